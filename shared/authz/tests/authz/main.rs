@@ -1,0 +1,6 @@
+//! The permission model's contract, from the outside.
+
+mod generated_from_yaml;
+mod properties;
+mod seed_cases;
+mod world;

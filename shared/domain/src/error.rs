@@ -1,0 +1,134 @@
+//! The one error type of Portcullis: a stable code, a message that says what to do, details.
+//! Transports (HTTP, gRPC) map its [`Kind`] to their status in one place each.
+
+use std::fmt;
+
+/// What kind of failure, which decides the transport status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    InvalidArgument,
+    Unauthenticated,
+    PermissionDenied,
+    NotFound,
+    AlreadyExists,
+    Conflict,
+    FailedPrecondition,
+    Unprocessable,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $kind:ident;)*) => {
+        /// Every stable error code. Never renumber: clients match on them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            pub fn kind(self) -> Kind {
+                match self { $(Code::$variant => Kind::$kind,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    InstanceNotFound = "INSTANCE-0001", NotFound;
+    DomainTaken = "INSTANCE-0002", AlreadyExists;
+    InvalidDomain = "INSTANCE-0003", InvalidArgument;
+    InvalidInstanceName = "INSTANCE-0004", InvalidArgument;
+    InstanceRemoved = "INSTANCE-0005", NotFound;
+    Unauthenticated = "AUTH-0001", Unauthenticated;
+    PermissionDenied = "AUTHZ-0001", PermissionDenied;
+    MalformedBody = "REQ-0001", InvalidArgument;
+    BodyTooLarge = "REQ-0002", PayloadTooLarge;
+    InvalidQuery = "REQ-0003", InvalidArgument;
+    InvalidIfMatch = "REQ-0004", InvalidArgument;
+    OrgNotFound = "ORG-0001", NotFound;
+    OrgNameTaken = "ORG-0002", AlreadyExists;
+    InvalidOrgName = "ORG-0003", InvalidArgument;
+    UserNotFound = "USER-0001", NotFound;
+    UsernameTaken = "USER-0002", AlreadyExists;
+    InvalidUsername = "USER-0003", InvalidArgument;
+    InvalidEmail = "USER-0004", InvalidArgument;
+    InvalidProfile = "USER-0005", InvalidArgument;
+    WrongUserType = "USER-0006", Unprocessable;
+    PatNotFound = "USER-0007", NotFound;
+    InvalidExpiry = "USER-0008", InvalidArgument;
+    InvalidPassword = "USER-0009", InvalidArgument;
+    InvalidRole = "MEMBER-0001", InvalidArgument;
+    MemberNotFound = "MEMBER-0002", NotFound;
+    MemberUserUnknown = "MEMBER-0003", FailedPrecondition;
+    NoRoles = "MEMBER-0004", InvalidArgument;
+    VersionConflict = "CONC-0001", Conflict;
+    PositionNotReached = "CONC-0002", Unavailable;
+    Internal = "SYS-0001", Internal;
+    NotReady = "SYS-0002", Unavailable;
+    StorageUnavailable = "SYS-0003", Unavailable;
+    NotFoundRoute = "SYS-0004", NotFound;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with its stable code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Error {
+    pub code: Code,
+    pub message: String,
+    /// Machine-readable context (the field that was wrong, the permission that was missing).
+    pub details: Vec<(String, String)>,
+}
+
+impl Error {
+    pub fn new(code: Code, message: impl Into<String>) -> Error {
+        Error {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Error {
+        self.details.push((key.to_string(), value.into()));
+        self
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.code.kind()
+    }
+
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::new(Code::Internal, message)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            let (area, num) = c.as_str().split_once('-').unwrap();
+            assert!(area.chars().all(|c| c.is_ascii_uppercase()));
+            assert_eq!(num.len(), 4);
+        }
+    }
+}

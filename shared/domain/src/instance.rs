@@ -1,0 +1,191 @@
+//! The Instance aggregate: a tenant, its domains and its instance-level (IAM_*) members.
+
+use authz::{Level, Permission, Requirement, Target};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
+use crate::error::{Code, Error, Result};
+use crate::lifecycle::Lifecycle;
+use crate::members::{roles_for, MemberMap};
+use crate::validate;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Instance {
+    pub lifecycle: Lifecycle,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub members: MemberMap,
+    pub system_members: MemberMap,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstanceCommand {
+    Create {
+        name: String,
+        domains: Vec<String>,
+    },
+    SetMember {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    RemoveMember {
+        user_id: String,
+    },
+    /// System memberships come from the first start and configuration only.
+    SetSystemMember {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    Remove,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InstanceEvent {
+    Added { name: String, domains: Vec<String> },
+    MemberSet { user_id: String, roles: Vec<String> },
+    MemberRemoved { user_id: String },
+    SystemMemberSet { user_id: String, roles: Vec<String> },
+    Removed { domains: Vec<String> },
+}
+
+impl EventType for InstanceEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            InstanceEvent::Added { .. } => "instance.added",
+            InstanceEvent::MemberSet { .. } => "instance.member.set",
+            InstanceEvent::MemberRemoved { .. } => "instance.member.removed",
+            InstanceEvent::SystemMemberSet { .. } => "system.member.set",
+            InstanceEvent::Removed { .. } => "instance.removed",
+        }
+    }
+}
+
+/// Validated, lower-cased, de-duplicated domains; at least one.
+pub fn domains(list: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for d in list {
+        let d = validate::domain(d)?;
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            Error::new(Code::InvalidDomain, "an instance needs at least one domain")
+                .with("field", "domains"),
+        );
+    }
+    Ok(out)
+}
+
+impl Aggregate for Instance {
+    const KIND: &'static str = "instance";
+    type Command = InstanceCommand;
+    type Event = InstanceEvent;
+
+    fn exists(&self) -> bool {
+        self.lifecycle == Lifecycle::Active
+    }
+
+    fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a InstanceCommand) -> Access<'a> {
+        let p = Permission::named;
+        let instance = Target::Instance {
+            instance: &key.instance,
+        };
+        match cmd {
+            InstanceCommand::Create { .. } => Access::Check(
+                Requirement::plain(p("system.instance.write")),
+                Target::System,
+            ),
+            InstanceCommand::Remove => Access::Check(
+                Requirement::plain(p("system.instance.delete")),
+                Target::System,
+            ),
+            InstanceCommand::SetMember { .. } => {
+                Access::Check(Requirement::plain(p("iam.member.write")), instance)
+            }
+            InstanceCommand::RemoveMember { .. } => {
+                Access::Check(Requirement::plain(p("iam.member.delete")), instance)
+            }
+            InstanceCommand::SetSystemMember { .. } => Access::ServiceOnly,
+        }
+    }
+
+    fn decide(&self, cmd: &InstanceCommand, _ctx: Ctx<'_>) -> Result<Vec<InstanceEvent>> {
+        if let InstanceCommand::Create {
+            name,
+            domains: list,
+        } = cmd
+        {
+            if self.lifecycle != Lifecycle::New {
+                return Err(Error::new(Code::DomainTaken, "the instance exists already"));
+            }
+            let name = validate::name(name, Code::InvalidInstanceName, "name")?;
+            return Ok(vec![InstanceEvent::Added {
+                name,
+                domains: domains(list)?,
+            }]);
+        }
+        if !self.exists() {
+            return Err(Error::new(
+                Code::InstanceNotFound,
+                "the instance does not exist",
+            ));
+        }
+        Ok(match cmd {
+            InstanceCommand::Create { .. } => unreachable!("handled above"),
+            InstanceCommand::SetMember { user_id, roles } => {
+                let roles = roles_for(Level::Instance, roles)?;
+                if self.members.get(user_id) == Some(&roles) {
+                    vec![]
+                } else {
+                    vec![InstanceEvent::MemberSet {
+                        user_id: user_id.clone(),
+                        roles,
+                    }]
+                }
+            }
+            InstanceCommand::RemoveMember { user_id } => {
+                if !self.members.contains_key(user_id) {
+                    return Err(Error::new(
+                        Code::MemberNotFound,
+                        "the user is not a member of the instance",
+                    ));
+                }
+                vec![InstanceEvent::MemberRemoved {
+                    user_id: user_id.clone(),
+                }]
+            }
+            InstanceCommand::SetSystemMember { user_id, roles } => {
+                let roles = roles_for(Level::System, roles)?;
+                vec![InstanceEvent::SystemMemberSet {
+                    user_id: user_id.clone(),
+                    roles,
+                }]
+            }
+            InstanceCommand::Remove => vec![InstanceEvent::Removed {
+                domains: self.domains.clone(),
+            }],
+        })
+    }
+
+    fn apply(&mut self, event: &InstanceEvent) {
+        match event {
+            InstanceEvent::Added { name, domains } => {
+                self.lifecycle = Lifecycle::Active;
+                self.name = name.clone();
+                self.domains = domains.clone();
+            }
+            InstanceEvent::MemberSet { user_id, roles } => {
+                self.members.insert(user_id.clone(), roles.clone());
+            }
+            InstanceEvent::MemberRemoved { user_id } => {
+                self.members.remove(user_id);
+            }
+            InstanceEvent::SystemMemberSet { user_id, roles } => {
+                self.system_members.insert(user_id.clone(), roles.clone());
+            }
+            InstanceEvent::Removed { .. } => self.lifecycle = Lifecycle::Removed,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+/// Where an aggregate is in its life. A removed aggregate is never created again under the
+/// same id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lifecycle {
+    #[default]
+    New,
+    Active,
+    Removed,
+}

@@ -1,0 +1,137 @@
+//! The Org aggregate: an organization and its org-level (ORG_*) members.
+
+use authz::{Level, Permission, Requirement, Target};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
+use crate::error::{Code, Error, Result};
+use crate::lifecycle::Lifecycle;
+use crate::members::{roles_for, MemberMap};
+use crate::validate;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Org {
+    pub lifecycle: Lifecycle,
+    pub name: String,
+    pub members: MemberMap,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgCommand {
+    Create { name: String },
+    SetMember { user_id: String, roles: Vec<String> },
+    RemoveMember { user_id: String },
+    Remove,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrgEvent {
+    Added { name: String },
+    MemberSet { user_id: String, roles: Vec<String> },
+    MemberRemoved { user_id: String },
+    Removed { name: String },
+}
+
+impl EventType for OrgEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            OrgEvent::Added { .. } => "org.added",
+            OrgEvent::MemberSet { .. } => "org.member.set",
+            OrgEvent::MemberRemoved { .. } => "org.member.removed",
+            OrgEvent::Removed { .. } => "org.removed",
+        }
+    }
+}
+
+/// The validated org name (also what its uniqueness claim is made on, lower-cased).
+pub fn org_name(name: &str) -> Result<String> {
+    validate::name(name, Code::InvalidOrgName, "name")
+}
+
+impl Aggregate for Org {
+    const KIND: &'static str = "org";
+    type Command = OrgCommand;
+    type Event = OrgEvent;
+
+    fn exists(&self) -> bool {
+        self.lifecycle == Lifecycle::Active
+    }
+
+    fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a OrgCommand) -> Access<'a> {
+        let p = Permission::named;
+        let org = Target::Org {
+            instance: &key.instance,
+            org: &key.id,
+        };
+        let (perm, target) = match cmd {
+            OrgCommand::Create { .. } => (
+                "org.create",
+                Target::Instance {
+                    instance: &key.instance,
+                },
+            ),
+            OrgCommand::SetMember { .. } => ("org.member.write", org),
+            OrgCommand::RemoveMember { .. } => ("org.member.delete", org),
+            OrgCommand::Remove => ("org.delete", org),
+        };
+        Access::Check(Requirement::plain(p(perm)), target)
+    }
+
+    fn decide(&self, cmd: &OrgCommand, _ctx: Ctx<'_>) -> Result<Vec<OrgEvent>> {
+        if let OrgCommand::Create { name } = cmd {
+            if self.lifecycle != Lifecycle::New {
+                return Err(Error::new(Code::OrgNameTaken, "the org exists already"));
+            }
+            return Ok(vec![OrgEvent::Added {
+                name: org_name(name)?,
+            }]);
+        }
+        if !self.exists() {
+            return Err(Error::new(Code::OrgNotFound, "the org does not exist"));
+        }
+        Ok(match cmd {
+            OrgCommand::Create { .. } => unreachable!("handled above"),
+            OrgCommand::SetMember { user_id, roles } => {
+                let roles = roles_for(Level::Org, roles)?;
+                if self.members.get(user_id) == Some(&roles) {
+                    vec![]
+                } else {
+                    vec![OrgEvent::MemberSet {
+                        user_id: user_id.clone(),
+                        roles,
+                    }]
+                }
+            }
+            OrgCommand::RemoveMember { user_id } => {
+                if !self.members.contains_key(user_id) {
+                    return Err(Error::new(
+                        Code::MemberNotFound,
+                        "the user is not a member of the org",
+                    ));
+                }
+                vec![OrgEvent::MemberRemoved {
+                    user_id: user_id.clone(),
+                }]
+            }
+            OrgCommand::Remove => vec![OrgEvent::Removed {
+                name: self.name.clone(),
+            }],
+        })
+    }
+
+    fn apply(&mut self, event: &OrgEvent) {
+        match event {
+            OrgEvent::Added { name } => {
+                self.lifecycle = Lifecycle::Active;
+                self.name = name.clone();
+            }
+            OrgEvent::MemberSet { user_id, roles } => {
+                self.members.insert(user_id.clone(), roles.clone());
+            }
+            OrgEvent::MemberRemoved { user_id } => {
+                self.members.remove(user_id);
+            }
+            OrgEvent::Removed { .. } => self.lifecycle = Lifecycle::Removed,
+        }
+    }
+}

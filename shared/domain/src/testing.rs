@@ -1,0 +1,78 @@
+//! Given / when / then for aggregate tests: events given, a command, the events or the error
+//! expected.
+
+use std::sync::Arc;
+
+use authz::{Caller, Memberships, Principal};
+
+use crate::aggregate::{Aggregate, AggregateKey, Ctx};
+use crate::error::{Code, Result};
+
+pub const NOW: i64 = 1_700_000_000_000;
+
+/// A caller for tests: the domain's `decide` does not check permissions (the actor does), so
+/// this is only the "who" recorded with the events.
+pub fn caller() -> Caller {
+    Caller::Principal(Arc::new(Principal {
+        instance: "inst".into(),
+        org: "org".into(),
+        user: "caller".into(),
+        memberships: Memberships::new(),
+    }))
+}
+
+pub struct Given<A: Aggregate> {
+    state: A,
+    key: AggregateKey,
+}
+
+pub fn given<A: Aggregate>(events: &[A::Event]) -> Given<A> {
+    Given {
+        state: A::from_events(events),
+        key: AggregateKey {
+            instance: "inst".into(),
+            kind: A::KIND,
+            id: "agg-1".into(),
+        },
+    }
+}
+
+pub struct When<A: Aggregate> {
+    result: Result<Vec<A::Event>>,
+}
+
+impl<A: Aggregate> Given<A> {
+    pub fn when(self, cmd: A::Command) -> When<A> {
+        let caller = caller();
+        let result = self.state.decide(
+            &cmd,
+            Ctx {
+                key: &self.key,
+                caller: &caller,
+                now: NOW,
+            },
+        );
+        When { result }
+    }
+}
+
+impl<A: Aggregate> When<A>
+where
+    A::Event: std::fmt::Debug + PartialEq,
+{
+    #[track_caller]
+    pub fn then(self, expected: &[A::Event]) {
+        match self.result {
+            Ok(events) => assert_eq!(events, expected),
+            Err(e) => panic!("expected events {expected:?}, got error {e}"),
+        }
+    }
+
+    #[track_caller]
+    pub fn then_error(self, code: Code) {
+        match self.result {
+            Ok(events) => panic!("expected {code}, got events {events:?}"),
+            Err(e) => assert_eq!(e.code, code, "{e}"),
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! Given / when / then for every command of every aggregate, rejections included.
+
+use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
+use domain::org::{Org, OrgCommand as OC, OrgEvent as OE};
+use domain::testing::{given, NOW};
+use domain::unique::{Unique, UniqueCommand as UC, UniqueEvent as UE};
+use domain::user::{Email, NewHuman, Profile, User, UserCommand as C, UserEvent as E};
+use domain::{Code, DomainEvent};
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn roles(r: &[&str]) -> Vec<String> {
+    r.iter().map(|x| s(x)).collect()
+}
+
+mod instance {
+    use super::*;
+
+    fn added() -> IE {
+        IE::Added {
+            name: s("Acme"),
+            domains: vec![s("acme.test")],
+        }
+    }
+
+    #[test]
+    fn create_validates_and_lowercases_domains() {
+        given::<Instance>(&[])
+            .when(IC::Create {
+                name: s(" Acme "),
+                domains: vec![s("ACME.test"), s("acme.test")],
+            })
+            .then(&[added()]);
+    }
+
+    #[test]
+    fn create_rejects_bad_input_and_recreation() {
+        given::<Instance>(&[])
+            .when(IC::Create {
+                name: s("Acme"),
+                domains: vec![],
+            })
+            .then_error(Code::InvalidDomain);
+        given::<Instance>(&[])
+            .when(IC::Create {
+                name: s("Acme"),
+                domains: vec![s("a b")],
+            })
+            .then_error(Code::InvalidDomain);
+        given::<Instance>(&[])
+            .when(IC::Create {
+                name: s(""),
+                domains: vec![s("a.test")],
+            })
+            .then_error(Code::InvalidInstanceName);
+        given::<Instance>(&[added()])
+            .when(IC::Create {
+                name: s("Acme"),
+                domains: vec![s("b.test")],
+            })
+            .then_error(Code::DomainTaken);
+    }
+
+    #[test]
+    fn set_member_takes_only_instance_roles_and_is_idempotent() {
+        given::<Instance>(&[added()])
+            .when(IC::SetMember {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER"]),
+            })
+            .then(&[IE::MemberSet {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER"]),
+            }]);
+        given::<Instance>(&[
+            added(),
+            IE::MemberSet {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER"]),
+            },
+        ])
+        .when(IC::SetMember {
+            user_id: s("u1"),
+            roles: roles(&["IAM_OWNER"]),
+        })
+        .then(&[]);
+        given::<Instance>(&[added()])
+            .when(IC::SetMember {
+                user_id: s("u1"),
+                roles: roles(&["ORG_OWNER"]),
+            })
+            .then_error(Code::InvalidRole);
+        given::<Instance>(&[added()])
+            .when(IC::SetMember {
+                user_id: s("u1"),
+                roles: roles(&["NOPE"]),
+            })
+            .then_error(Code::InvalidRole);
+        given::<Instance>(&[added()])
+            .when(IC::SetMember {
+                user_id: s("u1"),
+                roles: vec![],
+            })
+            .then_error(Code::NoRoles);
+        given::<Instance>(&[])
+            .when(IC::SetMember {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER"]),
+            })
+            .then_error(Code::InstanceNotFound);
+    }
+
+    #[test]
+    fn remove_member() {
+        given::<Instance>(&[
+            added(),
+            IE::MemberSet {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER"]),
+            },
+        ])
+        .when(IC::RemoveMember { user_id: s("u1") })
+        .then(&[IE::MemberRemoved { user_id: s("u1") }]);
+        given::<Instance>(&[added()])
+            .when(IC::RemoveMember { user_id: s("u1") })
+            .then_error(Code::MemberNotFound);
+    }
+
+    #[test]
+    fn system_members_take_only_system_roles() {
+        given::<Instance>(&[added()])
+            .when(IC::SetSystemMember {
+                user_id: s("sys"),
+                roles: roles(&["SYSTEM_OWNER"]),
+            })
+            .then(&[IE::SystemMemberSet {
+                user_id: s("sys"),
+                roles: roles(&["SYSTEM_OWNER"]),
+            }]);
+        given::<Instance>(&[added()])
+            .when(IC::SetSystemMember {
+                user_id: s("sys"),
+                roles: roles(&["IAM_OWNER"]),
+            })
+            .then_error(Code::InvalidRole);
+    }
+
+    #[test]
+    fn remove_and_nothing_after() {
+        given::<Instance>(&[added()])
+            .when(IC::Remove)
+            .then(&[IE::Removed {
+                domains: vec![s("acme.test")],
+            }]);
+        given::<Instance>(&[added(), IE::Removed { domains: vec![] }])
+            .when(IC::Remove)
+            .then_error(Code::InstanceNotFound);
+    }
+}
+
+mod org {
+    use super::*;
+
+    fn added() -> OE {
+        OE::Added { name: s("Acme") }
+    }
+
+    #[test]
+    fn create() {
+        given::<Org>(&[])
+            .when(OC::Create { name: s("  Acme ") })
+            .then(&[added()]);
+        given::<Org>(&[])
+            .when(OC::Create { name: s(" ") })
+            .then_error(Code::InvalidOrgName);
+        given::<Org>(&[])
+            .when(OC::Create {
+                name: "x".repeat(201),
+            })
+            .then_error(Code::InvalidOrgName);
+        given::<Org>(&[added()])
+            .when(OC::Create { name: s("Acme") })
+            .then_error(Code::OrgNameTaken);
+    }
+
+    #[test]
+    fn members() {
+        given::<Org>(&[added()])
+            .when(OC::SetMember {
+                user_id: s("u"),
+                roles: roles(&["ORG_OWNER", "ORG_OWNER"]),
+            })
+            .then(&[OE::MemberSet {
+                user_id: s("u"),
+                roles: roles(&["ORG_OWNER"]),
+            }]);
+        given::<Org>(&[added()])
+            .when(OC::SetMember {
+                user_id: s("u"),
+                roles: roles(&["IAM_OWNER"]),
+            })
+            .then_error(Code::InvalidRole);
+        given::<Org>(&[
+            added(),
+            OE::MemberSet {
+                user_id: s("u"),
+                roles: roles(&["ORG_OWNER"]),
+            },
+        ])
+        .when(OC::RemoveMember { user_id: s("u") })
+        .then(&[OE::MemberRemoved { user_id: s("u") }]);
+        given::<Org>(&[added()])
+            .when(OC::RemoveMember { user_id: s("u") })
+            .then_error(Code::MemberNotFound);
+        given::<Org>(&[])
+            .when(OC::SetMember {
+                user_id: s("u"),
+                roles: roles(&["ORG_OWNER"]),
+            })
+            .then_error(Code::OrgNotFound);
+    }
+
+    #[test]
+    fn remove() {
+        given::<Org>(&[added()])
+            .when(OC::Remove)
+            .then(&[OE::Removed { name: s("Acme") }]);
+        given::<Org>(&[added(), OE::Removed { name: s("Acme") }])
+            .when(OC::Remove)
+            .then_error(Code::OrgNotFound);
+        given::<Org>(&[added(), OE::Removed { name: s("Acme") }])
+            .when(OC::Create { name: s("Acme") })
+            .then_error(Code::OrgNameTaken);
+    }
+}
+
+mod user {
+    use super::*;
+
+    fn new_human() -> NewHuman {
+        NewHuman {
+            org_id: s("o1"),
+            username: s("Alice"),
+            profile: Profile {
+                given_name: s("Alice"),
+                family_name: s("Doe"),
+                display_name: s(""),
+                preferred_language: None,
+            },
+            email: Email {
+                address: s("alice@acme.test"),
+                verified: false,
+            },
+            phone: None,
+            password_hash: Some(s("$argon2id$...")),
+        }
+    }
+
+    fn human_added() -> E {
+        E::HumanAdded {
+            org_id: s("o1"),
+            username: s("Alice"),
+            profile: Profile {
+                given_name: s("Alice"),
+                family_name: s("Doe"),
+                display_name: s("Alice Doe"),
+                preferred_language: None,
+            },
+            email: Email {
+                address: s("alice@acme.test"),
+                verified: false,
+            },
+            phone: None,
+            password_hash: Some(s("$argon2id$...")),
+        }
+    }
+
+    fn pat(expires_at: Option<i64>) -> C {
+        C::AddPat {
+            pat_id: s("p1"),
+            token_hash: s("ab"),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn add_human() {
+        given::<User>(&[])
+            .when(C::AddHuman(new_human()))
+            .then(&[human_added()]);
+        given::<User>(&[human_added()])
+            .when(C::AddHuman(new_human()))
+            .then_error(Code::UsernameTaken);
+    }
+
+    #[test]
+    fn add_human_rejects_bad_input() {
+        let mut h = new_human();
+        h.email.address = s("not-an-email");
+        given::<User>(&[])
+            .when(C::AddHuman(h))
+            .then_error(Code::InvalidEmail);
+        let mut h = new_human();
+        h.username = s("a b");
+        given::<User>(&[])
+            .when(C::AddHuman(h))
+            .then_error(Code::InvalidUsername);
+        let mut h = new_human();
+        h.profile.given_name = s("");
+        given::<User>(&[])
+            .when(C::AddHuman(h))
+            .then_error(Code::InvalidProfile);
+    }
+
+    #[test]
+    fn add_machine() {
+        given::<User>(&[])
+            .when(C::AddMachine {
+                org_id: s("o1"),
+                username: s("bot"),
+                name: s("Bot"),
+                description: s(" d "),
+            })
+            .then(&[E::MachineAdded {
+                org_id: s("o1"),
+                username: s("bot"),
+                name: s("Bot"),
+                description: s("d"),
+            }]);
+        given::<User>(&[])
+            .when(C::AddMachine {
+                org_id: s("o1"),
+                username: s("bot"),
+                name: s(""),
+                description: s(""),
+            })
+            .then_error(Code::InvalidProfile);
+    }
+
+    #[test]
+    fn personal_access_tokens() {
+        given::<User>(&[human_added()])
+            .when(pat(Some(NOW + 1)))
+            .then(&[E::PatAdded {
+                pat_id: s("p1"),
+                token_hash: s("ab"),
+                expires_at: Some(NOW + 1),
+            }]);
+        given::<User>(&[human_added()])
+            .when(pat(Some(NOW)))
+            .then_error(Code::InvalidExpiry);
+        given::<User>(&[])
+            .when(pat(None))
+            .then_error(Code::UserNotFound);
+        let with_pat = [
+            human_added(),
+            E::PatAdded {
+                pat_id: s("p1"),
+                token_hash: s("ab"),
+                expires_at: None,
+            },
+        ];
+        given::<User>(&with_pat)
+            .when(C::RemovePat { pat_id: s("p1") })
+            .then(&[E::PatRemoved { pat_id: s("p1") }]);
+        given::<User>(&[human_added()])
+            .when(C::RemovePat { pat_id: s("p1") })
+            .then_error(Code::PatNotFound);
+    }
+
+    #[test]
+    fn remove() {
+        given::<User>(&[human_added()])
+            .when(C::Remove)
+            .then(&[E::Removed {
+                username: s("Alice"),
+            }]);
+        given::<User>(&[
+            human_added(),
+            E::Removed {
+                username: s("Alice"),
+            },
+        ])
+        .when(C::Remove)
+        .then_error(Code::UserNotFound);
+        given::<User>(&[])
+            .when(C::Remove)
+            .then_error(Code::UserNotFound);
+    }
+}
+
+mod unique {
+    use super::*;
+
+    #[test]
+    fn claim_release() {
+        let claimed = UE::Claimed { owner: s("u1") };
+        given::<Unique>(&[])
+            .when(UC::Claim {
+                owner: s("u1"),
+                taken: Code::UsernameTaken,
+            })
+            .then(&[claimed.clone()]);
+        given::<Unique>(&[claimed.clone()])
+            .when(UC::Claim {
+                owner: s("u1"),
+                taken: Code::UsernameTaken,
+            })
+            .then(&[]);
+        given::<Unique>(&[claimed.clone()])
+            .when(UC::Claim {
+                owner: s("u2"),
+                taken: Code::UsernameTaken,
+            })
+            .then_error(Code::UsernameTaken);
+        given::<Unique>(&[claimed.clone()])
+            .when(UC::Release { owner: s("u2") })
+            .then(&[]);
+        given::<Unique>(&[claimed.clone()])
+            .when(UC::Release { owner: s("u1") })
+            .then(&[UE::Released { owner: s("u1") }]);
+        given::<Unique>(&[claimed, UE::Released { owner: s("u1") }])
+            .when(UC::Claim {
+                owner: s("u2"),
+                taken: Code::UsernameTaken,
+            })
+            .then(&[UE::Claimed { owner: s("u2") }]);
+    }
+}
+
+#[test]
+fn events_round_trip_through_the_codec() {
+    use domain::{codec, Aggregate, EventType};
+    let e = E::PatAdded {
+        pat_id: s("p"),
+        token_hash: s("h"),
+        expires_at: Some(5),
+    };
+    let bytes = codec::encode(&e);
+    assert_eq!(
+        DomainEvent::decode(User::KIND, codec::SCHEMA_VERSION, &bytes).unwrap(),
+        DomainEvent::User(e.clone())
+    );
+    assert_eq!(e.event_type(), "user.pat.added");
+    assert!(DomainEvent::decode(User::KIND, codec::SCHEMA_VERSION + 1, &bytes).is_err());
+    assert!(DomainEvent::decode("nope", codec::SCHEMA_VERSION, &bytes).is_err());
+}
