@@ -39,7 +39,9 @@ pub trait EventType {
     fn event_type(&self) -> &'static str;
 }
 
-pub trait Aggregate: Default + Clone + Send + Sync + 'static {
+pub trait Aggregate:
+    Default + Clone + Send + Sync + Serialize + DeserializeOwned + 'static
+{
     /// The aggregate type in the log (`user`, `org`, ...).
     const KIND: &'static str;
     type Command: Send + Sync + 'static;

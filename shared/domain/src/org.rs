@@ -9,7 +9,7 @@ use crate::lifecycle::Lifecycle;
 use crate::members::{roles_for, MemberMap};
 use crate::validate;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Org {
     pub lifecycle: Lifecycle,
     pub name: String,

@@ -46,7 +46,7 @@ pub struct Pat {
     pub expires_at: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub lifecycle: Lifecycle,
     pub org: String,

@@ -1,0 +1,130 @@
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::sync::watch;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One aggregate's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId {
+    /// The instance (tenant); empty for system-wide streams.
+    pub instance: String,
+    /// The aggregate type (`user`, `org`, ...).
+    pub kind: String,
+    pub id: String,
+}
+
+impl StreamId {
+    pub fn new(instance: &str, kind: &str, id: &str) -> StreamId {
+        StreamId {
+            instance: instance.into(),
+            kind: kind.into(),
+            id: id.into(),
+        }
+    }
+}
+
+/// An event to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub schema_version: u16,
+    pub payload: Vec<u8>,
+    /// The user (or internal flow) that caused it.
+    pub creator: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// An event as stored, with its place in its stream and in the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub position: u64,
+    pub stream: StreamId,
+    /// 1 for a stream's first event.
+    pub version: u64,
+    pub event_type: String,
+    pub schema_version: u16,
+    pub payload: Vec<u8>,
+    pub creator: String,
+    pub created_at: i64,
+}
+
+/// Append `events` to `stream` if the stream is at `expected_version` (0: new stream).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Append {
+    pub stream: StreamId,
+    pub expected_version: u64,
+    pub events: Vec<NewEvent>,
+}
+
+/// Where an append left its stream and the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub version: u64,
+    /// The log position of the last event appended (the head, for an empty append).
+    pub position: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub version: u64,
+    pub state: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    #[error("version conflict on {stream:?}: expected {expected}, found {actual}")]
+    Conflict {
+        stream: StreamId,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("event log unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type LogResult<T> = Result<T, LogError>;
+
+/// The durable, ordered log of all events. An append is acknowledged only once durable.
+pub trait EventLog: Send + Sync + 'static {
+    /// Appends to one stream with an expected-version check.
+    fn append(&self, append: Append) -> BoxFuture<'_, LogResult<Appended>> {
+        Box::pin(async move {
+            let mut out = self.append_atomic(vec![append]).await?;
+            Ok(out.pop().expect("one result per append"))
+        })
+    }
+
+    /// Appends to several streams in one durable step: all or nothing.
+    fn append_atomic(&self, appends: Vec<Append>) -> BoxFuture<'_, LogResult<Vec<Appended>>>;
+
+    /// The events of a stream after `after_version`, in order.
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a StreamId,
+        after_version: u64,
+    ) -> BoxFuture<'a, LogResult<Vec<StoredEvent>>>;
+
+    /// Up to `limit` events of the whole log after `after_position`, in log order.
+    fn read_all(
+        &self,
+        after_position: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, LogResult<Vec<StoredEvent>>>;
+
+    /// The position of the last durable event, updated as appends commit.
+    fn head(&self) -> watch::Receiver<u64>;
+
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a StreamId,
+        snapshot: Snapshot,
+    ) -> BoxFuture<'a, LogResult<()>>;
+
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a StreamId,
+    ) -> BoxFuture<'a, LogResult<Option<Snapshot>>>;
+}
