@@ -1,0 +1,60 @@
+//! Command line and environment: every setting has a flag and a `PORTCULLIS_*` variable.
+//! `deploy/portcullis.reference.toml` lists them with their defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "Multi-tenant identity and access management"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Runs Portcullis. With the default role `all`, everything runs in this process on
+    /// embedded storage in the data directory.
+    Start(StartOptions),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    All,
+    Gateway,
+    Command,
+    Projector,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct StartOptions {
+    /// Which part of the cluster to run.
+    #[arg(long, env = "PORTCULLIS_ROLE", value_enum, default_value = "all")]
+    pub role: Role,
+    /// Where the embedded storage and the first-start secrets live.
+    #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "./portcullis-data")]
+    pub data_dir: PathBuf,
+    /// The address to serve HTTP on.
+    #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// A role -> permission map replacing the default (YAML, the format of
+    /// `shared/authz/role-permissions.yaml`).
+    #[arg(long, env = "PORTCULLIS_ROLE_MAP")]
+    pub role_map: Option<PathBuf>,
+    /// The first admin's password; generated when unset.
+    #[arg(
+        long = "admin-password",
+        env = "PORTCULLIS_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+    /// Batch concurrent writes into one durable commit.
+    #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub group_commit: bool,
+}

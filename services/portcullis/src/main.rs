@@ -1,0 +1,28 @@
+//! `portcullis`: the one binary. `portcullis start` runs role `all` on embedded storage.
+
+mod bootstrap;
+mod config;
+mod http_error;
+mod logging;
+mod plan;
+mod secrets;
+mod server;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = config::Cli::parse();
+    logging::init();
+    match cli.command {
+        config::Command::Start(opts) => match server::start(opts) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("portcullis: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

@@ -1,0 +1,67 @@
+//! A plan of new aggregates decided by the pure domain and appended in one atomic, durable
+//! step (the first start's setup). Each aggregate's commands run through `decide` and `apply`
+//! exactly as an actor would run them.
+
+use authz::Caller;
+use domain::{codec, Aggregate, AggregateKey, Ctx, EventType};
+use eventlog::{Append, NewEvent, StreamId};
+
+pub struct Plan {
+    pub caller: Caller,
+    pub now: i64,
+    pub creator: String,
+    pub appends: Vec<Append>,
+}
+
+impl Plan {
+    pub fn new(caller: Caller, creator: &str, now: i64) -> Plan {
+        Plan {
+            caller,
+            now,
+            creator: creator.to_string(),
+            appends: Vec::new(),
+        }
+    }
+
+    /// Decides `commands` on a new aggregate `A` with this id and adds its events to the plan.
+    pub fn new_aggregate<A: Aggregate>(
+        &mut self,
+        instance: &str,
+        id: &str,
+        commands: Vec<A::Command>,
+    ) -> domain::Result<()> {
+        let key = AggregateKey {
+            instance: instance.to_string(),
+            kind: A::KIND,
+            id: id.to_string(),
+        };
+        let mut state = A::default();
+        let mut events = Vec::new();
+        for cmd in commands {
+            let decided = state.decide(
+                &cmd,
+                Ctx {
+                    key: &key,
+                    caller: &self.caller,
+                    now: self.now,
+                },
+            )?;
+            for e in decided {
+                state.apply(&e);
+                events.push(NewEvent {
+                    event_type: e.event_type().to_string(),
+                    schema_version: codec::SCHEMA_VERSION,
+                    payload: codec::encode(&e),
+                    creator: self.creator.clone(),
+                    created_at: self.now,
+                });
+            }
+        }
+        self.appends.push(Append {
+            stream: StreamId::new(instance, A::KIND, id),
+            expected_version: 0,
+            events,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,85 @@
+//! `portcullis start`: opens the embedded storage, runs the first-start setup when the data
+//! directory is new, and serves HTTP until SIGTERM or SIGINT (then drains and exits 0).
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use authz::RoleMap;
+use domain::{Code, Error};
+use eventlog::{SqliteLog, SqliteLogOptions};
+
+use crate::bootstrap;
+use crate::config::{Role, StartOptions};
+use crate::http_error;
+
+fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
+    match &opts.role_map {
+        None => Ok(RoleMap::default_map()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the role map {}: {e}", path.display()))?;
+            RoleMap::from_yaml(&text)
+                .map_err(|e| format!("the role map {} is invalid: {e}", path.display()))
+        }
+    }
+}
+
+pub fn start(opts: StartOptions) -> Result<(), String> {
+    if opts.role != Role::All {
+        return Err(format!(
+            "role {:?} runs the distributed cluster (Kafka + ScyllaDB), which this build does not include yet; use --role all",
+            opts.role
+        ));
+    }
+    let _role_map = role_map(&opts)?;
+    std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
+        format!(
+            "cannot create the data directory {}: {e}",
+            opts.data_dir.display()
+        )
+    })?;
+    // The log holds password hashes and token hashes: only the owner may enter.
+    std::fs::set_permissions(
+        &opts.data_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .map_err(|e| {
+        format!(
+            "cannot restrict the data directory {}: {e}",
+            opts.data_dir.display()
+        )
+    })?;
+    let log_path = opts.data_dir.join("events.db");
+    let log = SqliteLog::open(
+        &log_path,
+        SqliteLogOptions {
+            group_commit: opts.group_commit,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| format!("cannot open the event log {}: {e}", log_path.display()))?;
+
+    actix_web::rt::System::new().block_on(async move {
+        if let Some(setup) = bootstrap::first_start(&log, &opts.data_dir, opts.admin_password.clone()).await? {
+            tracing::info!(
+                instance = %setup.instance_id,
+                data_dir = %opts.data_dir.display(),
+                "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat"
+            );
+        }
+        let server = HttpServer::new(|| {
+            App::new()
+                .route("/healthz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }))
+                .route("/readyz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ready"})) }))
+                .default_service(web::to(|| async { http_error::response(&Error::new(Code::NotFoundRoute, "no such route")) }))
+        })
+        .workers(2)
+        .shutdown_timeout(10)
+        .bind(opts.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+        let address = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(address = %address, "portcullis is ready on http://{address}");
+        server.run().await.map_err(|e| format!("the server failed: {e}"))?;
+        log.close();
+        tracing::info!("stopped: every acknowledged write is on disk");
+        Ok(())
+    })
+}
