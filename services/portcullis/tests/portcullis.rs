@@ -107,7 +107,8 @@ fn events(dir: &Path) -> Vec<(String, DomainEvent)> {
             .map(|e| {
                 (
                     e.stream.id.clone(),
-                    DomainEvent::decode(&e.stream.kind, e.schema_version, &e.payload).unwrap(),
+                    DomainEvent::decode(&e.stream.kind, e.event.schema_version, &e.event.payload)
+                        .unwrap(),
                 )
             })
             .collect()

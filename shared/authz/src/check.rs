@@ -61,15 +61,6 @@ pub enum Caller {
     },
 }
 
-impl Caller {
-    pub fn user_id(&self) -> Option<&str> {
-        match self {
-            Caller::Principal(p) => Some(&p.user),
-            Caller::Internal { .. } => None,
-        }
-    }
-}
-
 /// How acting on oneself changes a check on a user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelfPolicy {
@@ -154,10 +145,6 @@ pub struct Authorizer {
 impl Authorizer {
     pub fn new(map: RoleMap) -> Authorizer {
         Authorizer { map }
-    }
-
-    pub fn role_map(&self) -> &RoleMap {
-        &self.map
     }
 
     /// May `caller` do what `req` requires on `target`?

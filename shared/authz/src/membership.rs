@@ -63,14 +63,6 @@ impl Memberships {
         self.list.retain(|m| &m.resource != resource);
     }
 
-    /// Recomputes the permissions after the operator's role map changed.
-    pub fn remap(&mut self, map: &RoleMap) {
-        let list = std::mem::take(&mut self.list);
-        for m in list {
-            self.set(m.resource, m.roles, map);
-        }
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Membership> {
         self.list.iter()
     }

@@ -23,14 +23,6 @@ impl Resource {
             Resource::ProjectGrant(_) => Level::ProjectGrant,
         }
     }
-
-    /// The id of the resource, if it has one of its own.
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Resource::System | Resource::Instance => None,
-            Resource::Org(id) | Resource::Project(id) | Resource::ProjectGrant(id) => Some(id),
-        }
-    }
 }
 
 /// The target of a check, with its owner chain. Build it from the aggregate's own state (in the

@@ -87,14 +87,12 @@ pub async fn ordering_across_streams(log: Arc<dyn EventLog>) {
     let all = log.read_all(0, 100).await.unwrap();
     let payloads: Vec<u32> = all
         .iter()
-        .map(|e| u32::from_be_bytes(e.payload.clone().try_into().unwrap()))
+        .map(|e| u32::from_be_bytes(e.event.payload.clone().try_into().unwrap()))
         .collect();
     assert_eq!(payloads, [1, 2, 3, 4]);
     assert!(all.windows(2).all(|w| w[0].position < w[1].position));
     assert_eq!(all[1].stream, b);
-    assert_eq!(all[1].event_type, "test.event.2");
-    assert_eq!(all[1].creator, "tester");
-    assert_eq!(all[1].created_at, 1_700_000_000_002);
+    assert_eq!(all[1].event, event(2));
     let page = log.read_all(all[1].position, 2).await.unwrap();
     assert_eq!(
         page.iter().map(|e| e.position).collect::<Vec<_>>(),

@@ -3,7 +3,7 @@
 //! commit is being made to disk go into the next transaction together, each in its own
 //! savepoint, so one conflicting append fails alone.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -74,7 +74,6 @@ pub struct SqliteLog {
     reader: Arc<Mutex<Connection>>,
     head: watch::Receiver<u64>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
-    path: PathBuf,
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -111,12 +110,7 @@ impl SqliteLog {
             reader: Arc::new(Mutex::new(reader)),
             head: head_rx,
             writer: Mutex::new(Some(writer)),
-            path: path.to_path_buf(),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Stops taking appends, lets the writer finish what it has, and waits for it.
@@ -311,11 +305,13 @@ fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
             id: r.get(3)?,
         },
         version: r.get::<_, i64>(4)? as u64,
-        event_type: r.get(5)?,
-        schema_version: r.get(6)?,
-        payload: r.get(7)?,
-        creator: r.get(8)?,
-        created_at: r.get(9)?,
+        event: NewEvent {
+            event_type: r.get(5)?,
+            schema_version: r.get(6)?,
+            payload: r.get(7)?,
+            creator: r.get(8)?,
+            created_at: r.get(9)?,
+        },
     })
 }
 

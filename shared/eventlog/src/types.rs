@@ -44,11 +44,8 @@ pub struct StoredEvent {
     pub stream: StreamId,
     /// 1 for a stream's first event.
     pub version: u64,
-    pub event_type: String,
-    pub schema_version: u16,
-    pub payload: Vec<u8>,
-    pub creator: String,
-    pub created_at: i64,
+    /// The event as it was appended.
+    pub event: NewEvent,
 }
 
 /// Append `events` to `stream` if the stream is at `expected_version` (0: new stream).
