@@ -40,11 +40,11 @@ pub trait EventType {
 }
 
 pub trait Aggregate:
-    Default + Clone + Send + Sync + Serialize + DeserializeOwned + 'static
+    Default + Clone + Send + Sync + Unpin + Serialize + DeserializeOwned + 'static
 {
     /// The aggregate type in the log (`user`, `org`, ...).
     const KIND: &'static str;
-    type Command: Send + Sync + 'static;
+    type Command: Clone + Send + Sync + 'static;
     type Event: Serialize + DeserializeOwned + EventType + Clone + Send + Sync + 'static;
 
     /// Whether the aggregate has been created (and not removed).

@@ -1,0 +1,304 @@
+//! The aggregate actor: holds one aggregate's state (its write model), re-checks the
+//! permission against the aggregate's real owner, runs the pure `decide`, appends with the
+//! expected version, applies, and replies. One message at a time (`AtomicResponse`), so there
+//! are no lost updates; the log's expected-version check is the second guard.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use authz::{Authorizer, Caller, Decision};
+use domain::{codec, Access, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
+use eventlog::{Append, EventLog, LogError, NewEvent, Snapshot, StreamId};
+
+/// What a committed command answers: the aggregate's new version and the log position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    pub sequence: u64,
+    pub position: u64,
+}
+
+/// What every actor shares.
+pub(crate) struct Deps {
+    pub log: Arc<dyn EventLog>,
+    pub authz: Authorizer,
+    pub idle: Duration,
+    pub snapshot_every: u64,
+}
+
+pub(crate) struct Execute<A: Aggregate> {
+    pub caller: Caller,
+    pub cmd: A::Command,
+    /// `If-Match`: the version the caller last saw.
+    pub if_match: Option<u64>,
+}
+
+impl<A: Aggregate> Message for Execute<A> {
+    type Result = Result<Written, Error>;
+}
+
+/// Reads the aggregate's current state (for sagas: does this user exist, in which org).
+pub(crate) struct Peek<A>(pub std::marker::PhantomData<A>);
+
+pub(crate) struct Peeked<A> {
+    pub state: A,
+    pub version: u64,
+}
+
+impl<A: Aggregate> Message for Peek<A> {
+    type Result = Result<Peeked<A>, Error>;
+}
+
+/// One live aggregate (not exported: reached only through the bus).
+pub struct AggregateActor<A: Aggregate> {
+    key: AggregateKey,
+    state: A,
+    version: u64,
+    snapshot_version: u64,
+    loaded: bool,
+    deps: Arc<Deps>,
+    last_used: Instant,
+}
+
+pub(crate) fn stream_of(key: &AggregateKey) -> StreamId {
+    StreamId::new(&key.instance, key.kind, &key.id)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn log_error(e: LogError) -> Error {
+    match e {
+        LogError::Conflict { .. } => Error::new(
+            Code::VersionConflict,
+            "the aggregate changed meanwhile: retry",
+        ),
+        LogError::Unavailable(m) => Error::new(
+            Code::StorageUnavailable,
+            format!("the event log is unavailable: {m}"),
+        ),
+    }
+}
+
+/// The state from the latest snapshot plus the events after it.
+async fn restore<A: Aggregate>(
+    log: &dyn EventLog,
+    stream: &StreamId,
+) -> Result<(A, u64, u64), Error> {
+    let (mut state, mut version) = match log.load_snapshot(stream).await.map_err(log_error)? {
+        Some(s) => {
+            let state: A = bincode::serde::decode_from_slice(&s.state, bincode::config::standard())
+                .map(|(a, _)| a)
+                .map_err(|e| Error::internal(format!("unreadable snapshot of {stream:?}: {e}")))?;
+            (state, s.version)
+        }
+        None => (A::default(), 0),
+    };
+    let snapshot_version = version;
+    for e in log.read_stream(stream, version).await.map_err(log_error)? {
+        let event: A::Event = codec::decode(e.event.schema_version, &e.event.payload)?;
+        state.apply(&event);
+        version = e.version;
+    }
+    Ok((state, version, snapshot_version))
+}
+
+impl<A: Aggregate> AggregateActor<A> {
+    pub(crate) fn new(key: AggregateKey, deps: Arc<Deps>) -> Self {
+        AggregateActor {
+            key,
+            state: A::default(),
+            version: 0,
+            snapshot_version: 0,
+            loaded: false,
+            deps,
+            last_used: Instant::now(),
+        }
+    }
+
+    /// Loads the state on first use, as a future that runs inside the actor.
+    fn ensure_loaded(&mut self) -> ResponseActFuture<Self, Result<(), Error>> {
+        if self.loaded {
+            return Box::pin(fut::ready(Ok(())));
+        }
+        let deps = self.deps.clone();
+        let stream = stream_of(&self.key);
+        Box::pin(
+            async move { restore::<A>(&*deps.log, &stream).await }
+                .into_actor(self)
+                .map(|r, act, _| {
+                    let (state, version, snapshot_version) = r?;
+                    act.state = state;
+                    act.version = version;
+                    act.snapshot_version = snapshot_version;
+                    act.loaded = true;
+                    Ok(())
+                }),
+        )
+    }
+
+    /// Checks, decides and encodes; the append itself happens after.
+    fn prepare(&self, msg: &Execute<A>) -> Result<(Vec<A::Event>, Append), Error> {
+        if let Access::Check(req, target) = self.state.access(&self.key, &msg.cmd) {
+            if let Decision::Deny { missing, or } = self.deps.authz.check(&msg.caller, req, &target)
+            {
+                let mut e = Error::new(
+                    Code::PermissionDenied,
+                    format!("missing permission {missing}"),
+                )
+                .with("missing", missing.name());
+                if let Some(or) = or {
+                    e = e.with("or", or.name());
+                }
+                return Err(e);
+            }
+        }
+        if let Some(expected) = msg.if_match {
+            if expected != self.version {
+                return Err(Error::new(
+                    Code::VersionConflict,
+                    format!(
+                        "If-Match {expected} is stale: the sequence is {}",
+                        self.version
+                    ),
+                )
+                .with("sequence", self.version.to_string()));
+            }
+        }
+        let now = now_ms();
+        let events = self.state.decide(
+            &msg.cmd,
+            Ctx {
+                key: &self.key,
+                caller: &msg.caller,
+                now,
+            },
+        )?;
+        let creator = match &msg.caller {
+            Caller::Principal(p) => p.user.clone(),
+            Caller::Internal { flow, .. } => format!("internal:{}", flow.name()),
+        };
+        let new_events = events
+            .iter()
+            .map(|e| NewEvent {
+                event_type: e.event_type().to_string(),
+                schema_version: codec::SCHEMA_VERSION,
+                payload: codec::encode(e),
+                creator: creator.clone(),
+                created_at: now,
+            })
+            .collect();
+        Ok((
+            events,
+            Append {
+                stream: stream_of(&self.key),
+                expected_version: self.version,
+                events: new_events,
+            },
+        ))
+    }
+
+    fn maybe_snapshot(&mut self) {
+        if self.version - self.snapshot_version < self.deps.snapshot_every {
+            return;
+        }
+        let state = match bincode::serde::encode_to_vec(&self.state, bincode::config::standard()) {
+            Ok(s) => s,
+            Err(e) => return tracing::warn!(error = %e, "snapshot not encodable"),
+        };
+        self.snapshot_version = self.version;
+        let (deps, stream, version) = (self.deps.clone(), stream_of(&self.key), self.version);
+        actix::spawn(async move {
+            if let Err(e) = deps
+                .log
+                .save_snapshot(&stream, Snapshot { version, state })
+                .await
+            {
+                tracing::warn!(error = %e, "snapshot not saved; the next restore reads more events");
+            }
+        });
+    }
+}
+
+impl<A: Aggregate> Actor for AggregateActor<A> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let every = (self.deps.idle / 2).max(Duration::from_millis(50));
+        ctx.run_interval(every, |act, ctx| {
+            if act.last_used.elapsed() >= act.deps.idle {
+                ctx.stop();
+            }
+        });
+    }
+}
+
+impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
+    type Result = AtomicResponse<Self, Result<Written, Error>>;
+
+    fn handle(&mut self, msg: Execute<A>, _ctx: &mut Context<Self>) -> Self::Result {
+        self.last_used = Instant::now();
+        AtomicResponse::new(Box::pin(
+            self.ensure_loaded()
+                .then(move |loaded, act, _| {
+                    let prepared = loaded.and_then(|()| act.prepare(&msg));
+                    let deps = act.deps.clone();
+                    async move {
+                        let (events, append) = prepared?;
+                        if events.is_empty() {
+                            return Ok((events, None));
+                        }
+                        let done = deps.log.append(append).await.map_err(log_error)?;
+                        Ok((events, Some(done)))
+                    }
+                    .into_actor(act)
+                })
+                .map(|result: Result<_, Error>, act, _| {
+                    act.last_used = Instant::now();
+                    let (events, done) = match result {
+                        Ok(r) => r,
+                        Err(e) => {
+                            if e.code == Code::VersionConflict || e.code == Code::StorageUnavailable
+                            {
+                                // Reload before the next command rather than trust this state.
+                                act.loaded = false;
+                            }
+                            return Err(e);
+                        }
+                    };
+                    for e in &events {
+                        act.state.apply(e);
+                    }
+                    let position = match done {
+                        Some(d) => {
+                            act.version = d.version;
+                            d.position
+                        }
+                        None => *act.deps.log.head().borrow(),
+                    };
+                    act.maybe_snapshot();
+                    Ok(Written {
+                        sequence: act.version,
+                        position,
+                    })
+                }),
+        ))
+    }
+}
+
+impl<A: Aggregate> Handler<Peek<A>> for AggregateActor<A> {
+    type Result = AtomicResponse<Self, Result<Peeked<A>, Error>>;
+
+    fn handle(&mut self, _msg: Peek<A>, _ctx: &mut Context<Self>) -> Self::Result {
+        self.last_used = Instant::now();
+        AtomicResponse::new(Box::pin(self.ensure_loaded().map(|r, act, _| {
+            r.map(|()| Peeked {
+                state: act.state.clone(),
+                version: act.version,
+            })
+        })))
+    }
+}

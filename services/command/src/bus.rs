@@ -1,0 +1,189 @@
+//! The command bus: finds (or starts) the actor of a command's aggregate and sends it the
+//! command. Actors are spread over a fixed pool of arbiters by the hash of their key and are
+//! passivated when idle; a command that reaches a stopped actor is sent again to a new one.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::*;
+use authz::{Authorizer, Caller};
+use domain::instance::Instance;
+use domain::org::Org;
+use domain::unique::Unique;
+use domain::user::User;
+use domain::{Aggregate, AggregateKey, Code, Error};
+use eventlog::EventLog;
+
+use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
+
+#[derive(Clone, Debug)]
+pub struct CommandOptions {
+    /// An actor with no message for this long is stopped (its state stays in the log).
+    pub idle: Duration,
+    /// A snapshot is written every this many events of an aggregate.
+    pub snapshot_every: u64,
+    /// Arbiter threads hosting the actors.
+    pub arbiters: usize,
+}
+
+impl Default for CommandOptions {
+    fn default() -> Self {
+        CommandOptions {
+            idle: Duration::from_secs(300),
+            snapshot_every: 100,
+            arbiters: 2,
+        }
+    }
+}
+
+type Registry<A> = Mutex<HashMap<AggregateKey, Addr<AggregateActor<A>>>>;
+
+pub struct CommandBus {
+    deps: Arc<Deps>,
+    arbiters: Vec<Arbiter>,
+    instances: Registry<Instance>,
+    orgs: Registry<Org>,
+    users: Registry<User>,
+    uniques: Registry<Unique>,
+}
+
+/// The aggregates the bus routes.
+pub trait Routed: Aggregate + sealed::HasRegistry {}
+
+mod sealed {
+    /// Each routed aggregate's registry of live actors (not part of the public interface).
+    pub trait HasRegistry: domain::Aggregate {
+        fn registry(bus: &super::CommandBus) -> &super::Registry<Self>;
+    }
+}
+
+use sealed::HasRegistry;
+
+macro_rules! routed {
+    ($($ty:ty => $field:ident),*) => {
+        $(impl HasRegistry for $ty {
+            fn registry(bus: &CommandBus) -> &Registry<Self> {
+                &bus.$field
+            }
+        }
+        impl Routed for $ty {})*
+    };
+}
+
+routed!(Instance => instances, Org => orgs, User => users, Unique => uniques);
+
+impl CommandBus {
+    /// Must be called inside a running actix system.
+    pub fn new(log: Arc<dyn EventLog>, authz: Authorizer, options: CommandOptions) -> CommandBus {
+        let deps = Arc::new(Deps {
+            log,
+            authz,
+            idle: options.idle,
+            snapshot_every: options.snapshot_every.max(1),
+        });
+        CommandBus {
+            deps,
+            arbiters: (0..options.arbiters.max(1))
+                .map(|_| Arbiter::new())
+                .collect(),
+            instances: Mutex::default(),
+            orgs: Mutex::default(),
+            users: Mutex::default(),
+            uniques: Mutex::default(),
+        }
+    }
+
+    fn addr<A: Routed>(&self, key: &AggregateKey) -> Addr<AggregateActor<A>> {
+        let mut live = A::registry(self).lock().expect("registry lock");
+        if let Some(addr) = live.get(key).filter(|a| a.connected()) {
+            return addr.clone();
+        }
+        if live.len() > 10_000 {
+            live.retain(|_, a| a.connected());
+        }
+        let mut h = DefaultHasher::new();
+        key.hash(&mut h);
+        let arbiter = &self.arbiters[(h.finish() as usize) % self.arbiters.len()];
+        let (k, deps) = (key.clone(), self.deps.clone());
+        let addr = AggregateActor::<A>::start_in_arbiter(&arbiter.handle(), move |_| {
+            AggregateActor::new(k, deps)
+        });
+        live.insert(key.clone(), addr.clone());
+        addr
+    }
+
+    /// Sends a message to the aggregate's actor, starting a new one if the live one stopped.
+    async fn send<A: Routed, M>(
+        &self,
+        key: &AggregateKey,
+        make: impl Fn() -> M,
+    ) -> Result<M::Result, Error>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        AggregateActor<A>: Handler<M>,
+        <AggregateActor<A> as Actor>::Context: actix::dev::ToEnvelope<AggregateActor<A>, M>,
+    {
+        for _ in 0..3 {
+            match self.addr::<A>(key).send(make()).await {
+                Ok(r) => return Ok(r),
+                Err(MailboxError::Closed) => A::registry(self)
+                    .lock()
+                    .expect("registry lock")
+                    .remove(key)
+                    .map_or((), drop),
+                Err(MailboxError::Timeout) => break,
+            }
+        }
+        Err(Error::new(
+            Code::NotReady,
+            "the aggregate's actor did not answer: retry",
+        ))
+    }
+
+    /// Runs a command on its aggregate.
+    pub async fn execute<A: Routed>(
+        &self,
+        key: &AggregateKey,
+        caller: &Caller,
+        cmd: A::Command,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        self.send::<A, _>(key, || Execute::<A> {
+            caller: caller.clone(),
+            cmd: cmd.clone(),
+            if_match,
+        })
+        .await?
+    }
+
+    /// The aggregate's current state and version (sagas: does it exist, who owns it).
+    pub async fn state<A: Routed>(&self, key: &AggregateKey) -> Result<(A, u64), Error> {
+        let Peeked { state, version } = self.send::<A, _>(key, || Peek::<A>(PhantomData)).await??;
+        Ok((state, version))
+    }
+
+    /// How many actors are live (for metrics and tests).
+    pub fn live_actors(&self) -> usize {
+        fn count<A: Aggregate>(r: &Registry<A>) -> usize {
+            r.lock()
+                .expect("registry lock")
+                .values()
+                .filter(|a| a.connected())
+                .count()
+        }
+        count(&self.instances) + count(&self.orgs) + count(&self.users) + count(&self.uniques)
+    }
+}
+
+impl Drop for CommandBus {
+    fn drop(&mut self) {
+        for a in &self.arbiters {
+            a.stop();
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The command service on a real embedded log on disk.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authz::{Authorizer, Caller, InternalFlow, Memberships, Principal, Resource, Role, RoleMap};
+use command::{CommandBus, CommandOptions};
+use domain::org::{Org, OrgCommand};
+use domain::unique::{Unique, UniqueCommand};
+use domain::user::{User, UserCommand};
+use domain::{Aggregate, AggregateKey, Code};
+use eventlog::{EventLog, SqliteLog, SqliteLogOptions, StreamId};
+
+const I: &str = "inst-1";
+
+fn log(dir: &tempfile::TempDir) -> Arc<dyn EventLog> {
+    Arc::new(SqliteLog::open(&dir.path().join("events.db"), SqliteLogOptions::default()).unwrap())
+}
+
+fn bus(log: Arc<dyn EventLog>, options: CommandOptions) -> CommandBus {
+    CommandBus::new(log, Authorizer::new(RoleMap::default_map()), options)
+}
+
+fn key(kind: &'static str, id: &str) -> AggregateKey {
+    AggregateKey {
+        instance: I.into(),
+        kind,
+        id: id.into(),
+    }
+}
+
+fn setup() -> Caller {
+    Caller::Internal {
+        flow: InternalFlow::Setup,
+        instance: I.into(),
+    }
+}
+
+fn manager_of(org: &str, role: Role) -> Caller {
+    let map = RoleMap::default_map();
+    Caller::Principal(Arc::new(Principal {
+        instance: I.into(),
+        org: org.into(),
+        user: "manager".into(),
+        memberships: Memberships::from_grants(
+            [(Resource::Org(org.into()), [role].into_iter().collect())],
+            &map,
+        ),
+    }))
+}
+
+async fn create_org(bus: &CommandBus, id: &str) {
+    bus.execute::<Org>(
+        &key("org", id),
+        &setup(),
+        OrgCommand::Create { name: id.into() },
+        None,
+    )
+    .await
+    .unwrap();
+}
+
+#[actix_rt::test]
+async fn a_command_commits_and_a_new_process_restores_the_state_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    {
+        let bus = bus(log.clone(), CommandOptions::default());
+        let w = bus
+            .execute::<Org>(
+                &key("org", "o1"),
+                &setup(),
+                OrgCommand::Create {
+                    name: "Acme".into(),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(w.sequence, 1);
+        assert!(w.position > 0);
+        let cmd = OrgCommand::SetMember {
+            user_id: "u1".into(),
+            roles: vec!["ORG_OWNER".into()],
+        };
+        let w2 = bus
+            .execute::<Org>(&key("org", "o1"), &setup(), cmd.clone(), None)
+            .await
+            .unwrap();
+        assert_eq!(w2.sequence, 2);
+        // The same roles again decide no event: same sequence, nothing written.
+        let w3 = bus
+            .execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
+            .await
+            .unwrap();
+        assert_eq!(w3.sequence, 2);
+    }
+    let bus = bus(log.clone(), CommandOptions::default());
+    let (org, version) = bus.state::<Org>(&key("org", "o1")).await.unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(org.name, "Acme");
+    assert_eq!(org.members["u1"], ["ORG_OWNER"]);
+    assert_eq!(
+        log.read_stream(&StreamId::new(I, "org", "o1"), 0)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[actix_rt::test]
+async fn the_actor_checks_the_permission_against_the_aggregates_real_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = bus(log(&dir), CommandOptions::default());
+    create_org(&bus, "org-a").await;
+    create_org(&bus, "org-b").await;
+    let user_in_b = key("user", "bob");
+    let add = UserCommand::AddMachine {
+        org_id: "org-b".into(),
+        username: "bob".into(),
+        name: "Bob".into(),
+        description: String::new(),
+    };
+    bus.execute::<User>(&user_in_b, &setup(), add, None)
+        .await
+        .unwrap();
+
+    let manager_a = manager_of("org-a", Role::OrgUserManager);
+    let err = bus
+        .execute::<User>(&user_in_b, &manager_a, UserCommand::Remove, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, Code::PermissionDenied);
+    assert!(
+        err.details
+            .contains(&("missing".into(), "user.delete".into())),
+        "{err:?}"
+    );
+    let (bob, _) = bus.state::<User>(&user_in_b).await.unwrap();
+    assert!(bob.exists(), "a denied command writes nothing");
+
+    let manager_b = manager_of("org-b", Role::OrgUserManager);
+    bus.execute::<User>(&user_in_b, &manager_b, UserCommand::Remove, None)
+        .await
+        .unwrap();
+    assert!(!bus.state::<User>(&user_in_b).await.unwrap().0.exists());
+
+    // A manager of org A cannot remove org B either.
+    let err = bus
+        .execute::<Org>(&key("org", "org-b"), &manager_a, OrgCommand::Remove, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, Code::PermissionDenied);
+}
+
+#[actix_rt::test]
+async fn fifty_concurrent_claims_of_one_name_have_exactly_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Arc::new(bus(log(&dir), CommandOptions::default()));
+    let name = key("unique", "login:alice");
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (bus, name) = (bus.clone(), name.clone());
+            actix_rt::spawn(async move {
+                let claim = UniqueCommand::Claim {
+                    owner: format!("user-{i}"),
+                    taken: Code::UsernameTaken,
+                };
+                bus.execute::<Unique>(&name, &setup(), claim, None).await
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap().map_err(|e| e.code));
+    }
+    assert_eq!(codes.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(codes
+        .iter()
+        .filter(|r| r.is_err())
+        .all(|r| *r == Err(Code::UsernameTaken)));
+
+    let (claim, _) = bus.state::<Unique>(&name).await.unwrap();
+    let winner = claim.owner.unwrap();
+    bus.execute::<Unique>(
+        &name,
+        &setup(),
+        UniqueCommand::Release { owner: winner },
+        None,
+    )
+    .await
+    .unwrap();
+    let again = UniqueCommand::Claim {
+        owner: "user-new".into(),
+        taken: Code::UsernameTaken,
+    };
+    bus.execute::<Unique>(&name, &setup(), again, None)
+        .await
+        .expect("a released name is free again");
+}
+
+#[actix_rt::test]
+async fn concurrent_commands_on_one_aggregate_all_commit_in_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    let bus = Arc::new(bus(log.clone(), CommandOptions::default()));
+    create_org(&bus, "o1").await;
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let bus = bus.clone();
+            actix_rt::spawn(async move {
+                let cmd = OrgCommand::SetMember {
+                    user_id: format!("u{i}"),
+                    roles: vec!["ORG_OWNER_VIEWER".into()],
+                };
+                bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
+                    .await
+                    .unwrap()
+                    .sequence
+            })
+        })
+        .collect();
+    let mut sequences = Vec::new();
+    for t in tasks {
+        sequences.push(t.await.unwrap());
+    }
+    sequences.sort();
+    assert_eq!(sequences, (2..=31).collect::<Vec<u64>>());
+    let versions: Vec<u64> = log
+        .read_stream(&StreamId::new(I, "org", "o1"), 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.version)
+        .collect();
+    assert_eq!(versions, (1..=31).collect::<Vec<u64>>());
+}
+
+#[actix_rt::test]
+async fn a_stale_if_match_is_a_conflict_that_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = bus(log(&dir), CommandOptions::default());
+    create_org(&bus, "o1").await;
+    let cmd = OrgCommand::SetMember {
+        user_id: "u".into(),
+        roles: vec!["ORG_OWNER".into()],
+    };
+    let err = bus
+        .execute::<Org>(&key("org", "o1"), &setup(), cmd.clone(), Some(0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, Code::VersionConflict);
+    assert_eq!(bus.state::<Org>(&key("org", "o1")).await.unwrap().1, 1);
+    assert_eq!(
+        bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, Some(1))
+            .await
+            .unwrap()
+            .sequence,
+        2
+    );
+}
+
+#[actix_rt::test]
+async fn idle_actors_are_passivated_and_come_back_with_their_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = CommandOptions {
+        idle: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let bus = bus(log(&dir), options);
+    create_org(&bus, "o1").await;
+    assert_eq!(bus.live_actors(), 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while bus.live_actors() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle actor was not stopped"
+        );
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cmd = OrgCommand::SetMember {
+        user_id: "u".into(),
+        roles: vec!["ORG_OWNER".into()],
+    };
+    assert_eq!(
+        bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
+            .await
+            .unwrap()
+            .sequence,
+        2
+    );
+}
+
+#[actix_rt::test]
+async fn snapshots_are_written_and_restore_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    let options = CommandOptions {
+        snapshot_every: 5,
+        ..Default::default()
+    };
+    let expected = {
+        let bus = bus(log.clone(), options.clone());
+        create_org(&bus, "o1").await;
+        for i in 0..11 {
+            let cmd = OrgCommand::SetMember {
+                user_id: format!("u{i}"),
+                roles: vec!["ORG_OWNER".into()],
+            };
+            bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
+                .await
+                .unwrap();
+        }
+        bus.state::<Org>(&key("org", "o1")).await.unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let snap = log
+            .load_snapshot(&StreamId::new(I, "org", "o1"))
+            .await
+            .unwrap();
+        if snap.as_ref().is_some_and(|s| s.version >= 10) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot at version 10: {snap:?}"
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let restored = bus(log, options)
+        .state::<Org>(&key("org", "o1"))
+        .await
+        .unwrap();
+    assert_eq!(restored, expected);
+    assert_eq!(restored.1, 12);
+}
