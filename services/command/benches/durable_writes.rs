@@ -1,6 +1,7 @@
 //! Durable user creations through the command actors on the embedded log, at concurrency 1,
-//! 16 and 64, with and without group commit. Each creation is what the create-user saga
-//! commits: a login-name claim, then the user. Every write is acknowledged only after fsync.
+//! 16 and 64, with and without group commit. Each creation is the create-user saga: the org
+//! is looked up, the login name claimed, the user created. Every write is acknowledged only
+//! after fsync.
 //!
 //! `cargo bench -p command --bench durable_writes` prints a Markdown table; each case runs
 //! for a bounded time. Under `cargo test` it runs a short smoke pass only.
@@ -11,44 +12,19 @@ use std::time::{Duration, Instant};
 
 use authz::{Authorizer, Caller, InternalFlow, RoleMap};
 use command::{CommandBus, CommandOptions};
-use domain::unique::{unique_id, Unique, UniqueCommand};
-use domain::user::{User, UserCommand};
-use domain::{AggregateKey, Code};
+use domain::user::UserCommand;
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 
 const INSTANCE: &str = "bench";
 
 async fn create_user(bus: &CommandBus, caller: &Caller, n: u64) {
-    let id = format!("user-{n}");
-    let username = format!("user{n}");
-    let claim = AggregateKey {
-        instance: INSTANCE.into(),
-        kind: "unique",
-        id: unique_id("login", &username),
-    };
-    bus.execute::<Unique>(
-        &claim,
-        caller,
-        UniqueCommand::Claim {
-            owner: id.clone(),
-            taken: Code::UsernameTaken,
-        },
-        None,
-    )
-    .await
-    .expect("claim");
-    let user = AggregateKey {
-        instance: INSTANCE.into(),
-        kind: "user",
-        id,
-    };
     let cmd = UserCommand::AddMachine {
         org_id: "org".into(),
-        username,
+        username: format!("user{n}"),
         name: "Bench".into(),
         description: String::new(),
     };
-    bus.execute::<User>(&user, caller, cmd, None)
+    bus.create_user(caller, INSTANCE, &format!("user-{n}"), cmd)
         .await
         .expect("create");
 }
@@ -76,6 +52,9 @@ fn measure(group_commit: bool, concurrency: u64, run_for: Duration) -> f64 {
             flow: InternalFlow::Setup,
             instance: INSTANCE.into(),
         };
+        bus.create_org(&caller, INSTANCE, "org", "Bench")
+            .await
+            .expect("org");
         let next = Arc::new(AtomicU64::new(0));
         let start = Instant::now();
         let deadline = start + run_for;

@@ -64,6 +64,31 @@ pub(crate) fn stream_of(key: &AggregateKey) -> StreamId {
     StreamId::new(&key.instance, key.kind, &key.id)
 }
 
+/// The permission check of a command, as an error naming the missing permission.
+pub(crate) fn authorize(
+    authz: &Authorizer,
+    caller: &Caller,
+    access: Access<'_>,
+) -> Result<(), Error> {
+    let Access::Check(req, target) = access else {
+        return Ok(());
+    };
+    match authz.check(caller, req, &target) {
+        Decision::Allow { .. } => Ok(()),
+        Decision::Deny { missing, or } => {
+            let e = Error::new(
+                Code::PermissionDenied,
+                format!("missing permission {missing}"),
+            )
+            .with("missing", missing.name());
+            Err(match or {
+                Some(or) => e.with("or", or.name()),
+                None => e,
+            })
+        }
+    }
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -142,20 +167,11 @@ impl<A: Aggregate> AggregateActor<A> {
 
     /// Checks, decides and encodes; the append itself happens after.
     fn prepare(&self, msg: &Execute<A>) -> Result<(Vec<A::Event>, Append), Error> {
-        if let Access::Check(req, target) = self.state.access(&self.key, &msg.cmd) {
-            if let Decision::Deny { missing, or } = self.deps.authz.check(&msg.caller, req, &target)
-            {
-                let mut e = Error::new(
-                    Code::PermissionDenied,
-                    format!("missing permission {missing}"),
-                )
-                .with("missing", missing.name());
-                if let Some(or) = or {
-                    e = e.with("or", or.name());
-                }
-                return Err(e);
-            }
-        }
+        authorize(
+            &self.deps.authz,
+            &msg.caller,
+            self.state.access(&self.key, &msg.cmd),
+        )?;
         if let Some(expected) = msg.if_match {
             if expected != self.version {
                 return Err(Error::new(

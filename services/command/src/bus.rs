@@ -43,7 +43,7 @@ impl Default for CommandOptions {
 type Registry<A> = Mutex<HashMap<AggregateKey, Addr<AggregateActor<A>>>>;
 
 pub struct CommandBus {
-    deps: Arc<Deps>,
+    pub(crate) deps: Arc<Deps>,
     arbiters: Vec<Arbiter>,
     instances: Registry<Instance>,
     orgs: Registry<Org>,

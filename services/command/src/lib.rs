@@ -3,6 +3,8 @@
 
 mod actor;
 mod bus;
+mod sagas;
 
 pub use actor::Written;
 pub use bus::{CommandBus, CommandOptions, Routed};
+pub use sagas::MemberOf;

@@ -336,3 +336,170 @@ async fn snapshots_are_written_and_restore_the_same_state() {
     assert_eq!(restored, expected);
     assert_eq!(restored.1, 12);
 }
+
+mod sagas {
+    use super::*;
+    use command::MemberOf;
+    use domain::user::{Email, NewHuman, Profile};
+
+    fn human(org: &str, username: &str, email: &str) -> UserCommand {
+        UserCommand::AddHuman(NewHuman {
+            org_id: org.into(),
+            username: username.into(),
+            profile: Profile {
+                given_name: "Al".into(),
+                family_name: "Ice".into(),
+                display_name: String::new(),
+                preferred_language: None,
+            },
+            email: Email {
+                address: email.into(),
+                verified: false,
+            },
+            phone: None,
+            password_hash: None,
+        })
+    }
+
+    fn nobody() -> Caller {
+        Caller::Principal(Arc::new(Principal {
+            instance: I.into(),
+            org: "org-a".into(),
+            user: "nobody".into(),
+            memberships: Memberships::new(),
+        }))
+    }
+
+    #[actix_rt::test]
+    async fn fifty_concurrent_creates_of_one_username_one_wins_and_no_claim_is_orphaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = Arc::new(bus(log(&dir), CommandOptions::default()));
+        create_org(&bus, "org-a").await;
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let bus = bus.clone();
+                actix_rt::spawn(async move {
+                    let cmd = human("org-a", "alice", "alice@acme.test");
+                    bus.create_user(&setup(), I, &format!("u{i}"), cmd)
+                        .await
+                        .map_err(|e| e.code)
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| *r == Err(Code::UsernameTaken)));
+        let winner = format!("u{}", results.iter().position(|r| r.is_ok()).unwrap());
+        // Deleting the user frees the name, whatever its case.
+        bus.remove_user(&setup(), I, &winner, None).await.unwrap();
+        bus.create_user(&setup(), I, "again", human("org-a", "ALICE", "a@acme.test"))
+            .await
+            .expect("the name is free again");
+    }
+
+    #[actix_rt::test]
+    async fn failed_creates_leave_the_name_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = bus(log(&dir), CommandOptions::default());
+        create_org(&bus, "org-a").await;
+        // Refused before any claim: no permission, unknown org.
+        let err = bus
+            .create_user(&nobody(), I, "u1", human("org-a", "bob", "b@acme.test"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, Code::PermissionDenied);
+        let err = bus
+            .create_user(&setup(), I, "u1", human("org-x", "bob", "b@acme.test"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, Code::OrgNotFound);
+        // Refused by the user aggregate after the claim: the claim is released.
+        let err = bus
+            .create_user(&setup(), I, "u1", human("org-a", "bob", "not-an-email"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, Code::InvalidEmail);
+        bus.create_user(&setup(), I, "u2", human("org-a", "bob", "b@acme.test"))
+            .await
+            .expect("bob is still free");
+    }
+
+    #[actix_rt::test]
+    async fn org_names_are_unique_per_instance_without_regard_to_case_and_freed_on_removal() {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = bus(log(&dir), CommandOptions::default());
+        bus.create_org(&setup(), I, "o1", "Acme").await.unwrap();
+        let err = bus
+            .create_org(&setup(), I, "o2", " ACME ")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, Code::OrgNameTaken);
+        let other_instance = Caller::Internal {
+            flow: InternalFlow::Setup,
+            instance: "inst-2".into(),
+        };
+        bus.create_org(&other_instance, "inst-2", "o3", "Acme")
+            .await
+            .expect("another instance has its own names");
+        let err = bus.create_org(&setup(), I, "o4", "").await.unwrap_err();
+        assert_eq!(err.code, Code::InvalidOrgName);
+        bus.remove_org(&setup(), I, "o1", None).await.unwrap();
+        bus.create_org(&setup(), I, "o2", "acme")
+            .await
+            .expect("the name is free again");
+    }
+
+    #[actix_rt::test]
+    async fn members_must_be_users_of_the_instance() {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = bus(log(&dir), CommandOptions::default());
+        create_org(&bus, "org-a").await;
+        let roles = vec!["ORG_OWNER".to_string()];
+        let err = bus
+            .set_member(
+                &setup(),
+                I,
+                MemberOf::Org("org-a".into()),
+                "ghost",
+                roles.clone(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, Code::MemberUserUnknown);
+        bus.create_user(&setup(), I, "u1", human("org-a", "carol", "c@acme.test"))
+            .await
+            .unwrap();
+        bus.set_member(
+            &setup(),
+            I,
+            MemberOf::Org("org-a".into()),
+            "u1",
+            roles.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            bus.state::<Org>(&key("org", "org-a"))
+                .await
+                .unwrap()
+                .0
+                .members["u1"],
+            roles
+        );
+        let err = bus
+            .set_member(&setup(), I, MemberOf::Instance, "u1", roles)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code,
+            Code::InstanceNotFound,
+            "this test's instance was never created"
+        );
+    }
+}

@@ -16,7 +16,6 @@ pub mod validate;
 pub use aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 pub use error::{Code, Error, Kind, Result};
 pub use lifecycle::Lifecycle;
-pub use members::roles_for;
 
 /// Any event of any aggregate, decoded from the log by its aggregate type.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use authz::{Level, Role};
 use crate::error::{Code, Error, Result};
 
 /// Validates role names for a membership at `level`: known, of that level, at least one.
-pub fn roles_for(level: Level, roles: &[String]) -> Result<Vec<String>> {
+pub(crate) fn roles_for(level: Level, roles: &[String]) -> Result<Vec<String>> {
     if roles.is_empty() {
         return Err(
             Error::new(Code::NoRoles, "a membership needs at least one role")

@@ -1,0 +1,231 @@
+//! Sagas across aggregates: a unique value (login name per instance, org name per instance)
+//! is claimed before the aggregate is created and released when creation fails or the
+//! aggregate is removed. The permission is checked before the claim, so a caller who may not
+//! create cannot hold names either. Commands never read read models: they ask the actors.
+
+use authz::Caller;
+use domain::instance::{Instance, InstanceCommand};
+use domain::org::{org_name, Org, OrgCommand};
+use domain::unique::{unique_id, Unique, UniqueCommand};
+use domain::user::{User, UserCommand};
+use domain::validate::normalized_username;
+use domain::{Aggregate, AggregateKey, Code, Error};
+
+use crate::actor::{authorize, Written};
+use crate::bus::{CommandBus, Routed};
+
+fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {
+    AggregateKey {
+        instance: instance.into(),
+        kind,
+        id: id.into(),
+    }
+}
+
+fn login_claim(instance: &str, username: &str) -> AggregateKey {
+    key(
+        instance,
+        Unique::KIND,
+        &unique_id("login", &normalized_username(username)),
+    )
+}
+
+fn org_claim(instance: &str, name: &str) -> AggregateKey {
+    key(
+        instance,
+        Unique::KIND,
+        &unique_id("org", &name.to_lowercase()),
+    )
+}
+
+/// Where a membership is held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberOf {
+    Instance,
+    Org(String),
+}
+
+impl CommandBus {
+    /// The check the new aggregate's actor will make, made before any claim.
+    fn precheck<A: Routed>(
+        &self,
+        key: &AggregateKey,
+        caller: &Caller,
+        cmd: &A::Command,
+    ) -> Result<(), Error> {
+        authorize(&self.deps.authz, caller, A::default().access(key, cmd))
+    }
+
+    /// Claims `claim` for `owner`, runs `act`, and releases the claim if `act` fails.
+    async fn claimed<F>(
+        &self,
+        claim: &AggregateKey,
+        owner: &str,
+        taken: Code,
+        caller: &Caller,
+        act: F,
+    ) -> Result<Written, Error>
+    where
+        F: std::future::Future<Output = Result<Written, Error>>,
+    {
+        let cmd = UniqueCommand::Claim {
+            owner: owner.into(),
+            taken,
+        };
+        self.execute::<Unique>(claim, caller, cmd, None).await?;
+        let result = act.await;
+        if result.is_err() {
+            self.release(claim, owner, caller).await;
+        }
+        result
+    }
+
+    async fn release(&self, claim: &AggregateKey, owner: &str, caller: &Caller) {
+        let cmd = UniqueCommand::Release {
+            owner: owner.into(),
+        };
+        if let Err(e) = self.execute::<Unique>(claim, caller, cmd, None).await {
+            tracing::warn!(claim = %claim.id, error = %e, "a unique claim was not released; the name stays taken until it is");
+        }
+    }
+
+    /// Creates a human or machine user in an existing org, with a unique login name.
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        cmd: UserCommand,
+    ) -> Result<Written, Error> {
+        let (org_id, username) = match &cmd {
+            UserCommand::AddHuman(h) => (h.org_id.clone(), h.username.clone()),
+            UserCommand::AddMachine {
+                org_id, username, ..
+            } => (org_id.clone(), username.clone()),
+            UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } | UserCommand::Remove => {
+                return Err(Error::internal("create_user takes AddHuman or AddMachine"))
+            }
+        };
+        let user = key(instance, User::KIND, user_id);
+        self.precheck::<User>(&user, caller, &cmd)?;
+        if !self
+            .state::<Org>(&key(instance, Org::KIND, &org_id))
+            .await?
+            .0
+            .exists()
+        {
+            return Err(
+                Error::new(Code::OrgNotFound, format!("org {org_id} does not exist"))
+                    .with("org_id", org_id),
+            );
+        }
+        let claim = login_claim(instance, &username);
+        self.claimed(
+            &claim,
+            user_id,
+            Code::UsernameTaken,
+            caller,
+            self.execute::<User>(&user, caller, cmd.clone(), None),
+        )
+        .await
+    }
+
+    /// Removes a user and frees its login name.
+    pub async fn remove_user(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let user = key(instance, User::KIND, user_id);
+        let (state, _) = self.state::<User>(&user).await?;
+        let written = self
+            .execute::<User>(&user, caller, UserCommand::Remove, if_match)
+            .await?;
+        self.release(&login_claim(instance, &state.username), user_id, caller)
+            .await;
+        Ok(written)
+    }
+
+    /// Creates an org with a name unique in the instance (without regard to case).
+    pub async fn create_org(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        org_id: &str,
+        name: &str,
+    ) -> Result<Written, Error> {
+        let org = key(instance, Org::KIND, org_id);
+        let cmd = OrgCommand::Create { name: name.into() };
+        self.precheck::<Org>(&org, caller, &cmd)?;
+        let claim = org_claim(instance, &org_name(name)?);
+        self.claimed(
+            &claim,
+            org_id,
+            Code::OrgNameTaken,
+            caller,
+            self.execute::<Org>(&org, caller, cmd.clone(), None),
+        )
+        .await
+    }
+
+    /// Removes an org and frees its name.
+    pub async fn remove_org(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        org_id: &str,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let org = key(instance, Org::KIND, org_id);
+        let (state, _) = self.state::<Org>(&org).await?;
+        let written = self
+            .execute::<Org>(&org, caller, OrgCommand::Remove, if_match)
+            .await?;
+        self.release(&org_claim(instance, &state.name), org_id, caller)
+            .await;
+        Ok(written)
+    }
+
+    /// Grants roles to an existing user of the instance on the instance or an org.
+    pub async fn set_member(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        at: MemberOf,
+        user_id: &str,
+        roles: Vec<String>,
+    ) -> Result<Written, Error> {
+        if !self
+            .state::<User>(&key(instance, User::KIND, user_id))
+            .await?
+            .0
+            .exists()
+        {
+            return Err(Error::new(
+                Code::MemberUserUnknown,
+                format!("user {user_id} does not exist in this instance"),
+            )
+            .with("user_id", user_id));
+        }
+        let user_id = user_id.to_string();
+        match at {
+            MemberOf::Instance => {
+                let cmd = InstanceCommand::SetMember { user_id, roles };
+                self.execute::<Instance>(
+                    &key(instance, Instance::KIND, instance),
+                    caller,
+                    cmd,
+                    None,
+                )
+                .await
+            }
+            MemberOf::Org(org_id) => {
+                let cmd = OrgCommand::SetMember { user_id, roles };
+                self.execute::<Org>(&key(instance, Org::KIND, &org_id), caller, cmd, None)
+                    .await
+            }
+        }
+    }
+}
