@@ -1,0 +1,12 @@
+//! Read models: what the gateway queries. The projector applies the log's events to them in
+//! order, idempotently (guarded by each aggregate's version), with its checkpoint in the same
+//! transaction, so it can stop anywhere and rebuild from position 0.
+
+mod projection;
+mod projector;
+mod queries;
+mod store;
+
+pub use projector::Projector;
+pub use queries::{Page, UserRow};
+pub use store::SqliteReadModel;

@@ -1,0 +1,188 @@
+//! Event -> statements. Every event type of every aggregate is matched, so a new event cannot
+//! be forgotten here.
+
+use domain::instance::InstanceEvent;
+use domain::org::OrgEvent;
+use domain::unique::UniqueEvent;
+use domain::user::UserEvent;
+use domain::DomainEvent;
+use eventlog::StoredEvent;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Applies one event unless its aggregate has already seen this version (a replay).
+pub(crate) fn apply(
+    tx: &Connection,
+    stored: &StoredEvent,
+    event: &DomainEvent,
+) -> rusqlite::Result<()> {
+    let s = &stored.stream;
+    let seen: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM versions WHERE instance = ?1 AND kind = ?2 AND id = ?3",
+            params![s.instance, s.kind, s.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if seen.is_some_and(|v| v as u64 >= stored.version) {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO versions (instance, kind, id, version) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (instance, kind, id) DO UPDATE SET version = excluded.version",
+        params![s.instance, s.kind, s.id, stored.version as i64],
+    )?;
+    let (i, id) = (s.instance.as_str(), s.id.as_str());
+    match event {
+        DomainEvent::Instance(e) => instance(tx, i, e),
+        DomainEvent::Org(e) => org(tx, i, id, e),
+        DomainEvent::User(e) => user(tx, i, id, e),
+        // Claims are the write side's business; nothing reads them.
+        DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
+    }
+}
+
+fn set_member(
+    tx: &Connection,
+    i: &str,
+    user: &str,
+    level: &str,
+    resource: &str,
+    roles: &[String],
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO memberships (instance, user_id, level, resource_id, roles) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (instance, user_id, level, resource_id) DO UPDATE SET roles = excluded.roles",
+        params![i, user, level, resource, roles.join(",")],
+    )?;
+    Ok(())
+}
+
+fn remove_member(
+    tx: &Connection,
+    i: &str,
+    user: &str,
+    level: &str,
+    resource: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM memberships WHERE instance = ?1 AND user_id = ?2 AND level = ?3 AND resource_id = ?4",
+        params![i, user, level, resource],
+    )?;
+    Ok(())
+}
+
+fn instance(tx: &Connection, i: &str, e: &InstanceEvent) -> rusqlite::Result<()> {
+    match e {
+        InstanceEvent::Added { domains, .. } => {
+            for d in domains {
+                tx.execute(
+                    "INSERT OR REPLACE INTO domains (domain, instance) VALUES (?1, ?2)",
+                    params![d, i],
+                )?;
+            }
+            Ok(())
+        }
+        InstanceEvent::MemberSet { user_id, roles } => {
+            set_member(tx, i, user_id, "instance", "", roles)
+        }
+        InstanceEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "instance", ""),
+        InstanceEvent::SystemMemberSet { user_id, roles } => {
+            set_member(tx, i, user_id, "system", "", roles)
+        }
+        InstanceEvent::Removed { .. } => {
+            for table in ["domains", "orgs", "users", "memberships", "pats"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE instance = ?1"),
+                    params![i],
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()> {
+    match e {
+        OrgEvent::Added { name } => {
+            tx.execute(
+                "INSERT OR REPLACE INTO orgs (instance, id, name) VALUES (?1, ?2, ?3)",
+                params![i, id, name],
+            )?;
+        }
+        OrgEvent::MemberSet { user_id, roles } => set_member(tx, i, user_id, "org", id, roles)?,
+        OrgEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "org", id)?,
+        OrgEvent::Removed { .. } => {
+            tx.execute(
+                "DELETE FROM orgs WHERE instance = ?1 AND id = ?2",
+                params![i, id],
+            )?;
+            tx.execute("DELETE FROM memberships WHERE instance = ?1 AND level = 'org' AND resource_id = ?2", params![i, id])?;
+        }
+    }
+    Ok(())
+}
+
+fn user(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqlite::Result<()> {
+    let insert = |org: &str, username: &str, kind: &str, display: &str, email: Option<&str>| {
+        tx.execute(
+            "INSERT OR REPLACE INTO users (instance, id, org_id, username, username_lower, kind, display_name, email)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![i, id, org, username, domain::validate::normalized_username(username), kind, display, email],
+        )
+    };
+    match e {
+        UserEvent::HumanAdded {
+            org_id,
+            username,
+            profile,
+            email,
+            ..
+        } => {
+            insert(
+                org_id,
+                username,
+                "human",
+                &profile.display_name,
+                Some(&email.address),
+            )?;
+        }
+        UserEvent::MachineAdded {
+            org_id,
+            username,
+            name,
+            ..
+        } => {
+            insert(org_id, username, "machine", name, None)?;
+        }
+        UserEvent::PatAdded {
+            pat_id,
+            token_hash,
+            expires_at,
+        } => {
+            tx.execute(
+                "INSERT OR REPLACE INTO pats (token_hash, instance, user_id, pat_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, i, id, pat_id, expires_at],
+            )?;
+        }
+        UserEvent::PatRemoved { pat_id } => {
+            tx.execute(
+                "DELETE FROM pats WHERE instance = ?1 AND user_id = ?2 AND pat_id = ?3",
+                params![i, id, pat_id],
+            )?;
+        }
+        UserEvent::Removed { .. } => {
+            for table in ["users", "pats"] {
+                let col = if table == "users" { "id" } else { "user_id" };
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE instance = ?1 AND {col} = ?2"),
+                    params![i, id],
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM memberships WHERE instance = ?1 AND user_id = ?2",
+                params![i, id],
+            )?;
+        }
+    }
+    Ok(())
+}

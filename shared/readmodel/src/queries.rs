@@ -1,0 +1,162 @@
+//! The queries the gateway runs. Lists filter by the caller's readable scope in SQL, never row
+//! by row.
+
+use authz::{Memberships, ReadScope, Resource, Role, RoleMap, RoleSet};
+use domain::Error;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+
+use crate::store::{storage, SqliteReadModel};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub org_id: String,
+    pub username: String,
+    pub kind: String,
+    pub display_name: String,
+    pub email: Option<String>,
+}
+
+/// A page of a list and the cursor of the next one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl SqliteReadModel {
+    fn query<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
+        let conn = self.conn.lock().expect("read model lock");
+        f(&conn).map_err(storage)
+    }
+
+    /// The instance a host name belongs to.
+    pub fn instance_by_domain(&self, host: &str) -> Result<Option<String>, Error> {
+        self.query(|c| {
+            c.query_row(
+                "SELECT instance FROM domains WHERE domain = ?1",
+                params![host.to_ascii_lowercase()],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// The owner of a personal access token, by the token's hash: (instance, user id, expiry).
+    pub fn pat_owner(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(String, String, Option<i64>)>, Error> {
+        self.query(|c| {
+            c.query_row(
+                "SELECT instance, user_id, expires_at FROM pats WHERE token_hash = ?1",
+                params![token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// A user's memberships in the form the permission check takes.
+    pub fn memberships(
+        &self,
+        instance: &str,
+        user_id: &str,
+        map: &RoleMap,
+    ) -> Result<Memberships, Error> {
+        let rows: Vec<(String, String, String)> = self.query(|c| {
+            let mut st = c.prepare_cached("SELECT level, resource_id, roles FROM memberships WHERE instance = ?1 AND user_id = ?2")?;
+            let rows = st.query_map(params![instance, user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })?;
+        let grants = rows.into_iter().filter_map(|(level, id, roles)| {
+            let resource = match level.as_str() {
+                "system" => Resource::System,
+                "instance" => Resource::Instance,
+                "org" => Resource::Org(id),
+                "project" => Resource::Project(id),
+                "project_grant" => Resource::ProjectGrant(id),
+                _ => return None,
+            };
+            let roles: RoleSet = roles.split(',').filter_map(Role::from_name).collect();
+            Some((resource, roles))
+        });
+        Ok(Memberships::from_grants(grants, map))
+    }
+
+    pub fn user(&self, instance: &str, id: &str) -> Result<Option<UserRow>, Error> {
+        self.query(|c| {
+            c.query_row(
+                "SELECT id, org_id, username, kind, display_name, email FROM users WHERE instance = ?1 AND id = ?2",
+                params![instance, id],
+                user_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Users of the instance inside `scope`, optionally of one org, ordered by id, after
+    /// `cursor` (the last id of the previous page).
+    pub fn list_users(
+        &self,
+        instance: &str,
+        scope: &ReadScope,
+        org_id: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<UserRow>, Error> {
+        let mut sql = String::from(
+            "SELECT id, org_id, username, kind, display_name, email FROM users WHERE instance = ? AND id > ?",
+        );
+        let mut args: Vec<String> = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
+        if let Some(org) = org_id {
+            sql.push_str(" AND org_id = ?");
+            args.push(org.to_string());
+        }
+        if let ReadScope::Limited(l) = scope {
+            let mut alternatives = Vec::new();
+            if !l.orgs.is_empty() {
+                alternatives.push(format!("org_id IN ({})", vec!["?"; l.orgs.len()].join(",")));
+                args.extend(l.orgs.iter().cloned());
+            }
+            if let Some(own) = &l.own_user {
+                alternatives.push("id = ?".to_string());
+                args.push(own.clone());
+            }
+            if alternatives.is_empty() {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
+        let mut items = self.query(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), user_row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|u| u.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        username: r.get(2)?,
+        kind: r.get(3)?,
+        display_name: r.get(4)?,
+        email: r.get(5)?,
+    })
+}

@@ -1,0 +1,286 @@
+//! The read models, fed by real commands through the command bus into a log on disk.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authz::{
+    Authorizer, Caller, InternalFlow, Memberships, Permission, Principal, Requirement, Resource,
+    Role, RoleMap, SelfPolicy,
+};
+use command::{CommandBus, CommandOptions, MemberOf};
+use domain::instance::{Instance, InstanceCommand};
+use domain::user::{User, UserCommand};
+use domain::{AggregateKey, Code};
+use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
+use readmodel::{Projector, SqliteReadModel};
+
+const I: &str = "inst-1";
+
+struct World {
+    _dir: tempfile::TempDir,
+    log: Arc<dyn EventLog>,
+    bus: CommandBus,
+    model: SqliteReadModel,
+    path: std::path::PathBuf,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Arc<dyn EventLog> = Arc::new(
+        SqliteLog::open(&dir.path().join("events.db"), SqliteLogOptions::default()).unwrap(),
+    );
+    let bus = CommandBus::new(
+        log.clone(),
+        Authorizer::new(RoleMap::default_map()),
+        CommandOptions::default(),
+    );
+    let path = dir.path().join("read.db");
+    let model = SqliteReadModel::open(&path).unwrap();
+    World {
+        _dir: dir,
+        log,
+        bus,
+        model,
+        path,
+    }
+}
+
+fn setup() -> Caller {
+    Caller::Internal {
+        flow: InternalFlow::Setup,
+        instance: I.into(),
+    }
+}
+
+fn system() -> Caller {
+    let map = RoleMap::default_map();
+    Caller::Principal(Arc::new(Principal {
+        instance: "home".into(),
+        org: "o".into(),
+        user: "sys".into(),
+        memberships: Memberships::from_grants(
+            [(Resource::System, [Role::SystemOwner].into_iter().collect())],
+            &map,
+        ),
+    }))
+}
+
+fn machine(org: &str, username: &str) -> UserCommand {
+    UserCommand::AddMachine {
+        org_id: org.into(),
+        username: username.into(),
+        name: username.into(),
+        description: String::new(),
+    }
+}
+
+fn user_key(id: &str) -> AggregateKey {
+    AggregateKey {
+        instance: I.into(),
+        kind: "user",
+        id: id.into(),
+    }
+}
+
+fn projector(w: &World) -> Projector {
+    Projector::new(w.log.clone(), w.model.clone())
+}
+
+/// Two orgs with users; u-a0 is an ORG_USER_MANAGER of org-a, with a PAT.
+async fn populate(w: &World, per_org: usize) {
+    let key = AggregateKey {
+        instance: I.into(),
+        kind: "instance",
+        id: I.into(),
+    };
+    let create = InstanceCommand::Create {
+        name: "One".into(),
+        domains: vec!["one.test".into()],
+    };
+    w.bus
+        .execute::<Instance>(&key, &system(), create, None)
+        .await
+        .unwrap();
+    for org in ["org-a", "org-b"] {
+        w.bus.create_org(&setup(), I, org, org).await.unwrap();
+        for n in 0..per_org {
+            let id = format!("u-{}{n:02}", &org[4..]);
+            w.bus
+                .create_user(&setup(), I, &id, machine(org, &id))
+                .await
+                .unwrap();
+        }
+    }
+    w.bus
+        .set_member(
+            &setup(),
+            I,
+            MemberOf::Org("org-a".into()),
+            "u-a00",
+            vec!["ORG_USER_MANAGER".into()],
+        )
+        .await
+        .unwrap();
+    let pat = UserCommand::AddPat {
+        pat_id: "p1".into(),
+        token_hash: "hash-1".into(),
+        expires_at: None,
+    };
+    w.bus
+        .execute::<User>(&user_key("u-a00"), &setup(), pat, None)
+        .await
+        .unwrap();
+}
+
+fn manager(w: &World) -> Caller {
+    let map = RoleMap::default_map();
+    Caller::Principal(Arc::new(Principal {
+        instance: I.into(),
+        org: "org-a".into(),
+        user: "u-a00".into(),
+        memberships: w.model.memberships(I, "u-a00", &map).unwrap(),
+    }))
+}
+
+#[actix_rt::test]
+async fn the_projection_answers_the_gateways_lookups() {
+    let w = world();
+    populate(&w, 2).await;
+    let read = projector(&w).catch_up().await.unwrap();
+    assert_eq!(w.model.position(), *w.log.head().borrow());
+    assert!(read > 0);
+    assert_eq!(
+        w.model.instance_by_domain("ONE.test").unwrap().as_deref(),
+        Some(I)
+    );
+    assert_eq!(w.model.instance_by_domain("two.test").unwrap(), None);
+    assert_eq!(
+        w.model.pat_owner("hash-1").unwrap(),
+        Some((I.to_string(), "u-a00".to_string(), None))
+    );
+    let u = w.model.user(I, "u-b01").unwrap().unwrap();
+    assert_eq!(
+        (u.org_id.as_str(), u.username.as_str(), u.kind.as_str()),
+        ("org-b", "u-b01", "machine")
+    );
+    let m = w
+        .model
+        .memberships(I, "u-a00", &RoleMap::default_map())
+        .unwrap();
+    assert_eq!(
+        m.iter().map(|x| x.resource.clone()).collect::<Vec<_>>(),
+        [Resource::Org("org-a".into())]
+    );
+}
+
+#[actix_rt::test]
+async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
+    let w = world();
+    populate(&w, 12).await;
+    projector(&w).catch_up().await.unwrap();
+    let authz = Authorizer::new(RoleMap::default_map());
+    let read = Requirement::with_self(Permission::named("user.read"), SelfPolicy::Allowed);
+    let scope = authz.readable_scope(&manager(&w), read, I);
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = w
+            .model
+            .list_users(I, &scope, None, 5, cursor.as_deref())
+            .unwrap();
+        assert!(page.items.len() <= 5);
+        seen.extend(page.items.iter().map(|u| u.id.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..12).map(|n| format!("u-a{n:02}")).collect();
+    assert_eq!(seen, expected, "exactly org-a's users, in order, once each");
+
+    let none = w
+        .model
+        .list_users(I, &scope, Some("org-b"), 100, None)
+        .unwrap();
+    assert!(
+        none.items.is_empty(),
+        "org-b is outside the manager's scope"
+    );
+    // A user without memberships sees only themself.
+    let plain = Caller::Principal(Arc::new(Principal {
+        instance: I.into(),
+        org: "org-b".into(),
+        user: "u-b03".into(),
+        memberships: Memberships::new(),
+    }));
+    let own = w
+        .model
+        .list_users(I, &authz.readable_scope(&plain, read, I), None, 100, None)
+        .unwrap();
+    assert_eq!(
+        own.items.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["u-b03"]
+    );
+}
+
+#[actix_rt::test]
+async fn replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers() {
+    let w = world();
+    populate(&w, 3).await;
+    w.bus.remove_user(&setup(), I, "u-a00", None).await.unwrap();
+    let p = projector(&w);
+    p.catch_up().await.unwrap();
+    let snapshot = |m: &SqliteReadModel| {
+        let all = m
+            .list_users(I, &authz::ReadScope::Instance, None, 1000, None)
+            .unwrap()
+            .items;
+        (
+            all,
+            m.pat_owner("hash-1").unwrap(),
+            m.memberships(I, "u-a00", &RoleMap::default_map()).unwrap(),
+        )
+    };
+    let before = snapshot(&w.model);
+    assert_eq!(before.0.len(), 5, "the removed user is gone");
+    assert_eq!(before.1, None, "its token is gone");
+    assert!(before.2.is_empty(), "its memberships are gone");
+    assert_eq!(p.catch_up().await.unwrap(), 0, "nothing new to read");
+    assert_eq!(p.rebuild().await.unwrap() as u64, *w.log.head().borrow());
+    assert_eq!(snapshot(&w.model), before);
+    // The checkpoint is on disk: a reopened model continues where it was.
+    let reopened = SqliteReadModel::open(&w.path).unwrap();
+    assert_eq!(reopened.position(), *w.log.head().borrow());
+    assert_eq!(snapshot(&reopened), before);
+}
+
+#[actix_rt::test]
+async fn a_read_can_wait_for_the_position_of_a_write() {
+    let w = world();
+    actix_rt::spawn(projector(&w).run());
+    w.bus.create_org(&setup(), I, "org-a", "A").await.unwrap();
+    for n in 0..20 {
+        let id = format!("u{n}");
+        let written = w
+            .bus
+            .create_user(&setup(), I, &id, machine("org-a", &id))
+            .await
+            .unwrap();
+        w.model
+            .wait_for(written.position, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(
+            w.model.user(I, &id).unwrap().is_some(),
+            "read-your-writes for {id}"
+        );
+    }
+    let far = *w.log.head().borrow() + 1000;
+    let err = w
+        .model
+        .wait_for(far, Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, Code::PositionNotReached);
+}
