@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
-use authz::{Authorizer, Caller, Decision};
-use domain::{codec, Access, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
+use authz::{Authorizer, Caller};
+use domain::{authorize, codec, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
 use eventlog::{Append, EventLog, LogError, NewEvent, Snapshot, StreamId};
 
 /// What a committed command answers: the aggregate's new version and the log position.
@@ -62,31 +62,6 @@ pub struct AggregateActor<A: Aggregate> {
 
 pub(crate) fn stream_of(key: &AggregateKey) -> StreamId {
     StreamId::new(&key.instance, key.kind, &key.id)
-}
-
-/// The permission check of a command, as an error naming the missing permission.
-pub(crate) fn authorize(
-    authz: &Authorizer,
-    caller: &Caller,
-    access: Access<'_>,
-) -> Result<(), Error> {
-    let Access::Check(req, target) = access else {
-        return Ok(());
-    };
-    match authz.check(caller, req, &target) {
-        Decision::Allow { .. } => Ok(()),
-        Decision::Deny { missing, or } => {
-            let e = Error::new(
-                Code::PermissionDenied,
-                format!("missing permission {missing}"),
-            )
-            .with("missing", missing.name());
-            Err(match or {
-                Some(or) => e.with("or", or.name()),
-                None => e,
-            })
-        }
-    }
 }
 
 fn now_ms() -> i64 {

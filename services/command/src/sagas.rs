@@ -9,9 +9,9 @@ use domain::org::{org_name, Org, OrgCommand};
 use domain::unique::{unique_id, Unique, UniqueCommand};
 use domain::user::{User, UserCommand};
 use domain::validate::normalized_username;
-use domain::{Aggregate, AggregateKey, Code, Error};
+use domain::{authorize, Aggregate, AggregateKey, Code, Error};
 
-use crate::actor::{authorize, Written};
+use crate::actor::Written;
 use crate::bus::{CommandBus, Routed};
 
 fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {

@@ -2,7 +2,6 @@
 
 mod bootstrap;
 mod config;
-mod http_error;
 mod logging;
 mod plan;
 mod secrets;

@@ -10,7 +10,6 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ring::digest::{digest, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
 
 fn random<const N: usize>() -> [u8; N] {
@@ -24,16 +23,8 @@ fn random<const N: usize>() -> [u8; N] {
 /// A new 256-bit token (URL-safe base64) and the hex SHA-256 hash that is all we store.
 pub fn new_token() -> (String, String) {
     let token = URL_SAFE_NO_PAD.encode(random::<32>());
-    let hash = token_hash(&token);
+    let hash = gateway::token_hash(&token);
     (token, hash)
-}
-
-pub fn token_hash(token: &str) -> String {
-    digest(&SHA256, token.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A generated password: 24 URL-safe characters (144 bits).

@@ -1,14 +1,18 @@
 //! `portcullis start`: opens the embedded storage, runs the first-start setup when the data
 //! directory is new, and serves HTTP until SIGTERM or SIGINT (then drains and exits 0).
 
+use std::sync::Arc;
+
 use actix_web::{web, App, HttpResponse, HttpServer};
-use authz::RoleMap;
+use authz::{Authorizer, RoleMap};
+use command::{CommandBus, CommandOptions};
 use domain::{Code, Error};
-use eventlog::{SqliteLog, SqliteLogOptions};
+use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
+use gateway::{ApiError, Gateway};
+use readmodel::{Projector, SqliteReadModel};
 
 use crate::bootstrap;
 use crate::config::{Role, StartOptions};
-use crate::http_error;
 
 fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
     match &opts.role_map {
@@ -29,7 +33,7 @@ pub fn start(opts: StartOptions) -> Result<(), String> {
             opts.role
         ));
     }
-    let _role_map = role_map(&opts)?;
+    let role_map = role_map(&opts)?;
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -48,28 +52,40 @@ pub fn start(opts: StartOptions) -> Result<(), String> {
         )
     })?;
     let log_path = opts.data_dir.join("events.db");
-    let log = SqliteLog::open(
-        &log_path,
-        SqliteLogOptions {
-            group_commit: opts.group_commit,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| format!("cannot open the event log {}: {e}", log_path.display()))?;
+    let log: Arc<dyn EventLog> = Arc::new(
+        SqliteLog::open(
+            &log_path,
+            SqliteLogOptions {
+                group_commit: opts.group_commit,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| format!("cannot open the event log {}: {e}", log_path.display()))?,
+    );
+    let model_path = opts.data_dir.join("read.db");
+    let model = SqliteReadModel::open(&model_path)
+        .map_err(|e| format!("cannot open the read model {}: {e}", model_path.display()))?;
 
     actix_web::rt::System::new().block_on(async move {
-        if let Some(setup) = bootstrap::first_start(&log, &opts.data_dir, opts.admin_password.clone()).await? {
+        if let Some(setup) = bootstrap::first_start(&*log, &opts.data_dir, opts.admin_password.clone()).await? {
             tracing::info!(
                 instance = %setup.instance_id,
                 data_dir = %opts.data_dir.display(),
                 "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat"
             );
         }
-        let server = HttpServer::new(|| {
+        let projector = Projector::new(log.clone(), model.clone());
+        let applied = projector.catch_up().await.map_err(|e| format!("cannot project the event log: {e}"))?;
+        tracing::info!(events = applied, position = model.position(), "read models are up to date");
+        actix_web::rt::spawn(projector.run());
+        let bus = Arc::new(CommandBus::new(log.clone(), Authorizer::new(role_map.clone()), CommandOptions::default()));
+        let gw = Arc::new(Gateway { bus, model, authz: Authorizer::new(role_map) });
+        let server = HttpServer::new(move || {
             App::new()
                 .route("/healthz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }))
                 .route("/readyz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ready"})) }))
-                .default_service(web::to(|| async { http_error::response(&Error::new(Code::NotFoundRoute, "no such route")) }))
+                .configure(gateway::configure(gw.clone()))
+                .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(Error::new(Code::NotFoundRoute, "no such route"))) }))
         })
         .workers(2)
         .shutdown_timeout(10)
@@ -78,7 +94,6 @@ pub fn start(opts: StartOptions) -> Result<(), String> {
         let address = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!(address = %address, "portcullis is ready on http://{address}");
         server.run().await.map_err(|e| format!("the server failed: {e}"))?;
-        log.close();
         tracing::info!("stopped: every acknowledged write is on disk");
         Ok(())
     })

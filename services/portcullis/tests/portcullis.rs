@@ -298,3 +298,226 @@ fn cluster_roles_are_refused_with_a_clear_message() {
     assert!(!child.wait().unwrap().success());
     assert!(stderr(&mut child).contains("--role all"));
 }
+
+mod api {
+    use super::*;
+    use serde_json::{json, Value};
+
+    struct Client {
+        agent: ureq::Agent,
+        base: String,
+    }
+
+    impl Client {
+        fn new(base: &str) -> Client {
+            let agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into();
+            Client {
+                agent,
+                base: base.to_string(),
+            }
+        }
+
+        fn send(
+            &self,
+            method: &str,
+            path: &str,
+            token: Option<&str>,
+            body: Option<Value>,
+            headers: &[(&str, &str)],
+        ) -> (u16, Value) {
+            let url = format!("{}{path}", self.base);
+            let auth = token.map(|t| format!("Bearer {t}"));
+            macro_rules! with_headers {
+                ($req:expr) => {{
+                    let mut r = $req;
+                    if let Some(a) = &auth {
+                        r = r.header("Authorization", a);
+                    }
+                    for (k, v) in headers {
+                        r = r.header(*k, *v);
+                    }
+                    r
+                }};
+            }
+            let mut resp = match (method, body) {
+                ("GET", _) => with_headers!(self.agent.get(&url)).call(),
+                ("DELETE", _) => with_headers!(self.agent.delete(&url)).call(),
+                ("POST", Some(b)) => with_headers!(self.agent.post(&url)).send_json(b),
+                (m, _) => panic!("unsupported {m}"),
+            }
+            .unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.body_mut().read_json::<Value>().unwrap_or(Value::Null);
+            (status, body)
+        }
+    }
+
+    fn error_code(r: &(u16, Value)) -> (u16, &str) {
+        (r.0, r.1["code"].as_str().unwrap_or("<no code>"))
+    }
+
+    #[test]
+    fn the_admin_bot_token_manages_orgs_and_users_with_stable_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), &[]);
+        let c = Client::new(&server.base);
+        let admin = read(dir.path(), "admin.pat");
+        let system = read(dir.path(), "system.pat");
+
+        let me = c.send("GET", "/v1/users/me", Some(&admin), None, &[]);
+        assert_eq!(me.0, 200);
+        assert_eq!(me.1["username"], "admin-bot");
+        assert_eq!(me.1["type"], "machine");
+
+        // Authentication and tenancy.
+        assert_eq!(
+            error_code(&c.send("GET", "/v1/users/me", None, None, &[])),
+            (401, "AUTH-0001")
+        );
+        assert_eq!(
+            error_code(&c.send("GET", "/v1/users/me", Some("not-a-token"), None, &[])),
+            (401, "AUTH-0001")
+        );
+        assert_eq!(
+            error_code(&c.send(
+                "GET",
+                "/v1/users/me",
+                Some(&admin),
+                None,
+                &[("Host", "nowhere.test")]
+            )),
+            (404, "INSTANCE-0001")
+        );
+
+        // Writes answer {id, sequence, position}; duplicates and bad input have stable codes.
+        let org = c.send(
+            "POST",
+            "/v1/orgs",
+            Some(&admin),
+            Some(json!({"name": "Acme"})),
+            &[],
+        );
+        assert_eq!(org.0, 201, "{:?}", org.1);
+        assert_eq!(org.1["sequence"], 1);
+        let org_id = org.1["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            error_code(&c.send(
+                "POST",
+                "/v1/orgs",
+                Some(&admin),
+                Some(json!({"name": "ACME"})),
+                &[]
+            )),
+            (409, "ORG-0002")
+        );
+        assert_eq!(
+            error_code(&c.send(
+                "POST",
+                "/v1/orgs",
+                Some(&admin),
+                Some(json!({"name": "X", "extra": 1})),
+                &[]
+            )),
+            (400, "REQ-0001")
+        );
+        assert_eq!(
+            error_code(&c.send(
+                "POST",
+                "/v1/orgs",
+                Some(&admin),
+                Some(json!({"name": ""})),
+                &[]
+            )),
+            (400, "ORG-0003")
+        );
+        let huge = json!({"name": "x".repeat(2 << 20)});
+        assert_eq!(
+            error_code(&c.send("POST", "/v1/orgs", Some(&admin), Some(huge), &[])),
+            (413, "REQ-0002")
+        );
+
+        // A caller without the permission gets 403 naming it, and nothing is written.
+        let denied = c.send(
+            "POST",
+            "/v1/orgs",
+            Some(&system),
+            Some(json!({"name": "Nope"})),
+            &[],
+        );
+        assert_eq!(error_code(&denied), (403, "AUTHZ-0001"));
+        assert_eq!(denied.1["details"]["missing"], "org.create");
+
+        // Create, then read with the returned position: never missed.
+        let path = format!("/v1/orgs/{org_id}/users/machine");
+        let created = c.send(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"username": "bot1", "name": "Bot"})),
+            &[],
+        );
+        assert_eq!(created.0, 201, "{:?}", created.1);
+        let user_id = created.1["id"].as_str().unwrap().to_string();
+        let position = created.1["position"].as_str().unwrap().to_string();
+        let list = c.send(
+            "GET",
+            &format!("/v1/users?org_id={org_id}"),
+            Some(&admin),
+            None,
+            &[("X-Portcullis-Position", &position)],
+        );
+        assert_eq!(list.0, 200);
+        let names: Vec<&str> = list.1["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["bot1"]);
+        assert_eq!(
+            error_code(&c.send(
+                "POST",
+                &path,
+                Some(&admin),
+                Some(json!({"username": "BOT1", "name": "B"})),
+                &[]
+            )),
+            (409, "USER-0002")
+        );
+        assert_eq!(
+            error_code(&c.send("GET", "/v1/users?limit=0", Some(&admin), None, &[])),
+            (400, "REQ-0003")
+        );
+
+        // Delete, then the user is gone and its name is free again.
+        let deleted = c.send(
+            "DELETE",
+            &format!("/v1/users/{user_id}"),
+            Some(&admin),
+            None,
+            &[],
+        );
+        assert_eq!(deleted.0, 200, "{:?}", deleted.1);
+        let pos = deleted.1["position"].as_str().unwrap().to_string();
+        let gone = c.send(
+            "GET",
+            &format!("/v1/users/{user_id}"),
+            Some(&admin),
+            None,
+            &[("X-Portcullis-Position", &pos)],
+        );
+        assert_eq!(error_code(&gone), (404, "USER-0001"));
+        let again = c.send(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"username": "bot1", "name": "Bot"})),
+            &[],
+        );
+        assert_eq!(again.0, 201, "{:?}", again.1);
+        assert_eq!(server.stop().code(), Some(0));
+    }
+}

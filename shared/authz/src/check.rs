@@ -147,6 +147,10 @@ impl Authorizer {
         Authorizer { map }
     }
 
+    pub fn role_map(&self) -> &RoleMap {
+        &self.map
+    }
+
     /// May `caller` do what `req` requires on `target`?
     pub fn check(&self, caller: &Caller, req: Requirement, target: &Target<'_>) -> Decision {
         let principal = match caller {

@@ -1,10 +1,10 @@
 //! What every aggregate is: a pure `decide` from state and command to events, a pure `apply`,
 //! and the permission the command needs on the aggregate's real owner.
 
-use authz::{Caller, Requirement, Target};
+use authz::{Authorizer, Caller, Decision, Requirement, Target};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::error::Result;
+use crate::error::{Code, Error, Result};
 
 /// Identifies one aggregate instance (one event stream).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,5 +66,27 @@ pub trait Aggregate:
             s.apply(e);
         }
         s
+    }
+}
+
+/// The permission check of an operation, as an error naming the missing permission (and the
+/// alternative that would also do). The gateway and the actors both go through it.
+pub fn authorize(authz: &Authorizer, caller: &Caller, access: Access<'_>) -> Result<()> {
+    let Access::Check(req, target) = access else {
+        return Ok(());
+    };
+    match authz.check(caller, req, &target) {
+        Decision::Allow { .. } => Ok(()),
+        Decision::Deny { missing, or } => {
+            let e = Error::new(
+                Code::PermissionDenied,
+                format!("missing permission {missing}"),
+            )
+            .with("missing", missing.name());
+            Err(match or {
+                Some(or) => e.with("or", or.name()),
+                None => e,
+            })
+        }
     }
 }

@@ -13,7 +13,7 @@ pub mod unique;
 pub mod user;
 pub mod validate;
 
-pub use aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
+pub use aggregate::{authorize, Access, Aggregate, AggregateKey, Ctx, EventType};
 pub use error::{Code, Error, Kind, Result};
 pub use lifecycle::Lifecycle;
 

@@ -1,9 +1,10 @@
 //! The one place an error becomes an HTTP response: `{code, message, details}` with the status
 //! of its kind (API.md "Errors").
 
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
-use domain::{Error, Kind};
+use actix_web::{HttpResponse, ResponseError};
+use domain::{Code, Error, Kind};
 
 pub fn status(kind: Kind) -> StatusCode {
     match kind {
@@ -21,23 +22,66 @@ pub fn status(kind: Kind) -> StatusCode {
     }
 }
 
-pub fn response(e: &Error) -> HttpResponse {
-    let details: serde_json::Map<String, serde_json::Value> = e
-        .details
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
-    HttpResponse::build(status(e.kind())).json(serde_json::json!({
-        "code": e.code.as_str(),
-        "message": e.message,
-        "details": details,
-    }))
+/// A domain error on its way out through HTTP.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        status(self.0.kind())
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let details: serde_json::Map<String, serde_json::Value> = self
+            .0
+            .details
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        HttpResponse::build(self.status_code()).json(serde_json::json!({
+            "code": self.0.code.as_str(),
+            "message": self.0.message,
+            "details": details,
+        }))
+    }
+}
+
+pub fn json_error(e: JsonPayloadError) -> ApiError {
+    ApiError(match e {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => Error::new(
+            Code::BodyTooLarge,
+            format!("the body is over {limit} bytes"),
+        ),
+        other => Error::new(
+            Code::MalformedBody,
+            format!("the body is not valid for this route: {other}"),
+        ),
+    })
+}
+
+pub fn query_error(e: QueryPayloadError) -> ApiError {
+    ApiError(Error::new(
+        Code::InvalidQuery,
+        format!("invalid query parameters: {e}"),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::Code;
 
     #[test]
     fn every_code_maps_to_the_status_api_md_documents() {
