@@ -520,4 +520,134 @@ mod api {
         assert_eq!(again.0, 201, "{:?}", again.1);
         assert_eq!(server.stop().code(), Some(0));
     }
+
+    #[test]
+    fn every_acknowledged_write_survives_a_kill_9_under_traffic() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), &[]);
+        let admin = read(dir.path(), "admin.pat");
+        let c = Client::new(&server.base);
+        let org = c.send(
+            "POST",
+            "/v1/orgs",
+            Some(&admin),
+            Some(json!({"name": "Crash"})),
+            &[],
+        );
+        let org_id = org.1["id"].as_str().unwrap().to_string();
+        let url = format!("{}/v1/orgs/{org_id}/users/machine", server.base);
+
+        // Eight clients write until the server dies; each keeps what was acknowledged.
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let (url, admin) = (url.clone(), admin.clone());
+                std::thread::spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let mut acked = Vec::new();
+                    for n in 0..100_000 {
+                        let body = json!({"username": format!("w{w}-{n}"), "name": "Crash"});
+                        let auth = format!("Bearer {admin}");
+                        match agent
+                            .post(&url)
+                            .header("Authorization", &auth)
+                            .send_json(body)
+                        {
+                            Ok(mut r) if r.status().as_u16() == 201 => {
+                                let v: Value = r.body_mut().read_json().unwrap();
+                                acked.push((
+                                    v["id"].as_str().unwrap().to_string(),
+                                    v["position"].as_str().unwrap().to_string(),
+                                ));
+                            }
+                            Ok(r) => panic!("unexpected status {}", r.status()),
+                            Err(_) => break,
+                        }
+                    }
+                    acked
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1500));
+        signal(&server.child, "-KILL");
+        let mut child = server.child;
+        child.wait().unwrap();
+        let acked: Vec<(String, String)> = writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        assert!(
+            acked.len() > 20,
+            "traffic ran before the kill: {}",
+            acked.len()
+        );
+
+        // The log holds every acknowledged user of the org.
+        let evs = events(dir.path());
+        let in_log: std::collections::HashSet<&str> = evs
+            .iter()
+            .filter(|(_, e)| matches!(e, DomainEvent::User(UserEvent::MachineAdded { org_id: o, .. }) if *o == org_id))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for (id, _) in &acked {
+            assert!(
+                in_log.contains(id.as_str()),
+                "acknowledged user {id} is in the log"
+            );
+        }
+
+        // After a restart the read model catches up to the log, and every acknowledged write reads back.
+        let server = start(dir.path(), &[]);
+        let c = Client::new(&server.base);
+        let (last_id, last_pos) = acked
+            .iter()
+            .max_by_key(|(_, p)| p.parse::<u64>().unwrap())
+            .unwrap();
+        let got = c.send(
+            "GET",
+            &format!("/v1/users/{last_id}"),
+            Some(&admin),
+            None,
+            &[("X-Portcullis-Position", last_pos)],
+        );
+        assert_eq!(got.0, 200, "{:?}", got.1);
+        let mut listed = std::collections::HashSet::new();
+        let mut cursor = String::new();
+        loop {
+            let page = c.send(
+                "GET",
+                &format!("/v1/users?org_id={org_id}&limit=1000&cursor={cursor}"),
+                Some(&admin),
+                None,
+                &[],
+            );
+            assert_eq!(page.0, 200);
+            for u in page.1["items"].as_array().unwrap() {
+                listed.insert(u["id"].as_str().unwrap().to_string());
+            }
+            match page.1["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_string(),
+                None => break,
+            }
+        }
+        let missing: Vec<&&str> = in_log.iter().filter(|id| !listed.contains(**id)).collect();
+        assert!(
+            missing.is_empty(),
+            "users in the log but not in the read model: {missing:?}"
+        );
+        assert_eq!(
+            listed.len(),
+            in_log.len(),
+            "the read model has exactly the users of the log"
+        );
+        for (id, _) in &acked {
+            assert!(
+                listed.contains(id),
+                "acknowledged user {id} is listed after restart"
+            );
+        }
+        assert_eq!(server.stop().code(), Some(0));
+    }
 }
