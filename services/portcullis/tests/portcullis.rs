@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
@@ -648,6 +649,77 @@ mod api {
                 "acknowledged user {id} is listed after restart"
             );
         }
+        assert_eq!(server.stop().code(), Some(0));
+    }
+
+    #[test]
+    fn fifty_concurrent_creates_of_one_username_give_one_201_and_49_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), &[]);
+        let admin = read(dir.path(), "admin.pat");
+        let c = Client::new(&server.base);
+        let org = c.send(
+            "POST",
+            "/v1/orgs",
+            Some(&admin),
+            Some(json!({"name": "Race"})),
+            &[],
+        );
+        let path = format!("/v1/orgs/{}/users/machine", org.1["id"].as_str().unwrap());
+        let barrier = Arc::new(std::sync::Barrier::new(50));
+        let results: Vec<(u16, Value)> = (0..50)
+            .map(|_| {
+                let (base, admin, path, barrier) = (
+                    server.base.clone(),
+                    admin.clone(),
+                    path.clone(),
+                    barrier.clone(),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    Client::new(&base).send(
+                        "POST",
+                        &path,
+                        Some(&admin),
+                        Some(json!({"username": "racer", "name": "R"})),
+                        &[],
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let winners: Vec<&(u16, Value)> = results.iter().filter(|r| r.0 == 201).collect();
+        assert_eq!(winners.len(), 1);
+        assert!(
+            results
+                .iter()
+                .filter(|r| r.0 != 201)
+                .all(|r| error_code(r) == (409, "USER-0002")),
+            "{results:?}"
+        );
+        // No orphan claim: after the winner is deleted the name is usable again.
+        let id = winners[0].1["id"].as_str().unwrap();
+        assert_eq!(
+            c.send(
+                "DELETE",
+                &format!("/v1/users/{id}"),
+                Some(&admin),
+                None,
+                &[]
+            )
+            .0,
+            200
+        );
+        let again = c.send(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"username": "Racer", "name": "R"})),
+            &[],
+        );
+        assert_eq!(again.0, 201, "{:?}", again.1);
         assert_eq!(server.stop().code(), Some(0));
     }
 }
