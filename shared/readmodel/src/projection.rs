@@ -9,6 +9,11 @@ use domain::DomainEvent;
 use eventlog::StoredEvent;
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// Runs a statement through the connection's prepared-statement cache.
+fn exec(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
 /// Applies one event unless its aggregate has already seen this version (a replay).
 pub(crate) fn apply(
     tx: &Connection,
@@ -17,16 +22,16 @@ pub(crate) fn apply(
 ) -> rusqlite::Result<()> {
     let s = &stored.stream;
     let seen: Option<i64> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT version FROM versions WHERE instance = ?1 AND kind = ?2 AND id = ?3",
-            params![s.instance, s.kind, s.id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![s.instance, s.kind, s.id], |r| r.get(0))
         .optional()?;
     if seen.is_some_and(|v| v as u64 >= stored.version) {
         return Ok(());
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO versions (instance, kind, id, version) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (instance, kind, id) DO UPDATE SET version = excluded.version",
         params![s.instance, s.kind, s.id, stored.version as i64],
@@ -49,7 +54,7 @@ fn set_member(
     resource: &str,
     roles: &[String],
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(tx,
         "INSERT INTO memberships (instance, user_id, level, resource_id, roles) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (instance, user_id, level, resource_id) DO UPDATE SET roles = excluded.roles",
         params![i, user, level, resource, roles.join(",")],
@@ -64,7 +69,7 @@ fn remove_member(
     level: &str,
     resource: &str,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(tx,
         "DELETE FROM memberships WHERE instance = ?1 AND user_id = ?2 AND level = ?3 AND resource_id = ?4",
         params![i, user, level, resource],
     )?;
@@ -75,7 +80,8 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent) -> rusqlite::Result<()>
     match e {
         InstanceEvent::Added { domains, .. } => {
             for d in domains {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR REPLACE INTO domains (domain, instance) VALUES (?1, ?2)",
                     params![d, i],
                 )?;
@@ -91,7 +97,8 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent) -> rusqlite::Result<()>
         }
         InstanceEvent::Removed { .. } => {
             for table in ["domains", "orgs", "users", "memberships", "pats"] {
-                tx.execute(
+                exec(
+                    tx,
                     &format!("DELETE FROM {table} WHERE instance = ?1"),
                     params![i],
                 )?;
@@ -104,7 +111,8 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent) -> rusqlite::Result<()>
 fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()> {
     match e {
         OrgEvent::Added { name } => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR REPLACE INTO orgs (instance, id, name) VALUES (?1, ?2, ?3)",
                 params![i, id, name],
             )?;
@@ -112,11 +120,12 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
         OrgEvent::MemberSet { user_id, roles } => set_member(tx, i, user_id, "org", id, roles)?,
         OrgEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "org", id)?,
         OrgEvent::Removed { .. } => {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM orgs WHERE instance = ?1 AND id = ?2",
                 params![i, id],
             )?;
-            tx.execute("DELETE FROM memberships WHERE instance = ?1 AND level = 'org' AND resource_id = ?2", params![i, id])?;
+            exec(tx, "DELETE FROM memberships WHERE instance = ?1 AND level = 'org' AND resource_id = ?2", params![i, id])?;
         }
     }
     Ok(())
@@ -124,7 +133,7 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
 
 fn user(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqlite::Result<()> {
     let insert = |org: &str, username: &str, kind: &str, display: &str, email: Option<&str>| {
-        tx.execute(
+        exec(tx,
             "INSERT OR REPLACE INTO users (instance, id, org_id, username, username_lower, kind, display_name, email)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![i, id, org, username, domain::validate::normalized_username(username), kind, display, email],
@@ -159,13 +168,14 @@ fn user(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqlite::Result<(
             token_hash,
             expires_at,
         } => {
-            tx.execute(
+            exec(tx,
                 "INSERT OR REPLACE INTO pats (token_hash, instance, user_id, pat_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![token_hash, i, id, pat_id, expires_at],
             )?;
         }
         UserEvent::PatRemoved { pat_id } => {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM pats WHERE instance = ?1 AND user_id = ?2 AND pat_id = ?3",
                 params![i, id, pat_id],
             )?;
@@ -173,12 +183,14 @@ fn user(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqlite::Result<(
         UserEvent::Removed { .. } => {
             for table in ["users", "pats"] {
                 let col = if table == "users" { "id" } else { "user_id" };
-                tx.execute(
+                exec(
+                    tx,
                     &format!("DELETE FROM {table} WHERE instance = ?1 AND {col} = ?2"),
                     params![i, id],
                 )?;
             }
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM memberships WHERE instance = ?1 AND user_id = ?2",
                 params![i, id],
             )?;
