@@ -356,6 +356,24 @@ mod api {
         }
     }
 
+    /// A fresh server, its admin-bot token, a client, and the id of a new org.
+    fn server_with_org(name: &str) -> (tempfile::TempDir, Server, Client, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), &[]);
+        let admin = read(dir.path(), "admin.pat");
+        let c = Client::new(&server.base);
+        let org = c.send(
+            "POST",
+            "/v1/orgs",
+            Some(&admin),
+            Some(json!({"name": name})),
+            &[],
+        );
+        assert_eq!(org.0, 201, "{:?}", org.1);
+        let org_id = org.1["id"].as_str().unwrap().to_string();
+        (dir, server, c, admin, org_id)
+    }
+
     fn error_code(r: &(u16, Value)) -> (u16, &str) {
         (r.0, r.1["code"].as_str().unwrap_or("<no code>"))
     }
@@ -524,18 +542,7 @@ mod api {
 
     #[test]
     fn every_acknowledged_write_survives_a_kill_9_under_traffic() {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start(dir.path(), &[]);
-        let admin = read(dir.path(), "admin.pat");
-        let c = Client::new(&server.base);
-        let org = c.send(
-            "POST",
-            "/v1/orgs",
-            Some(&admin),
-            Some(json!({"name": "Crash"})),
-            &[],
-        );
-        let org_id = org.1["id"].as_str().unwrap().to_string();
+        let (dir, server, _, admin, org_id) = server_with_org("Crash");
         let url = format!("{}/v1/orgs/{org_id}/users/machine", server.base);
 
         // Eight clients write until the server dies; each keeps what was acknowledged.
@@ -654,18 +661,8 @@ mod api {
 
     #[test]
     fn fifty_concurrent_creates_of_one_username_give_one_201_and_49_conflicts() {
-        let dir = tempfile::tempdir().unwrap();
-        let server = start(dir.path(), &[]);
-        let admin = read(dir.path(), "admin.pat");
-        let c = Client::new(&server.base);
-        let org = c.send(
-            "POST",
-            "/v1/orgs",
-            Some(&admin),
-            Some(json!({"name": "Race"})),
-            &[],
-        );
-        let path = format!("/v1/orgs/{}/users/machine", org.1["id"].as_str().unwrap());
+        let (_dir, server, c, admin, org_id) = server_with_org("Race");
+        let path = format!("/v1/orgs/{org_id}/users/machine");
         let barrier = Arc::new(std::sync::Barrier::new(50));
         let results: Vec<(u16, Value)> = (0..50)
             .map(|_| {
