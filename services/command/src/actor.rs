@@ -64,6 +64,29 @@ pub(crate) fn stream_of(key: &AggregateKey) -> StreamId {
     StreamId::new(&key.instance, key.kind, &key.id)
 }
 
+/// The log records of decided events: encoded, stamped with who caused them and when. Every
+/// path that writes events (actors, plans) goes through here.
+pub(crate) fn to_log<E: EventType + serde::Serialize>(
+    events: &[E],
+    caller: &Caller,
+    now: i64,
+) -> Vec<NewEvent> {
+    let creator = match caller {
+        Caller::Principal(p) => p.user.clone(),
+        Caller::Internal { flow, .. } => format!("internal:{}", flow.name()),
+    };
+    events
+        .iter()
+        .map(|e| NewEvent {
+            event_type: e.event_type().to_string(),
+            schema_version: codec::SCHEMA_VERSION,
+            payload: codec::encode(e),
+            creator: creator.clone(),
+            created_at: now,
+        })
+        .collect()
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -168,20 +191,7 @@ impl<A: Aggregate> AggregateActor<A> {
                 now,
             },
         )?;
-        let creator = match &msg.caller {
-            Caller::Principal(p) => p.user.clone(),
-            Caller::Internal { flow, .. } => format!("internal:{}", flow.name()),
-        };
-        let new_events = events
-            .iter()
-            .map(|e| NewEvent {
-                event_type: e.event_type().to_string(),
-                schema_version: codec::SCHEMA_VERSION,
-                payload: codec::encode(e),
-                creator: creator.clone(),
-                created_at: now,
-            })
-            .collect();
+        let new_events = to_log(&events, &msg.caller, now);
         Ok((
             events,
             Append {

@@ -3,6 +3,7 @@
 
 mod actor;
 mod bus;
+pub mod plan;
 mod sagas;
 
 pub use actor::Written;

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authz::{Caller, InternalFlow};
+use command::plan::Plan;
 use domain::instance::{Instance, InstanceCommand};
 use domain::org::{Org, OrgCommand};
 use domain::unique::{unique_id, Unique, UniqueCommand};
@@ -19,7 +20,6 @@ use domain::validate::normalized_username;
 use domain::Code;
 use eventlog::EventLog;
 
-use crate::plan::Plan;
 use crate::secrets;
 
 pub const DEFAULT_DOMAINS: [&str; 2] = ["localhost", "127.0.0.1"];
@@ -76,7 +76,7 @@ pub async fn first_start(
         flow: InternalFlow::Setup,
         instance: instance_id.clone(),
     };
-    let mut plan = Plan::new(caller, "internal:setup", now_ms());
+    let mut plan = Plan::new(caller, now_ms());
     let domains: Vec<String> = DEFAULT_DOMAINS.iter().map(|d| d.to_string()).collect();
     let build = |plan: &mut Plan| -> domain::Result<()> {
         for d in &domains {

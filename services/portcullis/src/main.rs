@@ -3,7 +3,6 @@
 mod bootstrap;
 mod config;
 mod logging;
-mod plan;
 mod secrets;
 mod server;
 

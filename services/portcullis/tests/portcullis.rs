@@ -270,6 +270,35 @@ fn unknown_routes_answer_with_a_stable_code() {
 }
 
 #[test]
+fn logs_are_json_lines_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[("PORTCULLIS_LOG_FORMAT", "json")]);
+    let base = server.base.clone();
+    let mut child = server.child;
+    signal(&child, "-TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let log = stderr(&mut child);
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let ready = lines
+        .iter()
+        .find(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("portcullis is ready"))
+        })
+        .expect("one line says it is ready");
+    assert_eq!(
+        format!("http://{}", ready["fields"]["address"].as_str().unwrap()),
+        base
+    );
+    assert_eq!(ready["level"], "INFO");
+}
+
+#[test]
 fn a_bad_role_map_stops_the_start_and_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let map = dir.path().join("roles.yaml");

@@ -322,15 +322,8 @@ impl EventLog for SqliteLog {
         Box::pin(async move {
             let (reply, rx) = oneshot::channel();
             self.send(Job::Append { appends, reply })?;
-            let mut done = rx
-                .await
-                .map_err(|_| unavailable("the event log writer stopped"))??;
-            // An empty append reports the head, so its position is still a valid wait target.
-            let head = *self.head.borrow();
-            for a in done.iter_mut().filter(|a| a.position == 0) {
-                a.position = head;
-            }
-            Ok(done)
+            rx.await
+                .map_err(|_| unavailable("the event log writer stopped"))?
         })
     }
 

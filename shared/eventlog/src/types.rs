@@ -60,7 +60,7 @@ pub struct Append {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
     pub version: u64,
-    /// The log position of the last event appended (the head, for an empty append).
+    /// The log position of the last event appended.
     pub position: u64,
 }
 

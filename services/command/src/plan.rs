@@ -3,22 +3,22 @@
 //! exactly as an actor would run them.
 
 use authz::Caller;
-use domain::{codec, Aggregate, AggregateKey, Ctx, EventType};
-use eventlog::{Append, NewEvent, StreamId};
+use domain::{Aggregate, AggregateKey, Ctx};
+use eventlog::{Append, StreamId};
+
+use crate::actor::to_log;
 
 pub struct Plan {
-    pub caller: Caller,
-    pub now: i64,
-    pub creator: String,
+    caller: Caller,
+    now: i64,
     pub appends: Vec<Append>,
 }
 
 impl Plan {
-    pub fn new(caller: Caller, creator: &str, now: i64) -> Plan {
+    pub fn new(caller: Caller, now: i64) -> Plan {
         Plan {
             caller,
             now,
-            creator: creator.to_string(),
             appends: Vec::new(),
         }
     }
@@ -46,21 +46,15 @@ impl Plan {
                     now: self.now,
                 },
             )?;
-            for e in decided {
-                state.apply(&e);
-                events.push(NewEvent {
-                    event_type: e.event_type().to_string(),
-                    schema_version: codec::SCHEMA_VERSION,
-                    payload: codec::encode(&e),
-                    creator: self.creator.clone(),
-                    created_at: self.now,
-                });
+            for e in &decided {
+                state.apply(e);
             }
+            events.extend(decided);
         }
         self.appends.push(Append {
             stream: StreamId::new(instance, A::KIND, id),
             expected_version: 0,
-            events,
+            events: to_log(&events, &self.caller, self.now),
         });
         Ok(())
     }
