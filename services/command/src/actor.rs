@@ -93,7 +93,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn log_error(e: LogError) -> Error {
+pub(crate) fn log_error(e: LogError) -> Error {
     match e {
         LogError::Conflict { .. } => Error::new(
             Code::VersionConflict,

@@ -13,12 +13,14 @@ use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::instance::Instance;
 use domain::org::Org;
+use domain::project::Project;
 use domain::unique::Unique;
 use domain::user::User;
 use domain::{Aggregate, AggregateKey, Code, Error};
 use eventlog::EventLog;
 
 use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
+use crate::secrets::PasswordPool;
 
 #[derive(Clone, Debug)]
 pub struct CommandOptions {
@@ -28,6 +30,8 @@ pub struct CommandOptions {
     pub snapshot_every: u64,
     /// Arbiter threads hosting the actors.
     pub arbiters: usize,
+    /// Password hashes computed at once (CPU-bound, off the async runtime).
+    pub password_workers: usize,
 }
 
 impl Default for CommandOptions {
@@ -36,6 +40,7 @@ impl Default for CommandOptions {
             idle: Duration::from_secs(300),
             snapshot_every: 100,
             arbiters: 2,
+            password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -48,7 +53,9 @@ pub struct CommandBus {
     instances: Registry<Instance>,
     orgs: Registry<Org>,
     users: Registry<User>,
+    projects: Registry<Project>,
     uniques: Registry<Unique>,
+    pub(crate) passwords: PasswordPool,
 }
 
 /// The aggregates the bus routes.
@@ -74,7 +81,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -93,7 +100,9 @@ impl CommandBus {
             instances: Mutex::default(),
             orgs: Mutex::default(),
             users: Mutex::default(),
+            projects: Mutex::default(),
             uniques: Mutex::default(),
+            passwords: PasswordPool::new(options.password_workers),
         }
     }
 
@@ -176,7 +185,11 @@ impl CommandBus {
                 .filter(|a| a.connected())
                 .count()
         }
-        count(&self.instances) + count(&self.orgs) + count(&self.users) + count(&self.uniques)
+        count(&self.instances)
+            + count(&self.orgs)
+            + count(&self.users)
+            + count(&self.projects)
+            + count(&self.uniques)
     }
 }
 

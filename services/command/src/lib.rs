@@ -3,9 +3,16 @@
 
 mod actor;
 mod bus;
+mod credentials;
+mod instances;
+mod members;
 pub mod plan;
 mod sagas;
+pub mod secrets;
+pub mod setup;
 
 pub use actor::Written;
 pub use bus::{CommandBus, CommandOptions, Routed};
-pub use sagas::MemberOf;
+pub use credentials::{HumanInput, NewPat};
+pub use instances::{CreateInstance, CreatedInstance};
+pub use members::MemberOf;

@@ -4,17 +4,16 @@
 //! create cannot hold names either. Commands never read read models: they ask the actors.
 
 use authz::Caller;
-use domain::instance::{Instance, InstanceCommand};
 use domain::org::{org_name, Org, OrgCommand};
 use domain::unique::{unique_id, Unique, UniqueCommand};
 use domain::user::{User, UserCommand};
 use domain::validate::normalized_username;
-use domain::{authorize, Aggregate, AggregateKey, Code, Error};
+use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error};
 
 use crate::actor::Written;
 use crate::bus::{CommandBus, Routed};
 
-fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {
+pub(crate) fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {
     AggregateKey {
         instance: instance.into(),
         kind,
@@ -38,22 +37,45 @@ fn org_claim(instance: &str, name: &str) -> AggregateKey {
     )
 }
 
-/// Where a membership is held.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MemberOf {
-    Instance,
-    Org(String),
-}
-
 impl CommandBus {
-    /// The check the new aggregate's actor will make, made before any claim.
-    fn precheck<A: Routed>(
+    /// What the new aggregate's actor will check, made before any claim: the permission, and
+    /// the input (a dry run of `decide` on the new aggregate), so that a refused creation
+    /// leaves no claim and no event behind.
+    pub(crate) fn precheck<A: Routed>(
         &self,
         key: &AggregateKey,
         caller: &Caller,
         cmd: &A::Command,
     ) -> Result<(), Error> {
-        authorize(&self.deps.authz, caller, A::default().access(key, cmd))
+        let new = A::default();
+        authorize(&self.deps.authz, caller, new.access(key, cmd))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        new.decide(cmd, Ctx { key, caller, now })?;
+        Ok(())
+    }
+
+    /// Claims a unique value for `owner`.
+    pub(crate) async fn claim(
+        &self,
+        claim: &AggregateKey,
+        owner: &str,
+        taken: Code,
+        caller: &Caller,
+    ) -> Result<(), Error> {
+        let cmd = UniqueCommand::Claim {
+            owner: owner.into(),
+            taken,
+        };
+        self.execute::<Unique>(claim, caller, cmd, None).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn release_all(&self, claims: &[AggregateKey], owner: &str, caller: &Caller) {
+        for c in claims {
+            self.release(c, owner, caller).await;
+        }
     }
 
     /// Claims `claim` for `owner`, runs `act`, and releases the claim if `act` fails.
@@ -68,11 +90,7 @@ impl CommandBus {
     where
         F: std::future::Future<Output = Result<Written, Error>>,
     {
-        let cmd = UniqueCommand::Claim {
-            owner: owner.into(),
-            taken,
-        };
-        self.execute::<Unique>(claim, caller, cmd, None).await?;
+        self.claim(claim, owner, taken, caller).await?;
         let result = act.await;
         if result.is_err() {
             self.release(claim, owner, caller).await;
@@ -186,46 +204,5 @@ impl CommandBus {
         self.release(&org_claim(instance, &state.name), org_id, caller)
             .await;
         Ok(written)
-    }
-
-    /// Grants roles to an existing user of the instance on the instance or an org.
-    pub async fn set_member(
-        &self,
-        caller: &Caller,
-        instance: &str,
-        at: MemberOf,
-        user_id: &str,
-        roles: Vec<String>,
-    ) -> Result<Written, Error> {
-        if !self
-            .state::<User>(&key(instance, User::KIND, user_id))
-            .await?
-            .0
-            .exists()
-        {
-            return Err(Error::new(
-                Code::MemberUserUnknown,
-                format!("user {user_id} does not exist in this instance"),
-            )
-            .with("user_id", user_id));
-        }
-        let user_id = user_id.to_string();
-        match at {
-            MemberOf::Instance => {
-                let cmd = InstanceCommand::SetMember { user_id, roles };
-                self.execute::<Instance>(
-                    &key(instance, Instance::KIND, instance),
-                    caller,
-                    cmd,
-                    None,
-                )
-                .await
-            }
-            MemberOf::Org(org_id) => {
-                let cmd = OrgCommand::SetMember { user_id, roles };
-                self.execute::<Org>(&key(instance, Org::KIND, &org_id), caller, cmd, None)
-                    .await
-            }
-        }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use authz::{Authorizer, Caller, InternalFlow, Memberships, Principal, Resource, Role, RoleMap};
 use command::{CommandBus, CommandOptions};
+use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand};
 use domain::unique::{Unique, UniqueCommand};
 use domain::user::{User, UserCommand};
@@ -79,10 +80,10 @@ async fn a_command_commits_and_a_new_process_restores_the_state_from_the_log() {
             .unwrap();
         assert_eq!(w.sequence, 1);
         assert!(w.position > 0);
-        let cmd = OrgCommand::SetMember {
+        let cmd = OrgCommand::Member(MemberCommand::Set {
             user_id: "u1".into(),
             roles: vec!["ORG_OWNER".into()],
-        };
+        });
         let w2 = bus
             .execute::<Org>(&key("org", "o1"), &setup(), cmd.clone(), None)
             .await
@@ -210,10 +211,10 @@ async fn concurrent_commands_on_one_aggregate_all_commit_in_sequence() {
         .map(|i| {
             let bus = bus.clone();
             actix_rt::spawn(async move {
-                let cmd = OrgCommand::SetMember {
+                let cmd = OrgCommand::Member(MemberCommand::Set {
                     user_id: format!("u{i}"),
                     roles: vec!["ORG_OWNER_VIEWER".into()],
-                };
+                });
                 bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
                     .await
                     .unwrap()
@@ -242,10 +243,10 @@ async fn a_stale_if_match_is_a_conflict_that_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let bus = bus(log(&dir), CommandOptions::default());
     create_org(&bus, "o1").await;
-    let cmd = OrgCommand::SetMember {
+    let cmd = OrgCommand::Member(MemberCommand::Set {
         user_id: "u".into(),
         roles: vec!["ORG_OWNER".into()],
-    };
+    });
     let err = bus
         .execute::<Org>(&key("org", "o1"), &setup(), cmd.clone(), Some(0))
         .await
@@ -279,10 +280,10 @@ async fn idle_actors_are_passivated_and_come_back_with_their_state() {
         );
         actix_rt::time::sleep(Duration::from_millis(50)).await;
     }
-    let cmd = OrgCommand::SetMember {
+    let cmd = OrgCommand::Member(MemberCommand::Set {
         user_id: "u".into(),
         roles: vec!["ORG_OWNER".into()],
-    };
+    });
     assert_eq!(
         bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
             .await
@@ -304,10 +305,10 @@ async fn snapshots_are_written_and_restore_the_same_state() {
         let bus = bus(log.clone(), options.clone());
         create_org(&bus, "o1").await;
         for i in 0..11 {
-            let cmd = OrgCommand::SetMember {
+            let cmd = OrgCommand::Member(MemberCommand::Set {
                 user_id: format!("u{i}"),
                 roles: vec!["ORG_OWNER".into()],
-            };
+            });
             bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
                 .await
                 .unwrap();
@@ -462,12 +463,14 @@ mod sagas {
         create_org(&bus, "org-a").await;
         let roles = vec!["ORG_OWNER".to_string()];
         let err = bus
-            .set_member(
+            .change_member(
                 &setup(),
                 I,
                 MemberOf::Org("org-a".into()),
-                "ghost",
-                roles.clone(),
+                MemberCommand::Set {
+                    user_id: "ghost".into(),
+                    roles: roles.clone(),
+                },
             )
             .await
             .unwrap_err();
@@ -475,12 +478,14 @@ mod sagas {
         bus.create_user(&setup(), I, "u1", human("org-a", "carol", "c@acme.test"))
             .await
             .unwrap();
-        bus.set_member(
+        bus.change_member(
             &setup(),
             I,
             MemberOf::Org("org-a".into()),
-            "u1",
-            roles.clone(),
+            MemberCommand::Set {
+                user_id: "u1".into(),
+                roles: roles.clone(),
+            },
         )
         .await
         .unwrap();
@@ -493,7 +498,15 @@ mod sagas {
             roles
         );
         let err = bus
-            .set_member(&setup(), I, MemberOf::Instance, "u1", roles)
+            .change_member(
+                &setup(),
+                I,
+                MemberOf::Instance,
+                MemberCommand::Set {
+                    user_id: "u1".into(),
+                    roles: roles,
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(

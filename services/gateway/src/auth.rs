@@ -1,21 +1,75 @@
 //! Who is calling: the instance from the `Host` header, the caller from a bearer personal
-//! access token (looked up by its SHA-256 hash), with their memberships.
+//! access token (looked up by its SHA-256 hash), with their memberships. Principals are cached
+//! by token hash; the cache is dropped whenever the projector applies an event that changes
+//! memberships, tokens or users (the read model's auth generation), and read-model lookups on
+//! a miss run off the async workers. A request with `X-Portcullis-Position` waits for it before
+//! any of this, so every read of the request sees that write.
 
+use std::collections::HashMap;
 use std::future::{ready, Ready};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use authz::{Caller, Principal};
+use command::secrets::token_hash;
 use domain::{Code, Error};
 
+use crate::reads::{consistent, read};
 use crate::{ApiError, Gateway};
 
-/// An authenticated request: its instance and its caller.
+/// An authenticated request of an instance: its instance and its caller.
+#[derive(Clone)]
 pub struct Authenticated {
     pub instance: String,
     pub caller: Caller,
     pub principal: Arc<Principal>,
+}
+
+/// A caller of the system API (`/v1/system/...`), which no instance's host binds: the token
+/// alone says who calls; what they may do comes from their system memberships.
+#[derive(Clone)]
+pub struct SystemCaller {
+    pub caller: Caller,
+}
+
+#[derive(Clone)]
+struct Cached {
+    principal: Arc<Principal>,
+    expires_at: Option<i64>,
+}
+
+/// Principals by token hash and instances by host, valid for one auth generation.
+#[derive(Default)]
+pub struct PrincipalCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    generation: u64,
+    principals: HashMap<String, Cached>,
+    hosts: HashMap<String, String>,
+}
+
+const MAX_ENTRIES: usize = 100_000;
+
+impl PrincipalCache {
+    fn with<T>(&self, generation: u64, f: impl FnOnce(&mut CacheInner) -> T) -> T {
+        let mut inner = self.inner.lock().expect("principal cache lock");
+        if inner.generation != generation
+            || inner.principals.len() > MAX_ENTRIES
+            || inner.hosts.len() > MAX_ENTRIES
+        {
+            inner.principals.clear();
+            inner.hosts.clear();
+            inner.generation = generation;
+        }
+        f(&mut inner)
+    }
 }
 
 fn unauthenticated() -> Error {
@@ -25,66 +79,109 @@ fn unauthenticated() -> Error {
     )
 }
 
-/// The hex SHA-256 of a token: all that is stored of it.
-pub fn token_hash(token: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The instance a request's host names (the port is ignored).
-pub fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Error> {
+fn host_name(req: &HttpRequest) -> String {
     let info = req.connection_info();
     let host = info.host();
-    let name = host
-        .rsplit_once(':')
+    host.rsplit_once(':')
         .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
-        .map_or(host, |(h, _)| h);
-    gw.model.instance_by_domain(name)?.ok_or_else(|| {
-        Error::new(
-            Code::InstanceNotFound,
-            format!("no instance is reached at {name}"),
-        )
-        .with("host", name)
-    })
+        .map_or(host, |(h, _)| h)
+        .to_ascii_lowercase()
 }
 
-fn authenticate(gw: &Gateway, req: &HttpRequest) -> Result<Authenticated, Error> {
-    let instance = instance_of(gw, req)?;
-    let token = req
-        .headers()
+/// The instance a request's host names (the port is ignored).
+pub async fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Error> {
+    let host = host_name(req);
+    let generation = gw.model.auth_generation();
+    if let Some(i) = gw
+        .principals
+        .with(generation, |c| c.hosts.get(&host).cloned())
+    {
+        return Ok(i);
+    }
+    let h = host.clone();
+    match read(gw, move |m| m.instance_by_domain(&h)).await? {
+        Some(instance) => {
+            gw.principals.with(generation, |c| {
+                c.hosts.insert(host, instance.clone());
+            });
+            Ok(instance)
+        }
+        None => Err(Error::new(
+            Code::InstanceNotFound,
+            format!("no instance is reached at {host}"),
+        )
+        .with("host", host)),
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, Error> {
+    req.headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(unauthenticated)?;
-    let (owner_instance, user_id, expires_at) = gw
-        .model
-        .pat_owner(&token_hash(token.trim()))?
-        .ok_or_else(unauthenticated)?;
-    if owner_instance != instance || expires_at.is_some_and(|t| t <= now_ms()) {
+        .map(|t| token_hash(t.trim()))
+        .ok_or_else(unauthenticated)
+}
+
+/// The principal holding a token, from the cache or the read model; None for unknown tokens.
+async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> {
+    // Read the generation first: a load that races with a change is cached under the old one.
+    let generation = gw.model.auth_generation();
+    let cached = gw
+        .principals
+        .with(generation, |c| c.principals.get(&hash).cloned());
+    let entry = match cached {
+        Some(e) => e,
+        None => {
+            let map = gw.authz.role_map().clone();
+            let h = hash.clone();
+            let loaded = read(gw, move |m| {
+                let Some((instance, user_id, expires_at)) = m.pat_owner(&h)? else {
+                    return Ok(None);
+                };
+                let Some(user) = m.user(&instance, &user_id)? else {
+                    return Ok(None);
+                };
+                let memberships = m.memberships(&instance, &user_id, &map)?;
+                Ok(Some(Cached {
+                    principal: Arc::new(Principal {
+                        instance,
+                        org: user.org_id,
+                        user: user_id,
+                        memberships,
+                    }),
+                    expires_at,
+                }))
+            })
+            .await?
+            .ok_or_else(unauthenticated)?;
+            gw.principals.with(generation, |c| {
+                c.principals.insert(hash, loaded.clone());
+            });
+            loaded
+        }
+    };
+    if entry.expires_at.is_some_and(|t| t <= now_ms()) {
         return Err(unauthenticated());
     }
-    let user = gw
-        .model
-        .user(&instance, &user_id)?
-        .ok_or_else(unauthenticated)?;
-    let memberships = gw
-        .model
-        .memberships(&instance, &user_id, gw.authz.role_map())?;
-    let principal = Arc::new(Principal {
-        instance: instance.clone(),
-        org: user.org_id,
-        user: user_id,
-        memberships,
-    });
+    Ok(entry.principal)
+}
+
+async fn authenticate(gw: web::Data<Gateway>, req: HttpRequest) -> Result<Authenticated, Error> {
+    // Read-your-writes covers the caller too: a token or a membership just written counts.
+    consistent(&gw, &req).await?;
+    let instance = instance_of(&gw, &req).await?;
+    let principal = principal(&gw, bearer(&req)?).await?;
+    // Tokens of one instance are never accepted by another.
+    if principal.instance != instance {
+        return Err(unauthenticated());
+    }
     Ok(Authenticated {
         instance,
         caller: Caller::Principal(principal.clone()),
@@ -92,15 +189,68 @@ fn authenticate(gw: &Gateway, req: &HttpRequest) -> Result<Authenticated, Error>
     })
 }
 
+fn gateway(req: &HttpRequest) -> Result<web::Data<Gateway>, Error> {
+    req.app_data::<web::Data<Gateway>>()
+        .cloned()
+        .ok_or_else(|| Error::internal("gateway state missing"))
+}
+
+/// Middleware of the instance API: authenticates the request before any handler or body
+/// extractor runs, and leaves an [`Authenticated`] in the request.
+pub async fn instance_auth(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // The clone of the request must be gone before the request goes on (actix needs it unique).
+    let http = req.request().clone();
+    let auth = authenticate(gateway(&http).map_err(ApiError)?, http)
+        .await
+        .map_err(ApiError)?;
+    req.extensions_mut().insert(auth);
+    next.call(req).await
+}
+
+/// Middleware of the system API: the token alone says who calls.
+pub async fn system_auth(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let principal = {
+        let http = req.request().clone();
+        let gw = gateway(&http).map_err(ApiError)?;
+        consistent(&gw, &http).await.map_err(ApiError)?;
+        let hash = bearer(&http).map_err(ApiError)?;
+        principal(&gw, hash).await.map_err(ApiError)?
+    };
+    req.extensions_mut().insert(SystemCaller {
+        caller: Caller::Principal(principal),
+    });
+    next.call(req).await
+}
+
+fn from_extensions<T: Clone + 'static>(req: &HttpRequest) -> Ready<Result<T, ApiError>> {
+    ready(
+        req.extensions()
+            .get::<T>()
+            .cloned()
+            .ok_or_else(|| ApiError(Error::internal("route registered outside its auth scope"))),
+    )
+}
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.app_data::<web::Data<Gateway>>() {
-            Some(gw) => authenticate(gw, req).map_err(ApiError),
-            None => Err(ApiError(Error::internal("gateway state missing"))),
-        };
-        ready(result)
+        from_extensions(req)
+    }
+}
+
+impl FromRequest for SystemCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        from_extensions(req)
     }
 }

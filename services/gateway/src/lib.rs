@@ -3,16 +3,19 @@
 
 mod auth;
 mod http_error;
+mod openapi;
+mod reads;
 mod routes;
+mod views;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpResponse};
 use authz::Authorizer;
 use command::CommandBus;
 use readmodel::SqliteReadModel;
 
-pub use auth::token_hash;
 pub use http_error::ApiError;
 
 /// What every handler reaches.
@@ -20,10 +23,23 @@ pub struct Gateway {
     pub bus: Arc<CommandBus>,
     pub model: SqliteReadModel,
     pub authz: Authorizer,
+    principals: auth::PrincipalCache,
+}
+
+impl Gateway {
+    pub fn new(bus: Arc<CommandBus>, model: SqliteReadModel, authz: Authorizer) -> Gateway {
+        Gateway {
+            bus,
+            model,
+            authz,
+            principals: auth::PrincipalCache::default(),
+        }
+    }
 }
 
 /// Registers the API on an actix-web app.
 pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) {
+    let doc = openapi::document();
     move |cfg| {
         cfg.app_data(web::Data::from(gateway))
             .app_data(
@@ -33,7 +49,30 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
             )
             .app_data(
                 web::QueryConfig::default().error_handler(|e, _| http_error::query_error(e).into()),
+            )
+            .app_data(web::PayloadConfig::default().limit(1 << 20))
+            .route(
+                "/openapi.json",
+                web::get().to(move || {
+                    let doc = doc.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(doc)
+                    }
+                }),
             );
-        routes::configure(cfg);
+        // Authentication runs before anything reads the request, so a caller without a
+        // valid token learns nothing but 401 (not even whether their body was valid).
+        cfg.service(
+            web::scope("/v1/system")
+                .wrap(from_fn(auth::system_auth))
+                .configure(routes::system::configure),
+        )
+        .service(
+            web::scope("/v1")
+                .wrap(from_fn(auth::instance_auth))
+                .configure(routes::configure),
+        );
     }
 }

@@ -12,15 +12,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use authz::{Caller, InternalFlow};
 use command::plan::Plan;
-use domain::instance::{Instance, InstanceCommand};
-use domain::org::{Org, OrgCommand};
-use domain::unique::{unique_id, Unique, UniqueCommand};
-use domain::user::{Email, NewHuman, Profile, User, UserCommand};
-use domain::validate::normalized_username;
+use command::secrets;
+use command::setup::{NewAdmin, NewBot, NewInstance};
 use domain::Code;
 use eventlog::EventLog;
 
-use crate::secrets;
+use crate::private_file::write_private;
 
 pub const DEFAULT_DOMAINS: [&str; 2] = ["localhost", "127.0.0.1"];
 
@@ -39,24 +36,6 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn claim(
-    plan: &mut Plan,
-    instance: &str,
-    namespace: &str,
-    value: &str,
-    owner: &str,
-    taken: Code,
-) -> domain::Result<()> {
-    plan.new_aggregate::<Unique>(
-        instance,
-        &unique_id(namespace, value),
-        vec![UniqueCommand::Claim {
-            owner: owner.into(),
-            taken,
-        }],
-    )
-}
-
 /// Runs the first-start setup if the log is empty; returns what it made, or None.
 pub async fn first_start(
     log: &dyn EventLog,
@@ -66,116 +45,46 @@ pub async fn first_start(
     if *log.head().borrow() > 0 {
         return Ok(None);
     }
-    let (instance_id, org_id, admin_id, bot_id, system_id) = (id(), id(), id(), id(), id());
+    let instance_id = id();
     let password = admin_password.unwrap_or_else(secrets::new_password);
-    let password_hash = secrets::hash_password(&password)?;
+    let password_hash = secrets::hash_password(&password).map_err(|e| e.to_string())?;
     let (bot_pat, bot_pat_hash) = secrets::new_token();
     let (system_pat, system_pat_hash) = secrets::new_token();
-
+    let setup = NewInstance {
+        instance_id: instance_id.clone(),
+        name: "Default".into(),
+        domains: DEFAULT_DOMAINS.iter().map(|d| d.to_string()).collect(),
+        org_id: id(),
+        admin: Some(NewAdmin {
+            user_id: id(),
+            username: "admin".into(),
+            password_hash,
+        }),
+        bot: NewBot {
+            user_id: id(),
+            username: "admin-bot".into(),
+            name: "Admin bot".into(),
+            pat_id: id(),
+            pat_hash: bot_pat_hash,
+        },
+        system_user: Some(NewBot {
+            user_id: id(),
+            username: "system".into(),
+            name: "System owner".into(),
+            pat_id: id(),
+            pat_hash: system_pat_hash,
+        }),
+    };
     let caller = Caller::Internal {
         flow: InternalFlow::Setup,
         instance: instance_id.clone(),
     };
     let mut plan = Plan::new(caller, now_ms());
-    let domains: Vec<String> = DEFAULT_DOMAINS.iter().map(|d| d.to_string()).collect();
     let build = |plan: &mut Plan| -> domain::Result<()> {
-        for d in &domains {
-            claim(plan, "", "domain", d, &instance_id, Code::DomainTaken)?;
+        for d in &setup.domains {
+            plan.claim("", "domain", d, &instance_id, Code::DomainTaken)?;
         }
-        plan.new_aggregate::<Instance>(
-            &instance_id,
-            &instance_id,
-            vec![
-                InstanceCommand::Create {
-                    name: "Default".into(),
-                    domains: domains.clone(),
-                },
-                InstanceCommand::SetMember {
-                    user_id: admin_id.clone(),
-                    roles: vec!["IAM_OWNER".into()],
-                },
-                InstanceCommand::SetMember {
-                    user_id: bot_id.clone(),
-                    roles: vec!["IAM_OWNER".into()],
-                },
-                InstanceCommand::SetSystemMember {
-                    user_id: system_id.clone(),
-                    roles: vec!["SYSTEM_OWNER".into()],
-                },
-            ],
-        )?;
-        claim(
-            plan,
-            &instance_id,
-            "org",
-            "default",
-            &org_id,
-            Code::OrgNameTaken,
-        )?;
-        plan.new_aggregate::<Org>(
-            &instance_id,
-            &org_id,
-            vec![OrgCommand::Create {
-                name: "Default".into(),
-            }],
-        )?;
-        for (user_id, username) in [
-            (&admin_id, "admin"),
-            (&bot_id, "admin-bot"),
-            (&system_id, "system"),
-        ] {
-            claim(
-                plan,
-                &instance_id,
-                "login",
-                &normalized_username(username),
-                user_id,
-                Code::UsernameTaken,
-            )?;
-        }
-        plan.new_aggregate::<User>(
-            &instance_id,
-            &admin_id,
-            vec![UserCommand::AddHuman(NewHuman {
-                org_id: org_id.clone(),
-                username: "admin".into(),
-                profile: Profile {
-                    given_name: "Instance".into(),
-                    family_name: "Admin".into(),
-                    display_name: String::new(),
-                    preferred_language: None,
-                },
-                email: Email {
-                    address: "admin@localhost.localdomain".into(),
-                    verified: true,
-                },
-                phone: None,
-                password_hash: Some(password_hash.clone()),
-            })],
-        )?;
-        for (user_id, username, name, pat_hash) in [
-            (&bot_id, "admin-bot", "Admin bot", &bot_pat_hash),
-            (&system_id, "system", "System owner", &system_pat_hash),
-        ] {
-            plan.new_aggregate::<User>(
-                &instance_id,
-                user_id,
-                vec![
-                    UserCommand::AddMachine {
-                        org_id: org_id.clone(),
-                        username: username.into(),
-                        name: name.into(),
-                        description: String::new(),
-                    },
-                    UserCommand::AddPat {
-                        pat_id: id(),
-                        token_hash: pat_hash.clone(),
-                        expires_at: None,
-                    },
-                ],
-            )?;
-        }
-        Ok(())
+        setup.add_to(plan)
     };
     build(&mut plan).map_err(|e| format!("first-start setup is invalid: {e}"))?;
 
@@ -187,7 +96,7 @@ pub async fn first_start(
         ("system.pat", &system_pat),
     ] {
         let path = data_dir.join(file);
-        secrets::write_private(&path, secret)
+        write_private(&path, secret)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     log.append_atomic(plan.appends)

@@ -54,6 +54,9 @@ pub struct StartOptions {
         hide_env_values = true
     )]
     pub admin_password: Option<String>,
+    /// HTTP worker threads.
+    #[arg(long, env = "PORTCULLIS_WORKERS", default_value_t = 2)]
+    pub workers: usize,
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,

@@ -1,14 +1,9 @@
 //! `portcullis`: the one binary. `portcullis start` runs role `all` on embedded storage.
 
-mod bootstrap;
-mod config;
-mod logging;
-mod secrets;
-mod server;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use portcullis::{config, logging, server};
 
 fn main() -> ExitCode {
     let cli = config::Cli::parse();

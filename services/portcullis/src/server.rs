@@ -1,8 +1,10 @@
 //! `portcullis start`: opens the embedded storage, runs the first-start setup when the data
 //! directory is new, and serves HTTP until SIGTERM or SIGINT (then drains and exits 0).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use authz::{Authorizer, RoleMap};
 use command::{CommandBus, CommandOptions};
@@ -26,14 +28,8 @@ fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
     }
 }
 
-pub fn start(opts: StartOptions) -> Result<(), String> {
-    if opts.role != Role::All {
-        return Err(format!(
-            "role {:?} runs the distributed cluster (Kafka + ScyllaDB), which this build does not include yet; use --role all",
-            opts.role
-        ));
-    }
-    let role_map = role_map(&opts)?;
+/// The event log and the read model in the data directory (created 0700 if missing).
+fn open_storage(opts: &StartOptions) -> Result<(Arc<dyn EventLog>, SqliteReadModel), String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -65,35 +61,83 @@ pub fn start(opts: StartOptions) -> Result<(), String> {
     let model_path = opts.data_dir.join("read.db");
     let model = SqliteReadModel::open(&model_path)
         .map_err(|e| format!("cannot open the read model {}: {e}", model_path.display()))?;
+    Ok((log, model))
+}
 
+/// Opens the storage, runs the first-start setup, catches the read models up, and binds the
+/// HTTP server (not yet running). Call it inside an actix system; `start` and the testkit do.
+pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String> {
+    if opts.role != Role::All {
+        return Err(format!(
+            "role {:?} runs the distributed cluster (Kafka + ScyllaDB), which this build does not include yet; use --role all",
+            opts.role
+        ));
+    }
+    let role_map = role_map(opts)?;
+    let (log, model) = open_storage(opts)?;
+    if let Some(setup) =
+        bootstrap::first_start(&*log, &opts.data_dir, opts.admin_password.clone()).await?
+    {
+        tracing::info!(
+            instance = %setup.instance_id,
+            data_dir = %opts.data_dir.display(),
+            "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat"
+        );
+    }
+    let projector = Projector::new(log.clone(), model.clone());
+    let applied = projector
+        .catch_up()
+        .await
+        .map_err(|e| format!("cannot project the event log: {e}"))?;
+    tracing::info!(
+        events = applied,
+        position = model.position(),
+        "read models are up to date"
+    );
+    actix_web::rt::spawn(projector.run());
+    let bus = Arc::new(CommandBus::new(
+        log.clone(),
+        Authorizer::new(role_map.clone()),
+        CommandOptions::default(),
+    ));
+    let gw = Arc::new(Gateway::new(bus, model, Authorizer::new(role_map)));
+    let server = HttpServer::new(move || {
+        App::new()
+            .route(
+                "/healthz",
+                web::get()
+                    .to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route(
+                "/readyz",
+                web::get().to(|| async {
+                    HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+                }),
+            )
+            .configure(gateway::configure(gw.clone()))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError(Error::new(Code::NotFoundRoute, "no such route")))
+            }))
+    })
+    .workers(opts.workers)
+    .shutdown_timeout(10)
+    .bind(opts.listen)
+    .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let address = *server
+        .addrs()
+        .first()
+        .ok_or("the server bound no address")?;
+    Ok((server.run(), address))
+}
+
+/// `portcullis start`: runs until SIGTERM or SIGINT, then drains and returns.
+pub fn start(opts: StartOptions) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
-        if let Some(setup) = bootstrap::first_start(&*log, &opts.data_dir, opts.admin_password.clone()).await? {
-            tracing::info!(
-                instance = %setup.instance_id,
-                data_dir = %opts.data_dir.display(),
-                "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat"
-            );
-        }
-        let projector = Projector::new(log.clone(), model.clone());
-        let applied = projector.catch_up().await.map_err(|e| format!("cannot project the event log: {e}"))?;
-        tracing::info!(events = applied, position = model.position(), "read models are up to date");
-        actix_web::rt::spawn(projector.run());
-        let bus = Arc::new(CommandBus::new(log.clone(), Authorizer::new(role_map.clone()), CommandOptions::default()));
-        let gw = Arc::new(Gateway { bus, model, authz: Authorizer::new(role_map) });
-        let server = HttpServer::new(move || {
-            App::new()
-                .route("/healthz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }))
-                .route("/readyz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ready"})) }))
-                .configure(gateway::configure(gw.clone()))
-                .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(Error::new(Code::NotFoundRoute, "no such route"))) }))
-        })
-        .workers(2)
-        .shutdown_timeout(10)
-        .bind(opts.listen)
-        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-        let address = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();
+        let (server, address) = launch(&opts).await?;
         tracing::info!(address = %address, "portcullis is ready on http://{address}");
-        server.run().await.map_err(|e| format!("the server failed: {e}"))?;
+        server
+            .await
+            .map_err(|e| format!("the server failed: {e}"))?;
         tracing::info!("stopped: every acknowledged write is on disk");
         Ok(())
     })

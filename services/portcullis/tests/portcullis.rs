@@ -1,4 +1,42 @@
-//! `portcullis start` as a user runs it: the real binary as a child process on a free port.
+//! `portcullis start` as a user runs it: the real binary as a child process on a free port
+//! (first start, crashes, logs), and the API through the in-process server of `testkit` with
+//! a tenant per test (the modules below).
+
+#[path = "portcullis/bad_input.rs"]
+mod bad_input;
+#[path = "portcullis/events.rs"]
+mod events;
+#[path = "portcullis/members.rs"]
+mod members;
+#[path = "portcullis/openapi.rs"]
+mod openapi;
+#[path = "portcullis/pats.rs"]
+mod pats;
+#[path = "portcullis/tenants.rs"]
+mod tenants;
+#[path = "portcullis/users.rs"]
+mod users;
+
+/// The id of a tenant's org `Default`.
+pub fn default_org(t: &testkit::Tenant) -> String {
+    let orgs = t.client.get("/v1/orgs");
+    assert_eq!(orgs.status, 200, "{}", orgs.body);
+    orgs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Default")
+        .and_then(|o| o["id"].as_str())
+        .expect("the org Default")
+        .to_string()
+}
+
+/// How many events the tenant's audit trail holds.
+pub fn event_count(t: &testkit::Tenant) -> usize {
+    let r = t.client.get("/v1/events?limit=1000");
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"].as_array().unwrap().len()
+}
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -250,14 +288,14 @@ fn a_crash_during_the_first_start_leaves_nothing_half_done() {
 fn unknown_routes_answer_with_a_stable_code() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
-    let err = ureq::get(&format!("{}/v1/nothing-here", server.base))
+    let err = ureq::get(&format!("{}/nothing-here", server.base))
         .call()
         .unwrap_err();
     match err {
         ureq::Error::StatusCode(404) => {}
         other => panic!("expected 404, got {other}"),
     }
-    let mut resp = ureq::get(&format!("{}/v1/nothing-here", server.base))
+    let mut resp = ureq::get(&format!("{}/nothing-here", server.base))
         .config()
         .http_status_as_error(false)
         .build()

@@ -68,6 +68,16 @@ codes! {
     MemberNotFound = "MEMBER-0002", NotFound;
     MemberUserUnknown = "MEMBER-0003", FailedPrecondition;
     NoRoles = "MEMBER-0004", InvalidArgument;
+    MemberExists = "MEMBER-0005", AlreadyExists;
+    ProjectNotFound = "PROJECT-0001", NotFound;
+    InvalidProjectName = "PROJECT-0002", InvalidArgument;
+    RoleKeyTaken = "PROJECT-0003", AlreadyExists;
+    ProjectRoleNotFound = "PROJECT-0004", NotFound;
+    InvalidRoleKey = "PROJECT-0005", InvalidArgument;
+    AppNotFound = "APP-0001", NotFound;
+    InvalidRedirectUri = "APP-0002", InvalidArgument;
+    InvalidAppConfig = "APP-0003", InvalidArgument;
+    AppHasNoSecret = "APP-0004", Unprocessable;
     VersionConflict = "CONC-0001", Conflict;
     PositionNotReached = "CONC-0002", Unavailable;
     Internal = "SYS-0001", Internal;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
-use crate::members::{roles_for, MemberMap};
+use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, MemberMap};
 use crate::validate;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,13 +24,8 @@ pub enum InstanceCommand {
         name: String,
         domains: Vec<String>,
     },
-    SetMember {
-        user_id: String,
-        roles: Vec<String>,
-    },
-    RemoveMember {
-        user_id: String,
-    },
+    /// Instance-level (IAM_*) memberships.
+    Member(MemberCommand),
     /// System memberships come from the first start and configuration only.
     SetSystemMember {
         user_id: String,
@@ -101,11 +96,8 @@ impl Aggregate for Instance {
                 Requirement::plain(p("system.instance.delete")),
                 Target::System,
             ),
-            InstanceCommand::SetMember { .. } => {
-                Access::Check(Requirement::plain(p("iam.member.write")), instance)
-            }
-            InstanceCommand::RemoveMember { .. } => {
-                Access::Check(Requirement::plain(p("iam.member.delete")), instance)
+            InstanceCommand::Member(m) => {
+                Access::Check(Requirement::plain(m.permission("iam.member")), instance)
             }
             InstanceCommand::SetSystemMember { .. } => Access::ServiceOnly,
         }
@@ -134,28 +126,15 @@ impl Aggregate for Instance {
         }
         Ok(match cmd {
             InstanceCommand::Create { .. } => unreachable!("handled above"),
-            InstanceCommand::SetMember { user_id, roles } => {
-                let roles = roles_for(Level::Instance, roles)?;
-                if self.members.get(user_id) == Some(&roles) {
-                    vec![]
-                } else {
-                    vec![InstanceEvent::MemberSet {
-                        user_id: user_id.clone(),
-                        roles,
-                    }]
+            InstanceCommand::Member(m) => match decide_member(&self.members, Level::Instance, m)? {
+                None => vec![],
+                Some(MemberChange::Set { user_id, roles }) => {
+                    vec![InstanceEvent::MemberSet { user_id, roles }]
                 }
-            }
-            InstanceCommand::RemoveMember { user_id } => {
-                if !self.members.contains_key(user_id) {
-                    return Err(Error::new(
-                        Code::MemberNotFound,
-                        "the user is not a member of the instance",
-                    ));
+                Some(MemberChange::Removed { user_id }) => {
+                    vec![InstanceEvent::MemberRemoved { user_id }]
                 }
-                vec![InstanceEvent::MemberRemoved {
-                    user_id: user_id.clone(),
-                }]
-            }
+            },
             InstanceCommand::SetSystemMember { user_id, roles } => {
                 let roles = roles_for(Level::System, roles)?;
                 vec![InstanceEvent::SystemMemberSet {

@@ -2,12 +2,14 @@
 //! No I/O, no clock: time, ids and the caller are passed in.
 
 mod aggregate;
+pub mod app;
 pub mod codec;
 mod error;
 pub mod instance;
 mod lifecycle;
-mod members;
+pub mod members;
 pub mod org;
+pub mod project;
 pub mod testing;
 pub mod unique;
 pub mod user;
@@ -23,6 +25,7 @@ pub enum DomainEvent {
     Instance(instance::InstanceEvent),
     Org(org::OrgEvent),
     User(user::UserEvent),
+    Project(project::ProjectEvent),
     Unique(unique::UniqueEvent),
 }
 
@@ -39,6 +42,7 @@ impl DomainEvent {
             }
             org::Org::KIND => DomainEvent::Org(codec::decode(schema_version, payload)?),
             user::User::KIND => DomainEvent::User(codec::decode(schema_version, payload)?),
+            project::Project::KIND => DomainEvent::Project(codec::decode(schema_version, payload)?),
             unique::Unique::KIND => DomainEvent::Unique(codec::decode(schema_version, payload)?),
             other => {
                 return Err(Error::internal(format!(

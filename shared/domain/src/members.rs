@@ -47,3 +47,80 @@ pub(crate) fn roles_for(level: Level, roles: &[String]) -> Result<Vec<String>> {
 
 /// user id -> role names.
 pub type MemberMap = BTreeMap<String, Vec<String>>;
+
+/// A change of a membership, the same at every level (instance, org, project).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberCommand {
+    /// Only a new membership (POST): `MEMBER-0005` if the user is a member already.
+    Add {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    /// New or changed roles (PUT).
+    Set {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    Remove {
+        user_id: String,
+    },
+}
+
+impl MemberCommand {
+    /// The permission it needs at a level whose member permissions start with `prefix`
+    /// (`iam.member`, `org.member`, `project.member`).
+    pub fn permission(&self, prefix: &str) -> authz::Permission {
+        let action = match self {
+            MemberCommand::Add { .. } | MemberCommand::Set { .. } => "write",
+            MemberCommand::Remove { .. } => "delete",
+        };
+        authz::Permission::named(&format!("{prefix}.{action}"))
+    }
+}
+
+/// What a member command changes: every aggregate records it as its own event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MemberChange {
+    Set { user_id: String, roles: Vec<String> },
+    Removed { user_id: String },
+}
+
+/// Decides a member command on `members` at `level`; None when nothing changes.
+pub(crate) fn decide_member(
+    members: &MemberMap,
+    level: Level,
+    cmd: &MemberCommand,
+) -> Result<Option<MemberChange>> {
+    let (user_id, roles, add) = match cmd {
+        MemberCommand::Remove { user_id } => {
+            if !members.contains_key(user_id) {
+                return Err(Error::new(
+                    Code::MemberNotFound,
+                    format!("the user is not a member of the {}", level.name()),
+                )
+                .with("user_id", user_id.as_str()));
+            }
+            return Ok(Some(MemberChange::Removed {
+                user_id: user_id.clone(),
+            }));
+        }
+        MemberCommand::Add { user_id, roles } => (user_id, roles, true),
+        MemberCommand::Set { user_id, roles } => (user_id, roles, false),
+    };
+    let roles = roles_for(level, roles)?;
+    match members.get(user_id) {
+        Some(_) if add => Err(Error::new(
+            Code::MemberExists,
+            format!(
+                "the user is a member of the {} already: change the roles with PUT",
+                level.name()
+            ),
+        )
+        .with("user_id", user_id.as_str())),
+        Some(current) if *current == roles => Ok(None),
+        _ => Ok(Some(MemberChange::Set {
+            user_id: user_id.clone(),
+            roles,
+        })),
+    }
+}

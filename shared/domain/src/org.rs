@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
-use crate::members::{roles_for, MemberMap};
+use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
 use crate::validate;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,9 +18,11 @@ pub struct Org {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OrgCommand {
-    Create { name: String },
-    SetMember { user_id: String, roles: Vec<String> },
-    RemoveMember { user_id: String },
+    Create {
+        name: String,
+    },
+    /// Org-level (ORG_*) memberships.
+    Member(MemberCommand),
     Remove,
 }
 
@@ -65,16 +67,15 @@ impl Aggregate for Org {
         };
         let (perm, target) = match cmd {
             OrgCommand::Create { .. } => (
-                "org.create",
+                p("org.create"),
                 Target::Instance {
                     instance: &key.instance,
                 },
             ),
-            OrgCommand::SetMember { .. } => ("org.member.write", org),
-            OrgCommand::RemoveMember { .. } => ("org.member.delete", org),
-            OrgCommand::Remove => ("org.delete", org),
+            OrgCommand::Member(m) => (m.permission("org.member"), org),
+            OrgCommand::Remove => (p("org.delete"), org),
         };
-        Access::Check(Requirement::plain(p(perm)), target)
+        Access::Check(Requirement::plain(perm), target)
     }
 
     fn decide(&self, cmd: &OrgCommand, _ctx: Ctx<'_>) -> Result<Vec<OrgEvent>> {
@@ -91,28 +92,15 @@ impl Aggregate for Org {
         }
         Ok(match cmd {
             OrgCommand::Create { .. } => unreachable!("handled above"),
-            OrgCommand::SetMember { user_id, roles } => {
-                let roles = roles_for(Level::Org, roles)?;
-                if self.members.get(user_id) == Some(&roles) {
-                    vec![]
-                } else {
-                    vec![OrgEvent::MemberSet {
-                        user_id: user_id.clone(),
-                        roles,
-                    }]
+            OrgCommand::Member(m) => match decide_member(&self.members, Level::Org, m)? {
+                None => vec![],
+                Some(MemberChange::Set { user_id, roles }) => {
+                    vec![OrgEvent::MemberSet { user_id, roles }]
                 }
-            }
-            OrgCommand::RemoveMember { user_id } => {
-                if !self.members.contains_key(user_id) {
-                    return Err(Error::new(
-                        Code::MemberNotFound,
-                        "the user is not a member of the org",
-                    ));
+                Some(MemberChange::Removed { user_id }) => {
+                    vec![OrgEvent::MemberRemoved { user_id }]
                 }
-                vec![OrgEvent::MemberRemoved {
-                    user_id: user_id.clone(),
-                }]
-            }
+            },
             OrgCommand::Remove => vec![OrgEvent::Removed {
                 name: self.name.clone(),
             }],

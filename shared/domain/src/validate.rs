@@ -59,6 +59,19 @@ pub fn email(value: &str) -> Result<String> {
     Ok(v.to_string())
 }
 
+/// A password as a user chooses it: 8 to 200 characters. Returned as given (never trimmed).
+pub fn password(value: &str) -> Result<String> {
+    let n = value.chars().count();
+    if !(8..=200).contains(&n) {
+        return Err(Error::new(
+            Code::InvalidPassword,
+            "the password must be 8 to 200 characters",
+        )
+        .with("field", "password"));
+    }
+    Ok(value.to_string())
+}
+
 /// A DNS host name, lower-cased: labels of letters, digits and hyphens, or an IPv4 literal.
 pub fn domain(value: &str) -> Result<String> {
     let v = value.trim().trim_end_matches('.').to_ascii_lowercase();

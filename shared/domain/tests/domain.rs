@@ -1,6 +1,10 @@
 //! Given / when / then for every command of every aggregate, rejections included.
 
+#[path = "domain/project.rs"]
+mod project;
+
 use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
+use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand as OC, OrgEvent as OE};
 use domain::testing::{given, NOW};
 use domain::unique::{Unique, UniqueCommand as UC, UniqueEvent as UE};
@@ -66,10 +70,10 @@ mod instance {
     #[test]
     fn set_member_takes_only_instance_roles_and_is_idempotent() {
         given::<Instance>(&[added()])
-            .when(IC::SetMember {
+            .when(IC::Member(MemberCommand::Set {
                 user_id: s("u1"),
                 roles: roles(&["IAM_OWNER"]),
-            })
+            }))
             .then(&[IE::MemberSet {
                 user_id: s("u1"),
                 roles: roles(&["IAM_OWNER"]),
@@ -81,35 +85,55 @@ mod instance {
                 roles: roles(&["IAM_OWNER"]),
             },
         ])
-        .when(IC::SetMember {
+        .when(IC::Member(MemberCommand::Set {
             user_id: s("u1"),
             roles: roles(&["IAM_OWNER"]),
-        })
+        }))
         .then(&[]);
         given::<Instance>(&[added()])
-            .when(IC::SetMember {
+            .when(IC::Member(MemberCommand::Set {
                 user_id: s("u1"),
                 roles: roles(&["ORG_OWNER"]),
-            })
+            }))
             .then_error(Code::InvalidRole);
         given::<Instance>(&[added()])
-            .when(IC::SetMember {
+            .when(IC::Member(MemberCommand::Set {
                 user_id: s("u1"),
                 roles: roles(&["NOPE"]),
-            })
+            }))
             .then_error(Code::InvalidRole);
         given::<Instance>(&[added()])
-            .when(IC::SetMember {
+            .when(IC::Member(MemberCommand::Set {
                 user_id: s("u1"),
                 roles: vec![],
-            })
+            }))
             .then_error(Code::NoRoles);
         given::<Instance>(&[])
-            .when(IC::SetMember {
+            .when(IC::Member(MemberCommand::Set {
                 user_id: s("u1"),
                 roles: roles(&["IAM_OWNER"]),
-            })
+            }))
             .then_error(Code::InstanceNotFound);
+    }
+
+    #[test]
+    fn add_member_only_adds() {
+        let set = IE::MemberSet {
+            user_id: s("u1"),
+            roles: roles(&["IAM_OWNER"]),
+        };
+        given::<Instance>(&[added()])
+            .when(IC::Member(MemberCommand::Add {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER"]),
+            }))
+            .then(&[set.clone()]);
+        given::<Instance>(&[added(), set])
+            .when(IC::Member(MemberCommand::Add {
+                user_id: s("u1"),
+                roles: roles(&["IAM_OWNER_VIEWER"]),
+            }))
+            .then_error(Code::MemberExists);
     }
 
     #[test]
@@ -121,10 +145,10 @@ mod instance {
                 roles: roles(&["IAM_OWNER"]),
             },
         ])
-        .when(IC::RemoveMember { user_id: s("u1") })
+        .when(IC::Member(MemberCommand::Remove { user_id: s("u1") }))
         .then(&[IE::MemberRemoved { user_id: s("u1") }]);
         given::<Instance>(&[added()])
-            .when(IC::RemoveMember { user_id: s("u1") })
+            .when(IC::Member(MemberCommand::Remove { user_id: s("u1") }))
             .then_error(Code::MemberNotFound);
     }
 
@@ -188,19 +212,19 @@ mod org {
     #[test]
     fn members() {
         given::<Org>(&[added()])
-            .when(OC::SetMember {
+            .when(OC::Member(MemberCommand::Set {
                 user_id: s("u"),
                 roles: roles(&["ORG_OWNER", "ORG_OWNER"]),
-            })
+            }))
             .then(&[OE::MemberSet {
                 user_id: s("u"),
                 roles: roles(&["ORG_OWNER"]),
             }]);
         given::<Org>(&[added()])
-            .when(OC::SetMember {
+            .when(OC::Member(MemberCommand::Set {
                 user_id: s("u"),
                 roles: roles(&["IAM_OWNER"]),
-            })
+            }))
             .then_error(Code::InvalidRole);
         given::<Org>(&[
             added(),
@@ -209,17 +233,43 @@ mod org {
                 roles: roles(&["ORG_OWNER"]),
             },
         ])
-        .when(OC::RemoveMember { user_id: s("u") })
+        .when(OC::Member(MemberCommand::Remove { user_id: s("u") }))
         .then(&[OE::MemberRemoved { user_id: s("u") }]);
         given::<Org>(&[added()])
-            .when(OC::RemoveMember { user_id: s("u") })
+            .when(OC::Member(MemberCommand::Remove { user_id: s("u") }))
             .then_error(Code::MemberNotFound);
         given::<Org>(&[])
-            .when(OC::SetMember {
+            .when(OC::Member(MemberCommand::Set {
                 user_id: s("u"),
                 roles: roles(&["ORG_OWNER"]),
-            })
+            }))
             .then_error(Code::OrgNotFound);
+    }
+
+    #[test]
+    fn add_member_only_adds() {
+        let set = OE::MemberSet {
+            user_id: s("u1"),
+            roles: roles(&["ORG_OWNER"]),
+        };
+        given::<Org>(&[added()])
+            .when(OC::Member(MemberCommand::Add {
+                user_id: s("u1"),
+                roles: roles(&["ORG_OWNER"]),
+            }))
+            .then(&[set.clone()]);
+        given::<Org>(&[added(), set])
+            .when(OC::Member(MemberCommand::Add {
+                user_id: s("u1"),
+                roles: roles(&["ORG_OWNER"]),
+            }))
+            .then_error(Code::MemberExists);
+        given::<Org>(&[added()])
+            .when(OC::Member(MemberCommand::Add {
+                user_id: s("u1"),
+                roles: roles(&["PROJECT_OWNER"]),
+            }))
+            .then_error(Code::InvalidRole);
     }
 
     #[test]

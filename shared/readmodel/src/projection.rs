@@ -3,6 +3,7 @@
 
 use domain::instance::InstanceEvent;
 use domain::org::OrgEvent;
+use domain::project::ProjectEvent;
 use domain::unique::UniqueEvent;
 use domain::user::UserEvent;
 use domain::DomainEvent;
@@ -10,7 +11,11 @@ use eventlog::StoredEvent;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Runs a statement through the connection's prepared-statement cache.
-fn exec(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+pub(crate) fn exec(
+    tx: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
 
@@ -37,16 +42,58 @@ pub(crate) fn apply(
         params![s.instance, s.kind, s.id, stored.version as i64],
     )?;
     let (i, id) = (s.instance.as_str(), s.id.as_str());
+    crate::audit::record(tx, stored, event)?;
     match event {
-        DomainEvent::Instance(e) => instance(tx, i, e),
+        DomainEvent::Instance(e) => instance(tx, i, e, stored.event.created_at),
         DomainEvent::Org(e) => org(tx, i, id, e),
         DomainEvent::User(e) => user(tx, i, id, e),
+        DomainEvent::Project(e) => crate::project_projection::apply(tx, i, id, e),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
 }
 
-fn set_member(
+/// Whether an event may change who a caller is or what they may do (their memberships, their
+/// tokens, their existence), so that cached principals must be loaded again.
+pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
+    match event {
+        DomainEvent::Instance(e) => match e {
+            InstanceEvent::Added { .. } => false,
+            InstanceEvent::MemberSet { .. }
+            | InstanceEvent::MemberRemoved { .. }
+            | InstanceEvent::SystemMemberSet { .. }
+            | InstanceEvent::Removed { .. } => true,
+        },
+        DomainEvent::Org(e) => match e {
+            OrgEvent::Added { .. } => false,
+            OrgEvent::MemberSet { .. }
+            | OrgEvent::MemberRemoved { .. }
+            | OrgEvent::Removed { .. } => true,
+        },
+        DomainEvent::User(e) => match e {
+            UserEvent::HumanAdded { .. }
+            | UserEvent::MachineAdded { .. }
+            | UserEvent::PatAdded { .. } => false,
+            UserEvent::PatRemoved { .. } | UserEvent::Removed { .. } => true,
+        },
+        DomainEvent::Project(e) => match e {
+            ProjectEvent::MemberSet { .. }
+            | ProjectEvent::MemberRemoved { .. }
+            | ProjectEvent::Removed { .. } => true,
+            ProjectEvent::Added { .. }
+            | ProjectEvent::Changed { .. }
+            | ProjectEvent::RoleAdded { .. }
+            | ProjectEvent::RoleRemoved { .. }
+            | ProjectEvent::AppAdded { .. }
+            | ProjectEvent::AppChanged { .. }
+            | ProjectEvent::AppSecretRotated { .. }
+            | ProjectEvent::AppRemoved { .. } => false,
+        },
+        DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
+    }
+}
+
+pub(crate) fn set_member(
     tx: &Connection,
     i: &str,
     user: &str,
@@ -62,7 +109,7 @@ fn set_member(
     Ok(())
 }
 
-fn remove_member(
+pub(crate) fn remove_member(
     tx: &Connection,
     i: &str,
     user: &str,
@@ -76,9 +123,14 @@ fn remove_member(
     Ok(())
 }
 
-fn instance(tx: &Connection, i: &str, e: &InstanceEvent) -> rusqlite::Result<()> {
+fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::Result<()> {
     match e {
-        InstanceEvent::Added { domains, .. } => {
+        InstanceEvent::Added { name, domains } => {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO instances (id, name, domains, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![i, name, domains.join(","), at],
+            )?;
             for d in domains {
                 exec(
                     tx,
@@ -96,13 +148,23 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent) -> rusqlite::Result<()>
             set_member(tx, i, user_id, "system", "", roles)
         }
         InstanceEvent::Removed { .. } => {
-            for table in ["domains", "orgs", "users", "memberships", "pats"] {
+            for table in [
+                "domains",
+                "orgs",
+                "users",
+                "memberships",
+                "pats",
+                "projects",
+                "project_roles",
+                "apps",
+            ] {
                 exec(
                     tx,
                     &format!("DELETE FROM {table} WHERE instance = ?1"),
                     params![i],
                 )?;
             }
+            exec(tx, "DELETE FROM instances WHERE id = ?1", params![i])?;
             Ok(())
         }
     }

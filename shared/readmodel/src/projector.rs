@@ -1,6 +1,7 @@
 //! The projector: reads the log from the read model's checkpoint and applies each batch in one
 //! transaction with the new checkpoint.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use domain::{DomainEvent, Error};
@@ -37,6 +38,7 @@ impl Projector {
                 let mut conn = model.conn.lock().expect("read model lock");
                 let tx = conn.transaction().map_err(storage)?;
                 let mut last = from;
+                let mut auth_changed = false;
                 for stored in &batch {
                     let event = DomainEvent::decode(
                         &stored.stream.kind,
@@ -44,6 +46,7 @@ impl Projector {
                         &stored.event.payload,
                     )?;
                     projection::apply(&tx, stored, &event).map_err(storage)?;
+                    auth_changed |= projection::affects_auth(&event);
                     last = stored.position;
                 }
                 tx.execute(
@@ -52,6 +55,9 @@ impl Projector {
                 )
                 .map_err(storage)?;
                 tx.commit().map_err(storage)?;
+                if auth_changed {
+                    model.auth_generation.fetch_add(1, Ordering::AcqRel);
+                }
                 Ok(last)
             })
             .await

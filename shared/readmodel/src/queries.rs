@@ -5,7 +5,7 @@ use authz::{Memberships, ReadScope, Resource, Role, RoleMap, RoleSet};
 use domain::Error;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
-use crate::store::{storage, SqliteReadModel};
+use crate::store::SqliteReadModel;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRow {
@@ -17,6 +17,14 @@ pub struct UserRow {
     pub email: Option<String>,
 }
 
+/// Narrows a user list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub org_id: Option<String>,
+    /// Exact login name, without regard to case.
+    pub username: Option<String>,
+}
+
 /// A page of a list and the cursor of the next one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
@@ -25,17 +33,9 @@ pub struct Page<T> {
 }
 
 impl SqliteReadModel {
-    fn query<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, Error> {
-        let conn = self.conn.lock().expect("read model lock");
-        f(&conn).map_err(storage)
-    }
-
     /// The instance a host name belongs to.
     pub fn instance_by_domain(&self, host: &str) -> Result<Option<String>, Error> {
-        self.query(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT instance FROM domains WHERE domain = ?1",
                 params![host.to_ascii_lowercase()],
@@ -50,7 +50,7 @@ impl SqliteReadModel {
         &self,
         token_hash: &str,
     ) -> Result<Option<(String, String, Option<i64>)>, Error> {
-        self.query(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT instance, user_id, expires_at FROM pats WHERE token_hash = ?1",
                 params![token_hash],
@@ -67,7 +67,7 @@ impl SqliteReadModel {
         user_id: &str,
         map: &RoleMap,
     ) -> Result<Memberships, Error> {
-        let rows: Vec<(String, String, String)> = self.query(|c| {
+        let rows: Vec<(String, String, String)> = self.read(|c| {
             let mut st = c.prepare_cached("SELECT level, resource_id, roles FROM memberships WHERE instance = ?1 AND user_id = ?2")?;
             let rows = st.query_map(params![instance, user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect()
@@ -88,7 +88,7 @@ impl SqliteReadModel {
     }
 
     pub fn user(&self, instance: &str, id: &str) -> Result<Option<UserRow>, Error> {
-        self.query(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT id, org_id, username, kind, display_name, email FROM users WHERE instance = ?1 AND id = ?2",
                 params![instance, id],
@@ -98,13 +98,13 @@ impl SqliteReadModel {
         })
     }
 
-    /// Users of the instance inside `scope`, optionally of one org, ordered by id, after
+    /// Users of the instance inside `scope` matching `filter`, ordered by id, after
     /// `cursor` (the last id of the previous page).
     pub fn list_users(
         &self,
         instance: &str,
         scope: &ReadScope,
-        org_id: Option<&str>,
+        filter: &UserFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<UserRow>, Error> {
@@ -112,9 +112,13 @@ impl SqliteReadModel {
             "SELECT id, org_id, username, kind, display_name, email FROM users WHERE instance = ? AND id > ?",
         );
         let mut args: Vec<String> = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
-        if let Some(org) = org_id {
+        if let Some(org) = &filter.org_id {
             sql.push_str(" AND org_id = ?");
-            args.push(org.to_string());
+            args.push(org.clone());
+        }
+        if let Some(name) = &filter.username {
+            sql.push_str(" AND username_lower = ?");
+            args.push(domain::validate::normalized_username(name));
         }
         if let ReadScope::Limited(l) = scope {
             let mut alternatives = Vec::new();
@@ -135,19 +139,35 @@ impl SqliteReadModel {
             sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
         }
         sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
-        let mut items = self.query(|c| {
+        let items = self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(args.iter()), user_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|u| u.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(page(items, limit, |u| u.id.clone()))
     }
+
+    /// A user's personal access tokens: (id, expiry), never the hashes.
+    pub fn pats(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Option<i64>)>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT pat_id, expires_at FROM pats WHERE instance = ?1 AND user_id = ?2 ORDER BY pat_id",
+            )?;
+            let rows = st.query_map(params![instance, user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+}
+
+/// Cuts a list read with `limit + 1` rows into a page and the cursor of the next one.
+pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> Page<T> {
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor)
+    } else {
+        None
+    };
+    Page { items, next_cursor }
 }
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {

@@ -1,6 +1,7 @@
 //! The embedded read model: tables in their own SQLite file beside the event log.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use domain::{Code, Error};
@@ -35,23 +36,61 @@ CREATE TABLE IF NOT EXISTS pats (
     expires_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS pats_by_user ON pats (instance, user_id, pat_id);
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, domains TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS projects (
+    instance TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL, name TEXT NOT NULL,
+    assert_roles INTEGER NOT NULL, PRIMARY KEY (instance, id)
+);
+CREATE INDEX IF NOT EXISTS projects_by_org ON projects (instance, org_id, id);
+CREATE TABLE IF NOT EXISTS project_roles (
+    instance TEXT NOT NULL, project_id TEXT NOT NULL, key TEXT NOT NULL, display_name TEXT NOT NULL,
+    grp TEXT, PRIMARY KEY (instance, project_id, key)
+);
+CREATE TABLE IF NOT EXISTS apps (
+    instance TEXT NOT NULL, project_id TEXT NOT NULL, id TEXT NOT NULL, client_id TEXT NOT NULL,
+    config TEXT NOT NULL, secret_hash TEXT, PRIMARY KEY (instance, project_id, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS apps_by_client ON apps (client_id);
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY, instance TEXT NOT NULL, aggregate_type TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL, sequence INTEGER NOT NULL, type TEXT NOT NULL,
+    creator TEXT NOT NULL, created_at INTEGER NOT NULL, payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (instance, aggregate_type, aggregate_id, position);
+CREATE INDEX IF NOT EXISTS events_by_instance ON events (instance, position);
 ";
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 12] = [
     "versions",
     "domains",
     "orgs",
     "users",
     "memberships",
     "pats",
+    "instances",
+    "projects",
+    "project_roles",
+    "apps",
+    "events",
     "checkpoint",
 ];
+
+/// Read connections: WAL lets them read while the projector writes.
+const READERS: usize = 4;
 
 /// The embedded read model. Writes come only from the projector; reads from anyone.
 #[derive(Clone)]
 pub struct SqliteReadModel {
+    /// The projector's connection.
     pub(crate) conn: Arc<Mutex<Connection>>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: Arc<AtomicUsize>,
     pub(crate) applied: Arc<watch::Sender<u64>>,
+    /// Bumped after each applied batch that changed who may do what (memberships, tokens,
+    /// users, removals): callers' caches of principals compare it.
+    pub(crate) auth_generation: Arc<AtomicU64>,
 }
 
 pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
@@ -73,10 +112,44 @@ impl SqliteReadModel {
             })
             .map_err(storage)?;
         let (applied, _) = watch::channel(position as u64);
+        let readers = (0..READERS)
+            .map(|_| {
+                let c = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(Mutex::new(c))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(storage)?;
         Ok(SqliteReadModel {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(readers),
+            next_reader: Arc::new(AtomicUsize::new(0)),
             applied: Arc::new(applied),
+            auth_generation: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Runs a read on one of the read connections (blocking: call it off the async runtime).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        let conn = (0..n)
+            .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| self.readers[start % n].lock().expect("reader lock"));
+        f(&conn).map_err(storage)
+    }
+
+    /// Changes whenever an applied event may have changed a caller's authentication or
+    /// memberships.
+    pub fn auth_generation(&self) -> u64 {
+        self.auth_generation.load(Ordering::Acquire)
     }
 
     /// The log position applied so far.
@@ -109,6 +182,7 @@ impl SqliteReadModel {
         conn.execute("INSERT INTO checkpoint (id, position) VALUES (1, 0)", [])
             .map_err(storage)?;
         self.applied.send_replace(0);
+        self.auth_generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 }

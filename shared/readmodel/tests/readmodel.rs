@@ -9,10 +9,11 @@ use authz::{
 };
 use command::{CommandBus, CommandOptions, MemberOf};
 use domain::instance::{Instance, InstanceCommand};
+use domain::members::MemberCommand;
 use domain::user::{User, UserCommand};
 use domain::{AggregateKey, Code};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
-use readmodel::{Projector, SqliteReadModel};
+use readmodel::{Projector, SqliteReadModel, UserFilter};
 
 const I: &str = "inst-1";
 
@@ -112,12 +113,14 @@ async fn populate(w: &World, per_org: usize) {
         }
     }
     w.bus
-        .set_member(
+        .change_member(
             &setup(),
             I,
             MemberOf::Org("org-a".into()),
-            "u-a00",
-            vec!["ORG_USER_MANAGER".into()],
+            MemberCommand::Set {
+                user_id: "u-a00".into(),
+                roles: vec!["ORG_USER_MANAGER".into()],
+            },
         )
         .await
         .unwrap();
@@ -187,7 +190,7 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
     loop {
         let page = w
             .model
-            .list_users(I, &scope, None, 5, cursor.as_deref())
+            .list_users(I, &scope, &UserFilter::default(), 5, cursor.as_deref())
             .unwrap();
         assert!(page.items.len() <= 5);
         seen.extend(page.items.iter().map(|u| u.id.clone()));
@@ -201,7 +204,16 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
 
     let none = w
         .model
-        .list_users(I, &scope, Some("org-b"), 100, None)
+        .list_users(
+            I,
+            &scope,
+            &UserFilter {
+                org_id: Some("org-b".into()),
+                username: None,
+            },
+            100,
+            None,
+        )
         .unwrap();
     assert!(
         none.items.is_empty(),
@@ -216,7 +228,13 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
     }));
     let own = w
         .model
-        .list_users(I, &authz.readable_scope(&plain, read, I), None, 100, None)
+        .list_users(
+            I,
+            &authz.readable_scope(&plain, read, I),
+            &UserFilter::default(),
+            100,
+            None,
+        )
         .unwrap();
     assert_eq!(
         own.items.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
@@ -233,7 +251,13 @@ async fn replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers()
     p.catch_up().await.unwrap();
     let snapshot = |m: &SqliteReadModel| {
         let all = m
-            .list_users(I, &authz::ReadScope::Instance, None, 1000, None)
+            .list_users(
+                I,
+                &authz::ReadScope::Instance,
+                &UserFilter::default(),
+                1000,
+                None,
+            )
             .unwrap()
             .items;
         (

@@ -1,0 +1,163 @@
+//! The system API's instance sagas: a new instance claims its domains (unique across the
+//! system) through their actors, then appends the whole instance in one atomic step, and
+//! releases the claims if that fails. Removing an instance frees its domains.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authz::Caller;
+use domain::instance::{domains, Instance, InstanceCommand};
+use domain::unique::{unique_id, Unique};
+use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
+
+use crate::actor::{log_error, Written};
+use crate::bus::CommandBus;
+use crate::plan::Plan;
+use crate::secrets::new_token;
+use crate::setup::{NewAdmin, NewBot, NewInstance};
+
+/// `POST /v1/system/instances`.
+pub struct CreateInstance {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub admin_username: String,
+    /// With a password the human admin is created too; the machine admin always is.
+    pub admin_password: Option<String>,
+}
+
+pub struct CreatedInstance {
+    pub written: Written,
+    pub instance_id: String,
+    /// The human admin if one was made, else the machine admin.
+    pub admin_user_id: String,
+    pub bot_user_id: String,
+    /// The machine admin's personal access token (shown once).
+    pub admin_pat: String,
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn domain_claim(domain: &str) -> AggregateKey {
+    AggregateKey {
+        instance: String::new(),
+        kind: Unique::KIND,
+        id: unique_id("domain", domain),
+    }
+}
+
+fn instance_key(id: &str) -> AggregateKey {
+    AggregateKey {
+        instance: id.into(),
+        kind: Instance::KIND,
+        id: id.into(),
+    }
+}
+
+impl CommandBus {
+    pub async fn create_instance(
+        &self,
+        caller: &Caller,
+        req: CreateInstance,
+    ) -> Result<CreatedInstance, Error> {
+        let instance_id = new_id();
+        let key = instance_key(&instance_id);
+        let create = InstanceCommand::Create {
+            name: req.name.clone(),
+            domains: req.domains.clone(),
+        };
+        authorize(
+            &self.deps.authz,
+            caller,
+            Instance::default().access(&key, &create),
+        )?;
+        let domains = domains(&req.domains)?;
+        validate::name(&req.name, Code::InvalidInstanceName, "name")?;
+        let username = validate::username(&req.admin_username)?;
+        let bot_username = validate::username(&format!("{username}-bot"))?;
+        let password_hash = match req.admin_password {
+            Some(p) => Some(self.passwords.hash(validate::password(&p)?).await?),
+            None => None,
+        };
+        let (admin_pat, pat_hash) = new_token();
+        let setup = NewInstance {
+            instance_id: instance_id.clone(),
+            name: req.name,
+            domains: domains.clone(),
+            org_id: new_id(),
+            admin: password_hash.map(|password_hash| NewAdmin {
+                user_id: new_id(),
+                username,
+                password_hash,
+            }),
+            bot: NewBot {
+                user_id: new_id(),
+                username: bot_username,
+                name: "Instance admin bot".into(),
+                pat_id: new_id(),
+                pat_hash,
+            },
+            system_user: None,
+        };
+        let mut plan = Plan::new(caller.clone(), now_ms());
+        setup.add_to(&mut plan)?;
+
+        let mut claimed = Vec::new();
+        for d in &domains {
+            let claim = domain_claim(d);
+            match self
+                .claim(&claim, &instance_id, Code::DomainTaken, caller)
+                .await
+            {
+                Ok(()) => claimed.push(claim),
+                Err(e) => {
+                    self.release_all(&claimed, &instance_id, caller).await;
+                    return Err(e.with("domain", d.as_str()));
+                }
+            }
+        }
+        let appended = match self.deps.log.append_atomic(plan.appends).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.release_all(&claimed, &instance_id, caller).await;
+                return Err(log_error(e));
+            }
+        };
+        let instance = appended
+            .first()
+            .copied()
+            .expect("the instance is appended first");
+        let last = appended.last().copied().expect("appends");
+        Ok(CreatedInstance {
+            written: Written {
+                sequence: instance.version,
+                position: last.position,
+            },
+            admin_user_id: setup
+                .admin
+                .as_ref()
+                .map_or(setup.bot.user_id.clone(), |a| a.user_id.clone()),
+            bot_user_id: setup.bot.user_id,
+            instance_id,
+            admin_pat,
+        })
+    }
+
+    /// Removes an instance (`system.instance.delete`) and frees its domains.
+    pub async fn remove_instance(&self, caller: &Caller, id: &str) -> Result<Written, Error> {
+        let key = instance_key(id);
+        let (state, _) = self.state::<Instance>(&key).await?;
+        let written = self
+            .execute::<Instance>(&key, caller, InstanceCommand::Remove, None)
+            .await?;
+        let claims: Vec<_> = state.domains.iter().map(|d| domain_claim(d)).collect();
+        self.release_all(&claims, id, caller).await;
+        Ok(written)
+    }
+}

@@ -1,0 +1,106 @@
+//! Secrets of the service layer: 256-bit random tokens stored only as SHA-256 hashes, and
+//! argon2id password hashing on a bounded pool off the async runtime, so a burst of password
+//! work cannot starve the request workers.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use domain::{Code, Error};
+use ring::rand::{SecureRandom, SystemRandom};
+use tokio::sync::Semaphore;
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source works");
+    bytes
+}
+
+/// The hex SHA-256 of a token: all that is stored of it.
+pub fn token_hash(token: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new 256-bit token (URL-safe base64) and its hash.
+pub fn new_token() -> (String, String) {
+    let token = URL_SAFE_NO_PAD.encode(random::<32>());
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// A generated password: 24 URL-safe characters (144 bits).
+pub fn new_password() -> String {
+    URL_SAFE_NO_PAD.encode(random::<18>())
+}
+
+/// argon2id with the OWASP parameters (19 MiB, 2 passes, 1 lane), PHC string format.
+/// CPU-bound for tens of milliseconds: call it through [`PasswordPool`] on a server.
+pub fn hash_password(password: &str) -> Result<String, Error> {
+    let salt =
+        SaltString::encode_b64(&random::<16>()).map_err(|e| Error::internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
+}
+
+/// Whether `password` matches a PHC hash (constant-time comparison inside argon2).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// At most `permits` password hashes or verifications at once, each on the blocking pool.
+#[derive(Clone)]
+pub struct PasswordPool {
+    permits: Arc<Semaphore>,
+}
+
+impl PasswordPool {
+    pub fn new(permits: usize) -> PasswordPool {
+        PasswordPool {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::new(Code::NotReady, "shutting down"))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::internal(format!("password work failed: {e}")))
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, Error> {
+        self.run(move || hash_password(&password)).await?
+    }
+
+    pub async fn verify(&self, password: String, hash: String) -> Result<bool, Error> {
+        self.run(move || verify_password(&password, &hash)).await
+    }
+}
+
+impl Default for PasswordPool {
+    fn default() -> Self {
+        PasswordPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+}

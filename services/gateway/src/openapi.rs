@@ -1,0 +1,47 @@
+//! The OpenAPI document served at `/openapi.json`, generated from the handlers: each
+//! operation names its permission as `x-permission`.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{events, instance, members, orgs, pats, system, users};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portcullis", description = "Multi-tenant identity and access management. The instance is chosen by the Host header; errors are {code, message, details} with stable codes."),
+    modifiers(&BearerAuth),
+    paths(
+        system::create_instance, system::list_instances, system::get_instance, system::delete_instance,
+        instance::get_instance,
+        members::add_instance_member, members::list_instance_members, members::set_instance_member, members::remove_instance_member,
+        orgs::create_org, orgs::list_orgs, orgs::get_org,
+        members::add_org_member, members::list_org_members, members::set_org_member, members::remove_org_member,
+        users::create_human_user, users::create_machine_user, users::me, users::get_user, users::list_users, users::delete_user,
+        pats::create_pat, pats::list_pats, pats::delete_pat,
+        events::list_events,
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as JSON.
+pub fn document() -> String {
+    ApiDoc::openapi()
+        .to_json()
+        .expect("the OpenAPI document serializes")
+}

@@ -1,0 +1,42 @@
+//! Read-model queries from handlers: run on the blocking pool (SQLite reads block), and the
+//! read-your-writes wait of `X-Portcullis-Position`.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest};
+use domain::{Code, Error};
+use readmodel::SqliteReadModel;
+
+use crate::Gateway;
+
+/// How long a read waits for the position it was sent (API.md "Consistency").
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Runs a read-model query off the async workers.
+pub async fn read<T: Send + 'static>(
+    gw: &Gateway,
+    f: impl FnOnce(&SqliteReadModel) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let model = gw.model.clone();
+    web::block(move || f(&model))
+        .await
+        .map_err(|e| Error::internal(format!("read-model query failed: {e}")))?
+}
+
+/// Read-your-writes: waits (bounded) for the position a client sends back.
+pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
+    let Some(value) = req.headers().get("x-portcullis-position") else {
+        return Ok(());
+    };
+    let position = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            Error::new(
+                Code::InvalidQuery,
+                "X-Portcullis-Position is not a position this server gave out",
+            )
+        })?;
+    gw.model.wait_for(position, WAIT).await
+}

@@ -1,0 +1,285 @@
+//! Memberships (manager roles) on the instance and on orgs: `{user_id, roles[]}` at every
+//! level. POST adds (409 if a member already), PUT sets, DELETE removes.
+
+use actix_web::{web, HttpResponse};
+use authz::{Permission, Target};
+use command::MemberOf;
+use domain::members::MemberCommand;
+use domain::{Code, Error};
+use readmodel::MemberLevel;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::require;
+use crate::auth::Authenticated;
+use crate::reads::read;
+use crate::views::{limit, written, ErrorBody, ListParams, MemberView, PageView, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/instance/members", web::post().to(add_instance_member))
+        .route("/instance/members", web::get().to(list_instance_members))
+        .route(
+            "/instance/members/{user_id}",
+            web::put().to(set_instance_member),
+        )
+        .route(
+            "/instance/members/{user_id}",
+            web::delete().to(remove_instance_member),
+        )
+        .route("/orgs/{org_id}/members", web::post().to(add_org_member))
+        .route("/orgs/{org_id}/members", web::get().to(list_org_members))
+        .route(
+            "/orgs/{org_id}/members/{user_id}",
+            web::put().to(set_org_member),
+        )
+        .route(
+            "/orgs/{org_id}/members/{user_id}",
+            web::delete().to(remove_org_member),
+        );
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Member {
+    user_id: String,
+    /// Roles of the membership's level (`IAM_*` on the instance, `ORG_*` on an org).
+    roles: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MemberRoles {
+    /// If given, must be the user of the path.
+    #[serde(default)]
+    user_id: Option<String>,
+    roles: Vec<String>,
+}
+
+/// A membership resource: where it is held, its target for the check, its read-model level.
+struct At<'a> {
+    of: MemberOf,
+    target: Target<'a>,
+    level: MemberLevel,
+    resource: &'a str,
+    /// The permission prefix: `iam.member` or `org.member`.
+    prefix: &'static str,
+}
+
+fn instance_at(auth: &Authenticated) -> At<'_> {
+    At {
+        of: MemberOf::Instance,
+        target: Target::Instance {
+            instance: &auth.instance,
+        },
+        level: MemberLevel::Instance,
+        resource: "",
+        prefix: "iam.member",
+    }
+}
+
+fn org_at<'a>(auth: &'a Authenticated, org_id: &'a str) -> At<'a> {
+    At {
+        of: MemberOf::Org(org_id.to_string()),
+        target: Target::Org {
+            instance: &auth.instance,
+            org: org_id,
+        },
+        level: MemberLevel::Org,
+        resource: org_id,
+        prefix: "org.member",
+    }
+}
+
+/// The gateway's cheap check (the resource's actor checks again against its own state), then
+/// the command.
+async fn change(
+    gw: &Gateway,
+    auth: &Authenticated,
+    at: At<'_>,
+    cmd: MemberCommand,
+    created: bool,
+) -> Result<HttpResponse> {
+    require(gw, auth, cmd.permission(at.prefix), at.target)?;
+    let w = gw
+        .bus
+        .change_member(&auth.caller, &auth.instance, at.of, cmd)
+        .await?;
+    Ok(written(None, w, created))
+}
+
+async fn add(gw: &Gateway, auth: &Authenticated, at: At<'_>, body: Member) -> Result<HttpResponse> {
+    let cmd = MemberCommand::Add {
+        user_id: body.user_id,
+        roles: body.roles,
+    };
+    change(gw, auth, at, cmd, true).await
+}
+
+async fn set(
+    gw: &Gateway,
+    auth: &Authenticated,
+    at: At<'_>,
+    user_id: &str,
+    body: MemberRoles,
+) -> Result<HttpResponse> {
+    if body.user_id.as_deref().is_some_and(|u| u != user_id) {
+        return Err(Error::new(
+            Code::MalformedBody,
+            "user_id in the body is not the user of the path",
+        )
+        .with("field", "user_id")
+        .into());
+    }
+    let cmd = MemberCommand::Set {
+        user_id: user_id.into(),
+        roles: body.roles,
+    };
+    change(gw, auth, at, cmd, false).await
+}
+
+async fn remove(
+    gw: &Gateway,
+    auth: &Authenticated,
+    at: At<'_>,
+    user_id: &str,
+) -> Result<HttpResponse> {
+    let cmd = MemberCommand::Remove {
+        user_id: user_id.into(),
+    };
+    change(gw, auth, at, cmd, false).await
+}
+
+async fn list(
+    gw: &Gateway,
+    auth: &Authenticated,
+    at: At<'_>,
+    q: ListParams,
+) -> Result<HttpResponse> {
+    let read_perm = Permission::named(&format!("{}.read", at.prefix));
+    require(gw, auth, read_perm, at.target)?;
+    let limit = limit(q.limit)?;
+    let (instance, level, resource) = (auth.instance.clone(), at.level, at.resource.to_string());
+    let page = read(gw, move |m| {
+        m.members(&instance, level, &resource, limit, q.cursor.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(PageView::of(page, MemberView::from)))
+}
+
+/// Adds an instance member. `iam.member.write`.
+#[utoipa::path(post, path = "/v1/instance/members", tag = "instance", request_body = Member,
+    responses((status = 201, body = WriteReply), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.member.write"))))]
+async fn add_instance_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    body: web::Json<Member>,
+) -> Result<HttpResponse> {
+    add(&gw, &auth, instance_at(&auth), body.into_inner()).await
+}
+
+/// The instance's members. `iam.member.read`.
+#[utoipa::path(get, path = "/v1/instance/members", tag = "instance", params(ListParams),
+    responses((status = 200, body = PageView<MemberView>)),
+    extensions(("x-permission" = json!("iam.member.read"))))]
+async fn list_instance_members(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    list(&gw, &auth, instance_at(&auth), q.into_inner()).await
+}
+
+/// Sets an instance member's roles. `iam.member.write`.
+#[utoipa::path(put, path = "/v1/instance/members/{user_id}", tag = "instance",
+    params(("user_id" = String, Path)), request_body = MemberRoles,
+    responses((status = 200, body = WriteReply), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.member.write"))))]
+async fn set_instance_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    user_id: web::Path<String>,
+    body: web::Json<MemberRoles>,
+) -> Result<HttpResponse> {
+    set(&gw, &auth, instance_at(&auth), &user_id, body.into_inner()).await
+}
+
+/// Removes an instance member. `iam.member.delete`.
+#[utoipa::path(delete, path = "/v1/instance/members/{user_id}", tag = "instance",
+    params(("user_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.member.delete"))))]
+async fn remove_instance_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    user_id: web::Path<String>,
+) -> Result<HttpResponse> {
+    remove(&gw, &auth, instance_at(&auth), &user_id).await
+}
+
+/// Adds an org member. `org.member.write` on the org.
+#[utoipa::path(post, path = "/v1/orgs/{org_id}/members", tag = "orgs",
+    params(("org_id" = String, Path)), request_body = Member,
+    responses((status = 201, body = WriteReply), (status = 409, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.member.write"))))]
+async fn add_org_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    org_id: web::Path<String>,
+    body: web::Json<Member>,
+) -> Result<HttpResponse> {
+    add(&gw, &auth, org_at(&auth, &org_id), body.into_inner()).await
+}
+
+/// An org's members. `org.member.read` on the org.
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/members", tag = "orgs",
+    params(("org_id" = String, Path), ListParams),
+    responses((status = 200, body = PageView<MemberView>)),
+    extensions(("x-permission" = json!("org.member.read"))))]
+async fn list_org_members(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    org_id: web::Path<String>,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    list(&gw, &auth, org_at(&auth, &org_id), q.into_inner()).await
+}
+
+/// Sets an org member's roles. `org.member.write` on the org.
+#[utoipa::path(put, path = "/v1/orgs/{org_id}/members/{user_id}", tag = "orgs",
+    params(("org_id" = String, Path), ("user_id" = String, Path)), request_body = MemberRoles,
+    responses((status = 200, body = WriteReply)),
+    extensions(("x-permission" = json!("org.member.write"))))]
+async fn set_org_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    body: web::Json<MemberRoles>,
+) -> Result<HttpResponse> {
+    let (org_id, user_id) = path.into_inner();
+    set(
+        &gw,
+        &auth,
+        org_at(&auth, &org_id),
+        &user_id,
+        body.into_inner(),
+    )
+    .await
+}
+
+/// Removes an org member. `org.member.delete` on the org.
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}/members/{user_id}", tag = "orgs",
+    params(("org_id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.member.delete"))))]
+async fn remove_org_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (org_id, user_id) = path.into_inner();
+    remove(&gw, &auth, org_at(&auth, &org_id), &user_id).await
+}

@@ -1,0 +1,42 @@
+//! The REST routes, one file per resource. Each route states its permission (in its doc and
+//! as `x-permission` in the OpenAPI document); each handler validates, checks, dispatches or
+//! queries, and maps the result.
+
+pub mod events;
+pub mod instance;
+pub mod members;
+pub mod orgs;
+pub mod pats;
+pub mod system;
+pub mod users;
+
+use actix_web::web;
+
+/// The instance API under `/v1` (the system API is under `/v1/system`, see [`system`]).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    instance::configure(cfg);
+    members::configure(cfg);
+    orgs::configure(cfg);
+    users::configure(cfg);
+    pats::configure(cfg);
+    events::configure(cfg);
+}
+
+/// A new aggregate id (time-ordered).
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The gateway's check of a plain permission on a target.
+pub(crate) fn require(
+    gw: &crate::Gateway,
+    auth: &crate::auth::Authenticated,
+    permission: authz::Permission,
+    target: authz::Target<'_>,
+) -> Result<(), domain::Error> {
+    domain::authorize(
+        &gw.authz,
+        &auth.caller,
+        domain::Access::Check(authz::Requirement::plain(permission), target),
+    )
+}

@@ -1,0 +1,93 @@
+//! Orgs: create, read, list.
+
+use actix_web::{web, HttpResponse};
+use authz::{Permission, Requirement, Target};
+use domain::{Code, Error};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{new_id, require};
+use crate::auth::Authenticated;
+use crate::reads::read;
+use crate::views::{limit, written, ErrorBody, ListParams, OrgView, PageView, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/orgs", web::post().to(create_org))
+        .route("/orgs", web::get().to(list_orgs))
+        .route("/orgs/{org_id}", web::get().to(get_org));
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateOrg {
+    /// Unique in the instance without regard to case.
+    name: String,
+}
+
+/// Creates an org. `org.create` on the instance (checked before the name is claimed, then by
+/// the org's actor).
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrg,
+    responses((status = 201, body = WriteReply), (status = 409, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.create"))))]
+async fn create_org(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    body: web::Json<CreateOrg>,
+) -> Result<HttpResponse> {
+    let id = new_id();
+    let w = gw
+        .bus
+        .create_org(&auth.caller, &auth.instance, &id, &body.name)
+        .await?;
+    Ok(written(Some(id), w, true))
+}
+
+/// An org. `org.read` on it.
+#[utoipa::path(get, path = "/v1/orgs/{org_id}", tag = "orgs", params(("org_id" = String, Path)),
+    responses((status = 200, body = OrgView), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.read"))))]
+async fn get_org(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    org_id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let target = Target::Org {
+        instance: &auth.instance,
+        org: &org_id,
+    };
+    require(&gw, &auth, Permission::named("org.read"), target)?;
+    let (instance, id) = (auth.instance.clone(), org_id.clone());
+    let org = read(&gw, move |m| m.org(&instance, &id))
+        .await?
+        .ok_or_else(|| {
+            Error::new(Code::OrgNotFound, format!("no org {org_id}"))
+                .with("org_id", org_id.as_str())
+        })?;
+    Ok(HttpResponse::Ok().json(OrgView::from(org)))
+}
+
+/// The orgs the caller may read, by id. `org.read` (lists only orgs where the caller has it).
+#[utoipa::path(get, path = "/v1/orgs", tag = "orgs", params(ListParams),
+    responses((status = 200, body = PageView<OrgView>)),
+    extensions(("x-permission" = json!("org.read"))))]
+async fn list_orgs(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let limit = limit(q.limit)?;
+    let scope = gw.authz.readable_scope(
+        &auth.caller,
+        Requirement::plain(Permission::named("org.read")),
+        &auth.instance,
+    );
+    let (instance, cursor) = (auth.instance.clone(), q.into_inner().cursor);
+    let page = read(&gw, move |m| {
+        m.list_orgs(&instance, &scope, limit, cursor.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(PageView::of(page, OrgView::from)))
+}

@@ -1,0 +1,103 @@
+//! Personal access tokens of a user: 256-bit random, shown once, stored as SHA-256 hashes.
+//! `user.write` on the user's org, never on oneself (a token cannot mint tokens for itself).
+
+use actix_web::{web, HttpResponse};
+use authz::UserOp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::authorized_user;
+use crate::auth::Authenticated;
+use crate::reads::read;
+use crate::views::{optional_json, written, ErrorBody, PageView, PatView, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/{id}/pats", web::post().to(create_pat))
+        .route("/users/{id}/pats", web::get().to(list_pats))
+        .route("/users/{id}/pats/{pat_id}", web::delete().to(delete_pat));
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct CreatePat {
+    /// Unix milliseconds, in the future; without it the token does not expire.
+    #[serde(default)]
+    expires_at: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CreatedPat {
+    id: String,
+    /// The token: shown once, stored only as a hash.
+    token: String,
+    sequence: u64,
+    position: String,
+}
+
+/// Creates a personal access token. `user.write` on the user's org, never on oneself.
+#[utoipa::path(post, path = "/v1/users/{id}/pats", tag = "users", params(("id" = String, Path)),
+    request_body = CreatePat,
+    responses((status = 201, body = CreatedPat), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn create_pat(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let expires_at = optional_json::<CreatePat>(&body)?.expires_at;
+    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
+    let pat = gw
+        .bus
+        .add_pat(&auth.caller, &auth.instance, &id, expires_at)
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedPat {
+        id: pat.pat_id,
+        token: pat.token,
+        sequence: pat.written.sequence,
+        position: pat.written.position.to_string(),
+    }))
+}
+
+/// A user's tokens (ids and expiry, never the tokens). `user.write`, never on oneself.
+#[utoipa::path(get, path = "/v1/users/{id}/pats", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = PageView<PatView>), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn list_pats(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
+    let (instance, user) = (auth.instance.clone(), id.into_inner());
+    let pats = read(&gw, move |m| m.pats(&instance, &user)).await?;
+    Ok(HttpResponse::Ok().json(PageView {
+        items: pats
+            .into_iter()
+            .map(|(id, expires_at)| PatView { id, expires_at })
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Revokes a token. `user.write`, never on oneself.
+#[utoipa::path(delete, path = "/v1/users/{id}/pats/{pat_id}", tag = "users",
+    params(("id" = String, Path), ("pat_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn delete_pat(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (id, pat_id) = path.into_inner();
+    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
+    let w = gw
+        .bus
+        .remove_pat(&auth.caller, &auth.instance, &id, &pat_id)
+        .await?;
+    Ok(written(None, w, false))
+}

@@ -1,0 +1,206 @@
+//! What the API answers: write receipts, pages, and the resources as JSON.
+
+use actix_web::HttpResponse;
+use command::Written;
+use domain::{Code, Error};
+use readmodel::{EventRow, InstanceRow, MemberRow, OrgRow, Page, UserRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every write answers the aggregate's new version and the log position (API.md "Consistency").
+#[derive(Serialize, ToSchema)]
+pub struct WriteReply {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub sequence: u64,
+    /// Send it back as `X-Portcullis-Position` to read this write.
+    pub position: String,
+}
+
+pub fn written(id: Option<String>, w: Written, created: bool) -> HttpResponse {
+    let body = WriteReply {
+        id,
+        sequence: w.sequence,
+        position: w.position.to_string(),
+    };
+    if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
+/// A JSON body that may be left out (an empty body is the default value); malformed JSON and
+/// unknown fields are refused like any other body.
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            Code::MalformedBody,
+            format!("the request body is not valid: {e}"),
+        )
+    })
+}
+
+/// `{code, message, details}` (API.md "Errors").
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub details: std::collections::BTreeMap<String, String>,
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1 to 1,000; default 100.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+pub fn limit(limit: Option<usize>) -> Result<usize, Error> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::new(Code::InvalidQuery, "limit is 1 to 1000").with("field", "limit"));
+    }
+    Ok(limit)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> PageView<T> {
+    pub fn of<R>(page: Page<R>, f: impl FnMut(R) -> T) -> PageView<T> {
+        PageView {
+            items: page.items.into_iter().map(f).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub org_id: String,
+    pub username: String,
+    /// `human` or `machine`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl From<UserRow> for UserView {
+    fn from(u: UserRow) -> Self {
+        UserView {
+            id: u.id,
+            org_id: u.org_id,
+            username: u.username,
+            kind: u.kind,
+            display_name: u.display_name,
+            email: u.email,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InstanceView {
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl From<InstanceRow> for InstanceView {
+    fn from(i: InstanceRow) -> Self {
+        InstanceView {
+            id: i.id,
+            name: i.name,
+            domains: i.domains,
+            created_at: i.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<OrgRow> for OrgView {
+    fn from(o: OrgRow) -> Self {
+        OrgView {
+            id: o.id,
+            name: o.name,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub roles: Vec<String>,
+}
+
+impl From<MemberRow> for MemberView {
+    fn from(m: MemberRow) -> Self {
+        MemberView {
+            user_id: m.user_id,
+            roles: m.roles,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatView {
+    pub id: String,
+    /// Unix milliseconds; absent for tokens that do not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub position: String,
+    pub instance_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: u64,
+    /// Dotted lower-case, such as `user.human.added`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The user (or `internal:<flow>`) that caused it.
+    pub creator: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// The event's fields; password, token and secret hashes are redacted.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+impl From<EventRow> for EventView {
+    fn from(e: EventRow) -> Self {
+        EventView {
+            position: e.position.to_string(),
+            instance_id: e.instance_id,
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
+            sequence: e.sequence,
+            event_type: e.event_type,
+            creator: e.creator,
+            created_at: e.created_at,
+            payload: e.payload,
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Portcullis as a library: the `portcullis` binary's parts, so that tests can start the real
+//! server in-process (`shared/testkit`).
+
+mod bootstrap;
+pub mod config;
+pub mod logging;
+mod private_file;
+pub mod server;

@@ -1,0 +1,172 @@
+//! Human and machine users through the API of a tenant: creation, validation that writes
+//! nothing, lists, deletion.
+
+use serde_json::{json, Value};
+use testkit::server;
+
+use super::{default_org, event_count};
+
+fn human(username: &str) -> Value {
+    json!({
+        "username": username,
+        "profile": {"given_name": "Ada", "family_name": "Lovelace"},
+        "email": {"address": "ada@example.com"},
+        "password": "correct horse battery",
+    })
+}
+
+#[test]
+fn a_human_user_is_created_with_a_hashed_password() {
+    let t = server().tenant();
+    let org = default_org(&t);
+    let r = t
+        .client
+        .post(&format!("/v1/orgs/{org}/users/human"), human("ada"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.str("id");
+    let u = t.client.get(&format!("/v1/users/{id}"));
+    assert_eq!(u.status, 200);
+    assert_eq!(u.str("display_name"), "Ada Lovelace");
+    assert_eq!(u.str("email"), "ada@example.com");
+    assert_eq!(u.str("type"), "human");
+    // The audit trail shows the creation, never the hash.
+    let events = t
+        .client
+        .get(&format!("/v1/events?aggregate_type=user&aggregate_id={id}"));
+    let added = &events.body["items"][0];
+    assert_eq!(added["type"], "user.human.added");
+    assert_eq!(added["payload"]["password_hash"], "[redacted]");
+    assert!(!events.body.to_string().contains("argon2"));
+}
+
+#[test]
+fn bad_users_are_refused_with_their_code_and_write_nothing() {
+    let t = server().tenant();
+    let org = default_org(&t);
+    let path = format!("/v1/orgs/{org}/users/human");
+    let before = event_count(&t);
+    let long = "x".repeat(201);
+    let mut cases = vec![];
+    for (field, value, code) in [
+        ("username", json!(""), "USER-0003"),
+        ("username", json!(long), "USER-0003"),
+        ("username", json!("has space"), "USER-0003"),
+        ("password", json!("short"), "USER-0009"),
+    ] {
+        let mut b = human("bob");
+        b[field] = value;
+        cases.push((b, code));
+    }
+    for (email, code) in [("not-an-email", "USER-0004"), ("a@b", "USER-0004")] {
+        let mut b = human("bob");
+        b["email"]["address"] = json!(email);
+        cases.push((b, code));
+    }
+    let mut b = human("bob");
+    b["profile"]["given_name"] = json!(long);
+    cases.push((b, "USER-0005"));
+    let mut b = human("bob");
+    b["profile"]["nickname"] = json!("x");
+    cases.push((b, "REQ-0001"));
+    for (body, code) in cases {
+        assert_eq!(
+            t.client.post(&path, body.clone()).error(),
+            (400, code),
+            "{body}"
+        );
+    }
+    let machine = format!("/v1/orgs/{org}/users/machine");
+    assert_eq!(
+        t.client
+            .post(&machine, json!({"username": "m", "name": ""}))
+            .error(),
+        (400, "USER-0005")
+    );
+    assert_eq!(
+        t.client
+            .post(
+                "/v1/orgs/no-such-org/users/machine",
+                json!({"username": "m", "name": "M"})
+            )
+            .error(),
+        (404, "ORG-0001")
+    );
+    assert_eq!(event_count(&t), before, "a refused request wrote events");
+    // The name was never held: it can be taken now.
+    assert_eq!(t.client.post(&path, human("bob")).status, 201);
+}
+
+#[test]
+fn login_names_are_unique_per_instance_without_regard_to_case() {
+    let (a, b) = (server().tenant(), server().tenant());
+    let (org_a, org_b) = (default_org(&a), default_org(&b));
+    assert_eq!(
+        a.client
+            .post(&format!("/v1/orgs/{org_a}/users/human"), human("Carol"))
+            .status,
+        201
+    );
+    let again = a
+        .client
+        .post(&format!("/v1/orgs/{org_a}/users/human"), human("carol"));
+    assert_eq!(again.error(), (409, "USER-0002"));
+    // Another instance has its own names.
+    assert_eq!(
+        b.client
+            .post(&format!("/v1/orgs/{org_b}/users/human"), human("carol"))
+            .status,
+        201
+    );
+}
+
+#[test]
+fn a_user_is_found_by_login_name_and_lists_page_by_cursor() {
+    let t = server().tenant();
+    let org = default_org(&t);
+    for i in 0..5 {
+        let r = t.client.post(
+            &format!("/v1/orgs/{org}/users/machine"),
+            json!({"username": format!("svc-{i}"), "name": "Service"}),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let found = t.client.get("/v1/users?username=SVC-3");
+    let items = found.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["username"], "svc-3");
+
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("/v1/users?org_id={org}&limit=2&cursor={c}"),
+            None => format!("/v1/users?org_id={org}&limit=2"),
+        };
+        let page = t.client.get(&q);
+        assert_eq!(page.status, 200);
+        for u in page.body["items"].as_array().unwrap() {
+            seen.push(u["username"].as_str().unwrap().to_string());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    // admin, admin-bot and the five services, each exactly once.
+    seen.sort();
+    let mut expected: Vec<String> = ["admin", "admin-bot"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    expected.extend((0..5).map(|i| format!("svc-{i}")));
+    assert_eq!(seen, expected);
+    assert_eq!(t.client.get("/v1/users?limit=0").error(), (400, "REQ-0003"));
+    assert_eq!(
+        t.client.get("/v1/users?limit=1001").error(),
+        (400, "REQ-0003")
+    );
+    assert_eq!(
+        t.client.get("/v1/users?colour=red").error(),
+        (400, "REQ-0003")
+    );
+}

@@ -1,0 +1,210 @@
+//! OIDC applications of a project: their configuration and its rules (exact redirect URIs,
+//! which grant and response types go together, which client authentication needs a secret).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Code, Error, Result};
+use crate::validate;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    Code,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    /// A public client: no secret, PKCE required.
+    None,
+}
+
+impl AuthMethod {
+    /// Whether the client authenticates with a client secret.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenType {
+    Jwt,
+    Opaque,
+}
+
+/// What an OIDC application is configured with (as asked for, and as stored once valid).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcConfig {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
+    pub auth_method: AuthMethod,
+    pub access_token_type: AccessTokenType,
+}
+
+fn invalid(code: Code, field: &str, message: String) -> Error {
+    Error::new(code, message).with("field", field)
+}
+
+/// A redirect URI is matched exactly, so it must be absolute and fragment-free; plain http only
+/// on loopback (a developer's machine), any other scheme only for native apps (`com.app:/cb`).
+pub fn redirect_uri(value: &str, field: &str) -> Result<String> {
+    let bad = |why: &str| invalid(Code::InvalidRedirectUri, field, format!("{value:?} {why}"));
+    if value.len() > 2000 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("must be at most 2000 characters without spaces"));
+    }
+    if value.contains('#') {
+        return Err(bad("must not have a fragment"));
+    }
+    let Some((scheme, rest)) = value.split_once(':') else {
+        return Err(bad("is not an absolute URI"));
+    };
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() {
+        return Err(bad("is not an absolute URI"));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" | "http" => {
+            let host = rest
+                .strip_prefix("//")
+                .map(|r| r.split(['/', '?']).next().unwrap_or(""))
+                .unwrap_or("");
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            let name = if host.starts_with('[') {
+                host.split(']')
+                    .next()
+                    .map(|h| format!("{h}]"))
+                    .unwrap_or_default()
+            } else {
+                host.split(':').next().unwrap_or("").to_string()
+            };
+            if name.is_empty() {
+                return Err(bad("has no host"));
+            }
+            let loopback = matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]");
+            if scheme.eq_ignore_ascii_case("http") && !loopback {
+                return Err(bad("must use https (plain http only on localhost)"));
+            }
+        }
+        "javascript" | "data" | "file" => return Err(bad("uses a forbidden scheme")),
+        _ => {}
+    }
+    Ok(value.to_string())
+}
+
+fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {
+    let mut out = Vec::new();
+    for x in list {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
+/// Validates an application's configuration.
+pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
+    let name = validate::name(&c.name, Code::InvalidAppConfig, "name")?;
+    let mut redirect_uris = Vec::new();
+    for u in dedup(&c.redirect_uris) {
+        redirect_uris.push(redirect_uri(&u, "redirect_uris")?);
+    }
+    let mut post_logout = Vec::new();
+    for u in dedup(&c.post_logout_redirect_uris) {
+        post_logout.push(redirect_uri(&u, "post_logout_redirect_uris")?);
+    }
+    let grant_types = dedup(&c.grant_types);
+    let response_types = dedup(&c.response_types);
+    if !grant_types.contains(&GrantType::AuthorizationCode) {
+        return Err(invalid(
+            Code::InvalidAppConfig,
+            "grant_types",
+            "an OIDC app needs the authorization_code grant type".into(),
+        ));
+    }
+    if !response_types.contains(&ResponseType::Code) {
+        return Err(invalid(
+            Code::InvalidAppConfig,
+            "response_types",
+            "the authorization_code grant needs the response type code".into(),
+        ));
+    }
+    if redirect_uris.is_empty() {
+        return Err(invalid(
+            Code::InvalidRedirectUri,
+            "redirect_uris",
+            "the authorization_code grant needs at least one redirect URI".into(),
+        ));
+    }
+    if redirect_uris.len() > 100 || post_logout.len() > 100 {
+        return Err(invalid(
+            Code::InvalidRedirectUri,
+            "redirect_uris",
+            "at most 100 redirect URIs".into(),
+        ));
+    }
+    Ok(OidcConfig {
+        name,
+        redirect_uris,
+        post_logout_redirect_uris: post_logout,
+        grant_types,
+        response_types,
+        auth_method: c.auth_method,
+        access_token_type: c.access_token_type,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris() {
+        for ok in [
+            "https://app.example.com/cb",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/cb?x=1",
+            "http://[::1]:8080/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert_eq!(redirect_uri(ok, "r").unwrap(), ok);
+        }
+        for bad in [
+            "",
+            "/relative",
+            "https://app.example.com/cb#frag",
+            "http://app.example.com/cb",
+            "https:///nohost",
+            "javascript:alert(1)",
+            "https://a.example.com/ cb",
+        ] {
+            assert_eq!(
+                redirect_uri(bad, "r").unwrap_err().code,
+                Code::InvalidRedirectUri,
+                "{bad}"
+            );
+        }
+    }
+}

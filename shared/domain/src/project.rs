@@ -1,0 +1,447 @@
+//! The Project aggregate: a project of an org, its roles, its OIDC applications (entities of
+//! the project) and its project-level (PROJECT_*) members.
+
+use std::collections::BTreeMap;
+
+use authz::{Level, Permission, Requirement, Target};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
+use crate::app::{oidc_config, OidcConfig};
+use crate::error::{Code, Error, Result};
+use crate::lifecycle::Lifecycle;
+use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
+use crate::validate;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRole {
+    pub display_name: String,
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub client_id: String,
+    pub config: OidcConfig,
+    /// Hash of the client secret (never the secret); None for clients without one.
+    pub secret_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub lifecycle: Lifecycle,
+    pub org: String,
+    pub name: String,
+    /// Whether tokens carry the user's roles of this project.
+    pub assert_roles: bool,
+    pub roles: BTreeMap<String, ProjectRole>,
+    pub apps: BTreeMap<String, App>,
+    pub members: MemberMap,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectCommand {
+    Create {
+        org_id: String,
+        name: String,
+        assert_roles: bool,
+    },
+    Update {
+        name: Option<String>,
+        assert_roles: Option<bool>,
+    },
+    AddRole {
+        key: String,
+        display_name: String,
+        group: Option<String>,
+    },
+    RemoveRole {
+        key: String,
+    },
+    /// The ids and the secret's hash are made by the service layer.
+    AddApp {
+        app_id: String,
+        client_id: String,
+        config: OidcConfig,
+        secret_hash: Option<String>,
+    },
+    UpdateApp {
+        app_id: String,
+        config: OidcConfig,
+    },
+    RotateAppSecret {
+        app_id: String,
+        secret_hash: String,
+    },
+    RemoveApp {
+        app_id: String,
+    },
+    /// Project-level (PROJECT_*) memberships.
+    Member(MemberCommand),
+    Remove,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectEvent {
+    Added {
+        org_id: String,
+        name: String,
+        assert_roles: bool,
+    },
+    Changed {
+        name: String,
+        assert_roles: bool,
+    },
+    RoleAdded {
+        key: String,
+        display_name: String,
+        group: Option<String>,
+    },
+    RoleRemoved {
+        key: String,
+    },
+    AppAdded {
+        app_id: String,
+        client_id: String,
+        config: OidcConfig,
+        secret_hash: Option<String>,
+    },
+    AppChanged {
+        app_id: String,
+        config: OidcConfig,
+    },
+    AppSecretRotated {
+        app_id: String,
+        secret_hash: String,
+    },
+    AppRemoved {
+        app_id: String,
+        client_id: String,
+    },
+    MemberSet {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    MemberRemoved {
+        user_id: String,
+    },
+    Removed {
+        name: String,
+    },
+}
+
+impl EventType for ProjectEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            ProjectEvent::Added { .. } => "project.added",
+            ProjectEvent::Changed { .. } => "project.changed",
+            ProjectEvent::RoleAdded { .. } => "project.role.added",
+            ProjectEvent::RoleRemoved { .. } => "project.role.removed",
+            ProjectEvent::AppAdded { .. } => "project.app.oidc.added",
+            ProjectEvent::AppChanged { .. } => "project.app.changed",
+            ProjectEvent::AppSecretRotated { .. } => "project.app.secret.rotated",
+            ProjectEvent::AppRemoved { .. } => "project.app.removed",
+            ProjectEvent::MemberSet { .. } => "project.member.set",
+            ProjectEvent::MemberRemoved { .. } => "project.member.removed",
+            ProjectEvent::Removed { .. } => "project.removed",
+        }
+    }
+}
+
+/// A role key: 1 to 200 letters, digits, `.`, `_`, `-` or `:`.
+pub fn role_key(key: &str) -> Result<String> {
+    let ok = !key.is_empty()
+        && key.chars().count() <= validate::MAX_NAME
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'));
+    if !ok {
+        return Err(Error::new(
+            Code::InvalidRoleKey,
+            format!("{key:?} is not a role key: 1 to 200 letters, digits, '.', '_', '-' or ':'"),
+        )
+        .with("field", "key"));
+    }
+    Ok(key.to_string())
+}
+
+fn project_name(name: &str) -> Result<String> {
+    validate::name(name, Code::InvalidProjectName, "name")
+}
+
+impl Project {
+    fn app(&self, app_id: &str) -> Result<&App> {
+        self.apps.get(app_id).ok_or_else(|| {
+            Error::new(
+                Code::AppNotFound,
+                format!("the project has no app {app_id}"),
+            )
+            .with("app_id", app_id)
+        })
+    }
+}
+
+fn secret_matches_method(config: &OidcConfig, secret_hash: &Option<String>) -> Result<()> {
+    if config.auth_method.uses_secret() != secret_hash.is_some() {
+        return Err(Error::internal(
+            "a client secret is made exactly for the secret-based auth methods",
+        ));
+    }
+    Ok(())
+}
+
+impl Aggregate for Project {
+    const KIND: &'static str = "project";
+    type Command = ProjectCommand;
+    type Event = ProjectEvent;
+
+    fn exists(&self) -> bool {
+        self.lifecycle == Lifecycle::Active
+    }
+
+    fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a ProjectCommand) -> Access<'a> {
+        use ProjectCommand as C;
+        let project = Target::Project {
+            instance: &key.instance,
+            org: &self.org,
+            project: &key.id,
+        };
+        let p = Permission::named;
+        let (perm, target) = match cmd {
+            C::Create { org_id, .. } => (
+                p("project.create"),
+                Target::Org {
+                    instance: &key.instance,
+                    org: org_id,
+                },
+            ),
+            C::Update { .. } => (p("project.write"), project),
+            C::AddRole { .. } => (p("project.role.write"), project),
+            C::RemoveRole { .. } => (p("project.role.delete"), project),
+            C::AddApp { .. } | C::UpdateApp { .. } | C::RotateAppSecret { .. } => {
+                (p("project.app.write"), project)
+            }
+            C::RemoveApp { .. } => (p("project.app.delete"), project),
+            C::Member(m) => (m.permission("project.member"), project),
+            C::Remove => (p("project.delete"), project),
+        };
+        Access::Check(Requirement::plain(perm), target)
+    }
+
+    fn decide(&self, cmd: &ProjectCommand, _ctx: Ctx<'_>) -> Result<Vec<ProjectEvent>> {
+        use ProjectCommand as C;
+        use ProjectEvent as E;
+        if let C::Create {
+            org_id,
+            name,
+            assert_roles,
+        } = cmd
+        {
+            if self.lifecycle != Lifecycle::New {
+                return Err(Error::internal("the project id is in use already"));
+            }
+            return Ok(vec![E::Added {
+                org_id: org_id.clone(),
+                name: project_name(name)?,
+                assert_roles: *assert_roles,
+            }]);
+        }
+        if !self.exists() {
+            return Err(Error::new(
+                Code::ProjectNotFound,
+                "the project does not exist",
+            ));
+        }
+        Ok(match cmd {
+            C::Create { .. } => unreachable!("handled above"),
+            C::Update { name, assert_roles } => {
+                let name = match name {
+                    Some(n) => project_name(n)?,
+                    None => self.name.clone(),
+                };
+                let assert_roles = assert_roles.unwrap_or(self.assert_roles);
+                if name == self.name && assert_roles == self.assert_roles {
+                    vec![]
+                } else {
+                    vec![E::Changed { name, assert_roles }]
+                }
+            }
+            C::AddRole {
+                key,
+                display_name,
+                group,
+            } => {
+                let key = role_key(key)?;
+                if self.roles.contains_key(&key) {
+                    return Err(Error::new(
+                        Code::RoleKeyTaken,
+                        format!("the project has a role {key} already"),
+                    )
+                    .with("key", key));
+                }
+                let display_name = if display_name.trim().is_empty() {
+                    key.clone()
+                } else {
+                    validate::name(display_name, Code::InvalidRoleKey, "display_name")?
+                };
+                let group = match group.as_deref().map(str::trim) {
+                    Some(g) if !g.is_empty() => {
+                        Some(validate::name(g, Code::InvalidRoleKey, "group")?)
+                    }
+                    _ => None,
+                };
+                vec![E::RoleAdded {
+                    key,
+                    display_name,
+                    group,
+                }]
+            }
+            C::RemoveRole { key } => {
+                if !self.roles.contains_key(key) {
+                    return Err(Error::new(
+                        Code::ProjectRoleNotFound,
+                        format!("the project has no role {key}"),
+                    )
+                    .with("key", key.as_str()));
+                }
+                vec![E::RoleRemoved { key: key.clone() }]
+            }
+            C::AddApp {
+                app_id,
+                client_id,
+                config,
+                secret_hash,
+            } => {
+                let config = oidc_config(config)?;
+                secret_matches_method(&config, secret_hash)?;
+                vec![E::AppAdded {
+                    app_id: app_id.clone(),
+                    client_id: client_id.clone(),
+                    config,
+                    secret_hash: secret_hash.clone(),
+                }]
+            }
+            C::UpdateApp { app_id, config } => {
+                let app = self.app(app_id)?;
+                let config = oidc_config(config)?;
+                if config.auth_method.uses_secret() != app.config.auth_method.uses_secret() {
+                    return Err(Error::new(
+                        Code::InvalidAppConfig,
+                        "auth_method cannot change between secret and non-secret methods; create a new app",
+                    )
+                    .with("field", "auth_method"));
+                }
+                if config == app.config {
+                    vec![]
+                } else {
+                    vec![E::AppChanged {
+                        app_id: app_id.clone(),
+                        config,
+                    }]
+                }
+            }
+            C::RotateAppSecret {
+                app_id,
+                secret_hash,
+            } => {
+                if !self.app(app_id)?.config.auth_method.uses_secret() {
+                    return Err(Error::new(
+                        Code::AppHasNoSecret,
+                        "this app's auth method uses no client secret",
+                    )
+                    .with("app_id", app_id.as_str()));
+                }
+                vec![E::AppSecretRotated {
+                    app_id: app_id.clone(),
+                    secret_hash: secret_hash.clone(),
+                }]
+            }
+            C::RemoveApp { app_id } => vec![E::AppRemoved {
+                app_id: app_id.clone(),
+                client_id: self.app(app_id)?.client_id.clone(),
+            }],
+            C::Member(m) => match decide_member(&self.members, Level::Project, m)? {
+                None => vec![],
+                Some(MemberChange::Set { user_id, roles }) => vec![E::MemberSet { user_id, roles }],
+                Some(MemberChange::Removed { user_id }) => vec![E::MemberRemoved { user_id }],
+            },
+            C::Remove => vec![E::Removed {
+                name: self.name.clone(),
+            }],
+        })
+    }
+
+    fn apply(&mut self, event: &ProjectEvent) {
+        use ProjectEvent as E;
+        match event {
+            E::Added {
+                org_id,
+                name,
+                assert_roles,
+            } => {
+                self.lifecycle = Lifecycle::Active;
+                self.org = org_id.clone();
+                self.name = name.clone();
+                self.assert_roles = *assert_roles;
+            }
+            E::Changed { name, assert_roles } => {
+                self.name = name.clone();
+                self.assert_roles = *assert_roles;
+            }
+            E::RoleAdded {
+                key,
+                display_name,
+                group,
+            } => {
+                self.roles.insert(
+                    key.clone(),
+                    ProjectRole {
+                        display_name: display_name.clone(),
+                        group: group.clone(),
+                    },
+                );
+            }
+            E::RoleRemoved { key } => {
+                self.roles.remove(key);
+            }
+            E::AppAdded {
+                app_id,
+                client_id,
+                config,
+                secret_hash,
+            } => {
+                self.apps.insert(
+                    app_id.clone(),
+                    App {
+                        client_id: client_id.clone(),
+                        config: config.clone(),
+                        secret_hash: secret_hash.clone(),
+                    },
+                );
+            }
+            E::AppChanged { app_id, config } => {
+                if let Some(app) = self.apps.get_mut(app_id) {
+                    app.config = config.clone();
+                }
+            }
+            E::AppSecretRotated {
+                app_id,
+                secret_hash,
+            } => {
+                if let Some(app) = self.apps.get_mut(app_id) {
+                    app.secret_hash = Some(secret_hash.clone());
+                }
+            }
+            E::AppRemoved { app_id, .. } => {
+                self.apps.remove(app_id);
+            }
+            E::MemberSet { user_id, roles } => {
+                self.members.insert(user_id.clone(), roles.clone());
+            }
+            E::MemberRemoved { user_id } => {
+                self.members.remove(user_id);
+            }
+            E::Removed { .. } => self.lifecycle = Lifecycle::Removed,
+        }
+    }
+}

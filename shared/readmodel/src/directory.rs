@@ -1,0 +1,169 @@
+//! Queries on instances, orgs and memberships.
+
+use authz::ReadScope;
+use domain::Error;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+
+use crate::queries::{page, Page};
+use crate::store::SqliteReadModel;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceRow {
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub roles: Vec<String>,
+}
+
+/// Where a membership is held, as the read model stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberLevel {
+    Instance,
+    Org,
+    Project,
+}
+
+impl MemberLevel {
+    fn as_str(self) -> &'static str {
+        match self {
+            MemberLevel::Instance => "instance",
+            MemberLevel::Org => "org",
+            MemberLevel::Project => "project",
+        }
+    }
+}
+
+fn instance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstanceRow> {
+    let domains: String = r.get(2)?;
+    Ok(InstanceRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        domains: domains.split(',').map(str::to_string).collect(),
+        created_at: r.get(3)?,
+    })
+}
+
+impl SqliteReadModel {
+    pub fn instance(&self, id: &str) -> Result<Option<InstanceRow>, Error> {
+        self.read(|c| {
+            c.prepare_cached("SELECT id, name, domains, created_at FROM instances WHERE id = ?1")?
+                .query_row(params![id], instance_row)
+                .optional()
+        })
+    }
+
+    pub fn list_instances(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<InstanceRow>, Error> {
+        let items = self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, name, domains, created_at FROM instances WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )?;
+            let rows = st.query_map(
+                params![cursor.unwrap_or(""), (limit + 1) as i64],
+                instance_row,
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(page(items, limit, |i| i.id.clone()))
+    }
+
+    pub fn org(&self, instance: &str, id: &str) -> Result<Option<OrgRow>, Error> {
+        self.read(|c| {
+            c.prepare_cached("SELECT id, name FROM orgs WHERE instance = ?1 AND id = ?2")?
+                .query_row(params![instance, id], |r| {
+                    Ok(OrgRow {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                })
+                .optional()
+        })
+    }
+
+    /// The orgs inside `scope`, by id, after `cursor`.
+    pub fn list_orgs(
+        &self,
+        instance: &str,
+        scope: &ReadScope,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<OrgRow>, Error> {
+        let mut sql = String::from("SELECT id, name FROM orgs WHERE instance = ? AND id > ?");
+        let mut args = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
+        if let ReadScope::Limited(l) = scope {
+            if l.orgs.is_empty() {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+            sql.push_str(&format!(
+                " AND id IN ({})",
+                vec!["?"; l.orgs.len()].join(",")
+            ));
+            args.extend(l.orgs.iter().cloned());
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
+        let items = self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), |r| {
+                Ok(OrgRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(page(items, limit, |o| o.id.clone()))
+    }
+
+    /// The members of a resource (`resource` is empty for the instance), by user id.
+    pub fn members(
+        &self,
+        instance: &str,
+        level: MemberLevel,
+        resource: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<MemberRow>, Error> {
+        let items = self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT user_id, roles FROM memberships WHERE instance = ?1 AND level = ?2 AND resource_id = ?3
+                 AND user_id > ?4 ORDER BY user_id LIMIT ?5",
+            )?;
+            let rows = st.query_map(
+                params![
+                    instance,
+                    level.as_str(),
+                    resource,
+                    cursor.unwrap_or(""),
+                    (limit + 1) as i64
+                ],
+                |r| {
+                    let roles: String = r.get(1)?;
+                    Ok(MemberRow {
+                        user_id: r.get(0)?,
+                        roles: roles.split(',').map(str::to_string).collect(),
+                    })
+                },
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(page(items, limit, |m| m.user_id.clone()))
+    }
+}

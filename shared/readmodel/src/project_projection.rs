@@ -1,0 +1,104 @@
+//! Project events -> the projects, project_roles, apps and (project) memberships tables.
+
+use domain::project::ProjectEvent;
+use rusqlite::{params, Connection};
+
+use crate::projection::{exec, remove_member, set_member};
+
+pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rusqlite::Result<()> {
+    match e {
+        ProjectEvent::Added {
+            org_id,
+            name,
+            assert_roles,
+        } => {
+            exec(tx,
+                "INSERT OR REPLACE INTO projects (instance, id, org_id, name, assert_roles) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![i, id, org_id, name, assert_roles],
+            )?;
+        }
+        ProjectEvent::Changed { name, assert_roles } => {
+            exec(
+                tx,
+                "UPDATE projects SET name = ?3, assert_roles = ?4 WHERE instance = ?1 AND id = ?2",
+                params![i, id, name, assert_roles],
+            )?;
+        }
+        ProjectEvent::RoleAdded {
+            key,
+            display_name,
+            group,
+        } => {
+            exec(tx,
+                "INSERT OR REPLACE INTO project_roles (instance, project_id, key, display_name, grp) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![i, id, key, display_name, group],
+            )?;
+        }
+        ProjectEvent::RoleRemoved { key } => {
+            exec(
+                tx,
+                "DELETE FROM project_roles WHERE instance = ?1 AND project_id = ?2 AND key = ?3",
+                params![i, id, key],
+            )?;
+        }
+        ProjectEvent::AppAdded {
+            app_id,
+            client_id,
+            config,
+            secret_hash,
+        } => {
+            exec(tx,
+                "INSERT OR REPLACE INTO apps (instance, project_id, id, client_id, config, secret_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![i, id, app_id, client_id, json(config), secret_hash],
+            )?;
+        }
+        ProjectEvent::AppChanged { app_id, config } => {
+            exec(
+                tx,
+                "UPDATE apps SET config = ?4 WHERE instance = ?1 AND project_id = ?2 AND id = ?3",
+                params![i, id, app_id, json(config)],
+            )?;
+        }
+        ProjectEvent::AppSecretRotated {
+            app_id,
+            secret_hash,
+        } => {
+            exec(
+                tx,
+                "UPDATE apps SET secret_hash = ?4 WHERE instance = ?1 AND project_id = ?2 AND id = ?3",
+                params![i, id, app_id, secret_hash],
+            )?;
+        }
+        ProjectEvent::AppRemoved { app_id, .. } => {
+            exec(
+                tx,
+                "DELETE FROM apps WHERE instance = ?1 AND project_id = ?2 AND id = ?3",
+                params![i, id, app_id],
+            )?;
+        }
+        ProjectEvent::MemberSet { user_id, roles } => {
+            set_member(tx, i, user_id, "project", id, roles)?
+        }
+        ProjectEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "project", id)?,
+        ProjectEvent::Removed { .. } => {
+            for table in ["project_roles", "apps"] {
+                exec(
+                    tx,
+                    &format!("DELETE FROM {table} WHERE instance = ?1 AND project_id = ?2"),
+                    params![i, id],
+                )?;
+            }
+            exec(
+                tx,
+                "DELETE FROM projects WHERE instance = ?1 AND id = ?2",
+                params![i, id],
+            )?;
+            exec(tx, "DELETE FROM memberships WHERE instance = ?1 AND level = 'project' AND resource_id = ?2", params![i, id])?;
+        }
+    }
+    Ok(())
+}
+
+fn json(config: &domain::app::OidcConfig) -> String {
+    serde_json::to_string(config).unwrap_or_default()
+}

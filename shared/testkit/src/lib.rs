@@ -1,0 +1,277 @@
+//! Integration tests against the real server: [`server`] starts `portcullis start` (role
+//! `all`, embedded storage in a temporary directory) in this process on a free port, once per
+//! test binary; [`Server::tenant`] creates a new instance through the system API, so every
+//! test has its own tenant and tests run in parallel.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use portcullis::config::{Role, StartOptions};
+use serde_json::{json, Value};
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The token of the system user (SYSTEM_OWNER) made by the first start.
+    pub system_pat: String,
+    /// The token of the default instance's `admin-bot` (IAM_OWNER).
+    pub default_admin_pat: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The server of this test binary, started on first use.
+pub fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(start)
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data_dir = dir.path().join("data");
+    let opts = StartOptions {
+        role: Role::All,
+        data_dir: data_dir.clone(),
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        role_map: None,
+        admin_password: None,
+        workers: 2,
+        group_commit: true,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match portcullis::server::launch(&opts).await {
+                Ok((server, addr)) => {
+                    tx.send(Ok(addr)).expect("the test thread waits");
+                    let _ = server.await;
+                }
+                Err(e) => tx.send(Err(e)).expect("the test thread waits"),
+            }
+        })
+    });
+    let addr = rx
+        .recv()
+        .expect("the server thread answers")
+        .unwrap_or_else(|e| panic!("the test server did not start: {e}"));
+    let read = |f: &str| {
+        std::fs::read_to_string(data_dir.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .trim()
+            .to_string()
+    };
+    Server {
+        addr,
+        system_pat: read("system.pat"),
+        default_admin_pat: read("admin.pat"),
+        data_dir,
+        _dir: dir,
+    }
+}
+
+/// One instance of the server, reached through its own domain (sent as `Host`).
+pub struct Tenant {
+    pub instance_id: String,
+    pub domain: String,
+    /// The human admin (IAM_OWNER) and its password.
+    pub admin_user_id: String,
+    pub admin_password: String,
+    /// The machine admin's (`admin-bot`, IAM_OWNER) token.
+    pub admin_pat: String,
+    /// The log position of the tenant's creation.
+    pub position: String,
+    pub client: Client,
+}
+
+impl Server {
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A client for the system API.
+    pub fn system(&self) -> Client {
+        Client::new(&self.base(), None).token(&self.system_pat)
+    }
+
+    /// A client of the default instance (`localhost`).
+    pub fn default_instance(&self) -> Client {
+        Client::new(&self.base(), Some("localhost")).token(&self.default_admin_pat)
+    }
+
+    /// A new instance with its own domain, a human `admin` and `admin-bot`.
+    pub fn tenant(&self) -> Tenant {
+        let domain = format!("t{}.test", uuid::Uuid::now_v7().simple());
+        let admin_password = format!("pw-{}", uuid::Uuid::now_v7().simple());
+        let r = self.system().post(
+            "/v1/system/instances",
+            json!({
+                "name": "Test tenant",
+                "domains": [domain],
+                "admin": {"username": "admin", "password": admin_password},
+            }),
+        );
+        assert_eq!(r.status, 201, "creating a tenant: {}", r.body);
+        let admin_pat = r.str("admin_pat");
+        let position = r.str("position");
+        let client = Client::new(&self.base(), Some(&domain))
+            .token(&admin_pat)
+            .at(&position);
+        Tenant {
+            instance_id: r.str("id"),
+            admin_user_id: r.str("admin_user_id"),
+            admin_password,
+            admin_pat,
+            position,
+            domain,
+            client,
+        }
+    }
+}
+
+impl Tenant {
+    /// A client of this tenant without a token (reading at least the tenant's creation).
+    pub fn anonymous(&self) -> Client {
+        Client::new(&server().base(), Some(&self.domain)).at(&self.position)
+    }
+
+    /// A client of this tenant with `token`.
+    pub fn as_token(&self, token: &str) -> Client {
+        self.anonymous().token(token)
+    }
+}
+
+/// An HTTP answer: status and JSON body (Null when the body is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// A string field of the body; panics with the body when it is missing.
+    #[track_caller]
+    pub fn str(&self, field: &str) -> String {
+        self.body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {field:?} in {} ({})", self.body, self.status))
+            .to_string()
+    }
+
+    /// The error code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("<no code>")
+    }
+
+    /// Status and error code together, for asserting errors.
+    pub fn error(&self) -> (u16, &str) {
+        (self.status, self.code())
+    }
+}
+
+/// A small HTTP client: a host, an optional bearer token, and read-your-writes by default (it
+/// sends the position of the last write it saw as `X-Portcullis-Position`).
+#[derive(Clone)]
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    host: Option<String>,
+    token: Option<String>,
+    position: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Client {
+    pub fn new(base: &str, host: Option<&str>) -> Client {
+        Client {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+            base: base.to_string(),
+            host: host.map(str::to_string),
+            token: None,
+            position: Default::default(),
+        }
+    }
+
+    pub fn token(mut self, token: &str) -> Client {
+        self.token = Some(token.to_string());
+        // A client with another token follows its own writes from here on.
+        let seen = self.position.lock().expect("lock").clone();
+        self.position = std::sync::Arc::new(std::sync::Mutex::new(seen));
+        self
+    }
+
+    /// This client, reading from here on at least what `write` wrote (read-your-writes across
+    /// clients).
+    pub fn after(&self, write: &Reply) -> Client {
+        let mut c = self.clone();
+        let p = write.body["position"].as_str().map(str::to_string);
+        c.position = std::sync::Arc::new(std::sync::Mutex::new(p));
+        c
+    }
+
+    /// This client, reading from here on at least log position `p`.
+    pub fn at(self, p: &str) -> Client {
+        *self.position.lock().expect("lock") = Some(p.to_string());
+        self
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, &[])
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, None, &[])
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, Some(body.to_string().into_bytes()), &[])
+    }
+
+    pub fn put(&self, path: &str, body: Value) -> Reply {
+        self.send("PUT", path, Some(body.to_string().into_bytes()), &[])
+    }
+
+    /// Any request, with a raw body and extra headers.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(h) = &self.host {
+            req = req.header("Host", h);
+        }
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        if let Some(p) = self.position.lock().expect("lock").clone() {
+            req = req.header("X-Portcullis-Position", p);
+        }
+        if body.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        let mut req = req.body(body.unwrap_or_default()).expect("a request");
+        for (k, v) in headers {
+            let name = ureq::http::HeaderName::from_bytes(k.as_bytes()).expect("a header name");
+            req.headers_mut()
+                .insert(name, v.parse().expect("a header value"));
+        }
+        let mut resp = self
+            .agent
+            .run(req)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            if let Some(p) = body["position"].as_str() {
+                *self.position.lock().expect("lock") = Some(p.to_string());
+            }
+        }
+        Reply { status, body }
+    }
+}
