@@ -11,7 +11,8 @@ use command::{CommandBus, CommandOptions};
 use domain::{Code, Error};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 use gateway::{ApiError, Gateway};
-use readmodel::{Projector, SqliteReadModel};
+use projector::Projector;
+use readmodel::SqliteReadModel;
 
 use crate::bootstrap;
 use crate::config::{Role, StartOptions};

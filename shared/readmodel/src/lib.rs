@@ -1,17 +1,17 @@
-//! Read models: what the gateway queries. The projector applies the log's events to them in
-//! order, idempotently (guarded by each aggregate's version), with its checkpoint in the same
-//! transaction, so it can stop anywhere and rebuild from position 0.
+//! Read models: what the gateway queries. The projector (`services/projector`) hands them the
+//! log's events in batches; each batch is applied in order, idempotently (guarded by each
+//! aggregate's version), with the checkpoint in the same transaction, so projection can stop
+//! anywhere and rebuild from position 0.
 
 mod audit;
+mod batch;
 mod directory;
 mod project_projection;
 mod projection;
-mod projector;
 mod queries;
 mod store;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow};
-pub use projector::Projector;
 pub use queries::{Page, UserFilter, UserRow};
 pub use store::SqliteReadModel;

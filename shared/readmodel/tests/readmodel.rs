@@ -13,7 +13,8 @@ use domain::members::MemberCommand;
 use domain::user::{User, UserCommand};
 use domain::{AggregateKey, Code};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
-use readmodel::{Projector, SqliteReadModel, UserFilter};
+use projector::Projector;
+use readmodel::{SqliteReadModel, UserFilter};
 
 const I: &str = "inst-1";
 

@@ -1,7 +1,7 @@
 //! Projection rebuild from position 0, in events per second, beside a baseline measured in the
 //! same run: reading the same events from the log without projecting them.
 //!
-//! `cargo bench -p readmodel --bench rebuild` (200,000 events); under `cargo test` a smoke
+//! `cargo bench -p projector --bench rebuild` (200,000 events); under `cargo test` a smoke
 //! pass on 2,000.
 
 use std::sync::Arc;
@@ -11,7 +11,8 @@ use domain::codec;
 use domain::user::UserEvent;
 use domain::EventType;
 use eventlog::{Append, EventLog, NewEvent, SqliteLog, SqliteLogOptions, StreamId};
-use readmodel::{Projector, SqliteReadModel};
+use projector::Projector;
+use readmodel::SqliteReadModel;
 
 fn event(e: &UserEvent) -> NewEvent {
     NewEvent {

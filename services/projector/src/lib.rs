@@ -1,0 +1,63 @@
+//! The projection runner: reads the log from the read model's checkpoint and applies it in
+//! batches, follows the log's head, and rebuilds from position 0 on demand.
+
+use std::sync::Arc;
+
+use domain::Error;
+use eventlog::EventLog;
+use readmodel::SqliteReadModel;
+
+const BATCH: usize = 1000;
+
+fn storage(e: impl std::fmt::Display) -> Error {
+    Error::new(domain::Code::StorageUnavailable, format!("projector: {e}"))
+}
+
+pub struct Projector {
+    log: Arc<dyn EventLog>,
+    model: SqliteReadModel,
+}
+
+impl Projector {
+    pub fn new(log: Arc<dyn EventLog>, model: SqliteReadModel) -> Projector {
+        Projector { log, model }
+    }
+
+    /// Applies everything the log has after the checkpoint; returns how many events it read.
+    pub async fn catch_up(&self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            let from = self.model.position();
+            let batch = self.log.read_all(from, BATCH).await.map_err(storage)?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            total += batch.len();
+            let model = self.model.clone();
+            tokio::task::spawn_blocking(move || model.apply_batch(&batch))
+                .await
+                .map_err(storage)??;
+        }
+    }
+
+    /// Follows the log until it closes: catches up whenever its head moves.
+    pub async fn run(self) {
+        let mut head = self.log.head();
+        loop {
+            if let Err(e) = self.catch_up().await {
+                tracing::error!(error = %e, "projection failed; retrying in 1 s");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            if head.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Rebuilds every read model from position 0.
+    pub async fn rebuild(&self) -> Result<usize, Error> {
+        self.model.reset()?;
+        self.catch_up().await
+    }
+}
