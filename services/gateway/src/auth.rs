@@ -19,6 +19,7 @@ use command::secrets::token_hash;
 use domain::{Code, Error};
 
 use crate::reads::{consistent, read};
+use crate::request_log::record_caller;
 use crate::{ApiError, Gateway};
 
 /// An authenticated request of an instance: its instance and its caller.
@@ -182,6 +183,7 @@ async fn authenticate(gw: web::Data<Gateway>, req: HttpRequest) -> Result<Authen
     if principal.instance != instance {
         return Err(unauthenticated());
     }
+    record_caller(&instance, &principal.user);
     Ok(Authenticated {
         instance,
         caller: Caller::Principal(principal.clone()),
@@ -222,6 +224,7 @@ pub async fn system_auth(
         let hash = bearer(&http).map_err(ApiError)?;
         principal(&gw, hash).await.map_err(ApiError)?
     };
+    record_caller(&principal.instance, &principal.user);
     req.extensions_mut().insert(SystemCaller {
         caller: Caller::Principal(principal),
     });

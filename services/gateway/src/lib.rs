@@ -5,6 +5,7 @@ mod auth;
 mod http_error;
 mod openapi;
 mod reads;
+mod request_log;
 mod routes;
 mod views;
 
@@ -17,6 +18,7 @@ use command::CommandBus;
 use readmodel::SqliteReadModel;
 
 pub use http_error::ApiError;
+pub use request_log::trace_requests;
 
 /// What every handler reaches.
 pub struct Gateway {

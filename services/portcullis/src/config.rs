@@ -34,6 +34,10 @@ pub enum Role {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StartOptions {
+    /// A TOML file with the keys of deploy/portcullis.reference.toml; the environment and
+    /// flags win over it.
+    #[arg(long, env = "PORTCULLIS_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Which part of the cluster to run.
     #[arg(long, env = "PORTCULLIS_ROLE", value_enum, default_value = "all")]
     pub role: Role,

@@ -3,6 +3,7 @@
 
 mod bootstrap;
 pub mod config;
+pub mod config_file;
 pub mod logging;
 mod private_file;
 pub mod server;

@@ -3,9 +3,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portcullis::{config, logging, server};
+use portcullis::{config, config_file, logging, server};
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Err(e) = config_file::apply(&args) {
+        eprintln!("portcullis: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = config::Cli::parse();
     logging::init();
     match cli.command {

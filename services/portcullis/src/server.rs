@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use authz::{Authorizer, RoleMap};
 use command::{CommandBus, CommandOptions};
@@ -49,6 +50,7 @@ fn open_storage(opts: &StartOptions) -> Result<(Arc<dyn EventLog>, SqliteReadMod
         )
     })?;
     let log_path = opts.data_dir.join("events.db");
+    tracing::info!(path = %log_path.display(), group_commit = opts.group_commit, "opening the event log");
     let log: Arc<dyn EventLog> = Arc::new(
         SqliteLog::open(
             &log_path,
@@ -104,6 +106,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
     let gw = Arc::new(Gateway::new(bus, model, Authorizer::new(role_map)));
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(gateway::trace_requests))
             .route(
                 "/healthz",
                 web::get()

@@ -310,8 +310,22 @@ fn unknown_routes_answer_with_a_stable_code() {
 #[test]
 fn logs_are_json_lines_when_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &[("PORTCULLIS_LOG_FORMAT", "json")]);
+    let server = start(
+        dir.path(),
+        &[
+            ("PORTCULLIS_LOG_FORMAT", "json"),
+            ("PORTCULLIS_GROUP_COMMIT", "false"),
+        ],
+    );
     let base = server.base.clone();
+    let me = ureq::get(&format!("{base}/v1/users/me"))
+        .header(
+            "Authorization",
+            format!("Bearer {}", read(dir.path(), "admin.pat")),
+        )
+        .call()
+        .unwrap();
+    assert_eq!(me.status(), 200);
     let mut child = server.child;
     signal(&child, "-TERM");
     assert_eq!(child.wait().unwrap().code(), Some(0));
@@ -334,6 +348,64 @@ fn logs_are_json_lines_when_asked() {
         base
     );
     assert_eq!(ready["level"], "INFO");
+    // The request has its span: route, instance and caller.
+    let request = lines
+        .iter()
+        .find(|l| l["span"]["route"] == "/v1/users/me")
+        .expect("a log line for the request");
+    assert_eq!(request["fields"]["status"], 200);
+    assert_eq!(request["span"]["name"], "http.request");
+    assert!(request["span"]["instance"]
+        .as_str()
+        .is_some_and(|i| !i.is_empty()));
+    assert!(request["span"]["caller"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty()));
+    // `PORTCULLIS_GROUP_COMMIT=false` reaches the event log.
+    assert!(lines
+        .iter()
+        .any(|l| l["fields"]["message"] == "opening the event log"
+            && l["fields"]["group_commit"] == false));
+}
+
+#[test]
+fn a_config_file_sets_defaults_that_the_environment_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("portcullis.toml");
+    let data = dir.path().join("data");
+    std::fs::write(
+        &config,
+        "admin_password = \"from-the-config-file\"\nworkers = 1\ngroup_commit = false\n",
+    )
+    .unwrap();
+    let server = start(
+        &data,
+        &[
+            ("PORTCULLIS_CONFIG", config.to_str().unwrap()),
+            ("PORTCULLIS_WORKERS", "3"),
+        ],
+    );
+    assert_eq!(read(&data, "admin.password"), "from-the-config-file");
+    assert_eq!(server.stop().code(), Some(0));
+
+    // The reference file is a valid config file (flags and the environment win over its
+    // listen address and data directory).
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/portcullis.reference.toml"
+    );
+    let data2 = dir.path().join("data2");
+    let server = start(&data2, &[("PORTCULLIS_CONFIG", reference)]);
+    assert_eq!(server.stop().code(), Some(0));
+
+    std::fs::write(&config, "colour = \"red\"\n").unwrap();
+    let (mut child, _) = spawn(
+        &dir.path().join("data3"),
+        &[("PORTCULLIS_CONFIG", config.to_str().unwrap())],
+    );
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(stderr(&mut child).contains("unknown key \"colour\""));
 }
 
 #[test]

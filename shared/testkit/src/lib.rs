@@ -30,6 +30,7 @@ fn start() -> Server {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data_dir = dir.path().join("data");
     let opts = StartOptions {
+        config: None,
         role: Role::All,
         data_dir: data_dir.clone(),
         listen: "127.0.0.1:0".parse().expect("an address"),
