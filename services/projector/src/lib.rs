@@ -7,7 +7,7 @@ use domain::Error;
 use eventlog::EventLog;
 use readmodel::SqliteReadModel;
 
-const BATCH: usize = 1000;
+const BATCH: usize = 5000;
 
 fn storage(e: impl std::fmt::Display) -> Error {
     Error::new(domain::Code::StorageUnavailable, format!("projector: {e}"))
@@ -24,20 +24,20 @@ impl Projector {
     }
 
     /// Applies everything the log has after the checkpoint; returns how many events it read.
+    /// The next batch is read from the log while the current one is applied.
     pub async fn catch_up(&self) -> Result<usize, Error> {
         let mut total = 0;
-        loop {
-            let from = self.model.position();
-            let batch = self.log.read_all(from, BATCH).await.map_err(storage)?;
-            if batch.is_empty() {
-                return Ok(total);
-            }
+        let from = self.model.position();
+        let mut batch = self.log.read_all(from, BATCH).await.map_err(storage)?;
+        while let Some(last) = batch.last().map(|e| e.position) {
             total += batch.len();
             let model = self.model.clone();
-            tokio::task::spawn_blocking(move || model.apply_batch(&batch))
-                .await
-                .map_err(storage)??;
+            let apply = tokio::task::spawn_blocking(move || model.apply_batch(&batch));
+            let (applied, next) = tokio::join!(apply, self.log.read_all(last, BATCH));
+            applied.map_err(storage)??;
+            batch = next.map_err(storage)?;
         }
+        Ok(total)
     }
 
     /// Follows the log until it closes: catches up whenever its head moves.

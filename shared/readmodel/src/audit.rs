@@ -75,14 +75,12 @@ pub fn payload(event: &DomainEvent) -> Value {
     fields
 }
 
-pub(crate) fn record(
-    tx: &Connection,
-    stored: &StoredEvent,
-    event: &DomainEvent,
-) -> rusqlite::Result<()> {
+/// Records the event as stored (its encoded payload): turning it into redacted JSON is left to
+/// the rare reads of the trail, so that projection stays fast.
+pub(crate) fn record(tx: &Connection, stored: &StoredEvent) -> rusqlite::Result<()> {
     exec(tx,
-        "INSERT OR IGNORE INTO events (position, instance, aggregate_type, aggregate_id, sequence, type, creator, created_at, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT OR IGNORE INTO events (position, instance, aggregate_type, aggregate_id, sequence, type, creator, created_at, schema_version, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         rusqlite::params![
             stored.position as i64,
             stored.stream.instance,
@@ -92,7 +90,8 @@ pub(crate) fn record(
             stored.event.event_type,
             stored.event.creator,
             stored.event.created_at,
-            payload(event).to_string(),
+            stored.event.schema_version,
+            stored.event.payload,
         ],
     )?;
     Ok(())
@@ -107,7 +106,7 @@ impl SqliteReadModel {
         limit: usize,
     ) -> Result<Vec<EventRow>, domain::Error> {
         let mut sql = String::from(
-            "SELECT position, instance, aggregate_type, aggregate_id, sequence, type, creator, created_at, payload
+            "SELECT position, instance, aggregate_type, aggregate_id, sequence, type, creator, created_at, schema_version, payload
              FROM events WHERE instance = ? AND position > ?",
         );
         let mut args: Vec<rusqlite::types::Value> = vec![
@@ -126,17 +125,21 @@ impl SqliteReadModel {
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(args.iter()), |r| {
-                let payload: String = r.get(8)?;
+                let aggregate_type: String = r.get(2)?;
+                let bytes: Vec<u8> = r.get(9)?;
+                let payload = DomainEvent::decode(&aggregate_type, r.get(8)?, &bytes)
+                    .map(|e| payload(&e))
+                    .unwrap_or(Value::Null);
                 Ok(EventRow {
                     position: r.get::<_, i64>(0)? as u64,
                     instance_id: r.get(1)?,
-                    aggregate_type: r.get(2)?,
+                    aggregate_type,
                     aggregate_id: r.get(3)?,
                     sequence: r.get::<_, i64>(4)? as u64,
                     event_type: r.get(5)?,
                     creator: r.get(6)?,
                     created_at: r.get(7)?,
-                    payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                    payload,
                 })
             })?;
             rows.collect()

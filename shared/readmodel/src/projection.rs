@@ -8,7 +8,7 @@ use domain::unique::UniqueEvent;
 use domain::user::UserEvent;
 use domain::DomainEvent;
 use eventlog::StoredEvent;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// Runs a statement through the connection's prepared-statement cache.
 pub(crate) fn exec(
@@ -26,23 +26,19 @@ pub(crate) fn apply(
     event: &DomainEvent,
 ) -> rusqlite::Result<()> {
     let s = &stored.stream;
-    let seen: Option<i64> = tx
-        .prepare_cached(
-            "SELECT version FROM versions WHERE instance = ?1 AND kind = ?2 AND id = ?3",
-        )?
-        .query_row(params![s.instance, s.kind, s.id], |r| r.get(0))
-        .optional()?;
-    if seen.is_some_and(|v| v as u64 >= stored.version) {
-        return Ok(());
-    }
-    exec(
+    // One statement both guards and records: no row changes when the version was seen.
+    let newer = exec(
         tx,
         "INSERT INTO versions (instance, kind, id, version) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (instance, kind, id) DO UPDATE SET version = excluded.version",
+         ON CONFLICT (instance, kind, id) DO UPDATE SET version = excluded.version
+         WHERE excluded.version > versions.version",
         params![s.instance, s.kind, s.id, stored.version as i64],
     )?;
+    if newer == 0 {
+        return Ok(());
+    }
     let (i, id) = (s.instance.as_str(), s.id.as_str());
-    crate::audit::record(tx, stored, event)?;
+    crate::audit::record(tx, stored)?;
     match event {
         DomainEvent::Instance(e) => instance(tx, i, e, stored.event.created_at),
         DomainEvent::Org(e) => org(tx, i, id, e),
