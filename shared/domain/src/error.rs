@@ -46,6 +46,7 @@ codes! {
     InvalidDomain = "INSTANCE-0003", InvalidArgument;
     InvalidInstanceName = "INSTANCE-0004", InvalidArgument;
     InstanceRemoved = "INSTANCE-0005", NotFound;
+    InstanceHoldsCaller = "INSTANCE-0006", FailedPrecondition;
     Unauthenticated = "AUTH-0001", Unauthenticated;
     PermissionDenied = "AUTHZ-0001", PermissionDenied;
     MalformedBody = "REQ-0001", InvalidArgument;

@@ -1,6 +1,6 @@
 //! The Instance aggregate: a tenant, its domains and its instance-level (IAM_*) members.
 
-use authz::{Level, Permission, Requirement, Target};
+use authz::{Caller, Level, Permission, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
@@ -103,7 +103,7 @@ impl Aggregate for Instance {
         }
     }
 
-    fn decide(&self, cmd: &InstanceCommand, _ctx: Ctx<'_>) -> Result<Vec<InstanceEvent>> {
+    fn decide(&self, cmd: &InstanceCommand, ctx: Ctx<'_>) -> Result<Vec<InstanceEvent>> {
         if let InstanceCommand::Create {
             name,
             domains: list,
@@ -142,9 +142,21 @@ impl Aggregate for Instance {
                     roles,
                 }]
             }
-            InstanceCommand::Remove => vec![InstanceEvent::Removed {
-                domains: self.domains.clone(),
-            }],
+            InstanceCommand::Remove => {
+                // The system user lives in an instance too: removing that one would lock the
+                // system API out for good.
+                if let Caller::Principal(p) = ctx.caller {
+                    if p.instance == ctx.key.instance {
+                        return Err(Error::new(
+                            Code::InstanceHoldsCaller,
+                            "an instance cannot be removed by one of its own users",
+                        ));
+                    }
+                }
+                vec![InstanceEvent::Removed {
+                    domains: self.domains.clone(),
+                }]
+            }
         })
     }
 

@@ -24,6 +24,7 @@ pub fn caller() -> Caller {
 pub struct Given<A: Aggregate> {
     state: A,
     key: AggregateKey,
+    caller: Caller,
 }
 
 pub fn given<A: Aggregate>(events: &[A::Event]) -> Given<A> {
@@ -34,7 +35,18 @@ pub fn given<A: Aggregate>(events: &[A::Event]) -> Given<A> {
             kind: A::KIND,
             id: "agg-1".into(),
         },
+        caller: caller(),
     }
+}
+
+/// A caller of another instance (`home`), such as a system user.
+pub fn outside_caller() -> Caller {
+    Caller::Principal(Arc::new(Principal {
+        instance: "home".into(),
+        org: "org".into(),
+        user: "system-user".into(),
+        memberships: Memberships::new(),
+    }))
 }
 
 pub struct When<A: Aggregate> {
@@ -42,13 +54,18 @@ pub struct When<A: Aggregate> {
 }
 
 impl<A: Aggregate> Given<A> {
+    /// Who sends the command (by default [`caller`], a user of the aggregate's instance).
+    pub fn by(mut self, caller: Caller) -> Given<A> {
+        self.caller = caller;
+        self
+    }
+
     pub fn when(self, cmd: A::Command) -> When<A> {
-        let caller = caller();
         let result = self.state.decide(
             &cmd,
             Ctx {
                 key: &self.key,
-                caller: &caller,
+                caller: &self.caller,
                 now: NOW,
             },
         );

@@ -6,7 +6,7 @@ mod project;
 use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
 use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand as OC, OrgEvent as OE};
-use domain::testing::{given, NOW};
+use domain::testing::{given, outside_caller, NOW};
 use domain::unique::{Unique, UniqueCommand as UC, UniqueEvent as UE};
 use domain::user::{Email, NewHuman, Profile, User, UserCommand as C, UserEvent as E};
 use domain::{Code, DomainEvent};
@@ -174,13 +174,19 @@ mod instance {
     #[test]
     fn remove_and_nothing_after() {
         given::<Instance>(&[added()])
+            .by(outside_caller())
             .when(IC::Remove)
             .then(&[IE::Removed {
                 domains: vec![s("acme.test")],
             }]);
         given::<Instance>(&[added(), IE::Removed { domains: vec![] }])
+            .by(outside_caller())
             .when(IC::Remove)
             .then_error(Code::InstanceNotFound);
+        // Not by one of its own users (the system user's home would lock the system API out).
+        given::<Instance>(&[added()])
+            .when(IC::Remove)
+            .then_error(Code::InstanceHoldsCaller);
     }
 }
 
