@@ -61,6 +61,12 @@ pub struct StartOptions {
     /// HTTP worker threads.
     #[arg(long, env = "PORTCULLIS_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// An aggregate's actor idle this many seconds is stopped (its state stays in the log).
+    #[arg(long, env = "PORTCULLIS_ACTOR_IDLE_SECS", default_value_t = 300)]
+    pub actor_idle_secs: u64,
+    /// A snapshot of an aggregate is written every this many of its events.
+    #[arg(long, env = "PORTCULLIS_SNAPSHOT_EVERY", default_value_t = 100)]
+    pub snapshot_every: u64,
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,

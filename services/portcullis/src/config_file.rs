@@ -5,13 +5,15 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 9] = [
     "role",
     "data_dir",
     "listen",
     "role_map",
     "admin_password",
     "workers",
+    "actor_idle_secs",
+    "snapshot_every",
     "group_commit",
 ];
 

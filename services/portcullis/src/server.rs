@@ -101,7 +101,11 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
     let bus = Arc::new(CommandBus::new(
         log.clone(),
         Authorizer::new(role_map.clone()),
-        CommandOptions::default(),
+        CommandOptions {
+            idle: std::time::Duration::from_secs(opts.actor_idle_secs),
+            snapshot_every: opts.snapshot_every,
+            ..CommandOptions::default()
+        },
     ));
     let gw = Arc::new(Gateway::new(bus, model, Authorizer::new(role_map)));
     let server = HttpServer::new(move || {

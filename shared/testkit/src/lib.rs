@@ -37,6 +37,9 @@ fn start() -> Server {
         role_map: None,
         admin_password: None,
         workers: 2,
+        // Short-lived actors and frequent snapshots, so that tests cross restores often.
+        actor_idle_secs: 2,
+        snapshot_every: 5,
         group_commit: true,
     };
     let (tx, rx) = std::sync::mpsc::channel();
