@@ -3,8 +3,8 @@
 //! the server hash), and personal access tokens are made here and stored only as hashes.
 
 use authz::Caller;
-use domain::user::{Email, NewHuman, Profile, User, UserCommand};
-use domain::{validate, AggregateKey, Error};
+use domain::user::{Email, NewHuman, Profile, User, UserChange, UserCommand};
+use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
 
 use crate::actor::Written;
 use crate::bus::CommandBus;
@@ -43,11 +43,7 @@ impl CommandBus {
             phone: input.phone,
             password_hash: None,
         };
-        let key = AggregateKey {
-            instance: instance.into(),
-            kind: <User as domain::Aggregate>::KIND,
-            id: user_id.into(),
-        };
+        let key = user_key(instance, user_id);
         self.precheck::<User>(&key, caller, &UserCommand::AddHuman(human.clone()))?;
         if let Some(p) = input.password {
             human.password_hash = Some(self.passwords.hash(validate::password(&p)?).await?);
@@ -66,11 +62,7 @@ impl CommandBus {
     ) -> Result<NewPat, Error> {
         let (token, token_hash) = new_token();
         let pat_id = uuid::Uuid::now_v7().to_string();
-        let key = AggregateKey {
-            instance: instance.into(),
-            kind: <User as domain::Aggregate>::KIND,
-            id: user_id.into(),
-        };
+        let key = user_key(instance, user_id);
         let cmd = UserCommand::AddPat {
             pat_id: pat_id.clone(),
             token_hash,
@@ -92,14 +84,108 @@ impl CommandBus {
         user_id: &str,
         pat_id: &str,
     ) -> Result<Written, Error> {
-        let key = AggregateKey {
-            instance: instance.into(),
-            kind: <User as domain::Aggregate>::KIND,
-            id: user_id.into(),
-        };
+        let key = user_key(instance, user_id);
         let cmd = UserCommand::RemovePat {
             pat_id: pat_id.into(),
         };
         self.execute::<User>(&key, caller, cmd, None).await
+    }
+}
+
+/// A password change as the API asks for it.
+pub struct PasswordChange {
+    pub current_password: Option<String>,
+    pub new_password: String,
+}
+
+/// A machine user's new client secret: shown once.
+pub struct NewSecret {
+    pub written: Written,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl CommandBus {
+    /// Changes a user (profile, contact, state, metadata...). The user's actor checks the
+    /// permission of the change against the user's own org.
+    pub async fn change_user(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        change: UserChange,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let key = user_key(instance, user_id);
+        self.execute::<User>(&key, caller, UserCommand::Change(change), if_match)
+            .await
+    }
+
+    /// Sets a human's password. On oneself the current password must be sent and match; it
+    /// is verified on the password pool, as the new one is hashed there.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        change: PasswordChange,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let key = user_key(instance, user_id);
+        let new_password = validate::password(&change.new_password)?;
+        // The permission first, with a placeholder: a caller who may not change this password
+        // cannot make the server hash anything.
+        let probe = UserCommand::Change(UserChange::Password {
+            password_hash: String::new(),
+            current_verified: false,
+        });
+        let (user, _) = self.state::<User>(&key).await?;
+        if !user.exists() {
+            return Err(Error::new(Code::UserNotFound, "the user does not exist"));
+        }
+        authorize(&self.deps.authz, caller, user.access(&key, &probe))?;
+        let current_verified = match (change.current_password, user.password_hash) {
+            (Some(current), Some(hash)) => self.passwords.verify(current, hash).await?,
+            _ => false,
+        };
+        let password_hash = self.passwords.hash(new_password).await?;
+        let cmd = UserCommand::Change(UserChange::Password {
+            password_hash,
+            current_verified,
+        });
+        self.execute::<User>(&key, caller, cmd, if_match).await
+    }
+
+    /// Gives a machine user a new client secret (replacing any old one).
+    pub async fn new_machine_secret(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+    ) -> Result<NewSecret, Error> {
+        let key = user_key(instance, user_id);
+        let (user, _) = self.state::<User>(&key).await?;
+        let (client_secret, secret_hash) = new_token();
+        let written = self
+            .execute::<User>(
+                &key,
+                caller,
+                UserCommand::Change(UserChange::SetSecret { secret_hash }),
+                None,
+            )
+            .await?;
+        Ok(NewSecret {
+            written,
+            client_id: user.username,
+            client_secret,
+        })
+    }
+}
+
+fn user_key(instance: &str, user_id: &str) -> AggregateKey {
+    AggregateKey {
+        instance: instance.into(),
+        kind: <User as domain::Aggregate>::KIND,
+        id: user_id.into(),
     }
 }

@@ -13,6 +13,6 @@ pub mod setup;
 
 pub use actor::Written;
 pub use bus::{CommandBus, CommandOptions, Routed};
-pub use credentials::{HumanInput, NewPat};
+pub use credentials::{HumanInput, NewPat, NewSecret, PasswordChange};
 pub use instances::{CreateInstance, CreatedInstance};
 pub use members::MemberOf;

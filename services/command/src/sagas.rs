@@ -120,7 +120,10 @@ impl CommandBus {
             UserCommand::AddMachine {
                 org_id, username, ..
             } => (org_id.clone(), username.clone()),
-            UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } | UserCommand::Remove => {
+            UserCommand::AddPat { .. }
+            | UserCommand::RemovePat { .. }
+            | UserCommand::Remove
+            | UserCommand::Change(_) => {
                 return Err(Error::internal("create_user takes AddHuman or AddMachine"))
             }
         };

@@ -146,19 +146,13 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
                 let Some((instance, user_id, expires_at)) = m.pat_owner(&h)? else {
                     return Ok(None);
                 };
-                let Some(user) = m.user(&instance, &user_id)? else {
-                    return Ok(None);
-                };
-                let memberships = m.memberships(&instance, &user_id, &map)?;
-                Ok(Some(Cached {
-                    principal: Arc::new(Principal {
-                        instance,
-                        org: user.org_id,
-                        user: user_id,
-                        memberships,
-                    }),
-                    expires_at,
-                }))
+                // Deactivated and locked users' tokens do not work.
+                Ok(load_principal(m, &instance, &user_id, &map)?
+                    .filter(|(_, state)| state == "active")
+                    .map(|(principal, _)| Cached {
+                        principal: Arc::new(principal),
+                        expires_at,
+                    }))
             })
             .await?
             .ok_or_else(unauthenticated)?;
@@ -172,6 +166,26 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
         return Err(unauthenticated());
     }
     Ok(entry.principal)
+}
+
+/// A user of an instance as a principal (with their memberships), and the user's state.
+pub(crate) fn load_principal(
+    m: &readmodel::SqliteReadModel,
+    instance: &str,
+    user_id: &str,
+    map: &authz::RoleMap,
+) -> Result<Option<(Principal, String)>, Error> {
+    let Some(user) = m.user(instance, user_id)? else {
+        return Ok(None);
+    };
+    let memberships = m.memberships(instance, user_id, map)?;
+    let principal = Principal {
+        instance: instance.to_string(),
+        org: user.org_id,
+        user: user_id.to_string(),
+        memberships,
+    };
+    Ok(Some((principal, user.state)))
 }
 
 async fn authenticate(gw: web::Data<Gateway>, req: HttpRequest) -> Result<Authenticated, Error> {

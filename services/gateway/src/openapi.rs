@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{events, instance, members, orgs, pats, system, users};
+use crate::routes::{
+    events, instance, members, orgs, pats, permissions, system, user_changes, users,
+};
 
 struct BearerAuth;
 
@@ -33,6 +35,11 @@ impl Modify for BearerAuth {
         orgs::create_org, orgs::list_orgs, orgs::get_org,
         members::add_org_member, members::list_org_members, members::set_org_member, members::remove_org_member,
         users::create_human_user, users::create_machine_user, users::me, users::get_user, users::list_users, users::delete_user,
+        user_changes::change_profile, user_changes::change_email, user_changes::change_phone, user_changes::change_password,
+        user_changes::deactivate, user_changes::reactivate, user_changes::lock, user_changes::unlock,
+        user_changes::set_metadata, user_changes::remove_metadata, user_changes::list_metadata,
+        user_changes::new_secret, user_changes::remove_secret,
+        permissions::memberships, permissions::check,
         pats::create_pat, pats::list_pats, pats::delete_pat,
         events::list_events,
     )

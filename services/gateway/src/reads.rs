@@ -40,3 +40,23 @@ pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
         })?;
     gw.model.wait_for(position, WAIT).await
 }
+
+/// `If-Match: <sequence>` of a write: the aggregate version the client last saw (quotes
+/// allowed); a stale one is 409 `CONC-0001`.
+pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, Error> {
+    let Some(value) = req.headers().get("if-match") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_matches('"'))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Error::new(
+                Code::InvalidIfMatch,
+                "If-Match must be the sequence of the aggregate as last read",
+            )
+        })
+}

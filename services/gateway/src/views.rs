@@ -87,6 +87,27 @@ impl<T> PageView<T> {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct ProfileView {
+    pub given_name: String,
+    pub family_name: String,
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EmailView {
+    pub address: String,
+    pub verified: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhoneView {
+    pub number: String,
+    pub verified: bool,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct UserView {
     pub id: String,
     pub org_id: String,
@@ -94,20 +115,53 @@ pub struct UserView {
     /// `human` or `machine`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// `active`, `inactive` or `locked`.
+    pub state: String,
     pub display_name: String,
+    /// Humans.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub profile: Option<ProfileView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneView>,
+    /// Machine users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Machine users: whether a client secret is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_secret: Option<bool>,
 }
 
 impl From<UserRow> for UserView {
     fn from(u: UserRow) -> Self {
+        let human = u.kind == "human";
         UserView {
+            profile: human.then(|| ProfileView {
+                given_name: u.given_name.clone().unwrap_or_default(),
+                family_name: u.family_name.clone().unwrap_or_default(),
+                display_name: u.display_name.clone(),
+                preferred_language: u.preferred_language.clone(),
+            }),
+            email: u.email.map(|address| EmailView {
+                address,
+                verified: u.email_verified,
+            }),
+            phone: u.phone.map(|number| PhoneView {
+                number,
+                verified: u.phone_verified,
+            }),
+            name: (!human).then(|| u.display_name.clone()),
+            description: if human { None } else { u.description },
+            has_secret: (!human).then_some(u.has_secret),
             id: u.id,
             org_id: u.org_id,
             username: u.username,
             kind: u.kind,
+            state: u.state,
             display_name: u.display_name,
-            email: u.email,
         }
     }
 }

@@ -12,6 +12,8 @@ mod members;
 mod openapi;
 #[path = "portcullis/pats.rs"]
 mod pats;
+#[path = "portcullis/self_management.rs"]
+mod self_management;
 #[path = "portcullis/tenants.rs"]
 mod tenants;
 #[path = "portcullis/users.rs"]

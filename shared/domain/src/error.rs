@@ -49,6 +49,8 @@ codes! {
     InstanceHoldsCaller = "INSTANCE-0006", FailedPrecondition;
     Unauthenticated = "AUTH-0001", Unauthenticated;
     PermissionDenied = "AUTHZ-0001", PermissionDenied;
+    UnknownPermission = "AUTHZ-0002", InvalidArgument;
+    UnknownResource = "AUTHZ-0003", InvalidArgument;
     MalformedBody = "REQ-0001", InvalidArgument;
     BodyTooLarge = "REQ-0002", PayloadTooLarge;
     InvalidQuery = "REQ-0003", InvalidArgument;
@@ -65,6 +67,12 @@ codes! {
     PatNotFound = "USER-0007", NotFound;
     InvalidExpiry = "USER-0008", InvalidArgument;
     InvalidPassword = "USER-0009", InvalidArgument;
+    UserStateConflict = "USER-0010", FailedPrecondition;
+    CurrentPasswordMismatch = "USER-0011", InvalidArgument;
+    MetadataNotFound = "USER-0012", NotFound;
+    InvalidPhone = "USER-0013", InvalidArgument;
+    InvalidMetadata = "USER-0014", InvalidArgument;
+    NoSecret = "USER-0015", NotFound;
     InvalidRole = "MEMBER-0001", InvalidArgument;
     MemberNotFound = "MEMBER-0002", NotFound;
     MemberUserUnknown = "MEMBER-0003", FailedPrecondition;

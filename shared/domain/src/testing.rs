@@ -39,6 +39,16 @@ pub fn given<A: Aggregate>(events: &[A::Event]) -> Given<A> {
     }
 }
 
+/// The aggregate itself as the caller (a user acting on themself).
+pub fn self_caller() -> Caller {
+    Caller::Principal(Arc::new(Principal {
+        instance: "inst".into(),
+        org: "org".into(),
+        user: "agg-1".into(),
+        memberships: Memberships::new(),
+    }))
+}
+
 /// A caller of another instance (`home`), such as a system user.
 pub fn outside_caller() -> Caller {
     Caller::Principal(Arc::new(Principal {

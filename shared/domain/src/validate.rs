@@ -59,6 +59,24 @@ pub fn email(value: &str) -> Result<String> {
     Ok(v.to_string())
 }
 
+/// A phone number in international form: `+` and 7 to 15 digits; spaces, dashes, dots and
+/// parentheses are dropped.
+pub fn phone(value: &str) -> Result<String> {
+    let v: String = value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = v.strip_prefix('+').unwrap_or("");
+    if !(7..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::new(
+            Code::InvalidPhone,
+            format!("{value:?} is not a phone number in international form (+41 79 123 45 67)"),
+        )
+        .with("field", "phone"));
+    }
+    Ok(v)
+}
+
 /// A password as a user chooses it: 8 to 200 characters. Returned as given (never trimmed).
 pub fn password(value: &str) -> Result<String> {
     let n = value.chars().count();
@@ -103,6 +121,20 @@ mod tests {
         assert!(email("a@b.io").is_ok());
         for bad in ["", "a", "a@b", "@b.io", "a@@b.io", "a b@c.io", "a@.io"] {
             assert_eq!(email(bad).unwrap_err().code, Code::InvalidEmail, "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(phone("+41 79 123-45.67").unwrap(), "+41791234567");
+        for bad in [
+            "",
+            "079 123 45 67",
+            "+12",
+            "+41 79 abc",
+            "+1234567890123456",
+        ] {
+            assert_eq!(phone(bad).unwrap_err().code, Code::InvalidPhone, "{bad}");
         }
     }
 

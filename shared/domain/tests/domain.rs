@@ -2,6 +2,8 @@
 
 #[path = "domain/project.rs"]
 mod project;
+#[path = "domain/user_changes.rs"]
+mod user_changes;
 
 use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
 use domain::members::MemberCommand;

@@ -45,6 +45,16 @@ impl MemberLevel {
     }
 }
 
+/// A membership of a user as the API lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserMembershipRow {
+    /// `system`, `instance`, `org`, `project` or `project_grant`.
+    pub level: String,
+    /// The org, project or grant id; empty for the instance and the system.
+    pub resource_id: String,
+    pub roles: Vec<String>,
+}
+
 fn instance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstanceRow> {
     let domains: String = r.get(2)?;
     Ok(InstanceRow {
@@ -130,6 +140,38 @@ impl SqliteReadModel {
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
         Ok(page(items, limit, |o| o.id.clone()))
+    }
+
+    /// Every membership of a user, by level and resource.
+    pub fn memberships_of(
+        &self,
+        instance: &str,
+        user_id: &str,
+    ) -> Result<Vec<UserMembershipRow>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT level, resource_id, roles FROM memberships WHERE instance = ?1 AND user_id = ?2
+                 ORDER BY level, resource_id",
+            )?;
+            let rows = st.query_map(params![instance, user_id], |r| {
+                let roles: String = r.get(2)?;
+                Ok(UserMembershipRow {
+                    level: r.get(0)?,
+                    resource_id: r.get(1)?,
+                    roles: roles.split(',').map(str::to_string).collect(),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The org that owns a project.
+    pub fn project_org(&self, instance: &str, project_id: &str) -> Result<Option<String>, Error> {
+        self.read(|c| {
+            c.prepare_cached("SELECT org_id FROM projects WHERE instance = ?1 AND id = ?2")?
+                .query_row(params![instance, project_id], |r| r.get(0))
+                .optional()
+        })
     }
 
     /// The members of a resource (`resource` is empty for the instance), by user id.

@@ -10,8 +10,9 @@ mod project_projection;
 mod projection;
 mod queries;
 mod store;
+mod user_projection;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
-pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow};
+pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
 pub use queries::{Page, UserFilter, UserRow};
 pub use store::SqliteReadModel;

@@ -42,7 +42,7 @@ pub(crate) fn apply(
     match event {
         DomainEvent::Instance(e) => instance(tx, i, e, stored.event.created_at),
         DomainEvent::Org(e) => org(tx, i, id, e),
-        DomainEvent::User(e) => user(tx, i, id, e),
+        DomainEvent::User(e) => crate::user_projection::apply(tx, i, id, e),
         DomainEvent::Project(e) => crate::project_projection::apply(tx, i, id, e),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
@@ -69,8 +69,23 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
         DomainEvent::User(e) => match e {
             UserEvent::HumanAdded { .. }
             | UserEvent::MachineAdded { .. }
-            | UserEvent::PatAdded { .. } => false,
-            UserEvent::PatRemoved { .. } | UserEvent::Removed { .. } => true,
+            | UserEvent::PatAdded { .. }
+            | UserEvent::ProfileChanged { .. }
+            | UserEvent::MachineChanged { .. }
+            | UserEvent::EmailChanged { .. }
+            | UserEvent::PhoneChanged { .. }
+            | UserEvent::PasswordChanged { .. }
+            | UserEvent::MetadataSet { .. }
+            | UserEvent::MetadataRemoved { .. }
+            | UserEvent::SecretSet { .. }
+            | UserEvent::SecretRemoved => false,
+            // A deactivated or locked user's tokens stop working at once.
+            UserEvent::PatRemoved { .. }
+            | UserEvent::Removed { .. }
+            | UserEvent::Deactivated
+            | UserEvent::Reactivated
+            | UserEvent::Locked
+            | UserEvent::Unlocked => true,
         },
         DomainEvent::Project(e) => match e {
             ProjectEvent::MemberSet { .. }
@@ -150,6 +165,7 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
                 "users",
                 "memberships",
                 "pats",
+                "user_metadata",
                 "projects",
                 "project_roles",
                 "apps",
@@ -184,74 +200,6 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
                 params![i, id],
             )?;
             exec(tx, "DELETE FROM memberships WHERE instance = ?1 AND level = 'org' AND resource_id = ?2", params![i, id])?;
-        }
-    }
-    Ok(())
-}
-
-fn user(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqlite::Result<()> {
-    let insert = |org: &str, username: &str, kind: &str, display: &str, email: Option<&str>| {
-        exec(tx,
-            "INSERT OR REPLACE INTO users (instance, id, org_id, username, username_lower, kind, display_name, email)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![i, id, org, username, domain::validate::normalized_username(username), kind, display, email],
-        )
-    };
-    match e {
-        UserEvent::HumanAdded {
-            org_id,
-            username,
-            profile,
-            email,
-            ..
-        } => {
-            insert(
-                org_id,
-                username,
-                "human",
-                &profile.display_name,
-                Some(&email.address),
-            )?;
-        }
-        UserEvent::MachineAdded {
-            org_id,
-            username,
-            name,
-            ..
-        } => {
-            insert(org_id, username, "machine", name, None)?;
-        }
-        UserEvent::PatAdded {
-            pat_id,
-            token_hash,
-            expires_at,
-        } => {
-            exec(tx,
-                "INSERT OR REPLACE INTO pats (token_hash, instance, user_id, pat_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token_hash, i, id, pat_id, expires_at],
-            )?;
-        }
-        UserEvent::PatRemoved { pat_id } => {
-            exec(
-                tx,
-                "DELETE FROM pats WHERE instance = ?1 AND user_id = ?2 AND pat_id = ?3",
-                params![i, id, pat_id],
-            )?;
-        }
-        UserEvent::Removed { .. } => {
-            for table in ["users", "pats"] {
-                let col = if table == "users" { "id" } else { "user_id" };
-                exec(
-                    tx,
-                    &format!("DELETE FROM {table} WHERE instance = ?1 AND {col} = ?2"),
-                    params![i, id],
-                )?;
-            }
-            exec(
-                tx,
-                "DELETE FROM memberships WHERE instance = ?1 AND user_id = ?2",
-                params![i, id],
-            )?;
         }
     }
     Ok(())

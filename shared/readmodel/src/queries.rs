@@ -12,10 +12,25 @@ pub struct UserRow {
     pub id: String,
     pub org_id: String,
     pub username: String,
+    /// `human` or `machine`.
     pub kind: String,
+    /// `active`, `inactive` or `locked`.
+    pub state: String,
     pub display_name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub preferred_language: Option<String>,
     pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub description: Option<String>,
+    /// Whether a machine user has a client secret.
+    pub has_secret: bool,
 }
+
+const USER_COLUMNS: &str = "id, org_id, username, kind, state, display_name, given_name, family_name,
+    preferred_language, email, email_verified, phone, phone_verified, description, secret_hash IS NOT NULL";
 
 /// Narrows a user list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,11 +104,10 @@ impl SqliteReadModel {
 
     pub fn user(&self, instance: &str, id: &str) -> Result<Option<UserRow>, Error> {
         self.read(|c| {
-            c.query_row(
-                "SELECT id, org_id, username, kind, display_name, email FROM users WHERE instance = ?1 AND id = ?2",
-                params![instance, id],
-                user_row,
-            )
+            c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE instance = ?1 AND id = ?2"
+            ))?
+            .query_row(params![instance, id], user_row)
             .optional()
         })
     }
@@ -108,9 +122,7 @@ impl SqliteReadModel {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<UserRow>, Error> {
-        let mut sql = String::from(
-            "SELECT id, org_id, username, kind, display_name, email FROM users WHERE instance = ? AND id > ?",
-        );
+        let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE instance = ? AND id > ?");
         let mut args: Vec<String> = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
         if let Some(org) = &filter.org_id {
             sql.push_str(" AND org_id = ?");
@@ -147,6 +159,17 @@ impl SqliteReadModel {
         Ok(page(items, limit, |u| u.id.clone()))
     }
 
+    /// A user's metadata, by key.
+    pub fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT key, value FROM user_metadata WHERE instance = ?1 AND user_id = ?2 ORDER BY key",
+            )?;
+            let rows = st.query_map(params![instance, user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
     /// A user's personal access tokens: (id, expiry), never the hashes.
     pub fn pats(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Option<i64>)>, Error> {
         self.read(|c| {
@@ -176,7 +199,16 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         org_id: r.get(1)?,
         username: r.get(2)?,
         kind: r.get(3)?,
-        display_name: r.get(4)?,
-        email: r.get(5)?,
+        state: r.get(4)?,
+        display_name: r.get(5)?,
+        given_name: r.get(6)?,
+        family_name: r.get(7)?,
+        preferred_language: r.get(8)?,
+        email: r.get(9)?,
+        email_verified: r.get::<_, Option<bool>>(10)?.unwrap_or(false),
+        phone: r.get(11)?,
+        phone_verified: r.get::<_, Option<bool>>(12)?.unwrap_or(false),
+        description: r.get(13)?,
+        has_secret: r.get(14)?,
     })
 }

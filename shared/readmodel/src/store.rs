@@ -21,8 +21,14 @@ CREATE TABLE IF NOT EXISTS orgs (
 );
 CREATE TABLE IF NOT EXISTS users (
     instance TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL, username TEXT NOT NULL,
-    username_lower TEXT NOT NULL, kind TEXT NOT NULL, display_name TEXT NOT NULL,
-    email TEXT, PRIMARY KEY (instance, id)
+    username_lower TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL, display_name TEXT NOT NULL,
+    given_name TEXT, family_name TEXT, preferred_language TEXT, email TEXT, email_verified INTEGER,
+    phone TEXT, phone_verified INTEGER, description TEXT, secret_hash TEXT,
+    PRIMARY KEY (instance, id)
+);
+CREATE TABLE IF NOT EXISTS user_metadata (
+    instance TEXT NOT NULL, user_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+    PRIMARY KEY (instance, user_id, key)
 );
 CREATE INDEX IF NOT EXISTS users_by_org ON users (instance, org_id, id);
 CREATE INDEX IF NOT EXISTS users_by_login ON users (instance, username_lower);
@@ -62,11 +68,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (aggregate_id, position);
 ";
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 13] = [
     "versions",
     "domains",
     "orgs",
     "users",
+    "user_metadata",
     "memberships",
     "pats",
     "instances",
@@ -76,6 +83,9 @@ const TABLES: [&str; 12] = [
     "events",
     "checkpoint",
 ];
+
+/// The layout of the tables; a read model of another layout is dropped and rebuilt.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;
@@ -105,9 +115,18 @@ impl SqliteReadModel {
         // The log is the durable record; a lost read-model tail is re-projected from it.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(storage)?;
-        // 64 MiB of page cache for the projector: index inserts stay in memory.
-        conn.pragma_update(None, "cache_size", -65536)
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(storage)?;
+        if version != SCHEMA_VERSION {
+            // Read models are derived: a new layout is rebuilt from the log, from position 0.
+            for t in TABLES {
+                conn.execute(&format!("DROP TABLE IF EXISTS {t}"), [])
+                    .map_err(storage)?;
+            }
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(storage)?;
+        }
         conn.execute_batch(SCHEMA).map_err(storage)?;
         let position: i64 = conn
             .query_row("SELECT position FROM checkpoint WHERE id = 1", [], |r| {

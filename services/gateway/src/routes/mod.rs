@@ -7,7 +7,9 @@ pub mod instance;
 pub mod members;
 pub mod orgs;
 pub mod pats;
+pub mod permissions;
 pub mod system;
+pub mod user_changes;
 pub mod users;
 
 use actix_web::web;
@@ -18,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     members::configure(cfg);
     orgs::configure(cfg);
     users::configure(cfg);
+    user_changes::configure(cfg);
+    permissions::configure(cfg);
     pats::configure(cfg);
     events::configure(cfg);
 }

@@ -27,7 +27,9 @@ fn a_human_user_is_created_with_a_hashed_password() {
     let u = t.client.get(&format!("/v1/users/{id}"));
     assert_eq!(u.status, 200);
     assert_eq!(u.str("display_name"), "Ada Lovelace");
-    assert_eq!(u.str("email"), "ada@example.com");
+    assert_eq!(u.body["email"]["address"], "ada@example.com");
+    assert_eq!(u.body["email"]["verified"], false);
+    assert_eq!(u.str("state"), "active");
     assert_eq!(u.str("type"), "human");
     // The audit trail shows the creation, never the hash.
     let events = t

@@ -11,6 +11,9 @@ use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::validate;
 
+mod changes;
+pub use changes::{ProfilePatch, UserChange, MAX_METADATA};
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub given_name: String,
@@ -46,6 +49,27 @@ pub struct Pat {
     pub expires_at: Option<i64>,
 }
 
+/// Whether a user may log in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserState {
+    #[default]
+    Active,
+    /// Deactivated by a manager until reactivated.
+    Inactive,
+    /// Locked (by a manager, or by too many failed passwords) until unlocked.
+    Locked,
+}
+
+impl UserState {
+    pub fn name(self) -> &'static str {
+        match self {
+            UserState::Active => "active",
+            UserState::Inactive => "inactive",
+            UserState::Locked => "locked",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub lifecycle: Lifecycle,
@@ -54,6 +78,11 @@ pub struct User {
     pub kind: Option<UserKind>,
     pub password_hash: Option<String>,
     pub pats: BTreeMap<String, Pat>,
+    pub state: UserState,
+    pub phone_verified: bool,
+    pub metadata: BTreeMap<String, Vec<u8>>,
+    /// Hash of a machine user's client secret (client credentials).
+    pub secret_hash: Option<String>,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -86,6 +115,8 @@ pub enum UserCommand {
         pat_id: String,
     },
     Remove,
+    /// Changes of an existing user: profile, contact, password, state, metadata, secret.
+    Change(UserChange),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +146,39 @@ pub enum UserEvent {
     Removed {
         username: String,
     },
+    // New variants go last: bincode encodes the variant's index.
+    ProfileChanged {
+        profile: Profile,
+    },
+    MachineChanged {
+        name: String,
+        description: String,
+    },
+    EmailChanged {
+        email: Email,
+    },
+    PhoneChanged {
+        phone: Option<String>,
+        verified: bool,
+    },
+    PasswordChanged {
+        password_hash: String,
+    },
+    Deactivated,
+    Reactivated,
+    Locked,
+    Unlocked,
+    MetadataSet {
+        key: String,
+        value: Vec<u8>,
+    },
+    MetadataRemoved {
+        key: String,
+    },
+    SecretSet {
+        secret_hash: String,
+    },
+    SecretRemoved,
 }
 
 impl EventType for UserEvent {
@@ -125,11 +189,24 @@ impl EventType for UserEvent {
             UserEvent::PatAdded { .. } => "user.pat.added",
             UserEvent::PatRemoved { .. } => "user.pat.removed",
             UserEvent::Removed { .. } => "user.removed",
+            UserEvent::ProfileChanged { .. } => "user.human.profile.changed",
+            UserEvent::MachineChanged { .. } => "user.machine.changed",
+            UserEvent::EmailChanged { .. } => "user.human.email.changed",
+            UserEvent::PhoneChanged { .. } => "user.human.phone.changed",
+            UserEvent::PasswordChanged { .. } => "user.human.password.changed",
+            UserEvent::Deactivated => "user.deactivated",
+            UserEvent::Reactivated => "user.reactivated",
+            UserEvent::Locked => "user.locked",
+            UserEvent::Unlocked => "user.unlocked",
+            UserEvent::MetadataSet { .. } => "user.metadata.set",
+            UserEvent::MetadataRemoved { .. } => "user.metadata.removed",
+            UserEvent::SecretSet { .. } => "user.machine.secret.set",
+            UserEvent::SecretRemoved => "user.machine.secret.removed",
         }
     }
 }
 
-fn profile(p: &Profile) -> Result<Profile> {
+pub(crate) fn profile(p: &Profile) -> Result<Profile> {
     let given_name = validate::name(&p.given_name, Code::InvalidProfile, "profile.given_name")?;
     let family_name = validate::name(&p.family_name, Code::InvalidProfile, "profile.family_name")?;
     let display_name = if p.display_name.trim().is_empty() {
@@ -176,9 +253,10 @@ impl Aggregate for User {
         let org = match cmd {
             UserCommand::AddHuman(h) => h.org_id.as_str(),
             UserCommand::AddMachine { org_id, .. } => org_id.as_str(),
-            UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } | UserCommand::Remove => {
-                &self.org
-            }
+            UserCommand::AddPat { .. }
+            | UserCommand::RemovePat { .. }
+            | UserCommand::Remove
+            | UserCommand::Change(_) => &self.org,
         };
         let target = Target::User {
             instance: &key.instance,
@@ -193,6 +271,7 @@ impl Aggregate for User {
                 UserOp::ManagePersonalAccessTokens.requirement()
             }
             UserCommand::Remove => UserOp::Delete.requirement(),
+            UserCommand::Change(c) => c.op().requirement(),
         };
         Access::Check(req, target)
     }
@@ -239,7 +318,10 @@ impl Aggregate for User {
                     description: description.trim().to_string(),
                 }]);
             }
-            UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } | UserCommand::Remove => {}
+            UserCommand::AddPat { .. }
+            | UserCommand::RemovePat { .. }
+            | UserCommand::Remove
+            | UserCommand::Change(_) => {}
         }
         if !self.exists() {
             return Err(Error::new(Code::UserNotFound, "the user does not exist"));
@@ -280,6 +362,7 @@ impl Aggregate for User {
             UserCommand::Remove => vec![UserEvent::Removed {
                 username: self.username.clone(),
             }],
+            UserCommand::Change(c) => self.decide_change(c, ctx)?,
         })
     }
 
@@ -337,6 +420,46 @@ impl Aggregate for User {
                 self.lifecycle = Lifecycle::Removed;
                 self.pats.clear();
             }
+            UserEvent::ProfileChanged { profile } => {
+                if let Some(UserKind::Human { profile: p, .. }) = &mut self.kind {
+                    *p = profile.clone();
+                }
+            }
+            UserEvent::MachineChanged { name, description } => {
+                if let Some(UserKind::Machine {
+                    name: n,
+                    description: d,
+                }) = &mut self.kind
+                {
+                    *n = name.clone();
+                    *d = description.clone();
+                }
+            }
+            UserEvent::EmailChanged { email } => {
+                if let Some(UserKind::Human { email: e, .. }) = &mut self.kind {
+                    *e = email.clone();
+                }
+            }
+            UserEvent::PhoneChanged { phone, verified } => {
+                if let Some(UserKind::Human { phone: p, .. }) = &mut self.kind {
+                    *p = phone.clone();
+                }
+                self.phone_verified = *verified;
+            }
+            UserEvent::PasswordChanged { password_hash } => {
+                self.password_hash = Some(password_hash.clone());
+            }
+            UserEvent::Deactivated => self.state = UserState::Inactive,
+            UserEvent::Reactivated | UserEvent::Unlocked => self.state = UserState::Active,
+            UserEvent::Locked => self.state = UserState::Locked,
+            UserEvent::MetadataSet { key, value } => {
+                self.metadata.insert(key.clone(), value.clone());
+            }
+            UserEvent::MetadataRemoved { key } => {
+                self.metadata.remove(key);
+            }
+            UserEvent::SecretSet { secret_hash } => self.secret_hash = Some(secret_hash.clone()),
+            UserEvent::SecretRemoved => self.secret_hash = None,
         }
     }
 }

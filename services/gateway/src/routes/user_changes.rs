@@ -1,0 +1,358 @@
+//! Changes of a user: profile, email, phone, password, state, metadata, machine secret. Each
+//! is a `UserChange` whose `UserOp` says the permission and the self-management rule.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use authz::UserOp;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use command::PasswordChange;
+use domain::user::{ProfilePatch, UserChange};
+use domain::{Code, Error};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::authorized_user;
+use crate::auth::Authenticated;
+use crate::reads::{if_match, read};
+use crate::views::{written, ErrorBody, PageView, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/{id}/profile", web::patch().to(change_profile))
+        .route("/users/{id}/email", web::put().to(change_email))
+        .route("/users/{id}/phone", web::put().to(change_phone))
+        .route("/users/{id}/password", web::put().to(change_password))
+        .route("/users/{id}/deactivate", web::post().to(deactivate))
+        .route("/users/{id}/reactivate", web::post().to(reactivate))
+        .route("/users/{id}/lock", web::post().to(lock))
+        .route("/users/{id}/unlock", web::post().to(unlock))
+        .route("/users/{id}/metadata", web::get().to(list_metadata))
+        .route("/users/{id}/metadata/{key}", web::put().to(set_metadata))
+        .route(
+            "/users/{id}/metadata/{key}",
+            web::delete().to(remove_metadata),
+        )
+        .route("/users/{id}/secret", web::post().to(new_secret))
+        .route("/users/{id}/secret", web::delete().to(remove_secret));
+}
+
+/// The gateway's cheap check of the change, then the change (the actor checks again).
+async fn apply(
+    gw: &Gateway,
+    auth: &Authenticated,
+    req: &HttpRequest,
+    id: &str,
+    change: UserChange,
+) -> Result<HttpResponse> {
+    let if_match = if_match(req)?;
+    authorized_user(gw, auth, id, change.op()).await?;
+    let w = gw
+        .bus
+        .change_user(&auth.caller, &auth.instance, id, change, if_match)
+        .await?;
+    Ok(written(None, w, false))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    given_name: Option<String>,
+    family_name: Option<String>,
+    display_name: Option<String>,
+    preferred_language: Option<String>,
+    /// Machine users only.
+    name: Option<String>,
+    /// Machine users only.
+    description: Option<String>,
+}
+
+/// Changes the profile: the human fields for humans, `name` and `description` for machine
+/// users. `user.write` on the user's org; a user may change their own.
+#[utoipa::path(patch, path = "/v1/users/{id}/profile", tag = "users", params(("id" = String, Path)),
+    request_body = ProfileBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn change_profile(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<ProfileBody>,
+) -> Result<HttpResponse> {
+    let b = body.into_inner();
+    let patch = ProfilePatch {
+        given_name: b.given_name,
+        family_name: b.family_name,
+        display_name: b.display_name,
+        preferred_language: b.preferred_language,
+        name: b.name,
+        description: b.description,
+    };
+    apply(&gw, &auth, &req, &id, UserChange::Profile(patch)).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    address: String,
+    /// Marking it verified needs `user.write`, also on oneself.
+    #[serde(default)]
+    verified: bool,
+}
+
+/// Changes a human's email. `user.write`; a user may change their own but not mark it
+/// verified.
+#[utoipa::path(put, path = "/v1/users/{id}/email", tag = "users", params(("id" = String, Path)),
+    request_body = EmailBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self, not verified)"))))]
+async fn change_email(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<EmailBody>,
+) -> Result<HttpResponse> {
+    let b = body.into_inner();
+    let change = UserChange::Email {
+        address: b.address,
+        verified: b.verified,
+    };
+    apply(&gw, &auth, &req, &id, change).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PhoneBody {
+    /// International form (`+41 79 123 45 67`); null removes the number.
+    phone: Option<String>,
+    /// Marking it verified needs `user.write`, also on oneself.
+    #[serde(default)]
+    verified: bool,
+}
+
+/// Changes or removes a human's phone. `user.write`; a user may change their own but not mark
+/// it verified.
+#[utoipa::path(put, path = "/v1/users/{id}/phone", tag = "users", params(("id" = String, Path)),
+    request_body = PhoneBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self, not verified)"))))]
+async fn change_phone(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<PhoneBody>,
+) -> Result<HttpResponse> {
+    let b = body.into_inner();
+    let change = UserChange::Phone {
+        phone: b.phone,
+        verified: b.verified,
+    };
+    apply(&gw, &auth, &req, &id, change).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    /// Required when users change their own password.
+    current_password: Option<String>,
+    /// 8 to 200 characters.
+    new_password: String,
+}
+
+/// Sets a human's password. `user.credential.write`; a user may change their own with the
+/// current password.
+#[utoipa::path(put, path = "/v1/users/{id}/password", tag = "users", params(("id" = String, Path)),
+    request_body = PasswordBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.credential.write (self, with current_password)"))))]
+async fn change_password(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<PasswordBody>,
+) -> Result<HttpResponse> {
+    let if_match = if_match(&req)?;
+    authorized_user(&gw, &auth, &id, UserOp::ChangePassword).await?;
+    let b = body.into_inner();
+    let change = PasswordChange {
+        current_password: b.current_password,
+        new_password: b.new_password,
+    };
+    let w = gw
+        .bus
+        .change_password(&auth.caller, &auth.instance, &id, change, if_match)
+        .await?;
+    Ok(written(None, w, false))
+}
+
+macro_rules! state_route {
+    ($name:ident, $path:literal, $change:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "users", params(("id" = String, Path)),
+            responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+            extensions(("x-permission" = json!("user.write"))))]
+        async fn $name(
+            gw: web::Data<Gateway>,
+            auth: Authenticated,
+            req: HttpRequest,
+            id: web::Path<String>,
+        ) -> Result<HttpResponse> {
+            apply(&gw, &auth, &req, &id, $change).await
+        }
+    };
+}
+
+state_route!(deactivate, "/v1/users/{id}/deactivate", UserChange::Deactivate,
+    "Deactivates a user: its tokens stop working until it is reactivated. `user.write`, never on oneself.");
+state_route!(
+    reactivate,
+    "/v1/users/{id}/reactivate",
+    UserChange::Reactivate,
+    "Reactivates a deactivated user. `user.write`, never on oneself."
+);
+state_route!(
+    lock,
+    "/v1/users/{id}/lock",
+    UserChange::Lock,
+    "Locks a user: its tokens stop working until it is unlocked. `user.write`, never on oneself."
+);
+state_route!(
+    unlock,
+    "/v1/users/{id}/unlock",
+    UserChange::Unlock,
+    "Unlocks a locked user. `user.write`, never on oneself."
+);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MetadataBody {
+    /// Base64 (standard alphabet), 1 byte to 64 KiB decoded.
+    value: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MetadataView {
+    key: String,
+    /// Base64.
+    value: String,
+}
+
+/// Sets a metadata key. `user.write` on the user's org, also on oneself. Setting the value a
+/// key has writes nothing.
+#[utoipa::path(put, path = "/v1/users/{id}/metadata/{key}", tag = "users",
+    params(("id" = String, Path), ("key" = String, Path)), request_body = MetadataBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn set_metadata(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<MetadataBody>,
+) -> Result<HttpResponse> {
+    let (id, key) = path.into_inner();
+    let value = STANDARD.decode(body.value.as_bytes()).map_err(|_| {
+        Error::new(
+            Code::InvalidMetadata,
+            "value must be base64 (standard alphabet)",
+        )
+        .with("field", "value")
+    })?;
+    apply(
+        &gw,
+        &auth,
+        &req,
+        &id,
+        UserChange::SetMetadata { key, value },
+    )
+    .await
+}
+
+/// Removes a metadata key. `user.write` on the user's org, also on oneself.
+#[utoipa::path(delete, path = "/v1/users/{id}/metadata/{key}", tag = "users",
+    params(("id" = String, Path), ("key" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn remove_metadata(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (id, key) = path.into_inner();
+    apply(&gw, &auth, &req, &id, UserChange::RemoveMetadata { key }).await
+}
+
+/// A user's metadata. `user.read` on the user's org, also on oneself.
+#[utoipa::path(get, path = "/v1/users/{id}/metadata", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = PageView<MetadataView>), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.read (never self)"))))]
+async fn list_metadata(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    authorized_user(&gw, &auth, &id, UserOp::ReadMetadata).await?;
+    let (instance, user) = (auth.instance.clone(), id.into_inner());
+    let items = read(&gw, move |m| m.metadata(&instance, &user)).await?;
+    Ok(HttpResponse::Ok().json(PageView {
+        items: items
+            .into_iter()
+            .map(|(key, value)| MetadataView {
+                key,
+                value: STANDARD.encode(value),
+            })
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+struct SecretView {
+    client_id: String,
+    /// Shown once, stored only as a hash.
+    client_secret: String,
+    sequence: u64,
+    position: String,
+}
+
+/// Gives a machine user a new client secret (client credentials), replacing the old one.
+/// `user.write`, never on oneself.
+#[utoipa::path(post, path = "/v1/users/{id}/secret", tag = "users", params(("id" = String, Path)),
+    responses((status = 201, body = SecretView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn new_secret(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
+    let s = gw
+        .bus
+        .new_machine_secret(&auth.caller, &auth.instance, &id)
+        .await?;
+    Ok(HttpResponse::Created().json(SecretView {
+        client_id: s.client_id,
+        client_secret: s.client_secret,
+        sequence: s.written.sequence,
+        position: s.written.position.to_string(),
+    }))
+}
+
+/// Removes a machine user's client secret. `user.write`, never on oneself.
+#[utoipa::path(delete, path = "/v1/users/{id}/secret", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (never self)"))))]
+async fn remove_secret(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    apply(&gw, &auth, &req, &id, UserChange::RemoveSecret).await
+}

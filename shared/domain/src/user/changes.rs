@@ -1,0 +1,304 @@
+//! Changes of an existing user, with the rules of the self-management pull request: a user may
+//! change their own profile, email, phone and password (with the current one), never mark
+//! their own email or phone verified, never set their own metadata (`UserOp` says which
+//! permission each change needs).
+
+use authz::{Caller, UserOp};
+use serde::{Deserialize, Serialize};
+
+use super::{profile, Email, Profile, User, UserEvent, UserKind, UserState};
+use crate::aggregate::Ctx;
+use crate::error::{Code, Error, Result};
+use crate::validate;
+
+/// The largest metadata value, in bytes.
+pub const MAX_METADATA: usize = 64 * 1024;
+
+/// A partial profile: human fields for humans, `name` and `description` for machine users.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfilePatch {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub preferred_language: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserChange {
+    Profile(ProfilePatch),
+    Email {
+        address: String,
+        verified: bool,
+    },
+    /// None removes the phone number.
+    Phone {
+        phone: Option<String>,
+        verified: bool,
+    },
+    /// The new password's hash. `current_verified`: the caller proved the current password
+    /// (required when users change their own).
+    Password {
+        password_hash: String,
+        current_verified: bool,
+    },
+    Deactivate,
+    Reactivate,
+    Lock,
+    Unlock,
+    SetMetadata {
+        key: String,
+        value: Vec<u8>,
+    },
+    RemoveMetadata {
+        key: String,
+    },
+    /// A machine user's client secret (only its hash).
+    SetSecret {
+        secret_hash: String,
+    },
+    RemoveSecret,
+}
+
+impl UserChange {
+    /// The user operation this change is, for the permission check.
+    pub fn op(&self) -> UserOp {
+        match self {
+            UserChange::Profile(_) => UserOp::ChangeProfile,
+            UserChange::Email { verified: true, .. } | UserChange::Phone { verified: true, .. } => {
+                UserOp::MarkVerified
+            }
+            UserChange::Email { .. } => UserOp::ChangeEmail,
+            UserChange::Phone { .. } => UserOp::ChangePhone,
+            UserChange::Password { .. } => UserOp::ChangePassword,
+            UserChange::Deactivate
+            | UserChange::Reactivate
+            | UserChange::Lock
+            | UserChange::Unlock => UserOp::ChangeState,
+            UserChange::SetMetadata { .. } | UserChange::RemoveMetadata { .. } => {
+                UserOp::SetMetadata
+            }
+            UserChange::SetSecret { .. } | UserChange::RemoveSecret => {
+                UserOp::ManagePersonalAccessTokens
+            }
+        }
+    }
+}
+
+fn wrong_type(what: &str) -> Error {
+    Error::new(Code::WrongUserType, what)
+}
+
+fn state_conflict(state: UserState, wanted: &str) -> Error {
+    Error::new(
+        Code::UserStateConflict,
+        format!("the user is {} and cannot be {wanted}", state.name()),
+    )
+    .with("state", state.name())
+}
+
+/// A metadata key: 1 to 200 characters without control characters.
+fn metadata_key(key: &str) -> Result<String> {
+    if key.is_empty()
+        || key.chars().count() > validate::MAX_NAME
+        || key.chars().any(char::is_control)
+    {
+        return Err(Error::new(
+            Code::InvalidMetadata,
+            "a metadata key is 1 to 200 characters without control characters",
+        )
+        .with("field", "key"));
+    }
+    Ok(key.to_string())
+}
+
+fn is_self(ctx: &Ctx<'_>) -> bool {
+    matches!(ctx.caller, Caller::Principal(p) if p.user == ctx.key.id && p.instance == ctx.key.instance)
+}
+
+impl User {
+    pub(crate) fn decide_change(
+        &self,
+        change: &UserChange,
+        ctx: Ctx<'_>,
+    ) -> Result<Vec<UserEvent>> {
+        let human = match &self.kind {
+            Some(UserKind::Human {
+                profile,
+                email,
+                phone,
+            }) => Some((profile, email, phone)),
+            _ => None,
+        };
+        Ok(match change {
+            UserChange::Profile(p) => match &self.kind {
+                Some(UserKind::Human {
+                    profile: current, ..
+                }) => {
+                    if p.name.is_some() || p.description.is_some() {
+                        return Err(wrong_type(
+                            "name and description are machine-user fields; a human has given_name, family_name, display_name, preferred_language",
+                        ));
+                    }
+                    let next = profile(&Profile {
+                        given_name: p.given_name.clone().unwrap_or(current.given_name.clone()),
+                        family_name: p.family_name.clone().unwrap_or(current.family_name.clone()),
+                        display_name: p
+                            .display_name
+                            .clone()
+                            .unwrap_or(current.display_name.clone()),
+                        preferred_language: p
+                            .preferred_language
+                            .clone()
+                            .or(current.preferred_language.clone()),
+                    })?;
+                    if next == *current {
+                        vec![]
+                    } else {
+                        vec![UserEvent::ProfileChanged { profile: next }]
+                    }
+                }
+                Some(UserKind::Machine { name, description }) => {
+                    if p.given_name.is_some()
+                        || p.family_name.is_some()
+                        || p.display_name.is_some()
+                        || p.preferred_language.is_some()
+                    {
+                        return Err(wrong_type(
+                            "a machine user's profile is name and description",
+                        ));
+                    }
+                    let new_name = match &p.name {
+                        Some(n) => validate::name(n, Code::InvalidProfile, "name")?,
+                        None => name.clone(),
+                    };
+                    let new_description = match &p.description {
+                        Some(d) if d.chars().count() > 1000 => {
+                            return Err(Error::new(
+                                Code::InvalidProfile,
+                                "description is at most 1000 characters",
+                            )
+                            .with("field", "description"))
+                        }
+                        Some(d) => d.trim().to_string(),
+                        None => description.clone(),
+                    };
+                    if new_name == *name && new_description == *description {
+                        vec![]
+                    } else {
+                        vec![UserEvent::MachineChanged {
+                            name: new_name,
+                            description: new_description,
+                        }]
+                    }
+                }
+                None => return Err(Error::internal("a user without a kind")),
+            },
+            UserChange::Email { address, verified } => {
+                let (_, email, _) =
+                    human.ok_or_else(|| wrong_type("a machine user has no email"))?;
+                let next = Email {
+                    address: validate::email(address)?,
+                    verified: *verified,
+                };
+                if next == *email {
+                    vec![]
+                } else {
+                    vec![UserEvent::EmailChanged { email: next }]
+                }
+            }
+            UserChange::Phone { phone, verified } => {
+                let (_, _, current) =
+                    human.ok_or_else(|| wrong_type("a machine user has no phone"))?;
+                let phone = phone.as_deref().map(validate::phone).transpose()?;
+                let verified = *verified && phone.is_some();
+                if phone == *current && verified == self.phone_verified {
+                    vec![]
+                } else {
+                    vec![UserEvent::PhoneChanged { phone, verified }]
+                }
+            }
+            UserChange::Password {
+                password_hash,
+                current_verified,
+            } => {
+                human.ok_or_else(|| wrong_type("a machine user has no password"))?;
+                if is_self(&ctx) && !current_verified {
+                    return Err(Error::new(
+                        Code::CurrentPasswordMismatch,
+                        "to change your own password, send your current one as current_password",
+                    )
+                    .with("field", "current_password"));
+                }
+                vec![UserEvent::PasswordChanged {
+                    password_hash: password_hash.clone(),
+                }]
+            }
+            UserChange::Deactivate => match self.state {
+                UserState::Inactive => return Err(state_conflict(self.state, "deactivated")),
+                UserState::Active | UserState::Locked => vec![UserEvent::Deactivated],
+            },
+            UserChange::Reactivate => match self.state {
+                UserState::Inactive => vec![UserEvent::Reactivated],
+                UserState::Active | UserState::Locked => {
+                    return Err(state_conflict(self.state, "reactivated"))
+                }
+            },
+            UserChange::Lock => match self.state {
+                UserState::Active => vec![UserEvent::Locked],
+                UserState::Inactive | UserState::Locked => {
+                    return Err(state_conflict(self.state, "locked"))
+                }
+            },
+            UserChange::Unlock => match self.state {
+                UserState::Locked => vec![UserEvent::Unlocked],
+                UserState::Active | UserState::Inactive => {
+                    return Err(state_conflict(self.state, "unlocked"))
+                }
+            },
+            UserChange::SetMetadata { key, value } => {
+                let key = metadata_key(key)?;
+                if value.is_empty() || value.len() > MAX_METADATA {
+                    return Err(Error::new(
+                        Code::InvalidMetadata,
+                        "a metadata value is 1 byte to 64 KiB",
+                    )
+                    .with("field", "value"));
+                }
+                if self.metadata.get(&key) == Some(value) {
+                    vec![]
+                } else {
+                    vec![UserEvent::MetadataSet {
+                        key,
+                        value: value.clone(),
+                    }]
+                }
+            }
+            UserChange::RemoveMetadata { key } => {
+                if !self.metadata.contains_key(key) {
+                    return Err(Error::new(
+                        Code::MetadataNotFound,
+                        format!("the user has no metadata {key:?}"),
+                    )
+                    .with("key", key.as_str()));
+                }
+                vec![UserEvent::MetadataRemoved { key: key.clone() }]
+            }
+            UserChange::SetSecret { secret_hash } => {
+                if !self.is_machine() {
+                    return Err(wrong_type("only machine users have a client secret"));
+                }
+                vec![UserEvent::SecretSet {
+                    secret_hash: secret_hash.clone(),
+                }]
+            }
+            UserChange::RemoveSecret => {
+                if self.secret_hash.is_none() {
+                    return Err(Error::new(Code::NoSecret, "the user has no client secret"));
+                }
+                vec![UserEvent::SecretRemoved]
+            }
+        })
+    }
+}

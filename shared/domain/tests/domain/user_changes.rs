@@ -1,0 +1,289 @@
+//! Given / when / then for changes of an existing user, with the self-management rules of the
+//! seed pull request.
+
+use authz::UserOp;
+use domain::testing::{given, self_caller};
+use domain::user::{
+    Email, Profile, ProfilePatch, User, UserChange as Ch, UserCommand as C, UserEvent as E,
+};
+use domain::Code;
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn human() -> E {
+    E::HumanAdded {
+        org_id: s("o1"),
+        username: s("ada"),
+        profile: Profile {
+            given_name: s("Ada"),
+            family_name: s("Lovelace"),
+            display_name: s("Ada Lovelace"),
+            preferred_language: None,
+        },
+        email: Email {
+            address: s("ada@example.com"),
+            verified: false,
+        },
+        phone: None,
+        password_hash: Some(s("old-hash")),
+    }
+}
+
+fn machine() -> E {
+    E::MachineAdded {
+        org_id: s("o1"),
+        username: s("bot"),
+        name: s("Bot"),
+        description: s(""),
+    }
+}
+
+fn change(c: Ch) -> C {
+    C::Change(c)
+}
+
+#[test]
+fn profiles_change_by_kind_and_unchanged_writes_nothing() {
+    let patch = ProfilePatch {
+        given_name: Some(s("Augusta")),
+        ..Default::default()
+    };
+    given::<User>(&[human()])
+        .when(change(Ch::Profile(patch)))
+        .then(&[E::ProfileChanged {
+            profile: Profile {
+                given_name: s("Augusta"),
+                family_name: s("Lovelace"),
+                display_name: s("Ada Lovelace"),
+                preferred_language: None,
+            },
+        }]);
+    let same = ProfilePatch {
+        family_name: Some(s("Lovelace")),
+        ..Default::default()
+    };
+    given::<User>(&[human()])
+        .when(change(Ch::Profile(same)))
+        .then(&[]);
+    let machine_fields = ProfilePatch {
+        name: Some(s("x")),
+        ..Default::default()
+    };
+    given::<User>(&[human()])
+        .when(change(Ch::Profile(machine_fields.clone())))
+        .then_error(Code::WrongUserType);
+    given::<User>(&[machine()])
+        .when(change(Ch::Profile(machine_fields)))
+        .then(&[E::MachineChanged {
+            name: s("x"),
+            description: s(""),
+        }]);
+    let empty_name = ProfilePatch {
+        given_name: Some(s(" ")),
+        ..Default::default()
+    };
+    given::<User>(&[human()])
+        .when(change(Ch::Profile(empty_name)))
+        .then_error(Code::InvalidProfile);
+}
+
+#[test]
+fn email_and_phone_are_validated_and_only_humans_have_them() {
+    given::<User>(&[human()])
+        .when(change(Ch::Email {
+            address: s("ada@lovelace.org"),
+            verified: false,
+        }))
+        .then(&[E::EmailChanged {
+            email: Email {
+                address: s("ada@lovelace.org"),
+                verified: false,
+            },
+        }]);
+    given::<User>(&[human()])
+        .when(change(Ch::Email {
+            address: s("nope"),
+            verified: false,
+        }))
+        .then_error(Code::InvalidEmail);
+    given::<User>(&[machine()])
+        .when(change(Ch::Email {
+            address: s("a@b.io"),
+            verified: false,
+        }))
+        .then_error(Code::WrongUserType);
+    given::<User>(&[human()])
+        .when(change(Ch::Phone {
+            phone: Some(s("+41 79 123 45 67")),
+            verified: true,
+        }))
+        .then(&[E::PhoneChanged {
+            phone: Some(s("+41791234567")),
+            verified: true,
+        }]);
+    given::<User>(&[human()])
+        .when(change(Ch::Phone {
+            phone: Some(s("12")),
+            verified: false,
+        }))
+        .then_error(Code::InvalidPhone);
+    // Removing a phone that is not there changes nothing.
+    given::<User>(&[human()])
+        .when(change(Ch::Phone {
+            phone: None,
+            verified: true,
+        }))
+        .then(&[]);
+}
+
+#[test]
+fn marking_verified_is_its_own_operation() {
+    let verified = Ch::Email {
+        address: s("a@b.io"),
+        verified: true,
+    };
+    assert_eq!(verified.op(), UserOp::MarkVerified);
+    let unverified = Ch::Email {
+        address: s("a@b.io"),
+        verified: false,
+    };
+    assert_eq!(unverified.op(), UserOp::ChangeEmail);
+    let phone = Ch::Phone {
+        phone: Some(s("+41791234567")),
+        verified: true,
+    };
+    assert_eq!(phone.op(), UserOp::MarkVerified);
+    let metadata = Ch::SetMetadata {
+        key: s("k"),
+        value: vec![1],
+    };
+    assert_eq!(metadata.op(), UserOp::SetMetadata);
+}
+
+#[test]
+fn ones_own_password_needs_the_current_one() {
+    let new = |current_verified| {
+        change(Ch::Password {
+            password_hash: s("new-hash"),
+            current_verified,
+        })
+    };
+    let changed = [E::PasswordChanged {
+        password_hash: s("new-hash"),
+    }];
+    given::<User>(&[human()])
+        .by(self_caller())
+        .when(new(false))
+        .then_error(Code::CurrentPasswordMismatch);
+    given::<User>(&[human()])
+        .by(self_caller())
+        .when(new(true))
+        .then(&changed);
+    // A manager (the permission is checked by the actor) sets it without the current one.
+    given::<User>(&[human()]).when(new(false)).then(&changed);
+    given::<User>(&[machine()])
+        .when(new(false))
+        .then_error(Code::WrongUserType);
+}
+
+#[test]
+fn state_moves_only_along_its_transitions() {
+    given::<User>(&[human()])
+        .when(change(Ch::Deactivate))
+        .then(&[E::Deactivated]);
+    given::<User>(&[human(), E::Deactivated])
+        .when(change(Ch::Deactivate))
+        .then_error(Code::UserStateConflict);
+    given::<User>(&[human(), E::Deactivated])
+        .when(change(Ch::Reactivate))
+        .then(&[E::Reactivated]);
+    given::<User>(&[human()])
+        .when(change(Ch::Reactivate))
+        .then_error(Code::UserStateConflict);
+    given::<User>(&[human()])
+        .when(change(Ch::Lock))
+        .then(&[E::Locked]);
+    given::<User>(&[human(), E::Deactivated])
+        .when(change(Ch::Lock))
+        .then_error(Code::UserStateConflict);
+    given::<User>(&[human(), E::Locked])
+        .when(change(Ch::Unlock))
+        .then(&[E::Unlocked]);
+    given::<User>(&[human(), E::Locked])
+        .when(change(Ch::Deactivate))
+        .then(&[E::Deactivated]);
+    given::<User>(&[human()])
+        .when(change(Ch::Unlock))
+        .then_error(Code::UserStateConflict);
+}
+
+#[test]
+fn metadata_can_be_set_again_after_removal_and_unchanged_is_a_no_op() {
+    let set = |v: &[u8]| {
+        change(Ch::SetMetadata {
+            key: s("team"),
+            value: v.to_vec(),
+        })
+    };
+    let was_set = E::MetadataSet {
+        key: s("team"),
+        value: b"blue".to_vec(),
+    };
+    given::<User>(&[human()])
+        .when(set(b"blue"))
+        .then(std::slice::from_ref(&was_set));
+    given::<User>(&[human(), was_set.clone()])
+        .when(set(b"blue"))
+        .then(&[]);
+    let removed = E::MetadataRemoved { key: s("team") };
+    given::<User>(&[human(), was_set.clone()])
+        .when(change(Ch::RemoveMetadata { key: s("team") }))
+        .then(std::slice::from_ref(&removed));
+    // The seed pull request: a removed key can be set again, also to its previous value.
+    given::<User>(&[human(), was_set.clone(), removed.clone()])
+        .when(set(b"blue"))
+        .then(std::slice::from_ref(&was_set));
+    given::<User>(&[human(), was_set, removed])
+        .when(change(Ch::RemoveMetadata { key: s("team") }))
+        .then_error(Code::MetadataNotFound);
+    given::<User>(&[human()])
+        .when(set(b""))
+        .then_error(Code::InvalidMetadata);
+    given::<User>(&[human()])
+        .when(set(&vec![0; domain::user::MAX_METADATA + 1]))
+        .then_error(Code::InvalidMetadata);
+    given::<User>(&[human()])
+        .when(change(Ch::SetMetadata {
+            key: s(""),
+            value: vec![1],
+        }))
+        .then_error(Code::InvalidMetadata);
+}
+
+#[test]
+fn only_machine_users_have_client_secrets() {
+    let secret = change(Ch::SetSecret {
+        secret_hash: s("h"),
+    });
+    given::<User>(&[machine()])
+        .when(secret.clone())
+        .then(&[E::SecretSet {
+            secret_hash: s("h"),
+        }]);
+    given::<User>(&[human()])
+        .when(secret)
+        .then_error(Code::WrongUserType);
+    given::<User>(&[machine()])
+        .when(change(Ch::RemoveSecret))
+        .then_error(Code::NoSecret);
+    given::<User>(&[
+        machine(),
+        E::SecretSet {
+            secret_hash: s("h"),
+        },
+    ])
+    .when(change(Ch::RemoveSecret))
+    .then(&[E::SecretRemoved]);
+}
