@@ -5,7 +5,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    events, instance, members, orgs, pats, permissions, system, user_changes, users,
+    apps, events, instance, members, orgs, pats, permissions, projects, system, user_changes, users,
 };
 
 struct BearerAuth;
@@ -41,6 +41,10 @@ impl Modify for BearerAuth {
         user_changes::new_secret, user_changes::remove_secret,
         permissions::memberships, permissions::check,
         pats::create_pat, pats::list_pats, pats::delete_pat,
+        projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,
+        projects::add_role, projects::list_roles, projects::remove_role,
+        members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,
+        apps::create_app, apps::list_apps, apps::get_app, apps::update_app, apps::delete_app, apps::rotate_secret,
         events::list_events,
     )
 )]

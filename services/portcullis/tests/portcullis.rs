@@ -12,6 +12,8 @@ mod members;
 mod openapi;
 #[path = "portcullis/pats.rs"]
 mod pats;
+#[path = "portcullis/projects.rs"]
+mod projects;
 #[path = "portcullis/self_management.rs"]
 mod self_management;
 #[path = "portcullis/tenants.rs"]

@@ -7,6 +7,7 @@ mod audit;
 mod batch;
 mod directory;
 mod project_projection;
+mod project_queries;
 mod projection;
 mod queries;
 mod store;
@@ -14,5 +15,6 @@ mod user_projection;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
+pub use project_queries::{AppRow, ProjectRow, RoleRow};
 pub use queries::{Page, UserFilter, UserRow};
 pub use store::SqliteReadModel;

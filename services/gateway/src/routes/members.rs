@@ -6,7 +6,7 @@ use authz::{Permission, Target};
 use command::MemberOf;
 use domain::members::MemberCommand;
 use domain::{Code, Error};
-use readmodel::MemberLevel;
+use readmodel::{MemberLevel, ProjectRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -38,6 +38,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/orgs/{org_id}/members/{user_id}",
             web::delete().to(remove_org_member),
+        )
+        .route("/projects/{id}/members", web::post().to(add_project_member))
+        .route(
+            "/projects/{id}/members",
+            web::get().to(list_project_members),
+        )
+        .route(
+            "/projects/{id}/members/{user_id}",
+            web::put().to(set_project_member),
+        )
+        .route(
+            "/projects/{id}/members/{user_id}",
+            web::delete().to(remove_project_member),
         );
 }
 
@@ -91,6 +104,30 @@ fn org_at<'a>(auth: &'a Authenticated, org_id: &'a str) -> At<'a> {
         resource: org_id,
         prefix: "org.member",
     }
+}
+
+fn project_at<'a>(auth: &'a Authenticated, project: &'a ProjectRow) -> At<'a> {
+    At {
+        of: MemberOf::Project(project.id.clone()),
+        target: Target::Project {
+            instance: &auth.instance,
+            org: &project.org_id,
+            project: &project.id,
+        },
+        level: MemberLevel::Project,
+        resource: &project.id,
+        prefix: "project.member",
+    }
+}
+
+/// The project of the path (404 if there is none); its org is the owner the check is made on.
+async fn project(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<ProjectRow> {
+    let (instance, project_id) = (auth.instance.clone(), id.to_string());
+    Ok(read(gw, move |m| m.project(&instance, &project_id))
+        .await?
+        .ok_or_else(|| {
+            Error::new(Code::ProjectNotFound, format!("no project {id}")).with("project_id", id)
+        })?)
 }
 
 /// The gateway's cheap check (the resource's actor checks again against its own state), then
@@ -282,4 +319,72 @@ async fn remove_org_member(
 ) -> Result<HttpResponse> {
     let (org_id, user_id) = path.into_inner();
     remove(&gw, &auth, org_at(&auth, &org_id), &user_id).await
+}
+
+/// Adds a project member. `project.member.write` on the project.
+#[utoipa::path(post, path = "/v1/projects/{id}/members", tag = "projects",
+    params(("id" = String, Path)), request_body = Member,
+    responses((status = 201, body = WriteReply), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    extensions(("x-permission" = json!("project.member.write"))))]
+async fn add_project_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: web::Json<Member>,
+) -> Result<HttpResponse> {
+    let p = project(&gw, &auth, &id).await?;
+    add(&gw, &auth, project_at(&auth, &p), body.into_inner()).await
+}
+
+/// A project's members. `project.member.read` on the project.
+#[utoipa::path(get, path = "/v1/projects/{id}/members", tag = "projects",
+    params(("id" = String, Path), ListParams),
+    responses((status = 200, body = PageView<MemberView>), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("project.member.read"))))]
+async fn list_project_members(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let p = project(&gw, &auth, &id).await?;
+    list(&gw, &auth, project_at(&auth, &p), q.into_inner()).await
+}
+
+/// Sets a project member's roles. `project.member.write` on the project.
+#[utoipa::path(put, path = "/v1/projects/{id}/members/{user_id}", tag = "projects",
+    params(("id" = String, Path), ("user_id" = String, Path)), request_body = MemberRoles,
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("project.member.write"))))]
+async fn set_project_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    body: web::Json<MemberRoles>,
+) -> Result<HttpResponse> {
+    let (id, user_id) = path.into_inner();
+    let p = project(&gw, &auth, &id).await?;
+    set(
+        &gw,
+        &auth,
+        project_at(&auth, &p),
+        &user_id,
+        body.into_inner(),
+    )
+    .await
+}
+
+/// Removes a project member. `project.member.delete` on the project.
+#[utoipa::path(delete, path = "/v1/projects/{id}/members/{user_id}", tag = "projects",
+    params(("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("project.member.delete"))))]
+async fn remove_project_member(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (id, user_id) = path.into_inner();
+    let p = project(&gw, &auth, &id).await?;
+    remove(&gw, &auth, project_at(&auth, &p), &user_id).await
 }

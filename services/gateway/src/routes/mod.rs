@@ -2,12 +2,14 @@
 //! as `x-permission` in the OpenAPI document); each handler validates, checks, dispatches or
 //! queries, and maps the result.
 
+pub mod apps;
 pub mod events;
 pub mod instance;
 pub mod members;
 pub mod orgs;
 pub mod pats;
 pub mod permissions;
+pub mod projects;
 pub mod system;
 pub mod user_changes;
 pub mod users;
@@ -22,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     user_changes::configure(cfg);
     permissions::configure(cfg);
+    projects::configure(cfg);
+    apps::configure(cfg);
     pats::configure(cfg);
     events::configure(cfg);
 }

@@ -1,0 +1,154 @@
+//! Queries on projects, their roles and their apps.
+
+use authz::ReadScope;
+use domain::app::OidcConfig;
+use domain::Error;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+
+use crate::queries::{page, Page};
+use crate::store::SqliteReadModel;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub assert_roles: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleRow {
+    pub key: String,
+    pub display_name: String,
+    pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppRow {
+    pub id: String,
+    pub project_id: String,
+    pub client_id: String,
+    pub config: OidcConfig,
+    pub has_secret: bool,
+}
+
+fn project_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRow> {
+    Ok(ProjectRow {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        name: r.get(2)?,
+        assert_roles: r.get(3)?,
+    })
+}
+
+fn app_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRow> {
+    let config: String = r.get(3)?;
+    Ok(AppRow {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        client_id: r.get(2)?,
+        config: serde_json::from_str(&config).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        has_secret: r.get(4)?,
+    })
+}
+
+const APP_COLUMNS: &str = "id, project_id, client_id, config, secret_hash IS NOT NULL";
+
+impl SqliteReadModel {
+    pub fn project(&self, instance: &str, id: &str) -> Result<Option<ProjectRow>, Error> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT id, org_id, name, assert_roles FROM projects WHERE instance = ?1 AND id = ?2",
+            )?
+            .query_row(params![instance, id], project_row)
+            .optional()
+        })
+    }
+
+    /// Projects inside `scope` (their org or the project itself), optionally of one org.
+    pub fn list_projects(
+        &self,
+        instance: &str,
+        scope: &ReadScope,
+        org_id: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<ProjectRow>, Error> {
+        let mut sql = String::from(
+            "SELECT id, org_id, name, assert_roles FROM projects WHERE instance = ? AND id > ?",
+        );
+        let mut args = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
+        if let Some(org) = org_id {
+            sql.push_str(" AND org_id = ?");
+            args.push(org.to_string());
+        }
+        if let ReadScope::Limited(l) = scope {
+            let mut alternatives = Vec::new();
+            if !l.orgs.is_empty() {
+                alternatives.push(format!("org_id IN ({})", vec!["?"; l.orgs.len()].join(",")));
+                args.extend(l.orgs.iter().cloned());
+            }
+            if !l.projects.is_empty() {
+                alternatives.push(format!("id IN ({})", vec!["?"; l.projects.len()].join(",")));
+                args.extend(l.projects.iter().cloned());
+            }
+            if alternatives.is_empty() {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
+        let items = self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), project_row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(page(items, limit, |p| p.id.clone()))
+    }
+
+    pub fn project_roles(&self, instance: &str, project_id: &str) -> Result<Vec<RoleRow>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT key, display_name, grp FROM project_roles WHERE instance = ?1 AND project_id = ?2 ORDER BY key",
+            )?;
+            let rows = st.query_map(params![instance, project_id], |r| {
+                Ok(RoleRow {
+                    key: r.get(0)?,
+                    display_name: r.get(1)?,
+                    group: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    pub fn apps(&self, instance: &str, project_id: &str) -> Result<Vec<AppRow>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {APP_COLUMNS} FROM apps WHERE instance = ?1 AND project_id = ?2 ORDER BY id"
+            ))?;
+            let rows = st.query_map(params![instance, project_id], app_row)?;
+            rows.collect()
+        })
+    }
+
+    pub fn app(
+        &self,
+        instance: &str,
+        project_id: &str,
+        app_id: &str,
+    ) -> Result<Option<AppRow>, Error> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {APP_COLUMNS} FROM apps WHERE instance = ?1 AND project_id = ?2 AND id = ?3"
+            ))?
+            .query_row(params![instance, project_id, app_id], app_row)
+            .optional()
+        })
+    }
+}
