@@ -192,12 +192,21 @@ impl<A: Aggregate> AggregateActor<A> {
             },
         )?;
         let new_events = to_log(&events, &msg.caller, now);
+        // A new stream states its owners (found again by cascades).
+        let owners = if self.version == 0 && !events.is_empty() {
+            let mut created = self.state.clone();
+            events.iter().for_each(|e| created.apply(e));
+            created.owners()
+        } else {
+            Vec::new()
+        };
         Ok((
             events,
             Append {
                 stream: stream_of(&self.key),
                 expected_version: self.version,
                 events: new_events,
+                owners,
             },
         ))
     }

@@ -55,6 +55,7 @@ impl Plan {
             stream: StreamId::new(instance, A::KIND, id),
             expected_version: 0,
             events: to_log(&events, &self.caller, self.now),
+            owners: state.owners(),
         });
         Ok(())
     }

@@ -55,6 +55,7 @@ async fn main() {
                     stream: StreamId::new("bench", "user", &format!("user-{n}")),
                     expected_version: 0,
                     events: vec![event(&added), event(&pat)],
+                    owners: vec![format!("org-{}", n % 100)],
                 }
             })
             .collect();

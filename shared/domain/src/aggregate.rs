@@ -56,6 +56,12 @@ pub trait Aggregate:
 
     fn apply(&mut self, event: &Self::Event);
 
+    /// The resources that own this aggregate (a user's or project's org), stated when its
+    /// stream is created so that removing an owner can find what it owns.
+    fn owners(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Folds events into a state (restore, and tests).
     fn from_events<'e>(events: impl IntoIterator<Item = &'e Self::Event>) -> Self
     where

@@ -195,6 +195,10 @@ impl Aggregate for Project {
     type Command = ProjectCommand;
     type Event = ProjectEvent;
 
+    fn owners(&self) -> Vec<String> {
+        vec![self.org.clone()]
+    }
+
     fn exists(&self) -> bool {
         self.lifecycle == Lifecycle::Active
     }

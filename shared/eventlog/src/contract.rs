@@ -21,6 +21,7 @@ fn append(stream: &StreamId, expected: u64, events: &[u32]) -> Append {
         stream: stream.clone(),
         expected_version: expected,
         events: events.iter().map(|n| event(*n)).collect(),
+        owners: Vec::new(),
     }
 }
 
@@ -117,6 +118,45 @@ pub async fn atomic_multi_stream_append(log: Arc<dyn EventLog>) {
         .await
         .unwrap();
     assert_eq!(done.iter().map(|d| d.version).collect::<Vec<_>>(), [1, 2]);
+}
+
+/// Streams are found by the owners their first append stated, per instance and kind; an
+/// append that fails records no owner.
+pub async fn owned_streams(log: Arc<dyn EventLog>) {
+    let owned = |id: &str, owners: &[&str]| Append {
+        owners: owners.iter().map(|o| o.to_string()).collect(),
+        ..append(&StreamId::new("i1", "user", id), 0, &[1])
+    };
+    log.append_atomic(vec![
+        owned("u1", &["org-a"]),
+        owned("u2", &["org-a", "team"]),
+    ])
+    .await
+    .unwrap();
+    log.append(owned("u3", &["org-b"])).await.unwrap();
+    // A conflict (u1 exists) records nothing for u4.
+    let err = log
+        .append_atomic(vec![owned("u4", &["org-a"]), owned("u1", &["org-a"])])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LogError::Conflict { .. }));
+    let mut a = log.owned_streams("i1", "org-a", "user").await.unwrap();
+    a.sort();
+    assert_eq!(a, ["u1", "u2"]);
+    assert_eq!(
+        log.owned_streams("i1", "team", "user").await.unwrap(),
+        ["u2"]
+    );
+    assert!(log
+        .owned_streams("i1", "org-a", "project")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(log
+        .owned_streams("i2", "org-a", "user")
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A subscriber sees the head move past every acknowledged append, and can catch up from any

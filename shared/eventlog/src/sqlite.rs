@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS events (
     created_at INTEGER NOT NULL,
     UNIQUE (instance, kind, aggregate_id, version)
 );
+CREATE TABLE IF NOT EXISTS owners (
+    instance TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    PRIMARY KEY (instance, owner, kind, aggregate_id)
+);
 CREATE TABLE IF NOT EXISTS snapshots (
     instance TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -263,6 +270,9 @@ fn append_all(conn: &Connection, appends: &[Append]) -> rusqlite::Result<LogResu
         "INSERT INTO events (instance, kind, aggregate_id, version, event_type, schema_version, payload, creator, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
+    let mut own = conn.prepare_cached(
+        "INSERT OR IGNORE INTO owners (instance, owner, kind, aggregate_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for a in appends {
         let s = &a.stream;
         let actual =
@@ -290,6 +300,9 @@ fn append_all(conn: &Connection, appends: &[Append]) -> rusqlite::Result<LogResu
                 e.created_at
             ])?;
             position = conn.last_insert_rowid() as u64;
+        }
+        for owner in &a.owners {
+            own.execute(params![s.instance, owner, s.kind, s.id])?;
         }
         out.push(Appended { version, position });
     }
@@ -352,6 +365,22 @@ impl EventLog for SqliteLog {
                 "SELECT {COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
             ))?;
             let rows = st.query_map(params![after_position as i64, limit as i64], row_to_event)?;
+            rows.collect()
+        }))
+    }
+
+    fn owned_streams<'a>(
+        &'a self,
+        instance: &'a str,
+        owner: &'a str,
+        kind: &'a str,
+    ) -> BoxFuture<'a, LogResult<Vec<String>>> {
+        let (i, o, k) = (instance.to_string(), owner.to_string(), kind.to_string());
+        Box::pin(self.read(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT aggregate_id FROM owners WHERE instance = ?1 AND owner = ?2 AND kind = ?3",
+            )?;
+            let rows = st.query_map(params![i, o, k], |r| r.get(0))?;
             rows.collect()
         }))
     }

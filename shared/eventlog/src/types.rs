@@ -54,6 +54,10 @@ pub struct Append {
     pub stream: StreamId,
     pub expected_version: u64,
     pub events: Vec<NewEvent>,
+    /// The resources that own the stream (a user's org; a user grant's user and project),
+    /// recorded with the append; [`EventLog::owned_streams`] finds the stream by them, for
+    /// cascades. Streams never change owners, so new streams state them.
+    pub owners: Vec<String>,
 }
 
 /// Where an append left its stream and the log.
@@ -110,6 +114,15 @@ pub trait EventLog: Send + Sync + 'static {
         after_position: u64,
         limit: usize,
     ) -> BoxFuture<'_, LogResult<Vec<StoredEvent>>>;
+
+    /// The ids of the streams of `kind` in `instance` that an append stated `owner` for, in
+    /// no particular order (removed aggregates included: the caller asks each its state).
+    fn owned_streams<'a>(
+        &'a self,
+        instance: &'a str,
+        owner: &'a str,
+        kind: &'a str,
+    ) -> BoxFuture<'a, LogResult<Vec<String>>>;
 
     /// The position of the last durable event, updated as appends commit.
     fn head(&self) -> watch::Receiver<u64>;

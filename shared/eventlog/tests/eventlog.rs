@@ -35,7 +35,8 @@ contract_tests!(
     ordering_across_streams,
     atomic_multi_stream_append,
     subscription_catch_up,
-    snapshots
+    snapshots,
+    owned_streams
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,6 +58,7 @@ async fn acknowledged_appends_are_there_after_reopening() {
                 stream: s.clone(),
                 expected_version: v,
                 events: vec![e],
+                owners: Vec::new(),
             })
             .await
             .unwrap();

@@ -245,6 +245,10 @@ impl Aggregate for User {
     type Command = UserCommand;
     type Event = UserEvent;
 
+    fn owners(&self) -> Vec<String> {
+        vec![self.org.clone()]
+    }
+
     fn exists(&self) -> bool {
         self.lifecycle == Lifecycle::Active
     }
