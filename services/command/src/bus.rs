@@ -16,6 +16,7 @@ use domain::org::Org;
 use domain::project::Project;
 use domain::unique::Unique;
 use domain::user::User;
+use domain::user_grant::UserGrant;
 use domain::{Aggregate, AggregateKey, Code, Error};
 use eventlog::EventLog;
 
@@ -54,6 +55,7 @@ pub struct CommandBus {
     orgs: Registry<Org>,
     users: Registry<User>,
     projects: Registry<Project>,
+    user_grants: Registry<UserGrant>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
 }
@@ -81,7 +83,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -101,6 +103,7 @@ impl CommandBus {
             orgs: Mutex::default(),
             users: Mutex::default(),
             projects: Mutex::default(),
+            user_grants: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(options.password_workers),
         }
@@ -189,6 +192,7 @@ impl CommandBus {
             + count(&self.orgs)
             + count(&self.users)
             + count(&self.projects)
+            + count(&self.user_grants)
             + count(&self.uniques)
     }
 }

@@ -3,6 +3,7 @@
 
 mod actor;
 mod bus;
+mod cascade;
 mod credentials;
 mod instances;
 mod members;
@@ -11,6 +12,7 @@ mod projects;
 mod sagas;
 pub mod secrets;
 pub mod setup;
+mod user_grants;
 
 pub use actor::Written;
 pub use bus::{CommandBus, CommandOptions, Routed};

@@ -49,7 +49,10 @@ impl CommandBus {
                     .with("org_id", org_id),
             );
         }
-        self.execute::<Project>(&key, caller, cmd, None).await
+        let written = self.execute::<Project>(&key, caller, cmd, None).await?;
+        self.undo_if_org_gone(instance, org_id, None, Some(project_id))
+            .await?;
+        Ok(written)
     }
 
     /// Any other command on a project.

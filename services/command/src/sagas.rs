@@ -21,7 +21,7 @@ pub(crate) fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey 
     }
 }
 
-fn login_claim(instance: &str, username: &str) -> AggregateKey {
+pub(crate) fn login_claim(instance: &str, username: &str) -> AggregateKey {
     key(
         instance,
         Unique::KIND,
@@ -29,7 +29,7 @@ fn login_claim(instance: &str, username: &str) -> AggregateKey {
     )
 }
 
-fn org_claim(instance: &str, name: &str) -> AggregateKey {
+pub(crate) fn org_claim(instance: &str, name: &str) -> AggregateKey {
     key(
         instance,
         Unique::KIND,
@@ -79,7 +79,7 @@ impl CommandBus {
     }
 
     /// Claims `claim` for `owner`, runs `act`, and releases the claim if `act` fails.
-    async fn claimed<F>(
+    pub(crate) async fn claimed<F>(
         &self,
         claim: &AggregateKey,
         owner: &str,
@@ -98,7 +98,7 @@ impl CommandBus {
         result
     }
 
-    async fn release(&self, claim: &AggregateKey, owner: &str, caller: &Caller) {
+    pub(crate) async fn release(&self, claim: &AggregateKey, owner: &str, caller: &Caller) {
         let cmd = UniqueCommand::Release {
             owner: owner.into(),
         };
@@ -141,31 +141,18 @@ impl CommandBus {
             );
         }
         let claim = login_claim(instance, &username);
-        self.claimed(
-            &claim,
-            user_id,
-            Code::UsernameTaken,
-            caller,
-            self.execute::<User>(&user, caller, cmd.clone(), None),
-        )
-        .await
-    }
-
-    /// Removes a user and frees its login name.
-    pub async fn remove_user(
-        &self,
-        caller: &Caller,
-        instance: &str,
-        user_id: &str,
-        if_match: Option<u64>,
-    ) -> Result<Written, Error> {
-        let user = key(instance, User::KIND, user_id);
-        let (state, _) = self.state::<User>(&user).await?;
         let written = self
-            .execute::<User>(&user, caller, UserCommand::Remove, if_match)
+            .claimed(
+                &claim,
+                user_id,
+                Code::UsernameTaken,
+                caller,
+                self.execute::<User>(&user, caller, cmd.clone(), None),
+            )
             .await?;
-        self.release(&login_claim(instance, &state.username), user_id, caller)
-            .await;
+        // The org may have been removed meanwhile; its cascade may have missed this user.
+        self.undo_if_org_gone(instance, &org_id, Some(user_id), None)
+            .await?;
         Ok(written)
     }
 
@@ -189,23 +176,5 @@ impl CommandBus {
             self.execute::<Org>(&org, caller, cmd.clone(), None),
         )
         .await
-    }
-
-    /// Removes an org and frees its name.
-    pub async fn remove_org(
-        &self,
-        caller: &Caller,
-        instance: &str,
-        org_id: &str,
-        if_match: Option<u64>,
-    ) -> Result<Written, Error> {
-        let org = key(instance, Org::KIND, org_id);
-        let (state, _) = self.state::<Org>(&org).await?;
-        let written = self
-            .execute::<Org>(&org, caller, OrgCommand::Remove, if_match)
-            .await?;
-        self.release(&org_claim(instance, &state.name), org_id, caller)
-            .await;
-        Ok(written)
     }
 }

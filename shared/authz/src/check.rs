@@ -24,6 +24,9 @@ pub enum InternalFlow {
     Setup,
     /// The hosted login: may update the user signing in (sessions, credentials, metadata).
     Login,
+    /// What a removal takes with it (an org's users and projects, a project's user grants),
+    /// after the caller's own check for the removal itself.
+    Cascade,
 }
 
 impl InternalFlow {
@@ -31,6 +34,7 @@ impl InternalFlow {
         match self {
             InternalFlow::Setup => "setup",
             InternalFlow::Login => "login",
+            InternalFlow::Cascade => "cascade",
         }
     }
 
@@ -45,6 +49,13 @@ impl InternalFlow {
                 "session.read",
                 "session.write",
                 "session.delete",
+            ]
+            .contains(&p.name()),
+            InternalFlow::Cascade => [
+                "user.delete",
+                "user.grant.write",
+                "user.grant.delete",
+                "project.delete",
             ]
             .contains(&p.name()),
         }

@@ -83,6 +83,12 @@ codes! {
     RoleKeyTaken = "PROJECT-0003", AlreadyExists;
     ProjectRoleNotFound = "PROJECT-0004", NotFound;
     InvalidRoleKey = "PROJECT-0005", InvalidArgument;
+    GrantToOwnOrg = "PROJECT-0006", InvalidArgument;
+    GrantExists = "PROJECT-0007", AlreadyExists;
+    GrantNotFound = "PROJECT-0008", NotFound;
+    UserGrantNotFound = "USERGRANT-0001", NotFound;
+    UserGrantExists = "USERGRANT-0002", AlreadyExists;
+    RoleNotGranted = "USERGRANT-0003", InvalidArgument;
     AppNotFound = "APP-0001", NotFound;
     InvalidRedirectUri = "APP-0002", InvalidArgument;
     InvalidAppConfig = "APP-0003", InvalidArgument;

@@ -13,6 +13,7 @@ pub mod project;
 pub mod testing;
 pub mod unique;
 pub mod user;
+pub mod user_grant;
 pub mod validate;
 
 pub use aggregate::{authorize, Access, Aggregate, AggregateKey, Ctx, EventType};
@@ -26,6 +27,7 @@ pub enum DomainEvent {
     Org(org::OrgEvent),
     User(user::UserEvent),
     Project(project::ProjectEvent),
+    UserGrant(user_grant::UserGrantEvent),
     Unique(unique::UniqueEvent),
 }
 

@@ -24,6 +24,10 @@ pub enum OrgCommand {
     /// Org-level (ORG_*) memberships.
     Member(MemberCommand),
     Remove,
+    /// A new name (the service claims it first).
+    Rename {
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +36,8 @@ pub enum OrgEvent {
     MemberSet { user_id: String, roles: Vec<String> },
     MemberRemoved { user_id: String },
     Removed { name: String },
+    // New variants go last: bincode encodes the variant's index.
+    Renamed { name: String },
 }
 
 impl EventType for OrgEvent {
@@ -41,6 +47,7 @@ impl EventType for OrgEvent {
             OrgEvent::MemberSet { .. } => "org.member.set",
             OrgEvent::MemberRemoved { .. } => "org.member.removed",
             OrgEvent::Removed { .. } => "org.removed",
+            OrgEvent::Renamed { .. } => "org.renamed",
         }
     }
 }
@@ -74,6 +81,7 @@ impl Aggregate for Org {
             ),
             OrgCommand::Member(m) => (m.permission("org.member"), org),
             OrgCommand::Remove => (p("org.delete"), org),
+            OrgCommand::Rename { .. } => (p("org.write"), org),
         };
         Access::Check(Requirement::plain(perm), target)
     }
@@ -104,6 +112,14 @@ impl Aggregate for Org {
             OrgCommand::Remove => vec![OrgEvent::Removed {
                 name: self.name.clone(),
             }],
+            OrgCommand::Rename { name } => {
+                let name = org_name(name)?;
+                if name == self.name {
+                    vec![]
+                } else {
+                    vec![OrgEvent::Renamed { name }]
+                }
+            }
         })
     }
 
@@ -120,6 +136,7 @@ impl Aggregate for Org {
                 self.members.remove(user_id);
             }
             OrgEvent::Removed { .. } => self.lifecycle = Lifecycle::Removed,
+            OrgEvent::Renamed { name } => self.name = name.clone(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Given / when / then for every command of every aggregate, rejections included.
 
+#[path = "domain/grants.rs"]
+mod grants;
 #[path = "domain/project.rs"]
 mod project;
 #[path = "domain/user_changes.rs"]

@@ -62,6 +62,7 @@ pub fn payload(event: &DomainEvent) -> Value {
         DomainEvent::Org(e) => serde_json::to_value(e),
         DomainEvent::User(e) => serde_json::to_value(e),
         DomainEvent::Project(e) => serde_json::to_value(e),
+        DomainEvent::UserGrant(e) => serde_json::to_value(e),
         DomainEvent::Unique(e) => serde_json::to_value(e),
     }
     .unwrap_or(Value::Null);

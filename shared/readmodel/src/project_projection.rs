@@ -1,6 +1,8 @@
-//! Project events -> the projects, project_roles, apps and (project) memberships tables.
+//! Project events -> the projects, project_roles, apps, project_grants and (project and grant)
+//! memberships tables; user grant events -> user_grants.
 
 use domain::project::ProjectEvent;
+use domain::user_grant::UserGrantEvent;
 use rusqlite::{params, Connection};
 
 use crate::projection::{exec, remove_member, set_member};
@@ -80,8 +82,46 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
             set_member(tx, i, user_id, "project", id, roles)?
         }
         ProjectEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "project", id)?,
+        ProjectEvent::GrantAdded {
+            grant_id,
+            granted_org_id,
+            roles,
+        } => {
+            exec(tx,
+                "INSERT OR REPLACE INTO project_grants (instance, project_id, id, granted_org_id, roles) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![i, id, grant_id, granted_org_id, roles.join(",")],
+            )?;
+        }
+        ProjectEvent::GrantChanged { grant_id, roles } => {
+            exec(
+                tx,
+                "UPDATE project_grants SET roles = ?4 WHERE instance = ?1 AND project_id = ?2 AND id = ?3",
+                params![i, id, grant_id, roles.join(",")],
+            )?;
+        }
+        ProjectEvent::GrantRemoved { grant_id } => {
+            exec(
+                tx,
+                "DELETE FROM project_grants WHERE instance = ?1 AND project_id = ?2 AND id = ?3",
+                params![i, id, grant_id],
+            )?;
+            exec(tx, "DELETE FROM memberships WHERE instance = ?1 AND level = 'project_grant' AND resource_id = ?2", params![i, grant_id])?;
+        }
+        ProjectEvent::GrantMemberSet {
+            grant_id,
+            user_id,
+            roles,
+        } => set_member(tx, i, user_id, "project_grant", grant_id, roles)?,
+        ProjectEvent::GrantMemberRemoved { grant_id, user_id } => {
+            remove_member(tx, i, user_id, "project_grant", grant_id)?
+        }
         ProjectEvent::Removed { .. } => {
-            for table in ["project_roles", "apps"] {
+            exec(tx,
+                "DELETE FROM memberships WHERE instance = ?1 AND level = 'project_grant' AND resource_id IN
+                 (SELECT id FROM project_grants WHERE instance = ?1 AND project_id = ?2)",
+                params![i, id],
+            )?;
+            for table in ["project_roles", "apps", "project_grants"] {
                 exec(
                     tx,
                     &format!("DELETE FROM {table} WHERE instance = ?1 AND project_id = ?2"),
@@ -101,4 +141,42 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
 
 fn json(config: &domain::app::OidcConfig) -> String {
     serde_json::to_string(config).unwrap_or_default()
+}
+
+pub(crate) fn user_grant(
+    tx: &Connection,
+    i: &str,
+    id: &str,
+    e: &UserGrantEvent,
+) -> rusqlite::Result<()> {
+    match e {
+        UserGrantEvent::Added {
+            user_id,
+            project_id,
+            project_grant,
+            roles,
+            ..
+        } => {
+            exec(tx,
+                "INSERT OR REPLACE INTO user_grants (instance, id, user_id, project_id, project_grant_id, roles)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![i, id, user_id, project_id, project_grant.as_ref().map(|(g, _)| g), roles.join(",")],
+            )?;
+        }
+        UserGrantEvent::Changed { roles } => {
+            exec(
+                tx,
+                "UPDATE user_grants SET roles = ?3 WHERE instance = ?1 AND id = ?2",
+                params![i, id, roles.join(",")],
+            )?;
+        }
+        UserGrantEvent::Removed => {
+            exec(
+                tx,
+                "DELETE FROM user_grants WHERE instance = ?1 AND id = ?2",
+                params![i, id],
+            )?;
+        }
+    }
+    Ok(())
 }

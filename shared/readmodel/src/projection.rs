@@ -6,6 +6,7 @@ use domain::org::OrgEvent;
 use domain::project::ProjectEvent;
 use domain::unique::UniqueEvent;
 use domain::user::UserEvent;
+use domain::user_grant::UserGrantEvent;
 use domain::DomainEvent;
 use eventlog::StoredEvent;
 use rusqlite::{params, Connection};
@@ -44,6 +45,7 @@ pub(crate) fn apply(
         DomainEvent::Org(e) => org(tx, i, id, e),
         DomainEvent::User(e) => crate::user_projection::apply(tx, i, id, e),
         DomainEvent::Project(e) => crate::project_projection::apply(tx, i, id, e),
+        DomainEvent::UserGrant(e) => crate::project_projection::user_grant(tx, i, id, e),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -61,7 +63,7 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
             | InstanceEvent::Removed { .. } => true,
         },
         DomainEvent::Org(e) => match e {
-            OrgEvent::Added { .. } => false,
+            OrgEvent::Added { .. } | OrgEvent::Renamed { .. } => false,
             OrgEvent::MemberSet { .. }
             | OrgEvent::MemberRemoved { .. }
             | OrgEvent::Removed { .. } => true,
@@ -90,7 +92,11 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
         DomainEvent::Project(e) => match e {
             ProjectEvent::MemberSet { .. }
             | ProjectEvent::MemberRemoved { .. }
-            | ProjectEvent::Removed { .. } => true,
+            | ProjectEvent::Removed { .. }
+            | ProjectEvent::GrantRemoved { .. }
+            | ProjectEvent::GrantMemberSet { .. }
+            | ProjectEvent::GrantMemberRemoved { .. } => true,
+            ProjectEvent::GrantAdded { .. } | ProjectEvent::GrantChanged { .. } => false,
             ProjectEvent::Added { .. }
             | ProjectEvent::Changed { .. }
             | ProjectEvent::RoleAdded { .. }
@@ -100,6 +106,10 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
             | ProjectEvent::AppSecretRotated { .. }
             | ProjectEvent::AppRemoved { .. } => false,
         },
+        // User grants are end users' project roles, not manager permissions.
+        DomainEvent::UserGrant(
+            UserGrantEvent::Added { .. } | UserGrantEvent::Changed { .. } | UserGrantEvent::Removed,
+        ) => false,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
     }
 }
@@ -169,6 +179,8 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
                 "projects",
                 "project_roles",
                 "apps",
+                "project_grants",
+                "user_grants",
             ] {
                 exec(
                     tx,
@@ -193,6 +205,13 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
         }
         OrgEvent::MemberSet { user_id, roles } => set_member(tx, i, user_id, "org", id, roles)?,
         OrgEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "org", id)?,
+        OrgEvent::Renamed { name } => {
+            exec(
+                tx,
+                "UPDATE orgs SET name = ?3 WHERE instance = ?1 AND id = ?2",
+                params![i, id, name],
+            )?;
+        }
         OrgEvent::Removed { .. } => {
             exec(
                 tx,

@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS apps (
     config TEXT NOT NULL, secret_hash TEXT, PRIMARY KEY (instance, project_id, id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS apps_by_client ON apps (client_id);
+CREATE TABLE IF NOT EXISTS project_grants (
+    instance TEXT NOT NULL, project_id TEXT NOT NULL, id TEXT NOT NULL, granted_org_id TEXT NOT NULL,
+    roles TEXT NOT NULL, PRIMARY KEY (instance, project_id, id)
+);
+CREATE TABLE IF NOT EXISTS user_grants (
+    instance TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, project_id TEXT NOT NULL,
+    project_grant_id TEXT, roles TEXT NOT NULL, PRIMARY KEY (instance, id)
+);
+CREATE INDEX IF NOT EXISTS user_grants_by_user ON user_grants (instance, user_id, id);
 CREATE TABLE IF NOT EXISTS events (
     instance TEXT NOT NULL, position INTEGER NOT NULL, aggregate_type TEXT NOT NULL,
     aggregate_id TEXT NOT NULL, sequence INTEGER NOT NULL, type TEXT NOT NULL,
@@ -68,7 +77,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (aggregate_id, position);
 ";
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 15] = [
+    "project_grants",
+    "user_grants",
     "versions",
     "domains",
     "orgs",
@@ -85,7 +96,7 @@ const TABLES: [&str; 13] = [
 ];
 
 /// The layout of the tables; a read model of another layout is dropped and rebuilt.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;

@@ -179,3 +179,33 @@ fn the_login_flow_sets_metadata_through_the_check_within_its_instance_only() {
     );
     assert!(!delete.is_allowed());
 }
+
+#[test]
+fn the_cascade_flow_removes_only_and_only_in_its_instance() {
+    let cascade = Caller::Internal {
+        flow: InternalFlow::Cascade,
+        instance: I1.into(),
+    };
+    let target = user(I1, "org-a", "u");
+    let allowed = |op: UserOp| {
+        authorizer()
+            .check(&cascade, op.requirement(), &target)
+            .is_allowed()
+    };
+    assert!(allowed(UserOp::Delete));
+    assert!(!allowed(UserOp::ChangeProfile));
+    assert!(!allowed(UserOp::SetMetadata));
+    assert!(!authorizer()
+        .check(
+            &cascade,
+            UserOp::Delete.requirement(),
+            &user(I2, "org-a", "u")
+        )
+        .is_allowed());
+    let org_delete = authz::Requirement::plain(Permission::named("org.delete"));
+    let org = authz::Target::Org {
+        instance: I1,
+        org: "org-a",
+    };
+    assert!(!authorizer().check(&cascade, org_delete, &org).is_allowed());
+}

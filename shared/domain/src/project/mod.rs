@@ -13,6 +13,9 @@ use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
 use crate::validate;
 
+mod grants;
+pub use grants::GrantCommand;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRole {
     pub display_name: String,
@@ -27,6 +30,15 @@ pub struct App {
     pub secret_hash: Option<String>,
 }
 
+/// A grant of some of the project's roles to another org, with its own (PROJECT_GRANT_*)
+/// members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub granted_org: String,
+    pub roles: Vec<String>,
+    pub members: MemberMap,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
     pub lifecycle: Lifecycle,
@@ -37,6 +49,7 @@ pub struct Project {
     pub roles: BTreeMap<String, ProjectRole>,
     pub apps: BTreeMap<String, App>,
     pub members: MemberMap,
+    pub grants: BTreeMap<String, Grant>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +92,8 @@ pub enum ProjectCommand {
     /// Project-level (PROJECT_*) memberships.
     Member(MemberCommand),
     Remove,
+    /// Grants of the project to other orgs.
+    Grant(GrantCommand),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +143,28 @@ pub enum ProjectEvent {
     Removed {
         name: String,
     },
+    // New variants go last: bincode encodes the variant's index.
+    GrantAdded {
+        grant_id: String,
+        granted_org_id: String,
+        roles: Vec<String>,
+    },
+    GrantChanged {
+        grant_id: String,
+        roles: Vec<String>,
+    },
+    GrantRemoved {
+        grant_id: String,
+    },
+    GrantMemberSet {
+        grant_id: String,
+        user_id: String,
+        roles: Vec<String>,
+    },
+    GrantMemberRemoved {
+        grant_id: String,
+        user_id: String,
+    },
 }
 
 impl EventType for ProjectEvent {
@@ -144,6 +181,11 @@ impl EventType for ProjectEvent {
             ProjectEvent::MemberSet { .. } => "project.member.set",
             ProjectEvent::MemberRemoved { .. } => "project.member.removed",
             ProjectEvent::Removed { .. } => "project.removed",
+            ProjectEvent::GrantAdded { .. } => "project.grant.added",
+            ProjectEvent::GrantChanged { .. } => "project.grant.changed",
+            ProjectEvent::GrantRemoved { .. } => "project.grant.removed",
+            ProjectEvent::GrantMemberSet { .. } => "project.grant.member.set",
+            ProjectEvent::GrantMemberRemoved { .. } => "project.grant.member.removed",
         }
     }
 }
@@ -228,6 +270,18 @@ impl Aggregate for Project {
             C::RemoveApp { .. } => (p("project.app.delete"), project),
             C::Member(m) => (m.permission("project.member"), project),
             C::Remove => (p("project.delete"), project),
+            C::Grant(g) => match g.member_of() {
+                Some(grant) => (
+                    g.permission(),
+                    Target::ProjectGrant {
+                        instance: &key.instance,
+                        org: &self.org,
+                        project: &key.id,
+                        grant,
+                    },
+                ),
+                None => (g.permission(), project),
+            },
         };
         Access::Check(Requirement::plain(perm), target)
     }
@@ -308,7 +362,17 @@ impl Aggregate for Project {
                     )
                     .with("key", key.as_str()));
                 }
-                vec![E::RoleRemoved { key: key.clone() }]
+                // The role leaves every grant that holds it, in the same step.
+                let mut events = vec![E::RoleRemoved { key: key.clone() }];
+                for (grant_id, g) in &self.grants {
+                    if g.roles.contains(key) {
+                        events.push(E::GrantChanged {
+                            grant_id: grant_id.clone(),
+                            roles: g.roles.iter().filter(|r| *r != key).cloned().collect(),
+                        });
+                    }
+                }
+                events
             }
             C::AddApp {
                 app_id,
@@ -372,6 +436,7 @@ impl Aggregate for Project {
             C::Remove => vec![E::Removed {
                 name: self.name.clone(),
             }],
+            C::Grant(g) => self.decide_grant(g)?,
         })
     }
 
@@ -446,6 +511,42 @@ impl Aggregate for Project {
                 self.members.remove(user_id);
             }
             E::Removed { .. } => self.lifecycle = Lifecycle::Removed,
+            E::GrantAdded {
+                grant_id,
+                granted_org_id,
+                roles,
+            } => {
+                self.grants.insert(
+                    grant_id.clone(),
+                    Grant {
+                        granted_org: granted_org_id.clone(),
+                        roles: roles.clone(),
+                        members: MemberMap::new(),
+                    },
+                );
+            }
+            E::GrantChanged { grant_id, roles } => {
+                if let Some(g) = self.grants.get_mut(grant_id) {
+                    g.roles = roles.clone();
+                }
+            }
+            E::GrantRemoved { grant_id } => {
+                self.grants.remove(grant_id);
+            }
+            E::GrantMemberSet {
+                grant_id,
+                user_id,
+                roles,
+            } => {
+                if let Some(g) = self.grants.get_mut(grant_id) {
+                    g.members.insert(user_id.clone(), roles.clone());
+                }
+            }
+            E::GrantMemberRemoved { grant_id, user_id } => {
+                if let Some(g) = self.grants.get_mut(grant_id) {
+                    g.members.remove(user_id);
+                }
+            }
         }
     }
 }

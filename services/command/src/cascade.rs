@@ -1,0 +1,254 @@
+//! Removals and what they take with them, as events: an org its users and projects, a user or
+//! a project its user grants, a project grant the user grants made through it, a role the
+//! user grants holding it. The caller's permission is checked for the removal itself; what
+//! follows runs as the internal `cascade` flow. Owned aggregates are found through the owners
+//! their streams stated in the log (commands never read read models).
+
+use authz::{Caller, InternalFlow};
+use domain::org::{Org, OrgCommand};
+use domain::project::{GrantCommand, Project, ProjectCommand};
+use domain::user::{User, UserCommand};
+use domain::user_grant::{UserGrant, UserGrantCommand};
+use domain::{Aggregate, Code, Error};
+
+use crate::actor::{log_error, Written};
+use crate::bus::CommandBus;
+use crate::sagas::{key, login_claim, org_claim};
+use crate::user_grants::user_grant_claim;
+
+fn cascade(instance: &str) -> Caller {
+    Caller::Internal {
+        flow: InternalFlow::Cascade,
+        instance: instance.into(),
+    }
+}
+
+impl CommandBus {
+    async fn owned(&self, instance: &str, owner: &str, kind: &str) -> Result<Vec<String>, Error> {
+        self.deps
+            .log
+            .owned_streams(instance, owner, kind)
+            .await
+            .map_err(log_error)
+    }
+
+    /// Runs `cmd` on every live user grant owned by `owner` (a user, project or grant).
+    async fn each_user_grant(
+        &self,
+        instance: &str,
+        owner: &str,
+        cmd: UserGrantCommand,
+    ) -> Result<(), Error> {
+        let by = cascade(instance);
+        for id in self.owned(instance, owner, UserGrant::KIND).await? {
+            let k = key(instance, UserGrant::KIND, &id);
+            let (grant, _) = self.state::<UserGrant>(&k).await?;
+            if !grant.exists() {
+                continue;
+            }
+            self.execute::<UserGrant>(&k, &by, cmd.clone(), None)
+                .await?;
+            if cmd == UserGrantCommand::Remove {
+                let claim = user_grant_claim(instance, &grant);
+                self.release(&claim, &id, &by).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a user, frees its login name, and removes its user grants.
+    pub async fn remove_user(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let user = key(instance, User::KIND, user_id);
+        let (state, _) = self.state::<User>(&user).await?;
+        let written = self
+            .execute::<User>(&user, caller, UserCommand::Remove, if_match)
+            .await?;
+        self.release(&login_claim(instance, &state.username), user_id, caller)
+            .await;
+        self.each_user_grant(instance, user_id, UserGrantCommand::Remove)
+            .await?;
+        Ok(written)
+    }
+
+    /// Removes a project (its roles, apps, grants and members go with it) and the user grants
+    /// on it.
+    pub async fn remove_project(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        project_id: &str,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let k = key(instance, Project::KIND, project_id);
+        let written = self
+            .execute::<Project>(&k, caller, ProjectCommand::Remove, if_match)
+            .await?;
+        self.each_user_grant(instance, project_id, UserGrantCommand::Remove)
+            .await?;
+        Ok(written)
+    }
+
+    /// Removes a role from a project; its grants and the user grants on it lose the role.
+    pub async fn remove_project_role(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        project_id: &str,
+        role_key: &str,
+    ) -> Result<Written, Error> {
+        let k = key(instance, Project::KIND, project_id);
+        let cmd = ProjectCommand::RemoveRole {
+            key: role_key.into(),
+        };
+        let written = self.execute::<Project>(&k, caller, cmd, None).await?;
+        let revoke = UserGrantCommand::RevokeRoles {
+            keys: vec![role_key.into()],
+        };
+        self.each_user_grant(instance, project_id, revoke).await?;
+        Ok(written)
+    }
+
+    /// Changes or removes a project grant (or its members); user grants made through it lose
+    /// the roles it no longer holds, or go with it.
+    pub async fn change_project_grant(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        project_id: &str,
+        cmd: GrantCommand,
+    ) -> Result<Written, Error> {
+        let k = key(instance, Project::KIND, project_id);
+        let (before, _) = self.state::<Project>(&k).await?;
+        let written = self
+            .execute::<Project>(&k, caller, ProjectCommand::Grant(cmd.clone()), None)
+            .await?;
+        match &cmd {
+            GrantCommand::Change { grant_id, .. } => {
+                let (after, _) = self.state::<Project>(&k).await?;
+                let kept = after.grants.get(grant_id).map(|g| g.roles.clone());
+                let lost: Vec<String> = before
+                    .grants
+                    .get(grant_id)
+                    .map(|g| g.roles.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| !kept.as_ref().is_some_and(|k| k.contains(r)))
+                    .collect();
+                if !lost.is_empty() {
+                    let revoke = UserGrantCommand::RevokeRoles { keys: lost };
+                    self.each_user_grant(instance, grant_id, revoke).await?;
+                }
+            }
+            GrantCommand::Remove { grant_id } => {
+                self.each_user_grant(instance, grant_id, UserGrantCommand::Remove)
+                    .await?;
+            }
+            GrantCommand::Add { .. } | GrantCommand::Member { .. } => {}
+        }
+        Ok(written)
+    }
+
+    /// Removes an org, frees its name, and removes its users and projects (with their user
+    /// grants). Org, project and grant memberships go with their resources.
+    pub async fn remove_org(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        org_id: &str,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let org = key(instance, Org::KIND, org_id);
+        let (state, _) = self.state::<Org>(&org).await?;
+        let written = self
+            .execute::<Org>(&org, caller, OrgCommand::Remove, if_match)
+            .await?;
+        self.release(&org_claim(instance, &state.name), org_id, caller)
+            .await;
+        self.remove_owned_by_org(instance, org_id).await?;
+        Ok(written)
+    }
+
+    async fn remove_owned_by_org(&self, instance: &str, org_id: &str) -> Result<(), Error> {
+        let by = cascade(instance);
+        for id in self.owned(instance, org_id, User::KIND).await? {
+            let (user, _) = self.state::<User>(&key(instance, User::KIND, &id)).await?;
+            if user.exists() {
+                self.remove_user(&by, instance, &id, None).await?;
+            }
+        }
+        for id in self.owned(instance, org_id, Project::KIND).await? {
+            let (project, _) = self
+                .state::<Project>(&key(instance, Project::KIND, &id))
+                .await?;
+            if project.exists() {
+                self.remove_project(&by, instance, &id, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After creating a user or project in an org: if the org was removed meanwhile (its
+    /// cascade may have run before the creation), remove what was created and say so.
+    pub(crate) async fn undo_if_org_gone(
+        &self,
+        instance: &str,
+        org_id: &str,
+        user_id: Option<&str>,
+        project_id: Option<&str>,
+    ) -> Result<(), Error> {
+        let (org, _) = self.state::<Org>(&key(instance, Org::KIND, org_id)).await?;
+        if org.exists() {
+            return Ok(());
+        }
+        let by = cascade(instance);
+        if let Some(id) = user_id {
+            self.remove_user(&by, instance, id, None).await?;
+        }
+        if let Some(id) = project_id {
+            self.remove_project(&by, instance, id, None).await?;
+        }
+        Err(
+            Error::new(Code::OrgNotFound, format!("org {org_id} was removed"))
+                .with("org_id", org_id),
+        )
+    }
+
+    /// Renames an org: claims the new name, renames, frees the old name.
+    pub async fn rename_org(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        org_id: &str,
+        name: &str,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let org = key(instance, Org::KIND, org_id);
+        let cmd = OrgCommand::Rename { name: name.into() };
+        let (state, _) = self.state::<Org>(&org).await?;
+        domain::authorize(&self.deps.authz, caller, state.access(&org, &cmd))?;
+        let new_name = domain::org::org_name(name)?;
+        if !state.exists() || new_name.to_lowercase() == state.name.to_lowercase() {
+            // Nothing to claim: the actor renames (case only) or says the org is missing.
+            return self.execute::<Org>(&org, caller, cmd, if_match).await;
+        }
+        let claim = org_claim(instance, &new_name);
+        let written = self
+            .claimed(
+                &claim,
+                org_id,
+                Code::OrgNameTaken,
+                caller,
+                self.execute::<Org>(&org, caller, cmd.clone(), if_match),
+            )
+            .await?;
+        self.release(&org_claim(instance, &state.name), org_id, caller)
+            .await;
+        Ok(written)
+    }
+}
