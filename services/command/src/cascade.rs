@@ -5,6 +5,7 @@
 //! their streams stated in the log (commands never read read models).
 
 use authz::{Caller, InternalFlow};
+use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand};
 use domain::project::{GrantCommand, Project, ProjectCommand};
 use domain::user::{User, UserCommand};
@@ -32,12 +33,15 @@ impl CommandBus {
             .map_err(log_error)
     }
 
-    /// Runs `cmd` on every live user grant owned by `owner` (a user, project or grant).
+    /// Runs `cmd` on every live user grant owned by `owner` (a user, project or grant); the
+    /// answer's position moves to the last event written, so that a client reading with it
+    /// sees the whole cascade.
     async fn each_user_grant(
         &self,
         instance: &str,
         owner: &str,
         cmd: UserGrantCommand,
+        written: &mut Written,
     ) -> Result<(), Error> {
         let by = cascade(instance);
         for id in self.owned(instance, owner, UserGrant::KIND).await? {
@@ -46,8 +50,10 @@ impl CommandBus {
             if !grant.exists() {
                 continue;
             }
-            self.execute::<UserGrant>(&k, &by, cmd.clone(), None)
+            let w = self
+                .execute::<UserGrant>(&k, &by, cmd.clone(), None)
                 .await?;
+            written.position = written.position.max(w.position);
             if cmd == UserGrantCommand::Remove {
                 let claim = user_grant_claim(instance, &grant);
                 self.release(&claim, &id, &by).await;
@@ -66,12 +72,12 @@ impl CommandBus {
     ) -> Result<Written, Error> {
         let user = key(instance, User::KIND, user_id);
         let (state, _) = self.state::<User>(&user).await?;
-        let written = self
+        let mut written = self
             .execute::<User>(&user, caller, UserCommand::Remove, if_match)
             .await?;
         self.release(&login_claim(instance, &state.username), user_id, caller)
             .await;
-        self.each_user_grant(instance, user_id, UserGrantCommand::Remove)
+        self.each_user_grant(instance, user_id, UserGrantCommand::Remove, &mut written)
             .await?;
         Ok(written)
     }
@@ -86,10 +92,10 @@ impl CommandBus {
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let k = key(instance, Project::KIND, project_id);
-        let written = self
+        let mut written = self
             .execute::<Project>(&k, caller, ProjectCommand::Remove, if_match)
             .await?;
-        self.each_user_grant(instance, project_id, UserGrantCommand::Remove)
+        self.each_user_grant(instance, project_id, UserGrantCommand::Remove, &mut written)
             .await?;
         Ok(written)
     }
@@ -106,11 +112,12 @@ impl CommandBus {
         let cmd = ProjectCommand::RemoveRole {
             key: role_key.into(),
         };
-        let written = self.execute::<Project>(&k, caller, cmd, None).await?;
+        let mut written = self.execute::<Project>(&k, caller, cmd, None).await?;
         let revoke = UserGrantCommand::RevokeRoles {
             keys: vec![role_key.into()],
         };
-        self.each_user_grant(instance, project_id, revoke).await?;
+        self.each_user_grant(instance, project_id, revoke, &mut written)
+            .await?;
         Ok(written)
     }
 
@@ -124,8 +131,30 @@ impl CommandBus {
         cmd: GrantCommand,
     ) -> Result<Written, Error> {
         let k = key(instance, Project::KIND, project_id);
+        match &cmd {
+            GrantCommand::Add { granted_org_id, .. } => {
+                let org = key(instance, Org::KIND, granted_org_id);
+                if !self.state::<Org>(&org).await?.0.exists() {
+                    return Err(Error::new(
+                        Code::OrgNotFound,
+                        format!("org {granted_org_id} does not exist"),
+                    )
+                    .with("granted_org_id", granted_org_id.as_str()));
+                }
+            }
+            GrantCommand::Member {
+                cmd: MemberCommand::Add { user_id, .. } | MemberCommand::Set { user_id, .. },
+                ..
+            } => self.require_user(instance, user_id).await?,
+            GrantCommand::Change { .. }
+            | GrantCommand::Remove { .. }
+            | GrantCommand::Member {
+                cmd: MemberCommand::Remove { .. },
+                ..
+            } => {}
+        }
         let (before, _) = self.state::<Project>(&k).await?;
-        let written = self
+        let mut written = self
             .execute::<Project>(&k, caller, ProjectCommand::Grant(cmd.clone()), None)
             .await?;
         match &cmd {
@@ -142,11 +171,12 @@ impl CommandBus {
                     .collect();
                 if !lost.is_empty() {
                     let revoke = UserGrantCommand::RevokeRoles { keys: lost };
-                    self.each_user_grant(instance, grant_id, revoke).await?;
+                    self.each_user_grant(instance, grant_id, revoke, &mut written)
+                        .await?;
                 }
             }
             GrantCommand::Remove { grant_id } => {
-                self.each_user_grant(instance, grant_id, UserGrantCommand::Remove)
+                self.each_user_grant(instance, grant_id, UserGrantCommand::Remove, &mut written)
                     .await?;
             }
             GrantCommand::Add { .. } | GrantCommand::Member { .. } => {}
@@ -165,21 +195,28 @@ impl CommandBus {
     ) -> Result<Written, Error> {
         let org = key(instance, Org::KIND, org_id);
         let (state, _) = self.state::<Org>(&org).await?;
-        let written = self
+        let mut written = self
             .execute::<Org>(&org, caller, OrgCommand::Remove, if_match)
             .await?;
         self.release(&org_claim(instance, &state.name), org_id, caller)
             .await;
-        self.remove_owned_by_org(instance, org_id).await?;
+        self.remove_owned_by_org(instance, org_id, &mut written)
+            .await?;
         Ok(written)
     }
 
-    async fn remove_owned_by_org(&self, instance: &str, org_id: &str) -> Result<(), Error> {
+    async fn remove_owned_by_org(
+        &self,
+        instance: &str,
+        org_id: &str,
+        written: &mut Written,
+    ) -> Result<(), Error> {
         let by = cascade(instance);
         for id in self.owned(instance, org_id, User::KIND).await? {
             let (user, _) = self.state::<User>(&key(instance, User::KIND, &id)).await?;
             if user.exists() {
-                self.remove_user(&by, instance, &id, None).await?;
+                let w = self.remove_user(&by, instance, &id, None).await?;
+                written.position = written.position.max(w.position);
             }
         }
         for id in self.owned(instance, org_id, Project::KIND).await? {
@@ -187,7 +224,8 @@ impl CommandBus {
                 .state::<Project>(&key(instance, Project::KIND, &id))
                 .await?;
             if project.exists() {
-                self.remove_project(&by, instance, &id, None).await?;
+                let w = self.remove_project(&by, instance, &id, None).await?;
+                written.position = written.position.max(w.position);
             }
         }
         Ok(())

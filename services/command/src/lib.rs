@@ -20,3 +20,4 @@ pub use credentials::{HumanInput, NewPat, NewSecret, PasswordChange};
 pub use instances::{CreateInstance, CreatedInstance};
 pub use members::MemberOf;
 pub use projects::NewApp;
+pub use user_grants::NewUserGrant;

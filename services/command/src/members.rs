@@ -56,7 +56,7 @@ impl CommandBus {
         }
     }
 
-    async fn require_user(&self, instance: &str, user_id: &str) -> Result<(), Error> {
+    pub(crate) async fn require_user(&self, instance: &str, user_id: &str) -> Result<(), Error> {
         let (user, _) = self
             .state::<User>(&key(instance, User::KIND, user_id))
             .await?;

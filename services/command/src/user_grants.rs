@@ -26,6 +26,14 @@ pub(crate) fn user_grant_claim(instance: &str, g: &UserGrant) -> AggregateKey {
     )
 }
 
+/// A user grant as asked for.
+pub struct NewUserGrant {
+    pub user_id: String,
+    pub project_id: String,
+    pub project_grant_id: Option<String>,
+    pub role_keys: Vec<String>,
+}
+
 fn not_found(grant_id: &str) -> Error {
     Error::new(Code::UserGrantNotFound, format!("no user grant {grant_id}"))
         .with("grant_id", grant_id)
@@ -77,13 +85,17 @@ impl CommandBus {
         caller: &Caller,
         instance: &str,
         grant_id: &str,
-        user_id: &str,
-        project_id: &str,
-        project_grant_id: Option<&str>,
-        role_keys: Vec<String>,
+        new: NewUserGrant,
     ) -> Result<Written, Error> {
+        let NewUserGrant {
+            user_id,
+            project_id,
+            project_grant_id,
+            role_keys,
+        } = new;
+        let (user_id, project_id) = (user_id.as_str(), project_id.as_str());
         let scope = self
-            .grant_scope(instance, project_id, project_grant_id)
+            .grant_scope(instance, project_id, project_grant_id.as_deref())
             .await?;
         let k = key(instance, UserGrant::KIND, grant_id);
         let cmd = UserGrantCommand::Create {

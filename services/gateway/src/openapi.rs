@@ -5,7 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, instance, members, orgs, pats, permissions, projects, system, user_changes, users,
+    apps, events, instance, members, orgs, pats, permissions, project_grants, projects, system,
+    user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -32,7 +33,7 @@ impl Modify for BearerAuth {
         system::create_instance, system::list_instances, system::get_instance, system::delete_instance,
         instance::get_instance,
         members::add_instance_member, members::list_instance_members, members::set_instance_member, members::remove_instance_member,
-        orgs::create_org, orgs::list_orgs, orgs::get_org,
+        orgs::create_org, orgs::list_orgs, orgs::get_org, orgs::rename_org, orgs::delete_org,
         members::add_org_member, members::list_org_members, members::set_org_member, members::remove_org_member,
         users::create_human_user, users::create_machine_user, users::me, users::get_user, users::list_users, users::delete_user,
         user_changes::change_profile, user_changes::change_email, user_changes::change_phone, user_changes::change_password,
@@ -45,6 +46,9 @@ impl Modify for BearerAuth {
         projects::add_role, projects::list_roles, projects::remove_role,
         members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,
         apps::create_app, apps::list_apps, apps::get_app, apps::update_app, apps::delete_app, apps::rotate_secret,
+        project_grants::add_grant, project_grants::list_grants, project_grants::change_grant, project_grants::remove_grant,
+        project_grants::add_grant_member, project_grants::list_grant_members, project_grants::set_grant_member, project_grants::remove_grant_member,
+        user_grants::create_user_grant, user_grants::list_user_grants, user_grants::change_user_grant, user_grants::remove_user_grant,
         events::list_events,
     )
 )]

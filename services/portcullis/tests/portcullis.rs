@@ -6,6 +6,8 @@
 mod bad_input;
 #[path = "portcullis/events.rs"]
 mod events;
+#[path = "portcullis/grants.rs"]
+mod grants;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/openapi.rs"]

@@ -20,37 +20,41 @@ pub use aggregate::{authorize, Access, Aggregate, AggregateKey, Ctx, EventType};
 pub use error::{Code, Error, Kind, Result};
 pub use lifecycle::Lifecycle;
 
-/// Any event of any aggregate, decoded from the log by its aggregate type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DomainEvent {
-    Instance(instance::InstanceEvent),
-    Org(org::OrgEvent),
-    User(user::UserEvent),
-    Project(project::ProjectEvent),
-    UserGrant(user_grant::UserGrantEvent),
-    Unique(unique::UniqueEvent),
-}
+/// Declares every aggregate once: the `DomainEvent` enum and its decoding by aggregate type
+/// come from the same list, so an aggregate cannot be decodable and missing, or the reverse.
+macro_rules! domain_events {
+    ($($variant:ident => $agg:ty),* $(,)?) => {
+        /// Any event of any aggregate, decoded from the log by its aggregate type.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum DomainEvent {
+            $($variant(<$agg as aggregate::Aggregate>::Event),)*
+        }
 
-impl DomainEvent {
-    pub fn decode(
-        aggregate_type: &str,
-        schema_version: u16,
-        payload: &[u8],
-    ) -> Result<DomainEvent> {
-        use aggregate::Aggregate as A;
-        Ok(match aggregate_type {
-            instance::Instance::KIND => {
-                DomainEvent::Instance(codec::decode(schema_version, payload)?)
-            }
-            org::Org::KIND => DomainEvent::Org(codec::decode(schema_version, payload)?),
-            user::User::KIND => DomainEvent::User(codec::decode(schema_version, payload)?),
-            project::Project::KIND => DomainEvent::Project(codec::decode(schema_version, payload)?),
-            unique::Unique::KIND => DomainEvent::Unique(codec::decode(schema_version, payload)?),
-            other => {
-                return Err(Error::internal(format!(
-                    "unknown aggregate type {other:?} in the log"
+        impl DomainEvent {
+            /// Every aggregate type in the log.
+            pub const KINDS: &'static [&'static str] = &[$(<$agg as aggregate::Aggregate>::KIND,)*];
+
+            pub fn decode(
+                aggregate_type: &str,
+                schema_version: u16,
+                payload: &[u8],
+            ) -> Result<DomainEvent> {
+                $(if aggregate_type == <$agg as aggregate::Aggregate>::KIND {
+                    return Ok(DomainEvent::$variant(codec::decode(schema_version, payload)?));
+                })*
+                Err(Error::internal(format!(
+                    "unknown aggregate type {aggregate_type:?} in the log"
                 )))
             }
-        })
-    }
+        }
+    };
+}
+
+domain_events! {
+    Instance => instance::Instance,
+    Org => org::Org,
+    User => user::User,
+    Project => project::Project,
+    UserGrant => user_grant::UserGrant,
+    Unique => unique::Unique,
 }

@@ -33,6 +33,7 @@ pub enum MemberLevel {
     Instance,
     Org,
     Project,
+    ProjectGrant,
 }
 
 impl MemberLevel {
@@ -41,6 +42,7 @@ impl MemberLevel {
             MemberLevel::Instance => "instance",
             MemberLevel::Org => "org",
             MemberLevel::Project => "project",
+            MemberLevel::ProjectGrant => "project_grant",
         }
     }
 }

@@ -15,6 +15,6 @@ mod user_projection;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
-pub use project_queries::{AppRow, ProjectRow, RoleRow};
+pub use project_queries::{AppRow, ProjectGrantRow, ProjectRow, RoleRow, UserGrantRow};
 pub use queries::{Page, UserFilter, UserRow};
 pub use store::SqliteReadModel;

@@ -153,14 +153,15 @@ pub(crate) fn user_grant(
         UserGrantEvent::Added {
             user_id,
             project_id,
+            project_org,
             project_grant,
             roles,
-            ..
         } => {
             exec(tx,
-                "INSERT OR REPLACE INTO user_grants (instance, id, user_id, project_id, project_grant_id, roles)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![i, id, user_id, project_id, project_grant.as_ref().map(|(g, _)| g), roles.join(",")],
+                "INSERT OR REPLACE INTO user_grants (instance, id, user_id, project_id, project_org, project_grant_id, granted_org, roles)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![i, id, user_id, project_id, project_org, project_grant.as_ref().map(|(g, _)| g),
+                    project_grant.as_ref().map(|(_, o)| o), roles.join(",")],
             )?;
         }
         UserGrantEvent::Changed { roles } => {

@@ -32,6 +32,48 @@ pub struct AppRow {
     pub has_secret: bool,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectGrantRow {
+    pub id: String,
+    pub project_id: String,
+    pub granted_org_id: String,
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserGrantRow {
+    pub id: String,
+    pub user_id: String,
+    pub project_id: String,
+    pub project_org: String,
+    pub project_grant_id: Option<String>,
+    pub granted_org: Option<String>,
+    pub roles: Vec<String>,
+}
+
+fn user_grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserGrantRow> {
+    Ok(UserGrantRow {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        project_id: r.get(2)?,
+        project_org: r.get(3)?,
+        project_grant_id: r.get(4)?,
+        granted_org: r.get(5)?,
+        roles: split(r.get(6)?),
+    })
+}
+
+const USER_GRANT_COLUMNS: &str =
+    "id, user_id, project_id, project_org, project_grant_id, granted_org, roles";
+
+fn split(roles: String) -> Vec<String> {
+    roles
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn project_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRow> {
     Ok(ProjectRow {
         id: r.get(0)?,
@@ -125,6 +167,90 @@ impl SqliteReadModel {
             })?;
             rows.collect()
         })
+    }
+
+    pub fn project_grants(
+        &self,
+        instance: &str,
+        project_id: &str,
+    ) -> Result<Vec<ProjectGrantRow>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, project_id, granted_org_id, roles FROM project_grants
+                 WHERE instance = ?1 AND project_id = ?2 ORDER BY id",
+            )?;
+            let rows = st.query_map(params![instance, project_id], |r| {
+                Ok(ProjectGrantRow {
+                    id: r.get(0)?,
+                    project_id: r.get(1)?,
+                    granted_org_id: r.get(2)?,
+                    roles: split(r.get(3)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// A user's grants (authorizations) inside `scope` (the project's org or the project,
+    /// the grant, or the org it is granted to), by id.
+    pub fn user_grants(
+        &self,
+        instance: &str,
+        user_id: &str,
+        scope: &ReadScope,
+    ) -> Result<Vec<UserGrantRow>, Error> {
+        let mut sql = format!(
+            "SELECT {USER_GRANT_COLUMNS} FROM user_grants WHERE instance = ? AND user_id = ?"
+        );
+        let mut args = vec![instance.to_string(), user_id.to_string()];
+        if let ReadScope::Limited(l) = scope {
+            let mut alternatives = Vec::new();
+            let mut any = |column: &str, ids: &[String], args: &mut Vec<String>| {
+                if !ids.is_empty() {
+                    alternatives.push(format!("{column} IN ({})", vec!["?"; ids.len()].join(",")));
+                    args.extend(ids.iter().cloned());
+                }
+            };
+            let orgs: Vec<String> = l.orgs.iter().cloned().collect();
+            let projects: Vec<String> = l.projects.iter().cloned().collect();
+            let grants: Vec<String> = l.grants.iter().cloned().collect();
+            any("project_org", &orgs, &mut args);
+            any("granted_org", &orgs, &mut args);
+            any("project_id", &projects, &mut args);
+            any("project_grant_id", &grants, &mut args);
+            if alternatives.is_empty() {
+                return Ok(vec![]);
+            }
+            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        }
+        sql.push_str(" ORDER BY id");
+        self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), user_grant_row)?;
+            rows.collect()
+        })
+    }
+
+    pub fn user_grant(&self, instance: &str, id: &str) -> Result<Option<UserGrantRow>, Error> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {USER_GRANT_COLUMNS} FROM user_grants WHERE instance = ?1 AND id = ?2"
+            ))?
+            .query_row(params![instance, id], user_grant_row)
+            .optional()
+        })
+    }
+
+    pub fn project_grant(
+        &self,
+        instance: &str,
+        project_id: &str,
+        grant_id: &str,
+    ) -> Result<Option<ProjectGrantRow>, Error> {
+        Ok(self
+            .project_grants(instance, project_id)?
+            .into_iter()
+            .find(|g| g.id == grant_id))
     }
 
     pub fn apps(&self, instance: &str, project_id: &str) -> Result<Vec<AppRow>, Error> {

@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS project_grants (
 );
 CREATE TABLE IF NOT EXISTS user_grants (
     instance TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL, project_id TEXT NOT NULL,
-    project_grant_id TEXT, roles TEXT NOT NULL, PRIMARY KEY (instance, id)
+    project_org TEXT NOT NULL, project_grant_id TEXT, granted_org TEXT, roles TEXT NOT NULL,
+    PRIMARY KEY (instance, id)
 );
 CREATE INDEX IF NOT EXISTS user_grants_by_user ON user_grants (instance, user_id, id);
 CREATE TABLE IF NOT EXISTS events (

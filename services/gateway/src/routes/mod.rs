@@ -9,9 +9,11 @@ pub mod members;
 pub mod orgs;
 pub mod pats;
 pub mod permissions;
+pub mod project_grants;
 pub mod projects;
 pub mod system;
 pub mod user_changes;
+pub mod user_grants;
 pub mod users;
 
 use actix_web::web;
@@ -26,6 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     permissions::configure(cfg);
     projects::configure(cfg);
     apps::configure(cfg);
+    project_grants::configure(cfg);
+    user_grants::configure(cfg);
     pats::configure(cfg);
     events::configure(cfg);
 }

@@ -1,6 +1,6 @@
 //! Orgs: create, read, list.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use authz::{Permission, Requirement, Target};
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::{new_id, require};
 use crate::auth::Authenticated;
-use crate::reads::read;
+use crate::reads::{if_match, read};
 use crate::views::{limit, written, ErrorBody, ListParams, OrgView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -17,7 +17,9 @@ type Result<T> = std::result::Result<T, ApiError>;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/orgs", web::post().to(create_org))
         .route("/orgs", web::get().to(list_orgs))
-        .route("/orgs/{org_id}", web::get().to(get_org));
+        .route("/orgs/{org_id}", web::get().to(get_org))
+        .route("/orgs/{org_id}", web::patch().to(rename_org))
+        .route("/orgs/{org_id}", web::delete().to(delete_org));
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -90,4 +92,60 @@ async fn list_orgs(
     })
     .await?;
     Ok(HttpResponse::Ok().json(PageView::of(page, OrgView::from)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RenameOrg {
+    /// Unique in the instance without regard to case.
+    name: String,
+}
+
+/// Renames an org (the old name is free again). `org.write` on it.
+#[utoipa::path(patch, path = "/v1/orgs/{org_id}", tag = "orgs", params(("org_id" = String, Path)),
+    request_body = RenameOrg,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.write"))))]
+async fn rename_org(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    org_id: web::Path<String>,
+    body: web::Json<RenameOrg>,
+) -> Result<HttpResponse> {
+    let if_match = if_match(&req)?;
+    let target = Target::Org {
+        instance: &auth.instance,
+        org: &org_id,
+    };
+    require(&gw, &auth, Permission::named("org.write"), target)?;
+    let w = gw
+        .bus
+        .rename_org(&auth.caller, &auth.instance, &org_id, &body.name, if_match)
+        .await?;
+    Ok(written(None, w, false))
+}
+
+/// Removes an org with its users, projects (their apps, grants and user grants) and
+/// memberships; its name and its users' login names are free again. `org.delete` on it.
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}", tag = "orgs", params(("org_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.delete"))))]
+async fn delete_org(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    req: HttpRequest,
+    org_id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let if_match = if_match(&req)?;
+    let target = Target::Org {
+        instance: &auth.instance,
+        org: &org_id,
+    };
+    require(&gw, &auth, Permission::named("org.delete"), target)?;
+    let w = gw
+        .bus
+        .remove_org(&auth.caller, &auth.instance, &org_id, if_match)
+        .await?;
+    Ok(written(None, w, false))
 }

@@ -191,7 +191,8 @@ async fn update_project(
     Ok(written(None, w, false))
 }
 
-/// Removes a project with its roles, apps and members. `project.delete` on it.
+/// Removes a project with its roles, apps, grants, members and user grants. `project.delete`
+/// on it.
 #[utoipa::path(delete, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)),
     responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("project.delete"))))]
@@ -205,13 +206,7 @@ async fn delete_project(
     authorized_project(&gw, &auth, &id, "project.delete").await?;
     let w = gw
         .bus
-        .change_project(
-            &auth.caller,
-            &auth.instance,
-            &id,
-            ProjectCommand::Remove,
-            if_match,
-        )
+        .remove_project(&auth.caller, &auth.instance, &id, if_match)
         .await?;
     Ok(written(None, w, false))
 }
@@ -285,7 +280,8 @@ async fn list_roles(
     }))
 }
 
-/// Removes a role from the project. `project.role.delete` on it.
+/// Removes a role from the project; its grants and the user grants holding it lose it.
+/// `project.role.delete` on it.
 #[utoipa::path(delete, path = "/v1/projects/{id}/roles/{key}", tag = "projects",
     params(("id" = String, Path), ("key" = String, Path)),
     responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
@@ -299,13 +295,7 @@ async fn remove_role(
     authorized_project(&gw, &auth, &id, "project.role.delete").await?;
     let w = gw
         .bus
-        .change_project(
-            &auth.caller,
-            &auth.instance,
-            &id,
-            ProjectCommand::RemoveRole { key },
-            None,
-        )
+        .remove_project_role(&auth.caller, &auth.instance, &id, &key)
         .await?;
     Ok(written(None, w, false))
 }
