@@ -504,7 +504,7 @@ mod sagas {
                 MemberOf::Instance,
                 MemberCommand::Set {
                     user_id: "u1".into(),
-                    roles: roles,
+                    roles,
                 },
             )
             .await

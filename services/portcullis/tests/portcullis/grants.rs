@@ -190,7 +190,7 @@ fn removing_roles_and_grants_strips_them_from_user_grants() {
     assert!(roles_of(&t, &bob).is_empty());
     let trail = t
         .client
-        .get(&format!("/v1/events?aggregate_type=user_grant&limit=1000"));
+        .get("/v1/events?aggregate_type=user_grant&limit=1000");
     let cascaded = trail.body["items"]
         .as_array()
         .unwrap()
