@@ -143,9 +143,13 @@ impl CommandBus {
                 }
             }
             GrantCommand::Member {
-                cmd: MemberCommand::Add { user_id, .. } | MemberCommand::Set { user_id, .. },
+                cmd:
+                    member @ (MemberCommand::Add { user_id, .. } | MemberCommand::Set { user_id, .. }),
                 ..
-            } => self.require_user(instance, user_id).await?,
+            } => {
+                member.validate(authz::Level::ProjectGrant)?;
+                self.require_user(instance, user_id).await?
+            }
             GrantCommand::Change { .. }
             | GrantCommand::Remove { .. }
             | GrantCommand::Member {

@@ -1,7 +1,7 @@
 //! Memberships (manager roles) on the instance, an org or a project: granted only to users
 //! that exist in the instance, checked by the resource's actor against its own owner.
 
-use authz::Caller;
+use authz::{Caller, Level};
 use domain::instance::{Instance, InstanceCommand};
 use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand};
@@ -31,6 +31,12 @@ impl CommandBus {
         at: MemberOf,
         cmd: MemberCommand,
     ) -> Result<Written, Error> {
+        let level = match &at {
+            MemberOf::Instance => Level::Instance,
+            MemberOf::Org(_) => Level::Org,
+            MemberOf::Project(_) => Level::Project,
+        };
+        cmd.validate(level)?;
         match &cmd {
             MemberCommand::Add { user_id, .. } | MemberCommand::Set { user_id, .. } => {
                 self.require_user(instance, user_id).await?

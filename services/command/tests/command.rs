@@ -504,7 +504,24 @@ mod sagas {
                 MemberOf::Instance,
                 MemberCommand::Set {
                     user_id: "u1".into(),
-                    roles,
+                    roles: roles.clone(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code,
+            Code::InvalidRole,
+            "org roles are not instance roles"
+        );
+        let err = bus
+            .change_member(
+                &setup(),
+                I,
+                MemberOf::Instance,
+                MemberCommand::Set {
+                    user_id: "u1".into(),
+                    roles: vec!["IAM_OWNER".into()],
                 },
             )
             .await

@@ -1,7 +1,7 @@
 //! The one place an error becomes an HTTP response: `{code, message, details}` with the status
 //! of its kind (API.md "Errors").
 
-use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::error::QueryPayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use domain::{Code, Error, Kind};
@@ -12,6 +12,7 @@ pub fn status(kind: Kind) -> StatusCode {
         Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
         Kind::PermissionDenied => StatusCode::FORBIDDEN,
         Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Kind::AlreadyExists | Kind::Conflict => StatusCode::CONFLICT,
         Kind::FailedPrecondition => StatusCode::PRECONDITION_FAILED,
         Kind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
@@ -50,26 +51,17 @@ impl ResponseError for ApiError {
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
-        HttpResponse::build(self.status_code()).json(serde_json::json!({
+        let mut response = HttpResponse::build(self.status_code());
+        // A 405 says which methods the path has.
+        if let Some((_, allow)) = self.0.details.iter().find(|(k, _)| k == "allow") {
+            response.insert_header(("Allow", allow.as_str()));
+        }
+        response.json(serde_json::json!({
             "code": self.0.code.as_str(),
             "message": self.0.message,
             "details": details,
         }))
     }
-}
-
-pub fn json_error(e: JsonPayloadError) -> ApiError {
-    ApiError(match e {
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => Error::new(
-            Code::BodyTooLarge,
-            format!("the body is over {limit} bytes"),
-        ),
-        other => Error::new(
-            Code::MalformedBody,
-            format!("the body is not valid for this route: {other}"),
-        ),
-    })
 }
 
 pub fn query_error(e: QueryPayloadError) -> ApiError {
@@ -91,6 +83,7 @@ mod tests {
                 Kind::Unauthenticated => 401,
                 Kind::PermissionDenied => 403,
                 Kind::NotFound => 404,
+                Kind::MethodNotAllowed => 405,
                 Kind::AlreadyExists | Kind::Conflict => 409,
                 Kind::FailedPrecondition => 412,
                 Kind::Unprocessable => 422,

@@ -2,6 +2,7 @@
 //! and dispatches a command or runs a query. Handlers hold no logic of their own.
 
 mod auth;
+mod body;
 mod http_error;
 mod openapi;
 mod reads;
@@ -18,6 +19,7 @@ use command::CommandBus;
 use readmodel::SqliteReadModel;
 
 pub use http_error::ApiError;
+pub use openapi::fallback;
 pub use request_log::trace_requests;
 
 /// What every handler reaches.
@@ -45,14 +47,9 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
     move |cfg| {
         cfg.app_data(web::Data::from(gateway))
             .app_data(
-                web::JsonConfig::default()
-                    .limit(1 << 20)
-                    .error_handler(|e, _| http_error::json_error(e).into()),
-            )
-            .app_data(
                 web::QueryConfig::default().error_handler(|e, _| http_error::query_error(e).into()),
             )
-            .app_data(web::PayloadConfig::default().limit(1 << 20))
+            .app_data(web::PayloadConfig::default().limit(body::LIMIT))
             .route(
                 "/openapi.json",
                 web::get().to(move || {

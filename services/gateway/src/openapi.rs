@@ -11,6 +11,63 @@ use crate::routes::{
 
 struct BearerAuth;
 
+/// Every operation can answer with these errors (the body is always `ErrorBody`).
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let errors = [
+            ("400", "invalid argument (a stable code names what)"),
+            ("401", "missing or bad token (AUTH-0001)"),
+            (
+                "403",
+                "the caller lacks the permission (AUTHZ-0001 names it)",
+            ),
+            (
+                "404",
+                "not found, or no instance at this host (INSTANCE-0001)",
+            ),
+            ("409", "already exists, or a stale If-Match (CONC-0001)"),
+            ("412", "precondition failed"),
+            ("413", "the body is over 1 MiB (REQ-0002)"),
+            ("422", "a semantic rule is broken"),
+            (
+                "503",
+                "not ready, or the read models have not reached the position sent (CONC-0002)",
+            ),
+        ];
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for (status, text) in errors {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(text)
+                                .content(
+                                    "application/json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                        .build(),
+                                )
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
+
 impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
@@ -28,7 +85,8 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Portcullis", description = "Multi-tenant identity and access management. The instance is chosen by the Host header; errors are {code, message, details} with stable codes."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
+    components(schemas(crate::views::ErrorBody)),
     paths(
         system::create_instance, system::list_instances, system::get_instance, system::delete_instance,
         instance::get_instance,
@@ -59,4 +117,48 @@ pub fn document() -> String {
     ApiDoc::openapi()
         .to_json()
         .expect("the OpenAPI document serializes")
+}
+
+/// Answers a request no route took: 405 with `Allow` when the path exists with other methods
+/// (known from the document, so the two cannot disagree), else 404.
+pub async fn fallback(req: actix_web::HttpRequest) -> crate::ApiError {
+    use std::sync::OnceLock;
+    static PATHS: OnceLock<Vec<(actix_web::dev::ResourceDef, String)>> = OnceLock::new();
+    let paths = PATHS.get_or_init(|| {
+        let doc = ApiDoc::openapi();
+        doc.paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                (
+                    actix_web::dev::ResourceDef::new(path.as_str()),
+                    methods.join(", "),
+                )
+            })
+            .collect()
+    });
+    let path = req.path();
+    match paths.iter().find(|(def, _)| def.is_match(path)) {
+        Some((_, allow)) => crate::ApiError(
+            domain::Error::new(
+                domain::Code::MethodNotAllowed,
+                format!("{} is not a method of {path}: use {allow}", req.method()),
+            )
+            .with("allow", allow.as_str()),
+        ),
+        None => crate::ApiError(domain::Error::new(
+            domain::Code::NotFoundRoute,
+            "no such route",
+        )),
+    }
 }

@@ -30,18 +30,13 @@ pub fn written(id: Option<String>, w: Written, created: bool) -> HttpResponse {
     }
 }
 
-/// A JSON body that may be left out (an empty body is the default value); malformed JSON and
-/// unknown fields are refused like any other body.
+/// A JSON body that may be left out (an empty body is the default value); otherwise as
+/// [`crate::body::parse`].
 pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
-        Error::new(
-            Code::MalformedBody,
-            format!("the request body is not valid: {e}"),
-        )
-    })
+    crate::body::parse(body)
 }
 
 /// `{code, message, details}` (API.md "Errors").
@@ -58,6 +53,7 @@ pub struct ErrorBody {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// 1 to 1,000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -9,7 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use authz::{Authorizer, RoleMap};
 use command::{CommandBus, CommandOptions};
-use domain::{Code, Error};
+
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 use gateway::{ApiError, Gateway};
 use projector::Projector;
@@ -123,8 +123,8 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
                 }),
             )
             .configure(gateway::configure(gw.clone()))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError(Error::new(Code::NotFoundRoute, "no such route")))
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                Err::<HttpResponse, ApiError>(gateway::fallback(req).await)
             }))
     })
     .workers(opts.workers)

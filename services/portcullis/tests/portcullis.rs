@@ -16,6 +16,8 @@ mod openapi;
 mod pats;
 #[path = "portcullis/projects.rs"]
 mod projects;
+#[path = "portcullis/schemathesis.rs"]
+mod schemathesis;
 #[path = "portcullis/self_management.rs"]
 mod self_management;
 #[path = "portcullis/tenants.rs"]

@@ -10,6 +10,7 @@ pub enum Kind {
     Unauthenticated,
     PermissionDenied,
     NotFound,
+    MethodNotAllowed,
     AlreadyExists,
     Conflict,
     FailedPrecondition,
@@ -55,6 +56,7 @@ codes! {
     BodyTooLarge = "REQ-0002", PayloadTooLarge;
     InvalidQuery = "REQ-0003", InvalidArgument;
     InvalidIfMatch = "REQ-0004", InvalidArgument;
+    MethodNotAllowed = "REQ-0005", MethodNotAllowed;
     OrgNotFound = "ORG-0001", NotFound;
     OrgNameTaken = "ORG-0002", AlreadyExists;
     InvalidOrgName = "ORG-0003", InvalidArgument;
@@ -73,6 +75,7 @@ codes! {
     InvalidPhone = "USER-0013", InvalidArgument;
     InvalidMetadata = "USER-0014", InvalidArgument;
     NoSecret = "USER-0015", NotFound;
+    CannotLockOutSelf = "USER-0016", FailedPrecondition;
     InvalidRole = "MEMBER-0001", InvalidArgument;
     MemberNotFound = "MEMBER-0002", NotFound;
     MemberUserUnknown = "MEMBER-0003", FailedPrecondition;

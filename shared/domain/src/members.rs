@@ -7,7 +7,7 @@ use authz::{Level, Role};
 use crate::error::{Code, Error, Result};
 
 /// Validates role names for a membership at `level`: known, of that level, at least one.
-pub(crate) fn roles_for(level: Level, roles: &[String]) -> Result<Vec<String>> {
+pub fn roles_for(level: Level, roles: &[String]) -> Result<Vec<String>> {
     if roles.is_empty() {
         return Err(
             Error::new(Code::NoRoles, "a membership needs at least one role")
@@ -67,6 +67,24 @@ pub enum MemberCommand {
 }
 
 impl MemberCommand {
+    /// Checks what can be checked without the resource: a user id, and roles of `level`.
+    pub fn validate(&self, level: Level) -> Result<()> {
+        let (user_id, roles) = match self {
+            MemberCommand::Add { user_id, roles } | MemberCommand::Set { user_id, roles } => {
+                (user_id, Some(roles))
+            }
+            MemberCommand::Remove { user_id } => (user_id, None),
+        };
+        if user_id.trim().is_empty() {
+            return Err(Error::new(Code::MalformedBody, "user_id must not be empty")
+                .with("field", "user_id"));
+        }
+        if let Some(roles) = roles {
+            roles_for(level, roles)?;
+        }
+        Ok(())
+    }
+
     /// The permission it needs at a level whose member permissions start with `prefix`
     /// (`iam.member`, `org.member`, `project.member`).
     pub fn permission(&self, prefix: &str) -> authz::Permission {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::projects::authorized_project;
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{written, ErrorBody, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -155,7 +156,7 @@ async fn create_app(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<AppBody>,
+    body: Body<AppBody>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.app.write").await?;
     let config = body.into_inner().config()?;
@@ -222,7 +223,7 @@ async fn update_app(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Json<AppBody>,
+    body: Body<AppBody>,
 ) -> Result<HttpResponse> {
     let (id, app_id) = path.into_inner();
     authorized_project(&gw, &auth, &id, "project.app.write").await?;

@@ -25,8 +25,10 @@ struct EventQuery {
     aggregate_type: Option<String>,
     aggregate_id: Option<String>,
     /// Only events after this position (as received).
+    #[param(pattern = "^[0-9]{1,19}$")]
     after_position: Option<String>,
     /// 1 to 1,000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 

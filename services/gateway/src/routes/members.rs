@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::require;
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, ListParams, MemberView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -57,8 +58,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Member {
+    #[schema(min_length = 1)]
     user_id: String,
-    /// Roles of the membership's level (`IAM_*` on the instance, `ORG_*` on an org).
+    /// Roles of the membership's level (`IAM_*` on the instance, `ORG_*` on an org,
+    /// `PROJECT_*` on a project).
+    #[schema(min_items = 1)]
     roles: Vec<String>,
 }
 
@@ -68,6 +72,7 @@ struct MemberRoles {
     /// If given, must be the user of the path.
     #[serde(default)]
     user_id: Option<String>,
+    #[schema(min_items = 1)]
     roles: Vec<String>,
 }
 
@@ -213,7 +218,7 @@ async fn list(
 async fn add_instance_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    body: web::Json<Member>,
+    body: Body<Member>,
 ) -> Result<HttpResponse> {
     add(&gw, &auth, instance_at(&auth), body.into_inner()).await
 }
@@ -239,7 +244,7 @@ async fn set_instance_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     user_id: web::Path<String>,
-    body: web::Json<MemberRoles>,
+    body: Body<MemberRoles>,
 ) -> Result<HttpResponse> {
     set(&gw, &auth, instance_at(&auth), &user_id, body.into_inner()).await
 }
@@ -266,7 +271,7 @@ async fn add_org_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     org_id: web::Path<String>,
-    body: web::Json<Member>,
+    body: Body<Member>,
 ) -> Result<HttpResponse> {
     add(&gw, &auth, org_at(&auth, &org_id), body.into_inner()).await
 }
@@ -294,7 +299,7 @@ async fn set_org_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Json<MemberRoles>,
+    body: Body<MemberRoles>,
 ) -> Result<HttpResponse> {
     let (org_id, user_id) = path.into_inner();
     set(
@@ -330,7 +335,7 @@ async fn add_project_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<Member>,
+    body: Body<Member>,
 ) -> Result<HttpResponse> {
     let p = project(&gw, &auth, &id).await?;
     add(&gw, &auth, project_at(&auth, &p), body.into_inner()).await
@@ -360,7 +365,7 @@ async fn set_project_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Json<MemberRoles>,
+    body: Body<MemberRoles>,
 ) -> Result<HttpResponse> {
     let (id, user_id) = path.into_inner();
     let p = project(&gw, &auth, &id).await?;

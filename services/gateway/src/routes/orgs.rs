@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::{new_id, require};
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::{if_match, read};
 use crate::views::{limit, written, ErrorBody, ListParams, OrgView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 struct CreateOrg {
     /// Unique in the instance without regard to case.
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
 }
 
@@ -37,7 +39,7 @@ struct CreateOrg {
 async fn create_org(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    body: web::Json<CreateOrg>,
+    body: Body<CreateOrg>,
 ) -> Result<HttpResponse> {
     let id = new_id();
     let w = gw
@@ -98,6 +100,7 @@ async fn list_orgs(
 #[serde(deny_unknown_fields)]
 struct RenameOrg {
     /// Unique in the instance without regard to case.
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
 }
 
@@ -111,7 +114,7 @@ async fn rename_org(
     auth: Authenticated,
     req: HttpRequest,
     org_id: web::Path<String>,
-    body: web::Json<RenameOrg>,
+    body: Body<RenameOrg>,
 ) -> Result<HttpResponse> {
     let if_match = if_match(&req)?;
     let target = Target::Org {

@@ -39,7 +39,7 @@ struct CreatedPat {
 
 /// Creates a personal access token. `user.write` on the user's org, never on oneself.
 #[utoipa::path(post, path = "/v1/users/{id}/pats", tag = "users", params(("id" = String, Path)),
-    request_body = CreatePat,
+    request_body = Option<CreatePat>,
     responses((status = 201, body = CreatedPat), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("user.write (never self)"))))]
 async fn create_pat(

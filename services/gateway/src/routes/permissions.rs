@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::require;
 use super::users::authorized_user;
 use crate::auth::{load_principal, Authenticated};
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{ErrorBody, PageView};
 use crate::{ApiError, Gateway};
@@ -133,7 +134,7 @@ fn explain(decision: &Decision) -> String {
 async fn check(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    body: web::Json<CheckBody>,
+    body: Body<CheckBody>,
 ) -> Result<HttpResponse> {
     let instance_target = Target::Instance {
         instance: &auth.instance,

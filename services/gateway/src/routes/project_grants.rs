@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::projects::authorized_project;
 use super::{new_id, require};
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, ListParams, MemberView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -104,7 +105,7 @@ async fn add_grant(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<AddGrant>,
+    body: Body<AddGrant>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.grant.write").await?;
     let grant_id = new_id();
@@ -145,7 +146,7 @@ async fn change_grant(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Json<ChangeGrant>,
+    body: Body<ChangeGrant>,
 ) -> Result<HttpResponse> {
     let (id, grant_id) = path.into_inner();
     authorized_project(&gw, &auth, &id, "project.grant.write").await?;
@@ -221,8 +222,10 @@ async fn check_grant(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GrantMember {
+    #[schema(min_length = 1)]
     user_id: String,
     /// PROJECT_GRANT_* roles.
+    #[schema(min_items = 1)]
     roles: Vec<String>,
 }
 
@@ -270,7 +273,7 @@ async fn add_grant_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Json<GrantMember>,
+    body: Body<GrantMember>,
 ) -> Result<HttpResponse> {
     let (id, grant_id) = path.into_inner();
     let b = body.into_inner();
@@ -320,7 +323,7 @@ async fn set_grant_member(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String, String)>,
-    body: web::Json<GrantMemberRoles>,
+    body: Body<GrantMemberRoles>,
 ) -> Result<HttpResponse> {
     let (id, grant_id, user_id) = path.into_inner();
     let b = body.into_inner();

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{new_id, require};
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::{if_match, read};
 use crate::views::{limit, written, ErrorBody, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -73,6 +74,7 @@ impl From<ProjectRow> for ProjectView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateProject {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     #[serde(default)]
     assert_roles: bool,
@@ -87,7 +89,7 @@ async fn create_project(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     org_id: web::Path<String>,
-    body: web::Json<CreateProject>,
+    body: Body<CreateProject>,
 ) -> Result<HttpResponse> {
     let id = new_id();
     let w = gw
@@ -111,6 +113,7 @@ struct ListProjects {
     /// Only projects of this org.
     org_id: Option<String>,
     /// 1 to 1,000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -161,6 +164,7 @@ async fn get_project(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateProject {
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
     assert_roles: Option<bool>,
 }
@@ -175,7 +179,7 @@ async fn update_project(
     auth: Authenticated,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<UpdateProject>,
+    body: Body<UpdateProject>,
 ) -> Result<HttpResponse> {
     let if_match = if_match(&req)?;
     authorized_project(&gw, &auth, &id, "project.write").await?;
@@ -215,6 +219,7 @@ async fn delete_project(
 #[serde(deny_unknown_fields)]
 struct AddRole {
     /// Letters, digits, `.`, `_`, `-`, `:`; unique in the project.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,200}$")]
     key: String,
     #[serde(default)]
     display_name: String,
@@ -239,7 +244,7 @@ async fn add_role(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<AddRole>,
+    body: Body<AddRole>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.role.write").await?;
     let b = body.into_inner();

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::SystemCaller;
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, InstanceView, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -34,17 +35,21 @@ fn check(gw: &Gateway, who: &SystemCaller, perm: &str) -> Result<()> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdminBody {
+    #[schema(pattern = "^[^\\s]{1,200}$")]
     username: String,
     /// With a password a human admin is created; the machine admin `<username>-bot` always is.
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 200)]
     password: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateInstanceBody {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     /// Host names the instance is reached at; unique across the system.
+    #[schema(min_items = 1)]
     domains: Vec<String>,
     admin: AdminBody,
 }
@@ -67,7 +72,7 @@ struct CreatedInstanceView {
 async fn create_instance(
     gw: web::Data<Gateway>,
     who: SystemCaller,
-    body: web::Json<CreateInstanceBody>,
+    body: Body<CreateInstanceBody>,
 ) -> Result<HttpResponse> {
     check(&gw, &who, "system.instance.write")?;
     let b = body.into_inner();

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::users::authorized_user;
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::{if_match, read};
 use crate::views::{written, ErrorBody, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -57,7 +58,7 @@ async fn apply(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProfileBody {
+struct ProfilePatchBody {
     given_name: Option<String>,
     family_name: Option<String>,
     display_name: Option<String>,
@@ -71,7 +72,7 @@ struct ProfileBody {
 /// Changes the profile: the human fields for humans, `name` and `description` for machine
 /// users. `user.write` on the user's org; a user may change their own.
 #[utoipa::path(patch, path = "/v1/users/{id}/profile", tag = "users", params(("id" = String, Path)),
-    request_body = ProfileBody,
+    request_body = ProfilePatchBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     extensions(("x-permission" = json!("user.write (self)"))))]
 async fn change_profile(
@@ -79,7 +80,7 @@ async fn change_profile(
     auth: Authenticated,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<ProfileBody>,
+    body: Body<ProfilePatchBody>,
 ) -> Result<HttpResponse> {
     let b = body.into_inner();
     let patch = ProfilePatch {
@@ -95,7 +96,7 @@ async fn change_profile(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EmailBody {
+struct EmailChangeBody {
     address: String,
     /// Marking it verified needs `user.write`, also on oneself.
     #[serde(default)]
@@ -105,7 +106,7 @@ struct EmailBody {
 /// Changes a human's email. `user.write`; a user may change their own but not mark it
 /// verified.
 #[utoipa::path(put, path = "/v1/users/{id}/email", tag = "users", params(("id" = String, Path)),
-    request_body = EmailBody,
+    request_body = EmailChangeBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("user.write (self, not verified)"))))]
 async fn change_email(
@@ -113,7 +114,7 @@ async fn change_email(
     auth: Authenticated,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<EmailBody>,
+    body: Body<EmailChangeBody>,
 ) -> Result<HttpResponse> {
     let b = body.into_inner();
     let change = UserChange::Email {
@@ -144,7 +145,7 @@ async fn change_phone(
     auth: Authenticated,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<PhoneBody>,
+    body: Body<PhoneBody>,
 ) -> Result<HttpResponse> {
     let b = body.into_inner();
     let change = UserChange::Phone {
@@ -174,7 +175,7 @@ async fn change_password(
     auth: Authenticated,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<PasswordBody>,
+    body: Body<PasswordBody>,
 ) -> Result<HttpResponse> {
     let if_match = if_match(&req)?;
     authorized_user(&gw, &auth, &id, UserOp::ChangePassword).await?;
@@ -253,7 +254,7 @@ async fn set_metadata(
     auth: Authenticated,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Json<MetadataBody>,
+    body: Body<MetadataBody>,
 ) -> Result<HttpResponse> {
     let (id, key) = path.into_inner();
     let value = STANDARD.decode(body.value.as_bytes()).map_err(|_| {

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::{new_id, require};
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{written, ErrorBody, PageView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -102,7 +103,7 @@ async fn create_user_grant(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
-    body: web::Json<CreateUserGrant>,
+    body: Body<CreateUserGrant>,
 ) -> Result<HttpResponse> {
     let b = body.into_inner();
     // The cheap check needs the project's org (and the grant's org) from the read model.
@@ -217,7 +218,7 @@ async fn change_user_grant(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Json<ChangeUserGrant>,
+    body: Body<ChangeUserGrant>,
 ) -> Result<HttpResponse> {
     let (id, grant_id) = path.into_inner();
     authorized_grant(&gw, &auth, &id, &grant_id, "user.grant.write").await?;

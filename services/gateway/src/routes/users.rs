@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::new_id;
 use crate::auth::Authenticated;
+use crate::body::Body;
 use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, PageView, UserView, WriteReply};
 use crate::{ApiError, Gateway};
@@ -98,6 +99,7 @@ struct ListUsers {
     /// this finds users of any org of the instance.
     username: Option<String>,
     /// 1 to 1,000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -204,7 +206,7 @@ async fn create_human_user(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     org_id: web::Path<String>,
-    body: web::Json<CreateHuman>,
+    body: Body<CreateHuman>,
 ) -> Result<HttpResponse> {
     let id = new_id();
     let b = body.into_inner();
@@ -249,7 +251,7 @@ async fn create_machine_user(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     org_id: web::Path<String>,
-    body: web::Json<CreateMachine>,
+    body: Body<CreateMachine>,
 ) -> Result<HttpResponse> {
     let id = new_id();
     let body = body.into_inner();

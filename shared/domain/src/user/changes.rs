@@ -235,6 +235,12 @@ impl User {
                     password_hash: password_hash.clone(),
                 }]
             }
+            UserChange::Deactivate | UserChange::Lock if is_self(&ctx) => {
+                return Err(Error::new(
+                    Code::CannotLockOutSelf,
+                    "users cannot deactivate or lock themselves; ask another manager",
+                ))
+            }
             UserChange::Deactivate => match self.state {
                 UserState::Inactive => return Err(state_conflict(self.state, "deactivated")),
                 UserState::Active | UserState::Locked => vec![UserEvent::Deactivated],

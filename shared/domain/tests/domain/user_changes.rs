@@ -217,6 +217,13 @@ fn state_moves_only_along_its_transitions() {
     given::<User>(&[human()])
         .when(change(Ch::Unlock))
         .then_error(Code::UserStateConflict);
+    // A manager cannot lock themself out.
+    for c in [Ch::Deactivate, Ch::Lock] {
+        given::<User>(&[human()])
+            .by(self_caller())
+            .when(change(c))
+            .then_error(Code::CannotLockOutSelf);
+    }
 }
 
 #[test]
