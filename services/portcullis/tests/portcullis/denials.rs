@@ -1,0 +1,236 @@
+//! Every documented operation, called by a user of the instance without any role on real
+//! resources: 403 naming the permission its document states (lists answer with what the
+//! caller may read instead), and nothing is written.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use testkit::server;
+
+use super::{default_org, event_count};
+
+/// A valid body for each operation that takes one (a new route must add its own).
+fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Value> {
+    let app = json!({"name": "web", "redirect_uris": ["https://a.example.com/cb"], "auth_method": "none"});
+    BTreeMap::from([
+        (
+            "create_instance",
+            json!({"name": "X", "domains": ["denied.test"], "admin": {"username": "a"}}),
+        ),
+        (
+            "add_instance_member",
+            json!({"user_id": user, "roles": ["IAM_OWNER"]}),
+        ),
+        ("set_instance_member", json!({"roles": ["IAM_OWNER"]})),
+        ("create_org", json!({"name": "Denied"})),
+        ("rename_org", json!({"name": "Denied"})),
+        (
+            "add_org_member",
+            json!({"user_id": user, "roles": ["ORG_OWNER"]}),
+        ),
+        ("set_org_member", json!({"roles": ["ORG_OWNER"]})),
+        (
+            "create_human_user",
+            json!({"username": "denied", "profile": {"given_name": "A", "family_name": "B"}, "email": {"address": "a@b.io"}}),
+        ),
+        (
+            "create_machine_user",
+            json!({"username": "denied", "name": "D"}),
+        ),
+        ("change_profile", json!({"given_name": "Z"})),
+        ("change_email", json!({"address": "z@b.io"})),
+        ("change_phone", json!({"phone": "+41791234567"})),
+        ("change_password", json!({"new_password": "a new password"})),
+        ("set_metadata", json!({"value": "eA=="})),
+        ("create_pat", json!({})),
+        (
+            "check",
+            json!({"user_id": user, "permission": "user.read", "resource": {"type": "instance"}}),
+        ),
+        ("create_project", json!({"name": "Denied"})),
+        ("update_project", json!({"name": "Denied"})),
+        ("add_role", json!({"key": "denied"})),
+        (
+            "add_project_member",
+            json!({"user_id": user, "roles": ["PROJECT_OWNER"]}),
+        ),
+        ("set_project_member", json!({"roles": ["PROJECT_OWNER"]})),
+        ("create_app", app.clone()),
+        ("update_app", app),
+        (
+            "add_grant",
+            json!({"granted_org_id": org_b, "role_keys": ["editor"]}),
+        ),
+        ("change_grant", json!({"role_keys": []})),
+        (
+            "add_grant_member",
+            json!({"user_id": user, "roles": ["PROJECT_GRANT_OWNER"]}),
+        ),
+        (
+            "set_grant_member",
+            json!({"roles": ["PROJECT_GRANT_OWNER"]}),
+        ),
+        (
+            "create_user_grant",
+            json!({"project_id": project, "role_keys": ["editor"]}),
+        ),
+        ("change_user_grant", json!({"role_keys": ["editor"]})),
+    ])
+}
+
+/// Lists filter to what the caller may read; the caller reads only itself.
+const FILTERED_LISTS: [&str; 4] = [
+    "list_users",
+    "list_orgs",
+    "list_projects",
+    "list_user_grants",
+];
+/// Allowed to any authenticated caller.
+const OPEN: [&str; 1] = ["me"];
+
+#[test]
+fn every_operation_denies_a_caller_without_the_permission_it_documents() {
+    let t = server().tenant();
+    let c = &t.client;
+    let org_a = default_org(&t);
+    let org_b = c.post("/v1/orgs", json!({"name": "B"})).str("id");
+    let user = c
+        .post(
+            &format!("/v1/orgs/{org_a}/users/human"),
+            json!({"username": "target", "profile": {"given_name": "T", "family_name": "U"},
+                   "email": {"address": "t@example.com"}, "password": "target password"}),
+        )
+        .str("id");
+    let pat = c
+        .post(&format!("/v1/users/{user}/pats"), json!({}))
+        .str("id");
+    c.put(
+        &format!("/v1/users/{user}/metadata/k"),
+        json!({"value": "eA=="}),
+    );
+    let project = c
+        .post(&format!("/v1/orgs/{org_a}/projects"), json!({"name": "P"}))
+        .str("id");
+    c.post(
+        &format!("/v1/projects/{project}/roles"),
+        json!({"key": "editor"}),
+    );
+    let app = c
+        .post(
+            &format!("/v1/projects/{project}/apps/oidc"),
+            json!({"name": "web", "redirect_uris": ["https://a.example.com/cb"], "auth_method": "client_secret_basic"}),
+        )
+        .str("id");
+    let grant = c
+        .post(
+            &format!("/v1/projects/{project}/grants"),
+            json!({"granted_org_id": org_b, "role_keys": ["editor"]}),
+        )
+        .str("id");
+    let user_grant = c
+        .post(
+            &format!("/v1/users/{user}/grants"),
+            json!({"project_id": project, "role_keys": ["editor"]}),
+        )
+        .str("id");
+    let caller = c
+        .post(
+            &format!("/v1/orgs/{org_a}/users/machine"),
+            json!({"username": "nobody", "name": "Nobody"}),
+        )
+        .str("id");
+    let token = c.post(&format!("/v1/users/{caller}/pats"), json!({}));
+    let nobody = t.as_token(&token.str("token")).after(&token);
+    let before = event_count(&t);
+
+    let doc = c.get("/openapi.json").body;
+    let bodies = bodies(&user, &project, &org_b);
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let stated = op["x-permission"].as_str().unwrap();
+            let permission = stated
+                .split(|c: char| !(c.is_ascii_lowercase() || c == '.' || c == '_'))
+                .find(|w| w.contains('.'))
+                .unwrap_or("");
+            let concrete = path
+                .replace("{org_id}", &org_a)
+                .replace("{user_id}", &user)
+                .replace("{app_id}", &app)
+                .replace("{pat_id}", &pat)
+                .replace(
+                    "{grant_id}",
+                    if path.starts_with("/v1/users") {
+                        &user_grant
+                    } else {
+                        &grant
+                    },
+                )
+                .replace(
+                    "{key}",
+                    if path.contains("/roles/") {
+                        "editor"
+                    } else {
+                        "k"
+                    },
+                )
+                .replace(
+                    "{id}",
+                    if path.starts_with("/v1/users") {
+                        &user
+                    } else if path.starts_with("/v1/projects") {
+                        &project
+                    } else {
+                        &t.instance_id
+                    },
+                );
+            let body = match (op.get("requestBody"), bodies.get(id)) {
+                (Some(_), Some(b)) => Some(b.to_string().into_bytes()),
+                (Some(_), None) => {
+                    wrong.push(format!("{id}: no body in this test's table"));
+                    continue;
+                }
+                (None, _) => None,
+            };
+            let r = nobody.send(&method.to_uppercase(), &concrete, body, &[]);
+            checked += 1;
+            let ok = if FILTERED_LISTS.contains(&id) {
+                r.status == 200
+                    && r.body["items"]
+                        .as_array()
+                        .is_some_and(|items| items.iter().all(|i| i["id"] == caller.as_str()))
+            } else if OPEN.contains(&id) {
+                r.status == 200
+            } else {
+                r.error() == (403, "AUTHZ-0001") && r.body["details"]["missing"] == permission
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{method} {path} ({id}, documents {stated:?}): {} {}",
+                    r.status, r.body
+                ));
+            }
+            // The document names the permission in the operation's text too.
+            let text = format!(
+                "{}{}",
+                op["summary"].as_str().unwrap_or(""),
+                op["description"].as_str().unwrap_or("")
+            );
+            if !permission.is_empty() && !text.contains(permission) {
+                wrong.push(format!(
+                    "{method} {path}: its text does not name {permission}"
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} operations:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(checked >= 70, "only {checked} operations checked");
+    assert_eq!(event_count(&t), before, "a denied request wrote events");
+}
