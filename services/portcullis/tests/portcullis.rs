@@ -20,6 +20,8 @@ mod pats;
 mod projects;
 #[path = "portcullis/schemathesis.rs"]
 mod schemathesis;
+#[path = "portcullis/scopes.rs"]
+mod scopes;
 #[path = "portcullis/self_management.rs"]
 mod self_management;
 #[path = "portcullis/tenants.rs"]
