@@ -21,7 +21,7 @@ use domain::{Aggregate, AggregateKey, Code, Error};
 use eventlog::EventLog;
 
 use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
-use crate::secrets::PasswordPool;
+use crate::secrets::{PasswordParams, PasswordPool};
 
 #[derive(Clone, Debug)]
 pub struct CommandOptions {
@@ -33,6 +33,8 @@ pub struct CommandOptions {
     pub arbiters: usize,
     /// Password hashes computed at once (CPU-bound, off the async runtime).
     pub password_workers: usize,
+    /// argon2id cost of new password hashes.
+    pub password_params: PasswordParams,
 }
 
 impl Default for CommandOptions {
@@ -42,6 +44,7 @@ impl Default for CommandOptions {
             snapshot_every: 100,
             arbiters: 2,
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            password_params: PasswordParams::default(),
         }
     }
 }
@@ -105,7 +108,7 @@ impl CommandBus {
             projects: Mutex::default(),
             user_grants: Mutex::default(),
             uniques: Mutex::default(),
-            passwords: PasswordPool::new(options.password_workers),
+            passwords: PasswordPool::new(options.password_workers, options.password_params),
         }
     }
 

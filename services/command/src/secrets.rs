@@ -41,12 +41,53 @@ pub fn new_password() -> String {
     URL_SAFE_NO_PAD.encode(random::<18>())
 }
 
-/// argon2id with the OWASP parameters (19 MiB, 2 passes, 1 lane), PHC string format.
-/// CPU-bound for tens of milliseconds: call it through [`PasswordPool`] on a server.
-pub fn hash_password(password: &str) -> Result<String, Error> {
+/// argon2id cost parameters; the default is OWASP's (19 MiB, 2 passes, 1 lane).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordParams {
+    fn default() -> Self {
+        PasswordParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl PasswordParams {
+    fn argon2(self) -> Result<Argon2<'static>, Error> {
+        let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| {
+                Error::internal(format!(
+                    "argon2 parameters {self:?} are invalid: {e} (see --argon2-memory-kib)"
+                ))
+            })?;
+        Ok(Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params,
+        ))
+    }
+
+    /// Refuses parameters argon2 cannot run with, at start.
+    pub fn validate(self) -> Result<(), Error> {
+        self.argon2().map(|_| ())
+    }
+}
+
+/// An argon2id hash in PHC string format (the parameters travel with it, so changing them
+/// applies to new hashes and old ones still verify). CPU-bound for tens of milliseconds: call
+/// it through [`PasswordPool`] on a server.
+pub fn hash_password(password: &str, params: PasswordParams) -> Result<String, Error> {
     let salt =
         SaltString::encode_b64(&random::<16>()).map_err(|e| Error::internal(e.to_string()))?;
-    Argon2::default()
+    params
+        .argon2()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
@@ -67,12 +108,14 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 #[derive(Clone)]
 pub struct PasswordPool {
     permits: Arc<Semaphore>,
+    params: PasswordParams,
 }
 
 impl PasswordPool {
-    pub fn new(permits: usize) -> PasswordPool {
+    pub fn new(permits: usize, params: PasswordParams) -> PasswordPool {
         PasswordPool {
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            params,
         }
     }
 
@@ -91,16 +134,11 @@ impl PasswordPool {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, Error> {
-        self.run(move || hash_password(&password)).await?
+        let params = self.params;
+        self.run(move || hash_password(&password, params)).await?
     }
 
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, Error> {
         self.run(move || verify_password(&password, &hash)).await
-    }
-}
-
-impl Default for PasswordPool {
-    fn default() -> Self {
-        PasswordPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 }

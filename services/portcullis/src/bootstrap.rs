@@ -7,7 +7,6 @@
 //! redoes the whole setup with new secrets; after it, the setup is complete. A later start
 //! changes nothing.
 
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authz::{Caller, InternalFlow};
@@ -17,6 +16,7 @@ use command::setup::{NewAdmin, NewBot, NewInstance};
 use domain::Code;
 use eventlog::EventLog;
 
+use crate::config::StartOptions;
 use crate::private_file::write_private;
 
 pub const DEFAULT_DOMAINS: [&str; 2] = ["localhost", "127.0.0.1"];
@@ -37,17 +37,18 @@ fn now_ms() -> i64 {
 }
 
 /// Runs the first-start setup if the log is empty; returns what it made, or None.
-pub async fn first_start(
-    log: &dyn EventLog,
-    data_dir: &Path,
-    admin_password: Option<String>,
-) -> Result<Option<Setup>, String> {
+pub async fn first_start(log: &dyn EventLog, opts: &StartOptions) -> Result<Option<Setup>, String> {
+    let data_dir = opts.data_dir.as_path();
     if *log.head().borrow() > 0 {
         return Ok(None);
     }
     let instance_id = id();
-    let password = admin_password.unwrap_or_else(secrets::new_password);
-    let password_hash = secrets::hash_password(&password).map_err(|e| e.to_string())?;
+    let password = opts
+        .admin_password
+        .clone()
+        .unwrap_or_else(secrets::new_password);
+    let password_hash =
+        secrets::hash_password(&password, opts.password_params()).map_err(|e| e.to_string())?;
     let (bot_pat, bot_pat_hash) = secrets::new_token();
     let (system_pat, system_pat_hash) = secrets::new_token();
     let setup = NewInstance {

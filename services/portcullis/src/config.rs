@@ -67,7 +67,26 @@ pub struct StartOptions {
     /// A snapshot of an aggregate is written every this many of its events.
     #[arg(long, env = "PORTCULLIS_SNAPSHOT_EVERY", default_value_t = 100)]
     pub snapshot_every: u64,
+    /// argon2id memory cost of new password hashes, in KiB (OWASP: 19456).
+    #[arg(long, env = "PORTCULLIS_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id passes of new password hashes (OWASP: 2).
+    #[arg(long, env = "PORTCULLIS_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// argon2id lanes of new password hashes (OWASP: 1).
+    #[arg(long, env = "PORTCULLIS_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,
+}
+
+impl StartOptions {
+    pub fn password_params(&self) -> command::secrets::PasswordParams {
+        command::secrets::PasswordParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
 }

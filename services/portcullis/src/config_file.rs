@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 12] = [
     "role",
     "data_dir",
     "listen",
@@ -14,6 +14,9 @@ const KEYS: [&str; 9] = [
     "workers",
     "actor_idle_secs",
     "snapshot_every",
+    "argon2_memory_kib",
+    "argon2_iterations",
+    "argon2_parallelism",
     "group_commit",
 ];
 

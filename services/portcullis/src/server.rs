@@ -77,10 +77,9 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         ));
     }
     let role_map = role_map(opts)?;
+    opts.password_params().validate().map_err(|e| e.message)?;
     let (log, model) = open_storage(opts)?;
-    if let Some(setup) =
-        bootstrap::first_start(&*log, &opts.data_dir, opts.admin_password.clone()).await?
-    {
+    if let Some(setup) = bootstrap::first_start(&*log, opts).await? {
         tracing::info!(
             instance = %setup.instance_id,
             data_dir = %opts.data_dir.display(),
@@ -104,6 +103,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         CommandOptions {
             idle: std::time::Duration::from_secs(opts.actor_idle_secs),
             snapshot_every: opts.snapshot_every,
+            password_params: opts.password_params(),
             ..CommandOptions::default()
         },
     ));

@@ -421,6 +421,35 @@ fn a_config_file_sets_defaults_that_the_environment_overrides() {
 }
 
 #[test]
+fn password_hashing_cost_is_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(
+        &data,
+        &[
+            ("PORTCULLIS_ARGON2_MEMORY_KIB", "8192"),
+            ("PORTCULLIS_ARGON2_ITERATIONS", "3"),
+        ],
+    );
+    assert_eq!(server.stop().code(), Some(0));
+    let hash = events(&data)
+        .into_iter()
+        .find_map(|(_, e)| match e {
+            DomainEvent::User(UserEvent::HumanAdded { password_hash, .. }) => password_hash,
+            _ => None,
+        })
+        .unwrap();
+    assert!(hash.contains("m=8192,t=3,p=1"), "{hash}");
+    // Impossible parameters stop the start with a message naming them.
+    let (mut child, _) = spawn(
+        &dir.path().join("bad"),
+        &[("PORTCULLIS_ARGON2_MEMORY_KIB", "1")],
+    );
+    assert!(!child.wait().unwrap().success());
+    assert!(stderr(&mut child).contains("argon2 parameters"));
+}
+
+#[test]
 fn a_bad_role_map_stops_the_start_and_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let map = dir.path().join("roles.yaml");

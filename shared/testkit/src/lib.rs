@@ -40,6 +40,10 @@ fn start() -> Server {
         // Short-lived actors and frequent snapshots, so that tests cross restores often.
         actor_idle_secs: 2,
         snapshot_every: 5,
+        // Cheap password hashes: tests hash many.
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
         group_commit: true,
     };
     let (tx, rx) = std::sync::mpsc::channel();
