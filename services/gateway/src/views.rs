@@ -74,6 +74,26 @@ pub struct PageView<T> {
 }
 
 impl<T> PageView<T> {
+    /// A page of a list already read whole and sorted by `key` (a resource's small
+    /// sub-collections): the items after the cursor, at most `limit`.
+    pub fn paged(
+        items: Vec<T>,
+        params: &ListParams,
+        key: impl Fn(&T) -> String,
+    ) -> Result<PageView<T>, Error> {
+        let limit = limit(params.limit)?;
+        let mut rest: Vec<T> = items
+            .into_iter()
+            .filter(|i| params.cursor.as_ref().is_none_or(|c| key(i) > *c))
+            .collect();
+        let next_cursor = (rest.len() > limit).then(|| key(&rest[limit - 1]));
+        rest.truncate(limit);
+        Ok(PageView {
+            items: rest,
+            next_cursor,
+        })
+    }
+
     pub fn of<R>(page: Page<R>, f: impl FnMut(R) -> T) -> PageView<T> {
         PageView {
             items: page.items.into_iter().map(f).collect(),

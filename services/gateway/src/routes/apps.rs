@@ -12,7 +12,7 @@ use super::projects::authorized_project;
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::reads::read;
-use crate::views::{written, ErrorBody, PageView, WriteReply};
+use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -174,21 +174,23 @@ async fn create_app(
 }
 
 /// The project's apps. `project.app.read` on the project.
-#[utoipa::path(get, path = "/v1/projects/{id}/apps", tag = "apps", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/projects/{id}/apps", tag = "apps", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<AppView>), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("project.app.read"))))]
 async fn list_apps(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.app.read").await?;
     let (instance, project) = (auth.instance.clone(), id.into_inner());
     let apps = read(&gw, move |m| m.apps(&instance, &project)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: apps.into_iter().map(AppView::from).collect(),
-        next_cursor: None,
-    }))
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        apps.into_iter().map(AppView::from).collect(),
+        &q,
+        |a| a.id.clone(),
+    )?))
 }
 
 /// An app. `project.app.read` on the project.

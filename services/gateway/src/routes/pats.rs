@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::users::authorized_user;
 use crate::auth::Authenticated;
 use crate::reads::read;
-use crate::views::{optional_json, written, ErrorBody, PageView, PatView, WriteReply};
+use crate::views::{optional_json, written, ErrorBody, ListParams, PageView, PatView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -63,24 +63,25 @@ async fn create_pat(
 }
 
 /// A user's tokens (ids and expiry, never the tokens). `user.write`, never on oneself.
-#[utoipa::path(get, path = "/v1/users/{id}/pats", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/users/{id}/pats", tag = "users", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<PatView>), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("user.write (never self)"))))]
 async fn list_pats(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
     let (instance, user) = (auth.instance.clone(), id.into_inner());
     let pats = read(&gw, move |m| m.pats(&instance, &user)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: pats
-            .into_iter()
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        pats.into_iter()
             .map(|(id, expires_at)| PatView { id, expires_at })
             .collect(),
-        next_cursor: None,
-    }))
+        &q,
+        |p| p.id.clone(),
+    )?))
 }
 
 /// Revokes a token. `user.write`, never on oneself.

@@ -11,7 +11,7 @@ use super::users::authorized_user;
 use crate::auth::{load_principal, Authenticated};
 use crate::body::Body;
 use crate::reads::read;
-use crate::views::{ErrorBody, PageView};
+use crate::views::{ErrorBody, ListParams, PageView};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -32,28 +32,29 @@ struct MembershipView {
 
 /// A user's memberships (manager roles) at every level. `user.membership.read` on the user's
 /// org; a user may read their own.
-#[utoipa::path(get, path = "/v1/users/{id}/memberships", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/users/{id}/memberships", tag = "users", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<MembershipView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("user.membership.read (self)"))))]
 async fn memberships(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     authorized_user(&gw, &auth, &id, UserOp::ReadMemberships).await?;
     let (instance, user) = (auth.instance.clone(), id.into_inner());
     let rows = read(&gw, move |m| m.memberships_of(&instance, &user)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: rows
-            .into_iter()
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        rows.into_iter()
             .map(|r| MembershipView {
                 level: r.level,
                 resource_id: r.resource_id,
                 roles: r.roles,
             })
             .collect(),
-        next_cursor: None,
-    }))
+        &q,
+        |m| format!("{}/{}", m.level, m.resource_id),
+    )?))
 }
 
 #[derive(Deserialize, ToSchema)]

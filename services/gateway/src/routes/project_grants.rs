@@ -119,21 +119,23 @@ async fn add_grant(
 }
 
 /// The project's grants. `project.grant.read` on the project.
-#[utoipa::path(get, path = "/v1/projects/{id}/grants", tag = "grants", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/projects/{id}/grants", tag = "grants", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<GrantView>), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("project.grant.read"))))]
 async fn list_grants(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.grant.read").await?;
     let (instance, project) = (auth.instance.clone(), id.into_inner());
     let grants = read(&gw, move |m| m.project_grants(&instance, &project)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: grants.into_iter().map(GrantView::from).collect(),
-        next_cursor: None,
-    }))
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        grants.into_iter().map(GrantView::from).collect(),
+        &q,
+        |g| g.id.clone(),
+    )?))
 }
 
 /// Replaces the granted roles; user grants made through it lose the roles it no longer

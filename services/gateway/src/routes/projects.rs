@@ -12,7 +12,7 @@ use super::{new_id, require};
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::reads::{if_match, read};
-use crate::views::{limit, written, ErrorBody, PageView, WriteReply};
+use crate::views::{limit, written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -261,19 +261,20 @@ async fn add_role(
 }
 
 /// The project's roles. `project.role.read` on it.
-#[utoipa::path(get, path = "/v1/projects/{id}/roles", tag = "projects", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/projects/{id}/roles", tag = "projects", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<RoleView>), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("project.role.read"))))]
 async fn list_roles(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.role.read").await?;
     let (instance, project) = (auth.instance.clone(), id.into_inner());
     let roles = read(&gw, move |m| m.project_roles(&instance, &project)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: roles
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        roles
             .into_iter()
             .map(|r| RoleView {
                 key: r.key,
@@ -281,8 +282,9 @@ async fn list_roles(
                 group: r.group,
             })
             .collect(),
-        next_cursor: None,
-    }))
+        &q,
+        |r| r.key.clone(),
+    )?))
 }
 
 /// Removes a role from the project; its grants and the user grants holding it lose it.

@@ -15,7 +15,7 @@ use super::users::authorized_user;
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::reads::{if_match, read};
-use crate::views::{written, ErrorBody, PageView, WriteReply};
+use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -290,27 +290,29 @@ async fn remove_metadata(
 }
 
 /// A user's metadata. `user.read` on the user's org, also on oneself.
-#[utoipa::path(get, path = "/v1/users/{id}/metadata", tag = "users", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/users/{id}/metadata", tag = "users", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<MetadataView>), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("user.read (never self)"))))]
 async fn list_metadata(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     authorized_user(&gw, &auth, &id, UserOp::ReadMetadata).await?;
     let (instance, user) = (auth.instance.clone(), id.into_inner());
     let items = read(&gw, move |m| m.metadata(&instance, &user)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: items
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        items
             .into_iter()
             .map(|(key, value)| MetadataView {
                 key,
                 value: STANDARD.encode(value),
             })
             .collect(),
-        next_cursor: None,
-    }))
+        &q,
+        |m| m.key.clone(),
+    )?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -13,7 +13,7 @@ use super::{new_id, require};
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::reads::read;
-use crate::views::{written, ErrorBody, PageView, WriteReply};
+use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -159,13 +159,14 @@ async fn create_user_grant(
 
 /// The user's grants the caller may read. `user.grant.read` (on each grant's project or
 /// grant; filtered in the query).
-#[utoipa::path(get, path = "/v1/users/{id}/grants", tag = "grants", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/users/{id}/grants", tag = "grants", params(("id" = String, Path), ListParams),
     responses((status = 200, body = PageView<UserGrantView>)),
     extensions(("x-permission" = json!("user.grant.read"))))]
 async fn list_user_grants(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     let scope = gw.authz.readable_scope(
         &auth.caller,
@@ -174,10 +175,11 @@ async fn list_user_grants(
     );
     let (instance, user) = (auth.instance.clone(), id.into_inner());
     let grants = read(&gw, move |m| m.user_grants(&instance, &user, &scope)).await?;
-    Ok(HttpResponse::Ok().json(PageView {
-        items: grants.into_iter().map(UserGrantView::from).collect(),
-        next_cursor: None,
-    }))
+    Ok(HttpResponse::Ok().json(PageView::paged(
+        grants.into_iter().map(UserGrantView::from).collect(),
+        &q,
+        |g| g.id.clone(),
+    )?))
 }
 
 /// The user grant of the path, if the caller has `permission` on its project or grant.
