@@ -95,9 +95,9 @@ fn roles(keys: &[String], available: &[String]) -> Result<Vec<String>> {
 }
 
 impl UserGrant {
-    /// The resource whose managers manage this grant: the project, or in the granted org
-    /// through the grant.
-    fn target<'a>(
+    /// The resource whose managers manage a user grant: the project, or in the granted org
+    /// through the grant (gateway and actor check the same target).
+    pub fn target<'a>(
         instance: &'a str,
         project_id: &'a str,
         project_org: &'a str,

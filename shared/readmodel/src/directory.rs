@@ -2,9 +2,9 @@
 
 use authz::ReadScope;
 use domain::Error;
-use rusqlite::{params, params_from_iter, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 
-use crate::queries::{page, Page};
+use crate::queries::{page, scope_sql, Page};
 use crate::store::SqliteReadModel;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +57,13 @@ pub struct UserMembershipRow {
     pub roles: Vec<String>,
 }
 
+fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrgRow> {
+    Ok(OrgRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+    })
+}
+
 fn instance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstanceRow> {
     let domains: String = r.get(2)?;
     Ok(InstanceRow {
@@ -97,12 +104,7 @@ impl SqliteReadModel {
     pub fn org(&self, instance: &str, id: &str) -> Result<Option<OrgRow>, Error> {
         self.read(|c| {
             c.prepare_cached("SELECT id, name FROM orgs WHERE instance = ?1 AND id = ?2")?
-                .query_row(params![instance, id], |r| {
-                    Ok(OrgRow {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    })
-                })
+                .query_row(params![instance, id], org_row)
                 .optional()
         })
     }
@@ -118,30 +120,12 @@ impl SqliteReadModel {
         let mut sql = String::from("SELECT id, name FROM orgs WHERE instance = ? AND id > ?");
         let mut args = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
         if let ReadScope::Limited(l) = scope {
-            if l.orgs.is_empty() {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                });
+            match scope_sql(&[("id", l.orgs.iter().cloned().collect())], &mut args) {
+                Some(clause) => sql.push_str(&clause),
+                None => return Ok(Page::empty()),
             }
-            sql.push_str(&format!(
-                " AND id IN ({})",
-                vec!["?"; l.orgs.len()].join(",")
-            ));
-            args.extend(l.orgs.iter().cloned());
         }
-        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
-        let items = self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), |r| {
-                Ok(OrgRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })?;
-        Ok(page(items, limit, |o| o.id.clone()))
+        self.id_page(&sql, &args, limit, org_row, |o| o.id.clone())
     }
 
     /// Every membership of a user, by level and resource.

@@ -5,7 +5,7 @@ use domain::app::OidcConfig;
 use domain::Error;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
-use crate::queries::{page, Page};
+use crate::queries::{scope_sql, Page};
 use crate::store::SqliteReadModel;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,30 +127,16 @@ impl SqliteReadModel {
             args.push(org.to_string());
         }
         if let ReadScope::Limited(l) = scope {
-            let mut alternatives = Vec::new();
-            if !l.orgs.is_empty() {
-                alternatives.push(format!("org_id IN ({})", vec!["?"; l.orgs.len()].join(",")));
-                args.extend(l.orgs.iter().cloned());
+            let sets = [
+                ("org_id", l.orgs.iter().cloned().collect()),
+                ("id", l.projects.iter().cloned().collect()),
+            ];
+            match scope_sql(&sets, &mut args) {
+                Some(clause) => sql.push_str(&clause),
+                None => return Ok(Page::empty()),
             }
-            if !l.projects.is_empty() {
-                alternatives.push(format!("id IN ({})", vec!["?"; l.projects.len()].join(",")));
-                args.extend(l.projects.iter().cloned());
-            }
-            if alternatives.is_empty() {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                });
-            }
-            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
         }
-        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
-        let items = self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), project_row)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })?;
-        Ok(page(items, limit, |p| p.id.clone()))
+        self.id_page(&sql, &args, limit, project_row, |p| p.id.clone())
     }
 
     pub fn project_roles(&self, instance: &str, project_id: &str) -> Result<Vec<RoleRow>, Error> {
@@ -204,24 +190,17 @@ impl SqliteReadModel {
         );
         let mut args = vec![instance.to_string(), user_id.to_string()];
         if let ReadScope::Limited(l) = scope {
-            let mut alternatives = Vec::new();
-            let mut any = |column: &str, ids: &[String], args: &mut Vec<String>| {
-                if !ids.is_empty() {
-                    alternatives.push(format!("{column} IN ({})", vec!["?"; ids.len()].join(",")));
-                    args.extend(ids.iter().cloned());
-                }
-            };
             let orgs: Vec<String> = l.orgs.iter().cloned().collect();
-            let projects: Vec<String> = l.projects.iter().cloned().collect();
-            let grants: Vec<String> = l.grants.iter().cloned().collect();
-            any("project_org", &orgs, &mut args);
-            any("granted_org", &orgs, &mut args);
-            any("project_id", &projects, &mut args);
-            any("project_grant_id", &grants, &mut args);
-            if alternatives.is_empty() {
-                return Ok(vec![]);
+            let sets = [
+                ("project_org", orgs.clone()),
+                ("granted_org", orgs),
+                ("project_id", l.projects.iter().cloned().collect()),
+                ("project_grant_id", l.grants.iter().cloned().collect()),
+            ];
+            match scope_sql(&sets, &mut args) {
+                Some(clause) => sql.push_str(&clause),
+                None => return Ok(vec![]),
             }
-            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
         }
         sql.push_str(" ORDER BY id");
         self.read(|c| {

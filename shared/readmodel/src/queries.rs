@@ -47,6 +47,15 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    pub fn empty() -> Page<T> {
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+}
+
 impl SqliteReadModel {
     /// The instance a host name belongs to.
     pub fn instance_by_domain(&self, host: &str) -> Result<Option<String>, Error> {
@@ -133,30 +142,16 @@ impl SqliteReadModel {
             args.push(domain::validate::normalized_username(name));
         }
         if let ReadScope::Limited(l) = scope {
-            let mut alternatives = Vec::new();
-            if !l.orgs.is_empty() {
-                alternatives.push(format!("org_id IN ({})", vec!["?"; l.orgs.len()].join(",")));
-                args.extend(l.orgs.iter().cloned());
+            let sets = [
+                ("org_id", l.orgs.iter().cloned().collect()),
+                ("id", l.own_user.iter().cloned().collect()),
+            ];
+            match scope_sql(&sets, &mut args) {
+                Some(clause) => sql.push_str(&clause),
+                None => return Ok(Page::empty()),
             }
-            if let Some(own) = &l.own_user {
-                alternatives.push("id = ?".to_string());
-                args.push(own.clone());
-            }
-            if alternatives.is_empty() {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                });
-            }
-            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
         }
-        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit + 1));
-        let items = self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), user_row)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })?;
-        Ok(page(items, limit, |u| u.id.clone()))
+        self.id_page(&sql, &args, limit, user_row, |u| u.id.clone())
     }
 
     /// A user's metadata, by key.
@@ -179,6 +174,38 @@ impl SqliteReadModel {
             let rows = st.query_map(params![instance, user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         })
+    }
+}
+
+/// The SQL of a limited readable scope: rows whose `column` is in one of the given sets, as
+/// ` AND (a IN (?, ..) OR b IN (?, ..))` with its arguments pushed onto `args`; None when the
+/// scope reads nothing here.
+pub(crate) fn scope_sql(sets: &[(&str, Vec<String>)], args: &mut Vec<String>) -> Option<String> {
+    let mut alternatives = Vec::new();
+    for (column, ids) in sets.iter().filter(|(_, ids)| !ids.is_empty()) {
+        alternatives.push(format!("{column} IN ({})", vec!["?"; ids.len()].join(",")));
+        args.extend(ids.iter().cloned());
+    }
+    (!alternatives.is_empty()).then(|| format!(" AND ({})", alternatives.join(" OR ")))
+}
+
+impl SqliteReadModel {
+    /// Runs a list query ordered by id (`sql` ends before `ORDER BY`) and cuts its page.
+    pub(crate) fn id_page<T>(
+        &self,
+        sql: &str,
+        args: &[String],
+        limit: usize,
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        id: fn(&T) -> String,
+    ) -> Result<Page<T>, Error> {
+        let sql = format!("{sql} ORDER BY id LIMIT {}", limit + 1);
+        let items = self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(page(items, limit, id))
     }
 }
 

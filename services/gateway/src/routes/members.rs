@@ -76,6 +76,18 @@ struct MemberRoles {
     roles: Vec<String>,
 }
 
+/// A PUT's body may repeat the user of its path, and must then name the same one.
+pub(crate) fn same_user(body: Option<&str>, path: &str) -> std::result::Result<(), Error> {
+    if body.is_some_and(|u| u != path) {
+        return Err(Error::new(
+            Code::MalformedBody,
+            "user_id in the body is not the user of the path",
+        )
+        .with("field", "user_id"));
+    }
+    Ok(())
+}
+
 /// A membership resource: where it is held, its target for the check, its read-model level.
 struct At<'a> {
     of: MemberOf,
@@ -167,14 +179,7 @@ async fn set(
     user_id: &str,
     body: MemberRoles,
 ) -> Result<HttpResponse> {
-    if body.user_id.as_deref().is_some_and(|u| u != user_id) {
-        return Err(Error::new(
-            Code::MalformedBody,
-            "user_id in the body is not the user of the path",
-        )
-        .with("field", "user_id")
-        .into());
-    }
+    same_user(body.user_id.as_deref(), user_id)?;
     let cmd = MemberCommand::Set {
         user_id: user_id.into(),
         roles: body.roles,

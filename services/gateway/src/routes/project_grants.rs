@@ -9,6 +9,7 @@ use readmodel::{MemberLevel, ProjectGrantRow, ProjectRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::members::same_user;
 use super::projects::authorized_project;
 use super::{new_id, require};
 use crate::auth::Authenticated;
@@ -329,14 +330,7 @@ async fn set_grant_member(
 ) -> Result<HttpResponse> {
     let (id, grant_id, user_id) = path.into_inner();
     let b = body.into_inner();
-    if b.user_id.as_deref().is_some_and(|u| u != user_id) {
-        return Err(Error::new(
-            Code::MalformedBody,
-            "user_id in the body is not the user of the path",
-        )
-        .with("field", "user_id")
-        .into());
-    }
+    same_user(b.user_id.as_deref(), &user_id)?;
     let cmd = MemberCommand::Set {
         user_id,
         roles: b.roles,

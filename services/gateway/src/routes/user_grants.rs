@@ -2,8 +2,9 @@
 //! Managed by the project's managers, or in the granted org by the grant's managers.
 
 use actix_web::{web, HttpResponse};
-use authz::{Permission, Requirement, Target};
+use authz::{Permission, Requirement};
 use command::NewUserGrant;
+use domain::user_grant::UserGrant;
 use domain::{Code, Error};
 use readmodel::UserGrantRow;
 use serde::{Deserialize, Serialize};
@@ -50,29 +51,6 @@ impl From<UserGrantRow> for UserGrantView {
             project_grant_id: g.project_grant_id,
             role_keys: g.roles,
         }
-    }
-}
-
-/// The resource whose managers manage a user grant: the project, or through the grant in the
-/// granted org.
-fn target<'a>(
-    instance: &'a str,
-    project_id: &'a str,
-    project_org: &'a str,
-    grant: Option<(&'a str, &'a str)>,
-) -> Target<'a> {
-    match grant {
-        Some((grant, granted_org)) => Target::GrantedProject {
-            instance,
-            granted_org,
-            project: project_id,
-            grant,
-        },
-        None => Target::Project {
-            instance,
-            org: project_org,
-            project: project_id,
-        },
     }
 }
 
@@ -134,10 +112,8 @@ async fn create_user_grant(
                 .into(),
         );
     }
-    let through = grant
-        .as_ref()
-        .map(|g| (g.id.as_str(), g.granted_org_id.as_str()));
-    let t = target(&auth.instance, &project.id, &project.org_id, through);
+    let through = grant.map(|g| (g.id, g.granted_org_id));
+    let t = UserGrant::target(&auth.instance, &project.id, &project.org_id, &through);
     require(&gw, &auth, Permission::named("user.grant.write"), t)?;
     let grant_id = new_id();
     let w = gw
@@ -200,13 +176,13 @@ async fn authorized_grant(
         })?;
     let through = grant
         .project_grant_id
-        .as_deref()
-        .zip(grant.granted_org.as_deref());
-    let t = target(
+        .clone()
+        .zip(grant.granted_org.clone());
+    let t = UserGrant::target(
         &auth.instance,
         &grant.project_id,
         &grant.project_org,
-        through,
+        &through,
     );
     require(gw, auth, Permission::named(permission), t)
 }
