@@ -37,6 +37,21 @@ impl Modify for CommonErrors {
                 "not ready, or the read models have not reached the position sent (CONC-0002)",
             ),
         ];
+        let components = doc.components.get_or_insert_with(Default::default);
+        for (status, text) in errors {
+            let response = ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build();
+            components
+                .responses
+                .insert(format!("Error{status}"), response.into());
+        }
         for item in doc.paths.paths.values_mut() {
             let ops = [
                 &mut item.get,
@@ -46,21 +61,12 @@ impl Modify for CommonErrors {
                 &mut item.patch,
             ];
             for op in ops.into_iter().flatten() {
-                for (status, text) in errors {
+                for (status, _) in errors {
                     op.responses
                         .responses
                         .entry(status.to_string())
                         .or_insert_with(|| {
-                            ResponseBuilder::new()
-                                .description(text)
-                                .content(
-                                    "application/json",
-                                    ContentBuilder::new()
-                                        .schema(Some(Ref::from_schema_name("ErrorBody")))
-                                        .build(),
-                                )
-                                .build()
-                                .into()
+                            Ref::new(format!("#/components/responses/Error{status}")).into()
                         });
                 }
             }
@@ -160,5 +166,25 @@ pub async fn fallback(req: actix_web::HttpRequest) -> crate::ApiError {
             domain::Code::NotFoundRoute,
             "no such route",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `docs/openapi.json` (linked from the README) is the document the server serves.
+    /// Refresh it with `PORTCULLIS_WRITE_OPENAPI=1 cargo test -p gateway openapi`.
+    #[test]
+    fn the_committed_document_is_the_served_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let served: serde_json::Value = serde_json::from_str(&super::document()).unwrap();
+        let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
+        if std::env::var_os("PORTCULLIS_WRITE_OPENAPI").is_some() {
+            std::fs::write(path, &pretty).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == pretty,
+            "docs/openapi.json is stale: run PORTCULLIS_WRITE_OPENAPI=1 cargo test -p gateway openapi"
+        );
     }
 }
