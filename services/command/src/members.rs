@@ -39,6 +39,8 @@ impl CommandBus {
         cmd.validate(level)?;
         match &cmd {
             MemberCommand::Add { user_id, .. } | MemberCommand::Set { user_id, .. } => {
+                // The resource first (404), then the user the membership is for (412).
+                self.require_resource(instance, &at).await?;
                 self.require_user(instance, user_id).await?
             }
             MemberCommand::Remove { .. } => {}
@@ -59,6 +61,38 @@ impl CommandBus {
                 self.execute::<Project>(&project, caller, ProjectCommand::Member(cmd), None)
                     .await
             }
+        }
+    }
+
+    async fn require_resource(&self, instance: &str, at: &MemberOf) -> Result<(), Error> {
+        let (exists, missing) = match at {
+            MemberOf::Instance => (
+                self.state::<Instance>(&key(instance, Instance::KIND, instance))
+                    .await?
+                    .0
+                    .exists(),
+                Error::new(Code::InstanceNotFound, "the instance does not exist"),
+            ),
+            MemberOf::Org(id) => (
+                self.state::<Org>(&key(instance, Org::KIND, id))
+                    .await?
+                    .0
+                    .exists(),
+                Error::new(Code::OrgNotFound, format!("no org {id}")).with("org_id", id.as_str()),
+            ),
+            MemberOf::Project(id) => (
+                self.state::<Project>(&key(instance, Project::KIND, id))
+                    .await?
+                    .0
+                    .exists(),
+                Error::new(Code::ProjectNotFound, format!("no project {id}"))
+                    .with("project_id", id.as_str()),
+            ),
+        };
+        if exists {
+            Ok(())
+        } else {
+            Err(missing)
         }
     }
 

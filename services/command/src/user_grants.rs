@@ -7,7 +7,7 @@ use domain::project::Project;
 use domain::unique::{unique_id, Unique};
 use domain::user::User;
 use domain::user_grant::{GrantScope, UserGrant, UserGrantCommand};
-use domain::{Aggregate, AggregateKey, Code, Error};
+use domain::{authorize, Aggregate, AggregateKey, Code, Error};
 
 use crate::actor::Written;
 use crate::bus::CommandBus;
@@ -103,7 +103,12 @@ impl CommandBus {
             scope,
             role_keys,
         };
-        self.precheck::<UserGrant>(&k, caller, &cmd)?;
+        // The permission, then whether the user exists, then the roles (a dry run).
+        authorize(
+            &self.deps.authz,
+            caller,
+            UserGrant::default().access(&k, &cmd),
+        )?;
         let (user, _) = self
             .state::<User>(&key(instance, User::KIND, user_id))
             .await?;
@@ -111,6 +116,7 @@ impl CommandBus {
             return Err(Error::new(Code::UserNotFound, format!("no user {user_id}"))
                 .with("user_id", user_id));
         }
+        self.precheck::<UserGrant>(&k, caller, &cmd)?;
         let mut probe = UserGrant::default();
         if let UserGrantCommand::Create { user_id, scope, .. } = &cmd {
             probe.user_id = user_id.clone();

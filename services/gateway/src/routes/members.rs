@@ -292,6 +292,11 @@ async fn list_org_members(
     org_id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
+    let (instance, id) = (auth.instance.clone(), org_id.clone());
+    if read(&gw, move |m| m.org(&instance, &id)).await?.is_none() {
+        let e = Error::new(Code::OrgNotFound, format!("no org {org_id}"));
+        return Err(e.with("org_id", org_id.as_str()).into());
+    }
     list(&gw, &auth, org_at(&auth, &org_id), q.into_inner()).await
 }
 

@@ -150,7 +150,13 @@ async fn list_user_grants(
         &auth.instance,
     );
     let (instance, user) = (auth.instance.clone(), id.into_inner());
-    let grants = read(&gw, move |m| m.user_grants(&instance, &user, &scope)).await?;
+    let grants = read(&gw, move |m| {
+        m.user(&instance, &user)?.ok_or_else(|| {
+            Error::new(Code::UserNotFound, format!("no user {user}")).with("user_id", user.as_str())
+        })?;
+        m.user_grants(&instance, &user, &scope)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(PageView::paged(
         grants.into_iter().map(UserGrantView::from).collect(),
         &q,

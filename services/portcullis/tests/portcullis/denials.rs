@@ -1,6 +1,7 @@
 //! Every documented operation, called by a user of the instance without any role on real
 //! resources: 403 naming the permission its document states (lists answer with what the
-//! caller may read instead), and nothing is written.
+//! caller may read instead), and nothing is written. And every operation on a resource that
+//! does not exist: 404 with a stable code, called by an admin.
 
 use std::collections::BTreeMap;
 
@@ -233,4 +234,76 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
     );
     assert!(checked >= 70, "only {checked} operations checked");
     assert_eq!(event_count(&t), before, "a denied request wrote events");
+}
+
+#[test]
+fn every_operation_on_a_missing_resource_is_not_found() {
+    let t = server().tenant();
+    let org = default_org(&t);
+    let user = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/users/machine"),
+            json!({"username": "someone", "name": "S"}),
+        )
+        .str("id");
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "P"}))
+        .str("id");
+    let before = event_count(&t);
+    let doc = t.client.get("/openapi.json").body;
+    let bodies = bodies(&user, &project, &org);
+    let system = server().system();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.contains('{') {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let concrete = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "missing" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let body = op.get("requestBody").map(|_| {
+                bodies
+                    .get(id)
+                    .unwrap_or(&json!({}))
+                    .to_string()
+                    .into_bytes()
+            });
+            let client = if path.starts_with("/v1/system") {
+                &system
+            } else {
+                &t.client
+            };
+            let r = client.send(&method.to_uppercase(), &concrete, body, &[]);
+            checked += 1;
+            let code = r.code().to_string();
+            // The instance exists: a membership for a user that does not is 412.
+            let expected = if id == "set_instance_member" {
+                412
+            } else {
+                404
+            };
+            if r.status != expected || !code.contains('-') {
+                wrong.push(format!("{method} {path} ({id}): {} {}", r.status, r.body));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} operations:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(checked >= 55, "only {checked} operations checked");
+    assert_eq!(
+        event_count(&t),
+        before,
+        "a request on a missing resource wrote events"
+    );
 }
