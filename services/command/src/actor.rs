@@ -192,14 +192,16 @@ impl<A: Aggregate> AggregateActor<A> {
             },
         )?;
         let new_events = to_log(&events, &msg.caller, now);
-        // A new stream states its owners (found again by cascades).
-        let owners = if self.version == 0 && !events.is_empty() {
+        // A new stream states its owners, and events may state more (found again by
+        // cascades).
+        let mut owners = if self.version == 0 && !events.is_empty() {
             let mut created = self.state.clone();
             events.iter().for_each(|e| created.apply(e));
             created.owners()
         } else {
             Vec::new()
         };
+        owners.extend(events.iter().flat_map(A::event_owners));
         Ok((
             events,
             Append {

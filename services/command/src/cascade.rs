@@ -1,10 +1,11 @@
-//! Removals and what they take with them, as events: an org its users and projects, a user or
-//! a project its user grants, a project grant the user grants made through it, a role the
+//! Removals and what they take with them, as events: an org its users and projects, a user its
+//! memberships and user grants, a project its user grants, a project grant the user grants made through it, a role the
 //! user grants holding it. The caller's permission is checked for the removal itself; what
 //! follows runs as the internal `cascade` flow. Owned aggregates are found through the owners
 //! their streams stated in the log (commands never read read models).
 
 use authz::{Caller, InternalFlow};
+use domain::instance::{Instance, InstanceCommand};
 use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand};
 use domain::project::{GrantCommand, Project, ProjectCommand};
@@ -79,7 +80,69 @@ impl CommandBus {
             .await;
         self.each_user_grant(instance, user_id, UserGrantCommand::Remove, &mut written)
             .await?;
+        self.remove_memberships(instance, user_id, &mut written)
+            .await?;
         Ok(written)
+    }
+
+    /// Takes a removed user's memberships away, as events on the resources that hold them (the
+    /// streams its memberships stated it as an owner of).
+    async fn remove_memberships(
+        &self,
+        instance: &str,
+        user_id: &str,
+        written: &mut Written,
+    ) -> Result<(), Error> {
+        let by = cascade(instance);
+        let remove = || MemberCommand::Remove {
+            user_id: user_id.into(),
+        };
+        let mut cmds: Vec<Written> = Vec::new();
+        for id in self.owned(instance, user_id, Instance::KIND).await? {
+            let k = key(instance, Instance::KIND, &id);
+            if self
+                .state::<Instance>(&k)
+                .await?
+                .0
+                .members
+                .contains_key(user_id)
+            {
+                let cmd = InstanceCommand::Member(remove());
+                cmds.push(self.execute::<Instance>(&k, &by, cmd, None).await?);
+            }
+        }
+        for id in self.owned(instance, user_id, Org::KIND).await? {
+            let k = key(instance, Org::KIND, &id);
+            let (resource, _) = self.state::<Org>(&k).await?;
+            if resource.exists() && resource.members.contains_key(user_id) {
+                let cmd = OrgCommand::Member(remove());
+                cmds.push(self.execute::<Org>(&k, &by, cmd, None).await?);
+            }
+        }
+        for id in self.owned(instance, user_id, Project::KIND).await? {
+            let k = key(instance, Project::KIND, &id);
+            let (project, _) = self.state::<Project>(&k).await?;
+            if !project.exists() {
+                continue;
+            }
+            if project.members.contains_key(user_id) {
+                let cmd = ProjectCommand::Member(remove());
+                cmds.push(self.execute::<Project>(&k, &by, cmd, None).await?);
+            }
+            for (grant_id, grant) in &project.grants {
+                if grant.members.contains_key(user_id) {
+                    let cmd = ProjectCommand::Grant(GrantCommand::Member {
+                        grant_id: grant_id.clone(),
+                        cmd: remove(),
+                    });
+                    cmds.push(self.execute::<Project>(&k, &by, cmd, None).await?);
+                }
+            }
+        }
+        for w in cmds {
+            written.position = written.position.max(w.position);
+        }
+        Ok(())
     }
 
     /// Removes a project (its roles, apps, grants and members go with it) and the user grants

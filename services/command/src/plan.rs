@@ -55,7 +55,11 @@ impl Plan {
             stream: StreamId::new(instance, A::KIND, id),
             expected_version: 0,
             events: to_log(&events, &self.caller, self.now),
-            owners: state.owners(),
+            owners: state
+                .owners()
+                .into_iter()
+                .chain(events.iter().flat_map(A::event_owners))
+                .collect(),
         });
         Ok(())
     }

@@ -56,6 +56,10 @@ impl InternalFlow {
                 "user.grant.write",
                 "user.grant.delete",
                 "project.delete",
+                "iam.member.delete",
+                "org.member.delete",
+                "project.member.delete",
+                "project.grant.member.delete",
             ]
             .contains(&p.name()),
         }

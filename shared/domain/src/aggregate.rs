@@ -62,6 +62,12 @@ pub trait Aggregate:
         Vec::new()
     }
 
+    /// Further owners an event states for its stream: a membership's user, so that removing
+    /// the user finds the resources where it is a member.
+    fn event_owners(_event: &Self::Event) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Folds events into a state (restore, and tests).
     fn from_events<'e>(events: impl IntoIterator<Item = &'e Self::Event>) -> Self
     where

@@ -78,6 +78,13 @@ impl Aggregate for Instance {
     type Command = InstanceCommand;
     type Event = InstanceEvent;
 
+    fn event_owners(event: &InstanceEvent) -> Vec<String> {
+        match event {
+            InstanceEvent::MemberSet { user_id, .. } => vec![user_id.clone()],
+            _ => Vec::new(),
+        }
+    }
+
     fn exists(&self) -> bool {
         self.lifecycle == Lifecycle::Active
     }

@@ -62,6 +62,13 @@ impl Aggregate for Org {
     type Command = OrgCommand;
     type Event = OrgEvent;
 
+    fn event_owners(event: &OrgEvent) -> Vec<String> {
+        match event {
+            OrgEvent::MemberSet { user_id, .. } => vec![user_id.clone()],
+            _ => Vec::new(),
+        }
+    }
+
     fn exists(&self) -> bool {
         self.lifecycle == Lifecycle::Active
     }

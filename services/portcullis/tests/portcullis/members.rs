@@ -114,3 +114,57 @@ fn a_member_without_the_member_permission_cannot_grant_roles() {
     assert_eq!(escalate.error(), (403, "AUTHZ-0001"));
     assert_eq!(escalate.body["details"]["missing"], "iam.member.write");
 }
+
+#[test]
+fn a_removed_users_memberships_go_as_events() {
+    let t = server().tenant();
+    let org = default_org(&t);
+    let other = t
+        .client
+        .post("/v1/orgs", json!({"name": "Other"}))
+        .str("id");
+    let (id, _) = machine_with_token(&t, &org, "leaver");
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{other}/projects"), json!({"name": "P"}))
+        .str("id");
+    for (path, roles) in [
+        (
+            "/v1/instance/members".to_string(),
+            json!(["IAM_OWNER_VIEWER"]),
+        ),
+        (format!("/v1/orgs/{other}/members"), json!(["ORG_OWNER"])),
+        (
+            format!("/v1/projects/{project}/members"),
+            json!(["PROJECT_OWNER"]),
+        ),
+    ] {
+        let r = t.client.post(&path, json!({"user_id": id, "roles": roles}));
+        assert_eq!(r.status, 201, "{path}: {}", r.body);
+    }
+    let removed = t.client.delete(&format!("/v1/users/{id}"));
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    for path in [
+        "/v1/instance/members".to_string(),
+        format!("/v1/orgs/{other}/members"),
+        format!("/v1/projects/{project}/members"),
+    ] {
+        let listed = t.client.get(&path).body.to_string();
+        assert!(!listed.contains(&id), "{path} still lists the removed user");
+    }
+    let trail = t.client.get("/v1/events?limit=1000").body;
+    let cascaded: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["creator"] == "internal:cascade")
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for ty in [
+        "instance.member.removed",
+        "org.member.removed",
+        "project.member.removed",
+    ] {
+        assert!(cascaded.contains(&ty), "no cascaded {ty}: {cascaded:?}");
+    }
+}

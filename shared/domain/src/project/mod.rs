@@ -241,6 +241,16 @@ impl Aggregate for Project {
         vec![self.org.clone()]
     }
 
+    fn event_owners(event: &ProjectEvent) -> Vec<String> {
+        match event {
+            ProjectEvent::MemberSet { user_id, .. }
+            | ProjectEvent::GrantMemberSet { user_id, .. } => {
+                vec![user_id.clone()]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn exists(&self) -> bool {
         self.lifecycle == Lifecycle::Active
     }
