@@ -170,12 +170,13 @@ impl CommandBus {
         instance: &str,
         project_id: &str,
         role_key: &str,
+        if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let k = key(instance, Project::KIND, project_id);
         let cmd = ProjectCommand::RemoveRole {
             key: role_key.into(),
         };
-        let mut written = self.execute::<Project>(&k, caller, cmd, None).await?;
+        let mut written = self.execute::<Project>(&k, caller, cmd, if_match).await?;
         let revoke = UserGrantCommand::RevokeRoles {
             keys: vec![role_key.into()],
         };
@@ -192,6 +193,7 @@ impl CommandBus {
         instance: &str,
         project_id: &str,
         cmd: GrantCommand,
+        if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let k = key(instance, Project::KIND, project_id);
         match &cmd {
@@ -222,7 +224,7 @@ impl CommandBus {
         }
         let (before, _) = self.state::<Project>(&k).await?;
         let mut written = self
-            .execute::<Project>(&k, caller, ProjectCommand::Grant(cmd.clone()), None)
+            .execute::<Project>(&k, caller, ProjectCommand::Grant(cmd.clone()), if_match)
             .await?;
         match &cmd {
             GrantCommand::Change { grant_id, .. } => {

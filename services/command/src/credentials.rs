@@ -83,12 +83,13 @@ impl CommandBus {
         instance: &str,
         user_id: &str,
         pat_id: &str,
+        if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let key = user_key(instance, user_id);
         let cmd = UserCommand::RemovePat {
             pat_id: pat_id.into(),
         };
-        self.execute::<User>(&key, caller, cmd, None).await
+        self.execute::<User>(&key, caller, cmd, if_match).await
     }
 }
 

@@ -30,6 +30,7 @@ impl CommandBus {
         instance: &str,
         at: MemberOf,
         cmd: MemberCommand,
+        if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let level = match &at {
             MemberOf::Instance => Level::Instance,
@@ -48,17 +49,17 @@ impl CommandBus {
         match at {
             MemberOf::Instance => {
                 let i = key(instance, Instance::KIND, instance);
-                self.execute::<Instance>(&i, caller, InstanceCommand::Member(cmd), None)
+                self.execute::<Instance>(&i, caller, InstanceCommand::Member(cmd), if_match)
                     .await
             }
             MemberOf::Org(org_id) => {
                 let org = key(instance, Org::KIND, &org_id);
-                self.execute::<Org>(&org, caller, OrgCommand::Member(cmd), None)
+                self.execute::<Org>(&org, caller, OrgCommand::Member(cmd), if_match)
                     .await
             }
             MemberOf::Project(project_id) => {
                 let project = key(instance, Project::KIND, &project_id);
-                self.execute::<Project>(&project, caller, ProjectCommand::Member(cmd), None)
+                self.execute::<Project>(&project, caller, ProjectCommand::Member(cmd), if_match)
                     .await
             }
         }

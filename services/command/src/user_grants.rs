@@ -156,6 +156,7 @@ impl CommandBus {
         user_id: &str,
         grant_id: &str,
         role_keys: Vec<String>,
+        if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let (k, grant) = self.user_grant(instance, user_id, grant_id).await?;
         let through = grant.project_grant.as_ref().map(|(g, _)| g.as_str());
@@ -166,7 +167,7 @@ impl CommandBus {
             role_keys,
             available: scope.available,
         };
-        self.execute::<UserGrant>(&k, caller, cmd, None).await
+        self.execute::<UserGrant>(&k, caller, cmd, if_match).await
     }
 
     /// Removes a user grant.
@@ -176,10 +177,11 @@ impl CommandBus {
         instance: &str,
         user_id: &str,
         grant_id: &str,
+        if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let (k, grant) = self.user_grant(instance, user_id, grant_id).await?;
         let written = self
-            .execute::<UserGrant>(&k, caller, UserGrantCommand::Remove, None)
+            .execute::<UserGrant>(&k, caller, UserGrantCommand::Remove, if_match)
             .await?;
         self.release(&user_grant_claim(instance, &grant), grant_id, caller)
             .await;

@@ -471,6 +471,7 @@ mod sagas {
                     user_id: "ghost".into(),
                     roles: roles.clone(),
                 },
+                None,
             )
             .await
             .unwrap_err();
@@ -486,6 +487,7 @@ mod sagas {
                 user_id: "u1".into(),
                 roles: roles.clone(),
             },
+            None,
         )
         .await
         .unwrap();
@@ -506,6 +508,7 @@ mod sagas {
                     user_id: "u1".into(),
                     roles: roles.clone(),
                 },
+                None,
             )
             .await
             .unwrap_err();
@@ -523,6 +526,7 @@ mod sagas {
                     user_id: "u1".into(),
                     roles: vec!["IAM_OWNER".into()],
                 },
+                None,
             )
             .await
             .unwrap_err();

@@ -18,7 +18,7 @@ use authz::{Caller, Principal};
 use command::secrets::token_hash;
 use domain::{Code, Error};
 
-use crate::reads::{consistent, read};
+use crate::reads::{consistent, if_match, read};
 use crate::request_log::record_caller;
 use crate::{ApiError, Gateway};
 
@@ -28,6 +28,8 @@ pub struct Authenticated {
     pub instance: String,
     pub caller: Caller,
     pub principal: Arc<Principal>,
+    /// `If-Match` of a write: the sequence the client last saw of the aggregate it writes.
+    pub if_match: Option<u64>,
 }
 
 /// A caller of the system API (`/v1/system/...`), which no instance's host binds: the token
@@ -202,6 +204,7 @@ async fn authenticate(gw: web::Data<Gateway>, req: HttpRequest) -> Result<Authen
         instance,
         caller: Caller::Principal(principal.clone()),
         principal,
+        if_match: if_match(&req)?,
     })
 }
 

@@ -122,6 +122,7 @@ async fn populate(w: &World, per_org: usize) {
                 user_id: "u-a00".into(),
                 roles: vec!["ORG_USER_MANAGER".into()],
             },
+            None,
         )
         .await
         .unwrap();

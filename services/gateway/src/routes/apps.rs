@@ -1,6 +1,6 @@
 //! OIDC applications of a project, with client-secret rotation.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType};
 use domain::project::ProjectCommand;
 use domain::{Code, Error};
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::projects::authorized_project;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::{if_match, read};
+use crate::reads::read;
 use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -224,11 +224,9 @@ async fn get_app(
 async fn update_app(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
     body: Body<AppBody>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     let (id, app_id) = path.into_inner();
     authorized_project(&gw, &auth, &id, "project.app.write").await?;
     let cmd = ProjectCommand::UpdateApp {
@@ -237,7 +235,7 @@ async fn update_app(
     };
     let w = gw
         .bus
-        .change_project(&auth.caller, &auth.instance, &id, cmd, if_match)
+        .change_project(&auth.caller, &auth.instance, &id, cmd, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }

@@ -159,7 +159,7 @@ async fn change(
     require(gw, auth, cmd.permission(at.prefix), at.target)?;
     let w = gw
         .bus
-        .change_member(&auth.caller, &auth.instance, at.of, cmd)
+        .change_member(&auth.caller, &auth.instance, at.of, cmd, auth.if_match)
         .await?;
     Ok(written(None, w, created))
 }

@@ -1,6 +1,6 @@
 //! Orgs: create, read, list.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use authz::{Permission, Requirement, Target};
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::{new_id, require};
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::{if_match, read};
+use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, ListParams, OrgView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -112,11 +112,9 @@ struct RenameOrg {
 async fn rename_org(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     org_id: web::Path<String>,
     body: Body<RenameOrg>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     let target = Target::Org {
         instance: &auth.instance,
         org: &org_id,
@@ -124,7 +122,13 @@ async fn rename_org(
     require(&gw, &auth, Permission::named("org.write"), target)?;
     let w = gw
         .bus
-        .rename_org(&auth.caller, &auth.instance, &org_id, &body.name, if_match)
+        .rename_org(
+            &auth.caller,
+            &auth.instance,
+            &org_id,
+            &body.name,
+            auth.if_match,
+        )
         .await?;
     Ok(written(None, w, false))
 }
@@ -137,10 +141,8 @@ async fn rename_org(
 async fn delete_org(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     org_id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     let target = Target::Org {
         instance: &auth.instance,
         org: &org_id,
@@ -148,7 +150,7 @@ async fn delete_org(
     require(&gw, &auth, Permission::named("org.delete"), target)?;
     let w = gw
         .bus
-        .remove_org(&auth.caller, &auth.instance, &org_id, if_match)
+        .remove_org(&auth.caller, &auth.instance, &org_id, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }

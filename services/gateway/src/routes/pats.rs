@@ -98,7 +98,7 @@ async fn delete_pat(
     authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
     let w = gw
         .bus
-        .remove_pat(&auth.caller, &auth.instance, &id, &pat_id)
+        .remove_pat(&auth.caller, &auth.instance, &id, &pat_id, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }

@@ -91,7 +91,7 @@ async fn grant_command(
 ) -> Result<HttpResponse> {
     let w = gw
         .bus
-        .change_project_grant(&auth.caller, &auth.instance, project_id, cmd)
+        .change_project_grant(&auth.caller, &auth.instance, project_id, cmd, auth.if_match)
         .await?;
     let is_new = created.is_some();
     Ok(written(created, w, is_new))
@@ -262,7 +262,7 @@ async fn member(
     };
     let w = gw
         .bus
-        .change_project_grant(&auth.caller, &auth.instance, id, cmd)
+        .change_project_grant(&auth.caller, &auth.instance, id, cmd, auth.if_match)
         .await?;
     Ok(written(None, w, created))
 }

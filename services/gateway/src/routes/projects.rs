@@ -1,6 +1,6 @@
 //! Projects and their roles.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use authz::{Permission, Requirement, Target};
 use domain::project::ProjectCommand;
 use domain::{Code, Error};
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{new_id, require};
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::{if_match, read};
+use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -177,11 +177,9 @@ struct UpdateProject {
 async fn update_project(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
     body: Body<UpdateProject>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     authorized_project(&gw, &auth, &id, "project.write").await?;
     let b = body.into_inner();
     let cmd = ProjectCommand::Update {
@@ -190,7 +188,7 @@ async fn update_project(
     };
     let w = gw
         .bus
-        .change_project(&auth.caller, &auth.instance, &id, cmd, if_match)
+        .change_project(&auth.caller, &auth.instance, &id, cmd, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }
@@ -203,14 +201,12 @@ async fn update_project(
 async fn delete_project(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     authorized_project(&gw, &auth, &id, "project.delete").await?;
     let w = gw
         .bus
-        .remove_project(&auth.caller, &auth.instance, &id, if_match)
+        .remove_project(&auth.caller, &auth.instance, &id, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }
@@ -302,7 +298,7 @@ async fn remove_role(
     authorized_project(&gw, &auth, &id, "project.role.delete").await?;
     let w = gw
         .bus
-        .remove_project_role(&auth.caller, &auth.instance, &id, &key)
+        .remove_project_role(&auth.caller, &auth.instance, &id, &key, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }

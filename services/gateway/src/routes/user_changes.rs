@@ -1,7 +1,7 @@
 //! Changes of a user: profile, email, phone, password, state, metadata, machine secret. Each
 //! is a `UserChange` whose `UserOp` says the permission and the self-management rule.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use authz::UserOp;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::users::authorized_user;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::{if_match, read};
+use crate::reads::read;
 use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -43,15 +43,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn apply(
     gw: &Gateway,
     auth: &Authenticated,
-    req: &HttpRequest,
     id: &str,
     change: UserChange,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(req)?;
     authorized_user(gw, auth, id, change.op()).await?;
     let w = gw
         .bus
-        .change_user(&auth.caller, &auth.instance, id, change, if_match)
+        .change_user(&auth.caller, &auth.instance, id, change, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }
@@ -78,7 +76,6 @@ struct ProfilePatchBody {
 async fn change_profile(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
     body: Body<ProfilePatchBody>,
 ) -> Result<HttpResponse> {
@@ -91,7 +88,7 @@ async fn change_profile(
         name: b.name,
         description: b.description,
     };
-    apply(&gw, &auth, &req, &id, UserChange::Profile(patch)).await
+    apply(&gw, &auth, &id, UserChange::Profile(patch)).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -112,7 +109,6 @@ struct EmailChangeBody {
 async fn change_email(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
     body: Body<EmailChangeBody>,
 ) -> Result<HttpResponse> {
@@ -121,7 +117,7 @@ async fn change_email(
         address: b.address,
         verified: b.verified,
     };
-    apply(&gw, &auth, &req, &id, change).await
+    apply(&gw, &auth, &id, change).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -143,7 +139,6 @@ struct PhoneBody {
 async fn change_phone(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
     body: Body<PhoneBody>,
 ) -> Result<HttpResponse> {
@@ -152,7 +147,7 @@ async fn change_phone(
         phone: b.phone,
         verified: b.verified,
     };
-    apply(&gw, &auth, &req, &id, change).await
+    apply(&gw, &auth, &id, change).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -173,11 +168,9 @@ struct PasswordBody {
 async fn change_password(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
     body: Body<PasswordBody>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     authorized_user(&gw, &auth, &id, UserOp::ChangePassword).await?;
     let b = body.into_inner();
     let change = PasswordChange {
@@ -186,7 +179,7 @@ async fn change_password(
     };
     let w = gw
         .bus
-        .change_password(&auth.caller, &auth.instance, &id, change, if_match)
+        .change_password(&auth.caller, &auth.instance, &id, change, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }
@@ -200,10 +193,9 @@ macro_rules! state_route {
         async fn $name(
             gw: web::Data<Gateway>,
             auth: Authenticated,
-            req: HttpRequest,
-            id: web::Path<String>,
+                    id: web::Path<String>,
         ) -> Result<HttpResponse> {
-            apply(&gw, &auth, &req, &id, $change).await
+            apply(&gw, &auth, &id, $change).await
         }
     };
 }
@@ -252,7 +244,6 @@ struct MetadataView {
 async fn set_metadata(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
     body: Body<MetadataBody>,
 ) -> Result<HttpResponse> {
@@ -264,14 +255,7 @@ async fn set_metadata(
         )
         .with("field", "value")
     })?;
-    apply(
-        &gw,
-        &auth,
-        &req,
-        &id,
-        UserChange::SetMetadata { key, value },
-    )
-    .await
+    apply(&gw, &auth, &id, UserChange::SetMetadata { key, value }).await
 }
 
 /// Removes a metadata key. `user.write` on the user's org, also on oneself.
@@ -282,11 +266,10 @@ async fn set_metadata(
 async fn remove_metadata(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, key) = path.into_inner();
-    apply(&gw, &auth, &req, &id, UserChange::RemoveMetadata { key }).await
+    apply(&gw, &auth, &id, UserChange::RemoveMetadata { key }).await
 }
 
 /// A user's metadata. `user.read` on the user's org, also on oneself.
@@ -354,8 +337,7 @@ async fn new_secret(
 async fn remove_secret(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    apply(&gw, &auth, &req, &id, UserChange::RemoveSecret).await
+    apply(&gw, &auth, &id, UserChange::RemoveSecret).await
 }

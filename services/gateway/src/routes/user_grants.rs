@@ -214,6 +214,7 @@ async fn change_user_grant(
             &id,
             &grant_id,
             body.into_inner().role_keys,
+            auth.if_match,
         )
         .await?;
     Ok(written(None, w, false))
@@ -233,7 +234,7 @@ async fn remove_user_grant(
     authorized_grant(&gw, &auth, &id, &grant_id, "user.grant.delete").await?;
     let w = gw
         .bus
-        .remove_user_grant(&auth.caller, &auth.instance, &id, &grant_id)
+        .remove_user_grant(&auth.caller, &auth.instance, &id, &grant_id, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }

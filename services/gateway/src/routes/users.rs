@@ -1,6 +1,6 @@
 //! Users: create (human, machine), read, list, `me`, delete.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use authz::{Target, UserOp};
 use command::HumanInput;
 use domain::user::{Email, Profile, UserCommand};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::new_id;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::{if_match, read};
+use crate::reads::read;
 use crate::views::{limit, written, ErrorBody, PageView, UserView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -153,14 +153,12 @@ async fn list_users(
 async fn delete_user(
     gw: web::Data<Gateway>,
     auth: Authenticated,
-    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let if_match = if_match(&req)?;
     authorized_user(&gw, &auth, &id, UserOp::Delete).await?;
     let w = gw
         .bus
-        .remove_user(&auth.caller, &auth.instance, &id, if_match)
+        .remove_user(&auth.caller, &auth.instance, &id, auth.if_match)
         .await?;
     Ok(written(None, w, false))
 }
