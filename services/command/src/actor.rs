@@ -22,6 +22,7 @@ pub struct Written {
 pub(crate) struct Deps {
     pub log: Arc<dyn EventLog>,
     pub authz: Authorizer,
+    pub master_key: Option<crate::keys::MasterKey>,
     pub idle: Duration,
     pub snapshot_every: u64,
 }

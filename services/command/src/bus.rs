@@ -14,6 +14,7 @@ use authz::{Authorizer, Caller};
 use domain::instance::Instance;
 use domain::org::Org;
 use domain::project::Project;
+use domain::signing_keys::SigningKeys;
 use domain::unique::Unique;
 use domain::user::User;
 use domain::user_grant::UserGrant;
@@ -35,6 +36,8 @@ pub struct CommandOptions {
     pub password_workers: usize,
     /// argon2id cost of new password hashes.
     pub password_params: PasswordParams,
+    /// Seals signing keys at rest; without it no keys are made.
+    pub master_key: Option<crate::keys::MasterKey>,
 }
 
 impl Default for CommandOptions {
@@ -45,6 +48,7 @@ impl Default for CommandOptions {
             arbiters: 2,
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             password_params: PasswordParams::default(),
+            master_key: None,
         }
     }
 }
@@ -59,6 +63,7 @@ pub struct CommandBus {
     users: Registry<User>,
     projects: Registry<Project>,
     user_grants: Registry<UserGrant>,
+    signing_keys: Registry<SigningKeys>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
 }
@@ -86,7 +91,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -94,6 +99,7 @@ impl CommandBus {
         let deps = Arc::new(Deps {
             log,
             authz,
+            master_key: options.master_key.clone(),
             idle: options.idle,
             snapshot_every: options.snapshot_every.max(1),
         });
@@ -107,6 +113,7 @@ impl CommandBus {
             users: Mutex::default(),
             projects: Mutex::default(),
             user_grants: Mutex::default(),
+            signing_keys: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(options.password_workers, options.password_params),
         }
@@ -196,6 +203,7 @@ impl CommandBus {
             + count(&self.users)
             + count(&self.projects)
             + count(&self.user_grants)
+            + count(&self.signing_keys)
             + count(&self.uniques)
     }
 }

@@ -6,6 +6,7 @@ mod bus;
 mod cascade;
 mod credentials;
 mod instances;
+pub mod keys;
 mod members;
 pub mod plan;
 mod projects;

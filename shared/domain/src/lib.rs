@@ -10,6 +10,7 @@ mod lifecycle;
 pub mod members;
 pub mod org;
 pub mod project;
+pub mod signing_keys;
 pub mod testing;
 pub mod unique;
 pub mod user;
@@ -56,5 +57,6 @@ domain_events! {
     User => user::User,
     Project => project::Project,
     UserGrant => user_grant::UserGrant,
+    SigningKeys => signing_keys::SigningKeys,
     Unique => unique::Unique,
 }

@@ -34,7 +34,11 @@ pub struct EventFilter {
 }
 
 fn is_secret(key: &str) -> bool {
-    key.ends_with("_hash") || matches!(key, "password" | "secret" | "token" | "client_secret")
+    key.ends_with("_hash")
+        || matches!(
+            key,
+            "password" | "secret" | "token" | "client_secret" | "sealed"
+        )
 }
 
 fn redact(v: &mut Value) {
@@ -63,6 +67,7 @@ pub fn payload(event: &DomainEvent) -> Value {
         DomainEvent::User(e) => serde_json::to_value(e),
         DomainEvent::Project(e) => serde_json::to_value(e),
         DomainEvent::UserGrant(e) => serde_json::to_value(e),
+        DomainEvent::SigningKeys(e) => serde_json::to_value(e),
         DomainEvent::Unique(e) => serde_json::to_value(e),
     }
     .unwrap_or(Value::Null);

@@ -6,6 +6,7 @@
 mod audit;
 mod batch;
 mod directory;
+mod keys_projection;
 mod project_projection;
 mod project_queries;
 mod projection;
@@ -15,6 +16,7 @@ mod user_projection;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
+pub use keys_projection::KeyRow;
 pub use project_queries::{AppRow, ProjectGrantRow, ProjectRow, RoleRow, UserGrantRow};
 pub use queries::{Page, UserFilter, UserRow};
 pub use store::SqliteReadModel;

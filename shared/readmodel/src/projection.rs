@@ -4,6 +4,7 @@
 use domain::instance::InstanceEvent;
 use domain::org::OrgEvent;
 use domain::project::ProjectEvent;
+use domain::signing_keys::SigningKeysEvent;
 use domain::unique::UniqueEvent;
 use domain::user::UserEvent;
 use domain::user_grant::UserGrantEvent;
@@ -46,6 +47,7 @@ pub(crate) fn apply(
         DomainEvent::User(e) => crate::user_projection::apply(tx, i, id, e),
         DomainEvent::Project(e) => crate::project_projection::apply(tx, i, id, e),
         DomainEvent::UserGrant(e) => crate::project_projection::user_grant(tx, i, id, e),
+        DomainEvent::SigningKeys(e) => crate::keys_projection::apply(tx, i, e),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -109,6 +111,12 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
         // User grants are end users' project roles, not manager permissions.
         DomainEvent::UserGrant(
             UserGrantEvent::Added { .. } | UserGrantEvent::Changed { .. } | UserGrantEvent::Removed,
+        ) => false,
+        DomainEvent::SigningKeys(
+            SigningKeysEvent::KeyAdded { .. }
+            | SigningKeysEvent::KeyActivated { .. }
+            | SigningKeysEvent::KeyRetired { .. }
+            | SigningKeysEvent::KeyRemoved { .. },
         ) => false,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
     }
@@ -181,6 +189,7 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
                 "apps",
                 "project_grants",
                 "user_grants",
+                "signing_keys",
             ] {
                 exec(
                     tx,

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS user_grants (
     PRIMARY KEY (instance, id)
 );
 CREATE INDEX IF NOT EXISTS user_grants_by_user ON user_grants (instance, user_id, id);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    instance TEXT NOT NULL, kid TEXT NOT NULL, alg TEXT NOT NULL, public_jwk TEXT NOT NULL,
+    sealed BLOB NOT NULL, status TEXT NOT NULL, retired_at INTEGER, PRIMARY KEY (instance, kid)
+);
 CREATE TABLE IF NOT EXISTS events (
     instance TEXT NOT NULL, position INTEGER NOT NULL, aggregate_type TEXT NOT NULL,
     aggregate_id TEXT NOT NULL, sequence INTEGER NOT NULL, type TEXT NOT NULL,
@@ -78,7 +82,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (aggregate_id, position);
 ";
 
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 16] = [
+    "signing_keys",
     "project_grants",
     "user_grants",
     "versions",
@@ -97,7 +102,7 @@ const TABLES: [&str; 15] = [
 ];
 
 /// The layout of the tables; a read model of another layout is dropped and rebuilt.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;

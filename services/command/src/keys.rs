@@ -1,0 +1,262 @@
+//! Signing keys: generated here, sealed with the master key (AES-256-GCM), and kept as events
+//! of the instance's SigningKeys aggregate. RSA keys come from the `rsa` crate (ring cannot
+//! generate them); ring signs with every key.
+
+use authz::{Caller, InternalFlow};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use domain::signing_keys::{KeyStatus, SigningKeys, SigningKeysCommand};
+use domain::{Aggregate, Code, Error};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+use crate::bus::CommandBus;
+use crate::sagas::key;
+
+/// The key that seals private keys and recoverable secrets at rest.
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(..)")
+    }
+}
+
+impl MasterKey {
+    pub fn generate() -> MasterKey {
+        let mut k = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut k)
+            .expect("the system random source works");
+        MasterKey(k)
+    }
+
+    /// A key as `PORTCULLIS_MASTERKEY` holds it: 32 bytes in base64.
+    pub fn from_base64(text: &str) -> Result<MasterKey, String> {
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|e| format!("the master key is not base64: {e}"))?;
+        let k: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| format!("the master key must be 32 bytes, not {}", b.len()))?;
+        Ok(MasterKey(k))
+    }
+
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+
+    fn key(&self) -> LessSafeKey {
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte key"))
+    }
+
+    /// nonce || ciphertext || tag
+    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .expect("the system random source works");
+        let mut data = plain.to_vec();
+        self.key()
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
+            .expect("sealing does not fail");
+        let mut out = nonce.to_vec();
+        out.extend(data);
+        out
+    }
+
+    pub fn unseal(&self, sealed: &[u8]) -> Result<Vec<u8>, Error> {
+        let wrong = || {
+            Error::new(
+                Code::Internal,
+                "a sealed key does not open with this master key: is PORTCULLIS_MASTERKEY the one it was sealed with?",
+            )
+        };
+        if sealed.len() < NONCE_LEN {
+            return Err(wrong());
+        }
+        let (nonce, data) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| wrong())?;
+        let mut data = data.to_vec();
+        let plain = self
+            .key()
+            .open_in_place(nonce, Aad::empty(), &mut data)
+            .map_err(|_| wrong())?;
+        Ok(plain.to_vec())
+    }
+}
+
+/// A new key pair: its id, the public JWK, and the private key (PKCS#8 DER).
+pub struct NewKey {
+    pub kid: String,
+    pub alg: &'static str,
+    pub public_jwk: serde_json::Value,
+    pub private_der: Vec<u8>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Generates a key (RSA-2048 takes a moment: call it off the async runtime).
+pub fn generate(alg: &str) -> Result<NewKey, Error> {
+    let kid = uuid::Uuid::now_v7().simple().to_string();
+    let rng = SystemRandom::new();
+    let failed = |e: &dyn std::fmt::Display| Error::internal(format!("key generation failed: {e}"));
+    let (alg, public_jwk, private_der) = match alg {
+        "RS256" => {
+            use rsa::pkcs8::EncodePrivateKey;
+            use rsa::traits::PublicKeyParts;
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                .map_err(|e| failed(&e))?;
+            let der = key.to_pkcs8_der().map_err(|e| failed(&e))?;
+            let jwk = serde_json::json!({
+                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+                "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be()),
+            });
+            ("RS256", jwk, der.as_bytes().to_vec())
+        }
+        "ES256" => {
+            let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .map_err(|e| failed(&e))?;
+            let pair =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref(), &rng)
+                    .map_err(|e| failed(&e))?;
+            let point = pair.public_key().as_ref();
+            let jwk = serde_json::json!({
+                "kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256",
+                "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+            });
+            ("ES256", jwk, der.as_ref().to_vec())
+        }
+        "EdDSA" => {
+            let der = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|e| failed(&e))?;
+            let pair = Ed25519KeyPair::from_pkcs8(der.as_ref()).map_err(|e| failed(&e))?;
+            let jwk = serde_json::json!({
+                "kty": "OKP", "use": "sig", "alg": "EdDSA", "kid": kid, "crv": "Ed25519",
+                "x": b64(pair.public_key().as_ref()),
+            });
+            ("EdDSA", jwk, der.as_ref().to_vec())
+        }
+        other => return Err(Error::internal(format!("no signing algorithm {other}"))),
+    };
+    Ok(NewKey {
+        kid,
+        alg,
+        public_jwk,
+        private_der,
+    })
+}
+
+/// The algorithms an instance signs with from the start.
+pub const DEFAULT_ALGORITHMS: [&str; 2] = ["RS256", "ES256"];
+
+impl CommandBus {
+    fn master_key(&self) -> Result<&MasterKey, Error> {
+        self.deps
+            .master_key
+            .as_ref()
+            .ok_or_else(|| Error::internal("no master key is configured"))
+    }
+
+    /// Adds a new key of `alg` to an instance, published (in the JWKS) but not yet signing.
+    pub async fn publish_signing_key(&self, instance: &str, alg: &str) -> Result<String, Error> {
+        let owned = alg.to_string();
+        let new = tokio::task::spawn_blocking(move || generate(&owned))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??;
+        let sealed = self.master_key()?.seal(&new.private_der);
+        let k = key(instance, SigningKeys::KIND, instance);
+        let cmd = SigningKeysCommand::Add {
+            kid: new.kid.clone(),
+            alg: new.alg.into(),
+            public_jwk: new.public_jwk.to_string(),
+            sealed,
+        };
+        self.execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
+            .await?;
+        Ok(new.kid)
+    }
+
+    /// Rotates an algorithm's key in two steps, so that clients see a key before it signs:
+    /// publishes a new key if none is waiting, else activates the waiting one (the active one
+    /// retires, and stays published until its tokens expire).
+    pub async fn rotate_signing_key(&self, instance: &str, alg: &str) -> Result<(), Error> {
+        let k = key(instance, SigningKeys::KIND, instance);
+        let (keys, _) = self.state::<SigningKeys>(&k).await?;
+        let waiting = keys
+            .keys
+            .iter()
+            .find(|(_, sk)| sk.alg == alg && sk.status == KeyStatus::Published)
+            .map(|(kid, _)| kid.clone());
+        match waiting {
+            Some(kid) => {
+                let cmd = SigningKeysCommand::Activate { kid };
+                self.execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
+                    .await?;
+            }
+            None => {
+                self.publish_signing_key(instance, alg).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives an instance an active key of every default algorithm, once.
+    pub async fn ensure_signing_keys(&self, instance: &str) -> Result<(), Error> {
+        let k = key(instance, SigningKeys::KIND, instance);
+        let (keys, _) = self.state::<SigningKeys>(&k).await?;
+        for alg in DEFAULT_ALGORITHMS {
+            if keys.active(alg).is_none() {
+                let kid = self.publish_signing_key(instance, alg).await?;
+                let cmd = SigningKeysCommand::Activate { kid };
+                self.execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn keys_caller(instance: &str) -> Caller {
+    Caller::Internal {
+        flow: InternalFlow::Setup,
+        instance: instance.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_keys_open_only_with_their_master_key() {
+        let (a, b) = (MasterKey::generate(), MasterKey::generate());
+        let sealed = a.seal(b"private");
+        assert_ne!(&sealed[NONCE_LEN..], b"private");
+        assert_eq!(a.unseal(&sealed).unwrap(), b"private");
+        assert!(b.unseal(&sealed).is_err());
+        let mut tampered = sealed.clone();
+        tampered[NONCE_LEN] ^= 1;
+        assert!(a.unseal(&tampered).is_err());
+        assert_eq!(
+            MasterKey::from_base64(&a.to_base64())
+                .unwrap()
+                .unseal(&sealed)
+                .unwrap(),
+            b"private"
+        );
+        assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
+    }
+
+    #[test]
+    fn generated_keys_have_public_jwks() {
+        for alg in ["ES256", "EdDSA"] {
+            let k = generate(alg).unwrap();
+            assert_eq!(k.public_jwk["alg"], alg);
+            assert_eq!(k.public_jwk["kid"], k.kid.as_str());
+        }
+    }
+}
