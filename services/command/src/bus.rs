@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::instance::Instance;
+use domain::oidc::{AuthRequest, RefreshFamily, Session};
 use domain::org::Org;
 use domain::project::Project;
 use domain::signing_keys::SigningKeys;
@@ -64,6 +65,9 @@ pub struct CommandBus {
     projects: Registry<Project>,
     user_grants: Registry<UserGrant>,
     signing_keys: Registry<SigningKeys>,
+    auth_requests: Registry<AuthRequest>,
+    sessions: Registry<Session>,
+    refresh_families: Registry<RefreshFamily>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
 }
@@ -91,7 +95,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -114,6 +118,9 @@ impl CommandBus {
             projects: Mutex::default(),
             user_grants: Mutex::default(),
             signing_keys: Mutex::default(),
+            auth_requests: Mutex::default(),
+            sessions: Mutex::default(),
+            refresh_families: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(options.password_workers, options.password_params),
         }
@@ -204,6 +211,9 @@ impl CommandBus {
             + count(&self.projects)
             + count(&self.user_grants)
             + count(&self.signing_keys)
+            + count(&self.auth_requests)
+            + count(&self.sessions)
+            + count(&self.refresh_families)
             + count(&self.uniques)
     }
 }

@@ -96,6 +96,11 @@ codes! {
     InvalidRedirectUri = "APP-0002", InvalidArgument;
     InvalidAppConfig = "APP-0003", InvalidArgument;
     AppHasNoSecret = "APP-0004", Unprocessable;
+    InvalidGrant = "OIDC-0001", InvalidArgument;
+    AuthRequestExpired = "OIDC-0002", FailedPrecondition;
+    InvalidClient = "OIDC-0003", Unauthenticated;
+    InvalidAuthRequest = "OIDC-0004", InvalidArgument;
+    LoginFailed = "OIDC-0005", Unauthenticated;
     VersionConflict = "CONC-0001", Conflict;
     PositionNotReached = "CONC-0002", Unavailable;
     Internal = "SYS-0001", Internal;

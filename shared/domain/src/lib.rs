@@ -8,6 +8,7 @@ mod error;
 pub mod instance;
 mod lifecycle;
 pub mod members;
+pub mod oidc;
 pub mod org;
 pub mod project;
 pub mod signing_keys;
@@ -58,5 +59,8 @@ domain_events! {
     Project => project::Project,
     UserGrant => user_grant::UserGrant,
     SigningKeys => signing_keys::SigningKeys,
+    AuthRequest => oidc::AuthRequest,
+    Session => oidc::Session,
+    RefreshFamily => oidc::RefreshFamily,
     Unique => unique::Unique,
 }

@@ -77,6 +77,12 @@ pub fn phone(value: &str) -> Result<String> {
     Ok(v)
 }
 
+/// Compares two secrets' hashes in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A password as a user chooses it: 8 to 200 characters. Returned as given (never trimmed).
 pub fn password(value: &str) -> Result<String> {
     let n = value.chars().count();

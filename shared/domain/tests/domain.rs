@@ -2,6 +2,8 @@
 
 #[path = "domain/grants.rs"]
 mod grants;
+#[path = "domain/oidc.rs"]
+mod oidc;
 #[path = "domain/project.rs"]
 mod project;
 #[path = "domain/user_changes.rs"]

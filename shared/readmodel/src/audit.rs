@@ -68,6 +68,9 @@ pub fn payload(event: &DomainEvent) -> Value {
         DomainEvent::Project(e) => serde_json::to_value(e),
         DomainEvent::UserGrant(e) => serde_json::to_value(e),
         DomainEvent::SigningKeys(e) => serde_json::to_value(e),
+        DomainEvent::AuthRequest(e) => serde_json::to_value(e),
+        DomainEvent::Session(e) => serde_json::to_value(e),
+        DomainEvent::RefreshFamily(e) => serde_json::to_value(e),
         DomainEvent::Unique(e) => serde_json::to_value(e),
     }
     .unwrap_or(Value::Null);

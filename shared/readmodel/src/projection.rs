@@ -2,6 +2,7 @@
 //! be forgotten here.
 
 use domain::instance::InstanceEvent;
+use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent};
 use domain::org::OrgEvent;
 use domain::project::ProjectEvent;
 use domain::signing_keys::SigningKeysEvent;
@@ -48,6 +49,19 @@ pub(crate) fn apply(
         DomainEvent::Project(e) => crate::project_projection::apply(tx, i, id, e),
         DomainEvent::UserGrant(e) => crate::project_projection::user_grant(tx, i, id, e),
         DomainEvent::SigningKeys(e) => crate::keys_projection::apply(tx, i, e),
+        // The flows' state is read from their actors; the audit trail has the events.
+        DomainEvent::AuthRequest(
+            AuthRequestEvent::Added { .. }
+            | AuthRequestEvent::CodeIssued { .. }
+            | AuthRequestEvent::CodeExchanged { .. }
+            | AuthRequestEvent::CodeReused { .. },
+        )
+        | DomainEvent::Session(
+            SessionEvent::Started { .. } | SessionEvent::Renewed { .. } | SessionEvent::Ended,
+        )
+        | DomainEvent::RefreshFamily(
+            RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
+        ) => Ok(()),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -82,7 +96,9 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
             | UserEvent::MetadataSet { .. }
             | UserEvent::MetadataRemoved { .. }
             | UserEvent::SecretSet { .. }
-            | UserEvent::SecretRemoved => false,
+            | UserEvent::SecretRemoved
+            | UserEvent::PasswordCheckFailed
+            | UserEvent::PasswordCheckSucceeded => false,
             // A deactivated or locked user's tokens stop working at once.
             UserEvent::PatRemoved { .. }
             | UserEvent::Removed { .. }
@@ -118,6 +134,9 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
             | SigningKeysEvent::KeyRetired { .. }
             | SigningKeysEvent::KeyRemoved { .. },
         ) => false,
+        DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
+            false
+        }
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
     }
 }

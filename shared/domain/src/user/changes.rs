@@ -59,6 +59,12 @@ pub enum UserChange {
         secret_hash: String,
     },
     RemoveSecret,
+    /// The outcome of a password check at the login; `max_attempts` wrong ones in a row lock
+    /// the user (0: never).
+    PasswordChecked {
+        ok: bool,
+        max_attempts: u32,
+    },
 }
 
 impl UserChange {
@@ -82,6 +88,7 @@ impl UserChange {
             UserChange::SetSecret { .. } | UserChange::RemoveSecret => {
                 UserOp::ManagePersonalAccessTokens
             }
+            UserChange::PasswordChecked { .. } => UserOp::ChangePassword,
         }
     }
 }
@@ -298,6 +305,26 @@ impl User {
                 vec![UserEvent::SecretSet {
                     secret_hash: secret_hash.clone(),
                 }]
+            }
+            UserChange::PasswordChecked { ok: true, .. } => {
+                if self.failed_logins > 0 {
+                    vec![UserEvent::PasswordCheckSucceeded]
+                } else {
+                    vec![]
+                }
+            }
+            UserChange::PasswordChecked {
+                ok: false,
+                max_attempts,
+            } => {
+                let mut events = vec![UserEvent::PasswordCheckFailed];
+                if *max_attempts > 0
+                    && self.failed_logins + 1 >= *max_attempts
+                    && self.state == UserState::Active
+                {
+                    events.push(UserEvent::Locked);
+                }
+                events
             }
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {

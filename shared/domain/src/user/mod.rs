@@ -83,6 +83,8 @@ pub struct User {
     pub metadata: BTreeMap<String, Vec<u8>>,
     /// Hash of a machine user's client secret (client credentials).
     pub secret_hash: Option<String>,
+    /// Wrong passwords since the last right one (the lockout policy counts them).
+    pub failed_logins: u32,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -179,6 +181,8 @@ pub enum UserEvent {
         secret_hash: String,
     },
     SecretRemoved,
+    PasswordCheckFailed,
+    PasswordCheckSucceeded,
 }
 
 impl EventType for UserEvent {
@@ -202,6 +206,8 @@ impl EventType for UserEvent {
             UserEvent::MetadataRemoved { .. } => "user.metadata.removed",
             UserEvent::SecretSet { .. } => "user.machine.secret.set",
             UserEvent::SecretRemoved => "user.machine.secret.removed",
+            UserEvent::PasswordCheckFailed => "user.human.password.check.failed",
+            UserEvent::PasswordCheckSucceeded => "user.human.password.check.succeeded",
         }
     }
 }
@@ -454,7 +460,10 @@ impl Aggregate for User {
                 self.password_hash = Some(password_hash.clone());
             }
             UserEvent::Deactivated => self.state = UserState::Inactive,
-            UserEvent::Reactivated | UserEvent::Unlocked => self.state = UserState::Active,
+            UserEvent::Reactivated | UserEvent::Unlocked => {
+                self.state = UserState::Active;
+                self.failed_logins = 0;
+            }
             UserEvent::Locked => self.state = UserState::Locked,
             UserEvent::MetadataSet { key, value } => {
                 self.metadata.insert(key.clone(), value.clone());
@@ -464,6 +473,8 @@ impl Aggregate for User {
             }
             UserEvent::SecretSet { secret_hash } => self.secret_hash = Some(secret_hash.clone()),
             UserEvent::SecretRemoved => self.secret_hash = None,
+            UserEvent::PasswordCheckFailed => self.failed_logins += 1,
+            UserEvent::PasswordCheckSucceeded => self.failed_logins = 0,
         }
     }
 }
