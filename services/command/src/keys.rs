@@ -162,7 +162,12 @@ impl CommandBus {
     }
 
     /// Adds a new key of `alg` to an instance, published (in the JWKS) but not yet signing.
-    pub async fn publish_signing_key(&self, instance: &str, alg: &str) -> Result<String, Error> {
+    /// Returns its id and the log position.
+    pub async fn publish_signing_key(
+        &self,
+        instance: &str,
+        alg: &str,
+    ) -> Result<(String, u64), Error> {
         let owned = alg.to_string();
         let new = tokio::task::spawn_blocking(move || generate(&owned))
             .await
@@ -175,9 +180,10 @@ impl CommandBus {
             public_jwk: new.public_jwk.to_string(),
             sealed,
         };
-        self.execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
+        let w = self
+            .execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
             .await?;
-        Ok(new.kid)
+        Ok((new.kid, w.position))
     }
 
     /// Rotates an algorithm's key in two steps, so that clients see a key before it signs:
@@ -204,19 +210,23 @@ impl CommandBus {
         Ok(())
     }
 
-    /// Gives an instance an active key of every default algorithm, once.
-    pub async fn ensure_signing_keys(&self, instance: &str) -> Result<(), Error> {
+    /// Gives an instance an active key of every default algorithm, once; returns the log
+    /// position of what it wrote (0 when the keys were there).
+    pub async fn ensure_signing_keys(&self, instance: &str) -> Result<u64, Error> {
         let k = key(instance, SigningKeys::KIND, instance);
         let (keys, _) = self.state::<SigningKeys>(&k).await?;
+        let mut position = 0;
         for alg in DEFAULT_ALGORITHMS {
             if keys.active(alg).is_none() {
-                let kid = self.publish_signing_key(instance, alg).await?;
+                let (kid, _) = self.publish_signing_key(instance, alg).await?;
                 let cmd = SigningKeysCommand::Activate { kid };
-                self.execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
+                let w = self
+                    .execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
                     .await?;
+                position = w.position;
             }
         }
-        Ok(())
+        Ok(position)
     }
 }
 

@@ -8,6 +8,7 @@ mod credentials;
 mod instances;
 pub mod keys;
 mod members;
+pub mod oidc;
 pub mod plan;
 mod projects;
 mod sagas;

@@ -154,6 +154,24 @@ impl SqliteReadModel {
         self.id_page(&sql, &args, limit, user_row, |u| u.id.clone())
     }
 
+    /// A user by login name (without regard to case), with a machine user's secret hash.
+    pub fn user_by_login(
+        &self,
+        instance: &str,
+        username: &str,
+    ) -> Result<Option<(UserRow, Option<String>)>, Error> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS}, secret_hash FROM users WHERE instance = ?1 AND username_lower = ?2"
+            ))?
+            .query_row(
+                params![instance, domain::validate::normalized_username(username)],
+                |r| Ok((user_row(r)?, r.get(15)?)),
+            )
+            .optional()
+        })
+    }
+
     /// A user's metadata, by key.
     pub fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
         self.read(|c| {

@@ -1,0 +1,256 @@
+//! The command side of OpenID Connect: authorization requests and their single-use codes,
+//! browser sessions, password checks with lockout, and rotating refresh token families. Codes,
+//! session cookies and refresh tokens are `<aggregate id>.<256-bit secret>`; only the secret's
+//! hash is stored, and the id finds the aggregate without any lookup.
+
+use authz::{Caller, InternalFlow};
+use domain::oidc::{
+    AuthParams, AuthRequest, AuthRequestCommand, Grant, Login, RefreshCommand, RefreshFamily,
+    Session, SessionCommand,
+};
+use domain::user::{User, UserChange, UserCommand, UserState};
+use domain::{Aggregate, Code, Error};
+
+use crate::bus::CommandBus;
+use crate::sagas::key;
+use crate::secrets::{new_token, token_hash};
+
+fn login_flow(instance: &str) -> Caller {
+    Caller::Internal {
+        flow: InternalFlow::Login,
+        instance: instance.into(),
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Splits `<id>.<secret>` into the id and the secret's hash.
+pub fn split_token(token: &str) -> Option<(&str, String)> {
+    let (id, secret) = token.split_once('.')?;
+    (!id.is_empty() && !secret.is_empty()).then(|| (id, token_hash(secret)))
+}
+
+fn joined(id: &str) -> (String, String) {
+    let (secret, hash) = new_token();
+    (format!("{id}.{secret}"), hash)
+}
+
+/// A session cookie's value, and the session it opens.
+pub struct NewSession {
+    pub session_id: String,
+    pub cookie: String,
+}
+
+impl CommandBus {
+    /// Records an authorization request; the hosted login completes it.
+    pub async fn start_auth_request(
+        &self,
+        instance: &str,
+        params: AuthParams,
+    ) -> Result<String, Error> {
+        let id = new_id();
+        let k = key(instance, AuthRequest::KIND, &id);
+        self.execute::<AuthRequest>(
+            &k,
+            &login_flow(instance),
+            AuthRequestCommand::Create(params),
+            None,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn auth_request(&self, instance: &str, id: &str) -> Result<AuthRequest, Error> {
+        let (request, _) = self
+            .state::<AuthRequest>(&key(instance, AuthRequest::KIND, id))
+            .await?;
+        if !request.exists() {
+            return Err(Error::new(
+                Code::AuthRequestExpired,
+                "this login is not known: start again from the application",
+            ));
+        }
+        Ok(request)
+    }
+
+    /// Completes an authorization request for a logged-in user; returns the code.
+    pub async fn issue_code(
+        &self,
+        instance: &str,
+        id: &str,
+        login: Login,
+    ) -> Result<String, Error> {
+        let (code, code_hash) = joined(id);
+        let k = key(instance, AuthRequest::KIND, id);
+        let cmd = AuthRequestCommand::Complete { login, code_hash };
+        self.execute::<AuthRequest>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok(code)
+    }
+
+    /// Exchanges a code once. A second use revokes what the first one issued and fails.
+    pub async fn exchange_code(
+        &self,
+        instance: &str,
+        code: &str,
+    ) -> Result<(AuthRequest, String), Error> {
+        let bad = || Error::new(Code::InvalidGrant, "the code is not valid");
+        let (id, code_hash) = split_token(code).ok_or_else(bad)?;
+        let k = key(instance, AuthRequest::KIND, id);
+        let family_id = new_id();
+        let cmd = AuthRequestCommand::Exchange {
+            code_hash,
+            family_id: family_id.clone(),
+        };
+        self.execute::<AuthRequest>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        let (request, _) = self.state::<AuthRequest>(&k).await?;
+        if request.family_id.as_deref() != Some(family_id.as_str()) {
+            // The code had been used: its first exchange's tokens are revoked.
+            if let Some(first) = &request.family_id {
+                self.revoke_refresh_family(instance, first).await?;
+            }
+            return Err(Error::new(
+                Code::InvalidGrant,
+                "the code was used already; what it issued is revoked",
+            ));
+        }
+        Ok((request, family_id))
+    }
+
+    /// Checks a password at the login, off the async runtime, and records the outcome (wrong
+    /// ones count towards the lockout). Unknown, inactive and locked users fail the same way.
+    pub async fn check_password(
+        &self,
+        instance: &str,
+        user_id: &str,
+        password: String,
+        max_attempts: u32,
+    ) -> Result<bool, Error> {
+        let k = key(instance, User::KIND, user_id);
+        let (user, _) = self.state::<User>(&k).await?;
+        let Some(hash) = user.password_hash.clone().filter(|_| user.exists()) else {
+            // Spend the same time as a real check, so that timing says nothing either.
+            let _ = self.passwords.hash(password).await;
+            return Ok(false);
+        };
+        let ok = self.passwords.verify(password, hash).await?;
+        let usable = ok && user.state == UserState::Active;
+        let change = UserChange::PasswordChecked { ok, max_attempts };
+        self.execute::<User>(&k, &login_flow(instance), UserCommand::Change(change), None)
+            .await?;
+        Ok(usable)
+    }
+
+    pub async fn start_session(&self, instance: &str, user_id: &str) -> Result<NewSession, Error> {
+        let session_id = new_id();
+        let (cookie, secret_hash) = joined(&session_id);
+        let k = key(instance, Session::KIND, &session_id);
+        let cmd = SessionCommand::Start {
+            user_id: user_id.into(),
+            secret_hash,
+        };
+        self.execute::<Session>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok(NewSession { session_id, cookie })
+    }
+
+    /// The live session a cookie opens, if any.
+    pub async fn session(
+        &self,
+        instance: &str,
+        cookie: &str,
+    ) -> Result<Option<(String, Session)>, Error> {
+        let Some((id, hash)) = split_token(cookie) else {
+            return Ok(None);
+        };
+        let (session, _) = self
+            .state::<Session>(&key(instance, Session::KIND, id))
+            .await?;
+        let valid = session.exists() && domain::validate::same_secret(&session.secret_hash, &hash);
+        Ok(valid.then(|| (id.to_string(), session)))
+    }
+
+    pub async fn change_session(
+        &self,
+        instance: &str,
+        id: &str,
+        cmd: SessionCommand,
+    ) -> Result<(), Error> {
+        let k = key(instance, Session::KIND, id);
+        self.execute::<Session>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a refresh token family; returns the first token.
+    pub async fn issue_refresh(
+        &self,
+        instance: &str,
+        family_id: &str,
+        grant: Grant,
+    ) -> Result<String, Error> {
+        let (token, token_hash) = joined(family_id);
+        let k = key(instance, RefreshFamily::KIND, family_id);
+        self.execute::<RefreshFamily>(
+            &k,
+            &login_flow(instance),
+            RefreshCommand::Issue { grant, token_hash },
+            None,
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Uses a refresh token: returns what it grants and its successor. A rotated token used
+    /// again revokes the family and fails.
+    pub async fn rotate_refresh(
+        &self,
+        instance: &str,
+        token: &str,
+    ) -> Result<(String, Grant, String), Error> {
+        let bad = || Error::new(Code::InvalidGrant, "the refresh token is not valid");
+        let (family_id, presented) = split_token(token).ok_or_else(bad)?;
+        let k = key(instance, RefreshFamily::KIND, family_id);
+        let (next, next_hash) = joined(family_id);
+        let cmd = RefreshCommand::Rotate {
+            presented,
+            next: next_hash.clone(),
+        };
+        self.execute::<RefreshFamily>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        let (family, _) = self.state::<RefreshFamily>(&k).await?;
+        if !family.exists() || family.token_hash != next_hash {
+            return Err(Error::new(
+                Code::InvalidGrant,
+                "the refresh token was used already; its family is revoked",
+            ));
+        }
+        Ok((family_id.to_string(), family.grant, next))
+    }
+
+    /// The grant of a live refresh family (access tokens name theirs).
+    pub async fn refresh_family(
+        &self,
+        instance: &str,
+        family_id: &str,
+    ) -> Result<Option<Grant>, Error> {
+        let (family, _) = self
+            .state::<RefreshFamily>(&key(instance, RefreshFamily::KIND, family_id))
+            .await?;
+        Ok(family.exists().then_some(family.grant))
+    }
+
+    pub async fn revoke_refresh_family(
+        &self,
+        instance: &str,
+        family_id: &str,
+    ) -> Result<(), Error> {
+        let k = key(instance, RefreshFamily::KIND, family_id);
+        self.execute::<RefreshFamily>(&k, &login_flow(instance), RefreshCommand::Revoke, None)
+            .await?;
+        Ok(())
+    }
+}
