@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod http_error;
+pub mod oidc;
 mod openapi;
 mod reads;
 mod request_log;
@@ -27,16 +28,26 @@ pub struct Gateway {
     pub bus: Arc<CommandBus>,
     pub model: SqliteReadModel,
     pub authz: Authorizer,
+    /// Unseals signing keys and opaque tokens.
+    pub master_key: Option<command::keys::MasterKey>,
     principals: auth::PrincipalCache,
+    keys: oidc::KeyRing,
 }
 
 impl Gateway {
-    pub fn new(bus: Arc<CommandBus>, model: SqliteReadModel, authz: Authorizer) -> Gateway {
+    pub fn new(
+        bus: Arc<CommandBus>,
+        model: SqliteReadModel,
+        authz: Authorizer,
+        master_key: Option<command::keys::MasterKey>,
+    ) -> Gateway {
         Gateway {
             bus,
             model,
             authz,
+            master_key,
             principals: auth::PrincipalCache::default(),
+            keys: oidc::KeyRing::default(),
         }
     }
 }
@@ -61,6 +72,7 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
                     }
                 }),
             );
+        oidc::configure(cfg);
         // Authentication runs before anything reads the request, so a caller without a
         // valid token learns nothing but 401 (not even whether their body was valid).
         cfg.service(

@@ -58,6 +58,14 @@ pub struct StartOptions {
         hide_env_values = true
     )]
     pub admin_password: Option<String>,
+    /// The key (32 bytes, base64) that seals signing keys at rest; generated into the data
+    /// directory when unset.
+    #[arg(
+        long = "masterkey",
+        env = "PORTCULLIS_MASTERKEY",
+        hide_env_values = true
+    )]
+    pub master_key: Option<String>,
     /// HTTP worker threads.
     #[arg(long, env = "PORTCULLIS_WORKERS", default_value_t = 2)]
     pub workers: usize,

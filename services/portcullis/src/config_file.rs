@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "role",
     "data_dir",
     "listen",
     "role_map",
     "admin_password",
+    "masterkey",
     "workers",
     "actor_idle_secs",
     "snapshot_every",

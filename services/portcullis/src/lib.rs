@@ -5,5 +5,6 @@ mod bootstrap;
 pub mod config;
 pub mod config_file;
 pub mod logging;
+mod master_key;
 mod private_file;
 pub mod server;

@@ -79,6 +79,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
     let role_map = role_map(opts)?;
     opts.password_params().validate().map_err(|e| e.message)?;
     let (log, model) = open_storage(opts)?;
+    let master_key = crate::master_key::load(opts.master_key.as_deref(), &opts.data_dir)?;
     if let Some(setup) = bootstrap::first_start(&*log, opts).await? {
         tracing::info!(
             instance = %setup.instance_id,
@@ -104,10 +105,16 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
             idle: std::time::Duration::from_secs(opts.actor_idle_secs),
             snapshot_every: opts.snapshot_every,
             password_params: opts.password_params(),
+            master_key: Some(master_key.clone()),
             ..CommandOptions::default()
         },
     ));
-    let gw = Arc::new(Gateway::new(bus, model, Authorizer::new(role_map)));
+    let gw = Arc::new(Gateway::new(
+        bus,
+        model,
+        Authorizer::new(role_map),
+        Some(master_key),
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(gateway::trace_requests))

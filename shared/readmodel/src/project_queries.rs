@@ -242,6 +242,23 @@ impl SqliteReadModel {
         })
     }
 
+    /// An app by its client id, within an instance: the app, and its secret's hash.
+    pub fn app_by_client_id(
+        &self,
+        instance: &str,
+        client_id: &str,
+    ) -> Result<Option<(AppRow, Option<String>)>, Error> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {APP_COLUMNS}, secret_hash FROM apps WHERE client_id = ?1 AND instance = ?2"
+            ))?
+            .query_row(params![client_id, instance], |r| {
+                Ok((app_row(r)?, r.get(5)?))
+            })
+            .optional()
+        })
+    }
+
     pub fn app(
         &self,
         instance: &str,

@@ -36,6 +36,7 @@ fn start() -> Server {
         listen: "127.0.0.1:0".parse().expect("an address"),
         role_map: None,
         admin_password: None,
+        master_key: None,
         workers: 2,
         // Short-lived actors and frequent snapshots, so that tests cross restores often.
         actor_idle_secs: 2,

@@ -1,0 +1,195 @@
+//! The authorization endpoint (GET and POST): the code flow with PKCE S256. An unknown client
+//! or a redirect URI that is not registered exactly gets an error page, never a redirect; other
+//! errors go back to the client with the standard parameters and `iss`.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::app::AuthMethod;
+use domain::oidc::{AuthParams, Login};
+use readmodel::AppRow;
+
+use super::login::{error_page, SESSION_COOKIE};
+use super::{issuer, now_ms, OAuthResult};
+use crate::auth::instance_of;
+use crate::reads::read;
+use crate::Gateway;
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `redirect_uri` with these query parameters added.
+pub fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
+    let mut url = redirect_uri.to_string();
+    let mut sep = if url.contains('?') { '&' } else { '?' };
+    for (k, v) in params {
+        url.push(sep);
+        url.push_str(&format!("{k}={}", encode(v)));
+        sep = '&';
+    }
+    HttpResponse::Found()
+        .insert_header(("Location", url))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
+}
+
+/// An error for the client, at its redirect URI.
+fn error_redirect(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&String>,
+    iss: &str,
+) -> HttpResponse {
+    let mut p = vec![("error", error), ("error_description", description)];
+    if let Some(s) = state {
+        p.push(("state", s));
+    }
+    p.push(("iss", iss));
+    redirect_to(redirect_uri, &p)
+}
+
+pub async fn get(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    q: web::Query<HashMap<String, String>>,
+) -> OAuthResult<HttpResponse> {
+    authorize(&gw, &req, q.into_inner()).await
+}
+
+pub async fn post(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    form: web::Form<HashMap<String, String>>,
+) -> OAuthResult<HttpResponse> {
+    authorize(&gw, &req, form.into_inner()).await
+}
+
+async fn authorize(
+    gw: &Gateway,
+    req: &HttpRequest,
+    p: HashMap<String, String>,
+) -> OAuthResult<HttpResponse> {
+    let instance = instance_of(gw, req).await?;
+    let iss = issuer(req);
+    let client_id = p.get("client_id").cloned().unwrap_or_default();
+    let (i, c) = (instance.clone(), client_id.clone());
+    let app: Option<AppRow> =
+        read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?;
+    let Some(app) = app else {
+        return Ok(error_page("The application is not known (client_id)."));
+    };
+    let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
+    if !app.config.redirect_uris.contains(&redirect_uri) {
+        return Ok(error_page(
+            "The redirect URI is not registered for this application.",
+        ));
+    }
+    let state = p.get("state");
+    let fail = |error: &str, description: &str| {
+        Ok(error_redirect(
+            &redirect_uri,
+            error,
+            description,
+            state,
+            &iss,
+        ))
+    };
+    if p.contains_key("request") || p.contains_key("request_uri") {
+        return fail("request_not_supported", "request objects are not supported");
+    }
+    if p.get("response_type").map(String::as_str) != Some("code") {
+        return fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    let scope: Vec<String> = p
+        .get("scope")
+        .map(|s| {
+            s.split(' ')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !scope.iter().any(|s| s == "openid") {
+        return fail("invalid_scope", "the scope must include openid");
+    }
+    let challenge = p.get("code_challenge").cloned();
+    match (
+        challenge.as_ref(),
+        p.get("code_challenge_method").map(String::as_str),
+    ) {
+        (Some(_), Some("S256")) => {}
+        (Some(_), _) => return fail("invalid_request", "code_challenge_method must be S256"),
+        (None, _) if app.config.auth_method == AuthMethod::None => {
+            return fail("invalid_request", "public clients must use PKCE (S256)")
+        }
+        (None, _) => {}
+    }
+    let prompt: Vec<&str> = p
+        .get("prompt")
+        .map(|s| s.split(' ').collect())
+        .unwrap_or_default();
+    let max_age = match p.get("max_age") {
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => return fail("invalid_request", "max_age must be a number of seconds"),
+        },
+        None => None,
+    };
+    let params = AuthParams {
+        client_id: app.client_id.clone(),
+        project_id: app.project_id.clone(),
+        app_id: app.id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scope,
+        state: state.cloned(),
+        nonce: p.get("nonce").cloned(),
+        code_challenge: challenge,
+        prompt_login: prompt.contains(&"login"),
+        max_age,
+        login_hint: p.get("login_hint").cloned(),
+    };
+    let prompt_none = prompt.contains(&"none");
+    let prompt_login = params.prompt_login;
+    let id = gw.bus.start_auth_request(&instance, params).await?;
+
+    // A live session answers at once, unless a new login is asked for.
+    let session = match req.cookie(SESSION_COOKIE) {
+        Some(c) => gw.bus.session(&instance, c.value()).await?,
+        None => None,
+    };
+    let fresh = |auth_time: i64| max_age.is_none_or(|m| now_ms() - auth_time <= m * 1000);
+    if let Some((session_id, s)) = session.filter(|(_, s)| !prompt_login && fresh(s.auth_time)) {
+        let login = Login {
+            user_id: s.user_id.clone(),
+            session_id,
+            auth_time: s.auth_time,
+        };
+        let code = gw.bus.issue_code(&instance, &id, login).await?;
+        let mut out = vec![("code", code.as_str())];
+        if let Some(s) = state {
+            out.push(("state", s));
+        }
+        out.push(("iss", &iss));
+        return Ok(redirect_to(&redirect_uri, &out));
+    }
+    if prompt_none {
+        return fail("login_required", "the user is not logged in");
+    }
+    Ok(HttpResponse::Found()
+        .insert_header(("Location", format!("/ui/login?authRequest={}", encode(&id))))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}

@@ -1,0 +1,128 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic`, `client_secret_post`, or `none` for public clients. Secrets are
+//! compared by their SHA-256 hashes in constant time. Machine users authenticate the same way
+//! (client id = login name) for `client_credentials`.
+
+use actix_web::HttpRequest;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use command::secrets::token_hash;
+use domain::app::AuthMethod;
+use domain::validate::same_secret;
+use readmodel::{AppRow, UserRow};
+
+use super::{OAuthError, OAuthResult};
+use crate::reads::read;
+use crate::Gateway;
+
+pub enum Client {
+    /// An OIDC app of a project.
+    App(AppRow),
+    /// A machine user with a client secret.
+    Machine(UserRow),
+}
+
+impl Client {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Client::App(a) => &a.client_id,
+            Client::Machine(u) => &u.username,
+        }
+    }
+}
+
+fn invalid() -> OAuthError {
+    OAuthError::new("invalid_client", "client authentication failed")
+}
+
+fn decode_form_part(s: &str) -> String {
+    url_decode(s).unwrap_or_else(|| s.to_string())
+}
+
+/// Percent-decoding of a form value (`+` is a space).
+pub fn url_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The client's id and secret, from the Basic header or the form.
+fn credentials(
+    req: &HttpRequest,
+    form: &std::collections::HashMap<String, String>,
+) -> OAuthResult<(String, Option<String>)> {
+    if let Some(basic) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        let decoded = STANDARD
+            .decode(basic.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(invalid)?;
+        let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+        return Ok((decode_form_part(id), Some(decode_form_part(secret))));
+    }
+    let id = form.get("client_id").cloned().ok_or_else(invalid)?;
+    Ok((id, form.get("client_secret").cloned()))
+}
+
+/// Authenticates the calling client of `instance`.
+pub async fn authenticate(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    form: &std::collections::HashMap<String, String>,
+    allow_machine_users: bool,
+) -> OAuthResult<Client> {
+    let (client_id, secret) = credentials(req, form)?;
+    let (i, c) = (instance.to_string(), client_id.clone());
+    let (app, machine) = read(gw, move |m| {
+        Ok((m.app_by_client_id(&i, &c)?, m.user_by_login(&i, &c)?))
+    })
+    .await?;
+    let presented: Option<String> = secret.as_deref().map(token_hash);
+    if let Some((app, hash)) = app {
+        let method = app.config.auth_method;
+        let ok = match (&hash, &presented) {
+            (_, None) => method == AuthMethod::None,
+            (Some(h), Some(p)) => method.uses_secret() && same_secret(h, p),
+            (None, Some(_)) => false,
+        };
+        return if ok {
+            Ok(Client::App(app))
+        } else {
+            Err(invalid())
+        };
+    }
+    match (machine, presented.as_deref()) {
+        (Some((user, Some(h))), Some(p))
+            if allow_machine_users
+                && user.kind == "machine"
+                && user.state == "active"
+                && same_secret(&h, p) =>
+        {
+            Ok(Client::Machine(user))
+        }
+        _ => {
+            // Spend a comparison either way: whether a client exists is not for the caller.
+            let _ = same_secret(&token_hash(&client_id), presented.as_deref().unwrap_or(""));
+            Err(invalid())
+        }
+    }
+}

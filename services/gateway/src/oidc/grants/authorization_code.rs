@@ -1,0 +1,117 @@
+//! `grant_type=authorization_code`: a single-use code for the client it was issued to, at the
+//! same redirect URI, with the PKCE verifier of its challenge. A second use is `invalid_grant`
+//! and revokes what the first one issued.
+
+use actix_web::HttpRequest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use domain::app::GrantType;
+use domain::oidc::Grant;
+use domain::validate::same_secret;
+use serde_json::{Map, Value};
+
+use super::{response, Form};
+use crate::oidc::clients::{authenticate, Client};
+use crate::oidc::tokens::{self, AccessGrant, IdToken};
+use crate::oidc::{claims, issuer, OAuthError, OAuthResult};
+use crate::reads::read;
+use crate::Gateway;
+
+fn invalid_grant(why: &str) -> OAuthError {
+    OAuthError::new("invalid_grant", why)
+}
+
+pub async fn grant(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    form: &Form,
+) -> OAuthResult<Map<String, Value>> {
+    let Client::App(app) = authenticate(gw, req, instance, form, false).await? else {
+        return Err(OAuthError::new("unauthorized_client", "not an application"));
+    };
+    let code = form
+        .get("code")
+        .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
+    let (request, family_id) = gw.bus.exchange_code(instance, code).await?;
+    let p = &request.params;
+    if p.client_id != app.client_id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if form.get("redirect_uri") != Some(&p.redirect_uri) {
+        return Err(invalid_grant(
+            "redirect_uri is not the one of the authorization request",
+        ));
+    }
+    if let Some(challenge) = &p.code_challenge {
+        let verifier = form
+            .get("code_verifier")
+            .ok_or_else(|| invalid_grant("code_verifier is missing"))?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
+        if !same_secret(&URL_SAFE_NO_PAD.encode(digest), challenge) {
+            return Err(invalid_grant(
+                "the code_verifier does not match the code_challenge",
+            ));
+        }
+    }
+    let login = request
+        .login
+        .as_ref()
+        .ok_or_else(|| invalid_grant("the code is not valid"))?;
+    let (i, u) = (instance.to_string(), login.user_id.clone());
+    let user = read(gw, move |m| m.user(&i, &u))
+        .await?
+        .filter(|u| u.state == "active")
+        .ok_or_else(|| invalid_grant("the user cannot log in"))?;
+    let iss = issuer(req);
+    let refresh = app.config.grant_types.contains(&GrantType::RefreshToken);
+    let refresh_token = if refresh {
+        let grant = Grant {
+            user_id: user.id.clone(),
+            client_id: app.client_id.clone(),
+            project_id: app.project_id.clone(),
+            scope: p.scope.clone(),
+            auth_time: login.auth_time,
+            session_id: Some(login.session_id.clone()),
+        };
+        Some(gw.bus.issue_refresh(instance, &family_id, grant).await?)
+    } else {
+        None
+    };
+    let access = tokens::access_token(
+        gw,
+        &AccessGrant {
+            instance,
+            issuer: &iss,
+            client_id: &app.client_id,
+            project_id: Some(&app.project_id),
+            user_id: &user.id,
+            scope: &p.scope,
+            family_id: refresh.then_some(family_id.as_str()),
+            kind: app.config.access_token_type,
+        },
+    )
+    .await?;
+    let mut extra = Map::new();
+    extra.insert("sid".into(), login.session_id.clone().into());
+    if let Some(roles) =
+        claims::roles_if_asked(gw, instance, &user.id, &app.project_id, &p.scope).await?
+    {
+        extra.insert(claims::ROLES_CLAIM.into(), roles);
+    }
+    let id_token = tokens::id_token(
+        gw,
+        IdToken {
+            instance,
+            issuer: &iss,
+            client_id: &app.client_id,
+            user: &user,
+            scope: &p.scope,
+            auth_time_ms: login.auth_time,
+            nonce: p.nonce.as_deref(),
+            extra,
+        },
+    )
+    .await?;
+    Ok(response(access, &p.scope, Some(id_token), refresh_token))
+}

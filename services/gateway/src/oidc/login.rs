@@ -1,0 +1,229 @@
+//! The hosted login: a server-rendered page with a form of `username` and `password`, CSRF
+//! protection (a random token in an HttpOnly cookie and in the form, compared in constant
+//! time), password checks off the async runtime with lockout, and a session cookie (HttpOnly,
+//! SameSite=Lax, Secure unless the instance is reached over plain http). Messages never say
+//! whether a user exists.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::oidc::{Login, SessionCommand};
+use domain::validate::same_secret;
+use serde::Deserialize;
+
+use super::authorize::redirect_to;
+use super::{issuer, OAuthResult};
+use crate::auth::instance_of;
+use crate::reads::read;
+use crate::Gateway;
+
+pub const SESSION_COOKIE: &str = "portcullis_session";
+const CSRF_COOKIE: &str = "portcullis_csrf";
+/// Wrong passwords in a row that lock a user (ZITADEL's lockout policy; 0 turns it off).
+pub const MAX_PASSWORD_ATTEMPTS: u32 = 5;
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        ))
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+             <meta name=\"viewport\" content=\"width=device-width\"></head><body \
+             style=\"font-family:sans-serif;max-width:24em;margin:4em auto\">{body}</body></html>",
+            escape(title)
+        ))
+}
+
+/// A page that ends a flow (never a redirect to an unverified address).
+pub fn error_page(message: &str) -> HttpResponse {
+    html(
+        actix_web::http::StatusCode::BAD_REQUEST,
+        "Cannot log in",
+        &format!("<h1>Cannot log in</h1><p>{}</p>", escape(message)),
+    )
+}
+
+fn form(auth_request: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p role=\"alert\" style=\"color:#b00\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    format!(
+        "<h1>Log in</h1>{error}<form method=\"post\" action=\"/ui/login\">\
+         <input type=\"hidden\" name=\"authRequest\" value=\"{}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <p><label>Username<br><input name=\"username\" autocomplete=\"username\" value=\"{}\" required autofocus></label></p>\
+         <p><label>Password<br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
+         <p><button type=\"submit\">Log in</button></p></form>",
+        escape(auth_request),
+        escape(csrf),
+        escape(username)
+    )
+}
+
+fn secure(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+fn cookie<'a>(
+    req: &HttpRequest,
+    name: &'a str,
+    value: String,
+    path: &'a str,
+    same_site: SameSite,
+) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path(path)
+        .http_only(true)
+        .secure(secure(req))
+        .same_site(same_site)
+        .finish()
+}
+
+fn login_page(
+    req: &HttpRequest,
+    auth_request: &str,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (csrf, _) = command::secrets::new_token();
+    let status = if error.is_some() {
+        actix_web::http::StatusCode::UNAUTHORIZED
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    let mut page = html(
+        status,
+        "Log in",
+        &form(auth_request, &csrf, username, error),
+    );
+    let _ = page.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
+    page
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(rename = "authRequest")]
+    auth_request: String,
+}
+
+pub async fn page(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    q: web::Query<PageQuery>,
+) -> OAuthResult<HttpResponse> {
+    let instance = instance_of(&gw, &req).await?;
+    let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request).await else {
+        return Ok(error_page(
+            "This login has expired. Start again from the application.",
+        ));
+    };
+    let hint = request.params.login_hint.unwrap_or_default();
+    Ok(login_page(&req, &q.auth_request, &hint, None))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(rename = "authRequest")]
+    auth_request: String,
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+pub async fn submit(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> OAuthResult<HttpResponse> {
+    let instance = instance_of(&gw, &req).await?;
+    let f = form.into_inner();
+    let csrf_ok = req
+        .cookie(CSRF_COOKIE)
+        .is_some_and(|c| !f.csrf.is_empty() && same_secret(c.value(), &f.csrf));
+    if !csrf_ok {
+        return Ok(error_page(
+            "The form expired or did not come from this page. Start again.",
+        ));
+    }
+    let Ok(request) = gw.bus.auth_request(&instance, &f.auth_request).await else {
+        return Ok(error_page(
+            "This login has expired. Start again from the application.",
+        ));
+    };
+    let (i, name) = (instance.clone(), f.username.clone());
+    let user = read(&gw, move |m| {
+        Ok(m.user_by_login(&i, &name)?.map(|(u, _)| u))
+    })
+    .await?;
+    let user_id = user.as_ref().map_or("", |u| u.id.as_str());
+    let ok = gw
+        .bus
+        .check_password(&instance, user_id, f.password, MAX_PASSWORD_ATTEMPTS)
+        .await?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Ok(login_page(
+            &req,
+            &f.auth_request,
+            &f.username,
+            Some("Wrong username or password, or the account cannot log in."),
+        ));
+    };
+    // The same user's session is renewed (a later auth_time); another user's is replaced.
+    let existing = match req.cookie(SESSION_COOKIE) {
+        Some(c) => gw.bus.session(&instance, c.value()).await?,
+        None => None,
+    };
+    let (session_id, new_cookie) = match existing.filter(|(_, s)| s.user_id == user.id) {
+        Some((id, _)) => {
+            gw.bus
+                .change_session(&instance, &id, SessionCommand::Renew)
+                .await?;
+            (id, None)
+        }
+        None => {
+            let s = gw.bus.start_session(&instance, &user.id).await?;
+            (s.session_id, Some(s.cookie))
+        }
+    };
+    let login = Login {
+        user_id: user.id.clone(),
+        session_id,
+        auth_time: super::now_ms(),
+    };
+    let code = gw.bus.issue_code(&instance, &f.auth_request, login).await?;
+    let iss = issuer(&req);
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = &request.params.state {
+        params.push(("state", s));
+    }
+    params.push(("iss", &iss));
+    let mut response = redirect_to(&request.params.redirect_uri, &params);
+    if let Some(value) = new_cookie {
+        let _ = response.add_cookie(&cookie(&req, SESSION_COOKIE, value, "/", SameSite::Lax));
+    }
+    let _ = response.add_removal_cookie(&cookie(
+        &req,
+        CSRF_COOKIE,
+        String::new(),
+        "/ui",
+        SameSite::Strict,
+    ));
+    Ok(response)
+}

@@ -1,0 +1,123 @@
+//! The OpenID Provider of each instance (the issuer is the instance's domain the request came
+//! to): discovery and JWKS, the authorization endpoint and the hosted login, the token endpoint
+//! (one file per grant), userinfo, introspection and revocation.
+
+mod authorize;
+mod claims;
+mod clients;
+mod discovery;
+mod grants;
+mod introspect;
+pub mod jwt;
+pub mod keyring;
+mod login;
+mod tokens;
+mod userinfo;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::{Code, Error};
+
+pub use keyring::KeyRing;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/.well-known/openid-configuration",
+        web::get().to(discovery::configuration),
+    )
+    .route("/oauth/v2/keys", web::get().to(discovery::keys))
+    .route("/oauth/v2/authorize", web::get().to(authorize::get))
+    .route("/oauth/v2/authorize", web::post().to(authorize::post))
+    .route("/ui/login", web::get().to(login::page))
+    .route("/ui/login", web::post().to(login::submit))
+    .route("/oauth/v2/token", web::post().to(grants::token))
+    .route("/oidc/v1/userinfo", web::get().to(userinfo::get))
+    .route("/oidc/v1/userinfo", web::post().to(userinfo::post))
+    .route(
+        "/oauth/v2/introspect",
+        web::post().to(introspect::introspect),
+    )
+    .route("/oauth/v2/revoke", web::post().to(introspect::revoke));
+}
+
+/// An OAuth 2 error answer (RFC 6749 5.2): `{error, error_description}`.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub error: &'static str,
+    pub description: String,
+    pub status: u16,
+}
+
+impl OAuthError {
+    pub fn new(error: &'static str, description: impl Into<String>) -> OAuthError {
+        let status = match error {
+            "invalid_client" => 401,
+            "invalid_token" => 401,
+            "server_error" => 500,
+            "temporarily_unavailable" => 503,
+            _ => 400,
+        };
+        OAuthError {
+            error,
+            description: description.into(),
+            status,
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.description)
+    }
+}
+
+impl actix_web::ResponseError for OAuthError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut r = HttpResponse::build(self.status_code());
+        r.insert_header(("Cache-Control", "no-store"));
+        if self.error == "invalid_client" {
+            r.insert_header(("WWW-Authenticate", "Basic realm=\"portcullis\""));
+        }
+        if self.error == "invalid_token" {
+            r.insert_header(("WWW-Authenticate", "Bearer error=\"invalid_token\""));
+        }
+        r.json(serde_json::json!({"error": self.error, "error_description": self.description}))
+    }
+}
+
+/// Our errors as OAuth errors.
+impl From<Error> for OAuthError {
+    fn from(e: Error) -> OAuthError {
+        let error = match e.code {
+            Code::InvalidGrant | Code::AuthRequestExpired => "invalid_grant",
+            Code::InvalidClient => "invalid_client",
+            Code::Unauthenticated => "invalid_token",
+            Code::InstanceNotFound | Code::InvalidAuthRequest | Code::MalformedBody => {
+                "invalid_request"
+            }
+            Code::PositionNotReached | Code::NotReady | Code::StorageUnavailable => {
+                "temporarily_unavailable"
+            }
+            _ => "server_error",
+        };
+        OAuthError::new(error, e.message)
+    }
+}
+
+pub type OAuthResult<T> = Result<T, OAuthError>;
+
+/// The issuer: the instance's domain as this request reached it.
+pub fn issuer(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,132 @@
+//! Tokens: JWT access tokens (ES256) or opaque ones (the claims sealed with the master key, so
+//! that issuing them writes nothing), ID tokens (RS256), and the checks every presented access
+//! token passes (signature or seal, issuer, expiry, a live user, a live refresh family).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use domain::app::AccessTokenType;
+use domain::{Code, Error};
+use readmodel::UserRow;
+use serde_json::{json, Map, Value};
+
+use super::{claims, jwt, keyring, now_ms};
+use crate::reads::read;
+use crate::Gateway;
+
+pub const ACCESS_TTL_SECS: i64 = 3600;
+pub const ID_TTL_SECS: i64 = 3600;
+const OPAQUE_PREFIX: &str = "pco_";
+
+/// What an access token is about.
+pub struct AccessGrant<'a> {
+    pub instance: &'a str,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub project_id: Option<&'a str>,
+    pub user_id: &'a str,
+    pub scope: &'a [String],
+    /// The refresh family whose revocation ends the token.
+    pub family_id: Option<&'a str>,
+    pub kind: AccessTokenType,
+}
+
+pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, Error> {
+    let now = now_ms() / 1000;
+    let mut aud = vec![json!(g.client_id)];
+    if let Some(p) = g.project_id {
+        aud.push(json!(p));
+    }
+    let mut c = json!({
+        "iss": g.issuer, "sub": g.user_id, "aud": aud, "client_id": g.client_id,
+        "scope": g.scope.join(" "), "iat": now, "exp": now + ACCESS_TTL_SECS,
+        "jti": uuid::Uuid::now_v7().to_string(),
+    });
+    if let Some(f) = g.family_id {
+        c["fid"] = json!(f);
+    }
+    match g.kind {
+        AccessTokenType::Jwt => keyring::signer(gw, g.instance, "ES256")
+            .await?
+            .sign("at+jwt", &c),
+        AccessTokenType::Opaque => {
+            let master = gw
+                .master_key
+                .as_ref()
+                .ok_or_else(|| Error::internal("no master key is configured"))?;
+            let sealed = master.seal(c.to_string().as_bytes());
+            Ok(format!("{OPAQUE_PREFIX}{}", URL_SAFE_NO_PAD.encode(sealed)))
+        }
+    }
+}
+
+/// An ID token for a login.
+pub struct IdToken<'a> {
+    pub instance: &'a str,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub user: &'a UserRow,
+    pub scope: &'a [String],
+    pub auth_time_ms: i64,
+    pub nonce: Option<&'a str>,
+    pub extra: Map<String, Value>,
+}
+
+pub async fn id_token(gw: &Gateway, t: IdToken<'_>) -> Result<String, Error> {
+    let now = now_ms() / 1000;
+    let mut c = Map::new();
+    claims::user_claims(t.user, t.scope, &mut c);
+    c.insert("iss".into(), json!(t.issuer));
+    c.insert("aud".into(), json!([t.client_id]));
+    c.insert("azp".into(), json!(t.client_id));
+    c.insert("iat".into(), json!(now));
+    c.insert("exp".into(), json!(now + ID_TTL_SECS));
+    c.insert("auth_time".into(), json!(t.auth_time_ms / 1000));
+    if let Some(n) = t.nonce {
+        c.insert("nonce".into(), json!(n));
+    }
+    c.extend(t.extra);
+    keyring::signer(gw, t.instance, "RS256")
+        .await?
+        .sign("JWT", &Value::Object(c))
+}
+
+fn inactive() -> Error {
+    Error::new(Code::Unauthenticated, "the token is not active")
+}
+
+/// The claims of a live access token of this instance and issuer, or `Unauthenticated`.
+pub async fn validate(
+    gw: &Gateway,
+    instance: &str,
+    issuer: &str,
+    token: &str,
+) -> Result<Value, Error> {
+    let claims = match token.strip_prefix(OPAQUE_PREFIX) {
+        Some(sealed) => {
+            let master = gw.master_key.as_ref().ok_or_else(inactive)?;
+            let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| inactive())?;
+            let plain = master.unseal(&bytes).map_err(|_| inactive())?;
+            serde_json::from_slice(&plain).map_err(|_| inactive())?
+        }
+        None => jwt::verify(token, &keyring::jwks(gw, instance).await?)?,
+    };
+    if claims["iss"] != issuer || claims["exp"].as_i64().unwrap_or(0) <= now_ms() / 1000 {
+        return Err(inactive());
+    }
+    // Deactivated, locked and removed users' tokens stop working, and so do those of a
+    // revoked refresh family.
+    let (i, sub) = (
+        instance.to_string(),
+        claims["sub"].as_str().unwrap_or("").to_string(),
+    );
+    let user = read(gw, move |m| m.user(&i, &sub)).await?;
+    if !user.is_some_and(|u| u.state == "active") {
+        return Err(inactive());
+    }
+    if let Some(fid) = claims["fid"].as_str() {
+        if gw.bus.refresh_family(instance, fid).await?.is_none() {
+            return Err(inactive());
+        }
+    }
+    Ok(claims)
+}
