@@ -12,6 +12,10 @@ mod events;
 mod grants;
 #[path = "portcullis/members.rs"]
 mod members;
+#[path = "portcullis/oidc_rust.rs"]
+mod oidc_rust;
+#[path = "portcullis/oidc_support.rs"]
+mod oidc_support;
 #[path = "portcullis/openapi.rs"]
 mod openapi;
 #[path = "portcullis/pats.rs"]

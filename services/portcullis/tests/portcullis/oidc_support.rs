@@ -1,0 +1,221 @@
+//! What the OIDC tests share: an app registered through the API, a human who logs in, a
+//! transport that reaches a tenant's domain on the test server, and a user agent (cookie jar,
+//! no redirects followed) that fills in the hosted login form.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use testkit::{server, Tenant};
+
+use super::default_org;
+
+/// `http://<tenant domain>:<port>`: the issuer, as clients see it.
+pub fn issuer(t: &Tenant) -> String {
+    format!("http://{}:{}", t.domain, server().addr.port())
+}
+
+/// Sends a request for the tenant's domain to the test server (like an /etc/hosts entry).
+pub fn send(req: ureq::http::Request<Vec<u8>>) -> ureq::http::Response<Vec<u8>> {
+    let (mut parts, body) = req.into_parts();
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
+    parts.uri = format!("http://127.0.0.1:{}{path}", server().addr.port())
+        .parse()
+        .unwrap();
+    parts.headers.insert("host", authority.parse().unwrap());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut resp = agent
+        .run(ureq::http::Request::from_parts(parts, body))
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.body_mut().read_to_vec().unwrap();
+    let mut out = ureq::http::Response::builder().status(status);
+    for (k, v) in headers.iter() {
+        out = out.header(k, v);
+    }
+    out.body(bytes).unwrap()
+}
+
+pub struct App {
+    #[allow(dead_code)]
+    pub project_id: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+pub const REDIRECT: &str = "http://localhost:7777/callback";
+
+/// An OIDC app (code flow with refresh tokens) in a new project of the tenant.
+pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
+    let org = default_org(t);
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Shop"}))
+        .str("id");
+    let r = t.client.post(
+        &format!("/v1/projects/{project}/apps/oidc"),
+        json!({
+            "name": "web", "redirect_uris": [REDIRECT],
+            "post_logout_redirect_uris": ["http://localhost:7777/bye"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "auth_method": auth_method, "access_token_type": token_type,
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    App {
+        project_id: project,
+        client_id: r.str("client_id"),
+        client_secret: r.body["client_secret"].as_str().map(String::from),
+    }
+}
+
+/// A human with a password; returns its id.
+pub fn human(t: &Tenant, username: &str, password: &str) -> String {
+    let org = default_org(t);
+    let r = t.client.post(
+        &format!("/v1/orgs/{org}/users/human"),
+        json!({
+            "username": username,
+            "profile": {"given_name": "Grace", "family_name": "Hopper"},
+            "email": {"address": format!("{username}@example.com"), "verified": true},
+            "password": password,
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.str("id")
+}
+
+/// A browser without JavaScript: keeps cookies per request, follows nothing by itself.
+#[derive(Default)]
+pub struct UserAgent {
+    pub cookies: HashMap<String, String>,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl UserAgent {
+    pub fn request(&mut self, method: &str, url: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let mut req = ureq::http::Request::builder().method(method).uri(url);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", c.join("; "));
+        }
+        let body = match form {
+            Some(fields) => {
+                req = req.header("content-type", "application/x-www-form-urlencoded");
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", enc(v)))
+                    .collect::<Vec<_>>()
+                    .join("&")
+                    .into_bytes()
+            }
+            None => Vec::new(),
+        };
+        let resp = send(req.body(body).unwrap());
+        for v in resp.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        Answer {
+            status: resp.status().as_u16(),
+            location: resp
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string()),
+            body: String::from_utf8_lossy(resp.body()).to_string(),
+        }
+    }
+
+    /// Follows an authorization URL to the login page, logs in, and returns the redirect to
+    /// the client (`Location`).
+    pub fn log_in(&mut self, t: &Tenant, auth_url: &str, username: &str, password: &str) -> String {
+        let a = self.request("GET", auth_url, None);
+        assert_eq!(a.status, 302, "{}", a.body);
+        let login = a.location.unwrap();
+        if !login.starts_with("/ui/login") {
+            return login; // A session answered at once.
+        }
+        let page = self.request("GET", &format!("{}{login}", issuer(t)), None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let field = |name: &str| {
+            let marker = format!("name=\"{name}\" value=\"");
+            let start = page.body.find(&marker).unwrap() + marker.len();
+            page.body[start..start + page.body[start..].find('"').unwrap()].to_string()
+        };
+        let (auth_request, csrf) = (field("authRequest"), field("csrf"));
+        let posted = self.request(
+            "POST",
+            &format!("{}/ui/login", issuer(t)),
+            Some(&[
+                ("authRequest", &auth_request),
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+            ]),
+        );
+        assert_eq!(posted.status, 302, "{}", posted.body);
+        posted.location.unwrap()
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| {
+            let mut out = Vec::new();
+            let b = v.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'%' {
+                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(if b[i] == b'+' { b' ' } else { b[i] });
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap()
+        })
+    })
+}
