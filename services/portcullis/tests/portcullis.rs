@@ -12,6 +12,8 @@ mod events;
 mod grants;
 #[path = "portcullis/members.rs"]
 mod members;
+#[path = "portcullis/oidc_behaviours.rs"]
+mod oidc_behaviours;
 #[path = "portcullis/oidc_rust.rs"]
 mod oidc_rust;
 #[path = "portcullis/oidc_support.rs"]

@@ -120,7 +120,7 @@ pub async fn validate(
         claims["sub"].as_str().unwrap_or("").to_string(),
     );
     let user = read(gw, move |m| m.user(&i, &sub)).await?;
-    if !user.is_some_and(|u| u.state == "active") {
+    if user.is_none_or(|u| u.state != "active") {
         return Err(inactive());
     }
     if let Some(fid) = claims["fid"].as_str() {

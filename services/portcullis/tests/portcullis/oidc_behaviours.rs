@@ -1,0 +1,444 @@
+//! The OpenID Foundation's Basic OP behaviours, as our own tests, plus lockout, tenant
+//! isolation, client credentials, introspection and revocation.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use testkit::{server, Tenant};
+
+use super::oidc_support::{app, enc, human, issuer, param, send, App, UserAgent, REDIRECT};
+
+const VERIFIER: &str = "a-verifier-of-enough-length-for-pkce-0123456789abcdefghij";
+
+fn challenge() -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        VERIFIER.as_bytes(),
+    ))
+}
+
+fn auth_url(t: &Tenant, app: &App, extra: &str) -> String {
+    format!(
+        "{}/oauth/v2/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state=s1&nonce=n1&code_challenge={}&code_challenge_method=S256{extra}",
+        issuer(t),
+        enc(&app.client_id),
+        enc(REDIRECT),
+        challenge()
+    )
+}
+
+/// POSTs a form to the tenant, with Basic client authentication when a secret is given.
+fn post_form(
+    t: &Tenant,
+    path: &str,
+    client: Option<(&str, &str)>,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut req = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{path}", issuer(t)))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some((id, secret)) = client {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            enc(id),
+            enc(secret)
+        ));
+        req = req.header("authorization", format!("Basic {basic}"));
+    }
+    let resp = send(req.body(body.into_bytes()).unwrap());
+    let status = resp.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(resp.body()).unwrap_or(Value::Null),
+    )
+}
+
+fn exchange(t: &Tenant, app: &App, code: &str, verifier: &str) -> (u16, Value) {
+    post_form(
+        t,
+        "/oauth/v2/token",
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+}
+
+fn claims(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+fn introspect(t: &Tenant, app: &App, token: &str) -> Value {
+    post_form(
+        t,
+        "/oauth/v2/introspect",
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+        &[("token", token)],
+    )
+    .1
+}
+
+fn logged_in(t: &Tenant, app: &App) -> (UserAgent, String) {
+    human(t, "ada", "a long password");
+    let mut browser = UserAgent::default();
+    let back = browser.log_in(t, &auth_url(t, app, ""), "ada", "a long password");
+    (browser, param(&back, "code").unwrap())
+}
+
+#[test]
+fn a_code_is_single_use_and_its_reuse_revokes_what_it_issued() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_post", "opaque");
+    let (_, code) = logged_in(&t, &app);
+    let (status, first) = exchange(&t, &app, &code, VERIFIER);
+    assert_eq!(status, 200, "{first}");
+    let access = first["access_token"].as_str().unwrap().to_string();
+    assert_eq!(introspect(&t, &app, &access)["active"], true);
+    let (status, again) = exchange(&t, &app, &code, VERIFIER);
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(
+        introspect(&t, &app, &access)["active"],
+        false,
+        "the first exchange's token lives on"
+    );
+}
+
+#[test]
+fn pkce_the_client_secret_and_the_redirect_uri_must_match() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let (_, code) = logged_in(&t, &app);
+    let (status, e) = exchange(
+        &t,
+        &app,
+        &code,
+        "the-wrong-verifier-0123456789012345678901234567",
+    );
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (_, code) = {
+        let mut b = UserAgent::default();
+        let back = b.log_in(&t, &auth_url(&t, &app, ""), "ada", "a long password");
+        (b, param(&back, "code").unwrap())
+    };
+    let (status, e) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some((&app.client_id, "not the secret")),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+    let (status, e) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://localhost:7777/other"),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[test]
+fn unregistered_redirect_uris_get_an_error_page_and_never_a_redirect() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let mut b = UserAgent::default();
+    let url = auth_url(&t, &app, "").replace(&enc(REDIRECT), &enc("https://evil.example.com/cb"));
+    let a = b.request("GET", &url, None);
+    assert_eq!(a.status, 400);
+    assert!(a.location.is_none());
+    let unknown = b.request(
+        "GET",
+        &auth_url(&t, &app, "").replace(&enc(&app.client_id), "nobody"),
+        None,
+    );
+    assert_eq!((unknown.status, unknown.location), (400, None));
+    // Errors for a known client at its registered URI go back with state and iss only.
+    let request_object = b.request(
+        "GET",
+        &auth_url(&t, &app, "&request=eyJhbGciOiJub25lIn0.e30."),
+        None,
+    );
+    let loc = request_object.location.unwrap();
+    assert_eq!(
+        param(&loc, "error").as_deref(),
+        Some("request_not_supported")
+    );
+    assert_eq!(param(&loc, "state").as_deref(), Some("s1"));
+    assert_eq!(param(&loc, "iss"), Some(issuer(&t)));
+    let plain = b.request(
+        "GET",
+        &auth_url(&t, &app, "").replace("S256", "plain"),
+        None,
+    );
+    assert_eq!(
+        param(&plain.location.unwrap(), "error").as_deref(),
+        Some("invalid_request")
+    );
+    // Unknown parameters are ignored.
+    let unknown_param = b.request("GET", &auth_url(&t, &app, "&colour=red"), None);
+    assert!(unknown_param.location.unwrap().starts_with("/ui/login"));
+}
+
+#[test]
+fn prompt_none_needs_a_session_and_max_age_and_prompt_login_force_a_new_login() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let mut fresh = UserAgent::default();
+    let none = fresh.request("GET", &auth_url(&t, &app, "&prompt=none"), None);
+    assert_eq!(
+        param(&none.location.unwrap(), "error").as_deref(),
+        Some("login_required")
+    );
+
+    let (mut browser, code) = logged_in(&t, &app);
+    let (_, first) = exchange(&t, &app, &code, VERIFIER);
+    let first_auth = claims(first["id_token"].as_str().unwrap())["auth_time"]
+        .as_i64()
+        .unwrap();
+    // With the session: a code at once, the same auth_time.
+    let again = browser.request("GET", &auth_url(&t, &app, "&prompt=none"), None);
+    let code = param(&again.location.unwrap(), "code").expect("a code without a login");
+    let (_, second) = exchange(&t, &app, &code, VERIFIER);
+    let id = claims(second["id_token"].as_str().unwrap());
+    assert_eq!(id["auth_time"].as_i64().unwrap(), first_auth);
+    assert_eq!(id["nonce"], "n1");
+    assert_eq!(id["iss"], issuer(&t));
+    assert_eq!(id["aud"], json!([app.client_id]));
+    assert!(id["exp"].as_i64().unwrap() > id["iat"].as_i64().unwrap());
+    // prompt=login and max_age=0 send the user to the login page again, and a later auth_time.
+    for extra in ["&prompt=login", "&max_age=0"] {
+        let a = browser.request("GET", &auth_url(&t, &app, extra), None);
+        assert!(a.location.unwrap().starts_with("/ui/login"), "{extra}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let back = browser.log_in(
+        &t,
+        &auth_url(&t, &app, "&prompt=login"),
+        "ada",
+        "a long password",
+    );
+    let (_, third) = exchange(&t, &app, &param(&back, "code").unwrap(), VERIFIER);
+    let later = claims(third["id_token"].as_str().unwrap())["auth_time"]
+        .as_i64()
+        .unwrap();
+    assert!(later > first_auth, "{later} <= {first_auth}");
+}
+
+#[test]
+fn wrong_passwords_lock_the_account_and_say_nothing_about_users() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let id = human(&t, "alan", "the right password");
+    let mut b = UserAgent::default();
+    let try_login = |b: &mut UserAgent, username: &str, password: &str| {
+        let login = b
+            .request("GET", &auth_url(&t, &app, ""), None)
+            .location
+            .unwrap();
+        let page = b
+            .request("GET", &format!("{}{login}", issuer(&t)), None)
+            .body;
+        let field = |name: &str| {
+            let marker = format!("name=\"{name}\" value=\"");
+            let start = page.find(&marker).unwrap() + marker.len();
+            page[start..start + page[start..].find('"').unwrap()].to_string()
+        };
+        b.request(
+            "POST",
+            &format!("{}/ui/login", issuer(&t)),
+            Some(&[
+                ("authRequest", &field("authRequest")),
+                ("csrf", &field("csrf")),
+                ("username", username),
+                ("password", password),
+            ]),
+        )
+    };
+    let unknown = try_login(&mut b, "nobody", "whatever it is");
+    let wrong = try_login(&mut b, "alan", "not the password");
+    assert_eq!((unknown.status, wrong.status), (401, 401));
+    let message = |body: &str| {
+        body[body.find("role=\"alert\"").unwrap()..]
+            .split('<')
+            .next()
+            .map(String::from)
+    };
+    assert_eq!(
+        message(&unknown.body),
+        message(&wrong.body),
+        "the messages differ"
+    );
+    for _ in 0..4 {
+        assert_eq!(try_login(&mut b, "alan", "not the password").status, 401);
+    }
+    // Five wrong in a row: locked, and the right password does not help.
+    assert_eq!(try_login(&mut b, "alan", "the right password").status, 401);
+    assert_eq!(
+        t.client.get(&format!("/v1/users/{id}")).str("state"),
+        "locked"
+    );
+    // A form without its CSRF cookie is refused.
+    let mut stranger = UserAgent::default();
+    let login = stranger
+        .request("GET", &auth_url(&t, &app, ""), None)
+        .location
+        .unwrap();
+    let ar = param(&format!("http://x{login}"), "authRequest").unwrap();
+    let forged = stranger.request(
+        "POST",
+        &format!("{}/ui/login", issuer(&t)),
+        Some(&[
+            ("authRequest", &ar),
+            ("csrf", "guessed"),
+            ("username", "alan"),
+            ("password", "x"),
+        ]),
+    );
+    assert_eq!(forged.status, 400);
+}
+
+#[test]
+fn machine_users_get_tokens_with_client_credentials_and_clients_introspect_and_revoke() {
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let bot = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/users/machine"),
+            json!({"username": "batch", "name": "Batch"}),
+        )
+        .str("id");
+    let secret = t
+        .client
+        .post(&format!("/v1/users/{bot}/secret"), json!({}))
+        .str("client_secret");
+    let (status, tokens) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some(("batch", &secret)),
+        &[("grant_type", "client_credentials"), ("scope", "openid")],
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    assert_eq!(claims(&access)["sub"], bot.as_str());
+    let (status, e) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some(("batch", "wrong")),
+        &[("grant_type", "client_credentials")],
+    );
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+
+    let app = app(&t, "client_secret_basic", "jwt");
+    let seen = introspect(&t, &app, &access);
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["sub"], bot.as_str());
+    assert_eq!(introspect(&t, &app, "garbage")["active"], false);
+    // A deactivated user's live token stops working.
+    let r = t
+        .client
+        .post(&format!("/v1/users/{bot}/deactivate"), json!({}));
+    assert_eq!(r.status, 200);
+    let _ = t.client.after(&r).get("/v1/users/me");
+    assert_eq!(introspect(&t, &app, &access)["active"], false);
+
+    // Revocation of a refresh token ends its family.
+    let (_, code) = logged_in(&t, &app);
+    let (_, issued) = exchange(&t, &app, &code, VERIFIER);
+    let refresh = issued["refresh_token"].as_str().unwrap();
+    let user_access = issued["access_token"].as_str().unwrap();
+    let (status, _) = post_form(
+        &t,
+        "/oauth/v2/revoke",
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+        &[("token", refresh)],
+    );
+    assert_eq!(status, 200);
+    assert_eq!(introspect(&t, &app, user_access)["active"], false);
+    let (status, e) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    );
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[test]
+fn userinfo_answers_three_ways_and_tokens_stay_in_their_instance() {
+    let (a, b) = (server().tenant(), server().tenant());
+    let app_a = app(&a, "client_secret_basic", "jwt");
+    let (_, code) = logged_in(&a, &app_a);
+    let (_, issued) = exchange(&a, &app_a, &code, VERIFIER);
+    let token = issued["access_token"].as_str().unwrap();
+    let userinfo = |t: &Tenant, method: &str, header: bool, form: bool| {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}/oidc/v1/userinfo", issuer(t)));
+        if header {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        let body = if form {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+            format!("access_token={}", enc(token)).into_bytes()
+        } else {
+            Vec::new()
+        };
+        let resp = send(req.body(body).unwrap());
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice::<Value>(resp.body()).unwrap_or(Value::Null),
+        )
+    };
+    for (method, header, form) in [
+        ("GET", true, false),
+        ("POST", true, false),
+        ("POST", false, true),
+    ] {
+        let (status, info) = userinfo(&a, method, header, form);
+        assert_eq!(status, 200, "{method} header={header} form={form}: {info}");
+        assert_eq!(info["preferred_username"], "ada");
+    }
+    let (status, _) = userinfo(&b, "GET", true, false);
+    assert_eq!(status, 401, "instance B accepted a token of instance A");
+    // Each instance has its own keys; key ids are unique.
+    let kids = |t: &Tenant| -> Vec<String> {
+        let resp = send(
+            ureq::http::Request::get(format!("{}/oauth/v2/keys", issuer(t)))
+                .body(Vec::new())
+                .unwrap(),
+        );
+        let v: Value = serde_json::from_slice(resp.body()).unwrap();
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (ka, kb) = (kids(&a), kids(&b));
+    assert!(ka.len() >= 2 && kb.len() >= 2);
+    assert!(ka.iter().all(|k| !kb.contains(k)));
+}
