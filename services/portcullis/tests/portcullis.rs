@@ -14,6 +14,8 @@ mod grants;
 mod members;
 #[path = "portcullis/oidc_behaviours.rs"]
 mod oidc_behaviours;
+#[path = "portcullis/oidc_clients.rs"]
+mod oidc_clients;
 #[path = "portcullis/oidc_rust.rs"]
 mod oidc_rust;
 #[path = "portcullis/oidc_support.rs"]

@@ -41,7 +41,8 @@ fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpRes
         .insert_header(("X-Frame-Options", "DENY"))
         .insert_header((
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            // No form-action: browsers apply it to the redirect back to the client too.
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
         ))
         .body(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
