@@ -171,6 +171,23 @@ async fn authorize(
         None => None,
     };
     let fresh = |auth_time: i64| max_age.is_none_or(|m| now_ms() - auth_time <= m * 1000);
+    // An id_token_hint names the user the client expects: another user's session does not do.
+    let hinted = match p.get("id_token_hint") {
+        Some(hint) => {
+            let jwks = super::keyring::jwks(gw, &instance).await?;
+            match super::jwt::verify(hint, &jwks) {
+                Ok(c) => c["sub"].as_str().map(String::from),
+                Err(_) => {
+                    return fail(
+                        "invalid_request",
+                        "id_token_hint is not a token of this issuer",
+                    )
+                }
+            }
+        }
+        None => None,
+    };
+    let session = session.filter(|(_, s)| hinted.as_ref().is_none_or(|h| *h == s.user_id));
     if let Some((session_id, s)) = session.filter(|(_, s)| !prompt_login && fresh(s.auth_time)) {
         let login = Login {
             user_id: s.user_id.clone(),

@@ -18,6 +18,7 @@ pub async fn configuration(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthRes
         "jwks_uri": format!("{iss}/oauth/v2/keys"),
         "introspection_endpoint": format!("{iss}/oauth/v2/introspect"),
         "revocation_endpoint": format!("{iss}/oauth/v2/revoke"),
+        "end_session_endpoint": format!("{iss}/oidc/v1/end_session"),
         "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -6,6 +6,7 @@ mod authorize;
 mod claims;
 mod clients;
 mod discovery;
+mod end_session;
 mod grants;
 mod introspect;
 pub mod jwt;
@@ -36,7 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/oauth/v2/introspect",
         web::post().to(introspect::introspect),
     )
-    .route("/oauth/v2/revoke", web::post().to(introspect::revoke));
+    .route("/oauth/v2/revoke", web::post().to(introspect::revoke))
+    .route(
+        "/oidc/v1/end_session",
+        web::get().to(end_session::end_session),
+    );
 }
 
 /// An OAuth 2 error answer (RFC 6749 5.2): `{error, error_description}`.

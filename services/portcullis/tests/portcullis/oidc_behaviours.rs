@@ -442,3 +442,76 @@ fn userinfo_answers_three_ways_and_tokens_stay_in_their_instance() {
     assert!(ka.len() >= 2 && kb.len() >= 2);
     assert!(ka.iter().all(|k| !kb.contains(k)));
 }
+
+#[test]
+fn logout_ends_the_session_and_returns_only_to_registered_addresses() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let (mut browser, code) = logged_in(&t, &app);
+    let (_, issued) = exchange(&t, &app, &code, VERIFIER);
+    let id_token = issued["id_token"].as_str().unwrap().to_string();
+    // A hint naming another user: the session does not answer for them.
+    let other = human(&t, "bob", "another password");
+    let _ = other;
+    let forged_hint = id_token.replace('a', "b");
+    let bad = browser.request(
+        "GET",
+        &auth_url(
+            &t,
+            &app,
+            &format!("&prompt=none&id_token_hint={}", enc(&forged_hint)),
+        ),
+        None,
+    );
+    assert_eq!(
+        param(&bad.location.unwrap(), "error").as_deref(),
+        Some("invalid_request")
+    );
+    let hinted = browser.request(
+        "GET",
+        &auth_url(
+            &t,
+            &app,
+            &format!("&prompt=none&id_token_hint={}", enc(&id_token)),
+        ),
+        None,
+    );
+    assert!(
+        param(&hinted.location.unwrap(), "code").is_some(),
+        "the hinted user's session answers"
+    );
+
+    let unregistered = browser.request(
+        "GET",
+        &format!(
+            "{}/oidc/v1/end_session?id_token_hint={}&post_logout_redirect_uri={}",
+            issuer(&t),
+            enc(&id_token),
+            enc("https://evil.example.com/")
+        ),
+        None,
+    );
+    assert_eq!((unregistered.status, unregistered.location), (400, None));
+    // That request ended the session already; log in again and end it properly.
+    let back = browser.log_in(&t, &auth_url(&t, &app, ""), "ada", "a long password");
+    assert!(param(&back, "code").is_some());
+    let out = browser.request(
+        "GET",
+        &format!(
+            "{}/oidc/v1/end_session?id_token_hint={}&post_logout_redirect_uri={}&state=bye1",
+            issuer(&t),
+            enc(&id_token),
+            enc("http://localhost:7777/bye")
+        ),
+        None,
+    );
+    assert_eq!(out.status, 302);
+    let loc = out.location.unwrap();
+    assert!(loc.starts_with("http://localhost:7777/bye"), "{loc}");
+    assert_eq!(param(&loc, "state").as_deref(), Some("bye1"));
+    let after = browser.request("GET", &auth_url(&t, &app, "&prompt=none"), None);
+    assert_eq!(
+        param(&after.location.unwrap(), "error").as_deref(),
+        Some("login_required")
+    );
+}
