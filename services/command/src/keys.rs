@@ -5,7 +5,7 @@
 use authz::{Caller, InternalFlow};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use domain::signing_keys::{KeyStatus, SigningKeys, SigningKeysCommand};
+use domain::signing_keys::{KeyStatus, SigningKeys, SigningKeysCommand, ALGORITHMS};
 use domain::{Aggregate, Code, Error};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -189,7 +189,21 @@ impl CommandBus {
     /// Rotates an algorithm's key in two steps, so that clients see a key before it signs:
     /// publishes a new key if none is waiting, else activates the waiting one (the active one
     /// retires, and stays published until its tokens expire).
-    pub async fn rotate_signing_key(&self, instance: &str, alg: &str) -> Result<(), Error> {
+    /// Keys retired longer ago than `keep_retired_ms` (the tokens they signed have expired)
+    /// leave the JWKS. Returns the log position of the step.
+    pub async fn rotate_signing_key(
+        &self,
+        instance: &str,
+        alg: &str,
+        keep_retired_ms: i64,
+    ) -> Result<u64, Error> {
+        if !ALGORITHMS.contains(&alg) {
+            return Err(Error::new(
+                Code::InvalidQuery,
+                format!("alg is one of {}", ALGORITHMS.join(", ")),
+            )
+            .with("field", "alg"));
+        }
         let k = key(instance, SigningKeys::KIND, instance);
         let (keys, _) = self.state::<SigningKeys>(&k).await?;
         let waiting = keys
@@ -197,17 +211,26 @@ impl CommandBus {
             .iter()
             .find(|(_, sk)| sk.alg == alg && sk.status == KeyStatus::Published)
             .map(|(kid, _)| kid.clone());
-        match waiting {
+        let mut position = match waiting {
             Some(kid) => {
                 let cmd = SigningKeysCommand::Activate { kid };
                 self.execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
-                    .await?;
+                    .await?
+                    .position
             }
-            None => {
-                self.publish_signing_key(instance, alg).await?;
-            }
-        }
-        Ok(())
+            None => self.publish_signing_key(instance, alg).await?.1,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let prune = SigningKeysCommand::Prune {
+            retired_before: now - keep_retired_ms,
+        };
+        let w = self
+            .execute::<SigningKeys>(&k, &keys_caller(instance), prune, None)
+            .await?;
+        position = position.max(w.position);
+        Ok(position)
     }
 
     /// Gives an instance an active key of every default algorithm, once; returns the log

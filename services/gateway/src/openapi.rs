@@ -94,7 +94,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth, &CommonErrors),
     components(schemas(crate::views::ErrorBody)),
     paths(
-        system::create_instance, system::list_instances, system::get_instance, system::delete_instance,
+        system::create_instance, system::list_instances, system::get_instance, system::delete_instance, system::rotate_keys,
         instance::get_instance,
         members::add_instance_member, members::list_instance_members, members::set_instance_member, members::remove_instance_member,
         orgs::create_org, orgs::list_orgs, orgs::get_org, orgs::rename_org, orgs::delete_org,

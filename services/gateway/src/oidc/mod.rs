@@ -12,7 +12,7 @@ mod introspect;
 pub mod jwt;
 pub mod keyring;
 mod login;
-mod tokens;
+pub(crate) mod tokens;
 mod userinfo;
 
 use actix_web::{web, HttpRequest, HttpResponse};

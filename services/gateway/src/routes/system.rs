@@ -20,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/instances", web::post().to(create_instance))
         .route("/instances", web::get().to(list_instances))
         .route("/instances/{id}", web::get().to(get_instance))
-        .route("/instances/{id}", web::delete().to(delete_instance));
+        .route("/instances/{id}", web::delete().to(delete_instance))
+        .route("/instances/{id}/keys/rotate", web::post().to(rotate_keys));
 }
 
 fn check(gw: &Gateway, who: &SystemCaller, perm: &str) -> Result<()> {
@@ -143,4 +144,46 @@ async fn delete_instance(
     check(&gw, &who, "system.instance.delete")?;
     let w = gw.bus.remove_instance(&who.caller, &id).await?;
     Ok(written(None, w, false))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RotateQuery {
+    /// `RS256` (ID tokens, the default), `ES256` (JWT access tokens) or `EdDSA`.
+    #[param(pattern = "^(RS256|ES256|EdDSA)$")]
+    alg: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RotatedView {
+    position: String,
+}
+
+/// One step of a signing-key rotation: publishes a new key if none is waiting, else makes the
+/// waiting one sign (the old one stays published until its tokens expire). Call it twice, an
+/// hour apart, so that clients see a key before it signs. `system.instance.write`.
+#[utoipa::path(post, path = "/v1/system/instances/{id}/keys/rotate", tag = "system",
+    params(("id" = String, Path), RotateQuery),
+    responses((status = 200, body = RotatedView), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("system.instance.write"))))]
+async fn rotate_keys(
+    gw: web::Data<Gateway>,
+    who: SystemCaller,
+    id: web::Path<String>,
+    q: web::Query<RotateQuery>,
+) -> Result<HttpResponse> {
+    check(&gw, &who, "system.instance.write")?;
+    let i = id.clone();
+    if read(&gw, move |m| m.instance(&i)).await?.is_none() {
+        let e = Error::new(Code::InstanceNotFound, format!("no instance {id}"));
+        return Err(e.with("instance_id", id.as_str()).into());
+    }
+    // Retired keys stay published as long as an ID token they signed may live.
+    let keep = crate::oidc::tokens::ID_TTL_SECS * 1000;
+    let alg = q.alg.as_deref().unwrap_or("RS256");
+    let position = gw.bus.rotate_signing_key(&id, alg, keep).await?;
+    Ok(HttpResponse::Ok().json(RotatedView {
+        position: position.to_string(),
+    }))
 }

@@ -515,3 +515,75 @@ fn logout_ends_the_session_and_returns_only_to_registered_addresses() {
         Some("login_required")
     );
 }
+
+#[test]
+fn a_new_key_is_published_before_it_signs_and_the_old_one_stays_published() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let (mut browser, code) = logged_in(&t, &app);
+    let kid_of = |jwt: &str| -> String {
+        let h = jwt.split('.').next().unwrap();
+        let v: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap();
+        v["kid"].as_str().unwrap().to_string()
+    };
+    let rs256 = |t: &Tenant| -> Vec<String> {
+        let resp = send(
+            ureq::http::Request::get(format!("{}/oauth/v2/keys", issuer(t)))
+                .body(Vec::new())
+                .unwrap(),
+        );
+        let v: Value = serde_json::from_slice(resp.body()).unwrap();
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["alg"] == "RS256")
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, first) = exchange(&t, &app, &code, VERIFIER);
+    let old = kid_of(first["id_token"].as_str().unwrap());
+    let rotate = || {
+        let r = server().system().post(
+            &format!(
+                "/v1/system/instances/{}/keys/rotate?alg=RS256",
+                t.instance_id
+            ),
+            json!({}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.str("position")
+    };
+    let fresh_code = |browser: &mut UserAgent| {
+        let a = browser.request("GET", &auth_url(&t, &app, ""), None);
+        param(&a.location.unwrap(), "code").unwrap()
+    };
+    // Step 1: published, not signing.
+    let p1 = rotate();
+    let _ = t.client.clone().at(&p1).get("/v1/users/me");
+    let published = rs256(&t);
+    assert_eq!(published.len(), 2, "{published:?}");
+    let (_, second) = exchange(&t, &app, &fresh_code(&mut browser), VERIFIER);
+    assert_eq!(kid_of(second["id_token"].as_str().unwrap()), old);
+    // Step 2: the new key signs; the old one is still published for its tokens.
+    let p2 = rotate();
+    let _ = t.client.clone().at(&p2).get("/v1/users/me");
+    let (_, third) = exchange(&t, &app, &fresh_code(&mut browser), VERIFIER);
+    let new = kid_of(third["id_token"].as_str().unwrap());
+    assert_ne!(new, old);
+    let now = rs256(&t);
+    assert!(now.contains(&old) && now.contains(&new), "{now:?}");
+    assert_eq!(
+        server()
+            .system()
+            .post(
+                &format!(
+                    "/v1/system/instances/{}/keys/rotate?alg=HS256",
+                    t.instance_id
+                ),
+                json!({})
+            )
+            .status,
+        400
+    );
+}
