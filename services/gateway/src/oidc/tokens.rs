@@ -30,11 +30,21 @@ pub struct AccessGrant<'a> {
     pub kind: AccessTokenType,
 }
 
+/// Projects a client asks to be in `aud` with the scope `urn:portcullis:project:id:{id}:aud`.
+fn scoped_audiences(scope: &[String]) -> impl Iterator<Item = &str> {
+    scope.iter().filter_map(|s| {
+        s.strip_prefix("urn:portcullis:project:id:")
+            .and_then(|rest| rest.strip_suffix(":aud"))
+    })
+}
+
 pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, Error> {
     let now = now_ms() / 1000;
     let mut aud = vec![json!(g.client_id)];
-    if let Some(p) = g.project_id {
-        aud.push(json!(p));
+    for p in g.project_id.into_iter().chain(scoped_audiences(g.scope)) {
+        if !aud.contains(&json!(p)) {
+            aud.push(json!(p));
+        }
     }
     let mut c = json!({
         "iss": g.issuer, "sub": g.user_id, "aud": aud, "client_id": g.client_id,
@@ -76,7 +86,9 @@ pub async fn id_token(gw: &Gateway, t: IdToken<'_>) -> Result<String, Error> {
     let mut c = Map::new();
     claims::user_claims(t.user, t.scope, &mut c);
     c.insert("iss".into(), json!(t.issuer));
-    c.insert("aud".into(), json!([t.client_id]));
+    let mut aud = vec![json!(t.client_id)];
+    aud.extend(scoped_audiences(t.scope).map(|p| json!(p)));
+    c.insert("aud".into(), Value::Array(aud));
     c.insert("azp".into(), json!(t.client_id));
     c.insert("iat".into(), json!(now));
     c.insert("exp".into(), json!(now + ID_TTL_SECS));

@@ -334,6 +334,7 @@ fn machine_users_get_tokens_with_client_credentials_and_clients_introspect_and_r
         .client
         .post(&format!("/v1/users/{bot}/secret"), json!({}))
         .str("client_secret");
+    let _ = t.client.get("/v1/users/me"); // the secret is in the read model from here on
     let (status, tokens) = post_form(
         &t,
         "/oauth/v2/token",
@@ -586,4 +587,43 @@ fn a_new_key_is_published_before_it_signs_and_the_old_one_stays_published() {
             .status,
         400
     );
+}
+
+#[test]
+fn project_roles_and_audiences_come_with_their_scopes() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let ada = human(&t, "ada", "a long password");
+    for k in ["editor", "viewer"] {
+        assert_eq!(
+            t.client
+                .post(
+                    &format!("/v1/projects/{}/roles", app.project_id),
+                    json!({"key": k})
+                )
+                .status,
+            201
+        );
+    }
+    let g = t.client.post(
+        &format!("/v1/users/{ada}/grants"),
+        json!({"project_id": app.project_id, "role_keys": ["editor"]}),
+    );
+    assert_eq!(g.status, 201, "{}", g.body);
+    let org = super::default_org(&t);
+    let scope = format!(
+        "&scope=openid%20urn%3Aportcullis%3Aproject%3Aroles%20urn%3Aportcullis%3Aproject%3Aid%3A{}%3Aaud",
+        app.project_id
+    );
+    let url = auth_url(&t, &app, "").replace("&scope=openid%20profile", &scope);
+    let mut b = UserAgent::default();
+    let back = b.log_in(&t, &url, "ada", "a long password");
+    let (status, issued) = exchange(&t, &app, &param(&back, "code").unwrap(), VERIFIER);
+    assert_eq!(status, 200, "{issued}");
+    let id = claims(issued["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["urn:portcullis:project:roles"],
+        json!({"editor": {org: "Default"}})
+    );
+    assert_eq!(id["aud"], json!([app.client_id, app.project_id]));
 }

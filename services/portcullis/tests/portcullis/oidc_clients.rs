@@ -58,6 +58,8 @@ fn fixtures(admin: &Client, tag: &str) -> (String, String, String, String) {
                "email": {"address": format!("{username}@example.com")}, "password": "a long password"}),
     );
     assert_eq!(user.status, 201, "{}", user.body);
+    // The OIDC endpoints read from the read model: wait for both writes there.
+    let _ = admin.after(&user).get("/v1/users/me");
     (
         app.str("client_id"),
         app.str("client_secret"),
@@ -129,6 +131,7 @@ fn python_authlib_uses_client_credentials_and_introspects() {
     let machine_secret = admin
         .post(&format!("/v1/users/{bot}/secret"), json!({}))
         .str("client_secret");
+    let _ = admin.get("/v1/users/me"); // the secret is in the read model from here on
     let iss = issuer();
     let machine_id = format!("bot-{tag}");
     let seen = run(

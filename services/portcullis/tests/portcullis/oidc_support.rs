@@ -75,6 +75,11 @@ pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
         }),
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    // The OIDC endpoints read the app from the read model: wait for it there.
+    let _ = t
+        .client
+        .after(&r)
+        .get(&format!("/v1/projects/{project}/apps"));
     App {
         project_id: project,
         client_id: r.str("client_id"),
@@ -95,6 +100,10 @@ pub fn human(t: &Tenant, username: &str, password: &str) -> String {
         }),
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    let _ = t
+        .client
+        .after(&r)
+        .get(&format!("/v1/users/{}", r.str("id")));
     r.str("id")
 }
 
