@@ -18,6 +18,16 @@ pub struct Written {
     pub position: u64,
 }
 
+impl Written {
+    /// The later of two writes to the same aggregate (what a client should read after both).
+    pub fn max_of(self, other: Written) -> Written {
+        Written {
+            sequence: self.sequence.max(other.sequence),
+            position: self.position.max(other.position),
+        }
+    }
+}
+
 /// What every actor shares.
 pub(crate) struct Deps {
     pub log: Arc<dyn EventLog>,

@@ -233,13 +233,13 @@ impl CommandBus {
         Ok(position)
     }
 
-    /// Gives an instance an active key of every default algorithm, once; returns the log
-    /// position of what it wrote (0 when the keys were there).
-    pub async fn ensure_signing_keys(&self, instance: &str) -> Result<u64, Error> {
+    /// Gives an instance an active key of each algorithm, once; returns the log position of
+    /// what it wrote (0 when the keys were there).
+    pub async fn ensure_signing_keys(&self, instance: &str, algs: &[&str]) -> Result<u64, Error> {
         let k = key(instance, SigningKeys::KIND, instance);
         let (keys, _) = self.state::<SigningKeys>(&k).await?;
         let mut position = 0;
-        for alg in DEFAULT_ALGORITHMS {
+        for &alg in algs {
             if keys.active(alg).is_none() {
                 let (kid, _) = self.publish_signing_key(instance, alg).await?;
                 let cmd = SigningKeysCommand::Activate { kid };

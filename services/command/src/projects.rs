@@ -13,6 +13,7 @@ use crate::sagas::key;
 use crate::secrets::new_token;
 
 /// A new OIDC app: its ids, and its secret if its auth method uses one (shown once).
+#[derive(Debug)]
 pub struct NewApp {
     pub written: Written,
     pub app_id: String,

@@ -71,6 +71,13 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
                 params![i, id, app_id, secret_hash],
             )?;
         }
+        ProjectEvent::AppSigningSet { app_id, signing } => {
+            exec(
+                tx,
+                "UPDATE apps SET id_token_alg = ?4, access_token_alg = ?5 WHERE instance = ?1 AND project_id = ?2 AND id = ?3",
+                params![i, id, app_id, signing.id_token_alg, signing.access_token_alg],
+            )?;
+        }
         ProjectEvent::AppRemoved { app_id, .. } => {
             exec(
                 tx,

@@ -1,7 +1,7 @@
 //! Queries on projects, their roles and their apps.
 
 use authz::ReadScope;
-use domain::app::OidcConfig;
+use domain::app::{OidcConfig, Signing};
 use domain::Error;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
@@ -30,6 +30,7 @@ pub struct AppRow {
     pub client_id: String,
     pub config: OidcConfig,
     pub has_secret: bool,
+    pub signing: Signing,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,10 +94,15 @@ fn app_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRow> {
             rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
         })?,
         has_secret: r.get(4)?,
+        signing: Signing {
+            id_token_alg: r.get(5)?,
+            access_token_alg: r.get(6)?,
+        },
     })
 }
 
-const APP_COLUMNS: &str = "id, project_id, client_id, config, secret_hash IS NOT NULL";
+const APP_COLUMNS: &str =
+    "id, project_id, client_id, config, secret_hash IS NOT NULL, id_token_alg, access_token_alg";
 
 impl SqliteReadModel {
     pub fn project(&self, instance: &str, id: &str) -> Result<Option<ProjectRow>, Error> {
@@ -253,7 +259,7 @@ impl SqliteReadModel {
                 "SELECT {APP_COLUMNS}, secret_hash FROM apps WHERE client_id = ?1 AND instance = ?2"
             ))?
             .query_row(params![client_id, instance], |r| {
-                Ok((app_row(r)?, r.get(5)?))
+                Ok((app_row(r)?, r.get(7)?))
             })
             .optional()
         })

@@ -114,7 +114,9 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
             | ProjectEvent::GrantRemoved { .. }
             | ProjectEvent::GrantMemberSet { .. }
             | ProjectEvent::GrantMemberRemoved { .. } => true,
-            ProjectEvent::GrantAdded { .. } | ProjectEvent::GrantChanged { .. } => false,
+            ProjectEvent::GrantAdded { .. }
+            | ProjectEvent::GrantChanged { .. }
+            | ProjectEvent::AppSigningSet { .. } => false,
             ProjectEvent::Added { .. }
             | ProjectEvent::Changed { .. }
             | ProjectEvent::RoleAdded { .. }

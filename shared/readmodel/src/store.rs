@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS project_roles (
 );
 CREATE TABLE IF NOT EXISTS apps (
     instance TEXT NOT NULL, project_id TEXT NOT NULL, id TEXT NOT NULL, client_id TEXT NOT NULL,
-    config TEXT NOT NULL, secret_hash TEXT, PRIMARY KEY (instance, project_id, id)
+    config TEXT NOT NULL, secret_hash TEXT, id_token_alg TEXT NOT NULL DEFAULT 'RS256',
+    access_token_alg TEXT NOT NULL DEFAULT 'ES256', PRIMARY KEY (instance, project_id, id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS apps_by_client ON apps (client_id);
 CREATE TABLE IF NOT EXISTS project_grants (
@@ -102,7 +103,7 @@ const TABLES: [&str; 16] = [
 ];
 
 /// The layout of the tables; a read model of another layout is dropped and rebuilt.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;

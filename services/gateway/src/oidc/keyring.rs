@@ -19,16 +19,19 @@ pub struct KeyRing {
     signers: Mutex<HashMap<String, Arc<Signer>>>,
 }
 
-async fn rows(gw: &Gateway, instance: &str) -> Result<Vec<KeyRow>, Error> {
+/// The instance's keys, with an active one of each default algorithm and of `also`.
+async fn rows(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<Vec<KeyRow>, Error> {
     let i = instance.to_string();
     let rows = read(gw, move |m| m.signing_keys(&i)).await?;
-    let complete = command::keys::DEFAULT_ALGORITHMS
+    let mut wanted: Vec<&str> = command::keys::DEFAULT_ALGORITHMS.to_vec();
+    wanted.extend(also.filter(|a| !wanted.contains(a)));
+    let complete = wanted
         .iter()
         .all(|alg| rows.iter().any(|r| r.alg == *alg && r.status == "active"));
     if complete {
         return Ok(rows);
     }
-    let position = gw.bus.ensure_signing_keys(instance).await?;
+    let position = gw.bus.ensure_signing_keys(instance, &wanted).await?;
     gw.model.wait_for(position, Duration::from_secs(5)).await?;
     let i = instance.to_string();
     read(gw, move |m| m.signing_keys(&i)).await
@@ -36,7 +39,7 @@ async fn rows(gw: &Gateway, instance: &str) -> Result<Vec<KeyRow>, Error> {
 
 /// Every published key of the instance, as public JWKs.
 pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Vec<Value>, Error> {
-    Ok(rows(gw, instance)
+    Ok(rows(gw, instance, None)
         .await?
         .iter()
         .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
@@ -45,7 +48,7 @@ pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Vec<Value>, Error> {
 
 /// The signer of the instance's active key for `alg`.
 pub async fn signer(gw: &Gateway, instance: &str, alg: &str) -> Result<Arc<Signer>, Error> {
-    let rows = rows(gw, instance).await?;
+    let rows = rows(gw, instance, Some(alg)).await?;
     let row = rows
         .iter()
         .find(|r| r.alg == alg && r.status == "active")

@@ -28,6 +28,8 @@ pub struct AccessGrant<'a> {
     /// The refresh family whose revocation ends the token.
     pub family_id: Option<&'a str>,
     pub kind: AccessTokenType,
+    /// The key algorithm of JWT access tokens.
+    pub alg: &'a str,
 }
 
 /// Projects a client asks to be in `aud` with the scope `urn:portcullis:project:id:{id}:aud`.
@@ -55,7 +57,7 @@ pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, E
         c["fid"] = json!(f);
     }
     match g.kind {
-        AccessTokenType::Jwt => keyring::signer(gw, g.instance, "ES256")
+        AccessTokenType::Jwt => keyring::signer(gw, g.instance, g.alg)
             .await?
             .sign("at+jwt", &c),
         AccessTokenType::Opaque => {
@@ -79,6 +81,7 @@ pub struct IdToken<'a> {
     pub auth_time_ms: i64,
     pub nonce: Option<&'a str>,
     pub extra: Map<String, Value>,
+    pub alg: &'a str,
 }
 
 pub async fn id_token(gw: &Gateway, t: IdToken<'_>) -> Result<String, Error> {
@@ -97,7 +100,7 @@ pub async fn id_token(gw: &Gateway, t: IdToken<'_>) -> Result<String, Error> {
         c.insert("nonce".into(), json!(n));
     }
     c.extend(t.extra);
-    keyring::signer(gw, t.instance, "RS256")
+    keyring::signer(gw, t.instance, t.alg)
         .await?
         .sign("JWT", &Value::Object(c))
 }

@@ -1,7 +1,7 @@
 //! OIDC applications of a project, with client-secret rotation.
 
 use actix_web::{web, HttpResponse};
-use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType};
+use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
 use domain::project::ProjectCommand;
 use domain::{Code, Error};
 use readmodel::AppRow;
@@ -79,9 +79,29 @@ struct AppBody {
     /// `jwt` (default) or `opaque`.
     #[serde(default)]
     access_token_type: Option<String>,
+    /// `RS256` (default: every client supports it), `ES256` or `EdDSA`.
+    #[serde(default)]
+    #[schema(pattern = "^(RS256|ES256|EdDSA)$")]
+    id_token_signing_alg: Option<String>,
+    /// `ES256` (default), `RS256` or `EdDSA`, for JWT access tokens.
+    #[serde(default)]
+    #[schema(pattern = "^(RS256|ES256|EdDSA)$")]
+    access_token_signing_alg: Option<String>,
 }
 
 impl AppBody {
+    /// The signing choice, validated (before anything is written).
+    fn signing(&self) -> std::result::Result<Signing, Error> {
+        let d = Signing::default();
+        domain::app::signing(&Signing {
+            id_token_alg: self.id_token_signing_alg.clone().unwrap_or(d.id_token_alg),
+            access_token_alg: self
+                .access_token_signing_alg
+                .clone()
+                .unwrap_or(d.access_token_alg),
+        })
+    }
+
     fn config(self) -> std::result::Result<OidcConfig, Error> {
         Ok(OidcConfig {
             name: self.name,
@@ -115,6 +135,8 @@ struct AppView {
     response_types: Vec<String>,
     auth_method: String,
     access_token_type: String,
+    id_token_signing_alg: String,
+    access_token_signing_alg: String,
     has_secret: bool,
 }
 
@@ -131,6 +153,8 @@ impl From<AppRow> for AppView {
             name: c.name,
             redirect_uris: c.redirect_uris,
             post_logout_redirect_uris: c.post_logout_redirect_uris,
+            id_token_signing_alg: a.signing.id_token_alg,
+            access_token_signing_alg: a.signing.access_token_alg,
             has_secret: a.has_secret,
         }
     }
@@ -159,11 +183,23 @@ async fn create_app(
     body: Body<AppBody>,
 ) -> Result<HttpResponse> {
     authorized_project(&gw, &auth, &id, "project.app.write").await?;
-    let config = body.into_inner().config()?;
-    let app = gw
+    let body = body.into_inner();
+    let signing = body.signing()?;
+    let config = body.config()?;
+    let mut app = gw
         .bus
         .add_app(&auth.caller, &auth.instance, &id, config)
         .await?;
+    if signing != Signing::default() {
+        let cmd = ProjectCommand::SetAppSigning {
+            app_id: app.app_id.clone(),
+            signing,
+        };
+        app.written = gw
+            .bus
+            .change_project(&auth.caller, &auth.instance, &id, cmd, None)
+            .await?;
+    }
     Ok(HttpResponse::Created().json(CreatedApp {
         id: app.app_id,
         client_id: app.client_id,
@@ -229,14 +265,22 @@ async fn update_app(
 ) -> Result<HttpResponse> {
     let (id, app_id) = path.into_inner();
     authorized_project(&gw, &auth, &id, "project.app.write").await?;
+    let body = body.into_inner();
+    let signing = body.signing()?;
     let cmd = ProjectCommand::UpdateApp {
-        app_id,
-        config: body.into_inner().config()?,
+        app_id: app_id.clone(),
+        config: body.config()?,
     };
-    let w = gw
+    let mut w = gw
         .bus
         .change_project(&auth.caller, &auth.instance, &id, cmd, auth.if_match)
         .await?;
+    let cmd = ProjectCommand::SetAppSigning { app_id, signing };
+    w = gw
+        .bus
+        .change_project(&auth.caller, &auth.instance, &id, cmd, None)
+        .await?
+        .max_of(w);
     Ok(written(None, w, false))
 }
 

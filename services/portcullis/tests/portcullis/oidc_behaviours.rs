@@ -627,3 +627,49 @@ fn project_roles_and_audiences_come_with_their_scopes() {
     );
     assert_eq!(id["aud"], json!([app.client_id, app.project_id]));
 }
+
+#[test]
+fn each_app_chooses_the_keys_that_sign_its_tokens() {
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "P"}))
+        .str("id");
+    let body = |id_alg: &str| {
+        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": "client_secret_basic",
+               "id_token_signing_alg": id_alg, "access_token_signing_alg": "EdDSA"})
+    };
+    let bad = t
+        .client
+        .post(&format!("/v1/projects/{project}/apps/oidc"), body("HS256"));
+    assert_eq!(bad.error(), (400, "APP-0003"));
+    let r = t
+        .client
+        .post(&format!("/v1/projects/{project}/apps/oidc"), body("ES256"));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let seen = t
+        .client
+        .get(&format!("/v1/projects/{project}/apps/{}", r.str("id")));
+    assert_eq!(seen.body["id_token_signing_alg"], "ES256");
+    assert_eq!(seen.body["access_token_signing_alg"], "EdDSA");
+    let app = App {
+        project_id: project,
+        client_id: r.str("client_id"),
+        client_secret: Some(r.str("client_secret")),
+    };
+    let (_, code) = logged_in(&t, &app);
+    let (status, issued) = exchange(&t, &app, &code, VERIFIER);
+    assert_eq!(status, 200, "{issued}");
+    let alg = |jwt: &str| -> String {
+        let h = jwt.split('.').next().unwrap();
+        let v: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap();
+        v["alg"].as_str().unwrap().to_string()
+    };
+    assert_eq!(alg(issued["id_token"].as_str().unwrap()), "ES256");
+    assert_eq!(alg(issued["access_token"].as_str().unwrap()), "EdDSA");
+    assert_eq!(
+        introspect(&t, &app, issued["access_token"].as_str().unwrap())["active"],
+        true
+    );
+}

@@ -7,7 +7,7 @@ use authz::{Level, Permission, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
-use crate::app::{oidc_config, OidcConfig};
+use crate::app::{oidc_config, OidcConfig, Signing};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
@@ -28,6 +28,7 @@ pub struct App {
     pub config: OidcConfig,
     /// Hash of the client secret (never the secret); None for clients without one.
     pub secret_hash: Option<String>,
+    pub signing: Signing,
 }
 
 /// A grant of some of the project's roles to another org, with its own (PROJECT_GRANT_*)
@@ -88,6 +89,11 @@ pub enum ProjectCommand {
     },
     RemoveApp {
         app_id: String,
+    },
+    /// Which keys sign the app's tokens.
+    SetAppSigning {
+        app_id: String,
+        signing: Signing,
     },
     /// Project-level (PROJECT_*) memberships.
     Member(MemberCommand),
@@ -165,6 +171,10 @@ pub enum ProjectEvent {
         grant_id: String,
         user_id: String,
     },
+    AppSigningSet {
+        app_id: String,
+        signing: Signing,
+    },
 }
 
 impl EventType for ProjectEvent {
@@ -186,6 +196,7 @@ impl EventType for ProjectEvent {
             ProjectEvent::GrantRemoved { .. } => "project.grant.removed",
             ProjectEvent::GrantMemberSet { .. } => "project.grant.member.set",
             ProjectEvent::GrantMemberRemoved { .. } => "project.grant.member.removed",
+            ProjectEvent::AppSigningSet { .. } => "project.app.signing.set",
         }
     }
 }
@@ -274,9 +285,10 @@ impl Aggregate for Project {
             C::Update { .. } => (p("project.write"), project),
             C::AddRole { .. } => (p("project.role.write"), project),
             C::RemoveRole { .. } => (p("project.role.delete"), project),
-            C::AddApp { .. } | C::UpdateApp { .. } | C::RotateAppSecret { .. } => {
-                (p("project.app.write"), project)
-            }
+            C::AddApp { .. }
+            | C::UpdateApp { .. }
+            | C::RotateAppSecret { .. }
+            | C::SetAppSigning { .. } => (p("project.app.write"), project),
             C::RemoveApp { .. } => (p("project.app.delete"), project),
             C::Member(m) => (m.permission("project.member"), project),
             C::Remove => (p("project.delete"), project),
@@ -434,6 +446,18 @@ impl Aggregate for Project {
                     secret_hash: secret_hash.clone(),
                 }]
             }
+            C::SetAppSigning { app_id, signing } => {
+                let app = self.app(app_id)?;
+                let signing = crate::app::signing(signing)?;
+                if signing == app.signing {
+                    vec![]
+                } else {
+                    vec![E::AppSigningSet {
+                        app_id: app_id.clone(),
+                        signing,
+                    }]
+                }
+            }
             C::RemoveApp { app_id } => vec![E::AppRemoved {
                 app_id: app_id.clone(),
                 client_id: self.app(app_id)?.client_id.clone(),
@@ -495,6 +519,7 @@ impl Aggregate for Project {
                         client_id: client_id.clone(),
                         config: config.clone(),
                         secret_hash: secret_hash.clone(),
+                        signing: Signing::default(),
                     },
                 );
             }
@@ -550,6 +575,11 @@ impl Aggregate for Project {
             } => {
                 if let Some(g) = self.grants.get_mut(grant_id) {
                     g.members.insert(user_id.clone(), roles.clone());
+                }
+            }
+            E::AppSigningSet { app_id, signing } => {
+                if let Some(app) = self.apps.get_mut(app_id) {
+                    app.signing = signing.clone();
                 }
             }
             E::GrantMemberRemoved { grant_id, user_id } => {

@@ -257,3 +257,37 @@ fn members_take_project_roles_only() {
         .when(C::Member(MemberCommand::Remove { user_id: s("u1") }))
         .then(&[E::MemberRemoved { user_id: s("u1") }]);
 }
+
+#[test]
+fn an_apps_signing_keys_are_chosen_among_the_known_algorithms() {
+    use domain::app::Signing;
+    let app = app_added(AuthMethod::None);
+    let eddsa = Signing {
+        id_token_alg: s("EdDSA"),
+        access_token_alg: s("ES256"),
+    };
+    given::<Project>(&[added(), app.clone()])
+        .when(C::SetAppSigning {
+            app_id: s("app-1"),
+            signing: eddsa.clone(),
+        })
+        .then(&[E::AppSigningSet {
+            app_id: s("app-1"),
+            signing: eddsa,
+        }]);
+    given::<Project>(&[added(), app.clone()])
+        .when(C::SetAppSigning {
+            app_id: s("app-1"),
+            signing: Signing::default(),
+        })
+        .then(&[]);
+    given::<Project>(&[added(), app])
+        .when(C::SetAppSigning {
+            app_id: s("app-1"),
+            signing: Signing {
+                id_token_alg: s("HS256"),
+                access_token_alg: s("ES256"),
+            },
+        })
+        .then_error(Code::InvalidAppConfig);
+}

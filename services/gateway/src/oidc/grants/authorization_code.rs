@@ -89,6 +89,7 @@ pub async fn grant(
             scope: &p.scope,
             family_id: refresh.then_some(family_id.as_str()),
             kind: app.config.access_token_type,
+            alg: &app.signing.access_token_alg,
         },
     )
     .await?;
@@ -110,6 +111,7 @@ pub async fn grant(
             auth_time_ms: login.auth_time,
             nonce: p.nonce.as_deref(),
             extra,
+            alg: &app.signing.id_token_alg,
         },
     )
     .await?;

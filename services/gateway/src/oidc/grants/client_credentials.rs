@@ -44,6 +44,7 @@ pub async fn grant(
             scope: &scope,
             family_id: None,
             kind: AccessTokenType::Jwt,
+            alg: "ES256",
         },
     )
     .await?;

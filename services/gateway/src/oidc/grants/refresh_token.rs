@@ -48,6 +48,7 @@ pub async fn grant(
             scope: &grant.scope,
             family_id: Some(&family_id),
             kind: app.config.access_token_type,
+            alg: &app.signing.access_token_alg,
         },
     )
     .await?;
@@ -68,6 +69,7 @@ pub async fn grant(
             auth_time_ms: grant.auth_time,
             nonce: None,
             extra,
+            alg: &app.signing.id_token_alg,
         },
     )
     .await?;
