@@ -11,6 +11,8 @@ use crate::validate;
 pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
+    /// The app itself, with its client secret (machine to machine).
+    ClientCredentials,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,21 +139,31 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
     }
     let grant_types = dedup(&c.grant_types);
     let response_types = dedup(&c.response_types);
-    if !grant_types.contains(&GrantType::AuthorizationCode) {
+    let code_flow = grant_types.contains(&GrantType::AuthorizationCode);
+    let machine = grant_types.contains(&GrantType::ClientCredentials);
+    if !code_flow && !machine {
         return Err(invalid(
             Code::InvalidAppConfig,
             "grant_types",
-            "an OIDC app needs the authorization_code grant type".into(),
+            "an OIDC app needs the authorization_code or the client_credentials grant type".into(),
         ));
     }
-    if !response_types.contains(&ResponseType::Code) {
+    if machine && !c.auth_method.uses_secret() {
+        return Err(invalid(
+            Code::InvalidAppConfig,
+            "grant_types",
+            "client_credentials needs a client secret (client_secret_basic or client_secret_post)"
+                .into(),
+        ));
+    }
+    if code_flow && !response_types.contains(&ResponseType::Code) {
         return Err(invalid(
             Code::InvalidAppConfig,
             "response_types",
             "the authorization_code grant needs the response type code".into(),
         ));
     }
-    if redirect_uris.is_empty() {
+    if code_flow && redirect_uris.is_empty() {
         return Err(invalid(
             Code::InvalidRedirectUri,
             "redirect_uris",

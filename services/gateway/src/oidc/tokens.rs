@@ -129,13 +129,21 @@ pub async fn validate(
         return Err(inactive());
     }
     // Deactivated, locked and removed users' tokens stop working, and so do those of a
-    // revoked refresh family.
+    // revoked refresh family; an app's own tokens live as long as the app.
     let (i, sub) = (
         instance.to_string(),
         claims["sub"].as_str().unwrap_or("").to_string(),
     );
-    let user = read(gw, move |m| m.user(&i, &sub)).await?;
-    if user.is_none_or(|u| u.state != "active") {
+    let app_itself = claims["sub"] == claims["client_id"];
+    let live = read(gw, move |m| {
+        Ok(if app_itself {
+            m.app_by_client_id(&i, &sub)?.is_some()
+        } else {
+            m.user(&i, &sub)?.is_some_and(|u| u.state == "active")
+        })
+    })
+    .await?;
+    if !live {
         return Err(inactive());
     }
     if let Some(fid) = claims["fid"].as_str() {

@@ -673,3 +673,57 @@ fn each_app_chooses_the_keys_that_sign_its_tokens() {
         true
     );
 }
+
+#[test]
+fn a_confidential_app_that_allows_it_gets_tokens_with_client_credentials() {
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "P"}))
+        .str("id");
+    let apps = format!("/v1/projects/{project}/apps/oidc");
+    let public = t.client.post(
+        &apps,
+        json!({"name": "m2m", "redirect_uris": [], "grant_types": ["client_credentials"], "auth_method": "none"}),
+    );
+    assert_eq!(public.error(), (400, "APP-0003"));
+    let r = t.client.post(
+        &apps,
+        json!({"name": "m2m", "redirect_uris": [], "grant_types": ["client_credentials"], "auth_method": "client_secret_post"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let _ = t.client.get(&format!("/v1/projects/{project}/apps"));
+    let m2m = App {
+        project_id: project.clone(),
+        client_id: r.str("client_id"),
+        client_secret: Some(r.str("client_secret")),
+    };
+    let (status, issued) = post_form(
+        &t,
+        "/oauth/v2/token",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &m2m.client_id),
+            ("client_secret", m2m.client_secret.as_deref().unwrap()),
+        ],
+    );
+    assert_eq!(status, 200, "{issued}");
+    let seen = introspect(&t, &m2m, issued["access_token"].as_str().unwrap());
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["sub"], m2m.client_id.as_str());
+    assert_eq!(seen["aud"], json!([m2m.client_id, project]));
+    // An app that does not allow the grant does not get it.
+    let web = app(&t, "client_secret_basic", "jwt");
+    let (status, e) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some((&web.client_id, web.client_secret.as_deref().unwrap())),
+        &[("grant_type", "client_credentials")],
+    );
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+}

@@ -1,8 +1,9 @@
 //! `grant_type=client_credentials`: a machine user authenticates with its login name and
-//! client secret and gets an access token about itself (as ZITADEL does).
+//! client secret and gets an access token about itself (as ZITADEL does); a confidential app
+//! that allows the grant gets one about itself (`sub` is its client id).
 
 use actix_web::HttpRequest;
-use domain::app::AccessTokenType;
+use domain::app::{AccessTokenType, GrantType};
 use serde_json::{Map, Value};
 
 use super::{response, Form};
@@ -17,12 +18,7 @@ pub async fn grant(
     instance: &str,
     form: &Form,
 ) -> OAuthResult<Map<String, Value>> {
-    let Client::Machine(user) = authenticate(gw, req, instance, form, true).await? else {
-        return Err(OAuthError::new(
-            "unauthorized_client",
-            "client_credentials is for machine users",
-        ));
-    };
+    let client = authenticate(gw, req, instance, form, true).await?;
     let scope: Vec<String> = form
         .get("scope")
         .map(|s| {
@@ -33,9 +29,8 @@ pub async fn grant(
         })
         .unwrap_or_default();
     let iss = issuer(req);
-    let access = tokens::access_token(
-        gw,
-        &AccessGrant {
+    let grant = match &client {
+        Client::Machine(user) => AccessGrant {
             instance,
             issuer: &iss,
             client_id: &user.username,
@@ -46,7 +41,30 @@ pub async fn grant(
             kind: AccessTokenType::Jwt,
             alg: "ES256",
         },
-    )
-    .await?;
+        Client::App(app) => {
+            if !app
+                .config
+                .grant_types
+                .contains(&GrantType::ClientCredentials)
+            {
+                return Err(OAuthError::new(
+                    "unauthorized_client",
+                    "the app does not allow client_credentials",
+                ));
+            }
+            AccessGrant {
+                instance,
+                issuer: &iss,
+                client_id: &app.client_id,
+                project_id: Some(&app.project_id),
+                user_id: &app.client_id,
+                scope: &scope,
+                family_id: None,
+                kind: app.config.access_token_type,
+                alg: &app.signing.access_token_alg,
+            }
+        }
+    };
+    let access = tokens::access_token(gw, &grant).await?;
     Ok(response(access, &scope, None, None))
 }
