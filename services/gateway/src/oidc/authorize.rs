@@ -113,15 +113,7 @@ async fn authorize(
             "only response_type=code is supported",
         );
     }
-    let scope: Vec<String> = p
-        .get("scope")
-        .map(|s| {
-            s.split(' ')
-                .filter(|x| !x.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let scope = super::scopes(p.get("scope"));
     if !scope.iter().any(|s| s == "openid") {
         return fail("invalid_scope", "the scope must include openid");
     }

@@ -121,6 +121,18 @@ pub fn issuer(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
+/// A space-separated `scope` parameter.
+pub(crate) fn scopes(value: Option<&String>) -> Vec<String> {
+    value
+        .map(|s| {
+            s.split(' ')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

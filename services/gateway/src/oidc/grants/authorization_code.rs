@@ -10,11 +10,9 @@ use domain::oidc::Grant;
 use domain::validate::same_secret;
 use serde_json::{Map, Value};
 
-use super::{response, Form};
+use super::{active_user, login_tokens, response, Form, UserLogin};
 use crate::oidc::clients::{authenticate, Client};
-use crate::oidc::tokens::{self, AccessGrant, IdToken};
-use crate::oidc::{claims, issuer, OAuthError, OAuthResult};
-use crate::reads::read;
+use crate::oidc::{issuer, OAuthError, OAuthResult};
 use crate::Gateway;
 
 fn invalid_grant(why: &str) -> OAuthError {
@@ -58,11 +56,7 @@ pub async fn grant(
         .login
         .as_ref()
         .ok_or_else(|| invalid_grant("the code is not valid"))?;
-    let (i, u) = (instance.to_string(), login.user_id.clone());
-    let user = read(gw, move |m| m.user(&i, &u))
-        .await?
-        .filter(|u| u.state == "active")
-        .ok_or_else(|| invalid_grant("the user cannot log in"))?;
+    let user = active_user(gw, instance, &login.user_id).await?;
     let iss = issuer(req);
     let refresh = app.config.grant_types.contains(&GrantType::RefreshToken);
     let refresh_token = if refresh {
@@ -78,42 +72,17 @@ pub async fn grant(
     } else {
         None
     };
-    let access = tokens::access_token(
-        gw,
-        &AccessGrant {
-            instance,
-            issuer: &iss,
-            client_id: &app.client_id,
-            project_id: Some(&app.project_id),
-            user_id: &user.id,
-            scope: &p.scope,
-            family_id: refresh.then_some(family_id.as_str()),
-            kind: app.config.access_token_type,
-            alg: &app.signing.access_token_alg,
-        },
-    )
-    .await?;
-    let mut extra = Map::new();
-    extra.insert("sid".into(), login.session_id.clone().into());
-    if let Some(roles) =
-        claims::roles_if_asked(gw, instance, &user.id, &app.project_id, &p.scope).await?
-    {
-        extra.insert(claims::ROLES_CLAIM.into(), roles);
-    }
-    let id_token = tokens::id_token(
-        gw,
-        IdToken {
-            instance,
-            issuer: &iss,
-            client_id: &app.client_id,
-            user: &user,
-            scope: &p.scope,
-            auth_time_ms: login.auth_time,
-            nonce: p.nonce.as_deref(),
-            extra,
-            alg: &app.signing.id_token_alg,
-        },
-    )
-    .await?;
+    let login = UserLogin {
+        instance,
+        issuer: &iss,
+        app: &app,
+        user: &user,
+        scope: &p.scope,
+        auth_time_ms: login.auth_time,
+        nonce: p.nonce.as_deref(),
+        session_id: Some(&login.session_id),
+        family_id: refresh.then_some(family_id.as_str()),
+    };
+    let (access, id_token) = login_tokens(gw, &login).await?;
     Ok(response(access, &p.scope, Some(id_token), refresh_token))
 }

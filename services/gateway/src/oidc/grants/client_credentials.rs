@@ -19,15 +19,7 @@ pub async fn grant(
     form: &Form,
 ) -> OAuthResult<Map<String, Value>> {
     let client = authenticate(gw, req, instance, form, true).await?;
-    let scope: Vec<String> = form
-        .get("scope")
-        .map(|s| {
-            s.split(' ')
-                .filter(|x| !x.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let scope = crate::oidc::scopes(form.get("scope"));
     let iss = issuer(req);
     let grant = match &client {
         Client::Machine(user) => AccessGrant {

@@ -64,3 +64,78 @@ pub fn response(
     }
     m
 }
+
+/// A user's login at an app, as both user-facing grants issue tokens for it.
+pub struct UserLogin<'a> {
+    pub instance: &'a str,
+    pub issuer: &'a str,
+    pub app: &'a readmodel::AppRow,
+    pub user: &'a readmodel::UserRow,
+    pub scope: &'a [String],
+    pub auth_time_ms: i64,
+    pub nonce: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    /// The refresh family the tokens belong to, if any.
+    pub family_id: Option<&'a str>,
+}
+
+/// The access token and the ID token (with the project roles when asked) of a login.
+pub async fn login_tokens(
+    gw: &Gateway,
+    l: &UserLogin<'_>,
+) -> Result<(String, String), domain::Error> {
+    use super::{claims, tokens};
+    let access = tokens::access_token(
+        gw,
+        &tokens::AccessGrant {
+            instance: l.instance,
+            issuer: l.issuer,
+            client_id: &l.app.client_id,
+            project_id: Some(&l.app.project_id),
+            user_id: &l.user.id,
+            scope: l.scope,
+            family_id: l.family_id,
+            kind: l.app.config.access_token_type,
+            alg: &l.app.signing.access_token_alg,
+        },
+    )
+    .await?;
+    let mut extra = Map::new();
+    if let Some(sid) = l.session_id {
+        extra.insert("sid".into(), sid.into());
+    }
+    if let Some(roles) =
+        claims::roles_if_asked(gw, l.instance, &l.user.id, &l.app.project_id, l.scope).await?
+    {
+        extra.insert(claims::ROLES_CLAIM.into(), roles);
+    }
+    let id_token = tokens::id_token(
+        gw,
+        tokens::IdToken {
+            instance: l.instance,
+            issuer: l.issuer,
+            client_id: &l.app.client_id,
+            user: l.user,
+            scope: l.scope,
+            auth_time_ms: l.auth_time_ms,
+            nonce: l.nonce,
+            extra,
+            alg: &l.app.signing.id_token_alg,
+        },
+    )
+    .await?;
+    Ok((access, id_token))
+}
+
+/// The user of a grant, if it may still log in.
+pub async fn active_user(
+    gw: &Gateway,
+    instance: &str,
+    user_id: &str,
+) -> OAuthResult<readmodel::UserRow> {
+    let (i, u) = (instance.to_string(), user_id.to_string());
+    crate::reads::read(gw, move |m| m.user(&i, &u))
+        .await?
+        .filter(|u| u.state == "active")
+        .ok_or_else(|| OAuthError::new("invalid_grant", "the user cannot log in"))
+}

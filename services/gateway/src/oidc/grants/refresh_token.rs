@@ -4,11 +4,9 @@
 use actix_web::HttpRequest;
 use serde_json::{Map, Value};
 
-use super::{response, Form};
+use super::{active_user, login_tokens, response, Form, UserLogin};
 use crate::oidc::clients::{authenticate, Client};
-use crate::oidc::tokens::{self, AccessGrant, IdToken};
-use crate::oidc::{claims, issuer, OAuthError, OAuthResult};
-use crate::reads::read;
+use crate::oidc::{issuer, OAuthError, OAuthResult};
 use crate::Gateway;
 
 pub async fn grant(
@@ -31,47 +29,19 @@ pub async fn grant(
             "the refresh token belongs to another client",
         ));
     }
-    let (i, u) = (instance.to_string(), grant.user_id.clone());
-    let user = read(gw, move |m| m.user(&i, &u))
-        .await?
-        .filter(|u| u.state == "active")
-        .ok_or_else(|| OAuthError::new("invalid_grant", "the user cannot log in"))?;
+    let user = active_user(gw, instance, &grant.user_id).await?;
     let iss = issuer(req);
-    let access = tokens::access_token(
-        gw,
-        &AccessGrant {
-            instance,
-            issuer: &iss,
-            client_id: &app.client_id,
-            project_id: Some(&app.project_id),
-            user_id: &user.id,
-            scope: &grant.scope,
-            family_id: Some(&family_id),
-            kind: app.config.access_token_type,
-            alg: &app.signing.access_token_alg,
-        },
-    )
-    .await?;
-    let mut extra = Map::new();
-    if let Some(roles) =
-        claims::roles_if_asked(gw, instance, &user.id, &app.project_id, &grant.scope).await?
-    {
-        extra.insert(claims::ROLES_CLAIM.into(), roles);
-    }
-    let id_token = tokens::id_token(
-        gw,
-        IdToken {
-            instance,
-            issuer: &iss,
-            client_id: &app.client_id,
-            user: &user,
-            scope: &grant.scope,
-            auth_time_ms: grant.auth_time,
-            nonce: None,
-            extra,
-            alg: &app.signing.id_token_alg,
-        },
-    )
-    .await?;
+    let login = UserLogin {
+        instance,
+        issuer: &iss,
+        app: &app,
+        user: &user,
+        scope: &grant.scope,
+        auth_time_ms: grant.auth_time,
+        nonce: None,
+        session_id: grant.session_id.as_deref(),
+        family_id: Some(&family_id),
+    };
+    let (access, id_token) = login_tokens(gw, &login).await?;
     Ok(response(access, &grant.scope, Some(id_token), Some(next)))
 }
