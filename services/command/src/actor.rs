@@ -33,6 +33,7 @@ pub(crate) struct Deps {
     pub log: Arc<dyn EventLog>,
     pub authz: Authorizer,
     pub master_key: Option<crate::keys::MasterKey>,
+    pub metrics: Arc<telemetry::Metrics>,
     pub idle: Duration,
     pub snapshot_every: u64,
 }
@@ -264,6 +265,7 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
 
     fn handle(&mut self, msg: Execute<A>, _ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
+        let started = Instant::now();
         AtomicResponse::new(Box::pin(
             self.ensure_loaded()
                 .then(move |loaded, act, _| {
@@ -279,8 +281,9 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
                     }
                     .into_actor(act)
                 })
-                .map(|result: Result<_, Error>, act, _| {
+                .map(move |result: Result<_, Error>, act, _| {
                     act.last_used = Instant::now();
+                    act.deps.metrics.command(A::KIND, started.elapsed());
                     let (events, done) = match result {
                         Ok(r) => r,
                         Err(e) => {

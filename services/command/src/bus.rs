@@ -39,6 +39,7 @@ pub struct CommandOptions {
     pub password_params: PasswordParams,
     /// Seals signing keys at rest; without it no keys are made.
     pub master_key: Option<crate::keys::MasterKey>,
+    pub metrics: std::sync::Arc<telemetry::Metrics>,
 }
 
 impl Default for CommandOptions {
@@ -50,6 +51,7 @@ impl Default for CommandOptions {
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             password_params: PasswordParams::default(),
             master_key: None,
+            metrics: telemetry::Metrics::new(),
         }
     }
 }
@@ -104,6 +106,7 @@ impl CommandBus {
             log,
             authz,
             master_key: options.master_key.clone(),
+            metrics: options.metrics.clone(),
             idle: options.idle,
             snapshot_every: options.snapshot_every.max(1),
         });
@@ -194,6 +197,16 @@ impl CommandBus {
     pub async fn state<A: Routed>(&self, key: &AggregateKey) -> Result<(A, u64), Error> {
         let Peeked { state, version } = self.send::<A, _>(key, || Peek::<A>(PhantomData)).await??;
         Ok((state, version))
+    }
+
+    /// The log's last durable position.
+    pub fn log_head(&self) -> u64 {
+        *self.deps.log.head().borrow()
+    }
+
+    /// Password hashes and checks waiting for the pool.
+    pub fn password_queue(&self) -> u64 {
+        self.passwords.queued()
     }
 
     /// How many actors are live (for metrics and tests).

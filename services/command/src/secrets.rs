@@ -109,6 +109,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub struct PasswordPool {
     permits: Arc<Semaphore>,
     params: PasswordParams,
+    waiting: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PasswordPool {
@@ -116,18 +117,24 @@ impl PasswordPool {
         PasswordPool {
             permits: Arc::new(Semaphore::new(permits.max(1))),
             params,
+            waiting: Arc::default(),
         }
+    }
+
+    /// Work waiting for a permit.
+    pub fn queued(&self) -> u64 {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::new(Code::NotReady, "shutting down"))?;
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let _permit = permit.map_err(|_| Error::new(Code::NotReady, "shutting down"))?;
         tokio::task::spawn_blocking(f)
             .await
             .map_err(|e| Error::internal(format!("password work failed: {e}")))

@@ -139,6 +139,7 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
     let cached = gw
         .principals
         .with(generation, |c| c.principals.get(&hash).cloned());
+    gw.metrics.cache(cached.is_some());
     let entry = match cached {
         Some(e) => e,
         None => {

@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod http_error;
+mod metrics;
 pub mod oidc;
 mod openapi;
 mod reads;
@@ -30,6 +31,7 @@ pub struct Gateway {
     pub authz: Authorizer,
     /// Unseals signing keys and opaque tokens.
     pub master_key: Option<command::keys::MasterKey>,
+    pub metrics: std::sync::Arc<telemetry::Metrics>,
     principals: auth::PrincipalCache,
     keys: oidc::KeyRing,
 }
@@ -40,12 +42,14 @@ impl Gateway {
         model: SqliteReadModel,
         authz: Authorizer,
         master_key: Option<command::keys::MasterKey>,
+        metrics: std::sync::Arc<telemetry::Metrics>,
     ) -> Gateway {
         Gateway {
             bus,
             model,
             authz,
             master_key,
+            metrics,
             principals: auth::PrincipalCache::default(),
             keys: oidc::KeyRing::default(),
         }
@@ -61,6 +65,7 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
                 web::QueryConfig::default().error_handler(|e, _| http_error::query_error(e).into()),
             )
             .app_data(web::PayloadConfig::default().limit(body::LIMIT))
+            .route("/metrics", web::get().to(metrics::metrics))
             .route(
                 "/openapi.json",
                 web::get().to(move || {

@@ -23,15 +23,23 @@ pub async fn trace_requests(
         caller = Empty,
     );
     let started = Instant::now();
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::Gateway>>()
+        .map(|gw| gw.metrics.clone());
     let result = next.call(req).instrument(span.clone()).await;
     let _entered = span.enter();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     match &result {
         Ok(res) => {
-            if let Some(route) = res.request().match_pattern() {
-                span.record("route", route.as_str());
-            }
+            let route = res
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".into());
+            span.record("route", route.as_str());
             let status = res.status().as_u16();
+            if let Some(m) = &metrics {
+                m.request(&route, status, started.elapsed());
+            }
             if status >= 500 {
                 tracing::warn!(status, ms, "request failed");
             } else {

@@ -31,7 +31,10 @@ fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
 }
 
 /// The event log and the read model in the data directory (created 0700 if missing).
-fn open_storage(opts: &StartOptions) -> Result<(Arc<dyn EventLog>, SqliteReadModel), String> {
+fn open_storage(
+    opts: &StartOptions,
+    metrics: Arc<telemetry::Metrics>,
+) -> Result<(Arc<dyn EventLog>, SqliteReadModel), String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -56,6 +59,7 @@ fn open_storage(opts: &StartOptions) -> Result<(Arc<dyn EventLog>, SqliteReadMod
             &log_path,
             SqliteLogOptions {
                 group_commit: opts.group_commit,
+                metrics: Some(metrics),
                 ..Default::default()
             },
         )
@@ -78,7 +82,8 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
     }
     let role_map = role_map(opts)?;
     opts.password_params().validate().map_err(|e| e.message)?;
-    let (log, model) = open_storage(opts)?;
+    let metrics = telemetry::Metrics::new();
+    let (log, model) = open_storage(opts, metrics.clone())?;
     let master_key = crate::master_key::load(opts.master_key.as_deref(), &opts.data_dir)?;
     if let Some(setup) = bootstrap::first_start(&*log, opts).await? {
         tracing::info!(
@@ -106,6 +111,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
             snapshot_every: opts.snapshot_every,
             password_params: opts.password_params(),
             master_key: Some(master_key.clone()),
+            metrics: metrics.clone(),
             ..CommandOptions::default()
         },
     ));
@@ -114,6 +120,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         model,
         Authorizer::new(role_map),
         Some(master_key),
+        metrics,
     ));
     let server = HttpServer::new(move || {
         App::new()

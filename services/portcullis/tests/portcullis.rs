@@ -12,6 +12,8 @@ mod events;
 mod grants;
 #[path = "portcullis/members.rs"]
 mod members;
+#[path = "portcullis/metrics.rs"]
+mod metrics;
 #[path = "portcullis/oidc_behaviours.rs"]
 mod oidc_behaviours;
 #[path = "portcullis/oidc_clients.rs"]

@@ -51,6 +51,8 @@ pub struct SqliteLogOptions {
     pub group_commit: bool,
     /// The most appends one transaction takes.
     pub max_batch: usize,
+    /// Where commit latencies and batch sizes are counted.
+    pub metrics: Option<std::sync::Arc<telemetry::Metrics>>,
 }
 
 impl Default for SqliteLogOptions {
@@ -58,6 +60,7 @@ impl Default for SqliteLogOptions {
         SqliteLogOptions {
             group_commit: true,
             max_batch: 1024,
+            metrics: None,
         }
     }
 }
@@ -175,7 +178,12 @@ fn write_loop(
             }
         }
         let _span = tracing::debug_span!("eventlog.commit", batch = batch.len()).entered();
-        match commit_batch(&mut conn, &batch) {
+        let started = std::time::Instant::now();
+        let committed = commit_batch(&mut conn, &batch);
+        if let Some(m) = &options.metrics {
+            m.append(started.elapsed(), batch.len());
+        }
+        match committed {
             Ok((results, last)) => {
                 if last > *head.borrow() {
                     head.send_replace(last);

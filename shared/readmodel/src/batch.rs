@@ -37,6 +37,10 @@ impl SqliteReadModel {
         if auth_changed {
             self.auth_generation.fetch_add(1, Ordering::AcqRel);
         }
+        if let Some(e) = batch.last() {
+            self.last_applied_at
+                .store(e.event.created_at, Ordering::Relaxed);
+        }
         self.applied.send_replace(last);
         Ok(last)
     }

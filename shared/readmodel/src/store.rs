@@ -119,6 +119,8 @@ pub struct SqliteReadModel {
     /// Bumped after each applied batch that changed who may do what (memberships, tokens,
     /// users, removals): callers' caches of principals compare it.
     pub(crate) auth_generation: Arc<AtomicU64>,
+    /// When the last applied event was written (unix ms), for the projection lag.
+    pub(crate) last_applied_at: Arc<std::sync::atomic::AtomicI64>,
 }
 
 pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
@@ -170,6 +172,7 @@ impl SqliteReadModel {
             next_reader: Arc::new(AtomicUsize::new(0)),
             applied: Arc::new(applied),
             auth_generation: Arc::new(AtomicU64::new(0)),
+            last_applied_at: Arc::default(),
         })
     }
 
@@ -184,6 +187,11 @@ impl SqliteReadModel {
             .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.readers[start % n].lock().expect("reader lock"));
         f(&conn).map_err(storage)
+    }
+
+    /// When the last applied event was written (unix ms; 0 before any).
+    pub fn last_applied_at(&self) -> i64 {
+        self.last_applied_at.load(Ordering::Relaxed)
     }
 
     /// Changes whenever an applied event may have changed a caller's authentication or

@@ -97,7 +97,7 @@ fn domains_are_unique_and_freed_when_the_instance_is_removed() {
 
     let removed = system.delete(&format!("/v1/system/instances/{}", t.instance_id));
     assert_eq!(removed.status, 200, "{}", removed.body);
-    let gone = t.anonymous().get("/v1/users/me");
+    let gone = t.anonymous().after(&removed).get("/v1/users/me");
     assert_eq!(gone.error(), (404, "INSTANCE-0001"));
     assert_eq!(
         system
