@@ -4,6 +4,8 @@
 
 #[path = "portcullis/bad_input.rs"]
 mod bad_input;
+#[path = "portcullis/container.rs"]
+mod container;
 #[path = "portcullis/denials.rs"]
 mod denials;
 #[path = "portcullis/events.rs"]
