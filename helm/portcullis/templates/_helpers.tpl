@@ -38,6 +38,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
      exists, so these are not in it). */}}
 {{- define "portcullis.env" -}}
 - {name: PORTCULLIS_LOG_FORMAT, value: {{ .Values.logFormat | quote }}}
+{{- with .Values.traces.otlpEndpoint }}
+- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ . | quote }}}
+{{- end }}
 {{- if eq .Values.mode "cluster" }}
 - {name: PORTCULLIS_KAFKA_BROKERS, value: {{ .Values.cluster.kafka.brokers | quote }}}
 - {name: PORTCULLIS_KAFKA_PARTITIONS, value: {{ .Values.cluster.kafka.partitions | int64 | quote }}}

@@ -10,6 +10,7 @@ use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::{authorize, codec, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
 use eventlog::{Append, EventLog, LogError, NewEvent, Snapshot, StreamId};
+use tracing::Instrument;
 
 /// What a committed command answers: the aggregate's new version and the log position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub(crate) struct Execute<A: Aggregate> {
     pub cmd: A::Command,
     /// `If-Match`: the version the caller last saw.
     pub if_match: Option<u64>,
+    /// The sender's `command` span: the actor's work (the log append) is traced under it,
+    /// although it runs on another thread.
+    pub span: tracing::Span,
 }
 
 impl<A: Aggregate> Message for Execute<A> {
@@ -266,6 +270,7 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
     fn handle(&mut self, msg: Execute<A>, _ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
         let started = Instant::now();
+        let span = msg.span.clone();
         AtomicResponse::new(Box::pin(
             self.ensure_loaded()
                 .then(move |loaded, act, _| {
@@ -276,7 +281,14 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
                         if events.is_empty() {
                             return Ok((events, None));
                         }
-                        let done = deps.log.append(append).await.map_err(log_error)?;
+                        let appending =
+                            tracing::info_span!(parent: &span, "eventlog.append", events = events.len());
+                        let done = deps
+                            .log
+                            .append(append)
+                            .instrument(appending)
+                            .await
+                            .map_err(log_error)?;
                         Ok((events, Some(done)))
                     }
                     .into_actor(act)

@@ -21,6 +21,7 @@ use domain::user::User;
 use domain::user_grant::UserGrant;
 use domain::{Aggregate, AggregateKey, Code, Error};
 use eventlog::EventLog;
+use tracing::Instrument;
 
 use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
 use crate::secrets::{PasswordParams, PasswordPool};
@@ -185,11 +186,19 @@ impl CommandBus {
         cmd: A::Command,
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
+        let span = tracing::info_span!(
+            "command",
+            aggregate = A::KIND,
+            id = %key.id,
+            instance = %key.instance
+        );
         self.send::<A, _>(key, || Execute::<A> {
             caller: caller.clone(),
             cmd: cmd.clone(),
             if_match,
+            span: span.clone(),
         })
+        .instrument(span.clone())
         .await?
     }
 

@@ -32,6 +32,18 @@ pub enum Role {
     Projector,
 }
 
+impl Role {
+    /// The name `--role` takes (and traces carry as `portcullis.role`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Gateway => "gateway",
+            Role::Command => "command",
+            Role::Projector => "projector",
+        }
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct StartOptions {
     /// A TOML file with the keys of deploy/portcullis.reference.toml; the environment and

@@ -8,3 +8,4 @@ pub mod logging;
 mod master_key;
 mod private_file;
 pub mod server;
+pub mod traces;

@@ -12,15 +12,25 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = config::Cli::parse();
-    logging::init();
     match cli.command {
-        config::Command::Start(opts) => match server::start(opts) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e}");
-                eprintln!("portcullis: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        config::Command::Start(opts) => {
+            let traces = match logging::init(opts.role.name()) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("portcullis: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let code = match server::start(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    eprintln!("portcullis: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+            traces.shutdown();
+            code
+        }
     }
 }

@@ -38,6 +38,8 @@ mod scopes;
 mod self_management;
 #[path = "portcullis/tenants.rs"]
 mod tenants;
+#[path = "portcullis/traces.rs"]
+mod traces;
 #[path = "portcullis/users.rs"]
 mod users;
 

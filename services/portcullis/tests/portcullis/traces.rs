@@ -1,0 +1,194 @@
+//! Trace export: the binary with `OTEL_EXPORTER_OTLP_ENDPOINT` pointing at an OTLP/HTTP
+//! receiver in this test (the protobuf types of `opentelemetry-proto`). One request gives one
+//! trace: the gateway's span continues the caller's `traceparent`, the command spans are its
+//! descendants, and the log append is a child of a command span.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use prost::Message;
+
+/// A span as the receiver got it.
+#[derive(Debug, Clone)]
+struct Received {
+    name: String,
+    trace: String,
+    id: String,
+    parent: String,
+    attributes: HashMap<String, String>,
+    service: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn strings(attributes: &[KeyValue]) -> HashMap<String, String> {
+    attributes
+        .iter()
+        .filter_map(|kv| {
+            let value = match kv.value.as_ref()?.value.as_ref()? {
+                Value::StringValue(s) => s.clone(),
+                Value::IntValue(i) => i.to_string(),
+                Value::BoolValue(b) => b.to_string(),
+                other => format!("{other:?}"),
+            };
+            Some((kv.key.clone(), value))
+        })
+        .collect()
+}
+
+/// Answers OTLP/HTTP export requests (`POST /v1/traces`, protobuf) with 200 and sends every
+/// span received to the channel.
+fn receiver() -> (u16, mpsc::Receiver<Received>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || serve(stream, tx));
+        }
+    });
+    (port, rx)
+}
+
+fn serve(stream: std::net::TcpStream, tx: mpsc::Sender<Received>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        assert!(
+            request_line.starts_with("POST /v1/traces "),
+            "unexpected export request: {request_line}"
+        );
+        let export = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+        for resource_spans in export.resource_spans {
+            let resource = resource_spans
+                .resource
+                .map(|r| strings(&r.attributes))
+                .unwrap_or_default();
+            for scope in resource_spans.scope_spans {
+                for span in scope.spans {
+                    let _ = tx.send(Received {
+                        name: span.name,
+                        trace: hex(&span.trace_id),
+                        id: hex(&span.span_id),
+                        parent: hex(&span.parent_span_id),
+                        attributes: strings(&span.attributes),
+                        service: resource.get("service.name").cloned().unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        out.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n",
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn one_request_is_one_trace_from_the_gateway_to_the_log() {
+    let (port, spans) = receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let server = super::start(
+        dir.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    );
+    let pat = super::read(dir.path(), "admin.pat");
+    let (trace, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let created = ureq::post(&format!("{}/v1/orgs", server.base))
+        .header("Authorization", format!("Bearer {}", pat.trim()))
+        .header("traceparent", format!("00-{trace}-{caller_span}-01"))
+        .send_json(serde_json::json!({"name": "Traced"}))
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // A clean stop flushes what the batch exporter still holds.
+    assert_eq!(server.stop().code(), Some(0));
+
+    let mut received: Vec<Received> = Vec::new();
+    while let Ok(span) = spans.recv_timeout(Duration::from_secs(5)) {
+        received.push(span);
+        if received
+            .iter()
+            .any(|s| s.trace == trace && s.name == "eventlog.append")
+            && received
+                .iter()
+                .any(|s| s.trace == trace && s.name == "http.request")
+        {
+            // The rest of the batch is already in the channel.
+            while let Ok(span) = spans.recv_timeout(Duration::from_millis(200)) {
+                received.push(span);
+            }
+            break;
+        }
+    }
+    let ours: Vec<&Received> = received.iter().filter(|s| s.trace == trace).collect();
+    let by_id: HashMap<&str, &Received> = ours.iter().map(|s| (s.id.as_str(), *s)).collect();
+    let names: Vec<&str> = ours.iter().map(|s| s.name.as_str()).collect();
+
+    let request = ours
+        .iter()
+        .find(|s| s.name == "http.request")
+        .unwrap_or_else(|| panic!("no http.request span in the caller's trace: {names:?}"));
+    assert_eq!(
+        request.parent, caller_span,
+        "the gateway continues the caller's span"
+    );
+    assert_eq!(request.attributes["route"], "/v1/orgs");
+    assert_eq!(request.service, "portcullis");
+
+    let descends_from_request = |span: &Received| {
+        let mut parent = span.parent.as_str();
+        while let Some(p) = by_id.get(parent) {
+            if p.id == request.id {
+                return true;
+            }
+            parent = p.parent.as_str();
+        }
+        false
+    };
+    let org_command = ours
+        .iter()
+        .find(|s| {
+            s.name == "command" && s.attributes.get("aggregate").map(String::as_str) == Some("org")
+        })
+        .unwrap_or_else(|| panic!("no command span on the org: {names:?}"));
+    assert!(descends_from_request(org_command), "{names:?}");
+    let append = ours
+        .iter()
+        .find(|s| s.name == "eventlog.append" && s.parent == org_command.id)
+        .unwrap_or_else(|| panic!("no log append under the org's command: {names:?}"));
+    assert_eq!(append.attributes["events"], "1");
+}
