@@ -4,7 +4,7 @@ use authz::ReadScope;
 use domain::Error;
 use rusqlite::{params, OptionalExtension};
 
-use crate::queries::{page, scope_sql, Page};
+use crate::queries::{page, seeks, Page};
 use crate::store::SqliteReadModel;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,15 +117,10 @@ impl SqliteReadModel {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<OrgRow>, Error> {
-        let mut sql = String::from("SELECT id, name FROM orgs WHERE instance = ? AND id > ?");
-        let mut args = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
-        if let ReadScope::Limited(l) = scope {
-            match scope_sql(&[("id", l.orgs.iter().cloned().collect())], &mut args) {
-                Some(clause) => sql.push_str(&clause),
-                None => return Ok(Page::empty()),
-            }
-        }
-        self.id_page(&sql, &args, limit, org_row, |o| o.id.clone())
+        let sql = String::from("SELECT id, name FROM orgs WHERE instance = ? AND id > ?");
+        let args = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
+        let seeks = seeks(scope, |l| vec![("id", l.orgs.iter().cloned().collect())]);
+        self.id_page(&sql, &args, seeks, limit, org_row, |o| o.id.clone())
     }
 
     /// Every membership of a user, by level and resource.

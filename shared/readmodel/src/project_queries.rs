@@ -5,7 +5,7 @@ use domain::app::{OidcConfig, Signing};
 use domain::Error;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
-use crate::queries::{scope_sql, Page};
+use crate::queries::{scope_sql, seeks, Page};
 use crate::store::SqliteReadModel;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,17 +132,13 @@ impl SqliteReadModel {
             sql.push_str(" AND org_id = ?");
             args.push(org.to_string());
         }
-        if let ReadScope::Limited(l) = scope {
-            let sets = [
+        let seeks = seeks(scope, |l| {
+            vec![
                 ("org_id", l.orgs.iter().cloned().collect()),
                 ("id", l.projects.iter().cloned().collect()),
-            ];
-            match scope_sql(&sets, &mut args) {
-                Some(clause) => sql.push_str(&clause),
-                None => return Ok(Page::empty()),
-            }
-        }
-        self.id_page(&sql, &args, limit, project_row, |p| p.id.clone())
+            ]
+        });
+        self.id_page(&sql, &args, seeks, limit, project_row, |p| p.id.clone())
     }
 
     pub fn project_roles(&self, instance: &str, project_id: &str) -> Result<Vec<RoleRow>, Error> {

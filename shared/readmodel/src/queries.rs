@@ -141,17 +141,13 @@ impl SqliteReadModel {
             sql.push_str(" AND username_lower = ?");
             args.push(domain::validate::normalized_username(name));
         }
-        if let ReadScope::Limited(l) = scope {
-            let sets = [
+        let seeks = seeks(scope, |l| {
+            vec![
                 ("org_id", l.orgs.iter().cloned().collect()),
                 ("id", l.own_user.iter().cloned().collect()),
-            ];
-            match scope_sql(&sets, &mut args) {
-                Some(clause) => sql.push_str(&clause),
-                None => return Ok(Page::empty()),
-            }
-        }
-        self.id_page(&sql, &args, limit, user_row, |u| u.id.clone())
+            ]
+        });
+        self.id_page(&sql, &args, seeks, limit, user_row, |u| u.id.clone())
     }
 
     /// A user by login name (without regard to case), with a machine user's secret hash.
@@ -207,17 +203,68 @@ pub(crate) fn scope_sql(sets: &[(&str, Vec<String>)], args: &mut Vec<String>) ->
     (!alternatives.is_empty()).then(|| format!(" AND ({})", alternatives.join(" OR ")))
 }
 
+/// The rows a limited scope reads, as (column, values) pairs from `of`; None when the scope
+/// reads every row.
+pub(crate) fn seeks(
+    scope: &ReadScope,
+    of: impl FnOnce(&authz::Limited) -> Vec<(&'static str, Vec<String>)>,
+) -> Option<Vec<(&'static str, Vec<String>)>> {
+    match scope {
+        ReadScope::Limited(l) => Some(of(l)),
+        _ => None,
+    }
+}
+
+/// Up to this many scope alternatives a list reads as a union of index seeks; beyond, as one
+/// filtered scan (SQLite caps compound selects at 500 terms).
+const MAX_SEEKS: usize = 64;
+
 impl SqliteReadModel {
-    /// Runs a list query ordered by id (`sql` ends before `ORDER BY`) and cuts its page.
+    /// Runs a list query ordered by id (`sql` ends before `ORDER BY`) and cuts its page. With a
+    /// limited `scope` (rows whose column is one of the given values), each value is its own
+    /// index seek of at most a page, merged by id: the cost is a page per value, however many
+    /// rows outside the scope sort before the ones inside it.
     pub(crate) fn id_page<T>(
         &self,
         sql: &str,
         args: &[String],
+        scope: Option<Vec<(&'static str, Vec<String>)>>,
         limit: usize,
         row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
         id: fn(&T) -> String,
     ) -> Result<Page<T>, Error> {
-        let sql = format!("{sql} ORDER BY id LIMIT {}", limit + 1);
+        let n = limit + 1;
+        let (sql, args) = match scope {
+            None => (format!("{sql} ORDER BY id LIMIT {n}"), args.to_vec()),
+            Some(sets) => {
+                let seeks: Vec<(&str, &String)> = sets
+                    .iter()
+                    .flat_map(|(column, values)| values.iter().map(move |v| (*column, v)))
+                    .collect();
+                if seeks.is_empty() {
+                    return Ok(Page::empty());
+                }
+                if seeks.len() > MAX_SEEKS {
+                    let mut all = args.to_vec();
+                    let clause = scope_sql(&sets, &mut all).unwrap_or_default();
+                    (format!("{sql}{clause} ORDER BY id LIMIT {n}"), all)
+                } else {
+                    let mut all = Vec::with_capacity(seeks.len() * (args.len() + 1));
+                    let parts: Vec<String> = seeks
+                        .iter()
+                        .map(|(column, value)| {
+                            all.extend(args.iter().cloned());
+                            all.push((*value).clone());
+                            format!("SELECT * FROM ({sql} AND {column} = ? ORDER BY id LIMIT {n})")
+                        })
+                        .collect();
+                    (
+                        format!("{} ORDER BY id LIMIT {n}", parts.join(" UNION ")),
+                        all,
+                    )
+                }
+            }
+        };
         let items = self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(args.iter()), row)?;

@@ -244,6 +244,46 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
     );
 }
 
+/// A scope of a few orgs reads each as its own index seek; one of many orgs (past the seek
+/// limit) as one filtered scan. Both page the same: exactly the scope's users, in id order.
+#[actix_rt::test]
+async fn scopes_of_few_and_of_many_orgs_page_alike() {
+    let w = world();
+    populate(&w, 1).await;
+    let orgs: Vec<String> = (0..70).map(|n| format!("org-{n:02}")).collect();
+    for org in &orgs {
+        w.bus.create_org(&setup(), I, org, org).await.unwrap();
+        let id = format!("u-{org}");
+        w.bus
+            .create_user(&setup(), I, &id, machine(org, &id))
+            .await
+            .unwrap();
+    }
+    projector(&w).catch_up().await.unwrap();
+    for in_scope in [3, 70] {
+        let limited = authz::Limited {
+            orgs: orgs[..in_scope].iter().cloned().collect(),
+            ..Default::default()
+        };
+        let scope = authz::ReadScope::Limited(limited);
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = w
+                .model
+                .list_users(I, &scope, &UserFilter::default(), 9, cursor.as_deref())
+                .unwrap();
+            seen.extend(page.items.iter().map(|u| u.id.clone()));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = orgs[..in_scope].iter().map(|o| format!("u-{o}")).collect();
+        assert_eq!(seen, expected, "{in_scope} orgs");
+    }
+}
+
 #[actix_rt::test]
 async fn replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers() {
     let w = world();
