@@ -68,7 +68,8 @@ pub(crate) fn apply(
 }
 
 /// Whether an event may change who a caller is or what they may do (their memberships, their
-/// tokens, their existence), so that cached principals must be loaded again.
+/// tokens, their existence) or which keys sign and verify tokens, so that cached principals
+/// and keys must be loaded again.
 pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
     match event {
         DomainEvent::Instance(e) => match e {
@@ -130,12 +131,13 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
         DomainEvent::UserGrant(
             UserGrantEvent::Added { .. } | UserGrantEvent::Changed { .. } | UserGrantEvent::Removed,
         ) => false,
+        // The gateway caches each instance's keys for one generation.
         DomainEvent::SigningKeys(
             SigningKeysEvent::KeyAdded { .. }
             | SigningKeysEvent::KeyActivated { .. }
             | SigningKeysEvent::KeyRetired { .. }
             | SigningKeysEvent::KeyRemoved { .. },
-        ) => false,
+        ) => true,
         DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
             false
         }

@@ -44,5 +44,5 @@ pub async fn keys(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthResult<HttpR
     let keys = keyring::jwks(&gw, &instance).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(json!({ "keys": keys })))
+        .json(json!({ "keys": *keys })))
 }

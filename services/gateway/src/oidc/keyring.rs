@@ -17,38 +17,83 @@ use crate::Gateway;
 #[derive(Default)]
 pub struct KeyRing {
     signers: Mutex<HashMap<String, Arc<Signer>>>,
+    /// Each instance's keys as last read, valid while the read model's auth generation (which
+    /// every key event moves) stays the same: the hot paths read no table for them.
+    published: Mutex<HashMap<String, Published>>,
 }
 
+struct Published {
+    generation: u64,
+    rows: Arc<Vec<KeyRow>>,
+    jwks: Arc<Vec<Value>>,
+}
+
+const MAX_INSTANCES: usize = 100_000;
+
 /// The instance's keys, with an active one of each default algorithm and of `also`.
-async fn rows(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<Vec<KeyRow>, Error> {
-    let i = instance.to_string();
-    let rows = read(gw, move |m| m.signing_keys(&i)).await?;
+async fn published(
+    gw: &Gateway,
+    instance: &str,
+    also: Option<&str>,
+) -> Result<(Arc<Vec<KeyRow>>, Arc<Vec<Value>>), Error> {
     let mut wanted: Vec<&str> = command::keys::DEFAULT_ALGORITHMS.to_vec();
     wanted.extend(also.filter(|a| !wanted.contains(a)));
-    let complete = wanted
-        .iter()
-        .all(|alg| rows.iter().any(|r| r.alg == *alg && r.status == "active"));
-    if complete {
-        return Ok(rows);
+    let complete = |rows: &[KeyRow]| {
+        wanted
+            .iter()
+            .all(|alg| rows.iter().any(|r| r.alg == *alg && r.status == "active"))
+    };
+    let generation = gw.model.auth_generation();
+    if let Some(p) = gw
+        .keys
+        .published
+        .lock()
+        .expect("key ring lock")
+        .get(instance)
+    {
+        if p.generation == generation && complete(&p.rows) {
+            return Ok((p.rows.clone(), p.jwks.clone()));
+        }
     }
-    let position = gw.bus.ensure_signing_keys(instance, &wanted).await?;
-    gw.model.wait_for(position, Duration::from_secs(5)).await?;
     let i = instance.to_string();
-    read(gw, move |m| m.signing_keys(&i)).await
+    let mut rows = read(gw, move |m| m.signing_keys(&i)).await?;
+    if !complete(&rows) {
+        let position = gw.bus.ensure_signing_keys(instance, &wanted).await?;
+        gw.model.wait_for(position, Duration::from_secs(5)).await?;
+        let i = instance.to_string();
+        rows = read(gw, move |m| m.signing_keys(&i)).await?;
+    }
+    let jwks: Arc<Vec<Value>> = Arc::new(
+        rows.iter()
+            .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
+            .collect(),
+    );
+    let rows = Arc::new(rows);
+    let mut cache = gw.keys.published.lock().expect("key ring lock");
+    if cache.len() > MAX_INSTANCES {
+        cache.clear();
+    }
+    // Stamped with the generation seen before the read: a key event projected meanwhile
+    // makes the entry stale at once.
+    cache.insert(
+        instance.to_string(),
+        Published {
+            generation,
+            rows: rows.clone(),
+            jwks: jwks.clone(),
+        },
+    );
+    Ok((rows, jwks))
 }
 
 /// Every published key of the instance, as public JWKs.
-pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Vec<Value>, Error> {
-    Ok(rows(gw, instance, None)
-        .await?
-        .iter()
-        .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
-        .collect())
+pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Arc<Vec<Value>>, Error> {
+    Ok(published(gw, instance, None).await?.1)
 }
 
 /// The signer of the instance's active key for `alg`.
 pub async fn signer(gw: &Gateway, instance: &str, alg: &str) -> Result<Arc<Signer>, Error> {
-    let rows = rows(gw, instance, Some(alg)).await?;
+    let (rows, _) = published(gw, instance, Some(alg)).await?;
     let row = rows
         .iter()
         .find(|r| r.alg == alg && r.status == "active")

@@ -116,6 +116,17 @@ pub async fn validate(
     issuer: &str,
     token: &str,
 ) -> Result<Value, Error> {
+    Ok(validate_with_user(gw, instance, issuer, token).await?.0)
+}
+
+/// As `validate`, with the token's user as read for the check (None for an app's own token),
+/// so that userinfo does not read it again.
+pub async fn validate_with_user(
+    gw: &Gateway,
+    instance: &str,
+    issuer: &str,
+    token: &str,
+) -> Result<(Value, Option<readmodel::UserRow>), Error> {
     let claims = match token.strip_prefix(OPAQUE_PREFIX) {
         Some(sealed) => {
             let master = gw.master_key.as_ref().ok_or_else(inactive)?;
@@ -135,11 +146,12 @@ pub async fn validate(
         claims["sub"].as_str().unwrap_or("").to_string(),
     );
     let app_itself = claims["sub"] == claims["client_id"];
-    let live = read(gw, move |m| {
+    let (live, user) = read(gw, move |m| {
         Ok(if app_itself {
-            m.app_by_client_id(&i, &sub)?.is_some()
+            (m.app_by_client_id(&i, &sub)?.is_some(), None)
         } else {
-            m.user(&i, &sub)?.is_some_and(|u| u.state == "active")
+            let user = m.user(&i, &sub)?.filter(|u| u.state == "active");
+            (user.is_some(), user)
         })
     })
     .await?;
@@ -151,5 +163,5 @@ pub async fn validate(
             return Err(inactive());
         }
     }
-    Ok(claims)
+    Ok((claims, user))
 }
