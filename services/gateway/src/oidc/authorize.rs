@@ -15,27 +15,15 @@ use crate::auth::instance_of;
 use crate::reads::read;
 use crate::Gateway;
 
-/// Percent-encodes a query value.
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `redirect_uri` with these query parameters added.
 pub fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
     let mut url = redirect_uri.to_string();
-    let mut sep = if url.contains('?') { '&' } else { '?' };
-    for (k, v) in params {
-        url.push(sep);
-        url.push_str(&format!("{k}={}", encode(v)));
-        sep = '&';
-    }
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str(
+        &form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish(),
+    );
     HttpResponse::Found()
         .insert_header(("Location", url))
         .insert_header(("Cache-Control", "no-store"))
@@ -198,7 +186,13 @@ async fn authorize(
         return fail("login_required", "the user is not logged in");
     }
     Ok(HttpResponse::Found()
-        .insert_header(("Location", format!("/ui/login?authRequest={}", encode(&id))))
+        .insert_header((
+            "Location",
+            format!(
+                "/ui/login?authRequest={}",
+                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+            ),
+        ))
         .insert_header(("Cache-Control", "no-store"))
         .finish())
 }

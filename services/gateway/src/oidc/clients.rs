@@ -82,6 +82,20 @@ fn credentials(
     Ok((id, form.get("client_secret").cloned()))
 }
 
+/// Authenticates the calling client of `instance`, which must be an application (the user
+/// grants: authorization code, refresh token).
+pub async fn authenticate_app(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    form: &std::collections::HashMap<String, String>,
+) -> OAuthResult<AppRow> {
+    match authenticate(gw, req, instance, form, false).await? {
+        Client::App(app) => Ok(app),
+        _ => Err(OAuthError::new("unauthorized_client", "not an application")),
+    }
+}
+
 /// Authenticates the calling client of `instance`.
 pub async fn authenticate(
     gw: &Gateway,

@@ -196,35 +196,13 @@ impl UserAgent {
 }
 
 pub fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A query parameter of a URL.
 pub fn param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == name).then(|| {
-            let mut out = Vec::new();
-            let b = v.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'%' {
-                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
-                    i += 3;
-                } else {
-                    out.push(if b[i] == b'+' { b' ' } else { b[i] });
-                    i += 1;
-                }
-            }
-            String::from_utf8(out).unwrap()
-        })
-    })
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -11,7 +11,7 @@ use domain::validate::same_secret;
 use serde_json::{Map, Value};
 
 use super::{active_user, login_tokens, response, Form, UserLogin};
-use crate::oidc::clients::{authenticate, Client};
+use crate::oidc::clients::authenticate_app;
 use crate::oidc::{issuer, OAuthError, OAuthResult};
 use crate::Gateway;
 
@@ -25,9 +25,7 @@ pub async fn grant(
     instance: &str,
     form: &Form,
 ) -> OAuthResult<Map<String, Value>> {
-    let Client::App(app) = authenticate(gw, req, instance, form, false).await? else {
-        return Err(OAuthError::new("unauthorized_client", "not an application"));
-    };
+    let app = authenticate_app(gw, req, instance, form).await?;
     let code = form
         .get("code")
         .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;

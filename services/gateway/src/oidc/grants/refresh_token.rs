@@ -5,7 +5,7 @@ use actix_web::HttpRequest;
 use serde_json::{Map, Value};
 
 use super::{active_user, login_tokens, response, Form, UserLogin};
-use crate::oidc::clients::{authenticate, Client};
+use crate::oidc::clients::authenticate_app;
 use crate::oidc::{issuer, OAuthError, OAuthResult};
 use crate::Gateway;
 
@@ -15,9 +15,7 @@ pub async fn grant(
     instance: &str,
     form: &Form,
 ) -> OAuthResult<Map<String, Value>> {
-    let Client::App(app) = authenticate(gw, req, instance, form, false).await? else {
-        return Err(OAuthError::new("unauthorized_client", "not an application"));
-    };
+    let app = authenticate_app(gw, req, instance, form).await?;
     let presented = form
         .get("refresh_token")
         .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is missing"))?;
