@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds release binaries, starts Portcullis (embedded, fresh data directory) and the peer
 # (panva's oidc-provider) on loopback, runs the scenarios against both one after the other,
-# and writes loadtests/results/<date>.md with the machine, the command and the ratios.
+# then the benchmarks (startup with a large log, criterion on the hot paths), and writes
+# loadtests/results/<date>.md with the machine, the command, the ratios and the targets.
 #
 #   bash loadtests/run.sh                      # defaults below
 #   DURATION=30 WORKERS=64 bash loadtests/run.sh
@@ -14,6 +15,7 @@ WORKERS="${WORKERS:-32}"            # closed loop: requests in flight
 CLIENTS="${CLIENTS:-100}"           # distinct machine clients (client-credentials)
 LIST_USERS="${LIST_USERS:-100000}"  # users on the instance for list-users
 RATE="${RATE:-1000}"                # the open-loop run's arrival rate (req/s)
+STARTUP_EVENTS="${STARTUP_EVENTS:-1000000}"  # events in the log for the startup benchmark
 OUT="loadtests/results/$(date +%F).md"
 
 echo "== building release binaries" >&2
@@ -49,20 +51,35 @@ wait_for oidc-provider test -s "$WORK/peer-fixtures.json"
 COMMON=(--workers "$WORKERS" --warmup "$WARMUP" --duration "$DURATION")
 OURS=(--base "http://127.0.0.1:$PORT" --pat-file "$WORK/data/admin.pat")
 PEER=(--base "http://127.0.0.1:$PEER_PORT" --peer "oidc-provider=$WORK/peer-fixtures.json")
-TOKENS=(--scenario client-credentials --scenario introspect --scenario userinfo)
+TOKENS=(--scenario client-credentials --scenario client-credentials-opaque --scenario introspect
+        --scenario userinfo --scenario discovery --scenario jwks)
 run() { echo "== loadgen $*" >&2; "$BIN/loadgen" "$@" >&2; }
 
-run "${OURS[@]}" "${COMMON[@]}" "${TOKENS[@]}" --size "$CLIENTS" --json "$WORK/1-ours.json"
-run "${PEER[@]}" "${COMMON[@]}" "${TOKENS[@]}" --json "$WORK/2-peer.json"
-run "${OURS[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --size "$CLIENTS" --json "$WORK/3-ours-open.json"
-run "${PEER[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --json "$WORK/4-peer-open.json"
-run "${OURS[@]}" "${COMMON[@]}" --scenario create-user --json "$WORK/5-writes.json"
+run "${OURS[@]}" "${COMMON[@]}" "${TOKENS[@]}" --size "$CLIENTS" --json "$WORK/01-ours.json"
+run "${PEER[@]}" "${COMMON[@]}" "${TOKENS[@]}" --json "$WORK/02-peer.json"
+run "${OURS[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --size "$CLIENTS" --json "$WORK/03-ours-open.json"
+run "${PEER[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --json "$WORK/04-peer-open.json"
+run "${OURS[@]}" "${COMMON[@]}" --scenario login --size 20 --json "$WORK/05-login.json"
+run "${OURS[@]}" "${COMMON[@]}" --scenario create-user --json "$WORK/06-writes.json"
+run "${OURS[@]}" "${COMMON[@]}" --scenario mixed --size "$CLIENTS" --json "$WORK/07-mixed.json"
 echo "== seeding $LIST_USERS users for list-users" >&2
-run "${OURS[@]}" "${COMMON[@]}" --scenario list-users --size "$LIST_USERS" --json "$WORK/6-lists.json"
+run "${OURS[@]}" "${COMMON[@]}" --scenario list-users --size "$LIST_USERS" --json "$WORK/08-lists.json"
+for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=()
+
+echo "== benchmarks: startup with $STARTUP_EVENTS events, then the hot paths" >&2
+SINCE="$(date +%s)"
+STARTUP_EVENTS="$STARTUP_EVENTS" cargo bench --locked -p portcullis --bench startup >"$WORK/startup.md"
+CRITERION=(-- --warm-up-time 1 --measurement-time 3 --noplot)
+cargo bench --locked -p domain --bench decide_apply "${CRITERION[@]}" >&2
+cargo bench --locked -p authz --bench check "${CRITERION[@]}" >&2
+cargo bench --locked -p gateway --bench credentials "${CRITERION[@]}" >&2
 
 mkdir -p loadtests/results
 python3 loadtests/summarize.py \
-    "DURATION=$DURATION WARMUP=$WARMUP WORKERS=$WORKERS CLIENTS=$CLIENTS LIST_USERS=$LIST_USERS RATE=$RATE bash loadtests/run.sh" \
-    "$WORK"/[1-6]-*.json > "$OUT"
+    --command "DURATION=$DURATION WARMUP=$WARMUP WORKERS=$WORKERS CLIENTS=$CLIENTS LIST_USERS=$LIST_USERS RATE=$RATE STARTUP_EVENTS=$STARTUP_EVENTS bash loadtests/run.sh" \
+    --startup "$WORK/startup.md" --criterion "$CARGO_TARGET_DIR/criterion" --since "$SINCE" \
+    "$WORK"/0[1-8]-*.json > "$OUT"
 echo "== wrote $OUT" >&2
 cat "$OUT"

@@ -4,6 +4,7 @@
 //!   loadgen --base http://127.0.0.1:8080 --pat-file portcullis-data/admin.pat \
 //!           --scenario client-credentials --workers 32 --duration 20
 //!   loadgen --base http://127.0.0.1:3000 --peer oidc-provider=fixtures.json   # the peer
+//!   loadgen seed --pat-file portcullis-data/admin.pat --orgs 10 --users 100000 --projects 5 --apps 20
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,6 +16,48 @@ use loadtests::scenarios;
 use loadtests::target::Target;
 
 #[derive(Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    seed: Option<Command>,
+    #[command(flatten)]
+    run: Args,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Fill an instance through the API: orgs, users over them, projects, OIDC apps.
+    Seed(SeedArgs),
+}
+
+#[derive(clap::Args)]
+struct SeedArgs {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base: String,
+    /// The instance, by its domain (sent as Host); the server's default instance if unset.
+    #[arg(long)]
+    host: Option<String>,
+    /// A file holding an instance admin's personal access token.
+    #[arg(long)]
+    pat_file: std::path::PathBuf,
+    #[arg(long, default_value_t = 1)]
+    orgs: usize,
+    #[arg(long, default_value_t = 0)]
+    users: usize,
+    #[arg(long, default_value_t = 0)]
+    projects: usize,
+    /// OIDC apps, spread over the projects.
+    #[arg(long, default_value_t = 0)]
+    apps: usize,
+    /// Writes in flight while creating users.
+    #[arg(long, default_value_t = 32)]
+    workers: usize,
+    /// Names start with this (default: one no earlier run used).
+    #[arg(long)]
+    prefix: Option<String>,
+}
+
+#[derive(clap::Args)]
 struct Args {
     /// The server, on loopback.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -55,7 +98,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
+    let cli = Cli::parse();
+    let done = match cli.seed {
+        Some(Command::Seed(args)) => seed(args),
+        None => run(cli.run),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("loadgen: {e}");
@@ -64,10 +112,38 @@ fn main() -> ExitCode {
     }
 }
 
+fn read(path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn seed(args: SeedArgs) -> Result<(), String> {
+    let target = Target::new(&args.base, args.host.as_deref(), &read(&args.pat_file)?)?;
+    let prefix = args.prefix.unwrap_or_else(scenarios::run_prefix);
+    let started = std::time::Instant::now();
+    let seeded = loadtests::seed::seed(
+        &target,
+        &prefix,
+        loadtests::seed::Plan {
+            orgs: args.orgs,
+            users: args.users,
+            projects: args.projects,
+            apps: args.apps,
+            workers: args.workers,
+        },
+    )?;
+    println!(
+        "seeded {} orgs, {} users ({:.0}/s), {} projects, {} apps under {prefix} in {:.1} s; the read models hold them",
+        seeded.orgs.len(),
+        seeded.users,
+        seeded.user_rate,
+        seeded.projects.len(),
+        seeded.apps,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn run(args: Args) -> Result<(), String> {
-    let read = |path: &std::path::Path| {
-        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
-    };
     let peer = match &args.peer {
         Some(spec) => {
             let (name, path) = spec

@@ -34,7 +34,46 @@ impl Answer {
     }
 }
 
+/// A page: status, `Location`, every `Set-Cookie` and the body as text.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The page when its status is `expected`, else the status as the error code.
+    pub fn expect(self, expected: u16) -> Result<Page, String> {
+        if self.status == expected {
+            Ok(self)
+        } else {
+            Err(self.status.to_string())
+        }
+    }
+
+    /// The `value` of the form field `name` (`name="x" value="..."`), HTML-unescaped.
+    pub fn field(&self, name: &str) -> Result<String, String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .ok_or_else(|| format!("no field {name} on the page"))?
+            + marker.len();
+        let end = self.body[start..]
+            .find('"')
+            .ok_or_else(|| format!("field {name} never ends"))?;
+        Ok(self.body[start..start + end]
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"))
+    }
+}
+
 pub enum Auth<'a> {
+    None,
     Pat,
     Bearer(&'a str),
     Basic(&'a str, &'a str),
@@ -67,6 +106,7 @@ impl Target {
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_idle_connections_per_host(1024)
+                .max_redirects(0)
                 .build()
                 .into(),
         })
@@ -103,6 +143,52 @@ impl Target {
         self.send(req, body.into_bytes())
     }
 
+    /// A request as a browser sends it: no credentials but `cookie`, the form (if any) as its
+    /// body; redirects are answered, not followed.
+    pub fn page(
+        &self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        cookie: &str,
+    ) -> Result<Page, String> {
+        let mut req = self.request(method, path, Auth::None);
+        if !cookie.is_empty() {
+            req = req.header("Cookie", cookie);
+        }
+        let body = match form {
+            Some(fields) => {
+                req = req.header("Content-Type", "application/x-www-form-urlencoded");
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish()
+                    .into_bytes()
+            }
+            None => Vec::new(),
+        };
+        let req = req.body(body).map_err(|e| format!("request: {e}"))?;
+        let mut res = self.agent.run(req).map_err(|_| "transport".to_string())?;
+        let header = |name: &str| {
+            res.headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        let location = header("location").pop();
+        let set_cookies = header("set-cookie");
+        let body = res
+            .body_mut()
+            .read_to_string()
+            .map_err(|_| "transport".to_string())?;
+        Ok(Page {
+            status: res.status().as_u16(),
+            location,
+            set_cookies,
+            body,
+        })
+    }
+
     fn request(&self, method: &str, path: &str, auth: Auth) -> ureq::http::request::Builder {
         let mut req = ureq::http::Request::builder()
             .method(method)
@@ -111,6 +197,7 @@ impl Target {
             req = req.header("Host", h);
         }
         let authorization = match auth {
+            Auth::None => return req,
             Auth::Pat => format!("Bearer {}", self.pat),
             Auth::Bearer(token) => format!("Bearer {token}"),
             Auth::Basic(id, secret) => format!(

@@ -43,6 +43,72 @@ fn every_scenario_runs_without_errors() {
 }
 
 #[test]
+fn the_mixed_scenario_blends_80_15_5_and_runs_every_part() {
+    let mut parts = std::collections::BTreeMap::new();
+    for i in 1000..1100 {
+        *parts.entry(scenarios::Mixed::part(i)).or_insert(0) += 1;
+    }
+    let tokens = parts["client-credentials"] + parts["introspect"] + parts["userinfo"];
+    let reads = parts["list-users"] + parts["read-user"];
+    assert_eq!(
+        (tokens, reads, parts["create-user"]),
+        (80, 15, 5),
+        "{parts:?}"
+    );
+    // 200 requests: every part runs, twice over.
+    let scenario = scenarios::setup("mixed", &target(), 20).unwrap();
+    let report = harness::run(scenario.as_ref(), &closed(4, 200));
+    assert_eq!((report.ok, report.errors.len()), (200, 0), "{report:?}");
+}
+
+#[test]
+fn seeding_creates_what_the_plan_asks_and_the_read_models_hold_it() {
+    let server = testkit::server();
+    let t = server.tenant();
+    assert_eq!(t.client.get("/v1/users/me").status, 200);
+    let target = Target::new(&server.base(), Some(&t.domain), &t.admin_pat).unwrap();
+    let plan = loadtests::seed::Plan {
+        orgs: 3,
+        users: 30,
+        projects: 2,
+        apps: 3,
+        workers: 4,
+    };
+    let seeded = loadtests::seed::seed(&target, "seeded", plan).unwrap();
+    assert_eq!((seeded.orgs.len(), seeded.users), (3, 30));
+    // Read back right away, without waiting: seeding returns once the read models hold it.
+    let names = |path: &str, key: &str| -> Vec<String> {
+        let r = t.client.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i[key].as_str())
+            .filter(|n| n.starts_with("seeded-"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(names("/v1/orgs?limit=100", "name").len(), 3);
+    let users = names("/v1/users?limit=100", "username");
+    assert_eq!(users.len(), 30, "{users:?}");
+    for org in &seeded.orgs {
+        let listed = names(&format!("/v1/users?limit=100&org_id={org}"), "username");
+        assert_eq!(
+            listed.len(),
+            10,
+            "users are spread over the orgs: {listed:?}"
+        );
+    }
+    let apps: usize = seeded
+        .projects
+        .iter()
+        .map(|p| names(&format!("/v1/projects/{p}/apps"), "name").len())
+        .sum();
+    assert_eq!((seeded.projects.len(), apps), (2, 3));
+}
+
+#[test]
 fn the_list_scenario_reads_only_what_its_manager_may() {
     // 30 users in the manager's org and 30 in another: the manager's page holds its org's 30
     // and itself, never the other org's.

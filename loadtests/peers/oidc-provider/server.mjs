@@ -87,6 +87,8 @@ const server = provider.listen(Number(port), '127.0.0.1', () => {
     token_path: '/token',
     introspect_path: '/token/introspection',
     userinfo_path: '/me',
+    discovery_path: '/.well-known/openid-configuration',
+    jwks_path: '/jwks',
     clients: clients.map((c) => [c.client_id, c.client_secret]),
     introspector: [introspector.client_id, introspector.client_secret],
     introspected: [introspected],
