@@ -161,6 +161,16 @@ impl CommandBus {
             .ok_or_else(|| Error::internal("no master key is configured"))
     }
 
+    /// A new key of `alg`, generated off the async runtime; the private key sealed.
+    async fn new_key(&self, alg: &str) -> Result<(NewKey, Vec<u8>), Error> {
+        let owned = alg.to_string();
+        let new = tokio::task::spawn_blocking(move || generate(&owned))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??;
+        let sealed = self.master_key()?.seal(&new.private_der);
+        Ok((new, sealed))
+    }
+
     /// Adds a new key of `alg` to an instance, published (in the JWKS) but not yet signing.
     /// Returns its id and the log position.
     pub async fn publish_signing_key(
@@ -168,11 +178,7 @@ impl CommandBus {
         instance: &str,
         alg: &str,
     ) -> Result<(String, u64), Error> {
-        let owned = alg.to_string();
-        let new = tokio::task::spawn_blocking(move || generate(&owned))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))??;
-        let sealed = self.master_key()?.seal(&new.private_der);
+        let (new, sealed) = self.new_key(alg).await?;
         let k = key(instance, SigningKeys::KIND, instance);
         let cmd = SigningKeysCommand::Add {
             kid: new.kid.clone(),
@@ -241,12 +247,18 @@ impl CommandBus {
         let mut position = 0;
         for &alg in algs {
             if keys.active(alg).is_none() {
-                let (kid, _) = self.publish_signing_key(instance, alg).await?;
-                let cmd = SigningKeysCommand::Activate { kid };
+                // Concurrent first uses may each get here; the actor keeps the first key.
+                let (new, sealed) = self.new_key(alg).await?;
+                let cmd = SigningKeysCommand::Provide {
+                    kid: new.kid,
+                    alg: new.alg.into(),
+                    public_jwk: new.public_jwk.to_string(),
+                    sealed,
+                };
                 let w = self
                     .execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
                     .await?;
-                position = w.position;
+                position = position.max(w.position);
             }
         }
         Ok(position)

@@ -46,6 +46,15 @@ pub enum SigningKeysCommand {
     },
     /// Makes a published key the one that signs for its algorithm; the previous one retires.
     Activate { kid: String },
+    /// An instance's first key of an algorithm: published and active at once (no client can
+    /// hold a token of another yet). Nothing happens when the algorithm has an active key, so
+    /// that first uses racing each other leave one key.
+    Provide {
+        kid: String,
+        alg: String,
+        public_jwk: String,
+        sealed: Vec<u8>,
+    },
     /// Drops retired keys retired before this time (their tokens have expired).
     Prune { retired_before: i64 },
 }
@@ -93,6 +102,30 @@ impl SigningKeys {
     }
 }
 
+impl SigningKeys {
+    /// A new key's event, if its algorithm is known and its id unused.
+    fn added(
+        &self,
+        kid: &str,
+        alg: &str,
+        public_jwk: &str,
+        sealed: &[u8],
+    ) -> Result<SigningKeysEvent> {
+        if !ALGORITHMS.contains(&alg) {
+            return Err(Error::internal(format!("no signing algorithm {alg}")));
+        }
+        if self.keys.contains_key(kid) {
+            return Err(Error::internal(format!("key id {kid} is in use")));
+        }
+        Ok(SigningKeysEvent::KeyAdded {
+            kid: kid.into(),
+            alg: alg.into(),
+            public_jwk: public_jwk.into(),
+            sealed: sealed.into(),
+        })
+    }
+}
+
 impl Aggregate for SigningKeys {
     const KIND: &'static str = "signing_keys";
     type Command = SigningKeysCommand;
@@ -115,20 +148,19 @@ impl Aggregate for SigningKeys {
                 alg,
                 public_jwk,
                 sealed,
-            } => {
-                if !ALGORITHMS.contains(&alg.as_str()) {
-                    return Err(Error::internal(format!("no signing algorithm {alg}")));
-                }
-                if self.keys.contains_key(kid) {
-                    return Err(Error::internal(format!("key id {kid} is in use")));
-                }
-                vec![E::KeyAdded {
-                    kid: kid.clone(),
-                    alg: alg.clone(),
-                    public_jwk: public_jwk.clone(),
-                    sealed: sealed.clone(),
-                }]
-            }
+            } => vec![self.added(kid, alg, public_jwk, sealed)?],
+            SigningKeysCommand::Provide {
+                kid,
+                alg,
+                public_jwk,
+                sealed,
+            } => match self.active(alg) {
+                Some(_) => vec![],
+                None => vec![
+                    self.added(kid, alg, public_jwk, sealed)?,
+                    E::KeyActivated { kid: kid.clone() },
+                ],
+            },
             SigningKeysCommand::Activate { kid } => {
                 let key = self
                     .keys

@@ -518,6 +518,39 @@ fn logout_ends_the_session_and_returns_only_to_registered_addresses() {
 }
 
 #[test]
+fn first_uses_at_once_give_an_instance_one_key_of_each_algorithm() {
+    // A new instance has no keys until a first use; 16 first uses racing leave one of each.
+    let t = server().tenant();
+    let algs: Vec<Vec<String>> = std::thread::scope(|s| {
+        let fetches: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    let resp = send(
+                        ureq::http::Request::get(format!("{}/oauth/v2/keys", issuer(&t)))
+                            .body(Vec::new())
+                            .unwrap(),
+                    );
+                    assert_eq!(resp.status(), 200);
+                    let v: Value = serde_json::from_slice(resp.body()).unwrap();
+                    let mut algs: Vec<String> = v["keys"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|k| k["alg"].as_str().unwrap().to_string())
+                        .collect();
+                    algs.sort();
+                    algs
+                })
+            })
+            .collect();
+        fetches.into_iter().map(|f| f.join().unwrap()).collect()
+    });
+    for seen in algs {
+        assert_eq!(seen, ["ES256", "RS256"]);
+    }
+}
+
+#[test]
 fn a_new_key_is_published_before_it_signs_and_the_old_one_stays_published() {
     let t = server().tenant();
     let app = app(&t, "client_secret_basic", "jwt");
