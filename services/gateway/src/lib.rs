@@ -34,6 +34,7 @@ pub struct Gateway {
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     principals: auth::PrincipalCache,
     keys: oidc::KeyRing,
+    clients: oidc::client_cache::ClientCache,
 }
 
 impl Gateway {
@@ -52,6 +53,7 @@ impl Gateway {
             metrics,
             principals: auth::PrincipalCache::default(),
             keys: oidc::KeyRing::default(),
+            clients: oidc::client_cache::ClientCache::default(),
         }
     }
 }

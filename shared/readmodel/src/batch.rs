@@ -18,6 +18,7 @@ impl SqliteReadModel {
         let tx = conn.transaction().map_err(storage)?;
         let mut last = self.position();
         let mut auth_changed = false;
+        let mut clients_changed = false;
         for stored in batch {
             let event = DomainEvent::decode(
                 &stored.stream.kind,
@@ -26,6 +27,7 @@ impl SqliteReadModel {
             )?;
             projection::apply(&tx, stored, &event).map_err(storage)?;
             auth_changed |= projection::affects_auth(&event);
+            clients_changed |= projection::affects_clients(&event);
             last = stored.position;
         }
         tx.execute(
@@ -36,6 +38,9 @@ impl SqliteReadModel {
         tx.commit().map_err(storage)?;
         if auth_changed {
             self.auth_generation.fetch_add(1, Ordering::AcqRel);
+        }
+        if clients_changed {
+            self.client_generation.fetch_add(1, Ordering::AcqRel);
         }
         if let Some(e) = batch.last() {
             self.last_applied_at

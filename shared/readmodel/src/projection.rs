@@ -145,6 +145,82 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
     }
 }
 
+/// Whether an event may change what the OIDC endpoints cache of a client or a token's
+/// subject: an app's or a machine user's credentials, a user's state or claims. New clients
+/// and users need no change (only found rows are cached).
+pub(crate) fn affects_clients(event: &DomainEvent) -> bool {
+    match event {
+        DomainEvent::Instance(e) => match e {
+            InstanceEvent::Removed { .. } => true,
+            InstanceEvent::Added { .. }
+            | InstanceEvent::MemberSet { .. }
+            | InstanceEvent::MemberRemoved { .. }
+            | InstanceEvent::SystemMemberSet { .. } => false,
+        },
+        DomainEvent::Org(e) => match e {
+            OrgEvent::Removed { .. } => true,
+            OrgEvent::Added { .. }
+            | OrgEvent::Renamed { .. }
+            | OrgEvent::MemberSet { .. }
+            | OrgEvent::MemberRemoved { .. } => false,
+        },
+        DomainEvent::User(e) => match e {
+            UserEvent::ProfileChanged { .. }
+            | UserEvent::MachineChanged { .. }
+            | UserEvent::EmailChanged { .. }
+            | UserEvent::PhoneChanged { .. }
+            | UserEvent::SecretSet { .. }
+            | UserEvent::SecretRemoved
+            | UserEvent::Removed { .. }
+            | UserEvent::Deactivated
+            | UserEvent::Reactivated
+            | UserEvent::Locked
+            | UserEvent::Unlocked => true,
+            UserEvent::HumanAdded { .. }
+            | UserEvent::MachineAdded { .. }
+            | UserEvent::PatAdded { .. }
+            | UserEvent::PatRemoved { .. }
+            | UserEvent::PasswordChanged { .. }
+            | UserEvent::MetadataSet { .. }
+            | UserEvent::MetadataRemoved { .. }
+            | UserEvent::PasswordCheckFailed
+            | UserEvent::PasswordCheckSucceeded => false,
+        },
+        DomainEvent::Project(e) => match e {
+            ProjectEvent::AppChanged { .. }
+            | ProjectEvent::AppSecretRotated { .. }
+            | ProjectEvent::AppSigningSet { .. }
+            | ProjectEvent::AppRemoved { .. }
+            | ProjectEvent::Removed { .. } => true,
+            ProjectEvent::Added { .. }
+            | ProjectEvent::Changed { .. }
+            | ProjectEvent::RoleAdded { .. }
+            | ProjectEvent::RoleRemoved { .. }
+            | ProjectEvent::AppAdded { .. }
+            | ProjectEvent::MemberSet { .. }
+            | ProjectEvent::MemberRemoved { .. }
+            | ProjectEvent::GrantAdded { .. }
+            | ProjectEvent::GrantChanged { .. }
+            | ProjectEvent::GrantRemoved { .. }
+            | ProjectEvent::GrantMemberSet { .. }
+            | ProjectEvent::GrantMemberRemoved { .. } => false,
+        },
+        DomainEvent::UserGrant(
+            UserGrantEvent::Added { .. } | UserGrantEvent::Changed { .. } | UserGrantEvent::Removed,
+        ) => false,
+        DomainEvent::SigningKeys(
+            SigningKeysEvent::KeyAdded { .. }
+            | SigningKeysEvent::KeyActivated { .. }
+            | SigningKeysEvent::KeyRetired { .. }
+            | SigningKeysEvent::KeyRemoved { .. },
+        ) => false,
+        DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
+            false
+        }
+        DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
+    }
+}
+
 pub(crate) fn set_member(
     tx: &Connection,
     i: &str,

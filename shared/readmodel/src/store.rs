@@ -119,6 +119,7 @@ pub struct SqliteReadModel {
     /// Bumped after each applied batch that changed who may do what (memberships, tokens,
     /// users, removals): callers' caches of principals compare it.
     pub(crate) auth_generation: Arc<AtomicU64>,
+    pub(crate) client_generation: Arc<AtomicU64>,
     /// When the last applied event was written (unix ms), for the projection lag.
     pub(crate) last_applied_at: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -172,6 +173,7 @@ impl SqliteReadModel {
             next_reader: Arc::new(AtomicUsize::new(0)),
             applied: Arc::new(applied),
             auth_generation: Arc::new(AtomicU64::new(0)),
+            client_generation: Arc::new(AtomicU64::new(0)),
             last_applied_at: Arc::default(),
         })
     }
@@ -198,6 +200,12 @@ impl SqliteReadModel {
     /// memberships.
     pub fn auth_generation(&self) -> u64 {
         self.auth_generation.load(Ordering::Acquire)
+    }
+
+    /// Changes whenever an applied event may have changed an OAuth client's credentials or a
+    /// token subject's state or claims.
+    pub fn client_generation(&self) -> u64 {
+        self.client_generation.load(Ordering::Acquire)
     }
 
     /// The log position applied so far.
@@ -231,6 +239,7 @@ impl SqliteReadModel {
             .map_err(storage)?;
         self.applied.send_replace(0);
         self.auth_generation.fetch_add(1, Ordering::AcqRel);
+        self.client_generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 }

@@ -11,8 +11,7 @@ use domain::app::AuthMethod;
 use domain::validate::same_secret;
 use readmodel::{AppRow, UserRow};
 
-use super::{OAuthError, OAuthResult};
-use crate::reads::read;
+use super::{client_cache, OAuthError, OAuthResult};
 use crate::Gateway;
 
 pub enum Client {
@@ -105,11 +104,11 @@ pub async fn authenticate(
     allow_machine_users: bool,
 ) -> OAuthResult<Client> {
     let (client_id, secret) = credentials(req, form)?;
-    let (i, c) = (instance.to_string(), client_id.clone());
-    let (app, machine) = read(gw, move |m| {
-        Ok((m.app_by_client_id(&i, &c)?, m.user_by_login(&i, &c)?))
-    })
-    .await?;
+    let app = client_cache::app(gw, instance, &client_id).await?;
+    let machine = match app {
+        Some(_) => None,
+        None => client_cache::by_login(gw, instance, &client_id).await?,
+    };
     let presented: Option<String> = secret.as_deref().map(token_hash);
     if let Some((app, hash)) = app {
         let method = app.config.auth_method;

@@ -4,6 +4,7 @@
 
 mod authorize;
 mod claims;
+pub(crate) mod client_cache;
 mod clients;
 mod discovery;
 mod end_session;

@@ -9,8 +9,7 @@ use domain::{Code, Error};
 use readmodel::UserRow;
 use serde_json::{json, Map, Value};
 
-use super::{claims, jwt, keyring, now_ms};
-use crate::reads::read;
+use super::{claims, client_cache, jwt, keyring, now_ms};
 use crate::Gateway;
 
 pub const ACCESS_TTL_SECS: i64 = 3600;
@@ -141,20 +140,15 @@ pub async fn validate_with_user(
     }
     // Deactivated, locked and removed users' tokens stop working, and so do those of a
     // revoked refresh family; an app's own tokens live as long as the app.
-    let (i, sub) = (
-        instance.to_string(),
-        claims["sub"].as_str().unwrap_or("").to_string(),
-    );
-    let app_itself = claims["sub"] == claims["client_id"];
-    let (live, user) = read(gw, move |m| {
-        Ok(if app_itself {
-            (m.app_by_client_id(&i, &sub)?.is_some(), None)
-        } else {
-            let user = m.user(&i, &sub)?.filter(|u| u.state == "active");
-            (user.is_some(), user)
-        })
-    })
-    .await?;
+    let sub = claims["sub"].as_str().unwrap_or("");
+    let (live, user) = if claims["sub"] == claims["client_id"] {
+        (client_cache::app(gw, instance, sub).await?.is_some(), None)
+    } else {
+        let user = client_cache::user(gw, instance, sub)
+            .await?
+            .filter(|u| u.state == "active");
+        (user.is_some(), user)
+    };
     if !live {
         return Err(inactive());
     }

@@ -388,6 +388,112 @@ fn machine_users_get_tokens_with_client_credentials_and_clients_introspect_and_r
 }
 
 #[test]
+fn new_secrets_states_and_profiles_count_at_once_though_clients_are_remembered() {
+    // The endpoints remember the clients and users they have found; every change to one is
+    // seen by the next request after the change is in the read model.
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let bot = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/users/machine"),
+            json!({"username": "cron", "name": "Cron"}),
+        )
+        .str("id");
+    let secret = |t: &Tenant| {
+        let r = t.client.post(&format!("/v1/users/{bot}/secret"), json!({}));
+        let _ = t.client.after(&r).get("/v1/users/me");
+        r.str("client_secret")
+    };
+    let token = |client: (&str, &str)| {
+        post_form(
+            &t,
+            "/oauth/v2/token",
+            Some(client),
+            &[("grant_type", "client_credentials")],
+        )
+    };
+    let first = secret(&t);
+    for _ in 0..2 {
+        assert_eq!(token(("cron", &first)).0, 200);
+    }
+    let second = secret(&t);
+    assert_eq!(
+        token(("cron", &first)).0,
+        401,
+        "a replaced secret still works"
+    );
+    assert_eq!(token(("cron", &second)).0, 200);
+
+    let app = app(&t, "client_secret_basic", "jwt");
+    let access = token(("cron", &second)).1["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(introspect(&t, &app, &access)["active"], true);
+    let rotated = t.client.post(
+        &format!("/v1/projects/{}/apps/{}/secret", app.project_id, app.app_id),
+        json!({}),
+    );
+    assert_eq!(rotated.status, 201, "{}", rotated.body);
+    let _ = t.client.after(&rotated).get("/v1/users/me");
+    let (status, _) = post_form(
+        &t,
+        "/oauth/v2/introspect",
+        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
+        &[("token", &access)],
+    );
+    assert_eq!(status, 401, "a rotated app secret still works");
+    let (status, seen) = post_form(
+        &t,
+        "/oauth/v2/introspect",
+        Some((&app.client_id, rotated.str("client_secret").as_str())),
+        &[("token", &access)],
+    );
+    assert_eq!((status, seen["active"].as_bool()), (200, Some(true)));
+    let app = App {
+        client_secret: Some(rotated.str("client_secret")),
+        ..app
+    };
+
+    let ada = human(&t, "ada", "a long password");
+    let (_, code) = {
+        let mut b = UserAgent::default();
+        let back = b.log_in(&t, &auth_url(&t, &app, ""), "ada", "a long password");
+        (b, param(&back, "code").unwrap())
+    };
+    let (_, issued) = exchange(&t, &app, &code, VERIFIER);
+    let bearer = format!("Bearer {}", issued["access_token"].as_str().unwrap());
+    let given_name = || {
+        let resp = send(
+            ureq::http::Request::get(format!("{}/oidc/v1/userinfo", issuer(&t)))
+                .header("authorization", &bearer)
+                .body(Vec::new())
+                .unwrap(),
+        );
+        let info: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+        (resp.status().as_u16(), info["given_name"].clone())
+    };
+    assert_eq!(given_name(), (200, json!("Grace")));
+    let changed = t.client.send(
+        "PATCH",
+        &format!("/v1/users/{ada}/profile"),
+        Some(
+            json!({"given_name": "Amazing Grace"})
+                .to_string()
+                .into_bytes(),
+        ),
+        &[],
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let _ = t.client.after(&changed).get("/v1/users/me");
+    assert_eq!(given_name(), (200, json!("Amazing Grace")));
+    let locked = t.client.post(&format!("/v1/users/{ada}/lock"), json!({}));
+    let _ = t.client.after(&locked).get("/v1/users/me");
+    assert_eq!(given_name().0, 401, "a locked user's token still works");
+}
+
+#[test]
 fn userinfo_answers_three_ways_and_tokens_stay_in_their_instance() {
     let (a, b) = (server().tenant(), server().tenant());
     let app_a = app(&a, "client_secret_basic", "jwt");
@@ -521,6 +627,7 @@ fn logout_ends_the_session_and_returns_only_to_registered_addresses() {
 fn first_uses_at_once_give_an_instance_one_key_of_each_algorithm() {
     // A new instance has no keys until a first use; 16 first uses racing leave one of each.
     let t = server().tenant();
+    assert_eq!(t.client.get("/v1/users/me").status, 200); // the instance is in the read model
     let algs: Vec<Vec<String>> = std::thread::scope(|s| {
         let fetches: Vec<_> = (0..16)
             .map(|_| {
@@ -530,8 +637,8 @@ fn first_uses_at_once_give_an_instance_one_key_of_each_algorithm() {
                             .body(Vec::new())
                             .unwrap(),
                     );
-                    assert_eq!(resp.status(), 200);
                     let v: Value = serde_json::from_slice(resp.body()).unwrap();
+                    assert_eq!(resp.status(), 200, "{v}");
                     let mut algs: Vec<String> = v["keys"]
                         .as_array()
                         .unwrap()
@@ -688,6 +795,7 @@ fn each_app_chooses_the_keys_that_sign_its_tokens() {
     assert_eq!(seen.body["access_token_signing_alg"], "EdDSA");
     let app = App {
         project_id: project,
+        app_id: r.str("id"),
         client_id: r.str("client_id"),
         client_secret: Some(r.str("client_secret")),
     };
@@ -729,6 +837,7 @@ fn a_confidential_app_that_allows_it_gets_tokens_with_client_credentials() {
     let _ = t.client.get(&format!("/v1/projects/{project}/apps"));
     let m2m = App {
         project_id: project.clone(),
+        app_id: r.str("id"),
         client_id: r.str("client_id"),
         client_secret: Some(r.str("client_secret")),
     };

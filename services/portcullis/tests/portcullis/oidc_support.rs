@@ -50,8 +50,8 @@ pub fn send(req: ureq::http::Request<Vec<u8>>) -> ureq::http::Response<Vec<u8>> 
 }
 
 pub struct App {
-    #[allow(dead_code)]
     pub project_id: String,
+    pub app_id: String,
     pub client_id: String,
     pub client_secret: Option<String>,
 }
@@ -82,6 +82,7 @@ pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
         .get(&format!("/v1/projects/{project}/apps"));
     App {
         project_id: project,
+        app_id: r.str("id"),
         client_id: r.str("client_id"),
         client_secret: r.body["client_secret"].as_str().map(String::from),
     }

@@ -1,0 +1,132 @@
+//! What the token, introspection and userinfo endpoints look up on every request: the calling
+//! client (an app or a machine user, with its secret's hash) and the token's subject. Found
+//! rows are kept for one client generation of the read model, which every event that changes
+//! a client's credentials or a user's state or claims moves; rows not found are read again
+//! each time, so new clients need no change. A hit reads no table and leaves the async worker.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use domain::Error;
+use readmodel::{AppRow, UserRow};
+
+use crate::reads::read;
+use crate::Gateway;
+
+/// Found rows by (instance, key), for one generation.
+#[derive(Default)]
+pub struct ClientCache {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    generation: u64,
+    /// By client id.
+    apps: HashMap<(String, String), (AppRow, Option<String>)>,
+    /// Machine users by normalized login name.
+    logins: HashMap<(String, String), (UserRow, Option<String>)>,
+    /// Users by id.
+    users: HashMap<(String, String), UserRow>,
+}
+
+const MAX_ENTRIES: usize = 100_000;
+
+impl ClientCache {
+    fn with<T>(&self, generation: u64, f: impl FnOnce(&mut Inner) -> T) -> T {
+        let mut inner = self.inner.lock().expect("client cache lock");
+        let full = inner.apps.len() + inner.logins.len() + inner.users.len() > MAX_ENTRIES;
+        if inner.generation != generation || full {
+            *inner = Inner {
+                generation,
+                ..Inner::default()
+            };
+        }
+        f(&mut inner)
+    }
+}
+
+/// Reads through the cache: `get` looks up, `fetch` reads the table on a miss, `put` keeps
+/// what was found, stamped with the generation seen before the read (an event projected
+/// meanwhile makes it stale at once).
+async fn cached<T: Clone + Send + 'static>(
+    gw: &Gateway,
+    get: impl FnOnce(&Inner) -> Option<T>,
+    fetch: impl FnOnce(&readmodel::SqliteReadModel) -> Result<Option<T>, Error> + Send + 'static,
+    put: impl FnOnce(&mut Inner, T),
+) -> Result<Option<T>, Error> {
+    let generation = gw.model.client_generation();
+    if let Some(hit) = gw.clients.with(generation, |c| get(c)) {
+        return Ok(Some(hit));
+    }
+    let found = read(gw, fetch).await?;
+    if let Some(row) = &found {
+        gw.clients.with(generation, |c| put(c, row.clone()));
+    }
+    Ok(found)
+}
+
+/// An app by client id, with its secret's hash.
+pub async fn app(
+    gw: &Gateway,
+    instance: &str,
+    client_id: &str,
+) -> Result<Option<(AppRow, Option<String>)>, Error> {
+    let key = (instance.to_string(), client_id.to_string());
+    let (i, c) = key.clone();
+    cached(
+        gw,
+        {
+            let key = key.clone();
+            move |cache| cache.apps.get(&key).cloned()
+        },
+        move |m| m.app_by_client_id(&i, &c),
+        |cache, row| {
+            cache.apps.insert(key, row);
+        },
+    )
+    .await
+}
+
+/// A user by login name, with a machine user's secret hash.
+pub async fn by_login(
+    gw: &Gateway,
+    instance: &str,
+    login: &str,
+) -> Result<Option<(UserRow, Option<String>)>, Error> {
+    let key = (
+        instance.to_string(),
+        domain::validate::normalized_username(login),
+    );
+    let (i, l) = (instance.to_string(), login.to_string());
+    cached(
+        gw,
+        {
+            let key = key.clone();
+            move |cache| cache.logins.get(&key).cloned()
+        },
+        move |m| m.user_by_login(&i, &l),
+        |cache, row| {
+            cache.logins.insert(key, row);
+        },
+    )
+    .await
+}
+
+/// A user by id.
+pub async fn user(gw: &Gateway, instance: &str, id: &str) -> Result<Option<UserRow>, Error> {
+    let key = (instance.to_string(), id.to_string());
+    let (i, u) = key.clone();
+    cached(
+        gw,
+        {
+            let key = key.clone();
+            move |cache| cache.users.get(&key).cloned()
+        },
+        move |m| m.user(&i, &u),
+        |cache, row| {
+            cache.users.insert(key, row);
+        },
+    )
+    .await
+}
