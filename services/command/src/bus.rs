@@ -57,7 +57,25 @@ impl Default for CommandOptions {
     }
 }
 
-type Registry<A> = Mutex<HashMap<AggregateKey, Addr<AggregateActor<A>>>>;
+type Registry<A> = Mutex<Live<A>>;
+
+/// An aggregate type's live actors. Stopped ones are swept out when the map has grown to twice
+/// its size after the last sweep, so a sweep's cost is spread over as many new actors.
+pub struct Live<A: Aggregate> {
+    actors: HashMap<AggregateKey, Addr<AggregateActor<A>>>,
+    sweep_at: usize,
+}
+
+impl<A: Aggregate> Default for Live<A> {
+    fn default() -> Self {
+        Live {
+            actors: HashMap::new(),
+            sweep_at: MIN_SWEEP,
+        }
+    }
+}
+
+const MIN_SWEEP: usize = 10_000;
 
 pub struct CommandBus {
     pub(crate) deps: Arc<Deps>,
@@ -132,11 +150,12 @@ impl CommandBus {
 
     fn addr<A: Routed>(&self, key: &AggregateKey) -> Addr<AggregateActor<A>> {
         let mut live = A::registry(self).lock().expect("registry lock");
-        if let Some(addr) = live.get(key).filter(|a| a.connected()) {
+        if let Some(addr) = live.actors.get(key).filter(|a| a.connected()) {
             return addr.clone();
         }
-        if live.len() > 10_000 {
-            live.retain(|_, a| a.connected());
+        if live.actors.len() >= live.sweep_at {
+            live.actors.retain(|_, a| a.connected());
+            live.sweep_at = (live.actors.len() * 2).max(MIN_SWEEP);
         }
         let mut h = DefaultHasher::new();
         key.hash(&mut h);
@@ -145,7 +164,7 @@ impl CommandBus {
         let addr = AggregateActor::<A>::start_in_arbiter(&arbiter.handle(), move |_| {
             AggregateActor::new(k, deps)
         });
-        live.insert(key.clone(), addr.clone());
+        live.actors.insert(key.clone(), addr.clone());
         addr
     }
 
@@ -167,6 +186,7 @@ impl CommandBus {
                 Err(MailboxError::Closed) => A::registry(self)
                     .lock()
                     .expect("registry lock")
+                    .actors
                     .remove(key)
                     .map_or((), drop),
                 Err(MailboxError::Timeout) => break,
@@ -223,6 +243,7 @@ impl CommandBus {
         fn count<A: Aggregate>(r: &Registry<A>) -> usize {
             r.lock()
                 .expect("registry lock")
+                .actors
                 .values()
                 .filter(|a| a.connected())
                 .count()
