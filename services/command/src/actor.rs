@@ -119,6 +119,10 @@ pub(crate) fn log_error(e: LogError) -> Error {
             Code::StorageUnavailable,
             format!("the event log is unavailable: {m}"),
         ),
+        LogError::Moved(m) => Error::new(
+            Code::StorageUnavailable,
+            format!("this node no longer serves the aggregate ({m}): retry"),
+        ),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The event log: the `EventLog` trait every storage adapter implements, the embedded SQLite
-//! adapter, and the contract suite any adapter must pass.
+//! adapter, the Kafka adapter (one partition of the cluster's events topic), and the contract
+//! suite any adapter must pass.
 
 pub mod contract;
+pub mod kafka;
 mod sqlite;
 mod types;
 

@@ -84,6 +84,9 @@ pub enum LogError {
     },
     #[error("event log unavailable: {0}")]
     Unavailable(String),
+    /// This node no longer owns the stream's partition: another node serves it now.
+    #[error("moved: {0}")]
+    Moved(String),
 }
 
 pub type LogResult<T> = Result<T, LogError>;

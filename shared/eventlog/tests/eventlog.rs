@@ -1,4 +1,11 @@
-//! The contract suite on the embedded adapter, on disk; plus what only a file can show.
+//! The contract suite on the embedded adapter, on disk; plus what only a file can show. The
+//! Kafka adapter's tests are in `eventlog/kafka.rs`, the rules of its readers in
+//! `eventlog/reader.rs`.
+
+#[path = "eventlog/kafka.rs"]
+mod kafka;
+#[path = "eventlog/reader.rs"]
+mod reader;
 
 use std::sync::Arc;
 

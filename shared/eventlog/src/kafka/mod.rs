@@ -1,0 +1,598 @@
+//! The event log on Apache Kafka, one partition of the events topic at a time: a node that owns
+//! partition p opens it with [`KafkaLog::open`], which fences any earlier owner (the
+//! transactional producer's id is derived from p), reads the partition back, claims it under
+//! a new epoch, and from then on writes in transactions. See [`reader`] for which records
+//! count.
+//!
+//! A write is acknowledged only after two commits: its events, then a confirm of them. Any
+//! failure of a transaction (fenced, fatal, or a commit that times out) means the partition
+//! has moved: the log stops taking writes and answers [`LogError::Moved`].
+//!
+//! Positions are the partition's offsets plus one. The partition's counted events are held
+//! in memory, read back on open.
+
+pub mod broker;
+mod reader;
+mod record;
+mod state;
+pub mod topics;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub use reader::{Counted, PartitionReader};
+pub use record::{Record, SnapshotRecord};
+
+use crate::types::*;
+use state::PartitionState;
+
+/// Where the partition lives and how long its transactions may take.
+#[derive(Clone, Debug)]
+pub struct KafkaLogOptions {
+    /// `host:port,...`
+    pub brokers: String,
+    /// The events topic (`portcullis.events`).
+    pub topic: String,
+    /// The compacted snapshots topic (`portcullis.snapshots`), partitioned like the events.
+    pub snapshots_topic: String,
+    pub partition: i32,
+    /// This node's name, recorded in its claim.
+    pub node: String,
+    /// How long a transaction step may take before the partition counts as lost.
+    pub timeout: Duration,
+    /// The most appends one transaction takes.
+    pub max_batch: usize,
+}
+
+impl KafkaLogOptions {
+    pub fn new(brokers: &str, partition: i32, node: &str) -> KafkaLogOptions {
+        KafkaLogOptions {
+            brokers: brokers.into(),
+            topic: topics::EVENTS.into(),
+            snapshots_topic: topics::SNAPSHOTS.into(),
+            partition,
+            node: node.into(),
+            timeout: Duration::from_secs(10),
+            max_batch: 512,
+        }
+    }
+
+    fn transactional_id(&self) -> String {
+        format!("portcullis.{}.{}", self.topic, self.partition)
+    }
+}
+
+enum Job {
+    Append {
+        appends: Vec<Append>,
+        reply: oneshot::Sender<LogResult<Vec<Appended>>>,
+    },
+    Snapshot {
+        stream: StreamId,
+        snapshot: Snapshot,
+        reply: oneshot::Sender<LogResult<()>>,
+    },
+}
+
+pub struct KafkaLog {
+    state: Arc<RwLock<PartitionState>>,
+    jobs: mpsc::UnboundedSender<Job>,
+    head: watch::Receiver<u64>,
+    moved: Arc<AtomicBool>,
+    epoch: i64,
+}
+
+fn unavailable(what: &str, e: impl std::fmt::Display) -> LogError {
+    LogError::Unavailable(format!("kafka: {what}: {e}"))
+}
+
+impl KafkaLog {
+    /// Takes the partition: fences its earlier owner, reads it back, claims it.
+    pub async fn open(options: KafkaLogOptions) -> LogResult<KafkaLog> {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &options.brokers)
+            .set("transactional.id", options.transactional_id())
+            .set(
+                "transaction.timeout.ms",
+                (options.timeout.as_millis() * 3).to_string(),
+            )
+            .set(
+                "message.timeout.ms",
+                options.timeout.as_millis().to_string(),
+            )
+            .set("linger.ms", "0")
+            .create()
+            .map_err(|e| unavailable("producer", e))?;
+        let timeout = options.timeout;
+        blocking(&producer, move |p| p.init_transactions(timeout))
+            .await
+            .map_err(|e| unavailable("init_transactions", e))?;
+
+        let mut reader = PartitionReader::default();
+        let mut state = PartitionState::default();
+        read_partition(&options, &options.topic, |offset, bytes| {
+            if let Some(record) = Record::decode(bytes) {
+                for counted in reader.read(offset, record) {
+                    state.add(counted);
+                }
+            }
+        })
+        .await?;
+        reader.void_pending();
+        read_partition(&options, &options.snapshots_topic, |_, bytes| {
+            if let Some(s) = SnapshotRecord::decode(bytes) {
+                let stream = s.stream();
+                if state.position_of(&stream, s.version) == s.pinned() {
+                    state.keep_snapshot(
+                        stream,
+                        Snapshot {
+                            version: s.version,
+                            state: s.state,
+                        },
+                    );
+                }
+            }
+        })
+        .await?;
+        if reader.dropped > 0 {
+            tracing::info!(
+                partition = options.partition,
+                dropped = reader.dropped,
+                "records of earlier owners that never counted were skipped"
+            );
+        }
+
+        let mut tx = Transaction::new(&producer, &options);
+        let claim = Record::Claim {
+            node: options.node.clone(),
+        };
+        let epoch = tx
+            .run(vec![(options.topic.clone(), String::new(), claim.encode())])
+            .await
+            .map_err(|e| LogError::Moved(format!("claiming the partition: {e}")))?[0];
+        let confirm = Record::Confirm {
+            epoch,
+            through: epoch,
+        };
+        tx.run(vec![(
+            options.topic.clone(),
+            String::new(),
+            confirm.encode(),
+        )])
+        .await
+        .map_err(|e| LogError::Moved(format!("claiming the partition: {e}")))?;
+        tracing::info!(
+            partition = options.partition,
+            epoch,
+            events = state.head(),
+            "took the partition"
+        );
+
+        let (head_tx, head) = watch::channel(state.head());
+        let state = Arc::new(RwLock::new(state));
+        let moved = Arc::new(AtomicBool::new(false));
+        let (jobs, rx) = mpsc::unbounded_channel();
+        tokio::spawn(
+            Writer {
+                tx,
+                epoch,
+                state: state.clone(),
+                head: head_tx,
+                moved: moved.clone(),
+                topic: options.topic.clone(),
+                snapshots_topic: options.snapshots_topic.clone(),
+                max_batch: options.max_batch,
+            }
+            .run(rx),
+        );
+        Ok(KafkaLog {
+            state,
+            jobs,
+            head,
+            moved,
+            epoch,
+        })
+    }
+
+    /// The epoch this node writes under (the offset of its claim).
+    pub fn epoch(&self) -> i64 {
+        self.epoch
+    }
+
+    /// Whether the partition has moved to another owner (this log takes no more writes).
+    pub fn has_moved(&self) -> bool {
+        self.moved.load(Ordering::Acquire)
+    }
+
+    fn send(&self, job: Job) -> LogResult<()> {
+        self.jobs
+            .send(job)
+            .map_err(|_| LogError::Moved("the partition's writer has stopped".into()))
+    }
+}
+
+/// Runs a blocking producer call off the async workers.
+async fn blocking<T: Send + 'static>(
+    producer: &FutureProducer,
+    f: impl FnOnce(&FutureProducer) -> Result<T, KafkaError> + Send + 'static,
+) -> Result<T, KafkaError> {
+    let p = producer.clone();
+    tokio::task::spawn_blocking(move || f(&p))
+        .await
+        .unwrap_or(Err(KafkaError::Canceled))
+}
+
+/// Reads a partition of `topic` from its start to its end (read committed), record by record.
+async fn read_partition(
+    options: &KafkaLogOptions,
+    topic: &str,
+    mut each: impl FnMut(i64, &[u8]),
+) -> LogResult<()> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &options.brokers)
+        .set("group.id", format!("portcullis.restore.{}", options.node))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .map_err(|e| unavailable("consumer", e))?;
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, options.partition, Offset::Beginning)
+        .map_err(|e| unavailable("assign", e))?;
+    consumer
+        .assign(&assignment)
+        .map_err(|e| unavailable("assign", e))?;
+    loop {
+        match tokio::time::timeout(options.timeout * 6, consumer.recv()).await {
+            Ok(Ok(message)) => each(message.offset(), message.payload().unwrap_or_default()),
+            Ok(Err(KafkaError::PartitionEOF(_))) => return Ok(()),
+            Ok(Err(e)) => return Err(unavailable(&format!("reading {topic}"), e)),
+            Err(_) => {
+                return Err(unavailable(
+                    &format!("reading {topic}"),
+                    "no end of the partition in sight (is a transaction left open?)",
+                ))
+            }
+        }
+    }
+}
+
+/// The transactional producer of the partition.
+struct Transaction {
+    producer: FutureProducer,
+    partition: i32,
+    timeout: Duration,
+}
+
+impl Transaction {
+    fn new(producer: &FutureProducer, options: &KafkaLogOptions) -> Transaction {
+        Transaction {
+            producer: producer.clone(),
+            partition: options.partition,
+            timeout: options.timeout,
+        }
+    }
+
+    /// Writes `records` (topic, key, payload) in one transaction; returns their offsets.
+    async fn run(
+        &mut self,
+        records: Vec<(String, String, Vec<u8>)>,
+    ) -> Result<Vec<i64>, KafkaError> {
+        blocking(&self.producer, |p| p.begin_transaction()).await?;
+        let mut deliveries = Vec::with_capacity(records.len());
+        for (topic, key, payload) in &records {
+            let record = FutureRecord::to(topic)
+                .partition(self.partition)
+                .key(key)
+                .payload(payload);
+            match self.producer.send_result(record) {
+                Ok(d) => deliveries.push(d),
+                Err((e, _)) => return Err(self.abort(e).await),
+            }
+        }
+        let mut offsets = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            match tokio::time::timeout(self.timeout, d).await {
+                Ok(Ok(Ok(delivery))) => offsets.push(delivery.offset),
+                Ok(Ok(Err((e, _)))) => return Err(self.abort(e).await),
+                Ok(Err(_)) => return Err(self.abort(KafkaError::Canceled).await),
+                Err(_) => return Err(self.abort(KafkaError::Canceled).await),
+            }
+        }
+        let timeout = self.timeout;
+        blocking(&self.producer, move |p| p.commit_transaction(timeout)).await?;
+        Ok(offsets)
+    }
+
+    /// Aborts the open transaction (best effort: the partition counts as lost anyway).
+    async fn abort(&self, e: KafkaError) -> KafkaError {
+        let timeout = self.timeout;
+        let _ = blocking(&self.producer, move |p| p.abort_transaction(timeout)).await;
+        e
+    }
+}
+
+/// Takes appends and snapshots in batches: checks versions, writes the events, confirms them,
+/// then counts them and answers.
+struct Writer {
+    tx: Transaction,
+    epoch: i64,
+    state: Arc<RwLock<PartitionState>>,
+    head: watch::Sender<u64>,
+    moved: Arc<AtomicBool>,
+    topic: String,
+    snapshots_topic: String,
+    max_batch: usize,
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut jobs = vec![first];
+            while jobs.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            if self.moved.load(Ordering::Acquire) {
+                for job in jobs {
+                    reply_moved(job, "the partition has moved to another owner");
+                }
+                continue;
+            }
+            self.batch(jobs).await;
+        }
+    }
+
+    async fn batch(&mut self, jobs: Vec<Job>) {
+        // Versions as this batch leaves them; a conflicting job fails alone.
+        let mut versions: std::collections::HashMap<StreamId, u64> = Default::default();
+        let mut accepted = Vec::new();
+        let mut records = Vec::new();
+        {
+            let state = self.state.read().expect("partition state");
+            for job in jobs {
+                match job {
+                    Job::Append { appends, reply } => {
+                        let conflict = appends.iter().find_map(|a| {
+                            let actual = *versions
+                                .entry(a.stream.clone())
+                                .or_insert_with(|| state.version(&a.stream));
+                            (actual != a.expected_version).then(|| LogError::Conflict {
+                                stream: a.stream.clone(),
+                                expected: a.expected_version,
+                                actual,
+                            })
+                        });
+                        if let Some(e) = conflict {
+                            let _ = reply.send(Err(e));
+                            continue;
+                        }
+                        let first = records.len();
+                        for a in &appends {
+                            for (k, e) in a.events.iter().enumerate() {
+                                let version = a.expected_version + 1 + k as u64;
+                                let record =
+                                    Record::event(self.epoch, &a.stream, version, e, &a.owners);
+                                records.push((
+                                    self.topic.clone(),
+                                    record::key(&a.stream),
+                                    record.encode(),
+                                ));
+                            }
+                            versions.insert(
+                                a.stream.clone(),
+                                a.expected_version + a.events.len() as u64,
+                            );
+                        }
+                        accepted.push((first, Job::Append { appends, reply }));
+                    }
+                    Job::Snapshot {
+                        stream,
+                        snapshot,
+                        reply,
+                    } => {
+                        let record = SnapshotRecord {
+                            instance: stream.instance.clone(),
+                            kind: stream.kind.clone(),
+                            id: stream.id.clone(),
+                            version: snapshot.version,
+                            position: state.position_of(&stream, snapshot.version).unwrap_or(0),
+                            state: snapshot.state.clone(),
+                        };
+                        let first = records.len();
+                        records.push((
+                            self.snapshots_topic.clone(),
+                            record::key(&stream),
+                            record.encode(),
+                        ));
+                        accepted.push((
+                            first,
+                            Job::Snapshot {
+                                stream,
+                                snapshot,
+                                reply,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        if records.is_empty() {
+            return;
+        }
+        let offsets = match self.tx.run(records).await {
+            Ok(offsets) => offsets,
+            Err(e) => return self.lose(accepted, e),
+        };
+        let through = offsets.iter().copied().max().unwrap_or_default();
+        let confirm = Record::Confirm {
+            epoch: self.epoch,
+            through,
+        };
+        if let Err(e) = self
+            .tx
+            .run(vec![(self.topic.clone(), String::new(), confirm.encode())])
+            .await
+        {
+            return self.lose(accepted, e);
+        }
+        let mut state = self.state.write().expect("partition state");
+        for (first, job) in accepted {
+            match job {
+                Job::Append { appends, reply } => {
+                    let mut at = first;
+                    let mut done = Vec::with_capacity(appends.len());
+                    for a in appends {
+                        let mut appended = Appended {
+                            version: a.expected_version,
+                            position: 0,
+                        };
+                        for (k, event) in a.events.into_iter().enumerate() {
+                            let position = offsets[at] as u64 + 1;
+                            at += 1;
+                            appended = Appended {
+                                version: a.expected_version + 1 + k as u64,
+                                position,
+                            };
+                            state.add(Counted {
+                                event: StoredEvent {
+                                    position,
+                                    stream: a.stream.clone(),
+                                    version: appended.version,
+                                    event,
+                                },
+                                owners: a.owners.clone(),
+                            });
+                        }
+                        done.push(appended);
+                    }
+                    let _ = reply.send(Ok(done));
+                }
+                Job::Snapshot {
+                    stream,
+                    snapshot,
+                    reply,
+                } => {
+                    state.keep_snapshot(stream, snapshot);
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        }
+        self.head.send_replace(state.head());
+    }
+
+    /// A transaction failed: the partition is no longer ours; nothing of it is acknowledged.
+    fn lose(&self, accepted: Vec<(usize, Job)>, e: KafkaError) {
+        tracing::warn!(epoch = self.epoch, error = %e, "a transaction failed: the partition has moved");
+        self.moved.store(true, Ordering::Release);
+        for (_, job) in accepted {
+            reply_moved(job, &format!("the transaction failed ({e})"));
+        }
+    }
+}
+
+fn reply_moved(job: Job, why: &str) {
+    let e = || LogError::Moved(why.to_string());
+    match job {
+        Job::Append { reply, .. } => {
+            let _ = reply.send(Err(e()));
+        }
+        Job::Snapshot { reply, .. } => {
+            let _ = reply.send(Err(e()));
+        }
+    }
+}
+
+impl EventLog for KafkaLog {
+    fn append_atomic(&self, appends: Vec<Append>) -> BoxFuture<'_, LogResult<Vec<Appended>>> {
+        Box::pin(async move {
+            if appends.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (reply, rx) = oneshot::channel();
+            self.send(Job::Append { appends, reply })?;
+            rx.await
+                .unwrap_or_else(|_| Err(LogError::Moved("the partition's writer stopped".into())))
+        })
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a StreamId,
+        after_version: u64,
+    ) -> BoxFuture<'a, LogResult<Vec<StoredEvent>>> {
+        let events = self
+            .state
+            .read()
+            .expect("partition state")
+            .read_stream(stream, after_version);
+        Box::pin(async move { Ok(events) })
+    }
+
+    fn read_all(
+        &self,
+        after_position: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, LogResult<Vec<StoredEvent>>> {
+        let events = self
+            .state
+            .read()
+            .expect("partition state")
+            .read_all(after_position, limit);
+        Box::pin(async move { Ok(events) })
+    }
+
+    fn owned_streams<'a>(
+        &'a self,
+        instance: &'a str,
+        owner: &'a str,
+        kind: &'a str,
+    ) -> BoxFuture<'a, LogResult<Vec<String>>> {
+        let ids = self
+            .state
+            .read()
+            .expect("partition state")
+            .owned(instance, owner, kind);
+        Box::pin(async move { Ok(ids) })
+    }
+
+    fn head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a StreamId,
+        snapshot: Snapshot,
+    ) -> BoxFuture<'a, LogResult<()>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            self.send(Job::Snapshot {
+                stream: stream.clone(),
+                snapshot,
+                reply,
+            })?;
+            rx.await
+                .unwrap_or_else(|_| Err(LogError::Moved("the partition's writer stopped".into())))
+        })
+    }
+
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a StreamId,
+    ) -> BoxFuture<'a, LogResult<Option<Snapshot>>> {
+        let snapshot = self.state.read().expect("partition state").snapshot(stream);
+        Box::pin(async move { Ok(snapshot) })
+    }
+}

@@ -1,0 +1,49 @@
+//! The cluster's topics, created idempotently (by `portcullis migrate`): the events topic kept
+//! forever, and the snapshots topic compacted, both with the same partitions.
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+use crate::types::{LogError, LogResult};
+
+pub const EVENTS: &str = "portcullis.events";
+pub const SNAPSHOTS: &str = "portcullis.snapshots";
+
+/// What `create` did to each topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    Created(String),
+    AlreadyThere(String),
+}
+
+/// Creates the events and snapshots topics with `partitions` partitions and `replication`
+/// replicas each; topics already there are left as they are.
+pub async fn create(brokers: &str, partitions: i32, replication: i32) -> LogResult<Vec<Created>> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(|e| LogError::Unavailable(format!("kafka admin client: {e}")))?;
+    let topics = [
+        NewTopic::new(EVENTS, partitions, TopicReplication::Fixed(replication))
+            .set("retention.ms", "-1")
+            .set("retention.bytes", "-1"),
+        NewTopic::new(SNAPSHOTS, partitions, TopicReplication::Fixed(replication))
+            .set("cleanup.policy", "compact"),
+    ];
+    let results = admin
+        .create_topics(topics.iter(), &AdminOptions::new())
+        .await
+        .map_err(|e| LogError::Unavailable(format!("creating the topics: {e}")))?;
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(name) => Ok(Created::Created(name)),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => Ok(Created::AlreadyThere(name)),
+            Err((name, code)) => Err(LogError::Unavailable(format!(
+                "creating topic {name}: {code}"
+            ))),
+        })
+        .collect()
+}
