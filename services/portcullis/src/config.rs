@@ -22,6 +22,23 @@ pub enum Command {
     /// Runs Portcullis. With the default role `all`, everything runs in this process on
     /// embedded storage in the data directory.
     Start(StartOptions),
+    /// Prepares the cluster's storage: creates the Kafka topics (events, kept forever;
+    /// snapshots, compacted) with the configured partitions and replicas. Safe to run again:
+    /// what exists is left as it is.
+    Migrate(MigrateOptions),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct MigrateOptions {
+    /// Kafka's bootstrap servers, `host:port,...`.
+    #[arg(long, env = "PORTCULLIS_KAFKA_BROKERS")]
+    pub kafka_brokers: String,
+    /// Partitions of the events topic: the most command nodes that can share the writes.
+    #[arg(long, env = "PORTCULLIS_KAFKA_PARTITIONS", default_value_t = 12)]
+    pub kafka_partitions: i32,
+    /// Replicas of each partition.
+    #[arg(long, env = "PORTCULLIS_KAFKA_REPLICATION_FACTOR", default_value_t = 3)]
+    pub kafka_replication_factor: i32,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod config_file;
 pub mod logging;
 mod master_key;
+pub mod migrate;
 mod private_file;
 pub mod server;
 pub mod traces;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portcullis::{config, config_file, logging, server};
+use portcullis::{config, config_file, logging, migrate, server};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -22,6 +22,25 @@ fn main() -> ExitCode {
                 }
             };
             let code = match server::start(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    eprintln!("portcullis: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+            traces.shutdown();
+            code
+        }
+        config::Command::Migrate(opts) => {
+            let traces = match logging::init("migrate") {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("portcullis: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let code = match migrate::run(&opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e}");

@@ -16,6 +16,8 @@ mod grants;
 mod members;
 #[path = "portcullis/metrics.rs"]
 mod metrics;
+#[path = "portcullis/migrate.rs"]
+mod migrate;
 #[path = "portcullis/oidc_behaviours.rs"]
 mod oidc_behaviours;
 #[path = "portcullis/oidc_clients.rs"]

@@ -1,6 +1,7 @@
-//! An instance's signing keys for the OIDC endpoints: the public JWKS, and signers for the
-//! active keys (unsealed with the master key once, then cached by key id). An instance gets its
-//! first keys on first use.
+//! An instance's signing keys for the OIDC endpoints: the public JWKS, signers for the active
+//! keys (unsealed with the master key once, then cached by key id), and the claims of tokens
+//! whose signature was verified (kept while the keys stay the same; expiry and the subject's
+//! state are checked on every use). An instance gets its first keys on first use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,14 @@ pub struct KeyRing {
     /// Each instance's keys as last read, valid while the read model's auth generation (which
     /// every key event moves) stays the same: the hot paths read no table for them.
     published: Mutex<HashMap<String, Published>>,
+    /// Claims of verified JWTs by (instance, token), for one auth generation.
+    verified: Mutex<Verified>,
+}
+
+#[derive(Default)]
+struct Verified {
+    generation: u64,
+    claims: HashMap<(String, String), Value>,
 }
 
 struct Published {
@@ -90,6 +99,31 @@ async fn published(
 pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Arc<Vec<Value>>, Error> {
     Ok(published(gw, instance, None).await?.1)
 }
+
+/// The claims of a JWT signed by one of the instance's published keys; a signature is verified
+/// once for as long as the keys stay the same. Expiry is the caller's to check.
+pub async fn verify(gw: &Gateway, instance: &str, token: &str) -> Result<Value, Error> {
+    let generation = gw.model.auth_generation();
+    let key = (instance.to_string(), token.to_string());
+    {
+        let mut v = gw.keys.verified.lock().expect("key ring lock");
+        if v.generation != generation || v.claims.len() > MAX_VERIFIED {
+            v.claims.clear();
+            v.generation = generation;
+        }
+        if let Some(claims) = v.claims.get(&key) {
+            return Ok(claims.clone());
+        }
+    }
+    let claims = super::jwt::verify(token, &jwks(gw, instance).await?)?;
+    let mut v = gw.keys.verified.lock().expect("key ring lock");
+    if v.generation == generation {
+        v.claims.insert(key, claims.clone());
+    }
+    Ok(claims)
+}
+
+const MAX_VERIFIED: usize = 50_000;
 
 /// The signer of the instance's active key for `alg`.
 pub async fn signer(gw: &Gateway, instance: &str, alg: &str) -> Result<Arc<Signer>, Error> {

@@ -9,7 +9,7 @@ use domain::{Code, Error};
 use readmodel::UserRow;
 use serde_json::{json, Map, Value};
 
-use super::{claims, client_cache, jwt, keyring, now_ms};
+use super::{claims, client_cache, keyring, now_ms};
 use crate::Gateway;
 
 pub const ACCESS_TTL_SECS: i64 = 3600;
@@ -133,7 +133,7 @@ pub async fn validate_with_user(
             let plain = master.unseal(&bytes).map_err(|_| inactive())?;
             serde_json::from_slice(&plain).map_err(|_| inactive())?
         }
-        None => jwt::verify(token, &keyring::jwks(gw, instance).await?)?,
+        None => keyring::verify(gw, instance, token).await?,
     };
     if claims["iss"] != issuer || claims["exp"].as_i64().unwrap_or(0) <= now_ms() / 1000 {
         return Err(inactive());

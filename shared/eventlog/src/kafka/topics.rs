@@ -33,7 +33,10 @@ pub async fn create(brokers: &str, partitions: i32, replication: i32) -> LogResu
             .set("cleanup.policy", "compact"),
     ];
     let results = admin
-        .create_topics(topics.iter(), &AdminOptions::new())
+        .create_topics(
+            topics.iter(),
+            &AdminOptions::new().request_timeout(Some(std::time::Duration::from_secs(15))),
+        )
         .await
         .map_err(|e| LogError::Unavailable(format!("creating the topics: {e}")))?;
     results
