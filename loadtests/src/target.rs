@@ -212,7 +212,23 @@ impl Target {
         req.header("Authorization", authorization)
     }
 
+    /// A GET whose body the caller parses itself (into a typed view, cheaper than a `Value`
+    /// for large pages): the status and the body's text.
+    pub fn get_text(&self, path: &str, auth: Auth) -> Result<(u16, String), String> {
+        self.send_text(self.request("GET", path, auth), Vec::new())
+    }
+
     fn send(&self, req: ureq::http::request::Builder, body: Vec<u8>) -> Result<Answer, String> {
+        let (status, text) = self.send_text(req, body)?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Answer { status, body })
+    }
+
+    fn send_text(
+        &self,
+        req: ureq::http::request::Builder,
+        body: Vec<u8>,
+    ) -> Result<(u16, String), String> {
         let req = req.body(body).map_err(|e| format!("request: {e}"))?;
         // Failures before an answer count under one code, whatever their text.
         let mut res = self.agent.run(req).map_err(|_| "transport".to_string())?;
@@ -221,8 +237,7 @@ impl Target {
             .body_mut()
             .read_to_string()
             .map_err(|_| "transport".to_string())?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(Answer { status, body })
+        Ok((status, text))
     }
 }
 

@@ -141,15 +141,35 @@ impl Scenario for ListUsers {
     }
 
     fn request(&self, _: u64) -> Result<(), String> {
-        let items = self.first_page()?;
-        if items.is_empty() {
+        let (status, text) = self
+            .target
+            .get_text("/v1/users?limit=100", Auth::Bearer(&self.manager_token))?;
+        if status != 200 {
+            return Err(status.to_string());
+        }
+        // Only what the check needs, borrowed from the text: the generator must not be what
+        // limits the figure.
+        let page: Page = serde_json::from_str(&text).map_err(|_| "not a page".to_string())?;
+        if page.items.is_empty() {
             return Err("empty page".into());
         }
-        if items.iter().any(|u| u["org_id"] != self.org.as_str()) {
+        if page.items.iter().any(|u| u.org_id != self.org) {
             return Err("a user of another org listed".into());
         }
         Ok(())
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    items: Vec<Listed<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Listed<'a> {
+    #[serde(borrow)]
+    org_id: std::borrow::Cow<'a, str>,
 }
 
 impl ListUsers {
