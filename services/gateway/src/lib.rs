@@ -35,6 +35,7 @@ pub struct Gateway {
     principals: auth::PrincipalCache,
     keys: oidc::KeyRing,
     clients: oidc::client_cache::ClientCache,
+    documents: oidc::discovery::Documents,
 }
 
 impl Gateway {
@@ -54,6 +55,7 @@ impl Gateway {
             principals: auth::PrincipalCache::default(),
             keys: oidc::KeyRing::default(),
             clients: oidc::client_cache::ClientCache::default(),
+            documents: oidc::discovery::Documents::default(),
         }
     }
 }

@@ -1,16 +1,47 @@
-//! `/.well-known/openid-configuration` and the JWKS.
+//! `/.well-known/openid-configuration` and the JWKS. Both are served as bytes made once: the
+//! discovery document per issuer, the JWKS per instance for as long as its keys stay the same.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{issuer, keyring, OAuthResult};
 use crate::auth::instance_of;
 use crate::Gateway;
 
+/// Discovery documents by issuer.
+#[derive(Default)]
+pub struct Documents(Mutex<HashMap<String, Bytes>>);
+
+const MAX_ISSUERS: usize = 10_000;
+
 pub async fn configuration(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthResult<HttpResponse> {
     instance_of(&gw, &req).await?;
     let iss = issuer(&req);
-    Ok(HttpResponse::Ok().json(json!({
+    let cached = gw.documents.0.lock().expect("documents").get(&iss).cloned();
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            let body = Bytes::from(document(&iss).to_string());
+            let mut documents = gw.documents.0.lock().expect("documents");
+            if documents.len() >= MAX_ISSUERS {
+                documents.clear();
+            }
+            documents.insert(iss, body.clone());
+            body
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+fn document(iss: &str) -> Value {
+    json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/oauth/v2/authorize"),
         "token_endpoint": format!("{iss}/oauth/v2/token"),
@@ -36,13 +67,13 @@ pub async fn configuration(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthRes
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
-    })))
+    })
 }
 
 pub async fn keys(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
-    let keys = keyring::jwks(&gw, &instance).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(json!({ "keys": *keys })))
+        .content_type(ContentType::json())
+        .body(keyring::jwks_document(&gw, &instance).await?))
 }

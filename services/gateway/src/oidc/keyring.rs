@@ -35,16 +35,16 @@ struct Published {
     generation: u64,
     rows: Arc<Vec<KeyRow>>,
     jwks: Arc<Vec<Value>>,
+    /// `{"keys": [...]}`, as served.
+    document: actix_web::web::Bytes,
 }
 
 const MAX_INSTANCES: usize = 100_000;
 
+type Keys = (Arc<Vec<KeyRow>>, Arc<Vec<Value>>, actix_web::web::Bytes);
+
 /// The instance's keys, with an active one of each default algorithm and of `also`.
-async fn published(
-    gw: &Gateway,
-    instance: &str,
-    also: Option<&str>,
-) -> Result<(Arc<Vec<KeyRow>>, Arc<Vec<Value>>), Error> {
+async fn published(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<Keys, Error> {
     let mut wanted: Vec<&str> = command::keys::DEFAULT_ALGORITHMS.to_vec();
     wanted.extend(also.filter(|a| !wanted.contains(a)));
     let complete = |rows: &[KeyRow]| {
@@ -61,7 +61,7 @@ async fn published(
         .get(instance)
     {
         if p.generation == generation && complete(&p.rows) {
-            return Ok((p.rows.clone(), p.jwks.clone()));
+            return Ok((p.rows.clone(), p.jwks.clone(), p.document.clone()));
         }
     }
     let i = instance.to_string();
@@ -77,6 +77,7 @@ async fn published(
             .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
             .collect(),
     );
+    let document = actix_web::web::Bytes::from(serde_json::json!({ "keys": *jwks }).to_string());
     let rows = Arc::new(rows);
     let mut cache = gw.keys.published.lock().expect("key ring lock");
     if cache.len() > MAX_INSTANCES {
@@ -90,14 +91,20 @@ async fn published(
             generation,
             rows: rows.clone(),
             jwks: jwks.clone(),
+            document: document.clone(),
         },
     );
-    Ok((rows, jwks))
+    Ok((rows, jwks, document))
 }
 
 /// Every published key of the instance, as public JWKs.
 pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Arc<Vec<Value>>, Error> {
     Ok(published(gw, instance, None).await?.1)
+}
+
+/// The instance's JWKS document, `{"keys": [...]}`, as served.
+pub async fn jwks_document(gw: &Gateway, instance: &str) -> Result<actix_web::web::Bytes, Error> {
+    Ok(published(gw, instance, None).await?.2)
 }
 
 /// The claims of a JWT signed by one of the instance's published keys; a signature is verified
@@ -127,7 +134,7 @@ const MAX_VERIFIED: usize = 50_000;
 
 /// The signer of the instance's active key for `alg`.
 pub async fn signer(gw: &Gateway, instance: &str, alg: &str) -> Result<Arc<Signer>, Error> {
-    let (rows, _) = published(gw, instance, Some(alg)).await?;
+    let (rows, _, _) = published(gw, instance, Some(alg)).await?;
     let row = rows
         .iter()
         .find(|r| r.alg == alg && r.status == "active")

@@ -6,7 +6,7 @@ mod authorize;
 mod claims;
 pub(crate) mod client_cache;
 mod clients;
-mod discovery;
+pub(crate) mod discovery;
 mod end_session;
 mod grants;
 mod introspect;
