@@ -2,6 +2,8 @@
 //! Kafka adapter's tests are in `eventlog/kafka.rs`, the rules of its readers in
 //! `eventlog/reader.rs`.
 
+#[path = "eventlog/cluster.rs"]
+mod cluster;
 #[path = "eventlog/kafka.rs"]
 mod kafka;
 #[path = "eventlog/reader.rs"]

@@ -12,6 +12,7 @@
 //! in memory, read back on open.
 
 pub mod broker;
+pub mod cluster;
 mod reader;
 mod record;
 mod state;
@@ -204,6 +205,11 @@ impl KafkaLog {
     /// The epoch this node writes under (the offset of its claim).
     pub fn epoch(&self) -> i64 {
         self.epoch
+    }
+
+    /// Stops taking writes: the partition is being handed to another node.
+    pub fn release(&self) {
+        self.moved.store(true, Ordering::Release);
     }
 
     /// Whether the partition has moved to another owner (this log takes no more writes).

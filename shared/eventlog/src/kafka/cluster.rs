@@ -1,0 +1,321 @@
+//! A command node's share of the cluster's log. Command nodes form one consumer group on the
+//! events topic; the group's assignment says which partitions each owns. On assignment a node
+//! opens the partition ([`KafkaLog::open`]: fences the earlier owner, reads it back, claims
+//! it); on revocation it stops taking writes for it before it lets go. A stream lives in
+//! partition `partition_for(aggregate id)`; a node asked about a partition it does not own
+//! answers [`LogError::Moved`], and the caller retries on the owner.
+//!
+//! Positions are tagged with their partition ([`tag`]); the embedded log's positions are those
+//! of partition 0.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::{ClientConfig, ClientContext};
+use tokio::sync::watch;
+
+use super::{KafkaLog, KafkaLogOptions};
+use crate::types::*;
+
+/// The partition of an aggregate: FNV-1a of its id, modulo the partition count. Every role
+/// computes it the same way.
+pub fn partition_for(aggregate_id: &str, partitions: u32) -> i32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in aggregate_id.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % partitions.max(1) as u64) as i32
+}
+
+const OFFSET_BITS: u32 = 40;
+
+/// A position of `partition`'s log as one number: the partition in the high bits.
+pub fn tag(partition: i32, position: u64) -> u64 {
+    ((partition as u64) << OFFSET_BITS) | position
+}
+
+/// The partition and the partition's own position of a tagged position.
+pub fn untag(position: u64) -> (i32, u64) {
+    (
+        (position >> OFFSET_BITS) as i32,
+        position & ((1 << OFFSET_BITS) - 1),
+    )
+}
+
+type Owned = Arc<RwLock<HashMap<i32, Arc<KafkaLog>>>>;
+
+/// Opens and releases partitions as the group assigns and revokes them.
+struct Ownership {
+    owned: Owned,
+    runtime: tokio::runtime::Handle,
+    template: KafkaLogOptions,
+}
+
+impl ClientContext for Ownership {}
+
+impl ConsumerContext for Ownership {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            let mut owned = self.owned.write().expect("owned partitions");
+            for p in partitions.elements() {
+                if let Some(log) = owned.remove(&p.partition()) {
+                    log.release();
+                    tracing::info!(partition = p.partition(), "released the partition");
+                }
+            }
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            for p in partitions.elements() {
+                let options = KafkaLogOptions {
+                    partition: p.partition(),
+                    ..self.template.clone()
+                };
+                match self.runtime.block_on(KafkaLog::open(options)) {
+                    Ok(log) => {
+                        self.owned
+                            .write()
+                            .expect("owned partitions")
+                            .insert(p.partition(), Arc::new(log));
+                    }
+                    Err(e) => {
+                        tracing::warn!(partition = p.partition(), error = %e, "cannot take the partition")
+                    }
+                }
+            }
+            // The group is for ownership only: the node reads its partitions itself.
+            let _ = consumer.pause(partitions);
+        }
+    }
+}
+
+/// How a command node joins the cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// The partition logs' settings (brokers, topics, node name, timeouts); the partition is
+    /// set per assignment.
+    pub log: KafkaLogOptions,
+    /// Partitions of the events topic.
+    pub partitions: u32,
+    /// The command nodes' consumer group.
+    pub group: String,
+    /// How long the group waits for a silent node before it gives its partitions away.
+    pub session_timeout: Duration,
+}
+
+impl ClusterOptions {
+    pub fn new(log: KafkaLogOptions, partitions: u32) -> ClusterOptions {
+        ClusterOptions {
+            log,
+            partitions,
+            group: "portcullis.command".into(),
+            session_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub struct ClusterLog {
+    owned: Owned,
+    partitions: u32,
+    stop: Arc<AtomicBool>,
+    poller: Mutex<Option<JoinHandle<()>>>,
+    head: watch::Receiver<u64>,
+}
+
+impl ClusterLog {
+    /// Joins the group; partitions arrive as the group assigns them. Call inside a tokio
+    /// multi-threaded runtime.
+    pub fn join(options: ClusterOptions) -> LogResult<ClusterLog> {
+        let owned: Owned = Arc::default();
+        let context = Ownership {
+            owned: owned.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            template: options.log.clone(),
+        };
+        let consumer: BaseConsumer<Ownership> = ClientConfig::new()
+            .set("bootstrap.servers", &options.log.brokers)
+            .set("group.id", &options.group)
+            .set("client.id", &options.log.node)
+            .set("enable.auto.commit", "false")
+            .set(
+                "session.timeout.ms",
+                options.session_timeout.as_millis().to_string(),
+            )
+            .set("heartbeat.interval.ms", "1000")
+            .create_with_context(context)
+            .map_err(|e| LogError::Unavailable(format!("kafka: joining the group: {e}")))?;
+        consumer
+            .subscribe(&[options.log.topic.as_str()])
+            .map_err(|e| LogError::Unavailable(format!("kafka: joining the group: {e}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let poller = std::thread::Builder::new()
+            .name(format!("kafka-group-{}", options.log.node))
+            .spawn(move || {
+                while !stopping.load(Ordering::Acquire) {
+                    if let Some(Err(e)) = consumer.poll(Duration::from_millis(100)) {
+                        tracing::warn!(error = %e, "the command group's consumer");
+                    }
+                }
+                // Leaving the group revokes (and releases) every partition first.
+                consumer.unsubscribe();
+                let _ = consumer.poll(Duration::from_millis(100));
+            })
+            .map_err(|e| LogError::Unavailable(format!("cannot start a thread: {e}")))?;
+        let (_, head) = watch::channel(0);
+        Ok(ClusterLog {
+            owned,
+            partitions: options.partitions,
+            stop,
+            poller: Mutex::new(Some(poller)),
+            head,
+        })
+    }
+
+    /// The partitions this node owns now.
+    pub fn owned_partitions(&self) -> Vec<i32> {
+        let mut p: Vec<i32> = self
+            .owned
+            .read()
+            .expect("owned partitions")
+            .keys()
+            .copied()
+            .collect();
+        p.sort();
+        p
+    }
+
+    /// Leaves the group: every partition is released, then handed to the others.
+    pub fn leave(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(poller) = self.poller.lock().expect("poller").take() {
+            let _ = poller.join();
+        }
+    }
+
+    /// The partition log of a stream, if this node owns it.
+    fn log_of(&self, stream: &StreamId) -> LogResult<(i32, Arc<KafkaLog>)> {
+        let p = partition_for(&stream.id, self.partitions);
+        match self.owned.read().expect("owned partitions").get(&p) {
+            Some(log) if !log.has_moved() => Ok((p, log.clone())),
+            _ => Err(LogError::Moved(format!(
+                "partition {p} is not served by this node"
+            ))),
+        }
+    }
+}
+
+impl Drop for ClusterLog {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+fn tagged(p: i32, mut events: Vec<StoredEvent>) -> Vec<StoredEvent> {
+    for e in &mut events {
+        e.position = tag(p, e.position);
+    }
+    events
+}
+
+impl EventLog for ClusterLog {
+    /// All streams of one atomic append must live in one partition.
+    fn append_atomic(&self, appends: Vec<Append>) -> BoxFuture<'_, LogResult<Vec<Appended>>> {
+        Box::pin(async move {
+            let Some(first) = appends.first() else {
+                return Ok(Vec::new());
+            };
+            let (p, log) = self.log_of(&first.stream)?;
+            if let Some(other) = appends
+                .iter()
+                .find(|a| partition_for(&a.stream.id, self.partitions) != p)
+            {
+                return Err(LogError::Unavailable(format!(
+                    "an atomic append across partitions ({:?} and {:?}) is not possible in a cluster",
+                    first.stream, other.stream
+                )));
+            }
+            let mut done = log.append_atomic(appends).await?;
+            for a in &mut done {
+                a.position = tag(p, a.position);
+            }
+            Ok(done)
+        })
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        stream: &'a StreamId,
+        after_version: u64,
+    ) -> BoxFuture<'a, LogResult<Vec<StoredEvent>>> {
+        Box::pin(async move {
+            let (p, log) = self.log_of(stream)?;
+            Ok(tagged(p, log.read_stream(stream, after_version).await?))
+        })
+    }
+
+    /// The whole log is read by projectors, from every partition; a command node has only
+    /// its own.
+    fn read_all(&self, _: u64, _: usize) -> BoxFuture<'_, LogResult<Vec<StoredEvent>>> {
+        Box::pin(async {
+            Err(LogError::Unavailable(
+                "a command node reads only its own partitions".into(),
+            ))
+        })
+    }
+
+    /// Found only when this node owns every partition (owners' streams live anywhere).
+    fn owned_streams<'a>(
+        &'a self,
+        instance: &'a str,
+        owner: &'a str,
+        kind: &'a str,
+    ) -> BoxFuture<'a, LogResult<Vec<String>>> {
+        Box::pin(async move {
+            let logs: Vec<Arc<KafkaLog>> = self
+                .owned
+                .read()
+                .expect("owned partitions")
+                .values()
+                .cloned()
+                .collect();
+            if logs.len() < self.partitions as usize {
+                return Err(LogError::Unavailable(
+                    "owned streams across partitions of other nodes are not found yet".into(),
+                ));
+            }
+            let mut ids = Vec::new();
+            for log in logs {
+                ids.extend(log.owned_streams(instance, owner, kind).await?);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Positions are per partition: there is no one head of a node's partitions.
+    fn head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    fn save_snapshot<'a>(
+        &'a self,
+        stream: &'a StreamId,
+        snapshot: Snapshot,
+    ) -> BoxFuture<'a, LogResult<()>> {
+        Box::pin(async move { self.log_of(stream)?.1.save_snapshot(stream, snapshot).await })
+    }
+
+    fn load_snapshot<'a>(
+        &'a self,
+        stream: &'a StreamId,
+    ) -> BoxFuture<'a, LogResult<Option<Snapshot>>> {
+        Box::pin(async move { self.log_of(stream)?.1.load_snapshot(stream).await })
+    }
+}
