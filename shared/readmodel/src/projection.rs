@@ -146,8 +146,8 @@ pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
 }
 
 /// Whether an event may change what the OIDC endpoints cache of a client or a token's
-/// subject: an app's or a machine user's credentials, a user's state or claims. New clients
-/// and users need no change (only found rows are cached).
+/// subject: an app's or a machine user's credentials, a user's state or claims, and new apps
+/// (apps are cached as missing too). New users need no change (only found users are cached).
 pub(crate) fn affects_clients(event: &DomainEvent) -> bool {
     match event {
         DomainEvent::Instance(e) => match e {
@@ -187,7 +187,8 @@ pub(crate) fn affects_clients(event: &DomainEvent) -> bool {
             | UserEvent::PasswordCheckSucceeded => false,
         },
         DomainEvent::Project(e) => match e {
-            ProjectEvent::AppChanged { .. }
+            ProjectEvent::AppAdded { .. }
+            | ProjectEvent::AppChanged { .. }
             | ProjectEvent::AppSecretRotated { .. }
             | ProjectEvent::AppSigningSet { .. }
             | ProjectEvent::AppRemoved { .. }
@@ -196,7 +197,6 @@ pub(crate) fn affects_clients(event: &DomainEvent) -> bool {
             | ProjectEvent::Changed { .. }
             | ProjectEvent::RoleAdded { .. }
             | ProjectEvent::RoleRemoved { .. }
-            | ProjectEvent::AppAdded { .. }
             | ProjectEvent::MemberSet { .. }
             | ProjectEvent::MemberRemoved { .. }
             | ProjectEvent::GrantAdded { .. }

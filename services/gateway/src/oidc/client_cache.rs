@@ -1,8 +1,10 @@
 //! What the token, introspection and userinfo endpoints look up on every request: the calling
-//! client (an app or a machine user, with its secret's hash) and the token's subject. Found
-//! rows are kept for one client generation of the read model, which every event that changes
-//! a client's credentials or a user's state or claims moves; rows not found are read again
-//! each time, so new clients need no change. A hit reads no table and leaves the async worker.
+//! client (an app or a machine user, with its secret's hash) and the token's subject. Rows are
+//! kept for one client generation of the read model, which every event that changes a
+//! client's credentials or a user's state or claims moves. Users and machine users not found
+//! are read again each time, so new users need no change; apps not found are kept too (a
+//! machine user's client id is looked up as an app first), so a new app moves the generation.
+//! A hit reads no table and leaves the async worker.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,8 +24,8 @@ pub struct ClientCache {
 #[derive(Default)]
 struct Inner {
     generation: u64,
-    /// By client id.
-    apps: HashMap<(String, String), (AppRow, Option<String>)>,
+    /// By client id; `None`: no such app.
+    apps: HashMap<(String, String), Option<(AppRow, Option<String>)>>,
     /// Machine users by normalized login name.
     logins: HashMap<(String, String), (UserRow, Option<String>)>,
     /// Users by id.
@@ -46,23 +48,21 @@ impl ClientCache {
     }
 }
 
-/// Reads through the cache: `get` looks up, `fetch` reads the table on a miss, `put` keeps
-/// what was found, stamped with the generation seen before the read (an event projected
-/// meanwhile makes it stale at once).
+/// Reads through the cache: `get` looks up (`Some(None)`: known to be missing), `fetch` reads
+/// the table otherwise, `put` keeps what was read, stamped with the generation seen before the
+/// read (an event projected meanwhile makes it stale at once).
 async fn cached<T: Clone + Send + 'static>(
     gw: &Gateway,
-    get: impl FnOnce(&Inner) -> Option<T>,
+    get: impl FnOnce(&Inner) -> Option<Option<T>>,
     fetch: impl FnOnce(&readmodel::SqliteReadModel) -> Result<Option<T>, Error> + Send + 'static,
-    put: impl FnOnce(&mut Inner, T),
+    put: impl FnOnce(&mut Inner, Option<T>),
 ) -> Result<Option<T>, Error> {
     let generation = gw.model.client_generation();
     if let Some(hit) = gw.clients.with(generation, |c| get(c)) {
-        return Ok(Some(hit));
+        return Ok(hit);
     }
     let found = read(gw, fetch).await?;
-    if let Some(row) = &found {
-        gw.clients.with(generation, |c| put(c, row.clone()));
-    }
+    gw.clients.with(generation, |c| put(c, found.clone()));
     Ok(found)
 }
 
@@ -103,11 +103,13 @@ pub async fn by_login(
         gw,
         {
             let key = key.clone();
-            move |cache| cache.logins.get(&key).cloned()
+            move |cache| cache.logins.get(&key).cloned().map(Some)
         },
         move |m| m.user_by_login(&i, &l),
         |cache, row| {
-            cache.logins.insert(key, row);
+            if let Some(row) = row {
+                cache.logins.insert(key, row);
+            }
         },
     )
     .await
@@ -121,11 +123,13 @@ pub async fn user(gw: &Gateway, instance: &str, id: &str) -> Result<Option<UserR
         gw,
         {
             let key = key.clone();
-            move |cache| cache.users.get(&key).cloned()
+            move |cache| cache.users.get(&key).cloned().map(Some)
         },
         move |m| m.user(&i, &u),
         |cache, row| {
-            cache.users.insert(key, row);
+            if let Some(row) = row {
+                cache.users.insert(key, row);
+            }
         },
     )
     .await
