@@ -327,6 +327,11 @@ impl Transaction {
     }
 }
 
+enum Answer {
+    Appended(oneshot::Sender<LogResult<Vec<Appended>>>, Vec<Appended>),
+    Saved(oneshot::Sender<LogResult<()>>),
+}
+
 /// Takes appends and snapshots in batches: checks versions, writes the events, confirms them,
 /// then counts them and answers.
 struct Writer {
@@ -453,6 +458,8 @@ impl Writer {
         {
             return self.lose(accepted, e);
         }
+        // The head moves before any answer: an acknowledged write is at or below the head.
+        let mut answers = Vec::with_capacity(accepted.len());
         let mut state = self.state.write().expect("partition state");
         for (first, job) in accepted {
             match job {
@@ -483,7 +490,7 @@ impl Writer {
                         }
                         done.push(appended);
                     }
-                    let _ = reply.send(Ok(done));
+                    answers.push(Answer::Appended(reply, done));
                 }
                 Job::Snapshot {
                     stream,
@@ -491,11 +498,22 @@ impl Writer {
                     reply,
                 } => {
                     state.keep_snapshot(stream, snapshot);
-                    let _ = reply.send(Ok(()));
+                    answers.push(Answer::Saved(reply));
                 }
             }
         }
         self.head.send_replace(state.head());
+        drop(state);
+        for answer in answers {
+            match answer {
+                Answer::Appended(reply, done) => {
+                    let _ = reply.send(Ok(done));
+                }
+                Answer::Saved(reply) => {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        }
     }
 
     /// A transaction failed: the partition is no longer ours; nothing of it is acknowledged.
