@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::body::MessageBody;
@@ -18,6 +18,7 @@ use authz::{Caller, Principal};
 use command::secrets::token_hash;
 use domain::{Code, Error};
 
+use crate::generational::{Entries, Generational};
 use crate::reads::{consistent, if_match, read};
 use crate::request_log::record_caller;
 use crate::{ApiError, Gateway};
@@ -46,32 +47,17 @@ struct Cached {
 }
 
 /// Principals by token hash and instances by host, valid for one auth generation.
-#[derive(Default)]
-pub struct PrincipalCache {
-    inner: Mutex<CacheInner>,
-}
+pub type PrincipalCache = Generational<Principals>;
 
 #[derive(Default)]
-struct CacheInner {
-    generation: u64,
+pub struct Principals {
     principals: HashMap<String, Cached>,
     hosts: HashMap<String, String>,
 }
 
-const MAX_ENTRIES: usize = 100_000;
-
-impl PrincipalCache {
-    fn with<T>(&self, generation: u64, f: impl FnOnce(&mut CacheInner) -> T) -> T {
-        let mut inner = self.inner.lock().expect("principal cache lock");
-        if inner.generation != generation
-            || inner.principals.len() > MAX_ENTRIES
-            || inner.hosts.len() > MAX_ENTRIES
-        {
-            inner.principals.clear();
-            inner.hosts.clear();
-            inner.generation = generation;
-        }
-        f(&mut inner)
+impl Entries for Principals {
+    fn entries(&self) -> usize {
+        self.principals.len() + self.hosts.len()
     }
 }
 

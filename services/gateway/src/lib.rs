@@ -3,6 +3,7 @@
 
 mod auth;
 mod body;
+mod generational;
 mod http_error;
 mod metrics;
 pub mod oidc;

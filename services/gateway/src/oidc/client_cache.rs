@@ -7,44 +7,34 @@
 //! A hit reads no table and leaves the async worker.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use domain::Error;
 use readmodel::{AppRow, UserRow};
 
+use crate::generational::{Entries, Generational};
 use crate::reads::read;
 use crate::Gateway;
 
-/// Found rows by (instance, key), for one generation.
-#[derive(Default)]
-pub struct ClientCache {
-    inner: Mutex<Inner>,
-}
+/// An app with its secret's hash; a user with a machine user's secret hash.
+type AppWithSecret = (AppRow, Option<String>);
+type UserWithSecret = (UserRow, Option<String>);
+
+/// Rows by (instance, key), for one client generation.
+pub type ClientCache = Generational<Clients>;
 
 #[derive(Default)]
-struct Inner {
-    generation: u64,
+pub struct Clients {
     /// By client id; `None`: no such app.
-    apps: HashMap<(String, String), Option<(AppRow, Option<String>)>>,
+    apps: HashMap<(String, String), Option<AppWithSecret>>,
     /// Machine users by normalized login name.
-    logins: HashMap<(String, String), (UserRow, Option<String>)>,
+    logins: HashMap<(String, String), UserWithSecret>,
     /// Users by id.
     users: HashMap<(String, String), UserRow>,
 }
 
-const MAX_ENTRIES: usize = 100_000;
-
-impl ClientCache {
-    fn with<T>(&self, generation: u64, f: impl FnOnce(&mut Inner) -> T) -> T {
-        let mut inner = self.inner.lock().expect("client cache lock");
-        let full = inner.apps.len() + inner.logins.len() + inner.users.len() > MAX_ENTRIES;
-        if inner.generation != generation || full {
-            *inner = Inner {
-                generation,
-                ..Inner::default()
-            };
-        }
-        f(&mut inner)
+impl Entries for Clients {
+    fn entries(&self) -> usize {
+        self.apps.len() + self.logins.len() + self.users.len()
     }
 }
 
@@ -53,9 +43,9 @@ impl ClientCache {
 /// read (an event projected meanwhile makes it stale at once).
 async fn cached<T: Clone + Send + 'static>(
     gw: &Gateway,
-    get: impl FnOnce(&Inner) -> Option<Option<T>>,
+    get: impl FnOnce(&Clients) -> Option<Option<T>>,
     fetch: impl FnOnce(&readmodel::SqliteReadModel) -> Result<Option<T>, Error> + Send + 'static,
-    put: impl FnOnce(&mut Inner, Option<T>),
+    put: impl FnOnce(&mut Clients, Option<T>),
 ) -> Result<Option<T>, Error> {
     let generation = gw.model.client_generation();
     if let Some(hit) = gw.clients.with(generation, |c| get(c)) {
@@ -71,7 +61,7 @@ pub async fn app(
     gw: &Gateway,
     instance: &str,
     client_id: &str,
-) -> Result<Option<(AppRow, Option<String>)>, Error> {
+) -> Result<Option<AppWithSecret>, Error> {
     let key = (instance.to_string(), client_id.to_string());
     let (i, c) = key.clone();
     cached(
@@ -93,7 +83,7 @@ pub async fn by_login(
     gw: &Gateway,
     instance: &str,
     login: &str,
-) -> Result<Option<(UserRow, Option<String>)>, Error> {
+) -> Result<Option<UserWithSecret>, Error> {
     let key = (
         instance.to_string(),
         domain::validate::normalized_username(login),

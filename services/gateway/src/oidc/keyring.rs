@@ -12,6 +12,7 @@ use readmodel::KeyRow;
 use serde_json::Value;
 
 use super::jwt::Signer;
+use crate::generational::{Entries, Generational};
 use crate::reads::read;
 use crate::Gateway;
 
@@ -22,13 +23,16 @@ pub struct KeyRing {
     /// every key event moves) stays the same: the hot paths read no table for them.
     published: Mutex<HashMap<String, Published>>,
     /// Claims of verified JWTs by (instance, token), for one auth generation.
-    verified: Mutex<Verified>,
+    verified: Generational<Verified>,
 }
 
 #[derive(Default)]
-struct Verified {
-    generation: u64,
-    claims: HashMap<(String, String), Value>,
+struct Verified(HashMap<(String, String), Value>);
+
+impl Entries for Verified {
+    fn entries(&self) -> usize {
+        self.0.len()
+    }
 }
 
 struct Published {
@@ -112,25 +116,19 @@ pub async fn jwks_document(gw: &Gateway, instance: &str) -> Result<actix_web::we
 pub async fn verify(gw: &Gateway, instance: &str, token: &str) -> Result<Value, Error> {
     let generation = gw.model.auth_generation();
     let key = (instance.to_string(), token.to_string());
+    if let Some(claims) = gw
+        .keys
+        .verified
+        .with(generation, |v| v.0.get(&key).cloned())
     {
-        let mut v = gw.keys.verified.lock().expect("key ring lock");
-        if v.generation != generation || v.claims.len() > MAX_VERIFIED {
-            v.claims.clear();
-            v.generation = generation;
-        }
-        if let Some(claims) = v.claims.get(&key) {
-            return Ok(claims.clone());
-        }
+        return Ok(claims);
     }
     let claims = super::jwt::verify(token, &jwks(gw, instance).await?)?;
-    let mut v = gw.keys.verified.lock().expect("key ring lock");
-    if v.generation == generation {
-        v.claims.insert(key, claims.clone());
-    }
+    gw.keys
+        .verified
+        .with(generation, |v| v.0.insert(key, claims.clone()));
     Ok(claims)
 }
-
-const MAX_VERIFIED: usize = 50_000;
 
 /// The signer of the instance's active key for `alg`.
 pub async fn signer(gw: &Gateway, instance: &str, alg: &str) -> Result<Arc<Signer>, Error> {
