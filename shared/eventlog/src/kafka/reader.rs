@@ -18,14 +18,12 @@ pub struct Counted {
 
 #[derive(Default)]
 pub struct PartitionReader {
-    /// The epoch of the latest confirm (-1: none yet).
+    /// The epoch of the latest confirm (None: none yet).
     epoch: Option<i64>,
     /// Events not yet confirmed: (offset, epoch, stream, version, event, owners).
     pending: Vec<(i64, i64, StreamId, u64, NewEvent, Vec<String>)>,
     /// Each stream's last counted version.
     versions: HashMap<StreamId, u64>,
-    /// The greatest claim offset seen: a new owner's epoch is above it.
-    pub last_claim: Option<i64>,
     /// Events dropped: of a superseded epoch, or out of their stream's sequence.
     pub dropped: u64,
 }
@@ -34,10 +32,9 @@ impl PartitionReader {
     /// Reads the record at `offset`; returns the events it makes count, in log order.
     pub fn read(&mut self, offset: i64, record: Record) -> Vec<Counted> {
         match record {
-            Record::Claim { .. } => {
-                self.last_claim = Some(self.last_claim.map_or(offset, |c| c.max(offset)));
-                Vec::new()
-            }
+            // A claim names the epoch that starts at its offset; it counts from that epoch's
+            // first confirm.
+            Record::Claim { .. } => Vec::new(),
             Record::Event {
                 epoch,
                 instance,
@@ -114,10 +111,5 @@ impl PartitionReader {
     /// A stream's last counted version.
     pub fn version(&self, stream: &StreamId) -> u64 {
         self.versions.get(stream).copied().unwrap_or(0)
-    }
-
-    /// The epoch of the latest confirm.
-    pub fn epoch(&self) -> Option<i64> {
-        self.epoch
     }
 }
