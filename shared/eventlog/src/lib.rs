@@ -4,6 +4,7 @@
 
 pub mod contract;
 pub mod kafka;
+pub mod position;
 mod sqlite;
 mod types;
 

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use domain::{DomainEvent, Error};
+use eventlog::position::untag;
 use eventlog::StoredEvent;
 use rusqlite::params;
 
@@ -11,12 +12,13 @@ use crate::projection;
 use crate::store::{storage, SqliteReadModel};
 
 impl SqliteReadModel {
-    /// Applies `batch` (log order, after the checkpoint) and moves the checkpoint to its last
-    /// event. Blocking: call it off the async runtime. Returns the new position.
+    /// Applies `batch` (each partition's events in log order, after its checkpoint) and moves
+    /// each partition's checkpoint to its last event, in the same transaction. Blocking: call
+    /// it off the async runtime. Returns partition 0's new position.
     pub fn apply_batch(&self, batch: &[StoredEvent]) -> Result<u64, Error> {
         let mut conn = self.conn.lock().expect("read model lock");
         let tx = conn.transaction().map_err(storage)?;
-        let mut last = self.position();
+        let mut reached = std::collections::BTreeMap::new();
         let mut auth_changed = false;
         let mut clients_changed = false;
         for stored in batch {
@@ -28,13 +30,17 @@ impl SqliteReadModel {
             projection::apply(&tx, stored, &event).map_err(storage)?;
             auth_changed |= projection::affects_auth(&event);
             clients_changed |= projection::affects_clients(&event);
-            last = stored.position;
+            let (partition, at) = untag(stored.position);
+            reached.insert(partition, at);
         }
-        tx.execute(
-            "UPDATE checkpoint SET position = ?1 WHERE id = 1",
-            params![last as i64],
-        )
-        .map_err(storage)?;
+        for (partition, at) in &reached {
+            tx.execute(
+                "INSERT INTO checkpoint (partition, position) VALUES (?1, ?2)
+                 ON CONFLICT (partition) DO UPDATE SET position = excluded.position",
+                params![partition, *at as i64],
+            )
+            .map_err(storage)?;
+        }
         tx.commit().map_err(storage)?;
         if auth_changed {
             self.auth_generation.fetch_add(1, Ordering::AcqRel);
@@ -46,7 +52,8 @@ impl SqliteReadModel {
             self.last_applied_at
                 .store(e.event.created_at, Ordering::Relaxed);
         }
-        self.applied.send_replace(last);
-        Ok(last)
+        self.applied
+            .send_modify(|applied| applied.0.extend(reached));
+        Ok(self.position())
     }
 }

@@ -19,4 +19,4 @@ pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipR
 pub use keys_projection::KeyRow;
 pub use project_queries::{AppRow, ProjectGrantRow, ProjectRow, RoleRow, UserGrantRow};
 pub use queries::{Page, UserFilter, UserRow};
-pub use store::SqliteReadModel;
+pub use store::{Applied, SqliteReadModel};

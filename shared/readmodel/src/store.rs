@@ -1,16 +1,18 @@
 //! The embedded read model: tables in their own SQLite file beside the event log.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use domain::{Code, Error};
+use eventlog::position::untag;
 use rusqlite::Connection;
 use tokio::sync::watch;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
-INSERT OR IGNORE INTO checkpoint (id, position) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS checkpoint (partition INTEGER PRIMARY KEY, position INTEGER NOT NULL);
+INSERT OR IGNORE INTO checkpoint (partition, position) VALUES (0, 0);
 CREATE TABLE IF NOT EXISTS versions (
     instance TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
     PRIMARY KEY (instance, kind, id)
@@ -103,10 +105,20 @@ const TABLES: [&str; 16] = [
 ];
 
 /// The layout of the tables; a read model of another layout is dropped and rebuilt.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;
+
+/// The position each log partition has been applied up to (none: 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied(pub BTreeMap<i32, u64>);
+
+impl Applied {
+    pub fn of(&self, partition: i32) -> u64 {
+        self.0.get(&partition).copied().unwrap_or(0)
+    }
+}
 
 /// The embedded read model. Writes come only from the projector; reads from anyone.
 #[derive(Clone)]
@@ -115,7 +127,7 @@ pub struct SqliteReadModel {
     pub(crate) conn: Arc<Mutex<Connection>>,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: Arc<AtomicUsize>,
-    pub(crate) applied: Arc<watch::Sender<u64>>,
+    pub(crate) applied: Arc<watch::Sender<Applied>>,
     /// Bumped after each applied batch that changed who may do what (memberships, tokens,
     /// users, removals): callers' caches of principals compare it.
     pub(crate) auth_generation: Arc<AtomicU64>,
@@ -149,12 +161,16 @@ impl SqliteReadModel {
                 .map_err(storage)?;
         }
         conn.execute_batch(SCHEMA).map_err(storage)?;
-        let position: i64 = conn
-            .query_row("SELECT position FROM checkpoint WHERE id = 1", [], |r| {
-                r.get(0)
+        let applied = conn
+            .prepare("SELECT partition, position FROM checkpoint")
+            .and_then(|mut st| {
+                st.query_map([], |r| {
+                    Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)? as u64))
+                })?
+                .collect::<rusqlite::Result<BTreeMap<i32, u64>>>()
             })
             .map_err(storage)?;
-        let (applied, _) = watch::channel(position as u64);
+        let (applied, _) = watch::channel(Applied(applied));
         let readers = (0..READERS)
             .map(|_| {
                 let c = Connection::open_with_flags(
@@ -208,16 +224,22 @@ impl SqliteReadModel {
         self.client_generation.load(Ordering::Acquire)
     }
 
-    /// The log position applied so far.
+    /// The position of partition 0 applied so far (the embedded log's only partition).
     pub fn position(&self) -> u64 {
-        *self.applied.borrow()
+        self.applied.borrow().of(0)
     }
 
-    /// Waits until the projector has applied `position`, for at most `timeout`
-    /// (read-your-writes: `X-Portcullis-Position`).
+    /// What each partition has applied so far.
+    pub fn applied(&self) -> Applied {
+        self.applied.borrow().clone()
+    }
+
+    /// Waits until the projector has applied `position` (tagged with its partition: see
+    /// `eventlog::position`), for at most `timeout` (read-your-writes: `X-Portcullis-Position`).
     pub async fn wait_for(&self, position: u64, timeout: std::time::Duration) -> Result<(), Error> {
+        let (partition, at) = untag(position);
         let mut rx = self.applied.subscribe();
-        let reached = tokio::time::timeout(timeout, rx.wait_for(|p| *p >= position)).await;
+        let reached = tokio::time::timeout(timeout, rx.wait_for(|a| a.of(partition) >= at)).await;
         match reached {
             Ok(Ok(_)) => Ok(()),
             _ => Err(Error::new(
@@ -235,9 +257,12 @@ impl SqliteReadModel {
             conn.execute(&format!("DELETE FROM {t}"), [])
                 .map_err(storage)?;
         }
-        conn.execute("INSERT INTO checkpoint (id, position) VALUES (1, 0)", [])
-            .map_err(storage)?;
-        self.applied.send_replace(0);
+        conn.execute(
+            "INSERT INTO checkpoint (partition, position) VALUES (0, 0)",
+            [],
+        )
+        .map_err(storage)?;
+        self.applied.send_replace(Applied::default());
         self.auth_generation.fetch_add(1, Ordering::AcqRel);
         self.client_generation.fetch_add(1, Ordering::AcqRel);
         Ok(())

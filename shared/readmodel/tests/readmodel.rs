@@ -350,3 +350,65 @@ async fn a_read_can_wait_for_the_position_of_a_write() {
         .unwrap_err();
     assert_eq!(err.code, Code::PositionNotReached);
 }
+
+/// A machine user's creation as a log would hold it, at `position`.
+fn machine_added(position: u64, id: &str) -> eventlog::StoredEvent {
+    use domain::EventType;
+    let event = domain::user::UserEvent::MachineAdded {
+        org_id: "org-1".into(),
+        username: id.into(),
+        name: id.into(),
+        description: String::new(),
+    };
+    eventlog::StoredEvent {
+        position,
+        stream: eventlog::StreamId::new(I, "user", id),
+        version: 1,
+        event: eventlog::NewEvent {
+            event_type: event.event_type().into(),
+            schema_version: domain::codec::SCHEMA_VERSION,
+            payload: domain::codec::encode(&event),
+            creator: "test".into(),
+            created_at: 0,
+        },
+    }
+}
+
+#[actix_rt::test]
+async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs() {
+    use eventlog::position::tag;
+    let w = world();
+    // Partition 0 (the embedded log's) far ahead, partition 3 at 5.
+    w.model
+        .apply_batch(&[
+            machine_added(tag(0, 100), "u0"),
+            machine_added(tag(3, 5), "u3"),
+        ])
+        .unwrap();
+    assert_eq!(w.model.position(), 100);
+    let short = Duration::from_millis(200);
+    w.model.wait_for(tag(3, 5), short).await.unwrap();
+    w.model.wait_for(100, short).await.unwrap();
+    let e = w.model.wait_for(tag(3, 6), short).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        Code::PositionNotReached,
+        "partition 0 is not partition 3"
+    );
+    // A later batch of partition 3 wakes the reader that waits for it.
+    let waiting = {
+        let model = w.model.clone();
+        tokio::spawn(async move { model.wait_for(tag(3, 6), Duration::from_secs(5)).await })
+    };
+    w.model
+        .apply_batch(&[machine_added(tag(3, 6), "u3b")])
+        .unwrap();
+    waiting.await.unwrap().unwrap();
+    // The checkpoints are stored with the tables: a reopened model has them.
+    let reopened = SqliteReadModel::open(&w.path).unwrap();
+    assert_eq!(
+        reopened.applied(),
+        readmodel::Applied([(0, 100), (3, 6)].into_iter().collect())
+    );
+    assert!(reopened.user(I, "u3b").unwrap().is_some());
+}

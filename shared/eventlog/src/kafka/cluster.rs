@@ -5,8 +5,8 @@
 //! partition `partition_for(aggregate id)`; a node asked about a partition it does not own
 //! answers [`LogError::Moved`], and the caller retries on the owner.
 //!
-//! Positions are tagged with their partition ([`tag`]); the embedded log's positions are those
-//! of partition 0.
+//! Positions are tagged with their partition ([`crate::position`]); the embedded log's
+//! positions are those of partition 0.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +19,7 @@ use rdkafka::{ClientConfig, ClientContext};
 use tokio::sync::watch;
 
 use super::{KafkaLog, KafkaLogOptions};
+pub use crate::position::{tag, untag};
 use crate::types::*;
 
 /// The partition of an aggregate: FNV-1a of its id, modulo the partition count. Every role
@@ -30,21 +31,6 @@ pub fn partition_for(aggregate_id: &str, partitions: u32) -> i32 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     (h % partitions.max(1) as u64) as i32
-}
-
-const OFFSET_BITS: u32 = 40;
-
-/// A position of `partition`'s log as one number: the partition in the high bits.
-pub fn tag(partition: i32, position: u64) -> u64 {
-    ((partition as u64) << OFFSET_BITS) | position
-}
-
-/// The partition and the partition's own position of a tagged position.
-pub fn untag(position: u64) -> (i32, u64) {
-    (
-        (position >> OFFSET_BITS) as i32,
-        position & ((1 << OFFSET_BITS) - 1),
-    )
 }
 
 type Owned = Arc<RwLock<HashMap<i32, Arc<KafkaLog>>>>;
