@@ -13,6 +13,7 @@
 
 pub mod broker;
 pub mod cluster;
+pub mod follower;
 mod reader;
 mod record;
 mod state;

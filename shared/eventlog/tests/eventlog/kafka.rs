@@ -158,3 +158,93 @@ async fn topics_are_created_once() {
         ["kept portcullis.events", "kept portcullis.snapshots"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_sees_every_counted_event_of_every_partition_and_nothing_else() {
+    use eventlog::kafka::follower::Follower;
+    use eventlog::position::{tag, untag};
+    let broker = Broker::start();
+    topics::create(&broker.brokers(), 2, 1).await.unwrap();
+    let options = |p: i32, node: &str| KafkaLogOptions {
+        timeout: Duration::from_secs(3),
+        ..KafkaLogOptions::new(&broker.brokers(), p, node)
+    };
+    let (a, b) = (
+        StreamId::new("i1", "user", "a"),
+        StreamId::new("i1", "user", "b"),
+    );
+    let p0 = KafkaLog::open(options(0, "node-a")).await.unwrap();
+    let zombie = KafkaLog::open(options(1, "node-b")).await.unwrap();
+    p0.append(append(&a, 0, 1)).await.unwrap();
+    zombie.append(append(&b, 0, 2)).await.unwrap();
+    // Partition 1 moves; its old owner's late write never counts.
+    let p1 = KafkaLog::open(options(1, "node-c")).await.unwrap();
+    assert!(zombie.append(append(&b, 1, 66)).await.is_err());
+    p1.append(append(&b, 1, 3)).await.unwrap();
+    p0.append(append(&a, 1, 4)).await.unwrap();
+
+    let mut follower =
+        Follower::start(&broker.brokers(), topics::EVENTS, 2, "projector", []).unwrap();
+    let mut seen = Vec::new();
+    let started = std::time::Instant::now();
+    while seen.len() < 4 && started.elapsed() < Duration::from_secs(30) {
+        seen.extend(
+            follower
+                .next_batch(Duration::from_millis(500), 100)
+                .await
+                .unwrap(),
+        );
+    }
+    // Nothing more comes: the zombie's record is not among them.
+    seen.extend(
+        follower
+            .next_batch(Duration::from_millis(1500), 100)
+            .await
+            .unwrap(),
+    );
+    let by_partition = |p: i32| -> Vec<u8> {
+        seen.iter()
+            .filter(|e| untag(e.position).0 == p)
+            .map(|e| e.event.payload[0])
+            .collect()
+    };
+    assert_eq!(by_partition(0), [1, 4]);
+    assert_eq!(by_partition(1), [2, 3]);
+    // The positions are the partitions' own, tagged: what the writers were told.
+    let last_of_b = p1
+        .read_stream(&b, 0)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .position;
+    assert!(seen.iter().any(|e| e.position == tag(1, last_of_b)));
+
+    // A follower told what was applied skips it.
+    let applied = seen
+        .iter()
+        .find(|e| e.event.payload[0] == 1)
+        .unwrap()
+        .position;
+    let mut again = Follower::start(
+        &broker.brokers(),
+        topics::EVENTS,
+        2,
+        "projector-2",
+        [applied],
+    )
+    .unwrap();
+    let mut rest = Vec::new();
+    let started = std::time::Instant::now();
+    while rest.len() < 3 && started.elapsed() < Duration::from_secs(30) {
+        rest.extend(
+            again
+                .next_batch(Duration::from_millis(500), 100)
+                .await
+                .unwrap(),
+        );
+    }
+    let mut payloads: Vec<u8> = rest.iter().map(|e| e.event.payload[0]).collect();
+    payloads.sort();
+    assert_eq!(payloads, [2, 3, 4]);
+}
