@@ -1,5 +1,6 @@
 //! The projection runner: reads the log from the read model's checkpoint and applies it in
-//! batches, follows the log's head, and rebuilds from position 0 on demand.
+//! batches, follows the log's head, and rebuilds from position 0 on demand. In a cluster,
+//! [`follow`] applies what a follower of the Kafka topic brings.
 
 use std::sync::Arc;
 
@@ -59,5 +60,27 @@ impl Projector {
     pub async fn rebuild(&self) -> Result<usize, Error> {
         self.model.reset()?;
         self.catch_up().await
+    }
+}
+
+/// Applies what a follower of the cluster's events topic brings, batch by batch, for as long
+/// as the topic can be read; each batch's partition checkpoints are written with it. Start
+/// the follower after the read model's checkpoints (`SqliteReadModel::applied`).
+pub async fn follow(
+    mut follower: eventlog::kafka::follower::Follower,
+    model: SqliteReadModel,
+) -> Result<(), Error> {
+    loop {
+        let batch = follower
+            .next_batch(std::time::Duration::from_millis(200), BATCH)
+            .await
+            .map_err(storage)?;
+        if batch.is_empty() {
+            continue;
+        }
+        let model = model.clone();
+        tokio::task::spawn_blocking(move || model.apply_batch(&batch))
+            .await
+            .map_err(storage)??;
     }
 }

@@ -412,3 +412,50 @@ async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs() {
     );
     assert!(reopened.user(I, "u3b").unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs() {
+    use eventlog::kafka::broker::Broker;
+    use eventlog::kafka::follower::Follower;
+    use eventlog::kafka::{topics, KafkaLog, KafkaLogOptions};
+    use eventlog::position::tag;
+    let broker = Broker::start();
+    topics::create(&broker.brokers(), 2, 1).await.unwrap();
+    let mut written = Vec::new();
+    for (p, id) in [(0, "u-a"), (1, "u-b")] {
+        let log = KafkaLog::open(KafkaLogOptions::new(&broker.brokers(), p, "node"))
+            .await
+            .unwrap();
+        let event = machine_added(0, id);
+        let done = log
+            .append(eventlog::Append {
+                stream: event.stream,
+                expected_version: 0,
+                events: vec![event.event],
+                owners: vec!["org-1".into()],
+            })
+            .await
+            .unwrap();
+        written.push((tag(p, done.position), id));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model = SqliteReadModel::open(&dir.path().join("read.db")).unwrap();
+    let follower = Follower::start(
+        &broker.brokers(),
+        topics::EVENTS,
+        2,
+        "projector",
+        model.applied().0.into_iter().map(|(p, at)| tag(p, at)),
+    )
+    .unwrap();
+    let projecting = tokio::spawn(projector::follow(follower, model.clone()));
+    for (position, id) in written {
+        model
+            .wait_for(position, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert!(model.user(I, id).unwrap().is_some(), "{id}");
+    }
+    assert_eq!(model.applied().0.len(), 2, "{:?}", model.applied());
+    projecting.abort();
+}
