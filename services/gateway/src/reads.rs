@@ -23,22 +23,39 @@ pub async fn read<T: Send + 'static>(
         .map_err(|e| Error::internal(format!("read-model query failed: {e}")))?
 }
 
-/// Read-your-writes: waits (bounded) for the position a client sends back.
+/// The most positions one `X-Portcullis-Position` may carry.
+const MAX_POSITIONS: usize = 64;
+
+/// Read-your-writes: waits (bounded, in all) for the positions a client sends back. A client
+/// that wrote to aggregates of several log partitions (a cluster) sends each write's
+/// position, separated by commas.
 pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
     let Some(value) = req.headers().get("x-portcullis-position") else {
         return Ok(());
     };
-    let position = value
+    let invalid = || {
+        Error::new(
+            Code::InvalidQuery,
+            format!(
+                "X-Portcullis-Position is not a position this server gave out (or up to {MAX_POSITIONS} of them, separated by commas)"
+            ),
+        )
+    };
+    let positions = value
         .to_str()
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| {
-            Error::new(
-                Code::InvalidQuery,
-                "X-Portcullis-Position is not a position this server gave out",
-            )
-        })?;
-    gw.model.wait_for(position, WAIT).await
+        .map_err(|_| invalid())?
+        .split(',')
+        .map(|p| p.trim().parse::<u64>().map_err(|_| invalid()))
+        .collect::<Result<Vec<u64>, Error>>()?;
+    if positions.len() > MAX_POSITIONS {
+        return Err(invalid());
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    for position in positions {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        gw.model.wait_for(position, left).await?;
+    }
+    Ok(())
 }
 
 /// `If-Match: <sequence>` of a write: the aggregate version the client last saw (quotes

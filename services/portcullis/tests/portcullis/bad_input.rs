@@ -62,5 +62,15 @@ fn malformed_unknown_oversize_and_unauthenticated_requests_write_nothing() {
         .error(),
         (400, "REQ-0003")
     );
+    assert_eq!(
+        c.send(
+            "GET",
+            "/v1/users/me",
+            None,
+            &[("X-Portcullis-Position", "1, soon")]
+        )
+        .error(),
+        (400, "REQ-0003")
+    );
     assert_eq!(event_count(&t), before, "a refused request wrote events");
 }

@@ -172,3 +172,29 @@ fn a_user_is_found_by_login_name_and_lists_page_by_cursor() {
         (400, "REQ-0003")
     );
 }
+
+#[test]
+fn a_read_waits_for_every_position_it_is_sent() {
+    // A client that wrote twice sends both positions; the read sees both writes.
+    let t = server().tenant();
+    let first = t.client.post("/v1/orgs", json!({"name": "First"}));
+    let second = t.client.post("/v1/orgs", json!({"name": "Second"}));
+    let both = format!("{}, {}", first.str("position"), second.str("position"));
+    let listed = t.client.send(
+        "GET",
+        "/v1/orgs?limit=100",
+        None,
+        &[("X-Portcullis-Position", &both)],
+    );
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let names: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"First") && names.contains(&"Second"),
+        "{names:?}"
+    );
+}
