@@ -19,8 +19,7 @@ impl SqliteReadModel {
         let mut conn = self.conn.lock().expect("read model lock");
         let tx = conn.transaction().map_err(storage)?;
         let mut reached = std::collections::BTreeMap::new();
-        let mut auth_changed = false;
-        let mut clients_changed = false;
+        let mut stale = projection::Stale::default();
         for stored in batch {
             let event = DomainEvent::decode(
                 &stored.stream.kind,
@@ -28,8 +27,9 @@ impl SqliteReadModel {
                 &stored.event.payload,
             )?;
             projection::apply(&tx, stored, &event).map_err(storage)?;
-            auth_changed |= projection::affects_auth(&event);
-            clients_changed |= projection::affects_clients(&event);
+            let made = projection::stale(&event);
+            stale.auth |= made.auth;
+            stale.clients |= made.clients;
             let (partition, at) = untag(stored.position);
             reached.insert(partition, at);
         }
@@ -42,10 +42,10 @@ impl SqliteReadModel {
             .map_err(storage)?;
         }
         tx.commit().map_err(storage)?;
-        if auth_changed {
+        if stale.auth {
             self.auth_generation.fetch_add(1, Ordering::AcqRel);
         }
-        if clients_changed {
+        if stale.clients {
             self.client_generation.fetch_add(1, Ordering::AcqRel);
         }
         if let Some(e) = batch.last() {

@@ -67,157 +67,107 @@ pub(crate) fn apply(
     }
 }
 
-/// Whether an event may change who a caller is or what they may do (their memberships, their
-/// tokens, their existence) or which keys sign and verify tokens, so that cached principals
-/// and keys must be loaded again.
-pub(crate) fn affects_auth(event: &DomainEvent) -> bool {
+/// Which of the gateway's caches an event makes stale.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stale {
+    /// Who a caller is or what they may do (their memberships, their tokens, their existence),
+    /// and which keys sign and verify tokens: cached principals and keys (the auth generation).
+    pub auth: bool,
+    /// What the OIDC endpoints keep of a client or a token's subject: an app's or a machine
+    /// user's credentials, a user's state or claims, and new apps (apps are kept as missing
+    /// too; users only when found, so new users make nothing stale): the client generation.
+    pub clients: bool,
+}
+
+const NONE: Stale = Stale {
+    auth: false,
+    clients: false,
+};
+const AUTH: Stale = Stale {
+    auth: true,
+    clients: false,
+};
+const CLIENTS: Stale = Stale {
+    auth: false,
+    clients: true,
+};
+const BOTH: Stale = Stale {
+    auth: true,
+    clients: true,
+};
+
+pub(crate) fn stale(event: &DomainEvent) -> Stale {
     match event {
         DomainEvent::Instance(e) => match e {
-            InstanceEvent::Added { .. } => false,
+            InstanceEvent::Added { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
-            | InstanceEvent::SystemMemberSet { .. }
-            | InstanceEvent::Removed { .. } => true,
+            | InstanceEvent::SystemMemberSet { .. } => AUTH,
+            InstanceEvent::Removed { .. } => BOTH,
         },
         DomainEvent::Org(e) => match e {
-            OrgEvent::Added { .. } | OrgEvent::Renamed { .. } => false,
-            OrgEvent::MemberSet { .. }
-            | OrgEvent::MemberRemoved { .. }
-            | OrgEvent::Removed { .. } => true,
+            OrgEvent::Added { .. } | OrgEvent::Renamed { .. } => NONE,
+            OrgEvent::MemberSet { .. } | OrgEvent::MemberRemoved { .. } => AUTH,
+            OrgEvent::Removed { .. } => BOTH,
         },
         DomainEvent::User(e) => match e {
             UserEvent::HumanAdded { .. }
             | UserEvent::MachineAdded { .. }
             | UserEvent::PatAdded { .. }
-            | UserEvent::ProfileChanged { .. }
-            | UserEvent::MachineChanged { .. }
-            | UserEvent::EmailChanged { .. }
-            | UserEvent::PhoneChanged { .. }
             | UserEvent::PasswordChanged { .. }
             | UserEvent::MetadataSet { .. }
             | UserEvent::MetadataRemoved { .. }
-            | UserEvent::SecretSet { .. }
-            | UserEvent::SecretRemoved
             | UserEvent::PasswordCheckFailed
-            | UserEvent::PasswordCheckSucceeded => false,
-            // A deactivated or locked user's tokens stop working at once.
-            UserEvent::PatRemoved { .. }
-            | UserEvent::Removed { .. }
-            | UserEvent::Deactivated
-            | UserEvent::Reactivated
-            | UserEvent::Locked
-            | UserEvent::Unlocked => true,
-        },
-        DomainEvent::Project(e) => match e {
-            ProjectEvent::MemberSet { .. }
-            | ProjectEvent::MemberRemoved { .. }
-            | ProjectEvent::Removed { .. }
-            | ProjectEvent::GrantRemoved { .. }
-            | ProjectEvent::GrantMemberSet { .. }
-            | ProjectEvent::GrantMemberRemoved { .. } => true,
-            ProjectEvent::GrantAdded { .. }
-            | ProjectEvent::GrantChanged { .. }
-            | ProjectEvent::AppSigningSet { .. } => false,
-            ProjectEvent::Added { .. }
-            | ProjectEvent::Changed { .. }
-            | ProjectEvent::RoleAdded { .. }
-            | ProjectEvent::RoleRemoved { .. }
-            | ProjectEvent::AppAdded { .. }
-            | ProjectEvent::AppChanged { .. }
-            | ProjectEvent::AppSecretRotated { .. }
-            | ProjectEvent::AppRemoved { .. } => false,
-        },
-        // User grants are end users' project roles, not manager permissions.
-        DomainEvent::UserGrant(
-            UserGrantEvent::Added { .. } | UserGrantEvent::Changed { .. } | UserGrantEvent::Removed,
-        ) => false,
-        // The gateway caches each instance's keys for one generation.
-        DomainEvent::SigningKeys(
-            SigningKeysEvent::KeyAdded { .. }
-            | SigningKeysEvent::KeyActivated { .. }
-            | SigningKeysEvent::KeyRetired { .. }
-            | SigningKeysEvent::KeyRemoved { .. },
-        ) => true,
-        DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
-            false
-        }
-        DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
-    }
-}
-
-/// Whether an event may change what the OIDC endpoints cache of a client or a token's
-/// subject: an app's or a machine user's credentials, a user's state or claims, and new apps
-/// (apps are cached as missing too). New users need no change (only found users are cached).
-pub(crate) fn affects_clients(event: &DomainEvent) -> bool {
-    match event {
-        DomainEvent::Instance(e) => match e {
-            InstanceEvent::Removed { .. } => true,
-            InstanceEvent::Added { .. }
-            | InstanceEvent::MemberSet { .. }
-            | InstanceEvent::MemberRemoved { .. }
-            | InstanceEvent::SystemMemberSet { .. } => false,
-        },
-        DomainEvent::Org(e) => match e {
-            OrgEvent::Removed { .. } => true,
-            OrgEvent::Added { .. }
-            | OrgEvent::Renamed { .. }
-            | OrgEvent::MemberSet { .. }
-            | OrgEvent::MemberRemoved { .. } => false,
-        },
-        DomainEvent::User(e) => match e {
+            | UserEvent::PasswordCheckSucceeded => NONE,
+            UserEvent::PatRemoved { .. } => AUTH,
+            // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }
             | UserEvent::MachineChanged { .. }
             | UserEvent::EmailChanged { .. }
             | UserEvent::PhoneChanged { .. }
             | UserEvent::SecretSet { .. }
-            | UserEvent::SecretRemoved
-            | UserEvent::Removed { .. }
+            | UserEvent::SecretRemoved => CLIENTS,
+            // A deactivated or locked user's tokens stop working at once.
+            UserEvent::Removed { .. }
             | UserEvent::Deactivated
             | UserEvent::Reactivated
             | UserEvent::Locked
-            | UserEvent::Unlocked => true,
-            UserEvent::HumanAdded { .. }
-            | UserEvent::MachineAdded { .. }
-            | UserEvent::PatAdded { .. }
-            | UserEvent::PatRemoved { .. }
-            | UserEvent::PasswordChanged { .. }
-            | UserEvent::MetadataSet { .. }
-            | UserEvent::MetadataRemoved { .. }
-            | UserEvent::PasswordCheckFailed
-            | UserEvent::PasswordCheckSucceeded => false,
+            | UserEvent::Unlocked => BOTH,
         },
         DomainEvent::Project(e) => match e {
-            ProjectEvent::AppAdded { .. }
-            | ProjectEvent::AppChanged { .. }
-            | ProjectEvent::AppSecretRotated { .. }
-            | ProjectEvent::AppSigningSet { .. }
-            | ProjectEvent::AppRemoved { .. }
-            | ProjectEvent::Removed { .. } => true,
             ProjectEvent::Added { .. }
             | ProjectEvent::Changed { .. }
             | ProjectEvent::RoleAdded { .. }
             | ProjectEvent::RoleRemoved { .. }
-            | ProjectEvent::MemberSet { .. }
-            | ProjectEvent::MemberRemoved { .. }
             | ProjectEvent::GrantAdded { .. }
-            | ProjectEvent::GrantChanged { .. }
+            | ProjectEvent::GrantChanged { .. } => NONE,
+            ProjectEvent::MemberSet { .. }
+            | ProjectEvent::MemberRemoved { .. }
             | ProjectEvent::GrantRemoved { .. }
             | ProjectEvent::GrantMemberSet { .. }
-            | ProjectEvent::GrantMemberRemoved { .. } => false,
+            | ProjectEvent::GrantMemberRemoved { .. } => AUTH,
+            ProjectEvent::AppAdded { .. }
+            | ProjectEvent::AppChanged { .. }
+            | ProjectEvent::AppSecretRotated { .. }
+            | ProjectEvent::AppSigningSet { .. }
+            | ProjectEvent::AppRemoved { .. } => CLIENTS,
+            ProjectEvent::Removed { .. } => BOTH,
         },
+        // User grants are end users' project roles, not manager permissions.
         DomainEvent::UserGrant(
             UserGrantEvent::Added { .. } | UserGrantEvent::Changed { .. } | UserGrantEvent::Removed,
-        ) => false,
+        ) => NONE,
+        // The gateway keeps each instance's keys for one auth generation.
         DomainEvent::SigningKeys(
             SigningKeysEvent::KeyAdded { .. }
             | SigningKeysEvent::KeyActivated { .. }
             | SigningKeysEvent::KeyRetired { .. }
             | SigningKeysEvent::KeyRemoved { .. },
-        ) => false,
+        ) => AUTH,
         DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
-            false
+            NONE
         }
-        DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => false,
+        DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }
 

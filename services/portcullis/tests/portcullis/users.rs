@@ -197,4 +197,14 @@ fn a_read_waits_for_every_position_it_is_sent() {
         names.contains(&"First") && names.contains(&"Second"),
         "{names:?}"
     );
+    // Every position counts, not only the first: one the log never reached makes the read
+    // wait out its bound and say so.
+    let unreached = format!("{}, 999999999999", first.str("position"));
+    let waited = t.client.send(
+        "GET",
+        "/v1/orgs?limit=1",
+        None,
+        &[("X-Portcullis-Position", &unreached)],
+    );
+    assert_eq!(waited.error(), (503, "CONC-0002"));
 }

@@ -19,7 +19,7 @@ use rdkafka::{ClientConfig, ClientContext};
 use tokio::sync::watch;
 
 use super::{KafkaLog, KafkaLogOptions};
-pub use crate::position::{tag, untag};
+use crate::position::tag;
 use crate::types::*;
 
 /// The partition of an aggregate: FNV-1a of its id, modulo the partition count. Every role

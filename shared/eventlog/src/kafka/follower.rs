@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::reader::PartitionReader;
 use super::record::Record;
@@ -34,14 +34,8 @@ impl Follower {
         node: &str,
         after: impl IntoIterator<Item = u64>,
     ) -> LogResult<Follower> {
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("group.id", format!("portcullis.follow.{node}"))
-            .set("enable.auto.commit", "false")
-            .set("isolation.level", "read_committed")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .map_err(|e| LogError::Unavailable(format!("kafka: consumer: {e}")))?;
+        let consumer =
+            super::committed_reader(brokers, &format!("portcullis.follow.{node}"), false)?;
         let mut assignment = TopicPartitionList::new();
         for p in 0..partitions as i32 {
             assignment

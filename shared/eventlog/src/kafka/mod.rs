@@ -236,21 +236,31 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or(Err(KafkaError::Canceled))
 }
 
+/// A consumer of committed records that is assigned its partitions (its group only names it;
+/// nothing is committed), optionally told when it reaches a partition's end.
+fn committed_reader(brokers: &str, group: &str, eof: bool) -> LogResult<StreamConsumer> {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", eof.to_string())
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .map_err(|e| unavailable("consumer", e))
+}
+
 /// Reads a partition of `topic` from its start to its end (read committed), record by record.
 async fn read_partition(
     options: &KafkaLogOptions,
     topic: &str,
     mut each: impl FnMut(i64, &[u8]),
 ) -> LogResult<()> {
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &options.brokers)
-        .set("group.id", format!("portcullis.restore.{}", options.node))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .map_err(|e| unavailable("consumer", e))?;
+    let consumer = committed_reader(
+        &options.brokers,
+        &format!("portcullis.restore.{}", options.node),
+        true,
+    )?;
     let mut assignment = TopicPartitionList::new();
     assignment
         .add_partition_offset(topic, options.partition, Offset::Beginning)
