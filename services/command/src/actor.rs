@@ -9,23 +9,24 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::{authorize, codec, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
+use eventlog::position::Positions;
 use eventlog::{Append, EventLog, LogError, NewEvent, Snapshot, StreamId};
 use tracing::Instrument;
 
-/// What a committed command answers: the aggregate's new version and the log position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a committed command answers: the aggregate's new version and the log positions it
+/// reached (one per partition written).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Written {
     pub sequence: u64,
-    pub position: u64,
+    pub position: Positions,
 }
 
 impl Written {
-    /// The later of two writes to the same aggregate (what a client should read after both).
-    pub fn max_of(self, other: Written) -> Written {
-        Written {
-            sequence: self.sequence.max(other.sequence),
-            position: self.position.max(other.position),
-        }
+    /// The later of two writes (what a client should read after both).
+    pub fn max_of(mut self, other: &Written) -> Written {
+        self.sequence = self.sequence.max(other.sequence);
+        self.position.merge(&other.position);
+        self
     }
 }
 
@@ -70,6 +71,8 @@ pub struct AggregateActor<A: Aggregate> {
     key: AggregateKey,
     state: A,
     version: u64,
+    /// The log position of the aggregate's last event, when known (0: not known).
+    position: u64,
     snapshot_version: u64,
     loaded: bool,
     deps: Arc<Deps>,
@@ -120,17 +123,26 @@ pub(crate) fn log_error(e: LogError) -> Error {
             format!("the event log is unavailable: {m}"),
         ),
         LogError::Moved(m) => Error::new(
-            Code::StorageUnavailable,
-            format!("this node no longer serves the aggregate ({m}): retry"),
+            Code::PartitionMoved,
+            format!("this node no longer serves the aggregate ({m}): retry on its owner"),
         ),
     }
+}
+
+/// What a restore found.
+struct Restored<A> {
+    state: A,
+    version: u64,
+    snapshot_version: u64,
+    /// The last event's position (0 when every event was in the snapshot).
+    position: u64,
 }
 
 /// The state from the latest snapshot plus the events after it.
 async fn restore<A: Aggregate>(
     log: &dyn EventLog,
     stream: &StreamId,
-) -> Result<(A, u64, u64), Error> {
+) -> Result<Restored<A>, Error> {
     let (mut state, mut version) = match log.load_snapshot(stream).await.map_err(log_error)? {
         Some(s) => {
             let state: A = bincode::serde::decode_from_slice(&s.state, bincode::config::standard())
@@ -141,12 +153,19 @@ async fn restore<A: Aggregate>(
         None => (A::default(), 0),
     };
     let snapshot_version = version;
+    let mut position = 0;
     for e in log.read_stream(stream, version).await.map_err(log_error)? {
         let event: A::Event = codec::decode(e.event.schema_version, &e.event.payload)?;
         state.apply(&event);
         version = e.version;
+        position = e.position;
     }
-    Ok((state, version, snapshot_version))
+    Ok(Restored {
+        state,
+        version,
+        snapshot_version,
+        position,
+    })
 }
 
 impl<A: Aggregate> AggregateActor<A> {
@@ -155,6 +174,7 @@ impl<A: Aggregate> AggregateActor<A> {
             key,
             state: A::default(),
             version: 0,
+            position: 0,
             snapshot_version: 0,
             loaded: false,
             deps,
@@ -173,10 +193,11 @@ impl<A: Aggregate> AggregateActor<A> {
             async move { restore::<A>(&*deps.log, &stream).await }
                 .into_actor(self)
                 .map(|r, act, _| {
-                    let (state, version, snapshot_version) = r?;
-                    act.state = state;
-                    act.version = version;
-                    act.snapshot_version = snapshot_version;
+                    let r: Restored<A> = r?;
+                    act.state = r.state;
+                    act.version = r.version;
+                    act.snapshot_version = r.snapshot_version;
+                    act.position = r.position;
                     act.loaded = true;
                     Ok(())
                 }),
@@ -303,8 +324,12 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
                     let (events, done) = match result {
                         Ok(r) => r,
                         Err(e) => {
-                            if e.code == Code::VersionConflict || e.code == Code::StorageUnavailable
-                            {
+                            if matches!(
+                                e.code,
+                                Code::VersionConflict
+                                    | Code::StorageUnavailable
+                                    | Code::PartitionMoved
+                            ) {
                                 // Reload before the next command rather than trust this state.
                                 act.loaded = false;
                             }
@@ -314,17 +339,21 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
                     for e in &events {
                         act.state.apply(e);
                     }
+                    // Nothing written: the aggregate as it stands, at its last event if known,
+                    // else at the log's head.
                     let position = match done {
                         Some(d) => {
                             act.version = d.version;
+                            act.position = d.position;
                             d.position
                         }
+                        None if act.position > 0 => act.position,
                         None => *act.deps.log.head().borrow(),
                     };
                     act.maybe_snapshot();
                     Ok(Written {
                         sequence: act.version,
-                        position,
+                        position: Positions::at(position),
                     })
                 }),
         ))

@@ -20,13 +20,14 @@ use domain::unique::Unique;
 use domain::user::User;
 use domain::user_grant::UserGrant;
 use domain::{Aggregate, AggregateKey, Code, Error};
-use eventlog::EventLog;
+use eventlog::{Append, Appended, EventLog};
 use tracing::Instrument;
 
-use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
+use crate::actor::{log_error, AggregateActor, Deps, Execute, Peek, Peeked, Written};
+use crate::placement::{moved, Alone, Placement, Reply, Request, WireKey};
 use crate::secrets::{PasswordParams, PasswordPool};
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CommandOptions {
     /// An actor with no message for this long is stopped (its state stays in the log).
     pub idle: Duration,
@@ -41,6 +42,8 @@ pub struct CommandOptions {
     /// Seals signing keys at rest; without it no keys are made.
     pub master_key: Option<crate::keys::MasterKey>,
     pub metrics: std::sync::Arc<telemetry::Metrics>,
+    /// Which aggregates run here ([`Alone`]: all of them) and how others are reached.
+    pub placement: Arc<dyn Placement>,
 }
 
 impl Default for CommandOptions {
@@ -53,16 +56,18 @@ impl Default for CommandOptions {
             password_params: PasswordParams::default(),
             master_key: None,
             metrics: telemetry::Metrics::new(),
+            placement: Arc::new(Alone),
         }
     }
 }
 
 type Registry<A> = Mutex<Live<A>>;
 
-/// An aggregate type's live actors. Stopped ones are swept out when the map has grown to twice
-/// its size after the last sweep, so a sweep's cost is spread over as many new actors.
+/// An aggregate type's live actors, each with the tenure of its partition it was started in.
+/// Stopped ones are swept out when the map has grown to twice its size after the last sweep,
+/// so a sweep's cost is spread over as many new actors.
 pub struct Live<A: Aggregate> {
-    actors: HashMap<AggregateKey, Addr<AggregateActor<A>>>,
+    actors: HashMap<AggregateKey, (Addr<AggregateActor<A>>, u64)>,
     sweep_at: usize,
 }
 
@@ -79,6 +84,7 @@ const MIN_SWEEP: usize = 10_000;
 
 pub struct CommandBus {
     pub(crate) deps: Arc<Deps>,
+    pub(crate) placement: Arc<dyn Placement>,
     arbiters: Vec<Arbiter>,
     instances: Registry<Instance>,
     orgs: Registry<Org>,
@@ -113,7 +119,28 @@ macro_rules! routed {
             }
         }
         impl Routed for $ty {})*
+
+        impl CommandBus {
+            /// Serves a forwarded request for an aggregate, by its kind.
+            async fn serve_kind(&self, key: WireKey, op: Op) -> Result<Reply, Error> {
+                $(if key.kind == <$ty>::KIND {
+                    let key = AggregateKey { instance: key.instance, kind: <$ty>::KIND, id: key.id };
+                    return self.serve_aggregate::<$ty>(&key, op).await;
+                })*
+                Err(Error::internal(format!("no aggregate of kind {:?}", key.kind)))
+            }
+        }
     };
+}
+
+/// What a forwarded request asks of an aggregate's actor.
+enum Op {
+    Execute {
+        caller: Caller,
+        command: Vec<u8>,
+        if_match: Option<u64>,
+    },
+    Peek,
 }
 
 routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, Unique => uniques);
@@ -131,6 +158,7 @@ impl CommandBus {
         });
         CommandBus {
             deps,
+            placement: options.placement,
             arbiters: (0..options.arbiters.max(1))
                 .map(|_| Arbiter::new())
                 .collect(),
@@ -148,13 +176,19 @@ impl CommandBus {
         }
     }
 
-    fn addr<A: Routed>(&self, key: &AggregateKey) -> Addr<AggregateActor<A>> {
+    /// The live actor of an aggregate of a partition held in `tenure`; one started in an
+    /// earlier tenure is replaced (another node may have written meanwhile).
+    fn addr<A: Routed>(&self, key: &AggregateKey, tenure: u64) -> Addr<AggregateActor<A>> {
         let mut live = A::registry(self).lock().expect("registry lock");
-        if let Some(addr) = live.actors.get(key).filter(|a| a.connected()) {
+        if let Some((addr, _)) = live
+            .actors
+            .get(key)
+            .filter(|(a, t)| *t == tenure && a.connected())
+        {
             return addr.clone();
         }
         if live.actors.len() >= live.sweep_at {
-            live.actors.retain(|_, a| a.connected());
+            live.actors.retain(|_, (a, _)| a.connected());
             live.sweep_at = (live.actors.len() * 2).max(MIN_SWEEP);
         }
         let mut h = DefaultHasher::new();
@@ -164,7 +198,7 @@ impl CommandBus {
         let addr = AggregateActor::<A>::start_in_arbiter(&arbiter.handle(), move |_| {
             AggregateActor::new(k, deps)
         });
-        live.actors.insert(key.clone(), addr.clone());
+        live.actors.insert(key.clone(), (addr.clone(), tenure));
         addr
     }
 
@@ -172,6 +206,7 @@ impl CommandBus {
     async fn send<A: Routed, M>(
         &self,
         key: &AggregateKey,
+        tenure: u64,
         make: impl Fn() -> M,
     ) -> Result<M::Result, Error>
     where
@@ -181,7 +216,7 @@ impl CommandBus {
         <AggregateActor<A> as Actor>::Context: actix::dev::ToEnvelope<AggregateActor<A>, M>,
     {
         for _ in 0..3 {
-            match self.addr::<A>(key).send(make()).await {
+            match self.addr::<A>(key, tenure).send(make()).await {
                 Ok(r) => return Ok(r),
                 Err(MailboxError::Closed) => A::registry(self)
                     .lock()
@@ -198,7 +233,7 @@ impl CommandBus {
         ))
     }
 
-    /// Runs a command on its aggregate.
+    /// Runs a command on its aggregate, here or on the node that serves its partition.
     pub async fn execute<A: Routed>(
         &self,
         key: &AggregateKey,
@@ -212,7 +247,28 @@ impl CommandBus {
             id = %key.id,
             instance = %key.instance
         );
-        self.send::<A, _>(key, || Execute::<A> {
+        let partition = self.placement.partition_of(key);
+        let Some(tenure) = self.placement.tenure(partition) else {
+            let request = Request::Execute {
+                key: key.into(),
+                caller: caller.clone(),
+                command: encode(&cmd)?,
+                if_match,
+            };
+            let started = std::time::Instant::now();
+            let reply = self
+                .placement
+                .forward(partition, request)
+                .instrument(span)
+                .await;
+            // The command's latency as this node saw it, forwarding included.
+            self.deps.metrics.command(A::KIND, started.elapsed());
+            return match reply? {
+                Reply::Written(w) => Ok(w),
+                other => Err(unexpected(&other)),
+            };
+        };
+        self.send::<A, _>(key, tenure, || Execute::<A> {
             caller: caller.clone(),
             cmd: cmd.clone(),
             if_match,
@@ -224,8 +280,144 @@ impl CommandBus {
 
     /// The aggregate's current state and version (sagas: does it exist, who owns it).
     pub async fn state<A: Routed>(&self, key: &AggregateKey) -> Result<(A, u64), Error> {
-        let Peeked { state, version } = self.send::<A, _>(key, || Peek::<A>(PhantomData)).await??;
+        let partition = self.placement.partition_of(key);
+        let Some(tenure) = self.placement.tenure(partition) else {
+            let request = Request::Peek { key: key.into() };
+            return match self.placement.forward(partition, request).await? {
+                Reply::Peeked { state, version } => Ok((decode(&state)?, version)),
+                other => Err(unexpected(&other)),
+            };
+        };
+        let Peeked { state, version } = self
+            .send::<A, _>(key, tenure, || Peek::<A>(PhantomData))
+            .await??;
         Ok((state, version))
+    }
+
+    /// Appends new streams (all of one partition) in one durable step, here or on the
+    /// partition's owner.
+    pub(crate) async fn append_new(&self, appends: Vec<Append>) -> Result<Vec<Appended>, Error> {
+        let request = Request::Append { appends };
+        let Some(partition) = request.partition(self.placement.partitions()) else {
+            return Ok(Vec::new());
+        };
+        match self.placement.tenure(partition) {
+            Some(_) => match self.serve_here(request).await? {
+                Reply::Appended(a) => Ok(a),
+                other => Err(unexpected(&other)),
+            },
+            None => match self.placement.forward(partition, request).await? {
+                Reply::Appended(a) => Ok(a),
+                other => Err(unexpected(&other)),
+            },
+        }
+    }
+
+    /// The ids of the streams of `kind` that `owner` owns, from every partition's owner.
+    pub(crate) async fn owned_streams(
+        &self,
+        instance: &str,
+        owner: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, Error> {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut asked_here = false;
+        for partition in 0..self.placement.partitions() as i32 {
+            let request = Request::OwnedStreams {
+                instance: instance.into(),
+                owner: owner.into(),
+                kind: kind.into(),
+            };
+            let reply = match self.placement.tenure(partition) {
+                // One answer from this node covers all its partitions.
+                Some(_) if asked_here => continue,
+                Some(_) => {
+                    asked_here = true;
+                    self.serve_here(request).await?
+                }
+                None => self.placement.forward(partition, request).await?,
+            };
+            match reply {
+                Reply::Streams(s) => ids.extend(s),
+                other => return Err(unexpected(&other)),
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Answers a request another node forwarded: only for a partition this node serves, else
+    /// with [`Code::PartitionMoved`] so that the sender retries on the owner.
+    pub async fn serve(&self, request: Request) -> Result<Reply, Error> {
+        if let Some(partition) = request.partition(self.placement.partitions()) {
+            if self.placement.tenure(partition).is_none() {
+                return Err(moved(partition));
+            }
+        }
+        self.serve_here(request).await
+    }
+
+    async fn serve_here(&self, request: Request) -> Result<Reply, Error> {
+        match request {
+            Request::Execute {
+                key,
+                caller,
+                command,
+                if_match,
+            } => {
+                let op = Op::Execute {
+                    caller,
+                    command,
+                    if_match,
+                };
+                self.serve_kind(key, op).await
+            }
+            Request::Peek { key } => self.serve_kind(key, Op::Peek).await,
+            Request::Append { appends } => self
+                .deps
+                .log
+                .append_atomic(appends)
+                .await
+                .map(Reply::Appended)
+                .map_err(log_error),
+            Request::OwnedStreams {
+                instance,
+                owner,
+                kind,
+            } => self
+                .deps
+                .log
+                .owned_streams(&instance, &owner, &kind)
+                .await
+                .map(Reply::Streams)
+                .map_err(log_error),
+        }
+    }
+
+    async fn serve_aggregate<A: Routed>(&self, key: &AggregateKey, op: Op) -> Result<Reply, Error> {
+        match op {
+            Op::Execute {
+                caller,
+                command,
+                if_match,
+            } => {
+                let cmd: A::Command = decode(&command)?;
+                self.execute::<A>(key, &caller, cmd, if_match)
+                    .await
+                    .map(Reply::Written)
+            }
+            Op::Peek => {
+                let (state, version) = self.state::<A>(key).await?;
+                Ok(Reply::Peeked {
+                    state: encode(&state)?,
+                    version,
+                })
+            }
+        }
+    }
+
+    /// The log's partitions (1 on the embedded log).
+    pub fn partitions(&self) -> u32 {
+        self.placement.partitions()
     }
 
     /// The log's last durable position.
@@ -245,7 +437,7 @@ impl CommandBus {
                 .expect("registry lock")
                 .actors
                 .values()
-                .filter(|a| a.connected())
+                .filter(|(a, _)| a.connected())
                 .count()
         }
         count(&self.instances)
@@ -259,6 +451,21 @@ impl CommandBus {
             + count(&self.refresh_families)
             + count(&self.uniques)
     }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| Error::internal(format!("cannot encode a forwarded request: {e}")))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(v, _)| v)
+        .map_err(|e| Error::internal(format!("cannot decode a forwarded request: {e}")))
+}
+
+fn unexpected(reply: &Reply) -> Error {
+    Error::internal(format!("the owner answered out of turn: {reply:?}"))
 }
 
 impl Drop for CommandBus {

@@ -13,7 +13,7 @@ use domain::user::{User, UserCommand};
 use domain::user_grant::{UserGrant, UserGrantCommand};
 use domain::{Aggregate, Code, Error};
 
-use crate::actor::{log_error, Written};
+use crate::actor::Written;
 use crate::bus::CommandBus;
 use crate::sagas::{key, login_claim, org_claim};
 use crate::user_grants::user_grant_claim;
@@ -27,11 +27,7 @@ fn cascade(instance: &str) -> Caller {
 
 impl CommandBus {
     async fn owned(&self, instance: &str, owner: &str, kind: &str) -> Result<Vec<String>, Error> {
-        self.deps
-            .log
-            .owned_streams(instance, owner, kind)
-            .await
-            .map_err(log_error)
+        self.owned_streams(instance, owner, kind).await
     }
 
     /// Runs `cmd` on every live user grant owned by `owner` (a user, project or grant); the
@@ -54,7 +50,7 @@ impl CommandBus {
             let w = self
                 .execute::<UserGrant>(&k, &by, cmd.clone(), None)
                 .await?;
-            written.position = written.position.max(w.position);
+            written.position.merge(&w.position);
             if cmd == UserGrantCommand::Remove {
                 let claim = user_grant_claim(instance, &grant);
                 self.release(&claim, &id, &by).await;
@@ -140,7 +136,7 @@ impl CommandBus {
             }
         }
         for w in cmds {
-            written.position = written.position.max(w.position);
+            written.position.merge(&w.position);
         }
         Ok(())
     }
@@ -285,7 +281,7 @@ impl CommandBus {
             let (user, _) = self.state::<User>(&key(instance, User::KIND, &id)).await?;
             if user.exists() {
                 let w = self.remove_user(&by, instance, &id, None).await?;
-                written.position = written.position.max(w.position);
+                written.position.merge(&w.position);
             }
         }
         for id in self.owned(instance, org_id, Project::KIND).await? {
@@ -294,7 +290,7 @@ impl CommandBus {
                 .await?;
             if project.exists() {
                 let w = self.remove_project(&by, instance, &id, None).await?;
-                written.position = written.position.max(w.position);
+                written.position.merge(&w.position);
             }
         }
         Ok(())

@@ -9,7 +9,7 @@ use domain::instance::{domains, Instance, InstanceCommand};
 use domain::unique::{unique_id, Unique};
 use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
 
-use crate::actor::{log_error, Written};
+use crate::actor::Written;
 use crate::bus::CommandBus;
 use crate::plan::Plan;
 use crate::secrets::new_token;
@@ -122,23 +122,15 @@ impl CommandBus {
                 }
             }
         }
-        let appended = match self.deps.log.append_atomic(plan.appends).await {
-            Ok(a) => a,
+        let written = match self.append_plan(plan.appends).await {
+            Ok(w) => w,
             Err(e) => {
                 self.release_all(&claimed, &instance_id, caller).await;
-                return Err(log_error(e));
+                return Err(e);
             }
         };
-        let instance = appended
-            .first()
-            .copied()
-            .expect("the instance is appended first");
-        let last = appended.last().copied().expect("appends");
         Ok(CreatedInstance {
-            written: Written {
-                sequence: instance.version,
-                position: last.position,
-            },
+            written,
             admin_user_id: setup
                 .admin
                 .as_ref()

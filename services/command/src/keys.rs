@@ -7,6 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use domain::signing_keys::{KeyStatus, SigningKeys, SigningKeysCommand, ALGORITHMS};
 use domain::{Aggregate, Code, Error};
+use eventlog::position::Positions;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -46,6 +47,13 @@ impl MasterKey {
 
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
+    }
+
+    /// A secret for one purpose (`label`), derived with HMAC-SHA256 so that the master key
+    /// itself never leaves the process (the cluster's internal API token).
+    pub fn derive(&self, label: &str) -> String {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, label.as_bytes()).as_ref())
     }
 
     fn key(&self) -> LessSafeKey {
@@ -177,7 +185,7 @@ impl CommandBus {
         &self,
         instance: &str,
         alg: &str,
-    ) -> Result<(String, u64), Error> {
+    ) -> Result<(String, Positions), Error> {
         let (new, sealed) = self.new_key(alg).await?;
         let k = key(instance, SigningKeys::KIND, instance);
         let cmd = SigningKeysCommand::Add {
@@ -202,7 +210,7 @@ impl CommandBus {
         instance: &str,
         alg: &str,
         keep_retired_ms: i64,
-    ) -> Result<u64, Error> {
+    ) -> Result<Positions, Error> {
         if !ALGORITHMS.contains(&alg) {
             return Err(Error::new(
                 Code::InvalidQuery,
@@ -235,16 +243,20 @@ impl CommandBus {
         let w = self
             .execute::<SigningKeys>(&k, &keys_caller(instance), prune, None)
             .await?;
-        position = position.max(w.position);
+        position.merge(&w.position);
         Ok(position)
     }
 
     /// Gives an instance an active key of each algorithm, once; returns the log position of
-    /// what it wrote (0 when the keys were there).
-    pub async fn ensure_signing_keys(&self, instance: &str, algs: &[&str]) -> Result<u64, Error> {
+    /// what it wrote (none when the keys were there).
+    pub async fn ensure_signing_keys(
+        &self,
+        instance: &str,
+        algs: &[&str],
+    ) -> Result<Positions, Error> {
         let k = key(instance, SigningKeys::KIND, instance);
         let (keys, _) = self.state::<SigningKeys>(&k).await?;
-        let mut position = 0;
+        let mut position = Positions::default();
         for &alg in algs {
             if keys.active(alg).is_none() {
                 // Concurrent first uses may each get here; the actor keeps the first key.
@@ -258,7 +270,7 @@ impl CommandBus {
                 let w = self
                     .execute::<SigningKeys>(&k, &keys_caller(instance), cmd, None)
                     .await?;
-                position = position.max(w.position);
+                position.merge(&w.position);
             }
         }
         Ok(position)

@@ -9,6 +9,7 @@ mod instances;
 pub mod keys;
 mod members;
 pub mod oidc;
+pub mod placement;
 pub mod plan;
 mod projects;
 mod sagas;

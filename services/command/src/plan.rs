@@ -1,12 +1,15 @@
 //! A plan of new aggregates decided by the pure domain and appended in one atomic, durable
-//! step (the first start's setup). Each aggregate's commands run through `decide` and `apply`
+//! step per partition (the first start's setup, a new instance). Each aggregate's commands run through `decide` and `apply`
 //! exactly as an actor would run them.
 
 use authz::Caller;
 use domain::{Aggregate, AggregateKey, Ctx};
+use std::collections::BTreeMap;
+
+use eventlog::position::{partition_for, Positions};
 use eventlog::{Append, StreamId};
 
-use crate::actor::to_log;
+use crate::actor::{to_log, Written};
 
 pub struct Plan {
     caller: Caller,
@@ -62,5 +65,42 @@ impl Plan {
                 .collect(),
         });
         Ok(())
+    }
+}
+
+impl crate::CommandBus {
+    /// Appends a plan's new aggregates. On one partition that is one atomic step. Across
+    /// partitions each partition's share is atomic, and the share holding the plan's first
+    /// aggregate (the one that makes the others reachable: the instance) is appended last,
+    /// so a failure midway leaves only aggregates that nothing reaches.
+    pub async fn append_plan(&self, appends: Vec<Append>) -> domain::Result<Written> {
+        let mut written = Written {
+            sequence: 0,
+            position: Positions::default(),
+        };
+        let Some(first) = appends.first() else {
+            return Ok(written);
+        };
+        let partitions = self.placement.partitions();
+        let home = partition_for(&first.stream.id, partitions);
+        let mut shares: BTreeMap<i32, Vec<Append>> = BTreeMap::new();
+        for a in appends {
+            shares
+                .entry(partition_for(&a.stream.id, partitions))
+                .or_default()
+                .push(a);
+        }
+        let last = shares.remove(&home).unwrap_or_default();
+        for share in shares.into_values() {
+            for done in self.append_new(share).await? {
+                written.position.add(done.position);
+            }
+        }
+        let done = self.append_new(last).await?;
+        written.sequence = done.first().map_or(0, |d| d.version);
+        for d in done {
+            written.position.add(d.position);
+        }
+        Ok(written)
     }
 }

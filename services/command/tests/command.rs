@@ -79,7 +79,7 @@ async fn a_command_commits_and_a_new_process_restores_the_state_from_the_log() {
             .await
             .unwrap();
         assert_eq!(w.sequence, 1);
-        assert!(w.position > 0);
+        assert!(w.position.first() > 0);
         let cmd = OrgCommand::Member(MemberCommand::Set {
             user_id: "u1".into(),
             roles: vec!["ORG_OWNER".into()],

@@ -6,6 +6,13 @@
 //! are appended atomically. A crash before the append leaves an empty log, so the next start
 //! redoes the whole setup with new secrets; after it, the setup is complete. A later start
 //! changes nothing.
+//!
+//! In a cluster the gateway that starts first does it, through the partitions' owners. The
+//! setup's marker (a claim of `setup/first-start`) lives in the instance's partition (the
+//! instance id is drawn until it does), and that partition's share is appended last and
+//! atomically: the setup is done exactly when the marker exists. The other shares (domain
+//! claims, the org, the users) go first; should a start die between them, the next one is
+//! refused by the domain claims, and the remedy is to start over on empty topics.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,8 +20,10 @@ use authz::{Caller, InternalFlow};
 use command::plan::Plan;
 use command::secrets;
 use command::setup::{NewAdmin, NewBot, NewInstance};
-use domain::Code;
-use eventlog::EventLog;
+use command::CommandBus;
+use domain::unique::{unique_id, Unique};
+use domain::{Aggregate, AggregateKey, Code};
+use eventlog::position::partition_for;
 
 use crate::config::StartOptions;
 use crate::private_file::write_private;
@@ -24,6 +33,8 @@ pub const DEFAULT_DOMAINS: [&str; 2] = ["localhost", "127.0.0.1"];
 /// What the first start made, for the log line.
 pub struct Setup {
     pub instance_id: String,
+    /// Where the setup's events are in the log (a read model has the setup once there).
+    pub positions: eventlog::position::Positions,
 }
 
 fn id() -> String {
@@ -36,13 +47,42 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Runs the first-start setup if the log is empty; returns what it made, or None.
-pub async fn first_start(log: &dyn EventLog, opts: &StartOptions) -> Result<Option<Setup>, String> {
+const MARKER: (&str, &str) = ("setup", "first-start");
+
+fn marker_id() -> String {
+    unique_id(MARKER.0, MARKER.1)
+}
+
+/// Whether a first start has completed (a cluster's gateways ask this; the embedded start
+/// asks whether the log is empty).
+pub async fn done(bus: &CommandBus) -> Result<bool, String> {
+    let key = AggregateKey {
+        instance: String::new(),
+        kind: Unique::KIND,
+        id: marker_id(),
+    };
+    let (marker, _) = bus
+        .state::<Unique>(&key)
+        .await
+        .map_err(|e| format!("cannot tell whether the first start was made: {e}"))?;
+    Ok(marker.exists())
+}
+
+/// Runs the first-start setup unless it was `done`; returns what it made, or None.
+pub async fn first_start(
+    bus: &CommandBus,
+    done: bool,
+    opts: &StartOptions,
+) -> Result<Option<Setup>, String> {
     let data_dir = opts.data_dir.as_path();
-    if *log.head().borrow() > 0 {
+    if done {
         return Ok(None);
     }
-    let instance_id = id();
+    let partitions = bus.partitions();
+    let home = partition_for(&marker_id(), partitions);
+    let instance_id = std::iter::repeat_with(id)
+        .find(|i| partition_for(i, partitions) == home)
+        .expect("ids without end");
     let password = opts
         .admin_password
         .clone()
@@ -81,11 +121,13 @@ pub async fn first_start(log: &dyn EventLog, opts: &StartOptions) -> Result<Opti
         instance: instance_id.clone(),
     };
     let mut plan = Plan::new(caller, now_ms());
+    // The instance first: the plan's first aggregate's partition is appended last.
     let build = |plan: &mut Plan| -> domain::Result<()> {
+        setup.add_to(plan)?;
         for d in &setup.domains {
             plan.claim("", "domain", d, &instance_id, Code::DomainTaken)?;
         }
-        setup.add_to(plan)
+        plan.claim("", MARKER.0, MARKER.1, &instance_id, Code::DomainTaken)
     };
     build(&mut plan).map_err(|e| format!("first-start setup is invalid: {e}"))?;
 
@@ -100,8 +142,12 @@ pub async fn first_start(log: &dyn EventLog, opts: &StartOptions) -> Result<Opti
         write_private(&path, secret)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    log.append_atomic(plan.appends)
+    let written = bus
+        .append_plan(plan.appends)
         .await
         .map_err(|e| format!("first-start setup was not stored ({e}); start again to redo it"))?;
-    Ok(Some(Setup { instance_id }))
+    Ok(Some(Setup {
+        instance_id,
+        positions: written.position,
+    }))
 }

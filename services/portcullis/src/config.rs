@@ -67,7 +67,8 @@ pub struct StartOptions {
     /// flags win over it.
     #[arg(long, env = "PORTCULLIS_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Which part of the cluster to run.
+    /// Which part of the cluster to run: `all` (everything, embedded storage), or `gateway`,
+    /// `command`, `projector` (the cluster on Kafka).
     #[arg(long, env = "PORTCULLIS_ROLE", value_enum, default_value = "all")]
     pub role: Role,
     /// Where the embedded storage and the first-start secrets live.
@@ -116,6 +117,13 @@ pub struct StartOptions {
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,
+    /// Roles gateway, command and projector: Kafka's bootstrap servers, `host:port,...`.
+    #[arg(long, env = "PORTCULLIS_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+    /// Role command: the `host:port` other nodes reach this one at; the listen address when
+    /// unset.
+    #[arg(long, env = "PORTCULLIS_ADVERTISE")]
+    pub advertise: Option<String>,
 }
 
 impl StartOptions {

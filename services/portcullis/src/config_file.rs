@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 15] = [
     "role",
     "data_dir",
     "listen",
@@ -19,6 +19,8 @@ const KEYS: [&str; 13] = [
     "argon2_iterations",
     "argon2_parallelism",
     "group_commit",
+    "kafka_brokers",
+    "advertise",
 ];
 
 /// The config file named on the command line or in the environment, if any.

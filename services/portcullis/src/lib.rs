@@ -2,6 +2,7 @@
 //! server in-process (`shared/testkit`).
 
 mod bootstrap;
+pub mod cluster;
 pub mod config;
 pub mod config_file;
 pub mod logging;

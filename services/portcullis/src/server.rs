@@ -74,18 +74,28 @@ fn open_storage(
 /// Opens the storage, runs the first-start setup, catches the read models up, and binds the
 /// HTTP server (not yet running). Call it inside an actix system; `start` and the testkit do.
 pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String> {
-    if opts.role != Role::All {
-        return Err(format!(
-            "role {:?} runs the distributed cluster (Kafka + ScyllaDB), which this build does not include yet; use --role all",
-            opts.role
-        ));
-    }
     let role_map = role_map(opts)?;
     opts.password_params().validate().map_err(|e| e.message)?;
+    if opts.role != Role::All {
+        return crate::cluster::launch(opts, role_map).await;
+    }
     let metrics = telemetry::Metrics::new();
     let (log, model) = open_storage(opts, metrics.clone())?;
     let master_key = crate::master_key::load(opts.master_key.as_deref(), &opts.data_dir)?;
-    if let Some(setup) = bootstrap::first_start(&*log, opts).await? {
+    let bus = Arc::new(CommandBus::new(
+        log.clone(),
+        Authorizer::new(role_map.clone()),
+        CommandOptions {
+            idle: std::time::Duration::from_secs(opts.actor_idle_secs),
+            snapshot_every: opts.snapshot_every,
+            password_params: opts.password_params(),
+            master_key: Some(master_key.clone()),
+            metrics: metrics.clone(),
+            ..CommandOptions::default()
+        },
+    ));
+    let done = *log.head().borrow() > 0;
+    if let Some(setup) = bootstrap::first_start(&bus, done, opts).await? {
         tracing::info!(
             instance = %setup.instance_id,
             data_dir = %opts.data_dir.display(),
@@ -103,18 +113,6 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         "read models are up to date"
     );
     actix_web::rt::spawn(projector.run());
-    let bus = Arc::new(CommandBus::new(
-        log.clone(),
-        Authorizer::new(role_map.clone()),
-        CommandOptions {
-            idle: std::time::Duration::from_secs(opts.actor_idle_secs),
-            snapshot_every: opts.snapshot_every,
-            password_params: opts.password_params(),
-            master_key: Some(master_key.clone()),
-            metrics: metrics.clone(),
-            ..CommandOptions::default()
-        },
-    ));
     let gw = Arc::new(Gateway::new(
         bus,
         model,
@@ -122,20 +120,36 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         Some(master_key),
         metrics,
     ));
+    serve_gateway(opts, gw)
+}
+
+/// The liveness and readiness probes every role serves.
+pub fn probes<T>(app: App<T>) -> App<T>
+where
+    T: actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+{
+    app.route(
+        "/healthz",
+        web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+    )
+    .route(
+        "/readyz",
+        web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ready"})) }),
+    )
+}
+
+/// Binds the public API (not yet running).
+pub fn serve_gateway(
+    opts: &StartOptions,
+    gw: Arc<Gateway>,
+) -> Result<(Server, SocketAddr), String> {
     let server = HttpServer::new(move || {
-        App::new()
-            .wrap(from_fn(gateway::trace_requests))
-            .route(
-                "/healthz",
-                web::get()
-                    .to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
-            )
-            .route(
-                "/readyz",
-                web::get().to(|| async {
-                    HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
-                }),
-            )
+        probes(App::new().wrap(from_fn(gateway::trace_requests)))
             .configure(gateway::configure(gw.clone()))
             .default_service(web::to(|req: actix_web::HttpRequest| async move {
                 Err::<HttpResponse, ApiError>(gateway::fallback(req).await)

@@ -489,11 +489,20 @@ fn a_bad_role_map_stops_the_start_and_names_the_line() {
 }
 
 #[test]
-fn cluster_roles_are_refused_with_a_clear_message() {
+fn a_cluster_role_without_its_settings_says_which_are_missing() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, _) = spawn(dir.path(), &[("PORTCULLIS_ROLE", "gateway")]);
     assert!(!child.wait().unwrap().success());
-    assert!(stderr(&mut child).contains("--role all"));
+    assert!(stderr(&mut child).contains("role gateway needs --kafka-brokers"));
+    let (mut child, _) = spawn(
+        dir.path(),
+        &[
+            ("PORTCULLIS_ROLE", "command"),
+            ("PORTCULLIS_KAFKA_BROKERS", "127.0.0.1:9"),
+        ],
+    );
+    assert!(!child.wait().unwrap().success());
+    assert!(stderr(&mut child).contains("the same on every node"));
 }
 
 mod api {

@@ -136,7 +136,9 @@ const PERMISSIONS: [&str; 125] = [
 
 /// A permission, as an index into the constant catalog: cheap to copy, compare and put in a
 /// [`PermSet`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Permission(u8);
 
 impl Permission {
@@ -184,7 +186,7 @@ impl fmt::Display for Permission {
 
 /// A set of permissions as a 128-bit bitset: a membership's effective permissions are the
 /// union of its roles', computed once, so a check is one bit test per membership.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PermSet(u128);
 
 impl PermSet {
@@ -317,7 +319,7 @@ impl fmt::Display for Role {
 }
 
 /// The roles of one membership, as a bitset.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RoleSet(u32);
 
 impl RoleSet {

@@ -6,7 +6,7 @@ use crate::target::{Resource, Target};
 use crate::{Memberships, PermSet, Permission, Role, RoleMap};
 
 /// A signed-in user (human or machine) of one instance, with their memberships.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Principal {
     pub instance: String,
     /// The org the user belongs to.
@@ -17,7 +17,7 @@ pub struct Principal {
 
 /// Flows that act inside an instance on nobody's behalf. They go through the same check, with a
 /// fixed, named set of permissions: never a skipped check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum InternalFlow {
     /// Setting up an instance (first start, instance creation): its first org, users and
     /// memberships.
@@ -67,7 +67,7 @@ impl InternalFlow {
 }
 
 /// Who is asking.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Caller {
     Principal(Arc<Principal>),
     Internal {

@@ -5,7 +5,7 @@ use crate::target::Resource;
 use crate::{PermSet, RoleMap, RoleSet};
 
 /// One membership: roles held on a resource, and the union of their permissions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Membership {
     pub resource: Resource,
     pub roles: RoleSet,
@@ -13,7 +13,7 @@ pub struct Membership {
 }
 
 /// All memberships of one user.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Memberships {
     list: Vec<Membership>,
 }

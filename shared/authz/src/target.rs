@@ -3,7 +3,9 @@
 
 /// The resource a membership is held on. Instance-level memberships are on the caller's own
 /// instance (a principal lives in exactly one instance).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Resource {
     System,
     Instance,

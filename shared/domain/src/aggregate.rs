@@ -44,7 +44,7 @@ pub trait Aggregate:
 {
     /// The aggregate type in the log (`user`, `org`, ...).
     const KIND: &'static str;
-    type Command: Clone + Send + Sync + 'static;
+    type Command: Clone + Send + Sync + Serialize + DeserializeOwned + 'static;
     type Event: Serialize + DeserializeOwned + EventType + Clone + Send + Sync + 'static;
 
     /// Whether the aggregate has been created (and not removed).

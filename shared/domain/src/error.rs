@@ -24,7 +24,7 @@ pub enum Kind {
 macro_rules! codes {
     ($($variant:ident = $code:literal, $kind:ident;)*) => {
         /// Every stable error code. Never renumber: clients match on them.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum Code { $($variant,)* }
 
         impl Code {
@@ -107,6 +107,8 @@ codes! {
     NotReady = "SYS-0002", Unavailable;
     StorageUnavailable = "SYS-0003", Unavailable;
     NotFoundRoute = "SYS-0004", NotFound;
+    NoPartitionOwner = "CLUSTER-0001", Unavailable;
+    PartitionMoved = "CLUSTER-0002", Unavailable;
 }
 
 impl fmt::Display for Code {
@@ -116,7 +118,7 @@ impl fmt::Display for Code {
 }
 
 /// An error with its stable code.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{code}: {message}")]
 pub struct Error {
     pub code: Code,

@@ -18,7 +18,7 @@ pub struct Instance {
     pub system_members: MemberMap,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InstanceCommand {
     Create {
         name: String,

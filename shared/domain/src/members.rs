@@ -49,7 +49,7 @@ pub fn roles_for(level: Level, roles: &[String]) -> Result<Vec<String>> {
 pub type MemberMap = BTreeMap<String, Vec<String>>;
 
 /// A change of a membership, the same at every level (instance, org, project).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MemberCommand {
     /// Only a new membership (POST): `MEMBER-0005` if the user is a member already.
     Add {

@@ -55,7 +55,7 @@ pub struct AuthRequest {
     pub family_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthRequestCommand {
     Create(AuthParams),
     /// A user logged in (or had a session); a code is issued.
@@ -205,7 +205,7 @@ pub struct Session {
     pub secret_hash: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SessionCommand {
     Start {
         user_id: String,
@@ -315,7 +315,7 @@ pub struct RefreshFamily {
     pub previous: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RefreshCommand {
     Issue {
         grant: Grant,

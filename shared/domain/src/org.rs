@@ -16,7 +16,7 @@ pub struct Org {
     pub members: MemberMap,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OrgCommand {
     Create {
         name: String,

@@ -35,7 +35,7 @@ pub struct SigningKeys {
     pub keys: BTreeMap<String, SigningKey>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SigningKeysCommand {
     /// Publishes a new key (it signs once activated).
     Add {

@@ -12,7 +12,7 @@ pub struct Unique {
     pub owner: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UniqueCommand {
     /// Claims the value for `owner`; `taken` is the error code when another owner holds it.
     Claim { owner: String, taken: Code },

@@ -22,7 +22,7 @@ pub struct UserGrant {
 }
 
 /// Where a user grant is made: on a project, or through a grant of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GrantScope {
     pub project_id: String,
     pub project_org: String,
@@ -32,7 +32,7 @@ pub struct GrantScope {
     pub available: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserGrantCommand {
     Create {
         user_id: String,

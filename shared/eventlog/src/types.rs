@@ -6,7 +6,9 @@ use tokio::sync::watch;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One aggregate's stream.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct StreamId {
     /// The instance (tenant); empty for system-wide streams.
     pub instance: String,
@@ -26,7 +28,7 @@ impl StreamId {
 }
 
 /// An event to append.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewEvent {
     pub event_type: String,
     pub schema_version: u16,
@@ -49,7 +51,7 @@ pub struct StoredEvent {
 }
 
 /// Append `events` to `stream` if the stream is at `expected_version` (0: new stream).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Append {
     pub stream: StreamId,
     pub expected_version: u64,
@@ -61,7 +63,7 @@ pub struct Append {
 }
 
 /// Where an append left its stream and the log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Appended {
     pub version: u64,
     /// The log position of the last event appended.

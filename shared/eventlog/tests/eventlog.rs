@@ -6,6 +6,8 @@
 mod cluster;
 #[path = "eventlog/kafka.rs"]
 mod kafka;
+#[path = "eventlog/position.rs"]
+mod position;
 #[path = "eventlog/reader.rs"]
 mod reader;
 

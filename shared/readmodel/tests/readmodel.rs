@@ -334,7 +334,7 @@ async fn a_read_can_wait_for_the_position_of_a_write() {
             .await
             .unwrap();
         w.model
-            .wait_for(written.position, Duration::from_secs(5))
+            .wait_for(written.position.first(), Duration::from_secs(5))
             .await
             .unwrap();
         assert!(

@@ -2,6 +2,12 @@
 //! `all`, embedded storage in a temporary directory) in this process on a free port, once per
 //! test binary; [`Server::tenant`] creates a new instance through the system API, so every
 //! test has its own tenant and tests run in parallel.
+//!
+//! With `PORTCULLIS_TEST_CLUSTER=1` the same tests run against a cluster in this process
+//! instead ([`cluster`]): a Kafka-protocol broker, three command nodes, a projector and the
+//! gateway the tests talk to.
+
+pub mod cluster;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,21 +24,27 @@ pub struct Server {
     /// The token of the default instance's `admin-bot` (IAM_OWNER).
     pub default_admin_pat: String,
     _dir: tempfile::TempDir,
+    _cluster: Option<cluster::Cluster>,
 }
 
 /// The server of this test binary, started on first use.
 pub fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(start)
+    SERVER.get_or_init(|| {
+        if std::env::var("PORTCULLIS_TEST_CLUSTER").is_ok_and(|v| v == "1") {
+            cluster::start()
+        } else {
+            start()
+        }
+    })
 }
 
-fn start() -> Server {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let data_dir = dir.path().join("data");
-    let opts = StartOptions {
+/// The options of a test node (role `all` in `data_dir`).
+pub fn options(data_dir: PathBuf) -> StartOptions {
+    StartOptions {
         config: None,
         role: Role::All,
-        data_dir: data_dir.clone(),
+        data_dir,
         listen: "127.0.0.1:0".parse().expect("an address"),
         role_map: None,
         admin_password: None,
@@ -46,7 +58,13 @@ fn start() -> Server {
         argon2_iterations: 1,
         argon2_parallelism: 1,
         group_commit: true,
-    };
+        kafka_brokers: None,
+        advertise: None,
+    }
+}
+
+/// Runs `portcullis::server::launch` on a thread of its own; returns its address.
+pub fn launch(opts: StartOptions) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -59,22 +77,40 @@ fn start() -> Server {
             }
         })
     });
-    let addr = rx
-        .recv()
+    rx.recv()
         .expect("the server thread answers")
-        .unwrap_or_else(|e| panic!("the test server did not start: {e}"));
-    let read = |f: &str| {
-        std::fs::read_to_string(data_dir.join(f))
-            .unwrap_or_else(|e| panic!("{f}: {e}"))
-            .trim()
-            .to_string()
-    };
-    Server {
-        addr,
-        system_pat: read("system.pat"),
-        default_admin_pat: read("admin.pat"),
-        data_dir,
-        _dir: dir,
+        .unwrap_or_else(|e| panic!("the test server did not start: {e}"))
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data_dir = dir.path().join("data");
+    let addr = launch(options(data_dir.clone()));
+    Server::at(addr, data_dir, dir, None)
+}
+
+impl Server {
+    /// The server at `addr`, whose first start wrote its secrets to `data_dir`.
+    fn at(
+        addr: SocketAddr,
+        data_dir: PathBuf,
+        dir: tempfile::TempDir,
+        cluster: Option<cluster::Cluster>,
+    ) -> Server {
+        let read = |f: &str| {
+            std::fs::read_to_string(data_dir.join(f))
+                .unwrap_or_else(|e| panic!("{f}: {e}"))
+                .trim()
+                .to_string()
+        };
+        Server {
+            addr,
+            system_pat: read("system.pat"),
+            default_admin_pat: read("admin.pat"),
+            data_dir,
+            _dir: dir,
+            _cluster: cluster,
+        }
     }
 }
 
@@ -93,6 +129,16 @@ pub struct Tenant {
 }
 
 impl Server {
+    /// The addresses of the nodes serving `/metrics`: this server's, and in a cluster also
+    /// the command nodes'.
+    pub fn nodes(&self) -> Vec<SocketAddr> {
+        let mut nodes = vec![self.addr];
+        if let Some(c) = &self._cluster {
+            nodes.extend(&c.command_nodes);
+        }
+        nodes
+    }
+
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
     }

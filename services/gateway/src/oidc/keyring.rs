@@ -72,7 +72,9 @@ async fn published(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<K
     let mut rows = read(gw, move |m| m.signing_keys(&i)).await?;
     if !complete(&rows) {
         let position = gw.bus.ensure_signing_keys(instance, &wanted).await?;
-        gw.model.wait_for(position, Duration::from_secs(5)).await?;
+        for p in position.iter() {
+            gw.model.wait_for(p, Duration::from_secs(5)).await?;
+        }
         let i = instance.to_string();
         rows = read(gw, move |m| m.signing_keys(&i)).await?;
     }

@@ -280,7 +280,7 @@ async fn update_app(
         .bus
         .change_project(&auth.caller, &auth.instance, &id, cmd, None)
         .await?
-        .max_of(w);
+        .max_of(&w);
     Ok(written(None, w, false))
 }
 

@@ -7,8 +7,17 @@ use std::process::{Command, Stdio};
 use serde_json::{json, Value};
 use testkit::server;
 
+/// Every node's samples (the gateway's; in a cluster also the command nodes').
 fn scrape() -> Vec<Value> {
-    let raw = ureq::get(&format!("{}/metrics", server().base()))
+    server()
+        .nodes()
+        .iter()
+        .flat_map(|node| parse(&format!("http://{node}/metrics")))
+        .collect()
+}
+
+fn parse(url: &str) -> Vec<Value> {
+    let raw = ureq::get(url)
         .call()
         .unwrap()
         .body_mut()

@@ -295,10 +295,15 @@ fn wrong_passwords_lock_the_account_and_say_nothing_about_users() {
     }
     // Five wrong in a row: locked, and the right password does not help.
     assert_eq!(try_login(&mut b, "alan", "the right password").status, 401);
-    assert_eq!(
-        t.client.get(&format!("/v1/users/{id}")).str("state"),
-        "locked"
-    );
+    // The login page gives no position to read at: wait (bounded) for the lock to be read.
+    let state = || t.client.get(&format!("/v1/users/{id}")).str("state");
+    for _ in 0..100 {
+        if state() == "locked" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(state(), "locked");
     // A form without its CSRF cookie is refused.
     let mut stranger = UserAgent::default();
     let login = stranger

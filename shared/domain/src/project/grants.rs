@@ -7,7 +7,7 @@ use super::{Project, ProjectEvent as E};
 use crate::error::{Code, Error, Result};
 use crate::members::{decide_member, MemberChange, MemberCommand};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GrantCommand {
     Add {
         grant_id: String,

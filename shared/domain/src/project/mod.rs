@@ -53,7 +53,7 @@ pub struct Project {
     pub grants: BTreeMap<String, Grant>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProjectCommand {
     Create {
         org_id: String,

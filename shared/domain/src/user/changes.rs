@@ -25,7 +25,7 @@ pub struct ProfilePatch {
     pub description: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserChange {
     Profile(ProfilePatch),
     Email {

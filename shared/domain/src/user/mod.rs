@@ -89,7 +89,7 @@ pub struct User {
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
 /// runtime, by the service layer).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewHuman {
     pub org_id: String,
     pub username: String,
@@ -99,7 +99,7 @@ pub struct NewHuman {
     pub password_hash: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UserCommand {
     AddHuman(NewHuman),
     AddMachine {

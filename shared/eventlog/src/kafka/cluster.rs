@@ -18,20 +18,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientConfig, ClientContext};
 use tokio::sync::watch;
 
+use super::owners::Announcer;
 use super::{KafkaLog, KafkaLogOptions};
-use crate::position::tag;
+use crate::position::{partition_for, tag};
 use crate::types::*;
-
-/// The partition of an aggregate: FNV-1a of its id, modulo the partition count. Every role
-/// computes it the same way.
-pub fn partition_for(aggregate_id: &str, partitions: u32) -> i32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in aggregate_id.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % partitions.max(1) as u64) as i32
-}
 
 type Owned = Arc<RwLock<HashMap<i32, Arc<KafkaLog>>>>;
 
@@ -40,6 +30,7 @@ struct Ownership {
     owned: Owned,
     runtime: tokio::runtime::Handle,
     template: KafkaLogOptions,
+    announcer: Option<Announcer>,
 }
 
 impl ClientContext for Ownership {}
@@ -66,6 +57,14 @@ impl ConsumerContext for Ownership {
                 };
                 match self.runtime.block_on(KafkaLog::open(options)) {
                     Ok(log) => {
+                        if let Some(a) = &self.announcer {
+                            if let Err(e) = self
+                                .runtime
+                                .block_on(a.announce(p.partition(), log.epoch()))
+                            {
+                                tracing::warn!(partition = p.partition(), error = %e, "the partition is served but could not be announced: other nodes cannot forward to it until the next rebalance");
+                            }
+                        }
                         self.owned
                             .write()
                             .expect("owned partitions")
@@ -94,6 +93,9 @@ pub struct ClusterOptions {
     pub group: String,
     /// How long the group waits for a silent node before it gives its partitions away.
     pub session_timeout: Duration,
+    /// Where this node takes forwarded requests (`host:port`); when set, every partition it
+    /// opens is announced on the owners topic with it.
+    pub announce: Option<String>,
 }
 
 impl ClusterOptions {
@@ -103,6 +105,7 @@ impl ClusterOptions {
             partitions,
             group: "portcullis.command".into(),
             session_timeout: Duration::from_secs(10),
+            announce: None,
         }
     }
 }
@@ -120,10 +123,15 @@ impl ClusterLog {
     /// multi-threaded runtime.
     pub fn join(options: ClusterOptions) -> LogResult<ClusterLog> {
         let owned: Owned = Arc::default();
+        let announcer = match &options.announce {
+            Some(address) => Some(Announcer::new(&options.log.brokers, address)?),
+            None => None,
+        };
         let context = Ownership {
             owned: owned.clone(),
             runtime: tokio::runtime::Handle::current(),
             template: options.log.clone(),
+            announcer,
         };
         let consumer: BaseConsumer<Ownership> = ClientConfig::new()
             .set("bootstrap.servers", &options.log.brokers)
@@ -176,6 +184,27 @@ impl ClusterLog {
             .collect();
         p.sort();
         p
+    }
+
+    /// The epoch under which this node serves `partition`, if it does.
+    pub fn tenure(&self, partition: i32) -> Option<i64> {
+        self.owned
+            .read()
+            .expect("owned partitions")
+            .get(&partition)
+            .filter(|log| !log.has_moved())
+            .map(|log| log.epoch())
+    }
+
+    /// The sum of the heads (within their partitions) of the partitions this node serves: a
+    /// number that grows with every write here (for metrics).
+    pub fn served_heads(&self) -> u64 {
+        self.owned
+            .read()
+            .expect("owned partitions")
+            .values()
+            .map(|log| *log.head().borrow())
+            .sum()
     }
 
     /// Leaves the group: every partition is released, then handed to the others.
@@ -257,7 +286,7 @@ impl EventLog for ClusterLog {
         })
     }
 
-    /// Found only when this node owns every partition (owners' streams live anywhere).
+    /// The streams in the partitions this node serves (the bus asks every partition's owner).
     fn owned_streams<'a>(
         &'a self,
         instance: &'a str,
@@ -272,11 +301,6 @@ impl EventLog for ClusterLog {
                 .values()
                 .cloned()
                 .collect();
-            if logs.len() < self.partitions as usize {
-                return Err(LogError::Unavailable(
-                    "owned streams across partitions of other nodes are not found yet".into(),
-                ));
-            }
             let mut ids = Vec::new();
             for log in logs {
                 ids.extend(log.owned_streams(instance, owner, kind).await?);

@@ -14,6 +14,7 @@
 pub mod broker;
 pub mod cluster;
 pub mod follower;
+pub mod owners;
 mod reader;
 mod record;
 mod state;
@@ -51,6 +52,8 @@ pub struct KafkaLogOptions {
     pub timeout: Duration,
     /// The most appends one transaction takes.
     pub max_batch: usize,
+    /// Where batch latencies and sizes are counted.
+    pub metrics: Option<std::sync::Arc<telemetry::Metrics>>,
 }
 
 impl KafkaLogOptions {
@@ -63,6 +66,7 @@ impl KafkaLogOptions {
             node: node.into(),
             timeout: Duration::from_secs(10),
             max_batch: 512,
+            metrics: None,
         }
     }
 
@@ -191,6 +195,7 @@ impl KafkaLog {
                 topic: options.topic.clone(),
                 snapshots_topic: options.snapshots_topic.clone(),
                 max_batch: options.max_batch,
+                metrics: options.metrics.clone(),
             }
             .run(rx),
         );
@@ -354,6 +359,7 @@ struct Writer {
     topic: String,
     snapshots_topic: String,
     max_batch: usize,
+    metrics: Option<std::sync::Arc<telemetry::Metrics>>,
 }
 
 impl Writer {
@@ -372,7 +378,11 @@ impl Writer {
                 }
                 continue;
             }
+            let (started, size) = (std::time::Instant::now(), jobs.len());
             self.batch(jobs).await;
+            if let Some(m) = &self.metrics {
+                m.append(started.elapsed(), size);
+            }
         }
     }
 

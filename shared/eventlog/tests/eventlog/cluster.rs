@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use eventlog::kafka::broker::Broker;
-use eventlog::kafka::cluster::{partition_for, ClusterLog, ClusterOptions};
+use eventlog::kafka::cluster::{ClusterLog, ClusterOptions};
 use eventlog::kafka::{topics, KafkaLogOptions};
+use eventlog::position::partition_for;
 use eventlog::position::{tag, untag};
 use eventlog::{Append, EventLog, LogError, NewEvent, StreamId};
 

@@ -150,12 +150,20 @@ async fn topics_are_created_once() {
     let first = topics::create(&broker.brokers(), 3, 1).await.unwrap();
     assert_eq!(
         names(first),
-        ["created portcullis.events", "created portcullis.snapshots"]
+        [
+            "created portcullis.events",
+            "created portcullis.snapshots",
+            "created portcullis.owners"
+        ]
     );
     let again = topics::create(&broker.brokers(), 3, 1).await.unwrap();
     assert_eq!(
         names(again),
-        ["kept portcullis.events", "kept portcullis.snapshots"]
+        [
+            "kept portcullis.events",
+            "kept portcullis.snapshots",
+            "kept portcullis.owners"
+        ]
     );
 }
 

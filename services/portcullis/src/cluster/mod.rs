@@ -1,0 +1,292 @@
+//! The cluster roles on Kafka (`--role command|gateway|projector`).
+//!
+//! - **command**: joins the command group on the events topic, serves the partitions the group
+//!   gives it (their actors, their writes) and takes forwarded requests on the internal API.
+//! - **gateway**: the public API; it owns no partition and forwards every command to the
+//!   owner of its aggregate's partition. It keeps its own read model from the log.
+//! - **projector**: follows the log into a read model (the shared read model of the ScyllaDB
+//!   issue; the embedded one until then).
+
+mod internal_api;
+mod nowhere;
+pub mod placement;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer};
+use authz::{Authorizer, RoleMap};
+use command::keys::MasterKey;
+use command::{CommandBus, CommandOptions};
+use eventlog::kafka::cluster::{ClusterLog, ClusterOptions};
+use eventlog::kafka::follower::Follower;
+use eventlog::kafka::owners::OwnerMap;
+use eventlog::kafka::topics;
+use eventlog::kafka::KafkaLogOptions;
+use eventlog::position::tag;
+use gateway::Gateway;
+use readmodel::SqliteReadModel;
+
+use crate::config::{Role, StartOptions};
+use internal_api::Internal;
+use placement::ClusterPlacement;
+
+/// How long a forward waits for a partition to have an owner (rebalances take 3-11 s).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The runtime of the Kafka clients' tasks (partition writers, followers), shared by the
+/// nodes of a process.
+fn kafka_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("kafka")
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
+}
+
+/// What every cluster role needs: the brokers, the partition count, the shared master key.
+struct Common {
+    brokers: String,
+    partitions: u32,
+    master_key: MasterKey,
+    token: String,
+}
+
+fn common(opts: &StartOptions) -> Result<Common, String> {
+    let brokers = opts.kafka_brokers.clone().ok_or_else(|| {
+        format!(
+            "role {} needs --kafka-brokers (PORTCULLIS_KAFKA_BROKERS)",
+            opts.role.name()
+        )
+    })?;
+    let key = opts.master_key.as_deref().ok_or_else(|| {
+        format!(
+            "role {} needs --masterkey (PORTCULLIS_MASTERKEY), the same on every node of the cluster",
+            opts.role.name()
+        )
+    })?;
+    let master_key = MasterKey::from_base64(key)?;
+    let partitions = {
+        let brokers = brokers.clone();
+        std::thread::spawn(move || topics::partitions(&brokers))
+            .join()
+            .map_err(|_| "reading the topic's partitions failed".to_string())?
+            .map_err(|e| {
+                format!(
+                    "{e} (brokers {})",
+                    opts.kafka_brokers.as_deref().unwrap_or("")
+                )
+            })?
+    };
+    Ok(Common {
+        token: master_key.derive("portcullis internal api v1"),
+        brokers,
+        partitions,
+        master_key,
+    })
+}
+
+/// Starts a cluster role; the HTTP server is bound, not yet running.
+pub async fn launch(
+    opts: &StartOptions,
+    role_map: RoleMap,
+) -> Result<(Server, SocketAddr), String> {
+    let common = common(opts)?;
+    match opts.role {
+        Role::Command => command_node(opts, role_map, common).await,
+        Role::Gateway => gateway_node(opts, role_map, common).await,
+        Role::Projector => projector_node(opts, common).await,
+        Role::All => Err("role all runs on embedded storage, not in the cluster".into()),
+    }
+}
+
+fn bus_options(
+    opts: &StartOptions,
+    common: &Common,
+    placement: ClusterPlacement,
+) -> CommandOptions {
+    CommandOptions {
+        idle: Duration::from_secs(opts.actor_idle_secs),
+        snapshot_every: opts.snapshot_every,
+        password_params: opts.password_params(),
+        master_key: Some(common.master_key.clone()),
+        placement: Arc::new(placement),
+        ..CommandOptions::default()
+    }
+}
+
+fn owners(common: &Common) -> Result<Arc<OwnerMap>, String> {
+    let _inside = kafka_runtime().enter();
+    OwnerMap::follow(&common.brokers)
+        .map(Arc::new)
+        .map_err(|e| format!("cannot follow the partition owners: {e}"))
+}
+
+async fn command_node(
+    opts: &StartOptions,
+    role_map: RoleMap,
+    common: Common,
+) -> Result<(Server, SocketAddr), String> {
+    // Bound first: the address is announced with every partition the node opens.
+    let slot: Arc<OnceLock<Arc<Internal>>> = Arc::default();
+    let serving = slot.clone();
+    let server = HttpServer::new(move || {
+        let app = crate::server::probes(App::new());
+        match serving.get() {
+            Some(internal) => app.configure(internal_api::configure(internal.clone())),
+            None => app,
+        }
+    })
+    .workers(opts.workers)
+    .shutdown_timeout(10)
+    .bind(opts.listen)
+    .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let address = *server
+        .addrs()
+        .first()
+        .ok_or("the server bound no address")?;
+    let advertise = opts
+        .advertise
+        .clone()
+        .unwrap_or_else(|| address.to_string());
+    let node = format!("command-{advertise}");
+    let metrics = telemetry::Metrics::new();
+    let log = {
+        let _inside = kafka_runtime().enter();
+        let mut cluster = ClusterOptions::new(
+            KafkaLogOptions {
+                metrics: Some(metrics.clone()),
+                ..KafkaLogOptions::new(&common.brokers, 0, &node)
+            },
+            common.partitions,
+        );
+        cluster.announce = Some(advertise.clone());
+        Arc::new(
+            ClusterLog::join(cluster).map_err(|e| format!("cannot join the command group: {e}"))?,
+        )
+    };
+    let placement = ClusterPlacement {
+        partitions: common.partitions,
+        log: Some(log.clone()),
+        owners: owners(&common)?,
+        token: common.token.clone(),
+        patience: PATIENCE,
+    };
+    let bus = Arc::new(CommandBus::new(
+        log.clone(),
+        Authorizer::new(role_map),
+        CommandOptions {
+            metrics: metrics.clone(),
+            ..bus_options(opts, &common, placement)
+        },
+    ));
+    let _ = slot.set(Arc::new(Internal {
+        bus,
+        token: common.token.clone(),
+        metrics,
+        log,
+    }));
+    tracing::info!(%advertise, partitions = common.partitions, "command node: joined the group; partitions are announced as the group assigns them");
+    Ok((server.run(), address))
+}
+
+/// Follows every partition of the log into `model`, from where it stands.
+fn follow_log(common: &Common, node: &str, model: &SqliteReadModel) -> Result<(), String> {
+    let _inside = kafka_runtime().enter();
+    let follower = Follower::start(
+        &common.brokers,
+        topics::EVENTS,
+        common.partitions,
+        node,
+        model.applied().0.into_iter().map(|(p, at)| tag(p, at)),
+    )
+    .map_err(|e| format!("cannot follow the log: {e}"))?;
+    let model = model.clone();
+    kafka_runtime().spawn(async move {
+        if let Err(e) = projector::follow(follower, model).await {
+            tracing::error!(error = %e, "the read model stopped following the log");
+        }
+    });
+    Ok(())
+}
+
+fn open_model(opts: &StartOptions) -> Result<SqliteReadModel, String> {
+    std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
+        format!(
+            "cannot create the data directory {}: {e}",
+            opts.data_dir.display()
+        )
+    })?;
+    let path = opts.data_dir.join("read.db");
+    SqliteReadModel::open(&path)
+        .map_err(|e| format!("cannot open the read model {}: {e}", path.display()))
+}
+
+async fn gateway_node(
+    opts: &StartOptions,
+    role_map: RoleMap,
+    common: Common,
+) -> Result<(Server, SocketAddr), String> {
+    let model = open_model(opts)?;
+    let node = format!("gateway-{}", uuid::Uuid::now_v7());
+    follow_log(&common, &node, &model)?;
+    let placement = ClusterPlacement {
+        partitions: common.partitions,
+        log: None,
+        owners: owners(&common)?,
+        token: common.token.clone(),
+        patience: PATIENCE,
+    };
+    let metrics = telemetry::Metrics::new();
+    let bus = Arc::new(CommandBus::new(
+        Arc::new(nowhere::Nowhere),
+        Authorizer::new(role_map.clone()),
+        CommandOptions {
+            metrics: metrics.clone(),
+            ..bus_options(opts, &common, placement)
+        },
+    ));
+    let done = crate::bootstrap::done(&bus).await?;
+    if let Some(setup) = crate::bootstrap::first_start(&bus, done, opts).await? {
+        tracing::info!(instance = %setup.instance_id, data_dir = %opts.data_dir.display(), "first start of the cluster: created the default instance; its secrets are in this gateway's data directory");
+        // Serve once this gateway's read model has the setup (its tokens, its instance).
+        for p in setup.positions.iter() {
+            model
+                .wait_for(p, PATIENCE)
+                .await
+                .map_err(|e| format!("the read model did not reach the first start: {e}"))?;
+        }
+    }
+    let gw = Arc::new(Gateway::new(
+        bus,
+        model,
+        Authorizer::new(role_map),
+        Some(common.master_key),
+        metrics,
+    ));
+    crate::server::serve_gateway(opts, gw)
+}
+
+async fn projector_node(
+    opts: &StartOptions,
+    common: Common,
+) -> Result<(Server, SocketAddr), String> {
+    let model = open_model(opts)?;
+    follow_log(&common, "projector", &model)?;
+    let server = HttpServer::new(|| crate::server::probes(App::new()))
+        .workers(1)
+        .shutdown_timeout(10)
+        .bind(opts.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let address = *server
+        .addrs()
+        .first()
+        .ok_or("the server bound no address")?;
+    Ok((server.run(), address))
+}

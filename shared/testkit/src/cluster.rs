@@ -1,0 +1,62 @@
+//! A cluster in this process on a real Kafka-protocol broker (tansu): the topics made by
+//! `portcullis migrate`'s code with 4 partitions, three command nodes, a projector, and a
+//! gateway whose first start makes the default instance. The tests talk to the gateway.
+
+use std::net::SocketAddr;
+
+use eventlog::kafka::broker::Broker;
+use eventlog::kafka::topics;
+use portcullis::config::Role;
+
+use crate::{launch, options, Server};
+
+pub const PARTITIONS: i32 = 4;
+pub const COMMAND_NODES: usize = 3;
+
+/// What runs besides the gateway; the broker stops when this is dropped.
+pub struct Cluster {
+    pub broker: Broker,
+    pub command_nodes: Vec<SocketAddr>,
+    pub projector: SocketAddr,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+pub fn start() -> Server {
+    let broker = Broker::start();
+    let brokers = broker.brokers();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime
+        .block_on(topics::create(&brokers, PARTITIONS, 1))
+        .expect("the topics");
+    let master_key = command::keys::MasterKey::generate().to_base64();
+    let mut dirs = Vec::new();
+    let mut node = |role: Role| {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut opts = options(dir.path().join("data"));
+        opts.role = role;
+        opts.kafka_brokers = Some(brokers.clone());
+        opts.master_key = Some(master_key.clone());
+        let data_dir = opts.data_dir.clone();
+        let addr = launch(opts);
+        dirs.push(dir);
+        (addr, data_dir)
+    };
+    let command_nodes = (0..COMMAND_NODES).map(|_| node(Role::Command).0).collect();
+    let projector = node(Role::Projector).0;
+    let (gateway, data_dir) = node(Role::Gateway);
+    let gateway_dir = dirs.pop().expect("the gateway's directory");
+    Server::at(
+        gateway,
+        data_dir,
+        gateway_dir,
+        Some(Cluster {
+            broker,
+            command_nodes,
+            projector,
+            _dirs: dirs,
+        }),
+    )
+}
