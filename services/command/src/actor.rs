@@ -60,6 +60,8 @@ pub(crate) struct Peek<A>(pub std::marker::PhantomData<A>);
 pub(crate) struct Peeked<A> {
     pub state: A,
     pub version: u64,
+    /// The position of the aggregate's last event, when known (0: not known).
+    pub position: u64,
 }
 
 impl<A: Aggregate> Message for Peek<A> {
@@ -369,6 +371,7 @@ impl<A: Aggregate> Handler<Peek<A>> for AggregateActor<A> {
             r.map(|()| Peeked {
                 state: act.state.clone(),
                 version: act.version,
+                position: act.position,
             })
         })))
     }

@@ -280,18 +280,32 @@ impl CommandBus {
 
     /// The aggregate's current state and version (sagas: does it exist, who owns it).
     pub async fn state<A: Routed>(&self, key: &AggregateKey) -> Result<(A, u64), Error> {
+        let (state, version, _) = self.peek::<A>(key).await?;
+        Ok((state, version))
+    }
+
+    /// The aggregate's state, version and last event's position (0 when not known).
+    pub(crate) async fn peek<A: Routed>(&self, key: &AggregateKey) -> Result<(A, u64, u64), Error> {
         let partition = self.placement.partition_of(key);
         let Some(tenure) = self.placement.tenure(partition) else {
             let request = Request::Peek { key: key.into() };
             return match self.placement.forward(partition, request).await? {
-                Reply::Peeked { state, version } => Ok((decode(&state)?, version)),
+                Reply::Peeked {
+                    state,
+                    version,
+                    position,
+                } => Ok((decode(&state)?, version, position)),
                 other => Err(unexpected(&other)),
             };
         };
-        let Peeked { state, version } = self
+        let Peeked {
+            state,
+            version,
+            position,
+        } = self
             .send::<A, _>(key, tenure, || Peek::<A>(PhantomData))
             .await??;
-        Ok((state, version))
+        Ok((state, version, position))
     }
 
     /// Appends new streams (all of one partition) in one durable step, here or on the
@@ -406,10 +420,11 @@ impl CommandBus {
                     .map(Reply::Written)
             }
             Op::Peek => {
-                let (state, version) = self.state::<A>(key).await?;
+                let (state, version, position) = self.peek::<A>(key).await?;
                 Ok(Reply::Peeked {
                     state: encode(&state)?,
                     version,
+                    position,
                 })
             }
         }

@@ -347,6 +347,8 @@ impl CommandBus {
                 org_id,
                 Code::OrgNameTaken,
                 caller,
+                &org,
+                |o: &Org| o.name == new_name,
                 self.execute::<Org>(&org, caller, cmd.clone(), if_match),
             )
             .await?;

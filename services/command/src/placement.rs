@@ -40,7 +40,11 @@ pub enum Request {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Reply {
     Written(Written),
-    Peeked { state: Vec<u8>, version: u64 },
+    Peeked {
+        state: Vec<u8>,
+        version: u64,
+        position: u64,
+    },
     Appended(Vec<Appended>),
     Streams(Vec<String>),
 }

@@ -10,6 +10,8 @@ use domain::user::{User, UserCommand};
 use domain::validate::normalized_username;
 use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error};
 
+use eventlog::position::Positions;
+
 use crate::actor::Written;
 use crate::bus::{CommandBus, Routed};
 
@@ -78,24 +80,45 @@ impl CommandBus {
         }
     }
 
-    /// Claims `claim` for `owner`, runs `act`, and releases the claim if `act` fails.
-    pub(crate) async fn claimed<F>(
+    /// Claims `claim` for `owner`, runs `act` on `target`, and releases the claim if `act`
+    /// fails. An answer that leaves open whether `act` was carried out (the node serving
+    /// `target` went silent: `SYS-0003`) is settled by asking `target`'s actor, now on
+    /// whichever node serves it: if `took_effect` holds for its state, `act` was written; if
+    /// not, it never will be (a silent owner that lost the partition is fenced), and the claim
+    /// is released; if the actor cannot be asked, the claim stays, so that no second holder
+    /// can appear.
+    pub(crate) async fn claimed<A: Routed, F>(
         &self,
         claim: &AggregateKey,
         owner: &str,
         taken: Code,
         caller: &Caller,
+        target: &AggregateKey,
+        took_effect: impl Fn(&A) -> bool,
         act: F,
     ) -> Result<Written, Error>
     where
         F: std::future::Future<Output = Result<Written, Error>>,
     {
         self.claim(claim, owner, taken, caller).await?;
-        let result = act.await;
-        if result.is_err() {
-            self.release(claim, owner, caller).await;
+        let e = match act.await {
+            Ok(w) => return Ok(w),
+            Err(e) => e,
+        };
+        if e.code == Code::StorageUnavailable {
+            match self.peek::<A>(target).await {
+                Ok((state, version, position)) if took_effect(&state) => {
+                    return Ok(Written {
+                        sequence: version,
+                        position: Positions::at(position),
+                    })
+                }
+                Ok(_) => {}
+                Err(_) => return Err(e),
+            }
         }
-        result
+        self.release(claim, owner, caller).await;
+        Err(e)
     }
 
     pub(crate) async fn release(&self, claim: &AggregateKey, owner: &str, caller: &Caller) {
@@ -147,6 +170,8 @@ impl CommandBus {
                 user_id,
                 Code::UsernameTaken,
                 caller,
+                &user,
+                User::exists,
                 self.execute::<User>(&user, caller, cmd.clone(), None),
             )
             .await?;
@@ -173,6 +198,8 @@ impl CommandBus {
             org_id,
             Code::OrgNameTaken,
             caller,
+            &org,
+            Org::exists,
             self.execute::<Org>(&org, caller, cmd.clone(), None),
         )
         .await

@@ -128,6 +128,8 @@ impl CommandBus {
             grant_id,
             Code::UserGrantExists,
             caller,
+            &k,
+            UserGrant::exists,
             self.execute::<UserGrant>(&k, caller, cmd.clone(), None),
         )
         .await

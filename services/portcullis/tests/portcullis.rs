@@ -4,6 +4,8 @@
 
 #[path = "portcullis/bad_input.rs"]
 mod bad_input;
+#[path = "portcullis/cluster_faults.rs"]
+mod cluster_faults;
 #[path = "portcullis/container.rs"]
 mod container;
 #[path = "portcullis/denials.rs"]

@@ -1,0 +1,296 @@
+//! Faults of the cluster: command nodes are real `portcullis start --role command` processes
+//! (librdkafka's threads cannot be killed in-process), killed with SIGKILL or paused with
+//! SIGSTOP under traffic; the gateway runs in this process. What a client was told was
+//! written must be there exactly once, and aggregate versions stay contiguous.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use eventlog::kafka::broker::Broker;
+use eventlog::kafka::topics;
+use eventlog::position::Positions;
+use portcullis::config::Role;
+use serde_json::json;
+use testkit::{Client, Reply};
+
+use super::{free_port, signal};
+
+const PARTITIONS: i32 = 4;
+
+struct Node {
+    child: Child,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A broker, `nodes` command nodes as child processes and an in-process gateway.
+struct Cluster {
+    nodes: Vec<Node>,
+    admin: Client,
+    org: String,
+    dir: tempfile::TempDir,
+    _broker: Broker,
+}
+
+fn command_node(brokers: &str, key: &str, dir: &Path, n: usize) -> Node {
+    let log = File::create(dir.join(format!("command-{n}.log"))).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["start", "--role", "command"])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .env("PORTCULLIS_DATA_DIR", dir.join(format!("command-{n}")))
+        .env("PORTCULLIS_KAFKA_BROKERS", brokers)
+        .env("PORTCULLIS_MASTERKEY", key)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Node { child }
+}
+
+impl Cluster {
+    fn start(nodes: usize) -> Cluster {
+        let broker = Broker::start();
+        let brokers = broker.brokers();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(topics::create(&brokers, PARTITIONS, 1))
+            .unwrap();
+        let key = command::keys::MasterKey::generate().to_base64();
+        let dir = tempfile::tempdir().unwrap();
+        let nodes = (0..nodes)
+            .map(|n| command_node(&brokers, &key, dir.path(), n))
+            .collect();
+        let mut opts = testkit::options(dir.path().join("gateway"));
+        opts.role = Role::Gateway;
+        opts.kafka_brokers = Some(brokers);
+        opts.master_key = Some(key);
+        let data = opts.data_dir.clone();
+        let gateway = testkit::launch(opts);
+        let pat = std::fs::read_to_string(data.join("admin.pat")).unwrap();
+        let admin = Client::new(&format!("http://{gateway}"), Some("localhost")).token(pat.trim());
+        let orgs = admin.get("/v1/orgs");
+        let org = orgs.body["items"][0]["id"].as_str().unwrap().to_string();
+        Cluster {
+            nodes,
+            admin,
+            org,
+            dir,
+            _broker: broker,
+        }
+    }
+
+    /// Creates machine user `username`, sending again what cannot have been carried out
+    /// (503 with CLUSTER-0001) and, after an answer that left it open (503 SYS-0003), sending
+    /// again and taking "the name is taken" as the first send's success. Returns the write's
+    /// answer if one was acknowledged, and the codes of the sends that were not.
+    fn create_user(&self, username: &str) -> (Option<Reply>, Vec<String>) {
+        let mut refused = Vec::new();
+        let mut open = false;
+        for _ in 0..20 {
+            let r = self.admin.post(
+                &format!("/v1/orgs/{}/users/machine", self.org),
+                json!({"username": username, "name": "Under fault"}),
+            );
+            match (r.status, r.code()) {
+                (201, _) => return (Some(r), refused),
+                (409, "USER-0002") if open => return (None, refused),
+                (503, "CLUSTER-0001" | "SYS-0003" | "CONC-0001") => {
+                    open |= r.code() == "SYS-0003";
+                    refused.push(r.code().to_string());
+                }
+                _ => panic!("{username}: {} {}", r.status, r.body),
+            }
+        }
+        panic!("{username}: never written: {refused:?}")
+    }
+
+    /// The cluster's log of node `n`.
+    fn log(&self, n: usize) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("command-{n}.log")))
+            .unwrap_or_default()
+    }
+}
+
+fn positions(replies: &[Reply]) -> String {
+    let mut all = Positions::default();
+    for r in replies {
+        for p in r.str("position").split(',') {
+            all.add(p.parse().unwrap());
+        }
+    }
+    all.to_string()
+}
+
+/// Every user the test meant to create is in the org exactly once, and each acknowledged
+/// user's events are versions 1..n with its creation once.
+fn assert_written_once(c: &Cluster, usernames: &[String], acknowledged: &[Reply]) {
+    let reader = c.admin.clone().at(&positions(acknowledged));
+    let mut found: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cur) => format!("/v1/users?org_id={}&limit=100&cursor={cur}", c.org),
+            None => format!("/v1/users?org_id={}&limit=100", c.org),
+        };
+        let page = reader.get(&path);
+        assert_eq!(page.status, 200, "{}", page.body);
+        for u in page.body["items"].as_array().unwrap() {
+            found.push(u["username"].as_str().unwrap().to_string());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    for name in usernames {
+        let times = found.iter().filter(|f| *f == name).count();
+        assert_eq!(times, 1, "{name} is there {times} times");
+    }
+    for r in acknowledged {
+        let id = r.str("id");
+        let events = reader.get(&format!(
+            "/v1/events?aggregate_type=user&aggregate_id={id}&limit=100"
+        ));
+        assert_eq!(events.status, 200, "{}", events.body);
+        let items = events.body["items"].as_array().unwrap();
+        let sequences: Vec<u64> = items
+            .iter()
+            .map(|e| e["sequence"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            sequences,
+            (1..=items.len() as u64).collect::<Vec<_>>(),
+            "{id}"
+        );
+        let created = items
+            .iter()
+            .filter(|e| e["type"] == "user.machine.added")
+            .count();
+        assert_eq!(created, 1, "{id}: {items:?}");
+    }
+}
+
+/// Writes from `workers` threads until `stop` says so; returns what was meant, what was
+/// acknowledged, and the codes of the sends that were refused.
+fn traffic(
+    c: &Cluster,
+    prefix: &str,
+    workers: usize,
+    stop: &(dyn Fn(usize) -> bool + Sync),
+) -> (Vec<String>, Vec<Reply>, Vec<String>) {
+    let per_worker: Vec<(Vec<String>, Vec<Reply>, Vec<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                s.spawn(move || {
+                    let (mut meant, mut acked, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+                    let mut n = 0;
+                    while !stop(n) {
+                        let name = format!("{prefix}-{w}-{n}");
+                        let (reply, codes) = c.create_user(&name);
+                        acked.extend(reply);
+                        refused.extend(codes);
+                        meant.push(name);
+                        n += 1;
+                    }
+                    (meant, acked, refused)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all = (Vec::new(), Vec::new(), Vec::new());
+    for (m, a, r) in per_worker {
+        all.0.extend(m);
+        all.1.extend(a);
+        all.2.extend(r);
+    }
+    all
+}
+
+#[test]
+fn a_command_node_killed_mid_traffic_loses_no_acknowledged_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let c = Cluster::start(3);
+    let started = Instant::now();
+    let victim = c.nodes[0].child.id();
+    let taken = || -> usize {
+        (1..3)
+            .map(|n| c.log(n).matches("took the partition").count())
+            .sum()
+    };
+    // Partitions the survivors had taken before the kill (0: not killed yet).
+    let before_kill = AtomicUsize::new(0);
+    // 20 writes per worker before the kill, then on while the partitions move and after.
+    let stop = |n: usize| {
+        if n == 20 && before_kill.load(Ordering::SeqCst) == 0 {
+            before_kill.store(taken().max(1), Ordering::SeqCst);
+            let killed = Command::new("kill")
+                .args(["-KILL", &victim.to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+        }
+        n >= 60
+    };
+    let (meant, acknowledged, refused) = traffic(&c, "killed", 4, &stop);
+    eprintln!(
+        "{} users meant, {} acknowledged, refused sends {:?}, in {:?}",
+        meant.len(),
+        acknowledged.len(),
+        refused,
+        started.elapsed()
+    );
+    assert_eq!(meant.len(), 240);
+    assert_written_once(&c, &meant, &acknowledged);
+    // The survivors took the dead node's partitions.
+    assert!(
+        taken() > before_kill.load(Ordering::SeqCst),
+        "{}\n{}",
+        c.log(1),
+        c.log(2)
+    );
+}
+
+#[test]
+fn a_paused_owner_resumed_after_its_partitions_moved_writes_nothing() {
+    let c = Cluster::start(2);
+    let (warm, _) = c.create_user("before-the-pause");
+    let mut acknowledged: Vec<Reply> = warm.into_iter().collect();
+    let mut meant = vec!["before-the-pause".to_string()];
+    let zombie = &c.nodes[0].child;
+    signal(zombie, "-STOP");
+    // Writes for its partitions wait on it until the gateway gives up on the silent node
+    // (SYS-0003) and the group has moved its partitions (its session times out after 10 s);
+    // the sagas settle what was left open on the new owner.
+    let (m, a, refused) = traffic(&c, "paused", 2, &|n| n >= 10);
+    meant.extend(m);
+    acknowledged.extend(a);
+    // Resumed, the zombie runs the requests that waited for it, as an owner that has been
+    // fenced: none of it may be acknowledged or counted.
+    signal(zombie, "-CONT");
+    let (m, a, _) = traffic(&c, "resumed", 2, &|n| n >= 5);
+    meant.extend(m);
+    acknowledged.extend(a);
+    eprintln!("refused while paused: {refused:?}");
+    assert!(
+        refused.iter().any(|code| code == "SYS-0003"),
+        "no write waited on the paused owner: {refused:?}"
+    );
+    assert_written_once(&c, &meant, &acknowledged);
+    // The zombie found out that its partitions had moved.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !c.log(0).contains("released the partition") {
+        assert!(Instant::now() < deadline, "{}", c.log(0));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
