@@ -36,7 +36,7 @@ struct Cluster {
     admin: Client,
     org: String,
     dir: tempfile::TempDir,
-    _broker: Broker,
+    broker: Broker,
 }
 
 fn command_node(brokers: &str, key: &str, dir: &Path, n: usize) -> Node {
@@ -85,7 +85,7 @@ impl Cluster {
             admin,
             org,
             dir,
-            _broker: broker,
+            broker,
         }
     }
 
@@ -293,4 +293,39 @@ fn a_paused_owner_resumed_after_its_partitions_moved_writes_nothing() {
         assert!(Instant::now() < deadline, "{}", c.log(0));
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn a_broker_that_stops_answering_gives_503_until_the_cluster_has_owners_again() {
+    let c = Cluster::start(2);
+    let (before, _) = c.create_user("before-the-outage");
+    let before = before.expect("written before the outage");
+    let path = format!("/v1/users/{}", before.str("id"));
+    assert_eq!(c.admin.get(&path).status, 200);
+    c.broker.pause();
+    let during = c.admin.post(
+        &format!("/v1/orgs/{}/users/machine", c.org),
+        json!({"username": "during-the-outage", "name": "Outage"}),
+    );
+    assert_eq!(during.status, 503, "{}", during.body);
+    assert!(
+        ["CLUSTER-0001", "SYS-0003"].contains(&during.code()),
+        "{}",
+        during.body
+    );
+    // Reads are served from the gateway's read model meanwhile.
+    let read = c.admin.get(&path);
+    assert_eq!(read.status, 200, "{}", read.body);
+    c.broker.resume();
+    // The group evicts the members it did not hear from, and the next assignment opens the
+    // partitions again: writes go through (the helper sends again on 503).
+    let (after, refused) = c.create_user("after-the-outage");
+    eprintln!("refused after the outage: {refused:?}");
+    let mut acknowledged = vec![before];
+    acknowledged.extend(after);
+    assert_written_once(
+        &c,
+        &["before-the-outage".into(), "after-the-outage".into()],
+        &acknowledged,
+    );
 }

@@ -77,6 +77,25 @@ impl Broker {
     pub fn brokers(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+
+    /// Stops the broker's process where it is (SIGSTOP): it answers nothing and keeps its
+    /// memory, as a broker does through a restart on durable storage.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused broker go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill {signal} the broker");
+    }
 }
 
 impl Drop for Broker {
