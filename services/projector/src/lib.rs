@@ -64,8 +64,9 @@ impl Projector {
 }
 
 /// Applies what a follower of the cluster's events topic brings, batch by batch, for as long
-/// as the topic can be read; each batch's partition checkpoints are written with it. Start
-/// the follower after the read model's checkpoints (`SqliteReadModel::applied`).
+/// as the topic can be read; each batch's partition checkpoints, and where each partition's
+/// reader resumes, are written with it. Start the follower at the read model's checkpoints
+/// (`SqliteReadModel::checkpoints`, with `SqliteReadModel::version_of` for the versions).
 pub async fn follow(
     mut follower: eventlog::kafka::follower::Follower,
     model: SqliteReadModel,
@@ -79,7 +80,8 @@ pub async fn follow(
             continue;
         }
         let model = model.clone();
-        tokio::task::spawn_blocking(move || model.apply_batch(&batch))
+        let resumes = follower.resumes();
+        tokio::task::spawn_blocking(move || model.apply_followed(&batch, &resumes))
             .await
             .map_err(storage)??;
     }

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use domain::{DomainEvent, Error};
+use eventlog::kafka::Resume;
 use eventlog::position::untag;
 use eventlog::StoredEvent;
 use rusqlite::params;
@@ -16,6 +17,17 @@ impl SqliteReadModel {
     /// each partition's checkpoint to its last event, in the same transaction. Blocking: call
     /// it off the async runtime. Returns partition 0's new position.
     pub fn apply_batch(&self, batch: &[StoredEvent]) -> Result<u64, Error> {
+        self.apply_followed(batch, &[])
+    }
+
+    /// [`Self::apply_batch`] for a follower of the partitioned log: also stores where each
+    /// partition's reader resumes, in the same transaction, so that a restart reads only the
+    /// tail of each partition.
+    pub fn apply_followed(
+        &self,
+        batch: &[StoredEvent],
+        resumes: &[(i32, Resume)],
+    ) -> Result<u64, Error> {
         let mut conn = self.conn.lock().expect("read model lock");
         let tx = conn.transaction().map_err(storage)?;
         let mut reached = std::collections::BTreeMap::new();
@@ -38,6 +50,16 @@ impl SqliteReadModel {
                 "INSERT INTO checkpoint (partition, position) VALUES (?1, ?2)
                  ON CONFLICT (partition) DO UPDATE SET position = excluded.position",
                 params![partition, *at as i64],
+            )
+            .map_err(storage)?;
+        }
+        for (partition, resume) in resumes {
+            tx.execute(
+                "INSERT INTO checkpoint (partition, position, resume_offset, resume_epoch)
+                 VALUES (?1, 0, ?2, ?3)
+                 ON CONFLICT (partition) DO UPDATE SET resume_offset = excluded.resume_offset,
+                     resume_epoch = excluded.resume_epoch",
+                params![partition, resume.offset, resume.epoch],
             )
             .map_err(storage)?;
         }

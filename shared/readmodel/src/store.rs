@@ -1,17 +1,23 @@
 //! The embedded read model: tables in their own SQLite file beside the event log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use domain::{Code, Error};
+use eventlog::kafka::follower::Checkpoint;
+use eventlog::kafka::Resume;
 use eventlog::position::untag;
+use eventlog::StreamId;
 use rusqlite::Connection;
 use tokio::sync::watch;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS checkpoint (partition INTEGER PRIMARY KEY, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoint (
+    partition INTEGER PRIMARY KEY, position INTEGER NOT NULL,
+    resume_offset INTEGER NOT NULL DEFAULT 0, resume_epoch INTEGER
+);
 INSERT OR IGNORE INTO checkpoint (partition, position) VALUES (0, 0);
 CREATE TABLE IF NOT EXISTS versions (
     instance TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -105,7 +111,7 @@ const TABLES: [&str; 16] = [
 ];
 
 /// The layout of the tables; a read model of another layout is dropped and rebuilt.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;
@@ -232,6 +238,43 @@ impl SqliteReadModel {
     /// What each partition has applied so far.
     pub fn applied(&self) -> Applied {
         self.applied.borrow().clone()
+    }
+
+    /// Where a follower starts each partition it has followed before: what was applied and
+    /// where the partition's reader resumes.
+    pub fn checkpoints(&self) -> Result<HashMap<i32, Checkpoint>, Error> {
+        let conn = self.conn.lock().expect("read model lock");
+        let mut st = conn
+            .prepare("SELECT partition, position, resume_offset, resume_epoch FROM checkpoint")
+            .map_err(storage)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i32>(0)?,
+                    Checkpoint {
+                        applied: r.get::<_, i64>(1)? as u64,
+                        resume: Resume {
+                            offset: r.get(2)?,
+                            epoch: r.get(3)?,
+                        },
+                    },
+                ))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
+            .map_err(storage)?;
+        Ok(rows)
+    }
+
+    /// The last version of a stream this read model applied (0: none), for a follower's
+    /// readers resuming mid-partition.
+    pub fn version_of(&self, stream: &StreamId) -> u64 {
+        let conn = self.conn.lock().expect("read model lock");
+        conn.query_row(
+            "SELECT version FROM versions WHERE instance = ?1 AND kind = ?2 AND id = ?3",
+            rusqlite::params![stream.instance, stream.kind, stream.id],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_or(0, |v| v as u64)
     }
 
     /// Waits until the projector has applied `position` (tagged with its partition: see

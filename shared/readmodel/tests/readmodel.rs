@@ -440,12 +440,14 @@ async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_fo
     }
     let dir = tempfile::tempdir().unwrap();
     let model = SqliteReadModel::open(&dir.path().join("read.db")).unwrap();
+    let applied = model.clone();
     let follower = Follower::start(
         &broker.brokers(),
         topics::EVENTS,
         2,
         "projector",
-        model.applied().0.into_iter().map(|(p, at)| tag(p, at)),
+        model.checkpoints().unwrap(),
+        std::sync::Arc::new(move |s: &eventlog::StreamId| applied.version_of(s)),
     )
     .unwrap();
     let projecting = tokio::spawn(projector::follow(follower, model.clone()));
@@ -458,4 +460,14 @@ async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_fo
     }
     assert_eq!(model.applied().0.len(), 2, "{:?}", model.applied());
     projecting.abort();
+    // Stored with what was applied: where each partition's reader resumes, past the events.
+    let checkpoints = model.checkpoints().unwrap();
+    for p in 0..2 {
+        let c = checkpoints[&p];
+        assert!(
+            c.applied > 0 && c.resume.offset as u64 >= c.applied,
+            "{p}: {c:?}"
+        );
+        assert!(c.resume.epoch.is_some(), "{p}: {c:?}");
+    }
 }

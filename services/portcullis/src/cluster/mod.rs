@@ -25,7 +25,6 @@ use eventlog::kafka::follower::Follower;
 use eventlog::kafka::owners::OwnerMap;
 use eventlog::kafka::topics;
 use eventlog::kafka::KafkaLogOptions;
-use eventlog::position::tag;
 use gateway::Gateway;
 use readmodel::SqliteReadModel;
 
@@ -137,7 +136,9 @@ async fn command_node(
     let slot: Arc<OnceLock<Arc<Internal>>> = Arc::default();
     let serving = slot.clone();
     let server = HttpServer::new(move || {
-        let app = crate::server::probes(App::new());
+        let app = crate::server::probes(
+            App::new().wrap(actix_web::middleware::from_fn(gateway::trace_requests)),
+        );
         match serving.get() {
             Some(internal) => app.configure(internal_api::configure(internal.clone())),
             None => app,
@@ -199,12 +200,17 @@ async fn command_node(
 /// Follows every partition of the log into `model`, from where it stands.
 fn follow_log(common: &Common, node: &str, model: &SqliteReadModel) -> Result<(), String> {
     let _inside = kafka_runtime().enter();
+    let checkpoints = model
+        .checkpoints()
+        .map_err(|e| format!("cannot read the read model's checkpoints: {e}"))?;
+    let applied = model.clone();
     let follower = Follower::start(
         &common.brokers,
         topics::EVENTS,
         common.partitions,
         node,
-        model.applied().0.into_iter().map(|(p, at)| tag(p, at)),
+        checkpoints,
+        Arc::new(move |stream| applied.version_of(stream)),
     )
     .map_err(|e| format!("cannot follow the log: {e}"))?;
     let model = model.clone();

@@ -49,11 +49,15 @@ thread_local! {
 
 impl ClusterPlacement {
     async fn attempt(&self, address: &str, body: &[u8]) -> Attempt {
-        let request = CLIENT.with(|c| {
+        let mut request = CLIENT.with(|c| {
             c.post(format!("http://{address}{FORWARD_PATH}"))
                 .bearer_auth(&self.token)
                 .content_type("application/octet-stream")
         });
+        // The owner's spans continue this node's (W3C traceparent, when traces are on).
+        for (name, value) in trace_headers() {
+            request = request.insert_header((name, value));
+        }
         let mut response = match request.send_body(body.to_vec()).await {
             Ok(r) => r,
             Err(awc::error::SendRequestError::Connect(e)) => {
@@ -147,4 +151,19 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> 
     bincode::serde::decode_from_slice(bytes, bincode::config::standard())
         .map(|(v, _)| v)
         .map_err(|e| Error::internal(format!("unreadable internal API message: {e}")))
+}
+
+/// The current span's context as W3C trace headers (none unless traces are exported).
+fn trace_headers() -> Vec<(String, String)> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    struct Collect(Vec<(String, String)>);
+    impl opentelemetry::propagation::Injector for Collect {
+        fn set(&mut self, key: &str, value: String) {
+            self.0.push((key.to_string(), value));
+        }
+    }
+    let context = tracing::Span::current().context();
+    let mut headers = Collect(Vec::new());
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut headers));
+    headers.0
 }

@@ -19,8 +19,16 @@ use super::{free_port, signal};
 
 const PARTITIONS: i32 = 4;
 
-struct Node {
+pub(super) struct Node {
     child: Child,
+}
+
+impl Node {
+    /// Stops the node as an operator would (SIGTERM), and waits for it.
+    pub(super) fn stop(mut self) -> std::process::ExitStatus {
+        signal(&self.child, "-TERM");
+        self.child.wait().unwrap()
+    }
 }
 
 impl Drop for Node {
@@ -39,7 +47,14 @@ struct Cluster {
     broker: Broker,
 }
 
-fn command_node(brokers: &str, key: &str, dir: &Path, n: usize) -> Node {
+/// `portcullis start --role command` as a child process, logging to `command-<n>.log`.
+pub(super) fn command_node(
+    brokers: &str,
+    key: &str,
+    dir: &Path,
+    n: usize,
+    env: &[(&str, &str)],
+) -> Node {
     let log = File::create(dir.join(format!("command-{n}.log"))).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .args(["start", "--role", "command"])
@@ -48,6 +63,7 @@ fn command_node(brokers: &str, key: &str, dir: &Path, n: usize) -> Node {
         .env("PORTCULLIS_KAFKA_BROKERS", brokers)
         .env("PORTCULLIS_MASTERKEY", key)
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -68,7 +84,7 @@ impl Cluster {
         let key = command::keys::MasterKey::generate().to_base64();
         let dir = tempfile::tempdir().unwrap();
         let nodes = (0..nodes)
-            .map(|n| command_node(&brokers, &key, dir.path(), n))
+            .map(|n| command_node(&brokers, &key, dir.path(), n, &[]))
             .collect();
         let mut opts = testkit::options(dir.path().join("gateway"));
         opts.role = Role::Gateway;

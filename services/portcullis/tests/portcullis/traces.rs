@@ -23,6 +23,8 @@ struct Received {
     parent: String,
     attributes: HashMap<String, String>,
     service: String,
+    /// The resource's `portcullis.role`.
+    role: String,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -103,6 +105,7 @@ fn serve(stream: std::net::TcpStream, tx: mpsc::Sender<Received>) {
                         parent: hex(&span.parent_span_id),
                         attributes: strings(&span.attributes),
                         service: resource.get("service.name").cloned().unwrap_or_default(),
+                        role: resource.get("portcullis.role").cloned().unwrap_or_default(),
                     });
                 }
             }
@@ -112,6 +115,119 @@ fn serve(stream: std::net::TcpStream, tx: mpsc::Sender<Received>) {
         )
         .unwrap();
     }
+}
+
+/// Spans of `trace` until one named each of `names` has come (then what else is buffered).
+fn collect(spans: &mpsc::Receiver<Received>, trace: &str, names: &[(&str, &str)]) -> Vec<Received> {
+    let mut received: Vec<Received> = Vec::new();
+    let complete = |received: &[Received]| {
+        names.iter().all(|(name, role)| {
+            received.iter().any(|s| {
+                s.trace == trace && s.name == *name && (role.is_empty() || s.role == *role)
+            })
+        })
+    };
+    while let Ok(span) = spans.recv_timeout(Duration::from_secs(5)) {
+        received.push(span);
+        if complete(&received) {
+            while let Ok(span) = spans.recv_timeout(Duration::from_millis(200)) {
+                received.push(span);
+            }
+            break;
+        }
+    }
+    received.retain(|s| s.trace == trace);
+    received
+}
+
+/// Whether `span` descends from `ancestor` through the spans of `all`.
+fn descends(all: &[Received], span: &Received, ancestor: &Received) -> bool {
+    let by_id: HashMap<&str, &Received> = all.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut parent = span.parent.as_str();
+    while let Some(p) = by_id.get(parent) {
+        if p.id == ancestor.id {
+            return true;
+        }
+        parent = p.parent.as_str();
+    }
+    false
+}
+
+#[test]
+fn a_command_forwarded_to_its_owner_is_one_trace_across_the_nodes() {
+    use eventlog::kafka::broker::Broker;
+    use eventlog::kafka::topics;
+    let (port, spans) = receiver();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let broker = Broker::start();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(topics::create(&broker.brokers(), 2, 1))
+        .unwrap();
+    let key = command::keys::MasterKey::generate().to_base64();
+    let dir = tempfile::tempdir().unwrap();
+    let otel = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let node = super::cluster_faults::command_node(&broker.brokers(), &key, dir.path(), 0, &otel);
+    let brokers = broker.brokers();
+    let mut env = vec![
+        ("PORTCULLIS_ROLE", "gateway"),
+        ("PORTCULLIS_KAFKA_BROKERS", brokers.as_str()),
+        ("PORTCULLIS_MASTERKEY", key.as_str()),
+    ];
+    env.extend(otel);
+    let gateway_dir = dir.path().join("gateway");
+    let gateway = super::start(&gateway_dir, &env);
+    let pat = super::read(&gateway_dir, "admin.pat");
+    let (trace, caller_span) = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    let created = ureq::post(&format!("{}/v1/orgs", gateway.base))
+        .header("Authorization", format!("Bearer {}", pat.trim()))
+        .header("traceparent", format!("00-{trace}-{caller_span}-01"))
+        .send_json(serde_json::json!({"name": "Traced across nodes"}))
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(gateway.stop().code(), Some(0));
+    assert_eq!(node.stop().code(), Some(0));
+
+    let ours = collect(
+        &spans,
+        trace,
+        &[("http.request", "gateway"), ("eventlog.append", "command")],
+    );
+    let names: Vec<(&str, &str)> = ours
+        .iter()
+        .map(|s| (s.name.as_str(), s.role.as_str()))
+        .collect();
+    let request = ours
+        .iter()
+        .find(|s| s.name == "http.request" && s.role == "gateway")
+        .unwrap_or_else(|| panic!("no gateway request in the caller's trace: {names:?}"));
+    assert_eq!(request.parent, caller_span);
+    // The org's command runs on its owner, under the request the gateway forwarded there,
+    // which continues the gateway's trace.
+    let command = ours
+        .iter()
+        .find(|s| {
+            s.name == "command"
+                && s.role == "command"
+                && s.attributes.get("aggregate").map(String::as_str) == Some("org")
+        })
+        .unwrap_or_else(|| panic!("no org command on the command node: {names:?}"));
+    let forwarded = ours
+        .iter()
+        .find(|s| s.name == "http.request" && s.role == "command" && descends(&ours, command, s))
+        .unwrap_or_else(|| panic!("the org command is under no forwarded request: {names:?}"));
+    assert_eq!(forwarded.attributes["route"], "/internal/v1/forward");
+    assert!(descends(&ours, forwarded, request), "{names:?}");
+    assert!(
+        ours.iter()
+            .any(|s| s.name == "eventlog.append" && s.role == "command" && s.parent == command.id),
+        "{names:?}"
+    );
 }
 
 #[test]

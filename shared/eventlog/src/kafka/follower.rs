@@ -2,9 +2,11 @@
 //! through its own [`PartitionReader`], so only counted events come out, each partition's in
 //! its log order, with positions tagged with their partition.
 //!
-//! It reads every partition from its start and skips what a reader has already applied
-//! (`after`): the readers' rules need a partition's history. Resuming from a stored reader
-//! state, so that a restart does not read the whole topic again, is still to come.
+//! A follower starts each partition at its [`Checkpoint`]: the reader resumes at the stored
+//! [`Resume`] (the earliest event not yet confirmed, and the latest confirmed epoch), takes the
+//! versions of streams it meets again from what was applied, and skips what was applied. The
+//! caller stores [`Follower::resumes`] with each batch it applies. A partition without a
+//! checkpoint is read from its start.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,9 +14,9 @@ use std::time::Duration;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::reader::PartitionReader;
+use super::reader::{PartitionReader, Resume};
 use super::record::Record;
-use crate::position::{tag, untag};
+use crate::position::tag;
 use crate::types::*;
 
 pub struct Follower {
@@ -22,24 +24,48 @@ pub struct Follower {
     readers: HashMap<i32, PartitionReader>,
     /// Per partition: events at or below this position were applied already.
     after: HashMap<i32, u64>,
+    /// Records read since the start (for tests and progress).
+    read: u64,
+}
+
+/// Where a follower starts a partition: the position applied there (within the partition),
+/// and where its reader resumes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub applied: u64,
+    pub resume: Resume,
 }
 
 impl Follower {
-    /// Follows `partitions` partitions of `topic`; `after` holds, per partition, the tagged
-    /// position a reader has applied up to (see `eventlog::position`).
+    /// Follows `partitions` partitions of `topic` from their `checkpoints`; `earlier` gives
+    /// the last applied version of a stream that a resumed reader meets again.
     pub fn start(
         brokers: &str,
         topic: &str,
         partitions: u32,
         node: &str,
-        after: impl IntoIterator<Item = u64>,
+        checkpoints: HashMap<i32, Checkpoint>,
+        earlier: std::sync::Arc<dyn Fn(&StreamId) -> u64 + Send + Sync>,
     ) -> LogResult<Follower> {
         let consumer =
             super::committed_reader(brokers, &format!("portcullis.follow.{node}"), false)?;
         let mut assignment = TopicPartitionList::new();
+        let mut readers = HashMap::new();
         for p in 0..partitions as i32 {
+            let checkpoint = checkpoints.get(&p).copied().unwrap_or_default();
+            let offset = match checkpoint.resume.offset {
+                0 => Offset::Beginning,
+                at => {
+                    let earlier = earlier.clone();
+                    readers.insert(
+                        p,
+                        PartitionReader::resumed(checkpoint.resume, Box::new(move |s| earlier(s))),
+                    );
+                    Offset::Offset(at)
+                }
+            };
             assignment
-                .add_partition_offset(topic, p, Offset::Beginning)
+                .add_partition_offset(topic, p, offset)
                 .map_err(|e| LogError::Unavailable(format!("kafka: assign: {e}")))?;
         }
         consumer
@@ -47,9 +73,25 @@ impl Follower {
             .map_err(|e| LogError::Unavailable(format!("kafka: assign: {e}")))?;
         Ok(Follower {
             consumer,
-            readers: HashMap::new(),
-            after: after.into_iter().map(untag).collect(),
+            readers,
+            after: checkpoints
+                .into_iter()
+                .map(|(p, c)| (p, c.applied))
+                .collect(),
+            read: 0,
         })
+    }
+
+    /// Where each partition's reader would resume now: store it with the batch just taken.
+    pub fn resumes(&self) -> Vec<(i32, Resume)> {
+        let mut r: Vec<_> = self.readers.iter().map(|(p, r)| (*p, r.resume())).collect();
+        r.sort_by_key(|(p, _)| *p);
+        r
+    }
+
+    /// Records read since the start.
+    pub fn records_read(&self) -> u64 {
+        self.read
     }
 
     /// The next counted events: waits up to `wait` for the first record, then takes what has
@@ -65,6 +107,7 @@ impl Follower {
             };
             // After the first record, take only what is already there.
             budget = Duration::from_millis(1);
+            self.read += 1;
             let Some(record) = message.payload().and_then(Record::decode) else {
                 continue;
             };

@@ -30,7 +30,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot, watch};
 
-pub use reader::{Counted, PartitionReader};
+pub use reader::{Counted, PartitionReader, Resume};
 pub use record::{Record, SnapshotRecord};
 
 use crate::types::*;
@@ -251,6 +251,9 @@ fn committed_reader(brokers: &str, group: &str, eof: bool) -> LogResult<StreamCo
         .set("enable.partition.eof", eof.to_string())
         .set("isolation.level", "read_committed")
         .set("auto.offset.reset", "earliest")
+        // Read-your-writes waits on followers: a fetch returns as soon as a record is there,
+        // not after librdkafka's default 500 ms.
+        .set("fetch.wait.max.ms", "10")
         .create()
         .map_err(|e| unavailable("consumer", e))
 }

@@ -97,6 +97,8 @@ impl OwnerMap {
             .set("bootstrap.servers", brokers)
             .set("group.id", "portcullis.owners")
             .set("enable.auto.commit", "false")
+            // A new owner is found as soon as it is announced.
+            .set("fetch.wait.max.ms", "50")
             .create()
             .map_err(|e| LogError::Unavailable(format!("kafka: the owners consumer: {e}")))?;
         let mut tpl = TopicPartitionList::new();

@@ -16,6 +16,9 @@ pub struct Counted {
     pub owners: Vec<String>,
 }
 
+/// A stream's last counted version before a reader resumed (0 for a new stream).
+pub type VersionLookup = Box<dyn Fn(&StreamId) -> u64 + Send + Sync>;
+
 #[derive(Default)]
 pub struct PartitionReader {
     /// The epoch of the latest confirm (None: none yet).
@@ -24,13 +27,46 @@ pub struct PartitionReader {
     pending: Vec<(i64, i64, StreamId, u64, NewEvent, Vec<String>)>,
     /// Each stream's last counted version.
     versions: HashMap<StreamId, u64>,
+    /// Where the versions of streams not seen since a resume come from.
+    earlier: Option<VersionLookup>,
+    /// The offset after the last record read.
+    next: i64,
     /// Events dropped: of a superseded epoch, or out of their stream's sequence.
     pub dropped: u64,
 }
 
+/// Where a reader can start again without its history: the first offset to read (the earliest
+/// event not yet confirmed, else the offset after the last record) and the latest confirmed
+/// epoch. Stored with what was applied, it makes a restart read only the partition's tail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resume {
+    pub offset: i64,
+    pub epoch: Option<i64>,
+}
+
 impl PartitionReader {
+    /// A reader starting at `resume`, taking the versions of streams it has not seen from
+    /// `earlier` (what the reader's owner applied before).
+    pub fn resumed(resume: Resume, earlier: VersionLookup) -> PartitionReader {
+        PartitionReader {
+            epoch: resume.epoch,
+            next: resume.offset,
+            earlier: Some(earlier),
+            ..PartitionReader::default()
+        }
+    }
+
+    /// Where to start again to count exactly what this reader would still count.
+    pub fn resume(&self) -> Resume {
+        Resume {
+            offset: self.pending.iter().map(|p| p.0).min().unwrap_or(self.next),
+            epoch: self.epoch,
+        }
+    }
+
     /// Reads the record at `offset`; returns the events it makes count, in log order.
     pub fn read(&mut self, offset: i64, record: Record) -> Vec<Counted> {
+        self.next = self.next.max(offset + 1);
         match record {
             // A claim names the epoch that starts at its offset; it counts from that epoch's
             // first confirm.
@@ -81,7 +117,10 @@ impl PartitionReader {
             } else if e > epoch || offset > through {
                 kept.push((offset, e, stream, version, event, owners));
             } else {
-                let last = self.versions.get(&stream).copied().unwrap_or(0);
+                let last = match self.versions.get(&stream) {
+                    Some(v) => *v,
+                    None => self.earlier.as_ref().map_or(0, |f| f(&stream)),
+                };
                 if version != last + 1 {
                     self.dropped += 1;
                     continue;

@@ -168,9 +168,11 @@ async fn topics_are_created_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_follower_sees_every_counted_event_of_every_partition_and_nothing_else() {
-    use eventlog::kafka::follower::Follower;
+async fn a_follower_sees_every_counted_event_of_every_partition_and_resumes_at_the_tails() {
+    use eventlog::kafka::follower::{Checkpoint, Follower};
+    use eventlog::kafka::Resume;
     use eventlog::position::{tag, untag};
+    use std::collections::HashMap;
     let broker = Broker::start();
     topics::create(&broker.brokers(), 2, 1).await.unwrap();
     let options = |p: i32, node: &str| KafkaLogOptions {
@@ -191,8 +193,16 @@ async fn a_follower_sees_every_counted_event_of_every_partition_and_nothing_else
     p1.append(append(&b, 1, 3)).await.unwrap();
     p0.append(append(&a, 1, 4)).await.unwrap();
 
-    let mut follower =
-        Follower::start(&broker.brokers(), topics::EVENTS, 2, "projector", []).unwrap();
+    let none = || Arc::new(|_: &StreamId| 0u64);
+    let mut follower = Follower::start(
+        &broker.brokers(),
+        topics::EVENTS,
+        2,
+        "projector",
+        HashMap::new(),
+        none(),
+    )
+    .unwrap();
     let mut seen = Vec::new();
     let started = std::time::Instant::now();
     while seen.len() < 4 && started.elapsed() < Duration::from_secs(30) {
@@ -234,12 +244,18 @@ async fn a_follower_sees_every_counted_event_of_every_partition_and_nothing_else
         .find(|e| e.event.payload[0] == 1)
         .unwrap()
         .position;
+    let (p, at) = untag(applied);
+    let skip = Checkpoint {
+        applied: at,
+        resume: Resume::default(),
+    };
     let mut again = Follower::start(
         &broker.brokers(),
         topics::EVENTS,
         2,
         "projector-2",
-        [applied],
+        HashMap::from([(p, skip)]),
+        none(),
     )
     .unwrap();
     let mut rest = Vec::new();
@@ -255,4 +271,55 @@ async fn a_follower_sees_every_counted_event_of_every_partition_and_nothing_else
     let mut payloads: Vec<u8> = rest.iter().map(|e| e.event.payload[0]).collect();
     payloads.sort();
     assert_eq!(payloads, [2, 3, 4]);
+
+    // A follower resumed where the first one stopped reads only the partitions' tails: the
+    // new events, none of the history (and not the zombie's record again).
+    let mut checkpoints = HashMap::new();
+    for (p, resume) in follower.resumes() {
+        let applied = seen
+            .iter()
+            .filter(|e| untag(e.position).0 == p)
+            .map(|e| untag(e.position).1)
+            .max()
+            .unwrap_or(0);
+        checkpoints.insert(p, Checkpoint { applied, resume });
+    }
+    let versions: HashMap<StreamId, u64> =
+        seen.iter()
+            .map(|e| (e.stream.clone(), e.version))
+            .fold(HashMap::new(), |mut m, (s, v)| {
+                let e = m.entry(s).or_insert(0);
+                *e = (*e).max(v);
+                m
+            });
+    p0.append(append(&a, 2, 5)).await.unwrap();
+    p1.append(append(&b, 2, 6)).await.unwrap();
+    let mut resumed = Follower::start(
+        &broker.brokers(),
+        topics::EVENTS,
+        2,
+        "projector-3",
+        checkpoints,
+        Arc::new(move |s: &StreamId| versions.get(s).copied().unwrap_or(0)),
+    )
+    .unwrap();
+    let mut tail = Vec::new();
+    let started = std::time::Instant::now();
+    while tail.len() < 2 && started.elapsed() < Duration::from_secs(30) {
+        tail.extend(
+            resumed
+                .next_batch(Duration::from_millis(500), 100)
+                .await
+                .unwrap(),
+        );
+    }
+    let mut payloads: Vec<u8> = tail.iter().map(|e| e.event.payload[0]).collect();
+    payloads.sort();
+    assert_eq!(payloads, [5, 6]);
+    assert!(
+        resumed.records_read() < follower.records_read(),
+        "the resumed follower read {} records, the first {}",
+        resumed.records_read(),
+        follower.records_read()
+    );
 }
