@@ -67,6 +67,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     - name: PORTCULLIS_ADMIN_PASSWORD
       valueFrom:
         secretKeyRef: {name: {{ include "portcullis.secretName" .root }}, key: admin-password}
+    {{- if eq .role "command" }}
+    {{- /* Other nodes forward commands to the address a command node announces. */}}
+    - name: POD_IP
+      valueFrom:
+        fieldRef: {fieldPath: status.podIP}
+    - {name: PORTCULLIS_ADVERTISE, value: "$(POD_IP):8080"}
+    {{- end }}
+    {{- /* The first start's tokens; an existing Secret may leave them out (then generated). */}}
+    - name: PORTCULLIS_ADMIN_PAT
+      valueFrom:
+        secretKeyRef: {name: {{ include "portcullis.secretName" .root }}, key: admin-pat, optional: true}
+    - name: PORTCULLIS_SYSTEM_PAT
+      valueFrom:
+        secretKeyRef: {name: {{ include "portcullis.secretName" .root }}, key: system-pat, optional: true}
   ports:
     - {name: http, containerPort: 8080}
   livenessProbe:

@@ -49,6 +49,24 @@ fn now_ms() -> i64 {
 
 const MARKER: (&str, &str) = ("setup", "first-start");
 
+/// A token the operator chose (and its hash), or a new one.
+fn chosen_token(flag: &str, chosen: Option<&str>) -> Result<(String, String), String> {
+    match chosen {
+        None => Ok(secrets::new_token()),
+        Some(t)
+            if t.len() >= 32
+                && t
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok((t.to_string(), secrets::token_hash(t)))
+        }
+        Some(_) => Err(format!(
+            "{flag} must be at least 32 characters of A-Z a-z 0-9 - _ (e.g. `openssl rand -base64 32 | tr +/ -_ | tr -d =`)"
+        )),
+    }
+}
+
 fn marker_id() -> String {
     unique_id(MARKER.0, MARKER.1)
 }
@@ -89,8 +107,8 @@ pub async fn first_start(
         .unwrap_or_else(secrets::new_password);
     let password_hash =
         secrets::hash_password(&password, opts.password_params()).map_err(|e| e.to_string())?;
-    let (bot_pat, bot_pat_hash) = secrets::new_token();
-    let (system_pat, system_pat_hash) = secrets::new_token();
+    let (bot_pat, bot_pat_hash) = chosen_token("--admin-pat", opts.admin_pat.as_deref())?;
+    let (system_pat, system_pat_hash) = chosen_token("--system-pat", opts.system_pat.as_deref())?;
     let setup = NewInstance {
         instance_id: instance_id.clone(),
         name: "Default".into(),

@@ -88,6 +88,21 @@ pub struct StartOptions {
         hide_env_values = true
     )]
     pub admin_password: Option<String>,
+    /// The first start's token of `admin-bot` (at least 32 URL-safe characters); generated
+    /// when unset. A cluster's operator sets it so that no gateway's data directory holds it.
+    #[arg(
+        long = "admin-pat",
+        env = "PORTCULLIS_ADMIN_PAT",
+        hide_env_values = true
+    )]
+    pub admin_pat: Option<String>,
+    /// The first start's token of the system user (SYSTEM_OWNER), as `--admin-pat`.
+    #[arg(
+        long = "system-pat",
+        env = "PORTCULLIS_SYSTEM_PAT",
+        hide_env_values = true
+    )]
+    pub system_pat: Option<String>,
     /// The key (32 bytes, base64) that seals signing keys at rest; generated into the data
     /// directory when unset.
     #[arg(

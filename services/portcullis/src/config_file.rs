@@ -5,12 +5,14 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 17] = [
     "role",
     "data_dir",
     "listen",
     "role_map",
     "admin_password",
+    "admin_pat",
+    "system_pat",
     "masterkey",
     "workers",
     "actor_idle_secs",

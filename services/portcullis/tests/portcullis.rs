@@ -291,6 +291,47 @@ fn the_admin_password_comes_from_the_environment_when_set() {
 }
 
 #[test]
+fn the_first_tokens_come_from_the_environment_when_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (system, admin) = (
+        "system-token-chosen-by-the-operator-0001",
+        "admin-bot-token-chosen-by-the-operator-01",
+    );
+    let server = start(
+        dir.path(),
+        &[
+            ("PORTCULLIS_SYSTEM_PAT", system),
+            ("PORTCULLIS_ADMIN_PAT", admin),
+        ],
+    );
+    let get = |path: &str, token: &str| {
+        ureq::get(&format!("{}{path}", server.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .map(|r| r.status().as_u16())
+            .unwrap_or_else(|e| match e {
+                ureq::Error::StatusCode(code) => code,
+                other => panic!("{other}"),
+            })
+    };
+    assert_eq!(get("/v1/system/instances", system), 200);
+    assert_eq!(get("/v1/users/me", admin), 200);
+    assert_eq!(get("/v1/system/instances", admin), 403);
+    assert_eq!(server.stop().code(), Some(0));
+    assert_eq!(read(dir.path(), "system.pat"), system);
+    assert_eq!(read(dir.path(), "admin.pat"), admin);
+
+    let other = tempfile::tempdir().unwrap();
+    let (mut child, _) = spawn(other.path(), &[("PORTCULLIS_SYSTEM_PAT", "too-short")]);
+    assert!(!child.wait().unwrap().success());
+    assert!(stderr(&mut child).contains("--system-pat must be at least 32 characters"));
+    assert!(
+        !other.path().join("system.pat").exists(),
+        "nothing was written"
+    );
+}
+
+#[test]
 fn a_crash_during_the_first_start_leaves_nothing_half_done() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

