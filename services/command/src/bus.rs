@@ -20,11 +20,12 @@ use domain::unique::Unique;
 use domain::user::User;
 use domain::user_grant::UserGrant;
 use domain::{Aggregate, AggregateKey, Code, Error};
-use eventlog::{Append, Appended, EventLog};
+use eventlog::EventLog;
 use tracing::Instrument;
 
-use crate::actor::{log_error, AggregateActor, Deps, Execute, Peek, Peeked, Written};
-use crate::placement::{moved, Alone, Placement, Reply, Request, WireKey};
+use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
+use crate::forwarding::{decode, encode, unexpected, Op};
+use crate::placement::{Alone, Placement, Reply, Request, WireKey};
 use crate::secrets::{PasswordParams, PasswordPool};
 
 #[derive(Clone)]
@@ -122,7 +123,7 @@ macro_rules! routed {
 
         impl CommandBus {
             /// Serves a forwarded request for an aggregate, by its kind.
-            async fn serve_kind(&self, key: WireKey, op: Op) -> Result<Reply, Error> {
+            pub(crate) async fn serve_kind(&self, key: WireKey, op: Op) -> Result<Reply, Error> {
                 $(if key.kind == <$ty>::KIND {
                     let key = AggregateKey { instance: key.instance, kind: <$ty>::KIND, id: key.id };
                     return self.serve_aggregate::<$ty>(&key, op).await;
@@ -131,16 +132,6 @@ macro_rules! routed {
             }
         }
     };
-}
-
-/// What a forwarded request asks of an aggregate's actor.
-enum Op {
-    Execute {
-        caller: Caller,
-        command: Vec<u8>,
-        if_match: Option<u64>,
-    },
-    Peek,
 }
 
 routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, Unique => uniques);
@@ -308,128 +299,6 @@ impl CommandBus {
         Ok((state, version, position))
     }
 
-    /// Appends new streams (all of one partition) in one durable step, here or on the
-    /// partition's owner.
-    pub(crate) async fn append_new(&self, appends: Vec<Append>) -> Result<Vec<Appended>, Error> {
-        let request = Request::Append { appends };
-        let Some(partition) = request.partition(self.placement.partitions()) else {
-            return Ok(Vec::new());
-        };
-        match self.placement.tenure(partition) {
-            Some(_) => match self.serve_here(request).await? {
-                Reply::Appended(a) => Ok(a),
-                other => Err(unexpected(&other)),
-            },
-            None => match self.placement.forward(partition, request).await? {
-                Reply::Appended(a) => Ok(a),
-                other => Err(unexpected(&other)),
-            },
-        }
-    }
-
-    /// The ids of the streams of `kind` that `owner` owns, from every partition's owner.
-    pub(crate) async fn owned_streams(
-        &self,
-        instance: &str,
-        owner: &str,
-        kind: &str,
-    ) -> Result<Vec<String>, Error> {
-        let mut ids = std::collections::BTreeSet::new();
-        let mut asked_here = false;
-        for partition in 0..self.placement.partitions() as i32 {
-            let request = Request::OwnedStreams {
-                instance: instance.into(),
-                owner: owner.into(),
-                kind: kind.into(),
-            };
-            let reply = match self.placement.tenure(partition) {
-                // One answer from this node covers all its partitions.
-                Some(_) if asked_here => continue,
-                Some(_) => {
-                    asked_here = true;
-                    self.serve_here(request).await?
-                }
-                None => self.placement.forward(partition, request).await?,
-            };
-            match reply {
-                Reply::Streams(s) => ids.extend(s),
-                other => return Err(unexpected(&other)),
-            }
-        }
-        Ok(ids.into_iter().collect())
-    }
-
-    /// Answers a request another node forwarded: only for a partition this node serves, else
-    /// with [`Code::PartitionMoved`] so that the sender retries on the owner.
-    pub async fn serve(&self, request: Request) -> Result<Reply, Error> {
-        if let Some(partition) = request.partition(self.placement.partitions()) {
-            if self.placement.tenure(partition).is_none() {
-                return Err(moved(partition));
-            }
-        }
-        self.serve_here(request).await
-    }
-
-    async fn serve_here(&self, request: Request) -> Result<Reply, Error> {
-        match request {
-            Request::Execute {
-                key,
-                caller,
-                command,
-                if_match,
-            } => {
-                let op = Op::Execute {
-                    caller,
-                    command,
-                    if_match,
-                };
-                self.serve_kind(key, op).await
-            }
-            Request::Peek { key } => self.serve_kind(key, Op::Peek).await,
-            Request::Append { appends } => self
-                .deps
-                .log
-                .append_atomic(appends)
-                .await
-                .map(Reply::Appended)
-                .map_err(log_error),
-            Request::OwnedStreams {
-                instance,
-                owner,
-                kind,
-            } => self
-                .deps
-                .log
-                .owned_streams(&instance, &owner, &kind)
-                .await
-                .map(Reply::Streams)
-                .map_err(log_error),
-        }
-    }
-
-    async fn serve_aggregate<A: Routed>(&self, key: &AggregateKey, op: Op) -> Result<Reply, Error> {
-        match op {
-            Op::Execute {
-                caller,
-                command,
-                if_match,
-            } => {
-                let cmd: A::Command = decode(&command)?;
-                self.execute::<A>(key, &caller, cmd, if_match)
-                    .await
-                    .map(Reply::Written)
-            }
-            Op::Peek => {
-                let (state, version, position) = self.peek::<A>(key).await?;
-                Ok(Reply::Peeked {
-                    state: encode(&state)?,
-                    version,
-                    position,
-                })
-            }
-        }
-    }
-
     /// The log's partitions (1 on the embedded log).
     pub fn partitions(&self) -> u32 {
         self.placement.partitions()
@@ -466,21 +335,6 @@ impl CommandBus {
             + count(&self.refresh_families)
             + count(&self.uniques)
     }
-}
-
-fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .map_err(|e| Error::internal(format!("cannot encode a forwarded request: {e}")))
-}
-
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-        .map(|(v, _)| v)
-        .map_err(|e| Error::internal(format!("cannot decode a forwarded request: {e}")))
-}
-
-fn unexpected(reply: &Reply) -> Error {
-    Error::internal(format!("the owner answered out of turn: {reply:?}"))
 }
 
 impl Drop for CommandBus {

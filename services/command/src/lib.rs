@@ -5,6 +5,7 @@ mod actor;
 mod bus;
 mod cascade;
 mod credentials;
+mod forwarding;
 mod instances;
 pub mod keys;
 mod members;

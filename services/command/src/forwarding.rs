@@ -1,0 +1,164 @@
+//! The bus's side of the cluster: what it asks of the owners of other partitions (new streams,
+//! owned streams across partitions) and how it answers what other nodes forward to it
+//! ([`CommandBus::serve`]). On one node every request is answered here.
+
+use authz::Caller;
+use domain::{AggregateKey, Error};
+use eventlog::{Append, Appended};
+
+use crate::actor::log_error;
+use crate::bus::{CommandBus, Routed};
+use crate::placement::{moved, Reply, Request};
+
+/// What a forwarded request asks of an aggregate's actor.
+pub(crate) enum Op {
+    Execute {
+        caller: Caller,
+        command: Vec<u8>,
+        if_match: Option<u64>,
+    },
+    Peek,
+}
+
+impl CommandBus {
+    /// Appends new streams (all of one partition) in one durable step, here or on the
+    /// partition's owner.
+    pub(crate) async fn append_new(&self, appends: Vec<Append>) -> Result<Vec<Appended>, Error> {
+        let request = Request::Append { appends };
+        let Some(partition) = request.partition(self.placement.partitions()) else {
+            return Ok(Vec::new());
+        };
+        match self.placement.tenure(partition) {
+            Some(_) => match self.serve_here(request).await? {
+                Reply::Appended(a) => Ok(a),
+                other => Err(unexpected(&other)),
+            },
+            None => match self.placement.forward(partition, request).await? {
+                Reply::Appended(a) => Ok(a),
+                other => Err(unexpected(&other)),
+            },
+        }
+    }
+
+    /// The ids of the streams of `kind` that `owner` owns, from every partition's owner.
+    pub(crate) async fn owned_streams(
+        &self,
+        instance: &str,
+        owner: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, Error> {
+        let mut ids = std::collections::BTreeSet::new();
+        let mut asked_here = false;
+        for partition in 0..self.placement.partitions() as i32 {
+            let request = Request::OwnedStreams {
+                instance: instance.into(),
+                owner: owner.into(),
+                kind: kind.into(),
+            };
+            let reply = match self.placement.tenure(partition) {
+                // One answer from this node covers all its partitions.
+                Some(_) if asked_here => continue,
+                Some(_) => {
+                    asked_here = true;
+                    self.serve_here(request).await?
+                }
+                None => self.placement.forward(partition, request).await?,
+            };
+            match reply {
+                Reply::Streams(s) => ids.extend(s),
+                other => return Err(unexpected(&other)),
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Answers a request another node forwarded: only for a partition this node serves, else
+    /// with [`Code::PartitionMoved`] so that the sender retries on the owner.
+    pub async fn serve(&self, request: Request) -> Result<Reply, Error> {
+        if let Some(partition) = request.partition(self.placement.partitions()) {
+            if self.placement.tenure(partition).is_none() {
+                return Err(moved(partition));
+            }
+        }
+        self.serve_here(request).await
+    }
+
+    async fn serve_here(&self, request: Request) -> Result<Reply, Error> {
+        match request {
+            Request::Execute {
+                key,
+                caller,
+                command,
+                if_match,
+            } => {
+                let op = Op::Execute {
+                    caller,
+                    command,
+                    if_match,
+                };
+                self.serve_kind(key, op).await
+            }
+            Request::Peek { key } => self.serve_kind(key, Op::Peek).await,
+            Request::Append { appends } => self
+                .deps
+                .log
+                .append_atomic(appends)
+                .await
+                .map(Reply::Appended)
+                .map_err(log_error),
+            Request::OwnedStreams {
+                instance,
+                owner,
+                kind,
+            } => self
+                .deps
+                .log
+                .owned_streams(&instance, &owner, &kind)
+                .await
+                .map(Reply::Streams)
+                .map_err(log_error),
+        }
+    }
+
+    pub(crate) async fn serve_aggregate<A: Routed>(
+        &self,
+        key: &AggregateKey,
+        op: Op,
+    ) -> Result<Reply, Error> {
+        match op {
+            Op::Execute {
+                caller,
+                command,
+                if_match,
+            } => {
+                let cmd: A::Command = decode(&command)?;
+                self.execute::<A>(key, &caller, cmd, if_match)
+                    .await
+                    .map(Reply::Written)
+            }
+            Op::Peek => {
+                let (state, version, position) = self.peek::<A>(key).await?;
+                Ok(Reply::Peeked {
+                    state: encode(&state)?,
+                    version,
+                    position,
+                })
+            }
+        }
+    }
+}
+
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .map_err(|e| Error::internal(format!("cannot encode a forwarded request: {e}")))
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(v, _)| v)
+        .map_err(|e| Error::internal(format!("cannot decode a forwarded request: {e}")))
+}
+
+pub(crate) fn unexpected(reply: &Reply) -> Error {
+    Error::internal(format!("the owner answered out of turn: {reply:?}"))
+}
