@@ -4,7 +4,9 @@
 # the ratios). Each cluster gets a fresh tansu broker (the Kafka-protocol broker scripts/test
 # installs), `portcullis migrate` with PARTITIONS partitions, its command nodes and one gateway,
 # all release binaries on loopback; loadgen's create-user scenario (a durable write and a read
-# at its position) drives the gateway. Writes loadtests/results/cluster-<date>.md.
+# at its position) drives the gateway. Then the in-process comparison of the logs themselves
+# (`cargo bench -p eventlog --bench append`: one Kafka partition against the embedded log).
+# Writes loadtests/results/cluster-<date>.md.
 #
 #   bash loadtests/cluster.sh
 #   DURATION=20 WORKERS=64 bash loadtests/cluster.sh
@@ -80,6 +82,9 @@ for NODES in 1 2 3; do
     unset PORTCULLIS_KAFKA_BROKERS PORTCULLIS_MASTERKEY
 done
 
+echo "== the logs alone: cargo bench -p eventlog --bench append" >&2
+cargo bench --locked -p eventlog --bench append 2>/dev/null | grep '^|' >"$WORK/append.md"
+
 mkdir -p loadtests/results
 python3 - "$WORK" "DURATION=$DURATION WARMUP=$WARMUP WORKERS=$WORKERS PARTITIONS=$PARTITIONS bash loadtests/cluster.sh" >"$OUT" <<'EOF'
 import json, os, platform, sys
@@ -104,6 +109,10 @@ for name, label in [("embedded", "embedded (`portcullis start`)"), ("cluster-1",
     errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "0"
     print(f"| {label} | {r['throughput']:,.0f} | {r['throughput'] / base['throughput']:.2f}x | "
           f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {errors} |")
+print("\nThe logs alone, in process (`cargo bench -p eventlog --bench append`, 3 s per case; a")
+print("Kafka batch is two transactions, its events and then their confirm):\n")
+with open(f"{work}/append.md") as f:
+    print(f.read().strip())
 EOF
 echo "== wrote $OUT" >&2
 cat "$OUT"
