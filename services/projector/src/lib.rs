@@ -81,8 +81,11 @@ pub async fn follow(
         }
         let model = model.clone();
         let resumes = follower.resumes();
+        // Each event's trace (from its record) shows when it was applied.
+        let spans = follower.take_spans();
         tokio::task::spawn_blocking(move || model.apply_followed(&batch, &resumes))
             .await
             .map_err(storage)??;
+        drop(spans);
     }
 }

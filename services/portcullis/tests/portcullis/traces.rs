@@ -1,7 +1,9 @@
 //! Trace export: the binary with `OTEL_EXPORTER_OTLP_ENDPOINT` pointing at an OTLP/HTTP
 //! receiver in this test (the protobuf types of `opentelemetry-proto`). One request gives one
 //! trace: the gateway's span continues the caller's `traceparent`, the command spans are its
-//! descendants, and the log append is a child of a command span.
+//! descendants, and the log append is a child of a command span. In a cluster the trace goes
+//! on in the command node the gateway forwarded to, and through the event's Kafka record to
+//! the follower that applies it.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -190,13 +192,30 @@ fn a_command_forwarded_to_its_owner_is_one_trace_across_the_nodes() {
         .send_json(serde_json::json!({"name": "Traced across nodes"}))
         .unwrap();
     assert_eq!(created.status(), 201);
+    let org: serde_json::Value =
+        serde_json::from_reader(created.into_body().into_reader()).unwrap();
+    // Read it back at its position: the gateway's follower has applied the org's event.
+    let read = ureq::get(&format!(
+        "{}/v1/orgs/{}",
+        gateway.base,
+        org["id"].as_str().unwrap()
+    ))
+    .header("Authorization", format!("Bearer {}", pat.trim()))
+    .header("X-Portcullis-Position", org["position"].as_str().unwrap())
+    .call()
+    .unwrap();
+    assert_eq!(read.status(), 200);
     assert_eq!(gateway.stop().code(), Some(0));
     assert_eq!(node.stop().code(), Some(0));
 
     let ours = collect(
         &spans,
         trace,
-        &[("http.request", "gateway"), ("eventlog.append", "command")],
+        &[
+            ("http.request", "gateway"),
+            ("eventlog.append", "command"),
+            ("projection.apply", "gateway"),
+        ],
     );
     let names: Vec<(&str, &str)> = ours
         .iter()
@@ -223,9 +242,15 @@ fn a_command_forwarded_to_its_owner_is_one_trace_across_the_nodes() {
         .unwrap_or_else(|| panic!("the org command is under no forwarded request: {names:?}"));
     assert_eq!(forwarded.attributes["route"], "/internal/v1/forward");
     assert!(descends(&ours, forwarded, request), "{names:?}");
+    let append = ours
+        .iter()
+        .find(|s| s.name == "eventlog.append" && s.role == "command" && s.parent == command.id)
+        .unwrap_or_else(|| panic!("no append under the org command: {names:?}"));
+    // The event's record carried the append's trace through Kafka: the gateway's follower
+    // applied it in that trace.
     assert!(
         ours.iter()
-            .any(|s| s.name == "eventlog.append" && s.role == "command" && s.parent == command.id),
+            .any(|s| s.name == "projection.apply" && s.role == "gateway" && s.parent == append.id),
         "{names:?}"
     );
 }

@@ -26,6 +26,10 @@ pub struct Follower {
     after: HashMap<i32, u64>,
     /// Records read since the start (for tests and progress).
     read: u64,
+    /// The `traceparent` of events read and not yet counted, by partition and offset.
+    traces: HashMap<(i32, i64), String>,
+    /// Spans continuing the traces of the last batch's events.
+    spans: Vec<tracing::Span>,
 }
 
 /// Where a follower starts a partition: the position applied there (within the partition),
@@ -79,6 +83,8 @@ impl Follower {
                 .map(|(p, c)| (p, c.applied))
                 .collect(),
             read: 0,
+            traces: HashMap::new(),
+            spans: Vec::new(),
         })
     }
 
@@ -112,6 +118,9 @@ impl Follower {
                 continue;
             };
             let p = message.partition();
+            if let Some(t) = traceparent(&message) {
+                self.traces.insert((p, message.offset()), t);
+            }
             let after = self.after.get(&p).copied().unwrap_or(0);
             let counted = self
                 .readers
@@ -128,6 +137,38 @@ impl Follower {
                     }),
             );
         }
+        self.spans = out
+            .iter()
+            .filter_map(|e| {
+                let (p, at) = crate::position::untag(e.position);
+                let t = self.traces.remove(&(p, at as i64 - 1))?;
+                Some(super::trace::applying(&t, e.position))
+            })
+            .collect();
+        // What was dropped, or counted before a resume, is never asked for.
+        let resumes: HashMap<i32, i64> = self
+            .readers
+            .iter()
+            .map(|(p, r)| (*p, r.resume().offset))
+            .collect();
+        self.traces
+            .retain(|(p, offset), _| resumes.get(p).is_none_or(|r| offset >= r));
         Ok(out)
     }
+
+    /// Spans (`projection.apply`) continuing the traces of the last batch's events that
+    /// carried one: hold them while the batch is applied.
+    pub fn take_spans(&mut self) -> Vec<tracing::Span> {
+        std::mem::take(&mut self.spans)
+    }
+}
+
+fn traceparent(message: &rdkafka::message::BorrowedMessage<'_>) -> Option<String> {
+    use rdkafka::message::Headers;
+    message
+        .headers()?
+        .iter()
+        .find(|h| h.key == super::trace::HEADER)
+        .and_then(|h| h.value)
+        .and_then(|v| String::from_utf8(v.to_vec()).ok())
 }

@@ -19,6 +19,7 @@ mod reader;
 mod record;
 mod state;
 pub mod topics;
+pub mod trace;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -78,6 +80,8 @@ impl KafkaLogOptions {
 enum Job {
     Append {
         appends: Vec<Append>,
+        /// The appending span's `traceparent`, written with each event.
+        trace: Option<String>,
         reply: oneshot::Sender<LogResult<Vec<Appended>>>,
     },
     Snapshot {
@@ -160,7 +164,12 @@ impl KafkaLog {
             node: options.node.clone(),
         };
         let epoch = tx
-            .run(vec![(options.topic.clone(), String::new(), claim.encode())])
+            .run(vec![(
+                options.topic.clone(),
+                String::new(),
+                claim.encode(),
+                None,
+            )])
             .await
             .map_err(|e| LogError::Moved(format!("claiming the partition: {e}")))?[0];
         let confirm = Record::Confirm {
@@ -171,6 +180,7 @@ impl KafkaLog {
             options.topic.clone(),
             String::new(),
             confirm.encode(),
+            None,
         )])
         .await
         .map_err(|e| LogError::Moved(format!("claiming the partition: {e}")))?;
@@ -292,6 +302,9 @@ async fn read_partition(
 }
 
 /// The transactional producer of the partition.
+/// A record to write: topic, key, payload, and the `traceparent` of who caused it.
+type Outgoing = (String, String, Vec<u8>, Option<String>);
+
 struct Transaction {
     producer: FutureProducer,
     partition: i32,
@@ -307,18 +320,22 @@ impl Transaction {
         }
     }
 
-    /// Writes `records` (topic, key, payload) in one transaction; returns their offsets.
-    async fn run(
-        &mut self,
-        records: Vec<(String, String, Vec<u8>)>,
-    ) -> Result<Vec<i64>, KafkaError> {
+    /// Writes `records` (topic, key, payload, traceparent) in one transaction; returns their
+    /// offsets.
+    async fn run(&mut self, records: Vec<Outgoing>) -> Result<Vec<i64>, KafkaError> {
         blocking(&self.producer, |p| p.begin_transaction()).await?;
         let mut deliveries = Vec::with_capacity(records.len());
-        for (topic, key, payload) in &records {
-            let record = FutureRecord::to(topic)
+        for (topic, key, payload, trace) in &records {
+            let mut record = FutureRecord::to(topic)
                 .partition(self.partition)
                 .key(key)
                 .payload(payload);
+            if let Some(t) = trace {
+                record = record.headers(OwnedHeaders::new().insert(Header {
+                    key: trace::HEADER,
+                    value: Some(t.as_str()),
+                }));
+            }
             match self.producer.send_result(record) {
                 Ok(d) => deliveries.push(d),
                 Err((e, _)) => return Err(self.abort(e).await),
@@ -398,7 +415,11 @@ impl Writer {
             let state = self.state.read().expect("partition state");
             for job in jobs {
                 match job {
-                    Job::Append { appends, reply } => {
+                    Job::Append {
+                        appends,
+                        trace,
+                        reply,
+                    } => {
                         let conflict = appends.iter().find_map(|a| {
                             let actual = *versions
                                 .entry(a.stream.clone())
@@ -423,6 +444,7 @@ impl Writer {
                                     self.topic.clone(),
                                     record::key(&a.stream),
                                     record.encode(),
+                                    trace.clone(),
                                 ));
                             }
                             versions.insert(
@@ -430,7 +452,14 @@ impl Writer {
                                 a.expected_version + a.events.len() as u64,
                             );
                         }
-                        accepted.push((first, Job::Append { appends, reply }));
+                        accepted.push((
+                            first,
+                            Job::Append {
+                                appends,
+                                trace,
+                                reply,
+                            },
+                        ));
                     }
                     Job::Snapshot {
                         stream,
@@ -450,6 +479,7 @@ impl Writer {
                             self.snapshots_topic.clone(),
                             record::key(&stream),
                             record.encode(),
+                            None,
                         ));
                         accepted.push((
                             first,
@@ -477,7 +507,12 @@ impl Writer {
         };
         if let Err(e) = self
             .tx
-            .run(vec![(self.topic.clone(), String::new(), confirm.encode())])
+            .run(vec![(
+                self.topic.clone(),
+                String::new(),
+                confirm.encode(),
+                None,
+            )])
             .await
         {
             return self.lose(accepted, e);
@@ -487,7 +522,7 @@ impl Writer {
         let mut state = self.state.write().expect("partition state");
         for (first, job) in accepted {
             match job {
-                Job::Append { appends, reply } => {
+                Job::Append { appends, reply, .. } => {
                     let mut at = first;
                     let mut done = Vec::with_capacity(appends.len());
                     for a in appends {
@@ -569,7 +604,12 @@ impl EventLog for KafkaLog {
                 return Ok(Vec::new());
             }
             let (reply, rx) = oneshot::channel();
-            self.send(Job::Append { appends, reply })?;
+            let trace = trace::current();
+            self.send(Job::Append {
+                appends,
+                trace,
+                reply,
+            })?;
             rx.await
                 .unwrap_or_else(|_| Err(LogError::Moved("the partition's writer stopped".into())))
         })
