@@ -122,8 +122,8 @@ impl CommandBus {
                 }
             }
         }
-        let written = match self.append_plan(plan.appends).await {
-            Ok(w) => w,
+        let written = match self.append_plan(plan.appends, false).await {
+            Ok(w) => w.written,
             Err(e) => {
                 self.release_all(&claimed, &instance_id, caller).await;
                 return Err(e);

@@ -52,8 +52,15 @@ impl MasterKey {
     /// A secret for one purpose (`label`), derived with HMAC-SHA256 so that the master key
     /// itself never leaves the process (the cluster's internal API token).
     pub fn derive(&self, label: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.derive_bytes(label))
+    }
+
+    /// [`Self::derive`] as bytes.
+    pub fn derive_bytes(&self, label: &str) -> [u8; 32] {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
-        URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, label.as_bytes()).as_ref())
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ring::hmac::sign(&key, label.as_bytes()).as_ref());
+        out
     }
 
     fn key(&self) -> LessSafeKey {

@@ -3,7 +3,7 @@
 //! exactly as an actor would run them.
 
 use authz::Caller;
-use domain::{Aggregate, AggregateKey, Ctx};
+use domain::{Aggregate, AggregateKey, Code, Ctx};
 use std::collections::BTreeMap;
 
 use eventlog::position::{partition_for, Positions};
@@ -68,18 +68,34 @@ impl Plan {
     }
 }
 
+/// What appending a plan did.
+pub struct PlanWritten {
+    pub written: Written,
+    /// Shares found written already by an earlier run of the same plan (same ids).
+    pub found: usize,
+}
+
 impl crate::CommandBus {
     /// Appends a plan's new aggregates. On one partition that is one atomic step. Across
     /// partitions each partition's share is atomic, and the share holding the plan's first
     /// aggregate (the one that makes the others reachable: the instance) is appended last,
-    /// so a failure midway leaves only aggregates that nothing reaches.
-    pub async fn append_plan(&self, appends: Vec<Append>) -> domain::Result<Written> {
-        let mut written = Written {
-            sequence: 0,
-            position: Positions::default(),
+    /// so a failure midway leaves only aggregates that nothing reaches. With `may_exist`, a
+    /// share whose streams exist already was written by an earlier run of the same plan (the
+    /// same ids: a retry, or another node making the same plan) and is taken as written.
+    pub async fn append_plan(
+        &self,
+        appends: Vec<Append>,
+        may_exist: bool,
+    ) -> domain::Result<PlanWritten> {
+        let mut done = PlanWritten {
+            written: Written {
+                sequence: 0,
+                position: Positions::default(),
+            },
+            found: 0,
         };
         let Some(first) = appends.first() else {
-            return Ok(written);
+            return Ok(done);
         };
         let partitions = self.placement.partitions();
         let home = partition_for(&first.stream.id, partitions);
@@ -91,16 +107,18 @@ impl crate::CommandBus {
                 .push(a);
         }
         let last = shares.remove(&home).unwrap_or_default();
-        for share in shares.into_values() {
-            for done in self.append_new(share).await? {
-                written.position.add(done.position);
+        for share in shares.into_values().chain([last]) {
+            match self.append_new(share).await {
+                Ok(appended) => {
+                    done.written.sequence = appended.first().map_or(0, |a| a.version);
+                    for a in appended {
+                        done.written.position.add(a.position);
+                    }
+                }
+                Err(e) if may_exist && e.code == Code::VersionConflict => done.found += 1,
+                Err(e) => return Err(e),
             }
         }
-        let done = self.append_new(last).await?;
-        written.sequence = done.first().map_or(0, |d| d.version);
-        for d in done {
-            written.position.add(d.position);
-        }
-        Ok(written)
+        Ok(done)
     }
 }

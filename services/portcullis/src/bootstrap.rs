@@ -7,12 +7,13 @@
 //! redoes the whole setup with new secrets; after it, the setup is complete. A later start
 //! changes nothing.
 //!
-//! In a cluster the gateway that starts first does it, through the partitions' owners. The
-//! setup's marker (a claim of `setup/first-start`) lives in the instance's partition (the
-//! instance id is drawn until it does), and that partition's share is appended last and
-//! atomically: the setup is done exactly when the marker exists. The other shares (domain
-//! claims, the org, the users) go first; should a start die between them, the next one is
-//! refused by the domain claims, and the remedy is to start over on empty topics.
+//! In a cluster the gateways do it, through the partitions' owners, with ids derived from the
+//! master key: every gateway makes the same plan. The setup's marker (a claim of
+//! `setup/first-start`) lives in the instance's partition (the instance id is drawn until it
+//! does), and that partition's share is appended last and atomically: the setup is done
+//! exactly when the marker exists. The other shares (domain claims, the org, the users) go
+//! first; a share found written (by a gateway starting at the same time, or by a start that
+//! died midway) is taken as written, so concurrent and repeated first starts converge.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,8 +38,28 @@ pub struct Setup {
     pub positions: eventlog::position::Positions,
 }
 
-fn id() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// Where the first start's ids come from.
+pub enum Ids<'a> {
+    /// New ids: one process makes the setup in one atomic append.
+    Fresh,
+    /// Ids derived from the cluster's master key, the same on every gateway: gateways starting
+    /// at once, or one starting again after a crash midway, make the same plan, and a share
+    /// of it already written is taken as written.
+    Derived(&'a command::keys::MasterKey),
+}
+
+impl Ids<'_> {
+    fn id(&self, label: &str) -> String {
+        match self {
+            Ids::Fresh => uuid::Uuid::now_v7().to_string(),
+            Ids::Derived(key) => {
+                let bytes = key.derive_bytes(&format!("portcullis first start {label}"));
+                let mut id = [0u8; 16];
+                id.copy_from_slice(&bytes[..16]);
+                uuid::Uuid::from_bytes(id).to_string()
+            }
+        }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -90,6 +111,7 @@ pub async fn done(bus: &CommandBus) -> Result<bool, String> {
 pub async fn first_start(
     bus: &CommandBus,
     done: bool,
+    ids: Ids<'_>,
     opts: &StartOptions,
 ) -> Result<Option<Setup>, String> {
     let data_dir = opts.data_dir.as_path();
@@ -98,7 +120,8 @@ pub async fn first_start(
     }
     let partitions = bus.partitions();
     let home = partition_for(&marker_id(), partitions);
-    let instance_id = std::iter::repeat_with(id)
+    let instance_id = (0u64..)
+        .map(|n| ids.id(&format!("instance {n}")))
         .find(|i| partition_for(i, partitions) == home)
         .expect("ids without end");
     let password = opts
@@ -113,24 +136,24 @@ pub async fn first_start(
         instance_id: instance_id.clone(),
         name: "Default".into(),
         domains: DEFAULT_DOMAINS.iter().map(|d| d.to_string()).collect(),
-        org_id: id(),
+        org_id: ids.id("org"),
         admin: Some(NewAdmin {
-            user_id: id(),
+            user_id: ids.id("admin"),
             username: "admin".into(),
             password_hash,
         }),
         bot: NewBot {
-            user_id: id(),
+            user_id: ids.id("admin-bot"),
             username: "admin-bot".into(),
             name: "Admin bot".into(),
-            pat_id: id(),
+            pat_id: ids.id("admin-bot pat"),
             pat_hash: bot_pat_hash,
         },
         system_user: Some(NewBot {
-            user_id: id(),
+            user_id: ids.id("system"),
             username: "system".into(),
             name: "System owner".into(),
-            pat_id: id(),
+            pat_id: ids.id("system pat"),
             pat_hash: system_pat_hash,
         }),
     };
@@ -160,12 +183,31 @@ pub async fn first_start(
         write_private(&path, secret)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    let written = bus
-        .append_plan(plan.appends)
+    let may_exist = matches!(ids, Ids::Derived(_));
+    let done = bus
+        .append_plan(plan.appends, may_exist)
         .await
         .map_err(|e| format!("first-start setup was not stored ({e}); start again to redo it"))?;
+    if done.found > 0 {
+        tracing::info!(
+            shares = done.found,
+            "parts of the first start were made already (another gateway, or an earlier start)"
+        );
+        // Generated secrets of this start are not the cluster's if another start wrote
+        // those parts: keep no file that could mislead.
+        for (file, chosen) in [
+            ("admin.password", opts.admin_password.is_some()),
+            ("admin.pat", opts.admin_pat.is_some()),
+            ("system.pat", opts.system_pat.is_some()),
+        ] {
+            if !chosen {
+                let _ = std::fs::remove_file(data_dir.join(file));
+                tracing::warn!(%file, "not kept: another start made the setup with its own; set the first start's secrets in the configuration so that every gateway has them");
+            }
+        }
+    }
     Ok(Some(Setup {
         instance_id,
-        positions: written.position,
+        positions: done.written.position,
     }))
 }

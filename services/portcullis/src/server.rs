@@ -95,7 +95,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         },
     ));
     let done = *log.head().borrow() > 0;
-    if let Some(setup) = bootstrap::first_start(&bus, done, opts).await? {
+    if let Some(setup) = bootstrap::first_start(&bus, done, bootstrap::Ids::Fresh, opts).await? {
         tracing::info!(
             instance = %setup.instance_id,
             data_dir = %opts.data_dir.display(),

@@ -259,7 +259,14 @@ async fn gateway_node(
         },
     ));
     let done = crate::bootstrap::done(&bus).await?;
-    if let Some(setup) = crate::bootstrap::first_start(&bus, done, opts).await? {
+    if let Some(setup) = crate::bootstrap::first_start(
+        &bus,
+        done,
+        crate::bootstrap::Ids::Derived(&common.master_key),
+        opts,
+    )
+    .await?
+    {
         tracing::info!(instance = %setup.instance_id, data_dir = %opts.data_dir.display(), "first start of the cluster: created the default instance; its secrets are in this gateway's data directory");
         // Serve once this gateway's read model has the setup (its tokens, its instance).
         for p in setup.positions.iter() {

@@ -345,3 +345,65 @@ fn a_broker_that_stops_answering_gives_503_until_the_cluster_has_owners_again() 
         &acknowledged,
     );
 }
+
+#[test]
+fn gateways_starting_at_once_make_one_first_start() {
+    let broker = Broker::start();
+    let brokers = broker.brokers();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(topics::create(&brokers, PARTITIONS, 1))
+        .unwrap();
+    let key = command::keys::MasterKey::generate().to_base64();
+    let dir = tempfile::tempdir().unwrap();
+    let _nodes: Vec<Node> = (0..2)
+        .map(|n| command_node(&brokers, &key, dir.path(), n, &[]))
+        .collect();
+    let (system, admin) = (
+        "system-token-of-the-operator-for-the-cluster",
+        "admin-bot-token-of-the-operator-for-the-cluster",
+    );
+    // Three gateways at the same moment, each seeing no first start yet.
+    let gateways: Vec<_> = (0..3)
+        .map(|g| {
+            let mut opts = testkit::options(dir.path().join(format!("gateway-{g}")));
+            opts.role = Role::Gateway;
+            opts.kafka_brokers = Some(brokers.clone());
+            opts.master_key = Some(key.clone());
+            opts.system_pat = Some(system.into());
+            opts.admin_pat = Some(admin.into());
+            std::thread::spawn(move || testkit::launch(opts))
+        })
+        .collect();
+    let addrs: Vec<_> = gateways.into_iter().map(|g| g.join().unwrap()).collect();
+    for addr in &addrs {
+        let base = format!("http://{addr}");
+        // Each gateway follows the log; wait (bounded) until it has the setup.
+        let system_api = Client::new(&base, None).token(system);
+        let mut instances = system_api.get("/v1/system/instances");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while instances.status != 200 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            instances = system_api.get("/v1/system/instances");
+        }
+        assert_eq!(instances.status, 200, "{addr}: {}", instances.body);
+        let defaults: Vec<_> = instances.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| {
+                i["domains"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|d| d == "localhost"))
+            })
+            .collect();
+        assert_eq!(defaults.len(), 1, "{addr}: {}", instances.body);
+        let me = Client::new(&base, Some("localhost"))
+            .token(admin)
+            .get("/v1/users/me");
+        assert_eq!(me.status, 200, "{addr}: {}", me.body);
+        assert_eq!(me.str("username"), "admin-bot");
+    }
+}
