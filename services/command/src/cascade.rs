@@ -343,12 +343,9 @@ impl CommandBus {
         let claim = org_claim(instance, &new_name);
         let written = self
             .claimed(
-                &claim,
-                org_id,
-                Code::OrgNameTaken,
+                (&claim, org_id, Code::OrgNameTaken),
                 caller,
-                &org,
-                |o: &Org| o.name == new_name,
+                (&org, |o: &Org| o.name == new_name),
                 self.execute::<Org>(&org, caller, cmd.clone(), if_match),
             )
             .await?;

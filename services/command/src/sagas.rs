@@ -80,21 +80,18 @@ impl CommandBus {
         }
     }
 
-    /// Claims `claim` for `owner`, runs `act` on `target`, and releases the claim if `act`
-    /// fails. An answer that leaves open whether `act` was carried out (the node serving
-    /// `target` went silent: `SYS-0003`) is settled by asking `target`'s actor, now on
-    /// whichever node serves it: if `took_effect` holds for its state, `act` was written; if
-    /// not, it never will be (a silent owner that lost the partition is fenced), and the claim
-    /// is released; if the actor cannot be asked, the claim stays, so that no second holder
-    /// can appear.
+    /// Claims `claim` for `owner`, runs `act` on the aggregate `target`, and releases the
+    /// claim if `act` fails. An answer that leaves open whether `act` was carried out (the
+    /// node serving the target went silent: `SYS-0003`) is settled by asking the target's
+    /// actor, now on whichever node serves it: if `took_effect` holds for its state, `act`
+    /// was written; if not, it never will be (a silent owner that lost the partition is
+    /// fenced), and the claim is released; if the actor cannot be asked, the claim stays, so
+    /// that no second holder can appear.
     pub(crate) async fn claimed<A: Routed, F>(
         &self,
-        claim: &AggregateKey,
-        owner: &str,
-        taken: Code,
+        (claim, owner, taken): (&AggregateKey, &str, Code),
         caller: &Caller,
-        target: &AggregateKey,
-        took_effect: impl Fn(&A) -> bool,
+        (target, took_effect): (&AggregateKey, impl Fn(&A) -> bool),
         act: F,
     ) -> Result<Written, Error>
     where
@@ -166,12 +163,9 @@ impl CommandBus {
         let claim = login_claim(instance, &username);
         let written = self
             .claimed(
-                &claim,
-                user_id,
-                Code::UsernameTaken,
+                (&claim, user_id, Code::UsernameTaken),
                 caller,
-                &user,
-                User::exists,
+                (&user, User::exists),
                 self.execute::<User>(&user, caller, cmd.clone(), None),
             )
             .await?;
@@ -194,12 +188,9 @@ impl CommandBus {
         self.precheck::<Org>(&org, caller, &cmd)?;
         let claim = org_claim(instance, &org_name(name)?);
         self.claimed(
-            &claim,
-            org_id,
-            Code::OrgNameTaken,
+            (&claim, org_id, Code::OrgNameTaken),
             caller,
-            &org,
-            Org::exists,
+            (&org, Org::exists),
             self.execute::<Org>(&org, caller, cmd.clone(), None),
         )
         .await

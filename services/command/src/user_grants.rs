@@ -124,12 +124,13 @@ impl CommandBus {
             probe.project_grant = scope.project_grant.clone();
         }
         self.claimed(
-            &user_grant_claim(instance, &probe),
-            grant_id,
-            Code::UserGrantExists,
+            (
+                &user_grant_claim(instance, &probe),
+                grant_id,
+                Code::UserGrantExists,
+            ),
             caller,
-            &k,
-            UserGrant::exists,
+            (&k, UserGrant::exists),
             self.execute::<UserGrant>(&k, caller, cmd.clone(), None),
         )
         .await

@@ -21,7 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Runs Portcullis. With the default role `all`, everything runs in this process on
     /// embedded storage in the data directory.
-    Start(StartOptions),
+    Start(Box<StartOptions>),
     /// Prepares the cluster's storage: creates the Kafka topics (events, kept forever;
     /// snapshots, compacted) with the configured partitions and replicas. Safe to run again:
     /// what exists is left as it is.

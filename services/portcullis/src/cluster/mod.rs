@@ -71,18 +71,12 @@ fn common(opts: &StartOptions) -> Result<Common, String> {
         )
     })?;
     let master_key = MasterKey::from_base64(key)?;
-    let partitions = {
-        let brokers = brokers.clone();
-        std::thread::spawn(move || topics::partitions(&brokers))
-            .join()
-            .map_err(|_| "reading the topic's partitions failed".to_string())?
-            .map_err(|e| {
-                format!(
-                    "{e} (brokers {})",
-                    opts.kafka_brokers.as_deref().unwrap_or("")
-                )
-            })?
-    };
+    // fetch_metadata blocks: off the async runtime's thread.
+    let asked = brokers.clone();
+    let partitions = std::thread::spawn(move || topics::partitions(&asked))
+        .join()
+        .map_err(|_| "reading the events topic's partitions failed".to_string())?
+        .map_err(|e| format!("{e} (brokers {brokers})"))?;
     Ok(Common {
         token: master_key.derive("portcullis internal api v1"),
         brokers,
