@@ -498,7 +498,8 @@ impl Writer {
         }
         let offsets = match self.tx.run(records).await {
             Ok(offsets) => offsets,
-            Err(e) => return self.lose(accepted, e),
+            // Unconfirmed, these events never count (a later confirm is of a newer epoch).
+            Err(e) => return self.lose(accepted, e, false),
         };
         let through = offsets.iter().copied().max().unwrap_or_default();
         let confirm = Record::Confirm {
@@ -515,7 +516,8 @@ impl Writer {
             )])
             .await
         {
-            return self.lose(accepted, e);
+            // A confirm whose commit failed on this side may still have been committed.
+            return self.lose(accepted, e, true);
         }
         // The head moves before any answer: an acknowledged write is at or below the head.
         let mut answers = Vec::with_capacity(accepted.len());
@@ -576,23 +578,38 @@ impl Writer {
     }
 
     /// A transaction failed: the partition is no longer ours; nothing of it is acknowledged.
-    fn lose(&self, accepted: Vec<(usize, Job)>, e: KafkaError) {
+    /// When the failed step was the confirm, the batch may count all the same (the commit may
+    /// have reached the broker): its writes are answered as of unknown outcome, not as
+    /// moved, so that no one sends them again as if they had never been made.
+    fn lose(&self, accepted: Vec<(usize, Job)>, e: KafkaError, maybe_confirmed: bool) {
         tracing::warn!(epoch = self.epoch, error = %e, "a transaction failed: the partition has moved");
         self.moved.store(true, Ordering::Release);
         for (_, job) in accepted {
-            reply_moved(job, &format!("the transaction failed ({e})"));
+            if maybe_confirmed {
+                reply_error(
+                    job,
+                    LogError::Unavailable(format!(
+                        "the partition was lost while its writes were confirmed ({e}): they may or may not have been made"
+                    )),
+                );
+            } else {
+                reply_moved(job, &format!("the transaction failed ({e})"));
+            }
         }
     }
 }
 
 fn reply_moved(job: Job, why: &str) {
-    let e = || LogError::Moved(why.to_string());
+    reply_error(job, LogError::Moved(why.to_string()));
+}
+
+fn reply_error(job: Job, e: LogError) {
     match job {
         Job::Append { reply, .. } => {
-            let _ = reply.send(Err(e()));
+            let _ = reply.send(Err(e));
         }
         Job::Snapshot { reply, .. } => {
-            let _ = reply.send(Err(e()));
+            let _ = reply.send(Err(e));
         }
     }
 }
