@@ -17,7 +17,7 @@ pub(crate) mod tokens;
 mod userinfo;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::{Code, Error};
+use domain::{Code, Error, Kind};
 
 pub use keyring::KeyRing;
 
@@ -95,7 +95,10 @@ impl actix_web::ResponseError for OAuthError {
     }
 }
 
-/// Our errors as OAuth errors.
+/// Our errors as OAuth errors. What may succeed when tried again (a store or partition owner
+/// not reachable now, a write that met a concurrent one and wrote nothing) is
+/// `temporarily_unavailable` (503); only what should not happen is `server_error`, logged
+/// with its cause.
 impl From<Error> for OAuthError {
     fn from(e: Error) -> OAuthError {
         let error = match e.code {
@@ -105,10 +108,13 @@ impl From<Error> for OAuthError {
             Code::InstanceNotFound | Code::InvalidAuthRequest | Code::MalformedBody => {
                 "invalid_request"
             }
-            Code::PositionNotReached | Code::NotReady | Code::StorageUnavailable => {
+            _ if matches!(e.kind(), Kind::Unavailable | Kind::Conflict) => {
                 "temporarily_unavailable"
             }
-            _ => "server_error",
+            _ => {
+                tracing::error!(code = %e.code, error = %e.message, "an OAuth request failed");
+                "server_error"
+            }
         };
         OAuthError::new(error, e.message)
     }
@@ -138,4 +144,30 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_may_pass_when_tried_again_is_temporarily_unavailable() {
+        for code in Code::ALL {
+            let e = OAuthError::from(Error::new(*code, "x"));
+            if matches!(code.kind(), Kind::Unavailable | Kind::Conflict) {
+                assert_eq!(
+                    (e.error, e.status),
+                    ("temporarily_unavailable", 503),
+                    "{code}"
+                );
+            }
+            if code.kind() == Kind::Internal {
+                assert_eq!((e.error, e.status), ("server_error", 500), "{code}");
+            }
+        }
+        assert_eq!(
+            OAuthError::from(Error::new(Code::NoPartitionOwner, "x")).status,
+            503
+        );
+    }
 }
