@@ -57,18 +57,19 @@ impl ConsumerContext for Ownership {
                 };
                 match self.runtime.block_on(KafkaLog::open(options)) {
                     Ok(log) => {
-                        if let Some(a) = &self.announcer {
-                            if let Err(e) = self
-                                .runtime
-                                .block_on(a.announce(p.partition(), log.epoch()))
-                            {
-                                tracing::warn!(partition = p.partition(), error = %e, "the partition is served but could not be announced: other nodes cannot forward to it until the next rebalance");
-                            }
-                        }
+                        // Served first, then announced: a request sent on the announcement
+                        // finds the partition open.
+                        let epoch = log.epoch();
                         self.owned
                             .write()
                             .expect("owned partitions")
                             .insert(p.partition(), Arc::new(log));
+                        if let Some(a) = &self.announcer {
+                            if let Err(e) = self.runtime.block_on(a.announce(p.partition(), epoch))
+                            {
+                                tracing::warn!(partition = p.partition(), error = %e, "the partition is served but could not be announced: other nodes cannot forward to it until the next rebalance");
+                            }
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(partition = p.partition(), error = %e, "cannot take the partition")
