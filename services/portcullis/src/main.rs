@@ -13,43 +13,28 @@ fn main() -> ExitCode {
     }
     let cli = config::Cli::parse();
     match cli.command {
-        config::Command::Start(opts) => {
-            let traces = match logging::init(opts.role.name()) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("portcullis: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let code = match server::start(*opts) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    eprintln!("portcullis: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-            traces.shutdown();
-            code
-        }
-        config::Command::Migrate(opts) => {
-            let traces = match logging::init("migrate") {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("portcullis: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let code = match migrate::run(&opts) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    eprintln!("portcullis: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-            traces.shutdown();
-            code
-        }
+        config::Command::Start(opts) => run(opts.role.name(), || server::start(*opts)),
+        config::Command::Migrate(opts) => run("migrate", || migrate::run(&opts)),
     }
+}
+
+/// Runs a command with logging (and trace export) for `role`; its error ends the process.
+fn run(role: &str, command: impl FnOnce() -> Result<(), String>) -> ExitCode {
+    let traces = match logging::init(role) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("portcullis: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match command() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("portcullis: {e}");
+            ExitCode::FAILURE
+        }
+    };
+    traces.shutdown();
+    code
 }

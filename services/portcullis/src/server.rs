@@ -156,14 +156,23 @@ pub fn serve_gateway(
             }))
     })
     .workers(opts.workers)
-    .shutdown_timeout(10)
-    .bind(opts.listen)
-    .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-    let address = *server
-        .addrs()
-        .first()
-        .ok_or("the server bound no address")?;
+    .shutdown_timeout(10);
+    let (listener, address) = listener(opts)?;
+    let server = server
+        .listen(listener)
+        .map_err(|e| cannot_listen(opts, e))?;
     Ok((server.run(), address))
+}
+
+/// The configured listen address, bound, and the address it got (port 0 takes a free one).
+pub fn listener(opts: &StartOptions) -> Result<(std::net::TcpListener, SocketAddr), String> {
+    let listener = std::net::TcpListener::bind(opts.listen).map_err(|e| cannot_listen(opts, e))?;
+    let address = listener.local_addr().map_err(|e| cannot_listen(opts, e))?;
+    Ok((listener, address))
+}
+
+fn cannot_listen(opts: &StartOptions, e: std::io::Error) -> String {
+    format!("cannot listen on {}: {e}", opts.listen)
 }
 
 /// `portcullis start`: runs until SIGTERM or SIGINT, then drains and returns.

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 
 use eventlog::kafka::broker::Broker;
-use eventlog::kafka::topics;
 use portcullis::config::Role;
 
 use crate::{launch, options, Server};
@@ -17,20 +16,12 @@ pub const COMMAND_NODES: usize = 3;
 pub struct Cluster {
     pub broker: Broker,
     pub command_nodes: Vec<SocketAddr>,
-    pub projector: SocketAddr,
     _dirs: Vec<tempfile::TempDir>,
 }
 
 pub fn start() -> Server {
-    let broker = Broker::start();
+    let broker = Broker::with_topics(PARTITIONS);
     let brokers = broker.brokers();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime
-        .block_on(topics::create(&brokers, PARTITIONS, 1))
-        .expect("the topics");
     let master_key = command::keys::MasterKey::generate().to_base64();
     let mut dirs = Vec::new();
     let mut node = |role: Role| {
@@ -45,7 +36,8 @@ pub fn start() -> Server {
         (addr, data_dir)
     };
     let command_nodes = (0..COMMAND_NODES).map(|_| node(Role::Command).0).collect();
-    let projector = node(Role::Projector).0;
+    // The projector follows the log into its own read model; the tests read the gateway's.
+    node(Role::Projector);
     let (gateway, data_dir) = node(Role::Gateway);
     let gateway_dir = dirs.pop().expect("the gateway's directory");
     Server::at(
@@ -55,7 +47,6 @@ pub fn start() -> Server {
         Some(Cluster {
             broker,
             command_nodes,
-            projector,
             _dirs: dirs,
         }),
     )

@@ -139,13 +139,11 @@ async fn command_node(
         }
     })
     .workers(opts.workers)
-    .shutdown_timeout(10)
-    .bind(opts.listen)
-    .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-    let address = *server
-        .addrs()
-        .first()
-        .ok_or("the server bound no address")?;
+    .shutdown_timeout(10);
+    let (listener, address) = crate::server::listener(opts)?;
+    let server = server
+        .listen(listener)
+        .map_err(|e| format!("cannot serve on {address}: {e}"))?;
     let advertise = opts
         .advertise
         .clone()
@@ -286,14 +284,11 @@ async fn projector_node(
 ) -> Result<(Server, SocketAddr), String> {
     let model = open_model(opts)?;
     follow_log(&common, "projector", &model)?;
+    let (listener, address) = crate::server::listener(opts)?;
     let server = HttpServer::new(|| crate::server::probes(App::new()))
         .workers(1)
         .shutdown_timeout(10)
-        .bind(opts.listen)
-        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-    let address = *server
-        .addrs()
-        .first()
-        .ok_or("the server bound no address")?;
+        .listen(listener)
+        .map_err(|e| format!("cannot serve on {address}: {e}"))?;
     Ok((server.run(), address))
 }

@@ -9,7 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use eventlog::kafka::broker::Broker;
-use eventlog::kafka::topics;
 use eventlog::position::Positions;
 use portcullis::config::Role;
 use serde_json::json;
@@ -73,14 +72,8 @@ pub(super) fn command_node(
 
 impl Cluster {
     fn start(nodes: usize) -> Cluster {
-        let broker = Broker::start();
+        let broker = Broker::with_topics(PARTITIONS);
         let brokers = broker.brokers();
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(topics::create(&brokers, PARTITIONS, 1))
-            .unwrap();
         let key = command::keys::MasterKey::generate().to_base64();
         let dir = tempfile::tempdir().unwrap();
         let nodes = (0..nodes)
@@ -348,14 +341,8 @@ fn a_broker_that_stops_answering_gives_503_until_the_cluster_has_owners_again() 
 
 #[test]
 fn gateways_starting_at_once_make_one_first_start() {
-    let broker = Broker::start();
+    let broker = Broker::with_topics(PARTITIONS);
     let brokers = broker.brokers();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(topics::create(&brokers, PARTITIONS, 1))
-        .unwrap();
     let key = command::keys::MasterKey::generate().to_base64();
     let dir = tempfile::tempdir().unwrap();
     let _nodes: Vec<Node> = (0..2)

@@ -158,16 +158,9 @@ fn descends(all: &[Received], span: &Received, ancestor: &Received) -> bool {
 #[test]
 fn a_command_forwarded_to_its_owner_is_one_trace_across_the_nodes() {
     use eventlog::kafka::broker::Broker;
-    use eventlog::kafka::topics;
     let (port, spans) = receiver();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let broker = Broker::start();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(topics::create(&broker.brokers(), 2, 1))
-        .unwrap();
+    let broker = Broker::with_topics(2);
     let key = command::keys::MasterKey::generate().to_base64();
     let dir = tempfile::tempdir().unwrap();
     let otel = [

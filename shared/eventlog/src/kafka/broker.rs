@@ -44,6 +44,19 @@ impl Broker {
         Broker::start_on(port)
     }
 
+    /// A broker with the cluster's topics of `partitions` partitions, made as `portcullis
+    /// migrate` makes them. Call it outside an async runtime.
+    pub fn with_topics(partitions: i32) -> Broker {
+        let broker = Broker::start();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(super::topics::create(&broker.brokers(), partitions, 1))
+            .expect("the topics");
+        broker
+    }
+
     /// Starts a broker on `port` (again, after a stop: a restart with empty storage).
     pub fn start_on(port: u16) -> Broker {
         let url = format!("tcp://127.0.0.1:{port}");
