@@ -45,9 +45,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - {name: PORTCULLIS_KAFKA_BROKERS, value: {{ .Values.cluster.kafka.brokers | quote }}}
 - {name: PORTCULLIS_KAFKA_PARTITIONS, value: {{ .Values.cluster.kafka.partitions | int64 | quote }}}
 - {name: PORTCULLIS_KAFKA_REPLICATION_FACTOR, value: {{ .Values.cluster.kafka.replicationFactor | int64 | quote }}}
-- {name: PORTCULLIS_SCYLLA_HOSTS, value: {{ .Values.cluster.scylla.hosts | quote }}}
-- {name: PORTCULLIS_SCYLLA_KEYSPACE, value: {{ .Values.cluster.scylla.keyspace | quote }}}
-- {name: PORTCULLIS_SCYLLA_LOCAL_DC, value: {{ .Values.cluster.scylla.localDatacenter | quote }}}
+- {name: PORTCULLIS_CQL_NODES, value: {{ .Values.cluster.scylla.hosts | quote }}}
+- {name: PORTCULLIS_CQL_KEYSPACE, value: {{ .Values.cluster.scylla.keyspace | quote }}}
+- {name: PORTCULLIS_CQL_REPLICATION, value: {{ .Values.cluster.scylla.replication | quote }}}
+{{- with .Values.cluster.scylla.localDatacenter }}
+- {name: PORTCULLIS_CQL_LOCAL_DATACENTER, value: {{ . | quote }}}
+{{- end }}
 - {name: PORTCULLIS_REGION, value: {{ .Values.region | quote }}}
 {{- end }}
 {{- end -}}

@@ -86,7 +86,7 @@ fn host_name(req: &HttpRequest) -> String {
 /// The instance a request's host names (the port is ignored).
 pub async fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Error> {
     let host = host_name(req);
-    let generation = gw.model.auth_generation();
+    let generation = gw.model.progress().auth_generation();
     if let Some(i) = gw
         .principals
         .with(generation, |c| c.hosts.get(&host).cloned())
@@ -121,7 +121,7 @@ fn bearer(req: &HttpRequest) -> Result<String, Error> {
 /// The principal holding a token, from the cache or the read model; None for unknown tokens.
 async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> {
     // Read the generation first: a load that races with a change is cached under the old one.
-    let generation = gw.model.auth_generation();
+    let generation = gw.model.progress().auth_generation();
     let cached = gw
         .principals
         .with(generation, |c| c.principals.get(&hash).cloned());
@@ -159,7 +159,7 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
 
 /// A user of an instance as a principal (with their memberships), and the user's state.
 pub(crate) fn load_principal(
-    m: &readmodel::SqliteReadModel,
+    m: &dyn readmodel::ReadModel,
     instance: &str,
     user_id: &str,
     map: &authz::RoleMap,

@@ -19,7 +19,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 use authz::Authorizer;
 use command::CommandBus;
-use readmodel::SqliteReadModel;
+use readmodel::ReadModel;
 
 pub use http_error::ApiError;
 pub use openapi::fallback;
@@ -28,7 +28,7 @@ pub use request_log::trace_requests;
 /// What every handler reaches.
 pub struct Gateway {
     pub bus: Arc<CommandBus>,
-    pub model: SqliteReadModel,
+    pub model: Arc<dyn ReadModel>,
     pub authz: Authorizer,
     /// Unseals signing keys and opaque tokens.
     pub master_key: Option<command::keys::MasterKey>,
@@ -42,7 +42,7 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(
         bus: Arc<CommandBus>,
-        model: SqliteReadModel,
+        model: Arc<dyn ReadModel>,
         authz: Authorizer,
         master_key: Option<command::keys::MasterKey>,
         metrics: std::sync::Arc<telemetry::Metrics>,

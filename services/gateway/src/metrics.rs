@@ -8,12 +8,12 @@ use crate::Gateway;
 
 pub async fn metrics(gw: web::Data<Gateway>) -> HttpResponse {
     let head = gw.bus.log_head();
-    let applied = gw.model.position();
-    let lag_seconds = if applied < head && gw.model.last_applied_at() > 0 {
+    let applied = gw.model.progress().position();
+    let lag_seconds = if applied < head && gw.model.progress().last_applied_at() > 0 {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        (now - gw.model.last_applied_at()).max(0) as f64 / 1000.0
+        (now - gw.model.progress().last_applied_at()).max(0) as f64 / 1000.0
     } else {
         0.0
     };

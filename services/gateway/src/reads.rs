@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest};
 use domain::{Code, Error};
-use readmodel::SqliteReadModel;
+use readmodel::ReadModel;
 
 use crate::Gateway;
 
@@ -15,10 +15,10 @@ const WAIT: Duration = Duration::from_secs(5);
 /// Runs a read-model query off the async workers.
 pub async fn read<T: Send + 'static>(
     gw: &Gateway,
-    f: impl FnOnce(&SqliteReadModel) -> Result<T, Error> + Send + 'static,
+    f: impl FnOnce(&dyn ReadModel) -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     let model = gw.model.clone();
-    web::block(move || f(&model))
+    web::block(move || f(model.as_ref()))
         .await
         .map_err(|e| Error::internal(format!("read-model query failed: {e}")))?
 }
@@ -53,7 +53,7 @@ pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
     let deadline = std::time::Instant::now() + WAIT;
     for position in positions {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        gw.model.wait_for(position, left).await?;
+        gw.model.progress().wait_for(position, left).await?;
     }
     Ok(())
 }

@@ -23,8 +23,9 @@ pub enum Command {
     /// embedded storage in the data directory.
     Start(Box<StartOptions>),
     /// Prepares the cluster's storage: creates the Kafka topics (events, kept forever;
-    /// snapshots, compacted) with the configured partitions and replicas. Safe to run again:
-    /// what exists is left as it is.
+    /// snapshots, compacted) with the configured partitions and replicas, and, with
+    /// `--cql-nodes`, the read models' keyspace and tables (`deploy/scylla/`). Safe to run
+    /// again: what exists is left as it is.
     Migrate(MigrateOptions),
 }
 
@@ -39,6 +40,30 @@ pub struct MigrateOptions {
     /// Replicas of each partition.
     #[arg(long, env = "PORTCULLIS_KAFKA_REPLICATION_FACTOR", default_value_t = 3)]
     pub kafka_replication_factor: i32,
+    #[command(flatten)]
+    pub cql: CqlArgs,
+    /// Replicas of the read models per datacenter (NetworkTopologyStrategy), as
+    /// `datacenter:replicas,...`; each region's datacenter keeps its own replicas.
+    #[arg(
+        long,
+        env = "PORTCULLIS_CQL_REPLICATION",
+        default_value = "datacenter1:3"
+    )]
+    pub cql_replication: readmodel::cql::Replication,
+}
+
+/// Where a cluster keeps its read models: on ScyllaDB (or Cassandra), shared by every gateway
+/// and written by the projector; without `--cql-nodes`, each gateway and projector keeps an
+/// embedded one in its data directory.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CqlArgs {
+    /// CQL contact points, `host:port,...`.
+    #[arg(long, env = "PORTCULLIS_CQL_NODES", value_delimiter = ',')]
+    pub cql_nodes: Vec<String>,
+    /// The keyspace of the read models.
+    #[arg(long, env = "PORTCULLIS_CQL_KEYSPACE", default_value = "portcullis",
+        value_parser = readmodel::cql::keyspace_name)]
+    pub cql_keyspace: String,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,6 +164,9 @@ pub struct StartOptions {
     /// unset.
     #[arg(long, env = "PORTCULLIS_ADVERTISE")]
     pub advertise: Option<String>,
+    /// Roles gateway and projector: the read models on CQL.
+    #[command(flatten)]
+    pub cql: CqlArgs,
 }
 
 impl StartOptions {

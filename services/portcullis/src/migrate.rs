@@ -32,5 +32,12 @@ pub fn run(opts: &MigrateOptions) -> Result<(), String> {
             Created::AlreadyThere(topic) => tracing::info!(%topic, "already there, left as it is"),
         }
     }
+    if !opts.cql.cql_nodes.is_empty() {
+        let nodes = &opts.cql.cql_nodes;
+        tracing::info!(nodes = %nodes.join(","), keyspace = %opts.cql.cql_keyspace, "migrating the CQL read models");
+        let applied = readmodel::cql::migrate(nodes, &opts.cql.cql_keyspace, &opts.cql_replication)
+            .map_err(|e| format!("cannot migrate the CQL read models: {e}"))?;
+        tracing::info!(applied = ?applied, "the CQL read models are up to date");
+    }
     Ok(())
 }

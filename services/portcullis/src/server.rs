@@ -13,7 +13,7 @@ use command::{CommandBus, CommandOptions};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 use gateway::{ApiError, Gateway};
 use projector::Projector;
-use readmodel::SqliteReadModel;
+use readmodel::{ReadModel, SqliteReadModel};
 
 use crate::bootstrap;
 use crate::config::{Role, StartOptions};
@@ -30,11 +30,11 @@ fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
     }
 }
 
+/// The event log and the read model of the embedded default.
+type Storage = (Arc<dyn EventLog>, Arc<dyn ReadModel>);
+
 /// The event log and the read model in the data directory (created 0700 if missing).
-fn open_storage(
-    opts: &StartOptions,
-    metrics: Arc<telemetry::Metrics>,
-) -> Result<(Arc<dyn EventLog>, SqliteReadModel), String> {
+fn open_storage(opts: &StartOptions, metrics: Arc<telemetry::Metrics>) -> Result<Storage, String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -68,7 +68,7 @@ fn open_storage(
     let model_path = opts.data_dir.join("read.db");
     let model = SqliteReadModel::open(&model_path)
         .map_err(|e| format!("cannot open the read model {}: {e}", model_path.display()))?;
-    Ok((log, model))
+    Ok((log, Arc::new(model)))
 }
 
 /// Opens the storage, runs the first-start setup, catches the read models up, and binds the
@@ -109,7 +109,7 @@ pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String>
         .map_err(|e| format!("cannot project the event log: {e}"))?;
     tracing::info!(
         events = applied,
-        position = model.position(),
+        position = model.progress().position(),
         "read models are up to date"
     );
     actix_web::rt::spawn(projector.run());

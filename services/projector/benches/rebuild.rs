@@ -74,13 +74,14 @@ async fn main() {
     }
     let read_rate = read as f64 / start.elapsed().as_secs_f64();
 
-    let model = SqliteReadModel::open(&dir.path().join("read.db")).unwrap();
+    let model: std::sync::Arc<dyn readmodel::ReadModel> =
+        std::sync::Arc::new(SqliteReadModel::open(&dir.path().join("read.db")).unwrap());
     let projector = Projector::new(log.clone(), model.clone());
     let start = Instant::now();
     let projected = projector.rebuild().await.unwrap();
     let rebuild_rate = projected as f64 / start.elapsed().as_secs_f64();
     assert_eq!(projected as u64, total);
-    assert_eq!(model.position(), total);
+    assert_eq!(model.progress().position(), total);
 
     println!("| what ({total} events) | events/s | vs. reading the log |");
     println!("|---|---|---|");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use domain::Error;
 use eventlog::EventLog;
-use readmodel::SqliteReadModel;
+use readmodel::ReadModel;
 
 const BATCH: usize = 5000;
 
@@ -16,11 +16,11 @@ fn storage(e: impl std::fmt::Display) -> Error {
 
 pub struct Projector {
     log: Arc<dyn EventLog>,
-    model: SqliteReadModel,
+    model: Arc<dyn ReadModel>,
 }
 
 impl Projector {
-    pub fn new(log: Arc<dyn EventLog>, model: SqliteReadModel) -> Projector {
+    pub fn new(log: Arc<dyn EventLog>, model: Arc<dyn ReadModel>) -> Projector {
         Projector { log, model }
     }
 
@@ -28,7 +28,7 @@ impl Projector {
     /// The next batch is read from the log while the current one is applied.
     pub async fn catch_up(&self) -> Result<usize, Error> {
         let mut total = 0;
-        let from = self.model.position();
+        let from = self.model.progress().position();
         let mut batch = self.log.read_all(from, BATCH).await.map_err(storage)?;
         while let Some(last) = batch.last().map(|e| e.position) {
             total += batch.len();
@@ -66,10 +66,10 @@ impl Projector {
 /// Applies what a follower of the cluster's events topic brings, batch by batch, for as long
 /// as the topic can be read; each batch's partition checkpoints, and where each partition's
 /// reader resumes, are written with it. Start the follower at the read model's checkpoints
-/// (`SqliteReadModel::checkpoints`, with `SqliteReadModel::version_of` for the versions).
+/// (`Projection::checkpoints`, with `Projection::version_of` for the versions).
 pub async fn follow(
     mut follower: eventlog::kafka::follower::Follower,
-    model: SqliteReadModel,
+    model: Arc<dyn ReadModel>,
 ) -> Result<(), Error> {
     loop {
         let batch = follower
@@ -79,13 +79,35 @@ pub async fn follow(
         if batch.is_empty() {
             continue;
         }
-        let model = model.clone();
         let resumes = follower.resumes();
         // Each event's trace (from its record) shows when it was applied.
         let spans = follower.take_spans();
-        tokio::task::spawn_blocking(move || model.apply_followed(&batch, &resumes))
-            .await
-            .map_err(storage)??;
+        apply_until_done(&model, Arc::new(batch), Arc::new(resumes)).await?;
         drop(spans);
+    }
+}
+
+/// Applies a followed batch, trying again while the read model is unreachable: the follower
+/// has moved past the batch, so it must not be dropped, and applying it again is safe.
+async fn apply_until_done(
+    model: &Arc<dyn ReadModel>,
+    batch: Arc<Vec<eventlog::StoredEvent>>,
+    resumes: Arc<Vec<(i32, eventlog::kafka::Resume)>>,
+) -> Result<(), Error> {
+    let mut wait = std::time::Duration::from_millis(100);
+    loop {
+        let (m, b, r) = (model.clone(), batch.clone(), resumes.clone());
+        let applied = tokio::task::spawn_blocking(move || m.apply_followed(&b, &r))
+            .await
+            .map_err(storage)?;
+        match applied {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code == domain::Code::StorageUnavailable => {
+                tracing::warn!(error = %e, retry_in = ?wait, "cannot apply a batch to the read model; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }

@@ -13,6 +13,7 @@ use domain::codec;
 use domain::user::UserEvent;
 use domain::EventType;
 use eventlog::{NewEvent, StoredEvent, StreamId};
+use readmodel::prelude::*;
 use readmodel::{SqliteReadModel, UserFilter};
 
 const ORGS: usize = 10;

@@ -6,6 +6,7 @@ use eventlog::StoredEvent;
 use rusqlite::{params_from_iter, Connection};
 use serde_json::Value;
 
+use crate::model::TrailQueries;
 use crate::projection::exec;
 use crate::store::SqliteReadModel;
 
@@ -106,9 +107,12 @@ pub(crate) fn record(tx: &Connection, stored: &StoredEvent) -> rusqlite::Result<
     Ok(())
 }
 
-impl SqliteReadModel {
-    /// Events of an instance after a position, oldest first.
-    pub fn events(
+impl TrailQueries for SqliteReadModel {
+    fn signing_keys(&self, instance: &str) -> Result<Vec<crate::KeyRow>, domain::Error> {
+        self.keys(instance)
+    }
+
+    fn events(
         &self,
         instance: &str,
         filter: &EventFilter,

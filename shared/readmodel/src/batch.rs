@@ -1,29 +1,24 @@
 //! Applying a batch of log events: one transaction with the new checkpoint, so a crash
 //! neither loses nor applies an event twice.
 
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
 
 use domain::{DomainEvent, Error};
+use eventlog::kafka::follower::Checkpoint;
 use eventlog::kafka::Resume;
 use eventlog::position::untag;
-use eventlog::StoredEvent;
-use rusqlite::params;
+use eventlog::{StoredEvent, StreamId};
+use rusqlite::{params, OptionalExtension};
 
+use crate::model::Projection;
+use crate::progress::Progress;
 use crate::projection;
 use crate::store::{storage, SqliteReadModel};
 
-impl SqliteReadModel {
-    /// Applies `batch` (each partition's events in log order, after its checkpoint) and moves
-    /// each partition's checkpoint to its last event, in the same transaction. Blocking: call
-    /// it off the async runtime. Returns partition 0's new position.
-    pub fn apply_batch(&self, batch: &[StoredEvent]) -> Result<u64, Error> {
-        self.apply_followed(batch, &[])
-    }
-
-    /// [`Self::apply_batch`] for a follower of the partitioned log: also stores where each
-    /// partition's reader resumes, in the same transaction, so that a restart reads only the
-    /// tail of each partition.
-    pub fn apply_followed(
+impl Projection for SqliteReadModel {
+    /// One transaction holds the batch's writes, the partitions' checkpoints and where their
+    /// readers resume.
+    fn apply_followed(
         &self,
         batch: &[StoredEvent],
         resumes: &[(i32, Resume)],
@@ -64,18 +59,67 @@ impl SqliteReadModel {
             .map_err(storage)?;
         }
         tx.commit().map_err(storage)?;
-        if stale.auth {
-            self.auth_generation.fetch_add(1, Ordering::AcqRel);
+        self.progress
+            .advance(reached, stale, batch.last().map(|e| e.event.created_at));
+        Ok(self.progress.position())
+    }
+
+    fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// Where a follower starts each partition it has followed before: what was applied and
+    /// where the partition's reader resumes.
+    fn checkpoints(&self) -> Result<HashMap<i32, Checkpoint>, Error> {
+        let conn = self.conn.lock().expect("read model lock");
+        let mut st = conn
+            .prepare("SELECT partition, position, resume_offset, resume_epoch FROM checkpoint")
+            .map_err(storage)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i32>(0)?,
+                    Checkpoint {
+                        applied: r.get::<_, i64>(1)? as u64,
+                        resume: Resume {
+                            offset: r.get(2)?,
+                            epoch: r.get(3)?,
+                        },
+                    },
+                ))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
+            .map_err(storage)?;
+        Ok(rows)
+    }
+
+    /// The last version of a stream this read model applied (0: none), for a follower's
+    /// readers resuming mid-partition.
+    fn version_of(&self, stream: &StreamId) -> Result<u64, Error> {
+        let conn = self.conn.lock().expect("read model lock");
+        conn.query_row(
+            "SELECT version FROM versions WHERE instance = ?1 AND kind = ?2 AND id = ?3",
+            rusqlite::params![stream.instance, stream.kind, stream.id],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|v| v.map_or(0, |v| v as u64))
+        .map_err(storage)
+    }
+
+    /// Empties every table, for a rebuild from position 0.
+    fn reset(&self) -> Result<(), Error> {
+        let conn = self.conn.lock().expect("read model lock");
+        for t in crate::store::TABLES {
+            conn.execute(&format!("DELETE FROM {t}"), [])
+                .map_err(storage)?;
         }
-        if stale.clients {
-            self.client_generation.fetch_add(1, Ordering::AcqRel);
-        }
-        if let Some(e) = batch.last() {
-            self.last_applied_at
-                .store(e.event.created_at, Ordering::Relaxed);
-        }
-        self.applied
-            .send_modify(|applied| applied.0.extend(reached));
-        Ok(self.position())
+        conn.execute(
+            "INSERT INTO checkpoint (partition, position) VALUES (0, 0)",
+            [],
+        )
+        .map_err(storage)?;
+        self.progress.reset();
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@ use authz::ReadScope;
 use domain::Error;
 use rusqlite::{params, OptionalExtension};
 
+use crate::model::DirectoryQueries;
 use crate::queries::{page, seeks, Page};
 use crate::store::SqliteReadModel;
 
@@ -37,7 +38,7 @@ pub enum MemberLevel {
 }
 
 impl MemberLevel {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MemberLevel::Instance => "instance",
             MemberLevel::Org => "org",
@@ -74,8 +75,20 @@ fn instance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InstanceRow> {
     })
 }
 
-impl SqliteReadModel {
-    pub fn instance(&self, id: &str) -> Result<Option<InstanceRow>, Error> {
+impl DirectoryQueries for SqliteReadModel {
+    /// The instance a host name belongs to.
+    fn instance_by_domain(&self, host: &str) -> Result<Option<String>, Error> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT instance FROM domains WHERE domain = ?1",
+                params![host.to_ascii_lowercase()],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn instance(&self, id: &str) -> Result<Option<InstanceRow>, Error> {
         self.read(|c| {
             c.prepare_cached("SELECT id, name, domains, created_at FROM instances WHERE id = ?1")?
                 .query_row(params![id], instance_row)
@@ -83,7 +96,7 @@ impl SqliteReadModel {
         })
     }
 
-    pub fn list_instances(
+    fn list_instances(
         &self,
         limit: usize,
         cursor: Option<&str>,
@@ -101,7 +114,7 @@ impl SqliteReadModel {
         Ok(page(items, limit, |i| i.id.clone()))
     }
 
-    pub fn org(&self, instance: &str, id: &str) -> Result<Option<OrgRow>, Error> {
+    fn org(&self, instance: &str, id: &str) -> Result<Option<OrgRow>, Error> {
         self.read(|c| {
             c.prepare_cached("SELECT id, name FROM orgs WHERE instance = ?1 AND id = ?2")?
                 .query_row(params![instance, id], org_row)
@@ -110,7 +123,7 @@ impl SqliteReadModel {
     }
 
     /// The orgs inside `scope`, by id, after `cursor`.
-    pub fn list_orgs(
+    fn list_orgs(
         &self,
         instance: &str,
         scope: &ReadScope,
@@ -124,7 +137,7 @@ impl SqliteReadModel {
     }
 
     /// Every membership of a user, by level and resource.
-    pub fn memberships_of(
+    fn memberships_of(
         &self,
         instance: &str,
         user_id: &str,
@@ -146,17 +159,8 @@ impl SqliteReadModel {
         })
     }
 
-    /// The org that owns a project.
-    pub fn project_org(&self, instance: &str, project_id: &str) -> Result<Option<String>, Error> {
-        self.read(|c| {
-            c.prepare_cached("SELECT org_id FROM projects WHERE instance = ?1 AND id = ?2")?
-                .query_row(params![instance, project_id], |r| r.get(0))
-                .optional()
-        })
-    }
-
     /// The members of a resource (`resource` is empty for the instance), by user id.
-    pub fn members(
+    fn members(
         &self,
         instance: &str,
         level: MemberLevel,

@@ -59,7 +59,7 @@ pub struct KeyRow {
 
 impl SqliteReadModel {
     /// Every key of an instance (the JWKS publishes them all).
-    pub fn signing_keys(&self, instance: &str) -> Result<Vec<KeyRow>, Error> {
+    pub(crate) fn keys(&self, instance: &str) -> Result<Vec<KeyRow>, Error> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT kid, alg, public_jwk, sealed, status FROM signing_keys WHERE instance = ?1 ORDER BY kid",

@@ -5,8 +5,11 @@
 
 mod audit;
 mod batch;
+pub mod cql;
 mod directory;
 mod keys_projection;
+mod model;
+mod progress;
 mod project_projection;
 mod project_queries;
 mod projection;
@@ -15,8 +18,20 @@ mod store;
 mod user_projection;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
+pub use cql::{CqlOptions, CqlReadModel};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
 pub use keys_projection::KeyRow;
+pub use model::{
+    DirectoryQueries, ProjectQueries, Projection, ReadModel, TrailQueries, UserQueries,
+};
+pub use progress::{Applied, Progress};
 pub use project_queries::{AppRow, ProjectGrantRow, ProjectRow, RoleRow, UserGrantRow};
 pub use queries::{Page, UserFilter, UserRow};
-pub use store::{Applied, SqliteReadModel};
+pub use store::SqliteReadModel;
+
+/// The traits whose methods the gateway and the projector call on a `dyn ReadModel`.
+pub mod prelude {
+    pub use crate::model::{
+        DirectoryQueries, ProjectQueries, Projection, ReadModel, TrailQueries, UserQueries,
+    };
+}

@@ -5,6 +5,7 @@ use domain::app::{OidcConfig, Signing};
 use domain::Error;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
+use crate::model::ProjectQueries;
 use crate::queries::{scope_sql, seeks, Page};
 use crate::store::SqliteReadModel;
 
@@ -104,8 +105,8 @@ fn app_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRow> {
 const APP_COLUMNS: &str =
     "id, project_id, client_id, config, secret_hash IS NOT NULL, id_token_alg, access_token_alg";
 
-impl SqliteReadModel {
-    pub fn project(&self, instance: &str, id: &str) -> Result<Option<ProjectRow>, Error> {
+impl ProjectQueries for SqliteReadModel {
+    fn project(&self, instance: &str, id: &str) -> Result<Option<ProjectRow>, Error> {
         self.read(|c| {
             c.prepare_cached(
                 "SELECT id, org_id, name, assert_roles FROM projects WHERE instance = ?1 AND id = ?2",
@@ -116,7 +117,7 @@ impl SqliteReadModel {
     }
 
     /// Projects inside `scope` (their org or the project itself), optionally of one org.
-    pub fn list_projects(
+    fn list_projects(
         &self,
         instance: &str,
         scope: &ReadScope,
@@ -141,7 +142,7 @@ impl SqliteReadModel {
         self.id_page(&sql, &args, seeks, limit, project_row, |p| p.id.clone())
     }
 
-    pub fn project_roles(&self, instance: &str, project_id: &str) -> Result<Vec<RoleRow>, Error> {
+    fn project_roles(&self, instance: &str, project_id: &str) -> Result<Vec<RoleRow>, Error> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT key, display_name, grp FROM project_roles WHERE instance = ?1 AND project_id = ?2 ORDER BY key",
@@ -157,7 +158,7 @@ impl SqliteReadModel {
         })
     }
 
-    pub fn project_grants(
+    fn project_grants(
         &self,
         instance: &str,
         project_id: &str,
@@ -181,7 +182,7 @@ impl SqliteReadModel {
 
     /// A user's grants (authorizations) inside `scope` (the project's org or the project,
     /// the grant, or the org it is granted to), by id.
-    pub fn user_grants(
+    fn user_grants(
         &self,
         instance: &str,
         user_id: &str,
@@ -212,7 +213,7 @@ impl SqliteReadModel {
         })
     }
 
-    pub fn user_grant(&self, instance: &str, id: &str) -> Result<Option<UserGrantRow>, Error> {
+    fn user_grant(&self, instance: &str, id: &str) -> Result<Option<UserGrantRow>, Error> {
         self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT {USER_GRANT_COLUMNS} FROM user_grants WHERE instance = ?1 AND id = ?2"
@@ -222,19 +223,7 @@ impl SqliteReadModel {
         })
     }
 
-    pub fn project_grant(
-        &self,
-        instance: &str,
-        project_id: &str,
-        grant_id: &str,
-    ) -> Result<Option<ProjectGrantRow>, Error> {
-        Ok(self
-            .project_grants(instance, project_id)?
-            .into_iter()
-            .find(|g| g.id == grant_id))
-    }
-
-    pub fn apps(&self, instance: &str, project_id: &str) -> Result<Vec<AppRow>, Error> {
+    fn apps(&self, instance: &str, project_id: &str) -> Result<Vec<AppRow>, Error> {
         self.read(|c| {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {APP_COLUMNS} FROM apps WHERE instance = ?1 AND project_id = ?2 ORDER BY id"
@@ -245,7 +234,7 @@ impl SqliteReadModel {
     }
 
     /// An app by its client id, within an instance: the app, and its secret's hash.
-    pub fn app_by_client_id(
+    fn app_by_client_id(
         &self,
         instance: &str,
         client_id: &str,
@@ -261,12 +250,7 @@ impl SqliteReadModel {
         })
     }
 
-    pub fn app(
-        &self,
-        instance: &str,
-        project_id: &str,
-        app_id: &str,
-    ) -> Result<Option<AppRow>, Error> {
+    fn app(&self, instance: &str, project_id: &str, app_id: &str) -> Result<Option<AppRow>, Error> {
         self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT {APP_COLUMNS} FROM apps WHERE instance = ?1 AND project_id = ?2 AND id = ?3"

@@ -5,6 +5,7 @@ use authz::{Memberships, ReadScope, Resource, Role, RoleMap, RoleSet};
 use domain::Error;
 use rusqlite::{params, params_from_iter, OptionalExtension};
 
+use crate::model::UserQueries;
 use crate::store::SqliteReadModel;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,24 +57,9 @@ impl<T> Page<T> {
     }
 }
 
-impl SqliteReadModel {
-    /// The instance a host name belongs to.
-    pub fn instance_by_domain(&self, host: &str) -> Result<Option<String>, Error> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT instance FROM domains WHERE domain = ?1",
-                params![host.to_ascii_lowercase()],
-                |r| r.get(0),
-            )
-            .optional()
-        })
-    }
-
+impl UserQueries for SqliteReadModel {
     /// The owner of a personal access token, by the token's hash: (instance, user id, expiry).
-    pub fn pat_owner(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<(String, String, Option<i64>)>, Error> {
+    fn pat_owner(&self, token_hash: &str) -> Result<Option<(String, String, Option<i64>)>, Error> {
         self.read(|c| {
             c.query_row(
                 "SELECT instance, user_id, expires_at FROM pats WHERE token_hash = ?1",
@@ -85,7 +71,7 @@ impl SqliteReadModel {
     }
 
     /// A user's memberships in the form the permission check takes.
-    pub fn memberships(
+    fn memberships(
         &self,
         instance: &str,
         user_id: &str,
@@ -96,22 +82,14 @@ impl SqliteReadModel {
             let rows = st.query_map(params![instance, user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect()
         })?;
-        let grants = rows.into_iter().filter_map(|(level, id, roles)| {
-            let resource = match level.as_str() {
-                "system" => Resource::System,
-                "instance" => Resource::Instance,
-                "org" => Resource::Org(id),
-                "project" => Resource::Project(id),
-                "project_grant" => Resource::ProjectGrant(id),
-                _ => return None,
-            };
-            let roles: RoleSet = roles.split(',').filter_map(Role::from_name).collect();
-            Some((resource, roles))
+        let rows = rows.into_iter().map(|(level, id, roles)| {
+            let roles: Vec<String> = roles.split(',').map(str::to_string).collect();
+            (level, id, roles)
         });
-        Ok(Memberships::from_grants(grants, map))
+        Ok(memberships_from(rows, map))
     }
 
-    pub fn user(&self, instance: &str, id: &str) -> Result<Option<UserRow>, Error> {
+    fn user(&self, instance: &str, id: &str) -> Result<Option<UserRow>, Error> {
         self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE instance = ?1 AND id = ?2"
@@ -123,7 +101,7 @@ impl SqliteReadModel {
 
     /// Users of the instance inside `scope` matching `filter`, ordered by id, after
     /// `cursor` (the last id of the previous page).
-    pub fn list_users(
+    fn list_users(
         &self,
         instance: &str,
         scope: &ReadScope,
@@ -151,7 +129,7 @@ impl SqliteReadModel {
     }
 
     /// A user by login name (without regard to case), with a machine user's secret hash.
-    pub fn user_by_login(
+    fn user_by_login(
         &self,
         instance: &str,
         username: &str,
@@ -169,7 +147,7 @@ impl SqliteReadModel {
     }
 
     /// A user's metadata, by key.
-    pub fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT key, value FROM user_metadata WHERE instance = ?1 AND user_id = ?2 ORDER BY key",
@@ -180,7 +158,7 @@ impl SqliteReadModel {
     }
 
     /// A user's personal access tokens: (id, expiry), never the hashes.
-    pub fn pats(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Option<i64>)>, Error> {
+    fn pats(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Option<i64>)>, Error> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT pat_id, expires_at FROM pats WHERE instance = ?1 AND user_id = ?2 ORDER BY pat_id",
@@ -189,6 +167,26 @@ impl SqliteReadModel {
             rows.collect()
         })
     }
+}
+
+/// Memberships as the permission check takes them, from stored (level, resource, roles) rows.
+pub(crate) fn memberships_from(
+    rows: impl IntoIterator<Item = (String, String, Vec<String>)>,
+    map: &RoleMap,
+) -> Memberships {
+    let grants = rows.into_iter().filter_map(|(level, id, roles)| {
+        let resource = match level.as_str() {
+            "system" => Resource::System,
+            "instance" => Resource::Instance,
+            "org" => Resource::Org(id),
+            "project" => Resource::Project(id),
+            "project_grant" => Resource::ProjectGrant(id),
+            _ => return None,
+        };
+        let roles: RoleSet = roles.iter().filter_map(|r| Role::from_name(r)).collect();
+        Some((resource, roles))
+    });
+    Memberships::from_grants(grants, map)
 }
 
 /// The SQL of a limited readable scope: rows whose `column` is in one of the given sets, as

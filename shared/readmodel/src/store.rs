@@ -1,17 +1,14 @@
 //! The embedded read model: tables in their own SQLite file beside the event log.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use domain::{Code, Error};
-use eventlog::kafka::follower::Checkpoint;
-use eventlog::kafka::Resume;
-use eventlog::position::untag;
-use eventlog::StreamId;
 use rusqlite::Connection;
-use tokio::sync::watch;
+
+use crate::progress::{Applied, Progress};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS checkpoint (
@@ -91,7 +88,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (aggregate_id, position);
 ";
 
-const TABLES: [&str; 16] = [
+pub(crate) const TABLES: [&str; 16] = [
     "signing_keys",
     "project_grants",
     "user_grants",
@@ -116,16 +113,6 @@ const SCHEMA_VERSION: i64 = 7;
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;
 
-/// The position each log partition has been applied up to (none: 0).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Applied(pub BTreeMap<i32, u64>);
-
-impl Applied {
-    pub fn of(&self, partition: i32) -> u64 {
-        self.0.get(&partition).copied().unwrap_or(0)
-    }
-}
-
 /// The embedded read model. Writes come only from the projector; reads from anyone.
 #[derive(Clone)]
 pub struct SqliteReadModel {
@@ -133,13 +120,7 @@ pub struct SqliteReadModel {
     pub(crate) conn: Arc<Mutex<Connection>>,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: Arc<AtomicUsize>,
-    pub(crate) applied: Arc<watch::Sender<Applied>>,
-    /// Bumped after each applied batch that changed who may do what (memberships, tokens,
-    /// users, removals): callers' caches of principals compare it.
-    pub(crate) auth_generation: Arc<AtomicU64>,
-    pub(crate) client_generation: Arc<AtomicU64>,
-    /// When the last applied event was written (unix ms), for the projection lag.
-    pub(crate) last_applied_at: Arc<std::sync::atomic::AtomicI64>,
+    pub(crate) progress: Progress,
 }
 
 pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
@@ -176,7 +157,6 @@ impl SqliteReadModel {
                 .collect::<rusqlite::Result<BTreeMap<i32, u64>>>()
             })
             .map_err(storage)?;
-        let (applied, _) = watch::channel(Applied(applied));
         let readers = (0..READERS)
             .map(|_| {
                 let c = Connection::open_with_flags(
@@ -193,10 +173,7 @@ impl SqliteReadModel {
             conn: Arc::new(Mutex::new(conn)),
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
-            applied: Arc::new(applied),
-            auth_generation: Arc::new(AtomicU64::new(0)),
-            client_generation: Arc::new(AtomicU64::new(0)),
-            last_applied_at: Arc::default(),
+            progress: Progress::new(Applied(applied)),
         })
     }
 
@@ -211,103 +188,5 @@ impl SqliteReadModel {
             .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.readers[start % n].lock().expect("reader lock"));
         f(&conn).map_err(storage)
-    }
-
-    /// When the last applied event was written (unix ms; 0 before any).
-    pub fn last_applied_at(&self) -> i64 {
-        self.last_applied_at.load(Ordering::Relaxed)
-    }
-
-    /// Changes whenever an applied event may have changed a caller's authentication or
-    /// memberships.
-    pub fn auth_generation(&self) -> u64 {
-        self.auth_generation.load(Ordering::Acquire)
-    }
-
-    /// Changes whenever an applied event may have changed an OAuth client's credentials or a
-    /// token subject's state or claims.
-    pub fn client_generation(&self) -> u64 {
-        self.client_generation.load(Ordering::Acquire)
-    }
-
-    /// The position of partition 0 applied so far (the embedded log's only partition).
-    pub fn position(&self) -> u64 {
-        self.applied.borrow().of(0)
-    }
-
-    /// What each partition has applied so far.
-    pub fn applied(&self) -> Applied {
-        self.applied.borrow().clone()
-    }
-
-    /// Where a follower starts each partition it has followed before: what was applied and
-    /// where the partition's reader resumes.
-    pub fn checkpoints(&self) -> Result<HashMap<i32, Checkpoint>, Error> {
-        let conn = self.conn.lock().expect("read model lock");
-        let mut st = conn
-            .prepare("SELECT partition, position, resume_offset, resume_epoch FROM checkpoint")
-            .map_err(storage)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i32>(0)?,
-                    Checkpoint {
-                        applied: r.get::<_, i64>(1)? as u64,
-                        resume: Resume {
-                            offset: r.get(2)?,
-                            epoch: r.get(3)?,
-                        },
-                    },
-                ))
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
-            .map_err(storage)?;
-        Ok(rows)
-    }
-
-    /// The last version of a stream this read model applied (0: none), for a follower's
-    /// readers resuming mid-partition.
-    pub fn version_of(&self, stream: &StreamId) -> u64 {
-        let conn = self.conn.lock().expect("read model lock");
-        conn.query_row(
-            "SELECT version FROM versions WHERE instance = ?1 AND kind = ?2 AND id = ?3",
-            rusqlite::params![stream.instance, stream.kind, stream.id],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_or(0, |v| v as u64)
-    }
-
-    /// Waits until the projector has applied `position` (tagged with its partition: see
-    /// `eventlog::position`), for at most `timeout` (read-your-writes: `X-Portcullis-Position`).
-    pub async fn wait_for(&self, position: u64, timeout: std::time::Duration) -> Result<(), Error> {
-        let (partition, at) = untag(position);
-        let mut rx = self.applied.subscribe();
-        let reached = tokio::time::timeout(timeout, rx.wait_for(|a| a.of(partition) >= at)).await;
-        match reached {
-            Ok(Ok(_)) => Ok(()),
-            _ => Err(Error::new(
-                Code::PositionNotReached,
-                format!("the read models have not reached position {position} yet: retry"),
-            )
-            .with("position", position.to_string())),
-        }
-    }
-
-    /// Empties every table, for a rebuild from position 0.
-    pub fn reset(&self) -> Result<(), Error> {
-        let conn = self.conn.lock().expect("read model lock");
-        for t in TABLES {
-            conn.execute(&format!("DELETE FROM {t}"), [])
-                .map_err(storage)?;
-        }
-        conn.execute(
-            "INSERT INTO checkpoint (partition, position) VALUES (0, 0)",
-            [],
-        )
-        .map_err(storage)?;
-        self.applied.send_replace(Applied::default());
-        self.auth_generation.fetch_add(1, Ordering::AcqRel);
-        self.client_generation.fetch_add(1, Ordering::AcqRel);
-        Ok(())
     }
 }

@@ -1,4 +1,6 @@
-//! The read models, fed by real commands through the command bus into a log on disk.
+//! The read-model contract: every test runs against each adapter, fed by real commands through
+//! the command bus into a log on disk: the embedded SQLite read model (`sqlite::`) and the CQL
+//! one (`cql::`, on the CQL server `scripts/test` starts, each test in a keyspace of its own).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,19 +16,53 @@ use domain::user::{User, UserCommand};
 use domain::{AggregateKey, Code};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 use projector::Projector;
-use readmodel::{SqliteReadModel, UserFilter};
+use readmodel::{CqlOptions, CqlReadModel, ReadModel, SqliteReadModel, UserFilter};
 
 const I: &str = "inst-1";
+
+/// The read model under test.
+#[derive(Clone, Copy, Debug)]
+enum Adapter {
+    Sqlite,
+    Cql,
+}
 
 struct World {
     _dir: tempfile::TempDir,
     log: Arc<dyn EventLog>,
     bus: CommandBus,
-    model: SqliteReadModel,
-    path: std::path::PathBuf,
+    model: Arc<dyn ReadModel>,
+    opened: Opened,
 }
 
-fn world() -> World {
+/// A read model of `adapter` and how to open it again; the CQL keyspace is dropped with it.
+struct Opened {
+    reopen: Box<dyn Fn() -> Arc<dyn ReadModel>>,
+    _keyspace: Option<testkit::cql::Keyspace>,
+}
+
+/// A read model of `adapter` (`dir` holds the embedded one).
+fn open(adapter: Adapter, dir: &std::path::Path) -> Opened {
+    match adapter {
+        Adapter::Sqlite => {
+            let path = dir.join("read.db");
+            Opened {
+                reopen: Box::new(move || Arc::new(SqliteReadModel::open(&path).unwrap())),
+                _keyspace: None,
+            }
+        }
+        Adapter::Cql => {
+            let keyspace = testkit::cql::keyspace();
+            let options = CqlOptions::new(&keyspace.nodes, &keyspace.name);
+            Opened {
+                reopen: Box::new(move || Arc::new(CqlReadModel::connect(&options).unwrap())),
+                _keyspace: Some(keyspace),
+            }
+        }
+    }
+}
+
+fn world(adapter: Adapter) -> World {
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(
         SqliteLog::open(&dir.path().join("events.db"), SqliteLogOptions::default()).unwrap(),
@@ -36,14 +72,13 @@ fn world() -> World {
         Authorizer::new(RoleMap::default_map()),
         CommandOptions::default(),
     );
-    let path = dir.path().join("read.db");
-    let model = SqliteReadModel::open(&path).unwrap();
+    let opened = open(adapter, dir.path());
     World {
         _dir: dir,
         log,
         bus,
-        model,
-        path,
+        model: (opened.reopen)(),
+        opened,
     }
 }
 
@@ -147,12 +182,11 @@ fn manager(w: &World) -> Caller {
     }))
 }
 
-#[actix_rt::test]
-async fn the_projection_answers_the_gateways_lookups() {
-    let w = world();
+async fn the_projection_answers_the_gateways_lookups(a: Adapter) {
+    let w = world(a);
     populate(&w, 2).await;
     let read = projector(&w).catch_up().await.unwrap();
-    assert_eq!(w.model.position(), *w.log.head().borrow());
+    assert_eq!(w.model.progress().position(), *w.log.head().borrow());
     assert!(read > 0);
     assert_eq!(
         w.model.instance_by_domain("ONE.test").unwrap().as_deref(),
@@ -178,9 +212,8 @@ async fn the_projection_answers_the_gateways_lookups() {
     );
 }
 
-#[actix_rt::test]
-async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
-    let w = world();
+async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor(a: Adapter) {
+    let w = world(a);
     populate(&w, 12).await;
     projector(&w).catch_up().await.unwrap();
     let authz = Authorizer::new(RoleMap::default_map());
@@ -246,9 +279,8 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor() {
 
 /// A scope of a few orgs reads each as its own index seek; one of many orgs (past the seek
 /// limit) as one filtered scan. Both page the same: exactly the scope's users, in id order.
-#[actix_rt::test]
-async fn scopes_of_few_and_of_many_orgs_page_alike() {
-    let w = world();
+async fn scopes_of_few_and_of_many_orgs_page_alike(a: Adapter) {
+    let w = world(a);
     populate(&w, 1).await;
     let orgs: Vec<String> = (0..70).map(|n| format!("org-{n:02}")).collect();
     for org in &orgs {
@@ -284,14 +316,13 @@ async fn scopes_of_few_and_of_many_orgs_page_alike() {
     }
 }
 
-#[actix_rt::test]
-async fn replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers() {
-    let w = world();
+async fn replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers(a: Adapter) {
+    let w = world(a);
     populate(&w, 3).await;
     w.bus.remove_user(&setup(), I, "u-a00", None).await.unwrap();
     let p = projector(&w);
     p.catch_up().await.unwrap();
-    let snapshot = |m: &SqliteReadModel| {
+    let snapshot = |m: &dyn ReadModel| {
         let all = m
             .list_users(
                 I,
@@ -308,22 +339,21 @@ async fn replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers()
             m.memberships(I, "u-a00", &RoleMap::default_map()).unwrap(),
         )
     };
-    let before = snapshot(&w.model);
+    let before = snapshot(w.model.as_ref());
     assert_eq!(before.0.len(), 5, "the removed user is gone");
     assert_eq!(before.1, None, "its token is gone");
     assert!(before.2.is_empty(), "its memberships are gone");
     assert_eq!(p.catch_up().await.unwrap(), 0, "nothing new to read");
     assert_eq!(p.rebuild().await.unwrap() as u64, *w.log.head().borrow());
-    assert_eq!(snapshot(&w.model), before);
+    assert_eq!(snapshot(w.model.as_ref()), before);
     // The checkpoint is on disk: a reopened model continues where it was.
-    let reopened = SqliteReadModel::open(&w.path).unwrap();
-    assert_eq!(reopened.position(), *w.log.head().borrow());
-    assert_eq!(snapshot(&reopened), before);
+    let reopened = (w.opened.reopen)();
+    assert_eq!(reopened.progress().position(), *w.log.head().borrow());
+    assert_eq!(snapshot(reopened.as_ref()), before);
 }
 
-#[actix_rt::test]
-async fn a_read_can_wait_for_the_position_of_a_write() {
-    let w = world();
+async fn a_read_can_wait_for_the_position_of_a_write(a: Adapter) {
+    let w = world(a);
     actix_rt::spawn(projector(&w).run());
     w.bus.create_org(&setup(), I, "org-a", "A").await.unwrap();
     for n in 0..20 {
@@ -334,6 +364,7 @@ async fn a_read_can_wait_for_the_position_of_a_write() {
             .await
             .unwrap();
         w.model
+            .progress()
             .wait_for(written.position.first(), Duration::from_secs(5))
             .await
             .unwrap();
@@ -345,6 +376,7 @@ async fn a_read_can_wait_for_the_position_of_a_write() {
     let far = *w.log.head().borrow() + 1000;
     let err = w
         .model
+        .progress()
         .wait_for(far, Duration::from_millis(50))
         .await
         .unwrap_err();
@@ -374,10 +406,9 @@ fn machine_added(position: u64, id: &str) -> eventlog::StoredEvent {
     }
 }
 
-#[actix_rt::test]
-async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs() {
+async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs(a: Adapter) {
     use eventlog::position::tag;
-    let w = world();
+    let w = world(a);
     // Partition 0 (the embedded log's) far ahead, partition 3 at 5.
     w.model
         .apply_batch(&[
@@ -385,11 +416,12 @@ async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs() {
             machine_added(tag(3, 5), "u3"),
         ])
         .unwrap();
-    assert_eq!(w.model.position(), 100);
+    assert_eq!(w.model.progress().position(), 100);
     let short = Duration::from_millis(200);
-    w.model.wait_for(tag(3, 5), short).await.unwrap();
-    w.model.wait_for(100, short).await.unwrap();
-    let e = w.model.wait_for(tag(3, 6), short).await.unwrap_err();
+    let progress = w.model.progress();
+    progress.wait_for(tag(3, 5), short).await.unwrap();
+    progress.wait_for(100, short).await.unwrap();
+    let e = progress.wait_for(tag(3, 6), short).await.unwrap_err();
     assert_eq!(
         e.code,
         Code::PositionNotReached,
@@ -398,23 +430,29 @@ async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs() {
     // A later batch of partition 3 wakes the reader that waits for it.
     let waiting = {
         let model = w.model.clone();
-        tokio::spawn(async move { model.wait_for(tag(3, 6), Duration::from_secs(5)).await })
+        tokio::spawn(async move {
+            model
+                .progress()
+                .wait_for(tag(3, 6), Duration::from_secs(5))
+                .await
+        })
     };
     w.model
         .apply_batch(&[machine_added(tag(3, 6), "u3b")])
         .unwrap();
     waiting.await.unwrap().unwrap();
     // The checkpoints are stored with the tables: a reopened model has them.
-    let reopened = SqliteReadModel::open(&w.path).unwrap();
+    let reopened = (w.opened.reopen)();
     assert_eq!(
-        reopened.applied(),
+        reopened.progress().applied(),
         readmodel::Applied([(0, 100), (3, 6)].into_iter().collect())
     );
     assert!(reopened.user(I, "u3b").unwrap().is_some());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs() {
+async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs(
+    a: Adapter,
+) {
     use eventlog::kafka::broker::Broker;
     use eventlog::kafka::follower::Follower;
     use eventlog::kafka::{topics, KafkaLog, KafkaLogOptions};
@@ -439,7 +477,8 @@ async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_fo
         written.push((tag(p, done.position), id));
     }
     let dir = tempfile::tempdir().unwrap();
-    let model = SqliteReadModel::open(&dir.path().join("read.db")).unwrap();
+    let opened = open(a, dir.path());
+    let model = (opened.reopen)();
     let applied = model.clone();
     let follower = Follower::start(
         &broker.brokers(),
@@ -447,18 +486,20 @@ async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_fo
         2,
         "projector",
         model.checkpoints().unwrap(),
-        std::sync::Arc::new(move |s: &eventlog::StreamId| applied.version_of(s)),
+        std::sync::Arc::new(move |s: &eventlog::StreamId| applied.version_of(s).unwrap()),
     )
     .unwrap();
     let projecting = tokio::spawn(projector::follow(follower, model.clone()));
     for (position, id) in written {
         model
+            .progress()
             .wait_for(position, Duration::from_secs(30))
             .await
             .unwrap();
         assert!(model.user(I, id).unwrap().is_some(), "{id}");
     }
-    assert_eq!(model.applied().0.len(), 2, "{:?}", model.applied());
+    let applied = model.progress().applied();
+    assert_eq!(applied.0.len(), 2, "{applied:?}");
     projecting.abort();
     // Stored with what was applied: where each partition's reader resumes, past the events.
     let checkpoints = model.checkpoints().unwrap();
@@ -471,3 +512,100 @@ async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_fo
         assert!(c.resume.epoch.is_some(), "{p}: {c:?}");
     }
 }
+
+/// Ten thousand users in 20 orgs, as the log holds them, paged through 100 at a time: every
+/// user once, in id order, whatever the page's seam; a scope of two orgs pages through exactly
+/// theirs.
+async fn ten_thousand_users_page_in_order_each_once(a: Adapter) {
+    let w = world(a);
+    let (users, orgs) = (10_000, 20);
+    let id = |n: usize| format!("u{n:05}");
+    let events: Vec<_> = (0..users)
+        .map(|n| {
+            let mut e = machine_added(n as u64 + 1, &id(n));
+            let event = domain::user::UserEvent::MachineAdded {
+                org_id: format!("org-{:02}", n % orgs),
+                username: id(n),
+                name: id(n),
+                description: String::new(),
+            };
+            e.event.payload = domain::codec::encode(&event);
+            e
+        })
+        .collect();
+    for batch in events.chunks(1000) {
+        w.model.apply_batch(batch).unwrap();
+    }
+    let all = |scope: &authz::ReadScope| {
+        let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
+        loop {
+            let page = w
+                .model
+                .list_users(I, scope, &UserFilter::default(), 100, cursor.as_deref())
+                .unwrap();
+            assert!(page.items.len() <= 100);
+            pages += 1;
+            seen.extend(page.items.into_iter().map(|u| u.id));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return (seen, pages),
+            }
+        }
+    };
+    let (seen, pages) = all(&authz::ReadScope::Instance);
+    assert_eq!(seen, (0..users).map(id).collect::<Vec<_>>());
+    assert_eq!(pages, 100);
+    let two = authz::ReadScope::Limited(authz::Limited {
+        orgs: ["org-03".to_string(), "org-17".to_string()].into(),
+        ..Default::default()
+    });
+    let (seen, _) = all(&two);
+    let expected: Vec<String> = (0..users)
+        .filter(|n| n % orgs == 3 || n % orgs == 17)
+        .map(id)
+        .collect();
+    assert_eq!(seen.len(), 1000);
+    assert_eq!(seen, expected);
+}
+
+/// Each test of the contract, once per adapter.
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_rt::test]
+                async fn $test() {
+                    super::$test(super::Adapter::Sqlite).await
+                }
+            )*
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs() {
+                super::a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs(super::Adapter::Sqlite).await
+            }
+        }
+        mod cql {
+            $(
+                #[actix_rt::test]
+                async fn $test() {
+                    super::$test(super::Adapter::Cql).await
+                }
+            )*
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs() {
+                super::a_projector_on_the_kafka_topic_applies_each_partition_and_reads_wait_for_theirs(super::Adapter::Cql).await
+            }
+        }
+    };
+}
+
+contract!(
+    the_projection_answers_the_gateways_lookups,
+    lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor,
+    scopes_of_few_and_of_many_orgs_page_alike,
+    replays_change_nothing_and_a_rebuild_from_zero_gives_the_same_answers,
+    a_read_can_wait_for_the_position_of_a_write,
+    each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs,
+    ten_thousand_users_page_in_order_each_once,
+);

@@ -1,6 +1,10 @@
 //! A cluster in this process on a real Kafka-protocol broker (tansu): the topics made by
 //! `portcullis migrate`'s code with 4 partitions, three command nodes, a projector, and a
 //! gateway whose first start makes the default instance. The tests talk to the gateway.
+//!
+//! The read models are either each node's own (embedded: the gateway follows the log itself) or
+//! the cluster's shared ones on the CQL test server ([`crate::cql`]), which only the projector
+//! writes.
 
 use std::net::SocketAddr;
 
@@ -17,9 +21,20 @@ pub struct Cluster {
     pub broker: Broker,
     pub command_nodes: Vec<SocketAddr>,
     _dirs: Vec<tempfile::TempDir>,
+    _keyspace: Option<crate::cql::Keyspace>,
 }
 
-pub fn start() -> Server {
+/// Where the cluster's read models are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadModels {
+    /// Each gateway's and projector's own, embedded.
+    Embedded,
+    /// Shared, on the CQL test server.
+    Cql,
+}
+
+pub fn start(read_models: ReadModels) -> Server {
+    let keyspace = (read_models == ReadModels::Cql).then(crate::cql::keyspace);
     let broker = Broker::with_topics(PARTITIONS);
     let brokers = broker.brokers();
     let master_key = command::keys::MasterKey::generate().to_base64();
@@ -30,13 +45,18 @@ pub fn start() -> Server {
         opts.role = role;
         opts.kafka_brokers = Some(brokers.clone());
         opts.master_key = Some(master_key.clone());
+        if let Some(ks) = &keyspace {
+            opts.cql.cql_nodes = ks.nodes.clone();
+            opts.cql.cql_keyspace = ks.name.clone();
+        }
         let data_dir = opts.data_dir.clone();
         let addr = launch(opts);
         dirs.push(dir);
         (addr, data_dir)
     };
     let command_nodes = (0..COMMAND_NODES).map(|_| node(Role::Command).0).collect();
-    // The projector follows the log into its own read model; the tests read the gateway's.
+    // The projector follows the log into its read model (the shared one, or its own while the
+    // gateway follows the log into its own); the tests read the gateway's.
     node(Role::Projector);
     let (gateway, data_dir) = node(Role::Gateway);
     let gateway_dir = dirs.pop().expect("the gateway's directory");
@@ -48,6 +68,7 @@ pub fn start() -> Server {
             broker,
             command_nodes,
             _dirs: dirs,
+            _keyspace: keyspace,
         }),
     )
 }

@@ -5,9 +5,12 @@
 //!
 //! With `PORTCULLIS_TEST_CLUSTER=1` the same tests run against a cluster in this process
 //! instead ([`cluster`]): a Kafka-protocol broker, three command nodes, a projector and the
-//! gateway the tests talk to.
+//! gateway the tests talk to; with `PORTCULLIS_TEST_CLUSTER=cql`, that cluster keeps its read
+//! models on the CQL test server.
 
 pub mod cluster;
+pub mod cql;
+mod cql_bridge;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,13 +33,13 @@ pub struct Server {
 /// The server of this test binary, started on first use.
 pub fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        if std::env::var("PORTCULLIS_TEST_CLUSTER").is_ok_and(|v| v == "1") {
-            cluster::start()
-        } else {
-            start()
-        }
-    })
+    SERVER.get_or_init(
+        || match std::env::var("PORTCULLIS_TEST_CLUSTER").as_deref() {
+            Ok("1") => cluster::start(cluster::ReadModels::Embedded),
+            Ok("cql") => cluster::start(cluster::ReadModels::Cql),
+            _ => start(),
+        },
+    )
 }
 
 /// The options of a test node (role `all` in `data_dir`).
@@ -62,6 +65,7 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         group_commit: true,
         kafka_brokers: None,
         advertise: None,
+        cql: Default::default(),
     }
 }
 

@@ -44,10 +44,10 @@ impl Entries for Clients {
 async fn cached<T: Clone + Send + 'static>(
     gw: &Gateway,
     get: impl FnOnce(&Clients) -> Option<Option<T>>,
-    fetch: impl FnOnce(&readmodel::SqliteReadModel) -> Result<Option<T>, Error> + Send + 'static,
+    fetch: impl FnOnce(&dyn readmodel::ReadModel) -> Result<Option<T>, Error> + Send + 'static,
     put: impl FnOnce(&mut Clients, Option<T>),
 ) -> Result<Option<T>, Error> {
-    let generation = gw.model.client_generation();
+    let generation = gw.model.progress().client_generation();
     if let Some(hit) = gw.clients.with(generation, |c| get(c)) {
         return Ok(hit);
     }

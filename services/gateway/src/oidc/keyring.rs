@@ -56,7 +56,7 @@ async fn published(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<K
             .iter()
             .all(|alg| rows.iter().any(|r| r.alg == *alg && r.status == "active"))
     };
-    let generation = gw.model.auth_generation();
+    let generation = gw.model.progress().auth_generation();
     if let Some(p) = gw
         .keys
         .published
@@ -73,7 +73,10 @@ async fn published(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<K
     if !complete(&rows) {
         let position = gw.bus.ensure_signing_keys(instance, &wanted).await?;
         for p in position.iter() {
-            gw.model.wait_for(p, Duration::from_secs(5)).await?;
+            gw.model
+                .progress()
+                .wait_for(p, Duration::from_secs(5))
+                .await?;
         }
         let i = instance.to_string();
         rows = read(gw, move |m| m.signing_keys(&i)).await?;
@@ -116,7 +119,7 @@ pub async fn jwks_document(gw: &Gateway, instance: &str) -> Result<actix_web::we
 /// The claims of a JWT signed by one of the instance's published keys; a signature is verified
 /// once for as long as the keys stay the same. Expiry is the caller's to check.
 pub async fn verify(gw: &Gateway, instance: &str, token: &str) -> Result<Value, Error> {
-    let generation = gw.model.auth_generation();
+    let generation = gw.model.progress().auth_generation();
     let key = (instance.to_string(), token.to_string());
     if let Some(claims) = gw
         .keys

@@ -26,7 +26,7 @@ use eventlog::kafka::owners::OwnerMap;
 use eventlog::kafka::topics;
 use eventlog::kafka::KafkaLogOptions;
 use gateway::Gateway;
-use readmodel::SqliteReadModel;
+use readmodel::{CqlOptions, CqlReadModel, ReadModel, SqliteReadModel};
 
 use crate::config::{Role, StartOptions};
 use internal_api::Internal;
@@ -190,7 +190,7 @@ async fn command_node(
 }
 
 /// Follows every partition of the log into `model`, from where it stands.
-fn follow_log(common: &Common, node: &str, model: &SqliteReadModel) -> Result<(), String> {
+fn follow_log(common: &Common, node: &str, model: &Arc<dyn ReadModel>) -> Result<(), String> {
     let _inside = kafka_runtime().enter();
     let checkpoints = model
         .checkpoints()
@@ -202,7 +202,16 @@ fn follow_log(common: &Common, node: &str, model: &SqliteReadModel) -> Result<()
         common.partitions,
         node,
         checkpoints,
-        Arc::new(move |stream| applied.version_of(stream)),
+        // A reader that took a wrong version would drop events: it waits for the read model.
+        Arc::new(move |stream| loop {
+            match applied.version_of(stream) {
+                Ok(version) => return version,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read a stream's applied version; retrying in 1 s");
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            }
+        }),
     )
     .map_err(|e| format!("cannot follow the log: {e}"))?;
     let model = model.clone();
@@ -214,7 +223,20 @@ fn follow_log(common: &Common, node: &str, model: &SqliteReadModel) -> Result<()
     Ok(())
 }
 
-fn open_model(opts: &StartOptions) -> Result<SqliteReadModel, String> {
+/// The read models on CQL when `--cql-nodes` is set (shared: the projector writes them), else
+/// an embedded one in the data directory (this node's own: it follows the log itself).
+fn open_model(opts: &StartOptions) -> Result<(Arc<dyn ReadModel>, Shared), String> {
+    if !opts.cql.cql_nodes.is_empty() {
+        let options = CqlOptions::new(&opts.cql.cql_nodes, &opts.cql.cql_keyspace);
+        let model = CqlReadModel::connect(&options).map_err(|e| {
+            format!(
+                "cannot open the read models in keyspace {} at {}: {e} (has `portcullis migrate --cql-nodes` run?)",
+                options.keyspace,
+                options.nodes.join(",")
+            )
+        })?;
+        return Ok((Arc::new(model), Shared::Yes));
+    }
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -222,8 +244,16 @@ fn open_model(opts: &StartOptions) -> Result<SqliteReadModel, String> {
         )
     })?;
     let path = opts.data_dir.join("read.db");
-    SqliteReadModel::open(&path)
-        .map_err(|e| format!("cannot open the read model {}: {e}", path.display()))
+    let model = SqliteReadModel::open(&path)
+        .map_err(|e| format!("cannot open the read model {}: {e}", path.display()))?;
+    Ok((Arc::new(model), Shared::No))
+}
+
+/// Whether a read model is the cluster's shared one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    Yes,
+    No,
 }
 
 async fn gateway_node(
@@ -231,9 +261,11 @@ async fn gateway_node(
     role_map: RoleMap,
     common: Common,
 ) -> Result<(Server, SocketAddr), String> {
-    let model = open_model(opts)?;
-    let node = format!("gateway-{}", uuid::Uuid::now_v7());
-    follow_log(&common, &node, &model)?;
+    let (model, shared) = open_model(opts)?;
+    if shared == Shared::No {
+        let node = format!("gateway-{}", uuid::Uuid::now_v7());
+        follow_log(&common, &node, &model)?;
+    }
     let placement = ClusterPlacement {
         partitions: common.partitions,
         log: None,
@@ -263,6 +295,7 @@ async fn gateway_node(
         // Serve once this gateway's read model has the setup (its tokens, its instance).
         for p in setup.positions.iter() {
             model
+                .progress()
                 .wait_for(p, PATIENCE)
                 .await
                 .map_err(|e| format!("the read model did not reach the first start: {e}"))?;
@@ -282,7 +315,7 @@ async fn projector_node(
     opts: &StartOptions,
     common: Common,
 ) -> Result<(Server, SocketAddr), String> {
-    let model = open_model(opts)?;
+    let (model, _) = open_model(opts)?;
     follow_log(&common, "projector", &model)?;
     let (listener, address) = crate::server::listener(opts)?;
     let server = HttpServer::new(|| crate::server::probes(App::new()))

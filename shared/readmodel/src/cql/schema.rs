@@ -1,0 +1,205 @@
+//! The CQL schema: the keyspace, and the versioned files of `deploy/scylla/` applied in order.
+//! Each applied file is recorded in `schema_migrations`; every statement is `IF NOT EXISTS`, so
+//! a migration stopped midway (or run by two jobs at once) is finished by running it again.
+
+use std::time::Duration;
+
+use domain::Error;
+
+use super::{block_on, runtime, session, storage};
+
+/// The versioned schema files, in order.
+const MIGRATIONS: [(i32, &str, &str); 1] = [(
+    1,
+    "0001_read_models.cql",
+    include_str!("../../../../deploy/scylla/0001_read_models.cql"),
+)];
+
+/// How many replicas each datacenter keeps (NetworkTopologyStrategy), as `dc:n,dc:n`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replication(pub Vec<(String, u32)>);
+
+impl std::str::FromStr for Replication {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Replication, String> {
+        let invalid = || {
+            format!("the CQL replication '{s}' is not 'datacenter:replicas' pairs separated by commas, such as 'eu-west:3,us-east:3'")
+        };
+        let pairs = s
+            .split(',')
+            .map(|pair| {
+                let (dc, n) = pair.trim().split_once(':').ok_or_else(invalid)?;
+                let valid_dc = !dc.is_empty()
+                    && dc
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                match n.parse::<u32>() {
+                    Ok(n) if valid_dc && n > 0 => Ok((dc.to_string(), n)),
+                    _ => Err(invalid()),
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Replication(pairs))
+    }
+}
+
+impl Replication {
+    fn cql(&self) -> String {
+        let dcs: Vec<String> = self
+            .0
+            .iter()
+            .map(|(dc, n)| format!("'{dc}': {n}"))
+            .collect();
+        format!("{{'class': 'NetworkTopologyStrategy', {}}}", dcs.join(", "))
+    }
+}
+
+/// A keyspace name CQL takes unquoted: letters, digits and _, starting with a letter, at most
+/// 48 characters.
+pub fn keyspace_name(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 48
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(format!("the keyspace name '{name}' must be letters, digits and _, start with a letter, and be at most 48 characters"))
+    }
+}
+
+/// The statements of a schema file: comments dropped, split at `;`.
+fn statements(file: &str) -> Vec<String> {
+    let text: Vec<&str> = file
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect();
+    text.join("\n")
+        .split(';')
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Creates the keyspace if missing and applies the schema files it lacks; answers the names of
+/// the files applied now. Blocking.
+pub fn migrate(
+    nodes: &[String],
+    keyspace: &str,
+    replication: &Replication,
+) -> Result<Vec<String>, String> {
+    let keyspace = &keyspace_name(keyspace)?;
+    let rt = runtime().map_err(|e| e.message)?;
+    let (nodes, keyspace, replication) =
+        (nodes.to_vec(), keyspace.to_string(), replication.clone());
+    let applied = block_on(&rt, async move {
+        let s = session(&nodes, None).await?;
+        let run = |cql: String| {
+            let s = &s;
+            async move {
+                s.query_unpaged(cql.as_str(), ())
+                    .await
+                    .map_err(|e| storage(format!("{e} (in {cql})")))
+            }
+        };
+        run(format!(
+            "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {} AND durable_writes = true",
+            replication.cql()
+        ))
+        .await?;
+        run(format!(
+            "CREATE TABLE IF NOT EXISTS {keyspace}.schema_migrations (version int PRIMARY KEY, name text, applied_at bigint)"
+        ))
+        .await?;
+        let done = s
+            .query_unpaged(
+                format!("SELECT version FROM {keyspace}.schema_migrations"),
+                (),
+            )
+            .await
+            .map_err(storage)?
+            .into_rows_result()
+            .map_err(storage)?
+            .rows::<(i32,)>()
+            .map_err(storage)?
+            .map(|r| r.map(|(v,)| v))
+            .collect::<Result<Vec<i32>, _>>()
+            .map_err(storage)?;
+        let mut applied = Vec::new();
+        for (version, name, file) in MIGRATIONS {
+            if done.contains(&version) {
+                continue;
+            }
+            tracing::info!(keyspace, file = name, "applying a CQL schema file");
+            s.use_keyspace(&keyspace, false).await.map_err(storage)?;
+            for statement in statements(file) {
+                run(statement).await?;
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or(Duration::ZERO)
+                .as_millis() as i64;
+            s.query_unpaged(
+                format!("INSERT INTO {keyspace}.schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
+                (version, name, now),
+            )
+            .await
+            .map_err(storage)?;
+            applied.push(name.to_string());
+        }
+        Ok(applied)
+    });
+    std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(1)));
+    applied.map_err(|e: Error| e.message)
+}
+
+/// Drops a keyspace and everything in it (a test's, or a region's being retired). Blocking.
+pub fn drop_keyspace(nodes: &[String], keyspace: &str) -> Result<(), String> {
+    let keyspace = keyspace_name(keyspace)?;
+    let rt = runtime().map_err(|e| e.message)?;
+    let nodes = nodes.to_vec();
+    let dropped = block_on(&rt, async move {
+        let s = session(&nodes, None).await?;
+        s.query_unpaged(format!("DROP KEYSPACE IF EXISTS {keyspace}"), ())
+            .await
+            .map_err(storage)?;
+        Ok(())
+    });
+    std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(1)));
+    dropped.map_err(|e: Error| e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replication_is_datacenter_and_replica_pairs() {
+        let r: Replication = "eu-west:3, us_east:2".parse().unwrap();
+        assert_eq!(
+            r.cql(),
+            "{'class': 'NetworkTopologyStrategy', 'eu-west': 3, 'us_east': 2}"
+        );
+        for bad in ["", "dc", "dc:0", "dc:x", "d'c:1", "dc:1,"] {
+            let e = bad.parse::<Replication>().unwrap_err();
+            assert!(e.contains("datacenter:replicas"), "{bad}: {e}");
+        }
+        assert!(keyspace_name("portcullis_eu").is_ok());
+        for bad in ["", "1ks", "ks-1", "ks;drop", &"k".repeat(49)] {
+            assert!(keyspace_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn schema_files_split_into_statements_without_comments() {
+        let s = statements(MIGRATIONS[0].2);
+        assert!(s.len() > 20, "{}", s.len());
+        assert!(
+            s.iter()
+                .all(|s| s.starts_with("CREATE TABLE IF NOT EXISTS ")),
+            "{s:?}"
+        );
+        assert!(s.iter().all(|s| !s.contains("--")));
+    }
+}

@@ -1,0 +1,51 @@
+//! The CQL server of the tests: the one `scripts/test` starts (`scripts/cql-server.sh`, whose
+//! address is in `PORTCULLIS_CQL`), reached through this process's protocol bridge
+//! ([`crate::cql_bridge`]). Each caller gets a keyspace of its own, migrated with the schema of
+//! `deploy/scylla/`.
+
+use std::sync::OnceLock;
+
+/// The bridge's address, started on first use. Panics, loudly, without a CQL server.
+pub fn node() -> String {
+    static NODE: OnceLock<String> = OnceLock::new();
+    NODE.get_or_init(|| {
+        let upstream = std::env::var("PORTCULLIS_CQL").unwrap_or_else(|_| {
+            panic!(
+                "PORTCULLIS_CQL is not set: these tests need a CQL server. Run scripts/test, or start one with \
+                 `bash scripts/cql-server.sh start /tmp/portcullis-cql` and export PORTCULLIS_CQL=<the address it prints>"
+            )
+        });
+        let upstream = upstream
+            .parse()
+            .unwrap_or_else(|e| panic!("PORTCULLIS_CQL={upstream} is not host:port: {e}"));
+        crate::cql_bridge::start(upstream).to_string()
+    })
+    .clone()
+}
+
+/// A keyspace of one test, dropped when the test lets it go (the test server's memory holds
+/// only so many tables).
+pub struct Keyspace {
+    pub nodes: Vec<String>,
+    pub name: String,
+}
+
+impl Drop for Keyspace {
+    fn drop(&mut self) {
+        if let Err(e) = readmodel::cql::drop_keyspace(&self.nodes, &self.name) {
+            eprintln!("cannot drop the test keyspace {}: {e}", self.name);
+        }
+    }
+}
+
+/// A new keyspace with the read models' schema.
+pub fn keyspace() -> Keyspace {
+    let nodes = vec![node()];
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let replication = "datacenter1:1".parse().expect("replication");
+    let started = std::time::Instant::now();
+    readmodel::cql::migrate(&nodes, &name, &replication)
+        .unwrap_or_else(|e| panic!("cannot migrate the test keyspace {name}: {e}"));
+    eprintln!("migrated {name} in {:?}", started.elapsed());
+    Keyspace { nodes, name }
+}
