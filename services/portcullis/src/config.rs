@@ -64,6 +64,10 @@ pub struct CqlArgs {
     #[arg(long, env = "PORTCULLIS_CQL_KEYSPACE", default_value = "portcullis",
         value_parser = readmodel::cql::keyspace_name)]
     pub cql_keyspace: String,
+    /// The datacenter whose replicas this node reads and writes first (its region's); the
+    /// others when it fails.
+    #[arg(long, env = "PORTCULLIS_CQL_LOCAL_DATACENTER")]
+    pub cql_local_datacenter: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -227,7 +227,10 @@ fn follow_log(common: &Common, node: &str, model: &Arc<dyn ReadModel>) -> Result
 /// an embedded one in the data directory (this node's own: it follows the log itself).
 fn open_model(opts: &StartOptions) -> Result<(Arc<dyn ReadModel>, Shared), String> {
     if !opts.cql.cql_nodes.is_empty() {
-        let options = CqlOptions::new(&opts.cql.cql_nodes, &opts.cql.cql_keyspace);
+        let options = CqlOptions {
+            local_datacenter: opts.cql.cql_local_datacenter.clone(),
+            ..CqlOptions::new(&opts.cql.cql_nodes, &opts.cql.cql_keyspace)
+        };
         let model = CqlReadModel::connect(&options).map_err(|e| {
             format!(
                 "cannot open the read models in keyspace {} at {}: {e} (has `portcullis migrate --cql-nodes` run?)",

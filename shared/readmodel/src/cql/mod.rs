@@ -19,9 +19,12 @@ use std::time::Duration;
 use domain::{Code, Error};
 use eventlog::StreamId;
 use scylla::client::caching_session::CachingSession;
+use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session_builder::SessionBuilder;
+use scylla::policies::load_balancing::DefaultPolicy;
 use scylla::response::query_result::QueryRowsResult;
 use scylla::serialize::row::SerializeRow;
+use scylla::statement::Consistency;
 
 use crate::progress::{Applied, Progress};
 
@@ -33,6 +36,9 @@ pub struct CqlOptions {
     /// Contact points, `host:port`.
     pub nodes: Vec<String>,
     pub keyspace: String,
+    /// The datacenter whose replicas this node asks first (its region's), failing over to the
+    /// others; none: every node is local.
+    pub local_datacenter: Option<String>,
     /// How often a reader polls what the projector has applied.
     pub poll: Duration,
 }
@@ -42,6 +48,7 @@ impl CqlOptions {
         CqlOptions {
             nodes: nodes.to_vec(),
             keyspace: keyspace.to_string(),
+            local_datacenter: None,
             poll: Duration::from_millis(20),
         }
     }
@@ -100,13 +107,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(storage)
 }
 
-/// A session on `options.nodes` using `keyspace` (none: no keyspace yet).
+/// A session on `nodes` using `keyspace` (none: no keyspace yet), token-aware, preferring the
+/// replicas of `local_datacenter`.
 async fn session(
     nodes: &[String],
     keyspace: Option<&str>,
+    local_datacenter: Option<&str>,
 ) -> Result<scylla::client::session::Session, Error> {
+    let mut policy = DefaultPolicy::builder().token_aware(true);
+    if let Some(dc) = local_datacenter {
+        policy = policy
+            .prefer_datacenter(dc.to_string())
+            .permit_dc_failover(true);
+    }
+    let profile = ExecutionProfile::builder()
+        .load_balancing_policy(policy.build())
+        .consistency(Consistency::LocalQuorum)
+        .build();
     let mut builder = SessionBuilder::new()
         .known_nodes(nodes)
+        .default_execution_profile_handle(profile.into_handle())
         // Statements carry their own metadata; the schema tables differ across servers.
         .fetch_schema_metadata(false)
         .connection_timeout(Duration::from_secs(5));
@@ -124,8 +144,11 @@ impl CqlReadModel {
     /// they are, and keeps polling it.
     pub fn connect(options: &CqlOptions) -> Result<CqlReadModel, Error> {
         let rt = runtime()?;
-        let (nodes, keyspace) = (options.nodes.clone(), options.keyspace.clone());
-        let session = block_on(&rt, async move { session(&nodes, Some(&keyspace)).await })?;
+        let options_ = options.clone();
+        let session = block_on(&rt, async move {
+            let o = options_;
+            session(&o.nodes, Some(&o.keyspace), o.local_datacenter.as_deref()).await
+        })?;
         let handle = rt.handle().clone();
         let model = CqlReadModel {
             inner: Arc::new(Inner {

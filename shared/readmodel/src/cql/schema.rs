@@ -94,7 +94,7 @@ pub fn migrate(
     let (nodes, keyspace, replication) =
         (nodes.to_vec(), keyspace.to_string(), replication.clone());
     let applied = block_on(&rt, async move {
-        let s = session(&nodes, None).await?;
+        let s = session(&nodes, None, None).await?;
         let run = |cql: String| {
             let s = &s;
             async move {
@@ -160,7 +160,7 @@ pub fn drop_keyspace(nodes: &[String], keyspace: &str) -> Result<(), String> {
     let rt = runtime().map_err(|e| e.message)?;
     let nodes = nodes.to_vec();
     let dropped = block_on(&rt, async move {
-        let s = session(&nodes, None).await?;
+        let s = session(&nodes, None, None).await?;
         s.query_unpaged(format!("DROP KEYSPACE IF EXISTS {keyspace}"), ())
             .await
             .map_err(storage)?;
