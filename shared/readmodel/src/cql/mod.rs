@@ -3,13 +3,20 @@
 //! gateway. Prepared statements only (the caching session prepares each text once), token-aware
 //! routing, writes that are safe to repeat, guarded by each stream's applied version.
 //!
-//! The gateways learn what the projector applied from the `checkpoints` and `progress` tables,
-//! which each of them polls: read-your-writes waits and cache generations work as on the
-//! embedded read model, a poll interval later.
+//! The gateways learn what the projector applied from the `checkpoints` table, which each of
+//! them polls: read-your-writes waits and cache generations work as on the embedded read
+//! model, a poll interval later.
 
+mod directory_projection;
+mod directory_queries;
+mod project_projection;
+mod project_queries;
 mod projection;
 mod queries;
 mod schema;
+mod trail_queries;
+mod user_projection;
+mod user_queries;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -206,6 +213,20 @@ impl CqlReadModel {
             .await?
             .into_rows_result()
             .map_err(|e| storage(format!("{e} (in {cql})")))
+    }
+
+    /// The first column of each row, as text.
+    pub(crate) async fn column(
+        &self,
+        cql: &str,
+        values: impl scylla::serialize::row::SerializeRow,
+    ) -> Result<Vec<String>, Error> {
+        self.rows(cql, values)
+            .await?
+            .rows::<(String,)>()
+            .map_err(storage)?
+            .map(|r| r.map(|(v,)| v).map_err(storage))
+            .collect()
     }
 
     /// Takes what the projector has recorded: each partition's position, and the generations
