@@ -1,17 +1,23 @@
-//! `portcullis migrate` on a real Kafka-protocol broker: it creates the topics, and running it
-//! again (every Helm upgrade does) changes nothing and succeeds.
+//! `portcullis migrate` on a real Kafka-protocol broker and the CQL test server: it creates the
+//! topics, the read models' keyspace and tables, and running it again (every Helm upgrade
+//! does) changes nothing and succeeds.
 
 use std::process::Command;
 
 use eventlog::kafka::broker::Broker;
 
 fn migrate(brokers: &str) -> (bool, String) {
+    migrate_with(brokers, &[])
+}
+
+fn migrate_with(brokers: &str, env: &[(&str, &str)]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .arg("migrate")
         .env("PORTCULLIS_KAFKA_BROKERS", brokers)
         .env("PORTCULLIS_KAFKA_PARTITIONS", "6")
         .env("PORTCULLIS_KAFKA_REPLICATION_FACTOR", "1")
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .output()
         .expect("portcullis runs");
     (
@@ -41,4 +47,43 @@ fn migrate_without_kafka_says_what_to_check() {
     let (ok, log) = migrate(&format!("127.0.0.1:{port}"));
     assert!(!ok);
     assert!(log.contains("cannot create the Kafka topics"), "{log}");
+}
+
+#[test]
+fn migrate_makes_the_read_models_keyspace_and_tables_once() {
+    use readmodel::prelude::*;
+    let broker = Broker::start();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    // Dropped when the test ends.
+    let keyspace = testkit::cql::Keyspace {
+        nodes: vec![testkit::cql::node()],
+        name: format!("m_{nanos}"),
+    };
+    let nodes = keyspace.nodes.join(",");
+    let cql = |replication| {
+        [
+            ("PORTCULLIS_CQL_NODES", nodes.as_str()),
+            ("PORTCULLIS_CQL_KEYSPACE", keyspace.name.as_str()),
+            ("PORTCULLIS_CQL_REPLICATION", replication),
+        ]
+    };
+    let (ok, log) = migrate_with(&broker.brokers(), &cql("datacenter1:1"));
+    assert!(ok, "{log}");
+    assert!(log.contains("applying a CQL schema file"), "{log}");
+    let model = readmodel::CqlReadModel::connect(&readmodel::CqlOptions::new(
+        &keyspace.nodes,
+        &keyspace.name,
+    ))
+    .unwrap();
+    assert_eq!(model.list_instances(10, None).unwrap().items, vec![]);
+    let (ok, log) = migrate_with(&broker.brokers(), &cql("datacenter1:1"));
+    assert!(ok, "{log}");
+    assert!(!log.contains("applying a CQL schema file"), "{log}");
+    // A replication that names no datacenter is refused before anything is done.
+    let (ok, log) = migrate_with(&broker.brokers(), &cql("3"));
+    assert!(!ok);
+    assert!(log.contains("datacenter:replicas"), "{log}");
 }
