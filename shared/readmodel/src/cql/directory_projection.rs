@@ -76,8 +76,6 @@ impl CqlReadModel {
         Ok(())
     }
 
-    /// The first column of each row, as text.
-
     pub(super) async fn instance(&self, i: &str, e: &InstanceEvent, at: i64) -> Result<(), Error> {
         match e {
             InstanceEvent::Added { name, domains } => {
