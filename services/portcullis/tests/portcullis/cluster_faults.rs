@@ -19,6 +19,16 @@ use super::{free_port, signal};
 
 const PARTITIONS: i32 = 4;
 
+/// The fault tests that drive traffic into a cluster of processes run one at a time: each
+/// measures the cluster under its own fault, not under another test's (on 2 cores, two such
+/// tests at once starve each other's nodes).
+fn one_fault_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: Mutex<()> = Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub(super) struct Node {
     child: Child,
 }
@@ -246,6 +256,7 @@ fn traffic(
 
 #[test]
 fn a_command_node_killed_mid_traffic_loses_no_acknowledged_write() {
+    let _alone = one_fault_at_a_time();
     use std::sync::atomic::{AtomicUsize, Ordering};
     let c = Cluster::start(3);
     let started = Instant::now();
@@ -290,6 +301,7 @@ fn a_command_node_killed_mid_traffic_loses_no_acknowledged_write() {
 
 #[test]
 fn a_paused_owner_resumed_after_its_partitions_moved_writes_nothing() {
+    let _alone = one_fault_at_a_time();
     let c = Cluster::start(2);
     let (warm, _) = c.create_user("before-the-pause");
     let mut acknowledged: Vec<Reply> = warm.into_iter().collect();
@@ -324,6 +336,7 @@ fn a_paused_owner_resumed_after_its_partitions_moved_writes_nothing() {
 
 #[test]
 fn a_broker_that_stops_answering_gives_503_until_the_cluster_has_owners_again() {
+    let _alone = one_fault_at_a_time();
     let c = Cluster::start(2);
     let (before, _) = c.create_user("before-the-outage");
     let before = before.expect("written before the outage");
@@ -480,6 +493,7 @@ fn snapshot(m: &dyn readmodel::ReadModel) -> Vec<String> {
 /// them from position 0 in a keyspace of its own makes them.
 #[test]
 fn a_projector_killed_mid_batch_ends_where_a_rebuild_from_zero_does() {
+    let _alone = one_fault_at_a_time();
     let keyspace = testkit::cql::keyspace();
     let projector = Mutex::new(None);
     let c = Cluster::with(1, Some((&keyspace, &projector)));
