@@ -49,9 +49,7 @@ pub fn keyspace() -> Keyspace {
     let nodes = vec![node()];
     let name = format!("t_{}", uuid::Uuid::now_v7().simple());
     let replication = "datacenter1:1".parse().expect("replication");
-    let started = std::time::Instant::now();
     readmodel::cql::migrate(&nodes, &name, &replication)
         .unwrap_or_else(|e| panic!("cannot migrate the test keyspace {name}: {e}"));
-    eprintln!("migrated {name} in {:?}", started.elapsed());
     Keyspace { nodes, name }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use domain::Error;
 
+use scylla::client::session::Session;
+
 use super::{block_on, runtime, session, storage};
 
 /// The versioned schema files, in order.
@@ -82,6 +84,33 @@ fn statements(file: &str) -> Vec<String> {
         .collect()
 }
 
+/// Runs `f` on a session of `nodes` (no keyspace), on a runtime of its own, and waits for it.
+fn with_session<T, F>(
+    nodes: &[String],
+    f: impl FnOnce(Session) -> F + Send + 'static,
+) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, Error>> + Send,
+{
+    let rt = runtime().map_err(|e| e.message)?;
+    let nodes = nodes.to_vec();
+    let done = block_on(
+        &rt,
+        async move { f(session(&nodes, None, None).await?).await },
+    );
+    std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(1)));
+    done.map_err(|e| e.message)
+}
+
+/// Runs one unprepared statement (schema changes).
+async fn run(s: &Session, cql: String) -> Result<(), Error> {
+    s.query_unpaged(cql.as_str(), ())
+        .await
+        .map_err(|e| storage(format!("{e} (in {cql})")))?;
+    Ok(())
+}
+
 /// Creates the keyspace if missing and applies the schema files it lacks; answers the names of
 /// the files applied now. Blocking.
 pub fn migrate(
@@ -89,26 +118,14 @@ pub fn migrate(
     keyspace: &str,
     replication: &Replication,
 ) -> Result<Vec<String>, String> {
-    let keyspace = &keyspace_name(keyspace)?;
-    let rt = runtime().map_err(|e| e.message)?;
-    let (nodes, keyspace, replication) =
-        (nodes.to_vec(), keyspace.to_string(), replication.clone());
-    let applied = block_on(&rt, async move {
-        let s = session(&nodes, None, None).await?;
-        let run = |cql: String| {
-            let s = &s;
-            async move {
-                s.query_unpaged(cql.as_str(), ())
-                    .await
-                    .map_err(|e| storage(format!("{e} (in {cql})")))
-            }
-        };
-        run(format!(
-            "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {} AND durable_writes = true",
-            replication.cql()
+    let keyspace = keyspace_name(keyspace)?;
+    let replication = replication.cql();
+    with_session(nodes, move |s| async move {
+        run(&s, format!(
+            "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication} AND durable_writes = true"
         ))
         .await?;
-        run(format!(
+        run(&s, format!(
             "CREATE TABLE IF NOT EXISTS {keyspace}.schema_migrations (version int PRIMARY KEY, name text, applied_at bigint)"
         ))
         .await?;
@@ -134,7 +151,7 @@ pub fn migrate(
             tracing::info!(keyspace, file = name, "applying a CQL schema file");
             s.use_keyspace(&keyspace, false).await.map_err(storage)?;
             for statement in statements(file) {
-                run(statement).await?;
+                run(&s, statement).await?;
             }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -149,25 +166,15 @@ pub fn migrate(
             applied.push(name.to_string());
         }
         Ok(applied)
-    });
-    std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(1)));
-    applied.map_err(|e: Error| e.message)
+    })
 }
 
 /// Drops a keyspace and everything in it (a test's, or a region's being retired). Blocking.
 pub fn drop_keyspace(nodes: &[String], keyspace: &str) -> Result<(), String> {
     let keyspace = keyspace_name(keyspace)?;
-    let rt = runtime().map_err(|e| e.message)?;
-    let nodes = nodes.to_vec();
-    let dropped = block_on(&rt, async move {
-        let s = session(&nodes, None, None).await?;
-        s.query_unpaged(format!("DROP KEYSPACE IF EXISTS {keyspace}"), ())
-            .await
-            .map_err(storage)?;
-        Ok(())
-    });
-    std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(1)));
-    dropped.map_err(|e: Error| e.message)
+    with_session(nodes, move |s| async move {
+        run(&s, format!("DROP KEYSPACE IF EXISTS {keyspace}")).await
+    })
 }
 
 #[cfg(test)]
