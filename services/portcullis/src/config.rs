@@ -68,6 +68,10 @@ pub struct CqlArgs {
     /// others when it fails.
     #[arg(long, env = "PORTCULLIS_CQL_LOCAL_DATACENTER")]
     pub cql_local_datacenter: Option<String>,
+    /// Read the servers' schema, which token-aware routing needs; `false` only for servers
+    /// without `system_schema` (Cassandra before 3.0, such as the tests').
+    #[arg(long, env = "PORTCULLIS_CQL_SCHEMA_METADATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cql_schema_metadata: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

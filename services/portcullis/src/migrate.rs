@@ -35,8 +35,13 @@ pub fn run(opts: &MigrateOptions) -> Result<(), String> {
     if !opts.cql.cql_nodes.is_empty() {
         let nodes = &opts.cql.cql_nodes;
         tracing::info!(nodes = %nodes.join(","), keyspace = %opts.cql.cql_keyspace, "migrating the CQL read models");
-        let applied = readmodel::cql::migrate(nodes, &opts.cql.cql_keyspace, &opts.cql_replication)
-            .map_err(|e| format!("cannot migrate the CQL read models: {e}"))?;
+        let applied = readmodel::cql::migrate(
+            nodes,
+            &opts.cql.cql_keyspace,
+            &opts.cql_replication,
+            opts.cql.cql_schema_metadata,
+        )
+        .map_err(|e| format!("cannot migrate the CQL read models: {e}"))?;
         tracing::info!(applied = ?applied, "the CQL read models are up to date");
     }
     Ok(())

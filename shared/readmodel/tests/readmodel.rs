@@ -16,7 +16,7 @@ use domain::user::{User, UserCommand};
 use domain::{AggregateKey, Code};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 use projector::Projector;
-use readmodel::{CqlOptions, CqlReadModel, ReadModel, SqliteReadModel, UserFilter};
+use readmodel::{CqlReadModel, ReadModel, SqliteReadModel, UserFilter};
 
 const I: &str = "inst-1";
 
@@ -53,7 +53,7 @@ fn open(adapter: Adapter, dir: &std::path::Path) -> Opened {
         }
         Adapter::Cql => {
             let keyspace = testkit::cql::keyspace();
-            let options = CqlOptions::new(&keyspace.nodes, &keyspace.name);
+            let options = keyspace.options();
             Opened {
                 reopen: Box::new(move || Arc::new(CqlReadModel::connect(&options).unwrap())),
                 _keyspace: Some(keyspace),

@@ -48,6 +48,7 @@ pub fn start(read_models: ReadModels) -> Server {
         if let Some(ks) = &keyspace {
             opts.cql.cql_nodes = ks.nodes.clone();
             opts.cql.cql_keyspace = ks.name.clone();
+            opts.cql.cql_schema_metadata = crate::cql::SCHEMA_METADATA;
         }
         let data_dir = opts.data_dir.clone();
         let addr = launch(opts);

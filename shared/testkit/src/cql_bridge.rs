@@ -30,10 +30,25 @@ const TOPOLOGY: &str =
 const TOPOLOGY_V3: &str =
     "SELECT host_id, data_center, rack, tokens, cluster_name FROM system.local WHERE key='local'";
 
+/// A running bridge; it serves until the process ends.
+pub struct Bridge {
+    pub addr: SocketAddr,
+    down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Bridge {
+    /// Cuts every connection and refuses new ones (`true`), as a CQL node that went away, or
+    /// serves again (`false`).
+    pub fn cut(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+}
+
 /// Starts a bridge to the v3 server at `upstream` on a free loopback port, on a runtime of its
-/// own (so that it outlives any test's runtime), and answers its address.
-pub fn start(upstream: SocketAddr) -> SocketAddr {
+/// own (so that it outlives any test's runtime).
+pub fn start(upstream: SocketAddr) -> Bridge {
     let (tx, rx) = std::sync::mpsc::channel();
+    let (down, cut) = tokio::sync::watch::channel(false);
     std::thread::Builder::new()
         .name("cql-bridge".into())
         .spawn(move || {
@@ -50,16 +65,27 @@ pub fn start(upstream: SocketAddr) -> SocketAddr {
                     let Ok((client, _)) = listener.accept().await else {
                         continue;
                     };
+                    if *cut.borrow() {
+                        continue;
+                    }
+                    let mut cut = cut.clone();
                     tokio::spawn(async move {
-                        if let Ok(server) = TcpStream::connect(upstream).await {
-                            let _ = connection(client, server).await;
+                        let Ok(server) = TcpStream::connect(upstream).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = connection(client, server) => {}
+                            _ = cut.wait_for(|down| *down) => {}
                         }
                     });
                 }
             });
         })
         .expect("bridge thread");
-    rx.recv().expect("the bridge's address")
+    Bridge {
+        addr: rx.recv().expect("the bridge's address"),
+        down,
+    }
 }
 
 struct Frame {

@@ -229,6 +229,7 @@ fn open_model(opts: &StartOptions) -> Result<(Arc<dyn ReadModel>, Shared), Strin
     if !opts.cql.cql_nodes.is_empty() {
         let options = CqlOptions {
             local_datacenter: opts.cql.cql_local_datacenter.clone(),
+            schema_metadata: opts.cql.cql_schema_metadata,
             ..CqlOptions::new(&opts.cql.cql_nodes, &opts.cql.cql_keyspace)
         };
         let model = CqlReadModel::connect(&options).map_err(|e| {

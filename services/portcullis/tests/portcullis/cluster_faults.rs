@@ -88,10 +88,11 @@ impl Cluster {
     }
 
     /// With `shared`, the gateway reads the shared read models of that keyspace, which
-    /// `projector` writes (it starts before the gateway, whose first start waits for it).
+    /// `projector` writes through the given CQL nodes (it starts before the gateway, whose
+    /// first start waits for it).
     fn with(
         nodes: usize,
-        shared: Option<(&testkit::cql::Keyspace, &Mutex<Option<Node>>)>,
+        shared: Option<(&testkit::cql::Keyspace, &Mutex<Option<Node>>, &str)>,
     ) -> Cluster {
         let broker = Broker::with_topics(PARTITIONS);
         let brokers = broker.brokers();
@@ -104,11 +105,17 @@ impl Cluster {
         opts.role = Role::Gateway;
         opts.kafka_brokers = Some(brokers.clone());
         opts.master_key = Some(key.clone());
-        if let Some((keyspace, projector)) = shared {
-            *projector.lock().unwrap() =
-                Some(projector_node(&brokers, &key, dir.path(), 0, keyspace));
+        if let Some((keyspace, projector, via)) = shared {
+            *projector.lock().unwrap() = Some(projector_node(
+                &brokers,
+                &key,
+                dir.path(),
+                0,
+                (via, &keyspace.name),
+            ));
             opts.cql.cql_nodes = keyspace.nodes.clone();
             opts.cql.cql_keyspace = keyspace.name.clone();
+            opts.cql.cql_schema_metadata = testkit::cql::SCHEMA_METADATA;
         }
         let data = opts.data_dir.clone();
         let gateway = testkit::launch(opts);
@@ -432,7 +439,7 @@ fn projector_node(
     key: &str,
     dir: &Path,
     n: usize,
-    ks: &testkit::cql::Keyspace,
+    (cql_nodes, keyspace): (&str, &str),
 ) -> Node {
     let log = File::create(dir.join(format!("projector-{n}.log"))).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
@@ -441,8 +448,12 @@ fn projector_node(
         .env("PORTCULLIS_DATA_DIR", dir.join(format!("projector-{n}")))
         .env("PORTCULLIS_KAFKA_BROKERS", brokers)
         .env("PORTCULLIS_MASTERKEY", key)
-        .env("PORTCULLIS_CQL_NODES", ks.nodes.join(","))
-        .env("PORTCULLIS_CQL_KEYSPACE", &ks.name)
+        .env("PORTCULLIS_CQL_NODES", cql_nodes)
+        .env("PORTCULLIS_CQL_KEYSPACE", keyspace)
+        .env(
+            "PORTCULLIS_CQL_SCHEMA_METADATA",
+            testkit::cql::SCHEMA_METADATA.to_string(),
+        )
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)
@@ -496,7 +507,8 @@ fn a_projector_killed_mid_batch_ends_where_a_rebuild_from_zero_does() {
     let _alone = one_fault_at_a_time();
     let keyspace = testkit::cql::keyspace();
     let projector = Mutex::new(None);
-    let c = Cluster::with(1, Some((&keyspace, &projector)));
+    let via = keyspace.nodes.join(",");
+    let c = Cluster::with(1, Some((&keyspace, &projector, &via)));
     let brokers = c.broker.brokers();
     let (usernames, acked, refused) = std::thread::scope(|s| {
         let writes = s.spawn(|| traffic(&c, "p", 4, &|n| n >= 40));
@@ -517,8 +529,13 @@ fn a_projector_killed_mid_batch_ends_where_a_rebuild_from_zero_does() {
         }
         drop(projector.lock().unwrap().take());
         std::thread::sleep(Duration::from_millis(300));
-        *projector.lock().unwrap() =
-            Some(projector_node(&brokers, &c.key, c.dir.path(), 1, &keyspace));
+        *projector.lock().unwrap() = Some(projector_node(
+            &brokers,
+            &c.key,
+            c.dir.path(),
+            1,
+            (&via, &keyspace.name),
+        ));
         writes.join().unwrap()
     });
     assert!(
@@ -529,21 +546,79 @@ fn a_projector_killed_mid_batch_ends_where_a_rebuild_from_zero_does() {
     assert_written_once(&c, &usernames, &acked);
 
     let rebuilt_keyspace = testkit::cql::keyspace();
-    let _rebuilder = projector_node(&brokers, &c.key, c.dir.path(), 2, &rebuilt_keyspace);
-    let open = |ks: &testkit::cql::Keyspace| {
-        readmodel::CqlReadModel::connect(&readmodel::CqlOptions::new(&ks.nodes, &ks.name)).unwrap()
-    };
+    let _rebuilder = projector_node(
+        &brokers,
+        &c.key,
+        c.dir.path(),
+        2,
+        (&rebuilt_keyspace.nodes.join(","), &rebuilt_keyspace.name),
+    );
+    let open =
+        |ks: &testkit::cql::Keyspace| readmodel::CqlReadModel::connect(&ks.options()).unwrap();
     let (resumed, rebuilt) = (open(&keyspace), open(&rebuilt_keyspace));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    for p in positions(&acked).split(',') {
-        let p: u64 = p.parse().unwrap();
-        for m in [&resumed, &rebuilt] {
-            runtime
-                .block_on(readmodel::Projection::progress(m).wait_for(p, Duration::from_secs(60)))
-                .unwrap();
-        }
+    for m in [&resumed, &rebuilt] {
+        reach(m, &acked);
     }
     let after_crash = snapshot(&resumed);
     assert!(after_crash.len() > 160, "{}", after_crash.len());
     assert_eq!(after_crash, snapshot(&rebuilt));
+}
+
+/// Waits until `model` has applied every write of `replies`.
+fn reach(model: &readmodel::CqlReadModel, replies: &[Reply]) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for p in positions(replies).split(',') {
+        let p: u64 = p.parse().unwrap();
+        runtime
+            .block_on(readmodel::Projection::progress(model).wait_for(p, Duration::from_secs(60)))
+            .unwrap();
+    }
+}
+
+/// The projector cut off from the shared read models (its CQL connections dropped and
+/// refused) while the cluster takes writes: it keeps the batches it has read, tries them again,
+/// and applies them once the read models are back; every write is there once.
+#[test]
+fn a_projector_cut_off_from_its_read_models_applies_what_it_missed_when_they_return() {
+    let _alone = one_fault_at_a_time();
+    let keyspace = testkit::cql::keyspace();
+    // The projector reaches the read models through a bridge of its own; the gateway does not.
+    let bridge = testkit::cql::own_bridge();
+    let projector = Mutex::new(None);
+    let via = bridge.addr.to_string();
+    let c = Cluster::with(1, Some((&keyspace, &projector, &via)));
+    // Each write from a session of its own: it does not wait to read the ones before it.
+    let write = |name: String| {
+        let session = c.admin.after(&Reply {
+            status: 200,
+            body: json!({}),
+        });
+        let r = session.post(
+            &format!("/v1/orgs/{}/users/machine", c.org),
+            json!({"username": name, "name": "Cut off"}),
+        );
+        assert_eq!(r.status, 201, "{name}: {}", r.body);
+        r
+    };
+    let mut acked: Vec<Reply> = (0..5).map(|n| write(format!("before-{n}"))).collect();
+    bridge.cut(true);
+    acked.extend((0..20).map(|n| write(format!("cut-{n}"))));
+    let log = || std::fs::read_to_string(c.dir.path().join("projector-0.log")).unwrap();
+    let started = Instant::now();
+    while !log().contains("trying again") {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the projector never met the cut: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bridge.cut(false);
+    let model = readmodel::CqlReadModel::connect(&keyspace.options()).unwrap();
+    reach(&model, &acked);
+    let usernames: Vec<String> = (0..5)
+        .map(|n| format!("before-{n}"))
+        .chain((0..20).map(|n| format!("cut-{n}")))
+        .collect();
+    assert_written_once(&c, &usernames, &acked);
 }

@@ -68,16 +68,13 @@ fn migrate_makes_the_read_models_keyspace_and_tables_once() {
             ("PORTCULLIS_CQL_NODES", nodes.as_str()),
             ("PORTCULLIS_CQL_KEYSPACE", keyspace.name.as_str()),
             ("PORTCULLIS_CQL_REPLICATION", replication),
+            ("PORTCULLIS_CQL_SCHEMA_METADATA", "false"),
         ]
     };
     let (ok, log) = migrate_with(&broker.brokers(), &cql("datacenter1:1"));
     assert!(ok, "{log}");
     assert!(log.contains("applying a CQL schema file"), "{log}");
-    let model = readmodel::CqlReadModel::connect(&readmodel::CqlOptions::new(
-        &keyspace.nodes,
-        &keyspace.name,
-    ))
-    .unwrap();
+    let model = readmodel::CqlReadModel::connect(&keyspace.options()).unwrap();
     assert_eq!(model.list_instances(10, None).unwrap().items, vec![]);
     let (ok, log) = migrate_with(&broker.brokers(), &cql("datacenter1:1"));
     assert!(ok, "{log}");

@@ -46,6 +46,9 @@ pub struct CqlOptions {
     /// The datacenter whose replicas this node asks first (its region's), failing over to the
     /// others; none: every node is local.
     pub local_datacenter: Option<String>,
+    /// Whether the driver reads the schema (`system_schema`), which token-aware routing needs;
+    /// off only for servers without it (Cassandra before 3.0, such as the tests').
+    pub schema_metadata: bool,
     /// How often a reader polls what the projector has applied.
     pub poll: Duration,
 }
@@ -56,6 +59,7 @@ impl CqlOptions {
             nodes: nodes.to_vec(),
             keyspace: keyspace.to_string(),
             local_datacenter: None,
+            schema_metadata: true,
             poll: Duration::from_millis(20),
         }
     }
@@ -114,12 +118,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(storage)
 }
 
-/// A session on `nodes` using `keyspace` (none: no keyspace yet), token-aware, preferring the
-/// replicas of `local_datacenter`.
+/// A session on `nodes` using `keyspace` (none: no keyspace yet), token-aware (with
+/// `schema_metadata`), preferring the replicas of `local_datacenter`.
 async fn session(
     nodes: &[String],
     keyspace: Option<&str>,
     local_datacenter: Option<&str>,
+    schema_metadata: bool,
 ) -> Result<scylla::client::session::Session, Error> {
     let mut policy = DefaultPolicy::builder().token_aware(true);
     if let Some(dc) = local_datacenter {
@@ -134,8 +139,8 @@ async fn session(
     let mut builder = SessionBuilder::new()
         .known_nodes(nodes)
         .default_execution_profile_handle(profile.into_handle())
-        // Statements carry their own metadata; the schema tables differ across servers.
-        .fetch_schema_metadata(false)
+        // Token-aware routing needs the keyspaces' replication, read from `system_schema`.
+        .fetch_schema_metadata(schema_metadata)
         .connection_timeout(Duration::from_secs(5));
     if let Some(ks) = keyspace {
         builder = builder.use_keyspace(ks, false);
@@ -154,7 +159,13 @@ impl CqlReadModel {
         let options_ = options.clone();
         let session = block_on(&rt, async move {
             let o = options_;
-            session(&o.nodes, Some(&o.keyspace), o.local_datacenter.as_deref()).await
+            session(
+                &o.nodes,
+                Some(&o.keyspace),
+                o.local_datacenter.as_deref(),
+                o.schema_metadata,
+            )
+            .await
         })?;
         let handle = rt.handle().clone();
         let model = CqlReadModel {

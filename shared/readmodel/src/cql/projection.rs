@@ -151,16 +151,13 @@ impl CqlReadModel {
             made.auth |= stale.auth;
             made.clients |= stale.clients;
         }
+        // The generations after this batch, published here only once the rows hold them.
         let p = &self.inner.progress;
-        p.advance(
-            reached.clone(),
-            made,
-            batch.last().map(|e| e.event.created_at),
-        );
+        let written_at = batch.last().map(|e| e.event.created_at);
         let generations = (
-            p.auth_generation() as i64,
-            p.client_generation() as i64,
-            p.last_applied_at(),
+            (p.auth_generation() + u64::from(made.auth)) as i64,
+            (p.client_generation() + u64::from(made.clients)) as i64,
+            written_at.unwrap_or(p.last_applied_at()),
         );
         // One row per partition: its position with the generations that cover it, and where
         // its reader resumes (never ahead of what is applied: a crash before the row is written
@@ -188,6 +185,7 @@ impl CqlReadModel {
             )
             .await?;
         }
+        p.advance(reached, made, written_at);
         Ok(p.position())
     }
 

@@ -87,6 +87,7 @@ fn statements(file: &str) -> Vec<String> {
 /// Runs `f` on a session of `nodes` (no keyspace), on a runtime of its own, and waits for it.
 fn with_session<T, F>(
     nodes: &[String],
+    schema_metadata: bool,
     f: impl FnOnce(Session) -> F + Send + 'static,
 ) -> Result<T, String>
 where
@@ -95,10 +96,9 @@ where
 {
     let rt = runtime().map_err(|e| e.message)?;
     let nodes = nodes.to_vec();
-    let done = block_on(
-        &rt,
-        async move { f(session(&nodes, None, None).await?).await },
-    );
+    let done = block_on(&rt, async move {
+        f(session(&nodes, None, None, schema_metadata).await?).await
+    });
     std::thread::spawn(move || rt.shutdown_timeout(Duration::from_secs(1)));
     done.map_err(|e| e.message)
 }
@@ -112,15 +112,16 @@ async fn run(s: &Session, cql: String) -> Result<(), Error> {
 }
 
 /// Creates the keyspace if missing and applies the schema files it lacks; answers the names of
-/// the files applied now. Blocking.
+/// the files applied now. Blocking. `schema_metadata`: as [`super::CqlOptions`]'s.
 pub fn migrate(
     nodes: &[String],
     keyspace: &str,
     replication: &Replication,
+    schema_metadata: bool,
 ) -> Result<Vec<String>, String> {
     let keyspace = keyspace_name(keyspace)?;
     let replication = replication.cql();
-    with_session(nodes, move |s| async move {
+    with_session(nodes, schema_metadata, move |s| async move {
         run(&s, format!(
             "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication} AND durable_writes = true"
         ))
@@ -170,9 +171,13 @@ pub fn migrate(
 }
 
 /// Drops a keyspace and everything in it (a test's, or a region's being retired). Blocking.
-pub fn drop_keyspace(nodes: &[String], keyspace: &str) -> Result<(), String> {
+pub fn drop_keyspace(
+    nodes: &[String],
+    keyspace: &str,
+    schema_metadata: bool,
+) -> Result<(), String> {
     let keyspace = keyspace_name(keyspace)?;
-    with_session(nodes, move |s| async move {
+    with_session(nodes, schema_metadata, move |s| async move {
         run(&s, format!("DROP KEYSPACE IF EXISTS {keyspace}")).await
     })
 }

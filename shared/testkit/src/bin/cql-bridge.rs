@@ -15,7 +15,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    println!("{}", testkit::cql::bridge(upstream));
+    let bridge = testkit::cql::bridge(upstream);
+    println!("{}", bridge.addr);
     loop {
         std::thread::park();
     }
