@@ -58,19 +58,14 @@ struct Cluster {
     key: String,
 }
 
-/// `portcullis start --role command` as a child process, logging to `command-<n>.log`.
-pub(super) fn command_node(
-    brokers: &str,
-    key: &str,
-    dir: &Path,
-    n: usize,
-    env: &[(&str, &str)],
-) -> Node {
-    let log = File::create(dir.join(format!("command-{n}.log"))).unwrap();
+/// `portcullis start --role <role>` as a child process, with its data in `<role>-<n>` and its
+/// log in `<role>-<n>.log`.
+fn node(role: &str, brokers: &str, key: &str, dir: &Path, n: usize, env: &[(&str, &str)]) -> Node {
+    let log = File::create(dir.join(format!("{role}-{n}.log"))).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["start", "--role", "command"])
+        .args(["start", "--role", role])
         .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .env("PORTCULLIS_DATA_DIR", dir.join(format!("command-{n}")))
+        .env("PORTCULLIS_DATA_DIR", dir.join(format!("{role}-{n}")))
         .env("PORTCULLIS_KAFKA_BROKERS", brokers)
         .env("PORTCULLIS_MASTERKEY", key)
         .env("RUST_LOG", "info")
@@ -80,6 +75,17 @@ pub(super) fn command_node(
         .spawn()
         .unwrap();
     Node { child }
+}
+
+/// `portcullis start --role command` as a child process.
+pub(super) fn command_node(
+    brokers: &str,
+    key: &str,
+    dir: &Path,
+    n: usize,
+    env: &[(&str, &str)],
+) -> Node {
+    node("command", brokers, key, dir, n, env)
 }
 
 impl Cluster {
@@ -441,25 +447,13 @@ fn projector_node(
     n: usize,
     (cql_nodes, keyspace): (&str, &str),
 ) -> Node {
-    let log = File::create(dir.join(format!("projector-{n}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["start", "--role", "projector"])
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .env("PORTCULLIS_DATA_DIR", dir.join(format!("projector-{n}")))
-        .env("PORTCULLIS_KAFKA_BROKERS", brokers)
-        .env("PORTCULLIS_MASTERKEY", key)
-        .env("PORTCULLIS_CQL_NODES", cql_nodes)
-        .env("PORTCULLIS_CQL_KEYSPACE", keyspace)
-        .env(
-            "PORTCULLIS_CQL_SCHEMA_METADATA",
-            testkit::cql::SCHEMA_METADATA.to_string(),
-        )
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Node { child }
+    let schema_metadata = testkit::cql::SCHEMA_METADATA.to_string();
+    let cql = [
+        ("PORTCULLIS_CQL_NODES", cql_nodes),
+        ("PORTCULLIS_CQL_KEYSPACE", keyspace),
+        ("PORTCULLIS_CQL_SCHEMA_METADATA", schema_metadata.as_str()),
+    ];
+    node("projector", brokers, key, dir, n, &cql)
 }
 
 /// What a read model answers of every instance: its users (with their memberships and tokens),

@@ -3,6 +3,7 @@
 use authz::ReadScope;
 use domain::Error;
 
+use super::queries::rows_for;
 use super::CqlReadModel;
 use crate::model::DirectoryQueries;
 use crate::queries::page;
@@ -31,11 +32,8 @@ impl DirectoryQueries for CqlReadModel {
         self.query(|m| async move {
             let rows = m
                 .all::<(String, Option<String>, Option<Vec<String>>, Option<i64>)>(
-                    &format!(
-                        "SELECT id, name, domains, created_at FROM instances WHERE bucket = 0 AND id > ? LIMIT {}",
-                        limit + 1
-                    ),
-                    (&cursor,),
+                    "SELECT id, name, domains, created_at FROM instances WHERE bucket = 0 AND id > ? LIMIT ?",
+                    (&cursor, rows_for(limit)),
                 )
                 .await?;
             let rows = rows.into_iter().map(instance_row).collect();
@@ -86,11 +84,11 @@ impl DirectoryQueries for CqlReadModel {
         self.query(|m| async move {
             let ids: Vec<String> = match scope {
                 ReadScope::Instance => {
-                    let cql = format!(
-                        "SELECT id FROM orgs WHERE instance = ? AND id > ? LIMIT {}",
-                        limit + 1
-                    );
-                    m.column(&cql, (&i, &cursor)).await?
+                    m.column(
+                        "SELECT id FROM orgs WHERE instance = ? AND id > ? LIMIT ?",
+                        (&i, &cursor, rows_for(limit)),
+                    )
+                    .await?
                 }
                 ReadScope::Limited(l) => l.orgs.into_iter().filter(|o| *o > cursor).collect(),
             };
@@ -157,12 +155,9 @@ impl DirectoryQueries for CqlReadModel {
         self.query(|m| async move {
             let rows = m
                 .all::<(String, Option<Vec<String>>)>(
-                    &format!(
-                        "SELECT user_id, roles FROM memberships_by_resource
-                         WHERE instance = ? AND level = ? AND resource_id = ? AND user_id > ? LIMIT {}",
-                        limit + 1
-                    ),
-                    (&i, level.as_str(), &r, &cursor),
+                    "SELECT user_id, roles FROM memberships_by_resource
+                     WHERE instance = ? AND level = ? AND resource_id = ? AND user_id > ? LIMIT ?",
+                    (&i, level.as_str(), &r, &cursor, rows_for(limit)),
                 )
                 .await?;
             let members = rows

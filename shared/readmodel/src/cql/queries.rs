@@ -7,8 +7,20 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use domain::Error;
+use scylla::value::CqlValue;
 
 use super::{storage, CqlReadModel};
+
+/// A `LIMIT ?` value: bound, not written into the statement, so that every page size shares
+/// one prepared statement.
+pub(super) fn limit(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The `LIMIT` of a page of `limit` rows and the one that tells whether another page follows.
+pub(super) fn rows_for(limit: usize) -> i32 {
+    self::limit(limit.saturating_add(1))
+}
 
 /// Where a list's ids come from: a partition of ids in order (its statement takes the partition
 /// key's values, then the cursor), or ids already known to belong.
@@ -56,9 +68,11 @@ impl CqlReadModel {
         let mut ids = BTreeSet::new();
         for source in sources {
             match source {
-                Ids::Partition(cql, mut keys) => {
-                    keys.push(cursor.to_string());
-                    ids.extend(self.column(&format!("{cql} LIMIT {n}"), keys).await?);
+                Ids::Partition(cql, keys) => {
+                    let mut values: Vec<CqlValue> = keys.into_iter().map(CqlValue::Text).collect();
+                    values.push(CqlValue::Text(cursor.to_string()));
+                    values.push(CqlValue::Int(limit(n)));
+                    ids.extend(self.column(&format!("{cql} LIMIT ?"), values).await?);
                 }
                 Ids::Known(known) => {
                     ids.extend(known.into_iter().filter(|id| id.as_str() > cursor))

@@ -88,18 +88,19 @@ impl TrailQueries for CqlReadModel {
             };
             let cql = match &key {
                 Some((column, _)) => format!(
-                    "SELECT {EVENT} FROM {table} WHERE instance = ? AND {column} = ? AND position > ? LIMIT {limit}"
+                    "SELECT {EVENT} FROM {table} WHERE instance = ? AND {column} = ? AND position > ? LIMIT ?"
                 ),
                 None => format!(
-                    "SELECT {EVENT} FROM {table} WHERE instance = ? AND position > ? LIMIT {limit}"
+                    "SELECT {EVENT} FROM {table} WHERE instance = ? AND position > ? LIMIT ?"
                 ),
             };
             let mut out = Vec::new();
             let mut after = filter.after_position as i64;
+            let per_read = super::queries::limit(limit);
             loop {
                 let rows = match &key {
-                    Some((_, value)) => m.all::<Event>(&cql, (&i, value, after)).await?,
-                    None => m.all::<Event>(&cql, (&i, after)).await?,
+                    Some((_, value)) => m.all::<Event>(&cql, (&i, value, after, per_read)).await?,
+                    None => m.all::<Event>(&cql, (&i, after, per_read)).await?,
                 };
                 let read = rows.len();
                 if let Some(last) = rows.last() {
