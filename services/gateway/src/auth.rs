@@ -74,9 +74,33 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn host_name(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    let host = info.host();
+/// What a request carries about its caller, read off HTTP headers or gRPC metadata.
+pub struct Credentials<'a> {
+    /// The host the request was sent to (`Host`, or gRPC's `:authority`); a port is ignored.
+    pub host: &'a str,
+    /// `Authorization`.
+    pub authorization: Option<&'a str>,
+    /// `X-Portcullis-Position`.
+    pub position: Option<&'a str>,
+    /// `If-Match`.
+    pub if_match: Option<&'a str>,
+}
+
+impl<'a> Credentials<'a> {
+    /// The credentials of an HTTP request (the host is what `connection_info` says).
+    pub fn of_http(req: &'a HttpRequest, host: &'a str) -> Credentials<'a> {
+        // A value that is not text is kept as an empty one, which every check refuses.
+        let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or(""));
+        Credentials {
+            host,
+            authorization: header("authorization"),
+            position: header("x-portcullis-position"),
+            if_match: header("if-match"),
+        }
+    }
+}
+
+fn host_name(host: &str) -> String {
     host.rsplit_once(':')
         .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
         .map_or(host, |(h, _)| h)
@@ -85,7 +109,12 @@ fn host_name(req: &HttpRequest) -> String {
 
 /// The instance a request's host names (the port is ignored).
 pub async fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Error> {
-    let host = host_name(req);
+    instance_at(gw, req.connection_info().host()).await
+}
+
+/// The instance reached at `host` (the port is ignored).
+pub async fn instance_at(gw: &Gateway, host: &str) -> Result<String, Error> {
+    let host = host_name(host);
     let generation = gw.model.progress().auth_generation();
     if let Some(i) = gw
         .principals
@@ -109,10 +138,8 @@ pub async fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Erro
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, Error> {
-    req.headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
+fn bearer(authorization: Option<&str>) -> Result<String, Error> {
+    authorization
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| token_hash(t.trim()))
         .ok_or_else(unauthenticated)
@@ -177,11 +204,12 @@ pub(crate) fn load_principal(
     Ok(Some((principal, user.state)))
 }
 
-async fn authenticate(gw: web::Data<Gateway>, req: HttpRequest) -> Result<Authenticated, Error> {
+/// The caller of an instance's API: the instance from the host, the caller from the token.
+pub async fn authenticate(gw: &Gateway, c: &Credentials<'_>) -> Result<Authenticated, Error> {
     // Read-your-writes covers the caller too: a token or a membership just written counts.
-    consistent(&gw, &req).await?;
-    let instance = instance_of(&gw, &req).await?;
-    let principal = principal(&gw, bearer(&req)?).await?;
+    consistent(gw, c.position).await?;
+    let instance = instance_at(gw, c.host).await?;
+    let principal = principal(gw, bearer(c.authorization)?).await?;
     // Tokens of one instance are never accepted by another.
     if principal.instance != instance {
         return Err(unauthenticated());
@@ -191,7 +219,17 @@ async fn authenticate(gw: web::Data<Gateway>, req: HttpRequest) -> Result<Authen
         instance,
         caller: Caller::Principal(principal.clone()),
         principal,
-        if_match: if_match(&req)?,
+        if_match: if_match(c.if_match)?,
+    })
+}
+
+/// The caller of the system API: the token alone says who calls.
+pub async fn authenticate_system(gw: &Gateway, c: &Credentials<'_>) -> Result<SystemCaller, Error> {
+    consistent(gw, c.position).await?;
+    let principal = principal(gw, bearer(c.authorization)?).await?;
+    record_caller(&principal.instance, &principal.user);
+    Ok(SystemCaller {
+        caller: Caller::Principal(principal),
     })
 }
 
@@ -208,10 +246,13 @@ pub async fn instance_auth(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     // The clone of the request must be gone before the request goes on (actix needs it unique).
-    let http = req.request().clone();
-    let auth = authenticate(gateway(&http).map_err(ApiError)?, http)
-        .await
-        .map_err(ApiError)?;
+    let auth = {
+        let http = req.request().clone();
+        let gw = gateway(&http).map_err(ApiError)?;
+        let info = http.connection_info().clone();
+        let credentials = Credentials::of_http(&http, info.host());
+        authenticate(&gw, &credentials).await.map_err(ApiError)?
+    };
     req.extensions_mut().insert(auth);
     next.call(req).await
 }
@@ -221,17 +262,16 @@ pub async fn system_auth(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let principal = {
+    let caller = {
         let http = req.request().clone();
         let gw = gateway(&http).map_err(ApiError)?;
-        consistent(&gw, &http).await.map_err(ApiError)?;
-        let hash = bearer(&http).map_err(ApiError)?;
-        principal(&gw, hash).await.map_err(ApiError)?
+        let info = http.connection_info().clone();
+        let credentials = Credentials::of_http(&http, info.host());
+        authenticate_system(&gw, &credentials)
+            .await
+            .map_err(ApiError)?
     };
-    record_caller(&principal.instance, &principal.user);
-    req.extensions_mut().insert(SystemCaller {
-        caller: Caller::Principal(principal),
-    });
+    req.extensions_mut().insert(caller);
     next.call(req).await
 }
 

@@ -1,9 +1,11 @@
 //! The edge gateway: resolves the instance from `Host`, authenticates, checks the permission,
 //! and dispatches a command or runs a query. Handlers hold no logic of their own.
 
+mod api;
 mod auth;
 mod body;
 mod generational;
+pub mod grpc;
 mod http_error;
 mod metrics;
 pub mod oidc;

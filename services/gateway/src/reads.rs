@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use domain::{Code, Error};
 use readmodel::ReadModel;
 
@@ -29,8 +29,8 @@ const MAX_POSITIONS: usize = 64;
 /// Read-your-writes: waits (bounded, in all) for the positions a client sends back. A client
 /// that wrote to aggregates of several log partitions (a cluster) sends each write's
 /// position, separated by commas.
-pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
-    let Some(value) = req.headers().get("x-portcullis-position") else {
+pub async fn consistent(gw: &Gateway, header: Option<&str>) -> Result<(), Error> {
+    let Some(value) = header else {
         return Ok(());
     };
     let invalid = || {
@@ -42,8 +42,6 @@ pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
         )
     };
     let positions = value
-        .to_str()
-        .map_err(|_| invalid())?
         .split(',')
         .map(|p| p.trim().parse::<u64>().map_err(|_| invalid()))
         .collect::<Result<Vec<u64>, Error>>()?;
@@ -60,15 +58,15 @@ pub async fn consistent(gw: &Gateway, req: &HttpRequest) -> Result<(), Error> {
 
 /// `If-Match: <sequence>` of a write: the aggregate version the client last saw (quotes
 /// allowed); a stale one is 409 `CONC-0001`.
-pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, Error> {
-    let Some(value) = req.headers().get("if-match") else {
+pub fn if_match(header: Option<&str>) -> Result<Option<u64>, Error> {
+    let Some(value) = header else {
         return Ok(None);
     };
     value
-        .to_str()
+        .trim()
+        .trim_matches('"')
+        .parse::<u64>()
         .ok()
-        .map(|v| v.trim().trim_matches('"'))
-        .and_then(|v| v.parse::<u64>().ok())
         .map(Some)
         .ok_or_else(|| {
             Error::new(

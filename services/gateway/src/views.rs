@@ -18,16 +18,33 @@ pub struct WriteReply {
 }
 
 pub fn written(id: Option<String>, w: Written, created: bool) -> HttpResponse {
-    let body = WriteReply {
-        id,
-        sequence: w.sequence,
-        position: w.position.to_string(),
-    };
+    respond(crate::api::reply(id, w), created)
+}
+
+/// A write's answer: 201 for a create, else 200.
+pub fn respond(body: WriteReply, created: bool) -> HttpResponse {
     if created {
         HttpResponse::Created().json(body)
     } else {
         HttpResponse::Ok().json(body)
     }
+}
+
+/// A new instance: its admin's token is shown once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedInstanceView {
+    pub id: String,
+    pub admin_user_id: String,
+    /// The machine admin's personal access token: shown once, stored only as a hash.
+    pub admin_pat: String,
+    pub sequence: u64,
+    pub position: String,
+}
+
+/// Where a signing-key rotation step left the log.
+#[derive(Serialize, ToSchema)]
+pub struct RotatedView {
+    pub position: String,
 }
 
 /// A JSON body that may be left out (an empty body is the default value); otherwise as

@@ -110,6 +110,9 @@ pub struct StartOptions {
     /// The address to serve HTTP on.
     #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// The address to serve the gRPC API on (role `all` and `gateway`); unset, no gRPC.
+    #[arg(long, env = "PORTCULLIS_GRPC_LISTEN")]
+    pub grpc_listen: Option<SocketAddr>,
     /// A role -> permission map replacing the default (YAML, the format of
     /// `shared/authz/role-permissions.yaml`).
     #[arg(long, env = "PORTCULLIS_ROLE_MAP")]

@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "role",
     "data_dir",
     "listen",
+    "grpc_listen",
     "role_map",
     "admin_password",
     "admin_pat",

@@ -71,9 +71,17 @@ fn open_storage(opts: &StartOptions, metrics: Arc<telemetry::Metrics>) -> Result
     Ok((log, Arc::new(model)))
 }
 
+/// A node, bound: its HTTP server (not yet running) and the addresses it got.
+pub struct Launched {
+    pub server: Server,
+    pub address: SocketAddr,
+    /// The gRPC API's (gateways with `--grpc-listen`), already serving.
+    pub grpc: Option<SocketAddr>,
+}
+
 /// Opens the storage, runs the first-start setup, catches the read models up, and binds the
 /// HTTP server (not yet running). Call it inside an actix system; `start` and the testkit do.
-pub async fn launch(opts: &StartOptions) -> Result<(Server, SocketAddr), String> {
+pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
     let role_map = role_map(opts)?;
     opts.password_params().validate().map_err(|e| e.message)?;
     if opts.role != Role::All {
@@ -143,11 +151,12 @@ where
     )
 }
 
-/// Binds the public API (not yet running).
-pub fn serve_gateway(
-    opts: &StartOptions,
-    gw: Arc<Gateway>,
-) -> Result<(Server, SocketAddr), String> {
+/// Binds the public API (not yet running), and serves the gRPC API when it has an address.
+pub fn serve_gateway(opts: &StartOptions, gw: Arc<Gateway>) -> Result<Launched, String> {
+    let grpc = opts
+        .grpc_listen
+        .map(|address| serve_grpc(address, gw.clone()))
+        .transpose()?;
     let server = HttpServer::new(move || {
         probes(App::new().wrap(from_fn(gateway::trace_requests)))
             .configure(gateway::configure(gw.clone()))
@@ -161,7 +170,31 @@ pub fn serve_gateway(
     let server = server
         .listen(listener)
         .map_err(|e| cannot_listen(opts, e))?;
-    Ok((server.run(), address))
+    Ok(Launched {
+        server: server.run(),
+        address,
+        grpc,
+    })
+}
+
+/// Binds the gRPC API and serves it on an actix arbiter of its own (its thread runs the calls'
+/// operations, as the HTTP workers do theirs).
+fn serve_grpc(address: SocketAddr, gw: Arc<Gateway>) -> Result<SocketAddr, String> {
+    let cannot = |e: std::io::Error| format!("cannot serve gRPC on {address}: {e}");
+    let listener = std::net::TcpListener::bind(address).map_err(cannot)?;
+    listener.set_nonblocking(true).map_err(cannot)?;
+    let bound = listener.local_addr().map_err(cannot)?;
+    let arbiter = actix_rt::Arbiter::new();
+    arbiter.spawn(async move {
+        let served = match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => gateway::grpc::serve(gw, listener).await,
+            Err(e) => Err(format!("cannot serve gRPC on {bound}: {e}")),
+        };
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the gRPC API stopped");
+        }
+    });
+    Ok(bound)
 }
 
 /// The configured listen address, bound, and the address it got (port 0 takes a free one).
@@ -178,8 +211,15 @@ fn cannot_listen(opts: &StartOptions, e: std::io::Error) -> String {
 /// `portcullis start`: runs until SIGTERM or SIGINT, then drains and returns.
 pub fn start(opts: StartOptions) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
-        let (server, address) = launch(&opts).await?;
-        tracing::info!(address = %address, "portcullis is ready on http://{address}");
+        let Launched {
+            server,
+            address,
+            grpc,
+        } = launch(&opts).await?;
+        match grpc {
+            Some(grpc) => tracing::info!(%address, %grpc, "portcullis is ready on http://{address} (gRPC on {grpc})"),
+            None => tracing::info!(address = %address, "portcullis is ready on http://{address}"),
+        }
         server
             .await
             .map_err(|e| format!("the server failed: {e}"))?;

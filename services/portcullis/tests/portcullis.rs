@@ -14,6 +14,8 @@ mod denials;
 mod events;
 #[path = "portcullis/grants.rs"]
 mod grants;
+#[path = "portcullis/grpc.rs"]
+mod grpc;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]

@@ -118,6 +118,11 @@ impl Progress {
         self.applied.borrow().of(0)
     }
 
+    /// Wakes whenever a batch is applied.
+    pub fn subscribe(&self) -> watch::Receiver<Applied> {
+        self.applied.subscribe()
+    }
+
     /// What each partition has applied so far.
     pub fn applied(&self) -> Applied {
         self.applied.borrow().clone()

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use eventlog::kafka::broker::Broker;
 use portcullis::config::Role;
 
-use crate::{launch, options, Server};
+use crate::{launch_node, options, Server};
 
 pub const PARTITIONS: i32 = 4;
 pub const COMMAND_NODES: usize = 3;
@@ -51,11 +51,13 @@ pub fn start(read_models: ReadModels) -> Server {
             opts.cql.cql_schema_metadata = crate::cql::SCHEMA_METADATA;
         }
         let data_dir = opts.data_dir.clone();
-        let addr = launch(opts);
+        let addr = launch_node(opts);
         dirs.push(dir);
         (addr, data_dir)
     };
-    let command_nodes = (0..COMMAND_NODES).map(|_| node(Role::Command).0).collect();
+    let command_nodes = (0..COMMAND_NODES)
+        .map(|_| node(Role::Command).0 .0)
+        .collect();
     // The projector follows the log into its read model (the shared one, or its own while the
     // gateway follows the log into its own); the tests read the gateway's.
     node(Role::Projector);

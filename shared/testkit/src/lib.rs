@@ -21,6 +21,8 @@ use serde_json::{json, Value};
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// The gRPC API's address.
+    pub grpc: SocketAddr,
     pub data_dir: PathBuf,
     /// The token of the system user (SYSTEM_OWNER) made by the first start.
     pub system_pat: String,
@@ -49,6 +51,7 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         role: Role::All,
         data_dir,
         listen: "127.0.0.1:0".parse().expect("an address"),
+        grpc_listen: Some("127.0.0.1:0".parse().expect("an address")),
         role_map: None,
         admin_password: None,
         admin_pat: None,
@@ -71,13 +74,19 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
 
 /// Runs `portcullis::server::launch` on a thread of its own; returns its address.
 pub fn launch(opts: StartOptions) -> SocketAddr {
+    launch_node(opts).0
+}
+
+/// As [`launch`]; also the node's gRPC address, if it serves gRPC.
+pub fn launch_node(opts: StartOptions) -> (SocketAddr, Option<SocketAddr>) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             match portcullis::server::launch(&opts).await {
-                Ok((server, addr)) => {
-                    tx.send(Ok(addr)).expect("the test thread waits");
-                    let _ = server.await;
+                Ok(launched) => {
+                    tx.send(Ok((launched.address, launched.grpc)))
+                        .expect("the test thread waits");
+                    let _ = launched.server.await;
                 }
                 Err(e) => tx.send(Err(e)).expect("the test thread waits"),
             }
@@ -91,14 +100,14 @@ pub fn launch(opts: StartOptions) -> SocketAddr {
 fn start() -> Server {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data_dir = dir.path().join("data");
-    let addr = launch(options(data_dir.clone()));
+    let addr = launch_node(options(data_dir.clone()));
     Server::at(addr, data_dir, dir, None)
 }
 
 impl Server {
     /// The server at `addr`, whose first start wrote its secrets to `data_dir`.
     fn at(
-        addr: SocketAddr,
+        (addr, grpc): (SocketAddr, Option<SocketAddr>),
         data_dir: PathBuf,
         dir: tempfile::TempDir,
         cluster: Option<cluster::Cluster>,
@@ -111,6 +120,7 @@ impl Server {
         };
         Server {
             addr,
+            grpc: grpc.expect("the test server serves gRPC"),
             system_pat: read("system.pat"),
             default_admin_pat: read("admin.pat"),
             data_dir,

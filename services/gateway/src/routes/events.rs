@@ -1,16 +1,12 @@
 //! The audit trail of the caller's instance.
 
 use actix_web::{web, HttpResponse};
-use authz::{Permission, Target};
-use domain::{Code, Error};
-use readmodel::EventFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::require;
+use crate::api::events;
 use crate::auth::Authenticated;
-use crate::reads::read;
-use crate::views::{limit, EventView, PageView};
+use crate::views::{EventView, PageView};
 use crate::{ApiError, Gateway};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -42,34 +38,12 @@ async fn list_events(
     auth: Authenticated,
     q: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = Target::Instance {
-        instance: &auth.instance,
-    };
-    require(&gw, &auth, Permission::named("events.read"), target)?;
-    let limit = limit(q.limit)?;
     let q = q.into_inner();
-    let after_position = match q.after_position.as_deref() {
-        None => 0,
-        Some(p) => p.parse::<u64>().map_err(|_| {
-            Error::new(
-                Code::InvalidQuery,
-                "after_position is not a position this server gave out",
-            )
-            .with("field", "after_position")
-        })?,
-    };
-    let filter = EventFilter {
+    let query = events::EventQuery {
         aggregate_type: q.aggregate_type,
         aggregate_id: q.aggregate_id,
-        after_position,
+        after_position: q.after_position,
+        limit: q.limit,
     };
-    let instance = auth.instance.clone();
-    let rows = read(&gw, move |m| m.events(&instance, &filter, limit)).await?;
-    let next_cursor = (rows.len() == limit)
-        .then(|| rows.last().map(|e| e.position.to_string()))
-        .flatten();
-    Ok(HttpResponse::Ok().json(PageView {
-        items: rows.into_iter().map(EventView::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(events::list(&gw, &auth, query).await?))
 }

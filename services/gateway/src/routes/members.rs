@@ -2,19 +2,14 @@
 //! level. POST adds (409 if a member already), PUT sets, DELETE removes.
 
 use actix_web::{web, HttpResponse};
-use authz::{Permission, Target};
-use command::MemberOf;
-use domain::members::MemberCommand;
-use domain::{Code, Error};
-use readmodel::{MemberLevel, ProjectRow};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::require;
+use crate::api::members::{self, instance_at, org_at, project_at, same_user, At};
+use crate::api::orgs;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{limit, written, ErrorBody, ListParams, MemberView, PageView, WriteReply};
+use crate::views::{respond, ErrorBody, ListParams, MemberView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -76,100 +71,9 @@ struct MemberRoles {
     roles: Vec<String>,
 }
 
-/// A PUT's body may repeat the user of its path, and must then name the same one.
-pub(crate) fn same_user(body: Option<&str>, path: &str) -> std::result::Result<(), Error> {
-    if body.is_some_and(|u| u != path) {
-        return Err(Error::new(
-            Code::MalformedBody,
-            "user_id in the body is not the user of the path",
-        )
-        .with("field", "user_id"));
-    }
-    Ok(())
-}
-
-/// A membership resource: where it is held, its target for the check, its read-model level.
-struct At<'a> {
-    of: MemberOf,
-    target: Target<'a>,
-    level: MemberLevel,
-    resource: &'a str,
-    /// The permission prefix: `iam.member` or `org.member`.
-    prefix: &'static str,
-}
-
-fn instance_at(auth: &Authenticated) -> At<'_> {
-    At {
-        of: MemberOf::Instance,
-        target: Target::Instance {
-            instance: &auth.instance,
-        },
-        level: MemberLevel::Instance,
-        resource: "",
-        prefix: "iam.member",
-    }
-}
-
-fn org_at<'a>(auth: &'a Authenticated, org_id: &'a str) -> At<'a> {
-    At {
-        of: MemberOf::Org(org_id.to_string()),
-        target: Target::Org {
-            instance: &auth.instance,
-            org: org_id,
-        },
-        level: MemberLevel::Org,
-        resource: org_id,
-        prefix: "org.member",
-    }
-}
-
-fn project_at<'a>(auth: &'a Authenticated, project: &'a ProjectRow) -> At<'a> {
-    At {
-        of: MemberOf::Project(project.id.clone()),
-        target: Target::Project {
-            instance: &auth.instance,
-            org: &project.org_id,
-            project: &project.id,
-        },
-        level: MemberLevel::Project,
-        resource: &project.id,
-        prefix: "project.member",
-    }
-}
-
-/// The project of the path (404 if there is none); its org is the owner the check is made on.
-async fn project(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<ProjectRow> {
-    let (instance, project_id) = (auth.instance.clone(), id.to_string());
-    Ok(read(gw, move |m| m.project(&instance, &project_id))
-        .await?
-        .ok_or_else(|| {
-            Error::new(Code::ProjectNotFound, format!("no project {id}")).with("project_id", id)
-        })?)
-}
-
-/// The gateway's cheap check (the resource's actor checks again against its own state), then
-/// the command.
-async fn change(
-    gw: &Gateway,
-    auth: &Authenticated,
-    at: At<'_>,
-    cmd: MemberCommand,
-    created: bool,
-) -> Result<HttpResponse> {
-    require(gw, auth, cmd.permission(at.prefix), at.target)?;
-    let w = gw
-        .bus
-        .change_member(&auth.caller, &auth.instance, at.of, cmd, auth.if_match)
-        .await?;
-    Ok(written(None, w, created))
-}
-
 async fn add(gw: &Gateway, auth: &Authenticated, at: At<'_>, body: Member) -> Result<HttpResponse> {
-    let cmd = MemberCommand::Add {
-        user_id: body.user_id,
-        roles: body.roles,
-    };
-    change(gw, auth, at, cmd, true).await
+    let reply = members::add(gw, auth, at, body.user_id, body.roles).await?;
+    Ok(respond(reply, true))
 }
 
 async fn set(
@@ -180,11 +84,10 @@ async fn set(
     body: MemberRoles,
 ) -> Result<HttpResponse> {
     same_user(body.user_id.as_deref(), user_id)?;
-    let cmd = MemberCommand::Set {
-        user_id: user_id.into(),
-        roles: body.roles,
-    };
-    change(gw, auth, at, cmd, false).await
+    Ok(respond(
+        members::set(gw, auth, at, user_id, body.roles).await?,
+        false,
+    ))
 }
 
 async fn remove(
@@ -193,10 +96,10 @@ async fn remove(
     at: At<'_>,
     user_id: &str,
 ) -> Result<HttpResponse> {
-    let cmd = MemberCommand::Remove {
-        user_id: user_id.into(),
-    };
-    change(gw, auth, at, cmd, false).await
+    Ok(respond(
+        members::remove(gw, auth, at, user_id).await?,
+        false,
+    ))
 }
 
 async fn list(
@@ -205,15 +108,7 @@ async fn list(
     at: At<'_>,
     q: ListParams,
 ) -> Result<HttpResponse> {
-    let read_perm = Permission::named(&format!("{}.read", at.prefix));
-    require(gw, auth, read_perm, at.target)?;
-    let limit = limit(q.limit)?;
-    let (instance, level, resource) = (auth.instance.clone(), at.level, at.resource.to_string());
-    let page = read(gw, move |m| {
-        m.members(&instance, level, &resource, limit, q.cursor.as_deref())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(PageView::of(page, MemberView::from)))
+    Ok(HttpResponse::Ok().json(members::list(gw, auth, at, q).await?))
 }
 
 /// Adds an instance member. `iam.member.write`.
@@ -292,11 +187,7 @@ async fn list_org_members(
     org_id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    let (instance, id) = (auth.instance.clone(), org_id.clone());
-    if read(&gw, move |m| m.org(&instance, &id)).await?.is_none() {
-        let e = Error::new(Code::OrgNotFound, format!("no org {org_id}"));
-        return Err(e.with("org_id", org_id.as_str()).into());
-    }
+    orgs::exists(&gw, &auth, &org_id).await?;
     list(&gw, &auth, org_at(&auth, &org_id), q.into_inner()).await
 }
 
@@ -347,7 +238,7 @@ async fn add_project_member(
     id: web::Path<String>,
     body: Body<Member>,
 ) -> Result<HttpResponse> {
-    let p = project(&gw, &auth, &id).await?;
+    let p = members::project(&gw, &auth, &id).await?;
     add(&gw, &auth, project_at(&auth, &p), body.into_inner()).await
 }
 
@@ -362,7 +253,7 @@ async fn list_project_members(
     id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    let p = project(&gw, &auth, &id).await?;
+    let p = members::project(&gw, &auth, &id).await?;
     list(&gw, &auth, project_at(&auth, &p), q.into_inner()).await
 }
 
@@ -378,7 +269,7 @@ async fn set_project_member(
     body: Body<MemberRoles>,
 ) -> Result<HttpResponse> {
     let (id, user_id) = path.into_inner();
-    let p = project(&gw, &auth, &id).await?;
+    let p = members::project(&gw, &auth, &id).await?;
     set(
         &gw,
         &auth,
@@ -400,6 +291,6 @@ async fn remove_project_member(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, user_id) = path.into_inner();
-    let p = project(&gw, &auth, &id).await?;
+    let p = members::project(&gw, &auth, &id).await?;
     remove(&gw, &auth, project_at(&auth, &p), &user_id).await
 }

@@ -34,21 +34,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     events::configure(cfg);
 }
 
-/// A new aggregate id (time-ordered).
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// The gateway's check of a plain permission on a target.
-pub(crate) fn require(
-    gw: &crate::Gateway,
-    auth: &crate::auth::Authenticated,
-    permission: authz::Permission,
-    target: authz::Target<'_>,
-) -> Result<(), domain::Error> {
-    domain::authorize(
-        &gw.authz,
-        &auth.caller,
-        domain::Access::Check(authz::Requirement::plain(permission), target),
-    )
-}
+pub(crate) use crate::api::{new_id, require};

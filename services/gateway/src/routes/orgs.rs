@@ -1,16 +1,13 @@
 //! Orgs: create, read, list.
 
 use actix_web::{web, HttpResponse};
-use authz::{Permission, Requirement, Target};
-use domain::{Code, Error};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{new_id, require};
+use crate::api::orgs;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{limit, written, ErrorBody, ListParams, OrgView, PageView, WriteReply};
+use crate::views::{respond, ErrorBody, ListParams, OrgView, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -41,12 +38,7 @@ async fn create_org(
     auth: Authenticated,
     body: Body<CreateOrg>,
 ) -> Result<HttpResponse> {
-    let id = new_id();
-    let w = gw
-        .bus
-        .create_org(&auth.caller, &auth.instance, &id, &body.name)
-        .await?;
-    Ok(written(Some(id), w, true))
+    Ok(respond(orgs::create(&gw, &auth, &body.name).await?, true))
 }
 
 /// An org. `org.read` on it.
@@ -58,19 +50,7 @@ async fn get_org(
     auth: Authenticated,
     org_id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let target = Target::Org {
-        instance: &auth.instance,
-        org: &org_id,
-    };
-    require(&gw, &auth, Permission::named("org.read"), target)?;
-    let (instance, id) = (auth.instance.clone(), org_id.clone());
-    let org = read(&gw, move |m| m.org(&instance, &id))
-        .await?
-        .ok_or_else(|| {
-            Error::new(Code::OrgNotFound, format!("no org {org_id}"))
-                .with("org_id", org_id.as_str())
-        })?;
-    Ok(HttpResponse::Ok().json(OrgView::from(org)))
+    Ok(HttpResponse::Ok().json(orgs::get(&gw, &auth, &org_id).await?))
 }
 
 /// The orgs the caller may read, by id. `org.read` (lists only orgs where the caller has it).
@@ -82,18 +62,7 @@ async fn list_orgs(
     auth: Authenticated,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    let limit = limit(q.limit)?;
-    let scope = gw.authz.readable_scope(
-        &auth.caller,
-        Requirement::plain(Permission::named("org.read")),
-        &auth.instance,
-    );
-    let (instance, cursor) = (auth.instance.clone(), q.into_inner().cursor);
-    let page = read(&gw, move |m| {
-        m.list_orgs(&instance, &scope, limit, cursor.as_deref())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(PageView::of(page, OrgView::from)))
+    Ok(HttpResponse::Ok().json(orgs::list(&gw, &auth, q.into_inner()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -115,22 +84,10 @@ async fn rename_org(
     org_id: web::Path<String>,
     body: Body<RenameOrg>,
 ) -> Result<HttpResponse> {
-    let target = Target::Org {
-        instance: &auth.instance,
-        org: &org_id,
-    };
-    require(&gw, &auth, Permission::named("org.write"), target)?;
-    let w = gw
-        .bus
-        .rename_org(
-            &auth.caller,
-            &auth.instance,
-            &org_id,
-            &body.name,
-            auth.if_match,
-        )
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(
+        orgs::rename(&gw, &auth, &org_id, &body.name).await?,
+        false,
+    ))
 }
 
 /// Removes an org with its users, projects (their apps, grants and user grants) and
@@ -143,14 +100,5 @@ async fn delete_org(
     auth: Authenticated,
     org_id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let target = Target::Org {
-        instance: &auth.instance,
-        org: &org_id,
-    };
-    require(&gw, &auth, Permission::named("org.delete"), target)?;
-    let w = gw
-        .bus
-        .remove_org(&auth.caller, &auth.instance, &org_id, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(orgs::delete(&gw, &auth, &org_id).await?, false))
 }

@@ -6,7 +6,7 @@ use authz::UserOp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::users::authorized_user;
+use crate::api::users::authorized_user;
 use crate::auth::Authenticated;
 use crate::reads::read;
 use crate::views::{optional_json, written, ErrorBody, ListParams, PageView, PatView, WriteReply};

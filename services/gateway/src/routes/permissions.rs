@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::require;
-use super::users::authorized_user;
+use crate::api::users::authorized_user;
 use crate::auth::{load_principal, Authenticated};
 use crate::body::Body;
 use crate::reads::read;

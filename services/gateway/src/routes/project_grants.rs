@@ -9,9 +9,9 @@ use readmodel::{MemberLevel, ProjectGrantRow, ProjectRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::members::same_user;
 use super::projects::authorized_project;
 use super::{new_id, require};
+use crate::api::members::same_user;
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::reads::read;

@@ -2,16 +2,17 @@
 //! memberships (SYSTEM_*) reach it.
 
 use actix_web::{web, HttpResponse};
-use authz::{Permission, Requirement, Target};
 use command::CreateInstance;
-use domain::{authorize, Access, Code, Error};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::api::system;
 use crate::auth::SystemCaller;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{limit, written, ErrorBody, InstanceView, ListParams, PageView, WriteReply};
+use crate::views::{
+    respond, CreatedInstanceView, ErrorBody, InstanceView, ListParams, PageView, RotatedView,
+    WriteReply,
+};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -22,15 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/instances/{id}", web::get().to(get_instance))
         .route("/instances/{id}", web::delete().to(delete_instance))
         .route("/instances/{id}/keys/rotate", web::post().to(rotate_keys));
-}
-
-fn check(gw: &Gateway, who: &SystemCaller, perm: &str) -> Result<()> {
-    authorize(
-        &gw.authz,
-        &who.caller,
-        Access::Check(Requirement::plain(Permission::named(perm)), Target::System),
-    )?;
-    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -55,16 +47,6 @@ struct CreateInstanceBody {
     admin: AdminBody,
 }
 
-#[derive(Serialize, ToSchema)]
-struct CreatedInstanceView {
-    id: String,
-    admin_user_id: String,
-    /// The machine admin's personal access token: shown once, stored only as a hash.
-    admin_pat: String,
-    sequence: u64,
-    position: String,
-}
-
 /// Creates an instance with its org `Default` and its admins (IAM_OWNER), in one durable step.
 /// `system.instance.write`.
 #[utoipa::path(post, path = "/v1/system/instances", tag = "system", request_body = CreateInstanceBody,
@@ -75,27 +57,14 @@ async fn create_instance(
     who: SystemCaller,
     body: Body<CreateInstanceBody>,
 ) -> Result<HttpResponse> {
-    check(&gw, &who, "system.instance.write")?;
     let b = body.into_inner();
-    let created = gw
-        .bus
-        .create_instance(
-            &who.caller,
-            CreateInstance {
-                name: b.name,
-                domains: b.domains,
-                admin_username: b.admin.username,
-                admin_password: b.admin.password,
-            },
-        )
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedInstanceView {
-        id: created.instance_id,
-        admin_user_id: created.admin_user_id,
-        admin_pat: created.admin_pat,
-        sequence: created.written.sequence,
-        position: created.written.position.to_string(),
-    }))
+    let input = CreateInstance {
+        name: b.name,
+        domains: b.domains,
+        admin_username: b.admin.username,
+        admin_password: b.admin.password,
+    };
+    Ok(HttpResponse::Created().json(system::create_instance(&gw, &who, input).await?))
 }
 
 /// Every instance, by id. `system.instance.read`.
@@ -107,11 +76,7 @@ async fn list_instances(
     who: SystemCaller,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    check(&gw, &who, "system.instance.read")?;
-    let limit = limit(q.limit)?;
-    let cursor = q.into_inner().cursor;
-    let page = read(&gw, move |m| m.list_instances(limit, cursor.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(PageView::of(page, InstanceView::from)))
+    Ok(HttpResponse::Ok().json(system::list_instances(&gw, &who, q.into_inner()).await?))
 }
 
 /// An instance. `system.instance.read`.
@@ -123,13 +88,7 @@ async fn get_instance(
     who: SystemCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    check(&gw, &who, "system.instance.read")?;
-    let i = id.clone();
-    let instance = read(&gw, move |m| m.instance(&i)).await?.ok_or_else(|| {
-        Error::new(Code::InstanceNotFound, format!("no instance {id}"))
-            .with("instance_id", id.as_str())
-    })?;
-    Ok(HttpResponse::Ok().json(InstanceView::from(instance)))
+    Ok(HttpResponse::Ok().json(system::get_instance(&gw, &who, &id).await?))
 }
 
 /// Removes an instance and frees its domains. `system.instance.delete`.
@@ -141,9 +100,10 @@ async fn delete_instance(
     who: SystemCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    check(&gw, &who, "system.instance.delete")?;
-    let w = gw.bus.remove_instance(&who.caller, &id).await?;
-    Ok(written(None, w, false))
+    Ok(respond(
+        system::delete_instance(&gw, &who, &id).await?,
+        false,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -153,11 +113,6 @@ struct RotateQuery {
     /// `RS256` (ID tokens, the default), `ES256` (JWT access tokens) or `EdDSA`.
     #[param(pattern = "^(RS256|ES256|EdDSA)$")]
     alg: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-struct RotatedView {
-    position: String,
 }
 
 /// One step of a signing-key rotation: publishes a new key if none is waiting, else makes the
@@ -173,17 +128,6 @@ async fn rotate_keys(
     id: web::Path<String>,
     q: web::Query<RotateQuery>,
 ) -> Result<HttpResponse> {
-    check(&gw, &who, "system.instance.write")?;
-    let i = id.clone();
-    if read(&gw, move |m| m.instance(&i)).await?.is_none() {
-        let e = Error::new(Code::InstanceNotFound, format!("no instance {id}"));
-        return Err(e.with("instance_id", id.as_str()).into());
-    }
-    // Retired keys stay published as long as an ID token they signed may live.
-    let keep = crate::oidc::tokens::ID_TTL_SECS * 1000;
-    let alg = q.alg.as_deref().unwrap_or("RS256");
-    let position = gw.bus.rotate_signing_key(&id, alg, keep).await?;
-    Ok(HttpResponse::Ok().json(RotatedView {
-        position: position.to_string(),
-    }))
+    let rotated = system::rotate_keys(&gw, &who, &id, q.alg.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(rotated))
 }

@@ -11,7 +11,7 @@ use domain::{Code, Error};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::users::authorized_user;
+use crate::api::users::authorized_user;
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::reads::read;

@@ -1,19 +1,15 @@
 //! Users: create (human, machine), read, list, `me`, delete.
 
 use actix_web::{web, HttpResponse};
-use authz::{Target, UserOp};
 use command::HumanInput;
-use domain::user::{Email, Profile, UserCommand};
-use domain::{authorize, Access, Code, Error};
-use readmodel::UserRow;
+use domain::user::{Email, Profile};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::new_id;
+use crate::api::users;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{limit, written, ErrorBody, PageView, UserView, WriteReply};
+use crate::views::{respond, ErrorBody, PageView, UserView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -33,46 +29,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn user_not_found(id: &str) -> Error {
-    Error::new(Code::UserNotFound, format!("no user {id}")).with("user_id", id)
-}
-
-/// The user `id` of the caller's instance, if the caller may do `op` on it: the cheap check
-/// against the user's org as the read model knows it (the actor checks again against its own
-/// state).
-pub(crate) async fn authorized_user(
-    gw: &Gateway,
-    auth: &Authenticated,
-    id: &str,
-    op: UserOp,
-) -> std::result::Result<UserRow, Error> {
-    let (instance, user_id) = (auth.instance.clone(), id.to_string());
-    let user = read(gw, move |m| m.user(&instance, &user_id))
-        .await?
-        .ok_or_else(|| user_not_found(id))?;
-    let target = Target::User {
-        instance: &auth.instance,
-        org: &user.org_id,
-        user: &user.id,
-    };
-    authorize(
-        &gw.authz,
-        &auth.caller,
-        Access::Check(op.requirement(), target),
-    )?;
-    Ok(user)
-}
-
 /// The caller themself. Any authenticated caller.
 #[utoipa::path(get, path = "/v1/users/me", tag = "users",
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)),
     extensions(("x-permission" = json!("authenticated"))))]
 async fn me(gw: web::Data<Gateway>, auth: Authenticated) -> Result<HttpResponse> {
-    let (instance, id) = (auth.instance.clone(), auth.principal.user.clone());
-    let user = read(&gw, move |m| m.user(&instance, &id))
-        .await?
-        .ok_or_else(|| user_not_found(&auth.principal.user))?;
-    Ok(HttpResponse::Ok().json(UserView::from(user)))
+    Ok(HttpResponse::Ok().json(users::me(&gw, &auth).await?))
 }
 
 /// A user. `user.read` on the user's org; a user may read themself.
@@ -85,8 +47,7 @@ async fn get_user(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let user = authorized_user(&gw, &auth, &id, UserOp::Read).await?;
-    Ok(HttpResponse::Ok().json(UserView::from(user)))
+    Ok(HttpResponse::Ok().json(users::get(&gw, &auth, &id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -114,34 +75,16 @@ async fn list_users(
     auth: Authenticated,
     q: web::Query<ListUsers>,
 ) -> Result<HttpResponse> {
-    let limit = limit(q.limit)?;
     let q = q.into_inner();
-    let global = q.username.is_some()
-        && gw
-            .authz
-            .may_find_by_login_name(&auth.caller, &auth.instance)
-            .is_allowed();
-    let scope = if global {
-        authz::ReadScope::Instance
-    } else {
-        gw.authz
-            .readable_scope(&auth.caller, UserOp::Read.requirement(), &auth.instance)
+    let query = users::ListUsers {
+        filter: readmodel::UserFilter {
+            org_id: q.org_id,
+            username: q.username,
+        },
+        limit: q.limit,
+        cursor: q.cursor,
     };
-    let instance = auth.instance.clone();
-    let page = read(&gw, move |m| {
-        m.list_users(
-            &instance,
-            &scope,
-            &readmodel::UserFilter {
-                org_id: q.org_id,
-                username: q.username,
-            },
-            limit,
-            q.cursor.as_deref(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(PageView::of(page, UserView::from)))
+    Ok(HttpResponse::Ok().json(users::list(&gw, &auth, query).await?))
 }
 
 /// Deletes a user and frees its login name. `user.delete` on the user's org; on oneself
@@ -155,12 +98,7 @@ async fn delete_user(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    authorized_user(&gw, &auth, &id, UserOp::Delete).await?;
-    let w = gw
-        .bus
-        .remove_user(&auth.caller, &auth.instance, &id, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(users::delete(&gw, &auth, &id).await?, false))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -208,7 +146,6 @@ async fn create_human_user(
     org_id: web::Path<String>,
     body: Body<CreateHuman>,
 ) -> Result<HttpResponse> {
-    let id = new_id();
     let b = body.into_inner();
     let input = HumanInput {
         org_id: org_id.into_inner(),
@@ -226,11 +163,7 @@ async fn create_human_user(
         phone: b.phone,
         password: b.password,
     };
-    let w = gw
-        .bus
-        .create_human(&auth.caller, &auth.instance, &id, input)
-        .await?;
-    Ok(written(Some(id), w, true))
+    Ok(respond(users::create_human(&gw, &auth, input).await?, true))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -253,17 +186,15 @@ async fn create_machine_user(
     org_id: web::Path<String>,
     body: Body<CreateMachine>,
 ) -> Result<HttpResponse> {
-    let id = new_id();
-    let body = body.into_inner();
-    let cmd = UserCommand::AddMachine {
+    let b = body.into_inner();
+    let input = users::NewMachine {
         org_id: org_id.into_inner(),
-        username: body.username,
-        name: body.name,
-        description: body.description,
+        username: b.username,
+        name: b.name,
+        description: b.description,
     };
-    let w = gw
-        .bus
-        .create_user(&auth.caller, &auth.instance, &id, cmd)
-        .await?;
-    Ok(written(Some(id), w, true))
+    Ok(respond(
+        users::create_machine(&gw, &auth, input).await?,
+        true,
+    ))
 }

@@ -29,6 +29,7 @@ use gateway::Gateway;
 use readmodel::{CqlOptions, CqlReadModel, ReadModel, SqliteReadModel};
 
 use crate::config::{Role, StartOptions};
+use crate::server::Launched;
 use internal_api::Internal;
 use placement::ClusterPlacement;
 
@@ -86,15 +87,14 @@ fn common(opts: &StartOptions) -> Result<Common, String> {
 }
 
 /// Starts a cluster role; the HTTP server is bound, not yet running.
-pub async fn launch(
-    opts: &StartOptions,
-    role_map: RoleMap,
-) -> Result<(Server, SocketAddr), String> {
+pub async fn launch(opts: &StartOptions, role_map: RoleMap) -> Result<Launched, String> {
     let common = common(opts)?;
     match opts.role {
-        Role::Command => command_node(opts, role_map, common).await,
+        Role::Command => command_node(opts, role_map, common)
+            .await
+            .map(internal_only),
         Role::Gateway => gateway_node(opts, role_map, common).await,
-        Role::Projector => projector_node(opts, common).await,
+        Role::Projector => projector_node(opts, common).await.map(internal_only),
         Role::All => Err("role all runs on embedded storage, not in the cluster".into()),
     }
 }
@@ -119,6 +119,15 @@ fn owners(common: &Common) -> Result<Arc<OwnerMap>, String> {
     OwnerMap::follow(&common.brokers)
         .map(Arc::new)
         .map_err(|e| format!("cannot follow the partition owners: {e}"))
+}
+
+/// A node that serves no public API (probes, metrics, the internal API).
+fn internal_only((server, address): (Server, SocketAddr)) -> Launched {
+    Launched {
+        server,
+        address,
+        grpc: None,
+    }
 }
 
 async fn command_node(
@@ -264,7 +273,7 @@ async fn gateway_node(
     opts: &StartOptions,
     role_map: RoleMap,
     common: Common,
-) -> Result<(Server, SocketAddr), String> {
+) -> Result<Launched, String> {
     let (model, shared) = open_model(opts)?;
     if shared == Shared::No {
         let node = format!("gateway-{}", uuid::Uuid::now_v7());

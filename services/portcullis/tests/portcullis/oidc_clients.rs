@@ -11,7 +11,7 @@ fn clients_dir() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients").to_string()
 }
 
-fn venv_python() -> String {
+pub(super) fn venv_python() -> String {
     let venv = std::env::var("PORTCULLIS_VENV").unwrap_or_else(|_| {
         format!(
             "{}/.cache/portcullis-venv",
@@ -68,7 +68,7 @@ fn fixtures(admin: &Client, tag: &str) -> (String, String, String, String) {
     )
 }
 
-fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+pub(super) fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
     let out = Command::new(program)
         .args(args)
         .envs(env.iter().copied())

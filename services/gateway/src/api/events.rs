@@ -1,0 +1,178 @@
+//! The audit trail of the caller's instance: pages of it, and a watch of what is applied next.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use authz::{Permission, Target};
+use domain::{Code, Error};
+use readmodel::{EventFilter, EventRow};
+
+use eventlog::position::{tag, untag};
+
+use super::require;
+use crate::auth::Authenticated;
+use crate::reads::read;
+use crate::views::{limit, EventView, PageView};
+use crate::Gateway;
+
+/// What a page (or a watch) of the trail asks for.
+pub struct EventQuery {
+    pub aggregate_type: Option<String>,
+    pub aggregate_id: Option<String>,
+    /// As received: one position, or (a watch's resume point) one per log partition,
+    /// separated by commas.
+    pub after_position: Option<String>,
+    pub limit: Option<usize>,
+}
+
+fn may_read(gw: &Gateway, auth: &Authenticated) -> Result<(), Error> {
+    let target = Target::Instance {
+        instance: &auth.instance,
+    };
+    require(gw, auth, Permission::named("events.read"), target)
+}
+
+fn positions(after: Option<&str>) -> Result<Vec<u64>, Error> {
+    let Some(after) = after.filter(|a| !a.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    after
+        .split(',')
+        .map(|p| p.trim().parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            Error::new(
+                Code::InvalidQuery,
+                "after_position is not a position this server gave out",
+            )
+            .with("field", "after_position")
+        })
+}
+
+/// Events of the instance in log order; hashes redacted. `next_cursor` is the position to
+/// send as `after_position`. `events.read`.
+pub async fn list(
+    gw: &Gateway,
+    auth: &Authenticated,
+    q: EventQuery,
+) -> Result<PageView<EventView>, Error> {
+    may_read(gw, auth)?;
+    let limit = limit(q.limit)?;
+    let after = positions(q.after_position.as_deref())?;
+    if after.len() > 1 {
+        return Err(
+            Error::new(Code::InvalidQuery, "after_position is one position")
+                .with("field", "after_position"),
+        );
+    }
+    let filter = EventFilter {
+        aggregate_type: q.aggregate_type,
+        aggregate_id: q.aggregate_id,
+        after_position: after.first().copied().unwrap_or(0),
+    };
+    let instance = auth.instance.clone();
+    let rows = read(gw, move |m| m.events(&instance, &filter, limit)).await?;
+    let next_cursor = (rows.len() == limit)
+        .then(|| rows.last().map(|e| e.position.to_string()))
+        .flatten();
+    Ok(PageView {
+        items: rows.into_iter().map(EventView::from).collect(),
+        next_cursor,
+    })
+}
+
+/// Where a partition's positions start (its first is one after).
+fn before_first(partition: i32) -> u64 {
+    tag(partition, 0)
+}
+
+/// How many events one read of a watch takes.
+const WATCH_BATCH: usize = 500;
+
+/// A watch of the trail: the events after a resume point, then each new one as the read
+/// models apply it. Positions are ordered within a log partition (the embedded log has one),
+/// so the watch keeps one resume position per partition: [`Watch::resume_after`] after an
+/// event is what to send back as `after_position` to go on from there.
+pub struct Watch {
+    instance: String,
+    aggregate_type: Option<String>,
+    aggregate_id: Option<String>,
+    /// The last position seen of each partition.
+    seen: BTreeMap<i32, u64>,
+}
+
+impl Watch {
+    /// Opens a watch. `events.read`, checked now.
+    pub fn open(gw: &Gateway, auth: &Authenticated, q: EventQuery) -> Result<Watch, Error> {
+        may_read(gw, auth)?;
+        let mut seen = BTreeMap::new();
+        for p in positions(q.after_position.as_deref())? {
+            let partition = untag(p).0;
+            let last = seen.entry(partition).or_insert(p);
+            *last = (*last).max(p);
+        }
+        Ok(Watch {
+            instance: auth.instance.clone(),
+            aggregate_type: q.aggregate_type,
+            aggregate_id: q.aggregate_id,
+            seen,
+        })
+    }
+
+    /// Where to resume after everything returned so far.
+    pub fn resume_after(&self) -> String {
+        let parts: Vec<String> = self.seen.values().map(u64::to_string).collect();
+        parts.join(",")
+    }
+
+    /// The next events of one partition the read models hold (none if it has no new ones),
+    /// in log order.
+    async fn next_of(&self, gw: &Gateway, partition: i32) -> Result<Vec<EventRow>, Error> {
+        // Positions of a partition start at 1 within it.
+        let after = self
+            .seen
+            .get(&partition)
+            .copied()
+            .unwrap_or(before_first(partition));
+        let filter = EventFilter {
+            aggregate_type: self.aggregate_type.clone(),
+            aggregate_id: self.aggregate_id.clone(),
+            after_position: after,
+        };
+        let instance = self.instance.clone();
+        let rows = read(gw, move |m| m.events(&instance, &filter, WATCH_BATCH)).await?;
+        Ok(rows
+            .into_iter()
+            .take_while(|e| untag(e.position).0 == partition)
+            .collect())
+    }
+
+    /// The next events, each with where to resume after it: what the read models hold after
+    /// the resume point, waiting (up to `wait`) for more when there is nothing new. Empty when
+    /// the wait ran out.
+    pub async fn next(
+        &mut self,
+        gw: &Gateway,
+        wait: Duration,
+    ) -> Result<Vec<(EventRow, String)>, Error> {
+        let mut changed = gw.model.progress().subscribe();
+        loop {
+            let partitions: Vec<i32> = gw.model.progress().applied().0.keys().copied().collect();
+            let mut found = Vec::new();
+            for partition in partitions {
+                for event in self.next_of(gw, partition).await? {
+                    self.seen.insert(partition, event.position);
+                    let resume_after = self.resume_after();
+                    found.push((event, resume_after));
+                }
+            }
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            match tokio::time::timeout(wait, changed.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return Ok(Vec::new()),
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The API's operations, one file per resource, shared by both transports: REST
+//! (`crate::routes`) and gRPC (`crate::grpc`) only translate requests into these calls and
+//! their answers (or errors) back. Each operation checks the permission it needs (the
+//! gateway's cheap check; the aggregate's actor checks again), then sends the command or runs
+//! the query, and answers a view. No transport types here.
+
+pub mod events;
+pub mod members;
+pub mod orgs;
+pub mod system;
+pub mod users;
+
+use command::Written;
+
+use crate::views::WriteReply;
+
+/// A new aggregate id (time-ordered).
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The gateway's check of a plain permission on a target.
+pub(crate) fn require(
+    gw: &crate::Gateway,
+    auth: &crate::auth::Authenticated,
+    permission: authz::Permission,
+    target: authz::Target<'_>,
+) -> Result<(), domain::Error> {
+    domain::authorize(
+        &gw.authz,
+        &auth.caller,
+        domain::Access::Check(authz::Requirement::plain(permission), target),
+    )
+}
+
+/// What a write answers.
+pub(crate) fn reply(id: Option<String>, w: Written) -> WriteReply {
+    WriteReply {
+        id,
+        sequence: w.sequence,
+        position: w.position.to_string(),
+    }
+}

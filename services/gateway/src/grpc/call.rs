@@ -1,0 +1,189 @@
+//! What every gRPC method does around its operation: reads the credentials off the call's
+//! metadata, authenticates as REST does, runs the operation on the gateway's actix arbiter,
+//! and maps the answer or the error.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_rt::{Arbiter, ArbiterHandle};
+use domain::{Code, Error};
+use tonic::{Request, Response, Status};
+
+use super::status::status;
+use crate::auth::{authenticate, authenticate_system, Authenticated, Credentials, SystemCaller};
+use crate::views::ListParams;
+use crate::Gateway;
+
+/// The host a call was sent to (HTTP/2's `:authority`), kept for the instance lookup.
+#[derive(Clone)]
+struct Authority(String);
+
+/// Keeps the `:authority` of a call (gRPC's metadata leaves it out), or its `host` header.
+pub fn keep_authority<B>(mut req: http::Request<B>) -> http::Request<B> {
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            req.headers()
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    req.extensions_mut().insert(Authority(host));
+    req
+}
+
+/// The credentials a call carries, owned (they cross to the arbiter).
+struct Carried {
+    host: String,
+    authorization: Option<String>,
+    position: Option<String>,
+    if_match: Option<String>,
+}
+
+impl Carried {
+    fn of<T>(req: &Request<T>) -> Carried {
+        // A value that is not text is kept as an empty one, which every check refuses.
+        let value = |name: &str| {
+            req.metadata()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("").to_string())
+        };
+        Carried {
+            host: req
+                .extensions()
+                .get::<Authority>()
+                .map(|a| a.0.clone())
+                .unwrap_or_default(),
+            authorization: value("authorization"),
+            position: value("x-portcullis-position"),
+            if_match: value("if-match"),
+        }
+    }
+
+    fn credentials(&self) -> Credentials<'_> {
+        Credentials {
+            host: &self.host,
+            authorization: self.authorization.as_deref(),
+            position: self.position.as_deref(),
+            if_match: self.if_match.as_deref(),
+        }
+    }
+}
+
+/// The gRPC services' state: the gateway, and the actix arbiter its operations run on. The
+/// command bus's futures are not `Send` (a cluster forwards commands with actix's HTTP
+/// client), so each call hands its operation to the arbiter and awaits the answer.
+#[derive(Clone)]
+pub struct Api {
+    pub(super) gw: Arc<Gateway>,
+    arbiter: ArbiterHandle,
+}
+
+impl Api {
+    /// Runs on the current actix arbiter.
+    pub fn new(gw: Arc<Gateway>) -> Api {
+        Api {
+            gw,
+            arbiter: Arbiter::current(),
+        }
+    }
+
+    /// Runs `op` on the arbiter and awaits its answer.
+    pub(super) async fn local<T, F, Fut>(&self, op: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Gateway>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Error>> + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let gw = self.gw.clone();
+        let sent = self.arbiter.spawn_fn(move || {
+            actix_web::rt::spawn(async move {
+                let _ = tx.send(op(gw).await);
+            });
+        });
+        if !sent {
+            return Err(Error::new(Code::NotReady, "the gateway is stopping"));
+        }
+        rx.await
+            .map_err(|_| Error::internal("the operation ended without an answer"))?
+    }
+
+    /// A call of an instance's API: authenticated as REST's `/v1` routes, then `op`.
+    pub(super) async fn instance<M, T, R, F, Fut>(
+        &self,
+        req: Request<M>,
+        op: F,
+    ) -> Result<Response<R>, Status>
+    where
+        M: Send + 'static,
+        T: Send + 'static,
+        R: From<T>,
+        F: FnOnce(Arc<Gateway>, Authenticated, M) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Error>> + 'static,
+    {
+        let carried = Carried::of(&req);
+        let message = req.into_inner();
+        self.local(move |gw| async move {
+            let auth = authenticate(&gw, &carried.credentials()).await?;
+            op(gw, auth, message).await
+        })
+        .await
+        .map(|t| Response::new(R::from(t)))
+        .map_err(status)
+    }
+
+    /// A call of the system API: the token alone says who calls.
+    pub(super) async fn system<M, T, R, F, Fut>(
+        &self,
+        req: Request<M>,
+        op: F,
+    ) -> Result<Response<R>, Status>
+    where
+        M: Send + 'static,
+        T: Send + 'static,
+        R: From<T>,
+        F: FnOnce(Arc<Gateway>, SystemCaller, M) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Error>> + 'static,
+    {
+        let carried = Carried::of(&req);
+        let message = req.into_inner();
+        self.local(move |gw| async move {
+            let who = authenticate_system(&gw, &carried.credentials()).await?;
+            op(gw, who, message).await
+        })
+        .await
+        .map(|t| Response::new(R::from(t)))
+        .map_err(status)
+    }
+
+    /// Authenticates a call of an instance's API (for streams, which run on their own).
+    pub(super) async fn authenticated<M>(&self, req: &Request<M>) -> Result<Authenticated, Error> {
+        let carried = Carried::of(req);
+        self.local(move |gw| async move { authenticate(&gw, &carried.credentials()).await })
+            .await
+    }
+}
+
+/// A list's `limit` and `cursor` (0 and empty mean unset).
+pub fn list_params(limit: u32, cursor: String) -> ListParams {
+    ListParams {
+        limit: (limit != 0).then_some(limit as usize),
+        cursor: some(cursor),
+    }
+}
+
+/// An optional string field of proto3: empty means unset.
+pub fn some(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// A message field the call cannot do without.
+pub fn required<T>(field: Option<T>, name: &str) -> Result<T, Error> {
+    field.ok_or_else(|| {
+        Error::new(Code::MalformedBody, format!("{name} is required")).with("field", name)
+    })
+}

@@ -1,0 +1,63 @@
+//! The gRPC API (`proto/portcullis/v1`): every service calls the same operations as REST
+//! (`crate::api`), after the same authentication, and maps errors to `google.rpc.Status` in
+//! one place ([`status`]). Served on a port of its own (`--grpc-listen`), with server
+//! reflection and the standard health service.
+
+mod call;
+mod events;
+mod orgs;
+mod status;
+mod system;
+mod users;
+
+use std::sync::Arc;
+
+use tonic::transport::Server;
+
+pub use call::Api;
+pub use status::status;
+
+use crate::Gateway;
+
+#[allow(clippy::all, missing_docs)]
+pub mod pb {
+    tonic::include_proto!("portcullis.v1");
+}
+
+/// The descriptors of every service and message, for reflection and for clients that build
+/// their stubs at run time.
+pub const DESCRIPTORS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/portcullis_descriptor.bin"));
+
+/// Serves the gRPC API on `listener` until the process ends. Call it on an actix arbiter: the
+/// operations run there (see [`Api`]).
+pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Result<(), String> {
+    let api = Api::new(gw);
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(DESCRIPTORS)
+        .build_v1()
+        .map_err(|e| format!("the gRPC descriptors are invalid: {e}"))?;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    use pb::event_service_server::EventServiceServer;
+    use pb::instance_service_server::InstanceServiceServer;
+    use pb::org_service_server::OrgServiceServer;
+    use pb::system_service_server::SystemServiceServer;
+    use pb::user_service_server::UserServiceServer;
+    health.set_serving::<SystemServiceServer<Api>>().await;
+    health.set_serving::<InstanceServiceServer<Api>>().await;
+    health.set_serving::<OrgServiceServer<Api>>().await;
+    health.set_serving::<UserServiceServer<Api>>().await;
+    health.set_serving::<EventServiceServer<Api>>().await;
+    Server::builder()
+        .layer(tower::util::MapRequestLayer::new(call::keep_authority))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(SystemServiceServer::new(api.clone()))
+        .add_service(InstanceServiceServer::new(api.clone()))
+        .add_service(OrgServiceServer::new(api.clone()))
+        .add_service(UserServiceServer::new(api.clone()))
+        .add_service(EventServiceServer::new(api))
+        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+        .await
+        .map_err(|e| format!("the gRPC server failed: {e}"))
+}
