@@ -1,9 +1,8 @@
 //! What the API answers: write receipts, pages, and the resources as JSON.
 
 use actix_web::HttpResponse;
-use command::Written;
 use domain::{Code, Error};
-use readmodel::{EventRow, InstanceRow, MemberRow, OrgRow, Page, UserRow};
+use readmodel::{EventRow, InstanceRow, MemberRow, OrgRow, Page, ProjectRow, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -15,10 +14,6 @@ pub struct WriteReply {
     pub sequence: u64,
     /// Send it back as `X-Portcullis-Position` to read this write.
     pub position: String,
-}
-
-pub fn written(id: Option<String>, w: Written, created: bool) -> HttpResponse {
-    respond(crate::api::reply(id, w), created)
 }
 
 /// A write's answer: 201 for a create, else 200.
@@ -45,6 +40,165 @@ pub struct CreatedInstanceView {
 #[derive(Serialize, ToSchema)]
 pub struct RotatedView {
     pub position: String,
+}
+
+/// A membership of a user, at any level.
+#[derive(Serialize, ToSchema)]
+pub struct MembershipView {
+    /// `system`, `instance`, `org`, `project` or `project_grant`.
+    pub level: String,
+    /// The org, project or grant; empty for the instance and the system.
+    pub resource_id: String,
+    pub roles: Vec<String>,
+}
+
+/// The decision of a permission check.
+#[derive(Serialize, ToSchema)]
+pub struct CheckView {
+    pub allowed: bool,
+    /// Why: the role and the resource of the membership that grants it, or what is missing.
+    pub because: String,
+}
+
+/// A machine user's new client secret: shown once.
+#[derive(Serialize, ToSchema)]
+pub struct SecretView {
+    pub client_id: String,
+    /// Shown once, stored only as a hash.
+    pub client_secret: String,
+    pub sequence: u64,
+    pub position: String,
+}
+
+/// A new personal access token: shown once.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedPat)]
+pub struct CreatedPatView {
+    pub id: String,
+    /// The token: shown once, stored only as a hash.
+    pub token: String,
+    pub sequence: u64,
+    pub position: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    /// Whether tokens carry the user's roles of this project.
+    pub assert_roles: bool,
+}
+
+impl From<ProjectRow> for ProjectView {
+    fn from(p: ProjectRow) -> Self {
+        ProjectView {
+            id: p.id,
+            org_id: p.org_id,
+            name: p.name,
+            assert_roles: p.assert_roles,
+        }
+    }
+}
+
+/// A role of a project.
+#[derive(Serialize, ToSchema)]
+pub struct RoleView {
+    pub key: String,
+    pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppView {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub auth_method: String,
+    pub access_token_type: String,
+    pub id_token_signing_alg: String,
+    pub access_token_signing_alg: String,
+    pub has_secret: bool,
+}
+
+impl From<readmodel::AppRow> for AppView {
+    fn from(a: readmodel::AppRow) -> Self {
+        let c = a.config;
+        AppView {
+            id: a.id,
+            client_id: a.client_id,
+            grant_types: crate::api::apps::names(&c.grant_types),
+            response_types: crate::api::apps::names(&c.response_types),
+            auth_method: crate::api::apps::names(&[c.auth_method]).remove(0),
+            access_token_type: crate::api::apps::names(&[c.access_token_type]).remove(0),
+            name: c.name,
+            redirect_uris: c.redirect_uris,
+            post_logout_redirect_uris: c.post_logout_redirect_uris,
+            id_token_signing_alg: a.signing.id_token_alg,
+            access_token_signing_alg: a.signing.access_token_alg,
+            has_secret: a.has_secret,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedApp)]
+pub struct CreatedAppView {
+    pub id: String,
+    pub client_id: String,
+    /// Shown once (secret-based auth methods only), stored as a hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub sequence: u64,
+    pub position: String,
+}
+
+/// A project grant.
+#[derive(Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub project_id: String,
+    pub granted_org_id: String,
+    pub role_keys: Vec<String>,
+}
+
+impl From<readmodel::ProjectGrantRow> for GrantView {
+    fn from(g: readmodel::ProjectGrantRow) -> Self {
+        GrantView {
+            id: g.id,
+            project_id: g.project_id,
+            granted_org_id: g.granted_org_id,
+            role_keys: g.roles,
+        }
+    }
+}
+
+/// A user grant.
+#[derive(Serialize, ToSchema)]
+pub struct UserGrantView {
+    pub id: String,
+    pub user_id: String,
+    pub project_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_grant_id: Option<String>,
+    pub role_keys: Vec<String>,
+}
+
+impl From<readmodel::UserGrantRow> for UserGrantView {
+    fn from(g: readmodel::UserGrantRow) -> Self {
+        UserGrantView {
+            id: g.id,
+            user_id: g.user_id,
+            project_id: g.project_id,
+            project_grant_id: g.project_grant_id,
+            role_keys: g.roles,
+        }
+    }
 }
 
 /// A JSON body that may be left out (an empty body is the default value); otherwise as

@@ -16,6 +16,10 @@ mod events;
 mod grants;
 #[path = "portcullis/grpc.rs"]
 mod grpc;
+#[path = "portcullis/grpc_projects.rs"]
+mod grpc_projects;
+#[path = "portcullis/grpc_users.rs"]
+mod grpc_users;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]

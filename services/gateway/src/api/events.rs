@@ -33,7 +33,7 @@ fn may_read(gw: &Gateway, auth: &Authenticated) -> Result<(), Error> {
 }
 
 fn positions(after: Option<&str>) -> Result<Vec<u64>, Error> {
-    let Some(after) = after.filter(|a| !a.is_empty()) else {
+    let Some(after) = after else {
         return Ok(Vec::new());
     };
     after

@@ -4,10 +4,17 @@
 //! gateway's cheap check; the aggregate's actor checks again), then sends the command or runs
 //! the query, and answers a view. No transport types here.
 
+pub mod apps;
 pub mod events;
 pub mod members;
 pub mod orgs;
+pub mod pats;
+pub mod permissions;
+pub mod project_grants;
+pub mod projects;
 pub mod system;
+pub mod user_changes;
+pub mod user_grants;
 pub mod users;
 
 use command::Written;

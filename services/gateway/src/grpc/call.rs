@@ -14,6 +14,44 @@ use crate::auth::{authenticate, authenticate_system, Authenticated, Credentials,
 use crate::views::ListParams;
 use crate::Gateway;
 
+/// One unary method: `rpc!(instance name(Request) -> Response, |gw, auth, r| operation)` runs
+/// the operation as [`Api::instance`] does (or `system`, as [`Api::system`]). It writes out the
+/// signature `#[tonic::async_trait]` would make of an `async fn`.
+macro_rules! rpc {
+    ($kind:ident $name:ident($req:ty) -> $resp:ty, |$gw:ident, $who:ident, $r:pat_param| $op:expr) => {
+        fn $name<'life0, 'async_trait>(
+            &'life0 self,
+            req: tonic::Request<$req>,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = Result<tonic::Response<$resp>, tonic::Status>>
+                    + Send
+                    + 'async_trait,
+            >,
+        >
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(self.$kind(req, |$gw, $who, $r| async move { $op }))
+        }
+    };
+}
+
+/// `From<PageView<View>>` for a list's response message: its items and next cursor.
+macro_rules! page {
+    ($view:ty => $response:ty) => {
+        impl From<crate::views::PageView<$view>> for $response {
+            fn from(p: crate::views::PageView<$view>) -> Self {
+                Self {
+                    items: p.items.into_iter().map(Into::into).collect(),
+                    next_cursor: p.next_cursor.unwrap_or_default(),
+                }
+            }
+        }
+    };
+}
+
 /// The host a call was sent to (HTTP/2's `:authority`), kept for the instance lookup.
 #[derive(Clone)]
 struct Authority(String);

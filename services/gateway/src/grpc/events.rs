@@ -7,11 +7,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::call::{some, Api};
+use super::call::{list_params, some, Api};
 use super::pb;
 use super::status::status;
 use crate::api::events::{self, EventQuery, Watch};
-use crate::views::{EventView, PageView};
+use crate::views::EventView;
 
 /// How long a watch waits for news before it looks again (and notices a gone client).
 const IDLE: Duration = Duration::from_secs(10);
@@ -58,34 +58,22 @@ impl From<EventView> for pb::Event {
     }
 }
 
-impl From<PageView<EventView>> for pb::ListEventsResponse {
-    fn from(p: PageView<EventView>) -> Self {
-        pb::ListEventsResponse {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor.unwrap_or_default(),
-        }
-    }
-}
+page!(EventView => pb::ListEventsResponse);
 
 type Events = Pin<Box<dyn Stream<Item = Result<pb::WatchResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::event_service_server::EventService for Api {
-    async fn list_events(
-        &self,
-        req: Request<pb::ListEventsRequest>,
-    ) -> Result<Response<pb::ListEventsResponse>, Status> {
-        self.instance(req, |gw, auth, r| async move {
-            let q = EventQuery {
-                aggregate_type: some(r.aggregate_type),
-                aggregate_id: some(r.aggregate_id),
-                after_position: some(r.after_position),
-                limit: (r.limit != 0).then_some(r.limit as usize),
-            };
-            events::list(&gw, &auth, q).await
-        })
-        .await
-    }
+    rpc!(instance list_events(pb::ListEventsRequest) -> pb::ListEventsResponse,
+    |gw, auth, r| {
+        let q = EventQuery {
+            aggregate_type: some(r.aggregate_type),
+            aggregate_id: some(r.aggregate_id),
+            after_position: some(r.after_position),
+            limit: list_params(r.limit, String::new()).limit,
+        };
+        events::list(&gw, &auth, q).await
+    });
 
     type WatchStream = Events;
 

@@ -3,9 +3,12 @@
 //! one place ([`status`]). Served on a port of its own (`--grpc-listen`), with server
 //! reflection and the standard health service.
 
+#[macro_use]
 mod call;
+mod authorization;
 mod events;
 mod orgs;
+mod projects;
 mod status;
 mod system;
 mod users;
@@ -33,29 +36,43 @@ pub const DESCRIPTORS: &[u8] =
 /// operations run there (see [`Api`]).
 pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Result<(), String> {
     let api = Api::new(gw);
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(DESCRIPTORS)
-        .build_v1()
-        .map_err(|e| format!("the gRPC descriptors are invalid: {e}"))?;
+    // Both versions of reflection: grpcurl asks v1, older clients (grpcio's) v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(DESCRIPTORS)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let invalid = |e| format!("the gRPC descriptors are invalid: {e}");
+    let reflection_v1 = reflection().build_v1().map_err(invalid)?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(invalid)?;
     let (health, health_service) = tonic_health::server::health_reporter();
+    use pb::authorization_service_server::AuthorizationServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::instance_service_server::InstanceServiceServer;
     use pb::org_service_server::OrgServiceServer;
+    use pb::project_service_server::ProjectServiceServer;
     use pb::system_service_server::SystemServiceServer;
     use pb::user_service_server::UserServiceServer;
     health.set_serving::<SystemServiceServer<Api>>().await;
     health.set_serving::<InstanceServiceServer<Api>>().await;
     health.set_serving::<OrgServiceServer<Api>>().await;
     health.set_serving::<UserServiceServer<Api>>().await;
+    health.set_serving::<ProjectServiceServer<Api>>().await;
+    health
+        .set_serving::<AuthorizationServiceServer<Api>>()
+        .await;
     health.set_serving::<EventServiceServer<Api>>().await;
     Server::builder()
         .layer(tower::util::MapRequestLayer::new(call::keep_authority))
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(SystemServiceServer::new(api.clone()))
         .add_service(InstanceServiceServer::new(api.clone()))
         .add_service(OrgServiceServer::new(api.clone()))
         .add_service(UserServiceServer::new(api.clone()))
+        .add_service(ProjectServiceServer::new(api.clone()))
+        .add_service(AuthorizationServiceServer::new(api.clone()))
         .add_service(EventServiceServer::new(api))
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
         .await

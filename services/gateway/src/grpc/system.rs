@@ -1,12 +1,11 @@
 //! `SystemService`: instances (REST `/v1/system/instances`).
 
 use command::CreateInstance;
-use tonic::{Request, Response, Status};
 
-use super::call::{list_params, required, Api};
+use super::call::{list_params, required, some, Api};
 use super::pb;
 use crate::api::system;
-use crate::views::{CreatedInstanceView, InstanceView, PageView, WriteReply};
+use crate::views::{CreatedInstanceView, InstanceView, RotatedView, WriteReply};
 
 impl From<WriteReply> for pb::WriteReply {
     fn from(w: WriteReply) -> Self {
@@ -29,14 +28,7 @@ impl From<InstanceView> for pb::Instance {
     }
 }
 
-impl From<PageView<InstanceView>> for pb::ListInstancesResponse {
-    fn from(p: PageView<InstanceView>) -> Self {
-        pb::ListInstancesResponse {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor.unwrap_or_default(),
-        }
-    }
-}
+page!(InstanceView => pb::ListInstancesResponse);
 
 impl From<CreatedInstanceView> for pb::CreateInstanceResponse {
     fn from(c: CreatedInstanceView) -> Self {
@@ -50,52 +42,37 @@ impl From<CreatedInstanceView> for pb::CreateInstanceResponse {
     }
 }
 
+impl From<RotatedView> for pb::RotateSigningKeyResponse {
+    fn from(r: RotatedView) -> Self {
+        pb::RotateSigningKeyResponse {
+            position: r.position,
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl pb::system_service_server::SystemService for Api {
-    async fn create_instance(
-        &self,
-        req: Request<pb::CreateInstanceRequest>,
-    ) -> Result<Response<pb::CreateInstanceResponse>, Status> {
-        self.system(req, |gw, who, r| async move {
-            let admin = required(r.admin, "admin")?;
-            let input = CreateInstance {
-                name: r.name,
-                domains: r.domains,
-                admin_username: admin.username,
-                admin_password: admin.password,
-            };
-            system::create_instance(&gw, &who, input).await
-        })
-        .await
-    }
+    rpc!(system create_instance(pb::CreateInstanceRequest) -> pb::CreateInstanceResponse,
+    |gw, who, r| {
+        let admin = required(r.admin, "admin")?;
+        let input = CreateInstance {
+            name: r.name,
+            domains: r.domains,
+            admin_username: admin.username,
+            admin_password: admin.password,
+        };
+        system::create_instance(&gw, &who, input).await
+    });
 
-    async fn list_instances(
-        &self,
-        req: Request<pb::ListInstancesRequest>,
-    ) -> Result<Response<pb::ListInstancesResponse>, Status> {
-        self.system(req, |gw, who, r| async move {
-            system::list_instances(&gw, &who, list_params(r.limit, r.cursor)).await
-        })
-        .await
-    }
+    rpc!(system list_instances(pb::ListInstancesRequest) -> pb::ListInstancesResponse,
+        |gw, who, r| system::list_instances(&gw, &who, list_params(r.limit, r.cursor)).await);
 
-    async fn get_instance(
-        &self,
-        req: Request<pb::GetInstanceRequest>,
-    ) -> Result<Response<pb::Instance>, Status> {
-        self.system(req, |gw, who, r| async move {
-            system::get_instance(&gw, &who, &r.id).await
-        })
-        .await
-    }
+    rpc!(system get_instance(pb::GetInstanceRequest) -> pb::Instance,
+        |gw, who, r| system::get_instance(&gw, &who, &r.id).await);
 
-    async fn delete_instance(
-        &self,
-        req: Request<pb::DeleteInstanceRequest>,
-    ) -> Result<Response<pb::WriteReply>, Status> {
-        self.system(req, |gw, who, r| async move {
-            system::delete_instance(&gw, &who, &r.id).await
-        })
-        .await
-    }
+    rpc!(system delete_instance(pb::DeleteInstanceRequest) -> pb::WriteReply,
+        |gw, who, r| system::delete_instance(&gw, &who, &r.id).await);
+
+    rpc!(system rotate_signing_key(pb::RotateSigningKeyRequest) -> pb::RotateSigningKeyResponse,
+        |gw, who, r| system::rotate_keys(&gw, &who, &r.id, some(r.alg).as_deref()).await);
 }

@@ -1,13 +1,16 @@
-//! `UserService`: users (REST `/v1/users...` and `/v1/orgs/{org_id}/users/...`).
+//! `UserService`: users, their changes, metadata, tokens and memberships (REST `/v1/users...`
+//! and `/v1/orgs/{org_id}/users/...`).
 
-use command::HumanInput;
-use domain::user::{Email, Profile};
-use tonic::{Request, Response, Status};
+use command::{HumanInput, PasswordChange};
+use domain::user::{Email, Profile, ProfilePatch, UserChange};
 
-use super::call::{required, some, Api};
+use super::call::{list_params, required, some, Api};
 use super::pb;
+use crate::api::pats;
+use crate::api::permissions;
+use crate::api::user_changes::{self, MetadataEntry};
 use crate::api::users::{self, ListUsers, NewMachine};
-use crate::views::{PageView, UserView};
+use crate::views::{CreatedPatView, MembershipView, PatView, SecretView, UserView};
 
 impl From<UserView> for pb::User {
     fn from(u: UserView) -> Self {
@@ -39,104 +42,208 @@ impl From<UserView> for pb::User {
     }
 }
 
-impl From<PageView<UserView>> for pb::ListUsersResponse {
-    fn from(p: PageView<UserView>) -> Self {
-        pb::ListUsersResponse {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor.unwrap_or_default(),
+impl From<MetadataEntry> for pb::Metadata {
+    fn from(m: MetadataEntry) -> Self {
+        pb::Metadata {
+            key: m.key,
+            value: m.value,
         }
     }
 }
 
+impl From<PatView> for pb::PersonalAccessToken {
+    fn from(p: PatView) -> Self {
+        pb::PersonalAccessToken {
+            id: p.id,
+            expires_at: p.expires_at,
+        }
+    }
+}
+
+impl From<CreatedPatView> for pb::CreatePersonalAccessTokenResponse {
+    fn from(p: CreatedPatView) -> Self {
+        pb::CreatePersonalAccessTokenResponse {
+            id: p.id,
+            token: p.token,
+            sequence: p.sequence,
+            position: p.position,
+        }
+    }
+}
+
+impl From<SecretView> for pb::NewMachineSecretResponse {
+    fn from(s: SecretView) -> Self {
+        pb::NewMachineSecretResponse {
+            client_id: s.client_id,
+            client_secret: s.client_secret,
+            sequence: s.sequence,
+            position: s.position,
+        }
+    }
+}
+
+impl From<MembershipView> for pb::Membership {
+    fn from(m: MembershipView) -> Self {
+        pb::Membership {
+            level: m.level,
+            resource_id: m.resource_id,
+            roles: m.roles,
+        }
+    }
+}
+
+page!(UserView => pb::ListUsersResponse);
+page!(MetadataEntry => pb::ListMetadataResponse);
+page!(PatView => pb::ListPersonalAccessTokensResponse);
+page!(MembershipView => pb::ListMembershipsResponse);
+
+fn human(r: pb::CreateHumanUserRequest) -> Result<HumanInput, domain::Error> {
+    let profile = required(r.profile, "profile")?;
+    let email = required(r.email, "email")?;
+    Ok(HumanInput {
+        org_id: r.org_id,
+        username: r.username,
+        profile: Profile {
+            given_name: profile.given_name,
+            family_name: profile.family_name,
+            display_name: profile.display_name.unwrap_or_default(),
+            preferred_language: profile.preferred_language,
+        },
+        email: Email {
+            address: email.address,
+            verified: email.verified,
+        },
+        phone: r.phone,
+        password: r.password,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::user_service_server::UserService for Api {
-    async fn create_human_user(
-        &self,
-        req: Request<pb::CreateHumanUserRequest>,
-    ) -> Result<Response<pb::WriteReply>, Status> {
-        self.instance(req, |gw, auth, r| async move {
-            let profile = required(r.profile, "profile")?;
-            let email = required(r.email, "email")?;
-            let input = HumanInput {
-                org_id: r.org_id,
-                username: r.username,
-                profile: Profile {
-                    given_name: profile.given_name,
-                    family_name: profile.family_name,
-                    display_name: profile.display_name.unwrap_or_default(),
-                    preferred_language: profile.preferred_language,
-                },
-                email: Email {
-                    address: email.address,
-                    verified: email.verified,
-                },
-                phone: r.phone,
-                password: r.password,
-            };
-            users::create_human(&gw, &auth, input).await
-        })
-        .await
-    }
+    rpc!(instance create_human_user(pb::CreateHumanUserRequest) -> pb::WriteReply,
+        |gw, auth, r| users::create_human(&gw, &auth, human(r)?).await);
 
-    async fn create_machine_user(
-        &self,
-        req: Request<pb::CreateMachineUserRequest>,
-    ) -> Result<Response<pb::WriteReply>, Status> {
-        self.instance(req, |gw, auth, r| async move {
-            let input = NewMachine {
-                org_id: r.org_id,
-                username: r.username,
-                name: r.name,
-                description: r.description.unwrap_or_default(),
-            };
-            users::create_machine(&gw, &auth, input).await
-        })
-        .await
-    }
+    rpc!(instance create_machine_user(pb::CreateMachineUserRequest) -> pb::WriteReply,
+    |gw, auth, r| {
+        let input = NewMachine {
+            org_id: r.org_id,
+            username: r.username,
+            name: r.name,
+            description: r.description.unwrap_or_default(),
+        };
+        users::create_machine(&gw, &auth, input).await
+    });
 
-    async fn get_user(
-        &self,
-        req: Request<pb::GetUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
-        self.instance(req, |gw, auth, r| async move {
-            users::get(&gw, &auth, &r.id).await
-        })
-        .await
-    }
+    rpc!(instance get_user(pb::GetUserRequest) -> pb::User,
+        |gw, auth, r| users::get(&gw, &auth, &r.id).await);
 
-    async fn get_me(&self, req: Request<pb::GetMeRequest>) -> Result<Response<pb::User>, Status> {
-        self.instance(
-            req,
-            |gw, auth, _| async move { users::me(&gw, &auth).await },
-        )
-        .await
-    }
+    rpc!(instance get_me(pb::GetMeRequest) -> pb::User,
+        |gw, auth, _r| users::me(&gw, &auth).await);
 
-    async fn list_users(
-        &self,
-        req: Request<pb::ListUsersRequest>,
-    ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        self.instance(req, |gw, auth, r| async move {
-            let q = ListUsers {
-                filter: readmodel::UserFilter {
-                    org_id: some(r.org_id),
-                    username: some(r.username),
-                },
-                limit: (r.limit != 0).then_some(r.limit as usize),
-                cursor: some(r.cursor),
-            };
-            users::list(&gw, &auth, q).await
-        })
-        .await
-    }
+    rpc!(instance list_users(pb::ListUsersRequest) -> pb::ListUsersResponse, |gw, auth, r| {
+        let q = ListUsers {
+            filter: readmodel::UserFilter {
+                org_id: some(r.org_id),
+                username: some(r.username),
+            },
+            limit: list_params(r.limit, String::new()).limit,
+            cursor: some(r.cursor),
+        };
+        users::list(&gw, &auth, q).await
+    });
 
-    async fn delete_user(
-        &self,
-        req: Request<pb::DeleteUserRequest>,
-    ) -> Result<Response<pb::WriteReply>, Status> {
-        self.instance(req, |gw, auth, r| async move {
-            users::delete(&gw, &auth, &r.id).await
-        })
-        .await
-    }
+    rpc!(instance delete_user(pb::DeleteUserRequest) -> pb::WriteReply,
+        |gw, auth, r| users::delete(&gw, &auth, &r.id).await);
+
+    rpc!(instance update_profile(pb::UpdateProfileRequest) -> pb::WriteReply, |gw, auth, r| {
+        let patch = ProfilePatch {
+            given_name: r.given_name,
+            family_name: r.family_name,
+            display_name: r.display_name,
+            preferred_language: r.preferred_language,
+            name: r.name,
+            description: r.description,
+        };
+        user_changes::change(&gw, &auth, &r.id, UserChange::Profile(patch)).await
+    });
+
+    rpc!(instance set_email(pb::SetEmailRequest) -> pb::WriteReply, |gw, auth, r| {
+        let change = UserChange::Email {
+            address: r.address,
+            verified: r.verified,
+        };
+        user_changes::change(&gw, &auth, &r.id, change).await
+    });
+
+    rpc!(instance set_phone(pb::SetPhoneRequest) -> pb::WriteReply, |gw, auth, r| {
+        let change = UserChange::Phone {
+            phone: r.phone,
+            verified: r.verified,
+        };
+        user_changes::change(&gw, &auth, &r.id, change).await
+    });
+
+    rpc!(instance set_password(pb::SetPasswordRequest) -> pb::WriteReply, |gw, auth, r| {
+        let change = PasswordChange {
+            current_password: r.current_password,
+            new_password: r.new_password,
+        };
+        user_changes::change_password(&gw, &auth, &r.id, change).await
+    });
+
+    rpc!(instance deactivate_user(pb::UserStateRequest) -> pb::WriteReply,
+        |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Deactivate).await);
+
+    rpc!(instance reactivate_user(pb::UserStateRequest) -> pb::WriteReply,
+        |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Reactivate).await);
+
+    rpc!(instance lock_user(pb::UserStateRequest) -> pb::WriteReply,
+        |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Lock).await);
+
+    rpc!(instance unlock_user(pb::UserStateRequest) -> pb::WriteReply,
+        |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Unlock).await);
+
+    rpc!(instance set_metadata(pb::SetMetadataRequest) -> pb::WriteReply, |gw, auth, r| {
+        let change = UserChange::SetMetadata {
+            key: r.key,
+            value: r.value,
+        };
+        user_changes::change(&gw, &auth, &r.id, change).await
+    });
+
+    rpc!(instance list_metadata(pb::ListMetadataRequest) -> pb::ListMetadataResponse,
+    |gw, auth, r| {
+        let q = list_params(r.limit, r.cursor);
+        user_changes::list_metadata(&gw, &auth, &r.id, q).await
+    });
+
+    rpc!(instance remove_metadata(pb::RemoveMetadataRequest) -> pb::WriteReply,
+    |gw, auth, r| {
+        let change = UserChange::RemoveMetadata { key: r.key };
+        user_changes::change(&gw, &auth, &r.id, change).await
+    });
+
+    rpc!(instance create_personal_access_token(pb::CreatePersonalAccessTokenRequest)
+            -> pb::CreatePersonalAccessTokenResponse,
+        |gw, auth, r| pats::create(&gw, &auth, &r.id, r.expires_at).await);
+
+    rpc!(instance list_personal_access_tokens(pb::ListPersonalAccessTokensRequest)
+            -> pb::ListPersonalAccessTokensResponse,
+        |gw, auth, r| pats::list(&gw, &auth, &r.id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance revoke_personal_access_token(pb::RevokePersonalAccessTokenRequest)
+            -> pb::WriteReply,
+        |gw, auth, r| pats::revoke(&gw, &auth, &r.id, &r.pat_id).await);
+
+    rpc!(instance new_machine_secret(pb::MachineSecretRequest) -> pb::NewMachineSecretResponse,
+        |gw, auth, r| user_changes::new_secret(&gw, &auth, &r.id).await);
+
+    rpc!(instance remove_machine_secret(pb::MachineSecretRequest) -> pb::WriteReply,
+        |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::RemoveSecret).await);
+
+    rpc!(instance list_memberships(pb::ListMembershipsRequest) -> pb::ListMembershipsResponse,
+    |gw, auth, r| {
+        let q = list_params(r.limit, r.cursor);
+        permissions::memberships(&gw, &auth, &r.id, q).await
+    });
 }

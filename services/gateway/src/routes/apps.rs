@@ -1,18 +1,13 @@
 //! OIDC applications of a project, with client-secret rotation.
 
 use actix_web::{web, HttpResponse};
-use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
-use domain::project::ProjectCommand;
-use domain::{Code, Error};
-use readmodel::AppRow;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::projects::authorized_project;
+use crate::api::apps::{self, AppSettings};
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
+use crate::views::{respond, AppView, CreatedAppView, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -27,36 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/projects/{id}/apps/{app_id}/secret",
             web::post().to(rotate_secret),
         );
-}
-
-/// Parses a list of names into their enum, naming the field and the value that is wrong.
-fn parse<T: serde::de::DeserializeOwned>(
-    field: &str,
-    values: &[String],
-) -> std::result::Result<Vec<T>, Error> {
-    values
-        .iter()
-        .map(|v| {
-            serde_json::from_value(serde_json::Value::String(v.clone())).map_err(|_| {
-                Error::new(
-                    Code::InvalidAppConfig,
-                    format!("{v:?} is not a valid {field} value"),
-                )
-                .with("field", field)
-            })
-        })
-        .collect()
-}
-
-fn one<T: serde::de::DeserializeOwned>(field: &str, value: &str) -> std::result::Result<T, Error> {
-    Ok(parse::<T>(field, &[value.to_string()])?.remove(0))
-}
-
-fn names<T: Serialize>(values: &[T]) -> Vec<String> {
-    values
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok()?.as_str().map(str::to_string))
-        .collect()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -89,92 +54,26 @@ struct AppBody {
     access_token_signing_alg: Option<String>,
 }
 
-impl AppBody {
-    /// The signing choice, validated (before anything is written).
-    fn signing(&self) -> std::result::Result<Signing, Error> {
-        let d = Signing::default();
-        domain::app::signing(&Signing {
-            id_token_alg: self.id_token_signing_alg.clone().unwrap_or(d.id_token_alg),
-            access_token_alg: self
-                .access_token_signing_alg
-                .clone()
-                .unwrap_or(d.access_token_alg),
-        })
-    }
-
-    fn config(self) -> std::result::Result<OidcConfig, Error> {
-        Ok(OidcConfig {
-            name: self.name,
-            redirect_uris: self.redirect_uris,
-            post_logout_redirect_uris: self.post_logout_redirect_uris,
-            grant_types: match self.grant_types {
-                Some(g) => parse::<GrantType>("grant_types", &g)?,
-                None => vec![GrantType::AuthorizationCode],
-            },
-            response_types: match self.response_types {
-                Some(r) => parse::<ResponseType>("response_types", &r)?,
-                None => vec![ResponseType::Code],
-            },
-            auth_method: one::<AuthMethod>("auth_method", &self.auth_method)?,
-            access_token_type: match self.access_token_type {
-                Some(t) => one::<AccessTokenType>("access_token_type", &t)?,
-                None => AccessTokenType::Jwt,
-            },
-        })
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-struct AppView {
-    id: String,
-    client_id: String,
-    name: String,
-    redirect_uris: Vec<String>,
-    post_logout_redirect_uris: Vec<String>,
-    grant_types: Vec<String>,
-    response_types: Vec<String>,
-    auth_method: String,
-    access_token_type: String,
-    id_token_signing_alg: String,
-    access_token_signing_alg: String,
-    has_secret: bool,
-}
-
-impl From<AppRow> for AppView {
-    fn from(a: AppRow) -> Self {
-        let c = a.config;
-        AppView {
-            id: a.id,
-            client_id: a.client_id,
-            grant_types: names(&c.grant_types),
-            response_types: names(&c.response_types),
-            auth_method: names(&[c.auth_method]).remove(0),
-            access_token_type: names(&[c.access_token_type]).remove(0),
-            name: c.name,
-            redirect_uris: c.redirect_uris,
-            post_logout_redirect_uris: c.post_logout_redirect_uris,
-            id_token_signing_alg: a.signing.id_token_alg,
-            access_token_signing_alg: a.signing.access_token_alg,
-            has_secret: a.has_secret,
+impl From<AppBody> for AppSettings {
+    fn from(b: AppBody) -> Self {
+        AppSettings {
+            name: b.name,
+            redirect_uris: b.redirect_uris,
+            post_logout_redirect_uris: b.post_logout_redirect_uris,
+            grant_types: b.grant_types,
+            response_types: b.response_types,
+            auth_method: b.auth_method,
+            access_token_type: b.access_token_type,
+            id_token_signing_alg: b.id_token_signing_alg,
+            access_token_signing_alg: b.access_token_signing_alg,
         }
     }
-}
-
-#[derive(Serialize, ToSchema)]
-struct CreatedApp {
-    id: String,
-    client_id: String,
-    /// Shown once (secret-based auth methods only), stored as a hash.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret: Option<String>,
-    sequence: u64,
-    position: String,
 }
 
 /// Adds an OIDC app. `project.app.write` on the project.
 #[utoipa::path(post, path = "/v1/projects/{id}/apps/oidc", tag = "apps", params(("id" = String, Path)),
     request_body = AppBody,
-    responses((status = 201, body = CreatedApp), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 201, body = CreatedAppView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("project.app.write"))))]
 async fn create_app(
     gw: web::Data<Gateway>,
@@ -182,31 +81,8 @@ async fn create_app(
     id: web::Path<String>,
     body: Body<AppBody>,
 ) -> Result<HttpResponse> {
-    authorized_project(&gw, &auth, &id, "project.app.write").await?;
-    let body = body.into_inner();
-    let signing = body.signing()?;
-    let config = body.config()?;
-    let mut app = gw
-        .bus
-        .add_app(&auth.caller, &auth.instance, &id, config)
-        .await?;
-    if signing != Signing::default() {
-        let cmd = ProjectCommand::SetAppSigning {
-            app_id: app.app_id.clone(),
-            signing,
-        };
-        app.written = gw
-            .bus
-            .change_project(&auth.caller, &auth.instance, &id, cmd, None)
-            .await?;
-    }
-    Ok(HttpResponse::Created().json(CreatedApp {
-        id: app.app_id,
-        client_id: app.client_id,
-        client_secret: app.client_secret,
-        sequence: app.written.sequence,
-        position: app.written.position.to_string(),
-    }))
+    let app = apps::create(&gw, &auth, &id, body.into_inner().into()).await?;
+    Ok(HttpResponse::Created().json(app))
 }
 
 /// The project's apps. `project.app.read` on the project.
@@ -219,14 +95,7 @@ async fn list_apps(
     id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    authorized_project(&gw, &auth, &id, "project.app.read").await?;
-    let (instance, project) = (auth.instance.clone(), id.into_inner());
-    let apps = read(&gw, move |m| m.apps(&instance, &project)).await?;
-    Ok(HttpResponse::Ok().json(PageView::paged(
-        apps.into_iter().map(AppView::from).collect(),
-        &q,
-        |a| a.id.clone(),
-    )?))
+    Ok(HttpResponse::Ok().json(apps::list(&gw, &auth, &id, q.into_inner()).await?))
 }
 
 /// An app. `project.app.read` on the project.
@@ -240,15 +109,7 @@ async fn get_app(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, app_id) = path.into_inner();
-    authorized_project(&gw, &auth, &id, "project.app.read").await?;
-    let (instance, a) = (auth.instance.clone(), app_id.clone());
-    let app = read(&gw, move |m| m.app(&instance, &id, &a))
-        .await?
-        .ok_or_else(|| {
-            Error::new(Code::AppNotFound, format!("no app {app_id}"))
-                .with("app_id", app_id.as_str())
-        })?;
-    Ok(HttpResponse::Ok().json(AppView::from(app)))
+    Ok(HttpResponse::Ok().json(apps::get(&gw, &auth, &id, &app_id).await?))
 }
 
 /// Replaces an app's configuration (the auth method stays secret-based or not).
@@ -264,24 +125,8 @@ async fn update_app(
     body: Body<AppBody>,
 ) -> Result<HttpResponse> {
     let (id, app_id) = path.into_inner();
-    authorized_project(&gw, &auth, &id, "project.app.write").await?;
-    let body = body.into_inner();
-    let signing = body.signing()?;
-    let cmd = ProjectCommand::UpdateApp {
-        app_id: app_id.clone(),
-        config: body.config()?,
-    };
-    let mut w = gw
-        .bus
-        .change_project(&auth.caller, &auth.instance, &id, cmd, auth.if_match)
-        .await?;
-    let cmd = ProjectCommand::SetAppSigning { app_id, signing };
-    w = gw
-        .bus
-        .change_project(&auth.caller, &auth.instance, &id, cmd, None)
-        .await?
-        .max_of(&w);
-    Ok(written(None, w, false))
+    let reply = apps::update(&gw, &auth, &id, &app_id, body.into_inner().into()).await?;
+    Ok(respond(reply, false))
 }
 
 /// Removes an app. `project.app.delete` on the project.
@@ -295,25 +140,17 @@ async fn delete_app(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, app_id) = path.into_inner();
-    authorized_project(&gw, &auth, &id, "project.app.delete").await?;
-    let w = gw
-        .bus
-        .change_project(
-            &auth.caller,
-            &auth.instance,
-            &id,
-            ProjectCommand::RemoveApp { app_id },
-            None,
-        )
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(
+        apps::delete(&gw, &auth, &id, &app_id).await?,
+        false,
+    ))
 }
 
 /// A new client secret for the app; the old one stops working. `project.app.write` on the
 /// project.
 #[utoipa::path(post, path = "/v1/projects/{id}/apps/{app_id}/secret", tag = "apps",
     params(("id" = String, Path), ("app_id" = String, Path)),
-    responses((status = 201, body = CreatedApp), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = CreatedAppView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     extensions(("x-permission" = json!("project.app.write"))))]
 async fn rotate_secret(
     gw: web::Data<Gateway>,
@@ -321,16 +158,6 @@ async fn rotate_secret(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, app_id) = path.into_inner();
-    authorized_project(&gw, &auth, &id, "project.app.write").await?;
-    let app = gw
-        .bus
-        .rotate_app_secret(&auth.caller, &auth.instance, &id, &app_id)
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedApp {
-        id: app.app_id,
-        client_id: app.client_id,
-        client_secret: app.client_secret,
-        sequence: app.written.sequence,
-        position: app.written.position.to_string(),
-    }))
+    let app = apps::rotate_secret(&gw, &auth, &id, &app_id).await?;
+    Ok(HttpResponse::Created().json(app))
 }

@@ -33,5 +33,3 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     pats::configure(cfg);
     events::configure(cfg);
 }
-
-pub(crate) use crate::api::{new_id, require};

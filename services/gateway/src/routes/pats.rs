@@ -2,14 +2,14 @@
 //! `user.write` on the user's org, never on oneself (a token cannot mint tokens for itself).
 
 use actix_web::{web, HttpResponse};
-use authz::UserOp;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::api::users::authorized_user;
+use crate::api::pats;
 use crate::auth::Authenticated;
-use crate::reads::read;
-use crate::views::{optional_json, written, ErrorBody, ListParams, PageView, PatView, WriteReply};
+use crate::views::{
+    optional_json, respond, CreatedPatView, ErrorBody, ListParams, PageView, PatView, WriteReply,
+};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -28,19 +28,10 @@ struct CreatePat {
     expires_at: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
-struct CreatedPat {
-    id: String,
-    /// The token: shown once, stored only as a hash.
-    token: String,
-    sequence: u64,
-    position: String,
-}
-
 /// Creates a personal access token. `user.write` on the user's org, never on oneself.
 #[utoipa::path(post, path = "/v1/users/{id}/pats", tag = "users", params(("id" = String, Path)),
     request_body = Option<CreatePat>,
-    responses((status = 201, body = CreatedPat), (status = 403, body = ErrorBody)),
+    responses((status = 201, body = CreatedPatView), (status = 403, body = ErrorBody)),
     extensions(("x-permission" = json!("user.write (never self)"))))]
 async fn create_pat(
     gw: web::Data<Gateway>,
@@ -49,17 +40,7 @@ async fn create_pat(
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let expires_at = optional_json::<CreatePat>(&body)?.expires_at;
-    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
-    let pat = gw
-        .bus
-        .add_pat(&auth.caller, &auth.instance, &id, expires_at)
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedPat {
-        id: pat.pat_id,
-        token: pat.token,
-        sequence: pat.written.sequence,
-        position: pat.written.position.to_string(),
-    }))
+    Ok(HttpResponse::Created().json(pats::create(&gw, &auth, &id, expires_at).await?))
 }
 
 /// A user's tokens (ids and expiry, never the tokens). `user.write`, never on oneself.
@@ -72,16 +53,7 @@ async fn list_pats(
     id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
-    let (instance, user) = (auth.instance.clone(), id.into_inner());
-    let pats = read(&gw, move |m| m.pats(&instance, &user)).await?;
-    Ok(HttpResponse::Ok().json(PageView::paged(
-        pats.into_iter()
-            .map(|(id, expires_at)| PatView { id, expires_at })
-            .collect(),
-        &q,
-        |p| p.id.clone(),
-    )?))
+    Ok(HttpResponse::Ok().json(pats::list(&gw, &auth, &id, q.into_inner()).await?))
 }
 
 /// Revokes a token. `user.write`, never on oneself.
@@ -95,10 +67,8 @@ async fn delete_pat(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, pat_id) = path.into_inner();
-    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
-    let w = gw
-        .bus
-        .remove_pat(&auth.caller, &auth.instance, &id, &pat_id, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(
+        pats::revoke(&gw, &auth, &id, &pat_id).await?,
+        false,
+    ))
 }

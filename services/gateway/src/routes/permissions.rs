@@ -1,17 +1,13 @@
 //! What a user may do: their memberships, and the decision of a check with its reason.
 
 use actix_web::{web, HttpResponse};
-use authz::{Because, Caller, Decision, Permission, Requirement, Target, UserOp};
-use domain::{Code, Error};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::require;
-use crate::api::users::authorized_user;
-use crate::auth::{load_principal, Authenticated};
+use crate::api::permissions::{self, CheckQuery};
+use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{ErrorBody, ListParams, PageView};
+use crate::views::{CheckView, ErrorBody, ListParams, MembershipView, PageView};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -19,15 +15,6 @@ type Result<T> = std::result::Result<T, ApiError>;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/{id}/memberships", web::get().to(memberships))
         .route("/permissions/check", web::post().to(check));
-}
-
-#[derive(Serialize, ToSchema)]
-struct MembershipView {
-    /// `system`, `instance`, `org`, `project` or `project_grant`.
-    level: String,
-    /// The org, project or grant; empty for the instance and the system.
-    resource_id: String,
-    roles: Vec<String>,
 }
 
 /// A user's memberships (manager roles) at every level. `user.membership.read` on the user's
@@ -41,20 +28,8 @@ async fn memberships(
     id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    authorized_user(&gw, &auth, &id, UserOp::ReadMemberships).await?;
-    let (instance, user) = (auth.instance.clone(), id.into_inner());
-    let rows = read(&gw, move |m| m.memberships_of(&instance, &user)).await?;
-    Ok(HttpResponse::Ok().json(PageView::paged(
-        rows.into_iter()
-            .map(|r| MembershipView {
-                level: r.level,
-                resource_id: r.resource_id,
-                roles: r.roles,
-            })
-            .collect(),
-        &q,
-        |m| format!("{}/{}", m.level, m.resource_id),
-    )?))
+    let page = permissions::memberships(&gw, &auth, &id, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -77,56 +52,6 @@ struct CheckBody {
     resource: ResourceBody,
 }
 
-#[derive(Serialize, ToSchema)]
-struct CheckView {
-    allowed: bool,
-    /// Why: the role and the resource of the membership that grants it, or what is missing.
-    because: String,
-}
-
-fn unknown_resource(kind: &str, id: &str) -> Error {
-    Error::new(
-        Code::UnknownResource,
-        format!("no {kind} {id:?} in this instance"),
-    )
-    .with("type", kind)
-    .with("id", id)
-}
-
-fn describe(resource: &authz::Resource) -> String {
-    use authz::Resource as R;
-    match resource {
-        R::System => "the system".into(),
-        R::Instance => "the instance".into(),
-        R::Org(id) => format!("org {id}"),
-        R::Project(id) => format!("project {id}"),
-        R::ProjectGrant(id) => format!("project grant {id}"),
-    }
-}
-
-fn explain(decision: &Decision) -> String {
-    match decision {
-        Decision::Allow { because } => match because {
-            Because::Membership {
-                resource,
-                role,
-                permission,
-            } => format!("role {role} on {} grants {permission}", describe(resource)),
-            Because::SelfManagement { permission } => {
-                format!("a user may do this to themself without {permission}")
-            }
-            Because::InternalFlow { flow, permission } => {
-                format!("the {} flow holds {permission}", flow.name())
-            }
-        },
-        Decision::Deny { missing, or: None } => format!("missing permission {missing}"),
-        Decision::Deny {
-            missing,
-            or: Some(or),
-        } => format!("missing permission {missing} (or {or})"),
-    }
-}
-
 /// Would this user be allowed this permission on this resource? The decision with its reason.
 /// `iam.read` on the instance.
 #[utoipa::path(post, path = "/v1/permissions/check", tag = "permissions", request_body = CheckBody,
@@ -137,69 +62,12 @@ async fn check(
     auth: Authenticated,
     body: Body<CheckBody>,
 ) -> Result<HttpResponse> {
-    let instance_target = Target::Instance {
-        instance: &auth.instance,
-    };
-    require(&gw, &auth, Permission::named("iam.read"), instance_target)?;
     let b = body.into_inner();
-    let permission = Permission::from_name(&b.permission).ok_or_else(|| {
-        Error::new(
-            Code::UnknownPermission,
-            format!("{:?} is not a permission", b.permission),
-        )
-        .with("field", "permission")
-    })?;
-    let (instance, map) = (auth.instance.clone(), gw.authz.role_map().clone());
-    let (user_id, kind, id) = (
-        b.user_id.clone(),
-        b.resource.kind.clone(),
-        b.resource.id.clone(),
-    );
-    // The user's principal, and the owner of the resource (the org of a user or a project).
-    let (principal, owner) = read(&gw, move |m| {
-        let principal = load_principal(m, &instance, &user_id, &map)?.map(|(p, _)| p);
-        let owner = match kind.as_str() {
-            "instance" => Some(String::new()),
-            "org" => m.org(&instance, &id)?.map(|o| o.id),
-            "user" => m.user(&instance, &id)?.map(|u| u.org_id),
-            "project" => m.project_org(&instance, &id)?,
-            _ => None,
-        };
-        Ok((principal, owner))
-    })
-    .await?;
-    let principal = principal.ok_or_else(|| {
-        Error::new(Code::UserNotFound, format!("no user {}", b.user_id))
-            .with("user_id", b.user_id.as_str())
-    })?;
-    let (kind, id) = (b.resource.kind.as_str(), b.resource.id.as_str());
-    let owner = owner.ok_or_else(|| unknown_resource(kind, id))?;
-    let i = auth.instance.as_str();
-    let target = match kind {
-        "instance" => Target::Instance { instance: i },
-        "org" => Target::Org {
-            instance: i,
-            org: &owner,
-        },
-        "user" => Target::User {
-            instance: i,
-            org: &owner,
-            user: id,
-        },
-        "project" => Target::Project {
-            instance: i,
-            org: &owner,
-            project: id,
-        },
-        _ => return Err(unknown_resource(kind, id).into()),
+    let query = CheckQuery {
+        user_id: b.user_id,
+        permission: b.permission,
+        kind: b.resource.kind,
+        id: b.resource.id,
     };
-    let decision = gw.authz.check(
-        &Caller::Principal(std::sync::Arc::new(principal)),
-        Requirement::plain(permission),
-        &target,
-    );
-    Ok(HttpResponse::Ok().json(CheckView {
-        allowed: decision.is_allowed(),
-        because: explain(&decision),
-    }))
+    Ok(HttpResponse::Ok().json(permissions::check(&gw, &auth, query).await?))
 }

@@ -1,18 +1,13 @@
 //! Projects and their roles.
 
 use actix_web::{web, HttpResponse};
-use authz::{Permission, Requirement, Target};
-use domain::project::ProjectCommand;
-use domain::{Code, Error};
-use readmodel::ProjectRow;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{new_id, require};
+use crate::api::projects;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{limit, written, ErrorBody, ListParams, PageView, WriteReply};
+use crate::views::{respond, ErrorBody, ListParams, PageView, ProjectView, RoleView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -26,49 +21,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/projects/{id}/roles", web::post().to(add_role))
         .route("/projects/{id}/roles", web::get().to(list_roles))
         .route("/projects/{id}/roles/{key}", web::delete().to(remove_role));
-}
-
-/// The project `id` of the caller's instance, if the caller has `permission` on it (checked
-/// against its org as the read model knows it; the actor checks again).
-pub(crate) async fn authorized_project(
-    gw: &Gateway,
-    auth: &Authenticated,
-    id: &str,
-    permission: &str,
-) -> std::result::Result<ProjectRow, Error> {
-    let (instance, project_id) = (auth.instance.clone(), id.to_string());
-    let project = read(gw, move |m| m.project(&instance, &project_id))
-        .await?
-        .ok_or_else(|| {
-            Error::new(Code::ProjectNotFound, format!("no project {id}")).with("project_id", id)
-        })?;
-    let target = Target::Project {
-        instance: &auth.instance,
-        org: &project.org_id,
-        project: &project.id,
-    };
-    require(gw, auth, Permission::named(permission), target)?;
-    Ok(project)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProjectView {
-    id: String,
-    org_id: String,
-    name: String,
-    /// Whether tokens carry the user's roles of this project.
-    assert_roles: bool,
-}
-
-impl From<ProjectRow> for ProjectView {
-    fn from(p: ProjectRow) -> Self {
-        ProjectView {
-            id: p.id,
-            org_id: p.org_id,
-            name: p.name,
-            assert_roles: p.assert_roles,
-        }
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -91,19 +43,9 @@ async fn create_project(
     org_id: web::Path<String>,
     body: Body<CreateProject>,
 ) -> Result<HttpResponse> {
-    let id = new_id();
-    let w = gw
-        .bus
-        .create_project(
-            &auth.caller,
-            &auth.instance,
-            &id,
-            &org_id,
-            &body.name,
-            body.assert_roles,
-        )
-        .await?;
-    Ok(written(Some(id), w, true))
+    let b = body.into_inner();
+    let reply = projects::create(&gw, &auth, &org_id, &b.name, b.assert_roles).await?;
+    Ok(respond(reply, true))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -128,24 +70,12 @@ async fn list_projects(
     auth: Authenticated,
     q: web::Query<ListProjects>,
 ) -> Result<HttpResponse> {
-    let limit = limit(q.limit)?;
-    let scope = gw.authz.readable_scope(
-        &auth.caller,
-        Requirement::plain(Permission::named("project.read")),
-        &auth.instance,
-    );
-    let (instance, q) = (auth.instance.clone(), q.into_inner());
-    let page = read(&gw, move |m| {
-        m.list_projects(
-            &instance,
-            &scope,
-            q.org_id.as_deref(),
-            limit,
-            q.cursor.as_deref(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(PageView::of(page, ProjectView::from)))
+    let q = q.into_inner();
+    let params = ListParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    Ok(HttpResponse::Ok().json(projects::list(&gw, &auth, q.org_id, params).await?))
 }
 
 /// A project. `project.read` on it.
@@ -157,8 +87,7 @@ async fn get_project(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let project = authorized_project(&gw, &auth, &id, "project.read").await?;
-    Ok(HttpResponse::Ok().json(ProjectView::from(project)))
+    Ok(HttpResponse::Ok().json(projects::get(&gw, &auth, &id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -180,17 +109,9 @@ async fn update_project(
     id: web::Path<String>,
     body: Body<UpdateProject>,
 ) -> Result<HttpResponse> {
-    authorized_project(&gw, &auth, &id, "project.write").await?;
     let b = body.into_inner();
-    let cmd = ProjectCommand::Update {
-        name: b.name,
-        assert_roles: b.assert_roles,
-    };
-    let w = gw
-        .bus
-        .change_project(&auth.caller, &auth.instance, &id, cmd, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    let reply = projects::update(&gw, &auth, &id, b.name, b.assert_roles).await?;
+    Ok(respond(reply, false))
 }
 
 /// Removes a project with its roles, apps, grants, members and user grants. `project.delete`
@@ -203,12 +124,7 @@ async fn delete_project(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    authorized_project(&gw, &auth, &id, "project.delete").await?;
-    let w = gw
-        .bus
-        .remove_project(&auth.caller, &auth.instance, &id, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(projects::delete(&gw, &auth, &id).await?, false))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -223,14 +139,6 @@ struct AddRole {
     group: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-struct RoleView {
-    key: String,
-    display_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<String>,
-}
-
 /// Adds a role to the project. `project.role.write` on it.
 #[utoipa::path(post, path = "/v1/projects/{id}/roles", tag = "projects", params(("id" = String, Path)),
     request_body = AddRole,
@@ -242,18 +150,16 @@ async fn add_role(
     id: web::Path<String>,
     body: Body<AddRole>,
 ) -> Result<HttpResponse> {
-    authorized_project(&gw, &auth, &id, "project.role.write").await?;
     let b = body.into_inner();
-    let cmd = ProjectCommand::AddRole {
+    let role = RoleView {
         key: b.key,
         display_name: b.display_name,
         group: b.group,
     };
-    let w = gw
-        .bus
-        .change_project(&auth.caller, &auth.instance, &id, cmd, None)
-        .await?;
-    Ok(written(None, w, true))
+    Ok(respond(
+        projects::add_role(&gw, &auth, &id, role).await?,
+        true,
+    ))
 }
 
 /// The project's roles. `project.role.read` on it.
@@ -266,21 +172,8 @@ async fn list_roles(
     id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    authorized_project(&gw, &auth, &id, "project.role.read").await?;
-    let (instance, project) = (auth.instance.clone(), id.into_inner());
-    let roles = read(&gw, move |m| m.project_roles(&instance, &project)).await?;
-    Ok(HttpResponse::Ok().json(PageView::paged(
-        roles
-            .into_iter()
-            .map(|r| RoleView {
-                key: r.key,
-                display_name: r.display_name,
-                group: r.group,
-            })
-            .collect(),
-        &q,
-        |r| r.key.clone(),
-    )?))
+    let page = projects::list_roles(&gw, &auth, &id, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Removes a role from the project; its grants and the user grants holding it lose it.
@@ -295,10 +188,8 @@ async fn remove_role(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, key) = path.into_inner();
-    authorized_project(&gw, &auth, &id, "project.role.delete").await?;
-    let w = gw
-        .bus
-        .remove_project_role(&auth.caller, &auth.instance, &id, &key, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(
+        projects::remove_role(&gw, &auth, &id, &key).await?,
+        false,
+    ))
 }

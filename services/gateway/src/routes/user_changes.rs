@@ -2,7 +2,6 @@
 //! is a `UserChange` whose `UserOp` says the permission and the self-management rule.
 
 use actix_web::{web, HttpResponse};
-use authz::UserOp;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use command::PasswordChange;
@@ -11,11 +10,10 @@ use domain::{Code, Error};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::users::authorized_user;
+use crate::api::user_changes;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::reads::read;
-use crate::views::{written, ErrorBody, ListParams, PageView, WriteReply};
+use crate::views::{respond, ErrorBody, ListParams, PageView, SecretView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -39,19 +37,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/{id}/secret", web::delete().to(remove_secret));
 }
 
-/// The gateway's cheap check of the change, then the change (the actor checks again).
 async fn apply(
     gw: &Gateway,
     auth: &Authenticated,
     id: &str,
     change: UserChange,
 ) -> Result<HttpResponse> {
-    authorized_user(gw, auth, id, change.op()).await?;
-    let w = gw
-        .bus
-        .change_user(&auth.caller, &auth.instance, id, change, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    Ok(respond(
+        user_changes::change(gw, auth, id, change).await?,
+        false,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -171,17 +166,13 @@ async fn change_password(
     id: web::Path<String>,
     body: Body<PasswordBody>,
 ) -> Result<HttpResponse> {
-    authorized_user(&gw, &auth, &id, UserOp::ChangePassword).await?;
     let b = body.into_inner();
     let change = PasswordChange {
         current_password: b.current_password,
         new_password: b.new_password,
     };
-    let w = gw
-        .bus
-        .change_password(&auth.caller, &auth.instance, &id, change, auth.if_match)
-        .await?;
-    Ok(written(None, w, false))
+    let reply = user_changes::change_password(&gw, &auth, &id, change).await?;
+    Ok(respond(reply, false))
 }
 
 macro_rules! state_route {
@@ -282,29 +273,18 @@ async fn list_metadata(
     id: web::Path<String>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    authorized_user(&gw, &auth, &id, UserOp::ReadMetadata).await?;
-    let (instance, user) = (auth.instance.clone(), id.into_inner());
-    let items = read(&gw, move |m| m.metadata(&instance, &user)).await?;
-    Ok(HttpResponse::Ok().json(PageView::paged(
-        items
+    let page = user_changes::list_metadata(&gw, &auth, &id, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(PageView {
+        items: page
+            .items
             .into_iter()
-            .map(|(key, value)| MetadataView {
-                key,
-                value: STANDARD.encode(value),
+            .map(|m| MetadataView {
+                key: m.key,
+                value: STANDARD.encode(m.value),
             })
-            .collect(),
-        &q,
-        |m| m.key.clone(),
-    )?))
-}
-
-#[derive(Serialize, ToSchema)]
-struct SecretView {
-    client_id: String,
-    /// Shown once, stored only as a hash.
-    client_secret: String,
-    sequence: u64,
-    position: String,
+            .collect::<Vec<_>>(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Gives a machine user a new client secret (client credentials), replacing the old one.
@@ -317,17 +297,7 @@ async fn new_secret(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    authorized_user(&gw, &auth, &id, UserOp::ManagePersonalAccessTokens).await?;
-    let s = gw
-        .bus
-        .new_machine_secret(&auth.caller, &auth.instance, &id)
-        .await?;
-    Ok(HttpResponse::Created().json(SecretView {
-        client_id: s.client_id,
-        client_secret: s.client_secret,
-        sequence: s.written.sequence,
-        position: s.written.position.to_string(),
-    }))
+    Ok(HttpResponse::Created().json(user_changes::new_secret(&gw, &auth, &id).await?))
 }
 
 /// Removes a machine user's client secret. `user.write`, never on oneself.

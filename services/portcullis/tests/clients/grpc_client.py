@@ -14,7 +14,12 @@ import sys
 import tempfile
 
 import grpc
+from google.protobuf.descriptor_pool import DescriptorPool
 from google.protobuf.json_format import MessageToDict
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from grpc_tools import protoc
@@ -52,6 +57,23 @@ def failure(call):
         return {"code": e.code().name, "reason": info.reason, "domain": info.domain,
                 "metadata": dict(info.metadata)}
     return {"code": "OK"}
+
+
+def discovered(channel):
+    """What reflection tells a client that has no stubs: the services and their methods."""
+    database = ProtoReflectionDescriptorDatabase(channel)
+    pool = DescriptorPool(database)
+    services = {}
+    for name in database.get_services():
+        service = pool.FindServiceByName(name)
+        services[name] = sorted(m.name for m in service.methods)
+    return services
+
+
+def health(channel, service):
+    stub = health_pb2_grpc.HealthStub(channel)
+    reply = stub.Check(health_pb2.HealthCheckRequest(service=service))
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
 def main():
@@ -101,6 +123,9 @@ def main():
         "bad_input": failure(lambda: orgs.CreateOrg(
             pb["org"].CreateOrgRequest(name=""), metadata=token)),
         "no_token": failure(lambda: users.GetMe(pb["user"].GetMeRequest())),
+        "reflection": discovered(channel),
+        "health": {name: health(channel, name)
+                   for name in ["", "portcullis.v1.UserService", "portcullis.v1.EventService"]},
     }))
 
 

@@ -21,7 +21,7 @@ use super::default_org;
 use super::oidc_clients::{run, venv_python};
 
 /// Runs a test's async part.
-fn block<F: Future>(f: F) -> F::Output {
+pub(super) fn block<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +30,7 @@ fn block<F: Future>(f: F) -> F::Output {
 }
 
 /// A channel to the gRPC port that names `host` as its `:authority` (the instance).
-async fn channel(host: &str) -> Channel {
+pub(super) async fn channel(host: &str) -> Channel {
     let port = server().grpc.port();
     Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .expect("an endpoint")
@@ -41,7 +41,7 @@ async fn channel(host: &str) -> Channel {
 }
 
 /// A request with a bearer token, reading at least `position` when one is given.
-fn call<T>(message: T, token: &str, position: Option<&str>) -> Request<T> {
+pub(super) fn call<T>(message: T, token: &str, position: Option<&str>) -> Request<T> {
     let mut r = Request::new(message);
     let m = r.metadata_mut();
     m.insert(
@@ -54,8 +54,73 @@ fn call<T>(message: T, token: &str, position: Option<&str>) -> Request<T> {
     r
 }
 
+/// A message that carries the log position of the write that answered it.
+pub(super) trait Positioned {
+    fn position(&self) -> &str;
+}
+
+macro_rules! positioned {
+    ($($t:ty),*) => {
+        $(impl Positioned for $t {
+            fn position(&self) -> &str {
+                &self.position
+            }
+        })*
+    };
+}
+
+positioned!(
+    pb::WriteReply,
+    pb::CreateOidcAppResponse,
+    pb::CreatePersonalAccessTokenResponse,
+    pb::NewMachineSecretResponse,
+    pb::CreateInstanceResponse,
+    pb::RotateSigningKeyResponse
+);
+
+/// What a client has written so far: the last position of each log partition, sent with every
+/// later call (read-your-writes, as REST clients send `X-Portcullis-Position`).
+pub(super) struct Seen(std::cell::RefCell<BTreeMap<u64, u64>>);
+
+impl Seen {
+    pub(super) fn after(position: &str) -> Seen {
+        let seen = Seen(Default::default());
+        seen.add(position);
+        seen
+    }
+
+    fn add(&self, positions: &str) {
+        let mut map = self.0.borrow_mut();
+        for p in positions
+            .split(',')
+            .filter_map(|p| p.trim().parse::<u64>().ok())
+        {
+            let last = map.entry(p >> 40).or_insert(p);
+            *last = (*last).max(p);
+        }
+    }
+
+    /// The positions to send.
+    pub(super) fn at(&self) -> String {
+        let parts: Vec<String> = self.0.borrow().values().map(u64::to_string).collect();
+        parts.join(",")
+    }
+
+    /// A call with `token` that reads every write seen so far.
+    pub(super) fn req<T>(&self, message: T, token: &str) -> Request<T> {
+        call(message, token, Some(&self.at()))
+    }
+
+    /// Records a write's answer and hands its message on.
+    pub(super) fn wrote<T: Positioned>(&self, response: tonic::Response<T>) -> T {
+        let message = response.into_inner();
+        self.add(message.position());
+        message
+    }
+}
+
 /// The gRPC status code and the stable code of a failed call.
-fn failure(s: tonic::Status) -> (Code, String, BTreeMap<String, String>) {
+pub(super) fn failure(s: tonic::Status) -> (Code, String, BTreeMap<String, String>) {
     let info = s
         .get_details_error_info()
         .unwrap_or_else(|| panic!("no ErrorInfo in {s:?}"));
@@ -64,7 +129,7 @@ fn failure(s: tonic::Status) -> (Code, String, BTreeMap<String, String>) {
 }
 
 /// A user as REST shows it, from its gRPC message.
-fn as_rest(u: &pb::User) -> Value {
+pub(super) fn as_rest(u: &pb::User) -> Value {
     let mut v = json!({
         "id": u.id, "org_id": u.org_id, "username": u.username, "type": u.r#type,
         "state": u.state, "display_name": u.display_name,
@@ -93,7 +158,7 @@ fn as_rest(u: &pb::User) -> Value {
     v
 }
 
-fn human(org_id: &str, username: &str) -> pb::CreateHumanUserRequest {
+pub(super) fn human(org_id: &str, username: &str) -> pb::CreateHumanUserRequest {
     pb::CreateHumanUserRequest {
         org_id: org_id.into(),
         username: username.into(),
@@ -730,4 +795,30 @@ fn python_grpcio_gets_the_answers_of_rest() {
     assert_eq!(seen["bad_input"]["reason"], bad.code());
     assert_eq!(seen["no_token"]["code"], "UNAUTHENTICATED");
     assert_eq!(seen["no_token"]["reason"], "AUTH-0001");
+
+    // Reflection shows every service of proto/ with its methods, as the descriptors hold them.
+    let reflected = seen["reflection"].as_object().expect("the services");
+    let descriptors =
+        <prost_types::FileDescriptorSet as prost::Message>::decode(gateway::grpc::DESCRIPTORS)
+            .expect("the descriptor set");
+    let mut services = 0;
+    for file in &descriptors.file {
+        for service in &file.service {
+            let name = format!("{}.{}", file.package(), service.name());
+            let mut methods: Vec<&str> = service.method.iter().map(|m| m.name()).collect();
+            methods.sort();
+            assert_eq!(reflected[&name], json!(methods), "{name}");
+            services += 1;
+        }
+    }
+    assert_eq!(
+        services, 7,
+        "System, Instance, Org, User, Project, Authorization, Event"
+    );
+    assert!(reflected.contains_key("grpc.health.v1.Health"));
+    assert_eq!(
+        seen["health"],
+        json!({"": "SERVING", "portcullis.v1.UserService": "SERVING",
+               "portcullis.v1.EventService": "SERVING"})
+    );
 }
