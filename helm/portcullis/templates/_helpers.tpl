@@ -86,6 +86,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
         secretKeyRef: {name: {{ include "portcullis.secretName" .root }}, key: system-pat, optional: true}
   ports:
     - {name: http, containerPort: 8080}
+    {{- if or (eq .role "all") (eq .role "gateway") }}
+    - {name: grpc, containerPort: 8081}
+    {{- end }}
   livenessProbe:
     httpGet: {path: /healthz, port: http}
     periodSeconds: 10

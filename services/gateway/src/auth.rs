@@ -109,7 +109,8 @@ fn host_name(host: &str) -> String {
 
 /// The instance a request's host names (the port is ignored).
 pub async fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Error> {
-    instance_at(gw, req.connection_info().host()).await
+    let host = req.connection_info().host().to_string();
+    instance_at(gw, &host).await
 }
 
 /// The instance reached at `host` (the port is ignored).

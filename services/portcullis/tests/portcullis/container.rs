@@ -25,11 +25,14 @@ fn it_runs_unprivileged_writing_only_its_data_directory() {
     if as_root {
         std::os::unix::fs::chown(&data, Some(NOBODY), Some(NOBODY)).unwrap();
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, grpc_port) = (free_port(), free_port());
     let mut cmd = if as_root {
         let mut c = Command::new("setpriv");
         c.args([
@@ -49,6 +52,7 @@ fn it_runs_unprivileged_writing_only_its_data_directory() {
         .env_clear()
         .env("PORTCULLIS_DATA_DIR", &data)
         .env("PORTCULLIS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PORTCULLIS_GRPC_LISTEN", format!("127.0.0.1:{grpc_port}"))
         .env("PORTCULLIS_LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -71,6 +75,9 @@ fn it_runs_unprivileged_writing_only_its_data_directory() {
         .call()
         .unwrap();
     assert_eq!(me.status(), 200);
+    // The gRPC API on its own port answers the same token.
+    let me = super::grpc::block(grpc_me(grpc_port, pat.trim()));
+    assert_eq!(me.username, "admin-bot");
     // Everything it wrote is in the data directory, owned by the user, secrets 0600.
     for entry in std::fs::read_dir(&data).unwrap() {
         let meta = entry.unwrap().metadata().unwrap();
@@ -90,6 +97,22 @@ fn it_runs_unprivileged_writing_only_its_data_directory() {
     assert_eq!(image_files.len(), 1, "it wrote beside its binary");
     terminate(child.id());
     assert!(child.wait().unwrap().success(), "SIGTERM ends it cleanly");
+}
+
+/// The caller, asked through the gRPC API of the default instance (`localhost`).
+async fn grpc_me(port: u16, token: &str) -> gateway::grpc::pb::User {
+    use gateway::grpc::pb::user_service_client::UserServiceClient;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://localhost:{port}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("the gRPC port answers");
+    let request = super::grpc::call(gateway::grpc::pb::GetMeRequest {}, token, None);
+    UserServiceClient::new(channel)
+        .get_me(request)
+        .await
+        .expect("GetMe")
+        .into_inner()
 }
 
 /// The effective user id, from /proc (no libc needed).

@@ -238,14 +238,8 @@ fn every_user_change_does_what_its_rest_route_does() {
             .into_inner();
         let rest_tokens = rest(&token.position).get(&format!("/v1/users/{bot}/pats"));
         assert_eq!(rest_tokens.body["items"], json!([{"id": token.id}]));
-        assert_eq!(
-            tokens
-                .items
-                .iter()
-                .map(|p| p.id.clone())
-                .collect::<Vec<_>>(),
-            [token.id.clone()]
-        );
+        let ids: Vec<&str> = tokens.items.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, [token.id.as_str()]);
         users
             .revoke_personal_access_token(seen.req(
                 pb::RevokePersonalAccessTokenRequest {
@@ -517,7 +511,7 @@ fn the_system_service_creates_rotates_and_removes_instances() {
             .iter()
             .find(|i| i.id == created.id)
             .expect("the new instance is listed");
-        assert_eq!(ours.domains, [domain.clone()]);
+        assert_eq!(ours.domains, std::slice::from_ref(&domain));
         let rotated = system
             .rotate_signing_key(call(
                 pb::RotateSigningKeyRequest {
