@@ -26,30 +26,31 @@ impl From<MemberView> for pb::Member {
 }
 
 page!(OrgView => pb::ListOrgsResponse);
-page!(MemberView => pb::ListMembersResponse);
+page!(MemberView => pb::ListInstanceMembersResponse);
+page!(MemberView => pb::ListOrgMembersResponse);
 
 #[tonic::async_trait]
 impl pb::instance_service_server::InstanceService for Api {
-    rpc!(instance get_instance(pb::GetMyInstanceRequest) -> pb::Instance,
+    rpc!(instance get_my_instance(pb::GetMyInstanceRequest) -> pb::Instance,
         |gw, auth, _r| orgs::my_instance(&gw, &auth).await);
 
-    rpc!(instance add_member(pb::AddInstanceMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance add_instance_member(pb::AddInstanceMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let m = required(r.member, "member")?;
         members::add(&gw, &auth, instance_at(&auth), m.user_id, m.roles).await
     });
 
-    rpc!(instance list_members(pb::ListInstanceMembersRequest) -> pb::ListMembersResponse,
+    rpc!(instance list_instance_members(pb::ListInstanceMembersRequest) -> pb::ListInstanceMembersResponse,
     |gw, auth, r| {
         let q = list_params(r.limit, r.cursor);
         members::list(&gw, &auth, instance_at(&auth), q).await
     });
 
-    rpc!(instance set_member(pb::SetInstanceMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance set_instance_member(pb::SetInstanceMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let m = required(r.member, "member")?;
         members::set(&gw, &auth, instance_at(&auth), &m.user_id, m.roles).await
     });
 
-    rpc!(instance remove_member(pb::RemoveInstanceMemberRequest) -> pb::WriteReply,
+    rpc!(instance remove_instance_member(pb::RemoveInstanceMemberRequest) -> pb::WriteReply,
         |gw, auth, r| members::remove(&gw, &auth, instance_at(&auth), &r.user_id).await);
 }
 
@@ -70,23 +71,23 @@ impl pb::org_service_server::OrgService for Api {
     rpc!(instance delete_org(pb::DeleteOrgRequest) -> pb::WriteReply,
         |gw, auth, r| orgs::delete(&gw, &auth, &r.org_id).await);
 
-    rpc!(instance add_member(pb::AddOrgMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance add_org_member(pb::AddOrgMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let m = required(r.member, "member")?;
         members::add(&gw, &auth, org_at(&auth, &r.org_id), m.user_id, m.roles).await
     });
 
-    rpc!(instance list_members(pb::ListOrgMembersRequest) -> pb::ListMembersResponse,
+    rpc!(instance list_org_members(pb::ListOrgMembersRequest) -> pb::ListOrgMembersResponse,
     |gw, auth, r| {
         orgs::exists(&gw, &auth, &r.org_id).await?;
         let q = list_params(r.limit, r.cursor);
         members::list(&gw, &auth, org_at(&auth, &r.org_id), q).await
     });
 
-    rpc!(instance set_member(pb::SetOrgMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance set_org_member(pb::SetOrgMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let m = required(r.member, "member")?;
         members::set(&gw, &auth, org_at(&auth, &r.org_id), &m.user_id, m.roles).await
     });
 
-    rpc!(instance remove_member(pb::RemoveOrgMemberRequest) -> pb::WriteReply,
+    rpc!(instance remove_org_member(pb::RemoveOrgMemberRequest) -> pb::WriteReply,
         |gw, auth, r| members::remove(&gw, &auth, org_at(&auth, &r.org_id), &r.user_id).await);
 }

@@ -8,7 +8,7 @@ use super::pb;
 use crate::api::apps::{self, AppSettings};
 use crate::api::members::{self, project, project_at};
 use crate::api::{project_grants, projects};
-use crate::views::{AppView, CreatedAppView, GrantView, ProjectView, RoleView};
+use crate::views::{AppView, CreatedAppView, GrantView, MemberView, ProjectView, RoleView};
 
 impl From<ProjectView> for pb::Project {
     fn from(p: ProjectView) -> Self {
@@ -72,6 +72,18 @@ impl From<CreatedAppView> for pb::CreateOidcAppResponse {
     }
 }
 
+impl From<CreatedAppView> for pb::RotateAppSecretResponse {
+    fn from(a: CreatedAppView) -> Self {
+        pb::RotateAppSecretResponse {
+            id: a.id,
+            client_id: a.client_id,
+            client_secret: a.client_secret,
+            sequence: a.sequence,
+            position: a.position,
+        }
+    }
+}
+
 impl From<GrantView> for pb::Grant {
     fn from(g: GrantView) -> Self {
         pb::Grant {
@@ -87,6 +99,8 @@ page!(ProjectView => pb::ListProjectsResponse);
 page!(RoleView => pb::ListRolesResponse);
 page!(AppView => pb::ListAppsResponse);
 page!(GrantView => pb::ListGrantsResponse);
+page!(MemberView => pb::ListProjectMembersResponse);
+page!(MemberView => pb::ListGrantMembersResponse);
 
 /// An app's settings; empty lists take the defaults, as absent ones do in REST.
 fn settings(s: Option<pb::AppSettings>) -> Result<AppSettings, domain::Error> {
@@ -151,26 +165,26 @@ impl pb::project_service_server::ProjectService for Api {
     rpc!(instance remove_role(pb::RemoveRoleRequest) -> pb::WriteReply,
         |gw, auth, r| projects::remove_role(&gw, &auth, &r.id, &r.key).await);
 
-    rpc!(instance add_member(pb::AddProjectMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance add_project_member(pb::AddProjectMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let m = required(r.member, "member")?;
         let p = project(&gw, &auth, &r.id).await?;
         members::add(&gw, &auth, project_at(&auth, &p), m.user_id, m.roles).await
     });
 
-    rpc!(instance list_members(pb::ListProjectMembersRequest) -> pb::ListMembersResponse,
+    rpc!(instance list_project_members(pb::ListProjectMembersRequest) -> pb::ListProjectMembersResponse,
     |gw, auth, r| {
         let p = project(&gw, &auth, &r.id).await?;
         let q = list_params(r.limit, r.cursor);
         members::list(&gw, &auth, project_at(&auth, &p), q).await
     });
 
-    rpc!(instance set_member(pb::SetProjectMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance set_project_member(pb::SetProjectMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let m = required(r.member, "member")?;
         let p = project(&gw, &auth, &r.id).await?;
         members::set(&gw, &auth, project_at(&auth, &p), &m.user_id, m.roles).await
     });
 
-    rpc!(instance remove_member(pb::RemoveProjectMemberRequest) -> pb::WriteReply,
+    rpc!(instance remove_project_member(pb::RemoveProjectMemberRequest) -> pb::WriteReply,
     |gw, auth, r| {
         let p = project(&gw, &auth, &r.id).await?;
         members::remove(&gw, &auth, project_at(&auth, &p), &r.user_id).await
@@ -188,10 +202,10 @@ impl pb::project_service_server::ProjectService for Api {
     rpc!(instance update_app(pb::UpdateAppRequest) -> pb::WriteReply,
         |gw, auth, r| apps::update(&gw, &auth, &r.id, &r.app_id, settings(r.settings)?).await);
 
-    rpc!(instance delete_app(pb::AppRequest) -> pb::WriteReply,
+    rpc!(instance delete_app(pb::DeleteAppRequest) -> pb::WriteReply,
         |gw, auth, r| apps::delete(&gw, &auth, &r.id, &r.app_id).await);
 
-    rpc!(instance rotate_app_secret(pb::AppRequest) -> pb::CreateOidcAppResponse,
+    rpc!(instance rotate_app_secret(pb::RotateAppSecretRequest) -> pb::RotateAppSecretResponse,
         |gw, auth, r| apps::rotate_secret(&gw, &auth, &r.id, &r.app_id).await);
 
     rpc!(instance add_grant(pb::AddGrantRequest) -> pb::WriteReply,
@@ -203,21 +217,21 @@ impl pb::project_service_server::ProjectService for Api {
     rpc!(instance change_grant(pb::ChangeGrantRequest) -> pb::WriteReply,
         |gw, auth, r| project_grants::change(&gw, &auth, &r.id, &r.grant_id, r.role_keys).await);
 
-    rpc!(instance remove_grant(pb::GrantRequest) -> pb::WriteReply,
+    rpc!(instance remove_grant(pb::RemoveGrantRequest) -> pb::WriteReply,
         |gw, auth, r| project_grants::remove(&gw, &auth, &r.id, &r.grant_id).await);
 
-    rpc!(instance add_grant_member(pb::GrantMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance add_grant_member(pb::AddGrantMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let cmd = member(r.member, false)?;
         project_grants::member(&gw, &auth, &r.id, &r.grant_id, cmd).await
     });
 
-    rpc!(instance list_grant_members(pb::ListGrantMembersRequest) -> pb::ListMembersResponse,
+    rpc!(instance list_grant_members(pb::ListGrantMembersRequest) -> pb::ListGrantMembersResponse,
     |gw, auth, r| {
         let q = list_params(r.limit, r.cursor);
         project_grants::members(&gw, &auth, &r.id, &r.grant_id, q).await
     });
 
-    rpc!(instance set_grant_member(pb::GrantMemberRequest) -> pb::WriteReply, |gw, auth, r| {
+    rpc!(instance set_grant_member(pb::SetGrantMemberRequest) -> pb::WriteReply, |gw, auth, r| {
         let cmd = member(r.member, true)?;
         project_grants::member(&gw, &auth, &r.id, &r.grant_id, cmd).await
     });

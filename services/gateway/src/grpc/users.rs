@@ -191,16 +191,16 @@ impl pb::user_service_server::UserService for Api {
         user_changes::change_password(&gw, &auth, &r.id, change).await
     });
 
-    rpc!(instance deactivate_user(pb::UserStateRequest) -> pb::WriteReply,
+    rpc!(instance deactivate_user(pb::DeactivateUserRequest) -> pb::WriteReply,
         |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Deactivate).await);
 
-    rpc!(instance reactivate_user(pb::UserStateRequest) -> pb::WriteReply,
+    rpc!(instance reactivate_user(pb::ReactivateUserRequest) -> pb::WriteReply,
         |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Reactivate).await);
 
-    rpc!(instance lock_user(pb::UserStateRequest) -> pb::WriteReply,
+    rpc!(instance lock_user(pb::LockUserRequest) -> pb::WriteReply,
         |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Lock).await);
 
-    rpc!(instance unlock_user(pb::UserStateRequest) -> pb::WriteReply,
+    rpc!(instance unlock_user(pb::UnlockUserRequest) -> pb::WriteReply,
         |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::Unlock).await);
 
     rpc!(instance set_metadata(pb::SetMetadataRequest) -> pb::WriteReply, |gw, auth, r| {
@@ -235,10 +235,10 @@ impl pb::user_service_server::UserService for Api {
             -> pb::WriteReply,
         |gw, auth, r| pats::revoke(&gw, &auth, &r.id, &r.pat_id).await);
 
-    rpc!(instance new_machine_secret(pb::MachineSecretRequest) -> pb::NewMachineSecretResponse,
+    rpc!(instance new_machine_secret(pb::NewMachineSecretRequest) -> pb::NewMachineSecretResponse,
         |gw, auth, r| user_changes::new_secret(&gw, &auth, &r.id).await);
 
-    rpc!(instance remove_machine_secret(pb::MachineSecretRequest) -> pb::WriteReply,
+    rpc!(instance remove_machine_secret(pb::RemoveMachineSecretRequest) -> pb::WriteReply,
         |gw, auth, r| user_changes::change(&gw, &auth, &r.id, UserChange::RemoveSecret).await);
 
     rpc!(instance list_memberships(pb::ListMembershipsRequest) -> pb::ListMembershipsResponse,

@@ -97,13 +97,13 @@ def main():
             given_name="Grace", family_name="Hopper", preferred_language="en"),
         email=pb["user"].CreateHumanUserRequest.NewEmail(address="grace@example.com"),
         password="a long password"), metadata=token)
-    member = orgs.AddMember(pb["org"].AddOrgMemberRequest(
+    member = orgs.AddOrgMember(pb["org"].AddOrgMemberRequest(
         org_id=org.id, member=pb["common"].Member(user_id=user.id, roles=["ORG_OWNER"])),
         metadata=token)
     at = token + [("x-portcullis-position", member.position)]
     got = users.GetUser(pb["user"].GetUserRequest(id=user.id), metadata=at)
     listed = users.ListUsers(pb["user"].ListUsersRequest(org_id=org.id), metadata=at)
-    members = orgs.ListMembers(pb["org"].ListOrgMembersRequest(org_id=org.id), metadata=at)
+    members = orgs.ListOrgMembers(pb["org"].ListOrgMembersRequest(org_id=org.id), metadata=at)
     trail = events.ListEvents(pb["event"].ListEventsRequest(aggregate_id=user.id), metadata=at)
 
     denied_token = [("authorization", "Bearer " + os.environ["DENIED_TOKEN"]),

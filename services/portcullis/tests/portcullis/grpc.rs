@@ -72,6 +72,7 @@ macro_rules! positioned {
 positioned!(
     pb::WriteReply,
     pb::CreateOidcAppResponse,
+    pb::RotateAppSecretResponse,
     pb::CreatePersonalAccessTokenResponse,
     pb::NewMachineSecretResponse,
     pb::CreateInstanceResponse,
@@ -222,7 +223,7 @@ fn the_grpc_api_gives_the_answers_of_rest() {
             .expect("CreateMachineUser")
             .into_inner();
         let member = orgs
-            .add_member(call(
+            .add_org_member(call(
                 pb::AddOrgMemberRequest {
                     org_id: org.id.clone(),
                     member: Some(pb::Member {
@@ -287,7 +288,7 @@ fn the_grpc_api_gives_the_answers_of_rest() {
         assert_eq!(both, [created.id.clone(), machine.id.clone()].into());
 
         let members = orgs
-            .list_members(call(
+            .list_org_members(call(
                 pb::ListOrgMembersRequest {
                     org_id: org.id.clone(),
                     ..Default::default()
@@ -516,7 +517,7 @@ fn grpc_denials_and_bad_input_carry_the_codes_of_rest() {
         );
         assert_eq!(details.get("field").map(String::as_str), Some("limit"));
         let no_member = orgs
-            .add_member(call(
+            .add_org_member(call(
                 pb::AddOrgMemberRequest {
                     org_id: org_id.clone(),
                     member: None,

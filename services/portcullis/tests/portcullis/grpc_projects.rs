@@ -53,6 +53,15 @@ fn items<T>(list: &[T], f: fn(&T) -> Value) -> Value {
     Value::Array(list.iter().map(f).collect())
 }
 
+/// The same member, as a set.
+fn set_grant_member(add: pb::AddGrantMemberRequest) -> pb::SetGrantMemberRequest {
+    pb::SetGrantMemberRequest {
+        id: add.id,
+        grant_id: add.grant_id,
+        member: add.member,
+    }
+}
+
 fn settings(redirect: &str) -> pb::AppSettings {
     pb::AppSettings {
         name: "web".into(),
@@ -188,7 +197,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
 
         // Members.
         projects
-            .add_member(seen.req(
+            .add_project_member(seen.req(
                 pb::AddProjectMemberRequest {
                     id: id.clone(),
                     member: Some(pb::Member {
@@ -202,7 +211,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
             .map(|r| seen.wrote(r))
             .expect("AddMember");
         let set = projects
-            .set_member(seen.req(
+            .set_project_member(seen.req(
                 pb::SetProjectMemberRequest {
                     id: id.clone(),
                     member: Some(pb::Member {
@@ -216,7 +225,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
             .map(|r| seen.wrote(r))
             .expect("SetMember");
         let members = projects
-            .list_members(seen.req(
+            .list_project_members(seen.req(
                 pb::ListProjectMembersRequest {
                     id: id.clone(),
                     ..Default::default()
@@ -236,7 +245,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
             json!([{"user_id": staff, "roles": ["PROJECT_OWNER"]}])
         );
         let gone = projects
-            .remove_member(seen.req(
+            .remove_project_member(seen.req(
                 pb::RemoveProjectMemberRequest {
                     id: id.clone(),
                     user_id: staff.clone(),
@@ -312,7 +321,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
         );
         let rotated = projects
             .rotate_app_secret(seen.req(
-                pb::AppRequest {
+                pb::RotateAppSecretRequest {
                     id: id.clone(),
                     app_id: app.id.clone(),
                 },
@@ -325,7 +334,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
         assert!(rotated.client_secret.is_some() && rotated.client_secret != app.client_secret);
         let deleted = projects
             .delete_app(seen.req(
-                pb::AppRequest {
+                pb::DeleteAppRequest {
                     id: id.clone(),
                     app_id: app.id.clone(),
                 },
@@ -378,7 +387,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
         let rest_grants = rest(&changed.position).get(&format!("/v1/projects/{id}/grants"));
         assert_eq!(items(&grants.items, grant_json), rest_grants.body["items"]);
         assert_eq!(rest_grants.body["items"][0]["role_keys"], json!(["editor"]));
-        let grant_member = |roles: &[&str]| pb::GrantMemberRequest {
+        let grant_member = |roles: &[&str]| pb::AddGrantMemberRequest {
             id: id.clone(),
             grant_id: grant.id.clone(),
             member: Some(pb::Member {
@@ -392,7 +401,10 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
             .map(|r| seen.wrote(r))
             .expect("AddGrantMember");
         let set = projects
-            .set_grant_member(seen.req(grant_member(&["PROJECT_GRANT_OWNER"]), pat))
+            .set_grant_member(seen.req(
+                set_grant_member(grant_member(&["PROJECT_GRANT_OWNER"])),
+                pat,
+            ))
             .await
             .map(|r| seen.wrote(r))
             .expect("SetGrantMember");
@@ -535,7 +547,7 @@ fn every_project_and_authorization_method_does_what_its_rest_route_does() {
         );
         let gone = projects
             .remove_grant(seen.req(
-                pb::GrantRequest {
+                pb::RemoveGrantRequest {
                     id: id.clone(),
                     grant_id: grant.id.clone(),
                 },

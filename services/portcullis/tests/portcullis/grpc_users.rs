@@ -126,12 +126,26 @@ fn every_user_change_does_what_its_rest_route_does() {
             ("deactivate", "inactive"),
             ("reactivate", "active"),
         ] {
-            let r = pb::UserStateRequest { id: ada.clone() };
+            let id = ada.clone();
             let reply = match rpc {
-                "lock" => users.lock_user(seen.req(r, pat)).await,
-                "unlock" => users.unlock_user(seen.req(r, pat)).await,
-                "deactivate" => users.deactivate_user(seen.req(r, pat)).await,
-                _ => users.reactivate_user(seen.req(r, pat)).await,
+                "lock" => {
+                    users
+                        .lock_user(seen.req(pb::LockUserRequest { id }, pat))
+                        .await
+                }
+                "unlock" => {
+                    users
+                        .unlock_user(seen.req(pb::UnlockUserRequest { id }, pat))
+                        .await
+                }
+                "deactivate" => {
+                    let r = pb::DeactivateUserRequest { id };
+                    users.deactivate_user(seen.req(r, pat)).await
+                }
+                _ => {
+                    let r = pb::ReactivateUserRequest { id };
+                    users.reactivate_user(seen.req(r, pat)).await
+                }
             }
             .unwrap_or_else(|e| panic!("{rpc}: {e:?}"))
             .into_inner();
@@ -257,7 +271,7 @@ fn every_user_change_does_what_its_rest_route_does() {
             .expect_err("a revoked token");
         assert_eq!(failure(refused).0, Code::Unauthenticated);
         let secret = users
-            .new_machine_secret(seen.req(pb::MachineSecretRequest { id: bot.clone() }, pat))
+            .new_machine_secret(seen.req(pb::NewMachineSecretRequest { id: bot.clone() }, pat))
             .await
             .map(|r| seen.wrote(r))
             .expect("NewMachineSecret");
@@ -268,7 +282,9 @@ fn every_user_change_does_what_its_rest_route_does() {
             true
         );
         let removed = users
-            .remove_machine_secret(seen.req(pb::MachineSecretRequest { id: bot.clone() }, pat))
+            .remove_machine_secret(
+                seen.req(pb::RemoveMachineSecretRequest { id: bot.clone() }, pat),
+            )
             .await
             .map(|r| seen.wrote(r))
             .expect("RemoveMachineSecret");
@@ -282,7 +298,7 @@ fn every_user_change_does_what_its_rest_route_does() {
         // Memberships, at every level, as REST lists them.
         let mut orgs = OrgServiceClient::new(ch.clone());
         let added = orgs
-            .add_member(seen.req(
+            .add_org_member(seen.req(
                 pb::AddOrgMemberRequest {
                     org_id: org.clone(),
                     member: Some(pb::Member {
@@ -315,7 +331,7 @@ fn every_user_change_does_what_its_rest_route_does() {
         assert_eq!(json!(as_json), rest_memberships.body["items"]);
         assert_eq!(as_json.len(), 1);
         let set = orgs
-            .set_member(seen.req(
+            .set_org_member(seen.req(
                 pb::SetOrgMemberRequest {
                     org_id: org.clone(),
                     member: Some(pb::Member {
@@ -334,7 +350,7 @@ fn every_user_change_does_what_its_rest_route_does() {
             json!([{"user_id": bot, "roles": ["ORG_OWNER_VIEWER"]}])
         );
         let removed = orgs
-            .remove_member(seen.req(
+            .remove_org_member(seen.req(
                 pb::RemoveOrgMemberRequest {
                     org_id: org.clone(),
                     user_id: bot.clone(),
@@ -354,7 +370,7 @@ fn every_user_change_does_what_its_rest_route_does() {
         // The instance and its members.
         let mut instance = InstanceServiceClient::new(ch.clone());
         let mine = instance
-            .get_instance(seen.req(pb::GetMyInstanceRequest {}, pat))
+            .get_my_instance(seen.req(pb::GetMyInstanceRequest {}, pat))
             .await
             .expect("GetInstance")
             .into_inner();
@@ -364,7 +380,7 @@ fn every_user_change_does_what_its_rest_route_does() {
             rest_instance.body
         );
         instance
-            .add_member(seen.req(
+            .add_instance_member(seen.req(
                 pb::AddInstanceMemberRequest {
                     member: Some(pb::Member {
                         user_id: bot.clone(),
@@ -377,7 +393,7 @@ fn every_user_change_does_what_its_rest_route_does() {
             .map(|r| seen.wrote(r))
             .expect("AddMember");
         let set = instance
-            .set_member(seen.req(
+            .set_instance_member(seen.req(
                 pb::SetInstanceMemberRequest {
                     member: Some(pb::Member {
                         user_id: bot.clone(),
@@ -390,7 +406,7 @@ fn every_user_change_does_what_its_rest_route_does() {
             .map(|r| seen.wrote(r))
             .expect("SetMember");
         let listed = instance
-            .list_members(seen.req(pb::ListInstanceMembersRequest::default(), pat))
+            .list_instance_members(seen.req(pb::ListInstanceMembersRequest::default(), pat))
             .await
             .expect("ListMembers")
             .into_inner();
@@ -399,7 +415,7 @@ fn every_user_change_does_what_its_rest_route_does() {
         assert_eq!(json!(as_json), rest_members.body["items"]);
         assert!(as_json.contains(&json!({"user_id": bot, "roles": ["IAM_OWNER_VIEWER"]})));
         let removed = instance
-            .remove_member(seen.req(
+            .remove_instance_member(seen.req(
                 pb::RemoveInstanceMemberRequest {
                     user_id: bot.clone(),
                 },

@@ -3,10 +3,9 @@
 use authz::ReadScope;
 use domain::Error;
 
-use super::queries::rows_for;
+use super::paging::{self, Source};
 use super::CqlReadModel;
 use crate::model::DirectoryQueries;
-use crate::queries::page;
 use crate::{InstanceRow, MemberLevel, MemberRow, OrgRow, Page, UserMembershipRow};
 
 impl DirectoryQueries for CqlReadModel {
@@ -28,16 +27,25 @@ impl DirectoryQueries for CqlReadModel {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<InstanceRow>, Error> {
-        let cursor = cursor.unwrap_or("").to_string();
+        let cursor = cursor.map(str::to_string);
         self.query(|m| async move {
-            let rows = m
-                .all::<(String, Option<String>, Option<Vec<String>>, Option<i64>)>(
-                    "SELECT id, name, domains, created_at FROM instances WHERE bucket = 0 AND id > ? LIMIT ?",
-                    (&cursor, rows_for(limit)),
+            let instances = Source::partition(
+                "instances",
+                "SELECT id, name, domains, created_at FROM instances WHERE bucket = 0",
+                &[],
+            );
+            let (rows, next_cursor) = m
+                .paged(
+                    vec![instances],
+                    cursor.as_deref(),
+                    limit,
+                    |r: &InstanceTuple| r.0.as_str(),
                 )
                 .await?;
-            let rows = rows.into_iter().map(instance_row).collect();
-            Ok(page(rows, limit, |i: &InstanceRow| i.id.clone()))
+            Ok(Page {
+                items: rows.into_iter().map(instance_row).collect(),
+                next_cursor,
+            })
         })
     }
 
@@ -79,39 +87,52 @@ impl DirectoryQueries for CqlReadModel {
         let (i, scope, cursor) = (
             instance.to_string(),
             scope.clone(),
-            cursor.unwrap_or("").to_string(),
+            cursor.map(str::to_string),
         );
         self.query(|m| async move {
-            let ids: Vec<String> = match scope {
-                ReadScope::Instance => {
-                    m.column(
-                        "SELECT id FROM orgs WHERE instance = ? AND id > ? LIMIT ?",
-                        (&i, &cursor, rows_for(limit)),
-                    )
-                    .await?
+            let source = match scope {
+                ReadScope::Instance => Source::partition(
+                    "orgs",
+                    "SELECT id, name FROM orgs WHERE instance = ?",
+                    &[&i],
+                ),
+                ReadScope::Limited(l) => {
+                    // The orgs of the scope after the cursor that still exist, in order,
+                    // until a page and one more are found.
+                    let after = paging::after(cursor.as_deref())?;
+                    let ids: Vec<String> = l.orgs.into_iter().filter(|o| *o > after).collect();
+                    let mut known = Vec::new();
+                    for chunk in ids.chunks(limit + 1) {
+                        known.extend(
+                            m.all::<(String, Option<String>)>(
+                                "SELECT id, name FROM orgs WHERE instance = ? AND id IN ?",
+                                (&i, chunk.to_vec()),
+                            )
+                            .await?,
+                        );
+                        if known.len() > limit {
+                            break;
+                        }
+                    }
+                    Source::Known(known)
                 }
-                ReadScope::Limited(l) => l.orgs.into_iter().filter(|o| *o > cursor).collect(),
             };
-            // Orgs of a scope may be gone: read until a page and one more are found.
-            let mut orgs = Vec::new();
-            for chunk in ids.chunks(limit + 1) {
-                let rows = m
-                    .all::<(String, Option<String>)>(
-                        "SELECT id, name FROM orgs WHERE instance = ? AND id IN ?",
-                        (&i, chunk.to_vec()),
-                    )
-                    .await?;
-                orgs.extend(rows.into_iter().map(|(id, name)| OrgRow {
+            let (rows, next_cursor) = m
+                .paged(
+                    vec![source],
+                    cursor.as_deref(),
+                    limit,
+                    |r: &(String, Option<String>)| r.0.as_str(),
+                )
+                .await?;
+            let items = rows
+                .into_iter()
+                .map(|(id, name)| OrgRow {
                     id,
                     name: name.unwrap_or_default(),
-                }));
-                if orgs.len() > limit {
-                    break;
-                }
-            }
-            orgs.sort_by(|a, b| a.id.cmp(&b.id));
-            orgs.truncate(limit + 1);
-            Ok(page(orgs, limit, |o: &OrgRow| o.id.clone()))
+                })
+                .collect();
+            Ok(Page { items, next_cursor })
         })
     }
 
@@ -150,31 +171,34 @@ impl DirectoryQueries for CqlReadModel {
         let (i, r, cursor) = (
             instance.to_string(),
             resource.to_string(),
-            cursor.unwrap_or("").to_string(),
+            cursor.map(str::to_string),
         );
         self.query(|m| async move {
-            let rows = m
-                .all::<(String, Option<Vec<String>>)>(
-                    "SELECT user_id, roles FROM memberships_by_resource
-                     WHERE instance = ? AND level = ? AND resource_id = ? AND user_id > ? LIMIT ?",
-                    (&i, level.as_str(), &r, &cursor, rows_for(limit)),
-                )
+            let members = Source::partition(
+                "members",
+                "SELECT user_id, roles FROM memberships_by_resource WHERE instance = ? AND level = ? AND resource_id = ?",
+                &[&i, level.as_str(), &r],
+            );
+            let (rows, next_cursor) = m
+                .paged(vec![members], cursor.as_deref(), limit, |r: &(String, Option<Vec<String>>)| {
+                    r.0.as_str()
+                })
                 .await?;
-            let members = rows
+            let items = rows
                 .into_iter()
                 .map(|(user_id, roles)| MemberRow {
                     user_id,
                     roles: roles.unwrap_or_default(),
                 })
                 .collect();
-            Ok(page(members, limit, |m: &MemberRow| m.user_id.clone()))
+            Ok(Page { items, next_cursor })
         })
     }
 }
 
-fn instance_row(
-    (id, name, domains, created_at): (String, Option<String>, Option<Vec<String>>, Option<i64>),
-) -> InstanceRow {
+type InstanceTuple = (String, Option<String>, Option<Vec<String>>, Option<i64>);
+
+fn instance_row((id, name, domains, created_at): InstanceTuple) -> InstanceRow {
     InstanceRow {
         id,
         name: name.unwrap_or_default(),

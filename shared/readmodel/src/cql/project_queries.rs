@@ -5,10 +5,9 @@ use domain::app::Signing;
 use domain::Error;
 use scylla::DeserializeRow;
 
-use super::queries::Ids;
+use super::paging::{first, Source};
 use super::{storage, CqlReadModel};
 use crate::model::ProjectQueries;
-use crate::queries::page;
 use crate::{AppRow, Page, ProjectGrantRow, ProjectRow, RoleRow, UserGrantRow};
 
 #[derive(DeserializeRow)]
@@ -137,16 +136,17 @@ impl ProjectQueries for CqlReadModel {
             instance.to_string(),
             scope.clone(),
             org_id.map(str::to_string),
-            cursor.unwrap_or("").to_string(),
+            cursor.map(str::to_string),
         );
         self.query(|m| async move {
-            let by_org =
-                "SELECT id FROM projects_by_org WHERE instance = ? AND org_id = ? AND id > ?";
-            let partition = |org: String| Ids::Partition(by_org.into(), vec![i.clone(), org]);
+            let by_org = "SELECT id FROM projects_by_org WHERE instance = ? AND org_id = ?";
+            let partition =
+                |org: String| Source::partition(format!("org:{org}"), by_org, &[&i, &org]);
             let sources = match (scope, org) {
-                (ReadScope::Instance, None) => vec![Ids::Partition(
-                    "SELECT id FROM projects WHERE instance = ? AND id > ?".into(),
-                    vec![i.clone()],
+                (ReadScope::Instance, None) => vec![Source::partition(
+                    "instance",
+                    "SELECT id FROM projects WHERE instance = ?",
+                    &[&i],
                 )],
                 (ReadScope::Instance, Some(org)) => vec![partition(org)],
                 (ReadScope::Limited(l), org) => {
@@ -159,16 +159,20 @@ impl ProjectQueries for CqlReadModel {
                         .await?
                         .into_iter()
                         .filter(|p| org.as_ref().is_none_or(|o| &p.org_id == o))
-                        .map(|p| p.id)
+                        .map(|p| (p.id,))
                         .collect();
-                    let mut sources: Vec<Ids> = orgs.into_iter().map(partition).collect();
-                    sources.push(Ids::Known(known));
+                    let mut sources: Vec<Source<(String,)>> =
+                        orgs.into_iter().map(partition).collect();
+                    sources.push(Source::Known(known));
                     sources
                 }
             };
-            let ids = m.merged(sources, &cursor, limit + 1).await?;
-            let projects = m.projects(&i, ids).await?;
-            Ok(page(projects, limit, |p: &ProjectRow| p.id.clone()))
+            let (ids, next_cursor) = m.paged(sources, cursor.as_deref(), limit, first).await?;
+            let mut items = m
+                .projects(&i, ids.into_iter().map(|(id,)| id).collect())
+                .await?;
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(Page { items, next_cursor })
         })
     }
 

@@ -4,10 +4,10 @@ use authz::{Memberships, ReadScope, RoleMap};
 use domain::Error;
 use scylla::DeserializeRow;
 
-use super::queries::Ids;
+use super::paging::{first, Source};
 use super::CqlReadModel;
 use crate::model::{DirectoryQueries, UserQueries};
-use crate::queries::{memberships_from, page};
+use crate::queries::memberships_from;
 use crate::{Page, UserFilter, UserRow};
 
 #[derive(DeserializeRow)]
@@ -91,7 +91,7 @@ impl CqlReadModel {
         scope: ReadScope,
         filter: UserFilter,
         limit: usize,
-        cursor: String,
+        cursor: Option<String>,
     ) -> Result<Page<UserRow>, Error> {
         let in_scope = |u: &UserRow| match &scope {
             ReadScope::Instance => true,
@@ -100,7 +100,7 @@ impl CqlReadModel {
             }
         };
         let in_filter = |u: &UserRow| filter.org_id.as_ref().is_none_or(|o| &u.org_id == o);
-        let by_org = "SELECT id FROM users_by_org WHERE instance = ? AND org_id = ? AND id > ?";
+        let known = |ids: Vec<String>| Source::Known(ids.into_iter().map(|id| (id,)).collect());
         let sources = if let Some(name) = &filter.username {
             let login = domain::validate::normalized_username(name);
             let found = self
@@ -109,15 +109,13 @@ impl CqlReadModel {
                     (&i, login),
                 )
                 .await?;
-            vec![Ids::Known(
+            vec![known(
                 self.checked(&i, found, |u| in_scope(u) && in_filter(u))
                     .await?,
             )]
         } else {
             let orgs: Vec<String> = match (&scope, &filter.org_id) {
-                (ReadScope::Instance, None) => {
-                    vec![]
-                }
+                (ReadScope::Instance, None) => vec![],
                 (ReadScope::Instance, Some(org)) => vec![org.clone()],
                 (ReadScope::Limited(l), None) => l.orgs.iter().cloned().collect(),
                 (ReadScope::Limited(l), Some(org)) => l
@@ -127,31 +125,34 @@ impl CqlReadModel {
                     .into_iter()
                     .collect(),
             };
-            let mut sources: Vec<Ids> = orgs
+            let by_org = "SELECT id FROM users_by_org WHERE instance = ? AND org_id = ?";
+            let mut sources: Vec<Source<(String,)>> = orgs
                 .into_iter()
-                .map(|org| Ids::Partition(by_org.into(), vec![i.clone(), org]))
+                .map(|org| Source::partition(format!("org:{org}"), by_org, &[&i, &org]))
                 .collect();
             match &scope {
-                ReadScope::Instance if filter.org_id.is_none() => sources.push(Ids::Partition(
-                    "SELECT id FROM users WHERE instance = ? AND id > ?".into(),
-                    vec![i.clone()],
+                ReadScope::Instance if filter.org_id.is_none() => sources.push(Source::partition(
+                    "instance",
+                    "SELECT id FROM users WHERE instance = ?",
+                    &[&i],
                 )),
                 ReadScope::Instance => {}
                 ReadScope::Limited(l) => {
                     let own = l.own_user.iter().cloned().collect();
-                    sources.push(Ids::Known(self.checked(&i, own, |u| in_filter(u)).await?));
+                    sources.push(known(self.checked(&i, own, |u| in_filter(u)).await?));
                 }
             }
             sources
         };
-        let ids = self.merged(sources, &cursor, limit + 1).await?;
-        let users = self
-            .users(&i, ids)
+        let (ids, next_cursor) = self.paged(sources, cursor.as_deref(), limit, first).await?;
+        let mut items: Vec<UserRow> = self
+            .users(&i, ids.into_iter().map(|(id,)| id).collect())
             .await?
             .into_iter()
             .map(|(u, _)| u)
             .collect();
-        Ok(page(users, limit, |u: &UserRow| u.id.clone()))
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Page { items, next_cursor })
     }
 
     /// The ids of those users that exist and pass `keep`.
@@ -189,7 +190,7 @@ impl UserQueries for CqlReadModel {
             instance.to_string(),
             scope.clone(),
             filter.clone(),
-            cursor.unwrap_or("").to_string(),
+            cursor.map(str::to_string),
         );
         self.query(|m| async move {
             let (i, scope, filter, cursor) = args;
