@@ -8,12 +8,16 @@ use domain::org::{org_name, Org, OrgCommand};
 use domain::unique::{unique_id, Unique, UniqueCommand};
 use domain::user::{User, UserCommand};
 use domain::validate::normalized_username;
-use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error};
+use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error, Kind};
 
 use eventlog::position::Positions;
 
 use crate::actor::Written;
 use crate::bus::{CommandBus, Routed};
+
+/// How often a release is tried through an outage, and the first pause between tries.
+const RELEASE_ATTEMPTS: u32 = 5;
+const RELEASE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub(crate) fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {
     AggregateKey {
@@ -118,12 +122,27 @@ impl CommandBus {
         Err(e)
     }
 
+    /// Releases a claim. A release that meets an outage (no owner of the claim's partition,
+    /// an owner gone silent) is tried again, with growing pauses, before the answer goes out:
+    /// the caller was told that the act did not happen and may send it again, so the name
+    /// must be free by then.
     pub(crate) async fn release(&self, claim: &AggregateKey, owner: &str, caller: &Caller) {
-        let cmd = UniqueCommand::Release {
-            owner: owner.into(),
-        };
-        if let Err(e) = self.execute::<Unique>(claim, caller, cmd, None).await {
-            tracing::warn!(claim = %claim.id, error = %e, "a unique claim was not released; the name stays taken until it is");
+        let mut pause = RELEASE_PAUSE;
+        for attempt in 1..=RELEASE_ATTEMPTS {
+            let cmd = UniqueCommand::Release {
+                owner: owner.into(),
+            };
+            let e = match self.execute::<Unique>(claim, caller, cmd, None).await {
+                Ok(_) => return,
+                Err(e) => e,
+            };
+            if e.kind() != Kind::Unavailable || attempt == RELEASE_ATTEMPTS {
+                tracing::warn!(claim = %claim.id, error = %e, "a unique claim was not released; the name stays taken until it is");
+                return;
+            }
+            tracing::info!(claim = %claim.id, error = %e, attempt, "releasing a unique claim again after an outage");
+            tokio::time::sleep(pause).await;
+            pause *= 2;
         }
     }
 

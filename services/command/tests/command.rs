@@ -537,3 +537,82 @@ mod sagas {
         );
     }
 }
+
+/// A node that serves no partition: it forwards every request to `owner`, except the ones
+/// `outage` makes fail as a cluster does while a partition has no owner: the first command
+/// for a user, then the first command for a name claim after it.
+struct Outage {
+    owner: Arc<CommandBus>,
+    stage: std::sync::atomic::AtomicU8,
+}
+
+impl command::placement::Placement for Outage {
+    fn partitions(&self) -> u32 {
+        1
+    }
+
+    fn tenure(&self, _: i32) -> Option<u64> {
+        None
+    }
+
+    fn forward(
+        &self,
+        _: i32,
+        request: command::placement::Request,
+    ) -> command::placement::Forwarded<'_> {
+        use std::sync::atomic::Ordering;
+        Box::pin(async move {
+            if let command::placement::Request::Execute { key, .. } = &request {
+                let stage = self.stage.load(Ordering::SeqCst);
+                if (stage == 0 && key.kind == User::KIND)
+                    || (stage == 1 && key.kind == Unique::KIND)
+                {
+                    self.stage.store(stage + 1, Ordering::SeqCst);
+                    return Err(domain::Error::new(
+                        Code::NoPartitionOwner,
+                        "no node serves the partition now",
+                    ));
+                }
+            }
+            self.owner.serve(request).await
+        })
+    }
+}
+
+#[actix_rt::test]
+async fn a_name_claimed_for_a_user_that_was_not_created_is_released_even_through_an_outage() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
+    create_org(&owner, "org-1").await;
+    let gateway = bus(
+        log,
+        CommandOptions {
+            placement: Arc::new(Outage {
+                owner: owner.clone(),
+                stage: Default::default(),
+            }),
+            ..CommandOptions::default()
+        },
+    );
+    let machine = || UserCommand::AddMachine {
+        org_id: "org-1".into(),
+        username: "robot".into(),
+        name: "Robot".into(),
+        description: String::new(),
+    };
+    // The user's partition has no owner: the creation fails with a code that says "send it
+    // again", and the first release of the name meets the same outage.
+    let first = gateway
+        .create_user(&setup(), I, "u-1", machine())
+        .await
+        .unwrap_err();
+    assert_eq!(first.code, Code::NoPartitionOwner);
+    // Sent again (as a client does, with a new id), it is created: the name was released.
+    gateway
+        .create_user(&setup(), I, "u-2", machine())
+        .await
+        .expect("the name is free again");
+    let (user, _) = owner.state::<User>(&key(User::KIND, "u-2")).await.unwrap();
+    assert!(user.exists());
+}
