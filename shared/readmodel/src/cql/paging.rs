@@ -265,7 +265,7 @@ impl CqlReadModel {
             .chain(known.iter().map(id))
             .collect();
         let mut more = ids.len() > n;
-        let Some(last) = ids.into_iter().take(n).last().map(str::to_string) else {
+        let Some(last) = ids.iter().take(n).next_back().map(|s| s.to_string()) else {
             return Ok((Vec::new(), None));
         };
         let mut next = Cursor {
