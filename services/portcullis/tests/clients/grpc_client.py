@@ -45,18 +45,25 @@ def as_dict(message):
 
 
 def failure(call):
-    """The status code and the ErrorInfo of a failed call."""
+    """The status code and the ErrorInfo of a failed call (and the answer of one that was not)."""
     try:
-        call()
+        answer = call()
     except grpc.RpcError as e:
         status = rpc_status.from_call(e)
         info = error_details_pb2.ErrorInfo()
-        for detail in status.details:
+        for detail in status.details if status else []:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 detail.Unpack(info)
         return {"code": e.code().name, "reason": info.reason, "domain": info.domain,
                 "metadata": dict(info.metadata)}
-    return {"code": "OK"}
+    return {"code": "OK", "answer": answer}
+
+
+def outcome(call):
+    """As `failure`, for printing: the answer of a call that did not fail is left out."""
+    result = failure(call)
+    result.pop("answer", None)
+    return result
 
 
 def discovered(channel):
@@ -118,11 +125,11 @@ def main():
         "events": [{"position": e.position, "type": e.type, "sequence": str(e.sequence),
                     "payload_keys": sorted(as_dict(e.payload).keys())}
                    for e in trail.items],
-        "denied": failure(lambda: users.GetUser(
+        "denied": outcome(lambda: users.GetUser(
             pb["user"].GetUserRequest(id=user.id), metadata=denied_token)),
-        "bad_input": failure(lambda: orgs.CreateOrg(
+        "bad_input": outcome(lambda: orgs.CreateOrg(
             pb["org"].CreateOrgRequest(name=""), metadata=token)),
-        "no_token": failure(lambda: users.GetMe(pb["user"].GetMeRequest())),
+        "no_token": outcome(lambda: users.GetMe(pb["user"].GetMeRequest())),
         "reflection": discovered(channel),
         "health": {name: health(channel, name)
                    for name in ["", "portcullis.v1.UserService", "portcullis.v1.EventService"]},

@@ -89,9 +89,22 @@ const FILTERED_LISTS: [&str; 4] = [
 /// Allowed to any authenticated caller.
 const OPEN: [&str; 1] = ["me"];
 
-#[test]
-fn every_operation_denies_a_caller_without_the_permission_it_documents() {
-    let t = server().tenant();
+/// Real resources of a tenant for the denial tests, and a user without any role with a token.
+pub(super) struct Fixtures {
+    pub org_a: String,
+    pub org_b: String,
+    pub user: String,
+    pub pat: String,
+    pub project: String,
+    pub app: String,
+    pub grant: String,
+    pub user_grant: String,
+    /// The user without roles, and its token.
+    pub caller: String,
+    pub token: testkit::Reply,
+}
+
+pub(super) fn fixtures(t: &testkit::Tenant) -> Fixtures {
     let c = &t.client;
     let org_a = default_org(&t);
     let org_b = c.post("/v1/orgs", json!({"name": "B"})).str("id");
@@ -141,6 +154,36 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
         )
         .str("id");
     let token = c.post(&format!("/v1/users/{caller}/pats"), json!({}));
+    Fixtures {
+        org_a,
+        org_b,
+        user,
+        pat,
+        project,
+        app,
+        grant,
+        user_grant,
+        caller,
+        token,
+    }
+}
+
+#[test]
+fn every_operation_denies_a_caller_without_the_permission_it_documents() {
+    let t = server().tenant();
+    let c = &t.client;
+    let Fixtures {
+        org_a,
+        org_b,
+        user,
+        pat,
+        project,
+        app,
+        grant,
+        user_grant,
+        caller,
+        token,
+    } = fixtures(&t);
     let nobody = t.as_token(&token.str("token")).after(&token);
     let before = event_count(&t);
 

@@ -823,3 +823,42 @@ fn python_grpcio_gets_the_answers_of_rest() {
                "portcullis.v1.EventService": "SERVING"})
     );
 }
+
+#[test]
+fn every_grpc_method_denies_a_caller_without_the_permission_it_documents() {
+    let t = server().tenant();
+    let f = super::denials::fixtures(&t);
+    let before = super::event_count(&t);
+    let fixtures = json!({
+        "org": f.org_a, "org_b": f.org_b, "user": f.user, "pat": f.pat, "project": f.project,
+        "app": f.app, "grant": f.grant, "user_grant": f.user_grant, "caller": f.caller,
+        "instance": t.instance_id, "position": f.token.str("position"),
+    });
+    let target = server().grpc.to_string();
+    let proto_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
+    let seen = run(
+        &venv_python(),
+        &["grpc_denials.py"],
+        &[
+            ("TARGET", &target),
+            ("AUTHORITY", &t.domain),
+            ("TOKEN", &f.token.str("token")),
+            ("PROTO_DIR", proto_dir),
+            ("FIXTURES", &fixtures.to_string()),
+        ],
+    );
+    assert_eq!(seen["wrong"], json!([]), "{seen}");
+    // Every method of proto/, Watch included.
+    let descriptors =
+        <prost_types::FileDescriptorSet as prost::Message>::decode(gateway::grpc::DESCRIPTORS)
+            .expect("the descriptor set");
+    let methods: usize = descriptors
+        .file
+        .iter()
+        .flat_map(|f| &f.service)
+        .map(|s| s.method.len())
+        .sum();
+    assert_eq!(seen["checked"], methods);
+    assert!(methods >= 70, "only {methods} methods");
+    assert_eq!(super::event_count(&t), before, "a denied call wrote events");
+}
