@@ -40,7 +40,9 @@ wait_for() { # <what> <command...>
 }
 
 PORT="$(free_port)"
-PORTCULLIS_DATA_DIR="$WORK/data" "$BIN/portcullis" start --listen "127.0.0.1:$PORT" 2>"$WORK/portcullis.log" &
+GRPC_PORT="$(free_port)"
+PORTCULLIS_DATA_DIR="$WORK/data" "$BIN/portcullis" start --listen "127.0.0.1:$PORT" \
+    --grpc-listen "127.0.0.1:$GRPC_PORT" 2>"$WORK/portcullis.log" &
 PIDS+=($!)
 wait_for portcullis curl -fs "http://127.0.0.1:$PORT/readyz"
 PEER_PORT="$(free_port)"
@@ -49,7 +51,7 @@ PIDS+=($!)
 wait_for oidc-provider test -s "$WORK/peer-fixtures.json"
 
 COMMON=(--workers "$WORKERS" --warmup "$WARMUP" --duration "$DURATION")
-OURS=(--base "http://127.0.0.1:$PORT" --pat-file "$WORK/data/admin.pat")
+OURS=(--base "http://127.0.0.1:$PORT" --grpc "127.0.0.1:$GRPC_PORT" --pat-file "$WORK/data/admin.pat")
 PEER=(--base "http://127.0.0.1:$PEER_PORT" --peer "oidc-provider=$WORK/peer-fixtures.json")
 TOKENS=(--scenario client-credentials --scenario client-credentials-opaque --scenario introspect
         --scenario userinfo --scenario discovery --scenario jwks)
@@ -62,6 +64,7 @@ run "${PEER[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --j
 run "${OURS[@]}" "${COMMON[@]}" --scenario login --size 20 --json "$WORK/05-login.json"
 run "${OURS[@]}" "${COMMON[@]}" --scenario create-user --json "$WORK/06-writes.json"
 run "${OURS[@]}" "${COMMON[@]}" --scenario mixed --size "$CLIENTS" --json "$WORK/07-mixed.json"
+run "${OURS[@]}" "${COMMON[@]}" --scenario read-user --scenario read-user-grpc --json "$WORK/09-reads.json"
 echo "== seeding $LIST_USERS users for list-users" >&2
 run "${OURS[@]}" "${COMMON[@]}" --scenario list-users --size "$LIST_USERS" --json "$WORK/08-lists.json"
 for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -80,6 +83,6 @@ mkdir -p loadtests/results
 python3 loadtests/summarize.py \
     --command "DURATION=$DURATION WARMUP=$WARMUP WORKERS=$WORKERS CLIENTS=$CLIENTS LIST_USERS=$LIST_USERS RATE=$RATE STARTUP_EVENTS=$STARTUP_EVENTS bash loadtests/run.sh" \
     --startup "$WORK/startup.md" --criterion "$CARGO_TARGET_DIR/criterion" --since "$SINCE" \
-    "$WORK"/0[1-8]-*.json > "$OUT"
+    "$WORK"/0[1-9]-*.json > "$OUT"
 echo "== wrote $OUT" >&2
 cat "$OUT"

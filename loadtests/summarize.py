@@ -69,6 +69,22 @@ def ratios(reports):
         print(f"| {p['scenario']} | {p['load']} | {p['server']} | {tput:.2f}× | {p99:.2f}× |")
 
 
+def transports(reports):
+    """Each scenario run over gRPC beside its REST twin (`<name>-grpc` and `<name>`)."""
+    ours = {(r["scenario"], r["load"]): r for r in reports if r["server"] == "portcullis"}
+    pairs = [(ours[(s[:-5], l)], r) for (s, l), r in ours.items()
+             if s.endswith("-grpc") and (s[:-5], l) in ours]
+    if not pairs:
+        return
+    print("\n## gRPC / REST, same operation, same run\n")
+    print("| scenario | load | throughput ratio | p99 ratio (lower is better) |")
+    print("|---|---|---:|---:|")
+    for rest, grpc in pairs:
+        tput = grpc["throughput"] / rest["throughput"] if rest["throughput"] else float("inf")
+        p99 = grpc["p99_ms"] / rest["p99_ms"] if rest["p99_ms"] else float("inf")
+        print(f"| {rest['scenario']} | {rest['load']} | {tput:.2f}× | {p99:.2f}× |")
+
+
 def targets(reports):
     rows = []
     for r in reports:
@@ -127,6 +143,7 @@ def main():
     print("  the warm-up is not recorded. `req/s` counts successful requests.\n")
     runs(reports)
     ratios(reports)
+    transports(reports)
     targets(reports)
     if a.startup:
         print("\n## Startup with a large log (`cargo bench -p portcullis --bench startup`)\n")

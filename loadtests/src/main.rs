@@ -68,6 +68,9 @@ struct Args {
     /// A file holding an instance admin's personal access token (the fixtures are made with it).
     #[arg(long, required_unless_present = "peer")]
     pat_file: Option<std::path::PathBuf>,
+    /// The gRPC API on loopback (`host:port`), for the scenarios over gRPC.
+    #[arg(long)]
+    grpc: Option<String>,
     /// Load a peer instead: `<name>=<fixtures.json>`, the fixtures its host script wrote.
     #[arg(long)]
     peer: Option<String>,
@@ -159,7 +162,10 @@ fn run(args: Args) -> Result<(), String> {
         Some(path) => read(path)?,
         None => String::new(),
     };
-    let target = Target::new(&args.base, args.host.as_deref(), &pat)?;
+    let mut target = Target::new(&args.base, args.host.as_deref(), &pat)?;
+    if let Some(grpc) = &args.grpc {
+        target = target.with_grpc(grpc)?;
+    }
     let known = if peer.is_some() {
         scenarios::PEER_NAMES
     } else {

@@ -10,6 +10,8 @@ pub struct Target {
     host: Option<String>,
     pat: String,
     agent: ureq::Agent,
+    /// The gRPC API's loopback address, for the scenarios over gRPC.
+    grpc: Option<String>,
 }
 
 /// An answer: status and JSON body (`null` when there is none).
@@ -109,7 +111,32 @@ impl Target {
                 .max_redirects(0)
                 .build()
                 .into(),
+            grpc: None,
         })
+    }
+
+    /// The same server, with its gRPC API at `address` (loopback only, as the base).
+    pub fn with_grpc(mut self, address: &str) -> Result<Target, String> {
+        let ip = address.rsplit_once(':').map_or(address, |(h, _)| h);
+        let loopback = ip == "localhost"
+            || ip
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err(format!("{address}: load goes only to loopback"));
+        }
+        self.grpc = Some(address.to_string());
+        Ok(self)
+    }
+
+    /// The gRPC API's address, the instance's domain (the call's authority) and the token.
+    pub fn grpc(&self) -> Result<(String, Option<String>, String), String> {
+        let address = self
+            .grpc
+            .clone()
+            .ok_or("this scenario runs over gRPC: give loadgen --grpc <host:port>")?;
+        Ok((address, self.host.clone(), self.pat.clone()))
     }
 
     /// A JSON request (`body` Some) or a GET/DELETE; `position` waits for a write.

@@ -12,7 +12,10 @@ fn target() -> Target {
     let server = testkit::server();
     let t = server.tenant();
     assert_eq!(t.client.get("/v1/users/me").status, 200); // the tenant is in the read model
-    Target::new(&server.base(), Some(&t.domain), &t.admin_pat).unwrap()
+    Target::new(&server.base(), Some(&t.domain), &t.admin_pat)
+        .unwrap()
+        .with_grpc(&server.grpc.to_string())
+        .unwrap()
 }
 
 fn closed(workers: usize, requests: u64) -> Load {

@@ -4,6 +4,7 @@
 mod documents;
 mod login;
 mod mixed;
+mod reads;
 mod tokens;
 mod users;
 
@@ -14,6 +15,7 @@ use crate::target::{Auth, Target};
 pub use documents::Document;
 pub use login::Login;
 pub use mixed::Mixed;
+pub use reads::{ReadUser, ReadUserGrpc};
 pub use tokens::{ClientCredentials, Introspect, TokenShape, Userinfo};
 pub use users::{CreateUser, ListUsers};
 
@@ -34,6 +36,8 @@ pub const NAMES: &[&str] = &[
     "login",
     "create-user",
     "list-users",
+    "read-user",
+    "read-user-grpc",
     "mixed",
 ];
 
@@ -50,6 +54,8 @@ pub fn setup(name: &str, target: &Target, size: usize) -> Result<Box<dyn Scenari
         "login" => Box::new(Login::setup(target, size)?),
         "create-user" => Box::new(CreateUser::setup(target)?),
         "list-users" => Box::new(ListUsers::setup(target, size)?),
+        "read-user" => Box::new(ReadUser::setup(target)?),
+        "read-user-grpc" => Box::new(ReadUserGrpc::setup(target)?),
         "mixed" => Box::new(Mixed::setup(target, size)?),
         other => return Err(format!("unknown scenario {other}; one of {NAMES:?}")),
     })

@@ -1,5 +1,7 @@
 //! The edge gateway: resolves the instance from `Host`, authenticates, checks the permission,
-//! and dispatches a command or runs a query. Handlers hold no logic of their own.
+//! and dispatches a command or runs a query. The operations live in `api`, one file per
+//! resource; the REST routes (`routes`) and the gRPC services (`grpc`) only translate to and
+//! from them.
 
 mod api;
 mod auth;

@@ -1,6 +1,7 @@
 //! The REST routes, one file per resource. Each route states its permission (in its doc and
-//! as `x-permission` in the OpenAPI document); each handler validates, checks, dispatches or
-//! queries, and maps the result.
+//! as `x-permission` in the OpenAPI document); each handler reads its path, query and body
+//! into an operation of `crate::api` (which checks, dispatches or queries) and maps the answer
+//! to JSON and a status.
 
 pub mod apps;
 pub mod events;
