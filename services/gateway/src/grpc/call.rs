@@ -209,9 +209,14 @@ impl Api {
 /// A list's `limit` and `cursor` (0 and empty mean unset).
 pub fn list_params(limit: u32, cursor: String) -> ListParams {
     ListParams {
-        limit: (limit != 0).then_some(limit as usize),
+        limit: page_size(limit),
         cursor: some(cursor),
     }
+}
+
+/// A list's `limit`: 0 means unset (the default).
+pub fn page_size(limit: u32) -> Option<usize> {
+    (limit != 0).then_some(limit as usize)
 }
 
 /// An optional string field of proto3: empty means unset.

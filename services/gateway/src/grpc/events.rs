@@ -7,7 +7,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::call::{list_params, some, Api};
+use super::call::{page_size, some, Api};
 use super::pb;
 use super::status::status;
 use crate::api::events::{self, EventQuery, Watch};
@@ -70,7 +70,7 @@ impl pb::event_service_server::EventService for Api {
             aggregate_type: some(r.aggregate_type),
             aggregate_id: some(r.aggregate_id),
             after_position: some(r.after_position),
-            limit: list_params(r.limit, String::new()).limit,
+            limit: page_size(r.limit),
         };
         events::list(&gw, &auth, q).await
     });

@@ -4,7 +4,7 @@
 use command::{HumanInput, PasswordChange};
 use domain::user::{Email, Profile, ProfilePatch, UserChange};
 
-use super::call::{list_params, required, some, Api};
+use super::call::{list_params, page_size, required, some, Api};
 use super::pb;
 use crate::api::pats;
 use crate::api::permissions;
@@ -146,7 +146,7 @@ impl pb::user_service_server::UserService for Api {
                 org_id: some(r.org_id),
                 username: some(r.username),
             },
-            limit: list_params(r.limit, String::new()).limit,
+            limit: page_size(r.limit),
             cursor: some(r.cursor),
         };
         users::list(&gw, &auth, q).await
