@@ -15,8 +15,9 @@ use crate::views::ListParams;
 use crate::Gateway;
 
 /// One unary method: `rpc!(instance name(Request) -> Response, |gw, auth, r| operation)` runs
-/// the operation as [`Api::instance`] does (or `system`, as [`Api::system`]). It writes out the
-/// signature `#[tonic::async_trait]` would make of an `async fn`.
+/// the operation for a caller of the instance's API (`system`: of the system API) through
+/// [`Api::call`]. It writes out the signature `#[tonic::async_trait]` would make of an
+/// `async fn`.
 macro_rules! rpc {
     ($kind:ident $name:ident($req:ty) -> $resp:ty, |$gw:ident, $who:ident, $r:pat_param| $op:expr) => {
         fn $name<'life0, 'async_trait>(
@@ -33,9 +34,14 @@ macro_rules! rpc {
             'life0: 'async_trait,
             Self: 'async_trait,
         {
-            Box::pin(self.$kind(req, |$gw, $who, $r| async move { $op }))
+            Box::pin(self.call::<rpc!(@caller $kind), _, _, _, _, _>(
+                req,
+                |$gw, $who, $r| async move { $op },
+            ))
         }
     };
+    (@caller instance) => { $crate::auth::Authenticated };
+    (@caller system) => { $crate::auth::SystemCaller };
 }
 
 /// `From<PageView<View>>` for a list's response message: its items and next cursor.
@@ -150,47 +156,26 @@ impl Api {
             .map_err(|_| Error::internal("the operation ended without an answer"))?
     }
 
-    /// A call of an instance's API: authenticated as REST's `/v1` routes, then `op`.
-    pub(super) async fn instance<M, T, R, F, Fut>(
+    /// A call: its caller authenticated as REST's are (`Authenticated` for an instance's API,
+    /// `SystemCaller` for the system API), then `op`, on the arbiter; its answer or its error
+    /// as a status. The `rpc!` methods call it.
+    pub(super) async fn call<W, M, T, R, F, Fut>(
         &self,
         req: Request<M>,
         op: F,
     ) -> Result<Response<R>, Status>
     where
+        W: Caller,
         M: Send + 'static,
         T: Send + 'static,
         R: From<T>,
-        F: FnOnce(Arc<Gateway>, Authenticated, M) -> Fut + Send + 'static,
+        F: FnOnce(Arc<Gateway>, W, M) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, Error>> + 'static,
     {
         let carried = Carried::of(&req);
         let message = req.into_inner();
         self.local(move |gw| async move {
-            let auth = authenticate(&gw, &carried.credentials()).await?;
-            op(gw, auth, message).await
-        })
-        .await
-        .map(|t| Response::new(R::from(t)))
-        .map_err(status)
-    }
-
-    /// A call of the system API: the token alone says who calls.
-    pub(super) async fn system<M, T, R, F, Fut>(
-        &self,
-        req: Request<M>,
-        op: F,
-    ) -> Result<Response<R>, Status>
-    where
-        M: Send + 'static,
-        T: Send + 'static,
-        R: From<T>,
-        F: FnOnce(Arc<Gateway>, SystemCaller, M) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, Error>> + 'static,
-    {
-        let carried = Carried::of(&req);
-        let message = req.into_inner();
-        self.local(move |gw| async move {
-            let who = authenticate_system(&gw, &carried.credentials()).await?;
+            let who = W::authenticate(&gw, &carried.credentials()).await?;
             op(gw, who, message).await
         })
         .await
@@ -203,6 +188,30 @@ impl Api {
         let carried = Carried::of(req);
         self.local(move |gw| async move { authenticate(&gw, &carried.credentials()).await })
             .await
+    }
+}
+
+/// Who calls: what a call's credentials authenticate as.
+pub(super) trait Caller: Sized + 'static {
+    fn authenticate(gw: &Gateway, c: &Credentials<'_>)
+        -> impl Future<Output = Result<Self, Error>>;
+}
+
+impl Caller for Authenticated {
+    fn authenticate(
+        gw: &Gateway,
+        c: &Credentials<'_>,
+    ) -> impl Future<Output = Result<Self, Error>> {
+        authenticate(gw, c)
+    }
+}
+
+impl Caller for SystemCaller {
+    fn authenticate(
+        gw: &Gateway,
+        c: &Credentials<'_>,
+    ) -> impl Future<Output = Result<Self, Error>> {
+        authenticate_system(gw, c)
     }
 }
 
