@@ -336,9 +336,22 @@ fn the_grpc_api_gives_the_answers_of_rest() {
             .expect("RenameOrg")
             .into_inner();
         let after_rename = t.client.clone().at(&renamed.position);
+        let by_rest = after_rename.get(&format!("/v1/orgs/{}", org.id));
+        assert_eq!(by_rest.body["name"], "Grpc renamed");
+        let by_grpc = orgs
+            .get_org(call(
+                pb::GetOrgRequest {
+                    org_id: org.id.clone(),
+                },
+                pat,
+                Some(&renamed.position),
+            ))
+            .await
+            .expect("GetOrg")
+            .into_inner();
         assert_eq!(
-            after_rename.get(&format!("/v1/orgs/{}", org.id)).body["name"],
-            "Grpc renamed"
+            json!({"id": by_grpc.id, "name": by_grpc.name}),
+            by_rest.body
         );
         let removed = users
             .delete_user(call(
