@@ -106,7 +106,7 @@ pub(super) struct Fixtures {
 
 pub(super) fn fixtures(t: &testkit::Tenant) -> Fixtures {
     let c = &t.client;
-    let org_a = default_org(&t);
+    let org_a = default_org(t);
     let org_b = c.post("/v1/orgs", json!({"name": "B"})).str("id");
     let user = c
         .post(
