@@ -15,7 +15,8 @@ use eventlog::position::Positions;
 use crate::actor::Written;
 use crate::bus::{CommandBus, Routed};
 
-/// How often a release is tried through an outage, and the first pause between tries.
+/// How often a release (or the question that settles an open outcome) is tried through an
+/// outage, and the first pause between tries.
 const RELEASE_ATTEMPTS: u32 = 5;
 const RELEASE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -89,8 +90,8 @@ impl CommandBus {
     /// node serving the target went silent: `SYS-0003`) is settled by asking the target's
     /// actor, now on whichever node serves it: if `took_effect` holds for its state, `act`
     /// was written; if not, it never will be (a silent owner that lost the partition is
-    /// fenced), and the claim is released; if the actor cannot be asked, the claim stays, so
-    /// that no second holder can appear.
+    /// fenced), and the claim is released; if the actor cannot be asked (after asking again
+    /// through an outage), the claim stays, so that no second holder can appear.
     pub(crate) async fn claimed<A: Routed, F>(
         &self,
         (claim, owner, taken): (&AggregateKey, &str, Code),
@@ -107,19 +108,40 @@ impl CommandBus {
             Err(e) => e,
         };
         if e.code == Code::StorageUnavailable {
-            match self.peek::<A>(target).await {
-                Ok((state, version, position)) if took_effect(&state) => {
+            match self.settle::<A>(target).await {
+                Some((state, version, position)) if took_effect(&state) => {
                     return Ok(Written {
                         sequence: version,
                         position: Positions::at(position),
                     })
                 }
-                Ok(_) => {}
-                Err(_) => return Err(e),
+                Some(_) => {}
+                None => return Err(e),
             }
         }
         self.release(claim, owner, caller).await;
         Err(e)
+    }
+
+    /// The state of `target` on whichever node serves it now, asked again through an outage
+    /// (as a release is) until the partition has an owner; none if it never answered.
+    async fn settle<A: Routed>(&self, target: &AggregateKey) -> Option<(A, u64, u64)> {
+        let mut pause = RELEASE_PAUSE;
+        for attempt in 1..=RELEASE_ATTEMPTS {
+            match self.peek::<A>(target).await {
+                Ok(found) => return Some(found),
+                Err(e) if e.kind() == Kind::Unavailable && attempt < RELEASE_ATTEMPTS => {
+                    tracing::info!(target = %target.id, error = %e, attempt, "asking the aggregate again after an outage");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(e) => {
+                    tracing::warn!(target = %target.id, error = %e, "the aggregate could not be asked; its claimed name stays taken");
+                    return None;
+                }
+            }
+        }
+        None
     }
 
     /// Releases a claim. A release that meets an outage (no owner of the claim's partition,

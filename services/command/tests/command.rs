@@ -538,12 +538,30 @@ mod sagas {
     }
 }
 
-/// A node that serves no partition: it forwards every request to `owner`, except the ones
-/// `outage` makes fail as a cluster does while a partition has no owner: the first command
-/// for a user, then the first command for a name claim after it.
+/// What an outage does to one forwarded request: a command (or a peek, when `peek`) for an
+/// aggregate of `kind` fails with `code`.
+struct Fault {
+    kind: &'static str,
+    peek: bool,
+    code: Code,
+}
+
+/// A node that serves no partition: it forwards every request to `owner`, but meets the
+/// `faults` as a cluster does while a partition has no owner or its owner goes silent: the
+/// first request matching the first fault fails with its code, then the next matching the
+/// next, and so on.
 struct Outage {
     owner: Arc<CommandBus>,
-    stage: std::sync::atomic::AtomicU8,
+    faults: std::sync::Mutex<std::collections::VecDeque<Fault>>,
+}
+
+impl Outage {
+    fn new(owner: &Arc<CommandBus>, faults: Vec<Fault>) -> Arc<Outage> {
+        Arc::new(Outage {
+            owner: owner.clone(),
+            faults: std::sync::Mutex::new(faults.into()),
+        })
+    }
 }
 
 impl command::placement::Placement for Outage {
@@ -560,22 +578,37 @@ impl command::placement::Placement for Outage {
         _: i32,
         request: command::placement::Request,
     ) -> command::placement::Forwarded<'_> {
-        use std::sync::atomic::Ordering;
+        use command::placement::Request;
         Box::pin(async move {
-            if let command::placement::Request::Execute { key, .. } = &request {
-                let stage = self.stage.load(Ordering::SeqCst);
-                if (stage == 0 && key.kind == User::KIND)
-                    || (stage == 1 && key.kind == Unique::KIND)
-                {
-                    self.stage.store(stage + 1, Ordering::SeqCst);
-                    return Err(domain::Error::new(
-                        Code::NoPartitionOwner,
-                        "no node serves the partition now",
-                    ));
+            let (kind, peek) = match &request {
+                Request::Execute { key, .. } => (key.kind.clone(), false),
+                Request::Peek { key } => (key.kind.clone(), true),
+                Request::Append { .. } | Request::OwnedStreams { .. } => (String::new(), false),
+            };
+            let failed = {
+                let mut faults = self.faults.lock().unwrap();
+                match faults.front() {
+                    Some(f) if f.kind == kind && f.peek == peek => faults.pop_front(),
+                    _ => None,
                 }
+            };
+            if let Some(f) = failed {
+                return Err(domain::Error::new(
+                    f.code,
+                    "the partition's owner is not there",
+                ));
             }
             self.owner.serve(request).await
         })
+    }
+}
+
+fn robot() -> UserCommand {
+    UserCommand::AddMachine {
+        org_id: "org-1".into(),
+        username: "robot".into(),
+        name: "Robot".into(),
+        description: String::new(),
     }
 }
 
@@ -585,34 +618,84 @@ async fn a_name_claimed_for_a_user_that_was_not_created_is_released_even_through
     let log = log(&dir);
     let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
     create_org(&owner, "org-1").await;
+    // The user's partition has no owner: the creation fails with a code that says "send it
+    // again", and the first release of the name meets the same outage.
+    let fault = |kind, code| Fault {
+        kind,
+        peek: false,
+        code,
+    };
+    let placement = Outage::new(
+        &owner,
+        vec![
+            fault(User::KIND, Code::NoPartitionOwner),
+            fault(Unique::KIND, Code::NoPartitionOwner),
+        ],
+    );
     let gateway = bus(
         log,
         CommandOptions {
-            placement: Arc::new(Outage {
-                owner: owner.clone(),
-                stage: Default::default(),
-            }),
+            placement,
             ..CommandOptions::default()
         },
     );
-    let machine = || UserCommand::AddMachine {
-        org_id: "org-1".into(),
-        username: "robot".into(),
-        name: "Robot".into(),
-        description: String::new(),
-    };
-    // The user's partition has no owner: the creation fails with a code that says "send it
-    // again", and the first release of the name meets the same outage.
     let first = gateway
-        .create_user(&setup(), I, "u-1", machine())
+        .create_user(&setup(), I, "u-1", robot())
         .await
         .unwrap_err();
     assert_eq!(first.code, Code::NoPartitionOwner);
     // Sent again (as a client does, with a new id), it is created: the name was released.
     gateway
-        .create_user(&setup(), I, "u-2", machine())
+        .create_user(&setup(), I, "u-2", robot())
         .await
         .expect("the name is free again");
     let (user, _) = owner.state::<User>(&key(User::KIND, "u-2")).await.unwrap();
     assert!(user.exists());
+}
+
+#[actix_rt::test]
+async fn a_creation_whose_owner_went_silent_is_settled_once_the_partition_has_an_owner_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
+    create_org(&owner, "org-1").await;
+    // The node serving the user goes silent (the outcome is open), and the saga's first
+    // question to the user's new owner finds no owner yet.
+    let placement = Outage::new(
+        &owner,
+        vec![
+            Fault {
+                kind: User::KIND,
+                peek: false,
+                code: Code::StorageUnavailable,
+            },
+            Fault {
+                kind: User::KIND,
+                peek: true,
+                code: Code::NoPartitionOwner,
+            },
+        ],
+    );
+    let gateway = bus(
+        log,
+        CommandOptions {
+            placement,
+            ..CommandOptions::default()
+        },
+    );
+    let first = gateway
+        .create_user(&setup(), I, "u-1", robot())
+        .await
+        .unwrap_err();
+    assert_eq!(first.code, Code::StorageUnavailable);
+    // Asked again, the owner said the user was not created: the name was released, so the
+    // client's resend creates it.
+    gateway
+        .create_user(&setup(), I, "u-2", robot())
+        .await
+        .expect("the name is free again");
+    let (user, _) = owner.state::<User>(&key(User::KIND, "u-2")).await.unwrap();
+    assert!(user.exists());
+    let (never, _) = owner.state::<User>(&key(User::KIND, "u-1")).await.unwrap();
+    assert!(!never.exists());
 }
