@@ -603,6 +603,22 @@ impl command::placement::Placement for Outage {
     }
 }
 
+/// An owner node with the org `org-1`, and a node that reaches it through `faults`.
+async fn behind_an_outage(faults: Vec<Fault>) -> (tempfile::TempDir, Arc<CommandBus>, CommandBus) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
+    create_org(&owner, "org-1").await;
+    let gateway = bus(
+        log,
+        CommandOptions {
+            placement: Outage::new(&owner, faults),
+            ..CommandOptions::default()
+        },
+    );
+    (dir, owner, gateway)
+}
+
 fn robot() -> UserCommand {
     UserCommand::AddMachine {
         org_id: "org-1".into(),
@@ -614,10 +630,6 @@ fn robot() -> UserCommand {
 
 #[actix_rt::test]
 async fn a_name_claimed_for_a_user_that_was_not_created_is_released_even_through_an_outage() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = log(&dir);
-    let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
-    create_org(&owner, "org-1").await;
     // The user's partition has no owner: the creation fails with a code that says "send it
     // again", and the first release of the name meets the same outage.
     let fault = |kind, code| Fault {
@@ -625,20 +637,11 @@ async fn a_name_claimed_for_a_user_that_was_not_created_is_released_even_through
         peek: false,
         code,
     };
-    let placement = Outage::new(
-        &owner,
-        vec![
-            fault(User::KIND, Code::NoPartitionOwner),
-            fault(Unique::KIND, Code::NoPartitionOwner),
-        ],
-    );
-    let gateway = bus(
-        log,
-        CommandOptions {
-            placement,
-            ..CommandOptions::default()
-        },
-    );
+    let (_dir, owner, gateway) = behind_an_outage(vec![
+        fault(User::KIND, Code::NoPartitionOwner),
+        fault(Unique::KIND, Code::NoPartitionOwner),
+    ])
+    .await;
     let first = gateway
         .create_user(&setup(), I, "u-1", robot())
         .await
@@ -655,34 +658,21 @@ async fn a_name_claimed_for_a_user_that_was_not_created_is_released_even_through
 
 #[actix_rt::test]
 async fn a_creation_whose_owner_went_silent_is_settled_once_the_partition_has_an_owner_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = log(&dir);
-    let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
-    create_org(&owner, "org-1").await;
     // The node serving the user goes silent (the outcome is open), and the saga's first
     // question to the user's new owner finds no owner yet.
-    let placement = Outage::new(
-        &owner,
-        vec![
-            Fault {
-                kind: User::KIND,
-                peek: false,
-                code: Code::StorageUnavailable,
-            },
-            Fault {
-                kind: User::KIND,
-                peek: true,
-                code: Code::NoPartitionOwner,
-            },
-        ],
-    );
-    let gateway = bus(
-        log,
-        CommandOptions {
-            placement,
-            ..CommandOptions::default()
+    let (_dir, owner, gateway) = behind_an_outage(vec![
+        Fault {
+            kind: User::KIND,
+            peek: false,
+            code: Code::StorageUnavailable,
         },
-    );
+        Fault {
+            kind: User::KIND,
+            peek: true,
+            code: Code::NoPartitionOwner,
+        },
+    ])
+    .await;
     let first = gateway
         .create_user(&setup(), I, "u-1", robot())
         .await

@@ -1,5 +1,6 @@
 //! OIDC applications of a project, with client-secret rotation.
 
+use command::NewApp;
 use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
 use domain::project::ProjectCommand;
 use domain::{Code, Error};
@@ -93,6 +94,17 @@ impl AppSettings {
     }
 }
 
+/// What a new app (or a new secret) answers: the secret is shown once.
+fn created(app: NewApp) -> CreatedAppView {
+    CreatedAppView {
+        id: app.app_id,
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        sequence: app.written.sequence,
+        position: app.written.position.to_string(),
+    }
+}
+
 /// Adds an OIDC app. `project.app.write` on the project.
 pub async fn create(
     gw: &Gateway,
@@ -117,13 +129,7 @@ pub async fn create(
             .change_project(&auth.caller, &auth.instance, id, cmd, None)
             .await?;
     }
-    Ok(CreatedAppView {
-        id: app.app_id,
-        client_id: app.client_id,
-        client_secret: app.client_secret,
-        sequence: app.written.sequence,
-        position: app.written.position.to_string(),
-    })
+    Ok(created(app))
 }
 
 /// The project's apps, by id. `project.app.read` on the project.
@@ -223,11 +229,5 @@ pub async fn rotate_secret(
         .bus
         .rotate_app_secret(&auth.caller, &auth.instance, id, app_id)
         .await?;
-    Ok(CreatedAppView {
-        id: app.app_id,
-        client_id: app.client_id,
-        client_secret: app.client_secret,
-        sequence: app.written.sequence,
-        position: app.written.position.to_string(),
-    })
+    Ok(created(app))
 }

@@ -429,19 +429,25 @@ fn the_grpc_api_gives_the_answers_of_rest() {
     });
 }
 
-#[test]
-fn grpc_denials_and_bad_input_carry_the_codes_of_rest() {
-    let t = server().tenant();
-    let org_id = default_org(&t);
-    // A machine user with a token and no role.
+/// A machine user of `org` without any role, and its token (the answer that made it).
+fn roleless(t: &testkit::Tenant, org: &str) -> testkit::Reply {
     let bot = t.client.post(
-        &format!("/v1/orgs/{org_id}/users/machine"),
+        &format!("/v1/orgs/{org}/users/machine"),
         json!({"username": "nobody", "name": "Nobody"}),
     );
+    assert_eq!(bot.status, 201, "{}", bot.body);
     let pat = t
         .client
         .post(&format!("/v1/users/{}/pats", bot.str("id")), json!({}));
     assert_eq!(pat.status, 201, "{}", pat.body);
+    pat
+}
+
+#[test]
+fn grpc_denials_and_bad_input_carry_the_codes_of_rest() {
+    let t = server().tenant();
+    let org_id = default_org(&t);
+    let pat = roleless(&t, &org_id);
     let (token, at) = (pat.str("token"), pat.str("position"));
     block(async {
         let ch = channel(&t.domain).await;
@@ -746,15 +752,7 @@ fn watch_delivers_a_burst_of_a_thousand_events_in_order_with_no_gap() {
 #[test]
 fn python_grpcio_gets_the_answers_of_rest() {
     let t = server().tenant();
-    let org_id = default_org(&t);
-    let bot = t.client.post(
-        &format!("/v1/orgs/{org_id}/users/machine"),
-        json!({"username": "nobody", "name": "Nobody"}),
-    );
-    let pat = t
-        .client
-        .post(&format!("/v1/users/{}/pats", bot.str("id")), json!({}));
-    assert_eq!(pat.status, 201, "{}", pat.body);
+    let pat = roleless(&t, &default_org(&t));
     let target = server().grpc.to_string();
     let proto_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
     let seen = run(

@@ -528,6 +528,14 @@ fn the_system_service_creates_rotates_and_removes_instances() {
             .find(|i| i.id == created.id)
             .expect("the new instance is listed");
         assert_eq!(ours.domains, std::slice::from_ref(&domain));
+        // A rotation's first step publishes a new key on the instance's JWKS.
+        let published = |at: &str| {
+            let _ = admin.clone().at(at).get("/v1/users/me");
+            let jwks = testkit::Client::new(&server().base(), Some(&domain)).get("/oauth/v2/keys");
+            assert_eq!(jwks.status, 200, "{}", jwks.body);
+            jwks.body["keys"].as_array().unwrap().len()
+        };
+        let before = published(&created.position);
         let rotated = system
             .rotate_signing_key(call(
                 pb::RotateSigningKeyRequest {
@@ -540,7 +548,7 @@ fn the_system_service_creates_rotates_and_removes_instances() {
             .await
             .expect("RotateSigningKey")
             .into_inner();
-        assert!(!rotated.position.is_empty());
+        assert_eq!(published(&rotated.position), before + 1);
         let removed = system
             .delete_instance(call(
                 pb::DeleteInstanceRequest {
