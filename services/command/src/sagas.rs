@@ -107,7 +107,10 @@ impl CommandBus {
             Ok(w) => return Ok(w),
             Err(e) => e,
         };
-        if e.code == Code::StorageUnavailable {
+        // Open outcomes: the node went silent, or the target exists already, which for a new
+        // aggregate under a fresh id means this request's own command ran (a node that ran it
+        // answered as if it had not, and the command was sent again).
+        if e.code == Code::StorageUnavailable || e.code == taken {
             match self.settle::<A>(target).await {
                 Some((state, version, position)) if took_effect(&state) => {
                     return Ok(Written {

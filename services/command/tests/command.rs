@@ -546,6 +546,10 @@ struct Fault {
     code: Code,
 }
 
+/// A code no error has: the fault runs the command on the owner, then sends it again and
+/// answers the second run (a forward that ran but looked as if it had not).
+const RUN_TWICE: Code = Code::Internal;
+
 /// A node that serves no partition: it forwards every request to `owner`, but meets the
 /// `faults` as a cluster does while a partition has no owner or its owner goes silent: the
 /// first request matching the first fault fails with its code, then the next matching the
@@ -593,6 +597,10 @@ impl command::placement::Placement for Outage {
                 }
             };
             if let Some(f) = failed {
+                if f.code == RUN_TWICE {
+                    let _ = self.owner.serve(request.clone()).await;
+                    return self.owner.serve(request).await;
+                }
                 return Err(domain::Error::new(
                     f.code,
                     "the partition's owner is not there",
@@ -688,4 +696,21 @@ async fn a_creation_whose_owner_went_silent_is_settled_once_the_partition_has_an
     assert!(user.exists());
     let (never, _) = owner.state::<User>(&key(User::KIND, "u-1")).await.unwrap();
     assert!(!never.exists());
+}
+
+#[actix_rt::test]
+async fn a_creation_sent_twice_to_its_owner_answers_the_user_it_made() {
+    let (_dir, owner, gateway) = behind_an_outage(vec![Fault {
+        kind: User::KIND,
+        peek: false,
+        code: RUN_TWICE,
+    }])
+    .await;
+    let written = gateway
+        .create_user(&setup(), I, "u-1", robot())
+        .await
+        .expect("the user was made, once");
+    let (user, version) = owner.state::<User>(&key(User::KIND, "u-1")).await.unwrap();
+    assert!(user.exists());
+    assert_eq!(written.sequence, version);
 }
