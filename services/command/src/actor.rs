@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
-use domain::{authorize, codec, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
+use domain::{authorize_take_over, codec, Aggregate, AggregateKey, Code, Ctx, Error, EventType};
 use eventlog::position::Positions;
 use eventlog::{Append, EventLog, LogError, NewEvent, Snapshot, StreamId};
 use tracing::Instrument;
@@ -45,6 +45,9 @@ pub(crate) struct Execute<A: Aggregate> {
     pub cmd: A::Command,
     /// `If-Match`: the version the caller last saw.
     pub if_match: Option<u64>,
+    /// The memberships of the user a take-over puts at stake (read by the bus when someone
+    /// else changes a user's credentials or removes them).
+    pub holdings: Option<authz::Holdings>,
     /// The sender's `command` span: the actor's work (the log append) is traced under it,
     /// although it runs on another thread.
     pub span: tracing::Span,
@@ -208,10 +211,11 @@ impl<A: Aggregate> AggregateActor<A> {
 
     /// Checks, decides and encodes; the append itself happens after.
     fn prepare(&self, msg: &Execute<A>) -> Result<(Vec<A::Event>, Append), Error> {
-        authorize(
+        authorize_take_over(
             &self.deps.authz,
             &msg.caller,
             self.state.access(&self.key, &msg.cmd),
+            msg.holdings.as_deref(),
         )?;
         if let Some(expected) = msg.if_match {
             if expected != self.version {

@@ -259,10 +259,21 @@ impl CommandBus {
                 other => Err(unexpected(&other)),
             };
         };
+        // Someone else taking over a user: their memberships, read where they are held.
+        let holdings = match (A::at_stake(key, &cmd), caller) {
+            (Some(user), Caller::Principal(p)) if p.user != user => {
+                // Boxed: reading them may execute on other aggregates' owners in turn.
+                let read: std::pin::Pin<Box<dyn std::future::Future<Output = _> + '_>> =
+                    Box::pin(self.holdings(&key.instance, user));
+                Some(read.await?)
+            }
+            _ => None,
+        };
         self.send::<A, _>(key, tenure, || Execute::<A> {
             caller: caller.clone(),
             cmd: cmd.clone(),
             if_match,
+            holdings: holdings.clone(),
             span: span.clone(),
         })
         .instrument(span.clone())

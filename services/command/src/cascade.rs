@@ -260,6 +260,22 @@ impl CommandBus {
     ) -> Result<Written, Error> {
         let org = key(instance, Org::KIND, org_id);
         let (state, _) = self.state::<Org>(&org).await?;
+        domain::authorize(
+            &self.deps.authz,
+            caller,
+            state.access(&org, &OrgCommand::Remove),
+        )?;
+        // The org's users go with it: the caller must be allowed to remove each of them.
+        for id in self.owned(instance, org_id, User::KIND).await? {
+            if self
+                .state::<User>(&key(instance, User::KIND, &id))
+                .await?
+                .0
+                .exists()
+            {
+                self.precheck_take_over(caller, instance, &id).await?;
+            }
+        }
         let mut written = self
             .execute::<Org>(&org, caller, OrgCommand::Remove, if_match)
             .await?;

@@ -145,6 +145,7 @@ impl CommandBus {
             return Err(Error::new(Code::UserNotFound, "the user does not exist"));
         }
         authorize(&self.deps.authz, caller, user.access(&key, &probe))?;
+        self.precheck_take_over(caller, instance, user_id).await?;
         let current_verified = match (change.current_password, user.password_hash) {
             (Some(current), Some(hash)) => self.passwords.verify(current, hash).await?,
             _ => false,

@@ -6,6 +6,7 @@ mod bus;
 mod cascade;
 mod credentials;
 mod forwarding;
+mod holdings;
 mod instances;
 pub mod keys;
 mod members;

@@ -10,6 +10,8 @@ mod cluster_faults;
 mod container;
 #[path = "portcullis/denials.rs"]
 mod denials;
+#[path = "portcullis/escalation.rs"]
+mod escalation;
 #[path = "portcullis/events.rs"]
 mod events;
 #[path = "portcullis/grants.rs"]

@@ -5,6 +5,7 @@
 //! Pure: no I/O, no clock. The gateway, the command actors and the queries all call this code.
 
 mod catalog;
+mod ceiling;
 mod check;
 mod membership;
 mod ops;
@@ -13,6 +14,7 @@ mod scope;
 mod target;
 
 pub use catalog::{Level, PermSet, Permission, Role, RoleSet};
+pub use ceiling::{names, Ceiling, Holding, Holdings, Place, Within};
 pub use check::{
     Authorizer, Because, Caller, Decision, InternalFlow, Principal, Requirement, SelfPolicy,
 };

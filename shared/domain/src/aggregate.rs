@@ -1,7 +1,7 @@
 //! What every aggregate is: a pure `decide` from state and command to events, a pure `apply`,
 //! and the permission the command needs on the aggregate's real owner.
 
-use authz::{Authorizer, Caller, Decision, Requirement, Target};
+use authz::{Authorizer, Caller, Ceiling, Decision, Holding, Place, Requirement, Role, Target};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::error::{Code, Error, Result};
@@ -29,6 +29,12 @@ pub struct Ctx<'a> {
 pub enum Access<'a> {
     /// Check this requirement on this target (built from the aggregate's own state).
     Check(Requirement, Target<'a>),
+    /// The check, then the no-escalation rule for granting these roles at this place: a
+    /// membership change.
+    Grant(Requirement, Target<'a>, Place, &'a [String]),
+    /// The check, then the no-escalation rule over every membership of the user the target
+    /// is: changing their credentials or removing them.
+    TakeOver(Requirement, Target<'a>),
     /// Helper aggregates reached only by the command service's sagas, never by a caller
     /// directly (unique constraints).
     ServiceOnly,
@@ -68,6 +74,12 @@ pub trait Aggregate:
         Vec::new()
     }
 
+    /// The user whose memberships a command puts at stake (it changes their credentials or
+    /// removes them), so that the actor applies the no-escalation rule over them.
+    fn at_stake<'k>(_key: &'k AggregateKey, _cmd: &Self::Command) -> Option<&'k str> {
+        None
+    }
+
     /// Folds events into a state (restore, and tests).
     fn from_events<'e>(events: impl IntoIterator<Item = &'e Self::Event>) -> Self
     where
@@ -82,12 +94,71 @@ pub trait Aggregate:
 }
 
 /// The permission check of an operation, as an error naming the missing permission (and the
-/// alternative that would also do). The gateway and the actors both go through it.
+/// alternative that would also do). The gateway and the actors both go through it. A take-over
+/// is checked here for its permission only: its ceiling needs the user's memberships, which the
+/// actor has ([`authorize_take_over`]).
 pub fn authorize(authz: &Authorizer, caller: &Caller, access: Access<'_>) -> Result<()> {
-    let Access::Check(req, target) = access else {
-        return Ok(());
+    match access {
+        Access::ServiceOnly => Ok(()),
+        Access::Check(req, target) | Access::TakeOver(req, target) => {
+            check(authz, caller, req, &target)
+        }
+        Access::Grant(req, target, place, roles) => {
+            check(authz, caller, req, &target)?;
+            let roles = roles.iter().filter_map(|n| Role::from_name(n)).collect();
+            let instance = target.instance().unwrap_or_default();
+            ceiling(
+                authz.may_grant(caller, instance, &place, roles),
+                "grant these roles",
+            )
+        }
+    }
+}
+
+/// [`authorize`], and for a take-over its ceiling over `holdings`, the memberships of the user
+/// at stake. A take-over by someone else without them is refused: the check fails closed.
+pub fn authorize_take_over(
+    authz: &Authorizer,
+    caller: &Caller,
+    access: Access<'_>,
+    holdings: Option<&[Holding]>,
+) -> Result<()> {
+    let Access::TakeOver(req, target) = access else {
+        return authorize(authz, caller, access);
     };
-    match authz.check(caller, req, &target) {
+    check(authz, caller, req, &target)?;
+    let (Some(instance), Some(user)) = (target.instance(), target.user()) else {
+        return Err(Error::internal("a take-over must target a user"));
+    };
+    match holdings {
+        Some(h) => may_take_over(authz, caller, instance, user, h),
+        // Without the user's memberships only oneself and internal flows pass.
+        None => match authz.may_take_over(caller, instance, user, &[]) {
+            Ceiling::Within(authz::Within::NotAnEscalation) => Ok(()),
+            Ceiling::Within(_) | Ceiling::Beyond { .. } => Err(Error::internal(
+                "the memberships of the user at stake were not read",
+            )),
+        },
+    }
+}
+
+/// The no-escalation rule for a take-over of `user`, who holds `holdings`: 403 `AUTHZ-0002`
+/// naming what the caller lacks.
+pub fn may_take_over(
+    authz: &Authorizer,
+    caller: &Caller,
+    instance: &str,
+    user: &str,
+    holdings: &[Holding],
+) -> Result<()> {
+    ceiling(
+        authz.may_take_over(caller, instance, user, holdings),
+        "change this user's credentials or remove them",
+    )
+}
+
+fn check(authz: &Authorizer, caller: &Caller, req: Requirement, target: &Target<'_>) -> Result<()> {
+    match authz.check(caller, req, target) {
         Decision::Allow { .. } => Ok(()),
         Decision::Deny { missing, or } => {
             let e = Error::new(
@@ -100,5 +171,40 @@ pub fn authorize(authz: &Authorizer, caller: &Caller, access: Access<'_>) -> Res
                 None => e,
             })
         }
+    }
+}
+
+/// A ceiling's refusal: 403 `AUTHZ-0002`, naming the permissions the caller lacks and where.
+fn ceiling(answer: Ceiling, what: &str) -> Result<()> {
+    match answer {
+        Ceiling::Within(_) => Ok(()),
+        Ceiling::Beyond { place, lacks } => {
+            let missing = authz::names(lacks).join(",");
+            let at = describe(&place);
+            Err(Error::new(
+                Code::Escalation,
+                format!(
+                    "to {what} the caller needs every permission at stake on {at}, or to own it; \
+                     missing: {}",
+                    if missing.is_empty() {
+                        "the user's memberships"
+                    } else {
+                        &missing
+                    }
+                ),
+            )
+            .with("missing", missing)
+            .with("at", at))
+        }
+    }
+}
+
+fn describe(place: &Place) -> String {
+    match place {
+        Place::System => "the system".into(),
+        Place::Instance => "the instance".into(),
+        Place::Org { org } => format!("org {org}"),
+        Place::Project { project, .. } => format!("project {project}"),
+        Place::ProjectGrant { grant, .. } => format!("project grant {grant}"),
     }
 }

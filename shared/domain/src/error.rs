@@ -50,8 +50,9 @@ codes! {
     InstanceHoldsCaller = "INSTANCE-0006", FailedPrecondition;
     Unauthenticated = "AUTH-0001", Unauthenticated;
     PermissionDenied = "AUTHZ-0001", PermissionDenied;
-    UnknownPermission = "AUTHZ-0002", InvalidArgument;
+    Escalation = "AUTHZ-0002", PermissionDenied;
     UnknownResource = "AUTHZ-0003", InvalidArgument;
+    UnknownPermission = "AUTHZ-0004", InvalidArgument;
     MalformedBody = "REQ-0001", InvalidArgument;
     BodyTooLarge = "REQ-0002", PayloadTooLarge;
     InvalidQuery = "REQ-0003", InvalidArgument;

@@ -1,6 +1,6 @@
 //! The Instance aggregate: a tenant, its domains and its instance-level (IAM_*) members.
 
-use authz::{Caller, Level, Permission, Requirement, Target};
+use authz::{Caller, Level, Permission, Place, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
@@ -103,9 +103,7 @@ impl Aggregate for Instance {
                 Requirement::plain(p("system.instance.delete")),
                 Target::System,
             ),
-            InstanceCommand::Member(m) => {
-                Access::Check(Requirement::plain(m.permission("iam.member")), instance)
-            }
+            InstanceCommand::Member(m) => m.access("iam.member", instance, Place::Instance),
             InstanceCommand::SetSystemMember { .. } => Access::ServiceOnly,
         }
     }

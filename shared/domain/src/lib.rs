@@ -18,7 +18,9 @@ pub mod user;
 pub mod user_grant;
 pub mod validate;
 
-pub use aggregate::{authorize, Access, Aggregate, AggregateKey, Ctx, EventType};
+pub use aggregate::{
+    authorize, authorize_take_over, may_take_over, Access, Aggregate, AggregateKey, Ctx, EventType,
+};
 pub use error::{Code, Error, Kind, Result};
 pub use lifecycle::Lifecycle;
 

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use authz::{Level, Role};
+use authz::{Level, Place, Requirement, Role, Target};
+
+use crate::aggregate::Access;
 
 use crate::error::{Code, Error, Result};
 
@@ -93,6 +95,20 @@ impl MemberCommand {
             MemberCommand::Remove { .. } => "delete",
         };
         authz::Permission::named(&format!("{prefix}.{action}"))
+    }
+}
+
+impl MemberCommand {
+    /// How the command is authorized on `target`: the member permission (`prefix.write` or
+    /// `.delete`), and for new roles the no-escalation rule at `place`.
+    pub fn access<'a>(&'a self, prefix: &str, target: Target<'a>, place: Place) -> Access<'a> {
+        let req = Requirement::plain(self.permission(prefix));
+        match self {
+            MemberCommand::Add { roles, .. } | MemberCommand::Set { roles, .. } => {
+                Access::Grant(req, target, place, roles)
+            }
+            MemberCommand::Remove { .. } => Access::Check(req, target),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The Org aggregate: an organization and its org-level (ORG_*) members.
 
-use authz::{Level, Permission, Requirement, Target};
+use authz::{Level, Permission, Place, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
@@ -79,6 +79,12 @@ impl Aggregate for Org {
             instance: &key.instance,
             org: &key.id,
         };
+        if let OrgCommand::Member(m) = cmd {
+            let place = Place::Org {
+                org: key.id.clone(),
+            };
+            return m.access("org.member", org, place);
+        }
         let (perm, target) = match cmd {
             OrgCommand::Create { .. } => (
                 p("org.create"),
@@ -86,7 +92,7 @@ impl Aggregate for Org {
                     instance: &key.instance,
                 },
             ),
-            OrgCommand::Member(m) => (m.permission("org.member"), org),
+            OrgCommand::Member(_) => unreachable!("handled above"),
             OrgCommand::Remove => (p("org.delete"), org),
             OrgCommand::Rename { .. } => (p("org.write"), org),
         };

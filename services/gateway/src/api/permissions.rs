@@ -45,13 +45,12 @@ pub struct CheckQuery {
     pub id: String,
 }
 
-fn unknown_resource(kind: &str, id: &str) -> Error {
+fn unknown_resource(kind: &str) -> Error {
     Error::new(
         Code::UnknownResource,
-        format!("no {kind} {id:?} in this instance"),
+        format!("{kind:?} is not a resource type: use instance, org, user or project"),
     )
     .with("type", kind)
-    .with("id", id)
 }
 
 fn describe(resource: &authz::Resource) -> String {
@@ -122,7 +121,18 @@ pub async fn check(gw: &Gateway, auth: &Authenticated, b: CheckQuery) -> Result<
             .with("user_id", b.user_id.as_str())
     })?;
     let (kind, id) = (b.kind.as_str(), b.id.as_str());
-    let owner = owner.ok_or_else(|| unknown_resource(kind, id))?;
+    if !["instance", "org", "user", "project"].contains(&kind) {
+        return Err(unknown_resource(kind));
+    }
+    // A resource that is not in this instance (of another one, or of none) is refused alike,
+    // so that the answer tells nothing about other instances.
+    let elsewhere = kind == "instance" && !id.is_empty() && id != auth.instance;
+    let Some(owner) = owner.filter(|_| !elsewhere) else {
+        return Ok(CheckView {
+            allowed: false,
+            because: format!("no {kind} {id:?} in this instance"),
+        });
+    };
     let i = auth.instance.as_str();
     let target = match kind {
         "instance" => Target::Instance { instance: i },
@@ -140,7 +150,7 @@ pub async fn check(gw: &Gateway, auth: &Authenticated, b: CheckQuery) -> Result<
             org: &owner,
             project: id,
         },
-        _ => return Err(unknown_resource(kind, id)),
+        _ => return Err(unknown_resource(kind)),
     };
     let decision = gw.authz.check(
         &Caller::Principal(std::sync::Arc::new(principal)),

@@ -378,7 +378,7 @@ fn memberships_and_permission_checks_explain_themselves() {
         bad(
             json!({"user_id": id, "permission": "user.fly", "resource": {"type": "org", "id": org}})
         ),
-        "AUTHZ-0002"
+        "AUTHZ-0004"
     );
     assert_eq!(
         bad(
@@ -386,11 +386,32 @@ fn memberships_and_permission_checks_explain_themselves() {
         ),
         "AUTHZ-0003"
     );
+    // A resource of another instance, or of none, is refused alike: the answer reveals nothing.
+    let other = server().tenant();
+    let other_org = default_org(&other);
+    let admin = &t.admin_user_id;
+    let denied = |resource: Value| {
+        let r = t.client.post(
+            "/v1/permissions/check",
+            json!({"user_id": admin, "permission": "org.read", "resource": resource}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["allowed"].clone()
+    };
     assert_eq!(
-        bad(
-            json!({"user_id": id, "permission": "user.read", "resource": {"type": "org", "id": "nope"}})
-        ),
-        "AUTHZ-0003"
+        denied(json!({"type": "instance", "id": t.instance_id})),
+        true
+    );
+    assert_eq!(
+        denied(json!({"type": "instance", "id": other.instance_id})),
+        false
+    );
+    assert_eq!(denied(json!({"type": "instance", "id": "nowhere"})), false);
+    assert_eq!(denied(json!({"type": "org", "id": other_org})), false);
+    assert_eq!(denied(json!({"type": "org", "id": "nope"})), false);
+    assert_eq!(
+        denied(json!({"type": "user", "id": other.admin_user_id})),
+        false
     );
     assert_eq!(
         bad(

@@ -1,5 +1,6 @@
 //! The permission model's contract, from the outside.
 
+mod escalation;
 mod generated_from_yaml;
 mod properties;
 mod seed_cases;

@@ -38,16 +38,6 @@ impl GrantCommand {
             GrantCommand::Member { cmd, .. } => cmd.permission("project.grant.member"),
         }
     }
-
-    /// The grant whose members the command changes (checked on the grant, not the project).
-    pub(crate) fn member_of(&self) -> Option<&str> {
-        match self {
-            GrantCommand::Member { grant_id, .. } => Some(grant_id),
-            GrantCommand::Add { .. }
-            | GrantCommand::Change { .. }
-            | GrantCommand::Remove { .. } => None,
-        }
-    }
 }
 
 impl Project {

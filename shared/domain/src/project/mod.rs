@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use authz::{Level, Permission, Requirement, Target};
+use authz::{Level, Permission, Place, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
@@ -273,6 +273,35 @@ impl Aggregate for Project {
             org: &self.org,
             project: &key.id,
         };
+        match cmd {
+            C::Member(m) => {
+                let place = Place::Project {
+                    org: self.org.clone(),
+                    project: key.id.clone(),
+                };
+                return m.access("project.member", project, place);
+            }
+            C::Grant(GrantCommand::Member { grant_id, cmd: m }) => {
+                let target = Target::ProjectGrant {
+                    instance: &key.instance,
+                    org: &self.org,
+                    project: &key.id,
+                    grant: grant_id,
+                };
+                let place = Place::ProjectGrant {
+                    org: self.org.clone(),
+                    project: key.id.clone(),
+                    grant: grant_id.clone(),
+                    granted_org: self
+                        .grants
+                        .get(grant_id)
+                        .map(|g| g.granted_org.clone())
+                        .unwrap_or_default(),
+                };
+                return m.access("project.grant.member", target, place);
+            }
+            _ => {}
+        }
         let p = Permission::named;
         let (perm, target) = match cmd {
             C::Create { org_id, .. } => (
@@ -290,20 +319,9 @@ impl Aggregate for Project {
             | C::RotateAppSecret { .. }
             | C::SetAppSigning { .. } => (p("project.app.write"), project),
             C::RemoveApp { .. } => (p("project.app.delete"), project),
-            C::Member(m) => (m.permission("project.member"), project),
+            C::Member(_) => unreachable!("handled above"),
             C::Remove => (p("project.delete"), project),
-            C::Grant(g) => match g.member_of() {
-                Some(grant) => (
-                    g.permission(),
-                    Target::ProjectGrant {
-                        instance: &key.instance,
-                        org: &self.org,
-                        project: &key.id,
-                        grant,
-                    },
-                ),
-                None => (g.permission(), project),
-            },
+            C::Grant(g) => (g.permission(), project),
         };
         Access::Check(Requirement::plain(perm), target)
     }

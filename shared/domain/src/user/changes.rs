@@ -68,6 +68,25 @@ pub enum UserChange {
 }
 
 impl UserChange {
+    /// Whether the change sets or removes a credential (a password, a client secret).
+    pub fn is_credential(&self) -> bool {
+        match self {
+            UserChange::Password { .. }
+            | UserChange::SetSecret { .. }
+            | UserChange::RemoveSecret => true,
+            UserChange::Profile(_)
+            | UserChange::Email { .. }
+            | UserChange::Phone { .. }
+            | UserChange::Deactivate
+            | UserChange::Reactivate
+            | UserChange::Lock
+            | UserChange::Unlock
+            | UserChange::SetMetadata { .. }
+            | UserChange::RemoveMetadata { .. }
+            | UserChange::PasswordChecked { .. } => false,
+        }
+    }
+
     /// The user operation this change is, for the permission check.
     pub fn op(&self) -> UserOp {
         match self {

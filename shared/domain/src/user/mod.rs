@@ -240,6 +240,16 @@ pub(crate) fn profile(p: &Profile) -> Result<Profile> {
     })
 }
 
+/// Whether a command changes what the user logs in or calls with, or removes the user: whoever
+/// may do it acts with the user's permissions, so the no-escalation rule applies.
+pub fn takes_over(cmd: &UserCommand) -> bool {
+    match cmd {
+        UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } | UserCommand::Remove => true,
+        UserCommand::Change(c) => c.is_credential(),
+        UserCommand::AddHuman(_) | UserCommand::AddMachine { .. } => false,
+    }
+}
+
 impl User {
     pub fn is_machine(&self) -> bool {
         matches!(self.kind, Some(UserKind::Machine { .. }))
@@ -257,6 +267,10 @@ impl Aggregate for User {
 
     fn exists(&self) -> bool {
         self.lifecycle == Lifecycle::Active
+    }
+
+    fn at_stake<'k>(key: &'k AggregateKey, cmd: &UserCommand) -> Option<&'k str> {
+        takes_over(cmd).then_some(key.id.as_str())
     }
 
     fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a UserCommand) -> Access<'a> {
@@ -283,7 +297,11 @@ impl Aggregate for User {
             UserCommand::Remove => UserOp::Delete.requirement(),
             UserCommand::Change(c) => c.op().requirement(),
         };
-        Access::Check(req, target)
+        if takes_over(cmd) {
+            Access::TakeOver(req, target)
+        } else {
+            Access::Check(req, target)
+        }
     }
 
     fn decide(&self, cmd: &UserCommand, ctx: Ctx<'_>) -> Result<Vec<UserEvent>> {
