@@ -23,6 +23,21 @@ pub fn status(kind: Kind) -> StatusCode {
     }
 }
 
+/// What a client is told of an error. An internal one is logged here with its cause and
+/// answered with its code and a message that says only what to do: what went wrong inside is
+/// for the operator's logs, never for the caller.
+pub fn public(e: Error) -> Error {
+    if e.kind() != Kind::Internal {
+        return e;
+    }
+    tracing::error!(code = %e.code, error = %e.message, details = ?e.details, "an internal error");
+    Error::new(e.code, INTERNAL_MESSAGE)
+}
+
+/// The message of every internal error a client sees.
+pub const INTERNAL_MESSAGE: &str =
+    "an internal error occurred and was logged: retry, and tell the operator if it persists";
+
 /// A domain error on its way out through HTTP.
 #[derive(Debug)]
 pub struct ApiError(pub Error);
@@ -45,20 +60,20 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let details: serde_json::Map<String, serde_json::Value> = self
-            .0
+        let e = public(self.0.clone());
+        let details: serde_json::Map<String, serde_json::Value> = e
             .details
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
         let mut response = HttpResponse::build(self.status_code());
         // A 405 says which methods the path has.
-        if let Some((_, allow)) = self.0.details.iter().find(|(k, _)| k == "allow") {
+        if let Some((_, allow)) = e.details.iter().find(|(k, _)| k == "allow") {
             response.insert_header(("Allow", allow.as_str()));
         }
         response.json(serde_json::json!({
-            "code": self.0.code.as_str(),
-            "message": self.0.message,
+            "code": e.code.as_str(),
+            "message": e.message,
             "details": details,
         }))
     }

@@ -28,6 +28,8 @@ mod members;
 mod metrics;
 #[path = "portcullis/migrate.rs"]
 mod migrate;
+#[path = "portcullis/oauth_protocol.rs"]
+mod oauth_protocol;
 #[path = "portcullis/oidc_behaviours.rs"]
 mod oidc_behaviours;
 #[path = "portcullis/oidc_clients.rs"]

@@ -303,6 +303,10 @@ impl Client {
         self.send("PUT", path, Some(body.to_string().into_bytes()), &[])
     }
 
+    pub fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send("PATCH", path, Some(body.to_string().into_bytes()), &[])
+    }
+
     /// Any request, with a raw body and extra headers.
     pub fn send(
         &self,

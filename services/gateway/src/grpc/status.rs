@@ -28,6 +28,7 @@ pub fn code(kind: Kind) -> Code {
 
 /// An error as a `google.rpc.Status`.
 pub fn status(e: Error) -> tonic::Status {
+    let e = crate::http_error::public(e);
     let metadata: std::collections::HashMap<String, String> = e.details.iter().cloned().collect();
     let details = ErrorDetails::with_error_info(e.code.as_str(), DOMAIN, metadata);
     tonic::Status::with_error_details(code(e.kind()), e.message, details)

@@ -2,14 +2,13 @@
 //! or a redirect URI that is not registered exactly gets an error page, never a redirect; other
 //! errors go back to the client with the standard parameters and `iss`.
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::app::AuthMethod;
 use domain::oidc::{AuthParams, Login};
 use readmodel::AppRow;
 
 use super::login::{error_page, SESSION_COOKIE};
+use super::params::Params;
 use super::{issuer, now_ms, OAuthResult};
 use crate::auth::instance_of;
 use crate::reads::read;
@@ -46,27 +45,13 @@ fn error_redirect(
     redirect_to(redirect_uri, &p)
 }
 
-pub async fn get(
+/// The authorization endpoint, by GET (query) or POST (form).
+pub async fn authorize(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    q: web::Query<HashMap<String, String>>,
+    p: Params,
 ) -> OAuthResult<HttpResponse> {
-    authorize(&gw, &req, q.into_inner()).await
-}
-
-pub async fn post(
-    gw: web::Data<Gateway>,
-    req: HttpRequest,
-    form: web::Form<HashMap<String, String>>,
-) -> OAuthResult<HttpResponse> {
-    authorize(&gw, &req, form.into_inner()).await
-}
-
-async fn authorize(
-    gw: &Gateway,
-    req: &HttpRequest,
-    p: HashMap<String, String>,
-) -> OAuthResult<HttpResponse> {
+    let (gw, req, p) = (gw.get_ref(), &req, p.0);
     let instance = instance_of(gw, req).await?;
     let iss = issuer(req);
     let client_id = p.get("client_id").cloned().unwrap_or_default();
@@ -105,12 +90,22 @@ async fn authorize(
     if !scope.iter().any(|s| s == "openid") {
         return fail("invalid_scope", "the scope must include openid");
     }
+    let org = super::audience::org_of_project(gw, &instance, &app.project_id).await?;
+    if let Err(e) = super::audience::check(gw, &instance, &org, &scope).await {
+        return fail(e.error, &e.description);
+    }
     let challenge = p.get("code_challenge").cloned();
     match (
         challenge.as_ref(),
         p.get("code_challenge_method").map(String::as_str),
     ) {
-        (Some(_), Some("S256")) => {}
+        (Some(c), Some("S256")) if is_s256_challenge(c) => {}
+        (Some(_), Some("S256")) => {
+            return fail(
+                "invalid_request",
+                "code_challenge must be the 43-character base64url SHA-256 of the verifier",
+            )
+        }
         (Some(_), _) => return fail("invalid_request", "code_challenge_method must be S256"),
         (None, _) if app.config.auth_method == AuthMethod::None => {
             return fail("invalid_request", "public clients must use PKCE (S256)")
@@ -195,4 +190,11 @@ async fn authorize(
         ))
         .insert_header(("Cache-Control", "no-store"))
         .finish())
+}
+
+/// An S256 challenge: a SHA-256 digest in unpadded base64url (43 characters).
+fn is_s256_challenge(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

@@ -1,5 +1,6 @@
 //! Client authentication at the token, introspection and revocation endpoints:
-//! `client_secret_basic`, `client_secret_post`, or `none` for public clients. Secrets are
+//! `client_secret_basic`, `client_secret_post`, or `none` for public clients, each app only
+//! with the method it registered. Secrets are
 //! compared by their SHA-256 hashes in constant time. Machine users authenticate the same way
 //! (client id = login name) for `client_credentials`.
 
@@ -58,27 +59,64 @@ pub fn url_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The client's id and secret, from the Basic header or the form.
+/// How a client presented itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// `Authorization: Basic` with id and secret.
+    Basic,
+    /// `client_id` and `client_secret` in the form.
+    Post,
+    /// `client_id` alone: a public client.
+    IdOnly,
+}
+
+impl Via {
+    /// Whether this is the way an app registered with `method` authenticates: one method per
+    /// client, never another that happens to carry the same secret.
+    fn is(self, method: AuthMethod) -> bool {
+        matches!(
+            (self, method),
+            (Via::Basic, AuthMethod::ClientSecretBasic)
+                | (Via::Post, AuthMethod::ClientSecretPost)
+                | (Via::IdOnly, AuthMethod::None)
+        )
+    }
+}
+
+/// The client's id and secret, from the Basic header or the form (never both).
 fn credentials(
     req: &HttpRequest,
     form: &std::collections::HashMap<String, String>,
-) -> OAuthResult<(String, Option<String>)> {
+) -> OAuthResult<(String, Option<String>, Via)> {
     if let Some(basic) = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
     {
+        if form.contains_key("client_secret") {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "a client authenticates with one method: Basic or client_secret, not both",
+            ));
+        }
         let decoded = STANDARD
             .decode(basic.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(invalid)?;
         let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
-        return Ok((decode_form_part(id), Some(decode_form_part(secret))));
+        return Ok((
+            decode_form_part(id),
+            Some(decode_form_part(secret)),
+            Via::Basic,
+        ));
     }
     let id = form.get("client_id").cloned().ok_or_else(invalid)?;
-    Ok((id, form.get("client_secret").cloned()))
+    Ok(match form.get("client_secret") {
+        Some(secret) => (id, Some(secret.clone()), Via::Post),
+        None => (id, None, Via::IdOnly),
+    })
 }
 
 /// Authenticates the calling client of `instance`, which must be an application (the user
@@ -103,7 +141,7 @@ pub async fn authenticate(
     form: &std::collections::HashMap<String, String>,
     allow_machine_users: bool,
 ) -> OAuthResult<Client> {
-    let (client_id, secret) = credentials(req, form)?;
+    let (client_id, secret, via) = credentials(req, form)?;
     let app = client_cache::app(gw, instance, &client_id).await?;
     let machine = match app {
         Some(_) => None,
@@ -112,11 +150,12 @@ pub async fn authenticate(
     let presented: Option<String> = secret.as_deref().map(token_hash);
     if let Some((app, hash)) = app {
         let method = app.config.auth_method;
-        let ok = match (&hash, &presented) {
-            (_, None) => method == AuthMethod::None,
-            (Some(h), Some(p)) => method.uses_secret() && same_secret(h, p),
-            (None, Some(_)) => false,
-        };
+        let ok = via.is(method)
+            && match (&hash, &presented) {
+                (_, None) => true,
+                (Some(h), Some(p)) => method.uses_secret() && same_secret(h, p),
+                (None, Some(_)) => false,
+            };
         return if ok {
             Ok(Client::App(app))
         } else {

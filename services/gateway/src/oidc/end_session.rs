@@ -1,14 +1,13 @@
 //! RP-initiated logout: ends the browser session; sends the user back only to a
 //! `post_logout_redirect_uri` registered exactly for the client the `id_token_hint` names.
 
-use std::collections::HashMap;
-
 use actix_web::cookie::Cookie;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::oidc::SessionCommand;
 
 use super::authorize::redirect_to;
 use super::login::{error_page, SESSION_COOKIE};
+use super::params::Params;
 use super::{jwt, keyring, OAuthResult};
 use crate::auth::instance_of;
 use crate::reads::read;
@@ -17,7 +16,7 @@ use crate::Gateway;
 pub async fn end_session(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    q: web::Query<HashMap<String, String>>,
+    q: Params,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
     // The hint names the client (its signature must be ours; it may have expired).

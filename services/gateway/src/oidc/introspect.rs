@@ -1,24 +1,32 @@
 //! Introspection (RFC 7662) and revocation (RFC 7009) of access and refresh tokens, by
 //! authenticated clients.
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpRequest, HttpResponse};
+use domain::app::AuthMethod;
 use serde_json::{json, Value};
 
-use super::clients::authenticate;
-use super::{issuer, tokens, OAuthResult};
+use super::clients::{authenticate, Client};
+use super::params::Params;
+use super::{issuer, tokens, OAuthError, OAuthResult};
 use crate::auth::instance_of;
 use crate::Gateway;
 
 pub async fn introspect(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    form: web::Form<HashMap<String, String>>,
+    form: Params,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
-    let form = form.into_inner();
-    authenticate(&gw, &req, &instance, &form, true).await?;
+    let form = form.0;
+    // RFC 7662 2.1: only clients that hold a credential may introspect.
+    if let Client::App(app) = authenticate(&gw, &req, &instance, &form, true).await? {
+        if app.config.auth_method == AuthMethod::None {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "introspection is for confidential clients only",
+            ));
+        }
+    }
     let token = form.get("token").cloned().unwrap_or_default();
     let answer = match tokens::validate(&gw, &instance, &issuer(&req), &token).await {
         Ok(c) => json!({
@@ -38,10 +46,10 @@ pub async fn introspect(
 pub async fn revoke(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    form: web::Form<HashMap<String, String>>,
+    form: Params,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
-    let form = form.into_inner();
+    let form = form.0;
     let client = authenticate(&gw, &req, &instance, &form, true).await?;
     let token = form.get("token").cloned().unwrap_or_default();
     let family = match command::oidc::split_token(&token) {

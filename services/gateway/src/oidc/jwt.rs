@@ -93,6 +93,13 @@ fn field(jwk: &Value, name: &str) -> Result<Vec<u8>, Error> {
 
 /// Verifies a token signed by one of `jwks` (public JWKs) and returns its claims. Expiry is the
 /// caller's to check.
+/// The `typ` of a token's header (unverified: a filter before the signature is checked).
+pub fn typ(token: &str) -> Option<String> {
+    let header = token.split('.').next()?;
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    header["typ"].as_str().map(String::from)
+}
+
 pub fn verify(token: &str, jwks: &[Value]) -> Result<Value, Error> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =

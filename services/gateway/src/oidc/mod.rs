@@ -2,6 +2,7 @@
 //! to): discovery and JWKS, the authorization endpoint and the hosted login, the token endpoint
 //! (one file per grant), userinfo, introspection and revocation.
 
+mod audience;
 mod authorize;
 mod claims;
 pub(crate) mod client_cache;
@@ -13,6 +14,7 @@ mod introspect;
 pub mod jwt;
 pub mod keyring;
 mod login;
+mod params;
 pub(crate) mod tokens;
 mod userinfo;
 
@@ -27,8 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(discovery::configuration),
     )
     .route("/oauth/v2/keys", web::get().to(discovery::keys))
-    .route("/oauth/v2/authorize", web::get().to(authorize::get))
-    .route("/oauth/v2/authorize", web::post().to(authorize::post))
+    .route("/oauth/v2/authorize", web::get().to(authorize::authorize))
+    .route("/oauth/v2/authorize", web::post().to(authorize::authorize))
     .route("/ui/login", web::get().to(login::page))
     .route("/ui/login", web::post().to(login::submit))
     .route("/oauth/v2/token", web::post().to(grants::token))
@@ -112,8 +114,8 @@ impl From<Error> for OAuthError {
                 "temporarily_unavailable"
             }
             _ => {
-                tracing::error!(code = %e.code, error = %e.message, "an OAuth request failed");
-                "server_error"
+                let e = crate::http_error::public(e);
+                return OAuthError::new("server_error", e.message);
             }
         };
         OAuthError::new(error, e.message)

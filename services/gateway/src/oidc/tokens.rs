@@ -31,18 +31,14 @@ pub struct AccessGrant<'a> {
     pub alg: &'a str,
 }
 
-/// Projects a client asks to be in `aud` with the scope `urn:portcullis:project:id:{id}:aud`.
-fn scoped_audiences(scope: &[String]) -> impl Iterator<Item = &str> {
-    scope.iter().filter_map(|s| {
-        s.strip_prefix("urn:portcullis:project:id:")
-            .and_then(|rest| rest.strip_suffix(":aud"))
-    })
-}
-
 pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, Error> {
     let now = now_ms() / 1000;
     let mut aud = vec![json!(g.client_id)];
-    for p in g.project_id.into_iter().chain(scoped_audiences(g.scope)) {
+    for p in g
+        .project_id
+        .into_iter()
+        .chain(super::audience::requested(g.scope))
+    {
         if !aud.contains(&json!(p)) {
             aud.push(json!(p));
         }
@@ -89,7 +85,7 @@ pub async fn id_token(gw: &Gateway, t: IdToken<'_>) -> Result<String, Error> {
     claims::user_claims(t.user, t.scope, &mut c);
     c.insert("iss".into(), json!(t.issuer));
     let mut aud = vec![json!(t.client_id)];
-    aud.extend(scoped_audiences(t.scope).map(|p| json!(p)));
+    aud.extend(super::audience::requested(t.scope).map(|p| json!(p)));
     c.insert("aud".into(), Value::Array(aud));
     c.insert("azp".into(), json!(t.client_id));
     c.insert("iat".into(), json!(now));
@@ -133,7 +129,11 @@ pub async fn validate_with_user(
             let plain = master.unseal(&bytes).map_err(|_| inactive())?;
             serde_json::from_slice(&plain).map_err(|_| inactive())?
         }
-        None => keyring::verify(gw, instance, token).await?,
+        // Only access tokens: an ID token (or any other JWT of ours) is never one.
+        None if super::jwt::typ(token).as_deref() == Some("at+jwt") => {
+            keyring::verify(gw, instance, token).await?
+        }
+        None => return Err(inactive()),
     };
     if claims["iss"] != issuer || claims["exp"].as_i64().unwrap_or(0) <= now_ms() / 1000 {
         return Err(inactive());

@@ -8,16 +8,21 @@ use testkit::{server, Tenant};
 
 use super::oidc_support::{app, enc, human, issuer, param, send, App, UserAgent, REDIRECT};
 
-const VERIFIER: &str = "a-verifier-of-enough-length-for-pkce-0123456789abcdefghij";
+pub const VERIFIER: &str = "a-verifier-of-enough-length-for-pkce-0123456789abcdefghij";
 
-fn challenge() -> String {
+pub fn challenge() -> String {
+    challenge_of(VERIFIER)
+}
+
+/// The S256 challenge of a verifier.
+pub fn challenge_of(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(ring::digest::digest(
         &ring::digest::SHA256,
-        VERIFIER.as_bytes(),
+        verifier.as_bytes(),
     ))
 }
 
-fn auth_url(t: &Tenant, app: &App, extra: &str) -> String {
+pub fn auth_url(t: &Tenant, app: &App, extra: &str) -> String {
     format!(
         "{}/oauth/v2/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state=s1&nonce=n1&code_challenge={}&code_challenge_method=S256{extra}",
         issuer(t),
@@ -28,7 +33,7 @@ fn auth_url(t: &Tenant, app: &App, extra: &str) -> String {
 }
 
 /// POSTs a form to the tenant, with Basic client authentication when a secret is given.
-fn post_form(
+pub fn post_form(
     t: &Tenant,
     path: &str,
     client: Option<(&str, &str)>,
@@ -59,36 +64,49 @@ fn post_form(
     )
 }
 
-fn exchange(t: &Tenant, app: &App, code: &str, verifier: &str) -> (u16, Value) {
-    post_form(
-        t,
-        "/oauth/v2/token",
-        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
+/// POSTs a form as `app`, authenticated the way it registered.
+pub fn post_as(t: &Tenant, app: &App, path: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+    let secret = app.client_secret.as_deref().unwrap_or("");
+    match app.auth_method.as_str() {
+        "client_secret_basic" => post_form(t, path, Some((&app.client_id, secret)), fields),
+        "client_secret_post" => {
+            let mut all = fields.to_vec();
+            all.extend([
+                ("client_id", app.client_id.as_str()),
+                ("client_secret", secret),
+            ]);
+            post_form(t, path, None, &all)
+        }
+        _ => {
+            let mut all = fields.to_vec();
+            all.push(("client_id", app.client_id.as_str()));
+            post_form(t, path, None, &all)
+        }
+    }
 }
 
-fn claims(jwt: &str) -> Value {
+pub fn exchange(t: &Tenant, app: &App, code: &str, verifier: &str) -> (u16, Value) {
+    let mut fields = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+    ];
+    if !verifier.is_empty() {
+        fields.push(("code_verifier", verifier));
+    }
+    post_as(t, app, "/oauth/v2/token", &fields)
+}
+
+pub fn claims(jwt: &str) -> Value {
     let part = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-fn introspect(t: &Tenant, app: &App, token: &str) -> Value {
-    post_form(
-        t,
-        "/oauth/v2/introspect",
-        Some((&app.client_id, app.client_secret.as_deref().unwrap())),
-        &[("token", token)],
-    )
-    .1
+pub fn introspect(t: &Tenant, app: &App, token: &str) -> Value {
+    post_as(t, app, "/oauth/v2/introspect", &[("token", token)]).1
 }
 
-fn logged_in(t: &Tenant, app: &App) -> (UserAgent, String) {
+pub fn logged_in(t: &Tenant, app: &App) -> (UserAgent, String) {
     human(t, "ada", "a long password");
     let mut browser = UserAgent::default();
     let back = browser.log_in(t, &auth_url(t, app, ""), "ada", "a long password");
@@ -803,6 +821,7 @@ fn each_app_chooses_the_keys_that_sign_its_tokens() {
         app_id: r.str("id"),
         client_id: r.str("client_id"),
         client_secret: Some(r.str("client_secret")),
+        auth_method: "client_secret_basic".into(),
     };
     let (_, code) = logged_in(&t, &app);
     let (status, issued) = exchange(&t, &app, &code, VERIFIER);
@@ -845,6 +864,7 @@ fn a_confidential_app_that_allows_it_gets_tokens_with_client_credentials() {
         app_id: r.str("id"),
         client_id: r.str("client_id"),
         client_secret: Some(r.str("client_secret")),
+        auth_method: "client_secret_post".into(),
     };
     let (status, issued) = post_form(
         &t,

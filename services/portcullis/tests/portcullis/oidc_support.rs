@@ -54,6 +54,8 @@ pub struct App {
     pub app_id: String,
     pub client_id: String,
     pub client_secret: Option<String>,
+    /// How the app authenticates: the only way the token endpoint accepts.
+    pub auth_method: String,
 }
 
 pub const REDIRECT: &str = "http://localhost:7777/callback";
@@ -85,6 +87,7 @@ pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
         app_id: r.str("id"),
         client_id: r.str("client_id"),
         client_secret: r.body["client_secret"].as_str().map(String::from),
+        auth_method: auth_method.to_string(),
     }
 }
 

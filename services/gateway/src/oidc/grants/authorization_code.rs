@@ -15,6 +15,13 @@ use crate::oidc::clients::authenticate_app;
 use crate::oidc::{issuer, OAuthError, OAuthResult};
 use crate::Gateway;
 
+/// RFC 7636 4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
+fn pkce_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
 fn invalid_grant(why: &str) -> OAuthError {
     OAuthError::new("invalid_grant", why)
 }
@@ -39,16 +46,28 @@ pub async fn grant(
             "redirect_uri is not the one of the authorization request",
         ));
     }
-    if let Some(challenge) = &p.code_challenge {
-        let verifier = form
-            .get("code_verifier")
-            .ok_or_else(|| invalid_grant("code_verifier is missing"))?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
-        if !same_secret(&URL_SAFE_NO_PAD.encode(digest), challenge) {
-            return Err(invalid_grant(
-                "the code_verifier does not match the code_challenge",
-            ));
+    match (&p.code_challenge, form.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            if !pkce_verifier(verifier) {
+                return Err(invalid_grant(
+                    "code_verifier must be 43 to 128 unreserved characters (RFC 7636)",
+                ));
+            }
+            let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
+            if !same_secret(&URL_SAFE_NO_PAD.encode(digest), challenge) {
+                return Err(invalid_grant(
+                    "the code_verifier does not match the code_challenge",
+                ));
+            }
         }
+        (Some(_), None) => return Err(invalid_grant("code_verifier is missing")),
+        // A verifier for a code issued without a challenge: a downgrade (RFC 9700 2.1.1).
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "the code was issued without a code_challenge: send no code_verifier",
+            ))
+        }
+        (None, None) => {}
     }
     let login = request
         .login

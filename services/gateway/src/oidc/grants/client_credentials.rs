@@ -7,6 +7,7 @@ use domain::app::{AccessTokenType, GrantType};
 use serde_json::{Map, Value};
 
 use super::{response, Form};
+use crate::oidc::audience;
 use crate::oidc::clients::{authenticate, Client};
 use crate::oidc::tokens::{self, AccessGrant};
 use crate::oidc::{issuer, OAuthError, OAuthResult};
@@ -20,6 +21,11 @@ pub async fn grant(
 ) -> OAuthResult<Map<String, Value>> {
     let client = authenticate(gw, req, instance, form, true).await?;
     let scope = crate::oidc::scopes(form.get("scope"));
+    let org = match &client {
+        Client::Machine(user) => user.org_id.clone(),
+        Client::App(app) => audience::org_of_project(gw, instance, &app.project_id).await?,
+    };
+    audience::check(gw, instance, &org, &scope).await?;
     let iss = issuer(req);
     let grant = match &client {
         Client::Machine(user) => AccessGrant {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use super::params::Params;
 use super::{OAuthError, OAuthResult};
 use crate::auth::instance_of;
 use crate::Gateway;
@@ -18,10 +19,10 @@ pub type Form = HashMap<String, String>;
 pub async fn token(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    form: web::Form<Form>,
+    form: Params,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
-    let form = form.into_inner();
+    let form = form.0;
     let body = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
             authorization_code::grant(&gw, &req, &instance, &form).await?

@@ -2,6 +2,7 @@
 //! revokes its whole family.
 
 use actix_web::HttpRequest;
+use domain::app::GrantType;
 use serde_json::{Map, Value};
 
 use super::{active_user, login_tokens, response, Form, UserLogin};
@@ -16,6 +17,12 @@ pub async fn grant(
     form: &Form,
 ) -> OAuthResult<Map<String, Value>> {
     let app = authenticate_app(gw, req, instance, form).await?;
+    if !app.config.grant_types.contains(&GrantType::RefreshToken) {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "the app does not allow the refresh_token grant",
+        ));
+    }
     let presented = form
         .get("refresh_token")
         .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is missing"))?;
