@@ -4,6 +4,7 @@
 
 use authz::Caller;
 use domain::{AggregateKey, Error};
+use eventlog::position::untag;
 use eventlog::{Append, Appended};
 
 use crate::actor::log_error;
@@ -72,6 +73,32 @@ impl CommandBus {
         Ok(ids.into_iter().collect())
     }
 
+    /// The last durable position of every partition, from each partition's owner: a read
+    /// model that reached them all has seen every write acknowledged before the call.
+    pub async fn heads(&self) -> Result<Vec<u64>, Error> {
+        let mut heads: Vec<u64> = Vec::new();
+        let covered = |heads: &[u64], p: i32| heads.iter().any(|h| untag(*h).0 == p);
+        let mut asked_here = false;
+        for partition in 0..self.placement.partitions() as i32 {
+            if covered(&heads, partition) {
+                continue;
+            }
+            let reply = match self.placement.tenure(partition) {
+                Some(_) if asked_here => continue,
+                Some(_) => {
+                    asked_here = true;
+                    self.serve_here(Request::Heads).await?
+                }
+                None => self.placement.forward(partition, Request::Heads).await?,
+            };
+            match reply {
+                Reply::Heads(h) => heads.extend(h),
+                other => return Err(unexpected(&other)),
+            }
+        }
+        Ok(heads)
+    }
+
     /// Answers a request another node forwarded: only for a partition this node serves, else
     /// with [`Code::PartitionMoved`] so that the sender retries on the owner.
     pub async fn serve(&self, request: Request) -> Result<Reply, Error> {
@@ -117,6 +144,7 @@ impl CommandBus {
                 .await
                 .map(Reply::Streams)
                 .map_err(log_error),
+            Request::Heads => Ok(Reply::Heads(self.deps.log.heads())),
         }
     }
 

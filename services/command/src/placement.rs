@@ -34,6 +34,8 @@ pub enum Request {
         owner: String,
         kind: String,
     },
+    /// The last durable position of each partition the answering node serves.
+    Heads,
 }
 
 /// The answer to a [`Request`], in the same order of variants.
@@ -47,6 +49,7 @@ pub enum Reply {
     },
     Appended(Vec<Appended>),
     Streams(Vec<String>),
+    Heads(Vec<u64>),
 }
 
 /// An aggregate key as it travels (the kind by name).
@@ -77,7 +80,7 @@ impl Request {
             Request::Append { appends } => appends
                 .first()
                 .map(|a| partition_for(&a.stream.id, partitions)),
-            Request::OwnedStreams { .. } => None,
+            Request::OwnedStreams { .. } | Request::Heads => None,
         }
     }
 }

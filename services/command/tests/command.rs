@@ -587,7 +587,9 @@ impl command::placement::Placement for Outage {
             let (kind, peek) = match &request {
                 Request::Execute { key, .. } => (key.kind.clone(), false),
                 Request::Peek { key } => (key.kind.clone(), true),
-                Request::Append { .. } | Request::OwnedStreams { .. } => (String::new(), false),
+                Request::Append { .. } | Request::OwnedStreams { .. } | Request::Heads => {
+                    (String::new(), false)
+                }
             };
             let failed = {
                 let mut faults = self.faults.lock().unwrap();

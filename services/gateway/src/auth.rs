@@ -1,5 +1,6 @@
-//! Who is calling: the instance from the `Host` header, the caller from a bearer personal
-//! access token (looked up by its SHA-256 hash), with their memberships. Principals are cached
+//! Who is calling: the instance from the `Host` header, the caller from a bearer token, with
+//! their memberships: a personal access token (looked up by its SHA-256 hash), or one of the
+//! instance's OAuth access tokens whose audience names the instance's API. Principals are cached
 //! by token hash; the cache is dropped whenever the projector applies an event that changes
 //! memberships, tokens or users (the read model's auth generation), and read-model lookups on
 //! a miss run off the async workers. A request with `X-Portcullis-Position` waits for it before
@@ -44,6 +45,8 @@ pub struct SystemCaller {
 struct Cached {
     principal: Arc<Principal>,
     expires_at: Option<i64>,
+    /// An OAuth access token's refresh family, whose revocation ends it.
+    family: Option<String>,
 }
 
 /// Principals by token hash and instances by host, valid for one auth generation.
@@ -139,11 +142,68 @@ pub async fn instance_at(gw: &Gateway, host: &str) -> Result<String, Error> {
     }
 }
 
-fn bearer(authorization: Option<&str>) -> Result<String, Error> {
+fn bearer(authorization: Option<&str>) -> Result<&str, Error> {
     authorization
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| token_hash(t.trim()))
+        .map(str::trim)
         .ok_or_else(unauthenticated)
+}
+
+/// The principal of a bearer token of `instance`: one of the instance's OAuth access tokens
+/// whose audience names its API, or a personal access token.
+async fn principal_of(gw: &Gateway, instance: &str, token: &str) -> Result<Arc<Principal>, Error> {
+    if crate::oidc::tokens::is_access_token(token) {
+        if let Ok(p) = access_principal(gw, instance, token).await {
+            return Ok(p);
+        }
+    }
+    principal(gw, token_hash(token)).await
+}
+
+/// The user of an OAuth access token, cached by the token's hash until it expires, with its
+/// refresh family checked on every use.
+async fn access_principal(
+    gw: &Gateway,
+    instance: &str,
+    token: &str,
+) -> Result<Arc<Principal>, Error> {
+    let hash = token_hash(token);
+    let generation = gw.model.progress().auth_generation();
+    let cached = gw
+        .principals
+        .with(generation, |c| c.principals.get(&hash).cloned());
+    gw.metrics.cache(cached.is_some());
+    let entry = match cached {
+        Some(e) => {
+            if let Some(fid) = &e.family {
+                if gw.bus.refresh_family(instance, fid).await?.is_none() {
+                    return Err(unauthenticated());
+                }
+            }
+            e
+        }
+        None => {
+            let (claims, user) = crate::oidc::tokens::validate_for_api(gw, instance, token).await?;
+            let (i, map) = (instance.to_string(), gw.authz.role_map().clone());
+            let principal = read(gw, move |m| load_principal(m, &i, &user.id, &map))
+                .await?
+                .map(|(p, _)| p)
+                .ok_or_else(unauthenticated)?;
+            let loaded = Cached {
+                principal: Arc::new(principal),
+                expires_at: claims["exp"].as_i64().map(|s| s * 1000),
+                family: claims["fid"].as_str().map(String::from),
+            };
+            gw.principals.with(generation, |c| {
+                c.principals.insert(hash, loaded.clone());
+            });
+            loaded
+        }
+    };
+    if entry.expires_at.is_some_and(|t| t <= now_ms()) || entry.principal.instance != instance {
+        return Err(unauthenticated());
+    }
+    Ok(entry.principal)
 }
 
 /// The principal holding a token, from the cache or the read model; None for unknown tokens.
@@ -169,6 +229,7 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
                     .map(|(principal, _)| Cached {
                         principal: Arc::new(principal),
                         expires_at,
+                        family: None,
                     }))
             })
             .await?
@@ -210,7 +271,7 @@ pub async fn authenticate(gw: &Gateway, c: &Credentials<'_>) -> Result<Authentic
     // Read-your-writes covers the caller too: a token or a membership just written counts.
     consistent(gw, c.position).await?;
     let instance = instance_at(gw, c.host).await?;
-    let principal = principal(gw, bearer(c.authorization)?).await?;
+    let principal = principal_of(gw, &instance, bearer(c.authorization)?).await?;
     // Tokens of one instance are never accepted by another.
     if principal.instance != instance {
         return Err(unauthenticated());
@@ -227,7 +288,7 @@ pub async fn authenticate(gw: &Gateway, c: &Credentials<'_>) -> Result<Authentic
 /// The caller of the system API: the token alone says who calls.
 pub async fn authenticate_system(gw: &Gateway, c: &Credentials<'_>) -> Result<SystemCaller, Error> {
     consistent(gw, c.position).await?;
-    let principal = principal(gw, bearer(c.authorization)?).await?;
+    let principal = principal(gw, token_hash(bearer(c.authorization)?)).await?;
     record_caller(&principal.instance, &principal.user);
     Ok(SystemCaller {
         caller: Caller::Principal(principal),

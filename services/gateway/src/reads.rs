@@ -56,6 +56,22 @@ pub async fn consistent(gw: &Gateway, header: Option<&str>) -> Result<(), Error>
     Ok(())
 }
 
+/// How long a lookup that missed waits for the read models to catch up with the log.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// Waits (bounded) until the read models have applied every write acknowledged so far, on
+/// every partition: a lookup that missed is tried again after it, so that what a client has
+/// just been told exists (a new app, a new secret) is found without read-your-writes headers.
+pub async fn caught_up(gw: &Gateway) -> Result<(), Error> {
+    let heads = gw.bus.heads().await?;
+    let deadline = std::time::Instant::now() + CATCH_UP;
+    for head in heads {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        gw.model.progress().wait_for(head, left).await?;
+    }
+    Ok(())
+}
+
 /// `If-Match: <sequence>` of a write: the aggregate version the client last saw (quotes
 /// allowed); a stale one is 409 `CONC-0001`.
 pub fn if_match(header: Option<&str>) -> Result<Option<u64>, Error> {

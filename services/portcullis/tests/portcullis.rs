@@ -2,6 +2,8 @@
 //! (first start, crashes, logs), and the API through the in-process server of `testkit` with
 //! a tenant per test (the modules below).
 
+#[path = "portcullis/api_tokens.rs"]
+mod api_tokens;
 #[path = "portcullis/bad_input.rs"]
 mod bad_input;
 #[path = "portcullis/cluster_faults.rs"]

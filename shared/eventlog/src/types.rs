@@ -132,6 +132,13 @@ pub trait EventLog: Send + Sync + 'static {
     /// The position of the last durable event, updated as appends commit.
     fn head(&self) -> watch::Receiver<u64>;
 
+    /// The last durable position of each partition this log serves (tagged with its
+    /// partition where there are several): what a read model has to reach to have seen every
+    /// acknowledged write.
+    fn heads(&self) -> Vec<u64> {
+        vec![*self.head().borrow()]
+    }
+
     fn save_snapshot<'a>(
         &'a self,
         stream: &'a StreamId,

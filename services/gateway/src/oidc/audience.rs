@@ -8,6 +8,10 @@ use super::OAuthError;
 use crate::reads::read;
 use crate::Gateway;
 
+/// The scope that asks for the instance's API in `aud`: the token then reaches the REST and
+/// gRPC APIs for its subject (API.md "Authentication").
+pub const API_SCOPE: &str = "urn:portcullis:api:aud";
+
 /// The projects a scope asks to be in `aud`.
 pub fn requested(scope: &[String]) -> impl Iterator<Item = &str> {
     scope.iter().filter_map(|s| {

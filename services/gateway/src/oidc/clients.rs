@@ -133,7 +133,9 @@ pub async fn authenticate_app(
     }
 }
 
-/// Authenticates the calling client of `instance`.
+/// Authenticates the calling client of `instance`. A client the read model does not know (or
+/// whose secret it does not know yet) is looked up once more after the read model has caught
+/// up with the log, so that an app or a secret used right after its creation works.
 pub async fn authenticate(
     gw: &Gateway,
     req: &HttpRequest,
@@ -142,12 +144,45 @@ pub async fn authenticate(
     allow_machine_users: bool,
 ) -> OAuthResult<Client> {
     let (client_id, secret, via) = credentials(req, form)?;
-    let app = client_cache::app(gw, instance, &client_id).await?;
+    let presented = Presented {
+        client_id: &client_id,
+        secret: secret.as_deref(),
+        via,
+        allow_machine_users,
+    };
+    match attempt(gw, instance, &presented).await {
+        Err(e) if e.error == "invalid_client" => {
+            if crate::reads::caught_up(gw).await.is_err() {
+                return Err(e);
+            }
+            attempt(gw, instance, &presented).await
+        }
+        answer => answer,
+    }
+}
+
+/// What a client presented.
+#[derive(Clone, Copy)]
+struct Presented<'a> {
+    client_id: &'a str,
+    secret: Option<&'a str>,
+    via: Via,
+    allow_machine_users: bool,
+}
+
+async fn attempt(gw: &Gateway, instance: &str, p: &Presented<'_>) -> OAuthResult<Client> {
+    let Presented {
+        client_id,
+        secret,
+        via,
+        allow_machine_users,
+    } = *p;
+    let app = client_cache::app(gw, instance, client_id).await?;
     let machine = match app {
         Some(_) => None,
-        None => client_cache::by_login(gw, instance, &client_id).await?,
+        None => client_cache::by_login(gw, instance, client_id).await?,
     };
-    let presented: Option<String> = secret.as_deref().map(token_hash);
+    let presented: Option<String> = secret.map(token_hash);
     if let Some((app, hash)) = app {
         let method = app.config.auth_method;
         let ok = via.is(method)
@@ -173,7 +208,7 @@ pub async fn authenticate(
         }
         _ => {
             // Spend a comparison either way: whether a client exists is not for the caller.
-            let _ = same_secret(&token_hash(&client_id), presented.as_deref().unwrap_or(""));
+            let _ = same_secret(&token_hash(client_id), presented.as_deref().unwrap_or(""));
             Err(invalid())
         }
     }

@@ -2,7 +2,7 @@
 //! to): discovery and JWKS, the authorization endpoint and the hosted login, the token endpoint
 //! (one file per grant), userinfo, introspection and revocation.
 
-mod audience;
+pub(crate) mod audience;
 mod authorize;
 mod claims;
 pub(crate) mod client_cache;

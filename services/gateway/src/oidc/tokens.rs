@@ -34,6 +34,10 @@ pub struct AccessGrant<'a> {
 pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, Error> {
     let now = now_ms() / 1000;
     let mut aud = vec![json!(g.client_id)];
+    // The instance's API, when asked for: the token then reaches the REST and gRPC APIs.
+    if g.scope.iter().any(|s| s == super::audience::API_SCOPE) {
+        aud.push(json!(g.instance));
+    }
     for p in g
         .project_id
         .into_iter()
@@ -122,7 +126,40 @@ pub async fn validate_with_user(
     issuer: &str,
     token: &str,
 ) -> Result<(Value, Option<readmodel::UserRow>), Error> {
-    let claims = match token.strip_prefix(OPAQUE_PREFIX) {
+    let (claims, user) = live(gw, instance, token).await?;
+    if claims["iss"] != issuer {
+        return Err(inactive());
+    }
+    Ok((claims, user))
+}
+
+/// A live access token of a user of `instance` whose audience names the instance's API (the
+/// scope `urn:portcullis:api:aud` asked for it): its claims and its user. The audience binds
+/// it to the instance, whatever domain of the instance it was issued at.
+pub async fn validate_for_api(
+    gw: &Gateway,
+    instance: &str,
+    token: &str,
+) -> Result<(Value, readmodel::UserRow), Error> {
+    let (claims, user) = live(gw, instance, token).await?;
+    let for_api = match &claims["aud"] {
+        Value::Array(aud) => aud.iter().any(|a| a == instance),
+        aud => aud == instance,
+    };
+    match user {
+        Some(user) if for_api => Ok((claims, user)),
+        _ => Err(inactive()),
+    }
+}
+
+/// The claims of a live access token of the instance, with its user (None for an app's own
+/// token): signature or seal, type, expiry, a live user or app, a live refresh family.
+async fn live(
+    gw: &Gateway,
+    instance: &str,
+    token: &str,
+) -> Result<(Value, Option<readmodel::UserRow>), Error> {
+    let claims: Value = match token.strip_prefix(OPAQUE_PREFIX) {
         Some(sealed) => {
             let master = gw.master_key.as_ref().ok_or_else(inactive)?;
             let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| inactive())?;
@@ -135,7 +172,7 @@ pub async fn validate_with_user(
         }
         None => return Err(inactive()),
     };
-    if claims["iss"] != issuer || claims["exp"].as_i64().unwrap_or(0) <= now_ms() / 1000 {
+    if claims["exp"].as_i64().unwrap_or(0) <= now_ms() / 1000 {
         return Err(inactive());
     }
     // Deactivated, locked and removed users' tokens stop working, and so do those of a
@@ -158,4 +195,10 @@ pub async fn validate_with_user(
         }
     }
     Ok((claims, user))
+}
+
+/// Whether a bearer token has the shape of an access token (a JWT, or sealed opaque claims);
+/// personal access tokens have neither.
+pub fn is_access_token(token: &str) -> bool {
+    token.starts_with(OPAQUE_PREFIX) || token.matches('.').count() == 2
 }

@@ -291,3 +291,63 @@ fn a_refresh_needs_an_app_that_still_allows_it() {
     );
     assert_eq!(error(&r), (400, "unauthorized_client"));
 }
+
+#[test]
+fn a_new_client_and_a_new_secret_work_at_once() {
+    // A script creates an app or a secret and uses it in the next breath, without sending the
+    // write's position back: the token endpoint reads its own writes.
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let project = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": "Batch"}),
+        )
+        .str("id");
+    for round in 0..5 {
+        let created = t.client.post(
+            &format!("/v1/projects/{project}/apps/oidc"),
+            json!({"name": format!("m2m-{round}"), "redirect_uris": [],
+                   "grant_types": ["client_credentials"], "auth_method": "client_secret_basic"}),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+        let (id, secret) = (created.str("client_id"), created.str("client_secret"));
+        let token = |secret: &str| {
+            post_form(
+                &t,
+                "/oauth/v2/token",
+                Some((&id, secret)),
+                &[("grant_type", "client_credentials")],
+            )
+        };
+        let (status, body) = token(&secret);
+        assert_eq!(status, 200, "round {round}: {body}");
+        // A rotated secret works at once too, and the old one no longer.
+        let rotated = t.client.post(
+            &format!("/v1/projects/{project}/apps/{}/secret", created.str("id")),
+            json!({}),
+        );
+        assert_eq!(rotated.status, 201, "{}", rotated.body);
+        let (status, body) = token(&rotated.str("client_secret"));
+        assert_eq!(status, 200, "round {round}: {body}");
+        assert_eq!(error(&token(&secret)), (401, "invalid_client"));
+        // A machine user's new secret, used at once.
+        let bot = t.client.post(
+            &format!("/v1/orgs/{org}/users/machine"),
+            json!({"username": format!("bot-{round}"), "name": "Bot"}),
+        );
+        let secret = t
+            .client
+            .after(&bot)
+            .post(&format!("/v1/users/{}/secret", bot.str("id")), json!({}))
+            .str("client_secret");
+        let (status, body) = post_form(
+            &t,
+            "/oauth/v2/token",
+            Some((&format!("bot-{round}"), &secret)),
+            &[("grant_type", "client_credentials")],
+        );
+        assert_eq!(status, 200, "round {round}: {body}");
+    }
+}

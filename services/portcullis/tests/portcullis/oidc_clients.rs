@@ -27,8 +27,11 @@ fn issuer() -> String {
 
 const REDIRECT: &str = "http://localhost:7777/callback";
 
-/// A confidential app and a human in the default instance, named uniquely for this test.
-fn fixtures(admin: &Client, tag: &str) -> (String, String, String, String) {
+/// A confidential app and a human in the default instance, named uniquely for this test. The
+/// app authenticates with `auth_method`, the client library's default (openid-client's is
+/// `client_secret_post`, authlib's `client_secret_basic`): the token endpoint accepts only the
+/// method an app registered.
+fn fixtures(admin: &Client, tag: &str, auth_method: &str) -> (String, String, String, String) {
     let orgs = admin.get("/v1/orgs");
     let org = orgs.body["items"]
         .as_array()
@@ -47,7 +50,7 @@ fn fixtures(admin: &Client, tag: &str) -> (String, String, String, String) {
         .str("id");
     let app = admin.post(
         &format!("/v1/projects/{project}/apps/oidc"),
-        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": "client_secret_basic",
+        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": auth_method,
                "grant_types": ["authorization_code", "refresh_token"]}),
     );
     assert_eq!(app.status, 201, "{}", app.body);
@@ -93,7 +96,7 @@ pub(super) fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
 fn node_openid_client_logs_in_refreshes_introspects_and_revokes() {
     let admin = server().default_instance();
     let tag = uuid::Uuid::now_v7().simple().to_string();
-    let (client_id, secret, username, user_id) = fixtures(&admin, &tag);
+    let (client_id, secret, username, user_id) = fixtures(&admin, &tag, "client_secret_post");
     let iss = issuer();
     let seen = run(
         "node",
@@ -119,7 +122,7 @@ fn node_openid_client_logs_in_refreshes_introspects_and_revokes() {
 fn python_authlib_uses_client_credentials_and_introspects() {
     let admin = server().default_instance();
     let tag = uuid::Uuid::now_v7().simple().to_string();
-    let (client_id, secret, _, _) = fixtures(&admin, &tag);
+    let (client_id, secret, _, _) = fixtures(&admin, &tag, "client_secret_basic");
     let orgs = admin.get("/v1/orgs");
     let org = orgs.body["items"][0]["id"].as_str().unwrap().to_string();
     let bot = admin
@@ -156,7 +159,7 @@ fn python_authlib_uses_client_credentials_and_introspects() {
 fn headless_chromium_logs_in_on_the_hosted_page() {
     let admin = server().default_instance();
     let tag = uuid::Uuid::now_v7().simple().to_string();
-    let (client_id, secret, username, user_id) = fixtures(&admin, &tag);
+    let (client_id, secret, username, user_id) = fixtures(&admin, &tag, "client_secret_post");
     let iss = issuer();
     let seen = run(
         "node",

@@ -315,6 +315,15 @@ impl EventLog for ClusterLog {
         self.head.clone()
     }
 
+    fn heads(&self) -> Vec<u64> {
+        self.owned
+            .read()
+            .expect("owned partitions")
+            .iter()
+            .map(|(p, log)| tag(*p, *log.head().borrow()))
+            .collect()
+    }
+
     fn save_snapshot<'a>(
         &'a self,
         stream: &'a StreamId,
