@@ -227,14 +227,11 @@ fn a_project_granted_to_the_clients_org_may_be_its_audience() {
     // A project of another org, granted to the bot's org.
     let owner = t.client.post("/v1/orgs", json!({"name": "Owner"}));
     let owner_org = owner.str("id");
-    let project = t
-        .client
-        .after(&owner)
-        .post(
-            &format!("/v1/orgs/{owner_org}/projects"),
-            json!({"name": "Shared"}),
-        )
-        .str("id");
+    let created = t.client.after(&owner).post(
+        &format!("/v1/orgs/{owner_org}/projects"),
+        json!({"name": "Shared"}),
+    );
+    let project = created.str("id");
     let ask = |scope: &str| {
         post_form(
             &t,
@@ -244,7 +241,7 @@ fn a_project_granted_to_the_clients_org_may_be_its_audience() {
         )
     };
     assert_eq!(error(&ask(&audience(&project))), (400, "invalid_scope"));
-    let role = t.client.post(
+    let role = t.client.after(&created).post(
         &format!("/v1/projects/{project}/roles"),
         json!({"key": "reader"}),
     );
