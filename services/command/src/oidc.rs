@@ -185,14 +185,23 @@ impl CommandBus {
         Ok(())
     }
 
-    /// Starts a refresh token family; returns the first token.
+    /// Starts the family of a code's tokens: every access token of the exchange names it, so
+    /// that revoking it (a reused code, `/revoke`) ends them all. With `refresh`, returns the
+    /// first refresh token; without, the family holds none.
     pub async fn issue_refresh(
         &self,
         instance: &str,
         family_id: &str,
         grant: Grant,
-    ) -> Result<String, Error> {
-        let (token, token_hash) = joined(family_id);
+        refresh: bool,
+    ) -> Result<Option<String>, Error> {
+        let (token, token_hash) = match refresh {
+            true => {
+                let (token, hash) = joined(family_id);
+                (Some(token), hash)
+            }
+            false => (None, String::new()),
+        };
         let k = key(instance, RefreshFamily::KIND, family_id);
         self.execute::<RefreshFamily>(
             &k,
@@ -202,6 +211,19 @@ impl CommandBus {
         )
         .await?;
         Ok(token)
+    }
+
+    /// Revokes the family of a whole refresh token (id and secret); a token that is not one
+    /// of the family's revokes nothing.
+    pub async fn revoke_refresh_token(&self, instance: &str, token: &str) -> Result<(), Error> {
+        let Some((family_id, presented)) = split_token(token) else {
+            return Ok(());
+        };
+        let k = key(instance, RefreshFamily::KIND, family_id);
+        let cmd = RefreshCommand::RevokeToken { presented };
+        self.execute::<RefreshFamily>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok(())
     }
 
     /// Uses a refresh token: returns what it grants and its successor. A rotated token used

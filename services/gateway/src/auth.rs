@@ -54,13 +54,16 @@ pub type PrincipalCache = Generational<Principals>;
 
 #[derive(Default)]
 pub struct Principals {
+    /// By personal access token hash.
     principals: HashMap<String, Cached>,
+    /// By OAuth access token hash (kept apart: their refresh family is checked on every use).
+    access: HashMap<String, Cached>,
     hosts: HashMap<String, String>,
 }
 
 impl Entries for Principals {
     fn entries(&self) -> usize {
-        self.principals.len() + self.hosts.len()
+        self.principals.len() + self.access.len() + self.hosts.len()
     }
 }
 
@@ -171,7 +174,7 @@ async fn access_principal(
     let generation = gw.model.progress().auth_generation();
     let cached = gw
         .principals
-        .with(generation, |c| c.principals.get(&hash).cloned());
+        .with(generation, |c| c.access.get(&hash).cloned());
     gw.metrics.cache(cached.is_some());
     let entry = match cached {
         Some(e) => {
@@ -195,7 +198,7 @@ async fn access_principal(
                 family: claims["fid"].as_str().map(String::from),
             };
             gw.principals.with(generation, |c| {
-                c.principals.insert(hash, loaded.clone());
+                c.access.insert(hash, loaded.clone());
             });
             loaded
         }

@@ -46,6 +46,8 @@ mod openapi;
 mod pats;
 #[path = "portcullis/projects.rs"]
 mod projects;
+#[path = "portcullis/revocation.rs"]
+mod revocation;
 #[path = "portcullis/schemathesis.rs"]
 mod schemathesis;
 #[path = "portcullis/scopes.rs"]

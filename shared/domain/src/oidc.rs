@@ -326,7 +326,14 @@ pub enum RefreshCommand {
         presented: String,
         next: String,
     },
+    /// Revokes the family, also before it was issued: a code used twice revokes what its
+    /// first exchange issues, even when that exchange has not got that far yet.
     Revoke,
+    /// Revokes the family only if `presented` is the hash of one of its tokens (the current
+    /// one or a rotated one): a client revoking a refresh token must show all of it.
+    RevokeToken {
+        presented: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,6 +379,11 @@ impl Aggregate for RefreshFamily {
     fn decide(&self, cmd: &RefreshCommand, _ctx: Ctx<'_>) -> Result<Vec<RefreshEvent>> {
         Ok(match cmd {
             RefreshCommand::Issue { grant, token_hash } => {
+                if self.lifecycle == Lifecycle::Removed {
+                    return Err(invalid_grant(
+                        "the code was used twice: what it issued is revoked",
+                    ));
+                }
                 if self.lifecycle != Lifecycle::New {
                     return Err(Error::internal("the refresh family id is in use"));
                 }
@@ -384,7 +396,9 @@ impl Aggregate for RefreshFamily {
                 if !self.exists() {
                     return Err(invalid_grant("the refresh token was revoked"));
                 }
-                if crate::validate::same_secret(&self.token_hash, presented) {
+                if !self.token_hash.is_empty()
+                    && crate::validate::same_secret(&self.token_hash, presented)
+                {
                     vec![RefreshEvent::Rotated {
                         token_hash: next.clone(),
                     }]
@@ -399,8 +413,17 @@ impl Aggregate for RefreshFamily {
                     return Err(invalid_grant("the refresh token is not valid"));
                 }
             }
-            RefreshCommand::Revoke if self.exists() => vec![RefreshEvent::Revoked],
-            RefreshCommand::Revoke => vec![],
+            RefreshCommand::Revoke if self.lifecycle == Lifecycle::Removed => vec![],
+            RefreshCommand::Revoke => vec![RefreshEvent::Revoked],
+            RefreshCommand::RevokeToken { presented } => {
+                // A family without a refresh token (an empty hash) matches no token.
+                let same = |h: &String| !h.is_empty() && crate::validate::same_secret(h, presented);
+                if self.exists() && (same(&self.token_hash) || self.previous.iter().any(same)) {
+                    vec![RefreshEvent::Revoked]
+                } else {
+                    vec![]
+                }
+            }
         })
     }
 

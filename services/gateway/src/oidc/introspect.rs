@@ -41,8 +41,9 @@ pub async fn introspect(
         .json(answer))
 }
 
-/// Revokes a refresh token's family, or the family an access token belongs to. Unknown tokens
-/// are not an error (RFC 7009).
+/// Revokes a refresh token's family (the whole token must be shown, not its family id alone),
+/// or the family an access token belongs to, and with it every token of that login. Only the
+/// client the tokens were issued to may revoke them; unknown tokens are not an error (RFC 7009).
 pub async fn revoke(
     gw: web::Data<Gateway>,
     req: HttpRequest,
@@ -52,24 +53,38 @@ pub async fn revoke(
     let form = form.0;
     let client = authenticate(&gw, &req, &instance, &form, true).await?;
     let token = form.get("token").cloned().unwrap_or_default();
-    let family = match command::oidc::split_token(&token) {
+    let refresh = match command::oidc::split_token(&token) {
         Some((id, _)) if !token.contains(' ') && token.matches('.').count() == 1 => {
             Some(id.to_string())
         }
-        _ => tokens::validate(&gw, &instance, &issuer(&req), &token)
+        _ => None,
+    };
+    let family = match &refresh {
+        Some(id) => Some(id.clone()),
+        None => tokens::validate(&gw, &instance, &issuer(&req), &token)
             .await
             .ok()
             .and_then(|c: Value| c["fid"].as_str().map(String::from)),
     };
-    if let Some(fid) = family {
-        // Only the client the family was issued to may revoke it.
-        if let Some(grant) = gw.bus.refresh_family(&instance, &fid).await? {
-            if grant.client_id == client.client_id() {
-                gw.bus.revoke_refresh_family(&instance, &fid).await?;
-            }
+    let Some(fid) = family else {
+        return Ok(revoked());
+    };
+    let issued_to_caller = gw
+        .bus
+        .refresh_family(&instance, &fid)
+        .await?
+        .is_some_and(|grant| grant.client_id == client.client_id());
+    if issued_to_caller {
+        match refresh {
+            Some(_) => gw.bus.revoke_refresh_token(&instance, &token).await?,
+            None => gw.bus.revoke_refresh_family(&instance, &fid).await?,
         }
     }
-    Ok(HttpResponse::Ok()
+    Ok(revoked())
+}
+
+fn revoked() -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .finish())
+        .finish()
 }

@@ -105,6 +105,61 @@ fn a_reused_refresh_token_revokes_its_family() {
 }
 
 #[test]
+fn a_family_revoked_before_it_is_issued_refuses_its_issue() {
+    // A code used twice revokes its first exchange's family, even if that exchange has not
+    // issued it yet: the exchange then fails instead of handing out live tokens.
+    let issue = RC::Issue {
+        grant: Grant::default(),
+        token_hash: s("t1"),
+    };
+    given::<RefreshFamily>(&[])
+        .when(RC::Revoke)
+        .then(&[RE::Revoked]);
+    given::<RefreshFamily>(&[RE::Revoked])
+        .when(issue)
+        .then_error(Code::InvalidGrant);
+    given::<RefreshFamily>(&[RE::Revoked])
+        .when(RC::Revoke)
+        .then(&[]);
+}
+
+#[test]
+fn revoking_a_refresh_token_needs_the_whole_token() {
+    let issued = RE::Issued {
+        grant: Grant::default(),
+        token_hash: s("t1"),
+    };
+    let revoke = |presented: &str| RC::RevokeToken {
+        presented: s(presented),
+    };
+    // The family id alone (any other secret) revokes nothing.
+    given::<RefreshFamily>(&[issued.clone()])
+        .when(revoke("guessed"))
+        .then(&[]);
+    given::<RefreshFamily>(&[issued.clone()])
+        .when(revoke("t1"))
+        .then(&[RE::Revoked]);
+    // A rotated token still names the family.
+    let rotated = [
+        issued.clone(),
+        RE::Rotated {
+            token_hash: s("t2"),
+        },
+    ];
+    given::<RefreshFamily>(&rotated)
+        .when(revoke("t1"))
+        .then(&[RE::Revoked]);
+    // A family that holds no refresh token (an app without the grant) is revoked by no token.
+    let without = RE::Issued {
+        grant: Grant::default(),
+        token_hash: String::new(),
+    };
+    given::<RefreshFamily>(&[without])
+        .when(revoke(""))
+        .then(&[]);
+}
+
+#[test]
 fn wrong_passwords_lock_a_user_at_the_limit() {
     let human = UserEvent::HumanAdded {
         org_id: s("o"),

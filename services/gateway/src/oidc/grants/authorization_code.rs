@@ -75,20 +75,21 @@ pub async fn grant(
         .ok_or_else(|| invalid_grant("the code is not valid"))?;
     let user = active_user(gw, instance, &login.user_id).await?;
     let iss = issuer(req);
+    // Every exchange starts a family, named by its access tokens: revoking it (the code used
+    // again, `/revoke`) ends them all, with or without refresh tokens.
     let refresh = app.config.grant_types.contains(&GrantType::RefreshToken);
-    let refresh_token = if refresh {
-        let grant = Grant {
-            user_id: user.id.clone(),
-            client_id: app.client_id.clone(),
-            project_id: app.project_id.clone(),
-            scope: p.scope.clone(),
-            auth_time: login.auth_time,
-            session_id: Some(login.session_id.clone()),
-        };
-        Some(gw.bus.issue_refresh(instance, &family_id, grant).await?)
-    } else {
-        None
+    let grant = Grant {
+        user_id: user.id.clone(),
+        client_id: app.client_id.clone(),
+        project_id: app.project_id.clone(),
+        scope: p.scope.clone(),
+        auth_time: login.auth_time,
+        session_id: Some(login.session_id.clone()),
     };
+    let refresh_token = gw
+        .bus
+        .issue_refresh(instance, &family_id, grant, refresh)
+        .await?;
     let login = UserLogin {
         instance,
         issuer: &iss,
@@ -98,7 +99,7 @@ pub async fn grant(
         auth_time_ms: login.auth_time,
         nonce: p.nonce.as_deref(),
         session_id: Some(&login.session_id),
-        family_id: refresh.then_some(family_id.as_str()),
+        family_id: Some(&family_id),
     };
     let (access, id_token) = login_tokens(gw, &login).await?;
     Ok(response(access, &p.scope, Some(id_token), refresh_token))
