@@ -119,6 +119,11 @@ impl Watch {
         })
     }
 
+    /// Whether the watch may go on for its caller as authenticated again: `events.read`.
+    pub fn may_go_on(gw: &Gateway, auth: &Authenticated) -> Result<(), Error> {
+        may_read(gw, auth)
+    }
+
     /// Where to resume after everything returned so far.
     pub fn resume_after(&self) -> String {
         let parts: Vec<String> = self.seen.values().map(u64::to_string).collect();

@@ -80,6 +80,7 @@ pub fn keep_authority<B>(mut req: http::Request<B>) -> http::Request<B> {
 }
 
 /// The credentials a call carries, owned (they cross to the arbiter).
+#[derive(Clone)]
 struct Carried {
     host: String,
     authorization: Option<String>,
@@ -183,10 +184,37 @@ impl Api {
         .map_err(status)
     }
 
-    /// Authenticates a call of an instance's API (for streams, which run on their own).
-    pub(super) async fn authenticated<M>(&self, req: &Request<M>) -> Result<Authenticated, Error> {
-        let carried = Carried::of(req);
-        self.local(move |gw| async move { authenticate(&gw, &carried.credentials()).await })
+    /// Authenticates a call of an instance's API (for streams, which run on their own), and
+    /// what authenticates it again while the stream lasts.
+    pub(super) async fn authenticated<M>(
+        &self,
+        req: &Request<M>,
+    ) -> Result<(Authenticated, Reauthenticate), Error> {
+        let again = Reauthenticate {
+            api: self.clone(),
+            carried: Carried::of(req),
+        };
+        Ok((again.now().await?, again))
+    }
+}
+
+/// A stream's caller, authenticated again before each answer: a token revoked or a user
+/// deactivated while the stream is open ends it.
+pub(super) struct Reauthenticate {
+    api: Api,
+    carried: Carried,
+}
+
+impl Reauthenticate {
+    pub(super) async fn now(&self) -> Result<Authenticated, Error> {
+        let carried = self.carried.clone();
+        // Without the position: it was waited for when the stream opened.
+        let carried = Carried {
+            position: None,
+            ..carried
+        };
+        self.api
+            .local(move |gw| async move { authenticate(&gw, &carried.credentials()).await })
             .await
     }
 }

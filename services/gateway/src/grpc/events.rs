@@ -81,7 +81,7 @@ impl pb::event_service_server::EventService for Api {
         &self,
         req: Request<pb::WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
-        let auth = self.authenticated(&req).await.map_err(status)?;
+        let (auth, again) = self.authenticated(&req).await.map_err(status)?;
         let r = req.into_inner();
         let q = EventQuery {
             aggregate_type: some(r.aggregate_type),
@@ -98,7 +98,14 @@ impl pb::event_service_server::EventService for Api {
                     batch = watch.next(&gw, IDLE) => batch,
                     _ = tx.closed() => return,
                 };
-                let events = match batch {
+                // The caller's token and permission are checked again before anything goes
+                // out: a revoked token, a removed membership or a deactivated user ends the
+                // stream.
+                let still = match again.now().await {
+                    Ok(auth) => Watch::may_go_on(&gw, &auth),
+                    Err(e) => Err(e),
+                };
+                let events = match batch.and_then(|b| still.map(|()| b)) {
                     Ok(events) => events,
                     Err(e) => {
                         let _ = tx.send(Err(status(e))).await;

@@ -63,6 +63,9 @@ fn an_org_user_manager_of_the_default_org_cannot_take_over_the_system_user() {
     );
     escalation(&m.post(&format!("/v1/users/{system}/secret"), json!({})));
     escalation(&m.delete(&format!("/v1/users/{system}")));
+    // Nor shut it out: deactivating or locking it would lock the system API out.
+    escalation(&m.post(&format!("/v1/users/{system}/deactivate"), json!({})));
+    escalation(&m.post(&format!("/v1/users/{system}/lock"), json!({})));
     // Nor the instance's owners.
     let bot = user_id(&m, "admin-bot");
     escalation(&m.post(&format!("/v1/users/{bot}/pats"), json!({})));

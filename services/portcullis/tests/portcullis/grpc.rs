@@ -873,3 +873,70 @@ fn every_grpc_method_denies_a_caller_without_the_permission_it_documents() {
     assert!(methods >= 70, "only {methods} methods");
     assert_eq!(super::event_count(&t), before, "a denied call wrote events");
 }
+
+#[test]
+fn a_watch_ends_when_its_token_is_revoked() {
+    let t = server().tenant();
+    let org_id = default_org(&t);
+    let bot = t.client.post(
+        &format!("/v1/orgs/{org_id}/users/machine"),
+        json!({"username": "auditor", "name": "Auditor"}),
+    );
+    let id = bot.str("id");
+    let member = t.client.after(&bot).put(
+        &format!("/v1/instance/members/{id}"),
+        json!({"roles": ["IAM_OWNER_VIEWER"]}),
+    );
+    assert_eq!(member.status, 200, "{}", member.body);
+    let pat = t
+        .client
+        .after(&member)
+        .post(&format!("/v1/users/{id}/pats"), json!({}));
+    let (token, pat_id) = (pat.str("token"), pat.str("id"));
+    let marker = |name: &str| {
+        let r = t.client.post(
+            &format!("/v1/orgs/{org_id}/users/machine"),
+            json!({"username": name, "name": "Marker"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.str("id")
+    };
+    block(async {
+        let mut events = EventServiceClient::new(channel(&t.domain).await);
+        let mut stream = events
+            .watch(call(
+                pb::WatchRequest {
+                    after_position: pat.str("position"),
+                    ..Default::default()
+                },
+                &token,
+                Some(&pat.str("position")),
+            ))
+            .await
+            .expect("Watch")
+            .into_inner();
+        let before = marker("before-revocation");
+        collect(&mut stream, &BTreeSet::from([before]), 1).await;
+        let revoked = t.client.delete(&format!("/v1/users/{id}/pats/{pat_id}"));
+        assert_eq!(revoked.status, 200, "{}", revoked.body);
+        let after = marker("after-revocation");
+        // The stream ends with the caller's error, and the later event never goes out.
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(30), stream.message())
+                .await
+                .expect("the watch ends within its idle check");
+            match next {
+                Ok(Some(m)) => assert_ne!(
+                    m.event.as_ref().map(|e| e.aggregate_id.as_str()),
+                    Some(after.as_str()),
+                    "an event after the revocation went out"
+                ),
+                Ok(None) => panic!("the stream closed without saying why"),
+                Err(status) => {
+                    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+                    break;
+                }
+            }
+        }
+    });
+}

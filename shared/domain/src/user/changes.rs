@@ -68,18 +68,20 @@ pub enum UserChange {
 }
 
 impl UserChange {
-    /// Whether the change sets or removes a credential (a password, a client secret).
-    pub fn is_credential(&self) -> bool {
+    /// Whether the change sets or removes a credential (a password, a client secret), or shuts
+    /// the user out as a removal would (deactivating, locking): whoever may do it to a user
+    /// must hold what the user holds.
+    pub fn takes_over(&self) -> bool {
         match self {
             UserChange::Password { .. }
             | UserChange::SetSecret { .. }
-            | UserChange::RemoveSecret => true,
+            | UserChange::RemoveSecret
+            | UserChange::Deactivate
+            | UserChange::Lock => true,
             UserChange::Profile(_)
             | UserChange::Email { .. }
             | UserChange::Phone { .. }
-            | UserChange::Deactivate
             | UserChange::Reactivate
-            | UserChange::Lock
             | UserChange::Unlock
             | UserChange::SetMetadata { .. }
             | UserChange::RemoveMetadata { .. }

@@ -240,12 +240,13 @@ pub(crate) fn profile(p: &Profile) -> Result<Profile> {
     })
 }
 
-/// Whether a command changes what the user logs in or calls with, or removes the user: whoever
-/// may do it acts with the user's permissions, so the no-escalation rule applies.
+/// Whether a command changes what the user logs in or calls with, or removes or shuts out the
+/// user: whoever may do it acts with (or against) the user's permissions, so the no-escalation
+/// rule applies.
 pub fn takes_over(cmd: &UserCommand) -> bool {
     match cmd {
         UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } | UserCommand::Remove => true,
-        UserCommand::Change(c) => c.is_credential(),
+        UserCommand::Change(c) => c.takes_over(),
         UserCommand::AddHuman(_) | UserCommand::AddMachine { .. } => false,
     }
 }
