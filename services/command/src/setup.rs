@@ -1,9 +1,10 @@
 //! A new instance as one plan: the instance with its domains, its first org `Default`, the
 //! admin human (when a password is given), the admin machine user with its token, both
-//! IAM_OWNER, and on the first start the system user. The first start and the system API
+//! IAM_OWNER, and on the first start the system user (in the system scope, outside every
+//! instance). The first start and the system API
 //! (`POST /v1/system/instances`) build it the same way.
 
-use domain::instance::{Instance, InstanceCommand};
+use domain::instance::{Instance, InstanceCommand, SYSTEM_ORG, SYSTEM_SCOPE};
 use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand};
 use domain::unique::{unique_id, Unique, UniqueCommand};
@@ -36,7 +37,7 @@ pub struct NewInstance {
     pub org_id: String,
     pub admin: Option<NewAdmin>,
     pub bot: NewBot,
-    /// The system user (SYSTEM_OWNER): the first start only.
+    /// The system user (SYSTEM_OWNER), in the system scope: the first start only.
     pub system_user: Option<NewBot>,
 }
 
@@ -91,12 +92,6 @@ impl NewInstance {
                 roles: vec!["IAM_OWNER".into()],
             }));
         }
-        if let Some(sys) = &self.system_user {
-            instance_cmds.push(InstanceCommand::SetSystemMember {
-                user_id: sys.user_id.clone(),
-                roles: vec!["SYSTEM_OWNER".into()],
-            });
-        }
         plan.new_aggregate::<Instance>(i, i, instance_cmds)?;
         plan.claim(i, "org", "default", &self.org_id, Code::OrgNameTaken)?;
         plan.new_aggregate::<Org>(
@@ -135,35 +130,49 @@ impl NewInstance {
                 })],
             )?;
         }
-        for bot in [Some(&self.bot), self.system_user.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            plan.claim(
-                i,
-                "login",
-                &normalized_username(&bot.username),
-                &bot.user_id,
-                Code::UsernameTaken,
-            )?;
-            plan.new_aggregate::<User>(
-                i,
-                &bot.user_id,
-                vec![
-                    UserCommand::AddMachine {
-                        org_id: self.org_id.clone(),
-                        username: bot.username.clone(),
-                        name: bot.name.clone(),
-                        description: String::new(),
-                    },
-                    UserCommand::AddPat {
-                        pat_id: bot.pat_id.clone(),
-                        token_hash: bot.pat_hash.clone(),
-                        expires_at: None,
-                    },
-                ],
+        self.bot.add_to(plan, i, &self.org_id)?;
+        if let Some(system) = &self.system_user {
+            // The system user lives in the system scope, outside every instance.
+            system.add_to(plan, SYSTEM_SCOPE, SYSTEM_ORG)?;
+            plan.new_aggregate::<Instance>(
+                SYSTEM_SCOPE,
+                SYSTEM_SCOPE,
+                vec![InstanceCommand::SetSystemMember {
+                    user_id: system.user_id.clone(),
+                    roles: vec!["SYSTEM_OWNER".into()],
+                }],
             )?;
         }
         Ok(())
+    }
+}
+
+impl NewBot {
+    /// Adds the machine user with its token to `plan`, in `org` of `instance`.
+    fn add_to(&self, plan: &mut Plan, instance: &str, org: &str) -> domain::Result<()> {
+        plan.claim(
+            instance,
+            "login",
+            &normalized_username(&self.username),
+            &self.user_id,
+            Code::UsernameTaken,
+        )?;
+        plan.new_aggregate::<User>(
+            instance,
+            &self.user_id,
+            vec![
+                UserCommand::AddMachine {
+                    org_id: org.to_string(),
+                    username: self.username.clone(),
+                    name: self.name.clone(),
+                    description: String::new(),
+                },
+                UserCommand::AddPat {
+                    pat_id: self.pat_id.clone(),
+                    token_hash: self.pat_hash.clone(),
+                    expires_at: None,
+                },
+            ],
+        )
     }
 }

@@ -107,6 +107,32 @@ pub async fn done(bus: &CommandBus) -> Result<bool, String> {
     Ok(marker.exists())
 }
 
+/// Moves the system users that an earlier release kept in the default instance into the
+/// system scope (by events; idempotent). A failure is logged and the move is tried again at the
+/// next start: until then the system user works where it is.
+pub async fn move_system_principals(bus: &CommandBus) {
+    let key = AggregateKey {
+        instance: String::new(),
+        kind: Unique::KIND,
+        id: marker_id(),
+    };
+    let moved = match bus.state::<Unique>(&key).await {
+        Ok((marker, _)) => match marker.owner {
+            Some(instance) => bus.move_system_principals(&instance, now_ms()).await,
+            None => Ok(0),
+        },
+        Err(e) => Err(e),
+    };
+    match moved {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(users = n, "system users moved into the system scope"),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "the system users were not all moved into the system scope yet; the next start goes on"
+        ),
+    }
+}
+
 /// Runs the first-start setup unless it was `done`; returns what it made, or None.
 pub async fn first_start(
     bus: &CommandBus,

@@ -110,6 +110,9 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat"
         );
     }
+    if done {
+        bootstrap::move_system_principals(&bus).await;
+    }
     let projector = Projector::new(log.clone(), model.clone());
     let applied = projector
         .catch_up()

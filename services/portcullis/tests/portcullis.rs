@@ -58,12 +58,19 @@ mod self_management;
 mod tenants;
 #[path = "portcullis/traces.rs"]
 mod traces;
+#[path = "portcullis/upgrade.rs"]
+mod upgrade;
 #[path = "portcullis/users.rs"]
 mod users;
 
 /// The id of a tenant's org `Default`.
 pub fn default_org(t: &testkit::Tenant) -> String {
-    let orgs = t.client.get("/v1/orgs");
+    default_org_of(&t.client)
+}
+
+/// The id of the org `Default` of the instance `c` calls.
+pub fn default_org_of(c: &testkit::Client) -> String {
+    let orgs = c.get("/v1/orgs");
     assert_eq!(orgs.status, 200, "{}", orgs.body);
     orgs.body["items"]
         .as_array()
@@ -219,7 +226,8 @@ fn assert_complete_setup(dir: &Path) {
         .filter(|(_, e)| matches!(e, DomainEvent::Instance(InstanceEvent::MemberSet { roles, .. }) if roles == &["IAM_OWNER"]))
         .count();
     assert_eq!(iam_owners, 2, "admin and admin-bot are IAM_OWNER");
-    assert!(evs.iter().any(|(_, e)| matches!(e, DomainEvent::Instance(InstanceEvent::SystemMemberSet { roles, .. }) if roles == &["SYSTEM_OWNER"])));
+    // The system user's membership is in the system scope, outside the instance.
+    assert!(evs.iter().any(|(id, e)| id == domain::instance::SYSTEM_SCOPE && matches!(e, DomainEvent::Instance(InstanceEvent::SystemMemberSet { roles, .. }) if roles == &["SYSTEM_OWNER"])));
 
     let hash = evs.iter().find_map(|(_, e)| match e {
         DomainEvent::User(UserEvent::HumanAdded {
@@ -720,7 +728,7 @@ mod api {
             (413, "REQ-0002")
         );
 
-        // A caller without the permission gets 403 naming it, and nothing is written.
+        // The system user belongs to no instance: its token reaches no instance route.
         let denied = c.send(
             "POST",
             "/v1/orgs",
@@ -728,8 +736,7 @@ mod api {
             Some(json!({"name": "Nope"})),
             &[],
         );
-        assert_eq!(error_code(&denied), (403, "AUTHZ-0001"));
-        assert_eq!(denied.1["details"]["missing"], "org.create");
+        assert_eq!(error_code(&denied), (401, "AUTH-0001"));
 
         // Create, then read with the returned position: never missed.
         let path = format!("/v1/orgs/{org_id}/users/machine");

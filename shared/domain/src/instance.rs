@@ -1,4 +1,6 @@
-//! The Instance aggregate: a tenant, its domains and its instance-level (IAM_*) members.
+//! The Instance aggregate: a tenant, its domains and its instance-level (IAM_*) members. The
+//! system scope is an Instance aggregate too, of no tenant: it holds the system memberships
+//! (SYSTEM_*) of the system users, who live in it, outside every instance.
 
 use authz::{Caller, Level, Permission, Place, Requirement, Target};
 use serde::{Deserialize, Serialize};
@@ -8,6 +10,14 @@ use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, MemberMap};
 use crate::validate;
+
+/// The scope of system principals: the instance id of their users and memberships. No tenant
+/// has it (tenants' ids are UUIDs), no host reaches it, and no instance route, role or cascade
+/// reaches what is in it.
+pub const SYSTEM_SCOPE: &str = "system";
+
+/// The org id of system users (the system scope has no orgs).
+pub const SYSTEM_ORG: &str = "system";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
@@ -32,6 +42,11 @@ pub enum InstanceCommand {
         roles: Vec<String>,
     },
     Remove,
+    /// A system membership leaves an instance: earlier releases kept the system user in the
+    /// default instance, and the upgrade moves it to the system scope.
+    RemoveSystemMember {
+        user_id: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +56,8 @@ pub enum InstanceEvent {
     MemberRemoved { user_id: String },
     SystemMemberSet { user_id: String, roles: Vec<String> },
     Removed { domains: Vec<String> },
+    // New variants go last: the payload encoding is positional.
+    SystemMemberRemoved { user_id: String },
 }
 
 impl EventType for InstanceEvent {
@@ -51,6 +68,7 @@ impl EventType for InstanceEvent {
             InstanceEvent::MemberRemoved { .. } => "instance.member.removed",
             InstanceEvent::SystemMemberSet { .. } => "system.member.set",
             InstanceEvent::Removed { .. } => "instance.removed",
+            InstanceEvent::SystemMemberRemoved { .. } => "system.member.removed",
         }
     }
 }
@@ -104,7 +122,8 @@ impl Aggregate for Instance {
                 Target::System,
             ),
             InstanceCommand::Member(m) => m.access("iam.member", instance, Place::Instance),
-            InstanceCommand::SetSystemMember { .. } => Access::ServiceOnly,
+            InstanceCommand::SetSystemMember { .. }
+            | InstanceCommand::RemoveSystemMember { .. } => Access::ServiceOnly,
         }
     }
 
@@ -123,7 +142,13 @@ impl Aggregate for Instance {
                 domains: domains(list)?,
             }]);
         }
-        if !self.exists() {
+        // The system scope is never created as a tenant: it only holds system memberships.
+        let system_scope = ctx.key.id == SYSTEM_SCOPE && ctx.key.instance == SYSTEM_SCOPE;
+        let on_members = matches!(
+            cmd,
+            InstanceCommand::SetSystemMember { .. } | InstanceCommand::RemoveSystemMember { .. }
+        );
+        if !self.exists() && !(system_scope && on_members) {
             return Err(Error::new(
                 Code::InstanceNotFound,
                 "the instance does not exist",
@@ -147,9 +172,17 @@ impl Aggregate for Instance {
                     roles,
                 }]
             }
+            InstanceCommand::RemoveSystemMember { user_id } => {
+                if !self.system_members.contains_key(user_id) {
+                    return Ok(vec![]);
+                }
+                vec![InstanceEvent::SystemMemberRemoved {
+                    user_id: user_id.clone(),
+                }]
+            }
             InstanceCommand::Remove => {
-                // The system user lives in an instance too: removing that one would lock the
-                // system API out for good.
+                // An instance's own users (of data made before system users had a scope of
+                // their own) cannot remove it.
                 if let Caller::Principal(p) = ctx.caller {
                     if p.instance == ctx.key.instance {
                         return Err(Error::new(
@@ -182,6 +215,9 @@ impl Aggregate for Instance {
                 self.system_members.insert(user_id.clone(), roles.clone());
             }
             InstanceEvent::Removed { .. } => self.lifecycle = Lifecycle::Removed,
+            InstanceEvent::SystemMemberRemoved { user_id } => {
+                self.system_members.remove(user_id);
+            }
         }
     }
 }

@@ -102,7 +102,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             InstanceEvent::Added { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
-            | InstanceEvent::SystemMemberSet { .. } => AUTH,
+            | InstanceEvent::SystemMemberSet { .. }
+            | InstanceEvent::SystemMemberRemoved { .. } => AUTH,
             InstanceEvent::Removed { .. } => BOTH,
         },
         DomainEvent::Org(e) => match e {
@@ -224,6 +225,9 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
         InstanceEvent::MemberRemoved { user_id } => remove_member(tx, i, user_id, "instance", ""),
         InstanceEvent::SystemMemberSet { user_id, roles } => {
             set_member(tx, i, user_id, "system", "", roles)
+        }
+        InstanceEvent::SystemMemberRemoved { user_id } => {
+            remove_member(tx, i, user_id, "system", "")
         }
         InstanceEvent::Removed { .. } => {
             for table in [

@@ -314,6 +314,9 @@ async fn gateway_node(
                 .map_err(|e| format!("the read model did not reach the first start: {e}"))?;
         }
     }
+    if done {
+        crate::bootstrap::move_system_principals(&bus).await;
+    }
     let gw = Arc::new(Gateway::new(
         bus,
         model,

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use testkit::{server, Client, Reply};
 
-use super::default_org;
+use super::{default_org, default_org_of};
 
 /// A machine user with a token, made by `by` in `org`, holding `roles` there.
 fn manager(by: &Client, org: &str, username: &str, roles: Value) -> (String, Client) {
@@ -47,44 +47,31 @@ fn user_id(c: &Client, username: &str) -> String {
 }
 
 #[test]
-fn an_org_user_manager_of_the_default_org_cannot_take_over_the_system_user() {
+fn an_org_user_manager_of_the_default_org_cannot_take_over_the_instance_owners() {
     let s = server();
     let admin = s.default_instance();
     let org = default_org_of(&admin);
     let name = format!("m{}", uuid::Uuid::now_v7().simple());
     let (_, m) = manager(&admin, &org, &name, json!(["ORG_USER_MANAGER"]));
-    let system = user_id(&m, "system");
-    // No token, no secret, no removal: each would hand the manager SYSTEM_OWNER.
-    let pat = m.post(&format!("/v1/users/{system}/pats"), json!({}));
+    // The system user is in no instance: not found, so nothing to mint a token for.
+    let found = m.get("/v1/users?username=system");
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["items"], json!([]));
+    // The instance's owners: no token, no secret, no removal, no lockout.
+    let bot = user_id(&m, "admin-bot");
+    let pat = m.post(&format!("/v1/users/{bot}/pats"), json!({}));
     assert!(
-        escalation(&pat).contains("system.instance.write"),
+        escalation(&pat).contains("iam.member.write"),
         "{}",
         pat.body
     );
-    escalation(&m.post(&format!("/v1/users/{system}/secret"), json!({})));
-    escalation(&m.delete(&format!("/v1/users/{system}")));
-    // Nor shut it out: deactivating or locking it would lock the system API out.
-    escalation(&m.post(&format!("/v1/users/{system}/deactivate"), json!({})));
-    escalation(&m.post(&format!("/v1/users/{system}/lock"), json!({})));
-    // Nor the instance's owners.
-    let bot = user_id(&m, "admin-bot");
-    escalation(&m.post(&format!("/v1/users/{bot}/pats"), json!({})));
+    escalation(&m.post(&format!("/v1/users/{bot}/secret"), json!({})));
+    escalation(&m.delete(&format!("/v1/users/{bot}")));
+    escalation(&m.post(&format!("/v1/users/{bot}/deactivate"), json!({})));
+    escalation(&m.post(&format!("/v1/users/{bot}/lock"), json!({})));
     // The system API still refuses the manager, and the system token still works.
     assert_eq!(m.get("/v1/system/instances").error().0, 403);
     assert_eq!(s.system().get("/v1/system/instances").status, 200);
-}
-
-fn default_org_of(c: &Client) -> String {
-    let orgs = c.get("/v1/orgs");
-    assert_eq!(orgs.status, 200, "{}", orgs.body);
-    orgs.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == "Default")
-        .and_then(|o| o["id"].as_str())
-        .expect("the org Default")
-        .to_string()
 }
 
 #[test]

@@ -102,6 +102,9 @@ impl CqlReadModel {
             InstanceEvent::SystemMemberSet { user_id, roles } => {
                 self.set_member(i, user_id, "system", "", roles).await
             }
+            InstanceEvent::SystemMemberRemoved { user_id } => {
+                self.remove_member(i, user_id, "system", "").await
+            }
             InstanceEvent::Removed { .. } => self.remove_instance(i).await,
         }
     }

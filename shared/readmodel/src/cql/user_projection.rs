@@ -37,6 +37,27 @@ impl CqlReadModel {
     }
 
     /// A user's rows and everything hanging off them: tokens, memberships, metadata.
+    /// Forgets a token hash, unless another user holds it now (the system user moved to the
+    /// system scope keeps the tokens it had in its instance).
+    async fn forget_pat_hash(&self, hash: &str, i: &str, id: &str) -> Result<(), Error> {
+        let holder = self
+            .rows(
+                "SELECT instance, user_id FROM pats_by_hash WHERE token_hash = ?",
+                (hash,),
+            )
+            .await?;
+        let held_here = holder
+            .rows::<(String, String)>()
+            .map_err(storage)?
+            .filter_map(Result::ok)
+            .any(|(instance, user)| instance == i && user == id);
+        if held_here {
+            self.run("DELETE FROM pats_by_hash WHERE token_hash = ?", (hash,))
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn remove_user(&self, i: &str, id: &str) -> Result<(), Error> {
         let found = self
             .rows(
@@ -68,8 +89,7 @@ impl CqlReadModel {
             )
             .await?
         {
-            self.run("DELETE FROM pats_by_hash WHERE token_hash = ?", (&hash,))
-                .await?;
+            self.forget_pat_hash(&hash, i, id).await?;
         }
         self.run(
             "DELETE FROM pats_by_user WHERE instance = ? AND user_id = ?",
@@ -161,8 +181,7 @@ impl CqlReadModel {
                     )
                     .await?
                 {
-                    self.run("DELETE FROM pats_by_hash WHERE token_hash = ?", (&hash,))
-                        .await?;
+                    self.forget_pat_hash(&hash, i, id).await?;
                 }
                 self.run(
                     "DELETE FROM pats_by_user WHERE instance = ? AND user_id = ? AND pat_id = ?",
