@@ -101,12 +101,15 @@ pub(crate) fn to_log<E: EventType + serde::Serialize>(
     };
     events
         .iter()
-        .map(|e| NewEvent {
-            event_type: e.event_type().to_string(),
-            schema_version: codec::SCHEMA_VERSION,
-            payload: codec::encode(e),
-            creator: creator.clone(),
-            created_at: now,
+        .map(|e| {
+            let (schema_version, payload) = codec::encode(e);
+            NewEvent {
+                event_type: e.event_type().to_string(),
+                schema_version,
+                payload,
+                creator: creator.clone(),
+                created_at: now,
+            }
         })
         .collect()
 }
@@ -148,19 +151,29 @@ async fn restore<A: Aggregate>(
     log: &dyn EventLog,
     stream: &StreamId,
 ) -> Result<Restored<A>, Error> {
-    let (mut state, mut version) = match log.load_snapshot(stream).await.map_err(log_error)? {
-        Some(s) => {
-            let state: A = bincode::serde::decode_from_slice(&s.state, bincode::config::standard())
-                .map(|(a, _)| a)
-                .map_err(|e| Error::internal(format!("unreadable snapshot of {stream:?}: {e}")))?;
-            (state, s.version)
-        }
+    let snapshot = log.load_snapshot(stream).await.map_err(log_error)?;
+    let (mut state, mut version) = match snapshot {
+        Some(s) => match crate::snapshots::decode::<A>(&s.state) {
+            Some(state) => (state, s.version),
+            None => {
+                // Another release's shape: the events are the truth, the snapshot a cache.
+                tracing::info!(
+                    ?stream,
+                    "snapshot of another shape dropped; rebuilt from events"
+                );
+                (A::default(), 0)
+            }
+        },
         None => (A::default(), 0),
     };
     let snapshot_version = version;
     let mut position = 0;
     for e in log.read_stream(stream, version).await.map_err(log_error)? {
-        let event: A::Event = codec::decode(e.event.schema_version, &e.event.payload)?;
+        let event: A::Event = codec::decode(
+            &e.event.event_type,
+            e.event.schema_version,
+            &e.event.payload,
+        )?;
         state.apply(&event);
         version = e.version;
         position = e.position;
@@ -264,7 +277,7 @@ impl<A: Aggregate> AggregateActor<A> {
         if self.version - self.snapshot_version < self.deps.snapshot_every {
             return;
         }
-        let state = match bincode::serde::encode_to_vec(&self.state, bincode::config::standard()) {
+        let state = match crate::snapshots::encode(&self.state) {
             Ok(s) => s,
             Err(e) => return tracing::warn!(error = %e, "snapshot not encodable"),
         };

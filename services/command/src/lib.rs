@@ -17,6 +17,7 @@ mod projects;
 mod sagas;
 pub mod secrets;
 pub mod setup;
+mod snapshots;
 mod system_scope;
 mod user_grants;
 

@@ -338,6 +338,58 @@ async fn snapshots_are_written_and_restore_the_same_state() {
     assert_eq!(restored.1, 12);
 }
 
+#[actix_rt::test]
+async fn a_snapshot_of_another_shape_is_dropped_and_the_state_rebuilt_from_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log(&dir);
+    let options = CommandOptions {
+        snapshot_every: 1000,
+        ..Default::default()
+    };
+    let expected = {
+        let bus = bus(log.clone(), options.clone());
+        create_org(&bus, "o1").await;
+        for i in 0..3 {
+            let cmd = OrgCommand::Member(MemberCommand::Set {
+                user_id: format!("u{i}"),
+                roles: vec!["ORG_OWNER".into()],
+            });
+            bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
+                .await
+                .unwrap();
+        }
+        bus.state::<Org>(&key("org", "o1")).await.unwrap()
+    };
+    let current = bincode::serde::encode_to_vec(&expected.0, bincode::config::standard()).unwrap();
+    let mut other_shape = b"PCS1".to_vec();
+    other_shape.extend_from_slice(&0xdead_beefu64.to_le_bytes());
+    other_shape.extend_from_slice(&current);
+    let stale = [
+        // An earlier release's snapshot: bincode of an older state, no header.
+        bincode::serde::encode_to_vec(("Acme", 7u32), bincode::config::standard()).unwrap(),
+        // The current state's bytes, but written for another shape.
+        other_shape,
+        // A header and nothing readable behind it.
+        b"PCS1garbage!".to_vec(),
+    ];
+    for state in stale {
+        log.save_snapshot(
+            &StreamId::new(I, "org", "o1"),
+            eventlog::Snapshot {
+                version: expected.1,
+                state,
+            },
+        )
+        .await
+        .unwrap();
+        let restored = bus(log.clone(), options.clone())
+            .state::<Org>(&key("org", "o1"))
+            .await
+            .unwrap();
+        assert_eq!(restored, expected);
+    }
+}
+
 mod sagas {
     use super::*;
     use command::MemberOf;

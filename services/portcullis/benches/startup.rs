@@ -106,8 +106,8 @@ fn stop(mut child: Child) {
 fn import(log: &Path, events: u64) {
     let event = |e: &UserEvent| NewEvent {
         event_type: e.event_type().into(),
-        schema_version: codec::SCHEMA_VERSION,
-        payload: codec::encode(e),
+        schema_version: codec::encode(e).0,
+        payload: codec::encode(e).1,
         creator: "import".into(),
         created_at: 1_790_000_000_000,
     };

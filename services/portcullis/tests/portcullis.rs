@@ -197,8 +197,13 @@ fn events(dir: &Path) -> Vec<(String, DomainEvent)> {
             .map(|e| {
                 (
                     e.stream.id.clone(),
-                    DomainEvent::decode(&e.stream.kind, e.event.schema_version, &e.event.payload)
-                        .unwrap(),
+                    DomainEvent::decode(
+                        &e.stream.kind,
+                        &e.event.event_type,
+                        e.event.schema_version,
+                        &e.event.payload,
+                    )
+                    .unwrap(),
                 )
             })
             .collect()

@@ -101,12 +101,14 @@ fn bench(c: &mut Criterion) {
         )
     });
 
-    let payload = codec::encode(&human());
+    let (version, payload) = codec::encode(&human());
     c.bench_function("codec: encode a human added", |b| {
         b.iter(|| codec::encode(black_box(&human())))
     });
     c.bench_function("codec: decode a human added", |b| {
-        b.iter(|| codec::decode::<UserEvent>(codec::SCHEMA_VERSION, black_box(&payload)).unwrap())
+        b.iter(|| {
+            codec::decode::<UserEvent>("user.human.added", version, black_box(&payload)).unwrap()
+        })
     });
 }
 

@@ -38,13 +38,16 @@ macro_rules! domain_events {
             /// Every aggregate type in the log.
             pub const KINDS: &'static [&'static str] = &[$(<$agg as aggregate::Aggregate>::KIND,)*];
 
+            /// An event of `aggregate_type` as the log holds it: its type, the type's
+            /// version, and the payload (older versions are upcast: see [`codec`]).
             pub fn decode(
                 aggregate_type: &str,
+                event_type: &str,
                 schema_version: u16,
                 payload: &[u8],
             ) -> Result<DomainEvent> {
                 $(if aggregate_type == <$agg as aggregate::Aggregate>::KIND {
-                    return Ok(DomainEvent::$variant(codec::decode(schema_version, payload)?));
+                    return Ok(DomainEvent::$variant(codec::decode(event_type, schema_version, payload)?));
                 })*
                 Err(Error::internal(format!(
                     "unknown aggregate type {aggregate_type:?} in the log"

@@ -25,8 +25,8 @@ fn stored(position: u64, id: &str, e: &UserEvent) -> StoredEvent {
         version: 1,
         event: NewEvent {
             event_type: e.event_type().into(),
-            schema_version: codec::SCHEMA_VERSION,
-            payload: codec::encode(e),
+            schema_version: codec::encode(e).0,
+            payload: codec::encode(e).1,
             creator: "bench".into(),
             created_at: 0,
         },

@@ -139,8 +139,9 @@ impl TrailQueries for SqliteReadModel {
             let mut st = c.prepare_cached(&sql)?;
             let rows = st.query_map(params_from_iter(args.iter()), |r| {
                 let aggregate_type: String = r.get(2)?;
+                let event_type: String = r.get(5)?;
                 let bytes: Vec<u8> = r.get(9)?;
-                let payload = DomainEvent::decode(&aggregate_type, r.get(8)?, &bytes)
+                let payload = DomainEvent::decode(&aggregate_type, &event_type, r.get(8)?, &bytes)
                     .map(|e| payload(&e))
                     .unwrap_or(Value::Null);
                 Ok(EventRow {
@@ -149,7 +150,7 @@ impl TrailQueries for SqliteReadModel {
                     aggregate_type,
                     aggregate_id: r.get(3)?,
                     sequence: r.get::<_, i64>(4)? as u64,
-                    event_type: r.get(5)?,
+                    event_type,
                     creator: r.get(6)?,
                     created_at: r.get(7)?,
                     payload,

@@ -30,6 +30,7 @@ impl Projection for SqliteReadModel {
         for stored in batch {
             let event = DomainEvent::decode(
                 &stored.stream.kind,
+                &stored.event.event_type,
                 stored.event.schema_version,
                 &stored.event.payload,
             )?;

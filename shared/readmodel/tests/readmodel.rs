@@ -398,8 +398,8 @@ fn machine_added(position: u64, id: &str) -> eventlog::StoredEvent {
         version: 1,
         event: eventlog::NewEvent {
             event_type: event.event_type().into(),
-            schema_version: domain::codec::SCHEMA_VERSION,
-            payload: domain::codec::encode(&event),
+            schema_version: domain::codec::encode(&event).0,
+            payload: domain::codec::encode(&event).1,
             creator: "test".into(),
             created_at: 0,
         },
@@ -529,7 +529,7 @@ async fn ten_thousand_users_page_in_order_each_once(a: Adapter) {
                 name: id(n),
                 description: String::new(),
             };
-            e.event.payload = domain::codec::encode(&event);
+            e.event.payload = domain::codec::encode(&event).1;
             e
         })
         .collect();

@@ -190,11 +190,20 @@ impl Api {
         &self,
         req: &Request<M>,
     ) -> Result<(Authenticated, Reauthenticate), Error> {
+        let carried = Carried::of(req);
+        let first = carried.clone();
+        let now = self
+            .local(move |gw| async move { authenticate(&gw, &first.credentials()).await })
+            .await?;
+        // Later checks do not wait for the position again: it was reached at the start.
         let again = Reauthenticate {
             api: self.clone(),
-            carried: Carried::of(req),
+            carried: Carried {
+                position: None,
+                ..carried
+            },
         };
-        Ok((again.now().await?, again))
+        Ok((now, again))
     }
 }
 
@@ -208,11 +217,6 @@ pub(super) struct Reauthenticate {
 impl Reauthenticate {
     pub(super) async fn now(&self) -> Result<Authenticated, Error> {
         let carried = self.carried.clone();
-        // Without the position: it was waited for when the stream opened.
-        let carried = Carried {
-            position: None,
-            ..carried
-        };
         self.api
             .local(move |gw| async move { authenticate(&gw, &carried.credentials()).await })
             .await

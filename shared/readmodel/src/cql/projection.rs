@@ -135,6 +135,7 @@ impl CqlReadModel {
             }
             let event = DomainEvent::decode(
                 &stored.stream.kind,
+                &stored.event.event_type,
                 stored.event.schema_version,
                 &stored.event.payload,
             )?;

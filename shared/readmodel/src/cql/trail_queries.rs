@@ -29,6 +29,7 @@ impl Event {
     fn row(self) -> EventRow {
         let payload = DomainEvent::decode(
             &self.aggregate_type,
+            &self.r#type,
             self.schema_version as _,
             &self.payload,
         )

@@ -1,0 +1,583 @@
+//! The golden log: every event type as each release wrote it, with what it means. The log is
+//! kept forever, so every entry must read, with every later release, as the meaning recorded
+//! beside it (`golden/events.json`).
+//!
+//! - A change that breaks an entry (a field deleted, a variant renamed, fields reordered in an
+//!   event that the legacy encoding wrote) fails here, naming the event: keep the entry, and
+//!   turn the old shape into the new one with an upcaster in `codec.rs`.
+//! - Every event type must have an entry in the current encoding: a new event type or a new
+//!   shape fails here until `PORTCULLIS_GOLDEN=write cargo test -p domain --test domain golden`
+//!   has added its entry (then commit `golden/events.json`). Entries already there are never
+//!   changed by it.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
+use domain::codec;
+use domain::instance::InstanceEvent as IE;
+use domain::oidc::{
+    AuthParams, AuthRequestEvent as AE, Grant, Login, RefreshEvent as RE, SessionEvent as SE,
+};
+use domain::org::OrgEvent as OE;
+use domain::project::ProjectEvent as PE;
+use domain::signing_keys::SigningKeysEvent as KE;
+use domain::unique::UniqueEvent as UE;
+use domain::user::{Email, Profile, UserEvent as E};
+use domain::user_grant::UserGrantEvent as GE;
+use domain::{DomainEvent, EventType};
+use serde_json::Value;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/events.json");
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn profile() -> Profile {
+    Profile {
+        given_name: s("Ada"),
+        family_name: s("Lovelace"),
+        display_name: s("Ada Lovelace"),
+        preferred_language: Some(s("en")),
+    }
+}
+
+fn config() -> OidcConfig {
+    OidcConfig {
+        name: s("web"),
+        redirect_uris: vec![s("https://app.example.com/cb")],
+        post_logout_redirect_uris: vec![s("https://app.example.com/bye")],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        response_types: vec![ResponseType::Code],
+        auth_method: AuthMethod::ClientSecretBasic,
+        access_token_type: AccessTokenType::Jwt,
+    }
+}
+
+fn grant() -> Grant {
+    Grant {
+        user_id: s("u1"),
+        client_id: s("c1@p1"),
+        project_id: s("p1"),
+        scope: vec![s("openid")],
+        auth_time: 1_700_000_000_000,
+        session_id: Some(s("s1")),
+    }
+}
+
+/// One event of every variant of every aggregate.
+fn samples() -> Vec<DomainEvent> {
+    use DomainEvent as D;
+    let roles = || vec![s("IAM_OWNER")];
+    let mut all = vec![];
+    all.extend(
+        [
+            IE::Added {
+                name: s("Acme"),
+                domains: vec![s("acme.test")],
+            },
+            IE::MemberSet {
+                user_id: s("u1"),
+                roles: roles(),
+            },
+            IE::MemberRemoved { user_id: s("u1") },
+            IE::SystemMemberSet {
+                user_id: s("u0"),
+                roles: vec![s("SYSTEM_OWNER")],
+            },
+            IE::Removed {
+                domains: vec![s("acme.test")],
+            },
+            IE::SystemMemberRemoved { user_id: s("u0") },
+        ]
+        .map(D::Instance),
+    );
+    all.extend(
+        [
+            OE::Added { name: s("Default") },
+            OE::MemberSet {
+                user_id: s("u1"),
+                roles: vec![s("ORG_OWNER")],
+            },
+            OE::MemberRemoved { user_id: s("u1") },
+            OE::Removed { name: s("Default") },
+            OE::Renamed { name: s("Acme") },
+        ]
+        .map(D::Org),
+    );
+    all.extend(
+        [
+            E::HumanAdded {
+                org_id: s("o1"),
+                username: s("ada"),
+                profile: profile(),
+                email: Email {
+                    address: s("ada@example.com"),
+                    verified: true,
+                },
+                phone: Some(s("+41790000000")),
+                password_hash: Some(s("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")),
+            },
+            E::MachineAdded {
+                org_id: s("o1"),
+                username: s("bot"),
+                name: s("Bot"),
+                description: s("builds"),
+            },
+            E::PatAdded {
+                pat_id: s("t1"),
+                token_hash: s("ab12"),
+                expires_at: Some(1_800_000_000_000),
+            },
+            E::PatRemoved { pat_id: s("t1") },
+            E::Removed { username: s("ada") },
+            E::ProfileChanged { profile: profile() },
+            E::MachineChanged {
+                name: s("Bot"),
+                description: s("deploys"),
+            },
+            E::EmailChanged {
+                email: Email {
+                    address: s("ada@example.org"),
+                    verified: false,
+                },
+            },
+            E::PhoneChanged {
+                phone: None,
+                verified: false,
+            },
+            E::PasswordChanged {
+                password_hash: s("$argon2id$new"),
+            },
+            E::Deactivated,
+            E::Reactivated,
+            E::Locked,
+            E::Unlocked,
+            E::MetadataSet {
+                key: s("team"),
+                value: b"\"blue\"".to_vec(),
+            },
+            E::MetadataRemoved { key: s("team") },
+            E::SecretSet {
+                secret_hash: s("cd34"),
+            },
+            E::SecretRemoved,
+            E::PasswordCheckFailed,
+            E::PasswordCheckSucceeded,
+        ]
+        .map(D::User),
+    );
+    all.extend(
+        [
+            PE::Added {
+                org_id: s("o1"),
+                name: s("Shop"),
+                assert_roles: true,
+            },
+            PE::Changed {
+                name: s("Store"),
+                assert_roles: false,
+            },
+            PE::RoleAdded {
+                key: s("reader"),
+                display_name: s("Reader"),
+                group: Some(s("g")),
+            },
+            PE::RoleRemoved { key: s("reader") },
+            PE::AppAdded {
+                app_id: s("a1"),
+                client_id: s("c1@p1"),
+                config: config(),
+                secret_hash: Some(s("ef56")),
+            },
+            PE::AppChanged {
+                app_id: s("a1"),
+                config: config(),
+            },
+            PE::AppSecretRotated {
+                app_id: s("a1"),
+                secret_hash: s("ef57"),
+            },
+            PE::AppRemoved {
+                app_id: s("a1"),
+                client_id: s("c1@p1"),
+            },
+            PE::MemberSet {
+                user_id: s("u1"),
+                roles: vec![s("PROJECT_OWNER")],
+            },
+            PE::MemberRemoved { user_id: s("u1") },
+            PE::Removed { name: s("Shop") },
+            PE::GrantAdded {
+                grant_id: s("g1"),
+                granted_org_id: s("o2"),
+                roles: vec![s("reader")],
+            },
+            PE::GrantChanged {
+                grant_id: s("g1"),
+                roles: vec![],
+            },
+            PE::GrantRemoved { grant_id: s("g1") },
+            PE::GrantMemberSet {
+                grant_id: s("g1"),
+                user_id: s("u2"),
+                roles: vec![s("PROJECT_GRANT_OWNER")],
+            },
+            PE::GrantMemberRemoved {
+                grant_id: s("g1"),
+                user_id: s("u2"),
+            },
+            PE::AppSigningSet {
+                app_id: s("a1"),
+                signing: Signing {
+                    id_token_alg: s("ES256"),
+                    access_token_alg: s("EdDSA"),
+                },
+            },
+        ]
+        .map(D::Project),
+    );
+    all.extend(
+        [
+            GE::Added {
+                user_id: s("u1"),
+                project_id: s("p1"),
+                project_org: s("o1"),
+                project_grant: Some((s("g1"), s("o2"))),
+                roles: vec![s("reader")],
+            },
+            GE::Changed {
+                roles: vec![s("writer")],
+            },
+            GE::Removed,
+        ]
+        .map(D::UserGrant),
+    );
+    all.extend(
+        [
+            KE::KeyAdded {
+                kid: s("k1"),
+                alg: s("ES256"),
+                public_jwk: s("{\"kty\":\"EC\"}"),
+                sealed: vec![1, 2, 3],
+            },
+            KE::KeyActivated { kid: s("k1") },
+            KE::KeyRetired {
+                kid: s("k1"),
+                at: 1_700_000_000_000,
+            },
+            KE::KeyRemoved { kid: s("k1") },
+        ]
+        .map(D::SigningKeys),
+    );
+    let params = AuthParams {
+        client_id: s("c1@p1"),
+        project_id: s("p1"),
+        app_id: s("a1"),
+        redirect_uri: s("https://app.example.com/cb"),
+        scope: vec![s("openid"), s("profile")],
+        state: Some(s("st")),
+        nonce: Some(s("n")),
+        code_challenge: Some(s("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")),
+        prompt_login: false,
+        max_age: Some(60),
+        login_hint: None,
+    };
+    let login = Login {
+        user_id: s("u1"),
+        session_id: s("s1"),
+        auth_time: 1_700_000_000_000,
+    };
+    all.extend(
+        [
+            AE::Added {
+                params,
+                at: 1_700_000_000_000,
+            },
+            AE::CodeIssued {
+                login,
+                code_hash: s("aa"),
+                at: 1_700_000_000_001,
+            },
+            AE::CodeExchanged { family_id: s("f1") },
+            AE::CodeReused {
+                family_id: Some(s("f1")),
+            },
+        ]
+        .map(D::AuthRequest),
+    );
+    all.extend(
+        [
+            SE::Started {
+                user_id: s("u1"),
+                secret_hash: s("bb"),
+                at: 1_700_000_000_000,
+            },
+            SE::Renewed {
+                at: 1_700_000_000_500,
+            },
+            SE::Ended,
+        ]
+        .map(D::Session),
+    );
+    all.extend(
+        [
+            RE::Issued {
+                grant: grant(),
+                token_hash: s("cc"),
+            },
+            RE::Rotated {
+                token_hash: s("dd"),
+            },
+            RE::Revoked,
+        ]
+        .map(D::RefreshFamily),
+    );
+    all.extend(
+        [
+            UE::Claimed { owner: s("u1") },
+            UE::Released { owner: s("u1") },
+        ]
+        .map(D::Unique),
+    );
+    all
+}
+
+/// The aggregate kind, event type and meaning (the current shape as JSON) of an event, and its
+/// encoding: matched exhaustively, so that a new aggregate cannot be left out here.
+fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (u16, Vec<u8>)) {
+    macro_rules! of {
+        ($kind:literal, $e:expr) => {
+            (
+                $kind,
+                $e.event_type(),
+                serde_json::to_value($e).unwrap(),
+                codec::encode($e),
+            )
+        };
+    }
+    match e {
+        DomainEvent::Instance(e) => of!("instance", e),
+        DomainEvent::Org(e) => of!("org", e),
+        DomainEvent::User(e) => of!("user", e),
+        DomainEvent::Project(e) => of!("project", e),
+        DomainEvent::UserGrant(e) => of!("user_grant", e),
+        DomainEvent::SigningKeys(e) => of!("signing_keys", e),
+        DomainEvent::AuthRequest(e) => of!("auth_request", e),
+        DomainEvent::Session(e) => of!("session", e),
+        DomainEvent::RefreshFamily(e) => of!("refresh_family", e),
+        DomainEvent::Unique(e) => of!("unique", e),
+    }
+}
+
+/// How many variants each event enum has, counted by exhaustive matches: a new variant fails to
+/// compile here until it is counted, and then fails the coverage test until it has a sample.
+fn variant(e: &DomainEvent) -> (&'static str, u8) {
+    let n = match e {
+        DomainEvent::Instance(e) => match e {
+            IE::Added { .. } => 0,
+            IE::MemberSet { .. } => 1,
+            IE::MemberRemoved { .. } => 2,
+            IE::SystemMemberSet { .. } => 3,
+            IE::Removed { .. } => 4,
+            IE::SystemMemberRemoved { .. } => 5,
+        },
+        DomainEvent::Org(e) => match e {
+            OE::Added { .. } => 0,
+            OE::MemberSet { .. } => 1,
+            OE::MemberRemoved { .. } => 2,
+            OE::Removed { .. } => 3,
+            OE::Renamed { .. } => 4,
+        },
+        DomainEvent::User(e) => match e {
+            E::HumanAdded { .. } => 0,
+            E::MachineAdded { .. } => 1,
+            E::PatAdded { .. } => 2,
+            E::PatRemoved { .. } => 3,
+            E::Removed { .. } => 4,
+            E::ProfileChanged { .. } => 5,
+            E::MachineChanged { .. } => 6,
+            E::EmailChanged { .. } => 7,
+            E::PhoneChanged { .. } => 8,
+            E::PasswordChanged { .. } => 9,
+            E::Deactivated => 10,
+            E::Reactivated => 11,
+            E::Locked => 12,
+            E::Unlocked => 13,
+            E::MetadataSet { .. } => 14,
+            E::MetadataRemoved { .. } => 15,
+            E::SecretSet { .. } => 16,
+            E::SecretRemoved => 17,
+            E::PasswordCheckFailed => 18,
+            E::PasswordCheckSucceeded => 19,
+        },
+        DomainEvent::Project(e) => match e {
+            PE::Added { .. } => 0,
+            PE::Changed { .. } => 1,
+            PE::RoleAdded { .. } => 2,
+            PE::RoleRemoved { .. } => 3,
+            PE::AppAdded { .. } => 4,
+            PE::AppChanged { .. } => 5,
+            PE::AppSecretRotated { .. } => 6,
+            PE::AppRemoved { .. } => 7,
+            PE::MemberSet { .. } => 8,
+            PE::MemberRemoved { .. } => 9,
+            PE::Removed { .. } => 10,
+            PE::GrantAdded { .. } => 11,
+            PE::GrantChanged { .. } => 12,
+            PE::GrantRemoved { .. } => 13,
+            PE::GrantMemberSet { .. } => 14,
+            PE::GrantMemberRemoved { .. } => 15,
+            PE::AppSigningSet { .. } => 16,
+        },
+        DomainEvent::UserGrant(e) => match e {
+            GE::Added { .. } => 0,
+            GE::Changed { .. } => 1,
+            GE::Removed => 2,
+        },
+        DomainEvent::SigningKeys(e) => match e {
+            KE::KeyAdded { .. } => 0,
+            KE::KeyActivated { .. } => 1,
+            KE::KeyRetired { .. } => 2,
+            KE::KeyRemoved { .. } => 3,
+        },
+        DomainEvent::AuthRequest(e) => match e {
+            AE::Added { .. } => 0,
+            AE::CodeIssued { .. } => 1,
+            AE::CodeExchanged { .. } => 2,
+            AE::CodeReused { .. } => 3,
+        },
+        DomainEvent::Session(e) => match e {
+            SE::Started { .. } => 0,
+            SE::Renewed { .. } => 1,
+            SE::Ended => 2,
+        },
+        DomainEvent::RefreshFamily(e) => match e {
+            RE::Issued { .. } => 0,
+            RE::Rotated { .. } => 1,
+            RE::Revoked => 2,
+        },
+        DomainEvent::Unique(e) => match e {
+            UE::Claimed { .. } => 0,
+            UE::Released { .. } => 1,
+        },
+    };
+    (describe(e).0, n)
+}
+
+/// The variants each kind has (the highest arm of `variant` plus one).
+const VARIANTS: [(&str, u8); 10] = [
+    ("instance", 6),
+    ("org", 5),
+    ("user", 20),
+    ("project", 17),
+    ("user_grant", 3),
+    ("signing_keys", 4),
+    ("auth_request", 4),
+    ("session", 3),
+    ("refresh_family", 3),
+    ("unique", 2),
+];
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Entry {
+    kind: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    /// The event type's version: 1 is the legacy positional encoding of release 0.1.
+    version: u16,
+    /// The payload as stored: base64.
+    payload: String,
+    /// What it means: the event in today's shape.
+    means: Value,
+}
+
+fn golden() -> Vec<Entry> {
+    let text = std::fs::read_to_string(GOLDEN).unwrap_or_else(|_| "[]".into());
+    serde_json::from_str(&text).expect("golden/events.json is a JSON array of entries")
+}
+
+#[test]
+fn every_variant_of_every_event_has_a_sample() {
+    let mut seen: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for e in samples() {
+        let (kind, n) = variant(&e);
+        seen.entry(kind).or_default().push(n);
+    }
+    for (kind, count) in VARIANTS {
+        let mut got = seen.remove(kind).unwrap_or_default();
+        got.sort();
+        assert_eq!(
+            got,
+            (0..count).collect::<Vec<u8>>(),
+            "the {kind} samples must hold every variant once: add the new one to samples()"
+        );
+    }
+    assert!(
+        seen.is_empty(),
+        "kinds without a count in VARIANTS: {seen:?}"
+    );
+}
+
+#[test]
+fn every_golden_event_reads_as_it_meant() {
+    let entries = golden();
+    assert!(!entries.is_empty(), "{GOLDEN} is missing");
+    for entry in &entries {
+        let payload = STANDARD.decode(&entry.payload).expect("base64 payload");
+        let decoded = DomainEvent::decode(&entry.kind, &entry.event_type, entry.version, &payload)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "golden event {} (version {}) no longer reads: {e}. The log keeps it forever: \
+                 turn its shape into today's with an upcaster in shared/domain/src/codec.rs",
+                    entry.event_type, entry.version
+                )
+            });
+        let (_, event_type, means, _) = describe(&decoded);
+        assert_eq!(event_type, entry.event_type, "{entry:?}");
+        assert_eq!(
+            means, entry.means,
+            "golden event {} (version {}) reads with another meaning now: keep what it meant \
+             (an upcaster in codec.rs, a default for a new field), or record the new meaning \
+             of the old entry on purpose",
+            entry.event_type, entry.version
+        );
+    }
+}
+
+#[test]
+fn every_event_type_has_a_golden_entry_in_the_current_encoding() {
+    let mut entries = golden();
+    let write = std::env::var("PORTCULLIS_GOLDEN").as_deref() == Ok("write");
+    let mut missing = Vec::new();
+    for e in samples() {
+        let (kind, event_type, means, (version, bytes)) = describe(&e);
+        let payload = STANDARD.encode(&bytes);
+        let present = entries
+            .iter()
+            .any(|g| g.event_type == event_type && g.version == version && g.payload == payload);
+        if !present {
+            missing.push(format!("{event_type} (version {version})"));
+            entries.push(Entry {
+                kind: kind.into(),
+                event_type: event_type.into(),
+                version,
+                payload,
+                means,
+            });
+        }
+    }
+    if write && !missing.is_empty() {
+        let text = serde_json::to_string_pretty(&entries).unwrap();
+        std::fs::write(GOLDEN, text + "\n").unwrap();
+        return;
+    }
+    assert!(
+        missing.is_empty(),
+        "no golden entry for {missing:?} in the current encoding: a new event type or a new \
+         shape. Run `PORTCULLIS_GOLDEN=write cargo test -p domain --test domain golden` and \
+         commit shared/domain/tests/golden/events.json (older entries stay as they are)"
+    );
+}
