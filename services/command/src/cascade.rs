@@ -78,6 +78,7 @@ impl CommandBus {
             .await?;
         self.remove_memberships(instance, user_id, &mut written)
             .await?;
+        self.end_sessions_of(instance, user_id, None).await?;
         Ok(written)
     }
 

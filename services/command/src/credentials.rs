@@ -118,8 +118,17 @@ impl CommandBus {
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let key = user_key(instance, user_id);
-        self.execute::<User>(&key, caller, UserCommand::Change(change), if_match)
-            .await
+        let ends = matches!(
+            change,
+            UserChange::Password { .. } | UserChange::Deactivate | UserChange::Lock
+        );
+        let written = self
+            .execute::<User>(&key, caller, UserCommand::Change(change), if_match)
+            .await?;
+        if ends {
+            self.end_sessions_of(instance, user_id, None).await?;
+        }
+        Ok(written)
     }
 
     /// Sets a human's password. On oneself the current password must be sent and match; it
@@ -155,7 +164,10 @@ impl CommandBus {
             password_hash,
             current_verified,
         });
-        self.execute::<User>(&key, caller, cmd, if_match).await
+        let written = self.execute::<User>(&key, caller, cmd, if_match).await?;
+        // A new password ends every session and refresh token of the user.
+        self.end_sessions_of(instance, user_id, None).await?;
+        Ok(written)
     }
 
     /// Gives a machine user a new client secret (replacing any old one).

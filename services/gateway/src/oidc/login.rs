@@ -21,7 +21,7 @@ const CSRF_COOKIE: &str = "portcullis_csrf";
 /// Wrong passwords in a row that lock a user (ZITADEL's lockout policy; 0 turns it off).
 pub const MAX_PASSWORD_ATTEMPTS: u32 = 5;
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '&' => "&amp;".to_string(),
@@ -34,7 +34,7 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
+pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -82,7 +82,7 @@ fn secure(req: &HttpRequest) -> bool {
     req.connection_info().scheme() == "https"
 }
 
-fn cookie<'a>(
+pub(crate) fn cookie<'a>(
     req: &HttpRequest,
     name: &'a str,
     value: String,
@@ -186,23 +186,17 @@ pub async fn submit(
             Some("Wrong username or password, or the account cannot log in."),
         ));
     };
-    // The same user's session is renewed (a later auth_time); another user's is replaced.
-    let existing = match req.cookie(SESSION_COOKIE) {
-        Some(c) => gw.bus.session(&instance, c.value()).await?,
-        None => None,
-    };
-    let (session_id, new_cookie) = match existing.filter(|(_, s)| s.user_id == user.id) {
-        Some((id, _)) => {
+    // Every login gets a new session id and cookie, so that a cookie planted or seen before
+    // the login is worth nothing after it; the session it replaces ends.
+    if let Some(c) = req.cookie(SESSION_COOKIE) {
+        if let Some((id, _)) = gw.bus.session(&instance, c.value()).await? {
             gw.bus
-                .change_session(&instance, &id, SessionCommand::Renew)
+                .change_session(&instance, &id, SessionCommand::End)
                 .await?;
-            (id, None)
         }
-        None => {
-            let s = gw.bus.start_session(&instance, &user.id).await?;
-            (s.session_id, Some(s.cookie))
-        }
-    };
+    }
+    let started = gw.bus.start_session(&instance, &user.id).await?;
+    let (session_id, new_cookie) = (started.session_id, Some(started.cookie));
     let login = Login {
         user_id: user.id.clone(),
         session_id,

@@ -44,6 +44,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/oidc/v1/end_session",
         web::get().to(end_session::end_session),
+    )
+    .route(
+        "/oidc/v1/end_session",
+        web::post().to(end_session::confirmed),
     );
 }
 
