@@ -27,6 +27,9 @@ pub enum Command {
     /// `--cql-nodes`, the read models' keyspace and tables (`deploy/scylla/`). Safe to run
     /// again: what exists is left as it is.
     Migrate(MigrateOptions),
+    /// Prints this release's version and what it reads and writes: the event encoding
+    /// versions, and the version of the messages between the nodes of a cluster.
+    Version,
 }
 
 #[derive(clap::Args, Debug, Clone)]

@@ -11,3 +11,4 @@ pub mod migrate;
 mod private_file;
 pub mod server;
 pub mod traces;
+pub mod version;

@@ -15,6 +15,10 @@ fn main() -> ExitCode {
     match cli.command {
         config::Command::Start(opts) => run(opts.role.name(), || server::start(*opts)),
         config::Command::Migrate(opts) => run("migrate", || migrate::run(&opts)),
+        config::Command::Version => {
+            println!("{}", portcullis::version::describe());
+            ExitCode::SUCCESS
+        }
     }
 }
 

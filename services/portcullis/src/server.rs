@@ -146,7 +146,12 @@ where
 {
     app.route(
         "/healthz",
-        web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+        web::get().to(|| async {
+            HttpResponse::Ok().json(serde_json::json!({
+                "status": "ok",
+                "version": crate::version::RELEASE,
+            }))
+        }),
     )
     .route(
         "/readyz",

@@ -277,10 +277,24 @@ fn first_start_sets_up_the_default_instance_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = start(&data, &[]);
-    let health = ureq::get(&format!("{}/healthz", server.base))
+    let mut health = ureq::get(&format!("{}/healthz", server.base))
         .call()
         .unwrap();
     assert_eq!(health.status(), 200);
+    // It says which release answers, as `portcullis version` does.
+    let said: serde_json::Value = health.body_mut().read_json().unwrap();
+    let version = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("version")
+        .output()
+        .unwrap();
+    let line = String::from_utf8(version.stdout).unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "portcullis {} (events:",
+            said["version"].as_str().unwrap()
+        )),
+        "{line} / {said}"
+    );
     assert_eq!(server.stop().code(), Some(0), "SIGTERM drains and exits 0");
 
     for file in ["admin.password", "admin.pat", "system.pat"] {
