@@ -15,7 +15,7 @@ use crate::placement::{moved, Reply, Request};
 pub(crate) enum Op {
     Execute {
         caller: Caller,
-        command: Vec<u8>,
+        command: serde_json::Value,
         if_match: Option<u64>,
     },
     Peek,
@@ -176,14 +176,17 @@ impl CommandBus {
     }
 }
 
-pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard())
+/// A command or a state as it travels: named fields, so that a field added by a later release
+/// is skipped or defaulted instead of misread.
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value)
         .map_err(|e| Error::internal(format!("cannot encode a forwarded request: {e}")))
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-        .map(|(v, _)| v)
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<T, Error> {
+    T::deserialize(value)
         .map_err(|e| Error::internal(format!("cannot decode a forwarded request: {e}")))
 }
 

@@ -17,11 +17,11 @@ use crate::actor::Written;
 /// A request for the owner of one partition, as it travels between nodes.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Request {
-    /// A command for an aggregate's actor (the command encoded with bincode).
+    /// A command for an aggregate's actor (the command with named fields).
     Execute {
         key: WireKey,
         caller: Caller,
-        command: Vec<u8>,
+        command: serde_json::Value,
         if_match: Option<u64>,
     },
     /// An aggregate's current state and version (for sagas).
@@ -43,7 +43,7 @@ pub enum Request {
 pub enum Reply {
     Written(Written),
     Peeked {
-        state: Vec<u8>,
+        state: serde_json::Value,
         version: u64,
         position: u64,
     },

@@ -110,6 +110,7 @@ codes! {
     NotFoundRoute = "SYS-0004", NotFound;
     NoPartitionOwner = "CLUSTER-0001", Unavailable;
     PartitionMoved = "CLUSTER-0002", Unavailable;
+    NodeMessagesVersion = "CLUSTER-0003", Unavailable;
 }
 
 impl fmt::Display for Code {

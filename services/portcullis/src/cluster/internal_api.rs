@@ -1,5 +1,7 @@
 //! The internal API of command nodes: `POST /internal/v1/forward` takes a forwarded request
-//! (bincode) from another node of the cluster and answers `Result<Reply, Error>` (bincode).
+//! from another node of the cluster and answers `Result<Reply, Error>`, both JSON in a versioned
+//! envelope (`placement::encode`); a message of another version is answered with
+//! `CLUSTER-0003`, never misread.
 //! Only nodes holding the cluster's master key can call it: the bearer token is derived from
 //! it and compared in constant time. `GET /metrics` serves the node's metrics.
 
@@ -59,12 +61,20 @@ async fn forward(
     }
     let request: Request = match decode(&body) {
         Ok(r) => r,
-        Err(e) => return HttpResponse::BadRequest().body(e.message),
+        // The sender reads the refusal as any answer: in the envelope it understands.
+        Err(e) => {
+            return match encode(&Err::<command::placement::Reply, _>(e)) {
+                Ok(bytes) => HttpResponse::Ok()
+                    .content_type("application/json")
+                    .body(bytes),
+                Err(e) => HttpResponse::BadRequest().body(e.message),
+            }
+        }
     };
     let answer = internal.bus.serve(request).await;
     match encode(&answer) {
         Ok(bytes) => HttpResponse::Ok()
-            .content_type("application/octet-stream")
+            .content_type("application/json")
             .body(bytes),
         Err(e) => HttpResponse::InternalServerError().body(e.message),
     }

@@ -1,7 +1,7 @@
 //! The cluster's placement: a node serves the partitions the command group gave it (none on a
 //! gateway) and forwards everything else to the owner the owners topic names, over the
-//! internal API (`POST /internal/v1/forward`, bincode, a bearer token derived from the master
-//! key).
+//! internal API (`POST /internal/v1/forward`, JSON in a versioned envelope, a bearer token
+//! derived from the master key).
 //!
 //! A forward is retried only when the request cannot have been carried out: no owner is
 //! known, the connection was refused, or the node answered that the partition moved (it
@@ -142,15 +142,85 @@ impl Placement for ClusterPlacement {
     }
 }
 
-pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .map_err(|e| Error::internal(format!("cannot encode for the internal API: {e}")))
+/// A message between nodes: JSON with named fields, in an envelope that names its version
+/// (`crate::version::NODE_MESSAGES`), so that a node never misreads another release's message.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope<T> {
+    v: u16,
+    m: T,
 }
 
+#[derive(serde::Deserialize)]
+struct VersionOnly {
+    v: u16,
+}
+
+pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(&Envelope {
+        v: crate::version::NODE_MESSAGES,
+        m: value,
+    })
+    .map_err(|e| Error::internal(format!("cannot encode for the internal API: {e}")))
+}
+
+/// A message of another version (or of a release before versions) is a clear error, never a
+/// misread.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-        .map(|(v, _)| v)
+    let ours = crate::version::NODE_MESSAGES;
+    let other = |theirs: String| {
+        Error::new(
+            Code::NodeMessagesVersion,
+            format!(
+                "a node speaks node messages {theirs}, this one version {ours} (release {}): \
+                 nodes of one cluster must run releases that share it; finish the upgrade",
+                crate::version::RELEASE
+            ),
+        )
+        .with("version", ours.to_string())
+    };
+    match serde_json::from_slice::<VersionOnly>(bytes) {
+        Ok(VersionOnly { v }) if v == ours => {}
+        Ok(VersionOnly { v }) => return Err(other(format!("version {v}"))),
+        Err(_) => return Err(other("of an unknown version".into())),
+    }
+    serde_json::from_slice::<Envelope<T>>(bytes)
+        .map(|e| e.m)
         .map_err(|e| Error::internal(format!("unreadable internal API message: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use command::placement::{Reply, WireKey};
+
+    #[test]
+    fn messages_carry_their_version_and_another_is_refused_clearly() {
+        let request = Request::Peek {
+            key: WireKey {
+                instance: "i".into(),
+                kind: "user".into(),
+                id: "u".into(),
+            },
+        };
+        let bytes = encode(&request).unwrap();
+        assert!(matches!(
+            decode::<Request>(&bytes).unwrap(),
+            Request::Peek { .. }
+        ));
+        let answer: Result<Reply, Error> = Err(Error::new(Code::UserNotFound, "no such user"));
+        let back: Result<Reply, Error> = decode(&encode(&answer).unwrap()).unwrap();
+        assert_eq!(back.unwrap_err().code, Code::UserNotFound);
+        // The next version, and a message of release 0.1 (positional bincode, no envelope).
+        let next = br#"{"v":2,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
+        let e = decode::<Request>(next).err().unwrap();
+        assert_eq!(e.code, Code::NodeMessagesVersion);
+        assert!(e.message.contains("version 2") && e.message.contains("finish the upgrade"));
+        let old = [1u8, 1, 105, 4, 117, 115, 101, 114, 1, 117];
+        assert_eq!(
+            decode::<Request>(&old).err().unwrap().code,
+            Code::NodeMessagesVersion
+        );
+    }
 }
 
 /// The current span's context as W3C trace headers (none unless traces are exported).
