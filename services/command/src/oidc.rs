@@ -41,6 +41,9 @@ fn joined(id: &str) -> (String, String) {
 pub struct NewSession {
     pub session_id: String,
     pub cookie: String,
+    /// When the user authenticated, as the session records it (unix milliseconds): what its
+    /// tokens' `auth_time` says, now and when the session answers a later request.
+    pub auth_time: i64,
 }
 
 impl CommandBus {
@@ -154,7 +157,12 @@ impl CommandBus {
         };
         self.execute::<Session>(&k, &login_flow(instance), cmd, None)
             .await?;
-        Ok(NewSession { session_id, cookie })
+        let (session, _) = self.state::<Session>(&k).await?;
+        Ok(NewSession {
+            session_id,
+            cookie,
+            auth_time: session.auth_time,
+        })
     }
 
     /// The live session a cookie opens, if any.

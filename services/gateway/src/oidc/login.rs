@@ -200,7 +200,7 @@ pub async fn submit(
     let login = Login {
         user_id: user.id.clone(),
         session_id,
-        auth_time: super::now_ms(),
+        auth_time: started.auth_time,
     };
     let code = gw.bus.issue_code(&instance, &f.auth_request, login).await?;
     let iss = issuer(&req);
