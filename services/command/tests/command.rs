@@ -293,6 +293,21 @@ async fn idle_actors_are_passivated_and_come_back_with_their_state() {
     );
 }
 
+/// Org `o1` with `members` owners, as its actor has it (state and version).
+async fn org_with_members(bus: &CommandBus, members: usize) -> (Org, u64) {
+    create_org(bus, "o1").await;
+    for i in 0..members {
+        let cmd = OrgCommand::Member(MemberCommand::Set {
+            user_id: format!("u{i}"),
+            roles: vec!["ORG_OWNER".into()],
+        });
+        bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
+            .await
+            .unwrap();
+    }
+    bus.state::<Org>(&key("org", "o1")).await.unwrap()
+}
+
 #[actix_rt::test]
 async fn snapshots_are_written_and_restore_the_same_state() {
     let dir = tempfile::tempdir().unwrap();
@@ -301,20 +316,7 @@ async fn snapshots_are_written_and_restore_the_same_state() {
         snapshot_every: 5,
         ..Default::default()
     };
-    let expected = {
-        let bus = bus(log.clone(), options.clone());
-        create_org(&bus, "o1").await;
-        for i in 0..11 {
-            let cmd = OrgCommand::Member(MemberCommand::Set {
-                user_id: format!("u{i}"),
-                roles: vec!["ORG_OWNER".into()],
-            });
-            bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
-                .await
-                .unwrap();
-        }
-        bus.state::<Org>(&key("org", "o1")).await.unwrap()
-    };
+    let expected = org_with_members(&bus(log.clone(), options.clone()), 11).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let snap = log
@@ -346,20 +348,7 @@ async fn a_snapshot_of_another_shape_is_dropped_and_the_state_rebuilt_from_event
         snapshot_every: 1000,
         ..Default::default()
     };
-    let expected = {
-        let bus = bus(log.clone(), options.clone());
-        create_org(&bus, "o1").await;
-        for i in 0..3 {
-            let cmd = OrgCommand::Member(MemberCommand::Set {
-                user_id: format!("u{i}"),
-                roles: vec!["ORG_OWNER".into()],
-            });
-            bus.execute::<Org>(&key("org", "o1"), &setup(), cmd, None)
-                .await
-                .unwrap();
-        }
-        bus.state::<Org>(&key("org", "o1")).await.unwrap()
-    };
+    let expected = org_with_members(&bus(log.clone(), options.clone()), 3).await;
     let current = bincode::serde::encode_to_vec(&expected.0, bincode::config::standard()).unwrap();
     let mut other_shape = b"PCS1".to_vec();
     other_shape.extend_from_slice(&0xdead_beefu64.to_le_bytes());
