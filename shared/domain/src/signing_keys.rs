@@ -169,14 +169,15 @@ impl Aggregate for SigningKeys {
                 if key.status != KeyStatus::Published {
                     return Ok(vec![]);
                 }
-                let mut events = Vec::new();
+                // The new key first: a reader that sees one event and not yet the other (a read
+                // model written event by event) finds two active keys, never none.
+                let mut events = vec![E::KeyActivated { kid: kid.clone() }];
                 if let Some((old, _)) = self.active(&key.alg) {
                     events.push(E::KeyRetired {
                         kid: old.to_string(),
                         at: ctx.now,
                     });
                 }
-                events.push(E::KeyActivated { kid: kid.clone() });
                 events
             }
             SigningKeysCommand::Prune { retired_before } => self
