@@ -275,28 +275,26 @@ impl CommandBus {
 
     /// Ends a user's browser sessions and revokes their refresh token families: all of them
     /// (a password change, a lock, a deactivation, a removal), or those of one session (its
-    /// logout). Found through the streams that name the user as their owner.
+    /// logout). Found through the streams that name the user, or the session, as their owner.
     pub async fn end_sessions_of(
         &self,
         instance: &str,
         user_id: &str,
         only: Option<&str>,
     ) -> Result<(), Error> {
+        let owner = only.unwrap_or(user_id);
         for id in self
-            .owned_streams(instance, user_id, RefreshFamily::KIND)
+            .owned_streams(instance, owner, RefreshFamily::KIND)
             .await?
         {
-            let k = key(instance, RefreshFamily::KIND, &id);
-            let (family, _) = self.state::<RefreshFamily>(&k).await?;
-            let of_it = only.is_none_or(|s| family.grant.session_id.as_deref() == Some(s));
-            if family.exists() && of_it {
-                self.revoke_refresh_family(instance, &id).await?;
-            }
+            // A family revoked already stays as it is: no event.
+            self.revoke_refresh_family(instance, &id).await?;
         }
-        for id in self.owned_streams(instance, user_id, Session::KIND).await? {
-            if only.is_some_and(|s| s != id) {
-                continue;
-            }
+        let sessions = match only {
+            Some(session) => vec![session.to_string()],
+            None => self.owned_streams(instance, user_id, Session::KIND).await?,
+        };
+        for id in sessions {
             let k = key(instance, Session::KIND, &id);
             if self.state::<Session>(&k).await?.0.exists() {
                 self.change_session(instance, &id, SessionCommand::End)

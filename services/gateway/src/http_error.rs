@@ -113,4 +113,30 @@ mod tests {
         assert_eq!(Code::Unauthenticated.as_str(), "AUTH-0001");
         assert_eq!(Code::PermissionDenied.as_str(), "AUTHZ-0001");
     }
+
+    #[actix_web::test]
+    async fn an_internal_error_tells_the_client_its_code_and_nothing_of_its_cause() {
+        let cause = "disk full at /var/lib/portcullis/events.db";
+        let e = Error::internal(cause).with("path", "/var/lib/portcullis");
+        let response = ApiError(e.clone()).error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            text.contains("SYS-0001") && text.contains(INTERNAL_MESSAGE),
+            "{text}"
+        );
+        assert!(
+            !text.contains("disk full") && !text.contains("/var/lib"),
+            "{text}"
+        );
+        // The same over gRPC.
+        let status = crate::grpc::status::status(e);
+        assert_eq!(status.message(), INTERNAL_MESSAGE);
+        // Other errors keep what they say: it tells the caller what to do.
+        let denied = Error::new(Code::PermissionDenied, "missing permission user.write");
+        assert_eq!(public(denied.clone()), denied);
+    }
 }

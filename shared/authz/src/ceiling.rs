@@ -11,7 +11,7 @@
 //! cascades after the caller's own check) are not callers that could escalate.
 
 use crate::target::{Resource, Target};
-use crate::{Caller, PermSet, Permission, Principal, Role, RoleMap, RoleSet};
+use crate::{Caller, PermSet, Permission, Principal, Role, RoleSet};
 
 /// Where a membership is held, with the owner chain a check needs (an owned [`Target`]).
 #[derive(
@@ -151,12 +151,6 @@ fn owns_level(role: Role) -> bool {
     )
 }
 
-fn perms_of(map: &RoleMap, roles: RoleSet) -> PermSet {
-    roles
-        .iter()
-        .fold(PermSet::EMPTY, |acc, r| acc.union(map.permissions(r)))
-}
-
 impl crate::Authorizer {
     /// May `caller` grant `roles` at `place` (in `instance`)?
     pub fn may_grant(
@@ -207,7 +201,7 @@ impl crate::Authorizer {
         place: &Place,
         roles: RoleSet,
     ) -> Ceiling {
-        let at_stake = perms_of(self.role_map(), roles);
+        let at_stake = self.role_map().permissions_of(roles);
         if at_stake.is_empty() {
             return Ceiling::Within(Within::NothingAtStake);
         }

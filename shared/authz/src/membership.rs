@@ -41,9 +41,7 @@ impl Memberships {
         if roles.is_empty() {
             return self.remove(&resource);
         }
-        let perms = roles
-            .iter()
-            .fold(PermSet::EMPTY, |acc, r| acc.union(map.permissions(r)));
+        let perms = map.permissions_of(roles);
         match self.list.iter_mut().find(|m| m.resource == resource) {
             Some(m) => {
                 m.roles = roles;

@@ -1,7 +1,7 @@
 //! The role -> permission map: data, loaded from YAML. The default is the copy of
 //! `reference/role-permissions.yaml` kept beside this crate; an operator may replace it.
 
-use crate::catalog::{Level, PermSet, Permission, Role};
+use crate::catalog::{Level, PermSet, Permission, Role, RoleSet};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// The default map, bundled into the binary.
@@ -103,6 +103,13 @@ impl RoleMap {
 
     pub fn permissions(&self, role: Role) -> PermSet {
         self.perms[role as usize]
+    }
+
+    /// What a set of roles gives together.
+    pub fn permissions_of(&self, roles: RoleSet) -> PermSet {
+        roles
+            .iter()
+            .fold(PermSet::EMPTY, |acc, r| acc.union(self.permissions(r)))
     }
 }
 

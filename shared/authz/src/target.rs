@@ -14,6 +14,19 @@ pub enum Resource {
     ProjectGrant(String),
 }
 
+/// How a message names the resource: "the instance", "org o1", ...
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::System => f.write_str("the system"),
+            Resource::Instance => f.write_str("the instance"),
+            Resource::Org(id) => write!(f, "org {id}"),
+            Resource::Project(id) => write!(f, "project {id}"),
+            Resource::ProjectGrant(id) => write!(f, "project grant {id}"),
+        }
+    }
+}
+
 impl Resource {
     pub fn level(&self) -> crate::Level {
         use crate::Level;

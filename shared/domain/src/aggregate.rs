@@ -180,31 +180,16 @@ fn ceiling(answer: Ceiling, what: &str) -> Result<()> {
         Ceiling::Within(_) => Ok(()),
         Ceiling::Beyond { place, lacks } => {
             let missing = authz::names(lacks).join(",");
-            let at = describe(&place);
+            let at = place.resource().to_string();
             Err(Error::new(
                 Code::Escalation,
                 format!(
                     "to {what} the caller needs every permission at stake on {at}, or to own it; \
-                     missing: {}",
-                    if missing.is_empty() {
-                        "the user's memberships"
-                    } else {
-                        &missing
-                    }
+                     missing: {missing}"
                 ),
             )
             .with("missing", missing)
             .with("at", at))
         }
-    }
-}
-
-fn describe(place: &Place) -> String {
-    match place {
-        Place::System => "the system".into(),
-        Place::Instance => "the instance".into(),
-        Place::Org { org } => format!("org {org}"),
-        Place::Project { project, .. } => format!("project {project}"),
-        Place::ProjectGrant { grant, .. } => format!("project grant {grant}"),
     }
 }

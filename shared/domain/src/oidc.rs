@@ -364,8 +364,12 @@ impl Aggregate for RefreshFamily {
     type Command = RefreshCommand;
     type Event = RefreshEvent;
 
+    /// The user, and the browser session the family was issued in: a logout finds the
+    /// session's families without reading every family of the user.
     fn owners(&self) -> Vec<String> {
-        vec![self.grant.user_id.clone()]
+        let mut owners = vec![self.grant.user_id.clone()];
+        owners.extend(self.grant.session_id.clone());
+        owners
     }
 
     fn exists(&self) -> bool {

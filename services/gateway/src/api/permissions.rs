@@ -53,17 +53,6 @@ fn unknown_resource(kind: &str) -> Error {
     .with("type", kind)
 }
 
-fn describe(resource: &authz::Resource) -> String {
-    use authz::Resource as R;
-    match resource {
-        R::System => "the system".into(),
-        R::Instance => "the instance".into(),
-        R::Org(id) => format!("org {id}"),
-        R::Project(id) => format!("project {id}"),
-        R::ProjectGrant(id) => format!("project grant {id}"),
-    }
-}
-
 fn explain(decision: &Decision) -> String {
     match decision {
         Decision::Allow { because } => match because {
@@ -71,7 +60,7 @@ fn explain(decision: &Decision) -> String {
                 resource,
                 role,
                 permission,
-            } => format!("role {role} on {} grants {permission}", describe(resource)),
+            } => format!("role {role} on {resource} grants {permission}"),
             Because::SelfManagement { permission } => {
                 format!("a user may do this to themself without {permission}")
             }

@@ -9,7 +9,7 @@ mod authorization;
 mod events;
 mod orgs;
 mod projects;
-mod status;
+pub(crate) mod status;
 mod system;
 mod users;
 

@@ -1,8 +1,8 @@
 //! Client authentication at the token, introspection and revocation endpoints:
 //! `client_secret_basic`, `client_secret_post`, or `none` for public clients, each app only
-//! with the method it registered. Secrets are
-//! compared by their SHA-256 hashes in constant time. Machine users authenticate the same way
-//! (client id = login name) for `client_credentials`.
+//! with the method it registered. Secrets are compared by their SHA-256 hashes in constant
+//! time. Machine users authenticate the same way (client id = login name) for
+//! `client_credentials`.
 
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
@@ -144,39 +144,26 @@ pub async fn authenticate(
     allow_machine_users: bool,
 ) -> OAuthResult<Client> {
     let (client_id, secret, via) = credentials(req, form)?;
-    let presented = Presented {
-        client_id: &client_id,
-        secret: secret.as_deref(),
-        via,
-        allow_machine_users,
-    };
-    match attempt(gw, instance, &presented).await {
+    let (id, secret) = (client_id.as_str(), secret.as_deref());
+    match attempt(gw, instance, id, secret, via, allow_machine_users).await {
         Err(e) if e.error == "invalid_client" => {
             if crate::reads::caught_up(gw).await.is_err() {
                 return Err(e);
             }
-            attempt(gw, instance, &presented).await
+            attempt(gw, instance, id, secret, via, allow_machine_users).await
         }
         answer => answer,
     }
 }
 
-/// What a client presented.
-#[derive(Clone, Copy)]
-struct Presented<'a> {
-    client_id: &'a str,
-    secret: Option<&'a str>,
+async fn attempt(
+    gw: &Gateway,
+    instance: &str,
+    client_id: &str,
+    secret: Option<&str>,
     via: Via,
     allow_machine_users: bool,
-}
-
-async fn attempt(gw: &Gateway, instance: &str, p: &Presented<'_>) -> OAuthResult<Client> {
-    let Presented {
-        client_id,
-        secret,
-        via,
-        allow_machine_users,
-    } = *p;
+) -> OAuthResult<Client> {
     let app = client_cache::app(gw, instance, client_id).await?;
     let machine = match app {
         Some(_) => None,

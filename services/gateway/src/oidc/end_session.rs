@@ -69,8 +69,11 @@ pub async fn confirmed(
             .is_some_and(|f| !f.is_empty() && same_secret(c.value(), f))
     });
     if !token_ok {
-        return Ok(error_page(
-            "This logout did not come from this page: nobody was logged out.",
+        return Ok(html(
+            StatusCode::BAD_REQUEST,
+            "Not logged out",
+            "<h1>Not logged out</h1><p>This logout did not come from the logout page, so \
+             nobody was logged out. Open the logout page again to log out.</p>",
         ));
     }
     log_out(&gw, &req, &instance).await?;

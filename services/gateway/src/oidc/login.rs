@@ -47,7 +47,7 @@ pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str)
         .body(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
              <meta name=\"viewport\" content=\"width=device-width\"></head><body \
-             style=\"font-family:sans-serif;max-width:24em;margin:4em auto\">{body}</body></html>",
+             style=\"font-family:sans-serif;max-width:24em;margin:4em auto;padding:0 1em\">{body}</body></html>",
             escape(title)
         ))
 }
