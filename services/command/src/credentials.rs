@@ -118,15 +118,18 @@ impl CommandBus {
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let key = user_key(instance, user_id);
-        let ends = matches!(
-            change,
-            UserChange::Password { .. } | UserChange::Deactivate | UserChange::Lock
-        );
+        // Which sessions the change ends: all, one, or none.
+        let ends = match &change {
+            UserChange::Password { .. } | UserChange::Deactivate | UserChange::Lock => Some(None),
+            UserChange::EndSessions { only } => Some(only.clone()),
+            _ => None,
+        };
         let written = self
             .execute::<User>(&key, caller, UserCommand::Change(change), if_match)
             .await?;
-        if ends {
-            self.end_sessions_of(instance, user_id, None).await?;
+        if let Some(only) = ends {
+            self.end_sessions_of(instance, user_id, only.as_deref())
+                .await?;
         }
         Ok(written)
     }

@@ -165,7 +165,7 @@ impl CommandBus {
         })
     }
 
-    /// The live session a cookie opens, if any.
+    /// The session a cookie opens, if any (over its lifetimes or not: a logout ends it).
     pub async fn session(
         &self,
         instance: &str,
@@ -179,6 +179,25 @@ impl CommandBus {
             .await?;
         let valid = session.exists() && domain::validate::same_secret(&session.secret_hash, &hash);
         Ok(valid.then(|| (id.to_string(), session)))
+    }
+
+    /// The session a cookie opens for a login (single sign-on), recording its use; a session
+    /// over its lifetimes opens nothing.
+    pub async fn use_session(
+        &self,
+        instance: &str,
+        cookie: &str,
+    ) -> Result<Option<(String, Session)>, Error> {
+        let Some((id, session)) = self.session(instance, cookie).await? else {
+            return Ok(None);
+        };
+        let lifetimes = self.session_lifetimes(instance, &session.user_id).await?;
+        let used = SessionCommand::Use { lifetimes };
+        match self.change_session(instance, &id, used).await {
+            Ok(()) => Ok(Some((id, session))),
+            Err(e) if e.code == Code::SessionNotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn change_session(
@@ -244,10 +263,21 @@ impl CommandBus {
         let bad = || Error::new(Code::InvalidGrant, "the refresh token is not valid");
         let (family_id, presented) = split_token(token).ok_or_else(bad)?;
         let k = key(instance, RefreshFamily::KIND, family_id);
+        let (family, _) = self.state::<RefreshFamily>(&k).await?;
+        if !family.exists() {
+            return Err(Error::new(
+                Code::InvalidGrant,
+                "the refresh token was revoked",
+            ));
+        }
+        let lifetimes = self
+            .session_lifetimes(instance, &family.grant.user_id)
+            .await?;
         let (next, next_hash) = joined(family_id);
         let cmd = RefreshCommand::Rotate {
             presented,
             next: next_hash.clone(),
+            lifetimes,
         };
         self.execute::<RefreshFamily>(&k, &login_flow(instance), cmd, None)
             .await?;

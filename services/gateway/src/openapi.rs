@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, instance, members, orgs, pats, permissions, project_grants, projects, system,
-    user_changes, user_grants, users,
+    apps, events, instance, members, orgs, pats, permissions, project_grants, projects, sessions,
+    settings, system, user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -106,6 +106,9 @@ impl Modify for BearerAuth {
         user_changes::new_secret, user_changes::remove_secret,
         permissions::memberships, permissions::check,
         pats::create_pat, pats::list_pats, pats::delete_pat,
+        sessions::list_sessions, sessions::end_sessions, sessions::end_session,
+        settings::get_instance_settings, settings::set_instance_settings,
+        settings::get_org_settings, settings::set_org_settings, settings::reset_org_settings,
         projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,
         projects::add_role, projects::list_roles, projects::remove_role,
         members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,

@@ -445,3 +445,35 @@ impl From<EventRow> for EventView {
         }
     }
 }
+
+/// A live browser session of a user (times in unix milliseconds).
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub started_at: i64,
+    /// When the user last authenticated in it.
+    pub auth_time: i64,
+    pub last_used: i64,
+    /// When it ends unless used before (the `session` settings' idle and absolute lifetimes).
+    pub expires_at: i64,
+}
+
+impl From<command::LiveSession> for SessionView {
+    fn from(s: command::LiveSession) -> Self {
+        SessionView {
+            id: s.id,
+            started_at: s.started_at,
+            auth_time: s.auth_time,
+            last_used: s.last_used,
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+/// The session lifetimes in force, and where they come from (`default`, `instance`, `org`).
+#[derive(Serialize, ToSchema)]
+pub struct SessionSettingsView {
+    pub idle_lifetime_s: u64,
+    pub absolute_lifetime_s: u64,
+    pub source: String,
+}

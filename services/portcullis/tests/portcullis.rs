@@ -54,6 +54,8 @@ mod schemathesis;
 mod scopes;
 #[path = "portcullis/self_management.rs"]
 mod self_management;
+#[path = "portcullis/session_api.rs"]
+mod session_api;
 #[path = "portcullis/sessions.rs"]
 mod sessions;
 #[path = "portcullis/tenants.rs"]

@@ -38,7 +38,7 @@ impl UserOp {
             UserOp::MarkVerified => (p("user.write"), Never),
             UserOp::ChangePassword => (p("user.credential.write"), Allowed),
             UserOp::ManageMfa => (p("user.credential.write"), Allowed),
-            UserOp::ManageSessions => (p("session.delete"), Allowed),
+            UserOp::ManageSessions => (p("user.write"), Allowed),
             UserOp::SetMetadata => (p("user.write"), Never),
             UserOp::ReadMetadata => (p("user.read"), Never),
             UserOp::ManagePersonalAccessTokens => (p("user.write"), Never),

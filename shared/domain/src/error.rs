@@ -102,6 +102,9 @@ codes! {
     InvalidClient = "OIDC-0003", Unauthenticated;
     InvalidAuthRequest = "OIDC-0004", InvalidArgument;
     LoginFailed = "OIDC-0005", Unauthenticated;
+    InvalidSettings = "SETTINGS-0001", InvalidArgument;
+    UnknownSettingsKind = "SETTINGS-0002", NotFound;
+    SessionNotFound = "SESSION-0001", NotFound;
     VersionConflict = "CONC-0001", Conflict;
     PositionNotReached = "CONC-0002", Unavailable;
     Internal = "SYS-0001", Internal;

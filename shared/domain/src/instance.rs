@@ -9,6 +9,7 @@ use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, MemberMap};
+use crate::settings::{Settings, SettingsMap};
 use crate::validate;
 
 /// The scope of system principals: the instance id of their users and memberships. No tenant
@@ -26,6 +27,8 @@ pub struct Instance {
     pub domains: Vec<String>,
     pub members: MemberMap,
     pub system_members: MemberMap,
+    #[serde(default)]
+    pub settings: SettingsMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +50,8 @@ pub enum InstanceCommand {
     RemoveSystemMember {
         user_id: String,
     },
+    /// The instance's value of one kind of settings (`iam.policy.write`).
+    SetSettings(Settings),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +61,9 @@ pub enum InstanceEvent {
     MemberRemoved { user_id: String },
     SystemMemberSet { user_id: String, roles: Vec<String> },
     Removed { domains: Vec<String> },
-    // New variants go last: the payload encoding is positional.
+    // Release 0.1's payloads name variants by index: keep the order of those it knew.
     SystemMemberRemoved { user_id: String },
+    SettingsSet { settings: Settings },
 }
 
 impl EventType for InstanceEvent {
@@ -69,6 +75,7 @@ impl EventType for InstanceEvent {
             InstanceEvent::SystemMemberSet { .. } => "system.member.set",
             InstanceEvent::Removed { .. } => "instance.removed",
             InstanceEvent::SystemMemberRemoved { .. } => "system.member.removed",
+            InstanceEvent::SettingsSet { .. } => "instance.settings.set",
         }
     }
 }
@@ -122,6 +129,9 @@ impl Aggregate for Instance {
                 Target::System,
             ),
             InstanceCommand::Member(m) => m.access("iam.member", instance, Place::Instance),
+            InstanceCommand::SetSettings(_) => {
+                Access::Check(Requirement::plain(p("iam.policy.write")), instance)
+            }
             InstanceCommand::SetSystemMember { .. }
             | InstanceCommand::RemoveSystemMember { .. } => Access::ServiceOnly,
         }
@@ -180,6 +190,13 @@ impl Aggregate for Instance {
                     user_id: user_id.clone(),
                 }]
             }
+            InstanceCommand::SetSettings(settings) => {
+                let settings = settings.clone().validated()?;
+                if self.settings.get(&settings.kind()) == Some(&settings) {
+                    return Ok(vec![]);
+                }
+                vec![InstanceEvent::SettingsSet { settings }]
+            }
             InstanceCommand::Remove => {
                 // An instance's own users (of data made before system users had a scope of
                 // their own) cannot remove it.
@@ -217,6 +234,9 @@ impl Aggregate for Instance {
             InstanceEvent::Removed { .. } => self.lifecycle = Lifecycle::Removed,
             InstanceEvent::SystemMemberRemoved { user_id } => {
                 self.system_members.remove(user_id);
+            }
+            InstanceEvent::SettingsSet { settings } => {
+                self.settings.insert(settings.kind(), settings.clone());
             }
         }
     }

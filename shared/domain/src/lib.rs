@@ -11,6 +11,7 @@ pub mod members;
 pub mod oidc;
 pub mod org;
 pub mod project;
+pub mod settings;
 pub mod signing_keys;
 pub mod testing;
 pub mod unique;

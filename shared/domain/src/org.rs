@@ -7,6 +7,7 @@ use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
+use crate::settings::{Settings, SettingsKind, SettingsMap};
 use crate::validate;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,9 @@ pub struct Org {
     pub lifecycle: Lifecycle,
     pub name: String,
     pub members: MemberMap,
+    /// The kinds of settings the org overrides (`policy.write`).
+    #[serde(default)]
+    pub settings: SettingsMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,6 +32,10 @@ pub enum OrgCommand {
     Rename {
         name: String,
     },
+    /// The org's own value of one kind of settings (`policy.write`).
+    SetSettings(Settings),
+    /// Back to the instance's value (`policy.delete`).
+    ResetSettings(SettingsKind),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,8 +44,10 @@ pub enum OrgEvent {
     MemberSet { user_id: String, roles: Vec<String> },
     MemberRemoved { user_id: String },
     Removed { name: String },
-    // New variants go last: bincode encodes the variant's index.
+    // Release 0.1's payloads name variants by index: keep the order of those it knew.
     Renamed { name: String },
+    SettingsSet { settings: Settings },
+    SettingsReset { kind: SettingsKind },
 }
 
 impl EventType for OrgEvent {
@@ -48,6 +58,8 @@ impl EventType for OrgEvent {
             OrgEvent::MemberRemoved { .. } => "org.member.removed",
             OrgEvent::Removed { .. } => "org.removed",
             OrgEvent::Renamed { .. } => "org.renamed",
+            OrgEvent::SettingsSet { .. } => "org.settings.set",
+            OrgEvent::SettingsReset { .. } => "org.settings.reset",
         }
     }
 }
@@ -95,6 +107,8 @@ impl Aggregate for Org {
             OrgCommand::Member(_) => unreachable!("handled above"),
             OrgCommand::Remove => (p("org.delete"), org),
             OrgCommand::Rename { .. } => (p("org.write"), org),
+            OrgCommand::SetSettings(_) => (p("policy.write"), org),
+            OrgCommand::ResetSettings(_) => (p("policy.delete"), org),
         };
         Access::Check(Requirement::plain(perm), target)
     }
@@ -133,6 +147,17 @@ impl Aggregate for Org {
                     vec![OrgEvent::Renamed { name }]
                 }
             }
+            OrgCommand::SetSettings(settings) => {
+                let settings = settings.clone().validated()?;
+                if self.settings.get(&settings.kind()) == Some(&settings) {
+                    return Ok(vec![]);
+                }
+                vec![OrgEvent::SettingsSet { settings }]
+            }
+            OrgCommand::ResetSettings(kind) if self.settings.contains_key(kind) => {
+                vec![OrgEvent::SettingsReset { kind: *kind }]
+            }
+            OrgCommand::ResetSettings(_) => vec![],
         })
     }
 
@@ -150,6 +175,12 @@ impl Aggregate for Org {
             }
             OrgEvent::Removed { .. } => self.lifecycle = Lifecycle::Removed,
             OrgEvent::Renamed { name } => self.name = name.clone(),
+            OrgEvent::SettingsSet { settings } => {
+                self.settings.insert(settings.kind(), settings.clone());
+            }
+            OrgEvent::SettingsReset { kind } => {
+                self.settings.remove(kind);
+            }
         }
     }
 }

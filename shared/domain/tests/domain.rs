@@ -8,6 +8,8 @@ mod grants;
 mod oidc;
 #[path = "domain/project.rs"]
 mod project;
+#[path = "domain/settings.rs"]
+mod settings;
 #[path = "domain/signing_keys.rs"]
 mod signing_keys;
 #[path = "domain/user_changes.rs"]

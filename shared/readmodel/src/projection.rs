@@ -57,7 +57,10 @@ pub(crate) fn apply(
             | AuthRequestEvent::CodeReused { .. },
         )
         | DomainEvent::Session(
-            SessionEvent::Started { .. } | SessionEvent::Renewed { .. } | SessionEvent::Ended,
+            SessionEvent::Started { .. }
+            | SessionEvent::Renewed { .. }
+            | SessionEvent::Used { .. }
+            | SessionEvent::Ended,
         )
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
@@ -99,7 +102,7 @@ const BOTH: Stale = Stale {
 pub(crate) fn stale(event: &DomainEvent) -> Stale {
     match event {
         DomainEvent::Instance(e) => match e {
-            InstanceEvent::Added { .. } => NONE,
+            InstanceEvent::Added { .. } | InstanceEvent::SettingsSet { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
             | InstanceEvent::SystemMemberSet { .. }
@@ -107,7 +110,10 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             InstanceEvent::Removed { .. } => BOTH,
         },
         DomainEvent::Org(e) => match e {
-            OrgEvent::Added { .. } | OrgEvent::Renamed { .. } => NONE,
+            OrgEvent::Added { .. }
+            | OrgEvent::Renamed { .. }
+            | OrgEvent::SettingsSet { .. }
+            | OrgEvent::SettingsReset { .. } => NONE,
             OrgEvent::MemberSet { .. } | OrgEvent::MemberRemoved { .. } => AUTH,
             OrgEvent::Removed { .. } => BOTH,
         },
@@ -119,7 +125,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::MetadataSet { .. }
             | UserEvent::MetadataRemoved { .. }
             | UserEvent::PasswordCheckFailed
-            | UserEvent::PasswordCheckSucceeded => NONE,
+            | UserEvent::PasswordCheckSucceeded
+            | UserEvent::SessionsEnded { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }
@@ -229,6 +236,8 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
         InstanceEvent::SystemMemberRemoved { user_id } => {
             remove_member(tx, i, user_id, "system", "")
         }
+        // Settings are read from their aggregates; the audit trail has the events.
+        InstanceEvent::SettingsSet { .. } => Ok(()),
         InstanceEvent::Removed { .. } => {
             for table in [
                 "domains",
@@ -282,6 +291,8 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
             )?;
             exec(tx, "DELETE FROM memberships WHERE instance = ?1 AND level = 'org' AND resource_id = ?2", params![i, id])?;
         }
+        // Settings are read from their aggregates; the audit trail has the events.
+        OrgEvent::SettingsSet { .. } | OrgEvent::SettingsReset { .. } => {}
     }
     Ok(())
 }

@@ -106,7 +106,8 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqli
         // Password hashes live only in the write model (and the log); no read model holds them.
         UserEvent::PasswordChanged { .. }
         | UserEvent::PasswordCheckFailed
-        | UserEvent::PasswordCheckSucceeded => {}
+        | UserEvent::PasswordCheckSucceeded
+        | UserEvent::SessionsEnded { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;
         }

@@ -12,6 +12,8 @@ pub mod pats;
 pub mod permissions;
 pub mod project_grants;
 pub mod projects;
+pub mod sessions;
+pub mod settings;
 pub mod system;
 pub mod user_changes;
 pub mod user_grants;

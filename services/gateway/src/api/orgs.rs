@@ -9,7 +9,7 @@ use crate::reads::read;
 use crate::views::{limit, InstanceView, ListParams, OrgView, PageView, WriteReply};
 use crate::Gateway;
 
-fn org_target<'a>(auth: &'a Authenticated, org_id: &'a str) -> Target<'a> {
+pub(crate) fn org_target<'a>(auth: &'a Authenticated, org_id: &'a str) -> Target<'a> {
     Target::Org {
         instance: &auth.instance,
         org: org_id,

@@ -9,6 +9,7 @@ mod authorization;
 mod events;
 mod orgs;
 mod projects;
+mod settings;
 pub(crate) mod status;
 mod system;
 mod users;
@@ -51,6 +52,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     use pb::instance_service_server::InstanceServiceServer;
     use pb::org_service_server::OrgServiceServer;
     use pb::project_service_server::ProjectServiceServer;
+    use pb::settings_service_server::SettingsServiceServer;
     use pb::system_service_server::SystemServiceServer;
     use pb::user_service_server::UserServiceServer;
     health.set_serving::<SystemServiceServer<Api>>().await;
@@ -58,6 +60,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     health.set_serving::<OrgServiceServer<Api>>().await;
     health.set_serving::<UserServiceServer<Api>>().await;
     health.set_serving::<ProjectServiceServer<Api>>().await;
+    health.set_serving::<SettingsServiceServer<Api>>().await;
     health
         .set_serving::<AuthorizationServiceServer<Api>>()
         .await;
@@ -72,6 +75,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
         .add_service(OrgServiceServer::new(api.clone()))
         .add_service(UserServiceServer::new(api.clone()))
         .add_service(ProjectServiceServer::new(api.clone()))
+        .add_service(SettingsServiceServer::new(api.clone()))
         .add_service(AuthorizationServiceServer::new(api.clone()))
         .add_service(EventServiceServer::new(api))
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))

@@ -8,9 +8,10 @@ use super::call::{list_params, page_size, required, some, Api};
 use super::pb;
 use crate::api::pats;
 use crate::api::permissions;
+use crate::api::sessions;
 use crate::api::user_changes::{self, MetadataEntry};
 use crate::api::users::{self, ListUsers, NewMachine};
-use crate::views::{CreatedPatView, MembershipView, PatView, SecretView, UserView};
+use crate::views::{CreatedPatView, MembershipView, PatView, SecretView, SessionView, UserView};
 
 impl From<UserView> for pb::User {
     fn from(u: UserView) -> Self {
@@ -96,6 +97,19 @@ page!(UserView => pb::ListUsersResponse);
 page!(MetadataEntry => pb::ListMetadataResponse);
 page!(PatView => pb::ListPersonalAccessTokensResponse);
 page!(MembershipView => pb::ListMembershipsResponse);
+page!(SessionView => pb::ListSessionsResponse);
+
+impl From<SessionView> for pb::Session {
+    fn from(s: SessionView) -> Self {
+        pb::Session {
+            id: s.id,
+            started_at: s.started_at,
+            auth_time: s.auth_time,
+            last_used: s.last_used,
+            expires_at: s.expires_at,
+        }
+    }
+}
 
 fn human(r: pb::CreateHumanUserRequest) -> Result<HumanInput, domain::Error> {
     let profile = required(r.profile, "profile")?;
@@ -246,4 +260,13 @@ impl pb::user_service_server::UserService for Api {
         let q = list_params(r.limit, r.cursor);
         permissions::memberships(&gw, &auth, &r.id, q).await
     });
+
+    rpc!(instance list_sessions(pb::ListSessionsRequest) -> pb::ListSessionsResponse,
+        |gw, auth, r| sessions::list(&gw, &auth, &r.id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance end_session(pb::EndSessionRequest) -> pb::WriteReply,
+        |gw, auth, r| sessions::end(&gw, &auth, &r.id, Some(&r.session_id)).await);
+
+    rpc!(instance end_all_sessions(pb::EndAllSessionsRequest) -> pb::WriteReply,
+        |gw, auth, r| sessions::end(&gw, &auth, &r.id, None).await);
 }

@@ -142,7 +142,7 @@ pub async fn authorize(
 
     // A live session answers at once, unless a new login is asked for.
     let session = match req.cookie(SESSION_COOKIE) {
-        Some(c) => gw.bus.session(&instance, c.value()).await?,
+        Some(c) => gw.bus.use_session(&instance, c.value()).await?,
         None => None,
     };
     let fresh = |auth_time: i64| max_age.is_none_or(|m| now_ms() - auth_time <= m * 1000);

@@ -12,6 +12,8 @@ pub mod pats;
 pub mod permissions;
 pub mod project_grants;
 pub mod projects;
+pub mod sessions;
+pub mod settings;
 pub mod system;
 pub mod user_changes;
 pub mod user_grants;
@@ -32,5 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     project_grants::configure(cfg);
     user_grants::configure(cfg);
     pats::configure(cfg);
+    sessions::configure(cfg);
+    settings::configure(cfg);
     events::configure(cfg);
 }

@@ -66,6 +66,8 @@ def request(service, method, message_class, f):
                      "auth_method": "none"},
         "role": {"key": "denied"},
         "resource": {"type": "instance"},
+        "kind": "session", "session_id": "any-session",
+        "session": {"idle_lifetime_s": 60, "absolute_lifetime_s": 120},
     }
     fields = message_class.DESCRIPTOR.fields_by_name
     return ParseDict({k: v for k, v in values.items() if k in fields}, message_class())
@@ -82,7 +84,8 @@ def main():
                 ("x-portcullis-position", fixtures["position"])]
     permissions = documented(proto_dir)
     wrong, checked = [], 0
-    for name in ["system", "instance", "org", "user", "project", "authorization", "event"]:
+    for name in ["system", "instance", "org", "user", "project", "authorization", "event",
+                 "settings"]:
         module = importlib.import_module(f"portcullis.v1.{name}_pb2")
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:

@@ -76,6 +76,14 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
             json!({"project_id": project, "role_keys": ["editor"]}),
         ),
         ("change_user_grant", json!({"role_keys": ["editor"]})),
+        (
+            "set_instance_settings",
+            json!({"idle_lifetime_s": 60, "absolute_lifetime_s": 120}),
+        ),
+        (
+            "set_org_settings",
+            json!({"idle_lifetime_s": 60, "absolute_lifetime_s": 120}),
+        ),
     ])
 }
 
@@ -204,6 +212,8 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
                 .replace("{user_id}", &user)
                 .replace("{app_id}", &app)
                 .replace("{pat_id}", &pat)
+                .replace("{kind}", "session")
+                .replace("{session_id}", "any-session")
                 .replace(
                     "{grant_id}",
                     if path.starts_with("/v1/users") {

@@ -824,8 +824,8 @@ fn python_grpcio_gets_the_answers_of_rest() {
         }
     }
     assert_eq!(
-        services, 7,
-        "System, Instance, Org, User, Project, Authorization, Event"
+        services, 8,
+        "System, Instance, Org, User, Project, Authorization, Event, Settings"
     );
     assert!(reflected.contains_key("grpc.health.v1.Health"));
     assert_eq!(

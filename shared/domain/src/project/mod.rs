@@ -149,7 +149,7 @@ pub enum ProjectEvent {
     Removed {
         name: String,
     },
-    // New variants go last: bincode encodes the variant's index.
+    // Release 0.1's payloads name variants by index: keep the order of those it knew.
     GrantAdded {
         grant_id: String,
         granted_org_id: String,

@@ -65,6 +65,11 @@ pub enum UserChange {
         ok: bool,
         max_attempts: u32,
     },
+    /// Ends the user's browser sessions and their refresh tokens: one (`only`) or all. The
+    /// service ends them once this is recorded.
+    EndSessions {
+        only: Option<String>,
+    },
 }
 
 impl UserChange {
@@ -77,7 +82,8 @@ impl UserChange {
             | UserChange::SetSecret { .. }
             | UserChange::RemoveSecret
             | UserChange::Deactivate
-            | UserChange::Lock => true,
+            | UserChange::Lock
+            | UserChange::EndSessions { .. } => true,
             UserChange::Profile(_)
             | UserChange::Email { .. }
             | UserChange::Phone { .. }
@@ -110,6 +116,7 @@ impl UserChange {
                 UserOp::ManagePersonalAccessTokens
             }
             UserChange::PasswordChecked { .. } => UserOp::ChangePassword,
+            UserChange::EndSessions { .. } => UserOp::ManageSessions,
         }
     }
 }
@@ -347,6 +354,9 @@ impl User {
                 }
                 events
             }
+            UserChange::EndSessions { only } => vec![UserEvent::SessionsEnded {
+                session_id: only.clone(),
+            }],
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {
                     return Err(Error::new(Code::NoSecret, "the user has no client secret"));

@@ -148,7 +148,7 @@ pub enum UserEvent {
     Removed {
         username: String,
     },
-    // New variants go last: bincode encodes the variant's index.
+    // Release 0.1's payloads name variants by index: keep the order of those it knew.
     ProfileChanged {
         profile: Profile,
     },
@@ -183,6 +183,10 @@ pub enum UserEvent {
     SecretRemoved,
     PasswordCheckFailed,
     PasswordCheckSucceeded,
+    /// Its browser sessions were ended by the user or a manager: one, or all (`None`).
+    SessionsEnded {
+        session_id: Option<String>,
+    },
 }
 
 impl EventType for UserEvent {
@@ -208,6 +212,7 @@ impl EventType for UserEvent {
             UserEvent::SecretRemoved => "user.machine.secret.removed",
             UserEvent::PasswordCheckFailed => "user.human.password.check.failed",
             UserEvent::PasswordCheckSucceeded => "user.human.password.check.succeeded",
+            UserEvent::SessionsEnded { .. } => "user.sessions.ended",
         }
     }
 }
@@ -494,6 +499,7 @@ impl Aggregate for User {
             UserEvent::SecretRemoved => self.secret_hash = None,
             UserEvent::PasswordCheckFailed => self.failed_logins += 1,
             UserEvent::PasswordCheckSucceeded => self.failed_logins = 0,
+            UserEvent::SessionsEnded { .. } => {}
         }
     }
 }

@@ -22,6 +22,7 @@ use domain::oidc::{
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
+use domain::settings::{SessionSettings, Settings, SettingsKind};
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
 use domain::user::{Email, Profile, UserEvent as E};
@@ -91,6 +92,12 @@ fn samples() -> Vec<DomainEvent> {
                 domains: vec![s("acme.test")],
             },
             IE::SystemMemberRemoved { user_id: s("u0") },
+            IE::SettingsSet {
+                settings: Settings::Session(SessionSettings {
+                    idle_lifetime_s: 3600,
+                    absolute_lifetime_s: 86400,
+                }),
+            },
         ]
         .map(D::Instance),
     );
@@ -104,6 +111,15 @@ fn samples() -> Vec<DomainEvent> {
             OE::MemberRemoved { user_id: s("u1") },
             OE::Removed { name: s("Default") },
             OE::Renamed { name: s("Acme") },
+            OE::SettingsSet {
+                settings: Settings::Session(SessionSettings {
+                    idle_lifetime_s: 600,
+                    absolute_lifetime_s: 3600,
+                }),
+            },
+            OE::SettingsReset {
+                kind: SettingsKind::Session,
+            },
         ]
         .map(D::Org),
     );
@@ -166,6 +182,9 @@ fn samples() -> Vec<DomainEvent> {
             E::SecretRemoved,
             E::PasswordCheckFailed,
             E::PasswordCheckSucceeded,
+            E::SessionsEnded {
+                session_id: Some(s("s1")),
+            },
         ]
         .map(D::User),
     );
@@ -319,6 +338,9 @@ fn samples() -> Vec<DomainEvent> {
                 at: 1_700_000_000_500,
             },
             SE::Ended,
+            SE::Used {
+                at: 1_700_000_060_000,
+            },
         ]
         .map(D::Session),
     );
@@ -327,9 +349,11 @@ fn samples() -> Vec<DomainEvent> {
             RE::Issued {
                 grant: grant(),
                 token_hash: s("cc"),
+                at: 1_700_000_000_100,
             },
             RE::Rotated {
                 token_hash: s("dd"),
+                at: 1_700_000_100_000,
             },
             RE::Revoked,
         ]
@@ -383,6 +407,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             IE::SystemMemberSet { .. } => 3,
             IE::Removed { .. } => 4,
             IE::SystemMemberRemoved { .. } => 5,
+            IE::SettingsSet { .. } => 6,
         },
         DomainEvent::Org(e) => match e {
             OE::Added { .. } => 0,
@@ -390,6 +415,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             OE::MemberRemoved { .. } => 2,
             OE::Removed { .. } => 3,
             OE::Renamed { .. } => 4,
+            OE::SettingsSet { .. } => 5,
+            OE::SettingsReset { .. } => 6,
         },
         DomainEvent::User(e) => match e {
             E::HumanAdded { .. } => 0,
@@ -412,6 +439,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::SecretRemoved => 17,
             E::PasswordCheckFailed => 18,
             E::PasswordCheckSucceeded => 19,
+            E::SessionsEnded { .. } => 20,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -453,6 +481,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             SE::Started { .. } => 0,
             SE::Renewed { .. } => 1,
             SE::Ended => 2,
+            SE::Used { .. } => 3,
         },
         DomainEvent::RefreshFamily(e) => match e {
             RE::Issued { .. } => 0,
@@ -469,14 +498,14 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 
 /// The variants each kind has (the highest arm of `variant` plus one).
 const VARIANTS: [(&str, u8); 10] = [
-    ("instance", 6),
-    ("org", 5),
-    ("user", 20),
+    ("instance", 7),
+    ("org", 7),
+    ("user", 21),
     ("project", 17),
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
-    ("session", 3),
+    ("session", 4),
     ("refresh_family", 3),
     ("unique", 2),
 ];

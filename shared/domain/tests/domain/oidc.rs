@@ -2,8 +2,10 @@
 
 use domain::oidc::{
     AuthParams, AuthRequest, AuthRequestCommand as AC, AuthRequestEvent as AE, Grant, Login,
-    RefreshCommand as RC, RefreshEvent as RE, RefreshFamily, CODE_TTL,
+    RefreshCommand as RC, RefreshEvent as RE, RefreshFamily, Session, SessionCommand as SC,
+    SessionEvent as SE, CODE_TTL,
 };
+use domain::settings::SessionSettings;
 use domain::testing::{given, NOW};
 use domain::user::{Email, Profile, User, UserChange, UserCommand, UserEvent};
 use domain::Code;
@@ -72,34 +74,167 @@ fn an_auth_request_completes_once() {
         .then_error(Code::AuthRequestExpired);
 }
 
-#[test]
-fn a_reused_refresh_token_revokes_its_family() {
-    let issued = RE::Issued {
-        grant: Grant::default(),
-        token_hash: s("t1"),
-    };
-    let rotate = |presented: &str| RC::Rotate {
+fn grant(auth_time: i64) -> Grant {
+    Grant {
+        user_id: s("u1"),
+        auth_time,
+        ..Grant::default()
+    }
+}
+
+/// A family issued at `at` for a login at the same time.
+fn issued(token_hash: &str, at: i64) -> RE {
+    RE::Issued {
+        grant: grant(at),
+        token_hash: s(token_hash),
+        at,
+    }
+}
+
+fn rotated(token_hash: &str, at: i64) -> RE {
+    RE::Rotated {
+        token_hash: s(token_hash),
+        at,
+    }
+}
+
+fn rotate(presented: &str, lifetimes: SessionSettings) -> RC {
+    RC::Rotate {
         presented: s(presented),
         next: s("t2"),
-    };
-    given::<RefreshFamily>(&[issued.clone()])
-        .when(rotate("t1"))
-        .then(&[RE::Rotated {
-            token_hash: s("t2"),
-        }]);
-    let rotated = [
-        issued.clone(),
+        lifetimes,
+    }
+}
+
+/// One hour idle, one day absolute.
+fn short() -> SessionSettings {
+    SessionSettings {
+        idle_lifetime_s: 3600,
+        absolute_lifetime_s: 24 * 3600,
+    }
+}
+
+const HOUR: i64 = 3_600_000;
+
+#[test]
+fn a_refresh_token_unused_for_the_idle_lifetime_is_refused() {
+    // Given a family issued 59 minutes ago, when its token is used, then it rotates.
+    given::<RefreshFamily>(&[issued("t1", NOW - HOUR + 60_000)])
+        .when(rotate("t1", short()))
+        .then(&[rotated("t2", NOW)]);
+    // Given one whose token was last issued an hour and a millisecond ago: refused.
+    let login = NOW - 5 * HOUR;
+    let idle = [
+        RE::Issued {
+            grant: grant(login),
+            token_hash: s("t0"),
+            at: login,
+        },
         RE::Rotated {
-            token_hash: s("t2"),
+            token_hash: s("t1"),
+            at: NOW - HOUR - 1,
         },
     ];
+    given::<RefreshFamily>(&idle)
+        .when(rotate("t1", short()))
+        .then_error(Code::InvalidGrant);
+    // The same family under longer lifetimes (the settings in force at its use) rotates.
+    given::<RefreshFamily>(&idle)
+        .when(rotate("t1", SessionSettings::default()))
+        .then(&[rotated("t2", NOW)]);
+}
+
+#[test]
+fn a_refresh_token_is_refused_after_the_absolute_lifetime_however_used() {
+    // Used every 30 minutes since a login a day and a millisecond ago.
+    let login = NOW - 24 * HOUR - 1;
+    let used = [
+        RE::Issued {
+            grant: grant(login),
+            token_hash: s("t0"),
+            at: login,
+        },
+        rotated("t1", NOW - HOUR / 2),
+    ];
+    given::<RefreshFamily>(&used)
+        .when(rotate("t1", short()))
+        .then_error(Code::InvalidGrant);
+}
+
+#[test]
+fn a_family_of_release_0_1_counts_its_idle_time_from_its_next_use() {
+    // Events of 0.1 carry no time (read as 0): only the absolute lifetime, from the login,
+    // applies until the token is used again.
+    let old = [RE::Issued {
+        grant: grant(NOW - 20 * HOUR),
+        token_hash: s("t1"),
+        at: 0,
+    }];
+    given::<RefreshFamily>(&old)
+        .when(rotate("t1", short()))
+        .then(&[rotated("t2", NOW)]);
+    let too_old = [RE::Issued {
+        grant: grant(NOW - 25 * HOUR),
+        token_hash: s("t1"),
+        at: 0,
+    }];
+    given::<RefreshFamily>(&too_old)
+        .when(rotate("t1", short()))
+        .then_error(Code::InvalidGrant);
+}
+
+#[test]
+fn a_session_answers_within_its_lifetimes_and_records_uses_sparingly() {
+    let started = |at: i64| SE::Started {
+        user_id: s("u1"),
+        secret_hash: s("h"),
+        at,
+    };
+    let used = SC::Use { lifetimes: short() };
+    // Given a session started 30 minutes ago, when it is used, then the use is recorded.
+    given::<Session>(&[started(NOW - HOUR / 2)])
+        .when(used.clone())
+        .then(&[SE::Used { at: NOW }]);
+    // Used again within a minute of the last recorded use: nothing to write.
+    given::<Session>(&[started(NOW - HOUR / 2), SE::Used { at: NOW - 30_000 }])
+        .when(used.clone())
+        .then(&[]);
+    // Unused for longer than the idle lifetime: over.
+    given::<Session>(&[started(NOW - HOUR - 1)])
+        .when(used.clone())
+        .then_error(Code::SessionNotFound);
+    // Used all along, but its login is older than the absolute lifetime: over.
+    given::<Session>(&[started(NOW - 24 * HOUR - 1), SE::Used { at: NOW - 60_000 }])
+        .when(used.clone())
+        .then_error(Code::SessionNotFound);
+    // A new login in it (prompt=login) starts its absolute lifetime again.
+    given::<Session>(&[
+        started(NOW - 24 * HOUR - 1),
+        SE::Renewed { at: NOW - HOUR / 2 },
+    ])
+    .when(used.clone())
+    .then(&[SE::Used { at: NOW }]);
+    // An ended session is over.
+    given::<Session>(&[started(NOW - 60_000), SE::Ended])
+        .when(used)
+        .then_error(Code::SessionNotFound);
+}
+
+#[test]
+fn a_reused_refresh_token_revokes_its_family() {
+    let first = issued("t1", NOW);
+    let rotate = |presented: &str| rotate(presented, SessionSettings::default());
+    given::<RefreshFamily>(&[first.clone()])
+        .when(rotate("t1"))
+        .then(&[rotated("t2", NOW)]);
+    let rotated = [first.clone(), rotated("t2", NOW)];
     given::<RefreshFamily>(&rotated)
         .when(rotate("t1"))
         .then(&[RE::Revoked]);
     given::<RefreshFamily>(&rotated)
         .when(rotate("nope"))
         .then_error(Code::InvalidGrant);
-    given::<RefreshFamily>(&[issued, RE::Revoked])
+    given::<RefreshFamily>(&[first, RE::Revoked])
         .when(rotate("t1"))
         .then_error(Code::InvalidGrant);
 }
@@ -109,7 +244,7 @@ fn a_family_revoked_before_it_is_issued_refuses_its_issue() {
     // A code used twice revokes its first exchange's family, even if that exchange has not
     // issued it yet: the exchange then fails instead of handing out live tokens.
     let issue = RC::Issue {
-        grant: Grant::default(),
+        grant: grant(NOW),
         token_hash: s("t1"),
     };
     given::<RefreshFamily>(&[])
@@ -125,35 +260,24 @@ fn a_family_revoked_before_it_is_issued_refuses_its_issue() {
 
 #[test]
 fn revoking_a_refresh_token_needs_the_whole_token() {
-    let issued = RE::Issued {
-        grant: Grant::default(),
-        token_hash: s("t1"),
-    };
+    let first = issued("t1", NOW);
     let revoke = |presented: &str| RC::RevokeToken {
         presented: s(presented),
     };
     // The family id alone (any other secret) revokes nothing.
-    given::<RefreshFamily>(&[issued.clone()])
+    given::<RefreshFamily>(&[first.clone()])
         .when(revoke("guessed"))
         .then(&[]);
-    given::<RefreshFamily>(&[issued.clone()])
+    given::<RefreshFamily>(&[first.clone()])
         .when(revoke("t1"))
         .then(&[RE::Revoked]);
     // A rotated token still names the family.
-    let rotated = [
-        issued.clone(),
-        RE::Rotated {
-            token_hash: s("t2"),
-        },
-    ];
+    let rotated = [first, rotated("t2", NOW)];
     given::<RefreshFamily>(&rotated)
         .when(revoke("t1"))
         .then(&[RE::Revoked]);
     // A family that holds no refresh token (an app without the grant) is revoked by no token.
-    let without = RE::Issued {
-        grant: Grant::default(),
-        token_hash: String::new(),
-    };
+    let without = issued("", NOW);
     given::<RefreshFamily>(&[without])
         .when(revoke(""))
         .then(&[]);

@@ -294,3 +294,22 @@ fn only_machine_users_have_client_secrets() {
     .when(change(Ch::RemoveSecret))
     .then(&[E::SecretRemoved]);
 }
+
+#[test]
+fn ending_sessions_is_recorded_and_takes_over_the_user() {
+    given::<User>(&[human()])
+        .when(change(Ch::EndSessions {
+            only: Some(s("s1")),
+        }))
+        .then(&[E::SessionsEnded {
+            session_id: Some(s("s1")),
+        }]);
+    given::<User>(&[human()])
+        .by(self_caller())
+        .when(change(Ch::EndSessions { only: None }))
+        .then(&[E::SessionsEnded { session_id: None }]);
+    let end = Ch::EndSessions { only: None };
+    // Ending someone's sessions acts against them: the no-escalation rule applies.
+    assert!(end.takes_over());
+    assert_eq!(end.op(), UserOp::ManageSessions);
+}

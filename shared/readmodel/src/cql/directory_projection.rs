@@ -106,6 +106,8 @@ impl CqlReadModel {
                 self.remove_member(i, user_id, "system", "").await
             }
             InstanceEvent::Removed { .. } => self.remove_instance(i).await,
+            // Settings are read from their aggregates; the audit trail has the events.
+            InstanceEvent::SettingsSet { .. } => Ok(()),
         }
     }
 
@@ -190,6 +192,8 @@ impl CqlReadModel {
                     .await?;
                 self.remove_members_of(i, "org", id).await?;
             }
+            // Settings are read from their aggregates; the audit trail has the events.
+            OrgEvent::SettingsSet { .. } | OrgEvent::SettingsReset { .. } => {}
         }
         Ok(())
     }

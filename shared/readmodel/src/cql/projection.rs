@@ -277,7 +277,10 @@ impl CqlReadModel {
                 | AuthRequestEvent::CodeReused { .. },
             )
             | DomainEvent::Session(
-                SessionEvent::Started { .. } | SessionEvent::Renewed { .. } | SessionEvent::Ended,
+                SessionEvent::Started { .. }
+                | SessionEvent::Renewed { .. }
+                | SessionEvent::Used { .. }
+                | SessionEvent::Ended,
             )
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,

@@ -221,7 +221,8 @@ impl CqlReadModel {
             }
             UserEvent::PasswordChanged { .. }
             | UserEvent::PasswordCheckFailed
-            | UserEvent::PasswordCheckSucceeded => {}
+            | UserEvent::PasswordCheckSucceeded
+            | UserEvent::SessionsEnded { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?

@@ -4,11 +4,14 @@
 //! envelope's `schema_version` is the event type's version: an event type whose shape changes
 //! in a way a default cannot cover gets the next version and an upcaster here that turns the
 //! previous shape into it, on read; the log is never rewritten. Version 1 is the positional
-//! encoding release 0.1 wrote (bincode), kept as a reader only. `docs/adr/0001-event-encoding.md`
+//! encoding release 0.1 wrote (bincode), kept as a reader only: into today's types where their
+//! shape is 0.1's, else into a frozen copy of 0.1's shape (`v1`). `docs/adr/0001-event-encoding.md`
 //! says why JSON.
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
+
+mod v1;
 
 use crate::aggregate::EventType;
 use crate::error::{Error, Result};
@@ -48,9 +51,15 @@ fn unreadable(event_type: &str, version: u16, e: impl std::fmt::Display) -> Erro
 pub fn decode<E: DeserializeOwned>(event_type: &str, version: u16, payload: &[u8]) -> Result<E> {
     let current = self::version(event_type);
     match version {
-        LEGACY => bincode::serde::decode_from_slice(payload, bincode::config::standard())
-            .map(|(e, _)| e)
-            .map_err(|e| unreadable(event_type, version, e)),
+        LEGACY => match v1::frozen(event_type) {
+            // The event's enum has changed since 0.1: read 0.1's shape, then name its fields.
+            Some(read) => read(payload)
+                .and_then(|value| serde_json::from_value(value).map_err(|e| e.to_string()))
+                .map_err(|e| unreadable(event_type, version, e)),
+            None => bincode::serde::decode_from_slice(payload, bincode::config::standard())
+                .map(|(e, _)| e)
+                .map_err(|e| unreadable(event_type, version, e)),
+        },
         v if v == current => {
             serde_json::from_slice(payload).map_err(|e| unreadable(event_type, v, e))
         }

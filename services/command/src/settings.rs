@@ -1,0 +1,67 @@
+//! Settings of an instance and of its orgs, read from and written to their aggregates (they
+//! are few and read where a decision needs them, so no read model holds them).
+
+use authz::Caller;
+use domain::instance::{Instance, InstanceCommand};
+use domain::org::{Org, OrgCommand};
+use domain::settings::{Settings, SettingsKind, SettingsMap};
+use domain::{Aggregate, Code, Error};
+
+use crate::bus::CommandBus;
+use crate::sagas::key;
+use crate::Written;
+
+impl CommandBus {
+    /// The settings the instance sets, and those the org sets (if an org is given; an org
+    /// that does not exist is `ORG-0001`).
+    pub async fn settings_maps(
+        &self,
+        instance: &str,
+        org: Option<&str>,
+    ) -> Result<(SettingsMap, Option<SettingsMap>), Error> {
+        let (own, _) = self
+            .state::<Instance>(&key(instance, Instance::KIND, instance))
+            .await?;
+        let org = match org {
+            Some(id) => {
+                let (org, _) = self.state::<Org>(&key(instance, Org::KIND, id)).await?;
+                if !org.exists() {
+                    return Err(Error::new(Code::OrgNotFound, "the org does not exist"));
+                }
+                Some(org.settings)
+            }
+            None => None,
+        };
+        Ok((own.settings, org))
+    }
+
+    pub async fn set_instance_settings(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        settings: Settings,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let k = key(instance, Instance::KIND, instance);
+        self.execute::<Instance>(&k, caller, InstanceCommand::SetSettings(settings), if_match)
+            .await
+    }
+
+    /// Sets the org's own value of a kind (`Some`), or returns it to the instance's (`None`).
+    pub async fn set_org_settings(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        org_id: &str,
+        kind: SettingsKind,
+        settings: Option<Settings>,
+        if_match: Option<u64>,
+    ) -> Result<Written, Error> {
+        let cmd = match settings {
+            Some(s) => OrgCommand::SetSettings(s),
+            None => OrgCommand::ResetSettings(kind),
+        };
+        self.execute::<Org>(&key(instance, Org::KIND, org_id), caller, cmd, if_match)
+            .await
+    }
+}

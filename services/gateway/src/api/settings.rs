@@ -1,0 +1,141 @@
+//! Settings of the instance (`iam.policy.read` / `.write`) and of an org (`policy.read` /
+//! `.write` / `.delete` on it), kind by kind. A read answers the value in force and where it
+//! comes from; an org's value overrides the instance's until it is deleted.
+
+use authz::{Permission, Target};
+use domain::settings::{self, SessionSettings, Settings, SettingsKind, Source};
+use domain::{Code, Error};
+
+use super::orgs::org_target;
+use super::{reply, require};
+use crate::auth::Authenticated;
+use crate::views::{SessionSettingsView, WriteReply};
+use crate::Gateway;
+
+fn instance_target(auth: &Authenticated) -> Target<'_> {
+    Target::Instance {
+        instance: &auth.instance,
+    }
+}
+
+/// A kind's value in force, for the instance (`org` absent) or an org.
+pub async fn get(
+    gw: &Gateway,
+    auth: &Authenticated,
+    org: Option<&str>,
+    kind: &str,
+) -> Result<SessionSettingsView, Error> {
+    let kind = SettingsKind::parse(kind)?;
+    match org {
+        Some(id) => require(
+            gw,
+            auth,
+            Permission::named("policy.read"),
+            org_target(auth, id),
+        )?,
+        None => require(
+            gw,
+            auth,
+            Permission::named("iam.policy.read"),
+            instance_target(auth),
+        )?,
+    }
+    let (own, org) = gw.bus.settings_maps(&auth.instance, org).await?;
+    let (value, source) = settings::in_force(kind, org.as_ref(), &own);
+    Ok(view(value, source))
+}
+
+/// Sets a kind's value of the instance (`org` absent) or of an org.
+pub async fn put(
+    gw: &Gateway,
+    auth: &Authenticated,
+    org: Option<&str>,
+    value: Settings,
+) -> Result<WriteReply, Error> {
+    match org {
+        Some(id) => require(
+            gw,
+            auth,
+            Permission::named("policy.write"),
+            org_target(auth, id),
+        )?,
+        None => require(
+            gw,
+            auth,
+            Permission::named("iam.policy.write"),
+            instance_target(auth),
+        )?,
+    }
+    let (caller, instance) = (&auth.caller, &auth.instance);
+    let w = match org {
+        Some(id) => {
+            let kind = value.kind();
+            gw.bus
+                .set_org_settings(caller, instance, id, kind, Some(value), auth.if_match)
+                .await?
+        }
+        None => {
+            gw.bus
+                .set_instance_settings(caller, instance, value, auth.if_match)
+                .await?
+        }
+    };
+    Ok(reply(None, w))
+}
+
+/// Returns an org's value of a kind to the instance's.
+pub async fn reset(
+    gw: &Gateway,
+    auth: &Authenticated,
+    org: &str,
+    kind: &str,
+) -> Result<WriteReply, Error> {
+    let kind = SettingsKind::parse(kind)?;
+    require(
+        gw,
+        auth,
+        Permission::named("policy.delete"),
+        org_target(auth, org),
+    )?;
+    let w = gw
+        .bus
+        .set_org_settings(&auth.caller, &auth.instance, org, kind, None, auth.if_match)
+        .await?;
+    Ok(reply(None, w))
+}
+
+/// A kind's fields as JSON; `source`, as a read answers it, may be sent back and is ignored.
+pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
+    let kind = SettingsKind::parse(kind)?;
+    let malformed = |e: serde_json::Error| {
+        Error::new(
+            Code::MalformedBody,
+            format!("the settings are not valid JSON of their kind: {e}"),
+        )
+    };
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(malformed)?;
+    fields.remove("source");
+    let fields = serde_json::Value::Object(fields);
+    Ok(match kind {
+        SettingsKind::Session => {
+            Settings::Session(serde_json::from_value::<SessionSettings>(fields).map_err(malformed)?)
+        }
+    })
+}
+
+/// The view of a value in force.
+pub fn view(value: Settings, source: Source) -> SessionSettingsView {
+    let source = match source {
+        Source::Default => "default",
+        Source::Instance => "instance",
+        Source::Org => "org",
+    };
+    match value {
+        Settings::Session(s) => SessionSettingsView {
+            idle_lifetime_s: s.idle_lifetime_s,
+            absolute_lifetime_s: s.absolute_lifetime_s,
+            source: source.to_string(),
+        },
+    }
+}

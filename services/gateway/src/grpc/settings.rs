@@ -1,0 +1,54 @@
+//! `SettingsService`: settings of the instance and of its orgs (REST `/v1/instance/settings`
+//! and `/v1/orgs/{org_id}/settings`).
+
+use domain::settings::{SessionSettings, Settings};
+
+use super::call::{required, Api};
+use super::pb;
+use crate::api::settings;
+use crate::views::SessionSettingsView;
+
+impl From<SessionSettingsView> for pb::Settings {
+    fn from(v: SessionSettingsView) -> Self {
+        pb::Settings {
+            source: v.source,
+            value: Some(pb::settings::Value::Session(pb::SessionSettings {
+                idle_lifetime_s: v.idle_lifetime_s,
+                absolute_lifetime_s: v.absolute_lifetime_s,
+            })),
+        }
+    }
+}
+
+fn session(s: pb::SessionSettings) -> Settings {
+    Settings::Session(SessionSettings {
+        idle_lifetime_s: s.idle_lifetime_s,
+        absolute_lifetime_s: s.absolute_lifetime_s,
+    })
+}
+
+#[tonic::async_trait]
+impl pb::settings_service_server::SettingsService for Api {
+    rpc!(instance get_instance_settings(pb::GetInstanceSettingsRequest) -> pb::Settings,
+        |gw, auth, r| settings::get(&gw, &auth, None, &r.kind).await);
+
+    rpc!(instance set_instance_settings(pb::SetInstanceSettingsRequest) -> pb::WriteReply,
+    |gw, auth, r| {
+        use pb::set_instance_settings_request::Value;
+        let value = required(r.value.map(|Value::Session(s)| session(s)), "value")?;
+        settings::put(&gw, &auth, None, value).await
+    });
+
+    rpc!(instance get_org_settings(pb::GetOrgSettingsRequest) -> pb::Settings,
+        |gw, auth, r| settings::get(&gw, &auth, Some(&r.org_id), &r.kind).await);
+
+    rpc!(instance set_org_settings(pb::SetOrgSettingsRequest) -> pb::WriteReply,
+    |gw, auth, r| {
+        use pb::set_org_settings_request::Value;
+        let value = required(r.value.map(|Value::Session(s)| session(s)), "value")?;
+        settings::put(&gw, &auth, Some(&r.org_id), value).await
+    });
+
+    rpc!(instance reset_org_settings(pb::ResetOrgSettingsRequest) -> pb::WriteReply,
+        |gw, auth, r| settings::reset(&gw, &auth, &r.org_id, &r.kind).await);
+}

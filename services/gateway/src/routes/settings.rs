@@ -1,0 +1,132 @@
+//! Settings of the instance and of orgs, by kind (`session`: the lifetimes of browser
+//! sessions and refresh tokens). An org's value overrides the instance's; deleting it returns
+//! the org to the instance's.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::api::settings;
+use crate::auth::Authenticated;
+use crate::views::{respond, ErrorBody, SessionSettingsView, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/instance/settings/{kind}",
+        web::get().to(get_instance_settings),
+    )
+    .route(
+        "/instance/settings/{kind}",
+        web::put().to(set_instance_settings),
+    )
+    .route(
+        "/orgs/{org_id}/settings/{kind}",
+        web::get().to(get_org_settings),
+    )
+    .route(
+        "/orgs/{org_id}/settings/{kind}",
+        web::put().to(set_org_settings),
+    )
+    .route(
+        "/orgs/{org_id}/settings/{kind}",
+        web::delete().to(reset_org_settings),
+    );
+}
+
+/// The `session` kind: how long browser sessions and refresh tokens live. `source`, as a read
+/// answers it, may be sent back and is ignored.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct SessionSettingsBody {
+    /// Seconds unused after which a session or refresh token ends (1 s to 10 years, at most
+    /// the absolute lifetime). Default 86400 (24 h).
+    idle_lifetime_s: u64,
+    /// Seconds after the login after which they end however used. Default 2592000 (30 days).
+    absolute_lifetime_s: u64,
+}
+
+/// The instance's settings of a kind in force. `iam.policy.read`.
+#[utoipa::path(get, path = "/v1/instance/settings/{kind}", tag = "settings",
+    params(("kind" = String, Path, description = "session")),
+    responses((status = 200, body = SessionSettingsView), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.policy.read"))))]
+async fn get_instance_settings(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    kind: web::Path<String>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(settings::get(&gw, &auth, None, &kind).await?))
+}
+
+/// Sets the instance's settings of a kind. `iam.policy.write`.
+#[utoipa::path(put, path = "/v1/instance/settings/{kind}", tag = "settings",
+    params(("kind" = String, Path, description = "session")),
+    request_body = SessionSettingsBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.policy.write"))))]
+async fn set_instance_settings(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    kind: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let value = settings::parse(&kind, &body)?;
+    Ok(respond(
+        settings::put(&gw, &auth, None, value).await?,
+        false,
+    ))
+}
+
+/// An org's settings of a kind in force (its own, else the instance's). `policy.read`.
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session")),
+    responses((status = 200, body = SessionSettingsView), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("policy.read"))))]
+async fn get_org_settings(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (org, kind) = path.into_inner();
+    Ok(HttpResponse::Ok().json(settings::get(&gw, &auth, Some(&org), &kind).await?))
+}
+
+/// Sets an org's own settings of a kind. `policy.write`.
+#[utoipa::path(put, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session")),
+    request_body = SessionSettingsBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
+    extensions(("x-permission" = json!("policy.write"))))]
+async fn set_org_settings(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let (org, kind) = path.into_inner();
+    let value = settings::parse(&kind, &body)?;
+    Ok(respond(
+        settings::put(&gw, &auth, Some(&org), value).await?,
+        false,
+    ))
+}
+
+/// Returns an org to the instance's settings of a kind. `policy.delete`.
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session")),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("policy.delete"))))]
+async fn reset_org_settings(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (org, kind) = path.into_inner();
+    Ok(respond(
+        settings::reset(&gw, &auth, &org, &kind).await?,
+        false,
+    ))
+}

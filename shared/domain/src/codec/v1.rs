@@ -1,0 +1,44 @@
+//! Frozen copies of the event enums whose shape changed after release 0.1, as 0.1 wrote them
+//! (positional bincode reads fields by position, so it needs the exact old shape). Each is
+//! read, then turned into named fields that today's types read with their defaults. Never
+//! change these: they describe data that exists.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Reads a 0.1 payload into named fields.
+type Reader = fn(&[u8]) -> Result<Value, String>;
+
+/// The reader of a 0.1 event type whose enum changed since, if it did.
+pub(super) fn frozen(event_type: &str) -> Option<Reader> {
+    match event_type {
+        "oidc.refresh.issued" | "oidc.refresh.rotated" | "oidc.refresh.revoked" => {
+            Some(read::<RefreshEvent>)
+        }
+        _ => None,
+    }
+}
+
+fn read<T: for<'de> Deserialize<'de> + Serialize>(payload: &[u8]) -> Result<Value, String> {
+    let (old, _): (T, _) = bincode::serde::decode_from_slice(payload, bincode::config::standard())
+        .map_err(|e| e.to_string())?;
+    serde_json::to_value(old).map_err(|e| e.to_string())
+}
+
+#[derive(Serialize, Deserialize)]
+struct Grant {
+    user_id: String,
+    client_id: String,
+    project_id: String,
+    scope: Vec<String>,
+    auth_time: i64,
+    session_id: Option<String>,
+}
+
+/// 0.1's refresh events, before they said when they happened.
+#[derive(Serialize, Deserialize)]
+enum RefreshEvent {
+    Issued { grant: Grant, token_hash: String },
+    Rotated { token_hash: String },
+    Revoked,
+}

@@ -1,0 +1,203 @@
+//! The state of OpenID Connect flows, as aggregates like everything else (so that they work the
+//! same in a cluster): authorization requests with their codes, browser sessions, and refresh
+//! token families. Only hashes of codes, session secrets and refresh tokens are stored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
+use crate::error::{Code, Error, Result};
+use crate::lifecycle::Lifecycle;
+
+/// How long a code may be exchanged, and an authorization request completed (milliseconds).
+pub const CODE_TTL: i64 = 60_000;
+pub const AUTH_REQUEST_TTL: i64 = 10 * 60_000;
+
+pub(crate) fn invalid_grant(why: &str) -> Error {
+    Error::new(Code::InvalidGrant, why.to_string())
+}
+
+/// What a client asked for at the authorization endpoint (validated by the service layer).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthParams {
+    pub client_id: String,
+    pub project_id: String,
+    pub app_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    pub prompt_login: bool,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+}
+
+/// Who logged in for an authorization request, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    pub user_id: String,
+    pub session_id: String,
+    /// Unix milliseconds.
+    pub auth_time: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub lifecycle: Lifecycle,
+    pub params: AuthParams,
+    pub created_at: i64,
+    pub login: Option<Login>,
+    pub code_hash: Option<String>,
+    pub code_issued_at: i64,
+    pub exchanged: bool,
+    /// The refresh family the exchange started (revoked if the code is used again).
+    pub family_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum AuthRequestCommand {
+    Create(AuthParams),
+    /// A user logged in (or had a session); a code is issued.
+    Complete {
+        login: Login,
+        code_hash: String,
+    },
+    /// The client exchanges the code; the tokens start `family_id`.
+    Exchange {
+        code_hash: String,
+        family_id: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthRequestEvent {
+    Added {
+        params: AuthParams,
+        at: i64,
+    },
+    CodeIssued {
+        login: Login,
+        code_hash: String,
+        at: i64,
+    },
+    CodeExchanged {
+        family_id: String,
+    },
+    /// A second use: what the first one issued is revoked.
+    CodeReused {
+        family_id: Option<String>,
+    },
+}
+
+impl EventType for AuthRequestEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            AuthRequestEvent::Added { .. } => "oidc.auth_request.added",
+            AuthRequestEvent::CodeIssued { .. } => "oidc.code.issued",
+            AuthRequestEvent::CodeExchanged { .. } => "oidc.code.exchanged",
+            AuthRequestEvent::CodeReused { .. } => "oidc.code.reused",
+        }
+    }
+}
+
+impl Aggregate for AuthRequest {
+    const KIND: &'static str = "auth_request";
+    type Command = AuthRequestCommand;
+    type Event = AuthRequestEvent;
+
+    fn exists(&self) -> bool {
+        self.lifecycle == Lifecycle::Active
+    }
+
+    /// Reached only through the OIDC endpoints, which authenticate clients and users.
+    fn access<'a>(&'a self, _: &'a AggregateKey, _: &'a AuthRequestCommand) -> Access<'a> {
+        Access::ServiceOnly
+    }
+
+    fn decide(&self, cmd: &AuthRequestCommand, ctx: Ctx<'_>) -> Result<Vec<AuthRequestEvent>> {
+        use AuthRequestEvent as E;
+        match cmd {
+            AuthRequestCommand::Create(params) => {
+                if self.lifecycle != Lifecycle::New {
+                    return Err(Error::internal("the auth request id is in use"));
+                }
+                Ok(vec![E::Added {
+                    params: params.clone(),
+                    at: ctx.now,
+                }])
+            }
+            AuthRequestCommand::Complete { login, code_hash } => {
+                if !self.exists() || ctx.now > self.created_at + AUTH_REQUEST_TTL {
+                    return Err(Error::new(
+                        Code::AuthRequestExpired,
+                        "this login has expired: start again from the application",
+                    ));
+                }
+                if self.code_hash.is_some() {
+                    return Err(Error::new(
+                        Code::AuthRequestExpired,
+                        "this login was completed already: start again from the application",
+                    ));
+                }
+                Ok(vec![E::CodeIssued {
+                    login: login.clone(),
+                    code_hash: code_hash.clone(),
+                    at: ctx.now,
+                }])
+            }
+            AuthRequestCommand::Exchange {
+                code_hash,
+                family_id,
+            } => {
+                let Some(expected) = &self.code_hash else {
+                    return Err(invalid_grant("the code is not valid"));
+                };
+                if !crate::validate::same_secret(expected, code_hash) {
+                    return Err(invalid_grant("the code is not valid"));
+                }
+                if self.exchanged {
+                    return Ok(vec![E::CodeReused {
+                        family_id: self.family_id.clone(),
+                    }]);
+                }
+                if ctx.now > self.code_issued_at + CODE_TTL {
+                    return Err(invalid_grant("the code has expired"));
+                }
+                Ok(vec![E::CodeExchanged {
+                    family_id: family_id.clone(),
+                }])
+            }
+        }
+    }
+
+    fn apply(&mut self, event: &AuthRequestEvent) {
+        match event {
+            AuthRequestEvent::Added { params, at } => {
+                self.lifecycle = Lifecycle::Active;
+                self.params = params.clone();
+                self.created_at = *at;
+            }
+            AuthRequestEvent::CodeIssued {
+                login,
+                code_hash,
+                at,
+            } => {
+                self.login = Some(login.clone());
+                self.code_hash = Some(code_hash.clone());
+                self.code_issued_at = *at;
+            }
+            AuthRequestEvent::CodeExchanged { family_id } => {
+                self.exchanged = true;
+                self.family_id = Some(family_id.clone());
+            }
+            AuthRequestEvent::CodeReused { .. } => {}
+        }
+    }
+}
+
+mod refresh;
+mod session;
+
+pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
+pub use session::{Session, SessionCommand, SessionEvent};
