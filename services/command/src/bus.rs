@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::instance::Instance;
-use domain::oidc::{AuthRequest, RefreshFamily, Session};
+use domain::oidc::{AuthRequest, RefreshFamily, Session, TokenRevocations};
 use domain::org::Org;
 use domain::project::Project;
 use domain::signing_keys::SigningKeys;
@@ -96,6 +96,7 @@ pub struct CommandBus {
     auth_requests: Registry<AuthRequest>,
     sessions: Registry<Session>,
     refresh_families: Registry<RefreshFamily>,
+    token_revocations: Registry<TokenRevocations>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
 }
@@ -134,7 +135,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -162,6 +163,7 @@ impl CommandBus {
             auth_requests: Mutex::default(),
             sessions: Mutex::default(),
             refresh_families: Mutex::default(),
+            token_revocations: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(options.password_workers, options.password_params),
         }
@@ -344,6 +346,7 @@ impl CommandBus {
             + count(&self.auth_requests)
             + count(&self.sessions)
             + count(&self.refresh_families)
+            + count(&self.token_revocations)
             + count(&self.uniques)
     }
 }

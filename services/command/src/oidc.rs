@@ -6,7 +6,7 @@
 use authz::{Caller, InternalFlow};
 use domain::oidc::{
     AuthParams, AuthRequest, AuthRequestCommand, Grant, Login, RefreshCommand, RefreshFamily,
-    Session, SessionCommand,
+    Session, SessionCommand, TokenRevocationCommand, TokenRevocations,
 };
 use domain::user::{User, UserChange, UserCommand, UserState};
 use domain::{Aggregate, Code, Error};
@@ -343,5 +343,35 @@ impl CommandBus {
         self.execute::<RefreshFamily>(&k, &login_flow(instance), RefreshCommand::Revoke, None)
             .await?;
         Ok(())
+    }
+
+    /// Revokes one access token outside any refresh family (client credentials) of
+    /// `subject`, until it expires at `expires_at` (unix seconds).
+    pub async fn revoke_access_token(
+        &self,
+        instance: &str,
+        subject: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<(), Error> {
+        let k = key(instance, TokenRevocations::KIND, subject);
+        let cmd = TokenRevocationCommand::Revoke {
+            jti: jti.into(),
+            expires_at,
+        };
+        self.execute::<TokenRevocations>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the access token `jti` of `subject`, outside any refresh family, was revoked.
+    pub async fn access_token_revoked(
+        &self,
+        instance: &str,
+        subject: &str,
+        jti: &str,
+    ) -> Result<bool, Error> {
+        let k = key(instance, TokenRevocations::KIND, subject);
+        Ok(self.state::<TokenRevocations>(&k).await?.0.holds(jti))
     }
 }

@@ -20,6 +20,7 @@ use command::secrets::token_hash;
 use domain::{Code, Error};
 
 use crate::generational::{Entries, Generational};
+use crate::oidc::tokens::Revocation;
 use crate::reads::{consistent, if_match, read};
 use crate::request_log::record_caller;
 use crate::{ApiError, Gateway};
@@ -45,8 +46,8 @@ pub struct SystemCaller {
 struct Cached {
     principal: Arc<Principal>,
     expires_at: Option<i64>,
-    /// An OAuth access token's refresh family, whose revocation ends it.
-    family: Option<String>,
+    /// What revokes an OAuth access token (checked on every use).
+    revocation: Option<Revocation>,
 }
 
 /// Principals by token hash and instances by host, valid for one auth generation.
@@ -56,7 +57,7 @@ pub type PrincipalCache = Generational<Principals>;
 pub struct Principals {
     /// By personal access token hash.
     principals: HashMap<String, Cached>,
-    /// By OAuth access token hash (kept apart: their refresh family is checked on every use).
+    /// By OAuth access token hash (kept apart: their revocation is checked on every use).
     access: HashMap<String, Cached>,
     hosts: HashMap<String, String>,
 }
@@ -164,7 +165,7 @@ async fn principal_of(gw: &Gateway, instance: &str, token: &str) -> Result<Arc<P
 }
 
 /// The user of an OAuth access token, cached by the token's hash until it expires, with its
-/// refresh family checked on every use.
+/// revocation (its refresh family's, or its own) checked on every use.
 async fn access_principal(
     gw: &Gateway,
     instance: &str,
@@ -178,8 +179,8 @@ async fn access_principal(
     gw.metrics.cache(cached.is_some());
     let entry = match cached {
         Some(e) => {
-            if let Some(fid) = &e.family {
-                if gw.bus.refresh_family(instance, fid).await?.is_none() {
+            if let Some(r) = &e.revocation {
+                if r.holds(gw, instance).await? {
                     return Err(unauthenticated());
                 }
             }
@@ -195,7 +196,7 @@ async fn access_principal(
             let loaded = Cached {
                 principal: Arc::new(principal),
                 expires_at: claims["exp"].as_i64().map(|s| s * 1000),
-                family: claims["fid"].as_str().map(String::from),
+                revocation: Some(Revocation::of(&claims)),
             };
             gw.principals.with(generation, |c| {
                 c.access.insert(hash, loaded.clone());
@@ -232,7 +233,7 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
                     .map(|(principal, _)| Cached {
                         principal: Arc::new(principal),
                         expires_at,
-                        family: None,
+                        revocation: None,
                     }))
             })
             .await?

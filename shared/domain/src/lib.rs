@@ -68,5 +68,6 @@ domain_events! {
     AuthRequest => oidc::AuthRequest,
     Session => oidc::Session,
     RefreshFamily => oidc::RefreshFamily,
+    TokenRevocations => oidc::TokenRevocations,
     Unique => unique::Unique,
 }

@@ -72,6 +72,7 @@ pub fn payload(event: &DomainEvent) -> Value {
         DomainEvent::AuthRequest(e) => serde_json::to_value(e),
         DomainEvent::Session(e) => serde_json::to_value(e),
         DomainEvent::RefreshFamily(e) => serde_json::to_value(e),
+        DomainEvent::TokenRevocations(e) => serde_json::to_value(e),
         DomainEvent::Unique(e) => serde_json::to_value(e),
     }
     .unwrap_or(Value::Null);

@@ -2,7 +2,7 @@
 //! be forgotten here.
 
 use domain::instance::InstanceEvent;
-use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent};
+use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent, TokenRevocationEvent};
 use domain::org::OrgEvent;
 use domain::project::ProjectEvent;
 use domain::signing_keys::SigningKeysEvent;
@@ -64,7 +64,8 @@ pub(crate) fn apply(
         )
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
-        ) => Ok(()),
+        )
+        | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => Ok(()),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -172,9 +173,10 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | SigningKeysEvent::KeyRetired { .. }
             | SigningKeysEvent::KeyRemoved { .. },
         ) => AUTH,
-        DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
-            NONE
-        }
+        DomainEvent::AuthRequest(_)
+        | DomainEvent::Session(_)
+        | DomainEvent::RefreshFamily(_)
+        | DomainEvent::TokenRevocations(_) => NONE,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }

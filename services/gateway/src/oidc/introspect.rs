@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::app::AuthMethod;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::clients::{authenticate, Client};
 use super::params::Params;
@@ -42,8 +42,9 @@ pub async fn introspect(
 }
 
 /// Revokes a refresh token's family (the whole token must be shown, not its family id alone),
-/// or the family an access token belongs to, and with it every token of that login. Only the
-/// client the tokens were issued to may revoke them; unknown tokens are not an error (RFC 7009).
+/// or the family an access token belongs to, and with it every token of that login; an access
+/// token outside any family (client credentials) alone. Only the client the tokens were
+/// issued to may revoke them; unknown tokens are not an error (RFC 7009).
 pub async fn revoke(
     gw: web::Data<Gateway>,
     req: HttpRequest,
@@ -59,14 +60,27 @@ pub async fn revoke(
         }
         _ => None,
     };
-    let family = match &refresh {
-        Some(id) => Some(id.clone()),
+    let access = match &refresh {
+        Some(_) => None,
         None => tokens::validate(&gw, &instance, &issuer(&req), &token)
             .await
-            .ok()
-            .and_then(|c: Value| c["fid"].as_str().map(String::from)),
+            .ok(),
+    };
+    let family = match (&refresh, &access) {
+        (Some(id), _) => Some(id.clone()),
+        (None, Some(claims)) => claims["fid"].as_str().map(String::from),
+        (None, None) => None,
     };
     let Some(fid) = family else {
+        // An access token outside any family (client credentials) is revoked on its own, by
+        // the client it was issued to.
+        if let Some(c) = access.filter(|c| c["client_id"] == client.client_id()) {
+            let (sub, jti) = (c["sub"].as_str(), c["jti"].as_str());
+            if let (Some(sub), Some(jti)) = (sub, jti) {
+                let exp = c["exp"].as_i64().unwrap_or(0);
+                gw.bus.revoke_access_token(&instance, sub, jti, exp).await?;
+            }
+        }
         return Ok(revoked());
     };
     let issued_to_caller = gw

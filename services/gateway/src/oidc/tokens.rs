@@ -1,6 +1,7 @@
 //! Tokens: JWT access tokens (ES256) or opaque ones (the claims sealed with the master key, so
 //! that issuing them writes nothing), ID tokens (RS256), and the checks every presented access
-//! token passes (signature or seal, issuer, expiry, a live user, a live refresh family).
+//! token passes (signature or seal, issuer, expiry, a live user, a live refresh family or, for
+//! a token outside any family, not revoked on its own).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -189,12 +190,41 @@ async fn live(
     if !live {
         return Err(inactive());
     }
-    if let Some(fid) = claims["fid"].as_str() {
-        if gw.bus.refresh_family(instance, fid).await?.is_none() {
-            return Err(inactive());
-        }
+    if Revocation::of(&claims).holds(gw, instance).await? {
+        return Err(inactive());
     }
     Ok((claims, user))
+}
+
+/// What revokes an access token: its refresh family (every token of a login), or for a token
+/// outside any family (client credentials) the token's own revocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    Family(String),
+    Alone { subject: String, jti: String },
+}
+
+impl Revocation {
+    pub fn of(claims: &Value) -> Revocation {
+        let text = |name: &str| claims[name].as_str().unwrap_or("").to_string();
+        match claims["fid"].as_str() {
+            Some(fid) => Revocation::Family(fid.to_string()),
+            None => Revocation::Alone {
+                subject: text("sub"),
+                jti: text("jti"),
+            },
+        }
+    }
+
+    /// Whether the token is revoked, as the aggregate that decides it says now.
+    pub async fn holds(&self, gw: &Gateway, instance: &str) -> Result<bool, Error> {
+        Ok(match self {
+            Revocation::Family(fid) => gw.bus.refresh_family(instance, fid).await?.is_none(),
+            Revocation::Alone { subject, jti } => {
+                gw.bus.access_token_revoked(instance, subject, jti).await?
+            }
+        })
+    }
 }
 
 /// Whether a bearer token has the shape of an access token (a JWT, or sealed opaque claims);

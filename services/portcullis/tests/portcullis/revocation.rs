@@ -1,12 +1,14 @@
 //! Revocation that holds (RFC 7009), tried as an attacker would: a refresh token revoked by
 //! its family id alone, a code used twice by an app without refresh tokens or in a race with
-//! its first exchange, and revoked access tokens of both kinds at introspection, userinfo and
-//! the API.
+//! its first exchange, revoked access tokens of both kinds at introspection, userinfo and the
+//! API, and a client-credentials token revoked on its own.
 
 use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
-use super::oidc_behaviours::{auth_url, exchange, introspect, logged_in, post_as, VERIFIER};
+use super::oidc_behaviours::{
+    auth_url, exchange, introspect, logged_in, post_as, post_form, VERIFIER,
+};
 use super::oidc_support::{app, enc, human, issuer, param, send, App, UserAgent, REDIRECT};
 
 fn userinfo(t: &Tenant, token: &str) -> u16 {
@@ -166,4 +168,89 @@ fn logged_in_again(t: &Tenant, app: &App, user: &str) -> (UserAgent, String) {
     let mut b = UserAgent::default();
     let back = b.log_in(t, &auth_url(t, app, ""), user, "a long password");
     (b, param(&back, "code").unwrap())
+}
+
+/// A client-credentials token of `client` (Basic authentication), with `scope`.
+fn client_token(t: &Tenant, client: (&str, &str), scope: &str) -> String {
+    let (status, issued) = post_form(
+        t,
+        "/oauth/v2/token",
+        Some(client),
+        &[("grant_type", "client_credentials"), ("scope", scope)],
+    );
+    assert_eq!(status, 200, "{issued}");
+    issued["access_token"].as_str().unwrap().to_string()
+}
+
+fn revoke_as(t: &Tenant, client: (&str, &str), token: &str) -> u16 {
+    post_form(t, "/oauth/v2/revoke", Some(client), &[("token", token)]).0
+}
+
+#[test]
+fn a_client_credentials_token_is_revoked_on_its_own_by_its_client_only() {
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let bot = t.client.post(
+        &format!("/v1/orgs/{org}/users/machine"),
+        json!({"username": "reporter", "name": "Reporter"}),
+    );
+    let id = bot.str("id");
+    let member = t.client.after(&bot).post(
+        &format!("/v1/orgs/{org}/members"),
+        json!({"user_id": id, "roles": ["ORG_OWNER_VIEWER"]}),
+    );
+    assert_eq!(member.status, 201, "{}", member.body);
+    let secret = t
+        .client
+        .after(&member)
+        .post(&format!("/v1/users/{id}/secret"), json!({}))
+        .str("client_secret");
+    let machine = ("reporter", secret.as_str());
+    let api = "urn:portcullis:api:aud";
+    let first = client_token(&t, machine, api);
+    let second = client_token(&t, machine, api);
+    let app = app(&t, "client_secret_basic", "jwt");
+    assert_eq!(introspect(&t, &app, &first)["active"], true);
+
+    // Another client cannot revoke it (RFC 7009: only the client it was issued to).
+    assert_eq!(revoke(&t, &app, &first), 200);
+    assert_eq!(introspect(&t, &app, &first)["active"], true);
+    assert_eq!(t.as_token(&first).get("/v1/users/me").status, 200);
+
+    // Its client revokes it: refused everywhere at once, and the other token lives on.
+    assert_eq!(revoke_as(&t, machine, &first), 200);
+    assert_eq!(introspect(&t, &app, &first)["active"], false);
+    assert_eq!(
+        t.as_token(&first).get("/v1/users/me").error(),
+        (401, "AUTH-0001")
+    );
+    assert_eq!(introspect(&t, &app, &second)["active"], true);
+    assert_eq!(t.as_token(&second).get("/v1/users/me").status, 200);
+    // Revoking it again is no error (RFC 7009) and writes nothing new.
+    assert_eq!(revoke_as(&t, machine, &first), 200);
+
+    // An app's own opaque token, the same way.
+    let project = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": "Batch"}),
+        )
+        .str("id");
+    let created = t.client.post(
+        &format!("/v1/projects/{project}/apps/oidc"),
+        json!({"name": "m2m", "redirect_uris": [], "grant_types": ["client_credentials"],
+               "auth_method": "client_secret_basic", "access_token_type": "opaque"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (client_id, app_secret) = (created.str("client_id"), created.str("client_secret"));
+    let own = (client_id.as_str(), app_secret.as_str());
+    let opaque = client_token(&t, own, "");
+    assert_eq!(introspect(&t, &app, &opaque)["active"], true);
+    assert_eq!(revoke_as(&t, own, &opaque), 200);
+    assert_eq!(introspect(&t, &app, &opaque)["active"], false);
+    assert_eq!(
+        introspect(&t, &app, &client_token(&t, own, ""))["active"],
+        true
+    );
 }

@@ -197,7 +197,9 @@ impl Aggregate for AuthRequest {
 }
 
 mod refresh;
+mod revocations;
 mod session;
 
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
+pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};
 pub use session::{Session, SessionCommand, SessionEvent};

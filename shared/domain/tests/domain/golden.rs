@@ -19,6 +19,7 @@ use domain::codec;
 use domain::instance::InstanceEvent as IE;
 use domain::oidc::{
     AuthParams, AuthRequestEvent as AE, Grant, Login, RefreshEvent as RE, SessionEvent as SE,
+    TokenRevocationEvent as TE,
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
@@ -359,6 +360,11 @@ fn samples() -> Vec<DomainEvent> {
         ]
         .map(D::RefreshFamily),
     );
+    all.push(D::TokenRevocations(TE::Revoked {
+        jti: s("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+        expires_at: 1_700_003_600,
+        at: 1_700_000_100_000,
+    }));
     all.extend(
         [
             UE::Claimed { owner: s("u1") },
@@ -392,6 +398,7 @@ fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (u16, Vec<u8
         DomainEvent::AuthRequest(e) => of!("auth_request", e),
         DomainEvent::Session(e) => of!("session", e),
         DomainEvent::RefreshFamily(e) => of!("refresh_family", e),
+        DomainEvent::TokenRevocations(e) => of!("token_revocations", e),
         DomainEvent::Unique(e) => of!("unique", e),
     }
 }
@@ -488,6 +495,9 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             RE::Rotated { .. } => 1,
             RE::Revoked => 2,
         },
+        DomainEvent::TokenRevocations(e) => match e {
+            TE::Revoked { .. } => 0,
+        },
         DomainEvent::Unique(e) => match e {
             UE::Claimed { .. } => 0,
             UE::Released { .. } => 1,
@@ -497,7 +507,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 }
 
 /// The variants each kind has (the highest arm of `variant` plus one).
-const VARIANTS: [(&str, u8); 10] = [
+const VARIANTS: [(&str, u8); 11] = [
     ("instance", 7),
     ("org", 7),
     ("user", 21),
@@ -507,6 +517,7 @@ const VARIANTS: [(&str, u8); 10] = [
     ("auth_request", 4),
     ("session", 4),
     ("refresh_family", 3),
+    ("token_revocations", 1),
     ("unique", 2),
 ];
 

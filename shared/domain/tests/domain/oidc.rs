@@ -3,12 +3,13 @@
 use domain::oidc::{
     AuthParams, AuthRequest, AuthRequestCommand as AC, AuthRequestEvent as AE, Grant, Login,
     RefreshCommand as RC, RefreshEvent as RE, RefreshFamily, Session, SessionCommand as SC,
-    SessionEvent as SE, CODE_TTL,
+    SessionEvent as SE, TokenRevocationCommand as TC, TokenRevocationEvent as TE, TokenRevocations,
+    CODE_TTL,
 };
 use domain::settings::SessionSettings;
 use domain::testing::{given, NOW};
 use domain::user::{Email, Profile, User, UserChange, UserCommand, UserEvent};
-use domain::Code;
+use domain::{Aggregate, Code};
 
 fn s(v: &str) -> String {
     v.to_string()
@@ -322,4 +323,42 @@ fn wrong_passwords_lock_a_user_at_the_limit() {
         .when(check(true))
         .then(&[UserEvent::PasswordCheckSucceeded]);
     given::<User>(&[human]).when(check(true)).then(&[]);
+}
+
+#[test]
+fn an_access_token_is_revoked_once_and_forgotten_when_it_expires() {
+    let revoke = |jti: &str, expires_at: i64| TC::Revoke {
+        jti: s(jti),
+        expires_at,
+    };
+    let in_an_hour = NOW / 1000 + 3600;
+    // Given no revocations, when a live token is revoked, then it is recorded.
+    given::<TokenRevocations>(&[])
+        .when(revoke("j1", in_an_hour))
+        .then(&[TE::Revoked {
+            jti: s("j1"),
+            expires_at: in_an_hour,
+            at: NOW,
+        }]);
+    let revoked = [TE::Revoked {
+        jti: s("j1"),
+        expires_at: in_an_hour,
+        at: NOW,
+    }];
+    // Revoked again, or expired already: nothing to record.
+    given::<TokenRevocations>(&revoked)
+        .when(revoke("j1", in_an_hour))
+        .then(&[]);
+    given::<TokenRevocations>(&[])
+        .when(revoke("j2", NOW / 1000))
+        .then(&[]);
+    // An entry goes once its token has expired: the list does not grow with time.
+    let later = TE::Revoked {
+        jti: s("j3"),
+        expires_at: in_an_hour + 7200,
+        at: (in_an_hour + 1) * 1000,
+    };
+    let state = TokenRevocations::from_events(&[revoked[0].clone(), later]);
+    assert!(!state.holds("j1"));
+    assert!(state.holds("j3"));
 }

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent};
+use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent, TokenRevocationEvent};
 use domain::unique::UniqueEvent;
 use domain::{DomainEvent, Error};
 use eventlog::kafka::follower::Checkpoint;
@@ -284,7 +284,8 @@ impl CqlReadModel {
             )
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
-            ) => Ok(()),
+            )
+            | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => Ok(()),
             // Claims are the write side's business; nothing reads them.
             DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => {
                 Ok(())
