@@ -34,10 +34,22 @@ pub enum ReadModels {
 }
 
 pub fn start(read_models: ReadModels) -> Server {
-    let keyspace = (read_models == ReadModels::Cql).then(crate::cql::keyspace);
     let broker = Broker::with_topics(PARTITIONS);
-    let brokers = broker.brokers();
     let master_key = command::keys::MasterKey::generate().to_base64();
+    start_on(read_models, broker, master_key, None)
+}
+
+/// A cluster on a broker whose topics exist (and may hold a log already), sealing with
+/// `master_key` (base64): the log's keys are sealed with it. With `earlier`, a log made before:
+/// the gateway's data directory gets the token files (`*.pat`) its first start wrote there.
+pub fn start_on(
+    read_models: ReadModels,
+    broker: Broker,
+    master_key: String,
+    earlier: Option<&std::path::Path>,
+) -> Server {
+    let keyspace = (read_models == ReadModels::Cql).then(crate::cql::keyspace);
+    let brokers = broker.brokers();
     let mut dirs = Vec::new();
     let mut node = |role: Role| {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -51,6 +63,12 @@ pub fn start(read_models: ReadModels) -> Server {
             opts.cql.cql_schema_metadata = crate::cql::SCHEMA_METADATA;
         }
         let data_dir = opts.data_dir.clone();
+        if let (Role::Gateway, Some(from)) = (role, earlier) {
+            std::fs::create_dir_all(&data_dir).expect("a data directory");
+            for file in ["system.pat", "admin.pat"] {
+                std::fs::copy(from.join(file), data_dir.join(file)).expect("the token files");
+            }
+        }
         let addr = launch_node(opts);
         dirs.push(dir);
         (addr, data_dir)

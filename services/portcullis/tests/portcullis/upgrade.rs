@@ -1,14 +1,17 @@
 //! A data directory made by an earlier release (0.1: the system user was a machine user of the
 //! default instance's org `Default`, its SYSTEM_OWNER membership on that instance) keeps
 //! working after the upgrade: the system user is moved into the system scope by events, the
-//! log as it was is left untouched, and a second start moves nothing more.
+//! log as it was is left untouched, and a second start moves nothing more. The same for a
+//! cluster whose Kafka log holds what 0.1 wrote.
 
 use std::path::Path;
 
 use domain::instance::{InstanceEvent, SYSTEM_SCOPE};
 use domain::user::UserEvent;
 use domain::DomainEvent;
+use eventlog::{EventLog, SqliteLog};
 use serde_json::Value;
+use testkit::cluster::ReadModels;
 
 use super::{events, read, start};
 
@@ -99,4 +102,93 @@ fn an_earlier_releases_system_user_is_moved_out_of_the_default_instance() {
     assert_eq!(status, 200);
     assert_eq!(server.stop().code(), Some(0));
     assert_eq!(events(&data).len(), after.len(), "the move is made once");
+}
+
+/// The fixture's log as a 0.1 cluster would hold it: every event, with its stream's owners and
+/// its payload as written (schema version 1), appended to the partition its aggregate maps to.
+fn fill_cluster_log(brokers: &str) {
+    use eventlog::kafka::{KafkaLog, KafkaLogOptions};
+    use eventlog::position::partition_for;
+    use eventlog::{Append, NewEvent};
+    let db = rusqlite::Connection::open(Path::new(FIXTURE).join("events.db")).unwrap();
+    let mut owners: std::collections::HashMap<(String, String, String), Vec<String>> =
+        Default::default();
+    let mut rows = db
+        .prepare("SELECT instance, kind, aggregate_id, owner FROM owners")
+        .unwrap();
+    let found = rows
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap();
+    for row in found {
+        let (instance, kind, id, owner): (String, String, String, String) = row.unwrap();
+        owners.entry((instance, kind, id)).or_default().push(owner);
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let from =
+            SqliteLog::open(&Path::new(FIXTURE).join("events.db"), Default::default()).unwrap();
+        let mut logs = Vec::new();
+        for p in 0..testkit::cluster::PARTITIONS {
+            let options = KafkaLogOptions::new(brokers, p, "release-0.1");
+            logs.push(KafkaLog::open(options).await.unwrap());
+        }
+        for e in from.read_all(0, 10_000).await.unwrap() {
+            let s = &e.stream;
+            let partition = partition_for(&s.id, testkit::cluster::PARTITIONS as u32);
+            let key = (s.instance.clone(), s.kind.clone(), s.id.clone());
+            let append = Append {
+                stream: s.clone(),
+                expected_version: e.version - 1,
+                events: vec![NewEvent { ..e.event.clone() }],
+                owners: match e.version {
+                    1 => owners.get(&key).cloned().unwrap_or_default(),
+                    _ => Vec::new(),
+                },
+            };
+            logs[partition as usize].append(append).await.unwrap();
+        }
+        for log in &logs {
+            log.release();
+        }
+    });
+}
+
+#[test]
+fn an_earlier_releases_cluster_log_has_its_system_user_moved_too() {
+    let broker = eventlog::kafka::broker::Broker::with_topics(testkit::cluster::PARTITIONS);
+    fill_cluster_log(&broker.brokers());
+    let master_key = read(Path::new(FIXTURE), "master.key");
+    let fixture = Path::new(FIXTURE);
+    let server =
+        testkit::cluster::start_on(ReadModels::Embedded, broker, master_key, Some(fixture));
+    let (system, admin) = (read(fixture, "system.pat"), read(fixture, "admin.pat"));
+    let base = server.base();
+    // The system token reaches the system API once the move is through (the gateway's start
+    // makes it), and never an instance route.
+    let mut listed = (0, Value::Null);
+    for _ in 0..100 {
+        listed = get(&base, "/v1/system/instances", &system, "localhost");
+        if listed.0 == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(listed.0, 200, "{}", listed.1);
+    assert_eq!(
+        listed.1["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        listed.1
+    );
+    assert_eq!(get(&base, "/v1/users/me", &system, "localhost").0, 401);
+    let (status, found) = get(&base, "/v1/users?username=system", &admin, "localhost");
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["items"], serde_json::json!([]));
+    // The instance's admin works as before.
+    let (status, me) = get(&base, "/v1/users/me", &admin, "localhost");
+    assert_eq!(
+        (status, me["username"].as_str()),
+        (200, Some("admin-bot")),
+        "{me}"
+    );
 }
