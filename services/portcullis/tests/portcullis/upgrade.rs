@@ -104,8 +104,9 @@ fn an_earlier_releases_system_user_is_moved_out_of_the_default_instance() {
     assert_eq!(events(&data).len(), after.len(), "the move is made once");
 }
 
-/// The fixture's log as a 0.1 cluster would hold it: every event, with its stream's owners and
-/// its payload as written (schema version 1), appended to the partition its aggregate maps to.
+/// The fixture's events as a 0.1 cluster would hold them: every event, with its stream's owners
+/// and its payload as written (schema version 1), appended to the partition its aggregate maps
+/// to. (The records around them are today's; `eventlog`'s record tests read 0.1's.)
 fn fill_cluster_log(brokers: &str) {
     use eventlog::kafka::{KafkaLog, KafkaLogOptions};
     use eventlog::position::partition_for;

@@ -15,7 +15,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::reader::{PartitionReader, Resume};
-use super::record::Record;
+use super::record::{readable, Record};
 use crate::position::tag;
 use crate::types::*;
 
@@ -114,10 +114,11 @@ impl Follower {
             // After the first record, take only what is already there.
             budget = Duration::from_millis(1);
             self.read += 1;
-            let Some(record) = message.payload().and_then(Record::decode) else {
+            let p = message.partition();
+            let decoded = Record::decode(message.payload().unwrap_or_default());
+            let Some(record) = readable(decoded, message.topic(), p, message.offset())? else {
                 continue;
             };
-            let p = message.partition();
             if let Some(t) = traceparent(&message) {
                 self.traces.insert((p, message.offset()), t);
             }

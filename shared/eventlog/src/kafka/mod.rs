@@ -33,6 +33,7 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use reader::{Counted, PartitionReader, Resume};
+use record::readable;
 pub use record::{Record, SnapshotRecord};
 
 use crate::types::*;
@@ -127,17 +128,21 @@ impl KafkaLog {
 
         let mut reader = PartitionReader::default();
         let mut state = PartitionState::default();
+        let (topic, partition) = (options.topic.clone(), options.partition);
         read_partition(&options, &options.topic, |offset, bytes| {
-            if let Some(record) = Record::decode(bytes) {
+            if let Some(record) = readable(Record::decode(bytes), &topic, partition, offset)? {
                 for counted in reader.read(offset, record) {
                     state.add(counted);
                 }
             }
+            Ok(())
         })
         .await?;
         reader.void_pending();
-        read_partition(&options, &options.snapshots_topic, |_, bytes| {
-            if let Some(s) = SnapshotRecord::decode(bytes) {
+        let snapshots = options.snapshots_topic.clone();
+        read_partition(&options, &options.snapshots_topic, |offset, bytes| {
+            let decoded = SnapshotRecord::decode(bytes);
+            if let Some(s) = readable(decoded, &snapshots, partition, offset)? {
                 let stream = s.stream();
                 if state.position_of(&stream, s.version) == s.pinned() {
                     state.keep_snapshot(
@@ -149,6 +154,7 @@ impl KafkaLog {
                     );
                 }
             }
+            Ok(())
         })
         .await?;
         if reader.dropped > 0 {
@@ -272,7 +278,7 @@ fn committed_reader(brokers: &str, group: &str, eof: bool) -> LogResult<StreamCo
 async fn read_partition(
     options: &KafkaLogOptions,
     topic: &str,
-    mut each: impl FnMut(i64, &[u8]),
+    mut each: impl FnMut(i64, &[u8]) -> LogResult<()>,
 ) -> LogResult<()> {
     let consumer = committed_reader(
         &options.brokers,
@@ -288,7 +294,7 @@ async fn read_partition(
         .map_err(|e| unavailable("assign", e))?;
     loop {
         match tokio::time::timeout(options.timeout * 6, consumer.recv()).await {
-            Ok(Ok(message)) => each(message.offset(), message.payload().unwrap_or_default()),
+            Ok(Ok(message)) => each(message.offset(), message.payload().unwrap_or_default())?,
             Ok(Err(KafkaError::PartitionEOF(_))) => return Ok(()),
             Ok(Err(e)) => return Err(unavailable(&format!("reading {topic}"), e)),
             Err(_) => {
