@@ -364,14 +364,13 @@ impl CommandBus {
         Ok(())
     }
 
-    /// Whether the access token `jti` of `subject`, outside any refresh family, was revoked.
-    pub async fn access_token_revoked(
+    /// The access tokens of `subject` revoked on their own (outside any refresh family).
+    pub async fn token_revocations(
         &self,
         instance: &str,
         subject: &str,
-        jti: &str,
-    ) -> Result<bool, Error> {
+    ) -> Result<TokenRevocations, Error> {
         let k = key(instance, TokenRevocations::KIND, subject);
-        Ok(self.state::<TokenRevocations>(&k).await?.0.holds(jti))
+        Ok(self.state::<TokenRevocations>(&k).await?.0)
     }
 }

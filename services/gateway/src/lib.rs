@@ -40,6 +40,7 @@ pub struct Gateway {
     principals: auth::PrincipalCache,
     keys: oidc::KeyRing,
     clients: oidc::client_cache::ClientCache,
+    revoked: oidc::revoked::RevokedCache,
     documents: oidc::discovery::Documents,
 }
 
@@ -60,6 +61,7 @@ impl Gateway {
             principals: auth::PrincipalCache::default(),
             keys: oidc::KeyRing::default(),
             clients: oidc::client_cache::ClientCache::default(),
+            revoked: oidc::revoked::RevokedCache::default(),
             documents: oidc::discovery::Documents::default(),
         }
     }

@@ -173,10 +173,11 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | SigningKeysEvent::KeyRetired { .. }
             | SigningKeysEvent::KeyRemoved { .. },
         ) => AUTH,
-        DomainEvent::AuthRequest(_)
-        | DomainEvent::Session(_)
-        | DomainEvent::RefreshFamily(_)
-        | DomainEvent::TokenRevocations(_) => NONE,
+        DomainEvent::AuthRequest(_) | DomainEvent::Session(_) | DomainEvent::RefreshFamily(_) => {
+            NONE
+        }
+        // What gateways remember of tokens revoked on their own.
+        DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => AUTH,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }

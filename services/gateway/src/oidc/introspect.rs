@@ -78,7 +78,7 @@ pub async fn revoke(
             let (sub, jti) = (c["sub"].as_str(), c["jti"].as_str());
             if let (Some(sub), Some(jti)) = (sub, jti) {
                 let exp = c["exp"].as_i64().unwrap_or(0);
-                gw.bus.revoke_access_token(&instance, sub, jti, exp).await?;
+                super::revoked::revoke(&gw, &instance, sub, jti, exp).await?;
             }
         }
         return Ok(revoked());

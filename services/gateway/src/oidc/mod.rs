@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod keyring;
 mod login;
 mod params;
+pub(crate) mod revoked;
 pub(crate) mod tokens;
 mod userinfo;
 

@@ -216,12 +216,13 @@ impl Revocation {
         }
     }
 
-    /// Whether the token is revoked, as the aggregate that decides it says now.
+    /// Whether the token is revoked: as its family's aggregate says now, or (on its own) as
+    /// this gateway knows (see [`super::revoked`]).
     pub async fn holds(&self, gw: &Gateway, instance: &str) -> Result<bool, Error> {
         Ok(match self {
             Revocation::Family(fid) => gw.bus.refresh_family(instance, fid).await?.is_none(),
             Revocation::Alone { subject, jti } => {
-                gw.bus.access_token_revoked(instance, subject, jti).await?
+                super::revoked::holds(gw, instance, subject, jti).await?
             }
         })
     }
