@@ -254,16 +254,19 @@ impl CommandBus {
         Ok(position)
     }
 
-    /// Gives an instance an active key of each algorithm, once; returns the log position of
-    /// what it wrote (none when the keys were there).
+    /// Gives an instance an active key of each algorithm, once; returns the log position a
+    /// read model must reach to hold them (what it wrote, or the keys' last event).
     pub async fn ensure_signing_keys(
         &self,
         instance: &str,
         algs: &[&str],
     ) -> Result<Positions, Error> {
         let k = key(instance, SigningKeys::KIND, instance);
-        let (keys, _) = self.state::<SigningKeys>(&k).await?;
+        let (keys, _, last) = self.peek::<SigningKeys>(&k).await?;
+        // Keys that a concurrent first use provided a moment ago may not be in the read model
+        // yet: the caller waits for them as for its own.
         let mut position = Positions::default();
+        position.add(last);
         for &alg in algs {
             if keys.active(alg).is_none() {
                 // Concurrent first uses may each get here; the actor keeps the first key.

@@ -757,3 +757,20 @@ async fn a_creation_sent_twice_to_its_owner_answers_the_user_it_made() {
     assert!(user.exists());
     assert_eq!(written.sequence, version);
 }
+
+#[actix_rt::test]
+async fn a_first_use_of_keys_another_just_provided_waits_for_them_too() {
+    // The gateway waits for the returned position before it reads the keys from its read
+    // model: a use that finds them made a moment ago by another must wait as well, or it
+    // finds none there yet.
+    let dir = tempfile::tempdir().unwrap();
+    let options = CommandOptions {
+        master_key: Some(command::keys::MasterKey::generate()),
+        ..Default::default()
+    };
+    let bus = bus(log(&dir), options);
+    let first = bus.ensure_signing_keys(I, &["ES256"]).await.unwrap();
+    assert_ne!(first.to_string(), "", "the first use writes the key");
+    let later = bus.ensure_signing_keys(I, &["ES256"]).await.unwrap();
+    assert_eq!(later, first, "a later use waits for the same position");
+}

@@ -77,8 +77,23 @@ pub fn launch(opts: StartOptions) -> SocketAddr {
     launch_node(opts).0
 }
 
+/// The in-process servers' errors on stderr (level `error`, or what `PORTCULLIS_TEST_LOG`
+/// says), where a failing test's output shows them: an internal error's cause is logged, never
+/// told to the client.
+fn log_errors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = std::env::var("PORTCULLIS_TEST_LOG").unwrap_or_else(|_| "error".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    });
+}
+
 /// As [`launch`]; also the node's gRPC address, if it serves gRPC.
 pub fn launch_node(opts: StartOptions) -> (SocketAddr, Option<SocketAddr>) {
+    log_errors();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

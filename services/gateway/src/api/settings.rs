@@ -12,9 +12,22 @@ use crate::auth::Authenticated;
 use crate::views::{SessionSettingsView, WriteReply};
 use crate::Gateway;
 
-fn instance_target(auth: &Authenticated) -> Target<'_> {
-    Target::Instance {
-        instance: &auth.instance,
+/// The gateway's check: `on_org` on the org, or `on_instance` on the instance.
+fn check(
+    gw: &Gateway,
+    auth: &Authenticated,
+    org: Option<&str>,
+    on_org: &str,
+    on_instance: &str,
+) -> Result<(), Error> {
+    match org {
+        Some(id) => require(gw, auth, Permission::named(on_org), org_target(auth, id)),
+        None => {
+            let instance = Target::Instance {
+                instance: &auth.instance,
+            };
+            require(gw, auth, Permission::named(on_instance), instance)
+        }
     }
 }
 
@@ -26,20 +39,7 @@ pub async fn get(
     kind: &str,
 ) -> Result<SessionSettingsView, Error> {
     let kind = SettingsKind::parse(kind)?;
-    match org {
-        Some(id) => require(
-            gw,
-            auth,
-            Permission::named("policy.read"),
-            org_target(auth, id),
-        )?,
-        None => require(
-            gw,
-            auth,
-            Permission::named("iam.policy.read"),
-            instance_target(auth),
-        )?,
-    }
+    check(gw, auth, org, "policy.read", "iam.policy.read")?;
     let (own, org) = gw.bus.settings_maps(&auth.instance, org).await?;
     let (value, source) = settings::in_force(kind, org.as_ref(), &own);
     Ok(view(value, source))
@@ -52,20 +52,7 @@ pub async fn put(
     org: Option<&str>,
     value: Settings,
 ) -> Result<WriteReply, Error> {
-    match org {
-        Some(id) => require(
-            gw,
-            auth,
-            Permission::named("policy.write"),
-            org_target(auth, id),
-        )?,
-        None => require(
-            gw,
-            auth,
-            Permission::named("iam.policy.write"),
-            instance_target(auth),
-        )?,
-    }
+    check(gw, auth, org, "policy.write", "iam.policy.write")?;
     let (caller, instance) = (&auth.caller, &auth.instance);
     let w = match org {
         Some(id) => {
@@ -91,12 +78,7 @@ pub async fn reset(
     kind: &str,
 ) -> Result<WriteReply, Error> {
     let kind = SettingsKind::parse(kind)?;
-    require(
-        gw,
-        auth,
-        Permission::named("policy.delete"),
-        org_target(auth, org),
-    )?;
+    check(gw, auth, Some(org), "policy.delete", "iam.policy.delete")?;
     let w = gw
         .bus
         .set_org_settings(&auth.caller, &auth.instance, org, kind, None, auth.if_match)
@@ -125,7 +107,7 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
 }
 
 /// The view of a value in force.
-pub fn view(value: Settings, source: Source) -> SessionSettingsView {
+fn view(value: Settings, source: Source) -> SessionSettingsView {
     let source = match source {
         Source::Default => "default",
         Source::Instance => "instance",

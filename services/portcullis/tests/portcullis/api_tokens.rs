@@ -10,7 +10,7 @@ use testkit::{server, Client, Tenant};
 
 use super::grpc::{block, call, channel};
 use super::oidc_behaviours::{auth_url, exchange, logged_in, post_form, VERIFIER};
-use super::oidc_support::{app, enc, human, param, UserAgent};
+use super::oidc_support::{app, enc, human, machine, param, UserAgent};
 
 const API: &str = "urn:portcullis:api:aud";
 
@@ -97,25 +97,11 @@ fn a_token_without_the_api_audience_or_of_another_instance_is_refused() {
 fn a_machine_user_calls_the_api_with_client_credentials() {
     let t = server().tenant();
     let org = super::default_org(&t);
-    let bot = t.client.post(
-        &format!("/v1/orgs/{org}/users/machine"),
-        json!({"username": "reporter", "name": "Reporter"}),
-    );
-    let id = bot.str("id");
-    let member = t.client.after(&bot).post(
-        &format!("/v1/orgs/{org}/members"),
-        json!({"user_id": id, "roles": ["ORG_OWNER_VIEWER"]}),
-    );
-    assert_eq!(member.status, 201, "{}", member.body);
-    let secret = t
-        .client
-        .after(&member)
-        .post(&format!("/v1/users/{id}/secret"), json!({}));
-    let _ = t.client.after(&secret).get("/v1/users/me");
+    let (id, secret) = machine(&t, "reporter", &["ORG_OWNER_VIEWER"]);
     let (status, issued) = post_form(
         &t,
         "/oauth/v2/token",
-        Some(("reporter", &secret.str("client_secret"))),
+        Some(("reporter", &secret)),
         &[("grant_type", "client_credentials"), ("scope", API)],
     );
     assert_eq!(status, 200, "{issued}");

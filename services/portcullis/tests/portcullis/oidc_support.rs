@@ -111,6 +111,30 @@ pub fn human(t: &Tenant, username: &str, password: &str) -> String {
     r.str("id")
 }
 
+/// A machine user of the default org holding `roles` there, with a client secret readable by
+/// the token endpoint: its id and secret.
+pub fn machine(t: &Tenant, username: &str, roles: &[&str]) -> (String, String) {
+    let org = default_org(t);
+    let bot = t.client.post(
+        &format!("/v1/orgs/{org}/users/machine"),
+        json!({"username": username, "name": username}),
+    );
+    assert_eq!(bot.status, 201, "{}", bot.body);
+    let id = bot.str("id");
+    let member = t.client.after(&bot).post(
+        &format!("/v1/orgs/{org}/members"),
+        json!({"user_id": id, "roles": roles}),
+    );
+    assert_eq!(member.status, 201, "{}", member.body);
+    let secret = t
+        .client
+        .after(&member)
+        .post(&format!("/v1/users/{id}/secret"), json!({}));
+    assert_eq!(secret.status, 201, "{}", secret.body);
+    let _ = t.client.after(&secret).get("/v1/users/me");
+    (id, secret.str("client_secret"))
+}
+
 /// A browser without JavaScript: keeps cookies per request, follows nothing by itself.
 #[derive(Default)]
 pub struct UserAgent {

@@ -9,7 +9,9 @@ use testkit::{server, Tenant};
 use super::oidc_behaviours::{
     auth_url, exchange, introspect, logged_in, post_as, post_form, VERIFIER,
 };
-use super::oidc_support::{app, enc, human, issuer, param, send, App, UserAgent, REDIRECT};
+use super::oidc_support::{
+    app, enc, human, issuer, machine, param, send, App, UserAgent, REDIRECT,
+};
 
 fn userinfo(t: &Tenant, token: &str) -> u16 {
     send(
@@ -190,25 +192,11 @@ fn revoke_as(t: &Tenant, client: (&str, &str), token: &str) -> u16 {
 fn a_client_credentials_token_is_revoked_on_its_own_by_its_client_only() {
     let t = server().tenant();
     let org = super::default_org(&t);
-    let bot = t.client.post(
-        &format!("/v1/orgs/{org}/users/machine"),
-        json!({"username": "reporter", "name": "Reporter"}),
-    );
-    let id = bot.str("id");
-    let member = t.client.after(&bot).post(
-        &format!("/v1/orgs/{org}/members"),
-        json!({"user_id": id, "roles": ["ORG_OWNER_VIEWER"]}),
-    );
-    assert_eq!(member.status, 201, "{}", member.body);
-    let secret = t
-        .client
-        .after(&member)
-        .post(&format!("/v1/users/{id}/secret"), json!({}))
-        .str("client_secret");
-    let machine = ("reporter", secret.as_str());
+    let (_, secret) = machine(&t, "reporter", &["ORG_OWNER_VIEWER"]);
+    let bot = ("reporter", secret.as_str());
     let api = "urn:portcullis:api:aud";
-    let first = client_token(&t, machine, api);
-    let second = client_token(&t, machine, api);
+    let first = client_token(&t, bot, api);
+    let second = client_token(&t, bot, api);
     let app = app(&t, "client_secret_basic", "jwt");
     assert_eq!(introspect(&t, &app, &first)["active"], true);
 
@@ -218,7 +206,7 @@ fn a_client_credentials_token_is_revoked_on_its_own_by_its_client_only() {
     assert_eq!(t.as_token(&first).get("/v1/users/me").status, 200);
 
     // Its client revokes it: refused everywhere at once, and the other token lives on.
-    assert_eq!(revoke_as(&t, machine, &first), 200);
+    assert_eq!(revoke_as(&t, bot, &first), 200);
     assert_eq!(introspect(&t, &app, &first)["active"], false);
     assert_eq!(
         t.as_token(&first).get("/v1/users/me").error(),
@@ -227,7 +215,7 @@ fn a_client_credentials_token_is_revoked_on_its_own_by_its_client_only() {
     assert_eq!(introspect(&t, &app, &second)["active"], true);
     assert_eq!(t.as_token(&second).get("/v1/users/me").status, 200);
     // Revoking it again is no error (RFC 7009) and writes nothing new.
-    assert_eq!(revoke_as(&t, machine, &first), 200);
+    assert_eq!(revoke_as(&t, bot, &first), 200);
 
     // An app's own opaque token, the same way.
     let project = t
