@@ -631,6 +631,66 @@ async fn cql_cursors_carry_the_drivers_paging_state() {
 }
 
 /// Each test of the contract, once per adapter.
+/// The golden log: every event type as each release wrote it (`shared/domain/tests/golden`).
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../domain/tests/golden/events.json"
+);
+
+async fn a_log_of_every_release_projects_with_its_meaning(a: Adapter) {
+    use base64::Engine;
+    let w = world(a);
+    let golden: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(GOLDEN).unwrap()).unwrap();
+    // Each entry in a stream of its own, as the log would hold it (release 0.1's positional
+    // payloads and today's JSON alike).
+    let batch: Vec<eventlog::StoredEvent> = golden
+        .iter()
+        .enumerate()
+        .map(|(n, g)| {
+            let text = |k: &str| g[k].as_str().unwrap().to_string();
+            eventlog::StoredEvent {
+                position: n as u64 + 1,
+                stream: eventlog::StreamId::new(I, &text("kind"), &format!("golden-{n}")),
+                version: 1,
+                event: eventlog::NewEvent {
+                    event_type: text("type"),
+                    schema_version: g["version"].as_u64().unwrap() as u16,
+                    payload: base64::engine::general_purpose::STANDARD
+                        .decode(text("payload"))
+                        .unwrap(),
+                    creator: "golden".into(),
+                    created_at: 1_700_000_000_000,
+                },
+            }
+        })
+        .collect();
+    assert_eq!(w.model.apply_batch(&batch).unwrap(), batch.len() as u64);
+    // The audit trail shows each with the fields it meant (secrets redacted).
+    let trail = w
+        .model
+        .events(I, &readmodel::EventFilter::default(), 10_000)
+        .unwrap();
+    assert_eq!(trail.len(), golden.len());
+    for (row, g) in trail.iter().zip(&golden) {
+        assert_eq!(row.event_type, g["type"].as_str().unwrap());
+        let meant = match &g["means"] {
+            serde_json::Value::Object(tagged) => tagged.values().next().unwrap().clone(),
+            _ => serde_json::Value::Null,
+        };
+        let Some(fields) = meant.as_object() else {
+            continue;
+        };
+        for (key, value) in fields {
+            let secret =
+                key.ends_with("_hash") || ["sealed", "secret", "token"].contains(&key.as_str());
+            if !secret {
+                assert_eq!(&row.payload[key], value, "{} ({key})", row.event_type);
+            }
+        }
+    }
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -670,4 +730,5 @@ contract!(
     a_read_can_wait_for_the_position_of_a_write,
     each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs,
     ten_thousand_users_page_in_order_each_once,
+    a_log_of_every_release_projects_with_its_meaning,
 );

@@ -233,12 +233,16 @@ impl CqlReadModel {
         cql: &str,
         values: impl scylla::serialize::row::SerializeRow,
     ) -> Result<Vec<String>, Error> {
-        self.rows(cql, values)
+        // CQL writes are upserts: a row that only updates wrote holds no value in the column,
+        // and names nothing.
+        let rows = self
+            .rows(cql, values)
             .await?
-            .rows::<(String,)>()
+            .rows::<(Option<String>,)>()
             .map_err(storage)?
-            .map(|r| r.map(|(v,)| v).map_err(storage))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage)?;
+        Ok(rows.into_iter().filter_map(|(v,)| v).collect())
     }
 
     /// Takes what the projector has recorded: each partition's position, and the generations
