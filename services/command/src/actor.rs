@@ -114,7 +114,7 @@ pub(crate) fn to_log<E: EventType + serde::Serialize>(
         .collect()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -1,14 +1,13 @@
 //! A user's browser sessions as the API shows them, their ends, and the lifetimes that apply
 //! to them and to refresh tokens (the `session` settings in force for the user's org).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use authz::Caller;
 use domain::oidc::Session;
 use domain::settings::SessionSettings;
 use domain::user::{User, UserChange};
 use domain::{Aggregate, Code, Error};
 
+use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::sagas::key;
 use crate::Written;
@@ -22,12 +21,6 @@ pub struct LiveSession {
     pub last_used: i64,
     /// When it ends unless used again.
     pub expires_at: i64,
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl CommandBus {

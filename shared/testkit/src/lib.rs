@@ -77,13 +77,14 @@ pub fn launch(opts: StartOptions) -> SocketAddr {
     launch_node(opts).0
 }
 
-/// The in-process servers' errors on stderr (level `error`, or what `PORTCULLIS_TEST_LOG`
-/// says), where a failing test's output shows them: an internal error's cause is logged, never
-/// told to the client.
+/// The in-process servers' errors on stderr (level `error` without librdkafka's chatter, or
+/// what `PORTCULLIS_TEST_LOG` says), where a failing test's output shows them: an internal
+/// error's cause is logged, never told to the client.
 fn log_errors() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let filter = std::env::var("PORTCULLIS_TEST_LOG").unwrap_or_else(|_| "error".into());
+        let filter =
+            std::env::var("PORTCULLIS_TEST_LOG").unwrap_or_else(|_| "error,rdkafka=off".into());
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_writer(std::io::stderr)
