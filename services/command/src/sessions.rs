@@ -3,6 +3,7 @@
 
 use authz::Caller;
 use domain::oidc::Session;
+use domain::org::Org;
 use domain::settings::SessionSettings;
 use domain::user::{User, UserChange};
 use domain::{Aggregate, Code, Error};
@@ -34,7 +35,17 @@ impl CommandBus {
         let (user, _) = self
             .state::<User>(&key(instance, User::KIND, user_id))
             .await?;
-        let (own, org) = self.settings_maps(instance, Some(&user.org)).await?;
+        let (own, _) = self.settings_maps(instance, None).await?;
+        // A user (or an org) removed since gets the instance's: their sessions are over anyway.
+        let org = match user.exists() {
+            true => {
+                let (org, _) = self
+                    .state::<Org>(&key(instance, Org::KIND, &user.org))
+                    .await?;
+                org.exists().then_some(org.settings)
+            }
+            false => None,
+        };
         Ok(domain::settings::session(org.as_ref(), &own))
     }
 

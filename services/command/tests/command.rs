@@ -774,3 +774,13 @@ async fn a_first_use_of_keys_another_just_provided_waits_for_them_too() {
     let later = bus.ensure_signing_keys(I, &["ES256"]).await.unwrap();
     assert_eq!(later, first, "a later use waits for the same position");
 }
+
+#[actix_rt::test]
+async fn a_removed_users_sessions_get_the_instances_lifetimes_not_an_error() {
+    // A session of a user removed since (0.1 did not end them) still opens nothing rather
+    // than failing the login page: its lifetimes are the instance's.
+    let dir = tempfile::tempdir().unwrap();
+    let bus = bus(log(&dir), CommandOptions::default());
+    let lifetimes = bus.session_lifetimes(I, "gone").await.unwrap();
+    assert_eq!(lifetimes, domain::settings::SessionSettings::default());
+}
