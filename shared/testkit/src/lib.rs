@@ -83,8 +83,8 @@ pub fn launch(opts: StartOptions) -> SocketAddr {
 fn log_errors() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let filter =
-            std::env::var("PORTCULLIS_TEST_LOG").unwrap_or_else(|_| "error,rdkafka=off".into());
+        let filter = std::env::var("PORTCULLIS_TEST_LOG")
+            .unwrap_or_else(|_| "error,rdkafka=off,librdkafka=off".into());
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_writer(std::io::stderr)
