@@ -158,7 +158,8 @@ impl Aggregate for Instance {
             cmd,
             InstanceCommand::SetSystemMember { .. } | InstanceCommand::RemoveSystemMember { .. }
         );
-        if !self.exists() && !(system_scope && on_members) {
+        let may_act = self.exists() || (system_scope && on_members);
+        if !may_act {
             return Err(Error::new(
                 Code::InstanceNotFound,
                 "the instance does not exist",

@@ -188,6 +188,21 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> 
         .map_err(|e| Error::internal(format!("unreadable internal API message: {e}")))
 }
 
+/// The current span's context as W3C trace headers (none unless traces are exported).
+fn trace_headers() -> Vec<(String, String)> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    struct Collect(Vec<(String, String)>);
+    impl opentelemetry::propagation::Injector for Collect {
+        fn set(&mut self, key: &str, value: String) {
+            self.0.push((key.to_string(), value));
+        }
+    }
+    let context = tracing::Span::current().context();
+    let mut headers = Collect(Vec::new());
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut headers));
+    headers.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,19 +236,4 @@ mod tests {
             Code::NodeMessagesVersion
         );
     }
-}
-
-/// The current span's context as W3C trace headers (none unless traces are exported).
-fn trace_headers() -> Vec<(String, String)> {
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    struct Collect(Vec<(String, String)>);
-    impl opentelemetry::propagation::Injector for Collect {
-        fn set(&mut self, key: &str, value: String) {
-            self.0.push((key.to_string(), value));
-        }
-    }
-    let context = tracing::Span::current().context();
-    let mut headers = Collect(Vec::new());
-    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut headers));
-    headers.0
 }

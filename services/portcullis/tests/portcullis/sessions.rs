@@ -116,8 +116,9 @@ fn a_logout_without_a_hint_asks_first() {
     assert!(page.body.contains("<form"), "{}", page.body);
     assert!(has_session(&t, &app, &mut browser), "a bare GET logged out");
     // A forged POST without the page's token logs nobody out either.
-    let mut forger = UserAgent::default();
-    forger.cookies = browser.cookies.clone();
+    let mut forger = UserAgent {
+        cookies: browser.cookies.clone(),
+    };
     forger.cookies.remove("portcullis_logout");
     let forged = forger.request("POST", &url, Some(&[("csrf", "guessed")]));
     assert_eq!(forged.status, 400, "{}", forged.body);
