@@ -106,7 +106,13 @@ impl Aggregate for Instance {
     fn event_owners(event: &InstanceEvent) -> Vec<String> {
         match event {
             InstanceEvent::MemberSet { user_id, .. } => vec![user_id.clone()],
-            _ => Vec::new(),
+            // System memberships are of the system scope, which no cascade reaches.
+            InstanceEvent::Added { .. }
+            | InstanceEvent::MemberRemoved { .. }
+            | InstanceEvent::SystemMemberSet { .. }
+            | InstanceEvent::Removed { .. }
+            | InstanceEvent::SystemMemberRemoved { .. }
+            | InstanceEvent::SettingsSet { .. } => Vec::new(),
         }
     }
 

@@ -77,7 +77,12 @@ impl Aggregate for Org {
     fn event_owners(event: &OrgEvent) -> Vec<String> {
         match event {
             OrgEvent::MemberSet { user_id, .. } => vec![user_id.clone()],
-            _ => Vec::new(),
+            OrgEvent::Added { .. }
+            | OrgEvent::MemberRemoved { .. }
+            | OrgEvent::Removed { .. }
+            | OrgEvent::Renamed { .. }
+            | OrgEvent::SettingsSet { .. }
+            | OrgEvent::SettingsReset { .. } => Vec::new(),
         }
     }
 

@@ -258,7 +258,21 @@ impl Aggregate for Project {
             | ProjectEvent::GrantMemberSet { user_id, .. } => {
                 vec![user_id.clone()]
             }
-            _ => Vec::new(),
+            ProjectEvent::Added { .. }
+            | ProjectEvent::Changed { .. }
+            | ProjectEvent::RoleAdded { .. }
+            | ProjectEvent::RoleRemoved { .. }
+            | ProjectEvent::AppAdded { .. }
+            | ProjectEvent::AppChanged { .. }
+            | ProjectEvent::AppSecretRotated { .. }
+            | ProjectEvent::AppRemoved { .. }
+            | ProjectEvent::MemberRemoved { .. }
+            | ProjectEvent::Removed { .. }
+            | ProjectEvent::GrantAdded { .. }
+            | ProjectEvent::GrantChanged { .. }
+            | ProjectEvent::GrantRemoved { .. }
+            | ProjectEvent::GrantMemberRemoved { .. }
+            | ProjectEvent::AppSigningSet { .. } => Vec::new(),
         }
     }
 
