@@ -119,11 +119,7 @@ impl CommandBus {
     ) -> Result<Written, Error> {
         let key = user_key(instance, user_id);
         // Which sessions the change ends: all, one, or none.
-        let ends = match &change {
-            UserChange::Password { .. } | UserChange::Deactivate | UserChange::Lock => Some(None),
-            UserChange::EndSessions { only } => Some(only.clone()),
-            _ => None,
-        };
+        let ends = change.ends_sessions();
         let written = self
             .execute::<User>(&key, caller, UserCommand::Change(change), if_match)
             .await?;

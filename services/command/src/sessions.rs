@@ -65,14 +65,12 @@ impl CommandBus {
             if s.user_id != user_id || !s.alive(&lifetimes, now) {
                 continue;
             }
-            let idle_end = s.last_used + lifetimes.idle_lifetime_s as i64 * 1000;
-            let absolute_end = s.auth_time + lifetimes.absolute_lifetime_s as i64 * 1000;
             out.push(LiveSession {
                 id,
                 started_at: s.started_at,
                 auth_time: s.auth_time,
                 last_used: s.last_used,
-                expires_at: idle_end.min(absolute_end),
+                expires_at: s.ends_at(&lifetimes),
             });
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));

@@ -109,12 +109,19 @@ impl SessionSettings {
         Ok(self)
     }
 
-    /// Whether something that began at `began` (the login) and was last used at `last_used`
-    /// (unix milliseconds; 0 when not known) is still alive at `now`.
+    /// When something that began at `began` (the login) and was last used at `last_used`
+    /// (unix milliseconds; 0 when not known) ends unless used again.
+    pub fn ends_at(&self, began: i64, last_used: i64) -> i64 {
+        let absolute = began.saturating_add(self.absolute_lifetime_s as i64 * 1000);
+        match last_used {
+            0 => absolute,
+            used => absolute.min(used.saturating_add(self.idle_lifetime_s as i64 * 1000)),
+        }
+    }
+
+    /// Whether it is still alive at `now`.
     pub fn alive(&self, began: i64, last_used: i64, now: i64) -> bool {
-        let within = |since: i64, s: u64| now.saturating_sub(since) <= (s as i64) * 1000;
-        within(began, self.absolute_lifetime_s)
-            && (last_used == 0 || within(last_used, self.idle_lifetime_s))
+        now <= self.ends_at(began, last_used)
     }
 
     /// How often a use is worth recording: a session used again within this many
@@ -135,6 +142,16 @@ pub enum Source {
     Default,
     Instance,
     Org,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Default => "default",
+            Source::Instance => "instance",
+            Source::Org => "org",
+        }
+    }
 }
 
 /// The value of `kind` in force: the org's (if given and set), else the instance's, else the

@@ -108,16 +108,11 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
 
 /// The view of a value in force.
 fn view(value: Settings, source: Source) -> SessionSettingsView {
-    let source = match source {
-        Source::Default => "default",
-        Source::Instance => "instance",
-        Source::Org => "org",
-    };
     match value {
         Settings::Session(s) => SessionSettingsView {
             idle_lifetime_s: s.idle_lifetime_s,
             absolute_lifetime_s: s.absolute_lifetime_s,
-            source: source.to_string(),
+            source: source.name().to_string(),
         },
     }
 }

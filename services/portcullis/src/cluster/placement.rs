@@ -226,10 +226,14 @@ mod tests {
         let back: Result<Reply, Error> = decode(&encode(&answer).unwrap()).unwrap();
         assert_eq!(back.unwrap_err().code, Code::UserNotFound);
         // The next version, and a message of release 0.1 (positional bincode, no envelope).
-        let next = br#"{"v":2,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
+        let next = br#"{"v":3,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
         let e = decode::<Request>(next).err().unwrap();
         assert_eq!(e.code, Code::NodeMessagesVersion);
-        assert!(e.message.contains("version 2") && e.message.contains("finish the upgrade"));
+        assert!(e.message.contains("version 3") && e.message.contains("finish the upgrade"));
+        // Version 1 (before forwarded commands carried session lifetimes): refused the same.
+        let previous = br#"{"v":1,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
+        let e = decode::<Request>(previous).err().unwrap();
+        assert_eq!(e.code, Code::NodeMessagesVersion);
         let old = [1u8, 1, 105, 4, 117, 115, 101, 114, 1, 117];
         assert_eq!(
             decode::<Request>(&old).err().unwrap().code,

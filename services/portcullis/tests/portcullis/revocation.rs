@@ -214,7 +214,7 @@ fn a_client_credentials_token_is_revoked_on_its_own_by_its_client_only() {
     );
     assert_eq!(introspect(&t, &app, &second)["active"], true);
     assert_eq!(t.as_token(&second).get("/v1/users/me").status, 200);
-    // Revoking it again is no error (RFC 7009) and writes nothing new.
+    // Revoking it again is no error (RFC 7009).
     assert_eq!(revoke_as(&t, bot, &first), 200);
 
     // An app's own opaque token, the same way.

@@ -67,6 +67,11 @@ impl EventType for SessionEvent {
 }
 
 impl Session {
+    /// When the session ends unless used again (unix milliseconds).
+    pub fn ends_at(&self, lifetimes: &SessionSettings) -> i64 {
+        lifetimes.ends_at(self.auth_time, self.last_used)
+    }
+
     /// Whether the session is live at `now` under `lifetimes`: absolute from its login,
     /// idle from its last recorded use.
     pub fn alive(&self, lifetimes: &SessionSettings, now: i64) -> bool {

@@ -95,6 +95,25 @@ impl UserChange {
         }
     }
 
+    /// The browser sessions (with their refresh tokens) the change ends once it is recorded:
+    /// all (`Some(None)`), one (`Some(Some(id))`), or none.
+    pub fn ends_sessions(&self) -> Option<Option<String>> {
+        match self {
+            UserChange::Password { .. } | UserChange::Deactivate | UserChange::Lock => Some(None),
+            UserChange::EndSessions { only } => Some(only.clone()),
+            UserChange::Profile(_)
+            | UserChange::Email { .. }
+            | UserChange::Phone { .. }
+            | UserChange::Reactivate
+            | UserChange::Unlock
+            | UserChange::SetMetadata { .. }
+            | UserChange::RemoveMetadata { .. }
+            | UserChange::SetSecret { .. }
+            | UserChange::RemoveSecret
+            | UserChange::PasswordChecked { .. } => None,
+        }
+    }
+
     /// The user operation this change is, for the permission check.
     pub fn op(&self) -> UserOp {
         match self {

@@ -215,6 +215,13 @@ fn a_session_answers_within_its_lifetimes_and_records_uses_sparingly() {
     ])
     .when(used.clone())
     .then(&[SE::Used { at: NOW }]);
+    // It ends at the earlier of its idle and absolute ends.
+    let session = Session::from_events(&[started(NOW - HOUR / 2)]);
+    assert_eq!(session.ends_at(&short()), NOW + HOUR / 2);
+    let old = Session::from_events(&[started(NOW - 23 * HOUR), SE::Used { at: NOW }]);
+    assert_eq!(old.ends_at(&short()), NOW + HOUR);
+    let older = Session::from_events(&[started(NOW - 23 * HOUR - HOUR / 2), SE::Used { at: NOW }]);
+    assert_eq!(older.ends_at(&short()), NOW + HOUR / 2);
     // An ended session is over.
     given::<Session>(&[started(NOW - 60_000), SE::Ended])
         .when(used)

@@ -312,4 +312,12 @@ fn ending_sessions_is_recorded_and_takes_over_the_user() {
     // Ending someone's sessions acts against them: the no-escalation rule applies.
     assert!(end.takes_over());
     assert_eq!(end.op(), UserOp::ManageSessions);
+    assert_eq!(end.ends_sessions(), Some(None));
+    let one = Ch::EndSessions {
+        only: Some(s("s1")),
+    };
+    assert_eq!(one.ends_sessions(), Some(Some(s("s1"))));
+    // A password change, a lock and a deactivation end them all; a profile change none.
+    assert_eq!(Ch::Lock.ends_sessions(), Some(None));
+    assert_eq!(Ch::Unlock.ends_sessions(), None);
 }
