@@ -33,7 +33,7 @@ REFERENCE = HELM.parent / "deploy" / "portcullis.reference.toml"
 # Helm's lint severities: 1 info, 2 warning, 3 error.
 WARNING = 2
 # Keys of the reference file that the chart sets itself.
-CHART_OWNED = {"role", "data_dir", "listen", "grpc_listen"}
+CHART_OWNED = {"role", "data_dir", "listen", "grpc_listen", "external_scheme"}
 
 yaml = YAML(typ="safe")
 failures = []

@@ -19,7 +19,7 @@ use authz::{Caller, Principal};
 use command::secrets::token_hash;
 use domain::{Code, Error};
 
-use crate::generational::{Entries, Generational};
+use crate::generational::{weight, Generational};
 use crate::oidc::tokens::Revocation;
 use crate::reads::{consistent, if_match, read};
 use crate::request_log::record_caller;
@@ -62,10 +62,10 @@ pub struct Principals {
     hosts: HashMap<String, String>,
 }
 
-impl Entries for Principals {
-    fn entries(&self) -> usize {
-        self.principals.len() + self.access.len() + self.hosts.len()
-    }
+/// What a principal costs in a cache: its ids and its memberships (each a resource and its
+/// permissions).
+fn principal_weight(p: &Principal) -> usize {
+    weight(&[&p.instance, &p.org, &p.user]) + p.memberships.len() * 512
 }
 
 fn unauthenticated() -> Error {
@@ -94,7 +94,7 @@ pub struct Credentials<'a> {
 }
 
 impl<'a> Credentials<'a> {
-    /// The credentials of an HTTP request (the host is what `connection_info` says).
+    /// The credentials of an HTTP request sent to `host`.
     pub fn of_http(req: &'a HttpRequest, host: &'a str) -> Credentials<'a> {
         // A value that is not text is kept as an empty one, which every check refuses.
         let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or(""));
@@ -107,22 +107,16 @@ impl<'a> Credentials<'a> {
     }
 }
 
-fn host_name(host: &str) -> String {
-    host.rsplit_once(':')
-        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
-        .map_or(host, |(h, _)| h)
-        .to_ascii_lowercase()
-}
-
 /// The instance a request's host names (the port is ignored).
 pub async fn instance_of(gw: &Gateway, req: &HttpRequest) -> Result<String, Error> {
-    let host = req.connection_info().host().to_string();
+    let host = gw.edge.host(req)?;
     instance_at(gw, &host).await
 }
 
-/// The instance reached at `host` (the port is ignored).
+/// The instance reached at `host` (the port is ignored); a host that is not a valid name is
+/// refused before any lookup.
 pub async fn instance_at(gw: &Gateway, host: &str) -> Result<String, Error> {
-    let host = host_name(host);
+    let host = crate::edge::host_name(host)?;
     let generation = gw.model.progress().auth_generation();
     if let Some(i) = gw
         .principals
@@ -133,7 +127,8 @@ pub async fn instance_at(gw: &Gateway, host: &str) -> Result<String, Error> {
     let h = host.clone();
     match read(gw, move |m| m.instance_by_domain(&h)).await? {
         Some(instance) => {
-            gw.principals.with(generation, |c| {
+            let bytes = weight(&[&host, &instance]);
+            gw.principals.put(generation, bytes, |c| {
                 c.hosts.insert(host, instance.clone());
             });
             Ok(instance)
@@ -198,7 +193,8 @@ async fn access_principal(
                 expires_at: claims["exp"].as_i64().map(|s| s * 1000),
                 revocation: Some(Revocation::of(&claims)),
             };
-            gw.principals.with(generation, |c| {
+            let bytes = weight(&[&hash]) + principal_weight(&loaded.principal);
+            gw.principals.put(generation, bytes, |c| {
                 c.access.insert(hash, loaded.clone());
             });
             loaded
@@ -238,7 +234,8 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
             })
             .await?
             .ok_or_else(unauthenticated)?;
-            gw.principals.with(generation, |c| {
+            let bytes = weight(&[&hash]) + principal_weight(&loaded.principal);
+            gw.principals.put(generation, bytes, |c| {
                 c.principals.insert(hash, loaded.clone());
             });
             loaded
@@ -315,8 +312,8 @@ pub async fn instance_auth(
     let auth = {
         let http = req.request().clone();
         let gw = gateway(&http).map_err(ApiError)?;
-        let info = http.connection_info().clone();
-        let credentials = Credentials::of_http(&http, info.host());
+        let host = gw.edge.host(&http).map_err(ApiError)?;
+        let credentials = Credentials::of_http(&http, &host);
         authenticate(&gw, &credentials).await.map_err(ApiError)?
     };
     req.extensions_mut().insert(auth);
@@ -331,8 +328,8 @@ pub async fn system_auth(
     let caller = {
         let http = req.request().clone();
         let gw = gateway(&http).map_err(ApiError)?;
-        let info = http.connection_info().clone();
-        let credentials = Credentials::of_http(&http, info.host());
+        let host = gw.edge.host(&http).map_err(ApiError)?;
+        let credentials = Credentials::of_http(&http, &host);
         authenticate_system(&gw, &credentials)
             .await
             .map_err(ApiError)?

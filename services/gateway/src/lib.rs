@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod body;
+pub mod edge;
 mod generational;
 pub mod grpc;
 mod http_error;
@@ -37,6 +38,8 @@ pub struct Gateway {
     /// Unseals signing keys and opaque tokens.
     pub master_key: Option<command::keys::MasterKey>,
     pub metrics: std::sync::Arc<telemetry::Metrics>,
+    /// How the gateway is reached from outside: trusted proxies, the external URL.
+    pub edge: edge::Edge,
     principals: auth::PrincipalCache,
     keys: oidc::KeyRing,
     clients: oidc::client_cache::ClientCache,
@@ -58,12 +61,27 @@ impl Gateway {
             authz,
             master_key,
             metrics,
+            edge: edge::Edge::default(),
             principals: auth::PrincipalCache::default(),
             keys: oidc::KeyRing::default(),
             clients: oidc::client_cache::ClientCache::default(),
             revoked: oidc::revoked::RevokedCache::default(),
             documents: oidc::discovery::Documents::default(),
         }
+    }
+
+    /// Bytes the caches hold, as weighed.
+    pub fn cache_bytes(&self) -> usize {
+        self.principals.bytes()
+            + self.clients.bytes()
+            + self.revoked.bytes()
+            + self.keys.cache_bytes()
+            + self.documents.bytes()
+    }
+
+    /// The same gateway, reached from outside as `edge` says.
+    pub fn with_edge(self, edge: edge::Edge) -> Gateway {
+        Gateway { edge, ..self }
     }
 }
 

@@ -23,6 +23,7 @@ pub async fn metrics(gw: web::Data<Gateway>) -> HttpResponse {
         applied_position: applied,
         projection_lag_seconds: lag_seconds,
         password_queue: gw.bus.password_queue(),
+        cache_bytes: gw.cache_bytes() as u64,
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -113,6 +113,17 @@ pub struct StartOptions {
     /// The address to serve HTTP on.
     #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Proxies whose `Forwarded` / `X-Forwarded-*` headers count (the host a request was sent
+    /// to, the client's address): CIDRs or addresses, comma-separated. Default: none.
+    #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<gateway::edge::Cidr>,
+    /// The scheme of the instances' external URL (issuer, discovery, redirects; `https` makes
+    /// cookies `Secure`).
+    #[arg(long, env = "PORTCULLIS_EXTERNAL_SCHEME", default_value = "http", value_parser = parse_scheme)]
+    pub external_scheme: gateway::edge::Scheme,
+    /// The port of the instances' external URL; unset, the port requests reach this server on.
+    #[arg(long, env = "PORTCULLIS_EXTERNAL_PORT")]
+    pub external_port: Option<u16>,
     /// The address to serve the gRPC API on (role `all` and `gateway`); unset, no gRPC.
     #[arg(long, env = "PORTCULLIS_GRPC_LISTEN")]
     pub grpc_listen: Option<SocketAddr>,
@@ -183,7 +194,20 @@ pub struct StartOptions {
     pub cql: CqlArgs,
 }
 
+fn parse_scheme(s: &str) -> Result<gateway::edge::Scheme, String> {
+    s.parse()
+}
+
 impl StartOptions {
+    /// How the gateway is reached from outside.
+    pub fn edge(&self) -> gateway::edge::Edge {
+        gateway::edge::Edge {
+            trusted_proxies: self.trusted_proxies.clone(),
+            external_scheme: self.external_scheme,
+            external_port: self.external_port,
+        }
+    }
+
     pub fn password_params(&self) -> command::secrets::PasswordParams {
         command::secrets::PasswordParams {
             memory_kib: self.argon2_memory_kib,

@@ -5,11 +5,14 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 21] = [
     "role",
     "data_dir",
     "listen",
     "grpc_listen",
+    "trusted_proxies",
+    "external_scheme",
+    "external_port",
     "role_map",
     "admin_password",
     "admin_pat",

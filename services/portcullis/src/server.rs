@@ -124,13 +124,16 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
         "read models are up to date"
     );
     actix_web::rt::spawn(projector.run());
-    let gw = Arc::new(Gateway::new(
-        bus,
-        model,
-        Authorizer::new(role_map),
-        Some(master_key),
-        metrics,
-    ));
+    let gw = Arc::new(
+        Gateway::new(
+            bus,
+            model,
+            Authorizer::new(role_map),
+            Some(master_key),
+            metrics,
+        )
+        .with_edge(opts.edge()),
+    );
     serve_gateway(opts, gw)
 }
 

@@ -12,6 +12,8 @@ mod cluster_faults;
 mod container;
 #[path = "portcullis/denials.rs"]
 mod denials;
+#[path = "portcullis/edge.rs"]
+mod edge;
 #[path = "portcullis/escalation.rs"]
 mod escalation;
 #[path = "portcullis/events.rs"]

@@ -58,6 +58,8 @@ codes! {
     InvalidQuery = "REQ-0003", InvalidArgument;
     InvalidIfMatch = "REQ-0004", InvalidArgument;
     MethodNotAllowed = "REQ-0005", MethodNotAllowed;
+    InvalidHost = "REQ-0006", InvalidArgument;
+    RateLimited = "REQ-0007", RateLimited;
     OrgNotFound = "ORG-0001", NotFound;
     OrgNameTaken = "ORG-0002", AlreadyExists;
     InvalidOrgName = "ORG-0003", InvalidArgument;
@@ -111,6 +113,7 @@ codes! {
     NotReady = "SYS-0002", Unavailable;
     StorageUnavailable = "SYS-0003", Unavailable;
     NotFoundRoute = "SYS-0004", NotFound;
+    Overloaded = "SYS-0005", Unavailable;
     NoPartitionOwner = "CLUSTER-0001", Unavailable;
     PartitionMoved = "CLUSTER-0002", Unavailable;
     NodeMessagesVersion = "CLUSTER-0003", Unavailable;

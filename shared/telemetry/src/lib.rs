@@ -137,6 +137,8 @@ pub struct Scrape {
     /// Seconds since the read models last caught up with the log's head (0 when they are).
     pub projection_lag_seconds: f64,
     pub password_queue: u64,
+    /// Bytes the gateway's caches hold, as weighed when their entries were put.
+    pub cache_bytes: u64,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -283,6 +285,11 @@ impl Metrics {
                 "Password hashes and checks waiting for the bounded pool",
                 now.password_queue as f64,
             ),
+            (
+                "portcullis_gateway_cache_bytes",
+                "Bytes the gateway's caches hold (principals, clients, verified tokens, revocations, discovery documents)",
+                now.cache_bytes as f64,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} gauge");
@@ -307,6 +314,7 @@ mod tests {
             applied_position: 7,
             projection_lag_seconds: 0.5,
             password_queue: 0,
+            cache_bytes: 0,
         });
         assert!(
             text.contains("portcullis_http_requests_total{route=\"/v1/users\",status=\"200\"} 2")

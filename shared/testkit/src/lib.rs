@@ -44,6 +44,9 @@ pub fn server() -> &'static Server {
     )
 }
 
+/// The address of the tests' trusted proxy.
+pub const TEST_PROXY: &str = "127.0.0.2";
+
 /// The options of a test node (role `all` in `data_dir`).
 pub fn options(data_dir: PathBuf) -> StartOptions {
     StartOptions {
@@ -52,6 +55,11 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         data_dir,
         listen: "127.0.0.1:0".parse().expect("an address"),
         grpc_listen: Some("127.0.0.1:0".parse().expect("an address")),
+        // The tests' proxy: requests from 127.0.0.2 (and only those) may say where they were
+        // forwarded from.
+        trusted_proxies: vec![TEST_PROXY.parse().expect("an address")],
+        external_scheme: Default::default(),
+        external_port: None,
         role_map: None,
         admin_password: None,
         admin_pat: None,

@@ -53,7 +53,7 @@ pub async fn authorize(
 ) -> OAuthResult<HttpResponse> {
     let (gw, req, p) = (gw.get_ref(), &req, p.0);
     let instance = instance_of(gw, req).await?;
-    let iss = issuer(req);
+    let iss = issuer(gw, req)?;
     let client_id = p.get("client_id").cloned().unwrap_or_default();
     let (i, c) = (instance.clone(), client_id.clone());
     let app: Option<AppRow> =

@@ -1,17 +1,17 @@
 //! What the token, introspection and userinfo endpoints look up on every request: the calling
 //! client (an app or a machine user, with its secret's hash) and the token's subject. Rows are
 //! kept for one client generation of the read model, which every event that changes a
-//! client's credentials or a user's state or claims moves. Users and machine users not found
-//! are read again each time, so new users need no change; apps not found are kept too (a
-//! machine user's client id is looked up as an app first), so a new app moves the generation.
+//! client's credentials or a user's state or claims moves. Only what exists is kept: a client
+//! id that names nothing is read again each time (so a stream of made-up ids grows nothing),
+//! and a machine user's client id is remembered as not an app once the machine user is found.
 //! A hit reads no table and leaves the async worker.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use domain::Error;
 use readmodel::{AppRow, UserRow};
 
-use crate::generational::{Entries, Generational};
+use crate::generational::{weight, Generational};
 use crate::reads::read;
 use crate::Gateway;
 
@@ -24,35 +24,40 @@ pub type ClientCache = Generational<Clients>;
 
 #[derive(Default)]
 pub struct Clients {
-    /// By client id; `None`: no such app.
-    apps: HashMap<(String, String), Option<AppWithSecret>>,
+    /// Apps by client id.
+    apps: HashMap<(String, String), AppWithSecret>,
+    /// Client ids of machine users: no app has them.
+    machine_ids: HashSet<(String, String)>,
     /// Machine users by normalized login name.
     logins: HashMap<(String, String), UserWithSecret>,
     /// Users by id.
     users: HashMap<(String, String), UserRow>,
 }
 
-impl Entries for Clients {
-    fn entries(&self) -> usize {
-        self.apps.len() + self.logins.len() + self.users.len()
-    }
+/// What a row costs in a cache: the text it holds, as its debug form shows it.
+fn row_weight(key: &(String, String), row: &impl std::fmt::Debug) -> usize {
+    weight(&[&key.0, &key.1]) + format!("{row:?}").len()
 }
 
-/// Reads through the cache: `get` looks up (`Some(None)`: known to be missing), `fetch` reads
-/// the table otherwise, `put` keeps what was read, stamped with the generation seen before the
-/// read (an event projected meanwhile makes it stale at once).
+/// Reads through the cache: `get` looks up (`Some(None)`: known not to be there), `fetch`
+/// reads the table otherwise, `put` keeps what was found, stamped with the generation seen
+/// before the read (an event projected meanwhile makes it stale at once).
 async fn cached<T: Clone + Send + 'static>(
     gw: &Gateway,
     get: impl FnOnce(&Clients) -> Option<Option<T>>,
     fetch: impl FnOnce(&dyn readmodel::ReadModel) -> Result<Option<T>, Error> + Send + 'static,
-    put: impl FnOnce(&mut Clients, Option<T>),
+    put: impl FnOnce(&mut Clients, T),
+    weigh: impl FnOnce(&T) -> usize,
 ) -> Result<Option<T>, Error> {
     let generation = gw.model.progress().client_generation();
-    if let Some(hit) = gw.clients.with(generation, |c| get(c)) {
+    if let Some(hit) = gw.clients.with(generation, get) {
         return Ok(hit);
     }
     let found = read(gw, fetch).await?;
-    gw.clients.with(generation, |c| put(c, found.clone()));
+    if let Some(row) = &found {
+        let row = row.clone();
+        gw.clients.put(generation, weigh(&row), |c| put(c, row));
+    }
     Ok(found)
 }
 
@@ -66,14 +71,15 @@ pub async fn app(
     let (i, c) = key.clone();
     cached(
         gw,
-        {
-            let key = key.clone();
-            move |cache| cache.apps.get(&key).cloned()
+        |cache| match cache.apps.get(&key) {
+            Some(app) => Some(Some(app.clone())),
+            None => cache.machine_ids.contains(&key).then_some(None),
         },
         move |m| m.app_by_client_id(&i, &c),
         |cache, row| {
-            cache.apps.insert(key, row);
+            cache.apps.insert(key.clone(), row);
         },
+        |row| row_weight(&key, row),
     )
     .await
 }
@@ -97,10 +103,14 @@ pub async fn by_login(
         },
         move |m| m.user_by_login(&i, &l),
         |cache, row| {
-            if let Some(row) = row {
-                cache.logins.insert(key, row);
+            if row.0.kind == "machine" {
+                cache
+                    .machine_ids
+                    .insert((instance.to_string(), login.to_string()));
             }
+            cache.logins.insert(key.clone(), row);
         },
+        |row| row_weight(&key, row) + login.len(),
     )
     .await
 }
@@ -117,10 +127,9 @@ pub async fn user(gw: &Gateway, instance: &str, id: &str) -> Result<Option<UserR
         },
         move |m| m.user(&i, &u),
         |cache, row| {
-            if let Some(row) = row {
-                cache.users.insert(key, row);
-            }
+            cache.users.insert(key.clone(), row);
         },
+        |row| row_weight(&key, row),
     )
     .await
 }

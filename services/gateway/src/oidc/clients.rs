@@ -144,6 +144,11 @@ pub async fn authenticate(
     allow_machine_users: bool,
 ) -> OAuthResult<Client> {
     let (client_id, secret, via) = credentials(req, form)?;
+    // No client id is longer than a login name (generated ids are shorter): a longer one is
+    // refused before any lookup or hashing.
+    if client_id.chars().count() > domain::validate::MAX_NAME {
+        return Err(invalid());
+    }
     let (id, secret) = (client_id.as_str(), secret.as_deref());
     match attempt(gw, instance, id, secret, via, allow_machine_users).await {
         Err(e) if e.error == "invalid_client" => {

@@ -1,5 +1,7 @@
 //! `/.well-known/openid-configuration` and the JWKS. Both are served as bytes made once: the
-//! discovery document per issuer, the JWKS per instance for as long as its keys stay the same.
+//! discovery document per issuer (the external URL of a domain an instance was configured
+//! with: a host that names no instance is refused before anything is made), the JWKS per
+//! instance for as long as its keys stay the same.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,15 +15,22 @@ use super::{issuer, keyring, OAuthResult};
 use crate::auth::instance_of;
 use crate::Gateway;
 
-/// Discovery documents by issuer.
+/// Discovery documents by issuer; only issuers of real domains get here.
 #[derive(Default)]
 pub struct Documents(Mutex<HashMap<String, Bytes>>);
 
 const MAX_ISSUERS: usize = 10_000;
 
+impl Documents {
+    pub fn bytes(&self) -> usize {
+        let documents = self.0.lock().expect("documents");
+        documents.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+}
+
 pub async fn configuration(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthResult<HttpResponse> {
     instance_of(&gw, &req).await?;
-    let iss = issuer(&req);
+    let iss = issuer(&gw, &req)?;
     let cached = gw.documents.0.lock().expect("documents").get(&iss).cloned();
     let body = match cached {
         Some(body) => body,

@@ -28,7 +28,7 @@ pub async fn introspect(
         }
     }
     let token = form.get("token").cloned().unwrap_or_default();
-    let answer = match tokens::validate(&gw, &instance, &issuer(&req), &token).await {
+    let answer = match tokens::validate(&gw, &instance, &issuer(&gw, &req)?, &token).await {
         Ok(c) => json!({
             "active": true, "token_type": "Bearer", "scope": c["scope"], "client_id": c["client_id"],
             "sub": c["sub"], "aud": c["aud"], "iss": c["iss"], "exp": c["exp"], "iat": c["iat"],
@@ -62,7 +62,7 @@ pub async fn revoke(
     };
     let access = match &refresh {
         Some(_) => None,
-        None => tokens::validate(&gw, &instance, &issuer(&req), &token)
+        None => tokens::validate(&gw, &instance, &issuer(&gw, &req)?, &token)
             .await
             .ok(),
     };

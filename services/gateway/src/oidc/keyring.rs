@@ -12,7 +12,7 @@ use readmodel::KeyRow;
 use serde_json::Value;
 
 use super::jwt::Signer;
-use crate::generational::{Entries, Generational};
+use crate::generational::{weight, Generational};
 use crate::reads::read;
 use crate::Gateway;
 
@@ -28,12 +28,6 @@ pub struct KeyRing {
 
 #[derive(Default)]
 struct Verified(HashMap<(String, String), Value>);
-
-impl Entries for Verified {
-    fn entries(&self) -> usize {
-        self.0.len()
-    }
-}
 
 struct Published {
     generation: u64,
@@ -112,6 +106,13 @@ pub async fn jwks(gw: &Gateway, instance: &str) -> Result<Arc<Vec<Value>>, Error
 }
 
 /// The instance's JWKS document, `{"keys": [...]}`, as served.
+impl KeyRing {
+    /// Bytes of verified tokens' claims held.
+    pub fn cache_bytes(&self) -> usize {
+        self.verified.bytes()
+    }
+}
+
 pub async fn jwks_document(gw: &Gateway, instance: &str) -> Result<actix_web::web::Bytes, Error> {
     Ok(published(gw, instance, None).await?.2)
 }
@@ -129,9 +130,10 @@ pub async fn verify(gw: &Gateway, instance: &str, token: &str) -> Result<Value, 
         return Ok(claims);
     }
     let claims = super::jwt::verify(token, &jwks(gw, instance).await?)?;
-    gw.keys
-        .verified
-        .with(generation, |v| v.0.insert(key, claims.clone()));
+    let bytes = weight(&[&key.0, &key.1]) + claims.to_string().len();
+    gw.keys.verified.put(generation, bytes, |v| {
+        v.0.insert(key, claims.clone());
+    });
     Ok(claims)
 }
 

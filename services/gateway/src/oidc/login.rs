@@ -78,8 +78,10 @@ fn form(auth_request: &str, csrf: &str, username: &str, error: Option<&str>) -> 
     )
 }
 
+/// Cookies are `Secure` when the instances' external URL is `https`.
 fn secure(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+    req.app_data::<web::Data<Gateway>>()
+        .is_some_and(|gw| gw.edge.secure())
 }
 
 pub(crate) fn cookie<'a>(
@@ -203,7 +205,7 @@ pub async fn submit(
         auth_time: started.auth_time,
     };
     let code = gw.bus.issue_code(&instance, &f.auth_request, login).await?;
-    let iss = issuer(&req);
+    let iss = issuer(&gw, &req)?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &request.params.state {
         params.push(("state", s));

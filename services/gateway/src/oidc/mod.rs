@@ -112,9 +112,10 @@ impl From<Error> for OAuthError {
             Code::InvalidGrant | Code::AuthRequestExpired => "invalid_grant",
             Code::InvalidClient => "invalid_client",
             Code::Unauthenticated => "invalid_token",
-            Code::InstanceNotFound | Code::InvalidAuthRequest | Code::MalformedBody => {
-                "invalid_request"
-            }
+            Code::InstanceNotFound
+            | Code::InvalidAuthRequest
+            | Code::MalformedBody
+            | Code::InvalidHost => "invalid_request",
             _ if matches!(e.kind(), Kind::Unavailable | Kind::Conflict) => {
                 "temporarily_unavailable"
             }
@@ -129,10 +130,10 @@ impl From<Error> for OAuthError {
 
 pub type OAuthResult<T> = Result<T, OAuthError>;
 
-/// The issuer: the instance's domain as this request reached it.
-pub fn issuer(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+/// The issuer: the external URL of the instance's domain this request was sent to.
+pub fn issuer(gw: &crate::Gateway, req: &HttpRequest) -> Result<String, Error> {
+    let host = gw.edge.host(req)?;
+    Ok(gw.edge.external_url(req, &host))
 }
 
 /// A space-separated `scope` parameter.

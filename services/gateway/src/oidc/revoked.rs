@@ -9,19 +9,13 @@ use std::sync::Arc;
 use domain::oidc::TokenRevocations;
 use domain::Error;
 
-use crate::generational::{Entries, Generational};
+use crate::generational::{weight, Generational};
 use crate::Gateway;
 
 /// Revocations by (instance, token subject).
 #[derive(Default)]
 pub struct Revoked {
     by_subject: HashMap<(String, String), Arc<TokenRevocations>>,
-}
-
-impl Entries for Revoked {
-    fn entries(&self) -> usize {
-        self.by_subject.len()
-    }
 }
 
 pub type RevokedCache = Generational<Revoked>;
@@ -33,7 +27,13 @@ async fn load(gw: &Gateway, instance: &str, subject: &str) -> Result<Arc<TokenRe
     let generation = gw.model.progress().auth_generation();
     let state = Arc::new(gw.bus.token_revocations(instance, subject).await?);
     let key = (instance.to_string(), subject.to_string());
-    gw.revoked.with(generation, |c| {
+    let bytes = weight(&[&key.0, &key.1])
+        + state
+            .revoked
+            .keys()
+            .map(|jti| jti.len() + 32)
+            .sum::<usize>();
+    gw.revoked.put(generation, bytes, |c| {
         c.by_subject.insert(key, state.clone());
     });
     Ok(state)

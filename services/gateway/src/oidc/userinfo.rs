@@ -25,7 +25,7 @@ async fn answer(
     let instance = instance_of(gw, req).await?;
     let token =
         token.ok_or_else(|| OAuthError::new("invalid_token", "an access token is required"))?;
-    let (c, user) = tokens::validate_with_user(gw, &instance, &issuer(req), &token)
+    let (c, user) = tokens::validate_with_user(gw, &instance, &issuer(gw, req)?, &token)
         .await
         .map_err(|_| OAuthError::new("invalid_token", "the access token is not active"))?;
     let scope: Vec<String> = c["scope"]

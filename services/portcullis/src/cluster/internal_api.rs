@@ -39,6 +39,7 @@ async fn metrics(internal: web::Data<Internal>) -> HttpResponse {
         applied_position: 0,
         projection_lag_seconds: 0.0,
         password_queue: internal.bus.password_queue(),
+        cache_bytes: 0,
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -317,13 +317,16 @@ async fn gateway_node(
     if done {
         crate::bootstrap::move_system_principals(&bus).await;
     }
-    let gw = Arc::new(Gateway::new(
-        bus,
-        model,
-        Authorizer::new(role_map),
-        Some(common.master_key),
-        metrics,
-    ));
+    let gw = Arc::new(
+        Gateway::new(
+            bus,
+            model,
+            Authorizer::new(role_map),
+            Some(common.master_key),
+            metrics,
+        )
+        .with_edge(opts.edge()),
+    );
     crate::server::serve_gateway(opts, gw)
 }
 

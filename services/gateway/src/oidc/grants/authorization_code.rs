@@ -74,7 +74,7 @@ pub async fn grant(
         .as_ref()
         .ok_or_else(|| invalid_grant("the code is not valid"))?;
     let user = active_user(gw, instance, &login.user_id).await?;
-    let iss = issuer(req);
+    let iss = issuer(gw, req)?;
     // Every exchange starts a family, named by its access tokens: revoking it (the code used
     // again, `/revoke`) ends them all, with or without refresh tokens.
     let refresh = app.config.grant_types.contains(&GrantType::RefreshToken);

@@ -26,7 +26,7 @@ pub async fn grant(
         Client::App(app) => audience::org_of_project(gw, instance, &app.project_id).await?,
     };
     audience::check(gw, instance, &org, &scope).await?;
-    let iss = issuer(req);
+    let iss = issuer(gw, req)?;
     let grant = match &client {
         Client::Machine(user) => AccessGrant {
             instance,

@@ -35,7 +35,7 @@ pub async fn grant(
         ));
     }
     let user = active_user(gw, instance, &grant.user_id).await?;
-    let iss = issuer(req);
+    let iss = issuer(gw, req)?;
     let login = UserLogin {
         instance,
         issuer: &iss,
