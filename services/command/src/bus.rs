@@ -38,6 +38,8 @@ pub struct CommandOptions {
     pub arbiters: usize,
     /// Password hashes computed at once (CPU-bound, off the async runtime).
     pub password_workers: usize,
+    /// Password work that may wait for a worker; beyond, it is refused (`SYS-0005`).
+    pub password_queue: usize,
     /// argon2id cost of new password hashes.
     pub password_params: PasswordParams,
     /// Seals signing keys at rest; without it no keys are made.
@@ -54,6 +56,7 @@ impl Default for CommandOptions {
             snapshot_every: 100,
             arbiters: 2,
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            password_queue: 64,
             password_params: PasswordParams::default(),
             master_key: None,
             metrics: telemetry::Metrics::new(),
@@ -165,7 +168,11 @@ impl CommandBus {
             refresh_families: Mutex::default(),
             token_revocations: Mutex::default(),
             uniques: Mutex::default(),
-            passwords: PasswordPool::new(options.password_workers, options.password_params),
+            passwords: PasswordPool::new(
+                options.password_workers,
+                options.password_queue,
+                options.password_params,
+            ),
         }
     }
 

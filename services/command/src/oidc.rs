@@ -11,6 +11,7 @@ use domain::oidc::{
 use domain::user::{User, UserChange, UserCommand, UserState};
 use domain::{Aggregate, Code, Error};
 
+use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::sagas::key;
 use crate::secrets::{new_token, token_hash};
@@ -124,24 +125,31 @@ impl CommandBus {
     }
 
     /// Checks a password at the login, off the async runtime, and records the outcome (wrong
-    /// ones count towards the lockout). Unknown, inactive and locked users fail the same way.
+    /// ones count towards the lockout settings in force). Unknown, inactive, locked and
+    /// locked-out users fail the same way, in the same time; a check while locked out is not
+    /// made and counts nothing.
     pub async fn check_password(
         &self,
         instance: &str,
         user_id: &str,
         password: String,
-        max_attempts: u32,
     ) -> Result<bool, Error> {
         let k = key(instance, User::KIND, user_id);
         let (user, _) = self.state::<User>(&k).await?;
-        let Some(hash) = user.password_hash.clone().filter(|_| user.exists()) else {
+        let at = now_ms();
+        let hash = user
+            .password_hash
+            .clone()
+            .filter(|_| user.exists() && !user.locked_out_at(at));
+        let Some(hash) = hash else {
             // Spend the same time as a real check, so that timing says nothing either.
-            let _ = self.passwords.hash(password).await;
+            let _ = self.passwords.hash(password).await?;
             return Ok(false);
         };
         let ok = self.passwords.verify(password, hash).await?;
         let usable = ok && user.state == UserState::Active;
-        let change = UserChange::PasswordChecked { ok, max_attempts };
+        let lockout = self.lockout_settings(instance, &user).await?;
+        let change = UserChange::PasswordChecked { ok, lockout, at };
         self.execute::<User>(&k, &login_flow(instance), UserCommand::Change(change), None)
             .await?;
         Ok(usable)

@@ -104,18 +104,22 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// At most `permits` password hashes or verifications at once, each on the blocking pool.
+/// At most `permits` password hashes or verifications at once, each on the blocking pool,
+/// and at most `queue` waiting for one: beyond, work is refused before it starts, so the wait
+/// of what is accepted stays bounded (`queue / permits` hashes) however many requests come.
 #[derive(Clone)]
 pub struct PasswordPool {
     permits: Arc<Semaphore>,
+    queue: u64,
     params: PasswordParams,
     waiting: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PasswordPool {
-    pub fn new(permits: usize, params: PasswordParams) -> PasswordPool {
+    pub fn new(permits: usize, queue: usize, params: PasswordParams) -> PasswordPool {
         PasswordPool {
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            queue: queue.max(1) as u64,
             params,
             waiting: Arc::default(),
         }
@@ -131,7 +135,14 @@ impl PasswordPool {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Error> {
         use std::sync::atomic::Ordering;
-        self.waiting.fetch_add(1, Ordering::Relaxed);
+        if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::new(
+                Code::Overloaded,
+                "too many password checks are waiting: try again in a second",
+            )
+            .with("retry_after", "1"));
+        }
         let permit = self.permits.acquire().await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         let _permit = permit.map_err(|_| Error::new(Code::NotReady, "shutting down"))?;
@@ -147,5 +158,42 @@ impl PasswordPool {
 
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, Error> {
         self.run(move || verify_password(&password, &hash)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_work_beyond_the_queue_is_refused_before_it_starts() {
+        // Slow hashes, one worker, one place in the queue.
+        let slow = PasswordParams {
+            memory_kib: 64 * 1024,
+            iterations: 4,
+            parallelism: 1,
+        };
+        let pool = PasswordPool::new(1, 1, slow);
+        let running = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.hash("first password".into()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let waiting = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.hash("second password".into()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(pool.queued(), 1);
+        let shed = pool
+            .verify("third".into(), "hash".into())
+            .await
+            .unwrap_err();
+        assert_eq!(shed.code, Code::Overloaded);
+        assert_eq!(shed.details, vec![("retry_after".into(), "1".into())]);
+        // What was accepted still completes.
+        assert!(running.await.unwrap().is_ok());
+        assert!(waiting.await.unwrap().is_ok());
+        assert_eq!(pool.queued(), 0);
     }
 }

@@ -3,7 +3,6 @@
 
 use authz::Caller;
 use domain::oidc::Session;
-use domain::org::Org;
 use domain::settings::SessionSettings;
 use domain::user::{User, UserChange};
 use domain::{Aggregate, Code, Error};
@@ -35,17 +34,7 @@ impl CommandBus {
         let (user, _) = self
             .state::<User>(&key(instance, User::KIND, user_id))
             .await?;
-        let (own, _) = self.settings_maps(instance, None).await?;
-        // A user (or an org) removed since gets the instance's: their sessions are over anyway.
-        let org = match user.exists() {
-            true => {
-                let (org, _) = self
-                    .state::<Org>(&key(instance, Org::KIND, &user.org))
-                    .await?;
-                org.exists().then_some(org.settings)
-            }
-            false => None,
-        };
+        let (org, own) = self.settings_of_user(instance, &user).await?;
         Ok(domain::settings::session(org.as_ref(), &own))
     }
 

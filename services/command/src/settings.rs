@@ -4,7 +4,8 @@
 use authz::Caller;
 use domain::instance::{Instance, InstanceCommand};
 use domain::org::{Org, OrgCommand};
-use domain::settings::{Settings, SettingsKind, SettingsMap};
+use domain::settings::{LockoutSettings, Settings, SettingsKind, SettingsMap};
+use domain::user::User;
 use domain::{Aggregate, Code, Error};
 
 use crate::bus::CommandBus;
@@ -33,6 +34,36 @@ impl CommandBus {
             None => None,
         };
         Ok((own.settings, org))
+    }
+
+    /// The settings that apply to a user: their org's and their instance's. A user (or an
+    /// org) removed since gets the instance's.
+    pub(crate) async fn settings_of_user(
+        &self,
+        instance: &str,
+        user: &User,
+    ) -> Result<(Option<SettingsMap>, SettingsMap), Error> {
+        let (own, _) = self.settings_maps(instance, None).await?;
+        let org = match user.exists() {
+            true => {
+                let (org, _) = self
+                    .state::<Org>(&key(instance, Org::KIND, &user.org))
+                    .await?;
+                org.exists().then_some(org.settings)
+            }
+            false => None,
+        };
+        Ok((org, own))
+    }
+
+    /// The lockout settings in force for a user.
+    pub async fn lockout_settings(
+        &self,
+        instance: &str,
+        user: &User,
+    ) -> Result<LockoutSettings, Error> {
+        let (org, own) = self.settings_of_user(instance, user).await?;
+        Ok(domain::settings::lockout(org.as_ref(), &own))
     }
 
     pub async fn set_instance_settings(

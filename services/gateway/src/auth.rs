@@ -33,6 +33,8 @@ pub struct Authenticated {
     pub principal: Arc<Principal>,
     /// `If-Match` of a write: the sequence the client last saw of the aggregate it writes.
     pub if_match: Option<u64>,
+    /// The client's address (for rate limits on credential checks).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// A caller of the system API (`/v1/system/...`), which no instance's host binds: the token
@@ -91,6 +93,8 @@ pub struct Credentials<'a> {
     pub position: Option<&'a str>,
     /// `If-Match`.
     pub if_match: Option<&'a str>,
+    /// The client's address, as the edge sees it.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl<'a> Credentials<'a> {
@@ -103,6 +107,7 @@ impl<'a> Credentials<'a> {
             authorization: header("authorization"),
             position: header("x-portcullis-position"),
             if_match: header("if-match"),
+            client_ip: None,
         }
     }
 }
@@ -283,6 +288,7 @@ pub async fn authenticate(gw: &Gateway, c: &Credentials<'_>) -> Result<Authentic
         caller: Caller::Principal(principal.clone()),
         principal,
         if_match: if_match(c.if_match)?,
+        client_ip: c.client_ip,
     })
 }
 
@@ -313,7 +319,10 @@ pub async fn instance_auth(
         let http = req.request().clone();
         let gw = gateway(&http).map_err(ApiError)?;
         let host = gw.edge.host(&http).map_err(ApiError)?;
-        let credentials = Credentials::of_http(&http, &host);
+        let credentials = Credentials {
+            client_ip: gw.edge.client_ip(&http),
+            ..Credentials::of_http(&http, &host)
+        };
         authenticate(&gw, &credentials).await.map_err(ApiError)?
     };
     req.extensions_mut().insert(auth);

@@ -71,6 +71,10 @@ impl ResponseError for ApiError {
         if let Some((_, allow)) = e.details.iter().find(|(k, _)| k == "allow") {
             response.insert_header(("Allow", allow.as_str()));
         }
+        // A 429 or 503 says when to come back.
+        if let Some(seconds) = crate::limits::retry_after(&e) {
+            response.insert_header(("Retry-After", seconds));
+        }
         response.json(serde_json::json!({
             "code": e.code.as_str(),
             "message": e.message,

@@ -10,6 +10,7 @@ pub mod edge;
 mod generational;
 pub mod grpc;
 mod http_error;
+pub mod limits;
 mod metrics;
 pub mod oidc;
 mod openapi;
@@ -40,6 +41,8 @@ pub struct Gateway {
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     /// How the gateway is reached from outside: trusted proxies, the external URL.
     pub edge: edge::Edge,
+    /// Failed credential checks allowed per client address and per account.
+    pub limits: limits::Limits,
     principals: auth::PrincipalCache,
     keys: oidc::KeyRing,
     clients: oidc::client_cache::ClientCache,
@@ -62,6 +65,7 @@ impl Gateway {
             master_key,
             metrics,
             edge: edge::Edge::default(),
+            limits: limits::Limits::default(),
             principals: auth::PrincipalCache::default(),
             keys: oidc::KeyRing::default(),
             clients: oidc::client_cache::ClientCache::default(),
@@ -79,9 +83,13 @@ impl Gateway {
             + self.documents.bytes()
     }
 
-    /// The same gateway, reached from outside as `edge` says.
-    pub fn with_edge(self, edge: edge::Edge) -> Gateway {
-        Gateway { edge, ..self }
+    /// The same gateway, reached from outside as `edge` says, with these rate limits.
+    pub fn with_edge(self, edge: edge::Edge, limits: &limits::LimitOptions) -> Gateway {
+        Gateway {
+            edge,
+            limits: limits::Limits::new(limits),
+            ..self
+        }
     }
 }
 

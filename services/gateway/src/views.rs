@@ -477,3 +477,20 @@ pub struct SessionSettingsView {
     pub absolute_lifetime_s: u64,
     pub source: String,
 }
+
+/// The lockout in force, and where it comes from (`default`, `instance`, `org`).
+#[derive(Serialize, ToSchema)]
+pub struct LockoutSettingsView {
+    pub max_password_attempts: u32,
+    pub max_otp_attempts: u32,
+    pub lock_seconds: u64,
+    pub source: String,
+}
+
+/// A kind's settings in force.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SettingsView {
+    Session(SessionSettingsView),
+    Lockout(LockoutSettingsView),
+}

@@ -179,6 +179,17 @@ pub struct StartOptions {
     /// argon2id lanes of new password hashes (OWASP: 1).
     #[arg(long, env = "PORTCULLIS_ARGON2_PARALLELISM", default_value_t = 1)]
     pub argon2_parallelism: u32,
+    /// Password hashes and checks that may wait for the pool; beyond, requests are answered
+    /// 503 `SYS-0005` with `Retry-After` before any hashing.
+    #[arg(long, env = "PORTCULLIS_PASSWORD_QUEUE", default_value_t = 64)]
+    pub password_queue: usize,
+    /// Failed credential checks (logins, client authentication, codes, current passwords)
+    /// allowed per minute from one client address; beyond, 429 `REQ-0007`.
+    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_IP", default_value_t = 60)]
+    pub rate_limit_ip: u32,
+    /// Failed credential checks allowed per minute on one account (a login name, a client id).
+    #[arg(long, env = "PORTCULLIS_RATE_LIMIT_ACCOUNT", default_value_t = 20)]
+    pub rate_limit_account: u32,
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,
@@ -205,6 +216,14 @@ impl StartOptions {
             trusted_proxies: self.trusted_proxies.clone(),
             external_scheme: self.external_scheme,
             external_port: self.external_port,
+        }
+    }
+
+    /// Failed credential checks allowed per minute.
+    pub fn limits(&self) -> gateway::limits::LimitOptions {
+        gateway::limits::LimitOptions {
+            per_ip: self.rate_limit_ip,
+            per_account: self.rate_limit_account,
         }
     }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 24] = [
     "role",
     "data_dir",
     "listen",
@@ -24,6 +24,9 @@ const KEYS: [&str; 21] = [
     "argon2_memory_kib",
     "argon2_iterations",
     "argon2_parallelism",
+    "password_queue",
+    "rate_limit_ip",
+    "rate_limit_account",
     "group_commit",
     "kafka_brokers",
     "advertise",

@@ -97,6 +97,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             idle: std::time::Duration::from_secs(opts.actor_idle_secs),
             snapshot_every: opts.snapshot_every,
             password_params: opts.password_params(),
+            password_queue: opts.password_queue,
             master_key: Some(master_key.clone()),
             metrics: metrics.clone(),
             ..CommandOptions::default()
@@ -132,7 +133,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             Some(master_key),
             metrics,
         )
-        .with_edge(opts.edge()),
+        .with_edge(opts.edge(), &opts.limits()),
     );
     serve_gateway(opts, gw)
 }

@@ -26,6 +26,8 @@ mod grpc;
 mod grpc_projects;
 #[path = "portcullis/grpc_users.rs"]
 mod grpc_users;
+#[path = "portcullis/lockout.rs"]
+mod lockout;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]

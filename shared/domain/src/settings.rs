@@ -11,14 +11,16 @@ use crate::error::{Code, Error, Result};
 #[serde(rename_all = "snake_case")]
 pub enum SettingsKind {
     Session,
+    Lockout,
 }
 
 impl SettingsKind {
-    pub const ALL: &'static [SettingsKind] = &[SettingsKind::Session];
+    pub const ALL: &'static [SettingsKind] = &[SettingsKind::Session, SettingsKind::Lockout];
 
     pub fn name(self) -> &'static str {
         match self {
             SettingsKind::Session => "session",
+            SettingsKind::Lockout => "lockout",
         }
     }
 
@@ -42,12 +44,14 @@ impl SettingsKind {
 #[serde(rename_all = "snake_case")]
 pub enum Settings {
     Session(SessionSettings),
+    Lockout(LockoutSettings),
 }
 
 impl Settings {
     pub fn kind(&self) -> SettingsKind {
         match self {
             Settings::Session(_) => SettingsKind::Session,
+            Settings::Lockout(_) => SettingsKind::Lockout,
         }
     }
 
@@ -55,6 +59,7 @@ impl Settings {
     pub fn validated(self) -> Result<Settings> {
         match self {
             Settings::Session(s) => s.validated().map(Settings::Session),
+            Settings::Lockout(s) => s.validated().map(Settings::Lockout),
         }
     }
 
@@ -62,8 +67,13 @@ impl Settings {
     pub fn default_of(kind: SettingsKind) -> Settings {
         match kind {
             SettingsKind::Session => Settings::Session(SessionSettings::default()),
+            SettingsKind::Lockout => Settings::Lockout(LockoutSettings::default()),
         }
     }
+}
+
+fn invalid(field: &str, why: &str) -> Error {
+    Error::new(Code::InvalidSettings, format!("{field} {why}")).with("field", field)
 }
 
 /// How long browser sessions and refresh tokens live: unused for `idle_lifetime_s`, or
@@ -89,9 +99,7 @@ impl Default for SessionSettings {
 
 impl SessionSettings {
     fn validated(self) -> Result<SessionSettings> {
-        let bad = |field: &str, why: &str| {
-            Error::new(Code::InvalidSettings, format!("{field} {why}")).with("field", field)
-        };
+        let bad = invalid;
         for (field, v) in [
             ("idle_lifetime_s", self.idle_lifetime_s),
             ("absolute_lifetime_s", self.absolute_lifetime_s),
@@ -129,6 +137,58 @@ impl SessionSettings {
     /// shorter idle lifetime, so that recorded uses never let a used session lapse).
     pub fn use_interval_ms(&self) -> i64 {
         (self.idle_lifetime_s as i64 * 1000 / 4).min(60_000)
+    }
+}
+
+/// When wrong credentials lock a user: after `max_password_attempts` wrong passwords in a row
+/// (`max_otp_attempts` wrong one-time codes), for `lock_seconds` (0: until a manager unlocks
+/// the user). 0 attempts: never. While locked, a login gets the answer of a wrong password and
+/// counts nothing; a right password after the lock resets the count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutSettings {
+    pub max_password_attempts: u32,
+    pub max_otp_attempts: u32,
+    pub lock_seconds: u64,
+}
+
+/// The most attempts a lockout may allow (more is no lockout at all).
+const MOST_ATTEMPTS: u32 = 1000;
+
+impl Default for LockoutSettings {
+    /// A temporary lock: an anonymous caller who knows a login name can hold it for five
+    /// minutes at a time, never for good.
+    fn default() -> Self {
+        LockoutSettings {
+            max_password_attempts: 10,
+            max_otp_attempts: 5,
+            lock_seconds: 300,
+        }
+    }
+}
+
+impl LockoutSettings {
+    fn validated(self) -> Result<LockoutSettings> {
+        for (field, v) in [
+            ("max_password_attempts", self.max_password_attempts),
+            ("max_otp_attempts", self.max_otp_attempts),
+        ] {
+            if v > MOST_ATTEMPTS {
+                return Err(invalid(field, "must be 0 (never) to 1000"));
+            }
+        }
+        if self.lock_seconds > LONGEST_S {
+            return Err(invalid(
+                "lock_seconds",
+                "must be 0 (until unlocked) to 10 years",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// When a lock that starts at `at` (unix milliseconds) ends; `None`: until unlocked.
+    pub fn lock_ends(&self, at: i64) -> Option<i64> {
+        (self.lock_seconds > 0).then(|| at.saturating_add(self.lock_seconds as i64 * 1000))
     }
 }
 
@@ -174,5 +234,14 @@ pub fn in_force(
 pub fn session(org: Option<&SettingsMap>, instance: &SettingsMap) -> SessionSettings {
     match in_force(SettingsKind::Session, org, instance).0 {
         Settings::Session(s) => s,
+        _ => SessionSettings::default(),
+    }
+}
+
+/// The lockout settings in force.
+pub fn lockout(org: Option<&SettingsMap>, instance: &SettingsMap) -> LockoutSettings {
+    match in_force(SettingsKind::Lockout, org, instance).0 {
+        Settings::Lockout(s) => s,
+        _ => LockoutSettings::default(),
     }
 }

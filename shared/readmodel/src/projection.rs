@@ -127,6 +127,7 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::MetadataRemoved { .. }
             | UserEvent::PasswordCheckFailed
             | UserEvent::PasswordCheckSucceeded
+            | UserEvent::LockedOut { .. }
             | UserEvent::SessionsEnded { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.

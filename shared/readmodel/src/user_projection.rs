@@ -107,6 +107,7 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqli
         UserEvent::PasswordChanged { .. }
         | UserEvent::PasswordCheckFailed
         | UserEvent::PasswordCheckSucceeded
+        | UserEvent::LockedOut { .. }
         | UserEvent::SessionsEnded { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;

@@ -3,13 +3,13 @@
 //! comes from; an org's value overrides the instance's until it is deleted.
 
 use authz::{Permission, Target};
-use domain::settings::{self, SessionSettings, Settings, SettingsKind, Source};
+use domain::settings::{self, LockoutSettings, SessionSettings, Settings, SettingsKind, Source};
 use domain::{Code, Error};
 
 use super::orgs::org_target;
 use super::{reply, require};
 use crate::auth::Authenticated;
-use crate::views::{SessionSettingsView, WriteReply};
+use crate::views::{LockoutSettingsView, SessionSettingsView, SettingsView, WriteReply};
 use crate::Gateway;
 
 /// The gateway's check: `on_org` on the org, or `on_instance` on the instance.
@@ -37,7 +37,7 @@ pub async fn get(
     auth: &Authenticated,
     org: Option<&str>,
     kind: &str,
-) -> Result<SessionSettingsView, Error> {
+) -> Result<SettingsView, Error> {
     let kind = SettingsKind::parse(kind)?;
     check(gw, auth, org, "policy.read", "iam.policy.read")?;
     let (own, org) = gw.bus.settings_maps(&auth.instance, org).await?;
@@ -103,16 +103,26 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
         SettingsKind::Session => {
             Settings::Session(serde_json::from_value::<SessionSettings>(fields).map_err(malformed)?)
         }
+        SettingsKind::Lockout => {
+            Settings::Lockout(serde_json::from_value::<LockoutSettings>(fields).map_err(malformed)?)
+        }
     })
 }
 
 /// The view of a value in force.
-fn view(value: Settings, source: Source) -> SessionSettingsView {
+fn view(value: Settings, source: Source) -> SettingsView {
+    let source = source.name().to_string();
     match value {
-        Settings::Session(s) => SessionSettingsView {
+        Settings::Session(s) => SettingsView::Session(SessionSettingsView {
             idle_lifetime_s: s.idle_lifetime_s,
             absolute_lifetime_s: s.absolute_lifetime_s,
-            source: source.name().to_string(),
-        },
+            source,
+        }),
+        Settings::Lockout(s) => SettingsView::Lockout(LockoutSettingsView {
+            max_password_attempts: s.max_password_attempts,
+            max_otp_attempts: s.max_otp_attempts,
+            lock_seconds: s.lock_seconds,
+            source,
+        }),
     }
 }

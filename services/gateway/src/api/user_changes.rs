@@ -4,11 +4,12 @@
 use authz::UserOp;
 use command::PasswordChange;
 use domain::user::UserChange;
-use domain::Error;
+use domain::{Code, Error};
 
 use super::reply;
 use super::users::authorized_user;
 use crate::auth::Authenticated;
+use crate::limits::Subject;
 use crate::reads::read;
 use crate::views::{ListParams, PageView, SecretView, WriteReply};
 use crate::Gateway;
@@ -37,10 +38,27 @@ pub async fn change_password(
     change: PasswordChange,
 ) -> Result<WriteReply, Error> {
     authorized_user(gw, auth, id, UserOp::ChangePassword).await?;
+    // A current password is a credential check: one who holds a stolen token must not guess
+    // it at leisure.
+    let account = format!("user-id:{id}");
+    let who = Subject {
+        ip: auth.client_ip,
+        instance: &auth.instance,
+        account: Some(&account),
+    };
+    let checks_current = change.current_password.is_some();
+    if checks_current {
+        gw.limits.check(&who)?;
+    }
     let w = gw
         .bus
         .change_password(&auth.caller, &auth.instance, id, change, auth.if_match)
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if checks_current && e.code == Code::CurrentPasswordMismatch {
+                gw.limits.failed(&who);
+            }
+        })?;
     Ok(reply(None, w))
 }
 

@@ -86,6 +86,7 @@ struct Carried {
     authorization: Option<String>,
     position: Option<String>,
     if_match: Option<String>,
+    client_ip: Option<std::net::IpAddr>,
 }
 
 impl Carried {
@@ -105,6 +106,7 @@ impl Carried {
             authorization: value("authorization"),
             position: value("x-portcullis-position"),
             if_match: value("if-match"),
+            client_ip: req.remote_addr().map(|a| a.ip()),
         }
     }
 
@@ -114,6 +116,7 @@ impl Carried {
             authorization: self.authorization.as_deref(),
             position: self.position.as_deref(),
             if_match: self.if_match.as_deref(),
+            client_ip: self.client_ip,
         }
     }
 }

@@ -1,21 +1,31 @@
 //! `SettingsService`: settings of the instance and of its orgs (REST `/v1/instance/settings`
 //! and `/v1/orgs/{org_id}/settings`).
 
-use domain::settings::{SessionSettings, Settings};
+use domain::settings::{LockoutSettings, SessionSettings, Settings};
 
 use super::call::{required, Api};
 use super::pb;
 use crate::api::settings;
-use crate::views::SessionSettingsView;
+use crate::views::SettingsView;
 
-impl From<SessionSettingsView> for pb::Settings {
-    fn from(v: SessionSettingsView) -> Self {
-        pb::Settings {
-            source: v.source,
-            value: Some(pb::settings::Value::Session(pb::SessionSettings {
-                idle_lifetime_s: v.idle_lifetime_s,
-                absolute_lifetime_s: v.absolute_lifetime_s,
-            })),
+impl From<SettingsView> for pb::Settings {
+    fn from(v: SettingsView) -> Self {
+        match v {
+            SettingsView::Session(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::Session(pb::SessionSettings {
+                    idle_lifetime_s: v.idle_lifetime_s,
+                    absolute_lifetime_s: v.absolute_lifetime_s,
+                })),
+            },
+            SettingsView::Lockout(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::Lockout(pb::LockoutSettings {
+                    max_password_attempts: v.max_password_attempts,
+                    max_otp_attempts: v.max_otp_attempts,
+                    lock_seconds: v.lock_seconds,
+                })),
+            },
         }
     }
 }
@@ -27,6 +37,14 @@ fn session(s: pb::SessionSettings) -> Settings {
     })
 }
 
+fn lockout(s: pb::LockoutSettings) -> Settings {
+    Settings::Lockout(LockoutSettings {
+        max_password_attempts: s.max_password_attempts,
+        max_otp_attempts: s.max_otp_attempts,
+        lock_seconds: s.lock_seconds,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance get_instance_settings(pb::GetInstanceSettingsRequest) -> pb::Settings,
@@ -35,7 +53,11 @@ impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance set_instance_settings(pb::SetInstanceSettingsRequest) -> pb::WriteReply,
     |gw, auth, r| {
         use pb::set_instance_settings_request::Value;
-        let value = required(r.value.map(|Value::Session(s)| session(s)), "value")?;
+        let value = r.value.map(|v| match v {
+            Value::Session(s) => session(s),
+            Value::Lockout(s) => lockout(s),
+        });
+        let value = required(value, "value")?;
         settings::put(&gw, &auth, None, value).await
     });
 
@@ -45,7 +67,11 @@ impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance set_org_settings(pb::SetOrgSettingsRequest) -> pb::WriteReply,
     |gw, auth, r| {
         use pb::set_org_settings_request::Value;
-        let value = required(r.value.map(|Value::Session(s)| session(s)), "value")?;
+        let value = r.value.map(|v| match v {
+            Value::Session(s) => session(s),
+            Value::Lockout(s) => lockout(s),
+        });
+        let value = required(value, "value")?;
         settings::put(&gw, &auth, Some(&r.org_id), value).await
     });
 

@@ -13,6 +13,7 @@ use domain::validate::same_secret;
 use readmodel::{AppRow, UserRow};
 
 use super::{client_cache, OAuthError, OAuthResult};
+use crate::limits::Subject;
 use crate::Gateway;
 
 pub enum Client {
@@ -150,7 +151,14 @@ pub async fn authenticate(
         return Err(invalid());
     }
     let (id, secret) = (client_id.as_str(), secret.as_deref());
-    match attempt(gw, instance, id, secret, via, allow_machine_users).await {
+    let account = format!("client:{id}");
+    let who = Subject {
+        ip: gw.edge.client_ip(req),
+        instance,
+        account: Some(&account),
+    };
+    gw.limits.check(&who)?;
+    let answer = match attempt(gw, instance, id, secret, via, allow_machine_users).await {
         Err(e) if e.error == "invalid_client" => {
             if crate::reads::caught_up(gw).await.is_err() {
                 return Err(e);
@@ -158,7 +166,11 @@ pub async fn authenticate(
             attempt(gw, instance, id, secret, via, allow_machine_users).await
         }
         answer => answer,
+    };
+    if answer.as_ref().is_err_and(|e| e.error == "invalid_client") {
+        gw.limits.failed(&who);
     }
+    answer
 }
 
 async fn attempt(

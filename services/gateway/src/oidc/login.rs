@@ -5,21 +5,22 @@
 //! whether a user exists.
 
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::oidc::{Login, SessionCommand};
-use domain::validate::same_secret;
+use domain::validate::{normalized_username, same_secret};
+use domain::{Code, Error};
 use serde::Deserialize;
 
 use super::authorize::redirect_to;
 use super::{issuer, OAuthResult};
 use crate::auth::instance_of;
+use crate::limits::Subject;
 use crate::reads::read;
 use crate::Gateway;
 
 pub const SESSION_COOKIE: &str = "portcullis_session";
 const CSRF_COOKIE: &str = "portcullis_csrf";
-/// Wrong passwords in a row that lock a user (ZITADEL's lockout policy; 0 turns it off).
-pub const MAX_PASSWORD_ATTEMPTS: u32 = 5;
 
 pub(crate) fn escape(s: &str) -> String {
     s.chars()
@@ -99,23 +100,63 @@ pub(crate) fn cookie<'a>(
         .finish()
 }
 
+/// What the login form says above its fields after a submission that did not log in.
+struct Refusal<'a> {
+    status: StatusCode,
+    message: &'a str,
+    retry_after: Option<&'a str>,
+}
+
+const WRONG: Refusal<'static> = Refusal {
+    status: StatusCode::UNAUTHORIZED,
+    message: "Wrong username or password, or the account cannot log in.",
+    retry_after: None,
+};
+
+/// The refusal of a check that was not made: over a rate limit (429), or the password pool
+/// full (503); both say when to come back.
+fn not_checked(e: &Error) -> Option<Refusal<'_>> {
+    let retry_after = crate::limits::retry_after(e);
+    match e.code {
+        Code::RateLimited => Some(Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: "Too many failed attempts. Wait a moment, then try again.",
+            retry_after,
+        }),
+        Code::Overloaded => Some(Refusal {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "The service is busy. Try again in a moment.",
+            retry_after,
+        }),
+        _ => None,
+    }
+}
+
 fn login_page(
     req: &HttpRequest,
     auth_request: &str,
     username: &str,
-    error: Option<&str>,
+    refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
     let (csrf, _) = command::secrets::new_token();
-    let status = if error.is_some() {
-        actix_web::http::StatusCode::UNAUTHORIZED
-    } else {
-        actix_web::http::StatusCode::OK
-    };
+    let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
     let mut page = html(
         status,
         "Log in",
-        &form(auth_request, &csrf, username, error),
+        &form(
+            auth_request,
+            &csrf,
+            username,
+            refusal.as_ref().map(|r| r.message),
+        ),
     );
+    if let Some(seconds) = refusal.and_then(|r| r.retry_after) {
+        page.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_str(seconds)
+                .unwrap_or(actix_web::http::header::HeaderValue::from_static("1")),
+        );
+    }
     let _ = page.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
     page
 }
@@ -176,17 +217,33 @@ pub async fn submit(
     })
     .await?;
     let user_id = user.as_ref().map_or("", |u| u.id.as_str());
-    let ok = gw
-        .bus
-        .check_password(&instance, user_id, f.password, MAX_PASSWORD_ATTEMPTS)
-        .await?;
+    let account = format!("user:{}", normalized_username(&f.username));
+    let who = Subject {
+        ip: gw.edge.client_ip(&req),
+        instance: &instance,
+        account: Some(&account),
+    };
+    let checked = match gw.limits.check(&who) {
+        Ok(()) => gw.bus.check_password(&instance, user_id, f.password).await,
+        Err(e) => Err(e),
+    };
+    let ok = match checked {
+        Ok(ok) => ok,
+        Err(e) => match not_checked(&e) {
+            Some(refusal) => {
+                return Ok(login_page(
+                    &req,
+                    &f.auth_request,
+                    &f.username,
+                    Some(refusal),
+                ))
+            }
+            None => return Err(e.into()),
+        },
+    };
     let Some(user) = user.filter(|_| ok) else {
-        return Ok(login_page(
-            &req,
-            &f.auth_request,
-            &f.username,
-            Some("Wrong username or password, or the account cannot log in."),
-        ));
+        gw.limits.failed(&who);
+        return Ok(login_page(&req, &f.auth_request, &f.username, Some(WRONG)));
     };
     // Every login gets a new session id and cookie, so that a cookie planted or seen before
     // the login is worth nothing after it; the session it replaces ends.

@@ -58,6 +58,8 @@ pub struct OAuthError {
     pub error: &'static str,
     pub description: String,
     pub status: u16,
+    /// Seconds to wait before trying again (429 and 503), sent as `Retry-After`.
+    pub retry_after: Option<String>,
 }
 
 impl OAuthError {
@@ -73,6 +75,7 @@ impl OAuthError {
             error,
             description: description.into(),
             status,
+            retry_after: None,
         }
     }
 }
@@ -92,6 +95,9 @@ impl actix_web::ResponseError for OAuthError {
     fn error_response(&self) -> HttpResponse {
         let mut r = HttpResponse::build(self.status_code());
         r.insert_header(("Cache-Control", "no-store"));
+        if let Some(seconds) = &self.retry_after {
+            r.insert_header(("Retry-After", seconds.as_str()));
+        }
         if self.error == "invalid_client" {
             r.insert_header(("WWW-Authenticate", "Basic realm=\"portcullis\""));
         }
@@ -104,10 +110,19 @@ impl actix_web::ResponseError for OAuthError {
 
 /// Our errors as OAuth errors. What may succeed when tried again (a store or partition owner
 /// not reachable now, a write that met a concurrent one and wrote nothing) is
-/// `temporarily_unavailable` (503); only what should not happen is `server_error`, logged
-/// with its cause.
+/// `temporarily_unavailable` (503, or 429 when the caller is over a rate limit, with
+/// `Retry-After`); only what should not happen is `server_error`, logged with its cause.
 impl From<Error> for OAuthError {
     fn from(e: Error) -> OAuthError {
+        if matches!(e.kind(), Kind::RateLimited | Kind::Unavailable) {
+            let retry_after = crate::limits::retry_after(&e).map(String::from);
+            let mut answer = OAuthError::new("temporarily_unavailable", e.message);
+            answer.retry_after = retry_after;
+            if e.code.kind() == Kind::RateLimited {
+                answer.status = 429;
+            }
+            return answer;
+        }
         let error = match e.code {
             Code::InvalidGrant | Code::AuthRequestExpired => "invalid_grant",
             Code::InvalidClient => "invalid_client",

@@ -1,5 +1,5 @@
 //! Settings of the instance and of orgs, by kind (`session`: the lifetimes of browser
-//! sessions and refresh tokens). An org's value overrides the instance's; deleting it returns
+//! sessions and refresh tokens; `lockout`: when wrong passwords lock a user out). An org's value overrides the instance's; deleting it returns
 //! the org to the instance's.
 
 use actix_web::{web, HttpResponse};
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::api::settings;
 use crate::auth::Authenticated;
-use crate::views::{respond, ErrorBody, SessionSettingsView, WriteReply};
+use crate::views::{respond, ErrorBody, SettingsView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -48,10 +48,33 @@ struct SessionSettingsBody {
     absolute_lifetime_s: u64,
 }
 
+/// The `lockout` kind: when wrong passwords lock a user out. While locked out, a login gets
+/// the answer of a wrong password; a right one after the lock resets the count.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct LockoutSettingsBody {
+    /// Wrong passwords in a row that lock the user (0: never; at most 1000). Default 10.
+    max_password_attempts: u32,
+    /// Wrong one-time codes in a row that lock the user (0: never; at most 1000). Default 5.
+    max_otp_attempts: u32,
+    /// Seconds a lock lasts (0: until a manager unlocks the user; at most 10 years).
+    /// Default 300.
+    lock_seconds: u64,
+}
+
+/// A kind's fields.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+enum SettingsBody {
+    Session(SessionSettingsBody),
+    Lockout(LockoutSettingsBody),
+}
+
 /// The instance's settings of a kind in force. `iam.policy.read`.
 #[utoipa::path(get, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session")),
-    responses((status = 200, body = SessionSettingsView), (status = 404, body = ErrorBody)),
+    params(("kind" = String, Path, description = "session or lockout")),
+    responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.read"))))]
 async fn get_instance_settings(
     gw: web::Data<Gateway>,
@@ -63,8 +86,8 @@ async fn get_instance_settings(
 
 /// Sets the instance's settings of a kind. `iam.policy.write`.
 #[utoipa::path(put, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session")),
-    request_body = SessionSettingsBody,
+    params(("kind" = String, Path, description = "session or lockout")),
+    request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.write"))))]
 async fn set_instance_settings(
@@ -82,8 +105,8 @@ async fn set_instance_settings(
 
 /// An org's settings of a kind in force (its own, else the instance's). `policy.read`.
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session")),
-    responses((status = 200, body = SessionSettingsView), (status = 404, body = ErrorBody)),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session or lockout")),
+    responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.read"))))]
 async fn get_org_settings(
     gw: web::Data<Gateway>,
@@ -96,8 +119,8 @@ async fn get_org_settings(
 
 /// Sets an org's own settings of a kind. `policy.write`.
 #[utoipa::path(put, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session")),
-    request_body = SessionSettingsBody,
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session or lockout")),
+    request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.write"))))]
 async fn set_org_settings(
@@ -116,7 +139,7 @@ async fn set_org_settings(
 
 /// Returns an org to the instance's settings of a kind. `policy.delete`.
 #[utoipa::path(delete, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session or lockout")),
     responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.delete"))))]
 async fn reset_org_settings(

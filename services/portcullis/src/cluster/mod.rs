@@ -108,6 +108,7 @@ fn bus_options(
         idle: Duration::from_secs(opts.actor_idle_secs),
         snapshot_every: opts.snapshot_every,
         password_params: opts.password_params(),
+        password_queue: opts.password_queue,
         master_key: Some(common.master_key.clone()),
         placement: Arc::new(placement),
         ..CommandOptions::default()
@@ -325,7 +326,7 @@ async fn gateway_node(
             Some(common.master_key),
             metrics,
         )
-        .with_edge(opts.edge()),
+        .with_edge(opts.edge(), &opts.limits()),
     );
     crate::server::serve_gateway(opts, gw)
 }

@@ -13,6 +13,19 @@ use super::oidc_support::issuer;
 /// A raw HTTP/1.1 GET from the local address `from` (so the test can be the trusted proxy or
 /// a stranger); answers the status and the body.
 pub fn get_from(from: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let (status, _, body) = request_from(from, "GET", path, headers, "");
+    (status, body)
+}
+
+/// A raw HTTP/1.1 request from the local address `from`; answers the status, the head and
+/// the body.
+pub fn request_from(
+    from: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let to = server().addr;
     let socket = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -25,21 +38,22 @@ pub fn get_from(from: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Strin
         });
     socket.set_nonblocking(false).unwrap();
     let mut socket = socket;
-    let mut request = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     request.push_str("\r\n");
+    request.push_str(body);
     socket.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     socket.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8_lossy(&raw).to_string();
     let status = text[9..12].parse().unwrap();
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
 }
 
 /// A new tenant whose domain the read models have applied.

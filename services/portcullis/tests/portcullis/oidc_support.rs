@@ -194,11 +194,25 @@ impl UserAgent {
     /// Follows an authorization URL to the login page, logs in, and returns the redirect to
     /// the client (`Location`).
     pub fn log_in(&mut self, t: &Tenant, auth_url: &str, username: &str, password: &str) -> String {
+        let posted = self.submit_login(t, auth_url, username, password);
+        assert_eq!(posted.status, 302, "{}", posted.body);
+        posted.location.unwrap()
+    }
+
+    /// Follows an authorization URL to the login page and submits it; answers the
+    /// submission's answer (or the authorization's, when a session answered at once).
+    pub fn submit_login(
+        &mut self,
+        t: &Tenant,
+        auth_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Answer {
         let a = self.request("GET", auth_url, None);
         assert_eq!(a.status, 302, "{}", a.body);
-        let login = a.location.unwrap();
+        let login = a.location.clone().unwrap();
         if !login.starts_with("/ui/login") {
-            return login; // A session answered at once.
+            return a; // A session answered at once.
         }
         let page = self.request("GET", &format!("{}{login}", issuer(t)), None);
         assert_eq!(page.status, 200, "{}", page.body);
@@ -208,7 +222,7 @@ impl UserAgent {
             page.body[start..start + page.body[start..].find('"').unwrap()].to_string()
         };
         let (auth_request, csrf) = (field("authRequest"), field("csrf"));
-        let posted = self.request(
+        self.request(
             "POST",
             &format!("{}/ui/login", issuer(t)),
             Some(&[
@@ -217,9 +231,7 @@ impl UserAgent {
                 ("username", username),
                 ("password", password),
             ]),
-        );
-        assert_eq!(posted.status, 302, "{}", posted.body);
-        posted.location.unwrap()
+        )
     }
 }
 

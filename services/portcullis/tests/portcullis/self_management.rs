@@ -7,7 +7,7 @@ use testkit::{server, Client, Tenant};
 use super::default_org;
 
 /// A human with a password and a token of its own (made by the admin).
-fn human(t: &Tenant, username: &str) -> (String, Client) {
+pub fn human(t: &Tenant, username: &str) -> (String, Client) {
     let org = default_org(t);
     let r = t.client.post(
         &format!("/v1/orgs/{org}/users/human"),

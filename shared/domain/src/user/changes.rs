@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{profile, Email, Profile, User, UserEvent, UserKind, UserState};
 use crate::aggregate::Ctx;
 use crate::error::{Code, Error, Result};
+use crate::settings::LockoutSettings;
 use crate::validate;
 
 /// The largest metadata value, in bytes.
@@ -59,11 +60,12 @@ pub enum UserChange {
         secret_hash: String,
     },
     RemoveSecret,
-    /// The outcome of a password check at the login; `max_attempts` wrong ones in a row lock
-    /// the user (0: never).
+    /// The outcome of a password check at the login, at `at` (unix milliseconds), under the
+    /// lockout settings in force: too many wrong ones in a row lock the user.
     PasswordChecked {
         ok: bool,
-        max_attempts: u32,
+        lockout: LockoutSettings,
+        at: i64,
     },
     /// Ends the user's browser sessions and their refresh tokens: one (`only`) or all. The
     /// service ends them once this is recorded.
@@ -353,8 +355,10 @@ impl User {
                     secret_hash: secret_hash.clone(),
                 }]
             }
+            // A check while locked out was not made: nothing to record.
+            UserChange::PasswordChecked { at, .. } if self.locked_out_at(*at) => vec![],
             UserChange::PasswordChecked { ok: true, .. } => {
-                if self.failed_logins > 0 {
+                if self.failed_logins > 0 || self.locked_until.is_some() {
                     vec![UserEvent::PasswordCheckSucceeded]
                 } else {
                     vec![]
@@ -362,14 +366,16 @@ impl User {
             }
             UserChange::PasswordChecked {
                 ok: false,
-                max_attempts,
+                lockout,
+                at,
             } => {
                 let mut events = vec![UserEvent::PasswordCheckFailed];
-                if *max_attempts > 0
-                    && self.failed_logins + 1 >= *max_attempts
-                    && self.state == UserState::Active
-                {
-                    events.push(UserEvent::Locked);
+                let max = lockout.max_password_attempts;
+                if max > 0 && self.failed_logins + 1 >= max && self.state == UserState::Active {
+                    events.push(match lockout.lock_ends(*at) {
+                        Some(until) => UserEvent::LockedOut { until },
+                        None => UserEvent::Locked,
+                    });
                 }
                 events
             }

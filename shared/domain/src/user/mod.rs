@@ -83,8 +83,11 @@ pub struct User {
     pub metadata: BTreeMap<String, Vec<u8>>,
     /// Hash of a machine user's client secret (client credentials).
     pub secret_hash: Option<String>,
-    /// Wrong passwords since the last right one (the lockout policy counts them).
+    /// Wrong passwords since the last right one or the last lock (the lockout counts them).
     pub failed_logins: u32,
+    /// Locked by wrong passwords until then (unix milliseconds): no password is checked
+    /// before it. Cleared by a right password after it, or by an unlock.
+    pub locked_until: Option<i64>,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -183,6 +186,10 @@ pub enum UserEvent {
     SecretRemoved,
     PasswordCheckFailed,
     PasswordCheckSucceeded,
+    /// Too many wrong passwords: no login until `until` (unix milliseconds).
+    LockedOut {
+        until: i64,
+    },
     /// Its browser sessions were ended by the user or a manager: one, or all (`None`).
     SessionsEnded {
         session_id: Option<String>,
@@ -212,6 +219,7 @@ impl EventType for UserEvent {
             UserEvent::SecretRemoved => "user.machine.secret.removed",
             UserEvent::PasswordCheckFailed => "user.human.password.check.failed",
             UserEvent::PasswordCheckSucceeded => "user.human.password.check.succeeded",
+            UserEvent::LockedOut { .. } => "user.locked.temporarily",
             UserEvent::SessionsEnded { .. } => "user.sessions.ended",
         }
     }
@@ -259,6 +267,11 @@ pub fn takes_over(cmd: &UserCommand) -> bool {
 impl User {
     pub fn is_machine(&self) -> bool {
         matches!(self.kind, Some(UserKind::Machine { .. }))
+    }
+
+    /// Whether wrong passwords have locked the user out at `at` (unix milliseconds).
+    pub fn locked_out_at(&self, at: i64) -> bool {
+        self.locked_until.is_some_and(|until| until > at)
     }
 }
 
@@ -487,6 +500,7 @@ impl Aggregate for User {
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.state = UserState::Active;
                 self.failed_logins = 0;
+                self.locked_until = None;
             }
             UserEvent::Locked => self.state = UserState::Locked,
             UserEvent::MetadataSet { key, value } => {
@@ -498,7 +512,14 @@ impl Aggregate for User {
             UserEvent::SecretSet { secret_hash } => self.secret_hash = Some(secret_hash.clone()),
             UserEvent::SecretRemoved => self.secret_hash = None,
             UserEvent::PasswordCheckFailed => self.failed_logins += 1,
-            UserEvent::PasswordCheckSucceeded => self.failed_logins = 0,
+            UserEvent::PasswordCheckSucceeded => {
+                self.failed_logins = 0;
+                self.locked_until = None;
+            }
+            UserEvent::LockedOut { until } => {
+                self.failed_logins = 0;
+                self.locked_until = Some(*until);
+            }
             UserEvent::SessionsEnded { .. } => {}
         }
     }

@@ -186,6 +186,9 @@ fn samples() -> Vec<DomainEvent> {
             E::SessionsEnded {
                 session_id: Some(s("s1")),
             },
+            E::LockedOut {
+                until: 1_764_950_700_000,
+            },
         ]
         .map(D::User),
     );
@@ -447,6 +450,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::PasswordCheckFailed => 18,
             E::PasswordCheckSucceeded => 19,
             E::SessionsEnded { .. } => 20,
+            E::LockedOut { .. } => 21,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -510,7 +514,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 const VARIANTS: [(&str, u8); 11] = [
     ("instance", 7),
     ("org", 7),
-    ("user", 21),
+    ("user", 22),
     ("project", 17),
     ("user_grant", 3),
     ("signing_keys", 4),

@@ -6,9 +6,9 @@ use domain::oidc::{
     SessionEvent as SE, TokenRevocationCommand as TC, TokenRevocationEvent as TE, TokenRevocations,
     CODE_TTL,
 };
-use domain::settings::SessionSettings;
+use domain::settings::{LockoutSettings, SessionSettings};
 use domain::testing::{given, NOW};
-use domain::user::{Email, Profile, User, UserChange, UserCommand, UserEvent};
+use domain::user::{Email, Profile, User, UserChange, UserCommand, UserEvent, UserState};
 use domain::{Aggregate, Code};
 
 fn s(v: &str) -> String {
@@ -291,9 +291,8 @@ fn revoking_a_refresh_token_needs_the_whole_token() {
         .then(&[]);
 }
 
-#[test]
-fn wrong_passwords_lock_a_user_at_the_limit() {
-    let human = UserEvent::HumanAdded {
+fn ada() -> UserEvent {
+    UserEvent::HumanAdded {
         org_id: s("o"),
         username: s("ada"),
         profile: Profile {
@@ -308,28 +307,84 @@ fn wrong_passwords_lock_a_user_at_the_limit() {
         },
         phone: None,
         password_hash: Some(s("h")),
-    };
-    let check = |ok| {
-        UserCommand::Change(UserChange::PasswordChecked {
-            ok,
-            max_attempts: 3,
-        })
-    };
-    given::<User>(&[human.clone()])
-        .when(check(false))
-        .then(&[UserEvent::PasswordCheckFailed]);
+    }
+}
+
+/// A password check at `at` under a lockout of 3 attempts and `lock_seconds`.
+fn check(ok: bool, lock_seconds: u64, at: i64) -> UserCommand {
+    UserCommand::Change(UserChange::PasswordChecked {
+        ok,
+        lockout: LockoutSettings {
+            max_password_attempts: 3,
+            max_otp_attempts: 3,
+            lock_seconds,
+        },
+        at,
+    })
+}
+
+#[test]
+fn wrong_passwords_lock_a_user_out_for_lock_seconds_at_the_limit() {
     let two = [
-        human.clone(),
+        ada(),
         UserEvent::PasswordCheckFailed,
         UserEvent::PasswordCheckFailed,
     ];
+    // Given a user, when a wrong password is checked, then it counts.
+    given::<User>(&[ada()])
+        .when(check(false, 60, NOW))
+        .then(&[UserEvent::PasswordCheckFailed]);
+    // Given two wrong ones, when a third comes, then the user is locked out for a minute.
+    given::<User>(&two).when(check(false, 60, NOW)).then(&[
+        UserEvent::PasswordCheckFailed,
+        UserEvent::LockedOut {
+            until: NOW + 60_000,
+        },
+    ]);
+    // With lock_seconds 0 the lock lasts until a manager unlocks.
     given::<User>(&two)
-        .when(check(false))
+        .when(check(false, 0, NOW))
         .then(&[UserEvent::PasswordCheckFailed, UserEvent::Locked]);
+    // A right one before the limit resets the count; with nothing counted, nothing to record.
     given::<User>(&two)
-        .when(check(true))
+        .when(check(true, 60, NOW))
         .then(&[UserEvent::PasswordCheckSucceeded]);
-    given::<User>(&[human]).when(check(true)).then(&[]);
+    given::<User>(&[ada()]).when(check(true, 60, NOW)).then(&[]);
+}
+
+#[test]
+fn a_lock_out_ends_by_itself_and_counts_nothing_while_it_lasts() {
+    let locked = [
+        ada(),
+        UserEvent::PasswordCheckFailed,
+        UserEvent::LockedOut {
+            until: NOW + 60_000,
+        },
+    ];
+    // While locked out, no check is made, so none is recorded (right or wrong).
+    given::<User>(&locked)
+        .when(check(false, 60, NOW + 1_000))
+        .then(&[]);
+    given::<User>(&locked)
+        .when(check(true, 60, NOW + 59_999))
+        .then(&[]);
+    // After it, counting starts again from nothing, and a right password clears the lock.
+    given::<User>(&locked)
+        .when(check(false, 60, NOW + 60_001))
+        .then(&[UserEvent::PasswordCheckFailed]);
+    given::<User>(&locked)
+        .when(check(true, 60, NOW + 60_001))
+        .then(&[UserEvent::PasswordCheckSucceeded]);
+    let mut state = User::default();
+    for e in &locked {
+        state.apply(e);
+    }
+    assert!(state.locked_out_at(NOW) && !state.locked_out_at(NOW + 60_000));
+    assert_eq!(
+        state.state,
+        UserState::Active,
+        "a lock-out is not a manager's lock"
+    );
 }
 
 #[test]

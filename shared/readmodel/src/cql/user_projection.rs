@@ -222,6 +222,7 @@ impl CqlReadModel {
             UserEvent::PasswordChanged { .. }
             | UserEvent::PasswordCheckFailed
             | UserEvent::PasswordCheckSucceeded
+            | UserEvent::LockedOut { .. }
             | UserEvent::SessionsEnded { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::params::Params;
 use super::{OAuthError, OAuthResult};
 use crate::auth::instance_of;
+use crate::limits::Subject;
 use crate::Gateway;
 
 pub type Form = HashMap<String, String>;
@@ -23,14 +24,34 @@ pub async fn token(
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
     let form = form.0;
-    let body = match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => {
-            authorization_code::grant(&gw, &req, &instance, &form).await?
+    // Codes and refresh tokens that do not hold count against the address they came from.
+    let who = Subject {
+        ip: gw.edge.client_ip(&req),
+        instance: &instance,
+        account: None,
+    };
+    gw.limits.check(&who)?;
+    let body = grant(&gw, &req, &instance, &form).await.inspect_err(|e| {
+        if e.error == "invalid_grant" {
+            gw.limits.failed(&who);
         }
-        Some("refresh_token") => refresh_token::grant(&gw, &req, &instance, &form).await?,
-        Some("client_credentials") => {
-            client_credentials::grant(&gw, &req, &instance, &form).await?
-        }
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Pragma", "no-cache"))
+        .json(Value::Object(body)))
+}
+
+async fn grant(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    form: &Form,
+) -> OAuthResult<Map<String, Value>> {
+    Ok(match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => authorization_code::grant(gw, req, instance, form).await?,
+        Some("refresh_token") => refresh_token::grant(gw, req, instance, form).await?,
+        Some("client_credentials") => client_credentials::grant(gw, req, instance, form).await?,
         Some(other) => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
@@ -38,11 +59,7 @@ pub async fn token(
             ))
         }
         None => return Err(OAuthError::new("invalid_request", "grant_type is missing")),
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Pragma", "no-cache"))
-        .json(Value::Object(body)))
+    })
 }
 
 /// The response of a token request.

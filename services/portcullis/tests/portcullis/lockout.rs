@@ -1,0 +1,201 @@
+//! Wrong passwords as an attacker sends them: the lockout settings lock an account for
+//! `lock_seconds` only (an anonymous caller who knows a login name cannot lock it for good),
+//! a locked-out account answers like a wrong password, and failed checks past the limits of
+//! an account or an address are answered 429 with `Retry-After`.
+
+use serde_json::json;
+use testkit::{server, Tenant, TEST_PROXY};
+
+use super::edge::request_from;
+use super::oidc_behaviours::{auth_url, login_message};
+use super::oidc_support::{app, human, machine, App, UserAgent};
+
+fn set_lockout(t: &Tenant, attempts: u32, lock_seconds: u64) {
+    let r = t.client.put(
+        "/v1/instance/settings/lockout",
+        json!({"max_password_attempts": attempts, "max_otp_attempts": 5,
+               "lock_seconds": lock_seconds}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+fn login(b: &mut UserAgent, t: &Tenant, app: &App, username: &str, password: &str) -> u16 {
+    b.submit_login(t, &auth_url(t, app, ""), username, password)
+        .status
+}
+
+#[test]
+fn wrong_passwords_lock_an_account_for_lock_seconds_only() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let id = human(&t, "alan", "the right password");
+    set_lockout(&t, 3, 2);
+    let mut b = UserAgent::default();
+    let url = auth_url(&t, &app, "");
+    let wrong = b.submit_login(&t, &url, "alan", "not the password");
+    assert_eq!(wrong.status, 401);
+    for _ in 0..2 {
+        assert_eq!(login(&mut b, &t, &app, "alan", "not the password"), 401);
+    }
+    // Locked out: the right password gets the answer of a wrong one.
+    let locked = b.submit_login(&t, &url, "alan", "the right password");
+    assert_eq!(locked.status, 401);
+    assert_eq!(login_message(&locked.body), login_message(&wrong.body));
+    assert_eq!(
+        t.client.get(&format!("/v1/users/{id}")).str("state"),
+        "active",
+        "a lock-out is not a manager's lock"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    assert_eq!(login(&mut b, &t, &app, "alan", "the right password"), 302);
+}
+
+#[test]
+fn a_lock_of_zero_seconds_holds_until_a_manager_unlocks() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    let id = human(&t, "grace", "the right password");
+    set_lockout(&t, 2, 0);
+    let mut b = UserAgent::default();
+    for _ in 0..2 {
+        assert_eq!(login(&mut b, &t, &app, "grace", "not the password"), 401);
+    }
+    assert_eq!(login(&mut b, &t, &app, "grace", "the right password"), 401);
+    let state = || t.client.get(&format!("/v1/users/{id}")).str("state");
+    for _ in 0..100 {
+        if state() == "locked" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(state(), "locked");
+    let unlocked = t.client.post(&format!("/v1/users/{id}/unlock"), json!({}));
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    assert_eq!(login(&mut b, &t, &app, "grace", "the right password"), 302);
+}
+
+#[test]
+fn the_lockout_settings_are_checked_and_fall_back_from_org_to_instance() {
+    let t = server().tenant();
+    let read = t.client.get("/v1/instance/settings/lockout");
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(
+        (
+            read.body["max_password_attempts"].as_u64(),
+            read.body["lock_seconds"].as_u64(),
+            read.str("source")
+        ),
+        (Some(10), Some(300), "default".to_string())
+    );
+    let bad = t.client.put(
+        "/v1/instance/settings/lockout",
+        json!({"max_password_attempts": 1001, "max_otp_attempts": 5, "lock_seconds": 60}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.str("code"), "SETTINGS-0001");
+    let unknown_field = t.client.put(
+        "/v1/instance/settings/lockout",
+        json!({"max_password_attempts": 3, "max_otp_attempts": 5, "lock_seconds": 60, "x": 1}),
+    );
+    assert_eq!(unknown_field.status, 400, "{}", unknown_field.body);
+    set_lockout(&t, 4, 60);
+    let org = super::default_org(&t);
+    let inherited = t.client.get(&format!("/v1/orgs/{org}/settings/lockout"));
+    assert_eq!(inherited.str("source"), "instance");
+    assert_eq!(inherited.body["max_password_attempts"].as_u64(), Some(4));
+}
+
+#[test]
+fn failed_logins_past_an_accounts_limit_are_answered_429_with_retry_after() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    human(&t, "ada", "the right password");
+    human(&t, "bob", "the right password");
+    // No lockout here: the account's rate limit (20 a minute in the tests) is what stops.
+    set_lockout(&t, 0, 0);
+    let mut b = UserAgent::default();
+    for _ in 0..20 {
+        assert_eq!(login(&mut b, &t, &app, "ada", "not the password"), 401);
+    }
+    let limited = b.submit_login(&t, &auth_url(&t, &app, ""), "ada", "the right password");
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(
+        login_message(&limited.body).contains("Too many failed attempts"),
+        "{}",
+        limited.body
+    );
+    // Another account from the same address is not slowed.
+    assert_eq!(login(&mut b, &t, &app, "bob", "the right password"), 302);
+}
+
+/// A token request authenticating as `client_id`, sent through the trusted proxy for `ip`.
+fn token_from(t: &Tenant, ip: &str, client_id: &str, secret: &str) -> (u16, String) {
+    let body = format!(
+        "grant_type=client_credentials&client_id={client_id}&client_secret={secret}&scope=openid"
+    );
+    let (status, head, _) = request_from(
+        TEST_PROXY,
+        "POST",
+        "/oauth/v2/token",
+        &[
+            ("Host", &t.domain),
+            ("X-Forwarded-For", ip),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &body,
+    );
+    (status, head)
+}
+
+#[test]
+fn an_address_past_its_limit_is_answered_429_and_others_are_not() {
+    let t = server().tenant();
+    let (_, secret) = machine(&t, "bot", &["ORG_OWNER_VIEWER"]);
+    let attacker = format!("198.51.100.{}", 1 + rand_octet());
+    // Made-up clients, each failing once: no account reaches its limit, the address does
+    // (600 a minute in the tests; a few are forgotten while the loop runs).
+    let mut failures = 0;
+    loop {
+        let (status, head) = token_from(&t, &attacker, &format!("nobody-{failures}"), "x");
+        if status == 429 {
+            break;
+        }
+        assert_eq!(status, 401, "{head}");
+        failures += 1;
+        assert!(failures <= 700, "no limit after {failures} failures");
+    }
+    assert!(failures >= 600, "limited after {failures} failures");
+    let (status, head) = token_from(&t, &attacker, "bot", &secret);
+    assert_eq!(status, 429, "{head}");
+    let retry_after = head
+        .lines()
+        .find_map(|l| l.strip_prefix("retry-after: "))
+        .unwrap_or_else(|| panic!("no Retry-After in {head}"));
+    assert!(retry_after.parse::<u64>().unwrap() >= 1);
+    // The same client from another address gets its token.
+    let (status, head) = token_from(&t, "203.0.113.77", "bot", &secret);
+    assert_eq!(status, 200, "{head}");
+}
+
+fn rand_octet() -> u8 {
+    (uuid::Uuid::now_v7().as_u128() % 250) as u8
+}
+
+#[test]
+fn guessing_ones_current_password_with_a_token_is_rate_limited() {
+    let t = server().tenant();
+    let (id, me) = super::self_management::human(&t, "mallory");
+    let pw = format!("/v1/users/{id}/password");
+    for i in 0..20 {
+        let guess = json!({"current_password": format!("guess {i:04}"), "new_password": "a new long password"});
+        assert_eq!(me.put(&pw, guess).error(), (400, "USER-0011"), "guess {i}");
+    }
+    let right =
+        json!({"current_password": "first password", "new_password": "a new long password"});
+    assert_eq!(me.put(&pw, right.clone()).error(), (429, "REQ-0007"));
+    // A manager's change names no current password, and is not slowed.
+    let by_admin = t
+        .client
+        .put(&pw, json!({"new_password": "set by the admin"}));
+    assert_eq!(by_admin.status, 200, "{}", by_admin.body);
+}
