@@ -88,6 +88,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     - {name: http, containerPort: 8080}
     {{- if or (eq .role "all") (eq .role "gateway") }}
     - {name: grpc, containerPort: 8081}
+    {{- /* /metrics: scraped from the pod; no Service or Ingress routes it. */}}
+    - {name: admin, containerPort: 9464}
     {{- end }}
   livenessProbe:
     httpGet: {path: /healthz, port: http}

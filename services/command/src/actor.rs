@@ -337,12 +337,17 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
                     }
                     .into_actor(act)
                 })
-                .map(move |result: Result<_, Error>, act, _| {
+                .map(move |result: Result<_, Error>, act, ctx| {
                     act.last_used = Instant::now();
                     act.deps.metrics.command(A::KIND, started.elapsed());
                     let (events, done) = match result {
                         Ok(r) => r,
                         Err(e) => {
+                            // A command refused on an aggregate that has no events (a made-up
+                            // code or token) keeps no actor.
+                            if act.version == 0 {
+                                ctx.stop();
+                            }
                             if matches!(
                                 e.code,
                                 Code::VersionConflict
@@ -382,14 +387,33 @@ impl<A: Aggregate> Handler<Execute<A>> for AggregateActor<A> {
 impl<A: Aggregate> Handler<Peek<A>> for AggregateActor<A> {
     type Result = AtomicResponse<Self, Result<Peeked<A>, Error>>;
 
+    /// The state as it stands. An aggregate with no events (an id someone made up, in a
+    /// cookie, a code or a token) keeps no actor: it stops once it has answered.
     fn handle(&mut self, _msg: Peek<A>, _ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
-        AtomicResponse::new(Box::pin(self.ensure_loaded().map(|r, act, _| {
+        AtomicResponse::new(Box::pin(self.ensure_loaded().map(|r, act, ctx| {
+            if r.is_ok() && act.version == 0 {
+                ctx.stop();
+            }
             r.map(|()| Peeked {
                 state: act.state.clone(),
                 version: act.version,
                 position: act.position,
             })
         })))
+    }
+}
+
+/// Stops the actor after what it is doing (the bus passivates the least recently used when
+/// too many are live).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Passivate;
+
+impl<A: Aggregate> Handler<Passivate> for AggregateActor<A> {
+    type Result = ();
+
+    fn handle(&mut self, _: Passivate, ctx: &mut Context<Self>) {
+        ctx.stop();
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
@@ -23,7 +23,7 @@ use domain::{Aggregate, AggregateKey, Code, Error};
 use eventlog::EventLog;
 use tracing::Instrument;
 
-use crate::actor::{AggregateActor, Deps, Execute, Peek, Peeked, Written};
+use crate::actor::{AggregateActor, Deps, Execute, Passivate, Peek, Peeked, Written};
 use crate::forwarding::{decode, encode, unexpected, Op};
 use crate::placement::{Alone, Placement, Reply, Request, WireKey};
 use crate::secrets::{PasswordParams, PasswordPool};
@@ -40,6 +40,9 @@ pub struct CommandOptions {
     pub password_workers: usize,
     /// Password work that may wait for a worker; beyond, it is refused (`SYS-0005`).
     pub password_queue: usize,
+    /// The most live actors of one aggregate kind; past it the least recently used are
+    /// passivated.
+    pub max_live_actors: usize,
     /// argon2id cost of new password hashes.
     pub password_params: PasswordParams,
     /// Seals signing keys at rest; without it no keys are made.
@@ -57,6 +60,7 @@ impl Default for CommandOptions {
             arbiters: 2,
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             password_queue: 64,
+            max_live_actors: 100_000,
             password_params: PasswordParams::default(),
             master_key: None,
             metrics: telemetry::Metrics::new(),
@@ -67,12 +71,19 @@ impl Default for CommandOptions {
 
 type Registry<A> = Mutex<Live<A>>;
 
-/// An aggregate type's live actors, each with the tenure of its partition it was started in.
-/// Stopped ones are swept out when the map has grown to twice its size after the last sweep,
-/// so a sweep's cost is spread over as many new actors.
+/// An aggregate type's live actors, each with the tenure of its partition it was started in
+/// and when it was last asked for. Stopped ones are swept out when the map has grown to twice
+/// its size after the last sweep, so a sweep's cost is spread over as many new actors. Past
+/// the cap, the least recently used tenth is passivated at once.
 pub struct Live<A: Aggregate> {
-    actors: HashMap<AggregateKey, (Addr<AggregateActor<A>>, u64)>,
+    actors: HashMap<AggregateKey, LiveActor<A>>,
     sweep_at: usize,
+}
+
+struct LiveActor<A: Aggregate> {
+    addr: Addr<AggregateActor<A>>,
+    tenure: u64,
+    used: Instant,
 }
 
 impl<A: Aggregate> Default for Live<A> {
@@ -85,6 +96,18 @@ impl<A: Aggregate> Default for Live<A> {
 }
 
 const MIN_SWEEP: usize = 10_000;
+
+/// Stops the `n` actors asked for least recently (their state stays in the log).
+fn passivate_least_used<A: Aggregate>(actors: &mut HashMap<AggregateKey, LiveActor<A>>, n: usize) {
+    let mut by_use: Vec<(Instant, AggregateKey)> =
+        actors.iter().map(|(k, a)| (a.used, k.clone())).collect();
+    by_use.sort_unstable_by_key(|(used, _)| *used);
+    for (_, key) in by_use.into_iter().take(n) {
+        if let Some(actor) = actors.remove(&key) {
+            actor.addr.do_send(Passivate);
+        }
+    }
+}
 
 pub struct CommandBus {
     pub(crate) deps: Arc<Deps>,
@@ -102,6 +125,8 @@ pub struct CommandBus {
     token_revocations: Registry<TokenRevocations>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
+    /// The most live actors of one aggregate kind.
+    max_live: usize,
 }
 
 /// The aggregates the bus routes.
@@ -173,6 +198,7 @@ impl CommandBus {
                 options.password_queue,
                 options.password_params,
             ),
+            max_live: options.max_live_actors.max(1),
         }
     }
 
@@ -180,15 +206,20 @@ impl CommandBus {
     /// earlier tenure is replaced (another node may have written meanwhile).
     fn addr<A: Routed>(&self, key: &AggregateKey, tenure: u64) -> Addr<AggregateActor<A>> {
         let mut live = A::registry(self).lock().expect("registry lock");
-        if let Some((addr, _)) = live
+        let now = Instant::now();
+        if let Some(actor) = live
             .actors
-            .get(key)
-            .filter(|(a, t)| *t == tenure && a.connected())
+            .get_mut(key)
+            .filter(|a| a.tenure == tenure && a.addr.connected())
         {
-            return addr.clone();
+            actor.used = now;
+            return actor.addr.clone();
         }
-        if live.actors.len() >= live.sweep_at {
-            live.actors.retain(|_, (a, _)| a.connected());
+        if live.actors.len() >= live.sweep_at.min(self.max_live) {
+            live.actors.retain(|_, a| a.addr.connected());
+            if live.actors.len() >= self.max_live {
+                passivate_least_used(&mut live.actors, self.max_live / 10 + 1);
+            }
             live.sweep_at = (live.actors.len() * 2).max(MIN_SWEEP);
         }
         let mut h = DefaultHasher::new();
@@ -198,7 +229,14 @@ impl CommandBus {
         let addr = AggregateActor::<A>::start_in_arbiter(&arbiter.handle(), move |_| {
             AggregateActor::new(k, deps)
         });
-        live.actors.insert(key.clone(), (addr.clone(), tenure));
+        live.actors.insert(
+            key.clone(),
+            LiveActor {
+                addr: addr.clone(),
+                tenure,
+                used: now,
+            },
+        );
         addr
     }
 
@@ -341,7 +379,7 @@ impl CommandBus {
                 .expect("registry lock")
                 .actors
                 .values()
-                .filter(|(a, _)| a.connected())
+                .filter(|a| a.addr.connected())
                 .count()
         }
         count(&self.instances)

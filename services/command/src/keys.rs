@@ -17,7 +17,7 @@ use crate::sagas::key;
 
 /// The key that seals private keys and recoverable secrets at rest.
 #[derive(Clone)]
-pub struct MasterKey([u8; 32]);
+pub struct MasterKey(pub(crate) [u8; 32]);
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,7 +169,7 @@ pub fn generate(alg: &str) -> Result<NewKey, Error> {
 pub const DEFAULT_ALGORITHMS: [&str; 2] = ["RS256", "ES256"];
 
 impl CommandBus {
-    fn master_key(&self) -> Result<&MasterKey, Error> {
+    pub(crate) fn master_key(&self) -> Result<&MasterKey, Error> {
         self.deps
             .master_key
             .as_ref()

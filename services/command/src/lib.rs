@@ -15,6 +15,7 @@ pub mod placement;
 pub mod plan;
 mod projects;
 mod sagas;
+pub mod sealing;
 pub mod secrets;
 mod sessions;
 mod settings;

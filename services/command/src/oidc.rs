@@ -4,9 +4,11 @@
 //! hash is stored, and the id finds the aggregate without any lookup.
 
 use authz::{Caller, InternalFlow};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use domain::oidc::{
-    AuthParams, AuthRequest, AuthRequestCommand, Grant, Login, RefreshCommand, RefreshFamily,
-    Session, SessionCommand, TokenRevocationCommand, TokenRevocations,
+    AuthParams, AuthRequest, AuthRequestCommand, Grant, Login, PendingAuthRequest, RefreshCommand,
+    RefreshFamily, Session, SessionCommand, TokenRevocationCommand, TokenRevocations,
 };
 use domain::user::{User, UserChange, UserCommand, UserState};
 use domain::{Aggregate, Code, Error};
@@ -14,6 +16,7 @@ use domain::{Aggregate, Code, Error};
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::sagas::key;
+use crate::sealing::Purpose;
 use crate::secrets::{new_token, token_hash};
 
 fn login_flow(instance: &str) -> Caller {
@@ -22,6 +25,9 @@ fn login_flow(instance: &str) -> Caller {
         instance: instance.into(),
     }
 }
+
+/// The prefix of a pending authorization request's handle.
+const PENDING_PREFIX: &str = "ar1.";
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -48,47 +54,66 @@ pub struct NewSession {
 }
 
 impl CommandBus {
-    /// Records an authorization request; the hosted login completes it.
-    pub async fn start_auth_request(
-        &self,
-        instance: &str,
-        params: AuthParams,
-    ) -> Result<String, Error> {
-        let id = new_id();
-        let k = key(instance, AuthRequest::KIND, &id);
-        self.execute::<AuthRequest>(
-            &k,
-            &login_flow(instance),
-            AuthRequestCommand::Create(params),
-            None,
-        )
-        .await?;
-        Ok(id)
+    /// An authorization request waiting for its login, as the handle the browser carries to
+    /// the hosted login: sealed for this instance, so that it is neither readable nor
+    /// changeable on its way. Nothing is written until a login completes it.
+    pub fn start_auth_request(&self, instance: &str, params: AuthParams) -> Result<String, Error> {
+        let pending = PendingAuthRequest {
+            id: new_id(),
+            params,
+            started_at: now_ms(),
+        };
+        let plain = serde_json::to_vec(&pending)
+            .map_err(|e| Error::internal(format!("cannot encode an auth request: {e}")))?;
+        let sealed = self
+            .master_key()?
+            .seal_for(Purpose::AuthRequest, instance, &plain);
+        Ok(format!(
+            "{PENDING_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(sealed)
+        ))
     }
 
-    pub async fn auth_request(&self, instance: &str, id: &str) -> Result<AuthRequest, Error> {
-        let (request, _) = self
-            .state::<AuthRequest>(&key(instance, AuthRequest::KIND, id))
-            .await?;
-        if !request.exists() {
-            return Err(Error::new(
+    /// The pending authorization request a handle carries, if it is one of this instance's
+    /// and still live; anything else (made up, altered, expired) is `OIDC-0002`.
+    pub fn auth_request(&self, instance: &str, handle: &str) -> Result<PendingAuthRequest, Error> {
+        let gone = || {
+            Error::new(
                 Code::AuthRequestExpired,
-                "this login is not known: start again from the application",
-            ));
+                "this login is not known or has expired: start again from the application",
+            )
+        };
+        let sealed = handle
+            .strip_prefix(PENDING_PREFIX)
+            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+            .ok_or_else(gone)?;
+        let plain = self
+            .master_key()?
+            .unseal_for(Purpose::AuthRequest, instance, &sealed)
+            .map_err(|_| gone())?;
+        let pending: PendingAuthRequest = serde_json::from_slice(&plain).map_err(|_| gone())?;
+        if !pending.live_at(now_ms()) {
+            return Err(gone());
         }
-        Ok(request)
+        Ok(pending)
     }
 
-    /// Completes an authorization request for a logged-in user; returns the code.
+    /// Completes a pending authorization request for a logged-in user, once: only now is it
+    /// recorded. Returns the code.
     pub async fn issue_code(
         &self,
         instance: &str,
-        id: &str,
+        handle: &str,
         login: Login,
     ) -> Result<String, Error> {
-        let (code, code_hash) = joined(id);
-        let k = key(instance, AuthRequest::KIND, id);
-        let cmd = AuthRequestCommand::Complete { login, code_hash };
+        let pending = self.auth_request(instance, handle)?;
+        let (code, code_hash) = joined(&pending.id);
+        let k = key(instance, AuthRequest::KIND, &pending.id);
+        let cmd = AuthRequestCommand::Complete {
+            pending: Box::new(pending),
+            login,
+            code_hash,
+        };
         self.execute::<AuthRequest>(&k, &login_flow(instance), cmd, None)
             .await?;
         Ok(code)

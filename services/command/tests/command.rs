@@ -272,14 +272,7 @@ async fn idle_actors_are_passivated_and_come_back_with_their_state() {
     let bus = bus(log(&dir), options);
     create_org(&bus, "o1").await;
     assert_eq!(bus.live_actors(), 1);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while bus.live_actors() > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the idle actor was not stopped"
-        );
-        actix_rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    live_actors_fall_to(&bus, 0).await;
     let cmd = OrgCommand::Member(MemberCommand::Set {
         user_id: "u".into(),
         roles: vec!["ORG_OWNER".into()],
@@ -783,4 +776,73 @@ async fn a_removed_users_sessions_get_the_instances_lifetimes_not_an_error() {
     let bus = bus(log(&dir), CommandOptions::default());
     let lifetimes = bus.session_lifetimes(I, "gone").await.unwrap();
     assert_eq!(lifetimes, domain::settings::SessionSettings::default());
+}
+
+/// Waits (bounded) until no more than `n` actors are live.
+async fn live_actors_fall_to(bus: &CommandBus, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while bus.live_actors() > n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} actors are still live, wanted {n}",
+            bus.live_actors()
+        );
+        actix_rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn made_up_ids_keep_no_actor_whether_read_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // Actors stay an hour when idle: only the rule under test stops them.
+    let options = CommandOptions {
+        idle: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let bus = bus(log(&dir), options);
+    for i in 0..300 {
+        let (user, version) = bus
+            .state::<User>(&key("user", &format!("made-up-{i}")))
+            .await
+            .unwrap();
+        assert!(!user.exists() && version == 0);
+        let refused = bus
+            .execute::<User>(
+                &key("user", &format!("made-up-too-{i}")),
+                &setup(),
+                UserCommand::Remove,
+                None,
+            )
+            .await;
+        assert!(refused.is_err());
+    }
+    live_actors_fall_to(&bus, 0).await;
+    // A real aggregate keeps its actor.
+    create_org(&bus, "o1").await;
+    actix_rt::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(bus.live_actors(), 1);
+}
+
+#[actix_rt::test]
+async fn live_actors_are_capped_and_the_least_recently_used_go_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = CommandOptions {
+        idle: Duration::from_secs(3600),
+        max_live_actors: 20,
+        ..Default::default()
+    };
+    let bus = bus(log(&dir), options);
+    for i in 0..50 {
+        create_org(&bus, &format!("o{i}")).await;
+    }
+    live_actors_fall_to(&bus, 20).await;
+    // Every org is still there, from the log.
+    for i in 0..50 {
+        let (org, version) = bus
+            .state::<Org>(&key("org", &format!("o{i}")))
+            .await
+            .unwrap();
+        assert!(org.exists() && version == 1, "o{i}");
+    }
+    live_actors_fall_to(&bus, 20).await;
 }

@@ -93,6 +93,15 @@ impl Gateway {
     }
 }
 
+/// Registers the operator's endpoints (`/metrics`) on the admin listener's app: never on the
+/// public one.
+pub fn admin(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::from(gateway))
+            .route("/metrics", web::get().to(metrics::metrics));
+    }
+}
+
 /// Registers the API on an actix-web app.
 pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) {
     let doc = openapi::document();
@@ -102,7 +111,6 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
                 web::QueryConfig::default().error_handler(|e, _| http_error::query_error(e).into()),
             )
             .app_data(web::PayloadConfig::default().limit(body::LIMIT))
-            .route("/metrics", web::get().to(metrics::metrics))
             .route(
                 "/openapi.json",
                 web::get().to(move || {

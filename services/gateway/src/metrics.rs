@@ -1,5 +1,5 @@
-//! `GET /metrics`: the node's metrics in the Prometheus text format. Like `/healthz`, it is for
-//! the operator's network: keep the listen address or the ingress from exposing it.
+//! `GET /metrics` on the admin listener (`--admin-listen`), never the public one: the node's
+//! metrics in the Prometheus text format, for the operator's network.
 
 use actix_web::{web, HttpResponse};
 use telemetry::Scrape;

@@ -113,6 +113,10 @@ pub struct StartOptions {
     /// The address to serve HTTP on.
     #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// The operator's address: `/metrics` (and the probes) are served there and only there.
+    /// Unset, no metrics are served.
+    #[arg(long, env = "PORTCULLIS_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
     /// Proxies whose `Forwarded` / `X-Forwarded-*` headers count (the host a request was sent
     /// to, the client's address): CIDRs or addresses, comma-separated. Default: none.
     #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -167,6 +171,10 @@ pub struct StartOptions {
     /// An aggregate's actor idle this many seconds is stopped (its state stays in the log).
     #[arg(long, env = "PORTCULLIS_ACTOR_IDLE_SECS", default_value_t = 300)]
     pub actor_idle_secs: u64,
+    /// The most live actors of one aggregate kind (users, sessions, ...); past it, the least
+    /// recently used are stopped (their state stays in the log).
+    #[arg(long, env = "PORTCULLIS_MAX_LIVE_ACTORS", default_value_t = 100_000)]
+    pub max_live_actors: usize,
     /// A snapshot of an aggregate is written every this many of its events.
     #[arg(long, env = "PORTCULLIS_SNAPSHOT_EVERY", default_value_t = 100)]
     pub snapshot_every: u64,

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 26] = [
     "role",
     "data_dir",
     "listen",
     "grpc_listen",
+    "admin_listen",
     "trusted_proxies",
     "external_scheme",
     "external_port",
@@ -20,6 +21,7 @@ const KEYS: [&str; 24] = [
     "masterkey",
     "workers",
     "actor_idle_secs",
+    "max_live_actors",
     "snapshot_every",
     "argon2_memory_kib",
     "argon2_iterations",

@@ -5,14 +5,19 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-/// Writes `contents` to `path` with mode 0600, durably: a temporary file, fsync, rename, fsync
-/// of the directory. A crash leaves the old file or the new one, never a part.
+/// Writes `contents` to `path` with mode 0600, durably: a fresh temporary file beside it
+/// (created new with mode 0600, never one that was there before, whose mode or owner could be
+/// another's), fsync, rename, fsync of the directory. A crash leaves the old file or the new
+/// one, never a part.
 pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     let mut f = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&tmp)?;
     f.write_all(contents.as_bytes())?;

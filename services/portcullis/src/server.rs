@@ -77,6 +77,8 @@ pub struct Launched {
     pub address: SocketAddr,
     /// The gRPC API's (gateways with `--grpc-listen`), already serving.
     pub grpc: Option<SocketAddr>,
+    /// The admin listener's (gateways with `--admin-listen`), already serving.
+    pub admin: Option<SocketAddr>,
 }
 
 /// Opens the storage, runs the first-start setup, catches the read models up, and binds the
@@ -98,6 +100,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             snapshot_every: opts.snapshot_every,
             password_params: opts.password_params(),
             password_queue: opts.password_queue,
+            max_live_actors: opts.max_live_actors,
             master_key: Some(master_key.clone()),
             metrics: metrics.clone(),
             ..CommandOptions::default()
@@ -169,6 +172,10 @@ pub fn serve_gateway(opts: &StartOptions, gw: Arc<Gateway>) -> Result<Launched, 
         .grpc_listen
         .map(|address| serve_grpc(address, gw.clone()))
         .transpose()?;
+    let admin = opts
+        .admin_listen
+        .map(|address| serve_admin(address, gw.clone()))
+        .transpose()?;
     let server = HttpServer::new(move || {
         probes(App::new().wrap(from_fn(gateway::trace_requests)))
             .configure(gateway::configure(gw.clone()))
@@ -186,7 +193,23 @@ pub fn serve_gateway(opts: &StartOptions, gw: Arc<Gateway>) -> Result<Launched, 
         server: server.run(),
         address,
         grpc,
+        admin,
     })
+}
+
+/// Binds the admin listener (`/metrics` and the probes) and serves it beside the API.
+fn serve_admin(address: SocketAddr, gw: Arc<Gateway>) -> Result<SocketAddr, String> {
+    let cannot = |e: std::io::Error| format!("cannot serve the admin listener on {address}: {e}");
+    let listener = std::net::TcpListener::bind(address).map_err(cannot)?;
+    let bound = listener.local_addr().map_err(cannot)?;
+    let server = HttpServer::new(move || probes(App::new()).configure(gateway::admin(gw.clone())))
+        .workers(1)
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(cannot)?
+        .run();
+    actix_web::rt::spawn(server);
+    Ok(bound)
 }
 
 /// Binds the gRPC API and serves it on an actix arbiter of its own (its thread runs the calls'
@@ -227,7 +250,11 @@ pub fn start(opts: StartOptions) -> Result<(), String> {
             server,
             address,
             grpc,
+            admin,
         } = launch(&opts).await?;
+        if let Some(admin) = admin {
+            tracing::info!(%admin, "metrics on http://{admin}/metrics");
+        }
         match grpc {
             Some(grpc) => tracing::info!(%address, %grpc, "portcullis is ready on http://{address} (gRPC on {grpc})"),
             None => tracing::info!(address = %address, "portcullis is ready on http://{address}"),

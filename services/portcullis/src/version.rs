@@ -7,7 +7,8 @@ pub const RELEASE: &str = env!("CARGO_PKG_VERSION");
 /// The version of the messages between the nodes of a cluster (forwarded commands and their
 /// answers). Nodes of a cluster must share it: stop every node of a release with another one
 /// before starting this one. Version 2: forwarded commands carry the session lifetimes, the
-/// settings and session ends (version 1 nodes could not read them).
+/// settings, session ends, lockouts and completed authorization requests (version 1 nodes
+/// could not read them).
 pub const NODE_MESSAGES: u16 = 2;
 
 /// One line for `portcullis version`.

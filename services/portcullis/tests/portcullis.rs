@@ -2,6 +2,8 @@
 //! (first start, crashes, logs), and the API through the in-process server of `testkit` with
 //! a tenant per test (the modules below).
 
+#[path = "portcullis/abuse.rs"]
+mod abuse;
 #[path = "portcullis/api_tokens.rs"]
 mod api_tokens;
 #[path = "portcullis/bad_input.rs"]
@@ -26,8 +28,6 @@ mod grpc;
 mod grpc_projects;
 #[path = "portcullis/grpc_users.rs"]
 mod grpc_users;
-#[path = "portcullis/lockout.rs"]
-mod lockout;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Code, Error, Result};
 use crate::validate;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
     AuthorizationCode,
@@ -15,7 +15,7 @@ pub enum GrantType {
     ClientCredentials,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseType {
     Code,
@@ -116,19 +116,26 @@ pub fn redirect_uri(value: &str, field: &str) -> Result<String> {
     Ok(value.to_string())
 }
 
-fn dedup<T: PartialEq + Clone>(list: &[T]) -> Vec<T> {
-    let mut out = Vec::new();
-    for x in list {
-        if !out.contains(x) {
-            out.push(x.clone());
-        }
-    }
-    out
+/// The most redirect URIs (and post-logout ones) of an app.
+const MAX_URIS: usize = 100;
+
+/// The list without repeats, in its order, in linear time.
+fn dedup<T: Eq + std::hash::Hash + Clone>(list: &[T]) -> Vec<T> {
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
+    list.iter().filter(|x| seen.insert(*x)).cloned().collect()
 }
 
 /// Validates an application's configuration.
 pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
     let name = validate::name(&c.name, Code::InvalidAppConfig, "name")?;
+    // Counted before any other work: a huge list is refused at once.
+    if c.redirect_uris.len() > MAX_URIS || c.post_logout_redirect_uris.len() > MAX_URIS {
+        return Err(invalid(
+            Code::InvalidRedirectUri,
+            "redirect_uris",
+            format!("at most {MAX_URIS} redirect URIs"),
+        ));
+    }
     let mut redirect_uris = Vec::new();
     for u in dedup(&c.redirect_uris) {
         redirect_uris.push(redirect_uri(&u, "redirect_uris")?);
@@ -168,13 +175,6 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
             Code::InvalidRedirectUri,
             "redirect_uris",
             "the authorization_code grant needs at least one redirect URI".into(),
-        ));
-    }
-    if redirect_uris.len() > 100 || post_logout.len() > 100 {
-        return Err(invalid(
-            Code::InvalidRedirectUri,
-            "redirect_uris",
-            "at most 100 redirect URIs".into(),
         ));
     }
     Ok(OidcConfig {

@@ -83,13 +83,16 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A password as a user chooses it: 8 to 200 characters. Returned as given (never trimmed).
+/// The shortest password (OWASP ASVS level 2).
+pub const MIN_PASSWORD: usize = 12;
+
+/// A password as a user chooses it: 12 to 200 characters. Returned as given (never trimmed).
 pub fn password(value: &str) -> Result<String> {
     let n = value.chars().count();
-    if !(8..=200).contains(&n) {
+    if !(MIN_PASSWORD..=200).contains(&n) {
         return Err(Error::new(
             Code::InvalidPassword,
-            "the password must be 8 to 200 characters",
+            format!("the password must be {MIN_PASSWORD} to 200 characters"),
         )
         .with("field", "password"));
     }

@@ -74,7 +74,7 @@ pub fn start_on(
         (addr, data_dir)
     };
     let command_nodes = (0..COMMAND_NODES)
-        .map(|_| node(Role::Command).0 .0)
+        .map(|_| node(Role::Command).0.http)
         .collect();
     // The projector follows the log into its read model (the shared one, or its own while the
     // gateway follows the log into its own); the tests read the gateway's.

@@ -23,6 +23,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The gRPC API's address.
     pub grpc: SocketAddr,
+    /// The admin listener's address (`/metrics`).
+    pub admin: SocketAddr,
     pub data_dir: PathBuf,
     /// The token of the system user (SYSTEM_OWNER) made by the first start.
     pub system_pat: String,
@@ -55,6 +57,7 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         data_dir,
         listen: "127.0.0.1:0".parse().expect("an address"),
         grpc_listen: Some("127.0.0.1:0".parse().expect("an address")),
+        admin_listen: Some("127.0.0.1:0".parse().expect("an address")),
         // The tests' proxy: requests from 127.0.0.2 (and only those) may say where they were
         // forwarded from.
         trusted_proxies: vec![TEST_PROXY.parse().expect("an address")],
@@ -74,6 +77,7 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         argon2_iterations: 1,
         argon2_parallelism: 1,
         password_queue: 64,
+        max_live_actors: 100_000,
         // The suite fails many checks from 127.0.0.1 on purpose; per-address limits are
         // tested from addresses of their own (through the trusted proxy).
         rate_limit_ip: 600,
@@ -87,7 +91,15 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
 
 /// Runs `portcullis::server::launch` on a thread of its own; returns its address.
 pub fn launch(opts: StartOptions) -> SocketAddr {
-    launch_node(opts).0
+    launch_node(opts).http
+}
+
+/// The addresses a node serves on.
+#[derive(Clone, Copy, Debug)]
+pub struct Node {
+    pub http: SocketAddr,
+    pub grpc: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
 }
 
 /// The in-process servers' errors on stderr (level `error` without librdkafka's chatter, or
@@ -106,15 +118,19 @@ fn log_errors() {
 }
 
 /// As [`launch`]; also the node's gRPC address, if it serves gRPC.
-pub fn launch_node(opts: StartOptions) -> (SocketAddr, Option<SocketAddr>) {
+pub fn launch_node(opts: StartOptions) -> Node {
     log_errors();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             match portcullis::server::launch(&opts).await {
                 Ok(launched) => {
-                    tx.send(Ok((launched.address, launched.grpc)))
-                        .expect("the test thread waits");
+                    let node = Node {
+                        http: launched.address,
+                        grpc: launched.grpc,
+                        admin: launched.admin,
+                    };
+                    tx.send(Ok(node)).expect("the test thread waits");
                     let _ = launched.server.await;
                 }
                 Err(e) => tx.send(Err(e)).expect("the test thread waits"),
@@ -136,7 +152,7 @@ fn start() -> Server {
 impl Server {
     /// The server at `addr`, whose first start wrote its secrets to `data_dir`.
     fn at(
-        (addr, grpc): (SocketAddr, Option<SocketAddr>),
+        node: Node,
         data_dir: PathBuf,
         dir: tempfile::TempDir,
         cluster: Option<cluster::Cluster>,
@@ -148,8 +164,9 @@ impl Server {
                 .to_string()
         };
         Server {
-            addr,
-            grpc: grpc.expect("the test server serves gRPC"),
+            addr: node.http,
+            grpc: node.grpc.expect("the test server serves gRPC"),
+            admin: node.admin.expect("the test server serves metrics"),
             system_pat: read("system.pat"),
             default_admin_pat: read("admin.pat"),
             data_dir,
@@ -174,10 +191,10 @@ pub struct Tenant {
 }
 
 impl Server {
-    /// The addresses of the nodes serving `/metrics`: this server's, and in a cluster also
-    /// the command nodes'.
+    /// The addresses serving `/metrics`: this server's admin listener, and in a cluster also
+    /// the command nodes' internal API.
     pub fn nodes(&self) -> Vec<SocketAddr> {
-        let mut nodes = vec![self.addr];
+        let mut nodes = vec![self.admin];
         if let Some(c) = &self._cluster {
             nodes.extend(&c.command_nodes);
         }

@@ -77,6 +77,15 @@ pub async fn authorize(
             &iss,
         ))
     };
+    // The browser carries what the client sent to the login and back: bounded.
+    for (name, most) in [("state", 2048), ("nonce", 512), ("login_hint", 256)] {
+        if p.get(name).is_some_and(|v| v.len() > most) {
+            return fail(
+                "invalid_request",
+                &format!("{name} is longer than {most} bytes"),
+            );
+        }
+    }
     if p.contains_key("request") || p.contains_key("request_uri") {
         return fail("request_not_supported", "request objects are not supported");
     }
@@ -138,7 +147,7 @@ pub async fn authorize(
     };
     let prompt_none = prompt.contains(&"none");
     let prompt_login = params.prompt_login;
-    let id = gw.bus.start_auth_request(&instance, params).await?;
+    let id = gw.bus.start_auth_request(&instance, params)?;
 
     // A live session answers at once, unless a new login is asked for.
     let session = match req.cookie(SESSION_COOKIE) {

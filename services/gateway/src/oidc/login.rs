@@ -173,7 +173,7 @@ pub async fn page(
     q: web::Query<PageQuery>,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
-    let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request).await else {
+    let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
         return Ok(error_page(
             "This login has expired. Start again from the application.",
         ));
@@ -206,7 +206,7 @@ pub async fn submit(
             "The form expired or did not come from this page. Start again.",
         ));
     }
-    let Ok(request) = gw.bus.auth_request(&instance, &f.auth_request).await else {
+    let Ok(request) = gw.bus.auth_request(&instance, &f.auth_request) else {
         return Ok(error_page(
             "This login has expired. Start again from the application.",
         ));

@@ -5,6 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use command::sealing::Purpose;
 use domain::app::AccessTokenType;
 use domain::{Code, Error};
 use readmodel::UserRow;
@@ -65,7 +66,8 @@ pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, E
                 .master_key
                 .as_ref()
                 .ok_or_else(|| Error::internal("no master key is configured"))?;
-            let sealed = master.seal(c.to_string().as_bytes());
+            let sealed =
+                master.seal_for(Purpose::OpaqueToken, g.instance, c.to_string().as_bytes());
             Ok(format!("{OPAQUE_PREFIX}{}", URL_SAFE_NO_PAD.encode(sealed)))
         }
     }
@@ -164,7 +166,12 @@ async fn live(
         Some(sealed) => {
             let master = gw.master_key.as_ref().ok_or_else(inactive)?;
             let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| inactive())?;
-            let plain = master.unseal(&bytes).map_err(|_| inactive())?;
+            // Release 0.1 sealed with the master key itself; such a token lives an hour at
+            // most, so an upgrade ends none early.
+            let plain = master
+                .unseal_for(Purpose::OpaqueToken, instance, &bytes)
+                .or_else(|_| master.unseal(&bytes))
+                .map_err(|_| inactive())?;
             serde_json::from_slice(&plain).map_err(|_| inactive())?
         }
         // Only access tokens: an ID token (or any other JWT of ours) is never one.

@@ -32,7 +32,7 @@ struct AdminBody {
     username: String,
     /// With a password a human admin is created; the machine admin `<username>-bot` always is.
     #[serde(default)]
-    #[schema(min_length = 8, max_length = 200)]
+    #[schema(min_length = 12, max_length = 200)]
     password: Option<String>,
 }
 

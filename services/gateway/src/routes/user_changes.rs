@@ -150,7 +150,7 @@ async fn change_phone(
 struct PasswordBody {
     /// Required when users change their own password.
     current_password: Option<String>,
-    /// 8 to 200 characters.
+    /// 12 to 200 characters.
     new_password: String,
 }
 

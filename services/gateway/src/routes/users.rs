@@ -129,7 +129,7 @@ struct CreateHuman {
     email: EmailBody,
     #[serde(default)]
     phone: Option<String>,
-    /// 8 to 200 characters; without it the user cannot log in with a password yet.
+    /// 12 to 200 characters; without it the user cannot log in with a password yet.
     #[serde(default)]
     password: Option<String>,
 }

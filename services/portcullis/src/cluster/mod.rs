@@ -109,6 +109,7 @@ fn bus_options(
         snapshot_every: opts.snapshot_every,
         password_params: opts.password_params(),
         password_queue: opts.password_queue,
+        max_live_actors: opts.max_live_actors,
         master_key: Some(common.master_key.clone()),
         placement: Arc::new(placement),
         ..CommandOptions::default()
@@ -128,6 +129,7 @@ fn internal_only((server, address): (Server, SocketAddr)) -> Launched {
         server,
         address,
         grpc: None,
+        admin: None,
     }
 }
 

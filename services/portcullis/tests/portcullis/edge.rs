@@ -150,13 +150,30 @@ fn a_host_that_is_not_a_name_is_refused_before_any_lookup() {
 
 /// The gateway's cache bytes, from `/metrics`.
 fn cache_bytes() -> f64 {
-    let (_, text) = get_from("127.0.0.1", "/metrics", &[("Host", "metrics.test")]);
+    let text = ureq::get(format!("http://{}/metrics", server().admin))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix("portcullis_gateway_cache_bytes "))
         .unwrap_or_else(|| panic!("no cache gauge in:\n{text}"))
         .trim()
         .parse()
         .unwrap()
+}
+
+#[test]
+fn metrics_are_served_on_the_admin_listener_only() {
+    let t = tenant();
+    let (status, _) = get_from(
+        "127.0.0.1",
+        "/metrics",
+        &[("Host", &format!("{}:{}", t.domain, server().addr.port()))],
+    );
+    assert_eq!(status, 404, "the public listener serves no metrics");
+    assert!(cache_bytes() >= 0.0);
 }
 
 fn token_request(t: &Tenant, client_id: &str) -> u16 {

@@ -55,11 +55,32 @@ pub struct AuthRequest {
     pub family_id: Option<String>,
 }
 
+/// An authorization request waiting for its login. It is no aggregate and writes nothing:
+/// the browser carries it (sealed) to the hosted login, and only a login that succeeds makes
+/// it an [`AuthRequest`], so anonymous traffic at the authorization endpoint leaves no trace
+/// in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAuthRequest {
+    /// The id the request will have (its code is `<id>.<secret>`).
+    pub id: String,
+    pub params: AuthParams,
+    /// Unix milliseconds; it expires [`AUTH_REQUEST_TTL`] later.
+    pub started_at: i64,
+}
+
+impl PendingAuthRequest {
+    /// Whether it may still be completed at `now`.
+    pub fn live_at(&self, now: i64) -> bool {
+        now <= self.started_at + AUTH_REQUEST_TTL
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthRequestCommand {
-    Create(AuthParams),
-    /// A user logged in (or had a session); a code is issued.
+    /// A user logged in (or had a session) for a pending request: it is recorded with its
+    /// code, once.
     Complete {
+        pending: Box<PendingAuthRequest>,
         login: Login,
         code_hash: String,
     },
@@ -118,33 +139,34 @@ impl Aggregate for AuthRequest {
     fn decide(&self, cmd: &AuthRequestCommand, ctx: Ctx<'_>) -> Result<Vec<AuthRequestEvent>> {
         use AuthRequestEvent as E;
         match cmd {
-            AuthRequestCommand::Create(params) => {
-                if self.lifecycle != Lifecycle::New {
-                    return Err(Error::internal("the auth request id is in use"));
-                }
-                Ok(vec![E::Added {
-                    params: params.clone(),
-                    at: ctx.now,
-                }])
-            }
-            AuthRequestCommand::Complete { login, code_hash } => {
-                if !self.exists() || ctx.now > self.created_at + AUTH_REQUEST_TTL {
+            AuthRequestCommand::Complete {
+                pending,
+                login,
+                code_hash,
+            } => {
+                if !pending.live_at(ctx.now) {
                     return Err(Error::new(
                         Code::AuthRequestExpired,
                         "this login has expired: start again from the application",
                     ));
                 }
-                if self.code_hash.is_some() {
+                if self.lifecycle != Lifecycle::New {
                     return Err(Error::new(
                         Code::AuthRequestExpired,
                         "this login was completed already: start again from the application",
                     ));
                 }
-                Ok(vec![E::CodeIssued {
-                    login: login.clone(),
-                    code_hash: code_hash.clone(),
-                    at: ctx.now,
-                }])
+                Ok(vec![
+                    E::Added {
+                        params: pending.params.clone(),
+                        at: pending.started_at,
+                    },
+                    E::CodeIssued {
+                        login: login.clone(),
+                        code_hash: code_hash.clone(),
+                        at: ctx.now,
+                    },
+                ])
             }
             AuthRequestCommand::Exchange {
                 code_hash,

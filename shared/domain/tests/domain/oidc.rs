@@ -2,9 +2,9 @@
 
 use domain::oidc::{
     AuthParams, AuthRequest, AuthRequestCommand as AC, AuthRequestEvent as AE, Grant, Login,
-    RefreshCommand as RC, RefreshEvent as RE, RefreshFamily, Session, SessionCommand as SC,
-    SessionEvent as SE, TokenRevocationCommand as TC, TokenRevocationEvent as TE, TokenRevocations,
-    CODE_TTL,
+    PendingAuthRequest, RefreshCommand as RC, RefreshEvent as RE, RefreshFamily, Session,
+    SessionCommand as SC, SessionEvent as SE, TokenRevocationCommand as TC,
+    TokenRevocationEvent as TE, TokenRevocations, AUTH_REQUEST_TTL, CODE_TTL,
 };
 use domain::settings::{LockoutSettings, SessionSettings};
 use domain::testing::{given, NOW};
@@ -61,17 +61,46 @@ fn a_code_is_exchanged_once_and_a_second_use_is_reported() {
         .then_error(Code::InvalidGrant);
 }
 
-#[test]
-fn an_auth_request_completes_once() {
-    let complete = AC::Complete {
+fn pending(started_at: i64) -> PendingAuthRequest {
+    PendingAuthRequest {
+        id: s("ar1"),
+        params: AuthParams::default(),
+        started_at,
+    }
+}
+
+fn complete(started_at: i64) -> AC {
+    AC::Complete {
+        pending: Box::new(pending(started_at)),
         login: login(),
-        code_hash: s("h"),
-    };
-    given::<AuthRequest>(&with_code(NOW))
-        .when(complete.clone())
-        .then_error(Code::AuthRequestExpired);
+        code_hash: s("code-hash"),
+    }
+}
+
+#[test]
+fn a_pending_auth_request_is_recorded_only_when_its_login_completes_it_once() {
+    // Given nothing, when a live pending request is completed, then it is recorded as it was
+    // started, with its code.
     given::<AuthRequest>(&[])
-        .when(complete)
+        .when(complete(NOW - 1_000))
+        .then(&[
+            AE::Added {
+                params: AuthParams::default(),
+                at: NOW - 1_000,
+            },
+            AE::CodeIssued {
+                login: login(),
+                code_hash: s("code-hash"),
+                at: NOW,
+            },
+        ]);
+    // Completed already (the same handle used twice): refused.
+    given::<AuthRequest>(&with_code(NOW))
+        .when(complete(NOW))
+        .then_error(Code::AuthRequestExpired);
+    // Started longer ago than an auth request lives: refused.
+    given::<AuthRequest>(&[])
+        .when(complete(NOW - AUTH_REQUEST_TTL - 1))
         .then_error(Code::AuthRequestExpired);
 }
 

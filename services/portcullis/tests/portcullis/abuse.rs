@@ -1,7 +1,8 @@
-//! Wrong passwords as an attacker sends them: the lockout settings lock an account for
-//! `lock_seconds` only (an anonymous caller who knows a login name cannot lock it for good),
-//! a locked-out account answers like a wrong password, and failed checks past the limits of
-//! an account or an address are answered 429 with `Retry-After`.
+//! The login and token endpoints as an anonymous attacker uses them: the lockout settings lock
+//! an account for `lock_seconds` only (whoever knows a login name cannot lock it for good), a
+//! locked-out account answers like a wrong password, failed checks past the limits of an
+//! account or an address are answered 429 with `Retry-After`, and authorization requests
+//! write nothing until a login completes them.
 
 use serde_json::json;
 use testkit::{server, Tenant, TEST_PROXY};
@@ -198,4 +199,64 @@ fn guessing_ones_current_password_with_a_token_is_rate_limited() {
         .client
         .put(&pw, json!({"new_password": "set by the admin"}));
     assert_eq!(by_admin.status, 200, "{}", by_admin.body);
+}
+
+/// The instance's recorded authorization requests.
+fn recorded_auth_requests(t: &Tenant) -> usize {
+    let r = t
+        .client
+        .get("/v1/events?aggregate_type=auth_request&limit=1000");
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"].as_array().unwrap().len()
+}
+
+#[test]
+fn authorization_requests_are_written_only_when_a_login_completes_them() {
+    let t = server().tenant();
+    let app = app(&t, "client_secret_basic", "jwt");
+    human(&t, "ada", "the right password");
+    let mut b = UserAgent::default();
+    let url = auth_url(&t, &app, "");
+    for _ in 0..50 {
+        let a = b.request("GET", &url, None);
+        assert_eq!(a.status, 302, "{}", a.body);
+    }
+    // A made-up, an altered and an oversized handle all get the expired page.
+    let login = b.request("GET", &url, None).location.unwrap();
+    let handle = super::oidc_support::param(&format!("http://x{login}"), "authRequest").unwrap();
+    let mut altered = handle.clone();
+    altered.replace_range(10..11, if &handle[10..11] == "A" { "B" } else { "A" });
+    for bad in [
+        "ar1.made-up".to_string(),
+        altered,
+        uuid::Uuid::now_v7().to_string(),
+    ] {
+        let page = b.request(
+            "GET",
+            &format!(
+                "{}/ui/login?authRequest={bad}",
+                super::oidc_support::issuer(&t)
+            ),
+            None,
+        );
+        assert!(page.body.contains("expired"), "{}", page.body);
+    }
+    let oversized = url.replace("state=s1", &format!("state={}", "s".repeat(3000)));
+    let refused = b.request("GET", &oversized, None);
+    assert!(
+        refused
+            .location
+            .unwrap_or_default()
+            .contains("error=invalid_request"),
+        "an oversized state is refused"
+    );
+    // Nothing anonymous was written; a completed login writes its request once.
+    assert_eq!(recorded_auth_requests(&t), 0);
+    let back = b.log_in(&t, &url, "ada", "the right password");
+    assert!(back.contains("code="), "{back}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while recorded_auth_requests(&t) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(recorded_auth_requests(&t), 2, "added and its code issued");
 }
