@@ -46,7 +46,7 @@ pub struct CommandOptions {
     /// argon2id cost of new password hashes.
     pub password_params: PasswordParams,
     /// Seals signing keys at rest; without it no keys are made.
-    pub master_key: Option<crate::keys::MasterKey>,
+    pub master_key: Option<crate::sealing::MasterKey>,
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     /// Which aggregates run here ([`Alone`]: all of them) and how others are reached.
     pub placement: Arc<dyn Placement>,

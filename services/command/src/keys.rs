@@ -1,107 +1,19 @@
-//! Signing keys: generated here, sealed with the master key (AES-256-GCM), and kept as events
-//! of the instance's SigningKeys aggregate. RSA keys come from the `rsa` crate (ring cannot
+//! Signing keys: generated here, sealed with the master key's signing-key purpose key
+//! (`sealing`), and kept as events of the instance's SigningKeys aggregate. RSA keys come from the `rsa` crate (ring cannot
 //! generate them); ring signs with every key.
 
 use authz::{Caller, InternalFlow};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::signing_keys::{KeyStatus, SigningKeys, SigningKeysCommand, ALGORITHMS};
 use domain::{Aggregate, Code, Error};
 use eventlog::position::Positions;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 use crate::bus::CommandBus;
 use crate::sagas::key;
-
-/// The key that seals private keys and recoverable secrets at rest.
-#[derive(Clone)]
-pub struct MasterKey(pub(crate) [u8; 32]);
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey(..)")
-    }
-}
-
-impl MasterKey {
-    pub fn generate() -> MasterKey {
-        let mut k = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut k)
-            .expect("the system random source works");
-        MasterKey(k)
-    }
-
-    /// A key as `PORTCULLIS_MASTERKEY` holds it: 32 bytes in base64.
-    pub fn from_base64(text: &str) -> Result<MasterKey, String> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|e| format!("the master key is not base64: {e}"))?;
-        let k: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| format!("the master key must be 32 bytes, not {}", b.len()))?;
-        Ok(MasterKey(k))
-    }
-
-    pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0)
-    }
-
-    /// A secret for one purpose (`label`), derived with HMAC-SHA256 so that the master key
-    /// itself never leaves the process (the cluster's internal API token).
-    pub fn derive(&self, label: &str) -> String {
-        URL_SAFE_NO_PAD.encode(self.derive_bytes(label))
-    }
-
-    /// [`Self::derive`] as bytes.
-    pub fn derive_bytes(&self, label: &str) -> [u8; 32] {
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ring::hmac::sign(&key, label.as_bytes()).as_ref());
-        out
-    }
-
-    fn key(&self) -> LessSafeKey {
-        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("a 32-byte key"))
-    }
-
-    /// nonce || ciphertext || tag
-    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .expect("the system random source works");
-        let mut data = plain.to_vec();
-        self.key()
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
-            .expect("sealing does not fail");
-        let mut out = nonce.to_vec();
-        out.extend(data);
-        out
-    }
-
-    pub fn unseal(&self, sealed: &[u8]) -> Result<Vec<u8>, Error> {
-        let wrong = || {
-            Error::new(
-                Code::Internal,
-                "a sealed key does not open with this master key: is PORTCULLIS_MASTERKEY the one it was sealed with?",
-            )
-        };
-        if sealed.len() < NONCE_LEN {
-            return Err(wrong());
-        }
-        let (nonce, data) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| wrong())?;
-        let mut data = data.to_vec();
-        let plain = self
-            .key()
-            .open_in_place(nonce, Aad::empty(), &mut data)
-            .map_err(|_| wrong())?;
-        Ok(plain.to_vec())
-    }
-}
+use crate::sealing::{MasterKey, Purpose};
 
 /// A new key pair: its id, the public JWK, and the private key (PKCS#8 DER).
 pub struct NewKey {
@@ -176,13 +88,16 @@ impl CommandBus {
             .ok_or_else(|| Error::internal("no master key is configured"))
     }
 
-    /// A new key of `alg`, generated off the async runtime; the private key sealed.
-    async fn new_key(&self, alg: &str) -> Result<(NewKey, Vec<u8>), Error> {
+    /// A new key of `alg` for `instance`, generated off the async runtime; the private key
+    /// sealed for signing keys of that instance.
+    async fn new_key(&self, instance: &str, alg: &str) -> Result<(NewKey, Vec<u8>), Error> {
         let owned = alg.to_string();
         let new = tokio::task::spawn_blocking(move || generate(&owned))
             .await
             .map_err(|e| Error::internal(e.to_string()))??;
-        let sealed = self.master_key()?.seal(&new.private_der);
+        let sealed = self
+            .master_key()?
+            .seal_for(Purpose::SigningKey, instance, &new.private_der);
         Ok((new, sealed))
     }
 
@@ -193,7 +108,7 @@ impl CommandBus {
         instance: &str,
         alg: &str,
     ) -> Result<(String, Positions), Error> {
-        let (new, sealed) = self.new_key(alg).await?;
+        let (new, sealed) = self.new_key(instance, alg).await?;
         let k = key(instance, SigningKeys::KIND, instance);
         let cmd = SigningKeysCommand::Add {
             kid: new.kid.clone(),
@@ -270,7 +185,7 @@ impl CommandBus {
         for &alg in algs {
             if keys.active(alg).is_none() {
                 // Concurrent first uses may each get here; the actor keeps the first key.
-                let (new, sealed) = self.new_key(alg).await?;
+                let (new, sealed) = self.new_key(instance, alg).await?;
                 let cmd = SigningKeysCommand::Provide {
                     kid: new.kid,
                     alg: new.alg.into(),
@@ -297,26 +212,6 @@ fn keys_caller(instance: &str) -> Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sealed_keys_open_only_with_their_master_key() {
-        let (a, b) = (MasterKey::generate(), MasterKey::generate());
-        let sealed = a.seal(b"private");
-        assert_ne!(&sealed[NONCE_LEN..], b"private");
-        assert_eq!(a.unseal(&sealed).unwrap(), b"private");
-        assert!(b.unseal(&sealed).is_err());
-        let mut tampered = sealed.clone();
-        tampered[NONCE_LEN] ^= 1;
-        assert!(a.unseal(&tampered).is_err());
-        assert_eq!(
-            MasterKey::from_base64(&a.to_base64())
-                .unwrap()
-                .unseal(&sealed)
-                .unwrap(),
-            b"private"
-        );
-        assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
-    }
 
     #[test]
     fn generated_keys_have_public_jwks() {

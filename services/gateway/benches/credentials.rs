@@ -6,7 +6,8 @@
 
 use std::hint::black_box;
 
-use command::keys::{self, MasterKey};
+use command::keys;
+use command::sealing::{MasterKey, Purpose};
 use command::secrets::{hash_password, verify_password, PasswordParams};
 use criterion::{criterion_group, criterion_main, Criterion};
 use gateway::oidc::jwt::{verify, Signer};
@@ -21,11 +22,15 @@ fn bench(c: &mut Criterion) {
     let master = MasterKey::generate();
     let plain = claims.to_string().into_bytes();
     c.bench_function("seal an opaque token (baseline)", |b| {
-        b.iter(|| master.seal(black_box(&plain)))
+        b.iter(|| master.seal_for(Purpose::OpaqueToken, "i1", black_box(&plain)))
     });
-    let sealed = master.seal(&plain);
+    let sealed = master.seal_for(Purpose::OpaqueToken, "i1", &plain);
     c.bench_function("open an opaque token", |b| {
-        b.iter(|| master.unseal(black_box(&sealed)).unwrap())
+        b.iter(|| {
+            master
+                .unseal_for(Purpose::OpaqueToken, "i1", black_box(&sealed))
+                .unwrap()
+        })
     });
     for alg in ["ES256", "RS256", "EdDSA"] {
         let key = keys::generate(alg).unwrap();

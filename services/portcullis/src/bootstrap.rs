@@ -45,7 +45,7 @@ pub enum Ids<'a> {
     /// Ids derived from the cluster's master key, the same on every gateway: gateways starting
     /// at once, or one starting again after a crash midway, make the same plan, and a share
     /// of it already written is taken as written.
-    Derived(&'a command::keys::MasterKey),
+    Derived(&'a command::sealing::MasterKey),
 }
 
 impl Ids<'_> {

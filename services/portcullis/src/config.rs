@@ -165,6 +165,15 @@ pub struct StartOptions {
         hide_env_values = true
     )]
     pub master_key: Option<String>,
+    /// Master keys this one replaced (base64, comma-separated): still read, never used to
+    /// seal. Keep them until every signing key sealed with them has been rotated out.
+    #[arg(
+        long = "masterkey-previous",
+        env = "PORTCULLIS_MASTERKEY_PREVIOUS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub master_key_previous: Vec<String>,
     /// HTTP worker threads.
     #[arg(long, env = "PORTCULLIS_WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -218,6 +227,11 @@ fn parse_scheme(s: &str) -> Result<gateway::edge::Scheme, String> {
 }
 
 impl StartOptions {
+    /// The previous master keys, as the master key reads them.
+    pub fn previous_master_keys(&self) -> impl Iterator<Item = &str> {
+        self.master_key_previous.iter().map(String::as_str)
+    }
+
     /// How the gateway is reached from outside.
     pub fn edge(&self) -> gateway::edge::Edge {
         gateway::edge::Edge {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 27] = [
     "role",
     "data_dir",
     "listen",
@@ -19,6 +19,7 @@ const KEYS: [&str; 26] = [
     "admin_pat",
     "system_pat",
     "masterkey",
+    "masterkey_previous",
     "workers",
     "actor_idle_secs",
     "max_live_actors",

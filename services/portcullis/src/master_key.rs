@@ -1,14 +1,26 @@
 //! The master key that seals signing keys at rest: `PORTCULLIS_MASTERKEY` (32 bytes, base64),
 //! else a key generated once into `<data-dir>/master.key` (mode 0600), with a warning: whoever
-//! reads the data directory then holds the keys too.
+//! reads the data directory then holds the keys too. `PORTCULLIS_MASTERKEY_PREVIOUS` lists the
+//! keys it replaced, still read.
 
 use std::path::Path;
 
-use command::keys::MasterKey;
+use command::sealing::MasterKey;
 
 use crate::private_file::write_private;
 
-pub fn load(from_env: Option<&str>, data_dir: &Path) -> Result<MasterKey, String> {
+pub fn load<'a>(
+    from_env: Option<&str>,
+    previous: impl IntoIterator<Item = &'a str>,
+    data_dir: &Path,
+) -> Result<MasterKey, String> {
+    let current = current(from_env, data_dir)?;
+    current
+        .with_previous(previous)
+        .map_err(|e| format!("PORTCULLIS_MASTERKEY_PREVIOUS: {e}"))
+}
+
+fn current(from_env: Option<&str>, data_dir: &Path) -> Result<MasterKey, String> {
     if let Some(text) = from_env {
         return MasterKey::from_base64(text).map_err(|e| format!("PORTCULLIS_MASTERKEY: {e}"));
     }

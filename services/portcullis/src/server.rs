@@ -91,7 +91,11 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
     }
     let metrics = telemetry::Metrics::new();
     let (log, model) = open_storage(opts, metrics.clone())?;
-    let master_key = crate::master_key::load(opts.master_key.as_deref(), &opts.data_dir)?;
+    let master_key = crate::master_key::load(
+        opts.master_key.as_deref(),
+        opts.previous_master_keys(),
+        &opts.data_dir,
+    )?;
     let bus = Arc::new(CommandBus::new(
         log.clone(),
         Authorizer::new(role_map.clone()),

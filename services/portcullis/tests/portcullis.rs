@@ -1016,3 +1016,71 @@ mod api {
         assert_eq!(server.stop().code(), Some(0));
     }
 }
+
+/// A client-credentials token for `admin-bot`, whose secret `secret` is (or None to make one):
+/// the status, and the secret used.
+fn bot_token(server: &Server, data: &Path, secret: Option<String>) -> (u16, String) {
+    let host = server.base.trim_start_matches("http://").to_string();
+    let pat = read(data, "admin.pat");
+    let secret = secret.unwrap_or_else(|| {
+        let users: serde_json::Value =
+            ureq::get(&format!("{}/v1/users?username=admin-bot", server.base))
+                .header("Authorization", &format!("Bearer {pat}"))
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_json()
+                .unwrap();
+        let id = users["items"][0]["id"].as_str().unwrap().to_string();
+        let made: serde_json::Value = ureq::post(&format!("{}/v1/users/{id}/secret", server.base))
+            .header("Authorization", &format!("Bearer {pat}"))
+            .send_json(serde_json::json!({}))
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap();
+        made["client_secret"].as_str().unwrap().to_string()
+    });
+    let status = ureq::post(&format!("{}/oauth/v2/token", server.base))
+        .header("Host", &host)
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send_form([
+            ("grant_type", "client_credentials"),
+            ("client_id", "admin-bot"),
+            ("client_secret", secret.as_str()),
+        ])
+        .unwrap()
+        .status()
+        .as_u16();
+    (status, secret)
+}
+
+#[test]
+fn a_rotated_master_key_still_reads_what_the_previous_one_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (old, new) = (
+        command::sealing::MasterKey::generate().to_base64(),
+        command::sealing::MasterKey::generate().to_base64(),
+    );
+    // The first signing keys are made, and sealed, with the old key.
+    let server = start(&data, &[("PORTCULLIS_MASTERKEY", &old)]);
+    let (status, secret) = bot_token(&server, &data, None);
+    assert_eq!(status, 200);
+    assert_eq!(server.stop().code(), Some(0));
+    // The new key alone cannot open them; with the old one listed as previous, it can.
+    let server = start(&data, &[("PORTCULLIS_MASTERKEY", &new)]);
+    assert_eq!(bot_token(&server, &data, Some(secret.clone())).0, 500);
+    assert_eq!(server.stop().code(), Some(0));
+    let server = start(
+        &data,
+        &[
+            ("PORTCULLIS_MASTERKEY", &new),
+            ("PORTCULLIS_MASTERKEY_PREVIOUS", &old),
+        ],
+    );
+    assert_eq!(bot_token(&server, &data, Some(secret)).0, 200);
+    assert_eq!(server.stop().code(), Some(0));
+}

@@ -68,6 +68,7 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         admin_pat: None,
         system_pat: None,
         master_key: None,
+        master_key_previous: Vec::new(),
         workers: 2,
         // Short-lived actors and frequent snapshots, so that tests cross restores often.
         actor_idle_secs: 2,

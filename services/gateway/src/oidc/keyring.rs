@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use command::sealing::Purpose;
 use domain::Error;
 use readmodel::KeyRow;
 use serde_json::Value;
@@ -158,7 +159,7 @@ pub async fn signer(gw: &Gateway, instance: &str, alg: &str) -> Result<Arc<Signe
         .master_key
         .as_ref()
         .ok_or_else(|| Error::internal("no master key is configured"))?;
-    let der = master.unseal(&row.sealed)?;
+    let der = master.unseal_for(Purpose::SigningKey, instance, &row.sealed)?;
     let signer = Arc::new(Signer::new(&row.kid, &row.alg, &der)?);
     gw.keys
         .signers

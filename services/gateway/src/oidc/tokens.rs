@@ -166,11 +166,8 @@ async fn live(
         Some(sealed) => {
             let master = gw.master_key.as_ref().ok_or_else(inactive)?;
             let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| inactive())?;
-            // Release 0.1 sealed with the master key itself; such a token lives an hour at
-            // most, so an upgrade ends none early.
             let plain = master
                 .unseal_for(Purpose::OpaqueToken, instance, &bytes)
-                .or_else(|_| master.unseal(&bytes))
                 .map_err(|_| inactive())?;
             serde_json::from_slice(&plain).map_err(|_| inactive())?
         }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer};
 use authz::{Authorizer, RoleMap};
-use command::keys::MasterKey;
+use command::sealing::MasterKey;
 use command::{CommandBus, CommandOptions};
 use eventlog::kafka::cluster::{ClusterLog, ClusterOptions};
 use eventlog::kafka::follower::Follower;
@@ -71,7 +71,9 @@ fn common(opts: &StartOptions) -> Result<Common, String> {
             opts.role.name()
         )
     })?;
-    let master_key = MasterKey::from_base64(key)?;
+    let master_key = MasterKey::from_base64(key)?
+        .with_previous(opts.previous_master_keys())
+        .map_err(|e| format!("PORTCULLIS_MASTERKEY_PREVIOUS: {e}"))?;
     // fetch_metadata blocks: off the async runtime's thread.
     let asked = brokers.clone();
     let partitions = std::thread::spawn(move || topics::partitions(&asked))
