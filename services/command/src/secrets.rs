@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::sync::Mutex;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -80,28 +82,93 @@ impl PasswordParams {
     }
 }
 
+/// argon2's working memory (`m_cost` blocks of 1 KiB), kept between hashes. A fresh 19 MiB
+/// for every hash is what the system allocator handles worst: freed buffers get split by small
+/// allocations and the process grows by megabytes per login. Reused, it is allocated once per
+/// worker.
+#[derive(Default)]
+pub struct Scratch(Vec<argon2::Block>);
+
+impl Scratch {
+    fn blocks(&mut self, params: &argon2::Params) -> &mut [argon2::Block] {
+        self.0
+            .resize(params.block_count(), argon2::Block::default());
+        &mut self.0
+    }
+}
+
 /// An argon2id hash in PHC string format (the parameters travel with it, so changing them
 /// applies to new hashes and old ones still verify). CPU-bound for tens of milliseconds: call
 /// it through [`PasswordPool`] on a server.
 pub fn hash_password(password: &str, params: PasswordParams) -> Result<String, Error> {
-    let salt =
-        SaltString::encode_b64(&random::<16>()).map_err(|e| Error::internal(e.to_string()))?;
-    params
-        .argon2()?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
+    hash_password_in(&mut Scratch::default(), password, params)
 }
 
-/// Whether `password` matches a PHC hash (constant-time comparison inside argon2).
+fn hash_password_in(
+    scratch: &mut Scratch,
+    password: &str,
+    params: PasswordParams,
+) -> Result<String, Error> {
+    let failed =
+        |e: &dyn std::fmt::Display| Error::internal(format!("password hashing failed: {e}"));
+    let argon2 = params.argon2()?;
+    let salt = SaltString::encode_b64(&random::<16>()).map_err(|e| failed(&e))?;
+    let mut raw_salt = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut raw_salt).map_err(|e| failed(&e))?;
+    let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+    argon2
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            &mut out,
+            scratch.blocks(argon2.params()),
+        )
+        .map_err(|e| failed(&e))?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(argon2::Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(|e| failed(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches a PHC hash (compared in constant time).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    verify_password_in(&mut Scratch::default(), password, hash)
+}
+
+fn verify_password_in(scratch: &mut Scratch, password: &str, hash: &str) -> bool {
+    let mut check = || -> Option<bool> {
+        let phc = PasswordHash::new(hash).ok()?;
+        let algorithm = argon2::Algorithm::try_from(phc.algorithm).ok()?;
+        let version = argon2::Version::try_from(phc.version.unwrap_or(0x13)).ok()?;
+        let expected = phc.hash?;
+        let base = argon2::Params::try_from(&phc).ok()?;
+        let params = argon2::Params::new(
+            base.m_cost(),
+            base.t_cost(),
+            base.p_cost(),
+            Some(expected.len()),
+        )
+        .ok()?;
+        let mut raw_salt = [0u8; 64];
+        let salt = phc.salt?.decode_b64(&mut raw_salt).ok()?;
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        argon2
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                scratch.blocks(argon2.params()),
+            )
+            .ok()?;
+        // `Output`'s equality is constant-time.
+        Some(Output::new(&out).ok()? == expected)
+    };
+    check().unwrap_or(false)
 }
 
 /// At most `permits` password hashes or verifications at once, each on the blocking pool,
@@ -113,6 +180,8 @@ pub struct PasswordPool {
     queue: u64,
     params: PasswordParams,
     waiting: Arc<std::sync::atomic::AtomicU64>,
+    /// Working memory of the workers, at most one per permit.
+    scratch: Arc<Mutex<Vec<Scratch>>>,
 }
 
 impl PasswordPool {
@@ -122,6 +191,7 @@ impl PasswordPool {
             queue: queue.max(1) as u64,
             params,
             waiting: Arc::default(),
+            scratch: Arc::default(),
         }
     }
 
@@ -132,7 +202,7 @@ impl PasswordPool {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&mut Scratch) -> T + Send + 'static,
     ) -> Result<T, Error> {
         use std::sync::atomic::Ordering;
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.queue {
@@ -146,24 +216,68 @@ impl PasswordPool {
         let permit = self.permits.acquire().await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         let _permit = permit.map_err(|_| Error::new(Code::NotReady, "shutting down"))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| Error::internal(format!("password work failed: {e}")))
+        let scratch = self.scratch.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut mine = scratch
+                .lock()
+                .expect("scratch lock")
+                .pop()
+                .unwrap_or_default();
+            let answer = f(&mut mine);
+            scratch.lock().expect("scratch lock").push(mine);
+            answer
+        })
+        .await
+        .map_err(|e| Error::internal(format!("password work failed: {e}")))
     }
 
     pub async fn hash(&self, password: String) -> Result<String, Error> {
         let params = self.params;
-        self.run(move || hash_password(&password, params)).await?
+        self.run(move |scratch| hash_password_in(scratch, &password, params))
+            .await?
     }
 
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, Error> {
-        self.run(move || verify_password(&password, &hash)).await
+        self.run(move |scratch| verify_password_in(scratch, &password, &hash))
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    #[test]
+    fn hashes_are_standard_phc_strings_that_either_side_verifies() {
+        let params = PasswordParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut scratch = Scratch::default();
+        let ours = hash_password_in(&mut scratch, "correct horse", params).unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{ours}");
+        // The argon2 crate's own verifier accepts ours, and ours accepts its hashes (of other
+        // parameters too, in the same scratch memory).
+        let phc = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &phc)
+            .is_ok());
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = Argon2::default()
+            .hash_password(b"battery staple", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password_in(&mut scratch, "battery staple", &theirs));
+        assert!(!verify_password_in(&mut scratch, "battery stable", &theirs));
+        assert!(verify_password_in(&mut scratch, "correct horse", &ours));
+        assert!(!verify_password_in(
+            &mut scratch,
+            "correct horse",
+            "not a hash"
+        ));
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn password_work_beyond_the_queue_is_refused_before_it_starts() {
