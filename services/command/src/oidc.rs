@@ -44,6 +44,17 @@ fn joined(id: &str) -> (String, String) {
     (format!("{id}.{secret}"), hash)
 }
 
+/// What a password check at the login found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The user's password, and the user may log in.
+    Right,
+    /// Not the password, or no user that may log in by it.
+    Wrong,
+    /// Wrong passwords have locked the user out for now: nothing was checked.
+    LockedOut,
+}
+
 /// A session cookie's value, and the session it opens.
 pub struct NewSession {
     pub session_id: String,
@@ -150,34 +161,40 @@ impl CommandBus {
     }
 
     /// Checks a password at the login, off the async runtime, and records the outcome (wrong
-    /// ones count towards the lockout settings in force). Unknown, inactive, locked and
-    /// locked-out users fail the same way, in the same time; a check while locked out is not
-    /// made and counts nothing.
+    /// ones count towards the lockout settings in force). Unknown, inactive and locked users
+    /// are `Wrong`; a locked-out user is `LockedOut`, and no check is made. The caller answers
+    /// all three the same way: each takes the time of a real check.
     pub async fn check_password(
         &self,
         instance: &str,
         user_id: &str,
         password: String,
-    ) -> Result<bool, Error> {
+    ) -> Result<PasswordCheck, Error> {
         let k = key(instance, User::KIND, user_id);
         let (user, _) = self.state::<User>(&k).await?;
         let at = now_ms();
+        let locked_out = user.locked_out_at(at);
         let hash = user
             .password_hash
             .clone()
-            .filter(|_| user.exists() && !user.locked_out_at(at));
+            .filter(|_| user.exists() && !locked_out);
         let Some(hash) = hash else {
             // Spend the same time as a real check, so that timing says nothing either.
             let _ = self.passwords.hash(password).await?;
-            return Ok(false);
+            return Ok(match locked_out {
+                true => PasswordCheck::LockedOut,
+                false => PasswordCheck::Wrong,
+            });
         };
         let ok = self.passwords.verify(password, hash).await?;
-        let usable = ok && user.state == UserState::Active;
         let lockout = self.lockout_settings(instance, &user).await?;
         let change = UserChange::PasswordChecked { ok, lockout, at };
         self.execute::<User>(&k, &login_flow(instance), UserCommand::Change(change), None)
             .await?;
-        Ok(usable)
+        Ok(match ok && user.state == UserState::Active {
+            true => PasswordCheck::Right,
+            false => PasswordCheck::Wrong,
+        })
     }
 
     pub async fn start_session(&self, instance: &str, user_id: &str) -> Result<NewSession, Error> {

@@ -7,6 +7,7 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use command::oidc::PasswordCheck;
 use domain::oidc::{Login, SessionCommand};
 use domain::validate::{normalized_username, same_secret};
 use domain::{Code, Error};
@@ -227,8 +228,8 @@ pub async fn submit(
         Ok(()) => gw.bus.check_password(&instance, user_id, f.password).await,
         Err(e) => Err(e),
     };
-    let ok = match checked {
-        Ok(ok) => ok,
+    let check = match checked {
+        Ok(check) => check,
         Err(e) => match not_checked(&e) {
             Some(refusal) => {
                 return Ok(login_page(
@@ -241,9 +242,21 @@ pub async fn submit(
             None => return Err(e.into()),
         },
     };
-    let Some(user) = user.filter(|_| ok) else {
-        gw.limits.failed(&who);
-        return Ok(login_page(&req, &f.auth_request, &f.username, Some(WRONG)));
+    let user = match (check, user) {
+        (PasswordCheck::Right, Some(user)) => user,
+        // Locked out: the answer of a wrong password, counted against the address only, so
+        // that the owner's own tries while locked out do not prolong the wait.
+        (PasswordCheck::LockedOut, _) => {
+            gw.limits.failed(&Subject {
+                account: None,
+                ..who
+            });
+            return Ok(login_page(&req, &f.auth_request, &f.username, Some(WRONG)));
+        }
+        _ => {
+            gw.limits.failed(&who);
+            return Ok(login_page(&req, &f.auth_request, &f.username, Some(WRONG)));
+        }
     };
     // Every login gets a new session id and cookie, so that a cookie planted or seen before
     // the login is worth nothing after it; the session it replaces ends.
