@@ -4,36 +4,23 @@
 
 use std::path::{Path, PathBuf};
 
-/// The settings a file may hold: every flag of `portcullis start`.
-const KEYS: [&str; 27] = [
-    "role",
-    "data_dir",
-    "listen",
-    "grpc_listen",
-    "admin_listen",
-    "trusted_proxies",
-    "external_scheme",
-    "external_port",
-    "role_map",
-    "admin_password",
-    "admin_pat",
-    "system_pat",
-    "masterkey",
-    "masterkey_previous",
-    "workers",
-    "actor_idle_secs",
-    "max_live_actors",
-    "snapshot_every",
-    "argon2_memory_kib",
-    "argon2_iterations",
-    "argon2_parallelism",
-    "password_queue",
-    "rate_limit_ip",
-    "rate_limit_account",
-    "group_commit",
-    "kafka_brokers",
-    "advertise",
-];
+/// The settings a file may hold: every flag of `portcullis start` that has an environment
+/// variable, as `(key, variable)`; the key is the variable without `PORTCULLIS_`, in lower
+/// case. Read off the flags' own declaration (`config::StartOptions`), so a new flag is a key
+/// at once.
+pub fn keys() -> Vec<(String, String)> {
+    use clap::Args;
+    let command = crate::config::StartOptions::augment_args(clap::Command::new("start"));
+    command
+        .get_arguments()
+        .filter_map(|arg| arg.get_env()?.to_str().map(String::from))
+        .filter(|var| var != "PORTCULLIS_CONFIG")
+        .filter_map(|var| {
+            let key = var.strip_prefix("PORTCULLIS_")?.to_ascii_lowercase();
+            Some((key, var))
+        })
+        .collect()
+}
 
 /// The config file named on the command line or in the environment, if any.
 pub fn path(args: &[String]) -> Option<PathBuf> {
@@ -58,14 +45,16 @@ pub fn settings(path: &Path) -> Result<Vec<(String, String)>, String> {
 
 fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    let keys = keys();
     let mut out = Vec::new();
     for (key, value) in table {
-        if !KEYS.contains(&key.as_str()) {
+        let Some((_, var)) = keys.iter().find(|(k, _)| *k == key) else {
+            let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
             return Err(format!(
                 "unknown key {key:?} (the keys are those of deploy/portcullis.reference.toml: {})",
-                KEYS.join(", ")
+                names.join(", ")
             ));
-        }
+        };
         let value = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
@@ -77,7 +66,7 @@ fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
                 ))
             }
         };
-        out.push((format!("PORTCULLIS_{}", key.to_ascii_uppercase()), value));
+        out.push((var.clone(), value));
     }
     Ok(out)
 }
@@ -103,19 +92,29 @@ mod tests {
     #[test]
     fn the_reference_file_holds_every_key_and_only_known_keys() {
         let reference = include_str!("../../../deploy/portcullis.reference.toml");
+        // Its settings parse (so every key it sets is known), and each flag is there, set or
+        // shown commented out; no commented key is unknown either.
         let set = parse(reference).unwrap();
         let commented: Vec<&str> = reference
             .lines()
             .filter_map(|l| l.strip_prefix("# "))
             .filter_map(|l| l.split_once(" = ").map(|(k, _)| k))
+            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
             .collect();
-        for key in KEYS {
-            let var = format!("PORTCULLIS_{}", key.to_uppercase());
+        let keys = keys();
+        for (key, var) in &keys {
             assert!(
-                set.iter().any(|(v, _)| *v == var) || commented.contains(&key),
+                set.iter().any(|(v, _)| v == var) || commented.contains(&key.as_str()),
                 "{key} is not in the reference file"
             );
         }
+        for key in commented {
+            assert!(
+                keys.iter().any(|(k, _)| k == key),
+                "the reference file shows {key}, which is no setting"
+            );
+        }
+        assert!(keys.iter().any(|(k, _)| k == "cql_nodes"), "{keys:?}");
     }
 
     #[test]
