@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
         roles(&[Role::OrgUserManager]),
     ));
     let caller = caller_with(grants);
-    let write = Requirement::plain(Permission::named("user.write"));
+    let write = Requirement::plain(Permission::USER_WRITE);
     let target = Target::User {
         instance: "inst-1",
         org: "org-7",
@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             roles(&[Role::ProjectOwner]),
         )
     }));
-    let read = Requirement::plain(Permission::named("project.read"));
+    let read = Requirement::plain(Permission::PROJECT_READ);
     c.bench_function("readable scope, 1,000 project memberships", |b| {
         b.iter(|| authz.readable_scope(black_box(&many), read, "inst-1"))
     });

@@ -5,134 +5,182 @@
 
 use std::fmt;
 
-/// Every permission the product knows, sorted (so lookups are a binary search).
-const PERMISSIONS: [&str; 125] = [
-    "action.execution.read",
-    "action.execution.write",
-    "action.target.delete",
-    "action.target.read",
-    "action.target.write",
-    "admin.impersonation",
-    "events.read",
-    "group.create",
-    "group.delete",
-    "group.read",
-    "group.user.delete",
-    "group.user.read",
-    "group.user.write",
-    "group.write",
-    "iam.action.delete",
-    "iam.action.read",
-    "iam.action.write",
-    "iam.debug.read",
-    "iam.debug.write",
-    "iam.feature.delete",
-    "iam.feature.read",
-    "iam.feature.write",
-    "iam.flow.delete",
-    "iam.flow.read",
-    "iam.flow.write",
-    "iam.idp.delete",
-    "iam.idp.read",
-    "iam.idp.write",
-    "iam.member.delete",
-    "iam.member.read",
-    "iam.member.write",
-    "iam.policy.delete",
-    "iam.policy.read",
-    "iam.policy.write",
-    "iam.read",
-    "iam.restrictions.read",
-    "iam.restrictions.write",
-    "iam.web_key.delete",
-    "iam.web_key.read",
-    "iam.web_key.write",
-    "iam.write",
-    "impersonation",
-    "milestones.read",
-    "org.action.delete",
-    "org.action.read",
-    "org.action.write",
-    "org.create",
-    "org.delete",
-    "org.feature.delete",
-    "org.feature.read",
-    "org.feature.write",
-    "org.flow.delete",
-    "org.flow.read",
-    "org.flow.write",
-    "org.global.read",
-    "org.idp.delete",
-    "org.idp.read",
-    "org.idp.write",
-    "org.member.delete",
-    "org.member.read",
-    "org.member.write",
-    "org.read",
-    "org.write",
-    "policy.delete",
-    "policy.read",
-    "policy.write",
-    "project.app.delete",
-    "project.app.read",
-    "project.app.write",
-    "project.create",
-    "project.delete",
-    "project.grant.delete",
-    "project.grant.member.delete",
-    "project.grant.member.read",
-    "project.grant.member.write",
-    "project.grant.read",
-    "project.grant.user.grant.read",
-    "project.grant.write",
-    "project.member.delete",
-    "project.member.read",
-    "project.member.write",
-    "project.read",
-    "project.read:self",
-    "project.role.delete",
-    "project.role.read",
-    "project.role.write",
-    "project.write",
-    "session.delete",
-    "session.link",
-    "session.read",
-    "session.write",
-    "system.debug.delete",
-    "system.debug.read",
-    "system.debug.write",
-    "system.domain.delete",
-    "system.domain.read",
-    "system.domain.write",
-    "system.feature.delete",
-    "system.feature.read",
-    "system.feature.write",
-    "system.iam.member.read",
-    "system.instance.delete",
-    "system.instance.read",
-    "system.instance.write",
-    "system.limits.delete",
-    "system.limits.write",
-    "system.quota.delete",
-    "system.quota.write",
-    "user.credential.write",
-    "user.delete",
-    "user.feature.delete",
-    "user.feature.read",
-    "user.feature.write",
-    "user.global.read",
-    "user.grant.delete",
-    "user.grant.read",
-    "user.grant.write",
-    "user.membership.read",
-    "user.passkey.write",
-    "user.read",
-    "user.self.delete",
-    "user.write",
-    "userschema.delete",
-    "userschema.read",
-    "userschema.write",
-];
+/// Declares the catalog once: the sorted names, and a constant per permission
+/// (`Permission::USER_WRITE` is `"user.write"`), so code names permissions by constants the
+/// compiler checks, and only configuration (role maps) looks names up.
+macro_rules! permissions {
+    ($($konst:ident = $name:literal;)*) => {
+        /// Every permission the product knows, sorted (so lookups are a binary search).
+        const PERMISSIONS: &[&str] = &[$($name,)*];
+
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms, dead_code)]
+        #[repr(u8)]
+        enum Index { $($konst,)* }
+
+        impl Permission {
+            $(#[doc = $name] pub const $konst: Permission = Permission(Index::$konst as u8);)*
+        }
+    };
+}
+
+permissions! {
+    ACTION_EXECUTION_READ = "action.execution.read";
+    ACTION_EXECUTION_WRITE = "action.execution.write";
+    ACTION_TARGET_DELETE = "action.target.delete";
+    ACTION_TARGET_READ = "action.target.read";
+    ACTION_TARGET_WRITE = "action.target.write";
+    ADMIN_IMPERSONATION = "admin.impersonation";
+    EVENTS_READ = "events.read";
+    GROUP_CREATE = "group.create";
+    GROUP_DELETE = "group.delete";
+    GROUP_READ = "group.read";
+    GROUP_USER_DELETE = "group.user.delete";
+    GROUP_USER_READ = "group.user.read";
+    GROUP_USER_WRITE = "group.user.write";
+    GROUP_WRITE = "group.write";
+    IAM_ACTION_DELETE = "iam.action.delete";
+    IAM_ACTION_READ = "iam.action.read";
+    IAM_ACTION_WRITE = "iam.action.write";
+    IAM_DEBUG_READ = "iam.debug.read";
+    IAM_DEBUG_WRITE = "iam.debug.write";
+    IAM_FEATURE_DELETE = "iam.feature.delete";
+    IAM_FEATURE_READ = "iam.feature.read";
+    IAM_FEATURE_WRITE = "iam.feature.write";
+    IAM_FLOW_DELETE = "iam.flow.delete";
+    IAM_FLOW_READ = "iam.flow.read";
+    IAM_FLOW_WRITE = "iam.flow.write";
+    IAM_IDP_DELETE = "iam.idp.delete";
+    IAM_IDP_READ = "iam.idp.read";
+    IAM_IDP_WRITE = "iam.idp.write";
+    IAM_MEMBER_DELETE = "iam.member.delete";
+    IAM_MEMBER_READ = "iam.member.read";
+    IAM_MEMBER_WRITE = "iam.member.write";
+    IAM_POLICY_DELETE = "iam.policy.delete";
+    IAM_POLICY_READ = "iam.policy.read";
+    IAM_POLICY_WRITE = "iam.policy.write";
+    IAM_READ = "iam.read";
+    IAM_RESTRICTIONS_READ = "iam.restrictions.read";
+    IAM_RESTRICTIONS_WRITE = "iam.restrictions.write";
+    IAM_WEB_KEY_DELETE = "iam.web_key.delete";
+    IAM_WEB_KEY_READ = "iam.web_key.read";
+    IAM_WEB_KEY_WRITE = "iam.web_key.write";
+    IAM_WRITE = "iam.write";
+    IMPERSONATION = "impersonation";
+    MILESTONES_READ = "milestones.read";
+    ORG_ACTION_DELETE = "org.action.delete";
+    ORG_ACTION_READ = "org.action.read";
+    ORG_ACTION_WRITE = "org.action.write";
+    ORG_CREATE = "org.create";
+    ORG_DELETE = "org.delete";
+    ORG_FEATURE_DELETE = "org.feature.delete";
+    ORG_FEATURE_READ = "org.feature.read";
+    ORG_FEATURE_WRITE = "org.feature.write";
+    ORG_FLOW_DELETE = "org.flow.delete";
+    ORG_FLOW_READ = "org.flow.read";
+    ORG_FLOW_WRITE = "org.flow.write";
+    ORG_GLOBAL_READ = "org.global.read";
+    ORG_IDP_DELETE = "org.idp.delete";
+    ORG_IDP_READ = "org.idp.read";
+    ORG_IDP_WRITE = "org.idp.write";
+    ORG_MEMBER_DELETE = "org.member.delete";
+    ORG_MEMBER_READ = "org.member.read";
+    ORG_MEMBER_WRITE = "org.member.write";
+    ORG_READ = "org.read";
+    ORG_WRITE = "org.write";
+    POLICY_DELETE = "policy.delete";
+    POLICY_READ = "policy.read";
+    POLICY_WRITE = "policy.write";
+    PROJECT_APP_DELETE = "project.app.delete";
+    PROJECT_APP_READ = "project.app.read";
+    PROJECT_APP_WRITE = "project.app.write";
+    PROJECT_CREATE = "project.create";
+    PROJECT_DELETE = "project.delete";
+    PROJECT_GRANT_DELETE = "project.grant.delete";
+    PROJECT_GRANT_MEMBER_DELETE = "project.grant.member.delete";
+    PROJECT_GRANT_MEMBER_READ = "project.grant.member.read";
+    PROJECT_GRANT_MEMBER_WRITE = "project.grant.member.write";
+    PROJECT_GRANT_READ = "project.grant.read";
+    PROJECT_GRANT_USER_GRANT_READ = "project.grant.user.grant.read";
+    PROJECT_GRANT_WRITE = "project.grant.write";
+    PROJECT_MEMBER_DELETE = "project.member.delete";
+    PROJECT_MEMBER_READ = "project.member.read";
+    PROJECT_MEMBER_WRITE = "project.member.write";
+    PROJECT_READ = "project.read";
+    PROJECT_READ_SELF = "project.read:self";
+    PROJECT_ROLE_DELETE = "project.role.delete";
+    PROJECT_ROLE_READ = "project.role.read";
+    PROJECT_ROLE_WRITE = "project.role.write";
+    PROJECT_WRITE = "project.write";
+    SESSION_DELETE = "session.delete";
+    SESSION_LINK = "session.link";
+    SESSION_READ = "session.read";
+    SESSION_WRITE = "session.write";
+    SYSTEM_DEBUG_DELETE = "system.debug.delete";
+    SYSTEM_DEBUG_READ = "system.debug.read";
+    SYSTEM_DEBUG_WRITE = "system.debug.write";
+    SYSTEM_DOMAIN_DELETE = "system.domain.delete";
+    SYSTEM_DOMAIN_READ = "system.domain.read";
+    SYSTEM_DOMAIN_WRITE = "system.domain.write";
+    SYSTEM_FEATURE_DELETE = "system.feature.delete";
+    SYSTEM_FEATURE_READ = "system.feature.read";
+    SYSTEM_FEATURE_WRITE = "system.feature.write";
+    SYSTEM_IAM_MEMBER_READ = "system.iam.member.read";
+    SYSTEM_INSTANCE_DELETE = "system.instance.delete";
+    SYSTEM_INSTANCE_READ = "system.instance.read";
+    SYSTEM_INSTANCE_WRITE = "system.instance.write";
+    SYSTEM_LIMITS_DELETE = "system.limits.delete";
+    SYSTEM_LIMITS_WRITE = "system.limits.write";
+    SYSTEM_QUOTA_DELETE = "system.quota.delete";
+    SYSTEM_QUOTA_WRITE = "system.quota.write";
+    USER_CREDENTIAL_WRITE = "user.credential.write";
+    USER_DELETE = "user.delete";
+    USER_FEATURE_DELETE = "user.feature.delete";
+    USER_FEATURE_READ = "user.feature.read";
+    USER_FEATURE_WRITE = "user.feature.write";
+    USER_GLOBAL_READ = "user.global.read";
+    USER_GRANT_DELETE = "user.grant.delete";
+    USER_GRANT_READ = "user.grant.read";
+    USER_GRANT_WRITE = "user.grant.write";
+    USER_MEMBERSHIP_READ = "user.membership.read";
+    USER_PASSKEY_WRITE = "user.passkey.write";
+    USER_READ = "user.read";
+    USER_SELF_DELETE = "user.self.delete";
+    USER_WRITE = "user.write";
+    USERSCHEMA_DELETE = "userschema.delete";
+    USERSCHEMA_READ = "userschema.read";
+    USERSCHEMA_WRITE = "userschema.write";
+}
+
+/// The member permissions of one level (who may read, grant and take away its roles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberPermissions {
+    pub read: Permission,
+    pub write: Permission,
+    pub delete: Permission,
+}
+
+impl MemberPermissions {
+    pub const IAM: MemberPermissions = MemberPermissions {
+        read: Permission::IAM_MEMBER_READ,
+        write: Permission::IAM_MEMBER_WRITE,
+        delete: Permission::IAM_MEMBER_DELETE,
+    };
+    pub const ORG: MemberPermissions = MemberPermissions {
+        read: Permission::ORG_MEMBER_READ,
+        write: Permission::ORG_MEMBER_WRITE,
+        delete: Permission::ORG_MEMBER_DELETE,
+    };
+    pub const PROJECT: MemberPermissions = MemberPermissions {
+        read: Permission::PROJECT_MEMBER_READ,
+        write: Permission::PROJECT_MEMBER_WRITE,
+        delete: Permission::PROJECT_MEMBER_DELETE,
+    };
+    pub const PROJECT_GRANT: MemberPermissions = MemberPermissions {
+        read: Permission::PROJECT_GRANT_MEMBER_READ,
+        write: Permission::PROJECT_GRANT_MEMBER_WRITE,
+        delete: Permission::PROJECT_GRANT_MEMBER_DELETE,
+    };
+}
 
 /// A permission, as an index into the constant catalog: cheap to copy, compare and put in a
 /// [`PermSet`].
@@ -142,20 +190,13 @@ const PERMISSIONS: [&str; 125] = [
 pub struct Permission(u8);
 
 impl Permission {
-    /// Looks a permission up by its name (`"user.write"`).
+    /// Looks a permission up by its name (`"user.write"`): for names from outside (a role
+    /// map, a permission check's request); code uses the constants.
     pub fn from_name(name: &str) -> Option<Permission> {
         PERMISSIONS
             .binary_search(&name)
             .ok()
             .map(|i| Permission(i as u8))
-    }
-
-    /// Looks up a permission name that is known to exist; for constants in code.
-    ///
-    /// # Panics
-    /// If the name is not in the catalog: a programming error caught by every test run.
-    pub fn named(name: &str) -> Permission {
-        Permission::from_name(name).unwrap_or_else(|| panic!("unknown permission {name:?}"))
     }
 
     pub fn name(self) -> &'static str {

@@ -212,7 +212,7 @@ impl Authorizer {
     /// `user.global.read` lets a manager find a user of another org of the instance by exact
     /// login name (to add them as a member), never list or search them.
     pub fn may_find_by_login_name(&self, caller: &Caller, instance: &str) -> Decision {
-        let global = Permission::named("user.global.read");
+        let global = Permission::USER_GLOBAL_READ;
         let principal = match caller {
             Caller::Principal(p) if p.instance == instance => p,
             Caller::Principal(_) | Caller::Internal { .. } => return deny(global, None),

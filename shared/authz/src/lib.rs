@@ -13,7 +13,7 @@ mod role_map;
 mod scope;
 mod target;
 
-pub use catalog::{Level, PermSet, Permission, Role, RoleSet};
+pub use catalog::{Level, MemberPermissions, PermSet, Permission, Role, RoleSet};
 pub use ceiling::{names, Ceiling, Holding, Holdings, Place, Within};
 pub use check::{
     Authorizer, Because, Caller, Decision, InternalFlow, Principal, Requirement, SelfPolicy,

@@ -89,7 +89,7 @@ mod tests {
             [Role::OrgOwnerViewer].into_iter().collect(),
             &map,
         );
-        let write = Permission::named("user.write");
+        let write = Permission::USER_WRITE;
         assert!(!m.iter().any(|x| x.perms.contains(write)));
         // membership changed: roles replaced, permissions recomputed
         m.set(

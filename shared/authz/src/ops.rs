@@ -28,22 +28,24 @@ pub enum UserOp {
 impl UserOp {
     pub fn requirement(self) -> Requirement {
         use SelfPolicy::{Allowed, Never, OrPermission};
-        let p = Permission::named;
         let (permission, self_policy) = match self {
-            UserOp::Read => (p("user.read"), Allowed),
-            UserOp::ReadMemberships => (p("user.membership.read"), Allowed),
+            UserOp::Read => (Permission::USER_READ, Allowed),
+            UserOp::ReadMemberships => (Permission::USER_MEMBERSHIP_READ, Allowed),
             UserOp::ChangeProfile | UserOp::ChangeEmail | UserOp::ChangePhone => {
-                (p("user.write"), Allowed)
+                (Permission::USER_WRITE, Allowed)
             }
-            UserOp::MarkVerified => (p("user.write"), Never),
-            UserOp::ChangePassword => (p("user.credential.write"), Allowed),
-            UserOp::ManageMfa => (p("user.credential.write"), Allowed),
-            UserOp::ManageSessions => (p("user.write"), Allowed),
-            UserOp::SetMetadata => (p("user.write"), Never),
-            UserOp::ReadMetadata => (p("user.read"), Never),
-            UserOp::ManagePersonalAccessTokens => (p("user.write"), Never),
-            UserOp::ChangeState => (p("user.write"), Never),
-            UserOp::Delete => (p("user.delete"), OrPermission(p("user.self.delete"))),
+            UserOp::MarkVerified => (Permission::USER_WRITE, Never),
+            UserOp::ChangePassword => (Permission::USER_CREDENTIAL_WRITE, Allowed),
+            UserOp::ManageMfa => (Permission::USER_CREDENTIAL_WRITE, Allowed),
+            UserOp::ManageSessions => (Permission::USER_WRITE, Allowed),
+            UserOp::SetMetadata => (Permission::USER_WRITE, Never),
+            UserOp::ReadMetadata => (Permission::USER_READ, Never),
+            UserOp::ManagePersonalAccessTokens => (Permission::USER_WRITE, Never),
+            UserOp::ChangeState => (Permission::USER_WRITE, Never),
+            UserOp::Delete => (
+                Permission::USER_DELETE,
+                OrPermission(Permission::USER_SELF_DELETE),
+            ),
         };
         Requirement::with_self(permission, self_policy)
     }

@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn an_operator_map_replaces_the_default() {
         let map = RoleMap::from_yaml("roles:\n  ORG_OWNER: [org.read]\n").unwrap();
-        let org_read = Permission::named("org.read");
+        let org_read = Permission::ORG_READ;
         assert_eq!(
             map.permissions(Role::OrgOwner).iter().collect::<Vec<_>>(),
             [org_read]

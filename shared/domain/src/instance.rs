@@ -121,22 +121,23 @@ impl Aggregate for Instance {
     }
 
     fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a InstanceCommand) -> Access<'a> {
-        let p = Permission::named;
         let instance = Target::Instance {
             instance: &key.instance,
         };
         match cmd {
             InstanceCommand::Create { .. } => Access::Check(
-                Requirement::plain(p("system.instance.write")),
+                Requirement::plain(Permission::SYSTEM_INSTANCE_WRITE),
                 Target::System,
             ),
             InstanceCommand::Remove => Access::Check(
-                Requirement::plain(p("system.instance.delete")),
+                Requirement::plain(Permission::SYSTEM_INSTANCE_DELETE),
                 Target::System,
             ),
-            InstanceCommand::Member(m) => m.access("iam.member", instance, Place::Instance),
+            InstanceCommand::Member(m) => {
+                m.access(&authz::MemberPermissions::IAM, instance, Place::Instance)
+            }
             InstanceCommand::SetSettings(_) => {
-                Access::Check(Requirement::plain(p("iam.policy.write")), instance)
+                Access::Check(Requirement::plain(Permission::IAM_POLICY_WRITE), instance)
             }
             InstanceCommand::SetSystemMember { .. }
             | InstanceCommand::RemoveSystemMember { .. } => Access::ServiceOnly,

@@ -87,22 +87,25 @@ impl MemberCommand {
         Ok(())
     }
 
-    /// The permission it needs at a level whose member permissions start with `prefix`
-    /// (`iam.member`, `org.member`, `project.member`).
-    pub fn permission(&self, prefix: &str) -> authz::Permission {
-        let action = match self {
-            MemberCommand::Add { .. } | MemberCommand::Set { .. } => "write",
-            MemberCommand::Remove { .. } => "delete",
-        };
-        authz::Permission::named(&format!("{prefix}.{action}"))
+    /// The permission it needs at a level with these member permissions.
+    pub fn permission(&self, level: &authz::MemberPermissions) -> authz::Permission {
+        match self {
+            MemberCommand::Add { .. } | MemberCommand::Set { .. } => level.write,
+            MemberCommand::Remove { .. } => level.delete,
+        }
     }
 }
 
 impl MemberCommand {
-    /// How the command is authorized on `target`: the member permission (`prefix.write` or
-    /// `.delete`), and for new roles the no-escalation rule at `place`.
-    pub fn access<'a>(&'a self, prefix: &str, target: Target<'a>, place: Place) -> Access<'a> {
-        let req = Requirement::plain(self.permission(prefix));
+    /// How the command is authorized on `target`: the level's member permission (write or
+    /// delete), and for new roles the no-escalation rule at `place`.
+    pub fn access<'a>(
+        &'a self,
+        level: &authz::MemberPermissions,
+        target: Target<'a>,
+        place: Place,
+    ) -> Access<'a> {
+        let req = Requirement::plain(self.permission(level));
         match self {
             MemberCommand::Add { roles, .. } | MemberCommand::Set { roles, .. } => {
                 Access::Grant(req, target, place, roles)

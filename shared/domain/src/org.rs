@@ -91,7 +91,6 @@ impl Aggregate for Org {
     }
 
     fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a OrgCommand) -> Access<'a> {
-        let p = Permission::named;
         let org = Target::Org {
             instance: &key.instance,
             org: &key.id,
@@ -100,20 +99,20 @@ impl Aggregate for Org {
             let place = Place::Org {
                 org: key.id.clone(),
             };
-            return m.access("org.member", org, place);
+            return m.access(&authz::MemberPermissions::ORG, org, place);
         }
         let (perm, target) = match cmd {
             OrgCommand::Create { .. } => (
-                p("org.create"),
+                Permission::ORG_CREATE,
                 Target::Instance {
                     instance: &key.instance,
                 },
             ),
             OrgCommand::Member(_) => unreachable!("handled above"),
-            OrgCommand::Remove => (p("org.delete"), org),
-            OrgCommand::Rename { .. } => (p("org.write"), org),
-            OrgCommand::SetSettings(_) => (p("policy.write"), org),
-            OrgCommand::ResetSettings(_) => (p("policy.delete"), org),
+            OrgCommand::Remove => (Permission::ORG_DELETE, org),
+            OrgCommand::Rename { .. } => (Permission::ORG_WRITE, org),
+            OrgCommand::SetSettings(_) => (Permission::POLICY_WRITE, org),
+            OrgCommand::ResetSettings(_) => (Permission::POLICY_DELETE, org),
         };
         Access::Check(Requirement::plain(perm), target)
     }

@@ -135,10 +135,9 @@ impl Aggregate for UserGrant {
     }
 
     fn access<'a>(&'a self, key: &'a AggregateKey, cmd: &'a UserGrantCommand) -> Access<'a> {
-        let p = Permission::named;
         match cmd {
             UserGrantCommand::Create { scope, .. } => Access::Check(
-                Requirement::plain(p("user.grant.write")),
+                Requirement::plain(Permission::USER_GRANT_WRITE),
                 UserGrant::target(
                     &key.instance,
                     &scope.project_id,
@@ -148,12 +147,12 @@ impl Aggregate for UserGrant {
             ),
             UserGrantCommand::Change { .. } | UserGrantCommand::RevokeRoles { .. } => {
                 Access::Check(
-                    Requirement::plain(p("user.grant.write")),
+                    Requirement::plain(Permission::USER_GRANT_WRITE),
                     self.own_target(key),
                 )
             }
             UserGrantCommand::Remove => Access::Check(
-                Requirement::plain(p("user.grant.delete")),
+                Requirement::plain(Permission::USER_GRANT_DELETE),
                 self.own_target(key),
             ),
         }

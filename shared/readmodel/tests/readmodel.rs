@@ -217,7 +217,7 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor(a: Ada
     populate(&w, 12).await;
     projector(&w).catch_up().await.unwrap();
     let authz = Authorizer::new(RoleMap::default_map());
-    let read = Requirement::with_self(Permission::named("user.read"), SelfPolicy::Allowed);
+    let read = Requirement::with_self(Permission::USER_READ, SelfPolicy::Allowed);
     let scope = authz.readable_scope(&manager(&w), read, I);
 
     let mut seen = Vec::new();

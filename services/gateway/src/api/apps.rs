@@ -1,5 +1,6 @@
 //! OIDC applications of a project, with client-secret rotation.
 
+use authz::Permission;
 use command::NewApp;
 use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
 use domain::project::ProjectCommand;
@@ -112,7 +113,7 @@ pub async fn create(
     id: &str,
     body: AppSettings,
 ) -> Result<CreatedAppView, Error> {
-    authorized_project(gw, auth, id, "project.app.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_WRITE).await?;
     let signing = body.signing()?;
     let config = body.config()?;
     let mut app = gw
@@ -139,7 +140,7 @@ pub async fn list(
     id: &str,
     q: ListParams,
 ) -> Result<PageView<AppView>, Error> {
-    authorized_project(gw, auth, id, "project.app.read").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_READ).await?;
     let (instance, project) = (auth.instance.clone(), id.to_string());
     let apps = read(gw, move |m| m.apps(&instance, &project)).await?;
     PageView::paged(apps.into_iter().map(AppView::from).collect(), &q, |a| {
@@ -154,7 +155,7 @@ pub async fn get(
     id: &str,
     app_id: &str,
 ) -> Result<AppView, Error> {
-    authorized_project(gw, auth, id, "project.app.read").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_READ).await?;
     let (instance, project, a) = (auth.instance.clone(), id.to_string(), app_id.to_string());
     let app = read(gw, move |m| m.app(&instance, &project, &a))
         .await?
@@ -172,7 +173,7 @@ pub async fn update(
     app_id: &str,
     body: AppSettings,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.app.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_WRITE).await?;
     let signing = body.signing()?;
     let cmd = ProjectCommand::UpdateApp {
         app_id: app_id.to_string(),
@@ -201,7 +202,7 @@ pub async fn delete(
     id: &str,
     app_id: &str,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.app.delete").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_DELETE).await?;
     let w = gw
         .bus
         .change_project(
@@ -224,7 +225,7 @@ pub async fn rotate_secret(
     id: &str,
     app_id: &str,
 ) -> Result<CreatedAppView, Error> {
-    authorized_project(gw, auth, id, "project.app.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_WRITE).await?;
     let app = gw
         .bus
         .rotate_app_secret(&auth.caller, &auth.instance, id, app_id)

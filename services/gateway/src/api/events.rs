@@ -29,7 +29,7 @@ fn may_read(gw: &Gateway, auth: &Authenticated) -> Result<(), Error> {
     let target = Target::Instance {
         instance: &auth.instance,
     };
-    require(gw, auth, Permission::named("events.read"), target)
+    require(gw, auth, Permission::EVENTS_READ, target)
 }
 
 fn positions(after: Option<&str>) -> Result<Vec<u64>, Error> {

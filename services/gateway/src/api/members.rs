@@ -1,7 +1,7 @@
 //! Memberships (manager roles) on the instance, orgs and projects: `{user_id, roles[]}` at
 //! every level. Add (already-exists if a member already), set, remove, list.
 
-use authz::{Permission, Target};
+use authz::{MemberPermissions, Target};
 use command::MemberOf;
 use domain::members::MemberCommand;
 use domain::{Code, Error};
@@ -19,8 +19,8 @@ pub struct At<'a> {
     target: Target<'a>,
     level: MemberLevel,
     resource: &'a str,
-    /// The permission prefix: `iam.member`, `org.member` or `project.member`.
-    prefix: &'static str,
+    /// The level's member permissions.
+    permissions: MemberPermissions,
 }
 
 /// The instance's memberships.
@@ -32,7 +32,7 @@ pub fn instance_at(auth: &Authenticated) -> At<'_> {
         },
         level: MemberLevel::Instance,
         resource: "",
-        prefix: "iam.member",
+        permissions: MemberPermissions::IAM,
     }
 }
 
@@ -46,7 +46,7 @@ pub fn org_at<'a>(auth: &'a Authenticated, org_id: &'a str) -> At<'a> {
         },
         level: MemberLevel::Org,
         resource: org_id,
-        prefix: "org.member",
+        permissions: MemberPermissions::ORG,
     }
 }
 
@@ -61,7 +61,7 @@ pub fn project_at<'a>(auth: &'a Authenticated, project: &'a ProjectRow) -> At<'a
         },
         level: MemberLevel::Project,
         resource: &project.id,
-        prefix: "project.member",
+        permissions: MemberPermissions::PROJECT,
     }
 }
 
@@ -95,7 +95,7 @@ async fn change(
     at: At<'_>,
     cmd: MemberCommand,
 ) -> Result<WriteReply, Error> {
-    require(gw, auth, cmd.permission(at.prefix), at.target)?;
+    require(gw, auth, cmd.permission(&at.permissions), at.target)?;
     let w = gw
         .bus
         .change_member(&auth.caller, &auth.instance, at.of, cmd, auth.if_match)
@@ -103,7 +103,7 @@ async fn change(
     Ok(reply(None, w))
 }
 
-/// Adds a member. `<prefix>.write`.
+/// Adds a member. the level's member write permission.
 pub async fn add(
     gw: &Gateway,
     auth: &Authenticated,
@@ -114,7 +114,7 @@ pub async fn add(
     change(gw, auth, at, MemberCommand::Add { user_id, roles }).await
 }
 
-/// Sets a member's roles. `<prefix>.write`.
+/// Sets a member's roles. the level's member write permission.
 pub async fn set(
     gw: &Gateway,
     auth: &Authenticated,
@@ -129,7 +129,7 @@ pub async fn set(
     change(gw, auth, at, cmd).await
 }
 
-/// Removes a member. `<prefix>.delete`.
+/// Removes a member. the level's member delete permission.
 pub async fn remove(
     gw: &Gateway,
     auth: &Authenticated,
@@ -142,15 +142,14 @@ pub async fn remove(
     change(gw, auth, at, cmd).await
 }
 
-/// The members, by user id. `<prefix>.read`.
+/// The members, by user id. the level's member read permission.
 pub async fn list(
     gw: &Gateway,
     auth: &Authenticated,
     at: At<'_>,
     q: ListParams,
 ) -> Result<PageView<MemberView>, Error> {
-    let read_perm = Permission::named(&format!("{}.read", at.prefix));
-    require(gw, auth, read_perm, at.target)?;
+    require(gw, auth, at.permissions.read, at.target)?;
     let limit = limit(q.limit)?;
     let (instance, level, resource) = (auth.instance.clone(), at.level, at.resource.to_string());
     let page = read(gw, move |m| {

@@ -25,7 +25,7 @@ pub async fn my_instance(gw: &Gateway, auth: &Authenticated) -> Result<InstanceV
     let target = Target::Instance {
         instance: &auth.instance,
     };
-    require(gw, auth, Permission::named("iam.read"), target)?;
+    require(gw, auth, Permission::IAM_READ, target)?;
     let id = auth.instance.clone();
     let instance = read(gw, move |m| m.instance(&id))
         .await?
@@ -46,12 +46,7 @@ pub async fn create(gw: &Gateway, auth: &Authenticated, name: &str) -> Result<Wr
 
 /// An org. `org.read` on it.
 pub async fn get(gw: &Gateway, auth: &Authenticated, org_id: &str) -> Result<OrgView, Error> {
-    require(
-        gw,
-        auth,
-        Permission::named("org.read"),
-        org_target(auth, org_id),
-    )?;
+    require(gw, auth, Permission::ORG_READ, org_target(auth, org_id))?;
     let (instance, id) = (auth.instance.clone(), org_id.to_string());
     let org = read(gw, move |m| m.org(&instance, &id))
         .await?
@@ -77,7 +72,7 @@ pub async fn list(
     let limit = limit(q.limit)?;
     let scope = gw.authz.readable_scope(
         &auth.caller,
-        Requirement::plain(Permission::named("org.read")),
+        Requirement::plain(Permission::ORG_READ),
         &auth.instance,
     );
     let instance = auth.instance.clone();
@@ -95,12 +90,7 @@ pub async fn rename(
     org_id: &str,
     name: &str,
 ) -> Result<WriteReply, Error> {
-    require(
-        gw,
-        auth,
-        Permission::named("org.write"),
-        org_target(auth, org_id),
-    )?;
+    require(gw, auth, Permission::ORG_WRITE, org_target(auth, org_id))?;
     let w = gw
         .bus
         .rename_org(&auth.caller, &auth.instance, org_id, name, auth.if_match)
@@ -110,12 +100,7 @@ pub async fn rename(
 
 /// Removes an org with everything in it. `org.delete` on it.
 pub async fn delete(gw: &Gateway, auth: &Authenticated, org_id: &str) -> Result<WriteReply, Error> {
-    require(
-        gw,
-        auth,
-        Permission::named("org.delete"),
-        org_target(auth, org_id),
-    )?;
+    require(gw, auth, Permission::ORG_DELETE, org_target(auth, org_id))?;
     let w = gw
         .bus
         .remove_org(&auth.caller, &auth.instance, org_id, auth.if_match)

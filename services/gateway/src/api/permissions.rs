@@ -82,7 +82,7 @@ pub async fn check(gw: &Gateway, auth: &Authenticated, b: CheckQuery) -> Result<
     let instance_target = Target::Instance {
         instance: &auth.instance,
     };
-    require(gw, auth, Permission::named("iam.read"), instance_target)?;
+    require(gw, auth, Permission::IAM_READ, instance_target)?;
     let permission = Permission::from_name(&b.permission).ok_or_else(|| {
         Error::new(
             Code::UnknownPermission,

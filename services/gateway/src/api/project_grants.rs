@@ -1,6 +1,6 @@
 //! Project grants: some of a project's roles granted to another org, and the grant's members.
 
-use authz::{Permission, Target};
+use authz::{MemberPermissions, Permission, Target};
 use domain::members::MemberCommand;
 use domain::project::GrantCommand;
 use domain::{Code, Error};
@@ -35,7 +35,7 @@ pub async fn add(
     granted_org_id: String,
     role_keys: Vec<String>,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.grant.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_GRANT_WRITE).await?;
     let grant_id = new_id();
     let cmd = GrantCommand::Add {
         grant_id: grant_id.clone(),
@@ -52,7 +52,7 @@ pub async fn list(
     id: &str,
     q: ListParams,
 ) -> Result<PageView<GrantView>, Error> {
-    authorized_project(gw, auth, id, "project.grant.read").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_GRANT_READ).await?;
     let (instance, project) = (auth.instance.clone(), id.to_string());
     let grants = read(gw, move |m| m.project_grants(&instance, &project)).await?;
     PageView::paged(grants.into_iter().map(GrantView::from).collect(), &q, |g| {
@@ -69,7 +69,7 @@ pub async fn change(
     grant_id: &str,
     role_keys: Vec<String>,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.grant.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_GRANT_WRITE).await?;
     let cmd = GrantCommand::Change {
         grant_id: grant_id.to_string(),
         role_keys,
@@ -85,7 +85,7 @@ pub async fn remove(
     id: &str,
     grant_id: &str,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.grant.delete").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_GRANT_DELETE).await?;
     let cmd = GrantCommand::Remove {
         grant_id: grant_id.to_string(),
     };
@@ -147,7 +147,7 @@ pub async fn member(
     grant_id: &str,
     cmd: MemberCommand,
 ) -> Result<WriteReply, Error> {
-    let permission = cmd.permission("project.grant.member");
+    let permission = cmd.permission(&MemberPermissions::PROJECT_GRANT);
     check_grant(gw, auth, id, grant_id, permission).await?;
     let cmd = GrantCommand::Member {
         grant_id: grant_id.into(),
@@ -165,7 +165,7 @@ pub async fn members(
     q: ListParams,
 ) -> Result<PageView<MemberView>, Error> {
     let limit = limit(q.limit)?;
-    let read_perm = Permission::named("project.grant.member.read");
+    let read_perm = Permission::PROJECT_GRANT_MEMBER_READ;
     check_grant(gw, auth, id, grant_id, read_perm).await?;
     let (instance, grant) = (auth.instance.clone(), grant_id.to_string());
     let page = read(gw, move |m| {

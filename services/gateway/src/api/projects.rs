@@ -17,7 +17,7 @@ pub(crate) async fn authorized_project(
     gw: &Gateway,
     auth: &Authenticated,
     id: &str,
-    permission: &str,
+    permission: Permission,
 ) -> Result<ProjectRow, Error> {
     let (instance, project_id) = (auth.instance.clone(), id.to_string());
     let project = read(gw, move |m| m.project(&instance, &project_id))
@@ -30,7 +30,7 @@ pub(crate) async fn authorized_project(
         org: &project.org_id,
         project: &project.id,
     };
-    require(gw, auth, Permission::named(permission), target)?;
+    require(gw, auth, permission, target)?;
     Ok(project)
 }
 
@@ -68,7 +68,7 @@ pub async fn list(
     let limit = limit(q.limit)?;
     let scope = gw.authz.readable_scope(
         &auth.caller,
-        Requirement::plain(Permission::named("project.read")),
+        Requirement::plain(Permission::PROJECT_READ),
         &auth.instance,
     );
     let instance = auth.instance.clone();
@@ -88,7 +88,7 @@ pub async fn list(
 /// A project. `project.read` on it.
 pub async fn get(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<ProjectView, Error> {
     Ok(ProjectView::from(
-        authorized_project(gw, auth, id, "project.read").await?,
+        authorized_project(gw, auth, id, Permission::PROJECT_READ).await?,
     ))
 }
 
@@ -100,7 +100,7 @@ pub async fn update(
     name: Option<String>,
     assert_roles: Option<bool>,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_WRITE).await?;
     let cmd = ProjectCommand::Update { name, assert_roles };
     let w = gw
         .bus
@@ -111,7 +111,7 @@ pub async fn update(
 
 /// Removes a project with everything in it. `project.delete` on it.
 pub async fn delete(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.delete").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_DELETE).await?;
     let w = gw
         .bus
         .remove_project(&auth.caller, &auth.instance, id, auth.if_match)
@@ -126,7 +126,7 @@ pub async fn add_role(
     id: &str,
     role: RoleView,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.role.write").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_ROLE_WRITE).await?;
     let cmd = ProjectCommand::AddRole {
         key: role.key,
         display_name: role.display_name,
@@ -146,7 +146,7 @@ pub async fn list_roles(
     id: &str,
     q: ListParams,
 ) -> Result<PageView<RoleView>, Error> {
-    authorized_project(gw, auth, id, "project.role.read").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_ROLE_READ).await?;
     let (instance, project) = (auth.instance.clone(), id.to_string());
     let roles = read(gw, move |m| m.project_roles(&instance, &project)).await?;
     PageView::paged(
@@ -170,7 +170,7 @@ pub async fn remove_role(
     id: &str,
     key: &str,
 ) -> Result<WriteReply, Error> {
-    authorized_project(gw, auth, id, "project.role.delete").await?;
+    authorized_project(gw, auth, id, Permission::PROJECT_ROLE_DELETE).await?;
     let w = gw
         .bus
         .remove_project_role(&auth.caller, &auth.instance, id, key, auth.if_match)

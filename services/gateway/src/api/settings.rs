@@ -17,16 +17,16 @@ fn check(
     gw: &Gateway,
     auth: &Authenticated,
     org: Option<&str>,
-    on_org: &str,
-    on_instance: &str,
+    on_org: Permission,
+    on_instance: Permission,
 ) -> Result<(), Error> {
     match org {
-        Some(id) => require(gw, auth, Permission::named(on_org), org_target(auth, id)),
+        Some(id) => require(gw, auth, on_org, org_target(auth, id)),
         None => {
             let instance = Target::Instance {
                 instance: &auth.instance,
             };
-            require(gw, auth, Permission::named(on_instance), instance)
+            require(gw, auth, on_instance, instance)
         }
     }
 }
@@ -39,7 +39,13 @@ pub async fn get(
     kind: &str,
 ) -> Result<SettingsView, Error> {
     let kind = SettingsKind::parse(kind)?;
-    check(gw, auth, org, "policy.read", "iam.policy.read")?;
+    check(
+        gw,
+        auth,
+        org,
+        Permission::POLICY_READ,
+        Permission::IAM_POLICY_READ,
+    )?;
     let (own, org) = gw.bus.settings_maps(&auth.instance, org).await?;
     let (value, source) = settings::in_force(kind, org.as_ref(), &own);
     Ok(view(value, source))
@@ -52,7 +58,13 @@ pub async fn put(
     org: Option<&str>,
     value: Settings,
 ) -> Result<WriteReply, Error> {
-    check(gw, auth, org, "policy.write", "iam.policy.write")?;
+    check(
+        gw,
+        auth,
+        org,
+        Permission::POLICY_WRITE,
+        Permission::IAM_POLICY_WRITE,
+    )?;
     let (caller, instance) = (&auth.caller, &auth.instance);
     let w = match org {
         Some(id) => {
@@ -78,7 +90,13 @@ pub async fn reset(
     kind: &str,
 ) -> Result<WriteReply, Error> {
     let kind = SettingsKind::parse(kind)?;
-    check(gw, auth, Some(org), "policy.delete", "iam.policy.delete")?;
+    check(
+        gw,
+        auth,
+        Some(org),
+        Permission::POLICY_DELETE,
+        Permission::IAM_POLICY_DELETE,
+    )?;
     let w = gw
         .bus
         .set_org_settings(&auth.caller, &auth.instance, org, kind, None, auth.if_match)

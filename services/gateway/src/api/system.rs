@@ -12,11 +12,11 @@ use crate::views::{
 };
 use crate::Gateway;
 
-fn check(gw: &Gateway, who: &SystemCaller, perm: &str) -> Result<(), Error> {
+fn check(gw: &Gateway, who: &SystemCaller, perm: Permission) -> Result<(), Error> {
     authorize(
         &gw.authz,
         &who.caller,
-        Access::Check(Requirement::plain(Permission::named(perm)), Target::System),
+        Access::Check(Requirement::plain(perm), Target::System),
     )
 }
 
@@ -30,7 +30,7 @@ pub async fn create_instance(
     who: &SystemCaller,
     input: CreateInstance,
 ) -> Result<CreatedInstanceView, Error> {
-    check(gw, who, "system.instance.write")?;
+    check(gw, who, Permission::SYSTEM_INSTANCE_WRITE)?;
     let created = gw.bus.create_instance(&who.caller, input).await?;
     Ok(CreatedInstanceView {
         id: created.instance_id,
@@ -47,7 +47,7 @@ pub async fn list_instances(
     who: &SystemCaller,
     q: ListParams,
 ) -> Result<PageView<InstanceView>, Error> {
-    check(gw, who, "system.instance.read")?;
+    check(gw, who, Permission::SYSTEM_INSTANCE_READ)?;
     let limit = limit(q.limit)?;
     let page = read(gw, move |m| m.list_instances(limit, q.cursor.as_deref())).await?;
     Ok(PageView::of(page, InstanceView::from))
@@ -59,7 +59,7 @@ pub async fn get_instance(
     who: &SystemCaller,
     id: &str,
 ) -> Result<InstanceView, Error> {
-    check(gw, who, "system.instance.read")?;
+    check(gw, who, Permission::SYSTEM_INSTANCE_READ)?;
     let i = id.to_string();
     let instance = read(gw, move |m| m.instance(&i))
         .await?
@@ -73,7 +73,7 @@ pub async fn delete_instance(
     who: &SystemCaller,
     id: &str,
 ) -> Result<WriteReply, Error> {
-    check(gw, who, "system.instance.delete")?;
+    check(gw, who, Permission::SYSTEM_INSTANCE_DELETE)?;
     let w = gw.bus.remove_instance(&who.caller, id).await?;
     Ok(reply(None, w))
 }
@@ -85,7 +85,7 @@ pub async fn rotate_keys(
     id: &str,
     alg: Option<&str>,
 ) -> Result<RotatedView, Error> {
-    check(gw, who, "system.instance.write")?;
+    check(gw, who, Permission::SYSTEM_INSTANCE_WRITE)?;
     let i = id.to_string();
     if read(gw, move |m| m.instance(&i)).await?.is_none() {
         return Err(not_found(id));

@@ -57,7 +57,7 @@ pub async fn create(
     }
     let through = grant.map(|g| (g.id, g.granted_org_id));
     let t = UserGrant::target(&auth.instance, &project.id, &project.org_id, &through);
-    require(gw, auth, Permission::named("user.grant.write"), t)?;
+    require(gw, auth, Permission::USER_GRANT_WRITE, t)?;
     let grant_id = new_id();
     let w = gw
         .bus
@@ -86,7 +86,7 @@ pub async fn list(
 ) -> Result<PageView<UserGrantView>, Error> {
     let scope = gw.authz.readable_scope(
         &auth.caller,
-        Requirement::plain(Permission::named("user.grant.read")),
+        Requirement::plain(Permission::USER_GRANT_READ),
         &auth.instance,
     );
     let (instance, user) = (auth.instance.clone(), id.to_string());
@@ -110,7 +110,7 @@ async fn authorized_grant(
     auth: &Authenticated,
     user_id: &str,
     grant_id: &str,
-    permission: &str,
+    permission: Permission,
 ) -> Result<(), Error> {
     let (instance, g) = (auth.instance.clone(), grant_id.to_string());
     let grant = read(gw, move |m| m.user_grant(&instance, &g))
@@ -130,7 +130,7 @@ async fn authorized_grant(
         &grant.project_org,
         &through,
     );
-    require(gw, auth, Permission::named(permission), t)
+    require(gw, auth, permission, t)
 }
 
 /// Replaces a user grant's roles. `user.grant.write` on its project or grant.
@@ -141,7 +141,7 @@ pub async fn change(
     grant_id: &str,
     role_keys: Vec<String>,
 ) -> Result<WriteReply, Error> {
-    authorized_grant(gw, auth, id, grant_id, "user.grant.write").await?;
+    authorized_grant(gw, auth, id, grant_id, Permission::USER_GRANT_WRITE).await?;
     let w = gw
         .bus
         .change_user_grant(
@@ -163,7 +163,7 @@ pub async fn remove(
     id: &str,
     grant_id: &str,
 ) -> Result<WriteReply, Error> {
-    authorized_grant(gw, auth, id, grant_id, "user.grant.delete").await?;
+    authorized_grant(gw, auth, id, grant_id, Permission::USER_GRANT_DELETE).await?;
     let w = gw
         .bus
         .remove_user_grant(&auth.caller, &auth.instance, id, grant_id, auth.if_match)

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use authz::{
-    Caller, Ceiling, Holding, Memberships, Permission, Place, Principal, Requirement, Role,
-    RoleMap, RoleSet, Target, Within,
+    Caller, Ceiling, Holding, MemberPermissions, Memberships, Permission, Place, Principal,
+    Requirement, Role, RoleMap, RoleSet, Target, Within,
 };
 use proptest::prelude::*;
 
@@ -241,15 +241,15 @@ proptest! {
                     let roles = roles_at(&place, &roles);
                     let c = caller(&name(actor), &users[actor]);
                     // The member permission of the level, then the ceiling.
-                    let prefix = match place {
+                    let members = match place {
                         Place::System => continue,
-                        Place::Instance => "iam.member.write",
-                        Place::Org { .. } => "org.member.write",
-                        Place::Project { .. } => "project.member.write",
-                        Place::ProjectGrant { .. } => "project.grant.member.write",
+                        Place::Instance => MemberPermissions::IAM,
+                        Place::Org { .. } => MemberPermissions::ORG,
+                        Place::Project { .. } => MemberPermissions::PROJECT,
+                        Place::ProjectGrant { .. } => MemberPermissions::PROJECT_GRANT,
                     };
                     let may = authz
-                        .check(&c, Requirement::plain(Permission::named(prefix)), &place.target(I1))
+                        .check(&c, Requirement::plain(members.write), &place.target(I1))
                         .is_allowed()
                         && authz.may_grant(&c, I1, &place, roles).is_within();
                     if may {
@@ -290,7 +290,7 @@ fn the_instance_owner_grants_a_role_with_a_permission_it_lacks() {
     let login: RoleSet = [Role::IamLoginClient].into_iter().collect();
     assert!(!RoleMap::default_map()
         .permissions(Role::IamOwner)
-        .contains(Permission::named("session.link")));
+        .contains(Permission::SESSION_LINK));
     assert_eq!(
         authz.may_grant(&owner, I1, &Place::Instance, login),
         Ceiling::Within(Within::Owner {
@@ -315,8 +315,8 @@ fn a_login_client_cannot_make_itself_instance_owner() {
         panic!("IAM_LOGIN_CLIENT granted IAM_OWNER");
     };
     assert_eq!(place, Place::Instance);
-    assert!(lacks.contains(Permission::named("iam.write")));
-    assert!(!lacks.contains(Permission::named("iam.member.write")));
+    assert!(lacks.contains(Permission::IAM_WRITE));
+    assert!(!lacks.contains(Permission::IAM_MEMBER_WRITE));
     // Its own role, which it holds in full, it may hand on.
     let same: RoleSet = [Role::IamLoginClient].into_iter().collect();
     assert_eq!(
@@ -342,7 +342,7 @@ fn no_instance_role_takes_over_a_system_user() {
     let Ceiling::Beyond { lacks, .. } = answer else {
         panic!("an IAM_OWNER took over a SYSTEM_OWNER: {answer:?}");
     };
-    assert!(lacks.contains(Permission::named("system.instance.write")));
+    assert!(lacks.contains(Permission::SYSTEM_INSTANCE_WRITE));
     // A user with no memberships, and oneself, are never at stake.
     assert_eq!(
         authz.may_take_over(&iam_owner, I1, "plain", &[]),

@@ -223,7 +223,7 @@ fn allow_names_the_membership_and_role_that_granted_it() {
     );
     let decision = authz.check(
         &caller,
-        Requirement::plain(Permission::named("user.delete")),
+        Requirement::plain(Permission::USER_DELETE),
         &user(I1, "org-a", "u-1"),
     );
     assert_eq!(
@@ -232,7 +232,7 @@ fn allow_names_the_membership_and_role_that_granted_it() {
             because: authz::Because::Membership {
                 resource: Resource::Org("org-a".into()),
                 role: Role::OrgUserManager,
-                permission: Permission::named("user.delete"),
+                permission: Permission::USER_DELETE,
             }
         }
     );
@@ -254,7 +254,7 @@ fn global_read_finds_users_of_other_orgs_by_login_name_only() {
         .may_find_by_login_name(&project_owner, I2)
         .is_allowed());
     // ...which is not a right to read or list them.
-    let read = Requirement::plain(Permission::named("user.read"));
+    let read = Requirement::plain(Permission::USER_READ);
     assert!(!authz
         .check(&project_owner, read, &user(I1, "org-b", "u-2"))
         .is_allowed());

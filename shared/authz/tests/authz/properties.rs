@@ -137,9 +137,7 @@ fn self_policy() -> impl Strategy<Value = SelfPolicy> {
     prop_oneof![
         Just(SelfPolicy::Never),
         Just(SelfPolicy::Allowed),
-        Just(SelfPolicy::OrPermission(Permission::named(
-            "user.self.delete"
-        ))),
+        Just(SelfPolicy::OrPermission(Permission::USER_SELF_DELETE)),
     ]
 }
 

@@ -50,7 +50,7 @@ fn a_user_cannot_set_or_remove_own_metadata() {
     assert_eq!(
         d,
         Decision::Deny {
-            missing: Permission::named("user.write"),
+            missing: Permission::USER_WRITE,
             or: None
         }
     );
@@ -82,8 +82,8 @@ fn a_user_cannot_delete_themself_without_a_permission() {
     assert_eq!(
         d,
         Decision::Deny {
-            missing: Permission::named("user.delete"),
-            or: Some(Permission::named("user.self.delete"))
+            missing: Permission::USER_DELETE,
+            or: Some(Permission::USER_SELF_DELETE)
         }
     );
 }
@@ -202,7 +202,7 @@ fn the_cascade_flow_removes_only_and_only_in_its_instance() {
             &user(I2, "org-a", "u")
         )
         .is_allowed());
-    let org_delete = authz::Requirement::plain(Permission::named("org.delete"));
+    let org_delete = authz::Requirement::plain(Permission::ORG_DELETE);
     let org = authz::Target::Org {
         instance: I1,
         org: "org-a",

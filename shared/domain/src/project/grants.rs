@@ -32,10 +32,12 @@ impl GrantCommand {
     pub(crate) fn permission(&self) -> Permission {
         match self {
             GrantCommand::Add { .. } | GrantCommand::Change { .. } => {
-                Permission::named("project.grant.write")
+                Permission::PROJECT_GRANT_WRITE
             }
-            GrantCommand::Remove { .. } => Permission::named("project.grant.delete"),
-            GrantCommand::Member { cmd, .. } => cmd.permission("project.grant.member"),
+            GrantCommand::Remove { .. } => Permission::PROJECT_GRANT_DELETE,
+            GrantCommand::Member { cmd, .. } => {
+                cmd.permission(&authz::MemberPermissions::PROJECT_GRANT)
+            }
         }
     }
 }

@@ -293,7 +293,7 @@ impl Aggregate for Project {
                     org: self.org.clone(),
                     project: key.id.clone(),
                 };
-                return m.access("project.member", project, place);
+                return m.access(&authz::MemberPermissions::PROJECT, project, place);
             }
             C::Grant(GrantCommand::Member { grant_id, cmd: m }) => {
                 let target = Target::ProjectGrant {
@@ -312,29 +312,28 @@ impl Aggregate for Project {
                         .map(|g| g.granted_org.clone())
                         .unwrap_or_default(),
                 };
-                return m.access("project.grant.member", target, place);
+                return m.access(&authz::MemberPermissions::PROJECT_GRANT, target, place);
             }
             _ => {}
         }
-        let p = Permission::named;
         let (perm, target) = match cmd {
             C::Create { org_id, .. } => (
-                p("project.create"),
+                Permission::PROJECT_CREATE,
                 Target::Org {
                     instance: &key.instance,
                     org: org_id,
                 },
             ),
-            C::Update { .. } => (p("project.write"), project),
-            C::AddRole { .. } => (p("project.role.write"), project),
-            C::RemoveRole { .. } => (p("project.role.delete"), project),
+            C::Update { .. } => (Permission::PROJECT_WRITE, project),
+            C::AddRole { .. } => (Permission::PROJECT_ROLE_WRITE, project),
+            C::RemoveRole { .. } => (Permission::PROJECT_ROLE_DELETE, project),
             C::AddApp { .. }
             | C::UpdateApp { .. }
             | C::RotateAppSecret { .. }
-            | C::SetAppSigning { .. } => (p("project.app.write"), project),
-            C::RemoveApp { .. } => (p("project.app.delete"), project),
+            | C::SetAppSigning { .. } => (Permission::PROJECT_APP_WRITE, project),
+            C::RemoveApp { .. } => (Permission::PROJECT_APP_DELETE, project),
             C::Member(_) => unreachable!("handled above"),
-            C::Remove => (p("project.delete"), project),
+            C::Remove => (Permission::PROJECT_DELETE, project),
             C::Grant(g) => (g.permission(), project),
         };
         Access::Check(Requirement::plain(perm), target)

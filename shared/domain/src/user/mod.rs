@@ -308,7 +308,7 @@ impl Aggregate for User {
         };
         let req = match cmd {
             UserCommand::AddHuman(_) | UserCommand::AddMachine { .. } => {
-                Requirement::plain(Permission::named("user.write"))
+                Requirement::plain(Permission::USER_WRITE)
             }
             UserCommand::AddPat { .. } | UserCommand::RemovePat { .. } => {
                 UserOp::ManagePersonalAccessTokens.requirement()
