@@ -13,6 +13,7 @@ pub mod org;
 pub mod project;
 pub mod settings;
 pub mod signing_keys;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod unique;
 pub mod user;

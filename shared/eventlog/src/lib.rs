@@ -2,6 +2,7 @@
 //! adapter, the Kafka adapter (one partition of the cluster's events topic), and the contract
 //! suite any adapter must pass.
 
+#[cfg(feature = "testing")]
 pub mod contract;
 pub mod kafka;
 pub mod position;

@@ -11,6 +11,7 @@
 //! Positions are the partition's offsets plus one. The partition's counted events are held
 //! in memory, read back on open.
 
+#[cfg(feature = "testing")]
 pub mod broker;
 pub mod cluster;
 pub mod follower;
