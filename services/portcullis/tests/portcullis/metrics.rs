@@ -25,7 +25,7 @@ fn parse(url: &str) -> Vec<Value> {
         .unwrap();
     let venv = std::env::var("PORTCULLIS_VENV").unwrap_or_else(|_| {
         format!(
-            "{}/.cache/portcullis-venv",
+            "{}/.cache/portcullis-venv-3.12",
             std::env::var("HOME").unwrap_or_default()
         )
     });

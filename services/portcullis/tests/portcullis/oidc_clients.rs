@@ -14,7 +14,7 @@ fn clients_dir() -> String {
 pub(super) fn venv_python() -> String {
     let venv = std::env::var("PORTCULLIS_VENV").unwrap_or_else(|_| {
         format!(
-            "{}/.cache/portcullis-venv",
+            "{}/.cache/portcullis-venv-3.12",
             std::env::var("HOME").unwrap_or_default()
         )
     });

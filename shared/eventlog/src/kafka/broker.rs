@@ -18,7 +18,7 @@ pub fn tansu() -> PathBuf {
         return path.into();
     }
     let home = std::env::var("HOME").unwrap_or_default();
-    let venv = PathBuf::from(home).join(".cache/portcullis-venv/lib");
+    let venv = PathBuf::from(home).join(".cache/portcullis-venv-3.12/lib");
     std::fs::read_dir(&venv)
         .ok()
         .and_then(|dirs| {
