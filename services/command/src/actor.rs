@@ -34,7 +34,7 @@ impl Written {
 pub(crate) struct Deps {
     pub log: Arc<dyn EventLog>,
     pub authz: Authorizer,
-    pub master_key: Option<crate::sealing::MasterKey>,
+    pub master_key: Option<crypto::sealing::MasterKey>,
     pub metrics: Arc<telemetry::Metrics>,
     pub idle: Duration,
     pub snapshot_every: u64,

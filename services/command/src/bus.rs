@@ -26,7 +26,7 @@ use tracing::Instrument;
 use crate::actor::{AggregateActor, Deps, Execute, Passivate, Peek, Peeked, Written};
 use crate::forwarding::{decode, encode, unexpected, Op};
 use crate::placement::{Alone, Placement, Reply, Request, WireKey};
-use crate::secrets::{PasswordParams, PasswordPool};
+use crypto::secrets::{PasswordParams, PasswordPool};
 
 #[derive(Clone)]
 pub struct CommandOptions {
@@ -46,7 +46,7 @@ pub struct CommandOptions {
     /// argon2id cost of new password hashes.
     pub password_params: PasswordParams,
     /// Seals signing keys at rest; without it no keys are made.
-    pub master_key: Option<crate::sealing::MasterKey>,
+    pub master_key: Option<crypto::sealing::MasterKey>,
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     /// Which aggregates run here ([`Alone`]: all of them) and how others are reached.
     pub placement: Arc<dyn Placement>,

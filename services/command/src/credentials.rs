@@ -8,7 +8,7 @@ use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
 
 use crate::actor::Written;
 use crate::bus::CommandBus;
-use crate::secrets::new_token;
+use crypto::secrets::new_token;
 
 /// A human as the API asks for it, with the password in clear.
 pub struct HumanInput {

@@ -12,8 +12,8 @@ use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
 use crate::actor::Written;
 use crate::bus::CommandBus;
 use crate::plan::Plan;
-use crate::secrets::new_token;
 use crate::setup::{NewAdmin, NewBot, NewInstance};
+use crypto::secrets::new_token;
 
 /// `POST /v1/system/instances`.
 pub struct CreateInstance {

@@ -16,8 +16,8 @@ use domain::{Aggregate, Code, Error};
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::sagas::key;
-use crate::sealing::Purpose;
-use crate::secrets::{new_token, token_hash};
+use crypto::sealing::Purpose;
+use crypto::secrets::{new_token, token_hash};
 
 fn login_flow(instance: &str) -> Caller {
     Caller::Internal {

@@ -10,7 +10,7 @@ use domain::{Aggregate, AggregateKey, Code, Error};
 use crate::actor::Written;
 use crate::bus::CommandBus;
 use crate::sagas::key;
-use crate::secrets::new_token;
+use crypto::secrets::new_token;
 
 /// A new OIDC app: its ids, and its secret if its auth method uses one (shown once).
 #[derive(Debug)]

@@ -758,7 +758,7 @@ async fn a_first_use_of_keys_another_just_provided_waits_for_them_too() {
     // finds none there yet.
     let dir = tempfile::tempdir().unwrap();
     let options = CommandOptions {
-        master_key: Some(command::sealing::MasterKey::generate()),
+        master_key: Some(crypto::sealing::MasterKey::generate()),
         ..Default::default()
     };
     let bus = bus(log(&dir), options);

@@ -6,10 +6,10 @@
 
 use std::hint::black_box;
 
-use command::keys;
-use command::sealing::{MasterKey, Purpose};
-use command::secrets::{hash_password, verify_password, PasswordParams};
 use criterion::{criterion_group, criterion_main, Criterion};
+use crypto::keys;
+use crypto::sealing::{MasterKey, Purpose};
+use crypto::secrets::{hash_password, verify_password, PasswordParams};
 use gateway::oidc::jwt::{verify, Signer};
 use serde_json::json;
 

@@ -16,7 +16,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use authz::{Caller, Principal};
-use command::secrets::token_hash;
+use crypto::secrets::token_hash;
 use domain::{Code, Error};
 
 use crate::generational::{weight, Generational};

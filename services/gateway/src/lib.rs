@@ -37,7 +37,7 @@ pub struct Gateway {
     pub model: Arc<dyn ReadModel>,
     pub authz: Authorizer,
     /// Unseals signing keys and opaque tokens.
-    pub master_key: Option<command::sealing::MasterKey>,
+    pub master_key: Option<crypto::sealing::MasterKey>,
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     /// How the gateway is reached from outside: trusted proxies, the external URL.
     pub edge: edge::Edge,
@@ -55,7 +55,7 @@ impl Gateway {
         bus: Arc<CommandBus>,
         model: Arc<dyn ReadModel>,
         authz: Authorizer,
-        master_key: Option<command::sealing::MasterKey>,
+        master_key: Option<crypto::sealing::MasterKey>,
         metrics: std::sync::Arc<telemetry::Metrics>,
     ) -> Gateway {
         Gateway {

@@ -19,9 +19,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use authz::{Caller, InternalFlow};
 use command::plan::Plan;
-use command::secrets;
 use command::setup::{NewAdmin, NewBot, NewInstance};
 use command::CommandBus;
+use crypto::secrets;
 use domain::unique::{unique_id, Unique};
 use domain::{Aggregate, AggregateKey, Code};
 use eventlog::position::partition_for;
@@ -45,7 +45,7 @@ pub enum Ids<'a> {
     /// Ids derived from the cluster's master key, the same on every gateway: gateways starting
     /// at once, or one starting again after a crash midway, make the same plan, and a share
     /// of it already written is taken as written.
-    Derived(&'a command::sealing::MasterKey),
+    Derived(&'a crypto::sealing::MasterKey),
 }
 
 impl Ids<'_> {

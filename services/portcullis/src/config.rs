@@ -249,8 +249,8 @@ impl StartOptions {
         }
     }
 
-    pub fn password_params(&self) -> command::secrets::PasswordParams {
-        command::secrets::PasswordParams {
+    pub fn password_params(&self) -> crypto::secrets::PasswordParams {
+        crypto::secrets::PasswordParams {
             memory_kib: self.argon2_memory_kib,
             iterations: self.argon2_iterations,
             parallelism: self.argon2_parallelism,

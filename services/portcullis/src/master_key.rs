@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use command::sealing::MasterKey;
+use crypto::sealing::MasterKey;
 
 use crate::private_file::write_private;
 

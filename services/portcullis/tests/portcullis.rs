@@ -1062,8 +1062,8 @@ fn a_rotated_master_key_still_reads_what_the_previous_one_sealed() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (old, new) = (
-        command::sealing::MasterKey::generate().to_base64(),
-        command::sealing::MasterKey::generate().to_base64(),
+        crypto::sealing::MasterKey::generate().to_base64(),
+        crypto::sealing::MasterKey::generate().to_base64(),
     );
     // The first signing keys are made, and sealed, with the old key.
     let server = start(&data, &[("PORTCULLIS_MASTERKEY", &old)]);

@@ -35,7 +35,7 @@ pub enum ReadModels {
 
 pub fn start(read_models: ReadModels) -> Server {
     let broker = Broker::with_topics(PARTITIONS);
-    let master_key = command::sealing::MasterKey::generate().to_base64();
+    let master_key = crypto::sealing::MasterKey::generate().to_base64();
     start_on(read_models, broker, master_key, None)
 }
 

@@ -7,7 +7,7 @@
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use command::secrets::token_hash;
+use crypto::secrets::token_hash;
 use domain::app::AuthMethod;
 use domain::validate::same_secret;
 use readmodel::{AppRow, UserRow};

@@ -101,7 +101,7 @@ async fn log_out(gw: &Gateway, req: &HttpRequest, instance: &str) -> OAuthResult
 }
 
 fn confirm_page(req: &HttpRequest) -> HttpResponse {
-    let (csrf, _) = command::secrets::new_token();
+    let (csrf, _) = crypto::secrets::new_token();
     let mut page = html(
         StatusCode::OK,
         "Log out",

@@ -159,13 +159,13 @@ mod tests {
     #[test]
     fn signed_tokens_verify_only_unchanged_and_with_their_key() {
         for alg in ["ES256", "EdDSA"] {
-            let key = command::keys::generate(alg).unwrap();
+            let key = crypto::keys::generate(alg).unwrap();
             let signer = Signer::new(&key.kid, alg, &key.private_der).unwrap();
             let claims = serde_json::json!({"sub": "u1", "aud": "c"});
             let token = signer.sign("JWT", &claims).unwrap();
             let jwks = vec![key.public_jwk.clone()];
             assert_eq!(verify(&token, &jwks).unwrap(), claims);
-            let other = command::keys::generate(alg).unwrap();
+            let other = crypto::keys::generate(alg).unwrap();
             let mut forged = other.public_jwk.clone();
             forged["kid"] = key.public_jwk["kid"].clone();
             assert!(

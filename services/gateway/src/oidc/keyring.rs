@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use command::sealing::Purpose;
+use crypto::sealing::Purpose;
 use domain::Error;
 use readmodel::KeyRow;
 use serde_json::Value;
@@ -44,7 +44,7 @@ type Keys = (Arc<Vec<KeyRow>>, Arc<Vec<Value>>, actix_web::web::Bytes);
 
 /// The instance's keys, with an active one of each default algorithm and of `also`.
 async fn published(gw: &Gateway, instance: &str, also: Option<&str>) -> Result<Keys, Error> {
-    let mut wanted: Vec<&str> = command::keys::DEFAULT_ALGORITHMS.to_vec();
+    let mut wanted: Vec<&str> = crypto::keys::DEFAULT_ALGORITHMS.to_vec();
     wanted.extend(also.filter(|a| !wanted.contains(a)));
     let complete = |rows: &[KeyRow]| {
         wanted

@@ -139,7 +139,7 @@ fn login_page(
     username: &str,
     refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
-    let (csrf, _) = command::secrets::new_token();
+    let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
     let mut page = html(
         status,

@@ -5,7 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use command::sealing::Purpose;
+use crypto::sealing::Purpose;
 use domain::app::AccessTokenType;
 use domain::{Code, Error};
 use readmodel::UserRow;

@@ -102,7 +102,7 @@ impl Cluster {
     ) -> Cluster {
         let broker = Broker::with_topics(PARTITIONS);
         let brokers = broker.brokers();
-        let key = command::sealing::MasterKey::generate().to_base64();
+        let key = crypto::sealing::MasterKey::generate().to_base64();
         let dir = tempfile::tempdir().unwrap();
         let nodes = (0..nodes)
             .map(|n| command_node(&brokers, &key, dir.path(), n, &[]))
@@ -387,7 +387,7 @@ fn a_broker_that_stops_answering_gives_503_until_the_cluster_has_owners_again() 
 fn gateways_starting_at_once_make_one_first_start() {
     let broker = Broker::with_topics(PARTITIONS);
     let brokers = broker.brokers();
-    let key = command::sealing::MasterKey::generate().to_base64();
+    let key = crypto::sealing::MasterKey::generate().to_base64();
     let dir = tempfile::tempdir().unwrap();
     let _nodes: Vec<Node> = (0..2)
         .map(|n| command_node(&brokers, &key, dir.path(), n, &[]))

@@ -161,7 +161,7 @@ fn a_command_forwarded_to_its_owner_is_one_trace_across_the_nodes() {
     let (port, spans) = receiver();
     let endpoint = format!("http://127.0.0.1:{port}");
     let broker = Broker::with_topics(2);
-    let key = command::sealing::MasterKey::generate().to_base64();
+    let key = crypto::sealing::MasterKey::generate().to_base64();
     let dir = tempfile::tempdir().unwrap();
     let otel = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),

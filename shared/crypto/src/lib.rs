@@ -1,0 +1,7 @@
+//! The cryptography of the services: signing key pairs (`keys`), the master key and what it
+//! seals (`sealing`), tokens, their hashes and password hashing on a bounded pool (`secrets`).
+//! No storage and no clock: callers keep what this makes.
+
+pub mod keys;
+pub mod sealing;
+pub mod secrets;
