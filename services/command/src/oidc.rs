@@ -187,8 +187,14 @@ impl CommandBus {
             });
         };
         let ok = self.passwords.verify(password, hash).await?;
-        let lockout = self.lockout_settings(instance, &user).await?;
-        let change = UserChange::PasswordChecked { ok, lockout, at };
+        // The lockout settings matter only to a wrong password: a right one reads none.
+        let change = match ok {
+            true => UserChange::PasswordRight { at },
+            false => UserChange::PasswordWrong {
+                lockout: self.lockout_settings(instance, &user).await?,
+                at,
+            },
+        };
         self.execute::<User>(&k, &login_flow(instance), UserCommand::Change(change), None)
             .await?;
         Ok(match ok && user.state == UserState::Active {

@@ -60,10 +60,14 @@ pub enum UserChange {
         secret_hash: String,
     },
     RemoveSecret,
-    /// The outcome of a password check at the login, at `at` (unix milliseconds), under the
-    /// lockout settings in force: too many wrong ones in a row lock the user.
-    PasswordChecked {
-        ok: bool,
+    /// The user's password was given at the login, at `at` (unix milliseconds): the count of
+    /// wrong ones starts again.
+    PasswordRight {
+        at: i64,
+    },
+    /// A wrong password was given at the login, at `at`, under the lockout settings in force:
+    /// too many in a row lock the user out.
+    PasswordWrong {
         lockout: LockoutSettings,
         at: i64,
     },
@@ -93,7 +97,8 @@ impl UserChange {
             | UserChange::Unlock
             | UserChange::SetMetadata { .. }
             | UserChange::RemoveMetadata { .. }
-            | UserChange::PasswordChecked { .. } => false,
+            | UserChange::PasswordRight { .. }
+            | UserChange::PasswordWrong { .. } => false,
         }
     }
 
@@ -112,7 +117,8 @@ impl UserChange {
             | UserChange::RemoveMetadata { .. }
             | UserChange::SetSecret { .. }
             | UserChange::RemoveSecret
-            | UserChange::PasswordChecked { .. } => None,
+            | UserChange::PasswordRight { .. }
+            | UserChange::PasswordWrong { .. } => None,
         }
     }
 
@@ -136,7 +142,9 @@ impl UserChange {
             UserChange::SetSecret { .. } | UserChange::RemoveSecret => {
                 UserOp::ManagePersonalAccessTokens
             }
-            UserChange::PasswordChecked { .. } => UserOp::ChangePassword,
+            UserChange::PasswordRight { .. } | UserChange::PasswordWrong { .. } => {
+                UserOp::ChangePassword
+            }
             UserChange::EndSessions { .. } => UserOp::ManageSessions,
         }
     }
@@ -356,19 +364,19 @@ impl User {
                 }]
             }
             // A check while locked out was not made: nothing to record.
-            UserChange::PasswordChecked { at, .. } if self.locked_out_at(*at) => vec![],
-            UserChange::PasswordChecked { ok: true, .. } => {
+            UserChange::PasswordRight { at } | UserChange::PasswordWrong { at, .. }
+                if self.locked_out_at(*at) =>
+            {
+                vec![]
+            }
+            UserChange::PasswordRight { .. } => {
                 if self.failed_logins > 0 || self.locked_until.is_some() {
                     vec![UserEvent::PasswordCheckSucceeded]
                 } else {
                     vec![]
                 }
             }
-            UserChange::PasswordChecked {
-                ok: false,
-                lockout,
-                at,
-            } => {
+            UserChange::PasswordWrong { lockout, at } => {
                 let mut events = vec![UserEvent::PasswordCheckFailed];
                 let max = lockout.max_password_attempts;
                 if max > 0 && self.failed_logins + 1 >= max && self.state == UserState::Active {

@@ -339,16 +339,19 @@ fn ada() -> UserEvent {
     }
 }
 
-/// A password check at `at` under a lockout of 3 attempts and `lock_seconds`.
+/// A password check at `at`: right, or wrong under a lockout of 3 attempts and
+/// `lock_seconds`.
 fn check(ok: bool, lock_seconds: u64, at: i64) -> UserCommand {
-    UserCommand::Change(UserChange::PasswordChecked {
-        ok,
-        lockout: LockoutSettings {
-            max_password_attempts: 3,
-            max_otp_attempts: 3,
-            lock_seconds,
+    UserCommand::Change(match ok {
+        true => UserChange::PasswordRight { at },
+        false => UserChange::PasswordWrong {
+            lockout: LockoutSettings {
+                max_password_attempts: 3,
+                max_otp_attempts: 3,
+                lock_seconds,
+            },
+            at,
         },
-        at,
     })
 }
 
