@@ -50,13 +50,26 @@ async fn cached<T: Clone + Send + 'static>(
     weigh: impl FnOnce(&T) -> usize,
 ) -> Result<Option<T>, Error> {
     let generation = gw.model.progress().client_generation();
-    if let Some(hit) = gw.clients.with(generation, get) {
+    let fetch = async move { read(gw, fetch).await };
+    read_through(&gw.clients, generation, get, fetch, put, weigh).await
+}
+
+/// [`cached`] on a given cache and read: what the read does not find is not kept.
+async fn read_through<T: Clone>(
+    cache: &ClientCache,
+    generation: u64,
+    get: impl FnOnce(&Clients) -> Option<Option<T>>,
+    fetch: impl std::future::Future<Output = Result<Option<T>, Error>>,
+    put: impl FnOnce(&mut Clients, T),
+    weigh: impl FnOnce(&T) -> usize,
+) -> Result<Option<T>, Error> {
+    if let Some(hit) = cache.with(generation, get) {
         return Ok(hit);
     }
-    let found = read(gw, fetch).await?;
+    let found = fetch.await?;
     if let Some(row) = &found {
         let row = row.clone();
-        gw.clients.put(generation, weigh(&row), |c| put(c, row));
+        cache.put(generation, weigh(&row), |c| put(c, row));
     }
     Ok(found)
 }
@@ -132,4 +145,78 @@ pub async fn user(gw: &Gateway, instance: &str, id: &str) -> Result<Option<UserR
         |row| row_weight(&key, row),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str) -> UserRow {
+        UserRow {
+            id: id.into(),
+            org_id: "o".into(),
+            username: id.into(),
+            kind: "machine".into(),
+            state: "active".into(),
+            display_name: id.into(),
+            given_name: None,
+            family_name: None,
+            preferred_language: None,
+            email: None,
+            email_verified: false,
+            phone: None,
+            phone_verified: false,
+            description: None,
+            has_secret: true,
+        }
+    }
+
+    /// A lookup of user `id` through `cache`, whose table holds `found`; whether the table
+    /// was read.
+    async fn lookup(
+        cache: &ClientCache,
+        id: &str,
+        found: Option<UserRow>,
+    ) -> (Option<UserRow>, bool) {
+        let key = ("i".to_string(), id.to_string());
+        let read = std::cell::Cell::new(false);
+        let answer = read_through(
+            cache,
+            1,
+            |c| c.users.get(&key).cloned().map(Some),
+            async {
+                read.set(true);
+                Ok(found)
+            },
+            |c, row| {
+                c.users.insert(key.clone(), row);
+            },
+            |row| row_weight(&key, row),
+        )
+        .await
+        .unwrap();
+        (answer, read.get())
+    }
+
+    #[actix_web::test]
+    async fn made_up_client_ids_are_read_each_time_and_never_kept() {
+        let cache = ClientCache::default();
+        for i in 0..1_000 {
+            let id = format!("made-up-{i}-{}", "x".repeat(150));
+            let (answer, read) = lookup(&cache, &id, None).await;
+            assert!(answer.is_none() && read);
+        }
+        assert_eq!(
+            cache.bytes(),
+            0,
+            "nothing was kept for ids that name nothing"
+        );
+        // One that exists is kept, and read from the cache next time.
+        let (answer, read) = lookup(&cache, "bot", Some(user("bot"))).await;
+        assert!(answer.is_some() && read);
+        assert!(cache.bytes() > 0);
+        let (answer, read) = lookup(&cache, "bot", None).await;
+        assert_eq!(answer.map(|u| u.id), Some("bot".to_string()));
+        assert!(!read, "a kept row is not read again");
+    }
 }
