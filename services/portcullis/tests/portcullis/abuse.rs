@@ -4,10 +4,13 @@
 //! account or an address are answered 429 with `Retry-After`, and authorization requests
 //! write nothing until a login completes them.
 
+use gateway::grpc::pb;
+use pb::settings_service_client::SettingsServiceClient;
 use serde_json::json;
 use testkit::{server, Tenant, TEST_PROXY};
 
 use super::edge::request_from;
+use super::grpc::{block, call, channel};
 use super::oidc_behaviours::{auth_url, login_message};
 use super::oidc_support::{app, human, machine, App, UserAgent};
 
@@ -108,6 +111,51 @@ fn the_lockout_settings_are_checked_and_fall_back_from_org_to_instance() {
     let inherited = t.client.get(&format!("/v1/orgs/{org}/settings/lockout"));
     assert_eq!(inherited.str("source"), "instance");
     assert_eq!(inherited.body["max_password_attempts"].as_u64(), Some(4));
+    // The same over gRPC: an org's own value, then one out of bounds.
+    block(async {
+        let mut settings = SettingsServiceClient::new(channel(&t.domain).await);
+        let lockout = |attempts| {
+            Some(pb::set_org_settings_request::Value::Lockout(
+                pb::LockoutSettings {
+                    max_password_attempts: attempts,
+                    max_otp_attempts: 5,
+                    lock_seconds: 30,
+                },
+            ))
+        };
+        let set = pb::SetOrgSettingsRequest {
+            org_id: org.clone(),
+            value: lockout(7),
+        };
+        let written = settings
+            .set_org_settings(call(set, &t.admin_pat, None))
+            .await
+            .expect("SetOrgSettings")
+            .into_inner();
+        let get = pb::GetOrgSettingsRequest {
+            org_id: org.clone(),
+            kind: "lockout".into(),
+        };
+        let got = settings
+            .get_org_settings(call(get, &t.admin_pat, Some(&written.position)))
+            .await
+            .expect("GetOrgSettings")
+            .into_inner();
+        assert_eq!(got.source, "org");
+        let Some(pb::settings::Value::Lockout(l)) = got.value else {
+            panic!("no lockout settings: {got:?}")
+        };
+        assert_eq!((l.max_password_attempts, l.lock_seconds), (7, 30));
+        let too_many = pb::SetOrgSettingsRequest {
+            org_id: org.clone(),
+            value: lockout(5000),
+        };
+        let refused = settings
+            .set_org_settings(call(too_many, &t.admin_pat, None))
+            .await
+            .expect_err("out of bounds");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    });
 }
 
 #[test]
