@@ -23,7 +23,7 @@ use domain::oidc::{
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
-use domain::settings::{SessionSettings, Settings, SettingsKind};
+use domain::settings::{LockoutSettings, SessionSettings, Settings, SettingsKind};
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
 use domain::user::{Email, Profile, UserEvent as E};
@@ -112,10 +112,12 @@ fn samples() -> Vec<DomainEvent> {
             OE::MemberRemoved { user_id: s("u1") },
             OE::Removed { name: s("Default") },
             OE::Renamed { name: s("Acme") },
+            // The instance's sample holds session settings; the org's the lockout kind.
             OE::SettingsSet {
-                settings: Settings::Session(SessionSettings {
-                    idle_lifetime_s: 600,
-                    absolute_lifetime_s: 3600,
+                settings: Settings::Lockout(LockoutSettings {
+                    max_password_attempts: 10,
+                    max_otp_attempts: 5,
+                    lock_seconds: 300,
                 }),
             },
             OE::SettingsReset {
