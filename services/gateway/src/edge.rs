@@ -126,23 +126,13 @@ pub fn host_name(authority: &str) -> Result<String, Error> {
         },
     };
     check_port(port)?;
-    if host.is_empty() || host.len() > MAX_HOST {
+    // Counted before anything is copied; the rules are those of an instance's domains.
+    if host.len() > MAX_HOST + 1 {
         return Err(invalid_host("a host name is 1 to 253 characters"));
     }
-    let name = host.strip_suffix('.').unwrap_or(host);
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    if !name.split('.').all(label_ok) {
-        return Err(invalid_host(
-            "labels of letters, digits and hyphens, 63 at most",
-        ));
-    }
-    Ok(name.to_ascii_lowercase())
+    domain::validate::domain(host).map_err(|_| {
+        invalid_host("labels of letters, digits and hyphens, 63 at most, 253 characters in all")
+    })
 }
 
 fn check_port(port: Option<&str>) -> Result<(), Error> {
