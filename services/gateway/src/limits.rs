@@ -21,16 +21,16 @@ use domain::{Code, Error};
 const MAX_KEYS: usize = 100_000;
 
 /// Failures allowed per minute, per key.
-pub struct Limiter {
+pub struct Limiter<K> {
     /// How long one failure takes to be forgotten.
     interval: Duration,
     burst: u32,
     /// When each key's allowance is whole again (its theoretical arrival time).
-    keys: Mutex<HashMap<String, Instant>>,
+    keys: Mutex<HashMap<K, Instant>>,
 }
 
-impl Limiter {
-    pub fn per_minute(per_minute: u32) -> Limiter {
+impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
+    pub fn per_minute(per_minute: u32) -> Limiter<K> {
         let burst = per_minute.max(1);
         Limiter {
             interval: Duration::from_secs(60) / burst,
@@ -40,7 +40,7 @@ impl Limiter {
     }
 
     /// `None` if `key` may try now, else how long until it may.
-    pub fn wait(&self, key: &str, now: Instant) -> Option<Duration> {
+    pub fn wait(&self, key: &K, now: Instant) -> Option<Duration> {
         let keys = self.keys.lock().expect("limiter lock");
         let tat = *keys.get(key)?;
         // `burst` failures at once put the arrival time `burst` intervals ahead; one more is
@@ -50,7 +50,7 @@ impl Limiter {
     }
 
     /// Counts one failure of `key`.
-    pub fn fail(&self, key: &str, now: Instant) {
+    pub fn fail(&self, key: &K, now: Instant) {
         let mut keys = self.keys.lock().expect("limiter lock");
         if keys.len() >= MAX_KEYS && !keys.contains_key(key) {
             keys.retain(|_, tat| *tat > now);
@@ -62,15 +62,15 @@ impl Limiter {
                 keys.clear();
             }
         }
-        let tat = keys.entry(key.to_string()).or_insert(now);
+        let tat = keys.entry(key.clone()).or_insert(now);
         *tat = (*tat).max(now) + self.interval;
     }
 }
 
 /// The limits of one gateway: per client address and per account.
 pub struct Limits {
-    pub per_ip: Limiter,
-    pub per_account: Limiter,
+    pub per_ip: Limiter<IpAddr>,
+    pub per_account: Limiter<String>,
 }
 
 impl Default for Limits {
@@ -122,7 +122,7 @@ impl Limits {
     /// Refuses a check of `who` while its address or its account is over its limit.
     pub fn check(&self, who: &Subject<'_>) -> Result<(), Error> {
         let now = Instant::now();
-        let by_ip = who.ip.and_then(|ip| self.per_ip.wait(&ip.to_string(), now));
+        let by_ip = who.ip.and_then(|ip| self.per_ip.wait(&ip, now));
         let by_account = who
             .account_key()
             .and_then(|key| self.per_account.wait(&key, now));
@@ -136,7 +136,7 @@ impl Limits {
     pub fn failed(&self, who: &Subject<'_>) {
         let now = Instant::now();
         if let Some(ip) = who.ip {
-            self.per_ip.fail(&ip.to_string(), now);
+            self.per_ip.fail(&ip, now);
         }
         if let Some(key) = who.account_key() {
             self.per_account.fail(&key, now);
@@ -168,27 +168,27 @@ mod tests {
 
     #[test]
     fn a_key_may_fail_its_burst_then_waits_one_interval_per_failure() {
-        let limiter = Limiter::per_minute(6);
+        let limiter = Limiter::<&str>::per_minute(6);
         let t0 = Instant::now();
         for _ in 0..6 {
-            assert_eq!(limiter.wait("k", t0), None);
-            limiter.fail("k", t0);
+            assert_eq!(limiter.wait(&"k", t0), None);
+            limiter.fail(&"k", t0);
         }
-        let wait = limiter.wait("k", t0).expect("over the limit");
+        let wait = limiter.wait(&"k", t0).expect("over the limit");
         assert_eq!(wait, Duration::from_secs(10));
-        assert!(limiter.wait("other", t0).is_none(), "keys are apart");
-        assert!(limiter.wait("k", t0 + Duration::from_secs(10)).is_none());
-        limiter.fail("k", t0 + Duration::from_secs(10));
-        assert!(limiter.wait("k", t0 + Duration::from_secs(11)).is_some());
-        assert!(limiter.wait("k", t0 + Duration::from_secs(80)).is_none());
+        assert!(limiter.wait(&"other", t0).is_none(), "keys are apart");
+        assert!(limiter.wait(&"k", t0 + Duration::from_secs(10)).is_none());
+        limiter.fail(&"k", t0 + Duration::from_secs(10));
+        assert!(limiter.wait(&"k", t0 + Duration::from_secs(11)).is_some());
+        assert!(limiter.wait(&"k", t0 + Duration::from_secs(80)).is_none());
     }
 
     #[test]
     fn the_table_stays_bounded_under_distinct_keys() {
-        let limiter = Limiter::per_minute(10);
+        let limiter = Limiter::<usize>::per_minute(10);
         let t0 = Instant::now();
         for i in 0..(MAX_KEYS + 10) {
-            limiter.fail(&i.to_string(), t0);
+            limiter.fail(&i, t0);
         }
         assert!(limiter.keys.lock().unwrap().len() <= MAX_KEYS);
     }
