@@ -461,40 +461,79 @@ mod user {
 
 mod unique {
     use super::*;
+    use domain::testing::NOW;
+
+    fn claimed(owner: &str, at: i64) -> UE {
+        UE::Claimed {
+            owner: s(owner),
+            at,
+        }
+    }
+
+    fn claim(owner: &str) -> UC {
+        UC::Claim {
+            owner: s(owner),
+            taken: Code::UsernameTaken,
+        }
+    }
 
     #[test]
     fn claim_release() {
-        let claimed = UE::Claimed { owner: s("u1") };
         given::<Unique>(&[])
-            .when(UC::Claim {
-                owner: s("u1"),
-                taken: Code::UsernameTaken,
-            })
-            .then(&[claimed.clone()]);
-        given::<Unique>(&[claimed.clone()])
-            .when(UC::Claim {
-                owner: s("u1"),
-                taken: Code::UsernameTaken,
-            })
+            .when(claim("u1"))
+            .then(&[claimed("u1", NOW)]);
+        given::<Unique>(&[claimed("u1", 5)])
+            .when(claim("u1"))
             .then(&[]);
-        given::<Unique>(&[claimed.clone()])
-            .when(UC::Claim {
-                owner: s("u2"),
-                taken: Code::UsernameTaken,
-            })
+        given::<Unique>(&[claimed("u1", 5)])
+            .when(claim("u2"))
             .then_error(Code::UsernameTaken);
-        given::<Unique>(&[claimed.clone()])
+        given::<Unique>(&[claimed("u1", 5)])
             .when(UC::Release { owner: s("u2") })
             .then(&[]);
-        given::<Unique>(&[claimed.clone()])
+        given::<Unique>(&[claimed("u1", 5)])
             .when(UC::Release { owner: s("u1") })
             .then(&[UE::Released { owner: s("u1") }]);
-        given::<Unique>(&[claimed, UE::Released { owner: s("u1") }])
-            .when(UC::Claim {
-                owner: s("u2"),
-                taken: Code::UsernameTaken,
-            })
-            .then(&[UE::Claimed { owner: s("u2") }]);
+        given::<Unique>(&[claimed("u1", 5), UE::Released { owner: s("u1") }])
+            .when(claim("u2"))
+            .then(&[claimed("u2", NOW)]);
+    }
+
+    fn reclaim(stale: &str, owner: &str, after_ms: i64) -> UC {
+        UC::Reclaim {
+            stale: s(stale),
+            owner: s(owner),
+            taken: Code::UsernameTaken,
+            after_ms,
+        }
+    }
+
+    #[test]
+    fn a_claim_whose_holder_never_came_to_hold_it_is_taken_over_once_old_enough() {
+        // Given a claim made a minute ago, when another owner reclaims it from that holder
+        // after 60 s, then the holder's claim is released and the new owner's recorded.
+        given::<Unique>(&[claimed("ghost", NOW - 60_000)])
+            .when(reclaim("ghost", "u2", 60_000))
+            .then(&[UE::Released { owner: s("ghost") }, claimed("u2", NOW)]);
+        // Younger than the bound: still taken.
+        given::<Unique>(&[claimed("ghost", NOW - 59_999)])
+            .when(reclaim("ghost", "u2", 60_000))
+            .then_error(Code::UsernameTaken);
+        // Held by someone else than the holder the caller found wanting: taken.
+        given::<Unique>(&[claimed("real", NOW - 600_000)])
+            .when(reclaim("ghost", "u2", 60_000))
+            .then_error(Code::UsernameTaken);
+        // Free meanwhile: simply claimed; already the caller's: nothing to do.
+        given::<Unique>(&[claimed("ghost", 1), UE::Released { owner: s("ghost") }])
+            .when(reclaim("ghost", "u2", 60_000))
+            .then(&[claimed("u2", NOW)]);
+        given::<Unique>(&[claimed("u2", NOW)])
+            .when(reclaim("ghost", "u2", 60_000))
+            .then(&[]);
+        // A claim written before claims said when (at 0) is as old as can be.
+        given::<Unique>(&[claimed("ghost", 0)])
+            .when(reclaim("ghost", "u2", 60_000))
+            .then(&[UE::Released { owner: s("ghost") }, claimed("u2", NOW)]);
     }
 }
 

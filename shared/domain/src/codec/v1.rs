@@ -15,6 +15,7 @@ pub(super) fn frozen(event_type: &str) -> Option<Reader> {
         "oidc.refresh.issued" | "oidc.refresh.rotated" | "oidc.refresh.revoked" => {
             Some(read::<RefreshEvent>)
         }
+        "unique.claimed" | "unique.released" => Some(read::<UniqueEvent>),
         _ => None,
     }
 }
@@ -41,4 +42,11 @@ enum RefreshEvent {
     Issued { grant: Grant, token_hash: String },
     Rotated { token_hash: String },
     Revoked,
+}
+
+/// 0.1's claim events, before a claim said when it was made.
+#[derive(Serialize, Deserialize)]
+enum UniqueEvent {
+    Claimed { owner: String },
+    Released { owner: String },
 }

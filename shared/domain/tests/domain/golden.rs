@@ -372,7 +372,10 @@ fn samples() -> Vec<DomainEvent> {
     }));
     all.extend(
         [
-            UE::Claimed { owner: s("u1") },
+            UE::Claimed {
+                owner: s("u1"),
+                at: 1_700_000_000_000,
+            },
             UE::Released { owner: s("u1") },
         ]
         .map(D::Unique),
