@@ -17,7 +17,7 @@ use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 
 const INSTANCE: &str = "bench";
 
-async fn create_user(bus: &CommandBus, caller: &Caller, n: u64) {
+async fn create_user(bus: &Arc<CommandBus>, caller: &Caller, n: u64) {
     let cmd = UserCommand::AddMachine {
         org_id: "org".into(),
         username: format!("user{n}"),

@@ -45,6 +45,9 @@ pub(crate) struct Execute<A: Aggregate> {
     pub cmd: A::Command,
     /// `If-Match`: the version the caller last saw.
     pub if_match: Option<u64>,
+    /// Unix milliseconds after which the command must not run (a saga's act, whose claim is
+    /// taken over once the act can no longer land).
+    pub not_after: Option<i64>,
     /// The memberships of the user a take-over puts at stake (read by the bus when someone
     /// else changes a user's credentials or removes them).
     pub holdings: Option<authz::Holdings>,
@@ -112,6 +115,17 @@ pub(crate) fn to_log<E: EventType + serde::Serialize>(
             }
         })
         .collect()
+}
+
+/// Refuses a command (or append) that comes after its sender's deadline: nothing is done.
+pub(crate) fn check_not_after(not_after: Option<i64>, now: i64) -> Result<(), Error> {
+    match not_after {
+        Some(t) if now > t => Err(Error::new(
+            Code::NotReady,
+            "the request came too late to be run: nothing was done; send it again",
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -224,6 +238,8 @@ impl<A: Aggregate> AggregateActor<A> {
 
     /// Checks, decides and encodes; the append itself happens after.
     fn prepare(&self, msg: &Execute<A>) -> Result<(Vec<A::Event>, Append), Error> {
+        let now = now_ms();
+        check_not_after(msg.not_after, now)?;
         authorize_take_over(
             &self.deps.authz,
             &msg.caller,
@@ -242,7 +258,6 @@ impl<A: Aggregate> AggregateActor<A> {
                 .with("sequence", self.version.to_string()));
             }
         }
-        let now = now_ms();
         let events = self.state.decide(
             &msg.cmd,
             Ctx {

@@ -43,6 +43,11 @@ pub struct CommandOptions {
     /// The most live actors of one aggregate kind; past it the least recently used are
     /// passivated.
     pub max_live_actors: usize,
+    /// How old a unique claim must be before a claimant may take it over from a holder that
+    /// never came to hold the value (a saga cut off between its claim and its act). A saga's
+    /// act must run within a quarter of it after the claim, and the log commits an append
+    /// within its transaction timeout (30 s), so that no act can land once a claim is this old.
+    pub stale_claim_after: Duration,
     /// argon2id cost of new password hashes.
     pub password_params: PasswordParams,
     /// Seals signing keys at rest; without it no keys are made.
@@ -61,6 +66,7 @@ impl Default for CommandOptions {
             password_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             password_queue: 64,
             max_live_actors: 100_000,
+            stale_claim_after: Duration::from_secs(120),
             password_params: PasswordParams::default(),
             master_key: None,
             metrics: telemetry::Metrics::new(),
@@ -127,6 +133,7 @@ pub struct CommandBus {
     pub(crate) passwords: PasswordPool,
     /// The most live actors of one aggregate kind.
     max_live: usize,
+    pub(crate) stale_claim_after: Duration,
 }
 
 /// The aggregates the bus routes.
@@ -199,6 +206,7 @@ impl CommandBus {
                 options.password_params,
             ),
             max_live: options.max_live_actors.max(1),
+            stale_claim_after: options.stale_claim_after,
         }
     }
 
@@ -279,6 +287,33 @@ impl CommandBus {
         cmd: A::Command,
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
+        self.dispatch::<A>(key, caller, cmd, if_match, None).await
+    }
+
+    /// Runs a command that must not run after `not_after` (unix milliseconds): wherever it
+    /// travels and however long it waits, the actor refuses it after then (`SYS-0002`,
+    /// nothing done). A saga's act carries it, so that a claim whose act was cut off can be
+    /// taken over once the act can no longer land.
+    pub(crate) async fn execute_before<A: Routed>(
+        &self,
+        key: &AggregateKey,
+        caller: &Caller,
+        cmd: A::Command,
+        if_match: Option<u64>,
+        not_after: i64,
+    ) -> Result<Written, Error> {
+        self.dispatch::<A>(key, caller, cmd, if_match, Some(not_after))
+            .await
+    }
+
+    pub(crate) async fn dispatch<A: Routed>(
+        &self,
+        key: &AggregateKey,
+        caller: &Caller,
+        cmd: A::Command,
+        if_match: Option<u64>,
+        not_after: Option<i64>,
+    ) -> Result<Written, Error> {
         let span = tracing::info_span!(
             "command",
             aggregate = A::KIND,
@@ -292,6 +327,7 @@ impl CommandBus {
                 caller: caller.clone(),
                 command: encode(&cmd)?,
                 if_match,
+                not_after,
             };
             let started = std::time::Instant::now();
             let reply = self
@@ -320,6 +356,7 @@ impl CommandBus {
             caller: caller.clone(),
             cmd: cmd.clone(),
             if_match,
+            not_after,
             holdings: holdings.clone(),
             span: span.clone(),
         })

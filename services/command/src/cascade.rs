@@ -4,6 +4,8 @@
 //! follows runs as the internal `cascade` flow. Owned aggregates are found through the owners
 //! their streams stated in the log (commands never read read models).
 
+use std::sync::Arc;
+
 use authz::{Caller, InternalFlow};
 use domain::instance::{Instance, InstanceCommand};
 use domain::members::MemberCommand;
@@ -11,7 +13,10 @@ use domain::org::{Org, OrgCommand};
 use domain::project::{GrantCommand, Project, ProjectCommand};
 use domain::user::{User, UserCommand};
 use domain::user_grant::{UserGrant, UserGrantCommand};
-use domain::{Aggregate, Code, Error};
+use domain::{Aggregate, Code, Error, Kind};
+
+/// How often a deferred check is tried (about an hour with the pauses, at most 30 s each).
+const DEFERRED_CHECKS: u32 = 130;
 
 use crate::actor::Written;
 use crate::bus::CommandBus;
@@ -313,6 +318,56 @@ impl CommandBus {
         Ok(())
     }
 
+    /// After creating a user or project in an org: if the org was removed meanwhile, undo
+    /// the creation ([`CommandBus::undo_if_org_gone`]). A check that cannot be made now (the
+    /// org's partition has no owner) never turns the done write into a failure: the write is
+    /// answered as done, and the check is made again in the background until it can be.
+    pub(crate) async fn recheck_org(
+        self: &Arc<Self>,
+        instance: &str,
+        org_id: &str,
+        user_id: Option<&str>,
+        project_id: Option<&str>,
+    ) -> Result<(), Error> {
+        let e = match self
+            .undo_if_org_gone(instance, org_id, user_id, project_id)
+            .await
+        {
+            Err(e) if e.kind() == Kind::Unavailable => e,
+            other => return other,
+        };
+        tracing::warn!(org = %org_id, error = %e, "the org could not be checked after a creation in it; checking again in the background");
+        let bus = self.clone();
+        let owned = |s: Option<&str>| s.map(str::to_string);
+        let (instance, org_id) = (instance.to_string(), org_id.to_string());
+        let (user_id, project_id) = (owned(user_id), owned(project_id));
+        actix::spawn(async move {
+            let mut pause = std::time::Duration::from_secs(1);
+            for _ in 0..DEFERRED_CHECKS {
+                tokio::time::sleep(pause).await;
+                match bus
+                    .undo_if_org_gone(
+                        &instance,
+                        &org_id,
+                        user_id.as_deref(),
+                        project_id.as_deref(),
+                    )
+                    .await
+                {
+                    Err(e) if e.kind() == Kind::Unavailable => {
+                        pause = (pause * 2).min(std::time::Duration::from_secs(30));
+                    }
+                    Ok(()) => return,
+                    Err(e) => {
+                        return tracing::warn!(org = %org_id, error = %e, "a creation in a removed org was undone after it was answered")
+                    }
+                }
+            }
+            tracing::error!(org = %org_id, ?user_id, ?project_id, "the org could not be checked after a creation in it: if it was removed, remove what was created in it");
+        });
+        Ok(())
+    }
+
     /// After creating a user or project in an org: if the org was removed meanwhile (its
     /// cascade may have run before the creation), remove what was created and say so.
     pub(crate) async fn undo_if_org_gone(
@@ -363,7 +418,9 @@ impl CommandBus {
                 (&claim, org_id, Code::OrgNameTaken),
                 caller,
                 (&org, |o: &Org| o.name == new_name),
-                self.execute::<Org>(&org, caller, cmd.clone(), if_match),
+                |not_after| {
+                    self.execute_before::<Org>(&org, caller, cmd.clone(), if_match, not_after)
+                },
             )
             .await?;
         self.release(&org_claim(instance, &state.name), org_id, caller)

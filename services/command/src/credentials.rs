@@ -29,7 +29,7 @@ pub struct NewPat {
 
 impl CommandBus {
     pub async fn create_human(
-        &self,
+        self: &std::sync::Arc<Self>,
         caller: &Caller,
         instance: &str,
         user_id: &str,

@@ -7,7 +7,7 @@ use domain::{AggregateKey, Error};
 use eventlog::position::untag;
 use eventlog::{Append, Appended};
 
-use crate::actor::log_error;
+use crate::actor::{check_not_after, log_error, now_ms};
 use crate::bus::{CommandBus, Routed};
 use crate::placement::{moved, Reply, Request};
 
@@ -17,6 +17,7 @@ pub(crate) enum Op {
         caller: Caller,
         command: serde_json::Value,
         if_match: Option<u64>,
+        not_after: Option<i64>,
     },
     Peek,
 }
@@ -24,8 +25,12 @@ pub(crate) enum Op {
 impl CommandBus {
     /// Appends new streams (all of one partition) in one durable step, here or on the
     /// partition's owner.
-    pub(crate) async fn append_new(&self, appends: Vec<Append>) -> Result<Vec<Appended>, Error> {
-        let request = Request::Append { appends };
+    pub(crate) async fn append_new(
+        &self,
+        appends: Vec<Append>,
+        not_after: Option<i64>,
+    ) -> Result<Vec<Appended>, Error> {
+        let request = Request::Append { appends, not_after };
         let Some(partition) = request.partition(self.placement.partitions()) else {
             return Ok(Vec::new());
         };
@@ -117,22 +122,26 @@ impl CommandBus {
                 caller,
                 command,
                 if_match,
+                not_after,
             } => {
                 let op = Op::Execute {
                     caller,
                     command,
                     if_match,
+                    not_after,
                 };
                 self.serve_kind(key, op).await
             }
             Request::Peek { key } => self.serve_kind(key, Op::Peek).await,
-            Request::Append { appends } => self
-                .deps
-                .log
-                .append_atomic(appends)
-                .await
-                .map(Reply::Appended)
-                .map_err(log_error),
+            Request::Append { appends, not_after } => {
+                check_not_after(not_after, now_ms())?;
+                self.deps
+                    .log
+                    .append_atomic(appends)
+                    .await
+                    .map(Reply::Appended)
+                    .map_err(log_error)
+            }
             Request::OwnedStreams {
                 instance,
                 owner,
@@ -158,9 +167,10 @@ impl CommandBus {
                 caller,
                 command,
                 if_match,
+                not_after,
             } => {
                 let cmd: A::Command = decode(&command)?;
-                self.execute::<A>(key, &caller, cmd, if_match)
+                self.dispatch::<A>(key, &caller, cmd, if_match, not_after)
                     .await
                     .map(Reply::Written)
             }

@@ -2,18 +2,18 @@
 //! system) through their actors, then appends the whole instance in one atomic step, and
 //! releases the claims if that fails. Removing an instance frees its domains.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use authz::Caller;
 use domain::instance::{domains, Instance, InstanceCommand};
 use domain::unique::{unique_id, Unique};
 use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
 
-use crate::actor::Written;
+use crate::actor::{now_ms, Written};
 use crate::bus::CommandBus;
+use crate::claims::{open, ATTEMPTS, PAUSE};
 use crate::plan::Plan;
 use crate::setup::{NewAdmin, NewBot, NewInstance};
 use crypto::secrets::new_token;
+use eventlog::position::Positions;
 
 /// `POST /v1/system/instances`.
 pub struct CreateInstance {
@@ -38,12 +38,6 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn domain_claim(domain: &str) -> AggregateKey {
     AggregateKey {
         instance: String::new(),
@@ -61,6 +55,53 @@ fn instance_key(id: &str) -> AggregateKey {
 }
 
 impl CommandBus {
+    /// Appends a new instance's plan within the act window of its domain claims. A plan whose
+    /// outcome is open is sent again with the same deadline (the shares already written are
+    /// found, not written twice); after an open outcome only "done" is certain (an earlier
+    /// send may still land before its deadline), so the outcome is read off the instance,
+    /// and an instance not found then is `SYS-0003`: its claims stay, and are taken over once
+    /// stale if it never came to be.
+    async fn append_settled(
+        &self,
+        instance: &AggregateKey,
+        appends: Vec<eventlog::Append>,
+    ) -> Result<Written, Error> {
+        let not_after = now_ms() + self.act_window_ms();
+        let mut answer = self
+            .append_plan(appends.clone(), false, Some(not_after))
+            .await;
+        let mut was_open = false;
+        let mut pause = PAUSE;
+        for _ in 2..=ATTEMPTS {
+            match &answer {
+                Err(e) if open(e) => {
+                    was_open = true;
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    answer = self
+                        .append_plan(appends.clone(), true, Some(not_after))
+                        .await;
+                }
+                _ => break,
+            }
+        }
+        match answer {
+            Ok(w) if w.found == 0 => return Ok(w.written),
+            Err(e) if !(open(&e) || was_open) => return Err(e),
+            Ok(_) | Err(_) => {}
+        }
+        match self.settle::<Instance>(instance).await {
+            Some((state, version, position)) if state.exists() => Ok(Written {
+                sequence: version,
+                position: Positions::at(position),
+            }),
+            _ => Err(Error::new(
+                Code::StorageUnavailable,
+                "the instance was sent again after an outage and whether it was made is not known yet: read it back",
+            )),
+        }
+    }
+
     pub async fn create_instance(
         &self,
         caller: &Caller,
@@ -122,8 +163,9 @@ impl CommandBus {
                 }
             }
         }
-        let written = match self.append_plan(plan.appends, false).await {
-            Ok(w) => w.written,
+        let written = match self.append_settled(&key, plan.appends).await {
+            Ok(w) => w,
+            Err(e) if open(&e) => return Err(e),
             Err(e) => {
                 self.release_all(&claimed, &instance_id, caller).await;
                 return Err(e);

@@ -4,6 +4,7 @@
 mod actor;
 mod bus;
 mod cascade;
+mod claims;
 mod credentials;
 mod forwarding;
 mod holdings;

@@ -23,11 +23,20 @@ pub enum Request {
         caller: Caller,
         command: serde_json::Value,
         if_match: Option<u64>,
+        /// Unix milliseconds after which the owner must not run it (a saga's act: see
+        /// [`crate::CommandBus::execute_before`]). Absent in messages of nodes that never set it.
+        #[serde(default)]
+        not_after: Option<i64>,
     },
     /// An aggregate's current state and version (for sagas).
     Peek { key: WireKey },
-    /// New streams of this partition, appended in one durable step (instance creation).
-    Append { appends: Vec<Append> },
+    /// New streams of this partition, appended in one durable step (instance creation); not
+    /// after `not_after` (unix milliseconds), as for `Execute`.
+    Append {
+        appends: Vec<Append>,
+        #[serde(default)]
+        not_after: Option<i64>,
+    },
     /// The streams an owner owns, in the partitions the answering node serves (cascades).
     OwnedStreams {
         instance: String,
@@ -77,7 +86,7 @@ impl Request {
             Request::Execute { key, .. } | Request::Peek { key } => {
                 Some(partition_for(&key.id, partitions))
             }
-            Request::Append { appends } => appends
+            Request::Append { appends, .. } => appends
                 .first()
                 .map(|a| partition_for(&a.stream.id, partitions)),
             Request::OwnedStreams { .. } | Request::Heads => None,
@@ -100,7 +109,9 @@ pub trait Placement: Send + Sync + 'static {
     /// Sends a request to the partition's owner. Retries, within a bound, only while the
     /// request is known not to have been carried out (no owner known yet, connection refused,
     /// or the node answered that the partition moved); then fails with
-    /// [`Code::NoPartitionOwner`].
+    /// [`Code::NoPartitionOwner`]. A write that reached a node which then went silent or
+    /// dropped the connection is not sent again: [`Code::StorageUnavailable`] (its outcome is
+    /// open); a read is.
     fn forward(&self, partition: i32, request: Request) -> Forwarded<'_>;
 
     /// The partition of an aggregate.

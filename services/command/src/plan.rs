@@ -82,10 +82,12 @@ impl crate::CommandBus {
     /// so a failure midway leaves only aggregates that nothing reaches. With `may_exist`, a
     /// share whose streams exist already was written by an earlier run of the same plan (the
     /// same ids: a retry, or another node making the same plan) and is taken as written.
+    /// With `not_after` (unix milliseconds), no share is appended after then.
     pub async fn append_plan(
         &self,
         appends: Vec<Append>,
         may_exist: bool,
+        not_after: Option<i64>,
     ) -> domain::Result<PlanWritten> {
         let mut done = PlanWritten {
             written: Written {
@@ -108,7 +110,7 @@ impl crate::CommandBus {
         }
         let last = shares.remove(&home).unwrap_or_default();
         for share in shares.into_values().chain([last]) {
-            match self.append_new(share).await {
+            match self.append_new(share, not_after).await {
                 Ok(appended) => {
                     done.written.sequence = appended.first().map_or(0, |a| a.version);
                     for a in appended {

@@ -28,7 +28,7 @@ fn project_key(instance: &str, id: &str) -> AggregateKey {
 impl CommandBus {
     /// Creates a project in an existing org (`project.create` on the org).
     pub async fn create_project(
-        &self,
+        self: &std::sync::Arc<Self>,
         caller: &Caller,
         instance: &str,
         project_id: &str,
@@ -50,8 +50,16 @@ impl CommandBus {
                     .with("org_id", org_id),
             );
         }
-        let written = self.execute::<Project>(&key, caller, cmd, None).await?;
-        self.undo_if_org_gone(instance, org_id, None, Some(project_id))
+        let written = self
+            .settled(
+                (&key, Project::exists),
+                |_| false,
+                |not_after| {
+                    self.execute_before::<Project>(&key, caller, cmd.clone(), None, not_after)
+                },
+            )
+            .await?;
+        self.recheck_org(instance, org_id, None, Some(project_id))
             .await?;
         Ok(written)
     }

@@ -3,22 +3,20 @@
 //! aggregate is removed. The permission is checked before the claim, so a caller who may not
 //! create cannot hold names either. Commands never read read models: they ask the actors.
 
+use std::sync::Arc;
+
 use authz::Caller;
 use domain::org::{org_name, Org, OrgCommand};
-use domain::unique::{unique_id, Unique, UniqueCommand};
+use domain::unique::{unique_id, Unique};
 use domain::user::{User, UserCommand};
 use domain::validate::normalized_username;
-use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error, Kind};
+use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error};
 
 use eventlog::position::Positions;
 
-use crate::actor::Written;
+use crate::actor::{now_ms, Written};
 use crate::bus::{CommandBus, Routed};
-
-/// How often a release (or the question that settles an open outcome) is tried through an
-/// outage, and the first pause between tries.
-const RELEASE_ATTEMPTS: u32 = 5;
-const RELEASE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+use crate::claims::{open, ATTEMPTS, PAUSE};
 
 pub(crate) fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {
     AggregateKey {
@@ -56,124 +54,104 @@ impl CommandBus {
     ) -> Result<(), Error> {
         let new = A::default();
         authorize(&self.deps.authz, caller, new.access(key, cmd))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        new.decide(cmd, Ctx { key, caller, now })?;
+        new.decide(
+            cmd,
+            Ctx {
+                key,
+                caller,
+                now: now_ms(),
+            },
+        )?;
         Ok(())
     }
 
-    /// Claims a unique value for `owner`.
-    pub(crate) async fn claim(
-        &self,
-        claim: &AggregateKey,
-        owner: &str,
-        taken: Code,
-        caller: &Caller,
-    ) -> Result<(), Error> {
-        let cmd = UniqueCommand::Claim {
-            owner: owner.into(),
-            taken,
-        };
-        self.execute::<Unique>(claim, caller, cmd, None).await?;
-        Ok(())
-    }
-
-    pub(crate) async fn release_all(&self, claims: &[AggregateKey], owner: &str, caller: &Caller) {
-        for c in claims {
-            self.release(c, owner, caller).await;
-        }
-    }
-
-    /// Claims `claim` for `owner`, runs `act` on the aggregate `target`, and releases the
-    /// claim if `act` fails. An answer that leaves open whether `act` was carried out (the
-    /// node serving the target went silent: `SYS-0003`) is settled by asking the target's
-    /// actor, now on whichever node serves it: if `took_effect` holds for its state, `act`
-    /// was written; if not, it never will be (a silent owner that lost the partition is
-    /// fenced), and the claim is released; if the actor cannot be asked (after asking again
-    /// through an outage), the claim stays, so that no second holder can appear.
-    pub(crate) async fn claimed<A: Routed, F>(
+    /// Claims `claim` for `owner`, runs `act` on the aggregate `target` (see
+    /// [`CommandBus::settled`]), and releases the claim if `act` was not done. An outcome
+    /// that stays open keeps the claim: the act may still land before its deadline, and the
+    /// next claimant takes the claim over once it is stale if it did not. The answer is
+    /// "done", "not done" (claim released) or `SYS-0003`, never wrong.
+    pub(crate) async fn claimed<A: Routed, F, Fut>(
         &self,
         (claim, owner, taken): (&AggregateKey, &str, Code),
         caller: &Caller,
-        (target, took_effect): (&AggregateKey, impl Fn(&A) -> bool),
+        target: (&AggregateKey, impl Fn(&A) -> bool),
         act: F,
     ) -> Result<Written, Error>
     where
-        F: std::future::Future<Output = Result<Written, Error>>,
+        F: Fn(i64) -> Fut,
+        Fut: std::future::Future<Output = Result<Written, Error>>,
     {
         self.claim(claim, owner, taken, caller).await?;
-        let e = match act.await {
+        // The target exists already, or moved on: for a new aggregate under a fresh id that
+        // means this request's own act ran (a node ran it but answered as if it had not).
+        let ran_before = |e: &Error| e.code == taken || e.code == Code::VersionConflict;
+        match self.settled(target, ran_before, act).await {
+            Err(e) if !open(&e) => {
+                self.release(claim, owner, caller).await;
+                Err(e)
+            }
+            answer => answer,
+        }
+    }
+
+    /// Runs `act` (which gets the deadline it must carry: the act window from now), sends it
+    /// again with the same deadline while its outcome is open, and settles an answer that may
+    /// mean an earlier send ran (after an open outcome, or when `ran_before` says so) by
+    /// asking the target's actor whether `took_effect` holds. After an open outcome, only
+    /// "done" is certain: an earlier send may still land before its deadline, so an act not
+    /// seen done is answered `SYS-0003` (as is one whose target could not be asked).
+    pub(crate) async fn settled<A: Routed, F, Fut>(
+        &self,
+        (target, took_effect): (&AggregateKey, impl Fn(&A) -> bool),
+        ran_before: impl Fn(&Error) -> bool,
+        act: F,
+    ) -> Result<Written, Error>
+    where
+        F: Fn(i64) -> Fut,
+        Fut: std::future::Future<Output = Result<Written, Error>>,
+    {
+        let not_after = now_ms() + self.act_window_ms();
+        let mut answer = act(not_after).await;
+        let mut was_open = false;
+        let mut pause = PAUSE;
+        for attempt in 2..=ATTEMPTS {
+            match &answer {
+                Err(e) if open(e) => {
+                    tracing::info!(target = %target.id, error = %e, attempt, "sending an act with an open outcome again");
+                    was_open = true;
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    answer = act(not_after).await;
+                }
+                _ => break,
+            }
+        }
+        let e = match answer {
             Ok(w) => return Ok(w),
             Err(e) => e,
         };
-        // Open outcomes: the node went silent, or the target exists already, which for a new
-        // aggregate under a fresh id means this request's own command ran (a node that ran it
-        // answered as if it had not, and the command was sent again).
-        if e.code == Code::StorageUnavailable || e.code == taken {
-            match self.settle::<A>(target).await {
-                Some((state, version, position)) if took_effect(&state) => {
-                    return Ok(Written {
-                        sequence: version,
-                        position: Positions::at(position),
-                    })
-                }
-                Some(_) => {}
-                None => return Err(e),
-            }
+        if !(open(&e) || was_open || ran_before(&e)) {
+            return Err(e);
         }
-        self.release(claim, owner, caller).await;
-        Err(e)
-    }
-
-    /// The state of `target` on whichever node serves it now, asked again through an outage
-    /// (as a release is) until the partition has an owner; none if it never answered.
-    async fn settle<A: Routed>(&self, target: &AggregateKey) -> Option<(A, u64, u64)> {
-        let mut pause = RELEASE_PAUSE;
-        for attempt in 1..=RELEASE_ATTEMPTS {
-            match self.peek::<A>(target).await {
-                Ok(found) => return Some(found),
-                Err(e) if e.kind() == Kind::Unavailable && attempt < RELEASE_ATTEMPTS => {
-                    tracing::info!(target = %target.id, error = %e, attempt, "asking the aggregate again after an outage");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                Err(e) => {
-                    tracing::warn!(target = %target.id, error = %e, "the aggregate could not be asked; its claimed name stays taken");
-                    return None;
-                }
-            }
-        }
-        None
-    }
-
-    /// Releases a claim. A release that meets an outage (no owner of the claim's partition,
-    /// an owner gone silent) is tried again, with growing pauses, before the answer goes out:
-    /// the caller was told that the act did not happen and may send it again, so the name
-    /// must be free by then.
-    pub(crate) async fn release(&self, claim: &AggregateKey, owner: &str, caller: &Caller) {
-        let mut pause = RELEASE_PAUSE;
-        for attempt in 1..=RELEASE_ATTEMPTS {
-            let cmd = UniqueCommand::Release {
-                owner: owner.into(),
-            };
-            let e = match self.execute::<Unique>(claim, caller, cmd, None).await {
-                Ok(_) => return,
-                Err(e) => e,
-            };
-            if e.kind() != Kind::Unavailable || attempt == RELEASE_ATTEMPTS {
-                tracing::warn!(claim = %claim.id, error = %e, "a unique claim was not released; the name stays taken until it is");
-                return;
-            }
-            tracing::info!(claim = %claim.id, error = %e, attempt, "releasing a unique claim again after an outage");
-            tokio::time::sleep(pause).await;
-            pause *= 2;
+        match self.settle::<A>(target).await {
+            Some((state, version, position)) if took_effect(&state) => Ok(Written {
+                sequence: version,
+                position: Positions::at(position),
+            }),
+            // Not done, and no earlier send can land later: none was left open.
+            Some(_) if !(open(&e) || was_open) => Err(e),
+            // An earlier send may still land before its deadline.
+            _ if open(&e) => Err(e),
+            _ => Err(Error::new(
+                Code::StorageUnavailable,
+                format!("whether the write was made is not known yet ({e}): read it back"),
+            )),
         }
     }
 
     /// Creates a human or machine user in an existing org, with a unique login name.
     pub async fn create_user(
-        &self,
+        self: &Arc<Self>,
         caller: &Caller,
         instance: &str,
         user_id: &str,
@@ -210,11 +188,13 @@ impl CommandBus {
                 (&claim, user_id, Code::UsernameTaken),
                 caller,
                 (&user, User::exists),
-                self.execute::<User>(&user, caller, cmd.clone(), None),
+                |not_after| {
+                    self.execute_before::<User>(&user, caller, cmd.clone(), None, not_after)
+                },
             )
             .await?;
         // The org may have been removed meanwhile; its cascade may have missed this user.
-        self.undo_if_org_gone(instance, &org_id, Some(user_id), None)
+        self.recheck_org(instance, &org_id, Some(user_id), None)
             .await?;
         Ok(written)
     }
@@ -235,7 +215,7 @@ impl CommandBus {
             (&claim, org_id, Code::OrgNameTaken),
             caller,
             (&org, Org::exists),
-            self.execute::<Org>(&org, caller, cmd.clone(), None),
+            |not_after| self.execute_before::<Org>(&org, caller, cmd.clone(), None, not_after),
         )
         .await
     }

@@ -131,7 +131,7 @@ impl CommandBus {
             ),
             caller,
             (&k, UserGrant::exists),
-            self.execute::<UserGrant>(&k, caller, cmd.clone(), None),
+            |not_after| self.execute_before::<UserGrant>(&k, caller, cmd.clone(), None, not_after),
         )
         .await
     }

@@ -1,5 +1,8 @@
 //! The command service on a real embedded log on disk.
 
+#[path = "command/outages.rs"]
+mod outages;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,8 +21,12 @@ fn log(dir: &tempfile::TempDir) -> Arc<dyn EventLog> {
     Arc::new(SqliteLog::open(&dir.path().join("events.db"), SqliteLogOptions::default()).unwrap())
 }
 
-fn bus(log: Arc<dyn EventLog>, options: CommandOptions) -> CommandBus {
-    CommandBus::new(log, Authorizer::new(RoleMap::default_map()), options)
+fn bus(log: Arc<dyn EventLog>, options: CommandOptions) -> Arc<CommandBus> {
+    Arc::new(CommandBus::new(
+        log,
+        Authorizer::new(RoleMap::default_map()),
+        options,
+    ))
 }
 
 fn key(kind: &'static str, id: &str) -> AggregateKey {
@@ -158,7 +165,7 @@ async fn the_actor_checks_the_permission_against_the_aggregates_real_owner() {
 #[actix_rt::test]
 async fn fifty_concurrent_claims_of_one_name_have_exactly_one_winner() {
     let dir = tempfile::tempdir().unwrap();
-    let bus = Arc::new(bus(log(&dir), CommandOptions::default()));
+    let bus = bus(log(&dir), CommandOptions::default());
     let name = key("unique", "login:alice");
     let tasks: Vec<_> = (0..50)
         .map(|i| {
@@ -205,7 +212,7 @@ async fn fifty_concurrent_claims_of_one_name_have_exactly_one_winner() {
 async fn concurrent_commands_on_one_aggregate_all_commit_in_sequence() {
     let dir = tempfile::tempdir().unwrap();
     let log = log(&dir);
-    let bus = Arc::new(bus(log.clone(), CommandOptions::default()));
+    let bus = bus(log.clone(), CommandOptions::default());
     create_org(&bus, "o1").await;
     let tasks: Vec<_> = (0..30)
         .map(|i| {
@@ -408,7 +415,7 @@ mod sagas {
     #[actix_rt::test]
     async fn fifty_concurrent_creates_of_one_username_one_wins_and_no_claim_is_orphaned() {
         let dir = tempfile::tempdir().unwrap();
-        let bus = Arc::new(bus(log(&dir), CommandOptions::default()));
+        let bus = bus(log(&dir), CommandOptions::default());
         create_org(&bus, "org-a").await;
         let tasks: Vec<_> = (0..50)
             .map(|i| {
@@ -570,185 +577,6 @@ mod sagas {
             "this test's instance was never created"
         );
     }
-}
-
-/// What an outage does to one forwarded request: a command (or a peek, when `peek`) for an
-/// aggregate of `kind` fails with `code`.
-struct Fault {
-    kind: &'static str,
-    peek: bool,
-    code: Code,
-}
-
-/// A code no error has: the fault runs the command on the owner, then sends it again and
-/// answers the second run (a forward that ran but looked as if it had not).
-const RUN_TWICE: Code = Code::Internal;
-
-/// A node that serves no partition: it forwards every request to `owner`, but meets the
-/// `faults` as a cluster does while a partition has no owner or its owner goes silent: the
-/// first request matching the first fault fails with its code, then the next matching the
-/// next, and so on.
-struct Outage {
-    owner: Arc<CommandBus>,
-    faults: std::sync::Mutex<std::collections::VecDeque<Fault>>,
-}
-
-impl Outage {
-    fn new(owner: &Arc<CommandBus>, faults: Vec<Fault>) -> Arc<Outage> {
-        Arc::new(Outage {
-            owner: owner.clone(),
-            faults: std::sync::Mutex::new(faults.into()),
-        })
-    }
-}
-
-impl command::placement::Placement for Outage {
-    fn partitions(&self) -> u32 {
-        1
-    }
-
-    fn tenure(&self, _: i32) -> Option<u64> {
-        None
-    }
-
-    fn forward(
-        &self,
-        _: i32,
-        request: command::placement::Request,
-    ) -> command::placement::Forwarded<'_> {
-        use command::placement::Request;
-        Box::pin(async move {
-            let (kind, peek) = match &request {
-                Request::Execute { key, .. } => (key.kind.clone(), false),
-                Request::Peek { key } => (key.kind.clone(), true),
-                Request::Append { .. } | Request::OwnedStreams { .. } | Request::Heads => {
-                    (String::new(), false)
-                }
-            };
-            let failed = {
-                let mut faults = self.faults.lock().unwrap();
-                match faults.front() {
-                    Some(f) if f.kind == kind && f.peek == peek => faults.pop_front(),
-                    _ => None,
-                }
-            };
-            if let Some(f) = failed {
-                if f.code == RUN_TWICE {
-                    let _ = self.owner.serve(request.clone()).await;
-                    return self.owner.serve(request).await;
-                }
-                return Err(domain::Error::new(
-                    f.code,
-                    "the partition's owner is not there",
-                ));
-            }
-            self.owner.serve(request).await
-        })
-    }
-}
-
-/// An owner node with the org `org-1`, and a node that reaches it through `faults`.
-async fn behind_an_outage(faults: Vec<Fault>) -> (tempfile::TempDir, Arc<CommandBus>, CommandBus) {
-    let dir = tempfile::tempdir().unwrap();
-    let log = log(&dir);
-    let owner = Arc::new(bus(log.clone(), CommandOptions::default()));
-    create_org(&owner, "org-1").await;
-    let gateway = bus(
-        log,
-        CommandOptions {
-            placement: Outage::new(&owner, faults),
-            ..CommandOptions::default()
-        },
-    );
-    (dir, owner, gateway)
-}
-
-fn robot() -> UserCommand {
-    UserCommand::AddMachine {
-        org_id: "org-1".into(),
-        username: "robot".into(),
-        name: "Robot".into(),
-        description: String::new(),
-    }
-}
-
-#[actix_rt::test]
-async fn a_name_claimed_for_a_user_that_was_not_created_is_released_even_through_an_outage() {
-    // The user's partition has no owner: the creation fails with a code that says "send it
-    // again", and the first release of the name meets the same outage.
-    let fault = |kind, code| Fault {
-        kind,
-        peek: false,
-        code,
-    };
-    let (_dir, owner, gateway) = behind_an_outage(vec![
-        fault(User::KIND, Code::NoPartitionOwner),
-        fault(Unique::KIND, Code::NoPartitionOwner),
-    ])
-    .await;
-    let first = gateway
-        .create_user(&setup(), I, "u-1", robot())
-        .await
-        .unwrap_err();
-    assert_eq!(first.code, Code::NoPartitionOwner);
-    // Sent again (as a client does, with a new id), it is created: the name was released.
-    gateway
-        .create_user(&setup(), I, "u-2", robot())
-        .await
-        .expect("the name is free again");
-    let (user, _) = owner.state::<User>(&key(User::KIND, "u-2")).await.unwrap();
-    assert!(user.exists());
-}
-
-#[actix_rt::test]
-async fn a_creation_whose_owner_went_silent_is_settled_once_the_partition_has_an_owner_again() {
-    // The node serving the user goes silent (the outcome is open), and the saga's first
-    // question to the user's new owner finds no owner yet.
-    let (_dir, owner, gateway) = behind_an_outage(vec![
-        Fault {
-            kind: User::KIND,
-            peek: false,
-            code: Code::StorageUnavailable,
-        },
-        Fault {
-            kind: User::KIND,
-            peek: true,
-            code: Code::NoPartitionOwner,
-        },
-    ])
-    .await;
-    let first = gateway
-        .create_user(&setup(), I, "u-1", robot())
-        .await
-        .unwrap_err();
-    assert_eq!(first.code, Code::StorageUnavailable);
-    // Asked again, the owner said the user was not created: the name was released, so the
-    // client's resend creates it.
-    gateway
-        .create_user(&setup(), I, "u-2", robot())
-        .await
-        .expect("the name is free again");
-    let (user, _) = owner.state::<User>(&key(User::KIND, "u-2")).await.unwrap();
-    assert!(user.exists());
-    let (never, _) = owner.state::<User>(&key(User::KIND, "u-1")).await.unwrap();
-    assert!(!never.exists());
-}
-
-#[actix_rt::test]
-async fn a_creation_sent_twice_to_its_owner_answers_the_user_it_made() {
-    let (_dir, owner, gateway) = behind_an_outage(vec![Fault {
-        kind: User::KIND,
-        peek: false,
-        code: RUN_TWICE,
-    }])
-    .await;
-    let written = gateway
-        .create_user(&setup(), I, "u-1", robot())
-        .await
-        .expect("the user was made, once");
-    let (user, version) = owner.state::<User>(&key(User::KIND, "u-1")).await.unwrap();
-    assert!(user.exists());
-    assert_eq!(written.sequence, version);
 }
 
 #[actix_rt::test]

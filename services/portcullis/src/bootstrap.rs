@@ -211,7 +211,7 @@ pub async fn first_start(
     }
     let may_exist = matches!(ids, Ids::Derived(_));
     let done = bus
-        .append_plan(plan.appends, may_exist)
+        .append_plan(plan.appends, may_exist, None)
         .await
         .map_err(|e| format!("first-start setup was not stored ({e}); start again to redo it"))?;
     if done.found > 0 {

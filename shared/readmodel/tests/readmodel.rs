@@ -30,7 +30,7 @@ enum Adapter {
 struct World {
     _dir: tempfile::TempDir,
     log: Arc<dyn EventLog>,
-    bus: CommandBus,
+    bus: std::sync::Arc<CommandBus>,
     model: Arc<dyn ReadModel>,
     opened: Opened,
 }
@@ -67,11 +67,11 @@ fn world(adapter: Adapter) -> World {
     let log: Arc<dyn EventLog> = Arc::new(
         SqliteLog::open(&dir.path().join("events.db"), SqliteLogOptions::default()).unwrap(),
     );
-    let bus = CommandBus::new(
+    let bus = std::sync::Arc::new(CommandBus::new(
         log.clone(),
         Authorizer::new(RoleMap::default_map()),
         CommandOptions::default(),
-    );
+    ));
     let opened = open(adapter, dir.path());
     World {
         _dir: dir,
