@@ -184,6 +184,12 @@ pub struct StartOptions {
     /// recently used are stopped (their state stays in the log).
     #[arg(long, env = "PORTCULLIS_MAX_LIVE_ACTORS", default_value_t = 100_000)]
     pub max_live_actors: usize,
+    /// A unique name (login name, org name, domain) claimed by a request that was cut off
+    /// before it created what claimed it is free again after this many seconds. Keep it at 100
+    /// or more: the request's last step may land for a quarter of it, and the log commits
+    /// within 30 s.
+    #[arg(long, env = "PORTCULLIS_STALE_CLAIM_SECS", default_value_t = 120)]
+    pub stale_claim_secs: u64,
     /// A snapshot of an aggregate is written every this many of its events.
     #[arg(long, env = "PORTCULLIS_SNAPSHOT_EVERY", default_value_t = 100)]
     pub snapshot_every: u64,
@@ -217,6 +223,16 @@ pub struct StartOptions {
     /// unset.
     #[arg(long, env = "PORTCULLIS_ADVERTISE")]
     pub advertise: Option<String>,
+    /// Role command: seconds the command group waits for a silent node before it gives that
+    /// node's partitions to the others (Kafka's session timeout; the broker bounds it, 6 to
+    /// 1800 by default). Shorter moves partitions off a dead node sooner; too short moves
+    /// them off a node that is only slow.
+    #[arg(
+        long,
+        env = "PORTCULLIS_KAFKA_SESSION_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub kafka_session_timeout_secs: u64,
     /// Roles gateway and projector: the read models on CQL.
     #[command(flatten)]
     pub cql: CqlArgs,
@@ -247,6 +263,10 @@ impl StartOptions {
             per_ip: self.rate_limit_ip,
             per_account: self.rate_limit_account,
         }
+    }
+
+    pub fn stale_claim_after(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.stale_claim_secs)
     }
 
     pub fn password_params(&self) -> crypto::secrets::PasswordParams {

@@ -105,6 +105,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             password_params: opts.password_params(),
             password_queue: opts.password_queue,
             max_live_actors: opts.max_live_actors,
+            stale_claim_after: opts.stale_claim_after(),
             master_key: Some(master_key.clone()),
             metrics: metrics.clone(),
             ..CommandOptions::default()

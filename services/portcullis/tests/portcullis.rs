@@ -10,6 +10,8 @@ mod api_tokens;
 mod bad_input;
 #[path = "portcullis/cluster_faults.rs"]
 mod cluster_faults;
+#[path = "portcullis/cluster_sagas.rs"]
+mod cluster_sagas;
 #[path = "portcullis/container.rs"]
 mod container;
 #[path = "portcullis/denials.rs"]

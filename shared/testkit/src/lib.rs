@@ -79,12 +79,14 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         argon2_parallelism: 1,
         password_queue: 64,
         max_live_actors: 100_000,
+        stale_claim_secs: 120,
         // The suite fails many checks from 127.0.0.1 on purpose; per-address limits are
         // tested from addresses of their own (through the trusted proxy).
         rate_limit_ip: 600,
         rate_limit_account: 20,
         group_commit: true,
         kafka_brokers: None,
+        kafka_session_timeout_secs: 10,
         advertise: None,
         cql: Default::default(),
     }

@@ -112,6 +112,7 @@ fn bus_options(
         password_params: opts.password_params(),
         password_queue: opts.password_queue,
         max_live_actors: opts.max_live_actors,
+        stale_claim_after: opts.stale_claim_after(),
         master_key: Some(common.master_key.clone()),
         placement: Arc::new(placement),
         ..CommandOptions::default()
@@ -174,6 +175,7 @@ async fn command_node(
             common.partitions,
         );
         cluster.announce = Some(advertise.clone());
+        cluster.session_timeout = Duration::from_secs(opts.kafka_session_timeout_secs);
         Arc::new(
             ClusterLog::join(cluster).map_err(|e| format!("cannot join the command group: {e}"))?,
         )

@@ -3,11 +3,12 @@
 //! internal API (`POST /internal/v1/forward`, JSON in a versioned envelope, a bearer token
 //! derived from the master key).
 //!
-//! A forward is retried only when the request cannot have been carried out: no owner is
-//! known, the connection was refused, or the node answered that the partition moved (it
+//! A write is forwarded again only when it cannot have been carried out: no owner is known,
+//! the connection could not be made, or the node answered that the partition moved (it
 //! answers that before it runs anything, and a write it could not confirm is never counted).
-//! A request that reached a node which then went silent is not sent again: the caller gets an
-//! error it may retry, with `If-Match`, itself.
+//! A write that was sent to a node which then went silent or dropped the connection is not
+//! sent again: the caller gets `SYS-0003` (its outcome is open), which sagas settle by asking
+//! the aggregate's owner. Reads (a peek, owned streams, heads) are sent again either way.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,29 +42,54 @@ enum Attempt {
     Done(Result<Reply, Error>),
 }
 
+/// How long an idle connection to another node is kept: shorter than the nodes' own
+/// keep-alive (actix-web's 5 s), so that a request is never written into a connection the
+/// other side is closing (which would look like a node lost after the request was sent).
+const IDLE_CONNECTION: Duration = Duration::from_secs(2);
+
 thread_local! {
     static CLIENT: awc::Client = awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(IDLE_CONNECTION))
         .timeout(Duration::from_secs(30))
         .finish();
 }
 
-impl ClusterPlacement {
-    async fn attempt(&self, address: &str, body: &[u8]) -> Attempt {
-        let mut request = CLIENT.with(|c| {
-            c.post(format!("http://{address}{FORWARD_PATH}"))
-                .bearer_auth(&self.token)
-                .content_type("application/octet-stream")
-        });
-        // The owner's spans continue this node's (W3C traceparent, when traces are on).
-        for (name, value) in trace_headers() {
-            request = request.insert_header((name, value));
-        }
-        let mut response = match request.send_body(body.to_vec()).await {
+/// Whether a request only reads, so that sending it twice is harmless.
+fn read_only(request: &Request) -> bool {
+    match request {
+        Request::Peek { .. } | Request::OwnedStreams { .. } | Request::Heads => true,
+        Request::Execute { .. } | Request::Append { .. } => false,
+    }
+}
+
+/// One attempt to have `address` answer `body`. `resendable`: the request only reads.
+async fn attempt(address: &str, token: &str, body: &[u8], resendable: bool) -> Attempt {
+    let mut request = CLIENT.with(|c| {
+        c.post(format!("http://{address}{FORWARD_PATH}"))
+            .bearer_auth(token)
+            .content_type("application/octet-stream")
+    });
+    // The owner's spans continue this node's (W3C traceparent, when traces are on).
+    for (name, value) in trace_headers() {
+        request = request.insert_header((name, value));
+    }
+    let mut response = match request.send_body(body.to_vec()).await {
             Ok(r) => r,
+            // awc says `Disconnected` when the connection closed after the request was
+            // written: the node may have run it.
+            Err(awc::error::SendRequestError::Connect(awc::error::ConnectError::Disconnected))
+                if !resendable =>
+            {
+                return Attempt::Done(Err(Error::new(
+                    Code::StorageUnavailable,
+                    "the node serving the aggregate dropped the connection after the request was sent: the write may or may not have been made; read it back, or retry with If-Match",
+                )))
+            }
             Err(awc::error::SendRequestError::Connect(e)) => {
                 tracing::debug!(%address, error = %e, "the owner is not reachable yet");
                 return Attempt::Again;
             }
+            Err(_) if resendable => return Attempt::Again,
             Err(e) => {
                 return Attempt::Done(Err(Error::new(
                     Code::StorageUnavailable,
@@ -73,29 +99,28 @@ impl ClusterPlacement {
                 )))
             }
         };
-        let bytes = match response.body().limit(MAX_BODY).await {
-            Ok(b) => b,
-            Err(e) => {
-                return Attempt::Done(Err(Error::new(
-                    Code::StorageUnavailable,
-                    format!(
+    let bytes = match response.body().limit(MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            return Attempt::Done(Err(Error::new(
+                Code::StorageUnavailable,
+                format!(
                     "the owner's answer was cut off ({e}): read it back, or retry with If-Match"
                 ),
-                )))
-            }
-        };
-        if !response.status().is_success() {
-            return Attempt::Done(Err(Error::internal(format!(
-                "the internal API answered {}: {}",
-                response.status(),
-                String::from_utf8_lossy(&bytes)
-            ))));
+            )))
         }
-        match decode::<Result<Reply, Error>>(&bytes) {
-            Ok(Err(e)) if e.code == Code::PartitionMoved => Attempt::Again,
-            Ok(answer) => Attempt::Done(answer),
-            Err(e) => Attempt::Done(Err(e)),
-        }
+    };
+    if !response.status().is_success() {
+        return Attempt::Done(Err(Error::internal(format!(
+            "the internal API answered {}: {}",
+            response.status(),
+            String::from_utf8_lossy(&bytes)
+        ))));
+    }
+    match decode::<Result<Reply, Error>>(&bytes) {
+        Ok(Err(e)) if e.code == Code::PartitionMoved => Attempt::Again,
+        Ok(answer) => Attempt::Done(answer),
+        Err(e) => Attempt::Done(Err(e)),
     }
 }
 
@@ -114,11 +139,14 @@ impl Placement for ClusterPlacement {
     fn forward(&self, partition: i32, request: Request) -> Forwarded<'_> {
         Box::pin(async move {
             let body = encode(&request)?;
+            let resendable = read_only(&request);
             let deadline = Instant::now() + self.patience;
             let mut announced = self.owners.changed();
             loop {
                 if let Some(owner) = self.owners.owner(partition) {
-                    if let Attempt::Done(answer) = self.attempt(&owner.address, &body).await {
+                    if let Attempt::Done(answer) =
+                        attempt(&owner.address, &self.token, &body, resendable).await
+                    {
                         return answer;
                     }
                 }
@@ -207,6 +235,88 @@ fn trace_headers() -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use command::placement::{Reply, WireKey};
+
+    /// A node that reads each request whole, then dies without answering (it closes the
+    /// connection); it counts the requests it read.
+    fn node_that_dies_after_reading() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Read};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = read.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut reader = BufReader::new(stream.unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        (address, read)
+    }
+
+    fn peek() -> Request {
+        Request::Peek {
+            key: WireKey {
+                instance: "i".into(),
+                kind: "user".into(),
+                id: "u".into(),
+            },
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_write_sent_to_a_node_that_then_died_is_not_sent_again_and_a_read_is() {
+        let (address, read) = node_that_dies_after_reading();
+        let write = Request::Execute {
+            key: WireKey {
+                instance: "i".into(),
+                kind: "user".into(),
+                id: "u".into(),
+            },
+            caller: authz::Caller::Internal {
+                flow: authz::InternalFlow::Setup,
+                instance: "i".into(),
+            },
+            command: serde_json::json!({"Remove": null}),
+            if_match: None,
+            not_after: None,
+        };
+        let body = encode(&write).unwrap();
+        match attempt(&address, "t", &body, read_only(&write)).await {
+            Attempt::Done(Err(e)) => assert_eq!(e.code, Code::StorageUnavailable, "{e}"),
+            Attempt::Done(Ok(_)) => panic!("answered by a node that said nothing"),
+            Attempt::Again => panic!("a write the node read would be sent again"),
+        }
+        assert_eq!(read.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // A read that met the same fate may be sent again.
+        let body = encode(&peek()).unwrap();
+        assert!(matches!(
+            attempt(&address, "t", &body, read_only(&peek())).await,
+            Attempt::Again
+        ));
+        // A write to a node that cannot be reached was never sent: it may be sent again.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nowhere = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        let body = encode(&write).unwrap();
+        assert!(matches!(
+            attempt(&nowhere, "t", &body, false).await,
+            Attempt::Again
+        ));
+    }
 
     #[test]
     fn messages_carry_their_version_and_another_is_refused_clearly() {
