@@ -13,6 +13,7 @@ use domain::org::{Org, OrgCommand};
 use domain::project::{GrantCommand, Project, ProjectCommand};
 use domain::user::{User, UserCommand};
 use domain::user_grant::{UserGrant, UserGrantCommand};
+use domain::Lifecycle;
 use domain::{Aggregate, Code, Error, Kind};
 
 /// How often a deferred check is tried (about an hour with the pauses, at most 30 s each).
@@ -52,8 +53,13 @@ impl CommandBus {
             if !grant.exists() {
                 continue;
             }
+            let done = |g: &UserGrant| match &cmd {
+                UserGrantCommand::Remove => g.lifecycle == Lifecycle::Removed,
+                UserGrantCommand::RevokeRoles { keys } => !g.roles.iter().any(|r| keys.contains(r)),
+                UserGrantCommand::Create { .. } | UserGrantCommand::Change { .. } => false,
+            };
             let w = self
-                .execute::<UserGrant>(&k, &by, cmd.clone(), None)
+                .step::<UserGrant>(&k, &by, cmd.clone(), None, done)
                 .await?;
             written.position.merge(&w.position);
             if cmd == UserGrantCommand::Remove {
@@ -75,7 +81,9 @@ impl CommandBus {
         let user = key(instance, User::KIND, user_id);
         let (state, _) = self.state::<User>(&user).await?;
         let mut written = self
-            .execute::<User>(&user, caller, UserCommand::Remove, if_match)
+            .step::<User>(&user, caller, UserCommand::Remove, if_match, |u| {
+                u.lifecycle == Lifecycle::Removed
+            })
             .await?;
         self.release(&login_claim(instance, &state.username), user_id, caller)
             .await;
@@ -110,7 +118,8 @@ impl CommandBus {
                 .contains_key(user_id)
             {
                 let cmd = InstanceCommand::Member(remove());
-                cmds.push(self.execute::<Instance>(&k, &by, cmd, None).await?);
+                let gone = |i: &Instance| !i.members.contains_key(user_id);
+                cmds.push(self.step::<Instance>(&k, &by, cmd, None, gone).await?);
             }
         }
         for id in self.owned(instance, user_id, Org::KIND).await? {
@@ -118,7 +127,8 @@ impl CommandBus {
             let (resource, _) = self.state::<Org>(&k).await?;
             if resource.exists() && resource.members.contains_key(user_id) {
                 let cmd = OrgCommand::Member(remove());
-                cmds.push(self.execute::<Org>(&k, &by, cmd, None).await?);
+                let gone = |o: &Org| !o.members.contains_key(user_id);
+                cmds.push(self.step::<Org>(&k, &by, cmd, None, gone).await?);
             }
         }
         for id in self.owned(instance, user_id, Project::KIND).await? {
@@ -129,7 +139,8 @@ impl CommandBus {
             }
             if project.members.contains_key(user_id) {
                 let cmd = ProjectCommand::Member(remove());
-                cmds.push(self.execute::<Project>(&k, &by, cmd, None).await?);
+                let gone = |p: &Project| !p.members.contains_key(user_id);
+                cmds.push(self.step::<Project>(&k, &by, cmd, None, gone).await?);
             }
             for (grant_id, grant) in &project.grants {
                 if grant.members.contains_key(user_id) {
@@ -137,7 +148,12 @@ impl CommandBus {
                         grant_id: grant_id.clone(),
                         cmd: remove(),
                     });
-                    cmds.push(self.execute::<Project>(&k, &by, cmd, None).await?);
+                    let gone = |p: &Project| {
+                        p.grants
+                            .get(grant_id)
+                            .is_none_or(|g| !g.members.contains_key(user_id))
+                    };
+                    cmds.push(self.step::<Project>(&k, &by, cmd, None, gone).await?);
                 }
             }
         }
@@ -158,7 +174,9 @@ impl CommandBus {
     ) -> Result<Written, Error> {
         let k = key(instance, Project::KIND, project_id);
         let mut written = self
-            .execute::<Project>(&k, caller, ProjectCommand::Remove, if_match)
+            .step::<Project>(&k, caller, ProjectCommand::Remove, if_match, |p| {
+                p.lifecycle == Lifecycle::Removed
+            })
             .await?;
         self.each_user_grant(instance, project_id, UserGrantCommand::Remove, &mut written)
             .await?;
@@ -283,7 +301,9 @@ impl CommandBus {
             }
         }
         let mut written = self
-            .execute::<Org>(&org, caller, OrgCommand::Remove, if_match)
+            .step::<Org>(&org, caller, OrgCommand::Remove, if_match, |o| {
+                o.lifecycle == Lifecycle::Removed
+            })
             .await?;
         self.release(&org_claim(instance, &state.name), org_id, caller)
             .await;

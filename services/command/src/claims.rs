@@ -5,8 +5,6 @@
 //! ([`CommandOptions::stale_claim_after`](crate::CommandOptions)); until then the claimant is
 //! told to retry, never that the value is taken by somebody.
 
-use std::time::Duration;
-
 use authz::Caller;
 use domain::instance::Instance;
 use domain::org::Org;
@@ -18,25 +16,10 @@ use domain::{Aggregate, AggregateKey, Code, Error, Kind};
 
 use crate::actor::now_ms;
 use crate::bus::{CommandBus, Routed};
+use crate::outcomes::{open, ATTEMPTS, PAUSE};
 use crate::sagas::key;
 
-/// How often a step with an open outcome (a resend, a release, a question) is tried through
-/// an outage, and the first pause between tries (doubled after each).
-pub(crate) const ATTEMPTS: u32 = 5;
-pub(crate) const PAUSE: Duration = Duration::from_millis(100);
-
-/// Whether an answer leaves open if the request was carried out (the node serving it went
-/// silent or dropped the connection after it was sent).
-pub(crate) fn open(e: &Error) -> bool {
-    e.code == Code::StorageUnavailable
-}
-
 impl CommandBus {
-    /// How long after its claim a saga's act may still run (a quarter of the stale bound).
-    pub(crate) fn act_window_ms(&self) -> i64 {
-        self.stale_claim_after.as_millis() as i64 / 4
-    }
-
     /// Claims `claim` for `owner`: done, or an error that says it was not done, or
     /// `SYS-0003` when even a resend could not tell (the claim, if made, is taken over by the
     /// next claimant once stale).
@@ -182,26 +165,5 @@ impl CommandBus {
             tokio::time::sleep(pause).await;
             pause *= 2;
         }
-    }
-
-    /// The state of `target` on whichever node serves it now, asked again through an outage
-    /// until the partition has an owner; none if it never answered.
-    pub(crate) async fn settle<A: Routed>(&self, target: &AggregateKey) -> Option<(A, u64, u64)> {
-        let mut pause = PAUSE;
-        for attempt in 1..=ATTEMPTS {
-            match self.peek::<A>(target).await {
-                Ok(found) => return Some(found),
-                Err(e) if e.kind() == Kind::Unavailable && attempt < ATTEMPTS => {
-                    tracing::info!(target = %target.id, error = %e, attempt, "asking the aggregate again after an outage");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                Err(e) => {
-                    tracing::warn!(target = %target.id, error = %e, "the aggregate could not be asked");
-                    return None;
-                }
-            }
-        }
-        None
     }
 }

@@ -9,7 +9,7 @@ use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
 
 use crate::actor::{now_ms, Written};
 use crate::bus::CommandBus;
-use crate::claims::{open, ATTEMPTS, PAUSE};
+use crate::outcomes::{open, ATTEMPTS, PAUSE};
 use crate::plan::Plan;
 use crate::setup::{NewAdmin, NewBot, NewInstance};
 use crypto::secrets::new_token;

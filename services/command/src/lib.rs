@@ -11,6 +11,7 @@ mod holdings;
 mod instances;
 mod members;
 pub mod oidc;
+mod outcomes;
 pub mod placement;
 pub mod plan;
 mod projects;

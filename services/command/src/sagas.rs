@@ -12,11 +12,9 @@ use domain::user::{User, UserCommand};
 use domain::validate::normalized_username;
 use domain::{authorize, Aggregate, AggregateKey, Code, Ctx, Error};
 
-use eventlog::position::Positions;
-
 use crate::actor::{now_ms, Written};
 use crate::bus::{CommandBus, Routed};
-use crate::claims::{open, ATTEMPTS, PAUSE};
+use crate::outcomes::open;
 
 pub(crate) fn key(instance: &str, kind: &'static str, id: &str) -> AggregateKey {
     AggregateKey {
@@ -91,61 +89,6 @@ impl CommandBus {
                 Err(e)
             }
             answer => answer,
-        }
-    }
-
-    /// Runs `act` (which gets the deadline it must carry: the act window from now), sends it
-    /// again with the same deadline while its outcome is open, and settles an answer that may
-    /// mean an earlier send ran (after an open outcome, or when `ran_before` says so) by
-    /// asking the target's actor whether `took_effect` holds. After an open outcome, only
-    /// "done" is certain: an earlier send may still land before its deadline, so an act not
-    /// seen done is answered `SYS-0003` (as is one whose target could not be asked).
-    pub(crate) async fn settled<A: Routed, F, Fut>(
-        &self,
-        (target, took_effect): (&AggregateKey, impl Fn(&A) -> bool),
-        ran_before: impl Fn(&Error) -> bool,
-        act: F,
-    ) -> Result<Written, Error>
-    where
-        F: Fn(i64) -> Fut,
-        Fut: std::future::Future<Output = Result<Written, Error>>,
-    {
-        let not_after = now_ms() + self.act_window_ms();
-        let mut answer = act(not_after).await;
-        let mut was_open = false;
-        let mut pause = PAUSE;
-        for attempt in 2..=ATTEMPTS {
-            match &answer {
-                Err(e) if open(e) => {
-                    tracing::info!(target = %target.id, error = %e, attempt, "sending an act with an open outcome again");
-                    was_open = true;
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                    answer = act(not_after).await;
-                }
-                _ => break,
-            }
-        }
-        let e = match answer {
-            Ok(w) => return Ok(w),
-            Err(e) => e,
-        };
-        if !(open(&e) || was_open || ran_before(&e)) {
-            return Err(e);
-        }
-        match self.settle::<A>(target).await {
-            Some((state, version, position)) if took_effect(&state) => Ok(Written {
-                sequence: version,
-                position: Positions::at(position),
-            }),
-            // Not done, and no earlier send can land later: none was left open.
-            Some(_) if !(open(&e) || was_open) => Err(e),
-            // An earlier send may still land before its deadline.
-            _ if open(&e) => Err(e),
-            _ => Err(Error::new(
-                Code::StorageUnavailable,
-                format!("whether the write was made is not known yet ({e}): read it back"),
-            )),
         }
     }
 

@@ -342,3 +342,20 @@ async fn a_creation_in_an_org_removed_meanwhile_is_undone_by_the_deferred_check(
         actix_rt::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[actix_rt::test]
+async fn a_removal_whose_answer_was_lost_still_takes_what_it_owns_with_it() {
+    // The org's owner removed it and died before answering: the removal is sent again,
+    // found done, and its cascade runs (the org's user goes with it), instead of a SYS-0003
+    // that leaves the user behind and a resend that finds no org to remove.
+    let (_dir, owner, gateway) = behind_an_outage(vec![fault(Org::KIND, RUN_THEN_LOSE)]).await;
+    gateway
+        .create_user(&setup(), I, "u-1", robot())
+        .await
+        .unwrap();
+    gateway
+        .remove_org(&setup(), I, "org-1", None)
+        .await
+        .expect("the removal was done, and said so");
+    assert!(!exists(&owner, "u-1").await, "the org's user went with it");
+}
