@@ -85,6 +85,11 @@ impl CommandBus {
         }
         let bound = self.stale_claim_after.as_millis() as i64;
         let age = now_ms() - state.claimed_at;
+        // A young claim is most often a race for the name whose winner is about to act:
+        // give it a moment, so that the loser hears "taken" as it would a moment later.
+        if age < self.act_window_ms() && self.comes_to_hold(claim, &holder).await? {
+            return Err(refusal);
+        }
         if age < bound {
             let wait = (bound - age + 999) / 1000;
             return Err(Error::new(
@@ -104,6 +109,19 @@ impl CommandBus {
             after_ms: bound,
         };
         self.resent::<Unique>(claim, caller, cmd).await
+    }
+
+    /// Whether `holder` comes to hold the claimed value within about three seconds.
+    async fn comes_to_hold(&self, claim: &AggregateKey, holder: &str) -> Result<bool, Error> {
+        let mut pause = PAUSE;
+        for _ in 0..ATTEMPTS {
+            tokio::time::sleep(pause).await;
+            if self.holds(claim, holder).await? {
+                return Ok(true);
+            }
+            pause *= 2;
+        }
+        Ok(false)
     }
 
     /// Whether `holder` holds the claimed value: its aggregate exists and has the value (a
