@@ -17,6 +17,7 @@ mod openapi;
 mod reads;
 mod request_log;
 mod routes;
+mod times;
 mod views;
 
 use std::sync::Arc;

@@ -358,7 +358,9 @@ pub struct InstanceView {
     pub id: String,
     pub name: String,
     pub domains: Vec<String>,
-    /// Unix milliseconds.
+    /// RFC 3339.
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
@@ -406,8 +408,12 @@ impl From<MemberRow> for MemberView {
 #[derive(Serialize, ToSchema)]
 pub struct PatView {
     pub id: String,
-    /// Unix milliseconds; absent for tokens that do not expire.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// RFC 3339; absent for tokens that do not expire.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::times::as_rfc3339_opt"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<i64>,
 }
 
@@ -423,7 +429,9 @@ pub struct EventView {
     pub event_type: String,
     /// The user (or `internal:<flow>`) that caused it.
     pub creator: String,
-    /// Unix milliseconds.
+    /// RFC 3339.
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// The event's fields; password, token and secret hashes are redacted.
     #[schema(value_type = Object)]
@@ -446,15 +454,23 @@ impl From<EventRow> for EventView {
     }
 }
 
-/// A live browser session of a user (times in unix milliseconds).
+/// A live browser session of a user (times in RFC 3339).
 #[derive(Serialize, ToSchema)]
 pub struct SessionView {
     pub id: String,
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// When the user last authenticated in it.
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub auth_time: i64,
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_used: i64,
     /// When it ends unless used before (the `session` settings' idle and absolute lifetimes).
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: i64,
 }
 

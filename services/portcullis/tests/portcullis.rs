@@ -1086,3 +1086,21 @@ fn a_rotated_master_key_still_reads_what_the_previous_one_sealed() {
     assert_eq!(bot_token(&server, &data, Some(secret)).0, 200);
     assert_eq!(server.stop().code(), Some(0));
 }
+
+/// Unix milliseconds as the API writes times (RFC 3339).
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// An RFC 3339 time of the API as unix milliseconds; panics on anything else.
+fn unix_ms(text: &serde_json::Value) -> i64 {
+    let text = text
+        .as_str()
+        .unwrap_or_else(|| panic!("not a time: {text}"));
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{text:?} is not RFC 3339: {e}"));
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}

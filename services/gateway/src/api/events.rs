@@ -19,6 +19,8 @@ use crate::Gateway;
 pub struct EventQuery {
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
+    /// A page's `next_cursor`, as received (a list's; a watch takes `after_position`).
+    pub cursor: Option<String>,
     /// As received: one position, or (a watch's resume point) one per log partition,
     /// separated by commas.
     pub after_position: Option<String>,
@@ -49,8 +51,8 @@ fn positions(after: Option<&str>) -> Result<Vec<u64>, Error> {
         })
 }
 
-/// Events of the instance in log order; hashes redacted. `next_cursor` is the position to
-/// send as `after_position`. `events.read`.
+/// Events of the instance in log order; hashes redacted. `next_cursor` goes back as
+/// `cursor` (or, the same, as `after_position`). `events.read`.
 pub async fn list(
     gw: &Gateway,
     auth: &Authenticated,
@@ -58,7 +60,17 @@ pub async fn list(
 ) -> Result<PageView<EventView>, Error> {
     may_read(gw, auth)?;
     let limit = limit(q.limit)?;
-    let after = positions(q.after_position.as_deref())?;
+    let after = match (q.cursor, q.after_position) {
+        (Some(c), Some(p)) if c != p => {
+            return Err(Error::new(
+                Code::InvalidQuery,
+                "cursor and after_position name different places: send one of them",
+            )
+            .with("field", "cursor"))
+        }
+        (cursor, position) => cursor.or(position),
+    };
+    let after = positions(after.as_deref())?;
     if after.len() > 1 {
         return Err(
             Error::new(Code::InvalidQuery, "after_position is one position")

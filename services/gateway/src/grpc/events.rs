@@ -52,7 +52,7 @@ impl From<EventView> for pb::Event {
             sequence: e.sequence,
             r#type: e.event_type,
             creator: e.creator,
-            created_at: e.created_at,
+            created_at: Some(crate::times::timestamp(e.created_at)),
             payload: Some(payload),
         }
     }
@@ -69,6 +69,7 @@ impl pb::event_service_server::EventService for Api {
         let q = EventQuery {
             aggregate_type: some(r.aggregate_type),
             aggregate_id: some(r.aggregate_id),
+            cursor: some(r.cursor),
             after_position: some(r.after_position),
             limit: page_size(r.limit),
         };
@@ -86,6 +87,7 @@ impl pb::event_service_server::EventService for Api {
         let q = EventQuery {
             aggregate_type: some(r.aggregate_type),
             aggregate_id: some(r.aggregate_id),
+            cursor: None,
             after_position: some(r.after_position),
             limit: None,
         };

@@ -23,7 +23,7 @@ impl From<InstanceView> for pb::Instance {
             id: i.id,
             name: i.name,
             domains: i.domains,
-            created_at: i.created_at,
+            created_at: Some(crate::times::timestamp(i.created_at)),
         }
     }
 }

@@ -56,7 +56,7 @@ impl From<PatView> for pb::PersonalAccessToken {
     fn from(p: PatView) -> Self {
         pb::PersonalAccessToken {
             id: p.id,
-            expires_at: p.expires_at,
+            expires_at: p.expires_at.map(crate::times::timestamp),
         }
     }
 }
@@ -103,10 +103,10 @@ impl From<SessionView> for pb::Session {
     fn from(s: SessionView) -> Self {
         pb::Session {
             id: s.id,
-            started_at: s.started_at,
-            auth_time: s.auth_time,
-            last_used: s.last_used,
-            expires_at: s.expires_at,
+            started_at: Some(crate::times::timestamp(s.started_at)),
+            auth_time: Some(crate::times::timestamp(s.auth_time)),
+            last_used: Some(crate::times::timestamp(s.last_used)),
+            expires_at: Some(crate::times::timestamp(s.expires_at)),
         }
     }
 }
@@ -239,7 +239,7 @@ impl pb::user_service_server::UserService for Api {
 
     rpc!(instance create_personal_access_token(pb::CreatePersonalAccessTokenRequest)
             -> pb::CreatePersonalAccessTokenResponse,
-        |gw, auth, r| pats::create(&gw, &auth, &r.id, r.expires_at).await);
+        |gw, auth, r| pats::create(&gw, &auth, &r.id, r.expires_at.as_ref().map(crate::times::from_timestamp)).await);
 
     rpc!(instance list_personal_access_tokens(pb::ListPersonalAccessTokensRequest)
             -> pb::ListPersonalAccessTokensResponse,

@@ -20,7 +20,10 @@ struct EventQuery {
     /// `user`, `org`, `instance`, `project`, `unique`.
     aggregate_type: Option<String>,
     aggregate_id: Option<String>,
-    /// Only events after this position (as received).
+    /// The previous page's `next_cursor`, as received.
+    #[param(pattern = "^[0-9]{1,19}$")]
+    cursor: Option<String>,
+    /// Only events after this position (as received): a cursor of one's own choosing.
     #[param(pattern = "^[0-9]{1,19}$")]
     after_position: Option<String>,
     /// 1 to 1,000; default 100.
@@ -29,7 +32,7 @@ struct EventQuery {
 }
 
 /// Events of the instance in log order; password, token and secret hashes are redacted.
-/// `next_cursor` is the position to send as `after_position`. `events.read`.
+/// Send `next_cursor` back as `cursor` for the next page, as on every list. `events.read`.
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(EventQuery),
     responses((status = 200, body = PageView<EventView>)),
     extensions(("x-permission" = json!("events.read"))))]
@@ -42,6 +45,7 @@ async fn list_events(
     let query = events::EventQuery {
         aggregate_type: q.aggregate_type,
         aggregate_id: q.aggregate_id,
+        cursor: q.cursor,
         after_position: q.after_position,
         limit: q.limit,
     };

@@ -23,8 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 struct CreatePat {
-    /// Unix milliseconds, in the future; without it the token does not expire.
-    #[serde(default)]
+    /// RFC 3339, in the future; without it the token does not expire.
+    #[serde(default, deserialize_with = "crate::times::from_rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<i64>,
 }
 

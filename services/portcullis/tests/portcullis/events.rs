@@ -4,7 +4,7 @@
 use serde_json::json;
 use testkit::server;
 
-use super::default_org;
+use super::{default_org, unix_ms};
 
 #[test]
 fn the_trail_shows_every_write_in_order_with_secrets_redacted() {
@@ -32,15 +32,13 @@ fn the_trail_shows_every_write_in_order_with_secrets_redacted() {
     assert_eq!(added["payload"]["pat_id"], pat.str("id").as_str());
     let bot_creator = t.client.get("/v1/users/me").str("id");
     assert_eq!(added["creator"], bot_creator.as_str());
-    assert!(added["created_at"].as_i64().unwrap() > 1_700_000_000_000);
+    assert!(unix_ms(&added["created_at"]) > 1_700_000_000_000);
 
-    // Every event of the instance, paged by position, each once and in order.
+    // Every event of the instance, paged by cursor, each once and in order.
     let mut positions: Vec<u64> = vec![];
-    let mut after = String::from("0");
+    let mut path = String::from("/v1/events?limit=3");
     loop {
-        let page = t
-            .client
-            .get(&format!("/v1/events?limit=3&after_position={after}"));
+        let page = t.client.get(&path);
         assert_eq!(page.status, 200);
         for e in page.body["items"].as_array().unwrap() {
             assert_eq!(
@@ -51,10 +49,28 @@ fn the_trail_shows_every_write_in_order_with_secrets_redacted() {
             positions.push(e["position"].as_str().unwrap().parse().unwrap());
         }
         match page.body["next_cursor"].as_str() {
-            Some(c) => after = c.to_string(),
+            Some(c) => path = format!("/v1/events?limit=3&cursor={c}"),
             None => break,
         }
     }
+    // A position of one's own choosing works as the cursor does; the two disagreeing do not.
+    let from_second = t.client.get(&format!(
+        "/v1/events?limit=1000&after_position={}",
+        positions[0]
+    ));
+    assert_eq!(
+        from_second.body["items"].as_array().unwrap().len(),
+        positions.len() - 1
+    );
+    assert_eq!(
+        t.client
+            .get(&format!(
+                "/v1/events?cursor={}&after_position={}",
+                positions[0], positions[1]
+            ))
+            .error(),
+        (400, "REQ-0003")
+    );
     assert!(positions.windows(2).all(|w| w[0] < w[1]));
     let all = t.client.get("/v1/events?limit=1000");
     assert_eq!(all.body["items"].as_array().unwrap().len(), positions.len());

@@ -10,7 +10,12 @@ use serde_json::{json, Value};
 use testkit::server;
 use tonic::Code;
 
-use super::default_org;
+use super::{default_org, rfc3339};
+
+/// A protobuf timestamp as unix milliseconds.
+fn timestamp_ms(t: &prost_types::Timestamp) -> i64 {
+    t.seconds * 1000 + i64::from(t.nanos) / 1_000_000
+}
 use super::grpc::{as_rest, block, call, channel, failure, human, Seen};
 
 fn member_json(m: &pb::Member) -> Value {
@@ -376,7 +381,8 @@ fn every_user_change_does_what_its_rest_route_does() {
             .into_inner();
         let rest_instance = t.client.get("/v1/instance");
         assert_eq!(
-            json!({"id": mine.id, "name": mine.name, "domains": mine.domains, "created_at": mine.created_at}),
+            json!({"id": mine.id, "name": mine.name, "domains": mine.domains,
+                "created_at": rfc3339(timestamp_ms(mine.created_at.as_ref().unwrap()))}),
             rest_instance.body
         );
         instance

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use testkit::server;
 
-use super::default_org;
+use super::{default_org, rfc3339, unix_ms};
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -64,14 +64,29 @@ fn an_expired_token_is_refused() {
     let id = bot.str("id");
     let past = t.client.post(
         &format!("/v1/users/{id}/pats"),
-        json!({"expires_at": now_ms() - 1000}),
+        json!({"expires_at": rfc3339(now_ms() - 1000)}),
     );
     assert_eq!(past.error(), (400, "USER-0008"));
     let pat = t.client.post(
         &format!("/v1/users/{id}/pats"),
-        json!({"expires_at": now_ms() + 1500}),
+        json!({"expires_at": rfc3339(now_ms() + 1500)}),
     );
     assert_eq!(pat.status, 201, "{}", pat.body);
+    // Listed with the time it expires at, as it was given.
+    let listed = t.client.after(&pat).get(&format!("/v1/users/{id}/pats"));
+    let item = &listed.body["items"][0];
+    assert!((unix_ms(&item["expires_at"]) - (now_ms() + 1500)).abs() < 60_000);
+    // A time that is not RFC 3339 (such as unix milliseconds) is refused.
+    let numeric = t.client.post(
+        &format!("/v1/users/{id}/pats"),
+        json!({"expires_at": now_ms() + 60_000}),
+    );
+    assert_eq!(numeric.status, 400, "{}", numeric.body);
+    let garbled = t.client.post(
+        &format!("/v1/users/{id}/pats"),
+        json!({"expires_at": "tomorrow"}),
+    );
+    assert_eq!(garbled.status, 400, "{}", garbled.body);
     let user = t.as_token(&pat.str("token")).after(&pat);
     assert_eq!(user.get("/v1/users/me").status, 200);
     std::thread::sleep(Duration::from_millis(1600));

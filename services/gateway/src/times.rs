@@ -1,0 +1,74 @@
+//! Times at the edges: the model keeps unix milliseconds; REST bodies carry RFC 3339 strings
+//! (UTC, milliseconds) and gRPC messages `google.protobuf.Timestamp`.
+
+use serde::{Deserialize, Deserializer, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Unix milliseconds as RFC 3339 (`2026-12-05T20:42:53.123Z`).
+pub fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+/// An RFC 3339 time as unix milliseconds.
+pub fn parse(text: &str) -> Result<i64, String> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2030-01-31T12:00:00Z ({e})"))
+}
+
+/// Serde: a unix-milliseconds field written as RFC 3339.
+pub fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*ms))
+}
+
+/// Serde: an optional unix-milliseconds field written as RFC 3339 (skip `None` on the field).
+pub fn as_rfc3339_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => as_rfc3339(ms, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Serde: an optional RFC 3339 field read as unix milliseconds.
+pub fn from_rfc3339_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|text| parse(&text).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// Unix milliseconds as a protobuf timestamp.
+pub fn timestamp(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// A protobuf timestamp as unix milliseconds.
+pub fn from_timestamp(t: &prost_types::Timestamp) -> i64 {
+    t.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(t.nanos) / 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_at_the_edges() {
+        let ms = 1_796_503_373_123;
+        assert_eq!(rfc3339(ms), "2026-12-05T20:42:53.123Z");
+        assert_eq!(parse(&rfc3339(ms)), Ok(ms));
+        assert_eq!(parse("2026-12-05T21:42:53.123+01:00"), Ok(ms));
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(from_timestamp(&timestamp(ms)), ms);
+        assert_eq!(from_timestamp(&timestamp(-1)), -1);
+        assert!(parse("1796503373123").unwrap_err().contains("RFC 3339"));
+        assert!(parse("2026-13-05T00:00:00Z").is_err());
+    }
+}
