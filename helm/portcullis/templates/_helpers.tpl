@@ -51,7 +51,6 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- with .Values.cluster.scylla.localDatacenter }}
 - {name: PORTCULLIS_CQL_LOCAL_DATACENTER, value: {{ . | quote }}}
 {{- end }}
-- {name: PORTCULLIS_REGION, value: {{ .Values.region | quote }}}
 {{- end }}
 {{- end -}}
 
