@@ -1,7 +1,7 @@
 //! Reads of one user, over REST and over gRPC: the same operation through either transport,
 //! so that the two can be compared in one run.
 
-use gateway::grpc::pb;
+use proto::pb;
 use pb::user_service_client::UserServiceClient;
 use serde_json::json;
 

@@ -23,15 +23,7 @@ pub use status::status;
 
 use crate::Gateway;
 
-#[allow(clippy::all, missing_docs)]
-pub mod pb {
-    tonic::include_proto!("portcullis.v1");
-}
-
-/// The descriptors of every service and message, for reflection and for clients that build
-/// their stubs at run time.
-pub const DESCRIPTORS: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/portcullis_descriptor.bin"));
+pub use proto::{pb, DESCRIPTORS};
 
 /// Serves the gRPC API on `listener` until the process ends. Call it on an actix arbiter: the
 /// operations run there (see [`Api`]).
