@@ -1,8 +1,8 @@
 //! Reads of one user, over REST and over gRPC: the same operation through either transport,
 //! so that the two can be compared in one run.
 
-use proto::pb;
 use pb::user_service_client::UserServiceClient;
+use proto::pb;
 use serde_json::json;
 
 use super::{id, org, run_prefix, settle, Scenario};
