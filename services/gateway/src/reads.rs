@@ -56,8 +56,9 @@ pub async fn consistent(gw: &Gateway, header: Option<&str>) -> Result<(), Error>
     Ok(())
 }
 
-/// How long a lookup that missed waits for the read models to catch up with the log.
-const CATCH_UP: Duration = Duration::from_secs(2);
+/// How long a lookup that missed waits for the read models to catch up with the log: the
+/// bound a read with a position waits too (a busy cluster's read models can lag seconds).
+const CATCH_UP: Duration = Duration::from_secs(5);
 
 /// Waits (bounded) until the read models have applied every write acknowledged so far, on
 /// every partition: a lookup that missed is tried again after it, so that what a client has
