@@ -55,18 +55,18 @@ fn instance_key(id: &str) -> AggregateKey {
 }
 
 impl CommandBus {
-    /// Appends a new instance's plan within the act window of its domain claims. A plan whose
-    /// outcome is open is sent again with the same deadline (the shares already written are
-    /// found, not written twice); after an open outcome only "done" is certain (an earlier
-    /// send may still land before its deadline), so the outcome is read off the instance,
-    /// and an instance not found then is `SYS-0003`: its claims stay, and are taken over once
-    /// stale if it never came to be.
+    /// Appends a new instance's plan before `not_after` (the act window of its domain
+    /// claims). A plan whose outcome is open is sent again with the same deadline (the shares
+    /// already written are found, not written twice); after an open outcome only "done" is
+    /// certain (an earlier send may still land before its deadline), so the outcome is read
+    /// off the instance, and an instance not found then is `SYS-0003`: its claims stay, and
+    /// are taken over once stale if it never came to be.
     async fn append_settled(
         &self,
         instance: &AggregateKey,
         appends: Vec<eventlog::Append>,
+        not_after: i64,
     ) -> Result<Written, Error> {
-        let not_after = now_ms() + self.act_window_ms();
         let mut answer = self
             .append_plan(appends.clone(), false, Some(not_after))
             .await;
@@ -149,6 +149,8 @@ impl CommandBus {
         let mut plan = Plan::new(caller.clone(), now_ms());
         setup.add_to(&mut plan)?;
 
+        // The plan's deadline counts from before the claims (see `act_window_ms`).
+        let not_after = now_ms() + self.act_window_ms();
         let mut claimed = Vec::new();
         for d in &domains {
             let claim = domain_claim(d);
@@ -163,7 +165,7 @@ impl CommandBus {
                 }
             }
         }
-        let written = match self.append_settled(&key, plan.appends).await {
+        let written = match self.append_settled(&key, plan.appends, not_after).await {
             Ok(w) => w,
             Err(e) if open(&e) => return Err(e),
             Err(e) => {

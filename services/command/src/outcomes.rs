@@ -25,13 +25,15 @@ pub(crate) fn open(e: &Error) -> bool {
 }
 
 impl CommandBus {
-    /// How long after its claim a saga's act may still run (a quarter of the stale bound).
+    /// How long after its claim a saga's act may still run (a quarter of the stale bound),
+    /// counted from before the claim was sent, so that the deadline is never later than the
+    /// claim's own time plus the window.
     pub(crate) fn act_window_ms(&self) -> i64 {
         self.stale_claim_after.as_millis() as i64 / 4
     }
 
-    /// Runs `act` (which gets the deadline it must carry: the act window from now), sends it
-    /// again with the same deadline while its outcome is open, and settles an answer that may
+    /// Runs `act` (which gets `not_after`, the deadline it must carry), sends it again with
+    /// the same deadline while its outcome is open, and settles an answer that may
     /// mean an earlier send ran (after an open outcome, or when `ran_before` says so) by
     /// asking the target's actor whether `took_effect` holds. After an open outcome, only
     /// "done" is certain: an earlier send may still land before its deadline, so an act not
@@ -40,13 +42,13 @@ impl CommandBus {
         &self,
         (target, took_effect): (&AggregateKey, impl Fn(&A) -> bool),
         ran_before: impl Fn(&Error) -> bool,
+        not_after: i64,
         act: F,
     ) -> Result<Written, Error>
     where
         F: Fn(i64) -> Fut,
         Fut: std::future::Future<Output = Result<Written, Error>>,
     {
-        let not_after = now_ms() + self.act_window_ms();
         let mut answer = act(not_after).await;
         let mut was_open = false;
         let mut pause = PAUSE;
@@ -87,8 +89,8 @@ impl CommandBus {
 
     /// Runs `cmd` on `key` as a step that settles its outcome ([`CommandBus::settled`]);
     /// `took_effect` tells from the aggregate's state whether it was carried out (a removal:
-    /// the aggregate is gone). For steps whose repetition is harmless: removals, and
-    /// cascades' steps.
+    /// the aggregate is gone). For steps whose repetition is harmless: creations under a
+    /// fresh id, removals, and cascades' steps.
     pub(crate) async fn step<A: Routed>(
         &self,
         key: &AggregateKey,
@@ -100,6 +102,7 @@ impl CommandBus {
         self.settled(
             (key, took_effect),
             |_| false,
+            now_ms() + self.act_window_ms(),
             |not_after| self.execute_before::<A>(key, caller, cmd.clone(), if_match, not_after),
         )
         .await

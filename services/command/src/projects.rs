@@ -51,13 +51,7 @@ impl CommandBus {
             );
         }
         let written = self
-            .settled(
-                (&key, Project::exists),
-                |_| false,
-                |not_after| {
-                    self.execute_before::<Project>(&key, caller, cmd.clone(), None, not_after)
-                },
-            )
+            .step::<Project>(&key, caller, cmd, None, Project::exists)
             .await?;
         self.recheck_org(instance, org_id, None, Some(project_id))
             .await?;

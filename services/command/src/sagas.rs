@@ -79,11 +79,12 @@ impl CommandBus {
         F: Fn(i64) -> Fut,
         Fut: std::future::Future<Output = Result<Written, Error>>,
     {
+        let not_after = now_ms() + self.act_window_ms();
         self.claim(claim, owner, taken, caller).await?;
         // The target exists already, or moved on: for a new aggregate under a fresh id that
         // means this request's own act ran (a node ran it but answered as if it had not).
         let ran_before = |e: &Error| e.code == taken || e.code == Code::VersionConflict;
-        match self.settled(target, ran_before, act).await {
+        match self.settled(target, ran_before, not_after, act).await {
             Err(e) if !open(&e) => {
                 self.release(claim, owner, caller).await;
                 Err(e)
