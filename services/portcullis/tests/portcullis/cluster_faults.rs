@@ -148,14 +148,16 @@ impl Cluster {
         }
     }
 
-    /// Creates machine user `username`, sending again what was not done (503 with
-    /// CLUSTER-0001 or SYS-0002) and, after an answer that left it open (503 SYS-0003),
-    /// sending again and taking "the name is taken" as the first send's success. Returns the write's
-    /// answer if one was acknowledged, and the codes of the sends that were not.
+    /// Creates machine user `username` as a client would: sending again what was not done
+    /// (503 with CLUSTER-0001, or SYS-0002 after its `Retry-After`) and, after an answer that
+    /// left it open (503 SYS-0003), sending again and taking "the name is taken" as the
+    /// first send's success. Returns the write's answer if one was acknowledged, and the
+    /// codes of the sends that were not.
     fn create_user(&self, username: &str) -> (Option<Reply>, Vec<String>) {
         let mut refused = Vec::new();
         let mut open = false;
-        for _ in 0..20 {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
             let r = self.admin.post(
                 &format!("/v1/orgs/{}/users/machine", self.org),
                 json!({"username": username, "name": "Under fault"}),
@@ -166,6 +168,14 @@ impl Cluster {
                 (503, "CLUSTER-0001" | "SYS-0002" | "SYS-0003") => {
                     open |= r.code() == "SYS-0003";
                     refused.push(r.code().to_string());
+                    // A name claimed by a send that was cut off is free once its claim is
+                    // stale: the answer says when.
+                    if let Some(wait) = r.body["details"]["retry_after"]
+                        .as_str()
+                        .and_then(|s| s.parse::<u64>().ok())
+                    {
+                        std::thread::sleep(Duration::from_secs(wait.min(15)));
+                    }
                 }
                 _ => panic!("{username}: {} {}", r.status, r.body),
             }
