@@ -48,11 +48,18 @@ pub fn timestamp(ms: i64) -> prost_types::Timestamp {
     }
 }
 
-/// A protobuf timestamp as unix milliseconds.
-pub fn from_timestamp(t: &prost_types::Timestamp) -> i64 {
-    t.seconds
-        .saturating_mul(1000)
-        .saturating_add(i64::from(t.nanos) / 1_000_000)
+/// A protobuf timestamp of the request field `field` as unix milliseconds: refused unless it
+/// is one RFC 3339 can write (years 1 to 9999, nanoseconds below a second), as on REST.
+pub fn from_timestamp(t: &prost_types::Timestamp, field: &str) -> Result<i64, domain::Error> {
+    let year = OffsetDateTime::from_unix_timestamp(t.seconds).map(|d| d.year());
+    if !matches!(year, Ok(1..=9999)) || !(0..1_000_000_000).contains(&t.nanos) {
+        return Err(domain::Error::new(
+            domain::Code::MalformedBody,
+            format!("{field} is not a time between the years 1 and 9999"),
+        )
+        .with("field", field));
+    }
+    Ok(t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
 }
 
 #[cfg(test)]
@@ -66,8 +73,22 @@ mod tests {
         assert_eq!(parse(&rfc3339(ms)), Ok(ms));
         assert_eq!(parse("2026-12-05T21:42:53.123+01:00"), Ok(ms));
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(from_timestamp(&timestamp(ms)), ms);
-        assert_eq!(from_timestamp(&timestamp(-1)), -1);
+        assert_eq!(from_timestamp(&timestamp(ms), "t"), Ok(ms));
+        assert_eq!(from_timestamp(&timestamp(-1), "t"), Ok(-1));
+        // What RFC 3339 cannot write is refused, not saturated into a time nobody sent.
+        let far = prost_types::Timestamp {
+            seconds: i64::MAX,
+            nanos: 0,
+        };
+        assert_eq!(
+            from_timestamp(&far, "t").unwrap_err().code,
+            domain::Code::MalformedBody
+        );
+        let odd = prost_types::Timestamp {
+            seconds: 0,
+            nanos: -1,
+        };
+        assert!(from_timestamp(&odd, "t").is_err());
         assert!(parse("1796503373123").unwrap_err().contains("RFC 3339"));
         assert!(parse("2026-13-05T00:00:00Z").is_err());
     }

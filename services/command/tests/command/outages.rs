@@ -36,6 +36,9 @@ fn peek_fault(kind: &'static str, code: Code) -> Fault {
 /// the second run (a forward that ran but looked as if it had not).
 const RUN_TWICE: Code = Code::Internal;
 
+/// The "kind" of a forwarded append of new streams (instance creation), for faults.
+const APPEND: &str = "append";
+
 /// Not an error: the fault runs the command on the owner and loses the answer, as a node
 /// that died after it wrote (`SYS-0003`).
 const RUN_THEN_LOSE: Code = Code::NotFoundRoute;
@@ -67,9 +70,8 @@ impl command::placement::Placement for Outage {
             let (kind, peek) = match &request {
                 Request::Execute { key, .. } => (key.kind.clone(), false),
                 Request::Peek { key } => (key.kind.clone(), true),
-                Request::Append { .. } | Request::OwnedStreams { .. } | Request::Heads => {
-                    (String::new(), false)
-                }
+                Request::Append { .. } => (APPEND.to_string(), false),
+                Request::OwnedStreams { .. } | Request::Heads => (String::new(), false),
             };
             let failed = {
                 let mut faults = self.faults.lock().unwrap();
@@ -358,4 +360,56 @@ async fn a_removal_whose_answer_was_lost_still_takes_what_it_owns_with_it() {
         .await
         .expect("the removal was done, and said so");
     assert!(!exists(&owner, "u-1").await, "the org's user went with it");
+}
+
+fn system_owner() -> Caller {
+    let map = RoleMap::default_map();
+    Caller::Principal(Arc::new(Principal {
+        instance: domain::instance::SYSTEM_SCOPE.into(),
+        org: domain::instance::SYSTEM_SCOPE.into(),
+        user: "operator".into(),
+        memberships: Memberships::from_grants(
+            [(Resource::System, [Role::SystemOwner].into_iter().collect())],
+            &map,
+        ),
+    }))
+}
+
+fn globex() -> command::CreateInstance {
+    command::CreateInstance {
+        name: "Globex".into(),
+        domains: vec!["globex.test".into()],
+        admin_username: "root".into(),
+        admin_password: None,
+    }
+}
+
+#[actix_rt::test]
+async fn an_instance_whose_append_ran_before_its_owner_went_silent_is_answered_done_and_keeps_its_domain(
+) {
+    // The owner wrote the whole instance and died before answering: the plan is sent again
+    // (its streams are found written, not written twice), the instance is read, and the
+    // answer is "done"; the domain stays the instance's, so no second instance gets it.
+    let (_dir, owner, gateway) = behind_an_outage(vec![fault(APPEND, RUN_THEN_LOSE)]).await;
+    let created = gateway
+        .create_instance(&system_owner(), globex())
+        .await
+        .unwrap_or_else(|e| panic!("done, as it was: {e}"));
+    let instance = AggregateKey {
+        instance: created.instance_id.clone(),
+        kind: domain::instance::Instance::KIND,
+        id: created.instance_id.clone(),
+    };
+    let (state, version) = owner
+        .state::<domain::instance::Instance>(&instance)
+        .await
+        .unwrap();
+    assert!(state.exists());
+    assert_eq!(created.written.sequence, version);
+    let again = gateway
+        .create_instance(&system_owner(), globex())
+        .await
+        .err()
+        .expect("the domain is taken");
+    assert_eq!(again.code, Code::DomainTaken);
 }

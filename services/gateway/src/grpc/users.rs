@@ -238,8 +238,15 @@ impl pb::user_service_server::UserService for Api {
     });
 
     rpc!(instance create_personal_access_token(pb::CreatePersonalAccessTokenRequest)
-            -> pb::CreatePersonalAccessTokenResponse,
-        |gw, auth, r| pats::create(&gw, &auth, &r.id, r.expires_at.as_ref().map(crate::times::from_timestamp)).await);
+        -> pb::CreatePersonalAccessTokenResponse,
+    |gw, auth, r| {
+        let expires_at = r
+            .expires_at
+            .as_ref()
+            .map(|t| crate::times::from_timestamp(t, "expires_at"))
+            .transpose()?;
+        pats::create(&gw, &auth, &r.id, expires_at).await
+    });
 
     rpc!(instance list_personal_access_tokens(pb::ListPersonalAccessTokensRequest)
             -> pb::ListPersonalAccessTokensResponse,

@@ -238,6 +238,24 @@ fn every_user_change_does_what_its_rest_route_does() {
             .await
             .map(|r| seen.wrote(r))
             .expect("CreatePersonalAccessToken");
+        // An expiry no calendar has (as a client with a bug or an attacker may send) is
+        // refused, not saturated into a time nobody sent.
+        let far = users
+            .create_personal_access_token(seen.req(
+                pb::CreatePersonalAccessTokenRequest {
+                    id: bot.clone(),
+                    expires_at: Some(prost_types::Timestamp {
+                        seconds: i64::MAX,
+                        nanos: 0,
+                    }),
+                },
+                pat,
+            ))
+            .await
+            .unwrap_err();
+        let (code, reason, details) = failure(far);
+        assert_eq!((code, reason.as_str()), (Code::InvalidArgument, "REQ-0001"));
+        assert_eq!(details.get("field").map(String::as_str), Some("expires_at"));
         let me = users
             .get_me(seen.req(pb::GetMeRequest {}, &token.token))
             .await
