@@ -34,7 +34,8 @@ fn may_read(gw: &Gateway, auth: &Authenticated) -> Result<(), Error> {
     require(gw, auth, Permission::EVENTS_READ, target)
 }
 
-fn positions(after: Option<&str>) -> Result<Vec<u64>, Error> {
+/// The positions of the query field `field` (`cursor` or `after_position`), as received.
+fn positions(after: Option<&str>, field: &str) -> Result<Vec<u64>, Error> {
     let Some(after) = after else {
         return Ok(Vec::new());
     };
@@ -45,9 +46,9 @@ fn positions(after: Option<&str>) -> Result<Vec<u64>, Error> {
         .map_err(|_| {
             Error::new(
                 Code::InvalidQuery,
-                "after_position is not a position this server gave out",
+                format!("{field} is not a position this server gave out"),
             )
-            .with("field", "after_position")
+            .with("field", field)
         })
 }
 
@@ -60,7 +61,7 @@ pub async fn list(
 ) -> Result<PageView<EventView>, Error> {
     may_read(gw, auth)?;
     let limit = limit(q.limit)?;
-    let after = match (q.cursor, q.after_position) {
+    let (field, after) = match (q.cursor, q.after_position) {
         (Some(c), Some(p)) if c != p => {
             return Err(Error::new(
                 Code::InvalidQuery,
@@ -68,13 +69,13 @@ pub async fn list(
             )
             .with("field", "cursor"))
         }
-        (cursor, position) => cursor.or(position),
+        (Some(cursor), _) => ("cursor", Some(cursor)),
+        (None, position) => ("after_position", position),
     };
-    let after = positions(after.as_deref())?;
+    let after = positions(after.as_deref(), field)?;
     if after.len() > 1 {
         return Err(
-            Error::new(Code::InvalidQuery, "after_position is one position")
-                .with("field", "after_position"),
+            Error::new(Code::InvalidQuery, format!("{field} is one position")).with("field", field),
         );
     }
     let filter = EventFilter {
@@ -118,7 +119,7 @@ impl Watch {
     pub fn open(gw: &Gateway, auth: &Authenticated, q: EventQuery) -> Result<Watch, Error> {
         may_read(gw, auth)?;
         let mut seen = BTreeMap::new();
-        for p in positions(q.after_position.as_deref())? {
+        for p in positions(q.after_position.as_deref(), "after_position")? {
             let partition = untag(p).0;
             let last = seen.entry(partition).or_insert(p);
             *last = (*last).max(p);

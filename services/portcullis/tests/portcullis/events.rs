@@ -98,4 +98,10 @@ fn reading_the_trail_needs_events_read() {
         t.client.get("/v1/events?after_position=abc").error(),
         (400, "REQ-0003")
     );
+    // A forged cursor is refused the same way, naming the field it came in.
+    for forged in ["abc", "1,2", "-1", "99999999999999999999"] {
+        let r = t.client.get(&format!("/v1/events?cursor={forged}"));
+        assert_eq!(r.error(), (400, "REQ-0003"), "{forged}");
+        assert_eq!(r.body["details"]["field"], "cursor", "{forged}");
+    }
 }
