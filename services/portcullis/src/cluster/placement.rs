@@ -319,6 +319,22 @@ mod tests {
     }
 
     #[test]
+    fn a_command_and_an_append_without_a_deadline_read_as_before_deadlines() {
+        // Version 2 as nodes wrote it before forwarded acts and appends carried `not_after`:
+        // still read, as requests without a deadline.
+        let execute = br#"{"v":2,"m":{"Execute":{"key":{"instance":"i","kind":"user","id":"u"},"caller":{"Internal":{"flow":"Setup","instance":"i"}},"command":"Remove","if_match":null}}}"#;
+        match decode::<Request>(execute).unwrap() {
+            Request::Execute { not_after, .. } => assert_eq!(not_after, None),
+            other => panic!("{other:?}"),
+        }
+        let append = br#"{"v":2,"m":{"Append":{"appends":[]}}}"#;
+        match decode::<Request>(append).unwrap() {
+            Request::Append { not_after, .. } => assert_eq!(not_after, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn messages_carry_their_version_and_another_is_refused_clearly() {
         let request = Request::Peek {
             key: WireKey {
