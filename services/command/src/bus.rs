@@ -164,7 +164,7 @@ macro_rules! routed {
                     let key = AggregateKey { instance: key.instance, kind: <$ty>::KIND, id: key.id };
                     return self.serve_aggregate::<$ty>(&key, op).await;
                 })*
-                Err(Error::internal(format!("no aggregate of kind {:?}", key.kind)))
+                Err(crate::forwarding::not_this_release(&format!("aggregate kind {:?}", key.kind)))
             }
         }
     };

@@ -169,7 +169,8 @@ impl CommandBus {
                 if_match,
                 not_after,
             } => {
-                let cmd: A::Command = decode(&command)?;
+                let cmd: A::Command = serde::Deserialize::deserialize(&command)
+                    .map_err(|e| not_this_release(&format!("{} command ({e})", A::KIND)))?;
                 self.dispatch::<A>(key, &caller, cmd, if_match, not_after)
                     .await
                     .map(Reply::Written)
@@ -198,6 +199,18 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Error> {
     T::deserialize(value)
         .map_err(|e| Error::internal(format!("cannot decode a forwarded request: {e}")))
+}
+
+/// The answer to a forwarded request this release cannot read (a command or an aggregate a
+/// later release added), given before anything runs: the sender's node is of a later release,
+/// in a cluster that is being upgraded.
+pub(crate) fn not_this_release(what: &str) -> Error {
+    Error::new(
+        domain::Code::NodeMessagesVersion,
+        format!(
+            "the node serving this aggregate cannot read the {what}: it runs an earlier release than the node that sent it; retry once the upgrade is finished"
+        ),
+    )
 }
 
 pub(crate) fn unexpected(reply: &Reply) -> Error {

@@ -31,6 +31,7 @@ use readmodel::ReadModel;
 pub use http_error::ApiError;
 pub use openapi::fallback;
 pub use request_log::trace_requests;
+pub use views::EventView;
 
 /// What every handler reaches.
 pub struct Gateway {

@@ -33,6 +33,11 @@ pub fn as_rfc3339_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S:
     }
 }
 
+/// Serde: an RFC 3339 field read as unix milliseconds.
+pub fn from_rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
 /// Serde: an optional RFC 3339 field read as unix milliseconds.
 pub fn from_rfc3339_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Option::<String>::deserialize(d)?

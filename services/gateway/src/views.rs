@@ -417,7 +417,9 @@ pub struct PatView {
     pub expires_at: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
+/// An event of the audit trail. `portcullis export` writes events in this shape, unredacted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EventView {
     pub position: String,
     pub instance_id: String,
@@ -430,7 +432,10 @@ pub struct EventView {
     /// The user (or `internal:<flow>`) that caused it.
     pub creator: String,
     /// RFC 3339.
-    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[serde(
+        serialize_with = "crate::times::as_rfc3339",
+        deserialize_with = "crate::times::from_rfc3339"
+    )]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// The event's fields; password, token and secret hashes are redacted.

@@ -30,6 +30,43 @@ pub enum Command {
     /// Prints this release's version and what it reads and writes: the event encoding
     /// versions, and the version of the messages between the nodes of a cluster.
     Version,
+    /// Writes the event log of a data directory or a cluster (or one instance's events) as
+    /// NDJSON, one event per line in log order (a cluster's: each partition's in order), in the shape `GET /v1/events` lists them, with nothing
+    /// redacted: password and token hashes and sealed keys are in it, so keep it as you keep
+    /// backups. Safe while Portcullis runs.
+    Export(ExportOptions),
+    /// Reads an export into an empty data directory: every line is checked before anything
+    /// is written, and the log appears only once all of it is in. Start Portcullis on it with
+    /// the master key of the exported directory, which sealed its keys.
+    Import(ImportOptions),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExportOptions {
+    /// The data directory of `portcullis start` whose log to export.
+    #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "./portcullis-data")]
+    pub data_dir: PathBuf,
+    /// A cluster's Kafka bootstrap servers (`host:port,...`): export the cluster's log
+    /// instead of a data directory's.
+    #[arg(long, env = "PORTCULLIS_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+    /// Only this instance's events.
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Where to write the export (written whole, then moved into place); standard output
+    /// without it.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImportOptions {
+    /// The data directory to import into: it must hold no events.
+    #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "./portcullis-data")]
+    pub data_dir: PathBuf,
+    /// The export to read; standard input without it.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug, Clone)]

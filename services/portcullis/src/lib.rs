@@ -5,6 +5,8 @@ mod bootstrap;
 pub mod cluster;
 pub mod config;
 pub mod config_file;
+pub mod export;
+pub mod import;
 pub mod logging;
 mod master_key;
 pub mod migrate;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portcullis::{config, config_file, logging, migrate, server};
+use portcullis::{config, config_file, export, import, logging, migrate, server};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     match cli.command {
         config::Command::Start(opts) => run(opts.role.name(), || server::start(*opts)),
         config::Command::Migrate(opts) => run("migrate", || migrate::run(&opts)),
+        config::Command::Export(opts) => run("export", || export::run(&opts)),
+        config::Command::Import(opts) => run("import", || import::run(&opts)),
         config::Command::Version => {
             println!("{}", portcullis::version::describe());
             ExitCode::SUCCESS

@@ -10,6 +10,18 @@ use std::path::Path;
 /// another's), fsync, rename, fsync of the directory. A crash leaves the old file or the new
 /// one, never a part.
 pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    write_private_with(path, |f| {
+        f.write_all(contents.as_bytes())?;
+        f.write_all(b"\n")
+    })
+}
+
+/// As [`write_private`], with what `write` writes into the file; when it fails, the temporary
+/// file is removed and `path` is left as it was.
+pub fn write_private_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -20,12 +32,17 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(&tmp)?;
-    f.write_all(contents.as_bytes())?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
+    let written = write(&mut f).and_then(|t| f.sync_all().map(|()| t));
+    let t = match written {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
     fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir)?.sync_all()?;
     }
-    Ok(())
+    Ok(t)
 }

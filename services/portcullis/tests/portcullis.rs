@@ -22,6 +22,8 @@ mod edge;
 mod escalation;
 #[path = "portcullis/events.rs"]
 mod events;
+#[path = "portcullis/export_import.rs"]
+mod export_import;
 #[path = "portcullis/grants.rs"]
 mod grants;
 #[path = "portcullis/grpc.rs"]
@@ -54,6 +56,8 @@ mod pats;
 mod projects;
 #[path = "portcullis/revocation.rs"]
 mod revocation;
+#[path = "portcullis/rolling_upgrade.rs"]
+mod rolling_upgrade;
 #[path = "portcullis/schemathesis.rs"]
 mod schemathesis;
 #[path = "portcullis/scopes.rs"]

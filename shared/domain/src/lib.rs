@@ -55,6 +55,65 @@ macro_rules! domain_events {
                     "unknown aggregate type {aggregate_type:?} in the log"
                 )))
             }
+
+            /// The event's type, as the log and the API name it.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(DomainEvent::$variant(e) => e.event_type(),)*
+                }
+            }
+
+            /// The event as the log stores it: its type's version, and its payload.
+            pub fn encode(&self) -> (u16, Vec<u8>) {
+                match self {
+                    $(DomainEvent::$variant(e) => codec::encode(e),)*
+                }
+            }
+
+            /// The event's fields with named keys: the payload of the public event shape
+            /// (`/v1/events`, exports), before any redaction.
+            pub fn fields(&self) -> serde_json::Value {
+                match self {
+                    $(DomainEvent::$variant(e) => codec::fields(e),)*
+                }
+            }
+
+            /// An event of `aggregate_type` from the public event shape (see [`codec::from_fields`]).
+            pub fn from_fields(
+                aggregate_type: &str,
+                event_type: &str,
+                fields: &serde_json::Value,
+            ) -> Result<DomainEvent> {
+                $(if aggregate_type == <$agg as aggregate::Aggregate>::KIND {
+                    return Ok(DomainEvent::$variant(codec::from_fields(event_type, fields)?));
+                })*
+                Err(Error::new(
+                    Code::MalformedBody,
+                    format!("no aggregate type is named {aggregate_type:?}"),
+                )
+                .with("aggregate_type", aggregate_type))
+            }
+
+            /// The owners a stream created by this event states (its aggregate's owners, and
+            /// those the event adds), as the command side states them when it appends.
+            pub fn creation_owners(&self) -> Vec<String> {
+                use aggregate::Aggregate;
+                match self {
+                    $(DomainEvent::$variant(e) => {
+                        let mut owners = <$agg>::from_events([e]).owners();
+                        owners.extend(<$agg>::event_owners(e));
+                        owners
+                    })*
+                }
+            }
+
+            /// The owners this event adds to its existing stream.
+            pub fn event_owners(&self) -> Vec<String> {
+                use aggregate::Aggregate;
+                match self {
+                    $(DomainEvent::$variant(e) => <$agg>::event_owners(e),)*
+                }
+            }
         }
     };
 }

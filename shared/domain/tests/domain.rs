@@ -8,6 +8,8 @@ mod grants;
 mod oidc;
 #[path = "domain/project.rs"]
 mod project;
+#[path = "domain/public_shape.rs"]
+mod public_shape;
 #[path = "domain/settings.rs"]
 mod settings;
 #[path = "domain/signing_keys.rs"]

@@ -62,26 +62,7 @@ fn redact(v: &mut Value) {
 
 /// The event's fields as JSON, secrets redacted.
 pub fn payload(event: &DomainEvent) -> Value {
-    let tagged = match event {
-        DomainEvent::Instance(e) => serde_json::to_value(e),
-        DomainEvent::Org(e) => serde_json::to_value(e),
-        DomainEvent::User(e) => serde_json::to_value(e),
-        DomainEvent::Project(e) => serde_json::to_value(e),
-        DomainEvent::UserGrant(e) => serde_json::to_value(e),
-        DomainEvent::SigningKeys(e) => serde_json::to_value(e),
-        DomainEvent::AuthRequest(e) => serde_json::to_value(e),
-        DomainEvent::Session(e) => serde_json::to_value(e),
-        DomainEvent::RefreshFamily(e) => serde_json::to_value(e),
-        DomainEvent::TokenRevocations(e) => serde_json::to_value(e),
-        DomainEvent::Unique(e) => serde_json::to_value(e),
-    }
-    .unwrap_or(Value::Null);
-    // Serde tags an enum variant as {"Variant": {fields}}; the type is named separately.
-    let mut fields = match tagged {
-        Value::Object(map) if map.len() == 1 => map.into_iter().next().map(|(_, v)| v),
-        _ => None,
-    }
-    .unwrap_or_else(|| Value::Object(Default::default()));
+    let mut fields = event.fields();
     redact(&mut fields);
     fields
 }

@@ -1,7 +1,8 @@
 //! The internal API of command nodes: `POST /internal/v1/forward` takes a forwarded request
 //! from another node of the cluster and answers `Result<Reply, Error>`, both JSON in a versioned
-//! envelope (`placement::encode`); a message of another version is answered with
-//! `CLUSTER-0003`, never misread.
+//! envelope (`placement::encode`), the answer in the request's version; a message of a version
+//! this release does not speak is answered with `CLUSTER-0003` naming the ones it does, never
+//! misread.
 //! Only nodes holding the cluster's master key can call it: the bearer token is derived from
 //! it and compared in constant time. `GET /metrics` serves the node's metrics.
 
@@ -12,7 +13,7 @@ use command::placement::Request;
 use command::CommandBus;
 use domain::validate::same_secret;
 
-use super::placement::{decode, encode, FORWARD_PATH, MAX_BODY};
+use super::placement::{decode, encode, encode_as, FORWARD_PATH, MAX_BODY};
 
 pub struct Internal {
     pub bus: Arc<CommandBus>,
@@ -60,9 +61,10 @@ async fn forward(
     if !authorized {
         return HttpResponse::Unauthorized().body("the internal API needs the cluster's token");
     }
-    let request: Request = match decode(&body) {
+    let (version, request): (u16, Request) = match decode(&body) {
         Ok(r) => r,
-        // The sender reads the refusal as any answer: in the envelope it understands.
+        // The sender reads the refusal as any answer, in this release's envelope: a sender of
+        // the next release reads it, and writes again in this one's version.
         Err(e) => {
             return match encode(&Err::<command::placement::Reply, _>(e)) {
                 Ok(bytes) => HttpResponse::Ok()
@@ -73,7 +75,7 @@ async fn forward(
         }
     };
     let answer = internal.bus.serve(request).await;
-    match encode(&answer) {
+    match encode_as(version, &answer) {
         Ok(bytes) => HttpResponse::Ok()
             .content_type("application/json")
             .body(bytes),

@@ -31,7 +31,7 @@ use readmodel::{CqlOptions, CqlReadModel, ReadModel, SqliteReadModel};
 use crate::config::{Role, StartOptions};
 use crate::server::Launched;
 use internal_api::Internal;
-use placement::ClusterPlacement;
+use placement::{ClusterPlacement, PeerVersions};
 
 /// How long a forward waits for a partition to have an owner (rebalances take 3-11 s).
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -81,11 +81,17 @@ fn common(opts: &StartOptions) -> Result<Common, String> {
         .map_err(|_| "reading the events topic's partitions failed".to_string())?
         .map_err(|e| format!("{e} (brokers {brokers})"))?;
     Ok(Common {
-        token: master_key.derive("portcullis internal api v1"),
+        token: internal_token(&master_key),
         brokers,
         partitions,
         master_key,
     })
+}
+
+/// The internal API's bearer token: derived from the master key, so every node of the cluster
+/// holds it and nothing else does.
+pub fn internal_token(master_key: &MasterKey) -> String {
+    master_key.derive("portcullis internal api v1")
 }
 
 /// Starts a cluster role; the HTTP server is bound, not yet running.
@@ -186,6 +192,7 @@ async fn command_node(
         owners: owners(&common)?,
         token: common.token.clone(),
         patience: PATIENCE,
+        peers: PeerVersions::default(),
     };
     let bus = Arc::new(CommandBus::new(
         log.clone(),
@@ -292,6 +299,7 @@ async fn gateway_node(
         owners: owners(&common)?,
         token: common.token.clone(),
         patience: PATIENCE,
+        peers: PeerVersions::default(),
     };
     let metrics = telemetry::Metrics::new();
     let bus = Arc::new(CommandBus::new(

@@ -10,7 +10,8 @@
 //! sent again: the caller gets `SYS-0003` (its outcome is open), which sagas settle by asking
 //! the aggregate's owner. Reads (a peek, owned streams, heads) are sent again either way.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use command::placement::{Forwarded, Placement, Reply, Request};
@@ -32,12 +33,17 @@ pub struct ClusterPlacement {
     pub token: String,
     /// How long a forward waits for a partition to have a reachable owner.
     pub patience: Duration,
+    /// The nodes that speak an earlier node-message version.
+    pub peers: PeerVersions,
 }
 
 /// Why one attempt failed.
 enum Attempt {
     /// The request did not reach a node, or the node refused it unread: send again.
     Again,
+    /// The node refused the message unread for its version, naming its own: if this node
+    /// writes that one too, send again in it.
+    Speaks(u16, Error),
     /// The answer is final.
     Done(Result<Reply, Error>),
 }
@@ -118,8 +124,12 @@ async fn attempt(address: &str, token: &str, body: &[u8], resendable: bool) -> A
         ))));
     }
     match decode::<Result<Reply, Error>>(&bytes) {
-        Ok(Err(e)) if e.code == Code::PartitionMoved => Attempt::Again,
-        Ok(answer) => Attempt::Done(answer),
+        Ok((_, Err(e))) if e.code == Code::PartitionMoved => Attempt::Again,
+        Ok((_, Err(e))) if e.code == Code::NodeMessagesVersion => match version_spoken_by(&e) {
+            Some(theirs) => Attempt::Speaks(theirs, e),
+            None => Attempt::Done(Err(e)),
+        },
+        Ok((_, answer)) => Attempt::Done(answer),
         Err(e) => Attempt::Done(Err(e)),
     }
 }
@@ -138,16 +148,24 @@ impl Placement for ClusterPlacement {
 
     fn forward(&self, partition: i32, request: Request) -> Forwarded<'_> {
         Box::pin(async move {
-            let body = encode(&request)?;
             let resendable = read_only(&request);
             let deadline = Instant::now() + self.patience;
             let mut announced = self.owners.changed();
+            let mut switched = false;
             loop {
                 if let Some(owner) = self.owners.owner(partition) {
-                    if let Attempt::Done(answer) =
-                        attempt(&owner.address, &self.token, &body, resendable).await
-                    {
-                        return answer;
+                    let version = self.peers.of(&owner.address);
+                    let body = encode_as(version, &request)?;
+                    match attempt(&owner.address, &self.token, &body, resendable).await {
+                        Attempt::Done(answer) => return answer,
+                        // Refused unread: no wait before writing it in the node's version.
+                        Attempt::Speaks(theirs, _) if theirs != version && !switched => {
+                            self.peers.learned(&owner.address, theirs);
+                            switched = true;
+                            continue;
+                        }
+                        Attempt::Speaks(_, refusal) => return Err(refusal),
+                        Attempt::Again => {}
                     }
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -183,37 +201,83 @@ struct VersionOnly {
     v: u16,
 }
 
+/// The node-message versions this release reads and writes.
+fn speaks(version: u16) -> bool {
+    (crate::version::NODE_MESSAGES_OLDEST..=crate::version::NODE_MESSAGES).contains(&version)
+}
+
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    encode_as(crate::version::NODE_MESSAGES, value)
+}
+
+/// `value` as a node of node-message `version` reads it. Every version this release speaks
+/// has today's shapes (see `NODE_MESSAGES_OLDEST`); a later version that changes a shape
+/// turns the message into the earlier one's here.
+pub fn encode_as<T: serde::Serialize>(version: u16, value: &T) -> Result<Vec<u8>, Error> {
+    debug_assert!(speaks(version));
     serde_json::to_vec(&Envelope {
-        v: crate::version::NODE_MESSAGES,
+        v: version,
         m: value,
     })
     .map_err(|e| Error::internal(format!("cannot encode for the internal API: {e}")))
 }
 
-/// A message of another version (or of a release before versions) is a clear error, never a
-/// misread.
-pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let ours = crate::version::NODE_MESSAGES;
+/// A message and its version. A message of a version this release does not speak (or of a
+/// release before versions) is a clear error naming the versions this node speaks, never a
+/// misread: the sender writes again in one of them if it can.
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<(u16, T), Error> {
+    use crate::version::{NODE_MESSAGES as NEWEST, NODE_MESSAGES_OLDEST as OLDEST};
     let other = |theirs: String| {
         Error::new(
             Code::NodeMessagesVersion,
             format!(
-                "a node speaks node messages {theirs}, this one version {ours} (release {}): \
-                 nodes of one cluster must run releases that share it; finish the upgrade",
+                "a node speaks node messages {theirs}, this one versions {OLDEST} to {NEWEST} \
+                 (release {}): nodes of one cluster must run adjacent releases; finish the upgrade",
                 crate::version::RELEASE
             ),
         )
-        .with("version", ours.to_string())
+        .with("version", NEWEST.to_string())
+        .with("oldest_version", OLDEST.to_string())
     };
     match serde_json::from_slice::<VersionOnly>(bytes) {
-        Ok(VersionOnly { v }) if v == ours => {}
-        Ok(VersionOnly { v }) => return Err(other(format!("version {v}"))),
-        Err(_) => return Err(other("of an unknown version".into())),
+        Ok(VersionOnly { v }) if speaks(v) => serde_json::from_slice::<Envelope<T>>(bytes)
+            .map(|e| (v, e.m))
+            .map_err(|e| Error::internal(format!("unreadable internal API message: {e}"))),
+        Ok(VersionOnly { v }) => Err(other(format!("version {v}"))),
+        Err(_) => Err(other("of an unknown version".into())),
     }
-    serde_json::from_slice::<Envelope<T>>(bytes)
-        .map(|e| e.m)
-        .map_err(|e| Error::internal(format!("unreadable internal API message: {e}")))
+}
+
+/// The node-message version a node that refused ours speaks, if this release writes it.
+fn version_spoken_by(refusal: &Error) -> Option<u16> {
+    let named = refusal.details.iter().find(|(k, _)| k == "version")?;
+    named.1.parse().ok().filter(|v| speaks(*v))
+}
+
+/// How long a node's version learned from its refusal is kept: the node at that address may
+/// be replaced by one of a newer release, which is then written to in its own version again.
+const REMEMBER_VERSION: Duration = Duration::from_secs(60);
+
+/// The node-message version of each node that refused this release's: a node of the previous
+/// release during a rolling upgrade.
+#[derive(Default)]
+pub struct PeerVersions(Mutex<HashMap<String, (u16, Instant)>>);
+
+impl PeerVersions {
+    /// The version to write to the node at `address`.
+    fn of(&self, address: &str) -> u16 {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match known.get(address) {
+            Some((version, at)) if at.elapsed() < REMEMBER_VERSION => *version,
+            _ => crate::version::NODE_MESSAGES,
+        }
+    }
+
+    fn learned(&self, address: &str, version: u16) {
+        tracing::info!(%address, version, "a node speaks an earlier node-message version (a rolling upgrade): writing to it in that version");
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        known.insert(address.to_string(), (version, Instant::now()));
+    }
 }
 
 /// The current span's context as W3C trace headers (none unless traces are exported).
@@ -297,7 +361,9 @@ mod tests {
         let body = encode(&write).unwrap();
         match attempt(&address, "t", &body, read_only(&write)).await {
             Attempt::Done(Err(e)) => assert_eq!(e.code, Code::StorageUnavailable, "{e}"),
-            Attempt::Done(Ok(_)) => panic!("answered by a node that said nothing"),
+            Attempt::Done(Ok(_)) | Attempt::Speaks(..) => {
+                panic!("answered by a node that said nothing")
+            }
             Attempt::Again => panic!("a write the node read would be sent again"),
         }
         assert_eq!(read.load(std::sync::atomic::Ordering::SeqCst), 1);
@@ -323,47 +389,53 @@ mod tests {
         // Version 2 as nodes wrote it before forwarded acts and appends carried `not_after`:
         // still read, as requests without a deadline.
         let execute = br#"{"v":2,"m":{"Execute":{"key":{"instance":"i","kind":"user","id":"u"},"caller":{"Internal":{"flow":"Setup","instance":"i"}},"command":"Remove","if_match":null}}}"#;
-        match decode::<Request>(execute).unwrap() {
+        match decode::<Request>(execute).unwrap().1 {
             Request::Execute { not_after, .. } => assert_eq!(not_after, None),
             other => panic!("{other:?}"),
         }
         let append = br#"{"v":2,"m":{"Append":{"appends":[]}}}"#;
-        match decode::<Request>(append).unwrap() {
+        match decode::<Request>(append).unwrap().1 {
             Request::Append { not_after, .. } => assert_eq!(not_after, None),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn messages_carry_their_version_and_another_is_refused_clearly() {
-        let request = Request::Peek {
-            key: WireKey {
-                instance: "i".into(),
-                kind: "user".into(),
-                id: "u".into(),
-            },
-        };
-        let bytes = encode(&request).unwrap();
+    fn messages_carry_their_version_and_one_this_release_does_not_speak_is_refused_clearly() {
+        let bytes = encode(&peek()).unwrap();
         assert!(matches!(
             decode::<Request>(&bytes).unwrap(),
-            Request::Peek { .. }
+            (crate::version::NODE_MESSAGES, Request::Peek { .. })
         ));
         let answer: Result<Reply, Error> = Err(Error::new(Code::UserNotFound, "no such user"));
-        let back: Result<Reply, Error> = decode(&encode(&answer).unwrap()).unwrap();
+        let (_, back): (_, Result<Reply, Error>) = decode(&encode(&answer).unwrap()).unwrap();
         assert_eq!(back.unwrap_err().code, Code::UserNotFound);
-        // The next version, and a message of release 0.1 (positional bincode, no envelope).
+        // The previous version (a node of the previous release) is read, and written.
+        let previous = br#"{"v":1,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
+        assert!(matches!(
+            decode::<Request>(previous).unwrap(),
+            (1, Request::Peek { .. })
+        ));
+        assert_eq!(encode_as(1, &peek()).unwrap(), previous.to_vec());
+        // The next version, and a message of release 0.1 (positional bincode, no envelope):
+        // refused naming the versions this node speaks, which a sender of the next release
+        // writes again in.
         let next = br#"{"v":3,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
         let e = decode::<Request>(next).err().unwrap();
         assert_eq!(e.code, Code::NodeMessagesVersion);
         assert!(e.message.contains("version 3") && e.message.contains("finish the upgrade"));
-        // Version 1 (before forwarded commands carried session lifetimes): refused the same.
-        let previous = br#"{"v":1,"m":{"Peek":{"key":{"instance":"i","kind":"user","id":"u"}}}}"#;
-        let e = decode::<Request>(previous).err().unwrap();
-        assert_eq!(e.code, Code::NodeMessagesVersion);
+        assert_eq!(
+            version_spoken_by(&e),
+            Some(crate::version::NODE_MESSAGES),
+            "{e:?}"
+        );
         let old = [1u8, 1, 105, 4, 117, 115, 101, 114, 1, 117];
         assert_eq!(
             decode::<Request>(&old).err().unwrap().code,
             Code::NodeMessagesVersion
         );
+        // A refusal naming a version this release does not write is final.
+        let too_old = Error::new(Code::NodeMessagesVersion, "").with("version", "0");
+        assert_eq!(version_spoken_by(&too_old), None);
     }
 }

@@ -11,7 +11,10 @@
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
+mod public;
 mod v1;
+
+pub use public::{fields, from_fields};
 
 use crate::aggregate::EventType;
 use crate::error::{Error, Result};

@@ -70,7 +70,7 @@ fn grant() -> Grant {
 }
 
 /// One event of every variant of every aggregate.
-fn samples() -> Vec<DomainEvent> {
+pub(crate) fn samples() -> Vec<DomainEvent> {
     use DomainEvent as D;
     let roles = || vec![s("IAM_OWNER")];
     let mut all = vec![];
@@ -385,7 +385,7 @@ fn samples() -> Vec<DomainEvent> {
 
 /// The aggregate kind, event type and meaning (the current shape as JSON) of an event, and its
 /// encoding: matched exhaustively, so that a new aggregate cannot be left out here.
-fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (u16, Vec<u8>)) {
+pub(crate) fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (u16, Vec<u8>)) {
     macro_rules! of {
         ($kind:literal, $e:expr) => {
             (

@@ -30,6 +30,9 @@ pub struct Follower {
     traces: HashMap<(i32, i64), String>,
     /// Spans continuing the traces of the last batch's events.
     spans: Vec<tracing::Span>,
+    /// The partitions read to their end and nothing since (for a follower [`Follower::to_end`]).
+    at_end: std::collections::HashSet<i32>,
+    partitions: u32,
 }
 
 /// Where a follower starts a partition: the position applied there (within the partition),
@@ -51,8 +54,42 @@ impl Follower {
         checkpoints: HashMap<i32, Checkpoint>,
         earlier: std::sync::Arc<dyn Fn(&StreamId) -> u64 + Send + Sync>,
     ) -> LogResult<Follower> {
-        let consumer =
-            super::committed_reader(brokers, &format!("portcullis.follow.{node}"), false)?;
+        Follower::assigned(
+            brokers,
+            topic,
+            partitions,
+            node,
+            checkpoints,
+            earlier,
+            false,
+        )
+    }
+
+    /// Follows `partitions` partitions of `topic` from their start, telling when it has read
+    /// each to the end ([`Follower::at_end`]): an export.
+    pub fn to_end(brokers: &str, topic: &str, partitions: u32, node: &str) -> LogResult<Follower> {
+        let nothing_applied = std::sync::Arc::new(|_: &StreamId| 0);
+        Follower::assigned(
+            brokers,
+            topic,
+            partitions,
+            node,
+            HashMap::new(),
+            nothing_applied,
+            true,
+        )
+    }
+
+    fn assigned(
+        brokers: &str,
+        topic: &str,
+        partitions: u32,
+        node: &str,
+        checkpoints: HashMap<i32, Checkpoint>,
+        earlier: std::sync::Arc<dyn Fn(&StreamId) -> u64 + Send + Sync>,
+        eof: bool,
+    ) -> LogResult<Follower> {
+        let consumer = super::committed_reader(brokers, &format!("portcullis.follow.{node}"), eof)?;
         let mut assignment = TopicPartitionList::new();
         let mut readers = HashMap::new();
         for p in 0..partitions as i32 {
@@ -85,7 +122,15 @@ impl Follower {
             read: 0,
             traces: HashMap::new(),
             spans: Vec::new(),
+            at_end: Default::default(),
+            partitions,
         })
+    }
+
+    /// Whether every partition was read to its end, with nothing after (a follower
+    /// [`Follower::to_end`]; events committed later are not waited for).
+    pub fn at_end(&self) -> bool {
+        self.at_end.len() == self.partitions as usize
     }
 
     /// Where each partition's reader would resume now: store it with the batch just taken.
@@ -108,6 +153,10 @@ impl Follower {
         for _ in 0..max {
             let message = match tokio::time::timeout(budget, self.consumer.recv()).await {
                 Err(_) => break,
+                Ok(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                    self.at_end.insert(p);
+                    continue;
+                }
                 Ok(Err(e)) => return Err(LogError::Unavailable(format!("kafka: reading: {e}"))),
                 Ok(Ok(m)) => m,
             };
@@ -115,6 +164,7 @@ impl Follower {
             budget = Duration::from_millis(1);
             self.read += 1;
             let p = message.partition();
+            self.at_end.remove(&p);
             let decoded = Record::decode(message.payload().unwrap_or_default());
             let Some(record) = readable(decoded, message.topic(), p, message.offset())? else {
                 continue;
