@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use domain::DomainEvent;
@@ -27,7 +28,12 @@ const MAX_ID: usize = 256;
 pub fn run(opts: &ImportOptions) -> Result<(), String> {
     let dir = &opts.data_dir;
     check_empty(dir)?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    // The log holds password and token hashes: only the owner may enter, as `start` makes it.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
     let input: Box<dyn BufRead> = match &opts.input {
         Some(file) => Box::new(std::io::BufReader::new(
             std::fs::File::open(file)
@@ -48,6 +54,7 @@ pub fn run(opts: &ImportOptions) -> Result<(), String> {
     match imported {
         Ok(n) => {
             std::fs::rename(&partial, log_path(dir))
+                .and_then(|()| std::fs::File::open(dir)?.sync_all())
                 .map_err(|e| format!("cannot move the imported log into place: {e}"))?;
             tracing::info!(
                 events = n,

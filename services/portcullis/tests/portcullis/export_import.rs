@@ -260,6 +260,8 @@ fn a_clusters_log_exports_and_imports_into_a_data_directory() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Made as `start` makes a data directory: only its owner may enter.
+    assert_eq!(mode(b.clone()), 0o700);
     let server = start(&b, &[("PORTCULLIS_MASTERKEY", key.as_str())]);
     let admin = Client::new(&server.base, Some("localhost")).token(&pat);
     let moved = admin.get(&format!("/v1/users/{}", made.human));
