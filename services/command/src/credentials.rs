@@ -4,7 +4,7 @@
 
 use authz::Caller;
 use domain::user::{Email, NewHuman, Profile, User, UserChange, UserCommand};
-use domain::{authorize, validate, Aggregate, AggregateKey, Code, Error};
+use domain::{authorize, Aggregate, AggregateKey, Code, Error};
 
 use crate::actor::Written;
 use crate::bus::CommandBus;
@@ -46,7 +46,8 @@ impl CommandBus {
         let key = user_key(instance, user_id);
         self.precheck::<User>(&key, caller, &UserCommand::AddHuman(human.clone()))?;
         if let Some(p) = input.password {
-            human.password_hash = Some(self.passwords.hash(validate::password(&p)?).await?);
+            let rules = self.password_complexity(instance, &human.org_id).await?;
+            human.password_hash = Some(self.passwords.hash(rules.check(&p)?).await?);
         }
         self.create_user(caller, instance, user_id, UserCommand::AddHuman(human))
             .await
@@ -141,7 +142,6 @@ impl CommandBus {
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let key = user_key(instance, user_id);
-        let new_password = validate::password(&change.new_password)?;
         // The permission first, with a placeholder: a caller who may not change this password
         // cannot make the server hash anything.
         let probe = UserCommand::Change(UserChange::Password {
@@ -154,6 +154,10 @@ impl CommandBus {
         }
         authorize(&self.deps.authz, caller, user.access(&key, &probe))?;
         self.precheck_take_over(caller, instance, user_id).await?;
+        // The rules of the user's org (else the instance's).
+        let (org, own) = self.settings_of_user(instance, &user).await?;
+        let rules = domain::settings::password_complexity(org.as_ref(), &own);
+        let new_password = rules.check(&change.new_password)?;
         let current_verified = match (change.current_password, user.password_hash) {
             (Some(current), Some(hash)) => self.passwords.verify(current, hash).await?,
             _ => false,

@@ -4,7 +4,9 @@
 use authz::Caller;
 use domain::instance::{Instance, InstanceCommand};
 use domain::org::{Org, OrgCommand};
-use domain::settings::{LockoutSettings, Settings, SettingsKind, SettingsMap};
+use domain::settings::{
+    LockoutSettings, PasswordComplexitySettings, Settings, SettingsKind, SettingsMap,
+};
 use domain::user::User;
 use domain::{Aggregate, Code, Error};
 
@@ -64,6 +66,16 @@ impl CommandBus {
     ) -> Result<LockoutSettings, Error> {
         let (org, own) = self.settings_of_user(instance, user).await?;
         Ok(domain::settings::lockout(org.as_ref(), &own))
+    }
+
+    /// The password rules in force in an org (an org that does not exist is `ORG-0001`).
+    pub async fn password_complexity(
+        &self,
+        instance: &str,
+        org: &str,
+    ) -> Result<PasswordComplexitySettings, Error> {
+        let (own, org) = self.settings_maps(instance, Some(org)).await?;
+        Ok(domain::settings::password_complexity(org.as_ref(), &own))
     }
 
     pub async fn set_instance_settings(

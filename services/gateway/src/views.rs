@@ -508,10 +508,22 @@ pub struct LockoutSettingsView {
     pub source: String,
 }
 
+/// The password rules in force, and where they come from (`default`, `instance`, `org`).
+#[derive(Serialize, ToSchema)]
+pub struct PasswordComplexitySettingsView {
+    pub min_length: u32,
+    pub has_uppercase: bool,
+    pub has_lowercase: bool,
+    pub has_number: bool,
+    pub has_symbol: bool,
+    pub source: String,
+}
+
 /// A kind's settings in force.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum SettingsView {
     Session(SessionSettingsView),
     Lockout(LockoutSettingsView),
+    PasswordComplexity(PasswordComplexitySettingsView),
 }

@@ -50,6 +50,8 @@ mod oidc_rust;
 mod oidc_support;
 #[path = "portcullis/openapi.rs"]
 mod openapi;
+#[path = "portcullis/password_rules.rs"]
+mod password_rules;
 #[path = "portcullis/pats.rs"]
 mod pats;
 #[path = "portcullis/projects.rs"]

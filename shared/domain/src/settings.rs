@@ -12,15 +12,21 @@ use crate::error::{Code, Error, Result};
 pub enum SettingsKind {
     Session,
     Lockout,
+    PasswordComplexity,
 }
 
 impl SettingsKind {
-    pub const ALL: &'static [SettingsKind] = &[SettingsKind::Session, SettingsKind::Lockout];
+    pub const ALL: &'static [SettingsKind] = &[
+        SettingsKind::Session,
+        SettingsKind::Lockout,
+        SettingsKind::PasswordComplexity,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             SettingsKind::Session => "session",
             SettingsKind::Lockout => "lockout",
+            SettingsKind::PasswordComplexity => "password_complexity",
         }
     }
 
@@ -45,6 +51,7 @@ impl SettingsKind {
 pub enum Settings {
     Session(SessionSettings),
     Lockout(LockoutSettings),
+    PasswordComplexity(PasswordComplexitySettings),
 }
 
 impl Settings {
@@ -52,6 +59,7 @@ impl Settings {
         match self {
             Settings::Session(_) => SettingsKind::Session,
             Settings::Lockout(_) => SettingsKind::Lockout,
+            Settings::PasswordComplexity(_) => SettingsKind::PasswordComplexity,
         }
     }
 
@@ -60,6 +68,7 @@ impl Settings {
         match self {
             Settings::Session(s) => s.validated().map(Settings::Session),
             Settings::Lockout(s) => s.validated().map(Settings::Lockout),
+            Settings::PasswordComplexity(s) => s.validated().map(Settings::PasswordComplexity),
         }
     }
 
@@ -68,6 +77,9 @@ impl Settings {
         match kind {
             SettingsKind::Session => Settings::Session(SessionSettings::default()),
             SettingsKind::Lockout => Settings::Lockout(LockoutSettings::default()),
+            SettingsKind::PasswordComplexity => {
+                Settings::PasswordComplexity(PasswordComplexitySettings::default())
+            }
         }
     }
 }
@@ -192,6 +204,114 @@ impl LockoutSettings {
     }
 }
 
+/// What every password set must hold (by a user, a manager, an invitation or a reset): at
+/// least `min_length` characters and at most 200, and a character of each class asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordComplexitySettings {
+    pub min_length: u32,
+    pub has_uppercase: bool,
+    pub has_lowercase: bool,
+    pub has_number: bool,
+    pub has_symbol: bool,
+}
+
+/// The longest password: longer ones are not passwords but payloads to hash.
+pub const LONGEST_PASSWORD: u32 = 200;
+
+/// The shortest minimum an instance or org may set (NIST SP 800-63B's floor).
+const SHORTEST_MIN_LENGTH: u32 = 8;
+
+impl Default for PasswordComplexitySettings {
+    /// Length over classes, as NIST SP 800-63B and OWASP ASVS level 2 advise: 12 characters,
+    /// of any kind.
+    fn default() -> Self {
+        PasswordComplexitySettings {
+            min_length: 12,
+            has_uppercase: false,
+            has_lowercase: false,
+            has_number: false,
+            has_symbol: false,
+        }
+    }
+}
+
+impl PasswordComplexitySettings {
+    fn validated(self) -> Result<PasswordComplexitySettings> {
+        if !(SHORTEST_MIN_LENGTH..=LONGEST_PASSWORD).contains(&self.min_length) {
+            return Err(invalid("min_length", "must be 8 to 200"));
+        }
+        Ok(self)
+    }
+
+    /// `password` if it holds to these rules (returned as given, never trimmed), else
+    /// `USER-0009` naming the first rule it breaks (`details.rule`).
+    pub fn check(&self, password: &str) -> Result<String> {
+        let broken = |rule: &str, why: String| {
+            Err(Error::new(Code::InvalidPassword, why)
+                .with("field", "password")
+                .with("rule", rule))
+        };
+        let length = password.chars().count();
+        if length < self.min_length as usize || length > LONGEST_PASSWORD as usize {
+            let min = self.min_length;
+            return broken(
+                "min_length",
+                format!("the password must be {min} to {LONGEST_PASSWORD} characters"),
+            );
+        }
+        let asked = [
+            (self.has_uppercase, &UPPERCASE),
+            (self.has_lowercase, &LOWERCASE),
+            (self.has_number, &NUMBER),
+            (self.has_symbol, &SYMBOL),
+        ];
+        for (_, class) in asked.iter().filter(|(asked, _)| *asked) {
+            if !password.chars().any(class.holds) {
+                return broken(
+                    class.rule,
+                    format!("the password must hold {}", class.named),
+                );
+            }
+        }
+        Ok(password.to_string())
+    }
+}
+
+/// A class of characters a password rule may ask for: the rule's name, the test, and how a
+/// refusal names it.
+struct CharClass {
+    rule: &'static str,
+    holds: fn(char) -> bool,
+    named: &'static str,
+}
+
+const UPPERCASE: CharClass = CharClass {
+    rule: "has_uppercase",
+    holds: char::is_uppercase,
+    named: "an uppercase letter",
+};
+const LOWERCASE: CharClass = CharClass {
+    rule: "has_lowercase",
+    holds: char::is_lowercase,
+    named: "a lowercase letter",
+};
+const NUMBER: CharClass = CharClass {
+    rule: "has_number",
+    holds: char::is_numeric,
+    named: "a number",
+};
+const SYMBOL: CharClass = CharClass {
+    rule: "has_symbol",
+    holds: is_symbol,
+    named: "a symbol",
+};
+
+/// A symbol: neither a letter, a number nor white space.
+fn is_symbol(c: char) -> bool {
+    !c.is_alphanumeric() && !c.is_whitespace()
+}
+
 /// The settings an aggregate sets, one value per kind.
 pub type SettingsMap = std::collections::BTreeMap<SettingsKind, Settings>;
 
@@ -243,5 +363,16 @@ pub fn lockout(org: Option<&SettingsMap>, instance: &SettingsMap) -> LockoutSett
     match in_force(SettingsKind::Lockout, org, instance).0 {
         Settings::Lockout(s) => s,
         _ => LockoutSettings::default(),
+    }
+}
+
+/// The password rules in force.
+pub fn password_complexity(
+    org: Option<&SettingsMap>,
+    instance: &SettingsMap,
+) -> PasswordComplexitySettings {
+    match in_force(SettingsKind::PasswordComplexity, org, instance).0 {
+        Settings::PasswordComplexity(s) => s,
+        _ => PasswordComplexitySettings::default(),
     }
 }

@@ -83,20 +83,10 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The shortest password (OWASP ASVS level 2).
-pub const MIN_PASSWORD: usize = 12;
-
-/// A password as a user chooses it: 12 to 200 characters. Returned as given (never trimmed).
+/// A password under the default rules (12 to 200 characters, of any kind), where no instance
+/// or org has set its own (a new instance's first admin). Returned as given (never trimmed).
 pub fn password(value: &str) -> Result<String> {
-    let n = value.chars().count();
-    if !(MIN_PASSWORD..=200).contains(&n) {
-        return Err(Error::new(
-            Code::InvalidPassword,
-            format!("the password must be {MIN_PASSWORD} to 200 characters"),
-        )
-        .with("field", "password"));
-    }
-    Ok(value.to_string())
+    crate::settings::PasswordComplexitySettings::default().check(value)
 }
 
 /// A DNS host name, lower-cased: labels of letters, digits and hyphens, or an IPv4 literal.

@@ -3,13 +3,19 @@
 //! comes from; an org's value overrides the instance's until it is deleted.
 
 use authz::{Permission, Target};
-use domain::settings::{self, LockoutSettings, SessionSettings, Settings, SettingsKind, Source};
+use domain::settings::{
+    self, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings, SettingsKind,
+    Source,
+};
 use domain::{Code, Error};
 
 use super::orgs::org_target;
 use super::{reply, require};
 use crate::auth::Authenticated;
-use crate::views::{LockoutSettingsView, SessionSettingsView, SettingsView, WriteReply};
+use crate::views::{
+    LockoutSettingsView, PasswordComplexitySettingsView, SessionSettingsView, SettingsView,
+    WriteReply,
+};
 use crate::Gateway;
 
 /// The gateway's check: `on_org` on the org, or `on_instance` on the instance.
@@ -124,6 +130,9 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
         SettingsKind::Lockout => {
             Settings::Lockout(serde_json::from_value::<LockoutSettings>(fields).map_err(malformed)?)
         }
+        SettingsKind::PasswordComplexity => Settings::PasswordComplexity(
+            serde_json::from_value::<PasswordComplexitySettings>(fields).map_err(malformed)?,
+        ),
     })
 }
 
@@ -142,5 +151,15 @@ fn view(value: Settings, source: Source) -> SettingsView {
             lock_seconds: s.lock_seconds,
             source,
         }),
+        Settings::PasswordComplexity(s) => {
+            SettingsView::PasswordComplexity(PasswordComplexitySettingsView {
+                min_length: s.min_length,
+                has_uppercase: s.has_uppercase,
+                has_lowercase: s.has_lowercase,
+                has_number: s.has_number,
+                has_symbol: s.has_symbol,
+                source,
+            })
+        }
     }
 }

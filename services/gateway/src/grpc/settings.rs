@@ -1,7 +1,7 @@
 //! `SettingsService`: settings of the instance and of its orgs (REST `/v1/instance/settings`
 //! and `/v1/orgs/{org_id}/settings`).
 
-use domain::settings::{LockoutSettings, SessionSettings, Settings};
+use domain::settings::{LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings};
 
 use super::call::{required, Api};
 use super::pb;
@@ -26,6 +26,18 @@ impl From<SettingsView> for pb::Settings {
                     lock_seconds: v.lock_seconds,
                 })),
             },
+            SettingsView::PasswordComplexity(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::PasswordComplexity(
+                    pb::PasswordComplexitySettings {
+                        min_length: v.min_length,
+                        has_uppercase: v.has_uppercase,
+                        has_lowercase: v.has_lowercase,
+                        has_number: v.has_number,
+                        has_symbol: v.has_symbol,
+                    },
+                )),
+            },
         }
     }
 }
@@ -45,6 +57,16 @@ fn lockout(s: pb::LockoutSettings) -> Settings {
     })
 }
 
+fn password_complexity(s: pb::PasswordComplexitySettings) -> Settings {
+    Settings::PasswordComplexity(PasswordComplexitySettings {
+        min_length: s.min_length,
+        has_uppercase: s.has_uppercase,
+        has_lowercase: s.has_lowercase,
+        has_number: s.has_number,
+        has_symbol: s.has_symbol,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance get_instance_settings(pb::GetInstanceSettingsRequest) -> pb::Settings,
@@ -56,6 +78,7 @@ impl pb::settings_service_server::SettingsService for Api {
         let value = r.value.map(|v| match v {
             Value::Session(s) => session(s),
             Value::Lockout(s) => lockout(s),
+            Value::PasswordComplexity(s) => password_complexity(s),
         });
         let value = required(value, "value")?;
         settings::put(&gw, &auth, None, value).await
@@ -70,6 +93,7 @@ impl pb::settings_service_server::SettingsService for Api {
         let value = r.value.map(|v| match v {
             Value::Session(s) => session(s),
             Value::Lockout(s) => lockout(s),
+            Value::PasswordComplexity(s) => password_complexity(s),
         });
         let value = required(value, "value")?;
         settings::put(&gw, &auth, Some(&r.org_id), value).await

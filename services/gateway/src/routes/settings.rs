@@ -1,6 +1,7 @@
 //! Settings of the instance and of orgs, by kind (`session`: the lifetimes of browser
-//! sessions and refresh tokens; `lockout`: when wrong passwords lock a user out). An org's value overrides the instance's; deleting it returns
-//! the org to the instance's.
+//! sessions and refresh tokens; `lockout`: when wrong passwords lock a user out;
+//! `password_complexity`: what every password set must hold). An org's value overrides the
+//! instance's; deleting it returns the org to the instance's.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -62,6 +63,25 @@ struct LockoutSettingsBody {
     lock_seconds: u64,
 }
 
+/// The `password_complexity` kind: what every password set must hold (by its user, a
+/// manager, an invitation or a reset; passwords set before keep working). A password breaking
+/// it is refused with `USER-0009`, `details.rule` naming the rule.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct PasswordComplexitySettingsBody {
+    /// The fewest characters (8 to 200; a password has at most 200). Default 12.
+    min_length: u32,
+    /// Whether a password needs an uppercase letter. Default false.
+    has_uppercase: bool,
+    /// Whether a password needs a lowercase letter. Default false.
+    has_lowercase: bool,
+    /// Whether a password needs a number. Default false.
+    has_number: bool,
+    /// Whether a password needs a symbol (neither a letter, a number nor white space).
+    /// Default false.
+    has_symbol: bool,
+}
+
 /// A kind's fields.
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
@@ -69,11 +89,12 @@ struct LockoutSettingsBody {
 enum SettingsBody {
     Session(SessionSettingsBody),
     Lockout(LockoutSettingsBody),
+    PasswordComplexity(PasswordComplexitySettingsBody),
 }
 
 /// The instance's settings of a kind in force. `iam.policy.read`.
 #[utoipa::path(get, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session or lockout")),
+    params(("kind" = String, Path, description = "session, lockout or password_complexity")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.read"))))]
 async fn get_instance_settings(
@@ -86,7 +107,7 @@ async fn get_instance_settings(
 
 /// Sets the instance's settings of a kind. `iam.policy.write`.
 #[utoipa::path(put, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session or lockout")),
+    params(("kind" = String, Path, description = "session, lockout or password_complexity")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.write"))))]
@@ -105,7 +126,7 @@ async fn set_instance_settings(
 
 /// An org's settings of a kind in force (its own, else the instance's). `policy.read`.
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session or lockout")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout or password_complexity")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.read"))))]
 async fn get_org_settings(
@@ -119,7 +140,7 @@ async fn get_org_settings(
 
 /// Sets an org's own settings of a kind. `policy.write`.
 #[utoipa::path(put, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session or lockout")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout or password_complexity")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.write"))))]
@@ -139,7 +160,7 @@ async fn set_org_settings(
 
 /// Returns an org to the instance's settings of a kind. `policy.delete`.
 #[utoipa::path(delete, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session or lockout")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout or password_complexity")),
     responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.delete"))))]
 async fn reset_org_settings(

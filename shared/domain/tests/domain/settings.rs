@@ -2,7 +2,9 @@
 
 use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
 use domain::org::{Org, OrgCommand as OC, OrgEvent as OE};
-use domain::settings::{self, SessionSettings, Settings, SettingsKind, SettingsMap, Source};
+use domain::settings::{
+    self, PasswordComplexitySettings, SessionSettings, Settings, SettingsKind, SettingsMap, Source,
+};
 use domain::testing::given;
 use domain::Code;
 
@@ -112,5 +114,104 @@ fn the_org_value_wins_then_the_instance_value_then_the_default() {
     assert_eq!(
         SettingsKind::parse("login").unwrap_err().code,
         Code::UnknownSettingsKind
+    );
+}
+
+fn rules(min_length: u32, classes: [bool; 4]) -> PasswordComplexitySettings {
+    let [has_uppercase, has_lowercase, has_number, has_symbol] = classes;
+    PasswordComplexitySettings {
+        min_length,
+        has_uppercase,
+        has_lowercase,
+        has_number,
+        has_symbol,
+    }
+}
+
+/// The rule a password breaks, if any.
+fn broken(rules: &PasswordComplexitySettings, password: &str) -> Option<String> {
+    rules.check(password).err().map(|e| {
+        assert_eq!(e.code, Code::InvalidPassword, "{e}");
+        e.details
+            .iter()
+            .find(|(k, _)| k == "rule")
+            .map(|(_, v)| v.clone())
+            .expect("the broken rule is named")
+    })
+}
+
+#[test]
+fn a_password_holds_to_the_rules_in_force_and_a_refusal_names_the_rule() {
+    // By default: 12 to 200 characters of any kind.
+    let default = PasswordComplexitySettings::default();
+    assert_eq!(broken(&default, "correct horse battery"), None);
+    assert_eq!(broken(&default, "elevenchars"), Some("min_length".into()));
+    assert_eq!(
+        broken(&default, &"x".repeat(201)),
+        Some("min_length".into())
+    );
+    // Characters, not bytes: twelve accented letters are enough.
+    assert_eq!(broken(&default, "éééééééééééé"), None);
+    // Every class asked for.
+    let all = rules(10, [true, true, true, true]);
+    assert_eq!(broken(&all, "Correct horse 9!"), None);
+    assert_eq!(
+        broken(&all, "correct horse 9!"),
+        Some("has_uppercase".into())
+    );
+    assert_eq!(
+        broken(&all, "CORRECT HORSE 9!"),
+        Some("has_lowercase".into())
+    );
+    assert_eq!(broken(&all, "Correct horse !!"), Some("has_number".into()));
+    // White space is not a symbol.
+    assert_eq!(broken(&all, "Correct horse 99"), Some("has_symbol".into()));
+    assert_eq!(broken(&all, "Short 9!"), Some("min_length".into()));
+    // A password is kept as given, never trimmed.
+    assert_eq!(
+        all.check("  Correct horse 9!  ").unwrap(),
+        "  Correct horse 9!  "
+    );
+}
+
+#[test]
+fn password_rules_are_set_within_bounds_and_an_org_overrides_them() {
+    let strict = Settings::PasswordComplexity(rules(16, [true, false, true, false]));
+    given::<Instance>(&[instance()])
+        .when(IC::SetSettings(strict.clone()))
+        .then(&[IE::SettingsSet {
+            settings: strict.clone(),
+        }]);
+    for min_length in [0, 7, 201] {
+        let bad = Settings::PasswordComplexity(rules(min_length, [false; 4]));
+        given::<Instance>(&[instance()])
+            .when(IC::SetSettings(bad.clone()))
+            .then_error(Code::InvalidSettings);
+        given::<Org>(&[org()])
+            .when(OC::SetSettings(bad))
+            .then_error(Code::InvalidSettings);
+    }
+    let mut own = SettingsMap::new();
+    let mut org = SettingsMap::new();
+    assert_eq!(
+        settings::password_complexity(Some(&org), &own),
+        PasswordComplexitySettings::default()
+    );
+    own.insert(SettingsKind::PasswordComplexity, strict);
+    assert_eq!(
+        settings::password_complexity(Some(&org), &own),
+        rules(16, [true, false, true, false])
+    );
+    org.insert(
+        SettingsKind::PasswordComplexity,
+        Settings::PasswordComplexity(rules(8, [false; 4])),
+    );
+    assert_eq!(
+        settings::password_complexity(Some(&org), &own),
+        rules(8, [false; 4])
+    );
+    assert_eq!(
+        SettingsKind::parse("password_complexity").unwrap(),
+        SettingsKind::PasswordComplexity
     );
 }
