@@ -206,7 +206,8 @@ fn the_rules_are_the_same_over_grpc() {
         };
         let set = pb::SetInstanceSettingsRequest { value: rules(14) };
         let written = settings
-            .set_instance_settings(call(set, &t.admin_pat, None))
+            // After the tenant's creation: a cluster's gateway may not know it yet.
+            .set_instance_settings(call(set, &t.admin_pat, Some(&t.position)))
             .await
             .expect("SetInstanceSettings")
             .into_inner();
