@@ -519,6 +519,20 @@ pub struct PasswordComplexitySettingsView {
     pub source: String,
 }
 
+/// The branding of the hosted login in force, and where it comes from (`default`,
+/// `instance`, `org`).
+#[derive(Serialize, ToSchema)]
+pub struct BrandingSettingsView {
+    pub primary_color: String,
+    pub background_color: String,
+    pub font_color: String,
+    pub warn_color: String,
+    pub logo_url: Option<String>,
+    pub icon_url: Option<String>,
+    pub hide_login_name_suffix: bool,
+    pub source: String,
+}
+
 /// A kind's settings in force.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
@@ -526,4 +540,5 @@ pub enum SettingsView {
     Session(SessionSettingsView),
     Lockout(LockoutSettingsView),
     PasswordComplexity(PasswordComplexitySettingsView),
+    Branding(BrandingSettingsView),
 }

@@ -8,6 +8,8 @@ mod abuse;
 mod api_tokens;
 #[path = "portcullis/bad_input.rs"]
 mod bad_input;
+#[path = "portcullis/branding.rs"]
+mod branding;
 #[path = "portcullis/cluster_faults.rs"]
 mod cluster_faults;
 #[path = "portcullis/cluster_sagas.rs"]

@@ -13,6 +13,7 @@ pub enum SettingsKind {
     Session,
     Lockout,
     PasswordComplexity,
+    Branding,
 }
 
 impl SettingsKind {
@@ -20,6 +21,7 @@ impl SettingsKind {
         SettingsKind::Session,
         SettingsKind::Lockout,
         SettingsKind::PasswordComplexity,
+        SettingsKind::Branding,
     ];
 
     pub fn name(self) -> &'static str {
@@ -27,6 +29,7 @@ impl SettingsKind {
             SettingsKind::Session => "session",
             SettingsKind::Lockout => "lockout",
             SettingsKind::PasswordComplexity => "password_complexity",
+            SettingsKind::Branding => "branding",
         }
     }
 
@@ -52,6 +55,7 @@ pub enum Settings {
     Session(SessionSettings),
     Lockout(LockoutSettings),
     PasswordComplexity(PasswordComplexitySettings),
+    Branding(BrandingSettings),
 }
 
 impl Settings {
@@ -60,6 +64,7 @@ impl Settings {
             Settings::Session(_) => SettingsKind::Session,
             Settings::Lockout(_) => SettingsKind::Lockout,
             Settings::PasswordComplexity(_) => SettingsKind::PasswordComplexity,
+            Settings::Branding(_) => SettingsKind::Branding,
         }
     }
 
@@ -69,6 +74,7 @@ impl Settings {
             Settings::Session(s) => s.validated().map(Settings::Session),
             Settings::Lockout(s) => s.validated().map(Settings::Lockout),
             Settings::PasswordComplexity(s) => s.validated().map(Settings::PasswordComplexity),
+            Settings::Branding(s) => s.validated().map(Settings::Branding),
         }
     }
 
@@ -80,6 +86,7 @@ impl Settings {
             SettingsKind::PasswordComplexity => {
                 Settings::PasswordComplexity(PasswordComplexitySettings::default())
             }
+            SettingsKind::Branding => Settings::Branding(BrandingSettings::default()),
         }
     }
 }
@@ -312,6 +319,142 @@ fn is_symbol(c: char) -> bool {
     !c.is_alphanumeric() && !c.is_whitespace()
 }
 
+/// How the hosted login looks for an instance or an org: colours as `#rgb` or `#rrggbb`, and
+/// a logo and an icon at `https` addresses. The text and the warnings must stand out from the
+/// background (a contrast ratio of at least 4.5, WCAG's level AA for text), so that no
+/// branding makes the login unreadable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingSettings {
+    pub primary_color: String,
+    pub background_color: String,
+    pub font_color: String,
+    pub warn_color: String,
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    #[serde(default)]
+    pub hide_login_name_suffix: bool,
+}
+
+impl Default for BrandingSettings {
+    fn default() -> Self {
+        BrandingSettings {
+            primary_color: "#2f5bd3".into(),
+            background_color: "#f6f7f9".into(),
+            font_color: "#1d1f23".into(),
+            warn_color: "#b3261e".into(),
+            logo_url: None,
+            icon_url: None,
+            hide_login_name_suffix: false,
+        }
+    }
+}
+
+/// The least contrast ratio of text against its background (WCAG 2.1, 1.4.3, level AA).
+const LEAST_TEXT_CONTRAST: f64 = 4.5;
+
+impl BrandingSettings {
+    fn validated(self) -> Result<BrandingSettings> {
+        let mut colours = [0.0; 4];
+        for (n, (field, value)) in [
+            ("primary_color", &self.primary_color),
+            ("background_color", &self.background_color),
+            ("font_color", &self.font_color),
+            ("warn_color", &self.warn_color),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            colours[n] = luminance(value)
+                .ok_or_else(|| invalid(field, "must be a colour such as #1d1f23 or #fff"))?;
+        }
+        let [_, background, font, warn] = colours;
+        for (field, l) in [("font_color", font), ("warn_color", warn)] {
+            if contrast(l, background) < LEAST_TEXT_CONTRAST {
+                return Err(invalid(
+                    field,
+                    "must contrast with background_color by at least 4.5 to 1 (WCAG AA), so that the login stays readable",
+                ));
+            }
+        }
+        for (field, url) in [("logo_url", &self.logo_url), ("icon_url", &self.icon_url)] {
+            if url.as_deref().is_some_and(|u| !https_url(u)) {
+                return Err(invalid(
+                    field,
+                    "must be an https address of at most 2048 characters",
+                ));
+            }
+        }
+        Ok(BrandingSettings {
+            primary_color: self.primary_color.to_ascii_lowercase(),
+            background_color: self.background_color.to_ascii_lowercase(),
+            font_color: self.font_color.to_ascii_lowercase(),
+            warn_color: self.warn_color.to_ascii_lowercase(),
+            ..self
+        })
+    }
+
+    /// The colour of text on the primary colour (a button's label): black or white, whichever
+    /// contrasts more.
+    pub fn on_primary(&self) -> &'static str {
+        let primary = luminance(&self.primary_color).unwrap_or(0.0);
+        match contrast(primary, 1.0) >= contrast(primary, 0.0) {
+            true => "#ffffff",
+            false => "#000000",
+        }
+    }
+}
+
+/// The relative luminance of `#rgb` or `#rrggbb` (WCAG 2.1); `None` for anything else.
+fn luminance(colour: &str) -> Option<f64> {
+    let hex = colour.strip_prefix('#')?;
+    if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let channel = |text: &str| u8::from_str_radix(text, 16).ok().map(f64::from);
+    let (r, g, b) = match hex.len() {
+        3 => {
+            let c = |i: usize| channel(&hex[i..i + 1]).map(|v| v * 17.0);
+            (c(0)?, c(1)?, c(2)?)
+        }
+        6 => (
+            channel(&hex[0..2])?,
+            channel(&hex[2..4])?,
+            channel(&hex[4..6])?,
+        ),
+        _ => return None,
+    };
+    let linear = |v: f64| {
+        let v = v / 255.0;
+        match v <= 0.039_28 {
+            true => v / 12.92,
+            false => ((v + 0.055) / 1.055).powf(2.4),
+        }
+    };
+    Some(0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b))
+}
+
+/// The contrast ratio of two luminances (1 to 21).
+fn contrast(a: f64, b: f64) -> f64 {
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
+/// An `https` address with a host, of at most 2048 characters, with nothing that could leave
+/// an HTML attribute or a CSS value (quotes, angle brackets, backslashes, white space).
+fn https_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    url.len() <= 2048
+        && !host.is_empty()
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"'<>\\`(){}".contains(c))
+}
+
 /// The settings an aggregate sets, one value per kind.
 pub type SettingsMap = std::collections::BTreeMap<SettingsKind, Settings>;
 
@@ -363,6 +506,14 @@ pub fn lockout(org: Option<&SettingsMap>, instance: &SettingsMap) -> LockoutSett
     match in_force(SettingsKind::Lockout, org, instance).0 {
         Settings::Lockout(s) => s,
         _ => LockoutSettings::default(),
+    }
+}
+
+/// The branding in force.
+pub fn branding(org: Option<&SettingsMap>, instance: &SettingsMap) -> BrandingSettings {
+    match in_force(SettingsKind::Branding, org, instance).0 {
+        Settings::Branding(s) => s,
+        _ => BrandingSettings::default(),
     }
 }
 

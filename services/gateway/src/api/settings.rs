@@ -4,8 +4,8 @@
 
 use authz::{Permission, Target};
 use domain::settings::{
-    self, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings, SettingsKind,
-    Source,
+    self, BrandingSettings, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings,
+    SettingsKind, Source,
 };
 use domain::{Code, Error};
 
@@ -13,8 +13,8 @@ use super::orgs::org_target;
 use super::{reply, require};
 use crate::auth::Authenticated;
 use crate::views::{
-    LockoutSettingsView, PasswordComplexitySettingsView, SessionSettingsView, SettingsView,
-    WriteReply,
+    BrandingSettingsView, LockoutSettingsView, PasswordComplexitySettingsView, SessionSettingsView,
+    SettingsView, WriteReply,
 };
 use crate::Gateway;
 
@@ -133,6 +133,9 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
         SettingsKind::PasswordComplexity => Settings::PasswordComplexity(
             serde_json::from_value::<PasswordComplexitySettings>(fields).map_err(malformed)?,
         ),
+        SettingsKind::Branding => Settings::Branding(
+            serde_json::from_value::<BrandingSettings>(fields).map_err(malformed)?,
+        ),
     })
 }
 
@@ -161,5 +164,15 @@ fn view(value: Settings, source: Source) -> SettingsView {
                 source,
             })
         }
+        Settings::Branding(s) => SettingsView::Branding(BrandingSettingsView {
+            primary_color: s.primary_color,
+            background_color: s.background_color,
+            font_color: s.font_color,
+            warn_color: s.warn_color,
+            logo_url: s.logo_url,
+            icon_url: s.icon_url,
+            hide_login_name_suffix: s.hide_login_name_suffix,
+            source,
+        }),
     }
 }

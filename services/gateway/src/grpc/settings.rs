@@ -1,7 +1,9 @@
 //! `SettingsService`: settings of the instance and of its orgs (REST `/v1/instance/settings`
 //! and `/v1/orgs/{org_id}/settings`).
 
-use domain::settings::{LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings};
+use domain::settings::{
+    BrandingSettings, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings,
+};
 
 use super::call::{required, Api};
 use super::pb;
@@ -38,6 +40,18 @@ impl From<SettingsView> for pb::Settings {
                     },
                 )),
             },
+            SettingsView::Branding(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::Branding(pb::BrandingSettings {
+                    primary_color: v.primary_color,
+                    background_color: v.background_color,
+                    font_color: v.font_color,
+                    warn_color: v.warn_color,
+                    logo_url: v.logo_url,
+                    icon_url: v.icon_url,
+                    hide_login_name_suffix: v.hide_login_name_suffix,
+                })),
+            },
         }
     }
 }
@@ -67,6 +81,18 @@ fn password_complexity(s: pb::PasswordComplexitySettings) -> Settings {
     })
 }
 
+fn branding(s: pb::BrandingSettings) -> Settings {
+    Settings::Branding(BrandingSettings {
+        primary_color: s.primary_color,
+        background_color: s.background_color,
+        font_color: s.font_color,
+        warn_color: s.warn_color,
+        logo_url: s.logo_url,
+        icon_url: s.icon_url,
+        hide_login_name_suffix: s.hide_login_name_suffix,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance get_instance_settings(pb::GetInstanceSettingsRequest) -> pb::Settings,
@@ -79,6 +105,7 @@ impl pb::settings_service_server::SettingsService for Api {
             Value::Session(s) => session(s),
             Value::Lockout(s) => lockout(s),
             Value::PasswordComplexity(s) => password_complexity(s),
+            Value::Branding(s) => branding(s),
         });
         let value = required(value, "value")?;
         settings::put(&gw, &auth, None, value).await
@@ -94,6 +121,7 @@ impl pb::settings_service_server::SettingsService for Api {
             Value::Session(s) => session(s),
             Value::Lockout(s) => lockout(s),
             Value::PasswordComplexity(s) => password_complexity(s),
+            Value::Branding(s) => branding(s),
         });
         let value = required(value, "value")?;
         settings::put(&gw, &auth, Some(&r.org_id), value).await

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::oidc::PasswordCheck;
 use domain::oidc::{Login, SessionCommand};
+use domain::settings::BrandingSettings;
 use domain::validate::{normalized_username, same_secret};
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -37,6 +38,53 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
+    branded(status, title, body, &BrandingSettings::default())
+}
+
+/// A page of the hosted login in the colours, logo and icon of `look` (validated colours and
+/// `https` addresses, so they cannot leave their CSS values or attributes), under a CSP that
+/// allows no script and images only from the logo's and icon's origins.
+pub(crate) fn branded(
+    status: actix_web::http::StatusCode,
+    title: &str,
+    body: &str,
+    look: &BrandingSettings,
+) -> HttpResponse {
+    let urls = [&look.logo_url, &look.icon_url];
+    let mut origins: Vec<String> = urls
+        .iter()
+        .filter_map(|u| u.as_deref().map(origin))
+        .collect();
+    origins.dedup();
+    let images = match origins.is_empty() {
+        true => "'none'".to_string(),
+        false => origins.join(" "),
+    };
+    let icon = look
+        .icon_url
+        .as_deref()
+        .map(|u| format!("<link rel=\"icon\" href=\"{}\">", escape(u)))
+        .unwrap_or_default();
+    let logo = look
+        .logo_url
+        .as_deref()
+        .map(|u| format!("<img class=\"logo\" src=\"{}\" alt=\"\">", escape(u)))
+        .unwrap_or_default();
+    let style = format!(
+        ":root{{--primary:{};--on-primary:{};--background:{};--font:{};--warn:{}}}\
+         body{{font-family:system-ui,sans-serif;background:var(--background);color:var(--font);\
+         max-width:24em;margin:4em auto;padding:0 1em;line-height:1.4}}\
+         input{{font:inherit;padding:.5em;width:100%;box-sizing:border-box}}\
+         button{{font:inherit;background:var(--primary);color:var(--on-primary);border:0;\
+         border-radius:.3em;padding:.6em 1.4em;cursor:pointer}}\
+         :focus-visible{{outline:3px solid var(--primary);outline-offset:2px}}\
+         [role=alert]{{color:var(--warn);font-weight:600}}.logo{{max-height:3em;max-width:100%}}",
+        look.primary_color,
+        look.on_primary(),
+        look.background_color,
+        look.font_color,
+        look.warn_color,
+    );
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -44,14 +92,45 @@ pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str)
         .insert_header((
             "Content-Security-Policy",
             // No form-action: browsers apply it to the redirect back to the client too.
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            format!(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src {images}; frame-ancestors 'none'"
+            ),
         ))
         .body(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
-             <meta name=\"viewport\" content=\"width=device-width\"></head><body \
-             style=\"font-family:sans-serif;max-width:24em;margin:4em auto;padding:0 1em\">{body}</body></html>",
+             <meta name=\"viewport\" content=\"width=device-width\">{icon}<style>{style}</style>\
+             </head><body>{logo}{body}</body></html>",
             escape(title)
         ))
+}
+
+/// The origin of a validated `https` address (`https://host[:port]`).
+fn origin(url: &str) -> String {
+    let rest = url.trim_start_matches("https://");
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("https://{host}")
+}
+
+/// The branding of an app's login: its project's org's, else the instance's (or the default,
+/// if they cannot be read now: the login goes on, unbranded).
+async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
+    let (i, p) = (instance.to_string(), project_id.to_string());
+    let org = read(gw, move |m| Ok(m.project(&i, &p)?.map(|p| p.org_id)))
+        .await
+        .ok()
+        .flatten();
+    let maps = match gw.bus.settings_maps(instance, org.as_deref()).await {
+        Ok(maps) => Ok(maps),
+        // The org is gone: the instance's.
+        Err(_) => gw.bus.settings_maps(instance, None).await,
+    };
+    match maps {
+        Ok((own, org)) => domain::settings::branding(org.as_ref(), &own),
+        Err(e) => {
+            tracing::warn!(error = %e, "the login's branding cannot be read now; showing the default");
+            BrandingSettings::default()
+        }
+    }
 }
 
 /// A page that ends a flow (never a redirect to an unverified address).
@@ -65,7 +144,7 @@ pub fn error_page(message: &str) -> HttpResponse {
 
 fn form(auth_request: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
     let error = error
-        .map(|e| format!("<p role=\"alert\" style=\"color:#b00\">{}</p>", escape(e)))
+        .map(|e| format!("<p role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     format!(
         "<h1>Log in</h1>{error}<form method=\"post\" action=\"/ui/login\">\
@@ -135,13 +214,14 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
 
 fn login_page(
     req: &HttpRequest,
+    look: &BrandingSettings,
     auth_request: &str,
     username: &str,
     refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
-    let mut page = html(
+    let mut page = branded(
         status,
         "Log in",
         &form(
@@ -150,6 +230,7 @@ fn login_page(
             username,
             refusal.as_ref().map(|r| r.message),
         ),
+        look,
     );
     if let Some(seconds) = refusal.and_then(|r| r.retry_after) {
         page.headers_mut().insert(
@@ -179,8 +260,9 @@ pub async fn page(
             "This login has expired. Start again from the application.",
         ));
     };
+    let look = look_of(&gw, &instance, &request.params.project_id).await;
     let hint = request.params.login_hint.unwrap_or_default();
-    Ok(login_page(&req, &q.auth_request, &hint, None))
+    Ok(login_page(&req, &look, &q.auth_request, &hint, None))
 }
 
 #[derive(Deserialize)]
@@ -228,34 +310,37 @@ pub async fn submit(
         Ok(()) => gw.bus.check_password(&instance, user_id, f.password).await,
         Err(e) => Err(e),
     };
-    let check = match checked {
-        Ok(check) => check,
-        Err(e) => match not_checked(&e) {
-            Some(refusal) => {
-                return Ok(login_page(
-                    &req,
-                    &f.auth_request,
-                    &f.username,
-                    Some(refusal),
-                ))
-            }
-            None => return Err(e.into()),
-        },
-    };
-    let user = match (check, user) {
-        (PasswordCheck::Right, Some(user)) => user,
+    let answer = match (&checked, user) {
+        (Ok(PasswordCheck::Right), Some(user)) => Ok(user),
         // Locked out: the answer of a wrong password, counted against the address only, so
         // that the owner's own tries while locked out do not prolong the wait.
-        (PasswordCheck::LockedOut, _) => {
+        (Ok(PasswordCheck::LockedOut), _) => {
             gw.limits.failed(&Subject {
                 account: None,
                 ..who
             });
-            return Ok(login_page(&req, &f.auth_request, &f.username, Some(WRONG)));
+            Err(WRONG)
         }
-        _ => {
+        (Ok(_), _) => {
             gw.limits.failed(&who);
-            return Ok(login_page(&req, &f.auth_request, &f.username, Some(WRONG)));
+            Err(WRONG)
+        }
+        (Err(e), _) => match not_checked(e) {
+            Some(refusal) => Err(refusal),
+            None => return Err(e.clone().into()),
+        },
+    };
+    let user = match answer {
+        Ok(user) => user,
+        Err(refusal) => {
+            let look = look_of(&gw, &instance, &request.params.project_id).await;
+            return Ok(login_page(
+                &req,
+                &look,
+                &f.auth_request,
+                &f.username,
+                Some(refusal),
+            ));
         }
     };
     // Every login gets a new session id and cookie, so that a cookie planted or seen before

@@ -1,7 +1,8 @@
 //! Settings of the instance and of orgs, by kind (`session`: the lifetimes of browser
 //! sessions and refresh tokens; `lockout`: when wrong passwords lock a user out;
-//! `password_complexity`: what every password set must hold). An org's value overrides the
-//! instance's; deleting it returns the org to the instance's.
+//! `password_complexity`: what every password set must hold; `branding`: how the hosted login
+//! looks). An org's value overrides the instance's; deleting it returns the org to the
+//! instance's.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -82,6 +83,29 @@ struct PasswordComplexitySettingsBody {
     has_symbol: bool,
 }
 
+/// The `branding` kind: how the hosted login looks for the instance, or for the apps of an
+/// org's projects.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct BrandingSettingsBody {
+    /// The buttons' colour, as `#rgb` or `#rrggbb` (their label is black or white, whichever
+    /// contrasts more). Default `#2f5bd3`.
+    primary_color: String,
+    /// The page's colour. Default `#f6f7f9`.
+    background_color: String,
+    /// The text's colour: it must contrast with the background by at least 4.5 to 1 (WCAG
+    /// AA). Default `#1d1f23`.
+    font_color: String,
+    /// The colour of warnings, with the same contrast. Default `#b3261e`.
+    warn_color: String,
+    /// A logo shown above the form: an `https` address.
+    logo_url: Option<String>,
+    /// The page's icon: an `https` address.
+    icon_url: Option<String>,
+    /// Whether login names are shown without the instance's domain. Default false.
+    hide_login_name_suffix: Option<bool>,
+}
+
 /// A kind's fields.
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
@@ -90,11 +114,12 @@ enum SettingsBody {
     Session(SessionSettingsBody),
     Lockout(LockoutSettingsBody),
     PasswordComplexity(PasswordComplexitySettingsBody),
+    Branding(BrandingSettingsBody),
 }
 
 /// The instance's settings of a kind in force. `iam.policy.read`.
 #[utoipa::path(get, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session, lockout or password_complexity")),
+    params(("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.read"))))]
 async fn get_instance_settings(
@@ -107,7 +132,7 @@ async fn get_instance_settings(
 
 /// Sets the instance's settings of a kind. `iam.policy.write`.
 #[utoipa::path(put, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session, lockout or password_complexity")),
+    params(("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.write"))))]
@@ -126,7 +151,7 @@ async fn set_instance_settings(
 
 /// An org's settings of a kind in force (its own, else the instance's). `policy.read`.
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout or password_complexity")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.read"))))]
 async fn get_org_settings(
@@ -140,7 +165,7 @@ async fn get_org_settings(
 
 /// Sets an org's own settings of a kind. `policy.write`.
 #[utoipa::path(put, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout or password_complexity")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.write"))))]
@@ -160,7 +185,7 @@ async fn set_org_settings(
 
 /// Returns an org to the instance's settings of a kind. `policy.delete`.
 #[utoipa::path(delete, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout or password_complexity")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
     responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.delete"))))]
 async fn reset_org_settings(

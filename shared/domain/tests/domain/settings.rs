@@ -215,3 +215,67 @@ fn password_rules_are_set_within_bounds_and_an_org_overrides_them() {
         SettingsKind::PasswordComplexity
     );
 }
+
+fn branding(primary: &str, background: &str, font: &str, warn: &str) -> settings::BrandingSettings {
+    settings::BrandingSettings {
+        primary_color: primary.into(),
+        background_color: background.into(),
+        font_color: font.into(),
+        warn_color: warn.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn branding_keeps_the_login_readable_and_its_addresses_safe() {
+    let set = |b: settings::BrandingSettings| {
+        given::<Org>(&[org()]).when(OC::SetSettings(Settings::Branding(b)))
+    };
+    // Colours are lower-cased as stored.
+    set(branding("#8A1538", "#FFF8F0", "#2b1a10", "#9c1c1c")).then(&[OE::SettingsSet {
+        settings: Settings::Branding(branding("#8a1538", "#fff8f0", "#2b1a10", "#9c1c1c")),
+    }]);
+    for bad in [
+        branding("red", "#fff", "#000", "#b00"),
+        branding("#12345", "#fff", "#000", "#b00"),
+        branding("#fff", "#ggg", "#000", "#b00"),
+        // Grey on grey, and a warning that does not stand out.
+        branding("#2f5bd3", "#888888", "#777777", "#b00"),
+        branding("#2f5bd3", "#ffffff", "#000000", "#ff8080"),
+    ] {
+        set(bad).then_error(Code::InvalidSettings);
+    }
+    for url in [
+        "http://cdn.example.com/logo.svg",
+        "https://",
+        "https://cdn.example.com/\"onerror=\"alert(1)",
+        "https://cdn.example.com/a b.png",
+        "https://cdn.example.com/url(x)",
+        "javascript:alert(1)",
+    ] {
+        let logo = settings::BrandingSettings {
+            logo_url: Some(url.into()),
+            ..Default::default()
+        };
+        set(logo).then_error(Code::InvalidSettings);
+        let icon = settings::BrandingSettings {
+            icon_url: Some(url.into()),
+            ..Default::default()
+        };
+        set(icon).then_error(Code::InvalidSettings);
+    }
+    let long = settings::BrandingSettings {
+        logo_url: Some(format!("https://cdn.example.com/{}", "a".repeat(2048))),
+        ..Default::default()
+    };
+    set(long).then_error(Code::InvalidSettings);
+    // A button's label is black or white, whichever reads better on it.
+    assert_eq!(
+        branding("#2f5bd3", "#fff", "#000", "#b00").on_primary(),
+        "#ffffff"
+    );
+    assert_eq!(
+        branding("#ffd400", "#fff", "#000", "#b00").on_primary(),
+        "#000000"
+    );
+}

@@ -1,0 +1,166 @@
+//! The `branding` settings: the hosted login of an app shows its project's org's colours and
+//! logo, else the instance's; what would make the login unreadable or leave its CSS or HTML is
+//! refused.
+
+use serde_json::{json, Value};
+use testkit::Tenant;
+
+use super::default_org;
+use super::oidc_behaviours::auth_url;
+use super::oidc_support::{app, issuer, send, App, UserAgent, REDIRECT};
+
+fn look(primary: &str, background: &str, font: &str, warn: &str) -> Value {
+    json!({"primary_color": primary, "background_color": background, "font_color": font,
+           "warn_color": warn})
+}
+
+/// The login page an app's authorization leads to, with its Content-Security-Policy.
+fn login_page(t: &Tenant, app: &App) -> (String, String) {
+    let mut b = UserAgent::default();
+    let a = b.request("GET", &auth_url(t, app, ""), None);
+    assert_eq!(a.status, 302, "{}", a.body);
+    let url = format!("{}{}", issuer(t), a.location.unwrap());
+    let page = send(
+        ureq::http::Request::get(url.as_str())
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    (String::from_utf8(page.into_body()).unwrap(), csp)
+}
+
+/// An app in a project of `org`.
+fn app_in(t: &Tenant, org: &str) -> App {
+    let c = &t.client;
+    let project = c.post(
+        &format!("/v1/orgs/{org}/projects"),
+        json!({"name": "Branded"}),
+    );
+    let r = c.after(&project).post(
+        &format!("/v1/projects/{}/apps/oidc", project.str("id")),
+        json!({"name": "web", "redirect_uris": [REDIRECT], "grant_types": ["authorization_code"],
+               "auth_method": "none", "access_token_type": "jwt"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let _ = c
+        .after(&r)
+        .get(&format!("/v1/projects/{}/apps", project.str("id")));
+    App {
+        project_id: project.str("id"),
+        app_id: r.str("id"),
+        client_id: r.str("client_id"),
+        client_secret: None,
+        auth_method: "none".into(),
+    }
+}
+
+#[test]
+fn an_apps_login_shows_its_orgs_branding_else_the_instances() {
+    let t = testkit::server().tenant();
+    // By default: the built-in look, and no image may load.
+    let plain = app(&t, "client_secret_basic", "jwt");
+    let (page, csp) = login_page(&t, &plain);
+    assert!(page.contains("--primary:#2f5bd3"), "{page}");
+    assert!(
+        csp.contains("img-src 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+
+    // The instance's colours for every org without its own.
+    let mut instance = look("#004D40", "#ffffff", "#102020", "#a50e0e");
+    instance["logo_url"] = json!("https://cdn.example.com/acme.svg");
+    let set = t.client.put("/v1/instance/settings/branding", instance);
+    assert_eq!(set.status, 200, "{}", set.body);
+    let (page, csp) = login_page(&t, &plain);
+    assert!(
+        page.contains("--primary:#004d40;--on-primary:#ffffff"),
+        "{page}"
+    );
+    assert!(page.contains("<img class=\"logo\" src=\"https://cdn.example.com/acme.svg\""));
+    assert!(csp.contains("img-src https://cdn.example.com;"), "{csp}");
+
+    // An org of its own: its apps show its look, with a dark label on a light button.
+    let shop = t.client.post("/v1/orgs", json!({"name": "Sunny shop"}));
+    let shop_id = shop.str("id");
+    let mut own = look("#FFD400", "#fffdf5", "#1a1400", "#9c1c1c");
+    own["icon_url"] = json!("https://static.sunny.example/icon.png");
+    let set = t
+        .client
+        .after(&shop)
+        .put(&format!("/v1/orgs/{shop_id}/settings/branding"), own);
+    assert_eq!(set.status, 200, "{}", set.body);
+    let sunny = app_in(&t, &shop_id);
+    let (page, csp) = login_page(&t, &sunny);
+    assert!(
+        page.contains("--primary:#ffd400;--on-primary:#000000"),
+        "{page}"
+    );
+    assert!(page.contains("<link rel=\"icon\" href=\"https://static.sunny.example/icon.png\">"));
+    assert!(
+        !page.contains("acme.svg"),
+        "the org's look replaces the instance's"
+    );
+    assert!(
+        csp.contains("img-src https://static.sunny.example;"),
+        "{csp}"
+    );
+    // A refused login keeps it.
+    let mut b = UserAgent::default();
+    let refused = b.submit_login(&t, &auth_url(&t, &sunny, ""), "nobody", "not a password");
+    assert_eq!(refused.status, 401);
+    assert!(
+        refused.body.contains("--primary:#ffd400"),
+        "{}",
+        refused.body
+    );
+    // Apps of the default org keep the instance's.
+    let org = default_org(&t);
+    let (page, _) = login_page(&t, &app_in(&t, &org));
+    assert!(page.contains("--primary:#004d40"), "{page}");
+}
+
+#[test]
+fn branding_that_is_unreadable_or_not_a_colour_or_an_https_address_is_refused() {
+    let t = testkit::server().tenant();
+    let path = "/v1/instance/settings/branding";
+    let with_logo = |url: &str| {
+        let mut b = look("#2f5bd3", "#ffffff", "#111111", "#b00020");
+        b["logo_url"] = json!(url);
+        b
+    };
+    for (body, field) in [
+        (
+            look("blue", "#ffffff", "#111111", "#b00020"),
+            "primary_color",
+        ),
+        (
+            look("#2f5bd3", "#ffffff", "#eeeeee", "#b00020"),
+            "font_color",
+        ),
+        (
+            look("#2f5bd3", "#ffffff", "#111111", "#ffb0b0"),
+            "warn_color",
+        ),
+        (with_logo("http://cdn.example.com/logo.svg"), "logo_url"),
+        (
+            with_logo("https://cdn.example.com/x.svg\" onload=\"alert(1)"),
+            "logo_url",
+        ),
+        (
+            with_logo("https://cdn.example.com/x.svg);background:url(https://evil.example"),
+            "logo_url",
+        ),
+    ] {
+        let r = t.client.put(path, body);
+        assert_eq!(r.error(), (400, "SETTINGS-0001"), "{}", r.body);
+        assert_eq!(r.body["details"]["field"], field, "{}", r.body);
+    }
+    let mut unknown = look("#2f5bd3", "#ffffff", "#111111", "#b00020");
+    unknown["custom_css"] = json!("body{display:none}");
+    assert_eq!(t.client.put(path, unknown).error().0, 400);
+    assert_eq!(t.client.get(path).body["source"], "default");
+}
