@@ -34,6 +34,8 @@ mod grpc;
 mod grpc_projects;
 #[path = "portcullis/grpc_users.rs"]
 mod grpc_users;
+#[path = "portcullis/login_language.rs"]
+mod login_language;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]

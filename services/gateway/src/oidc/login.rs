@@ -15,6 +15,7 @@ use domain::{Code, Error};
 use serde::Deserialize;
 
 use super::authorize::redirect_to;
+use super::language::{Language, Texts};
 use super::{issuer, OAuthResult};
 use crate::auth::instance_of;
 use crate::limits::Subject;
@@ -38,7 +39,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
-    branded(status, title, body, &BrandingSettings::default())
+    branded(status, "en", title, body, &BrandingSettings::default())
 }
 
 /// A page of the hosted login in the colours, logo and icon of `look` (validated colours and
@@ -46,6 +47,7 @@ pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str)
 /// allows no script and images only from the logo's and icon's origins.
 pub(crate) fn branded(
     status: actix_web::http::StatusCode,
+    lang: &str,
     title: &str,
     body: &str,
     look: &BrandingSettings,
@@ -97,7 +99,7 @@ pub(crate) fn branded(
             ),
         ))
         .body(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{}</title>\
              <meta name=\"viewport\" content=\"width=device-width\">{icon}<style>{style}</style>\
              </head><body>{logo}{body}</body></html>",
             escape(title)
@@ -142,20 +144,29 @@ pub fn error_page(message: &str) -> HttpResponse {
     )
 }
 
-fn form(auth_request: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
+fn form(
+    texts: &Texts,
+    auth_request: &str,
+    csrf: &str,
+    username: &str,
+    error: Option<&str>,
+) -> String {
     let error = error
         .map(|e| format!("<p role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     format!(
-        "<h1>Log in</h1>{error}<form method=\"post\" action=\"/ui/login\">\
+        "<h1>{log_in}</h1>{error}<form method=\"post\" action=\"/ui/login\">\
          <input type=\"hidden\" name=\"authRequest\" value=\"{}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <p><label>Username<br><input name=\"username\" autocomplete=\"username\" value=\"{}\" required autofocus></label></p>\
-         <p><label>Password<br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
-         <p><button type=\"submit\">Log in</button></p></form>",
+         <p><label>{username_label}<br><input name=\"username\" autocomplete=\"username\" value=\"{}\" required autofocus></label></p>\
+         <p><label>{password_label}<br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
+         <p><button type=\"submit\">{log_in}</button></p></form>",
         escape(auth_request),
         escape(csrf),
-        escape(username)
+        escape(username),
+        log_in = texts.log_in,
+        username_label = texts.username,
+        password_label = texts.password,
     )
 }
 
@@ -183,13 +194,34 @@ pub(crate) fn cookie<'a>(
 /// What the login form says above its fields after a submission that did not log in.
 struct Refusal<'a> {
     status: StatusCode,
-    message: &'a str,
+    why: Why,
     retry_after: Option<&'a str>,
+}
+
+/// Why a submission did not log in.
+#[derive(Clone, Copy)]
+enum Why {
+    /// A wrong username or password, a locked or inactive account: one answer for all.
+    Wrong,
+    /// Over a rate limit.
+    TooMany,
+    /// The password pool is full.
+    Busy,
+}
+
+impl Why {
+    fn said(self, texts: &Texts) -> &'static str {
+        match self {
+            Why::Wrong => texts.wrong,
+            Why::TooMany => texts.too_many,
+            Why::Busy => texts.busy,
+        }
+    }
 }
 
 const WRONG: Refusal<'static> = Refusal {
     status: StatusCode::UNAUTHORIZED,
-    message: "Wrong username or password, or the account cannot log in.",
+    why: Why::Wrong,
     retry_after: None,
 };
 
@@ -200,12 +232,12 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
     match e.code {
         Code::RateLimited => Some(Refusal {
             status: StatusCode::TOO_MANY_REQUESTS,
-            message: "Too many failed attempts. Wait a moment, then try again.",
+            why: Why::TooMany,
             retry_after,
         }),
         Code::Overloaded => Some(Refusal {
             status: StatusCode::SERVICE_UNAVAILABLE,
-            message: "The service is busy. Try again in a moment.",
+            why: Why::Busy,
             retry_after,
         }),
         _ => None,
@@ -221,14 +253,22 @@ fn login_page(
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
+    let language = Language::from_accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let texts = language.texts();
     let mut page = branded(
         status,
-        "Log in",
+        texts.tag,
+        texts.log_in,
         &form(
+            texts,
             auth_request,
             &csrf,
             username,
-            refusal.as_ref().map(|r| r.message),
+            refusal.as_ref().map(|r| r.why.said(texts)),
         ),
         look,
     );

@@ -13,6 +13,7 @@ mod grants;
 mod introspect;
 pub mod jwt;
 pub mod keyring;
+mod language;
 mod login;
 mod params;
 pub(crate) mod revoked;
