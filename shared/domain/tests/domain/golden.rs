@@ -23,7 +23,10 @@ use domain::oidc::{
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
-use domain::settings::{LockoutSettings, SessionSettings, Settings, SettingsKind};
+use domain::settings::{
+    BrandingSettings, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings,
+    SettingsKind,
+};
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
 use domain::user::{Email, Profile, UserEvent as E};
@@ -383,6 +386,58 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
     all
 }
 
+/// A value of every kind of settings, as the settings events carry them: matched
+/// exhaustively, so that a new kind cannot be left out of the golden log.
+fn settings_of(kind: SettingsKind) -> Settings {
+    match kind {
+        SettingsKind::Session => Settings::Session(SessionSettings {
+            idle_lifetime_s: 3600,
+            absolute_lifetime_s: 86400,
+        }),
+        SettingsKind::Lockout => Settings::Lockout(LockoutSettings {
+            max_password_attempts: 10,
+            max_otp_attempts: 5,
+            lock_seconds: 300,
+        }),
+        SettingsKind::PasswordComplexity => {
+            Settings::PasswordComplexity(PasswordComplexitySettings {
+                min_length: 14,
+                has_uppercase: true,
+                has_lowercase: false,
+                has_number: true,
+                has_symbol: false,
+            })
+        }
+        SettingsKind::Branding => Settings::Branding(BrandingSettings {
+            primary_color: s("#8a1538"),
+            background_color: s("#fff8f0"),
+            font_color: s("#2b1a10"),
+            warn_color: s("#9c1c1c"),
+            logo_url: Some(s("https://cdn.example.com/logo.svg")),
+            icon_url: None,
+            hide_login_name_suffix: true,
+        }),
+    }
+}
+
+/// Shapes inside events that one sample per variant does not show: every kind of settings, in
+/// the instance's settings event and the org's.
+pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
+    SettingsKind::ALL
+        .iter()
+        .flat_map(|kind| {
+            [
+                DomainEvent::Instance(IE::SettingsSet {
+                    settings: settings_of(*kind),
+                }),
+                DomainEvent::Org(OE::SettingsSet {
+                    settings: settings_of(*kind),
+                }),
+            ]
+        })
+        .collect()
+}
+
 /// The aggregate kind, event type and meaning (the current shape as JSON) of an event, and its
 /// encoding: matched exhaustively, so that a new aggregate cannot be left out here.
 pub(crate) fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (u16, Vec<u8>)) {
@@ -601,7 +656,7 @@ fn every_event_type_has_a_golden_entry_in_the_current_encoding() {
     let mut entries = golden();
     let write = std::env::var("PORTCULLIS_GOLDEN").as_deref() == Ok("write");
     let mut missing = Vec::new();
-    for e in samples() {
+    for e in samples().into_iter().chain(nested_shapes()) {
         let (kind, event_type, means, (version, bytes)) = describe(&e);
         let payload = STANDARD.encode(&bytes);
         let present = entries

@@ -5,11 +5,11 @@
 use domain::{Code, DomainEvent};
 use serde_json::json;
 
-use super::golden::{describe, samples};
+use super::golden::{describe, nested_shapes, samples};
 
 #[test]
 fn every_event_reads_back_from_its_public_fields() {
-    for event in samples() {
+    for event in samples().into_iter().chain(nested_shapes()) {
         let (kind, event_type, _, stored) = describe(&event);
         assert_eq!(event.event_type(), event_type);
         assert_eq!(event.encode(), stored, "{event_type}");
