@@ -1,5 +1,9 @@
 //! The hosted login's languages: English (the default) and German, chosen by the browser's
-//! `Accept-Language` (the first language it names that the login speaks, by weight).
+//! `Accept-Language` (actix-web's typed header: the language of highest weight that the login
+//! speaks).
+
+use actix_web::http::header::{AcceptLanguage, Header, Preference, Quality};
+use actix_web::HttpMessage;
 
 /// A language the login speaks, and its texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,39 +52,31 @@ impl Language {
         }
     }
 
-    fn of_tag(tag: &str) -> Option<Language> {
-        let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
-        match primary.as_str() {
+    fn of_tag(primary: &str) -> Option<Language> {
+        match primary.to_ascii_lowercase().as_str() {
             "en" => Some(Language::English),
             "de" => Some(Language::German),
             _ => None,
         }
     }
 
-    /// The language of an `Accept-Language` header: the one of highest weight the login
-    /// speaks (the earlier on a tie); English when it names none (or is garbled).
-    pub fn from_accept_language(header: Option<&str>) -> Language {
-        let Some(header) = header else {
+    /// The language a request's `Accept-Language` asks for: of the languages it names with a
+    /// weight above 0, the one of highest weight that the login speaks (the earlier on a tie);
+    /// English when it names none, or does not parse.
+    pub fn of_request(req: &impl HttpMessage) -> Language {
+        let Ok(AcceptLanguage(mut named)) = AcceptLanguage::parse(req) else {
             return Language::English;
         };
-        let mut best: Option<(f32, Language)> = None;
-        // A header is short; a longer one is not a browser's.
-        for item in header.split(',').take(32) {
-            let mut parts = item.split(';');
-            let Some(language) = parts.next().and_then(Language::of_tag) else {
-                continue;
-            };
-            let weight = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
-                .filter(|q| (0.0..=1.0).contains(q) && *q > 0.0);
-            if let Some(q) = weight {
-                if best.is_none_or(|(b, _)| q > b) {
-                    best = Some((q, language));
-                }
-            }
-        }
-        best.map_or(Language::English, |(_, l)| l)
+        named.retain(|n| n.quality > Quality::ZERO);
+        // A stable sort: equal weights keep the order they were named in.
+        named.sort_by_key(|n| std::cmp::Reverse(n.quality));
+        named
+            .iter()
+            .find_map(|n| match &n.item {
+                Preference::Specific(tag) => Language::of_tag(tag.primary_language()),
+                Preference::Any => None,
+            })
+            .unwrap_or(Language::English)
     }
 }
 
@@ -88,10 +84,17 @@ impl Language {
 mod tests {
     use super::Language::{self, English, German};
 
+    fn of(header: &str) -> Language {
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("accept-language", header))
+            .to_http_request();
+        Language::of_request(&req)
+    }
+
     #[test]
     fn the_browsers_first_language_the_login_speaks_is_chosen() {
-        let of = |h: &str| Language::from_accept_language(Some(h));
-        assert_eq!(Language::from_accept_language(None), English);
+        let none = actix_web::test::TestRequest::default().to_http_request();
+        assert_eq!(Language::of_request(&none), English);
         assert_eq!(of("de-CH, de;q=0.9, en;q=0.8"), German);
         assert_eq!(of("fr-FR, fr;q=0.9, de;q=0.7, en;q=0.5"), German);
         assert_eq!(of("en-GB,en;q=0.9,de;q=0.8"), English);

@@ -253,12 +253,7 @@ fn login_page(
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
-    let language = Language::from_accept_language(
-        req.headers()
-            .get(actix_web::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let texts = language.texts();
+    let texts = Language::of_request(req).texts();
     let mut page = branded(
         status,
         texts.tag,
