@@ -4,7 +4,6 @@
 //! away: read by any tool, or brought back with `portcullis import`.
 
 use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use domain::DomainEvent;
@@ -13,6 +12,7 @@ use eventlog::kafka::topics;
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions, StoredEvent};
 
 use crate::config::ExportOptions;
+use crate::server::log_path;
 
 /// One line of an export: an event as `GET /v1/events` lists it, the payload not redacted.
 pub type ExportedEvent = gateway::EventView;
@@ -37,11 +37,6 @@ fn exported(stored: &StoredEvent) -> Result<ExportedEvent, String> {
         created_at: stored.event.created_at,
         payload: event.fields(),
     })
-}
-
-/// The embedded log of `data_dir`, which must exist.
-pub(crate) fn log_path(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("events.db")
 }
 
 /// Events read per step.

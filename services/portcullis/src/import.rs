@@ -14,7 +14,8 @@ use eventlog::{Append, EventLog, NewEvent, StreamId};
 use eventlog::{SqliteLog, SqliteLogOptions};
 
 use crate::config::ImportOptions;
-use crate::export::{log_path, ExportedEvent};
+use crate::export::ExportedEvent;
+use crate::server::log_path;
 
 /// Lines appended per durable step.
 const BATCH: usize = 1_000;

@@ -33,6 +33,11 @@ fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
 /// The event log and the read model of the embedded default.
 type Storage = (Arc<dyn EventLog>, Arc<dyn ReadModel>);
 
+/// The embedded event log of a data directory.
+pub(crate) fn log_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("events.db")
+}
+
 /// The event log and the read model in the data directory (created 0700 if missing).
 fn open_storage(opts: &StartOptions, metrics: Arc<telemetry::Metrics>) -> Result<Storage, String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
@@ -52,7 +57,7 @@ fn open_storage(opts: &StartOptions, metrics: Arc<telemetry::Metrics>) -> Result
             opts.data_dir.display()
         )
     })?;
-    let log_path = opts.data_dir.join("events.db");
+    let log_path = log_path(&opts.data_dir);
     tracing::info!(path = %log_path.display(), group_commit = opts.group_commit, "opening the event log");
     let log: Arc<dyn EventLog> = Arc::new(
         SqliteLog::open(

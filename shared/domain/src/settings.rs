@@ -396,6 +396,17 @@ impl BrandingSettings {
         })
     }
 
+    /// The origins the logo and the icon load from (none, one or two), for a page's
+    /// Content-Security-Policy.
+    pub fn image_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = [&self.logo_url, &self.icon_url]
+            .into_iter()
+            .filter_map(|u| u.as_deref().and_then(https_origin))
+            .collect();
+        origins.dedup();
+        origins
+    }
+
     /// The colour of text on the primary colour (a button's label): black or white, whichever
     /// contrasts more.
     pub fn on_primary(&self) -> &'static str {
@@ -405,6 +416,13 @@ impl BrandingSettings {
             false => "#000000",
         }
     }
+}
+
+/// The origin (`https://host[:port]`) of an `https` address with a host.
+fn https_origin(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    (!host.is_empty()).then(|| format!("https://{host}"))
 }
 
 /// The relative luminance of `#rgb` or `#rrggbb` (WCAG 2.1); `None` for anything else.
@@ -444,12 +462,8 @@ fn contrast(a: f64, b: f64) -> f64 {
 /// An `https` address with a host, of at most 2048 characters, with nothing that could leave
 /// an HTML attribute or a CSS value (quotes, angle brackets, backslashes, white space).
 fn https_url(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("https://") else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     url.len() <= 2048
-        && !host.is_empty()
+        && https_origin(url).is_some()
         && !url
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "\"'<>\\`(){}".contains(c))

@@ -52,12 +52,7 @@ pub(crate) fn branded(
     body: &str,
     look: &BrandingSettings,
 ) -> HttpResponse {
-    let urls = [&look.logo_url, &look.icon_url];
-    let mut origins: Vec<String> = urls
-        .iter()
-        .filter_map(|u| u.as_deref().map(origin))
-        .collect();
-    origins.dedup();
+    let origins = look.image_origins();
     let images = match origins.is_empty() {
         true => "'none'".to_string(),
         false => origins.join(" "),
@@ -104,13 +99,6 @@ pub(crate) fn branded(
              </head><body>{logo}{body}</body></html>",
             escape(title)
         ))
-}
-
-/// The origin of a validated `https` address (`https://host[:port]`).
-fn origin(url: &str) -> String {
-    let rest = url.trim_start_matches("https://");
-    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    format!("https://{host}")
 }
 
 /// The branding of an app's login: its project's org's, else the instance's (or the default,

@@ -237,7 +237,6 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<(u16, T), 
             ),
         )
         .with("version", NEWEST.to_string())
-        .with("oldest_version", OLDEST.to_string())
     };
     match serde_json::from_slice::<VersionOnly>(bytes) {
         Ok(VersionOnly { v }) if speaks(v) => serde_json::from_slice::<Envelope<T>>(bytes)
