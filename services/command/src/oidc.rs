@@ -19,7 +19,7 @@ use crate::sagas::key;
 use crypto::sealing::Purpose;
 use crypto::secrets::{new_token, token_hash};
 
-fn login_flow(instance: &str) -> Caller {
+pub(crate) fn login_flow(instance: &str) -> Caller {
     Caller::Internal {
         flow: InternalFlow::Login,
         instance: instance.into(),
@@ -39,7 +39,7 @@ pub fn split_token(token: &str) -> Option<(&str, String)> {
     (!id.is_empty() && !secret.is_empty()).then(|| (id, token_hash(secret)))
 }
 
-fn joined(id: &str) -> (String, String) {
+pub(crate) fn joined(id: &str) -> (String, String) {
     let (secret, hash) = new_token();
     (format!("{id}.{secret}"), hash)
 }
@@ -68,11 +68,17 @@ impl CommandBus {
     /// An authorization request waiting for its login, as the handle the browser carries to
     /// the hosted login: sealed for this instance, so that it is neither readable nor
     /// changeable on its way. Nothing is written until a login completes it.
-    pub fn start_auth_request(&self, instance: &str, params: AuthParams) -> Result<String, Error> {
+    pub fn start_auth_request(
+        &self,
+        instance: &str,
+        params: AuthParams,
+        issuer: &str,
+    ) -> Result<String, Error> {
         let pending = PendingAuthRequest {
             id: new_id(),
             params,
             started_at: now_ms(),
+            issuer: issuer.into(),
         };
         let plain = serde_json::to_vec(&pending)
             .map_err(|e| Error::internal(format!("cannot encode an auth request: {e}")))?;
@@ -203,24 +209,6 @@ impl CommandBus {
         })
     }
 
-    pub async fn start_session(&self, instance: &str, user_id: &str) -> Result<NewSession, Error> {
-        let session_id = new_id();
-        let (cookie, secret_hash) = joined(&session_id);
-        let k = key(instance, Session::KIND, &session_id);
-        let cmd = SessionCommand::Start {
-            user_id: user_id.into(),
-            secret_hash,
-        };
-        self.execute::<Session>(&k, &login_flow(instance), cmd, None)
-            .await?;
-        let (session, _) = self.state::<Session>(&k).await?;
-        Ok(NewSession {
-            session_id,
-            cookie,
-            auth_time: session.auth_time,
-        })
-    }
-
     /// The session a cookie opens, if any (over its lifetimes or not: a logout ends it).
     pub async fn session(
         &self,
@@ -235,25 +223,6 @@ impl CommandBus {
             .await?;
         let valid = session.exists() && domain::validate::same_secret(&session.secret_hash, &hash);
         Ok(valid.then(|| (id.to_string(), session)))
-    }
-
-    /// The session a cookie opens for a login (single sign-on), recording its use; a session
-    /// over its lifetimes opens nothing.
-    pub async fn use_session(
-        &self,
-        instance: &str,
-        cookie: &str,
-    ) -> Result<Option<(String, Session)>, Error> {
-        let Some((id, session)) = self.session(instance, cookie).await? else {
-            return Ok(None);
-        };
-        let lifetimes = self.session_lifetimes(instance, &session.user_id).await?;
-        let used = SessionCommand::Use { lifetimes };
-        match self.change_session(instance, &id, used).await {
-            Ok(()) => Ok(Some((id, session))),
-            Err(e) if e.code == Code::SessionNotFound => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 
     pub async fn change_session(

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, instance, members, orgs, pats, permissions, project_grants, projects, sessions,
-    settings, system, user_changes, user_grants, users,
+    apps, events, instance, login_sessions, members, orgs, pats, permissions, project_grants,
+    projects, sessions, settings, system, user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -107,6 +107,7 @@ impl Modify for BearerAuth {
         permissions::memberships, permissions::check,
         pats::create_pat, pats::list_pats, pats::delete_pat,
         sessions::list_sessions, sessions::end_sessions, sessions::end_session,
+        login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request,
         settings::get_instance_settings, settings::set_instance_settings,
         settings::get_org_settings, settings::set_org_settings, settings::reset_org_settings,
         projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,

@@ -36,6 +36,8 @@ mod grpc_projects;
 mod grpc_users;
 #[path = "portcullis/login_language.rs"]
 mod login_language;
+#[path = "portcullis/login_sessions.rs"]
+mod login_sessions;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]
@@ -54,6 +56,8 @@ mod oidc_rust;
 mod oidc_support;
 #[path = "portcullis/openapi.rs"]
 mod openapi;
+#[path = "portcullis/password_expiry.rs"]
+mod password_expiry;
 #[path = "portcullis/password_rules.rs"]
 mod password_rules;
 #[path = "portcullis/pats.rs"]

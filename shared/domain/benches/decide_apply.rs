@@ -26,6 +26,7 @@ fn human() -> UserEvent {
         },
         phone: None,
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        password_set_at: Some(1_700_000_000_000),
     }
 }
 

@@ -107,6 +107,10 @@ codes! {
     InvalidSettings = "SETTINGS-0001", InvalidArgument;
     UnknownSettingsKind = "SETTINGS-0002", NotFound;
     SessionNotFound = "SESSION-0001", NotFound;
+    SessionCheckFailed = "SESSION-0002", InvalidArgument;
+    SessionChecksMissing = "SESSION-0003", FailedPrecondition;
+    PasswordExpired = "SESSION-0004", FailedPrecondition;
+    LoginMethodNotAllowed = "SESSION-0005", FailedPrecondition;
     VersionConflict = "CONC-0001", Conflict;
     PositionNotReached = "CONC-0002", Unavailable;
     Internal = "SYS-0001", Internal;

@@ -344,6 +344,7 @@ mod user {
             },
             phone: None,
             password_hash: Some(s("$argon2id$...")),
+            password_set_at: Some(domain::testing::NOW),
         }
     }
 

@@ -60,7 +60,9 @@ pub(crate) fn apply(
             SessionEvent::Started { .. }
             | SessionEvent::Renewed { .. }
             | SessionEvent::Used { .. }
-            | SessionEvent::Ended,
+            | SessionEvent::Ended
+            | SessionEvent::Created { .. }
+            | SessionEvent::PasswordChecked { .. },
         )
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,

@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod events;
+pub mod login_sessions;
 pub mod members;
 pub mod orgs;
 pub mod pats;

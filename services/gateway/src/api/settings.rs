@@ -4,8 +4,8 @@
 
 use authz::{Permission, Target};
 use domain::settings::{
-    self, BrandingSettings, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings,
-    SettingsKind, Source,
+    self, BrandingSettings, LockoutSettings, LoginSettings, PasswordComplexitySettings,
+    PasswordExpirySettings, SessionSettings, Settings, SettingsKind, Source,
 };
 use domain::{Code, Error};
 
@@ -13,8 +13,8 @@ use super::orgs::org_target;
 use super::{reply, require};
 use crate::auth::Authenticated;
 use crate::views::{
-    BrandingSettingsView, LockoutSettingsView, PasswordComplexitySettingsView, SessionSettingsView,
-    SettingsView, WriteReply,
+    BrandingSettingsView, LockoutSettingsView, LoginSettingsView, PasswordComplexitySettingsView,
+    PasswordExpirySettingsView, SessionSettingsView, SettingsView, WriteReply,
 };
 use crate::Gateway;
 
@@ -136,6 +136,12 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
         SettingsKind::Branding => Settings::Branding(
             serde_json::from_value::<BrandingSettings>(fields).map_err(malformed)?,
         ),
+        SettingsKind::Login => {
+            Settings::Login(serde_json::from_value::<LoginSettings>(fields).map_err(malformed)?)
+        }
+        SettingsKind::PasswordExpiry => Settings::PasswordExpiry(
+            serde_json::from_value::<PasswordExpirySettings>(fields).map_err(malformed)?,
+        ),
     })
 }
 
@@ -174,5 +180,35 @@ fn view(value: Settings, source: Source) -> SettingsView {
             hide_login_name_suffix: s.hide_login_name_suffix,
             source,
         }),
+        Settings::Login(s) => SettingsView::Login(login_view(s, source)),
+        Settings::PasswordExpiry(s) => SettingsView::PasswordExpiry(PasswordExpirySettingsView {
+            max_age_days: s.max_age_days,
+            source,
+        }),
+    }
+}
+
+/// A name as the settings' JSON spells it.
+fn spelled<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn login_view(s: LoginSettings, source: String) -> LoginSettingsView {
+    LoginSettingsView {
+        allow_username_password: s.allow_username_password,
+        allow_register: s.allow_register,
+        allow_external_idp: s.allow_external_idp,
+        passkeys: spelled(s.passkeys),
+        force_mfa: s.force_mfa,
+        second_factors: s.second_factors.into_iter().map(spelled).collect(),
+        domain_discovery: s.domain_discovery,
+        hide_password_reset: s.hide_password_reset,
+        ignore_unknown_usernames: s.ignore_unknown_usernames,
+        password_check_lifetime_s: s.password_check_lifetime_s,
+        second_factor_check_lifetime_s: s.second_factor_check_lifetime_s,
+        source,
     }
 }

@@ -7,6 +7,7 @@
 mod call;
 mod authorization;
 mod events;
+mod login_sessions;
 mod orgs;
 mod projects;
 mod settings;
@@ -42,6 +43,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     use pb::authorization_service_server::AuthorizationServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::instance_service_server::InstanceServiceServer;
+    use pb::login_session_service_server::LoginSessionServiceServer;
     use pb::org_service_server::OrgServiceServer;
     use pb::project_service_server::ProjectServiceServer;
     use pb::settings_service_server::SettingsServiceServer;
@@ -53,6 +55,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     health.set_serving::<UserServiceServer<Api>>().await;
     health.set_serving::<ProjectServiceServer<Api>>().await;
     health.set_serving::<SettingsServiceServer<Api>>().await;
+    health.set_serving::<LoginSessionServiceServer<Api>>().await;
     health
         .set_serving::<AuthorizationServiceServer<Api>>()
         .await;
@@ -68,6 +71,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
         .add_service(UserServiceServer::new(api.clone()))
         .add_service(ProjectServiceServer::new(api.clone()))
         .add_service(SettingsServiceServer::new(api.clone()))
+        .add_service(LoginSessionServiceServer::new(api.clone()))
         .add_service(AuthorizationServiceServer::new(api.clone()))
         .add_service(EventServiceServer::new(api))
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))

@@ -2,8 +2,10 @@
 //! and `/v1/orgs/{org_id}/settings`).
 
 use domain::settings::{
-    BrandingSettings, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings,
+    BrandingSettings, LockoutSettings, LoginSettings, PasswordComplexitySettings,
+    PasswordExpirySettings, SessionSettings, Settings,
 };
+use domain::{Code, Error};
 
 use super::call::{required, Api};
 use super::pb;
@@ -52,6 +54,30 @@ impl From<SettingsView> for pb::Settings {
                     hide_login_name_suffix: v.hide_login_name_suffix,
                 })),
             },
+            SettingsView::Login(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::Login(pb::LoginSettings {
+                    allow_username_password: v.allow_username_password,
+                    allow_register: v.allow_register,
+                    allow_external_idp: v.allow_external_idp,
+                    passkeys: v.passkeys,
+                    force_mfa: v.force_mfa,
+                    second_factors: v.second_factors,
+                    domain_discovery: v.domain_discovery,
+                    hide_password_reset: v.hide_password_reset,
+                    ignore_unknown_usernames: v.ignore_unknown_usernames,
+                    password_check_lifetime_s: v.password_check_lifetime_s,
+                    second_factor_check_lifetime_s: v.second_factor_check_lifetime_s,
+                })),
+            },
+            SettingsView::PasswordExpiry(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::PasswordExpiry(
+                    pb::PasswordExpirySettings {
+                        max_age_days: v.max_age_days,
+                    },
+                )),
+            },
         }
     }
 }
@@ -93,6 +119,48 @@ fn branding(s: pb::BrandingSettings) -> Settings {
     })
 }
 
+/// A name as the settings' JSON spells it (`passkeys`, `second_factors`).
+fn named<T: serde::de::DeserializeOwned>(field: &str, name: String) -> Result<T, Error> {
+    serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| {
+        Error::new(
+            Code::InvalidSettings,
+            format!("{field} has no value {name:?}"),
+        )
+        .with("field", field)
+    })
+}
+
+fn login(s: pb::LoginSettings) -> Result<Settings, Error> {
+    let passkeys = match s.passkeys.as_str() {
+        "" => Default::default(),
+        _ => named("passkeys", s.passkeys)?,
+    };
+    let second_factors = s
+        .second_factors
+        .into_iter()
+        .map(|f| named("second_factors", f))
+        .collect::<Result<_, _>>()?;
+    Ok(Settings::Login(LoginSettings {
+        allow_username_password: s.allow_username_password,
+        allow_register: s.allow_register,
+        allow_external_idp: s.allow_external_idp,
+        passkeys,
+        force_mfa: s.force_mfa,
+        second_factors,
+        domain_discovery: s.domain_discovery,
+        hide_password_reset: s.hide_password_reset,
+        ignore_unknown_usernames: s.ignore_unknown_usernames,
+        password_check_lifetime_s: s.password_check_lifetime_s,
+        second_factor_check_lifetime_s: s.second_factor_check_lifetime_s,
+    }))
+}
+
+fn password_expiry(s: pb::PasswordExpirySettings) -> Settings {
+    Settings::PasswordExpiry(PasswordExpirySettings {
+        max_age_days: s.max_age_days,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance get_instance_settings(pb::GetInstanceSettingsRequest) -> pb::Settings,
@@ -102,12 +170,14 @@ impl pb::settings_service_server::SettingsService for Api {
     |gw, auth, r| {
         use pb::set_instance_settings_request::Value;
         let value = r.value.map(|v| match v {
-            Value::Session(s) => session(s),
-            Value::Lockout(s) => lockout(s),
-            Value::PasswordComplexity(s) => password_complexity(s),
-            Value::Branding(s) => branding(s),
+            Value::Session(s) => Ok(session(s)),
+            Value::Lockout(s) => Ok(lockout(s)),
+            Value::PasswordComplexity(s) => Ok(password_complexity(s)),
+            Value::Branding(s) => Ok(branding(s)),
+            Value::Login(s) => login(s),
+            Value::PasswordExpiry(s) => Ok(password_expiry(s)),
         });
-        let value = required(value, "value")?;
+        let value = required(value, "value")??;
         settings::put(&gw, &auth, None, value).await
     });
 
@@ -118,12 +188,14 @@ impl pb::settings_service_server::SettingsService for Api {
     |gw, auth, r| {
         use pb::set_org_settings_request::Value;
         let value = r.value.map(|v| match v {
-            Value::Session(s) => session(s),
-            Value::Lockout(s) => lockout(s),
-            Value::PasswordComplexity(s) => password_complexity(s),
-            Value::Branding(s) => branding(s),
+            Value::Session(s) => Ok(session(s)),
+            Value::Lockout(s) => Ok(lockout(s)),
+            Value::PasswordComplexity(s) => Ok(password_complexity(s)),
+            Value::Branding(s) => Ok(branding(s)),
+            Value::Login(s) => login(s),
+            Value::PasswordExpiry(s) => Ok(password_expiry(s)),
         });
-        let value = required(value, "value")?;
+        let value = required(value, "value")??;
         settings::put(&gw, &auth, Some(&r.org_id), value).await
     });
 

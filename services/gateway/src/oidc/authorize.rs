@@ -4,12 +4,14 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::app::AuthMethod;
-use domain::oidc::{AuthParams, Login};
+use domain::oidc::AuthParams;
+use domain::Code;
 use readmodel::AppRow;
 
 use super::login::{error_page, SESSION_COOKIE};
 use super::params::Params;
-use super::{issuer, now_ms, OAuthResult};
+use super::{issuer, OAuthResult};
+use crate::api::login_sessions::callback_url;
 use crate::auth::instance_of;
 use crate::reads::read;
 use crate::Gateway;
@@ -146,15 +148,15 @@ pub async fn authorize(
         login_hint: p.get("login_hint").cloned(),
     };
     let prompt_none = prompt.contains(&"none");
-    let prompt_login = params.prompt_login;
-    let id = gw.bus.start_auth_request(&instance, params)?;
+    let id = gw.bus.start_auth_request(&instance, params, &iss)?;
 
-    // A live session answers at once, unless a new login is asked for.
-    let session = match req.cookie(SESSION_COOKIE) {
-        Some(c) => gw.bus.use_session(&instance, c.value()).await?,
+    // A live session answers at once when its checks are fresh enough for this request (the
+    // login settings, `prompt=login`, `max_age`): the finalize of the Sessions API decides.
+    let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let session = match &cookie {
+        Some(token) => gw.bus.session(&instance, token).await?,
         None => None,
     };
-    let fresh = |auth_time: i64| max_age.is_none_or(|m| now_ms() - auth_time <= m * 1000);
     // An id_token_hint names the user the client expects: another user's session does not do.
     let hinted = match p.get("id_token_hint") {
         Some(hint) => {
@@ -172,19 +174,18 @@ pub async fn authorize(
         None => None,
     };
     let session = session.filter(|(_, s)| hinted.as_ref().is_none_or(|h| *h == s.user_id));
-    if let Some((session_id, s)) = session.filter(|(_, s)| !prompt_login && fresh(s.auth_time)) {
-        let login = Login {
-            user_id: s.user_id.clone(),
-            session_id,
-            auth_time: s.auth_time,
-        };
-        let code = gw.bus.issue_code(&instance, &id, login).await?;
-        let mut out = vec![("code", code.as_str())];
-        if let Some(s) = state {
-            out.push(("state", s));
+    if let (Some((session_id, _)), Some(token)) = (session, &cookie) {
+        match gw.bus.finalize(&instance, &id, &session_id, token).await {
+            Ok(done) => {
+                return Ok(HttpResponse::Found()
+                    .insert_header(("Location", callback_url(&done)))
+                    .insert_header(("Cache-Control", "no-store"))
+                    .finish())
+            }
+            // Not enough for this request: a new login.
+            Err(e) if again(e.code) => {}
+            Err(e) => return Err(e.into()),
         }
-        out.push(("iss", &iss));
-        return Ok(redirect_to(&redirect_uri, &out));
     }
     if prompt_none {
         return fail("login_required", "the user is not logged in");
@@ -199,6 +200,14 @@ pub async fn authorize(
         ))
         .insert_header(("Cache-Control", "no-store"))
         .finish())
+}
+
+/// Whether a session's finalize failed for want of a new login (rather than of the server).
+fn again(code: Code) -> bool {
+    matches!(
+        code,
+        Code::SessionNotFound | Code::SessionChecksMissing | Code::PasswordExpired
+    )
 }
 
 /// An S256 challenge: a SHA-256 digest in unpadded base64url (43 characters).

@@ -22,6 +22,11 @@ pub struct Texts {
     pub wrong: &'static str,
     pub too_many: &'static str,
     pub busy: &'static str,
+    pub no_passwords: &'static str,
+    pub expired_title: &'static str,
+    pub expired_intro: &'static str,
+    pub new_password: &'static str,
+    pub change_and_continue: &'static str,
 }
 
 const ENGLISH: Texts = Texts {
@@ -32,6 +37,11 @@ const ENGLISH: Texts = Texts {
     wrong: "Wrong username or password, or the account cannot log in.",
     too_many: "Too many failed attempts. Wait a moment, then try again.",
     busy: "The service is busy. Try again in a moment.",
+    no_passwords: "Logging in with a password is not allowed here.",
+    expired_title: "Your password has expired",
+    expired_intro: "Choose a new password to continue.",
+    new_password: "New password",
+    change_and_continue: "Change password and continue",
 };
 
 const GERMAN: Texts = Texts {
@@ -42,6 +52,11 @@ const GERMAN: Texts = Texts {
     wrong: "Benutzername oder Passwort ist falsch, oder das Konto kann sich nicht anmelden.",
     too_many: "Zu viele Fehlversuche. Warten Sie einen Moment und versuchen Sie es dann erneut.",
     busy: "Der Dienst ist ausgelastet. Versuchen Sie es gleich noch einmal.",
+    no_passwords: "Die Anmeldung mit Passwort ist hier nicht erlaubt.",
+    expired_title: "Ihr Passwort ist abgelaufen",
+    expired_intro: "Wählen Sie ein neues Passwort, um fortzufahren.",
+    new_password: "Neues Passwort",
+    change_and_continue: "Passwort ändern und fortfahren",
 };
 
 impl Language {

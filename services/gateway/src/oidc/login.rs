@@ -7,23 +7,23 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use command::oidc::PasswordCheck;
-use domain::oidc::{Login, SessionCommand};
+use command::oidc::NewSession;
+use domain::oidc::{PendingAuthRequest, SessionCommand};
 use domain::settings::BrandingSettings;
-use domain::validate::{normalized_username, same_secret};
+use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::Deserialize;
 
-use super::authorize::redirect_to;
+use super::expired_password::expired_password_page;
 use super::language::{Language, Texts};
-use super::{issuer, OAuthResult};
+use super::OAuthResult;
+use crate::api::login_sessions::{self, callback_url};
 use crate::auth::instance_of;
-use crate::limits::Subject;
 use crate::reads::read;
 use crate::Gateway;
 
 pub const SESSION_COOKIE: &str = "portcullis_session";
-const CSRF_COOKIE: &str = "portcullis_csrf";
+pub(super) const CSRF_COOKIE: &str = "portcullis_csrf";
 
 pub(crate) fn escape(s: &str) -> String {
     s.chars()
@@ -103,7 +103,7 @@ pub(crate) fn branded(
 
 /// The branding of an app's login: its project's org's, else the instance's (or the default,
 /// if they cannot be read now: the login goes on, unbranded).
-async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
+pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
     let (i, p) = (instance.to_string(), project_id.to_string());
     let org = read(gw, move |m| Ok(m.project(&i, &p)?.map(|p| p.org_id)))
         .await
@@ -195,6 +195,8 @@ enum Why {
     TooMany,
     /// The password pool is full.
     Busy,
+    /// The login settings allow no passwords.
+    NotAllowed,
 }
 
 impl Why {
@@ -203,6 +205,7 @@ impl Why {
             Why::Wrong => texts.wrong,
             Why::TooMany => texts.too_many,
             Why::Busy => texts.busy,
+            Why::NotAllowed => texts.no_passwords,
         }
     }
 }
@@ -279,9 +282,7 @@ pub async fn page(
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
-        return Ok(error_page(
-            "This login has expired. Start again from the application.",
-        ));
+        return Ok(expired());
     };
     let look = look_of(&gw, &instance, &request.params.project_id).await;
     let hint = request.params.login_hint.unwrap_or_default();
@@ -302,69 +303,36 @@ pub async fn submit(
     req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> OAuthResult<HttpResponse> {
-    let instance = instance_of(&gw, &req).await?;
     let f = form.into_inner();
-    let csrf_ok = req
-        .cookie(CSRF_COOKIE)
-        .is_some_and(|c| !f.csrf.is_empty() && same_secret(c.value(), &f.csrf));
-    if !csrf_ok {
-        return Ok(error_page(
-            "The form expired or did not come from this page. Start again.",
-        ));
-    }
-    let Ok(request) = gw.bus.auth_request(&instance, &f.auth_request) else {
-        return Ok(error_page(
-            "This login has expired. Start again from the application.",
-        ));
+    let (instance, request) = match posted(&gw, &req, &f.auth_request, &f.csrf).await? {
+        Ok(posted) => posted,
+        Err(page) => return Ok(page),
     };
-    let (i, name) = (instance.clone(), f.username.clone());
-    let user = read(&gw, move |m| {
-        Ok(m.user_by_login(&i, &name)?.map(|(u, _)| u))
-    })
-    .await?;
-    let user_id = user.as_ref().map_or("", |u| u.id.as_str());
-    let account = format!("user:{}", normalized_username(&f.username));
-    let who = Subject {
-        ip: gw.edge.client_ip(&req),
-        instance: &instance,
-        account: Some(&account),
+    let ip = gw.edge.client_ip(&req);
+    let user_id = login_sessions::user_named(&gw, &instance, &f.username).await?;
+    let id = user_id.as_deref().unwrap_or("");
+    let checked =
+        login_sessions::check_password(&gw, &instance, ip, &f.username, id, f.password).await;
+    let created = match (checked, user_id) {
+        (Ok(()), Some(user_id)) => gw.bus.create_session(&instance, &user_id, true).await,
+        (Ok(()), None) => Err(command::wrong_password()),
+        (Err(e), _) => Err(e),
     };
-    let checked = match gw.limits.check(&who) {
-        Ok(()) => gw.bus.check_password(&instance, user_id, f.password).await,
-        Err(e) => Err(e),
-    };
-    let answer = match (&checked, user) {
-        (Ok(PasswordCheck::Right), Some(user)) => Ok(user),
-        // Locked out: the answer of a wrong password, counted against the address only, so
-        // that the owner's own tries while locked out do not prolong the wait.
-        (Ok(PasswordCheck::LockedOut), _) => {
-            gw.limits.failed(&Subject {
-                account: None,
-                ..who
-            });
-            Err(WRONG)
-        }
-        (Ok(_), _) => {
-            gw.limits.failed(&who);
-            Err(WRONG)
-        }
-        (Err(e), _) => match not_checked(e) {
-            Some(refusal) => Err(refusal),
-            None => return Err(e.clone().into()),
+    let created = match created {
+        Ok(created) => created,
+        Err(e) => match refusal(&e) {
+            Some(refusal) => {
+                let look = look_of(&gw, &instance, &request.params.project_id).await;
+                return Ok(login_page(
+                    &req,
+                    &look,
+                    &f.auth_request,
+                    &f.username,
+                    Some(refusal),
+                ));
+            }
+            None => return Err(e.into()),
         },
-    };
-    let user = match answer {
-        Ok(user) => user,
-        Err(refusal) => {
-            let look = look_of(&gw, &instance, &request.params.project_id).await;
-            return Ok(login_page(
-                &req,
-                &look,
-                &f.auth_request,
-                &f.username,
-                Some(refusal),
-            ));
-        }
     };
     // Every login gets a new session id and cookie, so that a cookie planted or seen before
     // the login is worth nothing after it; the session it replaces ends.
@@ -375,30 +343,77 @@ pub async fn submit(
                 .await?;
         }
     }
-    let started = gw.bus.start_session(&instance, &user.id).await?;
-    let (session_id, new_cookie) = (started.session_id, Some(started.cookie));
-    let login = Login {
-        user_id: user.id.clone(),
-        session_id,
-        auth_time: started.auth_time,
+    finalized(&gw, &req, &instance, &f.auth_request, &request, created).await
+}
+
+/// The end of a login with a new session: the browser goes back to the client with its code
+/// and the session's cookie; a password past its maximum age is changed first.
+pub(super) async fn finalized(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    auth_request: &str,
+    request: &PendingAuthRequest,
+    created: NewSession,
+) -> OAuthResult<HttpResponse> {
+    let done = gw
+        .bus
+        .finalize(instance, auth_request, &created.session_id, &created.cookie)
+        .await;
+    let mut response = match done {
+        Ok(done) => HttpResponse::Found()
+            .insert_header(("Location", callback_url(&done)))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish(),
+        Err(e) if e.code == Code::PasswordExpired => {
+            let look = look_of(gw, instance, &request.params.project_id).await;
+            expired_password_page(req, &look, auth_request, None)
+        }
+        Err(e) => return Err(e.into()),
     };
-    let code = gw.bus.issue_code(&instance, &f.auth_request, login).await?;
-    let iss = issuer(&gw, &req)?;
-    let mut params = vec![("code", code.as_str())];
-    if let Some(s) = &request.params.state {
-        params.push(("state", s));
-    }
-    params.push(("iss", &iss));
-    let mut response = redirect_to(&request.params.redirect_uri, &params);
-    if let Some(value) = new_cookie {
-        let _ = response.add_cookie(&cookie(&req, SESSION_COOKIE, value, "/", SameSite::Lax));
-    }
-    let _ = response.add_removal_cookie(&cookie(
-        &req,
-        CSRF_COOKIE,
-        String::new(),
-        "/ui",
-        SameSite::Strict,
-    ));
+    let session = cookie(req, SESSION_COOKIE, created.cookie, "/", SameSite::Lax);
+    let _ = response.add_cookie(&session);
     Ok(response)
+}
+
+/// The page of a login that is over: its request expired, or its session is gone.
+pub(super) fn expired() -> HttpResponse {
+    error_page("This login has expired. Start again from the application.")
+}
+
+/// The instance and the pending authorization request a form of the login was posted for,
+/// once its CSRF token is the one of its cookie; else the error page to answer.
+pub(super) async fn posted(
+    gw: &Gateway,
+    req: &HttpRequest,
+    auth_request: &str,
+    csrf: &str,
+) -> OAuthResult<Result<(String, PendingAuthRequest), HttpResponse>> {
+    let instance = instance_of(gw, req).await?;
+    let csrf_ok = req
+        .cookie(CSRF_COOKIE)
+        .is_some_and(|c| !csrf.is_empty() && same_secret(c.value(), csrf));
+    if !csrf_ok {
+        return Ok(Err(error_page(
+            "The form expired or did not come from this page. Start again.",
+        )));
+    }
+    Ok(match gw.bus.auth_request(&instance, auth_request) {
+        Ok(request) => Ok((instance, request)),
+        Err(_) => Err(expired()),
+    })
+}
+
+/// The form's answer to a failed login: a wrong password (or user, or lockout), a rate limit,
+/// a full password pool, or passwords not allowed; anything else is an error of the server.
+fn refusal(e: &Error) -> Option<Refusal<'_>> {
+    match e.code {
+        Code::SessionCheckFailed | Code::UserNotFound => Some(WRONG),
+        Code::LoginMethodNotAllowed => Some(Refusal {
+            status: StatusCode::FORBIDDEN,
+            why: Why::NotAllowed,
+            retry_after: None,
+        }),
+        _ => not_checked(e),
+    }
 }

@@ -9,6 +9,7 @@ pub(crate) mod client_cache;
 mod clients;
 pub(crate) mod discovery;
 mod end_session;
+mod expired_password;
 mod grants;
 mod introspect;
 pub mod jwt;
@@ -35,6 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/oauth/v2/authorize", web::post().to(authorize::authorize))
     .route("/ui/login", web::get().to(login::page))
     .route("/ui/login", web::post().to(login::submit))
+    .route(
+        "/ui/login/password",
+        web::post().to(expired_password::submit),
+    )
     .route("/oauth/v2/token", web::post().to(grants::token))
     .route("/oidc/v1/userinfo", web::get().to(userinfo::get))
     .route("/oidc/v1/userinfo", web::post().to(userinfo::post))

@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod events;
 pub mod instance;
+pub mod login_sessions;
 pub mod members;
 pub mod orgs;
 pub mod pats;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     user_grants::configure(cfg);
     pats::configure(cfg);
     sessions::configure(cfg);
+    login_sessions::configure(cfg);
     settings::configure(cfg);
     events::configure(cfg);
 }

@@ -1,7 +1,8 @@
 //! Settings of the instance and of orgs, by kind (`session`: the lifetimes of browser
 //! sessions and refresh tokens; `lockout`: when wrong passwords lock a user out;
 //! `password_complexity`: what every password set must hold; `branding`: how the hosted login
-//! looks). An org's value overrides the instance's; deleting it returns the org to the
+//! looks; `login`: which ways of logging in are offered and how long checks stay fresh;
+//! `password_expiry`: when a password must be changed). An org's value overrides the instance's; deleting it returns the org to the
 //! instance's.
 
 use actix_web::{web, HttpResponse};
@@ -106,6 +107,47 @@ struct BrandingSettingsBody {
     hide_login_name_suffix: Option<bool>,
 }
 
+/// The `login` kind: which ways of logging in the hosted login and the Sessions API offer,
+/// and how long a check stays fresh. Fields left out take their defaults.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct LoginSettingsBody {
+    /// Whether users may log in with a username and a password. Default true.
+    allow_username_password: Option<bool>,
+    /// Whether the hosted login offers registration. Default false.
+    allow_register: Option<bool>,
+    /// Whether the hosted login offers external identity providers. Default false.
+    allow_external_idp: Option<bool>,
+    /// `allowed` (the default) or `disabled`.
+    passkeys: Option<String>,
+    /// Whether every login needs a second factor. Default false; true is refused while no
+    /// second factor can be set up.
+    force_mfa: Option<bool>,
+    /// The second factors users may use, each once: `totp`, `otp_email`, `otp_sms`, `u2f`.
+    /// Default `["totp", "u2f"]`.
+    second_factors: Option<Vec<String>>,
+    /// Whether the login name's domain may choose the org. Default false.
+    domain_discovery: Option<bool>,
+    /// Whether the hosted login hides "Forgot password?". Default false.
+    hide_password_reset: Option<bool>,
+    /// Whether the Sessions API answers an unknown login name as it answers a wrong
+    /// password. Default false (the hosted login never tells either way).
+    ignore_unknown_usernames: Option<bool>,
+    /// Seconds a password check stays fresh for a login (1 s to 10 years). Default 864000.
+    password_check_lifetime_s: Option<u64>,
+    /// Seconds a second factor's check stays fresh (1 s to 10 years). Default 64800.
+    second_factor_check_lifetime_s: Option<u64>,
+}
+
+/// The `password_expiry` kind: a password older than this must be changed at the next login.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct PasswordExpirySettingsBody {
+    /// Days a password stays valid (0: forever, the default; at most 3660). A password whose
+    /// age is not known (set before this release) counts as expired.
+    max_age_days: u32,
+}
+
 /// A kind's fields.
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
@@ -115,11 +157,13 @@ enum SettingsBody {
     Lockout(LockoutSettingsBody),
     PasswordComplexity(PasswordComplexitySettingsBody),
     Branding(BrandingSettingsBody),
+    Login(LoginSettingsBody),
+    PasswordExpiry(PasswordExpirySettingsBody),
 }
 
 /// The instance's settings of a kind in force. `iam.policy.read`.
 #[utoipa::path(get, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
+    params(("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.read"))))]
 async fn get_instance_settings(
@@ -132,7 +176,7 @@ async fn get_instance_settings(
 
 /// Sets the instance's settings of a kind. `iam.policy.write`.
 #[utoipa::path(put, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
+    params(("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.write"))))]
@@ -151,7 +195,7 @@ async fn set_instance_settings(
 
 /// An org's settings of a kind in force (its own, else the instance's). `policy.read`.
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.read"))))]
 async fn get_org_settings(
@@ -165,7 +209,7 @@ async fn get_org_settings(
 
 /// Sets an org's own settings of a kind. `policy.write`.
 #[utoipa::path(put, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.write"))))]
@@ -185,7 +229,7 @@ async fn set_org_settings(
 
 /// Returns an org to the instance's settings of a kind. `policy.delete`.
 #[utoipa::path(delete, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity or branding")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
     responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.delete"))))]
 async fn reset_org_settings(

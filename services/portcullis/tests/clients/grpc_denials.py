@@ -66,7 +66,9 @@ def request(service, method, message_class, f):
                      "auth_method": "none"},
         "role": {"key": "denied"},
         "resource": {"type": "instance"},
-        "kind": "session", "session_id": "any-session",
+        "kind": "session", "session_id": f["session"],
+        "checks": {"user": {"login_name": "target"}}, "auth_request_id": "ar1.x",
+        "session_token": "s.t",
         "session": {"idle_lifetime_s": 60, "absolute_lifetime_s": 120},
     }
     fields = message_class.DESCRIPTOR.fields_by_name
@@ -85,7 +87,7 @@ def main():
     permissions = documented(proto_dir)
     wrong, checked = [], 0
     for name in ["system", "instance", "org", "user", "project", "authorization", "event",
-                 "settings"]:
+                 "settings", "login_session"]:
         module = importlib.import_module(f"portcullis.v1.{name}_pb2")
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:

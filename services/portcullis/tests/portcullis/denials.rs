@@ -45,6 +45,15 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("set_metadata", json!({"value": "eA=="})),
         ("create_pat", json!({})),
         (
+            "create_session",
+            json!({"checks": {"user": {"login_name": "target"}}}),
+        ),
+        ("set_session", json!({"checks": {}})),
+        (
+            "finalize_auth_request",
+            json!({"session_id": "s", "session_token": "s.t"}),
+        ),
+        (
             "check",
             json!({"user_id": user, "permission": "user.read", "resource": {"type": "instance"}}),
         ),
@@ -107,6 +116,8 @@ pub(super) struct Fixtures {
     pub app: String,
     pub grant: String,
     pub user_grant: String,
+    /// A session of `user`.
+    pub session: String,
     /// The user without roles, and its token.
     pub caller: String,
     pub token: testkit::Reply,
@@ -155,6 +166,12 @@ pub(super) fn fixtures(t: &testkit::Tenant) -> Fixtures {
             json!({"project_id": project, "role_keys": ["editor"]}),
         )
         .str("id");
+    let session = c
+        .post(
+            "/v1/sessions",
+            json!({"checks": {"user": {"user_id": user}}}),
+        )
+        .str("session_id");
     let caller = c
         .post(
             &format!("/v1/orgs/{org_a}/users/machine"),
@@ -171,6 +188,7 @@ pub(super) fn fixtures(t: &testkit::Tenant) -> Fixtures {
         app,
         grant,
         user_grant,
+        session,
         caller,
         token,
     }
@@ -189,6 +207,7 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
         app,
         grant,
         user_grant,
+        session,
         caller,
         token,
     } = fixtures(&t);
@@ -236,6 +255,8 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
                         &user
                     } else if path.starts_with("/v1/projects") {
                         &project
+                    } else if path.starts_with("/v1/sessions") {
+                        &session
                     } else {
                         &t.instance_id
                     },
@@ -336,11 +357,11 @@ fn every_operation_on_a_missing_resource_is_not_found() {
             let r = client.send(&method.to_uppercase(), &concrete, body, &[]);
             checked += 1;
             let code = r.code().to_string();
-            // The instance exists: a membership for a user that does not is 412.
-            let expected = if id == "set_instance_member" {
-                412
-            } else {
-                404
+            // The instance exists: a membership for a user that does not is 412. An auth
+            // request is a sealed handle: one made up reads as one expired, 412 too.
+            let expected = match id {
+                "set_instance_member" | "finalize_auth_request" => 412,
+                _ => 404,
             };
             if r.status != expected || !code.contains('-') {
                 wrong.push(format!("{method} {path} ({id}): {} {}", r.status, r.body));

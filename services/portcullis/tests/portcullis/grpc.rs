@@ -824,8 +824,8 @@ fn python_grpcio_gets_the_answers_of_rest() {
         }
     }
     assert_eq!(
-        services, 8,
-        "System, Instance, Org, User, Project, Authorization, Event, Settings"
+        services, 9,
+        "System, Instance, Org, User, Project, Authorization, Event, Settings, LoginSession"
     );
     assert!(reflected.contains_key("grpc.health.v1.Health"));
     assert_eq!(
@@ -843,6 +843,7 @@ fn every_grpc_method_denies_a_caller_without_the_permission_it_documents() {
     let fixtures = json!({
         "org": f.org_a, "org_b": f.org_b, "user": f.user, "pat": f.pat, "project": f.project,
         "app": f.app, "grant": f.grant, "user_grant": f.user_grant, "caller": f.caller,
+        "session": f.session,
         "instance": t.instance_id, "position": f.token.str("position"),
     });
     let target = server().grpc.to_string();

@@ -16,6 +16,11 @@ pub fn issuer(t: &Tenant) -> String {
 
 /// Sends a request for the tenant's domain to the test server (like an /etc/hosts entry).
 pub fn send(req: ureq::http::Request<Vec<u8>>) -> ureq::http::Response<Vec<u8>> {
+    send_to(server().addr.port(), req)
+}
+
+/// Sends a request for its domain to the server on `port` of this machine.
+pub fn send_to(port: u16, req: ureq::http::Request<Vec<u8>>) -> ureq::http::Response<Vec<u8>> {
     let (mut parts, body) = req.into_parts();
     let authority = parts
         .uri
@@ -27,9 +32,7 @@ pub fn send(req: ureq::http::Request<Vec<u8>>) -> ureq::http::Response<Vec<u8>> 
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_else(|| "/".into());
-    parts.uri = format!("http://127.0.0.1:{}{path}", server().addr.port())
-        .parse()
-        .unwrap();
+    parts.uri = format!("http://127.0.0.1:{port}{path}").parse().unwrap();
     parts.headers.insert("host", authority.parse().unwrap());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -139,6 +142,8 @@ pub fn machine(t: &Tenant, username: &str, roles: &[&str]) -> (String, String) {
 #[derive(Default)]
 pub struct UserAgent {
     pub cookies: HashMap<String, String>,
+    /// The port of the server it reaches (the test server's when `None`).
+    pub port: Option<u16>,
 }
 
 pub struct Answer {
@@ -170,7 +175,8 @@ impl UserAgent {
             }
             None => Vec::new(),
         };
-        let resp = send(req.body(body).unwrap());
+        let port = self.port.unwrap_or_else(|| server().addr.port());
+        let resp = send_to(port, req.body(body).unwrap());
         for v in resp.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
             let pair = v.split(';').next().unwrap();

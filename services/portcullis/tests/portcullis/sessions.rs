@@ -118,6 +118,7 @@ fn a_logout_without_a_hint_asks_first() {
     // A forged POST without the page's token logs nobody out either.
     let mut forger = UserAgent {
         cookies: browser.cookies.clone(),
+        ..UserAgent::default()
     };
     forger.cookies.remove("portcullis_logout");
     let forged = forger.request("POST", &url, Some(&[("csrf", "guessed")]));

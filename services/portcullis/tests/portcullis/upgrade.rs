@@ -17,7 +17,7 @@ use super::{events, read, start};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/data-0.1");
 
-fn copy_fixture(to: &Path) {
+pub(super) fn copy_fixture(to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(FIXTURE).unwrap() {
         let entry = entry.unwrap();

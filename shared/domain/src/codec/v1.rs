@@ -16,6 +16,7 @@ pub(super) fn frozen(event_type: &str) -> Option<Reader> {
             Some(read::<RefreshEvent>)
         }
         "unique.claimed" | "unique.released" => Some(read::<UniqueEvent>),
+        "user.human.added" | "user.human.password.changed" => Some(read::<UserEvent>),
         _ => None,
     }
 }
@@ -49,4 +50,66 @@ enum RefreshEvent {
 enum UniqueEvent {
     Claimed { owner: String },
     Released { owner: String },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Profile {
+    given_name: String,
+    family_name: String,
+    display_name: String,
+    preferred_language: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Email {
+    address: String,
+    verified: bool,
+}
+
+/// 0.1's user events up to the password change, before a password said when it was set
+/// (positional: variants by index, so every earlier variant is kept).
+#[derive(Serialize, Deserialize)]
+enum UserEvent {
+    HumanAdded {
+        org_id: String,
+        username: String,
+        profile: Profile,
+        email: Email,
+        phone: Option<String>,
+        password_hash: Option<String>,
+    },
+    MachineAdded {
+        org_id: String,
+        username: String,
+        name: String,
+        description: String,
+    },
+    PatAdded {
+        pat_id: String,
+        token_hash: String,
+        expires_at: Option<i64>,
+    },
+    PatRemoved {
+        pat_id: String,
+    },
+    Removed {
+        username: String,
+    },
+    ProfileChanged {
+        profile: Profile,
+    },
+    MachineChanged {
+        name: String,
+        description: String,
+    },
+    EmailChanged {
+        email: Email,
+    },
+    PhoneChanged {
+        phone: Option<String>,
+        verified: bool,
+    },
+    PasswordChanged {
+        password_hash: String,
+    },
 }

@@ -66,6 +66,9 @@ pub struct PendingAuthRequest {
     pub params: AuthParams,
     /// Unix milliseconds; it expires [`AUTH_REQUEST_TTL`] later.
     pub started_at: i64,
+    /// The issuer the client reached the authorization endpoint at: the `iss` of its answer.
+    #[serde(default)]
+    pub issuer: String,
 }
 
 impl PendingAuthRequest {
@@ -224,4 +227,4 @@ mod session;
 
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
 pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};
-pub use session::{Session, SessionCommand, SessionEvent};
+pub use session::{Check, Session, SessionCommand, SessionEvent};

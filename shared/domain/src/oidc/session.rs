@@ -1,14 +1,16 @@
-//! A browser session at the hosted login: started by a login, used by later logins of the
-//! same browser (single sign-on), ended by a logout or by the user's credentials changing, and
-//! over when unused for the idle lifetime or older than the absolute one (the `session`
-//! settings in force, passed with each use).
+//! A session: the checks a login made (the user, the password), each with the time it passed.
+//! Created by the Sessions API or the hosted login (its cookie holds the session token), it
+//! answers later logins of the same browser (single sign-on) while its checks are fresh under
+//! the `login` settings; it ends by a logout or by the user's credentials changing, and is over
+//! when unused for the idle lifetime or older than the absolute one (the `session` settings in
+//! force, passed with each use).
 
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
-use crate::settings::SessionSettings;
+use crate::settings::{LoginSettings, SessionSettings};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -22,15 +24,28 @@ pub struct Session {
     pub started_at: i64,
     #[serde(default)]
     pub last_used: i64,
+    /// When the user's password was last checked in it (unix milliseconds).
+    #[serde(default)]
+    pub password_checked_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SessionCommand {
+    /// A session of a user whose login name (or id) was checked, with its password too when
+    /// `password_checked` (the service verified it).
+    Create {
+        user_id: String,
+        secret_hash: String,
+        password_checked: bool,
+    },
+    /// The service verified the user's password again.
+    CheckPassword,
+    /// From gateways of the previous release: a session with the user and password checked.
     Start {
         user_id: String,
         secret_hash: String,
     },
-    /// A new login in the same session (`prompt=login`, `max_age`).
+    /// From gateways of the previous release: a new password check in the session.
     Renew,
     /// A login answered by the session: refused when its lifetimes are over.
     Use {
@@ -53,6 +68,15 @@ pub enum SessionEvent {
     Used {
         at: i64,
     },
+    /// A session with its user checked at `at` (and nothing else yet).
+    Created {
+        user_id: String,
+        secret_hash: String,
+        at: i64,
+    },
+    PasswordChecked {
+        at: i64,
+    },
 }
 
 impl EventType for SessionEvent {
@@ -62,20 +86,69 @@ impl EventType for SessionEvent {
             SessionEvent::Renewed { .. } => "session.renewed",
             SessionEvent::Ended => "session.ended",
             SessionEvent::Used { .. } => "session.used",
+            SessionEvent::Created { .. } => "session.created",
+            SessionEvent::PasswordChecked { .. } => "session.password.checked",
         }
     }
 }
 
 impl Session {
+    /// When its absolute lifetime counts from: the last authentication, else its creation.
+    fn began(&self) -> i64 {
+        match self.auth_time {
+            0 => self.started_at,
+            t => t,
+        }
+    }
+
     /// When the session ends unless used again (unix milliseconds).
     pub fn ends_at(&self, lifetimes: &SessionSettings) -> i64 {
-        lifetimes.ends_at(self.auth_time, self.last_used)
+        lifetimes.ends_at(self.began(), self.last_used)
     }
 
     /// Whether the session is live at `now` under `lifetimes`: absolute from its login,
     /// idle from its last recorded use.
     pub fn alive(&self, lifetimes: &SessionSettings, now: i64) -> bool {
-        self.exists() && lifetimes.alive(self.auth_time, self.last_used, now)
+        self.exists() && lifetimes.alive(self.began(), self.last_used, now)
+    }
+
+    fn created(&mut self, user_id: &str, secret_hash: &str, at: i64) {
+        self.lifecycle = Lifecycle::Active;
+        self.user_id = user_id.to_string();
+        self.secret_hash = secret_hash.to_string();
+        self.started_at = at;
+        self.last_used = at;
+    }
+
+    fn password_checked(&mut self, at: i64) {
+        self.auth_time = at;
+        self.last_used = at;
+        self.password_checked_at = Some(at);
+    }
+
+    /// What a login with this session still needs at `now` under the login settings: the
+    /// checks that are missing or no longer fresh (none: the user is authenticated).
+    pub fn missing_checks(&self, login: &LoginSettings, now: i64) -> Vec<Check> {
+        let fresh = |at: Option<i64>, lifetime_ms: i64| at.is_some_and(|t| now - t <= lifetime_ms);
+        let mut missing = Vec::new();
+        if !fresh(self.password_checked_at, login.password_check_lifetime_ms()) {
+            missing.push(Check::Password);
+        }
+        missing
+    }
+}
+
+/// A check a session records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    Password,
+}
+
+impl Check {
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Password => "password",
+        }
     }
 }
 
@@ -97,7 +170,30 @@ impl Aggregate for Session {
     }
 
     fn decide(&self, cmd: &SessionCommand, ctx: Ctx<'_>) -> Result<Vec<SessionEvent>> {
+        let over = || Error::new(Code::SessionNotFound, "the session is over: log in again");
         Ok(match cmd {
+            SessionCommand::Create {
+                user_id,
+                secret_hash,
+                password_checked,
+            } => {
+                if self.lifecycle != Lifecycle::New {
+                    return Err(Error::internal("the session id is in use"));
+                }
+                let mut events = vec![SessionEvent::Created {
+                    user_id: user_id.clone(),
+                    secret_hash: secret_hash.clone(),
+                    at: ctx.now,
+                }];
+                if *password_checked {
+                    events.push(SessionEvent::PasswordChecked { at: ctx.now });
+                }
+                events
+            }
+            SessionCommand::CheckPassword if self.exists() => {
+                vec![SessionEvent::PasswordChecked { at: ctx.now }]
+            }
+            SessionCommand::CheckPassword => return Err(over()),
             SessionCommand::Start {
                 user_id,
                 secret_hash,
@@ -113,10 +209,7 @@ impl Aggregate for Session {
             }
             SessionCommand::Use { lifetimes } => {
                 if !self.alive(lifetimes, ctx.now) {
-                    return Err(Error::new(
-                        Code::SessionNotFound,
-                        "the session is over: log in again",
-                    ));
+                    return Err(over());
                 }
                 if ctx.now - self.last_used < lifetimes.use_interval_ms() {
                     vec![]
@@ -132,21 +225,22 @@ impl Aggregate for Session {
 
     fn apply(&mut self, event: &SessionEvent) {
         match event {
+            // The previous release's start: the user and the password checked at once.
             SessionEvent::Started {
                 user_id,
                 secret_hash,
                 at,
             } => {
-                self.lifecycle = Lifecycle::Active;
-                self.user_id = user_id.clone();
-                self.secret_hash = secret_hash.clone();
-                self.auth_time = *at;
-                self.started_at = *at;
-                self.last_used = *at;
+                self.created(user_id, secret_hash, *at);
+                self.password_checked(*at);
             }
-            SessionEvent::Renewed { at } => {
-                self.auth_time = *at;
-                self.last_used = *at;
+            SessionEvent::Created {
+                user_id,
+                secret_hash,
+                at,
+            } => self.created(user_id, secret_hash, *at),
+            SessionEvent::Renewed { at } | SessionEvent::PasswordChecked { at } => {
+                self.password_checked(*at)
             }
             SessionEvent::Used { at } => self.last_used = *at,
             SessionEvent::Ended => self.lifecycle = Lifecycle::Removed,

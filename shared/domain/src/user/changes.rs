@@ -297,6 +297,7 @@ impl User {
                 }
                 vec![UserEvent::PasswordChanged {
                     password_hash: password_hash.clone(),
+                    at: Some(ctx.now),
                 }]
             }
             UserChange::Deactivate | UserChange::Lock if is_self(&ctx) => {

@@ -88,6 +88,10 @@ pub struct User {
     /// Locked by wrong passwords until then (unix milliseconds): no password is checked
     /// before it. Cleared by a right password after it, or by an unlock.
     pub locked_until: Option<i64>,
+    /// When the password was set (unix milliseconds); `None` without a password, or for one
+    /// set before this was recorded.
+    #[serde(default)]
+    pub password_set_at: Option<i64>,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -133,6 +137,10 @@ pub enum UserEvent {
         email: Email,
         phone: Option<String>,
         password_hash: Option<String>,
+        /// When the password was set: the creation (absent in events written before it was
+        /// recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password_set_at: Option<i64>,
     },
     MachineAdded {
         org_id: String,
@@ -168,6 +176,9 @@ pub enum UserEvent {
     },
     PasswordChanged {
         password_hash: String,
+        /// When (absent in events written before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
     },
     Deactivated,
     Reactivated,
@@ -340,6 +351,7 @@ impl Aggregate for User {
                     },
                     phone: h.phone.clone().filter(|p| !p.trim().is_empty()),
                     password_hash: h.password_hash.clone(),
+                    password_set_at: h.password_hash.as_ref().map(|_| ctx.now),
                 }]);
             }
             UserCommand::AddMachine {
@@ -422,8 +434,10 @@ impl Aggregate for User {
                 email,
                 phone,
                 password_hash,
+                password_set_at,
             } => {
                 self.lifecycle = Lifecycle::Active;
+                self.password_set_at = *password_set_at;
                 self.org = org_id.clone();
                 self.username = username.clone();
                 self.password_hash = password_hash.clone();
@@ -493,8 +507,9 @@ impl Aggregate for User {
                 }
                 self.phone_verified = *verified;
             }
-            UserEvent::PasswordChanged { password_hash } => {
+            UserEvent::PasswordChanged { password_hash, at } => {
                 self.password_hash = Some(password_hash.clone());
+                self.password_set_at = *at;
             }
             UserEvent::Deactivated => self.state = UserState::Inactive,
             UserEvent::Reactivated | UserEvent::Unlocked => {

@@ -24,8 +24,8 @@ use domain::oidc::{
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
 use domain::settings::{
-    BrandingSettings, LockoutSettings, PasswordComplexitySettings, SessionSettings, Settings,
-    SettingsKind,
+    BrandingSettings, LockoutSettings, LoginSettings, Passkeys, PasswordComplexitySettings,
+    PasswordExpirySettings, SecondFactor, SessionSettings, Settings, SettingsKind,
 };
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
@@ -141,6 +141,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 },
                 phone: Some(s("+41790000000")),
                 password_hash: Some(s("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")),
+                password_set_at: Some(1_700_000_000_000),
             },
             E::MachineAdded {
                 org_id: s("o1"),
@@ -172,6 +173,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             },
             E::PasswordChanged {
                 password_hash: s("$argon2id$new"),
+                at: Some(1_700_000_000_500),
             },
             E::Deactivated,
             E::Reactivated,
@@ -350,6 +352,14 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             SE::Used {
                 at: 1_700_000_060_000,
             },
+            SE::Created {
+                user_id: s("u1"),
+                secret_hash: s("cd34"),
+                at: 1_700_000_000_000,
+            },
+            SE::PasswordChecked {
+                at: 1_700_000_000_020,
+            },
         ]
         .map(D::Session),
     );
@@ -417,6 +427,22 @@ fn settings_of(kind: SettingsKind) -> Settings {
             icon_url: None,
             hide_login_name_suffix: true,
         }),
+        SettingsKind::Login => Settings::Login(LoginSettings {
+            allow_username_password: true,
+            allow_register: true,
+            allow_external_idp: false,
+            passkeys: Passkeys::Disabled,
+            force_mfa: false,
+            second_factors: vec![SecondFactor::Totp, SecondFactor::OtpEmail],
+            domain_discovery: true,
+            hide_password_reset: false,
+            ignore_unknown_usernames: true,
+            password_check_lifetime_s: 3600,
+            second_factor_check_lifetime_s: 600,
+        }),
+        SettingsKind::PasswordExpiry => {
+            Settings::PasswordExpiry(PasswordExpirySettings { max_age_days: 90 })
+        }
     }
 }
 
@@ -553,6 +579,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             SE::Renewed { .. } => 1,
             SE::Ended => 2,
             SE::Used { .. } => 3,
+            SE::Created { .. } => 4,
+            SE::PasswordChecked { .. } => 5,
         },
         DomainEvent::RefreshFamily(e) => match e {
             RE::Issued { .. } => 0,
@@ -579,7 +607,7 @@ const VARIANTS: [(&str, u8); 11] = [
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
-    ("session", 4),
+    ("session", 6),
     ("refresh_family", 3),
     ("token_revocations", 1),
     ("unique", 2),

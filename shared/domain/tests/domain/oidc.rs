@@ -6,7 +6,7 @@ use domain::oidc::{
     SessionCommand as SC, SessionEvent as SE, TokenRevocationCommand as TC,
     TokenRevocationEvent as TE, TokenRevocations, AUTH_REQUEST_TTL, CODE_TTL,
 };
-use domain::settings::{LockoutSettings, SessionSettings};
+use domain::settings::{LockoutSettings, LoginSettings, SessionSettings};
 use domain::testing::{given, NOW};
 use domain::user::{Email, Profile, User, UserChange, UserCommand, UserEvent, UserState};
 use domain::{Aggregate, Code};
@@ -63,6 +63,7 @@ fn a_code_is_exchanged_once_and_a_second_use_is_reported() {
 
 fn pending(started_at: i64) -> PendingAuthRequest {
     PendingAuthRequest {
+        issuer: s("https://id.example.com"),
         id: s("ar1"),
         params: AuthParams::default(),
         started_at,
@@ -258,6 +259,68 @@ fn a_session_answers_within_its_lifetimes_and_records_uses_sparingly() {
 }
 
 #[test]
+fn a_session_records_its_checks_and_needs_a_fresh_password_check_to_log_in() {
+    let created = SE::Created {
+        user_id: s("u1"),
+        secret_hash: s("h"),
+        at: NOW,
+    };
+    let create = |password_checked| SC::Create {
+        user_id: s("u1"),
+        secret_hash: s("h"),
+        password_checked,
+    };
+    // Given nothing, when a session is created with its user checked, then only that.
+    given::<Session>(&[])
+        .when(create(false))
+        .then(&[created.clone()]);
+    // With the password checked too, both checks, at the same time.
+    given::<Session>(&[])
+        .when(create(true))
+        .then(&[created.clone(), SE::PasswordChecked { at: NOW }]);
+    // A session id is never taken twice.
+    given::<Session>(&[created.clone()])
+        .when(create(true))
+        .then_error(Code::Internal);
+    // A password check later in the session.
+    given::<Session>(&[created.clone()])
+        .when(SC::CheckPassword)
+        .then(&[SE::PasswordChecked { at: NOW }]);
+    given::<Session>(&[created.clone(), SE::Ended])
+        .when(SC::CheckPassword)
+        .then_error(Code::SessionNotFound);
+
+    let login = |lifetime_s| LoginSettings {
+        password_check_lifetime_s: lifetime_s,
+        ..LoginSettings::default()
+    };
+    let names = |s: &Session, lifetime_s, now| -> Vec<&str> {
+        s.missing_checks(&login(lifetime_s), now)
+            .into_iter()
+            .map(|c| c.name())
+            .collect()
+    };
+    // Only the user checked: the password is missing.
+    let user_only = Session::from_events(&[created.clone()]);
+    assert_eq!(names(&user_only, 3600, NOW), ["password"]);
+    assert_eq!(user_only.auth_time, 0);
+    // Checked: nothing is missing while the check is fresh, the password once it is stale.
+    let checked = Session::from_events(&[created.clone(), SE::PasswordChecked { at: NOW }]);
+    assert!(names(&checked, 3600, NOW + HOUR).is_empty());
+    assert_eq!(names(&checked, 3600, NOW + HOUR + 1), ["password"]);
+    assert_eq!(checked.auth_time, NOW);
+    // A session of the previous release (started with both checks) reads the same.
+    let legacy = Session::from_events(&[SE::Started {
+        user_id: s("u1"),
+        secret_hash: s("h"),
+        at: NOW,
+    }]);
+    assert!(names(&legacy, 3600, NOW).is_empty());
+    // A session without an authentication lives from its creation.
+    assert_eq!(user_only.ends_at(&short()), NOW + HOUR);
+}
+
+#[test]
 fn a_reused_refresh_token_revokes_its_family() {
     let first = issued("t1", NOW);
     let rotate = |presented: &str| rotate(presented, SessionSettings::default());
@@ -336,6 +399,7 @@ fn ada() -> UserEvent {
         },
         phone: None,
         password_hash: Some(s("h")),
+        password_set_at: None,
     }
 }
 

@@ -3,7 +3,8 @@
 use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
 use domain::org::{Org, OrgCommand as OC, OrgEvent as OE};
 use domain::settings::{
-    self, PasswordComplexitySettings, SessionSettings, Settings, SettingsKind, SettingsMap, Source,
+    self, LoginSettings, Passkeys, PasswordComplexitySettings, PasswordExpirySettings,
+    SecondFactor, SessionSettings, Settings, SettingsKind, SettingsMap, Source,
 };
 use domain::testing::given;
 use domain::Code;
@@ -112,7 +113,7 @@ fn the_org_value_wins_then_the_instance_value_then_the_default() {
         (session(600, 3600), Source::Instance)
     );
     assert_eq!(
-        SettingsKind::parse("login").unwrap_err().code,
+        SettingsKind::parse("notifications").unwrap_err().code,
         Code::UnknownSettingsKind
     );
 }
@@ -278,4 +279,77 @@ fn branding_keeps_the_login_readable_and_its_addresses_safe() {
         branding("#ffd400", "#fff", "#000", "#b00").on_primary(),
         "#000000"
     );
+}
+
+#[test]
+fn login_settings_fill_left_out_fields_with_defaults_and_refuse_a_login_nobody_could_use() {
+    let parsed: LoginSettings =
+        serde_json::from_str(r#"{"allow_register": true, "password_check_lifetime_s": 60}"#)
+            .unwrap();
+    assert!(parsed.allow_register && parsed.allow_username_password);
+    assert_eq!(parsed.password_check_lifetime_ms(), 60_000);
+    assert_eq!(
+        parsed.second_factor_check_lifetime_s,
+        LoginSettings::default().second_factor_check_lifetime_s
+    );
+    assert!(serde_json::from_str::<LoginSettings>(r#"{"allow_regster": true}"#).is_err());
+
+    let refused = |s: LoginSettings| match Settings::Login(s).validated() {
+        Err(e) => {
+            assert_eq!(e.code, Code::InvalidSettings);
+            e.details[0].1.clone()
+        }
+        Ok(v) => panic!("accepted {v:?}"),
+    };
+    let nobody = LoginSettings {
+        allow_username_password: false,
+        passkeys: Passkeys::Disabled,
+        ..LoginSettings::default()
+    };
+    assert_eq!(refused(nobody.clone()), "allow_username_password");
+    // Another way in makes it a valid choice.
+    let federated_only = LoginSettings {
+        allow_external_idp: true,
+        ..nobody
+    };
+    assert!(Settings::Login(federated_only).validated().is_ok());
+    let twice = LoginSettings {
+        second_factors: vec![SecondFactor::Totp, SecondFactor::Totp],
+        ..LoginSettings::default()
+    };
+    assert_eq!(refused(twice), "second_factors");
+    for lifetime in [0, 11 * 366 * 24 * 3600] {
+        let bad = LoginSettings {
+            password_check_lifetime_s: lifetime,
+            ..LoginSettings::default()
+        };
+        assert_eq!(refused(bad), "password_check_lifetime_s");
+    }
+    // No second factors exist to require yet: requiring one is refused, never ignored.
+    let forced = LoginSettings {
+        force_mfa: true,
+        ..LoginSettings::default()
+    };
+    assert_eq!(refused(forced), "force_mfa");
+}
+
+#[test]
+fn a_password_expires_after_its_maximum_age_and_never_with_zero() {
+    const DAY: i64 = 24 * 3600 * 1000;
+    let ninety = PasswordExpirySettings { max_age_days: 90 };
+    let set = 1_700_000_000_000;
+    assert!(!ninety.expired(Some(set), set + 90 * DAY));
+    assert!(ninety.expired(Some(set), set + 90 * DAY + 1));
+    // A password whose age is not known (set before ages were recorded) counts as expired.
+    assert!(ninety.expired(None, set));
+    let never = PasswordExpirySettings::default();
+    assert!(!never.expired(None, set) && !never.expired(Some(0), i64::MAX / 2));
+    assert!(
+        Settings::PasswordExpiry(PasswordExpirySettings { max_age_days: 3661 })
+            .validated()
+            .is_err()
+    );
+    let (own, org) = (SettingsMap::new(), SettingsMap::new());
+    assert_eq!(settings::password_expiry(Some(&org), &own), never);
+    assert_eq!(settings::login(Some(&org), &own), LoginSettings::default());
 }

@@ -2,7 +2,7 @@
 //! seed pull request.
 
 use authz::UserOp;
-use domain::testing::{given, self_caller};
+use domain::testing::{given, self_caller, NOW};
 use domain::user::{
     Email, Profile, ProfilePatch, User, UserChange as Ch, UserCommand as C, UserEvent as E,
 };
@@ -28,6 +28,7 @@ fn human() -> E {
         },
         phone: None,
         password_hash: Some(s("old-hash")),
+        password_set_at: None,
     }
 }
 
@@ -172,6 +173,7 @@ fn ones_own_password_needs_the_current_one() {
     };
     let changed = [E::PasswordChanged {
         password_hash: s("new-hash"),
+        at: Some(NOW),
     }];
     given::<User>(&[human()])
         .by(self_caller())

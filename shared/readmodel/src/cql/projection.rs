@@ -280,7 +280,9 @@ impl CqlReadModel {
                 SessionEvent::Started { .. }
                 | SessionEvent::Renewed { .. }
                 | SessionEvent::Used { .. }
-                | SessionEvent::Ended,
+                | SessionEvent::Ended
+                | SessionEvent::Created { .. }
+                | SessionEvent::PasswordChecked { .. },
             )
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error, Result};
 
+mod login;
+mod password_expiry;
+
+pub use login::{LoginSettings, Passkeys, SecondFactor};
+pub use password_expiry::PasswordExpirySettings;
+
 /// The kinds of settings, by their name in routes and events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -14,6 +20,8 @@ pub enum SettingsKind {
     Lockout,
     PasswordComplexity,
     Branding,
+    Login,
+    PasswordExpiry,
 }
 
 impl SettingsKind {
@@ -22,6 +30,8 @@ impl SettingsKind {
         SettingsKind::Lockout,
         SettingsKind::PasswordComplexity,
         SettingsKind::Branding,
+        SettingsKind::Login,
+        SettingsKind::PasswordExpiry,
     ];
 
     pub fn name(self) -> &'static str {
@@ -30,6 +40,8 @@ impl SettingsKind {
             SettingsKind::Lockout => "lockout",
             SettingsKind::PasswordComplexity => "password_complexity",
             SettingsKind::Branding => "branding",
+            SettingsKind::Login => "login",
+            SettingsKind::PasswordExpiry => "password_expiry",
         }
     }
 
@@ -56,6 +68,8 @@ pub enum Settings {
     Lockout(LockoutSettings),
     PasswordComplexity(PasswordComplexitySettings),
     Branding(BrandingSettings),
+    Login(LoginSettings),
+    PasswordExpiry(PasswordExpirySettings),
 }
 
 impl Settings {
@@ -65,6 +79,8 @@ impl Settings {
             Settings::Lockout(_) => SettingsKind::Lockout,
             Settings::PasswordComplexity(_) => SettingsKind::PasswordComplexity,
             Settings::Branding(_) => SettingsKind::Branding,
+            Settings::Login(_) => SettingsKind::Login,
+            Settings::PasswordExpiry(_) => SettingsKind::PasswordExpiry,
         }
     }
 
@@ -75,6 +91,8 @@ impl Settings {
             Settings::Lockout(s) => s.validated().map(Settings::Lockout),
             Settings::PasswordComplexity(s) => s.validated().map(Settings::PasswordComplexity),
             Settings::Branding(s) => s.validated().map(Settings::Branding),
+            Settings::Login(s) => s.validated().map(Settings::Login),
+            Settings::PasswordExpiry(s) => s.validated().map(Settings::PasswordExpiry),
         }
     }
 
@@ -87,6 +105,10 @@ impl Settings {
                 Settings::PasswordComplexity(PasswordComplexitySettings::default())
             }
             SettingsKind::Branding => Settings::Branding(BrandingSettings::default()),
+            SettingsKind::Login => Settings::Login(LoginSettings::default()),
+            SettingsKind::PasswordExpiry => {
+                Settings::PasswordExpiry(PasswordExpirySettings::default())
+            }
         }
     }
 }
@@ -539,5 +561,24 @@ pub fn password_complexity(
     match in_force(SettingsKind::PasswordComplexity, org, instance).0 {
         Settings::PasswordComplexity(s) => s,
         _ => PasswordComplexitySettings::default(),
+    }
+}
+
+/// The login settings in force.
+pub fn login(org: Option<&SettingsMap>, instance: &SettingsMap) -> LoginSettings {
+    match in_force(SettingsKind::Login, org, instance).0 {
+        Settings::Login(s) => s,
+        _ => LoginSettings::default(),
+    }
+}
+
+/// The password expiry in force.
+pub fn password_expiry(
+    org: Option<&SettingsMap>,
+    instance: &SettingsMap,
+) -> PasswordExpirySettings {
+    match in_force(SettingsKind::PasswordExpiry, org, instance).0 {
+        Settings::PasswordExpiry(s) => s,
+        _ => PasswordExpirySettings::default(),
     }
 }

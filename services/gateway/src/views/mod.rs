@@ -1,5 +1,9 @@
 //! What the API answers: write receipts, pages, and the resources as JSON.
 
+mod login_sessions;
+
+pub use login_sessions::{CallbackView, CreatedSessionView, FactorsView, LoginSessionView};
+
 use actix_web::HttpResponse;
 use domain::{Code, Error};
 use readmodel::{EventRow, InstanceRow, MemberRow, OrgRow, Page, ProjectRow, UserRow};
@@ -533,6 +537,33 @@ pub struct BrandingSettingsView {
     pub source: String,
 }
 
+/// What a login offers and needs in force, and where it comes from (`default`, `instance`,
+/// `org`).
+#[derive(Serialize, ToSchema)]
+pub struct LoginSettingsView {
+    pub allow_username_password: bool,
+    pub allow_register: bool,
+    pub allow_external_idp: bool,
+    /// `allowed` or `disabled`.
+    pub passkeys: String,
+    pub force_mfa: bool,
+    /// Of `totp`, `otp_email`, `otp_sms`, `u2f`.
+    pub second_factors: Vec<String>,
+    pub domain_discovery: bool,
+    pub hide_password_reset: bool,
+    pub ignore_unknown_usernames: bool,
+    pub password_check_lifetime_s: u64,
+    pub second_factor_check_lifetime_s: u64,
+    pub source: String,
+}
+
+/// The password expiry in force, and where it comes from (`default`, `instance`, `org`).
+#[derive(Serialize, ToSchema)]
+pub struct PasswordExpirySettingsView {
+    pub max_age_days: u32,
+    pub source: String,
+}
+
 /// A kind's settings in force.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
@@ -541,4 +572,6 @@ pub enum SettingsView {
     Lockout(LockoutSettingsView),
     PasswordComplexity(PasswordComplexitySettingsView),
     Branding(BrandingSettingsView),
+    Login(LoginSettingsView),
+    PasswordExpiry(PasswordExpirySettingsView),
 }

@@ -1,0 +1,274 @@
+//! The Sessions API, for login UIs (`session.write` / `session.read`, e.g. the
+//! `IAM_LOGIN_CLIENT` role): a session is created with checks (the user, the password), takes
+//! more checks, and finalizes an authorization request. The hosted login makes its sessions
+//! with these same checks. Password checks count against the rate limits per client address
+//! and per account, and against the lockout settings; every way a check fails (a wrong
+//! password, an unknown, inactive or locked user, a lockout) answers `SESSION-0002` alike.
+
+use std::net::IpAddr;
+
+use authz::{Permission, Target};
+use command::oidc::PasswordCheck;
+use domain::settings::LONGEST_PASSWORD;
+use domain::validate::normalized_username;
+use domain::{Aggregate, Code, Error};
+
+use super::orgs::org_target;
+use super::require;
+use crate::auth::Authenticated;
+use crate::limits::Subject;
+use crate::reads::read;
+use crate::views::{CallbackView, CreatedSessionView, LoginSessionView};
+use crate::Gateway;
+
+/// Who a session is for: a login name, or a user id.
+pub enum UserCheck {
+    LoginName(String),
+    UserId(String),
+}
+
+/// The checks a request adds to a session.
+pub struct Checks {
+    user: Option<UserCheck>,
+    password: Option<String>,
+}
+
+/// The longest login name or user id worth a look.
+const LONGEST_NAME: usize = 256;
+
+impl Checks {
+    /// The checks, if their values are of a size worth checking: a login name or user id
+    /// longer than any is `REQ-0001`; a password longer than any may be is a wrong password,
+    /// refused without a check.
+    pub fn bounded(user: Option<UserCheck>, password: Option<String>) -> Result<Checks, Error> {
+        let too_long = |field: &str| {
+            Error::new(Code::MalformedBody, format!("{field} is too long")).with("field", field)
+        };
+        match &user {
+            Some(UserCheck::LoginName(n)) if n.len() > LONGEST_NAME => {
+                return Err(too_long("checks.user.login_name"))
+            }
+            Some(UserCheck::UserId(id)) if id.len() > LONGEST_NAME => {
+                return Err(too_long("checks.user.user_id"))
+            }
+            _ => {}
+        }
+        if password
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > LONGEST_PASSWORD as usize)
+        {
+            return Err(command::wrong_password());
+        }
+        Ok(Checks { user, password })
+    }
+}
+
+/// The id of the user a login name names (the read model's answer), if any.
+pub(crate) async fn user_named(
+    gw: &Gateway,
+    instance: &str,
+    login_name: &str,
+) -> Result<Option<String>, Error> {
+    let (i, name) = (instance.to_string(), login_name.to_string());
+    read(gw, move |m| {
+        Ok(m.user_by_login(&i, &name)?.map(|(u, _)| u.id))
+    })
+    .await
+}
+
+/// Checks a password for a user (`user_id` empty: no such user, which takes the time of a real
+/// check too) within the rate limits of the client's address and of the account (`account`:
+/// the login name given). A wrong one counts against both; one refused for a lockout only
+/// against the address, so that the owner's own tries do not prolong the lock.
+pub(crate) async fn check_password(
+    gw: &Gateway,
+    instance: &str,
+    ip: Option<IpAddr>,
+    account: &str,
+    user_id: &str,
+    password: String,
+) -> Result<(), Error> {
+    let account = format!("user:{}", normalized_username(account));
+    let who = Subject {
+        ip,
+        instance,
+        account: Some(&account),
+    };
+    gw.limits.check(&who)?;
+    match gw
+        .bus
+        .check_session_password(instance, user_id, password)
+        .await?
+    {
+        PasswordCheck::Right => return Ok(()),
+        PasswordCheck::Wrong => gw.limits.failed(&who),
+        PasswordCheck::LockedOut => gw.limits.failed(&Subject {
+            account: None,
+            ..who
+        }),
+    }
+    Err(command::wrong_password())
+}
+
+fn instance_target(auth: &Authenticated) -> Target<'_> {
+    Target::Instance {
+        instance: &auth.instance,
+    }
+}
+
+/// A new session with the checks given (the user at least). An unknown login name is
+/// `USER-0001`, or `SESSION-0002` when a password came with it or the login settings say to
+/// ignore unknown usernames.
+pub async fn create(
+    gw: &Gateway,
+    auth: &Authenticated,
+    checks: Checks,
+) -> Result<CreatedSessionView, Error> {
+    require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
+    let instance = &auth.instance;
+    let Some(user) = checks.user else {
+        return Err(
+            Error::new(Code::MalformedBody, "checks.user is required").with("field", "checks.user")
+        );
+    };
+    let (user_id, account) = match user {
+        UserCheck::LoginName(name) => (user_named(gw, instance, &name).await?, name),
+        UserCheck::UserId(id) => {
+            let user = gw.bus.user(instance, &id).await?;
+            match user.exists() {
+                true => (Some(id), user.username),
+                false => (None, id),
+            }
+        }
+    };
+    let password_checked = match checks.password {
+        Some(password) => {
+            let id = user_id.as_deref().unwrap_or("");
+            check_password(gw, instance, auth.client_ip, &account, id, password).await?;
+            true
+        }
+        None => false,
+    };
+    let Some(user_id) = user_id else {
+        let login = gw.bus.instance_login_settings(instance).await?;
+        return Err(match login.ignore_unknown_usernames {
+            true => command::wrong_password(),
+            false => Error::new(Code::UserNotFound, "no user has this login name"),
+        });
+    };
+    let created = gw
+        .bus
+        .create_session(instance, &user_id, password_checked)
+        .await?;
+    let view = get_unchecked(gw, instance, &created.session_id).await?;
+    Ok(CreatedSessionView {
+        session_id: created.session_id,
+        session_token: created.cookie,
+        factors: view.factors,
+    })
+}
+
+/// More checks in a session (only the password so far; the user is the session's).
+pub async fn set(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    checks: Checks,
+) -> Result<LoginSessionView, Error> {
+    require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
+    let instance = &auth.instance;
+    let (session, user) = gw.bus.session_with_user(instance, id).await?;
+    if let Some(other) = checks.user {
+        let same = match other {
+            UserCheck::UserId(u) => u == session.user_id,
+            UserCheck::LoginName(n) => {
+                normalized_username(&n) == normalized_username(&user.username)
+            }
+        };
+        if !same {
+            return Err(Error::new(
+                Code::SessionCheckFailed,
+                "a session's user cannot change: create a new session",
+            )
+            .with("check", "user"));
+        }
+    }
+    if let Some(password) = checks.password {
+        let user_id = &session.user_id;
+        check_password(
+            gw,
+            instance,
+            auth.client_ip,
+            &user.username,
+            user_id,
+            password,
+        )
+        .await?;
+        gw.bus.session_password_checked(instance, id).await?;
+    }
+    get_unchecked(gw, instance, id).await
+}
+
+/// A session, its user and its checks. `session.read` on the user's org.
+pub async fn get(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<LoginSessionView, Error> {
+    let (session, user) = gw.bus.session_with_user(&auth.instance, id).await?;
+    require(
+        gw,
+        auth,
+        Permission::SESSION_READ,
+        org_target(auth, &user.org),
+    )?;
+    view(gw, &auth.instance, id, session, user).await
+}
+
+async fn get_unchecked(gw: &Gateway, instance: &str, id: &str) -> Result<LoginSessionView, Error> {
+    let (session, user) = gw.bus.session_with_user(instance, id).await?;
+    view(gw, instance, id, session, user).await
+}
+
+async fn view(
+    gw: &Gateway,
+    instance: &str,
+    id: &str,
+    session: domain::oidc::Session,
+    user: domain::user::User,
+) -> Result<LoginSessionView, Error> {
+    let lifetimes = gw.bus.session_lifetimes(instance, &session.user_id).await?;
+    Ok(LoginSessionView::of(id, &session, &user, &lifetimes))
+}
+
+/// Completes an authorization request with a session whose checks are fresh enough: answers
+/// where to send the browser (the client's redirect URI with the code, `state` and `iss`).
+pub async fn finalize(
+    gw: &Gateway,
+    auth: &Authenticated,
+    auth_request: &str,
+    session_id: &str,
+    session_token: &str,
+) -> Result<CallbackView, Error> {
+    require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
+    let done = gw
+        .bus
+        .finalize(&auth.instance, auth_request, session_id, session_token)
+        .await?;
+    Ok(CallbackView {
+        callback_url: callback_url(&done),
+    })
+}
+
+/// The client's redirect URI with the code, its `state` and the issuer it reached.
+pub(crate) fn callback_url(done: &command::Finalized) -> String {
+    let params = &done.request.params;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("code", &done.code);
+    if let Some(state) = &params.state {
+        query.append_pair("state", state);
+    }
+    query.append_pair("iss", &done.request.issuer);
+    let separator = if params.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!("{}{separator}{}", params.redirect_uri, query.finish())
+}

@@ -1,0 +1,84 @@
+//! What the Sessions API answers: a session, its user and its checks, each with the time it
+//! passed; the token once, at the creation; where to send the browser after a finalize.
+
+use domain::oidc::Session;
+use domain::settings::SessionSettings;
+use domain::user::User;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The user a session is for, and when they were checked.
+#[derive(Serialize, ToSchema)]
+pub struct UserFactorView {
+    pub id: String,
+    pub login_name: String,
+    pub org_id: String,
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub checked_at: i64,
+}
+
+/// When a check passed.
+#[derive(Serialize, ToSchema)]
+pub struct CheckedView {
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub checked_at: i64,
+}
+
+/// A session's checks: the user always, the others once they passed.
+#[derive(Serialize, ToSchema)]
+pub struct FactorsView {
+    pub user: UserFactorView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<CheckedView>,
+}
+
+/// A session of the Sessions API.
+#[derive(Serialize, ToSchema)]
+pub struct LoginSessionView {
+    pub id: String,
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    /// When it ends unless used before (the `session` settings' lifetimes).
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: i64,
+    pub factors: FactorsView,
+}
+
+impl LoginSessionView {
+    pub fn of(id: &str, s: &Session, user: &User, lifetimes: &SessionSettings) -> Self {
+        LoginSessionView {
+            id: id.to_string(),
+            created_at: s.started_at,
+            expires_at: s.ends_at(lifetimes),
+            factors: FactorsView {
+                user: UserFactorView {
+                    id: s.user_id.clone(),
+                    login_name: user.username.clone(),
+                    org_id: user.org.clone(),
+                    checked_at: s.started_at,
+                },
+                password: s
+                    .password_checked_at
+                    .map(|checked_at| CheckedView { checked_at }),
+            },
+        }
+    }
+}
+
+/// A new session: its token is shown once (the finalize and a browser cookie need it).
+#[derive(Serialize, ToSchema)]
+pub struct CreatedSessionView {
+    pub session_id: String,
+    pub session_token: String,
+    pub factors: FactorsView,
+}
+
+/// Where to send the browser: the client's redirect URI with the code.
+#[derive(Serialize, ToSchema)]
+pub struct CallbackView {
+    pub callback_url: String,
+}
