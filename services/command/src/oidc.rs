@@ -73,12 +73,14 @@ impl CommandBus {
         instance: &str,
         params: AuthParams,
         issuer: &str,
+        ui_locales: Vec<String>,
     ) -> Result<String, Error> {
         let pending = PendingAuthRequest {
             id: new_id(),
             params,
             started_at: now_ms(),
             issuer: issuer.into(),
+            ui_locales,
         };
         let plain = serde_json::to_vec(&pending)
             .map_err(|e| Error::internal(format!("cannot encode an auth request: {e}")))?;

@@ -36,6 +36,8 @@ mod grpc_projects;
 mod grpc_users;
 #[path = "portcullis/login_language.rs"]
 mod login_language;
+#[path = "portcullis/login_pages.rs"]
+mod login_pages;
 #[path = "portcullis/login_sessions.rs"]
 mod login_sessions;
 #[path = "portcullis/members.rs"]

@@ -8,8 +8,9 @@ use domain::oidc::AuthParams;
 use domain::Code;
 use readmodel::AppRow;
 
-use super::login::{error_page, SESSION_COOKIE};
+use super::login::{error_page, look_in, look_of, SESSION_COOKIE};
 use super::params::Params;
+use super::texts::Notice;
 use super::{issuer, OAuthResult};
 use crate::api::login_sessions::callback_url;
 use crate::auth::instance_of;
@@ -61,13 +62,13 @@ pub async fn authorize(
     let app: Option<AppRow> =
         read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?;
     let Some(app) = app else {
-        return Ok(error_page("The application is not known (client_id)."));
+        let look = look_in(gw, &instance, None).await;
+        return Ok(error_page(req, &look, Notice::UnknownClient));
     };
     let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
     if !app.config.redirect_uris.contains(&redirect_uri) {
-        return Ok(error_page(
-            "The redirect URI is not registered for this application.",
-        ));
+        let look = look_of(gw, &instance, &app.project_id).await;
+        return Ok(error_page(req, &look, Notice::UnregisteredRedirect));
     }
     let state = p.get("state");
     let fail = |error: &str, description: &str| {
@@ -80,7 +81,12 @@ pub async fn authorize(
         ))
     };
     // The browser carries what the client sent to the login and back: bounded.
-    for (name, most) in [("state", 2048), ("nonce", 512), ("login_hint", 256)] {
+    for (name, most) in [
+        ("state", 2048),
+        ("nonce", 512),
+        ("login_hint", 256),
+        ("ui_locales", 256),
+    ] {
         if p.get(name).is_some_and(|v| v.len() > most) {
             return fail(
                 "invalid_request",
@@ -148,7 +154,10 @@ pub async fn authorize(
         login_hint: p.get("login_hint").cloned(),
     };
     let prompt_none = prompt.contains(&"none");
-    let id = gw.bus.start_auth_request(&instance, params, &iss)?;
+    let ui_locales = super::scopes(p.get("ui_locales"));
+    let id = gw
+        .bus
+        .start_auth_request(&instance, params, &iss, ui_locales)?;
 
     // A live session answers at once when its checks are fresh enough for this request (the
     // login settings, `prompt=login`, `max_age`): the finalize of the Sessions API decides.

@@ -7,11 +7,15 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use domain::settings::BrandingSettings;
 use domain::validate::same_secret;
 
 use super::authorize::redirect_to;
-use super::login::{cookie, error_page, escape, html, SESSION_COOKIE};
+use super::language::Language;
+use super::login::{cookie, error_page, look_in, SESSION_COOKIE};
+use super::pages::{self, Frame, LogoutPage, MessagePage};
 use super::params::Params;
+use super::texts::Notice;
 use super::{jwt, keyring, OAuthResult};
 use crate::auth::instance_of;
 use crate::reads::read;
@@ -34,8 +38,9 @@ pub async fn end_session(
         }
         None => None,
     };
+    let look = look_in(&gw, &instance, None).await;
     let Some(client_id) = client_id else {
-        return Ok(confirm_page(&req));
+        return Ok(confirm_page(&req, &look));
     };
     log_out(&gw, &req, &instance).await?;
     let response = match q.get("post_logout_redirect_uri") {
@@ -49,10 +54,10 @@ pub async fn end_session(
                         state.map(|s| ("state", s)).into_iter().collect();
                     redirect_to(uri, &params)
                 }
-                _ => error_page("You are logged out. The address to return to is not registered."),
+                _ => error_page(&req, &look, Notice::LoggedOutUnregistered),
             }
         }
-        None => logged_out(),
+        None => logged_out(&req, &look),
     };
     Ok(forget_session(response))
 }
@@ -68,16 +73,18 @@ pub async fn confirmed(
         form.get("csrf")
             .is_some_and(|f| !f.is_empty() && same_secret(c.value(), f))
     });
+    let look = look_in(&gw, &instance, None).await;
     if !token_ok {
-        return Ok(html(
-            StatusCode::BAD_REQUEST,
-            "Not logged out",
-            "<h1>Not logged out</h1><p>This logout did not come from the logout page, so \
-             nobody was logged out. Open the logout page again to log out.</p>",
-        ));
+        let texts = Language::of_request(&req).texts();
+        let page = MessagePage {
+            frame: Frame::new(texts, texts.not_logged_out_title, &look),
+            text: texts.not_logged_out,
+            alert: true,
+        };
+        return Ok(pages::render(StatusCode::BAD_REQUEST, &page.frame, &page));
     }
     log_out(&gw, &req, &instance).await?;
-    let mut response = forget_session(logged_out());
+    let mut response = forget_session(logged_out(&req, &look));
     let _ = response.add_removal_cookie(&cookie(
         &req,
         LOGOUT_COOKIE,
@@ -100,29 +107,27 @@ async fn log_out(gw: &Gateway, req: &HttpRequest, instance: &str) -> OAuthResult
     Ok(())
 }
 
-fn confirm_page(req: &HttpRequest) -> HttpResponse {
+fn confirm_page(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
-    let mut page = html(
-        StatusCode::OK,
-        "Log out",
-        &format!(
-            "<h1>Log out?</h1><p>You will be logged out of every application that uses this \
-             login.</p><form method=\"post\" action=\"{PATH}\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <p><button type=\"submit\">Log out</button></p></form>",
-            escape(&csrf)
-        ),
-    );
-    let _ = page.add_cookie(&cookie(req, LOGOUT_COOKIE, csrf, PATH, SameSite::Strict));
-    page
+    let texts = Language::of_request(req).texts();
+    let page = LogoutPage {
+        frame: Frame::new(texts, texts.log_out_title, look),
+        action: PATH,
+        csrf: &csrf,
+    };
+    let mut response = pages::render(StatusCode::OK, &page.frame, &page);
+    let _ = response.add_cookie(&cookie(req, LOGOUT_COOKIE, csrf, PATH, SameSite::Strict));
+    response
 }
 
-fn logged_out() -> HttpResponse {
-    html(
-        StatusCode::OK,
-        "Logged out",
-        "<h1>Logged out</h1><p>You are logged out.</p>",
-    )
+fn logged_out(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
+    let texts = Language::of_request(req).texts();
+    let page = MessagePage {
+        frame: Frame::new(texts, texts.logged_out_title, look),
+        text: texts.logged_out,
+        alert: false,
+    };
+    pages::render(StatusCode::OK, &page.frame, &page)
 }
 
 fn forget_session(mut response: HttpResponse) -> HttpResponse {

@@ -12,9 +12,9 @@ use domain::Code;
 use serde::Deserialize;
 
 use super::language::Language;
-use super::login::{
-    branded, cookie, escape, expired, finalized, look_of, posted, CSRF_COOKIE, SESSION_COOKIE,
-};
+use super::login::{cookie, expired, finalized, look_of, posted, CSRF_COOKIE, SESSION_COOKIE};
+use super::pages::{self, ExpiredPasswordPage, Frame};
+use super::texts::Texts;
 use super::OAuthResult;
 use crate::Gateway;
 
@@ -22,39 +22,24 @@ use crate::Gateway;
 pub(super) fn expired_password_page(
     req: &HttpRequest,
     look: &BrandingSettings,
+    texts: &'static Texts,
     auth_request: &str,
     error: Option<&str>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
-    let texts = Language::of_request(req).texts();
-    let alert = error
-        .map(|e| format!("<p role=\"alert\" id=\"why\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    let described = match error {
-        Some(_) => " aria-describedby=\"why\" aria-invalid=\"true\"",
-        None => "",
+    let page = ExpiredPasswordPage {
+        frame: Frame::new(texts, texts.expired_title, look),
+        auth_request,
+        csrf: &csrf,
+        error,
     };
-    let body = format!(
-        "<h1>{title}</h1><p>{intro}</p>{alert}<form method=\"post\" action=\"/ui/login/password\">\
-         <input type=\"hidden\" name=\"authRequest\" value=\"{}\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <p><label>{label}<br><input name=\"new_password\" type=\"password\" \
-         autocomplete=\"new-password\" required autofocus{described}></label></p>\
-         <p><button type=\"submit\">{button}</button></p></form>",
-        escape(auth_request),
-        escape(&csrf),
-        title = texts.expired_title,
-        intro = texts.expired_intro,
-        label = texts.new_password,
-        button = texts.change_and_continue,
-    );
     let status = match error {
         Some(_) => StatusCode::BAD_REQUEST,
         None => StatusCode::OK,
     };
-    let mut page = branded(status, texts.tag, texts.expired_title, &body, look);
-    let _ = page.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
-    page
+    let mut response = pages::render(status, &page.frame, &page);
+    let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
+    response
 }
 
 #[derive(Deserialize)]
@@ -76,10 +61,10 @@ pub async fn submit(
         Err(page) => return Ok(page),
     };
     let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(expired());
+        return Ok(expired(&req));
     };
     let Some((session_id, _)) = gw.bus.session(&instance, &token).await? else {
-        return Ok(expired());
+        return Ok(expired(&req));
     };
     let changed = gw
         .bus
@@ -89,11 +74,17 @@ pub async fn submit(
         Ok(user_id) => user_id,
         Err(e) if e.code == Code::InvalidPassword => {
             let look = look_of(&gw, &instance, &request.params.project_id).await;
-            let page = expired_password_page(&req, &look, &f.auth_request, Some(&e.message));
+            let texts = Language::of_login(&request, &req).texts();
+            let detail = |name: &str| {
+                let found = e.details.iter().find(|(k, _)| k == name);
+                found.map_or("", |(_, v)| v.as_str())
+            };
+            let why = texts.broken_rule(detail("rule"), detail("min_length"));
+            let page = expired_password_page(&req, &look, texts, &f.auth_request, Some(&why));
             return Ok(page);
         }
         Err(e) if matches!(e.code, Code::SessionNotFound | Code::SessionChecksMissing) => {
-            return Ok(expired())
+            return Ok(expired(&req))
         }
         Err(e) => return Err(e.into()),
     };

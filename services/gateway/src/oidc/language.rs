@@ -1,9 +1,12 @@
-//! The hosted login's languages: English (the default) and German, chosen by the browser's
-//! `Accept-Language` (actix-web's typed header: the language of highest weight that the login
-//! speaks).
+//! The hosted login's languages: English (the default) and German, chosen by the client's
+//! `ui_locales`, then the browser's `Accept-Language` (actix-web's typed header: the language
+//! of highest weight that the login speaks).
 
 use actix_web::http::header::{AcceptLanguage, Header, Preference, Quality};
 use actix_web::HttpMessage;
+use domain::oidc::PendingAuthRequest;
+
+use super::texts::{Texts, ENGLISH, GERMAN};
 
 /// A language the login speaks, and its texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,53 +14,6 @@ pub enum Language {
     English,
     German,
 }
-
-/// Every text of the login form, in one language.
-pub struct Texts {
-    /// The BCP 47 tag, for `<html lang>`.
-    pub tag: &'static str,
-    pub log_in: &'static str,
-    pub username: &'static str,
-    pub password: &'static str,
-    pub wrong: &'static str,
-    pub too_many: &'static str,
-    pub busy: &'static str,
-    pub no_passwords: &'static str,
-    pub expired_title: &'static str,
-    pub expired_intro: &'static str,
-    pub new_password: &'static str,
-    pub change_and_continue: &'static str,
-}
-
-const ENGLISH: Texts = Texts {
-    tag: "en",
-    log_in: "Log in",
-    username: "Username",
-    password: "Password",
-    wrong: "Wrong username or password, or the account cannot log in.",
-    too_many: "Too many failed attempts. Wait a moment, then try again.",
-    busy: "The service is busy. Try again in a moment.",
-    no_passwords: "Logging in with a password is not allowed here.",
-    expired_title: "Your password has expired",
-    expired_intro: "Choose a new password to continue.",
-    new_password: "New password",
-    change_and_continue: "Change password and continue",
-};
-
-const GERMAN: Texts = Texts {
-    tag: "de",
-    log_in: "Anmelden",
-    username: "Benutzername",
-    password: "Passwort",
-    wrong: "Benutzername oder Passwort ist falsch, oder das Konto kann sich nicht anmelden.",
-    too_many: "Zu viele Fehlversuche. Warten Sie einen Moment und versuchen Sie es dann erneut.",
-    busy: "Der Dienst ist ausgelastet. Versuchen Sie es gleich noch einmal.",
-    no_passwords: "Die Anmeldung mit Passwort ist hier nicht erlaubt.",
-    expired_title: "Ihr Passwort ist abgelaufen",
-    expired_intro: "Wählen Sie ein neues Passwort, um fortzufahren.",
-    new_password: "Neues Passwort",
-    change_and_continue: "Passwort ändern und fortfahren",
-};
 
 impl Language {
     pub fn texts(self) -> &'static Texts {
@@ -73,6 +29,16 @@ impl Language {
             "de" => Some(Language::German),
             _ => None,
         }
+    }
+
+    /// The language of a login's pages: the first of the client's `ui_locales` that the
+    /// login speaks, else the browser's `Accept-Language`.
+    pub fn of_login(request: &PendingAuthRequest, req: &impl HttpMessage) -> Language {
+        request
+            .ui_locales
+            .iter()
+            .find_map(|tag| Language::of_tag(tag.split('-').next().unwrap_or_default()))
+            .unwrap_or_else(|| Language::of_request(req))
     }
 
     /// The language a request's `Accept-Language` asks for: of the languages it names with a

@@ -15,7 +15,9 @@ use domain::{Code, Error};
 use serde::Deserialize;
 
 use super::expired_password::expired_password_page;
-use super::language::{Language, Texts};
+use super::language::Language;
+use super::pages::{self, Frame, LoginPage};
+use super::texts::{Notice, Texts};
 use super::OAuthResult;
 use crate::api::login_sessions::{self, callback_url};
 use crate::auth::instance_of;
@@ -25,82 +27,6 @@ use crate::Gateway;
 pub const SESSION_COOKIE: &str = "portcullis_session";
 pub(super) const CSRF_COOKIE: &str = "portcullis_csrf";
 
-pub(crate) fn escape(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '"' => "&quot;".to_string(),
-            '\'' => "&#39;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-pub(crate) fn html(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
-    branded(status, "en", title, body, &BrandingSettings::default())
-}
-
-/// A page of the hosted login in the colours, logo and icon of `look` (validated colours and
-/// `https` addresses, so they cannot leave their CSS values or attributes), under a CSP that
-/// allows no script and images only from the logo's and icon's origins.
-pub(crate) fn branded(
-    status: actix_web::http::StatusCode,
-    lang: &str,
-    title: &str,
-    body: &str,
-    look: &BrandingSettings,
-) -> HttpResponse {
-    let origins = look.image_origins();
-    let images = match origins.is_empty() {
-        true => "'none'".to_string(),
-        false => origins.join(" "),
-    };
-    let icon = look
-        .icon_url
-        .as_deref()
-        .map(|u| format!("<link rel=\"icon\" href=\"{}\">", escape(u)))
-        .unwrap_or_default();
-    let logo = look
-        .logo_url
-        .as_deref()
-        .map(|u| format!("<img class=\"logo\" src=\"{}\" alt=\"\">", escape(u)))
-        .unwrap_or_default();
-    let style = format!(
-        ":root{{--primary:{};--on-primary:{};--background:{};--font:{};--warn:{}}}\
-         body{{font-family:system-ui,sans-serif;background:var(--background);color:var(--font);\
-         max-width:24em;margin:4em auto;padding:0 1em;line-height:1.4}}\
-         input{{font:inherit;padding:.5em;width:100%;box-sizing:border-box}}\
-         button{{font:inherit;background:var(--primary);color:var(--on-primary);border:0;\
-         border-radius:.3em;padding:.6em 1.4em;cursor:pointer}}\
-         :focus-visible{{outline:3px solid var(--primary);outline-offset:2px}}\
-         [role=alert]{{color:var(--warn);font-weight:600}}.logo{{max-height:3em;max-width:100%}}",
-        look.primary_color,
-        look.on_primary(),
-        look.background_color,
-        look.font_color,
-        look.warn_color,
-    );
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("X-Frame-Options", "DENY"))
-        .insert_header((
-            "Content-Security-Policy",
-            // No form-action: browsers apply it to the redirect back to the client too.
-            format!(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src {images}; frame-ancestors 'none'"
-            ),
-        ))
-        .body(format!(
-            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{}</title>\
-             <meta name=\"viewport\" content=\"width=device-width\">{icon}<style>{style}</style>\
-             </head><body>{logo}{body}</body></html>",
-            escape(title)
-        ))
-}
-
 /// The branding of an app's login: its project's org's, else the instance's (or the default,
 /// if they cannot be read now: the login goes on, unbranded).
 pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
@@ -109,7 +35,12 @@ pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> B
         .await
         .ok()
         .flatten();
-    let maps = match gw.bus.settings_maps(instance, org.as_deref()).await {
+    look_in(gw, instance, org.as_deref()).await
+}
+
+/// The branding of an org (else of the instance), or of the instance (`org` absent).
+pub(super) async fn look_in(gw: &Gateway, instance: &str, org: Option<&str>) -> BrandingSettings {
+    let maps = match gw.bus.settings_maps(instance, org).await {
         Ok(maps) => Ok(maps),
         // The org is gone: the instance's.
         Err(_) => gw.bus.settings_maps(instance, None).await,
@@ -123,39 +54,11 @@ pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> B
     }
 }
 
-/// A page that ends a flow (never a redirect to an unverified address).
-pub fn error_page(message: &str) -> HttpResponse {
-    html(
-        actix_web::http::StatusCode::BAD_REQUEST,
-        "Cannot log in",
-        &format!("<h1>Cannot log in</h1><p>{}</p>", escape(message)),
-    )
-}
-
-fn form(
-    texts: &Texts,
-    auth_request: &str,
-    csrf: &str,
-    username: &str,
-    error: Option<&str>,
-) -> String {
-    let error = error
-        .map(|e| format!("<p role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    format!(
-        "<h1>{log_in}</h1>{error}<form method=\"post\" action=\"/ui/login\">\
-         <input type=\"hidden\" name=\"authRequest\" value=\"{}\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <p><label>{username_label}<br><input name=\"username\" autocomplete=\"username\" value=\"{}\" required autofocus></label></p>\
-         <p><label>{password_label}<br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
-         <p><button type=\"submit\">{log_in}</button></p></form>",
-        escape(auth_request),
-        escape(csrf),
-        escape(username),
-        log_in = texts.log_in,
-        username_label = texts.username,
-        password_label = texts.password,
-    )
+/// A page that ends a flow (never a redirect to an unverified address), in the request's
+/// language.
+pub fn error_page(req: &HttpRequest, look: &BrandingSettings, notice: Notice) -> HttpResponse {
+    let texts = Language::of_request(req).texts();
+    pages::notice(StatusCode::BAD_REQUEST, texts, look, notice)
 }
 
 /// Cookies are `Secure` when the instances' external URL is `https`.
@@ -238,35 +141,30 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
 fn login_page(
     req: &HttpRequest,
     look: &BrandingSettings,
+    texts: &'static Texts,
     auth_request: &str,
     username: &str,
     refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
-    let texts = Language::of_request(req).texts();
-    let mut page = branded(
-        status,
-        texts.tag,
-        texts.log_in,
-        &form(
-            texts,
-            auth_request,
-            &csrf,
-            username,
-            refusal.as_ref().map(|r| r.why.said(texts)),
-        ),
-        look,
-    );
+    let page = LoginPage {
+        frame: Frame::new(texts, texts.log_in, look),
+        auth_request,
+        csrf: &csrf,
+        username,
+        error: refusal.as_ref().map(|r| r.why.said(texts)),
+    };
+    let mut response = pages::render(status, &page.frame, &page);
     if let Some(seconds) = refusal.and_then(|r| r.retry_after) {
-        page.headers_mut().insert(
+        response.headers_mut().insert(
             actix_web::http::header::RETRY_AFTER,
             actix_web::http::header::HeaderValue::from_str(seconds)
                 .unwrap_or(actix_web::http::header::HeaderValue::from_static("1")),
         );
     }
-    let _ = page.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
-    page
+    let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
+    response
 }
 
 #[derive(Deserialize)]
@@ -282,11 +180,12 @@ pub async fn page(
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
-        return Ok(expired());
+        return Ok(expired(&req));
     };
     let look = look_of(&gw, &instance, &request.params.project_id).await;
-    let hint = request.params.login_hint.unwrap_or_default();
-    Ok(login_page(&req, &look, &q.auth_request, &hint, None))
+    let texts = Language::of_login(&request, &req).texts();
+    let hint = request.params.login_hint.as_deref().unwrap_or_default();
+    Ok(login_page(&req, &look, texts, &q.auth_request, hint, None))
 }
 
 #[derive(Deserialize)]
@@ -323,9 +222,11 @@ pub async fn submit(
         Err(e) => match refusal(&e) {
             Some(refusal) => {
                 let look = look_of(&gw, &instance, &request.params.project_id).await;
+                let texts = Language::of_login(&request, &req).texts();
                 return Ok(login_page(
                     &req,
                     &look,
+                    texts,
                     &f.auth_request,
                     &f.username,
                     Some(refusal),
@@ -367,7 +268,8 @@ pub(super) async fn finalized(
             .finish(),
         Err(e) if e.code == Code::PasswordExpired => {
             let look = look_of(gw, instance, &request.params.project_id).await;
-            expired_password_page(req, &look, auth_request, None)
+            let texts = Language::of_login(request, req).texts();
+            expired_password_page(req, &look, texts, auth_request, None)
         }
         Err(e) => return Err(e.into()),
     };
@@ -377,8 +279,8 @@ pub(super) async fn finalized(
 }
 
 /// The page of a login that is over: its request expired, or its session is gone.
-pub(super) fn expired() -> HttpResponse {
-    error_page("This login has expired. Start again from the application.")
+pub(super) fn expired(req: &HttpRequest) -> HttpResponse {
+    error_page(req, &BrandingSettings::default(), Notice::LoginExpired)
 }
 
 /// The instance and the pending authorization request a form of the login was posted for,
@@ -394,13 +296,12 @@ pub(super) async fn posted(
         .cookie(CSRF_COOKIE)
         .is_some_and(|c| !csrf.is_empty() && same_secret(c.value(), csrf));
     if !csrf_ok {
-        return Ok(Err(error_page(
-            "The form expired or did not come from this page. Start again.",
-        )));
+        let look = look_in(gw, &instance, None).await;
+        return Ok(Err(error_page(req, &look, Notice::FormExpired)));
     }
     Ok(match gw.bus.auth_request(&instance, auth_request) {
         Ok(request) => Ok((instance, request)),
-        Err(_) => Err(expired()),
+        Err(_) => Err(expired(req)),
     })
 }
 

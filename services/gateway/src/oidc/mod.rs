@@ -16,8 +16,10 @@ pub mod jwt;
 pub mod keyring;
 mod language;
 mod login;
+mod pages;
 mod params;
 pub(crate) mod revoked;
+mod texts;
 pub(crate) mod tokens;
 mod userinfo;
 
@@ -34,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/oauth/v2/keys", web::get().to(discovery::keys))
     .route("/oauth/v2/authorize", web::get().to(authorize::authorize))
     .route("/oauth/v2/authorize", web::post().to(authorize::authorize))
+    .route(pages::STYLESHEET, web::get().to(pages::stylesheet))
     .route("/ui/login", web::get().to(login::page))
     .route("/ui/login", web::post().to(login::submit))
     .route(

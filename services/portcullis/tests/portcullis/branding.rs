@@ -69,6 +69,37 @@ fn an_apps_login_shows_its_orgs_branding_else_the_instances() {
         csp.contains("img-src 'none'") && csp.contains("default-src 'none'"),
         "{csp}"
     );
+    // No script; styles only from the login's stylesheet and the page's own inline style,
+    // whose nonce is new on every page.
+    assert!(
+        !csp.contains("script-src") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a style nonce");
+    assert!(
+        page.contains(&format!("<style nonce=\"{nonce}\">")),
+        "{page}"
+    );
+    assert_ne!(
+        login_page(&t, &plain).1,
+        csp,
+        "the nonce is new on every page"
+    );
+    let css = send(
+        ureq::http::Request::get(format!("{}/ui/assets/login.css", issuer(&t)).as_str())
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(String::from_utf8_lossy(css.body()).contains("var(--primary)"));
 
     // The instance's colours for every org without its own.
     let mut instance = look("#004D40", "#ffffff", "#102020", "#a50e0e");

@@ -20,6 +20,33 @@ fn field(page: &str, name: &str) -> String {
     page[start..start + page[start..].find('"').unwrap()].to_string()
 }
 
+/// A public app (code + PKCE) in a new project of `org`: its client id.
+pub(super) fn public_app(api: &Client, org: &str) -> String {
+    let project = api.post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Shop"}));
+    assert_eq!(project.status, 201, "{}", project.body);
+    let app = api.after(&project).post(
+        &format!("/v1/projects/{}/apps/oidc", project.str("id")),
+        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": "none"}),
+    );
+    assert_eq!(app.status, 201, "{}", app.body);
+    let _ = api
+        .after(&app)
+        .get(&format!("/v1/projects/{}/apps", project.str("id")));
+    app.str("client_id")
+}
+
+/// Passwords older than 90 days expire in the instance.
+pub(super) fn expire_passwords(api: &Client) {
+    let expiry = api.put(
+        "/v1/instance/settings/password_expiry",
+        json!({"max_age_days": 90}),
+    );
+    assert_eq!(expiry.status, 200, "{}", expiry.body);
+    let _ = api
+        .after(&expiry)
+        .get("/v1/instance/settings/password_expiry");
+}
+
 #[test]
 fn an_expired_password_is_changed_at_the_login_before_it_returns_to_the_client() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,27 +60,14 @@ fn an_expired_password_is_changed_at_the_login_before_it_returns_to_the_client()
     let bot = api.get("/v1/users/me");
     assert_eq!(bot.status, 200, "{}", bot.body);
     let (admin, org) = ("admin".to_string(), bot.str("org_id"));
-    let project = api.post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Shop"}));
-    assert_eq!(project.status, 201, "{}", project.body);
-    let app = api.post(
-        &format!("/v1/projects/{}/apps/oidc", project.str("id")),
-        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": "none"}),
-    );
-    assert_eq!(app.status, 201, "{}", app.body);
-    let expiry = api.after(&app).put(
-        "/v1/instance/settings/password_expiry",
-        json!({"max_age_days": 90}),
-    );
-    assert_eq!(expiry.status, 200, "{}", expiry.body);
-    let _ = api
-        .after(&expiry)
-        .get("/v1/instance/settings/password_expiry");
+    let client_id = public_app(&api, &org);
+    expire_passwords(&api);
 
     let origin = format!("http://localhost:{port}");
     let authorize = format!(
         "{origin}/oauth/v2/authorize?response_type=code&client_id={}&redirect_uri={}\
          &scope=openid&state=s1&code_challenge={}&code_challenge_method=S256",
-        enc(&app.str("client_id")),
+        enc(&client_id),
         enc(REDIRECT),
         challenge()
     );

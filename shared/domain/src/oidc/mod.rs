@@ -69,6 +69,9 @@ pub struct PendingAuthRequest {
     /// The issuer the client reached the authorization endpoint at: the `iss` of its answer.
     #[serde(default)]
     pub issuer: String,
+    /// The languages the client asked the login to speak (`ui_locales`), first choice first.
+    #[serde(default)]
+    pub ui_locales: Vec<String>,
 }
 
 impl PendingAuthRequest {

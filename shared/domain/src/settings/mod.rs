@@ -287,7 +287,8 @@ impl PasswordComplexitySettings {
             return broken(
                 "min_length",
                 format!("the password must be {min} to {LONGEST_PASSWORD} characters"),
-            );
+            )
+            .map_err(|e| e.with("min_length", min.to_string()));
         }
         let asked = [
             (self.has_uppercase, &UPPERCASE),

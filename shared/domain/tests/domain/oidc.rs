@@ -64,6 +64,7 @@ fn a_code_is_exchanged_once_and_a_second_use_is_reported() {
 fn pending(started_at: i64) -> PendingAuthRequest {
     PendingAuthRequest {
         issuer: s("https://id.example.com"),
+        ui_locales: vec![],
         id: s("ar1"),
         params: AuthParams::default(),
         started_at,

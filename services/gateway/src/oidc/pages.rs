@@ -1,0 +1,127 @@
+//! The hosted login's pages: askama templates (`services/gateway/templates/`, checked when
+//! the gateway compiles, every value HTML-escaped), in the language and the branding of their
+//! login, under a Content-Security-Policy that allows no script, the login's own stylesheet
+//! and one inline style (the branding's colours, by a nonce new on every page), and images
+//! only from the logo's and the icon's origins.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use askama::Template;
+use domain::settings::BrandingSettings;
+
+use super::texts::{Notice, Texts};
+
+/// What every page has: its language's texts, its title, its branding, and its style's nonce.
+pub struct Frame<'a> {
+    pub texts: &'static Texts,
+    pub title: &'a str,
+    pub look: &'a BrandingSettings,
+    pub nonce: String,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(texts: &'static Texts, title: &'a str, look: &'a BrandingSettings) -> Frame<'a> {
+        Frame {
+            texts,
+            title,
+            look,
+            nonce: crypto::secrets::new_token().0,
+        }
+    }
+}
+
+/// The login form.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// The change of an expired password.
+#[derive(Template)]
+#[template(path = "expired_password.html")]
+pub struct ExpiredPasswordPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// A page that says one thing (an error that ends a flow, a logout done).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub frame: Frame<'a>,
+    pub text: &'a str,
+    pub alert: bool,
+}
+
+/// The question before a logout without a hint.
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage<'a> {
+    pub frame: Frame<'a>,
+    pub action: &'a str,
+    pub csrf: &'a str,
+}
+
+/// The login's stylesheet, served at [`STYLESHEET`].
+pub const STYLESHEET_CSS: &str = include_str!("../../assets/login.css");
+pub const STYLESHEET: &str = "/ui/assets/login.css";
+
+/// A page as a response: never cached, never framed, under the page's CSP.
+pub fn render(status: StatusCode, frame: &Frame<'_>, page: &impl Template) -> HttpResponse {
+    let body = match page.render() {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "a login page did not render");
+            return HttpResponse::InternalServerError().finish();
+        }
+    };
+    let origins = frame.look.image_origins();
+    let images = match origins.is_empty() {
+        true => "'none'".to_string(),
+        false => origins.join(" "),
+    };
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            "Content-Security-Policy",
+            // No form-action: browsers apply it to the redirect back to the client too.
+            format!(
+                "default-src 'none'; style-src 'self' 'nonce-{}'; img-src {images}; \
+                 base-uri 'none'; frame-ancestors 'none'",
+                frame.nonce
+            ),
+        ))
+        .body(body)
+}
+
+/// A page that ends a flow with a notice, in the request's language.
+pub fn notice(
+    status: StatusCode,
+    texts: &'static Texts,
+    look: &BrandingSettings,
+    notice: Notice,
+) -> HttpResponse {
+    let page = MessagePage {
+        frame: Frame::new(texts, texts.cannot_log_in, look),
+        text: notice.text(texts.tag),
+        alert: true,
+    };
+    render(status, &page.frame, &page)
+}
+
+/// The login's stylesheet (the same for every instance: the branding is in each page).
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(STYLESHEET_CSS)
+}

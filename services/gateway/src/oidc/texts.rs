@@ -1,0 +1,142 @@
+//! Every text of the hosted login's pages, in each language it speaks.
+
+/// The texts of the login's pages in one language.
+pub struct Texts {
+    /// The BCP 47 tag, for `<html lang>`.
+    pub tag: &'static str,
+    pub log_in: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub wrong: &'static str,
+    pub too_many: &'static str,
+    pub busy: &'static str,
+    pub no_passwords: &'static str,
+    pub expired_title: &'static str,
+    pub expired_intro: &'static str,
+    pub new_password: &'static str,
+    pub change_and_continue: &'static str,
+    pub cannot_log_in: &'static str,
+    pub log_out_title: &'static str,
+    pub log_out_question: &'static str,
+    pub log_out_intro: &'static str,
+    pub logged_out_title: &'static str,
+    pub logged_out: &'static str,
+    pub not_logged_out_title: &'static str,
+    pub not_logged_out: &'static str,
+}
+
+/// Why a page ends a flow instead of going on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    UnknownClient,
+    UnregisteredRedirect,
+    LoginExpired,
+    FormExpired,
+    LoggedOutUnregistered,
+}
+
+impl Notice {
+    pub fn text(self, language_tag: &str) -> &'static str {
+        let german = language_tag == "de";
+        match (self, german) {
+            (Notice::UnknownClient, false) => "The application is not known (client_id).",
+            (Notice::UnknownClient, true) => "Die Anwendung ist nicht bekannt (client_id).",
+            (Notice::UnregisteredRedirect, false) => {
+                "The redirect URI is not registered for this application."
+            }
+            (Notice::UnregisteredRedirect, true) => {
+                "Die Weiterleitungsadresse ist für diese Anwendung nicht registriert."
+            }
+            (Notice::LoginExpired, false) => {
+                "This login has expired. Start again from the application."
+            }
+            (Notice::LoginExpired, true) => {
+                "Diese Anmeldung ist abgelaufen. Beginnen Sie erneut in der Anwendung."
+            }
+            (Notice::FormExpired, false) => {
+                "The form expired or did not come from this page. Start again."
+            }
+            (Notice::FormExpired, true) => {
+                "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. Beginnen Sie erneut."
+            }
+            (Notice::LoggedOutUnregistered, false) => {
+                "You are logged out. The address to return to is not registered."
+            }
+            (Notice::LoggedOutUnregistered, true) => {
+                "Sie sind abgemeldet. Die Rücksprungadresse ist nicht registriert."
+            }
+        }
+    }
+}
+
+impl Texts {
+    /// What a refused new password broke, as the page says it (`rule` and `min_length` as
+    /// the password rules' refusal names them).
+    pub fn broken_rule(&self, rule: &str, min_length: &str) -> String {
+        let german = self.tag == "de";
+        match (rule, german) {
+            ("min_length", false) => {
+                format!("The new password must be {min_length} to 200 characters long.")
+            }
+            ("min_length", true) => {
+                format!("Das neue Passwort muss {min_length} bis 200 Zeichen lang sein.")
+            }
+            ("has_uppercase", false) => "The new password needs an uppercase letter.".into(),
+            ("has_uppercase", true) => "Das neue Passwort braucht einen Großbuchstaben.".into(),
+            ("has_lowercase", false) => "The new password needs a lowercase letter.".into(),
+            ("has_lowercase", true) => "Das neue Passwort braucht einen Kleinbuchstaben.".into(),
+            ("has_number", false) => "The new password needs a number.".into(),
+            ("has_number", true) => "Das neue Passwort braucht eine Ziffer.".into(),
+            (_, false) => "The new password needs a symbol.".into(),
+            (_, true) => "Das neue Passwort braucht ein Sonderzeichen.".into(),
+        }
+    }
+}
+
+pub const ENGLISH: Texts = Texts {
+    tag: "en",
+    log_in: "Log in",
+    username: "Username",
+    password: "Password",
+    wrong: "Wrong username or password, or the account cannot log in.",
+    too_many: "Too many failed attempts. Wait a moment, then try again.",
+    busy: "The service is busy. Try again in a moment.",
+    no_passwords: "Logging in with a password is not allowed here.",
+    expired_title: "Your password has expired",
+    expired_intro: "Choose a new password to continue.",
+    new_password: "New password",
+    change_and_continue: "Change password and continue",
+    cannot_log_in: "Cannot log in",
+    log_out_title: "Log out",
+    log_out_question: "Log out?",
+    log_out_intro: "You will be logged out of every application that uses this login.",
+    logged_out_title: "Logged out",
+    logged_out: "You are logged out.",
+    not_logged_out_title: "Not logged out",
+    not_logged_out: "This logout did not come from the logout page, so nobody was logged out. \
+                     Open the logout page again to log out.",
+};
+
+pub const GERMAN: Texts = Texts {
+    tag: "de",
+    log_in: "Anmelden",
+    username: "Benutzername",
+    password: "Passwort",
+    wrong: "Benutzername oder Passwort ist falsch, oder das Konto kann sich nicht anmelden.",
+    too_many: "Zu viele Fehlversuche. Warten Sie einen Moment und versuchen Sie es dann erneut.",
+    busy: "Der Dienst ist ausgelastet. Versuchen Sie es gleich noch einmal.",
+    no_passwords: "Die Anmeldung mit Passwort ist hier nicht erlaubt.",
+    expired_title: "Ihr Passwort ist abgelaufen",
+    expired_intro: "Wählen Sie ein neues Passwort, um fortzufahren.",
+    new_password: "Neues Passwort",
+    change_and_continue: "Passwort ändern und fortfahren",
+    cannot_log_in: "Anmeldung nicht möglich",
+    log_out_title: "Abmelden",
+    log_out_question: "Abmelden?",
+    log_out_intro: "Sie werden von allen Anwendungen abgemeldet, die diese Anmeldung verwenden.",
+    logged_out_title: "Abgemeldet",
+    logged_out: "Sie sind abgemeldet.",
+    not_logged_out_title: "Nicht abgemeldet",
+    not_logged_out: "Diese Abmeldung kam nicht von der Abmeldeseite, daher wurde niemand \
+                     abgemeldet. Öffnen Sie die Abmeldeseite erneut, um sich abzumelden.",
+};

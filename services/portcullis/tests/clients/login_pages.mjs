@@ -1,0 +1,112 @@
+// The hosted login's pages in headless Chromium (Debian's, driven by playwright-core), as a
+// person uses them: by keyboard, in English on a desktop and in German on a phone, through a
+// refused login, an expired password and a logout. On every page it checks what a person
+// relies on (no error in the console, which is where CSP violations show; a label for every
+// field; nothing wider than the screen) and takes a screenshot into OUT.
+import { chromium } from 'playwright-core';
+
+const { ISSUER, CLIENT_ID, BRANDED_CLIENT_ID, REDIRECT_URI, CHALLENGE, USERNAME, PASSWORD,
+  NEW_PASSWORD, OUT } = process.env;
+const authorize = (client = CLIENT_ID) =>
+  `${ISSUER}/oauth/v2/authorize?response_type=code&client_id=${encodeURIComponent(client)}` +
+  `&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=openid&state=s1` +
+  `&code_challenge=${CHALLENGE}&code_challenge_method=S256`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-background-networking'],
+});
+const seen = { pages: {}, landed: null, tabOrder: [] };
+
+async function visitor(locale, viewport) {
+  const context = await browser.newContext({ locale, viewport });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('console', (m) => {
+    // A page answered with an error status (a refused login is 401) is no error of the page.
+    const own = m.text().startsWith('Failed to load resource') && m.location().url === page.url();
+    if (m.type() === 'error' && !own) page.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return page;
+}
+
+// Presses a key or clicks (a form's submission) and waits for the page it leads to.
+async function submitting(page, act) {
+  await Promise.all([page.waitForNavigation(), act()]);
+}
+
+// What a person relies on, and a screenshot.
+async function look(page, name) {
+  await page.waitForLoadState('load');
+  const facts = await page.evaluate(() => {
+    const fields = [...document.querySelectorAll('input:not([type=hidden]), button')];
+    return {
+      lang: document.documentElement.lang,
+      title: document.title,
+      heading: document.querySelector('h1')?.textContent ?? null,
+      unlabelled: fields
+        .filter((f) => f.tagName === 'INPUT' && f.labels.length === 0)
+        .map((f) => f.name),
+      overflow: document.documentElement.scrollWidth > window.innerWidth,
+      alert: document.querySelector('[role=alert]')?.textContent ?? null,
+      focused: document.activeElement?.name ?? null,
+      stylesApplied: getComputedStyle(document.querySelector('main')).maxWidth !== 'none',
+    };
+  });
+  facts.consoleErrors = [...page.errors];
+  page.errors.length = 0;
+  seen.pages[name] = facts;
+  await page.screenshot({ path: `${OUT}/${name}.png` });
+}
+
+try {
+  // English on a desktop, by keyboard only: the username first, Tab to the password, Enter.
+  const en = await visitor('en-US', { width: 1280, height: 800 });
+  await en.goto(authorize());
+  await look(en, 'login');
+  await en.keyboard.type(USERNAME);
+  await en.keyboard.press('Tab');
+  seen.tabOrder.push(await en.evaluate(() => document.activeElement.name));
+  await en.keyboard.press('Tab');
+  seen.tabOrder.push(await en.evaluate(() => document.activeElement.textContent));
+  await en.keyboard.press('Shift+Tab');
+  await en.keyboard.type('not the password');
+  await submitting(en, () => en.keyboard.press('Enter'));
+  await look(en, 'login-refused');
+  // The right password, which has expired: a new one first, then back to the app.
+  await en.fill('input[name=password]', PASSWORD);
+  await submitting(en, () => en.keyboard.press('Enter'));
+  await look(en, 'expired-password');
+  await en.keyboard.type('short');
+  await submitting(en, () => en.keyboard.press('Enter'));
+  await look(en, 'expired-password-refused');
+  await en.fill('input[name=new_password]', NEW_PASSWORD);
+  // The app is not running: its address is where the browser is sent, and nothing answers.
+  const [back] = await Promise.all([
+    en.waitForEvent('requestfailed', (r) => r.url().startsWith(REDIRECT_URI)),
+    en.keyboard.press('Enter'),
+  ]);
+  seen.landed = back.url();
+  await en.waitForURL((url) => url.href.startsWith('chrome-error:'));
+  en.errors.length = 0;
+  // Logging out asks first.
+  await en.goto(`${ISSUER}/oidc/v1/end_session`);
+  await look(en, 'logout');
+  await submitting(en, () => en.click('button[type=submit]'));
+  await look(en, 'logged-out');
+  await en.goto(`${ISSUER}/oauth/v2/authorize?client_id=unknown&response_type=code`);
+  await look(en, 'error');
+
+  // German on a phone, the org's colours.
+  const de = await visitor('de-DE', { width: 390, height: 780 });
+  await de.goto(authorize(BRANDED_CLIENT_ID));
+  await look(de, 'login-de-phone');
+  await de.fill('input[name=username]', USERNAME);
+  await de.fill('input[name=password]', 'falsch');
+  await submitting(de, () => de.keyboard.press('Enter'));
+  await look(de, 'login-de-refused');
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen));

@@ -1,0 +1,109 @@
+//! The hosted login's pages in headless Chromium, as a person uses them: by keyboard, in
+//! English on a desktop and in German on a phone with an org's colours, through a refused
+//! login, an expired password (the admin of a data directory made by release 0.1, whose
+//! password's age is not known, once expiry is on) and a logout. Every page loads without an
+//! error (CSP violations included), labels every field and fits the screen. The screenshots
+//! it takes are the ones in `docs/screenshots/` (`PORTCULLIS_WRITE_SCREENSHOTS=1` writes
+//! them there).
+
+use serde_json::{json, Value};
+use testkit::Client;
+
+use super::oidc_behaviours::challenge;
+use super::oidc_clients::run;
+use super::oidc_support::{param, REDIRECT};
+use super::password_expiry::{expire_passwords, public_app};
+use super::upgrade::copy_fixture;
+use super::{read, start};
+
+#[test]
+fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_fixture(&data);
+    let server = start(&data, &[]);
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let api = Client::new(&server.base, Some("localhost")).token(&read(&data, "admin.pat"));
+    let org = api.get("/v1/users/me").str("org_id");
+    let plain = public_app(&api, &org);
+    // An org of its own colours, whose app the phone visits.
+    let acme = api.post("/v1/orgs", json!({"name": "Acme"}));
+    assert_eq!(acme.status, 201, "{}", acme.body);
+    let branded = public_app(&api, &acme.str("id"));
+    let colours = api.put(
+        &format!("/v1/orgs/{}/settings/branding", acme.str("id")),
+        json!({"primary_color": "#0f766e", "background_color": "#f0fdfa",
+               "font_color": "#134e4a", "warn_color": "#b42318"}),
+    );
+    assert_eq!(colours.status, 200, "{}", colours.body);
+    expire_passwords(&api.after(&colours));
+
+    let shots = tempfile::tempdir().unwrap();
+    let seen = run(
+        "node",
+        &["login_pages.mjs"],
+        &[
+            ("ISSUER", &format!("http://localhost:{port}")),
+            ("CLIENT_ID", &plain),
+            ("BRANDED_CLIENT_ID", &branded),
+            ("REDIRECT_URI", REDIRECT),
+            ("CHALLENGE", &challenge()),
+            ("USERNAME", "admin"),
+            ("PASSWORD", &read(&data, "admin.password")),
+            ("NEW_PASSWORD", "a brand new passphrase"),
+            ("OUT", shots.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(server.stop().code(), Some(0));
+
+    let pages = seen["pages"].as_object().expect("the pages seen");
+    for (name, page) in pages {
+        assert_eq!(page["consoleErrors"], json!([]), "{name}: {page}");
+        assert_eq!(page["unlabelled"], json!([]), "{name}: {page}");
+        assert_eq!(page["overflow"], false, "{name} is wider than the screen");
+        assert_eq!(
+            page["stylesApplied"], true,
+            "{name}: the stylesheet did not load"
+        );
+        let png = std::fs::metadata(shots.path().join(format!("{name}.png"))).unwrap();
+        assert!(png.len() > 5_000, "{name}.png is {} bytes", png.len());
+    }
+    let page = |name: &str| -> &Value { &pages[name] };
+    let text = |name: &str, field: &str| page(name)[field].as_str().unwrap_or("").to_string();
+    assert_eq!(text("login", "lang"), "en");
+    assert_eq!(text("login", "heading"), "Log in");
+    assert_eq!(text("login", "focused"), "username");
+    assert_eq!(seen["tabOrder"], json!(["password", "Log in"]));
+    assert!(text("login-refused", "alert").starts_with("Wrong username or password"));
+    assert_eq!(text("login-refused", "focused"), "password");
+    assert_eq!(
+        text("expired-password", "heading"),
+        "Your password has expired"
+    );
+    assert_eq!(text("expired-password", "focused"), "new_password");
+    assert_eq!(
+        text("expired-password-refused", "alert"),
+        "The new password must be 12 to 200 characters long."
+    );
+    let landed = seen["landed"].as_str().unwrap();
+    assert!(
+        landed.starts_with(REDIRECT) && param(landed, "code").is_some(),
+        "{landed}"
+    );
+    assert_eq!(text("logout", "heading"), "Log out?");
+    assert_eq!(text("logged-out", "heading"), "Logged out");
+    assert_eq!(text("error", "heading"), "Cannot log in");
+    assert!(text("error", "alert").contains("not known"));
+    assert_eq!(text("login-de-phone", "lang"), "de");
+    assert_eq!(text("login-de-phone", "heading"), "Anmelden");
+    assert!(text("login-de-refused", "alert").starts_with("Benutzername oder Passwort"));
+
+    if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
+        std::fs::create_dir_all(docs).unwrap();
+        for name in pages.keys() {
+            let file = format!("{name}.png");
+            std::fs::copy(shots.path().join(&file), format!("{docs}/{file}")).unwrap();
+        }
+    }
+}
