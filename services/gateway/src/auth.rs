@@ -308,12 +308,31 @@ fn gateway(req: &HttpRequest) -> Result<web::Data<Gateway>, Error> {
         .ok_or_else(|| Error::internal("gateway state missing"))
 }
 
+/// Whether a request may come without a caller: a password set with a reset or invitation
+/// code (`PUT /v1/users/{id}/password` with `code`), where the code is the proof. Its handler
+/// answers 401 to one that brings no code.
+fn may_be_anonymous(req: &HttpRequest) -> bool {
+    let password_path = req
+        .path()
+        .strip_prefix("/v1/users/")
+        .and_then(|rest| rest.strip_suffix("/password"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    password_path
+        && req.method() == actix_web::http::Method::PUT
+        && !req
+            .headers()
+            .contains_key(actix_web::http::header::AUTHORIZATION)
+}
+
 /// Middleware of the instance API: authenticates the request before any handler or body
 /// extractor runs, and leaves an [`Authenticated`] in the request.
 pub async fn instance_auth(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if may_be_anonymous(req.request()) {
+        return next.call(req).await;
+    }
     // The clone of the request must be gone before the request goes on (actix needs it unique).
     let auth = {
         let http = req.request().clone();

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, instance, login_sessions, members, orgs, pats, permissions, project_grants,
-    projects, sessions, settings, system, user_changes, user_grants, users,
+    apps, events, instance, login_sessions, members, notifications, orgs, pats, permissions,
+    project_grants, projects, sessions, settings, system, user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -110,6 +110,8 @@ impl Modify for BearerAuth {
         login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request,
         settings::get_instance_settings, settings::set_instance_settings,
         settings::get_org_settings, settings::set_org_settings, settings::reset_org_settings,
+        notifications::set_smtp, notifications::get_smtp, notifications::test_smtp,
+        notifications::send_email_code, notifications::verify_email, notifications::reset_password, notifications::invite,
         projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,
         projects::add_role, projects::list_roles, projects::remove_role,
         members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,

@@ -10,6 +10,7 @@ pub mod import;
 pub mod logging;
 mod master_key;
 pub mod migrate;
+mod outbox;
 mod private_file;
 pub mod server;
 pub mod traces;

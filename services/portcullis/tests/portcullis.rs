@@ -38,14 +38,20 @@ mod grpc_users;
 mod login_language;
 #[path = "portcullis/login_pages.rs"]
 mod login_pages;
+#[path = "portcullis/login_reset.rs"]
+mod login_reset;
 #[path = "portcullis/login_sessions.rs"]
 mod login_sessions;
+#[path = "portcullis/mail_sink.rs"]
+mod mail_sink;
 #[path = "portcullis/members.rs"]
 mod members;
 #[path = "portcullis/metrics.rs"]
 mod metrics;
 #[path = "portcullis/migrate.rs"]
 mod migrate;
+#[path = "portcullis/notifications.rs"]
+mod notifications;
 #[path = "portcullis/oauth_protocol.rs"]
 mod oauth_protocol;
 #[path = "portcullis/oidc_behaviours.rs"]

@@ -27,6 +27,8 @@ pub enum InternalFlow {
     /// What a removal takes with it (an org's users and projects, a project's user grants),
     /// after the caller's own check for the removal itself.
     Cascade,
+    /// The outbox: records what became of the messages it sends.
+    Outbox,
 }
 
 impl InternalFlow {
@@ -35,6 +37,7 @@ impl InternalFlow {
             InternalFlow::Setup => "setup",
             InternalFlow::Login => "login",
             InternalFlow::Cascade => "cascade",
+            InternalFlow::Outbox => "outbox",
         }
     }
 
@@ -62,6 +65,7 @@ impl InternalFlow {
                 "project.grant.member.delete",
             ]
             .contains(&p.name()),
+            InternalFlow::Outbox => p.name() == "user.write",
         }
     }
 }

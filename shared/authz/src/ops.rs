@@ -16,6 +16,8 @@ pub enum UserOp {
     MarkVerified,
     /// Changing one's password, with the current one.
     ChangePassword,
+    /// Starting a password reset or an invitation (a code that sets the password).
+    ResetPassword,
     ManageMfa,
     ManageSessions,
     SetMetadata,
@@ -36,6 +38,7 @@ impl UserOp {
             }
             UserOp::MarkVerified => (Permission::USER_WRITE, Never),
             UserOp::ChangePassword => (Permission::USER_CREDENTIAL_WRITE, Allowed),
+            UserOp::ResetPassword => (Permission::USER_WRITE, Never),
             UserOp::ManageMfa => (Permission::USER_CREDENTIAL_WRITE, Allowed),
             UserOp::ManageSessions => (Permission::USER_WRITE, Allowed),
             UserOp::SetMetadata => (Permission::USER_WRITE, Never),

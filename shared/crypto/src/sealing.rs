@@ -21,6 +21,10 @@ pub enum Purpose {
     OpaqueToken,
     /// An authorization request waiting for its login (carried by the browser).
     AuthRequest,
+    /// The password of the instance's SMTP server.
+    SmtpPassword,
+    /// A one-time code on its way to its user, in the outbox.
+    MessageCode,
 }
 
 impl Purpose {
@@ -29,6 +33,8 @@ impl Purpose {
             Purpose::SigningKey => b"portcullis/seal/signing-key/v1",
             Purpose::OpaqueToken => b"portcullis/seal/opaque-token/v1",
             Purpose::AuthRequest => b"portcullis/seal/auth-request/v1",
+            Purpose::SmtpPassword => b"portcullis/seal/smtp-password/v1",
+            Purpose::MessageCode => b"portcullis/seal/message-code/v1",
         }
     }
 }

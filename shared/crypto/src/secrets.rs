@@ -38,6 +38,36 @@ pub fn new_token() -> (String, String) {
     (token, hash)
 }
 
+/// The letters of one-time codes: Crockford's base 32 (no I, L, O or U), easy to read and type.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A one-time code of 8 characters (40 bits: a handful of tries per code find it with a
+/// chance of one in a hundred billion), and its hash. Codes are compared by
+/// [`code_hash`], without regard to case or spaces.
+pub fn new_code() -> (String, String) {
+    let code: String = random::<8>()
+        .iter()
+        .map(|b| CODE_ALPHABET[usize::from(b & 31)] as char)
+        .collect();
+    let hash = code_hash(&code);
+    (code, hash)
+}
+
+/// The hash of a code as typed: spaces and dashes dropped, upper-cased, and the letters a
+/// reader takes for digits read as those digits (O as 0, I and L as 1).
+pub fn code_hash(typed: &str) -> String {
+    let normal: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    token_hash(&normal)
+}
+
 /// A generated password: 24 URL-safe characters (144 bits).
 pub fn new_password() -> String {
     URL_SAFE_NO_PAD.encode(random::<18>())
@@ -309,5 +339,16 @@ mod tests {
         assert!(running.await.unwrap().is_ok());
         assert!(waiting.await.unwrap().is_ok());
         assert_eq!(pool.queued(), 0);
+    }
+
+    #[test]
+    fn codes_are_typed_forgivingly_and_differ() {
+        let (code, hash) = new_code();
+        assert_eq!(code.len(), 8);
+        assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)));
+        let typed = format!("{} {}", &code[..4], &code[4..]).to_lowercase();
+        assert_eq!(code_hash(&typed), hash);
+        assert_eq!(code_hash("0O1IL-aaaa"), code_hash("00111AAAA"));
+        assert_ne!(new_code().0, new_code().0);
     }
 }

@@ -121,6 +121,11 @@ codes! {
     NoPartitionOwner = "CLUSTER-0001", Unavailable;
     PartitionMoved = "CLUSTER-0002", Unavailable;
     NodeMessagesVersion = "CLUSTER-0003", Unavailable;
+    SmtpNotConfigured = "SMTP-0001", FailedPrecondition;
+    SmtpFailed = "SMTP-0002", FailedPrecondition;
+    InvalidSmtp = "SMTP-0003", InvalidArgument;
+    InvalidCode = "USER-0017", InvalidArgument;
+    AlreadyVerified = "USER-0018", FailedPrecondition;
 }
 
 impl fmt::Display for Code {

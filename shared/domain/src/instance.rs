@@ -10,6 +10,7 @@ use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, MemberMap};
 use crate::settings::{Settings, SettingsMap};
+use crate::smtp::SmtpConfig;
 use crate::validate;
 
 /// The scope of system principals: the instance id of their users and memberships. No tenant
@@ -29,6 +30,9 @@ pub struct Instance {
     pub system_members: MemberMap,
     #[serde(default)]
     pub settings: SettingsMap,
+    /// Where the instance's messages leave (`None`: no messages are sent).
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -52,6 +56,12 @@ pub enum InstanceCommand {
     },
     /// The instance's value of one kind of settings (`iam.policy.write`).
     SetSettings(Settings),
+    /// The instance's SMTP server (`iam.write`). `keep_password`: the stored password stays
+    /// (a form that does not show it sends none back).
+    SetSmtp {
+        config: SmtpConfig,
+        keep_password: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +74,7 @@ pub enum InstanceEvent {
     // Release 0.1's payloads name variants by index: keep the order of those it knew.
     SystemMemberRemoved { user_id: String },
     SettingsSet { settings: Settings },
+    SmtpSet { config: SmtpConfig },
 }
 
 impl EventType for InstanceEvent {
@@ -76,6 +87,7 @@ impl EventType for InstanceEvent {
             InstanceEvent::Removed { .. } => "instance.removed",
             InstanceEvent::SystemMemberRemoved { .. } => "system.member.removed",
             InstanceEvent::SettingsSet { .. } => "instance.settings.set",
+            InstanceEvent::SmtpSet { .. } => "instance.smtp.set",
         }
     }
 }
@@ -112,7 +124,8 @@ impl Aggregate for Instance {
             | InstanceEvent::SystemMemberSet { .. }
             | InstanceEvent::Removed { .. }
             | InstanceEvent::SystemMemberRemoved { .. }
-            | InstanceEvent::SettingsSet { .. } => Vec::new(),
+            | InstanceEvent::SettingsSet { .. }
+            | InstanceEvent::SmtpSet { .. } => Vec::new(),
         }
     }
 
@@ -138,6 +151,9 @@ impl Aggregate for Instance {
             }
             InstanceCommand::SetSettings(_) => {
                 Access::Check(Requirement::plain(Permission::IAM_POLICY_WRITE), instance)
+            }
+            InstanceCommand::SetSmtp { .. } => {
+                Access::Check(Requirement::plain(Permission::IAM_WRITE), instance)
             }
             InstanceCommand::SetSystemMember { .. }
             | InstanceCommand::RemoveSystemMember { .. } => Access::ServiceOnly,
@@ -205,6 +221,26 @@ impl Aggregate for Instance {
                 }
                 vec![InstanceEvent::SettingsSet { settings }]
             }
+            InstanceCommand::SetSmtp {
+                config,
+                keep_password,
+            } => {
+                let mut config = config.clone();
+                if *keep_password {
+                    config.sealed_password = self
+                        .smtp
+                        .as_ref()
+                        .filter(|old| {
+                            old.user == config.user.as_ref().map(|u| u.trim().to_string())
+                        })
+                        .and_then(|old| old.sealed_password.clone());
+                }
+                let config = config.validated()?;
+                if self.smtp.as_ref() == Some(&config) {
+                    return Ok(vec![]);
+                }
+                vec![InstanceEvent::SmtpSet { config }]
+            }
             InstanceCommand::Remove => {
                 // An instance's own users (of data made before system users had a scope of
                 // their own) cannot remove it.
@@ -246,6 +282,7 @@ impl Aggregate for Instance {
             InstanceEvent::SettingsSet { settings } => {
                 self.settings.insert(settings.kind(), settings.clone());
             }
+            InstanceEvent::SmtpSet { config } => self.smtp = Some(config.clone()),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Given / when / then for every command of every aggregate, rejections included.
 
+#[path = "domain/codes.rs"]
+mod codes;
 #[path = "domain/golden.rs"]
 mod golden;
 #[path = "domain/grants.rs"]

@@ -1,5 +1,6 @@
 //! The audit trail: every event of an instance as the API shows it (`GET /v1/events`), with
-//! secrets redacted: password hashes, token hashes and secret hashes never leave the server.
+//! secrets redacted: password hashes, token and code hashes, secret hashes and sealed values
+//! (an SMTP password, a code on its way) never leave the server.
 
 use domain::DomainEvent;
 use eventlog::StoredEvent;
@@ -36,6 +37,7 @@ pub struct EventFilter {
 
 fn is_secret(key: &str) -> bool {
     key.ends_with("_hash")
+        || key.starts_with("sealed")
         || matches!(
             key,
             "password" | "secret" | "token" | "client_secret" | "sealed"

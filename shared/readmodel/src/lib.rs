@@ -9,6 +9,7 @@ pub mod cql;
 mod directory;
 mod keys_projection;
 mod model;
+mod outbox;
 mod progress;
 mod project_projection;
 mod project_queries;
@@ -24,6 +25,7 @@ pub use keys_projection::KeyRow;
 pub use model::{
     DirectoryQueries, ProjectQueries, Projection, ReadModel, TrailQueries, UserQueries,
 };
+pub use outbox::DueMessage;
 pub use progress::{Applied, Progress};
 pub use project_queries::{AppRow, ProjectGrantRow, ProjectRow, RoleRow, UserGrantRow};
 pub use queries::{Page, UserFilter, UserRow};

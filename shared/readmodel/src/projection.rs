@@ -45,7 +45,9 @@ pub(crate) fn apply(
     match event {
         DomainEvent::Instance(e) => instance(tx, i, e, stored.event.created_at),
         DomainEvent::Org(e) => org(tx, i, id, e),
-        DomainEvent::User(e) => crate::user_projection::apply(tx, i, id, e),
+        DomainEvent::User(e) => {
+            crate::user_projection::apply(tx, i, id, e, stored.event.created_at)
+        }
         DomainEvent::Project(e) => crate::project_projection::apply(tx, i, id, e),
         DomainEvent::UserGrant(e) => crate::project_projection::user_grant(tx, i, id, e),
         DomainEvent::SigningKeys(e) => crate::keys_projection::apply(tx, i, e),
@@ -105,7 +107,9 @@ const BOTH: Stale = Stale {
 pub(crate) fn stale(event: &DomainEvent) -> Stale {
     match event {
         DomainEvent::Instance(e) => match e {
-            InstanceEvent::Added { .. } | InstanceEvent::SettingsSet { .. } => NONE,
+            InstanceEvent::Added { .. }
+            | InstanceEvent::SettingsSet { .. }
+            | InstanceEvent::SmtpSet { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
             | InstanceEvent::SystemMemberSet { .. }
@@ -130,13 +134,19 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::PasswordCheckFailed
             | UserEvent::PasswordCheckSucceeded
             | UserEvent::LockedOut { .. }
-            | UserEvent::SessionsEnded { .. } => NONE,
+            | UserEvent::SessionsEnded { .. }
+            | UserEvent::CodeAdded { .. }
+            | UserEvent::CodeCheckFailed { .. }
+            | UserEvent::NotificationSent { .. }
+            | UserEvent::NotificationFailed { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }
             | UserEvent::MachineChanged { .. }
             | UserEvent::EmailChanged { .. }
             | UserEvent::PhoneChanged { .. }
+            | UserEvent::EmailVerified
+            | UserEvent::PhoneVerified
             | UserEvent::SecretSet { .. }
             | UserEvent::SecretRemoved => CLIENTS,
             // A deactivated or locked user's tokens stop working at once.
@@ -243,12 +253,14 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
             remove_member(tx, i, user_id, "system", "")
         }
         // Settings are read from their aggregates; the audit trail has the events.
-        InstanceEvent::SettingsSet { .. } => Ok(()),
+        // (and the SMTP server is read from the instance where a message is sent).
+        InstanceEvent::SettingsSet { .. } | InstanceEvent::SmtpSet { .. } => Ok(()),
         InstanceEvent::Removed { .. } => {
             for table in [
                 "domains",
                 "orgs",
                 "users",
+                "outbox",
                 "memberships",
                 "pats",
                 "user_metadata",

@@ -86,9 +86,14 @@ CREATE TABLE IF NOT EXISTS events (
     payload BLOB NOT NULL, PRIMARY KEY (instance, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (aggregate_id, position);
+CREATE TABLE IF NOT EXISTS outbox (
+    instance TEXT NOT NULL, user_id TEXT NOT NULL, message_id TEXT NOT NULL, kind TEXT NOT NULL,
+    due_at INTEGER NOT NULL, PRIMARY KEY (instance, user_id, message_id)
+) WITHOUT ROWID;
 ";
 
-pub(crate) const TABLES: [&str; 16] = [
+pub(crate) const TABLES: [&str; 17] = [
+    "outbox",
     "signing_keys",
     "project_grants",
     "user_grants",
@@ -108,7 +113,7 @@ pub(crate) const TABLES: [&str; 16] = [
 ];
 
 /// The layout of the tables; a read model of another layout is dropped and rebuilt.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Read connections: WAL lets them read while the projector writes.
 const READERS: usize = 4;

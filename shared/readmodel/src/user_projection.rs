@@ -1,6 +1,6 @@
-//! User events -> the users, pats, user_metadata and (on removal) memberships tables.
+//! User events -> the users, pats, user_metadata, outbox and (on removal) memberships tables.
 
-use domain::user::{UserEvent, UserState};
+use domain::user::{CodeKind, UserEvent, UserState};
 use rusqlite::{params, Connection};
 
 use crate::projection::exec;
@@ -13,7 +13,26 @@ fn set_state(tx: &Connection, i: &str, id: &str, state: UserState) -> rusqlite::
     )
 }
 
-pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqlite::Result<()> {
+/// The user's messages that carry a code of one of `kinds` are no longer to be sent.
+fn drop_messages(tx: &Connection, i: &str, id: &str, kinds: &[CodeKind]) -> rusqlite::Result<()> {
+    for kind in kinds {
+        exec(
+            tx,
+            "DELETE FROM outbox WHERE instance = ?1 AND user_id = ?2 AND kind = ?3",
+            params![i, id, kind.name()],
+        )?;
+    }
+    Ok(())
+}
+
+/// `at`: when the event was recorded (unix milliseconds).
+pub(crate) fn apply(
+    tx: &Connection,
+    i: &str,
+    id: &str,
+    e: &UserEvent,
+    at: i64,
+) -> rusqlite::Result<()> {
     let lower = domain::validate::normalized_username;
     match e {
         UserEvent::HumanAdded {
@@ -67,7 +86,7 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqli
                 "DELETE FROM users WHERE instance = ?1 AND id = ?2",
                 params![i, id],
             )?;
-            for table in ["pats", "memberships", "user_metadata"] {
+            for table in ["pats", "memberships", "user_metadata", "outbox"] {
                 exec(
                     tx,
                     &format!("DELETE FROM {table} WHERE instance = ?1 AND user_id = ?2"),
@@ -95,6 +114,7 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqli
                 "UPDATE users SET email = ?3, email_verified = ?4 WHERE instance = ?1 AND id = ?2",
                 params![i, id, email.address, email.verified],
             )?;
+            drop_messages(tx, i, id, &[CodeKind::VerifyEmail])?;
         }
         UserEvent::PhoneChanged { phone, verified } => {
             exec(
@@ -102,10 +122,68 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &UserEvent) -> rusqli
                 "UPDATE users SET phone = ?3, phone_verified = ?4 WHERE instance = ?1 AND id = ?2",
                 params![i, id, phone, verified],
             )?;
+            drop_messages(tx, i, id, &[CodeKind::VerifyPhone])?;
+        }
+        UserEvent::EmailVerified => {
+            exec(
+                tx,
+                "UPDATE users SET email_verified = 1 WHERE instance = ?1 AND id = ?2",
+                params![i, id],
+            )?;
+            drop_messages(tx, i, id, &[CodeKind::VerifyEmail])?;
+        }
+        UserEvent::PhoneVerified => {
+            exec(
+                tx,
+                "UPDATE users SET phone_verified = 1 WHERE instance = ?1 AND id = ?2",
+                params![i, id],
+            )?;
+            drop_messages(tx, i, id, &[CodeKind::VerifyPhone])?;
         }
         // Password hashes live only in the write model (and the log); no read model holds them.
-        UserEvent::PasswordChanged { .. }
-        | UserEvent::PasswordCheckFailed
+        UserEvent::PasswordChanged { .. } => {
+            drop_messages(tx, i, id, &[CodeKind::PasswordReset, CodeKind::Init])?;
+        }
+        // The outbox: a code's message waits until it is sent or given up; a new code of its
+        // kind replaces it.
+        UserEvent::CodeAdded { kind, message, .. } => {
+            drop_messages(tx, i, id, &[*kind])?;
+            if let Some(m) = message {
+                exec(tx,
+                    "INSERT OR REPLACE INTO outbox (instance, user_id, message_id, kind, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![i, id, m.id, kind.name(), at],
+                )?;
+            }
+        }
+        UserEvent::CodeCheckFailed { kind, void } => {
+            if *void {
+                drop_messages(tx, i, id, &[*kind])?;
+            }
+        }
+        UserEvent::NotificationSent { message_id }
+        | UserEvent::NotificationFailed {
+            message_id,
+            retry_at: None,
+            ..
+        } => {
+            exec(
+                tx,
+                "DELETE FROM outbox WHERE instance = ?1 AND user_id = ?2 AND message_id = ?3",
+                params![i, id, message_id],
+            )?;
+        }
+        UserEvent::NotificationFailed {
+            message_id,
+            retry_at: Some(due),
+            ..
+        } => {
+            exec(
+                tx,
+                "UPDATE outbox SET due_at = ?4 WHERE instance = ?1 AND user_id = ?2 AND message_id = ?3",
+                params![i, id, message_id, due],
+            )?;
+        }
+        UserEvent::PasswordCheckFailed
         | UserEvent::PasswordCheckSucceeded
         | UserEvent::LockedOut { .. }
         | UserEvent::SessionsEnded { .. } => {}

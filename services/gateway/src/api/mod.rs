@@ -8,6 +8,7 @@ pub mod apps;
 pub mod events;
 pub mod login_sessions;
 pub mod members;
+pub mod notifications;
 pub mod orgs;
 pub mod pats;
 pub mod permissions;

@@ -80,6 +80,7 @@ pub async fn confirmed(
             frame: Frame::new(texts, texts.not_logged_out_title, &look),
             text: texts.not_logged_out,
             alert: true,
+            link: None,
         };
         return Ok(pages::render(StatusCode::BAD_REQUEST, &page.frame, &page));
     }
@@ -126,6 +127,7 @@ fn logged_out(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
         frame: Frame::new(texts, texts.logged_out_title, look),
         text: texts.logged_out,
         alert: false,
+        link: None,
     };
     pages::render(StatusCode::OK, &page.frame, &page)
 }

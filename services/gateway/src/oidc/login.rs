@@ -27,15 +27,30 @@ use crate::Gateway;
 pub const SESSION_COOKIE: &str = "portcullis_session";
 pub(super) const CSRF_COOKIE: &str = "portcullis_csrf";
 
+/// The org of an app's project, if it can be read now.
+async fn org_of_project(gw: &Gateway, instance: &str, project_id: &str) -> Option<String> {
+    let (i, p) = (instance.to_string(), project_id.to_string());
+    read(gw, move |m| Ok(m.project(&i, &p)?.map(|p| p.org_id)))
+        .await
+        .ok()
+        .flatten()
+}
+
 /// The branding of an app's login: its project's org's, else the instance's (or the default,
 /// if they cannot be read now: the login goes on, unbranded).
 pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
-    let (i, p) = (instance.to_string(), project_id.to_string());
-    let org = read(gw, move |m| Ok(m.project(&i, &p)?.map(|p| p.org_id)))
-        .await
-        .ok()
-        .flatten();
+    let org = org_of_project(gw, instance, project_id).await;
     look_in(gw, instance, org.as_deref()).await
+}
+
+/// Whether an app's login offers "Forgot password?" (its org's login settings, else the
+/// instance's, do not hide it).
+pub(super) async fn offers_reset(gw: &Gateway, instance: &str, project_id: &str) -> bool {
+    let org = org_of_project(gw, instance, project_id).await;
+    match gw.bus.settings_maps(instance, org.as_deref()).await {
+        Ok((own, org)) => !domain::settings::login(org.as_ref(), &own).hide_password_reset,
+        Err(_) => true,
+    }
 }
 
 /// The branding of an org (else of the instance), or of the instance (`org` absent).
@@ -138,22 +153,31 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
     }
 }
 
+/// The login form of a request: `offer_reset` shows "Forgot password?".
+struct LoginForm<'a> {
+    auth_request: &'a str,
+    username: &'a str,
+    offer_reset: bool,
+}
+
 fn login_page(
     req: &HttpRequest,
     look: &BrandingSettings,
     texts: &'static Texts,
-    auth_request: &str,
-    username: &str,
+    form: LoginForm<'_>,
     refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
     let page = LoginPage {
         frame: Frame::new(texts, texts.log_in, look),
-        auth_request,
+        auth_request: form.auth_request,
         csrf: &csrf,
-        username,
+        username: form.username,
         error: refusal.as_ref().map(|r| r.why.said(texts)),
+        reset_href: form
+            .offer_reset
+            .then(|| super::reset_password::reset_path(form.auth_request)),
     };
     let mut response = pages::render(status, &page.frame, &page);
     if let Some(seconds) = refusal.and_then(|r| r.retry_after) {
@@ -184,12 +208,16 @@ pub async fn page(
     };
     let look = look_of(&gw, &instance, &request.params.project_id).await;
     let texts = Language::of_login(&request, &req).texts();
-    let hint = request.params.login_hint.as_deref().unwrap_or_default();
-    Ok(login_page(&req, &look, texts, &q.auth_request, hint, None))
+    let form = LoginForm {
+        auth_request: &q.auth_request,
+        username: request.params.login_hint.as_deref().unwrap_or_default(),
+        offer_reset: offers_reset(&gw, &instance, &request.params.project_id).await,
+    };
+    Ok(login_page(&req, &look, texts, form, None))
 }
 
 #[derive(Deserialize)]
-pub struct LoginForm {
+pub struct LoginFields {
     #[serde(rename = "authRequest")]
     auth_request: String,
     csrf: String,
@@ -200,7 +228,7 @@ pub struct LoginForm {
 pub async fn submit(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    form: web::Form<LoginFields>,
 ) -> OAuthResult<HttpResponse> {
     let f = form.into_inner();
     let (instance, request) = match posted(&gw, &req, &f.auth_request, &f.csrf).await? {
@@ -223,14 +251,12 @@ pub async fn submit(
             Some(refusal) => {
                 let look = look_of(&gw, &instance, &request.params.project_id).await;
                 let texts = Language::of_login(&request, &req).texts();
-                return Ok(login_page(
-                    &req,
-                    &look,
-                    texts,
-                    &f.auth_request,
-                    &f.username,
-                    Some(refusal),
-                ));
+                let form = LoginForm {
+                    auth_request: &f.auth_request,
+                    username: &f.username,
+                    offer_reset: offers_reset(&gw, &instance, &request.params.project_id).await,
+                };
+                return Ok(login_page(&req, &look, texts, form, Some(refusal)));
             }
             None => return Err(e.into()),
         },
@@ -292,10 +318,7 @@ pub(super) async fn posted(
     csrf: &str,
 ) -> OAuthResult<Result<(String, PendingAuthRequest), HttpResponse>> {
     let instance = instance_of(gw, req).await?;
-    let csrf_ok = req
-        .cookie(CSRF_COOKIE)
-        .is_some_and(|c| !csrf.is_empty() && same_secret(c.value(), csrf));
-    if !csrf_ok {
+    if !csrf_ok(req, csrf) {
         let look = look_in(gw, &instance, None).await;
         return Ok(Err(error_page(req, &look, Notice::FormExpired)));
     }
@@ -303,6 +326,12 @@ pub(super) async fn posted(
         Ok(request) => Ok((instance, request)),
         Err(_) => Err(expired(req)),
     })
+}
+
+/// Whether a form's CSRF token is the one of its cookie (compared in constant time).
+pub(super) fn csrf_ok(req: &HttpRequest, csrf: &str) -> bool {
+    req.cookie(CSRF_COOKIE)
+        .is_some_and(|c| !csrf.is_empty() && same_secret(c.value(), csrf))
 }
 
 /// The form's answer to a failed login: a wrong password (or user, or lockout), a rate limit,

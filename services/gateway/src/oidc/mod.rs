@@ -18,10 +18,12 @@ mod language;
 mod login;
 mod pages;
 mod params;
+mod reset_password;
 pub(crate) mod revoked;
 mod texts;
 pub(crate) mod tokens;
 mod userinfo;
+mod verify_email;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::{Code, Error, Kind};
@@ -43,6 +45,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/ui/login/password",
         web::post().to(expired_password::submit),
     )
+    .route("/ui/login/reset", web::get().to(reset_password::page))
+    .route("/ui/login/reset", web::post().to(reset_password::request))
+    .route(
+        "/ui/login/reset/password",
+        web::post().to(reset_password::set),
+    )
+    .route("/ui/login/verify", web::get().to(verify_email::page))
+    .route("/ui/login/verify", web::post().to(verify_email::verify))
     .route("/oauth/v2/token", web::post().to(grants::token))
     .route("/oidc/v1/userinfo", web::get().to(userinfo::get))
     .route("/oidc/v1/userinfo", web::post().to(userinfo::post))

@@ -39,6 +39,47 @@ pub struct LoginPage<'a> {
     pub csrf: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// Where "Forgot password?" leads (none when the login settings hide it).
+    pub reset_href: Option<String>,
+}
+
+/// The start of a password reset: the login name.
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+pub struct ResetRequestPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub back: Option<String>,
+}
+
+/// A new password with the code of a reset or an invitation.
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    /// The user's id (from a message's link) or empty.
+    pub user: &'a str,
+    /// The login name given to start the reset, or empty.
+    pub username: &'a str,
+    pub code: &'a str,
+    /// Whether a code was just asked for.
+    pub sent: bool,
+    pub error: Option<&'a str>,
+    pub back: Option<String>,
+}
+
+/// The confirmation of an email address from its message's link.
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage<'a> {
+    pub frame: Frame<'a>,
+    pub csrf: &'a str,
+    pub user: &'a str,
+    pub code: &'a str,
 }
 
 /// The change of an expired password.
@@ -58,6 +99,8 @@ pub struct MessagePage<'a> {
     pub frame: Frame<'a>,
     pub text: &'a str,
     pub alert: bool,
+    /// A way on: (address, label).
+    pub link: Option<(&'a str, &'a str)>,
 }
 
 /// The question before a logout without a hint.
@@ -114,6 +157,7 @@ pub fn notice(
         frame: Frame::new(texts, texts.cannot_log_in, look),
         text: notice.text(texts.tag),
         alert: true,
+        link: None,
     };
     render(status, &page.frame, &page)
 }

@@ -23,6 +23,21 @@ pub struct Texts {
     pub logged_out: &'static str,
     pub not_logged_out_title: &'static str,
     pub not_logged_out: &'static str,
+    pub forgot_password: &'static str,
+    pub reset_title: &'static str,
+    pub reset_intro: &'static str,
+    pub send_code: &'static str,
+    pub code_sent: &'static str,
+    pub code: &'static str,
+    pub set_password: &'static str,
+    pub password_set_title: &'static str,
+    pub password_set: &'static str,
+    pub back_to_login: &'static str,
+    pub wrong_code: &'static str,
+    pub verify_title: &'static str,
+    pub verify_intro: &'static str,
+    pub verified_title: &'static str,
+    pub verified: &'static str,
 }
 
 /// Why a page ends a flow instead of going on.
@@ -115,6 +130,21 @@ pub const ENGLISH: Texts = Texts {
     not_logged_out_title: "Not logged out",
     not_logged_out: "This logout did not come from the logout page, so nobody was logged out. \
                      Open the logout page again to log out.",
+    forgot_password: "Forgot password?",
+    reset_title: "Reset your password",
+    reset_intro: "Enter your username. If its account has an email address, we send a code to it.",
+    send_code: "Send code",
+    code_sent: "If the account exists, a code is on its way to its email address. Enter it with your new password.",
+    code: "Code",
+    set_password: "Set password",
+    password_set_title: "Password set",
+    password_set: "Your password is set. Log in to your application with it.",
+    back_to_login: "Back to the login",
+    wrong_code: "The code is wrong, used or expired. Ask for a new one.",
+    verify_title: "Verify your email address",
+    verify_intro: "Confirm that this email address is yours.",
+    verified_title: "Email address verified",
+    verified: "Thank you: your email address is verified.",
 };
 
 pub const GERMAN: Texts = Texts {
@@ -139,4 +169,19 @@ pub const GERMAN: Texts = Texts {
     not_logged_out_title: "Nicht abgemeldet",
     not_logged_out: "Diese Abmeldung kam nicht von der Abmeldeseite, daher wurde niemand \
                      abgemeldet. Öffnen Sie die Abmeldeseite erneut, um sich abzumelden.",
+    forgot_password: "Passwort vergessen?",
+    reset_title: "Passwort zurücksetzen",
+    reset_intro: "Geben Sie Ihren Benutzernamen ein. Hat das Konto eine E-Mail-Adresse, senden wir einen Code dorthin.",
+    send_code: "Code senden",
+    code_sent: "Falls das Konto existiert, ist ein Code an seine E-Mail-Adresse unterwegs. Geben Sie ihn mit Ihrem neuen Passwort ein.",
+    code: "Code",
+    set_password: "Passwort festlegen",
+    password_set_title: "Passwort festgelegt",
+    password_set: "Ihr Passwort ist festgelegt. Melden Sie sich damit bei Ihrer Anwendung an.",
+    back_to_login: "Zurück zur Anmeldung",
+    wrong_code: "Der Code ist falsch, verbraucht oder abgelaufen. Fordern Sie einen neuen an.",
+    verify_title: "E-Mail-Adresse bestätigen",
+    verify_intro: "Bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört.",
+    verified_title: "E-Mail-Adresse bestätigt",
+    verified: "Danke: Ihre E-Mail-Adresse ist bestätigt.",
 };

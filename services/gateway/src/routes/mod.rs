@@ -8,6 +8,7 @@ pub mod events;
 pub mod instance;
 pub mod login_sessions;
 pub mod members;
+pub mod notifications;
 pub mod orgs;
 pub mod pats;
 pub mod permissions;
@@ -38,5 +39,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     sessions::configure(cfg);
     login_sessions::configure(cfg);
     settings::configure(cfg);
+    notifications::configure(cfg);
     events::configure(cfg);
 }

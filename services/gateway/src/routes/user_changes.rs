@@ -1,7 +1,7 @@
 //! Changes of a user: profile, email, phone, password, state, metadata, machine secret. Each
 //! is a `UserChange` whose `UserOp` says the permission and the self-management rule.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use command::PasswordChange;
@@ -10,7 +10,7 @@ use domain::{Code, Error};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::user_changes;
+use crate::api::{notifications, user_changes};
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::views::{respond, ErrorBody, ListParams, PageView, SecretView, WriteReply};
@@ -150,28 +150,56 @@ async fn change_phone(
 struct PasswordBody {
     /// Required when users change their own password.
     current_password: Option<String>,
-    /// 12 to 200 characters.
+    /// A password reset or invitation code, instead of a caller: the code is the proof
+    /// (`USER-0017` when wrong, used or expired; wrong ones count towards the lockout).
+    code: Option<String>,
+    /// What the password rules of the user's org allow (`USER-0009` names the rule broken).
     new_password: String,
 }
 
 /// Sets a human's password. `user.credential.write`; a user may change their own with the
-/// current password.
+/// current password; anyone with a reset or invitation code may set it with the code (no
+/// token needed).
 #[utoipa::path(put, path = "/v1/users/{id}/password", tag = "users", params(("id" = String, Path)),
     request_body = PasswordBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
-    extensions(("x-permission" = json!("user.credential.write (self, with current_password)"))))]
+    extensions(("x-permission" = json!("user.credential.write (self, with current_password); none with code"))))]
 async fn change_password(
     gw: web::Data<Gateway>,
-    auth: Authenticated,
+    req: HttpRequest,
+    auth: Option<Authenticated>,
     id: web::Path<String>,
-    body: Body<PasswordBody>,
+    body: std::result::Result<Body<PasswordBody>, ApiError>,
 ) -> Result<HttpResponse> {
-    let b = body.into_inner();
-    let change = PasswordChange {
-        current_password: b.current_password,
-        new_password: b.new_password,
+    // Without a caller, only a body with a code is looked at: anything else is 401, as on
+    // every route of the API.
+    let unauthenticated = || {
+        ApiError(Error::new(
+            Code::Unauthenticated,
+            "send a bearer token, or the reset code as code",
+        ))
     };
-    let reply = user_changes::change_password(&gw, &auth, &id, change).await?;
+    let b = match (body, &auth) {
+        (Ok(b), _) => b.into_inner(),
+        (Err(e), Some(_)) => return Err(e),
+        (Err(_), None) => return Err(unauthenticated()),
+    };
+    let reply = match (b.code, auth) {
+        (Some(code), _) => {
+            let instance = crate::auth::instance_of(&gw, &req).await?;
+            let ip = gw.edge.client_ip(&req);
+            notifications::set_password_by_code(&gw, &instance, ip, &id, &code, b.new_password)
+                .await?
+        }
+        (None, Some(auth)) => {
+            let change = PasswordChange {
+                current_password: b.current_password,
+                new_password: b.new_password,
+            };
+            user_changes::change_password(&gw, &auth, &id, change).await?
+        }
+        (None, None) => return Err(unauthenticated()),
+    };
     Ok(respond(reply, false))
 }
 

@@ -1,8 +1,10 @@
 //! What the API answers: write receipts, pages, and the resources as JSON.
 
 mod login_sessions;
+mod notifications;
 
 pub use login_sessions::{CallbackView, CreatedSessionView, FactorsView, LoginSessionView};
+pub use notifications::{CodeView, SmtpView};
 
 use actix_web::HttpResponse;
 use domain::{Code, Error};

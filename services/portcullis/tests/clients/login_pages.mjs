@@ -1,12 +1,13 @@
 // The hosted login's pages in headless Chromium (Debian's, driven by playwright-core), as a
 // person uses them: by keyboard, in English on a desktop and in German on a phone, through a
-// refused login, an expired password and a logout. On every page it checks what a person
+// refused login, an expired password and a logout, "Forgot password?", an invitation's and
+// an email verification's links. On every page it checks what a person
 // relies on (no error in the console, which is where CSP violations show; a label for every
 // field; nothing wider than the screen) and takes a screenshot into OUT.
 import { chromium } from 'playwright-core';
 
 const { ISSUER, CLIENT_ID, BRANDED_CLIENT_ID, REDIRECT_URI, CHALLENGE, USERNAME, PASSWORD,
-  NEW_PASSWORD, OUT } = process.env;
+  NEW_PASSWORD, INVITE_LINK, VERIFY_LINK, OUT } = process.env;
 const authorize = (client = CLIENT_ID) =>
   `${ISSUER}/oauth/v2/authorize?response_type=code&client_id=${encodeURIComponent(client)}` +
   `&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=openid&state=s1` +
@@ -97,6 +98,17 @@ try {
   await look(en, 'logged-out');
   await en.goto(`${ISSUER}/oauth/v2/authorize?client_id=unknown&response_type=code`);
   await look(en, 'error');
+  // An invitation's link: the code is filled in, the new password has the focus.
+  await en.goto(INVITE_LINK);
+  await look(en, 'invite');
+  await en.keyboard.type(NEW_PASSWORD);
+  await submitting(en, () => en.keyboard.press('Enter'));
+  await look(en, 'password-set');
+  // An email verification's link asks for a click.
+  await en.goto(VERIFY_LINK);
+  await look(en, 'verify-email');
+  await submitting(en, () => en.keyboard.press('Enter'));
+  await look(en, 'email-verified');
 
   // German on a phone, the org's colours.
   const de = await visitor('de-DE', { width: 390, height: 780 });
@@ -106,6 +118,12 @@ try {
   await de.fill('input[name=password]', 'falsch');
   await submitting(de, () => de.keyboard.press('Enter'));
   await look(de, 'login-de-refused');
+  // "Passwort vergessen?": the login name, then the code form (the code goes by email).
+  await submitting(de, () => de.click('a[href^="/ui/login/reset"]'));
+  await look(de, 'reset-de-phone');
+  await de.keyboard.type(USERNAME);
+  await submitting(de, () => de.keyboard.press('Enter'));
+  await look(de, 'reset-code-de-phone');
 } finally {
   await browser.close();
 }

@@ -42,6 +42,15 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("change_email", json!({"address": "z@b.io"})),
         ("change_phone", json!({"phone": "+41791234567"})),
         ("change_password", json!({"new_password": "a new password"})),
+        (
+            "set_smtp",
+            json!({"host": "smtp.example.com", "port": 587, "sender_address": "a@b.io", "sender_name": "A"}),
+        ),
+        ("test_smtp", json!({"to": "a@b.io"})),
+        ("send_email_code", json!({})),
+        ("verify_email", json!({"code": "ABCDEFGH"})),
+        ("reset_password", json!({})),
+        ("invite", json!({})),
         ("set_metadata", json!({"value": "eA=="})),
         ("create_pat", json!({})),
         (

@@ -1,7 +1,8 @@
 //! The hosted login's pages in headless Chromium, as a person uses them: by keyboard, in
 //! English on a desktop and in German on a phone with an org's colours, through a refused
 //! login, an expired password (the admin of a data directory made by release 0.1, whose
-//! password's age is not known, once expiry is on) and a logout. Every page loads without an
+//! password's age is not known, once expiry is on), a logout, "Forgot password?", and the
+//! links of an invitation and of an email verification. Every page loads without an
 //! error (CSP violations included), labels every field and fits the screen. The screenshots
 //! it takes are the ones in `docs/screenshots/` (`PORTCULLIS_WRITE_SCREENSHOTS=1` writes
 //! them there).
@@ -9,6 +10,7 @@
 use serde_json::{json, Value};
 use testkit::Client;
 
+use super::mail_sink::{link_in, MailSink};
 use super::oidc_behaviours::challenge;
 use super::oidc_clients::run;
 use super::oidc_support::{param, REDIRECT};
@@ -37,6 +39,34 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     );
     assert_eq!(colours.status, 200, "{}", colours.body);
     expire_passwords(&api.after(&colours));
+    // Messages go to a real SMTP server; the links of two of them are visited.
+    let sink = MailSink::start(0);
+    let smtp = api.put(
+        "/v1/instance/smtp",
+        json!({"host": "127.0.0.1", "port": sink.port, "tls": "none",
+               "sender_address": "login@example.com", "sender_name": "Example login"}),
+    );
+    assert_eq!(smtp.status, 200, "{}", smtp.body);
+    let link = |username: &str, action: &str| {
+        let user = api.post(
+            &format!("/v1/orgs/{org}/users/human"),
+            json!({"username": username, "profile": {"given_name": "Ada", "family_name": "Lovelace"},
+                   "email": {"address": format!("{username}@example.com")}}),
+        );
+        assert_eq!(user.status, 201, "{}", user.body);
+        let sent = api
+            .after(&user)
+            .post(&format!("/v1/users/{}/{action}", user.str("id")), json!({}));
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        link_in(&sink.wait_for(&format!("{username}@example.com"), 1))
+    };
+    let invite = link("ada", "invite");
+    let verify = link("lovelace", "email/send_code");
+    let admins = api.get("/v1/users?username=admin");
+    let admin_address = admins.body["items"][0]["email"]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let shots = tempfile::tempdir().unwrap();
     let seen = run(
@@ -51,9 +81,17 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
             ("USERNAME", "admin"),
             ("PASSWORD", &read(&data, "admin.password")),
             ("NEW_PASSWORD", "a brand new passphrase"),
+            ("INVITE_LINK", &invite),
+            ("VERIFY_LINK", &verify),
             ("OUT", shots.path().to_str().unwrap()),
         ],
     );
+    // The reset asked at the phone's login went by email, in the look of the user's own org.
+    let reset = sink.wait_for(&admin_address, 1);
+    assert_eq!(reset["subject"], "Reset your password");
+    let look = api.get(&format!("/v1/orgs/{org}/settings/branding"));
+    let colour = look.body["primary_color"].as_str().unwrap();
+    assert!(reset["html"].as_str().unwrap().contains(colour), "{reset}");
     assert_eq!(server.stop().code(), Some(0));
 
     let pages = seen["pages"].as_object().expect("the pages seen");
@@ -97,6 +135,14 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     assert_eq!(text("login-de-phone", "lang"), "de");
     assert_eq!(text("login-de-phone", "heading"), "Anmelden");
     assert!(text("login-de-refused", "alert").starts_with("Benutzername oder Passwort"));
+    assert_eq!(text("reset-de-phone", "heading"), "Passwort zurücksetzen");
+    assert_eq!(text("reset-de-phone", "focused"), "username");
+    assert_eq!(text("reset-code-de-phone", "focused"), "code");
+    assert_eq!(text("invite", "heading"), "Reset your password");
+    assert_eq!(text("invite", "focused"), "new_password");
+    assert_eq!(text("password-set", "heading"), "Password set");
+    assert_eq!(text("verify-email", "heading"), "Verify your email address");
+    assert_eq!(text("email-verified", "heading"), "Email address verified");
 
     if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
         let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");

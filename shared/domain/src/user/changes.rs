@@ -6,7 +6,7 @@
 use authz::{Caller, UserOp};
 use serde::{Deserialize, Serialize};
 
-use super::{profile, Email, Profile, User, UserEvent, UserKind, UserState};
+use super::{profile, CodeKind, Email, NewCode, Profile, User, UserEvent, UserKind, UserState};
 use crate::aggregate::Ctx;
 use crate::error::{Code, Error, Result};
 use crate::settings::LockoutSettings;
@@ -76,6 +76,31 @@ pub enum UserChange {
     EndSessions {
         only: Option<String>,
     },
+    /// A one-time code of a kind (replacing any earlier one of that kind).
+    AddCode(NewCode),
+    /// A verification code (email or phone) given back, at `at` (unix milliseconds).
+    Verify {
+        kind: CodeKind,
+        code_hash: String,
+        at: i64,
+    },
+    /// A new password set with a reset or invitation code instead of the current password.
+    PasswordByCode {
+        code_hash: String,
+        password_hash: String,
+        at: i64,
+    },
+    /// A wrong code of a kind was given, under the lockout's `max_otp_attempts`.
+    CodeWrong {
+        kind: CodeKind,
+        max_attempts: u32,
+    },
+    /// What became of a message: sent (`failure` absent), or not, at `at`.
+    Delivered {
+        message_id: String,
+        failure: Option<String>,
+        at: i64,
+    },
 }
 
 impl UserChange {
@@ -90,6 +115,11 @@ impl UserChange {
             | UserChange::Deactivate
             | UserChange::Lock
             | UserChange::EndSessions { .. } => true,
+            UserChange::AddCode(code) => code.kind.sets_password(),
+            UserChange::Verify { .. }
+            | UserChange::PasswordByCode { .. }
+            | UserChange::CodeWrong { .. }
+            | UserChange::Delivered { .. } => false,
             UserChange::Profile(_)
             | UserChange::Email { .. }
             | UserChange::Phone { .. }
@@ -106,7 +136,10 @@ impl UserChange {
     /// all (`Some(None)`), one (`Some(Some(id))`), or none.
     pub fn ends_sessions(&self) -> Option<Option<String>> {
         match self {
-            UserChange::Password { .. } | UserChange::Deactivate | UserChange::Lock => Some(None),
+            UserChange::Password { .. }
+            | UserChange::PasswordByCode { .. }
+            | UserChange::Deactivate
+            | UserChange::Lock => Some(None),
             UserChange::EndSessions { only } => Some(only.clone()),
             UserChange::Profile(_)
             | UserChange::Email { .. }
@@ -118,7 +151,11 @@ impl UserChange {
             | UserChange::SetSecret { .. }
             | UserChange::RemoveSecret
             | UserChange::PasswordRight { .. }
-            | UserChange::PasswordWrong { .. } => None,
+            | UserChange::PasswordWrong { .. }
+            | UserChange::AddCode(_)
+            | UserChange::Verify { .. }
+            | UserChange::CodeWrong { .. }
+            | UserChange::Delivered { .. } => None,
         }
     }
 
@@ -146,6 +183,10 @@ impl UserChange {
                 UserOp::ChangePassword
             }
             UserChange::EndSessions { .. } => UserOp::ManageSessions,
+            UserChange::AddCode(c) => c.kind.op(),
+            UserChange::Verify { kind, .. } | UserChange::CodeWrong { kind, .. } => kind.op(),
+            UserChange::PasswordByCode { .. } => UserOp::ChangePassword,
+            UserChange::Delivered { .. } => UserOp::ChangeState,
         }
     }
 }
@@ -391,6 +432,25 @@ impl User {
             UserChange::EndSessions { only } => vec![UserEvent::SessionsEnded {
                 session_id: only.clone(),
             }],
+            UserChange::AddCode(code) => self.decide_new_code(code, ctx.now)?,
+            UserChange::Verify {
+                kind,
+                code_hash,
+                at,
+            } => self.decide_verify(*kind, code_hash, *at)?,
+            UserChange::PasswordByCode {
+                code_hash,
+                password_hash,
+                at,
+            } => self.decide_password_by_code(code_hash, password_hash, *at)?,
+            UserChange::CodeWrong { kind, max_attempts } => {
+                self.decide_wrong_code(*kind, *max_attempts)
+            }
+            UserChange::Delivered {
+                message_id,
+                failure,
+                at,
+            } => self.decide_delivery(message_id, failure.as_deref(), *at),
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {
                     return Err(Error::new(Code::NoSecret, "the user has no client secret"));

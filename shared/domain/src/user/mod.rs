@@ -12,7 +12,9 @@ use crate::lifecycle::Lifecycle;
 use crate::validate;
 
 mod changes;
+mod codes;
 pub use changes::{ProfilePatch, UserChange, MAX_METADATA};
+pub use codes::{next_attempt, Channel, CodeKind, Message, NewCode, PendingCode};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -92,6 +94,9 @@ pub struct User {
     /// set before this was recorded.
     #[serde(default)]
     pub password_set_at: Option<i64>,
+    /// One-time codes waiting to be used, one per kind (a new one replaces the old).
+    #[serde(default)]
+    pub codes: BTreeMap<CodeKind, PendingCode>,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -205,6 +210,33 @@ pub enum UserEvent {
     SessionsEnded {
         session_id: Option<String>,
     },
+    /// A one-time code (its hash), and the message to send it in, if it is sent.
+    CodeAdded {
+        kind: CodeKind,
+        code_hash: String,
+        expires_at: i64,
+        message: Option<Message>,
+    },
+    /// A wrong code was given; `void`: too many, the code is no longer good.
+    CodeCheckFailed {
+        kind: CodeKind,
+        void: bool,
+    },
+    /// The user proved they hold their email address.
+    EmailVerified,
+    /// The user proved they hold their phone.
+    PhoneVerified,
+    /// A message left for its recipient.
+    NotificationSent {
+        message_id: String,
+    },
+    /// A message could not be sent; it is tried again at `retry_at`, or given up (`None`).
+    NotificationFailed {
+        message_id: String,
+        attempt: u32,
+        reason: String,
+        retry_at: Option<i64>,
+    },
 }
 
 impl EventType for UserEvent {
@@ -232,6 +264,12 @@ impl EventType for UserEvent {
             UserEvent::PasswordCheckSucceeded => "user.human.password.check.succeeded",
             UserEvent::LockedOut { .. } => "user.locked.temporarily",
             UserEvent::SessionsEnded { .. } => "user.sessions.ended",
+            UserEvent::CodeAdded { .. } => "user.code.added",
+            UserEvent::CodeCheckFailed { .. } => "user.code.check.failed",
+            UserEvent::EmailVerified => "user.human.email.verified",
+            UserEvent::PhoneVerified => "user.human.phone.verified",
+            UserEvent::NotificationSent { .. } => "user.notification.sent",
+            UserEvent::NotificationFailed { .. } => "user.notification.failed",
         }
     }
 }
@@ -480,6 +518,7 @@ impl Aggregate for User {
             UserEvent::Removed { .. } => {
                 self.lifecycle = Lifecycle::Removed;
                 self.pats.clear();
+                self.codes.clear();
             }
             UserEvent::ProfileChanged { profile } => {
                 if let Some(UserKind::Human { profile: p, .. }) = &mut self.kind {
@@ -500,16 +539,20 @@ impl Aggregate for User {
                 if let Some(UserKind::Human { email: e, .. }) = &mut self.kind {
                     *e = email.clone();
                 }
+                self.codes.remove(&CodeKind::VerifyEmail);
             }
             UserEvent::PhoneChanged { phone, verified } => {
                 if let Some(UserKind::Human { phone: p, .. }) = &mut self.kind {
                     *p = phone.clone();
                 }
                 self.phone_verified = *verified;
+                self.codes.remove(&CodeKind::VerifyPhone);
             }
             UserEvent::PasswordChanged { password_hash, at } => {
                 self.password_hash = Some(password_hash.clone());
                 self.password_set_at = *at;
+                self.codes.remove(&CodeKind::PasswordReset);
+                self.codes.remove(&CodeKind::Init);
             }
             UserEvent::Deactivated => self.state = UserState::Inactive,
             UserEvent::Reactivated | UserEvent::Unlocked => {
@@ -536,6 +579,59 @@ impl Aggregate for User {
                 self.locked_until = Some(*until);
             }
             UserEvent::SessionsEnded { .. } => {}
+            UserEvent::CodeAdded {
+                kind,
+                code_hash,
+                expires_at,
+                message,
+            } => {
+                let code = PendingCode {
+                    code_hash: code_hash.clone(),
+                    expires_at: *expires_at,
+                    failures: 0,
+                    message: message.clone(),
+                    attempts: 0,
+                    retry_at: None,
+                };
+                self.codes.insert(*kind, code);
+            }
+            UserEvent::CodeCheckFailed { kind, void: true } => {
+                self.codes.remove(kind);
+            }
+            UserEvent::CodeCheckFailed { kind, void: false } => {
+                if let Some(c) = self.codes.get_mut(kind) {
+                    c.failures += 1;
+                }
+            }
+            UserEvent::EmailVerified => {
+                if let Some(UserKind::Human { email, .. }) = &mut self.kind {
+                    email.verified = true;
+                }
+                self.codes.remove(&CodeKind::VerifyEmail);
+            }
+            UserEvent::PhoneVerified => {
+                self.phone_verified = true;
+                self.codes.remove(&CodeKind::VerifyPhone);
+            }
+            UserEvent::NotificationSent { message_id } => {
+                if let Some(c) = self.code_of_message(message_id) {
+                    c.message = None;
+                }
+            }
+            UserEvent::NotificationFailed {
+                message_id,
+                attempt,
+                retry_at,
+                ..
+            } => {
+                if let Some(c) = self.code_of_message(message_id) {
+                    c.attempts = *attempt;
+                    c.retry_at = *retry_at;
+                    if retry_at.is_none() {
+                        c.message = None;
+                    }
+                }
+            }
         }
     }
 }

@@ -102,6 +102,17 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                     absolute_lifetime_s: 86400,
                 }),
             },
+            IE::SmtpSet {
+                config: domain::smtp::SmtpConfig {
+                    host: s("mail.acme.test"),
+                    port: 587,
+                    tls: domain::smtp::SmtpTls::Starttls,
+                    user: Some(s("login")),
+                    sealed_password: Some(s("c2VhbGVk")),
+                    sender_address: s("login@acme.test"),
+                    sender_name: s("Acme login"),
+                },
+            },
         ]
         .map(D::Instance),
     );
@@ -195,6 +206,32 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             },
             E::LockedOut {
                 until: 1_764_950_700_000,
+            },
+            E::CodeAdded {
+                kind: domain::user::CodeKind::VerifyEmail,
+                code_hash: s("ef56"),
+                expires_at: 1_764_954_000_000,
+                message: Some(domain::user::Message {
+                    id: s("m1"),
+                    channel: domain::user::Channel::Email,
+                    sealed_code: s("c2VhbGVk"),
+                    base_url: s("https://acme.test"),
+                }),
+            },
+            E::CodeCheckFailed {
+                kind: domain::user::CodeKind::PasswordReset,
+                void: true,
+            },
+            E::EmailVerified,
+            E::PhoneVerified,
+            E::NotificationSent {
+                message_id: s("m1"),
+            },
+            E::NotificationFailed {
+                message_id: s("m2"),
+                attempt: 2,
+                reason: s("421 try again later"),
+                retry_at: Some(1_764_950_760_000),
             },
         ]
         .map(D::User),
@@ -504,6 +541,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             IE::Removed { .. } => 4,
             IE::SystemMemberRemoved { .. } => 5,
             IE::SettingsSet { .. } => 6,
+            IE::SmtpSet { .. } => 7,
         },
         DomainEvent::Org(e) => match e {
             OE::Added { .. } => 0,
@@ -537,6 +575,12 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::PasswordCheckSucceeded => 19,
             E::SessionsEnded { .. } => 20,
             E::LockedOut { .. } => 21,
+            E::CodeAdded { .. } => 22,
+            E::CodeCheckFailed { .. } => 23,
+            E::EmailVerified => 24,
+            E::PhoneVerified => 25,
+            E::NotificationSent { .. } => 26,
+            E::NotificationFailed { .. } => 27,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -600,9 +644,9 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 
 /// The variants each kind has (the highest arm of `variant` plus one).
 const VARIANTS: [(&str, u8); 11] = [
-    ("instance", 7),
+    ("instance", 8),
     ("org", 7),
-    ("user", 22),
+    ("user", 28),
     ("project", 17),
     ("user_grant", 3),
     ("signing_keys", 4),

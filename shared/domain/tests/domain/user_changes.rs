@@ -12,7 +12,7 @@ fn s(v: &str) -> String {
     v.to_string()
 }
 
-fn human() -> E {
+pub(crate) fn human() -> E {
     E::HumanAdded {
         org_id: s("o1"),
         username: s("ada"),

@@ -107,7 +107,7 @@ impl CqlReadModel {
             }
             InstanceEvent::Removed { .. } => self.remove_instance(i).await,
             // Settings are read from their aggregates; the audit trail has the events.
-            InstanceEvent::SettingsSet { .. } => Ok(()),
+            InstanceEvent::SettingsSet { .. } | InstanceEvent::SmtpSet { .. } => Ok(()),
         }
     }
 

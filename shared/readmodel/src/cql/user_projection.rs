@@ -219,11 +219,31 @@ impl CqlReadModel {
                 )
                 .await?;
             }
+            UserEvent::EmailVerified => {
+                self.run(
+                    "UPDATE users SET email_verified = true WHERE instance = ? AND id = ?",
+                    (i, id),
+                )
+                .await?;
+            }
+            UserEvent::PhoneVerified => {
+                self.run(
+                    "UPDATE users SET phone_verified = true WHERE instance = ? AND id = ?",
+                    (i, id),
+                )
+                .await?;
+            }
+            // The outbox's messages are kept by the embedded read model only: a cluster does
+            // not send messages yet.
             UserEvent::PasswordChanged { .. }
             | UserEvent::PasswordCheckFailed
             | UserEvent::PasswordCheckSucceeded
             | UserEvent::LockedOut { .. }
-            | UserEvent::SessionsEnded { .. } => {}
+            | UserEvent::SessionsEnded { .. }
+            | UserEvent::CodeAdded { .. }
+            | UserEvent::CodeCheckFailed { .. }
+            | UserEvent::NotificationSent { .. }
+            | UserEvent::NotificationFailed { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?

@@ -1,0 +1,120 @@
+//! The outbox's sending: one waiting message at a time, read from its user's aggregate (so
+//! that a message sent, replaced or given up meanwhile is not sent again), rendered in the
+//! user's language and their org's colours, sent, and recorded as sent or failed (the next
+//! attempt backs off; past its code's life the message is given up).
+
+use crypto::sealing::Purpose;
+use domain::user::{Channel, CodeKind, PendingCode, User, UserChange, UserCommand, UserKind};
+use domain::{Aggregate, Error};
+use notify::{CodeMail, Look, Mail};
+
+use crate::actor::now_ms;
+use crate::bus::CommandBus;
+use crate::codes::{outbox_caller, unseal};
+use crate::sagas::key;
+
+/// The hosted login's page that takes a code of `kind`.
+fn page(kind: CodeKind) -> &'static str {
+    match kind {
+        CodeKind::VerifyEmail | CodeKind::VerifyPhone => "verify",
+        CodeKind::PasswordReset | CodeKind::Init => "reset",
+    }
+}
+
+impl CommandBus {
+    /// Sends the message `message_id` of a user if it still waits and its turn has come, and
+    /// records the outcome. Returns whether an attempt was made.
+    pub async fn deliver(
+        &self,
+        instance: &str,
+        user_id: &str,
+        message_id: &str,
+    ) -> Result<bool, Error> {
+        let k = key(instance, User::KIND, user_id);
+        let (user, _) = self.state::<User>(&k).await?;
+        let Some((kind, code, _)) = user.pending_message(message_id) else {
+            return Ok(false);
+        };
+        let now = now_ms();
+        if code.retry_at.is_some_and(|at| at > now) {
+            return Ok(false);
+        }
+        let outcome = self.send_code(instance, user_id, &user, kind, code).await;
+        if let Err(why) = &outcome {
+            tracing::warn!(instance, user_id, message_id, kind = kind.name(), error = %why, "a message could not be sent; it is tried again later");
+        } else {
+            tracing::info!(
+                instance,
+                user_id,
+                message_id,
+                kind = kind.name(),
+                "message sent"
+            );
+        }
+        let change = UserChange::Delivered {
+            message_id: message_id.to_string(),
+            failure: outcome.err(),
+            at: now_ms(),
+        };
+        self.execute::<User>(
+            &k,
+            &outbox_caller(instance),
+            UserCommand::Change(change),
+            None,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn send_code(
+        &self,
+        instance: &str,
+        user_id: &str,
+        user: &User,
+        kind: CodeKind,
+        code: &PendingCode,
+    ) -> Result<(), String> {
+        let message = code.message.as_ref().ok_or("no message")?;
+        let Some(UserKind::Human { profile, email, .. }) = &user.kind else {
+            return Err("the user has no email address".into());
+        };
+        if message.channel == Channel::Sms {
+            return Err("no SMS provider is configured".into());
+        }
+        let key = self.master_key().map_err(|e| e.message)?;
+        let plain = unseal(key, Purpose::MessageCode, instance, &message.sealed_code)
+            .map_err(|e| e.message)?;
+        let server = self.smtp_server(instance).await.map_err(|e| e.message)?;
+        let (org, own) = self
+            .settings_of_user(instance, user)
+            .await
+            .map_err(|e| e.message)?;
+        let branding = domain::settings::branding(org.as_ref(), &own);
+        let link = format!(
+            "{}/ui/login/{}?user={user_id}&code={plain}",
+            message.base_url.trim_end_matches('/'),
+            page(kind)
+        );
+        let mail = CodeMail {
+            kind,
+            code: &plain,
+            link: &link,
+            display_name: &profile.display_name,
+            language: profile.preferred_language.as_deref(),
+            look: Look {
+                primary_color: branding.primary_color,
+                background_color: branding.background_color,
+                font_color: branding.font_color,
+            },
+            sender_name: &server.sender_name,
+        };
+        let (subject, text, html) = notify::code_mail(&mail)?;
+        let mail = Mail {
+            to: email.address.clone(),
+            subject,
+            text,
+            html,
+        };
+        notify::send(&server, &mail).await
+    }
+}

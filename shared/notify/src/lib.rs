@@ -1,0 +1,8 @@
+//! Messages to end users: what a code's message says (in the user's language, in the colours
+//! of their org), and sending it over the instance's SMTP server.
+
+mod smtp;
+mod texts;
+
+pub use smtp::{send, Mail, SmtpServer};
+pub use texts::{code_mail, CodeMail, Look};
