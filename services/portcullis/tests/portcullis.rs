@@ -38,6 +38,8 @@ mod grpc_users;
 mod login_language;
 #[path = "portcullis/login_pages.rs"]
 mod login_pages;
+#[path = "portcullis/login_register.rs"]
+mod login_register;
 #[path = "portcullis/login_reset.rs"]
 mod login_reset;
 #[path = "portcullis/login_sessions.rs"]

@@ -75,11 +75,7 @@ pub async fn submit(
         Err(e) if e.code == Code::InvalidPassword => {
             let look = look_of(&gw, &instance, &request.params.project_id).await;
             let texts = Language::of_login(&request, &req).texts();
-            let detail = |name: &str| {
-                let found = e.details.iter().find(|(k, _)| k == name);
-                found.map_or("", |(_, v)| v.as_str())
-            };
-            let why = texts.broken_rule(detail("rule"), detail("min_length"));
+            let why = texts.broken_rule(&e);
             let page = expired_password_page(&req, &look, texts, &f.auth_request, Some(&why));
             return Ok(page);
         }

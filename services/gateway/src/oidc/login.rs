@@ -43,14 +43,46 @@ pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> B
     look_in(gw, instance, org.as_deref()).await
 }
 
-/// Whether an app's login offers "Forgot password?" (its org's login settings, else the
-/// instance's, do not hide it).
-pub(super) async fn offers_reset(gw: &Gateway, instance: &str, project_id: &str) -> bool {
+/// What an app's login offers besides the password, as the `login` settings of its org
+/// (else the instance's) say.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Offers {
+    /// "Forgot password?" (unless `hide_password_reset`).
+    pub reset: bool,
+    /// "Create an account" (`allow_register`).
+    pub register: bool,
+}
+
+pub(super) async fn offers(gw: &Gateway, instance: &str, project_id: &str) -> Offers {
     let org = org_of_project(gw, instance, project_id).await;
     match gw.bus.settings_maps(instance, org.as_deref()).await {
-        Ok((own, org)) => !domain::settings::login(org.as_ref(), &own).hide_password_reset,
-        Err(_) => true,
+        Ok((own, org)) => {
+            let login = domain::settings::login(org.as_ref(), &own);
+            Offers {
+                reset: !login.hide_password_reset,
+                register: login.allow_register,
+            }
+        }
+        Err(_) => Offers {
+            reset: true,
+            register: false,
+        },
     }
+}
+
+/// The org of a login's app, if it can be read now.
+pub(super) async fn org_of_login(
+    gw: &Gateway,
+    instance: &str,
+    request: &PendingAuthRequest,
+) -> Option<String> {
+    org_of_project(gw, instance, &request.params.project_id).await
+}
+
+/// A page of the login for an authorization request.
+pub(super) fn login_path(path: &str, auth_request: &str) -> String {
+    let encoded: String = form_urlencoded::byte_serialize(auth_request.as_bytes()).collect();
+    format!("{path}?authRequest={encoded}")
 }
 
 /// The branding of an org (else of the instance), or of the instance (`org` absent).
@@ -153,11 +185,11 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
     }
 }
 
-/// The login form of a request: `offer_reset` shows "Forgot password?".
+/// The login form of a request, with the links its `offers` show.
 struct LoginForm<'a> {
     auth_request: &'a str,
     username: &'a str,
-    offer_reset: bool,
+    offers: Offers,
 }
 
 fn login_page(
@@ -176,8 +208,13 @@ fn login_page(
         username: form.username,
         error: refusal.as_ref().map(|r| r.why.said(texts)),
         reset_href: form
-            .offer_reset
-            .then(|| super::reset_password::reset_path(form.auth_request)),
+            .offers
+            .reset
+            .then(|| login_path("/ui/login/reset", form.auth_request)),
+        register_href: form
+            .offers
+            .register
+            .then(|| login_path("/ui/login/register", form.auth_request)),
     };
     let mut response = pages::render(status, &page.frame, &page);
     if let Some(seconds) = refusal.and_then(|r| r.retry_after) {
@@ -211,7 +248,7 @@ pub async fn page(
     let form = LoginForm {
         auth_request: &q.auth_request,
         username: request.params.login_hint.as_deref().unwrap_or_default(),
-        offer_reset: offers_reset(&gw, &instance, &request.params.project_id).await,
+        offers: offers(&gw, &instance, &request.params.project_id).await,
     };
     Ok(login_page(&req, &look, texts, form, None))
 }
@@ -254,7 +291,7 @@ pub async fn submit(
                 let form = LoginForm {
                     auth_request: &f.auth_request,
                     username: &f.username,
-                    offer_reset: offers_reset(&gw, &instance, &request.params.project_id).await,
+                    offers: offers(&gw, &instance, &request.params.project_id).await,
                 };
                 return Ok(login_page(&req, &look, texts, form, Some(refusal)));
             }

@@ -18,6 +18,7 @@ mod language;
 mod login;
 mod pages;
 mod params;
+mod register;
 mod reset_password;
 pub(crate) mod revoked;
 mod texts;
@@ -45,6 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/ui/login/password",
         web::post().to(expired_password::submit),
     )
+    .route("/ui/login/register", web::get().to(register::page))
+    .route("/ui/login/register", web::post().to(register::submit))
     .route("/ui/login/reset", web::get().to(reset_password::page))
     .route("/ui/login/reset", web::post().to(reset_password::request))
     .route(

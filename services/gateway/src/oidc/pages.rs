@@ -41,6 +41,23 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// Where "Forgot password?" leads (none when the login settings hide it).
     pub reset_href: Option<String>,
+    /// Where "Create an account" leads (where the login settings allow registration).
+    pub register_href: Option<String>,
+}
+
+/// Registration: a new human in the org of the login's app.
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct RegisterPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub email: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub back: String,
 }
 
 /// The start of a password reset: the login name.

@@ -12,7 +12,7 @@ use domain::{Code, Error};
 use serde::Deserialize;
 
 use super::language::Language;
-use super::login::{cookie, csrf_ok, error_page, look_in, look_of, CSRF_COOKIE};
+use super::login::{cookie, csrf_ok, error_page, login_path, look_in, look_of, CSRF_COOKIE};
 use super::pages::{self, Frame, MessagePage, ResetPasswordPage, ResetRequestPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
@@ -22,20 +22,9 @@ use crate::limits::Subject;
 use crate::reads::read;
 use crate::Gateway;
 
-/// A page of the login for an authorization request.
-fn login_path(path: &str, auth_request: &str) -> String {
-    let encoded: String = form_urlencoded::byte_serialize(auth_request.as_bytes()).collect();
-    format!("{path}?authRequest={encoded}")
-}
-
 /// Where a page of the reset leads back to: the login it came from, if any.
 fn back_to_login(auth_request: &str) -> Option<String> {
     (!auth_request.is_empty()).then(|| login_path("/ui/login", auth_request))
-}
-
-/// Where the login's "Forgot password?" leads.
-pub(super) fn reset_path(auth_request: &str) -> String {
-    login_path("/ui/login/reset", auth_request)
 }
 
 /// The look and language of a reset: its login's (app's org), else its user's org's, else
@@ -257,11 +246,7 @@ pub async fn set(
         Err(e) => match e.code {
             Code::InvalidCode => (StatusCode::BAD_REQUEST, texts.wrong_code.to_string()),
             Code::InvalidPassword => {
-                let detail = |name: &str| {
-                    let found = e.details.iter().find(|(k, _)| k == name);
-                    found.map_or("", |(_, v)| v.as_str())
-                };
-                let why = texts.broken_rule(detail("rule"), detail("min_length"));
+                let why = texts.broken_rule(&e);
                 (StatusCode::BAD_REQUEST, why)
             }
             Code::RateLimited => (StatusCode::TOO_MANY_REQUESTS, texts.too_many.to_string()),

@@ -38,6 +38,17 @@ pub struct Texts {
     pub verify_intro: &'static str,
     pub verified_title: &'static str,
     pub verified: &'static str,
+    pub register_link: &'static str,
+    pub register_title: &'static str,
+    pub given_name: &'static str,
+    pub family_name: &'static str,
+    pub email: &'static str,
+    pub create_account: &'static str,
+    pub username_taken: &'static str,
+    pub invalid_email: &'static str,
+    pub invalid_username: &'static str,
+    pub invalid_name: &'static str,
+    pub no_registration: &'static str,
 }
 
 /// Why a page ends a flow instead of going on.
@@ -85,9 +96,14 @@ impl Notice {
 }
 
 impl Texts {
-    /// What a refused new password broke, as the page says it (`rule` and `min_length` as
-    /// the password rules' refusal names them).
-    pub fn broken_rule(&self, rule: &str, min_length: &str) -> String {
+    /// What a refused new password broke (`USER-0009`, whose details name the `rule` and
+    /// the `min_length`), as the page says it.
+    pub fn broken_rule(&self, refusal: &domain::Error) -> String {
+        let detail = |name: &str| {
+            let found = refusal.details.iter().find(|(k, _)| k == name);
+            found.map_or("", |(_, v)| v.as_str())
+        };
+        let (rule, min_length) = (detail("rule"), detail("min_length"));
         let german = self.tag == "de";
         match (rule, german) {
             ("min_length", false) => {
@@ -145,6 +161,17 @@ pub const ENGLISH: Texts = Texts {
     verify_intro: "Confirm that this email address is yours.",
     verified_title: "Email address verified",
     verified: "Thank you: your email address is verified.",
+    register_link: "Create an account",
+    register_title: "Create your account",
+    given_name: "First name",
+    family_name: "Last name",
+    email: "Email address",
+    create_account: "Create account",
+    username_taken: "This username is taken. Choose another one.",
+    invalid_email: "Enter a valid email address.",
+    invalid_username: "A username has no spaces and at most 200 characters.",
+    invalid_name: "Enter your first and last name (at most 200 characters each).",
+    no_registration: "Registration is not open here.",
 };
 
 pub const GERMAN: Texts = Texts {
@@ -184,4 +211,15 @@ pub const GERMAN: Texts = Texts {
     verify_intro: "Bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört.",
     verified_title: "E-Mail-Adresse bestätigt",
     verified: "Danke: Ihre E-Mail-Adresse ist bestätigt.",
+    register_link: "Konto erstellen",
+    register_title: "Ihr Konto erstellen",
+    given_name: "Vorname",
+    family_name: "Nachname",
+    email: "E-Mail-Adresse",
+    create_account: "Konto erstellen",
+    username_taken: "Dieser Benutzername ist vergeben. Wählen Sie einen anderen.",
+    invalid_email: "Geben Sie eine gültige E-Mail-Adresse ein.",
+    invalid_username: "Ein Benutzername hat keine Leerzeichen und höchstens 200 Zeichen.",
+    invalid_name: "Geben Sie Vor- und Nachnamen ein (je höchstens 200 Zeichen).",
+    no_registration: "Eine Registrierung ist hier nicht möglich.",
 };

@@ -109,6 +109,10 @@ try {
   await look(en, 'verify-email');
   await submitting(en, () => en.keyboard.press('Enter'));
   await look(en, 'email-verified');
+  // Registration, where the login settings allow it.
+  await en.goto(authorize());
+  await submitting(en, () => en.click('a[href^="/ui/login/register"]'));
+  await look(en, 'register');
 
   // German on a phone, the org's colours.
   const de = await visitor('de-DE', { width: 390, height: 780 });

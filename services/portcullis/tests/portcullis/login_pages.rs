@@ -1,8 +1,8 @@
 //! The hosted login's pages in headless Chromium, as a person uses them: by keyboard, in
 //! English on a desktop and in German on a phone with an org's colours, through a refused
 //! login, an expired password (the admin of a data directory made by release 0.1, whose
-//! password's age is not known, once expiry is on), a logout, "Forgot password?", and the
-//! links of an invitation and of an email verification. Every page loads without an
+//! password's age is not known, once expiry is on), a logout, "Forgot password?", the links
+//! of an invitation and of an email verification, and registration. Every page loads without an
 //! error (CSP violations included), labels every field and fits the screen. The screenshots
 //! it takes are the ones in `docs/screenshots/` (`PORTCULLIS_WRITE_SCREENSHOTS=1` writes
 //! them there).
@@ -39,6 +39,11 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     );
     assert_eq!(colours.status, 200, "{}", colours.body);
     expire_passwords(&api.after(&colours));
+    let open = api.put(
+        "/v1/instance/settings/login",
+        json!({"allow_register": true}),
+    );
+    assert_eq!(open.status, 200, "{}", open.body);
     // Messages go to a real SMTP server; the links of two of them are visited.
     let sink = MailSink::start(0);
     let smtp = api.put(
@@ -143,6 +148,8 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     assert_eq!(text("password-set", "heading"), "Password set");
     assert_eq!(text("verify-email", "heading"), "Verify your email address");
     assert_eq!(text("email-verified", "heading"), "Email address verified");
+    assert_eq!(text("register", "heading"), "Create your account");
+    assert_eq!(text("register", "focused"), "given_name");
 
     if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
         let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");

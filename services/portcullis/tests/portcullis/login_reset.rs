@@ -12,7 +12,7 @@ use super::oidc_support::{app, issuer, UserAgent, REDIRECT};
 use super::self_management::human;
 
 /// A field's value in a page.
-fn field(page: &str, name: &str) -> String {
+pub(super) fn field(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&marker)
@@ -22,7 +22,7 @@ fn field(page: &str, name: &str) -> String {
 }
 
 /// A link's target in a page, by its text.
-fn href(page: &str, text: &str) -> String {
+pub(super) fn href(page: &str, text: &str) -> String {
     let end = page
         .find(&format!("\">{text}</a>"))
         .unwrap_or_else(|| panic!("no link {text} in {page}"));
