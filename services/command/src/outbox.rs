@@ -4,6 +4,7 @@
 //! attempt backs off; past its code's life the message is given up).
 
 use crypto::sealing::Purpose;
+use domain::settings::MessageTemplate;
 use domain::user::{Channel, CodeKind, PendingCode, User, UserChange, UserCommand, UserKind};
 use domain::{Aggregate, Error};
 use notify::{CodeMail, Look, Mail};
@@ -12,6 +13,16 @@ use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::codes::{outbox_caller, unseal};
 use crate::sagas::key;
+
+/// The message template of a code of `kind`.
+fn template(kind: CodeKind) -> MessageTemplate {
+    match kind {
+        CodeKind::VerifyEmail => MessageTemplate::VerifyEmail,
+        CodeKind::VerifyPhone => MessageTemplate::VerifyPhone,
+        CodeKind::PasswordReset => MessageTemplate::PasswordReset,
+        CodeKind::Init => MessageTemplate::Init,
+    }
+}
 
 /// The hosted login's page that takes a code of `kind`.
 fn page(kind: CodeKind) -> &'static str {
@@ -90,6 +101,17 @@ impl CommandBus {
             .await
             .map_err(|e| e.message)?;
         let branding = domain::settings::branding(org.as_ref(), &own);
+        let language = profile
+            .preferred_language
+            .as_deref()
+            .and_then(|l| domain::settings::language(l).ok())
+            .unwrap_or_else(|| "en".to_string());
+        let (own_texts, org_texts) = self
+            .texts_maps(instance, user.exists().then_some(user.org.as_str()))
+            .await
+            .unwrap_or_default();
+        let texts =
+            domain::settings::texts_for(org_texts.as_ref(), &own_texts, template(kind), &language);
         let link = format!(
             "{}/ui/login/{}?user={user_id}&code={plain}",
             message.base_url.trim_end_matches('/'),
@@ -100,7 +122,8 @@ impl CommandBus {
             code: &plain,
             link: &link,
             display_name: &profile.display_name,
-            language: profile.preferred_language.as_deref(),
+            language: &language,
+            texts,
             look: Look {
                 primary_color: branding.primary_color,
                 background_color: branding.background_color,

@@ -5,7 +5,8 @@ use authz::Caller;
 use domain::instance::{Instance, InstanceCommand};
 use domain::org::{Org, OrgCommand};
 use domain::settings::{
-    LockoutSettings, PasswordComplexitySettings, Settings, SettingsKind, SettingsMap,
+    LockoutSettings, MessageTemplate, MessageTexts, PasswordComplexitySettings, Settings,
+    SettingsKind, SettingsMap, TextsMap,
 };
 use domain::user::User;
 use domain::{Aggregate, Code, Error};
@@ -106,5 +107,69 @@ impl CommandBus {
         };
         self.execute::<Org>(&key(instance, Org::KIND, org_id), caller, cmd, if_match)
             .await
+    }
+}
+
+impl CommandBus {
+    /// Sets (or with `None` removes) a message template's texts in a language, of the
+    /// instance (`org` absent) or of an org.
+    pub async fn set_texts(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        org: Option<&str>,
+        template: MessageTemplate,
+        language: &str,
+        texts: Option<MessageTexts>,
+    ) -> Result<Written, Error> {
+        let language = language.to_string();
+        match org {
+            Some(id) => {
+                let cmd = OrgCommand::SetTexts {
+                    template,
+                    language,
+                    texts,
+                };
+                self.execute::<Org>(&key(instance, Org::KIND, id), caller, cmd, None)
+                    .await
+            }
+            None => {
+                let cmd = InstanceCommand::SetTexts {
+                    template,
+                    language,
+                    texts,
+                };
+                self.execute::<Instance>(
+                    &key(instance, Instance::KIND, instance),
+                    caller,
+                    cmd,
+                    None,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The message texts the instance sets, and those the org sets (if an org is given; an
+    /// org that does not exist is `ORG-0001`).
+    pub async fn texts_maps(
+        &self,
+        instance: &str,
+        org: Option<&str>,
+    ) -> Result<(TextsMap, Option<TextsMap>), Error> {
+        let (own, _) = self
+            .state::<Instance>(&key(instance, Instance::KIND, instance))
+            .await?;
+        let org = match org {
+            Some(id) => {
+                let (org, _) = self.state::<Org>(&key(instance, Org::KIND, id)).await?;
+                if !org.exists() {
+                    return Err(Error::new(Code::OrgNotFound, "the org does not exist"));
+                }
+                Some(org.texts)
+            }
+            None => None,
+        };
+        Ok((own.texts, org))
     }
 }

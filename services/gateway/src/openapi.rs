@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     apps, events, instance, login_sessions, members, notifications, orgs, pats, permissions,
-    project_grants, projects, sessions, settings, system, user_changes, user_grants, users,
+    project_grants, projects, sessions, settings, system, texts, user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -110,6 +110,8 @@ impl Modify for BearerAuth {
         login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request,
         settings::get_instance_settings, settings::set_instance_settings,
         settings::get_org_settings, settings::set_org_settings, settings::reset_org_settings,
+        texts::get_instance_texts, texts::set_instance_texts, texts::reset_instance_texts,
+        texts::get_org_texts, texts::set_org_texts, texts::reset_org_texts,
         notifications::set_smtp, notifications::get_smtp, notifications::test_smtp,
         notifications::send_email_code, notifications::verify_email, notifications::reset_password, notifications::invite,
         projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,

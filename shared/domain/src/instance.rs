@@ -9,7 +9,9 @@ use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, MemberMap};
-use crate::settings::{Settings, SettingsMap};
+use crate::settings::{
+    apply_texts, decide_texts, MessageTemplate, MessageTexts, Settings, SettingsMap, TextsMap,
+};
 use crate::smtp::SmtpConfig;
 use crate::validate;
 
@@ -33,6 +35,9 @@ pub struct Instance {
     /// Where the instance's messages leave (`None`: no messages are sent).
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// The messages' texts the instance sets, by `template/language`.
+    #[serde(default)]
+    pub texts: TextsMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,19 +67,50 @@ pub enum InstanceCommand {
         config: SmtpConfig,
         keep_password: bool,
     },
+    /// A message template's texts in a language (`None`: the built-in ones again)
+    /// (`iam.policy.write`).
+    SetTexts {
+        template: MessageTemplate,
+        language: String,
+        texts: Option<MessageTexts>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InstanceEvent {
-    Added { name: String, domains: Vec<String> },
-    MemberSet { user_id: String, roles: Vec<String> },
-    MemberRemoved { user_id: String },
-    SystemMemberSet { user_id: String, roles: Vec<String> },
-    Removed { domains: Vec<String> },
+    Added {
+        name: String,
+        domains: Vec<String>,
+    },
+    MemberSet {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    MemberRemoved {
+        user_id: String,
+    },
+    SystemMemberSet {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    Removed {
+        domains: Vec<String>,
+    },
     // Release 0.1's payloads name variants by index: keep the order of those it knew.
-    SystemMemberRemoved { user_id: String },
-    SettingsSet { settings: Settings },
-    SmtpSet { config: SmtpConfig },
+    SystemMemberRemoved {
+        user_id: String,
+    },
+    SettingsSet {
+        settings: Settings,
+    },
+    SmtpSet {
+        config: SmtpConfig,
+    },
+    TextsSet {
+        template: MessageTemplate,
+        language: String,
+        texts: Option<MessageTexts>,
+    },
 }
 
 impl EventType for InstanceEvent {
@@ -88,6 +124,7 @@ impl EventType for InstanceEvent {
             InstanceEvent::SystemMemberRemoved { .. } => "system.member.removed",
             InstanceEvent::SettingsSet { .. } => "instance.settings.set",
             InstanceEvent::SmtpSet { .. } => "instance.smtp.set",
+            InstanceEvent::TextsSet { .. } => "instance.texts.set",
         }
     }
 }
@@ -125,7 +162,8 @@ impl Aggregate for Instance {
             | InstanceEvent::Removed { .. }
             | InstanceEvent::SystemMemberRemoved { .. }
             | InstanceEvent::SettingsSet { .. }
-            | InstanceEvent::SmtpSet { .. } => Vec::new(),
+            | InstanceEvent::SmtpSet { .. }
+            | InstanceEvent::TextsSet { .. } => Vec::new(),
         }
     }
 
@@ -149,7 +187,7 @@ impl Aggregate for Instance {
             InstanceCommand::Member(m) => {
                 m.access(&authz::MemberPermissions::IAM, instance, Place::Instance)
             }
-            InstanceCommand::SetSettings(_) => {
+            InstanceCommand::SetSettings(_) | InstanceCommand::SetTexts { .. } => {
                 Access::Check(Requirement::plain(Permission::IAM_POLICY_WRITE), instance)
             }
             InstanceCommand::SetSmtp { .. } => {
@@ -241,6 +279,18 @@ impl Aggregate for Instance {
                 }
                 vec![InstanceEvent::SmtpSet { config }]
             }
+            InstanceCommand::SetTexts {
+                template,
+                language,
+                texts,
+            } => match decide_texts(&self.texts, *template, language, texts.as_ref())? {
+                None => vec![],
+                Some((language, texts)) => vec![InstanceEvent::TextsSet {
+                    template: *template,
+                    language,
+                    texts,
+                }],
+            },
             InstanceCommand::Remove => {
                 // An instance's own users (of data made before system users had a scope of
                 // their own) cannot remove it.
@@ -283,6 +333,11 @@ impl Aggregate for Instance {
                 self.settings.insert(settings.kind(), settings.clone());
             }
             InstanceEvent::SmtpSet { config } => self.smtp = Some(config.clone()),
+            InstanceEvent::TextsSet {
+                template,
+                language,
+                texts,
+            } => apply_texts(&mut self.texts, *template, language, texts),
         }
     }
 }

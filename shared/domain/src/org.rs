@@ -7,7 +7,10 @@ use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
-use crate::settings::{Settings, SettingsKind, SettingsMap};
+use crate::settings::{
+    apply_texts, decide_texts, MessageTemplate, MessageTexts, Settings, SettingsKind, SettingsMap,
+    TextsMap,
+};
 use crate::validate;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +21,9 @@ pub struct Org {
     /// The kinds of settings the org overrides (`policy.write`).
     #[serde(default)]
     pub settings: SettingsMap,
+    /// The messages' texts the org sets, by `template/language`.
+    #[serde(default)]
+    pub texts: TextsMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,18 +42,45 @@ pub enum OrgCommand {
     SetSettings(Settings),
     /// Back to the instance's value (`policy.delete`).
     ResetSettings(SettingsKind),
+    /// A message template's texts in a language (`policy.write`; `None`: the instance's
+    /// again, `policy.delete`).
+    SetTexts {
+        template: MessageTemplate,
+        language: String,
+        texts: Option<MessageTexts>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrgEvent {
-    Added { name: String },
-    MemberSet { user_id: String, roles: Vec<String> },
-    MemberRemoved { user_id: String },
-    Removed { name: String },
+    Added {
+        name: String,
+    },
+    MemberSet {
+        user_id: String,
+        roles: Vec<String>,
+    },
+    MemberRemoved {
+        user_id: String,
+    },
+    Removed {
+        name: String,
+    },
     // Release 0.1's payloads name variants by index: keep the order of those it knew.
-    Renamed { name: String },
-    SettingsSet { settings: Settings },
-    SettingsReset { kind: SettingsKind },
+    Renamed {
+        name: String,
+    },
+    SettingsSet {
+        settings: Settings,
+    },
+    SettingsReset {
+        kind: SettingsKind,
+    },
+    TextsSet {
+        template: MessageTemplate,
+        language: String,
+        texts: Option<MessageTexts>,
+    },
 }
 
 impl EventType for OrgEvent {
@@ -60,6 +93,7 @@ impl EventType for OrgEvent {
             OrgEvent::Renamed { .. } => "org.renamed",
             OrgEvent::SettingsSet { .. } => "org.settings.set",
             OrgEvent::SettingsReset { .. } => "org.settings.reset",
+            OrgEvent::TextsSet { .. } => "org.texts.set",
         }
     }
 }
@@ -82,7 +116,8 @@ impl Aggregate for Org {
             | OrgEvent::Removed { .. }
             | OrgEvent::Renamed { .. }
             | OrgEvent::SettingsSet { .. }
-            | OrgEvent::SettingsReset { .. } => Vec::new(),
+            | OrgEvent::SettingsReset { .. }
+            | OrgEvent::TextsSet { .. } => Vec::new(),
         }
     }
 
@@ -113,6 +148,8 @@ impl Aggregate for Org {
             OrgCommand::Rename { .. } => (Permission::ORG_WRITE, org),
             OrgCommand::SetSettings(_) => (Permission::POLICY_WRITE, org),
             OrgCommand::ResetSettings(_) => (Permission::POLICY_DELETE, org),
+            OrgCommand::SetTexts { texts: Some(_), .. } => (Permission::POLICY_WRITE, org),
+            OrgCommand::SetTexts { texts: None, .. } => (Permission::POLICY_DELETE, org),
         };
         Access::Check(Requirement::plain(perm), target)
     }
@@ -162,6 +199,18 @@ impl Aggregate for Org {
                 vec![OrgEvent::SettingsReset { kind: *kind }]
             }
             OrgCommand::ResetSettings(_) => vec![],
+            OrgCommand::SetTexts {
+                template,
+                language,
+                texts,
+            } => match decide_texts(&self.texts, *template, language, texts.as_ref())? {
+                None => vec![],
+                Some((language, texts)) => vec![OrgEvent::TextsSet {
+                    template: *template,
+                    language,
+                    texts,
+                }],
+            },
         })
     }
 
@@ -185,6 +234,11 @@ impl Aggregate for Org {
             OrgEvent::SettingsReset { kind } => {
                 self.settings.remove(kind);
             }
+            OrgEvent::TextsSet {
+                template,
+                language,
+                texts,
+            } => apply_texts(&mut self.texts, *template, language, texts),
         }
     }
 }

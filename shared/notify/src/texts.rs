@@ -1,6 +1,7 @@
 //! What a code's message says, in English and German, and how it looks (the org's branding).
 
 use askama::Template;
+use domain::settings::MessageTexts;
 use domain::user::CodeKind;
 
 /// The colours of the message: the branding in force for the user's org.
@@ -19,8 +20,11 @@ pub struct CodeMail<'a> {
     /// The page of the hosted login that takes the code.
     pub link: &'a str,
     pub display_name: &'a str,
-    /// The user's preferred language (BCP 47); German for `de…`, else English.
-    pub language: Option<&'a str>,
+    /// The message's language (BCP 47, lower case); German for `de…`, else English.
+    pub language: &'a str,
+    /// The instance's and org's texts for this template and language: what they set
+    /// replaces the built-in text.
+    pub texts: MessageTexts,
     pub look: Look,
     /// The instance's or org's name, for the greeting line.
     pub sender_name: &'a str,
@@ -28,15 +32,16 @@ pub struct CodeMail<'a> {
 
 struct Texts {
     tag: &'static str,
-    subject: &'static str,
-    greeting: &'static str,
-    text: &'static str,
+    subject: String,
+    title: String,
+    greeting: String,
+    text: String,
     code_label: &'static str,
-    button: &'static str,
+    button: String,
     ignore: &'static str,
 }
 
-fn texts(kind: CodeKind, german: bool) -> Texts {
+fn texts(kind: CodeKind, german: bool, overrides: &MessageTexts) -> Texts {
     let (subject, text, button) = match (kind, german) {
         (CodeKind::VerifyEmail, false) => (
             "Verify your email address",
@@ -79,25 +84,31 @@ fn texts(kind: CodeKind, german: bool) -> Texts {
             "Passwort wählen",
         ),
     };
-    match german {
-        false => Texts {
-            tag: "en",
-            subject,
-            greeting: "Hello",
-            text,
-            code_label: "Your code",
-            button,
-            ignore: "If you did not ask for this, ignore this message: nothing changes.",
-        },
-        true => Texts {
-            tag: "de",
-            subject,
-            greeting: "Hallo",
-            text,
-            code_label: "Ihr Code",
-            button,
-            ignore: "Wenn Sie das nicht verlangt haben, ignorieren Sie diese Nachricht: es ändert sich nichts.",
-        },
+    let (tag, greeting, code_label, ignore) = match german {
+        false => (
+            "en",
+            "Hello",
+            "Your code",
+            "If you did not ask for this, ignore this message: nothing changes.",
+        ),
+        true => (
+            "de",
+            "Hallo",
+            "Ihr Code",
+            "Wenn Sie das nicht verlangt haben, ignorieren Sie diese Nachricht: es ändert sich nichts.",
+        ),
+    };
+    let own = |set: &Option<String>, built_in: &str| set.clone().unwrap_or(built_in.to_string());
+    let subject = own(&overrides.subject, subject);
+    Texts {
+        tag,
+        title: own(&overrides.title, &subject),
+        subject,
+        greeting: own(&overrides.greeting, greeting),
+        text: own(&overrides.text, text),
+        code_label,
+        button: own(&overrides.button_text, button),
+        ignore,
     }
 }
 
@@ -117,26 +128,25 @@ struct Text<'a> {
 
 /// The subject, plain text and HTML of a code's message.
 pub fn code_mail(m: &CodeMail<'_>) -> Result<(String, String, String), String> {
-    let german = m
-        .language
-        .is_some_and(|l| l.to_ascii_lowercase().starts_with("de"));
-    let t = texts(m.kind, german);
+    let german = m.language.to_ascii_lowercase().starts_with("de");
+    let t = texts(m.kind, german, &m.texts);
     let html = Html { t: &t, m }.render().map_err(|e| e.to_string())?;
     let text = Text { t: &t, m }.render().map_err(|e| e.to_string())?;
-    Ok((t.subject.to_string(), text, html))
+    Ok((t.subject.clone(), text, html))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn mail(language: Option<&'static str>) -> CodeMail<'static> {
+    fn mail(language: &'static str) -> CodeMail<'static> {
         CodeMail {
             kind: CodeKind::PasswordReset,
             code: "K7QX2M9P",
             link: "https://acme.test/ui/login/reset?code=K7QX2M9P&user=u1",
             display_name: "Ada <script>",
             language,
+            texts: MessageTexts::default(),
             look: Look {
                 primary_color: "#5469d4".into(),
                 background_color: "#fafafa".into(),
@@ -148,7 +158,7 @@ mod tests {
 
     #[test]
     fn messages_carry_the_code_and_link_in_the_users_language_escaped() {
-        let (subject, text, html) = code_mail(&mail(None)).unwrap();
+        let (subject, text, html) = code_mail(&mail("en")).unwrap();
         assert_eq!(subject, "Reset your password");
         assert!(text.contains("K7QX2M9P") && text.contains("Hello Ada <script>"));
         assert!(html.contains("K7QX2M9P") && html.contains("#5469d4"));
@@ -158,8 +168,25 @@ mod tests {
             html.contains("code=K7QX2M9P&#38;user=u1")
                 || html.contains("code=K7QX2M9P&amp;user=u1")
         );
-        let (subject, text, _) = code_mail(&mail(Some("de-CH"))).unwrap();
+        let (subject, text, _) = code_mail(&mail("de-ch")).unwrap();
         assert_eq!(subject, "Setzen Sie Ihr Passwort zurück");
         assert!(text.contains("Hallo Ada"));
+        // What the instance or org sets replaces the built-in text.
+        let own = CodeMail {
+            texts: MessageTexts {
+                subject: Some("Neues Passwort für Acme".into()),
+                text: Some("Ihr Code für Acme.".into()),
+                ..MessageTexts::default()
+            },
+            ..mail("de")
+        };
+        let (subject, text, html) = code_mail(&own).unwrap();
+        assert_eq!(subject, "Neues Passwort für Acme");
+        assert!(
+            text.contains("Ihr Code für Acme.")
+                && html.contains(
+                    "<h1 style=\"font-size:22px;margin:0 0 16px\">Neues Passwort für Acme</h1>"
+                )
+        );
     }
 }

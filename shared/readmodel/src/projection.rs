@@ -109,7 +109,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
         DomainEvent::Instance(e) => match e {
             InstanceEvent::Added { .. }
             | InstanceEvent::SettingsSet { .. }
-            | InstanceEvent::SmtpSet { .. } => NONE,
+            | InstanceEvent::SmtpSet { .. }
+            | InstanceEvent::TextsSet { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
             | InstanceEvent::SystemMemberSet { .. }
@@ -120,7 +121,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             OrgEvent::Added { .. }
             | OrgEvent::Renamed { .. }
             | OrgEvent::SettingsSet { .. }
-            | OrgEvent::SettingsReset { .. } => NONE,
+            | OrgEvent::SettingsReset { .. }
+            | OrgEvent::TextsSet { .. } => NONE,
             OrgEvent::MemberSet { .. } | OrgEvent::MemberRemoved { .. } => AUTH,
             OrgEvent::Removed { .. } => BOTH,
         },
@@ -254,7 +256,9 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
         }
         // Settings are read from their aggregates; the audit trail has the events.
         // (and the SMTP server is read from the instance where a message is sent).
-        InstanceEvent::SettingsSet { .. } | InstanceEvent::SmtpSet { .. } => Ok(()),
+        InstanceEvent::SettingsSet { .. }
+        | InstanceEvent::SmtpSet { .. }
+        | InstanceEvent::TextsSet { .. } => Ok(()),
         InstanceEvent::Removed { .. } => {
             for table in [
                 "domains",
@@ -310,7 +314,9 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
             exec(tx, "DELETE FROM memberships WHERE instance = ?1 AND level = 'org' AND resource_id = ?2", params![i, id])?;
         }
         // Settings are read from their aggregates; the audit trail has the events.
-        OrgEvent::SettingsSet { .. } | OrgEvent::SettingsReset { .. } => {}
+        OrgEvent::SettingsSet { .. }
+        | OrgEvent::SettingsReset { .. }
+        | OrgEvent::TextsSet { .. } => {}
     }
     Ok(())
 }

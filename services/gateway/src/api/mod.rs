@@ -17,6 +17,7 @@ pub mod projects;
 pub mod sessions;
 pub mod settings;
 pub mod system;
+pub mod texts;
 pub mod user_changes;
 pub mod user_grants;
 pub mod users;

@@ -19,7 +19,7 @@ use crate::views::{
 use crate::Gateway;
 
 /// The gateway's check: `on_org` on the org, or `on_instance` on the instance.
-fn check(
+pub(super) fn check(
     gw: &Gateway,
     auth: &Authenticated,
     org: Option<&str>,

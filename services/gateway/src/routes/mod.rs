@@ -17,6 +17,7 @@ pub mod projects;
 pub mod sessions;
 pub mod settings;
 pub mod system;
+pub mod texts;
 pub mod user_changes;
 pub mod user_grants;
 pub mod users;
@@ -40,5 +41,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     login_sessions::configure(cfg);
     settings::configure(cfg);
     notifications::configure(cfg);
+    texts::configure(cfg);
     events::configure(cfg);
 }

@@ -47,6 +47,8 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
             json!({"host": "smtp.example.com", "port": 587, "sender_address": "a@b.io", "sender_name": "A"}),
         ),
         ("test_smtp", json!({"to": "a@b.io"})),
+        ("set_instance_texts", json!({"subject": "Denied"})),
+        ("set_org_texts", json!({"subject": "Denied"})),
         ("send_email_code", json!({})),
         ("verify_email", json!({"code": "ABCDEFGH"})),
         ("reset_password", json!({})),
@@ -241,6 +243,8 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
                 .replace("{app_id}", &app)
                 .replace("{pat_id}", &pat)
                 .replace("{kind}", "session")
+                .replace("{template}", "init")
+                .replace("{language}", "de")
                 .replace("{session_id}", "any-session")
                 .replace(
                     "{grant_id}",

@@ -422,3 +422,74 @@ fn a_message_acknowledged_before_a_kill_9_arrives_after_the_restart() {
     assert_eq!(code_in(&mail).len(), 8);
     restarted.stop();
 }
+
+#[test]
+fn an_orgs_texts_come_before_the_instances_in_the_users_language() {
+    let t = server().tenant();
+    let sink = MailSink::start(0);
+    use_sink(&t, &sink);
+    let org = super::default_org(&t);
+    let instance_texts = t.client.put(
+        "/v1/instance/texts/verify_email/de",
+        json!({"subject": "Instanz: bitte bestätigen", "text": "Der Code der Instanz."}),
+    );
+    assert_eq!(instance_texts.status, 200, "{}", instance_texts.body);
+    let org_texts = t.client.put(
+        &format!("/v1/orgs/{org}/texts/verify_email/de"),
+        json!({"subject": "Acme: bitte bestätigen"}),
+    );
+    assert_eq!(org_texts.status, 200, "{}", org_texts.body);
+    let read = t
+        .client
+        .after(&org_texts)
+        .get(&format!("/v1/orgs/{org}/texts/verify_email/de"));
+    assert_eq!(read.body, json!({"subject": "Acme: bitte bestätigen"}));
+    // Bad input: an unknown template, a language that is none, a subject with a header.
+    let unknown = t
+        .client
+        .put("/v1/instance/texts/welcome/de", json!({"subject": "x"}));
+    assert_eq!(unknown.error(), (404, "SETTINGS-0002"));
+    let no_language = t
+        .client
+        .put("/v1/instance/texts/init/deutsch", json!({"subject": "x"}));
+    assert_eq!(no_language.error(), (400, "SETTINGS-0001"));
+    let header = t.client.put(
+        "/v1/instance/texts/init/de",
+        json!({"subject": "Hallo\r\nBcc: victim@example.com"}),
+    );
+    assert_eq!(header.error(), (400, "SETTINGS-0001"));
+
+    let german = t.client.after(&org_texts).post(
+        &format!("/v1/orgs/{org}/users/human"),
+        json!({"username": "heidi", "profile": {"given_name": "Heidi", "family_name": "Muster",
+               "preferred_language": "de-CH"}, "email": {"address": "heidi@example.com"}}),
+    );
+    assert_eq!(german.status, 201, "{}", german.body);
+    let sent = t.client.after(&german).post(
+        &format!("/v1/users/{}/email/send_code", german.str("id")),
+        json!({}),
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let mail = sink.wait_for("heidi@example.com", 1);
+    assert_eq!(mail["subject"], "Acme: bitte bestätigen");
+    assert!(
+        mail["text"]
+            .as_str()
+            .unwrap()
+            .contains("Der Code der Instanz."),
+        "{mail}"
+    );
+    assert_eq!(code_in(&mail).len(), 8);
+    // Removed: the instance's again.
+    let reset = t
+        .client
+        .delete(&format!("/v1/orgs/{org}/texts/verify_email/de"));
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    let again = t.client.after(&reset).post(
+        &format!("/v1/users/{}/email/send_code", german.str("id")),
+        json!({}),
+    );
+    assert_eq!(again.status, 200, "{}", again.body);
+    let mail = sink.wait_for("heidi@example.com", 2);
+    assert_eq!(mail["subject"], "Instanz: bitte bestätigen");
+}

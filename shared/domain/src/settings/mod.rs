@@ -8,9 +8,14 @@ use crate::error::{Code, Error, Result};
 
 mod login;
 mod password_expiry;
+mod texts;
 
 pub use login::{LoginSettings, Passkeys, SecondFactor};
 pub use password_expiry::PasswordExpirySettings;
+pub use texts::{
+    apply_texts, decide_texts, language, texts_for, texts_key, MessageTemplate, MessageTexts,
+    TextsMap,
+};
 
 /// The kinds of settings, by their name in routes and events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

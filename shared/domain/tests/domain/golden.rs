@@ -113,6 +113,14 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                     sender_name: s("Acme login"),
                 },
             },
+            IE::TextsSet {
+                template: domain::settings::MessageTemplate::VerifyEmail,
+                language: s("de"),
+                texts: Some(domain::settings::MessageTexts {
+                    subject: Some(s("Bitte bestätigen")),
+                    ..Default::default()
+                }),
+            },
         ]
         .map(D::Instance),
     );
@@ -136,6 +144,11 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             },
             OE::SettingsReset {
                 kind: SettingsKind::Session,
+            },
+            OE::TextsSet {
+                template: domain::settings::MessageTemplate::PasswordReset,
+                language: s("en"),
+                texts: None,
             },
         ]
         .map(D::Org),
@@ -542,6 +555,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             IE::SystemMemberRemoved { .. } => 5,
             IE::SettingsSet { .. } => 6,
             IE::SmtpSet { .. } => 7,
+            IE::TextsSet { .. } => 8,
         },
         DomainEvent::Org(e) => match e {
             OE::Added { .. } => 0,
@@ -551,6 +565,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             OE::Renamed { .. } => 4,
             OE::SettingsSet { .. } => 5,
             OE::SettingsReset { .. } => 6,
+            OE::TextsSet { .. } => 7,
         },
         DomainEvent::User(e) => match e {
             E::HumanAdded { .. } => 0,
@@ -644,8 +659,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 
 /// The variants each kind has (the highest arm of `variant` plus one).
 const VARIANTS: [(&str, u8); 11] = [
-    ("instance", 8),
-    ("org", 7),
+    ("instance", 9),
+    ("org", 8),
     ("user", 28),
     ("project", 17),
     ("user_grant", 3),

@@ -107,7 +107,9 @@ impl CqlReadModel {
             }
             InstanceEvent::Removed { .. } => self.remove_instance(i).await,
             // Settings are read from their aggregates; the audit trail has the events.
-            InstanceEvent::SettingsSet { .. } | InstanceEvent::SmtpSet { .. } => Ok(()),
+            InstanceEvent::SettingsSet { .. }
+            | InstanceEvent::SmtpSet { .. }
+            | InstanceEvent::TextsSet { .. } => Ok(()),
         }
     }
 
@@ -193,7 +195,9 @@ impl CqlReadModel {
                 self.remove_members_of(i, "org", id).await?;
             }
             // Settings are read from their aggregates; the audit trail has the events.
-            OrgEvent::SettingsSet { .. } | OrgEvent::SettingsReset { .. } => {}
+            OrgEvent::SettingsSet { .. }
+            | OrgEvent::SettingsReset { .. }
+            | OrgEvent::TextsSet { .. } => {}
         }
         Ok(())
     }
