@@ -16,13 +16,12 @@ use crate::sagas::key;
 use crate::Written;
 
 impl CommandBus {
-    /// The settings the instance sets, and those the org sets (if an org is given; an org
-    /// that does not exist is `ORG-0001`).
-    pub async fn settings_maps(
+    /// The instance, and the org if one is given (an org that does not exist is `ORG-0001`).
+    async fn instance_and_org(
         &self,
         instance: &str,
         org: Option<&str>,
-    ) -> Result<(SettingsMap, Option<SettingsMap>), Error> {
+    ) -> Result<(Instance, Option<Org>), Error> {
         let (own, _) = self
             .state::<Instance>(&key(instance, Instance::KIND, instance))
             .await?;
@@ -32,11 +31,22 @@ impl CommandBus {
                 if !org.exists() {
                     return Err(Error::new(Code::OrgNotFound, "the org does not exist"));
                 }
-                Some(org.settings)
+                Some(org)
             }
             None => None,
         };
-        Ok((own.settings, org))
+        Ok((own, org))
+    }
+
+    /// The settings the instance sets, and those the org sets (if an org is given; an org
+    /// that does not exist is `ORG-0001`).
+    pub async fn settings_maps(
+        &self,
+        instance: &str,
+        org: Option<&str>,
+    ) -> Result<(SettingsMap, Option<SettingsMap>), Error> {
+        let (own, org) = self.instance_and_org(instance, org).await?;
+        Ok((own.settings, org.map(|o| o.settings)))
     }
 
     /// The settings that apply to a user: their org's and their instance's. A user (or an
@@ -157,19 +167,7 @@ impl CommandBus {
         instance: &str,
         org: Option<&str>,
     ) -> Result<(TextsMap, Option<TextsMap>), Error> {
-        let (own, _) = self
-            .state::<Instance>(&key(instance, Instance::KIND, instance))
-            .await?;
-        let org = match org {
-            Some(id) => {
-                let (org, _) = self.state::<Org>(&key(instance, Org::KIND, id)).await?;
-                if !org.exists() {
-                    return Err(Error::new(Code::OrgNotFound, "the org does not exist"));
-                }
-                Some(org.texts)
-            }
-            None => None,
-        };
-        Ok((own.texts, org))
+        let (own, org) = self.instance_and_org(instance, org).await?;
+        Ok((own.texts, org.map(|o| o.texts)))
     }
 }
