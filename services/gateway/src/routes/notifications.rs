@@ -130,15 +130,32 @@ struct SendBody {
     send: Send,
 }
 
+/// An optional body: none at all is the default; one that is there must be valid.
+type OptionalBody = std::result::Result<Body<SendBody>, ApiError>;
+
+fn send_of(req: &HttpRequest, body: OptionalBody) -> Result<Send> {
+    use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+    let headers = req.headers();
+    let empty = !headers.contains_key(TRANSFER_ENCODING)
+        && headers
+            .get(CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    match body {
+        Ok(b) => Ok(b.into_inner().send),
+        Err(_) if empty => Ok(Send::default()),
+        Err(e) => Err(e),
+    }
+}
+
 async fn code(
     gw: &Gateway,
     req: &HttpRequest,
     auth: &Authenticated,
     id: &str,
     kind: CodeKind,
-    body: Option<Body<SendBody>>,
+    body: OptionalBody,
 ) -> Result<HttpResponse> {
-    let send = body.map(|b| b.into_inner().send).unwrap_or_default();
+    let send = send_of(req, body)?;
     let base_url = crate::oidc::issuer(gw, req)?;
     let view = notifications::add_code(gw, auth, id, kind, send.into(), base_url).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -156,7 +173,7 @@ async fn send_email_code(
     req: HttpRequest,
     auth: Authenticated,
     id: web::Path<String>,
-    body: Option<Body<SendBody>>,
+    body: OptionalBody,
 ) -> Result<HttpResponse> {
     code(&gw, &req, &auth, &id, CodeKind::VerifyEmail, body).await
 }
@@ -196,7 +213,7 @@ async fn reset_password(
     req: HttpRequest,
     auth: Authenticated,
     id: web::Path<String>,
-    body: Option<Body<SendBody>>,
+    body: OptionalBody,
 ) -> Result<HttpResponse> {
     code(&gw, &req, &auth, &id, CodeKind::PasswordReset, body).await
 }
@@ -212,7 +229,7 @@ async fn invite(
     req: HttpRequest,
     auth: Authenticated,
     id: web::Path<String>,
-    body: Option<Body<SendBody>>,
+    body: OptionalBody,
 ) -> Result<HttpResponse> {
     code(&gw, &req, &auth, &id, CodeKind::Init, body).await
 }

@@ -172,7 +172,18 @@ fn a_user_verifies_their_email_with_the_code_mailed_to_them() {
     let sink = MailSink::start(0);
     use_sink(&t, &sink);
     let (id, me) = human(&t, "grace");
-    let sent = me.post(&format!("/v1/users/{id}/email/send_code"), json!({}));
+    // A body that is there must be valid; none at all is the default (by email).
+    let path = format!("/v1/users/{id}/email/send_code");
+    let junk = me.send(
+        "POST",
+        &path,
+        Some(vec![0u8]),
+        &[("content-type", "application/json")],
+    );
+    assert_eq!(junk.error(), (400, "REQ-0001"), "{}", junk.body);
+    let unknown = me.post(&path, json!({"send": "pigeon"}));
+    assert_eq!(unknown.error(), (400, "REQ-0001"), "{}", unknown.body);
+    let sent = me.send("POST", &path, None, &[]);
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert!(sent.body.get("code").is_none(), "{}", sent.body);
     // One cannot have one's own code returned: that would prove nothing.
