@@ -55,6 +55,8 @@ pub struct CommandOptions {
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     /// Which aggregates run here ([`Alone`]: all of them) and how others are reached.
     pub placement: Arc<dyn Placement>,
+    /// Whether instances may send mail through SMTP servers at private addresses.
+    pub smtp_private_hosts: bool,
 }
 
 impl Default for CommandOptions {
@@ -71,6 +73,7 @@ impl Default for CommandOptions {
             master_key: None,
             metrics: telemetry::Metrics::new(),
             placement: Arc::new(Alone),
+            smtp_private_hosts: false,
         }
     }
 }
@@ -134,6 +137,8 @@ pub struct CommandBus {
     /// The most live actors of one aggregate kind.
     max_live: usize,
     pub(crate) stale_claim_after: Duration,
+    /// Whether instances may send mail through SMTP servers at private addresses.
+    pub(crate) smtp_private_hosts: bool,
 }
 
 /// The aggregates the bus routes.
@@ -186,6 +191,7 @@ impl CommandBus {
         CommandBus {
             deps,
             placement: options.placement,
+            smtp_private_hosts: options.smtp_private_hosts,
             arbiters: (0..options.arbiters.max(1))
                 .map(|_| Arbiter::new())
                 .collect(),

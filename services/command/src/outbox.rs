@@ -138,6 +138,6 @@ impl CommandBus {
             text,
             html,
         };
-        notify::send(&server, &mail).await
+        notify::send(&server, &mail, self.smtp_private_hosts).await
     }
 }

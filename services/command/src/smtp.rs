@@ -56,6 +56,15 @@ impl CommandBus {
                 p,
             )),
         };
+        if let Ok(ip) = input.host.trim().parse::<std::net::IpAddr>() {
+            if notify::is_private(ip) && !self.smtp_private_hosts {
+                return Err(Error::new(
+                    Code::InvalidSmtp,
+                    "host is a private address: Portcullis sends only to public SMTP servers unless its operator allows private ones (--smtp-private-hosts)",
+                )
+                .with("field", "host"));
+            }
+        }
         let config = SmtpConfig {
             host: input.host,
             port: input.port,
@@ -129,11 +138,13 @@ impl CommandBus {
                 server.host, server.port
             ),
         };
-        notify::send(&server, &mail).await.map_err(|why| {
-            Error::new(
-                Code::SmtpFailed,
-                format!("the SMTP server did not take the message: {why}"),
-            )
-        })
+        notify::send(&server, &mail, self.smtp_private_hosts)
+            .await
+            .map_err(|why| {
+                Error::new(
+                    Code::SmtpFailed,
+                    format!("the SMTP server did not take the message: {why}"),
+                )
+            })
     }
 }

@@ -4,5 +4,5 @@
 mod smtp;
 mod texts;
 
-pub use smtp::{send, Mail, SmtpServer};
+pub use smtp::{is_private, send, Mail, SmtpServer};
 pub use texts::{code_mail, CodeMail, Look};

@@ -1,6 +1,7 @@
 //! Sending a message over an SMTP server with lettre: STARTTLS required (a server that does
 //! not offer it is an error, never a plain-text fallback), TLS from the first byte, or none.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use domain::smtp::SmtpTls;
@@ -65,8 +66,58 @@ fn transport(server: &SmtpServer) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
     Ok(builder.build())
 }
 
-/// Sends `mail` over `server`. The error says what the server or the connection answered.
-pub async fn send(server: &SmtpServer, mail: &Mail) -> Result<(), String> {
+/// Whether an address is one an instance's admin must not make Portcullis connect to:
+/// loopback, private, link-local, shared (CGNAT), unique-local, unspecified or multicast.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Refuses a server whose name resolves to a private address (see [`is_private`]).
+async fn public_only(server: &SmtpServer) -> Result<(), String> {
+    let addrs = tokio::net::lookup_host((server.host.as_str(), server.port))
+        .await
+        .map_err(|e| format!("cannot resolve {}: {e}", server.host))?;
+    for addr in addrs {
+        if is_private(addr.ip()) {
+            return Err(format!(
+                "{} is at the private address {}: Portcullis sends only to public SMTP servers unless its operator allows private ones (--smtp-private-hosts)",
+                server.host,
+                addr.ip()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sends `mail` over `server`; with `private_hosts` false, only to a server at public
+/// addresses. The error says what the server or the connection answered.
+pub async fn send(server: &SmtpServer, mail: &Mail, private_hosts: bool) -> Result<(), String> {
+    if !private_hosts {
+        public_only(server).await?;
+    }
     let from = Mailbox::new(
         Some(server.sender_name.clone()).filter(|n| !n.is_empty()),
         server

@@ -23,7 +23,8 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     copy_fixture(&data);
-    let server = start(&data, &[]);
+    // The tests' SMTP server listens on loopback.
+    let server = start(&data, &[("PORTCULLIS_SMTP_PRIVATE_HOSTS", "true")]);
     let port = server.base.rsplit(':').next().unwrap().to_string();
     let api = Client::new(&server.base, Some("localhost")).token(&read(&data, "admin.pat"));
     let org = api.get("/v1/users/me").str("org_id");

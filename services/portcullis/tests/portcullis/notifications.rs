@@ -400,7 +400,8 @@ fn a_server_that_refuses_for_a_while_gets_the_message_later_and_each_attempt_is_
 fn a_message_acknowledged_before_a_kill_9_arrives_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = super::start(&data, &[]);
+    let allow = [("PORTCULLIS_SMTP_PRIVATE_HOSTS", "true")];
+    let server = super::start(&data, &allow);
     let api = testkit::Client::new(&server.base, Some("localhost"))
         .token(&super::read(&data, "admin.pat"));
     // The SMTP server is down: nothing listens on its port yet.
@@ -428,7 +429,7 @@ fn a_message_acknowledged_before_a_kill_9_arrives_after_the_restart() {
     let mut child = server.child;
     child.wait().unwrap();
     let sink = MailSink::on(Some(port), 0);
-    let restarted = super::start(&data, &[]);
+    let restarted = super::start(&data, &allow);
     let mail = sink.wait_for("grace@example.com", 1);
     assert_eq!(code_in(&mail).len(), 8);
     restarted.stop();
@@ -503,4 +504,44 @@ fn an_orgs_texts_come_before_the_instances_in_the_users_language() {
     assert_eq!(again.status, 200, "{}", again.body);
     let mail = sink.wait_for("heidi@example.com", 2);
     assert_eq!(mail["subject"], "Instanz: bitte bestätigen");
+}
+
+#[test]
+fn an_instance_cannot_send_through_the_operators_own_network_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = super::start(&data, &[]);
+    let api = testkit::Client::new(&server.base, Some("localhost"))
+        .token(&super::read(&data, "admin.pat"));
+    let sink = MailSink::start(0);
+    let smtp = |host: &str| {
+        api.put(
+            "/v1/instance/smtp",
+            json!({"host": host, "port": sink.port, "tls": "none",
+                   "sender_address": "login@example.com", "sender_name": "Example login"}),
+        )
+    };
+    for private in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+    ] {
+        let r = smtp(private);
+        assert_eq!(r.error(), (400, "SMTP-0003"), "{private}: {}", r.body);
+    }
+    // A name that resolves to one is refused when it is used.
+    let named = smtp("localhost");
+    assert_eq!(named.status, 200, "{}", named.body);
+    let test = api
+        .after(&named)
+        .post("/v1/instance/smtp/test", json!({"to": "ops@example.com"}));
+    assert_eq!(test.error(), (412, "SMTP-0002"), "{}", test.body);
+    assert!(test.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("private address"));
+    assert!(sink.messages().is_empty());
+    server.stop();
 }

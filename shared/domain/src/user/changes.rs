@@ -183,6 +183,9 @@ impl UserChange {
                 UserOp::ChangePassword
             }
             UserChange::EndSessions { .. } => UserOp::ManageSessions,
+            // A code handed back to the caller proves nothing of the user: as good as
+            // marking them verified.
+            UserChange::AddCode(c) if c.message.is_none() => UserOp::MarkVerified,
             UserChange::AddCode(c) => c.kind.op(),
             UserChange::Verify { kind, .. } | UserChange::CodeWrong { kind, .. } => kind.op(),
             UserChange::PasswordByCode { .. } => UserOp::ChangePassword,
