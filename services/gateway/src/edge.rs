@@ -255,6 +255,17 @@ impl Edge {
         }
     }
 
+    /// The external URL of the instance at `host` where no HTTP request says the port (a
+    /// gRPC call's messages): the configured port, else the scheme's own.
+    pub fn external_url_of(&self, host: &str) -> String {
+        match (self.external_scheme, self.external_port) {
+            (Scheme::Http, None | Some(80)) => format!("http://{host}"),
+            (Scheme::Https, None | Some(443)) => format!("https://{host}"),
+            (Scheme::Http, Some(p)) => format!("http://{host}:{p}"),
+            (Scheme::Https, Some(p)) => format!("https://{host}:{p}"),
+        }
+    }
+
     /// Whether browsers reach the instances over TLS (cookies are then `Secure`).
     pub fn secure(&self) -> bool {
         self.external_scheme == Scheme::Https

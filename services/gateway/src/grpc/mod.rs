@@ -8,6 +8,7 @@ mod call;
 mod authorization;
 mod events;
 mod login_sessions;
+mod notifications;
 mod orgs;
 mod projects;
 mod settings;
@@ -44,6 +45,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     use pb::event_service_server::EventServiceServer;
     use pb::instance_service_server::InstanceServiceServer;
     use pb::login_session_service_server::LoginSessionServiceServer;
+    use pb::notification_service_server::NotificationServiceServer;
     use pb::org_service_server::OrgServiceServer;
     use pb::project_service_server::ProjectServiceServer;
     use pb::settings_service_server::SettingsServiceServer;
@@ -56,6 +58,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     health.set_serving::<ProjectServiceServer<Api>>().await;
     health.set_serving::<SettingsServiceServer<Api>>().await;
     health.set_serving::<LoginSessionServiceServer<Api>>().await;
+    health.set_serving::<NotificationServiceServer<Api>>().await;
     health
         .set_serving::<AuthorizationServiceServer<Api>>()
         .await;
@@ -72,6 +75,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
         .add_service(ProjectServiceServer::new(api.clone()))
         .add_service(SettingsServiceServer::new(api.clone()))
         .add_service(LoginSessionServiceServer::new(api.clone()))
+        .add_service(NotificationServiceServer::new(api.clone()))
         .add_service(AuthorizationServiceServer::new(api.clone()))
         .add_service(EventServiceServer::new(api))
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))

@@ -47,6 +47,7 @@ def request(service, method, message_class, f):
         level = "PROJECT_GRANT_OWNER"
     ids = {
         "UserService": f["user"], "AuthorizationService": f["user"],
+        "NotificationService": f["user"],
         "ProjectService": f["project"], "SystemService": f["instance"],
     }
     values = {
@@ -70,6 +71,9 @@ def request(service, method, message_class, f):
         "checks": {"user": {"login_name": "target"}}, "auth_request_id": "ar1.x",
         "session_token": "s.t",
         "session": {"idle_lifetime_s": 60, "absolute_lifetime_s": 120},
+        "host": "smtp.example.com", "port": 587, "sender_address": "a@b.io", "sender_name": "A",
+        "to": "a@b.io", "code": "ABCDEFGH", "template": "init", "language": "de",
+        "texts": {"subject": "Denied"},
     }
     fields = message_class.DESCRIPTOR.fields_by_name
     return ParseDict({k: v for k, v in values.items() if k in fields}, message_class())
@@ -87,7 +91,7 @@ def main():
     permissions = documented(proto_dir)
     wrong, checked = [], 0
     for name in ["system", "instance", "org", "user", "project", "authorization", "event",
-                 "settings", "login_session"]:
+                 "settings", "login_session", "notification"]:
         module = importlib.import_module(f"portcullis.v1.{name}_pb2")
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:

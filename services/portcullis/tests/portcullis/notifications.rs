@@ -545,3 +545,147 @@ fn an_instance_cannot_send_through_the_operators_own_network_unless_allowed() {
     assert!(sink.messages().is_empty());
     server.stop();
 }
+
+#[test]
+fn the_same_over_grpc() {
+    use gateway::grpc::pb;
+    use pb::notification_service_client::NotificationServiceClient;
+
+    use super::grpc::{block, call, channel};
+
+    let t = server().tenant();
+    let sink = MailSink::start(0);
+    let (id, _) = human(&t, "grace");
+    let org = super::default_org(&t);
+    block(async {
+        let mut api = NotificationServiceClient::new(channel(&t.domain).await);
+        let pat = t.admin_pat.as_str();
+        let set = api
+            .set_smtp(call(
+                pb::SetSmtpRequest {
+                    host: "127.0.0.1".into(),
+                    port: u32::from(sink.port),
+                    tls: "none".into(),
+                    user: None,
+                    password: None,
+                    sender_address: "login@example.com".into(),
+                    sender_name: "Example login".into(),
+                },
+                pat,
+                None,
+            ))
+            .await
+            .expect("SetSmtp")
+            .into_inner();
+        let read = api
+            .get_smtp(call(pb::GetSmtpRequest {}, pat, Some(&set.position)))
+            .await
+            .expect("GetSmtp")
+            .into_inner();
+        assert_eq!((read.tls.as_str(), read.has_password), ("none", false));
+        let bad = api
+            .set_smtp(call(
+                pb::SetSmtpRequest {
+                    host: "smtp.example.com".into(),
+                    port: 70000,
+                    ..pb::SetSmtpRequest::default()
+                },
+                pat,
+                None,
+            ))
+            .await
+            .expect_err("a port past 65535");
+        assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+        api.test_smtp(call(
+            pb::TestSmtpRequest {
+                to: "ops@example.com".into(),
+            },
+            pat,
+            None,
+        ))
+        .await
+        .expect("TestSmtp");
+        let texts = api
+            .set_org_texts(call(
+                pb::SetOrgTextsRequest {
+                    org_id: org.clone(),
+                    template: "verify_email".into(),
+                    language: "en".into(),
+                    texts: Some(pb::MessageTexts {
+                        subject: Some("Acme: verify".into()),
+                        ..pb::MessageTexts::default()
+                    }),
+                },
+                pat,
+                None,
+            ))
+            .await
+            .expect("SetOrgTexts")
+            .into_inner();
+        let own = api
+            .get_org_texts(call(
+                pb::GetOrgTextsRequest {
+                    org_id: org.clone(),
+                    template: "verify_email".into(),
+                    language: "en".into(),
+                },
+                pat,
+                Some(&texts.position),
+            ))
+            .await
+            .expect("GetOrgTexts")
+            .into_inner();
+        assert_eq!(own.subject.as_deref(), Some("Acme: verify"));
+        let sent = api
+            .send_email_code(call(
+                pb::SendEmailCodeRequest {
+                    id: id.clone(),
+                    send: String::new(),
+                },
+                pat,
+                None,
+            ))
+            .await
+            .expect("SendEmailCode")
+            .into_inner();
+        assert!(sent.code.is_none());
+        let returned = api
+            .reset_password(call(
+                pb::ResetPasswordRequest {
+                    id: id.clone(),
+                    send: "return".into(),
+                },
+                pat,
+                None,
+            ))
+            .await
+            .expect("ResetPassword")
+            .into_inner();
+        assert_eq!(returned.code.map(|c| c.len()), Some(8));
+        let mail = sink.wait_for("grace@example.com", 1);
+        assert_eq!(mail["subject"], "Acme: verify");
+        let wrong = api
+            .verify_email(call(
+                pb::VerifyEmailRequest {
+                    id: id.clone(),
+                    code: "WRONG000".into(),
+                },
+                pat,
+                None,
+            ))
+            .await
+            .expect_err("a wrong code");
+        assert_eq!(wrong.code(), tonic::Code::InvalidArgument);
+        api.verify_email(call(
+            pb::VerifyEmailRequest {
+                id: id.clone(),
+                code: code_in(&mail),
+            },
+            pat,
+            None,
+        ))
+        .await
+        .expect("VerifyEmail");
+    });
+    assert_eq!(sink.messages_to("ops@example.com").len(), 1);
+}
