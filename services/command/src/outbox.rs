@@ -28,7 +28,8 @@ fn template(kind: CodeKind) -> MessageTemplate {
 fn page(kind: CodeKind) -> &'static str {
     match kind {
         CodeKind::VerifyEmail | CodeKind::VerifyPhone => "verify",
-        CodeKind::PasswordReset | CodeKind::Init => "reset",
+        CodeKind::PasswordReset => "reset",
+        CodeKind::Init => "invite",
     }
 }
 

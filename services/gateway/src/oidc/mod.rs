@@ -48,6 +48,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/ui/login/register", web::get().to(register::page))
     .route("/ui/login/register", web::post().to(register::submit))
+    .route(
+        "/ui/login/invite",
+        web::get().to(reset_password::invite_page),
+    )
     .route("/ui/login/reset", web::get().to(reset_password::page))
     .route("/ui/login/reset", web::post().to(reset_password::request))
     .route(

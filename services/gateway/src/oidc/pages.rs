@@ -85,6 +85,8 @@ pub struct ResetPasswordPage<'a> {
     pub code: &'a str,
     /// Whether a code was just asked for.
     pub sent: bool,
+    /// Whether the code is an invitation's (the page's title says so).
+    pub invite: bool,
     pub error: Option<&'a str>,
     pub back: Option<String>,
 }

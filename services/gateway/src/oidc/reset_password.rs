@@ -64,6 +64,8 @@ struct CodeForm<'a> {
     username: &'a str,
     code: &'a str,
     sent: bool,
+    /// An invitation's code: the first password.
+    invite: bool,
 }
 
 fn code_page(
@@ -74,14 +76,19 @@ fn code_page(
     refused: Option<(StatusCode, &str)>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
+    let title = match form.invite {
+        true => texts.invite_title,
+        false => texts.reset_title,
+    };
     let page = ResetPasswordPage {
-        frame: Frame::new(texts, texts.reset_title, look),
+        frame: Frame::new(texts, title, look),
         auth_request: form.auth_request,
         csrf: &csrf,
         user: form.user,
         username: form.username,
         code: form.code,
         sent: form.sent,
+        invite: form.invite,
         error: refused.map(|(_, why)| why),
         back: back_to_login(form.auth_request),
     };
@@ -106,8 +113,26 @@ pub async fn page(
     req: HttpRequest,
     q: web::Query<ResetQuery>,
 ) -> OAuthResult<HttpResponse> {
-    let instance = instance_of(&gw, &req).await?;
-    let (look, texts) = context(&gw, &req, &instance, &q.auth_request, &q.user).await;
+    code_or_name_page(&gw, &req, &q, false).await
+}
+
+/// The page an invitation's message links to: the code and the first password.
+pub async fn invite_page(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    q: web::Query<ResetQuery>,
+) -> OAuthResult<HttpResponse> {
+    code_or_name_page(&gw, &req, &q, true).await
+}
+
+async fn code_or_name_page(
+    gw: &Gateway,
+    req: &HttpRequest,
+    q: &ResetQuery,
+    invite: bool,
+) -> OAuthResult<HttpResponse> {
+    let instance = instance_of(gw, req).await?;
+    let (look, texts) = context(gw, req, &instance, &q.auth_request, &q.user).await;
     if !q.user.is_empty() {
         let form = CodeForm {
             auth_request: &q.auth_request,
@@ -115,8 +140,9 @@ pub async fn page(
             username: "",
             code: &q.code,
             sent: false,
+            invite,
         };
-        return Ok(code_page(&req, &look, texts, form, None));
+        return Ok(code_page(req, &look, texts, form, None));
     }
     let (csrf, _) = crypto::secrets::new_token();
     let page = ResetRequestPage {
@@ -127,7 +153,7 @@ pub async fn page(
         back: back_to_login(&q.auth_request),
     };
     Ok(with_csrf(
-        &req,
+        req,
         pages::render(StatusCode::OK, &page.frame, &page),
         csrf,
     ))
@@ -160,6 +186,7 @@ pub async fn request(
         username: &f.username,
         code: "",
         sent: true,
+        invite: false,
     };
     // Each request counts against the address's and the account's limits, so that nobody
     // floods a mailbox with codes.
@@ -201,6 +228,9 @@ pub struct NewPasswordFields {
     user: String,
     #[serde(default)]
     username: String,
+    /// Set by an invitation's page.
+    #[serde(default)]
+    invite: String,
     code: String,
     new_password: String,
 }
@@ -259,6 +289,7 @@ pub async fn set(
         username: &f.username,
         code: &f.code,
         sent: false,
+        invite: !f.invite.is_empty(),
     };
     Ok(code_page(
         &req,

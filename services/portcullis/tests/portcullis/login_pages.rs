@@ -144,7 +144,7 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     assert_eq!(text("reset-de-phone", "heading"), "Passwort zurücksetzen");
     assert_eq!(text("reset-de-phone", "focused"), "username");
     assert_eq!(text("reset-code-de-phone", "focused"), "code");
-    assert_eq!(text("invite", "heading"), "Reset your password");
+    assert_eq!(text("invite", "heading"), "Choose your password");
     assert_eq!(text("invite", "focused"), "new_password");
     assert_eq!(text("password-set", "heading"), "Password set");
     assert_eq!(text("verify-email", "heading"), "Verify your email address");

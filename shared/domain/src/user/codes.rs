@@ -108,6 +108,10 @@ pub struct NewCode {
 /// The longest a failed message waits before its next attempt, in milliseconds.
 const MOST_BACKOFF_MS: i64 = 5 * 60 * 1000;
 
+/// The most attempts at one message (about an hour and a half of backoff): an instance
+/// without a working server does not fill its users' streams with failures.
+pub const MOST_ATTEMPTS: u32 = 25;
+
 /// When the next attempt after `attempts` failed ones is due: 1 s, doubling, at most 5 min.
 pub fn next_attempt(attempts: u32, at: i64) -> i64 {
     let backoff = 1000i64
@@ -264,8 +268,8 @@ impl User {
                     message_id: id.to_string(),
                     attempt,
                     reason,
-                    // Past the code's life, a message is no use: it is given up.
-                    retry_at: (next < code.expires_at).then_some(next),
+                    // Past the code's life, or its attempts, a message is given up.
+                    retry_at: (next < code.expires_at && attempt < MOST_ATTEMPTS).then_some(next),
                 }]
             }
         }

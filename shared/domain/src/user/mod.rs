@@ -14,7 +14,7 @@ use crate::validate;
 mod changes;
 mod codes;
 pub use changes::{ProfilePatch, UserChange, MAX_METADATA};
-pub use codes::{next_attempt, Channel, CodeKind, Message, NewCode, PendingCode};
+pub use codes::{next_attempt, Channel, CodeKind, Message, NewCode, PendingCode, MOST_ATTEMPTS};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {

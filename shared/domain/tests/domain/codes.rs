@@ -6,7 +6,7 @@ use domain::smtp::{SmtpConfig, SmtpTls};
 use domain::testing::{given, NOW};
 use domain::user::{
     next_attempt, Channel, CodeKind, Email, Message, NewCode, User, UserChange as Ch,
-    UserCommand as C, UserEvent as E,
+    UserCommand as C, UserEvent as E, MOST_ATTEMPTS,
 };
 
 use super::user_changes::human;
@@ -208,6 +208,24 @@ fn a_message_is_recorded_sent_or_failed_with_backoff_until_its_code_expires() {
         .then(&[E::NotificationFailed {
             message_id: s("m1"),
             attempt: 1,
+            reason: s("421 busy"),
+            retry_at: None,
+        }]);
+    // At the last attempt it is given up too.
+    let mut tried = vec![human(), code_added(CodeKind::Init, "i1")];
+    for attempt in 1..MOST_ATTEMPTS {
+        tried.push(E::NotificationFailed {
+            message_id: s("m1"),
+            attempt,
+            reason: s("421 busy"),
+            retry_at: Some(NOW + 1000),
+        });
+    }
+    given::<User>(&tried)
+        .when(delivered(Some("421 busy"), NOW))
+        .then(&[E::NotificationFailed {
+            message_id: s("m1"),
+            attempt: MOST_ATTEMPTS,
             reason: s("421 busy"),
             retry_at: None,
         }]);
