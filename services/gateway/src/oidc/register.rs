@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::language::Language;
 use super::login::{cookie, finalized, login_path, look_of, org_of_login, posted, CSRF_COOKIE};
-use super::pages::{self, Frame, RegisterPage};
+use super::pages::{self, Frame, MessagePage, RegisterPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
 use crate::auth::instance_of;
@@ -100,14 +100,20 @@ pub async fn page(
         Some(org) => gw.bus.registration_allowed(&instance, org).await?,
         None => false,
     };
+    if !allowed {
+        let back = login_path("/ui/login", &q.auth_request);
+        let page = MessagePage {
+            frame: Frame::new(texts, texts.register_title, &look),
+            text: texts.no_registration,
+            alert: true,
+            link: Some((&back, texts.back_to_login)),
+        };
+        return Ok(pages::render(StatusCode::FORBIDDEN, &page.frame, &page));
+    }
     let f = RegisterFields {
         auth_request: q.auth_request.clone(),
         ..RegisterFields::default()
     };
-    if !allowed {
-        let refused = (StatusCode::FORBIDDEN, texts.no_registration);
-        return Ok(register_page(&req, &look, texts, &f, Some(refused)));
-    }
     Ok(register_page(&req, &look, texts, &f, None))
 }
 

@@ -28,6 +28,7 @@ fn people_register_where_the_login_settings_allow_it_and_land_in_the_app() {
     let closed = b.request("GET", &register, None);
     assert_eq!(closed.status, 403, "{}", closed.body);
     assert!(closed.body.contains("Registration is not open here"));
+    assert!(!closed.body.contains("<form"), "{}", closed.body);
 
     let open = t.client.put(
         "/v1/instance/settings/login",
