@@ -55,8 +55,8 @@ pub struct CommandOptions {
     pub metrics: std::sync::Arc<telemetry::Metrics>,
     /// Which aggregates run here ([`Alone`]: all of them) and how others are reached.
     pub placement: Arc<dyn Placement>,
-    /// Whether instances may send mail through SMTP servers at private addresses.
-    pub smtp_private_hosts: bool,
+    /// Whether instances may send through SMTP servers and SMS endpoints at private addresses.
+    pub allow_private_hosts: bool,
 }
 
 impl Default for CommandOptions {
@@ -73,7 +73,7 @@ impl Default for CommandOptions {
             master_key: None,
             metrics: telemetry::Metrics::new(),
             placement: Arc::new(Alone),
-            smtp_private_hosts: false,
+            allow_private_hosts: false,
         }
     }
 }
@@ -137,8 +137,8 @@ pub struct CommandBus {
     /// The most live actors of one aggregate kind.
     max_live: usize,
     pub(crate) stale_claim_after: Duration,
-    /// Whether instances may send mail through SMTP servers at private addresses.
-    pub(crate) smtp_private_hosts: bool,
+    /// Whether instances may send through SMTP servers and SMS endpoints at private addresses.
+    pub(crate) allow_private_hosts: bool,
 }
 
 /// The aggregates the bus routes.
@@ -191,7 +191,7 @@ impl CommandBus {
         CommandBus {
             deps,
             placement: options.placement,
-            smtp_private_hosts: options.smtp_private_hosts,
+            allow_private_hosts: options.allow_private_hosts,
             arbiters: (0..options.arbiters.max(1))
                 .map(|_| Arbiter::new())
                 .collect(),

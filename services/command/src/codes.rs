@@ -40,6 +40,8 @@ pub(crate) fn unseal(
 pub enum Delivery {
     /// In a message to the user's email address, through the outbox.
     Email,
+    /// In a text message to the user's phone, through the outbox.
+    Sms,
     /// Back to the caller, who must be allowed to mark the user verified (`user.write`,
     /// never on oneself: the user's actor checks it): a code one gets back proves nothing of
     /// oneself.
@@ -75,11 +77,16 @@ impl CommandBus {
     ) -> Result<(Written, Option<String>), Error> {
         let k = key(instance, User::KIND, user_id);
         let (code, code_hash) = new_code();
-        let message = match request.delivery {
+        let channel = match request.delivery {
             Delivery::Return => None,
-            Delivery::Email => Some(Message {
+            Delivery::Email => Some(Channel::Email),
+            Delivery::Sms => Some(Channel::Sms),
+        };
+        let message = match channel {
+            None => None,
+            Some(channel) => Some(Message {
                 id: uuid::Uuid::now_v7().to_string(),
-                channel: Channel::Email,
+                channel,
                 sealed_code: seal(self.master_key()?, Purpose::MessageCode, instance, &code),
                 base_url: request.base_url,
             }),
@@ -212,20 +219,16 @@ impl CommandBus {
         }
     }
 
-    /// Verifies an email address from the link of its message (the code is the proof).
-    pub async fn verify_email_from_link(
+    /// Verifies an email address or phone number (`kind`) from the link of its message (the
+    /// code is the proof).
+    pub async fn verify_from_link(
         &self,
         instance: &str,
         user_id: &str,
+        kind: CodeKind,
         code: &str,
     ) -> Result<Written, Error> {
-        self.verify_code(
-            &login_flow(instance),
-            instance,
-            user_id,
-            CodeKind::VerifyEmail,
-            code,
-        )
-        .await
+        self.verify_code(&login_flow(instance), instance, user_id, kind, code)
+            .await
     }
 }

@@ -24,6 +24,7 @@ mod sessions;
 mod settings;
 pub mod setup;
 mod signing_keys;
+mod sms;
 mod smtp;
 mod snapshots;
 mod system_scope;

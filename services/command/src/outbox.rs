@@ -7,7 +7,7 @@ use crypto::sealing::Purpose;
 use domain::settings::MessageTemplate;
 use domain::user::{Channel, CodeKind, PendingCode, User, UserChange, UserCommand, UserKind};
 use domain::{Aggregate, Error};
-use notify::{CodeMail, Look, Mail};
+use notify::{CodeMail, Look, Mail, Sms};
 
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
@@ -24,10 +24,20 @@ fn template(kind: CodeKind) -> MessageTemplate {
     }
 }
 
+/// A message's colours: the branding in force for its user.
+fn look(branding: &domain::settings::BrandingSettings) -> Look {
+    Look {
+        primary_color: branding.primary_color.clone(),
+        background_color: branding.background_color.clone(),
+        font_color: branding.font_color.clone(),
+    }
+}
+
 /// The hosted login's page that takes a code of `kind`.
 fn page(kind: CodeKind) -> &'static str {
     match kind {
-        CodeKind::VerifyEmail | CodeKind::VerifyPhone => "verify",
+        CodeKind::VerifyEmail => "verify",
+        CodeKind::VerifyPhone => "verify_phone",
         CodeKind::PasswordReset => "reset",
         CodeKind::Init => "invite",
     }
@@ -87,16 +97,17 @@ impl CommandBus {
         code: &PendingCode,
     ) -> Result<(), String> {
         let message = code.message.as_ref().ok_or("no message")?;
-        let Some(UserKind::Human { profile, email, .. }) = &user.kind else {
-            return Err("the user has no email address".into());
+        let Some(UserKind::Human {
+            profile,
+            email,
+            phone,
+        }) = &user.kind
+        else {
+            return Err("the user is not a human".into());
         };
-        if message.channel == Channel::Sms {
-            return Err("no SMS provider is configured".into());
-        }
         let key = self.master_key().map_err(|e| e.message)?;
         let plain = unseal(key, Purpose::MessageCode, instance, &message.sealed_code)
             .map_err(|e| e.message)?;
-        let server = self.smtp_server(instance).await.map_err(|e| e.message)?;
         let (org, own) = self
             .settings_of_user(instance, user)
             .await
@@ -118,27 +129,39 @@ impl CommandBus {
             message.base_url.trim_end_matches('/'),
             page(kind)
         );
-        let mail = CodeMail {
+        let mut m = CodeMail {
             kind,
             code: &plain,
             link: &link,
             display_name: &profile.display_name,
             language: &language,
             texts,
-            look: Look {
-                primary_color: branding.primary_color,
-                background_color: branding.background_color,
-                font_color: branding.font_color,
-            },
-            sender_name: &server.sender_name,
+            look: look(&branding),
+            sender_name: "",
         };
-        let (subject, text, html) = notify::code_mail(&mail)?;
-        let mail = Mail {
-            to: email.address.clone(),
-            subject,
-            text,
-            html,
-        };
-        notify::send(&server, &mail, self.smtp_private_hosts).await
+        match message.channel {
+            Channel::Sms => {
+                let to = phone.clone().ok_or("the user has no phone number")?;
+                let provider = self.sms_provider(instance).await.map_err(|e| e.message)?;
+                let sms = Sms {
+                    to,
+                    text: notify::code_sms(&m),
+                };
+                let now = now_ms() / 1000;
+                notify::send_sms(&provider, &sms, self.allow_private_hosts, now).await
+            }
+            Channel::Email => {
+                let server = self.smtp_server(instance).await.map_err(|e| e.message)?;
+                m.sender_name = &server.sender_name;
+                let (subject, text, html) = notify::code_mail(&m)?;
+                let mail = Mail {
+                    to: email.address.clone(),
+                    subject,
+                    text,
+                    html,
+                };
+                notify::send(&server, &mail, self.allow_private_hosts).await
+            }
+        }
     }
 }

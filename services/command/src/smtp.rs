@@ -57,10 +57,10 @@ impl CommandBus {
             )),
         };
         if let Ok(ip) = input.host.trim().parse::<std::net::IpAddr>() {
-            if notify::is_private(ip) && !self.smtp_private_hosts {
+            if notify::is_private(ip) && !self.allow_private_hosts {
                 return Err(Error::new(
                     Code::InvalidSmtp,
-                    "host is a private address: Portcullis sends only to public SMTP servers unless its operator allows private ones (--smtp-private-hosts)",
+                    "host is a private address: Portcullis sends only to public SMTP servers unless its operator allows private ones (--allow-private-hosts)",
                 )
                 .with("field", "host"));
             }
@@ -138,7 +138,7 @@ impl CommandBus {
                 server.host, server.port
             ),
         };
-        notify::send(&server, &mail, self.smtp_private_hosts)
+        notify::send(&server, &mail, self.allow_private_hosts)
             .await
             .map_err(|why| {
                 Error::new(

@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     apps, events, instance, login_sessions, members, notifications, orgs, pats, permissions,
-    project_grants, projects, sessions, settings, system, texts, user_changes, user_grants, users,
+    project_grants, projects, sessions, settings, sms, system, texts, user_changes, user_grants,
+    users,
 };
 
 struct BearerAuth;
@@ -112,8 +113,9 @@ impl Modify for BearerAuth {
         settings::get_org_settings, settings::set_org_settings, settings::reset_org_settings,
         texts::get_instance_texts, texts::set_instance_texts, texts::reset_instance_texts,
         texts::get_org_texts, texts::set_org_texts, texts::reset_org_texts,
-        notifications::set_smtp, notifications::get_smtp, notifications::test_smtp,
-        notifications::send_email_code, notifications::verify_email, notifications::reset_password, notifications::invite,
+        notifications::set_smtp, notifications::get_smtp, notifications::test_smtp, sms::set_sms, sms::get_sms,
+        notifications::send_email_code, notifications::verify_email, notifications::send_phone_code, notifications::verify_phone,
+        notifications::reset_password, notifications::invite,
         projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,
         projects::add_role, projects::list_roles, projects::remove_role,
         members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,

@@ -250,11 +250,11 @@ pub struct StartOptions {
     /// Failed credential checks allowed per minute on one account (a login name, a client id).
     #[arg(long, env = "PORTCULLIS_RATE_LIMIT_ACCOUNT", default_value_t = 20)]
     pub rate_limit_account: u32,
-    /// Let instances send mail through SMTP servers at loopback or private addresses (a relay
-    /// in your own network). Off by default: an instance's admin could otherwise reach the
-    /// network Portcullis runs in.
-    #[arg(long, env = "PORTCULLIS_SMTP_PRIVATE_HOSTS", default_value_t = false, action = clap::ArgAction::Set)]
-    pub smtp_private_hosts: bool,
+    /// Let instances send messages through SMTP servers and SMS endpoints at loopback or
+    /// private addresses (a relay in your own network). Off by default: an instance's admin
+    /// could otherwise reach the network Portcullis runs in.
+    #[arg(long, env = "PORTCULLIS_ALLOW_PRIVATE_HOSTS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_hosts: bool,
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,

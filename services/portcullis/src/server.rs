@@ -114,7 +114,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             stale_claim_after: opts.stale_claim_after(),
             master_key: Some(master_key.clone()),
             metrics: metrics.clone(),
-            smtp_private_hosts: opts.smtp_private_hosts,
+            allow_private_hosts: opts.allow_private_hosts,
             ..CommandOptions::default()
         },
     ));

@@ -88,6 +88,10 @@ mod self_management;
 mod session_api;
 #[path = "portcullis/sessions.rs"]
 mod sessions;
+#[path = "portcullis/sms.rs"]
+mod sms;
+#[path = "portcullis/sms_sink.rs"]
+mod sms_sink;
 #[path = "portcullis/tenants.rs"]
 mod tenants;
 #[path = "portcullis/traces.rs"]

@@ -1,7 +1,9 @@
 //! The cryptography of the services: signing key pairs (`keys`), the master key and what it
-//! seals (`sealing`), tokens, their hashes and password hashing on a bounded pool (`secrets`).
+//! seals (`sealing`), tokens, their hashes and password hashing on a bounded pool (`secrets`),
+//! and the signatures of the calls Portcullis makes to HTTP endpoints (`call_signature`).
 //! No storage and no clock: callers keep what this makes.
 
+pub mod call_signature;
 pub mod keys;
 pub mod sealing;
 pub mod secrets;

@@ -25,6 +25,8 @@ pub enum Purpose {
     SmtpPassword,
     /// A one-time code on its way to its user, in the outbox.
     MessageCode,
+    /// The key that signs the calls to an HTTP endpoint of the instance (its SMS provider).
+    CallSigningKey,
 }
 
 impl Purpose {
@@ -35,6 +37,7 @@ impl Purpose {
             Purpose::AuthRequest => b"portcullis/seal/auth-request/v1",
             Purpose::SmtpPassword => b"portcullis/seal/smtp-password/v1",
             Purpose::MessageCode => b"portcullis/seal/message-code/v1",
+            Purpose::CallSigningKey => b"portcullis/seal/call-signing-key/v1",
         }
     }
 }

@@ -126,6 +126,8 @@ codes! {
     InvalidSmtp = "SMTP-0003", InvalidArgument;
     InvalidCode = "USER-0017", InvalidArgument;
     AlreadyVerified = "USER-0018", FailedPrecondition;
+    SmsNotConfigured = "SMS-0001", FailedPrecondition;
+    InvalidSms = "SMS-0002", InvalidArgument;
 }
 
 impl fmt::Display for Code {

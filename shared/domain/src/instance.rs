@@ -12,6 +12,7 @@ use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, Memb
 use crate::settings::{
     apply_texts, decide_texts, MessageTemplate, MessageTexts, Settings, SettingsMap, TextsMap,
 };
+use crate::sms::SmsConfig;
 use crate::smtp::SmtpConfig;
 use crate::validate;
 
@@ -38,6 +39,9 @@ pub struct Instance {
     /// The messages' texts the instance sets, by `template/language`.
     #[serde(default)]
     pub texts: TextsMap,
+    /// Where the instance's text messages leave (`None`: none are sent).
+    #[serde(default)]
+    pub sms: Option<SmsConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,6 +78,8 @@ pub enum InstanceCommand {
         language: String,
         texts: Option<MessageTexts>,
     },
+    /// The instance's SMS provider, with a new signing key (`iam.write`).
+    SetSms(SmsConfig),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +117,9 @@ pub enum InstanceEvent {
         language: String,
         texts: Option<MessageTexts>,
     },
+    SmsSet {
+        config: SmsConfig,
+    },
 }
 
 impl EventType for InstanceEvent {
@@ -125,6 +134,7 @@ impl EventType for InstanceEvent {
             InstanceEvent::SettingsSet { .. } => "instance.settings.set",
             InstanceEvent::SmtpSet { .. } => "instance.smtp.set",
             InstanceEvent::TextsSet { .. } => "instance.texts.set",
+            InstanceEvent::SmsSet { .. } => "instance.sms.set",
         }
     }
 }
@@ -163,7 +173,8 @@ impl Aggregate for Instance {
             | InstanceEvent::SystemMemberRemoved { .. }
             | InstanceEvent::SettingsSet { .. }
             | InstanceEvent::SmtpSet { .. }
-            | InstanceEvent::TextsSet { .. } => Vec::new(),
+            | InstanceEvent::TextsSet { .. }
+            | InstanceEvent::SmsSet { .. } => Vec::new(),
         }
     }
 
@@ -190,7 +201,7 @@ impl Aggregate for Instance {
             InstanceCommand::SetSettings(_) | InstanceCommand::SetTexts { .. } => {
                 Access::Check(Requirement::plain(Permission::IAM_POLICY_WRITE), instance)
             }
-            InstanceCommand::SetSmtp { .. } => {
+            InstanceCommand::SetSmtp { .. } | InstanceCommand::SetSms(_) => {
                 Access::Check(Requirement::plain(Permission::IAM_WRITE), instance)
             }
             InstanceCommand::SetSystemMember { .. }
@@ -291,6 +302,15 @@ impl Aggregate for Instance {
                     texts,
                 }],
             },
+            InstanceCommand::SetSms(config) => {
+                let endpoint = crate::sms::endpoint(&config.endpoint)?;
+                vec![InstanceEvent::SmsSet {
+                    config: SmsConfig {
+                        endpoint: endpoint.url,
+                        sealed_signing_key: config.sealed_signing_key.clone(),
+                    },
+                }]
+            }
             InstanceCommand::Remove => {
                 // An instance's own users (of data made before system users had a scope of
                 // their own) cannot remove it.
@@ -338,6 +358,7 @@ impl Aggregate for Instance {
                 language,
                 texts,
             } => apply_texts(&mut self.texts, *template, language, texts),
+            InstanceEvent::SmsSet { config } => self.sms = Some(config.clone()),
         }
     }
 }

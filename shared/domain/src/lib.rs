@@ -13,6 +13,7 @@ pub mod org;
 pub mod project;
 pub mod settings;
 pub mod signing_keys;
+pub mod sms;
 pub mod smtp;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,8 +1,10 @@
 //! Messages to end users: what a code's message says (in the user's language, in the colours
-//! of their org), and sending it over the instance's SMTP server.
+//! of their org), and sending it over the instance's SMTP server or SMS provider.
 
+mod sms;
 mod smtp;
 mod texts;
 
+pub use sms::{send_sms, Sms, SmsProvider};
 pub use smtp::{is_private, send, Mail, SmtpServer};
-pub use texts::{code_mail, CodeMail, Look};
+pub use texts::{code_mail, code_sms, CodeMail, Look};

@@ -95,16 +95,16 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// Refuses a server whose name resolves to a private address (see [`is_private`]).
-async fn public_only(server: &SmtpServer) -> Result<(), String> {
-    let addrs = tokio::net::lookup_host((server.host.as_str(), server.port))
+/// Refuses a host whose name resolves to a private address (see [`is_private`]); `what` names
+/// the kind of server in the error.
+pub(crate) async fn public_only(host: &str, port: u16, what: &str) -> Result<(), String> {
+    let addrs = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| format!("cannot resolve {}: {e}", server.host))?;
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
     for addr in addrs {
         if is_private(addr.ip()) {
             return Err(format!(
-                "{} is at the private address {}: Portcullis sends only to public SMTP servers unless its operator allows private ones (--smtp-private-hosts)",
-                server.host,
+                "{host} is at the private address {}: Portcullis sends only to public {what} unless its operator allows private ones (--allow-private-hosts)",
                 addr.ip()
             ));
         }
@@ -116,7 +116,7 @@ async fn public_only(server: &SmtpServer) -> Result<(), String> {
 /// addresses. The error says what the server or the connection answered.
 pub async fn send(server: &SmtpServer, mail: &Mail, private_hosts: bool) -> Result<(), String> {
     if !private_hosts {
-        public_only(server).await?;
+        public_only(&server.host, server.port, "SMTP servers").await?;
     }
     let from = Mailbox::new(
         Some(server.sender_name.clone()).filter(|n| !n.is_empty()),

@@ -135,6 +135,14 @@ pub fn code_mail(m: &CodeMail<'_>) -> Result<(String, String, String), String> {
     Ok((t.subject.clone(), text, html))
 }
 
+/// A code's text message: the template's text, the code and the link, nothing else (a text
+/// message is short, and plain).
+pub fn code_sms(m: &CodeMail<'_>) -> String {
+    let german = m.language.to_ascii_lowercase().starts_with("de");
+    let t = texts(m.kind, german, &m.texts);
+    format!("{}\n{}: {}\n{}", t.text, t.code_label, m.code, m.link)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +162,18 @@ mod tests {
             },
             sender_name: "Acme",
         }
+    }
+
+    #[test]
+    fn a_text_message_is_the_text_the_code_and_the_link() {
+        let sms = code_sms(&CodeMail {
+            kind: CodeKind::VerifyPhone,
+            ..mail("de")
+        });
+        assert_eq!(
+            sms,
+            "Geben Sie diesen Code ein, um Ihre Telefonnummer zu bestätigen. Er gilt 60 Minuten.\nIhr Code: K7QX2M9P\nhttps://acme.test/ui/login/reset?code=K7QX2M9P&user=u1"
+        );
     }
 
     #[test]

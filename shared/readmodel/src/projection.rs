@@ -110,6 +110,7 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             InstanceEvent::Added { .. }
             | InstanceEvent::SettingsSet { .. }
             | InstanceEvent::SmtpSet { .. }
+            | InstanceEvent::SmsSet { .. }
             | InstanceEvent::TextsSet { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
@@ -258,6 +259,7 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
         // (and the SMTP server is read from the instance where a message is sent).
         InstanceEvent::SettingsSet { .. }
         | InstanceEvent::SmtpSet { .. }
+        | InstanceEvent::SmsSet { .. }
         | InstanceEvent::TextsSet { .. } => Ok(()),
         InstanceEvent::Removed { .. } => {
             for table in [

@@ -86,7 +86,7 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         rate_limit_account: 20,
         group_commit: true,
         // The tests' SMTP server listens on loopback.
-        smtp_private_hosts: true,
+        allow_private_hosts: true,
         kafka_brokers: None,
         kafka_session_timeout_secs: 10,
         advertise: None,

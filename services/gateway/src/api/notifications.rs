@@ -1,5 +1,6 @@
-//! The instance's SMTP server (`iam.write` / `iam.read`), and the codes of a user: email
-//! verification (the user themself, or `user.write`), password reset and invitation
+//! The instance's SMTP server and SMS provider (`iam.write` / `iam.read`), and the codes of a
+//! user: email and phone verification (the user themself, or `user.write`), password reset and
+//! invitation
 //! (`user.write`, never on oneself), and a password set with a code (no caller: the code is the
 //! proof, within the rate limits of the client's address and of the account).
 
@@ -14,7 +15,7 @@ use super::users::authorized_user;
 use super::{reply, require};
 use crate::auth::Authenticated;
 use crate::limits::Subject;
-use crate::views::{CodeView, SmtpView, WriteReply};
+use crate::views::{CodeView, SmsSetView, SmsView, SmtpView, WriteReply};
 use crate::Gateway;
 
 fn instance_target(auth: &Authenticated) -> Target<'_> {
@@ -54,7 +55,37 @@ pub async fn test_smtp(gw: &Gateway, auth: &Authenticated, to: &str) -> Result<(
         .await
 }
 
-/// Makes a code of `kind` for a user and sends it by email or returns it.
+pub async fn set_sms(
+    gw: &Gateway,
+    auth: &Authenticated,
+    endpoint: &str,
+) -> Result<SmsSetView, Error> {
+    require(gw, auth, Permission::IAM_WRITE, instance_target(auth))?;
+    let (w, signing_key) = gw
+        .bus
+        .set_sms(&auth.caller, &auth.instance, endpoint, auth.if_match)
+        .await?;
+    Ok(SmsSetView {
+        sequence: w.sequence,
+        position: w.position.to_string(),
+        signing_key,
+    })
+}
+
+pub async fn get_sms(gw: &Gateway, auth: &Authenticated) -> Result<SmsView, Error> {
+    require(gw, auth, Permission::IAM_READ, instance_target(auth))?;
+    let config = gw.bus.sms(&auth.instance).await?.ok_or_else(|| {
+        Error::new(
+            Code::SmsNotConfigured,
+            "the instance has no SMS provider: set one with PUT /v1/instance/sms",
+        )
+    })?;
+    Ok(SmsView {
+        endpoint: config.endpoint,
+    })
+}
+
+/// Makes a code of `kind` for a user and sends it (by email or SMS) or returns it.
 pub async fn add_code(
     gw: &Gateway,
     auth: &Authenticated,
@@ -65,7 +96,7 @@ pub async fn add_code(
 ) -> Result<CodeView, Error> {
     let op = match delivery {
         Delivery::Return => UserOp::MarkVerified,
-        Delivery::Email => kind.op(),
+        Delivery::Email | Delivery::Sms => kind.op(),
     };
     authorized_user(gw, auth, id, op).await?;
     let request = CodeRequest {
@@ -84,25 +115,21 @@ pub async fn add_code(
     })
 }
 
-/// Verifies a user's email address with its code (the user themself, or `user.write`).
-pub async fn verify_email(
+/// Verifies a user's email address or phone number (`kind`) with its code (the user themself,
+/// or `user.write`).
+pub async fn verify(
     gw: &Gateway,
     auth: &Authenticated,
     id: &str,
+    kind: CodeKind,
     code: &str,
 ) -> Result<WriteReply, Error> {
-    authorized_user(gw, auth, id, UserOp::ChangeEmail).await?;
+    authorized_user(gw, auth, id, kind.op()).await?;
     let who = code_subject(auth.client_ip, &auth.instance);
     gw.limits.check(&who)?;
     let w = gw
         .bus
-        .verify_code(
-            &auth.caller,
-            &auth.instance,
-            id,
-            CodeKind::VerifyEmail,
-            code,
-        )
+        .verify_code(&auth.caller, &auth.instance, id, kind, code)
         .await
         .inspect_err(|e| {
             if e.code == Code::InvalidCode {

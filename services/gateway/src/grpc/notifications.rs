@@ -1,6 +1,7 @@
-//! `NotificationService`: the instance's SMTP server, users' codes, and the messages' texts
-//! (REST `/v1/instance/smtp`, `/v1/users/{id}/email/...`, `/password/reset`, `/invite`,
-//! `/v1/instance/texts` and `/v1/orgs/{org_id}/texts`).
+//! `NotificationService`: the instance's SMTP server and SMS provider, users' codes, and the
+//! messages' texts (REST `/v1/instance/smtp`, `/v1/instance/sms`, `/v1/users/{id}/email/...`,
+//! `/phone/...`, `/password/reset`, `/invite`, `/v1/instance/texts` and
+//! `/v1/orgs/{org_id}/texts`).
 
 use command::{Delivery, SmtpInput};
 use domain::settings::MessageTexts;
@@ -12,7 +13,7 @@ use super::call::Api;
 use super::pb;
 use crate::api::{notifications, texts};
 use crate::reads::read;
-use crate::views::{CodeView, SmtpView};
+use crate::views::{CodeView, SmsSetView, SmsView, SmtpView};
 use crate::Gateway;
 
 impl From<SmtpView> for pb::Smtp {
@@ -25,6 +26,24 @@ impl From<SmtpView> for pb::Smtp {
             has_password: v.has_password,
             sender_address: v.sender_address,
             sender_name: v.sender_name,
+        }
+    }
+}
+
+impl From<SmsView> for pb::Sms {
+    fn from(v: SmsView) -> Self {
+        pb::Sms {
+            endpoint: v.endpoint,
+        }
+    }
+}
+
+impl From<SmsSetView> for pb::SetSmsReply {
+    fn from(v: SmsSetView) -> Self {
+        pb::SetSmsReply {
+            sequence: v.sequence,
+            position: v.position,
+            signing_key: v.signing_key,
         }
     }
 }
@@ -95,11 +114,15 @@ fn smtp_input(r: pb::SetSmtpRequest) -> Result<SmtpInput, Error> {
     })
 }
 
-fn delivery(send: &str) -> Result<Delivery, Error> {
-    match send {
-        "" | "email" => Ok(Delivery::Email),
-        "return" => Ok(Delivery::Return),
-        _ => Err(Error::new(Code::MalformedBody, "send is email or return").with("field", "send")),
+/// Where a code of `kind` goes: as asked, or by default by email (by SMS for a phone's).
+fn delivery(send: &str, kind: CodeKind) -> Result<Delivery, Error> {
+    match (send, kind) {
+        ("", CodeKind::VerifyPhone) | ("sms", _) => Ok(Delivery::Sms),
+        ("" | "email", _) => Ok(Delivery::Email),
+        ("return", _) => Ok(Delivery::Return),
+        _ => Err(
+            Error::new(Code::MalformedBody, "send is email, sms or return").with("field", "send"),
+        ),
     }
 }
 
@@ -119,7 +142,7 @@ async fn code(
     (id, send): (String, String),
     kind: CodeKind,
 ) -> Result<CodeView, Error> {
-    let delivery = delivery(&send)?;
+    let delivery = delivery(&send, kind)?;
     let base = base_url(gw, &auth.instance).await?;
     notifications::add_code(gw, auth, &id, kind, delivery, base).await
 }
@@ -135,11 +158,27 @@ impl pb::notification_service_server::NotificationService for Api {
     rpc!(instance test_smtp(pb::TestSmtpRequest) -> pb::TestSmtpReply,
         |gw, auth, r| notifications::test_smtp(&gw, &auth, &r.to).await.map(|()| Sent));
 
+    rpc!(instance set_sms(pb::SetSmsRequest) -> pb::SetSmsReply,
+        |gw, auth, r| notifications::set_sms(&gw, &auth, &r.endpoint).await);
+
+    rpc!(instance get_sms(pb::GetSmsRequest) -> pb::Sms,
+        |gw, auth, _r| notifications::get_sms(&gw, &auth).await);
+
     rpc!(instance send_email_code(pb::SendEmailCodeRequest) -> pb::CodeReply,
         |gw, auth, r| code(&gw, &auth, (r.id, r.send), CodeKind::VerifyEmail).await);
 
     rpc!(instance verify_email(pb::VerifyEmailRequest) -> pb::WriteReply,
-        |gw, auth, r| notifications::verify_email(&gw, &auth, &r.id, &r.code).await);
+    |gw, auth, r| {
+        notifications::verify(&gw, &auth, &r.id, CodeKind::VerifyEmail, &r.code).await
+    });
+
+    rpc!(instance send_phone_code(pb::SendPhoneCodeRequest) -> pb::CodeReply,
+        |gw, auth, r| code(&gw, &auth, (r.id, r.send), CodeKind::VerifyPhone).await);
+
+    rpc!(instance verify_phone(pb::VerifyPhoneRequest) -> pb::WriteReply,
+    |gw, auth, r| {
+        notifications::verify(&gw, &auth, &r.id, CodeKind::VerifyPhone, &r.code).await
+    });
 
     rpc!(instance reset_password(pb::ResetPasswordRequest) -> pb::CodeReply,
         |gw, auth, r| code(&gw, &auth, (r.id, r.send), CodeKind::PasswordReset).await);

@@ -24,7 +24,7 @@ pub(crate) mod revoked;
 mod texts;
 pub(crate) mod tokens;
 mod userinfo;
-mod verify_email;
+mod verify;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::{Code, Error, Kind};
@@ -58,8 +58,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/ui/login/reset/password",
         web::post().to(reset_password::set),
     )
-    .route("/ui/login/verify", web::get().to(verify_email::page))
-    .route("/ui/login/verify", web::post().to(verify_email::verify))
+    .route("/ui/login/verify", web::get().to(verify::email_page))
+    .route("/ui/login/verify", web::post().to(verify::verify_email))
+    .route("/ui/login/verify_phone", web::get().to(verify::phone_page))
+    .route(
+        "/ui/login/verify_phone",
+        web::post().to(verify::verify_phone),
+    )
     .route("/oauth/v2/token", web::post().to(grants::token))
     .route("/oidc/v1/userinfo", web::get().to(userinfo::get))
     .route("/oidc/v1/userinfo", web::post().to(userinfo::post))

@@ -91,11 +91,14 @@ pub struct ResetPasswordPage<'a> {
     pub back: Option<String>,
 }
 
-/// The confirmation of an email address from its message's link.
+/// The confirmation of an email address or phone number from its message's link.
 #[derive(Template)]
-#[template(path = "verify_email.html")]
-pub struct VerifyEmailPage<'a> {
+#[template(path = "verify.html")]
+pub struct VerifyPage<'a> {
     pub frame: Frame<'a>,
+    pub intro: &'a str,
+    /// Where the form goes: the page's own address.
+    pub action: &'a str,
     pub csrf: &'a str,
     pub user: &'a str,
     pub code: &'a str,

@@ -16,6 +16,7 @@ pub mod project_grants;
 pub mod projects;
 pub mod sessions;
 pub mod settings;
+pub mod sms;
 pub mod system;
 pub mod texts;
 pub mod user_changes;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     login_sessions::configure(cfg);
     settings::configure(cfg);
     notifications::configure(cfg);
+    sms::configure(cfg);
     texts::configure(cfg);
     events::configure(cfg);
 }

@@ -1,6 +1,7 @@
-//! The instance's SMTP server, and the codes of a user: email verification, password reset,
-//! invitation. Codes are sent by email through the outbox (at least once, retried with
-//! backoff, each attempt in the audit trail), or returned to a manager who asks for them.
+//! The instance's SMTP server, and the codes of a user: email and phone verification,
+//! password reset, invitation. Codes are sent by email or SMS through the outbox (at least
+//! once, retried with backoff, each attempt in the audit trail), or returned to a manager who
+//! asks for them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::{Delivery, SmtpInput};
@@ -26,6 +27,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(send_email_code),
         )
         .route("/users/{id}/email/verify", web::post().to(verify_email))
+        .route(
+            "/users/{id}/phone/send_code",
+            web::post().to(send_phone_code),
+        )
+        .route("/users/{id}/phone/verify", web::post().to(verify_phone))
         .route("/users/{id}/password/reset", web::post().to(reset_password))
         .route("/users/{id}/invite", web::post().to(invite));
 }
@@ -104,12 +110,14 @@ async fn test_smtp(
 }
 
 /// Where a code goes.
-#[derive(Clone, Copy, Default, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum Send {
-    /// By email to the user's address (the default).
-    #[default]
+    /// By email to the user's address (the default, but for a phone's code).
     Email,
+    /// By SMS to the user's phone (the default for a phone's code; a reset only to a
+    /// verified phone).
+    Sms,
     /// Back in the answer: only for a caller with `user.write` on another user.
     Return,
 }
@@ -118,6 +126,7 @@ impl From<Send> for Delivery {
     fn from(s: Send) -> Delivery {
         match s {
             Send::Email => Delivery::Email,
+            Send::Sms => Delivery::Sms,
             Send::Return => Delivery::Return,
         }
     }
@@ -126,23 +135,27 @@ impl From<Send> for Delivery {
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SendBody {
-    #[serde(default)]
-    send: Send,
+    send: Option<Send>,
 }
 
 /// An optional body: none at all is the default; one that is there must be valid.
 type OptionalBody = std::result::Result<Body<SendBody>, ApiError>;
 
-fn send_of(req: &HttpRequest, body: OptionalBody) -> Result<Send> {
+/// Where the caller asked the code to go, or where a code of `kind` goes by default.
+fn send_of(req: &HttpRequest, body: OptionalBody, kind: CodeKind) -> Result<Send> {
     use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
     let headers = req.headers();
     let empty = !headers.contains_key(TRANSFER_ENCODING)
         && headers
             .get(CONTENT_LENGTH)
             .is_none_or(|v| v.as_bytes() == b"0");
+    let default = match kind {
+        CodeKind::VerifyPhone => Send::Sms,
+        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => Send::Email,
+    };
     match body {
-        Ok(b) => Ok(b.into_inner().send),
-        Err(_) if empty => Ok(Send::default()),
+        Ok(b) => Ok(b.into_inner().send.unwrap_or(default)),
+        Err(_) if empty => Ok(default),
         Err(e) => Err(e),
     }
 }
@@ -155,7 +168,7 @@ async fn code(
     kind: CodeKind,
     body: OptionalBody,
 ) -> Result<HttpResponse> {
-    let send = send_of(req, body)?;
+    let send = send_of(req, body, kind)?;
     let base_url = crate::oidc::issuer(gw, req)?;
     let view = notifications::add_code(gw, auth, id, kind, send.into(), base_url).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -197,13 +210,48 @@ async fn verify_email(
     id: web::Path<String>,
     body: Body<VerifyBody>,
 ) -> Result<HttpResponse> {
-    let reply = notifications::verify_email(&gw, &auth, &id, &body.code).await?;
+    let reply = notifications::verify(&gw, &auth, &id, CodeKind::VerifyEmail, &body.code).await?;
     Ok(respond(reply, false))
 }
 
-/// Starts a password reset: a code (valid 30 minutes) sent to the user's email address, or
-/// returned (`send: return`). Set the password with `PUT /v1/users/{id}/password`
-/// `{code, new_password}`. `user.write`, never on oneself.
+/// Sends a code by SMS to the user's phone number to verify it (valid 60 minutes; a new one
+/// replaces it). `user.write` (self); `send: return` answers the code instead (`user.write`,
+/// never on oneself). `USER-0013` when the user has no phone number, `USER-0018` when it is
+/// verified already.
+#[utoipa::path(post, path = "/v1/users/{id}/phone/send_code", tag = "users", params(("id" = String, Path)),
+    request_body(content = SendBody, description = "optional"),
+    responses((status = 200, body = CodeView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn send_phone_code(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: OptionalBody,
+) -> Result<HttpResponse> {
+    code(&gw, &req, &auth, &id, CodeKind::VerifyPhone, body).await
+}
+
+/// Verifies the user's phone number with the code sent to it. `user.write` (self);
+/// `USER-0017` when the code is wrong, used or expired (wrong ones count: at the lockout's
+/// `max_otp_attempts` the code is void).
+#[utoipa::path(post, path = "/v1/users/{id}/phone/verify", tag = "users", params(("id" = String, Path)),
+    request_body = VerifyBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn verify_phone(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Body<VerifyBody>,
+) -> Result<HttpResponse> {
+    let reply = notifications::verify(&gw, &auth, &id, CodeKind::VerifyPhone, &body.code).await?;
+    Ok(respond(reply, false))
+}
+
+/// Starts a password reset: a code (valid 30 minutes) sent to the user's email address, by
+/// SMS to their verified phone (`send: sms`), or returned (`send: return`). Set the password
+/// with `PUT /v1/users/{id}/password` `{code, new_password}`. `user.write`, never on oneself.
 #[utoipa::path(post, path = "/v1/users/{id}/password/reset", tag = "users", params(("id" = String, Path)),
     request_body(content = SendBody, description = "optional"),
     responses((status = 200, body = CodeView), (status = 403, body = ErrorBody)),

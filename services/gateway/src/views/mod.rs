@@ -4,7 +4,7 @@ mod login_sessions;
 mod notifications;
 
 pub use login_sessions::{CallbackView, CreatedSessionView, FactorsView, LoginSessionView};
-pub use notifications::{CodeView, SmtpView};
+pub use notifications::{CodeView, SmsSetView, SmsView, SmtpView};
 
 use actix_web::HttpResponse;
 use domain::{Code, Error};

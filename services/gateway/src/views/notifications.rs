@@ -1,5 +1,6 @@
-//! What the notification routes answer: the instance's SMTP server (never its password), and
-//! a code when the caller asked for it back.
+//! What the notification routes answer: the instance's SMTP server (never its password), its
+//! SMS provider (its signing key only once, when it is made), and a code when the caller asked
+//! for it back.
 
 use domain::smtp::SmtpConfig;
 use serde::Serialize;
@@ -41,4 +42,19 @@ pub struct CodeView {
     pub position: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+}
+
+/// The instance's SMS provider.
+#[derive(Serialize, ToSchema)]
+pub struct SmsView {
+    pub endpoint: String,
+}
+
+/// An SMS provider set: the key its calls are signed with, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct SmsSetView {
+    pub sequence: u64,
+    pub position: String,
+    /// `Portcullis-Signature: t=<unix>,v1=<hex HMAC-SHA256(signing_key, "<t>.<body>")>`.
+    pub signing_key: String,
 }

@@ -73,6 +73,7 @@ def request(service, method, message_class, f):
         "session": {"idle_lifetime_s": 60, "absolute_lifetime_s": 120},
         "host": "smtp.example.com", "port": 587, "sender_address": "a@b.io", "sender_name": "A",
         "to": "a@b.io", "code": "ABCDEFGH", "template": "init", "language": "de",
+        "endpoint": "https://sms.example.com/send",
         "texts": {"subject": "Denied"},
     }
     fields = message_class.DESCRIPTOR.fields_by_name

@@ -24,7 +24,7 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     let data = dir.path().join("data");
     copy_fixture(&data);
     // The tests' SMTP server listens on loopback.
-    let server = start(&data, &[("PORTCULLIS_SMTP_PRIVATE_HOSTS", "true")]);
+    let server = start(&data, &[("PORTCULLIS_ALLOW_PRIVATE_HOSTS", "true")]);
     let port = server.base.rsplit(':').next().unwrap().to_string();
     let api = Client::new(&server.base, Some("localhost")).token(&read(&data, "admin.pat"));
     let org = api.get("/v1/users/me").str("org_id");

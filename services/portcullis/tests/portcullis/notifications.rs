@@ -400,7 +400,7 @@ fn a_server_that_refuses_for_a_while_gets_the_message_later_and_each_attempt_is_
 fn a_message_acknowledged_before_a_kill_9_arrives_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let allow = [("PORTCULLIS_SMTP_PRIVATE_HOSTS", "true")];
+    let allow = [("PORTCULLIS_ALLOW_PRIVATE_HOSTS", "true")];
     let server = super::start(&data, &allow);
     let api = testkit::Client::new(&server.base, Some("localhost"))
         .token(&super::read(&data, "admin.pat"));
@@ -543,6 +543,18 @@ fn an_instance_cannot_send_through_the_operators_own_network_unless_allowed() {
         .unwrap()
         .contains("private address"));
     assert!(sink.messages().is_empty());
+    // Nor through an SMS provider there, or over plain http.
+    for endpoint in [
+        "http://127.0.0.1:9/sms",
+        "https://10.1.2.3/sms",
+        "https://169.254.169.254/latest",
+        "https://[::1]/sms",
+        "https://localhost/sms",
+        "http://sms.example.com/send",
+    ] {
+        let r = api.put("/v1/instance/sms", json!({"http": {"endpoint": endpoint}}));
+        assert_eq!(r.error(), (400, "SMS-0002"), "{endpoint}: {}", r.body);
+    }
     server.stop();
 }
 

@@ -66,6 +66,15 @@ pub enum Channel {
     Sms,
 }
 
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
 /// A message to send: the outbox sends it at least once, and records each attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -166,12 +175,44 @@ impl User {
             },
             CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => {}
         }
+        if let Some(message) = &code.message {
+            self.may_send(code.kind, message.channel)?;
+        }
         Ok(vec![UserEvent::CodeAdded {
             kind: code.kind,
             code_hash: code.code_hash.clone(),
             expires_at: now + code.kind.lifetime_ms(),
             message: code.message.clone(),
         }])
+    }
+
+    /// Whether a code of `kind` may go by `channel`: a verification to what it verifies, a
+    /// reset by email or to a verified phone, an invitation by email (it verifies it).
+    fn may_send(&self, kind: CodeKind, channel: Channel) -> Result<()> {
+        let allowed = match kind {
+            CodeKind::VerifyEmail | CodeKind::Init => channel == Channel::Email,
+            CodeKind::VerifyPhone => channel == Channel::Sms,
+            CodeKind::PasswordReset => true,
+        };
+        if !allowed {
+            return Err(Error::new(
+                Code::MalformedBody,
+                format!(
+                    "a {} code cannot be sent by {}",
+                    kind.name(),
+                    channel.name()
+                ),
+            )
+            .with("field", "send"));
+        }
+        if channel == Channel::Sms && kind == CodeKind::PasswordReset && !self.phone_verified {
+            return Err(Error::new(
+                Code::InvalidPhone,
+                "a reset goes by SMS only to a verified phone number",
+            )
+            .with("field", "phone"));
+        }
+        Ok(())
     }
 
     /// The pending code of `kind` if `code_hash` is its hash and it has not expired at `at`.

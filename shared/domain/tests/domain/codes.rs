@@ -2,6 +2,7 @@
 //! that carry them, and for an instance's SMTP server.
 
 use domain::instance::{Instance, InstanceCommand as IC, InstanceEvent as IE};
+use domain::sms::SmsConfig;
 use domain::smtp::{SmtpConfig, SmtpTls};
 use domain::testing::{given, NOW};
 use domain::user::{
@@ -301,4 +302,101 @@ fn an_smtp_server_keeps_its_password_when_none_is_sent_for_the_same_user() {
             keep_password: false,
         })
         .then_error(Code::InvalidSmtp);
+}
+
+#[test]
+fn an_sms_provider_is_an_https_endpoint_with_a_sealed_key() {
+    let added = IE::Added {
+        name: s("Acme"),
+        domains: vec![s("acme.test")],
+    };
+    let config = |endpoint: &str| SmsConfig {
+        endpoint: s(endpoint),
+        sealed_signing_key: s("sealed-key"),
+    };
+    given::<Instance>(&[added.clone()])
+        .when(IC::SetSms(config(" https://sms.acme.test/send ")))
+        .then(&[IE::SmsSet {
+            config: config("https://sms.acme.test/send"),
+        }]);
+    for bad in [
+        "sms.acme.test",
+        "https://u:p@sms.acme.test/",
+        "file:///etc/passwd",
+    ] {
+        given::<Instance>(&[added.clone()])
+            .when(IC::SetSms(config(bad)))
+            .then_error(Code::InvalidSms);
+    }
+}
+
+fn sms_code(kind: CodeKind, hash: &str) -> (C, E) {
+    let message = Message {
+        channel: Channel::Sms,
+        ..message("m1")
+    };
+    let new = NewCode {
+        kind,
+        code_hash: s(hash),
+        message: Some(message.clone()),
+    };
+    let added = E::CodeAdded {
+        kind,
+        code_hash: s(hash),
+        expires_at: NOW + kind.lifetime_ms(),
+        message: Some(message),
+    };
+    (C::Change(Ch::AddCode(new)), added)
+}
+
+#[test]
+fn a_code_goes_only_where_it_proves_something() {
+    let phone = E::PhoneChanged {
+        phone: Some(s("+41791234567")),
+        verified: false,
+    };
+    // A phone code by SMS to the phone, verified with it once.
+    let (send, sent) = sms_code(CodeKind::VerifyPhone, "h1");
+    given::<User>(&[human(), phone.clone()])
+        .when(send)
+        .then(&[sent.clone()]);
+    given::<User>(&[human(), phone.clone(), sent.clone()])
+        .when(C::Change(Ch::Verify {
+            kind: CodeKind::VerifyPhone,
+            code_hash: s("h1"),
+            at: NOW + 1000,
+        }))
+        .then(&[E::PhoneVerified]);
+    // A new number voids the code sent to the old one.
+    let other = E::PhoneChanged {
+        phone: Some(s("+41797654321")),
+        verified: false,
+    };
+    given::<User>(&[human(), phone.clone(), sent, other])
+        .when(C::Change(Ch::Verify {
+            kind: CodeKind::VerifyPhone,
+            code_hash: s("h1"),
+            at: NOW + 1000,
+        }))
+        .then_error(Code::InvalidCode);
+    // No phone, no phone code; a phone code never by email, an email code never by SMS.
+    given::<User>(&[human()])
+        .when(sms_code(CodeKind::VerifyPhone, "h1").0)
+        .then_error(Code::InvalidPhone);
+    given::<User>(&[human(), phone.clone()])
+        .when(add_code(CodeKind::VerifyPhone, "h1"))
+        .then_error(Code::MalformedBody);
+    for kind in [CodeKind::VerifyEmail, CodeKind::Init] {
+        given::<User>(&[human(), phone.clone()])
+            .when(sms_code(kind, "h1").0)
+            .then_error(Code::MalformedBody);
+    }
+    // A reset by SMS only to a verified phone.
+    given::<User>(&[human(), phone.clone()])
+        .when(sms_code(CodeKind::PasswordReset, "h1").0)
+        .then_error(Code::InvalidPhone);
+    let (send, sent) = sms_code(CodeKind::PasswordReset, "h1");
+    given::<User>(&[human(), phone, E::PhoneVerified])
+        .when(send)
+        .then(&[sent]);
 }

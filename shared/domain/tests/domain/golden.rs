@@ -121,6 +121,12 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                     ..Default::default()
                 }),
             },
+            IE::SmsSet {
+                config: domain::sms::SmsConfig {
+                    endpoint: s("https://sms.acme.test/send"),
+                    sealed_signing_key: s("c2VhbGVk"),
+                },
+            },
         ]
         .map(D::Instance),
     );
@@ -556,6 +562,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             IE::SettingsSet { .. } => 6,
             IE::SmtpSet { .. } => 7,
             IE::TextsSet { .. } => 8,
+            IE::SmsSet { .. } => 9,
         },
         DomainEvent::Org(e) => match e {
             OE::Added { .. } => 0,
@@ -659,7 +666,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 
 /// The variants each kind has (the highest arm of `variant` plus one).
 const VARIANTS: [(&str, u8); 11] = [
-    ("instance", 9),
+    ("instance", 10),
     ("org", 8),
     ("user", 28),
     ("project", 17),

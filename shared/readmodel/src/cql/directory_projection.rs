@@ -109,6 +109,7 @@ impl CqlReadModel {
             // Settings are read from their aggregates; the audit trail has the events.
             InstanceEvent::SettingsSet { .. }
             | InstanceEvent::SmtpSet { .. }
+            | InstanceEvent::SmsSet { .. }
             | InstanceEvent::TextsSet { .. } => Ok(()),
         }
     }

@@ -1,0 +1,156 @@
+//! A local HTTP receiver in place of an SMS provider: it keeps every call it gets (the
+//! signature header and the body), and answers the first `refuse` calls 503, the rest 200.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub path: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+}
+
+impl Call {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// Whether the signature is `t=<unix>,v1=<hex HMAC-SHA256(key, "<t>.<body>")>`, with `t`
+    /// within five minutes of now, computed here as a receiver would.
+    pub fn signed_with(&self, key: &str) -> bool {
+        let Some((t, v1)) = self
+            .signature
+            .split_once(',')
+            .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
+        else {
+            return false;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let fresh = t.parse::<i64>().is_ok_and(|t| (now - t).abs() < 300);
+        let Some(tag) = (0..v1.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(v1.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()
+        else {
+            return false;
+        };
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+        let signed = [t.as_bytes(), b".", &self.body].concat();
+        fresh && ring::hmac::verify(&key, &signed, &tag).is_ok()
+    }
+}
+
+pub struct SmsSink {
+    pub port: u16,
+    calls: Arc<Mutex<Vec<Call>>>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Reads one HTTP/1.1 request: its path, signature header and body.
+fn read_call(stream: &TcpStream) -> Option<Call> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split_whitespace().nth(1)?.to_string();
+    let (mut length, mut signature) = (0usize, String::new());
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => length = value.trim().parse().ok()?,
+            "portcullis-signature" => signature = value.trim().to_string(),
+            _ => {}
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Call {
+        path,
+        signature,
+        body,
+    })
+}
+
+impl SmsSink {
+    pub fn start(refuse: u32) -> SmsSink {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let refused = AtomicU32::new(0);
+        let (kept, stopped) = (calls.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let Some(call) = read_call(&stream) else {
+                    continue;
+                };
+                let answer = match refused.fetch_add(1, Ordering::SeqCst) < refuse {
+                    true => "503 Service Unavailable",
+                    false => "200 OK",
+                };
+                kept.lock().unwrap().push(call);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {answer}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        });
+        SmsSink { port, calls, stop }
+    }
+
+    /// The endpoint to set as the instance's SMS provider.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/sms", self.port)
+    }
+
+    /// The calls whose body sends to `to`, oldest first.
+    pub fn calls_to(&self, to: &str) -> Vec<Call> {
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|c| c.json()["to"] == to)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits (up to 30 s) for the `n`th call to `to` (1-based).
+    pub fn wait_for(&self, to: &str, n: usize) -> Call {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.calls_to(to);
+            if got.len() >= n {
+                return got[n - 1].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {n} text messages to {to}: {got:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for SmsSink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
