@@ -40,5 +40,6 @@ pub use members::MemberOf;
 pub use projects::NewApp;
 pub use registration::Registration;
 pub use sessions::LiveSession;
+pub use settings::Appearance;
 pub use smtp::SmtpInput;
 pub use user_grants::NewUserGrant;

@@ -15,6 +15,15 @@ use crate::bus::CommandBus;
 use crate::sagas::key;
 use crate::Written;
 
+/// The settings and texts an instance sets, and those of an org.
+#[derive(Clone, Debug, Default)]
+pub struct Appearance {
+    pub settings: SettingsMap,
+    pub org_settings: Option<SettingsMap>,
+    pub texts: TextsMap,
+    pub org_texts: Option<TextsMap>,
+}
+
 impl CommandBus {
     /// The instance, and the org if one is given (an org that does not exist is `ORG-0001`).
     async fn instance_and_org(
@@ -158,6 +167,22 @@ impl CommandBus {
                 .await
             }
         }
+    }
+
+    /// What the hosted login shows for the instance and an org (if one is given; an org that
+    /// does not exist is `ORG-0001`): the settings and the texts each sets, in one read.
+    pub async fn appearance(&self, instance: &str, org: Option<&str>) -> Result<Appearance, Error> {
+        let (own, org) = self.instance_and_org(instance, org).await?;
+        let (org_settings, org_texts) = match org {
+            Some(o) => (Some(o.settings), Some(o.texts)),
+            None => (None, None),
+        };
+        Ok(Appearance {
+            settings: own.settings,
+            org_settings,
+            texts: own.texts,
+            org_texts,
+        })
     }
 
     /// The message texts the instance sets, and those the org sets (if an org is given; an

@@ -23,6 +23,14 @@ impl Language {
         }
     }
 
+    /// Its language tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::German => "de",
+        }
+    }
+
     fn of_tag(primary: &str) -> Option<Language> {
         match primary.to_ascii_lowercase().as_str() {
             "en" => Some(Language::English),

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::oidc::NewSession;
 use domain::oidc::{PendingAuthRequest, SessionCommand};
-use domain::settings::BrandingSettings;
+use domain::settings::{BrandingSettings, MessageTemplate, MessageTexts};
 use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -53,20 +53,51 @@ pub(super) struct Offers {
     pub register: bool,
 }
 
-pub(super) async fn offers(gw: &Gateway, instance: &str, project_id: &str) -> Offers {
+/// An app's login page as its project's org (else the instance) sets it up: its look, what
+/// it offers, and the login page's own texts in the page's language.
+pub(super) struct LoginSetup {
+    look: BrandingSettings,
+    offers: Offers,
+    texts: MessageTexts,
+}
+
+pub(super) async fn login_setup(
+    gw: &Gateway,
+    instance: &str,
+    project_id: &str,
+    language: Language,
+) -> LoginSetup {
     let org = org_of_project(gw, instance, project_id).await;
-    match gw.bus.settings_maps(instance, org.as_deref()).await {
-        Ok((own, org)) => {
-            let login = domain::settings::login(org.as_ref(), &own);
-            Offers {
-                reset: !login.hide_password_reset,
-                register: login.allow_register,
-            }
-        }
-        Err(_) => Offers {
-            reset: true,
-            register: false,
+    let appearance = match gw.bus.appearance(instance, org.as_deref()).await {
+        Ok(found) => Ok(found),
+        // The org is gone: the instance's.
+        Err(_) => gw.bus.appearance(instance, None).await,
+    };
+    let Ok(a) = appearance.inspect_err(|e| {
+        tracing::warn!(error = %e, "the login's settings cannot be read now; showing the defaults");
+    }) else {
+        return LoginSetup {
+            look: BrandingSettings::default(),
+            offers: Offers {
+                reset: true,
+                register: false,
+            },
+            texts: MessageTexts::default(),
+        };
+    };
+    let login = domain::settings::login(a.org_settings.as_ref(), &a.settings);
+    LoginSetup {
+        look: domain::settings::branding(a.org_settings.as_ref(), &a.settings),
+        offers: Offers {
+            reset: !login.hide_password_reset,
+            register: login.allow_register,
         },
+        texts: domain::settings::texts_for(
+            a.org_texts.as_ref(),
+            &a.texts,
+            MessageTemplate::LoginPage,
+            language.tag(),
+        ),
     }
 }
 
@@ -185,33 +216,39 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
     }
 }
 
-/// The login form of a request, with the links its `offers` show.
+/// The login form of a request.
 struct LoginForm<'a> {
     auth_request: &'a str,
     username: &'a str,
-    offers: Offers,
 }
 
 fn login_page(
     req: &HttpRequest,
-    look: &BrandingSettings,
+    setup: &LoginSetup,
     texts: &'static Texts,
     form: LoginForm<'_>,
     refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
+    let own = &setup.texts;
     let page = LoginPage {
-        frame: Frame::new(texts, texts.log_in, look),
+        frame: Frame::new(
+            texts,
+            own.title.as_deref().unwrap_or(texts.log_in),
+            &setup.look,
+        ),
+        intro: own.text.as_deref(),
+        button: own.button_text.as_deref().unwrap_or(texts.log_in),
         auth_request: form.auth_request,
         csrf: &csrf,
         username: form.username,
         error: refusal.as_ref().map(|r| r.why.said(texts)),
-        reset_href: form
+        reset_href: setup
             .offers
             .reset
             .then(|| login_path("/ui/login/reset", form.auth_request)),
-        register_href: form
+        register_href: setup
             .offers
             .register
             .then(|| login_path("/ui/login/register", form.auth_request)),
@@ -243,14 +280,13 @@ pub async fn page(
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
         return Ok(expired(&req));
     };
-    let look = look_of(&gw, &instance, &request.params.project_id).await;
-    let texts = Language::of_login(&request, &req).texts();
+    let language = Language::of_login(&request, &req);
+    let setup = login_setup(&gw, &instance, &request.params.project_id, language).await;
     let form = LoginForm {
         auth_request: &q.auth_request,
         username: request.params.login_hint.as_deref().unwrap_or_default(),
-        offers: offers(&gw, &instance, &request.params.project_id).await,
     };
-    Ok(login_page(&req, &look, texts, form, None))
+    Ok(login_page(&req, &setup, language.texts(), form, None))
 }
 
 #[derive(Deserialize)]
@@ -286,14 +322,15 @@ pub async fn submit(
         Ok(created) => created,
         Err(e) => match refusal(&e) {
             Some(refusal) => {
-                let look = look_of(&gw, &instance, &request.params.project_id).await;
-                let texts = Language::of_login(&request, &req).texts();
+                let language = Language::of_login(&request, &req);
+                let project = &request.params.project_id;
+                let setup = login_setup(&gw, &instance, project, language).await;
                 let form = LoginForm {
                     auth_request: &f.auth_request,
                     username: &f.username,
-                    offers: offers(&gw, &instance, &request.params.project_id).await,
                 };
-                return Ok(login_page(&req, &look, texts, form, Some(refusal)));
+                let texts = language.texts();
+                return Ok(login_page(&req, &setup, texts, form, Some(refusal)));
             }
             None => return Err(e.into()),
         },

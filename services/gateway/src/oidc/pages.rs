@@ -35,6 +35,10 @@ impl<'a> Frame<'a> {
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
     pub frame: Frame<'a>,
+    /// The text under the title, if the instance or org sets one.
+    pub intro: Option<&'a str>,
+    /// The submit button's text.
+    pub button: &'a str,
     pub auth_request: &'a str,
     pub csrf: &'a str,
     pub username: &'a str,

@@ -1,6 +1,6 @@
-//! The `branding` settings: the hosted login of an app shows its project's org's colours and
-//! logo, else the instance's; what would make the login unreadable or leave its CSS or HTML is
-//! refused.
+//! The `branding` settings and the login page's texts: the hosted login of an app shows its
+//! project's org's colours, logo and texts, else the instance's; what would make the login
+//! unreadable or leave its CSS or HTML is refused.
 
 use serde_json::{json, Value};
 use testkit::Tenant;
@@ -16,8 +16,13 @@ fn look(primary: &str, background: &str, font: &str, warn: &str) -> Value {
 
 /// The login page an app's authorization leads to, with its Content-Security-Policy.
 fn login_page(t: &Tenant, app: &App) -> (String, String) {
+    login_page_with(t, app, "")
+}
+
+/// The same, with more parameters of the authorization request.
+fn login_page_with(t: &Tenant, app: &App, extra: &str) -> (String, String) {
     let mut b = UserAgent::default();
-    let a = b.request("GET", &auth_url(t, app, ""), None);
+    let a = b.request("GET", &auth_url(t, app, extra), None);
     assert_eq!(a.status, 302, "{}", a.body);
     let url = format!("{}{}", issuer(t), a.location.unwrap());
     let page = send(
@@ -194,4 +199,68 @@ fn branding_that_is_unreadable_or_not_a_colour_or_an_https_address_is_refused() 
     unknown["custom_css"] = json!("body{display:none}");
     assert_eq!(t.client.put(path, unknown).error().0, 400);
     assert_eq!(t.client.get(path).body["source"], "default");
+}
+
+/// The text of the first element `<tag…>…</tag>` of a page.
+fn first(page: &str, tag: &str) -> String {
+    let open = page
+        .find(&format!("<{tag}"))
+        .unwrap_or_else(|| panic!("no {tag} in {page}"));
+    let start = open + page[open..].find('>').unwrap() + 1;
+    let end = start + page[start..].find(&format!("</{tag}>")).unwrap();
+    page[start..end].to_string()
+}
+
+#[test]
+fn an_apps_login_page_says_what_its_org_sets_else_the_instance() {
+    let t = testkit::server().tenant();
+    let org = default_org(&t);
+    let own = app_in(&t, &org);
+    let (page, _) = login_page(&t, &own);
+    assert_eq!(first(&page, "h1"), "Log in");
+    assert_eq!(first(&page, "button"), "Log in");
+    let set = |path: &str, texts: Value| {
+        let r = t.client.put(path, texts);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r
+    };
+    set(
+        "/v1/instance/texts/login_page/en",
+        json!({"title": "Sign in to Example", "text": "Use your <b>Example</b> account.",
+               "button_text": "Sign in"}),
+    );
+    set(
+        "/v1/instance/texts/login_page/de",
+        json!({"title": "Bei Example anmelden", "button_text": "Jetzt anmelden"}),
+    );
+    let last = set(
+        &format!("/v1/orgs/{org}/texts/login_page/de"),
+        json!({"title": "Bei Acme anmelden"}),
+    );
+    let _ = t
+        .client
+        .after(&last)
+        .get("/v1/instance/texts/login_page/en");
+    // English: the instance's texts, escaped.
+    let (page, _) = login_page(&t, &own);
+    assert_eq!(first(&page, "h1"), "Sign in to Example");
+    assert_eq!(first(&page, "title"), "Sign in to Example");
+    assert!(
+        page.contains("<p>Use your &#60;b&#62;Example&#60;/b&#62; account.</p>")
+            || page.contains("<p>Use your &lt;b&gt;Example&lt;/b&gt; account.</p>"),
+        "{page}"
+    );
+    assert_eq!(first(&page, "button"), "Sign in");
+    // German: the org's title before the instance's, the instance's button, the built-in rest.
+    let (page, _) = login_page_with(&t, &own, "&ui_locales=de");
+    assert_eq!(first(&page, "h1"), "Bei Acme anmelden");
+    assert_eq!(first(&page, "button"), "Jetzt anmelden");
+    assert!(page.contains("Benutzername"), "{page}");
+    // A page has no subject or greeting.
+    let r = t.client.put(
+        "/v1/instance/texts/login_page/en",
+        json!({"subject": "Hello"}),
+    );
+    assert_eq!(r.error(), (400, "SETTINGS-0001"), "{}", r.body);
+    assert_eq!(r.body["details"]["field"], "subject");
 }

@@ -1,6 +1,6 @@
-//! The texts of the messages, overridable per instance and per org, per message template and
-//! language: a field left out keeps the built-in text. An org's texts come before the
-//! instance's, field by field.
+//! The texts of the messages and of the hosted login's page, overridable per instance and per
+//! org, per template and language: a field left out keeps the built-in text. An org's texts
+//! come before the instance's, field by field.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error, Result};
 
-/// A message template.
+/// A message template, or the hosted login's page (`login_page`: its `title`, a `text` under
+/// it and the `button_text`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageTemplate {
@@ -19,10 +20,11 @@ pub enum MessageTemplate {
     OtpEmail,
     OtpSms,
     PasskeyRegistration,
+    LoginPage,
 }
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 7] = [
+    pub const ALL: [MessageTemplate; 8] = [
         MessageTemplate::Init,
         MessageTemplate::VerifyEmail,
         MessageTemplate::VerifyPhone,
@@ -30,6 +32,7 @@ impl MessageTemplate {
         MessageTemplate::OtpEmail,
         MessageTemplate::OtpSms,
         MessageTemplate::PasskeyRegistration,
+        MessageTemplate::LoginPage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +44,21 @@ impl MessageTemplate {
             MessageTemplate::OtpEmail => "otp_email",
             MessageTemplate::OtpSms => "otp_sms",
             MessageTemplate::PasskeyRegistration => "passkey_registration",
+            MessageTemplate::LoginPage => "login_page",
+        }
+    }
+
+    /// Whether it is a page of the hosted login (which has no subject and no greeting).
+    pub fn is_page(self) -> bool {
+        match self {
+            MessageTemplate::LoginPage => true,
+            MessageTemplate::Init
+            | MessageTemplate::VerifyEmail
+            | MessageTemplate::VerifyPhone
+            | MessageTemplate::PasswordReset
+            | MessageTemplate::OtpEmail
+            | MessageTemplate::OtpSms
+            | MessageTemplate::PasskeyRegistration => false,
         }
     }
 
@@ -51,7 +69,7 @@ impl MessageTemplate {
             .ok_or_else(|| {
                 Error::new(
                     Code::UnknownSettingsKind,
-                    format!("no message template is named {name:?}; the templates are init, verify_email, verify_phone, password_reset, otp_email, otp_sms, passkey_registration"),
+                    format!("no template is named {name:?}; the templates are init, verify_email, verify_phone, password_reset, otp_email, otp_sms, passkey_registration and login_page"),
                 )
                 .with("template", name)
             })
@@ -166,6 +184,16 @@ pub fn decide_texts(
 ) -> Result<Option<(String, Option<MessageTexts>)>> {
     let language = language(language_tag)?;
     let texts = texts.cloned().map(MessageTexts::validated).transpose()?;
+    if let Some(t) = texts.as_ref().filter(|_| template.is_page()) {
+        for (field, set) in [("subject", &t.subject), ("greeting", &t.greeting)] {
+            if set.is_some() {
+                return Err(invalid(
+                    field,
+                    "is not a text of a page: set title, text and button_text",
+                ));
+            }
+        }
+    }
     let texts = texts.filter(|t| *t != MessageTexts::default());
     let key = texts_key(template, &language);
     if map.get(&key) == texts.as_ref() {
@@ -243,6 +271,28 @@ mod tests {
         assert_eq!(found, t(Some("Org-Betreff"), Some("Instanz-Text")));
         let other = texts_for(Some(&org), &instance, MessageTemplate::Init, "de");
         assert_eq!(other, MessageTexts::default());
+    }
+
+    #[test]
+    fn a_page_has_a_title_a_text_and_a_button_only() {
+        let page = MessageTexts {
+            title: Some("Sign in to Acme".into()),
+            text: Some("Use your Acme account.".into()),
+            button_text: Some("Sign in".into()),
+            ..MessageTexts::default()
+        };
+        let map = TextsMap::new();
+        let decided = decide_texts(&map, MessageTemplate::LoginPage, "EN", Some(&page));
+        assert_eq!(decided.unwrap(), Some(("en".into(), Some(page.clone()))));
+        for field in ["subject", "greeting"] {
+            let mut bad = page.clone();
+            match field {
+                "subject" => bad.subject = Some("Hi".into()),
+                _ => bad.greeting = Some("Hi".into()),
+            }
+            let e = decide_texts(&map, MessageTemplate::LoginPage, "en", Some(&bad)).unwrap_err();
+            assert_eq!(e.details, vec![("field".to_string(), field.to_string())]);
+        }
     }
 
     #[test]
