@@ -342,6 +342,19 @@ impl Client {
         self.send("GET", path, None, &[])
     }
 
+    /// Reads `path` until `done` holds for the answer (up to 10 s), after a write that answers
+    /// no position to read it at (a form of the hosted login): the last answer.
+    pub fn get_until(&self, path: &str, done: impl Fn(&Reply) -> bool) -> Reply {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let r = self.get(path);
+            if done(&r) || std::time::Instant::now() > deadline {
+                return r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn delete(&self, path: &str) -> Reply {
         self.send("DELETE", path, None, &[])
     }

@@ -1,6 +1,7 @@
 // A user agent without a browser: follows the authorization URL to the hosted login page,
-// fills in the form (keeping cookies), and returns where the server sends the user back.
-export async function logIn(issuer, authUrl, username, password) {
+// fills in a form (keeping cookies), and returns where the server sends the user back.
+
+function agent(issuer) {
   const jar = new Map();
   const remember = (res) => {
     for (const c of res.headers.getSetCookie()) {
@@ -10,23 +11,54 @@ export async function logIn(issuer, authUrl, username, password) {
     }
   };
   const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  let res = await fetch(authUrl, { redirect: 'manual' });
-  const login = new URL(res.headers.get('location'), issuer);
-  res = await fetch(login, { headers: { cookie: cookie() } });
-  remember(res);
-  const page = await res.text();
-  const field = (name) => page.match(new RegExp(`name="${name}" value="([^"]*)"`))[1];
-  const form = new URLSearchParams({
-    authRequest: field('authRequest'),
-    csrf: field('csrf'),
+  const get = async (url) => {
+    const res = await fetch(new URL(url, issuer), { redirect: 'manual', headers: { cookie: cookie() } });
+    remember(res);
+    return res;
+  };
+  const post = async (path, fields) => {
+    const res = await fetch(new URL(path, issuer), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+    remember(res);
+    return res;
+  };
+  return { get, post };
+}
+
+const field = (page, name) => page.match(new RegExp(`name="${name}" value="([^"]*)"`))[1];
+
+// The hosted login page an authorization URL leads to.
+async function loginPage(ua, authUrl) {
+  const res = await ua.get(authUrl);
+  return (await ua.get(res.headers.get('location'))).text();
+}
+
+export async function logIn(issuer, authUrl, username, password) {
+  const ua = agent(issuer);
+  const page = await loginPage(ua, authUrl);
+  const res = await ua.post('/ui/login', {
+    authRequest: field(page, 'authRequest'),
+    csrf: field(page, 'csrf'),
     username,
     password,
   });
-  res = await fetch(new URL('/ui/login', issuer), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
-    body: form,
+  return new URL(res.headers.get('location'));
+}
+
+// Follows the login page's "Create an account" link and registers `person`.
+export async function register(issuer, authUrl, person) {
+  const ua = agent(issuer);
+  const login = await loginPage(ua, authUrl);
+  const href = login.match(/href="([^"]*\/ui\/login\/register[^"]*)"/)[1].replaceAll('&amp;', '&');
+  const page = await (await ua.get(href)).text();
+  const res = await ua.post('/ui/login/register', {
+    authRequest: field(page, 'authRequest'),
+    csrf: field(page, 'csrf'),
+    ...person,
   });
   return new URL(res.headers.get('location'));
 }

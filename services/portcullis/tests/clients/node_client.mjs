@@ -1,9 +1,10 @@
 // openid-client (panva, current major), unchanged: discovery, the code flow with PKCE and
-// nonce, refresh, userinfo, introspection and revocation. Prints what it saw as JSON.
+// nonce (through the login, or with FLOW=register through registration at the login), refresh,
+// userinfo, introspection and revocation. Prints what it saw as JSON.
 import * as client from 'openid-client';
-import { logIn } from './login.mjs';
+import { logIn, register } from './login.mjs';
 
-const { ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USERNAME, PASSWORD } = process.env;
+const { ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USERNAME, PASSWORD, FLOW, EMAIL } = process.env;
 const options = { execute: [client.allowInsecureRequests] };
 const config = await client.discovery(new URL(ISSUER), CLIENT_ID, CLIENT_SECRET, undefined, options);
 
@@ -19,7 +20,11 @@ const authUrl = client.buildAuthorizationUrl(config, {
   nonce,
   state,
 });
-const back = await logIn(ISSUER, authUrl, USERNAME, PASSWORD);
+const back = FLOW === 'register'
+  ? await register(ISSUER, authUrl, {
+    given_name: 'Ada', family_name: 'Lovelace', email: EMAIL, username: USERNAME, password: PASSWORD,
+  })
+  : await logIn(ISSUER, authUrl, USERNAME, PASSWORD);
 const tokens = await client.authorizationCodeGrant(config, back, {
   pkceCodeVerifier: verifier,
   expectedNonce: nonce,

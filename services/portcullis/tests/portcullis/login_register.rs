@@ -1,6 +1,6 @@
 //! "Create an account" at the hosted login: offered only where the `login` settings allow it,
-//! held to the password rules and the unique usernames, and ending logged in to the app with
-//! a verification code on its way.
+//! held to the password rules and the unique usernames, and ending logged in to the app (its
+//! tokens got by the `openidconnect` crate) with a verification code on its way.
 
 use serde_json::json;
 use testkit::server;
@@ -8,8 +8,8 @@ use testkit::server;
 use super::login_reset::{field, href};
 use super::mail_sink::MailSink;
 use super::notifications::use_sink;
-use super::oidc_behaviours::auth_url;
-use super::oidc_support::{app, issuer, UserAgent, REDIRECT};
+use super::oidc_rust::rust_client;
+use super::oidc_support::{app, issuer, UserAgent};
 
 #[test]
 fn people_register_where_the_login_settings_allow_it_and_land_in_the_app() {
@@ -18,8 +18,9 @@ fn people_register_where_the_login_settings_allow_it_and_land_in_the_app() {
     use_sink(&t, &sink);
     let app = app(&t, "client_secret_basic", "jwt");
     let base = issuer(&t);
+    let (url, finish) = rust_client(&t, &app);
     let mut b = UserAgent::default();
-    let authorize = b.request("GET", &auth_url(&t, &app, ""), None);
+    let authorize = b.request("GET", &url, None);
     let login_path = authorize.location.unwrap();
     let login = b.request("GET", &format!("{base}{login_path}"), None);
     assert!(!login.body.contains("Create an account"), "{}", login.body);
@@ -69,11 +70,15 @@ fn people_register_where_the_login_settings_allow_it_and_land_in_the_app() {
     );
     let done = submit(&mut b, &taken.body, "ada", "a long enough password");
     assert_eq!(done.status, 302, "{}", done.body);
-    assert!(done.location.unwrap().starts_with(REDIRECT));
+    let seen = finish(&done.location.unwrap());
     let mail = sink.wait_for("ada@example.com", 1);
     assert_eq!(mail["subject"], "Verify your email address");
     let users = t.client.get("/v1/users?username=ada");
     let user = &users.body["items"][0];
     assert_eq!(user["email"]["verified"], false, "{user}");
     assert_eq!(user["org_id"], super::default_org(&t));
+    // The app's tokens are the new user's.
+    assert_eq!(seen.sub, user["id"].as_str().unwrap());
+    assert_eq!(seen.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(seen.email_verified, Some(false));
 }

@@ -1,6 +1,7 @@
 //! Real clients, unchanged, against `portcullis start`'s default instance (reached as
 //! `localhost`): node `openid-client`, Python `authlib`, and headless Chromium driven by
-//! playwright-core. `scripts/test` installs them (npm, PyPI, Debian).
+//! playwright-core, through the login and through registration at the login.
+//! `scripts/test` installs them (npm, PyPI, Debian).
 
 use std::process::Command;
 
@@ -71,6 +72,46 @@ fn fixtures(admin: &Client, tag: &str, auth_method: &str) -> (String, String, St
     )
 }
 
+/// A confidential app in an org of its own whose `login` settings allow registration: its
+/// client id and secret, and the org.
+fn registration_app(admin: &Client, tag: &str, auth_method: &str) -> (String, String, String) {
+    let org = admin.post("/v1/orgs", json!({"name": format!("o-{tag}")}));
+    assert_eq!(org.status, 201, "{}", org.body);
+    let org = org.str("id");
+    let open = admin.put(
+        &format!("/v1/orgs/{org}/settings/login"),
+        json!({"allow_register": true}),
+    );
+    assert_eq!(open.status, 200, "{}", open.body);
+    let project = admin
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": format!("p-{tag}")}),
+        )
+        .str("id");
+    let app = admin.post(
+        &format!("/v1/projects/{project}/apps/oidc"),
+        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": auth_method,
+               "grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    assert_eq!(app.status, 201, "{}", app.body);
+    let _ = admin.after(&app).get("/v1/users/me");
+    (app.str("client_id"), app.str("client_secret"), org)
+}
+
+/// The user named `username`, once the read model has them (up to 5 s).
+fn user_named(admin: &Client, username: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let found = admin.get(&format!("/v1/users?username={username}"));
+        if let Some(user) = found.body["items"].get(0) {
+            return user.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no user {username}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 pub(super) fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
     let out = Command::new(program)
         .args(args)
@@ -116,6 +157,69 @@ fn node_openid_client_logs_in_refreshes_introspects_and_revokes() {
     assert_eq!(seen["introspected"]["active"], true);
     assert_eq!(seen["introspected"]["sub"], user_id.as_str());
     assert_eq!(seen["afterRevocation"]["active"], false);
+}
+
+#[test]
+fn node_openid_client_gets_tokens_for_someone_who_registers_at_the_login() {
+    let admin = server().default_instance();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let (client_id, secret, org) = registration_app(&admin, &tag, "client_secret_post");
+    let username = format!("new-{tag}");
+    let email = format!("{username}@example.com");
+    let iss = issuer();
+    let seen = run(
+        "node",
+        &["node_client.mjs"],
+        &[
+            ("FLOW", "register"),
+            ("ISSUER", &iss),
+            ("CLIENT_ID", &client_id),
+            ("CLIENT_SECRET", &secret),
+            ("REDIRECT_URI", REDIRECT),
+            ("USERNAME", &username),
+            ("EMAIL", &email),
+            ("PASSWORD", "a long enough password"),
+        ],
+    );
+    let user = user_named(&admin, &username);
+    assert_eq!(user["org_id"], org.as_str());
+    assert_eq!(seen["sub"], user["id"]);
+    assert_eq!(seen["userinfo"]["email"], email.as_str());
+    assert_eq!(seen["userinfo"]["email_verified"], false);
+    assert_eq!(seen["introspected"]["sub"], user["id"]);
+}
+
+#[test]
+fn python_authlib_gets_tokens_for_someone_who_registers_at_the_login() {
+    let admin = server().default_instance();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let (client_id, secret, org) = registration_app(&admin, &tag, "client_secret_basic");
+    let username = format!("new-{tag}");
+    let email = format!("{username}@example.com");
+    let iss = issuer();
+    let seen = run(
+        &venv_python(),
+        &["authlib_register.py"],
+        &[
+            ("ISSUER", &iss),
+            ("CLIENT_ID", &client_id),
+            ("CLIENT_SECRET", &secret),
+            ("REDIRECT_URI", REDIRECT),
+            ("USERNAME", &username),
+            ("EMAIL", &email),
+            ("PASSWORD", "a long enough password"),
+        ],
+    );
+    let user = user_named(&admin, &username);
+    assert_eq!(user["org_id"], org.as_str());
+    assert_eq!(seen["id_token"]["sub"], user["id"]);
+    assert_eq!(seen["id_token"]["iss"], iss.as_str());
+    assert!(seen["id_token"]["aud"]
+        .as_array()
+        .is_some_and(|aud| aud.contains(&json!(client_id))));
+    assert_eq!(seen["nonce_matches"], true);
+    assert_eq!(seen["userinfo"]["sub"], user["id"]);
+    assert_eq!(seen["userinfo"]["email"], email.as_str());
 }
 
 #[test]
