@@ -1,14 +1,14 @@
-//! The outbox of a single-process Portcullis: sends the messages the embedded read model's
-//! queue holds (projected from the log, so a message recorded is never lost by a restart or a
-//! crash), each user's in order, and keeps polling while the process runs. What became of each
-//! attempt is an event of the user (`user.notification.sent` / `.failed`); a failed one is
-//! tried again with backoff.
+//! The outbox: sends the messages a read model's queue holds (projected from the log, so a
+//! message recorded is never lost by a restart or a crash), each user's in order, and keeps
+//! polling while the process runs. It runs in `portcullis start`, and in a cluster on the
+//! projector, whose read model holds the queue. What became of each attempt is an event of the
+//! user (`user.notification.sent` / `.failed`); a failed one is tried again with backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use command::CommandBus;
-use readmodel::SqliteReadModel;
+use readmodel::ReadModel;
 
 /// How often the queue is read when nothing was due.
 const POLL: Duration = Duration::from_millis(500);
@@ -23,7 +23,7 @@ fn now_ms() -> i64 {
 }
 
 /// Sends due messages until the process ends.
-pub async fn run(bus: Arc<CommandBus>, model: Arc<SqliteReadModel>) {
+pub async fn run(bus: Arc<CommandBus>, model: Arc<dyn ReadModel>) {
     loop {
         let m = model.clone();
         let due = tokio::task::spawn_blocking(move || m.due_messages(now_ms(), BATCH)).await;

@@ -31,7 +31,7 @@ fn role_map(opts: &StartOptions) -> Result<RoleMap, String> {
 }
 
 /// The event log and the read model of the embedded default.
-type Storage = (Arc<dyn EventLog>, Arc<SqliteReadModel>);
+type Storage = (Arc<dyn EventLog>, Arc<dyn ReadModel>);
 
 /// The embedded event log of a data directory.
 pub(crate) fn log_path(data_dir: &std::path::Path) -> std::path::PathBuf {
@@ -95,8 +95,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
         return crate::cluster::launch(opts, role_map).await;
     }
     let metrics = telemetry::Metrics::new();
-    let (log, queue) = open_storage(opts, metrics.clone())?;
-    let model: Arc<dyn ReadModel> = queue.clone();
+    let (log, model) = open_storage(opts, metrics.clone())?;
     let master_key = crate::master_key::load(
         opts.master_key.as_deref(),
         opts.previous_master_keys(),
@@ -140,7 +139,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
         "read models are up to date"
     );
     actix_web::rt::spawn(projector.run());
-    actix_web::rt::spawn(crate::outbox::run(bus.clone(), queue));
+    actix_web::rt::spawn(crate::outbox::run(bus.clone(), model.clone()));
     let gw = Arc::new(
         Gateway::new(
             bus,

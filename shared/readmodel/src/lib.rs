@@ -23,7 +23,8 @@ pub use cql::{CqlOptions, CqlReadModel};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
 pub use keys_projection::KeyRow;
 pub use model::{
-    DirectoryQueries, ProjectQueries, Projection, ReadModel, TrailQueries, UserQueries,
+    DirectoryQueries, OutboxQueries, ProjectQueries, Projection, ReadModel, TrailQueries,
+    UserQueries,
 };
 pub use outbox::DueMessage;
 pub use progress::{Applied, Progress};
@@ -34,6 +35,7 @@ pub use store::SqliteReadModel;
 /// The traits whose methods the gateway and the projector call on a `dyn ReadModel`.
 pub mod prelude {
     pub use crate::model::{
-        DirectoryQueries, ProjectQueries, Projection, ReadModel, TrailQueries, UserQueries,
+        DirectoryQueries, OutboxQueries, ProjectQueries, Projection, ReadModel, TrailQueries,
+        UserQueries,
     };
 }

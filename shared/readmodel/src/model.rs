@@ -150,6 +150,15 @@ pub trait TrailQueries {
     ) -> Result<Vec<EventRow>, Error>;
 }
 
+/// The outbox's queue: the messages of codes waiting to be sent (projected from the users'
+/// `user.code.added`, and gone once `user.notification.sent`, given up, or replaced).
+pub trait OutboxQueries {
+    /// Up to `limit` messages due at `now` (unix milliseconds), each its user's oldest waiting
+    /// one (message ids grow with time, so a user's messages leave in order), most overdue
+    /// first. Blocking.
+    fn due_messages(&self, now: i64, limit: usize) -> Result<Vec<crate::DueMessage>, Error>;
+}
+
 /// The projector's side: batches of log events applied in order, idempotently (guarded by each
 /// aggregate's version), with each partition's checkpoint, so that projection can stop
 /// anywhere and neither lose nor apply twice an event.
@@ -180,11 +189,25 @@ pub trait Projection {
 
 /// A read model: every query and the projector's writes.
 pub trait ReadModel:
-    UserQueries + DirectoryQueries + ProjectQueries + TrailQueries + Projection + Send + Sync
+    UserQueries
+    + DirectoryQueries
+    + ProjectQueries
+    + TrailQueries
+    + OutboxQueries
+    + Projection
+    + Send
+    + Sync
 {
 }
 
 impl<T> ReadModel for T where
-    T: UserQueries + DirectoryQueries + ProjectQueries + TrailQueries + Projection + Send + Sync
+    T: UserQueries
+        + DirectoryQueries
+        + ProjectQueries
+        + TrailQueries
+        + OutboxQueries
+        + Projection
+        + Send
+        + Sync
 {
 }

@@ -1,9 +1,9 @@
-//! The outbox's queue: the messages of codes waiting to be sent (projected from the users'
-//! `user.code.added`, and gone once `user.notification.sent`, given up, or replaced).
+//! The outbox's queue in the embedded read model (`outbox`, projected with the users).
 
 use domain::Error;
 use rusqlite::params;
 
+use crate::model::OutboxQueries;
 use crate::store::SqliteReadModel;
 
 /// A message whose turn has come: the first waiting one of its user, due.
@@ -14,11 +14,8 @@ pub struct DueMessage {
     pub message_id: String,
 }
 
-impl SqliteReadModel {
-    /// Up to `limit` messages due at `now` (unix milliseconds), each its user's oldest waiting
-    /// one (message ids grow with time, so a user's messages leave in order), most overdue
-    /// first.
-    pub fn due_messages(&self, now: i64, limit: usize) -> Result<Vec<DueMessage>, Error> {
+impl OutboxQueries for SqliteReadModel {
+    fn due_messages(&self, now: i64, limit: usize) -> Result<Vec<DueMessage>, Error> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT instance, user_id, message_id FROM outbox AS o

@@ -705,6 +705,137 @@ fn shown_as_meant(shown: &serde_json::Value, meant: &serde_json::Value, at: &str
     }
 }
 
+/// The events of one user stream as the log stores them, from position `first`, each at its
+/// time.
+fn user_stream(
+    first: u64,
+    user: &str,
+    events: Vec<(i64, domain::user::UserEvent)>,
+) -> Vec<eventlog::StoredEvent> {
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(n, (at, e))| {
+            let (schema_version, payload) = domain::DomainEvent::User(e.clone()).encode();
+            eventlog::StoredEvent {
+                position: first + n as u64,
+                stream: eventlog::StreamId::new(I, "user", user),
+                version: n as u64 + 1,
+                event: eventlog::NewEvent {
+                    event_type: domain::EventType::event_type(&e).into(),
+                    schema_version,
+                    payload,
+                    creator: "test".into(),
+                    created_at: at,
+                },
+            }
+        })
+        .collect()
+}
+
+async fn the_outbox_queue_holds_each_users_waiting_messages_in_order(a: Adapter) {
+    use domain::user::{Channel, CodeKind, Email, Message, Profile, UserEvent as E};
+    let w = world(a);
+    let human = E::HumanAdded {
+        org_id: "org-a".into(),
+        username: "ada".into(),
+        profile: Profile {
+            given_name: "Ada".into(),
+            family_name: "L".into(),
+            display_name: "Ada L".into(),
+            preferred_language: None,
+        },
+        email: Email {
+            address: "ada@example.com".into(),
+            verified: false,
+        },
+        phone: Some("+41791234567".into()),
+        password_hash: None,
+        password_set_at: None,
+    };
+    let code = |kind: CodeKind, id: &str| E::CodeAdded {
+        kind,
+        code_hash: "h".into(),
+        expires_at: 9_000_000,
+        message: Some(Message {
+            id: id.into(),
+            channel: Channel::Email,
+            sealed_code: "s".into(),
+            base_url: "https://one.test".into(),
+        }),
+    };
+    let ids = |due: Vec<readmodel::DueMessage>| -> Vec<String> {
+        due.into_iter()
+            .map(|d| format!("{}:{}", d.user_id, d.message_id))
+            .collect()
+    };
+    let mut batch = user_stream(
+        1,
+        "ada",
+        vec![
+            (1000, human.clone()),
+            (1000, code(CodeKind::VerifyEmail, "m1")),
+            (2000, code(CodeKind::VerifyPhone, "m2")),
+        ],
+    );
+    batch.extend(user_stream(
+        4,
+        "bob",
+        vec![(1500, human), (1500, code(CodeKind::Init, "m3"))],
+    ));
+    w.model.apply_batch(&batch).unwrap();
+    // Each user's oldest message, when due, most overdue first.
+    assert_eq!(
+        ids(w.model.due_messages(999, 10).unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(w.model.due_messages(1500, 10).unwrap()),
+        ["ada:m1", "bob:m3"]
+    );
+    assert_eq!(ids(w.model.due_messages(5000, 1).unwrap()), ["ada:m1"]);
+    // A failed attempt waits; the user's next message waits behind it.
+    let failed = E::NotificationFailed {
+        message_id: "m1".into(),
+        attempt: 1,
+        reason: "refused".into(),
+        retry_at: Some(7000),
+    };
+    let sent_m3 = E::NotificationSent {
+        message_id: "m3".into(),
+    };
+    let mut more = user_stream(6, "ada", vec![(3000, failed)]);
+    more[0].version = 4;
+    let mut bob = user_stream(7, "bob", vec![(3000, sent_m3)]);
+    bob[0].version = 3;
+    more.extend(bob);
+    w.model.apply_batch(&more).unwrap();
+    assert_eq!(
+        ids(w.model.due_messages(5000, 10).unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(w.model.due_messages(7000, 10).unwrap()), ["ada:m1"]);
+    // Verified: the email's message waits no longer, the phone's goes next.
+    let mut verified = user_stream(8, "ada", vec![(4000, E::EmailVerified)]);
+    verified[0].version = 5;
+    w.model.apply_batch(&verified).unwrap();
+    assert_eq!(ids(w.model.due_messages(7000, 10).unwrap()), ["ada:m2"]);
+    // A removed user's messages go with them.
+    let mut removed = user_stream(
+        9,
+        "ada",
+        vec![(
+            5000,
+            E::Removed {
+                username: "ada".into(),
+            },
+        )],
+    );
+    removed[0].version = 6;
+    w.model.apply_batch(&removed).unwrap();
+    assert!(w.model.due_messages(i64::MAX, 10).unwrap().is_empty());
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -745,4 +876,5 @@ contract!(
     each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs,
     ten_thousand_users_page_in_order_each_once,
     a_log_of_every_release_projects_with_its_meaning,
+    the_outbox_queue_holds_each_users_waiting_messages_in_order,
 );

@@ -4,8 +4,9 @@
 //!   gives it (their actors, their writes) and takes forwarded requests on the internal API.
 //! - **gateway**: the public API; it owns no partition and forwards every command to the
 //!   owner of its aggregate's partition. It keeps its own read model from the log.
-//! - **projector**: follows the log into a read model (the shared read model of the ScyllaDB
-//!   issue; the embedded one until then).
+//! - **projector**: follows the log into a read model (the shared one on CQL, or its own
+//!   embedded one), and sends the messages of the outbox's queue in it (through the owners of
+//!   their users' partitions, as a gateway writes).
 
 mod internal_api;
 mod nowhere;
@@ -102,7 +103,9 @@ pub async fn launch(opts: &StartOptions, role_map: RoleMap) -> Result<Launched, 
             .await
             .map(internal_only),
         Role::Gateway => gateway_node(opts, role_map, common).await,
-        Role::Projector => projector_node(opts, common).await.map(internal_only),
+        Role::Projector => projector_node(opts, role_map, common)
+            .await
+            .map(internal_only),
         Role::All => Err("role all runs on embedded storage, not in the cluster".into()),
     }
 }
@@ -121,6 +124,7 @@ fn bus_options(
         stale_claim_after: opts.stale_claim_after(),
         master_key: Some(common.master_key.clone()),
         placement: Arc::new(placement),
+        allow_private_hosts: opts.allow_private_hosts,
         ..CommandOptions::default()
     }
 }
@@ -283,6 +287,32 @@ enum Shared {
     No,
 }
 
+/// A bus that owns no partition: it forwards every command and aggregate read to the owner of
+/// its partition (gateways, and the projector's outbox).
+fn forwarding_bus(
+    opts: &StartOptions,
+    role_map: &RoleMap,
+    common: &Common,
+    metrics: Arc<telemetry::Metrics>,
+) -> Result<Arc<CommandBus>, String> {
+    let placement = ClusterPlacement {
+        partitions: common.partitions,
+        log: None,
+        owners: owners(common)?,
+        token: common.token.clone(),
+        patience: PATIENCE,
+        peers: PeerVersions::default(),
+    };
+    Ok(Arc::new(CommandBus::new(
+        Arc::new(nowhere::Nowhere),
+        Authorizer::new(role_map.clone()),
+        CommandOptions {
+            metrics,
+            ..bus_options(opts, common, placement)
+        },
+    )))
+}
+
 async fn gateway_node(
     opts: &StartOptions,
     role_map: RoleMap,
@@ -293,23 +323,8 @@ async fn gateway_node(
         let node = format!("gateway-{}", uuid::Uuid::now_v7());
         follow_log(&common, &node, &model)?;
     }
-    let placement = ClusterPlacement {
-        partitions: common.partitions,
-        log: None,
-        owners: owners(&common)?,
-        token: common.token.clone(),
-        patience: PATIENCE,
-        peers: PeerVersions::default(),
-    };
     let metrics = telemetry::Metrics::new();
-    let bus = Arc::new(CommandBus::new(
-        Arc::new(nowhere::Nowhere),
-        Authorizer::new(role_map.clone()),
-        CommandOptions {
-            metrics: metrics.clone(),
-            ..bus_options(opts, &common, placement)
-        },
-    ));
+    let bus = forwarding_bus(opts, &role_map, &common, metrics.clone())?;
     let done = crate::bootstrap::done(&bus).await?;
     if let Some(setup) = crate::bootstrap::first_start(
         &bus,
@@ -347,10 +362,13 @@ async fn gateway_node(
 
 async fn projector_node(
     opts: &StartOptions,
+    role_map: RoleMap,
     common: Common,
 ) -> Result<(Server, SocketAddr), String> {
     let (model, _) = open_model(opts)?;
     follow_log(&common, "projector", &model)?;
+    let bus = forwarding_bus(opts, &role_map, &common, telemetry::Metrics::new())?;
+    actix_web::rt::spawn(crate::outbox::run(bus, model.clone()));
     let (listener, address) = crate::server::listener(opts)?;
     let server = HttpServer::new(|| crate::server::probes(App::new()))
         .workers(1)

@@ -9,6 +9,7 @@
 
 mod directory_projection;
 mod directory_queries;
+mod outbox;
 mod paging;
 mod project_projection;
 mod project_queries;

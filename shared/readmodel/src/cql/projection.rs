@@ -26,7 +26,7 @@ use crate::projection::{stale, Stale};
 const REMEMBERED: usize = 1 << 20;
 
 /// Every table, for a rebuild.
-const TABLES: [&str; 25] = [
+const TABLES: [&str; 26] = [
     "checkpoints",
     "versions",
     "instances",
@@ -52,6 +52,7 @@ const TABLES: [&str; 25] = [
     "events",
     "events_by_aggregate",
     "events_by_type",
+    "outbox",
 ];
 
 impl Projection for CqlReadModel {
@@ -265,7 +266,7 @@ impl CqlReadModel {
         match event {
             DomainEvent::Instance(e) => self.instance(i, e, stored.event.created_at).await,
             DomainEvent::Org(e) => self.org(i, id, e).await,
-            DomainEvent::User(e) => self.user(i, id, e).await,
+            DomainEvent::User(e) => self.user(i, id, e, stored.event.created_at).await,
             DomainEvent::Project(e) => self.project(i, id, e).await,
             DomainEvent::UserGrant(e) => self.user_grant(i, id, e).await,
             DomainEvent::SigningKeys(e) => self.keys(i, e).await,

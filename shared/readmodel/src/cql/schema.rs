@@ -11,11 +11,18 @@ use scylla::client::session::Session;
 use super::{block_on, runtime, session, storage};
 
 /// The versioned schema files, in order.
-const MIGRATIONS: [(i32, &str, &str); 1] = [(
-    1,
-    "0001_read_models.cql",
-    include_str!("../../../../deploy/scylla/0001_read_models.cql"),
-)];
+const MIGRATIONS: [(i32, &str, &str); 2] = [
+    (
+        1,
+        "0001_read_models.cql",
+        include_str!("../../../../deploy/scylla/0001_read_models.cql"),
+    ),
+    (
+        2,
+        "0002_outbox.cql",
+        include_str!("../../../../deploy/scylla/0002_outbox.cql"),
+    ),
+];
 
 /// How many replicas each datacenter keeps (NetworkTopologyStrategy), as `dc:n,dc:n`.
 #[derive(Clone, Debug, PartialEq, Eq)]

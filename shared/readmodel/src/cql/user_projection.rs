@@ -1,6 +1,6 @@
 //! Users, their tokens and metadata as CQL writes.
 
-use domain::user::{UserEvent, UserState};
+use domain::user::{CodeKind, UserEvent, UserState};
 use domain::Error;
 
 use super::{storage, CqlReadModel};
@@ -122,7 +122,13 @@ impl CqlReadModel {
         Ok(())
     }
 
-    pub(super) async fn user(&self, i: &str, id: &str, e: &UserEvent) -> Result<(), Error> {
+    pub(super) async fn user(
+        &self,
+        i: &str,
+        id: &str,
+        e: &UserEvent,
+        at: i64,
+    ) -> Result<(), Error> {
         match e {
             UserEvent::HumanAdded {
                 org_id,
@@ -189,7 +195,10 @@ impl CqlReadModel {
                 )
                 .await?;
             }
-            UserEvent::Removed { .. } => self.remove_user(i, id).await?,
+            UserEvent::Removed { .. } => {
+                self.forget_messages(i, id).await?;
+                self.remove_user(i, id).await?
+            }
             UserEvent::ProfileChanged { profile } => {
                 self.run(
                     "UPDATE users SET display_name = ?, given_name = ?, family_name = ?, preferred_language = ?
@@ -211,6 +220,7 @@ impl CqlReadModel {
                     (&email.address, email.verified, i, id),
                 )
                 .await?;
+                self.drop_messages(i, id, &[CodeKind::VerifyEmail]).await?;
             }
             UserEvent::PhoneChanged { phone, verified } => {
                 self.run(
@@ -218,6 +228,7 @@ impl CqlReadModel {
                     (phone, verified, i, id),
                 )
                 .await?;
+                self.drop_messages(i, id, &[CodeKind::VerifyPhone]).await?;
             }
             UserEvent::EmailVerified => {
                 self.run(
@@ -225,6 +236,7 @@ impl CqlReadModel {
                     (i, id),
                 )
                 .await?;
+                self.drop_messages(i, id, &[CodeKind::VerifyEmail]).await?;
             }
             UserEvent::PhoneVerified => {
                 self.run(
@@ -232,18 +244,36 @@ impl CqlReadModel {
                     (i, id),
                 )
                 .await?;
+                self.drop_messages(i, id, &[CodeKind::VerifyPhone]).await?;
             }
-            // The outbox's messages are kept by the embedded read model only: a cluster does
-            // not send messages yet.
-            UserEvent::PasswordChanged { .. }
-            | UserEvent::PasswordCheckFailed
+            // Password hashes live only in the write model (and the log).
+            UserEvent::PasswordChanged { .. } => {
+                let kinds = [CodeKind::PasswordReset, CodeKind::Init];
+                self.drop_messages(i, id, &kinds).await?;
+            }
+            // The outbox: a code's message waits until it is sent or given up; a new code of
+            // its kind replaces it.
+            UserEvent::CodeAdded { kind, message, .. } => match message {
+                Some(m) => self.queue_message(i, id, *kind, &m.id, at).await?,
+                None => self.drop_messages(i, id, &[*kind]).await?,
+            },
+            UserEvent::CodeCheckFailed { kind, void } => {
+                if *void {
+                    self.drop_messages(i, id, &[*kind]).await?;
+                }
+            }
+            UserEvent::NotificationSent { message_id } => {
+                self.message_outcome(i, id, message_id, None).await?
+            }
+            UserEvent::NotificationFailed {
+                message_id,
+                retry_at,
+                ..
+            } => self.message_outcome(i, id, message_id, *retry_at).await?,
+            UserEvent::PasswordCheckFailed
             | UserEvent::PasswordCheckSucceeded
             | UserEvent::LockedOut { .. }
-            | UserEvent::SessionsEnded { .. }
-            | UserEvent::CodeAdded { .. }
-            | UserEvent::CodeCheckFailed { .. }
-            | UserEvent::NotificationSent { .. }
-            | UserEvent::NotificationFailed { .. } => {}
+            | UserEvent::SessionsEnded { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?
