@@ -34,6 +34,8 @@ mod grpc;
 mod grpc_projects;
 #[path = "portcullis/grpc_users.rs"]
 mod grpc_users;
+#[path = "portcullis/login_accounts.rs"]
+mod login_accounts;
 #[path = "portcullis/login_language.rs"]
 mod login_language;
 #[path = "portcullis/login_pages.rs"]

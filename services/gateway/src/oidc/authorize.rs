@@ -8,11 +8,11 @@ use domain::oidc::AuthParams;
 use domain::Code;
 use readmodel::AppRow;
 
-use super::login::{error_page, look_in, look_of, SESSION_COOKIE};
+use super::accounts::{answered, Open};
+use super::login::{error_page, login_path, look_in, look_of};
 use super::params::Params;
 use super::texts::Notice;
 use super::{issuer, OAuthResult};
-use crate::api::login_sessions::callback_url;
 use crate::auth::instance_of;
 use crate::reads::read;
 use crate::Gateway;
@@ -140,6 +140,7 @@ pub async fn authorize(
         },
         None => None,
     };
+    let prompt_login = prompt.contains(&"login");
     let params = AuthParams {
         client_id: app.client_id.clone(),
         project_id: app.project_id.clone(),
@@ -149,7 +150,7 @@ pub async fn authorize(
         state: state.cloned(),
         nonce: p.get("nonce").cloned(),
         code_challenge: challenge,
-        prompt_login: prompt.contains(&"login"),
+        prompt_login,
         max_age,
         login_hint: p.get("login_hint").cloned(),
     };
@@ -159,13 +160,10 @@ pub async fn authorize(
         .bus
         .start_auth_request(&instance, params, &iss, ui_locales)?;
 
-    // A live session answers at once when its checks are fresh enough for this request (the
-    // login settings, `prompt=login`, `max_age`): the finalize of the Sessions API decides.
-    let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-    let session = match &cookie {
-        Some(token) => gw.bus.session(&instance, token).await?,
-        None => None,
-    };
+    // The browser's live sessions (the current one first). One answers at once when its checks
+    // are fresh enough for this request (the login settings, `prompt=login`, `max_age`): the
+    // finalize of the Sessions API decides. With several, the user chooses.
+    let open = super::accounts::open_sessions(gw, req, &instance).await?;
     // An id_token_hint names the user the client expects: another user's session does not do.
     let hinted = match p.get("id_token_hint") {
         Some(hint) => {
@@ -182,15 +180,23 @@ pub async fn authorize(
         }
         None => None,
     };
-    let session = session.filter(|(_, s)| hinted.as_ref().is_none_or(|h| *h == s.user_id));
-    if let (Some((session_id, _)), Some(token)) = (session, &cookie) {
-        match gw.bus.finalize(&instance, &id, &session_id, token).await {
-            Ok(done) => {
-                return Ok(HttpResponse::Found()
-                    .insert_header(("Location", callback_url(&done)))
-                    .insert_header(("Cache-Control", "no-store"))
-                    .finish())
-            }
+    let usable: Vec<&Open> = match &hinted {
+        Some(h) => open.iter().filter(|o| o.session.user_id == *h).collect(),
+        None => open.iter().collect(),
+    };
+    let choose = prompt.contains(&"select_account") || (usable.len() > 1 && !prompt_login);
+    if choose && !usable.is_empty() {
+        if prompt_none {
+            return fail(
+                "account_selection_required",
+                "the browser holds several accounts: the user must choose one",
+            );
+        }
+        return Ok(to_page("/ui/login/accounts", &id));
+    }
+    if let Some(o) = usable.first() {
+        match gw.bus.finalize(&instance, &id, &o.id, &o.token).await {
+            Ok(done) => return Ok(answered(req, &done, o, &open)),
             // Not enough for this request: a new login.
             Err(e) if again(e.code) => {}
             Err(e) => return Err(e.into()),
@@ -199,20 +205,19 @@ pub async fn authorize(
     if prompt_none {
         return fail("login_required", "the user is not logged in");
     }
-    Ok(HttpResponse::Found()
-        .insert_header((
-            "Location",
-            format!(
-                "/ui/login?authRequest={}",
-                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
-            ),
-        ))
+    Ok(to_page("/ui/login", &id))
+}
+
+/// A page of the hosted login for the authorization request `id`.
+fn to_page(path: &str, id: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", login_path(path, id)))
         .insert_header(("Cache-Control", "no-store"))
-        .finish())
+        .finish()
 }
 
 /// Whether a session's finalize failed for want of a new login (rather than of the server).
-fn again(code: Code) -> bool {
+pub(super) fn again(code: Code) -> bool {
     matches!(
         code,
         Code::SessionNotFound | Code::SessionChecksMissing | Code::PasswordExpired

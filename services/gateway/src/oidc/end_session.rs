@@ -1,4 +1,5 @@
-//! RP-initiated logout: ends the browser session and the refresh tokens issued in it; sends
+//! RP-initiated logout: ends the browser's sessions (every account it holds) and the refresh
+//! tokens issued in them; sends
 //! the user back only to a `post_logout_redirect_uri` registered exactly for the client the
 //! `id_token_hint` names. Without a valid hint a page asks first, and only its form (a POST
 //! with the page's token, double-submitted in a cookie) logs out: a cross-site GET logs nobody
@@ -10,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use domain::settings::BrandingSettings;
 use domain::validate::same_secret;
 
+use super::accounts::{open_sessions, ACCOUNTS_COOKIE};
 use super::authorize::redirect_to;
 use super::language::Language;
 use super::login::{cookie, error_page, look_in, SESSION_COOKIE};
@@ -96,14 +98,12 @@ pub async fn confirmed(
     Ok(response)
 }
 
-/// Ends the session of the request's cookie, with the refresh tokens issued in it.
+/// Ends the browser's sessions, with the refresh tokens issued in them.
 async fn log_out(gw: &Gateway, req: &HttpRequest, instance: &str) -> OAuthResult<()> {
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        if let Some((id, session)) = gw.bus.session(instance, cookie.value()).await? {
-            gw.bus
-                .end_sessions_of(instance, &session.user_id, Some(&id))
-                .await?;
-        }
+    for o in open_sessions(gw, req, instance).await? {
+        gw.bus
+            .end_sessions_of(instance, &o.session.user_id, Some(&o.id))
+            .await?;
     }
     Ok(())
 }
@@ -133,8 +133,10 @@ fn logged_out(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
 }
 
 fn forget_session(mut response: HttpResponse) -> HttpResponse {
-    let mut gone = Cookie::named(SESSION_COOKIE);
-    gone.set_path("/");
-    let _ = response.add_removal_cookie(&gone);
+    for name in [SESSION_COOKIE, ACCOUNTS_COOKIE] {
+        let mut gone = Cookie::named(name);
+        gone.set_path("/");
+        let _ = response.add_removal_cookie(&gone);
+    }
     response
 }

@@ -14,6 +14,7 @@ use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::Deserialize;
 
+use super::accounts::{keep, open_sessions};
 use super::expired_password::expired_password_page;
 use super::language::Language;
 use super::pages::{self, Frame, LoginPage};
@@ -265,10 +266,11 @@ fn login_page(
     response
 }
 
+/// A page of the login for an authorization request.
 #[derive(Deserialize)]
 pub struct PageQuery {
     #[serde(rename = "authRequest")]
-    auth_request: String,
+    pub auth_request: String,
 }
 
 pub async fn page(
@@ -280,13 +282,26 @@ pub async fn page(
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
         return Ok(expired(&req));
     };
-    let language = Language::of_login(&request, &req);
-    let setup = login_setup(&gw, &instance, &request.params.project_id, language).await;
+    let username = request.params.login_hint.as_deref().unwrap_or_default();
+    Ok(login_form(&gw, &req, &instance, &request, &q.auth_request, username).await)
+}
+
+/// The login form of a pending request, `username` filled in.
+pub(super) async fn login_form(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    request: &PendingAuthRequest,
+    auth_request: &str,
+    username: &str,
+) -> HttpResponse {
+    let language = Language::of_login(request, req);
+    let setup = login_setup(gw, instance, &request.params.project_id, language).await;
     let form = LoginForm {
-        auth_request: &q.auth_request,
-        username: request.params.login_hint.as_deref().unwrap_or_default(),
+        auth_request,
+        username,
     };
-    Ok(login_page(&req, &setup, language.texts(), form, None))
+    login_page(req, &setup, language.texts(), form, None)
 }
 
 #[derive(Deserialize)]
@@ -313,7 +328,7 @@ pub async fn submit(
     let id = user_id.as_deref().unwrap_or("");
     let checked =
         login_sessions::check_password(&gw, &instance, ip, &f.username, id, f.password).await;
-    let created = match (checked, user_id) {
+    let created = match (checked, user_id.clone()) {
         (Ok(()), Some(user_id)) => gw.bus.create_session(&instance, &user_id, true).await,
         (Ok(()), None) => Err(command::wrong_password()),
         (Err(e), _) => Err(e),
@@ -336,15 +351,22 @@ pub async fn submit(
         },
     };
     // Every login gets a new session id and cookie, so that a cookie planted or seen before
-    // the login is worth nothing after it; the session it replaces ends.
-    if let Some(c) = req.cookie(SESSION_COOKIE) {
-        if let Some((id, _)) = gw.bus.session(&instance, c.value()).await? {
-            gw.bus
-                .change_session(&instance, &id, SessionCommand::End)
-                .await?;
+    // the login is worth nothing after it: the user's earlier session in this browser ends.
+    // Other users' sessions stay, for the account selection.
+    let open = open_sessions(&gw, &req, &instance).await?;
+    let mut others = Vec::new();
+    for o in open {
+        match Some(&o.session.user_id) == user_id.as_ref() {
+            true => {
+                gw.bus
+                    .change_session(&instance, &o.id, SessionCommand::End)
+                    .await?
+            }
+            false => others.push(o.token),
         }
     }
-    finalized(&gw, &req, &instance, &f.auth_request, &request, created).await
+    let response = finalized(&gw, &req, &instance, &f.auth_request, &request, created).await?;
+    Ok(keep(&req, response, None, others))
 }
 
 /// The end of a login with a new session: the browser goes back to the client with its code

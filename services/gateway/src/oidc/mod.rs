@@ -2,6 +2,7 @@
 //! to): discovery and JWKS, the authorization endpoint and the hosted login, the token endpoint
 //! (one file per grant), userinfo, introspection and revocation.
 
+mod accounts;
 pub(crate) mod audience;
 mod authorize;
 mod claims;
@@ -58,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/ui/login/reset/password",
         web::post().to(reset_password::set),
     )
+    .route("/ui/login/accounts", web::get().to(accounts::page))
+    .route("/ui/login/accounts", web::post().to(accounts::choose))
     .route("/ui/login/verify", web::get().to(verify::email_page))
     .route("/ui/login/verify", web::post().to(verify::verify_email))
     .route("/ui/login/verify_phone", web::get().to(verify::phone_page))

@@ -49,6 +49,25 @@ pub struct LoginPage<'a> {
     pub register_href: Option<String>,
 }
 
+/// An account of the browser, as the account selection shows it.
+pub struct Account {
+    pub session_id: String,
+    pub display_name: String,
+    pub username: String,
+}
+
+/// The account selection: the browser's accounts, and a way to use another.
+#[derive(Template)]
+#[template(path = "accounts.html")]
+pub struct AccountsPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    pub accounts: Vec<Account>,
+    /// The login page of the request.
+    pub other: String,
+}
+
 /// Registration: a new human in the org of the login's app.
 #[derive(Template)]
 #[template(path = "register.html")]

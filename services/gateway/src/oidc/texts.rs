@@ -54,6 +54,8 @@ pub struct Texts {
     pub invalid_username: &'static str,
     pub invalid_name: &'static str,
     pub no_registration: &'static str,
+    pub choose_account: &'static str,
+    pub use_another_account: &'static str,
 }
 
 /// Why a page ends a flow instead of going on.
@@ -182,6 +184,8 @@ pub const ENGLISH: Texts = Texts {
     invalid_username: "A username has no spaces and at most 200 characters.",
     invalid_name: "Enter your first and last name (at most 200 characters each).",
     no_registration: "Registration is not open here.",
+    choose_account: "Choose an account",
+    use_another_account: "Use another account",
 };
 
 pub const GERMAN: Texts = Texts {
@@ -237,4 +241,6 @@ pub const GERMAN: Texts = Texts {
     invalid_username: "Ein Benutzername hat keine Leerzeichen und höchstens 200 Zeichen.",
     invalid_name: "Geben Sie Vor- und Nachnamen ein (je höchstens 200 Zeichen).",
     no_registration: "Eine Registrierung ist hier nicht möglich.",
+    choose_account: "Konto wählen",
+    use_another_account: "Anderes Konto verwenden",
 };

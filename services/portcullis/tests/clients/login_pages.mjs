@@ -1,7 +1,8 @@
 // The hosted login's pages in headless Chromium (Debian's, driven by playwright-core), as a
 // person uses them: by keyboard, in English on a desktop and in German on a phone, through a
 // refused login, an expired password and a logout, "Forgot password?", an invitation's and
-// an email verification's links. On every page it checks what a person
+// an email verification's links, registration and the choice between two accounts. On every
+// page it checks what a person
 // relies on (no error in the console, which is where CSP violations show; a label for every
 // field; nothing wider than the screen) and takes a screenshot into OUT.
 import { chromium } from 'playwright-core';
@@ -37,6 +38,18 @@ async function submitting(page, act) {
   await Promise.all([page.waitForNavigation(), act()]);
 }
 
+// Presses a key or clicks and waits until the browser is sent back to the app, which is not
+// running: its address is where the browser goes, and nothing answers. Answers that address.
+async function landing(page, act) {
+  const [back] = await Promise.all([
+    page.waitForEvent('requestfailed', (r) => r.url().startsWith(REDIRECT_URI)),
+    act(),
+  ]);
+  await page.waitForURL((url) => url.href.startsWith('chrome-error:'));
+  page.errors.length = 0;
+  return back.url();
+}
+
 // What a person relies on, and a screenshot.
 async function look(page, name) {
   await page.waitForLoadState('load');
@@ -52,6 +65,7 @@ async function look(page, name) {
       overflow: document.documentElement.scrollWidth > window.innerWidth,
       alert: document.querySelector('[role=alert]')?.textContent ?? null,
       focused: document.activeElement?.name ?? null,
+      accounts: [...document.querySelectorAll('.accounts .login')].map((e) => e.textContent),
       stylesApplied: getComputedStyle(document.querySelector('main')).maxWidth !== 'none',
     };
   });
@@ -83,14 +97,7 @@ try {
   await submitting(en, () => en.keyboard.press('Enter'));
   await look(en, 'expired-password-refused');
   await en.fill('input[name=new_password]', NEW_PASSWORD);
-  // The app is not running: its address is where the browser is sent, and nothing answers.
-  const [back] = await Promise.all([
-    en.waitForEvent('requestfailed', (r) => r.url().startsWith(REDIRECT_URI)),
-    en.keyboard.press('Enter'),
-  ]);
-  seen.landed = back.url();
-  await en.waitForURL((url) => url.href.startsWith('chrome-error:'));
-  en.errors.length = 0;
+  seen.landed = await landing(en, () => en.keyboard.press('Enter'));
   // Logging out asks first.
   await en.goto(`${ISSUER}/oidc/v1/end_session`);
   await look(en, 'logout');
@@ -113,6 +120,20 @@ try {
   await en.goto(authorize());
   await submitting(en, () => en.click('a[href^="/ui/login/register"]'));
   await look(en, 'register');
+  await en.keyboard.type('Grace');
+  for (const [name, value] of [['family_name', 'Hopper'], ['email', 'grace@example.com'],
+    ['username', 'grace'], ['password', NEW_PASSWORD]]) {
+    await en.fill(`input[name=${name}]`, value);
+  }
+  await landing(en, () => en.keyboard.press('Enter'));
+  // The admin logs in too, in the same browser: the next login asks which account.
+  await en.goto(`${authorize()}&prompt=login`);
+  await en.fill('input[name=username]', USERNAME);
+  await en.fill('input[name=password]', NEW_PASSWORD);
+  await landing(en, () => en.keyboard.press('Enter'));
+  await en.goto(authorize());
+  await look(en, 'accounts');
+  seen.chosen = await landing(en, () => en.keyboard.press('Enter'));
 
   // German on a phone, the org's colours.
   const de = await visitor('de-DE', { width: 390, height: 780 });

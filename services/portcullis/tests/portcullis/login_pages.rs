@@ -2,7 +2,8 @@
 //! English on a desktop and in German on a phone with an org's colours, through a refused
 //! login, an expired password (the admin of a data directory made by release 0.1, whose
 //! password's age is not known, once expiry is on), a logout, "Forgot password?", the links
-//! of an invitation and of an email verification, and registration. Every page loads without an
+//! of an invitation and of an email verification, registration, and the choice between two
+//! accounts. Every page loads without an
 //! error (CSP violations included), labels every field and fits the screen. The screenshots
 //! it takes are the ones in `docs/screenshots/` (`PORTCULLIS_WRITE_SCREENSHOTS=1` writes
 //! them there).
@@ -151,6 +152,13 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     assert_eq!(text("email-verified", "heading"), "Email address verified");
     assert_eq!(text("register", "heading"), "Create your account");
     assert_eq!(text("register", "focused"), "given_name");
+    assert_eq!(text("accounts", "heading"), "Choose an account");
+    assert_eq!(page("accounts")["accounts"], json!(["admin", "grace"]));
+    let chosen = seen["chosen"].as_str().unwrap();
+    assert!(
+        chosen.starts_with(REDIRECT) && param(chosen, "code").is_some(),
+        "{chosen}"
+    );
 
     if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
         let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
