@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::oidc::NewSession;
 use domain::oidc::{PendingAuthRequest, SessionCommand};
-use domain::settings::{BrandingSettings, MessageTemplate, MessageTexts};
+use domain::settings::{BrandingSettings, MessageTemplate};
 use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::accounts::{keep, open_sessions};
 use super::expired_password::expired_password_page;
 use super::language::Language;
+use super::page_look::{page_look, PageLook};
 use super::pages::{self, Frame, LoginPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
@@ -44,62 +45,22 @@ pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> B
     look_in(gw, instance, org.as_deref()).await
 }
 
-/// What an app's login offers besides the password, as the `login` settings of its org
-/// (else the instance's) say.
-#[derive(Clone, Copy, Default)]
-pub(super) struct Offers {
-    /// "Forgot password?" (unless `hide_password_reset`).
-    pub reset: bool,
-    /// "Create an account" (`allow_register`).
-    pub register: bool,
-}
-
-/// An app's login page as its project's org (else the instance) sets it up: its look, what
-/// it offers, and the login page's own texts in the page's language.
-pub(super) struct LoginSetup {
-    look: BrandingSettings,
-    offers: Offers,
-    texts: MessageTexts,
-}
-
+/// An app's login page as its project's org (else the instance) sets it up.
 pub(super) async fn login_setup(
     gw: &Gateway,
     instance: &str,
     project_id: &str,
     language: Language,
-) -> LoginSetup {
+) -> PageLook {
     let org = org_of_project(gw, instance, project_id).await;
-    let appearance = match gw.bus.appearance(instance, org.as_deref()).await {
-        Ok(found) => Ok(found),
-        // The org is gone: the instance's.
-        Err(_) => gw.bus.appearance(instance, None).await,
-    };
-    let Ok(a) = appearance.inspect_err(|e| {
-        tracing::warn!(error = %e, "the login's settings cannot be read now; showing the defaults");
-    }) else {
-        return LoginSetup {
-            look: BrandingSettings::default(),
-            offers: Offers {
-                reset: true,
-                register: false,
-            },
-            texts: MessageTexts::default(),
-        };
-    };
-    let login = domain::settings::login(a.org_settings.as_ref(), &a.settings);
-    LoginSetup {
-        look: domain::settings::branding(a.org_settings.as_ref(), &a.settings),
-        offers: Offers {
-            reset: !login.hide_password_reset,
-            register: login.allow_register,
-        },
-        texts: domain::settings::texts_for(
-            a.org_texts.as_ref(),
-            &a.texts,
-            MessageTemplate::LoginPage,
-            language.tag(),
-        ),
-    }
+    page_look(
+        gw,
+        instance,
+        org.as_deref(),
+        MessageTemplate::LoginPage,
+        language,
+    )
+    .await
 }
 
 /// The org of a login's app, if it can be read now.
@@ -225,33 +186,26 @@ struct LoginForm<'a> {
 
 fn login_page(
     req: &HttpRequest,
-    setup: &LoginSetup,
+    setup: &PageLook,
     texts: &'static Texts,
     form: LoginForm<'_>,
     refusal: Option<Refusal<'_>>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
-    let own = &setup.texts;
     let page = LoginPage {
-        frame: Frame::new(
-            texts,
-            own.title.as_deref().unwrap_or(texts.log_in),
-            &setup.look,
-        ),
-        intro: own.text.as_deref(),
-        button: own.button_text.as_deref().unwrap_or(texts.log_in),
+        frame: Frame::new(texts, setup.title(texts.log_in), &setup.look),
+        intro: setup.texts.text.as_deref(),
+        button: setup.button(texts.log_in),
         auth_request: form.auth_request,
         csrf: &csrf,
         username: form.username,
         error: refusal.as_ref().map(|r| r.why.said(texts)),
-        reset_href: setup
-            .offers
-            .reset
+        reset_href: (!setup.login.hide_password_reset)
             .then(|| login_path("/ui/login/reset", form.auth_request)),
         register_href: setup
-            .offers
-            .register
+            .login
+            .allow_register
             .then(|| login_path("/ui/login/register", form.auth_request)),
     };
     let mut response = pages::render(status, &page.frame, &page);

@@ -17,6 +17,7 @@ pub mod jwt;
 pub mod keyring;
 mod language;
 mod login;
+mod page_look;
 mod pages;
 mod params;
 mod register;

@@ -73,6 +73,9 @@ pub struct AccountsPage<'a> {
 #[template(path = "register.html")]
 pub struct RegisterPage<'a> {
     pub frame: Frame<'a>,
+    /// The text under the title, if the instance or org sets one.
+    pub intro: Option<&'a str>,
+    pub button: &'a str,
     pub auth_request: &'a str,
     pub csrf: &'a str,
     pub given_name: &'a str,
@@ -88,6 +91,8 @@ pub struct RegisterPage<'a> {
 #[template(path = "reset_request.html")]
 pub struct ResetRequestPage<'a> {
     pub frame: Frame<'a>,
+    pub intro: &'a str,
+    pub button: &'a str,
     pub auth_request: &'a str,
     pub csrf: &'a str,
     pub username: &'a str,

@@ -7,12 +7,14 @@ use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::Registration;
-use domain::settings::BrandingSettings;
+use domain::settings::MessageTemplate;
 use domain::{Code, Error};
 use serde::Deserialize;
 
+use super::accounts::{keep, open_sessions};
 use super::language::Language;
-use super::login::{cookie, finalized, login_path, look_of, org_of_login, posted, CSRF_COOKIE};
+use super::login::{cookie, finalized, login_path, org_of_login, posted, PageQuery, CSRF_COOKIE};
+use super::page_look::{page_look, PageLook};
 use super::pages::{self, Frame, MessagePage, RegisterPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
@@ -40,14 +42,16 @@ pub struct RegisterFields {
 
 fn register_page(
     req: &HttpRequest,
-    look: &BrandingSettings,
+    p: &PageLook,
     texts: &'static Texts,
     f: &RegisterFields,
     refused: Option<(StatusCode, &str)>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let page = RegisterPage {
-        frame: Frame::new(texts, texts.register_title, look),
+        frame: Frame::new(texts, p.title(texts.register_title), &p.look),
+        intro: p.texts.text.as_deref(),
+        button: p.button(texts.create_account),
         auth_request: &f.auth_request,
         csrf: &csrf,
         given_name: &f.given_name,
@@ -78,24 +82,24 @@ fn said(e: &Error, texts: &Texts) -> Option<(StatusCode, String)> {
     })
 }
 
-#[derive(Deserialize)]
-pub struct RegisterQuery {
-    #[serde(rename = "authRequest")]
-    auth_request: String,
+/// The registration page of an app's login, as its org sets it up.
+async fn looks(gw: &Gateway, instance: &str, org: Option<&str>, language: Language) -> PageLook {
+    page_look(gw, instance, org, MessageTemplate::RegisterPage, language).await
 }
 
 pub async fn page(
     gw: web::Data<Gateway>,
     req: HttpRequest,
-    q: web::Query<RegisterQuery>,
+    q: web::Query<PageQuery>,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(&gw, &req).await?;
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
         return Ok(super::login::expired(&req));
     };
-    let look = look_of(&gw, &instance, &request.params.project_id).await;
-    let texts = Language::of_login(&request, &req).texts();
+    let language = Language::of_login(&request, &req);
+    let texts = language.texts();
     let org = org_of_login(&gw, &instance, &request).await;
+    let p = looks(&gw, &instance, org.as_deref(), language).await;
     let allowed = match &org {
         Some(org) => gw.bus.registration_allowed(&instance, org).await?,
         None => false,
@@ -103,7 +107,7 @@ pub async fn page(
     if !allowed {
         let back = login_path("/ui/login", &q.auth_request);
         let page = MessagePage {
-            frame: Frame::new(texts, texts.register_title, &look),
+            frame: Frame::new(texts, p.title(texts.register_title), &p.look),
             text: texts.no_registration,
             alert: true,
             link: Some((&back, texts.back_to_login)),
@@ -114,7 +118,7 @@ pub async fn page(
         auth_request: q.auth_request.clone(),
         ..RegisterFields::default()
     };
-    Ok(register_page(&req, &look, texts, &f, None))
+    Ok(register_page(&req, &p, texts, &f, None))
 }
 
 pub async fn submit(
@@ -127,11 +131,16 @@ pub async fn submit(
         Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
-    let look = look_of(&gw, &instance, &request.params.project_id).await;
     let language = Language::of_login(&request, &req);
     let texts = language.texts();
-    let Some(org_id) = org_of_login(&gw, &instance, &request).await else {
-        return Ok(super::login::error_page(&req, &look, Notice::LoginExpired));
+    let org = org_of_login(&gw, &instance, &request).await;
+    let p = looks(&gw, &instance, org.as_deref(), language).await;
+    let Some(org_id) = org else {
+        return Ok(super::login::error_page(
+            &req,
+            &p.look,
+            Notice::LoginExpired,
+        ));
     };
     let who = Subject {
         ip: gw.edge.client_ip(&req),
@@ -159,11 +168,19 @@ pub async fn submit(
         Ok(id) => id,
         Err(e) => match said(&e, texts) {
             Some((status, why)) => {
-                return Ok(register_page(&req, &look, texts, &f, Some((status, &why))))
+                return Ok(register_page(&req, &p, texts, &f, Some((status, &why))))
             }
             None => return Err(e.into()),
         },
     };
+    // The browser's sessions of other users stay, for the account selection.
+    let open = open_sessions(&gw, &req, &instance).await?;
     let created = gw.bus.create_session(&instance, &user_id, true).await?;
-    finalized(&gw, &req, &instance, &f.auth_request, &request, created).await
+    let response = finalized(&gw, &req, &instance, &f.auth_request, &request, created).await?;
+    Ok(keep(
+        &req,
+        response,
+        None,
+        open.into_iter().map(|o| o.token),
+    ))
 }

@@ -7,12 +7,13 @@
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::settings::BrandingSettings;
+use domain::settings::{BrandingSettings, MessageTemplate};
 use domain::{Code, Error};
 use serde::Deserialize;
 
 use super::language::Language;
-use super::login::{cookie, csrf_ok, error_page, login_path, look_in, look_of, CSRF_COOKIE};
+use super::login::{cookie, csrf_ok, error_page, login_path, org_of_login, CSRF_COOKIE};
+use super::page_look::{page_look, PageLook};
 use super::pages::{self, Frame, MessagePage, ResetPasswordPage, ResetRequestPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
@@ -27,18 +28,21 @@ fn back_to_login(auth_request: &str) -> Option<String> {
     (!auth_request.is_empty()).then(|| login_path("/ui/login", auth_request))
 }
 
-/// The look and language of a reset: its login's (app's org), else its user's org's, else
-/// the instance's.
+/// The look, texts and language of a reset: its login's (app's org), else its user's org's,
+/// else the instance's.
 async fn context(
     gw: &Gateway,
     req: &HttpRequest,
     instance: &str,
     auth_request: &str,
     user: &str,
-) -> (BrandingSettings, &'static Texts) {
+) -> (PageLook, &'static Texts) {
+    let template = MessageTemplate::ResetPage;
     if let Ok(request) = gw.bus.auth_request(instance, auth_request) {
-        let look = look_of(gw, instance, &request.params.project_id).await;
-        return (look, Language::of_login(&request, req).texts());
+        let language = Language::of_login(&request, req);
+        let org = org_of_login(gw, instance, &request).await;
+        let p = page_look(gw, instance, org.as_deref(), template, language).await;
+        return (p, language.texts());
     }
     let (i, u) = (instance.to_string(), user.to_string());
     let org = match user.is_empty() {
@@ -48,8 +52,9 @@ async fn context(
             .ok()
             .flatten(),
     };
-    let look = look_in(gw, instance, org.as_deref()).await;
-    (look, Language::of_request(req).texts())
+    let language = Language::of_request(req);
+    let p = page_look(gw, instance, org.as_deref(), template, language).await;
+    (p, language.texts())
 }
 
 fn with_csrf(req: &HttpRequest, mut response: HttpResponse, csrf: String) -> HttpResponse {
@@ -132,7 +137,8 @@ async fn code_or_name_page(
     invite: bool,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(gw, req).await?;
-    let (look, texts) = context(gw, req, &instance, &q.auth_request, &q.user).await;
+    let (p, texts) = context(gw, req, &instance, &q.auth_request, &q.user).await;
+    let look = &p.look;
     if !q.user.is_empty() {
         let form = CodeForm {
             auth_request: &q.auth_request,
@@ -142,11 +148,13 @@ async fn code_or_name_page(
             sent: false,
             invite,
         };
-        return Ok(code_page(req, &look, texts, form, None));
+        return Ok(code_page(req, look, texts, form, None));
     }
     let (csrf, _) = crypto::secrets::new_token();
     let page = ResetRequestPage {
-        frame: Frame::new(texts, texts.reset_title, &look),
+        frame: Frame::new(texts, p.title(texts.reset_title), look),
+        intro: p.texts.text.as_deref().unwrap_or(texts.reset_intro),
+        button: p.button(texts.send_code),
         auth_request: &q.auth_request,
         csrf: &csrf,
         username: "",
@@ -176,9 +184,10 @@ pub async fn request(
 ) -> OAuthResult<HttpResponse> {
     let f = form.into_inner();
     let instance = instance_of(&gw, &req).await?;
-    let (look, texts) = context(&gw, &req, &instance, &f.auth_request, "").await;
+    let (p, texts) = context(&gw, &req, &instance, &f.auth_request, "").await;
+    let look = &p.look;
     if !csrf_ok(&req, &f.csrf) {
-        return Ok(error_page(&req, &look, Notice::FormExpired));
+        return Ok(error_page(&req, look, Notice::FormExpired));
     }
     let form = CodeForm {
         auth_request: &f.auth_request,
@@ -202,7 +211,7 @@ pub async fn request(
     if let Err(e) = gw.limits.check(&who) {
         let refused = (StatusCode::TOO_MANY_REQUESTS, texts.too_many);
         tracing::debug!(error = %e, "a password reset over the rate limits");
-        return Ok(code_page(&req, &look, texts, form, Some(refused)));
+        return Ok(code_page(&req, look, texts, form, Some(refused)));
     }
     gw.limits.failed(&who);
     if f.username.len() <= 256 {
@@ -216,7 +225,7 @@ pub async fn request(
             });
         }
     }
-    Ok(code_page(&req, &look, texts, form, None))
+    Ok(code_page(&req, look, texts, form, None))
 }
 
 #[derive(Deserialize)]
@@ -243,9 +252,10 @@ pub async fn set(
 ) -> OAuthResult<HttpResponse> {
     let f = form.into_inner();
     let instance = instance_of(&gw, &req).await?;
-    let (look, texts) = context(&gw, &req, &instance, &f.auth_request, &f.user).await;
+    let (p, texts) = context(&gw, &req, &instance, &f.auth_request, &f.user).await;
+    let look = &p.look;
     if !csrf_ok(&req, &f.csrf) {
-        return Ok(error_page(&req, &look, Notice::FormExpired));
+        return Ok(error_page(&req, look, Notice::FormExpired));
     }
     let user_id = match f.user.is_empty() {
         false => Some(f.user.clone()),
@@ -266,7 +276,7 @@ pub async fn set(
         Ok(_) => {
             let back = back_to_login(&f.auth_request);
             let page = MessagePage {
-                frame: Frame::new(texts, texts.password_set_title, &look),
+                frame: Frame::new(texts, texts.password_set_title, look),
                 text: texts.password_set,
                 alert: false,
                 link: back.as_deref().map(|href| (href, texts.back_to_login)),
@@ -293,7 +303,7 @@ pub async fn set(
     };
     Ok(code_page(
         &req,
-        &look,
+        look,
         texts,
         form,
         Some((refused.0, refused.1.as_str())),

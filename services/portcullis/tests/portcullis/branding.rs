@@ -256,6 +256,48 @@ fn an_apps_login_page_says_what_its_org_sets_else_the_instance() {
     assert_eq!(first(&page, "h1"), "Bei Acme anmelden");
     assert_eq!(first(&page, "button"), "Jetzt anmelden");
     assert!(page.contains("Benutzername"), "{page}");
+    // The registration and reset pages take their own the same way.
+    set(
+        "/v1/instance/texts/register_page/en",
+        json!({"title": "Join Example", "text": "It takes a minute.", "button_text": "Join"}),
+    );
+    set(
+        &format!("/v1/orgs/{org}/texts/reset_page/en"),
+        json!({"title": "Lost your password?", "button_text": "Email me a code"}),
+    );
+    let open = set(
+        "/v1/instance/settings/login",
+        json!({"allow_register": true}),
+    );
+    let _ = t.client.after(&open).get("/v1/instance/settings/login");
+    let (page, _) = login_page(&t, &own);
+    let auth_request = super::login_reset::field(&page, "authRequest");
+    let mut b = UserAgent::default();
+    let register = b.request(
+        "GET",
+        &format!(
+            "{}/ui/login/register?authRequest={auth_request}",
+            issuer(&t)
+        ),
+        None,
+    );
+    assert_eq!(register.status, 200, "{}", register.body);
+    assert_eq!(first(&register.body, "h1"), "Join Example");
+    assert!(register.body.contains("<p>It takes a minute.</p>"));
+    assert_eq!(first(&register.body, "button"), "Join");
+    let reset = b.request(
+        "GET",
+        &format!("{}/ui/login/reset?authRequest={auth_request}", issuer(&t)),
+        None,
+    );
+    assert_eq!(first(&reset.body, "h1"), "Lost your password?");
+    assert_eq!(first(&reset.body, "button"), "Email me a code");
+    // What the org leaves out is built in.
+    assert!(
+        reset.body.contains("Enter your username."),
+        "{}",
+        reset.body
+    );
     // A page has no subject or greeting.
     let r = t.client.put(
         "/v1/instance/texts/login_page/en",

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error, Result};
 
-/// A message template, or the hosted login's page (`login_page`: its `title`, a `text` under
-/// it and the `button_text`).
+/// A message template, or a page of the hosted login (`login_page`, `register_page`,
+/// `reset_page`: its `title`, a `text` under it and the `button_text`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageTemplate {
@@ -21,10 +21,12 @@ pub enum MessageTemplate {
     OtpSms,
     PasskeyRegistration,
     LoginPage,
+    RegisterPage,
+    ResetPage,
 }
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 8] = [
+    pub const ALL: [MessageTemplate; 10] = [
         MessageTemplate::Init,
         MessageTemplate::VerifyEmail,
         MessageTemplate::VerifyPhone,
@@ -33,6 +35,8 @@ impl MessageTemplate {
         MessageTemplate::OtpSms,
         MessageTemplate::PasskeyRegistration,
         MessageTemplate::LoginPage,
+        MessageTemplate::RegisterPage,
+        MessageTemplate::ResetPage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,13 +49,17 @@ impl MessageTemplate {
             MessageTemplate::OtpSms => "otp_sms",
             MessageTemplate::PasskeyRegistration => "passkey_registration",
             MessageTemplate::LoginPage => "login_page",
+            MessageTemplate::RegisterPage => "register_page",
+            MessageTemplate::ResetPage => "reset_page",
         }
     }
 
     /// Whether it is a page of the hosted login (which has no subject and no greeting).
     pub fn is_page(self) -> bool {
         match self {
-            MessageTemplate::LoginPage => true,
+            MessageTemplate::LoginPage
+            | MessageTemplate::RegisterPage
+            | MessageTemplate::ResetPage => true,
             MessageTemplate::Init
             | MessageTemplate::VerifyEmail
             | MessageTemplate::VerifyPhone
@@ -69,7 +77,7 @@ impl MessageTemplate {
             .ok_or_else(|| {
                 Error::new(
                     Code::UnknownSettingsKind,
-                    format!("no template is named {name:?}; the templates are init, verify_email, verify_phone, password_reset, otp_email, otp_sms, passkey_registration and login_page"),
+                    format!("no template is named {name:?}; the templates are init, verify_email, verify_phone, password_reset, otp_email, otp_sms, passkey_registration, login_page, register_page and reset_page"),
                 )
                 .with("template", name)
             })
