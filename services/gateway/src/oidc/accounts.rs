@@ -8,15 +8,17 @@ use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::oidc::Session;
+use domain::settings::MessageTemplate;
 use domain::Error;
 use serde::Deserialize;
 
 use super::authorize::again;
 use super::language::Language;
 use super::login::{
-    cookie, expired, login_form, login_path, look_of, posted, PageQuery, CSRF_COOKIE,
+    cookie, expired, login_form, login_path, org_of_login, posted, PageQuery, CSRF_COOKIE,
     SESSION_COOKIE,
 };
+use super::page_look::page_look;
 use super::pages::{self, Account, AccountsPage, Frame};
 use super::OAuthResult;
 use crate::api::login_sessions::callback_url;
@@ -131,11 +133,14 @@ pub async fn page(
             });
         }
     }
-    let look = look_of(&gw, &instance, &request.params.project_id).await;
-    let texts = Language::of_login(&request, &req).texts();
+    let language = Language::of_login(&request, &req);
+    let org = org_of_login(&gw, &instance, &request).await;
+    let template = MessageTemplate::AccountsPage;
+    let p = page_look(&gw, &instance, org.as_deref(), template, language).await;
+    let texts = language.texts();
     let (csrf, _) = crypto::secrets::new_token();
     let page = AccountsPage {
-        frame: Frame::new(texts, texts.choose_account, &look),
+        frame: Frame::of_page(texts, texts.choose_account, &p),
         auth_request: &q.auth_request,
         csrf: &csrf,
         accounts,

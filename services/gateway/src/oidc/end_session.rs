@@ -8,13 +8,14 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::settings::BrandingSettings;
+use domain::settings::{BrandingSettings, MessageTemplate};
 use domain::validate::same_secret;
 
 use super::accounts::{open_sessions, ACCOUNTS_COOKIE};
 use super::authorize::redirect_to;
 use super::language::Language;
 use super::login::{cookie, error_page, look_in, SESSION_COOKIE};
+use super::page_look::{page_look, PageLook};
 use super::pages::{self, Frame, LogoutPage, MessagePage};
 use super::params::Params;
 use super::texts::Notice;
@@ -40,9 +41,11 @@ pub async fn end_session(
         }
         None => None,
     };
-    let look = look_in(&gw, &instance, None).await;
+    let language = Language::of_request(&req);
+    let p = page_look(&gw, &instance, None, MessageTemplate::LogoutPage, language).await;
+    let look = &p.look;
     let Some(client_id) = client_id else {
-        return Ok(confirm_page(&req, &look));
+        return Ok(confirm_page(&req, &p));
     };
     log_out(&gw, &req, &instance).await?;
     let response = match q.get("post_logout_redirect_uri") {
@@ -56,10 +59,10 @@ pub async fn end_session(
                         state.map(|s| ("state", s)).into_iter().collect();
                     redirect_to(uri, &params)
                 }
-                _ => error_page(&req, &look, Notice::LoggedOutUnregistered),
+                _ => error_page(&req, look, Notice::LoggedOutUnregistered),
             }
         }
-        None => logged_out(&req, &look),
+        None => logged_out(&req, look),
     };
     Ok(forget_session(response))
 }
@@ -108,11 +111,11 @@ async fn log_out(gw: &Gateway, req: &HttpRequest, instance: &str) -> OAuthResult
     Ok(())
 }
 
-fn confirm_page(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
+fn confirm_page(req: &HttpRequest, p: &PageLook) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let texts = Language::of_request(req).texts();
     let page = LogoutPage {
-        frame: Frame::new(texts, texts.log_out_title, look),
+        frame: Frame::of_page(texts, texts.log_out_question, p),
         action: PATH,
         csrf: &csrf,
     };

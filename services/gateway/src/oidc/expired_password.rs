@@ -7,28 +7,42 @@
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::settings::BrandingSettings;
+use domain::oidc::PendingAuthRequest;
+use domain::settings::MessageTemplate;
 use domain::Code;
 use serde::Deserialize;
 
 use super::language::Language;
-use super::login::{cookie, expired, finalized, look_of, posted, CSRF_COOKIE, SESSION_COOKIE};
+use super::login::{cookie, expired, finalized, org_of_login, posted, CSRF_COOKIE, SESSION_COOKIE};
+use super::page_look::{page_look, PageLook};
 use super::pages::{self, ExpiredPasswordPage, Frame};
 use super::texts::Texts;
 use super::OAuthResult;
 use crate::Gateway;
 
+/// The page as the login's org (else the instance) sets it up.
+pub(super) async fn looks(
+    gw: &Gateway,
+    instance: &str,
+    request: &PendingAuthRequest,
+    language: Language,
+) -> PageLook {
+    let org = org_of_login(gw, instance, request).await;
+    let template = MessageTemplate::ExpiredPasswordPage;
+    page_look(gw, instance, org.as_deref(), template, language).await
+}
+
 /// The page that asks for a new password; `error` says why the last one was refused.
 pub(super) fn expired_password_page(
     req: &HttpRequest,
-    look: &BrandingSettings,
+    p: &PageLook,
     texts: &'static Texts,
     auth_request: &str,
     error: Option<&str>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
     let page = ExpiredPasswordPage {
-        frame: Frame::new(texts, texts.expired_title, look),
+        frame: Frame::of_page(texts, texts.expired_title, p),
         auth_request,
         csrf: &csrf,
         error,
@@ -73,10 +87,11 @@ pub async fn submit(
     let user_id = match changed {
         Ok(user_id) => user_id,
         Err(e) if e.code == Code::InvalidPassword => {
-            let look = look_of(&gw, &instance, &request.params.project_id).await;
-            let texts = Language::of_login(&request, &req).texts();
+            let language = Language::of_login(&request, &req);
+            let p = looks(&gw, &instance, &request, language).await;
+            let texts = language.texts();
             let why = texts.broken_rule(&e);
-            let page = expired_password_page(&req, &look, texts, &f.auth_request, Some(&why));
+            let page = expired_password_page(&req, &p, texts, &f.auth_request, Some(&why));
             return Ok(page);
         }
         Err(e) if matches!(e.code, Code::SessionNotFound | Code::SessionChecksMissing) => {

@@ -343,9 +343,9 @@ pub(super) async fn finalized(
             .insert_header(("Cache-Control", "no-store"))
             .finish(),
         Err(e) if e.code == Code::PasswordExpired => {
-            let look = look_of(gw, instance, &request.params.project_id).await;
-            let texts = Language::of_login(request, req).texts();
-            expired_password_page(req, &look, texts, auth_request, None)
+            let language = Language::of_login(request, req);
+            let p = super::expired_password::looks(gw, instance, request, language).await;
+            expired_password_page(req, &p, language.texts(), auth_request, None)
         }
         Err(e) => return Err(e.into()),
     };

@@ -7,16 +7,19 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
-use domain::settings::BrandingSettings;
+use domain::settings::{BrandingSettings, MessageTexts};
 
+use super::page_look::PageLook;
 use super::texts::{Notice, Texts};
 
-/// What every page has: its language's texts, its title, its branding, and its style's nonce.
+/// What every page has: its language's texts, its title, its branding, its style's nonce,
+/// and the page's own texts where the instance or org set them.
 pub struct Frame<'a> {
     pub texts: &'static Texts,
     pub title: &'a str,
     pub look: &'a BrandingSettings,
     pub nonce: String,
+    own: Option<&'a MessageTexts>,
 }
 
 impl<'a> Frame<'a> {
@@ -26,7 +29,28 @@ impl<'a> Frame<'a> {
             title,
             look,
             nonce: crypto::secrets::new_token().0,
+            own: None,
         }
+    }
+
+    /// A page as its instance or org set it up ([`PageLook`]): their title over `title`.
+    pub fn of_page(texts: &'static Texts, title: &'static str, p: &'a PageLook) -> Frame<'a> {
+        Frame {
+            own: Some(&p.texts),
+            ..Frame::new(texts, p.title(title), &p.look)
+        }
+    }
+
+    /// The text under the title: the page's own, else `built_in` (empty: none).
+    pub fn intro<'b>(&'b self, built_in: &'b str) -> &'b str {
+        self.own.and_then(|o| o.text.as_deref()).unwrap_or(built_in)
+    }
+
+    /// The button's text: the page's own, else `built_in`.
+    pub fn button<'b>(&'b self, built_in: &'b str) -> &'b str {
+        self.own
+            .and_then(|o| o.button_text.as_deref())
+            .unwrap_or(built_in)
     }
 }
 
@@ -124,6 +148,7 @@ pub struct ResetPasswordPage<'a> {
 #[template(path = "verify.html")]
 pub struct VerifyPage<'a> {
     pub frame: Frame<'a>,
+    /// The built-in text under the title.
     pub intro: &'a str,
     /// Where the form goes: the page's own address.
     pub action: &'a str,

@@ -7,7 +7,7 @@
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::settings::{BrandingSettings, MessageTemplate};
+use domain::settings::MessageTemplate;
 use domain::{Code, Error};
 use serde::Deserialize;
 
@@ -36,8 +36,12 @@ async fn context(
     instance: &str,
     auth_request: &str,
     user: &str,
+    invite: bool,
 ) -> (PageLook, &'static Texts) {
-    let template = MessageTemplate::ResetPage;
+    let template = match invite {
+        true => MessageTemplate::InvitePage,
+        false => MessageTemplate::ResetPage,
+    };
     if let Ok(request) = gw.bus.auth_request(instance, auth_request) {
         let language = Language::of_login(&request, req);
         let org = org_of_login(gw, instance, &request).await;
@@ -75,7 +79,7 @@ struct CodeForm<'a> {
 
 fn code_page(
     req: &HttpRequest,
-    look: &BrandingSettings,
+    p: &PageLook,
     texts: &'static Texts,
     form: CodeForm<'_>,
     refused: Option<(StatusCode, &str)>,
@@ -86,7 +90,7 @@ fn code_page(
         false => texts.reset_title,
     };
     let page = ResetPasswordPage {
-        frame: Frame::new(texts, title, look),
+        frame: Frame::of_page(texts, title, p),
         auth_request: form.auth_request,
         csrf: &csrf,
         user: form.user,
@@ -137,7 +141,7 @@ async fn code_or_name_page(
     invite: bool,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(gw, req).await?;
-    let (p, texts) = context(gw, req, &instance, &q.auth_request, &q.user).await;
+    let (p, texts) = context(gw, req, &instance, &q.auth_request, &q.user, invite).await;
     let look = &p.look;
     if !q.user.is_empty() {
         let form = CodeForm {
@@ -148,7 +152,7 @@ async fn code_or_name_page(
             sent: false,
             invite,
         };
-        return Ok(code_page(req, look, texts, form, None));
+        return Ok(code_page(req, &p, texts, form, None));
     }
     let (csrf, _) = crypto::secrets::new_token();
     let page = ResetRequestPage {
@@ -184,7 +188,7 @@ pub async fn request(
 ) -> OAuthResult<HttpResponse> {
     let f = form.into_inner();
     let instance = instance_of(&gw, &req).await?;
-    let (p, texts) = context(&gw, &req, &instance, &f.auth_request, "").await;
+    let (p, texts) = context(&gw, &req, &instance, &f.auth_request, "", false).await;
     let look = &p.look;
     if !csrf_ok(&req, &f.csrf) {
         return Ok(error_page(&req, look, Notice::FormExpired));
@@ -211,7 +215,7 @@ pub async fn request(
     if let Err(e) = gw.limits.check(&who) {
         let refused = (StatusCode::TOO_MANY_REQUESTS, texts.too_many);
         tracing::debug!(error = %e, "a password reset over the rate limits");
-        return Ok(code_page(&req, look, texts, form, Some(refused)));
+        return Ok(code_page(&req, &p, texts, form, Some(refused)));
     }
     gw.limits.failed(&who);
     if f.username.len() <= 256 {
@@ -225,7 +229,7 @@ pub async fn request(
             });
         }
     }
-    Ok(code_page(&req, look, texts, form, None))
+    Ok(code_page(&req, &p, texts, form, None))
 }
 
 #[derive(Deserialize)]
@@ -252,7 +256,8 @@ pub async fn set(
 ) -> OAuthResult<HttpResponse> {
     let f = form.into_inner();
     let instance = instance_of(&gw, &req).await?;
-    let (p, texts) = context(&gw, &req, &instance, &f.auth_request, &f.user).await;
+    let invite = !f.invite.is_empty();
+    let (p, texts) = context(&gw, &req, &instance, &f.auth_request, &f.user, invite).await;
     let look = &p.look;
     if !csrf_ok(&req, &f.csrf) {
         return Ok(error_page(&req, look, Notice::FormExpired));
@@ -299,11 +304,11 @@ pub async fn set(
         username: &f.username,
         code: &f.code,
         sent: false,
-        invite: !f.invite.is_empty(),
+        invite,
     };
     Ok(code_page(
         &req,
-        look,
+        &p,
         texts,
         form,
         Some((refused.0, refused.1.as_str())),

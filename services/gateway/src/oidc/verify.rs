@@ -5,12 +5,14 @@
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use domain::settings::MessageTemplate;
 use domain::user::CodeKind;
 use domain::Code;
 use serde::Deserialize;
 
 use super::language::Language;
-use super::login::{cookie, csrf_ok, error_page, look_in, CSRF_COOKIE};
+use super::login::{cookie, csrf_ok, error_page, CSRF_COOKIE};
+use super::page_look::{page_look, PageLook};
 use super::pages::{self, Frame, MessagePage, VerifyPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
@@ -27,14 +29,26 @@ pub struct VerifyFields {
     code: String,
 }
 
-/// The look of the user's org (else the instance's).
-async fn look(gw: &Gateway, instance: &str, user: &str) -> domain::settings::BrandingSettings {
+/// The page of `kind` as the user's org (else the instance) sets it up.
+async fn looks(
+    gw: &Gateway,
+    instance: &str,
+    user: &str,
+    kind: CodeKind,
+    language: Language,
+) -> PageLook {
     let (i, u) = (instance.to_string(), user.to_string());
     let org = read(gw, move |m| Ok(m.user(&i, &u)?.map(|u| u.org_id)))
         .await
         .ok()
         .flatten();
-    look_in(gw, instance, org.as_deref()).await
+    let template = match kind {
+        CodeKind::VerifyPhone => MessageTemplate::VerifyPhonePage,
+        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => {
+            MessageTemplate::VerifyEmailPage
+        }
+    };
+    page_look(gw, instance, org.as_deref(), template, language).await
 }
 
 /// What a page of `kind` says: its title, its question, and its answer's title and text.
@@ -109,12 +123,13 @@ async fn page(
     kind: CodeKind,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(gw, req).await?;
-    let look = look(gw, &instance, &q.user).await;
-    let texts = Language::of_request(req).texts();
+    let language = Language::of_request(req);
+    let p = looks(gw, &instance, &q.user, kind, language).await;
+    let texts = language.texts();
     let words = words(texts, kind);
     let (csrf, _) = crypto::secrets::new_token();
     let page = VerifyPage {
-        frame: Frame::new(texts, words.title, &look),
+        frame: Frame::of_page(texts, words.title, &p),
         intro: words.intro,
         action: path(kind),
         csrf: &csrf,
@@ -133,11 +148,13 @@ async fn verify(
     kind: CodeKind,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(gw, req).await?;
-    let look = look(gw, &instance, &f.user).await;
+    let language = Language::of_request(req);
+    let p = looks(gw, &instance, &f.user, kind, language).await;
+    let look = &p.look;
     if !csrf_ok(req, &f.csrf) {
-        return Ok(error_page(req, &look, Notice::FormExpired));
+        return Ok(error_page(req, look, Notice::FormExpired));
     }
-    let texts = Language::of_request(req).texts();
+    let texts = language.texts();
     let words = words(texts, kind);
     let who = Subject {
         ip: gw.edge.client_ip(req),
@@ -164,7 +181,7 @@ async fn verify(
         },
     };
     let page = MessagePage {
-        frame: Frame::new(texts, title, &look),
+        frame: Frame::new(texts, title, look),
         text,
         alert: status != StatusCode::OK,
         link: None,

@@ -298,6 +298,38 @@ fn an_apps_login_page_says_what_its_org_sets_else_the_instance() {
         "{}",
         reset.body
     );
+    // And the pages a message's link opens, or a logout asks on, take theirs.
+    let user = super::oidc_support::human(&t, "grace", "a long password");
+    for (template, path) in [
+        (
+            "invite_page",
+            format!("/ui/login/invite?user={user}&code=ABCDEFGH"),
+        ),
+        (
+            "verify_email_page",
+            format!("/ui/login/verify?user={user}&code=ABCDEFGH"),
+        ),
+        ("logout_page", "/oidc/v1/end_session".to_string()),
+    ] {
+        let last = set(
+            &format!("/v1/instance/texts/{template}/en"),
+            json!({"title": format!("T {template}"), "text": format!("X {template}"),
+                   "button_text": format!("B {template}")}),
+        );
+        let _ = t
+            .client
+            .after(&last)
+            .get("/v1/instance/texts/login_page/en");
+        let page = b.request("GET", &format!("{}{path}", issuer(&t)), None);
+        assert_eq!(page.status, 200, "{template}: {}", page.body);
+        assert_eq!(first(&page.body, "h1"), format!("T {template}"));
+        assert!(
+            page.body.contains(&format!("<p>X {template}</p>")),
+            "{}",
+            page.body
+        );
+        assert_eq!(first(&page.body, "button"), format!("B {template}"));
+    }
     // A page has no subject or greeting.
     let r = t.client.put(
         "/v1/instance/texts/login_page/en",

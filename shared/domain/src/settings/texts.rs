@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Code, Error, Result};
 
 /// A message template, or a page of the hosted login (`login_page`, `register_page`,
-/// `reset_page`: its `title`, a `text` under it and the `button_text`).
+/// `reset_page`, `invite_page`, `verify_email_page`, `verify_phone_page`,
+/// `expired_password_page`, `accounts_page`, `logout_page`: its `title`, a `text` under it and
+/// the `button_text`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageTemplate {
@@ -23,10 +25,16 @@ pub enum MessageTemplate {
     LoginPage,
     RegisterPage,
     ResetPage,
+    AccountsPage,
+    LogoutPage,
+    ExpiredPasswordPage,
+    InvitePage,
+    VerifyEmailPage,
+    VerifyPhonePage,
 }
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 10] = [
+    pub const ALL: [MessageTemplate; 16] = [
         MessageTemplate::Init,
         MessageTemplate::VerifyEmail,
         MessageTemplate::VerifyPhone,
@@ -37,6 +45,12 @@ impl MessageTemplate {
         MessageTemplate::LoginPage,
         MessageTemplate::RegisterPage,
         MessageTemplate::ResetPage,
+        MessageTemplate::AccountsPage,
+        MessageTemplate::LogoutPage,
+        MessageTemplate::ExpiredPasswordPage,
+        MessageTemplate::InvitePage,
+        MessageTemplate::VerifyEmailPage,
+        MessageTemplate::VerifyPhonePage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +65,12 @@ impl MessageTemplate {
             MessageTemplate::LoginPage => "login_page",
             MessageTemplate::RegisterPage => "register_page",
             MessageTemplate::ResetPage => "reset_page",
+            MessageTemplate::AccountsPage => "accounts_page",
+            MessageTemplate::LogoutPage => "logout_page",
+            MessageTemplate::ExpiredPasswordPage => "expired_password_page",
+            MessageTemplate::InvitePage => "invite_page",
+            MessageTemplate::VerifyEmailPage => "verify_email_page",
+            MessageTemplate::VerifyPhonePage => "verify_phone_page",
         }
     }
 
@@ -59,7 +79,13 @@ impl MessageTemplate {
         match self {
             MessageTemplate::LoginPage
             | MessageTemplate::RegisterPage
-            | MessageTemplate::ResetPage => true,
+            | MessageTemplate::ResetPage
+            | MessageTemplate::AccountsPage
+            | MessageTemplate::LogoutPage
+            | MessageTemplate::ExpiredPasswordPage
+            | MessageTemplate::InvitePage
+            | MessageTemplate::VerifyEmailPage
+            | MessageTemplate::VerifyPhonePage => true,
             MessageTemplate::Init
             | MessageTemplate::VerifyEmail
             | MessageTemplate::VerifyPhone
@@ -77,7 +103,7 @@ impl MessageTemplate {
             .ok_or_else(|| {
                 Error::new(
                     Code::UnknownSettingsKind,
-                    format!("no template is named {name:?}; the templates are init, verify_email, verify_phone, password_reset, otp_email, otp_sms, passkey_registration, login_page, register_page and reset_page"),
+                    format!("no template is named {name:?}; the templates are init, verify_email, verify_phone, password_reset, otp_email, otp_sms, passkey_registration, login_page, register_page, reset_page, invite_page, verify_email_page, verify_phone_page, expired_password_page, accounts_page and logout_page"),
                 )
                 .with("template", name)
             })
