@@ -5,10 +5,12 @@
 // page it checks what a person
 // relies on (no error in the console, which is where CSP violations show; a label for every
 // field; nothing wider than the screen) and takes a screenshot into OUT.
+import { readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const { ISSUER, CLIENT_ID, BRANDED_CLIENT_ID, REDIRECT_URI, CHALLENGE, USERNAME, PASSWORD,
-  NEW_PASSWORD, INVITE_LINK, VERIFY_LINK, OUT } = process.env;
+  NEW_PASSWORD, RESET_PASSWORD, ADMIN_ADDRESS, INVITE_LINK, VERIFY_LINK, MAIL_DIR,
+  OUT } = process.env;
 const authorize = (client = CLIENT_ID) =>
   `${ISSUER}/oauth/v2/authorize?response_type=code&client_id=${encodeURIComponent(client)}` +
   `&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=openid&state=s1` +
@@ -48,6 +50,28 @@ async function landing(page, act) {
   await page.waitForURL((url) => url.href.startsWith('chrome-error:'));
   page.errors.length = 0;
   return back.url();
+}
+
+// The `n`th message (1-based) the SMTP server took for `to`, as a person reads their mailbox:
+// its code and its link.
+async function mail(to, n) {
+  for (let waited = 0; waited < 30000; waited += 100) {
+    const got = [];
+    for (const file of readdirSync(MAIL_DIR).filter((f) => f.endsWith('.json')).sort()) {
+      try {
+        const m = JSON.parse(readFileSync(`${MAIL_DIR}/${file}`, 'utf8'));
+        if (m.to.includes(to)) got.push(m);
+      } catch {
+        // Still being written: read again on the next round.
+      }
+    }
+    if (got.length >= n) {
+      const { text } = got[n - 1];
+      return { code: text.match(/ode: (\S+)/)[1], link: text.match(/https?:\/\/\S+/)[0] };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no message ${n} to ${to}`);
 }
 
 // What a person relies on, and a screenshot.
@@ -126,6 +150,10 @@ try {
     await en.fill(`input[name=${name}]`, value);
   }
   await landing(en, () => en.keyboard.press('Enter'));
+  // The new user's mailbox has a code: its link verifies the address with one click.
+  await en.goto((await mail('grace@example.com', 1)).link);
+  await submitting(en, () => en.keyboard.press('Enter'));
+  seen.registeredVerified = await en.evaluate(() => document.querySelector('h1').textContent);
   // The admin logs in too, in the same browser: the next login asks which account.
   await en.goto(`${authorize()}&prompt=login`);
   await en.fill('input[name=username]', USERNAME);
@@ -149,6 +177,15 @@ try {
   await de.keyboard.type(USERNAME);
   await submitting(de, () => de.keyboard.press('Enter'));
   await look(de, 'reset-code-de-phone');
+  // The code from the mailbox and a new password; then back to the login, which takes it.
+  await de.keyboard.type((await mail(ADMIN_ADDRESS, 1)).code);
+  await de.fill('input[name=new_password]', RESET_PASSWORD);
+  await submitting(de, () => de.keyboard.press('Enter'));
+  seen.resetDone = await de.evaluate(() => document.querySelector('h1').textContent);
+  await submitting(de, () => de.click('a[href^="/ui/login"]'));
+  await de.fill('input[name=username]', USERNAME);
+  await de.fill('input[name=password]', RESET_PASSWORD);
+  seen.afterReset = await landing(de, () => de.keyboard.press('Enter'));
 } finally {
   await browser.close();
 }

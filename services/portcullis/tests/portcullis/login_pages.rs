@@ -1,12 +1,12 @@
 //! The hosted login's pages in headless Chromium, as a person uses them: by keyboard, in
 //! English on a desktop and in German on a phone with an org's colours, through a refused
 //! login, an expired password (the admin of a data directory made by release 0.1, whose
-//! password's age is not known, once expiry is on), a logout, "Forgot password?", the links
-//! of an invitation and of an email verification, registration, and the choice between two
-//! accounts. Every page loads without an
-//! error (CSP violations included), labels every field and fits the screen. The screenshots
-//! it takes are the ones in `docs/screenshots/` (`PORTCULLIS_WRITE_SCREENSHOTS=1` writes
-//! them there).
+//! password's age is not known, once expiry is on), a logout, "Forgot password?" through to a
+//! login with the password the mailed code set, the links of an invitation and of an email
+//! verification, registration with its mail read and its address verified, and the choice
+//! between two accounts. Every page loads without an error (CSP violations included), labels
+//! every field and fits the screen. The screenshots it takes are the ones in
+//! `docs/screenshots/` (`PORTCULLIS_WRITE_SCREENSHOTS=1` writes them there).
 
 use serde_json::{json, Value};
 use testkit::Client;
@@ -88,6 +88,9 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
             ("USERNAME", "admin"),
             ("PASSWORD", &read(&data, "admin.password")),
             ("NEW_PASSWORD", "a brand new passphrase"),
+            ("RESET_PASSWORD", "a passphrase set by a code"),
+            ("ADMIN_ADDRESS", &admin_address),
+            ("MAIL_DIR", sink.dir().to_str().unwrap()),
             ("INVITE_LINK", &invite),
             ("VERIFY_LINK", &verify),
             ("OUT", shots.path().to_str().unwrap()),
@@ -152,6 +155,14 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     assert_eq!(text("email-verified", "heading"), "Email address verified");
     assert_eq!(text("register", "heading"), "Create your account");
     assert_eq!(text("register", "focused"), "given_name");
+    // Registered, the mail read, the address verified; reset by a mailed code, logged in.
+    assert_eq!(seen["registeredVerified"], "Email address verified");
+    assert_eq!(seen["resetDone"], "Passwort festgelegt");
+    let after = seen["afterReset"].as_str().unwrap();
+    assert!(
+        after.starts_with(REDIRECT) && param(after, "code").is_some(),
+        "{after}"
+    );
     assert_eq!(text("accounts", "heading"), "Choose an account");
     assert_eq!(page("accounts")["accounts"], json!(["admin", "grace"]));
     let chosen = seen["chosen"].as_str().unwrap();

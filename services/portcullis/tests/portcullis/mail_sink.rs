@@ -48,6 +48,11 @@ impl MailSink {
         MailSink { child, port, dir }
     }
 
+    /// Where the sink writes each message it takes (one JSON file each).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Every message taken so far, oldest first.
     pub fn messages(&self) -> Vec<Value> {
         let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
