@@ -74,9 +74,19 @@ async function mail(to, n) {
   throw new Error(`no message ${n} to ${to}`);
 }
 
+// Waits until the page's autofocus has put the focus on its button, so that Enter presses it.
+async function focusOnButton(page) {
+  await page.waitForFunction(() => document.activeElement?.tagName === 'BUTTON');
+}
+
 // What a person relies on, and a screenshot.
 async function look(page, name) {
   await page.waitForLoadState('load');
+  // Chromium applies autofocus after the load: what has the focus is read once it has.
+  await page.waitForFunction(() => {
+    const wanted = document.querySelector('[autofocus]');
+    return !wanted || document.activeElement === wanted;
+  }, null, { timeout: 5000 }).catch(() => {});
   const facts = await page.evaluate(() => {
     const fields = [...document.querySelectorAll('input:not([type=hidden]), button')];
     return {
@@ -152,6 +162,7 @@ try {
   await landing(en, () => en.keyboard.press('Enter'));
   // The new user's mailbox has a code: its link verifies the address with one click.
   await en.goto((await mail('grace@example.com', 1)).link);
+  await focusOnButton(en);
   await submitting(en, () => en.keyboard.press('Enter'));
   seen.registeredVerified = await en.evaluate(() => document.querySelector('h1').textContent);
   // The admin logs in too, in the same browser: the next login asks which account.
@@ -161,6 +172,7 @@ try {
   await landing(en, () => en.keyboard.press('Enter'));
   await en.goto(authorize());
   await look(en, 'accounts');
+  await focusOnButton(en);
   seen.chosen = await landing(en, () => en.keyboard.press('Enter'));
 
   // German on a phone, the org's colours.
