@@ -20,12 +20,7 @@ pub fn signature(key: &str, unix_seconds: i64, body: &[u8]) -> String {
     ctx.update(unix_seconds.to_string().as_bytes());
     ctx.update(b".");
     ctx.update(body);
-    let tag: String = ctx
-        .sign()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let tag = crate::secrets::hex(ctx.sign().as_ref());
     format!("t={unix_seconds},v1={tag}")
 }
 

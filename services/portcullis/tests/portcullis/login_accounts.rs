@@ -108,6 +108,25 @@ fn a_choice_of_a_session_the_browser_does_not_hold_does_nothing() {
         let to = r.location.unwrap();
         assert!(to.starts_with("/ui/login/accounts?"), "{account}: {to}");
     }
+    // Nor does an accounts cookie the attacker wrote: another browser's session id with a
+    // made-up secret, garbage, an overlong token. Only what proves itself is listed.
+    let planted = format!("{theirs}.madeupsecret~garbage~{}~", "a".repeat(300));
+    let mut forger = UserAgent {
+        cookies: b.cookies.clone(),
+        port: None,
+    };
+    forger.cookies.insert("portcullis_accounts".into(), planted);
+    let listed = accounts_page(
+        &t,
+        &mut forger,
+        &auth_url(&t, &app, "&prompt=select_account"),
+    );
+    assert!(!listed.contains(&theirs), "{listed}");
+    assert_eq!(
+        listed.matches("<span class=\"login\">").count(),
+        1,
+        "{listed}"
+    );
     // A form from elsewhere (no CSRF cookie) chooses nothing.
     let forged = UserAgent {
         cookies: b

@@ -28,6 +28,24 @@ fn issuer() -> String {
 
 const REDIRECT: &str = "http://localhost:7777/callback";
 
+/// A confidential app in a project of `org` of its own, named for `tag`, authenticating with
+/// `auth_method`.
+fn confidential_app(admin: &Client, org: &str, tag: &str, auth_method: &str) -> testkit::Reply {
+    let project = admin
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": format!("p-{tag}")}),
+        )
+        .str("id");
+    let app = admin.post(
+        &format!("/v1/projects/{project}/apps/oidc"),
+        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": auth_method,
+               "grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    assert_eq!(app.status, 201, "{}", app.body);
+    app
+}
+
 /// A confidential app and a human in the default instance, named uniquely for this test. The
 /// app authenticates with `auth_method`, the client library's default (openid-client's is
 /// `client_secret_post`, authlib's `client_secret_basic`): the token endpoint accepts only the
@@ -43,18 +61,7 @@ fn fixtures(admin: &Client, tag: &str, auth_method: &str) -> (String, String, St
         .as_str()
         .unwrap()
         .to_string();
-    let project = admin
-        .post(
-            &format!("/v1/orgs/{org}/projects"),
-            json!({"name": format!("p-{tag}")}),
-        )
-        .str("id");
-    let app = admin.post(
-        &format!("/v1/projects/{project}/apps/oidc"),
-        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": auth_method,
-               "grant_types": ["authorization_code", "refresh_token"]}),
-    );
-    assert_eq!(app.status, 201, "{}", app.body);
+    let app = confidential_app(admin, &org, tag, auth_method);
     let username = format!("user-{tag}");
     let user = admin.post(
         &format!("/v1/orgs/{org}/users/human"),
@@ -83,18 +90,7 @@ fn registration_app(admin: &Client, tag: &str, auth_method: &str) -> (String, St
         json!({"allow_register": true}),
     );
     assert_eq!(open.status, 200, "{}", open.body);
-    let project = admin
-        .post(
-            &format!("/v1/orgs/{org}/projects"),
-            json!({"name": format!("p-{tag}")}),
-        )
-        .str("id");
-    let app = admin.post(
-        &format!("/v1/projects/{project}/apps/oidc"),
-        json!({"name": "web", "redirect_uris": [REDIRECT], "auth_method": auth_method,
-               "grant_types": ["authorization_code", "refresh_token"]}),
-    );
-    assert_eq!(app.status, 201, "{}", app.body);
+    let app = confidential_app(admin, &org, tag, auth_method);
     let _ = admin.after(&app).get("/v1/users/me");
     (app.str("client_id"), app.str("client_secret"), org)
 }
