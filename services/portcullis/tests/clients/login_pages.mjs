@@ -150,6 +150,9 @@ try {
   await look(en, 'verify-email');
   await submitting(en, () => en.keyboard.press('Enter'));
   await look(en, 'email-verified');
+  // A phone's code opens a page of its own.
+  await en.goto(`${ISSUER}/ui/login/verify_phone?user=someone&code=ABCDEFGH`);
+  await look(en, 'verify-phone');
   // Registration, where the login settings allow it.
   await en.goto(authorize());
   await submitting(en, () => en.click('a[href^="/ui/login/register"]'));

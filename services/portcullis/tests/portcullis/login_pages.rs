@@ -153,6 +153,7 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
     assert_eq!(text("password-set", "heading"), "Password set");
     assert_eq!(text("verify-email", "heading"), "Verify your email address");
     assert_eq!(text("email-verified", "heading"), "Email address verified");
+    assert_eq!(text("verify-phone", "heading"), "Verify your phone number");
     assert_eq!(text("register", "heading"), "Create your account");
     assert_eq!(text("register", "focused"), "given_name");
     // Registered, the mail read, the address verified; reset by a mailed code, logged in.
