@@ -220,3 +220,24 @@ fn made_up_hosts_and_client_ids_grow_no_cache() {
     // Other tests' real clients and tokens may be cached meanwhile; the flood is not.
     assert!(grown < 2_000_000.0, "the caches grew by {grown} bytes");
 }
+
+/// HTTP/2 with prior knowledge (h2c) is not spoken: the edge serves HTTP/1.1 only, so the h2
+/// 0.3 server code that comes with the HTTP client (see deny.toml's advisories) never runs.
+#[test]
+fn an_http2_client_is_answered_in_http_1_1() {
+    let mut socket = std::net::TcpStream::connect(server().addr).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    // The client preface, then an empty SETTINGS frame (RFC 9113 section 3.4).
+    socket
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 4"),
+        "an HTTP/2 preface must get an HTTP/1.1 error, got {answer:?}"
+    );
+}
