@@ -4,7 +4,7 @@
 //! user's org find every check it needs fresh. Its token is `<session id>.<256-bit secret>`
 //! (the hosted login's cookie); only the secret's hash is stored.
 
-use domain::oidc::{Login, PendingAuthRequest, Session, SessionCommand};
+use domain::oidc::{Login, Needs, PendingAuthRequest, Session, SessionCommand};
 use domain::settings::LoginSettings;
 use domain::user::{User, UserState};
 use domain::{Aggregate, Code, Error};
@@ -12,6 +12,7 @@ use domain::{Aggregate, Code, Error};
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::credentials::PasswordChange;
+use crate::factors::usable_factors;
 use crate::oidc::{joined, login_flow, NewSession, PasswordCheck};
 use crate::sagas::key;
 
@@ -158,25 +159,32 @@ impl CommandBus {
         let (org, own) = self.settings_of_user(instance, &user).await?;
         let login = domain::settings::login(org.as_ref(), &own);
         let now = now_ms();
-        let mut missing: Vec<&str> = session
-            .missing_checks(&login, now)
-            .into_iter()
-            .map(|c| c.name())
-            .collect();
         let params = &request.params;
-        let stale = (params.prompt_login && session.auth_time < request.started_at)
-            || params
-                .max_age
-                .is_some_and(|m| now - session.auth_time > m.saturating_mul(1000));
-        if stale && missing.is_empty() {
-            missing.push("password");
-        }
-        if let Some(first) = missing.first() {
+        let usable = usable_factors(&user, &login);
+        // Checks before a new login the client asked for (`prompt=login`), or older than the
+        // recent one it asked for (`max_age`), do not count.
+        let not_before = [
+            params.prompt_login.then_some(request.started_at),
+            params.max_age.map(|m| now - m.saturating_mul(1000)),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let needs = Needs {
+            second_factor: !usable.is_empty() || login.force_mfa || params.wants_mfa(),
+            not_before,
+        };
+        if let Some(first) = session.missing_checks(&login, needs, now).first() {
+            let factors: Vec<&str> = usable.iter().map(|f| f.name()).collect();
             return Err(Error::new(
                 Code::SessionChecksMissing,
-                format!("the login needs a fresh {first} check in the session"),
+                format!(
+                    "the login needs a fresh {} check in the session",
+                    first.name()
+                ),
             )
-            .with("check", *first));
+            .with("check", first.name())
+            .with("factors", factors.join(" ")));
         }
         let expiry = domain::settings::password_expiry(org.as_ref(), &own);
         if user.password_hash.is_some() && expiry.expired(user.password_set_at, now) {
@@ -192,6 +200,7 @@ impl CommandBus {
             user_id: session.user_id.clone(),
             session_id: session_id.into(),
             auth_time: session.auth_time,
+            amr: session.amr(&login, now),
         };
         let code = self.issue_code(instance, handle, login).await?;
         Ok(Finalized { request, code })
@@ -250,7 +259,10 @@ impl CommandBus {
         let (org, own) = self.settings_of_user(instance, &user).await?;
         let login = domain::settings::login(org.as_ref(), &own);
         let now = now_ms();
-        if !session.missing_checks(&login, now).is_empty() {
+        if !session
+            .missing_checks(&login, Needs::default(), now)
+            .is_empty()
+        {
             return Err(Error::new(
                 Code::SessionChecksMissing,
                 "the session's password check is not fresh: log in again",

@@ -21,6 +21,8 @@ fn template(kind: CodeKind) -> MessageTemplate {
         CodeKind::VerifyPhone => MessageTemplate::VerifyPhone,
         CodeKind::PasswordReset => MessageTemplate::PasswordReset,
         CodeKind::Init => MessageTemplate::Init,
+        CodeKind::OtpEmail => MessageTemplate::OtpEmail,
+        CodeKind::OtpSms => MessageTemplate::OtpSms,
     }
 }
 
@@ -33,13 +35,15 @@ fn look(branding: &domain::settings::BrandingSettings) -> Look {
     }
 }
 
-/// The hosted login's page that takes a code of `kind`.
-fn page(kind: CodeKind) -> &'static str {
+/// The hosted login's page that takes a code of `kind`; none for a login code, which is typed
+/// on the page where its login waits.
+fn page(kind: CodeKind) -> Option<&'static str> {
     match kind {
-        CodeKind::VerifyEmail => "verify",
-        CodeKind::VerifyPhone => "verify_phone",
-        CodeKind::PasswordReset => "reset",
-        CodeKind::Init => "invite",
+        CodeKind::VerifyEmail => Some("verify"),
+        CodeKind::VerifyPhone => Some("verify_phone"),
+        CodeKind::PasswordReset => Some("reset"),
+        CodeKind::Init => Some("invite"),
+        CodeKind::OtpEmail | CodeKind::OtpSms => None,
     }
 }
 
@@ -124,11 +128,13 @@ impl CommandBus {
             .unwrap_or_default();
         let texts =
             domain::settings::texts_for(org_texts.as_ref(), &own_texts, template(kind), &language);
-        let link = format!(
-            "{}/ui/login/{}?user={user_id}&code={plain}",
-            message.base_url.trim_end_matches('/'),
-            page(kind)
-        );
+        let link = match page(kind) {
+            Some(page) => format!(
+                "{}/ui/login/{page}?user={user_id}&code={plain}",
+                message.base_url.trim_end_matches('/'),
+            ),
+            None => String::new(),
+        };
         let mut m = CodeMail {
             kind,
             code: &plain,

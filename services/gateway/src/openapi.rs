@@ -5,9 +5,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, instance, login_sessions, members, notifications, orgs, pats, permissions,
-    project_grants, projects, sessions, settings, sms, system, texts, user_changes, user_grants,
-    users,
+    apps, events, factors, instance, login_sessions, members, notifications, orgs, pats,
+    permissions, project_grants, projects, sessions, settings, sms, system, texts, user_changes,
+    user_grants, users,
 };
 
 struct BearerAuth;
@@ -107,6 +107,9 @@ impl Modify for BearerAuth {
         user_changes::new_secret, user_changes::remove_secret,
         permissions::memberships, permissions::check,
         pats::create_pat, pats::list_pats, pats::delete_pat,
+        factors::add_totp, factors::verify_totp, factors::remove_totp,
+        factors::add_otp_email, factors::remove_otp_email, factors::add_otp_sms, factors::remove_otp_sms,
+        factors::recovery_codes, factors::list_factors,
         sessions::list_sessions, sessions::end_sessions, sessions::end_session,
         login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request,
         settings::get_instance_settings, settings::set_instance_settings,

@@ -84,6 +84,8 @@ mod rolling_upgrade;
 mod schemathesis;
 #[path = "portcullis/scopes.rs"]
 mod scopes;
+#[path = "portcullis/second_factors.rs"]
+mod second_factors;
 #[path = "portcullis/self_management.rs"]
 mod self_management;
 #[path = "portcullis/session_api.rs"]

@@ -39,7 +39,7 @@ impl UserOp {
             UserOp::MarkVerified => (Permission::USER_WRITE, Never),
             UserOp::ChangePassword => (Permission::USER_CREDENTIAL_WRITE, Allowed),
             UserOp::ResetPassword => (Permission::USER_WRITE, Never),
-            UserOp::ManageMfa => (Permission::USER_CREDENTIAL_WRITE, Allowed),
+            UserOp::ManageMfa => (Permission::USER_WRITE, Allowed),
             UserOp::ManageSessions => (Permission::USER_WRITE, Allowed),
             UserOp::SetMetadata => (Permission::USER_WRITE, Never),
             UserOp::ReadMetadata => (Permission::USER_READ, Never),

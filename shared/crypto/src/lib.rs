@@ -7,3 +7,4 @@ pub mod call_signature;
 pub mod keys;
 pub mod sealing;
 pub mod secrets;
+pub mod totp;

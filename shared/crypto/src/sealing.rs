@@ -27,6 +27,8 @@ pub enum Purpose {
     MessageCode,
     /// The key that signs the calls to an HTTP endpoint of the instance (its SMS provider).
     CallSigningKey,
+    /// A user's TOTP secret (the authenticator app's key).
+    TotpSecret,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Purpose::SmtpPassword => b"portcullis/seal/smtp-password/v1",
             Purpose::MessageCode => b"portcullis/seal/message-code/v1",
             Purpose::CallSigningKey => b"portcullis/seal/call-signing-key/v1",
+            Purpose::TotpSecret => b"portcullis/seal/totp-secret/v1",
         }
     }
 }

@@ -14,7 +14,7 @@ use domain::{Code, Error};
 use ring::rand::{SecureRandom, SystemRandom};
 use tokio::sync::Semaphore;
 
-fn random<const N: usize>() -> [u8; N] {
+pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     SystemRandom::new()
         .fill(&mut bytes)

@@ -128,6 +128,10 @@ codes! {
     AlreadyVerified = "USER-0018", FailedPrecondition;
     SmsNotConfigured = "SMS-0001", FailedPrecondition;
     InvalidSms = "SMS-0002", InvalidArgument;
+    FactorNotFound = "MFA-0001", NotFound;
+    FactorExists = "MFA-0002", Conflict;
+    FactorNotAllowed = "MFA-0003", FailedPrecondition;
+    FactorNeedsVerifiedContact = "MFA-0004", FailedPrecondition;
 }
 
 impl fmt::Display for Code {

@@ -17,7 +17,8 @@ pub struct Look {
 pub struct CodeMail<'a> {
     pub kind: CodeKind,
     pub code: &'a str,
-    /// The page of the hosted login that takes the code.
+    /// The page of the hosted login that takes the code (empty for a login code: it is typed
+    /// where the login waits).
     pub link: &'a str,
     pub display_name: &'a str,
     /// The message's language (BCP 47, lower case); German for `de…`, else English.
@@ -83,6 +84,16 @@ fn texts(kind: CodeKind, german: bool, overrides: &MessageTexts) -> Texts {
             "Für Sie wurde ein Konto angelegt. Geben Sie diesen Code ein, um Ihr Passwort zu wählen; er gilt 3 Tage.",
             "Passwort wählen",
         ),
+        (CodeKind::OtpEmail | CodeKind::OtpSms, false) => (
+            "Your login code",
+            "Enter this code where you are logging in. It is good for 5 minutes.",
+            "Log in",
+        ),
+        (CodeKind::OtpEmail | CodeKind::OtpSms, true) => (
+            "Ihr Anmeldecode",
+            "Geben Sie diesen Code dort ein, wo Sie sich gerade anmelden. Er gilt 5 Minuten.",
+            "Anmelden",
+        ),
     };
     let (tag, greeting, code_label, ignore) = match german {
         false => (
@@ -140,7 +151,10 @@ pub fn code_mail(m: &CodeMail<'_>) -> Result<(String, String, String), String> {
 pub fn code_sms(m: &CodeMail<'_>) -> String {
     let german = m.language.to_ascii_lowercase().starts_with("de");
     let t = texts(m.kind, german, &m.texts);
-    format!("{}\n{}: {}\n{}", t.text, t.code_label, m.code, m.link)
+    match m.link {
+        "" => format!("{}\n{}: {}", t.text, t.code_label, m.code),
+        link => format!("{}\n{}: {}\n{}", t.text, t.code_label, m.code, link),
+    }
 }
 
 #[cfg(test)]

@@ -64,7 +64,8 @@ pub(crate) fn apply(
             | SessionEvent::Used { .. }
             | SessionEvent::Ended
             | SessionEvent::Created { .. }
-            | SessionEvent::PasswordChecked { .. },
+            | SessionEvent::PasswordChecked { .. }
+            | SessionEvent::FactorChecked { .. },
         )
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
@@ -141,7 +142,17 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::CodeAdded { .. }
             | UserEvent::CodeCheckFailed { .. }
             | UserEvent::NotificationSent { .. }
-            | UserEvent::NotificationFailed { .. } => NONE,
+            | UserEvent::NotificationFailed { .. }
+            | UserEvent::TotpAdded { .. }
+            | UserEvent::TotpVerified { .. }
+            | UserEvent::TotpRemoved
+            | UserEvent::OtpAdded { .. }
+            | UserEvent::OtpRemoved { .. }
+            | UserEvent::RecoveryCodesSet { .. }
+            | UserEvent::TotpChecked { .. }
+            | UserEvent::OtpChecked { .. }
+            | UserEvent::RecoveryCodeUsed { .. }
+            | UserEvent::SecondFactorCheckFailed => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }

@@ -1,6 +1,6 @@
 //! User events -> the users, pats, user_metadata, outbox and (on removal) memberships tables.
 
-use domain::user::{CodeKind, UserEvent, UserState};
+use domain::user::{otp_kind, CodeKind, UserEvent, UserState};
 use rusqlite::{params, Connection};
 
 use crate::projection::exec;
@@ -183,10 +183,22 @@ pub(crate) fn apply(
                 params![i, id, message_id, due],
             )?;
         }
+        // A login code used, or its factor removed: its message is not sent any more.
+        UserEvent::OtpChecked { channel } | UserEvent::OtpRemoved { channel } => {
+            drop_messages(tx, i, id, &[otp_kind(*channel)])?;
+        }
         UserEvent::PasswordCheckFailed
         | UserEvent::PasswordCheckSucceeded
         | UserEvent::LockedOut { .. }
-        | UserEvent::SessionsEnded { .. } => {}
+        | UserEvent::SessionsEnded { .. }
+        | UserEvent::TotpAdded { .. }
+        | UserEvent::TotpVerified { .. }
+        | UserEvent::TotpRemoved
+        | UserEvent::OtpAdded { .. }
+        | UserEvent::RecoveryCodesSet { .. }
+        | UserEvent::TotpChecked { .. }
+        | UserEvent::RecoveryCodeUsed { .. }
+        | UserEvent::SecondFactorCheckFailed => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;
         }

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use authz::{Permission, Target};
 use command::oidc::PasswordCheck;
 use domain::settings::LONGEST_PASSWORD;
+use domain::user::{Channel, Factor};
 use domain::validate::normalized_username;
 use domain::{Aggregate, Code, Error};
 
@@ -31,16 +32,36 @@ pub enum UserCheck {
 pub struct Checks {
     user: Option<UserCheck>,
     password: Option<String>,
+    /// A second factor and its code.
+    factor: Option<(Factor, String)>,
+    /// Login codes to send (by email, by SMS) for a later check.
+    challenges: Vec<Channel>,
 }
 
 /// The longest login name or user id worth a look.
 const LONGEST_NAME: usize = 256;
 
+/// The longest second-factor code worth a look (a recovery code with its dashes is 14).
+const LONGEST_CODE: usize = 64;
+
 impl Checks {
     /// The checks, if their values are of a size worth checking: a login name or user id
     /// longer than any is `REQ-0001`; a password longer than any may be is a wrong password,
-    /// refused without a check.
-    pub fn bounded(user: Option<UserCheck>, password: Option<String>) -> Result<Checks, Error> {
+    /// refused without a check, as is a second factor's code; more than one second factor is
+    /// `REQ-0001`.
+    pub fn bounded(
+        user: Option<UserCheck>,
+        password: Option<String>,
+        factors: Vec<(Factor, String)>,
+        challenges: Vec<Channel>,
+    ) -> Result<Checks, Error> {
+        if factors.len() > 1 {
+            return Err(
+                Error::new(Code::MalformedBody, "check one second factor at a time")
+                    .with("field", "checks"),
+            );
+        }
+        let factor = factors.into_iter().next();
         let too_long = |field: &str| {
             Error::new(Code::MalformedBody, format!("{field} is too long")).with("field", field)
         };
@@ -59,7 +80,18 @@ impl Checks {
         {
             return Err(command::wrong_password());
         }
-        Ok(Checks { user, password })
+        if factor
+            .as_ref()
+            .is_some_and(|(_, code)| code.len() > LONGEST_CODE)
+        {
+            return Err(domain::user::wrong_code());
+        }
+        Ok(Checks {
+            user,
+            password,
+            factor,
+            challenges,
+        })
     }
 }
 
@@ -122,11 +154,11 @@ fn instance_target(auth: &Authenticated) -> Target<'_> {
 pub async fn create(
     gw: &Gateway,
     auth: &Authenticated,
-    checks: Checks,
+    mut checks: Checks,
 ) -> Result<CreatedSessionView, Error> {
     require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
     let instance = &auth.instance;
-    let Some(user) = checks.user else {
+    let Some(user) = checks.user.take() else {
         return Err(
             Error::new(Code::MalformedBody, "checks.user is required").with("field", "checks.user")
         );
@@ -141,7 +173,7 @@ pub async fn create(
             }
         }
     };
-    let password_checked = match checks.password {
+    let password_checked = match checks.password.take() {
         Some(password) => {
             let id = user_id.as_deref().unwrap_or("");
             check_password(gw, instance, auth.client_ip, &account, id, password).await?;
@@ -160,6 +192,12 @@ pub async fn create(
         .bus
         .create_session(instance, &user_id, password_checked)
         .await?;
+    let who = SessionUser {
+        session_id: &created.session_id,
+        user_id: &user_id,
+        account: &account,
+    };
+    second_step(gw, instance, auth.client_ip, &who, &checks).await?;
     let view = get_unchecked(gw, instance, &created.session_id).await?;
     Ok(CreatedSessionView {
         session_id: created.session_id,
@@ -173,12 +211,12 @@ pub async fn set(
     gw: &Gateway,
     auth: &Authenticated,
     id: &str,
-    checks: Checks,
+    mut checks: Checks,
 ) -> Result<LoginSessionView, Error> {
     require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
     let instance = &auth.instance;
     let (session, user) = gw.bus.session_with_user(instance, id).await?;
-    if let Some(other) = checks.user {
+    if let Some(other) = checks.user.take() {
         let same = match other {
             UserCheck::UserId(u) => u == session.user_id,
             UserCheck::LoginName(n) => {
@@ -193,7 +231,7 @@ pub async fn set(
             .with("check", "user"));
         }
     }
-    if let Some(password) = checks.password {
+    if let Some(password) = checks.password.take() {
         let user_id = &session.user_id;
         check_password(
             gw,
@@ -206,7 +244,68 @@ pub async fn set(
         .await?;
         gw.bus.session_password_checked(instance, id).await?;
     }
+    let who = SessionUser {
+        session_id: id,
+        user_id: &session.user_id,
+        account: &user.username,
+    };
+    second_step(gw, instance, auth.client_ip, &who, &checks).await?;
     get_unchecked(gw, instance, id).await
+}
+
+/// A session and its user, as a second step needs them.
+pub(crate) struct SessionUser<'a> {
+    pub session_id: &'a str,
+    pub user_id: &'a str,
+    /// The login name, for the rate limit of the account.
+    pub account: &'a str,
+}
+
+/// A session's second step: a second factor checked, and login codes sent for a later check.
+async fn second_step(
+    gw: &Gateway,
+    instance: &str,
+    ip: Option<IpAddr>,
+    who: &SessionUser<'_>,
+    checks: &Checks,
+) -> Result<(), Error> {
+    if let Some((factor, code)) = &checks.factor {
+        check_factor(gw, instance, ip, who, *factor, code).await?;
+    }
+    for channel in &checks.challenges {
+        gw.bus
+            .send_login_code(instance, who.user_id, *channel)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Checks a second factor of a session's user within the rate limits of the client's address
+/// and of the account, as passwords are; a wrong code counts against both (and against the
+/// lockout's `max_otp_attempts`).
+pub(crate) async fn check_factor(
+    gw: &Gateway,
+    instance: &str,
+    ip: Option<IpAddr>,
+    user: &SessionUser<'_>,
+    factor: Factor,
+    code: &str,
+) -> Result<(), Error> {
+    let account = format!("user:{}", normalized_username(user.account));
+    let who = Subject {
+        ip,
+        instance,
+        account: Some(&account),
+    };
+    gw.limits.check(&who)?;
+    let checked = gw
+        .bus
+        .check_factor(instance, user.session_id, user.user_id, factor, code)
+        .await;
+    if checked.as_ref().is_err_and(|e| e.code == Code::InvalidCode) {
+        gw.limits.failed(&who);
+    }
+    checked
 }
 
 /// A session, its user and its checks. `session.read` on the user's org.

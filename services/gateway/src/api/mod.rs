@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod events;
+pub mod factors;
 pub mod login_sessions;
 pub mod members;
 pub mod notifications;

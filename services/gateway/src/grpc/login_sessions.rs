@@ -4,7 +4,15 @@
 use super::call::Api;
 use super::pb;
 use crate::api::login_sessions::{self, Checks, UserCheck};
-use crate::views::{CallbackView, CreatedSessionView, FactorsView, LoginSessionView};
+use crate::views::{CallbackView, CheckedView, CreatedSessionView, FactorsView, LoginSessionView};
+use domain::user::{Channel, Factor};
+use domain::Error;
+
+fn checked(c: CheckedView) -> pb::CheckedFactor {
+    pb::CheckedFactor {
+        checked_at: Some(crate::times::timestamp(c.checked_at)),
+    }
+}
 
 impl From<FactorsView> for pb::Factors {
     fn from(f: FactorsView) -> Self {
@@ -15,9 +23,11 @@ impl From<FactorsView> for pb::Factors {
                 org_id: f.user.org_id,
                 checked_at: Some(crate::times::timestamp(f.user.checked_at)),
             }),
-            password: f.password.map(|p| pb::CheckedFactor {
-                checked_at: Some(crate::times::timestamp(p.checked_at)),
-            }),
+            password: f.password.map(checked),
+            totp: f.totp.map(checked),
+            otp_email: f.otp_email.map(checked),
+            otp_sms: f.otp_sms.map(checked),
+            recovery_code: f.recovery_code.map(checked),
         }
     }
 }
@@ -52,22 +62,40 @@ impl From<CallbackView> for pb::FinalizeAuthRequestResponse {
 }
 
 /// The checks of a request, held to the limits REST holds them to.
-fn checks(c: Option<pb::Checks>) -> Result<Checks, domain::Error> {
+fn checks(c: Option<pb::Checks>, asked: Option<pb::Challenges>) -> Result<Checks, Error> {
     let c = c.unwrap_or_default();
     let user = c.user.and_then(|u| u.user).map(|u| match u {
         pb::user_check::User::LoginName(n) => UserCheck::LoginName(n),
         pb::user_check::User::UserId(id) => UserCheck::UserId(id),
     });
-    Checks::bounded(user, c.password.map(|p| p.password))
+    let factors: Vec<(Factor, String)> = [
+        (Factor::Totp, c.totp),
+        (Factor::OtpEmail, c.otp_email),
+        (Factor::OtpSms, c.otp_sms),
+        (Factor::RecoveryCode, c.recovery_code),
+    ]
+    .into_iter()
+    .filter_map(|(f, check)| check.map(|check| (f, check.code)))
+    .collect();
+    let asked = asked.unwrap_or_default();
+    let challenges = [
+        (Channel::Email, asked.otp_email),
+        (Channel::Sms, asked.otp_sms),
+    ]
+    .into_iter()
+    .filter_map(|(channel, ask)| ask.then_some(channel))
+    .collect();
+    let password = c.password.map(|p| p.password);
+    Checks::bounded(user, password, factors, challenges)
 }
 
 #[tonic::async_trait]
 impl pb::login_session_service_server::LoginSessionService for Api {
     rpc!(instance create_session(pb::CreateSessionRequest) -> pb::CreateSessionResponse,
-        |gw, auth, r| login_sessions::create(&gw, &auth, checks(r.checks)?).await);
+        |gw, auth, r| login_sessions::create(&gw, &auth, checks(r.checks, r.challenges)?).await);
 
     rpc!(instance set_session(pb::SetSessionRequest) -> pb::LoginSession,
-        |gw, auth, r| login_sessions::set(&gw, &auth, &r.session_id, checks(r.checks)?).await);
+        |gw, auth, r| login_sessions::set(&gw, &auth, &r.session_id, checks(r.checks, r.challenges)?).await);
 
     rpc!(instance get_session(pb::GetSessionRequest) -> pb::LoginSession,
         |gw, auth, r| login_sessions::get(&gw, &auth, &r.session_id).await);

@@ -7,6 +7,7 @@
 mod call;
 mod authorization;
 mod events;
+mod factors;
 mod login_sessions;
 mod notifications;
 mod orgs;
@@ -43,6 +44,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     let (health, health_service) = tonic_health::server::health_reporter();
     use pb::authorization_service_server::AuthorizationServiceServer;
     use pb::event_service_server::EventServiceServer;
+    use pb::factor_service_server::FactorServiceServer;
     use pb::instance_service_server::InstanceServiceServer;
     use pb::login_session_service_server::LoginSessionServiceServer;
     use pb::notification_service_server::NotificationServiceServer;
@@ -55,6 +57,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     health.set_serving::<InstanceServiceServer<Api>>().await;
     health.set_serving::<OrgServiceServer<Api>>().await;
     health.set_serving::<UserServiceServer<Api>>().await;
+    health.set_serving::<FactorServiceServer<Api>>().await;
     health.set_serving::<ProjectServiceServer<Api>>().await;
     health.set_serving::<SettingsServiceServer<Api>>().await;
     health.set_serving::<LoginSessionServiceServer<Api>>().await;
@@ -72,6 +75,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
         .add_service(InstanceServiceServer::new(api.clone()))
         .add_service(OrgServiceServer::new(api.clone()))
         .add_service(UserServiceServer::new(api.clone()))
+        .add_service(FactorServiceServer::new(api.clone()))
         .add_service(ProjectServiceServer::new(api.clone()))
         .add_service(SettingsServiceServer::new(api.clone()))
         .add_service(LoginSessionServiceServer::new(api.clone()))

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::authorize::again;
 use super::language::Language;
 use super::login::{
-    cookie, expired, login_form, login_path, org_of_login, posted, PageQuery, CSRF_COOKIE,
+    cookie, expired, login_form, login_path, org_of_login, posted, to_page, PageQuery, CSRF_COOKIE,
     SESSION_COOKIE,
 };
 use super::page_look::page_look;
@@ -185,6 +185,13 @@ pub async fn choose(
         .await;
     match done {
         Ok(done) => Ok(answered(&req, &done, chosen, &open)),
+        // The chosen session needs only a second factor: it becomes the browser's current
+        // session, and the login asks for the factor.
+        Err(e) if super::mfa::second_factor_missing(&e) => {
+            let step = to_page("/ui/login/mfa", &f.auth_request);
+            let others = open.iter().map(|o| o.token.clone());
+            Ok(keep(&req, step, Some(&chosen.token), others))
+        }
         Err(e) if again(e.code) => {
             let (i, u) = (instance.clone(), chosen.session.user_id.clone());
             let username = read(&gw, move |m| m.user(&i, &u))

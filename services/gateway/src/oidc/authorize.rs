@@ -9,7 +9,7 @@ use domain::Code;
 use readmodel::AppRow;
 
 use super::accounts::{answered, Open};
-use super::login::{error_page, login_path, look_in, look_of};
+use super::login::{error_page, look_in, look_of, to_page, SESSION_COOKIE};
 use super::params::Params;
 use super::texts::Notice;
 use super::{issuer, OAuthResult};
@@ -153,6 +153,7 @@ pub async fn authorize(
         prompt_login,
         max_age,
         login_hint: p.get("login_hint").cloned(),
+        acr_values: super::scopes(p.get("acr_values")),
     };
     let prompt_none = prompt.contains(&"none");
     let ui_locales = super::scopes(p.get("ui_locales"));
@@ -197,6 +198,16 @@ pub async fn authorize(
     if let Some(o) = usable.first() {
         match gw.bus.finalize(&instance, &id, &o.id, &o.token).await {
             Ok(done) => return Ok(answered(req, &done, o, &open)),
+            // The browser's own session needs only a (fresh) second factor: a step up.
+            Err(e)
+                if super::mfa::second_factor_missing(&e)
+                    && req
+                        .cookie(SESSION_COOKIE)
+                        .is_some_and(|c| c.value() == o.token)
+                    && !prompt_none =>
+            {
+                return Ok(to_page("/ui/login/mfa", &id))
+            }
             // Not enough for this request: a new login.
             Err(e) if again(e.code) => {}
             Err(e) => return Err(e.into()),
@@ -206,14 +217,6 @@ pub async fn authorize(
         return fail("login_required", "the user is not logged in");
     }
     Ok(to_page("/ui/login", &id))
-}
-
-/// A page of the hosted login for the authorization request `id`.
-fn to_page(path: &str, id: &str) -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header(("Location", login_path(path, id)))
-        .insert_header(("Cache-Control", "no-store"))
-        .finish()
 }
 
 /// Whether a session's finalize failed for want of a new login (rather than of the server).

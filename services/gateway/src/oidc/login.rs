@@ -323,8 +323,7 @@ pub async fn submit(
     Ok(keep(&req, response, None, others))
 }
 
-/// The end of a login with a new session: the browser goes back to the client with its code
-/// and the session's cookie; a password past its maximum age is changed first.
+/// The end of a login with a new session: see [`finalize_session`].
 pub(super) async fn finalized(
     gw: &Gateway,
     req: &HttpRequest,
@@ -333,15 +332,34 @@ pub(super) async fn finalized(
     request: &PendingAuthRequest,
     created: NewSession,
 ) -> OAuthResult<HttpResponse> {
+    let (id, token) = (created.session_id, created.cookie);
+    finalize_session(gw, req, instance, auth_request, request, &id, token).await
+}
+
+/// The end of a login with a session: the browser goes back to the client with its code and
+/// the session's cookie; a second factor is asked for first where the login needs one, and a
+/// password past its maximum age is changed.
+pub(super) async fn finalize_session(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    auth_request: &str,
+    request: &PendingAuthRequest,
+    session_id: &str,
+    token: String,
+) -> OAuthResult<HttpResponse> {
     let done = gw
         .bus
-        .finalize(instance, auth_request, &created.session_id, &created.cookie)
+        .finalize(instance, auth_request, session_id, &token)
         .await;
     let mut response = match done {
         Ok(done) => HttpResponse::Found()
             .insert_header(("Location", callback_url(&done)))
             .insert_header(("Cache-Control", "no-store"))
             .finish(),
+        Err(e) if super::mfa::second_factor_missing(&e) => to_page("/ui/login/mfa", auth_request),
+        // The session's password check is stale: the login starts again.
+        Err(e) if e.code == Code::SessionChecksMissing => to_page("/ui/login", auth_request),
         Err(e) if e.code == Code::PasswordExpired => {
             let language = Language::of_login(request, req);
             let p = super::expired_password::looks(gw, instance, request, language).await;
@@ -349,9 +367,17 @@ pub(super) async fn finalized(
         }
         Err(e) => return Err(e.into()),
     };
-    let session = cookie(req, SESSION_COOKIE, created.cookie, "/", SameSite::Lax);
+    let session = cookie(req, SESSION_COOKIE, token, "/", SameSite::Lax);
     let _ = response.add_cookie(&session);
     Ok(response)
+}
+
+/// A redirect to a page of the login for an authorization request.
+pub(super) fn to_page(path: &str, auth_request: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", login_path(path, auth_request)))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
 }
 
 /// The page of a login that is over: its request expired, or its session is gone.

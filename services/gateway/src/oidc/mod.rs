@@ -17,6 +17,7 @@ pub mod jwt;
 pub mod keyring;
 mod language;
 mod login;
+mod mfa;
 mod page_look;
 mod pages;
 mod params;
@@ -60,6 +61,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/ui/login/reset/password",
         web::post().to(reset_password::set),
     )
+    .route("/ui/login/mfa", web::get().to(mfa::page))
+    .route("/ui/login/mfa", web::post().to(mfa::submit))
+    .route("/ui/login/mfa/send", web::post().to(mfa::resend))
+    .route("/ui/login/mfa/setup", web::post().to(mfa::setup))
     .route("/ui/login/accounts", web::get().to(accounts::page))
     .route("/ui/login/accounts", web::post().to(accounts::choose))
     .route("/ui/login/verify", web::get().to(verify::email_page))

@@ -244,3 +244,42 @@ pub async fn stylesheet() -> HttpResponse {
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(STYLESHEET_CSS)
 }
+
+/// A way to confirm a login other than the one on the page.
+pub struct OtherFactor {
+    pub name: &'static str,
+    pub href: String,
+}
+
+/// The second step of a login: a code of the factor `factor`.
+#[derive(Template)]
+#[template(path = "mfa.html")]
+pub struct MfaPage<'a> {
+    pub frame: Frame<'a>,
+    pub intro: &'a str,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    /// `totp`, `otp_email`, `otp_sms` or `recovery_code`.
+    pub factor: &'a str,
+    /// Whether the code is six digits (an app's or a login code's), for the keyboard.
+    pub numeric: bool,
+    /// Whether the code was sent, so that a new one can be asked for.
+    pub sent: bool,
+    pub error: Option<&'a str>,
+    pub others: Vec<OtherFactor>,
+}
+
+/// Setting up an authenticator app at a login that requires a second factor.
+#[derive(Template)]
+#[template(path = "mfa_setup.html")]
+pub struct MfaSetupPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    /// The key as a QR code (inline SVG, made here, never from input).
+    pub qr: &'a str,
+    /// The secret in groups of four, to type.
+    pub key: &'a str,
+    pub uri: &'a str,
+    pub error: Option<&'a str>,
+}

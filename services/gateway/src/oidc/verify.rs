@@ -43,8 +43,8 @@ async fn looks(
         .ok()
         .flatten();
     let template = match kind {
-        CodeKind::VerifyPhone => MessageTemplate::VerifyPhonePage,
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => {
+        CodeKind::VerifyPhone | CodeKind::OtpSms => MessageTemplate::VerifyPhonePage,
+        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
             MessageTemplate::VerifyEmailPage
         }
     };
@@ -61,26 +61,30 @@ struct Words {
 
 fn words(texts: &'static Texts, kind: CodeKind) -> Words {
     match kind {
-        CodeKind::VerifyPhone => Words {
+        CodeKind::VerifyPhone | CodeKind::OtpSms => Words {
             title: texts.verify_phone_title,
             intro: texts.verify_phone_intro,
             done_title: texts.phone_verified_title,
             done: texts.phone_verified,
         },
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => Words {
-            title: texts.verify_title,
-            intro: texts.verify_intro,
-            done_title: texts.verified_title,
-            done: texts.verified,
-        },
+        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
+            Words {
+                title: texts.verify_title,
+                intro: texts.verify_intro,
+                done_title: texts.verified_title,
+                done: texts.verified,
+            }
+        }
     }
 }
 
 /// The page's address for codes of `kind`.
 fn path(kind: CodeKind) -> &'static str {
     match kind {
-        CodeKind::VerifyPhone => "/ui/login/verify_phone",
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => "/ui/login/verify",
+        CodeKind::VerifyPhone | CodeKind::OtpSms => "/ui/login/verify_phone",
+        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
+            "/ui/login/verify"
+        }
     }
 }
 

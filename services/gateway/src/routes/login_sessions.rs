@@ -3,6 +3,7 @@
 //! `session.write` / `session.read` (e.g. the `IAM_LOGIN_CLIENT` role).
 
 use actix_web::{web, HttpResponse};
+use domain::user::{Channel, Factor};
 use domain::{Code, Error};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -40,19 +41,51 @@ struct PasswordCheckBody {
     password: String,
 }
 
-/// The checks to make.
+/// A second factor's code.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CodeCheckBody {
+    code: String,
+}
+
+/// The checks to make; at most one second factor at a time.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChecksBody {
     /// Required to create a session; in a PATCH, the session's own user or nothing.
     user: Option<UserCheckBody>,
     password: Option<PasswordCheckBody>,
+    /// The authenticator app's current code.
+    totp: Option<CodeCheckBody>,
+    /// The login code sent by email (see `challenges`).
+    otp_email: Option<CodeCheckBody>,
+    /// The login code sent by SMS (see `challenges`).
+    otp_sms: Option<CodeCheckBody>,
+    /// One of the user's recovery codes, in place of a second factor.
+    recovery_code: Option<CodeCheckBody>,
+}
+
+/// Nothing to say: present to ask for it.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct Ask {}
+
+/// Login codes to send, for a check in a later request.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct ChallengesBody {
+    /// A code by email, to the user's verified address (the `otp_email` factor).
+    otp_email: Option<Ask>,
+    /// A code by SMS, to the user's verified phone (the `otp_sms` factor).
+    otp_sms: Option<Ask>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SessionBody {
     checks: ChecksBody,
+    #[serde(default)]
+    challenges: ChallengesBody,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -62,10 +95,11 @@ struct FinalizeBody {
     session_token: String,
 }
 
-impl TryFrom<ChecksBody> for Checks {
+impl TryFrom<SessionBody> for Checks {
     type Error = Error;
 
-    fn try_from(b: ChecksBody) -> std::result::Result<Checks, Error> {
+    fn try_from(body: SessionBody) -> std::result::Result<Checks, Error> {
+        let (b, asked) = (body.checks, body.challenges);
         let user = match b.user {
             None => None,
             Some(UserCheckBody {
@@ -84,12 +118,30 @@ impl TryFrom<ChecksBody> for Checks {
                 .with("field", "checks.user"))
             }
         };
-        Checks::bounded(user, b.password.map(|p| p.password))
+        let factors: Vec<(Factor, String)> = [
+            (Factor::Totp, b.totp),
+            (Factor::OtpEmail, b.otp_email),
+            (Factor::OtpSms, b.otp_sms),
+            (Factor::RecoveryCode, b.recovery_code),
+        ]
+        .into_iter()
+        .filter_map(|(f, c)| c.map(|c| (f, c.code)))
+        .collect();
+        let challenges = [
+            (Channel::Email, asked.otp_email),
+            (Channel::Sms, asked.otp_sms),
+        ]
+        .into_iter()
+        .filter_map(|(channel, ask)| ask.map(|_| channel))
+        .collect();
+        let password = b.password.map(|p| p.password);
+        Checks::bounded(user, password, factors, challenges)
     }
 }
 
 /// Creates a session with checks: the user (by login name or id) and, if given, the
-/// password. The token is shown once. `session.write`.
+/// password and a second factor; `challenges` sends login codes for a later check. The token
+/// is shown once. `session.write`.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
     request_body = SessionBody,
     responses((status = 201, body = CreatedSessionView), (status = 400, body = ErrorBody),
@@ -100,11 +152,13 @@ async fn create_session(
     auth: Authenticated,
     body: Body<SessionBody>,
 ) -> Result<HttpResponse> {
-    let checks = Checks::try_from(body.into_inner().checks)?;
+    let checks = Checks::try_from(body.into_inner())?;
     Ok(HttpResponse::Created().json(login_sessions::create(&gw, &auth, checks).await?))
 }
 
-/// Adds checks to a session (the password). `session.write`.
+/// Adds checks to a session: the password, a second factor (`totp`, `otp_email`, `otp_sms`,
+/// `recovery_code`; a wrong code is `USER-0017` and counts against the lockout's
+/// `max_otp_attempts`); `challenges` sends login codes. `session.write`.
 #[utoipa::path(patch, path = "/v1/sessions/{id}", tag = "sessions",
     params(("id" = String, Path)), request_body = SessionBody,
     responses((status = 200, body = LoginSessionView), (status = 400, body = ErrorBody),
@@ -116,7 +170,7 @@ async fn set_session(
     id: web::Path<String>,
     body: Body<SessionBody>,
 ) -> Result<HttpResponse> {
-    let checks = Checks::try_from(body.into_inner().checks)?;
+    let checks = Checks::try_from(body.into_inner())?;
     Ok(HttpResponse::Ok().json(login_sessions::set(&gw, &auth, &id, checks).await?))
 }
 

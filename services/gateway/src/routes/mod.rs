@@ -5,6 +5,7 @@
 
 pub mod apps;
 pub mod events;
+pub mod factors;
 pub mod instance;
 pub mod login_sessions;
 pub mod members;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     project_grants::configure(cfg);
     user_grants::configure(cfg);
     pats::configure(cfg);
+    factors::configure(cfg);
     sessions::configure(cfg);
     login_sessions::configure(cfg);
     settings::configure(cfg);

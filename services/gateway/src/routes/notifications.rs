@@ -150,8 +150,10 @@ fn send_of(req: &HttpRequest, body: OptionalBody, kind: CodeKind) -> Result<Send
             .get(CONTENT_LENGTH)
             .is_none_or(|v| v.as_bytes() == b"0");
     let default = match kind {
-        CodeKind::VerifyPhone => Send::Sms,
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => Send::Email,
+        CodeKind::VerifyPhone | CodeKind::OtpSms => Send::Sms,
+        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
+            Send::Email
+        }
     };
     match body {
         Ok(b) => Ok(b.into_inner().send.unwrap_or(default)),

@@ -1,9 +1,9 @@
 //! The texts of the messages (`init`, `verify_email`, `verify_phone`, `password_reset`,
 //! `otp_email`, `otp_sms`, `passkey_registration`) and of the hosted login's pages
 //! (`login_page`, `register_page`, `reset_page`, `invite_page`, `verify_email_page`,
-//! `verify_phone_page`, `expired_password_page`, `accounts_page`, `logout_page`) per
-//! language, of the instance and of orgs: what they set replaces the built-in text, an org's
-//! before the instance's, field by field.
+//! `verify_phone_page`, `expired_password_page`, `accounts_page`, `logout_page`, `mfa_page`,
+//! `mfa_setup_page`) per language, of the instance and of orgs: what they set replaces the
+//! built-in text, an org's before the instance's, field by field.
 
 use actix_web::{web, HttpResponse};
 use domain::settings::MessageTexts;

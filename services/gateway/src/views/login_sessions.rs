@@ -3,7 +3,7 @@
 
 use domain::oidc::Session;
 use domain::settings::SessionSettings;
-use domain::user::User;
+use domain::user::{Factor, User};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,6 +32,14 @@ pub struct FactorsView {
     pub user: UserFactorView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<CheckedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp: Option<CheckedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otp_email: Option<CheckedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otp_sms: Option<CheckedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<CheckedView>,
 }
 
 /// A session of the Sessions API.
@@ -50,6 +58,11 @@ pub struct LoginSessionView {
 
 impl LoginSessionView {
     pub fn of(id: &str, s: &Session, user: &User, lifetimes: &SessionSettings) -> Self {
+        let checked = |f: Factor| {
+            s.factors_checked
+                .get(&f)
+                .map(|&checked_at| CheckedView { checked_at })
+        };
         LoginSessionView {
             id: id.to_string(),
             created_at: s.started_at,
@@ -64,6 +77,10 @@ impl LoginSessionView {
                 password: s
                     .password_checked_at
                     .map(|checked_at| CheckedView { checked_at }),
+                totp: checked(Factor::Totp),
+                otp_email: checked(Factor::OtpEmail),
+                otp_sms: checked(Factor::OtpSms),
+                recovery_code: checked(Factor::RecoveryCode),
             },
         }
     }

@@ -1,9 +1,12 @@
 //! What the API answers: write receipts, pages, and the resources as JSON.
 
+pub mod factors;
 mod login_sessions;
 mod notifications;
 
-pub use login_sessions::{CallbackView, CreatedSessionView, FactorsView, LoginSessionView};
+pub use login_sessions::{
+    CallbackView, CheckedView, CreatedSessionView, FactorsView, LoginSessionView,
+};
 pub use notifications::{CodeView, SmsSetView, SmsView, SmtpView};
 
 use actix_web::HttpResponse;

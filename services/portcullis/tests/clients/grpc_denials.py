@@ -47,7 +47,7 @@ def request(service, method, message_class, f):
         level = "PROJECT_GRANT_OWNER"
     ids = {
         "UserService": f["user"], "AuthorizationService": f["user"],
-        "NotificationService": f["user"],
+        "NotificationService": f["user"], "FactorService": f["user"],
         "ProjectService": f["project"], "SystemService": f["instance"],
     }
     values = {
@@ -92,7 +92,7 @@ def main():
     permissions = documented(proto_dir)
     wrong, checked = [], 0
     for name in ["system", "instance", "org", "user", "project", "authorization", "event",
-                 "settings", "login_session", "notification"]:
+                 "settings", "login_session", "notification", "factor"]:
         module = importlib.import_module(f"portcullis.v1.{name}_pb2")
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:

@@ -1,8 +1,8 @@
 // The hosted login's pages in headless Chromium (Debian's, driven by playwright-core), as a
 // person uses them: by keyboard, in English on a desktop and in German on a phone, through a
 // refused login, an expired password and a logout, "Forgot password?", an invitation's and
-// an email verification's links, registration and the choice between two accounts. On every
-// page it checks what a person
+// an email verification's links, registration, the choice between two accounts, a second
+// factor and an app set up at the login. On every page it checks what a person
 // relies on (no error in the console, which is where CSP violations show; a label for every
 // field; nothing wider than the screen) and takes a screenshot into OUT.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 
 const { ISSUER, CLIENT_ID, BRANDED_CLIENT_ID, REDIRECT_URI, CHALLENGE, USERNAME, PASSWORD,
   NEW_PASSWORD, RESET_PASSWORD, ADMIN_ADDRESS, INVITE_LINK, VERIFY_LINK, MAIL_DIR,
-  OUT } = process.env;
+  MFA_PASSWORD, MFA_CODE, OUT } = process.env;
 const authorize = (client = CLIENT_ID) =>
   `${ISSUER}/oauth/v2/authorize?response_type=code&client_id=${encodeURIComponent(client)}` +
   `&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=openid&state=s1` +
@@ -100,6 +100,7 @@ async function look(page, name) {
       alert: document.querySelector('[role=alert]')?.textContent ?? null,
       focused: document.activeElement?.name ?? null,
       accounts: [...document.querySelectorAll('.accounts .login')].map((e) => e.textContent),
+      others: [...document.querySelectorAll('.others a')].map((e) => e.textContent),
       stylesApplied: getComputedStyle(document.querySelector('main')).maxWidth !== 'none',
     };
   });
@@ -110,6 +111,26 @@ async function look(page, name) {
 }
 
 try {
+  // A second factor after the password: the app's code, a wrong one refused first.
+  const alan = await visitor('en-US', { width: 1280, height: 800 });
+  await alan.goto(authorize());
+  await alan.fill('input[name=username]', 'alan');
+  await alan.fill('input[name=password]', MFA_PASSWORD);
+  await submitting(alan, () => alan.keyboard.press('Enter'));
+  await look(alan, 'mfa');
+  await alan.keyboard.type('000000');
+  await submitting(alan, () => alan.keyboard.press('Enter'));
+  await look(alan, 'mfa-refused');
+  await alan.fill('input[name=code]', MFA_CODE);
+  seen.afterMfa = await landing(alan, () => alan.keyboard.press('Enter'));
+  // An org that requires a second factor, a user without one: an app is set up at the login.
+  const newbie = await visitor('de-DE', { width: 390, height: 780 });
+  await newbie.goto(authorize());
+  await newbie.fill('input[name=username]', 'newbie');
+  await newbie.fill('input[name=password]', MFA_PASSWORD);
+  await submitting(newbie, () => newbie.keyboard.press('Enter'));
+  await look(newbie, 'mfa-setup-de-phone');
+
   // English on a desktop, by keyboard only: the username first, Tab to the password, Enter.
   const en = await visitor('en-US', { width: 1280, height: 800 });
   await en.goto(authorize());

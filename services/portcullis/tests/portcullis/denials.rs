@@ -61,6 +61,7 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("invite", json!({})),
         ("set_metadata", json!({"value": "eA=="})),
         ("create_pat", json!({})),
+        ("verify_totp", json!({"code": "123456"})),
         (
             "create_session",
             json!({"checks": {"user": {"login_name": "target"}}}),

@@ -8,7 +8,7 @@ use testkit::{server, Client, Reply};
 use super::{default_org, default_org_of};
 
 /// A machine user with a token, made by `by` in `org`, holding `roles` there.
-fn manager(by: &Client, org: &str, username: &str, roles: Value) -> (String, Client) {
+pub(super) fn manager(by: &Client, org: &str, username: &str, roles: Value) -> (String, Client) {
     let r = by.post(
         &format!("/v1/orgs/{org}/users/machine"),
         json!({"username": username, "name": username}),

@@ -824,8 +824,9 @@ fn python_grpcio_gets_the_answers_of_rest() {
         }
     }
     assert_eq!(
-        services, 10,
-        "System, Instance, Org, User, Project, Authorization, Event, Settings, LoginSession, Notification"
+        services, 11,
+        "System, Instance, Org, User, Factor, Project, Authorization, Event, Settings, LoginSession, \
+         Notification"
     );
     assert!(reflected.contains_key("grpc.health.v1.Health"));
     assert_eq!(

@@ -16,8 +16,11 @@ use super::oidc_behaviours::challenge;
 use super::oidc_clients::run;
 use super::oidc_support::{param, REDIRECT};
 use super::password_expiry::{expire_passwords, public_app};
+use super::second_factors::totp;
 use super::upgrade::copy_fixture;
 use super::{read, start};
+
+const MFA_PASSWORD: &str = "a password and an app";
 
 #[test]
 fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() {
@@ -67,6 +70,37 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
         assert_eq!(sent.status, 200, "{}", sent.body);
         link_in(&sink.wait_for(&format!("{username}@example.com"), 1))
     };
+    // A user with an authenticator app, and one whose org requires a second factor.
+    let human = |org: &str, username: &str| {
+        let user = api.post(
+            &format!("/v1/orgs/{org}/users/human"),
+            json!({"username": username, "profile": {"given_name": "Alan", "family_name": "Turing"},
+                   "email": {"address": format!("{username}@example.com")}, "password": MFA_PASSWORD}),
+        );
+        assert_eq!(user.status, 201, "{}", user.body);
+        user.str("id")
+    };
+    let alan = human(&org, "alan");
+    let app_key = api.post(&format!("/v1/users/{alan}/totp"), json!({}));
+    assert_eq!(app_key.status, 200, "{}", app_key.body);
+    let secret = app_key.str("secret");
+    let verified = api.after(&app_key).post(
+        &format!("/v1/users/{alan}/totp/verify"),
+        json!({"code": totp(&secret, 0)}),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    let recovery = api
+        .after(&verified)
+        .post(&format!("/v1/users/{alan}/recovery_codes"), json!({}));
+    assert_eq!(recovery.status, 200, "{}", recovery.body);
+    let strict = api.post("/v1/orgs", json!({"name": "Strict"}));
+    assert_eq!(strict.status, 201, "{}", strict.body);
+    let forced = api.put(
+        &format!("/v1/orgs/{}/settings/login", strict.str("id")),
+        json!({"force_mfa": true}),
+    );
+    assert_eq!(forced.status, 200, "{}", forced.body);
+    human(&strict.str("id"), "newbie");
     let invite = link("ada", "invite");
     let verify = link("lovelace", "email/send_code");
     let admins = api.get("/v1/users?username=admin");
@@ -93,6 +127,9 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
             ("MAIL_DIR", sink.dir().to_str().unwrap()),
             ("INVITE_LINK", &invite),
             ("VERIFY_LINK", &verify),
+            ("MFA_PASSWORD", MFA_PASSWORD),
+            // Good for this step and the two after it: the walk uses it within a minute.
+            ("MFA_CODE", &totp(&secret, 1)),
             ("OUT", shots.path().to_str().unwrap()),
         ],
     );
@@ -164,6 +201,23 @@ fn the_login_pages_work_by_keyboard_in_two_languages_on_a_desktop_and_a_phone() 
         after.starts_with(REDIRECT) && param(after, "code").is_some(),
         "{after}"
     );
+    assert_eq!(text("mfa", "heading"), "Confirm it is you");
+    assert_eq!(text("mfa", "focused"), "code");
+    assert_eq!(
+        text("mfa-refused", "alert"),
+        "The code is wrong or was used already. Try again."
+    );
+    assert_eq!(page("mfa")["others"], json!(["Recovery code"]));
+    let after_mfa = seen["afterMfa"].as_str().unwrap();
+    assert!(
+        after_mfa.starts_with(REDIRECT) && param(after_mfa, "code").is_some(),
+        "{after_mfa}"
+    );
+    assert_eq!(
+        text("mfa-setup-de-phone", "heading"),
+        "Zwei-Faktor-Authentifizierung einrichten"
+    );
+    assert_eq!(text("mfa-setup-de-phone", "focused"), "code");
     assert_eq!(text("accounts", "heading"), "Choose an account");
     assert_eq!(page("accounts")["accounts"], json!(["admin", "grace"]));
     let chosen = seen["chosen"].as_str().unwrap();

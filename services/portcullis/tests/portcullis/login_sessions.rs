@@ -168,7 +168,8 @@ fn unknown_names_wrong_passwords_and_callers_without_the_permission_get_nothing(
         json!({"checks": {"user": {}}}),
         json!({"checks": {"user": {"login_name": "ada", "user_id": "x"}}}),
         json!({"checks": {"user": {"login_name": "a".repeat(300)}}}),
-        json!({"checks": {"user": {"login_name": "ada"}, "totp": {"code": "1"}}}),
+        json!({"checks": {"user": {"login_name": "ada"}, "fingerprint": {"code": "1"}}}),
+        json!({"checks": {"user": {"login_name": "ada"}}, "challenges": {"pigeon": {}}}),
     ] {
         let r = login_ui.post("/v1/sessions", body.clone());
         assert_eq!(r.error(), (400, "REQ-0001"), "{body}: {}", r.body);
@@ -222,7 +223,10 @@ fn the_login_settings_decide_whether_passwords_count_and_how_long_a_check_stays_
     );
     assert_eq!(nobody.error(), (400, "SETTINGS-0001"));
     assert_eq!(nobody.body["details"]["field"], "allow_username_password");
-    let forced = t.client.put(&settings, json!({"force_mfa": true}));
+    // A second factor required where none may be set up: refused too.
+    let forced = t
+        .client
+        .put(&settings, json!({"force_mfa": true, "second_factors": []}));
     assert_eq!(forced.error(), (400, "SETTINGS-0001"));
 
     // The org allows no passwords: the password check is refused, at the API and the login.
@@ -294,6 +298,7 @@ fn the_same_login_over_grpc() {
         password: password.map(|p| pb::PasswordCheck {
             password: p.to_string(),
         }),
+        ..Default::default()
     };
     block(async {
         let mut sessions = LoginSessionServiceClient::new(channel(&t.domain).await);
@@ -304,6 +309,7 @@ fn the_same_login_over_grpc() {
                         pb::user_check::User::LoginName("ada".into()),
                         Some("not it at all"),
                     )),
+                    challenges: None,
                 },
                 &t.admin_pat,
                 None,
@@ -315,6 +321,7 @@ fn the_same_login_over_grpc() {
             .create_session(call(
                 pb::CreateSessionRequest {
                     checks: Some(check(pb::user_check::User::UserId(ada.clone()), None)),
+                    challenges: None,
                 },
                 &t.admin_pat,
                 None,
@@ -334,7 +341,9 @@ fn the_same_login_over_grpc() {
                         password: Some(pb::PasswordCheck {
                             password: PASSWORD.into(),
                         }),
+                        ..Default::default()
                     }),
+                    challenges: None,
                 },
                 &t.admin_pat,
                 None,

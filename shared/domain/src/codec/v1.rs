@@ -16,6 +16,10 @@ pub(super) fn frozen(event_type: &str) -> Option<Reader> {
             Some(read::<RefreshEvent>)
         }
         "unique.claimed" | "unique.released" => Some(read::<UniqueEvent>),
+        "oidc.auth_request.added"
+        | "oidc.code.issued"
+        | "oidc.code.exchanged"
+        | "oidc.code.reused" => Some(read::<AuthRequestEvent>),
         "user.human.added" | "user.human.password.changed" => Some(read::<UserEvent>),
         _ => None,
     }
@@ -35,6 +39,49 @@ struct Grant {
     scope: Vec<String>,
     auth_time: i64,
     session_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AuthParams {
+    client_id: String,
+    project_id: String,
+    app_id: String,
+    redirect_uri: String,
+    scope: Vec<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    prompt_login: bool,
+    max_age: Option<i64>,
+    login_hint: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Login {
+    user_id: String,
+    session_id: String,
+    auth_time: i64,
+}
+
+/// 0.1's authorization request events, before a request carried `acr_values` and a login
+/// its `amr`.
+#[derive(Serialize, Deserialize)]
+enum AuthRequestEvent {
+    Added {
+        params: AuthParams,
+        at: i64,
+    },
+    CodeIssued {
+        login: Login,
+        code_hash: String,
+        at: i64,
+    },
+    CodeExchanged {
+        family_id: String,
+    },
+    CodeReused {
+        family_id: Option<String>,
+    },
 }
 
 /// 0.1's refresh events, before they said when they happened.

@@ -31,6 +31,16 @@ pub struct AuthParams {
     pub prompt_login: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The `acr` values the client asked for, in its order of preference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
+}
+
+impl AuthParams {
+    /// Whether the client asked for a login with two factors.
+    pub fn wants_mfa(&self) -> bool {
+        self.acr_values.iter().any(|v| v == session::ACR_MFA)
+    }
 }
 
 /// Who logged in for an authorization request, and when.
@@ -40,6 +50,9 @@ pub struct Login {
     pub session_id: String,
     /// Unix milliseconds.
     pub auth_time: i64,
+    /// How the user authenticated (RFC 8176 values); absent in logins before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,4 +243,6 @@ mod session;
 
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
 pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};
-pub use session::{Check, Session, SessionCommand, SessionEvent};
+pub use session::{
+    acr, Check, Needs, Session, SessionCommand, SessionEvent, ACR_MFA, ACR_ONE_FACTOR,
+};

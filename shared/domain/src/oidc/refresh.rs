@@ -19,6 +19,9 @@ pub struct Grant {
     pub scope: Vec<String>,
     pub auth_time: i64,
     pub session_id: Option<String>,
+    /// How the user authenticated (RFC 8176), for the ID tokens of refreshes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// A refresh token family: each use rotates the token; using a rotated one revokes them all.

@@ -5,12 +5,15 @@
 //! when unused for the idle lifetime or older than the absolute one (the `session` settings in
 //! force, passed with each use).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::settings::{LoginSettings, SessionSettings};
+use crate::user::Factor;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -27,6 +30,9 @@ pub struct Session {
     /// When the user's password was last checked in it (unix milliseconds).
     #[serde(default)]
     pub password_checked_at: Option<i64>,
+    /// When each second factor was last checked in it (unix milliseconds).
+    #[serde(default)]
+    pub factors_checked: BTreeMap<Factor, i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,6 +46,10 @@ pub enum SessionCommand {
     },
     /// The service verified the user's password again.
     CheckPassword,
+    /// The user's actor accepted a second factor.
+    CheckFactor {
+        factor: Factor,
+    },
     /// From gateways of the previous release: a session with the user and password checked.
     Start {
         user_id: String,
@@ -77,6 +87,11 @@ pub enum SessionEvent {
     PasswordChecked {
         at: i64,
     },
+    /// A second factor was checked at `at`.
+    FactorChecked {
+        factor: Factor,
+        at: i64,
+    },
 }
 
 impl EventType for SessionEvent {
@@ -88,6 +103,7 @@ impl EventType for SessionEvent {
             SessionEvent::Used { .. } => "session.used",
             SessionEvent::Created { .. } => "session.created",
             SessionEvent::PasswordChecked { .. } => "session.password.checked",
+            SessionEvent::FactorChecked { .. } => "session.factor.checked",
         }
     }
 }
@@ -126,28 +142,89 @@ impl Session {
         self.password_checked_at = Some(at);
     }
 
+    /// When a second factor was last checked in it.
+    pub fn second_factor_checked_at(&self) -> Option<i64> {
+        self.factors_checked.values().copied().max()
+    }
+
     /// What a login with this session still needs at `now` under the login settings: the
     /// checks that are missing or no longer fresh (none: the user is authenticated).
-    pub fn missing_checks(&self, login: &LoginSettings, now: i64) -> Vec<Check> {
-        let fresh = |at: Option<i64>, lifetime_ms: i64| at.is_some_and(|t| now - t <= lifetime_ms);
+    pub fn missing_checks(&self, login: &LoginSettings, needs: Needs, now: i64) -> Vec<Check> {
+        let fresh = |at: Option<i64>, lifetime_ms: i64| {
+            at.is_some_and(|t| now - t <= lifetime_ms && needs.not_before.is_none_or(|nb| t >= nb))
+        };
         let mut missing = Vec::new();
         if !fresh(self.password_checked_at, login.password_check_lifetime_ms()) {
             missing.push(Check::Password);
         }
+        let second = self.second_factor_checked_at();
+        if needs.second_factor && !fresh(second, login.second_factor_check_lifetime_ms()) {
+            missing.push(Check::SecondFactor);
+        }
         missing
     }
+
+    /// The authentication methods of the session's fresh checks (RFC 8176): `pwd` for a
+    /// password, `otp` for a one-time code (an app's, a message's, a recovery code), `mfa`
+    /// when both.
+    pub fn amr(&self, login: &LoginSettings, now: i64) -> Vec<String> {
+        let fresh = |at: i64, lifetime_ms: i64| now - at <= lifetime_ms;
+        let pwd = self
+            .password_checked_at
+            .is_some_and(|t| fresh(t, login.password_check_lifetime_ms()));
+        let otp = self
+            .factors_checked
+            .values()
+            .any(|t| fresh(*t, login.second_factor_check_lifetime_ms()));
+        let mut amr = Vec::new();
+        if pwd {
+            amr.push("pwd".to_string());
+        }
+        if otp {
+            amr.push("otp".to_string());
+        }
+        if pwd && otp {
+            amr.push("mfa".to_string());
+        }
+        amr
+    }
 }
+
+/// What a login asks of a session beyond the login settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// A second factor: the user has one, the settings force one, or the client asked.
+    pub second_factor: bool,
+    /// Checks before this time (unix milliseconds) do not count: the client asked for a new
+    /// login (`prompt=login`) or a recent one (`max_age`).
+    pub not_before: Option<i64>,
+}
+
+/// The `acr` of a login whose methods are `amr`: two factors, or one.
+pub fn acr(amr: &[String]) -> &'static str {
+    match amr.iter().any(|m| m == "mfa") {
+        true => ACR_MFA,
+        false => ACR_ONE_FACTOR,
+    }
+}
+
+/// The `acr` of a login with one factor.
+pub const ACR_ONE_FACTOR: &str = "urn:portcullis:loa:1fa";
+/// The `acr` of a login with two factors (a client asks for it with `acr_values`).
+pub const ACR_MFA: &str = "urn:portcullis:loa:2fa";
 
 /// A check a session records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Check {
     Password,
+    SecondFactor,
 }
 
 impl Check {
     pub fn name(self) -> &'static str {
         match self {
             Check::Password => "password",
+            Check::SecondFactor => "second_factor",
         }
     }
 }
@@ -194,6 +271,13 @@ impl Aggregate for Session {
                 vec![SessionEvent::PasswordChecked { at: ctx.now }]
             }
             SessionCommand::CheckPassword => return Err(over()),
+            SessionCommand::CheckFactor { factor } if self.exists() => {
+                vec![SessionEvent::FactorChecked {
+                    factor: *factor,
+                    at: ctx.now,
+                }]
+            }
+            SessionCommand::CheckFactor { .. } => return Err(over()),
             SessionCommand::Start {
                 user_id,
                 secret_hash,
@@ -241,6 +325,11 @@ impl Aggregate for Session {
             } => self.created(user_id, secret_hash, *at),
             SessionEvent::Renewed { at } | SessionEvent::PasswordChecked { at } => {
                 self.password_checked(*at)
+            }
+            SessionEvent::FactorChecked { factor, at } => {
+                self.factors_checked.insert(*factor, *at);
+                self.auth_time = *at;
+                self.last_used = *at;
             }
             SessionEvent::Used { at } => self.last_used = *at,
             SessionEvent::Ended => self.lifecycle = Lifecycle::Removed,

@@ -101,10 +101,10 @@ impl LoginSettings {
                  are not allowed: nobody could log in",
             ));
         }
-        if self.force_mfa {
+        if self.force_mfa && self.second_factors.is_empty() {
             return Err(invalid(
                 "force_mfa",
-                "cannot be true yet: this release has no second factors to require",
+                "cannot be true while second_factors allows none: nobody could log in",
             ));
         }
         Ok(self)
@@ -113,5 +113,21 @@ impl LoginSettings {
     /// How long a password check stays fresh, in milliseconds.
     pub fn password_check_lifetime_ms(&self) -> i64 {
         self.password_check_lifetime_s as i64 * 1000
+    }
+
+    /// How long a second factor's check stays fresh, in milliseconds.
+    pub fn second_factor_check_lifetime_ms(&self) -> i64 {
+        self.second_factor_check_lifetime_s as i64 * 1000
+    }
+
+    /// Whether users may set up and log in with `factor` (recovery codes go with any).
+    pub fn allows(&self, factor: crate::user::Factor) -> bool {
+        use crate::user::Factor;
+        match factor {
+            Factor::Totp => self.second_factors.contains(&SecondFactor::Totp),
+            Factor::OtpEmail => self.second_factors.contains(&SecondFactor::OtpEmail),
+            Factor::OtpSms => self.second_factors.contains(&SecondFactor::OtpSms),
+            Factor::RecoveryCode => !self.second_factors.is_empty(),
+        }
     }
 }

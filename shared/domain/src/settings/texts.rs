@@ -31,10 +31,12 @@ pub enum MessageTemplate {
     InvitePage,
     VerifyEmailPage,
     VerifyPhonePage,
+    MfaPage,
+    MfaSetupPage,
 }
 
 impl MessageTemplate {
-    pub const ALL: [MessageTemplate; 16] = [
+    pub const ALL: [MessageTemplate; 18] = [
         MessageTemplate::Init,
         MessageTemplate::VerifyEmail,
         MessageTemplate::VerifyPhone,
@@ -51,6 +53,8 @@ impl MessageTemplate {
         MessageTemplate::InvitePage,
         MessageTemplate::VerifyEmailPage,
         MessageTemplate::VerifyPhonePage,
+        MessageTemplate::MfaPage,
+        MessageTemplate::MfaSetupPage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +75,8 @@ impl MessageTemplate {
             MessageTemplate::InvitePage => "invite_page",
             MessageTemplate::VerifyEmailPage => "verify_email_page",
             MessageTemplate::VerifyPhonePage => "verify_phone_page",
+            MessageTemplate::MfaPage => "mfa_page",
+            MessageTemplate::MfaSetupPage => "mfa_setup_page",
         }
     }
 
@@ -85,7 +91,9 @@ impl MessageTemplate {
             | MessageTemplate::ExpiredPasswordPage
             | MessageTemplate::InvitePage
             | MessageTemplate::VerifyEmailPage
-            | MessageTemplate::VerifyPhonePage => true,
+            | MessageTemplate::VerifyPhonePage
+            | MessageTemplate::MfaPage
+            | MessageTemplate::MfaSetupPage => true,
             MessageTemplate::Init
             | MessageTemplate::VerifyEmail
             | MessageTemplate::VerifyPhone

@@ -6,7 +6,10 @@
 use authz::{Caller, UserOp};
 use serde::{Deserialize, Serialize};
 
-use super::{profile, CodeKind, Email, NewCode, Profile, User, UserEvent, UserKind, UserState};
+use super::{
+    profile, Channel, CodeKind, Email, FactorProof, NewCode, Profile, User, UserEvent, UserKind,
+    UserState,
+};
 use crate::aggregate::Ctx;
 use crate::error::{Code, Error, Result};
 use crate::settings::LockoutSettings;
@@ -101,6 +104,37 @@ pub enum UserChange {
         failure: Option<String>,
         at: i64,
     },
+    /// A new authenticator app's secret, sealed (replacing one not yet verified).
+    AddTotp {
+        sealed_secret: String,
+    },
+    /// The authenticator app's first code: the service found it to be the code of `step`
+    /// (`None`: it matched no step).
+    VerifyTotp {
+        step: Option<u64>,
+    },
+    RemoveTotp,
+    /// Turns on login codes by email or SMS.
+    AddOtp {
+        channel: Channel,
+    },
+    RemoveOtp {
+        channel: Channel,
+    },
+    /// New recovery codes (their hashes).
+    SetRecoveryCodes {
+        code_hashes: Vec<String>,
+    },
+    /// A second factor given at a login, at `at`.
+    FactorRight {
+        proof: FactorProof,
+        at: i64,
+    },
+    /// A wrong second-factor code given at a login, at `at`, under the lockout in force.
+    FactorWrong {
+        lockout: LockoutSettings,
+        at: i64,
+    },
 }
 
 impl UserChange {
@@ -116,6 +150,14 @@ impl UserChange {
             | UserChange::Lock
             | UserChange::EndSessions { .. } => true,
             UserChange::AddCode(code) => code.kind.sets_password(),
+            // Whoever sets up or removes a factor for a user holds or weakens their login.
+            UserChange::AddTotp { .. }
+            | UserChange::VerifyTotp { .. }
+            | UserChange::RemoveTotp
+            | UserChange::AddOtp { .. }
+            | UserChange::RemoveOtp { .. }
+            | UserChange::SetRecoveryCodes { .. } => true,
+            UserChange::FactorRight { .. } | UserChange::FactorWrong { .. } => false,
             UserChange::Verify { .. }
             | UserChange::PasswordByCode { .. }
             | UserChange::CodeWrong { .. }
@@ -155,7 +197,15 @@ impl UserChange {
             | UserChange::AddCode(_)
             | UserChange::Verify { .. }
             | UserChange::CodeWrong { .. }
-            | UserChange::Delivered { .. } => None,
+            | UserChange::Delivered { .. }
+            | UserChange::AddTotp { .. }
+            | UserChange::VerifyTotp { .. }
+            | UserChange::AddOtp { .. }
+            | UserChange::SetRecoveryCodes { .. }
+            | UserChange::RemoveTotp
+            | UserChange::RemoveOtp { .. }
+            | UserChange::FactorRight { .. }
+            | UserChange::FactorWrong { .. } => None,
         }
     }
 
@@ -190,6 +240,14 @@ impl UserChange {
             UserChange::Verify { kind, .. } | UserChange::CodeWrong { kind, .. } => kind.op(),
             UserChange::PasswordByCode { .. } => UserOp::ChangePassword,
             UserChange::Delivered { .. } => UserOp::ChangeState,
+            UserChange::AddTotp { .. }
+            | UserChange::VerifyTotp { .. }
+            | UserChange::RemoveTotp
+            | UserChange::AddOtp { .. }
+            | UserChange::RemoveOtp { .. }
+            | UserChange::SetRecoveryCodes { .. }
+            | UserChange::FactorRight { .. }
+            | UserChange::FactorWrong { .. } => UserOp::ManageMfa,
         }
     }
 }
@@ -454,6 +512,16 @@ impl User {
                 failure,
                 at,
             } => self.decide_delivery(message_id, failure.as_deref(), *at),
+            UserChange::AddTotp { sealed_secret } => self.decide_add_totp(sealed_secret)?,
+            UserChange::VerifyTotp { step } => self.decide_verify_totp(*step)?,
+            UserChange::RemoveTotp => self.decide_remove_totp()?,
+            UserChange::AddOtp { channel } => self.decide_add_otp(*channel)?,
+            UserChange::RemoveOtp { channel } => self.decide_remove_otp(*channel)?,
+            UserChange::SetRecoveryCodes { code_hashes } => {
+                self.decide_recovery_codes(code_hashes)?
+            }
+            UserChange::FactorRight { proof, at } => self.decide_factor_check(proof, *at)?,
+            UserChange::FactorWrong { lockout, at } => self.decide_factor_wrong(lockout, *at),
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {
                     return Err(Error::new(Code::NoSecret, "the user has no client secret"));

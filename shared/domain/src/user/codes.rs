@@ -21,6 +21,10 @@ pub enum CodeKind {
     PasswordReset,
     /// An invitation: sets the first password (and verifies the email it came to).
     Init,
+    /// A login's second factor, sent by email.
+    OtpEmail,
+    /// A login's second factor, sent by SMS.
+    OtpSms,
 }
 
 impl CodeKind {
@@ -30,6 +34,8 @@ impl CodeKind {
             CodeKind::VerifyPhone => "verify_phone",
             CodeKind::PasswordReset => "password_reset",
             CodeKind::Init => "init",
+            CodeKind::OtpEmail => "otp_email",
+            CodeKind::OtpSms => "otp_sms",
         }
     }
 
@@ -39,6 +45,7 @@ impl CodeKind {
             CodeKind::VerifyEmail | CodeKind::VerifyPhone => 60,
             CodeKind::PasswordReset => 30,
             CodeKind::Init => 72 * 60,
+            CodeKind::OtpEmail | CodeKind::OtpSms => 5,
         };
         minutes * 60 * 1000
     }
@@ -49,6 +56,7 @@ impl CodeKind {
             CodeKind::VerifyEmail => authz::UserOp::ChangeEmail,
             CodeKind::VerifyPhone => authz::UserOp::ChangePhone,
             CodeKind::PasswordReset | CodeKind::Init => authz::UserOp::ResetPassword,
+            CodeKind::OtpEmail | CodeKind::OtpSms => authz::UserOp::ManageMfa,
         }
     }
 
@@ -139,7 +147,7 @@ fn invalid_code() -> Error {
 
 impl User {
     /// The human's email address and whether it is verified.
-    fn email(&self) -> Result<&super::Email> {
+    pub(super) fn email(&self) -> Result<&super::Email> {
         match &self.kind {
             Some(UserKind::Human { email, .. }) => Ok(email),
             _ => Err(Error::new(
@@ -173,6 +181,19 @@ impl User {
                 }
                 _ => {}
             },
+            CodeKind::OtpEmail | CodeKind::OtpSms => {
+                let on = match code.kind {
+                    CodeKind::OtpEmail => self.factors.otp_email,
+                    _ => self.factors.otp_sms,
+                };
+                if !on {
+                    return Err(Error::new(
+                        Code::FactorNotFound,
+                        format!("the user has no {} factor", code.kind.name()),
+                    )
+                    .with("factor", code.kind.name()));
+                }
+            }
             CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => {}
         }
         if let Some(message) = &code.message {
@@ -190,8 +211,10 @@ impl User {
     /// reset by email or to a verified phone, an invitation by email (it verifies it).
     fn may_send(&self, kind: CodeKind, channel: Channel) -> Result<()> {
         let allowed = match kind {
-            CodeKind::VerifyEmail | CodeKind::Init => channel == Channel::Email,
-            CodeKind::VerifyPhone => channel == Channel::Sms,
+            CodeKind::VerifyEmail | CodeKind::Init | CodeKind::OtpEmail => {
+                channel == Channel::Email
+            }
+            CodeKind::VerifyPhone | CodeKind::OtpSms => channel == Channel::Sms,
             CodeKind::PasswordReset => true,
         };
         if !allowed {
@@ -244,6 +267,9 @@ impl User {
             CodeKind::VerifyPhone => UserEvent::PhoneVerified,
             CodeKind::PasswordReset | CodeKind::Init => {
                 return Err(Error::internal("a password code is used with a password"))
+            }
+            CodeKind::OtpEmail | CodeKind::OtpSms => {
+                return Err(Error::internal("a login code is used at a login"))
             }
         }])
     }

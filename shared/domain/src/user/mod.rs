@@ -13,8 +13,12 @@ use crate::validate;
 
 mod changes;
 mod codes;
+mod factors;
 pub use changes::{ProfilePatch, UserChange, MAX_METADATA};
 pub use codes::{next_attempt, Channel, CodeKind, Message, NewCode, PendingCode, MOST_ATTEMPTS};
+pub use factors::{
+    otp_factor, otp_kind, wrong_code, Factor, FactorProof, Factors, Totp, RECOVERY_CODES,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -97,6 +101,9 @@ pub struct User {
     /// One-time codes waiting to be used, one per kind (a new one replaces the old).
     #[serde(default)]
     pub codes: BTreeMap<CodeKind, PendingCode>,
+    /// Second factors.
+    #[serde(default)]
+    pub factors: Factors,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -237,6 +244,40 @@ pub enum UserEvent {
         reason: String,
         retry_at: Option<i64>,
     },
+    /// An authenticator app's secret (sealed), waiting for its first code.
+    TotpAdded {
+        sealed_secret: String,
+    },
+    /// The first code of the authenticator app was right (the code of `step`).
+    TotpVerified {
+        step: u64,
+    },
+    TotpRemoved,
+    /// Login codes by email or SMS were turned on.
+    OtpAdded {
+        channel: Channel,
+    },
+    OtpRemoved {
+        channel: Channel,
+    },
+    /// New recovery codes (their hashes), replacing the old.
+    RecoveryCodesSet {
+        code_hashes: Vec<String>,
+    },
+    /// A login's TOTP code was right: the code of `step` (it and earlier ones are used up).
+    TotpChecked {
+        step: u64,
+    },
+    /// A login code sent by `channel` was right (and is used up).
+    OtpChecked {
+        channel: Channel,
+    },
+    /// A recovery code was used (the `index`th of those left).
+    RecoveryCodeUsed {
+        index: u32,
+    },
+    /// A wrong second-factor code.
+    SecondFactorCheckFailed,
 }
 
 impl EventType for UserEvent {
@@ -270,6 +311,16 @@ impl EventType for UserEvent {
             UserEvent::PhoneVerified => "user.human.phone.verified",
             UserEvent::NotificationSent { .. } => "user.notification.sent",
             UserEvent::NotificationFailed { .. } => "user.notification.failed",
+            UserEvent::TotpAdded { .. } => "user.human.mfa.totp.added",
+            UserEvent::TotpVerified { .. } => "user.human.mfa.totp.verified",
+            UserEvent::TotpRemoved => "user.human.mfa.totp.removed",
+            UserEvent::OtpAdded { .. } => "user.human.mfa.otp.added",
+            UserEvent::OtpRemoved { .. } => "user.human.mfa.otp.removed",
+            UserEvent::RecoveryCodesSet { .. } => "user.human.mfa.recovery_codes.set",
+            UserEvent::TotpChecked { .. } => "user.human.mfa.totp.checked",
+            UserEvent::OtpChecked { .. } => "user.human.mfa.otp.checked",
+            UserEvent::RecoveryCodeUsed { .. } => "user.human.mfa.recovery_code.used",
+            UserEvent::SecondFactorCheckFailed => "user.human.mfa.check.failed",
         }
     }
 }
@@ -519,6 +570,7 @@ impl Aggregate for User {
                 self.lifecycle = Lifecycle::Removed;
                 self.pats.clear();
                 self.codes.clear();
+                self.factors = Factors::default();
             }
             UserEvent::ProfileChanged { profile } => {
                 if let Some(UserKind::Human { profile: p, .. }) = &mut self.kind {
@@ -540,6 +592,11 @@ impl Aggregate for User {
                     *e = email.clone();
                 }
                 self.codes.remove(&CodeKind::VerifyEmail);
+                // Login codes go only to a verified address.
+                if !email.verified {
+                    self.factors.otp_email = false;
+                    self.codes.remove(&CodeKind::OtpEmail);
+                }
             }
             UserEvent::PhoneChanged { phone, verified } => {
                 if let Some(UserKind::Human { phone: p, .. }) = &mut self.kind {
@@ -547,6 +604,10 @@ impl Aggregate for User {
                 }
                 self.phone_verified = *verified;
                 self.codes.remove(&CodeKind::VerifyPhone);
+                if !verified {
+                    self.factors.otp_sms = false;
+                    self.codes.remove(&CodeKind::OtpSms);
+                }
             }
             UserEvent::PasswordChanged { password_hash, at } => {
                 self.password_hash = Some(password_hash.clone());
@@ -558,6 +619,7 @@ impl Aggregate for User {
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.state = UserState::Active;
                 self.failed_logins = 0;
+                self.factors.failed_checks = 0;
                 self.locked_until = None;
             }
             UserEvent::Locked => self.state = UserState::Locked,
@@ -570,12 +632,32 @@ impl Aggregate for User {
             UserEvent::SecretSet { secret_hash } => self.secret_hash = Some(secret_hash.clone()),
             UserEvent::SecretRemoved => self.secret_hash = None,
             UserEvent::PasswordCheckFailed => self.failed_logins += 1,
+            UserEvent::TotpAdded { sealed_secret } => self.factors.totp_added(sealed_secret),
+            UserEvent::TotpVerified { step } | UserEvent::TotpChecked { step } => {
+                self.factors.totp_used(*step)
+            }
+            UserEvent::TotpRemoved => self.factors.totp = None,
+            UserEvent::OtpAdded { channel } => self.factors.set_otp(*channel, true),
+            UserEvent::OtpRemoved { channel } => {
+                self.factors.set_otp(*channel, false);
+                self.codes.remove(&otp_kind(*channel));
+            }
+            UserEvent::RecoveryCodesSet { code_hashes } => {
+                self.factors.recovery_codes = code_hashes.clone()
+            }
+            UserEvent::OtpChecked { channel } => {
+                self.factors.failed_checks = 0;
+                self.codes.remove(&otp_kind(*channel));
+            }
+            UserEvent::RecoveryCodeUsed { index } => self.factors.recovery_code_used(*index),
+            UserEvent::SecondFactorCheckFailed => self.factors.failed_checks += 1,
             UserEvent::PasswordCheckSucceeded => {
                 self.failed_logins = 0;
                 self.locked_until = None;
             }
             UserEvent::LockedOut { until } => {
                 self.failed_logins = 0;
+                self.factors.failed_checks = 0;
                 self.locked_until = Some(*until);
             }
             UserEvent::SessionsEnded { .. } => {}

@@ -29,7 +29,7 @@ use domain::settings::{
 };
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
-use domain::user::{Email, Profile, UserEvent as E};
+use domain::user::{Channel, Email, Factor, Profile, UserEvent as E};
 use domain::user_grant::UserGrantEvent as GE;
 use domain::{DomainEvent, EventType};
 use serde_json::Value;
@@ -69,6 +69,7 @@ fn grant() -> Grant {
         scope: vec![s("openid")],
         auth_time: 1_700_000_000_000,
         session_id: Some(s("s1")),
+        amr: vec![],
     }
 }
 
@@ -252,6 +253,26 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 reason: s("421 try again later"),
                 retry_at: Some(1_764_950_760_000),
             },
+            E::TotpAdded {
+                sealed_secret: s("c2VhbGVk"),
+            },
+            E::TotpVerified { step: 56_000_000 },
+            E::TotpRemoved,
+            E::OtpAdded {
+                channel: Channel::Email,
+            },
+            E::OtpRemoved {
+                channel: Channel::Sms,
+            },
+            E::RecoveryCodesSet {
+                code_hashes: vec![s("ab12"), s("cd34")],
+            },
+            E::TotpChecked { step: 56_000_001 },
+            E::OtpChecked {
+                channel: Channel::Sms,
+            },
+            E::RecoveryCodeUsed { index: 1 },
+            E::SecondFactorCheckFailed,
         ]
         .map(D::User),
     );
@@ -370,11 +391,13 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         prompt_login: false,
         max_age: Some(60),
         login_hint: None,
+        acr_values: vec![],
     };
     let login = Login {
         user_id: s("u1"),
         session_id: s("s1"),
         auth_time: 1_700_000_000_000,
+        amr: vec![],
     };
     all.extend(
         [
@@ -415,6 +438,10 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             },
             SE::PasswordChecked {
                 at: 1_700_000_000_020,
+            },
+            SE::FactorChecked {
+                factor: Factor::Totp,
+                at: 1_700_000_000_030,
             },
         ]
         .map(D::Session),
@@ -603,6 +630,16 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::PhoneVerified => 25,
             E::NotificationSent { .. } => 26,
             E::NotificationFailed { .. } => 27,
+            E::TotpAdded { .. } => 28,
+            E::TotpVerified { .. } => 29,
+            E::TotpRemoved => 30,
+            E::OtpAdded { .. } => 31,
+            E::OtpRemoved { .. } => 32,
+            E::RecoveryCodesSet { .. } => 33,
+            E::TotpChecked { .. } => 34,
+            E::OtpChecked { .. } => 35,
+            E::RecoveryCodeUsed { .. } => 36,
+            E::SecondFactorCheckFailed => 37,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -647,6 +684,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             SE::Used { .. } => 3,
             SE::Created { .. } => 4,
             SE::PasswordChecked { .. } => 5,
+            SE::FactorChecked { .. } => 6,
         },
         DomainEvent::RefreshFamily(e) => match e {
             RE::Issued { .. } => 0,
@@ -668,12 +706,12 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 const VARIANTS: [(&str, u8); 11] = [
     ("instance", 10),
     ("org", 8),
-    ("user", 28),
+    ("user", 38),
     ("project", 17),
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
-    ("session", 6),
+    ("session", 7),
     ("refresh_family", 3),
     ("token_revocations", 1),
     ("unique", 2),

@@ -1,5 +1,6 @@
 //! Given / when / then for the OIDC flow aggregates and the password lockout.
 
+use domain::oidc::Needs;
 use domain::oidc::{
     AuthParams, AuthRequest, AuthRequestCommand as AC, AuthRequestEvent as AE, Grant, Login,
     PendingAuthRequest, RefreshCommand as RC, RefreshEvent as RE, RefreshFamily, Session,
@@ -20,6 +21,7 @@ fn login() -> Login {
         user_id: s("u1"),
         session_id: s("s1"),
         auth_time: NOW,
+        amr: vec![s("pwd")],
     }
 }
 
@@ -296,7 +298,7 @@ fn a_session_records_its_checks_and_needs_a_fresh_password_check_to_log_in() {
         ..LoginSettings::default()
     };
     let names = |s: &Session, lifetime_s, now| -> Vec<&str> {
-        s.missing_checks(&login(lifetime_s), now)
+        s.missing_checks(&login(lifetime_s), Needs::default(), now)
             .into_iter()
             .map(|c| c.name())
             .collect()

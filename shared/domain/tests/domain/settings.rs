@@ -325,12 +325,17 @@ fn login_settings_fill_left_out_fields_with_defaults_and_refuse_a_login_nobody_c
         };
         assert_eq!(refused(bad), "password_check_lifetime_s");
     }
-    // No second factors exist to require yet: requiring one is refused, never ignored.
+    // A second factor is required only where one may be set up.
     let forced = LoginSettings {
         force_mfa: true,
         ..LoginSettings::default()
     };
-    assert_eq!(refused(forced), "force_mfa");
+    assert!(Settings::Login(forced.clone()).validated().is_ok());
+    let none_allowed = LoginSettings {
+        second_factors: vec![],
+        ..forced
+    };
+    assert_eq!(refused(none_allowed), "force_mfa");
 }
 
 #[test]

@@ -283,7 +283,8 @@ impl CqlReadModel {
                 | SessionEvent::Used { .. }
                 | SessionEvent::Ended
                 | SessionEvent::Created { .. }
-                | SessionEvent::PasswordChecked { .. },
+                | SessionEvent::PasswordChecked { .. }
+                | SessionEvent::FactorChecked { .. },
             )
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,

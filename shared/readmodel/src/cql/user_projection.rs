@@ -1,6 +1,6 @@
 //! Users, their tokens and metadata as CQL writes.
 
-use domain::user::{CodeKind, UserEvent, UserState};
+use domain::user::{otp_kind, CodeKind, UserEvent, UserState};
 use domain::Error;
 
 use super::{storage, CqlReadModel};
@@ -270,10 +270,22 @@ impl CqlReadModel {
                 retry_at,
                 ..
             } => self.message_outcome(i, id, message_id, *retry_at).await?,
+            // A login code used, or its factor removed: its message is not sent any more.
+            UserEvent::OtpChecked { channel } | UserEvent::OtpRemoved { channel } => {
+                self.drop_messages(i, id, &[otp_kind(*channel)]).await?
+            }
             UserEvent::PasswordCheckFailed
             | UserEvent::PasswordCheckSucceeded
             | UserEvent::LockedOut { .. }
-            | UserEvent::SessionsEnded { .. } => {}
+            | UserEvent::SessionsEnded { .. }
+            | UserEvent::TotpAdded { .. }
+            | UserEvent::TotpVerified { .. }
+            | UserEvent::TotpRemoved
+            | UserEvent::OtpAdded { .. }
+            | UserEvent::RecoveryCodesSet { .. }
+            | UserEvent::TotpChecked { .. }
+            | UserEvent::RecoveryCodeUsed { .. }
+            | UserEvent::SecondFactorCheckFailed => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?

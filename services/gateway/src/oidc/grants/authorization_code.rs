@@ -85,6 +85,7 @@ pub async fn grant(
         scope: p.scope.clone(),
         auth_time: login.auth_time,
         session_id: Some(login.session_id.clone()),
+        amr: login.amr.clone(),
     };
     let refresh_token = gw
         .bus
@@ -100,6 +101,7 @@ pub async fn grant(
         nonce: p.nonce.as_deref(),
         session_id: Some(&login.session_id),
         family_id: Some(&family_id),
+        amr: &login.amr,
     };
     let (access, id_token) = login_tokens(gw, &login).await?;
     Ok(response(access, &p.scope, Some(id_token), refresh_token))

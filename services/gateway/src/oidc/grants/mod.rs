@@ -95,6 +95,8 @@ pub struct UserLogin<'a> {
     pub session_id: Option<&'a str>,
     /// The refresh family the tokens belong to, if any.
     pub family_id: Option<&'a str>,
+    /// How the user authenticated (RFC 8176); empty for logins recorded before it was.
+    pub amr: &'a [String],
 }
 
 /// The access token and the ID token (with the project roles when asked) of a login.
@@ -121,6 +123,10 @@ pub async fn login_tokens(
     let mut extra = Map::new();
     if let Some(sid) = l.session_id {
         extra.insert("sid".into(), sid.into());
+    }
+    if !l.amr.is_empty() {
+        extra.insert("amr".into(), l.amr.into());
+        extra.insert("acr".into(), domain::oidc::acr(l.amr).into());
     }
     if let Some(roles) =
         claims::roles_if_asked(gw, l.instance, &l.user.id, &l.app.project_id, l.scope).await?

@@ -46,6 +46,7 @@ pub async fn grant(
         nonce: None,
         session_id: grant.session_id.as_deref(),
         family_id: Some(&family_id),
+        amr: &grant.amr,
     };
     let (access, id_token) = login_tokens(gw, &login).await?;
     Ok(response(access, &grant.scope, Some(id_token), Some(next)))

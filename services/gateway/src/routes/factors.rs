@@ -1,0 +1,157 @@
+//! A user's second factors: an authenticator app (TOTP), login codes by email or SMS, recovery
+//! codes. The user themself, or a caller with `user.write` on the user's org who holds every
+//! permission the user's memberships give (`AUTHZ-0002` otherwise).
+
+use actix_web::{web, HttpResponse};
+use domain::user::Channel;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::api::factors;
+use crate::auth::Authenticated;
+use crate::body::Body;
+use crate::views::factors::{FactorsView, NewTotpView, RecoveryCodesView};
+use crate::views::{respond, ErrorBody, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/{id}/totp", web::post().to(add_totp))
+        .route("/users/{id}/totp/verify", web::post().to(verify_totp))
+        .route("/users/{id}/totp", web::delete().to(remove_totp))
+        .route("/users/{id}/otp_email", web::post().to(add_otp_email))
+        .route("/users/{id}/otp_email", web::delete().to(remove_otp_email))
+        .route("/users/{id}/otp_sms", web::post().to(add_otp_sms))
+        .route("/users/{id}/otp_sms", web::delete().to(remove_otp_sms))
+        .route("/users/{id}/recovery_codes", web::post().to(recovery_codes))
+        .route("/users/{id}/factors", web::get().to(list_factors));
+}
+
+/// Starts setting up an authenticator app: answers its secret and `otpauth://` URI; the app
+/// is a factor once its first code is verified. `MFA-0002` when one is set up already,
+/// `MFA-0003` when the login settings do not allow `totp`. `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/totp", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = NewTotpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn add_totp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(factors::add_totp(&gw, &auth, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    /// The app's current six-digit code.
+    code: String,
+}
+
+/// Verifies a new authenticator app with its current code. `USER-0017` for a wrong code.
+/// `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/totp/verify", tag = "factors", params(("id" = String, Path)),
+    request_body = CodeBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn verify_totp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Body<CodeBody>,
+) -> Result<HttpResponse> {
+    let reply = factors::verify_totp(&gw, &auth, &id, &body.code).await?;
+    Ok(respond(reply, false))
+}
+
+/// Removes the authenticator app. `MFA-0001` when there is none. `user.write` (self).
+#[utoipa::path(delete, path = "/v1/users/{id}/totp", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn remove_totp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    Ok(respond(factors::remove_totp(&gw, &auth, &id).await?, false))
+}
+
+/// Turns on login codes by email (to the verified address: `MFA-0004` otherwise).
+/// `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/otp_email", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn add_otp_email(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let reply = factors::set_otp(&gw, &auth, &id, Channel::Email, true).await?;
+    Ok(respond(reply, false))
+}
+
+/// Turns login codes by email off. `user.write` (self).
+#[utoipa::path(delete, path = "/v1/users/{id}/otp_email", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn remove_otp_email(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let reply = factors::set_otp(&gw, &auth, &id, Channel::Email, false).await?;
+    Ok(respond(reply, false))
+}
+
+/// Turns on login codes by SMS (to the verified phone: `MFA-0004` otherwise).
+/// `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/otp_sms", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn add_otp_sms(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let reply = factors::set_otp(&gw, &auth, &id, Channel::Sms, true).await?;
+    Ok(respond(reply, false))
+}
+
+/// Turns login codes by SMS off. `user.write` (self).
+#[utoipa::path(delete, path = "/v1/users/{id}/otp_sms", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn remove_otp_sms(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let reply = factors::set_otp(&gw, &auth, &id, Channel::Sms, false).await?;
+    Ok(respond(reply, false))
+}
+
+/// Ten new recovery codes, replacing the old; shown once, each good for one login in place
+/// of a second factor. Needs a second factor (`MFA-0001`). `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/recovery_codes", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = RecoveryCodesView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn recovery_codes(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(factors::recovery_codes(&gw, &auth, &id).await?))
+}
+
+/// The user's second factors (never a secret). `user.write` (self).
+#[utoipa::path(get, path = "/v1/users/{id}/factors", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = FactorsView), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn list_factors(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(factors::list(&gw, &auth, &id).await?))
+}
