@@ -11,10 +11,7 @@ use crypto::totp;
 use domain::instance::Instance;
 use domain::oidc::SessionCommand;
 use domain::settings::LoginSettings;
-use domain::user::{
-    otp_factor, wrong_code, Channel, Factor, FactorProof, User, UserChange, UserCommand,
-    RECOVERY_CODES,
-};
+use domain::user::{otp_factor, Channel, Factor, FactorProof, User, UserChange, RECOVERY_CODES};
 use domain::{Aggregate, Code, Error};
 
 use crate::actor::now_ms;
@@ -256,32 +253,11 @@ impl CommandBus {
             Factor::RecoveryCode => Some(FactorProof::RecoveryCode {
                 code_hash: code_hash(code),
             }),
+            // A key signs a challenge: see `check_key`.
+            Factor::U2f | Factor::Passkey => None,
         };
-        let k = key(instance, User::KIND, user_id);
-        let flow = login_flow(instance);
-        let at = now_ms();
-        let right = match proof {
-            Some(proof) => {
-                let change = UserChange::FactorRight { proof, at };
-                self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
-                    .await
-            }
-            None => Err(wrong_code()),
-        };
-        match right {
-            Ok(_) => {
-                self.change_session(instance, session_id, SessionCommand::CheckFactor { factor })
-                    .await
-            }
-            Err(e) if e.code == Code::InvalidCode => {
-                let lockout = self.lockout_settings(instance, &user).await?;
-                let change = UserChange::FactorWrong { lockout, at };
-                self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
-                    .await?;
-                Err(wrong_code())
-            }
-            Err(e) => Err(e),
-        }
+        self.record_factor(instance, session_id, &user, user_id, Some(factor), proof)
+            .await
     }
 
     /// The authenticator app a login sets up for a user who has no usable second factor while

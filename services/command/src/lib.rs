@@ -30,6 +30,7 @@ mod smtp;
 mod snapshots;
 mod system_scope;
 mod user_grants;
+mod webauthn;
 
 pub use actor::Written;
 pub use bus::{CommandBus, CommandOptions, Routed};
@@ -45,3 +46,5 @@ pub use sessions::LiveSession;
 pub use settings::Appearance;
 pub use smtp::SmtpInput;
 pub use user_grants::NewUserGrant;
+pub use webauthn::{KeyAnswer, NewKey};
+pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};

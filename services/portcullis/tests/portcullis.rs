@@ -104,6 +104,8 @@ mod traces;
 mod upgrade;
 #[path = "portcullis/users.rs"]
 mod users;
+#[path = "portcullis/webauthn_keys.rs"]
+mod webauthn_keys;
 
 /// The id of a tenant's org `Default`.
 pub fn default_org(t: &testkit::Tenant) -> String {

@@ -132,6 +132,7 @@ codes! {
     FactorExists = "MFA-0002", Conflict;
     FactorNotAllowed = "MFA-0003", FailedPrecondition;
     FactorNeedsVerifiedContact = "MFA-0004", FailedPrecondition;
+    KeyRefused = "MFA-0005", InvalidArgument;
 }
 
 impl fmt::Display for Code {

@@ -65,7 +65,8 @@ pub(crate) fn apply(
             | SessionEvent::Ended
             | SessionEvent::Created { .. }
             | SessionEvent::PasswordChecked { .. }
-            | SessionEvent::FactorChecked { .. },
+            | SessionEvent::FactorChecked { .. }
+            | SessionEvent::KeyChallenged { .. },
         )
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
@@ -152,7 +153,11 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::TotpChecked { .. }
             | UserEvent::OtpChecked { .. }
             | UserEvent::RecoveryCodeUsed { .. }
-            | UserEvent::SecondFactorCheckFailed => NONE,
+            | UserEvent::SecondFactorCheckFailed
+            | UserEvent::WebAuthnStarted { .. }
+            | UserEvent::WebAuthnAdded { .. }
+            | UserEvent::WebAuthnRemoved { .. }
+            | UserEvent::WebAuthnChecked { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }

@@ -198,7 +198,11 @@ pub(crate) fn apply(
         | UserEvent::RecoveryCodesSet { .. }
         | UserEvent::TotpChecked { .. }
         | UserEvent::RecoveryCodeUsed { .. }
-        | UserEvent::SecondFactorCheckFailed => {}
+        | UserEvent::SecondFactorCheckFailed
+        | UserEvent::WebAuthnStarted { .. }
+        | UserEvent::WebAuthnAdded { .. }
+        | UserEvent::WebAuthnRemoved { .. }
+        | UserEvent::WebAuthnChecked { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;
         }

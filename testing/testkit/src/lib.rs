@@ -222,7 +222,13 @@ impl Server {
 
     /// A new instance with its own domain, a human `admin` and `admin-bot`.
     pub fn tenant(&self) -> Tenant {
-        let domain = format!("t{}.test", uuid::Uuid::now_v7().simple());
+        self.tenant_under("test")
+    }
+
+    /// A new tenant whose domain is under `tld` (`localhost`: a browser's secure context
+    /// without TLS, as WebAuthn needs).
+    pub fn tenant_under(&self, tld: &str) -> Tenant {
+        let domain = format!("t{}.{tld}", uuid::Uuid::now_v7().simple());
         let admin_password = format!("pw-{}", uuid::Uuid::now_v7().simple());
         let r = self.system().post(
             "/v1/system/instances",

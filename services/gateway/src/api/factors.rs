@@ -2,13 +2,14 @@
 //! who holds what the user holds (the actor checks that again against the real owner).
 
 use authz::UserOp;
-use domain::user::Channel;
+use command::KeyAnswer;
+use domain::user::{Channel, KeyKind};
 use domain::Error;
 
 use super::reply;
 use super::users::authorized_user;
 use crate::auth::Authenticated;
-use crate::views::factors::{FactorView, FactorsView, NewTotpView, RecoveryCodesView};
+use crate::views::factors::{FactorView, FactorsView, NewKeyView, NewTotpView, RecoveryCodesView};
 use crate::views::WriteReply;
 use crate::Gateway;
 
@@ -108,9 +109,73 @@ pub async fn list(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<Factor
     if f.otp_sms {
         items.push(FactorView::of("otp_sms", true, None));
     }
+    for (id, k) in &f.keys {
+        items.push(FactorView {
+            id: Some(id.clone()),
+            name: Some(k.name.clone()),
+            ..FactorView::of(k.kind.name(), true, None)
+        });
+    }
     if !f.recovery_codes.is_empty() {
         let left = f.recovery_codes.len() as u32;
         items.push(FactorView::of("recovery_codes", true, Some(left)));
     }
     Ok(FactorsView { items })
+}
+
+/// Begins registering a security key or a passkey: the options for
+/// `navigator.credentials.create()` at `origin` (the instance's external URL).
+pub async fn start_key(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    kind: KeyKind,
+    origin: &str,
+) -> Result<NewKeyView, Error> {
+    authorized_user(gw, auth, id, UserOp::ManageMfa).await?;
+    let k = gw
+        .bus
+        .start_key(&auth.caller, &auth.instance, id, kind, origin)
+        .await?;
+    Ok(NewKeyView {
+        id: k.key_id,
+        public_key_credential_creation_options: k.options,
+        sequence: k.written.sequence,
+        position: k.written.position.to_string(),
+    })
+}
+
+pub async fn finish_key(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    answer: KeyAnswer<'_>,
+    origin: &str,
+) -> Result<WriteReply, Error> {
+    authorized_user(gw, auth, id, UserOp::ManageMfa).await?;
+    let key_id = answer.key_id.to_string();
+    let w = gw
+        .bus
+        .finish_key(&auth.caller, &auth.instance, id, answer, origin)
+        .await?;
+    Ok(reply(Some(key_id), w))
+}
+
+pub async fn remove_key(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    kind: KeyKind,
+    key_id: &str,
+) -> Result<WriteReply, Error> {
+    authorized_user(gw, auth, id, UserOp::ManageMfa).await?;
+    let change = domain::user::UserChange::RemoveKey {
+        key_id: key_id.to_string(),
+        kind,
+    };
+    let w = gw
+        .bus
+        .change_user(&auth.caller, &auth.instance, id, change, None)
+        .await?;
+    Ok(reply(None, w))
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use authz::{Permission, Target};
 use command::oidc::PasswordCheck;
+use command::PublicKeyCredential;
 use domain::settings::LONGEST_PASSWORD;
 use domain::user::{Channel, Factor};
 use domain::validate::normalized_username;
@@ -19,7 +20,7 @@ use super::require;
 use crate::auth::Authenticated;
 use crate::limits::Subject;
 use crate::reads::read;
-use crate::views::{CallbackView, CreatedSessionView, LoginSessionView};
+use crate::views::{CallbackView, ChallengesView, CreatedSessionView, LoginSessionView};
 use crate::Gateway;
 
 /// Who a session is for: a login name, or a user id.
@@ -28,14 +29,43 @@ pub enum UserCheck {
     UserId(String),
 }
 
+/// A second factor to check.
+pub enum SecondCheck {
+    /// A factor's code (an app's, a login code, a recovery code).
+    Code(Factor, String),
+    /// A WebAuthn key's answer to the session's challenge.
+    Key(Box<PublicKeyCredential>),
+}
+
+/// What a request asks to be sent for a later check.
+#[derive(Default)]
+pub struct Challenges {
+    /// Login codes (by email, by SMS).
+    pub codes: Vec<Channel>,
+    /// A WebAuthn challenge for the user's keys of a factor (`u2f`, `passkey`; `None`: the
+    /// kind they have), to sign for an origin (the login UI's).
+    pub key: Option<(Option<Factor>, String)>,
+}
+
+/// The factor of a WebAuthn challenge's `kind`: `u2f`, `passkey`, or absent.
+pub fn key_kind(kind: Option<&str>) -> Result<Option<Factor>, Error> {
+    match kind.map(|k| (k, Factor::parse(k))) {
+        None => Ok(None),
+        Some((_, Some(f))) if f.key_kind().is_some() => Ok(Some(f)),
+        Some(_) => Err(Error::new(
+            Code::MalformedBody,
+            "challenges.webauthn.kind is u2f or passkey",
+        )
+        .with("field", "challenges.webauthn.kind")),
+    }
+}
+
 /// The checks a request adds to a session.
 pub struct Checks {
     user: Option<UserCheck>,
     password: Option<String>,
-    /// A second factor and its code.
-    factor: Option<(Factor, String)>,
-    /// Login codes to send (by email, by SMS) for a later check.
-    challenges: Vec<Channel>,
+    second: Option<SecondCheck>,
+    challenges: Challenges,
 }
 
 /// The longest login name or user id worth a look.
@@ -52,16 +82,16 @@ impl Checks {
     pub fn bounded(
         user: Option<UserCheck>,
         password: Option<String>,
-        factors: Vec<(Factor, String)>,
-        challenges: Vec<Channel>,
+        seconds: Vec<SecondCheck>,
+        challenges: Challenges,
     ) -> Result<Checks, Error> {
-        if factors.len() > 1 {
+        if seconds.len() > 1 {
             return Err(
                 Error::new(Code::MalformedBody, "check one second factor at a time")
                     .with("field", "checks"),
             );
         }
-        let factor = factors.into_iter().next();
+        let second = seconds.into_iter().next();
         let too_long = |field: &str| {
             Error::new(Code::MalformedBody, format!("{field} is too long")).with("field", field)
         };
@@ -80,16 +110,15 @@ impl Checks {
         {
             return Err(command::wrong_password());
         }
-        if factor
-            .as_ref()
-            .is_some_and(|(_, code)| code.len() > LONGEST_CODE)
-        {
-            return Err(domain::user::wrong_code());
+        if let Some(SecondCheck::Code(_, code)) = &second {
+            if code.len() > LONGEST_CODE {
+                return Err(domain::user::wrong_code());
+            }
         }
         Ok(Checks {
             user,
             password,
-            factor,
+            second,
             challenges,
         })
     }
@@ -197,12 +226,13 @@ pub async fn create(
         user_id: &user_id,
         account: &account,
     };
-    second_step(gw, instance, auth.client_ip, &who, &checks).await?;
+    let webauthn = second_step(gw, instance, auth.client_ip, &who, &checks).await?;
     let view = get_unchecked(gw, instance, &created.session_id).await?;
     Ok(CreatedSessionView {
         session_id: created.session_id,
         session_token: created.cookie,
         factors: view.factors,
+        challenges: webauthn.map(ChallengesView::of),
     })
 }
 
@@ -249,8 +279,10 @@ pub async fn set(
         user_id: &session.user_id,
         account: &user.username,
     };
-    second_step(gw, instance, auth.client_ip, &who, &checks).await?;
-    get_unchecked(gw, instance, id).await
+    let webauthn = second_step(gw, instance, auth.client_ip, &who, &checks).await?;
+    let mut view = get_unchecked(gw, instance, id).await?;
+    view.challenges = webauthn.map(ChallengesView::of);
+    Ok(view)
 }
 
 /// A session and its user, as a second step needs them.
@@ -261,23 +293,66 @@ pub(crate) struct SessionUser<'a> {
     pub account: &'a str,
 }
 
-/// A session's second step: a second factor checked, and login codes sent for a later check.
+/// A session's second step: a second factor checked, login codes sent and a WebAuthn
+/// challenge made for a later check (answered: the options for `navigator.credentials.get()`).
 async fn second_step(
     gw: &Gateway,
     instance: &str,
     ip: Option<IpAddr>,
     who: &SessionUser<'_>,
     checks: &Checks,
-) -> Result<(), Error> {
-    if let Some((factor, code)) = &checks.factor {
-        check_factor(gw, instance, ip, who, *factor, code).await?;
+) -> Result<Option<serde_json::Value>, Error> {
+    match &checks.second {
+        Some(SecondCheck::Code(factor, code)) => {
+            check_factor(gw, instance, ip, who, *factor, code).await?
+        }
+        Some(SecondCheck::Key(answer)) => {
+            let checked = gw
+                .bus
+                .check_key(instance, who.session_id, who.user_id, answer);
+            limited(gw, instance, ip, who, checked).await?
+        }
+        None => {}
     }
-    for channel in &checks.challenges {
+    for channel in &checks.challenges.codes {
         gw.bus
             .send_login_code(instance, who.user_id, *channel)
             .await?;
     }
-    Ok(())
+    match &checks.challenges.key {
+        Some((factor, origin)) => {
+            let (session, user) = (who.session_id, who.user_id);
+            let options = gw
+                .bus
+                .challenge_key(instance, session, user, *factor, origin)
+                .await?;
+            Ok(Some(options))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A second factor's check within the rate limits of the client's address and of the
+/// account, as passwords are; a wrong one counts against both.
+pub(crate) async fn limited(
+    gw: &Gateway,
+    instance: &str,
+    ip: Option<IpAddr>,
+    user: &SessionUser<'_>,
+    check: impl std::future::Future<Output = Result<(), Error>>,
+) -> Result<(), Error> {
+    let account = format!("user:{}", normalized_username(user.account));
+    let who = Subject {
+        ip,
+        instance,
+        account: Some(&account),
+    };
+    gw.limits.check(&who)?;
+    let checked = check.await;
+    if checked.as_ref().is_err_and(|e| e.code == Code::InvalidCode) {
+        gw.limits.failed(&who);
+    }
+    checked
 }
 
 /// Checks a second factor of a session's user within the rate limits of the client's address
@@ -291,21 +366,11 @@ pub(crate) async fn check_factor(
     factor: Factor,
     code: &str,
 ) -> Result<(), Error> {
-    let account = format!("user:{}", normalized_username(user.account));
-    let who = Subject {
-        ip,
-        instance,
-        account: Some(&account),
-    };
-    gw.limits.check(&who)?;
+    let (session, user_id) = (user.session_id, user.user_id);
     let checked = gw
         .bus
-        .check_factor(instance, user.session_id, user.user_id, factor, code)
-        .await;
-    if checked.as_ref().is_err_and(|e| e.code == Code::InvalidCode) {
-        gw.limits.failed(&who);
-    }
-    checked
+        .check_factor(instance, session, user_id, factor, code);
+    limited(gw, instance, ip, user, checked).await
 }
 
 /// A session, its user and its checks. `session.read` on the user's org.

@@ -1,12 +1,17 @@
 //! `FactorService`: a user's second factors (REST `/v1/users/{id}/totp`, `/otp_email`,
 //! `/otp_sms`, `/recovery_codes`, `/factors`).
 
-use domain::user::Channel;
+use command::KeyAnswer;
+use domain::user::{Channel, KeyKind};
+use domain::{Code, Error};
 
 use super::call::Api;
+use super::notifications::base_url;
 use super::pb;
 use crate::api::factors;
-use crate::views::factors::{FactorsView, NewTotpView, RecoveryCodesView};
+use crate::auth::Authenticated;
+use crate::views::factors::{FactorsView, NewKeyView, NewTotpView, RecoveryCodesView};
+use crate::Gateway;
 
 impl From<NewTotpView> for pb::AddTotpResponse {
     fn from(v: NewTotpView) -> Self {
@@ -39,6 +44,8 @@ impl From<FactorsView> for pb::ListFactorsResponse {
                     r#type: f.kind.to_string(),
                     verified: f.verified,
                     remaining: f.remaining.unwrap_or_default(),
+                    key_id: f.id.unwrap_or_default(),
+                    name: f.name.unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -73,4 +80,66 @@ impl pb::factor_service_server::FactorService for Api {
 
     rpc!(instance list_factors(pb::ListFactorsRequest) -> pb::ListFactorsResponse,
         |gw, auth, r| factors::list(&gw, &auth, &r.id).await);
+
+    rpc!(instance add_u2f(pb::AddKeyRequest) -> pb::AddKeyResponse,
+        |gw, auth, r| start_key(&gw, &auth, &r.id, KeyKind::U2f).await);
+
+    rpc!(instance verify_u2f(pb::VerifyKeyRequest) -> pb::WriteReply,
+        |gw, auth, r| finish_key(&gw, &auth, r).await);
+
+    rpc!(instance remove_u2f(pb::RemoveKeyRequest) -> pb::WriteReply,
+        |gw, auth, r| factors::remove_key(&gw, &auth, &r.id, KeyKind::U2f, &r.key_id).await);
+
+    rpc!(instance add_passkey(pb::AddKeyRequest) -> pb::AddKeyResponse,
+        |gw, auth, r| start_key(&gw, &auth, &r.id, KeyKind::Passkey).await);
+
+    rpc!(instance verify_passkey(pb::VerifyKeyRequest) -> pb::WriteReply,
+        |gw, auth, r| finish_key(&gw, &auth, r).await);
+
+    rpc!(instance remove_passkey(pb::RemoveKeyRequest) -> pb::WriteReply,
+        |gw, auth, r| factors::remove_key(&gw, &auth, &r.id, KeyKind::Passkey, &r.key_id).await);
+}
+
+impl From<NewKeyView> for pb::AddKeyResponse {
+    fn from(v: NewKeyView) -> Self {
+        pb::AddKeyResponse {
+            key_id: v.id,
+            public_key_credential_creation_options_json: v
+                .public_key_credential_creation_options
+                .to_string(),
+            sequence: v.sequence,
+            position: v.position,
+        }
+    }
+}
+
+async fn start_key(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    kind: KeyKind,
+) -> Result<NewKeyView, Error> {
+    let origin = base_url(gw, &auth.instance).await?;
+    factors::start_key(gw, auth, id, kind, &origin).await
+}
+
+async fn finish_key(
+    gw: &Gateway,
+    auth: &Authenticated,
+    r: pb::VerifyKeyRequest,
+) -> Result<crate::views::WriteReply, Error> {
+    let credential = serde_json::from_str(&r.public_key_credential_json).map_err(|e| {
+        Error::new(
+            Code::MalformedBody,
+            format!("public_key_credential_json: {e}"),
+        )
+        .with("field", "public_key_credential_json")
+    })?;
+    let origin = base_url(gw, &auth.instance).await?;
+    let answer = KeyAnswer {
+        key_id: &r.key_id,
+        credential: &credential,
+        name: &r.name,
+    };
+    factors::finish_key(gw, auth, &r.id, answer, &origin).await
 }

@@ -127,7 +127,7 @@ fn delivery(send: &str, kind: CodeKind) -> Result<Delivery, Error> {
 }
 
 /// Where a code's message links to: the instance's first domain at the external URL.
-async fn base_url(gw: &Gateway, instance: &str) -> Result<String, Error> {
+pub(super) async fn base_url(gw: &Gateway, instance: &str) -> Result<String, Error> {
     let i = instance.to_string();
     let row = read(gw, move |m| m.instance(&i)).await?;
     let host = row

@@ -19,10 +19,10 @@ use super::login::{
     SESSION_COOKIE,
 };
 use super::page_look::{page_look, PageLook};
-use super::pages::{self, Frame, MfaPage, MfaSetupPage, OtherFactor};
+use super::pages::{self, Frame, MfaKeyPage, MfaPage, MfaSetupPage, OtherFactor};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
-use crate::api::login_sessions::{check_factor, SessionUser};
+use crate::api::login_sessions::{check_factor, limited, SessionUser};
 use crate::auth::instance_of;
 use crate::Gateway;
 
@@ -97,6 +97,8 @@ fn name(texts: &Texts, factor: Factor) -> &'static str {
         Factor::OtpEmail => texts.otp_email_name,
         Factor::OtpSms => texts.otp_sms_name,
         Factor::RecoveryCode => texts.recovery_code_name,
+        Factor::U2f => texts.u2f_name,
+        Factor::Passkey => texts.passkey_name,
     }
 }
 
@@ -106,7 +108,79 @@ fn intro(texts: &Texts, factor: Factor) -> &'static str {
         Factor::OtpEmail => texts.mfa_otp_email,
         Factor::OtpSms => texts.mfa_otp_sms,
         Factor::RecoveryCode => texts.mfa_recovery_code,
+        Factor::U2f | Factor::Passkey => texts.mfa_key,
     }
+}
+
+/// The links to the factors other than `factor`.
+fn others(
+    texts: &Texts,
+    auth_request: &str,
+    factor: Factor,
+    usable: &[Factor],
+) -> Vec<OtherFactor> {
+    usable
+        .iter()
+        .filter(|f| **f != factor)
+        .map(|f| OtherFactor {
+            name: name(texts, *f),
+            href: format!(
+                "{}&factor={}",
+                login_path("/ui/login/mfa", auth_request),
+                f.name()
+            ),
+        })
+        .collect()
+}
+
+/// A login's request: its instance, the pending request and its handle.
+struct At<'a> {
+    instance: &'a str,
+    request: &'a PendingAuthRequest,
+    auth_request: &'a str,
+}
+
+/// The page asking for a key's signature: a new challenge, kept in the session.
+async fn key_page(
+    gw: &Gateway,
+    req: &HttpRequest,
+    at: At<'_>,
+    s: &Step,
+    factor: Factor,
+    error: Option<(StatusCode, &str)>,
+) -> OAuthResult<HttpResponse> {
+    let At {
+        instance,
+        request,
+        auth_request,
+    } = at;
+    let origin = super::issuer(gw, req)?;
+    let options = gw
+        .bus
+        .challenge_key(
+            instance,
+            &s.session_id,
+            &s.session.user_id,
+            Some(factor),
+            &origin,
+        )
+        .await?;
+    let language = Language::of_login(request, req);
+    let texts = language.texts();
+    let p = looks(gw, instance, request, language, MessageTemplate::MfaPage).await;
+    let (csrf, _) = crypto::secrets::new_token();
+    let page = MfaKeyPage {
+        frame: Frame::of_page(texts, texts.mfa_title, &p),
+        auth_request,
+        csrf: &csrf,
+        options: &options.to_string(),
+        error: error.map(|(_, e)| e),
+        others: others(texts, auth_request, factor, &s.usable),
+    };
+    let status = error.map_or(StatusCode::OK, |(s, _)| s);
+    let mut response = pages::render_with_script(status, &page.frame, &page);
+    let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
+    Ok(response)
 }
 
 /// The page asking for a code of `factor`.
@@ -120,18 +194,7 @@ fn mfa_page(
     error: Option<(StatusCode, &str)>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
-    let others = usable
-        .iter()
-        .filter(|f| **f != factor)
-        .map(|f| OtherFactor {
-            name: name(texts, *f),
-            href: format!(
-                "{}&factor={}",
-                login_path("/ui/login/mfa", auth_request),
-                f.name()
-            ),
-        })
-        .collect();
+    let others = others(texts, auth_request, factor, usable);
     let page = MfaPage {
         frame: Frame::of_page(texts, texts.mfa_title, p),
         intro: intro(texts, factor),
@@ -255,7 +318,7 @@ async fn send_code(
     let channel = match factor {
         Factor::OtpEmail => domain::user::Channel::Email,
         Factor::OtpSms => domain::user::Channel::Sms,
-        Factor::Totp | Factor::RecoveryCode => return Ok(()),
+        Factor::Totp | Factor::RecoveryCode | Factor::U2f | Factor::Passkey => return Ok(()),
     };
     if !again && command::login_code_waits(&s.user, channel, super::now_ms()) {
         return Ok(());
@@ -290,6 +353,22 @@ pub async fn page(
         )
         .await;
     };
+    if factor.key_kind().is_some() {
+        let ar = &q.auth_request;
+        return key_page(
+            &gw,
+            &req,
+            At {
+                instance: &instance,
+                request: &request,
+                auth_request: ar,
+            },
+            &s,
+            factor,
+            None,
+        )
+        .await;
+    }
     send_code(&gw, &instance, &s, factor, false).await?;
     let language = Language::of_login(&request, &req);
     let p = looks(&gw, &instance, &request, language, MessageTemplate::MfaPage).await;
@@ -425,5 +504,65 @@ pub async fn setup(
             .await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct KeyFields {
+    #[serde(rename = "authRequest")]
+    auth_request: String,
+    csrf: String,
+    /// The authenticator's answer (`PublicKeyCredential.toJSON()`), as JSON.
+    credential: String,
+}
+
+/// A key's answer to the session's challenge: checked, and the login goes on.
+pub async fn submit_key(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    form: web::Form<KeyFields>,
+) -> OAuthResult<HttpResponse> {
+    let f = form.into_inner();
+    let (instance, request, s) = match posted_step(&gw, &req, &f.auth_request, &f.csrf).await? {
+        Ok(posted) => posted,
+        Err(page) => return Ok(page),
+    };
+    let Some(factor) = s.session.key_challenge.as_ref().map(|c| c.factor) else {
+        return Ok(expired(&req));
+    };
+    let who = SessionUser {
+        session_id: &s.session_id,
+        user_id: &s.session.user_id,
+        account: &s.user.username,
+    };
+    let ip = gw.edge.client_ip(&req);
+    let checked = match serde_json::from_str::<command::PublicKeyCredential>(&f.credential) {
+        Ok(answer) => {
+            let check = gw
+                .bus
+                .check_key(&instance, &s.session_id, &s.session.user_id, &answer);
+            limited(&gw, &instance, ip, &who, check).await
+        }
+        Err(_) => Err(domain::user::wrong_code()),
+    };
+    match checked {
+        Ok(()) => {
+            let (id, token) = (&s.session_id, s.token.clone());
+            finalize_session(&gw, &req, &instance, &f.auth_request, &request, id, token).await
+        }
+        Err(e) => {
+            let texts = Language::of_login(&request, &req).texts();
+            let refusal = match e.code {
+                Code::InvalidCode => (StatusCode::UNAUTHORIZED, texts.key_refused),
+                Code::RateLimited => (StatusCode::TOO_MANY_REQUESTS, texts.too_many),
+                _ => return Err(e.into()),
+            };
+            let at = At {
+                instance: &instance,
+                request: &request,
+                auth_request: &f.auth_request,
+            };
+            key_page(&gw, &req, at, &s, factor, Some(refusal)).await
+        }
     }
 }

@@ -65,6 +65,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/ui/login/mfa", web::post().to(mfa::submit))
     .route("/ui/login/mfa/send", web::post().to(mfa::resend))
     .route("/ui/login/mfa/setup", web::post().to(mfa::setup))
+    .route("/ui/login/mfa/key", web::post().to(mfa::submit_key))
+    .route(
+        pages::WEBAUTHN_SCRIPT,
+        web::get().to(pages::webauthn_script),
+    )
     .route("/ui/login/accounts", web::get().to(accounts::page))
     .route("/ui/login/accounts", web::post().to(accounts::choose))
     .route("/ui/login/verify", web::get().to(verify::email_page))

@@ -191,8 +191,26 @@ pub struct LogoutPage<'a> {
 pub const STYLESHEET_CSS: &str = include_str!("../../assets/login.css");
 pub const STYLESHEET: &str = "/ui/assets/login.css";
 
-/// A page as a response: never cached, never framed, under the page's CSP.
+/// A page as a response: never cached, never framed, under the page's CSP (no script).
 pub fn render(status: StatusCode, frame: &Frame<'_>, page: &impl Template) -> HttpResponse {
+    render_with(status, frame, page, "")
+}
+
+/// A page that runs the login's WebAuthn script, and no other.
+pub fn render_with_script(
+    status: StatusCode,
+    frame: &Frame<'_>,
+    page: &impl Template,
+) -> HttpResponse {
+    render_with(status, frame, page, " script-src 'self';")
+}
+
+fn render_with(
+    status: StatusCode,
+    frame: &Frame<'_>,
+    page: &impl Template,
+    script: &str,
+) -> HttpResponse {
     let body = match page.render() {
         Ok(body) => body,
         Err(e) => {
@@ -213,7 +231,7 @@ pub fn render(status: StatusCode, frame: &Frame<'_>, page: &impl Template) -> Ht
             "Content-Security-Policy",
             // No form-action: browsers apply it to the redirect back to the client too.
             format!(
-                "default-src 'none'; style-src 'self' 'nonce-{}'; img-src {images}; \
+                "default-src 'none'; style-src 'self' 'nonce-{}'; img-src {images};{script} \
                  base-uri 'none'; frame-ancestors 'none'",
                 frame.nonce
             ),
@@ -282,4 +300,30 @@ pub struct MfaSetupPage<'a> {
     pub key: &'a str,
     pub uri: &'a str,
     pub error: Option<&'a str>,
+}
+
+/// The second step with a security key or passkey: the page's script asks the browser's
+/// authenticator to sign the challenge in `options`.
+#[derive(Template)]
+#[template(path = "mfa_key.html")]
+pub struct MfaKeyPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    /// The options for `navigator.credentials.get()`, as JSON.
+    pub options: &'a str,
+    pub error: Option<&'a str>,
+    pub others: Vec<OtherFactor>,
+}
+
+/// The login's one script (WebAuthn), served at [`WEBAUTHN_SCRIPT`].
+pub const WEBAUTHN_JS: &str = include_str!("../../assets/webauthn.js");
+pub const WEBAUTHN_SCRIPT: &str = "/ui/assets/webauthn.js";
+
+/// The WebAuthn script.
+pub async fn webauthn_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(WEBAUTHN_JS)
 }

@@ -2,15 +2,16 @@
 //! codes. The user themself, or a caller with `user.write` on the user's org who holds every
 //! permission the user's memberships give (`AUTHZ-0002` otherwise).
 
-use actix_web::{web, HttpResponse};
-use domain::user::Channel;
+use actix_web::{web, HttpRequest, HttpResponse};
+use command::{KeyAnswer, RegisterPublicKeyCredential};
+use domain::user::{Channel, KeyKind};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::factors;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::views::factors::{FactorsView, NewTotpView, RecoveryCodesView};
+use crate::views::factors::{FactorsView, NewKeyView, NewTotpView, RecoveryCodesView};
 use crate::views::{respond, ErrorBody, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -25,6 +26,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/{id}/otp_sms", web::post().to(add_otp_sms))
         .route("/users/{id}/otp_sms", web::delete().to(remove_otp_sms))
         .route("/users/{id}/recovery_codes", web::post().to(recovery_codes))
+        .route("/users/{id}/u2f", web::post().to(add_u2f))
+        .route(
+            "/users/{id}/u2f/{key_id}/verify",
+            web::post().to(verify_u2f),
+        )
+        .route("/users/{id}/u2f/{key_id}", web::delete().to(remove_u2f))
+        .route("/users/{id}/passkeys", web::post().to(add_passkey))
+        .route(
+            "/users/{id}/passkeys/{key_id}/verify",
+            web::post().to(verify_passkey),
+        )
+        .route(
+            "/users/{id}/passkeys/{key_id}",
+            web::delete().to(remove_passkey),
+        )
         .route("/users/{id}/factors", web::get().to(list_factors));
 }
 
@@ -154,4 +170,136 @@ async fn list_factors(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(factors::list(&gw, &auth, &id).await?))
+}
+
+async fn start_key(
+    gw: &Gateway,
+    req: &HttpRequest,
+    auth: &Authenticated,
+    id: &str,
+    kind: KeyKind,
+) -> Result<HttpResponse> {
+    let origin = crate::oidc::issuer(gw, req)?;
+    Ok(HttpResponse::Ok().json(factors::start_key(gw, auth, id, kind, &origin).await?))
+}
+
+/// Begins registering a security key (a second factor): answers the key's id and the options
+/// for `navigator.credentials.create()`. `MFA-0003` when the login settings do not allow
+/// `u2f`. `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/u2f", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = NewKeyView), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn add_u2f(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    start_key(&gw, &req, &auth, &id, KeyKind::U2f).await
+}
+
+/// Begins registering a passkey (a login without a password; discoverable, user-verifying):
+/// answers the key's id and the options for `navigator.credentials.create()`. `MFA-0003`
+/// when the login settings disable passkeys. `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/passkeys", tag = "factors", params(("id" = String, Path)),
+    responses((status = 200, body = NewKeyView), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn add_passkey(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    start_key(&gw, &req, &auth, &id, KeyKind::Passkey).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    /// What `navigator.credentials.create()` answered (`PublicKeyCredential.toJSON()`).
+    #[schema(value_type = Object)]
+    public_key_credential: RegisterPublicKeyCredential,
+    /// A name for the key, 1 to 100 characters.
+    name: String,
+}
+
+async fn verify_key(
+    gw: &Gateway,
+    req: &HttpRequest,
+    auth: &Authenticated,
+    path: (String, String),
+    body: KeyBody,
+) -> Result<HttpResponse> {
+    let (id, key_id) = path;
+    let origin = crate::oidc::issuer(gw, req)?;
+    let answer = KeyAnswer {
+        key_id: &key_id,
+        credential: &body.public_key_credential,
+        name: &body.name,
+    };
+    let reply = factors::finish_key(gw, auth, &id, answer, &origin).await?;
+    Ok(respond(reply, false))
+}
+
+/// Registers the security key with the authenticator's answer. `MFA-0005` when the answer
+/// does not verify (another site's, another challenge's), `MFA-0001` when no registration of
+/// the key waits. `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/u2f/{key_id}/verify", tag = "factors",
+    params(("id" = String, Path), ("key_id" = String, Path)), request_body = KeyBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn verify_u2f(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    body: Body<KeyBody>,
+) -> Result<HttpResponse> {
+    verify_key(&gw, &req, &auth, path.into_inner(), body.into_inner()).await
+}
+
+/// Registers the passkey with the authenticator's answer. `MFA-0005` when the answer does not
+/// verify, `MFA-0001` when no registration of the key waits. `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/passkeys/{key_id}/verify", tag = "factors",
+    params(("id" = String, Path), ("key_id" = String, Path)), request_body = KeyBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn verify_passkey(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    body: Body<KeyBody>,
+) -> Result<HttpResponse> {
+    verify_key(&gw, &req, &auth, path.into_inner(), body.into_inner()).await
+}
+
+/// Removes a security key. `MFA-0001` when the user has no such key. `user.write` (self).
+#[utoipa::path(delete, path = "/v1/users/{id}/u2f/{key_id}", tag = "factors",
+    params(("id" = String, Path), ("key_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn remove_u2f(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (id, key_id) = path.into_inner();
+    let reply = factors::remove_key(&gw, &auth, &id, KeyKind::U2f, &key_id).await?;
+    Ok(respond(reply, false))
+}
+
+/// Removes a passkey. `MFA-0001` when the user has no such passkey. `user.write` (self).
+#[utoipa::path(delete, path = "/v1/users/{id}/passkeys/{key_id}", tag = "factors",
+    params(("id" = String, Path), ("key_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn remove_passkey(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (id, key_id) = path.into_inner();
+    let reply = factors::remove_key(&gw, &auth, &id, KeyKind::Passkey, &key_id).await?;
+    Ok(respond(reply, false))
 }

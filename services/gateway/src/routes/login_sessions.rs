@@ -2,13 +2,14 @@
 //! password), and the finalize that completes an authorization request with one.
 //! `session.write` / `session.read` (e.g. the `IAM_LOGIN_CLIENT` role).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use command::PublicKeyCredential;
 use domain::user::{Channel, Factor};
 use domain::{Code, Error};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::api::login_sessions::{self, Checks, UserCheck};
+use crate::api::login_sessions::{self, key_kind, Challenges, Checks, SecondCheck, UserCheck};
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::views::{CallbackView, CreatedSessionView, ErrorBody, LoginSessionView};
@@ -63,6 +64,8 @@ struct ChecksBody {
     otp_sms: Option<CodeCheckBody>,
     /// One of the user's recovery codes, in place of a second factor.
     recovery_code: Option<CodeCheckBody>,
+    /// A security key's or passkey's answer to the challenge (see `challenges`).
+    webauthn: Option<WebAuthnCheckBody>,
 }
 
 /// Nothing to say: present to ask for it.
@@ -70,7 +73,17 @@ struct ChecksBody {
 #[serde(deny_unknown_fields)]
 struct Ask {}
 
-/// Login codes to send, for a check in a later request.
+/// A WebAuthn challenge to make.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct WebAuthnAsk {
+    /// `u2f` or `passkey`; absent: passkeys if the user has any, else security keys.
+    kind: Option<String>,
+    /// The login UI's origin the key signs for (default: the instance's external URL).
+    origin: Option<String>,
+}
+
+/// What to send for a check in a later request.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 struct ChallengesBody {
@@ -78,6 +91,18 @@ struct ChallengesBody {
     otp_email: Option<Ask>,
     /// A code by SMS, to the user's verified phone (the `otp_sms` factor).
     otp_sms: Option<Ask>,
+    /// A challenge for the user's security keys or passkeys: the answer's
+    /// `challenges.webauthn` holds the options for `navigator.credentials.get()`.
+    webauthn: Option<WebAuthnAsk>,
+}
+
+/// A key's answer to the session's WebAuthn challenge.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct WebAuthnCheckBody {
+    /// What `navigator.credentials.get()` answered (`PublicKeyCredential.toJSON()`).
+    #[schema(value_type = Object)]
+    credential: PublicKeyCredential,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -95,11 +120,11 @@ struct FinalizeBody {
     session_token: String,
 }
 
-impl TryFrom<SessionBody> for Checks {
-    type Error = Error;
-
-    fn try_from(body: SessionBody) -> std::result::Result<Checks, Error> {
-        let (b, asked) = (body.checks, body.challenges);
+impl SessionBody {
+    /// The checks asked for; `origin` is the instance's external URL, the WebAuthn origin
+    /// unless the body names another.
+    fn checks(self, origin: String) -> std::result::Result<Checks, Error> {
+        let (b, asked) = (self.checks, self.challenges);
         let user = match b.user {
             None => None,
             Some(UserCheckBody {
@@ -118,24 +143,29 @@ impl TryFrom<SessionBody> for Checks {
                 .with("field", "checks.user"))
             }
         };
-        let factors: Vec<(Factor, String)> = [
+        let mut seconds: Vec<SecondCheck> = [
             (Factor::Totp, b.totp),
             (Factor::OtpEmail, b.otp_email),
             (Factor::OtpSms, b.otp_sms),
             (Factor::RecoveryCode, b.recovery_code),
         ]
         .into_iter()
-        .filter_map(|(f, c)| c.map(|c| (f, c.code)))
+        .filter_map(|(f, c)| c.map(|c| SecondCheck::Code(f, c.code)))
         .collect();
-        let challenges = [
+        seconds.extend(b.webauthn.map(|w| SecondCheck::Key(Box::new(w.credential))));
+        let codes = [
             (Channel::Email, asked.otp_email),
             (Channel::Sms, asked.otp_sms),
         ]
         .into_iter()
         .filter_map(|(channel, ask)| ask.map(|_| channel))
         .collect();
+        let key = match asked.webauthn {
+            None => None,
+            Some(ask) => Some((key_kind(ask.kind.as_deref())?, ask.origin.unwrap_or(origin))),
+        };
         let password = b.password.map(|p| p.password);
-        Checks::bounded(user, password, factors, challenges)
+        Checks::bounded(user, password, seconds, Challenges { codes, key })
     }
 }
 
@@ -149,10 +179,11 @@ impl TryFrom<SessionBody> for Checks {
     extensions(("x-permission" = json!("session.write"))))]
 async fn create_session(
     gw: web::Data<Gateway>,
+    req: HttpRequest,
     auth: Authenticated,
     body: Body<SessionBody>,
 ) -> Result<HttpResponse> {
-    let checks = Checks::try_from(body.into_inner())?;
+    let checks = body.into_inner().checks(crate::oidc::issuer(&gw, &req)?)?;
     Ok(HttpResponse::Created().json(login_sessions::create(&gw, &auth, checks).await?))
 }
 
@@ -166,11 +197,12 @@ async fn create_session(
     extensions(("x-permission" = json!("session.write"))))]
 async fn set_session(
     gw: web::Data<Gateway>,
+    req: HttpRequest,
     auth: Authenticated,
     id: web::Path<String>,
     body: Body<SessionBody>,
 ) -> Result<HttpResponse> {
-    let checks = Checks::try_from(body.into_inner())?;
+    let checks = body.into_inner().checks(crate::oidc::issuer(&gw, &req)?)?;
     Ok(HttpResponse::Ok().json(login_sessions::set(&gw, &auth, &id, checks).await?))
 }
 

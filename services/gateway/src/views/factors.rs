@@ -25,13 +25,32 @@ pub struct RecoveryCodesView {
     pub position: String,
 }
 
+/// A key's registration begun.
+#[derive(Serialize, ToSchema)]
+#[schema(as = NewKey)]
+pub struct NewKeyView {
+    /// The key's id: verify the authenticator's answer under it.
+    pub id: String,
+    /// What `navigator.credentials.create()` takes (`PublicKeyCredential.parseCreationOptionsFromJSON`).
+    #[schema(value_type = Object)]
+    pub public_key_credential_creation_options: serde_json::Value,
+    pub sequence: u64,
+    pub position: String,
+}
+
 /// A second factor of a user.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Factor)]
 pub struct FactorView {
-    /// `totp`, `otp_email`, `otp_sms` or `recovery_codes`.
+    /// `totp`, `otp_email`, `otp_sms`, `u2f`, `passkey` or `recovery_codes`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// A key's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A key's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Whether it may be used (an app is verified by its first code).
     pub verified: bool,
     /// Recovery codes not yet used.
@@ -43,6 +62,8 @@ impl FactorView {
     pub fn of(kind: &'static str, verified: bool, remaining: Option<u32>) -> FactorView {
         FactorView {
             kind,
+            id: None,
+            name: None,
             verified,
             remaining,
         }

@@ -40,6 +40,24 @@ pub struct FactorsView {
     pub otp_sms: Option<CheckedView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<CheckedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub u2f: Option<CheckedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passkey: Option<CheckedView>,
+}
+
+/// What a request's challenges ask the login UI to do.
+#[derive(Serialize, ToSchema)]
+pub struct ChallengesView {
+    /// What `navigator.credentials.get()` takes (`PublicKeyCredential.parseRequestOptionsFromJSON`).
+    #[schema(value_type = Object)]
+    pub webauthn: serde_json::Value,
+}
+
+impl ChallengesView {
+    pub fn of(webauthn: serde_json::Value) -> ChallengesView {
+        ChallengesView { webauthn }
+    }
 }
 
 /// A session of the Sessions API.
@@ -54,6 +72,9 @@ pub struct LoginSessionView {
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: i64,
     pub factors: FactorsView,
+    /// The challenges the request asked for, once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenges: Option<ChallengesView>,
 }
 
 impl LoginSessionView {
@@ -81,7 +102,10 @@ impl LoginSessionView {
                 otp_email: checked(Factor::OtpEmail),
                 otp_sms: checked(Factor::OtpSms),
                 recovery_code: checked(Factor::RecoveryCode),
+                u2f: checked(Factor::U2f),
+                passkey: checked(Factor::Passkey),
             },
+            challenges: None,
         }
     }
 }
@@ -92,6 +116,8 @@ pub struct CreatedSessionView {
     pub session_id: String,
     pub session_token: String,
     pub factors: FactorsView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenges: Option<ChallengesView>,
 }
 
 /// Where to send the browser: the client's redirect URI with the code.

@@ -5,7 +5,7 @@ mod login_sessions;
 mod notifications;
 
 pub use login_sessions::{
-    CallbackView, CheckedView, CreatedSessionView, FactorsView, LoginSessionView,
+    CallbackView, ChallengesView, CheckedView, CreatedSessionView, FactorsView, LoginSessionView,
 };
 pub use notifications::{CodeView, SmsSetView, SmsView, SmtpView};
 

@@ -75,6 +75,10 @@ def request(service, method, message_class, f):
         "to": "a@b.io", "code": "ABCDEFGH", "template": "init", "language": "de",
         "endpoint": "https://sms.example.com/send",
         "texts": {"subject": "Denied"},
+        "key_id": "any-key",
+        "public_key_credential_json": json.dumps({
+            "id": "AA", "rawId": "AA", "type": "public-key",
+            "response": {"attestationObject": "AA", "clientDataJSON": "AA"}}),
     }
     fields = message_class.DESCRIPTOR.fields_by_name
     return ParseDict({k: v for k, v in values.items() if k in fields}, message_class())

@@ -62,6 +62,8 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("set_metadata", json!({"value": "eA=="})),
         ("create_pat", json!({})),
         ("verify_totp", json!({"code": "123456"})),
+        ("verify_u2f", key_answer()),
+        ("verify_passkey", key_answer()),
         (
             "create_session",
             json!({"checks": {"user": {"login_name": "target"}}}),
@@ -112,6 +114,12 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
             json!({"idle_lifetime_s": 60, "absolute_lifetime_s": 120}),
         ),
     ])
+}
+
+/// An authenticator's answer of the right shape (it verifies nothing).
+fn key_answer() -> Value {
+    json!({"public_key_credential": {"id": "AA", "rawId": "AA", "type": "public-key",
+           "response": {"attestationObject": "AA", "clientDataJSON": "AA"}}, "name": "k"})
 }
 
 /// Lists filter to what the caller may read; the caller reads only itself.
@@ -253,6 +261,7 @@ fn every_operation_denies_a_caller_without_the_permission_it_documents() {
                 .replace("{template}", "init")
                 .replace("{language}", "de")
                 .replace("{session_id}", "any-session")
+                .replace("{key_id}", "any-key")
                 .replace(
                     "{grant_id}",
                     if path.starts_with("/v1/users") {

@@ -244,5 +244,5 @@ mod session;
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
 pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};
 pub use session::{
-    acr, Check, Needs, Session, SessionCommand, SessionEvent, ACR_MFA, ACR_ONE_FACTOR,
+    acr, Check, KeyChallenge, Needs, Session, SessionCommand, SessionEvent, ACR_MFA, ACR_ONE_FACTOR,
 };

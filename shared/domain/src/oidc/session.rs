@@ -33,6 +33,21 @@ pub struct Session {
     /// When each second factor was last checked in it (unix milliseconds).
     #[serde(default)]
     pub factors_checked: BTreeMap<Factor, i64>,
+    /// The WebAuthn challenge waiting for its key's signature. Good once: a check of its
+    /// factor ends it.
+    #[serde(default)]
+    pub key_challenge: Option<KeyChallenge>,
+}
+
+/// A WebAuthn challenge sent for a session's second step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyChallenge {
+    /// `u2f` or `passkey`.
+    pub factor: Factor,
+    /// The ceremony's state (its challenge), JSON.
+    pub state: String,
+    /// The origin the signature must be made for (the login UI's).
+    pub origin: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -50,6 +65,8 @@ pub enum SessionCommand {
     CheckFactor {
         factor: Factor,
     },
+    /// A WebAuthn challenge, its ceremony's state kept for the answer.
+    ChallengeKey(KeyChallenge),
     /// From gateways of the previous release: a session with the user and password checked.
     Start {
         user_id: String,
@@ -92,6 +109,12 @@ pub enum SessionEvent {
         factor: Factor,
         at: i64,
     },
+    /// A WebAuthn challenge was sent for a key of `factor`, to sign for `origin`.
+    KeyChallenged {
+        factor: Factor,
+        state: String,
+        origin: String,
+    },
 }
 
 impl EventType for SessionEvent {
@@ -104,6 +127,7 @@ impl EventType for SessionEvent {
             SessionEvent::Created { .. } => "session.created",
             SessionEvent::PasswordChecked { .. } => "session.password.checked",
             SessionEvent::FactorChecked { .. } => "session.factor.checked",
+            SessionEvent::KeyChallenged { .. } => "session.key.challenged",
         }
     }
 }
@@ -153,12 +177,18 @@ impl Session {
         let fresh = |at: Option<i64>, lifetime_ms: i64| {
             at.is_some_and(|t| now - t <= lifetime_ms && needs.not_before.is_none_or(|nb| t >= nb))
         };
+        let second_lifetime = login.second_factor_check_lifetime_ms();
+        // A passkey stands for both: it is held, and it verified its user.
+        let passkey = fresh(
+            self.factors_checked.get(&Factor::Passkey).copied(),
+            second_lifetime,
+        );
         let mut missing = Vec::new();
-        if !fresh(self.password_checked_at, login.password_check_lifetime_ms()) {
+        if !passkey && !fresh(self.password_checked_at, login.password_check_lifetime_ms()) {
             missing.push(Check::Password);
         }
         let second = self.second_factor_checked_at();
-        if needs.second_factor && !fresh(second, login.second_factor_check_lifetime_ms()) {
+        if needs.second_factor && !fresh(second, second_lifetime) {
             missing.push(Check::SecondFactor);
         }
         missing
@@ -172,18 +202,29 @@ impl Session {
         let pwd = self
             .password_checked_at
             .is_some_and(|t| fresh(t, login.password_check_lifetime_ms()));
-        let otp = self
-            .factors_checked
-            .values()
-            .any(|t| fresh(*t, login.second_factor_check_lifetime_ms()));
+        let checked = |factors: &[Factor]| {
+            factors.iter().any(|f| {
+                self.factors_checked
+                    .get(f)
+                    .is_some_and(|t| fresh(*t, login.second_factor_check_lifetime_ms()))
+            })
+        };
+        let otp = checked(&[
+            Factor::Totp,
+            Factor::OtpEmail,
+            Factor::OtpSms,
+            Factor::RecoveryCode,
+        ]);
+        let key = checked(&[Factor::U2f, Factor::Passkey]);
+        // A passkey verifies its user (a PIN or a biometric) as well as holding the key.
+        let verified = checked(&[Factor::Passkey]);
         let mut amr = Vec::new();
-        if pwd {
-            amr.push("pwd".to_string());
+        for (method, used) in [("pwd", pwd), ("otp", otp), ("hwk", key), ("user", verified)] {
+            if used {
+                amr.push(method.to_string());
+            }
         }
-        if otp {
-            amr.push("otp".to_string());
-        }
-        if pwd && otp {
+        if amr.len() > 1 {
             amr.push("mfa".to_string());
         }
         amr
@@ -278,6 +319,14 @@ impl Aggregate for Session {
                 }]
             }
             SessionCommand::CheckFactor { .. } => return Err(over()),
+            SessionCommand::ChallengeKey(c) if self.exists() => {
+                vec![SessionEvent::KeyChallenged {
+                    factor: c.factor,
+                    state: c.state.clone(),
+                    origin: c.origin.clone(),
+                }]
+            }
+            SessionCommand::ChallengeKey(_) => return Err(over()),
             SessionCommand::Start {
                 user_id,
                 secret_hash,
@@ -326,8 +375,26 @@ impl Aggregate for Session {
             SessionEvent::Renewed { at } | SessionEvent::PasswordChecked { at } => {
                 self.password_checked(*at)
             }
+            SessionEvent::KeyChallenged {
+                factor,
+                state,
+                origin,
+            } => {
+                self.key_challenge = Some(KeyChallenge {
+                    factor: *factor,
+                    state: state.clone(),
+                    origin: origin.clone(),
+                })
+            }
             SessionEvent::FactorChecked { factor, at } => {
                 self.factors_checked.insert(*factor, *at);
+                if self
+                    .key_challenge
+                    .as_ref()
+                    .is_some_and(|c| c.factor == *factor)
+                {
+                    self.key_challenge = None;
+                }
                 self.auth_time = *at;
                 self.last_used = *at;
             }

@@ -128,6 +128,8 @@ impl LoginSettings {
             Factor::OtpEmail => self.second_factors.contains(&SecondFactor::OtpEmail),
             Factor::OtpSms => self.second_factors.contains(&SecondFactor::OtpSms),
             Factor::RecoveryCode => !self.second_factors.is_empty(),
+            Factor::U2f => self.second_factors.contains(&SecondFactor::U2f),
+            Factor::Passkey => self.passkeys == Passkeys::Allowed,
         }
     }
 }

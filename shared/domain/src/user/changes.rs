@@ -7,8 +7,8 @@ use authz::{Caller, UserOp};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    profile, Channel, CodeKind, Email, FactorProof, NewCode, Profile, User, UserEvent, UserKind,
-    UserState,
+    profile, Channel, CodeKind, Email, FactorProof, KeyKind, NewCode, Profile, User, UserEvent,
+    UserKind, UserState, WebAuthnKey,
 };
 use crate::aggregate::Ctx;
 use crate::error::{Code, Error, Result};
@@ -135,6 +135,21 @@ pub enum UserChange {
         lockout: LockoutSettings,
         at: i64,
     },
+    /// A WebAuthn key's registration begins, with the ceremony's state (JSON).
+    StartKey {
+        key_id: String,
+        kind: KeyKind,
+        state: String,
+    },
+    /// The authenticator answered registration `key_id`: the key the service made of it.
+    AddKey {
+        key_id: String,
+        key: WebAuthnKey,
+    },
+    RemoveKey {
+        key_id: String,
+        kind: KeyKind,
+    },
 }
 
 impl UserChange {
@@ -156,7 +171,10 @@ impl UserChange {
             | UserChange::RemoveTotp
             | UserChange::AddOtp { .. }
             | UserChange::RemoveOtp { .. }
-            | UserChange::SetRecoveryCodes { .. } => true,
+            | UserChange::SetRecoveryCodes { .. }
+            | UserChange::StartKey { .. }
+            | UserChange::AddKey { .. }
+            | UserChange::RemoveKey { .. } => true,
             UserChange::FactorRight { .. } | UserChange::FactorWrong { .. } => false,
             UserChange::Verify { .. }
             | UserChange::PasswordByCode { .. }
@@ -205,7 +223,10 @@ impl UserChange {
             | UserChange::RemoveTotp
             | UserChange::RemoveOtp { .. }
             | UserChange::FactorRight { .. }
-            | UserChange::FactorWrong { .. } => None,
+            | UserChange::FactorWrong { .. }
+            | UserChange::StartKey { .. }
+            | UserChange::AddKey { .. }
+            | UserChange::RemoveKey { .. } => None,
         }
     }
 
@@ -247,7 +268,10 @@ impl UserChange {
             | UserChange::RemoveOtp { .. }
             | UserChange::SetRecoveryCodes { .. }
             | UserChange::FactorRight { .. }
-            | UserChange::FactorWrong { .. } => UserOp::ManageMfa,
+            | UserChange::FactorWrong { .. }
+            | UserChange::StartKey { .. }
+            | UserChange::AddKey { .. }
+            | UserChange::RemoveKey { .. } => UserOp::ManageMfa,
         }
     }
 }
@@ -522,6 +546,13 @@ impl User {
             }
             UserChange::FactorRight { proof, at } => self.decide_factor_check(proof, *at)?,
             UserChange::FactorWrong { lockout, at } => self.decide_factor_wrong(lockout, *at),
+            UserChange::StartKey {
+                key_id,
+                kind,
+                state,
+            } => self.decide_key_started(key_id, *kind, state)?,
+            UserChange::AddKey { key_id, key } => self.decide_key_added(key_id, key)?,
+            UserChange::RemoveKey { key_id, kind } => self.decide_key_removed(key_id, *kind)?,
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {
                     return Err(Error::new(Code::NoSecret, "the user has no client secret"));

@@ -6,6 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use super::keys::{KeyKind, PendingKey, WebAuthnKey};
 use super::{Channel, CodeKind, User, UserEvent, UserKind, UserState};
 use crate::error::{Code, Error, Result};
 use crate::settings::LockoutSettings;
@@ -22,14 +25,20 @@ pub enum Factor {
     OtpEmail,
     OtpSms,
     RecoveryCode,
+    /// A security key.
+    U2f,
+    /// A passkey (user-verifying: it stands for both factors).
+    Passkey,
 }
 
 impl Factor {
-    pub const ALL: [Factor; 4] = [
+    pub const ALL: [Factor; 6] = [
         Factor::Totp,
         Factor::OtpEmail,
         Factor::OtpSms,
         Factor::RecoveryCode,
+        Factor::U2f,
+        Factor::Passkey,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +47,8 @@ impl Factor {
             Factor::OtpEmail => "otp_email",
             Factor::OtpSms => "otp_sms",
             Factor::RecoveryCode => "recovery_code",
+            Factor::U2f => "u2f",
+            Factor::Passkey => "passkey",
         }
     }
 
@@ -50,7 +61,16 @@ impl Factor {
         match self {
             Factor::OtpEmail => Some(CodeKind::OtpEmail),
             Factor::OtpSms => Some(CodeKind::OtpSms),
-            Factor::Totp | Factor::RecoveryCode => None,
+            Factor::Totp | Factor::RecoveryCode | Factor::U2f | Factor::Passkey => None,
+        }
+    }
+
+    /// The kind of WebAuthn key a factor is, if it is one.
+    pub fn key_kind(self) -> Option<KeyKind> {
+        match self {
+            Factor::U2f => Some(KeyKind::U2f),
+            Factor::Passkey => Some(KeyKind::Passkey),
+            Factor::Totp | Factor::OtpEmail | Factor::OtpSms | Factor::RecoveryCode => None,
         }
     }
 }
@@ -76,6 +96,12 @@ pub struct Factors {
     pub recovery_codes: Vec<String>,
     /// Wrong second-factor codes since the last right one or the last lockout.
     pub failed_checks: u32,
+    /// WebAuthn keys, by id.
+    #[serde(default)]
+    pub keys: BTreeMap<String, WebAuthnKey>,
+    /// A key's registration waiting for its answer.
+    #[serde(default)]
+    pub pending_key: Option<PendingKey>,
 }
 
 impl Factors {
@@ -90,6 +116,14 @@ impl Factors {
         }
         if self.otp_sms {
             usable.push(Factor::OtpSms);
+        }
+        for (kind, factor) in [
+            (KeyKind::U2f, Factor::U2f),
+            (KeyKind::Passkey, Factor::Passkey),
+        ] {
+            if self.keys.values().any(|k| k.kind == kind) {
+                usable.push(factor);
+            }
         }
         if !usable.is_empty() && !self.recovery_codes.is_empty() {
             usable.push(Factor::RecoveryCode);
@@ -107,6 +141,8 @@ pub enum FactorProof {
     Otp { channel: Channel, code_hash: String },
     /// A recovery code (its hash).
     RecoveryCode { code_hash: String },
+    /// A WebAuthn key's signature, verified by the service, with the counter it carried.
+    WebAuthn { key_id: String, counter: u32 },
 }
 
 fn not_found(factor: &str) -> Error {
@@ -128,7 +164,7 @@ pub fn wrong_code() -> Error {
 }
 
 impl User {
-    fn human_only(&self) -> Result<()> {
+    pub(super) fn human_only(&self) -> Result<()> {
         match &self.kind {
             Some(UserKind::Human { .. }) => Ok(()),
             _ => Err(Error::new(
@@ -258,6 +294,7 @@ impl User {
                 }
                 UserEvent::OtpChecked { channel: *channel }
             }
+            FactorProof::WebAuthn { key_id, counter } => self.key_checked(key_id, *counter)?,
             FactorProof::RecoveryCode { code_hash } => {
                 match f
                     .recovery_codes

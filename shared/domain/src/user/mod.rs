@@ -14,11 +14,13 @@ use crate::validate;
 mod changes;
 mod codes;
 mod factors;
+mod keys;
 pub use changes::{ProfilePatch, UserChange, MAX_METADATA};
 pub use codes::{next_attempt, Channel, CodeKind, Message, NewCode, PendingCode, MOST_ATTEMPTS};
 pub use factors::{
     otp_factor, otp_kind, wrong_code, Factor, FactorProof, Factors, Totp, RECOVERY_CODES,
 };
+pub use keys::{KeyKind, PendingKey, WebAuthnKey};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -278,6 +280,28 @@ pub enum UserEvent {
     },
     /// A wrong second-factor code.
     SecondFactorCheckFailed,
+    /// A WebAuthn key's registration began: its state (the challenge) waits for the answer.
+    WebAuthnStarted {
+        key_id: String,
+        kind: KeyKind,
+        state: String,
+    },
+    /// A WebAuthn key was registered.
+    WebAuthnAdded {
+        key_id: String,
+        kind: KeyKind,
+        name: String,
+        credential_id: String,
+        credential: String,
+    },
+    WebAuthnRemoved {
+        key_id: String,
+    },
+    /// A key signed a login, its counter at `counter`.
+    WebAuthnChecked {
+        key_id: String,
+        counter: u32,
+    },
 }
 
 impl EventType for UserEvent {
@@ -321,6 +345,10 @@ impl EventType for UserEvent {
             UserEvent::OtpChecked { .. } => "user.human.mfa.otp.checked",
             UserEvent::RecoveryCodeUsed { .. } => "user.human.mfa.recovery_code.used",
             UserEvent::SecondFactorCheckFailed => "user.human.mfa.check.failed",
+            UserEvent::WebAuthnStarted { .. } => "user.human.webauthn.started",
+            UserEvent::WebAuthnAdded { .. } => "user.human.webauthn.added",
+            UserEvent::WebAuthnRemoved { .. } => "user.human.webauthn.removed",
+            UserEvent::WebAuthnChecked { .. } => "user.human.webauthn.checked",
         }
     }
 }
@@ -651,6 +679,45 @@ impl Aggregate for User {
             }
             UserEvent::RecoveryCodeUsed { index } => self.factors.recovery_code_used(*index),
             UserEvent::SecondFactorCheckFailed => self.factors.failed_checks += 1,
+            UserEvent::WebAuthnStarted {
+                key_id,
+                kind,
+                state,
+            } => {
+                self.factors.pending_key = Some(PendingKey {
+                    key_id: key_id.clone(),
+                    kind: *kind,
+                    state: state.clone(),
+                })
+            }
+            UserEvent::WebAuthnAdded {
+                key_id,
+                kind,
+                name,
+                credential_id,
+                credential,
+            } => {
+                self.factors.pending_key = None;
+                self.factors.keys.insert(
+                    key_id.clone(),
+                    WebAuthnKey {
+                        kind: *kind,
+                        name: name.clone(),
+                        credential_id: credential_id.clone(),
+                        credential: credential.clone(),
+                        counter: 0,
+                    },
+                );
+            }
+            UserEvent::WebAuthnRemoved { key_id } => {
+                self.factors.keys.remove(key_id);
+            }
+            UserEvent::WebAuthnChecked { key_id, counter } => {
+                if let Some(k) = self.factors.keys.get_mut(key_id) {
+                    k.counter = *counter;
+                }
+                self.factors.failed_checks = 0;
+            }
             UserEvent::PasswordCheckSucceeded => {
                 self.failed_logins = 0;
                 self.locked_until = None;

@@ -6,8 +6,8 @@ use domain::oidc::{acr, Needs, Session, SessionEvent as SE, ACR_MFA, ACR_ONE_FAC
 use domain::settings::{LockoutSettings, LoginSettings};
 use domain::testing::{given, NOW};
 use domain::user::{
-    Channel, CodeKind, Factor, FactorProof, NewCode, User, UserChange as Ch, UserCommand as C,
-    UserEvent as E,
+    Channel, CodeKind, Factor, FactorProof, KeyKind, NewCode, User, UserChange as Ch,
+    UserCommand as C, UserEvent as E, WebAuthnKey,
 };
 use domain::{Aggregate, Code};
 
@@ -314,4 +314,171 @@ fn a_session_needs_a_fresh_second_factor_when_the_login_needs_one() {
         not_before: Some(NOW + 500),
     };
     assert_eq!(names(&both, after, NOW + 1000), ["password"]);
+}
+
+fn key(kind: KeyKind, credential_id: &str) -> WebAuthnKey {
+    WebAuthnKey {
+        kind,
+        name: s("Laptop"),
+        credential_id: s(credential_id),
+        credential: s("{}"),
+        counter: 0,
+    }
+}
+
+fn with_passkey(counter: u32) -> Vec<E> {
+    let mut events = vec![
+        human(),
+        E::WebAuthnStarted {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+            state: s("{}"),
+        },
+        E::WebAuthnAdded {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+            name: s("Laptop"),
+            credential_id: s("cred-1"),
+            credential: s("{}"),
+        },
+    ];
+    if counter > 0 {
+        events.push(E::WebAuthnChecked {
+            key_id: s("k1"),
+            counter,
+        });
+    }
+    events
+}
+
+#[test]
+fn a_key_is_registered_once_per_waiting_registration_and_its_counter_only_moves_on() {
+    let started = [
+        human(),
+        E::WebAuthnStarted {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+            state: s("{}"),
+        },
+    ];
+    let add = |key_id: &str, k: WebAuthnKey| {
+        C::Change(Ch::AddKey {
+            key_id: s(key_id),
+            key: k,
+        })
+    };
+    given::<User>(&started)
+        .when(add("k1", key(KeyKind::Passkey, "cred-1")))
+        .then(&[E::WebAuthnAdded {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+            name: s("Laptop"),
+            credential_id: s("cred-1"),
+            credential: s("{}"),
+        }]);
+    // Another registration's id, another kind, or none waiting: refused.
+    given::<User>(&started)
+        .when(add("k2", key(KeyKind::Passkey, "cred-1")))
+        .then_error(Code::FactorNotFound);
+    given::<User>(&started)
+        .when(add("k1", key(KeyKind::U2f, "cred-1")))
+        .then_error(Code::FactorNotFound);
+    given::<User>(&with_passkey(0))
+        .when(add("k1", key(KeyKind::Passkey, "cred-2")))
+        .then_error(Code::FactorNotFound);
+    // The same authenticator twice: refused.
+    let mut again = with_passkey(0);
+    again.push(E::WebAuthnStarted {
+        key_id: s("k2"),
+        kind: KeyKind::Passkey,
+        state: s("{}"),
+    });
+    given::<User>(&again)
+        .when(add("k2", key(KeyKind::Passkey, "cred-1")))
+        .then_error(Code::FactorExists);
+    // A passkey is usable, and stands for the second factor.
+    assert_eq!(
+        User::from_events(&with_passkey(0)).factors.usable(),
+        [Factor::Passkey]
+    );
+    // Counters: each signature's must pass the last seen, unless the authenticator keeps none.
+    let signed = |key_id: &str, counter| {
+        check(FactorProof::WebAuthn {
+            key_id: s(key_id),
+            counter,
+        })
+    };
+    given::<User>(&with_passkey(0))
+        .when(signed("k1", 0))
+        .then(&[E::WebAuthnChecked {
+            key_id: s("k1"),
+            counter: 0,
+        }]);
+    given::<User>(&with_passkey(5))
+        .when(signed("k1", 6))
+        .then(&[E::WebAuthnChecked {
+            key_id: s("k1"),
+            counter: 6,
+        }]);
+    for backwards in [5, 4, 0] {
+        given::<User>(&with_passkey(5))
+            .when(signed("k1", backwards))
+            .then_error(Code::InvalidCode);
+    }
+    given::<User>(&with_passkey(5))
+        .when(signed("k9", 6))
+        .then_error(Code::InvalidCode);
+    // Removed by its kind and id only.
+    given::<User>(&with_passkey(0))
+        .when(C::Change(Ch::RemoveKey {
+            key_id: s("k1"),
+            kind: KeyKind::U2f,
+        }))
+        .then_error(Code::FactorNotFound);
+    given::<User>(&with_passkey(0))
+        .when(C::Change(Ch::RemoveKey {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+        }))
+        .then(&[E::WebAuthnRemoved { key_id: s("k1") }]);
+}
+
+#[test]
+fn a_passkey_checked_stands_for_the_password_and_the_second_factor() {
+    let login = LoginSettings::default();
+    let session = Session::from_events(&[
+        SE::Created {
+            user_id: s("u1"),
+            secret_hash: s("h"),
+            at: NOW,
+        },
+        SE::FactorChecked {
+            factor: Factor::Passkey,
+            at: NOW,
+        },
+    ]);
+    let mfa = Needs {
+        second_factor: true,
+        not_before: None,
+    };
+    assert!(session.missing_checks(&login, mfa, NOW).is_empty());
+    assert_eq!(session.amr(&login, NOW), ["hwk", "user", "mfa"]);
+    // A security key alone is not a password.
+    let key_only = Session::from_events(&[
+        SE::Created {
+            user_id: s("u1"),
+            secret_hash: s("h"),
+            at: NOW,
+        },
+        SE::FactorChecked {
+            factor: Factor::U2f,
+            at: NOW,
+        },
+    ]);
+    let missing: Vec<&str> = key_only
+        .missing_checks(&login, mfa, NOW)
+        .into_iter()
+        .map(|c| c.name())
+        .collect();
+    assert_eq!(missing, ["password"]);
 }

@@ -29,7 +29,7 @@ use domain::settings::{
 };
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
-use domain::user::{Channel, Email, Factor, Profile, UserEvent as E};
+use domain::user::{Channel, Email, Factor, KeyKind, Profile, UserEvent as E};
 use domain::user_grant::UserGrantEvent as GE;
 use domain::{DomainEvent, EventType};
 use serde_json::Value;
@@ -273,6 +273,23 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             },
             E::RecoveryCodeUsed { index: 1 },
             E::SecondFactorCheckFailed,
+            E::WebAuthnStarted {
+                key_id: s("k1"),
+                kind: KeyKind::Passkey,
+                state: s("{\"rs\":{}}"),
+            },
+            E::WebAuthnAdded {
+                key_id: s("k1"),
+                kind: KeyKind::U2f,
+                name: s("YubiKey"),
+                credential_id: s("Y3JlZA"),
+                credential: s("{\"cred\":{}}"),
+            },
+            E::WebAuthnRemoved { key_id: s("k1") },
+            E::WebAuthnChecked {
+                key_id: s("k2"),
+                counter: 7,
+            },
         ]
         .map(D::User),
     );
@@ -442,6 +459,11 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             SE::FactorChecked {
                 factor: Factor::Totp,
                 at: 1_700_000_000_030,
+            },
+            SE::KeyChallenged {
+                factor: Factor::Passkey,
+                state: s("{\"ast\":{}}"),
+                origin: s("https://login.example.com"),
             },
         ]
         .map(D::Session),
@@ -640,6 +662,10 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::OtpChecked { .. } => 35,
             E::RecoveryCodeUsed { .. } => 36,
             E::SecondFactorCheckFailed => 37,
+            E::WebAuthnStarted { .. } => 38,
+            E::WebAuthnAdded { .. } => 39,
+            E::WebAuthnRemoved { .. } => 40,
+            E::WebAuthnChecked { .. } => 41,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -685,6 +711,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             SE::Created { .. } => 4,
             SE::PasswordChecked { .. } => 5,
             SE::FactorChecked { .. } => 6,
+            SE::KeyChallenged { .. } => 7,
         },
         DomainEvent::RefreshFamily(e) => match e {
             RE::Issued { .. } => 0,
@@ -706,12 +733,12 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 const VARIANTS: [(&str, u8); 11] = [
     ("instance", 10),
     ("org", 8),
-    ("user", 38),
+    ("user", 42),
     ("project", 17),
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
-    ("session", 7),
+    ("session", 8),
     ("refresh_family", 3),
     ("token_revocations", 1),
     ("unique", 2),

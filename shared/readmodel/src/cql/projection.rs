@@ -284,7 +284,8 @@ impl CqlReadModel {
                 | SessionEvent::Ended
                 | SessionEvent::Created { .. }
                 | SessionEvent::PasswordChecked { .. }
-                | SessionEvent::FactorChecked { .. },
+                | SessionEvent::FactorChecked { .. }
+                | SessionEvent::KeyChallenged { .. },
             )
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,

@@ -285,7 +285,11 @@ impl CqlReadModel {
             | UserEvent::RecoveryCodesSet { .. }
             | UserEvent::TotpChecked { .. }
             | UserEvent::RecoveryCodeUsed { .. }
-            | UserEvent::SecondFactorCheckFailed => {}
+            | UserEvent::SecondFactorCheckFailed
+            | UserEvent::WebAuthnStarted { .. }
+            | UserEvent::WebAuthnAdded { .. }
+            | UserEvent::WebAuthnRemoved { .. }
+            | UserEvent::WebAuthnChecked { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?

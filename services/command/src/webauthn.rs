@@ -1,0 +1,392 @@
+//! WebAuthn ceremonies (webauthn-rs): registering a user's security key (`u2f`) or passkey,
+//! and a key's signature as a login's factor. The relying party is the instance at the
+//! external URL the request came to (its host the RP id, the URL the only origin allowed), so
+//! a signature made for another site or another instance never verifies. A registration's
+//! state waits in the user's events, a login's challenge in its session; each is good once.
+
+use authz::Caller;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use domain::instance::Instance;
+use domain::oidc::{KeyChallenge, Session, SessionCommand};
+use domain::user::{
+    wrong_code, Factor, FactorProof, KeyKind, User, UserChange, UserCommand, UserKind, WebAuthnKey,
+};
+use domain::{Aggregate, Code, Error};
+use serde_json::Value;
+use webauthn_rs::prelude::{
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration,
+    Url, Uuid, Webauthn, WebauthnBuilder,
+};
+
+use crate::actor::now_ms;
+use crate::bus::CommandBus;
+use crate::oidc::login_flow;
+use crate::sagas::key;
+use crate::Written;
+
+/// `MFA-0005`: an authenticator's answer that does not verify.
+fn refused(e: impl std::fmt::Display) -> Error {
+    Error::new(
+        Code::KeyRefused,
+        "the authenticator's answer does not verify: try again",
+    )
+    .with("reason", e.to_string())
+}
+
+fn broken(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("a stored WebAuthn value does not read: {e}"))
+}
+
+/// The relying party of `origin` (the instance's external URL), named `name`.
+fn relying_party(origin: &str, name: &str) -> Result<Webauthn, Error> {
+    let url = Url::parse(origin).map_err(|e| Error::internal(format!("the origin: {e}")))?;
+    let rp_id = url
+        .host_str()
+        .ok_or_else(|| Error::internal("the origin has no host"))?
+        .to_string();
+    WebauthnBuilder::new(&rp_id, &url)
+        .and_then(|b| b.rp_name(name).build())
+        .map_err(|e| Error::internal(format!("the relying party: {e}")))
+}
+
+fn kind_factor(kind: KeyKind) -> Factor {
+    match kind {
+        KeyKind::U2f => Factor::U2f,
+        KeyKind::Passkey => Factor::Passkey,
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(|e| Error::internal(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Error> {
+    serde_json::from_str(s).map_err(broken)
+}
+
+/// The authenticator's answer to a key's registration, and the name the user gives the key.
+pub struct KeyAnswer<'a> {
+    pub key_id: &'a str,
+    pub credential: &'a RegisterPublicKeyCredential,
+    pub name: &'a str,
+}
+
+/// A key registration begun: its id and the options for `navigator.credentials.create()`.
+pub struct NewKey {
+    pub written: Written,
+    pub key_id: String,
+    pub options: Value,
+}
+
+impl CommandBus {
+    async fn instance_name(&self, instance: &str) -> Result<String, Error> {
+        let (i, _) = self
+            .state::<Instance>(&key(instance, Instance::KIND, instance))
+            .await?;
+        Ok(i.name)
+    }
+
+    /// Begins registering a key of `kind` for a user, at the relying party `origin`.
+    pub async fn start_key(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        kind: KeyKind,
+        origin: &str,
+    ) -> Result<NewKey, Error> {
+        let user = self.user(instance, user_id).await?;
+        let login = self.login_settings(instance, &user).await?;
+        let factor = kind_factor(kind);
+        if !login.allows(factor) {
+            return Err(Error::new(
+                Code::FactorNotAllowed,
+                format!("the login settings do not allow {}", factor.name()),
+            )
+            .with("factor", factor.name()));
+        }
+        let Some(UserKind::Human { profile, .. }) = &user.kind else {
+            return Err(Error::new(
+                Code::WrongUserType,
+                "machine users have no second factors",
+            ));
+        };
+        let handle = Uuid::parse_str(user_id)
+            .map_err(|_| Error::internal("a user id that is no UUID cannot name a key"))?;
+        let rp = relying_party(origin, &self.instance_name(instance).await?)?;
+        let exclude: Vec<_> = user
+            .factors
+            .keys
+            .values()
+            .filter_map(|k| URL_SAFE_NO_PAD.decode(&k.credential_id).ok())
+            .map(Into::into)
+            .collect();
+        let (name, display) = (&user.username, &profile.display_name);
+        let (mut options, state) = match kind {
+            KeyKind::Passkey => {
+                let (ccr, reg) = rp
+                    .start_passkey_registration(handle, name, display, Some(exclude))
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                (serde_json::to_value(ccr), to_json(&reg)?)
+            }
+            KeyKind::U2f => {
+                let (ccr, reg) = rp
+                    .start_securitykey_registration(
+                        handle,
+                        name,
+                        display,
+                        Some(exclude),
+                        None,
+                        None,
+                    )
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                (serde_json::to_value(ccr), to_json(&reg)?)
+            }
+        };
+        let options = options
+            .as_mut()
+            .map_err(|e| Error::internal(e.to_string()))?;
+        match kind {
+            KeyKind::Passkey => {
+                // A passkey lives on its authenticator (discoverable), so that a login can
+                // begin with it and no login name.
+                let selection = &mut options["publicKey"]["authenticatorSelection"];
+                selection["residentKey"] = "required".into();
+                selection["requireResidentKey"] = true.into();
+            }
+            KeyKind::U2f => {
+                // A security key is a second factor after the password: its presence is
+                // what counts, so no verification policy is asked of it (browsers refuse to
+                // create one with a policy that its discouraged verification contradicts).
+                if let Some(extensions) = options["publicKey"]["extensions"].as_object_mut() {
+                    extensions.remove("credentialProtectionPolicy");
+                    extensions.remove("enforceCredentialProtectionPolicy");
+                }
+            }
+        }
+        let key_id = uuid::Uuid::now_v7().to_string();
+        let change = UserChange::StartKey {
+            key_id: key_id.clone(),
+            kind,
+            state,
+        };
+        let written = self
+            .change_user(caller, instance, user_id, change, None)
+            .await?;
+        Ok(NewKey {
+            written,
+            key_id,
+            options: options.take(),
+        })
+    }
+
+    /// Finishes registering a key with the authenticator's answer.
+    pub async fn finish_key(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        answer: KeyAnswer<'_>,
+        origin: &str,
+    ) -> Result<Written, Error> {
+        let (key_id, name) = (answer.key_id, answer.name);
+        let user = self.user(instance, user_id).await?;
+        let pending = match &user.factors.pending_key {
+            Some(p) if p.key_id == key_id => p.clone(),
+            _ => {
+                return Err(Error::new(
+                    Code::FactorNotFound,
+                    "no registration of this key waits: start it again",
+                )
+                .with("factor", "webauthn"))
+            }
+        };
+        let rp = relying_party(origin, &self.instance_name(instance).await?)?;
+        let (credential_id, credential) = match pending.kind {
+            KeyKind::Passkey => {
+                let state: PasskeyRegistration = from_json(&pending.state)?;
+                let key = rp
+                    .finish_passkey_registration(answer.credential, &state)
+                    .map_err(refused)?;
+                (URL_SAFE_NO_PAD.encode(key.cred_id()), to_json(&key)?)
+            }
+            KeyKind::U2f => {
+                let state: SecurityKeyRegistration = from_json(&pending.state)?;
+                let key = rp
+                    .finish_securitykey_registration(answer.credential, &state)
+                    .map_err(refused)?;
+                (URL_SAFE_NO_PAD.encode(key.cred_id()), to_json(&key)?)
+            }
+        };
+        let change = UserChange::AddKey {
+            key_id: key_id.to_string(),
+            key: WebAuthnKey {
+                kind: pending.kind,
+                name: name.to_string(),
+                credential_id,
+                credential,
+                counter: 0,
+            },
+        };
+        self.change_user(caller, instance, user_id, change, None)
+            .await
+    }
+
+    /// A challenge for the keys of `factor` (`None`: passkeys if the user has any, else
+    /// security keys) of a session's user, to sign for `origin`: the options for
+    /// `navigator.credentials.get()`; the session keeps the ceremony's state for the answer.
+    pub async fn challenge_key(
+        &self,
+        instance: &str,
+        session_id: &str,
+        user_id: &str,
+        factor: Option<Factor>,
+        origin: &str,
+    ) -> Result<Value, Error> {
+        let user = self.user(instance, user_id).await?;
+        let login = self.login_settings(instance, &user).await?;
+        let usable = crate::factors::usable_factors(&user, &login);
+        let factor = factor
+            .or_else(|| {
+                [Factor::Passkey, Factor::U2f]
+                    .into_iter()
+                    .find(|f| usable.contains(f))
+            })
+            .filter(|f| usable.contains(f) && f.key_kind().is_some());
+        let (Some(factor), Some(kind)) = (factor, factor.and_then(Factor::key_kind)) else {
+            return Err(Error::new(
+                Code::FactorNotFound,
+                "the user has no security key or passkey they may log in with",
+            )
+            .with("factor", "webauthn"));
+        };
+        let rp = relying_party(origin, &self.instance_name(instance).await?)?;
+        let stored = user.keys_of(kind).map(|(_, k)| k.credential.as_str());
+        let (options, state) = match kind {
+            KeyKind::Passkey => {
+                let keys: Vec<Passkey> = stored.map(from_json).collect::<Result<_, _>>()?;
+                let (rcr, auth) = rp
+                    .start_passkey_authentication(&keys)
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                (serde_json::to_value(rcr), to_json(&auth)?)
+            }
+            KeyKind::U2f => {
+                let keys: Vec<SecurityKey> = stored.map(from_json).collect::<Result<_, _>>()?;
+                let (rcr, auth) = rp
+                    .start_securitykey_authentication(&keys)
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                (serde_json::to_value(rcr), to_json(&auth)?)
+            }
+        };
+        let challenge = KeyChallenge {
+            factor,
+            state,
+            origin: origin.to_string(),
+        };
+        self.change_session(
+            instance,
+            session_id,
+            SessionCommand::ChallengeKey(challenge),
+        )
+        .await?;
+        options.map_err(|e| Error::internal(e.to_string()))
+    }
+
+    /// Checks a key's signature against the session's challenge (for the origin the
+    /// challenge named), and records it in the session. Any failure (a signature for another
+    /// site or challenge, a key of another user, a counter that went back, no challenge
+    /// waiting) is `USER-0017`, and counts against the lockout's `max_otp_attempts`.
+    pub async fn check_key(
+        &self,
+        instance: &str,
+        session_id: &str,
+        user_id: &str,
+        answer: &PublicKeyCredential,
+    ) -> Result<(), Error> {
+        let (session, _) = self
+            .state::<Session>(&key(instance, Session::KIND, session_id))
+            .await?;
+        let user = self.user(instance, user_id).await?;
+        let proof = match &session.key_challenge {
+            Some(c) => self.verify_key(instance, &user, c, answer).await?,
+            None => None,
+        };
+        let factor = session.key_challenge.as_ref().map(|c| c.factor);
+        self.record_factor(instance, session_id, &user, user_id, factor, proof)
+            .await
+    }
+
+    /// The proof a signature gives, if it verifies.
+    async fn verify_key(
+        &self,
+        instance: &str,
+        user: &User,
+        challenge: &KeyChallenge,
+        answer: &PublicKeyCredential,
+    ) -> Result<Option<FactorProof>, Error> {
+        let rp = relying_party(&challenge.origin, &self.instance_name(instance).await?)?;
+        let verified = match challenge.factor.key_kind() {
+            Some(KeyKind::Passkey) => {
+                let state: PasskeyAuthentication = from_json(&challenge.state)?;
+                rp.finish_passkey_authentication(answer, &state)
+            }
+            Some(KeyKind::U2f) => {
+                let state: SecurityKeyAuthentication = from_json(&challenge.state)?;
+                rp.finish_securitykey_authentication(answer, &state)
+            }
+            None => return Ok(None),
+        };
+        let Ok(result) = verified else {
+            tracing::info!(error = ?verified.err(), "a WebAuthn signature did not verify");
+            return Ok(None);
+        };
+        let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
+        Ok(user
+            .key_by_credential(&credential_id)
+            .map(|(key_id, _)| FactorProof::WebAuthn {
+                key_id: key_id.clone(),
+                counter: result.counter(),
+            }))
+    }
+
+    /// Records a second factor's outcome: right (the user's actor agrees: a key's counter
+    /// moved on) and in the session, or wrong and counted against the lockout.
+    pub(crate) async fn record_factor(
+        &self,
+        instance: &str,
+        session_id: &str,
+        user: &User,
+        user_id: &str,
+        factor: Option<Factor>,
+        proof: Option<FactorProof>,
+    ) -> Result<(), Error> {
+        let k = key(instance, User::KIND, user_id);
+        let flow = login_flow(instance);
+        let at = now_ms();
+        let right = match (factor, proof) {
+            (Some(factor), Some(proof)) => {
+                let change = UserChange::FactorRight { proof, at };
+                self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
+                    .await
+                    .map(|_| factor)
+            }
+            _ => Err(wrong_code()),
+        };
+        match right {
+            Ok(factor) => {
+                self.change_session(instance, session_id, SessionCommand::CheckFactor { factor })
+                    .await
+            }
+            Err(e) if e.code == Code::InvalidCode => {
+                let lockout = self.lockout_settings(instance, user).await?;
+                let change = UserChange::FactorWrong { lockout, at };
+                self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
+                    .await?;
+                Err(wrong_code())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

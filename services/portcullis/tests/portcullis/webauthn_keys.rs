@@ -1,0 +1,257 @@
+//! Security keys and passkeys with a real authenticator: Chromium's DevTools virtual
+//! authenticator (CTAP2, resident keys, user verification) answers the ceremonies on a page of
+//! the instance's origin, and the API registers the keys and checks their signatures through
+//! the Sessions API. Attacks: a signature made on another origin, an answer replayed to a new
+//! challenge, a registration answered twice, a signature counter that goes back, a key of
+//! another user.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{json, Value};
+use testkit::{server, Tenant};
+
+use super::oidc_behaviours::{auth_url, claims, exchange, VERIFIER};
+use super::oidc_support::{app, human, issuer, param, App, UserAgent};
+
+const PASSWORD: &str = "a long password";
+
+/// A browser with a virtual authenticator, driven line by line.
+struct Authenticator {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+}
+
+impl Authenticator {
+    /// A browser whose ceremonies may run on the origins of `pages` (the instance's first).
+    fn start(pages: &[String]) -> Authenticator {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
+        let mut child = Command::new("node")
+            .arg("webauthn.mjs")
+            .current_dir(dir)
+            .env("PAGES", pages.join(" "))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs: run `bash scripts/test`, which installs the clients");
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        Authenticator {
+            child,
+            input,
+            output,
+        }
+    }
+
+    fn send(&mut self, command: Value) -> Value {
+        writeln!(self.input, "{command}").unwrap();
+        let mut line = String::new();
+        self.output.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    /// The authenticator's answer to creation options.
+    fn create(&mut self, options: &Value) -> Value {
+        let a = self.send(json!({"op": "create", "options": options}));
+        assert!(a["error"].is_null(), "{a}");
+        a["credential"].clone()
+    }
+
+    /// The authenticator's answer to request options, signed on a page of `origin`.
+    fn get(&mut self, options: &Value, origin: Option<&str>) -> Value {
+        let a = self.send(json!({"op": "get", "options": options, "origin": origin}));
+        assert!(a["error"].is_null(), "{a} for {options}");
+        a["credential"].clone()
+    }
+}
+
+impl Drop for Authenticator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A page of the instance's origin.
+fn home(t: &Tenant) -> String {
+    format!("{}/.well-known/openid-configuration", issuer(t))
+}
+
+/// Registers a key of `kind` (`u2f`, `passkeys`) for `user`, named `name`: its id, and the
+/// credential id the authenticator gave it.
+fn register(
+    t: &Tenant,
+    key: &mut Authenticator,
+    user: &str,
+    kind: &str,
+    name: &str,
+) -> (String, String) {
+    let started = t
+        .client
+        .post(&format!("/v1/users/{user}/{kind}"), json!({}));
+    assert_eq!(started.status, 200, "{}", started.body);
+    let key_id = started.str("id");
+    let options = &started.body["public_key_credential_creation_options"];
+    let answer = key.create(options);
+    let verify = |c: &testkit::Client| {
+        c.post(
+            &format!("/v1/users/{user}/{kind}/{key_id}/verify"),
+            json!({"public_key_credential": answer, "name": name}),
+        )
+    };
+    let verified = verify(&t.client.after(&started));
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    // The same answer again: no registration waits for it.
+    assert_eq!(
+        verify(&t.client.after(&verified)).error(),
+        (404, "MFA-0001")
+    );
+    (key_id, answer["id"].as_str().unwrap().to_string())
+}
+
+/// A session of `username` (with the password when given), and the WebAuthn options of its
+/// challenge.
+fn challenged(t: &Tenant, username: &str, password: Option<&str>) -> (String, String, Value) {
+    let mut checks = json!({"user": {"login_name": username}});
+    if let Some(p) = password {
+        checks["password"] = json!({"password": p});
+    }
+    let created = t.client.post(
+        "/v1/sessions",
+        json!({"checks": checks, "challenges": {"webauthn": {}}}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let options = created.body["challenges"]["webauthn"].clone();
+    assert!(options["publicKey"]["challenge"].is_string(), "{options}");
+    (
+        created.str("session_id"),
+        created.str("session_token"),
+        options,
+    )
+}
+
+fn sign_in(t: &Tenant, session: &str, credential: &Value) -> testkit::Reply {
+    t.client.patch(
+        &format!("/v1/sessions/{session}"),
+        json!({"checks": {"webauthn": {"credential": credential}}}),
+    )
+}
+
+/// Finalizes a fresh authorization request of `app` with a session.
+fn finalize(t: &Tenant, app: &App, session: &str, token: &str) -> testkit::Reply {
+    let started = UserAgent::default().request("GET", &auth_url(t, app, ""), None);
+    let auth_request = param(started.location.as_deref().unwrap(), "authRequest").unwrap();
+    t.client.post(
+        &format!("/v1/auth_requests/{auth_request}/finalize"),
+        json!({"session_id": session, "session_token": token}),
+    )
+}
+
+/// Finalizes a fresh authorization request with a session: the ID token's claims.
+fn id_token_of(t: &Tenant, session: &str, token: &str) -> Value {
+    let app = app(t, "client_secret_basic", "jwt");
+    let done = finalize(t, &app, session, token);
+    assert_eq!(done.status, 200, "{}", done.body);
+    let code = param(&done.str("callback_url"), "code").unwrap();
+    let (status, tokens) = exchange(t, &app, &code, VERIFIER);
+    assert_eq!(status, 200, "{tokens}");
+    claims(tokens["id_token"].as_str().unwrap())
+}
+
+#[test]
+fn a_passkey_logs_in_without_a_password_and_signs_only_for_its_origin_and_once() {
+    let t = server().tenant_under("localhost");
+    let ada = human(&t, "ada", PASSWORD);
+    let page = home(&t);
+    let elsewhere = format!("http://{}:{}", t.domain, server().admin.port());
+    let mut key = Authenticator::start(&[page, format!("{elsewhere}/metrics")]);
+    let (key_id, _) = register(&t, &mut key, &ada, "passkeys", "Laptop");
+    let factors = t.client.get(&format!("/v1/users/{ada}/factors"));
+    assert_eq!(
+        factors.body["items"],
+        json!([{"type": "passkey", "id": key_id, "name": "Laptop", "verified": true}])
+    );
+
+    // No password: the passkey alone, user-verifying, is both factors.
+    let (session, token, options) = challenged(&t, "ada", None);
+    let answer = key.get(&options, None);
+    let signed = sign_in(&t, &session, &answer);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    assert!(signed.body["factors"]["passkey"]["checked_at"].is_string());
+    let c = id_token_of(&t, &session, &token);
+    assert_eq!(c["amr"], json!(["hwk", "user", "mfa"]));
+    assert_eq!(c["acr"], "urn:portcullis:loa:2fa");
+
+    // The same answer to a new challenge: refused.
+    let (session, _, _) = challenged(&t, "ada", None);
+    assert_eq!(sign_in(&t, &session, &answer).error(), (400, "USER-0017"));
+    // Signed on another origin of the same host: refused.
+    let (session, _, options) = challenged(&t, "ada", None);
+    let foreign = key.get(&options, Some(&elsewhere));
+    assert_eq!(sign_in(&t, &session, &foreign).error(), (400, "USER-0017"));
+    // A key whose counter went back (a clone): refused.
+    assert_eq!(key.send(json!({"op": "rewind"}))["rewound"], 1);
+    let (session, token, options) = challenged(&t, "ada", None);
+    let cloned = key.get(&options, None);
+    assert_eq!(sign_in(&t, &session, &cloned).error(), (400, "USER-0017"));
+    // Without any check the session finalizes nothing.
+    let app = app(&t, "client_secret_basic", "jwt");
+    let early = finalize(&t, &app, &session, &token);
+    assert_eq!(early.error(), (412, "SESSION-0003"));
+    // Removed: the key is no factor any more.
+    let removed = t
+        .client
+        .delete(&format!("/v1/users/{ada}/passkeys/{key_id}"));
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    let none = t.client.after(&removed).post(
+        "/v1/sessions",
+        json!({"checks": {"user": {"login_name": "ada"}}, "challenges": {"webauthn": {}}}),
+    );
+    assert_eq!(none.error(), (404, "MFA-0001"));
+}
+
+#[test]
+fn a_security_key_is_a_second_factor_after_the_password_and_only_its_users() {
+    let t = server().tenant_under("localhost");
+    let bob = human(&t, "bob", PASSWORD);
+    let eve = human(&t, "eve", PASSWORD);
+    let mut key = Authenticator::start(&[home(&t)]);
+    register(&t, &mut key, &bob, "u2f", "YubiKey");
+    let mut eves = Authenticator::start(&[home(&t)]);
+    let (_, eves_credential) = register(&t, &mut eves, &eve, "u2f", "Eve's key");
+
+    // Eve's key signing Bob's challenge: no key of Bob's.
+    let (session, _, options) = challenged(&t, "bob", Some(PASSWORD));
+    let mut theirs = options.clone();
+    theirs["publicKey"]["allowCredentials"] =
+        json!([{"type": "public-key", "id": eves_credential}]);
+    let answer = eves.get(&theirs, None);
+    assert_eq!(sign_in(&t, &session, &answer).error(), (400, "USER-0017"));
+    // Bob's key after his password.
+    let (session, token, options) = challenged(&t, "bob", Some(PASSWORD));
+    let signed = sign_in(&t, &session, &key.get(&options, None));
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let c = id_token_of(&t, &session, &token);
+    assert_eq!(c["amr"], json!(["pwd", "hwk", "mfa"]));
+    // At the hosted login: the password, then the key, in the browser.
+    let app = app(&t, "client_secret_basic", "jwt");
+    let login = key.send(
+        json!({"op": "login", "url": auth_url(&t, &app, ""), "username": "bob",
+        "password": PASSWORD, "redirect": super::oidc_support::REDIRECT}),
+    );
+    assert_eq!(login["heading"], "Confirm it is you", "{login}");
+    assert_eq!(login["button"], "Use my key", "{login}");
+    let landed = login["landed"].as_str().unwrap();
+    let (status, tokens) = exchange(&t, &app, &param(landed, "code").unwrap(), VERIFIER);
+    assert_eq!(status, 200, "{tokens}");
+    let c = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(c["amr"], json!(["pwd", "hwk", "mfa"]));
+    // A security key alone is no login: the password is still asked for.
+    let (session, token, options) = challenged(&t, "bob", None);
+    let signed = sign_in(&t, &session, &key.get(&options, None));
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let early = finalize(&t, &app, &session, &token);
+    assert_eq!(early.error(), (412, "SESSION-0003"));
+    assert_eq!(early.body["details"]["check"], "password");
+}
