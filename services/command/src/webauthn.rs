@@ -15,14 +15,20 @@ use domain::user::{
 use domain::{Aggregate, Code, Error};
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration,
-    Url, Uuid, Webauthn, WebauthnBuilder,
+    AuthenticationResult, DiscoverableAuthentication, DiscoverableKey, Passkey,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn,
+    WebauthnBuilder,
 };
+
+use crypto::sealing::Purpose;
+use crypto::secrets::token_hash;
 
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
+use crate::codes::{seal, unseal};
 use crate::oidc::login_flow;
+use crate::oidc::NewSession;
 use crate::sagas::key;
 use crate::Written;
 
@@ -71,6 +77,29 @@ pub struct KeyAnswer<'a> {
     pub key_id: &'a str,
     pub credential: &'a RegisterPublicKeyCredential,
     pub name: &'a str,
+}
+
+/// The proof a verified signature gives: the user's key that made it, its counter, and the
+/// challenge it signed (the hash of the ceremony's state, which holds it).
+fn proof_of(user: &User, result: &AuthenticationResult, state: &str) -> Option<FactorProof> {
+    let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
+    user.key_by_credential(&credential_id)
+        .map(|(key_id, _)| FactorProof::WebAuthn {
+            key_id: key_id.clone(),
+            counter: result.counter(),
+            challenge: token_hash(state),
+        })
+}
+
+/// How long a passkey login's challenge stays good, in milliseconds.
+const PASSKEY_CHALLENGE_MS: i64 = 5 * 60 * 1000;
+
+/// A passkey login's challenge as the login page carries it (sealed).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CarriedChallenge {
+    state: String,
+    origin: String,
+    expires_at: i64,
 }
 
 /// A key registration begun: its id and the options for `navigator.credentials.create()`.
@@ -342,13 +371,7 @@ impl CommandBus {
             tracing::info!(error = ?verified.err(), "a WebAuthn signature did not verify");
             return Ok(None);
         };
-        let credential_id = URL_SAFE_NO_PAD.encode(result.cred_id());
-        Ok(user
-            .key_by_credential(&credential_id)
-            .map(|(key_id, _)| FactorProof::WebAuthn {
-                key_id: key_id.clone(),
-                counter: result.counter(),
-            }))
+        Ok(proof_of(user, &result, &challenge.state))
     }
 
     /// Records a second factor's outcome: right (the user's actor agrees: a key's counter
@@ -362,23 +385,37 @@ impl CommandBus {
         factor: Option<Factor>,
         proof: Option<FactorProof>,
     ) -> Result<(), Error> {
+        let (Some(factor), Some(proof)) = (factor, proof) else {
+            return self.judge_factor(instance, user, user_id, None).await;
+        };
+        self.judge_factor(instance, user, user_id, Some(proof))
+            .await?;
+        self.change_session(instance, session_id, SessionCommand::CheckFactor { factor })
+            .await
+    }
+
+    /// Puts a second factor's proof (`None`: none verified) to the user's actor: right, or
+    /// wrong (`USER-0017`) and counted against the lockout's `max_otp_attempts`.
+    async fn judge_factor(
+        &self,
+        instance: &str,
+        user: &User,
+        user_id: &str,
+        proof: Option<FactorProof>,
+    ) -> Result<(), Error> {
         let k = key(instance, User::KIND, user_id);
         let flow = login_flow(instance);
         let at = now_ms();
-        let right = match (factor, proof) {
-            (Some(factor), Some(proof)) => {
+        let right = match proof {
+            Some(proof) => {
                 let change = UserChange::FactorRight { proof, at };
                 self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
                     .await
-                    .map(|_| factor)
             }
-            _ => Err(wrong_code()),
+            None => Err(wrong_code()),
         };
         match right {
-            Ok(factor) => {
-                self.change_session(instance, session_id, SessionCommand::CheckFactor { factor })
-                    .await
-            }
+            Ok(_) => Ok(()),
             Err(e) if e.code == Code::InvalidCode => {
                 let lockout = self.lockout_settings(instance, user).await?;
                 let change = UserChange::FactorWrong { lockout, at };
@@ -388,5 +425,88 @@ impl CommandBus {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// A passkey login's challenge, for a page at `origin` that does not know the user yet:
+    /// the options for `navigator.credentials.get()` and the challenge sealed for the page to
+    /// carry back (good for 5 minutes; nothing is written).
+    pub async fn passkey_challenge(
+        &self,
+        instance: &str,
+        origin: &str,
+    ) -> Result<(Value, String), Error> {
+        let rp = relying_party(origin, &self.instance_name(instance).await?)?;
+        let (rcr, state) = rp
+            .start_discoverable_authentication()
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let carried = CarriedChallenge {
+            state: to_json(&state)?,
+            origin: origin.to_string(),
+            expires_at: now_ms() + PASSKEY_CHALLENGE_MS,
+        };
+        let sealed = seal(
+            self.master_key()?,
+            Purpose::PasskeyChallenge,
+            instance,
+            &to_json(&carried)?,
+        );
+        let options = serde_json::to_value(rcr).map_err(|e| Error::internal(e.to_string()))?;
+        Ok((options, sealed))
+    }
+
+    /// A login with a passkey alone: the key's answer to a challenge of
+    /// [`CommandBus::passkey_challenge`] names its user, whose passkey must have signed it. A
+    /// new session with the passkey checked, or `USER-0017` (an expired or altered challenge,
+    /// a signature for another origin, an unknown key, a counter that went back, a challenge
+    /// signed before, a user who may not log in, passkeys disabled).
+    pub async fn passkey_login(
+        &self,
+        instance: &str,
+        sealed: &str,
+        answer: &PublicKeyCredential,
+    ) -> Result<NewSession, Error> {
+        let carried: CarriedChallenge = unseal(
+            self.master_key()?,
+            Purpose::PasskeyChallenge,
+            instance,
+            sealed,
+        )
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .filter(|c: &CarriedChallenge| c.expires_at > now_ms())
+        .ok_or_else(wrong_code)?;
+        let rp = relying_party(&carried.origin, &self.instance_name(instance).await?)?;
+        let (handle, _) = rp
+            .identify_discoverable_authentication(answer)
+            .map_err(|_| wrong_code())?;
+        let user_id = handle.to_string();
+        let user = self.user(instance, &user_id).await?;
+        let login = self.login_settings(instance, &user).await?;
+        let usable = crate::factors::usable_factors(&user, &login);
+        if !user.exists() || !usable.contains(&Factor::Passkey) {
+            return Err(wrong_code());
+        }
+        let keys: Vec<DiscoverableKey> = user
+            .keys_of(KeyKind::Passkey)
+            .map(|(_, k)| from_json::<Passkey>(&k.credential).map(DiscoverableKey::from))
+            .collect::<Result<_, _>>()?;
+        let state: DiscoverableAuthentication = from_json(&carried.state)?;
+        let proof = match rp.finish_discoverable_authentication(answer, state, &keys) {
+            Ok(result) => proof_of(&user, &result, &carried.state),
+            Err(e) => {
+                tracing::info!(error = %e, "a passkey's signature did not verify");
+                None
+            }
+        };
+        self.judge_factor(instance, &user, &user_id, proof).await?;
+        let created = self.create_session(instance, &user_id, false).await?;
+        let factor = Factor::Passkey;
+        self.change_session(
+            instance,
+            &created.session_id,
+            SessionCommand::CheckFactor { factor },
+        )
+        .await?;
+        Ok(created)
     }
 }

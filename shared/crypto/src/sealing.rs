@@ -29,6 +29,8 @@ pub enum Purpose {
     CallSigningKey,
     /// A user's TOTP secret (the authenticator app's key).
     TotpSecret,
+    /// A passkey login's challenge, carried by the login page until the key answers.
+    PasskeyChallenge,
 }
 
 impl Purpose {
@@ -41,6 +43,7 @@ impl Purpose {
             Purpose::MessageCode => b"portcullis/seal/message-code/v1",
             Purpose::CallSigningKey => b"portcullis/seal/call-signing-key/v1",
             Purpose::TotpSecret => b"portcullis/seal/totp-secret/v1",
+            Purpose::PasskeyChallenge => b"portcullis/seal/passkey-challenge/v1",
         }
     }
 }

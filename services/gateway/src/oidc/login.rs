@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::oidc::NewSession;
 use domain::oidc::{PendingAuthRequest, SessionCommand};
-use domain::settings::{BrandingSettings, MessageTemplate};
+use domain::settings::{BrandingSettings, MessageTemplate, Passkeys};
 use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -23,6 +23,7 @@ use super::texts::{Notice, Texts};
 use super::OAuthResult;
 use crate::api::login_sessions::{self, callback_url};
 use crate::auth::instance_of;
+use crate::limits::Subject;
 use crate::reads::read;
 use crate::Gateway;
 
@@ -140,6 +141,8 @@ enum Why {
     Busy,
     /// The login settings allow no passwords.
     NotAllowed,
+    /// A passkey's answer was refused.
+    KeyRefused,
 }
 
 impl Why {
@@ -149,6 +152,7 @@ impl Why {
             Why::TooMany => texts.too_many,
             Why::Busy => texts.busy,
             Why::NotAllowed => texts.no_passwords,
+            Why::KeyRefused => texts.key_refused,
         }
     }
 }
@@ -182,6 +186,39 @@ fn not_checked(e: &Error) -> Option<Refusal<'_>> {
 struct LoginForm<'a> {
     auth_request: &'a str,
     username: &'a str,
+    /// A passkey's challenge, where the login settings allow passkeys.
+    passkey: Option<PasskeyOffer>,
+}
+
+/// A login with a passkey, offered beside the password: the options for
+/// `navigator.credentials.get()` and the challenge sealed for the page to carry back.
+pub struct PasskeyOffer {
+    pub options: String,
+    pub state: String,
+}
+
+/// The passkey login a page offers, where its login settings allow passkeys (none if the
+/// challenge cannot be made now: the password form still works).
+async fn passkey_offer(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    setup: &PageLook,
+) -> Option<PasskeyOffer> {
+    if setup.login.passkeys != Passkeys::Allowed {
+        return None;
+    }
+    let origin = super::issuer(gw, req).ok()?;
+    match gw.bus.passkey_challenge(instance, &origin).await {
+        Ok((options, state)) => Some(PasskeyOffer {
+            options: options.to_string(),
+            state,
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "no passkey challenge for the login page");
+            None
+        }
+    }
 }
 
 fn login_page(
@@ -207,8 +244,12 @@ fn login_page(
             .login
             .allow_register
             .then(|| login_path("/ui/login/register", form.auth_request)),
+        passkey: form.passkey.as_ref(),
     };
-    let mut response = pages::render(status, &page.frame, &page);
+    let mut response = match page.passkey {
+        Some(_) => pages::render_with_script(status, &page.frame, &page),
+        None => pages::render(status, &page.frame, &page),
+    };
     if let Some(seconds) = refusal.and_then(|r| r.retry_after) {
         response.headers_mut().insert(
             actix_web::http::header::RETRY_AFTER,
@@ -254,6 +295,7 @@ pub(super) async fn login_form(
     let form = LoginForm {
         auth_request,
         username,
+        passkey: passkey_offer(gw, req, instance, &setup).await,
     };
     login_page(req, &setup, language.texts(), form, None)
 }
@@ -291,36 +333,129 @@ pub async fn submit(
         Ok(created) => created,
         Err(e) => match refusal(&e) {
             Some(refusal) => {
-                let language = Language::of_login(&request, &req);
-                let project = &request.params.project_id;
-                let setup = login_setup(&gw, &instance, project, language).await;
-                let form = LoginForm {
-                    auth_request: &f.auth_request,
-                    username: &f.username,
-                };
-                let texts = language.texts();
-                return Ok(login_page(&req, &setup, texts, form, Some(refusal)));
+                let (ar, name) = (&f.auth_request, &f.username);
+                return Ok(refused(&gw, &req, &instance, &request, (ar, name), refusal).await);
             }
             None => return Err(e.into()),
         },
     };
-    // Every login gets a new session id and cookie, so that a cookie planted or seen before
-    // the login is worth nothing after it: the user's earlier session in this browser ends.
-    // Other users' sessions stay, for the account selection.
-    let open = open_sessions(&gw, &req, &instance).await?;
+    let user_id = user_id.unwrap_or_default();
+    logged_in(
+        &gw,
+        &req,
+        (&instance, &f.auth_request, &request),
+        &user_id,
+        created,
+    )
+    .await
+}
+
+/// The login form again, saying why the last submission did not log in.
+async fn refused(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    request: &PendingAuthRequest,
+    (auth_request, username): (&str, &str),
+    refusal: Refusal<'_>,
+) -> HttpResponse {
+    let language = Language::of_login(request, req);
+    let project = &request.params.project_id;
+    let setup = login_setup(gw, instance, project, language).await;
+    let form = LoginForm {
+        auth_request,
+        username,
+        passkey: passkey_offer(gw, req, instance, &setup).await,
+    };
+    login_page(req, &setup, language.texts(), form, Some(refusal))
+}
+
+/// The end of a first step that logged `user_id` in with a new session. Every login gets a
+/// new session id and cookie, so that a cookie planted or seen before the login is worth
+/// nothing after it: the user's earlier session in this browser ends. Other users' sessions
+/// stay, for the account selection.
+pub(super) async fn logged_in(
+    gw: &Gateway,
+    req: &HttpRequest,
+    (instance, auth_request, request): (&str, &str, &PendingAuthRequest),
+    user_id: &str,
+    created: NewSession,
+) -> OAuthResult<HttpResponse> {
+    let open = open_sessions(gw, req, instance).await?;
     let mut others = Vec::new();
     for o in open {
-        match Some(&o.session.user_id) == user_id.as_ref() {
+        match o.session.user_id == user_id {
             true => {
                 gw.bus
-                    .change_session(&instance, &o.id, SessionCommand::End)
+                    .change_session(instance, &o.id, SessionCommand::End)
                     .await?
             }
             false => others.push(o.token),
         }
     }
-    let response = finalized(&gw, &req, &instance, &f.auth_request, &request, created).await?;
-    Ok(keep(&req, response, None, others))
+    let response = finalized(gw, req, instance, auth_request, request, created).await?;
+    Ok(keep(req, response, None, others))
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyFields {
+    #[serde(rename = "authRequest")]
+    auth_request: String,
+    csrf: String,
+    /// The challenge, as the page carried it (sealed).
+    state: String,
+    /// The authenticator's answer (`PublicKeyCredential.toJSON()`), as JSON.
+    credential: String,
+}
+
+/// A login with a passkey alone: its answer names its user. Counted against the rate limit
+/// of the client's address; a refusal is the login form again.
+pub async fn passkey(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    form: web::Form<PasskeyFields>,
+) -> OAuthResult<HttpResponse> {
+    let f = form.into_inner();
+    let (instance, request) = match posted(&gw, &req, &f.auth_request, &f.csrf).await? {
+        Ok(posted) => posted,
+        Err(page) => return Ok(page),
+    };
+    let who = Subject {
+        ip: gw.edge.client_ip(&req),
+        instance: &instance,
+        account: None,
+    };
+    let logged = match gw.limits.check(&who) {
+        Err(e) => Err(e),
+        Ok(()) => match serde_json::from_str::<command::PublicKeyCredential>(&f.credential) {
+            Ok(answer) => gw.bus.passkey_login(&instance, &f.state, &answer).await,
+            Err(_) => Err(domain::user::wrong_code()),
+        },
+    };
+    let created = match logged {
+        Ok(created) => created,
+        Err(e) => {
+            let refusal = match e.code {
+                Code::InvalidCode => {
+                    gw.limits.failed(&who);
+                    Refusal {
+                        status: StatusCode::UNAUTHORIZED,
+                        why: Why::KeyRefused,
+                        retry_after: None,
+                    }
+                }
+                _ => match not_checked(&e) {
+                    Some(refusal) => refusal,
+                    None => return Err(e.into()),
+                },
+            };
+            let ar = &f.auth_request;
+            return Ok(refused(&gw, &req, &instance, &request, (ar, ""), refusal).await);
+        }
+    };
+    let (i, ar) = (instance.as_str(), f.auth_request.as_str());
+    let (session, _) = gw.bus.session_with_user(i, &created.session_id).await?;
+    logged_in(&gw, &req, (i, ar, &request), &session.user_id, created).await
 }
 
 /// The end of a login with a new session: see [`finalize_session`].

@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(pages::STYLESHEET, web::get().to(pages::stylesheet))
     .route("/ui/login", web::get().to(login::page))
     .route("/ui/login", web::post().to(login::submit))
+    .route("/ui/login/passkey", web::post().to(login::passkey))
     .route(
         "/ui/login/password",
         web::post().to(expired_password::submit),

@@ -71,6 +71,8 @@ pub struct LoginPage<'a> {
     pub reset_href: Option<String>,
     /// Where "Create an account" leads (where the login settings allow registration).
     pub register_href: Option<String>,
+    /// A login with a passkey, where the login settings allow passkeys.
+    pub passkey: Option<&'a super::login::PasskeyOffer>,
 }
 
 /// An account of the browser, as the account selection shows it.

@@ -7,6 +7,8 @@
 //   {"op": "rewind"}   the authenticator's signature counters back to 0 (a cloned key)
 //   {"op": "login", "url", "username", "password", "redirect"}: the hosted login, by keyboard,
 //       up to the key's step, whose button is pressed -> {"heading", "landed"}
+//   {"op": "passkey", "url", "redirect"}: the hosted login's "Log in with a passkey"
+//       -> {"button", "landed"}
 // PAGES: pages of the origins the ceremonies may run on (the instance's first), under
 // .localhost: secure contexts on loopback, as WebAuthn needs.
 import { createInterface } from 'node:readline';
@@ -80,6 +82,16 @@ async function run(command) {
       // The app is not running: the browser ends on its error page.
       await page.waitForURL((url) => url.href.startsWith('chrome-error:'));
       return { heading, button, landed: back.url() };
+    }
+    case 'passkey': {
+      await page.goto(command.url);
+      const button = await page.textContent('form.passkey button');
+      const [back] = await Promise.all([
+        page.waitForEvent('requestfailed', (r) => r.url().startsWith(command.redirect)),
+        page.click('form.passkey button'),
+      ]);
+      await page.waitForURL((url) => url.href.startsWith('chrome-error:'));
+      return { button, landed: back.url() };
     }
     default:
       throw new Error(`unknown op ${command.op}`);

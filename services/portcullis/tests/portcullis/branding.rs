@@ -74,12 +74,25 @@ fn an_apps_login_shows_its_orgs_branding_else_the_instances() {
         csp.contains("img-src 'none'") && csp.contains("default-src 'none'"),
         "{csp}"
     );
-    // No script; styles only from the login's stylesheet and the page's own inline style,
-    // whose nonce is new on every page.
+    // Scripts only from the login's own origin (its passkey step), none inline; styles only
+    // from the login's stylesheet and the page's own inline style, whose nonce is new on
+    // every page.
     assert!(
-        !csp.contains("script-src") && !csp.contains("unsafe-inline"),
+        csp.contains("script-src 'self';") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
+    assert!(page.contains("<script src=\"/ui/assets/webauthn.js\"></script>"));
+    // Where passkeys are disabled the page runs no script at all.
+    let off = t.client.put(
+        "/v1/instance/settings/login",
+        json!({"passkeys": "disabled"}),
+    );
+    assert_eq!(off.status, 200, "{}", off.body);
+    let (without, no_script) = login_page(&t, &plain);
+    assert!(!no_script.contains("script-src"), "{no_script}");
+    assert!(!without.contains("<script"), "{without}");
+    let on = t.client.put("/v1/instance/settings/login", json!({}));
+    assert_eq!(on.status, 200, "{}", on.body);
     let nonce = csp
         .split("'nonce-")
         .nth(1)

@@ -183,6 +183,17 @@ fn a_passkey_logs_in_without_a_password_and_signs_only_for_its_origin_and_once()
     assert_eq!(c["amr"], json!(["hwk", "user", "mfa"]));
     assert_eq!(c["acr"], "urn:portcullis:loa:2fa");
 
+    // At the hosted login, from its first page: "Log in with a passkey", no login name.
+    let app = app(&t, "client_secret_basic", "jwt");
+    let login = key.send(json!({"op": "passkey", "url": auth_url(&t, &app, ""),
+        "redirect": super::oidc_support::REDIRECT}));
+    assert_eq!(login["button"], "Log in with a passkey", "{login}");
+    let landed = login["landed"].as_str().unwrap();
+    let (status, tokens) = exchange(&t, &app, &param(landed, "code").unwrap(), VERIFIER);
+    assert_eq!(status, 200, "{tokens}");
+    let c = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(c["amr"], json!(["hwk", "user", "mfa"]));
+    assert_eq!(c["sub"], ada);
     // The same answer to a new challenge: refused.
     let (session, _, _) = challenged(&t, "ada", None);
     assert_eq!(sign_in(&t, &session, &answer).error(), (400, "USER-0017"));
@@ -196,7 +207,6 @@ fn a_passkey_logs_in_without_a_password_and_signs_only_for_its_origin_and_once()
     let cloned = key.get(&options, None);
     assert_eq!(sign_in(&t, &session, &cloned).error(), (400, "USER-0017"));
     // Without any check the session finalizes nothing.
-    let app = app(&t, "client_secret_basic", "jwt");
     let early = finalize(&t, &app, &session, &token);
     assert_eq!(early.error(), (412, "SESSION-0003"));
     // Removed: the key is no factor any more.

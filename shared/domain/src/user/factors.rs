@@ -102,6 +102,9 @@ pub struct Factors {
     /// A key's registration waiting for its answer.
     #[serde(default)]
     pub pending_key: Option<PendingKey>,
+    /// The challenges keys signed lately (hashes, with when): each is good once.
+    #[serde(default)]
+    pub signed_challenges: Vec<(String, i64)>,
 }
 
 impl Factors {
@@ -141,8 +144,13 @@ pub enum FactorProof {
     Otp { channel: Channel, code_hash: String },
     /// A recovery code (its hash).
     RecoveryCode { code_hash: String },
-    /// A WebAuthn key's signature, verified by the service, with the counter it carried.
-    WebAuthn { key_id: String, counter: u32 },
+    /// A WebAuthn key's signature, verified by the service, with the counter it carried and
+    /// the hash of the challenge it signed.
+    WebAuthn {
+        key_id: String,
+        counter: u32,
+        challenge: String,
+    },
 }
 
 fn not_found(factor: &str) -> Error {
@@ -294,7 +302,11 @@ impl User {
                 }
                 UserEvent::OtpChecked { channel: *channel }
             }
-            FactorProof::WebAuthn { key_id, counter } => self.key_checked(key_id, *counter)?,
+            FactorProof::WebAuthn {
+                key_id,
+                counter,
+                challenge,
+            } => self.key_checked(key_id, *counter, challenge, at)?,
             FactorProof::RecoveryCode { code_hash } => {
                 match f
                     .recovery_codes

@@ -52,6 +52,27 @@ pub struct PendingKey {
     pub state: String,
 }
 
+/// How long a signed challenge is remembered, in milliseconds: longer than any challenge
+/// lives (a passkey login's, 5 minutes; a session's, the session).
+pub const SIGNED_CHALLENGE_MEMORY_MS: i64 = 24 * 3600 * 1000;
+
+/// The most signed challenges remembered per user.
+const MOST_SIGNED_CHALLENGES: usize = 64;
+
+impl super::Factors {
+    /// Records a signed challenge, forgetting those older than the memory.
+    pub(super) fn challenge_signed(&mut self, challenge: &str, at: i64) {
+        self.signed_challenges
+            .retain(|(_, when)| at - when < SIGNED_CHALLENGE_MEMORY_MS);
+        self.signed_challenges.push((challenge.to_string(), at));
+        let excess = self
+            .signed_challenges
+            .len()
+            .saturating_sub(MOST_SIGNED_CHALLENGES);
+        self.signed_challenges.drain(..excess);
+    }
+}
+
 /// The longest name of a key.
 const LONGEST_NAME: usize = 100;
 
@@ -132,9 +153,16 @@ impl User {
         }
     }
 
-    /// A key's signature at a login, with the counter it carried: a counter that does not
-    /// move past the last one seen (where either is not 0) is refused.
-    pub(super) fn key_checked(&self, key_id: &str, counter: u32) -> Result<UserEvent> {
+    /// A key's signature at a login, with the counter it carried and the challenge it
+    /// signed (its hash), at `at`: a counter that does not move past the last one seen (where
+    /// either is not 0) is refused, and so is a challenge signed before.
+    pub(super) fn key_checked(
+        &self,
+        key_id: &str,
+        counter: u32,
+        challenge: &str,
+        at: i64,
+    ) -> Result<UserEvent> {
         let key = self
             .factors
             .keys
@@ -143,9 +171,19 @@ impl User {
         if (counter != 0 || key.counter != 0) && counter <= key.counter {
             return Err(super::wrong_code());
         }
+        if self
+            .factors
+            .signed_challenges
+            .iter()
+            .any(|(c, _)| c == challenge)
+        {
+            return Err(super::wrong_code());
+        }
         Ok(UserEvent::WebAuthnChecked {
             key_id: key_id.to_string(),
             counter,
+            challenge: challenge.to_string(),
+            at,
         })
     }
 

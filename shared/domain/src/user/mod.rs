@@ -301,6 +301,9 @@ pub enum UserEvent {
     WebAuthnChecked {
         key_id: String,
         counter: u32,
+        /// The hash of the challenge it signed (each is good once).
+        challenge: String,
+        at: i64,
     },
 }
 
@@ -712,10 +715,16 @@ impl Aggregate for User {
             UserEvent::WebAuthnRemoved { key_id } => {
                 self.factors.keys.remove(key_id);
             }
-            UserEvent::WebAuthnChecked { key_id, counter } => {
+            UserEvent::WebAuthnChecked {
+                key_id,
+                counter,
+                challenge,
+                at,
+            } => {
                 if let Some(k) = self.factors.keys.get_mut(key_id) {
                     k.counter = *counter;
                 }
+                self.factors.challenge_signed(challenge, *at);
                 self.factors.failed_checks = 0;
             }
             UserEvent::PasswordCheckSucceeded => {

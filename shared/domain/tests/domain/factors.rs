@@ -346,6 +346,8 @@ fn with_passkey(counter: u32) -> Vec<E> {
         events.push(E::WebAuthnChecked {
             key_id: s("k1"),
             counter,
+            challenge: s("c0"),
+            at: NOW - 1000,
         });
     }
     events
@@ -402,31 +404,36 @@ fn a_key_is_registered_once_per_waiting_registration_and_its_counter_only_moves_
         [Factor::Passkey]
     );
     // Counters: each signature's must pass the last seen, unless the authenticator keeps none.
-    let signed = |key_id: &str, counter| {
+    let signed = |key_id: &str, counter, challenge: &str| {
         check(FactorProof::WebAuthn {
             key_id: s(key_id),
             counter,
+            challenge: s(challenge),
         })
     };
+    let checked = |counter, challenge: &str| E::WebAuthnChecked {
+        key_id: s("k1"),
+        counter,
+        challenge: s(challenge),
+        at: NOW,
+    };
     given::<User>(&with_passkey(0))
-        .when(signed("k1", 0))
-        .then(&[E::WebAuthnChecked {
-            key_id: s("k1"),
-            counter: 0,
-        }]);
+        .when(signed("k1", 0, "c1"))
+        .then(&[checked(0, "c1")]);
     given::<User>(&with_passkey(5))
-        .when(signed("k1", 6))
-        .then(&[E::WebAuthnChecked {
-            key_id: s("k1"),
-            counter: 6,
-        }]);
+        .when(signed("k1", 6, "c1"))
+        .then(&[checked(6, "c1")]);
+    // A challenge signed before: refused, whatever the counter says.
+    given::<User>(&with_passkey(5))
+        .when(signed("k1", 6, "c0"))
+        .then_error(Code::InvalidCode);
     for backwards in [5, 4, 0] {
         given::<User>(&with_passkey(5))
-            .when(signed("k1", backwards))
+            .when(signed("k1", backwards, "c1"))
             .then_error(Code::InvalidCode);
     }
     given::<User>(&with_passkey(5))
-        .when(signed("k9", 6))
+        .when(signed("k9", 6, "c1"))
         .then_error(Code::InvalidCode);
     // Removed by its kind and id only.
     given::<User>(&with_passkey(0))

@@ -289,6 +289,8 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             E::WebAuthnChecked {
                 key_id: s("k2"),
                 counter: 7,
+                challenge: s("9f86d08188"),
+                at: 1_700_000_000_040,
             },
         ]
         .map(D::User),
