@@ -132,7 +132,7 @@ impl CommandBus {
     }
 
     /// Counts a wrong code of `kind` against the lockout settings of the user's org.
-    async fn code_was_wrong_for(
+    pub(crate) async fn code_was_wrong_for(
         &self,
         instance: &str,
         user_id: &str,

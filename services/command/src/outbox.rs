@@ -22,6 +22,7 @@ fn template(kind: CodeKind) -> MessageTemplate {
         CodeKind::PasswordReset => MessageTemplate::PasswordReset,
         CodeKind::Init => MessageTemplate::Init,
         CodeKind::OtpEmail => MessageTemplate::OtpEmail,
+        CodeKind::PasskeyRegistration => MessageTemplate::PasskeyRegistration,
         CodeKind::OtpSms => MessageTemplate::OtpSms,
     }
 }
@@ -43,6 +44,7 @@ fn page(kind: CodeKind) -> Option<&'static str> {
         CodeKind::VerifyPhone => Some("verify_phone"),
         CodeKind::PasswordReset => Some("reset"),
         CodeKind::Init => Some("invite"),
+        CodeKind::PasskeyRegistration => Some("passkey"),
         CodeKind::OtpEmail | CodeKind::OtpSms => None,
     }
 }

@@ -10,7 +10,8 @@ use base64::Engine;
 use domain::instance::Instance;
 use domain::oidc::{KeyChallenge, Session, SessionCommand};
 use domain::user::{
-    wrong_code, Factor, FactorProof, KeyKind, User, UserChange, UserCommand, UserKind, WebAuthnKey,
+    wrong_code, CodeKind, Factor, FactorProof, KeyKind, User, UserChange, UserCommand, UserKind,
+    WebAuthnKey,
 };
 use domain::{Aggregate, Code, Error};
 use serde_json::Value;
@@ -22,11 +23,11 @@ use webauthn_rs::prelude::{
 };
 
 use crypto::sealing::Purpose;
-use crypto::secrets::token_hash;
+use crypto::secrets::{code_hash, token_hash};
 
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
-use crate::codes::{seal, unseal};
+use crate::codes::{seal, unseal, CodeRequest, Delivery};
 use crate::oidc::login_flow;
 use crate::oidc::NewSession;
 use crate::sagas::key;
@@ -127,7 +128,36 @@ impl CommandBus {
         origin: &str,
     ) -> Result<NewKey, Error> {
         let user = self.user(instance, user_id).await?;
-        let login = self.login_settings(instance, &user).await?;
+        let (options, state) = self
+            .creation(instance, &user, user_id, kind, origin)
+            .await?;
+        let key_id = uuid::Uuid::now_v7().to_string();
+        let change = UserChange::StartKey {
+            key_id: key_id.clone(),
+            kind,
+            state,
+        };
+        let written = self
+            .change_user(caller, instance, user_id, change, None)
+            .await?;
+        Ok(NewKey {
+            written,
+            key_id,
+            options,
+        })
+    }
+
+    /// The options for `navigator.credentials.create()` of a key of `kind` for a user, and
+    /// the ceremony's state; `MFA-0003` where the login settings do not allow the kind.
+    async fn creation(
+        &self,
+        instance: &str,
+        user: &User,
+        user_id: &str,
+        kind: KeyKind,
+        origin: &str,
+    ) -> Result<(Value, String), Error> {
+        let login = self.login_settings(instance, user).await?;
         let factor = kind_factor(kind);
         if !login.allows(factor) {
             return Err(Error::new(
@@ -153,7 +183,7 @@ impl CommandBus {
             .map(Into::into)
             .collect();
         let (name, display) = (&user.username, &profile.display_name);
-        let (mut options, state) = match kind {
+        let (options, state) = match kind {
             KeyKind::Passkey => {
                 let (ccr, reg) = rp
                     .start_passkey_registration(handle, name, display, Some(exclude))
@@ -174,9 +204,7 @@ impl CommandBus {
                 (serde_json::to_value(ccr), to_json(&reg)?)
             }
         };
-        let options = options
-            .as_mut()
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let mut options = options.map_err(|e| Error::internal(e.to_string()))?;
         match kind {
             KeyKind::Passkey => {
                 // A passkey lives on its authenticator (discoverable), so that a login can
@@ -195,20 +223,7 @@ impl CommandBus {
                 }
             }
         }
-        let key_id = uuid::Uuid::now_v7().to_string();
-        let change = UserChange::StartKey {
-            key_id: key_id.clone(),
-            kind,
-            state,
-        };
-        let written = self
-            .change_user(caller, instance, user_id, change, None)
-            .await?;
-        Ok(NewKey {
-            written,
-            key_id,
-            options: options.take(),
-        })
+        Ok((options, state))
     }
 
     /// Finishes registering a key with the authenticator's answer.
@@ -220,10 +235,24 @@ impl CommandBus {
         answer: KeyAnswer<'_>,
         origin: &str,
     ) -> Result<Written, Error> {
-        let (key_id, name) = (answer.key_id, answer.name);
         let user = self.user(instance, user_id).await?;
+        let key = self.registered(instance, &user, &answer, origin).await?;
+        let key_id = answer.key_id.to_string();
+        let change = UserChange::AddKey { key_id, key };
+        self.change_user(caller, instance, user_id, change, None)
+            .await
+    }
+
+    /// The key the authenticator's answer to the user's waiting registration makes.
+    async fn registered(
+        &self,
+        instance: &str,
+        user: &User,
+        answer: &KeyAnswer<'_>,
+        origin: &str,
+    ) -> Result<WebAuthnKey, Error> {
         let pending = match &user.factors.pending_key {
-            Some(p) if p.key_id == key_id => p.clone(),
+            Some(p) if p.key_id == answer.key_id => p.clone(),
             _ => {
                 return Err(Error::new(
                     Code::FactorNotFound,
@@ -249,18 +278,119 @@ impl CommandBus {
                 (URL_SAFE_NO_PAD.encode(key.cred_id()), to_json(&key)?)
             }
         };
-        let change = UserChange::AddKey {
-            key_id: key_id.to_string(),
-            key: WebAuthnKey {
-                kind: pending.kind,
-                name: name.to_string(),
-                credential_id,
-                credential,
-                counter: 0,
-            },
+        Ok(WebAuthnKey {
+            kind: pending.kind,
+            name: answer.name.to_string(),
+            credential_id,
+            credential,
+            counter: 0,
+        })
+    }
+
+    /// A link that registers a passkey for a user without their password (its code is the
+    /// proof, good for 60 minutes): sent by email, or returned. Whoever may make it must hold
+    /// what the user holds (it gives a way to log in as them).
+    pub async fn passkey_link(
+        &self,
+        caller: &Caller,
+        instance: &str,
+        user_id: &str,
+        delivery: Delivery,
+        base_url: String,
+    ) -> Result<(Written, Option<String>), Error> {
+        let user = self.user(instance, user_id).await?;
+        if !self
+            .login_settings(instance, &user)
+            .await?
+            .allows(Factor::Passkey)
+        {
+            return Err(Error::new(
+                Code::FactorNotAllowed,
+                "the login settings do not allow passkeys",
+            )
+            .with("factor", "passkey"));
+        }
+        let request = CodeRequest {
+            kind: CodeKind::PasskeyRegistration,
+            delivery,
+            base_url: base_url.clone(),
         };
-        self.change_user(caller, instance, user_id, change, None)
-            .await
+        let (written, code) = self.add_code(caller, instance, user_id, request).await?;
+        let link = code.map(|code| {
+            format!(
+                "{}/ui/login/passkey?user={user_id}&code={code}",
+                base_url.trim_end_matches('/')
+            )
+        });
+        Ok((written, link))
+    }
+
+    /// Begins the passkey registration of a registration link: `USER-0017` (counted) for a
+    /// wrong, used or expired code.
+    pub async fn start_key_by_code(
+        &self,
+        instance: &str,
+        user_id: &str,
+        code: &str,
+        origin: &str,
+    ) -> Result<(String, Value), Error> {
+        let user = self.user(instance, user_id).await?;
+        let (options, state) = self
+            .creation(instance, &user, user_id, KeyKind::Passkey, origin)
+            .await?;
+        let key_id = uuid::Uuid::now_v7().to_string();
+        let change = UserChange::StartKeyByCode {
+            code_hash: code_hash(code),
+            at: now_ms(),
+            key_id: key_id.clone(),
+            state,
+        };
+        self.by_code(instance, user_id, &user, change).await?;
+        Ok((key_id, options))
+    }
+
+    /// Registers the passkey of a registration link with the authenticator's answer; the
+    /// code is used up.
+    pub async fn finish_key_by_code(
+        &self,
+        instance: &str,
+        user_id: &str,
+        code: &str,
+        answer: KeyAnswer<'_>,
+        origin: &str,
+    ) -> Result<(), Error> {
+        let user = self.user(instance, user_id).await?;
+        let key = self.registered(instance, &user, &answer, origin).await?;
+        let change = UserChange::AddKeyByCode {
+            code_hash: code_hash(code),
+            at: now_ms(),
+            key_id: answer.key_id.to_string(),
+            key,
+        };
+        self.by_code(instance, user_id, &user, change).await
+    }
+
+    /// A change whose proof is a registration link's code, made by the login flow; a wrong
+    /// code counts against the lockout's `max_otp_attempts`.
+    async fn by_code(
+        &self,
+        instance: &str,
+        user_id: &str,
+        user: &User,
+        change: UserChange,
+    ) -> Result<(), Error> {
+        let k = key(instance, User::KIND, user_id);
+        let flow = login_flow(instance);
+        let done = self
+            .execute::<User>(&k, &flow, UserCommand::Change(change), None)
+            .await;
+        if let Err(e) = &done {
+            if e.code == Code::InvalidCode {
+                self.code_was_wrong_for(instance, user_id, user, CodeKind::PasskeyRegistration)
+                    .await?;
+            }
+        }
+        done.map(|_| ())
     }
 
     /// A challenge for the keys of `factor` (`None`: passkeys if the user has any, else

@@ -1,14 +1,25 @@
 // The hosted login's WebAuthn steps: a form with data-options asks the browser's
-// authenticator to sign the challenge in it, and posts the answer in its `credential` field.
-// The login's only script, served from the login's own origin.
+// authenticator to sign the challenge in it, one with data-create-options to create a
+// passkey; either posts the answer in its `credential` field. The login's only script,
+// served from the login's own origin.
 'use strict';
-for (const form of document.querySelectorAll('form[data-options]')) {
+
+async function answer(form) {
+  if (form.dataset.createOptions) {
+    const options = JSON.parse(form.dataset.createOptions);
+    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey);
+    return navigator.credentials.create({ publicKey });
+  }
+  const options = JSON.parse(form.dataset.options);
+  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey);
+  return navigator.credentials.get({ publicKey });
+}
+
+for (const form of document.querySelectorAll('form[data-options], form[data-create-options]')) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const options = JSON.parse(form.dataset.options);
-      const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey);
-      const credential = await navigator.credentials.get({ publicKey });
+      const credential = await answer(form);
       form.elements.credential.value = JSON.stringify(credential.toJSON());
       form.submit();
     } catch (e) {

@@ -111,7 +111,7 @@ impl Modify for BearerAuth {
         factors::add_otp_email, factors::remove_otp_email, factors::add_otp_sms, factors::remove_otp_sms,
         factors::recovery_codes, factors::list_factors,
         factors::add_u2f, factors::verify_u2f, factors::remove_u2f,
-        factors::add_passkey, factors::verify_passkey, factors::remove_passkey,
+        factors::add_passkey, factors::verify_passkey, factors::remove_passkey, factors::passkey_link,
         sessions::list_sessions, sessions::end_sessions, sessions::end_session,
         login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request,
         settings::get_instance_settings, settings::set_instance_settings,

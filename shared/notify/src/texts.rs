@@ -84,6 +84,16 @@ fn texts(kind: CodeKind, german: bool, overrides: &MessageTexts) -> Texts {
             "Für Sie wurde ein Konto angelegt. Geben Sie diesen Code ein, um Ihr Passwort zu wählen; er gilt 3 Tage.",
             "Passwort wählen",
         ),
+        (CodeKind::PasskeyRegistration, false) => (
+            "Register a passkey",
+            "Open the link to register a passkey: you will log in with your device's screen lock or a security key, without a password. The link is good for 60 minutes.",
+            "Register a passkey",
+        ),
+        (CodeKind::PasskeyRegistration, true) => (
+            "Passkey registrieren",
+            "Öffnen Sie den Link, um einen Passkey zu registrieren: Sie melden sich dann mit der Bildschirmsperre Ihres Geräts oder einem Sicherheitsschlüssel an, ohne Passwort. Der Link gilt 60 Minuten.",
+            "Passkey registrieren",
+        ),
         (CodeKind::OtpEmail | CodeKind::OtpSms, false) => (
             "Your login code",
             "Enter this code where you are logging in. It is good for 5 minutes.",

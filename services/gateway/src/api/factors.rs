@@ -9,7 +9,9 @@ use domain::Error;
 use super::reply;
 use super::users::authorized_user;
 use crate::auth::Authenticated;
-use crate::views::factors::{FactorView, FactorsView, NewKeyView, NewTotpView, RecoveryCodesView};
+use crate::views::factors::{
+    FactorView, FactorsView, NewKeyView, NewTotpView, PasskeyLinkView, RecoveryCodesView,
+};
 use crate::views::WriteReply;
 use crate::Gateway;
 
@@ -178,4 +180,37 @@ pub async fn remove_key(
         .change_user(&auth.caller, &auth.instance, id, change, None)
         .await?;
     Ok(reply(None, w))
+}
+
+/// A link that registers a passkey for the user without their password: sent by email, or
+/// returned (`user.write`, never on oneself: a link one gets back proves nothing).
+pub async fn passkey_link(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    delivery: command::Delivery,
+    base_url: String,
+) -> Result<PasskeyLinkView, Error> {
+    authorized_user(gw, auth, id, UserOp::ManageMfa).await?;
+    let (w, link) = gw
+        .bus
+        .passkey_link(&auth.caller, &auth.instance, id, delivery, base_url)
+        .await?;
+    Ok(PasskeyLinkView {
+        link,
+        sequence: w.sequence,
+        position: w.position.to_string(),
+    })
+}
+
+/// Where a registration link goes: `email` (or nothing) or `return`.
+pub fn link_delivery(send: Option<&str>) -> Result<command::Delivery, Error> {
+    match send {
+        None | Some("email") => Ok(command::Delivery::Email),
+        Some("return") => Ok(command::Delivery::Return),
+        Some(_) => Err(
+            Error::new(domain::Code::MalformedBody, "send is email or return")
+                .with("field", "send"),
+        ),
+    }
 }

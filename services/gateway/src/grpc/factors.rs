@@ -10,7 +10,9 @@ use super::notifications::base_url;
 use super::pb;
 use crate::api::factors;
 use crate::auth::Authenticated;
-use crate::views::factors::{FactorsView, NewKeyView, NewTotpView, RecoveryCodesView};
+use crate::views::factors::{
+    FactorsView, NewKeyView, NewTotpView, PasskeyLinkView, RecoveryCodesView,
+};
 use crate::Gateway;
 
 impl From<NewTotpView> for pb::AddTotpResponse {
@@ -81,23 +83,42 @@ impl pb::factor_service_server::FactorService for Api {
     rpc!(instance list_factors(pb::ListFactorsRequest) -> pb::ListFactorsResponse,
         |gw, auth, r| factors::list(&gw, &auth, &r.id).await);
 
-    rpc!(instance add_u2f(pb::AddKeyRequest) -> pb::AddKeyResponse,
+    rpc!(instance add_u2f(pb::AddU2fRequest) -> pb::AddKeyResponse,
         |gw, auth, r| start_key(&gw, &auth, &r.id, KeyKind::U2f).await);
 
-    rpc!(instance verify_u2f(pb::VerifyKeyRequest) -> pb::WriteReply,
-        |gw, auth, r| finish_key(&gw, &auth, r).await);
+    rpc!(instance verify_u2f(pb::VerifyU2fRequest) -> pb::WriteReply,
+        |gw, auth, r| finish_key(&gw, &auth, (r.id, r.key_id, r.public_key_credential_json, r.name)).await);
 
-    rpc!(instance remove_u2f(pb::RemoveKeyRequest) -> pb::WriteReply,
+    rpc!(instance remove_u2f(pb::RemoveU2fRequest) -> pb::WriteReply,
         |gw, auth, r| factors::remove_key(&gw, &auth, &r.id, KeyKind::U2f, &r.key_id).await);
 
-    rpc!(instance add_passkey(pb::AddKeyRequest) -> pb::AddKeyResponse,
+    rpc!(instance add_passkey(pb::AddPasskeyRequest) -> pb::AddKeyResponse,
         |gw, auth, r| start_key(&gw, &auth, &r.id, KeyKind::Passkey).await);
 
-    rpc!(instance verify_passkey(pb::VerifyKeyRequest) -> pb::WriteReply,
-        |gw, auth, r| finish_key(&gw, &auth, r).await);
+    rpc!(instance verify_passkey(pb::VerifyPasskeyRequest) -> pb::WriteReply,
+        |gw, auth, r| finish_key(&gw, &auth, (r.id, r.key_id, r.public_key_credential_json, r.name)).await);
 
-    rpc!(instance remove_passkey(pb::RemoveKeyRequest) -> pb::WriteReply,
+    rpc!(instance new_passkey_registration_link(pb::NewPasskeyRegistrationLinkRequest)
+        -> pb::NewPasskeyRegistrationLinkResponse,
+    |gw, auth, r| {
+        let send = Some(r.send.as_str()).filter(|s| !s.is_empty());
+        let delivery = factors::link_delivery(send)?;
+        let base = base_url(&gw, &auth.instance).await?;
+        factors::passkey_link(&gw, &auth, &r.id, delivery, base).await
+    });
+
+    rpc!(instance remove_passkey(pb::RemovePasskeyRequest) -> pb::WriteReply,
         |gw, auth, r| factors::remove_key(&gw, &auth, &r.id, KeyKind::Passkey, &r.key_id).await);
+}
+
+impl From<PasskeyLinkView> for pb::NewPasskeyRegistrationLinkResponse {
+    fn from(v: PasskeyLinkView) -> Self {
+        pb::NewPasskeyRegistrationLinkResponse {
+            link: v.link.unwrap_or_default(),
+            sequence: v.sequence,
+            position: v.position,
+        }
+    }
 }
 
 impl From<NewKeyView> for pb::AddKeyResponse {
@@ -123,12 +144,13 @@ async fn start_key(
     factors::start_key(gw, auth, id, kind, &origin).await
 }
 
+/// A key's registration answered: the user's id, the key's id, the answer as JSON, its name.
 async fn finish_key(
     gw: &Gateway,
     auth: &Authenticated,
-    r: pb::VerifyKeyRequest,
+    (id, key_id, json, name): (String, String, String, String),
 ) -> Result<crate::views::WriteReply, Error> {
-    let credential = serde_json::from_str(&r.public_key_credential_json).map_err(|e| {
+    let credential = serde_json::from_str(&json).map_err(|e| {
         Error::new(
             Code::MalformedBody,
             format!("public_key_credential_json: {e}"),
@@ -137,9 +159,9 @@ async fn finish_key(
     })?;
     let origin = base_url(gw, &auth.instance).await?;
     let answer = KeyAnswer {
-        key_id: &r.key_id,
+        key_id: &key_id,
         credential: &credential,
-        name: &r.name,
+        name: &name,
     };
-    factors::finish_key(gw, auth, &r.id, answer, &origin).await
+    factors::finish_key(gw, auth, &id, answer, &origin).await
 }

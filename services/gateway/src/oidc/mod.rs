@@ -21,6 +21,7 @@ mod mfa;
 mod page_look;
 mod pages;
 mod params;
+mod passkey_link;
 mod register;
 mod reset_password;
 pub(crate) mod revoked;
@@ -46,6 +47,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/ui/login", web::get().to(login::page))
     .route("/ui/login", web::post().to(login::submit))
     .route("/ui/login/passkey", web::post().to(login::passkey))
+    .route("/ui/login/passkey", web::get().to(passkey_link::page))
+    .route(
+        "/ui/login/passkey/register",
+        web::post().to(passkey_link::start),
+    )
+    .route(
+        "/ui/login/passkey/finish",
+        web::post().to(passkey_link::finish),
+    )
     .route(
         "/ui/login/password",
         web::post().to(expired_password::submit),

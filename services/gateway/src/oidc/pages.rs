@@ -329,3 +329,16 @@ pub async fn webauthn_script() -> HttpResponse {
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(WEBAUTHN_JS)
 }
+
+/// A registration link's passkey: the page's script asks the browser to create it.
+#[derive(Template)]
+#[template(path = "passkey_register.html")]
+pub struct PasskeyRegisterPage<'a> {
+    pub frame: Frame<'a>,
+    pub csrf: &'a str,
+    pub user: &'a str,
+    pub code: &'a str,
+    pub key_id: &'a str,
+    /// The options for `navigator.credentials.create()`, as JSON.
+    pub options: &'a str,
+}

@@ -44,9 +44,11 @@ async fn looks(
         .flatten();
     let template = match kind {
         CodeKind::VerifyPhone | CodeKind::OtpSms => MessageTemplate::VerifyPhonePage,
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
-            MessageTemplate::VerifyEmailPage
-        }
+        CodeKind::VerifyEmail
+        | CodeKind::PasswordReset
+        | CodeKind::Init
+        | CodeKind::OtpEmail
+        | CodeKind::PasskeyRegistration => MessageTemplate::VerifyEmailPage,
     };
     page_look(gw, instance, org.as_deref(), template, language).await
 }
@@ -67,14 +69,16 @@ fn words(texts: &'static Texts, kind: CodeKind) -> Words {
             done_title: texts.phone_verified_title,
             done: texts.phone_verified,
         },
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
-            Words {
-                title: texts.verify_title,
-                intro: texts.verify_intro,
-                done_title: texts.verified_title,
-                done: texts.verified,
-            }
-        }
+        CodeKind::VerifyEmail
+        | CodeKind::PasswordReset
+        | CodeKind::Init
+        | CodeKind::OtpEmail
+        | CodeKind::PasskeyRegistration => Words {
+            title: texts.verify_title,
+            intro: texts.verify_intro,
+            done_title: texts.verified_title,
+            done: texts.verified,
+        },
     }
 }
 
@@ -82,9 +86,11 @@ fn words(texts: &'static Texts, kind: CodeKind) -> Words {
 fn path(kind: CodeKind) -> &'static str {
     match kind {
         CodeKind::VerifyPhone | CodeKind::OtpSms => "/ui/login/verify_phone",
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
-            "/ui/login/verify"
-        }
+        CodeKind::VerifyEmail
+        | CodeKind::PasswordReset
+        | CodeKind::Init
+        | CodeKind::OtpEmail
+        | CodeKind::PasskeyRegistration => "/ui/login/verify",
     }
 }
 

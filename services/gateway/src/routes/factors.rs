@@ -11,8 +11,10 @@ use utoipa::ToSchema;
 use crate::api::factors;
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::views::factors::{FactorsView, NewKeyView, NewTotpView, RecoveryCodesView};
-use crate::views::{respond, ErrorBody, WriteReply};
+use crate::views::factors::{
+    FactorsView, NewKeyView, NewTotpView, PasskeyLinkView, RecoveryCodesView,
+};
+use crate::views::{optional_json, respond, ErrorBody, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -33,6 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/users/{id}/u2f/{key_id}", web::delete().to(remove_u2f))
         .route("/users/{id}/passkeys", web::post().to(add_passkey))
+        .route(
+            "/users/{id}/passkeys/registration_link",
+            web::post().to(passkey_link),
+        )
         .route(
             "/users/{id}/passkeys/{key_id}/verify",
             web::post().to(verify_passkey),
@@ -302,4 +308,32 @@ async fn remove_passkey(
     let (id, key_id) = path.into_inner();
     let reply = factors::remove_key(&gw, &auth, &id, KeyKind::Passkey, &key_id).await?;
     Ok(respond(reply, false))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    /// `email` (default: to the user's address) or `return` (the link in the answer).
+    send: Option<String>,
+}
+
+/// A link that registers a passkey without the password (good for 60 minutes, for one
+/// passkey): sent by email, or returned with `send: return` (`user.write`, never on oneself).
+/// `MFA-0003` when the login settings disable passkeys. `user.write` (self).
+#[utoipa::path(post, path = "/v1/users/{id}/passkeys/registration_link", tag = "factors",
+    params(("id" = String, Path)), request_body(content = LinkBody, description = "optional"),
+    responses((status = 200, body = PasskeyLinkView), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn passkey_link(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let send = optional_json::<LinkBody>(&body)?.send;
+    let delivery = factors::link_delivery(send.as_deref())?;
+    let base_url = crate::oidc::issuer(&gw, &req)?;
+    let view = factors::passkey_link(&gw, &auth, &id, delivery, base_url).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -151,9 +151,11 @@ fn send_of(req: &HttpRequest, body: OptionalBody, kind: CodeKind) -> Result<Send
             .is_none_or(|v| v.as_bytes() == b"0");
     let default = match kind {
         CodeKind::VerifyPhone | CodeKind::OtpSms => Send::Sms,
-        CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init | CodeKind::OtpEmail => {
-            Send::Email
-        }
+        CodeKind::VerifyEmail
+        | CodeKind::PasswordReset
+        | CodeKind::Init
+        | CodeKind::OtpEmail
+        | CodeKind::PasskeyRegistration => Send::Email,
     };
     match body {
         Ok(b) => Ok(b.into_inner().send.unwrap_or(default)),

@@ -76,3 +76,14 @@ impl FactorView {
 pub struct FactorsView {
     pub items: Vec<FactorView>,
 }
+
+/// A passkey registration link, when it was asked to be returned.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PasskeyLink)]
+pub struct PasskeyLinkView {
+    /// The link (`send: return`); absent when it went by email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    pub sequence: u64,
+    pub position: String,
+}

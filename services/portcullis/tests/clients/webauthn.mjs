@@ -9,8 +9,12 @@
 //       up to the key's step, whose button is pressed -> {"heading", "landed"}
 //   {"op": "passkey", "url", "redirect"}: the hosted login's "Log in with a passkey"
 //       -> {"button", "landed"}
+//   {"op": "register", "url"}: a passkey registration link, its two buttons pressed
+//       -> {"asked", "heading", "text"}
 // PAGES: pages of the origins the ceremonies may run on (the instance's first), under
-// .localhost: secure contexts on loopback, as WebAuthn needs.
+// .localhost: secure contexts on loopback, as WebAuthn needs. OUT, if set: where the
+// registration link's pages are photographed (passkey-link.png, passkey-create.png,
+// passkey-registered.png).
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -82,6 +86,21 @@ async function run(command) {
       // The app is not running: the browser ends on its error page.
       await page.waitForURL((url) => url.href.startsWith('chrome-error:'));
       return { heading, button, landed: back.url() };
+    }
+    case 'register': {
+      const shot = (name) => process.env.OUT && page.screenshot({ path: `${process.env.OUT}/${name}.png` });
+      await page.goto(command.url);
+      await shot('passkey-link');
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      const asked = await page.textContent('h1');
+      if (await page.$('form[data-create-options]')) {
+        await shot('passkey-create');
+        await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+        await shot('passkey-registered');
+      }
+      const heading = await page.textContent('h1');
+      const text = await page.evaluate(() => document.querySelector('main p')?.textContent);
+      return { asked, heading, text };
     }
     case 'passkey': {
       await page.goto(command.url);

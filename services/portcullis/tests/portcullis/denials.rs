@@ -64,6 +64,7 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("verify_totp", json!({"code": "123456"})),
         ("verify_u2f", key_answer()),
         ("verify_passkey", key_answer()),
+        ("passkey_link", json!({})),
         (
             "create_session",
             json!({"checks": {"user": {"login_name": "target"}}}),

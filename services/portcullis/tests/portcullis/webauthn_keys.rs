@@ -11,6 +11,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
+use super::mail_sink::{link_in, MailSink};
+use super::notifications::use_sink;
 use super::oidc_behaviours::{auth_url, claims, exchange, VERIFIER};
 use super::oidc_support::{app, human, issuer, param, App, UserAgent};
 
@@ -26,8 +28,17 @@ struct Authenticator {
 impl Authenticator {
     /// A browser whose ceremonies may run on the origins of `pages` (the instance's first).
     fn start(pages: &[String]) -> Authenticator {
+        Self::photographing(pages, None)
+    }
+
+    /// As [`Authenticator::start`], photographing the registration link's pages into `out`.
+    fn photographing(pages: &[String], out: Option<&std::path::Path>) -> Authenticator {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(out) = out {
+            command.env("OUT", out);
+        }
+        let mut child = command
             .arg("webauthn.mjs")
             .current_dir(dir)
             .env("PAGES", pages.join(" "))
@@ -264,4 +275,90 @@ fn a_security_key_is_a_second_factor_after_the_password_and_only_its_users() {
     let early = finalize(&t, &app, &session, &token);
     assert_eq!(early.error(), (412, "SESSION-0003"));
     assert_eq!(early.body["details"]["check"], "password");
+}
+
+#[test]
+fn a_registration_link_registers_a_passkey_once_and_it_then_logs_in() {
+    let t = server().tenant_under("localhost");
+    let mail = MailSink::start(0);
+    use_sink(&t, &mail);
+    let ada = human(&t, "ada", PASSWORD);
+    let shots = tempfile::tempdir().unwrap();
+    let mut key = Authenticator::photographing(&[home(&t)], Some(shots.path()));
+    // Returned to a manager: a link to the hosted login. Never to oneself.
+    let r = t.client.post(
+        &format!("/v1/users/{ada}/passkeys/registration_link"),
+        json!({"send": "return"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let link = r.str("link");
+    assert!(
+        link.starts_with(&format!("{}/ui/login/passkey?", issuer(&t))),
+        "{link}"
+    );
+    let (grace, as_grace) = super::self_management::human(&t, "grace");
+    let own = as_grace.post(
+        &format!("/v1/users/{grace}/passkeys/registration_link"),
+        json!({"send": "return"}),
+    );
+    assert_eq!(own.error().0, 403, "{}", own.body);
+    // Sent by email: the message's link, opened in the browser.
+    let sent = t.client.after(&r).post(
+        &format!("/v1/users/{ada}/passkeys/registration_link"),
+        json!({}),
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let message = mail.wait_for("ada@example.com", 1);
+    assert_eq!(message["subject"], "Register a passkey");
+    let mailed = link_in(&message);
+    // The returned link was replaced by the mailed one: it registers nothing.
+    let stale = key.send(json!({"op": "register", "url": link}));
+    assert_eq!(stale["asked"], "Register a passkey", "{stale}");
+    assert!(
+        stale["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("The link is wrong"),
+        "{stale}"
+    );
+    let done = key.send(json!({"op": "register", "url": mailed}));
+    assert_eq!(done["heading"], "Passkey registered", "{done}");
+    for name in ["passkey-link", "passkey-create", "passkey-registered"] {
+        let png = shots.path().join(format!("{name}.png"));
+        assert!(std::fs::metadata(&png).unwrap().len() > 5_000, "{name}.png");
+        if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
+            let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
+            std::fs::copy(&png, format!("{docs}/{name}.png")).unwrap();
+        }
+    }
+    let factors = t.client.get(&format!("/v1/users/{ada}/factors"));
+    assert_eq!(
+        factors.body["items"][0]["type"], "passkey",
+        "{}",
+        factors.body
+    );
+    assert_eq!(
+        factors.body["items"][0]["name"], "Passkey",
+        "{}",
+        factors.body
+    );
+    // Used up: the same link registers nothing more.
+    let again = key.send(json!({"op": "register", "url": mailed}));
+    assert!(
+        again["text"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("The link is wrong"),
+        "{again}"
+    );
+    // The new passkey logs in from the login's first page.
+    let app = app(&t, "client_secret_basic", "jwt");
+    let login = key.send(json!({"op": "passkey", "url": auth_url(&t, &app, ""),
+        "redirect": super::oidc_support::REDIRECT}));
+    let landed = login["landed"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"));
+    let (status, tokens) = exchange(&t, &app, &param(landed, "code").unwrap(), VERIFIER);
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], ada);
 }

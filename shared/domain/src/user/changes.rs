@@ -150,6 +150,20 @@ pub enum UserChange {
         key_id: String,
         kind: KeyKind,
     },
+    /// A passkey's registration begun from a registration link, whose code is the proof.
+    StartKeyByCode {
+        code_hash: String,
+        at: i64,
+        key_id: String,
+        state: String,
+    },
+    /// The passkey of a registration link's registration: the code is used up.
+    AddKeyByCode {
+        code_hash: String,
+        at: i64,
+        key_id: String,
+        key: WebAuthnKey,
+    },
 }
 
 impl UserChange {
@@ -164,7 +178,7 @@ impl UserChange {
             | UserChange::Deactivate
             | UserChange::Lock
             | UserChange::EndSessions { .. } => true,
-            UserChange::AddCode(code) => code.kind.sets_password(),
+            UserChange::AddCode(code) => code.kind.sets_credential(),
             // Whoever sets up or removes a factor for a user holds or weakens their login.
             UserChange::AddTotp { .. }
             | UserChange::VerifyTotp { .. }
@@ -175,6 +189,8 @@ impl UserChange {
             | UserChange::StartKey { .. }
             | UserChange::AddKey { .. }
             | UserChange::RemoveKey { .. } => true,
+            // The code is the proof, as a reset code is.
+            UserChange::StartKeyByCode { .. } | UserChange::AddKeyByCode { .. } => false,
             UserChange::FactorRight { .. } | UserChange::FactorWrong { .. } => false,
             UserChange::Verify { .. }
             | UserChange::PasswordByCode { .. }
@@ -226,7 +242,9 @@ impl UserChange {
             | UserChange::FactorWrong { .. }
             | UserChange::StartKey { .. }
             | UserChange::AddKey { .. }
-            | UserChange::RemoveKey { .. } => None,
+            | UserChange::RemoveKey { .. }
+            | UserChange::StartKeyByCode { .. }
+            | UserChange::AddKeyByCode { .. } => None,
         }
     }
 
@@ -271,7 +289,9 @@ impl UserChange {
             | UserChange::FactorWrong { .. }
             | UserChange::StartKey { .. }
             | UserChange::AddKey { .. }
-            | UserChange::RemoveKey { .. } => UserOp::ManageMfa,
+            | UserChange::RemoveKey { .. }
+            | UserChange::StartKeyByCode { .. }
+            | UserChange::AddKeyByCode { .. } => UserOp::ManageMfa,
         }
     }
 }
@@ -553,6 +573,24 @@ impl User {
             } => self.decide_key_started(key_id, *kind, state)?,
             UserChange::AddKey { key_id, key } => self.decide_key_added(key_id, key)?,
             UserChange::RemoveKey { key_id, kind } => self.decide_key_removed(key_id, *kind)?,
+            UserChange::StartKeyByCode {
+                code_hash,
+                at,
+                key_id,
+                state,
+            } => {
+                self.registration_code(code_hash, *at)?;
+                self.decide_key_started(key_id, KeyKind::Passkey, state)?
+            }
+            UserChange::AddKeyByCode {
+                code_hash,
+                at,
+                key_id,
+                key,
+            } => {
+                self.registration_code(code_hash, *at)?;
+                self.decide_key_added(key_id, key)?
+            }
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {
                     return Err(Error::new(Code::NoSecret, "the user has no client secret"));

@@ -25,6 +25,8 @@ pub enum CodeKind {
     OtpEmail,
     /// A login's second factor, sent by SMS.
     OtpSms,
+    /// Registers a passkey from a link (the user needs no password for it).
+    PasskeyRegistration,
 }
 
 impl CodeKind {
@@ -36,6 +38,7 @@ impl CodeKind {
             CodeKind::Init => "init",
             CodeKind::OtpEmail => "otp_email",
             CodeKind::OtpSms => "otp_sms",
+            CodeKind::PasskeyRegistration => "passkey_registration",
         }
     }
 
@@ -46,6 +49,7 @@ impl CodeKind {
             CodeKind::PasswordReset => 30,
             CodeKind::Init => 72 * 60,
             CodeKind::OtpEmail | CodeKind::OtpSms => 5,
+            CodeKind::PasskeyRegistration => 60,
         };
         minutes * 60 * 1000
     }
@@ -56,13 +60,21 @@ impl CodeKind {
             CodeKind::VerifyEmail => authz::UserOp::ChangeEmail,
             CodeKind::VerifyPhone => authz::UserOp::ChangePhone,
             CodeKind::PasswordReset | CodeKind::Init => authz::UserOp::ResetPassword,
-            CodeKind::OtpEmail | CodeKind::OtpSms => authz::UserOp::ManageMfa,
+            CodeKind::OtpEmail | CodeKind::OtpSms | CodeKind::PasskeyRegistration => {
+                authz::UserOp::ManageMfa
+            }
         }
     }
 
     /// Whether a code of this kind sets a password.
     pub fn sets_password(self) -> bool {
         matches!(self, CodeKind::PasswordReset | CodeKind::Init)
+    }
+
+    /// Whether a code of this kind sets a credential (a password, a passkey): whoever makes
+    /// one for a user may log in as them.
+    pub fn sets_credential(self) -> bool {
+        self.sets_password() || self == CodeKind::PasskeyRegistration
     }
 }
 
@@ -194,7 +206,10 @@ impl User {
                     .with("factor", code.kind.name()));
                 }
             }
-            CodeKind::VerifyEmail | CodeKind::PasswordReset | CodeKind::Init => {}
+            CodeKind::VerifyEmail
+            | CodeKind::PasswordReset
+            | CodeKind::Init
+            | CodeKind::PasskeyRegistration => {}
         }
         if let Some(message) = &code.message {
             self.may_send(code.kind, message.channel)?;
@@ -211,9 +226,10 @@ impl User {
     /// reset by email or to a verified phone, an invitation by email (it verifies it).
     fn may_send(&self, kind: CodeKind, channel: Channel) -> Result<()> {
         let allowed = match kind {
-            CodeKind::VerifyEmail | CodeKind::Init | CodeKind::OtpEmail => {
-                channel == Channel::Email
-            }
+            CodeKind::VerifyEmail
+            | CodeKind::Init
+            | CodeKind::OtpEmail
+            | CodeKind::PasskeyRegistration => channel == Channel::Email,
             CodeKind::VerifyPhone | CodeKind::OtpSms => channel == Channel::Sms,
             CodeKind::PasswordReset => true,
         };
@@ -270,6 +286,9 @@ impl User {
             }
             CodeKind::OtpEmail | CodeKind::OtpSms => {
                 return Err(Error::internal("a login code is used at a login"))
+            }
+            CodeKind::PasskeyRegistration => {
+                return Err(Error::internal("a passkey's code registers a passkey"))
             }
         }])
     }

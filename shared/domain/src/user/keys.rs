@@ -144,6 +144,18 @@ impl User {
         }])
     }
 
+    /// A passkey registration link's code, if it is the pending one and fresh at `at`.
+    pub(super) fn registration_code(&self, code_hash: &str, at: i64) -> Result<()> {
+        match self.code_matches(super::CodeKind::PasskeyRegistration, code_hash, at) {
+            true => Ok(()),
+            false => Err(Error::new(
+                Code::InvalidCode,
+                "the code is wrong, used or expired; ask for a new link",
+            )
+            .with("field", "code")),
+        }
+    }
+
     pub(super) fn decide_key_removed(&self, key_id: &str, kind: KeyKind) -> Result<Vec<UserEvent>> {
         match self.factors.keys.get(key_id) {
             Some(k) if k.kind == kind => Ok(vec![UserEvent::WebAuthnRemoved {

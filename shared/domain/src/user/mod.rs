@@ -701,6 +701,10 @@ impl Aggregate for User {
                 credential,
             } => {
                 self.factors.pending_key = None;
+                // A passkey registered: a registration link's code is used up.
+                if *kind == KeyKind::Passkey {
+                    self.codes.remove(&CodeKind::PasskeyRegistration);
+                }
                 self.factors.keys.insert(
                     key_id.clone(),
                     WebAuthnKey {

@@ -489,3 +489,74 @@ fn a_passkey_checked_stands_for_the_password_and_the_second_factor() {
         .collect();
     assert_eq!(missing, ["password"]);
 }
+
+#[test]
+fn a_registration_link_starts_and_adds_one_passkey_with_its_code() {
+    let linked = [
+        human(),
+        E::CodeAdded {
+            kind: CodeKind::PasskeyRegistration,
+            code_hash: s("h1"),
+            expires_at: NOW + 60 * 60 * 1000,
+            message: None,
+        },
+    ];
+    let start = |hash: &str, at| {
+        C::Change(Ch::StartKeyByCode {
+            code_hash: s(hash),
+            at,
+            key_id: s("k1"),
+            state: s("{}"),
+        })
+    };
+    given::<User>(&linked)
+        .when(start("h1", NOW))
+        .then(&[E::WebAuthnStarted {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+            state: s("{}"),
+        }]);
+    given::<User>(&linked)
+        .when(start("h2", NOW))
+        .then_error(Code::InvalidCode);
+    given::<User>(&linked)
+        .when(start("h1", NOW + 60 * 60 * 1000))
+        .then_error(Code::InvalidCode);
+    let mut started = linked.to_vec();
+    started.push(E::WebAuthnStarted {
+        key_id: s("k1"),
+        kind: KeyKind::Passkey,
+        state: s("{}"),
+    });
+    let add = |hash: &str| {
+        C::Change(Ch::AddKeyByCode {
+            code_hash: s(hash),
+            at: NOW,
+            key_id: s("k1"),
+            key: key(KeyKind::Passkey, "cred-1"),
+        })
+    };
+    given::<User>(&started)
+        .when(add("h2"))
+        .then_error(Code::InvalidCode);
+    given::<User>(&started)
+        .when(add("h1"))
+        .then(&[E::WebAuthnAdded {
+            key_id: s("k1"),
+            kind: KeyKind::Passkey,
+            name: s("Laptop"),
+            credential_id: s("cred-1"),
+            credential: s("{}"),
+        }]);
+    // Registered: the code is used up.
+    started.push(E::WebAuthnAdded {
+        key_id: s("k1"),
+        kind: KeyKind::Passkey,
+        name: s("Laptop"),
+        credential_id: s("cred-1"),
+        credential: s("{}"),
+    });
+    assert!(!User::from_events(&started)
+        .codes
+        .contains_key(&CodeKind::PasskeyRegistration));
+}
