@@ -362,3 +362,69 @@ fn a_registration_link_registers_a_passkey_once_and_it_then_logs_in() {
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], ada);
 }
+
+/// PyPI fido2's software authenticator (`tests/clients/soft_key.py`): `op` with `input`.
+fn soft_key(op: &str, input: Value) -> Value {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
+    let mut child = Command::new(super::oidc_clients::venv_python())
+        .args(["soft_key.py", op])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs (is fido2 in PORTCULLIS_VENV?)");
+    write!(child.stdin.take().unwrap(), "{input}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_software_authenticator_registers_and_logs_in_at_the_api_and_cannot_replay() {
+    let t = server().tenant();
+    let ada = human(&t, "ada", PASSWORD);
+    let origin = issuer(&t);
+    let started = t
+        .client
+        .post(&format!("/v1/users/{ada}/passkeys"), json!({}));
+    assert_eq!(started.status, 200, "{}", started.body);
+    let options = &started.body["public_key_credential_creation_options"];
+    let made = soft_key("create", json!({"options": options, "origin": origin}));
+    let verified = t.client.after(&started).post(
+        &format!("/v1/users/{ada}/passkeys/{}/verify", started.str("id")),
+        json!({"public_key_credential": made["credential"], "name": "fido2"}),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    let mut key = made["key"].clone();
+    // A login without a password, at the API.
+    let (session, token, options) = challenged(&t, "ada", None);
+    let signed = soft_key(
+        "get",
+        json!({"options": options, "origin": origin, "key": key}),
+    );
+    key = signed["key"].clone();
+    let r = sign_in(&t, &session, &signed["credential"]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        id_token_of(&t, &session, &token)["amr"],
+        json!(["hwk", "user", "mfa"])
+    );
+    // Signed for another origin, or replayed: refused.
+    let (session, _, options) = challenged(&t, "ada", None);
+    let elsewhere = json!({"options": options, "origin": "https://evil.example", "key": key});
+    let foreign = soft_key("get", elsewhere);
+    assert_eq!(
+        sign_in(&t, &session, &foreign["credential"]).error(),
+        (400, "USER-0017")
+    );
+    let (session, _, _) = challenged(&t, "ada", None);
+    assert_eq!(
+        sign_in(&t, &session, &signed["credential"]).error(),
+        (400, "USER-0017")
+    );
+}
