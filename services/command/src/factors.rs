@@ -11,7 +11,10 @@ use crypto::totp;
 use domain::instance::Instance;
 use domain::oidc::SessionCommand;
 use domain::settings::LoginSettings;
-use domain::user::{otp_factor, Channel, Factor, FactorProof, User, UserChange, RECOVERY_CODES};
+use domain::user::{
+    otp_factor, wrong_code, Channel, Factor, FactorProof, User, UserChange, UserCommand,
+    RECOVERY_CODES,
+};
 use domain::{Aggregate, Code, Error};
 
 use crate::actor::now_ms;
@@ -298,6 +301,59 @@ impl CommandBus {
         let factor = Factor::Totp;
         self.change_session(instance, session_id, SessionCommand::CheckFactor { factor })
             .await
+    }
+
+    /// Records a second factor's outcome: right (the user's actor agrees: a key's counter
+    /// moved on) and in the session, or wrong and counted against the lockout.
+    pub(crate) async fn record_factor(
+        &self,
+        instance: &str,
+        session_id: &str,
+        user: &User,
+        user_id: &str,
+        factor: Option<Factor>,
+        proof: Option<FactorProof>,
+    ) -> Result<(), Error> {
+        let (Some(factor), Some(proof)) = (factor, proof) else {
+            return self.judge_factor(instance, user, user_id, None).await;
+        };
+        self.judge_factor(instance, user, user_id, Some(proof))
+            .await?;
+        self.change_session(instance, session_id, SessionCommand::CheckFactor { factor })
+            .await
+    }
+
+    /// Puts a second factor's proof (`None`: none verified) to the user's actor: right, or
+    /// wrong (`USER-0017`) and counted against the lockout's `max_otp_attempts`.
+    pub(crate) async fn judge_factor(
+        &self,
+        instance: &str,
+        user: &User,
+        user_id: &str,
+        proof: Option<FactorProof>,
+    ) -> Result<(), Error> {
+        let k = key(instance, User::KIND, user_id);
+        let flow = login_flow(instance);
+        let at = now_ms();
+        let right = match proof {
+            Some(proof) => {
+                let change = UserChange::FactorRight { proof, at };
+                self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
+                    .await
+            }
+            None => Err(wrong_code()),
+        };
+        match right {
+            Ok(_) => Ok(()),
+            Err(e) if e.code == Code::InvalidCode => {
+                let lockout = self.lockout_settings(instance, user).await?;
+                let change = UserChange::FactorWrong { lockout, at };
+                self.execute::<User>(&k, &flow, UserCommand::Change(change), None)
+                    .await?;
+                Err(wrong_code())
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

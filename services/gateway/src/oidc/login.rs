@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use command::oidc::NewSession;
 use domain::oidc::{PendingAuthRequest, SessionCommand};
-use domain::settings::{BrandingSettings, MessageTemplate, Passkeys};
+use domain::settings::{BrandingSettings, MessageTemplate};
 use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::Deserialize;
@@ -23,7 +23,6 @@ use super::texts::{Notice, Texts};
 use super::OAuthResult;
 use crate::api::login_sessions::{self, callback_url};
 use crate::auth::instance_of;
-use crate::limits::Subject;
 use crate::reads::read;
 use crate::Gateway;
 
@@ -124,15 +123,15 @@ pub(crate) fn cookie<'a>(
 }
 
 /// What the login form says above its fields after a submission that did not log in.
-struct Refusal<'a> {
-    status: StatusCode,
-    why: Why,
-    retry_after: Option<&'a str>,
+pub(super) struct Refusal<'a> {
+    pub status: StatusCode,
+    pub why: Why,
+    pub retry_after: Option<&'a str>,
 }
 
 /// Why a submission did not log in.
 #[derive(Clone, Copy)]
-enum Why {
+pub(super) enum Why {
     /// A wrong username or password, a locked or inactive account: one answer for all.
     Wrong,
     /// Over a rate limit.
@@ -165,7 +164,7 @@ const WRONG: Refusal<'static> = Refusal {
 
 /// The refusal of a check that was not made: over a rate limit (429), or the password pool
 /// full (503); both say when to come back.
-fn not_checked(e: &Error) -> Option<Refusal<'_>> {
+pub(super) fn not_checked(e: &Error) -> Option<Refusal<'_>> {
     let retry_after = crate::limits::retry_after(e);
     match e.code {
         Code::RateLimited => Some(Refusal {
@@ -187,38 +186,7 @@ struct LoginForm<'a> {
     auth_request: &'a str,
     username: &'a str,
     /// A passkey's challenge, where the login settings allow passkeys.
-    passkey: Option<PasskeyOffer>,
-}
-
-/// A login with a passkey, offered beside the password: the options for
-/// `navigator.credentials.get()` and the challenge sealed for the page to carry back.
-pub struct PasskeyOffer {
-    pub options: String,
-    pub state: String,
-}
-
-/// The passkey login a page offers, where its login settings allow passkeys (none if the
-/// challenge cannot be made now: the password form still works).
-async fn passkey_offer(
-    gw: &Gateway,
-    req: &HttpRequest,
-    instance: &str,
-    setup: &PageLook,
-) -> Option<PasskeyOffer> {
-    if setup.login.passkeys != Passkeys::Allowed {
-        return None;
-    }
-    let origin = super::issuer(gw, req).ok()?;
-    match gw.bus.passkey_challenge(instance, &origin).await {
-        Ok((options, state)) => Some(PasskeyOffer {
-            options: options.to_string(),
-            state,
-        }),
-        Err(e) => {
-            tracing::warn!(error = %e, "no passkey challenge for the login page");
-            None
-        }
-    }
+    passkey: Option<super::passkey_login::PasskeyOffer>,
 }
 
 fn login_page(
@@ -295,7 +263,7 @@ pub(super) async fn login_form(
     let form = LoginForm {
         auth_request,
         username,
-        passkey: passkey_offer(gw, req, instance, &setup).await,
+        passkey: super::passkey_login::offer(gw, req, instance, &setup).await,
     };
     login_page(req, &setup, language.texts(), form, None)
 }
@@ -351,7 +319,7 @@ pub async fn submit(
 }
 
 /// The login form again, saying why the last submission did not log in.
-async fn refused(
+pub(super) async fn refused(
     gw: &Gateway,
     req: &HttpRequest,
     instance: &str,
@@ -365,7 +333,7 @@ async fn refused(
     let form = LoginForm {
         auth_request,
         username,
-        passkey: passkey_offer(gw, req, instance, &setup).await,
+        passkey: super::passkey_login::offer(gw, req, instance, &setup).await,
     };
     login_page(req, &setup, language.texts(), form, Some(refusal))
 }
@@ -395,67 +363,6 @@ pub(super) async fn logged_in(
     }
     let response = finalized(gw, req, instance, auth_request, request, created).await?;
     Ok(keep(req, response, None, others))
-}
-
-#[derive(Deserialize)]
-pub struct PasskeyFields {
-    #[serde(rename = "authRequest")]
-    auth_request: String,
-    csrf: String,
-    /// The challenge, as the page carried it (sealed).
-    state: String,
-    /// The authenticator's answer (`PublicKeyCredential.toJSON()`), as JSON.
-    credential: String,
-}
-
-/// A login with a passkey alone: its answer names its user. Counted against the rate limit
-/// of the client's address; a refusal is the login form again.
-pub async fn passkey(
-    gw: web::Data<Gateway>,
-    req: HttpRequest,
-    form: web::Form<PasskeyFields>,
-) -> OAuthResult<HttpResponse> {
-    let f = form.into_inner();
-    let (instance, request) = match posted(&gw, &req, &f.auth_request, &f.csrf).await? {
-        Ok(posted) => posted,
-        Err(page) => return Ok(page),
-    };
-    let who = Subject {
-        ip: gw.edge.client_ip(&req),
-        instance: &instance,
-        account: None,
-    };
-    let logged = match gw.limits.check(&who) {
-        Err(e) => Err(e),
-        Ok(()) => match serde_json::from_str::<command::PublicKeyCredential>(&f.credential) {
-            Ok(answer) => gw.bus.passkey_login(&instance, &f.state, &answer).await,
-            Err(_) => Err(domain::user::wrong_code()),
-        },
-    };
-    let created = match logged {
-        Ok(created) => created,
-        Err(e) => {
-            let refusal = match e.code {
-                Code::InvalidCode => {
-                    gw.limits.failed(&who);
-                    Refusal {
-                        status: StatusCode::UNAUTHORIZED,
-                        why: Why::KeyRefused,
-                        retry_after: None,
-                    }
-                }
-                _ => match not_checked(&e) {
-                    Some(refusal) => refusal,
-                    None => return Err(e.into()),
-                },
-            };
-            let ar = &f.auth_request;
-            return Ok(refused(&gw, &req, &instance, &request, (ar, ""), refusal).await);
-        }
-    };
-    let (i, ar) = (instance.as_str(), f.auth_request.as_str());
-    let (session, _) = gw.bus.session_with_user(i, &created.session_id).await?;
-    logged_in(&gw, &req, (i, ar, &request), &session.user_id, created).await
 }
 
 /// The end of a login with a new session: see [`finalize_session`].

@@ -18,11 +18,13 @@ use super::login::{
     cookie, error_page, expired, finalize_session, login_path, org_of_login, posted, CSRF_COOKIE,
     SESSION_COOKIE,
 };
+use super::mfa_key::{key_page, At};
+use super::mfa_setup::setup_page;
 use super::page_look::{page_look, PageLook};
-use super::pages::{self, Frame, MfaKeyPage, MfaPage, MfaSetupPage, OtherFactor};
+use super::pages::{self, Frame, MfaPage, OtherFactor};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
-use crate::api::login_sessions::{check_factor, limited, SessionUser};
+use crate::api::login_sessions::{check_factor, SessionUser};
 use crate::auth::instance_of;
 use crate::Gateway;
 
@@ -35,15 +37,19 @@ pub(super) fn second_factor_missing(e: &Error) -> bool {
 }
 
 /// The login's session (by its cookie) and its user.
-struct Step {
-    token: String,
-    session_id: String,
-    session: Session,
-    user: User,
-    usable: Vec<Factor>,
+pub(super) struct Step {
+    pub token: String,
+    pub session_id: String,
+    pub session: Session,
+    pub user: User,
+    pub usable: Vec<Factor>,
 }
 
-async fn step(gw: &Gateway, req: &HttpRequest, instance: &str) -> Result<Option<Step>, Error> {
+pub(super) async fn step(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+) -> Result<Option<Step>, Error> {
     let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
@@ -64,7 +70,7 @@ async fn step(gw: &Gateway, req: &HttpRequest, instance: &str) -> Result<Option<
 
 /// A form of the second step, posted: its instance, request and step, once its CSRF token
 /// is right and the browser's session lives; else the page to answer.
-async fn posted_step(
+pub(super) async fn posted_step(
     gw: &Gateway,
     req: &HttpRequest,
     auth_request: &str,
@@ -80,7 +86,7 @@ async fn posted_step(
     })
 }
 
-async fn looks(
+pub(super) async fn looks(
     gw: &Gateway,
     instance: &str,
     request: &PendingAuthRequest,
@@ -91,7 +97,7 @@ async fn looks(
     page_look(gw, instance, org.as_deref(), template, language).await
 }
 
-fn name(texts: &Texts, factor: Factor) -> &'static str {
+pub(super) fn name(texts: &Texts, factor: Factor) -> &'static str {
     match factor {
         Factor::Totp => texts.totp_name,
         Factor::OtpEmail => texts.otp_email_name,
@@ -113,7 +119,7 @@ fn intro(texts: &Texts, factor: Factor) -> &'static str {
 }
 
 /// The links to the factors other than `factor`.
-fn others(
+pub(super) fn others(
     texts: &Texts,
     auth_request: &str,
     factor: Factor,
@@ -131,56 +137,6 @@ fn others(
             ),
         })
         .collect()
-}
-
-/// A login's request: its instance, the pending request and its handle.
-struct At<'a> {
-    instance: &'a str,
-    request: &'a PendingAuthRequest,
-    auth_request: &'a str,
-}
-
-/// The page asking for a key's signature: a new challenge, kept in the session.
-async fn key_page(
-    gw: &Gateway,
-    req: &HttpRequest,
-    at: At<'_>,
-    s: &Step,
-    factor: Factor,
-    error: Option<(StatusCode, &str)>,
-) -> OAuthResult<HttpResponse> {
-    let At {
-        instance,
-        request,
-        auth_request,
-    } = at;
-    let origin = super::issuer(gw, req)?;
-    let options = gw
-        .bus
-        .challenge_key(
-            instance,
-            &s.session_id,
-            &s.session.user_id,
-            Some(factor),
-            &origin,
-        )
-        .await?;
-    let language = Language::of_login(request, req);
-    let texts = language.texts();
-    let p = looks(gw, instance, request, language, MessageTemplate::MfaPage).await;
-    let (csrf, _) = crypto::secrets::new_token();
-    let page = MfaKeyPage {
-        frame: Frame::of_page(texts, texts.mfa_title, &p),
-        auth_request,
-        csrf: &csrf,
-        options: &options.to_string(),
-        error: error.map(|(_, e)| e),
-        others: others(texts, auth_request, factor, &s.usable),
-    };
-    let status = error.map_or(StatusCode::OK, |(s, _)| s);
-    let mut response = pages::render_with_script(status, &page.frame, &page);
-    let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
-    Ok(response)
 }
 
 /// The page asking for a code of `factor`.
@@ -210,86 +166,6 @@ fn mfa_page(
     let mut response = pages::render(status, &page.frame, &page);
     let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
     response
-}
-
-/// The key as an inline SVG QR code.
-fn qr_svg(uri: &str) -> String {
-    match qrcode::QrCode::new(uri.as_bytes()) {
-        Ok(code) => {
-            let svg = code
-                .render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(200, 200)
-                .quiet_zone(true)
-                .build();
-            // The XML declaration has no place inside HTML.
-            match svg.find("<svg") {
-                Some(start) => svg[start..].to_string(),
-                None => svg,
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "a TOTP key does not fit a QR code");
-            String::new()
-        }
-    }
-}
-
-/// The page that sets up an authenticator app.
-async fn setup_page(
-    gw: &Gateway,
-    req: &HttpRequest,
-    instance: &str,
-    request: &PendingAuthRequest,
-    auth_request: &str,
-    user_id: &str,
-    error: Option<&str>,
-) -> OAuthResult<HttpResponse> {
-    let language = Language::of_login(request, req);
-    let texts = language.texts();
-    let p = looks(
-        gw,
-        instance,
-        request,
-        language,
-        MessageTemplate::MfaSetupPage,
-    )
-    .await;
-    let key = match gw.bus.totp_at_login(instance, user_id).await {
-        Ok(key) => key,
-        Err(e) if e.code == Code::FactorNotAllowed => {
-            let page = pages::MessagePage {
-                frame: Frame::new(texts, texts.cannot_log_in, &p.look),
-                text: texts.mfa_cannot_set_up,
-                alert: true,
-                link: None,
-            };
-            return Ok(pages::render(StatusCode::FORBIDDEN, &page.frame, &page));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let grouped: Vec<&str> = key
-        .secret
-        .as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-        .collect();
-    let (csrf, _) = crypto::secrets::new_token();
-    let page = MfaSetupPage {
-        frame: Frame::of_page(texts, texts.mfa_setup_title, &p),
-        auth_request,
-        csrf: &csrf,
-        qr: &qr_svg(&key.uri),
-        key: &grouped.join(" "),
-        uri: &key.uri,
-        error,
-    };
-    let status = match error {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
-    let mut response = pages::render(status, &page.frame, &page);
-    let _ = response.add_cookie(&cookie(req, CSRF_COOKIE, csrf, "/ui", SameSite::Strict));
-    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -457,112 +333,4 @@ pub async fn resend(
         .insert_header(("Location", back))
         .insert_header(("Cache-Control", "no-store"))
         .finish())
-}
-
-#[derive(Deserialize)]
-pub struct SetupFields {
-    #[serde(rename = "authRequest")]
-    auth_request: String,
-    csrf: String,
-    code: String,
-}
-
-/// The new authenticator app's first code: the app is set up and the login goes on.
-pub async fn setup(
-    gw: web::Data<Gateway>,
-    req: HttpRequest,
-    form: web::Form<SetupFields>,
-) -> OAuthResult<HttpResponse> {
-    let f = form.into_inner();
-    let (instance, request, s) = match posted_step(&gw, &req, &f.auth_request, &f.csrf).await? {
-        Ok(posted) => posted,
-        Err(page) => return Ok(page),
-    };
-    let user_id = &s.session.user_id;
-    let code = f.code.chars().take(64).collect::<String>();
-    match gw
-        .bus
-        .verify_totp_at_login(&instance, &s.session_id, user_id, &code)
-        .await
-    {
-        Ok(()) => {
-            let (id, token) = (&s.session_id, s.token);
-            finalize_session(&gw, &req, &instance, &f.auth_request, &request, id, token).await
-        }
-        Err(e) if e.code == Code::InvalidCode => {
-            let texts = Language::of_login(&request, &req).texts();
-            let ar = &f.auth_request;
-            setup_page(
-                &gw,
-                &req,
-                &instance,
-                &request,
-                ar,
-                user_id,
-                Some(texts.mfa_wrong),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct KeyFields {
-    #[serde(rename = "authRequest")]
-    auth_request: String,
-    csrf: String,
-    /// The authenticator's answer (`PublicKeyCredential.toJSON()`), as JSON.
-    credential: String,
-}
-
-/// A key's answer to the session's challenge: checked, and the login goes on.
-pub async fn submit_key(
-    gw: web::Data<Gateway>,
-    req: HttpRequest,
-    form: web::Form<KeyFields>,
-) -> OAuthResult<HttpResponse> {
-    let f = form.into_inner();
-    let (instance, request, s) = match posted_step(&gw, &req, &f.auth_request, &f.csrf).await? {
-        Ok(posted) => posted,
-        Err(page) => return Ok(page),
-    };
-    let Some(factor) = s.session.key_challenge.as_ref().map(|c| c.factor) else {
-        return Ok(expired(&req));
-    };
-    let who = SessionUser {
-        session_id: &s.session_id,
-        user_id: &s.session.user_id,
-        account: &s.user.username,
-    };
-    let ip = gw.edge.client_ip(&req);
-    let checked = match serde_json::from_str::<command::PublicKeyCredential>(&f.credential) {
-        Ok(answer) => {
-            let check = gw
-                .bus
-                .check_key(&instance, &s.session_id, &s.session.user_id, &answer);
-            limited(&gw, &instance, ip, &who, check).await
-        }
-        Err(_) => Err(domain::user::wrong_code()),
-    };
-    match checked {
-        Ok(()) => {
-            let (id, token) = (&s.session_id, s.token.clone());
-            finalize_session(&gw, &req, &instance, &f.auth_request, &request, id, token).await
-        }
-        Err(e) => {
-            let texts = Language::of_login(&request, &req).texts();
-            let refusal = match e.code {
-                Code::InvalidCode => (StatusCode::UNAUTHORIZED, texts.key_refused),
-                Code::RateLimited => (StatusCode::TOO_MANY_REQUESTS, texts.too_many),
-                _ => return Err(e.into()),
-            };
-            let at = At {
-                instance: &instance,
-                request: &request,
-                auth_request: &f.auth_request,
-            };
-            key_page(&gw, &req, at, &s, factor, Some(refusal)).await
-        }
-    }
 }

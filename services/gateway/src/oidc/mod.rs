@@ -18,10 +18,13 @@ pub mod keyring;
 mod language;
 mod login;
 mod mfa;
+mod mfa_key;
+mod mfa_setup;
 mod page_look;
 mod pages;
 mod params;
 mod passkey_link;
+mod passkey_login;
 mod register;
 mod reset_password;
 pub(crate) mod revoked;
@@ -46,7 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(pages::STYLESHEET, web::get().to(pages::stylesheet))
     .route("/ui/login", web::get().to(login::page))
     .route("/ui/login", web::post().to(login::submit))
-    .route("/ui/login/passkey", web::post().to(login::passkey))
+    .route("/ui/login/passkey", web::post().to(passkey_login::passkey))
     .route("/ui/login/passkey", web::get().to(passkey_link::page))
     .route(
         "/ui/login/passkey/register",
@@ -75,8 +78,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/ui/login/mfa", web::get().to(mfa::page))
     .route("/ui/login/mfa", web::post().to(mfa::submit))
     .route("/ui/login/mfa/send", web::post().to(mfa::resend))
-    .route("/ui/login/mfa/setup", web::post().to(mfa::setup))
-    .route("/ui/login/mfa/key", web::post().to(mfa::submit_key))
+    .route("/ui/login/mfa/setup", web::post().to(mfa_setup::setup))
+    .route("/ui/login/mfa/key", web::post().to(mfa_key::submit_key))
     .route(
         pages::WEBAUTHN_SCRIPT,
         web::get().to(pages::webauthn_script),

@@ -72,7 +72,7 @@ pub struct LoginPage<'a> {
     /// Where "Create an account" leads (where the login settings allow registration).
     pub register_href: Option<String>,
     /// A login with a passkey, where the login settings allow passkeys.
-    pub passkey: Option<&'a super::login::PasskeyOffer>,
+    pub passkey: Option<&'a super::passkey_login::PasskeyOffer>,
 }
 
 /// An account of the browser, as the account selection shows it.
