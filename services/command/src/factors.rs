@@ -76,13 +76,6 @@ impl CommandBus {
         .with("factor", factor.name()))
     }
 
-    async fn user_state(&self, instance: &str, user_id: &str) -> Result<User, Error> {
-        Ok(self
-            .state::<User>(&key(instance, User::KIND, user_id))
-            .await?
-            .0)
-    }
-
     /// Starts setting up an authenticator app: a new secret, sealed in the user's events; the
     /// app is a factor once its first code is verified.
     pub async fn add_totp(
@@ -91,7 +84,7 @@ impl CommandBus {
         instance: &str,
         user_id: &str,
     ) -> Result<NewTotp, Error> {
-        let user = self.user_state(instance, user_id).await?;
+        let user = self.user(instance, user_id).await?;
         self.factor_allowed(instance, &user, Factor::Totp).await?;
         let secret = totp::new_secret();
         let sealed_secret = seal(self.master_key()?, Purpose::TotpSecret, instance, &secret);
@@ -157,7 +150,7 @@ impl CommandBus {
         user_id: &str,
         code: &str,
     ) -> Result<Written, Error> {
-        let user = self.user_state(instance, user_id).await?;
+        let user = self.user(instance, user_id).await?;
         let step = self.totp_step(instance, &user, code)?;
         self.change_user(
             caller,
@@ -177,7 +170,7 @@ impl CommandBus {
         user_id: &str,
         channel: Channel,
     ) -> Result<Written, Error> {
-        let user = self.user_state(instance, user_id).await?;
+        let user = self.user(instance, user_id).await?;
         self.factor_allowed(instance, &user, otp_factor(channel))
             .await?;
         self.change_user(
@@ -239,18 +232,15 @@ impl CommandBus {
         factor: Factor,
         code: &str,
     ) -> Result<(), Error> {
-        let user = self.user_state(instance, user_id).await?;
+        let user = self.user(instance, user_id).await?;
         let login = self.login_settings(instance, &user).await?;
         let proof = match factor {
             _ if !usable_factors(&user, &login).contains(&factor) => None,
             Factor::Totp => self
                 .totp_step(instance, &user, code)?
                 .map(|step| FactorProof::Totp { step }),
-            Factor::OtpEmail | Factor::OtpSms => Some(FactorProof::Otp {
-                channel: match factor {
-                    Factor::OtpEmail => Channel::Email,
-                    _ => Channel::Sms,
-                },
+            Factor::OtpEmail | Factor::OtpSms => factor.channel().map(|channel| FactorProof::Otp {
+                channel,
                 code_hash: code_hash(code),
             }),
             Factor::RecoveryCode => Some(FactorProof::RecoveryCode {
@@ -266,7 +256,7 @@ impl CommandBus {
     /// The authenticator app a login sets up for a user who has no usable second factor while
     /// one is required: the one waiting for its first code, else a new one.
     pub async fn totp_at_login(&self, instance: &str, user_id: &str) -> Result<TotpKey, Error> {
-        let user = self.user_state(instance, user_id).await?;
+        let user = self.user(instance, user_id).await?;
         self.no_factor_yet(instance, &user).await?;
         match &user.factors.totp {
             Some(t) if !t.verified => {
@@ -294,7 +284,7 @@ impl CommandBus {
         user_id: &str,
         code: &str,
     ) -> Result<(), Error> {
-        let user = self.user_state(instance, user_id).await?;
+        let user = self.user(instance, user_id).await?;
         self.no_factor_yet(instance, &user).await?;
         self.verify_totp(&login_flow(instance), instance, user_id, code)
             .await?;

@@ -158,7 +158,7 @@ fn mfa_page(
         csrf: &csrf,
         factor: factor.name(),
         numeric: factor != Factor::RecoveryCode,
-        sent: factor.code_kind().is_some(),
+        sent: factor.channel().is_some(),
         error: error.map(|(_, e)| e),
         others,
     };
@@ -191,10 +191,8 @@ async fn send_code(
     factor: Factor,
     again: bool,
 ) -> Result<(), Error> {
-    let channel = match factor {
-        Factor::OtpEmail => domain::user::Channel::Email,
-        Factor::OtpSms => domain::user::Channel::Sms,
-        Factor::Totp | Factor::RecoveryCode | Factor::U2f | Factor::Passkey => return Ok(()),
+    let Some(channel) = factor.channel() else {
+        return Ok(());
     };
     if !again && command::login_code_waits(&s.user, channel, super::now_ms()) {
         return Ok(());

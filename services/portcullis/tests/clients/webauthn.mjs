@@ -13,8 +13,8 @@
 //       -> {"asked", "heading", "text"}
 // PAGES: pages of the origins the ceremonies may run on (the instance's first), under
 // .localhost: secure contexts on loopback, as WebAuthn needs. OUT, if set: where the
-// registration link's pages are photographed (passkey-link.png, passkey-create.png,
-// passkey-registered.png).
+// registration link's pages and the key's step are photographed (passkey-link.png,
+// passkey-create.png, passkey-registered.png, mfa-key.png).
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -44,6 +44,9 @@ async function pageOf(origin) {
   }
   return page;
 }
+
+// A screenshot of the page into OUT, if set.
+const shot = (name) => process.env.OUT && page.screenshot({ path: `${process.env.OUT}/${name}.png` });
 
 async function run(command) {
   await pageOf(command.origin || origins[0]);
@@ -79,6 +82,7 @@ async function run(command) {
       await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       const heading = await page.evaluate(() => document.querySelector('h1')?.textContent);
       const button = await page.evaluate(() => document.activeElement?.textContent);
+      await shot('mfa-key');
       const [back] = await Promise.all([
         page.waitForEvent('requestfailed', (r) => r.url().startsWith(command.redirect)),
         page.keyboard.press('Enter'),
@@ -88,7 +92,6 @@ async function run(command) {
       return { heading, button, landed: back.url() };
     }
     case 'register': {
-      const shot = (name) => process.env.OUT && page.screenshot({ path: `${process.env.OUT}/${name}.png` });
       await page.goto(command.url);
       await shot('passkey-link');
       await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);

@@ -11,6 +11,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
+use super::login_reset::field;
 use super::mail_sink::{link_in, MailSink};
 use super::notifications::use_sink;
 use super::oidc_behaviours::{auth_url, claims, exchange, VERIFIER};
@@ -81,6 +82,19 @@ impl Drop for Authenticator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The screenshots `names` in `dir`, each a picture, copied to `docs/screenshots/` when
+/// `PORTCULLIS_WRITE_SCREENSHOTS` is set.
+fn keep_shots(dir: &std::path::Path, names: &[&str]) {
+    for name in names {
+        let png = dir.join(format!("{name}.png"));
+        assert!(std::fs::metadata(&png).unwrap().len() > 5_000, "{name}.png");
+        if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
+            let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
+            std::fs::copy(&png, format!("{docs}/{name}.png")).unwrap();
+        }
     }
 }
 
@@ -235,9 +249,10 @@ fn a_passkey_logs_in_without_a_password_and_signs_only_for_its_origin_and_once()
 #[test]
 fn a_security_key_is_a_second_factor_after_the_password_and_only_its_users() {
     let t = server().tenant_under("localhost");
+    let shots = tempfile::tempdir().unwrap();
     let bob = human(&t, "bob", PASSWORD);
     let eve = human(&t, "eve", PASSWORD);
-    let mut key = Authenticator::start(&[home(&t)]);
+    let mut key = Authenticator::photographing(&[home(&t)], Some(shots.path()));
     register(&t, &mut key, &bob, "u2f", "YubiKey");
     let mut eves = Authenticator::start(&[home(&t)]);
     let (_, eves_credential) = register(&t, &mut eves, &eve, "u2f", "Eve's key");
@@ -263,6 +278,7 @@ fn a_security_key_is_a_second_factor_after_the_password_and_only_its_users() {
     );
     assert_eq!(login["heading"], "Confirm it is you", "{login}");
     assert_eq!(login["button"], "Use my key", "{login}");
+    keep_shots(shots.path(), &["mfa-key"]);
     let landed = login["landed"].as_str().unwrap();
     let (status, tokens) = exchange(&t, &app, &param(landed, "code").unwrap(), VERIFIER);
     assert_eq!(status, 200, "{tokens}");
@@ -323,14 +339,10 @@ fn a_registration_link_registers_a_passkey_once_and_it_then_logs_in() {
     );
     let done = key.send(json!({"op": "register", "url": mailed}));
     assert_eq!(done["heading"], "Passkey registered", "{done}");
-    for name in ["passkey-link", "passkey-create", "passkey-registered"] {
-        let png = shots.path().join(format!("{name}.png"));
-        assert!(std::fs::metadata(&png).unwrap().len() > 5_000, "{name}.png");
-        if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
-            let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
-            std::fs::copy(&png, format!("{docs}/{name}.png")).unwrap();
-        }
-    }
+    keep_shots(
+        shots.path(),
+        &["passkey-link", "passkey-create", "passkey-registered"],
+    );
     let factors = t.client.get(&format!("/v1/users/{ada}/factors"));
     assert_eq!(
         factors.body["items"][0]["type"], "passkey",
@@ -384,23 +396,28 @@ fn soft_key(op: &str, input: Value) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Registers a passkey of the software authenticator for `user`: the authenticator's state.
+fn soft_passkey(t: &Tenant, user: &str) -> Value {
+    let started = t
+        .client
+        .post(&format!("/v1/users/{user}/passkeys"), json!({}));
+    assert_eq!(started.status, 200, "{}", started.body);
+    let options = &started.body["public_key_credential_creation_options"];
+    let made = soft_key("create", json!({"options": options, "origin": issuer(t)}));
+    let verified = t.client.after(&started).post(
+        &format!("/v1/users/{user}/passkeys/{}/verify", started.str("id")),
+        json!({"public_key_credential": made["credential"], "name": "fido2"}),
+    );
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    made["key"].clone()
+}
+
 #[test]
 fn a_software_authenticator_registers_and_logs_in_at_the_api_and_cannot_replay() {
     let t = server().tenant();
     let ada = human(&t, "ada", PASSWORD);
     let origin = issuer(&t);
-    let started = t
-        .client
-        .post(&format!("/v1/users/{ada}/passkeys"), json!({}));
-    assert_eq!(started.status, 200, "{}", started.body);
-    let options = &started.body["public_key_credential_creation_options"];
-    let made = soft_key("create", json!({"options": options, "origin": origin}));
-    let verified = t.client.after(&started).post(
-        &format!("/v1/users/{ada}/passkeys/{}/verify", started.str("id")),
-        json!({"public_key_credential": made["credential"], "name": "fido2"}),
-    );
-    assert_eq!(verified.status, 200, "{}", verified.body);
-    let mut key = made["key"].clone();
+    let mut key = soft_passkey(&t, &ada);
     // A login without a password, at the API.
     let (session, token, options) = challenged(&t, "ada", None);
     let signed = soft_key(
@@ -427,4 +444,72 @@ fn a_software_authenticator_registers_and_logs_in_at_the_api_and_cannot_replay()
         sign_in(&t, &session, &signed["credential"]).error(),
         (400, "USER-0017")
     );
+}
+
+#[test]
+fn the_login_pages_passkey_form_refuses_a_replay_an_altered_challenge_and_garbage() {
+    let t = server().tenant();
+    let ada = human(&t, "ada", PASSWORD);
+    let key = soft_passkey(&t, &ada);
+    let app = app(&t, "client_secret_basic", "jwt");
+    let mut b = UserAgent::default();
+    let started = b.request("GET", &auth_url(&t, &app, ""), None);
+    let page = b.request(
+        "GET",
+        &format!("{}{}", issuer(&t), started.location.unwrap()),
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let start = page.body.find("data-options=\"").unwrap() + 14;
+    let options: Value = serde_json::from_str(
+        &page.body[start..start + page.body[start..].find('"').unwrap()]
+            .replace("&#34;", "\"")
+            .replace("&quot;", "\""),
+    )
+    .unwrap();
+    let signed = soft_key(
+        "get",
+        json!({"options": options, "origin": issuer(&t), "key": key}),
+    );
+    let credential = signed["credential"].to_string();
+    let state = field(&page.body, "state");
+    let auth_request = field(&page.body, "authRequest");
+    let mut csrf = field(&page.body, "csrf");
+    let mut post = |state: &str, credential: &str| {
+        let answer = b.request(
+            "POST",
+            &format!("{}/ui/login/passkey", issuer(&t)),
+            Some(&[
+                ("authRequest", &auth_request),
+                ("csrf", &csrf),
+                ("state", state),
+                ("credential", credential),
+            ]),
+        );
+        // A refusal is the login form again, with a new CSRF token.
+        if answer.status == 401 {
+            csrf = field(&answer.body, "csrf");
+        }
+        answer
+    };
+    // Garbage, and a challenge altered by a byte: the login form again, 401.
+    assert_eq!(post(&state, "{\"id\": 1}").status, 401);
+    let mut altered = state.clone().into_bytes();
+    altered[10] = if altered[10] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    assert_eq!(post(&altered, &credential).status, 401);
+    // The passkey's answer logs in once; the same form posted again does not.
+    let done = post(&state, &credential);
+    assert_eq!(done.status, 302, "{}", done.body);
+    let back = done.location.unwrap();
+    assert!(back.starts_with(super::oidc_support::REDIRECT), "{back}");
+    let again = post(&state, &credential);
+    assert_eq!(
+        again.status, 401,
+        "a replayed passkey login: {}",
+        again.body
+    );
+    let (status, tokens) = exchange(&t, &app, &param(&back, "code").unwrap(), VERIFIER);
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], ada);
 }

@@ -56,11 +56,11 @@ impl Factor {
         Factor::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    /// The login code's kind of a factor that sends one.
-    pub fn code_kind(self) -> Option<CodeKind> {
+    /// Where a factor that sends login codes sends them.
+    pub fn channel(self) -> Option<Channel> {
         match self {
-            Factor::OtpEmail => Some(CodeKind::OtpEmail),
-            Factor::OtpSms => Some(CodeKind::OtpSms),
+            Factor::OtpEmail => Some(Channel::Email),
+            Factor::OtpSms => Some(Channel::Sms),
             Factor::Totp | Factor::RecoveryCode | Factor::U2f | Factor::Passkey => None,
         }
     }
