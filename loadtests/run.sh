@@ -12,7 +12,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portcullis-target}"
 DURATION="${DURATION:-15}"          # recorded seconds per scenario
 WARMUP="${WARMUP:-3}"               # unrecorded seconds before each
 WORKERS="${WORKERS:-32}"            # closed loop: requests in flight
-CLIENTS="${CLIENTS:-100}"           # distinct machine clients (client-credentials)
+CLIENTS="${CLIENTS:-100}"           # distinct machine clients (client-credentials, jwt-profile)
 LIST_USERS="${LIST_USERS:-100000}"  # users on the instance for list-users
 RATE="${RATE:-1000}"                # the open-loop run's arrival rate (req/s)
 STARTUP_EVENTS="${STARTUP_EVENTS:-1000000}"  # events in the log for the startup benchmark
@@ -57,7 +57,7 @@ TOKENS=(--scenario client-credentials --scenario client-credentials-opaque --sce
         --scenario userinfo --scenario discovery --scenario jwks)
 run() { echo "== loadgen $*" >&2; "$BIN/loadgen" "$@" >&2; }
 
-run "${OURS[@]}" "${COMMON[@]}" "${TOKENS[@]}" --size "$CLIENTS" --json "$WORK/01-ours.json"
+run "${OURS[@]}" "${COMMON[@]}" "${TOKENS[@]}" --scenario jwt-profile --size "$CLIENTS" --json "$WORK/01-ours.json"
 run "${PEER[@]}" "${COMMON[@]}" "${TOKENS[@]}" --json "$WORK/02-peer.json"
 run "${OURS[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --size "$CLIENTS" --json "$WORK/03-ours-open.json"
 run "${PEER[@]}" "${COMMON[@]}" --rate "$RATE" --scenario client-credentials --json "$WORK/04-peer-open.json"

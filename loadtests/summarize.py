@@ -69,20 +69,33 @@ def ratios(reports):
         print(f"| {p['scenario']} | {p['load']} | {p['server']} | {tput:.2f}× | {p99:.2f}× |")
 
 
+def ratio_table(title, pairs):
+    """`(label, baseline, measured)` rows: the measured run over its baseline."""
+    if not pairs:
+        return
+    print(f"\n## {title}\n")
+    print("| scenario | load | throughput ratio | p99 ratio (lower is better) |")
+    print("|---|---|---:|---:|")
+    for label, base, got in pairs:
+        tput = got["throughput"] / base["throughput"] if base["throughput"] else float("inf")
+        p99 = got["p99_ms"] / base["p99_ms"] if base["p99_ms"] else float("inf")
+        print(f"| {label} | {base['load']} | {tput:.2f}× | {p99:.2f}× |")
+
+
 def transports(reports):
     """Each scenario run over gRPC beside its REST twin (`<name>-grpc` and `<name>`)."""
     ours = {(r["scenario"], r["load"]): r for r in reports if r["server"] == "portcullis"}
-    pairs = [(ours[(s[:-5], l)], r) for (s, l), r in ours.items()
-             if s.endswith("-grpc") and (s[:-5], l) in ours]
-    if not pairs:
-        return
-    print("\n## gRPC / REST, same operation, same run\n")
-    print("| scenario | load | throughput ratio | p99 ratio (lower is better) |")
-    print("|---|---|---:|---:|")
-    for rest, grpc in pairs:
-        tput = grpc["throughput"] / rest["throughput"] if rest["throughput"] else float("inf")
-        p99 = grpc["p99_ms"] / rest["p99_ms"] if rest["p99_ms"] else float("inf")
-        print(f"| {rest['scenario']} | {rest['load']} | {tput:.2f}× | {p99:.2f}× |")
+    ratio_table("gRPC / REST, same operation, same run",
+                [(s[:-5], ours[(s[:-5], l)], r) for (s, l), r in ours.items()
+                 if s.endswith("-grpc") and (s[:-5], l) in ours])
+
+
+def machines(reports):
+    """The JWT profile (a signed assertion per token) beside client credentials (a secret)."""
+    ours = {(r["scenario"], r["load"]): r for r in reports if r["server"] == "portcullis"}
+    ratio_table("JWT profile / client credentials, same run",
+                [("jwt-profile", ours[("client-credentials", l)], r) for (s, l), r in ours.items()
+                 if s == "jwt-profile" and ("client-credentials", l) in ours])
 
 
 def targets(reports):
@@ -144,6 +157,7 @@ def main():
     runs(reports)
     ratios(reports)
     transports(reports)
+    machines(reports)
     targets(reports)
     if a.startup:
         print("\n## Startup with a large log (`cargo bench -p portcullis --bench startup`)\n")

@@ -2,6 +2,7 @@
 //! log, like real data), then `request(i)` is one unit of work, checked like a client would.
 
 mod documents;
+mod jwt_profile;
 mod login;
 mod mixed;
 mod reads;
@@ -13,6 +14,7 @@ use serde_json::{json, Value};
 use crate::target::{Auth, Target};
 
 pub use documents::Document;
+pub use jwt_profile::JwtProfile;
 pub use login::Login;
 pub use mixed::Mixed;
 pub use reads::{ReadUser, ReadUserGrpc};
@@ -29,6 +31,7 @@ pub trait Scenario: Sync {
 pub const NAMES: &[&str] = &[
     "client-credentials",
     "client-credentials-opaque",
+    "jwt-profile",
     "introspect",
     "userinfo",
     "discovery",
@@ -42,11 +45,12 @@ pub const NAMES: &[&str] = &[
 ];
 
 /// Sets up the named scenario on `target`. `size` is its fixture size: clients for
-/// client-credentials, users for list-users and login.
+/// client-credentials and jwt-profile, users for list-users and login.
 pub fn setup(name: &str, target: &Target, size: usize) -> Result<Box<dyn Scenario>, String> {
     Ok(match name {
         "client-credentials" => Box::new(ClientCredentials::machine_users(target, size)?),
         "client-credentials-opaque" => Box::new(ClientCredentials::opaque_apps(target, size)?),
+        "jwt-profile" => Box::new(JwtProfile::setup(target, size)?),
         "introspect" => Box::new(Introspect::setup(target)?),
         "userinfo" => Box::new(Userinfo::setup(target)?),
         "discovery" => Box::new(Document::discovery(target, DISCOVERY)),

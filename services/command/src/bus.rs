@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::instance::Instance;
-use domain::oidc::{AuthRequest, RefreshFamily, Session, TokenRevocations};
+use domain::oidc::{AuthRequest, RefreshFamily, Session, TokenRevocations, UsedAssertions};
 use domain::org::Org;
 use domain::project::Project;
 use domain::signing_keys::SigningKeys;
@@ -132,6 +132,7 @@ pub struct CommandBus {
     sessions: Registry<Session>,
     refresh_families: Registry<RefreshFamily>,
     token_revocations: Registry<TokenRevocations>,
+    used_assertions: Registry<UsedAssertions>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
     /// The most live actors of one aggregate kind.
@@ -175,7 +176,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -205,6 +206,7 @@ impl CommandBus {
             sessions: Mutex::default(),
             refresh_families: Mutex::default(),
             token_revocations: Mutex::default(),
+            used_assertions: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(
                 options.password_workers,
@@ -435,6 +437,7 @@ impl CommandBus {
             + count(&self.sessions)
             + count(&self.refresh_families)
             + count(&self.token_revocations)
+            + count(&self.used_assertions)
             + count(&self.uniques)
     }
 }

@@ -9,7 +9,9 @@ use domain::{Aggregate, AggregateKey, Code, Error};
 
 use crate::actor::Written;
 use crate::bus::CommandBus;
+use crate::codes::seal;
 use crate::sagas::key;
+use crypto::sealing::Purpose;
 use crypto::secrets::new_token;
 
 /// A new OIDC app: its ids, and its secret if its auth method uses one (shown once).
@@ -87,11 +89,21 @@ impl CommandBus {
         } else {
             (None, None)
         };
+        let sealed_secret = match &client_secret {
+            Some(secret) if config.auth_method.keeps_secret() => Some(seal(
+                self.master_key()?,
+                Purpose::ClientSecret,
+                instance,
+                secret,
+            )),
+            _ => None,
+        };
         let cmd = ProjectCommand::AddApp {
             app_id: app_id.clone(),
             client_id: client_id.clone(),
             config,
             secret_hash,
+            sealed_secret,
         };
         let written = self
             .change_project(caller, instance, project_id, cmd, None)
@@ -113,21 +125,28 @@ impl CommandBus {
         app_id: &str,
     ) -> Result<NewApp, Error> {
         let (secret, secret_hash) = new_token();
+        let (project, _) = self
+            .state::<Project>(&project_key(instance, project_id))
+            .await?;
+        let app = project.apps.get(app_id);
+        let sealed_secret = match app {
+            Some(a) if a.config.auth_method.keeps_secret() => Some(seal(
+                self.master_key()?,
+                Purpose::ClientSecret,
+                instance,
+                &secret,
+            )),
+            _ => None,
+        };
+        let client_id = app.map(|a| a.client_id.clone()).unwrap_or_default();
         let cmd = ProjectCommand::RotateAppSecret {
             app_id: app_id.into(),
             secret_hash,
+            sealed_secret,
         };
         let written = self
             .change_project(caller, instance, project_id, cmd, None)
             .await?;
-        let (project, _) = self
-            .state::<Project>(&project_key(instance, project_id))
-            .await?;
-        let client_id = project
-            .apps
-            .get(app_id)
-            .map(|a| a.client_id.clone())
-            .unwrap_or_default();
         Ok(NewApp {
             written,
             app_id: app_id.into(),

@@ -5,9 +5,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, factors, instance, login_sessions, members, notifications, orgs, pats,
-    permissions, project_grants, projects, sessions, settings, sms, system, texts, user_changes,
-    user_grants, users,
+    apps, events, factors, instance, login_sessions, machine_keys, members, notifications, orgs,
+    pats, permissions, project_grants, projects, sessions, settings, sms, system, texts,
+    user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -107,6 +107,8 @@ impl Modify for BearerAuth {
         user_changes::new_secret, user_changes::remove_secret,
         permissions::memberships, permissions::check,
         pats::create_pat, pats::list_pats, pats::delete_pat,
+        machine_keys::add_user_key, machine_keys::list_user_keys, machine_keys::remove_user_key,
+        machine_keys::add_app_key, machine_keys::list_app_keys, machine_keys::remove_app_key,
         factors::add_totp, factors::verify_totp, factors::remove_totp,
         factors::add_otp_email, factors::remove_otp_email, factors::add_otp_sms, factors::remove_otp_sms,
         factors::recovery_codes, factors::list_factors,

@@ -46,6 +46,8 @@ mod login_register;
 mod login_reset;
 #[path = "portcullis/login_sessions.rs"]
 mod login_sessions;
+#[path = "portcullis/machine_keys.rs"]
+mod machine_keys;
 #[path = "portcullis/mail_sink.rs"]
 mod mail_sink;
 #[path = "portcullis/members.rs"]

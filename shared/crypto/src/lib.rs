@@ -5,6 +5,7 @@
 
 pub mod call_signature;
 pub mod keys;
+pub mod public_keys;
 pub mod sealing;
 pub mod secrets;
 pub mod totp;

@@ -31,6 +31,8 @@ pub enum Purpose {
     TotpSecret,
     /// A passkey login's challenge, carried by the login page until the key answers.
     PasskeyChallenge,
+    /// A `client_secret_jwt` app's client secret (the key of its assertions' HMAC).
+    ClientSecret,
 }
 
 impl Purpose {
@@ -44,6 +46,7 @@ impl Purpose {
             Purpose::CallSigningKey => b"portcullis/seal/call-signing-key/v1",
             Purpose::TotpSecret => b"portcullis/seal/totp-secret/v1",
             Purpose::PasskeyChallenge => b"portcullis/seal/passkey-challenge/v1",
+            Purpose::ClientSecret => b"portcullis/seal/client-secret/v1",
         }
     }
 }

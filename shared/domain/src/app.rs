@@ -26,9 +26,12 @@ pub enum ResponseType {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// An assertion signed with one of the app's keys (RFC 7523).
     PrivateKeyJwt,
     /// A public client: no secret, PKCE required.
     None,
+    /// An assertion signed with the client secret (HS256, RFC 7523).
+    ClientSecretJwt,
 }
 
 impl AuthMethod {
@@ -36,8 +39,21 @@ impl AuthMethod {
     pub fn uses_secret(self) -> bool {
         matches!(
             self,
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
         )
+    }
+
+    /// Whether the client proves who it is (a secret or a key): not a public client.
+    pub fn is_confidential(self) -> bool {
+        self != AuthMethod::None
+    }
+
+    /// Whether the server keeps the secret itself (sealed), not only its hash: it must, to
+    /// check an HMAC made with it.
+    pub fn keeps_secret(self) -> bool {
+        self == AuthMethod::ClientSecretJwt
     }
 }
 
@@ -155,11 +171,11 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
             "an OIDC app needs the authorization_code or the client_credentials grant type".into(),
         ));
     }
-    if machine && !c.auth_method.uses_secret() {
+    if machine && !c.auth_method.is_confidential() {
         return Err(invalid(
             Code::InvalidAppConfig,
             "grant_types",
-            "client_credentials needs a client secret (client_secret_basic or client_secret_post)"
+            "client_credentials needs a confidential client (a client secret or private_key_jwt)"
                 .into(),
         ));
     }

@@ -133,6 +133,10 @@ codes! {
     FactorNotAllowed = "MFA-0003", FailedPrecondition;
     FactorNeedsVerifiedContact = "MFA-0004", FailedPrecondition;
     KeyRefused = "MFA-0005", InvalidArgument;
+    KeyNotFound = "KEY-0001", NotFound;
+    InvalidPublicKey = "KEY-0002", InvalidArgument;
+    TooManyKeys = "KEY-0003", FailedPrecondition;
+    KeysNotUsed = "KEY-0004", Unprocessable;
 }
 
 impl fmt::Display for Code {

@@ -7,6 +7,7 @@ pub mod codec;
 mod error;
 pub mod instance;
 mod lifecycle;
+pub mod machine_keys;
 pub mod members;
 pub mod oidc;
 pub mod org;
@@ -131,5 +132,6 @@ domain_events! {
     Session => oidc::Session,
     RefreshFamily => oidc::RefreshFamily,
     TokenRevocations => oidc::TokenRevocations,
+    UsedAssertions => oidc::UsedAssertions,
     Unique => unique::Unique,
 }

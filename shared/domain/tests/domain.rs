@@ -8,6 +8,8 @@ mod factors;
 mod golden;
 #[path = "domain/grants.rs"]
 mod grants;
+#[path = "domain/machine_keys.rs"]
+mod machine_keys;
 #[path = "domain/oidc.rs"]
 mod oidc;
 #[path = "domain/project.rs"]

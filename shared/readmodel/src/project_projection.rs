@@ -48,6 +48,7 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
             client_id,
             config,
             secret_hash,
+            ..
         } => {
             exec(tx,
                 "INSERT OR REPLACE INTO apps (instance, project_id, id, client_id, config, secret_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -64,6 +65,7 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
         ProjectEvent::AppSecretRotated {
             app_id,
             secret_hash,
+            ..
         } => {
             exec(
                 tx,
@@ -85,6 +87,8 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
                 params![i, id, app_id],
             )?;
         }
+        // Keys are read from the project's actor when they sign.
+        ProjectEvent::AppKeyAdded { .. } | ProjectEvent::AppKeyRemoved { .. } => {}
         ProjectEvent::MemberSet { user_id, roles } => {
             set_member(tx, i, user_id, "project", id, roles)?
         }

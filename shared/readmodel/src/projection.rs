@@ -2,7 +2,9 @@
 //! be forgotten here.
 
 use domain::instance::InstanceEvent;
-use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent, TokenRevocationEvent};
+use domain::oidc::{
+    AssertionEvent, AuthRequestEvent, RefreshEvent, SessionEvent, TokenRevocationEvent,
+};
 use domain::org::OrgEvent;
 use domain::project::ProjectEvent;
 use domain::signing_keys::SigningKeysEvent;
@@ -71,7 +73,8 @@ pub(crate) fn apply(
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
         )
-        | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => Ok(()),
+        | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
+        | DomainEvent::UsedAssertions(AssertionEvent::Used { .. }) => Ok(()),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -157,7 +160,10 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::WebAuthnStarted { .. }
             | UserEvent::WebAuthnAdded { .. }
             | UserEvent::WebAuthnRemoved { .. }
-            | UserEvent::WebAuthnChecked { .. } => NONE,
+            | UserEvent::WebAuthnChecked { .. }
+            // Keys are read from the user's actor when they sign.
+            | UserEvent::MachineKeyAdded { .. }
+            | UserEvent::MachineKeyRemoved { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }
@@ -181,7 +187,9 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | ProjectEvent::RoleAdded { .. }
             | ProjectEvent::RoleRemoved { .. }
             | ProjectEvent::GrantAdded { .. }
-            | ProjectEvent::GrantChanged { .. } => NONE,
+            | ProjectEvent::GrantChanged { .. }
+            | ProjectEvent::AppKeyAdded { .. }
+            | ProjectEvent::AppKeyRemoved { .. } => NONE,
             ProjectEvent::MemberSet { .. }
             | ProjectEvent::MemberRemoved { .. }
             | ProjectEvent::GrantRemoved { .. }
@@ -210,6 +218,7 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
         }
         // What gateways remember of tokens revoked on their own.
         DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => AUTH,
+        DomainEvent::UsedAssertions(AssertionEvent::Used { .. }) => NONE,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }

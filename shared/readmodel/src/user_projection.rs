@@ -202,7 +202,9 @@ pub(crate) fn apply(
         | UserEvent::WebAuthnStarted { .. }
         | UserEvent::WebAuthnAdded { .. }
         | UserEvent::WebAuthnRemoved { .. }
-        | UserEvent::WebAuthnChecked { .. } => {}
+        | UserEvent::WebAuthnChecked { .. }
+        | UserEvent::MachineKeyAdded { .. }
+        | UserEvent::MachineKeyRemoved { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;
         }

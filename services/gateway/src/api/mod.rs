@@ -8,6 +8,7 @@ pub mod apps;
 pub mod events;
 pub mod factors;
 pub mod login_sessions;
+pub mod machine_keys;
 pub mod members;
 pub mod notifications;
 pub mod orgs;

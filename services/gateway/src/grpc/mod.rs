@@ -9,6 +9,7 @@ mod authorization;
 mod events;
 mod factors;
 mod login_sessions;
+mod machine_keys;
 mod notifications;
 mod orgs;
 mod projects;

@@ -4,8 +4,10 @@
 use domain::members::MemberCommand;
 
 use super::call::{list_params, required, some, Api};
+use super::machine_keys::key_input;
 use super::pb;
 use crate::api::apps::{self, AppSettings};
+use crate::api::machine_keys;
 use crate::api::members::{self, project, project_at};
 use crate::api::{project_grants, projects};
 use crate::views::{AppView, CreatedAppView, GrantView, MemberView, ProjectView, RoleView};
@@ -207,6 +209,18 @@ impl pb::project_service_server::ProjectService for Api {
 
     rpc!(instance rotate_app_secret(pb::RotateAppSecretRequest) -> pb::RotateAppSecretResponse,
         |gw, auth, r| apps::rotate_secret(&gw, &auth, &r.id, &r.app_id).await);
+
+    rpc!(instance add_app_key(pb::AddAppKeyRequest) -> pb::AddAppKeyResponse,
+    |gw, auth, r| {
+        let input = key_input(r.expires_at.as_ref(), r.public_key.as_deref())?;
+        machine_keys::add_app_key(&gw, &auth, &r.id, &r.app_id, input).await
+    });
+
+    rpc!(instance list_app_keys(pb::ListAppKeysRequest) -> pb::ListAppKeysResponse,
+        |gw, auth, r| machine_keys::list_app_keys(&gw, &auth, &r.id, &r.app_id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance remove_app_key(pb::RemoveAppKeyRequest) -> pb::WriteReply,
+        |gw, auth, r| machine_keys::remove_app_key(&gw, &auth, &r.id, &r.app_id, &r.key_id).await);
 
     rpc!(instance add_grant(pb::AddGrantRequest) -> pb::WriteReply,
         |gw, auth, r| project_grants::add(&gw, &auth, &r.id, r.granted_org_id, r.role_keys).await);

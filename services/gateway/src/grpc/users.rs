@@ -5,7 +5,9 @@ use command::{HumanInput, PasswordChange};
 use domain::user::{Email, Profile, ProfilePatch, UserChange};
 
 use super::call::{list_params, page_size, required, some, Api};
+use super::machine_keys::key_input;
 use super::pb;
+use crate::api::machine_keys;
 use crate::api::pats;
 use crate::api::permissions;
 use crate::api::sessions;
@@ -255,6 +257,18 @@ impl pb::user_service_server::UserService for Api {
     rpc!(instance revoke_personal_access_token(pb::RevokePersonalAccessTokenRequest)
             -> pb::WriteReply,
         |gw, auth, r| pats::revoke(&gw, &auth, &r.id, &r.pat_id).await);
+
+    rpc!(instance add_machine_key(pb::AddMachineKeyRequest) -> pb::AddMachineKeyResponse,
+    |gw, auth, r| {
+        let input = key_input(r.expires_at.as_ref(), r.public_key.as_deref())?;
+        machine_keys::add_user_key(&gw, &auth, &r.id, input).await
+    });
+
+    rpc!(instance list_machine_keys(pb::ListMachineKeysRequest) -> pb::ListMachineKeysResponse,
+        |gw, auth, r| machine_keys::list_user_keys(&gw, &auth, &r.id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance remove_machine_key(pb::RemoveMachineKeyRequest) -> pb::WriteReply,
+        |gw, auth, r| machine_keys::remove_user_key(&gw, &auth, &r.id, &r.key_id).await);
 
     rpc!(instance new_machine_secret(pb::NewMachineSecretRequest) -> pb::NewMachineSecretResponse,
         |gw, auth, r| user_changes::new_secret(&gw, &auth, &r.id).await);

@@ -1,8 +1,8 @@
 //! Client authentication at the token, introspection and revocation endpoints:
-//! `client_secret_basic`, `client_secret_post`, or `none` for public clients, each app only
-//! with the method it registered. Secrets are compared by their SHA-256 hashes in constant
-//! time. Machine users authenticate the same way (client id = login name) for
-//! `client_credentials`.
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` and `client_secret_jwt`
+//! (a signed assertion, RFC 7523), or `none` for public clients, each app only with the method
+//! it registered. Secrets are compared by their SHA-256 hashes in constant time. Machine users
+//! authenticate with their secret (client id = login name) for `client_credentials`.
 
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::STANDARD;
@@ -12,7 +12,7 @@ use domain::app::AuthMethod;
 use domain::validate::same_secret;
 use readmodel::{AppRow, UserRow};
 
-use super::{client_cache, OAuthError, OAuthResult};
+use super::{assertions, client_cache, OAuthError, OAuthResult};
 use crate::limits::Subject;
 use crate::Gateway;
 
@@ -69,6 +69,8 @@ enum Via {
     Post,
     /// `client_id` alone: a public client.
     IdOnly,
+    /// `client_assertion`: a JWT signed with a key or made with the secret.
+    Assertion,
 }
 
 impl Via {
@@ -80,15 +82,46 @@ impl Via {
             (Via::Basic, AuthMethod::ClientSecretBasic)
                 | (Via::Post, AuthMethod::ClientSecretPost)
                 | (Via::IdOnly, AuthMethod::None)
+                | (Via::Assertion, AuthMethod::PrivateKeyJwt)
+                | (Via::Assertion, AuthMethod::ClientSecretJwt)
         )
     }
 }
 
-/// The client's id and secret, from the Basic header or the form (never both).
+fn one_method() -> OAuthError {
+    OAuthError::new(
+        "invalid_request",
+        "a client authenticates with one method: Basic, client_secret or client_assertion",
+    )
+}
+
+/// The client's id and secret (or assertion), from the Basic header or the form (never two).
 fn credentials(
     req: &HttpRequest,
     form: &std::collections::HashMap<String, String>,
 ) -> OAuthResult<(String, Option<String>, Via)> {
+    if let Some(assertion) = form.get("client_assertion") {
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some(assertions::CLIENT_ASSERTION_TYPE)
+        {
+            return Err(OAuthError::new(
+                "invalid_request",
+                format!(
+                    "client_assertion_type must be {}",
+                    assertions::CLIENT_ASSERTION_TYPE
+                ),
+            ));
+        }
+        if form.contains_key("client_secret") || req.headers().contains_key("authorization") {
+            return Err(one_method());
+        }
+        // The assertion names its client (`sub`); a client_id sent beside it must agree.
+        let named = assertions::claimed_subject(assertion).ok_or_else(invalid)?;
+        if form.get("client_id").is_some_and(|id| *id != named) {
+            return Err(invalid());
+        }
+        return Ok((named, Some(assertion.clone()), Via::Assertion));
+    }
     if let Some(basic) = req
         .headers()
         .get("authorization")
@@ -96,10 +129,7 @@ fn credentials(
         .and_then(|v| v.strip_prefix("Basic "))
     {
         if form.contains_key("client_secret") {
-            return Err(OAuthError::new(
-                "invalid_request",
-                "a client authenticates with one method: Basic or client_secret, not both",
-            ));
+            return Err(one_method());
         }
         let decoded = STANDARD
             .decode(basic.trim())
@@ -158,19 +188,59 @@ pub async fn authenticate(
         account: Some(&account),
     };
     gw.limits.check(&who)?;
-    let answer = match attempt(gw, instance, id, secret, via, allow_machine_users).await {
-        Err(e) if e.error == "invalid_client" => {
-            if crate::reads::caught_up(gw).await.is_err() {
-                return Err(e);
+    let answer = match via {
+        Via::Assertion => by_assertion(gw, req, instance, id, secret.unwrap_or_default()).await,
+        _ => match attempt(gw, instance, id, secret, via, allow_machine_users).await {
+            Err(e) if e.error == "invalid_client" => {
+                if crate::reads::caught_up(gw).await.is_err() {
+                    return Err(e);
+                }
+                attempt(gw, instance, id, secret, via, allow_machine_users).await
             }
-            attempt(gw, instance, id, secret, via, allow_machine_users).await
-        }
-        answer => answer,
+            answer => answer,
+        },
     };
     if answer.as_ref().is_err_and(|e| e.error == "invalid_client") {
         gw.limits.failed(&who);
     }
     answer
+}
+
+/// An app that authenticates with an assertion: signed with one of its keys
+/// (`private_key_jwt`) or made with its secret (`client_secret_jwt`), as it registered, about
+/// itself, for this issuer, and never presented before.
+async fn by_assertion(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    client_id: &str,
+    assertion: &str,
+) -> OAuthResult<Client> {
+    let mut app = client_cache::app(gw, instance, client_id).await?;
+    if app.is_none() && crate::reads::caught_up(gw).await.is_ok() {
+        app = client_cache::app(gw, instance, client_id).await?;
+    }
+    let Some((app, _)) = app.filter(|(a, _)| Via::Assertion.is(a.config.auth_method)) else {
+        return Err(invalid());
+    };
+    let project = gw.bus.project(instance, &app.project_id).await?;
+    let held = project.apps.get(&app.id).ok_or_else(invalid)?;
+    let claims = match (app.config.auth_method, &held.sealed_secret) {
+        (AuthMethod::PrivateKeyJwt, _) => assertions::signed_by(assertion, &held.keys),
+        (AuthMethod::ClientSecretJwt, Some(sealed)) => {
+            assertions::made_with_secret(gw, instance, assertion, sealed)
+        }
+        _ => return Err(invalid()),
+    };
+    let refused = |e: domain::Error| match e.code {
+        domain::Code::InvalidGrant => OAuthError::new("invalid_client", e.message),
+        _ => e.into(),
+    };
+    let claims = claims.map_err(refused)?;
+    assertions::accept(gw, req, instance, assertion, &claims, client_id)
+        .await
+        .map_err(refused)?;
+    Ok(Client::App(app))
 }
 
 async fn attempt(

@@ -49,6 +49,9 @@ pub async fn configuration(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthRes
         .body(body))
 }
 
+/// What client assertions may be signed with: the keys' algorithms, and HS256 with the secret.
+const ASSERTION_ALGS: [&str; 4] = ["RS256", "ES256", "EdDSA", "HS256"];
+
 fn document(iss: &str) -> Value {
     json!({
         "issuer": iss,
@@ -63,12 +66,19 @@ fn document(iss: &str) -> Value {
             super::audience::API_SCOPE],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials",
+            super::grants::jwt_bearer::GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
+            "private_key_jwt", "client_secret_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
+            "client_secret_post", "private_key_jwt", "client_secret_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
+            "private_key_jwt", "client_secret_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",
             "given_name", "family_name", "preferred_username", "email", "email_verified",

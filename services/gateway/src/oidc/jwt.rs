@@ -1,5 +1,6 @@
-//! Compact JWS: signing with the instance's active keys, and verifying our own tokens against
-//! the instance's published keys (RS256, ES256, EdDSA).
+//! Compact JWS: signing with the instance's active keys, verifying our own tokens against the
+//! instance's published keys (RS256, ES256, EdDSA), and clients' assertions against their keys
+//! or, for HS256, their secret.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -91,33 +92,65 @@ fn field(jwk: &Value, name: &str) -> Result<Vec<u8>, Error> {
         .ok_or_else(invalid)
 }
 
-/// Verifies a token signed by one of `jwks` (public JWKs) and returns its claims. Expiry is the
-/// caller's to check.
 /// The `typ` of a token's header (unverified: a filter before the signature is checked).
 pub fn typ(token: &str) -> Option<String> {
-    let header = token.split('.').next()?;
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-    header["typ"].as_str().map(String::from)
+    header(token)?.typ
 }
 
-pub fn verify(token: &str, jwks: &[Value]) -> Result<Value, Error> {
+/// A token's header, unverified (which key to check it with).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Header {
+    pub alg: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default)]
+    pub typ: Option<String>,
+}
+
+pub fn header(token: &str) -> Option<Header> {
+    let header = token.split('.').next()?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()
+}
+
+/// The three parts of a compact JWS: the signed input, the claims, the signature.
+fn parts(token: &str) -> Result<(&str, &str, Vec<u8>), Error> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(invalid());
     };
-    let header: Value = URL_SAFE_NO_PAD
-        .decode(h)
+    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid())?;
+    Ok((&token[..h.len() + 1 + c.len()], c, sig))
+}
+
+fn claims(c: &str) -> Result<Value, Error> {
+    URL_SAFE_NO_PAD
+        .decode(c)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(invalid)?;
+        .ok_or_else(invalid)
+}
+
+/// Verifies a token signed by one of `jwks` (public JWKs, by `kid` and `alg`) and returns its
+/// claims. Expiry is the caller's to check.
+pub fn verify(token: &str, jwks: &[Value]) -> Result<Value, Error> {
+    let h = header(token).ok_or_else(invalid)?;
     let jwk = jwks
         .iter()
-        .find(|k| k["kid"] == header["kid"] && k["alg"] == header["alg"])
+        .find(|k| k["kid"].as_str() == h.kid.as_deref() && k["alg"] == h.alg.as_str())
         .ok_or_else(invalid)?;
-    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| invalid())?;
-    let input = format!("{h}.{c}");
+    verify_key(token, jwk)
+}
+
+/// Verifies a token signed by the key `jwk` (whose `alg` the header must name) and returns its
+/// claims.
+pub fn verify_key(token: &str, jwk: &Value) -> Result<Value, Error> {
+    let h = header(token).ok_or_else(invalid)?;
+    if jwk["alg"] != h.alg.as_str() {
+        return Err(invalid());
+    }
+    let (input, c, sig) = parts(token)?;
     let ok = match jwk["alg"].as_str() {
         Some("RS256") => signature::RsaPublicKeyComponents {
             n: field(jwk, "n")?,
@@ -145,11 +178,19 @@ pub fn verify(token: &str, jwks: &[Value]) -> Result<Value, Error> {
     if !ok {
         return Err(invalid());
     }
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(invalid)
+    claims(c)
+}
+
+/// Verifies a token made with HMAC-SHA-256 under `secret` (`HS256`, in constant time) and
+/// returns its claims.
+pub fn verify_hs256(token: &str, secret: &[u8]) -> Result<Value, Error> {
+    if header(token).ok_or_else(invalid)?.alg != "HS256" {
+        return Err(invalid());
+    }
+    let (input, c, sig) = parts(token)?;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    ring::hmac::verify(&key, input.as_bytes(), &sig).map_err(|_| invalid())?;
+    claims(c)
 }
 
 #[cfg(test)]
@@ -176,5 +217,26 @@ mod tests {
             let tampered = format!("{head}x.{}", token.rsplit('.').next().unwrap());
             assert!(verify(&tampered, &jwks).is_err());
         }
+    }
+
+    #[test]
+    fn hs256_tokens_verify_with_their_secret_only() {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode(r#"{"sub":"c"}"#)
+        );
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"the secret");
+        let sig = URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, input.as_bytes()));
+        let token = format!("{input}.{sig}");
+        assert_eq!(verify_hs256(&token, b"the secret").unwrap()["sub"], "c");
+        assert!(verify_hs256(&token, b"another secret").is_err());
+        // The same MAC under a header naming another algorithm is not an HS256 token.
+        let none = format!(
+            "{}.{}.{sig}",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            input.split('.').nth(1).unwrap()
+        );
+        assert!(verify_hs256(&none, b"the secret").is_err());
     }
 }

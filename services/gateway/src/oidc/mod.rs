@@ -3,6 +3,7 @@
 //! (one file per grant), userinfo, introspection and revocation.
 
 mod accounts;
+mod assertions;
 pub(crate) mod audience;
 mod authorize;
 mod claims;

@@ -8,6 +8,7 @@ pub mod events;
 pub mod factors;
 pub mod instance;
 pub mod login_sessions;
+pub mod machine_keys;
 pub mod members;
 pub mod notifications;
 pub mod orgs;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     project_grants::configure(cfg);
     user_grants::configure(cfg);
     pats::configure(cfg);
+    machine_keys::configure(cfg);
     factors::configure(cfg);
     sessions::configure(cfg);
     login_sessions::configure(cfg);

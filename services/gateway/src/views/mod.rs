@@ -2,6 +2,7 @@
 
 pub mod factors;
 mod login_sessions;
+pub mod machine_keys;
 mod notifications;
 
 pub use login_sessions::{

@@ -61,6 +61,8 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("invite", json!({})),
         ("set_metadata", json!({"value": "eA=="})),
         ("create_pat", json!({})),
+        ("add_user_key", json!({})),
+        ("add_app_key", json!({})),
         ("verify_totp", json!({"code": "123456"})),
         ("verify_u2f", key_answer()),
         ("verify_passkey", key_answer()),

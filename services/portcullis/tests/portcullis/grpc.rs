@@ -75,6 +75,7 @@ positioned!(
     pb::RotateAppSecretResponse,
     pb::CreatePersonalAccessTokenResponse,
     pb::NewMachineSecretResponse,
+    pb::AddMachineKeyResponse,
     pb::CreateInstanceResponse,
     pb::RotateSigningKeyResponse
 );

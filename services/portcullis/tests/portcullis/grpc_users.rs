@@ -318,6 +318,74 @@ fn every_user_change_does_what_its_rest_route_does() {
             false
         );
 
+        // Keys: one generated (its key file once), listed as REST lists it, removed.
+        let key = users
+            .add_machine_key(seen.req(
+                pb::AddMachineKeyRequest {
+                    id: bot.clone(),
+                    ..Default::default()
+                },
+                pat,
+            ))
+            .await
+            .map(|r| seen.wrote(r))
+            .expect("AddMachineKey");
+        let file = key.key_file.clone().expect("a generated key's file");
+        assert_eq!(
+            (file.r#type.as_str(), file.user_id.as_str()),
+            ("serviceaccount", bot.as_str())
+        );
+        assert!(file.key.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let keys = users
+            .list_machine_keys(seen.req(
+                pb::ListMachineKeysRequest {
+                    id: bot.clone(),
+                    ..Default::default()
+                },
+                pat,
+            ))
+            .await
+            .expect("ListMachineKeys")
+            .into_inner();
+        let rest_keys = rest(&key.position).get(&format!("/v1/users/{bot}/keys"));
+        assert_eq!(rest_keys.body["items"][0]["id"], key.id.as_str());
+        assert_eq!(
+            keys.items
+                .iter()
+                .map(|k| (k.id.as_str(), k.alg.as_str()))
+                .collect::<Vec<_>>(),
+            [(key.id.as_str(), "RS256")]
+        );
+        let bad = users
+            .add_machine_key(seen.req(
+                pb::AddMachineKeyRequest {
+                    id: bot.clone(),
+                    public_key: Some("not a key".into()),
+                    ..Default::default()
+                },
+                pat,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(failure(bad).1, "KEY-0002");
+        let dropped = users
+            .remove_machine_key(seen.req(
+                pb::RemoveMachineKeyRequest {
+                    id: bot.clone(),
+                    key_id: key.id.clone(),
+                },
+                pat,
+            ))
+            .await
+            .map(|r| seen.wrote(r))
+            .expect("RemoveMachineKey");
+        assert_eq!(
+            rest(&dropped.position)
+                .get(&format!("/v1/users/{bot}/keys"))
+                .body["items"],
+            json!([])
+        );
+
         // Memberships, at every level, as REST lists them.
         let mut orgs = OrgServiceClient::new(ch.clone());
         let added = orgs

@@ -21,6 +21,7 @@ pub(super) fn frozen(event_type: &str) -> Option<Reader> {
         | "oidc.code.exchanged"
         | "oidc.code.reused" => Some(read::<AuthRequestEvent>),
         "user.human.added" | "user.human.password.changed" => Some(read::<UserEvent>),
+        "project.app.oidc.added" | "project.app.secret.rotated" => Some(read::<ProjectEvent>),
         _ => None,
     }
 }
@@ -158,5 +159,43 @@ enum UserEvent {
     },
     PasswordChanged {
         password_hash: String,
+    },
+}
+
+/// 0.1's project events up to the secret's rotation, before a `client_secret_jwt` app's
+/// secret was kept sealed (positional: variants by index, so every earlier variant is kept).
+/// The app's configuration reads as today's (its enums only grew at their ends).
+#[derive(Serialize, Deserialize)]
+enum ProjectEvent {
+    Added {
+        org_id: String,
+        name: String,
+        assert_roles: bool,
+    },
+    Changed {
+        name: String,
+        assert_roles: bool,
+    },
+    RoleAdded {
+        key: String,
+        display_name: String,
+        group: Option<String>,
+    },
+    RoleRemoved {
+        key: String,
+    },
+    AppAdded {
+        app_id: String,
+        client_id: String,
+        config: crate::app::OidcConfig,
+        secret_hash: Option<String>,
+    },
+    AppChanged {
+        app_id: String,
+        config: crate::app::OidcConfig,
+    },
+    AppSecretRotated {
+        app_id: String,
+        secret_hash: String,
     },
 }

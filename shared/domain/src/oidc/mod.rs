@@ -237,10 +237,15 @@ impl Aggregate for AuthRequest {
     }
 }
 
+mod assertions;
 mod refresh;
 mod revocations;
 mod session;
 
+pub use assertions::{
+    AssertionClaims, AssertionCommand, AssertionEvent, Audience, UsedAssertions,
+    MAX_ASSERTION_LIFETIME,
+};
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
 pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};
 pub use session::{

@@ -7,9 +7,10 @@ use authz::{Level, Permission, Place, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
-use crate::app::{oidc_config, OidcConfig, Signing};
+use crate::app::{oidc_config, AuthMethod, OidcConfig, Signing};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
+use crate::machine_keys::{self, MachineKey, MachineKeys, PublicJwk};
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
 use crate::validate;
 
@@ -29,6 +30,13 @@ pub struct App {
     /// Hash of the client secret (never the secret); None for clients without one.
     pub secret_hash: Option<String>,
     pub signing: Signing,
+    /// The client secret sealed with the master key, for `client_secret_jwt` only: the
+    /// server must know the secret to check the assertion's HMAC.
+    #[serde(default)]
+    pub sealed_secret: Option<String>,
+    /// A `private_key_jwt` app's public keys, by key id.
+    #[serde(default)]
+    pub keys: MachineKeys,
 }
 
 /// A grant of some of the project's roles to another org, with its own (PROJECT_GRANT_*)
@@ -78,6 +86,9 @@ pub enum ProjectCommand {
         client_id: String,
         config: OidcConfig,
         secret_hash: Option<String>,
+        /// The secret sealed, for `client_secret_jwt`.
+        #[serde(default)]
+        sealed_secret: Option<String>,
     },
     UpdateApp {
         app_id: String,
@@ -86,6 +97,19 @@ pub enum ProjectCommand {
     RotateAppSecret {
         app_id: String,
         secret_hash: String,
+        #[serde(default)]
+        sealed_secret: Option<String>,
+    },
+    /// A public key of a `private_key_jwt` app.
+    AddAppKey {
+        app_id: String,
+        key_id: String,
+        jwk: PublicJwk,
+        expires_at: Option<i64>,
+    },
+    RemoveAppKey {
+        app_id: String,
+        key_id: String,
     },
     RemoveApp {
         app_id: String,
@@ -126,6 +150,9 @@ pub enum ProjectEvent {
         client_id: String,
         config: OidcConfig,
         secret_hash: Option<String>,
+        /// The secret sealed with the master key (`client_secret_jwt` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sealed_secret: Option<String>,
     },
     AppChanged {
         app_id: String,
@@ -134,6 +161,8 @@ pub enum ProjectEvent {
     AppSecretRotated {
         app_id: String,
         secret_hash: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sealed_secret: Option<String>,
     },
     AppRemoved {
         app_id: String,
@@ -175,6 +204,18 @@ pub enum ProjectEvent {
         app_id: String,
         signing: Signing,
     },
+    /// A `private_key_jwt` app's public key, added at `at` (unix milliseconds).
+    AppKeyAdded {
+        app_id: String,
+        key_id: String,
+        jwk: PublicJwk,
+        expires_at: Option<i64>,
+        at: i64,
+    },
+    AppKeyRemoved {
+        app_id: String,
+        key_id: String,
+    },
 }
 
 impl EventType for ProjectEvent {
@@ -197,6 +238,8 @@ impl EventType for ProjectEvent {
             ProjectEvent::GrantMemberSet { .. } => "project.grant.member.set",
             ProjectEvent::GrantMemberRemoved { .. } => "project.grant.member.removed",
             ProjectEvent::AppSigningSet { .. } => "project.app.signing.set",
+            ProjectEvent::AppKeyAdded { .. } => "project.app.key.added",
+            ProjectEvent::AppKeyRemoved { .. } => "project.app.key.removed",
         }
     }
 }
@@ -234,8 +277,14 @@ impl Project {
     }
 }
 
-fn secret_matches_method(config: &OidcConfig, secret_hash: &Option<String>) -> Result<()> {
-    if config.auth_method.uses_secret() != secret_hash.is_some() {
+fn secret_matches_method(
+    config: &OidcConfig,
+    secret_hash: &Option<String>,
+    sealed_secret: &Option<String>,
+) -> Result<()> {
+    if config.auth_method.uses_secret() != secret_hash.is_some()
+        || config.auth_method.keeps_secret() != sealed_secret.is_some()
+    {
         return Err(Error::internal(
             "a client secret is made exactly for the secret-based auth methods",
         ));
@@ -272,7 +321,9 @@ impl Aggregate for Project {
             | ProjectEvent::GrantChanged { .. }
             | ProjectEvent::GrantRemoved { .. }
             | ProjectEvent::GrantMemberRemoved { .. }
-            | ProjectEvent::AppSigningSet { .. } => Vec::new(),
+            | ProjectEvent::AppSigningSet { .. }
+            | ProjectEvent::AppKeyAdded { .. }
+            | ProjectEvent::AppKeyRemoved { .. } => Vec::new(),
         }
     }
 
@@ -330,7 +381,9 @@ impl Aggregate for Project {
             C::AddApp { .. }
             | C::UpdateApp { .. }
             | C::RotateAppSecret { .. }
-            | C::SetAppSigning { .. } => (Permission::PROJECT_APP_WRITE, project),
+            | C::SetAppSigning { .. }
+            | C::AddAppKey { .. }
+            | C::RemoveAppKey { .. } => (Permission::PROJECT_APP_WRITE, project),
             C::RemoveApp { .. } => (Permission::PROJECT_APP_DELETE, project),
             C::Member(_) => unreachable!("handled above"),
             C::Remove => (Permission::PROJECT_DELETE, project),
@@ -339,7 +392,7 @@ impl Aggregate for Project {
         Access::Check(Requirement::plain(perm), target)
     }
 
-    fn decide(&self, cmd: &ProjectCommand, _ctx: Ctx<'_>) -> Result<Vec<ProjectEvent>> {
+    fn decide(&self, cmd: &ProjectCommand, ctx: Ctx<'_>) -> Result<Vec<ProjectEvent>> {
         use ProjectCommand as C;
         use ProjectEvent as E;
         if let C::Create {
@@ -432,14 +485,16 @@ impl Aggregate for Project {
                 client_id,
                 config,
                 secret_hash,
+                sealed_secret,
             } => {
                 let config = oidc_config(config)?;
-                secret_matches_method(&config, secret_hash)?;
+                secret_matches_method(&config, secret_hash, sealed_secret)?;
                 vec![E::AppAdded {
                     app_id: app_id.clone(),
                     client_id: client_id.clone(),
                     config,
                     secret_hash: secret_hash.clone(),
+                    sealed_secret: sealed_secret.clone(),
                 }]
             }
             C::UpdateApp { app_id, config } => {
@@ -464,17 +519,51 @@ impl Aggregate for Project {
             C::RotateAppSecret {
                 app_id,
                 secret_hash,
+                sealed_secret,
             } => {
-                if !self.app(app_id)?.config.auth_method.uses_secret() {
+                let app = self.app(app_id)?;
+                if !app.config.auth_method.uses_secret() {
                     return Err(Error::new(
                         Code::AppHasNoSecret,
                         "this app's auth method uses no client secret",
                     )
                     .with("app_id", app_id.as_str()));
                 }
+                secret_matches_method(&app.config, &Some(secret_hash.clone()), sealed_secret)?;
                 vec![E::AppSecretRotated {
                     app_id: app_id.clone(),
                     secret_hash: secret_hash.clone(),
+                    sealed_secret: sealed_secret.clone(),
+                }]
+            }
+            C::AddAppKey {
+                app_id,
+                key_id,
+                jwk,
+                expires_at,
+            } => {
+                let app = self.app(app_id)?;
+                if app.config.auth_method != AuthMethod::PrivateKeyJwt {
+                    return Err(Error::new(
+                        Code::KeysNotUsed,
+                        "only apps with auth_method private_key_jwt have keys",
+                    )
+                    .with("app_id", app_id.as_str()));
+                }
+                machine_keys::check_new(&app.keys, key_id, *expires_at, ctx.now)?;
+                vec![E::AppKeyAdded {
+                    app_id: app_id.clone(),
+                    key_id: key_id.clone(),
+                    jwk: jwk.clone(),
+                    expires_at: *expires_at,
+                    at: ctx.now,
+                }]
+            }
+            C::RemoveAppKey { app_id, key_id } => {
+                machine_keys::existing(&self.app(app_id)?.keys, key_id)?;
+                vec![E::AppKeyRemoved {
+                    app_id: app_id.clone(),
+                    key_id: key_id.clone(),
                 }]
             }
             C::SetAppSigning { app_id, signing } => {
@@ -543,6 +632,7 @@ impl Aggregate for Project {
                 client_id,
                 config,
                 secret_hash,
+                sealed_secret,
             } => {
                 self.apps.insert(
                     app_id.clone(),
@@ -551,20 +641,56 @@ impl Aggregate for Project {
                         config: config.clone(),
                         secret_hash: secret_hash.clone(),
                         signing: Signing::default(),
+                        sealed_secret: sealed_secret.clone(),
+                        keys: MachineKeys::new(),
                     },
                 );
             }
             E::AppChanged { app_id, config } => {
                 if let Some(app) = self.apps.get_mut(app_id) {
                     app.config = config.clone();
+                    // Another method than client_secret_jwt: the secret is known by its
+                    // hash only from here on; another than private_key_jwt: no keys.
+                    if !config.auth_method.keeps_secret() {
+                        app.sealed_secret = None;
+                    }
+                    if config.auth_method != AuthMethod::PrivateKeyJwt {
+                        app.keys.clear();
+                    }
                 }
             }
             E::AppSecretRotated {
                 app_id,
                 secret_hash,
+                sealed_secret,
             } => {
                 if let Some(app) = self.apps.get_mut(app_id) {
                     app.secret_hash = Some(secret_hash.clone());
+                    app.sealed_secret = sealed_secret.clone();
+                }
+            }
+            E::AppKeyAdded {
+                app_id,
+                key_id,
+                jwk,
+                expires_at,
+                at,
+            } => {
+                if let Some(app) = self.apps.get_mut(app_id) {
+                    machine_keys::drop_expired(&mut app.keys, *at);
+                    app.keys.insert(
+                        key_id.clone(),
+                        MachineKey {
+                            jwk: jwk.clone(),
+                            expires_at: *expires_at,
+                            added_at: *at,
+                        },
+                    );
+                }
+            }
+            E::AppKeyRemoved { app_id, key_id } => {
+                if let Some(app) = self.apps.get_mut(app_id) {
+                    app.keys.remove(key_id);
                 }
             }
             E::AppRemoved { app_id, .. } => {

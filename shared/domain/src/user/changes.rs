@@ -12,6 +12,7 @@ use super::{
 };
 use crate::aggregate::Ctx;
 use crate::error::{Code, Error, Result};
+use crate::machine_keys::{self, PublicJwk};
 use crate::settings::LockoutSettings;
 use crate::validate;
 
@@ -164,6 +165,15 @@ pub enum UserChange {
         key_id: String,
         key: WebAuthnKey,
     },
+    /// A machine user's public key for the JWT bearer grant.
+    AddMachineKey {
+        key_id: String,
+        jwk: PublicJwk,
+        expires_at: Option<i64>,
+    },
+    RemoveMachineKey {
+        key_id: String,
+    },
 }
 
 impl UserChange {
@@ -175,6 +185,8 @@ impl UserChange {
             UserChange::Password { .. }
             | UserChange::SetSecret { .. }
             | UserChange::RemoveSecret
+            | UserChange::AddMachineKey { .. }
+            | UserChange::RemoveMachineKey { .. }
             | UserChange::Deactivate
             | UserChange::Lock
             | UserChange::EndSessions { .. } => true,
@@ -226,6 +238,8 @@ impl UserChange {
             | UserChange::RemoveMetadata { .. }
             | UserChange::SetSecret { .. }
             | UserChange::RemoveSecret
+            | UserChange::AddMachineKey { .. }
+            | UserChange::RemoveMachineKey { .. }
             | UserChange::PasswordRight { .. }
             | UserChange::PasswordWrong { .. }
             | UserChange::AddCode(_)
@@ -265,9 +279,10 @@ impl UserChange {
             UserChange::SetMetadata { .. } | UserChange::RemoveMetadata { .. } => {
                 UserOp::SetMetadata
             }
-            UserChange::SetSecret { .. } | UserChange::RemoveSecret => {
-                UserOp::ManagePersonalAccessTokens
-            }
+            UserChange::SetSecret { .. }
+            | UserChange::RemoveSecret
+            | UserChange::AddMachineKey { .. }
+            | UserChange::RemoveMachineKey { .. } => UserOp::ManagePersonalAccessTokens,
             UserChange::PasswordRight { .. } | UserChange::PasswordWrong { .. } => {
                 UserOp::ChangePassword
             }
@@ -590,6 +605,28 @@ impl User {
             } => {
                 self.registration_code(code_hash, *at)?;
                 self.decide_key_added(key_id, key)?
+            }
+            UserChange::AddMachineKey {
+                key_id,
+                jwk,
+                expires_at,
+            } => {
+                if !self.is_machine() {
+                    return Err(wrong_type("only machine users have keys"));
+                }
+                machine_keys::check_new(&self.machine_keys, key_id, *expires_at, ctx.now)?;
+                vec![UserEvent::MachineKeyAdded {
+                    key_id: key_id.clone(),
+                    jwk: jwk.clone(),
+                    expires_at: *expires_at,
+                    at: ctx.now,
+                }]
+            }
+            UserChange::RemoveMachineKey { key_id } => {
+                machine_keys::existing(&self.machine_keys, key_id)?;
+                vec![UserEvent::MachineKeyRemoved {
+                    key_id: key_id.clone(),
+                }]
             }
             UserChange::RemoveSecret => {
                 if self.secret_hash.is_none() {

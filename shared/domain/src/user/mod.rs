@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
+use crate::machine_keys::{self, MachineKey, MachineKeys, PublicJwk};
 use crate::validate;
 
 mod changes;
@@ -106,6 +107,9 @@ pub struct User {
     /// Second factors.
     #[serde(default)]
     pub factors: Factors,
+    /// A machine user's public keys (the JWT bearer grant), by key id.
+    #[serde(default)]
+    pub machine_keys: MachineKeys,
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -305,6 +309,16 @@ pub enum UserEvent {
         challenge: String,
         at: i64,
     },
+    /// A machine user's public key, added at `at` (unix milliseconds).
+    MachineKeyAdded {
+        key_id: String,
+        jwk: PublicJwk,
+        expires_at: Option<i64>,
+        at: i64,
+    },
+    MachineKeyRemoved {
+        key_id: String,
+    },
 }
 
 impl EventType for UserEvent {
@@ -352,6 +366,8 @@ impl EventType for UserEvent {
             UserEvent::WebAuthnAdded { .. } => "user.human.webauthn.added",
             UserEvent::WebAuthnRemoved { .. } => "user.human.webauthn.removed",
             UserEvent::WebAuthnChecked { .. } => "user.human.webauthn.checked",
+            UserEvent::MachineKeyAdded { .. } => "user.machine.key.added",
+            UserEvent::MachineKeyRemoved { .. } => "user.machine.key.removed",
         }
     }
 }
@@ -602,6 +618,7 @@ impl Aggregate for User {
                 self.pats.clear();
                 self.codes.clear();
                 self.factors = Factors::default();
+                self.machine_keys.clear();
             }
             UserEvent::ProfileChanged { profile } => {
                 if let Some(UserKind::Human { profile: p, .. }) = &mut self.kind {
@@ -730,6 +747,25 @@ impl Aggregate for User {
                 }
                 self.factors.challenge_signed(challenge, *at);
                 self.factors.failed_checks = 0;
+            }
+            UserEvent::MachineKeyAdded {
+                key_id,
+                jwk,
+                expires_at,
+                at,
+            } => {
+                machine_keys::drop_expired(&mut self.machine_keys, *at);
+                self.machine_keys.insert(
+                    key_id.clone(),
+                    MachineKey {
+                        jwk: jwk.clone(),
+                        expires_at: *expires_at,
+                        added_at: *at,
+                    },
+                );
+            }
+            UserEvent::MachineKeyRemoved { key_id } => {
+                self.machine_keys.remove(key_id);
             }
             UserEvent::PasswordCheckSucceeded => {
                 self.failed_logins = 0;

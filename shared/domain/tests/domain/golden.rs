@@ -18,8 +18,8 @@ use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseTy
 use domain::codec;
 use domain::instance::InstanceEvent as IE;
 use domain::oidc::{
-    AuthParams, AuthRequestEvent as AE, Grant, Login, RefreshEvent as RE, SessionEvent as SE,
-    TokenRevocationEvent as TE,
+    AssertionEvent as XE, AuthParams, AuthRequestEvent as AE, Grant, Login, RefreshEvent as RE,
+    SessionEvent as SE, TokenRevocationEvent as TE,
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
@@ -46,6 +46,18 @@ fn profile() -> Profile {
         family_name: s("Lovelace"),
         display_name: s("Ada Lovelace"),
         preferred_language: Some(s("en")),
+    }
+}
+
+fn jwk() -> domain::machine_keys::PublicJwk {
+    domain::machine_keys::PublicJwk {
+        kty: s("EC"),
+        alg: s("ES256"),
+        crv: Some(s("P-256")),
+        n: None,
+        e: None,
+        x: Some(s("9jztaQUp9VxENGaL4Wqrtm50y3xOsIIkFL4c-kZUDPk")),
+        y: Some(s("rKbHECWr8hsCPBxM8Ud8G8ATgS-6mv3exLEeLVTubbc")),
     }
 }
 
@@ -292,6 +304,13 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 challenge: s("9f86d08188"),
                 at: 1_700_000_000_040,
             },
+            E::MachineKeyAdded {
+                key_id: s("k3"),
+                jwk: jwk(),
+                expires_at: Some(1_800_000_000_000),
+                at: 1_700_000_000_050,
+            },
+            E::MachineKeyRemoved { key_id: s("k3") },
         ]
         .map(D::User),
     );
@@ -317,6 +336,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 client_id: s("c1@p1"),
                 config: config(),
                 secret_hash: Some(s("ef56")),
+                sealed_secret: None,
             },
             PE::AppChanged {
                 app_id: s("a1"),
@@ -325,6 +345,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             PE::AppSecretRotated {
                 app_id: s("a1"),
                 secret_hash: s("ef57"),
+                sealed_secret: Some(s("c2VhbGVk")),
             },
             PE::AppRemoved {
                 app_id: s("a1"),
@@ -361,6 +382,17 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                     id_token_alg: s("ES256"),
                     access_token_alg: s("EdDSA"),
                 },
+            },
+            PE::AppKeyAdded {
+                app_id: s("a1"),
+                key_id: s("k4"),
+                jwk: jwk(),
+                expires_at: None,
+                at: 1_700_000_000_060,
+            },
+            PE::AppKeyRemoved {
+                app_id: s("a1"),
+                key_id: s("k4"),
             },
         ]
         .map(D::Project),
@@ -490,6 +522,11 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         expires_at: 1_700_003_600,
         at: 1_700_000_100_000,
     }));
+    all.push(D::UsedAssertions(XE::Used {
+        jti: s("a-1"),
+        expires_at: 1_700_003_600,
+        at: 1_700_000_100_000,
+    }));
     all.extend(
         [
             UE::Claimed {
@@ -595,6 +632,7 @@ pub(crate) fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (
         DomainEvent::Session(e) => of!("session", e),
         DomainEvent::RefreshFamily(e) => of!("refresh_family", e),
         DomainEvent::TokenRevocations(e) => of!("token_revocations", e),
+        DomainEvent::UsedAssertions(e) => of!("used_assertions", e),
         DomainEvent::Unique(e) => of!("unique", e),
     }
 }
@@ -668,6 +706,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::WebAuthnAdded { .. } => 39,
             E::WebAuthnRemoved { .. } => 40,
             E::WebAuthnChecked { .. } => 41,
+            E::MachineKeyAdded { .. } => 42,
+            E::MachineKeyRemoved { .. } => 43,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -687,6 +727,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             PE::GrantMemberSet { .. } => 14,
             PE::GrantMemberRemoved { .. } => 15,
             PE::AppSigningSet { .. } => 16,
+            PE::AppKeyAdded { .. } => 17,
+            PE::AppKeyRemoved { .. } => 18,
         },
         DomainEvent::UserGrant(e) => match e {
             GE::Added { .. } => 0,
@@ -723,6 +765,9 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
         DomainEvent::TokenRevocations(e) => match e {
             TE::Revoked { .. } => 0,
         },
+        DomainEvent::UsedAssertions(e) => match e {
+            XE::Used { .. } => 0,
+        },
         DomainEvent::Unique(e) => match e {
             UE::Claimed { .. } => 0,
             UE::Released { .. } => 1,
@@ -732,17 +777,18 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 }
 
 /// The variants each kind has (the highest arm of `variant` plus one).
-const VARIANTS: [(&str, u8); 11] = [
+const VARIANTS: [(&str, u8); 12] = [
     ("instance", 10),
     ("org", 8),
-    ("user", 42),
-    ("project", 17),
+    ("user", 44),
+    ("project", 19),
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
     ("session", 8),
     ("refresh_family", 3),
     ("token_revocations", 1),
+    ("used_assertions", 1),
     ("unique", 2),
 ];
 

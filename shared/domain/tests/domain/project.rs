@@ -36,6 +36,7 @@ fn app_added(method: AuthMethod) -> E {
         client_id: s("client-1"),
         config: config(method),
         secret_hash: method.uses_secret().then(|| s("hash-1")),
+        sealed_secret: None,
     }
 }
 
@@ -137,6 +138,7 @@ fn apps_need_exact_redirect_uris_and_the_code_flow() {
             client_id: s("client-1"),
             config: config(AuthMethod::ClientSecretBasic),
             secret_hash: Some(s("hash-1")),
+            sealed_secret: None,
         })
         .then(&[app_added(AuthMethod::ClientSecretBasic)]);
     let mut bad = config(AuthMethod::None);
@@ -148,6 +150,7 @@ fn apps_need_exact_redirect_uris_and_the_code_flow() {
             client_id: s("client-1"),
             config: bad,
             secret_hash: None,
+            sealed_secret: None,
         })
         .then_error(Code::InvalidRedirectUri);
     let mut no_code = config(AuthMethod::None);
@@ -158,6 +161,7 @@ fn apps_need_exact_redirect_uris_and_the_code_flow() {
             client_id: s("client-1"),
             config: no_code,
             secret_hash: None,
+            sealed_secret: None,
         })
         .then_error(Code::InvalidAppConfig);
 }
@@ -168,21 +172,25 @@ fn app_secrets_rotate_only_for_secret_methods() {
         .when(C::RotateAppSecret {
             app_id: s("app-1"),
             secret_hash: s("hash-2"),
+            sealed_secret: None,
         })
         .then(&[E::AppSecretRotated {
             app_id: s("app-1"),
             secret_hash: s("hash-2"),
+            sealed_secret: None,
         }]);
     given::<Project>(&[added(), app_added(AuthMethod::None)])
         .when(C::RotateAppSecret {
             app_id: s("app-1"),
             secret_hash: s("hash-2"),
+            sealed_secret: None,
         })
         .then_error(Code::AppHasNoSecret);
     given::<Project>(&[added()])
         .when(C::RotateAppSecret {
             app_id: s("app-1"),
             secret_hash: s("hash-2"),
+            sealed_secret: None,
         })
         .then_error(Code::AppNotFound);
 }

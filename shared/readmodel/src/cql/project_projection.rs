@@ -105,6 +105,7 @@ impl CqlReadModel {
                 client_id,
                 config,
                 secret_hash,
+                ..
             } => {
                 self.run(
                     "INSERT INTO apps (instance, project_id, id, client_id, config, secret_hash, id_token_alg, access_token_alg)
@@ -128,6 +129,7 @@ impl CqlReadModel {
             ProjectEvent::AppSecretRotated {
                 app_id,
                 secret_hash,
+                ..
             } => {
                 self.run(
                     "UPDATE apps SET secret_hash = ? WHERE instance = ? AND project_id = ? AND id = ?",
@@ -159,6 +161,8 @@ impl CqlReadModel {
                 )
                 .await?;
             }
+            // Keys are read from the project's actor when they sign.
+            ProjectEvent::AppKeyAdded { .. } | ProjectEvent::AppKeyRemoved { .. } => {}
             ProjectEvent::MemberSet { user_id, roles } => {
                 self.set_member(i, user_id, "project", id, roles).await?
             }

@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use domain::oidc::{AuthRequestEvent, RefreshEvent, SessionEvent, TokenRevocationEvent};
+use domain::oidc::{
+    AssertionEvent, AuthRequestEvent, RefreshEvent, SessionEvent, TokenRevocationEvent,
+};
 use domain::unique::UniqueEvent;
 use domain::{DomainEvent, Error};
 use eventlog::kafka::follower::Checkpoint;
@@ -290,7 +292,8 @@ impl CqlReadModel {
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
             )
-            | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => Ok(()),
+            | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
+            | DomainEvent::UsedAssertions(AssertionEvent::Used { .. }) => Ok(()),
             // Claims are the write side's business; nothing reads them.
             DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => {
                 Ok(())

@@ -289,7 +289,9 @@ impl CqlReadModel {
             | UserEvent::WebAuthnStarted { .. }
             | UserEvent::WebAuthnAdded { .. }
             | UserEvent::WebAuthnRemoved { .. }
-            | UserEvent::WebAuthnChecked { .. } => {}
+            | UserEvent::WebAuthnChecked { .. }
+            | UserEvent::MachineKeyAdded { .. }
+            | UserEvent::MachineKeyRemoved { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?

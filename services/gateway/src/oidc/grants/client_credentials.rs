@@ -28,17 +28,7 @@ pub async fn grant(
     audience::check(gw, instance, &org, &scope).await?;
     let iss = issuer(gw, req)?;
     let grant = match &client {
-        Client::Machine(user) => AccessGrant {
-            instance,
-            issuer: &iss,
-            client_id: &user.username,
-            project_id: None,
-            user_id: &user.id,
-            scope: &scope,
-            family_id: None,
-            kind: AccessTokenType::Jwt,
-            alg: "ES256",
-        },
+        Client::Machine(user) => machine_grant(instance, &iss, user, &scope),
         Client::App(app) => {
             if !app
                 .config
@@ -65,4 +55,24 @@ pub async fn grant(
     };
     let access = tokens::access_token(gw, &grant).await?;
     Ok(response(access, &scope, None, None))
+}
+
+/// A machine user's access token about itself (a JWT; its client id is its login name).
+pub(super) fn machine_grant<'a>(
+    instance: &'a str,
+    issuer: &'a str,
+    user: &'a readmodel::UserRow,
+    scope: &'a [String],
+) -> AccessGrant<'a> {
+    AccessGrant {
+        instance,
+        issuer,
+        client_id: &user.username,
+        project_id: None,
+        user_id: &user.id,
+        scope,
+        family_id: None,
+        kind: AccessTokenType::Jwt,
+        alg: "ES256",
+    }
 }

@@ -2,6 +2,7 @@
 
 mod authorization_code;
 mod client_credentials;
+pub(crate) mod jwt_bearer;
 mod refresh_token;
 
 use std::collections::HashMap;
@@ -52,6 +53,7 @@ async fn grant(
         Some("authorization_code") => authorization_code::grant(gw, req, instance, form).await?,
         Some("refresh_token") => refresh_token::grant(gw, req, instance, form).await?,
         Some("client_credentials") => client_credentials::grant(gw, req, instance, form).await?,
+        Some(jwt_bearer::GRANT_TYPE) => jwt_bearer::grant(gw, req, instance, form).await?,
         Some(other) => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
