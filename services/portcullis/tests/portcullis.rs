@@ -26,6 +26,8 @@ mod escalation;
 mod events;
 #[path = "portcullis/export_import.rs"]
 mod export_import;
+#[path = "portcullis/form_post.rs"]
+mod form_post;
 #[path = "portcullis/grants.rs"]
 mod grants;
 #[path = "portcullis/grpc.rs"]
@@ -70,6 +72,8 @@ mod oidc_rust;
 mod oidc_support;
 #[path = "portcullis/openapi.rs"]
 mod openapi;
+#[path = "portcullis/par.rs"]
+mod par;
 #[path = "portcullis/password_expiry.rs"]
 mod password_expiry;
 #[path = "portcullis/password_rules.rs"]

@@ -33,6 +33,8 @@ pub enum Purpose {
     PasskeyChallenge,
     /// A `client_secret_jwt` app's client secret (the key of its assertions' HMAC).
     ClientSecret,
+    /// A pushed authorization request (PAR), carried by its `request_uri`.
+    PushedRequest,
 }
 
 impl Purpose {
@@ -47,6 +49,7 @@ impl Purpose {
             Purpose::TotpSecret => b"portcullis/seal/totp-secret/v1",
             Purpose::PasskeyChallenge => b"portcullis/seal/passkey-challenge/v1",
             Purpose::ClientSecret => b"portcullis/seal/client-secret/v1",
+            Purpose::PushedRequest => b"portcullis/seal/pushed-request/v1",
         }
     }
 }

@@ -74,6 +74,10 @@ pub struct OidcConfig {
     pub response_types: Vec<ResponseType>,
     pub auth_method: AuthMethod,
     pub access_token_type: AccessTokenType,
+    /// Authorization requests only by PAR (RFC 9126): pushed first, then named by their
+    /// `request_uri` at the authorization endpoint.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_par: bool,
 }
 
 fn invalid(code: Code, field: &str, message: String) -> Error {
@@ -201,6 +205,7 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
         response_types,
         auth_method: c.auth_method,
         access_token_type: c.access_token_type,
+        require_par: c.require_par,
     })
 }
 

@@ -58,6 +58,8 @@ pub struct AppSettings {
     pub access_token_type: Option<String>,
     pub id_token_signing_alg: Option<String>,
     pub access_token_signing_alg: Option<String>,
+    /// Authorization requests only by PAR; default false.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl AppSettings {
@@ -91,6 +93,7 @@ impl AppSettings {
                 Some(t) => one::<AccessTokenType>("access_token_type", &t)?,
                 None => AccessTokenType::Jwt,
             },
+            require_par: self.require_pushed_authorization_requests,
         })
     }
 }

@@ -58,6 +58,7 @@ impl From<AppView> for pb::App {
             id_token_signing_alg: a.id_token_signing_alg,
             access_token_signing_alg: a.access_token_signing_alg,
             has_secret: a.has_secret,
+            require_pushed_authorization_requests: a.require_pushed_authorization_requests,
         }
     }
 }
@@ -118,6 +119,7 @@ fn settings(s: Option<pb::AppSettings>) -> Result<AppSettings, domain::Error> {
         access_token_type: s.access_token_type,
         id_token_signing_alg: s.id_token_signing_alg,
         access_token_signing_alg: s.access_token_signing_alg,
+        require_pushed_authorization_requests: s.require_pushed_authorization_requests,
     })
 }
 

@@ -21,7 +21,6 @@ use super::login::{
 use super::page_look::page_look;
 use super::pages::{self, Account, AccountsPage, Frame};
 use super::OAuthResult;
-use crate::api::login_sessions::callback_url;
 use crate::auth::instance_of;
 use crate::reads::read;
 use crate::Gateway;
@@ -89,20 +88,16 @@ pub(super) fn keep(
     response
 }
 
-/// The browser back to the client with a request's code, `chosen` (of the browser's `open`
-/// sessions) its current session from now on.
+/// The browser back to the client with a request's code (`back`), `chosen` (of the
+/// browser's `open` sessions) its current session from now on.
 pub(super) fn answered(
     req: &HttpRequest,
-    done: &command::Finalized,
+    back: HttpResponse,
     chosen: &Open,
     open: &[Open],
 ) -> HttpResponse {
-    let response = HttpResponse::Found()
-        .insert_header(("Location", callback_url(done)))
-        .insert_header(("Cache-Control", "no-store"))
-        .finish();
     let others = open.iter().map(|o| o.token.clone());
-    keep(req, response, Some(&chosen.token), others)
+    keep(req, back, Some(&chosen.token), others)
 }
 
 /// The accounts of the browser, for an authorization request.
@@ -184,7 +179,10 @@ pub async fn choose(
         .finalize(&instance, &f.auth_request, &chosen.id, &chosen.token)
         .await;
     match done {
-        Ok(done) => Ok(answered(&req, &done, chosen, &open)),
+        Ok(done) => {
+            let back = super::form_post::with_code(&gw, &req, &instance, &done).await;
+            Ok(answered(&req, back, chosen, &open))
+        }
         // The chosen session needs only a second factor: it becomes the browser's current
         // session, and the login asks for the factor.
         Err(e) if super::mfa::second_factor_missing(&e) => {

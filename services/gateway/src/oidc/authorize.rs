@@ -2,17 +2,21 @@
 //! or a redirect URI that is not registered exactly gets an error page, never a redirect; other
 //! errors go back to the client with the standard parameters and `iss`.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::app::AuthMethod;
 use domain::oidc::AuthParams;
+use domain::settings::BrandingSettings;
 use domain::Code;
 use readmodel::AppRow;
 
 use super::accounts::{answered, Open};
-use super::login::{error_page, look_in, look_of, to_page, SESSION_COOKIE};
+use super::language::Language;
+use super::login::{error_page, expired, look_in, look_of, to_page, SESSION_COOKIE};
 use super::params::Params;
 use super::texts::Notice;
-use super::{issuer, OAuthResult};
+use super::{issuer, OAuthError, OAuthResult};
 use crate::auth::instance_of;
 use crate::reads::read;
 use crate::Gateway;
@@ -32,8 +36,11 @@ pub fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse 
         .finish()
 }
 
-/// An error for the client, at its redirect URI.
-fn error_redirect(
+/// An error for the client, at its redirect URI: in the query, or posted (`look` given, for a
+/// form_post request).
+fn error_answer(
+    look: Option<&BrandingSettings>,
+    language: Language,
     redirect_uri: &str,
     error: &str,
     description: &str,
@@ -45,41 +52,26 @@ fn error_redirect(
         p.push(("state", s));
     }
     p.push(("iss", iss));
-    redirect_to(redirect_uri, &p)
+    super::form_post::answer(look, language, redirect_uri, &p)
 }
 
-/// The authorization endpoint, by GET (query) or POST (form).
-pub async fn authorize(
-    gw: web::Data<Gateway>,
-    req: HttpRequest,
-    p: Params,
-) -> OAuthResult<HttpResponse> {
-    let (gw, req, p) = (gw.get_ref(), &req, p.0);
-    let instance = instance_of(gw, req).await?;
-    let iss = issuer(gw, req)?;
-    let client_id = p.get("client_id").cloned().unwrap_or_default();
-    let (i, c) = (instance.clone(), client_id.clone());
-    let app: Option<AppRow> =
-        read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?;
-    let Some(app) = app else {
-        let look = look_in(gw, &instance, None).await;
-        return Ok(error_page(req, &look, Notice::UnknownClient));
-    };
-    let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
-    if !app.config.redirect_uris.contains(&redirect_uri) {
-        let look = look_of(gw, &instance, &app.project_id).await;
-        return Ok(error_page(req, &look, Notice::UnregisteredRedirect));
-    }
-    let state = p.get("state");
-    let fail = |error: &str, description: &str| {
-        Ok(error_redirect(
-            &redirect_uri,
-            error,
-            description,
-            state,
-            &iss,
-        ))
-    };
+/// What an authorization request asks for, its parameters checked.
+pub(super) struct Asked {
+    pub params: AuthParams,
+    pub prompt: Vec<String>,
+}
+
+/// Checks an authorization request's parameters for `app` (whose client and redirect URI are
+/// known good): what the client may ask for, or the OAuth error to answer. The authorization
+/// endpoint and the PAR endpoint check alike.
+pub(super) async fn checked(
+    gw: &Gateway,
+    instance: &str,
+    app: &AppRow,
+    p: &HashMap<String, String>,
+    form_post: bool,
+) -> OAuthResult<Asked> {
+    let fail = |error: &'static str, description: &str| Err(OAuthError::new(error, description));
     // The browser carries what the client sent to the login and back: bounded.
     for (name, most) in [
         ("state", 2048),
@@ -94,7 +86,7 @@ pub async fn authorize(
             );
         }
     }
-    if p.contains_key("request") || p.contains_key("request_uri") {
+    if p.contains_key("request") {
         return fail("request_not_supported", "request objects are not supported");
     }
     if p.get("response_type").map(String::as_str) != Some("code") {
@@ -107,10 +99,8 @@ pub async fn authorize(
     if !scope.iter().any(|s| s == "openid") {
         return fail("invalid_scope", "the scope must include openid");
     }
-    let org = super::audience::org_of_project(gw, &instance, &app.project_id).await?;
-    if let Err(e) = super::audience::check(gw, &instance, &org, &scope).await {
-        return fail(e.error, &e.description);
-    }
+    let org = super::audience::org_of_project(gw, instance, &app.project_id).await?;
+    super::audience::check(gw, instance, &org, &scope).await?;
     let challenge = p.get("code_challenge").cloned();
     match (
         challenge.as_ref(),
@@ -129,10 +119,7 @@ pub async fn authorize(
         }
         (None, _) => {}
     }
-    let prompt: Vec<&str> = p
-        .get("prompt")
-        .map(|s| s.split(' ').collect())
-        .unwrap_or_default();
+    let prompt: Vec<String> = super::scopes(p.get("prompt"));
     let max_age = match p.get("max_age") {
         Some(v) => match v.parse::<i64>() {
             Ok(n) if n >= 0 => Some(n),
@@ -140,21 +127,103 @@ pub async fn authorize(
         },
         None => None,
     };
-    let prompt_login = prompt.contains(&"login");
     let params = AuthParams {
         client_id: app.client_id.clone(),
         project_id: app.project_id.clone(),
         app_id: app.id.clone(),
-        redirect_uri: redirect_uri.clone(),
+        redirect_uri: p.get("redirect_uri").cloned().unwrap_or_default(),
         scope,
-        state: state.cloned(),
+        state: p.get("state").cloned(),
         nonce: p.get("nonce").cloned(),
         code_challenge: challenge,
-        prompt_login,
+        prompt_login: prompt.iter().any(|p| p == "login"),
         max_age,
         login_hint: p.get("login_hint").cloned(),
         acr_values: super::scopes(p.get("acr_values")),
+        form_post,
     };
+    Ok(Asked { params, prompt })
+}
+
+/// `response_mode`: the query (the default) or `form_post`; `None` for another.
+pub(super) fn form_post(p: &HashMap<String, String>) -> Option<bool> {
+    match p.get("response_mode").map(String::as_str) {
+        None | Some("query") => Some(false),
+        Some("form_post") => Some(true),
+        Some(_) => None,
+    }
+}
+
+/// The authorization endpoint, by GET (query) or POST (form).
+pub async fn authorize(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    p: Params,
+) -> OAuthResult<HttpResponse> {
+    let (gw, req, mut p) = (gw.get_ref(), &req, p.0);
+    let instance = instance_of(gw, req).await?;
+    let iss = issuer(gw, req)?;
+    let client_id = p.get("client_id").cloned().unwrap_or_default();
+    let (i, c) = (instance.clone(), client_id.clone());
+    let app: Option<AppRow> =
+        read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?;
+    let Some(app) = app else {
+        let look = look_in(gw, &instance, None).await;
+        return Ok(error_page(req, &look, Notice::UnknownClient));
+    };
+    // A pushed request (PAR) stands for every parameter: only what was pushed counts.
+    let pushed = p.contains_key("request_uri");
+    if let Some(uri) = p.get("request_uri").cloned() {
+        match super::par::take(gw, &instance, &uri, &client_id).await {
+            Ok(sent) => p = sent,
+            Err(_) => return Ok(expired(req)),
+        }
+    }
+    let redirect_uri = p.get("redirect_uri").cloned().unwrap_or_default();
+    if !app.config.redirect_uris.contains(&redirect_uri) {
+        let look = look_of(gw, &instance, &app.project_id).await;
+        return Ok(error_page(req, &look, Notice::UnregisteredRedirect));
+    }
+    let state = p.get("state");
+    let language = Language::of_request(req);
+    let Some(form_post) = form_post(&p) else {
+        return Ok(error_answer(
+            None,
+            language,
+            &redirect_uri,
+            "invalid_request",
+            "response_mode must be query or form_post",
+            state,
+            &iss,
+        ));
+    };
+    let look = match form_post {
+        true => Some(look_of(gw, &instance, &app.project_id).await),
+        false => None,
+    };
+    let fail = |error: &str, description: &str| {
+        Ok(error_answer(
+            look.as_ref(),
+            language,
+            &redirect_uri,
+            error,
+            description,
+            state,
+            &iss,
+        ))
+    };
+    if app.config.require_par && !pushed {
+        return fail(
+            "invalid_request",
+            "this client must push its authorization requests (PAR) first",
+        );
+    }
+    let Asked { params, prompt } = match checked(gw, &instance, &app, &p, form_post).await {
+        Ok(asked) => asked,
+        Err(e) => return fail(e.error, &e.description),
+    };
+    let prompt: Vec<&str> = prompt.iter().map(String::as_str).collect();
+    let prompt_login = params.prompt_login;
     let prompt_none = prompt.contains(&"none");
     let ui_locales = super::scopes(p.get("ui_locales"));
     let id = gw
@@ -197,7 +266,10 @@ pub async fn authorize(
     }
     if let Some(o) = usable.first() {
         match gw.bus.finalize(&instance, &id, &o.id, &o.token).await {
-            Ok(done) => return Ok(answered(req, &done, o, &open)),
+            Ok(done) => {
+                let back = super::form_post::with_code(gw, req, &instance, &done).await;
+                return Ok(answered(req, back, o, &open));
+            }
             // The browser's own session needs only a (fresh) second factor: a step up.
             Err(e)
                 if super::mfa::second_factor_missing(&e)

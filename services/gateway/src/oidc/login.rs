@@ -21,7 +21,7 @@ use super::page_look::{page_look, PageLook};
 use super::pages::{self, Frame, LoginPage};
 use super::texts::{Notice, Texts};
 use super::OAuthResult;
-use crate::api::login_sessions::{self, callback_url};
+use crate::api::login_sessions;
 use crate::auth::instance_of;
 use crate::reads::read;
 use crate::Gateway;
@@ -395,10 +395,7 @@ pub(super) async fn finalize_session(
         .finalize(instance, auth_request, session_id, &token)
         .await;
     let mut response = match done {
-        Ok(done) => HttpResponse::Found()
-            .insert_header(("Location", callback_url(&done)))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish(),
+        Ok(done) => super::form_post::with_code(gw, req, instance, &done).await,
         Err(e) if super::mfa::second_factor_missing(&e) => to_page("/ui/login/mfa", auth_request),
         // The session's password check is stale: the login starts again.
         Err(e) if e.code == Code::SessionChecksMissing => to_page("/ui/login", auth_request),

@@ -12,6 +12,7 @@ mod clients;
 pub(crate) mod discovery;
 mod end_session;
 mod expired_password;
+mod form_post;
 mod grants;
 mod introspect;
 pub mod jwt;
@@ -23,6 +24,7 @@ mod mfa_key;
 mod mfa_setup;
 mod page_look;
 mod pages;
+mod par;
 mod params;
 mod passkey_link;
 mod passkey_login;
@@ -85,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         pages::WEBAUTHN_SCRIPT,
         web::get().to(pages::webauthn_script),
     )
+    .route(form_post::SCRIPT, web::get().to(form_post::script))
     .route("/ui/login/accounts", web::get().to(accounts::page))
     .route("/ui/login/accounts", web::post().to(accounts::choose))
     .route("/ui/login/verify", web::get().to(verify::email_page))
@@ -95,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(verify::verify_phone),
     )
     .route("/oauth/v2/token", web::post().to(grants::token))
+    .route("/oauth/v2/par", web::post().to(par::push))
     .route("/oidc/v1/userinfo", web::get().to(userinfo::get))
     .route("/oidc/v1/userinfo", web::post().to(userinfo::post))
     .route(

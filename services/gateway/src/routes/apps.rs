@@ -38,8 +38,8 @@ struct AppBody {
     /// `code`; default `[code]`.
     #[serde(default)]
     response_types: Option<Vec<String>>,
-    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `none` (public
-    /// client, PKCE required).
+    /// `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt` or
+    /// `none` (public client, PKCE required).
     auth_method: String,
     /// `jwt` (default) or `opaque`.
     #[serde(default)]
@@ -52,6 +52,10 @@ struct AppBody {
     #[serde(default)]
     #[schema(pattern = "^(RS256|ES256|EdDSA)$")]
     access_token_signing_alg: Option<String>,
+    /// Authorization requests only by PAR (RFC 9126): pushed to the PAR endpoint first, then
+    /// named by their `request_uri`. Default false.
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
 }
 
 impl From<AppBody> for AppSettings {
@@ -66,6 +70,7 @@ impl From<AppBody> for AppSettings {
             access_token_type: b.access_token_type,
             id_token_signing_alg: b.id_token_signing_alg,
             access_token_signing_alg: b.access_token_signing_alg,
+            require_pushed_authorization_requests: b.require_pushed_authorization_requests,
         }
     }
 }

@@ -134,6 +134,7 @@ pub struct AppView {
     pub id_token_signing_alg: String,
     pub access_token_signing_alg: String,
     pub has_secret: bool,
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl From<readmodel::AppRow> for AppView {
@@ -152,6 +153,7 @@ impl From<readmodel::AppRow> for AppView {
             id_token_signing_alg: a.signing.id_token_alg,
             access_token_signing_alg: a.signing.access_token_alg,
             has_secret: a.has_secret,
+            require_pushed_authorization_requests: c.require_par,
         }
     }
 }

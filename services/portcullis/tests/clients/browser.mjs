@@ -1,21 +1,28 @@
 // A real browser: headless Chromium (Debian's) driven by playwright-core logs in on the hosted
 // page and lands on the client's redirect URI with a code, which openid-client exchanges.
+// RESPONSE_MODE=form_post: the code comes back in a form the browser posts. PAR=1: the
+// request is pushed first (RFC 9126) and the browser carries its request_uri.
 import { chromium } from 'playwright-core';
 import * as client from 'openid-client';
 
-const { ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USERNAME, PASSWORD } = process.env;
+const { ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, USERNAME, PASSWORD, RESPONSE_MODE, PAR } =
+  process.env;
 const config = await client.discovery(new URL(ISSUER), CLIENT_ID, CLIENT_SECRET, undefined, {
   execute: [client.allowInsecureRequests],
 });
 const verifier = client.randomPKCECodeVerifier();
 const state = client.randomState();
-const authUrl = client.buildAuthorizationUrl(config, {
+const parameters = {
   redirect_uri: REDIRECT_URI,
   scope: 'openid profile',
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
   code_challenge_method: 'S256',
   state,
-});
+  ...(RESPONSE_MODE ? { response_mode: RESPONSE_MODE } : {}),
+};
+const authUrl = PAR
+  ? await client.buildAuthorizationUrlWithPAR(config, parameters)
+  : client.buildAuthorizationUrl(config, parameters);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -35,13 +42,20 @@ try {
     page.click('button[type="submit"]'),
   ]);
   const landed = back.url();
-  const tokens = await client.authorizationCodeGrant(config, new URL(landed), {
+  // A form_post answer is the posted request itself, as the application receives it.
+  const answer = back.method() === 'POST'
+    ? new Request(landed, { method: 'POST', body: back.postData(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    : new URL(landed);
+  const tokens = await client.authorizationCodeGrant(config, answer, {
     pkceCodeVerifier: verifier,
     expectedState: state,
   });
   const cookies = await page.context().cookies();
   console.log(JSON.stringify({
     landed,
+    method: back.method(),
+    authUrl: authUrl.href,
     sub: tokens.claims().sub,
     sessionCookie: cookies.find((c) => c.name === 'portcullis_session') || null,
   }));

@@ -32,7 +32,8 @@ fn app_json(a: &pb::App) -> Value {
            "grant_types": a.grant_types, "response_types": a.response_types,
            "auth_method": a.auth_method, "access_token_type": a.access_token_type,
            "id_token_signing_alg": a.id_token_signing_alg,
-           "access_token_signing_alg": a.access_token_signing_alg, "has_secret": a.has_secret})
+           "access_token_signing_alg": a.access_token_signing_alg, "has_secret": a.has_secret,
+           "require_pushed_authorization_requests": a.require_pushed_authorization_requests})
 }
 
 fn grant_json(g: &pb::Grant) -> Value {

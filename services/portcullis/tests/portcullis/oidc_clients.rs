@@ -255,28 +255,56 @@ fn python_authlib_uses_client_credentials_and_introspects() {
     assert_eq!(seen["wrong_secret_refused"], true);
 }
 
-#[test]
-fn headless_chromium_logs_in_on_the_hosted_page() {
+/// Chromium logs a new user in to a new app with openid-client (`browser.mjs`, with `extra`
+/// in its environment): what it saw, and the user's id.
+fn chromium_login(extra: &[(&str, &str)]) -> (Value, String) {
     let admin = server().default_instance();
     let tag = uuid::Uuid::now_v7().simple().to_string();
     let (client_id, secret, username, user_id) = fixtures(&admin, &tag, "client_secret_post");
     let iss = issuer();
-    let seen = run(
-        "node",
-        &["browser.mjs"],
-        &[
-            ("ISSUER", &iss),
-            ("CLIENT_ID", &client_id),
-            ("CLIENT_SECRET", &secret),
-            ("REDIRECT_URI", REDIRECT),
-            ("USERNAME", &username),
-            ("PASSWORD", "a long password"),
-        ],
-    );
+    let mut env = vec![
+        ("ISSUER", iss.as_str()),
+        ("CLIENT_ID", &client_id),
+        ("CLIENT_SECRET", &secret),
+        ("REDIRECT_URI", REDIRECT),
+        ("USERNAME", &username),
+        ("PASSWORD", "a long password"),
+    ];
+    env.extend_from_slice(extra);
+    (run("node", &["browser.mjs"], &env), user_id)
+}
+
+#[test]
+fn headless_chromium_logs_in_on_the_hosted_page() {
+    let (seen, user_id) = chromium_login(&[]);
     assert!(seen["landed"].as_str().unwrap().starts_with(REDIRECT));
     assert_eq!(seen["sub"], user_id.as_str());
     let cookie = &seen["sessionCookie"];
     assert_eq!(cookie["httpOnly"], true);
     assert_eq!(cookie["sameSite"], "Lax");
     assert_eq!(cookie["secure"], false, "plain http in development");
+}
+
+#[test]
+fn headless_chromium_posts_the_code_back_with_form_post() {
+    let (seen, user_id) = chromium_login(&[("RESPONSE_MODE", "form_post")]);
+    // The login's page posted the code (its script ran under the page's policy), and
+    // openid-client took it from the posted form.
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(seen["landed"], REDIRECT);
+    assert_eq!(seen["sub"], user_id.as_str());
+}
+
+#[test]
+fn openid_client_pushes_its_request_and_chromium_logs_in_with_it() {
+    let (seen, user_id) = chromium_login(&[("PAR", "1")]);
+    // The browser carried only the client id and the pushed request's reference.
+    let url = seen["authUrl"].as_str().unwrap();
+    assert!(
+        url.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A"),
+        "{url}"
+    );
+    assert!(!url.contains("code_challenge"), "{url}");
+    assert_eq!(seen["method"], "GET");
+    assert_eq!(seen["sub"], user_id.as_str());
 }

@@ -21,7 +21,9 @@ pub(super) fn frozen(event_type: &str) -> Option<Reader> {
         | "oidc.code.exchanged"
         | "oidc.code.reused" => Some(read::<AuthRequestEvent>),
         "user.human.added" | "user.human.password.changed" => Some(read::<UserEvent>),
-        "project.app.oidc.added" | "project.app.secret.rotated" => Some(read::<ProjectEvent>),
+        "project.app.oidc.added" | "project.app.changed" | "project.app.secret.rotated" => {
+            Some(read::<ProjectEvent>)
+        }
         _ => None,
     }
 }
@@ -162,9 +164,21 @@ enum UserEvent {
     },
 }
 
+/// 0.1's OIDC app configuration, before an app could require PAR. Its enums read as today's:
+/// they only grew at their ends.
+#[derive(Serialize, Deserialize)]
+struct OidcConfig {
+    name: String,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    grant_types: Vec<crate::app::GrantType>,
+    response_types: Vec<crate::app::ResponseType>,
+    auth_method: crate::app::AuthMethod,
+    access_token_type: crate::app::AccessTokenType,
+}
+
 /// 0.1's project events up to the secret's rotation, before a `client_secret_jwt` app's
 /// secret was kept sealed (positional: variants by index, so every earlier variant is kept).
-/// The app's configuration reads as today's (its enums only grew at their ends).
 #[derive(Serialize, Deserialize)]
 enum ProjectEvent {
     Added {
@@ -187,12 +201,12 @@ enum ProjectEvent {
     AppAdded {
         app_id: String,
         client_id: String,
-        config: crate::app::OidcConfig,
+        config: OidcConfig,
         secret_hash: Option<String>,
     },
     AppChanged {
         app_id: String,
-        config: crate::app::OidcConfig,
+        config: OidcConfig,
     },
     AppSecretRotated {
         app_id: String,

@@ -34,6 +34,10 @@ pub struct AuthParams {
     /// The `acr` values the client asked for, in its order of preference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acr_values: Vec<String>,
+    /// `response_mode=form_post`: the answer goes back in a form the browser posts, not in
+    /// the redirect's query.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub form_post: bool,
 }
 
 impl AuthParams {

@@ -70,6 +70,7 @@ fn config() -> OidcConfig {
         response_types: vec![ResponseType::Code],
         auth_method: AuthMethod::ClientSecretBasic,
         access_token_type: AccessTokenType::Jwt,
+        require_par: false,
     }
 }
 
@@ -443,6 +444,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         max_age: Some(60),
         login_hint: None,
         acr_values: vec![],
+        form_post: false,
     };
     let login = Login {
         user_id: s("u1"),

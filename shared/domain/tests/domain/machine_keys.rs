@@ -117,6 +117,7 @@ fn app_config(method: AuthMethod) -> OidcConfig {
         response_types: vec![ResponseType::Code],
         auth_method: method,
         access_token_type: AccessTokenType::Jwt,
+        require_par: false,
     }
 }
 
