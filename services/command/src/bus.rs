@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::instance::Instance;
-use domain::oidc::{AuthRequest, RefreshFamily, Session, TokenRevocations, UsedAssertions};
+use domain::oidc::{
+    AuthRequest, DeviceAuthorization, RefreshFamily, Session, TokenRevocations, UsedAssertions,
+};
 use domain::org::Org;
 use domain::project::Project;
 use domain::signing_keys::SigningKeys;
@@ -133,6 +135,7 @@ pub struct CommandBus {
     refresh_families: Registry<RefreshFamily>,
     token_revocations: Registry<TokenRevocations>,
     used_assertions: Registry<UsedAssertions>,
+    device_authorizations: Registry<DeviceAuthorization>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
     /// The most live actors of one aggregate kind.
@@ -176,7 +179,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, DeviceAuthorization => device_authorizations, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -207,6 +210,7 @@ impl CommandBus {
             refresh_families: Mutex::default(),
             token_revocations: Mutex::default(),
             used_assertions: Mutex::default(),
+            device_authorizations: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(
                 options.password_workers,
@@ -438,6 +442,7 @@ impl CommandBus {
             + count(&self.refresh_families)
             + count(&self.token_revocations)
             + count(&self.used_assertions)
+            + count(&self.device_authorizations)
             + count(&self.uniques)
     }
 }

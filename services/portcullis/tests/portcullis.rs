@@ -18,6 +18,8 @@ mod cluster_sagas;
 mod container;
 #[path = "portcullis/denials.rs"]
 mod denials;
+#[path = "portcullis/device.rs"]
+mod device;
 #[path = "portcullis/edge.rs"]
 mod edge;
 #[path = "portcullis/escalation.rs"]

@@ -35,6 +35,8 @@ pub enum Purpose {
     ClientSecret,
     /// A pushed authorization request (PAR), carried by its `request_uri`.
     PushedRequest,
+    /// A logged-in user's pending answer to a device, carried by the consent page.
+    DeviceConsent,
 }
 
 impl Purpose {
@@ -50,6 +52,7 @@ impl Purpose {
             Purpose::PasskeyChallenge => b"portcullis/seal/passkey-challenge/v1",
             Purpose::ClientSecret => b"portcullis/seal/client-secret/v1",
             Purpose::PushedRequest => b"portcullis/seal/pushed-request/v1",
+            Purpose::DeviceConsent => b"portcullis/seal/device-consent/v1",
         }
     }
 }

@@ -46,18 +46,23 @@ const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// chance of one in a hundred billion), and its hash. Codes are compared by
 /// [`code_hash`], without regard to case or spaces.
 pub fn new_code() -> (String, String) {
-    let code: String = random::<8>()
-        .iter()
-        .map(|b| CODE_ALPHABET[usize::from(b & 31)] as char)
-        .collect();
+    let code = user_code();
     let hash = code_hash(&code);
     (code, hash)
 }
 
-/// The hash of a code as typed: spaces and dashes dropped, upper-cased, and the letters a
-/// reader takes for digits read as those digits (O as 0, I and L as 1).
-pub fn code_hash(typed: &str) -> String {
-    let normal: String = typed
+/// 8 random characters of [`CODE_ALPHABET`]: a code a person reads and types.
+pub fn user_code() -> String {
+    random::<8>()
+        .iter()
+        .map(|b| CODE_ALPHABET[usize::from(b & 31)] as char)
+        .collect()
+}
+
+/// A code as typed, the way it was made: spaces and dashes dropped, upper-cased, and the
+/// letters a reader takes for digits read as those digits (O as 0, I and L as 1).
+pub fn normal_code(typed: &str) -> String {
+    typed
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| match c.to_ascii_uppercase() {
@@ -65,8 +70,12 @@ pub fn code_hash(typed: &str) -> String {
             'I' | 'L' => '1',
             c => c,
         })
-        .collect();
-    token_hash(&normal)
+        .collect()
+}
+
+/// The hash of a code as typed (see [`normal_code`]).
+pub fn code_hash(typed: &str) -> String {
+    token_hash(&normal_code(typed))
 }
 
 /// A generated password: 24 URL-safe characters (144 bits).

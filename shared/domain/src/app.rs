@@ -13,6 +13,8 @@ pub enum GrantType {
     RefreshToken,
     /// The app itself, with its client secret (machine to machine).
     ClientCredentials,
+    /// Device authorization (RFC 8628): a device without a browser, its user on another.
+    DeviceCode,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,11 +170,13 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
     let response_types = dedup(&c.response_types);
     let code_flow = grant_types.contains(&GrantType::AuthorizationCode);
     let machine = grant_types.contains(&GrantType::ClientCredentials);
-    if !code_flow && !machine {
+    let device = grant_types.contains(&GrantType::DeviceCode);
+    if !code_flow && !machine && !device {
         return Err(invalid(
             Code::InvalidAppConfig,
             "grant_types",
-            "an OIDC app needs the authorization_code or the client_credentials grant type".into(),
+            "an OIDC app needs the authorization_code, client_credentials or device_code grant type"
+                .into(),
         ));
     }
     if machine && !c.auth_method.is_confidential() {

@@ -136,6 +136,10 @@ codes! {
     KeyNotFound = "KEY-0001", NotFound;
     InvalidPublicKey = "KEY-0002", InvalidArgument;
     TooManyKeys = "KEY-0003", FailedPrecondition;
+    DeviceCodeExpired = "OIDC-0006", FailedPrecondition;
+    DeviceAccessDenied = "OIDC-0007", PermissionDenied;
+    DeviceAuthorizationPending = "OIDC-0008", FailedPrecondition;
+    DeviceSlowDown = "OIDC-0009", FailedPrecondition;
     KeysNotUsed = "KEY-0004", Unprocessable;
 }
 

@@ -133,5 +133,6 @@ domain_events! {
     RefreshFamily => oidc::RefreshFamily,
     TokenRevocations => oidc::TokenRevocations,
     UsedAssertions => oidc::UsedAssertions,
+    DeviceAuthorization => oidc::DeviceAuthorization,
     Unique => unique::Unique,
 }

@@ -2,6 +2,8 @@
 
 #[path = "domain/codes.rs"]
 mod codes;
+#[path = "domain/device.rs"]
+mod device;
 #[path = "domain/factors.rs"]
 mod factors;
 #[path = "domain/golden.rs"]

@@ -74,7 +74,8 @@ pub(crate) fn apply(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
         )
         | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
-        | DomainEvent::UsedAssertions(AssertionEvent::Used { .. }) => Ok(()),
+        | DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
+        | DomainEvent::DeviceAuthorization(_) => Ok(()),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -218,7 +219,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
         }
         // What gateways remember of tokens revoked on their own.
         DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => AUTH,
-        DomainEvent::UsedAssertions(AssertionEvent::Used { .. }) => NONE,
+        DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
+        | DomainEvent::DeviceAuthorization(_) => NONE,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }

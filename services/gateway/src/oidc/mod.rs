@@ -9,6 +9,8 @@ mod authorize;
 mod claims;
 pub(crate) mod client_cache;
 mod clients;
+mod device_authorization;
+mod device_pages;
 pub(crate) mod discovery;
 mod end_session;
 mod expired_password;
@@ -99,6 +101,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/oauth/v2/token", web::post().to(grants::token))
     .route("/oauth/v2/par", web::post().to(par::push))
+    .route(
+        "/oauth/v2/device_authorization",
+        web::post().to(device_authorization::start),
+    )
+    .route(device_pages::PAGE, web::get().to(device_pages::page))
+    .route(device_pages::PAGE, web::post().to(device_pages::enter))
+    .route(
+        "/ui/device/approve",
+        web::get().to(device_pages::approve_page),
+    )
+    .route("/ui/device/approve", web::post().to(device_pages::answer))
     .route("/oidc/v1/userinfo", web::get().to(userinfo::get))
     .route("/oidc/v1/userinfo", web::post().to(userinfo::post))
     .route(
@@ -189,6 +202,10 @@ impl From<Error> for OAuthError {
         }
         let error = match e.code {
             Code::InvalidGrant | Code::AuthRequestExpired => "invalid_grant",
+            Code::DeviceAuthorizationPending => "authorization_pending",
+            Code::DeviceSlowDown => "slow_down",
+            Code::DeviceCodeExpired => "expired_token",
+            Code::DeviceAccessDenied => "access_denied",
             Code::InvalidClient => "invalid_client",
             Code::Unauthenticated => "invalid_token",
             Code::InstanceNotFound

@@ -32,7 +32,8 @@ struct AppBody {
     redirect_uris: Vec<String>,
     #[serde(default)]
     post_logout_redirect_uris: Vec<String>,
-    /// `authorization_code` (required) and `refresh_token`; default `[authorization_code]`.
+    /// `authorization_code`, `client_credentials` (confidential clients), `device_code` (one of
+    /// those three is required) and `refresh_token`; default `[authorization_code]`.
     #[serde(default)]
     grant_types: Option<Vec<String>>,
     /// `code`; default `[code]`.

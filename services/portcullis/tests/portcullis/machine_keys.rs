@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 use testkit::{server, Client};
 
+use super::default_org_of as default_org;
 use super::oidc_clients::{run, venv_python};
 
 /// A P-256 key pair made for this test (`openssl genpkey`), the public half uploaded.
@@ -20,19 +21,6 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1/Wzs/rF43AAH5LhtlZPKaSJDehG
 BF6h7Q+WXjgr0/C0pPwojCf0YIbjj0aLnnzuXuZsxJTwYp/1Xjwqox8diA==
 -----END PUBLIC KEY-----
 ";
-
-fn default_org(admin: &Client) -> String {
-    let orgs = admin.get("/v1/orgs");
-    orgs.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == "Default")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 fn machine(admin: &Client, org: &str, name: &str) -> String {
     admin

@@ -308,3 +308,68 @@ fn openid_client_pushes_its_request_and_chromium_logs_in_with_it() {
     assert_eq!(seen["method"], "GET");
     assert_eq!(seen["sub"], user_id.as_str());
 }
+
+#[test]
+fn openid_client_on_a_device_and_chromium_on_the_users_phone() {
+    let admin = server().default_instance();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let org = super::default_org_of(&admin);
+    let project = admin
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": format!("tv-{tag}")}),
+        )
+        .str("id");
+    let app = admin.post(
+        &format!("/v1/projects/{project}/apps/oidc"),
+        json!({"name": "Wohnzimmer-TV", "redirect_uris": [], "auth_method": "none",
+               "grant_types": ["device_code"]}),
+    );
+    assert_eq!(app.status, 201, "{}", app.body);
+    let username = format!("viewer-{tag}");
+    let user = admin.post(
+        &format!("/v1/orgs/{org}/users/human"),
+        json!({"username": username, "profile": {"given_name": "Ada", "family_name": "L"},
+               "email": {"address": format!("{username}@example.com")}, "password": "a long password"}),
+    );
+    let _ = admin.after(&user).get("/v1/users/me");
+    let shots = tempfile::tempdir().unwrap();
+    let seen = run(
+        "node",
+        &["device.mjs"],
+        &[
+            ("ISSUER", &issuer()),
+            ("CLIENT_ID", &app.str("client_id")),
+            ("USERNAME", &username),
+            ("PASSWORD", "a long password"),
+            ("OUT", shots.path().to_str().unwrap()),
+        ],
+    );
+    // The page came filled from verification_uri_complete; the device got the user's tokens.
+    assert_eq!(seen["prefilled"], seen["userCode"]);
+    assert_eq!(seen["sub"], user.str("id").as_str());
+    assert_eq!(seen["tokenType"], "bearer");
+    let pages = &seen["pages"];
+    for (name, heading) in [
+        ("device-de-phone", "Gerät verbinden"),
+        ("device-allow-de-phone", "Dieses Gerät zulassen?"),
+        ("device-connected-de-phone", "Gerät verbunden"),
+    ] {
+        let p = &pages[name];
+        assert_eq!(
+            (p["lang"].as_str(), p["heading"].as_str()),
+            (Some("de"), Some(heading))
+        );
+        assert_eq!(p["unlabelled"], json!([]), "{name}");
+        assert_eq!(p["overflow"], false, "{name} is wider than the phone");
+    }
+    let allow = pages["device-allow-de-phone"]["text"].as_str().unwrap();
+    assert!(allow.contains("Wohnzimmer-TV") && allow.contains(seen["userCode"].as_str().unwrap()));
+    if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
+        for name in ["device-de-phone", "device-allow-de-phone"] {
+            let file = format!("{name}.png");
+            std::fs::copy(shots.path().join(&file), format!("{docs}/{file}")).unwrap();
+        }
+    }
+}

@@ -242,6 +242,7 @@ impl Aggregate for AuthRequest {
 }
 
 mod assertions;
+mod device;
 mod refresh;
 mod revocations;
 mod session;
@@ -249,6 +250,10 @@ mod session;
 pub use assertions::{
     AssertionClaims, AssertionCommand, AssertionEvent, Audience, UsedAssertions,
     MAX_ASSERTION_LIFETIME,
+};
+pub use device::{
+    DeviceAuthorization, DeviceCommand, DeviceEvent, DeviceRequest, DeviceState, PollOutcome,
+    DEVICE_CODE_TTL, POLL_INTERVAL,
 };
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
 pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};

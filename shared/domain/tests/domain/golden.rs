@@ -18,8 +18,8 @@ use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseTy
 use domain::codec;
 use domain::instance::InstanceEvent as IE;
 use domain::oidc::{
-    AssertionEvent as XE, AuthParams, AuthRequestEvent as AE, Grant, Login, RefreshEvent as RE,
-    SessionEvent as SE, TokenRevocationEvent as TE,
+    AssertionEvent as XE, AuthParams, AuthRequestEvent as AE, DeviceEvent as DE, DeviceRequest,
+    Grant, Login, RefreshEvent as RE, SessionEvent as SE, TokenRevocationEvent as TE,
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
@@ -459,7 +459,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 at: 1_700_000_000_000,
             },
             AE::CodeIssued {
-                login,
+                login: login.clone(),
                 code_hash: s("aa"),
                 at: 1_700_000_000_001,
             },
@@ -529,6 +529,34 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         expires_at: 1_700_003_600,
         at: 1_700_000_100_000,
     }));
+    all.extend(
+        [
+            DE::Started {
+                request: DeviceRequest {
+                    client_id: s("c1@p1"),
+                    project_id: s("p1"),
+                    app_id: s("a1"),
+                    scope: vec![s("openid"), s("offline_access")],
+                    secret_hash: s("5e"),
+                    expires_at: 1_700_000_600_000,
+                },
+                interval: 5,
+            },
+            DE::Approved {
+                login: Login {
+                    amr: vec![s("pwd"), s("otp"), s("mfa")],
+                    ..login
+                },
+            },
+            DE::Denied,
+            DE::Polled {
+                at: 1_700_000_010_000,
+                slow_down: true,
+            },
+            DE::Exchanged,
+        ]
+        .map(D::DeviceAuthorization),
+    );
     all.extend(
         [
             UE::Claimed {
@@ -635,6 +663,7 @@ pub(crate) fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (
         DomainEvent::RefreshFamily(e) => of!("refresh_family", e),
         DomainEvent::TokenRevocations(e) => of!("token_revocations", e),
         DomainEvent::UsedAssertions(e) => of!("used_assertions", e),
+        DomainEvent::DeviceAuthorization(e) => of!("device_authorization", e),
         DomainEvent::Unique(e) => of!("unique", e),
     }
 }
@@ -770,6 +799,13 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
         DomainEvent::UsedAssertions(e) => match e {
             XE::Used { .. } => 0,
         },
+        DomainEvent::DeviceAuthorization(e) => match e {
+            DE::Started { .. } => 0,
+            DE::Approved { .. } => 1,
+            DE::Denied => 2,
+            DE::Polled { .. } => 3,
+            DE::Exchanged => 4,
+        },
         DomainEvent::Unique(e) => match e {
             UE::Claimed { .. } => 0,
             UE::Released { .. } => 1,
@@ -779,7 +815,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 }
 
 /// The variants each kind has (the highest arm of `variant` plus one).
-const VARIANTS: [(&str, u8); 12] = [
+const VARIANTS: [(&str, u8); 13] = [
     ("instance", 10),
     ("org", 8),
     ("user", 44),
@@ -791,6 +827,7 @@ const VARIANTS: [(&str, u8); 12] = [
     ("refresh_family", 3),
     ("token_revocations", 1),
     ("used_assertions", 1),
+    ("device_authorization", 5),
     ("unique", 2),
 ];
 

@@ -293,7 +293,8 @@ impl CqlReadModel {
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
             )
             | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
-            | DomainEvent::UsedAssertions(AssertionEvent::Used { .. }) => Ok(()),
+            | DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
+            | DomainEvent::DeviceAuthorization(_) => Ok(()),
             // Claims are the write side's business; nothing reads them.
             DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => {
                 Ok(())

@@ -5,12 +5,10 @@
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use domain::app::GrantType;
-use domain::oidc::Grant;
 use domain::validate::same_secret;
 use serde_json::{Map, Value};
 
-use super::{active_user, login_tokens, response, Form, UserLogin};
+use super::{active_user, response, tokens_of_login, Form, UserLogin};
 use crate::oidc::clients::authenticate_app;
 use crate::oidc::{issuer, OAuthError, OAuthResult};
 use crate::Gateway;
@@ -77,21 +75,7 @@ pub async fn grant(
     let iss = issuer(gw, req)?;
     // Every exchange starts a family, named by its access tokens: revoking it (the code used
     // again, `/revoke`) ends them all, with or without refresh tokens.
-    let refresh = app.config.grant_types.contains(&GrantType::RefreshToken);
-    let grant = Grant {
-        user_id: user.id.clone(),
-        client_id: app.client_id.clone(),
-        project_id: app.project_id.clone(),
-        scope: p.scope.clone(),
-        auth_time: login.auth_time,
-        session_id: Some(login.session_id.clone()),
-        amr: login.amr.clone(),
-    };
-    let refresh_token = gw
-        .bus
-        .issue_refresh(instance, &family_id, grant, refresh)
-        .await?;
-    let login = UserLogin {
+    let l = UserLogin {
         instance,
         issuer: &iss,
         app: &app,
@@ -103,6 +87,6 @@ pub async fn grant(
         family_id: Some(&family_id),
         amr: &login.amr,
     };
-    let (access, id_token) = login_tokens(gw, &login).await?;
+    let (access, id_token, refresh_token) = tokens_of_login(gw, &l, login).await?;
     Ok(response(access, &p.scope, Some(id_token), refresh_token))
 }

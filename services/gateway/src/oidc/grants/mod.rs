@@ -2,6 +2,7 @@
 
 mod authorization_code;
 mod client_credentials;
+pub(crate) mod device_code;
 pub(crate) mod jwt_bearer;
 mod refresh_token;
 
@@ -54,6 +55,7 @@ async fn grant(
         Some("refresh_token") => refresh_token::grant(gw, req, instance, form).await?,
         Some("client_credentials") => client_credentials::grant(gw, req, instance, form).await?,
         Some(jwt_bearer::GRANT_TYPE) => jwt_bearer::grant(gw, req, instance, form).await?,
+        Some(device_code::GRANT_TYPE) => device_code::grant(gw, req, instance, form).await?,
         Some(other) => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
@@ -151,6 +153,38 @@ pub async fn login_tokens(
     )
     .await?;
     Ok((access, id_token))
+}
+
+/// A user's login at an app turned into tokens: a refresh family `family_id` started (with a
+/// refresh token when the app allows them), the access token and the ID token.
+pub async fn tokens_of_login(
+    gw: &Gateway,
+    l: &UserLogin<'_>,
+    login: &domain::oidc::Login,
+) -> OAuthResult<(String, String, Option<String>)> {
+    let family_id = l
+        .family_id
+        .ok_or_else(|| domain::Error::internal("a login's tokens start a refresh family"))?;
+    let refresh = l
+        .app
+        .config
+        .grant_types
+        .contains(&domain::app::GrantType::RefreshToken);
+    let grant = domain::oidc::Grant {
+        user_id: l.user.id.clone(),
+        client_id: l.app.client_id.clone(),
+        project_id: l.app.project_id.clone(),
+        scope: l.scope.to_vec(),
+        auth_time: login.auth_time,
+        session_id: Some(login.session_id.clone()),
+        amr: login.amr.clone(),
+    };
+    let refresh_token = gw
+        .bus
+        .issue_refresh(l.instance, family_id, grant, refresh)
+        .await?;
+    let (access, id_token) = login_tokens(gw, l).await?;
+    Ok((access, id_token, refresh_token))
 }
 
 /// The user of a grant, if it may still log in.
