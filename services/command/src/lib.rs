@@ -11,6 +11,7 @@ mod device;
 mod factors;
 mod forwarding;
 mod holdings;
+mod impersonation;
 mod instances;
 mod login_sessions;
 mod machine_keys;

@@ -106,6 +106,8 @@ mod sms;
 mod sms_sink;
 #[path = "portcullis/tenants.rs"]
 mod tenants;
+#[path = "portcullis/token_exchange.rs"]
+mod token_exchange;
 #[path = "portcullis/traces.rs"]
 mod traces;
 #[path = "portcullis/upgrade.rs"]

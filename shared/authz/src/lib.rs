@@ -7,6 +7,7 @@
 mod catalog;
 mod ceiling;
 mod check;
+mod impersonation;
 mod membership;
 mod ops;
 mod role_map;

@@ -25,6 +25,9 @@ pub enum UserOp {
     ManagePersonalAccessTokens,
     ChangeState,
     Delete,
+    /// Getting a token as the user (token exchange); the impersonation rule adds
+    /// `admin.impersonation` for managers.
+    Impersonate,
 }
 
 impl UserOp {
@@ -45,6 +48,7 @@ impl UserOp {
             UserOp::ReadMetadata => (Permission::USER_READ, Never),
             UserOp::ManagePersonalAccessTokens => (Permission::USER_WRITE, Never),
             UserOp::ChangeState => (Permission::USER_WRITE, Never),
+            UserOp::Impersonate => (Permission::IMPERSONATION, Never),
             UserOp::Delete => (
                 Permission::USER_DELETE,
                 OrPermission(Permission::USER_SELF_DELETE),

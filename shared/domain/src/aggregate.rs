@@ -158,7 +158,12 @@ pub fn may_take_over(
 }
 
 fn check(authz: &Authorizer, caller: &Caller, req: Requirement, target: &Target<'_>) -> Result<()> {
-    match authz.check(caller, req, target) {
+    decided(authz.check(caller, req, target))
+}
+
+/// A decision as a result: a denial is 403 `AUTHZ-0001`, naming the missing permission.
+pub fn decided(decision: Decision) -> Result<()> {
+    match decision {
         Decision::Allow { .. } => Ok(()),
         Decision::Deny { missing, or } => {
             let e = Error::new(

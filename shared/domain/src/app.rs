@@ -15,6 +15,8 @@ pub enum GrantType {
     ClientCredentials,
     /// Device authorization (RFC 8628): a device without a browser, its user on another.
     DeviceCode,
+    /// Token exchange (RFC 8693): delegation and impersonation (confidential clients).
+    TokenExchange,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

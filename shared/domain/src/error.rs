@@ -140,6 +140,7 @@ codes! {
     DeviceAccessDenied = "OIDC-0007", PermissionDenied;
     DeviceAuthorizationPending = "OIDC-0008", FailedPrecondition;
     DeviceSlowDown = "OIDC-0009", FailedPrecondition;
+    ImpersonationOff = "OIDC-0010", FailedPrecondition;
     KeysNotUsed = "KEY-0004", Unprocessable;
 }
 

@@ -24,7 +24,8 @@ pub mod user_grant;
 pub mod validate;
 
 pub use aggregate::{
-    authorize, authorize_take_over, may_take_over, Access, Aggregate, AggregateKey, Ctx, EventType,
+    authorize, authorize_take_over, decided, may_take_over, Access, Aggregate, AggregateKey, Ctx,
+    EventType,
 };
 pub use error::{Code, Error, Kind, Result};
 pub use lifecycle::Lifecycle;

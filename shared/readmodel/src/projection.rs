@@ -164,7 +164,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::WebAuthnChecked { .. }
             // Keys are read from the user's actor when they sign.
             | UserEvent::MachineKeyAdded { .. }
-            | UserEvent::MachineKeyRemoved { .. } => NONE,
+            | UserEvent::MachineKeyRemoved { .. }
+            | UserEvent::Impersonated { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.
             UserEvent::ProfileChanged { .. }

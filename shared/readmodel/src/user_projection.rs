@@ -204,7 +204,8 @@ pub(crate) fn apply(
         | UserEvent::WebAuthnRemoved { .. }
         | UserEvent::WebAuthnChecked { .. }
         | UserEvent::MachineKeyAdded { .. }
-        | UserEvent::MachineKeyRemoved { .. } => {}
+        | UserEvent::MachineKeyRemoved { .. }
+        | UserEvent::Impersonated { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;
         }

@@ -5,7 +5,7 @@
 use authz::{Permission, Target};
 use domain::settings::{
     self, BrandingSettings, LockoutSettings, LoginSettings, PasswordComplexitySettings,
-    PasswordExpirySettings, SessionSettings, Settings, SettingsKind, Source,
+    PasswordExpirySettings, SecuritySettings, SessionSettings, Settings, SettingsKind, Source,
 };
 use domain::{Code, Error};
 
@@ -14,7 +14,8 @@ use super::{reply, require};
 use crate::auth::Authenticated;
 use crate::views::{
     BrandingSettingsView, LockoutSettingsView, LoginSettingsView, PasswordComplexitySettingsView,
-    PasswordExpirySettingsView, SessionSettingsView, SettingsView, WriteReply,
+    PasswordExpirySettingsView, SecuritySettingsView, SessionSettingsView, SettingsView,
+    WriteReply,
 };
 use crate::Gateway;
 
@@ -142,6 +143,9 @@ pub fn parse(kind: &str, body: &[u8]) -> Result<Settings, Error> {
         SettingsKind::PasswordExpiry => Settings::PasswordExpiry(
             serde_json::from_value::<PasswordExpirySettings>(fields).map_err(malformed)?,
         ),
+        SettingsKind::Security => Settings::Security(
+            serde_json::from_value::<SecuritySettings>(fields).map_err(malformed)?,
+        ),
     })
 }
 
@@ -183,6 +187,10 @@ fn view(value: Settings, source: Source) -> SettingsView {
         Settings::Login(s) => SettingsView::Login(login_view(s, source)),
         Settings::PasswordExpiry(s) => SettingsView::PasswordExpiry(PasswordExpirySettingsView {
             max_age_days: s.max_age_days,
+            source,
+        }),
+        Settings::Security(s) => SettingsView::Security(SecuritySettingsView {
+            impersonation: s.impersonation,
             source,
         }),
     }

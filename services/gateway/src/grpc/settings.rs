@@ -3,7 +3,7 @@
 
 use domain::settings::{
     BrandingSettings, LockoutSettings, LoginSettings, PasswordComplexitySettings,
-    PasswordExpirySettings, SessionSettings, Settings,
+    PasswordExpirySettings, SecuritySettings, SessionSettings, Settings,
 };
 use domain::{Code, Error};
 
@@ -77,6 +77,12 @@ impl From<SettingsView> for pb::Settings {
                         max_age_days: v.max_age_days,
                     },
                 )),
+            },
+            SettingsView::Security(v) => pb::Settings {
+                source: v.source,
+                value: Some(pb::settings::Value::Security(pb::SecuritySettings {
+                    impersonation: v.impersonation,
+                })),
             },
         }
     }
@@ -161,6 +167,12 @@ fn password_expiry(s: pb::PasswordExpirySettings) -> Settings {
     })
 }
 
+fn security(s: pb::SecuritySettings) -> Settings {
+    Settings::Security(SecuritySettings {
+        impersonation: s.impersonation,
+    })
+}
+
 #[tonic::async_trait]
 impl pb::settings_service_server::SettingsService for Api {
     rpc!(instance get_instance_settings(pb::GetInstanceSettingsRequest) -> pb::Settings,
@@ -176,6 +188,7 @@ impl pb::settings_service_server::SettingsService for Api {
             Value::Branding(s) => Ok(branding(s)),
             Value::Login(s) => login(s),
             Value::PasswordExpiry(s) => Ok(password_expiry(s)),
+            Value::Security(s) => Ok(security(s)),
         });
         let value = required(value, "value")??;
         settings::put(&gw, &auth, None, value).await
@@ -194,6 +207,7 @@ impl pb::settings_service_server::SettingsService for Api {
             Value::Branding(s) => Ok(branding(s)),
             Value::Login(s) => login(s),
             Value::PasswordExpiry(s) => Ok(password_expiry(s)),
+            Value::Security(s) => Ok(security(s)),
         });
         let value = required(value, "value")??;
         settings::put(&gw, &auth, Some(&r.org_id), value).await

@@ -29,11 +29,18 @@ pub async fn introspect(
     }
     let token = form.get("token").cloned().unwrap_or_default();
     let answer = match tokens::validate(&gw, &instance, &issuer(&gw, &req)?, &token).await {
-        Ok(c) => json!({
-            "active": true, "token_type": "Bearer", "scope": c["scope"], "client_id": c["client_id"],
-            "sub": c["sub"], "aud": c["aud"], "iss": c["iss"], "exp": c["exp"], "iat": c["iat"],
-            "jti": c["jti"],
-        }),
+        Ok(c) => {
+            let mut answer = json!({
+                "active": true, "token_type": "Bearer", "scope": c["scope"],
+                "client_id": c["client_id"], "sub": c["sub"], "aud": c["aud"], "iss": c["iss"],
+                "exp": c["exp"], "iat": c["iat"], "jti": c["jti"],
+            });
+            // Who acts as the user, for a token of a token exchange.
+            if let Some(act) = c.get("act") {
+                answer["act"] = act.clone();
+            }
+            answer
+        }
         Err(_) => json!({"active": false}),
     };
     Ok(HttpResponse::Ok()

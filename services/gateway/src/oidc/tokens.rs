@@ -31,6 +31,8 @@ pub struct AccessGrant<'a> {
     pub kind: AccessTokenType,
     /// The key algorithm of JWT access tokens.
     pub alg: &'a str,
+    /// Who acts as the user (token exchange): `{"sub": ..., "act"?: ...}`.
+    pub act: Option<Value>,
 }
 
 pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, Error> {
@@ -56,6 +58,9 @@ pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, E
     });
     if let Some(f) = g.family_id {
         c["fid"] = json!(f);
+    }
+    if let Some(act) = &g.act {
+        c["act"] = act.clone();
     }
     match g.kind {
         AccessTokenType::Jwt => keyring::signer(gw, g.instance, g.alg)

@@ -159,11 +159,22 @@ enum SettingsBody {
     Branding(BrandingSettingsBody),
     Login(LoginSettingsBody),
     PasswordExpiry(PasswordExpirySettingsBody),
+    Security(SecuritySettingsBody),
+}
+
+/// The `security` kind: whether holders of the `*_IMPERSONATOR` roles may get tokens as users
+/// of their scope (token exchange). Impersonation needs it on for the instance, and not off for
+/// the user's org.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the operation parses it by kind
+struct SecuritySettingsBody {
+    /// Default false.
+    impersonation: bool,
 }
 
 /// The instance's settings of a kind in force. `iam.policy.read`.
 #[utoipa::path(get, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
+    params(("kind" = String, Path, description = "session, lockout, password_complexity, branding, login, password_expiry or security")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.read"))))]
 async fn get_instance_settings(
@@ -176,7 +187,7 @@ async fn get_instance_settings(
 
 /// Sets the instance's settings of a kind. `iam.policy.write`.
 #[utoipa::path(put, path = "/v1/instance/settings/{kind}", tag = "settings",
-    params(("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
+    params(("kind" = String, Path, description = "session, lockout, password_complexity, branding, login, password_expiry or security")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("iam.policy.write"))))]
@@ -195,7 +206,7 @@ async fn set_instance_settings(
 
 /// An org's settings of a kind in force (its own, else the instance's). `policy.read`.
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login, password_expiry or security")),
     responses((status = 200, body = SettingsView), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.read"))))]
 async fn get_org_settings(
@@ -209,7 +220,7 @@ async fn get_org_settings(
 
 /// Sets an org's own settings of a kind. `policy.write`.
 #[utoipa::path(put, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login, password_expiry or security")),
     request_body = SettingsBody,
     responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.write"))))]
@@ -229,7 +240,7 @@ async fn set_org_settings(
 
 /// Returns an org to the instance's settings of a kind. `policy.delete`.
 #[utoipa::path(delete, path = "/v1/orgs/{org_id}/settings/{kind}", tag = "settings",
-    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login or password_expiry")),
+    params(("org_id" = String, Path), ("kind" = String, Path, description = "session, lockout, password_complexity, branding, login, password_expiry or security")),
     responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("policy.delete"))))]
 async fn reset_org_settings(

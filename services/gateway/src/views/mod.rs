@@ -582,4 +582,12 @@ pub enum SettingsView {
     Branding(BrandingSettingsView),
     Login(LoginSettingsView),
     PasswordExpiry(PasswordExpirySettingsView),
+    Security(SecuritySettingsView),
+}
+
+/// Whether impersonation is allowed, and where the value comes from.
+#[derive(Serialize, ToSchema)]
+pub struct SecuritySettingsView {
+    pub impersonation: bool,
+    pub source: String,
 }

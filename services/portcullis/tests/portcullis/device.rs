@@ -9,26 +9,15 @@ use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
 use super::oidc_behaviours::{claims, post_form};
-use super::oidc_support::{human, issuer, Answer, UserAgent};
+use super::oidc_support::{human, issuer, new_app, Answer, UserAgent};
 
 /// A public app that allows the device_code grant: its client id.
 fn device_app(t: &Tenant, grant_types: &[&str]) -> String {
-    let org = super::default_org(t);
-    let project = t
-        .client
-        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "TV"}))
-        .str("id");
-    let app = t.client.post(
-        &format!("/v1/projects/{project}/apps/oidc"),
+    let (_, app) = new_app(
+        t,
         json!({"name": "Living room TV", "redirect_uris": ["https://tv.example.com/cb"],
-               "auth_method": "none",
-               "grant_types": grant_types}),
+               "auth_method": "none", "grant_types": grant_types}),
     );
-    assert_eq!(app.status, 201, "{}", app.body);
-    let _ = t
-        .client
-        .after(&app)
-        .get(&format!("/v1/projects/{project}/apps"));
     app.str("client_id")
 }
 

@@ -164,10 +164,10 @@ fn keys_that_cannot_be_used_are_refused_with_their_codes() {
         (422, "USER-0006")
     );
     // A machine user does not make keys for itself with its own token.
-    let pat = admin
-        .post(&format!("/v1/users/{bot}/pats"), json!({}))
-        .str("token");
-    let own = Client::new(&server().base(), Some("localhost")).token(&pat);
+    let pat = admin.post(&format!("/v1/users/{bot}/pats"), json!({}));
+    let own = Client::new(&server().base(), Some("localhost"))
+        .token(&pat.str("token"))
+        .at(&pat.str("position"));
     assert_eq!(own.post(&path, json!({})).status, 403);
     // An app with a secret holds no keys.
     let (project, app_id, _) = app(&admin, &org, &tag, "client_secret_basic");
@@ -273,6 +273,8 @@ fn python_authlib_uses_keys_and_secret_assertions_and_attacks_are_refused() {
     let fresh = seen["fresh"].as_array().unwrap();
     let (first, second) = (fresh[0].as_str().unwrap(), fresh[1].as_str().unwrap());
     let elsewhere = server().tenant();
+    // The new instance answers at its domain once the read model has it.
+    assert_eq!(elsewhere.client.get("/v1/users/me").status, 200);
     assert_eq!(
         bearer_grant(&elsewhere.anonymous(), first).body["error"],
         "invalid_grant"

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
 use super::default_org;
@@ -92,6 +92,25 @@ pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
         client_secret: r.body["client_secret"].as_str().map(String::from),
         auth_method: auth_method.to_string(),
     }
+}
+
+/// An OIDC app of `settings` in a new project of the tenant, readable by the OIDC endpoints
+/// once this returns: its project's id and the creation's answer.
+pub fn new_app(t: &Tenant, settings: Value) -> (String, testkit::Reply) {
+    let org = default_org(t);
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Apps"}))
+        .str("id");
+    let app = t
+        .client
+        .post(&format!("/v1/projects/{project}/apps/oidc"), settings);
+    assert_eq!(app.status, 201, "{}", app.body);
+    let _ = t
+        .client
+        .after(&app)
+        .get(&format!("/v1/projects/{project}/apps"));
+    (project, app)
 }
 
 /// A human with a password; returns its id.

@@ -2,6 +2,7 @@
 
 mod escalation;
 mod generated_from_yaml;
+mod impersonation;
 mod properties;
 mod seed_cases;
 mod world;

@@ -8,10 +8,12 @@ use crate::error::{Code, Error, Result};
 
 mod login;
 mod password_expiry;
+mod security;
 mod texts;
 
 pub use login::{LoginSettings, Passkeys, SecondFactor};
 pub use password_expiry::PasswordExpirySettings;
+pub use security::SecuritySettings;
 pub use texts::{
     apply_texts, decide_texts, language, texts_for, texts_key, MessageTemplate, MessageTexts,
     TextsMap,
@@ -27,6 +29,7 @@ pub enum SettingsKind {
     Branding,
     Login,
     PasswordExpiry,
+    Security,
 }
 
 impl SettingsKind {
@@ -37,6 +40,7 @@ impl SettingsKind {
         SettingsKind::Branding,
         SettingsKind::Login,
         SettingsKind::PasswordExpiry,
+        SettingsKind::Security,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +51,7 @@ impl SettingsKind {
             SettingsKind::Branding => "branding",
             SettingsKind::Login => "login",
             SettingsKind::PasswordExpiry => "password_expiry",
+            SettingsKind::Security => "security",
         }
     }
 
@@ -75,6 +80,7 @@ pub enum Settings {
     Branding(BrandingSettings),
     Login(LoginSettings),
     PasswordExpiry(PasswordExpirySettings),
+    Security(SecuritySettings),
 }
 
 impl Settings {
@@ -86,6 +92,7 @@ impl Settings {
             Settings::Branding(_) => SettingsKind::Branding,
             Settings::Login(_) => SettingsKind::Login,
             Settings::PasswordExpiry(_) => SettingsKind::PasswordExpiry,
+            Settings::Security(_) => SettingsKind::Security,
         }
     }
 
@@ -98,6 +105,7 @@ impl Settings {
             Settings::Branding(s) => s.validated().map(Settings::Branding),
             Settings::Login(s) => s.validated().map(Settings::Login),
             Settings::PasswordExpiry(s) => s.validated().map(Settings::PasswordExpiry),
+            Settings::Security(s) => s.validated().map(Settings::Security),
         }
     }
 
@@ -114,6 +122,7 @@ impl Settings {
             SettingsKind::PasswordExpiry => {
                 Settings::PasswordExpiry(PasswordExpirySettings::default())
             }
+            SettingsKind::Security => Settings::Security(SecuritySettings::default()),
         }
     }
 }
@@ -576,6 +585,14 @@ pub fn login(org: Option<&SettingsMap>, instance: &SettingsMap) -> LoginSettings
         Settings::Login(s) => s,
         _ => LoginSettings::default(),
     }
+}
+
+/// Whether users of an org may be impersonated: the instance turns it on, and their org (if
+/// it says) has not turned it off.
+pub fn impersonation_allowed(org: Option<&SettingsMap>, instance: &SettingsMap) -> bool {
+    let on = |s: Settings| matches!(s, Settings::Security(s) if s.impersonation);
+    on(in_force(SettingsKind::Security, None, instance).0)
+        && on(in_force(SettingsKind::Security, org, instance).0)
 }
 
 /// The password expiry in force.

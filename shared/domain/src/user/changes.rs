@@ -174,6 +174,11 @@ pub enum UserChange {
     RemoveMachineKey {
         key_id: String,
     },
+    /// A token was issued as the user to `by` (token exchange) for the client `client_id`.
+    Impersonated {
+        by: String,
+        client_id: String,
+    },
 }
 
 impl UserChange {
@@ -204,6 +209,7 @@ impl UserChange {
             // The code is the proof, as a reset code is.
             UserChange::StartKeyByCode { .. } | UserChange::AddKeyByCode { .. } => false,
             UserChange::FactorRight { .. } | UserChange::FactorWrong { .. } => false,
+            UserChange::Impersonated { .. } => false,
             UserChange::Verify { .. }
             | UserChange::PasswordByCode { .. }
             | UserChange::CodeWrong { .. }
@@ -240,6 +246,7 @@ impl UserChange {
             | UserChange::RemoveSecret
             | UserChange::AddMachineKey { .. }
             | UserChange::RemoveMachineKey { .. }
+            | UserChange::Impersonated { .. }
             | UserChange::PasswordRight { .. }
             | UserChange::PasswordWrong { .. }
             | UserChange::AddCode(_)
@@ -283,6 +290,7 @@ impl UserChange {
             | UserChange::RemoveSecret
             | UserChange::AddMachineKey { .. }
             | UserChange::RemoveMachineKey { .. } => UserOp::ManagePersonalAccessTokens,
+            UserChange::Impersonated { .. } => UserOp::Impersonate,
             UserChange::PasswordRight { .. } | UserChange::PasswordWrong { .. } => {
                 UserOp::ChangePassword
             }
@@ -622,6 +630,10 @@ impl User {
                     at: ctx.now,
                 }]
             }
+            UserChange::Impersonated { by, client_id } => vec![UserEvent::Impersonated {
+                by: by.clone(),
+                client_id: client_id.clone(),
+            }],
             UserChange::RemoveMachineKey { key_id } => {
                 machine_keys::existing(&self.machine_keys, key_id)?;
                 vec![UserEvent::MachineKeyRemoved {

@@ -319,6 +319,11 @@ pub enum UserEvent {
     MachineKeyRemoved {
         key_id: String,
     },
+    /// A token was issued as the user to `by`, for the client `client_id`.
+    Impersonated {
+        by: String,
+        client_id: String,
+    },
 }
 
 impl EventType for UserEvent {
@@ -368,6 +373,7 @@ impl EventType for UserEvent {
             UserEvent::WebAuthnChecked { .. } => "user.human.webauthn.checked",
             UserEvent::MachineKeyAdded { .. } => "user.machine.key.added",
             UserEvent::MachineKeyRemoved { .. } => "user.machine.key.removed",
+            UserEvent::Impersonated { .. } => "user.impersonated",
         }
     }
 }
@@ -767,6 +773,7 @@ impl Aggregate for User {
             UserEvent::MachineKeyRemoved { key_id } => {
                 self.machine_keys.remove(key_id);
             }
+            UserEvent::Impersonated { .. } => {}
             UserEvent::PasswordCheckSucceeded => {
                 self.failed_logins = 0;
                 self.locked_until = None;

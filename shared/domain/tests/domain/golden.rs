@@ -25,7 +25,8 @@ use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
 use domain::settings::{
     BrandingSettings, LockoutSettings, LoginSettings, Passkeys, PasswordComplexitySettings,
-    PasswordExpirySettings, SecondFactor, SessionSettings, Settings, SettingsKind,
+    PasswordExpirySettings, SecondFactor, SecuritySettings, SessionSettings, Settings,
+    SettingsKind,
 };
 use domain::signing_keys::SigningKeysEvent as KE;
 use domain::unique::UniqueEvent as UE;
@@ -312,6 +313,10 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 at: 1_700_000_000_050,
             },
             E::MachineKeyRemoved { key_id: s("k3") },
+            E::Impersonated {
+                by: s("u9"),
+                client_id: s("c1@p1"),
+            },
         ]
         .map(D::User),
     );
@@ -617,6 +622,9 @@ fn settings_of(kind: SettingsKind) -> Settings {
         SettingsKind::PasswordExpiry => {
             Settings::PasswordExpiry(PasswordExpirySettings { max_age_days: 90 })
         }
+        SettingsKind::Security => Settings::Security(SecuritySettings {
+            impersonation: true,
+        }),
     }
 }
 
@@ -739,6 +747,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::WebAuthnChecked { .. } => 41,
             E::MachineKeyAdded { .. } => 42,
             E::MachineKeyRemoved { .. } => 43,
+            E::Impersonated { .. } => 44,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -818,7 +827,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 const VARIANTS: [(&str, u8); 13] = [
     ("instance", 10),
     ("org", 8),
-    ("user", 44),
+    ("user", 45),
     ("project", 19),
     ("user_grant", 3),
     ("signing_keys", 4),

@@ -291,7 +291,8 @@ impl CqlReadModel {
             | UserEvent::WebAuthnRemoved { .. }
             | UserEvent::WebAuthnChecked { .. }
             | UserEvent::MachineKeyAdded { .. }
-            | UserEvent::MachineKeyRemoved { .. } => {}
+            | UserEvent::MachineKeyRemoved { .. }
+            | UserEvent::Impersonated { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
                 self.set_state(i, id, UserState::Active).await?

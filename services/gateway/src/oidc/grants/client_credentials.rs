@@ -50,6 +50,7 @@ pub async fn grant(
                 family_id: None,
                 kind: app.config.access_token_type,
                 alg: &app.signing.access_token_alg,
+                act: None,
             }
         }
     };
@@ -74,5 +75,6 @@ pub(super) fn machine_grant<'a>(
         family_id: None,
         kind: AccessTokenType::Jwt,
         alg: "ES256",
+        act: None,
     }
 }

@@ -5,6 +5,7 @@ mod client_credentials;
 pub(crate) mod device_code;
 pub(crate) mod jwt_bearer;
 mod refresh_token;
+pub(crate) mod token_exchange;
 
 use std::collections::HashMap;
 
@@ -56,6 +57,7 @@ async fn grant(
         Some("client_credentials") => client_credentials::grant(gw, req, instance, form).await?,
         Some(jwt_bearer::GRANT_TYPE) => jwt_bearer::grant(gw, req, instance, form).await?,
         Some(device_code::GRANT_TYPE) => device_code::grant(gw, req, instance, form).await?,
+        Some(token_exchange::GRANT_TYPE) => token_exchange::grant(gw, req, instance, form).await?,
         Some(other) => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
@@ -121,6 +123,7 @@ pub async fn login_tokens(
             family_id: l.family_id,
             kind: l.app.config.access_token_type,
             alg: &l.app.signing.access_token_alg,
+            act: None,
         },
     )
     .await?;
