@@ -14,6 +14,8 @@ mod branding;
 mod cluster_faults;
 #[path = "portcullis/cluster_sagas.rs"]
 mod cluster_sagas;
+#[path = "portcullis/conformance.rs"]
+mod conformance;
 #[path = "portcullis/container.rs"]
 mod container;
 #[path = "portcullis/denials.rs"]
