@@ -210,6 +210,24 @@ pub async fn enter(
     let id = gw
         .bus
         .start_auth_request(&instance, params, &iss, ui_locales)?;
+    // The browser's session answers at once where its checks are fresh enough; with several,
+    // the user chooses; else the login asks.
+    let open = super::accounts::open_sessions(gw, req, &instance).await?;
+    match open.as_slice() {
+        [only] => match gw.bus.finalize(&instance, &id, &only.id, &only.token).await {
+            Ok(done) => {
+                let back = super::form_post::with_code(gw, req, &instance, &done).await;
+                return Ok(super::accounts::answered(req, back, only, &open));
+            }
+            Err(e) if super::mfa::second_factor_missing(&e) => {
+                return Ok(to_page("/ui/login/mfa", &id))
+            }
+            Err(e) if super::authorize::again(e.code) => {}
+            Err(e) => return Err(e.into()),
+        },
+        [] => {}
+        _ => return Ok(to_page("/ui/login/accounts", &id)),
+    }
     Ok(to_page("/ui/login", &id))
 }
 

@@ -156,6 +156,33 @@ fn a_device_gets_its_users_tokens_once_the_user_allows_it() {
     // The consent cannot be answered twice.
     let twice = answer(&t, &mut ua, &consent, "allow");
     assert_eq!(twice.status, 400, "{}", twice.body);
+
+    // The same browser connects a second device: its session answers, no login is asked.
+    let (_, second) = start(&t, &client_id);
+    let form = ua.request(
+        "GET",
+        second["verification_uri_complete"].as_str().unwrap(),
+        None,
+    );
+    let entered = ua.request(
+        "POST",
+        &format!("{}/ui/device", issuer(&t)),
+        Some(&[
+            ("csrf", &field(&form.body, "csrf")),
+            ("user_code", &field(&form.body, "user_code")),
+        ]),
+    );
+    let approve = entered.location.unwrap();
+    assert!(
+        approve.starts_with(&format!("{}/ui/device/approve?", issuer(&t))),
+        "{approve}"
+    );
+    let consent = ua.request("GET", &approve, None).body;
+    assert!(answer(&t, &mut ua, &consent, "allow")
+        .body
+        .contains("Device connected"));
+    let (status, tokens) = poll(&t, &client_id, second["device_code"].as_str().unwrap());
+    assert_eq!(status, 200, "{tokens}");
 }
 
 #[test]
