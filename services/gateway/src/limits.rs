@@ -3,7 +3,8 @@
 //! names the current password): failed checks are counted per client address and per account
 //! (a login name, a client id); past the limit every check of that address or account is
 //! answered 429 `REQ-0007` with `Retry-After`, before any password is hashed. Only failures
-//! count, so a busy client that authenticates correctly is never slowed.
+//! count, so a busy client that authenticates correctly is never slowed; and device
+//! authorizations, which a public client starts without anyone logged in.
 //!
 //! Each key is a generic cell rate (GCRA): `per_minute` failures at once, then one more every
 //! `60 / per_minute` seconds. The keys are bounded: when the table is full, keys whose

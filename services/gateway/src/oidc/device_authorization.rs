@@ -11,6 +11,7 @@ use super::clients::authenticate_app;
 use super::params::Params;
 use super::{audience, issuer, OAuthError, OAuthResult};
 use crate::auth::instance_of;
+use crate::limits::Subject;
 use crate::Gateway;
 
 pub async fn start(
@@ -21,6 +22,14 @@ pub async fn start(
     let (gw, req) = (gw.get_ref(), &req);
     let instance = instance_of(gw, req).await?;
     let app = authenticate_app(gw, req, &instance, &form).await?;
+    // A public client's device request is written without anyone logged in: each counts
+    // against its address's rate limit, so one address cannot flood the log.
+    let who = Subject {
+        ip: gw.edge.client_ip(req),
+        instance: &instance,
+        account: None,
+    };
+    gw.limits.check(&who)?;
     if !app.config.grant_types.contains(&GrantType::DeviceCode) {
         return Err(OAuthError::new(
             "unauthorized_client",
@@ -34,6 +43,7 @@ pub async fn start(
         .bus
         .start_device(&instance, &app.client_id, &app.project_id, &app.id, scope)
         .await?;
+    gw.limits.failed(&who);
     let iss = issuer(gw, req)?;
     let page = format!("{iss}{}", super::device_pages::PAGE);
     Ok(HttpResponse::Ok()

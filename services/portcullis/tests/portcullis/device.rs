@@ -8,6 +8,7 @@
 use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
+use super::edge::request_from;
 use super::oidc_behaviours::{claims, post_form};
 use super::oidc_support::{human, issuer, new_app, Answer, UserAgent};
 
@@ -261,4 +262,45 @@ fn made_up_codes_other_clients_and_forged_consents_get_nothing() {
     assert_eq!(forged.status, 400);
     let (_, still) = poll(&t, &client_id, device_code);
     assert_eq!(still["error"], "authorization_pending");
+}
+
+#[test]
+fn one_address_starts_only_so_many_device_requests_a_minute() {
+    let t = server().tenant();
+    let client_id = device_app(&t, &["device_code"]);
+    let _ = t.client.get("/v1/users/me");
+    let body = format!("client_id={client_id}&scope=openid");
+    let start_from = |ip: &str| {
+        request_from(
+            testkit::TEST_PROXY,
+            "POST",
+            "/oauth/v2/device_authorization",
+            &[
+                ("Host", &t.domain),
+                ("X-Forwarded-For", ip),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            &body,
+        )
+        .0
+    };
+    // The test server allows 600 a minute per address (one more every 100 ms): past them the
+    // address is refused, before anything is written; another address is not slowed.
+    let mut accepted = 0;
+    let refused = (0..900).any(|_| match start_from("198.51.100.61") {
+        200 => {
+            accepted += 1;
+            false
+        }
+        status => {
+            assert_eq!(status, 429);
+            true
+        }
+    });
+    assert!(
+        refused,
+        "900 device requests from one address, none refused"
+    );
+    assert!(accepted >= 600, "refused after {accepted}");
+    assert_eq!(start_from("198.51.100.62"), 200);
 }

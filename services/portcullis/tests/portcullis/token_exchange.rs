@@ -262,7 +262,14 @@ fn impersonators_act_as_users_of_their_scope_once_the_instance_allows_it() {
     let userinfo = t.as_token(token).get("/oidc/v1/userinfo");
     assert_eq!(userinfo.body["sub"], grace.as_str(), "{}", userinfo.body);
     // Recorded on the user, naming both.
-    let events = t.client.get(&format!("/v1/events?aggregate_id={grace}"));
+    // (The exchange answers no position: the audit trail is read until it has the event.)
+    let events = t
+        .client
+        .get_until(&format!("/v1/events?aggregate_id={grace}"), |r| {
+            r.body["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|e| e["type"] == "user.impersonated"))
+        });
     let recorded: Vec<&Value> = events.body["items"]
         .as_array()
         .unwrap()
