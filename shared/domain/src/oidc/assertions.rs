@@ -1,8 +1,9 @@
 //! Signed assertions used up: a client assertion (`private_key_jwt`, `client_secret_jwt`) or a
-//! JWT bearer grant's assertion is good once (RFC 7523 section 3, `jti`). One aggregate per
-//! signer (an app's client id, a machine user's id) holds the ids of its assertions until
-//! they expire: an assertion presented again before then is refused, and an entry is dropped
-//! once its assertion could no longer be used anyway.
+//! JWT bearer grant's assertion is good once (RFC 7523 section 3, `jti`), and so is a pushed
+//! authorization request's `request_uri` (RFC 9126). One aggregate per signer (an app's client
+//! id, a machine user's id; `par:<client id>` for pushed requests) holds the ids of what it
+//! used until they expire: presented again before then, they are refused, and an entry is
+//! dropped once it could no longer be used anyway.
 
 use std::collections::BTreeMap;
 
