@@ -309,3 +309,73 @@ fn impersonators_act_as_users_of_their_scope_once_the_instance_allows_it() {
     let (_, refused) = impersonate(&end_user_impersonator, &grace);
     assert_eq!(refused["error"], "invalid_request");
 }
+
+#[test]
+fn an_exchanged_token_names_only_audiences_of_the_calling_apps_org() {
+    let t = server().tenant();
+    // A user's token naming a project of the default org as its audience.
+    let home = new_app(
+        &t,
+        json!({"name": "home", "redirect_uris": [], "auth_method": "client_secret_basic",
+        "grant_types": ["client_credentials"]}),
+    )
+    .0;
+    let (_, secret) = machine(&t, "dave-svc", &["ORG_USER_MANAGER"]);
+    let audience = format!("urn:portcullis:project:id:{home}:aud");
+    let (status, body) = post_form(
+        &t,
+        "/oauth/v2/token",
+        Some(("dave-svc", &secret)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", &format!("openid {audience}")),
+        ],
+    );
+    assert_eq!(status, 200, "{body}");
+    let subject = body["access_token"].as_str().unwrap().to_string();
+    // A service of another org exchanges it: it may not keep that org's project as audience.
+    let other = t
+        .client
+        .post("/v1/orgs", json!({"name": "Other"}))
+        .str("id");
+    let project = t
+        .client
+        .post(
+            &format!("/v1/orgs/{other}/projects"),
+            json!({"name": "Theirs"}),
+        )
+        .str("id");
+    let created = t.client.post(
+        &format!("/v1/projects/{project}/apps/oidc"),
+        json!({"name": "theirs", "redirect_uris": [], "auth_method": "client_secret_basic",
+               "grant_types": ["client_credentials", "token_exchange"]}),
+    );
+    let _ = t
+        .client
+        .after(&created)
+        .get(&format!("/v1/projects/{project}/apps"));
+    let theirs = App {
+        project_id: project,
+        app_id: created.str("id"),
+        client_id: created.str("client_id"),
+        client_secret: created.body["client_secret"].as_str().map(String::from),
+        auth_method: "client_secret_basic".into(),
+    };
+    let asked = format!("openid {audience}");
+    let fields = [
+        ("subject_token", subject.as_str()),
+        ("subject_token_type", ACCESS),
+        ("scope", asked.as_str()),
+    ];
+    let (status, refused) = exchange(&t, &theirs, &fields);
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{refused}"
+    );
+    // A service of the same org may.
+    let ours = service(&t, &["client_credentials", "token_exchange"]);
+    let (status, got) = exchange(&t, &ours, &fields);
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["scope"], asked);
+}

@@ -146,7 +146,9 @@ pub async fn grant(
         }
     };
     let user = active_user(gw, instance, &user_id).await?;
-    audience::check(gw, instance, &user.org_id, &scope).await?;
+    // The new token is the calling app's: it names only audiences the app's org may ask for.
+    let org = audience::org_of_project(gw, instance, &app.project_id).await?;
+    audience::check(gw, instance, &org, &scope).await?;
     // Who acts: the actor, and before it whoever acted in the subject token.
     let act = actor.map(|a| {
         let mut act = json!({"sub": a["sub"]});
