@@ -5,6 +5,7 @@
 
 use domain::oidc::{
     DeviceAuthorization, DeviceCommand, DeviceRequest, Login, PollOutcome, DEVICE_CODE_TTL,
+    POLL_INTERVAL,
 };
 use domain::{Aggregate, AggregateKey, Code, Error};
 
@@ -72,13 +73,12 @@ impl CommandBus {
                 .await
             {
                 Ok(_) => {
-                    let state = self.state::<DeviceAuthorization>(&k).await?.0;
                     return Ok(NewDevice {
                         user_code: format!("{}-{}", &code[..4], &code[4..]),
                         device_code: format!("{code}.{secret}"),
                         expires_in: DEVICE_CODE_TTL / 1000,
-                        interval: state.interval,
-                    });
+                        interval: POLL_INTERVAL,
+                    })
                 }
                 Err(e) if e.code == Code::Internal => last = Some(e),
                 Err(e) => return Err(e),

@@ -138,6 +138,21 @@ fn message(
     pages::render(status, &page.frame, &page)
 }
 
+/// The instance and its look for a form of these pages, once its CSRF token is the one of its
+/// cookie; else the page to answer.
+async fn posted(
+    gw: &Gateway,
+    req: &HttpRequest,
+    csrf: &str,
+) -> OAuthResult<Result<(String, BrandingSettings), HttpResponse>> {
+    let instance = instance_of(gw, req).await?;
+    let look = look_in(gw, &instance, None).await;
+    Ok(match csrf_ok(req, csrf) {
+        true => Ok((instance, look)),
+        false => Err(error_page(req, &look, Notice::FormExpired)),
+    })
+}
+
 /// `GET /ui/device`: the code form (filled from `verification_uri_complete`).
 pub async fn page(
     gw: web::Data<Gateway>,
@@ -158,11 +173,10 @@ pub async fn enter(
     f: web::Form<CodeFields>,
 ) -> OAuthResult<HttpResponse> {
     let (gw, req, f) = (gw.get_ref(), &req, f.into_inner());
-    let instance = instance_of(gw, req).await?;
-    let look = look_in(gw, &instance, None).await;
-    if !csrf_ok(req, &f.csrf) {
-        return Ok(error_page(req, &look, Notice::FormExpired));
-    }
+    let (instance, look) = match posted(gw, req, &f.csrf).await? {
+        Ok(posted) => posted,
+        Err(page) => return Ok(page),
+    };
     let who = Subject {
         ip: gw.edge.client_ip(req),
         instance: &instance,
@@ -298,11 +312,10 @@ pub async fn answer(
     f: web::Form<Answer>,
 ) -> OAuthResult<HttpResponse> {
     let (gw, req, f) = (gw.get_ref(), &req, f.into_inner());
-    let instance = instance_of(gw, req).await?;
-    let look = look_in(gw, &instance, None).await;
-    if !csrf_ok(req, &f.csrf) {
-        return Ok(error_page(req, &look, Notice::FormExpired));
-    }
+    let (instance, look) = match posted(gw, req, &f.csrf).await? {
+        Ok(posted) => posted,
+        Err(page) => return Ok(page),
+    };
     let consent: Option<Consent> = URL_SAFE_NO_PAD
         .decode(&f.consent)
         .ok()
