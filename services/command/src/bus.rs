@@ -145,6 +145,14 @@ pub struct CommandBus {
     pub(crate) allow_private_hosts: bool,
 }
 
+impl CommandBus {
+    /// Whether the operator lets instances call endpoints at private addresses (SMTP, SMS,
+    /// apps' logout endpoints and key sets).
+    pub fn allows_private_hosts(&self) -> bool {
+        self.allow_private_hosts
+    }
+}
+
 /// The aggregates the bus routes.
 pub trait Routed: Aggregate + sealed::HasRegistry {}
 

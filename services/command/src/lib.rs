@@ -14,6 +14,7 @@ mod holdings;
 mod impersonation;
 mod instances;
 mod login_sessions;
+mod logout_tokens;
 mod machine_keys;
 mod members;
 pub mod oidc;

@@ -333,6 +333,7 @@ impl CommandBus {
     /// Ends a user's browser sessions and revokes their refresh token families: all of them
     /// (a password change, a lock, a deactivation, a removal), or those of one session (its
     /// logout). Found through the streams that name the user, or the session, as their owner.
+    /// The apps that logged in through them and take logout tokens are told.
     pub async fn end_sessions_of(
         &self,
         instance: &str,
@@ -340,10 +341,12 @@ impl CommandBus {
         only: Option<&str>,
     ) -> Result<(), Error> {
         let owner = only.unwrap_or(user_id);
+        let mut ended = Vec::new();
         for id in self
             .owned_streams(instance, owner, RefreshFamily::KIND)
             .await?
         {
+            ended.extend(self.login_of_family(instance, &id).await?);
             // A family revoked already stays as it is: no event.
             self.revoke_refresh_family(instance, &id).await?;
         }
@@ -358,6 +361,7 @@ impl CommandBus {
                     .await?;
             }
         }
+        self.tell_apps(instance, ended).await;
         Ok(())
     }
 

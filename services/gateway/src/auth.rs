@@ -1,6 +1,7 @@
 //! Who is calling: the instance from the `Host` header, the caller from a bearer token, with
 //! their memberships: a personal access token (looked up by its SHA-256 hash), or one of the
-//! instance's OAuth access tokens whose audience names the instance's API. Principals are cached
+//! instance's OAuth access tokens whose audience names the instance's API (a DPoP-bound one as
+//! `Authorization: DPoP` with a proof for the request). Principals are cached
 //! by token hash; the cache is dropped whenever the projector applies an event that changes
 //! memberships, tokens or users (the read model's auth generation), and read-model lookups on
 //! a miss run off the async workers. A request with `X-Portcullis-Position` waits for it before
@@ -20,6 +21,7 @@ use crypto::secrets::token_hash;
 use domain::{Code, Error};
 
 use crate::generational::{weight, Generational};
+use crate::oidc::dpop::{self, Resource, Scheme};
 use crate::oidc::tokens::Revocation;
 use crate::reads::{consistent, if_match, read};
 use crate::request_log::record_caller;
@@ -50,6 +52,8 @@ struct Cached {
     expires_at: Option<i64>,
     /// What revokes an OAuth access token (checked on every use).
     revocation: Option<Revocation>,
+    /// The DPoP key an OAuth access token is bound to.
+    jkt: Option<String>,
 }
 
 /// Principals by token hash and instances by host, valid for one auth generation.
@@ -95,11 +99,13 @@ pub struct Credentials<'a> {
     pub if_match: Option<&'a str>,
     /// The client's address, as the edge sees it.
     pub client_ip: Option<std::net::IpAddr>,
+    /// The request as a DPoP proof names it, with the proof (`DPoP`), if any.
+    pub resource: Resource<'a>,
 }
 
 impl<'a> Credentials<'a> {
     /// The credentials of an HTTP request sent to `host`.
-    pub fn of_http(req: &'a HttpRequest, host: &'a str) -> Credentials<'a> {
+    pub fn of_http(gw: &Gateway, req: &'a HttpRequest, host: &'a str) -> Credentials<'a> {
         // A value that is not text is kept as an empty one, which every check refuses.
         let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or(""));
         Credentials {
@@ -108,6 +114,12 @@ impl<'a> Credentials<'a> {
             position: header("x-portcullis-position"),
             if_match: header("if-match"),
             client_ip: None,
+            resource: Resource {
+                method: req.method().as_str(),
+                url: format!("{}{}", gw.edge.external_url(req, host), req.path()),
+                // Several proofs are refused as a proof that does not hold.
+                proof: dpop::proof_of(req).unwrap_or(Some("")),
+            },
         }
     }
 }
@@ -146,31 +158,48 @@ pub async fn instance_at(gw: &Gateway, host: &str) -> Result<String, Error> {
     }
 }
 
-fn bearer(authorization: Option<&str>) -> Result<&str, Error> {
+fn presented(authorization: Option<&str>) -> Result<(Scheme, &str), Error> {
     authorization
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(dpop::authorization)
         .ok_or_else(unauthenticated)
 }
 
-/// The principal of a bearer token of `instance`: one of the instance's OAuth access tokens
-/// whose audience names its API, or a personal access token.
-async fn principal_of(gw: &Gateway, instance: &str, token: &str) -> Result<Arc<Principal>, Error> {
+fn bearer(authorization: Option<&str>) -> Result<&str, Error> {
+    match presented(authorization)? {
+        (Scheme::Bearer, token) => Ok(token),
+        (Scheme::DPoP, _) => Err(unauthenticated()),
+    }
+}
+
+/// The principal of a token of `instance`: one of the instance's OAuth access tokens whose
+/// audience names its API, presented as it is bound, or a personal access token (a bearer
+/// token).
+async fn principal_of(
+    gw: &Gateway,
+    instance: &str,
+    c: &Credentials<'_>,
+) -> Result<Arc<Principal>, Error> {
+    let (scheme, token) = presented(c.authorization)?;
     if crate::oidc::tokens::is_access_token(token) {
-        if let Ok(p) = access_principal(gw, instance, token).await {
+        if let Ok((p, jkt)) = access_principal(gw, instance, token).await {
+            dpop::check_presented(gw, scheme, token, jkt.as_deref(), &c.resource)?;
             return Ok(p);
         }
+    }
+    if scheme != Scheme::Bearer {
+        return Err(unauthenticated());
     }
     principal(gw, token_hash(token)).await
 }
 
-/// The user of an OAuth access token, cached by the token's hash until it expires, with its
-/// revocation (its refresh family's, or its own) checked on every use.
+/// The user of an OAuth access token and the DPoP key it is bound to, cached by the token's
+/// hash until it expires, with its revocation (its refresh family's, or its own) checked on
+/// every use.
 async fn access_principal(
     gw: &Gateway,
     instance: &str,
     token: &str,
-) -> Result<Arc<Principal>, Error> {
+) -> Result<(Arc<Principal>, Option<String>), Error> {
     let hash = token_hash(token);
     let generation = gw.model.progress().auth_generation();
     let cached = gw
@@ -197,6 +226,7 @@ async fn access_principal(
                 principal: Arc::new(principal),
                 expires_at: claims["exp"].as_i64().map(|s| s * 1000),
                 revocation: Some(Revocation::of(&claims)),
+                jkt: dpop::bound_key(&claims).map(String::from),
             };
             let bytes = weight(&[&hash]) + principal_weight(&loaded.principal);
             gw.principals.put(generation, bytes, |c| {
@@ -208,7 +238,7 @@ async fn access_principal(
     if entry.expires_at.is_some_and(|t| t <= now_ms()) || entry.principal.instance != instance {
         return Err(unauthenticated());
     }
-    Ok(entry.principal)
+    Ok((entry.principal, entry.jkt))
 }
 
 /// The principal holding a token, from the cache or the read model; None for unknown tokens.
@@ -235,6 +265,7 @@ async fn principal(gw: &Gateway, hash: String) -> Result<Arc<Principal>, Error> 
                         principal: Arc::new(principal),
                         expires_at,
                         revocation: None,
+                        jkt: None,
                     }))
             })
             .await?
@@ -277,7 +308,7 @@ pub async fn authenticate(gw: &Gateway, c: &Credentials<'_>) -> Result<Authentic
     // Read-your-writes covers the caller too: a token or a membership just written counts.
     consistent(gw, c.position).await?;
     let instance = instance_at(gw, c.host).await?;
-    let principal = principal_of(gw, &instance, bearer(c.authorization)?).await?;
+    let principal = principal_of(gw, &instance, c).await?;
     // Tokens of one instance are never accepted by another.
     if principal.instance != instance {
         return Err(unauthenticated());
@@ -340,7 +371,7 @@ pub async fn instance_auth(
         let host = gw.edge.host(&http).map_err(ApiError)?;
         let credentials = Credentials {
             client_ip: gw.edge.client_ip(&http),
-            ..Credentials::of_http(&http, &host)
+            ..Credentials::of_http(&gw, &http, &host)
         };
         authenticate(&gw, &credentials).await.map_err(ApiError)?
     };
@@ -357,7 +388,7 @@ pub async fn system_auth(
         let http = req.request().clone();
         let gw = gateway(&http).map_err(ApiError)?;
         let host = gw.edge.host(&http).map_err(ApiError)?;
-        let credentials = Credentials::of_http(&http, &host);
+        let credentials = Credentials::of_http(&gw, &http, &host);
         authenticate_system(&gw, &credentials)
             .await
             .map_err(ApiError)?

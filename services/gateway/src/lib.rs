@@ -50,6 +50,8 @@ pub struct Gateway {
     clients: oidc::client_cache::ClientCache,
     revoked: oidc::revoked::RevokedCache,
     documents: oidc::discovery::Documents,
+    dpop_proofs: oidc::dpop::SeenProofs,
+    app_key_sets: oidc::app_jwks::AppKeySets,
 }
 
 impl Gateway {
@@ -73,6 +75,8 @@ impl Gateway {
             clients: oidc::client_cache::ClientCache::default(),
             revoked: oidc::revoked::RevokedCache::default(),
             documents: oidc::discovery::Documents::default(),
+            dpop_proofs: oidc::dpop::SeenProofs::default(),
+            app_key_sets: oidc::app_jwks::AppKeySets::default(),
         }
     }
 

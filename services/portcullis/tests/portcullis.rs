@@ -6,6 +6,10 @@
 mod abuse;
 #[path = "portcullis/api_tokens.rs"]
 mod api_tokens;
+#[path = "portcullis/app_key_sets.rs"]
+mod app_key_sets;
+#[path = "portcullis/backchannel_logout.rs"]
+mod backchannel_logout;
 #[path = "portcullis/bad_input.rs"]
 mod bad_input;
 #[path = "portcullis/branding.rs"]
@@ -22,6 +26,8 @@ mod container;
 mod denials;
 #[path = "portcullis/device.rs"]
 mod device;
+#[path = "portcullis/dpop.rs"]
+mod dpop;
 #[path = "portcullis/edge.rs"]
 mod edge;
 #[path = "portcullis/escalation.rs"]
@@ -40,6 +46,8 @@ mod grpc;
 mod grpc_projects;
 #[path = "portcullis/grpc_users.rs"]
 mod grpc_users;
+#[path = "portcullis/http_sink.rs"]
+mod http_sink;
 #[path = "portcullis/login_accounts.rs"]
 mod login_accounts;
 #[path = "portcullis/login_language.rs"]
@@ -104,8 +112,6 @@ mod session_api;
 mod sessions;
 #[path = "portcullis/sms.rs"]
 mod sms;
-#[path = "portcullis/sms_sink.rs"]
-mod sms_sink;
 #[path = "portcullis/tenants.rs"]
 mod tenants;
 #[path = "portcullis/token_exchange.rs"]

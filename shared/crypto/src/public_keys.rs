@@ -110,10 +110,56 @@ pub fn generate() -> Result<(PublicJwk, String), Error> {
     Ok((jwk, pem.to_string()))
 }
 
+/// The key's JWK thumbprint (RFC 7638): base64url SHA-256 of its required members, in
+/// lexicographic order and without spaces.
+pub fn thumbprint(jwk: &PublicJwk) -> String {
+    // Each member as a JSON string (escaped as JSON escapes it), in RFC 7638's order.
+    let text = |v: &Option<String>| serde_json::Value::from(v.clone().unwrap_or_default());
+    let kty = serde_json::Value::from(jwk.kty.as_str());
+    let members = match jwk.kty.as_str() {
+        "RSA" => format!(
+            r#"{{"e":{},"kty":{kty},"n":{}}}"#,
+            text(&jwk.e),
+            text(&jwk.n)
+        ),
+        "EC" => format!(
+            r#"{{"crv":{},"kty":{kty},"x":{},"y":{}}}"#,
+            text(&jwk.crv),
+            text(&jwk.x),
+            text(&jwk.y)
+        ),
+        _ => format!(
+            r#"{{"crv":{},"kty":{kty},"x":{}}}"#,
+            text(&jwk.crv),
+            text(&jwk.x)
+        ),
+    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, members.as_bytes());
+    b64(digest.as_ref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rsa::pkcs8::EncodePublicKey;
+
+    #[test]
+    fn the_thumbprint_is_rfc_7638s() {
+        // RFC 7638 section 3.1's example key and its thumbprint.
+        let jwk = PublicJwk {
+            kty: "RSA".into(),
+            alg: "RS256".into(),
+            crv: None,
+            n: Some("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw".into()),
+            e: Some("AQAB".into()),
+            x: None,
+            y: None,
+        };
+        assert_eq!(
+            thumbprint(&jwk),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
 
     #[test]
     fn an_uploaded_key_becomes_the_jwk_of_the_same_key() {

@@ -37,6 +37,8 @@ pub enum Purpose {
     PushedRequest,
     /// A logged-in user's pending answer to a device, carried by the consent page.
     DeviceConsent,
+    /// A DPoP nonce: the time window it was handed out in.
+    DpopNonce,
 }
 
 impl Purpose {
@@ -53,6 +55,7 @@ impl Purpose {
             Purpose::ClientSecret => b"portcullis/seal/client-secret/v1",
             Purpose::PushedRequest => b"portcullis/seal/pushed-request/v1",
             Purpose::DeviceConsent => b"portcullis/seal/device-consent/v1",
+            Purpose::DpopNonce => b"portcullis/seal/dpop-nonce/v1",
         }
     }
 }

@@ -82,6 +82,17 @@ pub struct OidcConfig {
     /// `request_uri` at the authorization endpoint.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_par: bool,
+    /// Where the app's keys are published (a JWKS), for `private_key_jwt`: read when an
+    /// assertion comes, beside the keys added through the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Where the app takes logout tokens (OpenID Connect Back-Channel Logout) when a session
+    /// it logged in through ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the app needs the session's `sid` in its logout tokens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
 }
 
 fn invalid(code: Code, field: &str, message: String) -> Error {
@@ -138,6 +149,20 @@ pub fn redirect_uri(value: &str, field: &str) -> Result<String> {
         _ => {}
     }
     Ok(value.to_string())
+}
+
+/// An address the service calls (a JWKS, a logout endpoint): http(s), absolute, without a
+/// fragment, plain http only on loopback.
+pub fn web_uri(value: &str, field: &str) -> Result<String> {
+    let refused = |why: String| invalid(Code::InvalidAppConfig, field, why);
+    let checked = redirect_uri(value, field).map_err(|e| refused(e.message))?;
+    let web = checked
+        .split_once(':')
+        .is_some_and(|(s, _)| s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http"));
+    match web {
+        true => Ok(checked),
+        false => Err(refused(format!("{value:?} must be an https address"))),
+    }
 }
 
 /// The most redirect URIs (and post-logout ones) of an app.
@@ -203,6 +228,16 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
             "the authorization_code grant needs at least one redirect URI".into(),
         ));
     }
+    let web = |v: &Option<String>, field: &str| v.as_deref().map(|u| web_uri(u, field)).transpose();
+    let jwks_uri = web(&c.jwks_uri, "jwks_uri")?;
+    if jwks_uri.is_some() && c.auth_method != AuthMethod::PrivateKeyJwt {
+        return Err(invalid(
+            Code::InvalidAppConfig,
+            "jwks_uri",
+            "jwks_uri is for apps that authenticate with private_key_jwt".into(),
+        ));
+    }
+    let backchannel_logout_uri = web(&c.backchannel_logout_uri, "backchannel_logout_uri")?;
     Ok(OidcConfig {
         name,
         redirect_uris,
@@ -212,6 +247,10 @@ pub fn oidc_config(c: &OidcConfig) -> Result<OidcConfig> {
         auth_method: c.auth_method,
         access_token_type: c.access_token_type,
         require_par: c.require_par,
+        jwks_uri,
+        backchannel_logout_session_required: c.backchannel_logout_session_required
+            && backchannel_logout_uri.is_some(),
+        backchannel_logout_uri,
     })
 }
 

@@ -141,6 +141,8 @@ codes! {
     DeviceAuthorizationPending = "OIDC-0008", FailedPrecondition;
     DeviceSlowDown = "OIDC-0009", FailedPrecondition;
     ImpersonationOff = "OIDC-0010", FailedPrecondition;
+    InvalidDpopProof = "OIDC-0011", Unauthenticated;
+    UseDpopNonce = "OIDC-0012", Unauthenticated;
     KeysNotUsed = "KEY-0004", Unprocessable;
 }
 

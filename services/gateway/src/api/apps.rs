@@ -60,6 +60,9 @@ pub struct AppSettings {
     pub access_token_signing_alg: Option<String>,
     /// Authorization requests only by PAR; default false.
     pub require_pushed_authorization_requests: bool,
+    pub jwks_uri: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 impl AppSettings {
@@ -94,6 +97,9 @@ impl AppSettings {
                 None => AccessTokenType::Jwt,
             },
             require_par: self.require_pushed_authorization_requests,
+            jwks_uri: self.jwks_uri,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
         })
     }
 }

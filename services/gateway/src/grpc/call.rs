@@ -58,9 +58,13 @@ macro_rules! page {
     };
 }
 
-/// The host a call was sent to (HTTP/2's `:authority`), kept for the instance lookup.
+/// The host a call was sent to (HTTP/2's `:authority`), kept for the instance lookup, and the
+/// call's path (what a DPoP proof names).
 #[derive(Clone)]
-struct Authority(String);
+struct Authority {
+    host: String,
+    path: String,
+}
 
 /// Keeps the `:authority` of a call (gRPC's metadata leaves it out), or its `host` header.
 pub fn keep_authority<B>(mut req: http::Request<B>) -> http::Request<B> {
@@ -75,7 +79,8 @@ pub fn keep_authority<B>(mut req: http::Request<B>) -> http::Request<B> {
                 .map(str::to_string)
         })
         .unwrap_or_default();
-    req.extensions_mut().insert(Authority(host));
+    let path = req.uri().path().to_string();
+    req.extensions_mut().insert(Authority { host, path });
     req
 }
 
@@ -87,6 +92,8 @@ struct Carried {
     position: Option<String>,
     if_match: Option<String>,
     client_ip: Option<std::net::IpAddr>,
+    path: String,
+    dpop: Option<String>,
 }
 
 impl Carried {
@@ -97,12 +104,11 @@ impl Carried {
                 .get(name)
                 .map(|v| v.to_str().unwrap_or("").to_string())
         };
+        let authority = req.extensions().get::<Authority>();
         Carried {
-            host: req
-                .extensions()
-                .get::<Authority>()
-                .map(|a| a.0.clone())
-                .unwrap_or_default(),
+            host: authority.map(|a| a.host.clone()).unwrap_or_default(),
+            path: authority.map(|a| a.path.clone()).unwrap_or_default(),
+            dpop: value("dpop"),
             authorization: value("authorization"),
             position: value("x-portcullis-position"),
             if_match: value("if-match"),
@@ -110,13 +116,20 @@ impl Carried {
         }
     }
 
-    fn credentials(&self) -> Credentials<'_> {
+    fn credentials(&self, gw: &Gateway) -> Credentials<'_> {
+        // A call is an HTTP/2 POST to its method's path, at the authority it names.
+        let scheme = if gw.edge.secure() { "https" } else { "http" };
         Credentials {
             host: &self.host,
             authorization: self.authorization.as_deref(),
             position: self.position.as_deref(),
             if_match: self.if_match.as_deref(),
             client_ip: self.client_ip,
+            resource: crate::oidc::dpop::Resource {
+                method: "POST",
+                url: format!("{scheme}://{}{}", self.host, self.path),
+                proof: self.dpop.as_deref(),
+            },
         }
     }
 }
@@ -179,7 +192,7 @@ impl Api {
         let carried = Carried::of(&req);
         let message = req.into_inner();
         self.local(move |gw| async move {
-            let who = W::authenticate(&gw, &carried.credentials()).await?;
+            let who = W::authenticate(&gw, &carried.credentials(&gw)).await?;
             op(gw, who, message).await
         })
         .await
@@ -196,7 +209,7 @@ impl Api {
         let carried = Carried::of(req);
         let first = carried.clone();
         let now = self
-            .local(move |gw| async move { authenticate(&gw, &first.credentials()).await })
+            .local(move |gw| async move { authenticate(&gw, &first.credentials(&gw)).await })
             .await?;
         // Later checks do not wait for the position again: it was reached at the start.
         let again = Reauthenticate {
@@ -221,7 +234,7 @@ impl Reauthenticate {
     pub(super) async fn now(&self) -> Result<Authenticated, Error> {
         let carried = self.carried.clone();
         self.api
-            .local(move |gw| async move { authenticate(&gw, &carried.credentials()).await })
+            .local(move |gw| async move { authenticate(&gw, &carried.credentials(&gw)).await })
             .await
     }
 }

@@ -59,6 +59,9 @@ impl From<AppView> for pb::App {
             access_token_signing_alg: a.access_token_signing_alg,
             has_secret: a.has_secret,
             require_pushed_authorization_requests: a.require_pushed_authorization_requests,
+            jwks_uri: a.jwks_uri,
+            backchannel_logout_uri: a.backchannel_logout_uri,
+            backchannel_logout_session_required: a.backchannel_logout_session_required,
         }
     }
 }
@@ -120,6 +123,9 @@ fn settings(s: Option<pb::AppSettings>) -> Result<AppSettings, domain::Error> {
         id_token_signing_alg: s.id_token_signing_alg,
         access_token_signing_alg: s.access_token_signing_alg,
         require_pushed_authorization_requests: s.require_pushed_authorization_requests,
+        jwks_uri: s.jwks_uri,
+        backchannel_logout_uri: s.backchannel_logout_uri,
+        backchannel_logout_session_required: s.backchannel_logout_session_required,
     })
 }
 

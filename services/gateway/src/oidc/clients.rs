@@ -226,7 +226,9 @@ async fn by_assertion(
     let project = gw.bus.project(instance, &app.project_id).await?;
     let held = project.apps.get(&app.id).ok_or_else(invalid)?;
     let claims = match (app.config.auth_method, &held.sealed_secret) {
-        (AuthMethod::PrivateKeyJwt, _) => assertions::signed_by(assertion, &held.keys),
+        (AuthMethod::PrivateKeyJwt, _) => {
+            published_or_held(gw, assertion, &held.keys, held.config.jwks_uri.as_deref()).await
+        }
         (AuthMethod::ClientSecretJwt, Some(sealed)) => {
             assertions::made_with_secret(gw, instance, assertion, sealed)
         }
@@ -241,6 +243,26 @@ async fn by_assertion(
         .await
         .map_err(refused)?;
     Ok(Client::App(app))
+}
+
+/// The claims of a `private_key_jwt` assertion signed by one of the app's keys: those added
+/// through the API, else those it publishes at its `jwks_uri` (fetched again once when none
+/// of them signed it: the app may have rotated its keys).
+async fn published_or_held(
+    gw: &Gateway,
+    assertion: &str,
+    held: &domain::machine_keys::MachineKeys,
+    jwks_uri: Option<&str>,
+) -> Result<domain::oidc::AssertionClaims, domain::Error> {
+    let by_held = assertions::signed_by(assertion, held);
+    let Some(uri) = jwks_uri.filter(|_| by_held.is_err()) else {
+        return by_held;
+    };
+    let published = super::app_jwks::keys(gw, uri, false).await?;
+    match assertions::signed_by(assertion, &published) {
+        Err(_) => assertions::signed_by(assertion, &*super::app_jwks::keys(gw, uri, true).await?),
+        signed => signed,
+    }
 }
 
 async fn attempt(

@@ -84,6 +84,7 @@ fn document(iss: &str) -> Value {
             "private_key_jwt", "client_secret_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": domain::oidc::dpop::ALGS,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",
             "given_name", "family_name", "preferred_username", "email", "email_verified",
             "locale", "phone_number", "phone_number_verified", "sid", "amr", "acr",
@@ -92,6 +93,8 @@ fn document(iss: &str) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }
 

@@ -30,14 +30,20 @@ pub async fn introspect(
     let token = form.get("token").cloned().unwrap_or_default();
     let answer = match tokens::validate(&gw, &instance, &issuer(&gw, &req)?, &token).await {
         Ok(c) => {
+            let bound = super::dpop::bound_key(&c).is_some();
             let mut answer = json!({
-                "active": true, "token_type": "Bearer", "scope": c["scope"],
+                "active": true, "token_type": if bound { "DPoP" } else { "Bearer" },
+                "scope": c["scope"],
                 "client_id": c["client_id"], "sub": c["sub"], "aud": c["aud"], "iss": c["iss"],
                 "exp": c["exp"], "iat": c["iat"], "jti": c["jti"],
             });
             // Who acts as the user, for a token of a token exchange.
             if let Some(act) = c.get("act") {
                 answer["act"] = act.clone();
+            }
+            // The key a DPoP-bound token must be presented with (RFC 9449 6.2).
+            if let Some(cnf) = c.get("cnf") {
+                answer["cnf"] = cnf.clone();
             }
             answer
         }

@@ -1,85 +1,14 @@
 //! Compact JWS: signing with the instance's active keys, verifying our own tokens against the
 //! instance's published keys (RS256, ES256, EdDSA), and clients' assertions against their keys
-//! or, for HS256, their secret.
+//! or, for HS256, their secret; DPoP proofs (also PS256) against the key they carry.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::{Code, Error};
-use ring::rand::SystemRandom;
-use ring::signature::{
-    self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair, UnparsedPublicKey,
-    ECDSA_P256_SHA256_FIXED_SIGNING,
-};
+use ring::signature::{self, UnparsedPublicKey};
 use serde_json::Value;
 
-/// A private key that signs.
-pub enum SigningKey {
-    Rsa(RsaKeyPair),
-    Ecdsa(EcdsaKeyPair),
-    Ed25519(Ed25519KeyPair),
-}
-
-pub struct Signer {
-    pub kid: String,
-    pub alg: String,
-    key: SigningKey,
-}
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("signing key: {e}"))
-}
-
-impl Signer {
-    /// A signer from a PKCS#8 private key.
-    pub fn new(kid: &str, alg: &str, der: &[u8]) -> Result<Signer, Error> {
-        let rng = SystemRandom::new();
-        let key = match alg {
-            "RS256" => SigningKey::Rsa(RsaKeyPair::from_pkcs8(der).map_err(internal)?),
-            "ES256" => SigningKey::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
-                    .map_err(internal)?,
-            ),
-            "EdDSA" => SigningKey::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(internal)?),
-            other => return Err(internal(format!("no algorithm {other}"))),
-        };
-        Ok(Signer {
-            kid: kid.into(),
-            alg: alg.into(),
-            key,
-        })
-    }
-
-    /// `header.claims.signature`
-    pub fn sign(&self, typ: &str, claims: &Value) -> Result<String, Error> {
-        let header = serde_json::json!({"alg": self.alg, "kid": self.kid, "typ": typ});
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let rng = SystemRandom::new();
-        let sig = match &self.key {
-            SigningKey::Rsa(k) => {
-                let mut sig = vec![0; k.public().modulus_len()];
-                k.sign(
-                    &signature::RSA_PKCS1_SHA256,
-                    &rng,
-                    input.as_bytes(),
-                    &mut sig,
-                )
-                .map_err(internal)?;
-                sig
-            }
-            SigningKey::Ecdsa(k) => k
-                .sign(&rng, input.as_bytes())
-                .map_err(internal)?
-                .as_ref()
-                .to_vec(),
-            SigningKey::Ed25519(k) => k.sign(input.as_bytes()).as_ref().to_vec(),
-        };
-        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
-    }
-}
+pub use crypto::jws::Signer;
 
 fn invalid() -> Error {
     Error::new(Code::Unauthenticated, "the token is not valid")
@@ -152,12 +81,15 @@ pub fn verify_key(token: &str, jwk: &Value) -> Result<Value, Error> {
     }
     let (input, c, sig) = parts(token)?;
     let ok = match jwk["alg"].as_str() {
-        Some("RS256") => signature::RsaPublicKeyComponents {
+        Some(alg @ ("RS256" | "PS256")) => signature::RsaPublicKeyComponents {
             n: field(jwk, "n")?,
             e: field(jwk, "e")?,
         }
         .verify(
-            &signature::RSA_PKCS1_2048_8192_SHA256,
+            match alg {
+                "PS256" => &signature::RSA_PSS_2048_8192_SHA256,
+                _ => &signature::RSA_PKCS1_2048_8192_SHA256,
+            },
             input.as_bytes(),
             &sig,
         )

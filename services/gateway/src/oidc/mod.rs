@@ -3,6 +3,7 @@
 //! (one file per grant), userinfo, introspection and revocation.
 
 mod accounts;
+pub(crate) mod app_jwks;
 mod assertions;
 pub(crate) mod audience;
 mod authorize;
@@ -12,6 +13,7 @@ mod clients;
 mod device_authorization;
 mod device_pages;
 pub(crate) mod discovery;
+pub(crate) mod dpop;
 mod end_session;
 mod expired_password;
 mod form_post;
@@ -137,6 +139,8 @@ pub struct OAuthError {
     pub status: u16,
     /// Seconds to wait before trying again (429 and 503), sent as `Retry-After`.
     pub retry_after: Option<String>,
+    /// A nonce the next DPoP proof must carry, sent as `DPoP-Nonce`.
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -153,7 +157,17 @@ impl OAuthError {
             description: description.into(),
             status,
             retry_after: None,
+            dpop_nonce: None,
         }
+    }
+
+    /// The error as a resource (userinfo) answers it: a DPoP proof refused is 401 there, with
+    /// a DPoP challenge (RFC 9449 7.1).
+    pub fn at_resource(mut self) -> OAuthError {
+        if self.error == "invalid_dpop_proof" {
+            self.status = 401;
+        }
+        self
     }
 }
 
@@ -181,6 +195,14 @@ impl actix_web::ResponseError for OAuthError {
         if self.error == "invalid_token" {
             r.insert_header(("WWW-Authenticate", "Bearer error=\"invalid_token\""));
         }
+        if self.error == "invalid_dpop_proof" && self.status == 401 {
+            let algs = domain::oidc::dpop::ALGS.join(" ");
+            let challenge = format!("DPoP error=\"invalid_dpop_proof\", algs=\"{algs}\"");
+            r.insert_header(("WWW-Authenticate", challenge));
+        }
+        if let Some(nonce) = &self.dpop_nonce {
+            r.insert_header((dpop::NONCE_HEADER, nonce.as_str()));
+        }
         r.json(serde_json::json!({"error": self.error, "error_description": self.description}))
     }
 }
@@ -207,6 +229,13 @@ impl From<Error> for OAuthError {
             Code::DeviceCodeExpired => "expired_token",
             Code::DeviceAccessDenied => "access_denied",
             Code::InvalidClient => "invalid_client",
+            Code::InvalidDpopProof => "invalid_dpop_proof",
+            Code::UseDpopNonce => {
+                let nonce = e.details.iter().find(|(k, _)| k == "nonce");
+                let mut answer = OAuthError::new("use_dpop_nonce", e.message.clone());
+                answer.dpop_nonce = nonce.map(|(_, v)| v.clone());
+                return answer;
+            }
             Code::Unauthenticated => "invalid_token",
             Code::InstanceNotFound
             | Code::InvalidAuthRequest

@@ -33,6 +33,8 @@ pub struct AccessGrant<'a> {
     pub alg: &'a str,
     /// Who acts as the user (token exchange): `{"sub": ..., "act"?: ...}`.
     pub act: Option<Value>,
+    /// The DPoP key the token is bound to (its thumbprint, RFC 9449 `cnf.jkt`).
+    pub jkt: Option<&'a str>,
 }
 
 pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, Error> {
@@ -61,6 +63,9 @@ pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, E
     }
     if let Some(act) = &g.act {
         c["act"] = act.clone();
+    }
+    if let Some(jkt) = g.jkt {
+        c["cnf"] = json!({ "jkt": jkt });
     }
     match g.kind {
         AccessTokenType::Jwt => keyring::signer(gw, g.instance, g.alg)

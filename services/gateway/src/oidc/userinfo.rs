@@ -1,33 +1,43 @@
-//! UserInfo: GET with the Bearer header, POST with the header or the `access_token` form field.
+//! UserInfo: GET with the `Authorization` header (`Bearer`, or `DPoP` with a proof for a
+//! DPoP-bound token), POST with the header or the `access_token` form field.
 
 use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use super::dpop::{self, Scheme};
 use super::{claims, issuer, tokens, OAuthError, OAuthResult};
 use crate::auth::instance_of;
 use crate::Gateway;
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+fn presented(req: &HttpRequest) -> Option<(Scheme, String)> {
     req.headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string())
+        .and_then(dpop::authorization)
+        .map(|(scheme, t)| (scheme, t.to_string()))
 }
 
 async fn answer(
     gw: &Gateway,
     req: &HttpRequest,
-    token: Option<String>,
+    token: Option<(Scheme, String)>,
 ) -> OAuthResult<HttpResponse> {
     let instance = instance_of(gw, req).await?;
-    let token =
+    let (scheme, token) =
         token.ok_or_else(|| OAuthError::new("invalid_token", "an access token is required"))?;
-    let (c, user) = tokens::validate_with_user(gw, &instance, &issuer(gw, req)?, &token)
+    let iss = issuer(gw, req)?;
+    let (c, user) = tokens::validate_with_user(gw, &instance, &iss, &token)
         .await
         .map_err(|_| OAuthError::new("invalid_token", "the access token is not active"))?;
+    let resource = dpop::Resource {
+        method: req.method().as_str(),
+        url: format!("{iss}{}", req.path()),
+        proof: dpop::proof_of(req).map_err(|e| OAuthError::from(e).at_resource())?,
+    };
+    dpop::check_presented(gw, scheme, &token, dpop::bound_key(&c), &resource)
+        .map_err(|e| OAuthError::from(e).at_resource())?;
     let scope: Vec<String> = c["scope"]
         .as_str()
         .unwrap_or("")
@@ -51,7 +61,7 @@ async fn answer(
 }
 
 pub async fn get(gw: web::Data<Gateway>, req: HttpRequest) -> OAuthResult<HttpResponse> {
-    let token = bearer(&req);
+    let token = presented(&req);
     answer(&gw, &req, token).await
 }
 
@@ -60,6 +70,9 @@ pub async fn post(
     req: HttpRequest,
     form: Option<web::Form<HashMap<String, String>>>,
 ) -> OAuthResult<HttpResponse> {
-    let token = bearer(&req).or_else(|| form.and_then(|f| f.get("access_token").cloned()));
+    let token = presented(&req).or_else(|| {
+        form.and_then(|f| f.get("access_token").cloned())
+            .map(|t| (Scheme::Bearer, t))
+    });
     answer(&gw, &req, token).await
 }

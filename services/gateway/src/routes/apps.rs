@@ -57,6 +57,18 @@ struct AppBody {
     /// named by their `request_uri`. Default false.
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    /// For `private_key_jwt`: where the app publishes its keys (a JWKS, https), read when an
+    /// assertion comes, beside the keys added under `/keys`.
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    /// Where the app takes logout tokens (OpenID Connect Back-Channel Logout, https) when a
+    /// session it logged in through ends.
+    #[serde(default)]
+    backchannel_logout_uri: Option<String>,
+    /// Whether the app's logout tokens must name the session (`sid`, which they always do).
+    /// Default false.
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
 }
 
 impl From<AppBody> for AppSettings {
@@ -72,6 +84,9 @@ impl From<AppBody> for AppSettings {
             id_token_signing_alg: b.id_token_signing_alg,
             access_token_signing_alg: b.access_token_signing_alg,
             require_pushed_authorization_requests: b.require_pushed_authorization_requests,
+            jwks_uri: b.jwks_uri,
+            backchannel_logout_uri: b.backchannel_logout_uri,
+            backchannel_logout_session_required: b.backchannel_logout_session_required,
         }
     }
 }

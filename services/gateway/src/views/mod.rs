@@ -135,6 +135,11 @@ pub struct AppView {
     pub access_token_signing_alg: String,
     pub has_secret: bool,
     pub require_pushed_authorization_requests: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 impl From<readmodel::AppRow> for AppView {
@@ -154,6 +159,9 @@ impl From<readmodel::AppRow> for AppView {
             access_token_signing_alg: a.signing.access_token_alg,
             has_secret: a.has_secret,
             require_pushed_authorization_requests: c.require_par,
+            jwks_uri: c.jwks_uri,
+            backchannel_logout_uri: c.backchannel_logout_uri,
+            backchannel_logout_session_required: c.backchannel_logout_session_required,
         }
     }
 }

@@ -22,7 +22,7 @@ pub(super) fn venv_python() -> String {
     format!("{venv}/bin/python")
 }
 
-fn issuer() -> String {
+pub(super) fn issuer() -> String {
     format!("http://localhost:{}", server().addr.port())
 }
 
@@ -30,7 +30,12 @@ const REDIRECT: &str = "http://localhost:7777/callback";
 
 /// A confidential app in a project of `org` of its own, named for `tag`, authenticating with
 /// `auth_method`.
-fn confidential_app(admin: &Client, org: &str, tag: &str, auth_method: &str) -> testkit::Reply {
+pub(super) fn confidential_app(
+    admin: &Client,
+    org: &str,
+    tag: &str,
+    auth_method: &str,
+) -> testkit::Reply {
     let project = admin
         .post(
             &format!("/v1/orgs/{org}/projects"),
@@ -46,13 +51,10 @@ fn confidential_app(admin: &Client, org: &str, tag: &str, auth_method: &str) -> 
     app
 }
 
-/// A confidential app and a human in the default instance, named uniquely for this test. The
-/// app authenticates with `auth_method`, the client library's default (openid-client's is
-/// `client_secret_post`, authlib's `client_secret_basic`): the token endpoint accepts only the
-/// method an app registered.
-fn fixtures(admin: &Client, tag: &str, auth_method: &str) -> (String, String, String, String) {
+/// The default instance's default org.
+pub(super) fn default_org_of(admin: &Client) -> String {
     let orgs = admin.get("/v1/orgs");
-    let org = orgs.body["items"]
+    orgs.body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -60,7 +62,15 @@ fn fixtures(admin: &Client, tag: &str, auth_method: &str) -> (String, String, St
         .unwrap()["id"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+/// A confidential app and a human in the default instance, named uniquely for this test. The
+/// app authenticates with `auth_method`, the client library's default (openid-client's is
+/// `client_secret_post`, authlib's `client_secret_basic`): the token endpoint accepts only the
+/// method an app registered.
+fn fixtures(admin: &Client, tag: &str, auth_method: &str) -> (String, String, String, String) {
+    let org = default_org_of(admin);
     let app = confidential_app(admin, &org, tag, auth_method);
     let username = format!("user-{tag}");
     let user = admin.post(

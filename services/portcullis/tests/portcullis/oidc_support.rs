@@ -63,6 +63,19 @@ pub struct App {
 
 pub const REDIRECT: &str = "http://localhost:7777/callback";
 
+impl App {
+    /// The app an app creation in `project` answered, authenticating with `auth_method`.
+    pub fn created(project: String, reply: &testkit::Reply, auth_method: &str) -> App {
+        App {
+            project_id: project,
+            app_id: reply.str("id"),
+            client_id: reply.str("client_id"),
+            client_secret: reply.body["client_secret"].as_str().map(String::from),
+            auth_method: auth_method.to_string(),
+        }
+    }
+}
+
 /// An OIDC app (code flow with refresh tokens) in a new project of the tenant.
 pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
     let org = default_org(t);
@@ -85,13 +98,7 @@ pub fn app(t: &Tenant, auth_method: &str, token_type: &str) -> App {
         .client
         .after(&r)
         .get(&format!("/v1/projects/{project}/apps"));
-    App {
-        project_id: project,
-        app_id: r.str("id"),
-        client_id: r.str("client_id"),
-        client_secret: r.body["client_secret"].as_str().map(String::from),
-        auth_method: auth_method.to_string(),
-    }
+    App::created(project, &r, auth_method)
 }
 
 /// An OIDC app of `settings` in a new project of the tenant, readable by the OIDC endpoints
@@ -270,4 +277,60 @@ pub fn param(url: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// Seconds since the epoch, as a client's clock says.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An ES256 key a client holds: it signs compact JWS (DPoP proofs, client assertions) and
+/// shows its public JWK.
+pub struct Es256Key {
+    key: ring::signature::EcdsaKeyPair,
+}
+
+impl Default for Es256Key {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Es256Key {
+    pub fn new() -> Es256Key {
+        use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        Es256Key { key }
+    }
+
+    /// The public key as a JWK (`kty`, `crv`, `x`, `y`).
+    pub fn jwk(&self) -> Value {
+        use base64::Engine;
+        use ring::signature::KeyPair;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let point = self.key.public_key().as_ref();
+        json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..])})
+    }
+
+    /// `header.claims.signature`.
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let sig = self
+            .key
+            .sign(&ring::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", b64(sig.as_ref()))
+    }
 }

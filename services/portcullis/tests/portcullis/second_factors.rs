@@ -10,13 +10,13 @@ use std::process::Command;
 use serde_json::{json, Value};
 use testkit::{server, Client, Tenant};
 
+use super::http_sink::HttpSink;
 use super::login_reset::{field, href};
 use super::mail_sink::{code_in, MailSink};
 use super::notifications::use_sink;
 use super::oidc_behaviours::{auth_url, claims, exchange, VERIFIER};
 use super::oidc_clients::venv_python;
 use super::oidc_support::{app, human, issuer, param, App, UserAgent};
-use super::sms_sink::SmsSink;
 
 const PASSWORD: &str = "a long password";
 
@@ -228,7 +228,7 @@ fn login_codes_come_by_email_and_by_sms() {
     let app = app(&t, "client_secret_basic", "jwt");
     let mail = MailSink::start(0);
     use_sink(&t, &mail);
-    let sms = SmsSink::start(0);
+    let sms = HttpSink::start(0);
     let r = t.client.put(
         "/v1/instance/sms",
         json!({"http": {"endpoint": sms.endpoint()}}),

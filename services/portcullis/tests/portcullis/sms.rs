@@ -6,16 +6,16 @@
 use serde_json::json;
 use testkit::{server, Client, Tenant};
 
+use super::http_sink::HttpSink;
 use super::login_reset::field;
 use super::mail_sink::{code_in, link_in};
 use super::oidc_support::{issuer, UserAgent};
 use super::self_management::human;
-use super::sms_sink::SmsSink;
 
 const PHONE: &str = "+41791234567";
 
 /// Points the tenant's instance at `sink` and answers the signing key.
-fn use_provider(t: &Tenant, sink: &SmsSink) -> String {
+fn use_provider(t: &Tenant, sink: &HttpSink) -> String {
     let r = t.client.put(
         "/v1/instance/sms",
         json!({"http": {"endpoint": sink.endpoint()}}),
@@ -35,7 +35,7 @@ fn with_phone(t: &Tenant, username: &str) -> (String, Client) {
 #[test]
 fn an_instance_sms_provider_is_set_with_a_key_shown_once() {
     let t = server().tenant();
-    let sink = SmsSink::start(0);
+    let sink = HttpSink::start(0);
     assert_eq!(t.client.get("/v1/instance/sms").error(), (412, "SMS-0001"));
     let key = use_provider(&t, &sink);
     assert!(key.len() >= 43, "{key}");
@@ -71,7 +71,7 @@ fn an_instance_sms_provider_is_set_with_a_key_shown_once() {
 fn a_user_verifies_their_phone_with_a_code_sent_by_sms() {
     let t = server().tenant();
     // The provider is down for the first call: the message is sent again.
-    let sink = SmsSink::start(1);
+    let sink = HttpSink::start(1);
     let key = use_provider(&t, &sink);
     let (id, me) = with_phone(&t, "grace");
     let sent = me.post(&format!("/v1/users/{id}/phone/send_code"), json!({}));
@@ -83,7 +83,7 @@ fn a_user_verifies_their_phone_with_a_code_sent_by_sms() {
     assert!(call.signed_with(&key), "{call:?}");
     assert!(!call.signed_with("another key"));
     // What was signed is what was sent: another body under the same signature fails.
-    let forged = super::sms_sink::Call {
+    let forged = super::http_sink::Call {
         body: br#"{"to":"+41790000000","text":"x"}"#.to_vec(),
         ..call.clone()
     };
@@ -138,7 +138,7 @@ fn a_user_verifies_their_phone_with_a_code_sent_by_sms() {
 #[test]
 fn the_link_of_a_phone_code_verifies_with_one_click() {
     let t = server().tenant();
-    let sink = SmsSink::start(0);
+    let sink = HttpSink::start(0);
     use_provider(&t, &sink);
     let (id, me) = with_phone(&t, "ada");
     let sent = me.post(&format!("/v1/users/{id}/phone/send_code"), json!({}));
@@ -171,7 +171,7 @@ fn the_link_of_a_phone_code_verifies_with_one_click() {
 #[test]
 fn a_code_goes_by_sms_only_where_it_proves_something() {
     let t = server().tenant();
-    let sink = SmsSink::start(0);
+    let sink = HttpSink::start(0);
     use_provider(&t, &sink);
     let (id, me) = with_phone(&t, "alan");
     // An email code by SMS, or a phone code by email, is refused.
@@ -229,7 +229,7 @@ fn the_same_over_grpc() {
     use super::grpc::{block, call, channel};
 
     let t = server().tenant();
-    let sink = SmsSink::start(0);
+    let sink = HttpSink::start(0);
     let (id, _) = with_phone(&t, "grace");
     block(async {
         let mut api = NotificationServiceClient::new(channel(&t.domain).await);

@@ -21,13 +21,7 @@ fn service(t: &Tenant, grant_types: &[&str]) -> App {
         json!({"name": "orders", "redirect_uris": [], "auth_method": "client_secret_basic",
                "grant_types": grant_types}),
     );
-    App {
-        project_id: project,
-        app_id: app.str("id"),
-        client_id: app.str("client_id"),
-        client_secret: app.body["client_secret"].as_str().map(String::from),
-        auth_method: "client_secret_basic".into(),
-    }
+    App::created(project, &app, "client_secret_basic")
 }
 
 /// A machine user's access token by client credentials.

@@ -243,6 +243,7 @@ impl Aggregate for AuthRequest {
 
 mod assertions;
 mod device;
+pub mod dpop;
 mod refresh;
 mod revocations;
 mod session;

@@ -22,6 +22,14 @@ pub struct Grant {
     /// How the user authenticated (RFC 8176), for the ID tokens of refreshes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
+    /// The DPoP key (its thumbprint) the family's tokens are bound to: a public client's,
+    /// when it asked with a proof; refreshing then needs a proof of that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
+    /// The issuer the login's tokens name (the instance's URL at the domain the user logged in
+    /// at), for the app's logout token when the session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 /// A refresh token family: each use rotates the token; using a rotated one revokes them all.

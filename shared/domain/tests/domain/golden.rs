@@ -72,6 +72,9 @@ fn config() -> OidcConfig {
         auth_method: AuthMethod::ClientSecretBasic,
         access_token_type: AccessTokenType::Jwt,
         require_par: false,
+        jwks_uri: None,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 
@@ -84,6 +87,8 @@ fn grant() -> Grant {
         auth_time: 1_700_000_000_000,
         session_id: Some(s("s1")),
         amr: vec![],
+        jkt: None,
+        issuer: None,
     }
 }
 

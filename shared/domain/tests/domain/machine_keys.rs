@@ -118,6 +118,9 @@ fn app_config(method: AuthMethod) -> OidcConfig {
         auth_method: method,
         access_token_type: AccessTokenType::Jwt,
         require_par: false,
+        jwks_uri: None,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 

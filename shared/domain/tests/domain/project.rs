@@ -28,6 +28,9 @@ fn config(method: AuthMethod) -> OidcConfig {
         auth_method: method,
         access_token_type: AccessTokenType::Jwt,
         require_par: false,
+        jwks_uri: None,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     }
 }
 
@@ -165,6 +168,61 @@ fn apps_need_exact_redirect_uris_and_the_code_flow() {
             sealed_secret: None,
         })
         .then_error(Code::InvalidAppConfig);
+}
+
+#[test]
+fn the_endpoints_an_app_names_are_web_addresses_and_a_key_set_is_for_private_key_jwt() {
+    let add = |config: OidcConfig| C::AddApp {
+        app_id: s("app-1"),
+        client_id: s("client-1"),
+        config,
+        secret_hash: None,
+        sealed_secret: None,
+    };
+    // Given an app with a logout endpoint and a key set
+    let mut ok = config(AuthMethod::PrivateKeyJwt);
+    ok.jwks_uri = Some(s("https://shop.example.com/jwks.json"));
+    ok.backchannel_logout_uri = Some(s("https://shop.example.com/logout"));
+    ok.backchannel_logout_session_required = true;
+    // Then it is added as it came
+    given::<Project>(&[added()])
+        .when(add(ok.clone()))
+        .then(&[E::AppAdded {
+            app_id: s("app-1"),
+            client_id: s("client-1"),
+            config: ok,
+            secret_hash: None,
+            sealed_secret: None,
+        }]);
+    // And what is not an https address (plain http only on loopback), or a key set for an
+    // app without keys, is refused
+    for (method, jwks, logout) in [
+        (
+            AuthMethod::PrivateKeyJwt,
+            Some("http://shop.example.com/jwks"),
+            None,
+        ),
+        (AuthMethod::PrivateKeyJwt, Some("file:///etc/passwd"), None),
+        (
+            AuthMethod::ClientSecretBasic,
+            Some("https://shop.example.com/jwks"),
+            None,
+        ),
+        (AuthMethod::None, None, Some("javascript:alert(1)")),
+        (AuthMethod::None, None, Some("com.example.app:/logout")),
+        (
+            AuthMethod::None,
+            None,
+            Some("https://shop.example.com/logout#x"),
+        ),
+    ] {
+        let mut bad = config(method);
+        bad.jwks_uri = jwks.map(String::from);
+        bad.backchannel_logout_uri = logout.map(String::from);
+        given::<Project>(&[added()])
+            .when(add(bad))
+            .then_error(Code::InvalidAppConfig);
+    }
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     let app = authenticate_app(gw, req, instance, form).await?;
     let code = form
@@ -86,6 +87,7 @@ pub async fn grant(
         session_id: Some(&login.session_id),
         family_id: Some(&family_id),
         amr: &login.amr,
+        jkt,
     };
     let (access, id_token, refresh_token) = tokens_of_login(gw, &l, login).await?;
     Ok(response(access, &p.scope, Some(id_token), refresh_token))

@@ -18,6 +18,7 @@ pub async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     let client = authenticate(gw, req, instance, form, true).await?;
     let scope = crate::oidc::scopes(form.get("scope"));
@@ -28,7 +29,7 @@ pub async fn grant(
     audience::check(gw, instance, &org, &scope).await?;
     let iss = issuer(gw, req)?;
     let grant = match &client {
-        Client::Machine(user) => machine_grant(instance, &iss, user, &scope),
+        Client::Machine(user) => machine_grant(instance, &iss, user, &scope, jkt),
         Client::App(app) => {
             if !app
                 .config
@@ -51,6 +52,7 @@ pub async fn grant(
                 kind: app.config.access_token_type,
                 alg: &app.signing.access_token_alg,
                 act: None,
+                jkt,
             }
         }
     };
@@ -64,6 +66,7 @@ pub(super) fn machine_grant<'a>(
     issuer: &'a str,
     user: &'a readmodel::UserRow,
     scope: &'a [String],
+    jkt: Option<&'a str>,
 ) -> AccessGrant<'a> {
     AccessGrant {
         instance,
@@ -76,5 +79,6 @@ pub(super) fn machine_grant<'a>(
         kind: AccessTokenType::Jwt,
         alg: "ES256",
         act: None,
+        jkt,
     }
 }

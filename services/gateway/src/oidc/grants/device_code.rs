@@ -19,6 +19,7 @@ pub async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     let app = authenticate_app(gw, req, instance, form).await?;
     if !app.config.grant_types.contains(&GrantType::DeviceCode) {
@@ -50,6 +51,7 @@ pub async fn grant(
             session_id: Some(&login.session_id),
             family_id: Some(&family_id),
             amr: &login.amr,
+            jkt,
         },
         &login,
     )

@@ -38,6 +38,7 @@ pub async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     let assertion = form
         .get("assertion")
@@ -53,6 +54,7 @@ pub async fn grant(
     let scope = crate::oidc::scopes(form.get("scope"));
     audience::check(gw, instance, &row.org_id, &scope).await?;
     let iss = issuer(gw, req)?;
-    let access = tokens::access_token(gw, &machine_grant(instance, &iss, &row, &scope)).await?;
+    let access =
+        tokens::access_token(gw, &machine_grant(instance, &iss, &row, &scope, jkt)).await?;
     Ok(response(access, &scope, None, None))
 }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
+use super::dpop;
 use super::params::Params;
 use super::{OAuthError, OAuthResult};
 use crate::auth::instance_of;
@@ -34,15 +35,24 @@ pub async fn token(
         account: None,
     };
     gw.limits.check(&who)?;
-    let body = grant(&gw, &req, &instance, &form).await.inspect_err(|e| {
-        if e.error == "invalid_grant" {
-            gw.limits.failed(&who);
-        }
-    })?;
-    Ok(HttpResponse::Ok()
+    // A DPoP proof binds the tokens to its key (RFC 9449).
+    let jkt = dpop::at_token_endpoint(&gw, &req, &instance).await?;
+    let mut body = grant(&gw, &req, &instance, &form, jkt.as_deref())
+        .await
+        .inspect_err(|e| {
+            if e.error == "invalid_grant" {
+                gw.limits.failed(&who);
+            }
+        })?;
+    let mut answer = HttpResponse::Ok();
+    answer
         .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Pragma", "no-cache"))
-        .json(Value::Object(body)))
+        .insert_header(("Pragma", "no-cache"));
+    if jkt.is_some() {
+        body.insert("token_type".into(), "DPoP".into());
+        answer.insert_header((dpop::NONCE_HEADER, dpop::nonce(&gw, &instance)?));
+    }
+    Ok(answer.json(Value::Object(body)))
 }
 
 async fn grant(
@@ -50,14 +60,21 @@ async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     Ok(match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => authorization_code::grant(gw, req, instance, form).await?,
-        Some("refresh_token") => refresh_token::grant(gw, req, instance, form).await?,
-        Some("client_credentials") => client_credentials::grant(gw, req, instance, form).await?,
-        Some(jwt_bearer::GRANT_TYPE) => jwt_bearer::grant(gw, req, instance, form).await?,
-        Some(device_code::GRANT_TYPE) => device_code::grant(gw, req, instance, form).await?,
-        Some(token_exchange::GRANT_TYPE) => token_exchange::grant(gw, req, instance, form).await?,
+        Some("authorization_code") => {
+            authorization_code::grant(gw, req, instance, form, jkt).await?
+        }
+        Some("refresh_token") => refresh_token::grant(gw, req, instance, form, jkt).await?,
+        Some("client_credentials") => {
+            client_credentials::grant(gw, req, instance, form, jkt).await?
+        }
+        Some(jwt_bearer::GRANT_TYPE) => jwt_bearer::grant(gw, req, instance, form, jkt).await?,
+        Some(device_code::GRANT_TYPE) => device_code::grant(gw, req, instance, form, jkt).await?,
+        Some(token_exchange::GRANT_TYPE) => {
+            token_exchange::grant(gw, req, instance, form, jkt).await?
+        }
         Some(other) => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
@@ -103,6 +120,8 @@ pub struct UserLogin<'a> {
     pub family_id: Option<&'a str>,
     /// How the user authenticated (RFC 8176); empty for logins recorded before it was.
     pub amr: &'a [String],
+    /// The DPoP key the access token is bound to (its thumbprint).
+    pub jkt: Option<&'a str>,
 }
 
 /// The access token and the ID token (with the project roles when asked) of a login.
@@ -124,6 +143,7 @@ pub async fn login_tokens(
             kind: l.app.config.access_token_type,
             alg: &l.app.signing.access_token_alg,
             act: None,
+            jkt: l.jkt,
         },
     )
     .await?;
@@ -181,6 +201,13 @@ pub async fn tokens_of_login(
         auth_time: login.auth_time,
         session_id: Some(login.session_id.clone()),
         amr: login.amr.clone(),
+        // A public client's refresh tokens are bound to its DPoP key (RFC 9449 5); a
+        // confidential client's are bound to it by its authentication already.
+        jkt: l
+            .jkt
+            .filter(|_| !l.app.config.auth_method.is_confidential())
+            .map(String::from),
+        issuer: Some(l.issuer.to_string()),
     };
     let refresh_token = gw
         .bus

@@ -15,6 +15,7 @@ pub async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     let app = authenticate_app(gw, req, instance, form).await?;
     if !app.config.grant_types.contains(&GrantType::RefreshToken) {
@@ -26,6 +27,18 @@ pub async fn grant(
     let presented = form
         .get("refresh_token")
         .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is missing"))?;
+    // A family bound to a DPoP key refreshes only with a proof of that key; checked before
+    // the token rotates, so that a thief's try does not use up the holder's token.
+    if let Some((family_id, _)) = command::oidc::split_token(presented) {
+        let family = gw.bus.refresh_family(instance, family_id).await?;
+        let bound = family.as_ref().and_then(|g| g.jkt.as_deref());
+        if bound.is_some() && bound != jkt {
+            return Err(OAuthError::new(
+                "invalid_dpop_proof",
+                "the refresh token is bound to a DPoP key: send a proof of that key",
+            ));
+        }
+    }
     let (family_id, grant, next) = gw.bus.rotate_refresh(instance, presented).await?;
     if grant.client_id != app.client_id {
         gw.bus.revoke_refresh_family(instance, &family_id).await?;
@@ -47,6 +60,7 @@ pub async fn grant(
         session_id: grant.session_id.as_deref(),
         family_id: Some(&family_id),
         amr: &grant.amr,
+        jkt,
     };
     let (access, id_token) = login_tokens(gw, &login).await?;
     Ok(response(access, &grant.scope, Some(id_token), Some(next)))

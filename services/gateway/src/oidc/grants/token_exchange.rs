@@ -36,6 +36,7 @@ async fn user_token(
     issuer: &str,
     token: &str,
     what: &str,
+    jkt: Option<&str>,
 ) -> OAuthResult<Value> {
     let claims = tokens::validate(gw, instance, issuer, token)
         .await
@@ -51,6 +52,16 @@ async fn user_token(
             format!("{what} is an app's own token, not a user's"),
         ));
     }
+    // A token bound to a DPoP key is exchanged only with a proof of that key: else whoever
+    // holds a copy could trade it for a token bound to nothing.
+    if let Some(bound) = crate::oidc::dpop::bound_key(&claims) {
+        if jkt != Some(bound) {
+            return Err(OAuthError::new(
+                "invalid_dpop_proof",
+                format!("{what} is bound to a DPoP key: send a proof of that key"),
+            ));
+        }
+    }
     Ok(claims)
 }
 
@@ -64,6 +75,7 @@ pub async fn grant(
     req: &HttpRequest,
     instance: &str,
     form: &Form,
+    jkt: Option<&str>,
 ) -> OAuthResult<Map<String, Value>> {
     let app = crate::oidc::clients::authenticate_app(gw, req, instance, form).await?;
     if !app.config.auth_method.is_confidential()
@@ -89,7 +101,7 @@ pub async fn grant(
     let iss = issuer(gw, req)?;
     let actor = match (form.get("actor_token"), form.get("actor_token_type")) {
         (Some(t), Some(kind)) if access_token_type(kind) => {
-            Some(user_token(gw, instance, &iss, t, "actor_token").await?)
+            Some(user_token(gw, instance, &iss, t, "actor_token", jkt).await?)
         }
         (None, None) => None,
         _ => {
@@ -101,7 +113,7 @@ pub async fn grant(
     let asked = crate::oidc::scopes(form.get("scope"));
     let (user_id, scope, previous_act) = match subject_type.as_str() {
         t if access_token_type(t) => {
-            let claims = user_token(gw, instance, &iss, subject, "subject_token").await?;
+            let claims = user_token(gw, instance, &iss, subject, "subject_token", jkt).await?;
             let had = crate::oidc::scopes(claims["scope"].as_str().map(String::from).as_ref());
             // At most the scope the subject token had.
             let scope = match asked.is_empty() {
@@ -168,6 +180,7 @@ pub async fn grant(
         kind: app.config.access_token_type,
         alg: &app.signing.access_token_alg,
         act,
+        jkt,
     };
     let access = tokens::access_token(gw, &grant).await?;
     let mut answer = response(access, &scope, None, None);

@@ -1,5 +1,6 @@
-//! A local HTTP receiver in place of an SMS provider: it keeps every call it gets (the
-//! signature header and the body), and answers the first `refuse` calls 503, the rest 200.
+//! A local HTTP receiver in place of an SMS provider or an app's endpoints: it keeps every
+//! call it gets (the signature header and the body), answers the first `refuse` calls 503,
+//! the rest 200 with the body it is given to serve (none at first).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -49,9 +50,10 @@ impl Call {
     }
 }
 
-pub struct SmsSink {
+pub struct HttpSink {
     pub port: u16,
     calls: Arc<Mutex<Vec<Call>>>,
+    serving: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -85,14 +87,15 @@ fn read_call(stream: &TcpStream) -> Option<Call> {
     })
 }
 
-impl SmsSink {
-    pub fn start(refuse: u32) -> SmsSink {
+impl HttpSink {
+    pub fn start(refuse: u32) -> HttpSink {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let calls = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let refused = AtomicU32::new(0);
-        let (kept, stopped) = (calls.clone(), stop.clone());
+        let serving = Arc::new(Mutex::new(String::new()));
+        let (kept, stopped, served) = (calls.clone(), stop.clone(), serving.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
@@ -107,18 +110,61 @@ impl SmsSink {
                     false => "200 OK",
                 };
                 kept.lock().unwrap().push(call);
+                let body = served.lock().unwrap().clone();
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 {answer}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    "HTTP/1.1 {answer}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
                 );
             }
         });
-        SmsSink { port, calls, stop }
+        HttpSink {
+            port,
+            calls,
+            serving,
+            stop,
+        }
+    }
+
+    /// Serves `body` (JSON) from now on.
+    pub fn serve(&self, body: &str) {
+        *self.serving.lock().unwrap() = body.to_string();
+    }
+
+    /// The address of `path` on the receiver.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Waits (up to 30 s) for `n` calls to `path`, and returns them, oldest first.
+    pub fn wait_for_calls(&self, path: &str, n: usize) -> Vec<Call> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got: Vec<Call> = self
+                .calls
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|c| c.path == path)
+                .cloned()
+                .collect();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "no {n} calls to {path}: {got:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The calls to `path` so far.
+    pub fn calls(&self, path: &str) -> Vec<Call> {
+        let calls = self.calls.lock().unwrap();
+        calls.iter().filter(|c| c.path == path).cloned().collect()
     }
 
     /// The endpoint to set as the instance's SMS provider.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/sms", self.port)
+        self.url("/sms")
     }
 
     /// The calls whose body sends to `to`, oldest first.
@@ -148,7 +194,7 @@ impl SmsSink {
     }
 }
 
-impl Drop for SmsSink {
+impl Drop for HttpSink {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
