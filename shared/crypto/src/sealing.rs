@@ -39,6 +39,8 @@ pub enum Purpose {
     DeviceConsent,
     /// A DPoP nonce: the time window it was handed out in.
     DpopNonce,
+    /// A form_post answer on its way to the browser, from a login UI of one's own.
+    FormPostAnswer,
 }
 
 impl Purpose {
@@ -56,6 +58,7 @@ impl Purpose {
             Purpose::PushedRequest => b"portcullis/seal/pushed-request/v1",
             Purpose::DeviceConsent => b"portcullis/seal/device-consent/v1",
             Purpose::DpopNonce => b"portcullis/seal/dpop-nonce/v1",
+            Purpose::FormPostAnswer => b"portcullis/seal/form-post-answer/v1",
         }
     }
 }

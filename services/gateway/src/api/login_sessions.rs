@@ -402,7 +402,8 @@ async fn view(
 }
 
 /// Completes an authorization request with a session whose checks are fresh enough: answers
-/// where to send the browser (the client's redirect URI with the code, `state` and `iss`).
+/// where to send the browser (the client's redirect URI with the code, `state` and `iss`, or
+/// for a form_post request the page that posts them).
 pub async fn finalize(
     gw: &Gateway,
     auth: &Authenticated,
@@ -416,23 +417,6 @@ pub async fn finalize(
         .finalize(&auth.instance, auth_request, session_id, session_token)
         .await?;
     Ok(CallbackView {
-        callback_url: callback_url(&done),
+        callback_url: crate::oidc::form_post::callback_url(gw, &auth.instance, &done)?,
     })
-}
-
-/// The client's redirect URI with the code, its `state` and the issuer it reached.
-pub(crate) fn callback_url(done: &command::Finalized) -> String {
-    let params = &done.request.params;
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("code", &done.code);
-    if let Some(state) = &params.state {
-        query.append_pair("state", state);
-    }
-    query.append_pair("iss", &done.request.issuer);
-    let separator = if params.redirect_uri.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    format!("{}{separator}{}", params.redirect_uri, query.finish())
 }

@@ -22,7 +22,8 @@ use crate::reads::read;
 use crate::Gateway;
 
 /// `redirect_uri` with these query parameters added.
-pub fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
+/// `redirect_uri` with `params` added to its query.
+pub fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     let mut url = redirect_uri.to_string();
     url.push(if url.contains('?') { '&' } else { '?' });
     url.push_str(
@@ -30,8 +31,12 @@ pub fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse 
             .extend_pairs(params)
             .finish(),
     );
+    url
+}
+
+pub fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
     HttpResponse::Found()
-        .insert_header(("Location", url))
+        .insert_header(("Location", with_query(redirect_uri, params)))
         .insert_header(("Cache-Control", "no-store"))
         .finish()
 }
@@ -119,6 +124,13 @@ pub(super) async fn checked(
         }
         (None, _) => {}
     }
+    let dpop_jkt = p.get("dpop_jkt").cloned();
+    if dpop_jkt.as_deref().is_some_and(|j| !is_s256_challenge(j)) {
+        return fail(
+            "invalid_request",
+            "dpop_jkt must be the 43-character base64url SHA-256 thumbprint of a key",
+        );
+    }
     let prompt: Vec<String> = super::scopes(p.get("prompt"));
     let max_age = match p.get("max_age") {
         Some(v) => match v.parse::<i64>() {
@@ -141,6 +153,7 @@ pub(super) async fn checked(
         login_hint: p.get("login_hint").cloned(),
         acr_values: super::scopes(p.get("acr_values")),
         form_post,
+        dpop_jkt,
     };
     Ok(Asked { params, prompt })
 }

@@ -16,7 +16,7 @@ pub(crate) mod discovery;
 pub(crate) mod dpop;
 mod end_session;
 mod expired_password;
-mod form_post;
+pub(crate) mod form_post;
 mod grants;
 mod introspect;
 pub mod jwt;
@@ -92,6 +92,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(pages::webauthn_script),
     )
     .route(form_post::SCRIPT, web::get().to(form_post::script))
+    .route(
+        form_post::SEALED_PAGE,
+        web::get().to(form_post::sealed_page),
+    )
     .route("/ui/login/accounts", web::get().to(accounts::page))
     .route("/ui/login/accounts", web::post().to(accounts::choose))
     .route("/ui/login/verify", web::get().to(verify::email_page))

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use testkit::{server, Tenant};
 
 use super::grpc::{block, channel};
+use super::oidc_behaviours::{auth_url, VERIFIER};
 use super::oidc_clients::{confidential_app, default_org_of, issuer, run, venv_python};
 use super::oidc_support::{self, machine, new_app, Es256Key, REDIRECT};
 
@@ -345,4 +346,63 @@ fn the_grpc_api_takes_a_bound_token_with_a_proof_of_its_call() {
             assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{what}");
         }
     });
+}
+
+/// The RFC 7638 thumbprint of an EC key's JWK.
+fn thumbprint(jwk: &Value) -> String {
+    let members = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":{},"y":{}}}"#,
+        jwk["x"], jwk["y"]
+    );
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        members.as_bytes(),
+    ))
+}
+
+#[test]
+fn a_code_asked_for_with_dpop_jkt_goes_only_with_a_proof_of_that_key() {
+    let t = server().tenant();
+    let app = oidc_support::app(&t, "client_secret_basic", "jwt");
+    let prover = Prover::new();
+    let jkt = thumbprint(&prover.0.jwk());
+    oidc_support::human(&t, "ada", "a long password");
+    let mut browser = oidc_support::UserAgent::default();
+    let url = auth_url(&t, &app, &format!("&dpop_jkt={jkt}"));
+    let back = browser.log_in(&t, &url, "ada", "a long password");
+    let code = oidc_support::param(&back, "code").expect("a code");
+    let secret = app.client_secret.clone().unwrap();
+    let client = (app.client_id.as_str(), secret.as_str());
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    // Another key's proof: the code is not given out (and it is used up).
+    let (status, body) = token_proven(&t, client, &form, &Prover::new());
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("invalid_dpop_proof"))
+    );
+    // The next login's code, with a proof of the key it was asked for: a bound token.
+    let back = browser.log_in(&t, &url, "ada", "a long password");
+    let code = oidc_support::param(&back, "code").expect("a code");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, body) = token_proven(&t, client, &form, &prover);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "DPoP");
+    // A thumbprint that is none refuses the request at once.
+    let bad = browser.request("GET", &auth_url(&t, &app, "&dpop_jkt=short"), None);
+    let location = bad.location.unwrap_or_default();
+    assert_eq!(
+        oidc_support::param(&location, "error").as_deref(),
+        Some("invalid_request"),
+        "{location}"
+    );
 }

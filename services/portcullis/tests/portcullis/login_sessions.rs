@@ -15,7 +15,7 @@ const PASSWORD: &str = "a long password";
 
 /// A machine user of the default org holding `roles` on the instance (or, with `org`, on the
 /// default org), with a personal access token: its client.
-fn caller(t: &Tenant, username: &str, roles: &[&str], on_instance: bool) -> Client {
+pub(super) fn caller(t: &Tenant, username: &str, roles: &[&str], on_instance: bool) -> Client {
     let org = default_org(t);
     let r = t.client.post(
         &format!("/v1/orgs/{org}/users/machine"),
@@ -41,21 +41,21 @@ fn caller(t: &Tenant, username: &str, roles: &[&str], on_instance: bool) -> Clie
 }
 
 /// The `authRequest` the authorization endpoint sends a browser to the login with.
-fn auth_request(t: &Tenant, app: &super::oidc_support::App, extra: &str) -> String {
+pub(super) fn auth_request(t: &Tenant, app: &super::oidc_support::App, extra: &str) -> String {
     let mut browser = UserAgent::default();
     let a = browser.request("GET", &auth_url(t, app, extra), None);
     assert_eq!(a.status, 302, "{}", a.body);
     param(&a.location.unwrap(), "authRequest").expect("a login")
 }
 
-fn finalize(c: &Client, auth_request: &str, session: &Value) -> Reply {
+pub(super) fn finalize(c: &Client, auth_request: &str, session: &Value) -> Reply {
     c.post(
         &format!("/v1/auth_requests/{}/finalize", enc(auth_request)),
         json!({"session_id": session["session_id"], "session_token": session["session_token"]}),
     )
 }
 
-fn checks(user: Value, password: Option<&str>) -> Value {
+pub(super) fn checks(user: Value, password: Option<&str>) -> Value {
     match password {
         Some(p) => json!({"checks": {"user": user, "password": {"password": p}}}),
         None => json!({"checks": {"user": user}}),

@@ -38,6 +38,10 @@ pub struct AuthParams {
     /// the redirect's query.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub form_post: bool,
+    /// `dpop_jkt` (RFC 9449 10): the code goes only to a token request with a DPoP proof of
+    /// this key (its thumbprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthParams {

@@ -455,6 +455,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         login_hint: None,
         acr_values: vec![],
         form_post: false,
+        dpop_jkt: None,
     };
     let login = Login {
         user_id: s("u1"),

@@ -68,6 +68,13 @@ pub async fn grant(
         }
         (None, None) => {}
     }
+    // A code asked for with `dpop_jkt` goes only with a proof of that key.
+    if p.dpop_jkt.is_some() && p.dpop_jkt.as_deref() != jkt {
+        return Err(OAuthError::new(
+            "invalid_dpop_proof",
+            "the code is bound to a DPoP key (dpop_jkt): send a proof of that key",
+        ));
+    }
     let login = request
         .login
         .as_ref()
