@@ -31,6 +31,8 @@ use crate::{ApiError, Gateway};
 #[derive(Clone)]
 pub struct Authenticated {
     pub instance: String,
+    /// The host the request reached (the port ignored when it is read as a name).
+    pub host: String,
     pub caller: Caller,
     pub principal: Arc<Principal>,
     /// `If-Match` of a write: the sequence the client last saw of the aggregate it writes.
@@ -315,6 +317,7 @@ pub async fn authenticate(gw: &Gateway, c: &Credentials<'_>) -> Result<Authentic
     }
     record_caller(&instance, &principal.user);
     Ok(Authenticated {
+        host: c.host.to_string(),
         instance,
         caller: Caller::Principal(principal.clone()),
         principal,

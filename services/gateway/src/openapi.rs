@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, factors, instance, login_sessions, machine_keys, members, notifications, orgs,
-    pats, permissions, project_grants, projects, sessions, settings, sms, system, texts,
+    apps, events, factors, idps, instance, login_sessions, machine_keys, members, notifications,
+    orgs, pats, permissions, project_grants, projects, sessions, settings, sms, system, texts,
     user_changes, user_grants, users,
 };
 
@@ -109,6 +109,9 @@ impl Modify for BearerAuth {
         pats::create_pat, pats::list_pats, pats::delete_pat,
         machine_keys::add_user_key, machine_keys::list_user_keys, machine_keys::remove_user_key,
         machine_keys::add_app_key, machine_keys::list_app_keys, machine_keys::remove_app_key,
+        idps::add_instance_idp, idps::list_instance_idps, idps::get_instance_idp,
+        idps::change_instance_idp, idps::remove_instance_idp, idps::add_org_idp,
+        idps::list_org_idps, idps::get_org_idp, idps::change_org_idp, idps::remove_org_idp,
         factors::add_totp, factors::verify_totp, factors::remove_totp,
         factors::add_otp_email, factors::remove_otp_email, factors::add_otp_sms, factors::remove_otp_sms,
         factors::recovery_codes, factors::list_factors,

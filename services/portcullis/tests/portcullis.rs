@@ -48,6 +48,8 @@ mod grpc_projects;
 mod grpc_users;
 #[path = "portcullis/http_sink.rs"]
 mod http_sink;
+#[path = "portcullis/idps.rs"]
+mod idps;
 #[path = "portcullis/login_accounts.rs"]
 mod login_accounts;
 #[path = "portcullis/login_language.rs"]

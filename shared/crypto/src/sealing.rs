@@ -41,6 +41,8 @@ pub enum Purpose {
     DpopNonce,
     /// A form_post answer on its way to the browser, from a login UI of one's own.
     FormPostAnswer,
+    /// An external identity provider's client secret.
+    IdpSecret,
 }
 
 impl Purpose {
@@ -59,6 +61,7 @@ impl Purpose {
             Purpose::DeviceConsent => b"portcullis/seal/device-consent/v1",
             Purpose::DpopNonce => b"portcullis/seal/dpop-nonce/v1",
             Purpose::FormPostAnswer => b"portcullis/seal/form-post-answer/v1",
+            Purpose::IdpSecret => b"portcullis/seal/idp-secret/v1",
         }
     }
 }

@@ -143,6 +143,9 @@ codes! {
     ImpersonationOff = "OIDC-0010", FailedPrecondition;
     InvalidDpopProof = "OIDC-0011", Unauthenticated;
     UseDpopNonce = "OIDC-0012", Unauthenticated;
+    InvalidIdp = "IDP-0001", InvalidArgument;
+    IdpNotFound = "IDP-0002", NotFound;
+    TooManyIdps = "IDP-0003", FailedPrecondition;
     KeysNotUsed = "KEY-0004", Unprocessable;
 }
 

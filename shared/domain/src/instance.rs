@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
+use crate::idp::{decide_idp, Idp, IdpChange, IdpCommand, Idps};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, roles_for, MemberChange, MemberCommand, MemberMap};
 use crate::settings::{
@@ -42,6 +43,9 @@ pub struct Instance {
     /// Where the instance's text messages leave (`None`: none are sent).
     #[serde(default)]
     pub sms: Option<SmsConfig>,
+    /// The external identity providers every org's users may log in with, by id.
+    #[serde(default)]
+    pub idps: Idps,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,6 +84,8 @@ pub enum InstanceCommand {
     },
     /// The instance's SMS provider, with a new signing key (`iam.write`).
     SetSms(SmsConfig),
+    /// Its external identity providers (`iam.idp.write`, `iam.idp.delete`).
+    Idp(IdpCommand),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +126,17 @@ pub enum InstanceEvent {
     SmsSet {
         config: SmsConfig,
     },
+    IdpAdded {
+        id: String,
+        idp: Idp,
+    },
+    IdpChanged {
+        id: String,
+        idp: Idp,
+    },
+    IdpRemoved {
+        id: String,
+    },
 }
 
 impl EventType for InstanceEvent {
@@ -135,6 +152,9 @@ impl EventType for InstanceEvent {
             InstanceEvent::SmtpSet { .. } => "instance.smtp.set",
             InstanceEvent::TextsSet { .. } => "instance.texts.set",
             InstanceEvent::SmsSet { .. } => "instance.sms.set",
+            InstanceEvent::IdpAdded { .. } => "instance.idp.added",
+            InstanceEvent::IdpChanged { .. } => "instance.idp.changed",
+            InstanceEvent::IdpRemoved { .. } => "instance.idp.removed",
         }
     }
 }
@@ -174,7 +194,10 @@ impl Aggregate for Instance {
             | InstanceEvent::SettingsSet { .. }
             | InstanceEvent::SmtpSet { .. }
             | InstanceEvent::TextsSet { .. }
-            | InstanceEvent::SmsSet { .. } => Vec::new(),
+            | InstanceEvent::SmsSet { .. }
+            | InstanceEvent::IdpAdded { .. }
+            | InstanceEvent::IdpChanged { .. }
+            | InstanceEvent::IdpRemoved { .. } => Vec::new(),
         }
     }
 
@@ -203,6 +226,12 @@ impl Aggregate for Instance {
             }
             InstanceCommand::SetSmtp { .. } | InstanceCommand::SetSms(_) => {
                 Access::Check(Requirement::plain(Permission::IAM_WRITE), instance)
+            }
+            InstanceCommand::Idp(IdpCommand::Remove { .. }) => {
+                Access::Check(Requirement::plain(Permission::IAM_IDP_DELETE), instance)
+            }
+            InstanceCommand::Idp(_) => {
+                Access::Check(Requirement::plain(Permission::IAM_IDP_WRITE), instance)
             }
             InstanceCommand::SetSystemMember { .. }
             | InstanceCommand::RemoveSystemMember { .. } => Access::ServiceOnly,
@@ -311,6 +340,14 @@ impl Aggregate for Instance {
                     },
                 }]
             }
+            InstanceCommand::Idp(c) => match decide_idp(&self.idps, c)? {
+                None => vec![],
+                Some(IdpChange::Added { id, idp }) => vec![InstanceEvent::IdpAdded { id, idp }],
+                Some(IdpChange::Changed { id, idp }) => {
+                    vec![InstanceEvent::IdpChanged { id, idp }]
+                }
+                Some(IdpChange::Removed { id }) => vec![InstanceEvent::IdpRemoved { id }],
+            },
             InstanceCommand::Remove => {
                 // An instance's own users (of data made before system users had a scope of
                 // their own) cannot remove it.
@@ -359,6 +396,12 @@ impl Aggregate for Instance {
                 texts,
             } => apply_texts(&mut self.texts, *template, language, texts),
             InstanceEvent::SmsSet { config } => self.sms = Some(config.clone()),
+            InstanceEvent::IdpAdded { id, idp } | InstanceEvent::IdpChanged { id, idp } => {
+                self.idps.insert(id.clone(), idp.clone());
+            }
+            InstanceEvent::IdpRemoved { id } => {
+                self.idps.remove(id);
+            }
         }
     }
 }

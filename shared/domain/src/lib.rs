@@ -5,6 +5,7 @@ mod aggregate;
 pub mod app;
 pub mod codec;
 mod error;
+pub mod idp;
 pub mod instance;
 mod lifecycle;
 pub mod machine_keys;

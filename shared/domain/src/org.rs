@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
+use crate::idp::{decide_idp, Idp, IdpChange, IdpCommand, Idps};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
 use crate::settings::{
@@ -24,6 +25,9 @@ pub struct Org {
     /// The messages' texts the org sets, by `template/language`.
     #[serde(default)]
     pub texts: TextsMap,
+    /// The external identity providers the org's users may log in with, by id.
+    #[serde(default)]
+    pub idps: Idps,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,6 +53,8 @@ pub enum OrgCommand {
         language: String,
         texts: Option<MessageTexts>,
     },
+    /// Its external identity providers (`org.idp.write`, `org.idp.delete`).
+    Idp(IdpCommand),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +87,17 @@ pub enum OrgEvent {
         language: String,
         texts: Option<MessageTexts>,
     },
+    IdpAdded {
+        id: String,
+        idp: Idp,
+    },
+    IdpChanged {
+        id: String,
+        idp: Idp,
+    },
+    IdpRemoved {
+        id: String,
+    },
 }
 
 impl EventType for OrgEvent {
@@ -94,6 +111,9 @@ impl EventType for OrgEvent {
             OrgEvent::SettingsSet { .. } => "org.settings.set",
             OrgEvent::SettingsReset { .. } => "org.settings.reset",
             OrgEvent::TextsSet { .. } => "org.texts.set",
+            OrgEvent::IdpAdded { .. } => "org.idp.added",
+            OrgEvent::IdpChanged { .. } => "org.idp.changed",
+            OrgEvent::IdpRemoved { .. } => "org.idp.removed",
         }
     }
 }
@@ -117,7 +137,10 @@ impl Aggregate for Org {
             | OrgEvent::Renamed { .. }
             | OrgEvent::SettingsSet { .. }
             | OrgEvent::SettingsReset { .. }
-            | OrgEvent::TextsSet { .. } => Vec::new(),
+            | OrgEvent::TextsSet { .. }
+            | OrgEvent::IdpAdded { .. }
+            | OrgEvent::IdpChanged { .. }
+            | OrgEvent::IdpRemoved { .. } => Vec::new(),
         }
     }
 
@@ -150,6 +173,8 @@ impl Aggregate for Org {
             OrgCommand::ResetSettings(_) => (Permission::POLICY_DELETE, org),
             OrgCommand::SetTexts { texts: Some(_), .. } => (Permission::POLICY_WRITE, org),
             OrgCommand::SetTexts { texts: None, .. } => (Permission::POLICY_DELETE, org),
+            OrgCommand::Idp(IdpCommand::Remove { .. }) => (Permission::ORG_IDP_DELETE, org),
+            OrgCommand::Idp(_) => (Permission::ORG_IDP_WRITE, org),
         };
         Access::Check(Requirement::plain(perm), target)
     }
@@ -211,6 +236,12 @@ impl Aggregate for Org {
                     texts,
                 }],
             },
+            OrgCommand::Idp(c) => match decide_idp(&self.idps, c)? {
+                None => vec![],
+                Some(IdpChange::Added { id, idp }) => vec![OrgEvent::IdpAdded { id, idp }],
+                Some(IdpChange::Changed { id, idp }) => vec![OrgEvent::IdpChanged { id, idp }],
+                Some(IdpChange::Removed { id }) => vec![OrgEvent::IdpRemoved { id }],
+            },
         })
     }
 
@@ -239,6 +270,12 @@ impl Aggregate for Org {
                 language,
                 texts,
             } => apply_texts(&mut self.texts, *template, language, texts),
+            OrgEvent::IdpAdded { id, idp } | OrgEvent::IdpChanged { id, idp } => {
+                self.idps.insert(id.clone(), idp.clone());
+            }
+            OrgEvent::IdpRemoved { id } => {
+                self.idps.remove(id);
+            }
         }
     }
 }

@@ -68,7 +68,8 @@ pub(crate) fn apply(
             | SessionEvent::Created { .. }
             | SessionEvent::PasswordChecked { .. }
             | SessionEvent::FactorChecked { .. }
-            | SessionEvent::KeyChallenged { .. },
+            | SessionEvent::KeyChallenged { .. }
+            | SessionEvent::IdpChecked { .. },
         )
         | DomainEvent::RefreshFamily(
             RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,
@@ -117,6 +118,9 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | InstanceEvent::SettingsSet { .. }
             | InstanceEvent::SmtpSet { .. }
             | InstanceEvent::SmsSet { .. }
+            | InstanceEvent::IdpAdded { .. }
+            | InstanceEvent::IdpChanged { .. }
+            | InstanceEvent::IdpRemoved { .. }
             | InstanceEvent::TextsSet { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
@@ -129,6 +133,9 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | OrgEvent::Renamed { .. }
             | OrgEvent::SettingsSet { .. }
             | OrgEvent::SettingsReset { .. }
+            | OrgEvent::IdpAdded { .. }
+            | OrgEvent::IdpChanged { .. }
+            | OrgEvent::IdpRemoved { .. }
             | OrgEvent::TextsSet { .. } => NONE,
             OrgEvent::MemberSet { .. } | OrgEvent::MemberRemoved { .. } => AUTH,
             OrgEvent::Removed { .. } => BOTH,
@@ -288,6 +295,9 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
         InstanceEvent::SettingsSet { .. }
         | InstanceEvent::SmtpSet { .. }
         | InstanceEvent::SmsSet { .. }
+        | InstanceEvent::IdpAdded { .. }
+        | InstanceEvent::IdpChanged { .. }
+        | InstanceEvent::IdpRemoved { .. }
         | InstanceEvent::TextsSet { .. } => Ok(()),
         InstanceEvent::Removed { .. } => {
             for table in [
@@ -346,6 +356,9 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
         // Settings are read from their aggregates; the audit trail has the events.
         OrgEvent::SettingsSet { .. }
         | OrgEvent::SettingsReset { .. }
+        | OrgEvent::IdpAdded { .. }
+        | OrgEvent::IdpChanged { .. }
+        | OrgEvent::IdpRemoved { .. }
         | OrgEvent::TextsSet { .. } => {}
     }
     Ok(())

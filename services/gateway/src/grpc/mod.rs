@@ -8,6 +8,7 @@ mod call;
 mod authorization;
 mod events;
 mod factors;
+mod idps;
 mod login_sessions;
 mod machine_keys;
 mod notifications;
@@ -46,6 +47,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     use pb::authorization_service_server::AuthorizationServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::factor_service_server::FactorServiceServer;
+    use pb::idp_service_server::IdpServiceServer;
     use pb::instance_service_server::InstanceServiceServer;
     use pb::login_session_service_server::LoginSessionServiceServer;
     use pb::notification_service_server::NotificationServiceServer;
@@ -61,6 +63,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
     health.set_serving::<FactorServiceServer<Api>>().await;
     health.set_serving::<ProjectServiceServer<Api>>().await;
     health.set_serving::<SettingsServiceServer<Api>>().await;
+    health.set_serving::<IdpServiceServer<Api>>().await;
     health.set_serving::<LoginSessionServiceServer<Api>>().await;
     health.set_serving::<NotificationServiceServer<Api>>().await;
     health
@@ -79,6 +82,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: tokio::net::TcpListener) -> Resul
         .add_service(FactorServiceServer::new(api.clone()))
         .add_service(ProjectServiceServer::new(api.clone()))
         .add_service(SettingsServiceServer::new(api.clone()))
+        .add_service(IdpServiceServer::new(api.clone()))
         .add_service(LoginSessionServiceServer::new(api.clone()))
         .add_service(NotificationServiceServer::new(api.clone()))
         .add_service(AuthorizationServiceServer::new(api.clone()))

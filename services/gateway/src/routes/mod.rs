@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod events;
 pub mod factors;
+pub mod idps;
 pub mod instance;
 pub mod login_sessions;
 pub mod machine_keys;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     user_grants::configure(cfg);
     pats::configure(cfg);
     machine_keys::configure(cfg);
+    idps::configure(cfg);
     factors::configure(cfg);
     sessions::configure(cfg);
     login_sessions::configure(cfg);

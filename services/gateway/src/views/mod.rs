@@ -1,6 +1,7 @@
 //! What the API answers: write receipts, pages, and the resources as JSON.
 
 pub mod factors;
+pub mod idps;
 mod login_sessions;
 pub mod machine_keys;
 mod notifications;

@@ -80,6 +80,9 @@ def request(service, method, message_class, f):
             "id": "AA", "rawId": "AA", "type": "public-key",
             "response": {"attestationObject": "AA", "clientDataJSON": "AA"}}),
     }
+    if service == "IdpService":
+        values["settings"] = {"name": "Denied", "oidc": {
+            "issuer": "https://sso.example.com", "client_id": "c", "client_secret": "s"}}
     fields = message_class.DESCRIPTOR.fields_by_name
     return ParseDict({k: v for k, v in values.items() if k in fields}, message_class())
 
@@ -96,7 +99,7 @@ def main():
     permissions = documented(proto_dir)
     wrong, checked = [], 0
     for name in ["system", "instance", "org", "user", "project", "authorization", "event",
-                 "settings", "login_session", "notification", "factor"]:
+                 "settings", "login_session", "notification", "factor", "idp"]:
         module = importlib.import_module(f"portcullis.v1.{name}_pb2")
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:

@@ -13,6 +13,8 @@ use super::{default_org, event_count};
 /// A valid body for each operation that takes one (a new route must add its own).
 fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Value> {
     let app = json!({"name": "web", "redirect_uris": ["https://a.example.com/cb"], "auth_method": "none"});
+    let idp = json!({"name": "Acme", "type": "oidc",
+        "oidc": {"issuer": "https://sso.example.com", "client_id": "c", "client_secret": "s"}});
     BTreeMap::from([
         (
             "create_instance",
@@ -116,6 +118,10 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
             "set_org_settings",
             json!({"idle_lifetime_s": 60, "absolute_lifetime_s": 120}),
         ),
+        ("add_instance_idp", idp.clone()),
+        ("change_instance_idp", idp.clone()),
+        ("add_org_idp", idp.clone()),
+        ("change_org_idp", idp),
     ])
 }
 

@@ -825,9 +825,9 @@ fn python_grpcio_gets_the_answers_of_rest() {
         }
     }
     assert_eq!(
-        services, 11,
+        services, 12,
         "System, Instance, Org, User, Factor, Project, Authorization, Event, Settings, LoginSession, \
-         Notification"
+         Notification, Idp"
     );
     assert!(reflected.contains_key("grpc.health.v1.Health"));
     assert_eq!(

@@ -27,13 +27,23 @@ fn member_json(m: &pb::Member) -> Value {
 }
 
 fn app_json(a: &pb::App) -> Value {
-    json!({"id": a.id, "client_id": a.client_id, "name": a.name,
+    let mut out = json!({"id": a.id, "client_id": a.client_id, "name": a.name,
            "redirect_uris": a.redirect_uris, "post_logout_redirect_uris": a.post_logout_redirect_uris,
            "grant_types": a.grant_types, "response_types": a.response_types,
            "auth_method": a.auth_method, "access_token_type": a.access_token_type,
            "id_token_signing_alg": a.id_token_signing_alg,
            "access_token_signing_alg": a.access_token_signing_alg, "has_secret": a.has_secret,
-           "require_pushed_authorization_requests": a.require_pushed_authorization_requests})
+           "require_pushed_authorization_requests": a.require_pushed_authorization_requests,
+           "backchannel_logout_session_required": a.backchannel_logout_session_required});
+    for (name, value) in [
+        ("jwks_uri", &a.jwks_uri),
+        ("backchannel_logout_uri", &a.backchannel_logout_uri),
+    ] {
+        if let Some(v) = value {
+            out[name] = json!(v);
+        }
+    }
+    out
 }
 
 fn grant_json(g: &pb::Grant) -> Value {

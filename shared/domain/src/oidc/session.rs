@@ -37,6 +37,17 @@ pub struct Session {
     /// factor ends it.
     #[serde(default)]
     pub key_challenge: Option<KeyChallenge>,
+    /// The external identity provider the user last logged in through, and when.
+    #[serde(default)]
+    pub idp_checked: Option<IdpCheck>,
+}
+
+/// A login through an external identity provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpCheck {
+    pub idp_id: String,
+    /// Unix milliseconds.
+    pub at: i64,
 }
 
 /// A WebAuthn challenge sent for a session's second step.
@@ -67,6 +78,11 @@ pub enum SessionCommand {
     },
     /// A WebAuthn challenge, its ceremony's state kept for the answer.
     ChallengeKey(KeyChallenge),
+    /// The user logged in through the external identity provider `idp_id` (the service
+    /// verified what it answered): it stands for the password.
+    CheckIdp {
+        idp_id: String,
+    },
     /// From gateways of the previous release: a session with the user and password checked.
     Start {
         user_id: String,
@@ -115,6 +131,11 @@ pub enum SessionEvent {
         state: String,
         origin: String,
     },
+    /// The user logged in through the external identity provider `idp_id` at `at`.
+    IdpChecked {
+        idp_id: String,
+        at: i64,
+    },
 }
 
 impl EventType for SessionEvent {
@@ -128,6 +149,7 @@ impl EventType for SessionEvent {
             SessionEvent::PasswordChecked { .. } => "session.password.checked",
             SessionEvent::FactorChecked { .. } => "session.factor.checked",
             SessionEvent::KeyChallenged { .. } => "session.key.challenged",
+            SessionEvent::IdpChecked { .. } => "session.idp.checked",
         }
     }
 }
@@ -183,8 +205,11 @@ impl Session {
             self.factors_checked.get(&Factor::Passkey).copied(),
             second_lifetime,
         );
+        // So does a login through an external IdP for the password.
+        let first_lifetime = login.password_check_lifetime_ms();
+        let federated = fresh(self.idp_checked.as_ref().map(|c| c.at), first_lifetime);
         let mut missing = Vec::new();
-        if !passkey && !fresh(self.password_checked_at, login.password_check_lifetime_ms()) {
+        if !passkey && !federated && !fresh(self.password_checked_at, first_lifetime) {
             missing.push(Check::Password);
         }
         let second = self.second_factor_checked_at();
@@ -218,13 +243,25 @@ impl Session {
         let key = checked(&[Factor::U2f, Factor::Passkey]);
         // A passkey verifies its user (a PIN or a biometric) as well as holding the key.
         let verified = checked(&[Factor::Passkey]);
+        let fed = self
+            .idp_checked
+            .as_ref()
+            .is_some_and(|c| fresh(c.at, login.password_check_lifetime_ms()));
         let mut amr = Vec::new();
-        for (method, used) in [("pwd", pwd), ("otp", otp), ("hwk", key), ("user", verified)] {
+        let methods = [
+            ("pwd", pwd),
+            ("fed", fed),
+            ("otp", otp),
+            ("hwk", key),
+            ("user", verified),
+        ];
+        for (method, used) in methods {
             if used {
                 amr.push(method.to_string());
             }
         }
-        if amr.len() > 1 {
+        // A password and an IdP login are one factor, not two.
+        if amr.len() - usize::from(pwd && fed) > 1 {
             amr.push("mfa".to_string());
         }
         amr
@@ -327,6 +364,13 @@ impl Aggregate for Session {
                 }]
             }
             SessionCommand::ChallengeKey(_) => return Err(over()),
+            SessionCommand::CheckIdp { idp_id } if self.exists() => {
+                vec![SessionEvent::IdpChecked {
+                    idp_id: idp_id.clone(),
+                    at: ctx.now,
+                }]
+            }
+            SessionCommand::CheckIdp { .. } => return Err(over()),
             SessionCommand::Start {
                 user_id,
                 secret_hash,
@@ -395,6 +439,14 @@ impl Aggregate for Session {
                 {
                     self.key_challenge = None;
                 }
+                self.auth_time = *at;
+                self.last_used = *at;
+            }
+            SessionEvent::IdpChecked { idp_id, at } => {
+                self.idp_checked = Some(IdpCheck {
+                    idp_id: idp_id.clone(),
+                    at: *at,
+                });
                 self.auth_time = *at;
                 self.last_used = *at;
             }

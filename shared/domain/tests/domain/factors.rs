@@ -2,7 +2,9 @@
 //! codes that need a verified address, recovery codes used once, wrong codes that lock out as
 //! the lockout settings say; and sessions that need a fresh second factor.
 
-use domain::oidc::{acr, Needs, Session, SessionEvent as SE, ACR_MFA, ACR_ONE_FACTOR};
+use domain::oidc::{
+    acr, Needs, Session, SessionCommand as SC, SessionEvent as SE, ACR_MFA, ACR_ONE_FACTOR,
+};
 use domain::settings::{LockoutSettings, LoginSettings};
 use domain::testing::{given, NOW};
 use domain::user::{
@@ -559,4 +561,59 @@ fn a_registration_link_starts_and_adds_one_passkey_with_its_code() {
     assert!(!User::from_events(&started)
         .codes
         .contains_key(&CodeKind::PasskeyRegistration));
+}
+
+#[test]
+fn a_login_through_an_idp_stands_for_the_password_and_says_fed() {
+    let created = SE::Created {
+        user_id: s("u1"),
+        secret_hash: s("h"),
+        at: NOW,
+    };
+    // Given a session, when the user logs in through an IdP, then the check is recorded
+    given::<Session>(&[created.clone()])
+        .when(SC::CheckIdp { idp_id: s("acme") })
+        .then(&[SE::IdpChecked {
+            idp_id: s("acme"),
+            at: NOW,
+        }]);
+    given::<Session>(&[created.clone(), SE::Ended])
+        .when(SC::CheckIdp { idp_id: s("acme") })
+        .then_error(Code::SessionNotFound);
+    // and it stands for the password while fresh: nothing missing, `fed` in the amr
+    let login = LoginSettings::default();
+    let session = Session::from_events(&[
+        created.clone(),
+        SE::IdpChecked {
+            idp_id: s("acme"),
+            at: NOW,
+        },
+    ]);
+    let none = Needs::default();
+    assert!(session.missing_checks(&login, none, NOW).is_empty());
+    assert_eq!(session.amr(&login, NOW), ["fed"]);
+    assert_eq!(session.auth_time, NOW);
+    // Not for a second factor, and not once stale.
+    let mfa = Needs {
+        second_factor: true,
+        not_before: None,
+    };
+    let missing: Vec<&str> = session
+        .missing_checks(&login, mfa, NOW)
+        .into_iter()
+        .map(|c| c.name())
+        .collect();
+    assert_eq!(missing, ["second_factor"]);
+    let later = NOW + login.password_check_lifetime_ms() + 1;
+    assert_eq!(session.missing_checks(&login, none, later).len(), 1);
+    // With a password too it is still one factor, not two.
+    let both = Session::from_events(&[
+        created,
+        SE::PasswordChecked { at: NOW },
+        SE::IdpChecked {
+            idp_id: s("acme"),
+            at: NOW,
+        },
+    ]);
+    assert_eq!(both.amr(&login, NOW), ["pwd", "fed"]);
 }

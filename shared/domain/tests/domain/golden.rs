@@ -78,6 +78,38 @@ fn config() -> OidcConfig {
     }
 }
 
+fn oidc_idp() -> domain::idp::Idp {
+    domain::idp::Idp {
+        name: s("Acme SSO"),
+        kind: domain::idp::IdpKind::Oidc(domain::idp::OidcIdp {
+            issuer: s("https://sso.acme.test"),
+            client_id: s("portcullis"),
+            sealed_secret: s("c2VhbGVk"),
+            scopes: vec![s("email")],
+        }),
+        options: domain::idp::IdpOptions::default(),
+    }
+}
+
+fn oauth_idp() -> domain::idp::Idp {
+    domain::idp::Idp {
+        name: s("GitHub"),
+        kind: domain::idp::IdpKind::Oauth(domain::idp::OAuthIdp {
+            authorization_endpoint: s("https://github.com/login/oauth/authorize"),
+            token_endpoint: s("https://github.com/login/oauth/access_token"),
+            userinfo_endpoint: s("https://api.github.com/user"),
+            client_id: s("Iv1.abc"),
+            sealed_secret: s("c2VhbGVk"),
+            scopes: vec![s("read:user"), s("user:email")],
+            id_attribute: s("id"),
+        }),
+        options: domain::idp::IdpOptions {
+            auto_link: domain::idp::AutoLink::Email,
+            ..Default::default()
+        },
+    }
+}
+
 fn grant() -> Grant {
     Grant {
         user_id: s("u1"),
@@ -147,6 +179,15 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                     sealed_signing_key: s("c2VhbGVk"),
                 },
             },
+            IE::IdpAdded {
+                id: s("idp1"),
+                idp: oidc_idp(),
+            },
+            IE::IdpChanged {
+                id: s("idp1"),
+                idp: oauth_idp(),
+            },
+            IE::IdpRemoved { id: s("idp1") },
         ]
         .map(D::Instance),
     );
@@ -176,6 +217,15 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 language: s("en"),
                 texts: None,
             },
+            OE::IdpAdded {
+                id: s("idp2"),
+                idp: oauth_idp(),
+            },
+            OE::IdpChanged {
+                id: s("idp2"),
+                idp: oidc_idp(),
+            },
+            OE::IdpRemoved { id: s("idp2") },
         ]
         .map(D::Org),
     );
@@ -512,6 +562,10 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 state: s("{\"ast\":{}}"),
                 origin: s("https://login.example.com"),
             },
+            SE::IdpChecked {
+                idp_id: s("idp1"),
+                at: 1_700_000_000_040,
+            },
         ]
         .map(D::Session),
     );
@@ -697,6 +751,9 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             IE::SmtpSet { .. } => 7,
             IE::TextsSet { .. } => 8,
             IE::SmsSet { .. } => 9,
+            IE::IdpAdded { .. } => 10,
+            IE::IdpChanged { .. } => 11,
+            IE::IdpRemoved { .. } => 12,
         },
         DomainEvent::Org(e) => match e {
             OE::Added { .. } => 0,
@@ -707,6 +764,9 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             OE::SettingsSet { .. } => 5,
             OE::SettingsReset { .. } => 6,
             OE::TextsSet { .. } => 7,
+            OE::IdpAdded { .. } => 8,
+            OE::IdpChanged { .. } => 9,
+            OE::IdpRemoved { .. } => 10,
         },
         DomainEvent::User(e) => match e {
             E::HumanAdded { .. } => 0,
@@ -802,6 +862,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             SE::PasswordChecked { .. } => 5,
             SE::FactorChecked { .. } => 6,
             SE::KeyChallenged { .. } => 7,
+            SE::IdpChecked { .. } => 8,
         },
         DomainEvent::RefreshFamily(e) => match e {
             RE::Issued { .. } => 0,
@@ -831,14 +892,14 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 
 /// The variants each kind has (the highest arm of `variant` plus one).
 const VARIANTS: [(&str, u8); 13] = [
-    ("instance", 10),
-    ("org", 8),
+    ("instance", 13),
+    ("org", 11),
     ("user", 45),
     ("project", 19),
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
-    ("session", 8),
+    ("session", 9),
     ("refresh_family", 3),
     ("token_revocations", 1),
     ("used_assertions", 1),

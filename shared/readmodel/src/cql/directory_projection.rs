@@ -110,6 +110,9 @@ impl CqlReadModel {
             InstanceEvent::SettingsSet { .. }
             | InstanceEvent::SmtpSet { .. }
             | InstanceEvent::SmsSet { .. }
+            | InstanceEvent::IdpAdded { .. }
+            | InstanceEvent::IdpChanged { .. }
+            | InstanceEvent::IdpRemoved { .. }
             | InstanceEvent::TextsSet { .. } => Ok(()),
         }
     }
@@ -198,6 +201,9 @@ impl CqlReadModel {
             // Settings are read from their aggregates; the audit trail has the events.
             OrgEvent::SettingsSet { .. }
             | OrgEvent::SettingsReset { .. }
+            | OrgEvent::IdpAdded { .. }
+            | OrgEvent::IdpChanged { .. }
+            | OrgEvent::IdpRemoved { .. }
             | OrgEvent::TextsSet { .. } => {}
         }
         Ok(())

@@ -287,7 +287,8 @@ impl CqlReadModel {
                 | SessionEvent::Created { .. }
                 | SessionEvent::PasswordChecked { .. }
                 | SessionEvent::FactorChecked { .. }
-                | SessionEvent::KeyChallenged { .. },
+                | SessionEvent::KeyChallenged { .. }
+                | SessionEvent::IdpChecked { .. },
             )
             | DomainEvent::RefreshFamily(
                 RefreshEvent::Issued { .. } | RefreshEvent::Rotated { .. } | RefreshEvent::Revoked,

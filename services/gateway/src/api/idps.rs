@@ -1,0 +1,221 @@
+//! External identity providers of the instance (`iam.idp.read` / `.write` / `.delete`) and of
+//! an org (`org.idp.*` on it). The client secret is write-only: sealed before it is written,
+//! never answered.
+
+use authz::Permission;
+use command::IdpOwner;
+use domain::idp::{AutoLink, Idp, IdpCommand, IdpKind, IdpOptions, OAuthIdp, OidcIdp};
+use domain::{Code, Error};
+
+use super::settings::check;
+use super::{new_id, reply};
+use crate::auth::Authenticated;
+use crate::views::idps::IdpView;
+use crate::views::{ListParams, PageView, WriteReply};
+use crate::Gateway;
+
+/// An IdP as a manager sends it: the client secret in clear (empty: keep the one held).
+pub struct IdpInput {
+    pub name: String,
+    /// `oidc` or `oauth`.
+    pub kind: String,
+    pub options: Option<OptionsInput>,
+    pub oidc: Option<OidcInput>,
+    pub oauth: Option<OAuthInput>,
+}
+
+#[derive(Default)]
+pub struct OptionsInput {
+    pub auto_create: Option<bool>,
+    pub auto_update: Option<bool>,
+    pub auto_link: Option<String>,
+    pub linking_allowed: Option<bool>,
+    pub creation_allowed: Option<bool>,
+}
+
+pub struct OidcInput {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+}
+
+pub struct OAuthInput {
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    pub id_attribute: Option<String>,
+}
+
+fn invalid(field: &str, why: &str) -> Error {
+    Error::new(Code::InvalidIdp, format!("{field} {why}")).with("field", field)
+}
+
+fn options(input: Option<OptionsInput>) -> Result<IdpOptions, Error> {
+    let d = IdpOptions::default();
+    let o = input.unwrap_or_default();
+    let auto_link = match o.auto_link.as_deref() {
+        None | Some("none") => AutoLink::None,
+        Some("email") => AutoLink::Email,
+        Some("username") => AutoLink::Username,
+        Some(_) => {
+            return Err(invalid(
+                "options.auto_link",
+                "must be none, email or username",
+            ))
+        }
+    };
+    Ok(IdpOptions {
+        auto_create: o.auto_create.unwrap_or(d.auto_create),
+        auto_update: o.auto_update.unwrap_or(d.auto_update),
+        auto_link,
+        linking_allowed: o.linking_allowed.unwrap_or(d.linking_allowed),
+        creation_allowed: o.creation_allowed.unwrap_or(d.creation_allowed),
+    })
+}
+
+/// The IdP `input` describes, its secret sealed for the instance.
+fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
+    let seal = |secret: &str| gw.bus.seal_idp_secret(instance, secret);
+    let kind = match (input.kind.as_str(), input.oidc, input.oauth) {
+        ("oidc", Some(o), None) => IdpKind::Oidc(OidcIdp {
+            issuer: o.issuer,
+            client_id: o.client_id,
+            sealed_secret: seal(&o.client_secret)?,
+            scopes: o.scopes,
+        }),
+        ("oauth", None, Some(o)) => IdpKind::Oauth(OAuthIdp {
+            authorization_endpoint: o.authorization_endpoint,
+            token_endpoint: o.token_endpoint,
+            userinfo_endpoint: o.userinfo_endpoint,
+            client_id: o.client_id,
+            sealed_secret: seal(&o.client_secret)?,
+            scopes: o.scopes,
+            id_attribute: o.id_attribute.unwrap_or_else(|| "sub".into()),
+        }),
+        ("oidc" | "oauth", _, _) => {
+            return Err(invalid(
+                "type",
+                "needs its own settings object (oidc or oauth) and no other",
+            ))
+        }
+        _ => return Err(invalid("type", "must be oidc or oauth")),
+    };
+    Ok(Idp {
+        name: input.name,
+        kind,
+        options: options(input.options)?,
+    })
+}
+
+fn org_of(owner: IdpOwner<'_>) -> Option<&str> {
+    match owner {
+        IdpOwner::Instance => None,
+        IdpOwner::Org(org) => Some(org),
+    }
+}
+
+/// Writes `cmd` to the IdPs of `owner`, the caller holding `on_org` on the org (or
+/// `on_instance` on the instance).
+async fn write(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    cmd: IdpCommand,
+    (on_org, on_instance): (Permission, Permission),
+) -> Result<command::Written, Error> {
+    check(gw, auth, org_of(owner), on_org, on_instance)?;
+    gw.bus
+        .change_idps(&auth.caller, &auth.instance, owner, cmd, auth.if_match)
+        .await
+}
+
+const WRITE: (Permission, Permission) = (Permission::ORG_IDP_WRITE, Permission::IAM_IDP_WRITE);
+
+/// Adds an IdP; answers its id.
+pub async fn add(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    input: IdpInput,
+) -> Result<WriteReply, Error> {
+    check(gw, auth, org_of(owner), WRITE.0, WRITE.1)?;
+    let id = new_id();
+    let idp = idp_of(gw, &auth.instance, input)?;
+    let cmd = IdpCommand::Add {
+        id: id.clone(),
+        idp,
+    };
+    Ok(reply(Some(id), write(gw, auth, owner, cmd, WRITE).await?))
+}
+
+/// Changes an IdP (an empty `client_secret` keeps the one held).
+pub async fn change(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    id: &str,
+    input: IdpInput,
+) -> Result<WriteReply, Error> {
+    check(gw, auth, org_of(owner), WRITE.0, WRITE.1)?;
+    let idp = idp_of(gw, &auth.instance, input)?;
+    let cmd = IdpCommand::Change { id: id.into(), idp };
+    Ok(reply(None, write(gw, auth, owner, cmd, WRITE).await?))
+}
+
+pub async fn remove(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    id: &str,
+) -> Result<WriteReply, Error> {
+    let cmd = IdpCommand::Remove { id: id.into() };
+    let perms = (Permission::ORG_IDP_DELETE, Permission::IAM_IDP_DELETE);
+    Ok(reply(None, write(gw, auth, owner, cmd, perms).await?))
+}
+
+fn read_check(gw: &Gateway, auth: &Authenticated, owner: IdpOwner<'_>) -> Result<(), Error> {
+    check(
+        gw,
+        auth,
+        org_of(owner),
+        Permission::ORG_IDP_READ,
+        Permission::IAM_IDP_READ,
+    )
+}
+
+/// The IdPs of `owner`; `issuer` is the instance's URL the caller reached (each IdP's answer
+/// names the callback to register at the IdP there).
+pub async fn list(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    issuer: &str,
+    q: ListParams,
+) -> Result<PageView<IdpView>, Error> {
+    read_check(gw, auth, owner)?;
+    let (idps, _) = gw.bus.idps(&auth.instance, owner).await?;
+    let items = idps
+        .iter()
+        .map(|(id, idp)| IdpView::of(id, idp, issuer))
+        .collect();
+    PageView::paged(items, &q, |v| v.id.clone())
+}
+
+pub async fn get(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    id: &str,
+    issuer: &str,
+) -> Result<IdpView, Error> {
+    read_check(gw, auth, owner)?;
+    let (idps, _) = gw.bus.idps(&auth.instance, owner).await?;
+    let idp = idps.get(id).ok_or_else(|| {
+        Error::new(Code::IdpNotFound, format!("no identity provider {id}")).with("idp_id", id)
+    })?;
+    Ok(IdpView::of(id, idp, issuer))
+}

@@ -1,0 +1,149 @@
+//! `IdpService`: external identity providers of the instance and of its orgs (REST
+//! `/v1/instance/idps` and `/v1/orgs/{org_id}/idps`).
+
+use command::IdpOwner;
+
+use super::call::{list_params, required, Api};
+use super::pb;
+use crate::api::idps::{self, IdpInput, OAuthInput, OidcInput, OptionsInput};
+use crate::auth::Authenticated;
+use crate::views::idps::IdpView;
+use crate::Gateway;
+
+impl From<IdpView> for pb::Idp {
+    fn from(v: IdpView) -> Self {
+        let o = v.options;
+        let config = match (v.oidc, v.oauth) {
+            (Some(c), _) => Some(pb::idp::Config::Oidc(pb::OidcIdp {
+                issuer: c.issuer,
+                client_id: c.client_id,
+                client_secret: String::new(),
+                scopes: c.scopes,
+            })),
+            (None, Some(c)) => Some(pb::idp::Config::Oauth(pb::OAuthIdp {
+                authorization_endpoint: c.authorization_endpoint,
+                token_endpoint: c.token_endpoint,
+                userinfo_endpoint: c.userinfo_endpoint,
+                client_id: c.client_id,
+                client_secret: String::new(),
+                scopes: c.scopes,
+                id_attribute: Some(c.id_attribute),
+            })),
+            (None, None) => None,
+        };
+        pb::Idp {
+            id: v.id,
+            name: v.name,
+            r#type: v.kind,
+            options: Some(pb::IdpOptions {
+                auto_create: Some(o.auto_create),
+                auto_update: Some(o.auto_update),
+                auto_link: Some(o.auto_link),
+                linking_allowed: Some(o.linking_allowed),
+                creation_allowed: Some(o.creation_allowed),
+            }),
+            config,
+            callback_url: v.callback_url,
+        }
+    }
+}
+
+page!(IdpView => pb::ListInstanceIdpsResponse);
+page!(IdpView => pb::ListOrgIdpsResponse);
+
+/// An IdP's settings as sent.
+fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
+    let s = required(s, "settings")?;
+    let options = s.options.map(|o| OptionsInput {
+        auto_create: o.auto_create,
+        auto_update: o.auto_update,
+        auto_link: o.auto_link,
+        linking_allowed: o.linking_allowed,
+        creation_allowed: o.creation_allowed,
+    });
+    let (kind, oidc, oauth) = match required(s.config, "config")? {
+        pb::idp_settings::Config::Oidc(c) => (
+            "oidc",
+            Some(OidcInput {
+                issuer: c.issuer,
+                client_id: c.client_id,
+                client_secret: c.client_secret,
+                scopes: c.scopes,
+            }),
+            None,
+        ),
+        pb::idp_settings::Config::Oauth(c) => (
+            "oauth",
+            None,
+            Some(OAuthInput {
+                authorization_endpoint: c.authorization_endpoint,
+                token_endpoint: c.token_endpoint,
+                userinfo_endpoint: c.userinfo_endpoint,
+                client_id: c.client_id,
+                client_secret: c.client_secret,
+                scopes: c.scopes,
+                id_attribute: c.id_attribute,
+            }),
+        ),
+    };
+    Ok(IdpInput {
+        name: s.name,
+        kind: kind.into(),
+        options,
+        oidc,
+        oauth,
+    })
+}
+
+/// The instance's URL at the host the call reached (gRPC names no HTTP port: the configured
+/// external one, else the scheme's).
+fn issuer(gw: &Gateway, auth: &Authenticated) -> String {
+    let host = crate::edge::host_name(&auth.host).unwrap_or_default();
+    gw.edge.external_url_of(&host)
+}
+
+#[tonic::async_trait]
+impl pb::idp_service_server::IdpService for Api {
+    rpc!(instance add_instance_idp(pb::AddInstanceIdpRequest) -> pb::WriteReply,
+        |gw, auth, r| idps::add(&gw, &auth, IdpOwner::Instance, input(r.settings)?).await);
+
+    rpc!(instance list_instance_idps(pb::ListInstanceIdpsRequest) -> pb::ListInstanceIdpsResponse,
+    |gw, auth, r| {
+        let iss = issuer(&gw, &auth);
+        idps::list(&gw, &auth, IdpOwner::Instance, &iss, list_params(r.limit, r.cursor)).await
+    });
+
+    rpc!(instance get_instance_idp(pb::GetInstanceIdpRequest) -> pb::Idp,
+        |gw, auth, r| idps::get(&gw, &auth, IdpOwner::Instance, &r.id, &issuer(&gw, &auth)).await);
+
+    rpc!(instance change_instance_idp(pb::ChangeInstanceIdpRequest) -> pb::WriteReply,
+        |gw, auth, r| idps::change(&gw, &auth, IdpOwner::Instance, &r.id, input(r.settings)?).await);
+
+    rpc!(instance remove_instance_idp(pb::RemoveInstanceIdpRequest) -> pb::WriteReply,
+        |gw, auth, r| idps::remove(&gw, &auth, IdpOwner::Instance, &r.id).await);
+
+    rpc!(instance add_org_idp(pb::AddOrgIdpRequest) -> pb::WriteReply,
+        |gw, auth, r| idps::add(&gw, &auth, IdpOwner::Org(&r.org_id), input(r.settings)?).await);
+
+    rpc!(instance list_org_idps(pb::ListOrgIdpsRequest) -> pb::ListOrgIdpsResponse,
+    |gw, auth, r| {
+        let iss = issuer(&gw, &auth);
+        let owner = IdpOwner::Org(&r.org_id);
+        idps::list(&gw, &auth, owner, &iss, list_params(r.limit, r.cursor)).await
+    });
+
+    rpc!(instance get_org_idp(pb::GetOrgIdpRequest) -> pb::Idp,
+    |gw, auth, r| {
+        let iss = issuer(&gw, &auth);
+        idps::get(&gw, &auth, IdpOwner::Org(&r.org_id), &r.id, &iss).await
+    });
+
+    rpc!(instance change_org_idp(pb::ChangeOrgIdpRequest) -> pb::WriteReply,
+    |gw, auth, r| {
+        let owner = IdpOwner::Org(&r.org_id);
+        idps::change(&gw, &auth, owner, &r.id, input(r.settings)?).await
+    });
+
+    rpc!(instance remove_org_idp(pb::RemoveOrgIdpRequest) -> pb::WriteReply,
+        |gw, auth, r| idps::remove(&gw, &auth, IdpOwner::Org(&r.org_id), &r.id).await);
+}

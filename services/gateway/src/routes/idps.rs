@@ -1,0 +1,302 @@
+//! External identity providers of the instance (`/v1/instance/idps`) and of an org
+//! (`/v1/orgs/{org_id}/idps`): a generic OpenID Connect provider or a generic OAuth 2 one.
+//! The client secret is write-only; each answer names the callback URL to register at the IdP.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use command::IdpOwner;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::api::idps::{self, IdpInput, OAuthInput, OidcInput, OptionsInput};
+use crate::auth::Authenticated;
+use crate::body::Body;
+use crate::views::idps::IdpView;
+use crate::views::{respond, ErrorBody, ListParams, PageView, WriteReply};
+use crate::{ApiError, Gateway};
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/instance/idps", web::post().to(add_instance_idp))
+        .route("/instance/idps", web::get().to(list_instance_idps))
+        .route("/instance/idps/{id}", web::get().to(get_instance_idp))
+        .route("/instance/idps/{id}", web::patch().to(change_instance_idp))
+        .route("/instance/idps/{id}", web::delete().to(remove_instance_idp))
+        .route("/orgs/{org_id}/idps", web::post().to(add_org_idp))
+        .route("/orgs/{org_id}/idps", web::get().to(list_org_idps))
+        .route("/orgs/{org_id}/idps/{id}", web::get().to(get_org_idp))
+        .route("/orgs/{org_id}/idps/{id}", web::patch().to(change_org_idp))
+        .route("/orgs/{org_id}/idps/{id}", web::delete().to(remove_org_idp));
+}
+
+/// What a login through the IdP may do to users.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct IdpOptionsBody {
+    /// An unknown identity becomes a new user at once. Default true.
+    auto_create: Option<bool>,
+    /// A linked user's profile follows the IdP's claims at each login. Default true.
+    auto_update: Option<bool>,
+    /// `none` (default), `email` (a user whose verified email the IdP vouches for) or
+    /// `username`.
+    auto_link: Option<String>,
+    /// Existing users may link this IdP to themselves. Default true.
+    linking_allowed: Option<bool>,
+    /// Users may be created from this IdP's identities. Default true.
+    creation_allowed: Option<bool>,
+}
+
+/// A generic OpenID Connect provider.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OidcBody {
+    /// Its issuer (https): discovery is read from `{issuer}/.well-known/openid-configuration`.
+    issuer: String,
+    client_id: String,
+    /// Write-only. Leave it out of a PATCH to keep the one held.
+    #[serde(default)]
+    client_secret: String,
+    /// Asked for besides `openid` (for example `email`, `profile`).
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+/// A generic OAuth 2 provider: the user is its userinfo answer.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OAuthBody {
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    client_id: String,
+    /// Write-only. Leave it out of a PATCH to keep the one held.
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    /// The userinfo member that identifies the user (`id` at GitHub). Default `sub`.
+    id_attribute: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct IdpBody {
+    /// What the login's button says.
+    name: String,
+    /// `oidc` or `oauth`, with the object of that name.
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    options: Option<IdpOptionsBody>,
+    #[serde(default)]
+    oidc: Option<OidcBody>,
+    #[serde(default)]
+    oauth: Option<OAuthBody>,
+}
+
+impl From<IdpBody> for IdpInput {
+    fn from(b: IdpBody) -> Self {
+        IdpInput {
+            name: b.name,
+            kind: b.kind,
+            options: b.options.map(|o| OptionsInput {
+                auto_create: o.auto_create,
+                auto_update: o.auto_update,
+                auto_link: o.auto_link,
+                linking_allowed: o.linking_allowed,
+                creation_allowed: o.creation_allowed,
+            }),
+            oidc: b.oidc.map(|o| OidcInput {
+                issuer: o.issuer,
+                client_id: o.client_id,
+                client_secret: o.client_secret,
+                scopes: o.scopes,
+            }),
+            oauth: b.oauth.map(|o| OAuthInput {
+                authorization_endpoint: o.authorization_endpoint,
+                token_endpoint: o.token_endpoint,
+                userinfo_endpoint: o.userinfo_endpoint,
+                client_id: o.client_id,
+                client_secret: o.client_secret,
+                scopes: o.scopes,
+                id_attribute: o.id_attribute,
+            }),
+        }
+    }
+}
+
+fn issuer(gw: &Gateway, req: &HttpRequest) -> Result<String> {
+    Ok(crate::oidc::issuer(gw, req)?)
+}
+
+/// Adds an identity provider to the instance: every org's users may log in with it.
+/// `IDP-0001` names the field that is wrong. `iam.idp.write`.
+#[utoipa::path(post, path = "/v1/instance/idps", tag = "idps", request_body = IdpBody,
+    responses((status = 201, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.idp.write"))))]
+async fn add_instance_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    body: Body<IdpBody>,
+) -> Result<HttpResponse> {
+    let input = body.into_inner().into();
+    Ok(respond(
+        idps::add(&gw, &auth, IdpOwner::Instance, input).await?,
+        true,
+    ))
+}
+
+/// The instance's identity providers (never a client secret). `iam.idp.read`.
+#[utoipa::path(get, path = "/v1/instance/idps", tag = "idps", params(ListParams),
+    responses((status = 200, body = PageView<IdpView>), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.idp.read"))))]
+async fn list_instance_idps(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let iss = issuer(&gw, &req)?;
+    let page = idps::list(&gw, &auth, IdpOwner::Instance, &iss, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One of the instance's identity providers. `iam.idp.read`.
+#[utoipa::path(get, path = "/v1/instance/idps/{id}", tag = "idps", params(("id" = String, Path)),
+    responses((status = 200, body = IdpView), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.idp.read"))))]
+async fn get_instance_idp(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let iss = issuer(&gw, &req)?;
+    let idp = idps::get(&gw, &auth, IdpOwner::Instance, &id, &iss).await?;
+    Ok(HttpResponse::Ok().json(idp))
+}
+
+/// Replaces an identity provider's configuration; without `client_secret` the one held
+/// stays. `iam.idp.write`.
+#[utoipa::path(patch, path = "/v1/instance/idps/{id}", tag = "idps", params(("id" = String, Path)),
+    request_body = IdpBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.idp.write"))))]
+async fn change_instance_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: Body<IdpBody>,
+) -> Result<HttpResponse> {
+    let input = body.into_inner().into();
+    Ok(respond(
+        idps::change(&gw, &auth, IdpOwner::Instance, &id, input).await?,
+        false,
+    ))
+}
+
+/// Removes an identity provider: nobody logs in with it any more. `iam.idp.delete`.
+#[utoipa::path(delete, path = "/v1/instance/idps/{id}", tag = "idps", params(("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("iam.idp.delete"))))]
+async fn remove_instance_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    Ok(respond(
+        idps::remove(&gw, &auth, IdpOwner::Instance, &id).await?,
+        false,
+    ))
+}
+
+/// Adds an identity provider to an org: its users may log in with it. `org.idp.write` on
+/// the org.
+#[utoipa::path(post, path = "/v1/orgs/{org_id}/idps", tag = "idps", params(("org_id" = String, Path)),
+    request_body = IdpBody,
+    responses((status = 201, body = WriteReply), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.idp.write"))))]
+async fn add_org_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    org_id: web::Path<String>,
+    body: Body<IdpBody>,
+) -> Result<HttpResponse> {
+    let input = body.into_inner().into();
+    Ok(respond(
+        idps::add(&gw, &auth, IdpOwner::Org(&org_id), input).await?,
+        true,
+    ))
+}
+
+/// An org's identity providers (never a client secret). `org.idp.read` on the org.
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/idps", tag = "idps", params(("org_id" = String, Path), ListParams),
+    responses((status = 200, body = PageView<IdpView>), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.idp.read"))))]
+async fn list_org_idps(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    org_id: web::Path<String>,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let iss = issuer(&gw, &req)?;
+    let owner = IdpOwner::Org(&org_id);
+    let page = idps::list(&gw, &auth, owner, &iss, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One of an org's identity providers. `org.idp.read` on the org.
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/idps/{id}", tag = "idps",
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = IdpView), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.idp.read"))))]
+async fn get_org_idp(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (org_id, id) = path.into_inner();
+    let iss = issuer(&gw, &req)?;
+    let idp = idps::get(&gw, &auth, IdpOwner::Org(&org_id), &id, &iss).await?;
+    Ok(HttpResponse::Ok().json(idp))
+}
+
+/// Replaces an org's identity provider's configuration; without `client_secret` the one
+/// held stays. `org.idp.write` on the org.
+#[utoipa::path(patch, path = "/v1/orgs/{org_id}/idps/{id}", tag = "idps",
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    request_body = IdpBody,
+    responses((status = 200, body = WriteReply), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.idp.write"))))]
+async fn change_org_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    body: Body<IdpBody>,
+) -> Result<HttpResponse> {
+    let (org_id, id) = path.into_inner();
+    let input = body.into_inner().into();
+    Ok(respond(
+        idps::change(&gw, &auth, IdpOwner::Org(&org_id), &id, input).await?,
+        false,
+    ))
+}
+
+/// Removes an org's identity provider. `org.idp.delete` on the org.
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}/idps/{id}", tag = "idps",
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("org.idp.delete"))))]
+async fn remove_org_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (org_id, id) = path.into_inner();
+    Ok(respond(
+        idps::remove(&gw, &auth, IdpOwner::Org(&org_id), &id).await?,
+        false,
+    ))
+}

@@ -1,0 +1,105 @@
+//! What the IdP routes answer: an IdP's configuration without its client secret, and the
+//! callback to register at the IdP.
+
+use domain::idp::{AutoLink, Idp, IdpKind};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The hosted login's page the IdP sends the browser back to.
+pub const CALLBACK_PATH: &str = "/ui/login/idp/callback";
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdpOptions)]
+pub struct IdpOptionsView {
+    pub auto_create: bool,
+    pub auto_update: bool,
+    /// `none`, `email` or `username`.
+    pub auto_link: String,
+    pub linking_allowed: bool,
+    pub creation_allowed: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = OidcIdp)]
+pub struct OidcIdpView {
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuthIdp)]
+pub struct OAuthIdpView {
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub id_attribute: String,
+}
+
+/// An external identity provider (its client secret is never shown).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Idp)]
+pub struct IdpView {
+    pub id: String,
+    pub name: String,
+    /// `oidc` or `oauth`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub options: IdpOptionsView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcIdpView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthIdpView>,
+    /// Register this at the IdP as the redirect URI.
+    pub callback_url: String,
+}
+
+impl IdpView {
+    /// The view of IdP `id`, its callback at the instance URL `issuer`.
+    pub fn of(id: &str, idp: &Idp, issuer: &str) -> IdpView {
+        let o = &idp.options;
+        let (oidc, oauth) = match &idp.kind {
+            IdpKind::Oidc(c) => (
+                Some(OidcIdpView {
+                    issuer: c.issuer.clone(),
+                    client_id: c.client_id.clone(),
+                    scopes: c.scopes.clone(),
+                }),
+                None,
+            ),
+            IdpKind::Oauth(c) => (
+                None,
+                Some(OAuthIdpView {
+                    authorization_endpoint: c.authorization_endpoint.clone(),
+                    token_endpoint: c.token_endpoint.clone(),
+                    userinfo_endpoint: c.userinfo_endpoint.clone(),
+                    client_id: c.client_id.clone(),
+                    scopes: c.scopes.clone(),
+                    id_attribute: c.id_attribute.clone(),
+                }),
+            ),
+        };
+        IdpView {
+            id: id.into(),
+            name: idp.name.clone(),
+            kind: idp.kind.name().into(),
+            options: IdpOptionsView {
+                auto_create: o.auto_create,
+                auto_update: o.auto_update,
+                auto_link: match o.auto_link {
+                    AutoLink::None => "none",
+                    AutoLink::Email => "email",
+                    AutoLink::Username => "username",
+                }
+                .into(),
+                linking_allowed: o.linking_allowed,
+                creation_allowed: o.creation_allowed,
+            },
+            oidc,
+            oauth,
+            callback_url: format!("{issuer}{CALLBACK_PATH}"),
+        }
+    }
+}

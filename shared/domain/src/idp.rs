@@ -1,0 +1,402 @@
+//! External identity providers of an instance or an org: a generic OpenID Connect provider
+//! (found by its issuer's discovery) or a generic OAuth 2 provider (its endpoints named, the
+//! user read from its userinfo answer), each with its client credentials and the options that
+//! say what a login through it may do to users. The client secret arrives sealed with the
+//! master key (the service layer seals it); no read answers it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::web_uri;
+use crate::error::{Code, Error, Result};
+use crate::validate;
+
+/// The most IdPs one instance or org holds.
+pub const MAX_IDPS: usize = 50;
+/// The most scopes an IdP is asked for, and their longest.
+const MAX_SCOPES: usize = 20;
+const MAX_SCOPE: usize = 200;
+
+/// How a login through the IdP finds an existing user it is not linked to yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoLink {
+    /// It does not: without a link, a new user (if allowed) or nothing.
+    #[default]
+    None,
+    /// The user whose verified email is the one the IdP vouches for.
+    Email,
+    /// The user whose login name is the IdP's `preferred_username`.
+    Username,
+}
+
+/// What a login through the IdP may do to users.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpOptions {
+    /// An unknown identity becomes a new user at once (else the user is asked first).
+    pub auto_create: bool,
+    /// A linked user's profile follows the IdP's claims at each login.
+    pub auto_update: bool,
+    pub auto_link: AutoLink,
+    /// Existing users may link this IdP to themselves.
+    pub linking_allowed: bool,
+    /// Users may be created from this IdP's identities at all.
+    pub creation_allowed: bool,
+}
+
+impl Default for IdpOptions {
+    fn default() -> Self {
+        IdpOptions {
+            auto_create: true,
+            auto_update: true,
+            auto_link: AutoLink::None,
+            linking_allowed: true,
+            creation_allowed: true,
+        }
+    }
+}
+
+/// A generic OpenID Connect provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcIdp {
+    /// Its issuer: discovery is read from `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret, sealed for this instance.
+    pub sealed_secret: String,
+    /// Asked for besides `openid`.
+    pub scopes: Vec<String>,
+}
+
+/// A generic OAuth 2 provider: the user is its userinfo answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthIdp {
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub client_id: String,
+    pub sealed_secret: String,
+    pub scopes: Vec<String>,
+    /// The userinfo answer's member that identifies the user (`id` at GitHub, `sub` at most).
+    pub id_attribute: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdpKind {
+    Oidc(OidcIdp),
+    Oauth(OAuthIdp),
+}
+
+impl IdpKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            IdpKind::Oidc(_) => "oidc",
+            IdpKind::Oauth(_) => "oauth",
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        match self {
+            IdpKind::Oidc(o) => &o.client_id,
+            IdpKind::Oauth(o) => &o.client_id,
+        }
+    }
+
+    pub fn sealed_secret(&self) -> &str {
+        match self {
+            IdpKind::Oidc(o) => &o.sealed_secret,
+            IdpKind::Oauth(o) => &o.sealed_secret,
+        }
+    }
+
+    fn sealed_secret_mut(&mut self) -> &mut String {
+        match self {
+            IdpKind::Oidc(o) => &mut o.sealed_secret,
+            IdpKind::Oauth(o) => &mut o.sealed_secret,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Idp {
+    /// What the login's button says ("Sign in with {name}").
+    pub name: String,
+    pub kind: IdpKind,
+    pub options: IdpOptions,
+}
+
+pub type Idps = BTreeMap<String, Idp>;
+
+/// A change to the IdPs of an instance or an org (`iam.idp.*`, `org.idp.*`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdpCommand {
+    Add {
+        id: String,
+        idp: Idp,
+    },
+    /// A new configuration; an empty sealed secret keeps the one held.
+    Change {
+        id: String,
+        idp: Idp,
+    },
+    Remove {
+        id: String,
+    },
+}
+
+/// What an IdP command decided.
+pub enum IdpChange {
+    Added { id: String, idp: Idp },
+    Changed { id: String, idp: Idp },
+    Removed { id: String },
+}
+
+fn invalid(field: &str, why: &str) -> Error {
+    Error::new(Code::InvalidIdp, format!("{field} {why}")).with("field", field)
+}
+
+fn not_found(id: &str) -> Error {
+    Error::new(Code::IdpNotFound, format!("no identity provider {id}")).with("idp_id", id)
+}
+
+fn text(value: &str, field: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > validate::MAX_NAME || v.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            "must be 1 to 200 characters without control characters",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn endpoint(value: &str, field: &str) -> Result<String> {
+    web_uri(value.trim(), field).map_err(|e| invalid(field, &e.message))
+}
+
+fn scopes(list: &[String]) -> Result<Vec<String>> {
+    if list.len() > MAX_SCOPES {
+        return Err(invalid("scopes", "may name 20 scopes at most"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in list {
+        let s = s.trim();
+        let printable = s
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+        if s.is_empty() || s.len() > MAX_SCOPE || !printable {
+            return Err(invalid(
+                "scopes",
+                "are words of printable characters without spaces",
+            ));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    Ok(out)
+}
+
+impl Idp {
+    /// The configuration with its fields checked and trimmed.
+    pub fn validated(self) -> Result<Idp> {
+        let name = validate::name(&self.name, Code::InvalidIdp, "name")?;
+        let secret = |s: &str| match s.is_empty() {
+            true => Err(invalid("client_secret", "is required")),
+            false => Ok(s.to_string()),
+        };
+        let kind = match self.kind {
+            IdpKind::Oidc(o) => {
+                let issuer = endpoint(&o.issuer, "issuer")?;
+                if issuer.contains('?') {
+                    return Err(invalid("issuer", "must not have a query"));
+                }
+                IdpKind::Oidc(OidcIdp {
+                    issuer: issuer.trim_end_matches('/').to_string(),
+                    client_id: text(&o.client_id, "client_id")?,
+                    sealed_secret: secret(&o.sealed_secret)?,
+                    scopes: scopes(&o.scopes)?,
+                })
+            }
+            IdpKind::Oauth(o) => IdpKind::Oauth(OAuthIdp {
+                authorization_endpoint: endpoint(
+                    &o.authorization_endpoint,
+                    "authorization_endpoint",
+                )?,
+                token_endpoint: endpoint(&o.token_endpoint, "token_endpoint")?,
+                userinfo_endpoint: endpoint(&o.userinfo_endpoint, "userinfo_endpoint")?,
+                client_id: text(&o.client_id, "client_id")?,
+                sealed_secret: secret(&o.sealed_secret)?,
+                scopes: scopes(&o.scopes)?,
+                id_attribute: text(&o.id_attribute, "id_attribute")?,
+            }),
+        };
+        Ok(Idp {
+            name,
+            kind,
+            options: self.options,
+        })
+    }
+}
+
+/// Decides an IdP command against the IdPs held.
+pub fn decide_idp(idps: &Idps, cmd: &IdpCommand) -> Result<Option<IdpChange>> {
+    Ok(match cmd {
+        IdpCommand::Add { id, idp } => {
+            if idps.contains_key(id) {
+                return Err(Error::internal(
+                    "the identity provider id is in use already",
+                ));
+            }
+            if idps.len() >= MAX_IDPS {
+                return Err(Error::new(
+                    Code::TooManyIdps,
+                    format!("at most {MAX_IDPS} identity providers: remove one first"),
+                ));
+            }
+            Some(IdpChange::Added {
+                id: id.clone(),
+                idp: idp.clone().validated()?,
+            })
+        }
+        IdpCommand::Change { id, idp } => {
+            let held = idps.get(id).ok_or_else(|| not_found(id))?;
+            let mut idp = idp.clone();
+            if idp.kind.sealed_secret().is_empty() {
+                if held.kind.name() != idp.kind.name() {
+                    return Err(invalid(
+                        "client_secret",
+                        "is required when the type changes",
+                    ));
+                }
+                *idp.kind.sealed_secret_mut() = held.kind.sealed_secret().to_string();
+            }
+            let idp = idp.validated()?;
+            match &idp == held {
+                true => None,
+                false => Some(IdpChange::Changed {
+                    id: id.clone(),
+                    idp,
+                }),
+            }
+        }
+        IdpCommand::Remove { id } => {
+            idps.get(id).ok_or_else(|| not_found(id))?;
+            Some(IdpChange::Removed { id: id.clone() })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oidc() -> Idp {
+        Idp {
+            name: "Acme SSO".into(),
+            kind: IdpKind::Oidc(OidcIdp {
+                issuer: "https://sso.acme.example/".into(),
+                client_id: "portcullis".into(),
+                sealed_secret: "sealed".into(),
+                scopes: vec!["email".into(), "email".into()],
+            }),
+            options: IdpOptions::default(),
+        }
+    }
+
+    #[test]
+    fn an_idp_is_added_trimmed_and_its_secret_kept_on_a_change_without_one() {
+        let added = match decide_idp(
+            &Idps::new(),
+            &IdpCommand::Add {
+                id: "i1".into(),
+                idp: oidc(),
+            },
+        ) {
+            Ok(Some(IdpChange::Added { idp, .. })) => idp,
+            _ => panic!("added"),
+        };
+        let IdpKind::Oidc(o) = &added.kind else {
+            panic!("oidc")
+        };
+        assert_eq!(o.issuer, "https://sso.acme.example");
+        assert_eq!(o.scopes, vec!["email".to_string()]);
+        let held = Idps::from([("i1".to_string(), added.clone())]);
+        let mut renamed = oidc();
+        renamed.name = "Acme".into();
+        let IdpKind::Oidc(o) = &mut renamed.kind else {
+            panic!()
+        };
+        o.sealed_secret.clear();
+        let changed = match decide_idp(
+            &held,
+            &IdpCommand::Change {
+                id: "i1".into(),
+                idp: renamed,
+            },
+        ) {
+            Ok(Some(IdpChange::Changed { idp, .. })) => idp,
+            _ => panic!("changed"),
+        };
+        assert_eq!(changed.kind.sealed_secret(), "sealed");
+        // The same again changes nothing.
+        let held = Idps::from([("i1".to_string(), changed.clone())]);
+        let same = IdpCommand::Change {
+            id: "i1".into(),
+            idp: changed,
+        };
+        assert!(decide_idp(&held, &same).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_configurations_are_refused_with_their_field() {
+        let field_of = |idp: Idp| {
+            let cmd = IdpCommand::Add {
+                id: "i".into(),
+                idp,
+            };
+            let e = decide_idp(&Idps::new(), &cmd).err().expect("refused");
+            e.details
+                .iter()
+                .find(|(k, _)| k == "field")
+                .map(|(_, v)| v.clone())
+        };
+        let with = |f: &dyn Fn(&mut OidcIdp)| {
+            let mut idp = oidc();
+            if let IdpKind::Oidc(o) = &mut idp.kind {
+                f(o)
+            }
+            idp
+        };
+        for (idp, field) in [
+            (
+                with(&|o| o.issuer = "http://sso.acme.example".into()),
+                "issuer",
+            ),
+            (with(&|o| o.issuer = "file:///etc/passwd".into()), "issuer"),
+            (
+                with(&|o| o.issuer = "https://sso.acme.example/?x=1".into()),
+                "issuer",
+            ),
+            (with(&|o| o.client_id = " ".into()), "client_id"),
+            (with(&|o| o.sealed_secret.clear()), "client_secret"),
+            (with(&|o| o.scopes = vec!["a b".into()]), "scopes"),
+            (
+                Idp {
+                    name: String::new(),
+                    ..oidc()
+                },
+                "name",
+            ),
+        ] {
+            assert_eq!(field_of(idp).as_deref(), Some(field));
+        }
+        let remove = IdpCommand::Remove { id: "nope".into() };
+        assert_eq!(
+            decide_idp(&Idps::new(), &remove).err().map(|e| e.code),
+            Some(Code::IdpNotFound)
+        );
+    }
+}
