@@ -87,6 +87,11 @@ impl CommandBus {
             .await?;
         self.release(&login_claim(instance, &state.username), user_id, caller)
             .await;
+        // Its external identities may link to someone else now.
+        for link in state.idp_links.values() {
+            let claim = crate::federation::link_claim(instance, &link.idp_id, &link.external_id);
+            self.release(&claim, user_id, caller).await;
+        }
         self.each_user_grant(instance, user_id, UserGrantCommand::Remove, &mut written)
             .await?;
         self.remove_memberships(instance, user_id, &mut written)

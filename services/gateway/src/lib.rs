@@ -52,6 +52,7 @@ pub struct Gateway {
     documents: oidc::discovery::Documents,
     dpop_proofs: oidc::dpop::SeenProofs,
     app_key_sets: oidc::app_jwks::AppKeySets,
+    providers: oidc::idp_client::Providers,
 }
 
 impl Gateway {
@@ -77,6 +78,7 @@ impl Gateway {
             documents: oidc::discovery::Documents::default(),
             dpop_proofs: oidc::dpop::SeenProofs::default(),
             app_key_sets: oidc::app_jwks::AppKeySets::default(),
+            providers: oidc::idp_client::Providers::default(),
         }
     }
 

@@ -112,6 +112,7 @@ impl Modify for BearerAuth {
         idps::add_instance_idp, idps::list_instance_idps, idps::get_instance_idp,
         idps::change_instance_idp, idps::remove_instance_idp, idps::add_org_idp,
         idps::list_org_idps, idps::get_org_idp, idps::change_org_idp, idps::remove_org_idp,
+        idps::list_idp_links, idps::unlink_idp,
         factors::add_totp, factors::verify_totp, factors::remove_totp,
         factors::add_otp_email, factors::remove_otp_email, factors::add_otp_sms, factors::remove_otp_sms,
         factors::recovery_codes, factors::list_factors,

@@ -36,6 +36,8 @@ mod escalation;
 mod events;
 #[path = "portcullis/export_import.rs"]
 mod export_import;
+#[path = "portcullis/federation.rs"]
+mod federation;
 #[path = "portcullis/form_post.rs"]
 mod form_post;
 #[path = "portcullis/grants.rs"]

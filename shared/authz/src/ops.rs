@@ -28,6 +28,8 @@ pub enum UserOp {
     /// Getting a token as the user (token exchange); the impersonation rule adds
     /// `admin.impersonation` for managers.
     Impersonate,
+    /// Linking or unlinking an external identity (an IdP's user).
+    ManageIdpLinks,
 }
 
 impl UserOp {
@@ -49,6 +51,7 @@ impl UserOp {
             UserOp::ManagePersonalAccessTokens => (Permission::USER_WRITE, Never),
             UserOp::ChangeState => (Permission::USER_WRITE, Never),
             UserOp::Impersonate => (Permission::IMPERSONATION, Never),
+            UserOp::ManageIdpLinks => (Permission::USER_WRITE, Allowed),
             UserOp::Delete => (
                 Permission::USER_DELETE,
                 OrPermission(Permission::USER_SELF_DELETE),

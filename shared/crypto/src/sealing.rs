@@ -43,6 +43,8 @@ pub enum Purpose {
     FormPostAnswer,
     /// An external identity provider's client secret.
     IdpSecret,
+    /// A login at an external identity provider on its way (the `state` it sends back).
+    IdpLoginState,
 }
 
 impl Purpose {
@@ -62,6 +64,7 @@ impl Purpose {
             Purpose::DpopNonce => b"portcullis/seal/dpop-nonce/v1",
             Purpose::FormPostAnswer => b"portcullis/seal/form-post-answer/v1",
             Purpose::IdpSecret => b"portcullis/seal/idp-secret/v1",
+            Purpose::IdpLoginState => b"portcullis/seal/idp-login-state/v1",
         }
     }
 }

@@ -146,6 +146,9 @@ codes! {
     InvalidIdp = "IDP-0001", InvalidArgument;
     IdpNotFound = "IDP-0002", NotFound;
     TooManyIdps = "IDP-0003", FailedPrecondition;
+    IdpLoginFailed = "IDP-0004", Unauthenticated;
+    IdpUserUnknown = "IDP-0005", FailedPrecondition;
+    IdpLinkNotFound = "IDP-0006", NotFound;
     KeysNotUsed = "KEY-0004", Unprocessable;
 }
 

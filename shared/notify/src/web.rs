@@ -144,6 +144,34 @@ pub async fn get(
     .await
 }
 
+/// Sends `request` (after [`allowed`]) as it is, reading at most `limit` bytes of the answer:
+/// for clients of other protocols (an OpenID Connect provider's discovery, keys and tokens).
+pub async fn send(
+    request: ureq::http::Request<Vec<u8>>,
+    limit: u64,
+    private_hosts: bool,
+    what: &str,
+) -> Result<ureq::http::Response<Vec<u8>>, String> {
+    let url = request.uri().to_string();
+    allowed(&url, private_hosts, what).await?;
+    tokio::task::spawn_blocking(move || {
+        let mut response = agent().run(request).map_err(|e| format!("{url}: {e}"))?;
+        let mut answer = ureq::http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            answer = answer.header(name, value);
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| format!("{url}: the answer was not read: {e}"))?;
+        answer.body(body).map_err(|e| format!("{url}: {e}"))
+    })
+    .await
+    .map_err(|e| format!("the call failed: {e}"))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -172,6 +172,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             // Keys are read from the user's actor when they sign.
             | UserEvent::MachineKeyAdded { .. }
             | UserEvent::MachineKeyRemoved { .. }
+            | UserEvent::IdpLinked { .. }
+            | UserEvent::IdpUnlinked { .. }
             | UserEvent::Impersonated { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.

@@ -205,6 +205,8 @@ pub(crate) fn apply(
         | UserEvent::WebAuthnChecked { .. }
         | UserEvent::MachineKeyAdded { .. }
         | UserEvent::MachineKeyRemoved { .. }
+        | UserEvent::IdpLinked { .. }
+        | UserEvent::IdpUnlinked { .. }
         | UserEvent::Impersonated { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;

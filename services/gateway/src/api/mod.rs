@@ -7,6 +7,7 @@
 pub mod apps;
 pub mod events;
 pub mod factors;
+pub mod idp_links;
 pub mod idps;
 pub mod login_sessions;
 pub mod machine_keys;

@@ -7,7 +7,7 @@ use super::call::{list_params, required, Api};
 use super::pb;
 use crate::api::idps::{self, IdpInput, OAuthInput, OidcInput, OptionsInput};
 use crate::auth::Authenticated;
-use crate::views::idps::IdpView;
+use crate::views::idps::{IdpLinkView, IdpView};
 use crate::Gateway;
 
 impl From<IdpView> for pb::Idp {
@@ -48,6 +48,18 @@ impl From<IdpView> for pb::Idp {
     }
 }
 
+impl From<IdpLinkView> for pb::IdpLink {
+    fn from(l: IdpLinkView) -> Self {
+        pb::IdpLink {
+            idp_id: l.idp_id,
+            external_id: l.external_id,
+            display_name: l.display_name,
+            linked_at: Some(crate::times::timestamp(l.linked_at)),
+        }
+    }
+}
+
+page!(IdpLinkView => pb::ListIdpLinksResponse);
 page!(IdpView => pb::ListInstanceIdpsResponse);
 page!(IdpView => pb::ListOrgIdpsResponse);
 

@@ -270,6 +270,12 @@ impl pb::user_service_server::UserService for Api {
     rpc!(instance remove_machine_key(pb::RemoveMachineKeyRequest) -> pb::WriteReply,
         |gw, auth, r| machine_keys::remove_user_key(&gw, &auth, &r.id, &r.key_id).await);
 
+    rpc!(instance list_idp_links(pb::ListIdpLinksRequest) -> pb::ListIdpLinksResponse,
+        |gw, auth, r| crate::api::idp_links::list(&gw, &auth, &r.id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance unlink_idp(pb::UnlinkIdpRequest) -> pb::WriteReply,
+        |gw, auth, r| crate::api::idp_links::unlink(&gw, &auth, &r.id, &r.idp_id, &r.external_id).await);
+
     rpc!(instance new_machine_secret(pb::NewMachineSecretRequest) -> pb::NewMachineSecretResponse,
         |gw, auth, r| user_changes::new_secret(&gw, &auth, &r.id).await);
 

@@ -187,6 +187,8 @@ struct LoginForm<'a> {
     username: &'a str,
     /// A passkey's challenge, where the login settings allow passkeys.
     passkey: Option<super::passkey_login::PasskeyOffer>,
+    /// The external IdPs offered.
+    idps: Vec<super::idp_login::IdpButton>,
 }
 
 fn login_page(
@@ -213,6 +215,7 @@ fn login_page(
             .allow_register
             .then(|| login_path("/ui/login/register", form.auth_request)),
         passkey: form.passkey.as_ref(),
+        idps: &form.idps,
     };
     let mut response = match page.passkey {
         Some(_) => pages::render_with_script(status, &page.frame, &page),
@@ -264,6 +267,7 @@ pub(super) async fn login_form(
         auth_request,
         username,
         passkey: super::passkey_login::offer(gw, req, instance, &setup).await,
+        idps: super::idp_login::buttons(gw, instance, request, auth_request).await,
     };
     login_page(req, &setup, language.texts(), form, None)
 }
@@ -334,6 +338,7 @@ pub(super) async fn refused(
         auth_request,
         username,
         passkey: super::passkey_login::offer(gw, req, instance, &setup).await,
+        idps: super::idp_login::buttons(gw, instance, request, auth_request).await,
     };
     login_page(req, &setup, language.texts(), form, Some(refusal))
 }

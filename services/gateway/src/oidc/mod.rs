@@ -18,6 +18,8 @@ mod end_session;
 mod expired_password;
 pub(crate) mod form_post;
 mod grants;
+pub(crate) mod idp_client;
+mod idp_login;
 mod introspect;
 pub mod jwt;
 pub mod keyring;
@@ -92,6 +94,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(pages::webauthn_script),
     )
     .route(form_post::SCRIPT, web::get().to(form_post::script))
+    .route(idp_login::START, web::get().to(idp_login::start))
+    .route(
+        crate::views::idps::CALLBACK_PATH,
+        web::get().to(idp_login::callback),
+    )
     .route(
         form_post::SEALED_PAGE,
         web::get().to(form_post::sealed_page),

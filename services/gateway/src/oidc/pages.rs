@@ -73,6 +73,8 @@ pub struct LoginPage<'a> {
     pub register_href: Option<String>,
     /// A login with a passkey, where the login settings allow passkeys.
     pub passkey: Option<&'a super::passkey_login::PasskeyOffer>,
+    /// Logins through external identity providers, one button each.
+    pub idps: &'a [super::idp_login::IdpButton],
 }
 
 /// An account of the browser, as the account selection shows it.

@@ -74,6 +74,8 @@ pub struct Texts {
     pub u2f_name: &'static str,
     pub passkey_name: &'static str,
     pub passkey_login: &'static str,
+    /// Before an IdP's name on its button.
+    pub idp_login: &'static str,
     pub passkey_register_title: &'static str,
     pub passkey_register_intro: &'static str,
     pub passkey_create_intro: &'static str,
@@ -115,6 +117,13 @@ pub enum Notice {
     LoginExpired,
     FormExpired,
     LoggedOutUnregistered,
+    /// An IdP that is not offered (any more) to this login.
+    IdpUnavailable,
+    /// The IdP refused, or its answer did not hold.
+    IdpFailed,
+    /// Nobody is linked to the IdP's user, and the IdP creates nobody (or the user may not
+    /// log in).
+    IdpNoUser,
 }
 
 impl Notice {
@@ -146,6 +155,24 @@ impl Notice {
             }
             (Notice::LoggedOutUnregistered, true) => {
                 "Sie sind abgemeldet. Die Rücksprungadresse ist nicht registriert."
+            }
+            (Notice::IdpUnavailable, false) => {
+                "This way of logging in is not available. Start again from the application."
+            }
+            (Notice::IdpUnavailable, true) => {
+                "Diese Anmeldeart ist nicht verfügbar. Beginnen Sie erneut in der Anwendung."
+            }
+            (Notice::IdpFailed, false) => {
+                "The login at the identity provider did not succeed. Start again from the application."
+            }
+            (Notice::IdpFailed, true) => {
+                "Die Anmeldung beim Identitätsanbieter ist nicht gelungen. Beginnen Sie erneut in der Anwendung."
+            }
+            (Notice::IdpNoUser, false) => {
+                "No account here may log in with this identity. Ask your administrator."
+            }
+            (Notice::IdpNoUser, true) => {
+                "Mit dieser Identität darf sich hier kein Konto anmelden. Fragen Sie Ihren Administrator."
             }
         }
     }
@@ -253,6 +280,7 @@ pub const ENGLISH: Texts = Texts {
     u2f_name: "Security key",
     passkey_name: "Passkey",
     passkey_login: "Log in with a passkey",
+    idp_login: "Log in with",
     passkey_register_title: "Register a passkey",
     passkey_register_intro: "A passkey logs you in with your device's screen lock or a security key, without a password.",
     passkey_create_intro: "Name the passkey, then follow your browser to create it.",
@@ -359,6 +387,7 @@ pub const GERMAN: Texts = Texts {
     u2f_name: "Sicherheitsschlüssel",
     passkey_name: "Passkey",
     passkey_login: "Mit einem Passkey anmelden",
+    idp_login: "Anmelden mit",
     passkey_register_title: "Passkey registrieren",
     passkey_register_intro: "Mit einem Passkey melden Sie sich über die Bildschirmsperre Ihres Geräts oder einen Sicherheitsschlüssel an, ohne Passwort.",
     passkey_create_intro: "Benennen Sie den Passkey und folgen Sie dann Ihrem Browser, um ihn zu erstellen.",

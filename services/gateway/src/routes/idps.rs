@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::api::idps::{self, IdpInput, OAuthInput, OidcInput, OptionsInput};
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::views::idps::IdpView;
+use crate::views::idps::{IdpLinkView, IdpView};
 use crate::views::{respond, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
@@ -26,7 +26,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{org_id}/idps", web::get().to(list_org_idps))
         .route("/orgs/{org_id}/idps/{id}", web::get().to(get_org_idp))
         .route("/orgs/{org_id}/idps/{id}", web::patch().to(change_org_idp))
-        .route("/orgs/{org_id}/idps/{id}", web::delete().to(remove_org_idp));
+        .route("/orgs/{org_id}/idps/{id}", web::delete().to(remove_org_idp))
+        .route("/users/{id}/idp_links", web::get().to(list_idp_links))
+        .route(
+            "/users/{id}/idp_links/{idp_id}/{external_id}",
+            web::delete().to(unlink_idp),
+        );
 }
 
 /// What a login through the IdP may do to users.
@@ -37,10 +42,11 @@ struct IdpOptionsBody {
     auto_create: Option<bool>,
     /// A linked user's profile follows the IdP's claims at each login. Default true.
     auto_update: Option<bool>,
-    /// `none` (default), `email` (a user whose verified email the IdP vouches for) or
-    /// `username`.
+    /// `none` (the default, and for now the only value taken): an identity that is not linked
+    /// yet makes a new user (where allowed), never an existing user's.
     auto_link: Option<String>,
-    /// Existing users may link this IdP to themselves. Default true.
+    /// Existing users may link this IdP to themselves. Default true. (Linking is done through
+    /// the login for now: this option is kept for when users can link IdPs themselves.)
     linking_allowed: Option<bool>,
     /// Users may be created from this IdP's identities. Default true.
     creation_allowed: Option<bool>,
@@ -299,4 +305,34 @@ async fn remove_org_idp(
         idps::remove(&gw, &auth, IdpOwner::Org(&org_id), &id).await?,
         false,
     ))
+}
+
+/// The external identities a user logs in as. `user.read`, or the user themself.
+#[utoipa::path(get, path = "/v1/users/{id}/idp_links", tag = "users", params(("id" = String, Path), ListParams),
+    responses((status = 200, body = PageView<IdpLinkView>), (status = 403, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.read (self)"))))]
+async fn list_idp_links(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let page = crate::api::idp_links::list(&gw, &auth, &id, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Unlinks an external identity from a user: it logs in as that user no more (`IDP-0006`
+/// if it was not linked). `user.write`, or the user themself.
+#[utoipa::path(delete, path = "/v1/users/{id}/idp_links/{idp_id}/{external_id}", tag = "users",
+    params(("id" = String, Path), ("idp_id" = String, Path), ("external_id" = String, Path)),
+    responses((status = 200, body = WriteReply), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("user.write (self)"))))]
+async fn unlink_idp(
+    gw: web::Data<Gateway>,
+    auth: Authenticated,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse> {
+    let (id, idp_id, external_id) = path.into_inner();
+    let w = crate::api::idp_links::unlink(&gw, &auth, &id, &idp_id, &external_id).await?;
+    Ok(respond(w, false))
 }

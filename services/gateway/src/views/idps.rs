@@ -103,3 +103,28 @@ impl IdpView {
         }
     }
 }
+
+/// An external identity a user logs in as.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdpLink)]
+pub struct IdpLinkView {
+    pub idp_id: String,
+    /// The IdP's id of the user.
+    pub external_id: String,
+    /// What the IdP calls the user (an email or a login name).
+    pub display_name: String,
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub linked_at: i64,
+}
+
+impl From<&domain::user::IdpLink> for IdpLinkView {
+    fn from(l: &domain::user::IdpLink) -> Self {
+        IdpLinkView {
+            idp_id: l.idp_id.clone(),
+            external_id: l.external_id.clone(),
+            display_name: l.display_name.clone(),
+            linked_at: l.linked_at,
+        }
+    }
+}

@@ -54,6 +54,8 @@ pub struct HttpSink {
     pub port: u16,
     calls: Arc<Mutex<Vec<Call>>>,
     serving: Arc<Mutex<String>>,
+    /// Bodies served at one path each, before `serving`.
+    at: Arc<Mutex<std::collections::HashMap<String, String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -95,7 +97,11 @@ impl HttpSink {
         let stop = Arc::new(AtomicBool::new(false));
         let refused = AtomicU32::new(0);
         let serving = Arc::new(Mutex::new(String::new()));
-        let (kept, stopped, served) = (calls.clone(), stop.clone(), serving.clone());
+        let at = Arc::new(Mutex::new(
+            std::collections::HashMap::<String, String>::new(),
+        ));
+        let (kept, stopped, served, served_at) =
+            (calls.clone(), stop.clone(), serving.clone(), at.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
@@ -109,8 +115,14 @@ impl HttpSink {
                     true => "503 Service Unavailable",
                     false => "200 OK",
                 };
+                let path = call.path.split('?').next().unwrap_or("").to_string();
                 kept.lock().unwrap().push(call);
-                let body = served.lock().unwrap().clone();
+                let body = served_at
+                    .lock()
+                    .unwrap()
+                    .get(&path)
+                    .cloned()
+                    .unwrap_or_else(|| served.lock().unwrap().clone());
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {answer}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -122,8 +134,14 @@ impl HttpSink {
             port,
             calls,
             serving,
+            at,
             stop,
         }
+    }
+
+    /// Serves `body` (JSON) at `path` from now on.
+    pub fn serve_at(&self, path: &str, body: &str) {
+        self.at.lock().unwrap().insert(path.into(), body.into());
     }
 
     /// Serves `body` (JSON) from now on.

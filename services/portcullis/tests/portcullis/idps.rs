@@ -17,7 +17,7 @@ const SECRET: &str = "the-idp-client-secret-0123456789";
 
 fn oidc(name: &str) -> Value {
     json!({"name": name, "type": "oidc",
-           "options": {"auto_link": "email", "auto_create": false},
+           "options": {"auto_update": false, "auto_create": false},
            "oidc": {"issuer": "https://sso.acme.example/", "client_id": "portcullis",
                     "client_secret": SECRET, "scopes": ["email", "profile"]}})
 }
@@ -55,7 +55,8 @@ fn an_instance_idp_is_added_read_changed_and_removed_and_its_secret_never_shown(
     assert_eq!(read.body["type"], "oidc");
     assert_eq!(read.body["oidc"]["issuer"], "https://sso.acme.example");
     assert_eq!(read.body["oidc"]["scopes"], json!(["email", "profile"]));
-    assert_eq!(read.body["options"]["auto_link"], "email");
+    assert_eq!(read.body["options"]["auto_link"], "none");
+    assert_eq!(read.body["options"]["auto_update"], false);
     assert_eq!(read.body["options"]["auto_create"], false);
     assert_eq!(read.body["options"]["creation_allowed"], true);
     assert_eq!(

@@ -179,6 +179,17 @@ pub enum UserChange {
         by: String,
         client_id: String,
     },
+    /// The user logs in as an IdP's user from now on (the service claimed the identity for
+    /// them first).
+    LinkIdp {
+        idp_id: String,
+        external_id: String,
+        display_name: String,
+    },
+    UnlinkIdp {
+        idp_id: String,
+        external_id: String,
+    },
 }
 
 impl UserChange {
@@ -192,6 +203,8 @@ impl UserChange {
             | UserChange::RemoveSecret
             | UserChange::AddMachineKey { .. }
             | UserChange::RemoveMachineKey { .. }
+            | UserChange::LinkIdp { .. }
+            | UserChange::UnlinkIdp { .. }
             | UserChange::Deactivate
             | UserChange::Lock
             | UserChange::EndSessions { .. } => true,
@@ -247,6 +260,8 @@ impl UserChange {
             | UserChange::AddMachineKey { .. }
             | UserChange::RemoveMachineKey { .. }
             | UserChange::Impersonated { .. }
+            | UserChange::LinkIdp { .. }
+            | UserChange::UnlinkIdp { .. }
             | UserChange::PasswordRight { .. }
             | UserChange::PasswordWrong { .. }
             | UserChange::AddCode(_)
@@ -291,6 +306,7 @@ impl UserChange {
             | UserChange::AddMachineKey { .. }
             | UserChange::RemoveMachineKey { .. } => UserOp::ManagePersonalAccessTokens,
             UserChange::Impersonated { .. } => UserOp::Impersonate,
+            UserChange::LinkIdp { .. } | UserChange::UnlinkIdp { .. } => UserOp::ManageIdpLinks,
             UserChange::PasswordRight { .. } | UserChange::PasswordWrong { .. } => {
                 UserOp::ChangePassword
             }
@@ -634,6 +650,45 @@ impl User {
                 by: by.clone(),
                 client_id: client_id.clone(),
             }],
+            UserChange::LinkIdp {
+                idp_id,
+                external_id,
+                display_name,
+            } => {
+                if self.is_machine() {
+                    return Err(wrong_type("machine users do not log in through an IdP"));
+                }
+                if self
+                    .idp_links
+                    .contains_key(&super::idp_link_key(idp_id, external_id))
+                {
+                    return Ok(vec![]);
+                }
+                vec![UserEvent::IdpLinked {
+                    idp_id: idp_id.clone(),
+                    external_id: external_id.clone(),
+                    display_name: display_name.clone(),
+                    at: ctx.now,
+                }]
+            }
+            UserChange::UnlinkIdp {
+                idp_id,
+                external_id,
+            } => {
+                if !self
+                    .idp_links
+                    .contains_key(&super::idp_link_key(idp_id, external_id))
+                {
+                    return Err(Error::new(
+                        Code::IdpLinkNotFound,
+                        "the user is not linked to that identity",
+                    ));
+                }
+                vec![UserEvent::IdpUnlinked {
+                    idp_id: idp_id.clone(),
+                    external_id: external_id.clone(),
+                }]
+            }
             UserChange::RemoveMachineKey { key_id } => {
                 machine_keys::existing(&self.machine_keys, key_id)?;
                 vec![UserEvent::MachineKeyRemoved {

@@ -110,6 +110,26 @@ pub struct User {
     /// A machine user's public keys (the JWT bearer grant), by key id.
     #[serde(default)]
     pub machine_keys: MachineKeys,
+    /// The external identities (IdPs' users) the user logs in as, by `idp_id/external_id`.
+    #[serde(default)]
+    pub idp_links: BTreeMap<String, IdpLink>,
+}
+
+/// An external identity a user logs in as: an IdP's user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpLink {
+    pub idp_id: String,
+    /// The IdP's id of the user (`sub`).
+    pub external_id: String,
+    /// What the IdP calls the user (an email or a login name), to show.
+    pub display_name: String,
+    /// Unix milliseconds.
+    pub linked_at: i64,
+}
+
+/// The key of a link in [`User::idp_links`].
+pub fn idp_link_key(idp_id: &str, external_id: &str) -> String {
+    format!("{idp_id}/{external_id}")
 }
 
 /// A new human, as asked for. The password arrives already hashed (argon2id, off the async
@@ -324,6 +344,17 @@ pub enum UserEvent {
         by: String,
         client_id: String,
     },
+    /// The user logs in as the IdP's user `external_id` from now on.
+    IdpLinked {
+        idp_id: String,
+        external_id: String,
+        display_name: String,
+        at: i64,
+    },
+    IdpUnlinked {
+        idp_id: String,
+        external_id: String,
+    },
 }
 
 impl EventType for UserEvent {
@@ -372,6 +403,8 @@ impl EventType for UserEvent {
             UserEvent::WebAuthnRemoved { .. } => "user.human.webauthn.removed",
             UserEvent::WebAuthnChecked { .. } => "user.human.webauthn.checked",
             UserEvent::MachineKeyAdded { .. } => "user.machine.key.added",
+            UserEvent::IdpLinked { .. } => "user.idp.linked",
+            UserEvent::IdpUnlinked { .. } => "user.idp.unlinked",
             UserEvent::MachineKeyRemoved { .. } => "user.machine.key.removed",
             UserEvent::Impersonated { .. } => "user.impersonated",
         }
@@ -774,6 +807,28 @@ impl Aggregate for User {
                 self.machine_keys.remove(key_id);
             }
             UserEvent::Impersonated { .. } => {}
+            UserEvent::IdpLinked {
+                idp_id,
+                external_id,
+                display_name,
+                at,
+            } => {
+                self.idp_links.insert(
+                    idp_link_key(idp_id, external_id),
+                    IdpLink {
+                        idp_id: idp_id.clone(),
+                        external_id: external_id.clone(),
+                        display_name: display_name.clone(),
+                        linked_at: *at,
+                    },
+                );
+            }
+            UserEvent::IdpUnlinked {
+                idp_id,
+                external_id,
+            } => {
+                self.idp_links.remove(&idp_link_key(idp_id, external_id));
+            }
             UserEvent::PasswordCheckSucceeded => {
                 self.failed_logins = 0;
                 self.locked_until = None;

@@ -372,6 +372,16 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 by: s("u9"),
                 client_id: s("c1@p1"),
             },
+            E::IdpLinked {
+                idp_id: s("idp1"),
+                external_id: s("248289761001"),
+                display_name: s("ada@customer.example"),
+                at: 1_700_000_000_050,
+            },
+            E::IdpUnlinked {
+                idp_id: s("idp1"),
+                external_id: s("248289761001"),
+            },
         ]
         .map(D::User),
     );
@@ -814,6 +824,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::MachineKeyAdded { .. } => 42,
             E::MachineKeyRemoved { .. } => 43,
             E::Impersonated { .. } => 44,
+            E::IdpLinked { .. } => 45,
+            E::IdpUnlinked { .. } => 46,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -894,7 +906,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 const VARIANTS: [(&str, u8); 13] = [
     ("instance", 13),
     ("org", 11),
-    ("user", 45),
+    ("user", 47),
     ("project", 19),
     ("user_grant", 3),
     ("signing_keys", 4),

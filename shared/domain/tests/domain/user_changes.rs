@@ -323,3 +323,46 @@ fn ending_sessions_is_recorded_and_takes_over_the_user() {
     assert_eq!(Ch::Lock.ends_sessions(), Some(None));
     assert_eq!(Ch::Unlock.ends_sessions(), None);
 }
+
+#[test]
+fn a_human_is_linked_to_an_idps_user_once_and_unlinked() {
+    let link = || {
+        change(Ch::LinkIdp {
+            idp_id: s("acme"),
+            external_id: s("248289761001"),
+            display_name: s("ada@acme.example"),
+        })
+    };
+    let linked = E::IdpLinked {
+        idp_id: s("acme"),
+        external_id: s("248289761001"),
+        display_name: s("ada@acme.example"),
+        at: NOW,
+    };
+    // Given a human, when linked, then the link is recorded; linking again writes nothing
+    given::<User>(&[human()])
+        .when(link())
+        .then(&[linked.clone()]);
+    given::<User>(&[human(), linked.clone()])
+        .when(link())
+        .then(&[]);
+    // A machine user logs in through no IdP.
+    given::<User>(&[machine()])
+        .when(link())
+        .then_error(Code::WrongUserType);
+    let unlink = || {
+        change(Ch::UnlinkIdp {
+            idp_id: s("acme"),
+            external_id: s("248289761001"),
+        })
+    };
+    given::<User>(&[human(), linked])
+        .when(unlink())
+        .then(&[E::IdpUnlinked {
+            idp_id: s("acme"),
+            external_id: s("248289761001"),
+        }]);
+    given::<User>(&[human()])
+        .when(unlink())
+        .then_error(Code::IdpLinkNotFound);
+}

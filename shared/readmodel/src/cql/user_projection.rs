@@ -292,6 +292,8 @@ impl CqlReadModel {
             | UserEvent::WebAuthnChecked { .. }
             | UserEvent::MachineKeyAdded { .. }
             | UserEvent::MachineKeyRemoved { .. }
+            | UserEvent::IdpLinked { .. }
+            | UserEvent::IdpUnlinked { .. }
             | UserEvent::Impersonated { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {

@@ -1,0 +1,229 @@
+//! Users from external identity providers: the user an IdP's identity is linked to (a unique
+//! claim on the identity, so that it links to one user of the instance at most), or a new
+//! user made from the identity where the IdP's options allow it, linked at once.
+
+use std::sync::Arc;
+
+use domain::idp::IdpOptions;
+use domain::unique::{unique_id, Unique};
+use domain::user::{Email, Profile, UserChange};
+use domain::{Aggregate, Code, Error};
+
+use crate::bus::CommandBus;
+use crate::credentials::HumanInput;
+use crate::oidc::login_flow;
+use crate::sagas::key;
+
+/// What an IdP vouched for about its user.
+#[derive(Clone, Debug, Default)]
+pub struct ExternalUser {
+    pub idp_id: String,
+    /// The IdP's id of the user.
+    pub external_id: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub preferred_username: Option<String>,
+}
+
+impl ExternalUser {
+    /// What to show of the identity: its email, else its login name, else its id.
+    fn display_name(&self) -> String {
+        self.email
+            .clone()
+            .or_else(|| self.preferred_username.clone())
+            .unwrap_or_else(|| self.external_id.clone())
+    }
+}
+
+/// The unique claim an identity is linked by.
+pub(crate) fn link_claim(instance: &str, idp_id: &str, external_id: &str) -> domain::AggregateKey {
+    let value = unique_id("idp_link", &format!("{idp_id}/{external_id}"));
+    key(instance, Unique::KIND, &value)
+}
+
+fn not_allowed() -> Error {
+    Error::new(
+        Code::IdpUserUnknown,
+        "no user of this instance is linked to that identity, and the identity provider creates none",
+    )
+}
+
+impl CommandBus {
+    /// The user linked to `external`, if any.
+    pub async fn linked_user(
+        &self,
+        instance: &str,
+        idp_id: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, Error> {
+        let (claim, _) = self
+            .state::<Unique>(&link_claim(instance, idp_id, external_id))
+            .await?;
+        Ok(claim.owner)
+    }
+
+    /// The user a login through an IdP is for: the one linked to the identity, else (where
+    /// `options` allow it) a new human of `org`, made from the identity's claims and linked.
+    /// A linked user who may not log in (locked, deactivated) is refused by the session.
+    pub async fn federated_user(
+        self: &Arc<Self>,
+        instance: &str,
+        org: &str,
+        options: &IdpOptions,
+        external: &ExternalUser,
+    ) -> Result<String, Error> {
+        let (idp_id, external_id) = (&external.idp_id, &external.external_id);
+        if let Some(user_id) = self.linked_user(instance, idp_id, external_id).await? {
+            if options.auto_update {
+                self.follow_idp(instance, &user_id, external).await;
+            }
+            return Ok(user_id);
+        }
+        if !(options.creation_allowed && options.auto_create) {
+            return Err(not_allowed());
+        }
+        let user_id = uuid::Uuid::now_v7().to_string();
+        let caller = login_flow(instance);
+        // The identity is claimed first: of two logins at once, one makes the user.
+        let claim = link_claim(instance, idp_id, external_id);
+        self.claim(&claim, &user_id, Code::IdpUserUnknown, &caller)
+            .await?;
+        let username = self.free_username(instance, external).await?;
+        // A name the IdP does not give is the user's login name there (a profile needs both).
+        let name = |n: &Option<String>| {
+            n.clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| username.clone())
+        };
+        let input = HumanInput {
+            org_id: org.to_string(),
+            username: username.clone(),
+            profile: Profile {
+                given_name: name(&external.given_name),
+                family_name: name(&external.family_name),
+                display_name: String::new(),
+                preferred_language: None,
+            },
+            email: Email {
+                address: external.email.clone().unwrap_or_default(),
+                verified: external.email_verified,
+            },
+            phone: None,
+            password: None,
+        };
+        if let Err(e) = self.create_human(&caller, instance, &user_id, input).await {
+            self.release(&claim, &user_id, &caller).await;
+            // What the IdP said does not make a user (no email address, say): no login.
+            return Err(match e.kind() {
+                domain::Kind::InvalidArgument | domain::Kind::Conflict => Error::new(
+                    Code::IdpUserUnknown,
+                    format!(
+                        "the identity provider's user cannot become a user here: {}",
+                        e.message
+                    ),
+                ),
+                _ => e,
+            });
+        }
+        let link = UserChange::LinkIdp {
+            idp_id: idp_id.clone(),
+            external_id: external_id.clone(),
+            display_name: external.display_name(),
+        };
+        self.change_user(&caller, instance, &user_id, link, None)
+            .await?;
+        Ok(user_id)
+    }
+
+    /// Updates a linked user's names and email address to what the IdP says now (what it
+    /// leaves out stays; what cannot be taken is logged, and the login goes on).
+    async fn follow_idp(&self, instance: &str, user_id: &str, external: &ExternalUser) {
+        let caller = login_flow(instance);
+        let given = |v: &Option<String>| v.clone().filter(|n| !n.trim().is_empty());
+        let mut changes = vec![UserChange::Profile(domain::user::ProfilePatch {
+            given_name: given(&external.given_name),
+            family_name: given(&external.family_name),
+            ..Default::default()
+        })];
+        if let Some(address) = given(&external.email) {
+            let (user, _) = match self
+                .state::<domain::user::User>(&key(instance, domain::user::User::KIND, user_id))
+                .await
+            {
+                Ok(found) => found,
+                Err(_) => return,
+            };
+            let now = (address, external.email_verified);
+            let held = match &user.kind {
+                Some(domain::user::UserKind::Human { email, .. }) => {
+                    Some((email.address.clone(), email.verified))
+                }
+                _ => None,
+            };
+            if held != Some(now.clone()) {
+                changes.push(UserChange::Email {
+                    address: now.0,
+                    verified: now.1,
+                });
+            }
+        }
+        for change in changes {
+            if let Err(e) = self
+                .change_user(&caller, instance, user_id, change, None)
+                .await
+            {
+                tracing::warn!(instance, user_id, error = %e, "a user was not updated from their identity provider");
+            }
+        }
+    }
+
+    /// Unlinks an external identity from a user (`user.write`, or the user themself): it
+    /// logs in as that user no more, and may be linked to another.
+    pub async fn unlink_idp(
+        &self,
+        caller: &authz::Caller,
+        instance: &str,
+        user_id: &str,
+        idp_id: &str,
+        external_id: &str,
+    ) -> Result<crate::Written, Error> {
+        let change = UserChange::UnlinkIdp {
+            idp_id: idp_id.into(),
+            external_id: external_id.into(),
+        };
+        let written = self
+            .change_user(caller, instance, user_id, change, None)
+            .await?;
+        let claim = link_claim(instance, idp_id, external_id);
+        self.release(&claim, user_id, &login_flow(instance)).await;
+        Ok(written)
+    }
+
+    /// A login name for a new user from an IdP: its `preferred_username`, else its email, made
+    /// unique with a suffix where taken.
+    async fn free_username(
+        &self,
+        instance: &str,
+        external: &ExternalUser,
+    ) -> Result<String, Error> {
+        let wanted = external
+            .preferred_username
+            .clone()
+            .or_else(|| external.email.clone())
+            .filter(|u| domain::validate::username(u).is_ok())
+            .unwrap_or_else(|| format!("{}-{}", external.idp_id, external.external_id));
+        let mut candidate = wanted.clone();
+        for n in 2..20 {
+            let (claim, _) = self
+                .state::<Unique>(&crate::sagas::login_claim(instance, &candidate))
+                .await?;
+            if claim.owner.is_none() {
+                return Ok(candidate);
+            }
+            candidate = format!("{wanted}-{n}");
+        }
+        Ok(format!("{wanted}-{}", uuid::Uuid::now_v7().simple()))
+    }
+}
