@@ -88,8 +88,16 @@ impl CommandBus {
         let caller = login_flow(instance);
         // The identity is claimed first: of two logins at once, one makes the user.
         let claim = link_claim(instance, idp_id, external_id);
-        self.claim(&claim, &user_id, Code::IdpUserUnknown, &caller)
-            .await?;
+        if let Err(e) = self
+            .claim(&claim, &user_id, Code::IdpUserUnknown, &caller)
+            .await
+        {
+            // Another login of the same identity got there first: its user it is.
+            return match self.linked_user(instance, idp_id, external_id).await? {
+                Some(theirs) if e.code == Code::IdpUserUnknown => Ok(theirs),
+                _ => Err(e),
+            };
+        }
         let username = self.free_username(instance, external).await?;
         // A name the IdP does not give is the user's login name there (a profile needs both).
         let name = |n: &Option<String>| {
