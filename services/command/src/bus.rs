@@ -13,7 +13,8 @@ use actix::prelude::*;
 use authz::{Authorizer, Caller};
 use domain::instance::Instance;
 use domain::oidc::{
-    AuthRequest, DeviceAuthorization, RefreshFamily, Session, TokenRevocations, UsedAssertions,
+    AuthRequest, DeviceAuthorization, IdpIntent, RefreshFamily, Session, TokenRevocations,
+    UsedAssertions,
 };
 use domain::org::Org;
 use domain::project::Project;
@@ -136,6 +137,7 @@ pub struct CommandBus {
     token_revocations: Registry<TokenRevocations>,
     used_assertions: Registry<UsedAssertions>,
     device_authorizations: Registry<DeviceAuthorization>,
+    idp_intents: Registry<IdpIntent>,
     uniques: Registry<Unique>,
     pub(crate) passwords: PasswordPool,
     /// The most live actors of one aggregate kind.
@@ -187,7 +189,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, DeviceAuthorization => device_authorizations, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, DeviceAuthorization => device_authorizations, IdpIntent => idp_intents, Unique => uniques);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -219,6 +221,7 @@ impl CommandBus {
             token_revocations: Mutex::default(),
             used_assertions: Mutex::default(),
             device_authorizations: Mutex::default(),
+            idp_intents: Mutex::default(),
             uniques: Mutex::default(),
             passwords: PasswordPool::new(
                 options.password_workers,
@@ -451,6 +454,7 @@ impl CommandBus {
             + count(&self.token_revocations)
             + count(&self.used_assertions)
             + count(&self.device_authorizations)
+            + count(&self.idp_intents)
             + count(&self.uniques)
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use domain::idp::IdpOptions;
+use domain::oidc::{IdpIntent, IdpIntentCommand};
 use domain::unique::{unique_id, Unique};
 use domain::user::{Email, Profile, UserChange};
 use domain::{Aggregate, Code, Error};
@@ -233,5 +234,44 @@ impl CommandBus {
             candidate = format!("{wanted}-{n}");
         }
         Ok(format!("{wanted}-{}", uuid::Uuid::now_v7().simple()))
+    }
+}
+
+impl CommandBus {
+    /// Records a login UI's IdP login that came back for `user_id`: the intent's id and its
+    /// token (shown once, to the login UI).
+    pub async fn succeed_idp_intent(
+        &self,
+        instance: &str,
+        idp_id: &str,
+        user_id: &str,
+    ) -> Result<(String, String), Error> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let (token, token_hash) = crypto::secrets::new_token();
+        let cmd = IdpIntentCommand::Succeed {
+            idp_id: idp_id.into(),
+            user_id: user_id.into(),
+            token_hash,
+        };
+        let k = key(instance, IdpIntent::KIND, &id);
+        self.execute::<IdpIntent>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok((id, token))
+    }
+
+    /// Uses an intent up (a session's `idp_intent` check): the IdP and the user it was for.
+    pub async fn consume_idp_intent(
+        &self,
+        instance: &str,
+        id: &str,
+        token: &str,
+    ) -> Result<IdpIntent, Error> {
+        let k = key(instance, IdpIntent::KIND, id);
+        let cmd = IdpIntentCommand::Consume {
+            token_hash: crypto::secrets::token_hash(token),
+        };
+        self.execute::<IdpIntent>(&k, &login_flow(instance), cmd, None)
+            .await?;
+        Ok(self.state::<IdpIntent>(&k).await?.0)
     }
 }

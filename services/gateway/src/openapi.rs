@@ -119,7 +119,7 @@ impl Modify for BearerAuth {
         factors::add_u2f, factors::verify_u2f, factors::remove_u2f,
         factors::add_passkey, factors::verify_passkey, factors::remove_passkey, factors::passkey_link,
         sessions::list_sessions, sessions::end_sessions, sessions::end_session,
-        login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request,
+        login_sessions::create_session, login_sessions::set_session, login_sessions::get_session, login_sessions::finalize_auth_request, login_sessions::start_idp_intent,
         settings::get_instance_settings, settings::set_instance_settings,
         settings::get_org_settings, settings::set_org_settings, settings::reset_org_settings,
         texts::get_instance_texts, texts::set_instance_texts, texts::reset_instance_texts,

@@ -136,5 +136,6 @@ domain_events! {
     TokenRevocations => oidc::TokenRevocations,
     UsedAssertions => oidc::UsedAssertions,
     DeviceAuthorization => oidc::DeviceAuthorization,
+    IdpIntent => oidc::IdpIntent,
     Unique => unique::Unique,
 }

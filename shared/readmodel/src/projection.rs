@@ -76,7 +76,8 @@ pub(crate) fn apply(
         )
         | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
         | DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
-        | DomainEvent::DeviceAuthorization(_) => Ok(()),
+        | DomainEvent::DeviceAuthorization(_)
+        | DomainEvent::IdpIntent(_) => Ok(()),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -230,7 +231,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
         // What gateways remember of tokens revoked on their own.
         DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => AUTH,
         DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
-        | DomainEvent::DeviceAuthorization(_) => NONE,
+        | DomainEvent::DeviceAuthorization(_)
+        | DomainEvent::IdpIntent(_) => NONE,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use authz::{Permission, Target};
 use command::oidc::PasswordCheck;
 use command::PublicKeyCredential;
+use domain::oidc::SessionCommand;
 use domain::settings::LONGEST_PASSWORD;
 use domain::user::{Channel, Factor};
 use domain::validate::normalized_username;
@@ -20,7 +21,9 @@ use super::require;
 use crate::auth::Authenticated;
 use crate::limits::Subject;
 use crate::reads::read;
-use crate::views::{CallbackView, ChallengesView, CreatedSessionView, LoginSessionView};
+use crate::views::{
+    CallbackView, ChallengesView, CreatedSessionView, IdpIntentStartView, LoginSessionView,
+};
 use crate::Gateway;
 
 /// Who a session is for: a login name, or a user id.
@@ -66,6 +69,8 @@ pub struct Checks {
     password: Option<String>,
     second: Option<SecondCheck>,
     challenges: Challenges,
+    /// An IdP intent that came back (its id and token): the user logged in through an IdP.
+    idp_intent: Option<(String, String)>,
 }
 
 /// The longest login name or user id worth a look.
@@ -120,8 +125,56 @@ impl Checks {
             password,
             second,
             challenges,
+            idp_intent: None,
         })
     }
+
+    /// With an IdP intent's check (its id and token).
+    pub fn with_idp_intent(mut self, intent: Option<(String, String)>) -> Checks {
+        self.idp_intent = intent;
+        self
+    }
+}
+
+/// Uses an IdP intent up: the IdP and the user it was for (`SESSION-0002` if it is unknown,
+/// used, expired or its token is another's).
+async fn intent_user(
+    gw: &Gateway,
+    instance: &str,
+    (id, token): &(String, String),
+) -> Result<(String, String), Error> {
+    if id.len() > LONGEST_NAME || token.len() > LONGEST_NAME {
+        return Err(
+            Error::new(Code::SessionCheckFailed, "the IdP intent is not valid")
+                .with("check", "idp_intent"),
+        );
+    }
+    let intent = gw.bus.consume_idp_intent(instance, id, token).await?;
+    Ok((intent.idp_id, intent.user_id))
+}
+
+/// Starts a login at an identity provider for a login UI of one's own: where to send the
+/// browser. The IdP must be one the `login` settings of `org_id` let its logins use; the
+/// browser comes back to `success_url` with `id` and `token` (the session's `idp_intent`
+/// check) or to `failure_url` with `error`.
+pub async fn start_idp_intent(
+    gw: &Gateway,
+    auth: &Authenticated,
+    issuer: &str,
+    idp_id: &str,
+    urls: crate::oidc::idp_login::IntentUrls,
+) -> Result<IdpIntentStartView, Error> {
+    require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
+    for (url, field) in [
+        (&urls.success_url, "success_url"),
+        (&urls.failure_url, "failure_url"),
+    ] {
+        domain::app::web_uri(url, field)
+            .map_err(|e| Error::new(Code::MalformedBody, e.message).with("field", field))?;
+    }
+    let auth_url =
+        crate::oidc::idp_login::start_intent(gw, &auth.instance, issuer, idp_id, urls).await?;
+    Ok(IdpIntentStartView { auth_url })
 }
 
 /// The id of the user a login name names (the read model's answer), if any.
@@ -187,10 +240,21 @@ pub async fn create(
 ) -> Result<CreatedSessionView, Error> {
     require(gw, auth, Permission::SESSION_WRITE, instance_target(auth))?;
     let instance = &auth.instance;
-    let Some(user) = checks.user.take() else {
-        return Err(
-            Error::new(Code::MalformedBody, "checks.user is required").with("field", "checks.user")
-        );
+    let intent = match checks.idp_intent.take() {
+        Some(i) => Some(intent_user(gw, instance, &i).await?),
+        None => None,
+    };
+    let user = match (checks.user.take(), &intent) {
+        (Some(user), _) => user,
+        // The intent names its user.
+        (None, Some((_, user_id))) => UserCheck::UserId(user_id.clone()),
+        (None, None) => {
+            return Err(Error::new(
+                Code::MalformedBody,
+                "checks.user (or checks.idp_intent) is required",
+            )
+            .with("field", "checks.user"))
+        }
     };
     let (user_id, account) = match user {
         UserCheck::LoginName(name) => (user_named(gw, instance, &name).await?, name),
@@ -217,10 +281,26 @@ pub async fn create(
             false => Error::new(Code::UserNotFound, "no user has this login name"),
         });
     };
+    if intent.as_ref().is_some_and(|(_, u)| *u != user_id) {
+        return Err(Error::new(
+            Code::SessionCheckFailed,
+            "the IdP intent is for another user",
+        )
+        .with("check", "idp_intent"));
+    }
     let created = gw
         .bus
         .create_session(instance, &user_id, password_checked)
         .await?;
+    if let Some((idp_id, _)) = intent {
+        gw.bus
+            .change_session(
+                instance,
+                &created.session_id,
+                SessionCommand::CheckIdp { idp_id },
+            )
+            .await?;
+    }
     let who = SessionUser {
         session_id: &created.session_id,
         user_id: &user_id,
@@ -273,6 +353,19 @@ pub async fn set(
         )
         .await?;
         gw.bus.session_password_checked(instance, id).await?;
+    }
+    if let Some(i) = checks.idp_intent.take() {
+        let (idp_id, user_id) = intent_user(gw, instance, &i).await?;
+        if user_id != session.user_id {
+            return Err(Error::new(
+                Code::SessionCheckFailed,
+                "the IdP intent is for another user than the session's",
+            )
+            .with("check", "idp_intent"));
+        }
+        gw.bus
+            .change_session(instance, id, SessionCommand::CheckIdp { idp_id })
+            .await?;
     }
     let who = SessionUser {
         session_id: id,

@@ -118,7 +118,19 @@ fn checks(
         }
     };
     let password = c.password.map(|p| p.password);
-    Checks::bounded(user, password, seconds, Challenges { codes, key })
+    let intent = c.idp_intent.map(|i| (i.id, i.token));
+    Ok(
+        Checks::bounded(user, password, seconds, Challenges { codes, key })?
+            .with_idp_intent(intent),
+    )
+}
+
+impl From<crate::views::IdpIntentStartView> for pb::StartIdpIntentResponse {
+    fn from(v: crate::views::IdpIntentStartView) -> Self {
+        pb::StartIdpIntentResponse {
+            auth_url: v.auth_url,
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -142,4 +154,16 @@ impl pb::login_session_service_server::LoginSessionService for Api {
     rpc!(instance finalize_auth_request(pb::FinalizeAuthRequestRequest) -> pb::FinalizeAuthRequestResponse,
         |gw, auth, r| login_sessions::finalize(
             &gw, &auth, &r.auth_request_id, &r.session_id, &r.session_token).await);
+
+    rpc!(instance start_idp_intent(pb::StartIdpIntentRequest) -> pb::StartIdpIntentResponse,
+    |gw, auth, r| {
+        let host = crate::edge::host_name(&auth.host).unwrap_or_default();
+        let iss = gw.edge.external_url_of(&host);
+        let urls = crate::oidc::idp_login::IntentUrls {
+            org: r.org_id,
+            success_url: r.success_url,
+            failure_url: r.failure_url,
+        };
+        login_sessions::start_idp_intent(&gw, &auth, &iss, &r.idp_id, urls).await
+    });
 }

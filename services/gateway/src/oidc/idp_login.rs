@@ -47,10 +47,21 @@ struct Underway {
     org: Option<String>,
     nonce: String,
     verifier: String,
-    /// The hash of the browser cookie's value.
+    /// The hash of the browser cookie's value (none for a login UI's intent).
     browser: String,
     /// Unix milliseconds.
     expires_at: i64,
+    /// Set for a login UI's intent (the Sessions API): where the browser goes back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    intent: Option<IntentUrls>,
+}
+
+/// Where a login UI wants the browser back after an intent, and the org the login is for.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct IntentUrls {
+    pub org: String,
+    pub success_url: String,
+    pub failure_url: String,
 }
 
 /// The IdPs a login for `org`'s app may use, with their owner: the org's, then the
@@ -146,10 +157,9 @@ pub async fn start(
         verifier: verifier.clone(),
         browser: browser_hash,
         expires_at: now_ms() + TTL_MS,
+        intent: None,
     };
-    let plain = serde_json::to_vec(&underway).map_err(|e| Error::internal(e.to_string()))?;
-    let state =
-        URL_SAFE_NO_PAD.encode(master(&gw)?.seal_for(Purpose::IdpLoginState, &instance, &plain));
+    let state = sealed(&gw, &instance, &underway)?;
     let callback = format!("{}{CALLBACK_PATH}", issuer(&gw, &req)?);
     let checks = (nonce.as_str(), verifier.as_str());
     let url = match &idp.kind {
@@ -192,50 +202,48 @@ fn underway(gw: &Gateway, req: &HttpRequest, instance: &str, state: &str) -> Opt
         .unseal_for(Purpose::IdpLoginState, instance, &sealed)
         .ok()?;
     let u: Underway = serde_json::from_slice(&plain).ok()?;
-    let browser = req.cookie(BROWSER_COOKIE)?;
-    let this_browser = same_secret(&crypto::secrets::token_hash(browser.value()), &u.browser);
+    let this_browser = u.intent.is_some()
+        || req.cookie(BROWSER_COOKIE).is_some_and(|browser| {
+            same_secret(&crypto::secrets::token_hash(browser.value()), &u.browser)
+        });
     (this_browser && u.expires_at > now_ms()).then_some(u)
 }
 
-/// The IdP's answer: the user it vouches for logged in (a new one made where allowed).
-pub async fn callback(
-    gw: web::Data<Gateway>,
-    req: HttpRequest,
-    q: web::Query<CallbackQuery>,
-) -> OAuthResult<HttpResponse> {
-    let instance = instance_of(&gw, &req).await?;
-    let Some(u) = underway(&gw, &req, &instance, &q.state) else {
-        return Ok(expired(&req));
-    };
-    let Ok(request) = gw.bus.auth_request(&instance, &u.auth_request) else {
-        return Ok(expired(&req));
-    };
-    let look = look_of(&gw, &instance, &request.params.project_id).await;
+/// What an IdP's answer comes to: the user it vouches for (linked, or made where allowed;
+/// new users go to the IdP's org, else to `org`), or the notice of why not.
+async fn vouched_user(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    u: &Underway,
+    q: &CallbackQuery,
+    org: Option<String>,
+) -> Result<Result<String, Notice>, Error> {
     let owner = match &u.org {
         Some(org) => IdpOwner::Org(org),
         None => IdpOwner::Instance,
     };
-    let (idps, _) = gw.bus.idps(&instance, owner).await?;
+    let (idps, _) = gw.bus.idps(instance, owner).await?;
     let (Some(idp), Some(code), None) = (idps.get(&u.idp_id), &q.code, &q.error) else {
         // The IdP refused, or was removed meanwhile.
-        return Ok(error_page(&req, &look, Notice::IdpFailed));
+        return Ok(Err(Notice::IdpFailed));
     };
-    let secret = gw.bus.open_idp_secret(&instance, idp)?;
-    let callback = format!("{}{CALLBACK_PATH}", issuer(&gw, &req)?);
+    let secret = gw.bus.open_idp_secret(instance, idp)?;
+    let callback = format!("{}{CALLBACK_PATH}", issuer(gw, req)?);
     let checks = (u.nonce.as_str(), u.verifier.as_str());
     let identity = match &idp.kind {
         IdpKind::Oidc(oidc) => {
-            idp_client::identity(&gw, oidc, secret, &callback, code, checks).await
+            idp_client::identity(gw, oidc, secret, &callback, code, checks).await
         }
         IdpKind::Oauth(oauth) => {
-            idp_client::oauth_identity(&gw, oauth, &secret, &callback, code, &u.verifier).await
+            idp_client::oauth_identity(gw, oauth, &secret, &callback, code, &u.verifier).await
         }
     };
     let identity = match identity {
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(instance, idp = %u.idp_id, error = %e, "a login through an identity provider failed");
-            return Ok(error_page(&req, &look, Notice::IdpFailed));
+            return Ok(Err(Notice::IdpFailed));
         }
     };
     let external = ExternalUser {
@@ -247,22 +255,44 @@ pub async fn callback(
         family_name: identity.family_name,
         preferred_username: identity.preferred_username,
     };
-    // New users belong to the org of the IdP, else to the org of the app.
-    let org = match u.org.clone() {
-        Some(org) => Some(org),
-        None => org_of_login(&gw, &instance, &request).await,
-    };
-    let org = org.ok_or_else(|| Error::internal("the login's app has no org"))?;
-    let user_id = match gw
+    let org = u
+        .org
+        .clone()
+        .or(org)
+        .ok_or_else(|| Error::internal("the login has no org"))?;
+    match gw
         .bus
-        .federated_user(&instance, &org, &idp.options, &external)
+        .federated_user(instance, &org, &idp.options, &external)
         .await
     {
+        Ok(user_id) => Ok(Ok(user_id)),
+        Err(e) if e.code == Code::IdpUserUnknown => Ok(Err(Notice::IdpNoUser)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The IdP's answer: the user it vouches for logged in (a new one made where allowed), or
+/// for a login UI's intent, the intent recorded and the browser sent back to the login UI.
+pub async fn callback(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    q: web::Query<CallbackQuery>,
+) -> OAuthResult<HttpResponse> {
+    let instance = instance_of(&gw, &req).await?;
+    let Some(u) = underway(&gw, &req, &instance, &q.state) else {
+        return Ok(expired(&req));
+    };
+    if let Some(urls) = u.intent.clone() {
+        return Ok(intent_answered(&gw, &req, &instance, &u, &q, urls).await?);
+    }
+    let Ok(request) = gw.bus.auth_request(&instance, &u.auth_request) else {
+        return Ok(expired(&req));
+    };
+    let look = look_of(&gw, &instance, &request.params.project_id).await;
+    let app_org = org_of_login(&gw, &instance, &request).await;
+    let user_id = match vouched_user(&gw, &req, &instance, &u, &q, app_org).await? {
         Ok(user_id) => user_id,
-        Err(e) if e.code == Code::IdpUserUnknown => {
-            return Ok(error_page(&req, &look, Notice::IdpNoUser))
-        }
-        Err(e) => return Err(e.into()),
+        Err(notice) => return Ok(error_page(&req, &look, notice)),
     };
     let created = match gw.bus.create_session(&instance, &user_id, false).await {
         Ok(created) => created,
@@ -286,4 +316,91 @@ pub async fn callback(
         created,
     )
     .await
+}
+
+/// A login UI's intent came back: recorded with a token for the UI (its `idp_intent` check),
+/// and the browser sent to its success URL (`?id=&token=`); or to its failure URL
+/// (`?error=`, the reason's code).
+async fn intent_answered(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    u: &Underway,
+    q: &CallbackQuery,
+    urls: IntentUrls,
+) -> Result<HttpResponse, Error> {
+    let back = |url: &str, params: &[(&str, &str)]| {
+        HttpResponse::Found()
+            .insert_header(("Location", super::authorize::with_query(url, params)))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish()
+    };
+    let failed = |notice: Notice| {
+        let reason = match notice {
+            Notice::IdpNoUser => Code::IdpUserUnknown,
+            _ => Code::IdpLoginFailed,
+        };
+        back(&urls.failure_url, &[("error", reason.as_str())])
+    };
+    let user_id = match vouched_user(gw, req, instance, u, q, Some(urls.org.clone())).await? {
+        Ok(user_id) => user_id,
+        Err(notice) => return Ok(failed(notice)),
+    };
+    let (id, token) = gw
+        .bus
+        .succeed_idp_intent(instance, &u.idp_id, &user_id)
+        .await?;
+    Ok(back(&urls.success_url, &[("id", &id), ("token", &token)]))
+}
+
+/// A login UI's login at an IdP (the Sessions API): the IdP's authorization URL to send the
+/// browser to. The IdP must be one a login for `urls.org` may use.
+pub async fn start_intent(
+    gw: &Gateway,
+    instance: &str,
+    issuer: &str,
+    idp_id: &str,
+    urls: IntentUrls,
+) -> Result<String, Error> {
+    let found = usable(gw, instance, Some(&urls.org))
+        .await?
+        .into_iter()
+        .find(|(id, ..)| id == idp_id);
+    let Some((idp_id, owner, idp)) = found else {
+        return Err(Error::new(
+            Code::IdpNotFound,
+            format!("no identity provider {idp_id} for logins of this org"),
+        )
+        .with("idp_id", idp_id));
+    };
+    let nonce = crypto::secrets::new_token().0;
+    let verifier = crypto::secrets::new_token().0;
+    let underway = Underway {
+        auth_request: String::new(),
+        idp_id,
+        org: owner,
+        nonce: nonce.clone(),
+        verifier: verifier.clone(),
+        browser: String::new(),
+        expires_at: now_ms() + TTL_MS,
+        intent: Some(urls),
+    };
+    let state = sealed(gw, instance, &underway)?;
+    let callback = format!("{issuer}{CALLBACK_PATH}");
+    match &idp.kind {
+        IdpKind::Oidc(oidc) => {
+            let checks = (nonce.as_str(), verifier.as_str());
+            idp_client::authorization_url(gw, oidc, &callback, state, checks).await
+        }
+        IdpKind::Oauth(oauth) => Ok(idp_client::oauth_authorization_url(
+            oauth, &callback, &state, &verifier,
+        )),
+    }
+}
+
+/// A login underway, sealed for the instance (the `state` the IdP sends back).
+fn sealed(gw: &Gateway, instance: &str, u: &Underway) -> Result<String, Error> {
+    let plain = serde_json::to_vec(u).map_err(|e| Error::internal(e.to_string()))?;
+    let sealed = master(gw)?.seal_for(Purpose::IdpLoginState, instance, &plain);
+    Ok(URL_SAFE_NO_PAD.encode(sealed))
 }

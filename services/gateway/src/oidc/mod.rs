@@ -19,7 +19,7 @@ mod expired_password;
 pub(crate) mod form_post;
 mod grants;
 pub(crate) mod idp_client;
-mod idp_login;
+pub(crate) mod idp_login;
 mod introspect;
 pub mod jwt;
 pub mod keyring;

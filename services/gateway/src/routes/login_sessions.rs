@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use crate::api::login_sessions::{self, key_kind, Challenges, Checks, SecondCheck, UserCheck};
 use crate::auth::Authenticated;
 use crate::body::Body;
-use crate::views::{CallbackView, CreatedSessionView, ErrorBody, LoginSessionView};
+use crate::views::{
+    CallbackView, CreatedSessionView, ErrorBody, IdpIntentStartView, LoginSessionView,
+};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -24,7 +26,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/auth_requests/{id}/finalize",
             web::post().to(finalize_auth_request),
-        );
+        )
+        .route("/idp_intents", web::post().to(start_idp_intent));
+}
+
+/// A login at an identity provider a login UI of one's own begins.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct IdpIntentBody {
+    idp_id: String,
+    /// The org the login is for: the IdP is its own or the instance's, its `login` settings
+    /// allow external IdPs, and new users from the IdP join it (an org IdP's users join that
+    /// org).
+    org_id: String,
+    /// Where the browser comes back with `id` and `token` (https; http only on localhost).
+    success_url: String,
+    /// Where the browser comes back with `error` (`IDP-0004`: the IdP refused or its answer
+    /// did not hold; `IDP-0005`: no user may log in with that identity).
+    failure_url: String,
+}
+
+/// An IdP intent's check: what came back to the success URL.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct IdpIntentCheckBody {
+    id: String,
+    token: String,
+}
+
+/// Starts a login at an identity provider for a login UI of one's own: answers the IdP's
+/// URL to send the browser to. Back at `success_url?id=...&token=...`, the login UI makes the
+/// `idp_intent` check. `session.write`.
+#[utoipa::path(post, path = "/v1/idp_intents", tag = "sessions", request_body = IdpIntentBody,
+    responses((status = 200, body = IdpIntentStartView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    extensions(("x-permission" = json!("session.write"))))]
+async fn start_idp_intent(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    auth: Authenticated,
+    body: Body<IdpIntentBody>,
+) -> Result<HttpResponse> {
+    let b = body.into_inner();
+    let iss = crate::oidc::issuer(&gw, &req)?;
+    let urls = crate::oidc::idp_login::IntentUrls {
+        org: b.org_id,
+        success_url: b.success_url,
+        failure_url: b.failure_url,
+    };
+    let started = login_sessions::start_idp_intent(&gw, &auth, &iss, &b.idp_id, urls).await?;
+    Ok(HttpResponse::Ok().json(started))
 }
 
 /// Who the session is for: exactly one of the two.
@@ -66,6 +116,9 @@ struct ChecksBody {
     recovery_code: Option<CodeCheckBody>,
     /// A security key's or passkey's answer to the challenge (see `challenges`).
     webauthn: Option<WebAuthnCheckBody>,
+    /// A login at an identity provider that came back (`POST /v1/idp_intents`): it names
+    /// the user, and stands for the password.
+    idp_intent: Option<IdpIntentCheckBody>,
 }
 
 /// Nothing to say: present to ask for it.
@@ -165,7 +218,11 @@ impl SessionBody {
             Some(ask) => Some((key_kind(ask.kind.as_deref())?, ask.origin.unwrap_or(origin))),
         };
         let password = b.password.map(|p| p.password);
-        Checks::bounded(user, password, seconds, Challenges { codes, key })
+        let intent = b.idp_intent.map(|i| (i.id, i.token));
+        Ok(
+            Checks::bounded(user, password, seconds, Challenges { codes, key })?
+                .with_idp_intent(intent),
+        )
     }
 }
 

@@ -125,3 +125,11 @@ pub struct CreatedSessionView {
 pub struct CallbackView {
     pub callback_url: String,
 }
+
+/// Where to send the browser for a login at an identity provider.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdpIntentStart)]
+pub struct IdpIntentStartView {
+    /// The IdP's authorization URL.
+    pub auth_url: String,
+}

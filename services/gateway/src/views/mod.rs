@@ -7,7 +7,8 @@ pub mod machine_keys;
 mod notifications;
 
 pub use login_sessions::{
-    CallbackView, ChallengesView, CheckedView, CreatedSessionView, FactorsView, LoginSessionView,
+    CallbackView, ChallengesView, CheckedView, CreatedSessionView, FactorsView, IdpIntentStartView,
+    LoginSessionView,
 };
 pub use notifications::{CodeView, SmsSetView, SmsView, SmtpView};
 

@@ -118,6 +118,11 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
             "set_org_settings",
             json!({"idle_lifetime_s": 60, "absolute_lifetime_s": 120}),
         ),
+        (
+            "start_idp_intent",
+            json!({"idp_id": "any", "org_id": "any", "success_url": "https://a.example.com/ok",
+                   "failure_url": "https://a.example.com/no"}),
+        ),
         ("add_instance_idp", idp.clone()),
         ("change_instance_idp", idp.clone()),
         ("add_org_idp", idp.clone()),

@@ -14,6 +14,7 @@ use testkit::{server, Tenant};
 
 use super::default_org;
 use super::http_sink::HttpSink;
+use super::login_sessions::{auth_request, caller, finalize};
 use super::oidc_behaviours::{auth_url, claims, exchange, VERIFIER};
 use super::oidc_clients::run;
 use super::oidc_support::{app, issuer, param, Es256Key, UserAgent, REDIRECT};
@@ -468,4 +469,95 @@ fn a_github_style_oauth_provider_logs_its_user_in_by_its_userinfo() {
     });
     assert_eq!(user.body["email"]["address"], "mona@github.example");
     assert_eq!(user.body["username"], "octocat");
+}
+
+#[test]
+fn a_login_ui_of_ones_own_logs_a_user_in_through_an_idp_with_an_intent() {
+    let t = server().tenant();
+    let idp = ForgingIdp::start();
+    let idp_id = with_org_idp(
+        &t,
+        json!({"name": "Customer SSO", "type": "oidc",
+               "oidc": {"issuer": idp.issuer(), "client_id": "portcullis", "client_secret": SECRET}}),
+    );
+    let app = app(&t, "client_secret_basic", "jwt");
+    let login_ui = caller(&t, "login-ui", &["IAM_LOGIN_CLIENT"], true);
+    let org = default_org(&t);
+    let start = |ok: &str| {
+        let r = login_ui.post(
+            "/v1/idp_intents",
+            json!({"idp_id": idp_id, "org_id": org, "success_url": ok,
+                   "failure_url": "https://login.acme.example/idp/failed"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.str("auth_url")
+    };
+    let at_idp = start("https://login.acme.example/idp/ok");
+    assert!(at_idp.starts_with(&idp.issuer()), "{at_idp}");
+    let (state, nonce) = (
+        param(&at_idp, "state").unwrap(),
+        param(&at_idp, "nonce").unwrap(),
+    );
+    let now = super::oidc_support::unix_now();
+    let claims_of = |sub: &str| {
+        json!({"iss": idp.issuer(), "sub": sub, "aud": "portcullis", "iat": now,
+               "exp": now + 300, "nonce": nonce, "email": format!("{sub}@customer.example"),
+               "email_verified": true})
+    };
+    idp.answers(&idp.key, &claims_of("lin"));
+    // The browser comes back to the login UI with the intent's id and token (no cookie of
+    // ours is needed: the login UI is another site).
+    let back = UserAgent::default().request("GET", &back_from_idp(&t, &state, "c"), None);
+    assert_eq!(back.status, 302, "{}", back.body);
+    let landed = back.location.unwrap();
+    assert!(
+        landed.starts_with("https://login.acme.example/idp/ok?"),
+        "{landed}"
+    );
+    let (id, token) = (
+        param(&landed, "id").unwrap(),
+        param(&landed, "token").unwrap(),
+    );
+
+    // The intent is the session's check: it names the user and finalizes a login.
+    let intent = json!({"checks": {"idp_intent": {"id": id, "token": token}}});
+    let session = login_ui.post("/v1/sessions", intent.clone());
+    assert_eq!(session.status, 201, "{}", session.body);
+    let request = auth_request(&t, &app, "");
+    let done = finalize(&login_ui, &request, &session.body);
+    assert_eq!(done.status, 200, "{}", done.body);
+    let code = param(&done.str("callback_url"), "code").unwrap();
+    let (_, tokens) = exchange(&t, &app, &code, VERIFIER);
+    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["amr"], json!(["fed"]));
+    assert_eq!(id_token["sub"], session.body["factors"]["user"]["id"]);
+    // Used once only; a made-up one is no better.
+    assert_eq!(
+        login_ui.post("/v1/sessions", intent).error(),
+        (400, "SESSION-0002")
+    );
+    let made_up = json!({"checks": {"idp_intent": {"id": id, "token": "not-the-token"}}});
+    assert_eq!(
+        login_ui.post("/v1/sessions", made_up).error(),
+        (400, "SESSION-0002")
+    );
+
+    // A forged answer sends the browser to the failure URL with the reason's code.
+    let at_idp = start("https://login.acme.example/idp/ok");
+    let state = param(&at_idp, "state").unwrap();
+    idp.answers(&Es256Key::new(), &claims_of("eve"));
+    let back = UserAgent::default().request("GET", &back_from_idp(&t, &state, "c"), None);
+    let landed = back.location.unwrap_or_default();
+    assert!(
+        landed.starts_with("https://login.acme.example/idp/failed?"),
+        "{landed}"
+    );
+    assert_eq!(param(&landed, "error").as_deref(), Some("IDP-0004"));
+    // Plain http elsewhere than localhost is no place to send a token.
+    let bad = login_ui.post(
+        "/v1/idp_intents",
+        json!({"idp_id": idp_id, "org_id": org, "success_url": "http://evil.example/ok",
+               "failure_url": "https://login.acme.example/idp/failed"}),
+    );
+    assert_eq!(bad.error(), (400, "REQ-0001"), "{}", bad.body);
 }

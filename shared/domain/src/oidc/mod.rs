@@ -248,6 +248,7 @@ impl Aggregate for AuthRequest {
 mod assertions;
 mod device;
 pub mod dpop;
+mod idp_intent;
 mod refresh;
 mod revocations;
 mod session;
@@ -260,6 +261,7 @@ pub use device::{
     DeviceAuthorization, DeviceCommand, DeviceEvent, DeviceRequest, DeviceState, PollOutcome,
     DEVICE_CODE_TTL, POLL_INTERVAL,
 };
+pub use idp_intent::{IdpIntent, IdpIntentCommand, IdpIntentEvent, IDP_INTENT_TTL};
 pub use refresh::{Grant, RefreshCommand, RefreshEvent, RefreshFamily};
 pub use revocations::{TokenRevocationCommand, TokenRevocationEvent, TokenRevocations};
 pub use session::{

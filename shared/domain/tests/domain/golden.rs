@@ -634,6 +634,18 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
     );
     all.extend(
         [
+            domain::oidc::IdpIntentEvent::Succeeded {
+                idp_id: s("idp1"),
+                user_id: s("u1"),
+                token_hash: s("hash"),
+                expires_at: 1_700_000_300_000,
+            },
+            domain::oidc::IdpIntentEvent::Consumed,
+        ]
+        .map(D::IdpIntent),
+    );
+    all.extend(
+        [
             UE::Claimed {
                 owner: s("u1"),
                 at: 1_700_000_000_000,
@@ -742,6 +754,7 @@ pub(crate) fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (
         DomainEvent::TokenRevocations(e) => of!("token_revocations", e),
         DomainEvent::UsedAssertions(e) => of!("used_assertions", e),
         DomainEvent::DeviceAuthorization(e) => of!("device_authorization", e),
+        DomainEvent::IdpIntent(e) => of!("idp_intent", e),
         DomainEvent::Unique(e) => of!("unique", e),
     }
 }
@@ -894,6 +907,10 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             DE::Polled { .. } => 3,
             DE::Exchanged => 4,
         },
+        DomainEvent::IdpIntent(e) => match e {
+            domain::oidc::IdpIntentEvent::Succeeded { .. } => 0,
+            domain::oidc::IdpIntentEvent::Consumed => 1,
+        },
         DomainEvent::Unique(e) => match e {
             UE::Claimed { .. } => 0,
             UE::Released { .. } => 1,
@@ -903,7 +920,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 }
 
 /// The variants each kind has (the highest arm of `variant` plus one).
-const VARIANTS: [(&str, u8); 13] = [
+const VARIANTS: [(&str, u8); 14] = [
     ("instance", 13),
     ("org", 11),
     ("user", 47),
@@ -916,6 +933,7 @@ const VARIANTS: [(&str, u8); 13] = [
     ("token_revocations", 1),
     ("used_assertions", 1),
     ("device_authorization", 5),
+    ("idp_intent", 2),
     ("unique", 2),
 ];
 

@@ -523,3 +523,48 @@ fn an_access_token_is_revoked_once_and_forgotten_when_it_expires() {
     assert!(!state.holds("j1"));
     assert!(state.holds("j3"));
 }
+
+#[test]
+fn an_idp_intent_is_used_once_with_its_token_before_it_expires() {
+    use domain::oidc::{IdpIntent, IdpIntentCommand as IC, IdpIntentEvent as IE, IDP_INTENT_TTL};
+    let succeeded = IE::Succeeded {
+        idp_id: s("acme"),
+        user_id: s("u1"),
+        token_hash: s("hash-1"),
+        expires_at: NOW + IDP_INTENT_TTL,
+    };
+    // Given nothing, when the IdP vouched for a user, then the intent holds it for 5 minutes
+    given::<IdpIntent>(&[])
+        .when(IC::Succeed {
+            idp_id: s("acme"),
+            user_id: s("u1"),
+            token_hash: s("hash-1"),
+        })
+        .then(std::slice::from_ref(&succeeded));
+    let consume = |hash: &str| IC::Consume {
+        token_hash: s(hash),
+    };
+    // Used with its token once; never again, never with another token, never unknown
+    given::<IdpIntent>(std::slice::from_ref(&succeeded))
+        .when(consume("hash-1"))
+        .then(&[IE::Consumed]);
+    given::<IdpIntent>(&[succeeded.clone(), IE::Consumed])
+        .when(consume("hash-1"))
+        .then_error(Code::SessionCheckFailed);
+    given::<IdpIntent>(std::slice::from_ref(&succeeded))
+        .when(consume("hash-2"))
+        .then_error(Code::SessionCheckFailed);
+    given::<IdpIntent>(&[])
+        .when(consume("hash-1"))
+        .then_error(Code::SessionCheckFailed);
+    // Expired
+    let stale = IE::Succeeded {
+        idp_id: s("acme"),
+        user_id: s("u1"),
+        token_hash: s("hash-1"),
+        expires_at: NOW,
+    };
+    given::<IdpIntent>(&[stale])
+        .when(consume("hash-1"))
+        .then_error(Code::SessionCheckFailed);
+}
