@@ -3,7 +3,9 @@
 //! IdPs); a button leads to the IdP with the code flow (PKCE, a nonce) and a state sealed for
 //! the instance, bound to this browser by a cookie; the IdP's answer comes back to the
 //! callback, whose ID token is verified, and the user linked to the identity (or a new one,
-//! where the IdP's options allow it) is logged in with a session whose check is the IdP.
+//! where the IdP's options allow it) is logged in with a session whose check is the IdP. A
+//! login UI of one's own starts the same login through the Sessions API (an intent): the
+//! answer then goes back to the UI with an intent's id and token, for its `idp_intent` check.
 //! Nothing is written before the IdP has vouched for the user.
 
 use actix_web::cookie::SameSite;
