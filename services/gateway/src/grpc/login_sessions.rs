@@ -33,6 +33,10 @@ impl From<FactorsView> for pb::Factors {
             recovery_code: f.recovery_code.map(checked),
             u2f: f.u2f.map(checked),
             passkey: f.passkey.map(checked),
+            idp: f.idp.map(|c| pb::IdpFactor {
+                idp_id: c.idp_id,
+                checked_at: Some(crate::times::timestamp(c.checked_at)),
+            }),
         }
     }
 }

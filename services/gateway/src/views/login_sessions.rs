@@ -44,6 +44,19 @@ pub struct FactorsView {
     pub u2f: Option<CheckedView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passkey: Option<CheckedView>,
+    /// A login through an external identity provider (the `idp_intent` check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp: Option<IdpCheckedView>,
+}
+
+/// Which IdP vouched for the user in a session, and when.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdpChecked)]
+pub struct IdpCheckedView {
+    pub idp_id: String,
+    #[serde(serialize_with = "crate::times::as_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub checked_at: i64,
 }
 
 /// What a request's challenges ask the login UI to do.
@@ -104,6 +117,10 @@ impl LoginSessionView {
                 recovery_code: checked(Factor::RecoveryCode),
                 u2f: checked(Factor::U2f),
                 passkey: checked(Factor::Passkey),
+                idp: s.idp_checked.as_ref().map(|c| IdpCheckedView {
+                    idp_id: c.idp_id.clone(),
+                    checked_at: c.at,
+                }),
             },
             challenges: None,
         }

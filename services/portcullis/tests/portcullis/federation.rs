@@ -523,6 +523,9 @@ fn a_login_ui_of_ones_own_logs_a_user_in_through_an_idp_with_an_intent() {
     let intent = json!({"checks": {"idp_intent": {"id": id, "token": token}}});
     let session = login_ui.post("/v1/sessions", intent.clone());
     assert_eq!(session.status, 201, "{}", session.body);
+    assert_eq!(session.body["factors"]["idp"]["idp_id"], idp_id.as_str());
+    assert!(session.body["factors"]["idp"]["checked_at"].is_string());
+    assert!(session.body["factors"].get("password").is_none());
     let request = auth_request(&t, &app, "");
     let done = finalize(&login_ui, &request, &session.body);
     assert_eq!(done.status, 200, "{}", done.body);
