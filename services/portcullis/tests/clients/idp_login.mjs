@@ -6,11 +6,13 @@
 import { chromium } from 'playwright-core';
 
 const { AUTH_URL, IDP_NAME, LOGIN, REDIRECT_URI, OUT } = process.env;
-const browser = await chromium.launch({
+// A browser that dies while it starts (it happens on a busy machine) is started again, once.
+const launch = () => chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-background-networking',
     '--host-resolver-rules=MAP *.test 127.0.0.1'],
 });
+const browser = await launch().catch(launch);
 try {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1024, height: 720 } });
   const page = await context.newPage();
