@@ -7,10 +7,11 @@
 use gateway::grpc::pb;
 use pb::idp_service_client::IdpServiceClient;
 use serde_json::{json, Value};
-use testkit::{server, Tenant};
+use testkit::server;
 
 use super::default_org;
 use super::grpc::{block, call, channel};
+use super::login_sessions::caller;
 use super::oidc_support::issuer;
 
 const SECRET: &str = "the-idp-client-secret-0123456789";
@@ -20,26 +21,6 @@ fn oidc(name: &str) -> Value {
            "options": {"auto_update": false, "auto_create": false},
            "oidc": {"issuer": "https://sso.acme.example/", "client_id": "portcullis",
                     "client_secret": SECRET, "scopes": ["email", "profile"]}})
-}
-
-/// An org manager of `org` (`ORG_OWNER`) with a token: its client.
-fn org_owner(t: &Tenant, org: &str, username: &str) -> testkit::Client {
-    let bot = t.client.post(
-        &format!("/v1/orgs/{org}/users/machine"),
-        json!({"username": username, "name": username}),
-    );
-    assert_eq!(bot.status, 201, "{}", bot.body);
-    let id = bot.str("id");
-    let member = t.client.after(&bot).post(
-        &format!("/v1/orgs/{org}/members"),
-        json!({"user_id": id, "roles": ["ORG_OWNER"]}),
-    );
-    assert_eq!(member.status, 201, "{}", member.body);
-    let pat = t
-        .client
-        .after(&member)
-        .post(&format!("/v1/users/{id}/pats"), json!({}));
-    t.client.clone().token(&pat.str("token")).after(&pat)
 }
 
 #[test]
@@ -168,7 +149,8 @@ fn an_org_manager_keeps_to_its_own_orgs_idps() {
         .client
         .post("/v1/orgs", json!({"name": "Other"}))
         .str("id");
-    let owner = org_owner(&t, &org, "org-owner");
+    // An ORG_OWNER of the default org, with a token.
+    let owner = caller(&t, "org-owner", &["ORG_OWNER"], false);
     let added = owner.post(&format!("/v1/orgs/{org}/idps"), oidc("Acme SSO"));
     assert_eq!(added.status, 201, "{}", added.body);
     let listed = owner.after(&added).get(&format!("/v1/orgs/{org}/idps"));
