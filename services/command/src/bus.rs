@@ -60,6 +60,8 @@ pub struct CommandOptions {
     pub placement: Arc<dyn Placement>,
     /// Whether instances may send through SMTP servers and SMS endpoints at private addresses.
     pub allow_private_hosts: bool,
+    /// Where org domains are checked (DNS server, HTTP port).
+    pub domain_checks: notify::domain_check::DomainChecks,
 }
 
 impl Default for CommandOptions {
@@ -77,6 +79,7 @@ impl Default for CommandOptions {
             metrics: telemetry::Metrics::new(),
             placement: Arc::new(Alone),
             allow_private_hosts: false,
+            domain_checks: Default::default(),
         }
     }
 }
@@ -145,6 +148,7 @@ pub struct CommandBus {
     pub(crate) stale_claim_after: Duration,
     /// Whether instances may send through SMTP servers and SMS endpoints at private addresses.
     pub(crate) allow_private_hosts: bool,
+    pub(crate) domain_checks: notify::domain_check::DomainChecks,
 }
 
 impl CommandBus {
@@ -206,6 +210,10 @@ impl CommandBus {
             deps,
             placement: options.placement,
             allow_private_hosts: options.allow_private_hosts,
+            domain_checks: notify::domain_check::DomainChecks {
+                private_hosts: options.allow_private_hosts,
+                ..options.domain_checks
+            },
             arbiters: (0..options.arbiters.max(1))
                 .map(|_| Arbiter::new())
                 .collect(),

@@ -312,6 +312,8 @@ impl CommandBus {
             .await?;
         self.release(&org_claim(instance, &state.name), org_id, caller)
             .await;
+        self.release_org_domains(caller, instance, org_id, &state.domains)
+            .await;
         self.remove_owned_by_org(instance, org_id, &mut written)
             .await?;
         Ok(written)

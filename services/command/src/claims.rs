@@ -140,6 +140,10 @@ impl CommandBus {
                 let (org, _) = self.state::<Org>(&at(Org::KIND)).await?;
                 org.exists() && org.name.to_lowercase() == value
             }
+            "org_domain" => {
+                let (org, _) = self.state::<Org>(&at(Org::KIND)).await?;
+                org.exists() && org.domains.get(value).is_some_and(|d| d.verified)
+            }
             "domain" => {
                 let (instance, _) = self
                     .state::<Instance>(&key(holder, Instance::KIND, holder))

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     apps, events, factors, idps, instance, login_sessions, machine_keys, members, notifications,
-    orgs, pats, permissions, project_grants, projects, sessions, settings, sms, system, texts,
-    user_changes, user_grants, users,
+    org_domains, orgs, pats, permissions, project_grants, projects, sessions, settings, sms,
+    system, texts, user_changes, user_grants, users,
 };
 
 struct BearerAuth;
@@ -99,6 +99,7 @@ impl Modify for BearerAuth {
         instance::get_instance,
         members::add_instance_member, members::list_instance_members, members::set_instance_member, members::remove_instance_member,
         orgs::create_org, orgs::list_orgs, orgs::get_org, orgs::rename_org, orgs::delete_org,
+        org_domains::add_org_domain, org_domains::list_org_domains, org_domains::verify_org_domain, org_domains::remove_org_domain,
         members::add_org_member, members::list_org_members, members::set_org_member, members::remove_org_member,
         users::create_human_user, users::create_machine_user, users::me, users::get_user, users::list_users, users::delete_user,
         user_changes::change_profile, user_changes::change_email, user_changes::change_phone, user_changes::change_password,

@@ -255,6 +255,14 @@ pub struct StartOptions {
     /// could otherwise reach the network Portcullis runs in.
     #[arg(long, env = "PORTCULLIS_ALLOW_PRIVATE_HOSTS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_hosts: bool,
+    /// The DNS server (`ip:port`) org domains are checked with; unset: those of
+    /// /etc/resolv.conf.
+    #[arg(long, env = "PORTCULLIS_DNS_RESOLVER")]
+    pub dns_resolver: Option<std::net::SocketAddr>,
+    /// The port the HTTP check of org domains connects to (80, as ACME's; change it only
+    /// where a proxy serves the domains' port 80 elsewhere).
+    #[arg(long, env = "PORTCULLIS_DOMAIN_CHECK_HTTP_PORT", default_value_t = 80)]
+    pub domain_check_http_port: u16,
     /// Batch concurrent writes into one durable commit.
     #[arg(long, env = "PORTCULLIS_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub group_commit: bool,
@@ -285,6 +293,15 @@ fn parse_scheme(s: &str) -> Result<gateway::edge::Scheme, String> {
 }
 
 impl StartOptions {
+    /// Where org domains are checked.
+    pub fn domain_checks(&self) -> command::DomainChecks {
+        command::DomainChecks {
+            resolver: self.dns_resolver,
+            http_port: self.domain_check_http_port,
+            private_hosts: self.allow_private_hosts,
+        }
+    }
+
     /// The previous master keys, as the master key reads them.
     pub fn previous_master_keys(&self) -> impl Iterator<Item = &str> {
         self.master_key_previous.iter().map(String::as_str)

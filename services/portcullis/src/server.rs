@@ -114,6 +114,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
             master_key: Some(master_key.clone()),
             metrics: metrics.clone(),
             allow_private_hosts: opts.allow_private_hosts,
+            domain_checks: opts.domain_checks(),
             ..CommandOptions::default()
         },
     ));

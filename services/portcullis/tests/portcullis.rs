@@ -88,6 +88,8 @@ mod oidc_rust;
 mod oidc_support;
 #[path = "portcullis/openapi.rs"]
 mod openapi;
+#[path = "portcullis/org_domains.rs"]
+mod org_domains;
 #[path = "portcullis/par.rs"]
 mod par;
 #[path = "portcullis/password_expiry.rs"]

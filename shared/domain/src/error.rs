@@ -63,6 +63,12 @@ codes! {
     OrgNotFound = "ORG-0001", NotFound;
     OrgNameTaken = "ORG-0002", AlreadyExists;
     InvalidOrgName = "ORG-0003", InvalidArgument;
+    InvalidOrgDomain = "ORG-0004", InvalidArgument;
+    OrgDomainNotFound = "ORG-0005", NotFound;
+    OrgDomainExists = "ORG-0006", AlreadyExists;
+    OrgDomainTaken = "ORG-0007", AlreadyExists;
+    OrgDomainUnverified = "ORG-0008", FailedPrecondition;
+    TooManyOrgDomains = "ORG-0009", FailedPrecondition;
     UserNotFound = "USER-0001", NotFound;
     UsernameTaken = "USER-0002", AlreadyExists;
     InvalidUsername = "USER-0003", InvalidArgument;

@@ -12,6 +12,7 @@ pub mod machine_keys;
 pub mod members;
 pub mod oidc;
 pub mod org;
+pub mod org_domain;
 pub mod project;
 pub mod settings;
 pub mod signing_keys;

@@ -8,6 +8,7 @@ use crate::error::{Code, Error, Result};
 use crate::idp::{decide_idp, Idp, IdpChange, IdpCommand, Idps};
 use crate::lifecycle::Lifecycle;
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
+use crate::org_domain::{apply_domain, decide_domain, DomainChange, DomainCommand, OrgDomains};
 use crate::settings::{
     apply_texts, decide_texts, MessageTemplate, MessageTexts, Settings, SettingsKind, SettingsMap,
     TextsMap,
@@ -28,6 +29,9 @@ pub struct Org {
     /// The external identity providers the org's users may log in with, by id.
     #[serde(default)]
     pub idps: Idps,
+    /// Its domains, verified or not.
+    #[serde(default)]
+    pub domains: OrgDomains,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -55,6 +59,8 @@ pub enum OrgCommand {
     },
     /// Its external identity providers (`org.idp.write`, `org.idp.delete`).
     Idp(IdpCommand),
+    /// Its domains (`org.write`).
+    Domain(DomainCommand),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +104,16 @@ pub enum OrgEvent {
     IdpRemoved {
         id: String,
     },
+    DomainAdded {
+        domain: String,
+        token: String,
+    },
+    DomainVerified {
+        domain: String,
+    },
+    DomainRemoved {
+        domain: String,
+    },
 }
 
 impl EventType for OrgEvent {
@@ -114,6 +130,9 @@ impl EventType for OrgEvent {
             OrgEvent::IdpAdded { .. } => "org.idp.added",
             OrgEvent::IdpChanged { .. } => "org.idp.changed",
             OrgEvent::IdpRemoved { .. } => "org.idp.removed",
+            OrgEvent::DomainAdded { .. } => "org.domain.added",
+            OrgEvent::DomainVerified { .. } => "org.domain.verified",
+            OrgEvent::DomainRemoved { .. } => "org.domain.removed",
         }
     }
 }
@@ -140,7 +159,10 @@ impl Aggregate for Org {
             | OrgEvent::TextsSet { .. }
             | OrgEvent::IdpAdded { .. }
             | OrgEvent::IdpChanged { .. }
-            | OrgEvent::IdpRemoved { .. } => Vec::new(),
+            | OrgEvent::IdpRemoved { .. }
+            | OrgEvent::DomainAdded { .. }
+            | OrgEvent::DomainVerified { .. }
+            | OrgEvent::DomainRemoved { .. } => Vec::new(),
         }
     }
 
@@ -175,6 +197,7 @@ impl Aggregate for Org {
             OrgCommand::SetTexts { texts: None, .. } => (Permission::POLICY_DELETE, org),
             OrgCommand::Idp(IdpCommand::Remove { .. }) => (Permission::ORG_IDP_DELETE, org),
             OrgCommand::Idp(_) => (Permission::ORG_IDP_WRITE, org),
+            OrgCommand::Domain(_) => (Permission::ORG_WRITE, org),
         };
         Access::Check(Requirement::plain(perm), target)
     }
@@ -242,6 +265,16 @@ impl Aggregate for Org {
                 Some(IdpChange::Changed { id, idp }) => vec![OrgEvent::IdpChanged { id, idp }],
                 Some(IdpChange::Removed { id }) => vec![OrgEvent::IdpRemoved { id }],
             },
+            OrgCommand::Domain(c) => match decide_domain(&self.domains, c)? {
+                None => vec![],
+                Some(DomainChange::Added { domain, token }) => {
+                    vec![OrgEvent::DomainAdded { domain, token }]
+                }
+                Some(DomainChange::Verified { domain }) => {
+                    vec![OrgEvent::DomainVerified { domain }]
+                }
+                Some(DomainChange::Removed { domain }) => vec![OrgEvent::DomainRemoved { domain }],
+            },
         })
     }
 
@@ -276,6 +309,25 @@ impl Aggregate for Org {
             OrgEvent::IdpRemoved { id } => {
                 self.idps.remove(id);
             }
+            OrgEvent::DomainAdded { domain, token } => apply_domain(
+                &mut self.domains,
+                DomainChange::Added {
+                    domain: domain.clone(),
+                    token: token.clone(),
+                },
+            ),
+            OrgEvent::DomainVerified { domain } => apply_domain(
+                &mut self.domains,
+                DomainChange::Verified {
+                    domain: domain.clone(),
+                },
+            ),
+            OrgEvent::DomainRemoved { domain } => apply_domain(
+                &mut self.domains,
+                DomainChange::Removed {
+                    domain: domain.clone(),
+                },
+            ),
         }
     }
 }

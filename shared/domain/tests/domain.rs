@@ -14,6 +14,8 @@ mod grants;
 mod machine_keys;
 #[path = "domain/oidc.rs"]
 mod oidc;
+#[path = "domain/org_domains.rs"]
+mod org_domains;
 #[path = "domain/project.rs"]
 mod project;
 #[path = "domain/public_shape.rs"]

@@ -3,6 +3,7 @@
 //! calls the service makes to endpoints its admins configure (apps' logout endpoints and key
 //! sets).
 
+pub mod domain_check;
 mod sms;
 mod smtp;
 mod texts;

@@ -137,6 +137,9 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | OrgEvent::IdpAdded { .. }
             | OrgEvent::IdpChanged { .. }
             | OrgEvent::IdpRemoved { .. }
+            | OrgEvent::DomainAdded { .. }
+            | OrgEvent::DomainVerified { .. }
+            | OrgEvent::DomainRemoved { .. }
             | OrgEvent::TextsSet { .. } => NONE,
             OrgEvent::MemberSet { .. } | OrgEvent::MemberRemoved { .. } => AUTH,
             OrgEvent::Removed { .. } => BOTH,
@@ -363,6 +366,9 @@ fn org(tx: &Connection, i: &str, id: &str, e: &OrgEvent) -> rusqlite::Result<()>
         | OrgEvent::IdpAdded { .. }
         | OrgEvent::IdpChanged { .. }
         | OrgEvent::IdpRemoved { .. }
+        | OrgEvent::DomainAdded { .. }
+        | OrgEvent::DomainVerified { .. }
+        | OrgEvent::DomainRemoved { .. }
         | OrgEvent::TextsSet { .. } => {}
     }
     Ok(())

@@ -8,6 +8,7 @@
 //! gateway the tests talk to; with `PORTCULLIS_TEST_CLUSTER=cql`, that cluster keeps its read
 //! models on the CQL test server.
 
+pub mod challenges;
 pub mod cluster;
 pub mod cql;
 mod cql_bridge;
@@ -87,6 +88,9 @@ pub fn options(data_dir: PathBuf) -> StartOptions {
         group_commit: true,
         // The tests' SMTP server listens on loopback.
         allow_private_hosts: true,
+        // Org domains are verified against the test binary's own DNS and web servers.
+        dns_resolver: challenges::challenges().map(|c| c.dns),
+        domain_check_http_port: challenges::challenges().map_or(80, |c| c.http_port),
         kafka_brokers: None,
         kafka_session_timeout_secs: 10,
         advertise: None,

@@ -13,6 +13,7 @@ pub mod login_sessions;
 pub mod machine_keys;
 pub mod members;
 pub mod notifications;
+pub mod org_domains;
 pub mod orgs;
 pub mod pats;
 pub mod permissions;

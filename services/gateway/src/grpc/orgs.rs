@@ -4,7 +4,8 @@
 use super::call::{list_params, required, Api};
 use super::pb;
 use crate::api::members::{self, instance_at, org_at};
-use crate::api::orgs;
+use crate::api::{org_domains, orgs};
+use crate::views::org_domains::OrgDomainView;
 use crate::views::{MemberView, OrgView};
 
 impl From<OrgView> for pb::Org {
@@ -25,7 +26,22 @@ impl From<MemberView> for pb::Member {
     }
 }
 
+impl From<OrgDomainView> for pb::OrgDomain {
+    fn from(d: OrgDomainView) -> Self {
+        pb::OrgDomain {
+            domain: d.domain,
+            verified: d.verified,
+            http_url: d.validation.http.url,
+            token: d.validation.http.token,
+            dns_name: d.validation.dns.name,
+            sequence: d.sequence.unwrap_or_default(),
+            position: d.position.unwrap_or_default(),
+        }
+    }
+}
+
 page!(OrgView => pb::ListOrgsResponse);
+page!(OrgDomainView => pb::ListOrgDomainsResponse);
 page!(MemberView => pb::ListInstanceMembersResponse);
 page!(MemberView => pb::ListOrgMembersResponse);
 
@@ -90,4 +106,24 @@ impl pb::org_service_server::OrgService for Api {
 
     rpc!(instance remove_org_member(pb::RemoveOrgMemberRequest) -> pb::WriteReply,
         |gw, auth, r| members::remove(&gw, &auth, org_at(&auth, &r.org_id), &r.user_id).await);
+
+    rpc!(instance add_org_domain(pb::AddOrgDomainRequest) -> pb::OrgDomain,
+        |gw, auth, r| org_domains::add(&gw, &auth, &r.org_id, &r.domain).await);
+
+    rpc!(instance list_org_domains(pb::ListOrgDomainsRequest) -> pb::ListOrgDomainsResponse,
+        |gw, auth, r| org_domains::list(&gw, &auth, &r.org_id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance verify_org_domain(pb::VerifyOrgDomainRequest) -> pb::OrgDomain, |gw, auth, r| {
+        let method = match pb::DomainCheck::try_from(r.method) {
+            Ok(pb::DomainCheck::Http) => "http",
+            Ok(pb::DomainCheck::Dns) => "dns",
+            _ => "unspecified",
+        };
+        org_domains::verify(&gw, &auth, &r.org_id, &r.domain, method).await
+    });
+
+    rpc!(instance remove_org_domain(pb::RemoveOrgDomainRequest) -> pb::WriteReply, |gw, auth, r| {
+        let written = org_domains::remove(&gw, &auth, &r.org_id, &r.domain).await?;
+        Ok::<_, domain::Error>(crate::api::reply(None, written))
+    });
 }

@@ -121,6 +121,8 @@ pub struct StartQuery {
     #[serde(rename = "authRequest")]
     auth_request: String,
     idp: String,
+    /// The login name whose domain led here (domain discovery): the IdPs of its org.
+    discovered: Option<String>,
 }
 
 fn master(gw: &Gateway) -> Result<&crypto::sealing::MasterKey, Error> {
@@ -139,7 +141,10 @@ pub async fn start(
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
         return Ok(expired(&req));
     };
-    let org = org_of_login(&gw, &instance, &request).await;
+    let org = match &q.discovered {
+        Some(name) => super::domain_discovery::discovered(&gw, &instance, &request, name).await,
+        None => org_of_login(&gw, &instance, &request).await,
+    };
     let found = usable(&gw, &instance, org.as_deref())
         .await?
         .into_iter()

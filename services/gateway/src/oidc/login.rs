@@ -15,6 +15,7 @@ use domain::{Code, Error};
 use serde::Deserialize;
 
 use super::accounts::{keep, open_sessions};
+use super::domain_discovery::Route;
 use super::expired_password::expired_password_page;
 use super::language::Language;
 use super::page_look::{page_look, PageLook};
@@ -216,6 +217,8 @@ fn login_page(
             .then(|| login_path("/ui/login/register", form.auth_request)),
         passkey: form.passkey.as_ref(),
         idps: &form.idps,
+        // Where domains are discovered, a login name alone may go to its org's IdP.
+        password_required: !setup.login.domain_discovery,
     };
     let mut response = match page.passkey {
         Some(_) => pages::render_with_script(status, &page.frame, &page),
@@ -291,6 +294,26 @@ pub async fn submit(
         Ok(posted) => posted,
         Err(page) => return Ok(page),
     };
+    let (ar, name) = (f.auth_request.as_str(), f.username.as_str());
+    if let Some(org) = super::domain_discovery::discovered(&gw, &instance, &request, name).await {
+        match super::domain_discovery::route(&gw, &instance, &org, ar, name).await {
+            Route::Password => {}
+            Route::Idp(href) => return Ok(to(&href)),
+            Route::Nowhere => {
+                let refusal = Refusal {
+                    status: StatusCode::FORBIDDEN,
+                    why: Why::NotAllowed,
+                    retry_after: None,
+                };
+                return Ok(refused(&gw, &req, &instance, &request, (ar, name), refusal).await);
+            }
+        }
+    }
+    if f.password.is_empty() {
+        // A login name alone (the password is optional where domains are discovered): its
+        // password next.
+        return Ok(login_form(&gw, &req, &instance, &request, ar, name).await);
+    }
     let ip = gw.edge.client_ip(&req);
     let user_id = login_sessions::user_named(&gw, &instance, &f.username).await?;
     let id = user_id.as_deref().unwrap_or("");
@@ -420,6 +443,14 @@ pub(super) async fn finalize_session(
 pub(super) fn to_page(path: &str, auth_request: &str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header(("Location", login_path(path, auth_request)))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
+}
+
+/// The browser to `href` after a form (303: a GET there).
+fn to(href: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", href))
         .insert_header(("Cache-Control", "no-store"))
         .finish()
 }

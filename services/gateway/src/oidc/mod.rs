@@ -13,6 +13,7 @@ mod clients;
 mod device_authorization;
 mod device_pages;
 pub(crate) mod discovery;
+mod domain_discovery;
 pub(crate) mod dpop;
 mod end_session;
 mod expired_password;

@@ -75,6 +75,7 @@ pub struct LoginPage<'a> {
     pub passkey: Option<&'a super::passkey_login::PasskeyOffer>,
     /// Logins through external identity providers, one button each.
     pub idps: &'a [super::idp_login::IdpButton],
+    pub password_required: bool,
 }
 
 /// An account of the browser, as the account selection shows it.

@@ -12,6 +12,7 @@ pub mod login_sessions;
 pub mod machine_keys;
 pub mod members;
 pub mod notifications;
+pub mod org_domains;
 pub mod orgs;
 pub mod pats;
 pub mod permissions;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     instance::configure(cfg);
     members::configure(cfg);
     orgs::configure(cfg);
+    org_domains::configure(cfg);
     users::configure(cfg);
     user_changes::configure(cfg);
     permissions::configure(cfg);

@@ -5,6 +5,7 @@ pub mod idps;
 mod login_sessions;
 pub mod machine_keys;
 mod notifications;
+pub mod org_domains;
 
 pub use login_sessions::{
     CallbackView, ChallengesView, CheckedView, CreatedSessionView, FactorsView, IdpIntentStartView,

@@ -125,6 +125,7 @@ fn bus_options(
         master_key: Some(common.master_key.clone()),
         placement: Arc::new(placement),
         allow_private_hosts: opts.allow_private_hosts,
+        domain_checks: opts.domain_checks(),
         ..CommandOptions::default()
     }
 }

@@ -126,6 +126,8 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("add_instance_idp", idp.clone()),
         ("change_instance_idp", idp.clone()),
         ("add_org_idp", idp.clone()),
+        ("add_org_domain", json!({"domain": "denied.example"})),
+        ("verify_org_domain", json!({"method": "dns"})),
         ("change_org_idp", idp),
     ])
 }

@@ -226,6 +226,16 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 idp: oidc_idp(),
             },
             OE::IdpRemoved { id: s("idp2") },
+            OE::DomainAdded {
+                domain: s("acme.example"),
+                token: s("Zq3x8RkT0fN2vLw5yB7cD1eG4hJ6mP9s"),
+            },
+            OE::DomainVerified {
+                domain: s("acme.example"),
+            },
+            OE::DomainRemoved {
+                domain: s("acme.example"),
+            },
         ]
         .map(D::Org),
     );
@@ -790,6 +800,9 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             OE::IdpAdded { .. } => 8,
             OE::IdpChanged { .. } => 9,
             OE::IdpRemoved { .. } => 10,
+            OE::DomainAdded { .. } => 11,
+            OE::DomainVerified { .. } => 12,
+            OE::DomainRemoved { .. } => 13,
         },
         DomainEvent::User(e) => match e {
             E::HumanAdded { .. } => 0,
@@ -922,7 +935,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 /// The variants each kind has (the highest arm of `variant` plus one).
 const VARIANTS: [(&str, u8); 14] = [
     ("instance", 13),
-    ("org", 11),
+    ("org", 14),
     ("user", 47),
     ("project", 19),
     ("user_grant", 3),

@@ -204,6 +204,9 @@ impl CqlReadModel {
             | OrgEvent::IdpAdded { .. }
             | OrgEvent::IdpChanged { .. }
             | OrgEvent::IdpRemoved { .. }
+            | OrgEvent::DomainAdded { .. }
+            | OrgEvent::DomainVerified { .. }
+            | OrgEvent::DomainRemoved { .. }
             | OrgEvent::TextsSet { .. } => {}
         }
         Ok(())
