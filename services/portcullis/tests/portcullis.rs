@@ -52,6 +52,10 @@ mod grpc_users;
 mod http_sink;
 #[path = "portcullis/idps.rs"]
 mod idps;
+#[path = "portcullis/ldap.rs"]
+mod ldap;
+#[path = "portcullis/ldap_directory.rs"]
+mod ldap_directory;
 #[path = "portcullis/login_accounts.rs"]
 mod login_accounts;
 #[path = "portcullis/login_language.rs"]

@@ -82,11 +82,61 @@ pub struct OAuthIdp {
     pub id_attribute: String,
 }
 
+/// Which directory attributes say what about a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LdapAttributes {
+    /// The identity's stable id (`entryUUID`, `objectGUID`, `uid`).
+    pub id: String,
+    pub preferred_username: String,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// A boolean attribute (`TRUE`) that says the email is verified; none: it is not.
+    pub email_verified: Option<String>,
+}
+
+impl Default for LdapAttributes {
+    fn default() -> Self {
+        LdapAttributes {
+            id: "uid".into(),
+            preferred_username: "uid".into(),
+            email: "mail".into(),
+            given_name: "givenName".into(),
+            family_name: "sn".into(),
+            email_verified: None,
+        }
+    }
+}
+
+/// An LDAP directory: the login form's username is looked up with a service account (by
+/// `user_filters`, the attributes it may match), then bound as with the form's password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LdapIdp {
+    /// `ldap://` or `ldaps://` URLs, tried in order.
+    pub servers: Vec<String>,
+    /// Upgrade `ldap://` connections with StartTLS.
+    pub start_tls: bool,
+    /// The certificate (PEM) the servers' certificates chain to, where it is not a public
+    /// one; empty: the system's roots.
+    pub root_ca: String,
+    pub base_dn: String,
+    pub bind_dn: String,
+    /// The service account's password, sealed for this instance.
+    pub sealed_secret: String,
+    /// The attributes a username is matched against (`uid`, `mail`).
+    pub user_filters: Vec<String>,
+    pub attributes: LdapAttributes,
+    /// How long each step (connect, bind, search) may take, in seconds.
+    pub timeout_s: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdpKind {
     Oidc(OidcIdp),
     Oauth(OAuthIdp),
+    // Boxed: a directory's settings are many times the size of the others.
+    Ldap(Box<LdapIdp>),
 }
 
 impl IdpKind {
@@ -94,13 +144,7 @@ impl IdpKind {
         match self {
             IdpKind::Oidc(_) => "oidc",
             IdpKind::Oauth(_) => "oauth",
-        }
-    }
-
-    pub fn client_id(&self) -> &str {
-        match self {
-            IdpKind::Oidc(o) => &o.client_id,
-            IdpKind::Oauth(o) => &o.client_id,
+            IdpKind::Ldap(_) => "ldap",
         }
     }
 
@@ -108,6 +152,7 @@ impl IdpKind {
         match self {
             IdpKind::Oidc(o) => &o.sealed_secret,
             IdpKind::Oauth(o) => &o.sealed_secret,
+            IdpKind::Ldap(l) => &l.sealed_secret,
         }
     }
 
@@ -115,6 +160,7 @@ impl IdpKind {
         match self {
             IdpKind::Oidc(o) => &mut o.sealed_secret,
             IdpKind::Oauth(o) => &mut o.sealed_secret,
+            IdpKind::Ldap(l) => &mut l.sealed_secret,
         }
     }
 }
@@ -199,6 +245,104 @@ fn scopes(list: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The most servers, filters and seconds an LDAP IdP names.
+const MAX_SERVERS: usize = 10;
+const MAX_FILTERS: usize = 10;
+const MAX_TIMEOUT_S: u64 = 60;
+/// The longest root certificate taken.
+const MAX_ROOT_CA: usize = 20_000;
+
+/// An attribute's name: a letter, then letters, digits and hyphens (RFC 4512), or an OID.
+fn attribute(value: &str, field: &str) -> Result<String> {
+    let v = value.trim();
+    let named = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let oid = !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if v.len() > 100 || !(named || oid) {
+        return Err(invalid(
+            field,
+            "must be an attribute's name, such as uid or mail",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn ldap_server(value: &str) -> Result<String> {
+    let v = value.trim();
+    let rest = v
+        .strip_prefix("ldaps://")
+        .or_else(|| v.strip_prefix("ldap://"))
+        .ok_or_else(|| invalid("servers", "must be ldap:// or ldaps:// URLs"))?;
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        return Err(invalid("servers", "must name a host (and port) only"));
+    }
+    Ok(format!("{}{host}", &v[..v.len() - rest.len()]))
+}
+
+fn ldap(l: LdapIdp) -> Result<LdapIdp> {
+    if l.servers.is_empty() || l.servers.len() > MAX_SERVERS {
+        return Err(invalid("servers", "must name 1 to 10 servers"));
+    }
+    let servers = l
+        .servers
+        .iter()
+        .map(|s| ldap_server(s))
+        .collect::<Result<Vec<_>>>()?;
+    if l.start_tls && servers.iter().any(|s| s.starts_with("ldaps://")) {
+        return Err(invalid(
+            "start_tls",
+            "is for ldap:// servers: ldaps:// is TLS already",
+        ));
+    }
+    if l.user_filters.is_empty() || l.user_filters.len() > MAX_FILTERS {
+        return Err(invalid("user_filters", "must name 1 to 10 attributes"));
+    }
+    let user_filters = l
+        .user_filters
+        .iter()
+        .map(|f| attribute(f, "user_filters"))
+        .collect::<Result<Vec<_>>>()?;
+    let a = l.attributes;
+    let attributes = LdapAttributes {
+        id: attribute(&a.id, "attributes.id")?,
+        preferred_username: attribute(&a.preferred_username, "attributes.preferred_username")?,
+        email: attribute(&a.email, "attributes.email")?,
+        given_name: attribute(&a.given_name, "attributes.given_name")?,
+        family_name: attribute(&a.family_name, "attributes.family_name")?,
+        email_verified: match a.email_verified {
+            Some(v) => Some(attribute(&v, "attributes.email_verified")?),
+            None => None,
+        },
+    };
+    let root_ca = l.root_ca.trim().to_string();
+    if root_ca.len() > MAX_ROOT_CA
+        || (!root_ca.is_empty() && !root_ca.starts_with("-----BEGIN CERTIFICATE-----"))
+    {
+        return Err(invalid(
+            "root_ca",
+            "must be a PEM certificate of 20,000 bytes at most",
+        ));
+    }
+    if !(1..=MAX_TIMEOUT_S).contains(&l.timeout_s) {
+        return Err(invalid("timeout_s", "must be 1 to 60 seconds"));
+    }
+    Ok(LdapIdp {
+        servers,
+        start_tls: l.start_tls,
+        root_ca,
+        base_dn: text(&l.base_dn, "base_dn")?,
+        bind_dn: text(&l.bind_dn, "bind_dn")?,
+        sealed_secret: match l.sealed_secret.is_empty() {
+            true => return Err(invalid("bind_password", "is required")),
+            false => l.sealed_secret,
+        },
+        user_filters,
+        attributes,
+        timeout_s: l.timeout_s,
+    })
+}
+
 impl Idp {
     /// The configuration with its fields checked and trimmed.
     pub fn validated(self) -> Result<Idp> {
@@ -232,6 +376,7 @@ impl Idp {
                 scopes: scopes(&o.scopes)?,
                 id_attribute: text(&o.id_attribute, "id_attribute")?,
             }),
+            IdpKind::Ldap(l) => IdpKind::Ldap(Box::new(ldap(*l)?)),
         };
         Ok(Idp {
             name,
@@ -398,5 +543,80 @@ mod tests {
             decide_idp(&Idps::new(), &remove).err().map(|e| e.code),
             Some(Code::IdpNotFound)
         );
+    }
+
+    fn ldap() -> Idp {
+        Idp {
+            name: "Directory".into(),
+            kind: IdpKind::Ldap(Box::new(LdapIdp {
+                servers: vec!["ldap://dir.acme.example:389/".into()],
+                start_tls: true,
+                root_ca: String::new(),
+                base_dn: "ou=people,dc=acme,dc=example".into(),
+                bind_dn: "cn=portcullis,dc=acme,dc=example".into(),
+                sealed_secret: "sealed".into(),
+                user_filters: vec!["uid".into(), "mail".into()],
+                attributes: LdapAttributes::default(),
+                timeout_s: 10,
+            })),
+            options: IdpOptions::default(),
+        }
+    }
+
+    #[test]
+    fn an_ldap_directory_is_named_by_servers_and_attributes_only() {
+        let add = |idp: Idp| {
+            decide_idp(
+                &Idps::new(),
+                &IdpCommand::Add {
+                    id: "l".into(),
+                    idp,
+                },
+            )
+        };
+        match add(ldap()).unwrap() {
+            Some(IdpChange::Added { idp, .. }) => match idp.kind {
+                IdpKind::Ldap(l) => assert_eq!(l.servers, ["ldap://dir.acme.example:389"]),
+                other => panic!("{other:?}"),
+            },
+            _ => panic!("added"),
+        }
+        let with = |f: &dyn Fn(&mut LdapIdp)| {
+            let mut idp = ldap();
+            if let IdpKind::Ldap(l) = &mut idp.kind {
+                f(l)
+            }
+            idp
+        };
+        for (idp, field) in [
+            (with(&|l| l.servers = vec!["http://dir".into()]), "servers"),
+            (
+                with(&|l| l.servers = vec!["ldap://a@dir".into()]),
+                "servers",
+            ),
+            (with(&|l| l.servers.clear()), "servers"),
+            (
+                with(&|l| l.servers = vec!["ldaps://dir".into()]),
+                "start_tls",
+            ),
+            // A filter is an attribute's name: nothing that would change the search.
+            (
+                with(&|l| l.user_filters = vec!["uid)(objectClass=*".into()]),
+                "user_filters",
+            ),
+            (with(&|l| l.user_filters.clear()), "user_filters"),
+            (with(&|l| l.attributes.id = "*".into()), "attributes.id"),
+            (with(&|l| l.timeout_s = 0), "timeout_s"),
+            (with(&|l| l.root_ca = "not a pem".into()), "root_ca"),
+            (with(&|l| l.sealed_secret.clear()), "bind_password"),
+        ] {
+            let e = add(idp).err().expect("refused");
+            let named = e
+                .details
+                .iter()
+                .find(|(k, _)| k == "field")
+                .map(|(_, v)| v.as_str());
+            assert_eq!(named, Some(field), "{e}");
+        }
     }
 }

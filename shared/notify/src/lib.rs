@@ -4,6 +4,7 @@
 //! sets).
 
 pub mod domain_check;
+pub mod ldap;
 mod sms;
 mod smtp;
 mod texts;

@@ -33,7 +33,7 @@ fn roots() -> RootCerts {
 /// rustls on ring, as lettre's SMTP connections: aws-lc-rs (which rustls now prefers for its
 /// post-quantum key exchange) would need cmake and a C toolchain in every build.
 #[allow(deprecated)]
-fn ring() -> Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn ring() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

@@ -4,7 +4,9 @@
 
 use authz::Permission;
 use command::IdpOwner;
-use domain::idp::{AutoLink, Idp, IdpCommand, IdpKind, IdpOptions, OAuthIdp, OidcIdp};
+use domain::idp::{
+    AutoLink, Idp, IdpCommand, IdpKind, IdpOptions, LdapAttributes, LdapIdp, OAuthIdp, OidcIdp,
+};
 use domain::{Code, Error};
 
 use super::settings::check;
@@ -22,6 +24,7 @@ pub struct IdpInput {
     pub options: Option<OptionsInput>,
     pub oidc: Option<OidcInput>,
     pub oauth: Option<OAuthInput>,
+    pub ldap: Option<LdapInput>,
 }
 
 #[derive(Default)]
@@ -49,6 +52,46 @@ pub struct OAuthInput {
     pub scopes: Vec<String>,
     pub id_attribute: Option<String>,
 }
+
+pub struct LdapInput {
+    pub servers: Vec<String>,
+    pub start_tls: bool,
+    pub root_ca: String,
+    pub base_dn: String,
+    pub bind_dn: String,
+    pub bind_password: String,
+    pub user_filters: Vec<String>,
+    /// Each attribute's name, by what it says (`id`, `email`, ...); missing: the default.
+    pub attributes: LdapAttributesInput,
+    pub timeout_s: Option<u64>,
+}
+
+#[derive(Default)]
+pub struct LdapAttributesInput {
+    pub id: Option<String>,
+    pub preferred_username: Option<String>,
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email_verified: Option<String>,
+}
+
+/// The directory attributes `a` names, the defaults for the rest.
+fn attributes(a: LdapAttributesInput) -> LdapAttributes {
+    let d = LdapAttributes::default();
+    let or = |v: Option<String>, d: String| v.filter(|v| !v.is_empty()).unwrap_or(d);
+    LdapAttributes {
+        id: or(a.id, d.id),
+        preferred_username: or(a.preferred_username, d.preferred_username),
+        email: or(a.email, d.email),
+        given_name: or(a.given_name, d.given_name),
+        family_name: or(a.family_name, d.family_name),
+        email_verified: a.email_verified.filter(|v| !v.is_empty()),
+    }
+}
+
+/// How long each step with a directory may take by default.
+const LDAP_TIMEOUT_S: u64 = 10;
 
 fn invalid(field: &str, why: &str) -> Error {
     Error::new(Code::InvalidIdp, format!("{field} {why}")).with("field", field)
@@ -86,14 +129,14 @@ fn options(input: Option<OptionsInput>) -> Result<IdpOptions, Error> {
 /// The IdP `input` describes, its secret sealed for the instance.
 fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
     let seal = |secret: &str| gw.bus.seal_idp_secret(instance, secret);
-    let kind = match (input.kind.as_str(), input.oidc, input.oauth) {
-        ("oidc", Some(o), None) => IdpKind::Oidc(OidcIdp {
+    let kind = match (input.kind.as_str(), input.oidc, input.oauth, input.ldap) {
+        ("oidc", Some(o), None, None) => IdpKind::Oidc(OidcIdp {
             issuer: o.issuer,
             client_id: o.client_id,
             sealed_secret: seal(&o.client_secret)?,
             scopes: o.scopes,
         }),
-        ("oauth", None, Some(o)) => IdpKind::Oauth(OAuthIdp {
+        ("oauth", None, Some(o), None) => IdpKind::Oauth(OAuthIdp {
             authorization_endpoint: o.authorization_endpoint,
             token_endpoint: o.token_endpoint,
             userinfo_endpoint: o.userinfo_endpoint,
@@ -102,13 +145,24 @@ fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
             scopes: o.scopes,
             id_attribute: o.id_attribute.unwrap_or_else(|| "sub".into()),
         }),
-        ("oidc" | "oauth", _, _) => {
+        ("ldap", None, None, Some(l)) => IdpKind::Ldap(Box::new(LdapIdp {
+            servers: l.servers,
+            start_tls: l.start_tls,
+            root_ca: l.root_ca,
+            base_dn: l.base_dn,
+            bind_dn: l.bind_dn,
+            sealed_secret: seal(&l.bind_password)?,
+            user_filters: l.user_filters,
+            attributes: attributes(l.attributes),
+            timeout_s: l.timeout_s.unwrap_or(LDAP_TIMEOUT_S),
+        })),
+        ("oidc" | "oauth" | "ldap", ..) => {
             return Err(invalid(
                 "type",
-                "needs its own settings object (oidc or oauth) and no other",
+                "needs its own settings object (oidc, oauth or ldap) and no other",
             ))
         }
-        _ => return Err(invalid("type", "must be oidc or oauth")),
+        _ => return Err(invalid("type", "must be oidc, oauth or ldap")),
     };
     Ok(Idp {
         name: input.name,

@@ -5,7 +5,9 @@ use command::IdpOwner;
 
 use super::call::{list_params, required, Api};
 use super::pb;
-use crate::api::idps::{self, IdpInput, OAuthInput, OidcInput, OptionsInput};
+use crate::api::idps::{
+    self, IdpInput, LdapAttributesInput, LdapInput, OAuthInput, OidcInput, OptionsInput,
+};
 use crate::auth::Authenticated;
 use crate::views::idps::{IdpLinkView, IdpView};
 use crate::Gateway;
@@ -13,14 +15,14 @@ use crate::Gateway;
 impl From<IdpView> for pb::Idp {
     fn from(v: IdpView) -> Self {
         let o = v.options;
-        let config = match (v.oidc, v.oauth) {
-            (Some(c), _) => Some(pb::idp::Config::Oidc(pb::OidcIdp {
+        let config = match (v.oidc, v.oauth, v.ldap) {
+            (Some(c), ..) => Some(pb::idp::Config::Oidc(pb::OidcIdp {
                 issuer: c.issuer,
                 client_id: c.client_id,
                 client_secret: String::new(),
                 scopes: c.scopes,
             })),
-            (None, Some(c)) => Some(pb::idp::Config::Oauth(pb::OAuthIdp {
+            (None, Some(c), _) => Some(pb::idp::Config::Oauth(pb::OAuthIdp {
                 authorization_endpoint: c.authorization_endpoint,
                 token_endpoint: c.token_endpoint,
                 userinfo_endpoint: c.userinfo_endpoint,
@@ -29,7 +31,28 @@ impl From<IdpView> for pb::Idp {
                 scopes: c.scopes,
                 id_attribute: Some(c.id_attribute),
             })),
-            (None, None) => None,
+            (None, None, Some(l)) => {
+                let a = l.attributes;
+                Some(pb::idp::Config::Ldap(pb::LdapIdp {
+                    servers: l.servers,
+                    start_tls: l.start_tls,
+                    root_ca: l.root_ca,
+                    base_dn: l.base_dn,
+                    bind_dn: l.bind_dn,
+                    bind_password: String::new(),
+                    user_filters: l.user_filters,
+                    attributes: Some(pb::LdapAttributes {
+                        id: a.id,
+                        preferred_username: a.preferred_username,
+                        email: a.email,
+                        given_name: a.given_name,
+                        family_name: a.family_name,
+                        email_verified: a.email_verified.unwrap_or_default(),
+                    }),
+                    timeout_s: l.timeout_s as u32,
+                }))
+            }
+            (None, None, None) => None,
         };
         pb::Idp {
             id: v.id,
@@ -73,7 +96,7 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
         linking_allowed: o.linking_allowed,
         creation_allowed: o.creation_allowed,
     });
-    let (kind, oidc, oauth) = match required(s.config, "config")? {
+    let (kind, oidc, oauth, ldap) = match required(s.config, "config")? {
         pb::idp_settings::Config::Oidc(c) => (
             "oidc",
             Some(OidcInput {
@@ -82,6 +105,7 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
                 client_secret: c.client_secret,
                 scopes: c.scopes,
             }),
+            None,
             None,
         ),
         pb::idp_settings::Config::Oauth(c) => (
@@ -96,7 +120,31 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
                 scopes: c.scopes,
                 id_attribute: c.id_attribute,
             }),
+            None,
         ),
+        pb::idp_settings::Config::Ldap(c) => {
+            let a = c.attributes.unwrap_or_default();
+            let named = |v: String| Some(v).filter(|v| !v.is_empty());
+            let ldap = LdapInput {
+                servers: c.servers,
+                start_tls: c.start_tls,
+                root_ca: c.root_ca,
+                base_dn: c.base_dn,
+                bind_dn: c.bind_dn,
+                bind_password: c.bind_password,
+                user_filters: c.user_filters,
+                attributes: LdapAttributesInput {
+                    id: named(a.id),
+                    preferred_username: named(a.preferred_username),
+                    email: named(a.email),
+                    given_name: named(a.given_name),
+                    family_name: named(a.family_name),
+                    email_verified: named(a.email_verified),
+                },
+                timeout_s: Some(u64::from(c.timeout_s)).filter(|t| *t > 0),
+            };
+            ("ldap", None, None, Some(ldap))
+        }
     };
     Ok(IdpInput {
         name: s.name,
@@ -104,6 +152,7 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
         options,
         oidc,
         oauth,
+        ldap,
     })
 }
 

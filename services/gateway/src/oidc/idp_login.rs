@@ -68,7 +68,7 @@ pub struct IntentUrls {
 
 /// The IdPs a login for `org`'s app may use, with their owner: the org's, then the
 /// instance's; none where the `login` settings do not allow external IdPs.
-async fn usable(
+pub(super) async fn usable(
     gw: &Gateway,
     instance: &str,
     org: Option<&str>,
@@ -105,13 +105,19 @@ pub(super) async fn buttons(
     let encode = |v: &str| -> String { form_urlencoded::byte_serialize(v.as_bytes()).collect() };
     found
         .into_iter()
-        .map(|(id, _, idp)| IdpButton {
-            name: idp.name,
-            href: format!(
-                "{START}?authRequest={}&idp={}",
-                encode(auth_request),
-                encode(&id)
-            ),
+        .map(|(id, _, idp)| {
+            let path = match idp.kind {
+                IdpKind::Ldap(_) => super::ldap_login::PATH,
+                IdpKind::Oidc(_) | IdpKind::Oauth(_) => START,
+            };
+            IdpButton {
+                name: idp.name,
+                href: format!(
+                    "{path}?authRequest={}&idp={}",
+                    encode(auth_request),
+                    encode(&id)
+                ),
+            }
         })
         .collect()
 }
@@ -141,18 +147,20 @@ pub async fn start(
     let Ok(request) = gw.bus.auth_request(&instance, &q.auth_request) else {
         return Ok(expired(&req));
     };
-    let org = match &q.discovered {
-        Some(name) => super::domain_discovery::discovered(&gw, &instance, &request, name).await,
-        None => org_of_login(&gw, &instance, &request).await,
-    };
-    let found = usable(&gw, &instance, org.as_deref())
-        .await?
-        .into_iter()
-        .find(|(id, ..)| *id == q.idp);
+    let found = usable_for(&gw, &instance, &request, &q.idp, q.discovered.as_deref()).await?;
     let look = look_of(&gw, &instance, &request.params.project_id).await;
     let Some((idp_id, owner, idp)) = found else {
         return Ok(error_page(&req, &look, Notice::IdpUnavailable));
     };
+    if let IdpKind::Ldap(_) = idp.kind {
+        // A directory logs in with a password: its form.
+        let to = req.uri().path_and_query().map_or("", |p| p.as_str());
+        let to = to.replacen(START, super::ldap_login::PATH, 1);
+        return Ok(HttpResponse::Found()
+            .insert_header(("Location", to))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish());
+    }
     let (browser, browser_hash) = crypto::secrets::new_token();
     let nonce = crypto::secrets::new_token().0;
     let verifier = crypto::secrets::new_token().0;
@@ -176,6 +184,7 @@ pub async fn start(
         IdpKind::Oauth(oauth) => Ok(idp_client::oauth_authorization_url(
             oauth, &callback, &state, &verifier,
         )),
+        IdpKind::Ldap(_) => unreachable!("sent to the directory's form above"),
     };
     let url = match url {
         Ok(url) => url,
@@ -191,6 +200,25 @@ pub async fn start(
     // Lax: the IdP's redirect back is a top-level navigation, which takes it along.
     let _ = response.add_cookie(&cookie(&req, BROWSER_COOKIE, browser, START, SameSite::Lax));
     Ok(response)
+}
+
+/// IdP `idp_id` with its owner, if a login for `request` may use it: an IdP of the app's org
+/// or of the instance, or of the org a discovered login name's domain led to.
+pub(super) async fn usable_for(
+    gw: &Gateway,
+    instance: &str,
+    request: &PendingAuthRequest,
+    idp_id: &str,
+    discovered: Option<&str>,
+) -> Result<Option<(String, Option<String>, Idp)>, Error> {
+    let org = match discovered {
+        Some(name) => super::domain_discovery::discovered(gw, instance, request, name).await,
+        None => org_of_login(gw, instance, request).await,
+    };
+    Ok(usable(gw, instance, org.as_deref())
+        .await?
+        .into_iter()
+        .find(|(id, ..)| id == idp_id))
 }
 
 #[derive(Deserialize)]
@@ -245,6 +273,8 @@ async fn vouched_user(
         IdpKind::Oauth(oauth) => {
             idp_client::oauth_identity(gw, oauth, &secret, &callback, code, &u.verifier).await
         }
+        // A directory never answers here.
+        IdpKind::Ldap(_) => return Ok(Err(Notice::IdpFailed)),
     };
     let identity = match identity {
         Ok(identity) => identity,
@@ -262,14 +292,23 @@ async fn vouched_user(
         family_name: identity.family_name,
         preferred_username: identity.preferred_username,
     };
-    let org = u
-        .org
-        .clone()
-        .or(org)
-        .ok_or_else(|| Error::internal("the login has no org"))?;
+    let org = u.org.clone().or(org);
+    user_of(gw, instance, org, idp, &external).await
+}
+
+/// The user an IdP vouches for: linked, or made where the IdP's options allow it (in the
+/// IdP's org, else in `org`, the login's).
+pub(super) async fn user_of(
+    gw: &Gateway,
+    instance: &str,
+    org: Option<String>,
+    idp: &Idp,
+    external: &ExternalUser,
+) -> Result<Result<String, Notice>, Error> {
+    let org = org.ok_or_else(|| Error::internal("the login has no org"))?;
     match gw
         .bus
-        .federated_user(instance, &org, &idp.options, &external)
+        .federated_user(instance, &org, &idp.options, external)
         .await
     {
         Ok(user_id) => Ok(Ok(user_id)),
@@ -301,28 +340,34 @@ pub async fn callback(
         Ok(user_id) => user_id,
         Err(notice) => return Ok(error_page(&req, &look, notice)),
     };
-    let created = match gw.bus.create_session(&instance, &user_id, false).await {
+    let login = (instance.as_str(), u.auth_request.as_str(), &request);
+    logged_in_by_idp(&gw, &req, login, &u.idp_id, &user_id).await
+}
+
+/// The end of a login an IdP vouched for `user_id`: a session whose check is the IdP.
+pub(super) async fn logged_in_by_idp(
+    gw: &Gateway,
+    req: &HttpRequest,
+    (instance, auth_request, request): (&str, &str, &PendingAuthRequest),
+    idp_id: &str,
+    user_id: &str,
+) -> OAuthResult<HttpResponse> {
+    let created = match gw.bus.create_session(instance, user_id, false).await {
         Ok(created) => created,
         // Locked, deactivated or removed: no login.
         Err(e) if e.code == Code::UserNotFound => {
-            return Ok(error_page(&req, &look, Notice::IdpNoUser))
+            let look = look_of(gw, instance, &request.params.project_id).await;
+            return Ok(error_page(req, &look, Notice::IdpNoUser));
         }
         Err(e) => return Err(e.into()),
     };
     let check = SessionCommand::CheckIdp {
-        idp_id: u.idp_id.clone(),
+        idp_id: idp_id.to_string(),
     };
     gw.bus
-        .change_session(&instance, &created.session_id, check)
+        .change_session(instance, &created.session_id, check)
         .await?;
-    logged_in(
-        &gw,
-        &req,
-        (&instance, &u.auth_request, &request),
-        &user_id,
-        created,
-    )
-    .await
+    logged_in(gw, req, (instance, auth_request, request), user_id, created).await
 }
 
 /// A login UI's intent came back: recorded with a token for the UI (its `idp_intent` check),
@@ -380,6 +425,13 @@ pub async fn start_intent(
         )
         .with("idp_id", idp_id));
     };
+    if let IdpKind::Ldap(_) = idp.kind {
+        return Err(Error::new(
+            Code::InvalidIdp,
+            "an LDAP directory has no login page to send the browser to: check the user's password with the hosted login's directory form",
+        )
+        .with("idp_id", idp_id));
+    }
     let nonce = crypto::secrets::new_token().0;
     let verifier = crypto::secrets::new_token().0;
     let underway = Underway {
@@ -402,6 +454,7 @@ pub async fn start_intent(
         IdpKind::Oauth(oauth) => Ok(idp_client::oauth_authorization_url(
             oauth, &callback, &state, &verifier,
         )),
+        IdpKind::Ldap(_) => unreachable!("refused above"),
     }
 }
 

@@ -25,6 +25,7 @@ mod introspect;
 pub mod jwt;
 pub mod keyring;
 mod language;
+mod ldap_login;
 mod login;
 mod mfa;
 mod mfa_key;
@@ -96,6 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route(form_post::SCRIPT, web::get().to(form_post::script))
     .route(idp_login::START, web::get().to(idp_login::start))
+    .route(ldap_login::PATH, web::get().to(ldap_login::page))
+    .route(ldap_login::PATH, web::post().to(ldap_login::submit))
     .route(
         crate::views::idps::CALLBACK_PATH,
         web::get().to(idp_login::callback),

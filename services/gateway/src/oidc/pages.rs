@@ -115,6 +115,21 @@ pub struct RegisterPage<'a> {
     pub back: String,
 }
 
+/// A login with a directory's (LDAP) username and password.
+#[derive(Template)]
+#[template(path = "ldap_login.html")]
+pub struct LdapLoginPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    pub idp: &'a str,
+    /// The login name whose domain led here, if one did (empty: none).
+    pub discovered: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub back: String,
+}
+
 /// The start of a password reset: the login name.
 #[derive(Template)]
 #[template(path = "reset_request.html")]

@@ -7,7 +7,9 @@ use command::IdpOwner;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::api::idps::{self, IdpInput, OAuthInput, OidcInput, OptionsInput};
+use crate::api::idps::{
+    self, IdpInput, LdapAttributesInput, LdapInput, OAuthInput, OidcInput, OptionsInput,
+};
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::views::idps::{IdpLinkView, IdpView};
@@ -84,12 +86,58 @@ struct OAuthBody {
     id_attribute: Option<String>,
 }
 
+/// Which directory attributes say what about a user; each left out takes its default.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+struct LdapAttributesBody {
+    /// The identity's stable id. Default `uid` (`entryUUID` or `objectGUID` survive renames).
+    id: Option<String>,
+    /// Default `uid`.
+    preferred_username: Option<String>,
+    /// Default `mail`.
+    email: Option<String>,
+    /// Default `givenName`.
+    given_name: Option<String>,
+    /// Default `sn`.
+    family_name: Option<String>,
+    /// A boolean attribute (`TRUE`) that says the email is verified; none: it is not.
+    email_verified: Option<String>,
+}
+
+/// An LDAP directory: the login form's username is looked up with the service account by
+/// `user_filters`, then bound as with the form's password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LdapBody {
+    /// `ldap://` or `ldaps://` URLs (host and port), tried in order.
+    servers: Vec<String>,
+    /// Upgrade `ldap://` connections with StartTLS.
+    #[serde(default)]
+    start_tls: bool,
+    /// The PEM certificate the servers' certificates chain to, where it is not a public one.
+    #[serde(default)]
+    root_ca: String,
+    /// Where users are searched (subtree).
+    base_dn: String,
+    /// The service account that searches.
+    bind_dn: String,
+    /// Write-only. Leave it out of a PATCH to keep the one held.
+    #[serde(default)]
+    bind_password: String,
+    /// The attributes a username is matched against, for example `["uid", "mail"]`.
+    user_filters: Vec<String>,
+    #[serde(default)]
+    attributes: Option<LdapAttributesBody>,
+    /// Seconds each step (connect, bind, search) may take: 1 to 60. Default 10.
+    timeout_s: Option<u64>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IdpBody {
     /// What the login's button says.
     name: String,
-    /// `oidc` or `oauth`, with the object of that name.
+    /// `oidc`, `oauth` or `ldap`, with the object of that name.
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
@@ -98,6 +146,8 @@ struct IdpBody {
     oidc: Option<OidcBody>,
     #[serde(default)]
     oauth: Option<OAuthBody>,
+    #[serde(default)]
+    ldap: Option<LdapBody>,
 }
 
 impl From<IdpBody> for IdpInput {
@@ -126,6 +176,27 @@ impl From<IdpBody> for IdpInput {
                 client_secret: o.client_secret,
                 scopes: o.scopes,
                 id_attribute: o.id_attribute,
+            }),
+            ldap: b.ldap.map(|l| {
+                let a = l.attributes.unwrap_or_default();
+                LdapInput {
+                    servers: l.servers,
+                    start_tls: l.start_tls,
+                    root_ca: l.root_ca,
+                    base_dn: l.base_dn,
+                    bind_dn: l.bind_dn,
+                    bind_password: l.bind_password,
+                    user_filters: l.user_filters,
+                    attributes: LdapAttributesInput {
+                        id: a.id,
+                        preferred_username: a.preferred_username,
+                        email: a.email,
+                        given_name: a.given_name,
+                        family_name: a.family_name,
+                        email_verified: a.email_verified,
+                    },
+                    timeout_s: l.timeout_s,
+                }
             }),
         }
     }

@@ -38,13 +38,39 @@ pub struct OAuthIdpView {
     pub id_attribute: String,
 }
 
+#[derive(Serialize, ToSchema)]
+#[schema(as = LdapAttributes)]
+pub struct LdapAttributesView {
+    pub id: String,
+    pub preferred_username: String,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<String>,
+}
+
+/// An LDAP directory (its service account's password is never shown).
+#[derive(Serialize, ToSchema)]
+#[schema(as = LdapIdp)]
+pub struct LdapIdpView {
+    pub servers: Vec<String>,
+    pub start_tls: bool,
+    pub root_ca: String,
+    pub base_dn: String,
+    pub bind_dn: String,
+    pub user_filters: Vec<String>,
+    pub attributes: LdapAttributesView,
+    pub timeout_s: u64,
+}
+
 /// An external identity provider (its client secret is never shown).
 #[derive(Serialize, ToSchema)]
 #[schema(as = Idp)]
 pub struct IdpView {
     pub id: String,
     pub name: String,
-    /// `oidc` or `oauth`.
+    /// `oidc`, `oauth` or `ldap`.
     #[serde(rename = "type")]
     pub kind: String,
     pub options: IdpOptionsView,
@@ -52,7 +78,9 @@ pub struct IdpView {
     pub oidc: Option<OidcIdpView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthIdpView>,
-    /// Register this at the IdP as the redirect URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldap: Option<LdapIdpView>,
+    /// Register this at the IdP as the redirect URI (not used by LDAP directories).
     pub callback_url: String,
 }
 
@@ -60,27 +88,46 @@ impl IdpView {
     /// The view of IdP `id`, its callback at the instance URL `issuer`.
     pub fn of(id: &str, idp: &Idp, issuer: &str) -> IdpView {
         let o = &idp.options;
-        let (oidc, oauth) = match &idp.kind {
-            IdpKind::Oidc(c) => (
-                Some(OidcIdpView {
+        let (mut oidc, mut oauth, mut ldap) = (None, None, None);
+        match &idp.kind {
+            IdpKind::Oidc(c) => {
+                oidc = Some(OidcIdpView {
                     issuer: c.issuer.clone(),
                     client_id: c.client_id.clone(),
                     scopes: c.scopes.clone(),
-                }),
-                None,
-            ),
-            IdpKind::Oauth(c) => (
-                None,
-                Some(OAuthIdpView {
+                })
+            }
+            IdpKind::Oauth(c) => {
+                oauth = Some(OAuthIdpView {
                     authorization_endpoint: c.authorization_endpoint.clone(),
                     token_endpoint: c.token_endpoint.clone(),
                     userinfo_endpoint: c.userinfo_endpoint.clone(),
                     client_id: c.client_id.clone(),
                     scopes: c.scopes.clone(),
                     id_attribute: c.id_attribute.clone(),
-                }),
-            ),
-        };
+                })
+            }
+            IdpKind::Ldap(l) => {
+                let a = &l.attributes;
+                ldap = Some(LdapIdpView {
+                    servers: l.servers.clone(),
+                    start_tls: l.start_tls,
+                    root_ca: l.root_ca.clone(),
+                    base_dn: l.base_dn.clone(),
+                    bind_dn: l.bind_dn.clone(),
+                    user_filters: l.user_filters.clone(),
+                    attributes: LdapAttributesView {
+                        id: a.id.clone(),
+                        preferred_username: a.preferred_username.clone(),
+                        email: a.email.clone(),
+                        given_name: a.given_name.clone(),
+                        family_name: a.family_name.clone(),
+                        email_verified: a.email_verified.clone(),
+                    },
+                    timeout_s: l.timeout_s,
+                })
+            }
+        }
         IdpView {
             id: id.into(),
             name: idp.name.clone(),
@@ -99,6 +146,7 @@ impl IdpView {
             },
             oidc,
             oauth,
+            ldap,
             callback_url: format!("{issuer}{CALLBACK_PATH}"),
         }
     }

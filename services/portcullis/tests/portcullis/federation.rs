@@ -118,7 +118,7 @@ fn back_from_idp(t: &Tenant, state: &str, code: &str) -> String {
 }
 
 /// Logins through IdPs allowed for the tenant's default org, and `idp` added to it.
-fn with_org_idp(t: &Tenant, idp: Value) -> String {
+pub(super) fn with_org_idp(t: &Tenant, idp: Value) -> String {
     let org = default_org(t);
     let allowed = t.client.put(
         &format!("/v1/orgs/{org}/settings/login"),

@@ -110,6 +110,24 @@ fn oauth_idp() -> domain::idp::Idp {
     }
 }
 
+fn ldap_idp() -> domain::idp::Idp {
+    domain::idp::Idp {
+        name: s("Directory"),
+        kind: domain::idp::IdpKind::Ldap(Box::new(domain::idp::LdapIdp {
+            servers: vec![s("ldaps://dir.acme.example:636")],
+            start_tls: false,
+            root_ca: String::new(),
+            base_dn: s("ou=people,dc=acme,dc=example"),
+            bind_dn: s("cn=portcullis,dc=acme,dc=example"),
+            sealed_secret: s("c2VhbGVk"),
+            user_filters: vec![s("uid"), s("mail")],
+            attributes: domain::idp::LdapAttributes::default(),
+            timeout_s: 10,
+        })),
+        options: Default::default(),
+    }
+}
+
 fn grant() -> Grant {
     Grant {
         user_id: s("u1"),
@@ -723,6 +741,11 @@ fn settings_of(kind: SettingsKind) -> Settings {
 /// Shapes inside events that one sample per variant does not show: every kind of settings, in
 /// the instance's settings event and the org's.
 pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
+    // Each kind of IdP (the samples hold the others).
+    let idps = [DomainEvent::Org(OE::IdpAdded {
+        id: s("idp3"),
+        idp: ldap_idp(),
+    })];
     SettingsKind::ALL
         .iter()
         .flat_map(|kind| {
@@ -735,6 +758,7 @@ pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
                 }),
             ]
         })
+        .chain(idps)
         .collect()
 }
 
