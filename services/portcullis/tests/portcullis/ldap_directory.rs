@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::federation::free_port;
+
 pub const BASE_DN: &str = "ou=people,dc=acme,dc=example";
 pub const ADMIN_DN: &str = "cn=admin,dc=acme,dc=example";
 pub const ADMIN_PASSWORD: &str = "directory-admin-secret";
@@ -28,14 +30,6 @@ impl Drop for Directory {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
