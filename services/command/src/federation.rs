@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use domain::idp::IdpOptions;
+use domain::idp::{on_unlinked, IdpOptions, Unlinked};
 use domain::oidc::{IdpIntent, IdpIntentCommand};
 use domain::unique::{unique_id, Unique};
 use domain::user::{Email, Profile, UserChange};
@@ -16,7 +16,7 @@ use crate::oidc::login_flow;
 use crate::sagas::key;
 
 /// What an IdP vouched for about its user.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExternalUser {
     pub idp_id: String,
     /// The IdP's id of the user.
@@ -30,7 +30,7 @@ pub struct ExternalUser {
 
 impl ExternalUser {
     /// What to show of the identity: its email, else its login name, else its id.
-    fn display_name(&self) -> String {
+    pub fn display_name(&self) -> String {
         self.email
             .clone()
             .or_else(|| self.preferred_username.clone())
@@ -42,6 +42,16 @@ impl ExternalUser {
 pub(crate) fn link_claim(instance: &str, idp_id: &str, external_id: &str) -> domain::AggregateKey {
     let value = unique_id("idp_link", &format!("{idp_id}/{external_id}"));
     key(instance, Unique::KIND, &value)
+}
+
+/// Whose a login through an IdP is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Federated {
+    /// The user linked to the identity (or just made from it).
+    User(String),
+    /// No user yet: the owner of an existing account may link it (`account`: the one
+    /// `auto_link` found; none: any account of the org).
+    Confirm { account: Option<String> },
 }
 
 fn not_allowed() -> Error {
@@ -65,25 +75,33 @@ impl CommandBus {
         Ok(claim.owner)
     }
 
-    /// The user a login through an IdP is for: the one linked to the identity, else (where
-    /// `options` allow it) a new human of `org`, made from the identity's claims and linked.
-    /// A linked user who may not log in (locked, deactivated) is refused by the session.
+    /// The user a login through an IdP is for: the one linked to the identity, else (by
+    /// [`on_unlinked`]) a new human of `org`, made from the identity's claims and linked, or
+    /// an account to be linked by its owner (`found`: the one `auto_link` found). A linked
+    /// user who may not log in (locked, deactivated) is refused by the session.
     pub async fn federated_user(
         self: &Arc<Self>,
         instance: &str,
         org: &str,
         options: &IdpOptions,
         external: &ExternalUser,
-    ) -> Result<String, Error> {
+        found: Option<&str>,
+    ) -> Result<Federated, Error> {
         let (idp_id, external_id) = (&external.idp_id, &external.external_id);
         if let Some(user_id) = self.linked_user(instance, idp_id, external_id).await? {
             if options.auto_update {
                 self.follow_idp(instance, &user_id, external).await;
             }
-            return Ok(user_id);
+            return Ok(Federated::User(user_id));
         }
-        if !(options.creation_allowed && options.auto_create) {
-            return Err(not_allowed());
+        match on_unlinked(options, found.is_some()) {
+            Unlinked::Create => {}
+            Unlinked::Confirm => {
+                return Ok(Federated::Confirm {
+                    account: found.map(str::to_string),
+                })
+            }
+            Unlinked::Refuse => return Err(not_allowed()),
         }
         let user_id = uuid::Uuid::now_v7().to_string();
         let caller = login_flow(instance);
@@ -95,7 +113,7 @@ impl CommandBus {
         {
             // Another login of the same identity got there first: its user it is.
             return match self.linked_user(instance, idp_id, external_id).await? {
-                Some(theirs) if e.code == Code::IdpUserUnknown => Ok(theirs),
+                Some(theirs) if e.code == Code::IdpUserUnknown => Ok(Federated::User(theirs)),
                 _ => Err(e),
             };
         }
@@ -143,7 +161,34 @@ impl CommandBus {
         };
         self.change_user(&caller, instance, &user_id, link, None)
             .await?;
-        Ok(user_id)
+        Ok(Federated::User(user_id))
+    }
+
+    /// Links `external` to `user_id`, whose owner just proved the account (its password):
+    /// refused (`IDP-0005`) if the identity is linked to someone meanwhile.
+    pub async fn link_identity(
+        &self,
+        instance: &str,
+        user_id: &str,
+        external: &ExternalUser,
+    ) -> Result<(), Error> {
+        let caller = login_flow(instance);
+        let claim = link_claim(instance, &external.idp_id, &external.external_id);
+        self.claim(&claim, user_id, Code::IdpUserUnknown, &caller)
+            .await?;
+        let link = UserChange::LinkIdp {
+            idp_id: external.idp_id.clone(),
+            external_id: external.external_id.clone(),
+            display_name: external.display_name(),
+        };
+        if let Err(e) = self
+            .change_user(&caller, instance, user_id, link, None)
+            .await
+        {
+            self.release(&claim, user_id, &caller).await;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Updates a linked user's names and email address to what the IdP says now (what it

@@ -45,7 +45,7 @@ pub use codes::{CodeRequest, Delivery};
 pub use credentials::{HumanInput, NewPat, NewSecret, PasswordChange};
 pub use device::{plausible_user_code, NewDevice};
 pub use factors::{login_code_waits, usable_factors, NewTotp, TotpKey};
-pub use federation::ExternalUser;
+pub use federation::{ExternalUser, Federated};
 pub use idps::IdpOwner;
 pub use instances::{CreateInstance, CreatedInstance};
 pub use login_sessions::{wrong_password, Finalized};

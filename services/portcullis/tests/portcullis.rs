@@ -50,6 +50,8 @@ mod grpc_projects;
 mod grpc_users;
 #[path = "portcullis/http_sink.rs"]
 mod http_sink;
+#[path = "portcullis/idp_linking.rs"]
+mod idp_linking;
 #[path = "portcullis/idps.rs"]
 mod idps;
 #[path = "portcullis/ldap.rs"]

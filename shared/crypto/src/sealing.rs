@@ -45,6 +45,8 @@ pub enum Purpose {
     IdpSecret,
     /// A login at an external identity provider on its way (the `state` it sends back).
     IdpLoginState,
+    /// An IdP's identity waiting for the owner of an existing account to link it.
+    IdpPendingLink,
 }
 
 impl Purpose {
@@ -65,6 +67,7 @@ impl Purpose {
             Purpose::FormPostAnswer => b"portcullis/seal/form-post-answer/v1",
             Purpose::IdpSecret => b"portcullis/seal/idp-secret/v1",
             Purpose::IdpLoginState => b"portcullis/seal/idp-login-state/v1",
+            Purpose::IdpPendingLink => b"portcullis/seal/idp-pending-link/v1",
         }
     }
 }

@@ -57,6 +57,35 @@ impl Default for IdpOptions {
     }
 }
 
+/// What a login through an IdP does with an identity that no user is linked to yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unlinked {
+    /// A new user, made from the identity and linked to it.
+    Create,
+    /// The owner of an existing account links it by logging in to it (the account found by
+    /// `auto_link`, or any account of the org where the IdP allows linking).
+    Confirm,
+    /// No login.
+    Refuse,
+}
+
+/// The named rule for an unlinked identity: an account `auto_link` found is never taken over
+/// unasked (an IdP's word on an email address or a login name is no proof of owning the
+/// account): its owner confirms with its password. Without one, a new user where the IdP
+/// makes users, else linking where it allows that.
+pub fn on_unlinked(options: &IdpOptions, account_found: bool) -> Unlinked {
+    if account_found {
+        return Unlinked::Confirm;
+    }
+    if options.creation_allowed && options.auto_create {
+        Unlinked::Create
+    } else if options.linking_allowed {
+        Unlinked::Confirm
+    } else {
+        Unlinked::Refuse
+    }
+}
+
 /// A generic OpenID Connect provider.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcIdp {
@@ -618,5 +647,20 @@ mod tests {
                 .map(|(_, v)| v.as_str());
             assert_eq!(named, Some(field), "{e}");
         }
+    }
+
+    #[test]
+    fn an_account_found_is_linked_only_by_its_owner() {
+        let o = |auto_create, creation_allowed, linking_allowed| IdpOptions {
+            auto_create,
+            creation_allowed,
+            linking_allowed,
+            ..IdpOptions::default()
+        };
+        assert_eq!(on_unlinked(&o(true, true, false), true), Unlinked::Confirm);
+        assert_eq!(on_unlinked(&o(true, true, true), false), Unlinked::Create);
+        assert_eq!(on_unlinked(&o(false, true, true), false), Unlinked::Confirm);
+        assert_eq!(on_unlinked(&o(true, false, true), false), Unlinked::Confirm);
+        assert_eq!(on_unlinked(&o(true, false, false), false), Unlinked::Refuse);
     }
 }

@@ -35,6 +35,14 @@ pub trait UserQueries {
         instance: &str,
         username: &str,
     ) -> Result<Option<(UserRow, Option<String>)>, Error>;
+    /// The users of `org_id` whose verified email is `email` (without regard to case): the
+    /// accounts an IdP's identity with that verified address may be linked to.
+    fn users_with_verified_email(
+        &self,
+        instance: &str,
+        org_id: &str,
+        email: &str,
+    ) -> Result<Vec<String>, Error>;
     /// A user's metadata, by key.
     fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error>;
     /// A user's personal access tokens: (id, expiry), never the hashes.

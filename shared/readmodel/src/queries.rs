@@ -146,6 +146,24 @@ impl UserQueries for SqliteReadModel {
         })
     }
 
+    fn users_with_verified_email(
+        &self,
+        instance: &str,
+        org_id: &str,
+        email: &str,
+    ) -> Result<Vec<String>, Error> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id FROM users WHERE instance = ?1 AND lower(email) = ?2 AND org_id = ?3
+                 AND email_verified = 1 ORDER BY id",
+            )?;
+            let rows = st.query_map(params![instance, email.to_lowercase(), org_id], |r| {
+                r.get(0)
+            })?;
+            rows.collect()
+        })
+    }
+
     /// A user's metadata, by key.
     fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
         self.read(|c| {

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS user_metadata (
 );
 CREATE INDEX IF NOT EXISTS users_by_org ON users (instance, org_id, id);
 CREATE INDEX IF NOT EXISTS users_by_login ON users (instance, username_lower);
+CREATE INDEX IF NOT EXISTS users_by_email ON users (instance, lower(email));
 CREATE TABLE IF NOT EXISTS memberships (
     instance TEXT NOT NULL, user_id TEXT NOT NULL, level TEXT NOT NULL, resource_id TEXT NOT NULL,
     roles TEXT NOT NULL, PRIMARY KEY (instance, user_id, level, resource_id)

@@ -836,6 +836,81 @@ async fn the_outbox_queue_holds_each_users_waiting_messages_in_order(a: Adapter)
     assert!(w.model.due_messages(i64::MAX, 10).unwrap().is_empty());
 }
 
+async fn accounts_are_found_by_their_verified_address_in_their_org(a: Adapter) {
+    use domain::user::{Email, Profile, UserEvent as E};
+    let w = world(a);
+    let human = |org: &str, name: &str, address: &str, verified| E::HumanAdded {
+        org_id: org.into(),
+        username: name.into(),
+        profile: Profile {
+            given_name: name.into(),
+            family_name: "X".into(),
+            display_name: name.into(),
+            preferred_language: None,
+        },
+        email: Email {
+            address: address.into(),
+            verified,
+        },
+        phone: None,
+        password_hash: None,
+        password_set_at: None,
+    };
+    let mut batch = user_stream(
+        1,
+        "ada",
+        vec![(1, human("org-a", "ada", "Ada@x.example", true))],
+    );
+    batch.extend(user_stream(
+        2,
+        "bob",
+        vec![(1, human("org-a", "bob", "bob@x.example", false))],
+    ));
+    batch.extend(user_stream(
+        3,
+        "eve",
+        vec![(1, human("org-b", "eve", "ada@x.example", true))],
+    ));
+    w.model.apply_batch(&batch).unwrap();
+    let found =
+        |org: &str, address: &str| w.model.users_with_verified_email(I, org, address).unwrap();
+    assert_eq!(found("org-a", "ada@X.example"), ["ada"]);
+    // Unverified, or of another org: not found.
+    assert!(found("org-a", "bob@x.example").is_empty());
+    assert_eq!(found("org-b", "ada@x.example"), ["eve"]);
+    // A new address moves the account; removal forgets it.
+    let mut moved = user_stream(
+        4,
+        "ada",
+        vec![(
+            2,
+            E::EmailChanged {
+                email: Email {
+                    address: "lovelace@x.example".into(),
+                    verified: true,
+                },
+            },
+        )],
+    );
+    moved[0].version = 2;
+    w.model.apply_batch(&moved).unwrap();
+    assert!(found("org-a", "ada@x.example").is_empty());
+    assert_eq!(found("org-a", "lovelace@x.example"), ["ada"]);
+    let mut removed = user_stream(
+        5,
+        "ada",
+        vec![(
+            3,
+            E::Removed {
+                username: "ada".into(),
+            },
+        )],
+    );
+    removed[0].version = 3;
+    w.model.apply_batch(&removed).unwrap();
+    assert!(found("org-a", "lovelace@x.example").is_empty());
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -877,4 +952,5 @@ contract!(
     ten_thousand_users_page_in_order_each_once,
     a_log_of_every_release_projects_with_its_meaning,
     the_outbox_queue_holds_each_users_waiting_messages_in_order,
+    accounts_are_found_by_their_verified_address_in_their_org,
 );

@@ -102,14 +102,8 @@ fn options(input: Option<OptionsInput>) -> Result<IdpOptions, Error> {
     let o = input.unwrap_or_default();
     let auto_link = match o.auto_link.as_deref() {
         None | Some("none") => AutoLink::None,
-        // Linking an existing account needs its owner to prove it first (a confirmation at
-        // the login), which is not offered yet: refused rather than done unasked.
-        Some("email" | "username") => {
-            return Err(invalid(
-                "options.auto_link",
-                "email and username linking need a confirmation by the account's owner, which this release does not offer yet: use none",
-            ))
-        }
+        Some("email") => AutoLink::Email,
+        Some("username") => AutoLink::Username,
         Some(_) => {
             return Err(invalid(
                 "options.auto_link",

@@ -12,7 +12,7 @@ use actix_web::cookie::SameSite;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use command::{ExternalUser, IdpOwner};
+use command::{ExternalUser, Federated, IdpOwner};
 use crypto::sealing::Purpose;
 use domain::idp::{Idp, IdpKind};
 use domain::oidc::{PendingAuthRequest, SessionCommand};
@@ -20,6 +20,7 @@ use domain::validate::same_secret;
 use domain::{Code, Error};
 use serde::{Deserialize, Serialize};
 
+use super::idp_link::Unclaimed;
 use super::login::{cookie, error_page, expired, logged_in, look_of, org_of_login};
 use super::texts::Notice;
 use super::{idp_client, issuer, now_ms, OAuthResult};
@@ -253,7 +254,7 @@ async fn vouched_user(
     u: &Underway,
     q: &CallbackQuery,
     org: Option<String>,
-) -> Result<Result<String, Notice>, Error> {
+) -> Result<Vouched, Error> {
     let owner = match &u.org {
         Some(org) => IdpOwner::Org(org),
         None => IdpOwner::Instance,
@@ -261,7 +262,7 @@ async fn vouched_user(
     let (idps, _) = gw.bus.idps(instance, owner).await?;
     let (Some(idp), Some(code), None) = (idps.get(&u.idp_id), &q.code, &q.error) else {
         // The IdP refused, or was removed meanwhile.
-        return Ok(Err(Notice::IdpFailed));
+        return Ok(Vouched::Refused(Notice::IdpFailed));
     };
     let secret = gw.bus.open_idp_secret(instance, idp)?;
     let callback = format!("{}{CALLBACK_PATH}", issuer(gw, req)?);
@@ -274,13 +275,13 @@ async fn vouched_user(
             idp_client::oauth_identity(gw, oauth, &secret, &callback, code, &u.verifier).await
         }
         // A directory never answers here.
-        IdpKind::Ldap(_) => return Ok(Err(Notice::IdpFailed)),
+        IdpKind::Ldap(_) => return Ok(Vouched::Refused(Notice::IdpFailed)),
     };
     let identity = match identity {
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(instance, idp = %u.idp_id, error = %e, "a login through an identity provider failed");
-            return Ok(Err(Notice::IdpFailed));
+            return Ok(Vouched::Refused(Notice::IdpFailed));
         }
     };
     let external = ExternalUser {
@@ -293,26 +294,50 @@ async fn vouched_user(
         preferred_username: identity.preferred_username,
     };
     let org = u.org.clone().or(org);
-    user_of(gw, instance, org, idp, &external).await
+    user_of(
+        gw,
+        instance,
+        (&u.idp_id, u.org.clone(), org),
+        idp,
+        &external,
+    )
+    .await
 }
 
-/// The user an IdP vouches for: linked, or made where the IdP's options allow it (in the
-/// IdP's org, else in `org`, the login's).
+/// What an IdP's identity comes to at the login.
+pub(super) enum Vouched {
+    /// The user linked to it (or just made from it).
+    User(String),
+    /// No user yet: the owner of an existing account may link it.
+    Confirm(Box<Unclaimed>),
+    Refused(Notice),
+}
+
+/// The user IdP `idp_id` (of `owner`) vouches for: linked, made where the IdP's options
+/// allow it, or an account to link (in the IdP's org, else in `org`, the login's).
 pub(super) async fn user_of(
     gw: &Gateway,
     instance: &str,
-    org: Option<String>,
+    (idp_id, owner, org): (&str, Option<String>, Option<String>),
     idp: &Idp,
     external: &ExternalUser,
-) -> Result<Result<String, Notice>, Error> {
+) -> Result<Vouched, Error> {
     let org = org.ok_or_else(|| Error::internal("the login has no org"))?;
+    let found = super::idp_link::account_found(gw, instance, &org, &idp.options, external).await;
     match gw
         .bus
-        .federated_user(instance, &org, &idp.options, external)
+        .federated_user(instance, &org, &idp.options, external, found.as_deref())
         .await
     {
-        Ok(user_id) => Ok(Ok(user_id)),
-        Err(e) if e.code == Code::IdpUserUnknown => Ok(Err(Notice::IdpNoUser)),
+        Ok(Federated::User(user_id)) => Ok(Vouched::User(user_id)),
+        Ok(Federated::Confirm { account }) => Ok(Vouched::Confirm(Box::new(Unclaimed {
+            idp_id: idp_id.to_string(),
+            owner,
+            org,
+            account,
+            external: external.clone(),
+        }))),
+        Err(e) if e.code == Code::IdpUserUnknown => Ok(Vouched::Refused(Notice::IdpNoUser)),
         Err(e) => Err(e),
     }
 }
@@ -336,12 +361,14 @@ pub async fn callback(
     };
     let look = look_of(&gw, &instance, &request.params.project_id).await;
     let app_org = org_of_login(&gw, &instance, &request).await;
-    let user_id = match vouched_user(&gw, &req, &instance, &u, &q, app_org).await? {
-        Ok(user_id) => user_id,
-        Err(notice) => return Ok(error_page(&req, &look, notice)),
-    };
     let login = (instance.as_str(), u.auth_request.as_str(), &request);
-    logged_in_by_idp(&gw, &req, login, &u.idp_id, &user_id).await
+    match vouched_user(&gw, &req, &instance, &u, &q, app_org).await? {
+        Vouched::User(user_id) => logged_in_by_idp(&gw, &req, login, &u.idp_id, &user_id).await,
+        Vouched::Confirm(unclaimed) => {
+            super::idp_link::link_page(&gw, &req, login, *unclaimed, None).await
+        }
+        Vouched::Refused(notice) => Ok(error_page(&req, &look, notice)),
+    }
 }
 
 /// The end of a login an IdP vouched for `user_id`: a session whose check is the IdP.
@@ -395,8 +422,10 @@ async fn intent_answered(
         back(&urls.failure_url, &[("error", reason.as_str())])
     };
     let user_id = match vouched_user(gw, req, instance, u, q, Some(urls.org.clone())).await? {
-        Ok(user_id) => user_id,
-        Err(notice) => return Ok(failed(notice)),
+        Vouched::User(user_id) => user_id,
+        // A login UI of one's own links accounts its own way (the user logs in, then links).
+        Vouched::Confirm(_) => return Ok(failed(Notice::IdpNoUser)),
+        Vouched::Refused(notice) => return Ok(failed(notice)),
     };
     let (id, token) = gw
         .bus

@@ -15,7 +15,7 @@ use domain::validate::normalized_username;
 use notify::ldap::{authenticate, Refused};
 use serde::Deserialize;
 
-use super::idp_login::{logged_in_by_idp, usable_for, user_of};
+use super::idp_login::{logged_in_by_idp, usable_for, user_of, Vouched};
 use super::language::Language;
 use super::login::{
     cookie, error_page, expired, login_path, look_of, org_of_login, posted, CSRF_COOKIE,
@@ -172,14 +172,16 @@ pub async fn submit(
         family_name: user.family_name,
         preferred_username: user.preferred_username,
     };
-    let org = match owner {
-        Some(org) => Some(org),
+    let org = match &owner {
+        Some(org) => Some(org.clone()),
         None => org_of_login(&gw, &instance, &request).await,
     };
-    let user_id = match user_of(&gw, &instance, org, &idp, &external).await? {
-        Ok(user_id) => user_id,
-        Err(notice) => return Ok(error_page(&req, &look, notice)),
-    };
     let login = (instance.as_str(), f.auth_request.as_str(), &request);
-    logged_in_by_idp(&gw, &req, login, &idp_id, &user_id).await
+    match user_of(&gw, &instance, (&idp_id, owner, org), &idp, &external).await? {
+        Vouched::User(user_id) => logged_in_by_idp(&gw, &req, login, &idp_id, &user_id).await,
+        Vouched::Confirm(unclaimed) => {
+            super::idp_link::link_page(&gw, &req, login, *unclaimed, None).await
+        }
+        Vouched::Refused(notice) => Ok(error_page(&req, &look, notice)),
+    }
 }

@@ -20,6 +20,7 @@ mod expired_password;
 pub(crate) mod form_post;
 mod grants;
 pub(crate) mod idp_client;
+mod idp_link;
 pub(crate) mod idp_login;
 mod introspect;
 pub mod jwt;
@@ -97,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route(form_post::SCRIPT, web::get().to(form_post::script))
     .route(idp_login::START, web::get().to(idp_login::start))
+    .route(idp_link::PATH, web::post().to(idp_link::submit))
     .route(ldap_login::PATH, web::get().to(ldap_login::page))
     .route(ldap_login::PATH, web::post().to(ldap_login::submit))
     .route(

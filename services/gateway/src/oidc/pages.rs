@@ -115,6 +115,23 @@ pub struct RegisterPage<'a> {
     pub back: String,
 }
 
+/// The link of an IdP's identity to an existing account, by the account's password.
+#[derive(Template)]
+#[template(path = "idp_link.html")]
+pub struct IdpLinkPage<'a> {
+    pub frame: Frame<'a>,
+    pub auth_request: &'a str,
+    pub csrf: &'a str,
+    /// The identity waiting, sealed.
+    pub state: &'a str,
+    /// What to show of the identity.
+    pub identity: &'a str,
+    pub idp_name: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub back: String,
+}
+
 /// A login with a directory's (LDAP) username and password.
 #[derive(Template)]
 #[template(path = "ldap_login.html")]

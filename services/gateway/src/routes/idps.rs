@@ -44,11 +44,13 @@ struct IdpOptionsBody {
     auto_create: Option<bool>,
     /// A linked user's profile follows the IdP's claims at each login. Default true.
     auto_update: Option<bool>,
-    /// `none` (the default, and for now the only value taken): an identity that is not linked
-    /// yet makes a new user (where allowed), never an existing user's.
+    /// How an identity that is not linked yet finds an existing account of the org: `none`
+    /// (the default), `email` (the account whose verified address the IdP says is the
+    /// user's, verified) or `username` (the account whose login name is the IdP's login
+    /// name). The account is linked only once its owner logs in to it at the login.
     auto_link: Option<String>,
-    /// Existing users may link this IdP to themselves. Default true. (Linking is done through
-    /// the login for now: this option is kept for when users can link IdPs themselves.)
+    /// Where no account is found and no user is made, the login offers to link an existing
+    /// account of the org (its owner logs in to it). Default true.
     linking_allowed: Option<bool>,
     /// Users may be created from this IdP's identities. Default true.
     creation_allowed: Option<bool>,

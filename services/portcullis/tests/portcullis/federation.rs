@@ -90,7 +90,7 @@ fn org_idp(t: &Tenant, idp: &CustomerIdp) -> String {
 
 /// A browser's login for `app` sent on to the org's IdP by the login page's button: the
 /// browser (with the IdP cookie) and the IdP's authorization URL.
-fn sent_to_idp(t: &Tenant, app: &super::oidc_support::App) -> (UserAgent, String) {
+pub(super) fn sent_to_idp(t: &Tenant, app: &super::oidc_support::App) -> (UserAgent, String) {
     let mut browser = UserAgent::default();
     let login = browser.request("GET", &auth_url(t, app, ""), None);
     let login_page = format!("{}{}", issuer(t), login.location.unwrap());
@@ -109,7 +109,7 @@ fn sent_to_idp(t: &Tenant, app: &super::oidc_support::App) -> (UserAgent, String
 }
 
 /// The login's callback as the IdP sends the browser back with `code`.
-fn back_from_idp(t: &Tenant, state: &str, code: &str) -> String {
+pub(super) fn back_from_idp(t: &Tenant, state: &str, code: &str) -> String {
     format!(
         "{}/ui/login/idp/callback?code={code}&state={}",
         issuer(t),

@@ -28,7 +28,7 @@ use crate::projection::{stale, Stale};
 const REMEMBERED: usize = 1 << 20;
 
 /// Every table, for a rebuild.
-const TABLES: [&str; 26] = [
+const TABLES: [&str; 27] = [
     "checkpoints",
     "versions",
     "instances",
@@ -37,6 +37,7 @@ const TABLES: [&str; 26] = [
     "users",
     "users_by_org",
     "users_by_login",
+    "users_by_email",
     "user_metadata",
     "pats_by_hash",
     "pats_by_user",

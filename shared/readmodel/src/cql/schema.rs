@@ -11,7 +11,7 @@ use scylla::client::session::Session;
 use super::{block_on, runtime, session, storage};
 
 /// The versioned schema files, in order.
-const MIGRATIONS: [(i32, &str, &str); 2] = [
+const MIGRATIONS: [(i32, &str, &str); 3] = [
     (
         1,
         "0001_read_models.cql",
@@ -21,6 +21,11 @@ const MIGRATIONS: [(i32, &str, &str); 2] = [
         2,
         "0002_outbox.cql",
         include_str!("../../../../deploy/scylla/0002_outbox.cql"),
+    ),
+    (
+        3,
+        "0003_users_by_email.cql",
+        include_str!("../../../../deploy/scylla/0003_users_by_email.cql"),
     ),
 ];
 

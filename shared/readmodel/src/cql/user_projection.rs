@@ -36,6 +36,44 @@ impl CqlReadModel {
         Ok(())
     }
 
+    /// The email address a user's row holds.
+    async fn held_email(&self, i: &str, id: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .rows(
+                "SELECT email FROM users WHERE instance = ? AND id = ?",
+                (i, id),
+            )
+            .await?
+            .maybe_first_row::<(Option<String>,)>()
+            .map_err(storage)?
+            .and_then(|(email,)| email))
+    }
+
+    /// Moves a user's entry in `users_by_email` from the address `held` to `now`.
+    async fn index_email(
+        &self,
+        i: &str,
+        id: &str,
+        held: Option<&str>,
+        now: &str,
+    ) -> Result<(), Error> {
+        if let Some(held) = held.filter(|h| !h.is_empty()) {
+            self.run(
+                "DELETE FROM users_by_email WHERE instance = ? AND email_lower = ? AND id = ?",
+                (i, held.to_lowercase(), id),
+            )
+            .await?;
+        }
+        if !now.is_empty() {
+            self.run(
+                "INSERT INTO users_by_email (instance, email_lower, id) VALUES (?, ?, ?)",
+                (i, now.to_lowercase(), id),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// A user's rows and everything hanging off them: tokens, memberships, metadata.
     /// Forgets a token hash, unless another user holds it now (the system user moved to the
     /// system scope keeps the tokens it had in its instance).
@@ -59,6 +97,8 @@ impl CqlReadModel {
     }
 
     pub(super) async fn remove_user(&self, i: &str, id: &str) -> Result<(), Error> {
+        let email = self.held_email(i, id).await?;
+        self.index_email(i, id, email.as_deref(), "").await?;
         let found = self
             .rows(
                 "SELECT org_id, username FROM users WHERE instance = ? AND id = ?",
@@ -147,6 +187,7 @@ impl CqlReadModel {
                 )
                 .await?;
                 self.add_user(i, id, org_id, username).await?;
+                self.index_email(i, id, None, &email.address).await?;
             }
             UserEvent::MachineAdded {
                 org_id,
@@ -215,6 +256,9 @@ impl CqlReadModel {
                 .await?;
             }
             UserEvent::EmailChanged { email } => {
+                let held = self.held_email(i, id).await?;
+                self.index_email(i, id, held.as_deref(), &email.address)
+                    .await?;
                 self.run(
                     "UPDATE users SET email = ?, email_verified = ? WHERE instance = ? AND id = ?",
                     (&email.address, email.verified, i, id),

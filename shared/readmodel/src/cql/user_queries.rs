@@ -218,6 +218,39 @@ impl UserQueries for CqlReadModel {
         })
     }
 
+    fn users_with_verified_email(
+        &self,
+        instance: &str,
+        org_id: &str,
+        email: &str,
+    ) -> Result<Vec<String>, Error> {
+        let (i, org, email) = (
+            instance.to_string(),
+            org_id.to_string(),
+            email.to_lowercase(),
+        );
+        self.query(|m| async move {
+            let ids = m
+                .column(
+                    "SELECT id FROM users_by_email WHERE instance = ? AND email_lower = ?",
+                    (&i, &email),
+                )
+                .await?;
+            // The index may lag the rows: the rows decide.
+            Ok(m.users(&i, ids)
+                .await?
+                .into_iter()
+                .map(|(u, _)| u)
+                .filter(|u| {
+                    u.org_id == org
+                        && u.email_verified
+                        && u.email.as_deref().map(str::to_lowercase).as_deref() == Some(&email)
+                })
+                .map(|u| u.id)
+                .collect())
+        })
+    }
+
     fn metadata(&self, instance: &str, user_id: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let (i, u) = (instance.to_string(), user_id.to_string());
         self.query(|m| async move {
