@@ -286,6 +286,7 @@ impl CommandBus {
         &self,
         instance: &str,
         token: &str,
+        jkt: Option<&str>,
     ) -> Result<(String, Grant, String), Error> {
         let bad = || Error::new(Code::InvalidGrant, "the refresh token is not valid");
         let (family_id, presented) = split_token(token).ok_or_else(bad)?;
@@ -305,6 +306,7 @@ impl CommandBus {
             presented,
             next: next_hash.clone(),
             lifetimes,
+            jkt: jkt.map(str::to_string),
         };
         self.execute::<RefreshFamily>(&k, &login_flow(instance), cmd, None)
             .await?;

@@ -172,38 +172,46 @@ fn org_of(owner: IdpOwner<'_>) -> Option<&str> {
     }
 }
 
-/// Writes `cmd` to the IdPs of `owner`, the caller holding `on_org` on the org (or
-/// `on_instance` on the instance).
+/// Writes `cmd` to the IdPs of `owner` (the gateway's check made by the caller; the actor
+/// checks again against the owner).
 async fn write(
     gw: &Gateway,
     auth: &Authenticated,
     owner: IdpOwner<'_>,
     cmd: IdpCommand,
-    (on_org, on_instance): (Permission, Permission),
 ) -> Result<command::Written, Error> {
-    check(gw, auth, org_of(owner), on_org, on_instance)?;
     gw.bus
         .change_idps(&auth.caller, &auth.instance, owner, cmd, auth.if_match)
         .await
 }
 
+/// The gateway's check of a write: `on_org` on the org, or `on_instance` on the instance.
+fn write_check(
+    gw: &Gateway,
+    auth: &Authenticated,
+    owner: IdpOwner<'_>,
+    (on_org, on_instance): (Permission, Permission),
+) -> Result<(), Error> {
+    check(gw, auth, org_of(owner), on_org, on_instance)
+}
+
 const WRITE: (Permission, Permission) = (Permission::ORG_IDP_WRITE, Permission::IAM_IDP_WRITE);
 
-/// Adds an IdP; answers its id.
+/// Adds an IdP; answers its id. Checked before its secret is sealed.
 pub async fn add(
     gw: &Gateway,
     auth: &Authenticated,
     owner: IdpOwner<'_>,
     input: IdpInput,
 ) -> Result<WriteReply, Error> {
-    check(gw, auth, org_of(owner), WRITE.0, WRITE.1)?;
+    write_check(gw, auth, owner, WRITE)?;
     let id = new_id();
     let idp = idp_of(gw, &auth.instance, input)?;
     let cmd = IdpCommand::Add {
         id: id.clone(),
         idp,
     };
-    Ok(reply(Some(id), write(gw, auth, owner, cmd, WRITE).await?))
+    Ok(reply(Some(id), write(gw, auth, owner, cmd).await?))
 }
 
 /// Changes an IdP (an empty `client_secret` keeps the one held).
@@ -214,10 +222,10 @@ pub async fn change(
     id: &str,
     input: IdpInput,
 ) -> Result<WriteReply, Error> {
-    check(gw, auth, org_of(owner), WRITE.0, WRITE.1)?;
+    write_check(gw, auth, owner, WRITE)?;
     let idp = idp_of(gw, &auth.instance, input)?;
     let cmd = IdpCommand::Change { id: id.into(), idp };
-    Ok(reply(None, write(gw, auth, owner, cmd, WRITE).await?))
+    Ok(reply(None, write(gw, auth, owner, cmd).await?))
 }
 
 pub async fn remove(
@@ -226,9 +234,10 @@ pub async fn remove(
     owner: IdpOwner<'_>,
     id: &str,
 ) -> Result<WriteReply, Error> {
+    let delete = (Permission::ORG_IDP_DELETE, Permission::IAM_IDP_DELETE);
+    write_check(gw, auth, owner, delete)?;
     let cmd = IdpCommand::Remove { id: id.into() };
-    let perms = (Permission::ORG_IDP_DELETE, Permission::IAM_IDP_DELETE);
-    Ok(reply(None, write(gw, auth, owner, cmd, perms).await?))
+    Ok(reply(None, write(gw, auth, owner, cmd).await?))
 }
 
 fn read_check(gw: &Gateway, auth: &Authenticated, owner: IdpOwner<'_>) -> Result<(), Error> {

@@ -290,3 +290,40 @@ fn a_directory_is_configured_and_read_over_grpc_too() {
     assert!(l.bind_password.is_empty());
     assert_eq!(l.attributes.as_ref().unwrap().email, "mail");
 }
+
+#[test]
+fn the_directorys_form_reads_well_on_a_phone_in_german() {
+    let t = server().tenant();
+    let servers = ["ldaps://dir.acme.example".to_string()];
+    let id = with_org_idp(&t, settings(&servers, false, ""));
+    let app = app(&t, "client_secret_basic", "jwt");
+    let mut browser = UserAgent::default();
+    let login = browser.request("GET", &auth_url(&t, &app, "&ui_locales=de"), None);
+    let auth_request = param(&login.location.unwrap(), "authRequest").unwrap();
+    let url = format!(
+        "{}/ui/login/ldap?authRequest={}&idp={id}",
+        issuer(&t),
+        super::oidc_support::enc(&auth_request)
+    );
+    let shots = tempfile::tempdir().unwrap();
+    let seen = super::oidc_clients::run(
+        "node",
+        &["page_shot.mjs"],
+        &[
+            ("URL", &url),
+            ("LOCALE", "de-DE"),
+            ("NAME", "login-ldap-de-phone"),
+            ("OUT", shots.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(seen["status"], 200, "{seen}");
+    assert_eq!(seen["lang"], "de");
+    assert_eq!(seen["heading"], "Anmelden mit Acme Directory");
+    assert_eq!(seen["unlabelled"], json!([]), "{seen}");
+    assert_eq!(seen["overflow"], false);
+    if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
+        let file = "login-ldap-de-phone.png";
+        std::fs::copy(shots.path().join(file), format!("{docs}/{file}")).unwrap();
+    }
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::invalid_grant;
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::settings::SessionSettings;
 
@@ -57,6 +57,10 @@ pub enum RefreshCommand {
         presented: String,
         next: String,
         lifetimes: SessionSettings,
+        /// The thumbprint of the DPoP key the request proved (none: no proof). A family
+        /// bound to a key rotates only with a proof of that key.
+        #[serde(default)]
+        jkt: Option<String>,
     },
     /// Revokes the family, also before it was issued: a code used twice revokes what its
     /// first exchange issues, even when that exchange has not got that far yet.
@@ -146,9 +150,18 @@ impl Aggregate for RefreshFamily {
                 presented,
                 next,
                 lifetimes,
+                jkt,
             } => {
                 if !self.exists() {
                     return Err(invalid_grant("the refresh token was revoked"));
+                }
+                // Checked before the token is looked at, so that a thief's try (without the
+                // key) neither uses up the holder's token nor revokes the family.
+                if self.grant.jkt.is_some() && self.grant.jkt != *jkt {
+                    return Err(Error::new(
+                        Code::InvalidDpopProof,
+                        "the refresh token is bound to a DPoP key: send a proof of that key",
+                    ));
                 }
                 let same = |h: &String| crate::validate::same_secret(h, presented);
                 if !self.token_hash.is_empty() && same(&self.token_hash) {

@@ -137,7 +137,37 @@ fn rotate(presented: &str, lifetimes: SessionSettings) -> RC {
         presented: s(presented),
         next: s("t2"),
         lifetimes,
+        jkt: None,
     }
+}
+
+#[test]
+fn a_family_bound_to_a_dpop_key_rotates_only_with_a_proof_of_that_key() {
+    let bound = RE::Issued {
+        grant: Grant {
+            jkt: Some(s("key-1")),
+            ..grant(NOW)
+        },
+        token_hash: s("t1"),
+        at: NOW,
+    };
+    let with = |jkt: Option<&str>| RC::Rotate {
+        presented: s("t1"),
+        next: s("t2"),
+        lifetimes: short(),
+        jkt: jkt.map(s),
+    };
+    // Without a proof, or with another key's: refused, and neither the token is used up nor
+    // the family revoked (a thief's try costs the holder nothing).
+    given::<RefreshFamily>(&[bound.clone()])
+        .when(with(None))
+        .then_error(Code::InvalidDpopProof);
+    given::<RefreshFamily>(&[bound.clone()])
+        .when(with(Some("key-2")))
+        .then_error(Code::InvalidDpopProof);
+    given::<RefreshFamily>(&[bound])
+        .when(with(Some("key-1")))
+        .then(&[rotated("t2", NOW)]);
 }
 
 /// One hour idle, one day absolute.

@@ -27,19 +27,9 @@ pub async fn grant(
     let presented = form
         .get("refresh_token")
         .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is missing"))?;
-    // A family bound to a DPoP key refreshes only with a proof of that key; checked before
-    // the token rotates, so that a thief's try does not use up the holder's token.
-    if let Some((family_id, _)) = command::oidc::split_token(presented) {
-        let family = gw.bus.refresh_family(instance, family_id).await?;
-        let bound = family.as_ref().and_then(|g| g.jkt.as_deref());
-        if bound.is_some() && bound != jkt {
-            return Err(OAuthError::new(
-                "invalid_dpop_proof",
-                "the refresh token is bound to a DPoP key: send a proof of that key",
-            ));
-        }
-    }
-    let (family_id, grant, next) = gw.bus.rotate_refresh(instance, presented).await?;
+    // A family bound to a DPoP key refreshes only with a proof of that key (the family
+    // decides, before its token rotates).
+    let (family_id, grant, next) = gw.bus.rotate_refresh(instance, presented, jkt).await?;
     if grant.client_id != app.client_id {
         gw.bus.revoke_refresh_family(instance, &family_id).await?;
         return Err(OAuthError::new(
