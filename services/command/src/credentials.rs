@@ -42,6 +42,7 @@ impl CommandBus {
             email: input.email,
             phone: input.phone,
             password_hash: None,
+            password_change_required: false,
         };
         let key = user_key(instance, user_id);
         self.precheck::<User>(&key, caller, &UserCommand::AddHuman(human.clone()))?;

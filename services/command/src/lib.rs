@@ -37,6 +37,7 @@ mod smtp;
 mod snapshots;
 mod system_scope;
 mod user_grants;
+mod user_import;
 mod webauthn;
 
 pub use actor::Written;
@@ -58,5 +59,6 @@ pub use sessions::LiveSession;
 pub use settings::Appearance;
 pub use smtp::SmtpInput;
 pub use user_grants::NewUserGrant;
+pub use user_import::ImportedUser;
 pub use webauthn::{KeyAnswer, NewKey};
 pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};

@@ -187,7 +187,8 @@ impl CommandBus {
             .with("factors", factors.join(" ")));
         }
         let expiry = domain::settings::password_expiry(org.as_ref(), &own);
-        if user.password_hash.is_some() && expiry.expired(user.password_set_at, now) {
+        let expired = expiry.expired(user.password_set_at, now) || user.password_change_required;
+        if user.password_hash.is_some() && expired {
             return Err(Error::new(
                 Code::PasswordExpired,
                 "the password has expired: change it, then check the new one",

@@ -194,7 +194,8 @@ impl CommandBus {
                 false => PasswordCheck::Wrong,
             });
         };
-        let ok = self.passwords.verify(password, hash).await?;
+        let password_for_rehash = password.clone();
+        let ok = self.passwords.verify(password, hash.clone()).await?;
         // The lockout settings matter only to a wrong password: a right one reads none.
         let change = match ok {
             true => UserChange::PasswordRight { at },
@@ -205,10 +206,37 @@ impl CommandBus {
         };
         self.execute::<User>(&k, &login_flow(instance), UserCommand::Change(change), None)
             .await?;
+        if ok && self.passwords.needs_rehash(&hash) {
+            self.rehash(instance, user_id, password_for_rehash).await;
+        }
         Ok(match ok && user.state == UserState::Active {
             true => PasswordCheck::Right,
             false => PasswordCheck::Wrong,
         })
+    }
+
+    /// Replaces a right password's hash by one of the service's parameters (a hash brought
+    /// along from elsewhere, or of older parameters). A failure is logged: the login goes on,
+    /// and the next one tries again.
+    async fn rehash(&self, instance: &str, user_id: &str, password: String) {
+        let hashed = match self.passwords.hash(password).await {
+            Ok(hash) => hash,
+            Err(e) => {
+                tracing::info!(instance, user_id, error = %e, "a password was not hashed anew");
+                return;
+            }
+        };
+        let change = UserChange::Rehash {
+            password_hash: hashed,
+        };
+        let k = key(instance, User::KIND, user_id);
+        let cmd = UserCommand::Change(change);
+        if let Err(e) = self
+            .execute::<User>(&k, &login_flow(instance), cmd, None)
+            .await
+        {
+            tracing::warn!(instance, user_id, error = %e, "a password's new hash was not recorded");
+        }
     }
 
     /// The session a cookie opens, if any (over its lifetimes or not: a logout ends it).

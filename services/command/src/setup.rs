@@ -127,6 +127,7 @@ impl NewInstance {
                     },
                     phone: None,
                     password_hash: Some(admin.password_hash.clone()),
+                    password_change_required: false,
                 })],
             )?;
         }

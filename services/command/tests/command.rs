@@ -400,6 +400,7 @@ mod sagas {
             },
             phone: None,
             password_hash: None,
+            password_change_required: false,
         })
     }
 

@@ -90,6 +90,18 @@ pub fn query_error(e: QueryPayloadError) -> ApiError {
     ))
 }
 
+impl From<&Error> for crate::views::ErrorBody {
+    /// The body an error answers with (an internal one's cause stays in the log).
+    fn from(e: &Error) -> Self {
+        let e = public(e.clone());
+        crate::views::ErrorBody {
+            code: e.code.as_str().into(),
+            message: e.message,
+            details: e.details.into_iter().collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

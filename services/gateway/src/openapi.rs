@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::routes::{
     apps, events, factors, idps, instance, login_sessions, machine_keys, members, notifications,
     org_domains, orgs, pats, permissions, project_grants, projects, sessions, settings, sms,
-    system, texts, user_changes, user_grants, users,
+    system, texts, user_changes, user_grants, user_import, users,
 };
 
 struct BearerAuth;
@@ -101,7 +101,7 @@ impl Modify for BearerAuth {
         orgs::create_org, orgs::list_orgs, orgs::get_org, orgs::rename_org, orgs::delete_org,
         org_domains::add_org_domain, org_domains::list_org_domains, org_domains::verify_org_domain, org_domains::remove_org_domain,
         members::add_org_member, members::list_org_members, members::set_org_member, members::remove_org_member,
-        users::create_human_user, users::create_machine_user, users::me, users::get_user, users::list_users, users::delete_user,
+        user_import::import_users, users::create_human_user, users::create_machine_user, users::me, users::get_user, users::list_users, users::delete_user,
         user_changes::change_profile, user_changes::change_email, user_changes::change_phone, user_changes::change_password,
         user_changes::deactivate, user_changes::reactivate, user_changes::lock, user_changes::unlock,
         user_changes::set_metadata, user_changes::remove_metadata, user_changes::list_metadata,

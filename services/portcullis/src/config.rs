@@ -39,6 +39,29 @@ pub enum Command {
     /// is written, and the log appears only once all of it is in. Start Portcullis on it with
     /// the master key of the exported directory, which sealed its keys.
     Import(ImportOptions),
+    /// Imports users of another system, with their password hashes, into an org of a running
+    /// Portcullis: FILE is NDJSON, one user a line as `POST /v1/orgs/{org_id}/users/import`
+    /// takes them. Shows its progress; prints each refused user (its line, its error) as
+    /// NDJSON. The token (user.write on the org) is read from PORTCULLIS_TOKEN.
+    ImportUsers(ImportUsersOptions),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImportUsersOptions {
+    /// The NDJSON file of users.
+    pub file: PathBuf,
+    /// The org the users join.
+    #[arg(long)]
+    pub org: String,
+    /// Where Portcullis answers: the instance's URL.
+    #[arg(long, default_value = "http://localhost:8080")]
+    pub url: String,
+    /// The instance's domain, when `--url` is not it (sent as `Host`).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Users a request carries (at most 100,000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch: u32,
 }
 
 #[derive(clap::Args, Debug, Clone)]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod config_file;
 pub mod export;
 pub mod import;
+pub mod import_users;
 pub mod logging;
 mod master_key;
 pub mod migrate;

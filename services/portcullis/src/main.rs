@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portcullis::{config, config_file, export, import, logging, migrate, server};
+use portcullis::{config, config_file, export, import, import_users, logging, migrate, server};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         config::Command::Migrate(opts) => run("migrate", || migrate::run(&opts)),
         config::Command::Export(opts) => run("export", || export::run(&opts)),
         config::Command::Import(opts) => run("import", || import::run(&opts)),
+        config::Command::ImportUsers(opts) => run("import-users", || import_users::run(&opts)),
         config::Command::Version => {
             println!("{}", portcullis::version::describe());
             ExitCode::SUCCESS

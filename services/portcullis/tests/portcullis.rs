@@ -132,6 +132,8 @@ mod token_exchange;
 mod traces;
 #[path = "portcullis/upgrade.rs"]
 mod upgrade;
+#[path = "portcullis/user_import.rs"]
+mod user_import;
 #[path = "portcullis/users.rs"]
 mod users;
 #[path = "portcullis/webauthn_keys.rs"]

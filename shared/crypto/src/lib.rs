@@ -5,6 +5,7 @@
 //! No storage and no clock: callers keep what this makes.
 
 pub mod call_signature;
+pub mod imported_hashes;
 pub mod jws;
 pub mod keys;
 pub mod public_keys;

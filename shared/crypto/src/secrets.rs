@@ -180,6 +180,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 fn verify_password_in(scratch: &mut Scratch, password: &str, hash: &str) -> bool {
+    if !hash.starts_with("$argon2") {
+        return crate::imported_hashes::verify(password, hash);
+    }
     let mut check = || -> Option<bool> {
         let phc = PasswordHash::new(hash).ok()?;
         let algorithm = argon2::Algorithm::try_from(phc.algorithm).ok()?;
@@ -275,6 +278,11 @@ impl PasswordPool {
         let params = self.params;
         self.run(move |scratch| hash_password_in(scratch, &password, params))
             .await?
+    }
+
+    /// Whether a hash that verified should be replaced by one of this pool's parameters.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        crate::imported_hashes::needs_rehash(hash, self.params)
     }
 
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, Error> {

@@ -27,6 +27,7 @@ fn human() -> UserEvent {
         phone: None,
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         password_set_at: Some(1_700_000_000_000),
+        password_change_required: false,
     }
 }
 
@@ -74,6 +75,7 @@ fn bench(c: &mut Criterion) {
         },
         phone: None,
         password_hash: None,
+        password_change_required: false,
     });
     let empty = User::default();
     c.bench_function("decide: add a human", |b| {

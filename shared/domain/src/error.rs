@@ -132,6 +132,7 @@ codes! {
     InvalidSmtp = "SMTP-0003", InvalidArgument;
     InvalidCode = "USER-0017", InvalidArgument;
     AlreadyVerified = "USER-0018", FailedPrecondition;
+    InvalidPasswordHash = "USER-0019", InvalidArgument;
     SmsNotConfigured = "SMS-0001", FailedPrecondition;
     InvalidSms = "SMS-0002", InvalidArgument;
     FactorNotFound = "MFA-0001", NotFound;

@@ -335,6 +335,7 @@ mod user {
             },
             phone: None,
             password_hash: Some(s("$argon2id$...")),
+            password_change_required: false,
         }
     }
 
@@ -355,6 +356,7 @@ mod user {
             phone: None,
             password_hash: Some(s("$argon2id$...")),
             password_set_at: Some(domain::testing::NOW),
+            password_change_required: false,
         }
     }
 

@@ -178,6 +178,7 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | UserEvent::MachineKeyRemoved { .. }
             | UserEvent::IdpLinked { .. }
             | UserEvent::IdpUnlinked { .. }
+            | UserEvent::PasswordRehashed { .. }
             | UserEvent::Impersonated { .. } => NONE,
             UserEvent::PatRemoved { .. } => AUTH,
             // Userinfo's claims and a machine user's client secret.

@@ -207,6 +207,7 @@ pub(crate) fn apply(
         | UserEvent::MachineKeyRemoved { .. }
         | UserEvent::IdpLinked { .. }
         | UserEvent::IdpUnlinked { .. }
+        | UserEvent::PasswordRehashed { .. }
         | UserEvent::Impersonated { .. } => {}
         UserEvent::Deactivated => {
             set_state(tx, i, id, UserState::Inactive)?;

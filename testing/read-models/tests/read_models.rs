@@ -752,6 +752,7 @@ async fn the_outbox_queue_holds_each_users_waiting_messages_in_order(a: Adapter)
         phone: Some("+41791234567".into()),
         password_hash: None,
         password_set_at: None,
+        password_change_required: false,
     };
     let code = |kind: CodeKind, id: &str| E::CodeAdded {
         kind,
@@ -855,6 +856,7 @@ async fn accounts_are_found_by_their_verified_address_in_their_org(a: Adapter) {
         phone: None,
         password_hash: None,
         password_set_at: None,
+        password_change_required: false,
     };
     let mut batch = user_stream(
         1,

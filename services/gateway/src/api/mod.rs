@@ -25,6 +25,7 @@ pub mod system;
 pub mod texts;
 pub mod user_changes;
 pub mod user_grants;
+pub mod user_import;
 pub mod users;
 
 use command::Written;

@@ -25,6 +25,7 @@ pub mod system;
 pub mod texts;
 pub mod user_changes;
 pub mod user_grants;
+pub mod user_import;
 pub mod users;
 
 use actix_web::web;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     orgs::configure(cfg);
     org_domains::configure(cfg);
     users::configure(cfg);
+    user_import::configure(cfg);
     user_changes::configure(cfg);
     permissions::configure(cfg);
     projects::configure(cfg);

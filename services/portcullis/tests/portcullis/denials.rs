@@ -127,6 +127,7 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("change_instance_idp", idp.clone()),
         ("add_org_idp", idp.clone()),
         ("add_org_domain", json!({"domain": "denied.example"})),
+        ("import_users", json!([])),
         ("verify_org_domain", json!({"method": "dns"})),
         ("change_org_idp", idp),
     ])

@@ -69,6 +69,11 @@ pub enum UserChange {
     PasswordRight {
         at: i64,
     },
+    /// The password was found right at the login: `password_hash` is its new hash, of the
+    /// service's parameters (the held one was brought along, or of older parameters).
+    Rehash {
+        password_hash: String,
+    },
     /// A wrong password was given at the login, at `at`, under the lockout settings in force:
     /// too many in a row lock the user out.
     PasswordWrong {
@@ -235,6 +240,7 @@ impl UserChange {
             | UserChange::SetMetadata { .. }
             | UserChange::RemoveMetadata { .. }
             | UserChange::PasswordRight { .. }
+            | UserChange::Rehash { .. }
             | UserChange::PasswordWrong { .. } => false,
         }
     }
@@ -263,6 +269,7 @@ impl UserChange {
             | UserChange::LinkIdp { .. }
             | UserChange::UnlinkIdp { .. }
             | UserChange::PasswordRight { .. }
+            | UserChange::Rehash { .. }
             | UserChange::PasswordWrong { .. }
             | UserChange::AddCode(_)
             | UserChange::Verify { .. }
@@ -307,9 +314,9 @@ impl UserChange {
             | UserChange::RemoveMachineKey { .. } => UserOp::ManagePersonalAccessTokens,
             UserChange::Impersonated { .. } => UserOp::Impersonate,
             UserChange::LinkIdp { .. } | UserChange::UnlinkIdp { .. } => UserOp::ManageIdpLinks,
-            UserChange::PasswordRight { .. } | UserChange::PasswordWrong { .. } => {
-                UserOp::ChangePassword
-            }
+            UserChange::PasswordRight { .. }
+            | UserChange::PasswordWrong { .. }
+            | UserChange::Rehash { .. } => UserOp::ChangePassword,
             UserChange::EndSessions { .. } => UserOp::ManageSessions,
             // A code handed back to the caller proves nothing of the user: as good as
             // marking them verified.
@@ -562,6 +569,12 @@ impl User {
                     vec![]
                 }
             }
+            UserChange::Rehash { password_hash } => match &self.password_hash {
+                Some(held) if held != password_hash => vec![UserEvent::PasswordRehashed {
+                    password_hash: password_hash.clone(),
+                }],
+                _ => vec![],
+            },
             UserChange::PasswordWrong { lockout, at } => {
                 let mut events = vec![UserEvent::PasswordCheckFailed];
                 let max = lockout.max_password_attempts;

@@ -101,6 +101,9 @@ pub struct User {
     /// set before this was recorded.
     #[serde(default)]
     pub password_set_at: Option<i64>,
+    /// The password must be changed before the next login ends (until it is).
+    #[serde(default)]
+    pub password_change_required: bool,
     /// One-time codes waiting to be used, one per kind (a new one replaces the old).
     #[serde(default)]
     pub codes: BTreeMap<CodeKind, PendingCode>,
@@ -142,6 +145,9 @@ pub struct NewHuman {
     pub email: Email,
     pub phone: Option<String>,
     pub password_hash: Option<String>,
+    /// The password must be changed at the next login (an imported user's, say).
+    #[serde(default)]
+    pub password_change_required: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -179,6 +185,9 @@ pub enum UserEvent {
         /// recorded).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         password_set_at: Option<i64>,
+        /// The password must be changed at the next login (added in release 0.3).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        password_change_required: bool,
     },
     MachineAdded {
         org_id: String,
@@ -355,6 +364,12 @@ pub enum UserEvent {
         idp_id: String,
         external_id: String,
     },
+    /// The password, found right at a login, is hashed anew with the service's parameters
+    /// (a hash brought along from elsewhere, or of older parameters). The password and when it
+    /// was set stay as they are.
+    PasswordRehashed {
+        password_hash: String,
+    },
 }
 
 impl EventType for UserEvent {
@@ -405,6 +420,7 @@ impl EventType for UserEvent {
             UserEvent::MachineKeyAdded { .. } => "user.machine.key.added",
             UserEvent::IdpLinked { .. } => "user.idp.linked",
             UserEvent::IdpUnlinked { .. } => "user.idp.unlinked",
+            UserEvent::PasswordRehashed { .. } => "user.human.password.rehashed",
             UserEvent::MachineKeyRemoved { .. } => "user.machine.key.removed",
             UserEvent::Impersonated { .. } => "user.impersonated",
         }
@@ -527,6 +543,8 @@ impl Aggregate for User {
                     phone: h.phone.clone().filter(|p| !p.trim().is_empty()),
                     password_hash: h.password_hash.clone(),
                     password_set_at: h.password_hash.as_ref().map(|_| ctx.now),
+                    password_change_required: h.password_change_required
+                        && h.password_hash.is_some(),
                 }]);
             }
             UserCommand::AddMachine {
@@ -610,9 +628,11 @@ impl Aggregate for User {
                 phone,
                 password_hash,
                 password_set_at,
+                password_change_required,
             } => {
                 self.lifecycle = Lifecycle::Active;
                 self.password_set_at = *password_set_at;
+                self.password_change_required = *password_change_required;
                 self.org = org_id.clone();
                 self.username = username.clone();
                 self.password_hash = password_hash.clone();
@@ -699,6 +719,7 @@ impl Aggregate for User {
             UserEvent::PasswordChanged { password_hash, at } => {
                 self.password_hash = Some(password_hash.clone());
                 self.password_set_at = *at;
+                self.password_change_required = false;
                 self.codes.remove(&CodeKind::PasswordReset);
                 self.codes.remove(&CodeKind::Init);
             }
@@ -828,6 +849,9 @@ impl Aggregate for User {
                 external_id,
             } => {
                 self.idp_links.remove(&idp_link_key(idp_id, external_id));
+            }
+            UserEvent::PasswordRehashed { password_hash } => {
+                self.password_hash = Some(password_hash.clone());
             }
             UserEvent::PasswordCheckSucceeded => {
                 self.failed_logins = 0;

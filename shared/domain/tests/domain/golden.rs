@@ -270,6 +270,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 phone: Some(s("+41790000000")),
                 password_hash: Some(s("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")),
                 password_set_at: Some(1_700_000_000_000),
+                password_change_required: false,
             },
             E::MachineAdded {
                 org_id: s("o1"),
@@ -409,6 +410,9 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
             E::IdpUnlinked {
                 idp_id: s("idp1"),
                 external_id: s("248289761001"),
+            },
+            E::PasswordRehashed {
+                password_hash: s("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"),
             },
         ]
         .map(D::User),
@@ -741,11 +745,29 @@ fn settings_of(kind: SettingsKind) -> Settings {
 /// Shapes inside events that one sample per variant does not show: every kind of settings, in
 /// the instance's settings event and the org's.
 pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
-    // Each kind of IdP (the samples hold the others).
-    let idps = [DomainEvent::Org(OE::IdpAdded {
-        id: s("idp3"),
-        idp: ldap_idp(),
-    })];
+    // Each kind of IdP (the samples hold the others), and an imported user who must change
+    // their password.
+    let idps = [
+        DomainEvent::Org(OE::IdpAdded {
+            id: s("idp3"),
+            idp: ldap_idp(),
+        }),
+        DomainEvent::User(E::HumanAdded {
+            org_id: s("o1"),
+            username: s("moved"),
+            profile: profile(),
+            email: Email {
+                address: s("moved@example.com"),
+                verified: true,
+            },
+            phone: None,
+            password_hash: Some(s(
+                "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+            )),
+            password_set_at: Some(1_700_000_000_000),
+            password_change_required: true,
+        }),
+    ];
     SettingsKind::ALL
         .iter()
         .flat_map(|kind| {
@@ -876,6 +898,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             E::Impersonated { .. } => 44,
             E::IdpLinked { .. } => 45,
             E::IdpUnlinked { .. } => 46,
+            E::PasswordRehashed { .. } => 47,
         },
         DomainEvent::Project(e) => match e {
             PE::Added { .. } => 0,
@@ -960,7 +983,7 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
 const VARIANTS: [(&str, u8); 14] = [
     ("instance", 13),
     ("org", 14),
-    ("user", 47),
+    ("user", 48),
     ("project", 19),
     ("user_grant", 3),
     ("signing_keys", 4),

@@ -80,6 +80,7 @@ fn a_machine_user_gets_keys_and_loses_them() {
         phone: None,
         password_hash: None,
         password_set_at: None,
+        password_change_required: false,
     };
     given::<User>(&[human])
         .when(add_key("k1", None))

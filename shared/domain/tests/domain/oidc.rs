@@ -433,6 +433,7 @@ fn ada() -> UserEvent {
         phone: None,
         password_hash: Some(s("h")),
         password_set_at: None,
+        password_change_required: false,
     }
 }
 

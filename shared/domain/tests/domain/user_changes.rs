@@ -29,6 +29,7 @@ pub(crate) fn human() -> E {
         phone: None,
         password_hash: Some(s("old-hash")),
         password_set_at: None,
+        password_change_required: false,
     }
 }
 

@@ -338,6 +338,7 @@ impl CqlReadModel {
             | UserEvent::MachineKeyRemoved { .. }
             | UserEvent::IdpLinked { .. }
             | UserEvent::IdpUnlinked { .. }
+            | UserEvent::PasswordRehashed { .. }
             | UserEvent::Impersonated { .. } => {}
             UserEvent::Deactivated => self.set_state(i, id, UserState::Inactive).await?,
             UserEvent::Reactivated | UserEvent::Unlocked => {
