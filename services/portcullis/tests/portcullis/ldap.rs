@@ -321,9 +321,30 @@ fn the_directorys_form_reads_well_on_a_phone_in_german() {
     assert_eq!(seen["heading"], "Anmelden mit Acme Directory");
     assert_eq!(seen["unlabelled"], json!([]), "{seen}");
     assert_eq!(seen["overflow"], false);
+    // An IdP that is not offered (here: made up) ends in a page that says so, in German too.
+    let unknown = url
+        .replace("/ui/login/ldap?", "/ui/login/idp?")
+        .replace(&id, "made-up");
+    let seen = super::oidc_clients::run(
+        "node",
+        &["page_shot.mjs"],
+        &[
+            ("URL", &unknown),
+            ("LOCALE", "de-DE"),
+            ("NAME", "login-idp-unavailable-de-phone"),
+            ("OUT", shots.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(seen["status"], 400, "{seen}");
+    assert_eq!(seen["lang"], "de");
+    assert_eq!(seen["overflow"], false);
     if std::env::var_os("PORTCULLIS_WRITE_SCREENSHOTS").is_some() {
         let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots");
-        let file = "login-ldap-de-phone.png";
-        std::fs::copy(shots.path().join(file), format!("{docs}/{file}")).unwrap();
+        for file in [
+            "login-ldap-de-phone.png",
+            "login-idp-unavailable-de-phone.png",
+        ] {
+            std::fs::copy(shots.path().join(file), format!("{docs}/{file}")).unwrap();
+        }
     }
 }
