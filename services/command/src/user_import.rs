@@ -4,10 +4,12 @@
 //! for its form and cost here and verified at the user's first login, which hashes the
 //! password anew with the service's parameters.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use authz::Caller;
 use domain::user::{Email, NewHuman, Profile, UserCommand};
+use domain::validate::normalized_username;
 use domain::{Code, Error};
 use futures_util::stream::{self, StreamExt};
 
@@ -29,7 +31,8 @@ pub struct ImportedUser {
 }
 
 impl CommandBus {
-    /// Creates `users` in `org_id`: each one's new id, or its error, in the order given.
+    /// Creates `users` in `org_id`: each one's new id, or its error, in the order given. Of
+    /// users with the same login name, the first is the one created (however they race).
     pub async fn import_users(
         self: &Arc<Self>,
         caller: &Caller,
@@ -37,8 +40,28 @@ impl CommandBus {
         org_id: &str,
         users: Vec<ImportedUser>,
     ) -> Vec<Result<String, Error>> {
+        let mut seen = HashSet::new();
+        let users: Vec<Result<ImportedUser, Error>> = users
+            .into_iter()
+            .map(|u| match seen.insert(normalized_username(&u.username)) {
+                true => Ok(u),
+                false => Err(Error::new(
+                    Code::UsernameTaken,
+                    format!(
+                        "{:?} is taken by a user before it in this import",
+                        u.username
+                    ),
+                )
+                .with("value", u.username)),
+            })
+            .collect();
         stream::iter(users)
-            .map(|u| self.import_user(caller, instance, org_id, u))
+            .map(|u| async move {
+                match u {
+                    Ok(u) => self.import_user(caller, instance, org_id, u).await,
+                    Err(e) => Err(e),
+                }
+            })
             .buffered(AT_ONCE)
             .collect()
             .await

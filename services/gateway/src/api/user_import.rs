@@ -190,6 +190,39 @@ impl Import<'_> {
     }
 }
 
+/// Imports `users` into `org_id` (the gRPC API's import).
+pub async fn import_users(
+    gw: &Gateway,
+    auth: &Authenticated,
+    org_id: &str,
+    users: Vec<ImportedUser>,
+) -> Result<ImportReply, Error> {
+    require(gw, auth, Permission::USER_WRITE, org_target(auth, org_id))?;
+    super::orgs::exists(gw, auth, org_id).await?;
+    if users.len() > MAX_USERS {
+        return Err(too_large(&format!(
+            "an import takes {MAX_USERS} users at most"
+        )));
+    }
+    let mut import = Import {
+        gw,
+        auth,
+        org_id,
+        pending: Vec::new(),
+        items: Vec::new(),
+    };
+    for user in users {
+        import
+            .pending
+            .push((import.items.len() + import.pending.len(), Ok(user)));
+        if import.pending.len() >= BATCH {
+            import.flush().await;
+        }
+    }
+    import.flush().await;
+    Ok(import.reply())
+}
+
 /// Imports the users of `body` (NDJSON when `ndjson`, else a JSON array) into `org_id`.
 pub async fn import(
     gw: &Gateway,

@@ -134,8 +134,53 @@ fn human(r: pb::CreateHumanUserRequest) -> Result<HumanInput, domain::Error> {
     })
 }
 
+fn imported(h: pb::ImportedHuman) -> Result<command::ImportedUser, domain::Error> {
+    let profile = required(h.profile, "profile")?;
+    let email = required(h.email, "email")?;
+    Ok(command::ImportedUser {
+        username: h.username,
+        profile: Profile {
+            given_name: profile.given_name,
+            family_name: profile.family_name,
+            display_name: profile.display_name.unwrap_or_default(),
+            preferred_language: profile.preferred_language,
+        },
+        email: Email {
+            address: email.address,
+            verified: email.verified,
+        },
+        phone: h.phone,
+        password_hash: h.password_hash,
+        password_change_required: h.password_change_required,
+    })
+}
+
+impl From<crate::api::user_import::ImportReply> for pb::ImportUsersResponse {
+    fn from(r: crate::api::user_import::ImportReply) -> Self {
+        pb::ImportUsersResponse {
+            created: r.created as u32,
+            failed: r.failed as u32,
+            items: r
+                .items
+                .into_iter()
+                .map(|i| pb::ImportedUser {
+                    index: i.index as u32,
+                    id: i.id.unwrap_or_default(),
+                    error_code: i.error.as_ref().map(|e| e.code.clone()).unwrap_or_default(),
+                    error_message: i.error.map(|e| e.message).unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl pb::user_service_server::UserService for Api {
+    rpc!(instance import_users(pb::ImportUsersRequest) -> pb::ImportUsersResponse, |gw, auth, r| {
+        let users = r.users.into_iter().map(imported).collect::<Result<Vec<_>, _>>()?;
+        crate::api::user_import::import_users(&gw, &auth, &r.org_id, users).await
+    });
+
     rpc!(instance create_human_user(pb::CreateHumanUserRequest) -> pb::WriteReply,
         |gw, auth, r| users::create_human(&gw, &auth, human(r)?).await);
 

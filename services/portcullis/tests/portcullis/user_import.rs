@@ -224,6 +224,54 @@ fn the_command_line_imports_a_file_showing_its_progress_and_what_it_refused() {
     assert_eq!(refused["line"], 5);
     assert_eq!(refused["username"], "cli0");
     assert_eq!(refused["error"]["code"], "USER-0002");
-    let found = t.client.get("/v1/users?username=cli2499");
+    // The command line's writes are read back once the read model has them.
+    let found = t.client.get_until("/v1/users?username=cli2499", |r| {
+        r.body["items"].as_array().is_some_and(|i| !i.is_empty())
+    });
     assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_same_import_over_grpc() {
+    use gateway::grpc::pb;
+    use pb::create_human_user_request::{NewEmail, NewProfile};
+    use pb::user_service_client::UserServiceClient;
+    let t = server().tenant();
+    let made = run(&venv_python(), &["import_hashes.py"], &[]);
+    let user = |name: &str, hash: &str| pb::ImportedHuman {
+        username: name.into(),
+        profile: Some(NewProfile {
+            given_name: "Moved".into(),
+            family_name: "Here".into(),
+            ..Default::default()
+        }),
+        email: Some(NewEmail {
+            address: format!("{name}@example.com"),
+            verified: true,
+        }),
+        password_hash: Some(hash.into()),
+        ..Default::default()
+    };
+    let request = pb::ImportUsersRequest {
+        org_id: default_org(&t),
+        users: vec![
+            user("grpc-moved", made[2]["hash"].as_str().unwrap()),
+            user("grpc-broken", "$pbkdf2-sha256$notanumber$a$b"),
+        ],
+    };
+    let answer = super::grpc::block(async {
+        let mut users = UserServiceClient::new(super::grpc::channel(&t.domain).await);
+        users
+            .import_users(super::grpc::call(request, &t.admin_pat, None))
+            .await
+            .expect("imported")
+            .into_inner()
+    });
+    assert_eq!((answer.created, answer.failed), (1, 1));
+    assert!(!answer.items[0].id.is_empty());
+    assert_eq!(answer.items[1].error_code, "USER-0019");
+    let app = app(&t, "client_secret_basic", "jwt");
+    let password = made[2]["password"].as_str().unwrap();
+    let r = UserAgent::default().submit_login(&t, &auth_url(&t, &app, ""), "grpc-moved", password);
+    assert_eq!(r.status, 302, "{}", r.body);
 }
