@@ -132,7 +132,24 @@ struct Import<'a> {
     items: Vec<ImportedItem>,
 }
 
-impl Import<'_> {
+impl<'a> Import<'a> {
+    /// An import into `org_id`, which the caller may write users of.
+    async fn begin(
+        gw: &'a Gateway,
+        auth: &'a Authenticated,
+        org_id: &'a str,
+    ) -> Result<Import<'a>, Error> {
+        require(gw, auth, Permission::USER_WRITE, org_target(auth, org_id))?;
+        super::orgs::exists(gw, auth, org_id).await?;
+        Ok(Import {
+            gw,
+            auth,
+            org_id,
+            pending: Vec::new(),
+            items: Vec::new(),
+        })
+    }
+
     fn add(&mut self, item: Result<ImportedHuman, Error>) -> Result<(), Error> {
         let index = self.items.len() + self.pending.len();
         if index >= MAX_USERS {
@@ -197,20 +214,12 @@ pub async fn import_users(
     org_id: &str,
     users: Vec<ImportedUser>,
 ) -> Result<ImportReply, Error> {
-    require(gw, auth, Permission::USER_WRITE, org_target(auth, org_id))?;
-    super::orgs::exists(gw, auth, org_id).await?;
+    let mut import = Import::begin(gw, auth, org_id).await?;
     if users.len() > MAX_USERS {
         return Err(too_large(&format!(
             "an import takes {MAX_USERS} users at most"
         )));
     }
-    let mut import = Import {
-        gw,
-        auth,
-        org_id,
-        pending: Vec::new(),
-        items: Vec::new(),
-    };
     for user in users {
         import
             .pending
@@ -231,15 +240,7 @@ pub async fn import(
     ndjson: bool,
     mut body: web::Payload,
 ) -> Result<ImportReply, Error> {
-    require(gw, auth, Permission::USER_WRITE, org_target(auth, org_id))?;
-    super::orgs::exists(gw, auth, org_id).await?;
-    let mut import = Import {
-        gw,
-        auth,
-        org_id,
-        pending: Vec::new(),
-        items: Vec::new(),
-    };
+    let mut import = Import::begin(gw, auth, org_id).await?;
     let mut buffer: Vec<u8> = Vec::new();
     let mut read = 0usize;
     while let Some(chunk) = body.next().await {

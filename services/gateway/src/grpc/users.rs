@@ -113,42 +113,45 @@ impl From<SessionView> for pb::Session {
     }
 }
 
-fn human(r: pb::CreateHumanUserRequest) -> Result<HumanInput, domain::Error> {
-    let profile = required(r.profile, "profile")?;
-    let email = required(r.email, "email")?;
-    Ok(HumanInput {
-        org_id: r.org_id,
-        username: r.username,
-        profile: Profile {
+/// A new human's profile and email, both required.
+fn profile_and_email(
+    profile: Option<pb::create_human_user_request::NewProfile>,
+    email: Option<pb::create_human_user_request::NewEmail>,
+) -> Result<(Profile, Email), domain::Error> {
+    let profile = required(profile, "profile")?;
+    let email = required(email, "email")?;
+    Ok((
+        Profile {
             given_name: profile.given_name,
             family_name: profile.family_name,
             display_name: profile.display_name.unwrap_or_default(),
             preferred_language: profile.preferred_language,
         },
-        email: Email {
+        Email {
             address: email.address,
             verified: email.verified,
         },
+    ))
+}
+
+fn human(r: pb::CreateHumanUserRequest) -> Result<HumanInput, domain::Error> {
+    let (profile, email) = profile_and_email(r.profile, r.email)?;
+    Ok(HumanInput {
+        org_id: r.org_id,
+        username: r.username,
+        profile,
+        email,
         phone: r.phone,
         password: r.password,
     })
 }
 
 fn imported(h: pb::ImportedHuman) -> Result<command::ImportedUser, domain::Error> {
-    let profile = required(h.profile, "profile")?;
-    let email = required(h.email, "email")?;
+    let (profile, email) = profile_and_email(h.profile, h.email)?;
     Ok(command::ImportedUser {
         username: h.username,
-        profile: Profile {
-            given_name: profile.given_name,
-            family_name: profile.family_name,
-            display_name: profile.display_name.unwrap_or_default(),
-            preferred_language: profile.preferred_language,
-        },
-        email: Email {
-            address: email.address,
-            verified: email.verified,
-        },
+        profile,
+        email,
         phone: h.phone,
         password_hash: h.password_hash,
         password_change_required: h.password_change_required,
