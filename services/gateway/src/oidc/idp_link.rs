@@ -14,14 +14,14 @@ use base64::Engine;
 use command::{ExternalUser, IdpOwner};
 use crypto::sealing::Purpose;
 use domain::idp::{AutoLink, IdpOptions};
-use domain::oidc::{PendingAuthRequest, SessionCommand};
+use domain::oidc::PendingAuthRequest;
 use domain::validate::same_secret;
 use domain::Error;
 use serde::{Deserialize, Serialize};
 
 use super::language::Language;
 use super::login::{
-    cookie, error_page, expired, logged_in, login_path, look_of, not_checked, posted, CSRF_COOKIE,
+    cookie, error_page, expired, login_path, look_of, not_checked, posted, CSRF_COOKIE,
 };
 use super::pages::{self, Frame, IdpLinkPage};
 use super::texts::Notice;
@@ -231,20 +231,6 @@ pub async fn submit(
         let look = look_of(&gw, &instance, &request.params.project_id).await;
         return Ok(error_page(&req, &look, Notice::IdpFailed));
     }
-    let created = match gw.bus.create_session(&instance, &id, true).await {
-        Ok(created) => created,
-        // Locked, deactivated or removed meanwhile: no login.
-        Err(e) if e.code == domain::Code::UserNotFound => {
-            let look = look_of(&gw, &instance, &request.params.project_id).await;
-            return Ok(error_page(&req, &look, Notice::IdpNoUser));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let check = SessionCommand::CheckIdp {
-        idp_id: unclaimed.idp_id.clone(),
-    };
-    gw.bus
-        .change_session(&instance, &created.session_id, check)
-        .await?;
-    logged_in(&gw, &req, login, &id, created).await
+    let by = (unclaimed.idp_id.as_str(), id.as_str());
+    super::idp_login::logged_in_by_idp(&gw, &req, login, by, true).await
 }

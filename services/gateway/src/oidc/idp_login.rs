@@ -363,7 +363,9 @@ pub async fn callback(
     let app_org = org_of_login(&gw, &instance, &request).await;
     let login = (instance.as_str(), u.auth_request.as_str(), &request);
     match vouched_user(&gw, &req, &instance, &u, &q, app_org).await? {
-        Vouched::User(user_id) => logged_in_by_idp(&gw, &req, login, &u.idp_id, &user_id).await,
+        Vouched::User(user_id) => {
+            logged_in_by_idp(&gw, &req, login, (&u.idp_id, &user_id), false).await
+        }
         Vouched::Confirm(unclaimed) => {
             super::idp_link::link_page(&gw, &req, login, *unclaimed, None).await
         }
@@ -371,15 +373,20 @@ pub async fn callback(
     }
 }
 
-/// The end of a login an IdP vouched for `user_id`: a session whose check is the IdP.
+/// The end of a login an IdP vouched for `user_id`: a session whose check is the IdP (and
+/// the password too, when `password_checked`: an account just linked by its owner).
 pub(super) async fn logged_in_by_idp(
     gw: &Gateway,
     req: &HttpRequest,
     (instance, auth_request, request): (&str, &str, &PendingAuthRequest),
-    idp_id: &str,
-    user_id: &str,
+    (idp_id, user_id): (&str, &str),
+    password_checked: bool,
 ) -> OAuthResult<HttpResponse> {
-    let created = match gw.bus.create_session(instance, user_id, false).await {
+    let created = match gw
+        .bus
+        .create_session(instance, user_id, password_checked)
+        .await
+    {
         Ok(created) => created,
         // Locked, deactivated or removed: no login.
         Err(e) if e.code == Code::UserNotFound => {

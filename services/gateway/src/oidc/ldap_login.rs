@@ -178,7 +178,9 @@ pub async fn submit(
     };
     let login = (instance.as_str(), f.auth_request.as_str(), &request);
     match user_of(&gw, &instance, (&idp_id, owner, org), &idp, &external).await? {
-        Vouched::User(user_id) => logged_in_by_idp(&gw, &req, login, &idp_id, &user_id).await,
+        Vouched::User(user_id) => {
+            logged_in_by_idp(&gw, &req, login, (&idp_id, &user_id), false).await
+        }
         Vouched::Confirm(unclaimed) => {
             super::idp_link::link_page(&gw, &req, login, *unclaimed, None).await
         }

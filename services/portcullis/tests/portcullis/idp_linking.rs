@@ -212,3 +212,34 @@ fn the_account_with_the_idps_login_name_is_offered_to_its_owner() {
     let landed = link(&t, &mut browser, &other, "grace", "her own password");
     assert_eq!(sub_of(&t, &app, &landed), grace);
 }
+
+#[test]
+fn a_waiting_identity_links_only_from_its_own_form() {
+    let t = server().tenant();
+    let site = HttpSink::start(0);
+    let grace = human_in(&t, &default_org(&t), "grace", "grace@acme.example");
+    oauth_idp(
+        &t,
+        &site,
+        json!({"id": 9, "login": "grace", "email": "grace@acme.example", "email_verified": true}),
+        json!({"auto_link": "email"}),
+    );
+    let app = app(&t, "client_secret_basic", "jwt");
+    let (_, theirs) = back(&t, &app);
+    let (mut mine, page) = back(&t, &app);
+    // Another form's sealed identity, posted with this form's CSRF token: nothing linked.
+    let state_of = |p: &Answer| {
+        let marker = "name=\"state\" value=\"";
+        let start = p.body.find(marker).unwrap() + marker.len();
+        p.body[start..start + p.body[start..].find('"').unwrap()].to_string()
+    };
+    let forged = Answer {
+        status: page.status,
+        location: None,
+        body: page.body.replace(&state_of(&page), &state_of(&theirs)),
+    };
+    let r = link(&t, &mut mine, &forged, "grace", "her own password");
+    assert_eq!(r.status, 400, "{}", r.body);
+    let links = t.client.get(&format!("/v1/users/{grace}/idp_links"));
+    assert_eq!(links.body["items"].as_array().unwrap().len(), 0);
+}
