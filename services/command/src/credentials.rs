@@ -18,6 +18,8 @@ pub struct HumanInput {
     pub email: Email,
     pub phone: Option<String>,
     pub password: Option<String>,
+    /// What a directory sets at once with the user (see [`NewHuman::then`]).
+    pub then: Vec<UserChange>,
 }
 
 /// A new personal access token: shown once.
@@ -43,6 +45,7 @@ impl CommandBus {
             phone: input.phone,
             password_hash: None,
             password_change_required: false,
+            then: input.then,
         };
         let key = user_key(instance, user_id);
         self.precheck::<User>(&key, caller, &UserCommand::AddHuman(human.clone()))?;
@@ -197,6 +200,17 @@ impl CommandBus {
             client_id: user.username,
             client_secret,
         })
+    }
+}
+
+impl CommandBus {
+    /// A user as its actor holds it, with its version (the sequence of its last event).
+    pub async fn versioned_user(
+        &self,
+        instance: &str,
+        user_id: &str,
+    ) -> Result<(User, u64), Error> {
+        self.state::<User>(&user_key(instance, user_id)).await
     }
 }
 

@@ -139,6 +139,7 @@ impl CommandBus {
             },
             phone: None,
             password: None,
+            then: vec![],
         };
         if let Err(e) = self.create_human(&caller, instance, &user_id, input).await {
             self.release(&claim, &user_id, &caller).await;

@@ -62,6 +62,7 @@ impl CommandBus {
             },
             phone: None,
             password: Some(r.password),
+            then: vec![],
         };
         let caller = login_flow(instance);
         self.create_human(&caller, instance, &user_id, input)

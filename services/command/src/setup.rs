@@ -128,6 +128,7 @@ impl NewInstance {
                     phone: None,
                     password_hash: Some(admin.password_hash.clone()),
                     password_change_required: false,
+                    then: vec![],
                 })],
             )?;
         }

@@ -92,6 +92,7 @@ impl CommandBus {
             phone: u.phone,
             password_hash: u.password_hash,
             password_change_required: u.password_change_required,
+            then: vec![],
         };
         self.create_user(caller, instance, &id, UserCommand::AddHuman(human))
             .await?;

@@ -401,6 +401,7 @@ mod sagas {
             phone: None,
             password_hash: None,
             password_change_required: false,
+            then: vec![],
         })
     }
 

@@ -17,6 +17,7 @@ mod openapi;
 mod reads;
 mod request_log;
 mod routes;
+mod scim;
 mod times;
 mod views;
 
@@ -131,6 +132,7 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
                 }),
             );
         oidc::configure(cfg);
+        scim::configure(cfg);
         // Authentication runs before anything reads the request, so a caller without a
         // valid token learns nothing but 401 (not even whether their body was valid).
         cfg.service(

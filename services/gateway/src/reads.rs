@@ -74,13 +74,16 @@ pub async fn caught_up(gw: &Gateway) -> Result<(), Error> {
 }
 
 /// `If-Match: <sequence>` of a write: the aggregate version the client last saw (quotes
-/// allowed); a stale one is 409 `CONC-0001`.
+/// allowed, and the weak form `W/"<sequence>"` of SCIM's ETags); a stale one is 409
+/// `CONC-0001`.
 pub fn if_match(header: Option<&str>) -> Result<Option<u64>, Error> {
     let Some(value) = header else {
         return Ok(None);
     };
+    let value = value.trim();
     value
-        .trim()
+        .strip_prefix("W/")
+        .unwrap_or(value)
         .trim_matches('"')
         .parse::<u64>()
         .ok()

@@ -112,6 +112,8 @@ mod revocation;
 mod rolling_upgrade;
 #[path = "portcullis/schemathesis.rs"]
 mod schemathesis;
+#[path = "portcullis/scim.rs"]
+mod scim;
 #[path = "portcullis/scopes.rs"]
 mod scopes;
 #[path = "portcullis/second_factors.rs"]

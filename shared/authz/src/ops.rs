@@ -30,6 +30,9 @@ pub enum UserOp {
     Impersonate,
     /// Linking or unlinking an external identity (an IdP's user).
     ManageIdpLinks,
+    /// What a directory keeps of a user, changed together (SCIM): profile, contact,
+    /// metadata, and whether the user is active. Never on oneself, as metadata and the state.
+    Provision,
 }
 
 impl UserOp {
@@ -52,6 +55,7 @@ impl UserOp {
             UserOp::ChangeState => (Permission::USER_WRITE, Never),
             UserOp::Impersonate => (Permission::IMPERSONATION, Never),
             UserOp::ManageIdpLinks => (Permission::USER_WRITE, Allowed),
+            UserOp::Provision => (Permission::USER_WRITE, Never),
             UserOp::Delete => (
                 Permission::USER_DELETE,
                 OrPermission(Permission::USER_SELF_DELETE),

@@ -76,6 +76,7 @@ fn bench(c: &mut Criterion) {
         phone: None,
         password_hash: None,
         password_change_required: false,
+        then: vec![],
     });
     let empty = User::default();
     c.bench_function("decide: add a human", |b| {

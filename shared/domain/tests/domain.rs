@@ -32,7 +32,7 @@ use domain::members::MemberCommand;
 use domain::org::{Org, OrgCommand as OC, OrgEvent as OE};
 use domain::testing::{given, outside_caller, NOW};
 use domain::unique::{Unique, UniqueCommand as UC, UniqueEvent as UE};
-use domain::user::{Email, NewHuman, Profile, User, UserCommand as C, UserEvent as E};
+use domain::user::{Email, NewHuman, Profile, User, UserChange, UserCommand as C, UserEvent as E};
 use domain::{Code, DomainEvent};
 
 fn s(v: &str) -> String {
@@ -336,6 +336,7 @@ mod user {
             phone: None,
             password_hash: Some(s("$argon2id$...")),
             password_change_required: false,
+            then: vec![],
         }
     }
 
@@ -376,6 +377,31 @@ mod user {
         given::<User>(&[human_added()])
             .when(C::AddHuman(new_human()))
             .then_error(Code::UsernameTaken);
+    }
+
+    #[test]
+    fn a_human_a_directory_makes_is_recorded_with_what_it_sets_at_once() {
+        let mut h = new_human();
+        h.then = vec![
+            UserChange::SetMetadata {
+                key: s("scim.externalId"),
+                value: b"00u1".to_vec(),
+            },
+            UserChange::Deactivate,
+        ];
+        given::<User>(&[]).when(C::AddHuman(h.clone())).then(&[
+            human_added(),
+            E::MetadataSet {
+                key: s("scim.externalId"),
+                value: b"00u1".to_vec(),
+            },
+            E::Deactivated,
+        ]);
+        // A part that fails fails the creation.
+        h.then.push(UserChange::Deactivate);
+        given::<User>(&[])
+            .when(C::AddHuman(h))
+            .then_error(Code::UserStateConflict);
     }
 
     #[test]

@@ -143,6 +143,7 @@ fn human(r: pb::CreateHumanUserRequest) -> Result<HumanInput, domain::Error> {
         email,
         phone: r.phone,
         password: r.password,
+        then: vec![],
     })
 }
 

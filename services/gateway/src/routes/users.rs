@@ -162,6 +162,7 @@ async fn create_human_user(
         },
         phone: b.phone,
         password: b.password,
+        then: vec![],
     };
     Ok(respond(users::create_human(&gw, &auth, input).await?, true))
 }

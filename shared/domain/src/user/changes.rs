@@ -10,7 +10,7 @@ use super::{
     profile, Channel, CodeKind, Email, FactorProof, KeyKind, NewCode, Profile, User, UserEvent,
     UserKind, UserState, WebAuthnKey,
 };
-use crate::aggregate::Ctx;
+use crate::aggregate::{Aggregate, Ctx};
 use crate::error::{Code, Error, Result};
 use crate::machine_keys::{self, PublicJwk};
 use crate::settings::LockoutSettings;
@@ -195,9 +195,27 @@ pub enum UserChange {
         idp_id: String,
         external_id: String,
     },
+    /// What a directory keeps of the user, changed together (SCIM): each change decided on
+    /// the state the earlier ones left, all recorded or none. Only profile, email, phone,
+    /// metadata and deactivating or reactivating belong in it.
+    Provision(Vec<UserChange>),
 }
 
 impl UserChange {
+    /// Whether a directory changes this as part of a [`UserChange::Provision`].
+    fn provisioned(&self) -> bool {
+        matches!(
+            self,
+            UserChange::Profile(_)
+                | UserChange::Email { .. }
+                | UserChange::Phone { .. }
+                | UserChange::SetMetadata { .. }
+                | UserChange::RemoveMetadata { .. }
+                | UserChange::Deactivate
+                | UserChange::Reactivate
+        )
+    }
+
     /// Whether the change sets or removes a credential (a password, a client secret), or shuts
     /// the user out as a removal would (deactivating, locking): whoever may do it to a user
     /// must hold what the user holds.
@@ -214,6 +232,7 @@ impl UserChange {
             | UserChange::Lock
             | UserChange::EndSessions { .. } => true,
             UserChange::AddCode(code) => code.kind.sets_credential(),
+            UserChange::Provision(changes) => changes.iter().any(UserChange::takes_over),
             // Whoever sets up or removes a factor for a user holds or weakens their login.
             UserChange::AddTotp { .. }
             | UserChange::VerifyTotp { .. }
@@ -254,6 +273,11 @@ impl UserChange {
             | UserChange::Deactivate
             | UserChange::Lock => Some(None),
             UserChange::EndSessions { only } => Some(only.clone()),
+            // Only deactivating belongs in it of what ends sessions: all of them.
+            UserChange::Provision(changes) => changes
+                .iter()
+                .any(|c| c.ends_sessions().is_some())
+                .then_some(None),
             UserChange::Profile(_)
             | UserChange::Email { .. }
             | UserChange::Phone { .. }
@@ -314,6 +338,7 @@ impl UserChange {
             | UserChange::RemoveMachineKey { .. } => UserOp::ManagePersonalAccessTokens,
             UserChange::Impersonated { .. } => UserOp::Impersonate,
             UserChange::LinkIdp { .. } | UserChange::UnlinkIdp { .. } => UserOp::ManageIdpLinks,
+            UserChange::Provision(_) => UserOp::Provision,
             UserChange::PasswordRight { .. }
             | UserChange::PasswordWrong { .. }
             | UserChange::Rehash { .. } => UserOp::ChangePassword,
@@ -714,6 +739,31 @@ impl User {
                 }
                 vec![UserEvent::SecretRemoved]
             }
+            UserChange::Provision(changes) => self.decide_provision(changes, ctx)?,
         })
+    }
+
+    /// Decides a directory's changes in order, each on the state the earlier ones left: all
+    /// of their events, or the first one's error.
+    pub(crate) fn decide_provision(
+        &self,
+        changes: &[UserChange],
+        ctx: Ctx<'_>,
+    ) -> Result<Vec<UserEvent>> {
+        let mut state = self.clone();
+        let mut events = Vec::new();
+        for change in changes {
+            if !change.provisioned() {
+                return Err(Error::internal(format!(
+                    "a directory does not make this change: {change:?}"
+                )));
+            }
+            let decided = state.decide_change(change, ctx)?;
+            for e in &decided {
+                state.apply(e);
+            }
+            events.extend(decided);
+        }
+        Ok(events)
     }
 }

@@ -148,6 +148,10 @@ pub struct NewHuman {
     /// The password must be changed at the next login (an imported user's, say).
     #[serde(default)]
     pub password_change_required: bool,
+    /// What a directory sets at once with the user (SCIM: metadata, inactive from the start),
+    /// recorded with its creation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<UserChange>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -532,7 +536,7 @@ impl Aggregate for User {
                 if self.lifecycle != Lifecycle::New {
                     return Err(created());
                 }
-                return Ok(vec![UserEvent::HumanAdded {
+                let added = UserEvent::HumanAdded {
                     org_id: h.org_id.clone(),
                     username: validate::username(&h.username)?,
                     profile: profile(&h.profile)?,
@@ -545,7 +549,12 @@ impl Aggregate for User {
                     password_set_at: h.password_hash.as_ref().map(|_| ctx.now),
                     password_change_required: h.password_change_required
                         && h.password_hash.is_some(),
-                }]);
+                };
+                let mut created = self.clone();
+                created.apply(&added);
+                let mut events = vec![added];
+                events.extend(created.decide_provision(&h.then, ctx)?);
+                return Ok(events);
             }
             UserCommand::AddMachine {
                 org_id,

@@ -367,3 +367,82 @@ fn a_human_is_linked_to_an_idps_user_once_and_unlinked() {
         .when(unlink())
         .then_error(Code::IdpLinkNotFound);
 }
+
+#[test]
+fn a_directorys_changes_are_recorded_together_or_not_at_all() {
+    let changes = vec![
+        Ch::Profile(ProfilePatch {
+            family_name: Some(s("King")),
+            ..Default::default()
+        }),
+        Ch::Email {
+            address: s("ada@acme.example"),
+            verified: true,
+        },
+        Ch::SetMetadata {
+            key: s("scim.externalId"),
+            value: b"00u1".to_vec(),
+        },
+        Ch::Deactivate,
+    ];
+    given::<User>(&[human()])
+        .when(change(Ch::Provision(changes.clone())))
+        .then(&[
+            E::ProfileChanged {
+                profile: Profile {
+                    given_name: s("Ada"),
+                    family_name: s("King"),
+                    display_name: s("Ada Lovelace"),
+                    preferred_language: None,
+                },
+            },
+            E::EmailChanged {
+                email: Email {
+                    address: s("ada@acme.example"),
+                    verified: true,
+                },
+            },
+            E::MetadataSet {
+                key: s("scim.externalId"),
+                value: b"00u1".to_vec(),
+            },
+            E::Deactivated,
+        ]);
+    // The last change fails (the user is inactive already): the others are not recorded.
+    given::<User>(&[human(), E::Deactivated])
+        .when(change(Ch::Provision(changes)))
+        .then_error(Code::UserStateConflict);
+    // Each change is decided on what the earlier ones left.
+    let twice = vec![
+        Ch::SetMetadata {
+            key: s("scim.title"),
+            value: b"A".to_vec(),
+        },
+        Ch::RemoveMetadata {
+            key: s("scim.title"),
+        },
+    ];
+    given::<User>(&[human()])
+        .when(change(Ch::Provision(twice)))
+        .then(&[
+            E::MetadataSet {
+                key: s("scim.title"),
+                value: b"A".to_vec(),
+            },
+            E::MetadataRemoved {
+                key: s("scim.title"),
+            },
+        ]);
+    // Nothing but what a directory keeps belongs in it.
+    given::<User>(&[human()])
+        .when(change(Ch::Provision(vec![Ch::RemoveSecret])))
+        .then_error(Code::Internal);
+    // It is never one's own to make, and needs user.write.
+    assert_eq!(Ch::Provision(vec![]).op(), UserOp::Provision);
+    assert!(Ch::Provision(vec![Ch::Deactivate]).takes_over());
+    assert_eq!(
+        Ch::Provision(vec![Ch::Deactivate]).ends_sessions(),
+        Some(None)
+    );
+    assert_eq!(Ch::Provision(vec![Ch::Reactivate]).ends_sessions(), None);
+}

@@ -1,0 +1,33 @@
+"""scim2-tester (PyPI), unchanged: every check of the SCIM compliance checker against an org's
+SCIM server, through scim2-client on httpx2. The tenant's domain is resolved to the test
+server, as an /etc/hosts entry would. Prints each check's status as JSON."""
+
+import json
+import os
+import socket
+
+from httpx2 import Client
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_tester import check_server
+
+domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
+resolve = socket.getaddrinfo
+
+
+def to_test_server(host, *args, **kwargs):
+    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
+
+
+socket.getaddrinfo = to_test_server
+
+http = Client(
+    base_url=f"http://{domain}:{port}/scim/v2/{os.environ['ORG']}",
+    headers={"Authorization": f"Bearer {os.environ['TOKEN']}"},
+    timeout=30,
+)
+results = check_server(SyncSCIMClient(http))
+print(json.dumps([
+    {"title": r.title, "status": r.status.name, "reason": r.reason,
+     "resource_type": r.resource_type}
+    for r in results
+]))
