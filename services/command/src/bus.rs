@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use authz::{Authorizer, Caller};
+use domain::action_delivery::ActionDelivery;
 use domain::instance::Instance;
 use domain::oidc::{
     AuthRequest, DeviceAuthorization, IdpIntent, RefreshFamily, Session, TokenRevocations,
@@ -139,6 +140,7 @@ pub struct CommandBus {
     refresh_families: Registry<RefreshFamily>,
     token_revocations: Registry<TokenRevocations>,
     used_assertions: Registry<UsedAssertions>,
+    action_deliveries: Registry<ActionDelivery>,
     device_authorizations: Registry<DeviceAuthorization>,
     idp_intents: Registry<IdpIntent>,
     uniques: Registry<Unique>,
@@ -193,7 +195,7 @@ macro_rules! routed {
     };
 }
 
-routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, DeviceAuthorization => device_authorizations, IdpIntent => idp_intents, Unique => uniques);
+routed!(Instance => instances, Org => orgs, User => users, Project => projects, UserGrant => user_grants, SigningKeys => signing_keys, AuthRequest => auth_requests, Session => sessions, RefreshFamily => refresh_families, TokenRevocations => token_revocations, UsedAssertions => used_assertions, DeviceAuthorization => device_authorizations, IdpIntent => idp_intents, Unique => uniques, ActionDelivery => action_deliveries);
 
 impl CommandBus {
     /// Must be called inside a running actix system.
@@ -231,6 +233,7 @@ impl CommandBus {
             device_authorizations: Mutex::default(),
             idp_intents: Mutex::default(),
             uniques: Mutex::default(),
+            action_deliveries: Mutex::default(),
             passwords: PasswordPool::new(
                 options.password_workers,
                 options.password_queue,
@@ -464,6 +467,7 @@ impl CommandBus {
             + count(&self.device_authorizations)
             + count(&self.idp_intents)
             + count(&self.uniques)
+            + count(&self.action_deliveries)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command side: one actix actor per live aggregate decides and commits its events, and
 //! the bus routes commands to them.
 
+mod actions;
 mod actor;
 mod bus;
 mod cascade;
@@ -8,6 +9,7 @@ mod claims;
 mod codes;
 mod credentials;
 mod device;
+mod event_delivery;
 mod factors;
 mod federation;
 mod forwarding;
@@ -40,6 +42,7 @@ mod user_grants;
 mod user_import;
 mod webauthn;
 
+pub use actions::NewTarget;
 pub use actor::Written;
 pub use bus::{CommandBus, CommandOptions, Routed};
 pub use codes::{CodeRequest, Delivery};

@@ -5,7 +5,7 @@ use authz::Caller;
 use crypto::call_signature::new_signing_key;
 use crypto::sealing::Purpose;
 use domain::instance::{Instance, InstanceCommand};
-use domain::sms::SmsConfig;
+use domain::sms::{Endpoint, SmsConfig};
 use domain::{Aggregate, Code, Error};
 use notify::SmsProvider;
 
@@ -22,6 +22,28 @@ fn not_configured() -> Error {
 }
 
 impl CommandBus {
+    /// Refuses (with `code`) an endpoint the service may not call: without
+    /// `--allow-private-hosts`, one that is not `https` or is at a private address.
+    pub(crate) fn reachable(&self, checked: &Endpoint, code: Code) -> Result<(), Error> {
+        if self.allow_private_hosts {
+            return Ok(());
+        }
+        let private = checked
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(notify::is_private);
+        if !checked.https || private || checked.host == "localhost" {
+            return Err(Error::new(
+                code,
+                "endpoint must be https at a public address: plain http and private hosts only where the operator allows them (--allow-private-hosts)",
+            )
+            .with("field", "endpoint"));
+        }
+        Ok(())
+    }
+
     /// Sets the instance's SMS provider (`iam.write`) and answers its new signing key, which
     /// is never shown again. Without `--allow-private-hosts` the endpoint is `https` and not
     /// at a private address.
@@ -33,21 +55,7 @@ impl CommandBus {
         if_match: Option<u64>,
     ) -> Result<(Written, String), Error> {
         let checked = domain::sms::endpoint(endpoint)?;
-        if !self.allow_private_hosts {
-            let private = checked
-                .host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(notify::is_private);
-            if !checked.https || private || checked.host == "localhost" {
-                return Err(Error::new(
-                    Code::InvalidSms,
-                    "endpoint must be https at a public address: plain http and private hosts only where the operator allows them (--allow-private-hosts)",
-                )
-                .with("field", "endpoint"));
-            }
-        }
+        self.reachable(&checked, Code::InvalidSms)?;
         let signing_key = new_signing_key();
         let config = SmsConfig {
             endpoint: checked.url,

@@ -5,9 +5,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    apps, events, factors, idps, instance, login_sessions, machine_keys, members, notifications,
-    org_domains, orgs, pats, permissions, project_grants, projects, sessions, settings, sms,
-    system, texts, user_changes, user_grants, user_import, users,
+    actions, apps, events, factors, idps, instance, login_sessions, machine_keys, members,
+    notifications, org_domains, orgs, pats, permissions, project_grants, projects, sessions,
+    settings, sms, system, texts, user_changes, user_grants, user_import, users,
 };
 
 struct BearerAuth;
@@ -128,6 +128,9 @@ impl Modify for BearerAuth {
         notifications::set_smtp, notifications::get_smtp, notifications::test_smtp, sms::set_sms, sms::get_sms,
         notifications::send_email_code, notifications::verify_email, notifications::send_phone_code, notifications::verify_phone,
         notifications::reset_password, notifications::invite,
+        actions::add_target, actions::list_targets, actions::get_target, actions::change_target, actions::remove_target,
+        actions::set_execution, actions::list_executions, actions::remove_execution,
+        actions::list_deliveries, actions::replay_delivery,
         projects::create_project, projects::list_projects, projects::get_project, projects::update_project, projects::delete_project,
         projects::add_role, projects::list_roles, projects::remove_role,
         members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,

@@ -5,6 +5,7 @@ mod bootstrap;
 pub mod cluster;
 pub mod config;
 pub mod config_file;
+mod event_delivery;
 pub mod export;
 pub mod import;
 pub mod import_users;

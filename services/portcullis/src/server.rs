@@ -141,6 +141,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
     );
     actix_web::rt::spawn(projector.run());
     actix_web::rt::spawn(crate::outbox::run(bus.clone(), model.clone()));
+    actix_web::rt::spawn(crate::event_delivery::run(bus.clone(), model.clone()));
     let gw = Arc::new(
         Gateway::new(
             bus,

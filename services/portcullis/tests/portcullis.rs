@@ -4,6 +4,8 @@
 
 #[path = "portcullis/abuse.rs"]
 mod abuse;
+#[path = "portcullis/actions.rs"]
+mod actions;
 #[path = "portcullis/api_tokens.rs"]
 mod api_tokens;
 #[path = "portcullis/app_key_sets.rs"]

@@ -157,6 +157,12 @@ codes! {
     IdpUserUnknown = "IDP-0005", FailedPrecondition;
     IdpLinkNotFound = "IDP-0006", NotFound;
     KeysNotUsed = "KEY-0004", Unprocessable;
+    InvalidTarget = "ACTION-0001", InvalidArgument;
+    TargetNotFound = "ACTION-0002", NotFound;
+    InvalidExecution = "ACTION-0003", InvalidArgument;
+    ExecutionNotFound = "ACTION-0004", NotFound;
+    TooManyTargets = "ACTION-0005", FailedPrecondition;
+    DeliveryNotFound = "ACTION-0006", NotFound;
 }
 
 impl fmt::Display for Code {

@@ -5,6 +5,9 @@
 use authz::{Caller, Level, Permission, Place, Requirement, Target};
 use serde::{Deserialize, Serialize};
 
+use crate::actions::{
+    self, decide_action, ActionChange, ActionCommand, Actions, Condition, Execution,
+};
 use crate::aggregate::{Access, Aggregate, AggregateKey, Ctx, EventType};
 use crate::error::{Code, Error, Result};
 use crate::idp::{decide_idp, Idp, IdpChange, IdpCommand, Idps};
@@ -46,6 +49,9 @@ pub struct Instance {
     /// The external identity providers every org's users may log in with, by id.
     #[serde(default)]
     pub idps: Idps,
+    /// Its action targets and executions.
+    #[serde(default)]
+    pub actions: Actions,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -86,6 +92,9 @@ pub enum InstanceCommand {
     SetSms(SmsConfig),
     /// Its external identity providers (`iam.idp.write`, `iam.idp.delete`).
     Idp(IdpCommand),
+    /// Its action targets (`action.target.write`, `action.target.delete`) and executions
+    /// (`action.execution.write`).
+    Action(ActionCommand),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +146,23 @@ pub enum InstanceEvent {
     IdpRemoved {
         id: String,
     },
+    ActionTargetAdded {
+        id: String,
+        target: actions::Target,
+    },
+    ActionTargetChanged {
+        id: String,
+        target: actions::Target,
+    },
+    ActionTargetRemoved {
+        id: String,
+    },
+    ActionExecutionSet {
+        execution: Execution,
+    },
+    ActionExecutionRemoved {
+        condition: Condition,
+    },
 }
 
 impl EventType for InstanceEvent {
@@ -155,6 +181,11 @@ impl EventType for InstanceEvent {
             InstanceEvent::IdpAdded { .. } => "instance.idp.added",
             InstanceEvent::IdpChanged { .. } => "instance.idp.changed",
             InstanceEvent::IdpRemoved { .. } => "instance.idp.removed",
+            InstanceEvent::ActionTargetAdded { .. } => "instance.action.target.added",
+            InstanceEvent::ActionTargetChanged { .. } => "instance.action.target.changed",
+            InstanceEvent::ActionTargetRemoved { .. } => "instance.action.target.removed",
+            InstanceEvent::ActionExecutionSet { .. } => "instance.action.execution.set",
+            InstanceEvent::ActionExecutionRemoved { .. } => "instance.action.execution.removed",
         }
     }
 }
@@ -197,7 +228,12 @@ impl Aggregate for Instance {
             | InstanceEvent::SmsSet { .. }
             | InstanceEvent::IdpAdded { .. }
             | InstanceEvent::IdpChanged { .. }
-            | InstanceEvent::IdpRemoved { .. } => Vec::new(),
+            | InstanceEvent::IdpRemoved { .. }
+            | InstanceEvent::ActionTargetAdded { .. }
+            | InstanceEvent::ActionTargetChanged { .. }
+            | InstanceEvent::ActionTargetRemoved { .. }
+            | InstanceEvent::ActionExecutionSet { .. }
+            | InstanceEvent::ActionExecutionRemoved { .. } => Vec::new(),
         }
     }
 
@@ -232,6 +268,18 @@ impl Aggregate for Instance {
             }
             InstanceCommand::Idp(_) => {
                 Access::Check(Requirement::plain(Permission::IAM_IDP_WRITE), instance)
+            }
+            InstanceCommand::Action(a) => {
+                let permission = match a {
+                    ActionCommand::AddTarget { .. } | ActionCommand::ChangeTarget { .. } => {
+                        Permission::ACTION_TARGET_WRITE
+                    }
+                    ActionCommand::RemoveTarget { .. } => Permission::ACTION_TARGET_DELETE,
+                    ActionCommand::SetExecution(_) | ActionCommand::RemoveExecution(_) => {
+                        Permission::ACTION_EXECUTION_WRITE
+                    }
+                };
+                Access::Check(Requirement::plain(permission), instance)
             }
             InstanceCommand::SetSystemMember { .. }
             | InstanceCommand::RemoveSystemMember { .. } => Access::ServiceOnly,
@@ -348,6 +396,24 @@ impl Aggregate for Instance {
                 }
                 Some(IdpChange::Removed { id }) => vec![InstanceEvent::IdpRemoved { id }],
             },
+            InstanceCommand::Action(c) => match decide_action(&self.actions, c)? {
+                None => vec![],
+                Some(ActionChange::TargetAdded { id, target }) => {
+                    vec![InstanceEvent::ActionTargetAdded { id, target }]
+                }
+                Some(ActionChange::TargetChanged { id, target }) => {
+                    vec![InstanceEvent::ActionTargetChanged { id, target }]
+                }
+                Some(ActionChange::TargetRemoved { id }) => {
+                    vec![InstanceEvent::ActionTargetRemoved { id }]
+                }
+                Some(ActionChange::ExecutionSet(execution)) => {
+                    vec![InstanceEvent::ActionExecutionSet { execution }]
+                }
+                Some(ActionChange::ExecutionRemoved(condition)) => {
+                    vec![InstanceEvent::ActionExecutionRemoved { condition }]
+                }
+            },
             InstanceCommand::Remove => {
                 // An instance's own users (of data made before system users had a scope of
                 // their own) cannot remove it.
@@ -401,6 +467,30 @@ impl Aggregate for Instance {
             }
             InstanceEvent::IdpRemoved { id } => {
                 self.idps.remove(id);
+            }
+            InstanceEvent::ActionTargetAdded { id, target } => {
+                self.actions.apply(ActionChange::TargetAdded {
+                    id: id.clone(),
+                    target: target.clone(),
+                });
+            }
+            InstanceEvent::ActionTargetChanged { id, target } => {
+                self.actions.apply(ActionChange::TargetChanged {
+                    id: id.clone(),
+                    target: target.clone(),
+                });
+            }
+            InstanceEvent::ActionTargetRemoved { id } => {
+                self.actions
+                    .apply(ActionChange::TargetRemoved { id: id.clone() });
+            }
+            InstanceEvent::ActionExecutionSet { execution } => {
+                self.actions
+                    .apply(ActionChange::ExecutionSet(execution.clone()));
+            }
+            InstanceEvent::ActionExecutionRemoved { condition } => {
+                self.actions
+                    .apply(ActionChange::ExecutionRemoved(condition.clone()));
             }
         }
     }

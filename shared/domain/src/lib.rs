@@ -1,6 +1,8 @@
 //! The domain of Portcullis: aggregates, commands, events, and the pure `decide` / `apply`.
 //! No I/O, no clock: time, ids and the caller are passed in.
 
+pub mod action_delivery;
+pub mod actions;
 mod aggregate;
 pub mod app;
 pub mod codec;
@@ -139,4 +141,5 @@ domain_events! {
     DeviceAuthorization => oidc::DeviceAuthorization,
     IdpIntent => oidc::IdpIntent,
     Unique => unique::Unique,
+    ActionDelivery => action_delivery::ActionDelivery,
 }

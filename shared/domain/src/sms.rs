@@ -23,13 +23,15 @@ pub struct Endpoint {
     pub host: String,
 }
 
-fn invalid(why: &str) -> Error {
-    Error::new(Code::InvalidSms, format!("endpoint {why}")).with("field", "endpoint")
-}
-
 /// An `http(s)` address with a host and no credentials or fragment, of at most 2000
 /// characters.
 pub fn endpoint(value: &str) -> Result<Endpoint> {
+    endpoint_or(value, Code::InvalidSms)
+}
+
+/// [`endpoint`], refused with `code`.
+pub fn endpoint_or(value: &str, code: Code) -> Result<Endpoint> {
+    let invalid = |why: &str| Error::new(code, format!("endpoint {why}")).with("field", "endpoint");
     let url = value.trim();
     if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("must be at most 2000 characters without spaces"));

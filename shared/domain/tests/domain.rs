@@ -1,5 +1,7 @@
 //! Given / when / then for every command of every aggregate, rejections included.
 
+#[path = "domain/actions.rs"]
+mod actions;
 #[path = "domain/codes.rs"]
 mod codes;
 #[path = "domain/device.rs"]

@@ -38,13 +38,18 @@ pub(crate) fn ring() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 fn agent() -> ureq::Agent {
+    agent_within(TIMEOUT)
+}
+
+/// An agent whose calls fail after `timeout` in all.
+fn agent_within(timeout: Duration) -> ureq::Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(roots())
         .unversioned_rustls_crypto_provider(ring())
         .build();
     ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
+        .timeout_global(Some(timeout))
         .max_redirects(0)
         .http_status_as_error(false)
         .proxy(None)
@@ -111,6 +116,45 @@ pub(crate) async fn call(
     .await
     .map_err(|e| format!("the call failed: {e}"))?
 }
+
+/// POSTs `body` as JSON to `endpoint` (after [`allowed`]), signed with `signing_key`
+/// (`Portcullis-Signature`), failing after `timeout`; the answer's body is read up to `limit`
+/// bytes (a longer one fails the call).
+pub async fn post_signed(
+    endpoint: &str,
+    body: Vec<u8>,
+    signing_key: &str,
+    unix_seconds: i64,
+    timeout: Duration,
+    private_hosts: bool,
+) -> Result<Answer, String> {
+    allowed(endpoint, private_hosts, "action targets").await?;
+    let signature = crypto::call_signature::signature(signing_key, unix_seconds, &body);
+    let endpoint = endpoint.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut response = agent_within(timeout)
+            .post(&endpoint)
+            .header("content-type", "application/json")
+            .header(crypto::call_signature::HEADER, &signature)
+            .send(&body[..])
+            .map_err(|e| format!("{endpoint}: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(ANSWER_LIMIT)
+            .read_to_string()
+            .map_err(|e| {
+                format!("{endpoint} answered {status} with a body too long or not text: {e}")
+            })?;
+        Ok(Answer { status, body })
+    })
+    .await
+    .map_err(|e| format!("the call failed: {e}"))?
+}
+
+/// The most bytes of a target's answer read.
+pub const ANSWER_LIMIT: u64 = 64 << 10;
 
 /// POSTs a form to `endpoint` (after [`allowed`]); the answer's body is read up to 500 bytes.
 pub async fn post_form(

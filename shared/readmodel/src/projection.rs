@@ -77,7 +77,8 @@ pub(crate) fn apply(
         | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
         | DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
         | DomainEvent::DeviceAuthorization(_)
-        | DomainEvent::IdpIntent(_) => Ok(()),
+        | DomainEvent::IdpIntent(_)
+        | DomainEvent::ActionDelivery(_) => Ok(()),
         // Claims are the write side's business; nothing reads them.
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => Ok(()),
     }
@@ -122,6 +123,11 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | InstanceEvent::IdpAdded { .. }
             | InstanceEvent::IdpChanged { .. }
             | InstanceEvent::IdpRemoved { .. }
+            | InstanceEvent::ActionTargetAdded { .. }
+            | InstanceEvent::ActionTargetChanged { .. }
+            | InstanceEvent::ActionTargetRemoved { .. }
+            | InstanceEvent::ActionExecutionSet { .. }
+            | InstanceEvent::ActionExecutionRemoved { .. }
             | InstanceEvent::TextsSet { .. } => NONE,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
@@ -236,7 +242,8 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
         DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. }) => AUTH,
         DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
         | DomainEvent::DeviceAuthorization(_)
-        | DomainEvent::IdpIntent(_) => NONE,
+        | DomainEvent::IdpIntent(_)
+        | DomainEvent::ActionDelivery(_) => NONE,
         DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => NONE,
     }
 }
@@ -306,6 +313,11 @@ fn instance(tx: &Connection, i: &str, e: &InstanceEvent, at: i64) -> rusqlite::R
         | InstanceEvent::IdpAdded { .. }
         | InstanceEvent::IdpChanged { .. }
         | InstanceEvent::IdpRemoved { .. }
+        | InstanceEvent::ActionTargetAdded { .. }
+        | InstanceEvent::ActionTargetChanged { .. }
+        | InstanceEvent::ActionTargetRemoved { .. }
+        | InstanceEvent::ActionExecutionSet { .. }
+        | InstanceEvent::ActionExecutionRemoved { .. }
         | InstanceEvent::TextsSet { .. } => Ok(()),
         InstanceEvent::Removed { .. } => {
             for table in [

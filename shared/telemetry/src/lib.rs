@@ -73,6 +73,7 @@ pub struct Metrics {
     append_seconds: Histogram,
     append_batch: Histogram,
     cache: Family<AtomicU64>,
+    action_calls: Family<AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -84,6 +85,9 @@ impl Default for Metrics {
             append_seconds: Histogram::new(LATENCY.len()),
             append_batch: Histogram::new(SIZES.len()),
             cache: Family::new("Principal cache lookups, by result"),
+            action_calls: Family::new(
+                "Calls of action targets, by what called them and outcome (delivered, refused, unreachable)",
+            ),
         }
     }
 }
@@ -187,6 +191,14 @@ impl Metrics {
             .fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A call of an action target: for what (`event`), and what came of it.
+    pub fn action_call(&self, called_for: &str, outcome: &str) {
+        let labels = vec![("for", called_for.into()), ("outcome", outcome.into())];
+        self.action_calls
+            .get(labels, AtomicU64::default)
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self, now: &Scrape) -> String {
         let mut out = String::new();
@@ -254,6 +266,26 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "portcullis_principal_cache_lookups_total{} {}",
+                label_text(l),
+                c.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP portcullis_action_calls_total {}",
+            self.action_calls.help
+        );
+        let _ = writeln!(out, "# TYPE portcullis_action_calls_total counter");
+        for (l, c) in self
+            .action_calls
+            .series
+            .lock()
+            .expect("metrics lock")
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "portcullis_action_calls_total{} {}",
                 label_text(l),
                 c.load(Ordering::Relaxed)
             );

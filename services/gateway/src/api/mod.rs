@@ -4,6 +4,7 @@
 //! gateway's cheap check; the aggregate's actor checks again), then sends the command or runs
 //! the query, and answers a view. No transport types here.
 
+pub mod actions;
 pub mod apps;
 pub mod events;
 pub mod factors;

@@ -3,6 +3,7 @@
 //! into an operation of `crate::api` (which checks, dispatches or queries) and maps the answer
 //! to JSON and a status.
 
+pub mod actions;
 pub mod apps;
 pub mod events;
 pub mod factors;
@@ -55,4 +56,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     sms::configure(cfg);
     texts::configure(cfg);
     events::configure(cfg);
+    actions::configure(cfg);
 }

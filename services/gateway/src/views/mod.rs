@@ -1,5 +1,6 @@
 //! What the API answers: write receipts, pages, and the resources as JSON.
 
+pub mod actions;
 pub mod factors;
 pub mod idps;
 mod login_sessions;

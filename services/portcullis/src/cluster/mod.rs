@@ -369,7 +369,8 @@ async fn projector_node(
     let (model, _) = open_model(opts)?;
     follow_log(&common, "projector", &model)?;
     let bus = forwarding_bus(opts, &role_map, &common, telemetry::Metrics::new())?;
-    actix_web::rt::spawn(crate::outbox::run(bus, model.clone()));
+    actix_web::rt::spawn(crate::outbox::run(bus.clone(), model.clone()));
+    actix_web::rt::spawn(crate::event_delivery::run(bus, model.clone()));
     let (listener, address) = crate::server::listener(opts)?;
     let server = HttpServer::new(|| crate::server::probes(App::new()))
         .workers(1)

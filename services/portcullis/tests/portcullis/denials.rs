@@ -130,6 +130,19 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("import_users", json!([])),
         ("verify_org_domain", json!({"method": "dns"})),
         ("change_org_idp", idp),
+        (
+            "add_target",
+            json!({"name": "T", "endpoint": "https://hooks.example.com/", "type": "webhook"}),
+        ),
+        ("change_target", json!({"timeout_ms": 2000})),
+        (
+            "set_execution",
+            json!({"condition": {"event": {"all": true}}, "targets": ["t"]}),
+        ),
+        (
+            "remove_execution",
+            json!({"condition": {"event": {"all": true}}}),
+        ),
     ])
 }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use domain::action_delivery::DeliveryEvent as ADE;
 use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
 use domain::codec;
 use domain::instance::InstanceEvent as IE;
@@ -206,6 +207,29 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 idp: oauth_idp(),
             },
             IE::IdpRemoved { id: s("idp1") },
+            IE::ActionTargetAdded {
+                id: s("t1"),
+                target: action_target(),
+            },
+            IE::ActionTargetChanged {
+                id: s("t1"),
+                target: domain::actions::Target {
+                    timeout_ms: 2000,
+                    ..action_target()
+                },
+            },
+            IE::ActionTargetRemoved { id: s("t1") },
+            IE::ActionExecutionSet {
+                execution: domain::actions::Execution {
+                    condition: domain::actions::Condition::EventGroup(s("user")),
+                    targets: vec![s("t1")],
+                },
+            },
+            IE::ActionExecutionRemoved {
+                condition: domain::actions::Condition::Function(
+                    domain::actions::Function::Preaccesstoken,
+                ),
+            },
         ]
         .map(D::Instance),
     );
@@ -686,6 +710,28 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         ]
         .map(D::Unique),
     );
+    let given_up = domain::action_delivery::FailedDelivery {
+        position: 42,
+        event_type: s("user.human.added"),
+        aggregate_id: s("u1"),
+        attempts: 8,
+        error: s("https://siem.acme.test/events answered 503"),
+        at: 1_700_000_000_000,
+    };
+    all.extend(
+        [
+            ADE::Advanced {
+                positions: std::collections::BTreeMap::from([(0, 42)]),
+            },
+            ADE::GivenUp {
+                id: s("42"),
+                failed: given_up,
+            },
+            ADE::ReplayAsked { id: s("42") },
+            ADE::Redelivered { id: s("42") },
+        ]
+        .map(D::ActionDelivery),
+    );
     all
 }
 
@@ -812,11 +858,23 @@ pub(crate) fn describe(e: &DomainEvent) -> (&'static str, &'static str, Value, (
         DomainEvent::DeviceAuthorization(e) => of!("device_authorization", e),
         DomainEvent::IdpIntent(e) => of!("idp_intent", e),
         DomainEvent::Unique(e) => of!("unique", e),
+        DomainEvent::ActionDelivery(e) => of!("action_delivery", e),
     }
 }
 
 /// How many variants each event enum has, counted by exhaustive matches: a new variant fails to
 /// compile here until it is counted, and then fails the coverage test until it has a sample.
+fn action_target() -> domain::actions::Target {
+    domain::actions::Target {
+        name: s("SIEM"),
+        endpoint: s("https://siem.acme.test/events"),
+        kind: domain::actions::TargetKind::Webhook,
+        timeout_ms: 10_000,
+        interrupt_on_error: false,
+        sealed_signing_key: s("c2VhbGVk"),
+    }
+}
+
 fn variant(e: &DomainEvent) -> (&'static str, u8) {
     let n = match e {
         DomainEvent::Instance(e) => match e {
@@ -833,6 +891,11 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             IE::IdpAdded { .. } => 10,
             IE::IdpChanged { .. } => 11,
             IE::IdpRemoved { .. } => 12,
+            IE::ActionTargetAdded { .. } => 13,
+            IE::ActionTargetChanged { .. } => 14,
+            IE::ActionTargetRemoved { .. } => 15,
+            IE::ActionExecutionSet { .. } => 16,
+            IE::ActionExecutionRemoved { .. } => 17,
         },
         DomainEvent::Org(e) => match e {
             OE::Added { .. } => 0,
@@ -975,13 +1038,19 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             UE::Claimed { .. } => 0,
             UE::Released { .. } => 1,
         },
+        DomainEvent::ActionDelivery(e) => match e {
+            ADE::Advanced { .. } => 0,
+            ADE::GivenUp { .. } => 1,
+            ADE::ReplayAsked { .. } => 2,
+            ADE::Redelivered { .. } => 3,
+        },
     };
     (describe(e).0, n)
 }
 
 /// The variants each kind has (the highest arm of `variant` plus one).
-const VARIANTS: [(&str, u8); 14] = [
-    ("instance", 13),
+const VARIANTS: [(&str, u8); 15] = [
+    ("instance", 18),
     ("org", 14),
     ("user", 48),
     ("project", 19),
@@ -995,6 +1064,7 @@ const VARIANTS: [(&str, u8); 14] = [
     ("device_authorization", 5),
     ("idp_intent", 2),
     ("unique", 2),
+    ("action_delivery", 4),
 ];
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -113,6 +113,11 @@ impl CqlReadModel {
             | InstanceEvent::IdpAdded { .. }
             | InstanceEvent::IdpChanged { .. }
             | InstanceEvent::IdpRemoved { .. }
+            | InstanceEvent::ActionTargetAdded { .. }
+            | InstanceEvent::ActionTargetChanged { .. }
+            | InstanceEvent::ActionTargetRemoved { .. }
+            | InstanceEvent::ActionExecutionSet { .. }
+            | InstanceEvent::ActionExecutionRemoved { .. }
             | InstanceEvent::TextsSet { .. } => Ok(()),
         }
     }

@@ -297,7 +297,8 @@ impl CqlReadModel {
             | DomainEvent::TokenRevocations(TokenRevocationEvent::Revoked { .. })
             | DomainEvent::UsedAssertions(AssertionEvent::Used { .. })
             | DomainEvent::DeviceAuthorization(_)
-            | DomainEvent::IdpIntent(_) => Ok(()),
+            | DomainEvent::IdpIntent(_)
+            | DomainEvent::ActionDelivery(_) => Ok(()),
             // Claims are the write side's business; nothing reads them.
             DomainEvent::Unique(UniqueEvent::Claimed { .. } | UniqueEvent::Released { .. }) => {
                 Ok(())
