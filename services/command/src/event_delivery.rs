@@ -51,12 +51,14 @@ impl CommandBus {
     }
 
     /// POSTs `body` to a target, signed with its key, within its timeout: what it answered,
-    /// or why it could not be called.
+    /// or why it could not be called. Counted in the metrics by what called it (`called_for`:
+    /// `event`, `preaccesstoken`).
     pub async fn call_target(
         &self,
         instance: &str,
         target: &Target,
         body: Vec<u8>,
+        called_for: &str,
     ) -> Result<notify::web::Answer, String> {
         let key = unseal(
             self.master_key().map_err(|e| e.message)?,
@@ -79,7 +81,7 @@ impl CommandBus {
             Ok(_) => "refused",
             Err(_) => "unreachable",
         };
-        self.deps.metrics.action_call("event", outcome);
+        self.deps.metrics.action_call(called_for, outcome);
         answer
     }
 }

@@ -54,6 +54,7 @@ pub struct Gateway {
     dpop_proofs: oidc::dpop::SeenProofs,
     app_key_sets: oidc::app_jwks::AppKeySets,
     providers: oidc::idp_client::Providers,
+    actions: oidc::action_hooks::ActionCache,
 }
 
 impl Gateway {
@@ -80,6 +81,7 @@ impl Gateway {
             dpop_proofs: oidc::dpop::SeenProofs::default(),
             app_key_sets: oidc::app_jwks::AppKeySets::default(),
             providers: oidc::idp_client::Providers::default(),
+            actions: oidc::action_hooks::ActionCache::default(),
         }
     }
 
@@ -90,6 +92,7 @@ impl Gateway {
             + self.revoked.bytes()
             + self.keys.cache_bytes()
             + self.documents.bytes()
+            + self.actions.bytes()
     }
 
     /// The same gateway, reached from outside as `edge` says, with these rate limits.

@@ -18,8 +18,8 @@ use eventlog::position::{tag, untag};
 use readmodel::{EventFilter, EventRow, ReadModel};
 use tracing::Instrument;
 
-/// How often targets are looked for and caught up.
-const POLL: Duration = Duration::from_millis(250);
+/// How often targets are caught up.
+const POLL: Duration = Duration::from_millis(500);
 /// Events read at once per partition.
 const BATCH: usize = 100;
 /// Calls of a webhook target for one event before it is given up.
@@ -57,8 +57,8 @@ fn rand_u32() -> u32 {
         .unwrap_or_default()
 }
 
-/// How often the instances' targets and executions are read again.
-const DISCOVERY: Duration = Duration::from_secs(2);
+/// How often the instances' targets and executions are looked for.
+const DISCOVERY: Duration = Duration::from_secs(1);
 
 type Found = Vec<(String, String, Target, Arc<Actions>)>;
 
@@ -67,10 +67,11 @@ pub async fn run(bus: Arc<CommandBus>, model: Arc<dyn ReadModel>) {
     let mut running: HashMap<(String, String), actix_web::rt::task::JoinHandle<()>> =
         HashMap::new();
     let mut found: Found = Vec::new();
+    let mut discovery = Discovery::default();
     let mut discovered: Option<std::time::Instant> = None;
     loop {
         if discovered.is_none_or(|at| at.elapsed() >= DISCOVERY) {
-            match targets(&bus, &model).await {
+            match discovery.targets(&bus, &model).await {
                 Ok(now) => found = now,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the action targets; trying again")
@@ -105,49 +106,104 @@ pub async fn run(bus: Arc<CommandBus>, model: Arc<dyn ReadModel>) {
     }
 }
 
-/// Every instance's targets that events go to.
-async fn targets(bus: &CommandBus, model: &Arc<dyn ReadModel>) -> Result<Found, domain::Error> {
-    let m = model.clone();
-    let instances = tokio::task::spawn_blocking(move || {
-        let (mut all, mut cursor) = (Vec::new(), None::<String>);
-        loop {
-            let page = m.list_instances(1000, cursor.as_deref())?;
-            all.extend(page.items.into_iter().map(|i| i.id));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => return Ok::<_, domain::Error>(all),
+/// What discovery knows of an instance: how far its own events were read from the trail, and
+/// its actions as last read from its actor (read again only when the trail shows them
+/// changed, so a quiet instance costs one trail query a discovery).
+#[derive(Default)]
+struct Known {
+    after: u64,
+    actions: Option<Arc<Actions>>,
+}
+
+/// The instances and what is known of them.
+#[derive(Default)]
+struct Discovery {
+    instances: HashMap<String, Known>,
+}
+
+impl Discovery {
+    /// Every instance's targets that events go to.
+    async fn targets(
+        &mut self,
+        bus: &CommandBus,
+        model: &Arc<dyn ReadModel>,
+    ) -> Result<Found, domain::Error> {
+        let m = model.clone();
+        let mut after: Vec<(String, u64)> = Vec::new();
+        let ids = tokio::task::spawn_blocking(move || {
+            let (mut all, mut cursor) = (Vec::new(), None::<String>);
+            loop {
+                let page = m.list_instances(1000, cursor.as_deref())?;
+                all.extend(page.items.into_iter().map(|i| i.id));
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => return Ok::<_, domain::Error>(all),
+                }
+            }
+        })
+        .await
+        .map_err(|e| domain::Error::internal(format!("the read failed: {e}")))??;
+        self.instances.retain(|id, _| ids.contains(id));
+        for id in &ids {
+            after.push((id.clone(), self.instances.get(id).map_or(0, |k| k.after)));
+        }
+        // Which instances' actions changed since the last look, from their own events.
+        let m = model.clone();
+        let changed = tokio::task::spawn_blocking(move || {
+            let mut changed = Vec::new();
+            for (id, mut from) in after {
+                let mut touched = false;
+                loop {
+                    let filter = EventFilter {
+                        aggregate_type: Some("instance".into()),
+                        aggregate_id: Some(id.clone()),
+                        after_position: from,
+                    };
+                    let rows = m.events(&id, &filter, 1000)?;
+                    touched |= rows
+                        .iter()
+                        .any(|e| e.event_type.starts_with("instance.action."));
+                    let Some(last) = rows.last() else { break };
+                    from = last.position;
+                    if rows.len() < 1000 {
+                        break;
+                    }
+                }
+                changed.push((id, from, touched));
+            }
+            Ok::<_, domain::Error>(changed)
+        })
+        .await
+        .map_err(|e| domain::Error::internal(format!("the read failed: {e}")))??;
+        for (id, from, touched) in changed {
+            let known = self.instances.entry(id.clone()).or_default();
+            known.after = from;
+            if touched {
+                known.actions = Some(Arc::new(bus.actions(&id).await?));
             }
         }
-    })
-    .await
-    .map_err(|e| domain::Error::internal(format!("the read failed: {e}")))??;
-    let mut found = Vec::new();
-    for instance in instances {
-        let actions = bus.actions(&instance).await?;
-        if actions
-            .executions
-            .values()
-            .all(|e| !e.condition.on_events())
-        {
-            continue;
-        }
-        let actions = Arc::new(actions);
-        for (id, target) in &actions.targets {
-            let named = actions
-                .executions
-                .values()
-                .any(|e| e.condition.on_events() && e.targets.contains(id));
-            if named && target.kind != TargetKind::Call {
-                found.push((
-                    instance.clone(),
-                    id.clone(),
-                    target.clone(),
-                    actions.clone(),
-                ));
+        let mut found = Vec::new();
+        for (instance, known) in &self.instances {
+            let Some(actions) = &known.actions else {
+                continue;
+            };
+            for (id, target) in &actions.targets {
+                let named = actions
+                    .executions
+                    .values()
+                    .any(|e| e.condition.on_events() && e.targets.contains(id));
+                if named && target.kind != TargetKind::Call {
+                    found.push((
+                        instance.clone(),
+                        id.clone(),
+                        target.clone(),
+                        actions.clone(),
+                    ));
+                }
             }
         }
+        Ok(found)
     }
-    Ok(found)
 }
 
 /// One target's catching up: replays asked for, then the events after its checkpoint.
@@ -283,7 +339,7 @@ impl Round {
         );
         let answer = self
             .bus
-            .call_target(&self.instance, &self.target, body)
+            .call_target(&self.instance, &self.target, body, "event")
             .instrument(span)
             .await;
         let outcome = match &answer {

@@ -163,6 +163,7 @@ codes! {
     ExecutionNotFound = "ACTION-0004", NotFound;
     TooManyTargets = "ACTION-0005", FailedPrecondition;
     DeliveryNotFound = "ACTION-0006", NotFound;
+    ActionInterrupted = "ACTION-0007", Unavailable;
 }
 
 impl fmt::Display for Code {

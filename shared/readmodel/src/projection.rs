@@ -123,12 +123,13 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | InstanceEvent::IdpAdded { .. }
             | InstanceEvent::IdpChanged { .. }
             | InstanceEvent::IdpRemoved { .. }
-            | InstanceEvent::ActionTargetAdded { .. }
+            | InstanceEvent::TextsSet { .. } => NONE,
+            // The gateway caches the actions the token flow calls.
+            InstanceEvent::ActionTargetAdded { .. }
             | InstanceEvent::ActionTargetChanged { .. }
             | InstanceEvent::ActionTargetRemoved { .. }
             | InstanceEvent::ActionExecutionSet { .. }
-            | InstanceEvent::ActionExecutionRemoved { .. }
-            | InstanceEvent::TextsSet { .. } => NONE,
+            | InstanceEvent::ActionExecutionRemoved { .. } => CLIENTS,
             InstanceEvent::MemberSet { .. }
             | InstanceEvent::MemberRemoved { .. }
             | InstanceEvent::SystemMemberSet { .. }

@@ -67,6 +67,17 @@ pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, E
     if let Some(jkt) = g.jkt {
         c["cnf"] = json!({ "jkt": jkt });
     }
+    if let Value::Object(claims) = &mut c {
+        super::action_hooks::pre_access_token(
+            gw,
+            g.instance,
+            g.user_id,
+            g.client_id,
+            g.scope,
+            claims,
+        )
+        .await?;
+    }
     match g.kind {
         AccessTokenType::Jwt => keyring::signer(gw, g.instance, g.alg)
             .await?

@@ -319,3 +319,187 @@ fn a_delivery_given_up_is_listed_and_replayed_to_the_mended_receiver() {
     let again = t.client.post(&format!("{path}/nope/replay"), json!({}));
     assert_eq!(again.error(), (404, "ACTION-0006"));
 }
+
+/// A machine user of the tenant with a client secret: its login name (the client id), id and
+/// secret.
+fn machine(t: &testkit::Tenant) -> (String, String, String) {
+    let org = super::default_org(t);
+    let name = format!("bot-{}", uuid::Uuid::now_v7().simple());
+    let bot = t.client.post(
+        &format!("/v1/orgs/{org}/users/machine"),
+        json!({"username": name, "name": "Bot"}),
+    );
+    let id = bot.str("id");
+    let secret = t
+        .client
+        .post(&format!("/v1/users/{id}/secret"), json!({}))
+        .str("client_secret");
+    let _ = t.client.get("/v1/users/me");
+    (name, id, secret)
+}
+
+/// A `call` target at `url` on the `preaccesstoken` function.
+fn token_hook(t: &testkit::Tenant, url: &str, interrupt: bool) -> String {
+    let added = t.client.post(
+        "/v1/actions/targets",
+        json!({"name": "Claims", "endpoint": url, "type": "call", "timeout_ms": 1000,
+               "interrupt_on_error": interrupt}),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let set = t.client.put(
+        "/v1/actions/executions",
+        json!({"condition": {"function": "preaccesstoken"}, "targets": [added.str("id")]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    added.str("signing_key")
+}
+
+#[test]
+fn a_preaccesstoken_hook_appends_claims_to_the_token_authlib_receives() {
+    let t = server().tenant();
+    let sink = HttpSink::start(0);
+    sink.serve(
+        &json!({"append_claims": [
+            {"key": "department", "value": "Engines"},
+            {"key": "sub", "value": "someone-else"}],
+          "append_log_claims": ["checked by the hook"]})
+        .to_string(),
+    );
+    let key = token_hook(&t, &sink.url("/claims"), false);
+    let (name, id, secret) = machine(&t);
+    let seen = super::oidc_clients::run(
+        &super::oidc_clients::venv_python(),
+        &["authlib_hook.py"],
+        &[
+            ("DOMAIN", &t.domain),
+            ("PORT", &server().addr.port().to_string()),
+            ("MACHINE_ID", &name),
+            ("MACHINE_SECRET", &secret),
+        ],
+    );
+    let claims = &seen["claims"];
+    assert_eq!(claims["department"], "Engines", "{seen}");
+    assert_eq!(
+        claims["sub"],
+        id.as_str(),
+        "a claim the token has is never replaced"
+    );
+    assert_eq!(
+        claims["urn:portcullis:action:log"],
+        json!(["checked by the hook"])
+    );
+    let call = sink.wait_for_calls("/claims", 1).remove(0);
+    assert!(call.signed_with(&key));
+    let sent = call.json();
+    assert_eq!(
+        (sent["function"].clone(), sent["user_id"].clone()),
+        (json!("preaccesstoken"), json!(id))
+    );
+    assert_eq!(sent["claims"]["sub"], id.as_str());
+}
+
+/// The status of a client-credentials token request, once it is `wanted` (the gateway reads
+/// the actions it caches again a moment after they change), or the last one after 10 s.
+fn token_status(t: &testkit::Tenant, name: &str, secret: &str, wanted: u16) -> (u16, Value) {
+    let anonymous = testkit::Client::new(&server().base(), Some(&t.domain));
+    let body = format!("grant_type=client_credentials&client_id={name}&client_secret={secret}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = anonymous.send(
+            "POST",
+            "/oauth/v2/token",
+            Some(body.clone().into_bytes()),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        );
+        if r.status == wanted || std::time::Instant::now() > deadline {
+            return (r.status, r.body);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_failing_token_hook_is_skipped_or_stops_the_token_as_set() {
+    let t = server().tenant();
+    let (name, _, secret) = machine(&t);
+    // A target that answers 503: skipped, the token is made without its claims.
+    let down = HttpSink::start(u32::MAX);
+    token_hook(&t, &down.url("/claims"), false);
+    let (status, body) = token_status(&t, &name, &secret, 200);
+    assert_eq!(status, 200, "{body}");
+    assert!(!down.wait_for_calls("/claims", 1).is_empty());
+    // The same with interrupt_on_error: no token.
+    let id = t.client.get("/v1/actions/targets").body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let strict = t.client.patch(
+        &format!("/v1/actions/targets/{id}"),
+        json!({"interrupt_on_error": true}),
+    );
+    assert_eq!(strict.status, 200, "{}", strict.body);
+    let (status, body) = token_status(&t, &name, &secret, 503);
+    assert_eq!(
+        (status, body["error"].clone()),
+        (503, json!("temporarily_unavailable")),
+        "{body}"
+    );
+    // A target nobody answers at, likewise.
+    let nobody = format!("http://127.0.0.1:{}/claims", super::federation::free_port());
+    let moved = t.client.patch(
+        &format!("/v1/actions/targets/{id}"),
+        json!({"endpoint": nobody}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let calls = down.calls("/claims").len();
+    let (status, _) = token_status(&t, &name, &secret, 503);
+    assert_eq!(status, 503);
+    assert_eq!(
+        down.calls("/claims").len(),
+        calls,
+        "the old endpoint is called no more"
+    );
+}
+
+#[test]
+fn events_acknowledged_before_a_kill_9_reach_the_receiver_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let allow = [("PORTCULLIS_ALLOW_PRIVATE_HOSTS", "true")];
+    let running = super::start(&data, &allow);
+    let api = testkit::Client::new(&running.base, Some("localhost"))
+        .token(&super::read(&data, "admin.pat"));
+    // The receiver is down: nothing listens on its port yet.
+    let port = super::free_port();
+    let added = api.post(
+        "/v1/actions/targets",
+        json!({"name": "Receiver", "endpoint": format!("http://127.0.0.1:{port}/events"),
+               "type": "webhook", "timeout_ms": 1000}),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let set = api.put(
+        "/v1/actions/executions",
+        json!({"condition": {"event": {"type": "org.added"}}, "targets": [added.str("id")]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    let orgs: Vec<String> = ["Initech", "Umbrella"]
+        .iter()
+        .map(|name| api.post("/v1/orgs", json!({"name": name})).str("id"))
+        .collect();
+    // Acknowledged, then the process dies at once.
+    super::signal(&running.child, "-KILL");
+    let mut child = running.child;
+    child.wait().unwrap();
+    let sink = HttpSink::on(port, 0);
+    let restarted = super::start(&data, &allow);
+    let calls = sink.wait_for_calls("/events", 2);
+    let delivered: Vec<Value> = calls
+        .iter()
+        .map(|c| c.json()["aggregate_id"].clone())
+        .collect();
+    for org in &orgs {
+        assert!(delivered.contains(&json!(org)), "{org} in {delivered:?}");
+    }
+    restarted.stop();
+}

@@ -91,7 +91,12 @@ fn read_call(stream: &TcpStream) -> Option<Call> {
 
 impl HttpSink {
     pub fn start(refuse: u32) -> HttpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        HttpSink::on(0, refuse)
+    }
+
+    /// A receiver on `port` of this machine (0: any free one).
+    pub fn on(port: u16, refuse: u32) -> HttpSink {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let calls = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));

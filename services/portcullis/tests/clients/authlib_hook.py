@@ -1,0 +1,29 @@
+"""authlib (PyPI), unchanged: a machine user's token by client credentials from a tenant whose
+preaccesstoken action appends claims. The tenant's domain is resolved to the test server, as an
+/etc/hosts entry would. Prints the access token's claims as JSON."""
+
+import base64
+import json
+import os
+import socket
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+
+domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
+resolve = socket.getaddrinfo
+
+
+def to_test_server(host, *args, **kwargs):
+    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
+
+
+socket.getaddrinfo = to_test_server
+
+issuer = f"http://{domain}:{port}"
+meta = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=10).json()
+machine = OAuth2Session(os.environ["MACHINE_ID"], os.environ["MACHINE_SECRET"])
+token = machine.fetch_token(meta["token_endpoint"], grant_type="client_credentials", scope="openid")
+payload = token["access_token"].split(".")[1]
+claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+print(json.dumps({"claims": claims}))
