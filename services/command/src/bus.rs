@@ -151,6 +151,9 @@ pub struct CommandBus {
     /// Whether instances may send through SMTP servers and SMS endpoints at private addresses.
     pub(crate) allow_private_hosts: bool,
     pub(crate) domain_checks: notify::domain_check::DomainChecks,
+    /// The action endpoints being called or failing lately, by instance and endpoint: calls
+    /// under way and circuits.
+    pub(crate) endpoints: std::sync::Mutex<HashMap<String, crate::event_delivery::EndpointState>>,
 }
 
 impl CommandBus {
@@ -216,6 +219,7 @@ impl CommandBus {
                 private_hosts: options.allow_private_hosts,
                 ..options.domain_checks
             },
+            endpoints: std::sync::Mutex::default(),
             arbiters: (0..options.arbiters.max(1))
                 .map(|_| Arbiter::new())
                 .collect(),

@@ -48,6 +48,7 @@ pub use bus::{CommandBus, CommandOptions, Routed};
 pub use codes::{CodeRequest, Delivery};
 pub use credentials::{HumanInput, NewPat, NewSecret, PasswordChange};
 pub use device::{plausible_user_code, NewDevice};
+pub use event_delivery::CallError;
 pub use factors::{login_code_waits, usable_factors, NewTotp, TotpKey};
 pub use federation::{ExternalUser, Federated};
 pub use idps::IdpOwner;

@@ -189,10 +189,15 @@ impl CommandBus {
         let expiry = domain::settings::password_expiry(org.as_ref(), &own);
         let expired = expiry.expired(user.password_set_at, now) || user.password_change_required;
         if user.password_hash.is_some() && expired {
+            let reason = match user.password_change_required {
+                true => "change_required",
+                false => "expired",
+            };
             return Err(Error::new(
                 Code::PasswordExpired,
                 "the password has expired: change it, then check the new one",
-            ));
+            )
+            .with("reason", reason));
         }
         let lifetimes = domain::settings::session(org.as_ref(), &own);
         self.change_session(instance, session_id, SessionCommand::Use { lifetimes })

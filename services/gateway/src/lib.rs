@@ -3,6 +3,7 @@
 //! resource; the REST routes (`routes`) and the gRPC services (`grpc`) only translate to and
 //! from them.
 
+mod action_hooks;
 mod api;
 mod auth;
 mod body;
@@ -54,7 +55,7 @@ pub struct Gateway {
     dpop_proofs: oidc::dpop::SeenProofs,
     app_key_sets: oidc::app_jwks::AppKeySets,
     providers: oidc::idp_client::Providers,
-    actions: oidc::action_hooks::ActionCache,
+    actions: action_hooks::ActionCache,
 }
 
 impl Gateway {
@@ -81,7 +82,7 @@ impl Gateway {
             dpop_proofs: oidc::dpop::SeenProofs::default(),
             app_key_sets: oidc::app_jwks::AppKeySets::default(),
             providers: oidc::idp_client::Providers::default(),
-            actions: oidc::action_hooks::ActionCache::default(),
+            actions: action_hooks::ActionCache::default(),
         }
     }
 
@@ -137,7 +138,8 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
         oidc::configure(cfg);
         scim::configure(cfg);
         // Authentication runs before anything reads the request, so a caller without a
-        // valid token learns nothing but 401 (not even whether their body was valid).
+        // valid token learns nothing but 401 (not even whether their body was valid), and
+        // calls no action.
         cfg.service(
             web::scope("/v1/system")
                 .wrap(from_fn(auth::system_auth))
@@ -145,6 +147,7 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
         )
         .service(
             web::scope("/v1")
+                .wrap(from_fn(action_hooks::rest::around))
                 .wrap(from_fn(auth::instance_auth))
                 .configure(routes::configure),
         );

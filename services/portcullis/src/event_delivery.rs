@@ -3,15 +3,17 @@
 //! target's in log order per partition (so in order per aggregate), from the checkpoint it
 //! recorded last. A webhook target is tried again with exponential backoff and jitter until
 //! it answers 2xx, up to [`ATTEMPTS`] times; then the delivery is given up (a dead letter the
-//! API lists and can replay) and the next event goes. An async target is called once. Each
-//! target is delivered to on its own, so one failing receiver holds up no other. It runs in
-//! `portcullis start`, and in a cluster on the projector.
+//! API lists and can replay) and the next event goes; while the target's endpoint has failed
+//! so often that its circuit is open, delivery waits for it instead of spending attempts
+//! (`domain::circuit`). An async target is called once. Each target is delivered to on its
+//! own, so one failing receiver holds up no other. It runs in `portcullis start`, and in a
+//! cluster on the projector.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use command::CommandBus;
+use command::{CallError, CommandBus};
 use domain::action_delivery::{DeliveryCommand, FailedDelivery};
 use domain::actions::{Actions, Target, TargetKind};
 use eventlog::position::{tag, untag};
@@ -56,6 +58,9 @@ fn rand_u32() -> u32 {
         .map(|d| d.subsec_nanos())
         .unwrap_or_default()
 }
+
+/// How often a delivery waiting on an open circuit reads its target again.
+const CIRCUIT_LOOK: Duration = Duration::from_secs(5);
 
 /// How often the instances' targets and executions are looked for.
 const DISCOVERY: Duration = Duration::from_secs(1);
@@ -206,6 +211,23 @@ impl Discovery {
     }
 }
 
+/// Why a call did not deliver, and whether it counts as one of the event's attempts: a call
+/// that found the receiver unreachable once its circuit had opened does not (a receiver that
+/// is down for long gets its events when it is back), an answer but 2xx does.
+struct Failed {
+    message: String,
+    counts: bool,
+}
+
+impl Failed {
+    fn counted(message: String) -> Failed {
+        Failed {
+            message,
+            counts: true,
+        }
+    }
+}
+
 /// One target's catching up: replays asked for, then the events after its checkpoint.
 struct Round {
     bus: Arc<CommandBus>,
@@ -242,7 +264,7 @@ impl Round {
         }
         for (id, asked) in &state.replays {
             let outcome = match self.event_at(asked.position).await? {
-                Some(event) => self.send_once(&event).await,
+                Some(event) => self.send_once(&event).await.map_err(|f| f.message),
                 None => Err("the event is no longer in the trail".to_string()),
             };
             let cmd = DeliveryCommand::Replayed {
@@ -325,41 +347,70 @@ impl Round {
         Ok(events.into_iter().find(|e| e.position == position))
     }
 
-    /// One call with the event, in the shape of `/v1/events`: a 2xx answer or an error.
-    async fn send_once(&self, event: &EventRow) -> Result<(), String> {
+    /// One call with the event, in the shape of `/v1/events`: a 2xx answer or why not. While
+    /// the endpoint's circuit is open it waits (reading the target again now and then, so a
+    /// mended endpoint is called at once), so an attempt is always a call.
+    async fn send_once(&self, event: &EventRow) -> Result<(), Failed> {
         let body = serde_json::to_vec(&gateway::EventView::from(event.clone()))
-            .map_err(|e| format!("the event cannot be encoded: {e}"))?;
-        let started = std::time::Instant::now();
-        let span = tracing::info_span!(
-            "action target call",
-            instance = %self.instance,
-            target_id = %self.target_id,
-            endpoint = %self.target.endpoint,
-            event_type = %event.event_type,
-        );
-        let answer = self
-            .bus
-            .call_target(&self.instance, &self.target, body, "event")
-            .instrument(span)
-            .await;
-        let outcome = match &answer {
-            Ok(a) if (200..300).contains(&a.status) => "delivered",
-            Ok(_) => "refused",
-            Err(_) => "unreachable",
-        };
-        tracing::info!(
-            instance = %self.instance,
-            target_id = %self.target_id,
-            event_type = %event.event_type,
-            position = event.position,
-            outcome,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "action target called"
-        );
-        match answer {
-            Ok(a) if (200..300).contains(&a.status) => Ok(()),
-            Ok(a) => Err(format!("{} answered {}", self.target.endpoint, a.status)),
-            Err(e) => Err(e),
+            .map_err(|e| Failed::counted(format!("the event cannot be encoded: {e}")))?;
+        let mut target = self.target.clone();
+        let mut waited = false;
+        loop {
+            let started = std::time::Instant::now();
+            let span = tracing::info_span!(
+                "action target call",
+                instance = %self.instance,
+                target_id = %self.target_id,
+                endpoint = %target.endpoint,
+                event_type = %event.event_type,
+            );
+            let answer = self
+                .bus
+                .call_target(&self.instance, &target, body.clone(), "event")
+                .instrument(span)
+                .await;
+            if let Err(CallError {
+                open_for: Some(wait),
+                message,
+            }) = &answer
+            {
+                tracing::info!(instance = %self.instance, target_id = %self.target_id, why = %message, "the target's circuit is open: delivery waits");
+                tokio::time::sleep((*wait).min(CIRCUIT_LOOK)).await;
+                waited = true;
+                let actions = self.bus.actions(&self.instance).await;
+                let actions = actions.map_err(|e| Failed::counted(e.message))?;
+                match actions.targets.get(&self.target_id) {
+                    Some(t) => target = t.clone(),
+                    None => return Err(Failed::counted("the target was removed".into())),
+                }
+                continue;
+            }
+            let outcome = match &answer {
+                Ok(a) if (200..300).contains(&a.status) => "delivered",
+                Ok(_) => "refused",
+                Err(_) => "unreachable",
+            };
+            tracing::info!(
+                instance = %self.instance,
+                target_id = %self.target_id,
+                event_type = %event.event_type,
+                position = event.position,
+                outcome,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "action target called"
+            );
+            return match answer {
+                Ok(a) if (200..300).contains(&a.status) => Ok(()),
+                Ok(a) => Err(Failed::counted(format!(
+                    "{} answered {}",
+                    target.endpoint, a.status
+                ))),
+                // Down, as its open circuit said: the event is not to blame.
+                Err(e) => Err(Failed {
+                    message: e.message,
+                    counts: !waited,
+                }),
+            };
         }
     }
 
@@ -370,14 +421,18 @@ impl Round {
             TargetKind::Webhook => ATTEMPTS,
             TargetKind::Async | TargetKind::Call => 1,
         };
-        let mut last = String::new();
-        for n in 1..=attempts {
-            if n > 1 {
-                tokio::time::sleep(backoff(n - 1)).await;
+        let (mut made, mut last) = (0, String::new());
+        while made < attempts {
+            if made > 0 {
+                tokio::time::sleep(backoff(made)).await;
             }
             match self.send_once(event).await {
                 Ok(()) => return Ok(()),
-                Err(e) => last = e,
+                Err(f) => {
+                    // An async target is called once, whatever came of it.
+                    made += u32::from(f.counts || self.target.kind != TargetKind::Webhook);
+                    last = f.message;
+                }
             }
         }
         if self.target.kind == TargetKind::Webhook {

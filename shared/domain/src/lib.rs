@@ -5,6 +5,7 @@ pub mod action_delivery;
 pub mod actions;
 mod aggregate;
 pub mod app;
+pub mod circuit;
 pub mod codec;
 mod error;
 pub mod idp;

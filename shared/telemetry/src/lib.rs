@@ -86,7 +86,7 @@ impl Default for Metrics {
             append_batch: Histogram::new(SIZES.len()),
             cache: Family::new("Principal cache lookups, by result"),
             action_calls: Family::new(
-                "Calls of action targets, by what called them and outcome (delivered, refused, unreachable)",
+                "Calls of action targets, by what called them and outcome (delivered, refused, unreachable; circuit_open and busy: not called)",
             ),
         }
     }

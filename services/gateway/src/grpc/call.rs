@@ -10,6 +10,7 @@ use domain::{Code, Error};
 use tonic::{Request, Response, Status};
 
 use super::status::status;
+use crate::action_hooks::grpc::Around;
 use crate::auth::{authenticate, authenticate_system, Authenticated, Credentials, SystemCaller};
 use crate::views::ListParams;
 use crate::Gateway;
@@ -183,20 +184,37 @@ impl Api {
     ) -> Result<Response<R>, Status>
     where
         W: Caller,
-        M: Send + 'static,
+        M: prost::Message + Default + Send + 'static,
         T: Send + 'static,
-        R: From<T>,
+        R: From<T> + prost::Message + Default + Send + 'static,
         F: FnOnce(Arc<Gateway>, W, M) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, Error>> + 'static,
     {
         let carried = Carried::of(&req);
+        // The call's path is its method: `/portcullis.v1.UserService/GetUser`.
+        let method = carried.path.strip_prefix('/').map(str::to_string);
         let message = req.into_inner();
         self.local(move |gw| async move {
             let who = W::authenticate(&gw, &carried.credentials(&gw)).await?;
-            op(gw, who, message).await
+            // The actions around the call, for a caller of an instance's API.
+            let mut around = match (who.acting(), method) {
+                (Some((instance, user)), Some(method)) => {
+                    Around::of(&gw, instance, user, method).await?
+                }
+                _ => None,
+            };
+            let message = match &mut around {
+                Some(a) => a.request(&gw, message).await?,
+                None => message,
+            };
+            let answer = R::from(op(gw.clone(), who, message).await?);
+            match &around {
+                Some(a) => a.response(&gw, answer).await,
+                None => Ok(answer),
+            }
         })
         .await
-        .map(|t| Response::new(R::from(t)))
+        .map(Response::new)
         .map_err(status)
     }
 
@@ -243,6 +261,11 @@ impl Reauthenticate {
 pub(super) trait Caller: Sized + 'static {
     fn authenticate(gw: &Gateway, c: &Credentials<'_>)
         -> impl Future<Output = Result<Self, Error>>;
+
+    /// The instance and user a call acts as, when actions run around it.
+    fn acting(&self) -> Option<(String, String)> {
+        None
+    }
 }
 
 impl Caller for Authenticated {
@@ -251,6 +274,10 @@ impl Caller for Authenticated {
         c: &Credentials<'_>,
     ) -> impl Future<Output = Result<Self, Error>> {
         authenticate(gw, c)
+    }
+
+    fn acting(&self) -> Option<(String, String)> {
+        Some((self.instance.clone(), self.principal.user.clone()))
     }
 }
 

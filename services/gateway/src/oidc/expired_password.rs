@@ -32,17 +32,54 @@ pub(super) async fn looks(
     page_look(gw, instance, org.as_deref(), template, language).await
 }
 
+/// Why a new password is asked for: the password is past its age, or an administrator asked
+/// for a new one (`password_change_required`, as an import may). Only the words differ.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    #[default]
+    Expired,
+    ChangeRequired,
+}
+
+impl Reason {
+    /// The reason a `PasswordExpired` error gives.
+    pub fn of(e: &domain::Error) -> Reason {
+        match e
+            .details
+            .iter()
+            .any(|(k, v)| k == "reason" && v == "change_required")
+        {
+            true => Reason::ChangeRequired,
+            false => Reason::Expired,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Expired => "expired",
+            Reason::ChangeRequired => "change_required",
+        }
+    }
+}
+
 /// The page that asks for a new password; `error` says why the last one was refused.
 pub(super) fn expired_password_page(
     req: &HttpRequest,
     p: &PageLook,
     texts: &'static Texts,
-    auth_request: &str,
+    (auth_request, reason): (&str, Reason),
     error: Option<&str>,
 ) -> HttpResponse {
     let (csrf, _) = crypto::secrets::new_token();
+    let (title, intro) = match reason {
+        Reason::Expired => (texts.expired_title, texts.expired_intro),
+        Reason::ChangeRequired => (texts.change_required_title, texts.change_required_intro),
+    };
     let page = ExpiredPasswordPage {
-        frame: Frame::of_page(texts, texts.expired_title, p),
+        frame: Frame::of_page(texts, title, p),
+        intro,
+        reason,
         auth_request,
         csrf: &csrf,
         error,
@@ -62,6 +99,9 @@ pub struct ExpiredPasswordForm {
     auth_request: String,
     csrf: String,
     new_password: String,
+    /// The page's words only.
+    #[serde(default)]
+    reason: Reason,
 }
 
 pub async fn submit(
@@ -91,7 +131,8 @@ pub async fn submit(
             let p = looks(&gw, &instance, &request, language).await;
             let texts = language.texts();
             let why = texts.broken_rule(&e);
-            let page = expired_password_page(&req, &p, texts, &f.auth_request, Some(&why));
+            let form = (f.auth_request.as_str(), f.reason);
+            let page = expired_password_page(&req, &p, texts, form, Some(&why));
             return Ok(page);
         }
         Err(e) if matches!(e.code, Code::SessionNotFound | Code::SessionChecksMissing) => {

@@ -430,7 +430,8 @@ pub(super) async fn finalize_session(
         Err(e) if e.code == Code::PasswordExpired => {
             let language = Language::of_login(request, req);
             let p = super::expired_password::looks(gw, instance, request, language).await;
-            expired_password_page(req, &p, language.texts(), auth_request, None)
+            let form = (auth_request, super::expired_password::Reason::of(&e));
+            expired_password_page(req, &p, language.texts(), form, None)
         }
         Err(e) => return Err(e.into()),
     };

@@ -3,7 +3,6 @@
 //! (one file per grant), userinfo, introspection and revocation.
 
 mod accounts;
-pub mod action_hooks;
 pub(crate) mod app_jwks;
 mod assertions;
 pub(crate) mod audience;

@@ -199,6 +199,8 @@ pub struct VerifyPage<'a> {
 #[template(path = "expired_password.html")]
 pub struct ExpiredPasswordPage<'a> {
     pub frame: Frame<'a>,
+    pub intro: &'a str,
+    pub reason: super::expired_password::Reason,
     pub auth_request: &'a str,
     pub csrf: &'a str,
     pub error: Option<&'a str>,

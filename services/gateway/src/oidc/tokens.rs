@@ -6,6 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use crypto::sealing::Purpose;
+use domain::actions::Function;
 use domain::app::AccessTokenType;
 use domain::{Code, Error};
 use readmodel::UserRow;
@@ -68,15 +69,13 @@ pub async fn access_token(gw: &Gateway, g: &AccessGrant<'_>) -> Result<String, E
         c["cnf"] = json!({ "jkt": jkt });
     }
     if let Value::Object(claims) = &mut c {
-        super::action_hooks::pre_access_token(
-            gw,
-            g.instance,
-            g.user_id,
-            g.client_id,
-            g.scope,
-            claims,
-        )
-        .await?;
+        let to = crate::action_hooks::ClaimsFor {
+            instance: g.instance,
+            user_id: g.user_id,
+            client_id: g.client_id,
+            scope: g.scope,
+        };
+        crate::action_hooks::append_claims(gw, Function::Preaccesstoken, &to, claims).await?;
     }
     match g.kind {
         AccessTokenType::Jwt => keyring::signer(gw, g.instance, g.alg)

@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use domain::actions::Function;
 use serde_json::{Map, Value};
 
 use super::dpop::{self, Scheme};
 use super::{claims, issuer, tokens, OAuthError, OAuthResult};
+use crate::action_hooks;
 use crate::auth::instance_of;
 use crate::Gateway;
 
@@ -55,6 +57,13 @@ async fn answer(
         user.ok_or_else(|| OAuthError::new("invalid_token", "the access token has no user"))?;
     let mut out = Map::new();
     claims::user_claims(&user, &scope, &mut out);
+    let to = action_hooks::ClaimsFor {
+        instance: &instance,
+        user_id: &user.id,
+        client_id: c["client_id"].as_str().unwrap_or_default(),
+        scope: &scope,
+    };
+    action_hooks::append_claims(gw, Function::Preuserinfo, &to, &mut out).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Value::Object(out)))

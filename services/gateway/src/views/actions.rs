@@ -48,6 +48,18 @@ fn invalid(why: &str) -> Error {
     Error::new(Code::InvalidExecution, format!("condition {why}")).with("field", "condition")
 }
 
+/// A method actions may run around: one of the API's (the actions and system APIs have none).
+fn hookable(method: String) -> Result<String, Error> {
+    match crate::action_hooks::methods::hookable(&method) {
+        true => Ok(method),
+        false => Err(Error::new(
+            Code::InvalidExecution,
+            format!("condition.method {method} is not an API method actions run around"),
+        )
+        .with("field", "condition.method")),
+    }
+}
+
 impl TryFrom<ConditionBody> for Condition {
     type Error = Error;
 
@@ -69,8 +81,8 @@ impl TryFrom<ConditionBody> for Condition {
                 _ => return Err(invalid("event is one of {type}, {group} and {all: true}")),
             },
             (_, Some(f), ..) => Condition::Function(f),
-            (_, _, Some(r), _) => Condition::Request(r.method),
-            (.., Some(r)) => Condition::Response(r.method),
+            (_, _, Some(r), _) => Condition::Request(hookable(r.method)?),
+            (.., Some(r)) => Condition::Response(hookable(r.method)?),
             _ => unreachable!("one of them is given"),
         })
     }

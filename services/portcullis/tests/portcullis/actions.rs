@@ -161,6 +161,17 @@ fn bad_targets_and_executions_are_refused_with_their_codes() {
             json!([call]),
             "ACTION-0003",
         ),
+        (
+            json!({"request": {"method": "portcullis.v1.UserService/Nope"}}),
+            json!([call]),
+            "ACTION-0003",
+        ),
+        // The system API has no actions around it.
+        (
+            json!({"response": {"method": "portcullis.v1.SystemService/CreateInstance"}}),
+            json!([call]),
+            "ACTION-0003",
+        ),
     ];
     for (condition, targets, code) in bad_executions {
         let r = t.client.put(
@@ -273,14 +284,41 @@ fn a_receiver_down_for_a_while_gets_the_event_when_it_is_back() {
 }
 
 #[test]
+fn a_receiver_unreachable_for_longer_than_its_attempts_gets_the_event_when_it_is_back() {
+    let t = server().tenant();
+    let port = super::free_port();
+    let (id, key) = webhook(
+        &t,
+        &format!("http://127.0.0.1:{port}/events"),
+        json!({"event": {"type": "org.added"}}),
+    );
+    let org = t.client.post("/v1/orgs", json!({"name": "Acme"})).str("id");
+    // Six attempts would have been spent by now (about 9 s), had the circuit not opened.
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    let sink = HttpSink::on(port, 0);
+    let call = sink.wait_for_calls("/events", 1).remove(0);
+    assert!(call.signed_with(&key));
+    assert_eq!(call.json()["aggregate_id"], org.as_str());
+    let deliveries = t
+        .client
+        .get(&format!("/v1/actions/targets/{id}/deliveries"));
+    assert_eq!(deliveries.body["items"], json!([]), "nothing given up");
+}
+
+#[test]
 fn a_delivery_given_up_is_listed_and_replayed_to_the_mended_receiver() {
     let t = server().tenant();
-    let nobody = format!("http://127.0.0.1:{}/events", super::federation::free_port());
-    let (id, key) = webhook(&t, &nobody, json!({"event": {"type": "org.added"}}));
+    // A receiver that answers, but never 2xx (one that cannot be reached is waited for).
+    let refusing = HttpSink::start(u32::MAX);
+    let (id, key) = webhook(
+        &t,
+        &refusing.url("/events"),
+        json!({"event": {"type": "org.added"}}),
+    );
     let org = t.client.post("/v1/orgs", json!({"name": "Acme"}));
     assert_eq!(org.status, 201);
     let path = format!("/v1/actions/targets/{id}/deliveries");
-    // Given up after its retries (about 8 s).
+    // Given up after its retries (about 9 s: the circuit opens after the fifth).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
     let listed = loop {
         let r = t.client.get(&path);
@@ -294,9 +332,13 @@ fn a_delivery_given_up_is_listed_and_replayed_to_the_mended_receiver() {
     let given_up = listed.body["items"][0].clone();
     assert_eq!(given_up["state"], "given_up", "{}", listed.body);
     assert_eq!(given_up["type"], "org.added");
-    assert!(given_up["attempts"].as_u64().unwrap() > 1);
+    assert_eq!(given_up["attempts"], 6, "{given_up}");
+    assert_eq!(refusing.calls("/events").len(), 6, "one call an attempt");
     assert!(
-        given_up["error"].as_str().unwrap().contains("127.0.0.1"),
+        given_up["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("answered 503"),
         "{given_up}"
     );
 
@@ -355,7 +397,7 @@ fn token_hook(t: &testkit::Tenant, url: &str, interrupt: bool) -> String {
 }
 
 #[test]
-fn a_preaccesstoken_hook_appends_claims_to_the_token_authlib_receives() {
+fn preaccesstoken_and_preuserinfo_hooks_append_claims_that_authlib_receives() {
     let t = server().tenant();
     let sink = HttpSink::start(0);
     sink.serve(
@@ -366,6 +408,12 @@ fn a_preaccesstoken_hook_appends_claims_to_the_token_authlib_receives() {
         .to_string(),
     );
     let key = token_hook(&t, &sink.url("/claims"), false);
+    let target = t.client.get("/v1/actions/targets").body["items"][0]["id"].clone();
+    let set = t.client.put(
+        "/v1/actions/executions",
+        json!({"condition": {"function": "preuserinfo"}, "targets": [target]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
     let (name, id, secret) = machine(&t);
     let seen = super::oidc_clients::run(
         &super::oidc_clients::venv_python(),
@@ -388,14 +436,28 @@ fn a_preaccesstoken_hook_appends_claims_to_the_token_authlib_receives() {
         claims["urn:portcullis:action:log"],
         json!(["checked by the hook"])
     );
-    let call = sink.wait_for_calls("/claims", 1).remove(0);
-    assert!(call.signed_with(&key));
-    let sent = call.json();
+    let userinfo = &seen["userinfo"];
+    assert_eq!(userinfo["department"], "Engines", "{seen}");
+    assert_eq!(userinfo["sub"], id.as_str());
     assert_eq!(
-        (sent["function"].clone(), sent["user_id"].clone()),
+        userinfo["urn:portcullis:action:log"],
+        json!(["checked by the hook"])
+    );
+    let calls = sink.wait_for_calls("/claims", 2);
+    assert!(calls.iter().all(|c| c.signed_with(&key)));
+    let sent: Vec<Value> = calls.iter().map(|c| c.json()).collect();
+    assert_eq!(
+        (sent[0]["function"].clone(), sent[0]["user_id"].clone()),
         (json!("preaccesstoken"), json!(id))
     );
-    assert_eq!(sent["claims"]["sub"], id.as_str());
+    assert_eq!(sent[0]["claims"]["sub"], id.as_str());
+    assert_eq!(
+        (
+            sent[1]["function"].clone(),
+            sent[1]["claims"]["sub"].clone()
+        ),
+        (json!("preuserinfo"), json!(id))
+    );
 }
 
 /// The status of a client-credentials token request, once it is `wanted` (the gateway reads
@@ -463,6 +525,97 @@ fn a_failing_token_hook_is_skipped_or_stops_the_token_as_set() {
 }
 
 #[test]
+fn a_token_hook_that_keeps_failing_is_not_called_while_its_circuit_is_open() {
+    let t = server().tenant();
+    let (name, _, secret) = machine(&t);
+    let down = HttpSink::start(u32::MAX);
+    token_hook(&t, &down.url("/claims"), false);
+    // Tokens until the hook is called (the gateway reads the changed actions a moment later).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while down.calls("/claims").is_empty() && std::time::Instant::now() < deadline {
+        token_status(&t, &name, &secret, 200);
+    }
+    let before = down.calls("/claims").len();
+    assert!(before >= 1, "the hook is called");
+    let tokens = 10;
+    for _ in 0..tokens {
+        let (status, body) = token_status(&t, &name, &secret, 200);
+        assert_eq!(status, 200, "a failing hook is skipped: {body}");
+    }
+    let called = down.calls("/claims").len() - before;
+    // Five failures in a row open the circuit: the tokens after them do not wait on the hook.
+    assert!(
+        called < tokens && before + called >= 5,
+        "{called} calls for {tokens} tokens"
+    );
+}
+
+#[test]
+fn a_token_hook_that_asks_for_a_token_itself_is_a_loop_that_ends() {
+    let t = server().tenant();
+    let (name, _, secret) = machine(&t);
+    // The hook asks for a token of the same machine, which calls the hook, which asks...
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/claims",
+        listener.local_addr().unwrap().port()
+    );
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (counted, domain) = (calls.clone(), t.domain.clone());
+    let form = format!("grant_type=client_credentials&client_id={name}&client_secret={secret}");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let (counted, domain, form) = (counted.clone(), domain.clone(), form.clone());
+            std::thread::spawn(move || {
+                let Ok(mut stream) = stream else { return };
+                if super::http_sink::read_call(&stream).is_none() {
+                    return;
+                }
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let again = testkit::Client::new(&server().base(), Some(&domain));
+                again.send(
+                    "POST",
+                    "/oauth/v2/token",
+                    Some(form.into_bytes()),
+                    &[("content-type", "application/x-www-form-urlencoded")],
+                );
+                let _ = std::io::Write::write_all(
+                    &mut stream,
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                );
+            });
+        }
+    });
+    token_hook(&t, &url, false);
+    let count = || calls.load(std::sync::atomic::Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count() == 0 && std::time::Instant::now() < deadline {
+        let (status, body) = token_status(&t, &name, &secret, 200);
+        assert_eq!(
+            status, 200,
+            "the token is made, the looping hook skipped: {body}"
+        );
+    }
+    // The loop ends: at most 32 calls wait on the hook at once, and their timeouts open its
+    // circuit. The count settles.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut last = count();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let now = count();
+        if now == last {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the loop goes on: {now} calls"
+        );
+        last = now;
+    }
+    assert!((1..=64).contains(&last), "{last} calls");
+}
+
+#[test]
 fn events_acknowledged_before_a_kill_9_reach_the_receiver_after_the_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -502,4 +655,179 @@ fn events_acknowledged_before_a_kill_9_reach_the_receiver_after_the_restart() {
         assert!(delivered.contains(&json!(org)), "{org} in {delivered:?}");
     }
     restarted.stop();
+}
+
+/// A `call` target at `url` on `condition`: its signing key.
+fn call_hook(t: &testkit::Tenant, url: &str, condition: Value, interrupt: bool) -> String {
+    let added = t.client.post(
+        "/v1/actions/targets",
+        json!({"name": "Around", "endpoint": url, "type": "call", "timeout_ms": 2000,
+               "interrupt_on_error": interrupt}),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let set = t.client.put(
+        "/v1/actions/executions",
+        json!({"condition": condition, "targets": [added.str("id")]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    added.str("signing_key")
+}
+
+/// Creates orgs (`Acme 0`, `Acme 1`...) until one reaches the hook at `path` (the gateway
+/// reads changed actions a moment later): the last answer.
+fn create_orgs_until_hooked(t: &testkit::Tenant, sink: &HttpSink, path: &str) -> testkit::Reply {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for n in 0.. {
+        let r = t
+            .client
+            .post("/v1/orgs", json!({"name": format!("Acme {n}")}));
+        if !sink.calls(path).is_empty() || std::time::Instant::now() > deadline {
+            return r;
+        }
+    }
+    unreachable!()
+}
+
+fn org_names(t: &testkit::Tenant) -> Vec<Value> {
+    let listed = t.client.get("/v1/orgs?limit=1000");
+    listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].clone())
+        .collect()
+}
+
+#[test]
+fn request_and_response_hooks_change_calls_over_rest_and_grpc_alike() {
+    use super::grpc::{block, call, channel};
+    use gateway::grpc::pb;
+    let t = server().tenant();
+    let sink = HttpSink::start(0);
+    sink.serve_at(
+        "/request",
+        &json!({"request": {"name": "Renamed by the hook"}}).to_string(),
+    );
+    sink.serve_at(
+        "/response",
+        &json!({"response": {"id": "hidden", "name": "Seen through the hook"}}).to_string(),
+    );
+    let key = call_hook(
+        &t,
+        &sink.url("/request"),
+        json!({"request": {"method": "portcullis.v1.OrgService/CreateOrg"}}),
+        false,
+    );
+    call_hook(
+        &t,
+        &sink.url("/response"),
+        json!({"response": {"method": "portcullis.v1.OrgService/GetOrg"}}),
+        false,
+    );
+
+    // REST: the org is created with the name the hook answered.
+    let created = create_orgs_until_hooked(&t, &sink, "/request");
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.str("id");
+    assert!(org_names(&t).contains(&json!("Renamed by the hook")));
+    let sent = sink.calls("/request").remove(0);
+    assert!(sent.signed_with(&key));
+    let sent = sent.json();
+    assert_eq!(
+        (sent["method"].clone(), sent["transport"].clone()),
+        (json!("portcullis.v1.OrgService/CreateOrg"), json!("rest"))
+    );
+    assert!(sent["request"]["name"]
+        .as_str()
+        .unwrap()
+        .starts_with("Acme "));
+    assert_eq!(sent["instance_id"], t.instance_id.as_str());
+    // The answer of GET /v1/orgs/{id}, as the response hook changed it.
+    let read = t.client.get(&format!("/v1/orgs/{id}"));
+    assert_eq!(
+        read.body,
+        json!({"id": "hidden", "name": "Seen through the hook"})
+    );
+    let seen = sink.wait_for_calls("/response", 1).remove(0).json();
+    assert_eq!(seen["response"]["name"], "Renamed by the hook", "{seen}");
+
+    // gRPC: the same executions, the message in proto3 JSON.
+    sink.serve_at(
+        "/request",
+        &json!({"request": {"name": "Renamed over gRPC"}}).to_string(),
+    );
+    let pat = t.admin_pat.clone();
+    let org = block(async {
+        let ch = channel(&t.domain).await;
+        let mut orgs = pb::org_service_client::OrgServiceClient::new(ch);
+        let written = orgs
+            .create_org(call(
+                pb::CreateOrgRequest {
+                    name: "Grpc".into(),
+                },
+                &pat,
+                None,
+            ))
+            .await
+            .expect("CreateOrg")
+            .into_inner();
+        orgs.get_org(call(
+            pb::GetOrgRequest {
+                org_id: written.id.clone(),
+            },
+            &pat,
+            Some(&written.position),
+        ))
+        .await
+        .expect("GetOrg")
+        .into_inner()
+    });
+    assert_eq!(
+        (org.id.as_str(), org.name.as_str()),
+        ("hidden", "Seen through the hook")
+    );
+    assert!(org_names(&t).contains(&json!("Renamed over gRPC")));
+    let sent = sink.calls("/request").pop().unwrap().json();
+    assert_eq!(
+        (sent["transport"].clone(), sent["request"].clone()),
+        (json!("grpc"), json!({"name": "Grpc"}))
+    );
+}
+
+#[test]
+fn a_failing_request_hook_set_to_interrupt_stops_the_call_before_anything_is_written() {
+    use super::grpc::{block, call, channel, failure};
+    use gateway::grpc::pb;
+    let t = server().tenant();
+    let refusing = HttpSink::start(u32::MAX);
+    call_hook(
+        &t,
+        &refusing.url("/request"),
+        json!({"request": {"method": "portcullis.v1.OrgService/CreateOrg"}}),
+        true,
+    );
+    let stopped = create_orgs_until_hooked(&t, &refusing, "/request");
+    assert_eq!(stopped.error(), (503, "ACTION-0007"), "{}", stopped.body);
+    let name = refusing.calls("/request")[0].json()["request"]["name"].clone();
+    assert!(!org_names(&t).contains(&name), "{name} was not created");
+    let pat = t.admin_pat.clone();
+    let refused = block(async {
+        let ch = channel(&t.domain).await;
+        let mut orgs = pb::org_service_client::OrgServiceClient::new(ch);
+        orgs.create_org(call(
+            pb::CreateOrgRequest {
+                name: "Grpc".into(),
+            },
+            &pat,
+            None,
+        ))
+        .await
+        .expect_err("refused")
+    });
+    let (code, reason, _) = failure(refused);
+    assert_eq!(
+        (code, reason.as_str()),
+        (tonic::Code::Unavailable, "ACTION-0007")
+    );
+    assert!(!org_names(&t).contains(&json!("Grpc")));
 }

@@ -60,7 +60,7 @@ pub struct HttpSink {
 }
 
 /// Reads one HTTP/1.1 request: its path, signature header and body.
-fn read_call(stream: &TcpStream) -> Option<Call> {
+pub fn read_call(stream: &TcpStream) -> Option<Call> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;

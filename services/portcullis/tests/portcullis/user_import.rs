@@ -127,6 +127,13 @@ fn ndjson_is_imported_and_a_required_change_is_asked_for_at_the_login() {
     );
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(answer.body.contains("new_password"), "{}", answer.body);
+    // Asked for, not expired: the page says so.
+    assert!(
+        answer.body.contains("Choose a new password</h1>"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("has expired"), "{}", answer.body);
 }
 
 #[test]
