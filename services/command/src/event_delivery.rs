@@ -13,6 +13,8 @@ use domain::actions::Target;
 use domain::circuit::Circuit;
 use domain::{Aggregate, Error};
 
+use tracing::Instrument;
+
 use crate::actor::now_ms;
 use crate::bus::CommandBus;
 use crate::codes::{outbox_caller, unseal};
@@ -54,11 +56,40 @@ impl CommandBus {
     }
 
     /// POSTs `body` to a target, signed with its key, within its timeout: what it answered,
-    /// or why it could not be called. Counted in the metrics by what called it (`called_for`:
-    /// `event`, `preaccesstoken`). An endpoint whose circuit is open is not called (see
+    /// or why it could not be called. Traced (an `action.call` span with the target and the
+    /// outcome) and counted in the metrics by what called it (`called_for`: `event`,
+    /// `preaccesstoken`...). An endpoint whose circuit is open is not called (see
     /// [`domain::circuit`]): the error says how long it stays open; nor one with
     /// [`MAX_CALLS_IN_FLIGHT`] calls under way.
     pub async fn call_target(
+        &self,
+        instance: &str,
+        (target_id, target): (&str, &Target),
+        body: Vec<u8>,
+        called_for: &str,
+    ) -> Result<notify::web::Answer, CallError> {
+        let span = tracing::info_span!(
+            "action.call",
+            instance,
+            target_id,
+            endpoint = %target.endpoint,
+            called_for,
+            outcome = tracing::field::Empty,
+        );
+        let answer = self
+            .call_endpoint(instance, target, body, called_for)
+            .instrument(span.clone())
+            .await;
+        let outcome = match &answer {
+            Ok(a) if (200..300).contains(&a.status) => "delivered",
+            Ok(_) => "refused",
+            Err(e) => e.outcome,
+        };
+        span.record("outcome", outcome);
+        answer
+    }
+
+    async fn call_endpoint(
         &self,
         instance: &str,
         target: &Target,
@@ -95,7 +126,11 @@ impl CommandBus {
         };
         if let Some((outcome, message, open_for)) = refused {
             self.deps.metrics.action_call(called_for, outcome);
-            return Err(CallError { message, open_for });
+            return Err(CallError {
+                message,
+                open_for,
+                outcome,
+            });
         }
         let guard = InFlight {
             endpoints: &self.endpoints,
@@ -113,6 +148,7 @@ impl CommandBus {
         answer.map_err(|message| CallError {
             message,
             open_for: None,
+            outcome,
         })
     }
 
@@ -208,6 +244,8 @@ pub struct CallError {
     pub message: String,
     /// Set when the endpoint's circuit is open: no call was made, and none is for this long.
     pub open_for: Option<Duration>,
+    /// As counted: `unreachable`, `circuit_open` or `busy`.
+    pub outcome: &'static str,
 }
 
 impl std::fmt::Display for CallError {

@@ -18,7 +18,6 @@ use domain::action_delivery::{DeliveryCommand, FailedDelivery};
 use domain::actions::{Actions, Target, TargetKind};
 use eventlog::position::{tag, untag};
 use readmodel::{EventFilter, EventRow, ReadModel};
-use tracing::Instrument;
 
 /// How often targets are caught up.
 const POLL: Duration = Duration::from_millis(500);
@@ -357,21 +356,19 @@ impl Round {
         let mut waited = false;
         loop {
             let started = std::time::Instant::now();
-            let span = tracing::info_span!(
-                "action target call",
-                instance = %self.instance,
-                target_id = %self.target_id,
-                endpoint = %target.endpoint,
-                event_type = %event.event_type,
-            );
             let answer = self
                 .bus
-                .call_target(&self.instance, &target, body.clone(), "event")
-                .instrument(span)
+                .call_target(
+                    &self.instance,
+                    (&self.target_id, &target),
+                    body.clone(),
+                    "event",
+                )
                 .await;
             if let Err(CallError {
                 open_for: Some(wait),
                 message,
+                ..
             }) = &answer
             {
                 tracing::info!(instance = %self.instance, target_id = %self.target_id, why = %message, "the target's circuit is open: delivery waits");

@@ -1,7 +1,8 @@
 //! No escalation: the ceiling on what a caller may hand out or take over.
 //!
 //! - Granting roles on a resource needs every permission those roles give on it, or ownership of
-//!   that resource's level or of one above it ([`Authorizer::may_grant`]).
+//!   that resource's level or of one above it ([`Authorizer::may_grant`]). An owner role gives
+//!   the power to hand out every role at and below its level, so it puts all of them at stake.
 //! - Changing a user's credentials (password, tokens, secrets) or removing the user needs, for
 //!   each of that user's memberships, every permission it gives where it is held, or ownership
 //!   of a level that contains it ([`Authorizer::may_take_over`]): whoever controls a user's
@@ -151,6 +152,21 @@ fn owns_level(role: Role) -> bool {
     )
 }
 
+/// The roles whose permissions `roles` at `place` put at stake: themselves, or, when one of
+/// them owns the level, every role at and below it, since an owner hands them all out. (So
+/// only who owns the level, or holds all of that, may grant an owner role or take over an
+/// owner.)
+fn at_stake(place: &Place, roles: RoleSet) -> RoleSet {
+    if !roles.iter().any(owns_level) {
+        return roles;
+    }
+    let level = place.resource().level();
+    Role::ALL
+        .into_iter()
+        .filter(|r| r.level() >= level)
+        .collect()
+}
+
 impl crate::Authorizer {
     /// May `caller` grant `roles` at `place` (in `instance`)?
     pub fn may_grant(
@@ -201,7 +217,7 @@ impl crate::Authorizer {
         place: &Place,
         roles: RoleSet,
     ) -> Ceiling {
-        let at_stake = self.role_map().permissions_of(roles);
+        let at_stake = self.role_map().permissions_of(at_stake(place, roles));
         if at_stake.is_empty() {
             return Ceiling::Within(Within::NothingAtStake);
         }

@@ -114,7 +114,8 @@ impl Hooks {
                 user_id: &c.user_id,
                 request: &request,
             };
-            match call_hook::<RequestAnswer>(gw, &c.instance, target, &body, "request").await {
+            match call_hook::<RequestAnswer>(gw, &c.instance, (id, target), &body, "request").await
+            {
                 Ok(RequestAnswer {
                     request: Some(changed),
                 }) => request = changed,
@@ -145,7 +146,9 @@ impl Hooks {
                 request,
                 response: &response,
             };
-            match call_hook::<ResponseAnswer>(gw, &c.instance, target, &body, "response").await {
+            match call_hook::<ResponseAnswer>(gw, &c.instance, (id, target), &body, "response")
+                .await
+            {
                 Ok(ResponseAnswer {
                     response: Some(changed),
                 }) => response = changed,

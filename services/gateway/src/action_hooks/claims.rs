@@ -79,7 +79,9 @@ pub async fn append_claims(
             scope: to.scope,
             claims,
         };
-        let answer = call_hook::<HookAnswer>(gw, instance, target, &body, function.name()).await;
+        let answer =
+            call_hook::<HookAnswer>(gw, instance, (target_id, target), &body, function.name())
+                .await;
         let a = match answer {
             Ok(a) => a,
             Err(why) => {

@@ -17,7 +17,6 @@ use domain::actions::{Actions, Target};
 use domain::{Code, Error};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tracing::Instrument;
 
 use crate::generational::{weight, Generational};
 use crate::Gateway;
@@ -46,16 +45,14 @@ async fn actions_of(gw: &Gateway, instance: &str) -> Result<Arc<Actions>, Error>
 pub(crate) async fn call_hook<A: DeserializeOwned>(
     gw: &Gateway,
     instance: &str,
-    target: &Target,
+    (target_id, target): (&str, &Target),
     body: &impl Serialize,
     called_for: &str,
 ) -> Result<A, String> {
     let body = serde_json::to_vec(body).map_err(|e| format!("the call cannot be encoded: {e}"))?;
-    let span = tracing::info_span!("action target call", instance, endpoint = %target.endpoint, called_for);
     let answer = gw
         .bus
-        .call_target(instance, target, body, called_for)
-        .instrument(span)
+        .call_target(instance, (target_id, target), body, called_for)
         .await
         .map_err(|e| e.message)?;
     match answer.status {

@@ -525,6 +525,23 @@ fn a_failing_token_hook_is_skipped_or_stops_the_token_as_set() {
 }
 
 #[test]
+fn a_hook_that_answers_more_than_64_kib_has_failed() {
+    let t = server().tenant();
+    let (name, _, secret) = machine(&t);
+    let sink = HttpSink::start(0);
+    let big = "x".repeat(70 << 10);
+    sink.serve(&json!({"append_claims": [{"key": "big", "value": big}]}).to_string());
+    token_hook(&t, &sink.url("/claims"), true);
+    let (status, body) = token_status(&t, &name, &secret, 503);
+    assert_eq!(
+        (status, body["error"].clone()),
+        (503, json!("temporarily_unavailable")),
+        "{body}"
+    );
+    assert!(!sink.calls("/claims").is_empty());
+}
+
+#[test]
 fn a_token_hook_that_keeps_failing_is_not_called_while_its_circuit_is_open() {
     let t = server().tenant();
     let (name, _, secret) = machine(&t);

@@ -335,3 +335,66 @@ fn one_request_is_one_trace_from_the_gateway_to_the_log() {
         .unwrap_or_else(|| panic!("no log append under the org's command: {names:?}"));
     assert_eq!(append.attributes["events"], "1");
 }
+
+#[test]
+fn an_action_call_is_a_span_of_the_request_that_made_it_with_its_target_and_outcome() {
+    let (port, spans) = receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let server = super::start(
+        dir.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("PORTCULLIS_ALLOW_PRIVATE_HOSTS", "true"),
+        ],
+    );
+    let pat = super::read(dir.path(), "admin.pat");
+    let api = testkit::Client::new(&server.base, Some("localhost")).token(pat.trim());
+    let sink = super::http_sink::HttpSink::start(0);
+    sink.serve_at("/request", "{}");
+    let target = api.post(
+        "/v1/actions/targets",
+        serde_json::json!({"name": "Around", "endpoint": sink.url("/request"), "type": "call"}),
+    );
+    assert_eq!(target.status, 201, "{}", target.body);
+    let set = api.put(
+        "/v1/actions/executions",
+        serde_json::json!({"condition": {"request": {"method": "portcullis.v1.OrgService/CreateOrg"}},
+                           "targets": [target.str("id")]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    // Orgs, each in a trace of its own, until one reaches the hook (the gateway reads changed
+    // actions a moment later).
+    let mut trace = String::new();
+    for n in 1..=100u32 {
+        trace = format!("{n:032x}");
+        let created = ureq::post(&format!("{}/v1/orgs", server.base))
+            .header("Authorization", format!("Bearer {}", pat.trim()))
+            .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+            .send_json(serde_json::json!({"name": format!("Traced {n}")}))
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        if !sink.calls("/request").is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(server.stop().code(), Some(0));
+    let ours = collect(&spans, &trace, &[("http.request", ""), ("action.call", "")]);
+    let names: Vec<&str> = ours.iter().map(|s| s.name.as_str()).collect();
+    let request = ours
+        .iter()
+        .find(|s| s.name == "http.request")
+        .unwrap_or_else(|| panic!("no request span: {names:?}"));
+    let call = ours
+        .iter()
+        .find(|s| s.name == "action.call")
+        .unwrap_or_else(|| panic!("no action.call span: {names:?}"));
+    assert!(descends(&ours, call, request), "{call:?}");
+    let attribute = |k: &str| call.attributes.get(k).map(String::as_str);
+    assert_eq!(attribute("target_id"), Some(target.str("id").as_str()));
+    assert_eq!(attribute("called_for"), Some("request"));
+    assert_eq!(attribute("outcome"), Some("delivered"));
+    assert_eq!(attribute("endpoint"), Some(sink.url("/request").as_str()));
+}

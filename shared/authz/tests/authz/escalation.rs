@@ -381,3 +381,32 @@ fn an_org_owner_owns_its_projects_and_grants_but_not_other_orgs() {
     }];
     assert!(!authz.may_take_over(&owner, I1, "u", &elsewhere).is_within());
 }
+
+#[test]
+fn an_org_manager_of_the_instance_neither_takes_over_nor_makes_an_org_owner() {
+    let authz = authorizer();
+    let manager = principal(
+        I1,
+        "o1",
+        "me",
+        &[(authz::Resource::Instance, &[Role::IamOrgManager])],
+    );
+    let o1 = Place::Org { org: "o1".into() };
+    let owner: RoleSet = [Role::OrgOwner].into_iter().collect();
+    // It holds every permission of ORG_OWNER, but not of every role an org owner hands out
+    // (ORG_PROJECT_CREATOR's project.read:self, the impersonators').
+    let Ceiling::Beyond { lacks, .. } = authz.may_grant(&manager, I1, &o1, owner) else {
+        panic!("IAM_ORG_MANAGER made an ORG_OWNER");
+    };
+    assert!(lacks.contains(Permission::IMPERSONATION), "{lacks:?}");
+    let held = [Holding {
+        place: o1.clone(),
+        roles: owner,
+    }];
+    assert!(!authz
+        .may_take_over(&manager, I1, "someone", &held)
+        .is_within());
+    // A role it holds in full it still hands out.
+    let users: RoleSet = [Role::OrgUserManager].into_iter().collect();
+    assert!(authz.may_grant(&manager, I1, &o1, users).is_within());
+}
