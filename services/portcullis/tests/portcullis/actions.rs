@@ -407,14 +407,22 @@ fn preaccesstoken_and_preuserinfo_hooks_append_claims_that_authlib_receives() {
           "append_log_claims": ["checked by the hook"]})
         .to_string(),
     );
-    let key = token_hook(&t, &sink.url("/claims"), false);
-    let target = t.client.get("/v1/actions/targets").body["items"][0]["id"].clone();
-    let set = t.client.put(
-        "/v1/actions/executions",
-        json!({"condition": {"function": "preuserinfo"}, "targets": [target]}),
+    let added = t.client.post(
+        "/v1/actions/targets",
+        json!({"name": "Claims", "endpoint": sink.url("/claims"), "type": "call"}),
     );
-    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(added.status, 201, "{}", added.body);
+    // preuserinfo first: once the gateway calls the preaccesstoken hook, it has both.
+    for function in ["preuserinfo", "preaccesstoken"] {
+        let set = t.client.put(
+            "/v1/actions/executions",
+            json!({"condition": {"function": function}, "targets": [added.str("id")]}),
+        );
+        assert_eq!(set.status, 200, "{}", set.body);
+    }
     let (name, id, secret) = machine(&t);
+    tokens_until_hooked(&t, &name, &secret, &sink);
+    let before = sink.calls("/claims").len();
     let seen = super::oidc_clients::run(
         &super::oidc_clients::venv_python(),
         &["authlib_hook.py"],
@@ -443,8 +451,10 @@ fn preaccesstoken_and_preuserinfo_hooks_append_claims_that_authlib_receives() {
         userinfo["urn:portcullis:action:log"],
         json!(["checked by the hook"])
     );
-    let calls = sink.wait_for_calls("/claims", 2);
-    assert!(calls.iter().all(|c| c.signed_with(&key)));
+    let calls = sink.wait_for_calls("/claims", before + 2).split_off(before);
+    assert!(calls
+        .iter()
+        .all(|c| c.signed_with(&added.str("signing_key"))));
     let sent: Vec<Value> = calls.iter().map(|c| c.json()).collect();
     assert_eq!(
         (sent[0]["function"].clone(), sent[0]["user_id"].clone()),
@@ -480,6 +490,20 @@ fn token_status(t: &testkit::Tenant, name: &str, secret: &str, wanted: u16) -> (
     }
 }
 
+/// Tokens until the hook at `sink` is called (the gateway reads changed actions a moment
+/// later), each made though the hook fails.
+fn tokens_until_hooked(t: &testkit::Tenant, name: &str, secret: &str, sink: &HttpSink) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sink.calls("/claims").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hook is never called"
+        );
+        let (status, body) = token_status(t, name, secret, 200);
+        assert_eq!(status, 200, "a failing hook is skipped: {body}");
+    }
+}
+
 #[test]
 fn a_failing_token_hook_is_skipped_or_stops_the_token_as_set() {
     let t = server().tenant();
@@ -487,9 +511,7 @@ fn a_failing_token_hook_is_skipped_or_stops_the_token_as_set() {
     // A target that answers 503: skipped, the token is made without its claims.
     let down = HttpSink::start(u32::MAX);
     token_hook(&t, &down.url("/claims"), false);
-    let (status, body) = token_status(&t, &name, &secret, 200);
-    assert_eq!(status, 200, "{body}");
-    assert!(!down.wait_for_calls("/claims", 1).is_empty());
+    tokens_until_hooked(&t, &name, &secret, &down);
     // The same with interrupt_on_error: no token.
     let id = t.client.get("/v1/actions/targets").body["items"][0]["id"]
         .as_str()
@@ -513,15 +535,22 @@ fn a_failing_token_hook_is_skipped_or_stops_the_token_as_set() {
         json!({"endpoint": nobody}),
     );
     assert_eq!(moved.status, 200, "{}", moved.body);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let calls = down.calls("/claims").len();
-    let (status, _) = token_status(&t, &name, &secret, 503);
-    assert_eq!(status, 503);
-    assert_eq!(
-        down.calls("/claims").len(),
-        calls,
-        "the old endpoint is called no more"
-    );
+    // Once the gateway has the change (a moment later), the old endpoint is called no more.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for settled in 0..3 {
+        loop {
+            let calls = down.calls("/claims").len();
+            let (status, body) = token_status(&t, &name, &secret, 503);
+            assert_eq!(status, 503, "{body}");
+            if down.calls("/claims").len() == calls {
+                break;
+            }
+            assert!(
+                settled == 0 && std::time::Instant::now() < deadline,
+                "the old endpoint is still called"
+            );
+        }
+    }
 }
 
 #[test]
@@ -547,13 +576,8 @@ fn a_token_hook_that_keeps_failing_is_not_called_while_its_circuit_is_open() {
     let (name, _, secret) = machine(&t);
     let down = HttpSink::start(u32::MAX);
     token_hook(&t, &down.url("/claims"), false);
-    // Tokens until the hook is called (the gateway reads the changed actions a moment later).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while down.calls("/claims").is_empty() && std::time::Instant::now() < deadline {
-        token_status(&t, &name, &secret, 200);
-    }
+    tokens_until_hooked(&t, &name, &secret, &down);
     let before = down.calls("/claims").len();
-    assert!(before >= 1, "the hook is called");
     let tokens = 10;
     for _ in 0..tokens {
         let (status, body) = token_status(&t, &name, &secret, 200);
@@ -729,16 +753,17 @@ fn request_and_response_hooks_change_calls_over_rest_and_grpc_alike() {
         "/response",
         &json!({"response": {"id": "hidden", "name": "Seen through the hook"}}).to_string(),
     );
-    let key = call_hook(
-        &t,
-        &sink.url("/request"),
-        json!({"request": {"method": "portcullis.v1.OrgService/CreateOrg"}}),
-        false,
-    );
+    // The response hook first: once the request hook is called, the gateway has both.
     call_hook(
         &t,
         &sink.url("/response"),
         json!({"response": {"method": "portcullis.v1.OrgService/GetOrg"}}),
+        false,
+    );
+    let key = call_hook(
+        &t,
+        &sink.url("/request"),
+        json!({"request": {"method": "portcullis.v1.OrgService/CreateOrg"}}),
         false,
     );
 
