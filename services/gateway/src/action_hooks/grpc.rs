@@ -68,6 +68,9 @@ impl Around {
         user_id: String,
         method: String,
     ) -> Result<Option<Around>, Error> {
+        if !super::api::any(gw, &instance).await? {
+            return Ok(None);
+        }
         let Some((input, output)) = messages(&method) else {
             return Ok(None);
         };

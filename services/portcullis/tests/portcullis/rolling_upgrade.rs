@@ -160,12 +160,21 @@ fn a_cluster_runs_with_command_nodes_of_two_adjacent_node_message_versions() {
         }
         assert_eq!(org.status, 201, "{}", org.body);
         let org_id = org.str("id");
-        let user = admin.after(&org).post(
+        // While the group hands partitions over, a read of the org's write may have to wait
+        // longer than the gateway does (503, "retry"): tried again, as a client does.
+        let after_org = |path: &str, body: Value| loop {
+            let r = admin.after(&org).post(path, body.clone());
+            if r.status != 503 || Instant::now() > deadline {
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let user = after_org(
             &format!("/v1/orgs/{org_id}/users/machine"),
             json!({"username": format!("svc-{n}"), "name": "Through the upgrade"}),
         );
         assert_eq!(user.status, 201, "{}", user.body);
-        let project = admin.after(&org).post(
+        let project = after_org(
             &format!("/v1/orgs/{org_id}/projects"),
             json!({"name": format!("Project {n}")}),
         );
