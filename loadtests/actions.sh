@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Measures actions in one run, on one fresh server, against a receiver on loopback (Python's
-# threading http.server, keep-alive, answering at once):
+# Measures actions in one run, on one fresh server, against a receiver on loopback
+# (`loadgen receive`: a thread a connection, answering at once):
 # 1. event delivery: a webhook target on `user.human.added` while USERS users are created by
 #    `loadgen seed` (WORKERS in flight); events delivered a second, from the first creation to
 #    the last event received, beside the creations a second;
 # 2. the token endpoint: `client-credentials` (closed loop, WORKERS in flight, DURATION
-#    seconds) without actions, then with a `preaccesstoken` hook that appends a claim.
+#    seconds) without actions, then with a `preaccesstoken` hook that appends a claim (with
+#    interrupt_on_error, so a token the hook did not answer for is an error, not skipped).
 #
 #   bash loadtests/actions.sh
 #   USERS=5000 DURATION=10 bash loadtests/actions.sh
@@ -27,30 +28,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 RECEIVER_PORT="$(free_port)"
-cat >"$WORK/receiver.py" <<'PYEOF'
-import http.server, json, sys, threading
-counts, lock = {}, threading.Lock()
-claims = json.dumps({"append_claims": [{"key": "department", "value": "Engines"}]}).encode()
-class Receiver(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args): pass
-    def answer(self, body):
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        with lock:
-            counts[self.path] = counts.get(self.path, 0) + 1
-        self.answer(claims if self.path == "/claims" else b"{}")
-    def do_GET(self):
-        with lock:
-            self.answer(str(counts.get(self.path.removeprefix("/count"), 0)).encode())
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
-PYEOF
-python3 "$WORK/receiver.py" "$RECEIVER_PORT" &
+"$BIN/loadgen" receive --port "$RECEIVER_PORT" &
 PIDS+=($!)
 RECEIVER="http://127.0.0.1:$RECEIVER_PORT"
 
@@ -59,7 +37,7 @@ PORTCULLIS_ALLOW_PRIVATE_HOSTS=true PORTCULLIS_DATA_DIR="$WORK/data" "$BIN/portc
     --listen "127.0.0.1:$PORT" 2>"$WORK/portcullis.log" &
 PIDS+=($!)
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fs "$RECEIVER/count/events" >/dev/null
+for _ in $(seq 1 100); do curl -fs "$RECEIVER/count/events" >/dev/null 2>&1 && break; sleep 0.1; done
 API="http://127.0.0.1:$PORT"
 PAT="$(cat "$WORK/data/admin.pat")"
 echo "$PAT" >"$WORK/pat"
@@ -79,7 +57,7 @@ echo "== the token endpoint without actions, then with a preaccesstoken hook" >&
 LOAD=(--base "$API" --pat-file "$WORK/pat" --scenario client-credentials --size "$CLIENTS"
       --workers "$WORKERS" --warmup 3 --duration "$DURATION")
 "$BIN/loadgen" "${LOAD[@]}" --json "$WORK/plain.json" >&2
-HOOK="$(api POST /v1/actions/targets "{\"name\": \"Claims\", \"endpoint\": \"$RECEIVER/claims\", \"type\": \"call\", \"timeout_ms\": 1000}" | field id)"
+HOOK="$(api POST /v1/actions/targets "{\"name\": \"Claims\", \"endpoint\": \"$RECEIVER/claims\", \"type\": \"call\", \"timeout_ms\": 1000, \"interrupt_on_error\": true}" | field id)"
 api PUT /v1/actions/executions "{\"condition\": {\"function\": \"preaccesstoken\"}, \"targets\": [\"$HOOK\"]}" >/dev/null
 sleep 1
 "$BIN/loadgen" "${LOAD[@]}" --json "$WORK/hooked.json" >&2

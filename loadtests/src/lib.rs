@@ -4,6 +4,7 @@
 //! [`seed`] fills an instance through the API.
 
 pub mod harness;
+pub mod receiver;
 pub mod report;
 pub mod scenarios;
 pub mod seed;

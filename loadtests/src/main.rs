@@ -5,6 +5,7 @@
 //!           --scenario client-credentials --workers 32 --duration 20
 //!   loadgen --base http://127.0.0.1:3000 --peer oidc-provider=fixtures.json   # the peer
 //!   loadgen seed --pat-file portcullis-data/admin.pat --orgs 10 --users 100000 --projects 5 --apps 20
+//!   loadgen receive --port 9000                          # a receiver for action targets
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,6 +29,11 @@ struct Cli {
 enum Command {
     /// Fill an instance through the API: orgs, users over them, projects, OIDC apps.
     Seed(SeedArgs),
+    /// An HTTP receiver for action targets on loopback (see `loadtests/actions.sh`).
+    Receive {
+        #[arg(long)]
+        port: u16,
+    },
 }
 
 #[derive(clap::Args)]
@@ -104,6 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let done = match cli.seed {
         Some(Command::Seed(args)) => seed(args),
+        Some(Command::Receive { port }) => loadtests::receiver::serve(port),
         None => run(cli.run),
     };
     match done {
