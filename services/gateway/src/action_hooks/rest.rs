@@ -18,13 +18,18 @@ use crate::{ApiError, Gateway};
 
 /// The call's hooks, when its route and instance have any.
 async fn hooks_of(req: &ServiceRequest) -> Result<Option<(Data<Gateway>, Hooks)>, Error> {
-    let Some(auth) = req.extensions().get::<Authenticated>().cloned() else {
+    // Only the instance for the look most calls end at; the caller once they have hooks.
+    let Some(instance) = req
+        .extensions()
+        .get::<Authenticated>()
+        .map(|a| a.instance.clone())
+    else {
         return Ok(None);
     };
     let Some(gw) = req.app_data::<Data<Gateway>>().cloned() else {
         return Ok(None);
     };
-    if !api::any(&gw, &auth.instance).await? {
+    if !api::any(&gw, &instance).await? {
         return Ok(None);
     }
     let Some(method) = req
@@ -33,9 +38,16 @@ async fn hooks_of(req: &ServiceRequest) -> Result<Option<(Data<Gateway>, Hooks)>
     else {
         return Ok(None);
     };
+    let Some(user_id) = req
+        .extensions()
+        .get::<Authenticated>()
+        .map(|a| a.principal.user.clone())
+    else {
+        return Ok(None);
+    };
     let call = ApiCall {
-        instance: auth.instance,
-        user_id: auth.principal.user.clone(),
+        instance,
+        user_id,
         method: method.to_string(),
         transport: "rest",
     };

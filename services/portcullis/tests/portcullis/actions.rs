@@ -382,18 +382,7 @@ fn machine(t: &testkit::Tenant) -> (String, String, String) {
 
 /// A `call` target at `url` on the `preaccesstoken` function.
 fn token_hook(t: &testkit::Tenant, url: &str, interrupt: bool) -> String {
-    let added = t.client.post(
-        "/v1/actions/targets",
-        json!({"name": "Claims", "endpoint": url, "type": "call", "timeout_ms": 1000,
-               "interrupt_on_error": interrupt}),
-    );
-    assert_eq!(added.status, 201, "{}", added.body);
-    let set = t.client.put(
-        "/v1/actions/executions",
-        json!({"condition": {"function": "preaccesstoken"}, "targets": [added.str("id")]}),
-    );
-    assert_eq!(set.status, 200, "{}", set.body);
-    added.str("signing_key")
+    call_hook(t, url, json!({"function": "preaccesstoken"}), interrupt)
 }
 
 #[test]
@@ -702,7 +691,7 @@ fn events_acknowledged_before_a_kill_9_reach_the_receiver_after_the_restart() {
 fn call_hook(t: &testkit::Tenant, url: &str, condition: Value, interrupt: bool) -> String {
     let added = t.client.post(
         "/v1/actions/targets",
-        json!({"name": "Around", "endpoint": url, "type": "call", "timeout_ms": 2000,
+        json!({"name": "Around", "endpoint": url, "type": "call", "timeout_ms": 1000,
                "interrupt_on_error": interrupt}),
     );
     assert_eq!(added.status, 201, "{}", added.body);
@@ -872,4 +861,53 @@ fn a_failing_request_hook_set_to_interrupt_stops_the_call_before_anything_is_wri
         (tonic::Code::Unavailable, "ACTION-0007")
     );
     assert!(!org_names(&t).contains(&json!("Grpc")));
+    // A caller without a token calls no hook: 401 before anything reads the request.
+    let calls = refusing.calls("/request").len();
+    let anonymous = testkit::Client::new(&server().base(), Some(&t.domain));
+    let r = anonymous.post("/v1/orgs", json!({"name": "Anonymous"}));
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(refusing.calls("/request").len(), calls);
+}
+
+#[test]
+fn a_hook_answer_that_does_not_fit_the_grpc_message_stops_the_call() {
+    use super::grpc::{block, call, channel, failure};
+    use gateway::grpc::pb;
+    let t = server().tenant();
+    let sink = HttpSink::start(0);
+    // A name that is not a string: no CreateOrgRequest reads it.
+    sink.serve_at(
+        "/request",
+        &json!({"request": {"name": {"nested": 1}}}).to_string(),
+    );
+    call_hook(
+        &t,
+        &sink.url("/request"),
+        json!({"request": {"method": "portcullis.v1.OrgService/CreateOrg"}}),
+        false,
+    );
+    let pat = t.admin_pat.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let refused = loop {
+        let name = format!("Grpc {}", sink.calls("/request").len());
+        let answer = block(async {
+            let ch = channel(&t.domain).await;
+            let mut orgs = pb::org_service_client::OrgServiceClient::new(ch);
+            orgs.create_org(call(pb::CreateOrgRequest { name }, &pat, None))
+                .await
+        });
+        match answer {
+            Err(status) => break status,
+            Ok(_) => assert!(
+                std::time::Instant::now() < deadline,
+                "the hook is never called"
+            ),
+        }
+    };
+    let (code, reason, _) = failure(refused);
+    assert_eq!(
+        (code, reason.as_str()),
+        (tonic::Code::Unavailable, "ACTION-0007")
+    );
+    assert!(!sink.calls("/request").is_empty());
 }
