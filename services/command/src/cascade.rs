@@ -178,11 +178,14 @@ impl CommandBus {
         if_match: Option<u64>,
     ) -> Result<Written, Error> {
         let k = key(instance, Project::KIND, project_id);
+        let (before, _) = self.state::<Project>(&k).await?;
         let mut written = self
             .step::<Project>(&k, caller, ProjectCommand::Remove, if_match, |p| {
                 p.lifecycle == Lifecycle::Removed
             })
             .await?;
+        self.release_saml_apps(caller, instance, project_id, &before)
+            .await;
         self.each_user_grant(instance, project_id, UserGrantCommand::Remove, &mut written)
             .await?;
         Ok(written)

@@ -150,6 +150,9 @@ impl CommandBus {
                     .await?;
                 instance.exists() && instance.domains.iter().any(|d| d == value)
             }
+            crate::saml_apps::NAMESPACE => {
+                self.holds_entity(&claim.instance, holder, value).await?
+            }
             "user_grant" => {
                 let (grant, _) = self.state::<UserGrant>(&at(UserGrant::KIND)).await?;
                 grant.exists()

@@ -19,7 +19,11 @@ use crate::sagas::key;
 /// An authorization request completed by a session: the request, and its code.
 pub struct Finalized {
     pub request: PendingAuthRequest,
+    /// The code of an OIDC request; a SAML request is answered with a response instead, and
+    /// its code (never shown) is of no use.
     pub code: String,
+    /// Who logged in, and how.
+    pub login: Login,
 }
 
 /// `SESSION-0002`: what a wrong password, an unknown, inactive or locked user, or a lockout
@@ -208,8 +212,12 @@ impl CommandBus {
             auth_time: session.auth_time,
             amr: session.amr(&login, now),
         };
-        let code = self.issue_code(instance, handle, login).await?;
-        Ok(Finalized { request, code })
+        let code = self.issue_code(instance, handle, login.clone()).await?;
+        Ok(Finalized {
+            request,
+            code,
+            login,
+        })
     }
 }
 

@@ -18,6 +18,7 @@ mod openapi;
 mod reads;
 mod request_log;
 mod routes;
+pub(crate) mod saml;
 mod scim;
 mod times;
 mod views;
@@ -136,6 +137,7 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
                 }),
             );
         oidc::configure(cfg);
+        saml::configure(cfg);
         scim::configure(cfg);
         // Authentication runs before anything reads the request, so a caller without a
         // valid token learns nothing but 401 (not even whether their body was valid), and

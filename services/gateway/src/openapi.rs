@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     actions, apps, events, factors, idps, instance, login_sessions, machine_keys, members,
-    notifications, org_domains, orgs, pats, permissions, project_grants, projects, sessions,
-    settings, sms, system, texts, user_changes, user_grants, user_import, users,
+    notifications, org_domains, orgs, pats, permissions, project_grants, projects, saml_apps,
+    sessions, settings, sms, system, texts, user_changes, user_grants, user_import, users,
 };
 
 struct BearerAuth;
@@ -135,6 +135,7 @@ impl Modify for BearerAuth {
         projects::add_role, projects::list_roles, projects::remove_role,
         members::add_project_member, members::list_project_members, members::set_project_member, members::remove_project_member,
         apps::create_app, apps::list_apps, apps::get_app, apps::update_app, apps::delete_app, apps::rotate_secret,
+        saml_apps::create_saml_app, saml_apps::list_saml_apps, saml_apps::get_saml_app, saml_apps::update_saml_app,
         project_grants::add_grant, project_grants::list_grants, project_grants::change_grant, project_grants::remove_grant,
         project_grants::add_grant_member, project_grants::list_grant_members, project_grants::set_grant_member, project_grants::remove_grant_member,
         user_grants::create_user_grant, user_grants::list_user_grants, user_grants::change_user_grant, user_grants::remove_user_grant,

@@ -112,6 +112,8 @@ mod projects;
 mod revocation;
 #[path = "portcullis/rolling_upgrade.rs"]
 mod rolling_upgrade;
+#[path = "portcullis/saml.rs"]
+mod saml;
 #[path = "portcullis/schemathesis.rs"]
 mod schemathesis;
 #[path = "portcullis/scim.rs"]

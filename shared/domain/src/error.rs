@@ -105,6 +105,9 @@ codes! {
     InvalidRedirectUri = "APP-0002", InvalidArgument;
     InvalidAppConfig = "APP-0003", InvalidArgument;
     AppHasNoSecret = "APP-0004", Unprocessable;
+    InvalidSamlConfig = "SAML-0001", InvalidArgument;
+    SamlEntityTaken = "SAML-0002", AlreadyExists;
+    SamlRequestRefused = "SAML-0003", InvalidArgument;
     InvalidGrant = "OIDC-0001", InvalidArgument;
     AuthRequestExpired = "OIDC-0002", FailedPrecondition;
     InvalidClient = "OIDC-0003", Unauthenticated;

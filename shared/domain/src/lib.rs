@@ -17,6 +17,7 @@ pub mod oidc;
 pub mod org;
 pub mod org_domain;
 pub mod project;
+pub mod saml;
 pub mod settings;
 pub mod signing_keys;
 pub mod sms;

@@ -88,7 +88,11 @@ pub(crate) fn apply(tx: &Connection, i: &str, id: &str, e: &ProjectEvent) -> rus
             )?;
         }
         // Keys are read from the project's actor when they sign.
-        ProjectEvent::AppKeyAdded { .. } | ProjectEvent::AppKeyRemoved { .. } => {}
+        // Keys and SAML apps are read from the project's own state.
+        ProjectEvent::AppKeyAdded { .. }
+        | ProjectEvent::AppKeyRemoved { .. }
+        | ProjectEvent::SamlAppAdded { .. }
+        | ProjectEvent::SamlAppChanged { .. } => {}
         ProjectEvent::MemberSet { user_id, roles } => {
             set_member(tx, i, user_id, "project", id, roles)?
         }

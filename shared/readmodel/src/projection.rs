@@ -212,7 +212,9 @@ pub(crate) fn stale(event: &DomainEvent) -> Stale {
             | ProjectEvent::GrantAdded { .. }
             | ProjectEvent::GrantChanged { .. }
             | ProjectEvent::AppKeyAdded { .. }
-            | ProjectEvent::AppKeyRemoved { .. } => NONE,
+            | ProjectEvent::AppKeyRemoved { .. }
+            | ProjectEvent::SamlAppAdded { .. }
+            | ProjectEvent::SamlAppChanged { .. } => NONE,
             ProjectEvent::MemberSet { .. }
             | ProjectEvent::MemberRemoved { .. }
             | ProjectEvent::GrantRemoved { .. }

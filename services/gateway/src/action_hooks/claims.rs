@@ -6,12 +6,12 @@
 //! (`temporarily_unavailable`, `ACTION-0007`), and is skipped otherwise. No claim the token
 //! has already (`sub`, `aud`, `exp`...) is ever replaced.
 
-use domain::actions::{Condition, Function};
+use domain::actions::Function;
 use domain::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{actions_of, call_hook, skip_or_interrupt};
+use super::call_function;
 use crate::Gateway;
 
 /// Where the log claims of the targets go.
@@ -34,7 +34,7 @@ struct ClaimsCall<'a> {
     client_id: &'a str,
     scope: &'a [String],
     /// The claims so far.
-    claims: &'a Map<String, Value>,
+    claims: Map<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -61,37 +61,18 @@ pub async fn append_claims(
     claims: &mut Map<String, Value>,
 ) -> Result<(), Error> {
     let instance = to.instance;
-    let actions = actions_of(gw, instance).await?;
-    let key = Condition::Function(function).key();
-    let Some(execution) = actions.executions.get(&key) else {
-        return Ok(());
+    let body = |claims: &Map<String, Value>| ClaimsCall {
+        function: function.name(),
+        instance_id: instance,
+        user_id: to.user_id,
+        client_id: to.client_id,
+        scope: to.scope,
+        claims: claims.clone(),
     };
-    for (target_id, target) in execution
-        .targets
-        .iter()
-        .filter_map(|id| Some((id, actions.targets.get(id)?)))
-    {
-        let body = ClaimsCall {
-            function: function.name(),
-            instance_id: instance,
-            user_id: to.user_id,
-            client_id: to.client_id,
-            scope: to.scope,
-            claims,
-        };
-        let answer =
-            call_hook::<HookAnswer>(gw, instance, (target_id, target), &body, function.name())
-                .await;
-        let a = match answer {
-            Ok(a) => a,
-            Err(why) => {
-                skip_or_interrupt(instance, target_id, target, why)?;
-                continue;
-            }
-        };
+    let apply = |claims: &mut Map<String, Value>, target_id: &str, a: HookAnswer| {
         for c in a.append_claims {
             if claims.contains_key(&c.key) {
-                tracing::warn!(instance, target_id = %target_id, claim = %c.key, "an action may not replace a claim; it is kept");
+                tracing::warn!(instance, target_id, claim = %c.key, "an action may not replace a claim; it is kept");
                 continue;
             }
             claims.insert(c.key, c.value);
@@ -104,6 +85,6 @@ pub async fn append_claims(
                 log.extend(a.append_log_claims.into_iter().map(Value::String));
             }
         }
-    }
-    Ok(())
+    };
+    call_function(gw, instance, function, claims, body, apply).await
 }

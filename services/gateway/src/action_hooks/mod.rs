@@ -9,6 +9,7 @@ pub mod claims;
 pub mod grpc;
 pub mod methods;
 pub mod rest;
+pub mod saml;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -64,6 +65,41 @@ pub(crate) async fn call_hook<A: DeserializeOwned>(
         }),
         status => Err(format!("{} answered {status}", target.endpoint)),
     }
+}
+
+/// Calls the `call` targets of `function`'s execution of the instance, in order: each is sent
+/// what `body` makes of `state` (so far), and what it answers (`A`) is applied to `state` by
+/// `apply`. A target that fails is skipped, or stops the function (`ACTION-0007`) when it is
+/// `interrupt_on_error`.
+pub(crate) async fn call_function<S, A, B>(
+    gw: &Gateway,
+    instance: &str,
+    function: domain::actions::Function,
+    state: &mut S,
+    body: impl Fn(&S) -> B,
+    apply: impl Fn(&mut S, &str, A),
+) -> Result<(), Error>
+where
+    A: DeserializeOwned,
+    B: Serialize,
+{
+    let actions = actions_of(gw, instance).await?;
+    let key = domain::actions::Condition::Function(function).key();
+    let Some(execution) = actions.executions.get(&key) else {
+        return Ok(());
+    };
+    for (target_id, target) in execution
+        .targets
+        .iter()
+        .filter_map(|id| Some((id, actions.targets.get(id)?)))
+    {
+        let sent = body(state);
+        match call_hook::<A>(gw, instance, (target_id, target), &sent, function.name()).await {
+            Ok(answer) => apply(state, target_id, answer),
+            Err(why) => skip_or_interrupt(instance, target_id, target, why)?,
+        }
+    }
+    Ok(())
 }
 
 /// A target that failed: skipped (logged), or, when it is `interrupt_on_error`, the end of what

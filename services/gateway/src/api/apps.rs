@@ -214,15 +214,7 @@ pub async fn delete(
     authorized_project(gw, auth, id, Permission::PROJECT_APP_DELETE).await?;
     let w = gw
         .bus
-        .change_project(
-            &auth.caller,
-            &auth.instance,
-            id,
-            ProjectCommand::RemoveApp {
-                app_id: app_id.to_string(),
-            },
-            None,
-        )
+        .remove_app(&auth.caller, &auth.instance, id, app_id)
         .await?;
     Ok(reply(None, w))
 }

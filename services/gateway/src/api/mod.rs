@@ -20,6 +20,7 @@ pub mod pats;
 pub mod permissions;
 pub mod project_grants;
 pub mod projects;
+pub mod saml_apps;
 pub mod sessions;
 pub mod settings;
 pub mod system;

@@ -33,7 +33,7 @@ const MOST_ACCOUNTS: usize = 5;
 const LONGEST_TOKEN: usize = 256;
 
 /// A live session of the browser.
-pub(super) struct Open {
+pub(crate) struct Open {
     pub token: String,
     pub id: String,
     pub session: Session,
@@ -41,7 +41,7 @@ pub(super) struct Open {
 
 /// The browser's live sessions, the current one first, one per user, at most one more than
 /// [`MOST_ACCOUNTS`]; a token that names no live session is dropped.
-pub(super) async fn open_sessions(
+pub(crate) async fn open_sessions(
     gw: &Gateway,
     req: &HttpRequest,
     instance: &str,
@@ -90,7 +90,7 @@ pub(super) fn keep(
 
 /// The browser back to the client with a request's code (`back`), `chosen` (of the
 /// browser's `open` sessions) its current session from now on.
-pub(super) fn answered(
+pub(crate) fn answered(
     req: &HttpRequest,
     back: HttpResponse,
     chosen: &Open,

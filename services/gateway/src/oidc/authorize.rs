@@ -154,6 +154,7 @@ pub(super) async fn checked(
         acr_values: super::scopes(p.get("acr_values")),
         form_post,
         dpop_jkt,
+        saml: None,
     };
     Ok(Asked { params, prompt })
 }
@@ -305,7 +306,7 @@ pub async fn authorize(
 }
 
 /// Whether a session's finalize failed for want of a new login (rather than of the server).
-pub(super) fn again(code: Code) -> bool {
+pub(crate) fn again(code: Code) -> bool {
     matches!(
         code,
         Code::SessionNotFound | Code::SessionChecksMissing | Code::PasswordExpired

@@ -74,6 +74,12 @@ pub async fn with_code(
     done: &command::Finalized,
 ) -> HttpResponse {
     let params = &done.request.params;
+    if params.saml.is_some() {
+        return match crate::saml::response::answer(gw, req, instance, done).await {
+            Ok(answer) => answer,
+            Err(e) => actix_web::ResponseError::error_response(&crate::ApiError::from(e)),
+        };
+    }
     let fields = fields_of(done);
     let look = match params.form_post {
         true => Some(look_of(gw, instance, &params.project_id).await),

@@ -25,6 +25,8 @@ pub struct KeyRing {
     published: Mutex<HashMap<String, Published>>,
     /// Claims of verified JWTs by (instance, token), for one auth generation.
     verified: Generational<Verified>,
+    /// The SAML keys (an RSA key with its certificate) by `<instance>/<kid>`.
+    pub(crate) saml: Mutex<HashMap<String, Arc<crate::saml::keys::SamlKey>>>,
 }
 
 #[derive(Default)]
@@ -38,7 +40,7 @@ struct Published {
     document: actix_web::web::Bytes,
 }
 
-const MAX_INSTANCES: usize = 100_000;
+pub(crate) const MAX_INSTANCES: usize = 100_000;
 
 type Keys = (Arc<Vec<KeyRow>>, Arc<Vec<Value>>, actix_web::web::Bytes);
 
@@ -136,6 +138,32 @@ pub async fn verify(gw: &Gateway, instance: &str, token: &str) -> Result<Value, 
         v.0.insert(key, claims.clone());
     });
     Ok(claims)
+}
+
+/// The instance's RSA keys that are not retired, the active one first, each with its private
+/// key (PKCS#8 DER): SAML signs with the active one and publishes them all.
+pub(crate) async fn rsa_keys(
+    gw: &Gateway,
+    instance: &str,
+) -> Result<Vec<(KeyRow, Vec<u8>)>, Error> {
+    let (rows, _, _) = published(gw, instance, Some("RS256")).await?;
+    let master = gw
+        .master_key
+        .as_ref()
+        .ok_or_else(|| Error::internal("no master key is configured"))?;
+    let mut keys: Vec<&KeyRow> = rows
+        .iter()
+        .filter(|r| r.alg == "RS256" && r.status != "retired")
+        .collect();
+    keys.sort_by_key(|r| r.status != "active");
+    keys.into_iter()
+        .map(|r| {
+            Ok((
+                r.clone(),
+                master.unseal_for(Purpose::SigningKey, instance, &r.sealed)?,
+            ))
+        })
+        .collect()
 }
 
 /// The signer of the instance's active key for `alg`.

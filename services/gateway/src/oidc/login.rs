@@ -41,7 +41,7 @@ async fn org_of_project(gw: &Gateway, instance: &str, project_id: &str) -> Optio
 
 /// The branding of an app's login: its project's org's, else the instance's (or the default,
 /// if they cannot be read now: the login goes on, unbranded).
-pub(super) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
+pub(crate) async fn look_of(gw: &Gateway, instance: &str, project_id: &str) -> BrandingSettings {
     let org = org_of_project(gw, instance, project_id).await;
     look_in(gw, instance, org.as_deref()).await
 }
@@ -80,7 +80,7 @@ pub(super) fn login_path(path: &str, auth_request: &str) -> String {
 }
 
 /// The branding of an org (else of the instance), or of the instance (`org` absent).
-pub(super) async fn look_in(gw: &Gateway, instance: &str, org: Option<&str>) -> BrandingSettings {
+pub(crate) async fn look_in(gw: &Gateway, instance: &str, org: Option<&str>) -> BrandingSettings {
     let maps = match gw.bus.settings_maps(instance, org).await {
         Ok(maps) => Ok(maps),
         // The org is gone: the instance's.
@@ -441,7 +441,7 @@ pub(super) async fn finalize_session(
 }
 
 /// A redirect to a page of the login for an authorization request.
-pub(super) fn to_page(path: &str, auth_request: &str) -> HttpResponse {
+pub(crate) fn to_page(path: &str, auth_request: &str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header(("Location", login_path(path, auth_request)))
         .insert_header(("Cache-Control", "no-store"))

@@ -29,7 +29,7 @@ use crate::auth::instance_of;
 use crate::Gateway;
 
 /// Whether a finalize failed for want of a second factor only.
-pub(super) fn second_factor_missing(e: &Error) -> bool {
+pub(crate) fn second_factor_missing(e: &Error) -> bool {
     e.code == Code::SessionChecksMissing
         && e.details
             .iter()

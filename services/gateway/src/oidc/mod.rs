@@ -2,12 +2,12 @@
 //! to): discovery and JWKS, the authorization endpoint and the hosted login, the token endpoint
 //! (one file per grant), userinfo, introspection and revocation.
 
-mod accounts;
+pub(crate) mod accounts;
 pub(crate) mod app_jwks;
 mod assertions;
 pub(crate) mod audience;
-mod authorize;
-mod claims;
+pub(crate) mod authorize;
+pub(crate) mod claims;
 pub(crate) mod client_cache;
 mod clients;
 mod device_authorization;
@@ -25,10 +25,10 @@ pub(crate) mod idp_login;
 mod introspect;
 pub mod jwt;
 pub mod keyring;
-mod language;
+pub(crate) mod language;
 mod ldap_login;
-mod login;
-mod mfa;
+pub(crate) mod login;
+pub(crate) mod mfa;
 mod mfa_key;
 mod mfa_setup;
 mod page_look;
@@ -40,7 +40,7 @@ mod passkey_login;
 mod register;
 mod reset_password;
 pub(crate) mod revoked;
-mod texts;
+pub(crate) mod texts;
 pub(crate) mod tokens;
 mod userinfo;
 mod verify;

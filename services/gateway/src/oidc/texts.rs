@@ -133,6 +133,9 @@ pub enum Notice {
     /// Nobody is linked to the IdP's user, and the IdP creates nobody (or the user may not
     /// log in).
     IdpNoUser,
+    /// A SAML request that cannot be trusted (an unknown SP, an unregistered ACS, a bad
+    /// signature...).
+    SamlRefused,
 }
 
 impl Notice {
@@ -182,6 +185,12 @@ impl Notice {
             }
             (Notice::IdpNoUser, true) => {
                 "Mit dieser Identität darf sich hier kein Konto anmelden. Fragen Sie Ihren Administrator."
+            }
+            (Notice::SamlRefused, false) => {
+                "The application's sign-in request cannot be accepted. Start again from the application, or ask its administrator."
+            }
+            (Notice::SamlRefused, true) => {
+                "Die Anmeldeanfrage der Anwendung kann nicht angenommen werden. Beginnen Sie erneut in der Anwendung, oder fragen Sie deren Administrator."
             }
         }
     }

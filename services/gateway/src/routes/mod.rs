@@ -19,6 +19,7 @@ pub mod pats;
 pub mod permissions;
 pub mod project_grants;
 pub mod projects;
+pub mod saml_apps;
 pub mod sessions;
 pub mod settings;
 pub mod sms;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     user_changes::configure(cfg);
     permissions::configure(cfg);
     projects::configure(cfg);
+    saml_apps::configure(cfg);
     apps::configure(cfg);
     project_grants::configure(cfg);
     user_grants::configure(cfg);

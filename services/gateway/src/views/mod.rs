@@ -7,6 +7,7 @@ mod login_sessions;
 pub mod machine_keys;
 mod notifications;
 pub mod org_domains;
+pub mod saml_apps;
 
 pub use login_sessions::{
     CallbackView, ChallengesView, CheckedView, CreatedSessionView, FactorsView, IdpIntentStartView,

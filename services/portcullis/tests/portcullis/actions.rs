@@ -264,6 +264,45 @@ fn events_reach_a_webhook_signed_and_in_order_per_aggregate() {
 }
 
 #[test]
+fn an_async_target_is_called_once_for_each_event_and_never_given_up() {
+    let t = server().tenant();
+    // Down for its first call only.
+    let sink = HttpSink::start(1);
+    let added = t.client.post(
+        "/v1/actions/targets",
+        json!({"name": "SIEM", "endpoint": sink.url("/ndjson"), "type": "async", "timeout_ms": 2000}),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let id = added.str("id");
+    let set = t.client.put(
+        "/v1/actions/executions",
+        json!({"condition": {"event": {"group": "org"}}, "targets": [id]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    t.client.post("/v1/orgs", json!({"name": "Acme"}));
+    let first = sink.wait_for_calls("/ndjson", 1);
+    t.client.post("/v1/orgs", json!({"name": "Globex"}));
+    let calls = sink.wait_for_calls("/ndjson", 2);
+    // The call that met the 503 is not made again, and nothing is given up.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(sink.calls("/ndjson").len(), 2, "each event once");
+    let names: Vec<Value> = calls
+        .iter()
+        .map(|c| c.json()["payload"]["name"].clone())
+        .collect();
+    assert!(
+        names.contains(&json!("Acme")) && names.contains(&json!("Globex")),
+        "{names:?}"
+    );
+    assert_eq!(first[0].json()["type"], json!("org.added"));
+    let deliveries = t
+        .client
+        .get(&format!("/v1/actions/targets/{id}/deliveries"));
+    assert_eq!(deliveries.status, 200, "{}", deliveries.body);
+    assert_eq!(deliveries.body["items"], json!([]), "{}", deliveries.body);
+}
+
+#[test]
 fn a_receiver_down_for_a_while_gets_the_event_when_it_is_back() {
     let t = server().tenant();
     // Down for three calls, then back.
@@ -688,7 +727,12 @@ fn events_acknowledged_before_a_kill_9_reach_the_receiver_after_the_restart() {
 }
 
 /// A `call` target at `url` on `condition`: its signing key.
-fn call_hook(t: &testkit::Tenant, url: &str, condition: Value, interrupt: bool) -> String {
+pub(super) fn call_hook(
+    t: &testkit::Tenant,
+    url: &str,
+    condition: Value,
+    interrupt: bool,
+) -> String {
     let added = t.client.post(
         "/v1/actions/targets",
         json!({"name": "Around", "endpoint": url, "type": "call", "timeout_ms": 1000,

@@ -11,8 +11,12 @@ use testkit::server;
 use super::{default_org, event_count};
 
 /// A valid body for each operation that takes one (a new route must add its own).
+/// A service provider's metadata, for the SAML app operations.
+const SP_METADATA: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://denied.example.com/saml"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://denied.example.com/acs" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>"#;
+
 fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Value> {
     let app = json!({"name": "web", "redirect_uris": ["https://a.example.com/cb"], "auth_method": "none"});
+    let saml = json!({"name": "Wiki", "metadata_xml": SP_METADATA});
     let idp = json!({"name": "Acme", "type": "oidc",
         "oidc": {"issuer": "https://sso.example.com", "client_id": "c", "client_secret": "s"}});
     BTreeMap::from([
@@ -92,6 +96,8 @@ fn bodies(user: &str, project: &str, org_b: &str) -> BTreeMap<&'static str, Valu
         ("set_project_member", json!({"roles": ["PROJECT_OWNER"]})),
         ("create_app", app.clone()),
         ("update_app", app),
+        ("create_saml_app", saml.clone()),
+        ("update_saml_app", saml),
         (
             "add_grant",
             json!({"granted_org_id": org_b, "role_keys": ["editor"]}),

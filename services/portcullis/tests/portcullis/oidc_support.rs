@@ -246,6 +246,17 @@ impl UserAgent {
         if !login.starts_with("/ui/login") {
             return a; // A session answered at once.
         }
+        self.fill_login(t, &login, username, password)
+    }
+
+    /// Fills in the login page at `login` (a path) and sends it.
+    pub fn fill_login(
+        &mut self,
+        t: &Tenant,
+        login: &str,
+        username: &str,
+        password: &str,
+    ) -> Answer {
         let page = self.request("GET", &format!("{}{login}", issuer(t)), None);
         assert_eq!(page.status, 200, "{}", page.body);
         let field = |name: &str| {

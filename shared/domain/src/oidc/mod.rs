@@ -42,6 +42,10 @@ pub struct AuthParams {
     /// this key (its thumbprint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// A SAML login: the answer is a SAML response posted to the SP's assertion consumer
+    /// service (`redirect_uri`), not a code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<Box<crate::saml::SamlRequest>>,
 }
 
 impl AuthParams {

@@ -12,6 +12,7 @@ use crate::error::{Code, Error, Result};
 use crate::lifecycle::Lifecycle;
 use crate::machine_keys::{self, MachineKey, MachineKeys, PublicJwk};
 use crate::members::{decide_member, MemberChange, MemberCommand, MemberMap};
+use crate::saml::{saml_config, SamlConfig};
 use crate::validate;
 
 mod grants;
@@ -57,6 +58,9 @@ pub struct Project {
     pub assert_roles: bool,
     pub roles: BTreeMap<String, ProjectRole>,
     pub apps: BTreeMap<String, App>,
+    /// SAML service providers, by app id.
+    #[serde(default)]
+    pub saml_apps: BTreeMap<String, SamlConfig>,
     pub members: MemberMap,
     pub grants: BTreeMap<String, Grant>,
 }
@@ -111,8 +115,19 @@ pub enum ProjectCommand {
         app_id: String,
         key_id: String,
     },
+    /// Removes an OIDC or a SAML app.
     RemoveApp {
         app_id: String,
+    },
+    /// A SAML app: an SP whose entity id the service layer claimed in the instance.
+    AddSamlApp {
+        app_id: String,
+        config: SamlConfig,
+    },
+    /// New metadata of a SAML app (the same entity id).
+    UpdateSamlApp {
+        app_id: String,
+        config: SamlConfig,
     },
     /// Which keys sign the app's tokens.
     SetAppSigning {
@@ -216,6 +231,14 @@ pub enum ProjectEvent {
         app_id: String,
         key_id: String,
     },
+    SamlAppAdded {
+        app_id: String,
+        config: SamlConfig,
+    },
+    SamlAppChanged {
+        app_id: String,
+        config: SamlConfig,
+    },
 }
 
 impl EventType for ProjectEvent {
@@ -240,6 +263,8 @@ impl EventType for ProjectEvent {
             ProjectEvent::AppSigningSet { .. } => "project.app.signing.set",
             ProjectEvent::AppKeyAdded { .. } => "project.app.key.added",
             ProjectEvent::AppKeyRemoved { .. } => "project.app.key.removed",
+            ProjectEvent::SamlAppAdded { .. } => "project.app.saml.added",
+            ProjectEvent::SamlAppChanged { .. } => "project.app.saml.changed",
         }
     }
 }
@@ -266,6 +291,17 @@ fn project_name(name: &str) -> Result<String> {
 }
 
 impl Project {
+    /// A SAML app of the project (`APP-0001` if there is none).
+    pub fn saml_app(&self, app_id: &str) -> Result<&SamlConfig> {
+        self.saml_apps.get(app_id).ok_or_else(|| {
+            Error::new(
+                Code::AppNotFound,
+                format!("the project has no SAML app {app_id}"),
+            )
+            .with("app_id", app_id)
+        })
+    }
+
     fn app(&self, app_id: &str) -> Result<&App> {
         self.apps.get(app_id).ok_or_else(|| {
             Error::new(
@@ -323,7 +359,9 @@ impl Aggregate for Project {
             | ProjectEvent::GrantMemberRemoved { .. }
             | ProjectEvent::AppSigningSet { .. }
             | ProjectEvent::AppKeyAdded { .. }
-            | ProjectEvent::AppKeyRemoved { .. } => Vec::new(),
+            | ProjectEvent::AppKeyRemoved { .. }
+            | ProjectEvent::SamlAppAdded { .. }
+            | ProjectEvent::SamlAppChanged { .. } => Vec::new(),
         }
     }
 
@@ -383,7 +421,9 @@ impl Aggregate for Project {
             | C::RotateAppSecret { .. }
             | C::SetAppSigning { .. }
             | C::AddAppKey { .. }
-            | C::RemoveAppKey { .. } => (Permission::PROJECT_APP_WRITE, project),
+            | C::RemoveAppKey { .. }
+            | C::AddSamlApp { .. }
+            | C::UpdateSamlApp { .. } => (Permission::PROJECT_APP_WRITE, project),
             C::RemoveApp { .. } => (Permission::PROJECT_APP_DELETE, project),
             C::Member(_) => unreachable!("handled above"),
             C::Remove => (Permission::PROJECT_DELETE, project),
@@ -578,10 +618,43 @@ impl Aggregate for Project {
                     }]
                 }
             }
-            C::RemoveApp { app_id } => vec![E::AppRemoved {
-                app_id: app_id.clone(),
-                client_id: self.app(app_id)?.client_id.clone(),
-            }],
+            C::RemoveApp { app_id } => {
+                let client_id = match self.saml_apps.get(app_id) {
+                    Some(saml) => saml.entity_id.clone(),
+                    None => self.app(app_id)?.client_id.clone(),
+                };
+                vec![E::AppRemoved {
+                    app_id: app_id.clone(),
+                    client_id,
+                }]
+            }
+            C::AddSamlApp { app_id, config } => {
+                if self.apps.contains_key(app_id) || self.saml_apps.contains_key(app_id) {
+                    return Err(Error::internal("the app id is in use already"));
+                }
+                vec![E::SamlAppAdded {
+                    app_id: app_id.clone(),
+                    config: saml_config(config)?,
+                }]
+            }
+            C::UpdateSamlApp { app_id, config } => {
+                let old = self.saml_app(app_id)?;
+                let config = saml_config(config)?;
+                if config.entity_id != old.entity_id {
+                    return Err(Error::new(
+                        Code::InvalidSamlConfig,
+                        "the entity id of a SAML app cannot change; create a new app",
+                    )
+                    .with("field", "entity_id"));
+                }
+                match config == *old {
+                    true => vec![],
+                    false => vec![E::SamlAppChanged {
+                        app_id: app_id.clone(),
+                        config,
+                    }],
+                }
+            }
             C::Member(m) => match decide_member(&self.members, Level::Project, m)? {
                 None => vec![],
                 Some(MemberChange::Set { user_id, roles }) => vec![E::MemberSet { user_id, roles }],
@@ -695,6 +768,10 @@ impl Aggregate for Project {
             }
             E::AppRemoved { app_id, .. } => {
                 self.apps.remove(app_id);
+                self.saml_apps.remove(app_id);
+            }
+            E::SamlAppAdded { app_id, config } | E::SamlAppChanged { app_id, config } => {
+                self.saml_apps.insert(app_id.clone(), config.clone());
             }
             E::MemberSet { user_id, roles } => {
                 self.members.insert(user_id.clone(), roles.clone());

@@ -24,6 +24,7 @@ use domain::oidc::{
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
+use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
 use domain::settings::{
     BrandingSettings, LockoutSettings, LoginSettings, Passkeys, PasswordComplexitySettings,
     PasswordExpirySettings, SecondFactor, SecuritySettings, SessionSettings, Settings,
@@ -521,6 +522,17 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
                 app_id: s("a1"),
                 key_id: s("k4"),
             },
+            PE::SamlAppAdded {
+                app_id: s("a2"),
+                config: saml_config(),
+            },
+            PE::SamlAppChanged {
+                app_id: s("a2"),
+                config: SamlConfig {
+                    idp_initiated: true,
+                    ..saml_config()
+                },
+            },
         ]
         .map(D::Project),
     );
@@ -572,6 +584,7 @@ pub(crate) fn samples() -> Vec<DomainEvent> {
         acr_values: vec![],
         form_post: false,
         dpop_jkt: None,
+        saml: None,
     };
     let login = Login {
         user_id: s("u1"),
@@ -983,6 +996,8 @@ fn variant(e: &DomainEvent) -> (&'static str, u8) {
             PE::AppSigningSet { .. } => 16,
             PE::AppKeyAdded { .. } => 17,
             PE::AppKeyRemoved { .. } => 18,
+            PE::SamlAppAdded { .. } => 19,
+            PE::SamlAppChanged { .. } => 20,
         },
         DomainEvent::UserGrant(e) => match e {
             GE::Added { .. } => 0,
@@ -1053,7 +1068,7 @@ const VARIANTS: [(&str, u8); 15] = [
     ("instance", 18),
     ("org", 14),
     ("user", 48),
-    ("project", 19),
+    ("project", 21),
     ("user_grant", 3),
     ("signing_keys", 4),
     ("auth_request", 4),
@@ -1166,4 +1181,29 @@ fn every_event_type_has_a_golden_entry_in_the_current_encoding() {
          shape. Run `PORTCULLIS_GOLDEN=write cargo test -p domain --test domain golden` and \
          commit shared/domain/tests/golden/events.json (older entries stay as they are)"
     );
+}
+
+/// A SAML app's configuration, as its SP's metadata gave it.
+fn saml_config() -> SamlConfig {
+    SamlConfig {
+        name: "Wiki".into(),
+        entity_id: "https://wiki.example.com/saml".into(),
+        acs: vec![Endpoint {
+            binding: Binding::Post,
+            location: "https://wiki.example.com/acs".into(),
+            index: Some(0),
+            is_default: true,
+        }],
+        slo: vec![Endpoint {
+            binding: Binding::Redirect,
+            location: "https://wiki.example.com/slo".into(),
+            index: None,
+            is_default: false,
+        }],
+        certificates: vec!["MIIB".into()],
+        requests_signed: true,
+        name_id_format: NameIdFormat::Email,
+        idp_initiated: false,
+        metadata_url: None,
+    }
 }

@@ -162,7 +162,11 @@ impl CqlReadModel {
                 .await?;
             }
             // Keys are read from the project's actor when they sign.
-            ProjectEvent::AppKeyAdded { .. } | ProjectEvent::AppKeyRemoved { .. } => {}
+            // Keys and SAML apps are read from the project's own state.
+            ProjectEvent::AppKeyAdded { .. }
+            | ProjectEvent::AppKeyRemoved { .. }
+            | ProjectEvent::SamlAppAdded { .. }
+            | ProjectEvent::SamlAppChanged { .. } => {}
             ProjectEvent::MemberSet { user_id, roles } => {
                 self.set_member(i, user_id, "project", id, roles).await?
             }

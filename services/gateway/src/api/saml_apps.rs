@@ -1,0 +1,162 @@
+//! SAML apps of a project: an SP registered by its metadata (the XML, or a URL it is read
+//! from through the limits of calls to admin-configured endpoints), listed, changed (new
+//! metadata for the same entity id) and removed like the OIDC apps.
+
+use authz::Permission;
+use domain::saml::{NameIdFormat, SamlConfig};
+use domain::{Code, Error};
+
+use super::projects::authorized_project;
+use super::reply;
+use crate::auth::Authenticated;
+use crate::saml::sp_metadata::config_of;
+use crate::views::saml_apps::{CreatedSamlAppView, SamlAppView};
+use crate::views::WriteReply;
+use crate::Gateway;
+
+/// The largest metadata document read from a URL.
+const MAX_METADATA: u64 = 256 * 1024;
+
+/// A SAML app as a client sends it.
+pub struct SamlAppSettings {
+    pub name: String,
+    pub metadata_xml: Option<String>,
+    pub metadata_url: Option<String>,
+    pub idp_initiated: bool,
+    /// `persistent`, `email` or `unspecified`; default: what the metadata asks for, else
+    /// `persistent`.
+    pub name_id_format: Option<String>,
+}
+
+fn invalid(field: &str, why: impl Into<String>) -> Error {
+    Error::new(Code::InvalidSamlConfig, why).with("field", field)
+}
+
+/// The metadata at `url`.
+async fn fetched(gw: &Gateway, url: &str) -> Result<String, Error> {
+    let checked = domain::app::web_uri(url, "metadata_url")
+        .map_err(|e| invalid("metadata_url", e.message))?;
+    let request = http::Request::get(&checked)
+        .body(Vec::new())
+        .map_err(|e| invalid("metadata_url", e.to_string()))?;
+    let answer = notify::web::send(
+        request,
+        MAX_METADATA,
+        gw.bus.allows_private_hosts(),
+        "SAML metadata",
+    )
+    .await
+    .map_err(|why| invalid("metadata_url", format!("the metadata was not read: {why}")))?;
+    if !answer.status().is_success() {
+        return Err(invalid(
+            "metadata_url",
+            format!("{checked} answered {}", answer.status()),
+        ));
+    }
+    String::from_utf8(answer.into_body())
+        .map_err(|_| invalid("metadata_url", "the metadata is not UTF-8"))
+}
+
+impl SamlAppSettings {
+    /// The configuration the settings describe (the metadata read and parsed).
+    async fn config(self, gw: &Gateway) -> Result<SamlConfig, Error> {
+        let xml = match (self.metadata_xml, &self.metadata_url) {
+            (Some(xml), None) => xml,
+            (None, Some(url)) => fetched(gw, url).await?,
+            _ => {
+                return Err(invalid(
+                    "metadata_xml",
+                    "give the SP's metadata as metadata_xml or metadata_url (one of them)",
+                ))
+            }
+        };
+        let mut config = config_of(&self.name, &xml, self.metadata_url)?;
+        config.idp_initiated = self.idp_initiated;
+        if let Some(f) = self.name_id_format {
+            config.name_id_format = match f.as_str() {
+                "persistent" => NameIdFormat::Persistent,
+                "email" => NameIdFormat::Email,
+                "unspecified" => NameIdFormat::Unspecified,
+                _ => {
+                    return Err(invalid(
+                        "name_id_format",
+                        format!("{f:?} is not persistent, email or unspecified"),
+                    ))
+                }
+            };
+        }
+        Ok(config)
+    }
+}
+
+/// Adds a SAML app. `project.app.write` on the project.
+pub async fn create(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    settings: SamlAppSettings,
+) -> Result<CreatedSamlAppView, Error> {
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_WRITE).await?;
+    let config = settings.config(gw).await?;
+    let entity_id = config.entity_id.clone();
+    let (w, app_id) = gw
+        .bus
+        .add_saml_app(&auth.caller, &auth.instance, id, config)
+        .await?;
+    Ok(CreatedSamlAppView {
+        id: app_id,
+        entity_id,
+        sequence: w.sequence,
+        position: w.position.to_string(),
+    })
+}
+
+/// The project's SAML apps. `project.app.read` on the project.
+pub async fn list(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<Vec<SamlAppView>, Error> {
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_READ).await?;
+    let apps = gw.bus.saml_apps(&auth.instance, id).await?;
+    Ok(apps
+        .into_iter()
+        .map(|(id, c)| SamlAppView::new(id, c))
+        .collect())
+}
+
+/// A SAML app. `project.app.read` on the project.
+pub async fn get(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    app_id: &str,
+) -> Result<SamlAppView, Error> {
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_READ).await?;
+    let mut apps = gw.bus.saml_apps(&auth.instance, id).await?;
+    let config = apps.remove(app_id).ok_or_else(|| {
+        Error::new(
+            Code::AppNotFound,
+            format!("the project has no SAML app {app_id}"),
+        )
+        .with("app_id", app_id)
+    })?;
+    Ok(SamlAppView::new(app_id.to_string(), config))
+}
+
+/// New metadata for a SAML app (the same entity id). `project.app.write` on the project.
+pub async fn update(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    app_id: &str,
+    settings: SamlAppSettings,
+) -> Result<WriteReply, Error> {
+    authorized_project(gw, auth, id, Permission::PROJECT_APP_WRITE).await?;
+    let config = settings.config(gw).await?;
+    let cmd = domain::project::ProjectCommand::UpdateSamlApp {
+        app_id: app_id.to_string(),
+        config,
+    };
+    let w = gw
+        .bus
+        .change_project(&auth.caller, &auth.instance, id, cmd, None)
+        .await?;
+    Ok(reply(None, w))
+}

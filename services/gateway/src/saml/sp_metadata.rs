@@ -1,0 +1,79 @@
+//! An SP's metadata (an `EntityDescriptor` with an `SPSSODescriptor`), read into the
+//! configuration of its SAML app: entity id, assertion consumer services, logout services,
+//! signing certificates, whether it signs its requests, and the NameID format it wants.
+
+use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
+use domain::{Code, Error};
+use samael::metadata::EntityDescriptor;
+
+fn invalid(why: impl Into<String>) -> Error {
+    Error::new(Code::InvalidSamlConfig, why).with("field", "metadata_xml")
+}
+
+/// The SAML app an SP's metadata describes (checked further by the project's actor).
+pub fn config_of(name: &str, xml: &str, metadata_url: Option<String>) -> Result<SamlConfig, Error> {
+    super::xml::plain_xml(xml).map_err(|e| invalid(e.message))?;
+    let entity: EntityDescriptor = xml
+        .parse()
+        .map_err(|e| invalid(format!("the metadata is not a SAML EntityDescriptor: {e}")))?;
+    let entity_id = entity
+        .entity_id
+        .clone()
+        .ok_or_else(|| invalid("the metadata has no entityID"))?;
+    let sp = entity
+        .sp_sso_descriptors
+        .and_then(|d| d.into_iter().next())
+        .ok_or_else(|| invalid("the metadata describes no service provider (SPSSODescriptor)"))?;
+    let acs = sp
+        .assertion_consumer_services
+        .iter()
+        .filter_map(|e| {
+            Some(Endpoint {
+                binding: Binding::of_urn(&e.binding)?,
+                location: e.location.clone(),
+                index: u16::try_from(e.index).ok(),
+                is_default: e.is_default.unwrap_or(false),
+            })
+        })
+        .collect();
+    let slo = sp
+        .single_logout_services
+        .iter()
+        .flatten()
+        .filter_map(|e| {
+            Some(Endpoint {
+                binding: Binding::of_urn(&e.binding)?,
+                location: e.location.clone(),
+                index: None,
+                is_default: false,
+            })
+        })
+        .collect();
+    // Keys without a use sign and encrypt; only those that sign check requests.
+    let certificates = sp
+        .key_descriptors
+        .iter()
+        .flatten()
+        .filter(|k| k.key_use.is_none() || k.is_signing())
+        .filter_map(|k| k.key_info.x509_data.as_ref())
+        .flat_map(|d| d.certificates.iter())
+        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect())
+        .collect();
+    let name_id_format = sp
+        .name_id_formats
+        .iter()
+        .flatten()
+        .find_map(|f| NameIdFormat::of_urn(f.trim()))
+        .unwrap_or_default();
+    Ok(SamlConfig {
+        name: name.to_string(),
+        entity_id,
+        acs,
+        slo,
+        certificates,
+        requests_signed: sp.authn_requests_signed.unwrap_or(false),
+        name_id_format,
+        idp_initiated: false,
+        metadata_url,
+    })
+}

@@ -1,0 +1,151 @@
+"""pysaml2 (PyPI, with Debian's xmlsec1), unchanged, as a SAML service provider of a tenant.
+The tenant's domain is resolved to the test server, as an /etc/hosts entry would; the IdP's
+metadata is read from Portcullis at /saml/v2/metadata.
+
+  saml_sp.py metadata   the SP's metadata (XML)
+  saml_sp.py request    an AuthnRequest: {"url"} (HTTP-Redirect) or {"action", "fields"}
+                        (HTTP-POST), with "request_id"
+  saml_sp.py response   the response in SAML_RESPONSE, checked as pysaml2 checks it
+                        (signatures against the IdP's metadata, audience, recipient,
+                        InResponseTo = REQUEST_ID, times): {"name_id", "attributes", ...};
+                        a response pysaml2 refuses: {"refused": "<why>"}
+  saml_sp.py logout     a LogoutRequest for NAME_ID and SESSION_INDEX: {"url", "request_id"}
+  saml_sp.py logout_response  the LogoutResponse in the query URL LOGOUT_URL, checked
+
+Environment: DOMAIN, PORT (the tenant), SP (its entity id), ACS, SLO, SIGN=1 (sign requests),
+BINDING=redirect|post, RELAY_STATE, NAME_ID_FORMAT, KEY_DIR (the SP's key and certificate,
+made there when missing)."""
+
+import base64
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import requests
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+
+domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
+resolve = socket.getaddrinfo
+
+
+def to_test_server(host, *args, **kwargs):
+    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
+
+
+socket.getaddrinfo = to_test_server
+
+issuer = f"http://{domain}:{port}"
+idp = f"{issuer}/saml/v2/metadata"
+sign = os.environ.get("SIGN") == "1"
+binding = BINDING_HTTP_POST if os.environ.get("BINDING") == "post" else BINDING_HTTP_REDIRECT
+key_dir = os.environ["KEY_DIR"]
+key_file, cert_file = os.path.join(key_dir, "sp.key"), os.path.join(key_dir, "sp.crt")
+if not os.path.exists(cert_file):
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+         "-subj", "/CN=saml-sp", "-keyout", key_file, "-out", cert_file],
+        check=True, capture_output=True)
+
+command = sys.argv[1]
+metadata = []
+if command != "metadata":
+    answer = requests.get(idp, timeout=10)
+    answer.raise_for_status()
+    metadata = [answer.text]
+
+sp = {
+    "endpoints": {
+        "assertion_consumer_service": [(os.environ["ACS"], BINDING_HTTP_POST)],
+        "single_logout_service": [(os.environ.get("SLO", os.environ["ACS"] + "/slo"),
+                                   BINDING_HTTP_REDIRECT)],
+    },
+    "authn_requests_signed": sign,
+    "logout_requests_signed": sign,
+    "want_response_signed": True,
+    "want_assertions_signed": True,
+    "allow_unsolicited": os.environ.get("UNSOLICITED") == "1",
+}
+if os.environ.get("NAME_ID_FORMAT"):
+    sp["name_id_format"] = [os.environ["NAME_ID_FORMAT"]]
+config = SPConfig()
+config.load({
+    "entityid": os.environ["SP"],
+    "service": {"sp": sp},
+    "metadata": {"inline": metadata} if metadata else {},
+    "key_file": key_file,
+    "cert_file": cert_file,
+    "xmlsec_binary": "/usr/bin/xmlsec1",
+    "allow_unknown_attributes": True,
+})
+client = Saml2Client(config)
+
+if command == "metadata":
+    from saml2.metadata import entity_descriptor
+    print(str(entity_descriptor(config)))
+elif command == "request":
+    request_id, info = client.prepare_for_authenticate(
+        entityid=idp, relay_state=os.environ.get("RELAY_STATE", ""), binding=binding, sign=sign,
+        nameid_format=os.environ.get("NAME_ID_FORMAT"))
+    out = {"request_id": request_id}
+    if binding == BINDING_HTTP_REDIRECT:
+        out["url"] = dict(info["headers"])["Location"]
+    else:
+        form = info["data"]
+        out["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
+        out["fields"] = {name: html.unescape(value) for name, value in
+                         re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    print(json.dumps(out))
+elif command == "response":
+    request_id = os.environ.get("REQUEST_ID")
+    outstanding = {request_id: "/"} if request_id else {}
+    try:
+        response = client.parse_authn_request_response(
+            os.environ["SAML_RESPONSE"], BINDING_HTTP_POST, outstanding=outstanding)
+    except Exception as e:  # pysaml2 refuses with many exception types
+        print(json.dumps({"refused": f"{type(e).__name__}: {e}"}))
+        sys.exit(0)
+    if response is None:
+        print(json.dumps({"refused": "no response"}))
+        sys.exit(0)
+    assertion = response.assertion
+    name_id = response.name_id
+    print(json.dumps({
+        "name_id": name_id.text,
+        "name_id_format": name_id.format,
+        "attributes": response.ava,
+        "issuer": response.issuer(),
+        "in_response_to": response.in_response_to,
+        "session_index": assertion.authn_statement[0].session_index,
+        "audience": assertion.conditions.audience_restriction[0].audience[0].text,
+        "signed_assertion": assertion.signature is not None,
+    }))
+elif command == "logout":
+    from saml2.saml import NameID
+    name_id = NameID(format=os.environ.get("NAME_ID_FORMAT") or
+                     "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+                     text=os.environ["NAME_ID"])
+    request_id, request = client.create_logout_request(
+        f"{issuer}/saml/v2/SLO", idp, name_id=name_id,
+        session_indexes=[os.environ["SESSION_INDEX"]], sign=False)
+    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), f"{issuer}/saml/v2/SLO",
+                                relay_state=os.environ.get("RELAY_STATE", ""), sign=sign,
+                                sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    print(json.dumps({"request_id": request_id, "url": dict(info["headers"])["Location"]}))
+elif command == "logout_response":
+    from urllib.parse import parse_qs, urlparse
+    query = parse_qs(urlparse(os.environ["LOGOUT_URL"]).query)
+    try:
+        response = client.parse_logout_request_response(
+            query["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+        print(json.dumps({"status": response.response.status.status_code.value,
+                          "in_response_to": response.response.in_response_to}))
+    except Exception as e:
+        print(json.dumps({"refused": f"{type(e).__name__}: {e}"}))
+else:
+    sys.exit(f"unknown command {command}")

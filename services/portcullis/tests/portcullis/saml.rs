@@ -1,0 +1,484 @@
+//! SAML 2.0: Portcullis as the identity provider of pysaml2 (PyPI, on Debian's xmlsec1) as the
+//! service provider. Its metadata registers the app; pysaml2 makes the requests (HTTP-Redirect
+//! and HTTP-POST, signed or not) and checks the signed responses as any SP would; the login in
+//! between is the hosted login's. And what an attacker sends: a request from an SP nobody
+//! registered, to an ACS that is not the SP's, signed by another key, replayed long after, with
+//! a DTD; another project taking over an SP's entity id.
+
+use serde_json::{json, Value};
+use testkit::{server, Tenant};
+
+use super::actions::call_hook;
+use super::default_org;
+use super::http_sink::HttpSink;
+use super::oidc_clients::{run, venv_python};
+use super::oidc_support::{enc, human, issuer, send, UserAgent};
+
+/// An SP of the tenant, as pysaml2 is configured for it.
+struct Sp {
+    entity_id: String,
+    acs: String,
+    sign: bool,
+    key_dir: tempfile::TempDir,
+}
+
+impl Sp {
+    fn new(sign: bool) -> Sp {
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        Sp {
+            entity_id: format!("https://sp-{tag}.example.com/saml"),
+            acs: format!("https://sp-{tag}.example.com/acs"),
+            sign,
+            key_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// What pysaml2 is configured with, for the tenant.
+    fn env(&self, t: &Tenant) -> Vec<(&'static str, String)> {
+        vec![
+            ("DOMAIN", t.domain.clone()),
+            ("PORT", server().addr.port().to_string()),
+            ("SP", self.entity_id.clone()),
+            ("ACS", self.acs.clone()),
+            ("SIGN", if self.sign { "1" } else { "0" }.into()),
+            ("KEY_DIR", self.key_dir.path().to_str().unwrap().into()),
+        ]
+    }
+
+    /// Runs `saml_sp.py <command>` for the tenant with `env`: what it printed, as JSON.
+    fn run(&self, t: &Tenant, command: &str, env: &[(&str, &str)]) -> Value {
+        let mine = self.env(t);
+        let mut all: Vec<(&str, &str)> = mine.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        all.extend_from_slice(env);
+        run(&venv_python(), &["saml_sp.py", command], &all)
+    }
+
+    /// The SP's metadata, as pysaml2 makes it.
+    fn metadata(&self, t: &Tenant) -> String {
+        let out = std::process::Command::new(venv_python())
+            .args(["saml_sp.py", "metadata"])
+            .envs(self.env(t))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"))
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+/// A project of the tenant with a role, and the SAML app of `sp` in it: the project's id and
+/// the app's.
+fn registered(t: &Tenant, sp: &Sp, extra: Value) -> (String, String) {
+    let org = default_org(t);
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Wiki"}))
+        .str("id");
+    let role = t.client.post(
+        &format!("/v1/projects/{project}/roles"),
+        json!({"key": "editor"}),
+    );
+    assert_eq!(role.status, 201, "{}", role.body);
+    let mut body = json!({"name": "Wiki", "metadata_xml": sp.metadata(t)});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let app = t
+        .client
+        .post(&format!("/v1/projects/{project}/apps/saml"), body);
+    assert_eq!(app.status, 201, "{}", app.body);
+    assert_eq!(app.body["entity_id"], json!(sp.entity_id));
+    (project, app.str("id"))
+}
+
+/// Text with its HTML character references resolved, as a browser reads an attribute.
+fn unescaped(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let Some(end) = after.find(';') else {
+            out.push_str(after);
+            return out;
+        };
+        let entity = &after[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => out.push(c),
+            None => out.push_str(&after[..=end]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The value of a hidden field of a page (as the browser would post it).
+fn hidden(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    Some(unescaped(&page[start..start + page[start..].find('"')?]))
+}
+
+/// The page that posts a SAML response: the ACS it posts to, the response and the RelayState.
+fn posted(page: &str) -> (String, String, Option<String>) {
+    let marker = "<form method=\"post\" action=\"";
+    let start = page.find(marker).expect("a form") + marker.len();
+    let action = page[start..start + page[start..].find('"').unwrap()].to_string();
+    let response = hidden(page, "SAMLResponse").expect("a SAMLResponse");
+    (action, response, hidden(page, "RelayState"))
+}
+
+/// The XML of a base64 SAML response.
+fn xml_of(response: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(response)
+        .expect("base64");
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn pysaml2_logs_in_by_the_redirect_binding_and_gets_a_signed_assertion() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    let (project, _) = registered(&t, &sp, json!({}));
+    let user = human(&t, "ada", "a long password");
+    let grant = t.client.post(
+        &format!("/v1/users/{user}/grants"),
+        json!({"project_id": project, "role_keys": ["editor"]}),
+    );
+    assert_eq!(grant.status, 201, "{}", grant.body);
+    let _ = t
+        .client
+        .after(&grant)
+        .get(&format!("/v1/users/{user}/grants"));
+
+    let asked = sp.run(&t, "request", &[("RELAY_STATE", "/wiki/Main_Page?x=1&y=2")]);
+    let url = asked["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/saml/v2/SSO?SAMLRequest=", issuer(&t))),
+        "{url}"
+    );
+    let mut ua = UserAgent::default();
+    let answer = ua.submit_login(&t, url, "ada", "a long password");
+    assert_eq!(
+        answer.status, 200,
+        "a page that posts the response: {}",
+        answer.body
+    );
+    let (action, response, relay) = posted(&answer.body);
+    assert_eq!(action, sp.acs);
+    assert_eq!(relay.as_deref(), Some("/wiki/Main_Page?x=1&y=2"));
+
+    let request_id = asked["request_id"].as_str().unwrap();
+    let seen = sp.run(
+        &t,
+        "response",
+        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
+    );
+    assert!(seen.get("refused").is_none(), "{seen}");
+    assert_eq!(seen["name_id"], json!(user), "persistent: the user's id");
+    assert_eq!(
+        seen["name_id_format"],
+        json!("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+    );
+    assert_eq!(
+        seen["issuer"],
+        json!(format!("{}/saml/v2/metadata", issuer(&t)))
+    );
+    assert_eq!(seen["in_response_to"], json!(request_id));
+    assert_eq!(seen["audience"], json!(sp.entity_id));
+    assert_eq!(seen["signed_assertion"], json!(true));
+    let attributes = &seen["attributes"];
+    assert_eq!(attributes["email"], json!(["ada@example.com"]));
+    assert_eq!(attributes["username"], json!(["ada"]));
+    assert_eq!(attributes["given_name"], json!(["Grace"]));
+    assert_eq!(attributes["roles"], json!(["editor"]));
+    // The session's index is the login's session: a second SSO rides on it, no form.
+    assert!(seen["session_index"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    let again = sp.run(&t, "request", &[]);
+    let answer = ua.request("GET", again["url"].as_str().unwrap(), None);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let (_, response, _) = posted(&answer.body);
+    let second = sp.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", &response),
+            ("REQUEST_ID", again["request_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(second["name_id"], json!(user), "{second}");
+    assert_eq!(second["session_index"], seen["session_index"]);
+}
+
+#[test]
+fn a_signed_request_by_the_post_binding_is_answered_in_the_format_it_asks_for() {
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    registered(&t, &sp, json!({}));
+    human(&t, "lin", "a long password");
+    let email = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    let asked = sp.run(
+        &t,
+        "request",
+        &[("BINDING", "post"), ("NAME_ID_FORMAT", email)],
+    );
+    assert_eq!(
+        asked["action"],
+        json!(format!("{}/saml/v2/SSO", issuer(&t)))
+    );
+    let fields = asked["fields"].as_object().unwrap();
+    let form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+        .collect();
+    assert!(xml_of(fields["SAMLRequest"].as_str().unwrap()).contains("SignatureValue"));
+    let mut ua = UserAgent::default();
+    let sent = ua.request("POST", asked["action"].as_str().unwrap(), Some(&form));
+    assert_eq!(sent.status, 302, "to the login: {}", sent.body);
+    let login = sent.location.unwrap();
+    assert!(login.starts_with("/ui/login"), "{login}");
+    let answer = ua.fill_login(&t, &login, "lin", "a long password");
+    let (_, response, _) = posted(&answer.body);
+    let seen = sp.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", &response),
+            ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(seen["name_id"], json!("lin@example.com"), "{seen}");
+    assert_eq!(seen["name_id_format"], json!(email));
+}
+
+#[test]
+fn metadata_is_signed_and_lists_the_sso_endpoints_and_certificates() {
+    let t = server().tenant();
+    let r = send(
+        ureq::http::Request::get(format!("{}/saml/v2/metadata", issuer(&t)))
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/samlmetadata+xml"
+    );
+    let xml = String::from_utf8(r.into_body()).unwrap();
+    let iss = issuer(&t);
+    assert!(
+        xml.contains(&format!("entityID=\"{iss}/saml/v2/metadata\"")),
+        "{xml}"
+    );
+    assert!(xml.contains(&format!(
+        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{iss}/saml/v2/SSO\""
+    )));
+    assert!(
+        xml.contains("<ds:SignatureValue>")
+            && !xml.contains("<ds:SignatureValue></ds:SignatureValue>")
+    );
+    // Another tenant has keys of its own.
+    let other = server().tenant();
+    default_org(&other); // Known at its domain once its first read answers.
+    let theirs = send(
+        ureq::http::Request::get(format!("{}/saml/v2/metadata", issuer(&other)))
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert_eq!(theirs.status(), 200);
+    let theirs = String::from_utf8(theirs.into_body()).unwrap();
+    let certificate = |x: &str| {
+        let s = x.find("<ds:X509Certificate>").expect(x);
+        x[s..s + 200].to_string()
+    };
+    assert_ne!(certificate(&xml), certificate(&theirs));
+}
+
+#[test]
+fn requests_that_cannot_be_trusted_get_an_error_page_and_nothing_is_posted() {
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    registered(&t, &sp, json!({}));
+    let refused = |url: &str| {
+        let mut ua = UserAgent::default();
+        let r = ua.request("GET", url, None);
+        assert_eq!(r.status, 400, "{url}: {}", r.body);
+        assert!(
+            r.body.contains("sign-in request cannot be accepted"),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("SAMLResponse"));
+    };
+    // Unsigned although the SP's metadata says it signs.
+    let unsigned = Sp {
+        entity_id: sp.entity_id.clone(),
+        acs: sp.acs.clone(),
+        sign: false,
+        key_dir: tempfile::tempdir().unwrap(),
+    };
+    refused(unsigned.run(&t, "request", &[])["url"].as_str().unwrap());
+    // Signed by another key than the metadata's.
+    let forged = Sp {
+        sign: true,
+        ..unsigned
+    };
+    refused(forged.run(&t, "request", &[])["url"].as_str().unwrap());
+    // The signed query changed on its way (another RelayState).
+    let good = sp.run(&t, "request", &[("RELAY_STATE", "a")])["url"]
+        .as_str()
+        .unwrap()
+        .replace("RelayState=a", "RelayState=b");
+    refused(&good);
+    // An SP nobody registered.
+    let stranger = Sp::new(false);
+    refused(stranger.run(&t, "request", &[])["url"].as_str().unwrap());
+    // Not deflated, not base64, a DTD (XXE), and no request at all.
+    let base = format!("{}/saml/v2/SSO", issuer(&t));
+    refused(&format!("{base}?SAMLRequest=not%20base64!"));
+    refused(&format!("{base}?SAMLRequest=aGVsbG8%3D"));
+    refused(&format!("{base}?RelayState=x"));
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Issuer></samlp:AuthnRequest>"#;
+    let encoded = {
+        use base64::Engine;
+        use std::io::Write;
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        d.write_all(xxe.as_bytes()).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(d.finish().unwrap())
+    };
+    refused(&format!("{base}?SAMLRequest={}", enc(&encoded)));
+}
+
+#[test]
+fn an_acs_the_sp_did_not_register_is_refused_and_entity_ids_are_not_taken_over() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    registered(&t, &sp, json!({}));
+    // pysaml2 configured with another ACS sends it in its request.
+    let elsewhere = Sp {
+        entity_id: sp.entity_id.clone(),
+        acs: "https://evil.example.net/acs".into(),
+        sign: false,
+        key_dir: tempfile::tempdir().unwrap(),
+    };
+    let url = elsewhere.run(&t, "request", &[])["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ua = UserAgent::default();
+    let r = ua.request("GET", &url, None);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!r.body.contains("evil.example.net"));
+
+    // Another project of the instance cannot register the same SP (its logins would go to
+    // that project's ACS).
+    let org = default_org(&t);
+    let project = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": "Taker"}),
+        )
+        .str("id");
+    let taken = t.client.post(
+        &format!("/v1/projects/{project}/apps/saml"),
+        json!({"name": "Wiki", "metadata_xml": elsewhere.metadata(&t)}),
+    );
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert_eq!(taken.body["code"], json!("SAML-0002"));
+    // Metadata that is not metadata, or with a DTD, is refused with a stable code.
+    for bad in [
+        "<html/>".to_string(),
+        r#"<!DOCTYPE x [<!ENTITY e "e">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://x.example.com"/>"#.to_string(),
+    ] {
+        let r = t.client.post(
+            &format!("/v1/projects/{project}/apps/saml"),
+            json!({"name": "Bad", "metadata_xml": bad}),
+        );
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.body["code"], json!("SAML-0001"));
+    }
+}
+
+#[test]
+fn a_presamlresponse_action_appends_attributes_but_replaces_none() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    registered(&t, &sp, json!({}));
+    human(&t, "kay", "a long password");
+    let sink = HttpSink::start(0);
+    sink.serve(
+        &json!({"append_attribute": [
+            {"name": "department", "value": ["Engines", "Boilers"]},
+            {"name": "email", "value": ["someone-else@example.com"]}]})
+        .to_string(),
+    );
+    let key = call_hook(
+        &t,
+        &sink.url("/saml"),
+        json!({"function": "presamlresponse"}),
+        false,
+    );
+    // The gateway reads changed actions a moment later: log in again (the session answers at
+    // once) until the hook is called.
+    let mut ua = UserAgent::default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (mut seen, mut first) = (Value::Null, true);
+    while sink.calls("/saml").is_empty() && std::time::Instant::now() < deadline {
+        let asked = sp.run(&t, "request", &[]);
+        let url = asked["url"].as_str().unwrap();
+        let answer = match first {
+            true => ua.submit_login(&t, url, "kay", "a long password"),
+            false => ua.request("GET", url, None),
+        };
+        first = false;
+        let (_, response, _) = posted(&answer.body);
+        let request_id = asked["request_id"].as_str().unwrap();
+        seen = sp.run(
+            &t,
+            "response",
+            &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
+        );
+    }
+    let call = &sink.calls("/saml")[0];
+    assert!(call.signed_with(&key));
+    let sent = call.json();
+    assert_eq!(sent["function"], json!("presamlresponse"));
+    assert_eq!(sent["entity_id"], json!(sp.entity_id));
+    assert!(
+        sent["attributes"].to_string().contains("kay@example.com"),
+        "{sent}"
+    );
+    let attributes = &seen["attributes"];
+    assert_eq!(
+        attributes["department"],
+        json!(["Engines", "Boilers"]),
+        "{seen}"
+    );
+    assert_eq!(
+        attributes["email"],
+        json!(["kay@example.com"]),
+        "never replaced"
+    );
+}
