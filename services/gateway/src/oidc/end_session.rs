@@ -124,7 +124,7 @@ fn confirm_page(req: &HttpRequest, p: &PageLook) -> HttpResponse {
     response
 }
 
-fn logged_out(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
+pub(crate) fn logged_out(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
     let texts = Language::of_request(req).texts();
     let page = MessagePage {
         frame: Frame::new(texts, texts.logged_out_title, look),
@@ -135,7 +135,8 @@ fn logged_out(req: &HttpRequest, look: &BrandingSettings) -> HttpResponse {
     pages::render(StatusCode::OK, &page.frame, &page)
 }
 
-fn forget_session(mut response: HttpResponse) -> HttpResponse {
+/// The response, with the browser's session cookies removed.
+pub(crate) fn forget_session(mut response: HttpResponse) -> HttpResponse {
     for name in [SESSION_COOKIE, ACCOUNTS_COOKIE] {
         let mut gone = Cookie::named(name);
         gone.set_path("/");

@@ -15,7 +15,7 @@ mod device_pages;
 pub(crate) mod discovery;
 mod domain_discovery;
 pub(crate) mod dpop;
-mod end_session;
+pub(crate) mod end_session;
 mod expired_password;
 pub(crate) mod form_post;
 mod grants;

@@ -1,6 +1,7 @@
 //! The SAML 2.0 identity provider of each instance (its entity id is
 //! `<issuer>/saml/v2/metadata`): signed metadata, single sign-on by the HTTP-Redirect and
-//! HTTP-POST bindings and IdP-initiated, signed responses and assertions posted to the SP.
+//! HTTP-POST bindings and IdP-initiated, signed responses and assertions posted to the SP,
+//! single logout.
 //! SAML logins are the hosted login's sessions like any other: second factors, IdPs and the
 //! browser's open sessions apply.
 
@@ -8,6 +9,7 @@ mod authn_request;
 mod idp_metadata;
 pub mod keys;
 pub mod response;
+mod slo;
 pub mod sp_metadata;
 mod sso;
 mod xml;
@@ -23,5 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(METADATA, web::get().to(idp_metadata::metadata))
         .route(SSO, web::get().to(sso::redirect))
         .route(SSO, web::post().to(sso::post))
-        .route(INIT, web::get().to(sso::idp_initiated));
+        .route(INIT, web::get().to(sso::idp_initiated))
+        .route(SLO, web::get().to(slo::redirect))
+        .route(SLO, web::post().to(slo::post));
 }

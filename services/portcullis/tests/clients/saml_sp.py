@@ -16,7 +16,6 @@ Environment: DOMAIN, PORT (the tenant), SP (its entity id), ACS, SLO, SIGN=1 (si
 BINDING=redirect|post, RELAY_STATE, NAME_ID_FORMAT, KEY_DIR (the SP's key and certificate,
 made there when missing)."""
 
-import base64
 import html
 import json
 import os
@@ -29,6 +28,9 @@ import requests
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 
 domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
 resolve = socket.getaddrinfo
@@ -91,7 +93,7 @@ if command == "metadata":
 elif command == "request":
     request_id, info = client.prepare_for_authenticate(
         entityid=idp, relay_state=os.environ.get("RELAY_STATE", ""), binding=binding, sign=sign,
-        nameid_format=os.environ.get("NAME_ID_FORMAT"))
+        sigalg=RSA_SHA256, digest_alg=SHA256, nameid_format=os.environ.get("NAME_ID_FORMAT"))
     out = {"request_id": request_id}
     if binding == BINDING_HTTP_REDIRECT:
         out["url"] = dict(info["headers"])["Location"]
@@ -135,7 +137,7 @@ elif command == "logout":
         session_indexes=[os.environ["SESSION_INDEX"]], sign=False)
     info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), f"{issuer}/saml/v2/SLO",
                                 relay_state=os.environ.get("RELAY_STATE", ""), sign=sign,
-                                sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+                                sigalg=RSA_SHA256)
     print(json.dumps({"request_id": request_id, "url": dict(info["headers"])["Location"]}))
 elif command == "logout_response":
     from urllib.parse import parse_qs, urlparse

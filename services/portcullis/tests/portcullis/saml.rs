@@ -145,6 +145,15 @@ fn posted(page: &str) -> (String, String, Option<String>) {
     (action, response, hidden(page, "RelayState"))
 }
 
+/// `xml` as the HTTP-Redirect binding carries it: deflated, base64, URL-encoded.
+fn deflated(xml: &str) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    d.write_all(xml.as_bytes()).unwrap();
+    enc(&base64::engine::general_purpose::STANDARD.encode(d.finish().unwrap()))
+}
+
 /// The XML of a base64 SAML response.
 fn xml_of(response: &str) -> String {
     use base64::Engine;
@@ -275,6 +284,7 @@ fn a_signed_request_by_the_post_binding_is_answered_in_the_format_it_asks_for() 
 #[test]
 fn metadata_is_signed_and_lists_the_sso_endpoints_and_certificates() {
     let t = server().tenant();
+    default_org(&t); // Known at its domain once its first read answers.
     let r = send(
         ureq::http::Request::get(format!("{}/saml/v2/metadata", issuer(&t)))
             .body(Vec::new())
@@ -349,8 +359,11 @@ fn requests_that_cannot_be_trusted_get_an_error_page_and_nothing_is_posted() {
     let good = sp.run(&t, "request", &[("RELAY_STATE", "a")])["url"]
         .as_str()
         .unwrap()
-        .replace("RelayState=a", "RelayState=b");
-    refused(&good);
+        .to_string();
+    refused(&good.replace("RelayState=a", "RelayState=b"));
+    // As it was signed, it is taken (to the login).
+    let taken = UserAgent::default().request("GET", &good, None);
+    assert_eq!(taken.status, 302, "{}", taken.body);
     // An SP nobody registered.
     let stranger = Sp::new(false);
     refused(stranger.run(&t, "request", &[])["url"].as_str().unwrap());
@@ -360,14 +373,7 @@ fn requests_that_cannot_be_trusted_get_an_error_page_and_nothing_is_posted() {
     refused(&format!("{base}?SAMLRequest=aGVsbG8%3D"));
     refused(&format!("{base}?RelayState=x"));
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Issuer></samlp:AuthnRequest>"#;
-    let encoded = {
-        use base64::Engine;
-        use std::io::Write;
-        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-        d.write_all(xxe.as_bytes()).unwrap();
-        base64::engine::general_purpose::STANDARD.encode(d.finish().unwrap())
-    };
-    refused(&format!("{base}?SAMLRequest={}", enc(&encoded)));
+    refused(&format!("{base}?SAMLRequest={}", deflated(xxe)));
 }
 
 #[test]
@@ -390,6 +396,33 @@ fn an_acs_the_sp_did_not_register_is_refused_and_entity_ids_are_not_taken_over()
     let r = ua.request("GET", &url, None);
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(!r.body.contains("evil.example.net"));
+    // A request of the SP made long ago (a replay, or a page left open for hours).
+    let stale = format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_old" Version="2.0" IssueInstant="2020-01-01T00:00:00Z"><saml:Issuer>{}</saml:Issuer></samlp:AuthnRequest>"#,
+        sp.entity_id
+    );
+    let r = ua.request(
+        "GET",
+        &format!(
+            "{}/saml/v2/SSO?SAMLRequest={}",
+            issuer(&t),
+            deflated(&stale)
+        ),
+        None,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    // The same request made now is answered (with the login).
+    let fresh = stale.replace("2020-01-01T00:00:00Z", &now_instant());
+    let r = ua.request(
+        "GET",
+        &format!(
+            "{}/saml/v2/SSO?SAMLRequest={}",
+            issuer(&t),
+            deflated(&fresh)
+        ),
+        None,
+    );
+    assert_eq!(r.status, 302, "{}", r.body);
 
     // Another project of the instance cannot register the same SP (its logins would go to
     // that project's ACS).
@@ -481,4 +514,156 @@ fn a_presamlresponse_action_appends_attributes_but_replaces_none() {
         json!(["kay@example.com"]),
         "never replaced"
     );
+}
+
+#[test]
+fn a_login_started_at_portcullis_reaches_an_sp_that_allows_it_and_no_other() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    registered(&t, &sp, json!({"idp_initiated": true}));
+    human(&t, "rae", "a long password");
+    let init = format!(
+        "{}/saml/v2/init?sp={}&RelayState=%2Fhome",
+        issuer(&t),
+        enc(&sp.entity_id)
+    );
+    let mut ua = UserAgent::default();
+    let answer = ua.submit_login(&t, &init, "rae", "a long password");
+    let (action, response, relay) = posted(&answer.body);
+    assert_eq!(
+        (action.as_str(), relay.as_deref()),
+        (sp.acs.as_str(), Some("/home"))
+    );
+    assert!(
+        !xml_of(&response).contains("InResponseTo"),
+        "it answers no request"
+    );
+    let seen = sp.run(
+        &t,
+        "response",
+        &[("SAML_RESPONSE", &response), ("UNSOLICITED", "1")],
+    );
+    assert!(seen.get("refused").is_none(), "{seen}");
+    assert_eq!(seen["attributes"]["username"], json!(["rae"]));
+    // pysaml2 refuses it where it expects only answers to its own requests.
+    let strict = sp.run(&t, "response", &[("SAML_RESPONSE", &response)]);
+    assert!(strict.get("refused").is_some(), "{strict}");
+
+    // An SP that does not allow it gets nothing.
+    let other = Sp::new(false);
+    registered(&t, &other, json!({}));
+    let refused = ua.request(
+        "GET",
+        &format!("{}/saml/v2/init?sp={}", issuer(&t), enc(&other.entity_id)),
+        None,
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(!refused.body.contains("SAMLResponse"));
+}
+
+/// Logs `username` in through `sp` (a new login in `ua`): what pysaml2 read of the response.
+fn logged_in(t: &Tenant, sp: &Sp, ua: &mut UserAgent, username: &str) -> Value {
+    let asked = sp.run(t, "request", &[]);
+    let answer = ua.submit_login(
+        t,
+        asked["url"].as_str().unwrap(),
+        username,
+        "a long password",
+    );
+    let (_, response, _) = posted(&answer.body);
+    let request_id = asked["request_id"].as_str().unwrap();
+    sp.run(
+        t,
+        "response",
+        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
+    )
+}
+
+#[test]
+fn single_logout_ends_the_session_the_sp_names_and_only_in_the_browser_that_holds_it() {
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    registered(&t, &sp, json!({}));
+    let ada = human(&t, "ada", "a long password");
+    human(&t, "bob", "a long password");
+    let (mut ada_ua, mut bob_ua) = (UserAgent::default(), UserAgent::default());
+    let ada_in = logged_in(&t, &sp, &mut ada_ua, "ada");
+    let bob_in = logged_in(&t, &sp, &mut bob_ua, "bob");
+
+    // Bob's browser brings a logout request for Ada's session: Ada stays logged in.
+    let forged = sp.run(
+        &t,
+        "logout",
+        &[
+            ("NAME_ID", ada.as_str()),
+            ("SESSION_INDEX", ada_in["session_index"].as_str().unwrap()),
+        ],
+    );
+    let r = bob_ua.request("GET", forged["url"].as_str().unwrap(), None);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let answer = sp.run(
+        &t,
+        "logout_response",
+        &[("LOGOUT_URL", r.location.as_deref().unwrap())],
+    );
+    // pysaml2 raises on any status but success.
+    let refusal = answer["refused"].as_str().unwrap_or_default();
+    assert!(refusal.contains("status:Requester"), "{answer}");
+    let again = sp.run(&t, "request", &[]);
+    let still = ada_ua.request("GET", again["url"].as_str().unwrap(), None);
+    assert_eq!(
+        still.status, 200,
+        "Ada's session answers at once: {:?} {}",
+        still.location, still.body
+    );
+
+    // Ada's own browser logs her out: the SP hears success, and the next login asks again.
+    let logout = sp.run(
+        &t,
+        "logout",
+        &[
+            ("NAME_ID", ada.as_str()),
+            ("SESSION_INDEX", ada_in["session_index"].as_str().unwrap()),
+            ("RELAY_STATE", "/bye"),
+        ],
+    );
+    let r = ada_ua.request("GET", logout["url"].as_str().unwrap(), None);
+    assert_eq!(r.status, 302, "{}", r.body);
+    let back = r.location.unwrap();
+    assert!(
+        back.starts_with(&format!(
+            "{}?SAMLResponse=",
+            sp.acs.replace("/acs", "/acs/slo")
+        )),
+        "{back}"
+    );
+    assert!(back.contains("&RelayState=%2Fbye&SigAlg=") && back.contains("&Signature="));
+    let answer = sp.run(&t, "logout_response", &[("LOGOUT_URL", &back)]);
+    assert_eq!(
+        answer["status"],
+        json!("urn:oasis:names:tc:SAML:2.0:status:Success"),
+        "{answer}"
+    );
+    assert_eq!(answer["in_response_to"], logout["request_id"]);
+    let again = sp.run(&t, "request", &[]);
+    let asked = ada_ua.request("GET", again["url"].as_str().unwrap(), None);
+    assert_eq!(asked.status, 302, "to the login");
+    assert!(asked.location.unwrap().starts_with("/ui/login"));
+    // Bob's session was never touched.
+    let bob_again = bob_ua.request(
+        "GET",
+        sp.run(&t, "request", &[])["url"].as_str().unwrap(),
+        None,
+    );
+    assert_eq!(bob_again.status, 200, "{}", bob_again.body);
+    assert!(bob_in.get("refused").is_none());
+}
+
+/// Now as a SAML instant.
+fn now_instant() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
