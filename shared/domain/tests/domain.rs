@@ -22,6 +22,8 @@ mod org_domains;
 mod project;
 #[path = "domain/public_shape.rs"]
 mod public_shape;
+#[path = "domain/saml_apps.rs"]
+mod saml_apps;
 #[path = "domain/settings.rs"]
 mod settings;
 #[path = "domain/signing_keys.rs"]

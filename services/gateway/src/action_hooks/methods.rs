@@ -283,6 +283,26 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "portcullis.v1.ProjectService/CreateOidcApp",
     ),
     (
+        "GET",
+        "/v1/projects/{id}/apps/saml",
+        "portcullis.v1.ProjectService/ListSamlApps",
+    ),
+    (
+        "POST",
+        "/v1/projects/{id}/apps/saml",
+        "portcullis.v1.ProjectService/CreateSamlApp",
+    ),
+    (
+        "GET",
+        "/v1/projects/{id}/apps/saml/{app_id}",
+        "portcullis.v1.ProjectService/GetSamlApp",
+    ),
+    (
+        "PUT",
+        "/v1/projects/{id}/apps/saml/{app_id}",
+        "portcullis.v1.ProjectService/UpdateSamlApp",
+    ),
+    (
         "DELETE",
         "/v1/projects/{id}/apps/{app_id}",
         "portcullis.v1.ProjectService/DeleteApp",

@@ -11,7 +11,7 @@ use super::reply;
 use crate::auth::Authenticated;
 use crate::saml::sp_metadata::config_of;
 use crate::views::saml_apps::{CreatedSamlAppView, SamlAppView};
-use crate::views::WriteReply;
+use crate::views::{ListParams, PageView, WriteReply};
 use crate::Gateway;
 
 /// The largest metadata document read from a URL.
@@ -111,14 +111,20 @@ pub async fn create(
     })
 }
 
-/// The project's SAML apps. `project.app.read` on the project.
-pub async fn list(gw: &Gateway, auth: &Authenticated, id: &str) -> Result<Vec<SamlAppView>, Error> {
+/// The project's SAML apps, by id. `project.app.read` on the project.
+pub async fn list(
+    gw: &Gateway,
+    auth: &Authenticated,
+    id: &str,
+    params: ListParams,
+) -> Result<PageView<SamlAppView>, Error> {
     authorized_project(gw, auth, id, Permission::PROJECT_APP_READ).await?;
     let apps = gw.bus.saml_apps(&auth.instance, id).await?;
-    Ok(apps
+    let views = apps
         .into_iter()
         .map(|(id, c)| SamlAppView::new(id, c))
-        .collect())
+        .collect();
+    PageView::paged(views, &params, |a| a.id.clone())
 }
 
 /// A SAML app. `project.app.read` on the project.

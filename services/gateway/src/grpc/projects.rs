@@ -1,4 +1,4 @@
-//! `ProjectService`: projects, roles, members, OIDC apps, grants and grant members (REST
+//! `ProjectService`: projects, roles, members, OIDC and SAML apps, grants and grant members (REST
 //! `/v1/projects...` and `/v1/orgs/{org_id}/projects`).
 
 use domain::members::MemberCommand;
@@ -9,7 +9,9 @@ use super::pb;
 use crate::api::apps::{self, AppSettings};
 use crate::api::machine_keys;
 use crate::api::members::{self, project, project_at};
+use crate::api::saml_apps::{self, SamlAppSettings};
 use crate::api::{project_grants, projects};
+use crate::views::saml_apps::{CreatedSamlAppView, SamlAppView, SamlEndpointView};
 use crate::views::{AppView, CreatedAppView, GrantView, MemberView, ProjectView, RoleView};
 
 impl From<ProjectView> for pb::Project {
@@ -104,9 +106,69 @@ impl From<GrantView> for pb::Grant {
 page!(ProjectView => pb::ListProjectsResponse);
 page!(RoleView => pb::ListRolesResponse);
 page!(AppView => pb::ListAppsResponse);
+page!(SamlAppView => pb::ListSamlAppsResponse);
 page!(GrantView => pb::ListGrantsResponse);
 page!(MemberView => pb::ListProjectMembersResponse);
 page!(MemberView => pb::ListGrantMembersResponse);
+
+impl From<SamlEndpointView> for pb::SamlEndpoint {
+    fn from(e: SamlEndpointView) -> Self {
+        pb::SamlEndpoint {
+            binding: e.binding,
+            location: e.location,
+            index: e.index.map(u32::from),
+            is_default: e.is_default,
+        }
+    }
+}
+
+impl From<SamlAppView> for pb::SamlApp {
+    fn from(a: SamlAppView) -> Self {
+        pb::SamlApp {
+            id: a.id,
+            name: a.name,
+            entity_id: a.entity_id,
+            assertion_consumer_services: a
+                .assertion_consumer_services
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            single_logout_services: a
+                .single_logout_services
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            name_id_format: a.name_id_format,
+            requests_signed: a.requests_signed,
+            certificates: u32::try_from(a.certificates).unwrap_or(u32::MAX),
+            idp_initiated: a.idp_initiated,
+            metadata_url: a.metadata_url,
+        }
+    }
+}
+
+impl From<CreatedSamlAppView> for pb::CreateSamlAppResponse {
+    fn from(c: CreatedSamlAppView) -> Self {
+        pb::CreateSamlAppResponse {
+            id: c.id,
+            entity_id: c.entity_id,
+            sequence: c.sequence,
+            position: c.position,
+        }
+    }
+}
+
+/// A SAML app's settings (required).
+fn saml_settings(s: Option<pb::SamlAppSettings>) -> Result<SamlAppSettings, domain::Error> {
+    let s = required(s, "settings")?;
+    Ok(SamlAppSettings {
+        name: s.name,
+        metadata_xml: s.metadata_xml,
+        metadata_url: s.metadata_url,
+        idp_initiated: s.idp_initiated,
+        name_id_format: s.name_id_format,
+    })
+}
 
 /// An app's settings; empty lists take the defaults, as absent ones do in REST.
 fn settings(s: Option<pb::AppSettings>) -> Result<AppSettings, domain::Error> {
@@ -214,6 +276,18 @@ impl pb::project_service_server::ProjectService for Api {
 
     rpc!(instance delete_app(pb::DeleteAppRequest) -> pb::WriteReply,
         |gw, auth, r| apps::delete(&gw, &auth, &r.id, &r.app_id).await);
+
+    rpc!(instance create_saml_app(pb::CreateSamlAppRequest) -> pb::CreateSamlAppResponse,
+        |gw, auth, r| saml_apps::create(&gw, &auth, &r.id, saml_settings(r.settings)?).await);
+
+    rpc!(instance list_saml_apps(pb::ListSamlAppsRequest) -> pb::ListSamlAppsResponse,
+        |gw, auth, r| saml_apps::list(&gw, &auth, &r.id, list_params(r.limit, r.cursor)).await);
+
+    rpc!(instance get_saml_app(pb::GetSamlAppRequest) -> pb::SamlApp,
+        |gw, auth, r| saml_apps::get(&gw, &auth, &r.id, &r.app_id).await);
+
+    rpc!(instance update_saml_app(pb::UpdateSamlAppRequest) -> pb::WriteReply,
+        |gw, auth, r| saml_apps::update(&gw, &auth, &r.id, &r.app_id, saml_settings(r.settings)?).await);
 
     rpc!(instance rotate_app_secret(pb::RotateAppSecretRequest) -> pb::RotateAppSecretResponse,
         |gw, auth, r| apps::rotate_secret(&gw, &auth, &r.id, &r.app_id).await);

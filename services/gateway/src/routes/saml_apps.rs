@@ -8,7 +8,7 @@ use crate::api::saml_apps::{self, SamlAppSettings};
 use crate::auth::Authenticated;
 use crate::body::Body;
 use crate::views::saml_apps::{CreatedSamlAppView, SamlAppView};
-use crate::views::{respond, ErrorBody, WriteReply};
+use crate::views::{respond, ErrorBody, ListParams, PageView, WriteReply};
 use crate::{ApiError, Gateway};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -76,15 +76,16 @@ async fn create_saml_app(
 }
 
 /// The project's SAML apps. `project.app.read` on the project.
-#[utoipa::path(get, path = "/v1/projects/{id}/apps/saml", tag = "apps", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<SamlAppView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/v1/projects/{id}/apps/saml", tag = "apps", params(("id" = String, Path), ListParams),
+    responses((status = 200, body = PageView<SamlAppView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     extensions(("x-permission" = json!("project.app.read"))))]
 async fn list_saml_apps(
     gw: web::Data<Gateway>,
     auth: Authenticated,
     id: web::Path<String>,
+    q: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(saml_apps::list(&gw, &auth, &id).await?))
+    Ok(HttpResponse::Ok().json(saml_apps::list(&gw, &auth, &id, q.into_inner()).await?))
 }
 
 /// A SAML app. `project.app.read` on the project.

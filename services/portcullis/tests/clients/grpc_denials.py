@@ -80,11 +80,23 @@ def request(service, method, message_class, f):
             "id": "AA", "rawId": "AA", "type": "public-key",
             "response": {"attestationObject": "AA", "clientDataJSON": "AA"}}),
     }
+    if method in ("CreateSamlApp", "UpdateSamlApp"):
+        values["settings"] = {"name": "Denied", "metadata_xml": SP_METADATA}
     if service == "IdpService":
         values["settings"] = {"name": "Denied", "oidc": {
             "issuer": "https://sso.example.com", "client_id": "c", "client_secret": "s"}}
     fields = message_class.DESCRIPTOR.fields_by_name
     return ParseDict({k: v for k, v in values.items() if k in fields}, message_class())
+
+
+# A service provider's metadata, for the SAML app methods.
+SP_METADATA = (
+    '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+    'entityID="https://denied.example.com/saml"><md:SPSSODescriptor '
+    'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+    '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+    'Location="https://denied.example.com/acs" index="0"/></md:SPSSODescriptor>'
+    '</md:EntityDescriptor>')
 
 
 def main():

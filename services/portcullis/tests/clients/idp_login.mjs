@@ -3,16 +3,10 @@
 // name and password at the test IdP) and consent, and back to the app with a code. Hosts
 // under .test (the tests' instances) reach this machine. Takes a screenshot of the login page
 // with the IdP's button into OUT. Prints what it saw as JSON.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const { AUTH_URL, IDP_NAME, LOGIN, REDIRECT_URI, OUT } = process.env;
-// A browser that dies while it starts (it happens on a busy machine) is started again, once.
-const launch = () => chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-background-networking',
-    '--host-resolver-rules=MAP *.test 127.0.0.1'],
-});
-const browser = await launch().catch(launch);
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1024, height: 720 } });
   const page = await context.newPage();

@@ -2,16 +2,10 @@
 // phone in LOCALE: what it says, whether every field has a label, whether anything is wider
 // than the screen, and a screenshot OUT/NAME.png. Hosts under .test (the tests' instances)
 // reach this machine. Prints what it saw as JSON.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const { URL: address, LOCALE, NAME, OUT } = process.env;
-// A browser that dies while it starts (it happens on a busy machine) is started again, once.
-const launch = () => chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-background-networking',
-    '--host-resolver-rules=MAP *.test 127.0.0.1'],
-});
-const browser = await launch().catch(launch);
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({
     locale: LOCALE, viewport: { width: 390, height: 844 }, isMobile: true, javaScriptEnabled: false,

@@ -667,3 +667,129 @@ fn now_instant() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
 }
+
+#[test]
+fn chromium_logs_in_at_the_hosted_login_and_posts_the_response_to_the_sp() {
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    registered(&t, &sp, json!({}));
+    human(&t, "eve", "a long password");
+    let asked = sp.run(&t, "request", &[("RELAY_STATE", "/after")]);
+    // The login page's screenshot goes to PORTCULLIS_SCREENSHOTS when it is set.
+    let out = tempfile::tempdir().unwrap();
+    let shots = std::env::var("PORTCULLIS_SCREENSHOTS")
+        .unwrap_or_else(|_| out.path().to_str().unwrap().to_string());
+    let seen = run(
+        "node",
+        &["saml_browser.mjs"],
+        &[
+            ("SSO_URL", asked["url"].as_str().unwrap()),
+            ("ACS", &sp.acs),
+            ("USERNAME", "eve"),
+            ("PASSWORD", "a long password"),
+            ("OUT", &shots),
+        ],
+    );
+    assert_eq!(
+        seen["method"],
+        json!("POST"),
+        "the page posted itself: {seen}"
+    );
+    assert_eq!(seen["relayState"], json!("/after"));
+    let checked = sp.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", seen["response"].as_str().unwrap()),
+            ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(
+        checked["attributes"]["username"],
+        json!(["eve"]),
+        "{checked}"
+    );
+}
+
+#[test]
+fn saml_apps_are_listed_changed_and_removed_over_rest_and_grpc_alike() {
+    use gateway::grpc::pb;
+    use pb::project_service_client::ProjectServiceClient;
+
+    use super::grpc::{block, call, channel};
+
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    let (project, app) = registered(&t, &sp, json!({"name_id_format": "email"}));
+    let listed = t.client.get(&format!("/v1/projects/{project}/apps/saml"));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let one = &listed.body["items"][0];
+    assert_eq!(one["id"], json!(app));
+    assert_eq!(one["name_id_format"], json!("email"));
+    assert_eq!(one["requests_signed"], json!(true));
+    assert_eq!(one["certificates"], json!(1));
+    assert_eq!(
+        one["assertion_consumer_services"][0]["location"],
+        json!(sp.acs)
+    );
+
+    let metadata = sp.metadata(&t);
+    let (got, changed) = block(async {
+        let mut projects = ProjectServiceClient::new(channel(&t.domain).await);
+        let got = projects
+            .get_saml_app(call(
+                pb::GetSamlAppRequest {
+                    id: project.clone(),
+                    app_id: app.clone(),
+                },
+                &t.admin_pat,
+                None,
+            ))
+            .await
+            .expect("read")
+            .into_inner();
+        let changed = projects
+            .update_saml_app(call(
+                pb::UpdateSamlAppRequest {
+                    id: project.clone(),
+                    app_id: app.clone(),
+                    settings: Some(pb::SamlAppSettings {
+                        name: "Wiki 2".into(),
+                        metadata_xml: Some(metadata),
+                        metadata_url: None,
+                        idp_initiated: true,
+                        name_id_format: None,
+                    }),
+                },
+                &t.admin_pat,
+                None,
+            ))
+            .await
+            .expect("changed")
+            .into_inner();
+        (got, changed)
+    });
+    assert_eq!(
+        (got.entity_id.as_str(), got.name_id_format.as_str()),
+        (sp.entity_id.as_str(), "email")
+    );
+    let rest = t
+        .client
+        .clone()
+        .at(&changed.position)
+        .get(&format!("/v1/projects/{project}/apps/saml/{app}"));
+    assert_eq!(rest.body["name"], json!("Wiki 2"), "{}", rest.body);
+    assert_eq!(rest.body["idp_initiated"], json!(true));
+
+    // Removed, its entity id is free for another project.
+    let gone = t
+        .client
+        .delete(&format!("/v1/projects/{project}/apps/{app}"));
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    let missing = t
+        .client
+        .get(&format!("/v1/projects/{project}/apps/saml/{app}"));
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.body["code"], json!("APP-0001"));
+    registered(&t, &sp, json!({}));
+}
