@@ -101,6 +101,9 @@ pub struct SamlConfig {
     /// Whether a login may start at Portcullis (IdP-initiated SSO) rather than at the SP.
     #[serde(default)]
     pub idp_initiated: bool,
+    /// The SP's encryption certificate (base64 DER): its assertions are encrypted to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypt_to: Option<String>,
     /// Where the metadata came from, when it was fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_url: Option<String>,
@@ -200,7 +203,12 @@ pub fn saml_config(c: &SamlConfig) -> Result<SamlConfig> {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
     };
-    if let Some(bad) = c.certificates.iter().find(|s| !base64(s)) {
+    if let Some(bad) = c
+        .certificates
+        .iter()
+        .chain(&c.encrypt_to)
+        .find(|s| !base64(s))
+    {
         return Err(invalid(
             "certificates",
             format!(
@@ -229,6 +237,7 @@ pub fn saml_config(c: &SamlConfig) -> Result<SamlConfig> {
         requests_signed: c.requests_signed,
         name_id_format: c.name_id_format,
         idp_initiated: c.idp_initiated,
+        encrypt_to: c.encrypt_to.clone(),
         metadata_url,
     })
 }
@@ -266,6 +275,7 @@ mod tests {
             requests_signed: false,
             name_id_format: NameIdFormat::Persistent,
             idp_initiated: false,
+            encrypt_to: None,
             metadata_url: None,
         }
     }

@@ -23,6 +23,8 @@ pub struct SamlAppSettings {
     pub metadata_xml: Option<String>,
     pub metadata_url: Option<String>,
     pub idp_initiated: bool,
+    /// Encrypt the assertions to the SP's encryption key (from its metadata).
+    pub encrypt_assertions: bool,
     /// `persistent`, `email` or `unspecified`; default: what the metadata asks for, else
     /// `persistent`.
     pub name_id_format: Option<String>,
@@ -70,7 +72,7 @@ impl SamlAppSettings {
                 ))
             }
         };
-        let mut config = config_of(&self.name, &xml, self.metadata_url)?;
+        let mut config = config_of(&self.name, &xml, self.metadata_url, self.encrypt_assertions)?;
         config.idp_initiated = self.idp_initiated;
         if let Some(f) = self.name_id_format {
             config.name_id_format = match f.as_str() {

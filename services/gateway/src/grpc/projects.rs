@@ -142,6 +142,7 @@ impl From<SamlAppView> for pb::SamlApp {
             requests_signed: a.requests_signed,
             certificates: u32::try_from(a.certificates).unwrap_or(u32::MAX),
             idp_initiated: a.idp_initiated,
+            encrypt_assertions: a.encrypt_assertions,
             metadata_url: a.metadata_url,
         }
     }
@@ -166,6 +167,7 @@ fn saml_settings(s: Option<pb::SamlAppSettings>) -> Result<SamlAppSettings, doma
         metadata_xml: s.metadata_xml,
         metadata_url: s.metadata_url,
         idp_initiated: s.idp_initiated,
+        encrypt_assertions: s.encrypt_assertions,
         name_id_format: s.name_id_format,
     })
 }

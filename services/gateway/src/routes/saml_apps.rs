@@ -40,6 +40,10 @@ struct SamlAppBody {
     /// false.
     #[serde(default)]
     idp_initiated: bool,
+    /// Whether the assertions are encrypted to the SP's encryption key (from its metadata:
+    /// a key for encryption, or without a use). Default false.
+    #[serde(default)]
+    encrypt_assertions: bool,
     /// `persistent` (the user's id), `email` or `unspecified` (the login name); default: the
     /// first of these the metadata names, else `persistent`.
     #[serde(default)]
@@ -54,6 +58,7 @@ impl From<SamlAppBody> for SamlAppSettings {
             metadata_xml: b.metadata_xml,
             metadata_url: b.metadata_url,
             idp_initiated: b.idp_initiated,
+            encrypt_assertions: b.encrypt_assertions,
             name_id_format: b.name_id_format,
         }
     }

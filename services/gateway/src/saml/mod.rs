@@ -6,6 +6,7 @@
 //! browser's open sessions apply.
 
 mod authn_request;
+mod encryption;
 mod idp_metadata;
 pub mod keys;
 pub mod response;

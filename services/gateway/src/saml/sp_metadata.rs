@@ -1,6 +1,7 @@
 //! An SP's metadata (an `EntityDescriptor` with an `SPSSODescriptor`), read into the
 //! configuration of its SAML app: entity id, assertion consumer services, logout services,
-//! signing certificates, whether it signs its requests, and the NameID format it wants.
+//! signing certificates, whether it signs its requests, the NameID format it wants, and the
+//! key its assertions are encrypted to.
 
 use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
 use domain::{Code, Error};
@@ -10,8 +11,14 @@ fn invalid(why: impl Into<String>) -> Error {
     Error::new(Code::InvalidSamlConfig, why).with("field", "metadata_xml")
 }
 
-/// The SAML app an SP's metadata describes (checked further by the project's actor).
-pub fn config_of(name: &str, xml: &str, metadata_url: Option<String>) -> Result<SamlConfig, Error> {
+/// The SAML app an SP's metadata describes (checked further by the project's actor); with
+/// `encrypt`, its assertions are encrypted to the metadata's encryption key.
+pub fn config_of(
+    name: &str,
+    xml: &str,
+    metadata_url: Option<String>,
+    encrypt: bool,
+) -> Result<SamlConfig, Error> {
     super::xml::plain_xml(xml).map_err(|e| invalid(e.message))?;
     let entity: EntityDescriptor = xml
         .parse()
@@ -59,6 +66,25 @@ pub fn config_of(name: &str, xml: &str, metadata_url: Option<String>) -> Result<
         .flat_map(|d| d.certificates.iter())
         .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect())
         .collect();
+    // A key for encryption is one marked so, or one without a use.
+    let encrypt_to = sp
+        .key_descriptors
+        .iter()
+        .flatten()
+        .filter(|k| k.key_use.as_deref().is_none_or(|u| u == "encryption"))
+        .filter_map(|k| k.key_info.x509_data.as_ref())
+        .flat_map(|d| d.certificates.iter())
+        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        .next();
+    let encrypt_to = match (encrypt, encrypt_to) {
+        (false, _) => None,
+        (true, Some(c)) => Some(c),
+        (true, None) => {
+            return Err(invalid(
+                "the SP's metadata has no encryption key to encrypt its assertions to",
+            ))
+        }
+    };
     let name_id_format = sp
         .name_id_formats
         .iter()
@@ -74,6 +100,7 @@ pub fn config_of(name: &str, xml: &str, metadata_url: Option<String>) -> Result<
         requests_signed: sp.authn_requests_signed.unwrap_or(false),
         name_id_format,
         idp_initiated: false,
+        encrypt_to,
         metadata_url,
     })
 }

@@ -114,7 +114,8 @@ async fn sso(gw: &Gateway, req: &HttpRequest, received: Result<Received, Error>)
 }
 
 /// Checks what decides whether a request may be answered at all: its signature, its
-/// destination, its age, and its ACS (the one it names, exactly, or the default). The ACS.
+/// destination, its age, and its ACS (the one it names, exactly, or the default): the ACS
+/// to answer at.
 fn trusted(
     received: &Received,
     request: &samael::schema::AuthnRequest,

@@ -29,6 +29,8 @@ pub struct SamlAppView {
     /// How many signing certificates the SP's metadata has.
     pub certificates: usize,
     pub idp_initiated: bool,
+    /// Whether the assertions are encrypted to the SP's key.
+    pub encrypt_assertions: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata_url: Option<String>,
 }
@@ -66,6 +68,7 @@ impl SamlAppView {
             requests_signed: c.requests_signed,
             certificates: c.certificates.len(),
             idp_initiated: c.idp_initiated,
+            encrypt_assertions: c.encrypt_to.is_some(),
             metadata_url: c.metadata_url,
         }
     }

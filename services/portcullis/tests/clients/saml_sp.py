@@ -13,8 +13,8 @@ metadata is read from Portcullis at /saml/v2/metadata.
   saml_sp.py logout_response  the LogoutResponse in the query URL LOGOUT_URL, checked
 
 Environment: DOMAIN, PORT (the tenant), SP (its entity id), ACS, SLO, SIGN=1 (sign requests),
-BINDING=redirect|post, RELAY_STATE, NAME_ID_FORMAT, KEY_DIR (the SP's key and certificate,
-made there when missing)."""
+BINDING=redirect|post, RELAY_STATE, NAME_ID_FORMAT, ENCRYPT=1 (the SP's key decrypts
+assertions), KEY_DIR (the SP's key and certificate, made there when missing)."""
 
 import html
 import json
@@ -75,8 +75,7 @@ sp = {
 }
 if os.environ.get("NAME_ID_FORMAT"):
     sp["name_id_format"] = [os.environ["NAME_ID_FORMAT"]]
-config = SPConfig()
-config.load({
+settings = {
     "entityid": os.environ["SP"],
     "service": {"sp": sp},
     "metadata": {"inline": metadata} if metadata else {},
@@ -84,7 +83,12 @@ config.load({
     "cert_file": cert_file,
     "xmlsec_binary": "/usr/bin/xmlsec1",
     "allow_unknown_attributes": True,
-})
+}
+if os.environ.get("ENCRYPT") == "1":
+    # The SP's key decrypts too: its metadata names it for encryption.
+    settings["encryption_keypairs"] = [{"key_file": key_file, "cert_file": cert_file}]
+config = SPConfig()
+config.load(settings)
 client = Saml2Client(config)
 
 if command == "metadata":
@@ -112,8 +116,8 @@ elif command == "response":
     except Exception as e:  # pysaml2 refuses with many exception types
         print(json.dumps({"refused": f"{type(e).__name__}: {e}"}))
         sys.exit(0)
-    if response is None:
-        print(json.dumps({"refused": "no response"}))
+    if response is None or response.assertion is None or response.name_id is None:
+        print(json.dumps({"refused": "no assertion it could read"}))
         sys.exit(0)
     assertion = response.assertion
     name_id = response.name_id

@@ -758,6 +758,7 @@ fn saml_apps_are_listed_changed_and_removed_over_rest_and_grpc_alike() {
                         metadata_xml: Some(metadata),
                         metadata_url: None,
                         idp_initiated: true,
+                        encrypt_assertions: false,
                         name_id_format: None,
                     }),
                 },
@@ -792,4 +793,85 @@ fn saml_apps_are_listed_changed_and_removed_over_rest_and_grpc_alike() {
     assert_eq!(missing.status, 404);
     assert_eq!(missing.body["code"], json!("APP-0001"));
     registered(&t, &sp, json!({}));
+}
+
+#[test]
+fn assertions_are_encrypted_to_the_sps_key_where_the_app_asks_for_it() {
+    let t = server().tenant();
+    let plain = registered(&t, &Sp::new(false), json!({})).0;
+    human(&t, "ida", "a long password");
+    // Asked for, but the SP's metadata has no key for encryption.
+    let refused = t.client.post(
+        &format!("/v1/projects/{plain}/apps/saml"),
+        json!({"name": "Vault", "metadata_xml": Sp::new(false).metadata(&t), "encrypt_assertions": true}),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["code"], json!("SAML-0001"));
+
+    let sealed = Sp::new(false);
+    let env = [("ENCRYPT", "1")];
+    let org = default_org(&t);
+    let project = t
+        .client
+        .post(
+            &format!("/v1/orgs/{org}/projects"),
+            json!({"name": "Vault"}),
+        )
+        .str("id");
+    let metadata = {
+        let mut c = std::process::Command::new(venv_python());
+        c.args(["saml_sp.py", "metadata"])
+            .envs(sealed.env(&t))
+            .envs(env)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"));
+        String::from_utf8(c.output().expect("python runs").stdout).unwrap()
+    };
+    assert!(metadata.contains("use=\"encryption\""), "{metadata}");
+    let app = t.client.post(
+        &format!("/v1/projects/{project}/apps/saml"),
+        json!({"name": "Vault", "metadata_xml": metadata, "encrypt_assertions": true}),
+    );
+    assert_eq!(app.status, 201, "{}", app.body);
+    let asked = sealed.run(&t, "request", &env);
+    let mut ua = UserAgent::default();
+    let answer = ua.submit_login(&t, asked["url"].as_str().unwrap(), "ida", "a long password");
+    let (_, response, _) = posted(&answer.body);
+    let xml = xml_of(&response);
+    assert!(
+        xml.contains("EncryptedAssertion") && xml.contains("aes256-gcm"),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("ida@example.com"),
+        "nothing of the user in the clear"
+    );
+    let request_id = asked["request_id"].as_str().unwrap();
+    let seen = sealed.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", &response),
+            ("REQUEST_ID", request_id),
+            ("ENCRYPT", "1"),
+        ],
+    );
+    assert_eq!(seen["signed_assertion"], json!(true), "{seen}");
+    assert_eq!(seen["attributes"]["email"], json!(["ida@example.com"]));
+    // Another key cannot read it (pysaml2 as the same SP, with a key of its own).
+    let stranger = Sp {
+        entity_id: sealed.entity_id.clone(),
+        acs: sealed.acs.clone(),
+        sign: false,
+        key_dir: tempfile::tempdir().unwrap(),
+    };
+    let other = stranger.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", &response),
+            ("REQUEST_ID", request_id),
+            ("ENCRYPT", "1"),
+        ],
+    );
+    assert!(other.get("refused").is_some(), "{other}");
 }

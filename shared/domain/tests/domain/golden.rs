@@ -1204,6 +1204,7 @@ fn saml_config() -> SamlConfig {
         requests_signed: true,
         name_id_format: NameIdFormat::Email,
         idp_initiated: false,
+        encrypt_to: None,
         metadata_url: None,
     }
 }

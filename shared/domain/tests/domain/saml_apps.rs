@@ -33,6 +33,7 @@ fn config() -> SamlConfig {
         requests_signed: false,
         name_id_format: NameIdFormat::Persistent,
         idp_initiated: false,
+        encrypt_to: None,
         metadata_url: None,
     }
 }
