@@ -875,3 +875,46 @@ fn assertions_are_encrypted_to_the_sps_key_where_the_app_asks_for_it() {
     );
     assert!(other.get("refused").is_some(), "{other}");
 }
+
+/// An unsigned `AuthnRequest` of `sp`, made now, with `attributes` on it and `inner` in it.
+fn authn_request(t: &Tenant, sp: &Sp, attributes: &str, inner: &str) -> String {
+    let xml = format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r{}" Version="2.0" IssueInstant="{}" {attributes}><saml:Issuer>{}</saml:Issuer>{inner}</samlp:AuthnRequest>"#,
+        uuid::Uuid::now_v7().simple(),
+        now_instant(),
+        sp.entity_id
+    );
+    format!("{}/saml/v2/SSO?SAMLRequest={}", issuer(t), deflated(&xml))
+}
+
+#[test]
+fn what_cannot_be_answered_goes_back_to_the_sp_as_a_saml_status() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    registered(&t, &sp, json!({}));
+    let status_of = |page: &str| {
+        let (action, response, _) = posted(page);
+        assert_eq!(action, sp.acs);
+        let xml = xml_of(&response);
+        assert!(!xml.contains("Assertion"), "{xml}");
+        xml
+    };
+    // A passive request from a browser without a session: NoPassive, no login page.
+    let mut ua = UserAgent::default();
+    let r = ua.request(
+        "GET",
+        &authn_request(&t, &sp, r#"IsPassive="true""#, ""),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(status_of(&r.body).contains("urn:oasis:names:tc:SAML:2.0:status:NoPassive"));
+    // A NameID format that is not offered.
+    let policy = r#"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"/>"#;
+    let r = ua.request("GET", &authn_request(&t, &sp, "", policy), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(status_of(&r.body).contains("status:InvalidNameIDPolicy"));
+    // A request that asks for a response by another binding than HTTP-POST is refused.
+    let artifact = r#"ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact""#;
+    let r = ua.request("GET", &authn_request(&t, &sp, artifact, ""), None);
+    assert_eq!(r.status, 400, "{}", r.body);
+}

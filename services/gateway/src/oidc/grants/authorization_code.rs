@@ -35,6 +35,11 @@ pub async fn grant(
     let code = form
         .get("code")
         .ok_or_else(|| OAuthError::new("invalid_request", "code is missing"))?;
+    // The keys that will sign are made (and readable) before the single-use code is spent: an
+    // instance's first tokens never burn a code on keys that are not readable yet.
+    for alg in [&app.signing.id_token_alg, &app.signing.access_token_alg] {
+        crate::oidc::keyring::signer(gw, instance, alg).await?;
+    }
     let (request, family_id) = gw.bus.exchange_code(instance, code).await?;
     let p = &request.params;
     if p.client_id != app.client_id {

@@ -37,6 +37,9 @@ pub async fn token(
     gw.limits.check(&who)?;
     // A DPoP proof binds the tokens to its key (RFC 9449).
     let jkt = dpop::at_token_endpoint(&gw, &req, &instance).await?;
+    // The instance's keys are readable before any grant spends a single-use code or rotates a
+    // refresh token: a read model that lags answers "try again" while nothing is spent yet.
+    crate::oidc::keyring::jwks(&gw, &instance).await?;
     let mut body = grant(&gw, &req, &instance, &form, jkt.as_deref())
         .await
         .inspect_err(|e| {
