@@ -143,7 +143,10 @@ fn scim2_client_runs_a_bulk_with_references_and_a_patch_of_several_operations() 
     );
     // The API sees what SCIM wrote: the profile, the phone in international form.
     let id = back["id"].as_str().unwrap();
-    let user = c.get(&format!("/v1/users/{id}"));
+    // Written by another client: read until the read models have it.
+    let user = c.get_until(&format!("/v1/users/{id}"), |r| {
+        r.body["profile"]["family_name"] == "Lovelace"
+    });
     assert_eq!(
         user.body["profile"]["family_name"], "Lovelace",
         "{}",
