@@ -4,10 +4,11 @@ use crate::error::{Code, Error, Result};
 
 pub const MAX_NAME: usize = 200;
 
-/// A display name: trimmed, 1 to 200 characters, no control characters.
+/// A display name: at most 200 characters as sent (what the API documents), trimmed, not
+/// empty, no control characters.
 pub fn name(value: &str, code: Code, field: &str) -> Result<String> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
+    if v.is_empty() || value.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
         return Err(Error::new(
             code,
             format!("{field} must be 1 to {MAX_NAME} characters, without control characters"),
