@@ -300,6 +300,12 @@ impl Reply {
     }
 }
 
+/// A 503 whose code says the request was not carried out, so that sending it again is safe.
+fn nothing_done(reply: &Reply) -> bool {
+    reply.status == 503
+        && ["CONC-0002", "CLUSTER-0001", "CLUSTER-0002", "SYS-0002"].contains(&reply.code())
+}
+
 /// A small HTTP client: a host, an optional bearer token, and read-your-writes by default (it
 /// sends the position of the last write it saw as `X-Portcullis-Position`).
 #[derive(Clone)]
@@ -389,17 +395,19 @@ impl Client {
         body: Option<Vec<u8>>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        // A read-your-writes wait that ran out (503 CONC-0002: nothing was done) is sent again,
-        // as a client does, unless the test named the position itself.
+        // A 503 that says nothing was done (a read-your-writes wait that ran out, a partition
+        // without an owner for a moment, a node not ready) is sent again after a pause, as a
+        // client does, unless the test named the position itself.
         let own_position = headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("X-Portcullis-Position"));
         let mut attempt = 1;
         loop {
             let reply = self.send_once(method, path, body.clone(), headers);
-            if own_position || attempt == 3 || reply.error() != (503, "CONC-0002") {
+            if own_position || attempt == 5 || !nothing_done(&reply) {
                 return reply;
             }
+            std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
             attempt += 1;
         }
     }

@@ -130,7 +130,7 @@ fn a_user_is_found_by_login_name_and_lists_page_by_cursor() {
             &format!("/v1/orgs/{org}/users/machine"),
             json!({"username": format!("svc-{i}"), "name": "Service"}),
         );
-        assert_eq!(r.status, 201);
+        assert_eq!(r.status, 201, "{}", r.body);
     }
     let found = t.client.get("/v1/users?username=SVC-3");
     let items = found.body["items"].as_array().unwrap();
