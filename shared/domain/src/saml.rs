@@ -254,6 +254,10 @@ pub struct SamlRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay_state: Option<String>,
     pub name_id_format: NameIdFormat,
+    /// The SP's encryption certificate (base64 DER) when its app asks for encrypted
+    /// assertions, as the app said when the request came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypt_to: Option<String>,
 }
 
 #[cfg(test)]
@@ -261,23 +265,7 @@ mod tests {
     use super::*;
 
     fn config() -> SamlConfig {
-        SamlConfig {
-            name: "Wiki".into(),
-            entity_id: "https://wiki.example.com/saml".into(),
-            acs: vec![Endpoint {
-                binding: Binding::Post,
-                location: "https://wiki.example.com/acs".into(),
-                index: Some(1),
-                is_default: true,
-            }],
-            slo: vec![],
-            certificates: vec![],
-            requests_signed: false,
-            name_id_format: NameIdFormat::Persistent,
-            idp_initiated: false,
-            encrypt_to: None,
-            metadata_url: None,
-        }
+        crate::testing::saml_app()
     }
 
     #[test]

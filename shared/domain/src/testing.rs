@@ -10,6 +10,29 @@ use crate::error::{Code, Result};
 
 pub const NOW: i64 = 1_700_000_000_000;
 
+/// A SAML app's configuration as a plain SP's metadata gives it: one ACS by HTTP-POST, no
+/// logout, unsigned requests, persistent NameIDs.
+pub fn saml_app() -> crate::saml::SamlConfig {
+    use crate::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
+    SamlConfig {
+        name: "Wiki".into(),
+        entity_id: "https://wiki.example.com/saml".into(),
+        acs: vec![Endpoint {
+            binding: Binding::Post,
+            location: "https://wiki.example.com/acs".into(),
+            index: Some(0),
+            is_default: true,
+        }],
+        slo: vec![],
+        certificates: vec![],
+        requests_signed: false,
+        name_id_format: NameIdFormat::Persistent,
+        idp_initiated: false,
+        encrypt_to: None,
+        metadata_url: None,
+    }
+}
+
 /// A caller for tests: the domain's `decide` does not check permissions (the actor does), so
 /// this is only the "who" recorded with the events.
 pub fn caller() -> Caller {

@@ -10,6 +10,7 @@ mod encryption;
 mod idp_metadata;
 pub mod keys;
 pub mod response;
+mod same_site;
 mod slo;
 pub mod sp_metadata;
 mod sso;

@@ -205,16 +205,11 @@ async fn signed(gw: &Gateway, instance: &str, done: &command::Finalized) -> Resu
     let der = key.private_der.clone();
     let saml = saml.clone();
     let acs = acs.clone();
-    let encrypt_to = gw
-        .bus
-        .saml_app_of_entity(instance, &saml.entity_id)
-        .await?
-        .and_then(|app| app.config.encrypt_to);
     // xmlsec signs off the async runtime: the assertion (then encrypted where the app asks
     // for it), then the response around it.
     let xml = actix_web::web::block(move || {
         let mut assertion = sign(&assertion, &der)?;
-        if let Some(certificate) = &encrypt_to {
+        if let Some(certificate) = &saml.encrypt_to {
             assertion = super::encryption::encrypted(&assertion, certificate)?;
         }
         let response = rendered(ResponseXml {

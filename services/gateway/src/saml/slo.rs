@@ -74,6 +74,11 @@ pub async fn redirect(gw: web::Data<Gateway>, req: HttpRequest) -> Answer {
 /// `POST /saml/v2/SLO`: the HTTP-POST binding.
 pub async fn post(gw: web::Data<Gateway>, req: HttpRequest, body: web::Bytes) -> Answer {
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let instance = instance_of(&gw, &req).await?;
+    let here = format!("{}{}", issuer(&gw, &req)?, super::SLO);
+    if let Some(page) = super::same_site::post_again(&gw, &req, &instance, &here, &form).await {
+        return Ok(page);
+    }
     let received = authn_request::from_post(&form, "SAMLRequest");
     slo(&gw, &req, received).await
 }

@@ -5,7 +5,7 @@
 
 use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
 use domain::{Code, Error};
-use samael::metadata::EntityDescriptor;
+use samael::metadata::{EntityDescriptor, KeyDescriptor};
 
 fn invalid(why: impl Into<String>) -> Error {
     Error::new(Code::InvalidSamlConfig, why).with("field", "metadata_xml")
@@ -56,26 +56,9 @@ pub fn config_of(
             })
         })
         .collect();
-    // Keys without a use sign and encrypt; only those that sign check requests.
-    let certificates = sp
-        .key_descriptors
-        .iter()
-        .flatten()
-        .filter(|k| k.key_use.is_none() || k.is_signing())
-        .filter_map(|k| k.key_info.x509_data.as_ref())
-        .flat_map(|d| d.certificates.iter())
-        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect())
-        .collect();
-    // A key for encryption is one marked so, or one without a use.
-    let encrypt_to = sp
-        .key_descriptors
-        .iter()
-        .flatten()
-        .filter(|k| k.key_use.as_deref().is_none_or(|u| u == "encryption"))
-        .filter_map(|k| k.key_info.x509_data.as_ref())
-        .flat_map(|d| d.certificates.iter())
-        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect::<String>())
-        .next();
+    let keys = sp.key_descriptors.as_deref().unwrap_or_default();
+    let certificates = certificates_for(keys, "signing");
+    let encrypt_to = certificates_for(keys, "encryption").into_iter().next();
     let encrypt_to = match (encrypt, encrypt_to) {
         (false, _) => None,
         (true, Some(c)) => Some(c),
@@ -103,4 +86,15 @@ pub fn config_of(
         encrypt_to,
         metadata_url,
     })
+}
+
+/// The certificates (base64 DER) of the keys for `key_use` ("signing" or "encryption"): the
+/// keys marked so and those without a use, which serve both.
+pub fn certificates_for(keys: &[KeyDescriptor], key_use: &str) -> Vec<String> {
+    keys.iter()
+        .filter(|k| k.key_use.as_deref().is_none_or(|u| u == key_use))
+        .filter_map(|k| k.key_info.x509_data.as_ref())
+        .flat_map(|d| d.certificates.iter())
+        .map(|c| c.chars().filter(|c| !c.is_whitespace()).collect())
+        .collect()
 }

@@ -45,6 +45,11 @@ pub async fn redirect(gw: web::Data<Gateway>, req: HttpRequest) -> Answer {
 /// `POST /saml/v2/SSO`: the HTTP-POST binding.
 pub async fn post(gw: web::Data<Gateway>, req: HttpRequest, body: web::Bytes) -> Answer {
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let instance = instance_of(&gw, &req).await?;
+    let here = format!("{}{}", issuer(&gw, &req)?, super::SSO);
+    if let Some(page) = super::same_site::post_again(&gw, &req, &instance, &here, &form).await {
+        return Ok(page);
+    }
     let received = authn_request::from_post(&form, "SAMLRequest");
     sso(&gw, &req, received).await
 }
@@ -79,6 +84,7 @@ async fn sso(gw: &Gateway, req: &HttpRequest, received: Result<Received, Error>)
         entity_id,
         relay_state: received.relay_state.clone(),
         name_id_format: app.config.name_id_format,
+        encrypt_to: app.config.encrypt_to.clone(),
     };
     // The SP and its ACS are known good from here: it hears what goes wrong.
     let asked = request
@@ -292,6 +298,7 @@ pub async fn idp_initiated(
         entity_id: app.config.entity_id.clone(),
         relay_state: query.relay_state.clone(),
         name_id_format: app.config.name_id_format,
+        encrypt_to: app.config.encrypt_to.clone(),
     };
     let options = Options {
         force_authn: false,

@@ -5,22 +5,11 @@ preaccesstoken and preuserinfo actions append claims. The tenant's domain is res
 import base64
 import json
 import os
-import socket
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from tenant_host import issuer
 
-domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
-resolve = socket.getaddrinfo
-
-
-def to_test_server(host, *args, **kwargs):
-    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
-
-
-socket.getaddrinfo = to_test_server
-
-issuer = f"http://{domain}:{port}"
 meta = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=10).json()
 machine = OAuth2Session(os.environ["MACHINE_ID"], os.environ["MACHINE_SECRET"])
 token = machine.fetch_token(meta["token_endpoint"], grant_type="client_credentials", scope="openid")

@@ -9,18 +9,20 @@ metadata is read from Portcullis at /saml/v2/metadata.
                         (signatures against the IdP's metadata, audience, recipient,
                         InResponseTo = REQUEST_ID, times): {"name_id", "attributes", ...};
                         a response pysaml2 refuses: {"refused": "<why>"}
-  saml_sp.py logout     a LogoutRequest for NAME_ID and SESSION_INDEX: {"url", "request_id"}
-  saml_sp.py logout_response  the LogoutResponse in the query URL LOGOUT_URL, checked
+  saml_sp.py logout     a LogoutRequest for NAME_ID and SESSION_INDEX: {"url"} or {"action",
+                        "fields"} as for a request, with "request_id"
+  saml_sp.py logout_response  the LogoutResponse in the query URL LOGOUT_URL, or posted as
+                        SAML_RESPONSE, checked
 
 Environment: DOMAIN, PORT (the tenant), SP (its entity id), ACS, SLO, SIGN=1 (sign requests),
-BINDING=redirect|post, RELAY_STATE, NAME_ID_FORMAT, ENCRYPT=1 (the SP's key decrypts
-assertions), KEY_DIR (the SP's key and certificate, made there when missing)."""
+BINDING=redirect|post, SLO_BINDING=redirect|post (where the SP hears logouts), RELAY_STATE,
+NAME_ID_FORMAT, ENCRYPT=1 (the SP's key decrypts assertions), KEY_DIR (the SP's key and
+certificate, made there when missing)."""
 
 import html
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 
@@ -28,24 +30,17 @@ import requests
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from tenant_host import issuer
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 
-domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
-resolve = socket.getaddrinfo
 
-
-def to_test_server(host, *args, **kwargs):
-    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
-
-
-socket.getaddrinfo = to_test_server
-
-issuer = f"http://{domain}:{port}"
 idp = f"{issuer}/saml/v2/metadata"
 sign = os.environ.get("SIGN") == "1"
 binding = BINDING_HTTP_POST if os.environ.get("BINDING") == "post" else BINDING_HTTP_REDIRECT
+slo_binding = (BINDING_HTTP_POST if os.environ.get("SLO_BINDING") == "post"
+               else BINDING_HTTP_REDIRECT)
 key_dir = os.environ["KEY_DIR"]
 key_file, cert_file = os.path.join(key_dir, "sp.key"), os.path.join(key_dir, "sp.crt")
 if not os.path.exists(cert_file):
@@ -65,7 +60,7 @@ sp = {
     "endpoints": {
         "assertion_consumer_service": [(os.environ["ACS"], BINDING_HTTP_POST)],
         "single_logout_service": [(os.environ.get("SLO", os.environ["ACS"] + "/slo"),
-                                   BINDING_HTTP_REDIRECT)],
+                                   slo_binding)],
     },
     "authn_requests_signed": sign,
     "logout_requests_signed": sign,
@@ -130,27 +125,45 @@ elif command == "response":
         "session_index": assertion.authn_statement[0].session_index,
         "audience": assertion.conditions.audience_restriction[0].audience[0].text,
         "signed_assertion": assertion.signature is not None,
+        "authn_context": assertion.authn_statement[0].authn_context
+                                  .authn_context_class_ref.text,
     }))
 elif command == "logout":
     from saml2.saml import NameID
     name_id = NameID(format=os.environ.get("NAME_ID_FORMAT") or
                      "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
                      text=os.environ["NAME_ID"])
+    # By HTTP-POST the request carries its signature; by HTTP-Redirect the query does.
+    enveloped = sign and binding == BINDING_HTTP_POST
     request_id, request = client.create_logout_request(
         f"{issuer}/saml/v2/SLO", idp, name_id=name_id,
-        session_indexes=[os.environ["SESSION_INDEX"]], sign=False)
-    info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), f"{issuer}/saml/v2/SLO",
-                                relay_state=os.environ.get("RELAY_STATE", ""), sign=sign,
-                                sigalg=RSA_SHA256)
-    print(json.dumps({"request_id": request_id, "url": dict(info["headers"])["Location"]}))
+        session_indexes=[os.environ["SESSION_INDEX"]], sign=enveloped,
+        sign_alg=RSA_SHA256, digest_alg=SHA256)
+    info = client.apply_binding(binding, str(request), f"{issuer}/saml/v2/SLO",
+                                relay_state=os.environ.get("RELAY_STATE", ""),
+                                sign=sign and not enveloped, sigalg=RSA_SHA256)
+    out = {"request_id": request_id}
+    if binding == BINDING_HTTP_REDIRECT:
+        out["url"] = dict(info["headers"])["Location"]
+    else:
+        form = info["data"]
+        out["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
+        out["fields"] = {name: html.unescape(value) for name, value in
+                         re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    print(json.dumps(out))
 elif command == "logout_response":
+    # From the query of LOGOUT_URL (HTTP-Redirect), or SAML_RESPONSE as posted (HTTP-POST).
     from urllib.parse import parse_qs, urlparse
-    query = parse_qs(urlparse(os.environ["LOGOUT_URL"]).query)
+    if os.environ.get("SAML_RESPONSE"):
+        message, by = os.environ["SAML_RESPONSE"], BINDING_HTTP_POST
+    else:
+        query = parse_qs(urlparse(os.environ["LOGOUT_URL"]).query)
+        message, by = query["SAMLResponse"][0], BINDING_HTTP_REDIRECT
     try:
-        response = client.parse_logout_request_response(
-            query["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+        response = client.parse_logout_request_response(message, by)
         print(json.dumps({"status": response.response.status.status_code.value,
-                          "in_response_to": response.response.in_response_to}))
+                          "in_response_to": response.response.in_response_to,
+                          "signed": response.response.signature is not None}))
     except Exception as e:
         print(json.dumps({"refused": f"{type(e).__name__}: {e}"}))
 else:

@@ -4,21 +4,11 @@ server, as an /etc/hosts entry would. Prints each check's status as JSON."""
 
 import json
 import os
-import socket
 
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import check_server
-
-domain, port = os.environ["DOMAIN"], int(os.environ["PORT"])
-resolve = socket.getaddrinfo
-
-
-def to_test_server(host, *args, **kwargs):
-    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
-
-
-socket.getaddrinfo = to_test_server
+from tenant_host import domain, port
 
 http = Client(
     base_url=f"http://{domain}:{port}/scim/v2/{os.environ['ORG']}",

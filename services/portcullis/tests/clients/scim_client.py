@@ -4,20 +4,12 @@ validated by the client against the schemas the server publishes. Prints what it
 
 import json
 import os
-import socket
 
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
+from tenant_host import domain, port
 
-domain, port, tag = os.environ["DOMAIN"], int(os.environ["PORT"]), os.environ["TAG"]
-resolve = socket.getaddrinfo
-
-
-def to_test_server(host, *args, **kwargs):
-    return resolve("127.0.0.1" if host == domain else host, *args, **kwargs)
-
-
-socket.getaddrinfo = to_test_server
+tag = os.environ["TAG"]
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

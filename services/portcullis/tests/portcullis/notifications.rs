@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 use testkit::{server, Reply, Tenant};
 
+use super::http_sink::HttpSink;
 use super::mail_sink::{code_in, link_in, MailSink};
 use super::self_management::human;
 
@@ -555,6 +556,24 @@ fn an_instance_cannot_send_through_the_operators_own_network_unless_allowed() {
         let r = api.put("/v1/instance/sms", json!({"http": {"endpoint": endpoint}}));
         assert_eq!(r.error(), (400, "SMS-0002"), "{endpoint}: {}", r.body);
     }
+    // Nor read a SAML SP's metadata there.
+    let orgs = api.get("/v1/orgs");
+    let org = orgs.body["items"][0]["id"].as_str().unwrap().to_string();
+    let project = api.post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Wiki"}));
+    assert_eq!(project.status, 201, "{}", project.body);
+    let metadata = HttpSink::start(0);
+    metadata.serve("<md:EntityDescriptor/>");
+    let r = api.after(&project).post(
+        &format!("/v1/projects/{}/apps/saml", project.str("id")),
+        json!({"name": "Wiki", "metadata_url": metadata.url("/metadata.xml")}),
+    );
+    assert_eq!(r.error(), (400, "SAML-0001"), "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("private"),
+        "{}",
+        r.body
+    );
+    assert!(metadata.calls("/metadata.xml").is_empty());
     server.stop();
 }
 

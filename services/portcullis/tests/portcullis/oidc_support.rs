@@ -223,6 +223,17 @@ impl UserAgent {
         }
     }
 
+    /// A form posted by a page of another site: the browser keeps its cookies, all
+    /// `SameSite=Lax`, to itself.
+    pub fn post_from_another_site(&mut self, url: &str, form: &[(&str, &str)]) -> Answer {
+        let kept = std::mem::take(&mut self.cookies);
+        let answer = self.request("POST", url, Some(form));
+        for (k, v) in kept {
+            self.cookies.entry(k).or_insert(v);
+        }
+        answer
+    }
+
     /// Follows an authorization URL to the login page, logs in, and returns the redirect to
     /// the client (`Location`).
     pub fn log_in(&mut self, t: &Tenant, auth_url: &str, username: &str, password: &str) -> String {

@@ -12,7 +12,8 @@ use super::actions::call_hook;
 use super::default_org;
 use super::http_sink::HttpSink;
 use super::oidc_clients::{run, venv_python};
-use super::oidc_support::{enc, human, issuer, send, UserAgent};
+use super::oidc_support::{enc, human, issuer, send, Answer, UserAgent};
+use super::second_factors::{submit_code, totp, with_totp};
 
 /// An SP of the tenant, as pysaml2 is configured for it.
 struct Sp {
@@ -20,6 +21,8 @@ struct Sp {
     acs: String,
     sign: bool,
     key_dir: tempfile::TempDir,
+    /// More of saml_sp.py's settings (ENCRYPT, SLO_BINDING), for its metadata too.
+    settings: Vec<(&'static str, &'static str)>,
 }
 
 impl Sp {
@@ -30,19 +33,39 @@ impl Sp {
             acs: format!("https://sp-{tag}.example.com/acs"),
             sign,
             key_dir: tempfile::tempdir().unwrap(),
+            settings: vec![],
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: &'static str) -> Sp {
+        self.settings.push((name, value));
+        self
+    }
+
+    /// pysaml2 as the same SP (entity id and ACS) with a key of its own: what an attacker
+    /// who knows the SP's name can be.
+    fn impostor(&self, sign: bool) -> Sp {
+        Sp {
+            entity_id: self.entity_id.clone(),
+            acs: self.acs.clone(),
+            sign,
+            key_dir: tempfile::tempdir().unwrap(),
+            settings: self.settings.clone(),
         }
     }
 
     /// What pysaml2 is configured with, for the tenant.
     fn env(&self, t: &Tenant) -> Vec<(&'static str, String)> {
-        vec![
+        let mut env = vec![
             ("DOMAIN", t.domain.clone()),
             ("PORT", server().addr.port().to_string()),
             ("SP", self.entity_id.clone()),
             ("ACS", self.acs.clone()),
             ("SIGN", if self.sign { "1" } else { "0" }.into()),
             ("KEY_DIR", self.key_dir.path().to_str().unwrap().into()),
-        ]
+        ];
+        env.extend(self.settings.iter().map(|(k, v)| (*k, v.to_string())));
+        env
     }
 
     /// Runs `saml_sp.py <command>` for the tenant with `env`: what it printed, as JSON.
@@ -238,6 +261,18 @@ fn pysaml2_logs_in_by_the_redirect_binding_and_gets_a_signed_assertion() {
     );
     assert_eq!(second["name_id"], json!(user), "{second}");
     assert_eq!(second["session_index"], seen["session_index"]);
+    assert_eq!(
+        seen["authn_context"],
+        json!("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")
+    );
+    // ForceAuthn: the session does not answer, the login asks again.
+    let forced = ua.request(
+        "GET",
+        &authn_request(&t, &sp, r#"ForceAuthn="true""#, ""),
+        None,
+    );
+    assert_eq!(forced.status, 302, "{}", forced.body);
+    assert!(forced.location.unwrap().starts_with("/ui/login"));
 }
 
 #[test]
@@ -263,7 +298,7 @@ fn a_signed_request_by_the_post_binding_is_answered_in_the_format_it_asks_for() 
         .collect();
     assert!(xml_of(fields["SAMLRequest"].as_str().unwrap()).contains("SignatureValue"));
     let mut ua = UserAgent::default();
-    let sent = ua.request("POST", asked["action"].as_str().unwrap(), Some(&form));
+    let sent = post_as_sp(&mut ua, asked["action"].as_str().unwrap(), &form);
     assert_eq!(sent.status, 302, "to the login: {}", sent.body);
     let login = sent.location.unwrap();
     assert!(login.starts_with("/ui/login"), "{login}");
@@ -279,6 +314,71 @@ fn a_signed_request_by_the_post_binding_is_answered_in_the_format_it_asks_for() 
     );
     assert_eq!(seen["name_id"], json!("lin@example.com"), "{seen}");
     assert_eq!(seen["name_id_format"], json!(email));
+    // The next request, posted from the SP's site without the browser's cookies: posted
+    // again from Portcullis's own site, where the session comes with it and answers at once.
+    let next = sp.run(&t, "request", &[("BINDING", "post")]);
+    let form = form_of(&next);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer = post_as_sp(&mut ua, next["action"].as_str().unwrap(), &form);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let (_, response, _) = posted(&answer.body);
+    let again = sp.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", &response),
+            ("REQUEST_ID", next["request_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(again["session_index"], seen["session_index"], "{again}");
+}
+
+/// The fields of a form saml_sp.py made (`{"action", "fields"}`).
+fn form_of(made: &Value) -> Vec<(&str, String)> {
+    made["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// Every hidden field of a page's form, in order.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    let marker = "type=\"hidden\" name=\"";
+    let mut out = vec![];
+    let mut rest = page;
+    while let Some(at) = rest.find(marker) {
+        let (name, after) = rest[at + marker.len()..].split_once("\" value=\"").unwrap();
+        let value = &after[..after.find('"').unwrap()];
+        out.push((name.to_string(), unescaped(value)));
+        rest = after;
+    }
+    out
+}
+
+/// Posts `form` to `action` as an SP's page does (from its own site, so without the
+/// browser's cookies), then the form of the page Portcullis answers with, which posts the
+/// same fields again from Portcullis's site: the answer to that.
+fn post_as_sp(ua: &mut UserAgent, action: &str, form: &[(&str, &str)]) -> Answer {
+    let first = ua.post_from_another_site(action, form);
+    assert_eq!(first.status, 200, "posted again: {}", first.body);
+    assert!(
+        first
+            .body
+            .contains(&format!("<form method=\"post\" action=\"{action}\">")),
+        "{}",
+        first.body
+    );
+    let again = hidden_fields(&first.body);
+    for (k, v) in form {
+        assert!(again.iter().any(|(n, w)| n == k && w == v), "{k} kept");
+    }
+    let again: Vec<(&str, &str)> = again
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    ua.request("POST", action, Some(&again))
 }
 
 #[test]
@@ -342,18 +442,10 @@ fn requests_that_cannot_be_trusted_get_an_error_page_and_nothing_is_posted() {
         assert!(!r.body.contains("SAMLResponse"));
     };
     // Unsigned although the SP's metadata says it signs.
-    let unsigned = Sp {
-        entity_id: sp.entity_id.clone(),
-        acs: sp.acs.clone(),
-        sign: false,
-        key_dir: tempfile::tempdir().unwrap(),
-    };
+    let unsigned = sp.impostor(false);
     refused(unsigned.run(&t, "request", &[])["url"].as_str().unwrap());
     // Signed by another key than the metadata's.
-    let forged = Sp {
-        sign: true,
-        ..unsigned
-    };
+    let forged = sp.impostor(true);
     refused(forged.run(&t, "request", &[])["url"].as_str().unwrap());
     // The signed query changed on its way (another RelayState).
     let good = sp.run(&t, "request", &[("RELAY_STATE", "a")])["url"]
@@ -374,6 +466,36 @@ fn requests_that_cannot_be_trusted_get_an_error_page_and_nothing_is_posted() {
     refused(&format!("{base}?RelayState=x"));
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Issuer></samlp:AuthnRequest>"#;
     refused(&format!("{base}?SAMLRequest={}", deflated(xxe)));
+    // A RelayState over 2,048 bytes, signed as it is.
+    let long = "r".repeat(2049);
+    refused(
+        sp.run(&t, "request", &[("RELAY_STATE", &long)])["url"]
+            .as_str()
+            .unwrap(),
+    );
+    // The page in Chromium, in German on a phone: what it says, nothing wider than the screen.
+    let shots = tempfile::tempdir().unwrap();
+    let seen = run(
+        "node",
+        &["page_shot.mjs"],
+        &[
+            ("URL", &format!("{base}?SAMLRequest=aGVsbG8%3D")),
+            ("LOCALE", "de-DE"),
+            ("NAME", "saml-refused-de-phone"),
+            ("OUT", shots.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(seen["status"], 400, "{seen}");
+    assert_eq!(seen["lang"], "de");
+    assert_eq!(seen["overflow"], false);
+    if let Some(dir) = std::env::var_os("PORTCULLIS_SCREENSHOTS") {
+        let file = "saml-refused-de-phone.png";
+        std::fs::copy(
+            shots.path().join(file),
+            std::path::Path::new(&dir).join(file),
+        )
+        .unwrap();
+    }
 }
 
 #[test]
@@ -383,10 +505,8 @@ fn an_acs_the_sp_did_not_register_is_refused_and_entity_ids_are_not_taken_over()
     registered(&t, &sp, json!({}));
     // pysaml2 configured with another ACS sends it in its request.
     let elsewhere = Sp {
-        entity_id: sp.entity_id.clone(),
         acs: "https://evil.example.net/acs".into(),
-        sign: false,
-        key_dir: tempfile::tempdir().unwrap(),
+        ..sp.impostor(false)
     };
     let url = elsewhere.run(&t, "request", &[])["url"]
         .as_str()
@@ -675,6 +795,7 @@ fn chromium_logs_in_at_the_hosted_login_and_posts_the_response_to_the_sp() {
     registered(&t, &sp, json!({}));
     human(&t, "eve", "a long password");
     let asked = sp.run(&t, "request", &[("RELAY_STATE", "/after")]);
+    let by_post = sp.run(&t, "request", &[("BINDING", "post")]);
     // The login page's screenshot goes to PORTCULLIS_SCREENSHOTS when it is set.
     let out = tempfile::tempdir().unwrap();
     let shots = std::env::var("PORTCULLIS_SCREENSHOTS")
@@ -684,6 +805,7 @@ fn chromium_logs_in_at_the_hosted_login_and_posts_the_response_to_the_sp() {
         &["saml_browser.mjs"],
         &[
             ("SSO_URL", asked["url"].as_str().unwrap()),
+            ("SSO_POST", &by_post.to_string()),
             ("ACS", &sp.acs),
             ("USERNAME", "eve"),
             ("PASSWORD", "a long password"),
@@ -702,6 +824,23 @@ fn chromium_logs_in_at_the_hosted_login_and_posts_the_response_to_the_sp() {
         &[
             ("SAML_RESPONSE", seen["response"].as_str().unwrap()),
             ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(
+        checked["attributes"]["username"],
+        json!(["eve"]),
+        "{checked}"
+    );
+    // The SP's page posts its next request from its own site, where the browser keeps its
+    // SameSite cookies: Portcullis posts it again from its own, and the session answers it.
+    let second = &seen["second"];
+    assert_eq!(second["loginShown"], json!(false), "{seen}");
+    let checked = sp.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", second["response"].as_str().unwrap()),
+            ("REQUEST_ID", by_post["request_id"].as_str().unwrap()),
         ],
     );
     assert_eq!(
@@ -808,31 +947,10 @@ fn assertions_are_encrypted_to_the_sps_key_where_the_app_asks_for_it() {
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.body["code"], json!("SAML-0001"));
 
-    let sealed = Sp::new(false);
-    let env = [("ENCRYPT", "1")];
-    let org = default_org(&t);
-    let project = t
-        .client
-        .post(
-            &format!("/v1/orgs/{org}/projects"),
-            json!({"name": "Vault"}),
-        )
-        .str("id");
-    let metadata = {
-        let mut c = std::process::Command::new(venv_python());
-        c.args(["saml_sp.py", "metadata"])
-            .envs(sealed.env(&t))
-            .envs(env)
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"));
-        String::from_utf8(c.output().expect("python runs").stdout).unwrap()
-    };
-    assert!(metadata.contains("use=\"encryption\""), "{metadata}");
-    let app = t.client.post(
-        &format!("/v1/projects/{project}/apps/saml"),
-        json!({"name": "Vault", "metadata_xml": metadata, "encrypt_assertions": true}),
-    );
-    assert_eq!(app.status, 201, "{}", app.body);
-    let asked = sealed.run(&t, "request", &env);
+    let sealed = Sp::new(false).with("ENCRYPT", "1");
+    assert!(sealed.metadata(&t).contains("use=\"encryption\""));
+    registered(&t, &sealed, json!({"encrypt_assertions": true}));
+    let asked = sealed.run(&t, "request", &[]);
     let mut ua = UserAgent::default();
     let answer = ua.submit_login(&t, asked["url"].as_str().unwrap(), "ida", "a long password");
     let (_, response, _) = posted(&answer.body);
@@ -849,29 +967,15 @@ fn assertions_are_encrypted_to_the_sps_key_where_the_app_asks_for_it() {
     let seen = sealed.run(
         &t,
         "response",
-        &[
-            ("SAML_RESPONSE", &response),
-            ("REQUEST_ID", request_id),
-            ("ENCRYPT", "1"),
-        ],
+        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
     );
     assert_eq!(seen["signed_assertion"], json!(true), "{seen}");
     assert_eq!(seen["attributes"]["email"], json!(["ida@example.com"]));
     // Another key cannot read it (pysaml2 as the same SP, with a key of its own).
-    let stranger = Sp {
-        entity_id: sealed.entity_id.clone(),
-        acs: sealed.acs.clone(),
-        sign: false,
-        key_dir: tempfile::tempdir().unwrap(),
-    };
-    let other = stranger.run(
+    let other = sealed.impostor(false).run(
         &t,
         "response",
-        &[
-            ("SAML_RESPONSE", &response),
-            ("REQUEST_ID", request_id),
-            ("ENCRYPT", "1"),
-        ],
+        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
     );
     assert!(other.get("refused").is_some(), "{other}");
 }
@@ -917,4 +1021,273 @@ fn what_cannot_be_answered_goes_back_to_the_sp_as_a_saml_status() {
     let artifact = r#"ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact""#;
     let r = ua.request("GET", &authn_request(&t, &sp, artifact, ""), None);
     assert_eq!(r.status, 400, "{}", r.body);
+}
+
+/// Sends saml_sp.py's form (`{"action", "fields"}`) as the SP's page does.
+fn post_form(ua: &mut UserAgent, made: &Value) -> Answer {
+    let form = form_of(made);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post_as_sp(ua, made["action"].as_str().unwrap(), &form)
+}
+
+#[test]
+fn single_logout_by_the_post_binding_is_answered_by_post_and_only_the_sp_may_ask() {
+    let t = server().tenant();
+    let sp = Sp::new(true).with("SLO_BINDING", "post");
+    registered(&t, &sp, json!({}));
+    let ada = human(&t, "ada", "a long password");
+    let mut ua = UserAgent::default();
+    let ada_in = logged_in(&t, &sp, &mut ua, "ada");
+    let session = ada_in["session_index"].as_str().unwrap().to_string();
+    let logout = |by: &Sp| {
+        by.run(
+            &t,
+            "logout",
+            &[
+                ("NAME_ID", ada.as_str()),
+                ("SESSION_INDEX", &session),
+                ("BINDING", "post"),
+                ("RELAY_STATE", "/bye"),
+            ],
+        )
+    };
+    // An SP nobody registered, and the registered SP's name with another key: the refusal
+    // page, and Ada stays logged in.
+    for stranger in [Sp::new(true), sp.impostor(true)] {
+        let r = post_form(&mut ua, &logout(&stranger));
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("sign-in request cannot be accepted"));
+        assert!(!r.body.contains("SAMLResponse"));
+    }
+    let again = sp.run(&t, "request", &[]);
+    let still = ua.request("GET", again["url"].as_str().unwrap(), None);
+    assert_eq!(still.status, 200, "still logged in: {}", still.body);
+
+    // The SP's own request: a page that posts the signed LogoutResponse to its logout service.
+    let asked = logout(&sp);
+    let r = post_form(&mut ua, &asked);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (action, response, relay) = posted(&r.body);
+    assert_eq!(action, format!("{}/slo", sp.acs));
+    assert_eq!(relay.as_deref(), Some("/bye"));
+    let answer = sp.run(&t, "logout_response", &[("SAML_RESPONSE", &response)]);
+    assert_eq!(
+        answer["status"],
+        json!("urn:oasis:names:tc:SAML:2.0:status:Success"),
+        "{answer}"
+    );
+    assert_eq!(answer["in_response_to"], asked["request_id"]);
+    assert_eq!(answer["signed"], json!(true));
+    let again = sp.run(&t, "request", &[]);
+    let asked = ua.request("GET", again["url"].as_str().unwrap(), None);
+    assert_eq!(asked.status, 302, "to the login: {}", asked.body);
+    assert!(asked.location.unwrap().starts_with("/ui/login"));
+}
+
+#[test]
+fn a_signature_over_another_element_than_the_request_is_refused() {
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    registered(&t, &sp, json!({}));
+    let asked = sp.run(&t, "request", &[("BINDING", "post")]);
+    let action = asked["action"].as_str().unwrap();
+    let signed = xml_of(asked["fields"]["SAMLRequest"].as_str().unwrap());
+    // Signature wrapping: the SP's signed request moved into the Extensions of a request of
+    // the attacker's, its signature beside. The signature still verifies over the element it
+    // names, but that element is not the request answered.
+    const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+    let declared = signed.find(&format!("=\"{DSIG}\"")).expect(&signed);
+    let prefix = &signed[..declared];
+    let prefix = &prefix[prefix.rfind("xmlns:").unwrap() + "xmlns:".len()..];
+    let open = signed.find(&format!("<{prefix}:Signature")).unwrap();
+    let end_tag = format!("</{prefix}:Signature>");
+    let close = signed.find(&end_tag).unwrap() + end_tag.len();
+    let signature = &signed[open..close];
+    let inner = format!("{}{}", &signed[..open], &signed[close..]);
+    let inner = match inner.find("?>") {
+        Some(end) if inner.starts_with("<?xml") => inner[end + 2..].to_string(),
+        _ => inner,
+    };
+    let wrapped = format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:{prefix}="{DSIG}" ID="_wrapper" Version="2.0" IssueInstant="{}" Destination="{action}"><saml:Issuer>{}</saml:Issuer>{signature}<samlp:Extensions>{inner}</samlp:Extensions></samlp:AuthnRequest>"#,
+        now_instant(),
+        sp.entity_id
+    );
+    use base64::Engine;
+    let wrapped = base64::engine::general_purpose::STANDARD.encode(wrapped);
+    let mut ua = UserAgent::default();
+    let r = post_as_sp(&mut ua, action, &[("SAMLRequest", &wrapped)]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("sign-in request cannot be accepted"));
+    // The request as the SP signed it is taken (to the login).
+    let form = form_of(&asked);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let taken = post_as_sp(&mut ua, action, &form);
+    assert_eq!(taken.status, 302, "{}", taken.body);
+}
+
+#[test]
+fn an_sp_is_registered_by_its_metadata_url() {
+    let t = server().tenant();
+    let sp = Sp::new(true);
+    let site = HttpSink::start(0);
+    site.serve_at("/saml/metadata.xml", &sp.metadata(&t));
+    let org = default_org(&t);
+    let project = t
+        .client
+        .post(&format!("/v1/orgs/{org}/projects"), json!({"name": "Wiki"}))
+        .str("id");
+    let url = site.url("/saml/metadata.xml");
+    let app = t.client.post(
+        &format!("/v1/projects/{project}/apps/saml"),
+        json!({"name": "Wiki", "metadata_url": url}),
+    );
+    assert_eq!(app.status, 201, "{}", app.body);
+    assert_eq!(app.body["entity_id"], json!(sp.entity_id));
+    let read = t.client.after(&app).get(&format!(
+        "/v1/projects/{project}/apps/saml/{}",
+        app.str("id")
+    ));
+    assert_eq!(read.body["metadata_url"], json!(url), "{}", read.body);
+    assert_eq!(read.body["certificates"], json!(1));
+    assert_eq!(site.calls("/saml/metadata.xml").len(), 1);
+    // Its signing key came with it: its signed request is taken, another key's is not.
+    let asked = sp.run(&t, "request", &[]);
+    let taken = UserAgent::default().request("GET", asked["url"].as_str().unwrap(), None);
+    assert_eq!(taken.status, 302, "{}", taken.body);
+    let forged = sp.impostor(true).run(&t, "request", &[]);
+    let refused = UserAgent::default().request("GET", forged["url"].as_str().unwrap(), None);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    // A URL without metadata, one that is not http(s), and both at once: SAML-0001 naming
+    // the field.
+    for bad in [
+        json!({"name": "Wiki", "metadata_url": site.url("/nothing-here")}),
+        json!({"name": "Wiki", "metadata_url": "file:///etc/passwd"}),
+        json!({"name": "Wiki", "metadata_url": url, "metadata_xml": sp.metadata(&t)}),
+    ] {
+        let r = t
+            .client
+            .post(&format!("/v1/projects/{project}/apps/saml"), bad.clone());
+        assert_eq!(r.error(), (400, "SAML-0001"), "{bad}: {}", r.body);
+    }
+}
+
+/// The certificates a document names, each once, in order.
+fn certificates_in(xml: &str) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for part in xml.split("<ds:X509Certificate>").skip(1) {
+        let c: String = part[..part.find('<').unwrap()]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_metadata_lists_the_next_key_before_it_signs_and_not_the_retired_one() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    registered(&t, &sp, json!({}));
+    human(&t, "kai", "a long password");
+    let metadata = || {
+        let r = send(
+            ureq::http::Request::get(format!("{}/saml/v2/metadata", issuer(&t)))
+                .body(Vec::new())
+                .unwrap(),
+        );
+        certificates_in(&String::from_utf8(r.into_body()).unwrap())
+    };
+    let mut ua = UserAgent::default();
+    // Each login answered by the session once it is open: the response's signing certificate,
+    // after pysaml2 (with the metadata as it is now) took it.
+    let mut signer = || {
+        let asked = sp.run(&t, "request", &[]);
+        let url = asked["url"].as_str().unwrap();
+        let answer = match ua.cookies.is_empty() {
+            true => ua.submit_login(&t, url, "kai", "a long password"),
+            false => ua.request("GET", url, None),
+        };
+        let (_, response, _) = posted(&answer.body);
+        let seen = sp.run(
+            &t,
+            "response",
+            &[
+                ("SAML_RESPONSE", &response),
+                ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
+            ],
+        );
+        assert!(seen.get("refused").is_none(), "{seen}");
+        certificates_in(&xml_of(&response))[0].clone()
+    };
+    let first = metadata();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(signer(), first[0]);
+    let rotate = || {
+        let r = server().system().post(
+            &format!(
+                "/v1/system/instances/{}/keys/rotate?alg=RS256",
+                t.instance_id
+            ),
+            json!({}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let _ = t.client.clone().at(&r.str("position")).get("/v1/users/me");
+    };
+    // Step 1: the next key is listed, the current one still signs.
+    rotate();
+    let listed = metadata();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.contains(&first[0]));
+    assert_eq!(signer(), first[0]);
+    // Step 2: the next key signs, and SPs knew it already; the retired one is not listed.
+    rotate();
+    let now = signer();
+    assert_ne!(now, first[0]);
+    assert!(
+        listed.contains(&now),
+        "the key that signs now was listed before"
+    );
+    assert_eq!(metadata(), [now]);
+}
+
+#[test]
+fn a_user_with_a_second_factor_gives_it_before_the_sp_hears_of_the_login() {
+    let t = server().tenant();
+    let sp = Sp::new(false);
+    registered(&t, &sp, json!({}));
+    let mia = human(&t, "mia", "a long password");
+    let secret = with_totp(&t.client, &mia);
+    let asked = sp.run(&t, "request", &[]);
+    let mut ua = UserAgent::default();
+    let after_password =
+        ua.submit_login(&t, asked["url"].as_str().unwrap(), "mia", "a long password");
+    assert_eq!(after_password.status, 302, "{}", after_password.body);
+    let step = after_password.location.unwrap();
+    assert!(step.starts_with("/ui/login/mfa?"), "{step}");
+    let done = submit_code(
+        &mut ua,
+        &t,
+        &format!("{}{step}", issuer(&t)),
+        &totp(&secret, 1),
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    let (action, response, _) = posted(&done.body);
+    assert_eq!(action, sp.acs);
+    let seen = sp.run(
+        &t,
+        "response",
+        &[
+            ("SAML_RESPONSE", &response),
+            ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
+        ],
+    );
+    assert_eq!(seen["name_id"], json!(mia), "{seen}");
+    assert_eq!(
+        seen["authn_context"],
+        json!("https://refeds.org/profile/mfa")
+    );
 }

@@ -41,7 +41,7 @@ pub(super) fn totp(secret: &str, steps: i64) -> String {
 }
 
 /// Sets up an authenticator app for `user` through `by`; answers its secret.
-fn with_totp(by: &Client, user: &str) -> String {
+pub(super) fn with_totp(by: &Client, user: &str) -> String {
     let added = by.post(&format!("/v1/users/{user}/totp"), json!({}));
     assert_eq!(added.status, 200, "{}", added.body);
     let secret = added.str("secret");
@@ -68,7 +68,7 @@ fn second_step(b: &mut UserAgent, t: &Tenant, app: &App, username: &str, extra: 
 }
 
 /// Submits `code` on the second step's page at `url`.
-fn submit_code(
+pub(super) fn submit_code(
     b: &mut UserAgent,
     t: &Tenant,
     url: &str,

@@ -24,7 +24,7 @@ use domain::oidc::{
 };
 use domain::org::OrgEvent as OE;
 use domain::project::ProjectEvent as PE;
-use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
+use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig, SamlRequest};
 use domain::settings::{
     BrandingSettings, LockoutSettings, LoginSettings, Passkeys, PasswordComplexitySettings,
     PasswordExpirySettings, SecondFactor, SecuritySettings, SessionSettings, Settings,
@@ -804,8 +804,31 @@ fn settings_of(kind: SettingsKind) -> Settings {
 /// Shapes inside events that one sample per variant does not show: every kind of settings, in
 /// the instance's settings event and the org's.
 pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
-    // Each kind of IdP (the samples hold the others), and an imported user who must change
-    // their password.
+    // Each kind of IdP (the samples hold the others), an imported user who must change
+    // their password, and the authorization request of a SAML login (its SP's request).
+    let saml_login = AuthParams {
+        client_id: s("https://wiki.example.com/saml"),
+        project_id: s("p1"),
+        app_id: s("app-1"),
+        redirect_uri: s("https://wiki.example.com/acs"),
+        scope: vec![],
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt_login: true,
+        max_age: None,
+        login_hint: None,
+        acr_values: vec![],
+        form_post: false,
+        dpop_jkt: None,
+        saml: Some(Box::new(SamlRequest {
+            request_id: Some(s("_a1b2c3")),
+            entity_id: s("https://wiki.example.com/saml"),
+            relay_state: Some(s("/wiki/Home")),
+            name_id_format: NameIdFormat::Email,
+            encrypt_to: Some(s("MIIB")),
+        })),
+    };
     let idps = [
         DomainEvent::Org(OE::IdpAdded {
             id: s("idp3"),
@@ -825,6 +848,10 @@ pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
             )),
             password_set_at: Some(1_700_000_000_000),
             password_change_required: true,
+        }),
+        DomainEvent::AuthRequest(AE::Added {
+            params: saml_login,
+            at: 1_700_000_000_000,
         }),
     ];
     SettingsKind::ALL

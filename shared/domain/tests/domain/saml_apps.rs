@@ -2,7 +2,7 @@
 //! checked, changed only with the same entity id, removed like the OIDC apps.
 
 use domain::project::{Project, ProjectCommand as C, ProjectEvent as E};
-use domain::saml::{Binding, Endpoint, NameIdFormat, SamlConfig};
+use domain::saml::{Endpoint, SamlConfig};
 use domain::testing::given;
 use domain::Code;
 
@@ -19,23 +19,7 @@ fn added() -> E {
 }
 
 fn config() -> SamlConfig {
-    SamlConfig {
-        name: s("Wiki"),
-        entity_id: s("https://wiki.example.com/saml"),
-        acs: vec![Endpoint {
-            binding: Binding::Post,
-            location: s("https://wiki.example.com/acs"),
-            index: Some(0),
-            is_default: true,
-        }],
-        slo: vec![],
-        certificates: vec![],
-        requests_signed: false,
-        name_id_format: NameIdFormat::Persistent,
-        idp_initiated: false,
-        encrypt_to: None,
-        metadata_url: None,
-    }
+    domain::testing::saml_app()
 }
 
 fn saml_added() -> E {
