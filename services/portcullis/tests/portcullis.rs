@@ -114,6 +114,8 @@ mod revocation;
 mod rolling_upgrade;
 #[path = "portcullis/saml.rs"]
 mod saml;
+#[path = "portcullis/saml_idps.rs"]
+mod saml_idps;
 #[path = "portcullis/schemathesis.rs"]
 mod schemathesis;
 #[path = "portcullis/scim.rs"]

@@ -63,19 +63,31 @@ impl Projector {
     }
 }
 
-/// Applies what a follower of the cluster's events topic brings, batch by batch, for as long
-/// as the topic can be read; each batch's partition checkpoints, and where each partition's
-/// reader resumes, are written with it. Start the follower at the read model's checkpoints
-/// (`Projection::checkpoints`, with `Projection::version_of` for the versions).
+/// Applies what a follower of the cluster's events topic brings, batch by batch; each batch's
+/// partition checkpoints, and where each partition's reader resumes, are written with it.
+/// While the brokers cannot be read (an outage, a network split), it waits and reads on: the
+/// consumer reconnects by itself, and nothing read is dropped. Start the follower at the read
+/// model's checkpoints (`Projection::checkpoints`, with `Projection::version_of` for the
+/// versions).
 pub async fn follow(
     mut follower: eventlog::kafka::follower::Follower,
     model: Arc<dyn ReadModel>,
 ) -> Result<(), Error> {
+    let mut wait = std::time::Duration::from_millis(100);
     loop {
-        let batch = follower
+        let batch = match follower
             .next_batch(std::time::Duration::from_millis(200), BATCH)
             .await
-            .map_err(storage)?;
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?wait, "cannot read the events topic; reading on when the brokers answer");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                continue;
+            }
+        };
+        wait = std::time::Duration::from_millis(100);
         if batch.is_empty() {
             continue;
         }

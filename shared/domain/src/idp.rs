@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::web_uri;
 use crate::error::{Code, Error, Result};
+use crate::saml::Binding;
 use crate::validate;
 
 /// The most IdPs one instance or org holds.
@@ -159,6 +160,61 @@ pub struct LdapIdp {
     pub timeout_s: u64,
 }
 
+/// A SAML 2.0 identity provider, from its metadata: Portcullis logs in there as a service
+/// provider (with an entity id and an assertion consumer service of its own for each IdP).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlIdp {
+    /// The IdP's entity id: the issuer of its responses and assertions.
+    pub entity_id: String,
+    /// Its single sign-on service.
+    pub sso_url: String,
+    /// How the browser takes the request there.
+    pub binding: Binding,
+    /// Its signing certificates (base64 DER): what it answers must be signed by one of them.
+    pub certificates: Vec<String>,
+    /// Portcullis signs its requests (with the instance's SAML key).
+    pub signed_requests: bool,
+    /// Where the metadata came from, when it was fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
+}
+
+/// The most signing certificates an IdP's metadata may name.
+const MAX_SAML_CERTIFICATES: usize = 5;
+
+fn saml(s: SamlIdp) -> Result<SamlIdp> {
+    let entity_id = crate::saml::entity_id(s.entity_id.trim())
+        .map_err(|e| invalid("saml.entity_id", &e.message))?;
+    if s.certificates.is_empty() || s.certificates.len() > MAX_SAML_CERTIFICATES {
+        return Err(invalid(
+            "saml.certificates",
+            "must be 1 to 5 signing certificates (the IdP's metadata names them)",
+        ));
+    }
+    if !s
+        .certificates
+        .iter()
+        .all(|c| crate::saml::is_certificate(c))
+    {
+        return Err(invalid(
+            "saml.certificates",
+            "must be base64 DER of at most 16 KiB each",
+        ));
+    }
+    let metadata_url = match s.metadata_url {
+        Some(u) => Some(endpoint(&u, "saml.metadata_url")?),
+        None => None,
+    };
+    Ok(SamlIdp {
+        entity_id,
+        sso_url: endpoint(&s.sso_url, "saml.sso_url")?,
+        binding: s.binding,
+        certificates: s.certificates,
+        signed_requests: s.signed_requests,
+        metadata_url,
+    })
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdpKind {
@@ -166,6 +222,7 @@ pub enum IdpKind {
     Oauth(OAuthIdp),
     // Boxed: a directory's settings are many times the size of the others.
     Ldap(Box<LdapIdp>),
+    Saml(Box<SamlIdp>),
 }
 
 impl IdpKind {
@@ -174,22 +231,27 @@ impl IdpKind {
             IdpKind::Oidc(_) => "oidc",
             IdpKind::Oauth(_) => "oauth",
             IdpKind::Ldap(_) => "ldap",
+            IdpKind::Saml(_) => "saml",
         }
     }
 
+    /// The sealed secret (empty for a SAML IdP, which has none: Portcullis signs with the
+    /// instance's key).
     pub fn sealed_secret(&self) -> &str {
         match self {
             IdpKind::Oidc(o) => &o.sealed_secret,
             IdpKind::Oauth(o) => &o.sealed_secret,
             IdpKind::Ldap(l) => &l.sealed_secret,
+            IdpKind::Saml(_) => "",
         }
     }
 
-    fn sealed_secret_mut(&mut self) -> &mut String {
+    fn sealed_secret_mut(&mut self) -> Option<&mut String> {
         match self {
-            IdpKind::Oidc(o) => &mut o.sealed_secret,
-            IdpKind::Oauth(o) => &mut o.sealed_secret,
-            IdpKind::Ldap(l) => &mut l.sealed_secret,
+            IdpKind::Oidc(o) => Some(&mut o.sealed_secret),
+            IdpKind::Oauth(o) => Some(&mut o.sealed_secret),
+            IdpKind::Ldap(l) => Some(&mut l.sealed_secret),
+            IdpKind::Saml(_) => None,
         }
     }
 }
@@ -406,6 +468,7 @@ impl Idp {
                 id_attribute: text(&o.id_attribute, "id_attribute")?,
             }),
             IdpKind::Ldap(l) => IdpKind::Ldap(Box::new(ldap(*l)?)),
+            IdpKind::Saml(s) => IdpKind::Saml(Box::new(saml(*s)?)),
         };
         Ok(Idp {
             name,
@@ -438,14 +501,16 @@ pub fn decide_idp(idps: &Idps, cmd: &IdpCommand) -> Result<Option<IdpChange>> {
         IdpCommand::Change { id, idp } => {
             let held = idps.get(id).ok_or_else(|| not_found(id))?;
             let mut idp = idp.clone();
-            if idp.kind.sealed_secret().is_empty() {
-                if held.kind.name() != idp.kind.name() {
+            let held_secret = held.kind.sealed_secret().to_string();
+            let same_kind = held.kind.name() == idp.kind.name();
+            if let Some(secret) = idp.kind.sealed_secret_mut().filter(|s| s.is_empty()) {
+                if !same_kind {
                     return Err(invalid(
                         "client_secret",
                         "is required when the type changes",
                     ));
                 }
-                *idp.kind.sealed_secret_mut() = held.kind.sealed_secret().to_string();
+                *secret = held_secret;
             }
             let idp = idp.validated()?;
             match &idp == held {
@@ -647,6 +712,99 @@ mod tests {
                 .map(|(_, v)| v.as_str());
             assert_eq!(named, Some(field), "{e}");
         }
+    }
+
+    fn saml_idp() -> Idp {
+        Idp {
+            name: "Acme SAML".into(),
+            kind: IdpKind::Saml(Box::new(SamlIdp {
+                entity_id: " https://sso.acme.example/saml ".into(),
+                sso_url: "https://sso.acme.example/saml/sso".into(),
+                binding: Binding::Post,
+                certificates: vec!["MIIB".into()],
+                signed_requests: false,
+                metadata_url: None,
+            })),
+            options: IdpOptions::default(),
+        }
+    }
+
+    #[test]
+    fn a_saml_idp_needs_a_signing_certificate_and_keeps_no_secret() {
+        let add = |idp: Idp| {
+            decide_idp(
+                &Idps::new(),
+                &IdpCommand::Add {
+                    id: "s".into(),
+                    idp,
+                },
+            )
+        };
+        let added = match add(saml_idp()) {
+            Ok(Some(IdpChange::Added { idp, .. })) => idp,
+            _ => panic!("added"),
+        };
+        let IdpKind::Saml(s) = &added.kind else {
+            panic!("saml")
+        };
+        assert_eq!(s.entity_id, "https://sso.acme.example/saml");
+        assert_eq!(added.kind.sealed_secret(), "");
+        let with = |f: &dyn Fn(&mut SamlIdp)| {
+            let mut idp = saml_idp();
+            if let IdpKind::Saml(s) = &mut idp.kind {
+                f(s)
+            }
+            idp
+        };
+        for (idp, field) in [
+            (with(&|s| s.certificates.clear()), "saml.certificates"),
+            (
+                with(&|s| s.certificates = vec!["<x/>".into()]),
+                "saml.certificates",
+            ),
+            (
+                with(&|s| s.entity_id = "no scheme".into()),
+                "saml.entity_id",
+            ),
+            (
+                with(&|s| s.sso_url = "javascript:alert(1)".into()),
+                "saml.sso_url",
+            ),
+        ] {
+            let e = add(idp).err().expect("refused");
+            let named = e.details.iter().find(|(k, _)| k == "field");
+            assert_eq!(named.map(|(_, v)| v.as_str()), Some(field), "{e}");
+        }
+        // An OIDC IdP changed into a SAML one needs no secret; back again, it does.
+        let held = Idps::from([("i".to_string(), oidc().validated().unwrap())]);
+        let change = |idp: Idp| {
+            decide_idp(
+                &held,
+                &IdpCommand::Change {
+                    id: "i".into(),
+                    idp,
+                },
+            )
+        };
+        assert!(matches!(
+            change(saml_idp()),
+            Ok(Some(IdpChange::Changed { .. }))
+        ));
+        let held = Idps::from([("i".to_string(), added)]);
+        let mut back = oidc();
+        if let IdpKind::Oidc(o) = &mut back.kind {
+            o.sealed_secret.clear();
+        }
+        let e = decide_idp(
+            &held,
+            &IdpCommand::Change {
+                id: "i".into(),
+                idp: back,
+            },
+        )
+        .err()
+        .expect("a secret is needed");
+        assert_eq!(e.code, Code::InvalidIdp);
     }
 
     #[test]

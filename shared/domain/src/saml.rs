@@ -136,7 +136,7 @@ fn invalid(field: &str, message: String) -> Error {
 }
 
 /// An entity id: an absolute URI (or URN) of at most 1024 characters, without spaces.
-fn entity_id(value: &str) -> Result<String> {
+pub(crate) fn entity_id(value: &str) -> Result<String> {
     let ok = !value.is_empty()
         && value.len() <= 1024
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -175,6 +175,15 @@ fn endpoints(list: &[Endpoint], field: &str) -> Result<Vec<Endpoint>> {
         .collect()
 }
 
+/// Whether `s` can be a certificate as metadata carries it: base64 (of DER) of at most
+/// 16 KiB.
+pub(crate) fn is_certificate(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_CERTIFICATE
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+}
+
 /// Validates a SAML app's configuration.
 pub fn saml_config(c: &SamlConfig) -> Result<SamlConfig> {
     let name = validate::name(&c.name, Code::InvalidSamlConfig, "name")?;
@@ -197,17 +206,11 @@ pub fn saml_config(c: &SamlConfig) -> Result<SamlConfig> {
             format!("at most {MAX_CERTIFICATES} certificates"),
         ));
     }
-    let base64 = |s: &str| {
-        !s.is_empty()
-            && s.len() <= MAX_CERTIFICATE
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-    };
     if let Some(bad) = c
         .certificates
         .iter()
         .chain(&c.encrypt_to)
-        .find(|s| !base64(s))
+        .find(|s| !is_certificate(s))
     {
         return Err(invalid(
             "certificates",

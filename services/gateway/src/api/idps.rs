@@ -1,12 +1,14 @@
 //! External identity providers of the instance (`iam.idp.read` / `.write` / `.delete`) and of
 //! an org (`org.idp.*` on it). The client secret is write-only: sealed before it is written,
-//! never answered.
+//! never answered. A SAML IdP is given by its metadata (read here, from a URL where given).
 
 use authz::Permission;
 use command::IdpOwner;
 use domain::idp::{
     AutoLink, Idp, IdpCommand, IdpKind, IdpOptions, LdapAttributes, LdapIdp, OAuthIdp, OidcIdp,
+    SamlIdp,
 };
+use domain::saml::Binding;
 use domain::{Code, Error};
 
 use super::settings::check;
@@ -19,12 +21,23 @@ use crate::Gateway;
 /// An IdP as a manager sends it: the client secret in clear (empty: keep the one held).
 pub struct IdpInput {
     pub name: String,
-    /// `oidc` or `oauth`.
+    /// `oidc`, `oauth`, `ldap` or `saml`.
     pub kind: String,
     pub options: Option<OptionsInput>,
     pub oidc: Option<OidcInput>,
     pub oauth: Option<OAuthInput>,
     pub ldap: Option<LdapInput>,
+    pub saml: Option<SamlInput>,
+}
+
+/// A SAML IdP as sent: its metadata (the XML, or the URL it is read from), the binding
+/// requests go by (`redirect` or `post`; default: what the metadata offers, Redirect first)
+/// and whether Portcullis signs them.
+pub struct SamlInput {
+    pub metadata_xml: Option<String>,
+    pub metadata_url: Option<String>,
+    pub binding: Option<String>,
+    pub signed_requests: bool,
 }
 
 #[derive(Default)]
@@ -120,17 +133,41 @@ fn options(input: Option<OptionsInput>) -> Result<IdpOptions, Error> {
     })
 }
 
-/// The IdP `input` describes, its secret sealed for the instance.
-fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
+/// The SAML IdP `s` describes (its metadata read).
+async fn saml(gw: &Gateway, s: SamlInput) -> Result<SamlIdp, Error> {
+    let binding = match s.binding.as_deref() {
+        None => None,
+        Some("redirect") => Some(Binding::Redirect),
+        Some("post") => Some(Binding::Post),
+        Some(_) => return Err(invalid("saml.binding", "must be redirect or post")),
+    };
+    let xml = match (s.metadata_xml, &s.metadata_url) {
+        (Some(xml), None) => xml,
+        (None, Some(url)) => crate::saml::fetch::metadata(gw, url)
+            .await
+            .map_err(|why| invalid("saml.metadata_url", &why))?,
+        _ => {
+            return Err(invalid(
+                "saml.metadata_xml",
+                "or saml.metadata_url: give the IdP's metadata as one of them",
+            ))
+        }
+    };
+    crate::saml::upstream::idp_settings(&xml, binding, s.signed_requests, s.metadata_url)
+}
+
+/// The IdP `input` describes, its secret sealed for the instance (a SAML IdP's metadata read).
+async fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
     let seal = |secret: &str| gw.bus.seal_idp_secret(instance, secret);
-    let kind = match (input.kind.as_str(), input.oidc, input.oauth, input.ldap) {
-        ("oidc", Some(o), None, None) => IdpKind::Oidc(OidcIdp {
+    let settings = (input.oidc, input.oauth, input.ldap, input.saml);
+    let kind = match (input.kind.as_str(), settings) {
+        ("oidc", (Some(o), None, None, None)) => IdpKind::Oidc(OidcIdp {
             issuer: o.issuer,
             client_id: o.client_id,
             sealed_secret: seal(&o.client_secret)?,
             scopes: o.scopes,
         }),
-        ("oauth", None, Some(o), None) => IdpKind::Oauth(OAuthIdp {
+        ("oauth", (None, Some(o), None, None)) => IdpKind::Oauth(OAuthIdp {
             authorization_endpoint: o.authorization_endpoint,
             token_endpoint: o.token_endpoint,
             userinfo_endpoint: o.userinfo_endpoint,
@@ -139,7 +176,7 @@ fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
             scopes: o.scopes,
             id_attribute: o.id_attribute.unwrap_or_else(|| "sub".into()),
         }),
-        ("ldap", None, None, Some(l)) => IdpKind::Ldap(Box::new(LdapIdp {
+        ("ldap", (None, None, Some(l), None)) => IdpKind::Ldap(Box::new(LdapIdp {
             servers: l.servers,
             start_tls: l.start_tls,
             root_ca: l.root_ca,
@@ -150,13 +187,14 @@ fn idp_of(gw: &Gateway, instance: &str, input: IdpInput) -> Result<Idp, Error> {
             attributes: attributes(l.attributes),
             timeout_s: l.timeout_s.unwrap_or(LDAP_TIMEOUT_S),
         })),
-        ("oidc" | "oauth" | "ldap", ..) => {
+        ("saml", (None, None, None, Some(s))) => IdpKind::Saml(Box::new(saml(gw, s).await?)),
+        ("oidc" | "oauth" | "ldap" | "saml", _) => {
             return Err(invalid(
                 "type",
-                "needs its own settings object (oidc, oauth or ldap) and no other",
+                "needs its own settings object (oidc, oauth, ldap or saml) and no other",
             ))
         }
-        _ => return Err(invalid("type", "must be oidc, oauth or ldap")),
+        _ => return Err(invalid("type", "must be oidc, oauth, ldap or saml")),
     };
     Ok(Idp {
         name: input.name,
@@ -206,7 +244,7 @@ pub async fn add(
 ) -> Result<WriteReply, Error> {
     write_check(gw, auth, owner, WRITE)?;
     let id = new_id();
-    let idp = idp_of(gw, &auth.instance, input)?;
+    let idp = idp_of(gw, &auth.instance, input).await?;
     let cmd = IdpCommand::Add {
         id: id.clone(),
         idp,
@@ -223,7 +261,7 @@ pub async fn change(
     input: IdpInput,
 ) -> Result<WriteReply, Error> {
     write_check(gw, auth, owner, WRITE)?;
-    let idp = idp_of(gw, &auth.instance, input)?;
+    let idp = idp_of(gw, &auth.instance, input).await?;
     let cmd = IdpCommand::Change { id: id.into(), idp };
     Ok(reply(None, write(gw, auth, owner, cmd).await?))
 }

@@ -14,9 +14,6 @@ use crate::views::saml_apps::{CreatedSamlAppView, SamlAppView};
 use crate::views::{ListParams, PageView, WriteReply};
 use crate::Gateway;
 
-/// The largest metadata document read from a URL.
-const MAX_METADATA: u64 = 256 * 1024;
-
 /// A SAML app as a client sends it.
 pub struct SamlAppSettings {
     pub name: String,
@@ -34,37 +31,14 @@ fn invalid(field: &str, why: impl Into<String>) -> Error {
     Error::new(Code::InvalidSamlConfig, why).with("field", field)
 }
 
-/// The metadata at `url`.
-async fn fetched(gw: &Gateway, url: &str) -> Result<String, Error> {
-    let checked = domain::app::web_uri(url, "metadata_url")
-        .map_err(|e| invalid("metadata_url", e.message))?;
-    let request = http::Request::get(&checked)
-        .body(Vec::new())
-        .map_err(|e| invalid("metadata_url", e.to_string()))?;
-    let answer = notify::web::send(
-        request,
-        MAX_METADATA,
-        gw.bus.allows_private_hosts(),
-        "SAML metadata",
-    )
-    .await
-    .map_err(|why| invalid("metadata_url", format!("the metadata was not read: {why}")))?;
-    if !answer.status().is_success() {
-        return Err(invalid(
-            "metadata_url",
-            format!("{checked} answered {}", answer.status()),
-        ));
-    }
-    String::from_utf8(answer.into_body())
-        .map_err(|_| invalid("metadata_url", "the metadata is not UTF-8"))
-}
-
 impl SamlAppSettings {
     /// The configuration the settings describe (the metadata read and parsed).
     async fn config(self, gw: &Gateway) -> Result<SamlConfig, Error> {
         let xml = match (self.metadata_xml, &self.metadata_url) {
             (Some(xml), None) => xml,
-            (None, Some(url)) => fetched(gw, url).await?,
+            (None, Some(url)) => crate::saml::fetch::metadata(gw, url)
+                .await
+                .map_err(|why| invalid("metadata_url", why))?,
             _ => {
                 return Err(invalid(
                     "metadata_xml",

@@ -6,7 +6,7 @@ use command::IdpOwner;
 use super::call::{list_params, required, Api};
 use super::pb;
 use crate::api::idps::{
-    self, IdpInput, LdapAttributesInput, LdapInput, OAuthInput, OidcInput, OptionsInput,
+    self, IdpInput, LdapAttributesInput, LdapInput, OAuthInput, OidcInput, OptionsInput, SamlInput,
 };
 use crate::auth::Authenticated;
 use crate::views::idps::{IdpLinkView, IdpView};
@@ -15,14 +15,14 @@ use crate::Gateway;
 impl From<IdpView> for pb::Idp {
     fn from(v: IdpView) -> Self {
         let o = v.options;
-        let config = match (v.oidc, v.oauth, v.ldap) {
+        let config = match (v.oidc, v.oauth, v.ldap, v.saml) {
             (Some(c), ..) => Some(pb::idp::Config::Oidc(pb::OidcIdp {
                 issuer: c.issuer,
                 client_id: c.client_id,
                 client_secret: String::new(),
                 scopes: c.scopes,
             })),
-            (None, Some(c), _) => Some(pb::idp::Config::Oauth(pb::OAuthIdp {
+            (None, Some(c), ..) => Some(pb::idp::Config::Oauth(pb::OAuthIdp {
                 authorization_endpoint: c.authorization_endpoint,
                 token_endpoint: c.token_endpoint,
                 userinfo_endpoint: c.userinfo_endpoint,
@@ -31,7 +31,7 @@ impl From<IdpView> for pb::Idp {
                 scopes: c.scopes,
                 id_attribute: Some(c.id_attribute),
             })),
-            (None, None, Some(l)) => {
+            (None, None, Some(l), _) => {
                 let a = l.attributes;
                 Some(pb::idp::Config::Ldap(pb::LdapIdp {
                     servers: l.servers,
@@ -52,7 +52,18 @@ impl From<IdpView> for pb::Idp {
                     timeout_s: l.timeout_s as u32,
                 }))
             }
-            (None, None, None) => None,
+            (None, None, None, Some(s)) => Some(pb::idp::Config::Saml(pb::SamlIdp {
+                metadata_xml: String::new(),
+                metadata_url: s.metadata_url.unwrap_or_default(),
+                binding: s.binding,
+                signed_requests: s.signed_requests,
+                entity_id: s.entity_id,
+                sso_url: s.sso_url,
+                certificates: s.certificates as u32,
+                sp_entity_id: s.sp_entity_id,
+                acs_url: s.acs_url,
+            })),
+            (None, None, None, None) => None,
         };
         pb::Idp {
             id: v.id,
@@ -96,7 +107,8 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
         linking_allowed: o.linking_allowed,
         creation_allowed: o.creation_allowed,
     });
-    let (kind, oidc, oauth, ldap) = match required(s.config, "config")? {
+    let named = |v: String| Some(v).filter(|v| !v.is_empty());
+    let (kind, oidc, oauth, ldap, saml) = match required(s.config, "config")? {
         pb::idp_settings::Config::Oidc(c) => (
             "oidc",
             Some(OidcInput {
@@ -105,6 +117,7 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
                 client_secret: c.client_secret,
                 scopes: c.scopes,
             }),
+            None,
             None,
             None,
         ),
@@ -121,10 +134,10 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
                 id_attribute: c.id_attribute,
             }),
             None,
+            None,
         ),
         pb::idp_settings::Config::Ldap(c) => {
             let a = c.attributes.unwrap_or_default();
-            let named = |v: String| Some(v).filter(|v| !v.is_empty());
             let ldap = LdapInput {
                 servers: c.servers,
                 start_tls: c.start_tls,
@@ -143,7 +156,16 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
                 },
                 timeout_s: Some(u64::from(c.timeout_s)).filter(|t| *t > 0),
             };
-            ("ldap", None, None, Some(ldap))
+            ("ldap", None, None, Some(ldap), None)
+        }
+        pb::idp_settings::Config::Saml(c) => {
+            let saml = SamlInput {
+                metadata_xml: named(c.metadata_xml),
+                metadata_url: named(c.metadata_url),
+                binding: named(c.binding),
+                signed_requests: c.signed_requests,
+            };
+            ("saml", None, None, None, Some(saml))
         }
     };
     Ok(IdpInput {
@@ -153,6 +175,7 @@ fn input(s: Option<pb::IdpSettings>) -> Result<IdpInput, domain::Error> {
         oidc,
         oauth,
         ldap,
+        saml,
     })
 }
 

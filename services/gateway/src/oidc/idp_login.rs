@@ -31,7 +31,7 @@ use crate::Gateway;
 /// Where a login page's IdP button leads (`?authRequest=...&idp=...`).
 pub const START: &str = "/ui/login/idp";
 /// The cookie that binds a login at an IdP to the browser that began it.
-const BROWSER_COOKIE: &str = "portcullis_idp";
+pub(crate) const BROWSER_COOKIE: &str = "portcullis_idp";
 /// How long a login at an IdP may take.
 const TTL_MS: i64 = 10 * 60_000;
 
@@ -41,14 +41,16 @@ pub struct IdpButton {
     pub href: String,
 }
 
-/// A login at an IdP on its way, sealed into the `state` the IdP sends back.
+/// A login at an IdP on its way, sealed into the `state` the IdP sends back (a SAML IdP's
+/// `RelayState`).
 #[derive(Serialize, Deserialize)]
-struct Underway {
-    auth_request: String,
-    idp_id: String,
+pub(super) struct Underway {
+    pub(super) auth_request: String,
+    pub(super) idp_id: String,
     /// The org whose IdP it is (none: the instance's).
-    org: Option<String>,
-    nonce: String,
+    pub(super) org: Option<String>,
+    /// The ID token's nonce; at a SAML IdP, the ID of the request its response must answer.
+    pub(super) nonce: String,
     verifier: String,
     /// The hash of the browser cookie's value (none for a login UI's intent).
     browser: String,
@@ -56,7 +58,17 @@ struct Underway {
     expires_at: i64,
     /// Set for a login UI's intent (the Sessions API): where the browser goes back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    intent: Option<IntentUrls>,
+    pub(super) intent: Option<IntentUrls>,
+}
+
+impl Underway {
+    /// Whose IdP the login is at.
+    pub(super) fn owner(&self) -> IdpOwner<'_> {
+        match &self.org {
+            Some(org) => IdpOwner::Org(org),
+            None => IdpOwner::Instance,
+        }
+    }
 }
 
 /// Where a login UI wants the browser back after an intent, and the org the login is for.
@@ -109,7 +121,7 @@ pub(super) async fn buttons(
         .map(|(id, _, idp)| {
             let path = match idp.kind {
                 IdpKind::Ldap(_) => super::ldap_login::PATH,
-                IdpKind::Oidc(_) | IdpKind::Oauth(_) => START,
+                IdpKind::Oidc(_) | IdpKind::Oauth(_) | IdpKind::Saml(_) => START,
             };
             IdpButton {
                 name: idp.name,
@@ -163,7 +175,10 @@ pub async fn start(
             .finish());
     }
     let (browser, browser_hash) = crypto::secrets::new_token();
-    let nonce = crypto::secrets::new_token().0;
+    let nonce = match idp.kind {
+        IdpKind::Saml(_) => crate::saml::upstream::new_request_id(),
+        _ => crypto::secrets::new_token().0,
+    };
     let verifier = crypto::secrets::new_token().0;
     let underway = Underway {
         auth_request: q.auth_request.clone(),
@@ -176,31 +191,40 @@ pub async fn start(
         intent: None,
     };
     let state = sealed(&gw, &instance, &underway)?;
-    let callback = format!("{}{CALLBACK_PATH}", issuer(&gw, &req)?);
+    let iss = issuer(&gw, &req)?;
+    let callback = format!("{iss}{CALLBACK_PATH}");
     let checks = (nonce.as_str(), verifier.as_str());
-    let url = match &idp.kind {
-        IdpKind::Oidc(oidc) => {
-            idp_client::authorization_url(&gw, oidc, &callback, state, checks).await
-        }
-        IdpKind::Oauth(oauth) => Ok(idp_client::oauth_authorization_url(
+    let way = match &idp.kind {
+        IdpKind::Oidc(oidc) => idp_client::authorization_url(&gw, oidc, &callback, state, checks)
+            .await
+            .map(|url| redirect(&url)),
+        IdpKind::Oauth(oauth) => Ok(redirect(&idp_client::oauth_authorization_url(
             oauth, &callback, &state, &verifier,
-        )),
+        ))),
+        IdpKind::Saml(saml) => {
+            let to = (instance.as_str(), iss.as_str(), underway.idp_id.as_str());
+            super::idp_saml::to_idp(&gw, &req, to, saml, &nonce, &state).await
+        }
         IdpKind::Ldap(_) => unreachable!("sent to the directory's form above"),
     };
-    let url = match url {
-        Ok(url) => url,
+    let mut response = match way {
+        Ok(response) => response,
         Err(e) => {
             tracing::warn!(instance, error = %e, "a login could not go to its identity provider");
             return Ok(error_page(&req, &look, Notice::IdpUnavailable));
         }
     };
-    let mut response = HttpResponse::Found()
-        .insert_header(("Location", url))
-        .insert_header(("Cache-Control", "no-store"))
-        .finish();
     // Lax: the IdP's redirect back is a top-level navigation, which takes it along.
     let _ = response.add_cookie(&cookie(&req, BROWSER_COOKIE, browser, START, SameSite::Lax));
     Ok(response)
+}
+
+/// The browser sent to `url`.
+pub(super) fn redirect(url: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", url))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish()
 }
 
 /// IdP `idp_id` with its owner, if a login for `request` may use it: an IdP of the app's org
@@ -231,7 +255,12 @@ pub struct CallbackQuery {
 
 /// The login an IdP's answer continues, if it is one of this instance's, not expired, and
 /// begun in this browser.
-fn underway(gw: &Gateway, req: &HttpRequest, instance: &str, state: &str) -> Option<Underway> {
+pub(super) fn underway(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    state: &str,
+) -> Option<Underway> {
     let sealed = URL_SAFE_NO_PAD.decode(state).ok()?;
     let plain = master(gw)
         .ok()?
@@ -245,43 +274,39 @@ fn underway(gw: &Gateway, req: &HttpRequest, instance: &str, state: &str) -> Opt
     (this_browser && u.expires_at > now_ms()).then_some(u)
 }
 
-/// What an IdP's answer comes to: the user it vouches for (linked, or made where allowed;
-/// new users go to the IdP's org, else to `org`), or the notice of why not.
-async fn vouched_user(
+/// What an OpenID Connect or OAuth IdP answered for login `u`: the IdP and the identity it
+/// vouches for, or the notice of why there is none.
+async fn identity(
     gw: &Gateway,
     req: &HttpRequest,
     instance: &str,
     u: &Underway,
     q: &CallbackQuery,
-    org: Option<String>,
-) -> Result<Vouched, Error> {
-    let owner = match &u.org {
-        Some(org) => IdpOwner::Org(org),
-        None => IdpOwner::Instance,
-    };
-    let (idps, _) = gw.bus.idps(instance, owner).await?;
-    let (Some(idp), Some(code), None) = (idps.get(&u.idp_id), &q.code, &q.error) else {
+) -> Result<Result<(Idp, ExternalUser), Notice>, Error> {
+    let (mut idps, _) = gw.bus.idps(instance, u.owner()).await?;
+    let (Some(idp), Some(code), None) = (idps.remove(&u.idp_id), &q.code, &q.error) else {
         // The IdP refused, or was removed meanwhile.
-        return Ok(Vouched::Refused(Notice::IdpFailed));
+        return Ok(Err(Notice::IdpFailed));
     };
-    let secret = gw.bus.open_idp_secret(instance, idp)?;
     let callback = format!("{}{CALLBACK_PATH}", issuer(gw, req)?);
     let checks = (u.nonce.as_str(), u.verifier.as_str());
     let identity = match &idp.kind {
         IdpKind::Oidc(oidc) => {
+            let secret = gw.bus.open_idp_secret(instance, &idp)?;
             idp_client::identity(gw, oidc, secret, &callback, code, checks).await
         }
         IdpKind::Oauth(oauth) => {
+            let secret = gw.bus.open_idp_secret(instance, &idp)?;
             idp_client::oauth_identity(gw, oauth, &secret, &callback, code, &u.verifier).await
         }
-        // A directory never answers here.
-        IdpKind::Ldap(_) => return Ok(Vouched::Refused(Notice::IdpFailed)),
+        // A directory and a SAML IdP never answer here.
+        IdpKind::Ldap(_) | IdpKind::Saml(_) => return Ok(Err(Notice::IdpFailed)),
     };
     let identity = match identity {
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(instance, idp = %u.idp_id, error = %e, "a login through an identity provider failed");
-            return Ok(Vouched::Refused(Notice::IdpFailed));
+            return Ok(Err(Notice::IdpFailed));
         }
     };
     let external = ExternalUser {
@@ -293,12 +318,28 @@ async fn vouched_user(
         family_name: identity.family_name,
         preferred_username: identity.preferred_username,
     };
+    Ok(Ok((idp, external)))
+}
+
+/// The user an IdP's identity comes to for login `u`: linked, or made where allowed (new
+/// users go to the IdP's org, else to `org`, the login's).
+async fn vouched(
+    gw: &Gateway,
+    instance: &str,
+    u: &Underway,
+    found: Result<(Idp, ExternalUser), Notice>,
+    org: Option<String>,
+) -> Result<Vouched, Error> {
+    let (idp, external) = match found {
+        Ok(found) => found,
+        Err(notice) => return Ok(Vouched::Refused(notice)),
+    };
     let org = u.org.clone().or(org);
     user_of(
         gw,
         instance,
         (&u.idp_id, u.org.clone(), org),
-        idp,
+        &idp,
         &external,
     )
     .await
@@ -353,23 +394,37 @@ pub async fn callback(
     let Some(u) = underway(&gw, &req, &instance, &q.state) else {
         return Ok(expired(&req));
     };
+    let found = identity(&gw, &req, &instance, &u, &q).await?;
+    answered(&gw, &req, &instance, &u, found).await
+}
+
+/// What an IdP answered for login `u` (the IdP and the identity it vouches for, or why
+/// not): the user logged in, an account to link, or the notice; for a login UI's intent, the
+/// browser back at the UI.
+pub(super) async fn answered(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    u: &Underway,
+    found: Result<(Idp, ExternalUser), Notice>,
+) -> OAuthResult<HttpResponse> {
     if let Some(urls) = u.intent.clone() {
-        return Ok(intent_answered(&gw, &req, &instance, &u, &q, urls).await?);
+        return Ok(intent_answered(gw, instance, u, found, urls).await?);
     }
-    let Ok(request) = gw.bus.auth_request(&instance, &u.auth_request) else {
-        return Ok(expired(&req));
+    let Ok(request) = gw.bus.auth_request(instance, &u.auth_request) else {
+        return Ok(expired(req));
     };
-    let look = look_of(&gw, &instance, &request.params.project_id).await;
-    let app_org = org_of_login(&gw, &instance, &request).await;
-    let login = (instance.as_str(), u.auth_request.as_str(), &request);
-    match vouched_user(&gw, &req, &instance, &u, &q, app_org).await? {
+    let look = look_of(gw, instance, &request.params.project_id).await;
+    let app_org = org_of_login(gw, instance, &request).await;
+    let login = (instance, u.auth_request.as_str(), &request);
+    match vouched(gw, instance, u, found, app_org).await? {
         Vouched::User(user_id) => {
-            logged_in_by_idp(&gw, &req, login, (&u.idp_id, &user_id), false).await
+            logged_in_by_idp(gw, req, login, (&u.idp_id, &user_id), false).await
         }
         Vouched::Confirm(unclaimed) => {
-            super::idp_link::link_page(&gw, &req, login, *unclaimed, None).await
+            super::idp_link::link_page(gw, req, login, *unclaimed, None).await
         }
-        Vouched::Refused(notice) => Ok(error_page(&req, &look, notice)),
+        Vouched::Refused(notice) => Ok(error_page(req, &look, notice)),
     }
 }
 
@@ -409,10 +464,9 @@ pub(super) async fn logged_in_by_idp(
 /// (`?error=`, the reason's code).
 async fn intent_answered(
     gw: &Gateway,
-    req: &HttpRequest,
     instance: &str,
     u: &Underway,
-    q: &CallbackQuery,
+    found: Result<(Idp, ExternalUser), Notice>,
     urls: IntentUrls,
 ) -> Result<HttpResponse, Error> {
     let back = |url: &str, params: &[(&str, &str)]| {
@@ -428,7 +482,7 @@ async fn intent_answered(
         };
         back(&urls.failure_url, &[("error", reason.as_str())])
     };
-    let user_id = match vouched_user(gw, req, instance, u, q, Some(urls.org.clone())).await? {
+    let user_id = match vouched(gw, instance, u, found, Some(urls.org.clone())).await? {
         Vouched::User(user_id) => user_id,
         // A login UI of one's own links accounts its own way (the user logs in, then links).
         Vouched::Confirm(_) => return Ok(failed(Notice::IdpNoUser)),
@@ -468,7 +522,10 @@ pub async fn start_intent(
         )
         .with("idp_id", idp_id));
     }
-    let nonce = crypto::secrets::new_token().0;
+    let nonce = match idp.kind {
+        IdpKind::Saml(_) => crate::saml::upstream::new_request_id(),
+        _ => crypto::secrets::new_token().0,
+    };
     let verifier = crypto::secrets::new_token().0;
     let underway = Underway {
         auth_request: String::new(),
@@ -490,12 +547,13 @@ pub async fn start_intent(
         IdpKind::Oauth(oauth) => Ok(idp_client::oauth_authorization_url(
             oauth, &callback, &state, &verifier,
         )),
+        IdpKind::Saml(_) => Ok(super::idp_saml::intent_url(issuer, &state)),
         IdpKind::Ldap(_) => unreachable!("refused above"),
     }
 }
 
 /// A login underway, sealed for the instance (the `state` the IdP sends back).
-fn sealed(gw: &Gateway, instance: &str, u: &Underway) -> Result<String, Error> {
+pub(super) fn sealed(gw: &Gateway, instance: &str, u: &Underway) -> Result<String, Error> {
     let plain = serde_json::to_vec(u).map_err(|e| Error::internal(e.to_string()))?;
     let sealed = master(gw)?.seal_for(Purpose::IdpLoginState, instance, &plain);
     Ok(URL_SAFE_NO_PAD.encode(sealed))

@@ -22,6 +22,7 @@ mod grants;
 pub(crate) mod idp_client;
 mod idp_link;
 pub(crate) mod idp_login;
+mod idp_saml;
 mod introspect;
 pub mod jwt;
 pub mod keyring;
@@ -105,6 +106,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         crate::views::idps::CALLBACK_PATH,
         web::get().to(idp_login::callback),
     )
+    .route(crate::saml::upstream::ACS, web::post().to(idp_saml::acs))
+    .route(idp_saml::GO, web::get().to(idp_saml::go))
     .route(
         form_post::SEALED_PAGE,
         web::get().to(form_post::sealed_page),

@@ -1,5 +1,6 @@
 //! External identity providers of the instance (`/v1/instance/idps`) and of an org
-//! (`/v1/orgs/{org_id}/idps`): a generic OpenID Connect provider or a generic OAuth 2 one.
+//! (`/v1/orgs/{org_id}/idps`): a generic OpenID Connect provider, a generic OAuth 2 one, an
+//! LDAP directory or a SAML 2.0 IdP.
 //! The client secret is write-only; each answer names the callback URL to register at the IdP.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::idps::{
-    self, IdpInput, LdapAttributesInput, LdapInput, OAuthInput, OidcInput, OptionsInput,
+    self, IdpInput, LdapAttributesInput, LdapInput, OAuthInput, OidcInput, OptionsInput, SamlInput,
 };
 use crate::auth::Authenticated;
 use crate::body::Body;
@@ -134,12 +135,27 @@ struct LdapBody {
     timeout_s: Option<u64>,
 }
 
+/// A SAML 2.0 identity provider, by its metadata: `metadata_xml` or `metadata_url` (read
+/// now, through the limits of calls to administrators' endpoints).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SamlBody {
+    metadata_xml: Option<String>,
+    metadata_url: Option<String>,
+    /// How requests go to the IdP: `redirect` or `post`. Default: what its metadata offers,
+    /// HTTP-Redirect first.
+    binding: Option<String>,
+    /// Sign the requests with the instance's SAML key (listed in the SP metadata).
+    #[serde(default)]
+    signed_requests: bool,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IdpBody {
     /// What the login's button says.
     name: String,
-    /// `oidc`, `oauth` or `ldap`, with the object of that name.
+    /// `oidc`, `oauth`, `ldap` or `saml`, with the object of that name.
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
@@ -150,6 +166,8 @@ struct IdpBody {
     oauth: Option<OAuthBody>,
     #[serde(default)]
     ldap: Option<LdapBody>,
+    #[serde(default)]
+    saml: Option<SamlBody>,
 }
 
 impl From<IdpBody> for IdpInput {
@@ -199,6 +217,12 @@ impl From<IdpBody> for IdpInput {
                     },
                     timeout_s: l.timeout_s,
                 }
+            }),
+            saml: b.saml.map(|s| SamlInput {
+                metadata_xml: s.metadata_xml,
+                metadata_url: s.metadata_url,
+                binding: s.binding,
+                signed_requests: s.signed_requests,
             }),
         }
     }

@@ -10,14 +10,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use domain::saml::Binding;
 use domain::Error;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::sign::Signer;
 use serde::Deserialize;
 
-use super::authn_request::{self, Received, RSA_SHA256};
+use super::authn_request::{self, Received};
 use super::keys::signing_key;
+use super::redirect_binding;
 use super::response::{idp_entity_id, post_to, REQUESTER, SUCCESS};
 use super::xml::{instant, new_id, plain_xml, refused, sign, signature_template};
 use crate::auth::instance_of;
@@ -76,7 +73,9 @@ pub async fn post(gw: web::Data<Gateway>, req: HttpRequest, body: web::Bytes) ->
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let instance = instance_of(&gw, &req).await?;
     let here = format!("{}{}", issuer(&gw, &req)?, super::SLO);
-    if let Some(page) = super::same_site::post_again(&gw, &req, &instance, &here, &form).await {
+    let cookie = crate::oidc::login::SESSION_COOKIE;
+    let again = super::same_site::post_again(&gw, &req, (&instance, &here), &form, cookie);
+    if let Some(page) = again.await {
         return Ok(page);
     }
     let received = authn_request::from_post(&form, "SAMLRequest");
@@ -174,11 +173,11 @@ async fn slo(gw: &Gateway, req: &HttpRequest, received: Result<Received, Error>)
     let relay = received.relay_state.clone();
     let response = match back.binding {
         Binding::Redirect => {
-            let url = signed_redirect(
+            let url = redirect_binding::url(
                 &back.location,
-                &xml("")?,
+                ("SAMLResponse", &xml("")?),
                 relay.as_deref(),
-                &key.private_der,
+                Some(&key.private_der),
             )?;
             HttpResponse::Found()
                 .insert_header(("Location", url))
@@ -209,36 +208,4 @@ fn forgotten(response: HttpResponse, ended: usize) -> HttpResponse {
         0 => response,
         _ => forget_session(response),
     }
-}
-
-/// `location` with the message deflated in its query and the query signed (SAML bindings
-/// 3.4.4.1: `SAMLResponse`, `RelayState`, `SigAlg`, as sent).
-fn signed_redirect(
-    location: &str,
-    xml: &str,
-    relay_state: Option<&str>,
-    private_der: &[u8],
-) -> Result<String, Error> {
-    use std::io::Write;
-    let failed =
-        |e: &dyn std::fmt::Display| Error::internal(format!("cannot sign a logout response: {e}"));
-    let mut deflater =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    deflater.write_all(xml.as_bytes()).map_err(|e| failed(&e))?;
-    let deflated = deflater.finish().map_err(|e| failed(&e))?;
-    let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-    let mut query = format!("SAMLResponse={}", enc(&STANDARD.encode(deflated)));
-    if let Some(r) = relay_state {
-        query.push_str(&format!("&RelayState={}", enc(r)));
-    }
-    query.push_str(&format!("&SigAlg={}", enc(RSA_SHA256)));
-    let key = Rsa::private_key_from_der(private_der)
-        .and_then(PKey::from_rsa)
-        .map_err(|e| failed(&e))?;
-    let signature = Signer::new(MessageDigest::sha256(), &key)
-        .and_then(|mut s| s.sign_oneshot_to_vec(query.as_bytes()))
-        .map_err(|e| failed(&e))?;
-    query.push_str(&format!("&Signature={}", enc(&STANDARD.encode(signature))));
-    let join = if location.contains('?') { '&' } else { '?' };
-    Ok(format!("{location}{join}{query}"))
 }

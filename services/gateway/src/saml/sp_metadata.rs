@@ -19,14 +19,7 @@ pub fn config_of(
     metadata_url: Option<String>,
     encrypt: bool,
 ) -> Result<SamlConfig, Error> {
-    super::xml::plain_xml(xml).map_err(|e| invalid(e.message))?;
-    let entity: EntityDescriptor = xml
-        .parse()
-        .map_err(|e| invalid(format!("the metadata is not a SAML EntityDescriptor: {e}")))?;
-    let entity_id = entity
-        .entity_id
-        .clone()
-        .ok_or_else(|| invalid("the metadata has no entityID"))?;
+    let (entity_id, entity) = entity(xml).map_err(invalid)?;
     let sp = entity
         .sp_sso_descriptors
         .and_then(|d| d.into_iter().next())
@@ -86,6 +79,20 @@ pub fn config_of(
         encrypt_to,
         metadata_url,
     })
+}
+
+/// A metadata document (no DTD, no processing instructions, bounded) read: its entity id and
+/// its descriptor; or why it is not one.
+pub fn entity(xml: &str) -> Result<(String, EntityDescriptor), String> {
+    super::xml::plain_xml(xml).map_err(|e| e.message)?;
+    let entity: EntityDescriptor = xml
+        .parse()
+        .map_err(|e| format!("the metadata is not a SAML EntityDescriptor: {e}"))?;
+    let entity_id = entity
+        .entity_id
+        .clone()
+        .ok_or("the metadata has no entityID")?;
+    Ok((entity_id, entity))
 }
 
 /// The certificates (base64 DER) of the keys for `key_use` ("signing" or "encryption"): the

@@ -47,7 +47,9 @@ pub async fn post(gw: web::Data<Gateway>, req: HttpRequest, body: web::Bytes) ->
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let instance = instance_of(&gw, &req).await?;
     let here = format!("{}{}", issuer(&gw, &req)?, super::SSO);
-    if let Some(page) = super::same_site::post_again(&gw, &req, &instance, &here, &form).await {
+    let cookie = crate::oidc::login::SESSION_COOKIE;
+    let again = super::same_site::post_again(&gw, &req, (&instance, &here), &form, cookie);
+    if let Some(page) = again.await {
         return Ok(page);
     }
     let received = authn_request::from_post(&form, "SAMLRequest");

@@ -2,6 +2,7 @@
 //! callback to register at the IdP.
 
 use domain::idp::{AutoLink, Idp, IdpKind};
+use domain::saml::Binding;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,13 +65,35 @@ pub struct LdapIdpView {
     pub timeout_s: u64,
 }
 
+/// A SAML identity provider (from its metadata), and the service provider Portcullis is to
+/// it: register `sp_metadata_url` at the IdP (or its entity id and ACS).
+#[derive(Serialize, ToSchema)]
+#[schema(as = SamlIdp)]
+pub struct SamlIdpView {
+    /// The IdP's entity id.
+    pub entity_id: String,
+    /// Its single sign-on service, and the binding requests go there by (`redirect`, `post`).
+    pub sso_url: String,
+    pub binding: String,
+    /// Whether Portcullis signs its requests (with the instance's SAML key).
+    pub signed_requests: bool,
+    /// How many signing certificates the IdP's metadata has.
+    pub certificates: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
+    /// Portcullis's entity id as the IdP's service provider (its metadata is there too).
+    pub sp_entity_id: String,
+    /// Where the IdP posts its responses.
+    pub acs_url: String,
+}
+
 /// An external identity provider (its client secret is never shown).
 #[derive(Serialize, ToSchema)]
 #[schema(as = Idp)]
 pub struct IdpView {
     pub id: String,
     pub name: String,
-    /// `oidc`, `oauth` or `ldap`.
+    /// `oidc`, `oauth`, `ldap` or `saml`.
     #[serde(rename = "type")]
     pub kind: String,
     pub options: IdpOptionsView,
@@ -80,7 +103,9 @@ pub struct IdpView {
     pub oauth: Option<OAuthIdpView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ldap: Option<LdapIdpView>,
-    /// Register this at the IdP as the redirect URI (not used by LDAP directories).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlIdpView>,
+    /// Register this at the IdP as the redirect URI (OpenID Connect and OAuth IdPs).
     pub callback_url: String,
 }
 
@@ -88,7 +113,7 @@ impl IdpView {
     /// The view of IdP `id`, its callback at the instance URL `issuer`.
     pub fn of(id: &str, idp: &Idp, issuer: &str) -> IdpView {
         let o = &idp.options;
-        let (mut oidc, mut oauth, mut ldap) = (None, None, None);
+        let (mut oidc, mut oauth, mut ldap, mut saml) = (None, None, None, None);
         match &idp.kind {
             IdpKind::Oidc(c) => {
                 oidc = Some(OidcIdpView {
@@ -127,6 +152,22 @@ impl IdpView {
                     timeout_s: l.timeout_s,
                 })
             }
+            IdpKind::Saml(c) => {
+                saml = Some(SamlIdpView {
+                    entity_id: c.entity_id.clone(),
+                    sso_url: c.sso_url.clone(),
+                    binding: match c.binding {
+                        Binding::Redirect => "redirect",
+                        Binding::Post => "post",
+                    }
+                    .into(),
+                    signed_requests: c.signed_requests,
+                    certificates: c.certificates.len(),
+                    metadata_url: c.metadata_url.clone(),
+                    sp_entity_id: crate::saml::upstream::sp_entity_id(issuer, id),
+                    acs_url: format!("{issuer}{}", crate::saml::upstream::ACS),
+                })
+            }
         }
         IdpView {
             id: id.into(),
@@ -147,6 +188,7 @@ impl IdpView {
             oidc,
             oauth,
             ldap,
+            saml,
             callback_url: format!("{issuer}{CALLBACK_PATH}"),
         }
     }

@@ -23,7 +23,6 @@ import html
 import json
 import os
 import re
-import subprocess
 import sys
 
 import requests
@@ -31,6 +30,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from tenant_host import issuer
+from test_keys import key_pair
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -41,13 +41,7 @@ sign = os.environ.get("SIGN") == "1"
 binding = BINDING_HTTP_POST if os.environ.get("BINDING") == "post" else BINDING_HTTP_REDIRECT
 slo_binding = (BINDING_HTTP_POST if os.environ.get("SLO_BINDING") == "post"
                else BINDING_HTTP_REDIRECT)
-key_dir = os.environ["KEY_DIR"]
-key_file, cert_file = os.path.join(key_dir, "sp.key"), os.path.join(key_dir, "sp.crt")
-if not os.path.exists(cert_file):
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-         "-subj", "/CN=saml-sp", "-keyout", key_file, "-out", cert_file],
-        check=True, capture_output=True)
+key_file, cert_file = key_pair(os.environ["KEY_DIR"], "sp")
 
 command = sys.argv[1]
 metadata = []

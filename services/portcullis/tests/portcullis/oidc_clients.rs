@@ -119,6 +119,13 @@ fn user_named(admin: &Client, username: &str) -> Value {
 }
 
 pub(super) fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let stdout = output(program, args, env);
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// What a client printed (it must succeed).
+pub(super) fn output(program: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(program)
         .args(args)
         .envs(env.iter().copied())
@@ -129,14 +136,13 @@ pub(super) fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
                 "cannot run {program} ({e}): run `bash scripts/test`, which installs the clients"
             )
         });
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
         "{program} {args:?} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    stdout
 }
 
 #[test]

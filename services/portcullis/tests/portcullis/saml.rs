@@ -11,7 +11,7 @@ use testkit::{server, Tenant};
 use super::actions::call_hook;
 use super::default_org;
 use super::http_sink::HttpSink;
-use super::oidc_clients::{run, venv_python};
+use super::oidc_clients::{output, run, venv_python};
 use super::oidc_support::{enc, human, issuer, send, Answer, UserAgent};
 use super::second_factors::{submit_code, totp, with_totp};
 
@@ -78,18 +78,9 @@ impl Sp {
 
     /// The SP's metadata, as pysaml2 makes it.
     fn metadata(&self, t: &Tenant) -> String {
-        let out = std::process::Command::new(venv_python())
-            .args(["saml_sp.py", "metadata"])
-            .envs(self.env(t))
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"))
-            .output()
-            .expect("python runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let env = self.env(t);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        output(&venv_python(), &["saml_sp.py", "metadata"], &env)
     }
 }
 
@@ -360,7 +351,7 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
 /// Posts `form` to `action` as an SP's page does (from its own site, so without the
 /// browser's cookies), then the form of the page Portcullis answers with, which posts the
 /// same fields again from Portcullis's site: the answer to that.
-fn post_as_sp(ua: &mut UserAgent, action: &str, form: &[(&str, &str)]) -> Answer {
+pub(super) fn post_as_sp(ua: &mut UserAgent, action: &str, form: &[(&str, &str)]) -> Answer {
     let first = ua.post_from_another_site(action, form);
     assert_eq!(first.status, 200, "posted again: {}", first.body);
     assert!(

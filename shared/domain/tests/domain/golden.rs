@@ -130,6 +130,21 @@ fn ldap_idp() -> domain::idp::Idp {
     }
 }
 
+fn saml_idp() -> domain::idp::Idp {
+    domain::idp::Idp {
+        name: s("Acme SAML"),
+        kind: domain::idp::IdpKind::Saml(Box::new(domain::idp::SamlIdp {
+            entity_id: s("https://sso.acme.example/saml/metadata"),
+            sso_url: s("https://sso.acme.example/saml/sso"),
+            binding: Binding::Redirect,
+            certificates: vec![s("MIIB")],
+            signed_requests: true,
+            metadata_url: Some(s("https://sso.acme.example/saml/metadata")),
+        })),
+        options: Default::default(),
+    }
+}
+
 fn grant() -> Grant {
     Grant {
         user_id: s("u1"),
@@ -833,6 +848,10 @@ pub(crate) fn nested_shapes() -> Vec<DomainEvent> {
         DomainEvent::Org(OE::IdpAdded {
             id: s("idp3"),
             idp: ldap_idp(),
+        }),
+        DomainEvent::Org(OE::IdpAdded {
+            id: s("idp4"),
+            idp: saml_idp(),
         }),
         DomainEvent::User(E::HumanAdded {
             org_id: s("o1"),

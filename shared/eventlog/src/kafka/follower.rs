@@ -157,7 +157,12 @@ impl Follower {
                     self.at_end.insert(p);
                     continue;
                 }
-                Ok(Err(e)) => return Err(LogError::Unavailable(format!("kafka: reading: {e}"))),
+                // What was read already goes out first (the consumer is past it); the error
+                // comes again on the next call if it lasts.
+                Ok(Err(e)) if out.is_empty() => {
+                    return Err(LogError::Unavailable(format!("kafka: reading: {e}")))
+                }
+                Ok(Err(_)) => break,
                 Ok(Ok(m)) => m,
             };
             // After the first record, take only what is already there.
