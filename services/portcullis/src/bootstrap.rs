@@ -34,11 +34,14 @@ pub const DEFAULT_DOMAINS: [&str; 2] = ["localhost", "127.0.0.1"];
 /// What the first start made, for the log line.
 pub struct Setup {
     pub instance_id: String,
-    /// Where the setup's events are in the log (a read model has the setup once there).
+    /// Where the setup's events are in the log (a read model has the setup once there): a
+    /// cluster's gateways wait for it.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub positions: eventlog::position::Positions,
 }
 
-/// Where the first start's ids come from.
+/// Where the first start's ids come from (`Derived` only in a cluster).
+#[cfg_attr(not(feature = "cluster"), allow(dead_code))]
 pub enum Ids<'a> {
     /// New ids: one process makes the setup in one atomic append.
     Fresh,
@@ -94,6 +97,7 @@ fn marker_id() -> String {
 
 /// Whether a first start has completed (a cluster's gateways ask this; the embedded start
 /// asks whether the log is empty).
+#[cfg(feature = "cluster")]
 pub async fn done(bus: &CommandBus) -> Result<bool, String> {
     let key = AggregateKey {
         instance: String::new(),

@@ -17,6 +17,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What a binary built without the `cluster` feature answers where a cluster is asked for.
+pub const WITHOUT_CLUSTER: &str = "this portcullis was built without the cluster (roles gateway, command and projector, Kafka, CQL): build it with the default features (`cargo build --release -p portcullis`)";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Runs Portcullis. With the default role `all`, everything runs in this process on
@@ -112,7 +115,7 @@ pub struct MigrateOptions {
         env = "PORTCULLIS_CQL_REPLICATION",
         default_value = "datacenter1:3"
     )]
-    pub cql_replication: readmodel::cql::Replication,
+    pub cql_replication: readmodel::cql_settings::Replication,
 }
 
 /// Where a cluster keeps its read models: on ScyllaDB (or Cassandra), shared by every gateway
@@ -125,7 +128,7 @@ pub struct CqlArgs {
     pub cql_nodes: Vec<String>,
     /// The keyspace of the read models.
     #[arg(long, env = "PORTCULLIS_CQL_KEYSPACE", default_value = "portcullis",
-        value_parser = readmodel::cql::keyspace_name)]
+        value_parser = readmodel::cql_settings::keyspace_name)]
     pub cql_keyspace: String,
     /// The datacenter whose replicas this node reads and writes first (its region's); the
     /// others when it fails.

@@ -4,11 +4,10 @@
 //! away: read by any tool, or brought back with `portcullis import`.
 
 use std::io::Write;
-use std::time::Duration;
 
 use domain::DomainEvent;
-use eventlog::kafka::follower::Follower;
-use eventlog::kafka::topics;
+#[cfg(feature = "cluster")]
+use eventlog::kafka::{follower::Follower, topics};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions, StoredEvent};
 
 use crate::config::ExportOptions;
@@ -48,11 +47,17 @@ const PROGRESS_EVERY: u64 = 50_000;
 /// Where the events come from: a data directory's log, or a cluster's.
 enum Source {
     Embedded(SqliteLog),
+    #[cfg(feature = "cluster")]
     Cluster(Box<Follower>),
 }
 
 impl Source {
     fn open(opts: &ExportOptions) -> Result<Source, String> {
+        #[cfg(not(feature = "cluster"))]
+        if opts.kafka_brokers.is_some() {
+            return Err(crate::config::WITHOUT_CLUSTER.into());
+        }
+        #[cfg(feature = "cluster")]
         if let Some(brokers) = &opts.kafka_brokers {
             let partitions =
                 topics::partitions(brokers).map_err(|e| format!("{e} (brokers {brokers})"))?;
@@ -73,14 +78,24 @@ impl Source {
             .map_err(|e| format!("cannot open the event log {}: {e}", path.display()))
     }
 
+    fn close(&self) {
+        match self {
+            Source::Embedded(log) => log.close(),
+            #[cfg(feature = "cluster")]
+            Source::Cluster(_) => {}
+        }
+    }
+
     /// The next events in log order (each partition's, for a cluster); none at the end.
     async fn next(&mut self, after: u64) -> std::io::Result<Vec<StoredEvent>> {
         let read = match self {
             Source::Embedded(log) => log.read_all(after, PAGE).await,
+            #[cfg(feature = "cluster")]
             Source::Cluster(follower) => {
                 let mut idle = 0;
                 loop {
-                    let batch = follower.next_batch(Duration::from_millis(500), PAGE).await;
+                    let wait = std::time::Duration::from_millis(500);
+                    let batch = follower.next_batch(wait, PAGE).await;
                     if !matches!(&batch, Ok(b) if b.is_empty()) || follower.at_end() {
                         break batch;
                     }
@@ -122,9 +137,7 @@ pub fn run(opts: &ExportOptions) -> Result<(), String> {
             out.flush().map(|()| n)
         }),
     };
-    if let Source::Embedded(log) = &log {
-        log.close();
-    }
+    log.close();
     let n = written.map_err(|e| format!("the export failed: {e}"))?;
     tracing::info!(events = n, "exported");
     Ok(())

@@ -2,6 +2,7 @@
 //! server in-process (`testing/testkit`).
 
 mod bootstrap;
+#[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod config;
 pub mod config_file;
@@ -11,6 +12,7 @@ pub mod import;
 pub mod import_users;
 pub mod logging;
 mod master_key;
+#[cfg(feature = "cluster")]
 pub mod migrate;
 mod outbox;
 mod private_file;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portcullis::{config, config_file, export, import, import_users, logging, migrate, server};
+use portcullis::{config, config_file, export, import, import_users, logging, server};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     let cli = config::Cli::parse();
     match cli.command {
         config::Command::Start(opts) => run(opts.role.name(), || server::start(*opts)),
-        config::Command::Migrate(opts) => run("migrate", || migrate::run(&opts)),
+        #[cfg(feature = "cluster")]
+        config::Command::Migrate(opts) => run("migrate", || portcullis::migrate::run(&opts)),
+        #[cfg(not(feature = "cluster"))]
+        config::Command::Migrate(_) => run("migrate", || Err(config::WITHOUT_CLUSTER.into())),
         config::Command::Export(opts) => run("export", || export::run(&opts)),
         config::Command::Import(opts) => run("import", || import::run(&opts)),
         config::Command::ImportUsers(opts) => run("import-users", || import_users::run(&opts)),

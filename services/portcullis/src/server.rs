@@ -92,7 +92,10 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
     let role_map = role_map(opts)?;
     opts.password_params().validate().map_err(|e| e.message)?;
     if opts.role != Role::All {
+        #[cfg(feature = "cluster")]
         return crate::cluster::launch(opts, role_map).await;
+        #[cfg(not(feature = "cluster"))]
+        return Err(crate::config::WITHOUT_CLUSTER.into());
     }
     let metrics = telemetry::Metrics::new();
     let (log, model) = open_storage(opts, metrics.clone())?;

@@ -69,6 +69,7 @@ impl Projector {
 /// consumer reconnects by itself, and nothing read is dropped. Start the follower at the read
 /// model's checkpoints (`Projection::checkpoints`, with `Projection::version_of` for the
 /// versions).
+#[cfg(feature = "cluster")]
 pub async fn follow(
     mut follower: eventlog::kafka::follower::Follower,
     model: Arc<dyn ReadModel>,
@@ -101,10 +102,11 @@ pub async fn follow(
 
 /// Applies a followed batch, trying again while the read model is unreachable: the follower
 /// has moved past the batch, so it must not be dropped, and applying it again is safe.
+#[cfg(feature = "cluster")]
 async fn apply_until_done(
     model: &Arc<dyn ReadModel>,
     batch: Arc<Vec<eventlog::StoredEvent>>,
-    resumes: Arc<Vec<(i32, eventlog::kafka::Resume)>>,
+    resumes: Arc<Vec<(i32, eventlog::follow::Resume)>>,
 ) -> Result<(), Error> {
     let mut wait = std::time::Duration::from_millis(100);
     loop {

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "testing")]
 pub mod contract;
+pub mod follow;
+#[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod position;
 mod sqlite;

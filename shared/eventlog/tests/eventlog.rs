@@ -2,12 +2,15 @@
 //! Kafka adapter's tests are in `eventlog/kafka.rs`, the rules of its readers in
 //! `eventlog/reader.rs`.
 
+#[cfg(feature = "kafka")]
 #[path = "eventlog/cluster.rs"]
 mod cluster;
+#[cfg(feature = "kafka")]
 #[path = "eventlog/kafka.rs"]
 mod kafka;
 #[path = "eventlog/position.rs"]
 mod position;
+#[cfg(feature = "kafka")]
 #[path = "eventlog/reader.rs"]
 mod reader;
 

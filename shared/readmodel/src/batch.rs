@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use domain::{DomainEvent, Error};
-use eventlog::kafka::follower::Checkpoint;
-use eventlog::kafka::Resume;
+use eventlog::follow::{Checkpoint, Resume};
 use eventlog::position::untag;
 use eventlog::{StoredEvent, StreamId};
 use rusqlite::{params, OptionalExtension};

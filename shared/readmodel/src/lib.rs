@@ -5,7 +5,9 @@
 
 mod audit;
 mod batch;
+#[cfg(feature = "cql")]
 pub mod cql;
+pub mod cql_settings;
 mod directory;
 mod keys_projection;
 mod model;
@@ -19,6 +21,7 @@ mod store;
 mod user_projection;
 
 pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
+#[cfg(feature = "cql")]
 pub use cql::{CqlOptions, CqlReadModel};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};
 pub use keys_projection::KeyRow;

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use authz::{Memberships, ReadScope, RoleMap};
 use domain::Error;
-use eventlog::kafka::follower::Checkpoint;
-use eventlog::kafka::Resume;
+use eventlog::follow::{Checkpoint, Resume};
 use eventlog::{StoredEvent, StreamId};
 
 use crate::{

@@ -64,6 +64,7 @@ impl Progress {
 
     /// Takes what another process's projector recorded (a shared read model): positions only
     /// move forward, and a changed generation is a new one here too.
+    #[cfg(feature = "cql")]
     pub(crate) fn observe(
         &self,
         applied: Applied,

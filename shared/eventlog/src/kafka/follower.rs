@@ -16,6 +16,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 use super::reader::{PartitionReader, Resume};
 use super::record::{readable, Record};
+pub use crate::follow::Checkpoint;
 use crate::position::tag;
 use crate::types::*;
 
@@ -33,14 +34,6 @@ pub struct Follower {
     /// The partitions read to their end and nothing since (for a follower [`Follower::to_end`]).
     at_end: std::collections::HashSet<i32>,
     partitions: u32,
-}
-
-/// Where a follower starts a partition: the position applied there (within the partition),
-/// and where its reader resumes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub applied: u64,
-    pub resume: Resume,
 }
 
 impl Follower {

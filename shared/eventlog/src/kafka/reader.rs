@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::record::Record;
+pub use crate::follow::Resume;
 use crate::types::{NewEvent, StoredEvent, StreamId};
 
 /// A counted event, with the owners its stream's first append stated.
@@ -33,15 +34,6 @@ pub struct PartitionReader {
     next: i64,
     /// Events dropped: of a superseded epoch, or out of their stream's sequence.
     pub dropped: u64,
-}
-
-/// Where a reader can start again without its history: the first offset to read (the earliest
-/// event not yet confirmed, else the offset after the last record) and the latest confirmed
-/// epoch. Stored with what was applied, it makes a restart read only the partition's tail.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Resume {
-    pub offset: i64,
-    pub epoch: Option<i64>,
 }
 
 impl PartitionReader {

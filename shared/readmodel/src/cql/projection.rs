@@ -14,8 +14,7 @@ use domain::oidc::{
 };
 use domain::unique::UniqueEvent;
 use domain::{DomainEvent, Error};
-use eventlog::kafka::follower::Checkpoint;
-use eventlog::kafka::Resume;
+use eventlog::follow::{Checkpoint, Resume};
 use eventlog::position::untag;
 use eventlog::{StoredEvent, StreamId};
 
