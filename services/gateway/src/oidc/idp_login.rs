@@ -168,11 +168,7 @@ pub async fn start(
     if let IdpKind::Ldap(_) = idp.kind {
         // A directory logs in with a password: its form.
         let to = req.uri().path_and_query().map_or("", |p| p.as_str());
-        let to = to.replacen(START, super::ldap_login::PATH, 1);
-        return Ok(HttpResponse::Found()
-            .insert_header(("Location", to))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish());
+        return Ok(redirect(&to.replacen(START, super::ldap_login::PATH, 1)));
     }
     let (browser, browser_hash) = crypto::secrets::new_token();
     let nonce = match idp.kind {
@@ -469,18 +465,12 @@ async fn intent_answered(
     found: Result<(Idp, ExternalUser), Notice>,
     urls: IntentUrls,
 ) -> Result<HttpResponse, Error> {
-    let back = |url: &str, params: &[(&str, &str)]| {
-        HttpResponse::Found()
-            .insert_header(("Location", super::authorize::with_query(url, params)))
-            .insert_header(("Cache-Control", "no-store"))
-            .finish()
-    };
     let failed = |notice: Notice| {
         let reason = match notice {
             Notice::IdpNoUser => Code::IdpUserUnknown,
             _ => Code::IdpLoginFailed,
         };
-        back(&urls.failure_url, &[("error", reason.as_str())])
+        super::authorize::redirect_to(&urls.failure_url, &[("error", reason.as_str())])
     };
     let user_id = match vouched(gw, instance, u, found, Some(urls.org.clone())).await? {
         Vouched::User(user_id) => user_id,
@@ -492,7 +482,10 @@ async fn intent_answered(
         .bus
         .succeed_idp_intent(instance, &u.idp_id, &user_id)
         .await?;
-    Ok(back(&urls.success_url, &[("id", &id), ("token", &token)]))
+    Ok(super::authorize::redirect_to(
+        &urls.success_url,
+        &[("id", &id), ("token", &token)],
+    ))
 }
 
 /// A login UI's login at an IdP (the Sessions API): the IdP's authorization URL to send the
