@@ -48,9 +48,33 @@ pub fn answer(
         return redirect_to(redirect_uri, fields);
     };
     let texts = language.texts();
+    page(
+        Frame::new(texts, texts.form_post_title, look),
+        redirect_uri,
+        fields,
+    )
+}
+
+/// The page that posts `fields` to `action` on the way of a sign-in (to an identity provider,
+/// or here again from this site), in `look` and `language`.
+pub fn sign_in_on(
+    look: &BrandingSettings,
+    language: Language,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> HttpResponse {
+    let texts = language.texts();
+    page(
+        Frame::new(texts, texts.sign_in_on_title, look),
+        action,
+        fields,
+    )
+}
+
+fn page(frame: Frame<'_>, action: &str, fields: &[(&str, &str)]) -> HttpResponse {
     let page = FormPostPage {
-        frame: Frame::new(texts, texts.form_post_title, look),
-        action: redirect_uri,
+        frame,
+        action,
         fields,
     };
     pages::render_with_script(StatusCode::OK, &page.frame, &page)

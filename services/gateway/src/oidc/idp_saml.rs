@@ -41,8 +41,8 @@ pub(super) async fn to_idp(
         Way::Post(request) => {
             let look = look_in(gw, instance, None).await;
             let fields = [("SAMLRequest", request.as_str()), ("RelayState", state)];
-            Ok(form_post::answer(
-                Some(&look),
+            Ok(form_post::sign_in_on(
+                &look,
                 Language::of_request(req),
                 &idp.sso_url,
                 &fields,

@@ -91,6 +91,8 @@ pub struct Texts {
     pub resend_code: &'static str,
     pub continue_: &'static str,
     pub form_post_title: &'static str,
+    /// The page that carries a sign-in on (to an identity provider, or posted again here).
+    pub sign_in_on_title: &'static str,
     pub link_title: &'static str,
     /// Before the identity ("ada@acme.example at Acme SSO").
     pub link_intro: &'static str,
@@ -313,6 +315,7 @@ pub const ENGLISH: Texts = Texts {
     resend_code: "Send a new code",
     continue_: "Continue",
     form_post_title: "Back to the application",
+    sign_in_on_title: "Signing you in",
     link_title: "Link your account",
     link_intro: "Log in to your account here once, with its password, to log in from now on as",
     link_at: "at",
@@ -426,6 +429,7 @@ pub const GERMAN: Texts = Texts {
     resend_code: "Neuen Code senden",
     continue_: "Weiter",
     form_post_title: "Zurück zur Anwendung",
+    sign_in_on_title: "Sie werden angemeldet",
     link_title: "Konto verknüpfen",
     link_intro: "Melden Sie sich einmal mit dem Passwort Ihres Kontos hier an, um sich künftig anzumelden als",
     link_at: "bei",

@@ -34,8 +34,8 @@ pub async fn post_again(
         form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     fields.push((POSTED_AGAIN, "1"));
     let look = look_in(gw, instance, None).await;
-    Some(form_post::answer(
-        Some(&look),
+    Some(form_post::sign_in_on(
+        &look,
         Language::of_request(req),
         action,
         &fields,

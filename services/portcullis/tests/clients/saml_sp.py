@@ -43,6 +43,21 @@ slo_binding = (BINDING_HTTP_POST if os.environ.get("SLO_BINDING") == "post"
                else BINDING_HTTP_REDIRECT)
 key_file, cert_file = key_pair(os.environ["KEY_DIR"], "sp")
 
+
+def sent(request_id, info):
+    """How pysaml2 sends a message: {"url"} (HTTP-Redirect) or {"action", "fields"}
+    (HTTP-POST), with "request_id"."""
+    out = {"request_id": request_id}
+    if binding == BINDING_HTTP_REDIRECT:
+        out["url"] = dict(info["headers"])["Location"]
+    else:
+        form = info["data"]
+        out["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
+        out["fields"] = {name: html.unescape(value) for name, value in
+                         re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    return out
+
+
 command = sys.argv[1]
 metadata = []
 if command != "metadata":
@@ -87,15 +102,7 @@ elif command == "request":
     request_id, info = client.prepare_for_authenticate(
         entityid=idp, relay_state=os.environ.get("RELAY_STATE", ""), binding=binding, sign=sign,
         sigalg=RSA_SHA256, digest_alg=SHA256, nameid_format=os.environ.get("NAME_ID_FORMAT"))
-    out = {"request_id": request_id}
-    if binding == BINDING_HTTP_REDIRECT:
-        out["url"] = dict(info["headers"])["Location"]
-    else:
-        form = info["data"]
-        out["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
-        out["fields"] = {name: html.unescape(value) for name, value in
-                         re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
-    print(json.dumps(out))
+    print(json.dumps(sent(request_id, info)))
 elif command == "response":
     request_id = os.environ.get("REQUEST_ID")
     outstanding = {request_id: "/"} if request_id else {}
@@ -136,15 +143,7 @@ elif command == "logout":
     info = client.apply_binding(binding, str(request), f"{issuer}/saml/v2/SLO",
                                 relay_state=os.environ.get("RELAY_STATE", ""),
                                 sign=sign and not enveloped, sigalg=RSA_SHA256)
-    out = {"request_id": request_id}
-    if binding == BINDING_HTTP_REDIRECT:
-        out["url"] = dict(info["headers"])["Location"]
-    else:
-        form = info["data"]
-        out["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
-        out["fields"] = {name: html.unescape(value) for name, value in
-                         re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
-    print(json.dumps(out))
+    print(json.dumps(sent(request_id, info)))
 elif command == "logout_response":
     # From the query of LOGOUT_URL (HTTP-Redirect), or SAML_RESPONSE as posted (HTTP-POST).
     from urllib.parse import parse_qs, urlparse

@@ -674,17 +674,7 @@ fn a_new_key_is_published_before_it_signs_and_the_old_one_stays_published() {
     };
     let (_, first) = exchange(&t, &app, &code, VERIFIER);
     let old = kid_of(first["id_token"].as_str().unwrap());
-    let rotate = || {
-        let r = server().system().post(
-            &format!(
-                "/v1/system/instances/{}/keys/rotate?alg=RS256",
-                t.instance_id
-            ),
-            json!({}),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.str("position")
-    };
+    let rotate = || super::oidc_support::rotate_rs256(&t);
     let fresh_code = |browser: &mut UserAgent| {
         let a = browser.request("GET", &auth_url(&t, &app, ""), None);
         param(&a.location.unwrap(), "code").unwrap()

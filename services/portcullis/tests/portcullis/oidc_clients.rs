@@ -124,6 +124,30 @@ pub(super) fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
+/// One page in Chromium as `page_shot.mjs` sees it in `locale` on a phone without scripts
+/// (what it says, labels, overflow): the screenshot `name`.png goes to PORTCULLIS_SCREENSHOTS
+/// when that is set.
+pub(super) fn page_shot(url: &str, locale: &str, name: &str) -> Value {
+    let shots = tempfile::tempdir().unwrap();
+    let out = shots.path().to_str().unwrap();
+    let env = [
+        ("URL", url),
+        ("LOCALE", locale),
+        ("NAME", name),
+        ("OUT", out),
+    ];
+    let seen = run("node", &["page_shot.mjs"], &env);
+    if let Some(dir) = std::env::var_os("PORTCULLIS_SCREENSHOTS") {
+        let file = format!("{name}.png");
+        std::fs::copy(
+            shots.path().join(&file),
+            std::path::Path::new(&dir).join(&file),
+        )
+        .unwrap();
+    }
+    seen
+}
+
 /// What a client printed (it must succeed).
 pub(super) fn output(program: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(program)

@@ -289,6 +289,20 @@ impl UserAgent {
     }
 }
 
+/// One step of the instance's RS256 key rotation (the next key published, or made the one
+/// that signs): the write's position.
+pub fn rotate_rs256(t: &Tenant) -> String {
+    let r = server().system().post(
+        &format!(
+            "/v1/system/instances/{}/keys/rotate?alg=RS256",
+            t.instance_id
+        ),
+        serde_json::json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.str("position")
+}
+
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -11,7 +11,7 @@ use testkit::{server, Tenant};
 use super::actions::call_hook;
 use super::default_org;
 use super::http_sink::HttpSink;
-use super::oidc_clients::{output, run, venv_python};
+use super::oidc_clients::{output, page_shot, run, venv_python};
 use super::oidc_support::{enc, human, issuer, send, Answer, UserAgent};
 use super::second_factors::{submit_code, totp, with_totp};
 
@@ -74,6 +74,12 @@ impl Sp {
         let mut all: Vec<(&str, &str)> = mine.iter().map(|(k, v)| (*k, v.as_str())).collect();
         all.extend_from_slice(env);
         run(&venv_python(), &["saml_sp.py", command], &all)
+    }
+
+    /// pysaml2's reading of `response` (base64) as the answer to request `request_id`.
+    fn read(&self, t: &Tenant, response: &str, request_id: &str) -> Value {
+        let sent = [("SAML_RESPONSE", response), ("REQUEST_ID", request_id)];
+        self.run(t, "response", &sent)
     }
 
     /// The SP's metadata, as pysaml2 makes it.
@@ -211,11 +217,7 @@ fn pysaml2_logs_in_by_the_redirect_binding_and_gets_a_signed_assertion() {
     assert_eq!(relay.as_deref(), Some("/wiki/Main_Page?x=1&y=2"));
 
     let request_id = asked["request_id"].as_str().unwrap();
-    let seen = sp.run(
-        &t,
-        "response",
-        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
-    );
+    let seen = sp.read(&t, &response, request_id);
     assert!(seen.get("refused").is_none(), "{seen}");
     assert_eq!(seen["name_id"], json!(user), "persistent: the user's id");
     assert_eq!(
@@ -242,14 +244,7 @@ fn pysaml2_logs_in_by_the_redirect_binding_and_gets_a_signed_assertion() {
     let answer = ua.request("GET", again["url"].as_str().unwrap(), None);
     assert_eq!(answer.status, 200, "{}", answer.body);
     let (_, response, _) = posted(&answer.body);
-    let second = sp.run(
-        &t,
-        "response",
-        &[
-            ("SAML_RESPONSE", &response),
-            ("REQUEST_ID", again["request_id"].as_str().unwrap()),
-        ],
-    );
+    let second = sp.read(&t, &response, again["request_id"].as_str().unwrap());
     assert_eq!(second["name_id"], json!(user), "{second}");
     assert_eq!(second["session_index"], seen["session_index"]);
     assert_eq!(
@@ -295,14 +290,7 @@ fn a_signed_request_by_the_post_binding_is_answered_in_the_format_it_asks_for() 
     assert!(login.starts_with("/ui/login"), "{login}");
     let answer = ua.fill_login(&t, &login, "lin", "a long password");
     let (_, response, _) = posted(&answer.body);
-    let seen = sp.run(
-        &t,
-        "response",
-        &[
-            ("SAML_RESPONSE", &response),
-            ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
-        ],
-    );
+    let seen = sp.read(&t, &response, asked["request_id"].as_str().unwrap());
     assert_eq!(seen["name_id"], json!("lin@example.com"), "{seen}");
     assert_eq!(seen["name_id_format"], json!(email));
     // The next request, posted from the SP's site without the browser's cookies: posted
@@ -313,14 +301,7 @@ fn a_signed_request_by_the_post_binding_is_answered_in_the_format_it_asks_for() 
     let answer = post_as_sp(&mut ua, next["action"].as_str().unwrap(), &form);
     assert_eq!(answer.status, 200, "{}", answer.body);
     let (_, response, _) = posted(&answer.body);
-    let again = sp.run(
-        &t,
-        "response",
-        &[
-            ("SAML_RESPONSE", &response),
-            ("REQUEST_ID", next["request_id"].as_str().unwrap()),
-        ],
-    );
+    let again = sp.read(&t, &response, next["request_id"].as_str().unwrap());
     assert_eq!(again["session_index"], seen["session_index"], "{again}");
 }
 
@@ -465,28 +446,14 @@ fn requests_that_cannot_be_trusted_get_an_error_page_and_nothing_is_posted() {
             .unwrap(),
     );
     // The page in Chromium, in German on a phone: what it says, nothing wider than the screen.
-    let shots = tempfile::tempdir().unwrap();
-    let seen = run(
-        "node",
-        &["page_shot.mjs"],
-        &[
-            ("URL", &format!("{base}?SAMLRequest=aGVsbG8%3D")),
-            ("LOCALE", "de-DE"),
-            ("NAME", "saml-refused-de-phone"),
-            ("OUT", shots.path().to_str().unwrap()),
-        ],
+    let seen = page_shot(
+        &format!("{base}?SAMLRequest=aGVsbG8%3D"),
+        "de-DE",
+        "saml-refused-de-phone",
     );
     assert_eq!(seen["status"], 400, "{seen}");
     assert_eq!(seen["lang"], "de");
     assert_eq!(seen["overflow"], false);
-    if let Some(dir) = std::env::var_os("PORTCULLIS_SCREENSHOTS") {
-        let file = "saml-refused-de-phone.png";
-        std::fs::copy(
-            shots.path().join(file),
-            std::path::Path::new(&dir).join(file),
-        )
-        .unwrap();
-    }
 }
 
 #[test]
@@ -599,11 +566,7 @@ fn a_presamlresponse_action_appends_attributes_but_replaces_none() {
         first = false;
         let (_, response, _) = posted(&answer.body);
         let request_id = asked["request_id"].as_str().unwrap();
-        seen = sp.run(
-            &t,
-            "response",
-            &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
-        );
+        seen = sp.read(&t, &response, request_id);
     }
     let call = &sink.calls("/saml")[0];
     assert!(call.signed_with(&key));
@@ -683,11 +646,7 @@ fn logged_in(t: &Tenant, sp: &Sp, ua: &mut UserAgent, username: &str) -> Value {
     );
     let (_, response, _) = posted(&answer.body);
     let request_id = asked["request_id"].as_str().unwrap();
-    sp.run(
-        t,
-        "response",
-        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
-    )
+    sp.read(t, &response, request_id)
 }
 
 #[test]
@@ -809,13 +768,10 @@ fn chromium_logs_in_at_the_hosted_login_and_posts_the_response_to_the_sp() {
         "the page posted itself: {seen}"
     );
     assert_eq!(seen["relayState"], json!("/after"));
-    let checked = sp.run(
+    let checked = sp.read(
         &t,
-        "response",
-        &[
-            ("SAML_RESPONSE", seen["response"].as_str().unwrap()),
-            ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
-        ],
+        seen["response"].as_str().unwrap(),
+        asked["request_id"].as_str().unwrap(),
     );
     assert_eq!(
         checked["attributes"]["username"],
@@ -826,13 +782,10 @@ fn chromium_logs_in_at_the_hosted_login_and_posts_the_response_to_the_sp() {
     // SameSite cookies: Portcullis posts it again from its own, and the session answers it.
     let second = &seen["second"];
     assert_eq!(second["loginShown"], json!(false), "{seen}");
-    let checked = sp.run(
+    let checked = sp.read(
         &t,
-        "response",
-        &[
-            ("SAML_RESPONSE", second["response"].as_str().unwrap()),
-            ("REQUEST_ID", by_post["request_id"].as_str().unwrap()),
-        ],
+        second["response"].as_str().unwrap(),
+        by_post["request_id"].as_str().unwrap(),
     );
     assert_eq!(
         checked["attributes"]["username"],
@@ -955,19 +908,11 @@ fn assertions_are_encrypted_to_the_sps_key_where_the_app_asks_for_it() {
         "nothing of the user in the clear"
     );
     let request_id = asked["request_id"].as_str().unwrap();
-    let seen = sealed.run(
-        &t,
-        "response",
-        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
-    );
+    let seen = sealed.read(&t, &response, request_id);
     assert_eq!(seen["signed_assertion"], json!(true), "{seen}");
     assert_eq!(seen["attributes"]["email"], json!(["ida@example.com"]));
     // Another key cannot read it (pysaml2 as the same SP, with a key of its own).
-    let other = sealed.impostor(false).run(
-        &t,
-        "response",
-        &[("SAML_RESPONSE", &response), ("REQUEST_ID", request_id)],
-    );
+    let other = sealed.impostor(false).read(&t, &response, request_id);
     assert!(other.get("refused").is_some(), "{other}");
 }
 
@@ -1203,14 +1148,7 @@ fn the_metadata_lists_the_next_key_before_it_signs_and_not_the_retired_one() {
             false => ua.request("GET", url, None),
         };
         let (_, response, _) = posted(&answer.body);
-        let seen = sp.run(
-            &t,
-            "response",
-            &[
-                ("SAML_RESPONSE", &response),
-                ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
-            ],
-        );
+        let seen = sp.read(&t, &response, asked["request_id"].as_str().unwrap());
         assert!(seen.get("refused").is_none(), "{seen}");
         certificates_in(&xml_of(&response))[0].clone()
     };
@@ -1218,15 +1156,8 @@ fn the_metadata_lists_the_next_key_before_it_signs_and_not_the_retired_one() {
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(signer(), first[0]);
     let rotate = || {
-        let r = server().system().post(
-            &format!(
-                "/v1/system/instances/{}/keys/rotate?alg=RS256",
-                t.instance_id
-            ),
-            json!({}),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        let _ = t.client.clone().at(&r.str("position")).get("/v1/users/me");
+        let position = super::oidc_support::rotate_rs256(&t);
+        let _ = t.client.clone().at(&position).get("/v1/users/me");
     };
     // Step 1: the next key is listed, the current one still signs.
     rotate();
@@ -1268,14 +1199,7 @@ fn a_user_with_a_second_factor_gives_it_before_the_sp_hears_of_the_login() {
     assert_eq!(done.status, 200, "{}", done.body);
     let (action, response, _) = posted(&done.body);
     assert_eq!(action, sp.acs);
-    let seen = sp.run(
-        &t,
-        "response",
-        &[
-            ("SAML_RESPONSE", &response),
-            ("REQUEST_ID", asked["request_id"].as_str().unwrap()),
-        ],
-    );
+    let seen = sp.read(&t, &response, asked["request_id"].as_str().unwrap());
     assert_eq!(seen["name_id"], json!(mia), "{seen}");
     assert_eq!(
         seen["authn_context"],

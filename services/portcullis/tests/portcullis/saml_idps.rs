@@ -13,10 +13,11 @@ use testkit::{server, Tenant};
 use super::default_org;
 use super::federation::{sent_to_idp, with_org_idp};
 use super::grpc::{block, call, channel};
+use super::http_sink::HttpSink;
 use super::login_sessions::{auth_request, caller, finalize};
 use super::oidc_behaviours::{auth_url, claims, exchange, VERIFIER};
-use super::oidc_clients::{output, run, venv_python};
-use super::oidc_support::{app, issuer, param, Answer, App, UserAgent, REDIRECT};
+use super::oidc_clients::{output, page_shot, run, venv_python};
+use super::oidc_support::{app, enc, issuer, param, Answer, App, UserAgent, REDIRECT};
 use super::saml::post_as_sp;
 
 /// Settings of saml_idp.py.
@@ -299,7 +300,16 @@ fn a_login_ui_logs_a_user_in_through_a_saml_idp_by_the_post_binding() {
         go.starts_with(&format!("{}/ui/login/idp/saml/go?RelayState=", issuer(&t))),
         "{go}"
     );
-    // The browser goes there, and a page of ours posts the signed request to the IdP.
+    // The browser goes there, and a page of ours posts the signed request to the IdP: in
+    // Chromium, in German on a phone, without scripts, it says so and has its button.
+    let seen = page_shot(&go, "de-DE", "saml-to-idp-de-phone");
+    assert_eq!(
+        (&seen["status"], &seen["lang"], &seen["overflow"]),
+        (&json!(200), &json!("de"), &json!(false)),
+        "{seen}"
+    );
+    assert_eq!(seen["heading"], "Sie werden angemeldet");
+    assert_eq!(seen["button"], "Weiter");
     let mut browser = UserAgent::default();
     let page = browser.request("GET", &go, None);
     assert_eq!(page.status, 200, "{}", page.body);
@@ -493,4 +503,93 @@ fn bad_metadata_and_settings_are_refused_and_grpc_reads_what_rest_wrote() {
             .into_inner();
         assert!(!written.id.is_empty());
     });
+}
+
+#[test]
+fn an_idp_read_from_its_metadata_url_takes_unsigned_requests_where_so_set() {
+    let t = server().tenant();
+    let idp = Idp::new();
+    let site = HttpSink::start(0);
+    site.serve_at("/idp/metadata.xml", &idp.metadata(&t));
+    let url = site.url("/idp/metadata.xml");
+    let idp_id = with_org_idp(
+        &t,
+        json!({"name": "Customer SAML", "type": "saml",
+               "saml": {"metadata_url": url, "signed_requests": false}}),
+    );
+    let read = t
+        .client
+        .get(&format!("/v1/orgs/{}/idps/{idp_id}", default_org(&t)));
+    assert_eq!(
+        read.body["saml"]["metadata_url"],
+        json!(url),
+        "{}",
+        read.body
+    );
+    assert_eq!(read.body["saml"]["signed_requests"], false);
+    assert_eq!(site.calls("/idp/metadata.xml").len(), 1);
+    let app = app(&t, "client_secret_basic", "jwt");
+    let (mut browser, at_idp) = sent_to_idp(&t, &app);
+    assert!(!at_idp.contains("&Signature="), "{at_idp}");
+    let answer = idp.respond(
+        &t,
+        &idp_id,
+        &[("REQUEST_URL", &at_idp)],
+        &[("NAME_ID", "noa"), ("SIGNED_REQUESTS", "0")],
+    );
+    let back = posted_back(&mut browser, &answer);
+    assert!(
+        code_of(&back).is_some(),
+        "{:?} {}",
+        back.location,
+        back.body
+    );
+}
+
+#[test]
+fn the_acs_and_the_intents_way_take_only_what_portcullis_sent() {
+    let t = server().tenant();
+    let idp = Idp::new();
+    let idp_id = registered(&t, &idp, json!({}));
+    let app = app(&t, "client_secret_basic", "jwt");
+    let refused = |ua: &mut UserAgent, answer: &Value, why: &str| {
+        let back = posted_back(ua, answer);
+        assert_eq!(code_of(&back), None, "{why}: {:?}", back.location);
+        assert_eq!(back.status, 400, "{why}: {}", back.body);
+    };
+    let (mut browser, answer) = answered(&t, &app, (&idp, &idp_id), "grace", &[]);
+    // The sealed login changed, or missing; the response missing.
+    let mut changed = answer.clone();
+    let relay = answer["fields"]["RelayState"].as_str().unwrap();
+    let mut bytes = relay.as_bytes().to_vec();
+    bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
+    changed["fields"]["RelayState"] = json!(String::from_utf8(bytes).unwrap());
+    refused(&mut browser, &changed, "a changed RelayState");
+    let mut none = answer.clone();
+    none["fields"].as_object_mut().unwrap().remove("RelayState");
+    refused(&mut browser, &none, "no RelayState");
+    let mut empty = answer.clone();
+    empty["fields"]
+        .as_object_mut()
+        .unwrap()
+        .remove("SAMLResponse");
+    refused(&mut browser, &empty, "no SAMLResponse");
+    // A good response for another login of the same IdP (login CSRF: a response of the
+    // attacker's own account pushed into the victim's login): it answers another request.
+    let (mut victim, theirs) = answered(&t, &app, (&idp, &idp_id), "grace", &[]);
+    let mut pushed = theirs.clone();
+    pushed["fields"]["SAMLResponse"] = answer["fields"]["SAMLResponse"].clone();
+    refused(&mut victim, &pushed, "a response to another request");
+    // The untouched answer still logs in: nothing above was refused for another reason.
+    let back = posted_back(&mut browser, &answer);
+    assert!(code_of(&back).is_some(), "{}", back.body);
+
+    // The intents' way to the IdP takes only an intent's sealed login.
+    let go = format!("{}/ui/login/idp/saml/go?RelayState=", issuer(&t));
+    let hosted = theirs["fields"]["RelayState"].as_str().unwrap();
+    for state in ["not-sealed", hosted] {
+        let r = UserAgent::default().request("GET", &format!("{go}{}", enc(state)), None);
+        assert_eq!(r.status, 400, "{state}: {}", r.body);
+        assert!(!r.body.contains("SAMLRequest"));
+    }
 }
