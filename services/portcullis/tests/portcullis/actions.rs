@@ -958,3 +958,71 @@ fn a_hook_answer_that_does_not_fit_the_grpc_message_stops_the_call() {
     );
     assert!(!sink.calls("/request").is_empty());
 }
+
+#[test]
+fn a_token_hook_slower_than_its_timeout_is_skipped_or_stops_the_token_as_set() {
+    let t = server().tenant();
+    let (name, _, secret) = machine(&t);
+    // A receiver that answers claims, but only after 3 s: past the target's 1 s.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/claims",
+        listener.local_addr().unwrap().port()
+    );
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let counted = counted.clone();
+            std::thread::spawn(move || {
+                let Ok(mut stream) = stream else { return };
+                if super::http_sink::read_call(&stream).is_none() {
+                    return;
+                }
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_secs(3));
+                let body = r#"{"append_claims": [{"key": "department", "value": "Late"}]}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+            });
+        }
+    });
+    token_hook(&t, &url, false);
+    let id = t.client.get("/v1/actions/targets").body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let count = || calls.load(std::sync::atomic::Ordering::SeqCst);
+    // Skipped: the token is made without the late claims.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let token = loop {
+        let before = count();
+        let (status, body) = token_status(&t, &name, &secret, 200);
+        assert_eq!(status, 200, "a slow hook is skipped: {body}");
+        if count() > before {
+            break body["access_token"].as_str().unwrap().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hook is never called"
+        );
+    };
+    let claims = super::oidc_behaviours::claims(&token);
+    assert!(claims["sub"].is_string(), "{claims}");
+    assert!(claims.get("department").is_none(), "{claims}");
+    // With interrupt_on_error, the slow hook stops the token.
+    let strict = t.client.patch(
+        &format!("/v1/actions/targets/{id}"),
+        json!({"interrupt_on_error": true}),
+    );
+    assert_eq!(strict.status, 200, "{}", strict.body);
+    let (status, body) = token_status(&t, &name, &secret, 503);
+    assert_eq!(
+        (status, body["error"].clone()),
+        (503, json!("temporarily_unavailable")),
+        "{body}"
+    );
+}
