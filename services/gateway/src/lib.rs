@@ -7,6 +7,7 @@ mod action_hooks;
 mod api;
 mod auth;
 mod body;
+mod console;
 pub mod edge;
 mod generational;
 pub mod grpc;
@@ -137,6 +138,7 @@ pub fn configure(gateway: Arc<Gateway>) -> impl FnOnce(&mut web::ServiceConfig) 
                 }),
             );
         oidc::configure(cfg);
+        console::configure(cfg);
         saml::configure(cfg);
         scim::configure(cfg);
         // Authentication runs before anything reads the request, so a caller without a

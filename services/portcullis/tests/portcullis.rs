@@ -22,6 +22,8 @@ mod cluster_faults;
 mod cluster_sagas;
 #[path = "portcullis/conformance.rs"]
 mod conformance;
+#[path = "portcullis/console.rs"]
+mod console;
 #[path = "portcullis/container.rs"]
 mod container;
 #[path = "portcullis/denials.rs"]

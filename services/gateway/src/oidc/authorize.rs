@@ -179,8 +179,10 @@ pub async fn authorize(
     let iss = issuer(gw, req)?;
     let client_id = p.get("client_id").cloned().unwrap_or_default();
     let (i, c) = (instance.clone(), client_id.clone());
-    let app: Option<AppRow> =
-        read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?;
+    let app: Option<AppRow> = match client_id == super::console_app::CLIENT_ID {
+        true => Some(super::console_app::app(&iss)),
+        false => read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?,
+    };
     let Some(app) = app else {
         let look = look_in(gw, &instance, None).await;
         return Ok(error_page(req, &look, Notice::UnknownClient));

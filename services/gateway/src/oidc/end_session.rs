@@ -51,9 +51,14 @@ pub async fn end_session(
     let response = match q.get("post_logout_redirect_uri") {
         Some(uri) => {
             let (i, c) = (instance.clone(), client_id.clone());
-            let app = read(&gw, move |m| m.app_by_client_id(&i, &c)).await?;
+            let app = match client_id == super::console_app::CLIENT_ID {
+                true => Some(super::console_app::app(&super::issuer(&gw, &req)?)),
+                false => read(&gw, move |m| m.app_by_client_id(&i, &c))
+                    .await?
+                    .map(|(a, _)| a),
+            };
             match app {
-                Some((app, _)) if app.config.post_logout_redirect_uris.contains(uri) => {
+                Some(app) if app.config.post_logout_redirect_uris.contains(uri) => {
                     let state = q.get("state").map(String::as_str);
                     let params: Vec<(&str, &str)> =
                         state.map(|s| ("state", s)).into_iter().collect();

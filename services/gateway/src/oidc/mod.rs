@@ -10,6 +10,7 @@ pub(crate) mod authorize;
 pub(crate) mod claims;
 pub(crate) mod client_cache;
 mod clients;
+pub(crate) mod console_app;
 mod device_authorization;
 mod device_pages;
 pub(crate) mod discovery;

@@ -1,0 +1,239 @@
+// The admin console in headless Chromium, as a manager uses it: the first admin logs in
+// through the hosted login and creates an org, a user, a project with a role, an OIDC app
+// (whose id and secret the wizard shows once), a project grant and a user grant; a manager
+// with a narrower role logs in and sees only what their roles allow; the console is seen in
+// German, dark, on a phone. Every page is checked with axe-core (WCAG 2.1 A and AA). Prints
+// what it did and saw as JSON. SHOTS: a directory for screenshots of the main pages.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { launchChromium } from './chromium.mjs';
+
+const { BASE, USERNAME, PASSWORD, NARROW_USERNAME, NARROW_PASSWORD, SUFFIX, SHOTS } = process.env;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const seen = { violations: {}, errors: [] };
+
+/** axe-core's serious and critical findings on the page as it is now, by rule. */
+async function audit(page, name) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  seen.violations[name] = found;
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` });
+}
+
+async function heading(page, text) {
+  await page.locator('h1', { hasText: text }).first().waitFor({ timeout: 15000 });
+}
+
+async function logIn(page, username, password) {
+  await page.goto(`${BASE}/ui/console/`);
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await page.click('button[type="submit"]');
+}
+
+function watch(page) {
+  page.on('pageerror', (e) => seen.errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && seen.errors.push(m.text()));
+}
+
+const form = (page, label) => page.locator(`form[aria-label="${label}"]`);
+
+const browser = await launchChromium();
+try {
+  // ---- the first admin builds an org with a user, a project, an app and grants --------
+  const desk = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+  const page = await desk.newPage();
+  watch(page);
+  await logIn(page, USERNAME, PASSWORD);
+  await heading(page, 'Overview');
+  seen.overview = await page.locator('main').innerText();
+  seen.nav = await page.locator('nav a').allInnerTexts();
+  await audit(page, 'console-overview');
+
+  const org = `Acme ${SUFFIX}`;
+  await page.click('nav >> text=Organizations');
+  await heading(page, 'Organizations');
+  await page.click('button:has-text("New organization")');
+  await form(page, 'New organization').locator('input[name="name"]').fill(org);
+  await form(page, 'New organization').locator('button[type="submit"]').click();
+  await heading(page, org);
+  seen.org_id = await page.locator('main p.mono').first().innerText();
+  await page.click('button:has-text("Add manager")');
+  await audit(page, 'console-org');
+
+  const username = `ada-${SUFFIX}`;
+  await page.click('nav >> text=Users');
+  await heading(page, 'Users');
+  await page.click('button:has-text("New user")');
+  const newUser = form(page, 'New user');
+  await newUser.locator('select[name="org"]').selectOption({ label: org });
+  await newUser.locator('input[name="username"]').fill(username);
+  await newUser.locator('input[name="given_name"]').fill('Ada');
+  await newUser.locator('input[name="family_name"]').fill('Lovelace');
+  await newUser.locator('input[name="email"]').fill(`${username}@example.com`);
+  await newUser.locator('input[name="password"]').fill('Engines of 1843!');
+  await newUser.locator('button[type="submit"]').click();
+  await heading(page, 'Ada Lovelace');
+  seen.user_url = page.url();
+
+  // An error of the API is shown with its code: the same login name again.
+  await page.click('nav >> text=Users');
+  await page.click('button:has-text("New user")');
+  await newUser.locator('select[name="org"]').selectOption({ label: org });
+  await newUser.locator('input[name="username"]').fill(username);
+  await newUser.locator('input[name="given_name"]').fill('Ada');
+  await newUser.locator('input[name="family_name"]').fill('Again');
+  await newUser.locator('input[name="email"]').fill(`${username}@example.com`);
+  await newUser.locator('button[type="submit"]').click();
+  await newUser.locator('.error:not(:empty)').waitFor({ timeout: 10000 });
+  seen.duplicate_error = await newUser.locator('.error').innerText();
+  await audit(page, 'console-users');
+
+  await page.click('nav >> text=Projects');
+  await heading(page, 'Projects');
+  await page.click('button:has-text("New project")');
+  const newProject = form(page, 'New project');
+  await newProject.locator('select[name="org"]').selectOption({ label: org });
+  await newProject.locator('input[name="name"]').fill(`Rocket ${SUFFIX}`);
+  await newProject.locator('button[type="submit"]').click();
+  await heading(page, `Rocket ${SUFFIX}`);
+  seen.project_url = page.url();
+
+  await page.click('button:has-text("Add role")');
+  await form(page, 'Add role').locator('input[name="key"]').fill('pilot');
+  await form(page, 'Add role').locator('input[name="display_name"]').fill('Pilot');
+  await form(page, 'Add role').locator('button[type="submit"]').click();
+  await page.locator('td', { hasText: 'pilot' }).first().waitFor({ timeout: 10000 });
+
+  await page.click('button:has-text("New application")');
+  const wizard = form(page, 'New application');
+  await wizard.locator('input[name="name"]').fill('Rocket web');
+  await wizard.locator('select[name="kind"]').selectOption('web');
+  await wizard.locator('input[name="redirect_uri"]').fill('https://rocket.example.com/callback');
+  await wizard.locator('button[type="submit"]').click();
+  await page.locator('#client-secret').waitFor({ timeout: 10000 });
+  seen.client_id = await page.locator('#client-id').innerText();
+  seen.client_secret = await page.locator('#client-secret').innerText();
+  await audit(page, 'console-app-created');
+  await page.click('button:has-text("Done")');
+  await page.locator('td', { hasText: seen.client_id }).waitFor({ timeout: 10000 });
+  seen.secret_shown_again = await page.locator(`text=${seen.client_secret}`).count();
+
+  await page.click('button:has-text("Grant to an organization")');
+  const toOrg = form(page, 'Grant to an organization');
+  await toOrg.locator('select[name="granted_org_id"]').selectOption({ label: 'Default' });
+  await toOrg.locator('input[value="pilot"]').check();
+  await toOrg.locator('button[type="submit"]').click();
+  await page.locator('section[aria-label="Granted to organizations"] td', { hasText: 'Default' }).waitFor({ timeout: 10000 });
+  await audit(page, 'console-project');
+
+  await page.goto(seen.user_url);
+  await heading(page, 'Ada Lovelace');
+  await page.click('button:has-text("Add authorization")');
+  const grant = form(page, 'Add authorization');
+  await grant.locator('select[name="project_id"]').selectOption({ label: `Rocket ${SUFFIX}` });
+  await grant.locator('input[value="pilot"]').check();
+  await grant.locator('button[type="submit"]').click();
+  await page.locator('section[aria-label="Authorizations"] td', { hasText: 'pilot' }).waitFor({ timeout: 10000 });
+  await audit(page, 'console-user');
+
+  await page.click('nav >> text=Audit trail');
+  await heading(page, 'Audit trail');
+  await page.locator('td', { hasText: 'user.grant.added' }).first().waitFor({ timeout: 10000 });
+  seen.trail = await page.locator('tbody tr td:nth-child(3)').allInnerTexts();
+  await audit(page, 'console-audit-trail');
+  // Live: an org made meanwhile (by the API, with the console's own token) shows up.
+  const added = () => page.locator('td', { hasText: 'org.added' }).count();
+  const before = await added();
+  await page.check('#live');
+  await page.evaluate(async (name) => {
+    const { access_token: token } = JSON.parse(sessionStorage.getItem('portcullis-console-tokens'));
+    await fetch('/v1/orgs', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+  }, `Live ${SUFFIX}`);
+  await page.waitForFunction((n) => [...document.querySelectorAll('td')]
+    .filter((td) => td.textContent === 'org.added').length > n, before, { timeout: 15000 });
+  seen.trail_live = true;
+  await page.uncheck('#live');
+  // Filtered to one org: only its events.
+  const filter = form(page, 'Filter');
+  await filter.locator('select[name="type"]').selectOption('org');
+  await filter.locator('input[name="id"]').fill(seen.org_id);
+  await filter.locator('button[type="submit"]').click();
+  await page.waitForURL(/#\/events\?/);
+  await page.locator('td', { hasText: 'org.added' }).first().waitFor({ timeout: 10000 });
+  seen.trail_filtered = [...new Set(await page.locator('tbody tr td:nth-child(3)').allInnerTexts())];
+
+  await page.click('nav >> text=Permission explainer');
+  await heading(page, 'Permission explainer');
+  await page.fill('input[name="permission"]', 'org.delete');
+  await page.selectOption('select[name="type"]', 'org');
+  await page.fill('input[name="id"]', seen.org_id);
+  await page.click('button:has-text("Check")');
+  await page.locator('.yes, .no').waitFor({ timeout: 10000 });
+  seen.explained = await page.locator('main [role="status"]').innerText();
+  await audit(page, 'console-permissions');
+
+  await page.click('button:has-text("Sign out")');
+  await heading(page, 'You are signed out.');
+  seen.signed_out = true;
+  await desk.close();
+
+  // ---- a manager with a narrower role --------------------------------------------------
+  const narrow = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
+  const np = await narrow.newPage();
+  watch(np);
+  await logIn(np, NARROW_USERNAME, NARROW_PASSWORD);
+  await heading(np, 'Overview');
+  seen.narrow_nav = await np.locator('nav a').allInnerTexts();
+  await np.click('nav >> text=Organizations');
+  await heading(np, 'Organizations');
+  seen.narrow_orgs = await np.locator('tbody tr').allInnerTexts();
+  seen.narrow_new_org = await np.locator('button:has-text("New organization")').count();
+  await np.click('nav >> text=Users');
+  await heading(np, 'Users');
+  seen.narrow_new_user = await np.locator('button:has-text("New user")').count();
+  await np.click('nav >> text=Projects');
+  await heading(np, 'Projects');
+  seen.narrow_new_project = await np.locator('button:has-text("New project")').count();
+  await np.goto(`${BASE}/ui/console/#/events`);
+  await heading(np, 'Audit trail');
+  seen.narrow_events = await np.locator('main').innerText();
+  await narrow.close();
+
+  // ---- German, dark, on a phone ---------------------------------------------------------
+  const phone = await browser.newContext({
+    locale: 'de-DE', viewport: { width: 390, height: 844 }, isMobile: true, colorScheme: 'dark',
+  });
+  const pp = await phone.newPage();
+  watch(pp);
+  await logIn(pp, USERNAME, PASSWORD);
+  await heading(pp, 'Übersicht');
+  await pp.click('nav >> text=Benutzer');
+  await heading(pp, 'Benutzer');
+  seen.german = {
+    lang: await pp.evaluate(() => document.documentElement.lang),
+    nav: await pp.locator('nav a').allInnerTexts(),
+    overflow: await pp.evaluate(() => document.documentElement.scrollWidth > window.innerWidth),
+  };
+  await audit(pp, 'console-users-de-phone-dark');
+  await phone.close();
+} catch (e) {
+  seen.failed = String(e.stack || e);
+  for (const context of browser.contexts()) {
+    for (const open of context.pages()) {
+      seen.failed_at = { url: open.url(), text: await open.locator('body').innerText().catch(() => '') };
+      if (SHOTS) await open.screenshot({ path: `${SHOTS}/failed.png` }).catch(() => {});
+    }
+  }
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen));

@@ -1,0 +1,347 @@
+//! The admin console (`/ui/console/`): served by the binary on every instance's domain, logged
+//! in through the hosted login as the built-in public client `console`, calling the REST API.
+//! Chromium builds an org, a user, a project, a role, an app and grants through it, and the API
+//! shows them; a narrower manager sees less; axe-core finds nothing serious on any page. The
+//! console's client is tried as an attacker would: a code sent elsewhere, no PKCE, a secret.
+
+use std::io::Read;
+
+use serde_json::{json, Value};
+use testkit::{server, Tenant};
+
+use super::oidc_behaviours::{challenge, VERIFIER};
+use super::oidc_clients::run;
+use super::oidc_support::{enc, human, issuer, param, send, UserAgent};
+
+/// The console's authorization URL at `t` with `redirect_uri`, and `extra` parameters.
+fn console_auth(t: &Tenant, redirect_uri: &str, extra: &str) -> String {
+    format!(
+        "{}/oauth/v2/authorize?client_id=console&response_type=code&scope={}&redirect_uri={}&state=s1{extra}",
+        issuer(t),
+        enc("openid urn:portcullis:api:aud"),
+        enc(redirect_uri),
+    )
+}
+
+fn pkce() -> String {
+    format!("&code_challenge={}&code_challenge_method=S256", challenge())
+}
+
+fn token_form(t: &Tenant, fields: &[(&str, &str)]) -> (u16, Value) {
+    let a = UserAgent::default().request(
+        "POST",
+        &format!("{}/oauth/v2/token", issuer(t)),
+        Some(fields),
+    );
+    (
+        a.status,
+        serde_json::from_str(&a.body).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn the_console_app_logs_a_manager_in_with_pkce_and_its_token_reaches_the_api() {
+    let t = server().tenant();
+    let home = format!("{}/ui/console/", issuer(&t));
+    let back = UserAgent::default().log_in(
+        &t,
+        &console_auth(&t, &home, &pkce()),
+        "admin",
+        &t.admin_password,
+    );
+    assert!(back.starts_with(&home), "{back}");
+    let code = param(&back, "code").unwrap();
+    let (status, tokens) = token_form(
+        &t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &home),
+            ("client_id", "console"),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let me = t
+        .as_token(tokens["access_token"].as_str().unwrap())
+        .get("/v1/users/me");
+    assert_eq!(
+        (me.status, me.body["id"].clone()),
+        (200, json!(t.admin_user_id))
+    );
+}
+
+#[test]
+fn the_console_app_sends_codes_only_to_the_console_of_the_domain_asked() {
+    let t = server().tenant();
+    let other = server().tenant();
+    let mut browser = UserAgent::default();
+    for elsewhere in [
+        "https://evil.example/ui/console/".to_string(),
+        format!("{}/ui/console/", issuer(&other)),
+        format!("{}/ui/console/x", issuer(&t)),
+        format!("{}/ui/login", issuer(&t)),
+    ] {
+        let a = browser.request("GET", &console_auth(&t, &elsewhere, &pkce()), None);
+        assert_eq!((a.status, a.location), (400, None), "{elsewhere}");
+    }
+    // At its own console, but without PKCE: refused, back to the console.
+    let home = format!("{}/ui/console/", issuer(&t));
+    let a = browser.request("GET", &console_auth(&t, &home, ""), None);
+    let location = a.location.expect("an error goes back to the console");
+    assert_eq!(
+        param(&location, "error").as_deref(),
+        Some("invalid_request")
+    );
+    // A code of the console is exchanged only by the console, with its verifier.
+    let back = UserAgent::default().log_in(
+        &t,
+        &console_auth(&t, &home, &pkce()),
+        "admin",
+        &t.admin_password,
+    );
+    let code = param(&back, "code").unwrap();
+    let exchange = |fields: &[(&str, &str)]| token_form(&t, fields);
+    let base = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", home.as_str()),
+        ("client_id", "console"),
+    ];
+    let (status, e) = exchange(
+        &[
+            &base[..],
+            &[(
+                "code_verifier",
+                "not-the-verifier-0123456789-abcdefghijklmnop",
+            )],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        (status, e["error"].clone()),
+        (400, json!("invalid_grant")),
+        "{e}"
+    );
+    let (status, e) = exchange(
+        &[
+            &base[..],
+            &[("code_verifier", VERIFIER), ("client_secret", "guessed")],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        (status, e["error"].clone()),
+        (401, json!("invalid_client")),
+        "{e}"
+    );
+}
+
+/// The console's files as a browser gets them: (status, headers, body decompressed).
+fn console_file(host: &str, path: &str, gzip: bool) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
+    let mut req =
+        ureq::http::Request::builder().uri(format!("http://{host}:{}{path}", server().addr.port()));
+    if gzip {
+        req = req.header("accept-encoding", "gzip, deflate, br");
+    }
+    let resp = send(req.body(Vec::new()).unwrap());
+    let (parts, body) = resp.into_parts();
+    (parts.status.as_u16(), parts.headers, body)
+}
+
+#[test]
+fn the_console_is_served_compressed_under_a_strict_policy_on_instance_domains_only() {
+    let t = server().tenant();
+    let mut compressed = 0;
+    for path in [
+        "/ui/console/",
+        "/ui/console/console.js",
+        "/ui/console/console.css",
+    ] {
+        let (status, headers, body) = console_file(&t.domain, path, true);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(headers["content-encoding"], "gzip", "{path}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"));
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        let (_, _, unzipped) = console_file(&t.domain, path, false);
+        assert_eq!(plain, unzipped, "{path}: the same file either way");
+        compressed += body.len();
+    }
+    assert!(
+        compressed < 200 * 1024,
+        "the console's first load is {compressed} bytes compressed"
+    );
+    let (status, _, _) = console_file("nobody.test", "/ui/console/", true);
+    assert_eq!(status, 404, "no console at a domain of no instance");
+    let (status, _, _) = console_file(&t.domain, "/ui/console/../../etc/passwd", true);
+    assert_eq!(status, 404);
+    let (status, _, roles) = console_file(&t.domain, "/ui/console/roles.json", false);
+    let roles: Value = serde_json::from_slice(&roles).unwrap();
+    assert_eq!(status, 200);
+    assert!(roles["ORG_USER_MANAGER"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("user.write")));
+    assert!(
+        roles.get("SYSTEM_OWNER").is_none(),
+        "system roles are not the console's"
+    );
+}
+
+#[test]
+fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what_they_may() {
+    let t = server().tenant();
+    let org = super::default_org(&t);
+    let narrow = human(&t, "una", "a narrow manager's password");
+    let set = t.client.put(
+        &format!("/v1/orgs/{org}/members/{narrow}"),
+        json!({"user_id": narrow, "roles": ["ORG_USER_MANAGER"]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    let _ = t.client.after(&set).get("/v1/users/me");
+    let suffix = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
+    let shots = std::env::var("PORTCULLIS_SCREENSHOTS").unwrap_or_default();
+    let seen = run(
+        "node",
+        &["console.mjs"],
+        &[
+            ("BASE", &issuer(&t)),
+            ("USERNAME", "admin"),
+            ("PASSWORD", &t.admin_password),
+            ("NARROW_USERNAME", "una"),
+            ("NARROW_PASSWORD", "a narrow manager's password"),
+            ("SUFFIX", &suffix),
+            ("SHOTS", &shots),
+        ],
+    );
+    assert!(seen.get("failed").is_none(), "{seen}");
+    // What the console made is what the API holds.
+    let made = &t.client;
+    let acme = made.get(&format!("/v1/orgs/{}", seen["org_id"].as_str().unwrap()));
+    assert_eq!(acme.body["name"], format!("Acme {suffix}"), "{}", acme.body);
+    let ada = made.get(&format!("/v1/users?username=ada-{suffix}"));
+    let ada = &ada.body["items"][0];
+    assert_eq!(
+        (ada["org_id"].clone(), ada["profile"]["family_name"].clone()),
+        (acme.body["id"].clone(), json!("Lovelace"))
+    );
+    let projects = made.get(&format!(
+        "/v1/projects?org_id={}",
+        acme.body["id"].as_str().unwrap()
+    ));
+    let project = &projects.body["items"][0];
+    assert_eq!(project["name"], format!("Rocket {suffix}"));
+    let pid = project["id"].as_str().unwrap();
+    let roles = made.get(&format!("/v1/projects/{pid}/roles"));
+    assert_eq!(roles.body["items"][0]["key"], "pilot", "{}", roles.body);
+    let apps = made.get(&format!("/v1/projects/{pid}/apps"));
+    assert_eq!(
+        apps.body["items"][0]["client_id"], seen["client_id"],
+        "{}",
+        apps.body
+    );
+    // The secret the wizard showed once is the app's, and is not shown again.
+    let secret = seen["client_secret"].as_str().unwrap();
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{secret}", seen["client_id"].as_str().unwrap()),
+    );
+    let introspect = send(
+        ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/oauth/v2/introspect", issuer(&t)))
+            .header("authorization", format!("Basic {basic}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(b"token=nothing".to_vec())
+            .unwrap(),
+    );
+    assert_eq!(
+        introspect.status().as_u16(),
+        200,
+        "the secret authenticates the app"
+    );
+    assert_eq!(seen["secret_shown_again"], 0);
+    let granted = made.get(&format!("/v1/projects/{pid}/grants"));
+    assert_eq!(
+        (
+            granted.body["items"][0]["granted_org_id"].clone(),
+            granted.body["items"][0]["role_keys"].clone()
+        ),
+        (json!(org), json!(["pilot"])),
+        "{}",
+        granted.body
+    );
+    let grants = made.get(&format!("/v1/users/{}/grants", ada["id"].as_str().unwrap()));
+    assert_eq!(
+        (
+            grants.body["items"][0]["project_id"].clone(),
+            grants.body["items"][0]["role_keys"].clone()
+        ),
+        (json!(pid), json!(["pilot"])),
+        "{}",
+        grants.body
+    );
+    // An API error is shown with its code; the page itself made no other error.
+    assert!(
+        seen["duplicate_error"]
+            .as_str()
+            .unwrap()
+            .contains("(USER-0002)"),
+        "{seen}"
+    );
+    let errors: Vec<&Value> = seen["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e.as_str().unwrap().contains("409"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The audit trail showed the console's writes, filtered and live.
+    let trail: Vec<&str> = seen["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(trail.contains(&"project.app.oidc.added"), "{trail:?}");
+    assert_eq!(seen["trail_filtered"], json!(["org.added"]), "{seen}");
+    assert_eq!(seen["trail_live"], json!(true), "{seen}");
+    assert!(
+        seen["explained"].as_str().unwrap().contains("IAM_OWNER"),
+        "{seen}"
+    );
+    assert_eq!(seen["signed_out"], true);
+    // The narrower manager (ORG_USER_MANAGER of one org) sees their org and may add users,
+    // nothing more; the audit trail is not theirs.
+    assert_eq!(
+        seen["narrow_nav"],
+        json!(["Overview", "Organizations", "Users", "Projects"])
+    );
+    assert_eq!(seen["narrow_orgs"].as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(
+        (
+            seen["narrow_new_org"].clone(),
+            seen["narrow_new_user"].clone(),
+            seen["narrow_new_project"].clone()
+        ),
+        (json!(0), json!(1), json!(0))
+    );
+    assert!(seen["narrow_events"]
+        .as_str()
+        .unwrap()
+        .contains("Your roles do not allow this page"));
+    // German, dark, on a phone: translated, nothing wider than the screen.
+    assert_eq!(seen["german"]["lang"], "de");
+    assert_eq!(seen["german"]["nav"][0], "Übersicht");
+    assert_eq!(seen["german"]["overflow"], false);
+    // Every page checked by axe-core (WCAG 2.1 A and AA): nothing serious or critical.
+    let pages = seen["violations"].as_object().unwrap();
+    assert!(pages.len() >= 9, "{seen}");
+    for (page, found) in pages {
+        assert_eq!(found, &json!([]), "{page}");
+    }
+}
