@@ -126,7 +126,7 @@ pub async fn launch(opts: &StartOptions) -> Result<Launched, String> {
         tracing::info!(
             instance = %setup.instance_id,
             data_dir = %opts.data_dir.display(),
-            "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat"
+            "first start: created the default instance; the admin password is in admin.password, tokens in admin.pat and system.pat; log in as admin at the console, http://localhost:<port>/ui/console/"
         );
     }
     if done {

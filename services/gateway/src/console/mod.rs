@@ -14,30 +14,34 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::instance_of;
 use crate::{ApiError, Gateway};
 
-/// One file of the console: its name under `/ui/console/`, its type and its bytes.
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    body: &'static str,
-}
-
-const ASSETS: [Asset; 3] = [
-    Asset {
-        name: "",
-        content_type: "text/html; charset=utf-8",
-        body: include_str!("assets/index.html"),
-    },
-    Asset {
-        name: "console.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("assets/console.js"),
-    },
-    Asset {
-        name: "console.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_str!("assets/console.css"),
-    },
+/// The console's files under `/ui/console/` (the page itself is `index.html`), with their bytes.
+const ASSETS: [(&str, &str); 17] = [
+    ("index.html", include_str!("assets/index.html")),
+    ("console.css", include_str!("assets/console.css")),
+    ("console.js", include_str!("assets/console.js")),
+    ("actions.js", include_str!("assets/actions.js")),
+    ("api.js", include_str!("assets/api.js")),
+    ("dom.js", include_str!("assets/dom.js")),
+    ("instance.js", include_str!("assets/instance.js")),
+    ("login.js", include_str!("assets/login.js")),
+    ("managers.js", include_str!("assets/managers.js")),
+    ("orgs.js", include_str!("assets/orgs.js")),
+    ("permissions.js", include_str!("assets/permissions.js")),
+    ("projects.js", include_str!("assets/projects.js")),
+    ("settings.js", include_str!("assets/settings.js")),
+    ("trail.js", include_str!("assets/trail.js")),
+    ("user_details.js", include_str!("assets/user_details.js")),
+    ("users.js", include_str!("assets/users.js")),
+    ("words.js", include_str!("assets/words.js")),
 ];
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "text/javascript; charset=utf-8",
+    }
+}
 
 /// The console's pages may run only its own script and style, call only this origin, and be
 /// framed by nobody.
@@ -67,7 +71,7 @@ fn compressed(index: usize) -> &'static [u8] {
             .iter()
             .map(|a| {
                 let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-                gz.write_all(a.body.as_bytes()).expect("writes to memory");
+                gz.write_all(a.1.as_bytes()).expect("writes to memory");
                 gz.finish().expect("writes to memory")
             })
             .collect()
@@ -89,14 +93,14 @@ async fn file(
     name: Option<web::Path<String>>,
 ) -> Result<HttpResponse, ApiError> {
     instance_of(&gw, &req).await?;
-    let name = name.map(|n| n.into_inner()).unwrap_or_default();
-    let Some(index) = ASSETS.iter().position(|a| a.name == name) else {
+    let name = name.map_or_else(|| "index.html".to_string(), |n| n.into_inner());
+    let Some(index) = ASSETS.iter().position(|a| a.0 == name) else {
         return Ok(HttpResponse::NotFound().finish());
     };
-    let asset = &ASSETS[index];
+    let (name, body) = ASSETS[index];
     let mut answer = HttpResponse::Ok();
     answer
-        .content_type(asset.content_type)
+        .content_type(content_type(name))
         // The page is small and changes with each release: always asked again (a 304 costs
         // a round trip, nothing more).
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -109,7 +113,7 @@ async fn file(
         true => answer
             .insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")))
             .body(compressed(index)),
-        false => answer.body(asset.body),
+        false => answer.body(body),
     })
 }
 

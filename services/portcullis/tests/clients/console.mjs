@@ -167,9 +167,69 @@ try {
   await filter.locator('select[name="type"]').selectOption('org');
   await filter.locator('input[name="id"]').fill(seen.org_id);
   await filter.locator('button[type="submit"]').click();
-  await page.waitForURL(/#\/events\?/);
-  await page.locator('td', { hasText: 'org.added' }).first().waitFor({ timeout: 10000 });
+  await page.waitForFunction((id) => {
+    const cells = [...document.querySelectorAll('tbody tr td:nth-child(4)')];
+    return cells.length > 0 && cells.every((c) => c.textContent === id);
+  }, seen.org_id, { timeout: 10000 });
   seen.trail_filtered = [...new Set(await page.locator('tbody tr td:nth-child(3)').allInnerTexts())];
+
+  // The instance: its email server set here.
+  await page.click('nav >> text=Instance');
+  await page.locator('button:has-text("Set email server")').click();
+  const smtp = form(page, 'Set email server');
+  await smtp.locator('input[name="host"]').fill('smtp.example.com');
+  await smtp.locator('input[name="port"]').fill('2587');
+  await smtp.locator('select[name="tls"]').selectOption('starttls');
+  await smtp.locator('input[name="sender_address"]').fill('noreply@example.com');
+  await smtp.locator('input[name="sender_name"]').fill('Acme');
+  await smtp.locator('button[type="submit"]').click();
+  await page.locator('dd', { hasText: 'smtp.example.com:2587' }).waitFor({ timeout: 10000 });
+  await audit(page, 'console-instance');
+
+  // Settings: a longer password, and the login's colour seen in the preview before it is saved.
+  await page.click('nav >> text=Settings');
+  await page.click('.tabs >> text=Password rules');
+  await page.locator('input[name="min_length"]').waitFor({ timeout: 10000 });
+  await page.fill('input[name="min_length"]', '14');
+  await page.click('form[aria-label="Password rules"] button[type="submit"]');
+  await page.locator('.notice', { hasText: 'Saved.' }).waitFor({ timeout: 10000 });
+  await page.click('.tabs >> text=Branding');
+  await page.locator('#branding-preview').waitFor({ timeout: 10000 });
+  await page.fill('input[name="primary_color"]', '#aa0000');
+  seen.preview_button = await page.locator('.preview-button').evaluate((b) => getComputedStyle(b).backgroundColor);
+  await audit(page, 'console-branding');
+  await page.click('form[aria-label="Branding"] button[type="submit"]');
+  await page.locator('.notice', { hasText: 'Saved.' }).waitFor({ timeout: 10000 });
+
+  // The org's domain, with what proves it.
+  await page.goto(`${BASE}/ui/console/#/orgs/${seen.org_id}`);
+  await heading(page, org);
+  await page.click('button:has-text("Add domain")');
+  await form(page, 'Add domain').locator('input[name="domain"]').fill(`acme-${SUFFIX}.example`);
+  await form(page, 'Add domain').locator('button[type="submit"]').click();
+  await page.locator('.proof').waitFor({ timeout: 10000 });
+  seen.domain_proof = await page.locator('.proof').innerText();
+
+  // A personal access token for Ada, shown once.
+  await page.goto(seen.user_url);
+  await heading(page, 'Ada Lovelace');
+  await page.click('button:has-text("New token")');
+  seen.pat = await page.locator('#pat-token').innerText();
+  await page.click('button:has-text("Done")');
+  await page.locator('section[aria-label="Personal access tokens"] tbody tr').waitFor({ timeout: 10000 });
+  seen.pat_shown_again = await page.locator(`text=${seen.pat}`).count();
+
+  // Actions: a webhook, its signing key shown once.
+  await page.click('nav >> text=Actions');
+  await heading(page, 'Actions');
+  await page.click('button:has-text("New target")');
+  const target = form(page, 'New target');
+  await target.locator('input[name="name"]').fill('Audit');
+  await target.locator('input[name="endpoint"]').fill('https://hooks.example.com/portcullis');
+  await target.locator('select[name="type"]').selectOption('webhook');
+  await target.locator('button[type="submit"]').click();
+  seen.signing_key = await page.locator('#signing-key').innerText();
+  await audit(page, 'console-actions');
 
   await page.click('nav >> text=Permission explainer');
   await heading(page, 'Permission explainer');

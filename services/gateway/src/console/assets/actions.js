@@ -1,0 +1,44 @@
+// Actions: the targets that receive events and hooks (a new one shows its signing key once),
+// and the executions that say which conditions call which targets.
+import {
+  cancel, field, form, h, opener, page, refresh, section, table,
+} from './dom.js';
+import { api, can, list } from './api.js';
+import { t } from './words.js';
+
+/** A condition as people read it: `event user.human.added`, `function preaccesstoken`... */
+function condition(c) {
+  const [kind, what] = Object.entries(c)[0] || ['', ''];
+  const detail = typeof what === 'string' ? what : Object.entries(what || {}).map(([k, v]) => (v === true ? k : `${k} ${v}`)).join(' ');
+  return `${kind} ${detail}`.trim();
+}
+
+export async function actionsPage() {
+  const targets = await list('/v1/actions/targets');
+  const names = new Map(targets.map((x) => [x.id, x.name]));
+  const executions = await api('GET', '/v1/actions/executions').then((e) => e.items);
+  const shown = h('div', {});
+  const add = can('action.target.write') && opener(t('newTarget'), (close) => form(t('newTarget'), [
+    field(t('name'), 'name', { required: true, maxlength: 200 }),
+    field(t('endpoint'), 'endpoint', { type: 'url', required: true, placeholder: 'https://hooks.example.com/portcullis' }),
+    field(t('type'), 'type', {}, ['webhook', 'async', 'call'].map((x) => ({ value: x, label: t(`target_${x}`) }))),
+    field(t('timeoutMs'), 'timeout_ms', { type: 'number', min: 100, max: 30000, value: '10000' }),
+  ], t('create'), async (v) => {
+    const made = await api('POST', '/v1/actions/targets', {
+      name: v.name, endpoint: v.endpoint, type: v.type, timeout_ms: Number(v.timeout_ms),
+    });
+    close();
+    shown.replaceChildren(h('div', { class: 'shown-once', role: 'region', 'aria-label': t('newTarget') },
+      h('dl', {}, h('dt', { text: t('signingKey') }), h('dd', {}, h('code', { id: 'signing-key', text: made.signing_key }))),
+      h('p', { class: 'warn', text: t('keyOnce') }),
+      h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
+  }, [cancel(close)]));
+  page(t('actions'), section(t('targets'), add, shown, table([
+    { label: t('name'), cell: (x) => x.name },
+    { label: t('type'), cell: (x) => t(`target_${x.type}`) },
+    { label: t('endpoint'), cell: (x) => h('span', { class: 'mono', text: x.endpoint }) },
+  ], targets, t('targets'))), section(t('executions'), table([
+    { label: t('condition'), cell: (e) => h('span', { class: 'mono', text: condition(e.condition) }) },
+    { label: t('targets'), cell: (e) => e.targets.map((id) => names.get(id) || id).join(', ') },
+  ], executions, t('executions'))));
+}

@@ -1,0 +1,70 @@
+// The instance: the overview, and the instance's page (its managers, SMTP server and identity
+// providers; its settings are on their own page).
+import {
+  cancel, field, form, h, link, notice, opener, page, refresh, section, table,
+} from './dom.js';
+import { api, can, list, me } from './api.js';
+import { managers } from './managers.js';
+import { t } from './words.js';
+
+export async function overview() {
+  const parts = [h('p', { class: 'lead', text: t('welcome') })];
+  if (can('iam.read')) {
+    const i = await api('GET', '/v1/instance');
+    parts.push(section(t('instance'), h('dl', {},
+      h('dt', { text: t('name') }), h('dd', {}, link('#/instance', i.name)),
+      h('dt', { text: t('domains') }), h('dd', { text: i.domains.join(', ') }))));
+  }
+  parts.push(section(t('signedInAs'), h('p', {}, link(`#/users/${me.user.id}`, me.user.username))));
+  page(t('overview'), parts);
+}
+
+/** The instance's SMTP server (never its password) and a form to set it. */
+async function smtp() {
+  const set = await api('GET', '/v1/instance/smtp').catch((e) => (e.code === 'SMTP-0001' ? null : Promise.reject(e)));
+  const shown = set
+    ? h('dl', {},
+      h('dt', { text: t('smtpHost') }), h('dd', { text: `${set.host}:${set.port} (${set.tls})` }),
+      h('dt', { text: t('sender') }), h('dd', { text: `${set.sender_name} <${set.sender_address}>` }))
+    : h('p', { class: 'empty', text: t('noSmtp') });
+  const edit = can('iam.write') && opener(t('setSmtp'), (close) => form(t('setSmtp'), [
+    field(t('smtpHost'), 'host', { required: true, value: set?.host ?? '' }),
+    field(t('port'), 'port', { type: 'number', required: true, min: 1, max: 65535, value: set?.port ?? 587 }),
+    field(t('tls'), 'tls', {}, ['starttls', 'tls', 'none'].map((x) => ({ value: x, label: x }))),
+    field(t('smtpUser'), 'user', { value: set?.user ?? '' }),
+    field(t('smtpPassword'), 'password', { type: 'password', autocomplete: 'new-password' }),
+    field(t('senderAddress'), 'sender_address', { type: 'email', required: true, value: set?.sender_address ?? '' }),
+    field(t('senderName'), 'sender_name', { required: true, value: set?.sender_name ?? '' }),
+  ], t('save'), async (v) => {
+    await api('PUT', '/v1/instance/smtp', {
+      host: v.host, port: Number(v.port), tls: v.tls, sender_address: v.sender_address,
+      sender_name: v.sender_name, ...(v.user ? { user: v.user } : {}),
+      ...(v.password ? { password: v.password } : {}),
+    });
+    notice(t('saved'));
+    refresh();
+  }, [cancel(close)]));
+  return section(t('smtp'), shown, edit);
+}
+
+/** The identity providers at `base` (the instance's or an org's). */
+export async function idps(base) {
+  const items = await list(`${base}/idps`);
+  return section(t('idps'), table([
+    { label: t('name'), cell: (x) => x.name },
+    { label: t('type'), cell: (x) => x.type },
+    { label: t('id'), cell: (x) => h('span', { class: 'mono', text: x.id }) },
+  ], items, t('idps')));
+}
+
+export async function instancePage() {
+  const i = await api('GET', '/v1/instance');
+  const parts = [h('dl', {},
+    h('dt', { text: t('domains') }), h('dd', { text: i.domains.join(', ') }),
+    h('dt', { text: t('id') }), h('dd', { class: 'mono', text: i.id })),
+  h('p', {}, link('#/settings', t('settings')))];
+  if (can('iam.member.read')) parts.push(await managers('/v1/instance', null, 'IAM_', can('iam.member.write')));
+  parts.push(await smtp());
+  if (can('iam.idp.read')) parts.push(await idps('/v1/instance'));
+  page(i.name, parts);
+}

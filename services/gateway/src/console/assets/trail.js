@@ -1,0 +1,53 @@
+// The audit trail: the instance's events in log order, filtered by aggregate, live.
+import { field, form, h, notice, page, table, whenLeaving } from './dom.js';
+import { api, describe } from './api.js';
+import { lang, t } from './words.js';
+
+/** The audit trail in log order, a page at a time; live, it takes in new events as they come. */
+export async function eventsPage(query) {
+  const type = query.get('type') || '';
+  const aggregate = query.get('id') || '';
+  const filter = new URLSearchParams({ ...(type ? { aggregate_type: type } : {}), ...(aggregate ? { aggregate_id: aggregate } : {}) });
+  const rows = h('div', {});
+  const shown = [];
+  let cursor = null;
+  let more = true;
+  let tail = null;
+  whenLeaving(() => clearInterval(tail));
+  const moreButton = h('button', { type: 'button', text: t('more'), onclick: () => next() });
+  const render = () => rows.replaceChildren(table([
+    { label: t('position'), cell: (e) => e.position },
+    { label: t('time'), cell: (e) => new Date(e.created_at).toLocaleString(lang) },
+    { label: t('event'), cell: (e) => h('span', { class: 'mono event', text: e.type }) },
+    { label: t('aggregateId'), cell: (e) => h('a', { href: `#/events?${new URLSearchParams({ type: e.aggregate_type, id: e.aggregate_id })}`, class: 'mono', text: e.aggregate_id }) },
+    { label: t('creator'), cell: (e) => e.creator },
+  ], shown, t('events')), more ? moreButton : '');
+  const next = async () => {
+    const got = await api('GET', `/v1/events?${filter}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    shown.push(...got.items);
+    if (got.items.length) cursor = got.items[got.items.length - 1].position;
+    more = got.items.length === 100;
+    render();
+  };
+  const live = h('input', {
+    type: 'checkbox', id: 'live',
+    onchange: (e) => {
+      clearInterval(tail);
+      if (e.target.checked) tail = setInterval(() => next().catch((err) => notice(describe(err), 'bad')), 2000);
+    },
+  });
+  const filters = h('form', {
+    class: 'filters', 'aria-label': t('filter'),
+    onsubmit: (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries(new FormData(e.target));
+      location.hash = `#/events?${new URLSearchParams(Object.entries(v).filter(([, x]) => x))}`;
+    },
+  }, field(t('aggregateType'), 'type', {}, [{ value: '', label: t('all') }, ...['instance', 'org', 'user', 'project', 'session'].map((x) => ({ value: x, label: x }))]),
+  field(t('aggregateId'), 'id', { value: aggregate }),
+  h('button', { type: 'submit', text: t('filter') }),
+  h('label', { class: 'check', for: 'live' }, live, ` ${t('live')}`));
+  filters.querySelector('select').value = type;
+  page(t('events'), filters, rows);
+  await next();
+}

@@ -1,0 +1,126 @@
+// Users: searched and paged, a new one, and a user's page (profile, state, grants, roles).
+import {
+  cancel, field, form, h, link, notice, opener, page, refresh, section, table,
+} from './dom.js';
+import { api, can, describe, list, me } from './api.js';
+import { t } from './words.js';
+import { orgChoice, orgName, orgs } from './orgs.js';
+import { userDetails } from './user_details.js';
+
+export async function usersPage(query) {
+  const items = await orgs();
+  const org = query.get('org') || '';
+  const username = query.get('username') || '';
+  const path = `/v1/users?${new URLSearchParams({ ...(org ? { org_id: org } : {}), ...(username ? { username } : {}) })}`;
+  const rows = h('div', {});
+  let cursor = null;
+  const shown = [];
+  const more = h('button', { type: 'button', text: t('more'), onclick: () => load() });
+  const load = async () => {
+    const got = await api('GET', `${path}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    shown.push(...got.items);
+    cursor = got.next_cursor;
+    rows.replaceChildren(table([
+      { label: t('username'), cell: (u) => link(`#/users/${u.id}`, u.username) },
+      { label: t('name'), cell: (u) => u.display_name },
+      { label: t('org'), cell: (u) => orgName(u.org_id) },
+      { label: t('type'), cell: (u) => u.type },
+      { label: t('state'), cell: (u) => h('span', { class: `state ${u.state}`, text: u.state }) },
+    ], shown, t('users')), cursor ? more : '');
+  };
+  const filters = h('form', {
+    class: 'filters', 'aria-label': t('filter'),
+    onsubmit: (e) => {
+      e.preventDefault();
+      const v = Object.fromEntries(new FormData(e.target));
+      const q = new URLSearchParams(Object.entries(v).filter(([, x]) => x));
+      location.hash = `#/users?${q}`;
+    },
+  }, field(t('org'), 'org', {}, [{ value: '', label: t('all') }, ...orgChoice(items, org)]),
+  field(t('username'), 'username', { value: username, type: 'search' }),
+  h('button', { type: 'submit', text: t('filter') }));
+  const creatable = orgChoice(items, org, 'user.write');
+  const create = creatable.length > 0 && opener(t('newUser'), (close) => form(t('newUser'), [
+    field(t('org'), 'org', {}, creatable),
+    field(t('username'), 'username', { required: true, maxlength: 200 }),
+    field(t('givenName'), 'given_name', { required: true }),
+    field(t('familyName'), 'family_name', { required: true }),
+    field(t('email'), 'email', { type: 'email', required: true }),
+    field(t('password'), 'password', { type: 'password', autocomplete: 'new-password' }),
+  ], t('create'), async (v) => {
+    const made = await api('POST', `/v1/orgs/${v.org}/users/human`, {
+      username: v.username,
+      profile: { given_name: v.given_name, family_name: v.family_name },
+      email: { address: v.email },
+      ...(v.password ? { password: v.password } : {}),
+    });
+    notice(t('created'));
+    location.hash = `#/users/${made.id}`;
+  }, [cancel(close)]));
+  page(t('users'), create, filters, rows);
+  await load();
+}
+
+export async function userPage(id) {
+  await orgs();
+  const u = await api('GET', `/v1/users/${id}`);
+  const org = { org: u.org_id };
+  const profile = h('dl', {},
+    h('dt', { text: t('username') }), h('dd', { text: u.username }),
+    h('dt', { text: t('name') }), h('dd', { text: u.display_name }),
+    u.email ? [h('dt', { text: t('email') }), h('dd', { text: u.email.address })] : [],
+    h('dt', { text: t('org') }), h('dd', {}, link(`#/orgs/${u.org_id}`, orgName(u.org_id))),
+    h('dt', { text: t('type') }), h('dd', { text: u.type }),
+    h('dt', { text: t('state') }), h('dd', {}, h('span', { class: `state ${u.state}`, text: u.state })),
+    h('dt', { text: t('id') }), h('dd', { class: 'mono', text: u.id }));
+  const stateButtons = can('user.write', org) && id !== me.user.id && h('div', { class: 'buttons' },
+    [['lock', u.state === 'active'], ['unlock', u.state === 'locked'],
+      ['deactivate', u.state === 'active'], ['reactivate', u.state === 'inactive']]
+      .filter(([, show]) => show)
+      .map(([op]) => h('button', {
+        type: 'button', text: t(op),
+        onclick: async () => {
+          try { await api('POST', `/v1/users/${id}/${op}`, {}); notice(t('saved')); refresh(); } catch (e) { notice(describe(e), 'bad'); }
+        },
+      })));
+  const parts = [section(t('profile'), profile, stateButtons)];
+  const grants = await list(`/v1/users/${id}/grants`).catch(() => null);
+  if (grants) {
+    const projects = await list('/v1/projects').catch(() => []);
+    const names = new Map(projects.map((p) => [p.id, p.name]));
+    const grantable = projects.filter((p) => can('user.grant.write', { org: p.org_id, project: p.id }));
+    const add = grantable.length > 0 && opener(t('addGrant'), (close) => {
+      const roleBox = h('fieldset', { class: 'roles' }, h('legend', { text: t('roles') }));
+      let wanted = null;
+      const fill = async (projectId) => {
+        wanted = projectId;
+        const roles = await list(`/v1/projects/${projectId}/roles`);
+        if (wanted !== projectId) return; // another project was chosen meanwhile
+        roleBox.replaceChildren(h('legend', { text: t('roles') }), ...(roles.length ? roles.map((r) => h('label', { class: 'check' },
+          h('input', { type: 'checkbox', name: `role:${r.key}`, value: r.key }), ` ${r.display_name} (${r.key})`)) : [h('p', { text: t('noRoles') })]));
+      };
+      const choose = field(t('project'), 'project_id', { onchange: (e) => fill(e.target.value) }, grantable.map((p) => ({ value: p.id, label: p.name })));
+      fill(grantable[0].id);
+      return form(t('addGrant'), [choose, roleBox], t('add'), async (v) => {
+        const keys = Object.keys(v).filter((k) => k.startsWith('role:')).map((k) => v[k]);
+        await api('POST', `/v1/users/${id}/grants`, { project_id: v.project_id, role_keys: keys });
+        notice(t('created'));
+        refresh();
+      }, [cancel(close)]);
+    });
+    parts.push(section(t('grants'), add, table([
+      { label: t('project'), cell: (g) => link(`#/projects/${g.project_id}`, names.get(g.project_id) || g.project_id) },
+      { label: t('roles'), cell: (g) => (g.role_keys || g.roles || []).join(', ') },
+    ], grants, t('grants'))));
+  }
+  const memberships = await list(`/v1/users/${id}/memberships`).catch(() => null);
+  if (memberships) {
+    parts.push(section(t('memberships'), table([
+      { label: t('level'), cell: (m) => m.level },
+      { label: t('resource'), cell: (m) => (m.level === 'org' ? link(`#/orgs/${m.resource_id}`, orgName(m.resource_id)) : m.level === 'project' ? link(`#/projects/${m.resource_id}`, m.resource_id) : m.resource_id) },
+      { label: t('roles'), cell: (m) => m.roles.join(', ') },
+    ], memberships, t('memberships'))));
+  }
+  parts.push(...await userDetails(u));
+  page(u.display_name || u.username, parts);
+}
