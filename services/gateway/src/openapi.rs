@@ -140,6 +140,7 @@ impl Modify for BearerAuth {
         project_grants::add_grant_member, project_grants::list_grant_members, project_grants::set_grant_member, project_grants::remove_grant_member,
         user_grants::create_user_grant, user_grants::list_user_grants, user_grants::change_user_grant, user_grants::remove_user_grant,
         events::list_events,
+        events::watch_events,
     )
 )]
 pub struct ApiDoc;

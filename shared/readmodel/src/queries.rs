@@ -39,6 +39,17 @@ pub struct UserFilter {
     pub org_id: Option<String>,
     /// Exact login name, without regard to case.
     pub username: Option<String>,
+    /// Login names that start with this, without regard to case: the list is then ordered by
+    /// login name (its cursor the last one given).
+    pub username_prefix: Option<String>,
+}
+
+/// The range of lower-case login names that start with `prefix`: from it, up to (not
+/// including) it followed by the highest character.
+pub(crate) fn login_range(prefix: &str) -> (String, String) {
+    let from = domain::validate::normalized_username(prefix);
+    let to = format!("{from}\u{10FFFF}");
+    (from, to)
 }
 
 /// A page of a list and the cursor of the next one.
@@ -109,6 +120,9 @@ impl UserQueries for SqliteReadModel {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<UserRow>, Error> {
+        if let Some(prefix) = &filter.username_prefix {
+            return self.users_by_login_prefix(instance, scope, filter, prefix, limit, cursor);
+        }
         let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE instance = ? AND id > ?");
         let mut args: Vec<String> = vec![instance.to_string(), cursor.unwrap_or("").to_string()];
         if let Some(org) = &filter.org_id {
@@ -236,6 +250,55 @@ pub(crate) fn seeks(
 const MAX_SEEKS: usize = 64;
 
 impl SqliteReadModel {
+    /// Users whose login name starts with `prefix`, inside `scope` and `filter`'s org, ordered
+    /// by login name after `cursor` (the last login name of the previous page, in lower case):
+    /// a range of the login-name index.
+    fn users_by_login_prefix(
+        &self,
+        instance: &str,
+        scope: &ReadScope,
+        filter: &UserFilter,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<UserRow>, Error> {
+        let (from, to) = login_range(prefix);
+        let mut sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE instance = ? AND username_lower >= ? \
+             AND username_lower < ? AND username_lower > ?"
+        );
+        let mut args = vec![
+            instance.to_string(),
+            from,
+            to,
+            cursor.unwrap_or("").to_string(),
+        ];
+        if let Some(org) = &filter.org_id {
+            sql.push_str(" AND org_id = ?");
+            args.push(org.clone());
+        }
+        if let Some(sets) = seeks(scope, |l| {
+            vec![
+                ("org_id", l.orgs.iter().cloned().collect()),
+                ("id", l.own_user.iter().cloned().collect()),
+            ]
+        }) {
+            match scope_sql(&sets, &mut args) {
+                Some(clause) => sql.push_str(&clause),
+                None => return Ok(Page::empty()),
+            }
+        }
+        sql.push_str(&format!(" ORDER BY username_lower LIMIT {}", limit + 1));
+        let items = self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), user_row)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(page(items, limit, |u: &UserRow| {
+            domain::validate::normalized_username(&u.username)
+        }))
+    }
+
     /// Runs a list query ordered by id (`sql` ends before `ORDER BY`) and cuts its page. With a
     /// limited `scope` (rows whose column is one of the given values), each value is its own
     /// index seek of at most a page, merged by id: the cost is a page per value, however many

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authz::{
-    Authorizer, Caller, InternalFlow, Memberships, Permission, Principal, Requirement, Resource,
-    Role, RoleMap, SelfPolicy,
+    Authorizer, Caller, InternalFlow, Memberships, Permission, Principal, ReadScope, Requirement,
+    Resource, Role, RoleMap, SelfPolicy,
 };
 use command::{CommandBus, CommandOptions, MemberOf};
 use domain::instance::{Instance, InstanceCommand};
@@ -245,6 +245,7 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor(a: Ada
             &UserFilter {
                 org_id: Some("org-b".into()),
                 username: None,
+                username_prefix: None,
             },
             100,
             None,
@@ -275,6 +276,93 @@ async fn lists_filter_by_the_readable_scope_and_page_with_a_stable_cursor(a: Ada
         own.items.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
         ["u-b03"]
     );
+}
+
+/// The users whose login name starts with `prefix` (all pages of `size`), as login names.
+fn by_prefix(
+    w: &World,
+    scope: &ReadScope,
+    org: Option<&str>,
+    prefix: &str,
+    size: usize,
+) -> Vec<String> {
+    let filter = UserFilter {
+        org_id: org.map(str::to_string),
+        username: None,
+        username_prefix: Some(prefix.into()),
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = w
+            .model
+            .list_users(I, scope, &filter, size, cursor.as_deref())
+            .unwrap();
+        assert!(page.items.len() <= size);
+        seen.extend(page.items.into_iter().map(|u| u.username));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return seen,
+        }
+    }
+}
+
+async fn login_name_prefixes_find_users_in_order_inside_the_scope(a: Adapter) {
+    let w = world(a);
+    populate(&w, 1).await;
+    for (org, name) in [
+        ("org-a", "adam"),
+        ("org-a", "Ada"),
+        ("org-a", "Adelheid"),
+        ("org-a", "bob"),
+        ("org-a", "ad"),
+        ("org-b", "adrian"),
+    ] {
+        let id = format!("id-{}", name.to_lowercase());
+        w.bus
+            .create_user(&setup(), I, &id, machine(org, name))
+            .await
+            .unwrap();
+    }
+    // More than one read of the index's partition holds.
+    for n in 0..250 {
+        let id = format!("zz-{n:03}");
+        w.bus
+            .create_user(&setup(), I, &id, machine("org-a", &id))
+            .await
+            .unwrap();
+    }
+    projector(&w).catch_up().await.unwrap();
+    let everyone = ReadScope::Instance;
+    assert_eq!(
+        by_prefix(&w, &everyone, None, "AD", 2),
+        ["ad", "Ada", "adam", "Adelheid", "adrian"],
+        "in login-name order, without regard to case, over pages"
+    );
+    assert_eq!(
+        by_prefix(&w, &everyone, Some("org-b"), "ad", 10),
+        ["adrian"]
+    );
+    assert_eq!(by_prefix(&w, &everyone, None, "ada", 10), ["Ada", "adam"]);
+    assert!(by_prefix(&w, &everyone, None, "adz", 10).is_empty());
+    // An org manager finds only their orgs' users.
+    let authz = Authorizer::new(RoleMap::default_map());
+    let read = Requirement::with_self(Permission::USER_READ, SelfPolicy::Allowed);
+    let scope = authz.readable_scope(&manager(&w), read, I);
+    assert_eq!(
+        by_prefix(&w, &scope, None, "ad", 3),
+        ["ad", "Ada", "adam", "Adelheid"]
+    );
+    let many = by_prefix(&w, &scope, None, "zz-", 100);
+    let expected: Vec<String> = (0..250).map(|n| format!("zz-{n:03}")).collect();
+    assert_eq!(many, expected, "each once, in order");
+    // A removed user is found no more.
+    w.bus
+        .remove_user(&setup(), I, "id-adam", None)
+        .await
+        .unwrap();
+    projector(&w).catch_up().await.unwrap();
+    assert_eq!(by_prefix(&w, &everyone, None, "ada", 10), ["Ada"]);
 }
 
 /// A scope of a few orgs reads each as its own index seek; one of many orgs (past the seek
@@ -955,4 +1043,5 @@ contract!(
     a_log_of_every_release_projects_with_its_meaning,
     the_outbox_queue_holds_each_users_waiting_messages_in_order,
     accounts_are_found_by_their_verified_address_in_their_org,
+    login_name_prefixes_find_users_in_order_inside_the_scope,
 );

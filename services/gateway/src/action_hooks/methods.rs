@@ -11,6 +11,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/v1/events", "portcullis.v1.EventService/ListEvents"),
     (
+        "GET",
+        "/v1/events/watch",
+        "portcullis.v1.EventService/Watch",
+    ),
+    (
         "POST",
         "/v1/idp_intents",
         "portcullis.v1.LoginSessionService/StartIdpIntent",

@@ -99,6 +99,36 @@ fn before_first(partition: i32) -> u64 {
     tag(partition, 0)
 }
 
+/// A watch's `after_position` that starts after everything the read models hold.
+pub const NOW: &str = "now";
+
+/// What one long poll of the trail answers: the new events, and where to resume after them.
+pub struct Polled {
+    pub events: Vec<EventRow>,
+    pub resume_after: String,
+}
+
+/// One long poll of a watch (`GET /v1/events/watch`): the events after its resume point, or,
+/// when there are none yet, the first to come within `wait`.
+pub async fn poll(
+    gw: &Gateway,
+    auth: &Authenticated,
+    q: EventQuery,
+    wait: Duration,
+) -> Result<Polled, Error> {
+    let mut watch = Watch::open(gw, auth, q)?;
+    let events: Vec<EventRow> = watch
+        .next(gw, wait)
+        .await?
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
+    Ok(Polled {
+        events,
+        resume_after: watch.resume_after(),
+    })
+}
+
 /// How many events one read of a watch takes.
 const WATCH_BATCH: usize = 500;
 
@@ -119,6 +149,18 @@ impl Watch {
     pub fn open(gw: &Gateway, auth: &Authenticated, q: EventQuery) -> Result<Watch, Error> {
         may_read(gw, auth)?;
         let mut seen = BTreeMap::new();
+        if q.after_position.as_deref() == Some(NOW) {
+            // From now on: after what the read models hold of each partition.
+            for (partition, applied) in gw.model.progress().applied().0 {
+                seen.insert(partition, tag(partition, applied));
+            }
+            return Ok(Watch {
+                instance: auth.instance.clone(),
+                aggregate_type: q.aggregate_type,
+                aggregate_id: q.aggregate_id,
+                seen,
+            });
+        }
         for p in positions(q.after_position.as_deref(), "after_position")? {
             let partition = untag(p).0;
             let last = seen.entry(partition).or_insert(p);

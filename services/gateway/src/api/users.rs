@@ -67,13 +67,26 @@ pub struct ListUsers {
 
 /// Users the caller may read, by id: only users of the orgs where the caller has `user.read`
 /// (and the caller themself), filtered in the query. A login name with `user.global.read`
-/// finds users of any org.
+/// finds users of any org; the start of a login name searches only the orgs the caller may
+/// read (nobody browses other orgs' users), in login-name order.
 pub async fn list(
     gw: &Gateway,
     auth: &Authenticated,
     q: ListUsers,
 ) -> Result<PageView<UserView>, Error> {
     let limit = limit(q.limit)?;
+    if let Some(prefix) = &q.filter.username_prefix {
+        let bad = |why: &str| {
+            Error::new(Code::InvalidQuery, format!("username_prefix {why}"))
+                .with("field", "username_prefix")
+        };
+        if q.filter.username.is_some() {
+            return Err(bad("and username do not go together: send one"));
+        }
+        if prefix.is_empty() || prefix.chars().count() > domain::validate::MAX_NAME {
+            return Err(bad("must be 1 to 200 characters"));
+        }
+    }
     let global = q.filter.username.is_some()
         && gw
             .authz

@@ -210,6 +210,7 @@ impl pb::user_service_server::UserService for Api {
             filter: readmodel::UserFilter {
                 org_id: some(r.org_id),
                 username: some(r.username),
+                username_prefix: some(r.username_prefix),
             },
             limit: page_size(r.limit),
             cursor: some(r.cursor),

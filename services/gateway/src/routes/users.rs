@@ -59,6 +59,9 @@ struct ListUsers {
     /// The user with exactly this login name (case-insensitive). With `user.global.read`
     /// this finds users of any org of the instance.
     username: Option<String>,
+    /// Users whose login name starts with this (case-insensitive, 1 to 200 characters), of
+    /// the orgs the caller may read, in login-name order. Not with `username`.
+    username_prefix: Option<String>,
     /// 1 to 1,000; default 100.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
@@ -80,6 +83,7 @@ async fn list_users(
         filter: readmodel::UserFilter {
             org_id: q.org_id,
             username: q.username,
+            username_prefix: q.username_prefix,
         },
         limit: q.limit,
         cursor: q.cursor,

@@ -249,6 +249,7 @@ impl Find {
                 .as_ref()
                 .and_then(Filter::user_name)
                 .map(str::to_string),
+            username_prefix: None,
         };
         let (mut users, mut cursor) = (Vec::new(), None::<String>);
         loop {

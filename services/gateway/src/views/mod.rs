@@ -442,6 +442,15 @@ pub struct PatView {
     pub expires_at: Option<i64>,
 }
 
+/// One long poll of the audit trail: its events, and where to resume after them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatchView {
+    pub items: Vec<EventView>,
+    /// Send back as `after_position`: one position per log partition, separated by commas.
+    pub resume_after: String,
+}
+
 /// An event of the audit trail. `portcullis export` writes events in this shape, unredacted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -36,11 +36,25 @@ async function logIn(page, username, password) {
 }
 
 function watch(page) {
+  // Layout shifts, summed as Chromium reports them (not those right after input).
+  page.addInitScript(() => {
+    window.shifted = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.shifted += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
   page.on('pageerror', (e) => seen.errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && seen.errors.push(m.text()));
 }
 
 const form = (page, label) => page.locator(`form[aria-label="${label}"]`);
+
+/** Sends a settings form and waits until it is saved (a notice of its own, not an earlier one). */
+async function save(page, label) {
+  await page.evaluate(() => { document.getElementById('notice').textContent = ''; });
+  await form(page, label).locator('button[type="submit"]').click();
+  await page.locator('.notice', { hasText: 'Saved.' }).waitFor({ timeout: 10000 });
+}
 
 const browser = await launchChromium();
 try {
@@ -53,6 +67,19 @@ try {
   seen.overview = await page.locator('main').innerText();
   seen.nav = await page.locator('nav a').allInnerTexts();
   await audit(page, 'console-overview');
+  seen.layout_shift = await page.evaluate(() => window.shifted);
+
+  // Keyboard only: from the page's heading, Tab reaches "New organization"; Enter opens the
+  // form with the focus in its field; Enter sends it.
+  await page.click('nav >> text=Organizations');
+  await heading(page, 'Organizations');
+  await page.keyboard.press('Tab');
+  seen.keyboard_first = await page.evaluate(() => document.activeElement.textContent);
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(`Keys ${SUFFIX}`);
+  await page.keyboard.press('Enter');
+  await heading(page, `Keys ${SUFFIX}`);
+  seen.keyboard_org = true;
 
   const org = `Acme ${SUFFIX}`;
   await page.click('nav >> text=Organizations');
@@ -79,6 +106,10 @@ try {
   await newUser.locator('button[type="submit"]').click();
   await heading(page, 'Ada Lovelace');
   seen.user_url = page.url();
+  await page.click('button:has-text("Edit profile")');
+  await form(page, 'Edit profile').locator('input[name="display_name"]').fill('Ada King');
+  await form(page, 'Edit profile').locator('button[type="submit"]').click();
+  await heading(page, 'Ada King');
 
   // An error of the API is shown with its code: the same login name again.
   await page.click('nav >> text=Users');
@@ -92,6 +123,27 @@ try {
   await newUser.locator('.error:not(:empty)').waitFor({ timeout: 10000 });
   seen.duplicate_error = await newUser.locator('.error').innerText();
   await audit(page, 'console-users');
+
+  // The users list searched by the start of a login name.
+  await page.click('nav >> text=Users');
+  await heading(page, 'Users');
+  await form(page, 'Filter').locator('input[name="start"]').fill(`ADA-${SUFFIX}`);
+  await form(page, 'Filter').locator('button[type="submit"]').click();
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1, null, { timeout: 10000 });
+  seen.searched = await page.locator('tbody tr td:first-child').allInnerTexts();
+
+  // Ada made a manager of the org: the org's own users are suggested as the name is typed.
+  await page.goto(`${BASE}/ui/console/#/orgs/${seen.org_id}`);
+  await heading(page, org);
+  await page.click('button:has-text("Add manager")');
+  const addManager = form(page, 'Add manager');
+  await addManager.locator('input[name="username"]').pressSequentially('ada-', { delay: 20 });
+  await page.waitForFunction(() => document.querySelectorAll('datalist option').length > 0, null, { timeout: 10000 });
+  seen.suggested = await page.locator('datalist option').evaluateAll((os) => os.map((o) => o.value));
+  await addManager.locator('input[name="username"]').fill(username);
+  await addManager.locator('select[name="role"]').selectOption('ORG_USER_MANAGER');
+  await addManager.locator('button[type="submit"]').click();
+  await page.locator('section[aria-label="Managers"] td', { hasText: username }).waitFor({ timeout: 10000 });
 
   await page.click('nav >> text=Projects');
   await heading(page, 'Projects');
@@ -132,7 +184,7 @@ try {
   await audit(page, 'console-project');
 
   await page.goto(seen.user_url);
-  await heading(page, 'Ada Lovelace');
+  await heading(page, 'Ada King');
   await page.click('button:has-text("Add authorization")');
   const grant = form(page, 'Add authorization');
   await grant.locator('select[name="project_id"]').selectOption({ label: `Rocket ${SUFFIX}` });
@@ -150,6 +202,7 @@ try {
   const added = () => page.locator('td', { hasText: 'org.added' }).count();
   const before = await added();
   await page.check('#live');
+  await page.locator('#live[data-following="true"]').waitFor({ timeout: 10000 });
   await page.evaluate(async (name) => {
     const { access_token: token } = JSON.parse(sessionStorage.getItem('portcullis-console-tokens'));
     await fetch('/v1/orgs', {
@@ -191,15 +244,13 @@ try {
   await page.click('.tabs >> text=Password rules');
   await page.locator('input[name="min_length"]').waitFor({ timeout: 10000 });
   await page.fill('input[name="min_length"]', '14');
-  await page.click('form[aria-label="Password rules"] button[type="submit"]');
-  await page.locator('.notice', { hasText: 'Saved.' }).waitFor({ timeout: 10000 });
+  await save(page, 'Password rules');
   await page.click('.tabs >> text=Branding');
   await page.locator('#branding-preview').waitFor({ timeout: 10000 });
   await page.fill('input[name="primary_color"]', '#aa0000');
   seen.preview_button = await page.locator('.preview-button').evaluate((b) => getComputedStyle(b).backgroundColor);
   await audit(page, 'console-branding');
-  await page.click('form[aria-label="Branding"] button[type="submit"]');
-  await page.locator('.notice', { hasText: 'Saved.' }).waitFor({ timeout: 10000 });
+  await save(page, 'Branding');
 
   // The org's domain, with what proves it.
   await page.goto(`${BASE}/ui/console/#/orgs/${seen.org_id}`);
@@ -212,7 +263,7 @@ try {
 
   // A personal access token for Ada, shown once.
   await page.goto(seen.user_url);
-  await heading(page, 'Ada Lovelace');
+  await heading(page, 'Ada King');
   await page.click('button:has-text("New token")');
   seen.pat = await page.locator('#pat-token').innerText();
   await page.click('button:has-text("Done")');

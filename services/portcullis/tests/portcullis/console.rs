@@ -240,6 +240,32 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         (ada["org_id"].clone(), ada["profile"]["family_name"].clone()),
         (acme.body["id"].clone(), json!("Lovelace"))
     );
+    assert_eq!(ada["display_name"], "Ada King", "the profile as edited");
+    // Keyboard only, and no layout shift while the first page loads.
+    assert_eq!(seen["keyboard_first"], "New organization");
+    assert_eq!(seen["keyboard_org"], true);
+    assert!(seen["layout_shift"].as_f64().unwrap() < 0.1, "{seen}");
+    assert_eq!(seen["searched"], json!([format!("ada-{suffix}")]), "{seen}");
+    assert!(
+        seen["suggested"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("ada-{suffix}"))),
+        "{seen}"
+    );
+    let members = made.get(&format!(
+        "/v1/orgs/{}/members",
+        acme.body["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        (
+            members.body["items"][0]["user_id"].clone(),
+            members.body["items"][0]["roles"].clone()
+        ),
+        (ada["id"].clone(), json!(["ORG_USER_MANAGER"])),
+        "{}",
+        members.body
+    );
     let projects = made.get(&format!(
         "/v1/projects?org_id={}",
         acme.body["id"].as_str().unwrap()
@@ -325,7 +351,11 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         .map(|e| e.as_str().unwrap())
         .collect();
     assert!(trail.contains(&"project.app.oidc.added"), "{trail:?}");
-    assert_eq!(seen["trail_filtered"], json!(["org.added"]), "{seen}");
+    assert_eq!(
+        seen["trail_filtered"],
+        json!(["org.added", "org.member.set"]),
+        "{seen}"
+    );
     assert_eq!(seen["trail_live"], json!(true), "{seen}");
     // The instance's email server, settings (the preview showed the colour before it was
     // saved), the org's domain with its proof, Ada's token (it works), a webhook target.

@@ -105,3 +105,82 @@ fn reading_the_trail_needs_events_read() {
         assert_eq!(r.body["details"]["field"], "cursor", "{forged}");
     }
 }
+
+/// The event types of a long poll's answer, and its resume point.
+fn polled(t: &testkit::Tenant, query: &str) -> (Vec<String>, String) {
+    let r = t.client.get(&format!("/v1/events/watch?{query}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let types = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    (types, r.str("resume_after"))
+}
+
+#[test]
+fn a_long_poll_of_the_trail_gives_each_new_event_once_from_its_resume_point() {
+    let t = server().tenant();
+    let _ = t.client.get("/v1/users/me");
+    // From now on: nothing yet.
+    let (none, now) = polled(&t, "after_position=now&wait_s=0");
+    assert!(none.is_empty(), "{none:?}");
+    let made = t.client.post("/v1/orgs", json!({"name": "Watched"}));
+    let org = made.str("id");
+    let (types, resume) = polled(&t, &format!("after_position={now}&wait_s=20"));
+    assert!(types.contains(&"org.added".to_string()), "{types:?}");
+    let (again, _) = polled(&t, &format!("after_position={resume}&wait_s=0"));
+    assert!(again.is_empty(), "each event once: {again:?}");
+    // Filtered to one aggregate, from the first of its events.
+    let (of_org, _) = polled(&t, &format!("aggregate_id={org}&wait_s=0"));
+    assert_eq!(of_org, ["org.added"]);
+    // A poll that waits gets the event written while it waits.
+    let waiting = {
+        let client = t.client.clone();
+        let resume = resume.clone();
+        std::thread::spawn(move || {
+            client.get(&format!(
+                "/v1/events/watch?after_position={resume}&aggregate_type=org&wait_s=20"
+            ))
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let renamed = t
+        .client
+        .patch(&format!("/v1/orgs/{org}"), json!({"name": "Renamed"}));
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let woke = waiting.join().unwrap();
+    let woke: Vec<&str> = woke.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(woke, ["org.renamed"]);
+    // Bad resume points and waits, and callers without events.read.
+    for bad in [
+        "after_position=abc",
+        "after_position=1,x",
+        "wait_s=26",
+        "after_position=later",
+    ] {
+        assert_eq!(
+            t.client.get(&format!("/v1/events/watch?{bad}")).error(),
+            (400, "REQ-0003"),
+            "{bad}"
+        );
+    }
+    let bot = t.client.post(
+        &format!("/v1/orgs/{}/users/machine", default_org(&t)),
+        json!({"username": "peeker", "name": "Peeker"}),
+    );
+    let pat = t
+        .client
+        .post(&format!("/v1/users/{}/pats", bot.str("id")), json!({}));
+    let peeker = t.as_token(&pat.str("token")).after(&pat);
+    assert_eq!(
+        peeker.get("/v1/events/watch?wait_s=0").error(),
+        (403, "AUTHZ-0001")
+    );
+}

@@ -208,3 +208,96 @@ fn a_read_waits_for_every_position_it_is_sent() {
     );
     assert_eq!(waited.error(), (503, "CONC-0002"));
 }
+
+#[test]
+fn the_start_of_a_login_name_finds_users_of_the_orgs_one_may_read_over_rest_and_grpc() {
+    let t = server().tenant();
+    let org = default_org(&t);
+    let other = t
+        .client
+        .post("/v1/orgs", json!({"name": "Elsewhere"}))
+        .str("id");
+    let mut last = None;
+    for (at, name) in [
+        (&org, "Adam"),
+        (&org, "ada"),
+        (&org, "bob"),
+        (&other, "adrian"),
+    ] {
+        let r = t.client.post(
+            &format!("/v1/orgs/{at}/users/machine"),
+            json!({"username": name, "name": "Service"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        last = Some(r);
+    }
+    let api = t.client.after(&last.unwrap());
+    let names = |client: &testkit::Client, q: &str| -> Vec<String> {
+        let page = client.get(&format!("/v1/users?{q}"));
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(&api, "username_prefix=AD"),
+        ["ada", "Adam", "admin", "admin-bot", "adrian"]
+    );
+    assert_eq!(
+        names(&api, &format!("username_prefix=ad&org_id={other}")),
+        ["adrian"]
+    );
+    // Paged in login-name order.
+    let first = api.get("/v1/users?username_prefix=ad&limit=2");
+    let cursor = first.str("next_cursor");
+    assert_eq!(
+        names(&api, &format!("username_prefix=ad&limit=2&cursor={cursor}")),
+        ["admin", "admin-bot"]
+    );
+    // A manager of one org searches only that org: nobody browses other orgs' users.
+    let manager = super::oidc_support::human(&t, "una", "a narrow manager's password");
+    let set = api.put(
+        &format!("/v1/orgs/{org}/members/{manager}"),
+        json!({"user_id": manager, "roles": ["ORG_USER_MANAGER"]}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    let pat = api.post(&format!("/v1/users/{manager}/pats"), json!({}));
+    let narrow = t.as_token(&pat.str("token")).after(&pat);
+    assert_eq!(
+        names(&narrow, "username_prefix=ad"),
+        ["ada", "Adam", "admin", "admin-bot"]
+    );
+    assert!(names(&narrow, &format!("username_prefix=a&org_id={other}")).is_empty());
+    // Bad searches.
+    for q in ["username_prefix=", "username_prefix=ad&username=ada"] {
+        let e = api.get(&format!("/v1/users?{q}"));
+        assert_eq!(e.error(), (400, "REQ-0003"), "{q}");
+        assert_eq!(e.body["details"]["field"], "username_prefix");
+    }
+    let long = "a".repeat(201);
+    assert_eq!(
+        api.get(&format!("/v1/users?username_prefix={long}"))
+            .error(),
+        (400, "REQ-0003")
+    );
+    // gRPC finds the same.
+    let found = super::grpc::block(async {
+        let mut users = gateway::grpc::pb::user_service_client::UserServiceClient::new(
+            super::grpc::channel(&t.domain).await,
+        );
+        let request = gateway::grpc::pb::ListUsersRequest {
+            username_prefix: "AD".into(),
+            ..Default::default()
+        };
+        users
+            .list_users(super::grpc::call(request, &t.admin_pat, None))
+            .await
+            .expect("ListUsers")
+            .into_inner()
+    });
+    let usernames: Vec<&str> = found.items.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(usernames, ["ada", "Adam", "admin", "admin-bot", "adrian"]);
+}

@@ -27,7 +27,7 @@ use crate::projection::{stale, Stale};
 const REMEMBERED: usize = 1 << 20;
 
 /// Every table, for a rebuild.
-const TABLES: [&str; 27] = [
+const TABLES: [&str; 28] = [
     "checkpoints",
     "versions",
     "instances",
@@ -36,6 +36,7 @@ const TABLES: [&str; 27] = [
     "users",
     "users_by_org",
     "users_by_login",
+    "users_by_login_prefix",
     "users_by_email",
     "user_metadata",
     "pats_by_hash",

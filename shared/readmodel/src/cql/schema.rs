@@ -12,7 +12,7 @@ use super::{block_on, runtime, session, storage};
 pub use crate::cql_settings::{keyspace_name, Replication};
 
 /// The versioned schema files, in order.
-const MIGRATIONS: [(i32, &str, &str); 3] = [
+const MIGRATIONS: [(i32, &str, &str); 4] = [
     (
         1,
         "0001_read_models.cql",
@@ -27,6 +27,11 @@ const MIGRATIONS: [(i32, &str, &str); 3] = [
         3,
         "0003_users_by_email.cql",
         include_str!("../../../../deploy/scylla/0003_users_by_email.cql"),
+    ),
+    (
+        4,
+        "0004_users_by_login_prefix.cql",
+        include_str!("../../../../deploy/scylla/0004_users_by_login_prefix.cql"),
     ),
 ];
 

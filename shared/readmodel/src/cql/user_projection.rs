@@ -28,9 +28,16 @@ impl CqlReadModel {
             (i, org_id, id),
         )
         .await?;
+        let login = domain::validate::normalized_username(username);
         self.run(
             "INSERT INTO users_by_login (instance, username_lower, id) VALUES (?, ?, ?)",
-            (i, domain::validate::normalized_username(username), id),
+            (i, &login, id),
+        )
+        .await?;
+        self.run(
+            "INSERT INTO users_by_login_prefix (instance, initial, username_lower, id) \
+             VALUES (?, ?, ?, ?)",
+            (i, initial(&login), &login, id),
         )
         .await?;
         Ok(())
@@ -113,12 +120,16 @@ impl CqlReadModel {
                 (i, org.unwrap_or_default(), id),
             )
             .await?;
+            let login = domain::validate::normalized_username(&username.unwrap_or_default());
             self.run(
                 "DELETE FROM users_by_login WHERE instance = ? AND username_lower = ?",
-                (
-                    i,
-                    domain::validate::normalized_username(&username.unwrap_or_default()),
-                ),
+                (i, &login),
+            )
+            .await?;
+            self.run(
+                "DELETE FROM users_by_login_prefix WHERE instance = ? AND initial = ? \
+                 AND username_lower = ?",
+                (i, initial(&login), &login),
             )
             .await?;
         }
@@ -376,4 +387,9 @@ impl CqlReadModel {
         }
         Ok(())
     }
+}
+
+/// The partition of `users_by_login_prefix` a lower-case login name is in: its first character.
+pub(super) fn initial(login: &str) -> String {
+    login.chars().next().map(String::from).unwrap_or_default()
 }

@@ -100,6 +100,12 @@ impl CqlReadModel {
             }
         };
         let in_filter = |u: &UserRow| filter.org_id.as_ref().is_none_or(|o| &u.org_id == o);
+        if let Some(prefix) = &filter.username_prefix {
+            let keep = |u: &UserRow| in_scope(u) && in_filter(u);
+            return self
+                .users_by_login_prefix(&i, prefix, limit, cursor, keep)
+                .await;
+        }
         let known = |ids: Vec<String>| Source::Known(ids.into_iter().map(|id| (id,)).collect());
         let sources = if let Some(name) = &filter.username {
             let login = domain::validate::normalized_username(name);
@@ -153,6 +159,53 @@ impl CqlReadModel {
             .collect();
         items.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Page { items, next_cursor })
+    }
+
+    /// Users whose login name starts with `prefix`, in login-name order after `cursor` (the
+    /// last login name given, in lower case), that pass `keep`: ranges of one
+    /// `users_by_login_prefix` partition, read until a page is full.
+    async fn users_by_login_prefix(
+        &self,
+        i: &str,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<String>,
+        keep: impl Fn(&UserRow) -> bool,
+    ) -> Result<Page<UserRow>, Error> {
+        const FIRST: &str = "SELECT username_lower, id FROM users_by_login_prefix \
+            WHERE instance = ? AND initial = ? AND username_lower >= ? AND username_lower < ? LIMIT 200";
+        const NEXT: &str = "SELECT username_lower, id FROM users_by_login_prefix \
+            WHERE instance = ? AND initial = ? AND username_lower > ? AND username_lower < ? LIMIT 200";
+        let (from, to) = crate::queries::login_range(prefix);
+        let partition = super::user_projection::initial(&from);
+        let mut after = cursor;
+        let mut found: Vec<UserRow> = Vec::new();
+        while found.len() <= limit {
+            let rows: Vec<(String, String)> = match &after {
+                Some(last) => self.all(NEXT, (i, &partition, last, &to)).await?,
+                None => self.all(FIRST, (i, &partition, &from, &to)).await?,
+            };
+            let Some(last) = rows.last().map(|(login, _)| login.clone()) else {
+                break;
+            };
+            let full = rows.len() == 200;
+            let mut users: Vec<UserRow> = self
+                .users(i, rows.into_iter().map(|(_, id)| id).collect())
+                .await?
+                .into_iter()
+                .map(|(u, _)| u)
+                .filter(|u| keep(u))
+                .collect();
+            users.sort_by_cached_key(|u| domain::validate::normalized_username(&u.username));
+            found.extend(users);
+            after = Some(last);
+            if !full {
+                break;
+            }
+        }
+        Ok(crate::queries::page(found, limit, |u| {
+            domain::validate::normalized_username(&u.username)
+        }))
     }
 
     /// The ids of those users that exist and pass `keep`.

@@ -17,18 +17,22 @@ export const describe = (err) => (err.code ? `${err.message} (${err.code})` : er
 /** The last write's log position: every read waits for it, so the console reads its writes. */
 let position = null;
 
-export async function api(method, path, body) {
+export async function api(method, path, body, signal) {
   const headers = { authorization: `Bearer ${tokens()?.access_token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (position) headers['x-portcullis-position'] = position;
-  const answer = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const sent = body === undefined ? undefined : JSON.stringify(body);
+  const answer = await fetch(path, {
+    method, headers, body: sent, signal,
+  });
   if (answer.status === 401) {
     store.removeItem('portcullis-console-tokens');
     await signIn();
     throw new ApiError(401, { message: t('signIn') });
   }
   const text = await answer.text();
-  const json = text ? JSON.parse(text) : {};
+  let json = {};
+  try { json = text ? JSON.parse(text) : {}; } catch { json = { message: `HTTP ${answer.status}` }; }
   if (!answer.ok) throw new ApiError(answer.status, json);
   if (method !== 'GET' && json.position) position = json.position;
   return json;

@@ -48,7 +48,15 @@ function frame() {
     me.user ? h('button', { type: 'button', text: t('signOut'), onclick: signOut }) : '');
 }
 
-async function route() {
+/** Shows the page the address names. Pages are shown one after another in the order they
+ * were asked for, so a slow earlier one never replaces a later one. */
+let routing = Promise.resolve();
+function route() {
+  routing = routing.then(show, show);
+  return routing;
+}
+
+async function show() {
   leave();
   frame();
   const [path, search] = location.hash.replace(/^#\/?/, '').split('?');

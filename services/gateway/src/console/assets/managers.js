@@ -8,6 +8,23 @@ import {
 } from './api.js';
 import { t } from './words.js';
 
+let lists = 0;
+/** The login-name field, suggesting the org's own users whose names start with what is typed. */
+function suggested(orgId) {
+  const id = `suggest${lists++}`;
+  const options = h('datalist', { id });
+  const box = field(t('findUser'), 'username', { required: true, list: id, autocomplete: 'off' });
+  box.querySelector('input').addEventListener('input', async (e) => {
+    const start = e.target.value.trim();
+    if (!orgId || !start) return;
+    const q = new URLSearchParams({ org_id: orgId, username_prefix: start, limit: '10' });
+    const found = await api('GET', `/v1/users?${q}`).catch(() => ({ items: [] }));
+    options.replaceChildren(...found.items.map((u) => h('option', { value: u.username, text: u.display_name })));
+  });
+  box.append(options);
+  return box;
+}
+
 /** The managers of a resource (`base` is its API path) and, if allowed, a way to add one. */
 export async function managers(base, orgId, roleLevel, mayWrite) {
   const members = await list(`${base}/members`);
@@ -20,7 +37,7 @@ export async function managers(base, orgId, roleLevel, mayWrite) {
   const add = mayWrite && opener(t('addMember'), (close) => {
     const found = h('div', { class: 'found' });
     return h('div', {}, h('p', { class: 'hint', text: t('otherOrgHint') }), form(t('addMember'), [
-      field(t('findUser'), 'username', { required: true }),
+      suggested(orgId),
       field(t('roles'), 'role', {}, roles.map((r) => ({ value: r, label: r }))),
     ], t('add'), async (v) => {
       // Own org's users by login name first, then anyone's exact login name.

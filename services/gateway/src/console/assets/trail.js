@@ -12,8 +12,6 @@ export async function eventsPage(query) {
   const shown = [];
   let cursor = null;
   let more = true;
-  let tail = null;
-  whenLeaving(() => clearInterval(tail));
   const moreButton = h('button', { type: 'button', text: t('more'), onclick: () => next() });
   const render = () => rows.replaceChildren(table([
     { label: t('position'), cell: (e) => e.position },
@@ -29,13 +27,42 @@ export async function eventsPage(query) {
     more = got.items.length === 100;
     render();
   };
-  const live = h('input', {
-    type: 'checkbox', id: 'live',
-    onchange: (e) => {
-      clearInterval(tail);
-      if (e.target.checked) tail = setInterval(() => next().catch((err) => notice(describe(err), 'bad')), 2000);
-    },
+  // Live: long polls of the trail from now on, each resuming where the last ended (one
+  // position per partition of the log, so a cluster's events all come, each once).
+  let following = false;
+  let stop = null;
+  const live = h('input', { type: 'checkbox', id: 'live' });
+  const follow = async () => {
+    let resume = 'now';
+    let wait = 0;
+    while (following) {
+      stop = new AbortController();
+      try {
+        const q = new URLSearchParams(filter);
+        q.set('after_position', resume);
+        q.set('wait_s', String(wait));
+        const got = await api('GET', `/v1/events/watch?${q}`, undefined, stop.signal);
+        resume = got.resume_after;
+        live.dataset.following = 'true';
+        wait = 20;
+        if (got.items.length) {
+          shown.push(...got.items);
+          render();
+        }
+      } catch (err) {
+        if (!following) return;
+        notice(describe(err), 'bad');
+        await new Promise((r) => { setTimeout(r, 2000); });
+      }
+    }
+  };
+  live.addEventListener('change', () => {
+    following = live.checked;
+    delete live.dataset.following;
+    if (following) follow();
+    else stop?.abort();
   });
+  whenLeaving(() => { following = false; stop?.abort(); });
   const filters = h('form', {
     class: 'filters', 'aria-label': t('filter'),
     onsubmit: (e) => {

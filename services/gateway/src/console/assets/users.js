@@ -10,8 +10,8 @@ import { userDetails } from './user_details.js';
 export async function usersPage(query) {
   const items = await orgs();
   const org = query.get('org') || '';
-  const username = query.get('username') || '';
-  const path = `/v1/users?${new URLSearchParams({ ...(org ? { org_id: org } : {}), ...(username ? { username } : {}) })}`;
+  const start = query.get('start') || '';
+  const path = `/v1/users?${new URLSearchParams({ ...(org ? { org_id: org } : {}), ...(start ? { username_prefix: start } : {}) })}`;
   const rows = h('div', {});
   let cursor = null;
   const shown = [];
@@ -37,7 +37,7 @@ export async function usersPage(query) {
       location.hash = `#/users?${q}`;
     },
   }, field(t('org'), 'org', {}, [{ value: '', label: t('all') }, ...orgChoice(items, org)]),
-  field(t('username'), 'username', { value: username, type: 'search' }),
+  field(t('startsWith'), 'start', { value: start, type: 'search' }),
   h('button', { type: 'submit', text: t('filter') }));
   const creatable = orgChoice(items, org, 'user.write');
   const create = creatable.length > 0 && opener(t('newUser'), (close) => form(t('newUser'), [
@@ -83,7 +83,20 @@ export async function userPage(id) {
           try { await api('POST', `/v1/users/${id}/${op}`, {}); notice(t('saved')); refresh(); } catch (e) { notice(describe(e), 'bad'); }
         },
       })));
-  const parts = [section(t('profile'), profile, stateButtons)];
+  const editable = u.type === 'human' && (can('user.write', org) || id === me.user.id);
+  const edit = editable && opener(t('editProfile'), (close) => form(t('editProfile'), [
+    field(t('givenName'), 'given_name', { required: true, value: u.profile?.given_name ?? '' }),
+    field(t('familyName'), 'family_name', { required: true, value: u.profile?.family_name ?? '' }),
+    field(t('displayName'), 'display_name', { value: u.profile?.display_name ?? '' }),
+  ], t('save'), async (v) => {
+    await api('PATCH', `/v1/users/${id}/profile`, {
+      given_name: v.given_name, family_name: v.family_name,
+      ...(v.display_name ? { display_name: v.display_name } : {}),
+    });
+    notice(t('saved'));
+    refresh();
+  }, [cancel(close)]));
+  const parts = [section(t('profile'), profile, stateButtons, edit)];
   const grants = await list(`/v1/users/${id}/grants`).catch(() => null);
   if (grants) {
     const projects = await list('/v1/projects').catch(() => []);

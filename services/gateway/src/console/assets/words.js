@@ -50,7 +50,8 @@ export const WORDS = {
     target_webhook: 'Webhook (events, in order)', target_async: 'Async (events, not waited for)',
     target_call: 'Call (hooks that answer)', timeoutMs: 'Timeout (ms)', signingKey: 'Signing key',
     keyOnce: 'Copy the signing key now: it is shown only this once.', targets: 'Targets',
-    executions: 'Executions', condition: 'Condition',
+    executions: 'Executions', condition: 'Condition', startsWith: 'Login name starts with',
+    editProfile: 'Edit profile',
   },
   de: {
     skip: 'Zum Inhalt', loading: 'Wird geladen…', overview: 'Übersicht', orgs: 'Organisationen',
@@ -101,7 +102,8 @@ export const WORDS = {
     target_webhook: 'Webhook (Ereignisse, in Reihenfolge)', target_async: 'Asynchron (Ereignisse, ohne Warten)',
     target_call: 'Aufruf (Hooks mit Antwort)', timeoutMs: 'Zeitlimit (ms)', signingKey: 'Signaturschlüssel',
     keyOnce: 'Kopieren Sie den Signaturschlüssel jetzt: Er wird nur dieses eine Mal angezeigt.', targets: 'Ziele',
-    executions: 'Ausführungen', condition: 'Bedingung',
+    executions: 'Ausführungen', condition: 'Bedingung', startsWith: 'Anmeldename beginnt mit',
+    editProfile: 'Profil bearbeiten',
   },
 };
 
