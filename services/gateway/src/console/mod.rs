@@ -15,12 +15,13 @@ use crate::auth::instance_of;
 use crate::{ApiError, Gateway};
 
 /// The console's files under `/ui/console/` (the page itself is `index.html`), with their bytes.
-const ASSETS: [(&str, &str); 17] = [
+const ASSETS: [(&str, &str); 18] = [
     ("index.html", include_str!("assets/index.html")),
     ("console.css", include_str!("assets/console.css")),
     ("console.js", include_str!("assets/console.js")),
     ("actions.js", include_str!("assets/actions.js")),
     ("api.js", include_str!("assets/api.js")),
+    ("apps.js", include_str!("assets/apps.js")),
     ("dom.js", include_str!("assets/dom.js")),
     ("instance.js", include_str!("assets/instance.js")),
     ("login.js", include_str!("assets/login.js")),

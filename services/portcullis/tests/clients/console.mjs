@@ -174,6 +174,12 @@ try {
   await page.click('button:has-text("Done")');
   await page.locator('td', { hasText: seen.client_id }).waitFor({ timeout: 10000 });
   seen.secret_shown_again = await page.locator(`text=${seen.client_secret}`).count();
+  await page.click('a:has-text("Rocket web")');
+  await heading(page, 'Rocket web');
+  await page.fill('textarea[name="redirect_uris"]', 'https://rocket.example.com/callback\nhttps://rocket.example.com/other');
+  await save(page, 'Addresses');
+  await page.goto(seen.project_url);
+  await heading(page, `Rocket ${SUFFIX}`);
 
   await page.click('button:has-text("Grant to an organization")');
   const toOrg = form(page, 'Grant to an organization');
@@ -237,7 +243,12 @@ try {
   await smtp.locator('input[name="sender_name"]').fill('Acme');
   await smtp.locator('button[type="submit"]').click();
   await page.locator('dd', { hasText: 'smtp.example.com:2587' }).waitFor({ timeout: 10000 });
+  await page.locator('button:has-text("Set SMS provider")').click();
+  await form(page, 'Set SMS provider').locator('input[name="endpoint"]').fill('https://sms.example.com/send');
+  await form(page, 'Set SMS provider').locator('button[type="submit"]').click();
+  seen.sms_key = await page.locator('#sms-key').innerText();
   await audit(page, 'console-instance');
+  await page.click('button:has-text("Done")');
 
   // Settings: a longer password, and the login's colour seen in the preview before it is saved.
   await page.click('nav >> text=Settings');
@@ -280,7 +291,36 @@ try {
   await target.locator('select[name="type"]').selectOption('webhook');
   await target.locator('button[type="submit"]').click();
   seen.signing_key = await page.locator('#signing-key').innerText();
+  await page.click('button:has-text("Done")');
+  await page.click('button:has-text("New execution")');
+  const execution = form(page, 'New execution');
+  await execution.locator('select[name="kind"]').selectOption('event_group');
+  await execution.locator('input[name="value"]').fill('user');
+  await execution.locator('label:has-text("Audit") input').check();
+  await execution.locator('button[type="submit"]').click();
+  await page.locator('td', { hasText: 'event group user' }).waitFor({ timeout: 10000 });
   await audit(page, 'console-actions');
+
+  // A machine user, and a project made and deleted again (after the browser's confirmation).
+  await page.click('nav >> text=Users');
+  await heading(page, 'Users');
+  await page.click('button:has-text("New machine user")');
+  const robot = form(page, 'New machine user');
+  await robot.locator('select[name="org"]').selectOption({ label: org });
+  await robot.locator('input[name="username"]').fill(`robot-${SUFFIX}`);
+  await robot.locator('input[name="name"]').fill('Robot');
+  await robot.locator('button[type="submit"]').click();
+  await heading(page, 'Robot');
+  await page.click('nav >> text=Projects');
+  await page.click('button:has-text("New project")');
+  await newProject.locator('select[name="org"]').selectOption({ label: org });
+  await newProject.locator('input[name="name"]').fill(`Temp ${SUFFIX}`);
+  await newProject.locator('button[type="submit"]').click();
+  await heading(page, `Temp ${SUFFIX}`);
+  page.once('dialog', (d) => { seen.confirmed = d.message(); d.accept(); });
+  await page.click('button:has-text("Delete project")');
+  await heading(page, 'Projects');
+  await page.waitForFunction((name) => ![...document.querySelectorAll('td')].some((td) => td.textContent === name), `Temp ${SUFFIX}`, { timeout: 10000 });
 
   await page.click('nav >> text=Permission explainer');
   await heading(page, 'Permission explainer');

@@ -394,6 +394,58 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         as_ada.body
     );
     assert_eq!(seen["pat_shown_again"], 0);
+    let robot = made.get(&format!("/v1/users?username=robot-{suffix}"));
+    assert_eq!(robot.body["items"][0]["type"], "machine", "{}", robot.body);
+    assert!(
+        seen["confirmed"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Temp {suffix}")),
+        "{seen}"
+    );
+    let left = made.get(&format!(
+        "/v1/projects?org_id={}",
+        acme.body["id"].as_str().unwrap()
+    ));
+    let names: Vec<&Value> = left.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["name"])
+        .collect();
+    assert_eq!(
+        names,
+        [&json!(format!("Rocket {suffix}"))],
+        "the deleted project is gone"
+    );
+    let app = made.get(&format!(
+        "/v1/projects/{pid}/apps/{}",
+        apps.body["items"][0]["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        app.body["redirect_uris"],
+        json!([
+            "https://rocket.example.com/callback",
+            "https://rocket.example.com/other"
+        ]),
+        "the addresses as edited, the rest unchanged: {}",
+        app.body
+    );
+    assert_eq!(app.body["auth_method"], "client_secret_basic");
+    let sms = made.get("/v1/instance/sms");
+    assert_eq!(
+        sms.body["endpoint"], "https://sms.example.com/send",
+        "{}",
+        sms.body
+    );
+    assert!(seen["sms_key"].as_str().unwrap().len() >= 32);
+    let executions = made.get("/v1/actions/executions");
+    assert_eq!(
+        executions.body["items"][0]["condition"],
+        json!({"event": {"group": "user"}}),
+        "{}",
+        executions.body
+    );
     let targets = made.get("/v1/actions/targets");
     assert_eq!(
         targets.body["items"][0]["name"], "Audit",

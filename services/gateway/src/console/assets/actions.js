@@ -1,7 +1,7 @@
 // Actions: the targets that receive events and hooks (a new one shows its signing key once),
 // and the executions that say which conditions call which targets.
 import {
-  cancel, field, form, h, opener, page, refresh, section, table,
+  cancel, field, form, h, notice, opener, page, refresh, section, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
@@ -33,11 +33,31 @@ export async function actionsPage() {
       h('p', { class: 'warn', text: t('keyOnce') }),
       h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
   }, [cancel(close)]));
+  const KINDS = ['event_type', 'event_group', 'event_all', 'function', 'request', 'response'];
+  const made = (kind, value) => ({
+    event_type: { event: { type: value } },
+    event_group: { event: { group: value } },
+    event_all: { event: { all: true } },
+    function: { function: value },
+    request: { request: { method: value } },
+    response: { response: { method: value } },
+  })[kind];
+  const addExecution = can('action.execution.write') && targets.length > 0 && opener(t('newExecution'), (close) => form(t('newExecution'), [
+    field(t('conditionKind'), 'kind', {}, KINDS.map((k) => ({ value: k, label: t(`cond_${k}`) }))),
+    field(t('conditionValue'), 'value', { placeholder: 'user.human.added' }),
+    h('fieldset', { class: 'roles' }, h('legend', { text: t('targets') }), targets.map((x) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', name: `target:${x.id}`, value: x.id }), ` ${x.name}`))),
+  ], t('save'), async (v) => {
+    const chosen = Object.keys(v).filter((k) => k.startsWith('target:')).map((k) => v[k]);
+    await api('PUT', '/v1/actions/executions', { condition: made(v.kind, v.value.trim()), targets: chosen });
+    notice(t('saved'));
+    refresh();
+  }, [cancel(close)]));
   page(t('actions'), section(t('targets'), add, shown, table([
     { label: t('name'), cell: (x) => x.name },
     { label: t('type'), cell: (x) => t(`target_${x.type}`) },
     { label: t('endpoint'), cell: (x) => h('span', { class: 'mono', text: x.endpoint }) },
-  ], targets, t('targets'))), section(t('executions'), table([
+  ], targets, t('targets'))), section(t('executions'), addExecution, table([
     { label: t('condition'), cell: (e) => h('span', { class: 'mono', text: condition(e.condition) }) },
     { label: t('targets'), cell: (e) => e.targets.map((id) => names.get(id) || id).join(', ') },
   ], executions, t('executions'))));

@@ -3,6 +3,7 @@
 // and calls the REST API with it. It shows a manager only what their roles allow; the API
 // decides every call. This file is the frame: the navigation, the pages by address, the start.
 import { actionsPage } from './actions.js';
+import { appPage } from './apps.js';
 import { api, can, describe, me } from './api.js';
 import { h, leave, page } from './dom.js';
 import { instancePage, overview } from './instance.js';
@@ -26,6 +27,7 @@ const ROUTES = [
   { path: /^users\/([^/]+)$/, run: (m) => userPage(m[1]) },
   { path: /^projects$/, nav: 'projects', show: () => true, run: (_, q) => projectsPage(q) },
   { path: /^projects\/([^/]+)$/, run: (m) => projectPage(m[1]) },
+  { path: /^projects\/([^/]+)\/apps\/([^/]+)$/, run: (m) => appPage(m[1], m[2]) },
   { path: /^actions$/, nav: 'actions', show: () => can('action.target.read'), run: () => actionsPage() },
   { path: /^events$/, nav: 'events', show: () => can('events.read'), run: (_, q) => eventsPage(q) },
   { path: /^permissions$/, nav: 'permissions', show: () => can('iam.read'), run: () => permissionsPage() },

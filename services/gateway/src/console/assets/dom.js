@@ -104,6 +104,25 @@ export function opener(text, make) {
 export const link = (href, text) => h('a', { href, text });
 export const cancel = (close) => h('button', { type: 'button', text: t('cancel'), onclick: close });
 
+/** A button that asks first, then calls the API (`run`), then goes `then` (or shows the page
+ * again). */
+export function danger(text, question, run, then) {
+  return h('button', {
+    type: 'button', class: 'danger', text,
+    onclick: async () => {
+      if (!window.confirm(question)) return;
+      try {
+        await run();
+        notice(t('removed'));
+        if (then) location.hash = then;
+        else refresh();
+      } catch (e) {
+        notice(describe(e), 'bad');
+      }
+    },
+  });
+}
+
 /** Shows the current page again (after a write). */
 export const refresh = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
 

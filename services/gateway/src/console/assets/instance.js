@@ -47,6 +47,25 @@ async function smtp() {
   return section(t('smtp'), shown, edit);
 }
 
+/** The instance's SMS provider: where texts are posted (signed); its signing key shown once. */
+async function sms() {
+  const set = await api('GET', '/v1/instance/sms').catch((e) => (e.code === 'SMS-0001' ? null : Promise.reject(e)));
+  const shown = h('div', {}, set
+    ? h('dl', {}, h('dt', { text: t('smsEndpoint') }), h('dd', { class: 'mono', text: set.endpoint }))
+    : h('p', { class: 'empty', text: t('noSms') }));
+  const edit = can('iam.write') && opener(t('setSms'), (close) => form(t('setSms'), [
+    field(t('smsEndpoint'), 'endpoint', { type: 'url', required: true, value: set?.endpoint ?? '', placeholder: 'https://sms.example.com/send' }),
+  ], t('save'), async (v) => {
+    const made = await api('PUT', '/v1/instance/sms', { http: { endpoint: v.endpoint } });
+    close();
+    shown.replaceChildren(h('div', { class: 'shown-once', role: 'region', 'aria-label': t('setSms') },
+      h('dl', {}, h('dt', { text: t('signingKey') }), h('dd', {}, h('code', { id: 'sms-key', text: made.signing_key }))),
+      h('p', { class: 'warn', text: t('keyOnce') }),
+      h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
+  }, [cancel(close)]));
+  return section(t('sms'), shown, edit);
+}
+
 /** The identity providers at `base` (the instance's or an org's). */
 export async function idps(base) {
   const items = await list(`${base}/idps`);
@@ -63,8 +82,8 @@ export async function instancePage() {
     h('dt', { text: t('domains') }), h('dd', { text: i.domains.join(', ') }),
     h('dt', { text: t('id') }), h('dd', { class: 'mono', text: i.id })),
   h('p', {}, link('#/settings', t('settings')))];
-  if (can('iam.member.read')) parts.push(await managers('/v1/instance', null, 'IAM_', can('iam.member.write')));
-  parts.push(await smtp());
+  if (can('iam.member.read')) parts.push(await managers('/v1/instance', null, 'IAM_', can('iam.member.write'), can('iam.member.delete')));
+  parts.push(await smtp(), await sms());
   if (can('iam.idp.read')) parts.push(await idps('/v1/instance'));
   page(i.name, parts);
 }

@@ -1,7 +1,7 @@
 // The managers of an instance, org or project: who holds which roles there, and adding one
 // (the org's own users by login name, anyone else only by their exact login name).
 import {
-  cancel, field, form, h, link, notice, opener, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, refresh, section, table,
 } from './dom.js';
 import {
   api, list, me, userNames,
@@ -26,13 +26,14 @@ function suggested(orgId) {
 }
 
 /** The managers of a resource (`base` is its API path) and, if allowed, a way to add one. */
-export async function managers(base, orgId, roleLevel, mayWrite) {
+export async function managers(base, orgId, roleLevel, mayWrite, mayRemove) {
   const members = await list(`${base}/members`);
   const names = await userNames(members.map((m) => m.user_id));
   const roles = Object.keys(me.roles).filter((r) => r.startsWith(roleLevel) && !(roleLevel === 'PROJECT_' && r.startsWith('PROJECT_GRANT_')));
   const rows = table([
     { label: t('member'), cell: (m) => link(`#/users/${m.user_id}`, names.get(m.user_id) || m.user_id) },
     { label: t('roles'), cell: (m) => m.roles.join(', ') },
+    { label: '', cell: (m) => (mayRemove ? danger(t('remove'), `${t('removeManager')} ${names.get(m.user_id) || m.user_id}?`, () => api('DELETE', `${base}/members/${m.user_id}`)) : '') },
   ], members, t('members'));
   const add = mayWrite && opener(t('addMember'), (close) => {
     const found = h('div', { class: 'found' });

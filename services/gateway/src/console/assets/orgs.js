@@ -1,6 +1,6 @@
 // Organizations: the list, a new one, and an org's page (its managers, users and projects).
 import {
-  cancel, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, table,
 } from './dom.js';
 import { api, can, describe, list } from './api.js';
 import { t } from './words.js';
@@ -75,8 +75,17 @@ export async function orgPage(id) {
       h('li', {}, link(`#/users?org=${id}`, t('users'))),
       h('li', {}, link(`#/projects?org=${id}`, t('projects'))),
       can('policy.read', at) ? h('li', {}, link(`#/orgs/${id}/settings`, t('settings'))) : null)];
-  if (can('org.member.read', at)) parts.push(await managers(`/v1/orgs/${id}`, id, 'ORG_', can('org.member.write', at)));
+  if (can('org.member.read', at)) parts.push(await managers(`/v1/orgs/${id}`, id, 'ORG_', can('org.member.write', at), can('org.member.delete', at)));
   if (can('org.read', at)) parts.push(await domains(id));
   if (can('org.idp.read', at)) parts.push(await idps(`/v1/orgs/${id}`));
+  const rename = can('org.write', at) && opener(t('renameOrg'), (close) => form(t('renameOrg'), [
+    field(t('name'), 'name', { required: true, maxlength: 200, value: o.name }),
+  ], t('save'), async (v) => {
+    await api('PATCH', `/v1/orgs/${id}`, { name: v.name });
+    notice(t('saved'));
+    refresh();
+  }, [cancel(close)]));
+  const remove = can('org.delete', at) && danger(t('deleteOrg'), `${t('deleteOrg')}: ${o.name}?`, () => api('DELETE', `/v1/orgs/${id}`), '#/orgs');
+  if (rename || remove) parts.push(h('div', { class: 'buttons end' }, rename, remove));
   page(o.name, parts);
 }

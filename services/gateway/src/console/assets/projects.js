@@ -1,7 +1,7 @@
 // Projects: the list, a new one, and a project's page (roles, apps with the wizard that shows
 // the secret once, grants to other orgs, managers).
 import {
-  cancel, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
@@ -75,13 +75,15 @@ export async function projectPage(id) {
   parts.push(section(t('roles'), addRole, table([
     { label: t('key'), cell: (r) => h('span', { class: 'mono', text: r.key }) },
     { label: t('displayName'), cell: (r) => r.display_name },
+    { label: '', cell: (r) => (can('project.role.delete', at) ? danger(t('remove'), `${t('removeRole')} ${r.key}?`, () => api('DELETE', `/v1/projects/${id}/roles/${encodeURIComponent(r.key)}`)) : '') },
   ], roles, t('roles'))));
   if (can('project.app.read', at)) {
     const apps = await list(`/v1/projects/${id}/apps`);
     const addApp = can('project.app.write', at) && opener(t('newApp'), (close) => appWizard(id, close));
     parts.push(section(t('apps'), addApp, table([
-      { label: t('name'), cell: (a) => a.name || a.config?.name },
+      { label: t('name'), cell: (a) => link(`#/projects/${id}/apps/${a.id}`, a.name) },
       { label: t('clientId'), cell: (a) => h('span', { class: 'mono', text: a.client_id }) },
+      { label: '', cell: (a) => (can('project.app.delete', at) ? danger(t('remove'), `${t('removeApp')} ${a.name || a.client_id}?`, () => api('DELETE', `/v1/projects/${id}/apps/${a.id}`)) : '') },
     ], apps, t('apps'))));
   }
   if (can('project.grant.read', at)) {
@@ -100,8 +102,12 @@ export async function projectPage(id) {
     parts.push(section(t('projectGrants'), addGrant, table([
       { label: t('org'), cell: (g) => orgName(g.granted_org_id) },
       { label: t('roles'), cell: (g) => (g.role_keys || g.roles || []).join(', ') },
+      { label: '', cell: (g) => (can('project.grant.delete', at) ? danger(t('remove'), `${t('removeGrant')} ${orgName(g.granted_org_id)}?`, () => api('DELETE', `/v1/projects/${id}/grants/${g.id}`)) : '') },
     ], grants, t('projectGrants'))));
   }
-  if (can('project.member.read', at)) parts.push(await managers(`/v1/projects/${id}`, p.org_id, 'PROJECT_', can('project.member.write', at)));
+  if (can('project.member.read', at)) parts.push(await managers(`/v1/projects/${id}`, p.org_id, 'PROJECT_', can('project.member.write', at), can('project.member.delete', at)));
+  if (can('project.delete', at)) {
+    parts.push(h('div', { class: 'buttons end' }, danger(t('deleteProject'), `${t('deleteProject')}: ${p.name}?`, () => api('DELETE', `/v1/projects/${id}`), '#/projects')));
+  }
   page(p.name, parts);
 }

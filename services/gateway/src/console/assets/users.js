@@ -1,6 +1,6 @@
 // Users: searched and paged, a new one, and a user's page (profile, state, grants, roles).
 import {
-  cancel, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, table,
 } from './dom.js';
 import { api, can, describe, list, me } from './api.js';
 import { t } from './words.js';
@@ -57,7 +57,16 @@ export async function usersPage(query) {
     notice(t('created'));
     location.hash = `#/users/${made.id}`;
   }, [cancel(close)]));
-  page(t('users'), create, filters, rows);
+  const machine = creatable.length > 0 && opener(t('newMachine'), (close) => form(t('newMachine'), [
+    field(t('org'), 'org', {}, creatable),
+    field(t('username'), 'username', { required: true, maxlength: 200 }),
+    field(t('name'), 'name', { required: true, maxlength: 200 }),
+  ], t('create'), async (v) => {
+    const made = await api('POST', `/v1/orgs/${v.org}/users/machine`, { username: v.username, name: v.name });
+    notice(t('created'));
+    location.hash = `#/users/${made.id}`;
+  }, [cancel(close)]));
+  page(t('users'), h('div', { class: 'buttons' }, create, machine), filters, rows);
   await load();
 }
 
@@ -101,6 +110,7 @@ export async function userPage(id) {
   if (grants) {
     const projects = await list('/v1/projects').catch(() => []);
     const names = new Map(projects.map((p) => [p.id, p.name]));
+    const owners = new Map(projects.map((p) => [p.id, p.org_id]));
     const grantable = projects.filter((p) => can('user.grant.write', { org: p.org_id, project: p.id }));
     const add = grantable.length > 0 && opener(t('addGrant'), (close) => {
       const roleBox = h('fieldset', { class: 'roles' }, h('legend', { text: t('roles') }));
@@ -124,6 +134,7 @@ export async function userPage(id) {
     parts.push(section(t('grants'), add, table([
       { label: t('project'), cell: (g) => link(`#/projects/${g.project_id}`, names.get(g.project_id) || g.project_id) },
       { label: t('roles'), cell: (g) => (g.role_keys || g.roles || []).join(', ') },
+      { label: '', cell: (g) => (can('user.grant.delete', { org: owners.get(g.project_id), project: g.project_id }) ? danger(t('remove'), `${t('removeGrant')} ${names.get(g.project_id) || g.project_id}?`, () => api('DELETE', `/v1/users/${id}/grants/${g.id}`)) : '') },
     ], grants, t('grants'))));
   }
   const memberships = await list(`/v1/users/${id}/memberships`).catch(() => null);
@@ -135,5 +146,8 @@ export async function userPage(id) {
     ], memberships, t('memberships'))));
   }
   parts.push(...await userDetails(u));
+  if (id !== me.user.id && can('user.delete', org)) {
+    parts.push(h('div', { class: 'buttons end' }, danger(t('deleteUser'), `${t('deleteUser')}: ${u.username}?`, () => api('DELETE', `/v1/users/${id}`), '#/users')));
+  }
   page(u.display_name || u.username, parts);
 }
