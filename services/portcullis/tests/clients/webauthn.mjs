@@ -81,6 +81,9 @@ async function run(command) {
       await page.fill('input[name=password]', command.password);
       await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       const heading = await page.evaluate(() => document.querySelector('h1')?.textContent);
+      // The browser applies `autofocus` once the page is shown, a moment after it loads.
+      await page.waitForFunction(() => document.activeElement?.tagName === 'BUTTON', null, { timeout: 5000 })
+        .catch(() => {});
       const button = await page.evaluate(() => document.activeElement?.textContent);
       await shot('mfa-key');
       const [back] = await Promise.all([

@@ -1,7 +1,7 @@
 // Actions: the targets that receive events and hooks (a new one shows its signing key once),
 // and the executions that say which conditions call which targets.
 import {
-  cancel, field, form, h, notice, opener, page, refresh, section, table,
+  cancel, field, form, h, notice, opener, page, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
@@ -28,10 +28,7 @@ export async function actionsPage() {
       name: v.name, endpoint: v.endpoint, type: v.type, timeout_ms: Number(v.timeout_ms),
     });
     close();
-    shown.replaceChildren(h('div', { class: 'shown-once', role: 'region', 'aria-label': t('newTarget') },
-      h('dl', {}, h('dt', { text: t('signingKey') }), h('dd', {}, h('code', { id: 'signing-key', text: made.signing_key }))),
-      h('p', { class: 'warn', text: t('keyOnce') }),
-      h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
+    shown.replaceChildren(shownOnce(t('newTarget'), [[t('signingKey'), 'signing-key', made.signing_key]], t('keyOnce')));
   }, [cancel(close)]));
   const KINDS = ['event_type', 'event_group', 'event_all', 'function', 'request', 'response'];
   const made = (kind, value) => ({

@@ -104,6 +104,22 @@ export function opener(text, make) {
 export const link = (href, text) => h('a', { href, text });
 export const cancel = (close) => h('button', { type: 'button', text: t('cancel'), onclick: close });
 
+/** What is shown once (a new secret): each [name, element id, value] with a copy button, the
+ * warning (if any), and Done, which shows the page again. */
+export function shownOnce(label, entries, warning) {
+  const copy = (value) => h('button', {
+    type: 'button', text: t('copy'),
+    onclick: () => navigator.clipboard?.writeText(value).then(() => notice(t('copied'))),
+  });
+  const box = h('div', { class: 'shown-once', role: 'region', 'aria-label': label },
+    h('dl', {}, entries.flatMap(([name, id, value]) => [
+      h('dt', { text: name }), h('dd', {}, h('code', { id, text: value }), copy(value))])),
+    warning ? h('p', { class: 'warn', text: warning }) : null,
+    h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh }));
+  setTimeout(() => box.querySelector('button')?.focus());
+  return box;
+}
+
 /** A button that asks first, then calls the API (`run`), then goes `then` (or shows the page
  * again). */
 export function danger(text, question, run, then) {

@@ -1,7 +1,7 @@
 // The instance: the overview, and the instance's page (its managers, SMTP server and identity
 // providers; its settings are on their own page).
 import {
-  cancel, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, field, form, h, link, notice, opener, page, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, list, me } from './api.js';
 import { managers } from './managers.js';
@@ -58,10 +58,7 @@ async function sms() {
   ], t('save'), async (v) => {
     const made = await api('PUT', '/v1/instance/sms', { http: { endpoint: v.endpoint } });
     close();
-    shown.replaceChildren(h('div', { class: 'shown-once', role: 'region', 'aria-label': t('setSms') },
-      h('dl', {}, h('dt', { text: t('signingKey') }), h('dd', {}, h('code', { id: 'sms-key', text: made.signing_key }))),
-      h('p', { class: 'warn', text: t('keyOnce') }),
-      h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
+    shown.replaceChildren(shownOnce(t('setSms'), [[t('signingKey'), 'sms-key', made.signing_key]], t('keyOnce')));
   }, [cancel(close)]));
   return section(t('sms'), shown, edit);
 }

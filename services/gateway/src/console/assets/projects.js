@@ -1,7 +1,7 @@
 // Projects: the list, a new one, and a project's page (roles, apps with the wizard that shows
 // the secret once, grants to other orgs, managers).
 import {
-  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
@@ -43,17 +43,9 @@ function appWizard(projectId, close) {
       grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
       auth_method: web ? 'client_secret_basic' : 'none', access_token_type: 'jwt',
     });
-    const copy = (value) => h('button', {
-      type: 'button', text: t('copy'),
-      onclick: () => navigator.clipboard?.writeText(value).then(() => notice(t('copied'))),
-    });
-    holder.replaceChildren(h('div', { class: 'shown-once', role: 'region', 'aria-label': t('newApp') },
-      h('dl', {},
-        h('dt', { text: t('clientId') }), h('dd', {}, h('code', { id: 'client-id', text: made.client_id }), copy(made.client_id)),
-        made.client_secret ? [h('dt', { text: t('clientSecret') }), h('dd', {}, h('code', { id: 'client-secret', text: made.client_secret }), copy(made.client_secret))] : []),
-      made.client_secret ? h('p', { class: 'warn', text: t('secretOnce') }) : null,
-      h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
-    holder.querySelector('button')?.focus();
+    const entries = [[t('clientId'), 'client-id', made.client_id]];
+    if (made.client_secret) entries.push([t('clientSecret'), 'client-secret', made.client_secret]);
+    holder.replaceChildren(shownOnce(t('newApp'), entries, made.client_secret ? t('secretOnce') : null));
   }, [cancel(close)]));
   return holder;
 }

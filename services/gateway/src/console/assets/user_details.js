@@ -2,7 +2,7 @@
 // one or all), personal access tokens (a new one shown once), machine keys and IdP links. Each
 // part is shown only when the caller may read it.
 import {
-  h, notice, refresh, section, table,
+  h, notice, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, describe, list, me } from './api.js';
 import { lang, t } from './words.js';
@@ -61,10 +61,7 @@ export async function userDetails(u) {
       onclick: async () => {
         try {
           const made = await api('POST', `${base}/pats`, {});
-          shown.replaceChildren(h('div', { class: 'shown-once', role: 'region', 'aria-label': t('newPat') },
-            h('p', {}, h('code', { id: 'pat-token', text: made.token })),
-            h('p', { class: 'warn', text: t('tokenOnce') }),
-            h('button', { type: 'button', class: 'primary', text: t('done'), onclick: refresh })));
+          shown.replaceChildren(shownOnce(t('newPat'), [[t('token'), 'pat-token', made.token]], t('tokenOnce')));
         } catch (e) { notice(describe(e), 'bad'); }
       },
     });
