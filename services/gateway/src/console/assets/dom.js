@@ -124,7 +124,7 @@ export function shownOnce(label, entries, warning) {
  * again). */
 export function danger(text, question, run, then) {
   return h('button', {
-    type: 'button', class: 'danger', text,
+    type: 'button', class: 'danger', text, 'aria-label': question.replace(/\?$/, ''),
     onclick: async () => {
       if (!window.confirm(question)) return;
       try {

@@ -117,8 +117,8 @@ export const WORDS = {
     cond_event_type: 'Ein Ereignis eines Typs', cond_event_group: 'Ein Ereignis einer Gruppe', cond_event_all: 'Jedes Ereignis',
     cond_function: 'Eine Funktion des Token-Ablaufs', cond_request: 'Eine API-Anfrage', cond_response: 'Eine API-Antwort',
     sms: 'Textnachrichten (SMS)', noSms: 'Kein SMS-Anbieter eingerichtet.', setSms: 'SMS-Anbieter einrichten', smsEndpoint: 'Endpunkt des Anbieters',
-    token: 'Token', editProfile: 'Profil bearbeiten', removed: 'Entfernt.', removeRole: 'Die Rolle entfernen', removeApp: 'Die Anwendung entfernen',
-    removeGrant: 'Die Berechtigung entfernen für', removeManager: 'Den Manager entfernen', deleteProject: 'Projekt löschen',
+    token: 'Token', editProfile: 'Profil bearbeiten', removed: 'Entfernt.', removeRole: 'Rolle entfernen:', removeApp: 'Anwendung entfernen:',
+    removeGrant: 'Berechtigung entfernen für', removeManager: 'Manager entfernen:', deleteProject: 'Projekt löschen',
     renameOrg: 'Umbenennen', deleteOrg: 'Organisation löschen', deleteUser: 'Benutzer löschen', newMachine: 'Neuer Maschinenbenutzer',
   },
 };
