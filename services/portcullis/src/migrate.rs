@@ -9,6 +9,12 @@ pub fn run(opts: &MigrateOptions) -> Result<(), String> {
     if opts.kafka_partitions < 1 || opts.kafka_replication_factor < 1 {
         return Err("--kafka-partitions and --kafka-replication-factor must be at least 1".into());
     }
+    if opts.kafka_partitions > eventlog::position::MAX_PARTITIONS {
+        return Err(format!(
+            "--kafka-partitions must be at most {}",
+            eventlog::position::MAX_PARTITIONS
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

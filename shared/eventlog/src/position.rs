@@ -3,6 +3,10 @@
 
 const OFFSET_BITS: u32 = 40;
 
+/// The most partitions a log may have (the events topic is made with at most this many): a
+/// position names a partition below it.
+pub const MAX_PARTITIONS: i32 = 1024;
+
 /// The partition of an aggregate: FNV-1a of its id, modulo the partition count. Every role
 /// computes it the same way.
 pub fn partition_for(aggregate_id: &str, partitions: u32) -> i32 {

@@ -7,7 +7,7 @@ use authz::{Permission, Target};
 use domain::{Code, Error};
 use readmodel::{EventFilter, EventRow};
 
-use eventlog::position::{tag, untag};
+use eventlog::position::{tag, untag, MAX_PARTITIONS};
 
 use super::require;
 use crate::auth::Authenticated;
@@ -129,6 +129,23 @@ pub async fn poll(
     })
 }
 
+/// A watch's resume point as received: at most one position of each partition a log may have
+/// (what [`Watch::resume_after`] gives out).
+fn resume_point(positions: Vec<u64>) -> Result<BTreeMap<i32, u64>, Error> {
+    let mut seen = BTreeMap::new();
+    for p in positions {
+        let partition = untag(p).0;
+        if partition >= MAX_PARTITIONS || seen.insert(partition, p).is_some() {
+            return Err(Error::new(
+                Code::InvalidQuery,
+                "after_position is not a resume point this server gave out: send the resume_after of the last answer",
+            )
+            .with("field", "after_position"));
+        }
+    }
+    Ok(seen)
+}
+
 /// How many events one read of a watch takes.
 const WATCH_BATCH: usize = 500;
 
@@ -148,24 +165,13 @@ impl Watch {
     /// Opens a watch. `events.read`, checked now.
     pub fn open(gw: &Gateway, auth: &Authenticated, q: EventQuery) -> Result<Watch, Error> {
         may_read(gw, auth)?;
-        let mut seen = BTreeMap::new();
-        if q.after_position.as_deref() == Some(NOW) {
+        let seen = match q.after_position.as_deref() {
             // From now on: after what the read models hold of each partition.
-            for (partition, applied) in gw.model.progress().applied().0 {
-                seen.insert(partition, tag(partition, applied));
-            }
-            return Ok(Watch {
-                instance: auth.instance.clone(),
-                aggregate_type: q.aggregate_type,
-                aggregate_id: q.aggregate_id,
-                seen,
-            });
-        }
-        for p in positions(q.after_position.as_deref(), "after_position")? {
-            let partition = untag(p).0;
-            let last = seen.entry(partition).or_insert(p);
-            *last = (*last).max(p);
-        }
+            Some(NOW) => (gw.model.progress().applied().0.into_iter())
+                .map(|(partition, applied)| (partition, tag(partition, applied)))
+                .collect(),
+            after => resume_point(positions(after, "after_position")?)?,
+        };
         Ok(Watch {
             instance: auth.instance.clone(),
             aggregate_type: q.aggregate_type,

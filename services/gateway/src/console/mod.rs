@@ -15,7 +15,7 @@ use crate::auth::instance_of;
 use crate::{ApiError, Gateway};
 
 /// The console's files under `/ui/console/` (the page itself is `index.html`), with their bytes.
-const ASSETS: [(&str, &str); 18] = [
+const ASSETS: [(&str, &str); 20] = [
     ("index.html", include_str!("assets/index.html")),
     ("console.css", include_str!("assets/console.css")),
     ("console.js", include_str!("assets/console.js")),
@@ -24,11 +24,13 @@ const ASSETS: [(&str, &str); 18] = [
     ("apps.js", include_str!("assets/apps.js")),
     ("dom.js", include_str!("assets/dom.js")),
     ("instance.js", include_str!("assets/instance.js")),
+    ("keys.js", include_str!("assets/keys.js")),
     ("login.js", include_str!("assets/login.js")),
     ("managers.js", include_str!("assets/managers.js")),
     ("orgs.js", include_str!("assets/orgs.js")),
     ("permissions.js", include_str!("assets/permissions.js")),
     ("projects.js", include_str!("assets/projects.js")),
+    ("saml_apps.js", include_str!("assets/saml_apps.js")),
     ("settings.js", include_str!("assets/settings.js")),
     ("trail.js", include_str!("assets/trail.js")),
     ("user_details.js", include_str!("assets/user_details.js")),

@@ -18,7 +18,6 @@ use super::params::Params;
 use super::texts::Notice;
 use super::{issuer, OAuthError, OAuthResult};
 use crate::auth::instance_of;
-use crate::reads::read;
 use crate::Gateway;
 
 /// `redirect_uri` with these query parameters added.
@@ -178,11 +177,7 @@ pub async fn authorize(
     let instance = instance_of(gw, req).await?;
     let iss = issuer(gw, req)?;
     let client_id = p.get("client_id").cloned().unwrap_or_default();
-    let (i, c) = (instance.clone(), client_id.clone());
-    let app: Option<AppRow> = match client_id == super::console_app::CLIENT_ID {
-        true => Some(super::console_app::app(&iss)),
-        false => read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await?,
-    };
+    let app = super::console_app::app_by_client_id(gw, req, &instance, &client_id).await?;
     let Some(app) = app else {
         let look = look_in(gw, &instance, None).await;
         return Ok(error_page(req, &look, Notice::UnknownClient));

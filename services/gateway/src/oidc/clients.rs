@@ -188,10 +188,10 @@ pub async fn authenticate(
         account: Some(&account),
     };
     gw.limits.check(&who)?;
-    if via == Via::IdOnly && id == super::console_app::CLIENT_ID {
-        return Ok(Client::App(super::console_app::app(&super::issuer(
-            gw, req,
-        )?)));
+    if via == Via::IdOnly {
+        if let Some(console) = super::console_app::builtin(gw, req, id)? {
+            return Ok(Client::App(console));
+        }
     }
     let answer = match via {
         Via::Assertion => by_assertion(gw, req, instance, id, secret.unwrap_or_default()).await,

@@ -5,11 +5,39 @@
 //! client id (theirs are `{id}@{project}`), and a machine user never authenticates without a
 //! secret, so it shadows nothing.
 
+use actix_web::HttpRequest;
 use domain::app::{AccessTokenType, AuthMethod, GrantType, OidcConfig, ResponseType, Signing};
+use domain::Error;
 use readmodel::AppRow;
+
+use crate::reads::read;
+use crate::Gateway;
 
 /// The console's client id on every instance.
 pub const CLIENT_ID: &str = "console";
+
+/// The app a client id names at the instance and domain of this request: the console's own
+/// app, or the registered app with that client id (`None` when there is none).
+pub async fn app_by_client_id(
+    gw: &Gateway,
+    req: &HttpRequest,
+    instance: &str,
+    client_id: &str,
+) -> Result<Option<AppRow>, Error> {
+    if let Some(console) = builtin(gw, req, client_id)? {
+        return Ok(Some(console));
+    }
+    let (i, c) = (instance.to_string(), client_id.to_string());
+    read(gw, move |m| Ok(m.app_by_client_id(&i, &c)?.map(|(a, _)| a))).await
+}
+
+/// The console's app when `client_id` names it, as the domain of this request has it.
+pub fn builtin(gw: &Gateway, req: &HttpRequest, client_id: &str) -> Result<Option<AppRow>, Error> {
+    match client_id == CLIENT_ID {
+        true => Ok(Some(app(&super::issuer(gw, req)?))),
+        false => Ok(None),
+    }
+}
 
 /// The console app as the instance at `issuer` has it.
 pub fn app(issuer: &str) -> AppRow {

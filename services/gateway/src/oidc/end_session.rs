@@ -21,7 +21,6 @@ use super::params::Params;
 use super::texts::Notice;
 use super::{jwt, keyring, OAuthResult};
 use crate::auth::instance_of;
-use crate::reads::read;
 use crate::Gateway;
 
 const LOGOUT_COOKIE: &str = "portcullis_logout";
@@ -50,13 +49,8 @@ pub async fn end_session(
     log_out(&gw, &req, &instance).await?;
     let response = match q.get("post_logout_redirect_uri") {
         Some(uri) => {
-            let (i, c) = (instance.clone(), client_id.clone());
-            let app = match client_id == super::console_app::CLIENT_ID {
-                true => Some(super::console_app::app(&super::issuer(&gw, &req)?)),
-                false => read(&gw, move |m| m.app_by_client_id(&i, &c))
-                    .await?
-                    .map(|(a, _)| a),
-            };
+            let app =
+                super::console_app::app_by_client_id(&gw, &req, &instance, &client_id).await?;
             match app {
                 Some(app) if app.config.post_logout_redirect_uris.contains(uri) => {
                     let state = q.get("state").map(String::as_str);

@@ -177,7 +177,32 @@ try {
   await page.click('a:has-text("Rocket web")');
   await heading(page, 'Rocket web');
   await page.fill('textarea[name="redirect_uris"]', 'https://rocket.example.com/callback\nhttps://rocket.example.com/other');
-  await save(page, 'Addresses');
+  await page.locator('input[name="grant:client_credentials"]').check();
+  await page.locator('select[name="access_token_type"]').selectOption('opaque');
+  await save(page, 'Settings of the application');
+  await page.locator('dd', { hasText: 'client_credentials' }).waitFor({ timeout: 10000 });
+  // A new secret, after the browser's confirmation, shown once.
+  page.once('dialog', (d) => { seen.secret_question = d.message(); d.accept(); });
+  await page.click('button:has-text("New client secret")');
+  await page.locator('#client-secret').waitFor({ timeout: 10000 });
+  seen.rotated_secret = await page.locator('#client-secret').innerText();
+  await page.click('button:has-text("Done")');
+  await page.locator('button:has-text("New client secret")').waitFor({ timeout: 10000 });
+  await audit(page, 'console-app');
+  await page.goto(seen.project_url);
+  await heading(page, `Rocket ${SUFFIX}`);
+
+  // A SAML app from its service provider's metadata, and its page.
+  await page.click('button:has-text("New SAML application")');
+  const saml = form(page, 'New SAML application');
+  await saml.locator('input[name="name"]').fill('Rocket SAML');
+  await saml.locator('textarea[name="metadata_xml"]').fill(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://saml-${SUFFIX}.example.com/sp"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://saml-${SUFFIX}.example.com/acs" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>`);
+  await saml.locator('select[name="name_id_format"]').selectOption('email');
+  await saml.locator('button[type="submit"]').click();
+  await page.click('section[aria-label="SAML applications"] a:has-text("Rocket SAML")');
+  await heading(page, 'Rocket SAML');
+  seen.saml_page = await page.locator('main').innerText();
+  await audit(page, 'console-saml-app');
   await page.goto(seen.project_url);
   await heading(page, `Rocket ${SUFFIX}`);
 
@@ -311,6 +336,13 @@ try {
   await robot.locator('input[name="name"]').fill('Robot');
   await robot.locator('button[type="submit"]').click();
   await heading(page, 'Robot');
+  // A key of the machine user, its file shown once.
+  await page.click('button:has-text("New key")');
+  seen.key_file = await page.locator('#key-file').innerText();
+  await page.click('button:has-text("Done")');
+  await page.locator('section[aria-label="Keys"] tbody tr').waitFor({ timeout: 10000 });
+  seen.key_file_shown_again = await page.locator('text=PRIVATE KEY').count();
+  await audit(page, 'console-machine-user');
   await page.click('nav >> text=Projects');
   await page.click('button:has-text("New project")');
   await newProject.locator('select[name="org"]').selectOption({ label: org });

@@ -624,36 +624,19 @@ fn a_token_hook_that_asks_for_a_token_itself_is_a_loop_that_ends() {
     let t = server().tenant();
     let (name, _, secret) = machine(&t);
     // The hook asks for a token of the same machine, which calls the hook, which asks...
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/claims",
-        listener.local_addr().unwrap().port()
+    let (domain, form) = (
+        t.domain.clone(),
+        format!("grant_type=client_credentials&client_id={name}&client_secret={secret}"),
     );
-    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (counted, domain) = (calls.clone(), t.domain.clone());
-    let form = format!("grant_type=client_credentials&client_id={name}&client_secret={secret}");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let (counted, domain, form) = (counted.clone(), domain.clone(), form.clone());
-            std::thread::spawn(move || {
-                let Ok(mut stream) = stream else { return };
-                if super::http_sink::read_call(&stream).is_none() {
-                    return;
-                }
-                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let again = testkit::Client::new(&server().base(), Some(&domain));
-                again.send(
-                    "POST",
-                    "/oauth/v2/token",
-                    Some(form.into_bytes()),
-                    &[("content-type", "application/x-www-form-urlencoded")],
-                );
-                let _ = std::io::Write::write_all(
-                    &mut stream,
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-                );
-            });
-        }
+    let (url, calls) = super::http_sink::answering("/claims", move || {
+        let again = testkit::Client::new(&server().base(), Some(&domain));
+        again.send(
+            "POST",
+            "/oauth/v2/token",
+            Some(form.clone().into_bytes()),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        );
+        "{}".into()
     });
     token_hook(&t, &url, false);
     let count = || calls.load(std::sync::atomic::Ordering::SeqCst);
@@ -964,31 +947,9 @@ fn a_token_hook_slower_than_its_timeout_is_skipped_or_stops_the_token_as_set() {
     let t = server().tenant();
     let (name, _, secret) = machine(&t);
     // A receiver that answers claims, but only after 3 s: past the target's 1 s.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/claims",
-        listener.local_addr().unwrap().port()
-    );
-    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = calls.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let counted = counted.clone();
-            std::thread::spawn(move || {
-                let Ok(mut stream) = stream else { return };
-                if super::http_sink::read_call(&stream).is_none() {
-                    return;
-                }
-                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                std::thread::sleep(std::time::Duration::from_secs(3));
-                let body = r#"{"append_claims": [{"key": "department", "value": "Late"}]}"#;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
-            });
-        }
+    let (url, calls) = super::http_sink::answering("/claims", || {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        r#"{"append_claims": [{"key": "department", "value": "Late"}]}"#.into()
     });
     token_hook(&t, &url, false);
     let id = t.client.get("/v1/actions/targets").body["items"][0]["id"]

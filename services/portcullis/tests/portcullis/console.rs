@@ -281,27 +281,47 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         "{}",
         apps.body
     );
-    // The secret the wizard showed once is the app's, and is not shown again.
-    let secret = seen["client_secret"].as_str().unwrap();
-    let basic = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        format!("{}:{secret}", seen["client_id"].as_str().unwrap()),
-    );
-    let introspect = send(
-        ureq::http::Request::builder()
-            .method("POST")
-            .uri(format!("{}/oauth/v2/introspect", issuer(&t)))
-            .header("authorization", format!("Basic {basic}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(b"token=nothing".to_vec())
-            .unwrap(),
-    );
-    assert_eq!(
-        introspect.status().as_u16(),
-        200,
-        "the secret authenticates the app"
+    // The secret the wizard showed once was the app's until the console made a new one (after
+    // asking), which authenticates the app now; neither is shown again.
+    let introspect = |secret: &str| {
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{secret}", seen["client_id"].as_str().unwrap()),
+        );
+        let answer = send(
+            ureq::http::Request::builder()
+                .method("POST")
+                .uri(format!("{}/oauth/v2/introspect", issuer(&t)))
+                .header("authorization", format!("Basic {basic}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(b"token=nothing".to_vec())
+                .unwrap(),
+        );
+        answer.status().as_u16()
+    };
+    assert_eq!(introspect(seen["client_secret"].as_str().unwrap()), 401);
+    assert_eq!(introspect(seen["rotated_secret"].as_str().unwrap()), 200);
+    assert!(
+        seen["secret_question"]
+            .as_str()
+            .unwrap()
+            .contains("stops working"),
+        "{seen}"
     );
     assert_eq!(seen["secret_shown_again"], 0);
+    // The SAML app made from its metadata, with its endpoint on its page.
+    let saml = made.get(&format!("/v1/projects/{pid}/apps/saml"));
+    let sp = &saml.body["items"][0];
+    assert_eq!(
+        sp["entity_id"],
+        format!("https://saml-{suffix}.example.com/sp"),
+        "{}",
+        saml.body
+    );
+    assert_eq!(sp["name_id_format"], "email");
+    let acs = format!("https://saml-{suffix}.example.com/acs");
+    assert_eq!(sp["assertion_consumer_services"][0]["location"], acs);
+    assert!(seen["saml_page"].as_str().unwrap().contains(&acs), "{seen}");
     let granted = made.get(&format!("/v1/projects/{pid}/grants"));
     assert_eq!(
         (
@@ -396,6 +416,18 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
     assert_eq!(seen["pat_shown_again"], 0);
     let robot = made.get(&format!("/v1/users?username=robot-{suffix}"));
     assert_eq!(robot.body["items"][0]["type"], "machine", "{}", robot.body);
+    // The machine user's key file, shown once, names the key the API lists.
+    let file: Value = serde_json::from_str(seen["key_file"].as_str().unwrap()).unwrap();
+    assert!(
+        file["key"].as_str().unwrap().contains("PRIVATE KEY"),
+        "{file}"
+    );
+    let keys = made.get(&format!(
+        "/v1/users/{}/keys",
+        robot.body["items"][0]["id"].as_str().unwrap()
+    ));
+    assert_eq!(keys.body["items"][0]["id"], file["key_id"], "{}", keys.body);
+    assert_eq!(seen["key_file_shown_again"], 0);
     assert!(
         seen["confirmed"]
             .as_str()
@@ -432,6 +464,11 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         app.body
     );
     assert_eq!(app.body["auth_method"], "client_secret_basic");
+    assert_eq!(
+        app.body["grant_types"],
+        json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    assert_eq!(app.body["access_token_type"], "opaque");
     let sms = made.get("/v1/instance/sms");
     assert_eq!(
         sms.body["endpoint"], "https://sms.example.com/send",
@@ -484,7 +521,7 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
     assert_eq!(seen["german"]["overflow"], false);
     // Every page checked by axe-core (WCAG 2.1 A and AA): nothing serious or critical.
     let pages = seen["violations"].as_object().unwrap();
-    assert!(pages.len() >= 12, "{seen}");
+    assert!(pages.len() >= 15, "{seen}");
     for (page, found) in pages {
         assert_eq!(found, &json!([]), "{page}");
     }

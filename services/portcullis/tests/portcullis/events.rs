@@ -158,13 +158,34 @@ fn a_long_poll_of_the_trail_gives_each_new_event_once_from_its_resume_point() {
         .map(|e| e["type"].as_str().unwrap())
         .collect();
     assert_eq!(woke, ["org.renamed"]);
+    // Another instance's manager sent this resume point sees only its own instance's events.
+    let other = server().tenant();
+    let _ = other.client.get("/v1/users/me");
+    let theirs = other
+        .client
+        .get(&format!("/v1/events/watch?after_position={now}&wait_s=0"));
+    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    let ids: Vec<&str> = theirs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["aggregate_id"].as_str())
+        .collect();
+    assert!(!ids.contains(&org.as_str()), "{ids:?}");
     // Bad resume points and waits, and callers without events.read.
     for bad in [
         "after_position=abc",
         "after_position=1,x",
         "wait_s=26",
         "after_position=later",
-    ] {
+    ]
+    .into_iter()
+    .map(String::from)
+    // Two positions of one partition, and a partition no log has (1 << 40 tags partition 1).
+    .chain([
+        format!("after_position={resume},{resume}"),
+        format!("after_position={}", (5000u64 << 40) + 1),
+    ]) {
         assert_eq!(
             t.client.get(&format!("/v1/events/watch?{bad}")).error(),
             (400, "REQ-0003"),

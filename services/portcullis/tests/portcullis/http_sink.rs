@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -87,6 +87,41 @@ pub fn read_call(stream: &TcpStream) -> Option<Call> {
         signature,
         body,
     })
+}
+
+/// A receiver that answers each call on a thread of its own, with the JSON body `answer`
+/// returns however long it takes (it may wait, or call the server back): its address of
+/// `path`, and how many calls it has had.
+pub fn answering(
+    path: &str,
+    answer: impl Fn() -> String + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}{path}",
+        listener.local_addr().unwrap().port()
+    );
+    let (calls, answer) = (Arc::new(AtomicUsize::new(0)), Arc::new(answer));
+    let counted = calls.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let (counted, answer) = (counted.clone(), answer.clone());
+            std::thread::spawn(move || {
+                let Ok(mut stream) = stream else { return };
+                if read_call(&stream).is_none() {
+                    return;
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let body = answer();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    (url, calls)
 }
 
 impl HttpSink {

@@ -271,6 +271,19 @@ fn the_start_of_a_login_name_finds_users_of_the_orgs_one_may_read_over_rest_and_
         ["ada", "Adam", "admin", "admin-bot"]
     );
     assert!(names(&narrow, &format!("username_prefix=a&org_id={other}")).is_empty());
+    // The start of a name is a range of names, not a pattern: wildcards are characters.
+    for name in ["pct%x", "pct_x", "pctax"] {
+        let r = api.post(
+            &format!("/v1/orgs/{org}/users/machine"),
+            json!({"username": name, "name": "Service"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    assert_eq!(names(&api, "username_prefix=pct%25"), ["pct%x"]);
+    assert_eq!(names(&api, "username_prefix=pct_"), ["pct_x"]);
+    assert!(names(&api, "username_prefix=pct*").is_empty());
+    // Bytes that are no UTF-8 (a lone surrogate) read as replacement characters: nobody.
+    assert!(names(&api, "username_prefix=%ED%A0%80").is_empty());
     // Bad searches.
     for q in ["username_prefix=", "username_prefix=ad&username=ada"] {
         let e = api.get(&format!("/v1/users?{q}"));

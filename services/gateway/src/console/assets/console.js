@@ -10,6 +10,7 @@ import { instancePage, overview } from './instance.js';
 import { callback, signIn, signOut, store, tokens } from './login.js';
 import { orgPage, orgsPage } from './orgs.js';
 import { permissionsPage } from './permissions.js';
+import { samlAppPage } from './saml_apps.js';
 import { projectPage, projectsPage } from './projects.js';
 import { settingsPage } from './settings.js';
 import { eventsPage } from './trail.js';
@@ -28,6 +29,7 @@ const ROUTES = [
   { path: /^projects$/, nav: 'projects', show: () => true, run: (_, q) => projectsPage(q) },
   { path: /^projects\/([^/]+)$/, run: (m) => projectPage(m[1]) },
   { path: /^projects\/([^/]+)\/apps\/([^/]+)$/, run: (m) => appPage(m[1], m[2]) },
+  { path: /^projects\/([^/]+)\/saml\/([^/]+)$/, run: (m) => samlAppPage(m[1], m[2]) },
   { path: /^actions$/, nav: 'actions', show: () => can('action.target.read'), run: () => actionsPage() },
   { path: /^events$/, nav: 'events', show: () => can('events.read'), run: (_, q) => eventsPage(q) },
   { path: /^permissions$/, nav: 'permissions', show: () => can('iam.read'), run: () => permissionsPage() },

@@ -1,6 +1,6 @@
 // Building the console's pages: elements made with their text as text (never HTML from
 // strings), pages, sections, tables, labelled fields and forms that show the API's errors.
-import { t } from './words.js';
+import { lang, t } from './words.js';
 import { describe } from './api.js';
 
 /** An element with attributes (`on*` are listeners, `text` its text) and children. */
@@ -17,6 +17,9 @@ export function h(tag, attrs = {}, ...children) {
   }
   return el;
 }
+
+/** A time of the API (RFC 3339) as the reader's language writes it. */
+export const when = (time) => (time ? new Date(time).toLocaleString(lang) : '—');
 
 export const main = () => document.getElementById('main');
 
@@ -53,11 +56,13 @@ export function table(columns, rows, caption) {
 }
 
 let fieldCount = 0;
-/** A labelled input (or select when `options` [{value, label}] are given). */
+/** A labelled input (or select when `options` [{value, label}] are given; `attrs.value` is the
+ * option chosen). */
 export function field(label, name, attrs = {}, options = null) {
   const id = `f${fieldCount++}`;
+  const { value, ...rest } = attrs;
   const control = options
-    ? h('select', { id, name, ...attrs }, options.map((o) => h('option', { value: o.value, text: o.label })))
+    ? h('select', { id, name, ...rest }, options.map((o) => h('option', { value: o.value, text: o.label, selected: o.value === value })))
     : h('input', { id, name, type: 'text', autocomplete: 'off', ...attrs });
   return h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
 }

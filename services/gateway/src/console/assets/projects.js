@@ -1,11 +1,12 @@
 // Projects: the list, a new one, and a project's page (roles, apps with the wizard that shows
-// the secret once, grants to other orgs, managers).
+// the secret once, SAML apps, grants to other orgs, managers).
 import {
   cancel, danger, field, form, h, link, notice, opener, page, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
 import { managers } from './managers.js';
+import { samlAppsSection } from './saml_apps.js';
 import { orgChoice, orgName, orgs } from './orgs.js';
 
 export async function projectsPage(query) {
@@ -77,6 +78,7 @@ export async function projectPage(id) {
       { label: t('clientId'), cell: (a) => h('span', { class: 'mono', text: a.client_id }) },
       { label: '', cell: (a) => (can('project.app.delete', at) ? danger(t('remove'), `${t('removeApp')} ${a.name || a.client_id}?`, () => api('DELETE', `/v1/projects/${id}/apps/${a.id}`)) : '') },
     ], apps, t('apps'))));
+    parts.push(await samlAppsSection(id, at));
   }
   if (can('project.grant.read', at)) {
     const grants = await list(`/v1/projects/${id}/grants`);

@@ -1,7 +1,7 @@
 // The audit trail: the instance's events in log order, filtered by aggregate, live.
-import { field, form, h, notice, page, table, whenLeaving } from './dom.js';
+import { field, form, h, notice, page, table, when, whenLeaving } from './dom.js';
 import { api, describe } from './api.js';
-import { lang, t } from './words.js';
+import { t } from './words.js';
 
 /** The audit trail in log order, a page at a time; live, it takes in new events as they come. */
 export async function eventsPage(query) {
@@ -15,7 +15,7 @@ export async function eventsPage(query) {
   const moreButton = h('button', { type: 'button', text: t('more'), onclick: () => next() });
   const render = () => rows.replaceChildren(table([
     { label: t('position'), cell: (e) => e.position },
-    { label: t('time'), cell: (e) => new Date(e.created_at).toLocaleString(lang) },
+    { label: t('time'), cell: (e) => when(e.created_at) },
     { label: t('event'), cell: (e) => h('span', { class: 'mono event', text: e.type }) },
     { label: t('aggregateId'), cell: (e) => h('a', { href: `#/events?${new URLSearchParams({ type: e.aggregate_type, id: e.aggregate_id })}`, class: 'mono', text: e.aggregate_id }) },
     { label: t('creator'), cell: (e) => e.creator },

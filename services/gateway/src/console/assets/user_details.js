@@ -2,12 +2,11 @@
 // one or all), personal access tokens (a new one shown once), machine keys and IdP links. Each
 // part is shown only when the caller may read it.
 import {
-  h, notice, refresh, section, shownOnce, table,
+  h, notice, refresh, section, shownOnce, table, when,
 } from './dom.js';
 import { api, can, describe, list, me } from './api.js';
-import { lang, t } from './words.js';
-
-const when = (time) => (time ? new Date(time).toLocaleString(lang) : '—');
+import { keysSection } from './keys.js';
+import { t } from './words.js';
 
 /** A button that calls the API, then shows the page again. */
 function action(text, method, path, body) {
@@ -71,16 +70,7 @@ export async function userDetails(u) {
       { label: '', cell: (p) => (can('user.write', at) ? action(t('remove'), 'DELETE', `${base}/pats/${p.id}`) : '') },
     ], pats, t('pats'))));
   }
-  if (u.type === 'machine') {
-    const keys = await readable(`${base}/keys`);
-    if (keys) {
-      parts.push(section(t('keys'), table([
-        { label: t('id'), cell: (k) => h('span', { class: 'mono', text: k.id }) },
-        { label: t('expires'), cell: (k) => when(k.expires_at) },
-        { label: '', cell: (k) => (can('user.write', at) ? action(t('remove'), 'DELETE', `${base}/keys/${k.id}`) : '') },
-      ], keys, t('keys'))));
-    }
-  }
+  if (u.type === 'machine') parts.push(await keysSection(base, can('user.write', at)));
   const links = await readable(`${base}/idp_links`);
   if (links) {
     parts.push(section(t('idpLinks'), table([
