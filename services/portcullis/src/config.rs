@@ -100,8 +100,10 @@ pub struct MigrateOptions {
     /// Kafka's bootstrap servers, `host:port,...`.
     #[arg(long, env = "PORTCULLIS_KAFKA_BROKERS")]
     pub kafka_brokers: String,
-    /// Partitions of the events topic: the most command nodes that can share the writes.
-    #[arg(long, env = "PORTCULLIS_KAFKA_PARTITIONS", default_value_t = 12)]
+    /// Partitions of the events topic: the most command nodes that can share the writes (1 to
+    /// 1,024).
+    #[arg(long, env = "PORTCULLIS_KAFKA_PARTITIONS", default_value_t = 12,
+        value_parser = clap::value_parser!(i32).range(1..=eventlog::position::MAX_PARTITIONS as i64))]
     pub kafka_partitions: i32,
     /// Replicas of each partition.
     #[arg(long, env = "PORTCULLIS_KAFKA_REPLICATION_FACTOR", default_value_t = 3)]

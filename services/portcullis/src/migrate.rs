@@ -6,14 +6,8 @@ use eventlog::kafka::topics::{self, Created};
 use crate::config::MigrateOptions;
 
 pub fn run(opts: &MigrateOptions) -> Result<(), String> {
-    if opts.kafka_partitions < 1 || opts.kafka_replication_factor < 1 {
-        return Err("--kafka-partitions and --kafka-replication-factor must be at least 1".into());
-    }
-    if opts.kafka_partitions > eventlog::position::MAX_PARTITIONS {
-        return Err(format!(
-            "--kafka-partitions must be at most {}",
-            eventlog::position::MAX_PARTITIONS
-        ));
+    if opts.kafka_replication_factor < 1 {
+        return Err("--kafka-replication-factor must be at least 1".into());
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -41,6 +41,13 @@ fn migrate_creates_the_topics_once_and_can_run_again() {
 }
 
 #[test]
+fn migrate_refuses_more_partitions_than_a_position_can_name() {
+    let (ok, log) = migrate_with("127.0.0.1:9", &[("PORTCULLIS_KAFKA_PARTITIONS", "1025")]);
+    assert!(!ok);
+    assert!(log.contains("1025 is not in 1..=1024"), "{log}");
+}
+
+#[test]
 fn migrate_without_kafka_says_what_to_check() {
     // Nothing listens on the port of a broker that was stopped.
     let port = Broker::start().port;
