@@ -15,7 +15,7 @@ use crate::auth::instance_of;
 use crate::{ApiError, Gateway};
 
 /// The console's files under `/ui/console/` (the page itself is `index.html`), with their bytes.
-const ASSETS: [(&str, &str); 20] = [
+const ASSETS: [(&str, &str); 22] = [
     ("index.html", include_str!("assets/index.html")),
     ("console.css", include_str!("assets/console.css")),
     ("console.js", include_str!("assets/console.js")),
@@ -23,6 +23,7 @@ const ASSETS: [(&str, &str); 20] = [
     ("api.js", include_str!("assets/api.js")),
     ("apps.js", include_str!("assets/apps.js")),
     ("dom.js", include_str!("assets/dom.js")),
+    ("idps.js", include_str!("assets/idps.js")),
     ("instance.js", include_str!("assets/instance.js")),
     ("keys.js", include_str!("assets/keys.js")),
     ("login.js", include_str!("assets/login.js")),
@@ -32,6 +33,7 @@ const ASSETS: [(&str, &str); 20] = [
     ("projects.js", include_str!("assets/projects.js")),
     ("saml_apps.js", include_str!("assets/saml_apps.js")),
     ("settings.js", include_str!("assets/settings.js")),
+    ("texts.js", include_str!("assets/texts.js")),
     ("trail.js", include_str!("assets/trail.js")),
     ("user_details.js", include_str!("assets/user_details.js")),
     ("users.js", include_str!("assets/users.js")),

@@ -274,6 +274,31 @@ try {
   seen.sms_key = await page.locator('#sms-key').innerText();
   await audit(page, 'console-instance');
   await page.click('button:has-text("Done")');
+  await page.locator('#sms-key').waitFor({ state: 'detached', timeout: 10000 });
+
+  // An identity provider of the instance: the form shows the chosen type's fields, the API's
+  // refusal of a missing client id, then the IdP's page says what to register there; its
+  // scopes edited (its secret, left empty, kept).
+  await page.click('button:has-text("New identity provider")');
+  const idp = form(page, 'New identity provider');
+  await idp.locator('input[name="name"]').fill(`Acme SSO ${SUFFIX}`);
+  await idp.locator('select[name="type"]').selectOption('ldap');
+  seen.idp_ldap_fields = await idp.locator('textarea[name="ldap.servers"]').isVisible();
+  await idp.locator('select[name="type"]').selectOption('oidc');
+  seen.idp_ldap_fields_after = await idp.locator('textarea[name="ldap.servers"]').isVisible();
+  await idp.locator('input[name="oidc.issuer"]').fill(`https://sso-${SUFFIX}.example.com`);
+  await idp.locator('button[type="submit"]').click();
+  await idp.locator('.error', { hasText: 'IDP-0001' }).waitFor({ timeout: 10000 });
+  seen.idp_error = await idp.locator('.error').innerText();
+  await idp.locator('input[name="oidc.client_id"]').fill('portcullis');
+  await idp.locator('input[name="oidc.client_secret"]').fill('the IdP secret');
+  await idp.locator('button[type="submit"]').click();
+  await heading(page, `Acme SSO ${SUFFIX}`);
+  seen.idp_callback = await page.locator('#idp-callback').innerText();
+  seen.idp_url = page.url();
+  await page.fill('input[name="oidc.scopes"]', 'email profile groups');
+  await save(page, 'Settings of the provider');
+  await audit(page, 'console-idp');
 
   // Settings: a longer password, and the login's colour seen in the preview before it is saved.
   await page.click('nav >> text=Settings');
@@ -287,6 +312,18 @@ try {
   seen.preview_button = await page.locator('.preview-button').evaluate((b) => getComputedStyle(b).backgroundColor);
   await audit(page, 'console-branding');
   await save(page, 'Branding');
+  // Texts: the German subject of the password reset message.
+  await page.click('.tabs >> text=Texts');
+  const which = form(page, 'Which texts');
+  await which.locator('select[name="template"]').selectOption('password_reset');
+  await which.locator('input[name="language"]').fill('de');
+  await which.locator('button[type="submit"]').click();
+  const resetTexts = 'Password reset (message) (de)';
+  await form(page, resetTexts).waitFor({ timeout: 10000 });
+  await form(page, resetTexts).locator('input[name="subject"]').fill(`Neues Passwort für Acme ${SUFFIX}`);
+  await save(page, resetTexts);
+  await page.locator('button:has-text("Back to the built-in texts")').waitFor({ timeout: 10000 });
+  await audit(page, 'console-texts');
 
   // The org's domain, with what proves it.
   await page.goto(`${BASE}/ui/console/#/orgs/${seen.org_id}`);

@@ -350,14 +350,14 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
             .contains("(USER-0002)"),
         "{seen}"
     );
-    // (The browser notes each answer of an error status: the duplicate's 409, and the 412 of
-    // the email server not set yet.)
+    // (The browser notes each answer of an error status: the duplicate's 409, the 412 of the
+    // email server not set yet, and the 400 of the IdP without a client id.)
     let errors: Vec<&Value> = seen["errors"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| {
-            !["409", "412"]
+            !["409", "412", "400"]
                 .iter()
                 .any(|s| e.as_str().unwrap().contains(s))
         })
@@ -469,6 +469,41 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(app.body["access_token_type"], "opaque");
+    // The texts set in the console: only the field filled in.
+    let texts = made.get("/v1/instance/texts/password_reset/de");
+    assert_eq!(
+        texts.body,
+        json!({"subject": format!("Neues Passwort für Acme {suffix}")})
+    );
+    // The identity provider made and edited in the console.
+    assert_eq!(seen["idp_ldap_fields"], true);
+    assert_eq!(seen["idp_ldap_fields_after"], false);
+    assert!(
+        seen["idp_error"].as_str().unwrap().contains("client_id"),
+        "{seen}"
+    );
+    let idp_id = seen["idp_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let idp = made.get(&format!("/v1/instance/idps/{idp_id}"));
+    assert_eq!(
+        idp.body["name"],
+        format!("Acme SSO {suffix}"),
+        "{}",
+        idp.body
+    );
+    assert_eq!(
+        idp.body["oidc"]["issuer"],
+        format!("https://sso-{suffix}.example.com")
+    );
+    assert_eq!(
+        idp.body["oidc"]["scopes"],
+        json!(["email", "profile", "groups"])
+    );
+    assert_eq!(seen["idp_callback"], idp.body["callback_url"]);
     let sms = made.get("/v1/instance/sms");
     assert_eq!(
         sms.body["endpoint"], "https://sms.example.com/send",
@@ -521,7 +556,7 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
     assert_eq!(seen["german"]["overflow"], false);
     // Every page checked by axe-core (WCAG 2.1 A and AA): nothing serious or critical.
     let pages = seen["violations"].as_object().unwrap();
-    assert!(pages.len() >= 15, "{seen}");
+    assert!(pages.len() >= 17, "{seen}");
     for (page, found) in pages {
         assert_eq!(found, &json!([]), "{page}");
     }

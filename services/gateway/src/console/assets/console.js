@@ -6,6 +6,7 @@ import { actionsPage } from './actions.js';
 import { appPage } from './apps.js';
 import { api, can, describe, me } from './api.js';
 import { h, leave, page } from './dom.js';
+import { idpPage } from './idps.js';
 import { instancePage, overview } from './instance.js';
 import { callback, signIn, signOut, store, tokens } from './login.js';
 import { orgPage, orgsPage } from './orgs.js';
@@ -30,6 +31,8 @@ const ROUTES = [
   { path: /^projects\/([^/]+)$/, run: (m) => projectPage(m[1]) },
   { path: /^projects\/([^/]+)\/apps\/([^/]+)$/, run: (m) => appPage(m[1], m[2]) },
   { path: /^projects\/([^/]+)\/saml\/([^/]+)$/, run: (m) => samlAppPage(m[1], m[2]) },
+  { path: /^idps\/([^/]+)$/, run: (m) => idpPage(null, m[1]) },
+  { path: /^orgs\/([^/]+)\/idps\/([^/]+)$/, run: (m) => idpPage(m[1], m[2]) },
   { path: /^actions$/, nav: 'actions', show: () => can('action.target.read'), run: () => actionsPage() },
   { path: /^events$/, nav: 'events', show: () => can('events.read'), run: (_, q) => eventsPage(q) },
   { path: /^permissions$/, nav: 'permissions', show: () => can('iam.read'), run: () => permissionsPage() },

@@ -1,9 +1,10 @@
 // The instance: the overview, and the instance's page (its managers, SMTP server and identity
 // providers; its settings are on their own page).
 import {
-  cancel, field, form, h, link, notice, opener, page, refresh, section, shownOnce, table,
+  cancel, field, form, h, link, notice, opener, page, refresh, section, shownOnce,
 } from './dom.js';
-import { api, can, list, me } from './api.js';
+import { api, can, me } from './api.js';
+import { idpsSection } from './idps.js';
 import { managers } from './managers.js';
 import { t } from './words.js';
 
@@ -63,16 +64,6 @@ async function sms() {
   return section(t('sms'), shown, edit);
 }
 
-/** The identity providers at `base` (the instance's or an org's). */
-export async function idps(base) {
-  const items = await list(`${base}/idps`);
-  return section(t('idps'), table([
-    { label: t('name'), cell: (x) => x.name },
-    { label: t('type'), cell: (x) => x.type },
-    { label: t('id'), cell: (x) => h('span', { class: 'mono', text: x.id }) },
-  ], items, t('idps')));
-}
-
 export async function instancePage() {
   const i = await api('GET', '/v1/instance');
   const parts = [h('dl', {},
@@ -81,6 +72,6 @@ export async function instancePage() {
   h('p', {}, link('#/settings', t('settings')))];
   if (can('iam.member.read')) parts.push(await managers('/v1/instance', null, 'IAM_', can('iam.member.write'), can('iam.member.delete')));
   parts.push(await smtp(), await sms());
-  if (can('iam.idp.read')) parts.push(await idps('/v1/instance'));
+  if (can('iam.idp.read')) parts.push(await idpsSection());
   page(i.name, parts);
 }

@@ -4,7 +4,7 @@ import {
 } from './dom.js';
 import { api, can, describe, list } from './api.js';
 import { t } from './words.js';
-import { idps } from './instance.js';
+import { idpsSection } from './idps.js';
 import { managers } from './managers.js';
 
 const orgNames = new Map();
@@ -77,7 +77,7 @@ export async function orgPage(id) {
       can('policy.read', at) ? h('li', {}, link(`#/orgs/${id}/settings`, t('settings'))) : null)];
   if (can('org.member.read', at)) parts.push(await managers(`/v1/orgs/${id}`, id, 'ORG_', can('org.member.write', at), can('org.member.delete', at)));
   if (can('org.read', at)) parts.push(await domains(id));
-  if (can('org.idp.read', at)) parts.push(await idps(`/v1/orgs/${id}`));
+  if (can('org.idp.read', at)) parts.push(await idpsSection(id));
   const rename = can('org.write', at) && opener(t('renameOrg'), (close) => form(t('renameOrg'), [
     field(t('name'), 'name', { required: true, maxlength: 200, value: o.name }),
   ], t('save'), async (v) => {

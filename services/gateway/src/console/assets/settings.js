@@ -1,14 +1,16 @@
 // Settings: the instance's, or an org's own (which stand for the instance's until removed):
 // login, password rules and expiry, lockout, branding (with a preview of the login page as it
-// will look), sessions. Every field of a kind is sent back typed as it came.
+// will look), sessions; the texts of messages and login pages. Every field of a kind is sent
+// back typed as it came.
 import {
   field, form, h, notice, page, refresh,
 } from './dom.js';
 import { api, can, describe } from './api.js';
 import { orgName, orgs } from './orgs.js';
+import { textsPart } from './texts.js';
 import { settingLabel, t } from './words.js';
 
-const KINDS = ['login', 'password_complexity', 'password_expiry', 'lockout', 'branding', 'session'];
+const KINDS = ['login', 'password_complexity', 'password_expiry', 'lockout', 'branding', 'session', 'texts'];
 
 /** One setting as a control: a box for a yes/no, a number, a colour, a list, a text. */
 function control(key, value, editable) {
@@ -57,9 +59,15 @@ export async function settingsPage(query, org) {
   const base = org ? `/v1/orgs/${org}` : '/v1/instance';
   const here = org ? `#/orgs/${org}/settings` : '#/settings';
   const editable = org ? can('policy.write', { org }) : can('iam.policy.write');
-  const { source, ...current } = await api('GET', `${base}/settings/${kind}`);
   const tabs = h('nav', { class: 'tabs', 'aria-label': t('settings') }, h('ul', {}, KINDS.map((k) => h('li', {},
     h('a', { href: `${here}?kind=${k}`, text: t(`kind_${k}`), 'aria-current': k === kind ? 'page' : null })))));
+  if (org) await orgs();
+  const title = org ? `${t('settings')}: ${orgName(org)}` : t('settings');
+  if (kind === 'texts') {
+    page(title, tabs, ...await textsPart(base, here, editable, query));
+    return;
+  }
+  const { source, ...current } = await api('GET', `${base}/settings/${kind}`);
   const reset = org && source === 'org' && editable && h('button', {
     type: 'button', text: t('useInstance'),
     onclick: async () => {
@@ -74,7 +82,5 @@ export async function settingsPage(query, org) {
   }, reset ? [reset] : []);
   if (!editable) edit.querySelector('button[type="submit"]').remove();
   const from = h('p', { class: 'hint', text: `${t('source')}: ${t(`source_${source}`)}` });
-  if (org) await orgs();
-  const title = org ? `${t('settings')}: ${orgName(org)}` : t('settings');
   page(title, tabs, from, kind === 'branding' ? h('div', { class: 'with-preview' }, edit, preview(edit)) : edit);
 }
