@@ -35,6 +35,41 @@ pub struct EventFilter {
     pub after_position: u64,
 }
 
+/// Where a page of the newest events ended: the next page holds the events written before it
+/// (by time, then by position).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Older {
+    pub created_at: i64,
+    pub position: u64,
+}
+
+impl Older {
+    /// Where a page that ended with `e` goes on.
+    pub fn than(e: &EventRow) -> Older {
+        Older {
+            created_at: e.created_at,
+            position: e.position,
+        }
+    }
+}
+
+/// A page of the newest events, and where the next one starts (none: no older event).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatestPage {
+    pub items: Vec<EventRow>,
+    pub older: Option<Older>,
+}
+
+impl LatestPage {
+    /// A page of `items` read up to `limit`: it goes on after its last event when it is full.
+    pub fn of(items: Vec<EventRow>, limit: usize) -> LatestPage {
+        let older = (items.len() == limit)
+            .then(|| items.last().map(Older::than))
+            .flatten();
+        LatestPage { items, older }
+    }
+}
+
 fn is_secret(key: &str) -> bool {
     key.ends_with("_hash")
         || key.starts_with("sealed")
@@ -102,25 +137,72 @@ impl TrailQueries for SqliteReadModel {
         filter: &EventFilter,
         limit: usize,
     ) -> Result<Vec<EventRow>, domain::Error> {
-        let mut sql = String::from(
-            "SELECT position, instance, aggregate_type, aggregate_id, sequence, type, creator, created_at, schema_version, payload
-             FROM events WHERE instance = ? AND position > ?",
-        );
         let mut args: Vec<rusqlite::types::Value> = vec![
             instance.to_string().into(),
             (filter.after_position as i64).into(),
         ];
-        if let Some(t) = &filter.aggregate_type {
-            sql.push_str(" AND aggregate_type = ?");
-            args.push(t.clone().into());
-        }
-        if let Some(id) = &filter.aggregate_id {
-            sql.push_str(" AND aggregate_id = ?");
-            args.push(id.clone().into());
-        }
-        sql.push_str(&format!(" ORDER BY position LIMIT {limit}"));
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE instance = ? AND position > ?{} \
+             ORDER BY position LIMIT {limit}",
+            narrowed(filter, &mut args)
+        );
+        self.event_rows(&sql, args)
+    }
+
+    fn latest_events(
+        &self,
+        instance: &str,
+        filter: &EventFilter,
+        before: Option<Older>,
+        limit: usize,
+    ) -> Result<LatestPage, domain::Error> {
+        let before = before.unwrap_or(Older {
+            created_at: i64::MAX,
+            position: u64::MAX,
+        });
+        let position = i64::try_from(before.position).unwrap_or(i64::MAX);
+        let mut args: Vec<rusqlite::types::Value> = vec![
+            instance.to_string().into(),
+            before.created_at.into(),
+            before.created_at.into(),
+            position.into(),
+        ];
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE instance = ? \
+             AND (created_at < ? OR (created_at = ? AND position < ?)){} \
+             ORDER BY created_at DESC, position DESC LIMIT {limit}",
+            narrowed(filter, &mut args)
+        );
+        Ok(LatestPage::of(self.event_rows(&sql, args)?, limit))
+    }
+}
+
+const EVENT_COLUMNS: &str = "position, instance, aggregate_type, aggregate_id, sequence, type, \
+    creator, created_at, schema_version, payload";
+
+/// The conditions of `filter`'s aggregate type and id, their values added to `args`.
+fn narrowed(filter: &EventFilter, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut sql = String::new();
+    if let Some(t) = &filter.aggregate_type {
+        sql.push_str(" AND aggregate_type = ?");
+        args.push(t.clone().into());
+    }
+    if let Some(id) = &filter.aggregate_id {
+        sql.push_str(" AND aggregate_id = ?");
+        args.push(id.clone().into());
+    }
+    sql
+}
+
+impl SqliteReadModel {
+    /// The events a query of [`EVENT_COLUMNS`] selects, their payloads redacted.
+    fn event_rows(
+        &self,
+        sql: &str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<EventRow>, domain::Error> {
         self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
+            let mut st = c.prepare_cached(sql)?;
             let rows = st.query_map(params_from_iter(args.iter()), |r| {
                 let aggregate_type: String = r.get(2)?;
                 let event_type: String = r.get(5)?;

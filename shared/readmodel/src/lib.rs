@@ -20,7 +20,7 @@ mod queries;
 mod store;
 mod user_projection;
 
-pub use audit::{payload as event_payload, EventFilter, EventRow, REDACTED};
+pub use audit::{payload as event_payload, EventFilter, EventRow, LatestPage, Older, REDACTED};
 #[cfg(feature = "cql")]
 pub use cql::{CqlOptions, CqlReadModel};
 pub use directory::{InstanceRow, MemberLevel, MemberRow, OrgRow, UserMembershipRow};

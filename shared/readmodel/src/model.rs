@@ -10,8 +10,9 @@ use eventlog::follow::{Checkpoint, Resume};
 use eventlog::{StoredEvent, StreamId};
 
 use crate::{
-    AppRow, EventFilter, EventRow, InstanceRow, KeyRow, MemberLevel, MemberRow, OrgRow, Page,
-    ProjectGrantRow, ProjectRow, RoleRow, UserFilter, UserGrantRow, UserMembershipRow, UserRow,
+    AppRow, EventFilter, EventRow, InstanceRow, KeyRow, LatestPage, MemberLevel, MemberRow, Older,
+    OrgRow, Page, ProjectGrantRow, ProjectRow, RoleRow, UserFilter, UserGrantRow,
+    UserMembershipRow, UserRow,
 };
 
 /// Users, their tokens and metadata, and who they are to the permission check. Blocking: call
@@ -155,6 +156,15 @@ pub trait TrailQueries {
         filter: &EventFilter,
         limit: usize,
     ) -> Result<Vec<EventRow>, Error>;
+    /// Events of an instance written before `before` (all: `None`), newest first: by the time
+    /// they were written, then by position. `filter.after_position` is not used.
+    fn latest_events(
+        &self,
+        instance: &str,
+        filter: &EventFilter,
+        before: Option<Older>,
+        limit: usize,
+    ) -> Result<LatestPage, Error>;
 }
 
 /// The outbox's queue: the messages of codes waiting to be sent (projected from the users'

@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS events (
     payload BLOB NOT NULL, PRIMARY KEY (instance, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_aggregate ON events (aggregate_id, position);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (instance, created_at, position);
 CREATE TABLE IF NOT EXISTS outbox (
     instance TEXT NOT NULL, user_id TEXT NOT NULL, message_id TEXT NOT NULL, kind TEXT NOT NULL,
     due_at INTEGER NOT NULL, PRIMARY KEY (instance, user_id, message_id)

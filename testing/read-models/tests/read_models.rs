@@ -16,7 +16,7 @@ use domain::user::{User, UserCommand};
 use domain::{AggregateKey, Code};
 use eventlog::{EventLog, SqliteLog, SqliteLogOptions};
 use projector::Projector;
-use readmodel::{CqlReadModel, ReadModel, SqliteReadModel, UserFilter};
+use readmodel::{CqlReadModel, EventFilter, ReadModel, SqliteReadModel, UserFilter};
 
 const I: &str = "inst-1";
 
@@ -38,7 +38,7 @@ struct World {
 /// A read model of `adapter` and how to open it again; the CQL keyspace is dropped with it.
 struct Opened {
     reopen: Box<dyn Fn() -> Arc<dyn ReadModel>>,
-    _keyspace: Option<testkit::cql::Keyspace>,
+    keyspace: Option<testkit::cql::Keyspace>,
 }
 
 /// A read model of `adapter` (`dir` holds the embedded one).
@@ -48,7 +48,7 @@ fn open(adapter: Adapter, dir: &std::path::Path) -> Opened {
             let path = dir.join("read.db");
             Opened {
                 reopen: Box::new(move || Arc::new(SqliteReadModel::open(&path).unwrap())),
-                _keyspace: None,
+                keyspace: None,
             }
         }
         Adapter::Cql => {
@@ -56,7 +56,7 @@ fn open(adapter: Adapter, dir: &std::path::Path) -> Opened {
             let options = keyspace.options();
             Opened {
                 reopen: Box::new(move || Arc::new(CqlReadModel::connect(&options).unwrap())),
-                _keyspace: Some(keyspace),
+                keyspace: Some(keyspace),
             }
         }
     }
@@ -494,6 +494,61 @@ fn machine_added(position: u64, id: &str) -> eventlog::StoredEvent {
     }
 }
 
+/// The trail newest first: by the time each event was written, then by position, over days
+/// (a partition of CQL's `events_by_day` each), page by page, each event once.
+async fn the_newest_events_page_back_over_days(a: Adapter) {
+    let w = world(a);
+    let day = 86_400_000;
+    // 250 events spread over ten days out of log order, two of them at the same moment.
+    let events: Vec<_> = (0..250u64)
+        .map(|n| {
+            let mut e = machine_added(n + 1, &format!("u{n:03}"));
+            e.event.created_at = 1_760_000_000_000 + ((n * 7919) % 240) as i64 * day / 24;
+            e
+        })
+        .collect();
+    w.model.apply_batch(&events).unwrap();
+    let mut expected: Vec<(i64, u64)> = events
+        .iter()
+        .map(|e| (e.event.created_at, e.position))
+        .collect();
+    expected.sort_by(|x, y| y.cmp(x));
+    let pages = |filter: &EventFilter, limit: usize| {
+        let (mut seen, mut before) = (Vec::new(), None);
+        loop {
+            let page = w.model.latest_events(I, filter, before, limit).unwrap();
+            assert!(page.items.len() <= limit);
+            seen.extend(page.items.iter().map(|e| (e.created_at, e.position)));
+            match page.older {
+                Some(o) => before = Some(o),
+                None => return seen,
+            }
+        }
+    };
+    assert_eq!(pages(&EventFilter::default(), 40), expected);
+    let users = EventFilter {
+        aggregate_type: Some("user".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(pages(&users, 100), expected);
+    let orgs = EventFilter {
+        aggregate_type: Some("org".into()),
+        ..EventFilter::default()
+    };
+    assert!(pages(&orgs, 40).is_empty());
+    let one = EventFilter {
+        aggregate_id: Some("u007".into()),
+        ..EventFilter::default()
+    };
+    assert_eq!(pages(&one, 10), [(events[7].event.created_at, 8)]);
+    // Another instance has none of them.
+    let page = w
+        .model
+        .latest_events("another", &EventFilter::default(), None, 10)
+        .unwrap();
+    assert_eq!((page.items.len(), page.older), (0, None));
+}
+
 async fn each_log_partition_has_its_own_checkpoint_and_reads_wait_for_theirs(a: Adapter) {
     use eventlog::position::tag;
     let w = world(a);
@@ -716,6 +771,69 @@ async fn cql_cursors_carry_the_drivers_paging_state() {
         seen,
         (0..250).map(|n| format!("u{n:03}")).collect::<Vec<_>>()
     );
+}
+
+/// A keyspace of a release before `users_by_login_prefix` (0004) and `events_by_day` (0005):
+/// `migrate` fills the new tables from the users and events already there, so that the search
+/// by a login name's start finds the users and the trail newest first has every event.
+#[actix_rt::test]
+async fn migrate_fills_the_new_tables_from_what_was_there_before_them() {
+    let w = world(Adapter::Cql);
+    populate(&w, 1).await;
+    for (id, name) in [("id-ada", "Ada"), ("id-adam", "adam"), ("id-bob", "bob")] {
+        w.bus
+            .create_user(&setup(), I, id, machine("org-a", name))
+            .await
+            .unwrap();
+    }
+    projector(&w).catch_up().await.unwrap();
+    let keyspace = w.opened.keyspace.as_ref().unwrap();
+    // As the release before 0004 left it: the users, no index of their login names' starts.
+    let session = scylla::client::session_builder::SessionBuilder::new()
+        .known_node(&keyspace.nodes[0])
+        .build()
+        .await
+        .unwrap();
+    for cql in [
+        format!("TRUNCATE {}.users_by_login_prefix", keyspace.name),
+        format!("TRUNCATE {}.events_by_day", keyspace.name),
+        format!("TRUNCATE {}.event_days", keyspace.name),
+        format!(
+            "DELETE FROM {}.schema_migrations WHERE version IN (4, 5)",
+            keyspace.name
+        ),
+    ] {
+        session.query_unpaged(cql, ()).await.unwrap();
+    }
+    let everyone = ReadScope::Instance;
+    assert!(by_prefix(&w, &everyone, None, "ad", 10).is_empty());
+    let newest = |limit| {
+        w.model
+            .latest_events(I, &EventFilter::default(), None, limit)
+            .unwrap()
+            .items
+    };
+    assert!(newest(10).is_empty());
+    let trail = w.model.events(I, &EventFilter::default(), 1000).unwrap();
+    let replication = "datacenter1:1".parse().unwrap();
+    let applied = readmodel::cql::migrate(
+        &keyspace.nodes,
+        &keyspace.name,
+        &replication,
+        testkit::cql::SCHEMA_METADATA,
+    )
+    .unwrap();
+    assert_eq!(
+        applied,
+        ["0004_users_by_login_prefix.cql", "0005_events_by_day.cql"]
+    );
+    assert_eq!(by_prefix(&w, &everyone, None, "AD", 1), ["Ada", "adam"]);
+    assert_eq!(by_prefix(&w, &everyone, None, "b", 10), ["bob"]);
+    // Every event of the trail, newest first.
+    let mut positions: Vec<u64> = newest(1000).iter().map(|e| e.position).collect();
+    positions.reverse();
+    let in_log_order: Vec<u64> = trail.iter().map(|e| e.position).collect();
+    assert_eq!(positions, in_log_order);
 }
 
 /// Each test of the contract, once per adapter.
@@ -1044,4 +1162,5 @@ contract!(
     the_outbox_queue_holds_each_users_waiting_messages_in_order,
     accounts_are_found_by_their_verified_address_in_their_org,
     login_name_prefixes_find_users_in_order_inside_the_scope,
+    the_newest_events_page_back_over_days,
 );

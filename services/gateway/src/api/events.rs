@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use authz::{Permission, Target};
 use domain::{Code, Error};
-use readmodel::{EventFilter, EventRow};
+use readmodel::{EventFilter, EventRow, Older};
 
 use eventlog::position::{tag, untag, MAX_PARTITIONS};
 
@@ -25,7 +25,13 @@ pub struct EventQuery {
     /// separated by commas.
     pub after_position: Option<String>,
     pub limit: Option<usize>,
+    /// `log` (the default: log order, after `after_position`) or `newest` (newest first, by
+    /// the time each event was written).
+    pub order: Option<String>,
 }
+
+/// A list's `order=newest`.
+pub const NEWEST: &str = "newest";
 
 fn may_read(gw: &Gateway, auth: &Authenticated) -> Result<(), Error> {
     let target = Target::Instance {
@@ -61,6 +67,16 @@ pub async fn list(
 ) -> Result<PageView<EventView>, Error> {
     may_read(gw, auth)?;
     let limit = limit(q.limit)?;
+    match q.order.as_deref() {
+        None | Some("log") => {}
+        Some(NEWEST) => return newest(gw, auth, q, limit).await,
+        Some(_) => {
+            return Err(
+                Error::new(Code::InvalidQuery, "order is log (the default) or newest")
+                    .with("field", "order"),
+            )
+        }
+    }
     let (field, after) = match (q.cursor, q.after_position) {
         (Some(c), Some(p)) if c != p => {
             return Err(Error::new(
@@ -91,6 +107,58 @@ pub async fn list(
     Ok(PageView {
         items: rows.into_iter().map(EventView::from).collect(),
         next_cursor,
+    })
+}
+
+/// A page of the trail newest first (`order=newest`): its `next_cursor` names the last event
+/// given, `<created_at>.<position>`, and the next page holds the events written before it.
+async fn newest(
+    gw: &Gateway,
+    auth: &Authenticated,
+    q: EventQuery,
+    limit: usize,
+) -> Result<PageView<EventView>, Error> {
+    if q.after_position.is_some() {
+        return Err(Error::new(
+            Code::InvalidQuery,
+            "after_position is for the log order: a page newest first goes on from its cursor",
+        )
+        .with("field", "after_position"));
+    }
+    let before = match q.cursor.as_deref() {
+        None => None,
+        Some(cursor) => Some(older(cursor).ok_or_else(|| {
+            Error::new(
+                Code::InvalidQuery,
+                "cursor is not a next_cursor of a page newest first",
+            )
+            .with("field", "cursor")
+        })?),
+    };
+    let filter = EventFilter {
+        aggregate_type: q.aggregate_type,
+        aggregate_id: q.aggregate_id,
+        after_position: 0,
+    };
+    let instance = auth.instance.clone();
+    let page = read(gw, move |m| {
+        m.latest_events(&instance, &filter, before, limit)
+    })
+    .await?;
+    Ok(PageView {
+        items: page.items.into_iter().map(EventView::from).collect(),
+        next_cursor: page
+            .older
+            .map(|o| format!("{}.{}", o.created_at, o.position)),
+    })
+}
+
+/// A newest-first page's cursor, `<created_at>.<position>`.
+fn older(cursor: &str) -> Option<Older> {
+    let (created_at, position) = cursor.split_once('.')?;
+    Some(Older {
+        created_at: created_at.parse().ok().filter(|t: &i64| *t >= 0)?,
+        position: position.parse().ok()?,
     })
 }
 

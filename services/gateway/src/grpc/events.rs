@@ -72,6 +72,7 @@ impl pb::event_service_server::EventService for Api {
             cursor: some(r.cursor),
             after_position: some(r.after_position),
             limit: page_size(r.limit),
+            order: some(r.order),
         };
         events::list(&gw, &auth, q).await
     });
@@ -90,6 +91,7 @@ impl pb::event_service_server::EventService for Api {
             cursor: None,
             after_position: some(r.after_position),
             limit: None,
+            order: None,
         };
         let mut watch = Watch::open(&self.gw, &auth, q).map_err(status)?;
         let (tx, rx) = tokio::sync::mpsc::channel(256);

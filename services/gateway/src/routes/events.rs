@@ -22,14 +22,19 @@ struct EventQuery {
     aggregate_type: Option<String>,
     aggregate_id: Option<String>,
     /// The previous page's `next_cursor`, as received.
-    #[param(pattern = "^[0-9]{1,19}$")]
+    #[param(pattern = "^[0-9]{1,19}(\\.[0-9]{1,19})?$")]
     cursor: Option<String>,
-    /// Only events after this position (as received): a cursor of one's own choosing.
+    /// Only events after this position (as received): a cursor of one's own choosing (log
+    /// order only).
     #[param(pattern = "^[0-9]{1,19}$")]
     after_position: Option<String>,
     /// 1 to 1,000; default 100.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// `log` (the default: in log order) or `newest` (newest first, by the time each event
+    /// was written).
+    #[param(pattern = "^(log|newest)$")]
+    order: Option<String>,
 }
 
 /// Events of the instance in log order; password, token and secret hashes are redacted.
@@ -49,6 +54,7 @@ async fn list_events(
         cursor: q.cursor,
         after_position: q.after_position,
         limit: q.limit,
+        order: q.order,
     };
     Ok(HttpResponse::Ok().json(events::list(&gw, &auth, query).await?))
 }
@@ -100,6 +106,7 @@ async fn watch_events(
         cursor: None,
         after_position: q.after_position,
         limit: None,
+        order: None,
     };
     let polled = events::poll(&gw, &auth, query, wait).await?;
     Ok(HttpResponse::Ok().json(WatchView {

@@ -84,6 +84,12 @@ try {
   const org = `Acme ${SUFFIX}`;
   await page.click('nav >> text=Organizations');
   await heading(page, 'Organizations');
+  // Paged: the first 50 orgs, the rest after "Show more".
+  seen.orgs_first_page = await page.locator('main tbody tr').count();
+  await page.click('button:has-text("Show more")');
+  await page.waitForFunction(() => document.querySelectorAll('main tbody tr').length > 50, null, { timeout: 10000 });
+  seen.orgs_all = await page.locator('main tbody tr').count();
+  seen.orgs_more_left = await page.locator('button:has-text("Show more")').count();
   await page.click('button:has-text("New organization")');
   await form(page, 'New organization').locator('input[name="name"]').fill(org);
   await form(page, 'New organization').locator('button[type="submit"]').click();

@@ -213,6 +213,13 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         json!({"user_id": narrow, "roles": ["ORG_USER_MANAGER"]}),
     );
     assert_eq!(set.status, 200, "{}", set.body);
+    // More orgs than a page of the console holds.
+    for n in 0..52 {
+        let made = t
+            .client
+            .post("/v1/orgs", json!({"name": format!("Many {n:02}")}));
+        assert_eq!(made.status, 201, "{}", made.body);
+    }
     let _ = t.client.after(&set).get("/v1/users/me");
     let suffix = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
     let shots = std::env::var("PORTCULLIS_SCREENSHOTS").unwrap_or_default();
@@ -241,6 +248,10 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         (acme.body["id"].clone(), json!("Lovelace"))
     );
     assert_eq!(ada["display_name"], "Ada King", "the profile as edited");
+    // The orgs page a page at a time: Default, the 52 made above and the one made by keyboard.
+    assert_eq!(seen["orgs_first_page"], 50, "{seen}");
+    assert_eq!(seen["orgs_all"], 54, "{seen}");
+    assert_eq!(seen["orgs_more_left"], 0, "{seen}");
     // Keyboard only, and no layout shift while the first page loads.
     assert_eq!(seen["keyboard_first"], "New organization");
     assert_eq!(seen["keyboard_org"], true);
@@ -370,10 +381,12 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         .iter()
         .map(|e| e.as_str().unwrap())
         .collect();
+    // Newest first: the authorization added last before the trail was opened at the top.
+    assert!(trail[..3].contains(&"user.grant.added"), "{trail:?}");
     assert!(trail.contains(&"project.app.oidc.added"), "{trail:?}");
     assert_eq!(
         seen["trail_filtered"],
-        json!(["org.added", "org.member.set"]),
+        json!(["org.member.set", "org.added"]),
         "{seen}"
     );
     assert_eq!(seen["trail_live"], json!(true), "{seen}");

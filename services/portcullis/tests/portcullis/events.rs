@@ -79,6 +79,109 @@ fn the_trail_shows_every_write_in_order_with_secrets_redacted() {
     assert!(text.contains("instance.added") && text.contains("user.human.added"));
 }
 
+/// The aggregate ids and types of a page of the trail.
+fn listed(page: &testkit::Reply) -> Vec<(String, String)> {
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["aggregate_id"].as_str().unwrap().to_string(),
+                e["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_trail_newest_first_pages_back_in_time() {
+    let t = server().tenant();
+    let mut orgs = Vec::new();
+    for name in ["First", "Second", "Third"] {
+        // Apart in time, whichever partitions of a cluster's log they land in.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        orgs.push(t.client.post("/v1/orgs", json!({"name": name})).str("id"));
+    }
+    let renamed = t
+        .client
+        .patch(&format!("/v1/orgs/{}", orgs[0]), json!({"name": "Renamed"}));
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    // The newest events first: the rename's (with the login names it released and claimed).
+    let all = t.client.get("/v1/events?order=newest&limit=5");
+    assert!(
+        listed(&all)[..3].contains(&(orgs[0].clone(), "org.renamed".to_string())),
+        "{}",
+        all.body
+    );
+    let times: Vec<i64> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| unix_ms(&e["created_at"]))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    // The orgs' events, two a page, back in time, each once.
+    let mut seen = Vec::new();
+    let mut path = String::from("/v1/events?order=newest&aggregate_type=org&limit=2");
+    loop {
+        let page = t.client.get(&path);
+        seen.extend(listed(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => {
+                path = format!("/v1/events?order=newest&aggregate_type=org&limit=2&cursor={c}")
+            }
+            None => break,
+        }
+    }
+    let default = default_org(&t);
+    let expected: Vec<(String, String)> = [
+        (&orgs[0], "org.renamed"),
+        (&orgs[2], "org.added"),
+        (&orgs[1], "org.added"),
+        (&orgs[0], "org.added"),
+        (&default, "org.added"),
+    ]
+    .iter()
+    .map(|(id, kind)| (id.to_string(), kind.to_string()))
+    .collect();
+    assert_eq!(seen, expected);
+    // One aggregate's, newest first.
+    let one = t
+        .client
+        .get(&format!("/v1/events?order=newest&aggregate_id={}", orgs[0]));
+    let kinds: Vec<String> = listed(&one).into_iter().map(|(_, k)| k).collect();
+    assert_eq!(kinds, ["org.renamed", "org.added"]);
+    // Another instance's manager with this cursor reads only their own instance.
+    let cursor = t
+        .client
+        .get("/v1/events?order=newest&limit=1")
+        .str("next_cursor");
+    let other = server().tenant();
+    let theirs = other.client.get(&format!(
+        "/v1/events?order=newest&limit=1000&cursor={cursor}"
+    ));
+    assert!(
+        listed(&theirs).iter().all(|(id, _)| !orgs.contains(id)),
+        "{}",
+        theirs.body
+    );
+    // Bad orders and cursors, each named.
+    for (query, field) in [
+        ("order=oldest", "order"),
+        ("order=newest&after_position=1", "after_position"),
+        ("order=newest&cursor=1", "cursor"),
+        ("order=newest&cursor=1.x", "cursor"),
+        ("order=newest&cursor=-5.1", "cursor"),
+        ("order=newest&cursor=.", "cursor"),
+    ] {
+        let r = t.client.get(&format!("/v1/events?{query}"));
+        assert_eq!(r.error(), (400, "REQ-0003"), "{query}");
+        assert_eq!(r.body["details"]["field"], field, "{query}");
+    }
+}
+
 #[test]
 fn reading_the_trail_needs_events_read() {
     let t = server().tenant();

@@ -27,7 +27,7 @@ use crate::projection::{stale, Stale};
 const REMEMBERED: usize = 1 << 20;
 
 /// Every table, for a rebuild.
-const TABLES: [&str; 28] = [
+const TABLES: [&str; 30] = [
     "checkpoints",
     "versions",
     "instances",
@@ -55,6 +55,8 @@ const TABLES: [&str; 28] = [
     "events",
     "events_by_aggregate",
     "events_by_type",
+    "events_by_day",
+    "event_days",
     "outbox",
 ];
 
@@ -239,7 +241,8 @@ impl CqlReadModel {
         }
         let (position, sequence) = (stored.position as i64, stored.version as i64);
         let schema = e.schema_version as i32;
-        // Three tables, one per filter of the trail, written at once.
+        let day = super::trail_queries::day_of(e.created_at);
+        // The tables of the trail's filters and of its newest-first pages, written at once.
         tokio::try_join!(
             self.run(
                 "INSERT INTO events (instance, position, aggregate_type, aggregate_id, sequence, type, creator, created_at, schema_version, payload)
@@ -255,6 +258,15 @@ impl CqlReadModel {
                 "INSERT INTO events_by_type (instance, aggregate_type, position, aggregate_id, sequence, type, creator, created_at, schema_version, payload)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (&s.instance, &s.kind, position, &s.id, sequence, &e.event_type, &e.creator, e.created_at, schema, &e.payload),
+            ),
+            self.run(
+                "INSERT INTO events_by_day (instance, day, created_at, position, aggregate_type, aggregate_id, sequence, type, creator, schema_version, payload)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (&s.instance, day, e.created_at, position, &s.kind, &s.id, sequence, &e.event_type, &e.creator, schema, &e.payload),
+            ),
+            self.run(
+                "INSERT INTO event_days (instance, day) VALUES (?, ?)",
+                (&s.instance, day),
             ),
         )?;
         Ok(())

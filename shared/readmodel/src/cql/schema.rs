@@ -7,12 +7,14 @@ use std::time::Duration;
 use domain::Error;
 
 use scylla::client::session::Session;
+use scylla::response::{PagingState, PagingStateResponse};
+use scylla::statement::Statement;
 
 use super::{block_on, runtime, session, storage};
 pub use crate::cql_settings::{keyspace_name, Replication};
 
 /// The versioned schema files, in order.
-const MIGRATIONS: [(i32, &str, &str); 4] = [
+const MIGRATIONS: [(i32, &str, &str); 5] = [
     (
         1,
         "0001_read_models.cql",
@@ -32,6 +34,11 @@ const MIGRATIONS: [(i32, &str, &str); 4] = [
         4,
         "0004_users_by_login_prefix.cql",
         include_str!("../../../../deploy/scylla/0004_users_by_login_prefix.cql"),
+    ),
+    (
+        5,
+        "0005_events_by_day.cql",
+        include_str!("../../../../deploy/scylla/0005_events_by_day.cql"),
     ),
 ];
 
@@ -73,6 +80,131 @@ async fn run(s: &Session, cql: String) -> Result<(), Error> {
         .await
         .map_err(|e| storage(format!("{e} (in {cql})")))?;
     Ok(())
+}
+
+/// The rows a schema file's new tables need from what the read models held before it, written
+/// before the file is recorded as applied (a fill stopped midway is done again: each row is an
+/// upsert).
+async fn fill(s: &Session, version: i32) -> Result<(), Error> {
+    match version {
+        4 => fill_login_prefixes(s).await,
+        5 => fill_event_days(s).await,
+        _ => Ok(()),
+    }
+}
+
+/// How many rows a fill reads at a time.
+const FILL_PAGE: i32 = 1000;
+
+/// Every row `select` reads, page by page, each handed to `write`; the rows done so far are
+/// logged after each page as `what`.
+async fn scan<R, F, W>(s: &Session, select: &str, what: &str, mut write: F) -> Result<(), Error>
+where
+    R: for<'f, 'm> scylla::deserialize::row::DeserializeRow<'f, 'm>,
+    F: FnMut(R) -> W,
+    W: std::future::Future<Output = Result<(), scylla::errors::ExecutionError>>,
+{
+    let select = Statement::new(select).with_page_size(FILL_PAGE);
+    let (mut state, mut filled) = (PagingState::start(), 0u64);
+    loop {
+        let (page, next) = s
+            .query_single_page(select.clone(), (), state)
+            .await
+            .map_err(storage)?;
+        let rows = page.into_rows_result().map_err(storage)?;
+        for row in rows.rows::<R>().map_err(storage)? {
+            write(row.map_err(storage)?).await.map_err(storage)?;
+            filled += 1;
+        }
+        tracing::info!(rows = filled, "filling {what}");
+        match next {
+            PagingStateResponse::HasMorePages { state: more } => state = more,
+            PagingStateResponse::NoMorePages => return Ok(()),
+        }
+    }
+}
+
+/// `users_by_login_prefix` (0004) for the users that were there before it, from the
+/// login-name index.
+async fn fill_login_prefixes(s: &Session) -> Result<(), Error> {
+    let insert = &s
+        .prepare(
+            "INSERT INTO users_by_login_prefix (instance, initial, username_lower, id) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .await
+        .map_err(storage)?;
+    let select = "SELECT instance, username_lower, id FROM users_by_login";
+    scan(
+        s,
+        select,
+        "the index of login names' starts",
+        |(instance, login, id): (String, String, String)| async move {
+            let initial = super::user_projection::initial(&login);
+            s.execute_unpaged(insert, (&instance, &initial, &login, &id))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// An event as the trail's tables hold it.
+type EventRow = (
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    i32,
+    Vec<u8>,
+);
+
+/// `events_by_day` and `event_days` (0005) for the events written before them, from the trail.
+async fn fill_event_days(s: &Session) -> Result<(), Error> {
+    let by_day = &s
+        .prepare(
+            "INSERT INTO events_by_day (instance, day, created_at, position, aggregate_type, \
+             aggregate_id, sequence, type, creator, schema_version, payload) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .await
+        .map_err(storage)?;
+    let days = &s
+        .prepare("INSERT INTO event_days (instance, day) VALUES (?, ?)")
+        .await
+        .map_err(storage)?;
+    let select = "SELECT instance, position, aggregate_type, aggregate_id, sequence, type, \
+        creator, created_at, schema_version, payload FROM events";
+    scan(
+        s,
+        select,
+        "the audit trail's days",
+        |row: EventRow| async move {
+            let (instance, position, kind, id, sequence, event_type, creator, at, schema, payload) =
+                row;
+            let day = super::trail_queries::day_of(at);
+            let values = (
+                &instance,
+                day,
+                at,
+                position,
+                &kind,
+                &id,
+                sequence,
+                &event_type,
+                &creator,
+                schema,
+                &payload,
+            );
+            s.execute_unpaged(by_day, values).await?;
+            s.execute_unpaged(days, (&instance, day)).await.map(|_| ())
+        },
+    )
+    .await
 }
 
 /// Creates the keyspace if missing and applies the schema files it lacks; answers the names of
@@ -118,6 +250,7 @@ pub fn migrate(
             for statement in statements(file) {
                 run(&s, statement).await?;
             }
+            fill(&s, version).await?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or(Duration::ZERO)

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::CqlReadModel;
 use crate::model::TrailQueries;
-use crate::{EventFilter, EventRow, KeyRow};
+use crate::{EventFilter, EventRow, KeyRow, LatestPage, Older};
 
 #[derive(DeserializeRow)]
 struct Event {
@@ -48,6 +48,22 @@ impl Event {
         }
     }
 }
+
+/// The UTC day (days since 1970-01-01) of a time in unix milliseconds: the partition of
+/// `events_by_day` it is in.
+pub(crate) fn day_of(created_at: i64) -> i32 {
+    created_at
+        .div_euclid(86_400_000)
+        .clamp(i32::MIN as i64, i32::MAX as i64) as i32
+}
+
+/// How many reads one page of the newest events of an aggregate type may take: the type is no
+/// key of `events_by_day`, so rows of other types are skipped as they are read, and a page
+/// that has read this much ends short, with where to go on.
+const LATEST_READS: usize = 20;
+
+/// How many days with events one read of `event_days` finds.
+const DAYS_PER_READ: i32 = 32;
 
 impl TrailQueries for CqlReadModel {
     fn signing_keys(&self, instance: &str) -> Result<Vec<KeyRow>, Error> {
@@ -117,6 +133,103 @@ impl TrailQueries for CqlReadModel {
                     out.truncate(limit);
                     return Ok(out);
                 }
+            }
+        })
+    }
+
+    fn latest_events(
+        &self,
+        instance: &str,
+        filter: &EventFilter,
+        before: Option<Older>,
+        limit: usize,
+    ) -> Result<LatestPage, Error> {
+        let (i, filter) = (instance.to_string(), filter.clone());
+        let of_type = move |e: &EventRow| {
+            filter
+                .aggregate_type
+                .as_ref()
+                .is_none_or(|t| &e.aggregate_type == t)
+        };
+        let aggregate = filter.aggregate_id.clone();
+        let mut at = before.unwrap_or(Older {
+            created_at: i64::MAX,
+            position: u64::MAX,
+        });
+        self.query(move |m| async move {
+            let per_read = super::queries::limit(limit);
+            let position = |o: &Older| i64::try_from(o.position).unwrap_or(i64::MAX);
+            if let Some(id) = aggregate {
+                // One aggregate's events are in one partition of the log: by position is by time.
+                let rows = m
+                    .all::<Event>(
+                        &format!(
+                            "SELECT {EVENT} FROM events_by_aggregate WHERE instance = ? \
+                             AND aggregate_id = ? AND position < ? ORDER BY position DESC LIMIT ?"
+                        ),
+                        (&i, &id, position(&at), per_read),
+                    )
+                    .await?;
+                let items: Vec<EventRow> = rows.into_iter().map(Event::row).collect();
+                let older = (items.len() == limit)
+                    .then(|| items.last().map(Older::than))
+                    .flatten();
+                let items = items.into_iter().filter(|e| of_type(e)).collect();
+                return Ok(LatestPage { items, older });
+            }
+            let by_day = format!(
+                "SELECT {EVENT} FROM events_by_day WHERE instance = ? AND day = ? \
+                 AND (created_at, position) < (?, ?) LIMIT ?"
+            );
+            let (mut out, mut reads) = (Vec::new(), 0);
+            let mut latest_day = day_of(at.created_at);
+            loop {
+                let days: Vec<(i32,)> = m
+                    .all(
+                        "SELECT day FROM event_days WHERE instance = ? AND day <= ? LIMIT ?",
+                        (&i, latest_day, DAYS_PER_READ),
+                    )
+                    .await?;
+                let Some(&(oldest,)) = days.last() else {
+                    return Ok(LatestPage {
+                        items: out,
+                        older: None,
+                    });
+                };
+                for (day,) in days {
+                    loop {
+                        let rows = m
+                            .all::<Event>(
+                                &by_day,
+                                (&i, day, at.created_at, position(&at), per_read),
+                            )
+                            .await?;
+                        reads += 1;
+                        let read = rows.len();
+                        for row in rows.into_iter().map(Event::row) {
+                            at = Older::than(&row);
+                            if of_type(&row) {
+                                out.push(row);
+                            }
+                            if out.len() == limit {
+                                return Ok(LatestPage {
+                                    items: out,
+                                    older: Some(at),
+                                });
+                            }
+                        }
+                        if reads == LATEST_READS {
+                            return Ok(LatestPage {
+                                items: out,
+                                older: Some(at),
+                            });
+                        }
+                        if read < limit {
+                            break;
+                        }
+                    }
+                }
+                latest_day = oldest - 1;
             }
         })
     }

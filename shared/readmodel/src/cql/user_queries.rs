@@ -189,12 +189,16 @@ impl CqlReadModel {
                 break;
             };
             let full = rows.len() == 200;
+            // A row whose user has another login name now (left by a fill that raced a rename)
+            // finds nobody.
             let mut users: Vec<UserRow> = self
                 .users(i, rows.into_iter().map(|(_, id)| id).collect())
                 .await?
                 .into_iter()
                 .map(|(u, _)| u)
-                .filter(|u| keep(u))
+                .filter(|u| {
+                    domain::validate::normalized_username(&u.username).starts_with(&from) && keep(u)
+                })
                 .collect();
             users.sort_by_cached_key(|u| domain::validate::normalized_username(&u.username));
             found.extend(users);

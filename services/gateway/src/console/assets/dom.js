@@ -1,7 +1,7 @@
 // Building the console's pages: elements made with their text as text (never HTML from
 // strings), pages, sections, tables, labelled fields and forms that show the API's errors.
 import { lang, t } from './words.js';
-import { describe } from './api.js';
+import { api, describe } from './api.js';
 
 /** An element with attributes (`on*` are listeners, `text` its text) and children. */
 export function h(tag, attrs = {}, ...children) {
@@ -142,6 +142,24 @@ export function danger(text, question, run, then) {
       }
     },
   });
+}
+
+/** A table of a list of the API, a page at a time (`size`), with "Show more" while the list
+ * goes on. Resolves once the first page is shown. */
+export async function paged(path, columns, caption, size = 50) {
+  const holder = h('div', {});
+  const shown = [];
+  let cursor = null;
+  const more = h('button', { type: 'button', text: t('more'), onclick: () => load().catch((e) => notice(describe(e), 'bad')) });
+  const load = async () => {
+    const sep = path.includes('?') ? '&' : '?';
+    const got = await api('GET', `${path}${sep}limit=${size}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    shown.push(...got.items);
+    cursor = got.next_cursor;
+    holder.replaceChildren(table(columns, shown, caption), cursor ? more : '');
+  };
+  await load();
+  return holder;
 }
 
 /** Shows the current page again (after a write). */

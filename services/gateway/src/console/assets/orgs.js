@@ -1,6 +1,6 @@
 // Organizations: the list, a new one, and an org's page (its managers, users and projects).
 import {
-  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, page, paged, refresh, section, table,
 } from './dom.js';
 import { api, can, describe, list } from './api.js';
 import { t } from './words.js';
@@ -8,8 +8,14 @@ import { idpsSection } from './idps.js';
 import { managers } from './managers.js';
 
 const orgNames = new Map();
-export async function orgs() {
+/** The orgs the caller may read, the first 200 (for names and choices), and org `also` (one
+ * chosen from its own page) even beyond them. */
+export async function orgs(also) {
   const items = await list('/v1/orgs');
+  if (also && !items.some((o) => o.id === also)) {
+    const extra = await api('GET', `/v1/orgs/${encodeURIComponent(also)}`).catch(() => null);
+    if (extra) items.push(extra);
+  }
   items.forEach((o) => orgNames.set(o.id, o.name));
   return items;
 }
@@ -22,17 +28,16 @@ export function orgChoice(items, selected, permission) {
 }
 
 export async function orgsPage() {
-  const items = await orgs();
   const create = can('org.create') && opener(t('newOrg'), (close) => form(t('newOrg'),
     [field(t('name'), 'name', { required: true, maxlength: 200 })], t('create'), async (v) => {
       const made = await api('POST', '/v1/orgs', { name: v.name });
       notice(t('created'));
       location.hash = `#/orgs/${made.id}`;
     }, [cancel(close)]));
-  page(t('orgs'), create, table([
+  page(t('orgs'), create, await paged('/v1/orgs', [
     { label: t('name'), cell: (o) => link(`#/orgs/${o.id}`, o.name) },
     { label: t('id'), cell: (o) => h('span', { class: 'mono', text: o.id }) },
-  ], items, t('orgs')));
+  ], t('orgs')));
 }
 
 /** The org's domains: each with what proves it the org's (a file or a DNS record) until verified. */
@@ -67,7 +72,7 @@ async function domains(org) {
 }
 
 export async function orgPage(id) {
-  await orgs();
+  await orgs(id);
   const o = await api('GET', `/v1/orgs/${id}`);
   const at = { org: id };
   const parts = [h('p', { class: 'mono', text: o.id }),

@@ -1,7 +1,7 @@
 // Projects: the list, a new one, and a project's page (roles, apps with the wizard that shows
 // the secret once, SAML apps, grants to other orgs, managers).
 import {
-  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, shownOnce, table,
+  cancel, danger, field, form, h, link, notice, opener, page, paged, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
@@ -10,9 +10,8 @@ import { samlAppsSection } from './saml_apps.js';
 import { orgChoice, orgName, orgs } from './orgs.js';
 
 export async function projectsPage(query) {
-  const items = await orgs();
   const org = query.get('org') || '';
-  const projects = await list(`/v1/projects${org ? `?org_id=${encodeURIComponent(org)}` : ''}`);
+  const items = await orgs(org);
   const creatable = orgChoice(items, org, 'project.create');
   const create = creatable.length > 0 && opener(t('newProject'), (close) => form(t('newProject'), [
     field(t('org'), 'org', {}, creatable),
@@ -22,10 +21,10 @@ export async function projectsPage(query) {
     notice(t('created'));
     location.hash = `#/projects/${made.id}`;
   }, [cancel(close)]));
-  page(t('projects'), create, table([
+  page(t('projects'), create, await paged(`/v1/projects${org ? `?org_id=${encodeURIComponent(org)}` : ''}`, [
     { label: t('name'), cell: (p) => link(`#/projects/${p.id}`, p.name) },
     { label: t('org'), cell: (p) => orgName(p.org_id) },
-  ], projects, t('projects')));
+  ], t('projects')));
 }
 
 /** The wizard for a new OIDC app: what kind, where it lives; then its id and secret, once. */
@@ -52,8 +51,8 @@ function appWizard(projectId, close) {
 }
 
 export async function projectPage(id) {
-  const items = await orgs();
   const p = await api('GET', `/v1/projects/${id}`);
+  const items = await orgs(p.org_id);
   const at = { org: p.org_id, project: id };
   const parts = [h('p', {}, `${t('org')}: `, link(`#/orgs/${p.org_id}`, orgName(p.org_id)))];
   const roles = await list(`/v1/projects/${id}/roles`);

@@ -61,7 +61,7 @@ export async function settingsPage(query, org) {
   const editable = org ? can('policy.write', { org }) : can('iam.policy.write');
   const tabs = h('nav', { class: 'tabs', 'aria-label': t('settings') }, h('ul', {}, KINDS.map((k) => h('li', {},
     h('a', { href: `${here}?kind=${k}`, text: t(`kind_${k}`), 'aria-current': k === kind ? 'page' : null })))));
-  if (org) await orgs();
+  if (org) await orgs(org);
   const title = org ? `${t('settings')}: ${orgName(org)}` : t('settings');
   if (kind === 'texts') {
     page(title, tabs, ...await textsPart(base, here, editable, query));

@@ -1,9 +1,10 @@
-// The audit trail: the instance's events in log order, filtered by aggregate, live.
+// The audit trail: the instance's events newest first, filtered by aggregate, live.
 import { field, form, h, notice, page, table, when, whenLeaving } from './dom.js';
 import { api, describe } from './api.js';
 import { t } from './words.js';
 
-/** The audit trail in log order, a page at a time; live, it takes in new events as they come. */
+/** The audit trail newest first, a page at a time back in time; live, new events come in at
+ * the top as they are written. */
 export async function eventsPage(query) {
   const type = query.get('type') || '';
   const aggregate = query.get('id') || '';
@@ -11,7 +12,6 @@ export async function eventsPage(query) {
   const rows = h('div', {});
   const shown = [];
   let cursor = null;
-  let more = true;
   const moreButton = h('button', { type: 'button', text: t('more'), onclick: () => next() });
   const render = () => rows.replaceChildren(table([
     { label: t('position'), cell: (e) => e.position },
@@ -19,12 +19,11 @@ export async function eventsPage(query) {
     { label: t('event'), cell: (e) => h('span', { class: 'mono event', text: e.type }) },
     { label: t('aggregateId'), cell: (e) => h('a', { href: `#/events?${new URLSearchParams({ type: e.aggregate_type, id: e.aggregate_id })}`, class: 'mono', text: e.aggregate_id }) },
     { label: t('creator'), cell: (e) => e.creator },
-  ], shown, t('events')), more ? moreButton : '');
+  ], shown, t('events')), cursor ? moreButton : '');
   const next = async () => {
-    const got = await api('GET', `/v1/events?${filter}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const got = await api('GET', `/v1/events?${filter}&order=newest&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     shown.push(...got.items);
-    if (got.items.length) cursor = got.items[got.items.length - 1].position;
-    more = got.items.length === 100;
+    cursor = got.next_cursor;
     render();
   };
   // Live: long polls of the trail from now on, each resuming where the last ended (one
@@ -46,7 +45,7 @@ export async function eventsPage(query) {
         live.dataset.following = 'true';
         wait = 20;
         if (got.items.length) {
-          shown.push(...got.items);
+          shown.unshift(...[...got.items].reverse());
           render();
         }
       } catch (err) {

@@ -1,6 +1,6 @@
 // Users: searched and paged, a new one, and a user's page (profile, state, grants, roles).
 import {
-  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, table,
+  cancel, danger, field, form, h, link, notice, opener, page, paged, refresh, section, table,
 } from './dom.js';
 import { api, can, describe, list, me } from './api.js';
 import { t } from './words.js';
@@ -8,26 +8,17 @@ import { orgChoice, orgName, orgs } from './orgs.js';
 import { userDetails } from './user_details.js';
 
 export async function usersPage(query) {
-  const items = await orgs();
   const org = query.get('org') || '';
+  const items = await orgs(org);
   const start = query.get('start') || '';
   const path = `/v1/users?${new URLSearchParams({ ...(org ? { org_id: org } : {}), ...(start ? { username_prefix: start } : {}) })}`;
-  const rows = h('div', {});
-  let cursor = null;
-  const shown = [];
-  const more = h('button', { type: 'button', text: t('more'), onclick: () => load() });
-  const load = async () => {
-    const got = await api('GET', `${path}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    shown.push(...got.items);
-    cursor = got.next_cursor;
-    rows.replaceChildren(table([
-      { label: t('username'), cell: (u) => link(`#/users/${u.id}`, u.username) },
-      { label: t('name'), cell: (u) => u.display_name },
-      { label: t('org'), cell: (u) => orgName(u.org_id) },
-      { label: t('type'), cell: (u) => u.type },
-      { label: t('state'), cell: (u) => h('span', { class: `state ${u.state}`, text: u.state }) },
-    ], shown, t('users')), cursor ? more : '');
-  };
+  const rows = await paged(path, [
+    { label: t('username'), cell: (u) => link(`#/users/${u.id}`, u.username) },
+    { label: t('name'), cell: (u) => u.display_name },
+    { label: t('org'), cell: (u) => orgName(u.org_id) },
+    { label: t('type'), cell: (u) => u.type },
+    { label: t('state'), cell: (u) => h('span', { class: `state ${u.state}`, text: u.state }) },
+  ], t('users'));
   const filters = h('form', {
     class: 'filters', 'aria-label': t('filter'),
     onsubmit: (e) => {
@@ -67,12 +58,11 @@ export async function usersPage(query) {
     location.hash = `#/users/${made.id}`;
   }, [cancel(close)]));
   page(t('users'), h('div', { class: 'buttons' }, create, machine), filters, rows);
-  await load();
 }
 
 export async function userPage(id) {
-  await orgs();
   const u = await api('GET', `/v1/users/${id}`);
+  await orgs(u.org_id);
   const org = { org: u.org_id };
   const profile = h('dl', {},
     h('dt', { text: t('username') }), h('dd', { text: u.username }),
