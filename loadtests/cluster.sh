@@ -110,7 +110,7 @@ for name, label in [("embedded", "embedded (`portcullis start`)"), ("cluster-1",
     print(f"| {label} | {r['throughput']:,.0f} | {r['throughput'] / base['throughput']:.2f}x | "
           f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {errors} |")
 print("\nThe logs alone, in process (`cargo bench -p eventlog --bench append`, 3 s per case; a")
-print("Kafka batch is two transactions, its events and then their confirm):\n")
+print("Kafka batch is one transaction, its events with the confirm of the batch before):\n")
 with open(f"{work}/append.md") as f:
     print(f.read().strip())
 EOF

@@ -1,5 +1,5 @@
 //! Durable appends a second: the Kafka adapter (one partition on a local tansu broker, each
-//! batch two transactions: the events, then their confirm) beside the embedded log on disk
+//! batch one transaction: its events with the confirm of the batch before) beside the embedded log on disk
 //! (group commit, fsync), measured in the same run, at 1 and 64 appends in flight.
 //!
 //! `cargo bench -p eventlog --bench append` (3 s per case); under `cargo test` a smoke pass of

@@ -141,7 +141,8 @@ impl Progress {
                 Code::PositionNotReached,
                 format!("the read models have not reached position {position} yet: retry"),
             )
-            .with("position", position.to_string())),
+            .with("position", position.to_string())
+            .with("retry_after", "1")),
         }
     }
 }

@@ -289,9 +289,15 @@ impl Reply {
             .to_string()
     }
 
-    /// The error code of an error body.
+    /// The error code of an error body (a SCIM error leads its detail with it).
     pub fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("<no code>")
+        if let Some(code) = self.body["code"].as_str() {
+            return code;
+        }
+        self.body["detail"]
+            .as_str()
+            .and_then(|d| d.split_once(':'))
+            .map_or("<no code>", |(code, _)| code)
     }
 
     /// Status and error code together, for asserting errors.
@@ -358,10 +364,10 @@ impl Client {
         self.send("GET", path, None, &[])
     }
 
-    /// Reads `path` until `done` holds for the answer (up to 10 s), after a write that answers
+    /// Reads `path` until `done` holds for the answer (up to 30 s), after a write that answers
     /// no position to read it at (a form of the hosted login): the last answer.
     pub fn get_until(&self, path: &str, done: impl Fn(&Reply) -> bool) -> Reply {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let r = self.get(path);
             if done(&r) || std::time::Instant::now() > deadline {

@@ -48,6 +48,7 @@ pub fn request(body: &Value) -> Result<BulkRequest, ScimError> {
                 "REQ-0002: {} operations; a Bulk request holds at most {MAX_OPERATIONS}",
                 r.operations.len()
             ),
+            retry_after: None,
         });
     }
     Ok(r)
@@ -84,6 +85,7 @@ fn unresolved(bulk_id: &str) -> ScimError {
         status: 409,
         scim_type: Some("invalidValue"),
         detail: format!("bulkId {bulk_id:?} names no user an earlier operation created"),
+        retry_after: None,
     }
 }
 

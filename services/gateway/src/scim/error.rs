@@ -14,6 +14,8 @@ pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<&'static str>,
     pub detail: String,
+    /// Seconds to wait before sending the request again (a 429 or 503), as `Retry-After`.
+    pub retry_after: Option<String>,
 }
 
 impl ScimError {
@@ -23,6 +25,7 @@ impl ScimError {
             status: 400,
             scim_type: Some(scim_type),
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -31,6 +34,7 @@ impl ScimError {
             status: 404,
             scim_type: None,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl From<Error> for ScimError {
             status,
             scim_type,
             detail: format!("{}: {}", e.code.as_str(), e.message),
+            retry_after: crate::limits::retry_after(&e).map(str::to_string),
         }
     }
 }
@@ -84,6 +89,9 @@ impl ResponseError for ScimError {
         let mut r = HttpResponse::build(self.status_code());
         if self.status == 401 {
             r.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Some(seconds) = &self.retry_after {
+            r.insert_header(("Retry-After", seconds.as_str()));
         }
         r.content_type(MEDIA_TYPE).body(self.body().to_string())
     }

@@ -126,6 +126,7 @@ async fn method_not_allowed() -> Answer {
         status: 405,
         scim_type: None,
         detail: "REQ-0005: the method is not allowed on this path".into(),
+        retry_after: None,
     })
 }
 
@@ -218,6 +219,7 @@ async fn json_body(mut payload: web::Payload, limit: usize) -> Result<Value, Sci
                 status: 413,
                 scim_type: Some("tooLarge"),
                 detail: format!("REQ-0002: the body is larger than {limit} bytes"),
+                retry_after: None,
             });
         }
         bytes.extend_from_slice(&chunk);

@@ -98,6 +98,7 @@ impl Org<'_> {
                     "CONC-0001: the user changed since version {wanted}; it is at {}",
                     resource::etag(v)
                 ),
+                retry_after: None,
             }),
             _ => Ok(()),
         }

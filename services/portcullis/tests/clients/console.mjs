@@ -410,6 +410,8 @@ try {
   await page.click('button:has-text("Sign out")');
   await heading(page, 'You are signed out.');
   seen.signed_out = true;
+  seen.signed_out_nav = await page.locator('nav a').count();
+  await audit(page, 'console-signed-out');
   await desk.close();
 
   // ---- a manager with a narrower role --------------------------------------------------
@@ -426,6 +428,7 @@ try {
   await np.click('nav >> text=Users');
   await heading(np, 'Users');
   seen.narrow_new_user = await np.locator('button:has-text("New user")').count();
+  await audit(np, 'console-narrow-users');
   await np.click('nav >> text=Projects');
   await heading(np, 'Projects');
   seen.narrow_new_project = await np.locator('button:has-text("New project")').count();
@@ -450,6 +453,12 @@ try {
     overflow: await pp.evaluate(() => document.documentElement.scrollWidth > window.innerWidth),
   };
   await audit(pp, 'console-users-de-phone-dark');
+  // The longest German labels: an identity provider's form, on the phone.
+  await pp.goto(`${BASE}/ui/console/#/instance`);
+  await pp.click('button:has-text("Neuer Identitätsanbieter")');
+  await pp.locator('form[aria-label="Neuer Identitätsanbieter"]').waitFor({ timeout: 10000 });
+  seen.german.idp_overflow = await pp.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  await audit(pp, 'console-idp-de-phone-dark');
   await phone.close();
 } catch (e) {
   seen.failed = String(e.stack || e);

@@ -67,15 +67,16 @@ fn an_expired_token_is_refused() {
         json!({"expires_at": rfc3339(now_ms() - 1000)}),
     );
     assert_eq!(past.error(), (400, "USER-0008"));
+    let expires = now_ms() + 4000;
     let pat = t.client.post(
         &format!("/v1/users/{id}/pats"),
-        json!({"expires_at": rfc3339(now_ms() + 1500)}),
+        json!({"expires_at": rfc3339(expires)}),
     );
     assert_eq!(pat.status, 201, "{}", pat.body);
     // Listed with the time it expires at, as it was given.
     let listed = t.client.after(&pat).get(&format!("/v1/users/{id}/pats"));
     let item = &listed.body["items"][0];
-    assert!((unix_ms(&item["expires_at"]) - (now_ms() + 1500)).abs() < 60_000);
+    assert!((unix_ms(&item["expires_at"]) - expires).abs() < 60_000);
     // A time that is not RFC 3339 (such as unix milliseconds) is refused.
     let numeric = t.client.post(
         &format!("/v1/users/{id}/pats"),
@@ -89,7 +90,9 @@ fn an_expired_token_is_refused() {
     assert_eq!(garbled.status, 400, "{}", garbled.body);
     let user = t.as_token(&pat.str("token")).after(&pat);
     assert_eq!(user.get("/v1/users/me").status, 200);
-    std::thread::sleep(Duration::from_millis(1600));
+    // Past the time it was given: refused.
+    let left = expires + 100 - now_ms();
+    std::thread::sleep(Duration::from_millis(left.max(0) as u64));
     assert_eq!(user.get("/v1/users/me").error(), (401, "AUTH-0001"));
 }
 

@@ -207,6 +207,8 @@ fn a_read_waits_for_every_position_it_is_sent() {
         &[("X-Portcullis-Position", &unreached)],
     );
     assert_eq!(waited.error(), (503, "CONC-0002"));
+    // It says when to try again (also as Retry-After).
+    assert_eq!(waited.body["details"]["retry_after"], "1");
 }
 
 #[test]

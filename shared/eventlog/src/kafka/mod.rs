@@ -4,9 +4,10 @@
 //! a new epoch, and from then on writes in transactions. See [`reader`] for which records
 //! count.
 //!
-//! A write is acknowledged only after two commits: its events, then a confirm of them. Any
-//! failure of a transaction (fenced, fatal, or a commit that times out) means the partition
-//! has moved: the log stops taking writes and answers [`LogError::Moved`].
+//! A write is acknowledged only after two commits: its events, then a confirm of them (which
+//! travels with the next batch's events when one waits). Any failure of a transaction
+//! (fenced, fatal, or a commit that times out) means the partition has moved: the log stops
+//! taking writes and answers [`LogError::Moved`].
 //!
 //! Positions are the partition's offsets plus one. The partition's counted events are held
 //! in memory, read back on open.
@@ -376,7 +377,10 @@ enum Answer {
 }
 
 /// Takes appends and snapshots in batches: checks versions, writes the events, confirms them,
-/// then counts them and answers.
+/// then counts them and answers. A batch's confirm travels in the next batch's transaction,
+/// ahead of that batch's events; when no job waits, it goes in a transaction of its own. So a
+/// busy partition commits one transaction per batch, and a write is answered only once its
+/// confirm is committed, as before.
 struct Writer {
     tx: Transaction,
     epoch: i64,
@@ -389,10 +393,38 @@ struct Writer {
     metrics: Option<std::sync::Arc<telemetry::Metrics>>,
 }
 
+/// A batch whose records are committed, waiting for its confirm: its jobs (each with the index
+/// of its first record), the offsets of its records, the last offset of its events, and the
+/// versions it leaves its streams at (which the next batch's version checks start from).
+struct Written {
+    accepted: Vec<(usize, Job)>,
+    offsets: Vec<i64>,
+    through: Option<i64>,
+    versions: std::collections::HashMap<StreamId, u64>,
+    started: std::time::Instant,
+    size: usize,
+}
+
+/// A batch's jobs that passed their version checks, and the records to write for them (each
+/// marked whether it is an event: a confirm covers the events topic's offsets only).
+struct Prepared {
+    accepted: Vec<(usize, Job)>,
+    records: Vec<Outgoing>,
+    events: Vec<bool>,
+    versions: std::collections::HashMap<StreamId, u64>,
+}
+
 impl Writer {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
-        while let Some(first) = rx.recv().await {
-            let mut jobs = vec![first];
+        let mut written: Option<Written> = None;
+        loop {
+            let mut jobs = Vec::new();
+            if written.is_none() {
+                match rx.recv().await {
+                    Some(job) => jobs.push(job),
+                    None => return,
+                }
+            }
             while jobs.len() < self.max_batch {
                 match rx.try_recv() {
                     Ok(job) => jobs.push(job),
@@ -406,126 +438,170 @@ impl Writer {
                 continue;
             }
             let (started, size) = (std::time::Instant::now(), jobs.len());
-            self.batch(jobs).await;
-            if let Some(m) = &self.metrics {
-                m.append(started.elapsed(), size);
+            let batch = self.prepare(jobs, written.as_ref());
+            // The confirm of the batch before, ahead of this batch's records.
+            let confirm = written.as_ref().and_then(|w| w.through).map(|through| {
+                let record = Record::Confirm {
+                    epoch: self.epoch,
+                    through,
+                };
+                (self.topic.clone(), String::new(), record.encode(), None)
+            });
+            let carried = usize::from(confirm.is_some());
+            let records: Vec<Outgoing> = confirm.into_iter().chain(batch.records).collect();
+            if records.is_empty() {
+                // Nothing to write: no job passed its checks, and nothing waits for a confirm.
+                if let Some(w) = written.take() {
+                    self.answer(w);
+                }
+                continue;
+            }
+            match self.tx.run(records).await {
+                Ok(offsets) => {
+                    if let Some(w) = written.take() {
+                        self.answer(w);
+                    }
+                    let offsets = offsets[carried..].to_vec();
+                    let through = offsets
+                        .iter()
+                        .zip(&batch.events)
+                        .filter(|(_, event)| **event)
+                        .map(|(offset, _)| *offset)
+                        .max();
+                    if !batch.accepted.is_empty() {
+                        written = Some(Written {
+                            accepted: batch.accepted,
+                            offsets,
+                            through,
+                            versions: batch.versions,
+                            started,
+                            size,
+                        });
+                    }
+                }
+                Err(e) => {
+                    // The confirm carried may have been committed all the same; this batch's
+                    // events, unconfirmed, never count.
+                    if let Some(w) = written.take() {
+                        self.lose(w.accepted, e.clone(), true);
+                    }
+                    self.lose(batch.accepted, e, false);
+                }
             }
         }
     }
 
-    async fn batch(&mut self, jobs: Vec<Job>) {
-        // Versions as this batch leaves them; a conflicting job fails alone.
+    /// Checks each job's versions (as the state and the batch still unconfirmed leave them; a
+    /// conflicting job fails alone) and makes the records of those that pass.
+    fn prepare(&self, jobs: Vec<Job>, unconfirmed: Option<&Written>) -> Prepared {
         let mut versions: std::collections::HashMap<StreamId, u64> = Default::default();
         let mut accepted = Vec::new();
         let mut records = Vec::new();
-        {
-            let state = self.state.read().expect("partition state");
-            for job in jobs {
-                match job {
-                    Job::Append {
-                        appends,
-                        trace,
-                        reply,
-                    } => {
-                        let conflict = appends.iter().find_map(|a| {
-                            let actual = *versions
-                                .entry(a.stream.clone())
-                                .or_insert_with(|| state.version(&a.stream));
-                            (actual != a.expected_version).then(|| LogError::Conflict {
-                                stream: a.stream.clone(),
-                                expected: a.expected_version,
-                                actual,
-                            })
-                        });
-                        if let Some(e) = conflict {
-                            let _ = reply.send(Err(e));
-                            continue;
-                        }
-                        let first = records.len();
-                        for a in &appends {
-                            for (k, e) in a.events.iter().enumerate() {
-                                let version = a.expected_version + 1 + k as u64;
-                                let record =
-                                    Record::event(self.epoch, &a.stream, version, e, &a.owners);
-                                records.push((
-                                    self.topic.clone(),
-                                    record::key(&a.stream),
-                                    record.encode(),
-                                    trace.clone(),
-                                ));
-                            }
-                            versions.insert(
-                                a.stream.clone(),
-                                a.expected_version + a.events.len() as u64,
-                            );
-                        }
-                        accepted.push((
-                            first,
-                            Job::Append {
-                                appends,
-                                trace,
-                                reply,
-                            },
-                        ));
+        let mut events = Vec::new();
+        let state = self.state.read().expect("partition state");
+        let before = |stream: &StreamId| {
+            unconfirmed
+                .and_then(|w| w.versions.get(stream).copied())
+                .unwrap_or_else(|| state.version(stream))
+        };
+        for job in jobs {
+            match job {
+                Job::Append {
+                    appends,
+                    trace,
+                    reply,
+                } => {
+                    let conflict = appends.iter().find_map(|a| {
+                        let actual = *versions
+                            .entry(a.stream.clone())
+                            .or_insert_with(|| before(&a.stream));
+                        (actual != a.expected_version).then(|| LogError::Conflict {
+                            stream: a.stream.clone(),
+                            expected: a.expected_version,
+                            actual,
+                        })
+                    });
+                    if let Some(e) = conflict {
+                        let _ = reply.send(Err(e));
+                        continue;
                     }
-                    Job::Snapshot {
-                        stream,
-                        snapshot,
-                        reply,
-                    } => {
-                        let record = SnapshotRecord {
-                            instance: stream.instance.clone(),
-                            kind: stream.kind.clone(),
-                            id: stream.id.clone(),
-                            version: snapshot.version,
-                            position: state.position_of(&stream, snapshot.version).unwrap_or(0),
-                            state: snapshot.state.clone(),
-                        };
-                        let first = records.len();
-                        records.push((
-                            self.snapshots_topic.clone(),
-                            record::key(&stream),
-                            record.encode(),
-                            None,
-                        ));
-                        accepted.push((
-                            first,
-                            Job::Snapshot {
-                                stream,
-                                snapshot,
-                                reply,
-                            },
-                        ));
+                    let first = records.len();
+                    for a in &appends {
+                        for (k, e) in a.events.iter().enumerate() {
+                            let version = a.expected_version + 1 + k as u64;
+                            let record =
+                                Record::event(self.epoch, &a.stream, version, e, &a.owners);
+                            records.push((
+                                self.topic.clone(),
+                                record::key(&a.stream),
+                                record.encode(),
+                                trace.clone(),
+                            ));
+                            events.push(true);
+                        }
+                        versions
+                            .insert(a.stream.clone(), a.expected_version + a.events.len() as u64);
                     }
+                    accepted.push((
+                        first,
+                        Job::Append {
+                            appends,
+                            trace,
+                            reply,
+                        },
+                    ));
+                }
+                Job::Snapshot {
+                    stream,
+                    snapshot,
+                    reply,
+                } => {
+                    let record = SnapshotRecord {
+                        instance: stream.instance.clone(),
+                        kind: stream.kind.clone(),
+                        id: stream.id.clone(),
+                        version: snapshot.version,
+                        position: state.position_of(&stream, snapshot.version).unwrap_or(0),
+                        state: snapshot.state.clone(),
+                    };
+                    let first = records.len();
+                    records.push((
+                        self.snapshots_topic.clone(),
+                        record::key(&stream),
+                        record.encode(),
+                        None,
+                    ));
+                    events.push(false);
+                    accepted.push((
+                        first,
+                        Job::Snapshot {
+                            stream,
+                            snapshot,
+                            reply,
+                        },
+                    ));
                 }
             }
         }
-        if records.is_empty() {
-            return;
+        // The next batch is checked once the unconfirmed one is counted: it needs only these.
+        Prepared {
+            accepted,
+            records,
+            events,
+            versions,
         }
-        let offsets = match self.tx.run(records).await {
-            Ok(offsets) => offsets,
-            // Unconfirmed, these events never count (a later confirm is of a newer epoch).
-            Err(e) => return self.lose(accepted, e, false),
-        };
-        let through = offsets.iter().copied().max().unwrap_or_default();
-        let confirm = Record::Confirm {
-            epoch: self.epoch,
-            through,
-        };
-        if let Err(e) = self
-            .tx
-            .run(vec![(
-                self.topic.clone(),
-                String::new(),
-                confirm.encode(),
-                None,
-            )])
-            .await
-        {
-            // A confirm whose commit failed on this side may still have been committed.
-            return self.lose(accepted, e, true);
-        }
+    }
+
+    /// A batch's confirm is committed: its events count from here on, and its writes are
+    /// answered.
+    fn answer(&self, w: Written) {
+        let Written {
+            accepted,
+            offsets,
+            started,
+            size,
+            ..
+        } = w;
         // The head moves before any answer: an acknowledged write is at or below the head.
         let mut answers = Vec::with_capacity(accepted.len());
         let mut state = self.state.write().expect("partition state");
@@ -581,6 +657,9 @@ impl Writer {
                     let _ = reply.send(Ok(()));
                 }
             }
+        }
+        if let Some(m) = &self.metrics {
+            m.append(started.elapsed(), size);
         }
     }
 

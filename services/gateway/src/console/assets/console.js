@@ -42,7 +42,9 @@ function frame() {
   document.documentElement.lang = lang;
   document.querySelector('.skip').textContent = t('skip');
   const current = location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
-  document.getElementById('nav').replaceChildren(h('ul', {}, ROUTES.filter((r) => r.nav && r.show()).map((r) => h('li', {},
+  // Signed out, there is nowhere to go but back in.
+  const shown = me.user ? ROUTES.filter((r) => r.nav && r.show()) : [];
+  document.getElementById('nav').replaceChildren(h('ul', {}, shown.map((r) => h('li', {},
     h('a', { href: `#/${r.nav === 'overview' ? '' : r.nav}`, text: t(r.nav), 'aria-current': (r.nav === 'overview' ? '' : r.nav) === current ? 'page' : null })))));
   const language = h('select', {
     id: 'language', 'aria-label': t('language'),
