@@ -15,7 +15,7 @@ use crate::auth::instance_of;
 use crate::{ApiError, Gateway};
 
 /// The console's files under `/ui/console/` (the page itself is `index.html`), with their bytes.
-const ASSETS: [(&str, &str); 22] = [
+const ASSETS: [(&str, &str); 24] = [
     ("index.html", include_str!("assets/index.html")),
     ("console.css", include_str!("assets/console.css")),
     ("console.js", include_str!("assets/console.js")),
@@ -33,8 +33,10 @@ const ASSETS: [(&str, &str); 22] = [
     ("projects.js", include_str!("assets/projects.js")),
     ("saml_apps.js", include_str!("assets/saml_apps.js")),
     ("settings.js", include_str!("assets/settings.js")),
+    ("targets.js", include_str!("assets/targets.js")),
     ("texts.js", include_str!("assets/texts.js")),
     ("trail.js", include_str!("assets/trail.js")),
+    ("user_access.js", include_str!("assets/user_access.js")),
     ("user_details.js", include_str!("assets/user_details.js")),
     ("users.js", include_str!("assets/users.js")),
     ("words.js", include_str!("assets/words.js")),

@@ -348,6 +348,11 @@ try {
   await page.click('button:has-text("Done")');
   await page.locator('section[aria-label="Personal access tokens"] tbody tr').waitFor({ timeout: 10000 });
   seen.pat_shown_again = await page.locator(`text=${seen.pat}`).count();
+  // A password reset sent to her (through the instance's email server).
+  await page.evaluate(() => { document.getElementById('notice').textContent = ''; });
+  await page.click('button:has-text("Send a password reset")');
+  await page.locator('.notice', { hasText: 'Sent.' }).waitFor({ timeout: 10000 });
+  seen.reset_sent = true;
 
   // Actions: a webhook, its signing key shown once.
   await page.click('nav >> text=Actions');
@@ -367,7 +372,26 @@ try {
   await execution.locator('label:has-text("Audit") input').check();
   await execution.locator('button[type="submit"]').click();
   await page.locator('td', { hasText: 'event group user' }).waitFor({ timeout: 10000 });
+  // A second execution, removed again after the browser's confirmation.
+  await page.click('button:has-text("New execution")');
+  const second = form(page, 'New execution');
+  await second.locator('select[name="kind"]').selectOption('event_type');
+  await second.locator('input[name="value"]').fill('org.added');
+  await second.locator('label:has-text("Audit") input').check();
+  await second.locator('button[type="submit"]').click();
+  await page.locator('td', { hasText: 'event type org.added' }).waitFor({ timeout: 10000 });
+  page.once('dialog', (d) => d.accept());
+  await page.click('button[aria-label="Remove the execution event type org.added"]');
+  await page.waitForFunction(() => ![...document.querySelectorAll('td')].some((td) => td.textContent === 'event type org.added'), null, { timeout: 10000 });
   await audit(page, 'console-actions');
+  // The target's page: its settings edited, its deliveries given up (none).
+  await page.click('main a:text-is("Audit")');
+  await heading(page, 'Audit');
+  await form(page, 'Settings of the target').locator('input[name="timeout_ms"]').fill('5000');
+  await save(page, 'Settings of the target');
+  await page.locator('dd', { hasText: '5000' }).waitFor({ timeout: 10000 });
+  seen.deliveries = await page.locator('section[aria-label="Deliveries given up"]').innerText();
+  await audit(page, 'console-target');
 
   // A machine user, and a project made and deleted again (after the browser's confirmation).
   await page.click('nav >> text=Users');
@@ -385,6 +409,12 @@ try {
   await page.click('button:has-text("Done")');
   await page.locator('section[aria-label="Keys"] tbody tr').waitFor({ timeout: 10000 });
   seen.key_file_shown_again = await page.locator('text=PRIVATE KEY').count();
+  // A client secret for client credentials, after the browser's confirmation, shown once.
+  page.once('dialog', (d) => d.accept());
+  await page.click('button:has-text("New client secret")');
+  seen.machine_client_id = await page.locator('#machine-client-id').innerText();
+  seen.machine_secret = await page.locator('#machine-client-secret').innerText();
+  await page.click('button:has-text("Done")');
   await audit(page, 'console-machine-user');
   await page.click('nav >> text=Projects');
   await page.click('button:has-text("New project")');

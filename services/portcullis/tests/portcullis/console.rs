@@ -441,6 +441,21 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
     ));
     assert_eq!(keys.body["items"][0]["id"], file["key_id"], "{}", keys.body);
     assert_eq!(seen["key_file_shown_again"], 0);
+    // The machine user's client secret gets it a token by client credentials.
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        seen["machine_client_id"].as_str().unwrap(),
+        seen["machine_secret"].as_str().unwrap()
+    );
+    let token = send(
+        ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/oauth/v2/token", issuer(&t)))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.into_bytes())
+            .unwrap(),
+    );
+    assert_eq!(token.status().as_u16(), 200, "the secret gets a token");
     assert!(
         seen["confirmed"]
             .as_str()
@@ -524,10 +539,17 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         sms.body
     );
     assert!(seen["sms_key"].as_str().unwrap().len() >= 32);
+    // The execution made stays; the second, removed in the console, is gone.
     let executions = made.get("/v1/actions/executions");
+    let conditions: Vec<&Value> = executions.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["condition"])
+        .collect();
     assert_eq!(
-        executions.body["items"][0]["condition"],
-        json!({"event": {"group": "user"}}),
+        conditions,
+        [&json!({"event": {"group": "user"}})],
         "{}",
         executions.body
     );
@@ -536,6 +558,25 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
         targets.body["items"][0]["name"], "Audit",
         "{}",
         targets.body
+    );
+    assert_eq!(targets.body["items"][0]["timeout_ms"], 5000, "as edited");
+    assert!(
+        seen["deliveries"]
+            .as_str()
+            .unwrap()
+            .contains("Nothing here yet"),
+        "{seen}"
+    );
+    // The password reset sent to Ada is a code of hers on its way.
+    assert_eq!(seen["reset_sent"], true);
+    let codes = made.get(&format!(
+        "/v1/events?aggregate_type=user&aggregate_id={}&order=newest",
+        ada["id"].as_str().unwrap()
+    ));
+    assert!(
+        codes.body.to_string().contains("user.code.added"),
+        "{}",
+        codes.body
     );
     assert!(seen["signing_key"].as_str().unwrap().len() >= 32);
     assert!(
@@ -574,7 +615,7 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
     assert_eq!(seen["german"]["idp_overflow"], false);
     // Every page checked by axe-core (WCAG 2.1 A and AA): nothing serious or critical.
     let pages = seen["violations"].as_object().unwrap();
-    assert!(pages.len() >= 20, "{seen}");
+    assert!(pages.len() >= 21, "{seen}");
     for (page, found) in pages {
         assert_eq!(found, &json!([]), "{page}");
     }

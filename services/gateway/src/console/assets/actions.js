@@ -1,7 +1,8 @@
-// Actions: the targets that receive events and hooks (a new one shows its signing key once),
-// and the executions that say which conditions call which targets.
+// Actions: the targets that receive events and hooks (a new one shows its signing key once;
+// each has a page of its own), and the executions that say which conditions call which
+// targets (removed after a confirmation).
 import {
-  cancel, field, form, h, notice, opener, page, refresh, section, shownOnce, table,
+  cancel, danger, field, form, h, link, notice, opener, page, refresh, section, shownOnce, table,
 } from './dom.js';
 import { api, can, list } from './api.js';
 import { t } from './words.js';
@@ -51,11 +52,12 @@ export async function actionsPage() {
     refresh();
   }, [cancel(close)]));
   page(t('actions'), section(t('targets'), add, shown, table([
-    { label: t('name'), cell: (x) => x.name },
+    { label: t('name'), cell: (x) => link(`#/actions/targets/${x.id}`, x.name) },
     { label: t('type'), cell: (x) => t(`target_${x.type}`) },
     { label: t('endpoint'), cell: (x) => h('span', { class: 'mono', text: x.endpoint }) },
   ], targets, t('targets'))), section(t('executions'), addExecution, table([
     { label: t('condition'), cell: (e) => h('span', { class: 'mono', text: condition(e.condition) }) },
     { label: t('targets'), cell: (e) => e.targets.map((id) => names.get(id) || id).join(', ') },
+    { label: '', cell: (e) => (can('action.execution.write') ? danger(t('remove'), `${t('removeExecution')} ${condition(e.condition)}?`, () => api('DELETE', '/v1/actions/executions', { condition: e.condition })) : '') },
   ], executions, t('executions'))));
 }

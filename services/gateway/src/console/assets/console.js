@@ -3,6 +3,7 @@
 // and calls the REST API with it. It shows a manager only what their roles allow; the API
 // decides every call. This file is the frame: the navigation, the pages by address, the start.
 import { actionsPage } from './actions.js';
+import { targetPage } from './targets.js';
 import { appPage } from './apps.js';
 import { api, can, describe, me } from './api.js';
 import { h, leave, page } from './dom.js';
@@ -34,6 +35,7 @@ const ROUTES = [
   { path: /^idps\/([^/]+)$/, run: (m) => idpPage(null, m[1]) },
   { path: /^orgs\/([^/]+)\/idps\/([^/]+)$/, run: (m) => idpPage(m[1], m[2]) },
   { path: /^actions$/, nav: 'actions', show: () => can('action.target.read'), run: () => actionsPage() },
+  { path: /^actions\/targets\/([^/]+)$/, run: (m) => targetPage(m[1]) },
   { path: /^events$/, nav: 'events', show: () => can('events.read'), run: (_, q) => eventsPage(q) },
   { path: /^permissions$/, nav: 'permissions', show: () => can('iam.read'), run: () => permissionsPage() },
 ];

@@ -35,7 +35,7 @@ export function notice(text, kind = 'ok') {
 export function page(title, ...parts) {
   document.title = `${title} · Portcullis Console`;
   const heading = h('h1', { text: title, tabindex: '-1' });
-  main().replaceChildren(heading, ...parts.flat());
+  main().replaceChildren(heading, ...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
   heading.focus({ preventScroll: true });
 }
 

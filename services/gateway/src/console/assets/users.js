@@ -5,6 +5,7 @@ import {
 import { api, can, describe, list, me } from './api.js';
 import { t } from './words.js';
 import { orgChoice, orgName, orgs } from './orgs.js';
+import { userAccess } from './user_access.js';
 import { userDetails } from './user_details.js';
 
 export async function usersPage(query) {
@@ -95,7 +96,7 @@ export async function userPage(id) {
     notice(t('saved'));
     refresh();
   }, [cancel(close)]));
-  const parts = [section(t('profile'), profile, stateButtons, edit)];
+  const parts = [section(t('profile'), profile, stateButtons, edit), userAccess(u, me.user.id)];
   const grants = await list(`/v1/users/${id}/grants`).catch(() => null);
   if (grants) {
     const projects = await list('/v1/projects').catch(() => []);
