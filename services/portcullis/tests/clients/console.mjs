@@ -353,6 +353,11 @@ try {
   await page.click('button:has-text("Send a password reset")');
   await page.locator('.notice', { hasText: 'Sent.' }).waitFor({ timeout: 10000 });
   seen.reset_sent = true;
+  // And an invitation.
+  await page.evaluate(() => { document.getElementById('notice').textContent = ''; });
+  await page.click('button:has-text("Send an invitation")');
+  await page.locator('.notice', { hasText: 'Sent.' }).waitFor({ timeout: 10000 });
+  seen.invite_sent = true;
 
   // Actions: a webhook, its signing key shown once.
   await page.click('nav >> text=Actions');

@@ -567,14 +567,24 @@ fn a_manager_builds_an_org_through_the_console_and_a_narrower_one_sees_only_what
             .contains("Nothing here yet"),
         "{seen}"
     );
-    // The password reset sent to Ada is a code of hers on its way.
+    // The password reset and the invitation sent to Ada are codes of hers on their way.
     assert_eq!(seen["reset_sent"], true);
+    assert_eq!(seen["invite_sent"], true);
     let codes = made.get(&format!(
         "/v1/events?aggregate_type=user&aggregate_id={}&order=newest",
         ada["id"].as_str().unwrap()
     ));
-    assert!(
-        codes.body.to_string().contains("user.code.added"),
+    // Newest first: the invitation's code, then the reset's.
+    let kinds: Vec<&Value> = codes.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "user.code.added")
+        .map(|e| &e["payload"]["kind"])
+        .collect();
+    assert_eq!(
+        kinds,
+        [&json!("init"), &json!("password_reset")],
         "{}",
         codes.body
     );

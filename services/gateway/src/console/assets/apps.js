@@ -1,9 +1,9 @@
 // An OIDC app of a project: what it is, its settings edited (sent back with the rest unchanged),
 // a new secret (shown once), its keys when it signs assertions, and its removal.
 import {
-  danger, field, form, h, link, notice, page, refresh, section, shownOnce,
+  danger, field, form, h, link, makesSecret, notice, page, refresh, section,
 } from './dom.js';
-import { api, can, describe } from './api.js';
+import { api, can } from './api.js';
 import { keysSection } from './keys.js';
 import { t } from './words.js';
 
@@ -60,16 +60,12 @@ function settingsForm(a, path) {
 
 /** A new client secret on request (the old one stops working), shown once. */
 function newSecret(path) {
-  const shown = h('div', {});
-  const button = h('button', {
-    type: 'button', class: 'danger', text: t('newSecret'),
-    onclick: async () => {
-      if (!window.confirm(t('newSecretQuestion'))) return;
-      try {
-        const made = await api('POST', `${path}/secret`, {});
-        shown.replaceChildren(shownOnce(t('newSecret'), [[t('clientSecret'), 'client-secret', made.client_secret]], t('secretOnce')));
-      } catch (e) { notice(describe(e), 'bad'); }
-    },
+  const { button, shown } = makesSecret(t('newSecret'), {
+    question: t('newSecretQuestion'),
+    make: () => api('POST', `${path}/secret`, {}),
+    entries: (made) => [[t('clientSecret'), 'client-secret', made.client_secret]],
+    warning: t('secretOnce'),
+    kind: 'danger',
   });
   return section(t('clientSecret'), h('div', { class: 'buttons' }, button), shown);
 }

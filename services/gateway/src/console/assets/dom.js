@@ -125,6 +125,23 @@ export function shownOnce(label, entries, warning) {
   return box;
 }
 
+/** A button that makes a secret (`make`, after the browser's confirmation of `question` when
+ * one is given) and shows what `entries(made)` picks of it once ([name, element id, value]),
+ * with `warning`, in the holder it answers beside the button. */
+export function makesSecret(text, { question, make, entries, warning, kind = 'primary' }) {
+  const shown = h('div', {});
+  const button = h('button', {
+    type: 'button', class: kind, text,
+    onclick: async () => {
+      if (question && !window.confirm(question)) return;
+      try {
+        shown.replaceChildren(shownOnce(text, entries(await make()), warning));
+      } catch (e) { notice(describe(e), 'bad'); }
+    },
+  });
+  return { button, shown };
+}
+
 /** A button that asks first, then calls the API (`run`), then goes `then` (or shows the page
  * again). */
 export function danger(text, question, run, then) {

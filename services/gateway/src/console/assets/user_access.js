@@ -2,7 +2,7 @@
 // (by email, through the instance's email server); a machine user gets a client secret for
 // client credentials (shown once) or loses it.
 import {
-  danger, h, notice, section, shownOnce,
+  danger, h, makesSecret, notice, section,
 } from './dom.js';
 import { api, can, describe } from './api.js';
 import { t } from './words.js';
@@ -26,17 +26,12 @@ export function userAccess(u, callerId) {
       send(t('sendReset'), `${base}/password/reset`, { send: 'email' }),
       send(t('invite'), `${base}/invite`, {})));
   }
-  const shown = h('div', {});
-  const make = h('button', {
-    type: 'button', class: 'primary', text: t('newSecret'),
-    onclick: async () => {
-      if (!window.confirm(t('newSecretQuestion'))) return;
-      try {
-        const made = await api('POST', `${base}/secret`, {});
-        shown.replaceChildren(shownOnce(t('clientSecret'), [[t('clientId'), 'machine-client-id', made.client_id],
-          [t('clientSecret'), 'machine-client-secret', made.client_secret]], t('secretOnce')));
-      } catch (e) { notice(describe(e), 'bad'); }
-    },
+  const { button: make, shown } = makesSecret(t('newSecret'), {
+    question: t('newSecretQuestion'),
+    make: () => api('POST', `${base}/secret`, {}),
+    entries: (made) => [[t('clientId'), 'machine-client-id', made.client_id],
+      [t('clientSecret'), 'machine-client-secret', made.client_secret]],
+    warning: t('secretOnce'),
   });
   const remove = danger(t('removeSecret'), `${t('removeSecret')}: ${u.username}?`, () => api('DELETE', `${base}/secret`));
   return section(t('clientSecret'), h('p', { class: 'hint', text: t('machineSecretHint') }), h('div', { class: 'buttons' }, make, remove), shown);

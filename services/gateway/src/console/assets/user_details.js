@@ -2,7 +2,7 @@
 // one or all), personal access tokens (a new one shown once), machine keys and IdP links. Each
 // part is shown only when the caller may read it.
 import {
-  h, notice, refresh, section, shownOnce, table, when,
+  h, makesSecret, notice, refresh, section, table, when,
 } from './dom.js';
 import { api, can, describe, list, me } from './api.js';
 import { keysSection } from './keys.js';
@@ -54,17 +54,12 @@ export async function userDetails(u) {
   // Personal access tokens: never one's own (a stolen session must not mint a lasting token).
   const pats = u.id !== me.user.id && await readable(`${base}/pats`);
   if (pats) {
-    const shown = h('div', {});
-    const make = can('user.write', at) && h('button', {
-      type: 'button', class: 'primary', text: t('newPat'),
-      onclick: async () => {
-        try {
-          const made = await api('POST', `${base}/pats`, {});
-          shown.replaceChildren(shownOnce(t('newPat'), [[t('token'), 'pat-token', made.token]], t('tokenOnce')));
-        } catch (e) { notice(describe(e), 'bad'); }
-      },
+    const { button: make, shown } = makesSecret(t('newPat'), {
+      make: () => api('POST', `${base}/pats`, {}),
+      entries: (made) => [[t('token'), 'pat-token', made.token]],
+      warning: t('tokenOnce'),
     });
-    parts.push(section(t('pats'), make, shown, table([
+    parts.push(section(t('pats'), can('user.write', at) && make, shown, table([
       { label: t('id'), cell: (p) => h('span', { class: 'mono', text: p.id }) },
       { label: t('expires'), cell: (p) => when(p.expires_at) },
       { label: '', cell: (p) => (can('user.write', at) ? action(t('remove'), 'DELETE', `${base}/pats/${p.id}`) : '') },
